@@ -1,0 +1,1 @@
+"""Team Energia: the Telegram bot of an Italian Team energia di Unione."""

@@ -1,0 +1,99 @@
+"""build_application(settings): the one place that wires the bot together."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from telegram import LinkPreviewOptions, Update
+from telegram.constants import ParseMode
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
+from telegram.request import HTTPXRequest
+
+from bot import delivery
+from bot.clock import Clock, SystemClock
+from bot.config import Settings
+from bot.context import BotContext, Services, services_of
+from bot.handlers import common, register_all
+from bot.jobs import schedule_tick
+from storage import migrate
+from storage.db import Database
+
+logger = logging.getLogger(__name__)
+
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
+
+AnyApplication = Application[Any, Any, Any, Any, Any, Any]
+
+
+class PollingRequest(HTTPXRequest):
+    """The getUpdates connection; remembers when polling last succeeded (stall detection)."""
+
+    def __init__(self, services: Services, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._services = services
+
+    async def do_request(self, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
+        result = await super().do_request(*args, **kwargs)
+        if result[0] == 200:
+            self._services.last_poll_ok_at = self._services.clock.now()
+        return result
+
+
+async def on_startup(application: AnyApplication) -> None:
+    """Async set-up: schema, interrupted sends, menus, the rhythm. Also called by tests."""
+    services = services_of(application)
+    await migrate.upgrade(services.db)
+    await delivery.recover_after_restart(services)
+    try:
+        await common.set_command_menus(application)
+    except Exception:  # a menu is a nicety: never refuse to start for it
+        logger.warning("Could not set the command menus", exc_info=True)
+    if services.settings.tick_seconds > 0:
+        schedule_tick(application, services.settings.tick_seconds)
+
+
+async def on_shutdown(application: AnyApplication) -> None:
+    await services_of(application).db.dispose()
+
+
+def build_application(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    rate_limiter: bool = True,
+    db: Database | None = None,
+) -> AnyApplication:
+    services = Services(
+        settings=settings, db=db or Database(settings.database_url), clock=clock or SystemClock()
+    )
+    builder = (
+        ApplicationBuilder()
+        .token(settings.token)
+        .base_url(settings.base_url)
+        .base_file_url(settings.base_file_url)
+        .context_types(ContextTypes(context=BotContext))
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML,
+                tzinfo=ZoneInfo(settings.timezone),
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        )
+        .get_updates_request(
+            PollingRequest(services, connection_pool_size=1, read_timeout=40, connect_timeout=10)
+        )
+        .request(HTTPXRequest(connection_pool_size=16, read_timeout=20, connect_timeout=10))
+        .post_init(on_startup)
+        .post_shutdown(on_shutdown)
+    )
+    if rate_limiter:
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))  # type: ignore[arg-type]
+    application = builder.build()
+    application.bot_data["services"] = services
+    register_all(application, services)
+    return application
+
+
+__all__ = ["ALLOWED_UPDATES", "build_application", "on_shutdown", "on_startup"]

@@ -1,0 +1,61 @@
+"""Callback data: `area:action[:arg…]`, short ASCII, ≤ 64 bytes, never trusted.
+
+The button carries only ids and verbs; every handler re-reads the state from the database and
+re-checks who is pressing. Parsing never raises: garbage gives None.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+MAX_BYTES = 64
+_PART = re.compile(r"^[A-Za-z0-9_.\-]{1,40}$")
+
+
+class CallbackDataError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class CallbackData:
+    area: str
+    action: str
+    args: tuple[str, ...] = ()
+
+    def int_arg(self, index: int) -> int | None:
+        """The index-th argument as a non-negative int, or None when absent or not a number."""
+        if index >= len(self.args):
+            return None
+        value = self.args[index]
+        if not value.isdigit() or len(value) > 12:
+            return None
+        return int(value)
+
+    def str_arg(self, index: int) -> str | None:
+        return self.args[index] if index < len(self.args) else None
+
+
+def encode(area: str, action: str, *args: object) -> str:
+    parts = [area, action, *(str(a) for a in args)]
+    for part in parts:
+        if not _PART.match(part):
+            raise CallbackDataError(f"invalid callback part {part!r}")
+    data = ":".join(parts)
+    if len(data.encode("utf-8")) > MAX_BYTES:
+        raise CallbackDataError(f"callback data over {MAX_BYTES} bytes: {data!r}")
+    return data
+
+
+def decode(data: str | None) -> CallbackData | None:
+    if not data or len(data.encode("utf-8")) > MAX_BYTES:
+        return None
+    parts = data.split(":")
+    if len(parts) < 2 or not all(_PART.match(p) for p in parts):
+        return None
+    return CallbackData(area=parts[0], action=parts[1], args=tuple(parts[2:]))
+
+
+def pattern(area: str) -> str:
+    """A `CallbackQueryHandler(pattern=...)` regex for one area."""
+    return rf"^{re.escape(area)}:"

@@ -1,0 +1,93 @@
+"""The command catalog: one list feeds the BotFather menus (per scope and language) and /aiuto."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from bot.i18n import N_, Translator
+
+
+class Audience(enum.Enum):
+    EVERYONE = "everyone"
+    MEMBER = "member"
+    COORDINATOR = "coordinator"
+    POLITICAL = "political"  # Sindaci and Assessori (and coordinators)
+    TECHNICAL = "technical"  # Funzionari tecnici (and coordinators)
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    description: str  # Italian source text, translated at use
+    audience: Audience
+    private: bool = True
+    group: bool = False
+    in_menu: bool = True
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command("start", N_("Inizia o entra con un invito"), Audience.EVERYONE),
+    Command("aiuto", N_("Che cosa posso fare qui"), Audience.EVERYONE, group=True),
+    Command("team", N_("Chi è chi, Comune per Comune"), Audience.MEMBER, group=True),
+    Command(
+        "riunione", N_("Proponi le date della prossima riunione"), Audience.COORDINATOR, group=True
+    ),
+    Command(
+        "riunioni",
+        N_("Le prossime riunioni, con l'invito per il calendario"),
+        Audience.MEMBER,
+        group=True,
+    ),
+    Command("aggiornamento", N_("Aggiorna lo stato delle azioni del PAES"), Audience.TECHNICAL),
+    Command("azioni", N_("Le azioni del PAES e il loro stato"), Audience.MEMBER, group=True),
+    Command(
+        "riepilogo",
+        N_("Il punto della situazione per il tavolo politico"),
+        Audience.MEMBER,
+        group=True,
+    ),
+    Command(
+        "decisione",
+        N_("Registra una decisione del tavolo politico"),
+        Audience.COORDINATOR,
+        group=True,
+    ),
+    Command("annuncio", N_("Manda un avviso a tutto il team"), Audience.COORDINATOR),
+    Command("documenti", N_("Le cartelle condivise dell'Unione"), Audience.MEMBER, group=True),
+    Command(
+        "esporta", N_("Scarica azioni e aggiornamenti in un foglio di calcolo"), Audience.MEMBER
+    ),
+    Command("crea_unione", N_("Crea una nuova Unione (coordinatori)"), Audience.EVERYONE),
+    Command("comuni", N_("Gestisci i Comuni dell'Unione"), Audience.COORDINATOR),
+    Command("invito", N_("Crea un link d'invito per nuovi membri"), Audience.COORDINATOR),
+    Command(
+        "collega",
+        N_("Collega questo gruppo come tavolo politico o tecnico"),
+        Audience.COORDINATOR,
+        private=False,
+        group=True,
+    ),
+    Command(
+        "impostazioni", N_("Calendario, promemoria e altre impostazioni"), Audience.COORDINATOR
+    ),
+    Command("lingua", N_("Cambia lingua"), Audience.EVERYONE),
+    Command("privacy", N_("Quali dati conserviamo e perché"), Audience.EVERYONE),
+    Command("cancellami", N_("Cancella i tuoi dati personali"), Audience.MEMBER),
+    Command("help", N_("Che cosa posso fare qui"), Audience.EVERYONE, group=True, in_menu=False),
+)
+
+
+def menu(*, private: bool, admins: bool) -> list[Command]:
+    """Commands for a BotFather menu scope: private chats, group members, group admins."""
+    if private:
+        return [c for c in COMMANDS if c.private and c.in_menu]
+    return [
+        c
+        for c in COMMANDS
+        if c.group and c.in_menu and (admins or c.audience != Audience.COORDINATOR)
+    ]
+
+
+def describe(command: Command, tr: Translator) -> str:
+    return tr.gettext(command.description)

@@ -1,0 +1,130 @@
+"""Settings read from the environment (and `.env`), validated once at start."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+DEFAULT_BASE_URL = "https://api.telegram.org/bot"
+DEFAULT_BASE_FILE_URL = "https://api.telegram.org/file/bot"
+DEFAULT_SQLITE_PATH = Path("data") / "team_energia.db"
+SUPPORTED_LANGUAGES = ("it", "en")
+
+# BotFather tokens: a numeric bot id, a colon, then 30+ characters of [A-Za-z0-9_-].
+_TOKEN_RE = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{30,100}$")
+
+
+class ConfigError(Exception):
+    """A setting is missing or unusable; the message is shown to the operator as is."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    token: str = field(repr=False)
+    database_url: str = field(repr=False)
+    base_url: str = DEFAULT_BASE_URL
+    base_file_url: str = DEFAULT_BASE_FILE_URL
+    timezone: str = "Europe/Rome"
+    default_language: str = "it"
+    log_level: str = "INFO"
+    admin_ids: frozenset[int] = frozenset()
+    # Seconds between two scheduler ticks; tests call the tick themselves.
+    tick_seconds: float = 30.0
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def bot_id(self) -> int:
+        return int(self.token.split(":", 1)[0])
+
+
+def normalize_database_url(raw: str) -> str:
+    """Turn the URL a user writes into one with an async driver.
+
+    `sqlite:///x.db` → `sqlite+aiosqlite:///x.db`; `postgresql://…` → `postgresql+asyncpg://…`.
+    """
+    try:
+        url: URL = make_url(raw)
+    except ArgumentError as exc:
+        raise ConfigError(f"DATABASE_URL non valido: {exc}") from exc
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        url = url.set(drivername="sqlite+aiosqlite")
+    elif backend in ("postgresql", "postgres"):
+        url = url.set(drivername="postgresql+asyncpg")
+    else:
+        raise ConfigError(
+            f"DATABASE_URL: database «{backend}» non supportato (usare sqlite o postgresql)"
+        )
+    return url.render_as_string(hide_password=False)
+
+
+def _parse_admin_ids(raw: str) -> frozenset[int]:
+    ids: set[int] = set()
+    for part in raw.replace(";", ",").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if not part.lstrip("-").isdigit():
+            raise ConfigError(f"BOT_ADMIN_IDS: «{part}» non è un id numerico di Telegram")
+        ids.add(int(part))
+    return frozenset(ids)
+
+
+def load_settings(env: dict[str, str] | None = None) -> Settings:
+    """Build Settings from `env` (default: the process environment, after `.env`)."""
+    if env is None:
+        from dotenv import load_dotenv
+
+        load_dotenv(override=False)
+        env = dict(os.environ)
+
+    token = env.get("TELEGRAM_BOT_TOKEN", "").strip()
+    if not token:
+        raise ConfigError(
+            "TELEGRAM_BOT_TOKEN mancante: crea il bot con @BotFather e scrivi il token in .env"
+        )
+    if not _TOKEN_RE.match(token):
+        raise ConfigError(
+            "TELEGRAM_BOT_TOKEN non valido: deve avere la forma 123456789:ABC… data da @BotFather"
+        )
+
+    raw_db = env.get("DATABASE_URL", "").strip()
+    if not raw_db:
+        raw_db = f"sqlite:///{DEFAULT_SQLITE_PATH}"
+    database_url = normalize_database_url(raw_db)
+
+    timezone = env.get("TIMEZONE", "").strip() or "Europe/Rome"
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(f"TIMEZONE: fuso orario «{timezone}» sconosciuto") from exc
+
+    language = (env.get("DEFAULT_LANGUAGE", "").strip() or "it").lower()
+    if language not in SUPPORTED_LANGUAGES:
+        raise ConfigError(
+            f"DEFAULT_LANGUAGE: «{language}» non supportata (lingue: {', '.join(SUPPORTED_LANGUAGES)})"
+        )
+
+    log_level = (env.get("LOG_LEVEL", "").strip() or "INFO").upper()
+    if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        raise ConfigError(f"LOG_LEVEL: «{log_level}» non valido (DEBUG, INFO, WARNING, ERROR)")
+
+    return Settings(
+        token=token,
+        database_url=database_url,
+        base_url=env.get("TELEGRAM_BASE_URL", "").strip() or DEFAULT_BASE_URL,
+        base_file_url=env.get("TELEGRAM_BASE_FILE_URL", "").strip() or DEFAULT_BASE_FILE_URL,
+        timezone=timezone,
+        default_language=language,
+        log_level=log_level,
+        admin_ids=_parse_admin_ids(env.get("BOT_ADMIN_IDS", "")),
+    )

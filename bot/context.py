@@ -1,0 +1,71 @@
+"""What every handler and job can reach: settings, database, clock, rhythm — typed."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, cast
+
+from telegram.ext import Application, CallbackContext, ExtBot
+
+from bot.clock import Clock
+from bot.config import Settings
+from storage.db import Database
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+    from telegram import Bot
+
+    from storage.models import OutboxMessage
+
+logger = logging.getLogger(__name__)
+
+# A piece of scheduled work: given the services, the bot and "now", do what is due.
+DueWork = Callable[["Services", "Bot", datetime], Awaitable[None]]
+# (session, outbox row) → None, inside the transaction that marks the row sent.
+SentListener = Callable[["AsyncSession", "OutboxMessage"], Awaitable[None]]
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    clock: Clock
+    due_work: list[tuple[str, DueWork]] = field(default_factory=list)
+    # Named hooks that features expose to each other without importing handler modules,
+    # e.g. "command:riunione" for re-running a command after the Union picker.
+    hooks: dict[str, Callable[..., Awaitable[Any]]] = field(default_factory=dict)
+    # Called in the transaction that records a sent outbox row, by dedup-key prefix, so a
+    # feature can remember where its message landed (e.g. a poll's message id).
+    sent_listeners: list[tuple[str, SentListener]] = field(default_factory=list)
+    last_poll_ok_at: datetime | None = None
+    # Update ids whose transaction committed: the error handler then says "saved" not "lost".
+    committed_updates: dict[int, None] = field(default_factory=dict)
+
+    def note_committed(self, update_id: int) -> None:
+        self.committed_updates[update_id] = None
+        while len(self.committed_updates) > 1000:
+            self.committed_updates.pop(next(iter(self.committed_updates)))
+
+    def add_sent_listener(self, key_prefix: str, listener: SentListener) -> None:
+        self.sent_listeners.append((key_prefix, listener))
+
+    def add_due_work(self, name: str, work: DueWork) -> None:
+        """Register work for the scheduler tick; order of registration is order of execution."""
+        if any(n == name for n, _ in self.due_work):
+            raise ValueError(f"due work {name!r} registered twice")
+        self.due_work.append((name, work))
+
+
+class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
+    """PTB's context with a typed door to our services."""
+
+    @property
+    def services(self) -> Services:
+        return cast(Services, self.application.bot_data["services"])
+
+
+def services_of(application: Application[Any, Any, Any, Any, Any, Any]) -> Services:
+    return cast(Services, application.bot_data["services"])

@@ -1,0 +1,411 @@
+"""Start, help, privacy, language, the error handler, chat-member tracking and the fallbacks."""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import logging
+from typing import Any
+
+from telegram import (
+    BotCommand,
+    BotCommandScopeAllChatAdministrators,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeAllPrivateChats,
+    Chat,
+    ChatMember,
+    ChatMemberUpdated,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Update,
+)
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot import callback_data as cb
+from bot import conversations
+from bot.commands import COMMANDS, Audience, Command, describe, menu
+from bot.config import SUPPORTED_LANGUAGES
+from bot.context import BotContext, Services
+from bot.i18n import Translator, translator
+from bot.scope import (
+    UNION_PICK_AREA,
+    DuplicateUpdate,
+    caller,
+    on_union_picked,
+    reply,
+    tr_for,
+)
+from storage.models import Member, Role
+from storage.repositories import core as core_repo
+
+logger = logging.getLogger(__name__)
+
+LANG_AREA = "lang"
+START_PAYLOAD_HOOK = "start_payload"
+GROUP_MEMBERSHIP_HOOK = "bot_group_membership"
+LANGUAGE_NAMES = {"it": "🇮🇹 Italiano", "en": "🇬🇧 English"}
+
+
+def privacy_notice(tr: Translator) -> str:
+    _ = tr.gettext
+    return _(
+        "<b>Privacy</b>\n"
+        "Per far funzionare il Team energia conservo solo: il tuo id Telegram, il nome che "
+        "scegli di mostrare, il tuo ruolo e il tuo Comune, i voti sulle date delle riunioni "
+        "e gli aggiornamenti che invii sulle azioni del PAES.\n"
+        "Servono a organizzare le riunioni e a informare il tavolo politico; li vedono solo i "
+        "membri della tua Unione.\n"
+        "Restano finché fai parte del team. Con /cancellami cancelli i tuoi dati personali in "
+        "qualsiasi momento: i tuoi contributi restano nella storia del team come «ex membro»."
+    )
+
+
+# --- /start, /aiuto, /privacy, /lingua ----------------------------------------------------
+
+
+async def start(update: Update, context: BotContext) -> None:
+    payload = context.args[0] if context.args else None
+    hook = context.services.hooks.get(START_PAYLOAD_HOOK)
+    if payload and hook is not None:
+        await hook(update, context, payload)
+        return
+    services = context.services
+    async with services.db.transaction() as session:
+        who = await caller(session, services, update)
+        memberships = (
+            await core_repo.memberships_of(session, telegram_user_id=who.user.id) if who else []
+        )
+    if who is None:
+        return
+    _ = who.tr.gettext
+    name = html.escape(who.person.display_name if who.person else who.user.first_name)
+    if memberships:
+        unions = ", ".join(html.escape(u.name) for _m, u in memberships)
+        text = _(
+            "Ciao {name}! Fai parte del Team energia di: {unions}.\n"
+            "Scrivi /aiuto per vedere che cosa puoi fare."
+        ).format(name=name, unions=unions)
+    else:
+        text = _(
+            "Ciao {name}! Sono il bot del <b>Team energia di Unione</b>: aiuto sindaci, "
+            "assessori e tecnici dei Comuni a portare avanti insieme il PAES.\n\n"
+            "Per entrare nel team della tua Unione apri il link d'invito che ti ha mandato il "
+            "coordinatore.\n"
+            "Se sei tu a coordinare una nuova Unione, scrivi /crea_unione seguito dal nome."
+        ).format(name=name)
+    await reply(update, text, parse_mode=ParseMode.HTML)
+
+
+def _allowed(command: Command, member: Member | None) -> bool:
+    if command.audience == Audience.EVERYONE:
+        return True
+    if member is None:
+        return False
+    if member.is_coordinator or command.audience == Audience.MEMBER:
+        return True
+    if command.audience == Audience.POLITICAL:
+        return member.role in (Role.SINDACO, Role.ASSESSORE)
+    if command.audience == Audience.TECHNICAL:
+        return member.role == Role.TECNICO
+    return False
+
+
+async def help_command(update: Update, context: BotContext) -> None:
+    services = context.services
+    chat = update.effective_chat
+    if chat is None:
+        return
+    async with services.db.transaction() as session:
+        who = await caller(session, services, update)
+        if who is None:
+            return
+        memberships = await core_repo.memberships_of(session, telegram_user_id=who.user.id)
+        if chat.type != Chat.PRIVATE:
+            links = await core_repo.links_of_chat(session, chat.id)
+            union_ids = {link.union_id for link in links}
+            memberships = [(m, u) for m, u in memberships if u.id in union_ids]
+    _ = who.tr.gettext
+    private = chat.type == Chat.PRIVATE
+    best: Member | None = None
+    for member, _u in memberships:
+        if best is None or member.is_coordinator:
+            best = member
+    lines = []
+    for command in COMMANDS:
+        if not command.in_menu or not _allowed(command, best):
+            continue
+        if (private and not command.private) or (not private and not command.group):
+            continue
+        lines.append(f"/{command.name} — {html.escape(describe(command, who.tr))}")
+    if best is None:
+        intro = _("Non fai ancora parte di un Team energia. Ecco che cosa puoi fare:")
+    elif best.is_coordinator:
+        intro = _(
+            "Sei coordinatore: oltre ai comandi di tutti, gestisci membri, riunioni e impostazioni."
+        )
+    elif best.role in (Role.SINDACO, Role.ASSESSORE):
+        intro = _(
+            "Sei al tavolo politico: voti le date delle riunioni, leggi i riepiloghi e decidi."
+        )
+    elif best.role == Role.TECNICO:
+        intro = _(
+            "Sei al tavolo tecnico: voti le date delle riunioni e aggiorni le azioni del tuo Comune."
+        )
+    else:
+        intro = _("Ecco che cosa puoi fare:")
+    if not private:
+        intro += "\n" + _("Altri comandi sono disponibili in chat privata con me.")
+    await reply(update, intro + "\n\n" + "\n".join(lines), parse_mode=ParseMode.HTML)
+
+
+async def privacy(update: Update, context: BotContext) -> None:
+    services = context.services
+    async with services.db.transaction() as session:
+        who = await caller(session, services, update)
+    if who is not None:
+        await reply(update, privacy_notice(who.tr), parse_mode=ParseMode.HTML)
+
+
+async def language(update: Update, context: BotContext) -> None:
+    services = context.services
+    async with services.db.transaction() as session:
+        who = await caller(session, services, update)
+    if who is None:
+        return
+    buttons = [
+        [
+            InlineKeyboardButton(
+                LANGUAGE_NAMES[code], callback_data=cb.encode(LANG_AREA, "set", code)
+            )
+        ]
+        for code in SUPPORTED_LANGUAGES
+    ]
+    await reply(update, who.tr.gettext("Scegli la lingua:"), InlineKeyboardMarkup(buttons))
+
+
+async def on_language(update: Update, context: BotContext) -> None:
+    query = update.callback_query
+    if query is None or query.from_user is None:
+        return
+    data = cb.decode(query.data)
+    code = data.str_arg(0) if data else None
+    if code not in SUPPORTED_LANGUAGES:
+        await query.answer()
+        return
+    services = context.services
+    user = query.from_user
+    async with services.db.transaction() as session:
+        person = await core_repo.upsert_person(
+            session,
+            telegram_user_id=user.id,
+            display_name=user.full_name,
+            username=user.username,
+            telegram_language=user.language_code,
+            now=services.clock.now(),
+        )
+        person.language = code
+    tr = translator(code)
+    await query.answer(tr.gettext("Lingua aggiornata."))
+    if query.message is not None:
+        try:
+            await query.edit_message_text(tr.gettext("D'ora in poi ti scrivo in italiano."))
+        except BadRequest as exc:
+            if "not modified" not in exc.message:
+                raise
+
+
+# --- reachability, group membership, migration -------------------------------------------
+
+
+async def on_my_chat_member(update: Update, context: BotContext) -> None:
+    change: ChatMemberUpdated | None = update.my_chat_member
+    if change is None:
+        return
+    services = context.services
+    status = change.new_chat_member.status
+    if change.chat.type == Chat.PRIVATE:
+        blocked = status in (ChatMember.BANNED, ChatMember.LEFT)
+        async with services.db.transaction() as session:
+            await core_repo.mark_reachable(
+                session,
+                telegram_user_id=change.chat.id,
+                reachable=not blocked,
+                reason="bot was blocked by the user" if blocked else None,
+                now=services.clock.now(),
+            )
+        logger.info("User %s %s the bot", change.chat.id, "blocked" if blocked else "unblocked")
+        return
+    hook = services.hooks.get(GROUP_MEMBERSHIP_HOOK)
+    if hook is not None:
+        await hook(update, context)
+
+
+async def on_migrate(update: Update, context: BotContext) -> None:
+    message = update.effective_message
+    if message is None:
+        return
+    old_id = message.chat.id if message.migrate_to_chat_id else message.migrate_from_chat_id
+    new_id = message.migrate_to_chat_id or message.chat.id
+    if old_id is None or new_id is None or old_id == new_id:
+        return
+    async with context.services.db.transaction() as session:
+        changed = await core_repo.migrate_chat(session, old_chat_id=old_id, new_chat_id=new_id)
+    logger.info("Group %s became supergroup %s (%d rows follow it)", old_id, new_id, changed)
+
+
+async def on_private_reachable(update: Update, context: BotContext) -> None:
+    """Whoever writes to us in private can be reached again (they pressed Start or unblocked)."""
+    user = update.effective_user
+    if user is None:
+        return
+    services = context.services
+    async with services.db.transaction() as session:
+        person = await core_repo.person_by_telegram_id(session, user.id)
+        if person is not None and not person.reachable:
+            await core_repo.mark_reachable(
+                session,
+                telegram_user_id=user.id,
+                reachable=True,
+                reason=None,
+                now=services.clock.now(),
+            )
+
+
+# --- fallbacks ----------------------------------------------------------------------------
+
+
+async def on_private_input(update: Update, context: BotContext) -> None:
+    if await conversations.route(update, context):
+        return
+    services = context.services
+    async with services.db.transaction() as session:
+        who = await caller(session, services, update)
+    if who is not None:
+        await reply(
+            update, who.tr.gettext("Non ho capito. Scrivi /aiuto per vedere che cosa posso fare.")
+        )
+
+
+async def on_unknown_command(update: Update, context: BotContext) -> None:
+    chat = update.effective_chat
+    if chat is None or chat.type != Chat.PRIVATE:
+        return  # in groups other bots' commands are none of our business
+    services = context.services
+    async with services.db.transaction() as session:
+        who = await caller(session, services, update)
+    if who is not None:
+        await reply(
+            update, who.tr.gettext("Comando sconosciuto. Scrivi /aiuto per l'elenco dei comandi.")
+        )
+
+
+async def on_stale_button(update: Update, context: BotContext) -> None:
+    """A button nobody handles (old keyboard, forged data): answer so the spinner stops."""
+    query = update.callback_query
+    if query is None:
+        return
+    services = context.services
+    tr = tr_for(services, person=None, user=query.from_user)
+    await query.answer(tr.gettext("Questo pulsante non è più valido."), show_alert=False)
+
+
+# --- errors -------------------------------------------------------------------------------
+
+
+async def on_error(update: object, context: BotContext) -> None:
+    error = context.error
+    if isinstance(update, Update) and isinstance(error, DuplicateUpdate):
+        logger.info("Update %s was already handled; ignoring the redelivery", update.update_id)
+        if update.callback_query is not None:
+            with contextlib.suppress(TelegramError):
+                await update.callback_query.answer()
+        return
+    if not isinstance(update, Update):
+        logger.error("Error outside an update", exc_info=error)
+        return
+    chat = update.effective_chat
+    user = update.effective_user
+    logger.error(
+        "Error handling update %s (chat %s, user %s)",
+        update.update_id,
+        chat.id if chat else None,
+        user.id if user else None,
+        exc_info=error,
+    )
+    if isinstance(error, Forbidden):
+        return
+    services = context.services
+    tr = tr_for(services, person=None, user=user)
+    _ = tr.gettext
+    if update.update_id in services.committed_updates:
+        text = _("La modifica è stata salvata, ma qualcosa è andato storto mentre ti rispondevo.")
+    else:
+        text = _("Qualcosa è andato storto: non ho salvato nulla. Riprova tra poco.")
+    try:
+        if update.callback_query is not None:
+            await update.callback_query.answer(text, show_alert=True)
+        elif chat is not None and chat.type == Chat.PRIVATE:
+            await chat.send_message(text)
+    except TelegramError:
+        logger.warning("Could not tell the user about the error", exc_info=True)
+
+
+# --- menus --------------------------------------------------------------------------------
+
+
+async def set_command_menus(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """The BotFather menus by scope and language: what makes sense where the user is."""
+    bot = application.bot
+    scopes = (
+        (BotCommandScopeAllPrivateChats(), True, False),
+        (BotCommandScopeAllGroupChats(), False, False),
+        (BotCommandScopeAllChatAdministrators(), False, True),
+    )
+    for language in SUPPORTED_LANGUAGES:
+        tr = translator(language)
+        for scope, private, admins in scopes:
+            commands = [
+                BotCommand(c.name, describe(c, tr)[:256])
+                for c in menu(private=private, admins=admins)
+            ]
+            # The Italian menu is the default for every client language.
+            code = None if language == "it" else language
+            await bot.set_my_commands(commands, scope=scope, language_code=code)
+
+
+def register(application: Application[Any, Any, Any, Any, Any, Any], services: Services) -> None:
+    private = filters.ChatType.PRIVATE
+    application.add_handler(MessageHandler(private, on_private_reachable), group=-1)
+    application.add_handler(CommandHandler("start", start))
+    application.add_handler(CommandHandler(["aiuto", "help"], help_command))
+    application.add_handler(CommandHandler("privacy", privacy))
+    application.add_handler(CommandHandler("lingua", language))
+    application.add_handler(CallbackQueryHandler(on_language, pattern=cb.pattern(LANG_AREA)))
+    application.add_handler(
+        CallbackQueryHandler(on_union_picked, pattern=cb.pattern(UNION_PICK_AREA))
+    )
+    application.add_handler(ChatMemberHandler(on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
+    application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, on_migrate))
+    application.add_error_handler(on_error)
+
+
+def register_fallbacks(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Registered after every feature: only what nobody else took reaches these."""
+    private = filters.ChatType.PRIVATE
+    application.add_handler(
+        MessageHandler(
+            private & ~filters.COMMAND & (filters.TEXT | filters.PHOTO | filters.Document.ALL),
+            on_private_input,
+        )
+    )
+    application.add_handler(MessageHandler(filters.COMMAND, on_unknown_command))
+    application.add_handler(CallbackQueryHandler(on_stale_button))

@@ -1,0 +1,214 @@
+"""Who is speaking, in which Union, and what they may do — re-checked on every update.
+
+In a linked group the Union is the group's. In private a person with one Union gets it; with
+several, `resolve_union` shows a picker and the chosen button re-runs the command (features
+register their command with `register_union_command`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Update, User
+
+from bot import callback_data as cb
+from bot.context import BotContext, Services
+from bot.i18n import Translator, pick_language, translator
+from storage.models import LinkedChat, Member, Person, Role, Union
+from storage.repositories import core as core_repo
+
+logger = logging.getLogger(__name__)
+
+# Anonymous group admins post as this user: never trust it for anything.
+ANONYMOUS_ADMIN_ID = 1087968824
+UNION_PICK_AREA = "pick"
+
+UnionCommand = Callable[[Update, BotContext, int], Awaitable[None]]
+_union_commands: dict[str, UnionCommand] = {}
+
+
+class DuplicateUpdate(Exception):
+    """This update id was already handled; the error handler answers and ignores it."""
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The Telegram user behind an update, with their stored person and language."""
+
+    user: User
+    person: Person | None
+    language: str
+    tr: Translator
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """What to tell the caller instead of going on; sent after the transaction is closed."""
+
+    text: str
+    markup: InlineKeyboardMarkup | None = None
+
+    async def send(self, update: Update) -> None:
+        if self.text:
+            await reply(update, self.text, self.markup)
+
+
+@dataclass(frozen=True)
+class UnionScope:
+    union: Union
+    member: Member
+    municipality_ids: tuple[int, ...]
+    link: LinkedChat | None  # set when the update comes from a linked group
+
+    @property
+    def is_coordinator(self) -> bool:
+        return self.member.is_coordinator
+
+    @property
+    def role(self) -> Role:
+        return self.member.role
+
+
+def tr_for(services: Services, *, person: Person | None, user: User | None) -> Translator:
+    language = pick_language(
+        chosen=person.language if person else None,
+        telegram_code=user.language_code if user else None,
+        default=services.settings.default_language,
+    )
+    return translator(language)
+
+
+async def caller(session: AsyncSession, services: Services, update: Update) -> Caller | None:
+    user = update.effective_user
+    if user is None:
+        return None
+    person = await core_repo.person_by_telegram_id(session, user.id)
+    tr = tr_for(services, person=person, user=user)
+    return Caller(user=user, person=person, language=tr.language, tr=tr)
+
+
+@asynccontextmanager
+async def update_transaction(context: BotContext, update: Update) -> AsyncIterator[AsyncSession]:
+    """One transaction for an update that changes data, with its update id recorded in it.
+
+    A redelivered update raises DuplicateUpdate before the body runs, so its change is not
+    applied twice (the error handler still answers a pressed button).
+    """
+    services = context.services
+    async with services.db.transaction() as session:
+        if not await core_repo.mark_update_processed(
+            session, update_id=update.update_id, now=services.clock.now()
+        ):
+            raise DuplicateUpdate(update.update_id)
+        yield session
+    services.note_committed(update.update_id)
+
+
+def register_union_command(name: str, handler: UnionCommand) -> None:
+    """Let the Union picker re-run `handler(update, context, union_id)` after a choice."""
+    _union_commands[name] = handler
+
+
+async def resolve_union(
+    session: AsyncSession,
+    update: Update,
+    context: BotContext,
+    *,
+    command: str,
+    chosen_union_id: int | None = None,
+) -> UnionScope | Refusal:
+    """The Union this update is about, with the caller's active membership.
+
+    Otherwise a Refusal to send once the transaction is closed: a Union picker (private chat,
+    several Unions) or the reason the caller may not go on. `chosen_union_id` comes from the
+    picker button and is re-checked against the caller's memberships like any client data.
+    """
+    chat, user = update.effective_chat, update.effective_user
+    if chat is None or user is None:
+        return Refusal("")
+    services = context.services
+    person = await core_repo.person_by_telegram_id(session, user.id)
+    tr = tr_for(services, person=person, user=user)
+    _ = tr.gettext
+    if user.id == ANONYMOUS_ADMIN_ID:
+        return Refusal(
+            _("Scrivi come te stesso, non come amministratore anonimo del gruppo: così so chi sei.")
+        )
+
+    if chat.type != Chat.PRIVATE:
+        links = await core_repo.links_of_chat(session, chat.id)
+        if not links:
+            return Refusal(
+                _(
+                    "Questo gruppo non è collegato a nessuna Unione. Il coordinatore può collegarlo con /collega."
+                )
+            )
+        union_id = links[0].union_id
+        member = await core_repo.member_of(session, union_id=union_id, telegram_user_id=user.id)
+        if member is None:
+            return Refusal(
+                _("Questo comando è riservato ai membri del Team energia di questa Unione.")
+            )
+        return await _scope(session, union_id, member, links[0])
+
+    memberships = await core_repo.memberships_of(session, telegram_user_id=user.id)
+    if chosen_union_id is not None:
+        memberships = [(m, u) for m, u in memberships if u.id == chosen_union_id]
+    if not memberships:
+        return Refusal(
+            _(
+                "Non fai ancora parte di nessun Team energia. Per entrare serve il link d'invito del coordinatore della tua Unione."
+            )
+        )
+    if len(memberships) == 1:
+        member, union = memberships[0]
+        return await _scope(session, union.id, member, None)
+
+    buttons = [
+        [InlineKeyboardButton(u.name, callback_data=cb.encode(UNION_PICK_AREA, command, u.id))]
+        for _m, u in memberships
+    ]
+    return Refusal(_("Fai parte di più Unioni: per quale?"), InlineKeyboardMarkup(buttons))
+
+
+async def _scope(
+    session: AsyncSession, union_id: int, member: Member, link: LinkedChat | None
+) -> UnionScope | Refusal:
+    union = await session.get(Union, union_id)
+    if union is None:
+        return Refusal("")
+    ids = await core_repo.municipality_ids_of(session, member.id)
+    return UnionScope(union=union, member=member, municipality_ids=tuple(ids), link=link)
+
+
+async def on_union_picked(update: Update, context: BotContext) -> None:
+    """The Union picker's button: re-run the command for the chosen Union."""
+    query = update.callback_query
+    if query is None:
+        return
+    data = cb.decode(query.data)
+    command = data.action if data else None
+    union_id = data.int_arg(0) if data else None
+    handler = _union_commands.get(command or "")
+    if handler is None or union_id is None:
+        await query.answer()
+        return
+    await query.answer()
+    await handler(update, context, union_id)
+
+
+async def reply(
+    update: Update, text: str, markup: InlineKeyboardMarkup | None = None, **kwargs: Any
+) -> None:
+    """Answer in the chat of the update (message or button press)."""
+    chat = update.effective_chat
+    message = update.effective_message
+    if message is not None and update.callback_query is None:
+        await message.reply_text(text, reply_markup=markup, **kwargs)
+    elif chat is not None:
+        await chat.send_message(text, reply_markup=markup, **kwargs)

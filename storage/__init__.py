@@ -1,0 +1,1 @@
+"""Storage: typed SQLAlchemy models, sessions, repositories and Alembic migrations."""

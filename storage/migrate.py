@@ -1,0 +1,49 @@
+"""Run Alembic migrations from code (at start, and in tests)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+
+from storage.db import Database
+
+logger = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+# Any constant works; it only has to be the same for every instance of the bot.
+_ADVISORY_LOCK_KEY = 7_463_221_901
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if connection is not None:
+        cfg.attributes["connection"] = connection
+    return cfg
+
+
+def _upgrade(connection: Connection, revision: str) -> None:
+    if connection.dialect.name == "postgresql":
+        # Several instances starting together: one migrates, the others wait.
+        connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _ADVISORY_LOCK_KEY})
+    command.upgrade(alembic_config(connection), revision)
+
+
+def _downgrade(connection: Connection, revision: str) -> None:
+    command.downgrade(alembic_config(connection), revision)
+
+
+async def upgrade(db: Database, revision: str = "head") -> None:
+    async with db.engine.begin() as conn:
+        await conn.run_sync(_upgrade, revision)
+    logger.info("Database schema is up to date (%s)", revision)
+
+
+async def downgrade(db: Database, revision: str) -> None:
+    async with db.engine.begin() as conn:
+        await conn.run_sync(_downgrade, revision)

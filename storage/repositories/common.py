@@ -1,0 +1,31 @@
+"""Helpers shared by every repository."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import CursorResult
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Base
+
+
+async def insert_ignore(
+    session: AsyncSession,
+    model: type[Base],
+    values: dict[str, Any],
+    conflict_columns: Sequence[str],
+) -> bool:
+    """INSERT … ON CONFLICT DO NOTHING; True when the row was inserted (the claim was won)."""
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    insert_fn = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = (
+        insert_fn(model)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=list(conflict_columns))
+    )
+    result = await session.execute(stmt)
+    return isinstance(result, CursorResult) and result.rowcount == 1

@@ -1,0 +1,277 @@
+"""People, Unions, memberships, linked chats, update ids, claims and conversations."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import (
+    Conversation,
+    DecisionMessage,
+    JobClaim,
+    LinkedChat,
+    Member,
+    MemberMunicipality,
+    MemberStatus,
+    Municipality,
+    OutboxMessage,
+    Person,
+    PollMessage,
+    PostedMessage,
+    ProcessedUpdate,
+    TableKind,
+    Union,
+    UpdateRound,
+)
+from storage.repositories.common import insert_ignore
+
+# --- updates and claims -------------------------------------------------------------------
+
+
+async def mark_update_processed(session: AsyncSession, *, update_id: int, now: datetime) -> bool:
+    """False when this update id was already handled (a redelivery)."""
+    return await insert_ignore(
+        session, ProcessedUpdate, {"update_id": update_id, "handled_at": now}, ["update_id"]
+    )
+
+
+async def purge_processed_updates(session: AsyncSession, *, before: datetime) -> None:
+    await session.execute(delete(ProcessedUpdate).where(ProcessedUpdate.handled_at < before))
+
+
+async def claim(
+    session: AsyncSession,
+    *,
+    kind: str,
+    union_id: int,
+    period: str,
+    now: datetime,
+    note: str | None = None,
+) -> bool:
+    """Claim (job, Union, period) once: True for the first caller only, ever."""
+    return await insert_ignore(
+        session,
+        JobClaim,
+        {"kind": kind, "union_id": union_id, "period": period, "claimed_at": now, "note": note},
+        ["kind", "union_id", "period"],
+    )
+
+
+async def is_claimed(session: AsyncSession, *, kind: str, union_id: int, period: str) -> bool:
+    row = await session.get(JobClaim, (kind, union_id, period))
+    return row is not None
+
+
+# --- people -------------------------------------------------------------------------------
+
+
+async def person_by_telegram_id(session: AsyncSession, telegram_user_id: int) -> Person | None:
+    return (
+        await session.execute(select(Person).where(Person.telegram_user_id == telegram_user_id))
+    ).scalar_one_or_none()
+
+
+async def upsert_person(
+    session: AsyncSession,
+    *,
+    telegram_user_id: int,
+    display_name: str,
+    username: str | None,
+    telegram_language: str | None,
+    now: datetime,
+) -> Person:
+    """The person for this Telegram user, created on first contact.
+
+    An existing person keeps the name they chose; username and client language follow Telegram.
+    Writing to us proves the bot can reach them again.
+    """
+    person = await person_by_telegram_id(session, telegram_user_id)
+    if person is None:
+        person = Person(
+            telegram_user_id=telegram_user_id,
+            display_name=display_name[:128],
+            username=username,
+            telegram_language=telegram_language,
+            reachable=True,
+            created_at=now,
+        )
+        session.add(person)
+        await session.flush()
+        return person
+    person.username = username
+    person.telegram_language = telegram_language
+    return person
+
+
+async def mark_reachable(
+    session: AsyncSession,
+    *,
+    telegram_user_id: int,
+    reachable: bool,
+    reason: str | None,
+    now: datetime,
+) -> None:
+    person = await person_by_telegram_id(session, telegram_user_id)
+    if person is None:
+        return
+    if reachable:
+        person.reachable, person.unreachable_reason, person.unreachable_since = True, None, None
+    elif person.reachable or person.unreachable_reason != reason:
+        person.reachable, person.unreachable_reason = False, reason
+        person.unreachable_since = person.unreachable_since or now
+
+
+# --- unions and members -------------------------------------------------------------------
+
+
+async def memberships_of(
+    session: AsyncSession,
+    *,
+    telegram_user_id: int,
+    statuses: Sequence[MemberStatus] = (MemberStatus.ACTIVE,),
+) -> list[tuple[Member, Union]]:
+    rows = await session.execute(
+        select(Member, Union)
+        .join(Person, Person.id == Member.person_id)
+        .join(Union, Union.id == Member.union_id)
+        .where(Person.telegram_user_id == telegram_user_id, Member.status.in_(statuses))
+        .order_by(Union.name, Union.id)
+    )
+    return [(m, u) for m, u in rows.tuples()]
+
+
+async def member_of(
+    session: AsyncSession, *, union_id: int, telegram_user_id: int
+) -> Member | None:
+    """The active membership of this Telegram user in this Union, if any."""
+    return (
+        await session.execute(
+            select(Member)
+            .join(Person, Person.id == Member.person_id)
+            .where(
+                Member.union_id == union_id,
+                Person.telegram_user_id == telegram_user_id,
+                Member.status == MemberStatus.ACTIVE,
+            )
+        )
+    ).scalar_one_or_none()
+
+
+async def municipality_ids_of(session: AsyncSession, member_id: int) -> list[int]:
+    rows = await session.execute(
+        select(MemberMunicipality.municipality_id).where(MemberMunicipality.member_id == member_id)
+    )
+    return list(rows.scalars())
+
+
+async def municipalities(
+    session: AsyncSession, union_id: int, *, include_archived: bool = False
+) -> list[Municipality]:
+    stmt = select(Municipality).where(Municipality.union_id == union_id)
+    if not include_archived:
+        stmt = stmt.where(Municipality.archived_at.is_(None))
+    rows = await session.execute(stmt.order_by(Municipality.name_key))
+    return list(rows.scalars())
+
+
+async def coordinators(session: AsyncSession, union_id: int) -> list[tuple[Member, Person]]:
+    rows = await session.execute(
+        select(Member, Person)
+        .join(Person, Person.id == Member.person_id)
+        .where(
+            Member.union_id == union_id,
+            Member.is_coordinator.is_(True),
+            Member.status == MemberStatus.ACTIVE,
+        )
+        .order_by(Member.id)
+    )
+    return [(m, p) for m, p in rows.tuples()]
+
+
+# --- linked chats -------------------------------------------------------------------------
+
+
+async def links_of_chat(session: AsyncSession, chat_id: int) -> list[LinkedChat]:
+    rows = await session.execute(select(LinkedChat).where(LinkedChat.chat_id == chat_id))
+    return list(rows.scalars())
+
+
+async def linked_chat(
+    session: AsyncSession, *, union_id: int, table: TableKind
+) -> LinkedChat | None:
+    return (
+        await session.execute(
+            select(LinkedChat).where(
+                LinkedChat.union_id == union_id, LinkedChat.table_kind == table
+            )
+        )
+    ).scalar_one_or_none()
+
+
+async def migrate_chat(session: AsyncSession, *, old_chat_id: int, new_chat_id: int) -> int:
+    """A group became a supergroup: follow the new id everywhere. Returns rows changed."""
+    changed = 0
+    for model, column in (
+        (LinkedChat, LinkedChat.chat_id),
+        (PollMessage, PollMessage.chat_id),
+        (DecisionMessage, DecisionMessage.chat_id),
+        (PostedMessage, PostedMessage.chat_id),
+        (UpdateRound, UpdateRound.announcement_chat_id),
+    ):
+        result = await session.execute(
+            update(model).where(column == old_chat_id).values({column.key: new_chat_id})
+        )
+        changed += getattr(result, "rowcount", 0) or 0
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.chat_id == old_chat_id, OutboxMessage.status == "pending")
+        .values(chat_id=new_chat_id)
+    )
+    changed += getattr(result, "rowcount", 0) or 0
+    return changed
+
+
+# --- conversations ------------------------------------------------------------------------
+
+
+async def get_conversation(
+    session: AsyncSession, *, telegram_user_id: int, chat_id: int, now: datetime
+) -> Conversation | None:
+    conv = await session.get(Conversation, (telegram_user_id, chat_id))
+    if conv is not None and conv.expires_at <= now:
+        await session.delete(conv)
+        return None
+    return conv
+
+
+async def set_conversation(
+    session: AsyncSession,
+    *,
+    telegram_user_id: int,
+    chat_id: int,
+    flow: str,
+    step: str,
+    data: dict[str, Any],
+    now: datetime,
+    ttl: timedelta = timedelta(days=7),
+) -> Conversation:
+    conv = await session.get(Conversation, (telegram_user_id, chat_id))
+    if conv is None:
+        conv = Conversation(telegram_user_id=telegram_user_id, chat_id=chat_id)
+        session.add(conv)
+    conv.flow, conv.step, conv.data = flow, step, dict(data)
+    conv.updated_at, conv.expires_at = now, now + ttl
+    await session.flush()
+    return conv
+
+
+async def clear_conversation(session: AsyncSession, *, telegram_user_id: int, chat_id: int) -> None:
+    await session.execute(
+        delete(Conversation).where(
+            Conversation.telegram_user_id == telegram_user_id, Conversation.chat_id == chat_id
+        )
+    )

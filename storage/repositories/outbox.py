@@ -1,0 +1,137 @@
+"""The outbox: scheduled and bulk messages, each sent at most once."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import OutboxMessage, OutboxStatus
+from storage.repositories.common import insert_ignore
+
+
+async def enqueue(
+    session: AsyncSession,
+    *,
+    dedup_key: str,
+    chat_id: int,
+    method: str,
+    payload: dict[str, Any],
+    now: datetime,
+    union_id: int | None = None,
+    person_id: int | None = None,
+    file_name: str | None = None,
+    file_data: bytes | None = None,
+    not_before: datetime | None = None,
+) -> bool:
+    """Queue one message. False when a message with this key was ever queued (no duplicate)."""
+    return await insert_ignore(
+        session,
+        OutboxMessage,
+        {
+            "dedup_key": dedup_key,
+            "union_id": union_id,
+            "person_id": person_id,
+            "chat_id": chat_id,
+            "method": method,
+            "payload": payload,
+            "file_name": file_name,
+            "file_data": file_data,
+            "status": OutboxStatus.PENDING,
+            "attempts": 0,
+            "created_at": now,
+            "not_before": not_before,
+        },
+        ["dedup_key"],
+    )
+
+
+async def due_ids(session: AsyncSession, *, now: datetime, limit: int = 500) -> list[int]:
+    rows = await session.execute(
+        select(OutboxMessage.id)
+        .where(
+            OutboxMessage.status == OutboxStatus.PENDING,
+            or_(OutboxMessage.not_before.is_(None), OutboxMessage.not_before <= now),
+        )
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+    )
+    return list(rows.scalars())
+
+
+async def start_sending(session: AsyncSession, *, message_id: int) -> OutboxMessage | None:
+    """pending → sending, atomically; None if someone else took it or it is gone."""
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.status == OutboxStatus.PENDING)
+        .values(status=OutboxStatus.SENDING, attempts=OutboxMessage.attempts + 1)
+    )
+    if not getattr(result, "rowcount", 0):
+        return None
+    return await session.get(OutboxMessage, message_id)
+
+
+async def finish(
+    session: AsyncSession,
+    *,
+    message_id: int,
+    status: OutboxStatus,
+    now: datetime,
+    telegram_message_id: int | None = None,
+    error: str | None = None,
+) -> None:
+    values: dict[str, Any] = {"status": status, "error": error}
+    if status == OutboxStatus.SENT:
+        values |= {"message_id": telegram_message_id, "sent_at": now, "file_data": None}
+    await session.execute(
+        update(OutboxMessage).where(OutboxMessage.id == message_id).values(**values)
+    )
+
+
+async def back_to_pending(session: AsyncSession, *, message_id: int, error: str) -> None:
+    """A send that certainly did not reach Telegram (connection refused, pool timeout)."""
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id)
+        .values(status=OutboxStatus.PENDING, error=error)
+    )
+
+
+async def mark_interrupted_as_uncertain(session: AsyncSession) -> list[OutboxMessage]:
+    """At start: a row left in `sending` may or may not have been delivered."""
+    rows = list(
+        (
+            await session.execute(
+                select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.SENDING)
+            )
+        ).scalars()
+    )
+    for row in rows:
+        row.status = OutboxStatus.UNCERTAIN
+        row.error = "interrupted while sending: delivery unknown"
+    return rows
+
+
+async def unreported_problems(session: AsyncSession, *, limit: int = 200) -> list[OutboxMessage]:
+    rows = await session.execute(
+        select(OutboxMessage)
+        .where(
+            OutboxMessage.status.in_([OutboxStatus.UNCERTAIN, OutboxStatus.FAILED]),
+            OutboxMessage.reported_at.is_(None),
+            OutboxMessage.union_id.is_not(None),
+        )
+        .order_by(OutboxMessage.union_id, OutboxMessage.id)
+        .limit(limit)
+    )
+    return list(rows.scalars())
+
+
+async def status_by_key_prefix(session: AsyncSession, prefix: str) -> list[OutboxMessage]:
+    rows = await session.execute(
+        select(OutboxMessage)
+        .where(OutboxMessage.dedup_key.startswith(prefix, autoescape=True))
+        .order_by(OutboxMessage.id)
+    )
+    return list(rows.scalars())

@@ -1,0 +1,100 @@
+"""A throwaway PostgreSQL server for the test session, or the one named by TEST_DATABASE_URL.
+
+The binaries are on the machine but no server runs: start one as the `postgres` user (initdb
+refuses root) from a temporary data directory, on a free port on 127.0.0.1, with its socket in
+that directory; stop and remove it at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+PG_DIRS = ("/usr/lib/postgresql/17/bin", "/usr/lib/postgresql/16/bin", "/usr/lib/postgresql/15/bin")
+
+
+@dataclass
+class PgServer:
+    admin_url: str  # postgresql://… to the maintenance database, sync-driver style (no +driver)
+    data_dir: Path | None = None
+    pg_ctl: str | None = None
+    run_as: list[str] | None = None
+
+    def stop(self) -> None:
+        if self.data_dir is None or self.pg_ctl is None:
+            return
+        subprocess.run(
+            [*(self.run_as or []), self.pg_ctl, "-D", str(self.data_dir), "-m", "immediate", "stop"],
+            capture_output=True,
+            check=False,
+        )
+        shutil.rmtree(self.data_dir.parent, ignore_errors=True)
+
+
+def _find_binary(name: str) -> str | None:
+    for folder in PG_DIRS:
+        path = Path(folder) / name
+        if path.exists():
+            return str(path)
+    return shutil.which(name)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def unavailable_reason() -> str | None:
+    if os.environ.get("TEST_DATABASE_URL"):
+        return None
+    if _find_binary("initdb") is None or _find_binary("pg_ctl") is None:
+        return "PostgreSQL binaries (initdb, pg_ctl) not found and TEST_DATABASE_URL not set"
+    return None
+
+
+def start() -> PgServer:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return PgServer(admin_url=url)
+    initdb, pg_ctl = _find_binary("initdb"), _find_binary("pg_ctl")
+    assert initdb and pg_ctl
+    run_as: list[str] = []
+    base = Path(tempfile.mkdtemp(prefix="te-pg-"))
+    if os.geteuid() == 0:
+        run_as = ["runuser", "-u", "postgres", "--"]
+        shutil.chown(base, user="postgres")
+        base.chmod(0o700)
+    data = base / "data"
+    subprocess.run(
+        [*run_as, initdb, "-D", str(data), "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync"],
+        check=True,
+        capture_output=True,
+    )
+    port = _free_port()
+    options = f"-c listen_addresses=127.0.0.1 -p {port} -k {base} -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    subprocess.run(
+        [*run_as, pg_ctl, "-D", str(data), "-o", options, "-l", str(base / "log"), "-w", "-t", "60", "start"],
+        check=True,
+        capture_output=True,
+    )
+    server = PgServer(
+        admin_url=f"postgresql://postgres@127.0.0.1:{port}/postgres",
+        data_dir=data,
+        pg_ctl=pg_ctl,
+        run_as=run_as,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return server
+        time.sleep(0.1)
+    server.stop()
+    raise RuntimeError("PostgreSQL did not start")
