@@ -14,6 +14,7 @@ from storage.models.actions import (
 from storage.models.base import Base
 from storage.models.core import (
     Conversation,
+    Invite,
     JobClaim,
     LinkedChat,
     Member,
@@ -65,6 +66,7 @@ __all__ = [
     "DecisionVote",
     "DecisionVoteChoice",
     "DocumentLink",
+    "Invite",
     "JobClaim",
     "LinkedChat",
     "Meeting",
