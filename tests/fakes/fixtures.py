@@ -48,9 +48,15 @@ def application_builder(fake: FakeTelegram) -> ApplicationBuilder[Any, Any, Any,
 
 @contextlib.asynccontextmanager
 async def running_application(
-    app: Application[Any, Any, Any, Any, Any, Any], poll_timeout: int = 1
+    fake: FakeTelegram, app: Application[Any, Any, Any, Any, Any, Any], poll_timeout: int = 1
 ) -> AsyncIterator[Application[Any, Any, Any, Any, Any, Any]]:
-    """Initialize, start and poll; stop and shut down cleanly on exit."""
+    """Initialize, start and poll; stop and shut down cleanly on exit.
+
+    ``fake.settle()`` then also waits until PTB has no update queued or in progress.
+    """
+    fake.add_idle_check(
+        lambda: app.update_queue.empty() and app.update_processor.current_concurrent_updates == 0
+    )
     await app.initialize()
     await app.start()
     assert app.updater is not None

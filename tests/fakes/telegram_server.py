@@ -140,6 +140,8 @@ class FakeTelegram:
         self.calls: list[FakeCall] = []
         self.updates: list[dict[str, Any]] = []  # every update ever enqueued
         self.allowed_updates: list[str] | None = None
+        self.webhook_url = ""
+        self._idle_checks: list[Callable[[], bool]] = []
         self.bot_settings: dict[str, Any] = {}
         self._port: int | None = None
         self._runner: web.AppRunner | None = None
@@ -166,7 +168,8 @@ class FakeTelegram:
         self._handlers: dict[str, Handler] = {
             "getMe": self._m_get_me,
             "getUpdates": self._m_get_updates,
-            "deleteWebhook": self._m_true,
+            "deleteWebhook": self._m_delete_webhook,
+            "setWebhook": self._m_set_webhook,
             "getWebhookInfo": self._m_get_webhook_info,
             "setMyCommands": self._m_set_my_commands,
             "getMyCommands": self._m_get_my_commands,
@@ -175,6 +178,7 @@ class FakeTelegram:
             "sendMessage": self._m_send_message,
             "editMessageText": self._m_edit_message_text,
             "editMessageReplyMarkup": self._m_edit_message_reply_markup,
+            "editMessageCaption": self._m_edit_message_caption,
             "deleteMessage": self._m_delete_message,
             "answerCallbackQuery": self._m_answer_callback_query,
             "sendDocument": self._m_send_document,
@@ -284,7 +288,43 @@ class FakeTelegram:
         return chat
 
     def add_member(self, chat: FakeChat, user: FakeUser) -> None:
+        """Add a member silently (no update)."""
         chat.members.add(user.id)
+
+    async def user_joins(
+        self, chat: FakeChat, user: FakeUser, by: FakeUser | None = None
+    ) -> FakeMessage:
+        """A user joins (or is added by ``by``): service message with ``new_chat_members``."""
+        chat.members.add(user.id)
+        actor = by or user
+        self._log(
+            chat,
+            f"{user.full_name} entra nel gruppo"
+            if by is None
+            else f"{by.full_name} aggiunge {user.full_name}",
+        )
+        msg = self._new_message(
+            chat,
+            actor,
+            service={"new_chat_members": [user.to_api()], "new_chat_member": user.to_api()},
+        )
+        if chat.bot_is_member:
+            await self._enqueue("message", msg.to_api())
+        return msg
+
+    async def user_leaves(self, chat: FakeChat, user: FakeUser) -> FakeMessage:
+        """A user leaves: service message with ``left_chat_member``."""
+        chat.members.discard(user.id)
+        chat.admins.discard(user.id)
+        self._log(chat, f"{user.full_name} lascia il gruppo")
+        msg = self._new_message(
+            chat,
+            user,
+            service={"left_chat_member": user.to_api(), "left_chat_participant": user.to_api()},
+        )
+        if chat.bot_is_member:
+            await self._enqueue("message", msg.to_api())
+        return msg
 
     def set_admin(self, chat: FakeChat, user: FakeUser, admin: bool = True) -> None:
         chat.members.add(user.id)
@@ -524,6 +564,7 @@ class FakeTelegram:
             now = time.monotonic()
             if (
                 all(p.delivered for p in self._pending)
+                and all(check() for check in self._idle_checks)
                 and self._in_flight == 0
                 and now - self._last_activity >= quiet
             ):
@@ -535,6 +576,10 @@ class FakeTelegram:
                     f"{undelivered}, {self._in_flight} requests in flight"
                 )
             await asyncio.sleep(0.01)
+
+    def add_idle_check(self, check: Callable[[], bool]) -> None:
+        """``settle`` also waits until ``check()`` is true (e.g. PTB has no update in progress)."""
+        self._idle_checks.append(check)
 
     async def wait_for(self, predicate: Callable[[], Any], timeout: float = 5) -> Any:  # noqa: ASYNC109
         """Poll ``predicate`` every 10 ms until it returns a truthy value, which is returned."""
@@ -988,9 +1033,19 @@ class FakeTelegram:
             "has_main_web_app": False,
         }
 
+    async def _m_set_webhook(self, params: dict[str, Any]) -> bool:
+        self.webhook_url = params["url"]
+        return True
+
+    async def _m_delete_webhook(self, params: dict[str, Any]) -> bool:
+        self.webhook_url = ""
+        if params.get("drop_pending_updates"):
+            self._pending.clear()
+        return True
+
     async def _m_get_webhook_info(self, params: dict[str, Any]) -> dict[str, Any]:
         return {
-            "url": "",
+            "url": self.webhook_url,
             "has_custom_certificate": False,
             "pending_update_count": len(self._pending),
         }
@@ -1001,6 +1056,12 @@ class FakeTelegram:
     async def _m_get_updates_http(
         self, params: dict[str, Any], request: web.Request
     ) -> list[dict[str, Any]]:
+        if self.webhook_url:
+            raise ApiError(
+                409,
+                "Conflict: can't use getUpdates method while webhook is active; use "
+                "deleteWebhook to delete the webhook first",
+            )
         self._poll_generation += 1
         generation = self._poll_generation
         async with self._cond:
@@ -1180,6 +1241,36 @@ class FakeTelegram:
         msg.reply_markup = markup
         msg.edit_date = int(time.time())
         self._log(msg.chat, f"🤖 Bot ✏️ (modifica msg {msg.message_id}): {_indent(plain)}")
+        self._log_buttons(markup)
+        return msg.to_api()
+
+    async def _m_edit_message_caption(self, params: dict[str, Any]) -> dict[str, Any]:
+        msg = self._edit_target(params)
+        if msg.document is None and msg.photo_file is None:
+            raise ApiError.bad_request("there is no caption in the message to edit")
+        caption: str = params.get("caption") or ""
+        plain, ents = (
+            self._format(
+                caption, params.get("parse_mode"), params.get("caption_entities"), caption=True
+            )
+            if caption
+            else ("", [])
+        )
+        markup = self._check_markup(params.get("reply_markup"))
+        if (
+            (plain or None) == msg.caption
+            and ents == msg.caption_entities
+            and (markup == msg.reply_markup)
+        ):
+            raise ApiError.bad_request(
+                "message is not modified: specified new message content and reply markup are "
+                "exactly the same as a current content and reply markup of the message"
+            )
+        msg.history.append(msg.caption)
+        msg.caption, msg.caption_entities, msg.raw_text = plain or None, ents, caption
+        msg.reply_markup = markup
+        msg.edit_date = int(time.time())
+        self._log(msg.chat, f"🤖 Bot ✏️ (didascalia msg {msg.message_id}): {_indent(plain)}")
         self._log_buttons(markup)
         return msg.to_api()
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dtm
 import html
 from typing import Any
 
 import httpx
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+import pytest
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
+from telegram.error import BadRequest, ChatMigrated, Conflict, Forbidden, RetryAfter
 from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
@@ -63,10 +67,17 @@ async def ping(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await update.effective_message.reply_text("pong")
 
 
+async def slow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    assert update.effective_message is not None
+    await asyncio.sleep(0.3)  # work without any HTTP request: settle() must still wait
+    await update.effective_message.reply_text("fatto")
+
+
 def build_app(fake: FakeTelegram) -> Any:
     app = application_builder(fake).build()
     app.add_handler(CommandHandler("start", start))
     app.add_handler(CommandHandler("ping", ping))
+    app.add_handler(CommandHandler("lento", slow))
     app.add_handler(CallbackQueryHandler(vote))
     app.add_handler(MessageHandler(filters.Document.ALL, document))
     return app
@@ -75,7 +86,7 @@ def build_app(fake: FakeTelegram) -> Any:
 async def test_ptb_end_to_end(fake_telegram: FakeTelegram) -> None:
     fake = fake_telegram
     mario = fake.add_user("Mario", "Rossi", username="mrossi")
-    async with running_application(build_app(fake)):
+    async with running_application(fake, build_app(fake)):
         await mario.send("/start abc")
         await fake.settle()
         [welcome] = fake.sent_to(mario)
@@ -96,6 +107,10 @@ async def test_ptb_end_to_end(fake_telegram: FakeTelegram) -> None:
         assert reply.document is not None
         assert reply.document.content == b"CIAO"
         assert reply.caption == "4 byte ricevuti"
+
+        await mario.send("/lento")
+        await fake.settle()
+        assert fake.last_sent(mario).text == "fatto"
 
         group = fake.create_group("Tavolo politico", mario)
         await fake.add_bot_to_group(group, by=mario)
@@ -139,8 +154,6 @@ async def test_long_poll_wakes_up_on_update(fake_telegram: FakeTelegram) -> None
     fake = fake_telegram
     mario = fake.add_user("Mario")
     async with httpx.AsyncClient(base_url=f"{fake.base_url}{fake.token}/") as client:
-        import asyncio
-
         poll = asyncio.create_task(client.post("getUpdates", data={"timeout": "5"}))
         await asyncio.sleep(0.1)
         assert not poll.done()
@@ -362,3 +375,59 @@ async def test_files_and_commands(fake_telegram: FakeTelegram) -> None:
     assert fake.commands("default") == []
     got = await api(fake, "getMyCommands", scope=scope, language_code="it")
     assert got["result"] == commands
+
+
+async def test_ptb_exceptions(fake_telegram: FakeTelegram, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Without PTB_TIMEDELTA, PTB 22.8 warns (an error here) whenever it builds a RetryAfter.
+    monkeypatch.setenv("PTB_TIMEDELTA", "1")
+    fake = fake_telegram
+    mario = fake.add_user("Mario")
+    group = fake.create_group("Tavolo", mario)
+    await fake.add_bot_to_group(group, by=mario)
+    new_id = await fake.migrate_to_supergroup(group)
+    async with Bot(fake.token, base_url=fake.base_url, base_file_url=fake.base_file_url) as bot:
+        with pytest.raises(Forbidden, match="can't initiate conversation"):
+            await bot.send_message(mario.id, "ciao")
+        with pytest.raises(ChatMigrated) as migrated:
+            await bot.send_message(group.id, "ciao")
+        assert migrated.value.new_chat_id == new_id
+        fake.fail_next("sendMessage", 429, "Too Many Requests: retry after 7", retry_after=7)
+        with pytest.raises(RetryAfter) as retry:
+            await bot.send_message(new_id, "ciao")
+        assert retry.value.retry_after == dtm.timedelta(seconds=7)
+        sent = await bot.send_message(new_id, "<b>ciao</b>", parse_mode=ParseMode.HTML)
+        assert sent.text_html == "<b>ciao</b>"
+        with pytest.raises(BadRequest, match="Message is not modified"):
+            await sent.edit_text("<b>ciao</b>", parse_mode=ParseMode.HTML)
+        member = await bot.get_chat_member(new_id, bot.id)
+        assert member.status == "member"
+        fake.set_bot_admin(fake.chat(new_id), can_pin=True)
+        admins = await bot.get_chat_administrators(new_id)
+        assert [a.user.id for a in admins] == [mario.id, bot.id]
+        chat = await bot.get_chat(new_id)
+        assert chat.title == "Tavolo"
+        await bot.set_webhook("https://example.org/hook")
+        with pytest.raises(Conflict):
+            await bot.get_updates()
+        await bot.delete_webhook(drop_pending_updates=True)
+        assert await bot.get_updates() == ()
+
+
+async def test_group_service_messages_and_privacy(fake_telegram: FakeTelegram) -> None:
+    fake = fake_telegram
+    mario = fake.add_user("Mario")
+    anna = fake.add_user("Anna")
+    group = fake.create_group("Tavolo", mario)
+    await fake.add_bot_to_group(group, by=mario)
+    await fake.user_joins(group, anna, by=mario)
+    await anna.send("ciao a tutti", chat=group)  # not seen: privacy mode
+    bot_msg_id = (await api(fake, "sendMessage", chat_id=group.id, text="domanda?"))["result"]
+    reply_to = fake.chat(group).find(bot_msg_id["message_id"])
+    await anna.send("risposta", chat=group, reply_to=reply_to)  # replies to the bot are seen
+    await fake.user_leaves(group, anna)
+    seen = [u["message"] for u in fake.updates if "message" in u]
+    assert [
+        m.get("text") or next(k for k in m if k.endswith("_member") or k.endswith("members"))
+        for m in seen
+    ] == ["new_chat_members", "new_chat_members", "risposta", "left_chat_member"]
+    assert seen[2]["reply_to_message"]["text"] == "domanda?"
