@@ -121,6 +121,10 @@ def _human_size(n: int) -> str:
     return f"{n / 1_000_000:.1f} MB"
 
 
+def _reply_note(msg: FakeMessage) -> str:
+    return f" (↩️ msg {msg.reply_to.message_id})" if msg.reply_to is not None else ""
+
+
 def _indent(text: str) -> str:
     return text.replace("\n", "\n    ")
 
@@ -413,7 +417,7 @@ class FakeTelegram:
             text = f"{command}{sep}{rest}"
             entities.append({"type": "bot_command", "offset": 0, "length": utf16_len(command)})
         msg = self._new_message(chat, user, text=text, entities=entities, reply_to=reply_to)
-        self._log(chat, f"{user.full_name}: {_indent(text)}")
+        self._log(chat, f"{user.full_name}{_reply_note(msg)}: {_indent(text)}")
         await self._deliver_user_message(user, chat, msg)
         return msg
 
@@ -436,7 +440,7 @@ class FakeTelegram:
             document=stored if kind == "document" else None,
             photo=stored if kind == "photo" else None,
         )
-        self._log(chat, f"{user.full_name}: {_indent(self._describe_media(msg))}")
+        self._log(chat, f"{user.full_name}{_reply_note(msg)}: {_indent(self._describe_media(msg))}")
         await self._deliver_user_message(user, chat, msg)
         return msg
 
@@ -1015,7 +1019,7 @@ class FakeTelegram:
 
     def _log_bot_message(self, msg: FakeMessage) -> None:
         body = msg.text if msg.text is not None else self._describe_media(msg)
-        self._log(msg.chat, f"🤖 Bot: {_indent(body)}")
+        self._log(msg.chat, f"🤖 Bot{_reply_note(msg)}: {_indent(body)}")
         self._log_buttons(msg.reply_markup)
 
     # ------------------------------------------------------------------ methods

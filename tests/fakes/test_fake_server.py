@@ -127,7 +127,7 @@ async def test_ptb_end_to_end(fake_telegram: FakeTelegram) -> None:
     assert "    ↳ avviso: «Registrato: Sì»" in transcript
     assert "🤖 Bot ✏️ (modifica msg 2): Hai risposto: Sì" in transcript
     assert "📎 note.txt (4 B)" in transcript
-    assert "[Tavolo politico] 🤖 Bot: pong" in transcript
+    assert "[Tavolo politico] 🤖 Bot (↩️ msg 2): pong" in transcript
 
 
 async def test_updates_confirmed_and_allowed_updates_remembered(
@@ -431,3 +431,36 @@ async def test_group_service_messages_and_privacy(fake_telegram: FakeTelegram) -
         for m in seen
     ] == ["new_chat_members", "new_chat_members", "risposta", "left_chat_member"]
     assert seen[2]["reply_to_message"]["text"] == "domanda?"
+
+
+async def test_photos_deletes_actions_and_settle_timeout(fake_telegram: FakeTelegram) -> None:
+    fake = fake_telegram
+    chat_id = await started_user(fake)
+    async with httpx.AsyncClient() as client:
+        r = await client.post(
+            f"{fake.base_url}{fake.token}/sendPhoto",
+            data={"chat_id": str(chat_id), "caption": "<b>grafico</b>", "parse_mode": "HTML"},
+            files={"photo": ("chart.png", b"\x89PNG....", "image/png")},
+        )
+        body = r.json()
+    assert body["ok"], body
+    assert body["result"]["caption"] == "grafico"
+    [photo] = fake.sent_to(chat_id)
+    assert photo.photo == b"\x89PNG...."
+    assert photo.photo_file is not None
+    body = await api(fake, "sendPhoto", chat_id=chat_id, photo="https://example.org/x.png")
+    assert body["description"] == "Bad Request: wrong file identifier/HTTP URL specified"
+    body = await api(fake, "sendPhoto", chat_id=chat_id, photo=photo.photo_file.file_id,
+                     caption="x" * 1025)  # fmt: skip
+    assert body["description"] == "Bad Request: message caption is too long"
+    assert (await api(fake, "sendChatAction", chat_id=chat_id, action="typing"))["ok"]
+    mid = photo.message_id
+    assert (await api(fake, "deleteMessage", chat_id=chat_id, message_id=mid))["ok"]
+    body = await api(fake, "deleteMessage", chat_id=chat_id, message_id=mid)
+    assert body["description"] == "Bad Request: message to delete not found"
+    assert fake.sent_to(chat_id) == []
+    assert "🖼️ foto (8 B)" in fake.transcript()
+
+    await fake.user(chat_id).send("nessuno legge")  # nobody polls: settle must time out
+    with pytest.raises(TimeoutError, match="undelivered updates"):
+        await fake.settle(timeout=0.2)
