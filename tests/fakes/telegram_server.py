@@ -1084,7 +1084,7 @@ class FakeTelegram:
 
         def ready() -> bool:
             return (
-                bool(self._pending)
+                any(self._allowed(p.kind) for p in self._pending)
                 or self._stopping.is_set()
                 or (self._poll_generation != generation)
             )

@@ -14,6 +14,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Conflict, Forbidden, RetryAfter
 from telegram.ext import (
     CallbackQueryHandler,
+    ChatMemberHandler,
     CommandHandler,
     ContextTypes,
     MessageHandler,
@@ -73,8 +74,20 @@ async def slow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await update.effective_message.reply_text("fatto")
 
 
-def build_app(fake: FakeTelegram) -> Any:
+def build_app(fake: FakeTelegram, events: list[Any] | None = None) -> Any:
     app = application_builder(fake).build()
+
+    async def record(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if events is None:
+            return
+        if update.my_chat_member is not None:
+            cmu = update.my_chat_member
+            events.append((cmu.chat.id, cmu.old_chat_member.status, cmu.new_chat_member.status))
+        elif update.effective_message and update.effective_message.migrate_to_chat_id:
+            events.append(("migrate", update.effective_message.migrate_to_chat_id))
+
+    app.add_handler(ChatMemberHandler(record, ChatMemberHandler.MY_CHAT_MEMBER))
+    app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, record))
     app.add_handler(CommandHandler("start", start))
     app.add_handler(CommandHandler("ping", ping))
     app.add_handler(CommandHandler("lento", slow))
@@ -86,7 +99,8 @@ def build_app(fake: FakeTelegram) -> Any:
 async def test_ptb_end_to_end(fake_telegram: FakeTelegram) -> None:
     fake = fake_telegram
     mario = fake.add_user("Mario", "Rossi", username="mrossi")
-    async with running_application(fake, build_app(fake)):
+    events: list[Any] = []
+    async with running_application(fake, build_app(fake, events)):
         await mario.send("/start abc")
         await fake.settle()
         [welcome] = fake.sent_to(mario)
@@ -119,6 +133,15 @@ async def test_ptb_end_to_end(fake_telegram: FakeTelegram) -> None:
         await fake.settle()
         assert [m.text for m in fake.sent_to(group)] == ["pong"]
         assert fake.messages(group)[1].text == "/ping@TeamEnergiaTestBot"
+
+        new_id = await fake.migrate_to_supergroup(group)
+        await mario.block_bot()
+        await fake.settle()
+        assert events == [
+            (group.id, "left", "member"),
+            ("migrate", new_id),
+            (mario.id, "member", "kicked"),
+        ]
 
     transcript = fake.transcript()
     assert "[privata · Mario Rossi] Mario Rossi: /start abc" in transcript
@@ -464,3 +487,15 @@ async def test_photos_deletes_actions_and_settle_timeout(fake_telegram: FakeTele
     await fake.user(chat_id).send("nessuno legge")  # nobody polls: settle must time out
     with pytest.raises(TimeoutError, match="undelivered updates"):
         await fake.settle(timeout=0.2)
+
+
+async def test_second_poller_gets_409(fake_telegram: FakeTelegram) -> None:
+    fake = fake_telegram
+    async with httpx.AsyncClient(base_url=f"{fake.base_url}{fake.token}/") as client:
+        first = asyncio.create_task(client.post("getUpdates", data={"timeout": "5"}))
+        await asyncio.sleep(0.1)
+        second = asyncio.create_task(client.post("getUpdates", data={"timeout": "0"}))
+        r1, r2 = await asyncio.wait_for(asyncio.gather(first, second), 2)
+    assert r1.status_code == 409
+    assert r1.json()["description"].startswith("Conflict: terminated by other getUpdates")
+    assert r2.json() == {"ok": True, "result": []}
