@@ -11,7 +11,14 @@ import httpx
 import pytest
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, ChatMigrated, Conflict, Forbidden, RetryAfter
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Conflict,
+    Forbidden,
+    RetryAfter,
+    TimedOut,
+)
 from telegram.ext import (
     CallbackQueryHandler,
     ChatMemberHandler,
@@ -429,6 +436,10 @@ async def test_ptb_exceptions(fake_telegram: FakeTelegram, monkeypatch: pytest.M
         assert [a.user.id for a in admins] == [mario.id, bot.id]
         chat = await bot.get_chat(new_id)
         assert chat.title == "Tavolo"
+        fake.stall_next("sendMessage", 30)
+        with pytest.raises(TimedOut):
+            await bot.send_message(new_id, "consegnato?", read_timeout=0.2)
+        assert fake.last_sent(new_id).text == "consegnato?"  # delivered despite the timeout
         await bot.set_webhook("https://example.org/hook")
         with pytest.raises(Conflict):
             await bot.get_updates()
