@@ -16,8 +16,9 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from aiohttp import web
 
@@ -84,6 +85,10 @@ _CHAT_ACTIONS = {
 Handler = Callable[[dict[str, Any]], Awaitable[Any]]
 
 
+class _Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
 @dataclass
 class _Pending:
     update: dict[str, Any]
@@ -132,8 +137,16 @@ def _indent(text: str) -> str:
 class FakeTelegram:
     """In-process fake of the Telegram Bot API (aiohttp server on 127.0.0.1, random port)."""
 
-    def __init__(self, token: str = DEFAULT_TOKEN, bot_username: str = BOT_USERNAME) -> None:
+    def __init__(
+        self,
+        token: str = DEFAULT_TOKEN,
+        bot_username: str = BOT_USERNAME,
+        clock: _Clock | None = None,
+    ) -> None:
+        """``clock`` (anything with ``now() -> aware datetime``, e.g. ``bot.clock.FakeClock``)
+        dates messages and updates; wall time otherwise."""
         self.token = token
+        self.clock = clock
         self.bot = BotIdentity(
             id=int(token.split(":", 1)[0]), first_name="Team Energia", username=bot_username
         )
@@ -596,6 +609,9 @@ class FakeTelegram:
 
     # ------------------------------------------------------------------ internals: world
 
+    def _now(self) -> int:
+        return int(self.clock.now().timestamp()) if self.clock is not None else int(time.time())
+
     def _touch(self) -> None:
         self._last_activity = time.monotonic()
 
@@ -635,7 +651,7 @@ class FakeTelegram:
         msg = FakeMessage(
             chat=chat,
             message_id=chat.next_message_id,
-            date=int(time.time()),
+            date=self._now(),
             sender=sender,
             bot=self.bot,
             text=text,
@@ -737,7 +753,7 @@ class FakeTelegram:
         return {
             "chat": chat.to_api(),
             "from": by.to_api(),
-            "date": int(time.time()),
+            "date": self._now(),
             "old_chat_member": self._member_api(chat, bot, old),
             "new_chat_member": self._member_api(chat, bot, new),
         }
@@ -1243,7 +1259,7 @@ class FakeTelegram:
         msg.history.append(msg.text)
         msg.text, msg.entities, msg.raw_text = plain, ents, params["text"]
         msg.reply_markup = markup
-        msg.edit_date = int(time.time())
+        msg.edit_date = self._now()
         self._log(msg.chat, f"🤖 Bot ✏️ (modifica msg {msg.message_id}): {_indent(plain)}")
         self._log_buttons(markup)
         return msg.to_api()
@@ -1273,7 +1289,7 @@ class FakeTelegram:
         msg.history.append(msg.caption)
         msg.caption, msg.caption_entities, msg.raw_text = plain or None, ents, caption
         msg.reply_markup = markup
-        msg.edit_date = int(time.time())
+        msg.edit_date = self._now()
         self._log(msg.chat, f"🤖 Bot ✏️ (didascalia msg {msg.message_id}): {_indent(plain)}")
         self._log_buttons(markup)
         return msg.to_api()
@@ -1287,7 +1303,7 @@ class FakeTelegram:
                 "exactly the same as a current content and reply markup of the message"
             )
         msg.reply_markup = markup
-        msg.edit_date = int(time.time())
+        msg.edit_date = self._now()
         self._log(msg.chat, f"🤖 Bot ✏️ (pulsanti msg {msg.message_id})")
         if markup:
             self._log_buttons(markup)

@@ -510,3 +510,16 @@ async def test_second_poller_gets_409(fake_telegram: FakeTelegram) -> None:
     assert r1.status_code == 409
     assert r1.json()["description"].startswith("Conflict: terminated by other getUpdates")
     assert r2.json() == {"ok": True, "result": []}
+
+
+async def test_clock_dates_messages() -> None:
+    when = dtm.datetime(2026, 12, 1, 8, 0, tzinfo=dtm.UTC)
+
+    class Clock:
+        def now(self) -> dtm.datetime:
+            return when
+
+    fake = FakeTelegram(clock=Clock())
+    mario = fake.add_user("Mario")
+    msg = await mario.send("ciao")
+    assert msg.date == int(when.timestamp())
