@@ -457,7 +457,9 @@ class FakeTelegram:
         await self._deliver_user_message(user, chat, msg)
         return msg
 
-    async def user_presses(self, user: FakeUser, message: FakeMessage, button: str) -> FakePress:
+    async def user_presses(
+        self, user: FakeUser, message: FakeMessage, button: str, inaccessible: bool = False
+    ) -> FakePress:
         if message.deleted:
             raise ValueError(f"message {message.message_id} was deleted")
         chat = message.chat
@@ -484,7 +486,11 @@ class FakeTelegram:
             {
                 "id": press.id,
                 "from": user.to_api(),
-                "message": message.to_api(),
+                "message": (
+                    {"chat": chat.to_api(), "message_id": message.message_id, "date": 0}
+                    if inaccessible
+                    else message.to_api()
+                ),
                 "chat_instance": str(abs(hash((chat.id, "instance"))) % 10**18),
                 "data": data,
             },

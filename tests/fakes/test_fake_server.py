@@ -313,6 +313,9 @@ async def test_edits_callbacks_pins(fake_telegram: FakeTelegram) -> None:
     press = await fake.user(chat_id).press(msg, "a")
     assert (await api(fake, "answerCallbackQuery", callback_query_id=press.id, text="ok"))["ok"]
     assert press.toast == "ok"
+    old = await fake.user(chat_id).press(msg, "A", inaccessible=True)
+    cq = fake.updates[-1]["callback_query"]
+    assert (cq["id"], cq["message"]["date"], cq["data"]) == (old.id, 0, "a")
     body = await api(fake, "answerCallbackQuery", callback_query_id=press.id)
     assert body["description"] == (
         "Bad Request: query is too old and response timeout expired or query ID is invalid"
