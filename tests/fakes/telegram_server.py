@@ -865,7 +865,7 @@ class FakeTelegram:
                 if not superseded:
                     self.calls.append(FakeCall(method, _loggable(params), False, err.description))
                     self._log(
-                        self._chat_or_none(params.get("chat_id")),
+                        self._chat_for_params(params),
                         f"⚠️ {method} → {err.error_code} {err.description}",
                     )
                 response = self._respond(err.envelope(), err.error_code)
@@ -921,8 +921,13 @@ class FakeTelegram:
             times.append(now)
         self._sent_times.append(now)
 
-    def _chat_or_none(self, chat_id: Any) -> FakeChat | None:
-        return self._chats.get(chat_id) if isinstance(chat_id, int) else None
+    def _chat_for_params(self, params: dict[str, Any]) -> FakeChat | None:
+        """The chat a call is about, for the transcript."""
+        chat_id = params.get("chat_id")
+        if isinstance(chat_id, int):
+            return self._chats.get(chat_id)
+        press = self._presses.get(str(params.get("callback_query_id")))
+        return press.message.chat if press is not None else None
 
     # ------------------------------------------------------------------ internals: checks
 
@@ -1263,11 +1268,14 @@ class FakeTelegram:
                 "exactly the same as a current content and reply markup of the message"
             )
         msg.history.append(msg.text)
+        had_buttons = bool(msg.buttons)
         msg.text, msg.entities, msg.raw_text = plain, ents, params["text"]
         msg.reply_markup = markup
         msg.edit_date = self._now()
         self._log(msg.chat, f"🤖 Bot ✏️ (modifica msg {msg.message_id}): {_indent(plain)}")
         self._log_buttons(markup)
+        if had_buttons and not msg.buttons:
+            self._transcript.append("    (pulsanti rimossi)")
         return msg.to_api()
 
     async def _m_edit_message_caption(self, params: dict[str, Any]) -> dict[str, Any]:
