@@ -526,3 +526,17 @@ async def test_clock_dates_messages() -> None:
     mario = fake.add_user("Mario")
     msg = await mario.send("ciao")
     assert msg.date == int(when.timestamp())
+
+
+async def test_many_users_at_once(fake_telegram: FakeTelegram) -> None:
+    fake = fake_telegram
+    users = [fake.add_user(f"Utente{i}") for i in range(20)]
+    async with running_application(fake, build_app(fake)):
+        await asyncio.gather(*(u.send("/start") for u in users))
+        await fake.settle()
+        presses = await asyncio.gather(*(u.press(fake.last_sent(u), "vote:1:no") for u in users))
+        answers = await asyncio.gather(*(p.answered() for p in presses))
+        await fake.settle()
+    assert {a.text for a in answers} == {"Registrato: No"}
+    assert all(fake.last_sent(u).text == "Hai risposto: No" for u in users)
+    assert all(ok for _, _, ok, _ in fake.calls)
