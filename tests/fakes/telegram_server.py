@@ -44,6 +44,7 @@ __all__ = [
     "FakePress",
     "FakeTelegram",
     "FakeUser",
+    "RateLimits",
 ]
 
 DEFAULT_TOKEN = "123456:TEST-token-abcdefghijklmnopqrstuvwxyz"
@@ -87,6 +88,18 @@ Handler = Callable[[dict[str, Any]], Awaitable[Any]]
 
 class _Clock(Protocol):
     def now(self) -> datetime: ...
+
+
+@dataclass
+class RateLimits:
+    """Flood limits enforced when ``FakeTelegram.enforce_rate_limits`` is on (shrink the windows
+    to keep tests fast)."""
+
+    overall: int = 30  # messages per second, all chats
+    private: int = 3  # messages per private chat in ``private_window`` (a burst of ~1/s)
+    private_window: float = 1.0
+    group: int = 20  # messages per group in ``group_window``
+    group_window: float = 60.0
 
 
 @dataclass
@@ -152,6 +165,7 @@ class FakeTelegram:
         )
         self.privacy_mode = True
         self.enforce_rate_limits = False
+        self.rate_limits = RateLimits()
         self.callback_answer_timeout = 15.0
         self.count_429 = 0
         self.calls: list[FakeCall] = []
@@ -905,12 +919,17 @@ class FakeTelegram:
         now = time.monotonic()
         while self._sent_times and now - self._sent_times[0] > 1.0:
             self._sent_times.popleft()
-        if len(self._sent_times) >= 30:
+        limits = self.rate_limits
+        if len(self._sent_times) >= limits.overall:
             raise ApiError(429, "Too Many Requests: retry after 1", {"retry_after": 1})
         chat = self._chats.get(chat_id) if isinstance(chat_id, int) else None
         if chat is not None:
             times = self._chat_sent_times.setdefault(chat.id, deque())
-            window, limit = (1.0, 3) if chat.is_private else (60.0, 20)
+            window, limit = (
+                (limits.private_window, limits.private)
+                if chat.is_private
+                else (limits.group_window, limits.group)
+            )
             while times and now - times[0] > window:
                 times.popleft()
             if len(times) >= limit:

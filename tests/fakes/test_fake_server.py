@@ -20,6 +20,7 @@ from telegram.error import (
     TimedOut,
 )
 from telegram.ext import (
+    AIORateLimiter,
     CallbackQueryHandler,
     ChatMemberHandler,
     CommandHandler,
@@ -29,7 +30,7 @@ from telegram.ext import (
 )
 
 from tests.fakes.fixtures import application_builder, running_application
-from tests.fakes.telegram_server import FakeTelegram
+from tests.fakes.telegram_server import FakeTelegram, RateLimits
 
 YES_NO = InlineKeyboardMarkup(
     [
@@ -540,3 +541,22 @@ async def test_many_users_at_once(fake_telegram: FakeTelegram) -> None:
     assert {a.text for a in answers} == {"Registrato: No"}
     assert all(fake.last_sent(u).text == "Hai risposto: No" for u in users)
     assert all(ok for _, _, ok, _ in fake.calls)
+
+
+async def test_rate_limits_with_ptb_rate_limiter(
+    fake_telegram: FakeTelegram, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PTB_TIMEDELTA", "1")
+    fake = fake_telegram
+    mario = fake.add_user("Mario")
+    group = fake.create_group("Tavolo", mario)
+    await fake.add_bot_to_group(group, by=mario)
+    fake.enforce_rate_limits = True
+    fake.rate_limits = RateLimits(group=3, group_window=0.5)
+    app = application_builder(fake).rate_limiter(AIORateLimiter(max_retries=3)).build()
+    async with running_application(fake, app):
+        await fake.settle()
+        await asyncio.gather(*(app.bot.send_message(group.id, f"n. {i}") for i in range(5)))
+    assert sorted(m.text or "" for m in fake.sent_to(group)) == [f"n. {i}" for i in range(5)]
+    assert fake.count_429 >= 1
+    assert "⚠️ sendMessage → 429 Too Many Requests: retry after 1" in fake.transcript()
