@@ -614,9 +614,17 @@ class FakeTelegram:
                 )
             await asyncio.sleep(0.01)
 
-    def add_idle_check(self, check: Callable[[], bool]) -> None:
-        """``settle`` also waits until ``check()`` is true (e.g. PTB has no update in progress)."""
+    def add_idle_check(self, check: Callable[[], bool]) -> Callable[[], bool]:
+        """``settle`` also waits until ``check()`` is true (e.g. PTB has no update in progress).
+
+        Returns ``check``, to pass to ``remove_idle_check`` later.
+        """
         self._idle_checks.append(check)
+        return check
+
+    def remove_idle_check(self, check: Callable[[], bool]) -> None:
+        with contextlib.suppress(ValueError):
+            self._idle_checks.remove(check)
 
     async def wait_for(self, predicate: Callable[[], Any], timeout: float = 5) -> Any:  # noqa: ASYNC109
         """Poll ``predicate`` every 10 ms until it returns a truthy value, which is returned."""
