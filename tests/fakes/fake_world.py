@@ -101,6 +101,12 @@ class FakeUser:
         """
         return await self.fake.user_presses(self, message, button, inaccessible)
 
+    async def press_forged(
+        self, message: FakeMessage, data: str, inaccessible: bool = False
+    ) -> FakePress:
+        """Send a callback query with arbitrary ``data`` (a tampered client) for ``message``."""
+        return await self.fake.user_presses_forged(self, message, data, inaccessible)
+
     async def send_document(
         self,
         filename: str,

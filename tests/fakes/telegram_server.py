@@ -490,11 +490,26 @@ class FakeTelegram:
             break
         else:
             raise ValueError(f"no callback button {button!r} on message: {message.buttons}")
+        return await self._press(user, message, data, f"preme «{label}»", inaccessible)
+
+    async def user_presses_forged(
+        self, user: FakeUser, message: FakeMessage, data: str, inaccessible: bool = False
+    ) -> FakePress:
+        """A modified client sends callback data that no button carries."""
+        chat = message.chat
+        if not chat.is_private and user.id not in chat.members:
+            raise ValueError(f"{user.full_name} is not a member of {chat.label}")
+        return await self._press(user, message, data, f"invia dati falsi «{data}»", inaccessible)
+
+    async def _press(
+        self, user: FakeUser, message: FakeMessage, data: str, action: str, inaccessible: bool
+    ) -> FakePress:
+        chat = message.chat
         if chat.is_private:
             user.has_started = True
         press = FakePress(id=str(secrets.randbits(62)), user=user, message=message, data=data)
         self._presses[press.id] = press
-        self._log(chat, f"{user.full_name} preme «{label}»")
+        self._log(chat, f"{user.full_name} {action}")
         await self._enqueue(
             "callback_query",
             {

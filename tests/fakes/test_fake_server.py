@@ -314,6 +314,10 @@ async def test_edits_callbacks_pins(fake_telegram: FakeTelegram) -> None:
     press = await fake.user(chat_id).press(msg, "a")
     assert (await api(fake, "answerCallbackQuery", callback_query_id=press.id, text="ok"))["ok"]
     assert press.toast == "ok"
+    forged = await fake.user(chat_id).press_forged(msg, "admin:delete:1")
+    assert fake.updates[-1]["callback_query"]["data"] == "admin:delete:1"
+    assert (await api(fake, "answerCallbackQuery", callback_query_id=forged.id, text="no"))["ok"]
+    assert "Anna Bianchi invia dati falsi «admin:delete:1»" in fake.transcript()
     old = await fake.user(chat_id).press(msg, "A", inaccessible=True)
     cq = fake.updates[-1]["callback_query"]
     assert (cq["id"], cq["message"]["date"], cq["data"]) == (old.id, 0, "a")
