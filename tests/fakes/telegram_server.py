@@ -540,7 +540,20 @@ class FakeTelegram:
         if "update_id" not in update:
             update["update_id"] = self._next_update_id
         self._next_update_id = max(self._next_update_id, int(update["update_id"]) + 1)
+        self._register_injected_press(update.get("callback_query"))
         await self._push(update)
+
+    def _register_injected_press(self, query: Any) -> None:
+        """An injected callback query can be answered like a real one (same 15 s rule)."""
+        if not isinstance(query, dict) or str(query.get("id")) in self._presses:
+            return
+        user = self._users.get(int((query.get("from") or {}).get("id", 0)))
+        message = query.get("message") or {}
+        chat = self._chats.get(int((message.get("chat") or {}).get("id", 0)))
+        found = chat.find(int(message.get("message_id", 0))) if chat is not None else None
+        if user is not None and found is not None:
+            press = FakePress(str(query["id"]), user, found, str(query.get("data", "")))
+            self._presses[press.id] = press
 
     # ------------------------------------------------------------------ fault injection
 

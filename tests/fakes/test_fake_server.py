@@ -318,6 +318,9 @@ async def test_edits_callbacks_pins(fake_telegram: FakeTelegram) -> None:
     assert fake.updates[-1]["callback_query"]["data"] == "admin:delete:1"
     assert (await api(fake, "answerCallbackQuery", callback_query_id=forged.id, text="no"))["ok"]
     assert "Anna Bianchi invia dati falsi «admin:delete:1»" in fake.transcript()
+    injected = {"id": "inj1", "from": fake.user(chat_id).to_api(), "message": msg.to_api()}
+    await fake.inject_update({"callback_query": {**injected, "chat_instance": "1", "data": "z"}})
+    assert (await api(fake, "answerCallbackQuery", callback_query_id="inj1"))["ok"]
     old = await fake.user(chat_id).press(msg, "A", inaccessible=True)
     cq = fake.updates[-1]["callback_query"]
     assert (cq["id"], cq["message"]["date"], cq["data"]) == (old.id, 0, "a")
