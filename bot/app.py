@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -22,6 +23,10 @@ from storage import migrate
 from storage.db import Database
 
 logger = logging.getLogger(__name__)
+
+# PTB 22 reports RetryAfter.retry_after as a timedelta when opted in (and warns otherwise);
+# bot.delivery reads both forms.
+os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
 
