@@ -19,6 +19,8 @@ from storage.db import Database
 from tests import pg_server
 
 REQUIRE_POSTGRES = os.environ.get("REQUIRE_POSTGRES") == "1"
+# PTB 22 warns on every RetryAfter unless opted in to timedelta values (as the bot does).
+os.environ.setdefault("PTB_TIMEDELTA", "1")
 _db_counter = itertools.count(1)
 
 
@@ -39,7 +41,11 @@ async def _create_pg_database(admin_url: str) -> str:
     name = f"te_test_{os.getpid()}_{next(_db_counter)}"
     url = make_url(admin_url)
     conn = await asyncpg.connect(
-        user=url.username, password=url.password, host=url.host, port=url.port, database=url.database
+        user=url.username,
+        password=url.password,
+        host=url.host,
+        port=url.port,
+        database=url.database,
     )
     try:
         await conn.execute(f'CREATE DATABASE "{name}"')
