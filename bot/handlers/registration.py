@@ -345,7 +345,7 @@ async def create_union(update: Update, context: BotContext) -> None:
                 session, name=name, creator=person, now=services.clock.now()
             )
             text = _(
-                "Fatto! Hai creato <b>{name}</b> e ne sei il coordinatore ⭐.\n\n"
+                "Fatto! Hai creato <b>{name}</b> e la coordini tu ⭐.\n\n"
                 "Prossimi passi:\n"
                 "1. /comuni — aggiungi i Comuni dell'Unione\n"
                 "2. /invito — crea il link per sindaci, assessori e tecnici\n"
@@ -1079,7 +1079,7 @@ async def on_start_payload(update: Update, context: BotContext, payload: str) ->
                     now=now,
                 )
                 welcome = _(
-                    "Benvenuto! Sei stato invitato nel <b>Team energia di {union}</b>.\n"
+                    "Ciao! Ti hanno invitato nel <b>Team energia di {union}</b>.\n"
                     "Tre domande veloci, poi il coordinatore conferma la tua iscrizione."
                 ).format(union=esc(union.name))
                 messages.append((welcome + "\n\n" + privacy_notice(tr), None))
@@ -1470,14 +1470,13 @@ async def _decide(
     ]
     request = render_request(union, person, member, names, tr)
     if member.status != MemberStatus.PENDING:
-        state = {
-            MemberStatus.ACTIVE: _("già approvata"),
-            MemberStatus.REJECTED: _("già rifiutata"),
-        }.get(member.status, _("non più in attesa"))
-        return Outcome(
-            toast=_("Questa richiesta è {state}.").format(state=state),
-            text=request + "\n\n" + _("Richiesta {state}.").format(state=state),
-        )
+        if member.status == MemberStatus.ACTIVE:
+            already = _("Questa richiesta è già stata approvata.")
+        elif member.status == MemberStatus.REJECTED:
+            already = _("Questa richiesta è già stata rifiutata.")
+        else:
+            already = _("Questa richiesta non è più in attesa.")
+        return Outcome(toast=already, text=request + "\n\n" + already)
     coord_person = await session.get(Person, coordinator.person_id)
     by = esc(coord_person.display_name if coord_person else "")
     if approve:
@@ -1503,7 +1502,7 @@ async def _decide(
         ptr = tr_of_person(services, person)
         if approve:
             text = ptr.gettext(
-                "🎉 Benvenuto nel Team energia di <b>{union}</b>! Il coordinatore ha approvato la tua iscrizione.\n"
+                "🎉 Ti diamo il benvenuto nel Team energia di <b>{union}</b>: il coordinatore ha approvato la tua iscrizione.\n"
                 "Scrivi /team per vedere chi c'è e /aiuto per sapere che cosa puoi fare."
             ).format(union=esc(union.name))
         else:
@@ -1553,11 +1552,14 @@ def render_roster(
         for r in active
     ]
     groups = rules.group_roster(entries, [(m.id, m.name) for m in municipalities])
+    legend = [tr.ngettext("{n} membro", "{n} membri", len(active)).format(n=len(active))]
+    if any(e.is_coordinator for e in entries):
+        legend.append(_("⭐ coordinatore"))
+    if any(not e.reachable for e in entries):
+        legend.append(_("⚠️ non raggiungibile: non ha avviato il bot o l'ha bloccato"))
     lines = [
         _("<b>Team energia di {union}</b>").format(union=esc(union.name)),
-        tr.ngettext("{n} membro", "{n} membri", len(active)).format(n=len(active))
-        + " · "
-        + _("⭐ coordinatore · ⚠️ non raggiungibile"),
+        " · ".join(legend),
     ]
     for group in groups:
         lines.append("")
@@ -1566,11 +1568,13 @@ def render_roster(
         if not group.entries:
             lines.append("<i>" + _("nessuno per ora") + "</i>")
         for e in group.entries:
-            line = f"{ROLE_ICONS[e.role]} {esc(e.name)} — {role_label(e.role, tr)}"
+            line = f"{ROLE_ICONS[e.role]} {esc(e.name)}"
+            if e.role != RoleCode.STAFF:  # the heading already says "Staff dell'Unione"
+                line += f" — {role_label(e.role, tr)}"
             if e.is_coordinator:
                 line += " ⭐"
             if not e.reachable:
-                line += " " + _("⚠️ non raggiungibile")
+                line += " ⚠️"
             lines.append(line)
     lines.append("")
     for table in (TableKind.POLITICAL, TableKind.TECHNICAL):
@@ -1941,7 +1945,7 @@ async def _manage_member(
                 method="sendMessage",
                 payload={
                     "text": ptr.gettext(
-                        "Il coordinatore ti ha tolto dal Team energia di <b>{union}</b>. Se pensi che sia un errore, parlane con lui."
+                        "Il coordinatore ti ha tolto dal Team energia di <b>{union}</b>. Se pensi che sia un errore, parlane con il coordinatore."
                     ).format(union=esc(union.name))
                 },
                 union_id=union.id,
@@ -2324,7 +2328,7 @@ async def on_delete_button(update: Update, context: BotContext) -> None:
                 outcome = Outcome(
                     toast=_("Dati cancellati."),
                     text=_(
-                        "Fatto: ho cancellato i tuoi dati personali e sei uscito da ogni team. "
+                        "Fatto: ho cancellato i tuoi dati personali e non fai più parte di nessun team. "
                         "Se un giorno vorrai tornare, basterà un nuovo link d'invito."
                     ),
                 )

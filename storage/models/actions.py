@@ -6,7 +6,7 @@ import enum
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base, str_enum
@@ -83,7 +83,7 @@ class UpdateRound(Base):
     deadline_at: Mapped[datetime]
     status: Mapped[RoundStatus] = mapped_column(str_enum(RoundStatus))
     closed_at: Mapped[datetime | None]
-    announcement_chat_id: Mapped[int | None]
+    announcement_chat_id: Mapped[int | None] = mapped_column(BigInteger)
     announcement_message_id: Mapped[int | None]
 
 

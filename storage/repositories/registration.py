@@ -287,7 +287,7 @@ async def sindaco_by_municipality(
     if municipality_ids is not None:
         stmt = stmt.where(MemberMunicipality.municipality_id.in_(municipality_ids))
     rows = await session.execute(stmt)
-    return {mid: member_id for mid, member_id in rows.tuples()}
+    return {mid: member_id for mid, member_id in rows.all()}
 
 
 async def member_with_person(session: AsyncSession, member_id: int) -> tuple[Member, Person] | None:
@@ -342,7 +342,7 @@ async def roster(
                 .where(Member.union_id == union_id, Member.status.in_(statuses))
                 .order_by(Member.id)
             )
-        ).tuples()
+        ).all()
     )
     ids = [m.id for m, _p in rows]
     links: dict[int, list[int]] = {i: [] for i in ids}
@@ -353,7 +353,7 @@ async def roster(
                     MemberMunicipality.member_id.in_(ids)
                 )
             )
-        ).tuples():
+        ).all():
             links[member_id].append(mid)
     return [
         RosterRow(member=m, person=p, municipality_ids=tuple(sorted(links[m.id]))) for m, p in rows

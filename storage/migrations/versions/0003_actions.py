@@ -98,7 +98,7 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("closed_at", storage.models.base.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("announcement_chat_id", sa.Integer(), nullable=True),
+        sa.Column("announcement_chat_id", sa.BigInteger(), nullable=True),
         sa.Column("announcement_message_id", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
             ["meeting_id"], ["meeting.id"], name=op.f("fk_update_round_meeting_id_meeting")
