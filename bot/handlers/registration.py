@@ -1707,15 +1707,13 @@ async def _member_card(
         if m.id in mun_ids
     ]
     who = esc(person.display_name) + (f" (@{esc(person.username)})" if person.username else "")
+    names = ", ".join(esc(m.name) for m in muns)
     lines = [
-        f"<b>{who}</b>",
-        _("Unione: {union}").format(union=esc(union.name)),
+        f"<b>{who}</b> · {esc(union.name)}",
         _("Ruolo: {role}").format(role=role_label(member.role, tr)),
-        _("Comune: {comune}").format(
-            comune=", ".join(esc(m.name) for m in muns)
-            if muns
-            else _("nessuno (staff dell'Unione)")
-        ),
+        tr.ngettext("Comune: {names}", "Comuni: {names}", len(muns)).format(names=names)
+        if muns
+        else _("Comune: nessuno (staff dell'Unione)"),
     ]
     if member.is_coordinator:
         lines.append(_("⭐ Coordinatore"))
@@ -2062,14 +2060,16 @@ async def collega(update: Update, context: BotContext) -> None:
             ]
         )
     rows.append([button(_("Annulla"), LINK, "no", 0)])
-    current = ""
+    question = (
+        _("Come collego questo gruppo a <b>{union}</b>?").format(union=esc(unions[0].name))
+        if len(unions) == 1
+        else _("A quale Unione collego questo gruppo, e come?")
+    )
     if links:
-        current = "\n" + _("Ora è: {tables}.").format(
+        question += "\n" + _("Ora è: {tables}.").format(
             tables=", ".join(table_label(li.table_kind, who.tr) for li in links)
         )
-    await reply(
-        update, _("Che cosa è questo gruppo per l'Unione?") + current, InlineKeyboardMarkup(rows)
-    )
+    await reply(update, question, InlineKeyboardMarkup(rows))
 
 
 async def on_link_button(update: Update, context: BotContext) -> None:

@@ -252,3 +252,389 @@ async def test_registration_story(bot: BotUnderTest) -> None:
     await bot.settle()
     assert await snapshot(bot) == before
     assert not [m for m in fake.sent_to(eve) if "Mario" in (m.text or "")]
+
+
+# --- shared set-up for the stories below ------------------------------------------------------
+
+
+async def union_with_members(bot: BotUnderTest) -> dict[str, FakeUser]:
+    """Giulia coordinates Unione Reno Galliera (three Comuni); Mario (Sindaco of Argelato) and
+    Luca (technician of Bentivoglio) are approved members. Returns the people and the token."""
+    fake = bot.fake
+    people = {
+        "giulia": fake.add_user("Giulia", "Neri"),
+        "mario": fake.add_user("Mario", "Rossi"),
+        "luca": fake.add_user("Luca", "Verdi"),
+    }
+    giulia = people["giulia"]
+    await say(bot, giulia, "/crea_unione Unione Reno Galliera")
+    await say(bot, giulia, "/comuni")
+    await say(bot, giulia, "Argelato, Bentivoglio, Castel d'Argile")
+    invites = await say(bot, giulia, "/invito")
+    await press(bot, giulia, invites, "🔗 Nuovo link: Comune e ruolo li sceglie chi entra")
+    bot.token = invite_token(fake.last_sent(giulia))  # type: ignore[attr-defined]
+    await join(bot, people["mario"], bot.token, "Argelato", "Sindaco", None)  # type: ignore[attr-defined]
+    await join(bot, people["luca"], bot.token, "Bentivoglio", "Funzionario tecnico", None)  # type: ignore[attr-defined]
+    for name in ("Mario Rossi", "Luca Verdi"):
+        await press(bot, giulia, request_for(fake, giulia, name), "✅ Approva")
+    return people
+
+
+async def test_bad_inputs_get_a_clear_answer_and_change_nothing(bot: BotUnderTest) -> None:
+    fake = bot.fake
+    people = await union_with_members(bot)
+    giulia, mario = people["giulia"], people["mario"]
+    john = fake.add_user("John", "Smith", language_code="en")
+    stranger = fake.add_user("Sara", "Sconosciuta")
+    before = await snapshot(bot)
+
+    answer = await say(bot, giulia, "/crea_unione")
+    assert "Scrivi il nome dell'Unione dopo il comando" in answer.text
+    answer = await say(bot, giulia, "/crea_unione " + "Unione " * 84)
+    assert "troppo lungo: al massimo 80 caratteri" in answer.text
+    answer = await say(bot, john, "/crea_unione")
+    assert "Type the Union's name after the command" in answer.text
+    answer = await say(bot, giulia, "/crea_unione unione reno  GALLIERA")
+    assert "Coordini già un'Unione che si chiama" in answer.text
+
+    for payload in ("garbage", "a" * 31 + "!", "A" * 32, "x" * 64):
+        answer = await say(bot, stranger, f"/start {payload}")
+        assert "Questo link d'invito non è valido" in answer.text
+    answer = await say(bot, john, "/start " + "B" * 32)
+    assert "This invite link is not valid" in answer.text
+
+    # Commands in the wrong kind of chat.
+    group = fake.create_group("Chiacchiere", stranger, members=[mario, giulia], admins=[giulia])
+    await fake.add_bot_to_group(group, stranger)  # added by someone who coordinates nothing
+    await bot.settle()
+    greeting = fake.last_sent(group)
+    assert "può collegarlo solo il coordinatore" in greeting.text and "Reno" not in greeting.text
+    for command in ("/crea_unione Altra", "/comuni", "/invito", "/cancellami"):
+        answer = await say(bot, giulia, command, chat=group)
+        assert "chat privata" in answer.text, command
+    answer = await say(bot, giulia, "/collega")
+    assert "dentro il gruppo" in answer.text
+    answer = await say(bot, mario, "/collega", chat=group)
+    assert "Solo il coordinatore" in answer.text
+    answer = await say(bot, giulia, "/team", chat=group)
+    assert "non è collegato" in answer.text
+
+    # /collega by a coordinator who is not an administrator of the group.
+    fake.set_admin(group, giulia, admin=False)
+    answer = await say(bot, giulia, "/collega", chat=group)
+    assert "devi esserne amministratore" in answer.text
+    # ... and the buttons re-check it when pressed (she lost admin rights after asking).
+    fake.set_admin(group, giulia, admin=True)
+    choice = await say(bot, giulia, "/collega", chat=group)
+    fake.set_admin(group, giulia, admin=False)
+    assert (
+        await press(bot, giulia, choice, "Tavolo politico")
+        == "Per collegare il gruppo devi esserne amministratore."
+    )
+
+    # A member who is not coordinator.
+    answer = await say(bot, mario, "/comuni")
+    assert "riservato al coordinatore" in answer.text
+    answer = await say(bot, mario, "/invito")
+    assert "riservato al coordinatore" in answer.text
+
+    # A rename to a name that exists, then nothing.
+    listing = await say(bot, giulia, "/comuni")
+    await press(bot, giulia, listing, "✏️ Argelato")
+    answer = await say(bot, giulia, "BENTIVOGLIO")
+    assert "Bentivoglio è già presente" in answer.text
+    answer = await say(bot, giulia, "x" * 81)
+    assert "troppo lungo" in answer.text
+    await press(bot, giulia, answer, "Annulla")
+
+    # Text typed where a button is expected, during joining.
+    await say(bot, stranger, f"/start {bot.token}")  # type: ignore[attr-defined]
+    answer = await say(bot, stranger, "Argelato")
+    assert "Rispondi con i pulsanti" in fake.sent_to(stranger)[-2].text
+    assert "Di quale Comune" in answer.text
+    await press(bot, stranger, answer, "Annulla")
+
+    assert await snapshot(bot) == before
+
+
+async def test_invites_expire_and_can_be_revoked(bot: BotUnderTest) -> None:
+    fake = bot.fake
+    people = await union_with_members(bot)
+    giulia = people["giulia"]
+    newcomer = fake.add_user("Nadia", "Nuova")
+    old_token = bot.token  # type: ignore[attr-defined]
+
+    # A link bound to Comune and role skips both questions.
+    invites = await say(bot, giulia, "/invito")
+    await press(bot, giulia, invites, "🏠 Per un Comune")
+    await press(bot, giulia, fake.last_sent(giulia), "Castel d'Argile")
+    await press(bot, giulia, fake.last_sent(giulia), "Funzionario tecnico")
+    bound = invite_token(fake.last_sent(giulia))
+    assert "Comune: Castel d'Argile; ruolo: Funzionario tecnico" in fake.sent_to(giulia)[-2].text
+    done = await join(bot, newcomer, bound, None, None, None)
+    assert "Richiesta inviata" in done.text
+    assert (
+        "Comune: Castel d'Argile\nRuolo: Funzionario tecnico"
+        in request_for(fake, giulia, "Nadia Nuova").text
+    )
+
+    # A bound Sindaco link for a Comune that has one is refused at creation.
+    invites = await say(bot, giulia, "/invito")
+    await press(bot, giulia, invites, "🏠 Per un Comune")
+    await press(bot, giulia, fake.last_sent(giulia), "Argelato")
+    toast = await press(bot, giulia, fake.last_sent(giulia), "Sindaco")
+    assert toast and "Argelato ha già un Sindaco" in toast
+
+    # Revoked.
+    invites = await say(bot, giulia, "/invito")
+    assert "1. per chiunque" in invites.text and "usato 2 volte" in invites.text
+    toast = await press(bot, giulia, invites, "Revoca il n. 1")
+    assert toast == "Invito revocato: il link non funziona più."
+    late = fake.add_user("Lino", "Tardi")
+    answer = await say(bot, late, f"/start {old_token}")
+    assert "è stato revocato" in answer.text
+
+    # Expired after 14 days.
+    bot.clock.advance(days=15)
+    answer = await say(bot, late, f"/start {bound}")
+    assert "è scaduto" in answer.text
+    invites = await say(bot, giulia, "/invito")
+    assert "Nessun invito aperto" in invites.text
+
+
+async def test_one_sindaco_per_comune_at_request_and_at_approval(bot: BotUnderTest) -> None:
+    fake = bot.fake
+    people = await union_with_members(bot)
+    giulia, mario = people["giulia"], people["mario"]
+    token = bot.token  # type: ignore[attr-defined]
+    carla = fake.add_user("Carla", "Conti")
+    await say(bot, carla, f"/start {token}")
+    await press(bot, carla, fake.last_sent(carla), "Argelato")
+    toast = await press(bot, carla, fake.last_sent(carla), "Sindaco")
+    assert toast and "Argelato ha già un Sindaco" in toast
+    assert "Qual è il tuo ruolo per Argelato" in fake.last_sent(carla).text  # still asking
+    await press(bot, carla, fake.last_sent(carla), "Assessore")
+    await press(bot, carla, fake.last_sent(carla), "✅ Va bene")
+    assert "Richiesta inviata" in fake.last_sent(carla).text
+
+    # Two people ask to be Sindaco of Bentivoglio: the second approval is refused.
+    first, second = fake.add_user("Bruno", "Primo"), fake.add_user("Bice", "Seconda")
+    await join(bot, first, token, "Bentivoglio", "Sindaco", None)
+    await join(bot, second, token, "Bentivoglio", "Sindaco", None)
+    assert (
+        await press(bot, giulia, request_for(fake, giulia, "Bruno Primo"), "✅ Approva")
+        == "Approvata."
+    )
+    toast = await press(bot, giulia, request_for(fake, giulia, "Bice Seconda"), "✅ Approva")
+    assert toast and "Bentivoglio ha già un Sindaco" in toast
+    assert await status_of(bot, "Bice Seconda") == MemberStatus.PENDING
+    assert (
+        await press(bot, giulia, request_for(fake, giulia, "Bice Seconda"), "❌ Rifiuta")
+        == "Rifiutata."
+    )
+    # A decided request cannot be decided again.
+    toast = (
+        await press(bot, giulia, request_for(fake, giulia, "Bruno Primo"), "✅ Approva")
+        if False
+        else None
+    )
+    again = await giulia.press_forged(
+        fake.last_sent(giulia), f"appr:ok:{await member_id(bot, 'Bice Seconda')}"
+    )
+    assert (await again.answered()).text == "Questa richiesta è già stata rifiutata."
+
+    # Already a member, or already waiting: told so, not registered twice.
+    answer = await say(bot, mario, f"/start {token}")
+    assert "Fai già parte del Team energia di" in answer.text
+    answer = await say(bot, carla, f"/start {token}")
+    assert "è già arrivata al coordinatore" in answer.text
+
+
+async def test_join_survives_a_restart_and_members_of_two_unions_pick(bot: BotUnderTest) -> None:
+    fake = bot.fake
+    people = await union_with_members(bot)
+    luca = people["luca"]
+    token = bot.token  # type: ignore[attr-defined]
+    dario = fake.add_user("Dario", "Dopo")
+    await say(bot, dario, f"/start {token}")
+    await press(bot, dario, fake.last_sent(dario), "Castel d'Argile")
+    role_prompt = fake.last_sent(dario)
+    await bot.restart()
+    await press(bot, dario, role_prompt, "Funzionario tecnico")
+    await say(bot, dario, "Dario Dopo (ufficio tecnico)")
+    assert "Richiesta inviata" in fake.last_sent(dario).text
+
+    # Luca also works for another Union: he joins it too, then /team asks which one.
+    bruno = fake.add_user("Bruno", "Bassa")
+    await say(bot, bruno, "/crea_unione Unione Terre d'Acqua")
+    await say(bot, bruno, "/comuni")
+    await say(bot, bruno, "Anzola dell'Emilia, Calderara di Reno")
+    invites = await say(bot, bruno, "/invito")
+    await press(bot, bruno, invites, "🔗 Nuovo link: Comune e ruolo li sceglie chi entra")
+    other = invite_token(fake.last_sent(bruno))
+    await join(bot, luca, other, "Calderara di Reno", "Funzionario tecnico", None)
+    await press(bot, bruno, request_for(fake, bruno, "Luca Verdi"), "✅ Approva")
+    picker = await say(bot, luca, "/team")
+    assert "Fai parte di più Unioni" in picker.text
+    assert picker.button_texts == ["Unione Reno Galliera", "Unione Terre d'Acqua"]
+    await luca.press(picker, "Unione Terre d'Acqua")
+    await bot.settle()
+    roster = fake.last_sent(luca)
+    assert "Terre d'Acqua" in roster.text and "Calderara di Reno" in roster.text
+    assert "Argelato" not in roster.text  # the other Union stays separate
+    # Bruno, coordinator of Terre d'Acqua, cannot manage Reno Galliera's members.
+    forged = await bruno.press_forged(
+        fake.last_sent(bruno), f"mbr:rmok:{await member_id(bot, 'Mario Rossi')}"
+    )
+    assert (await forged.answered()).text == "Questo pulsante non è per te: non ho cambiato nulla."
+
+
+async def test_coordinator_manages_members_and_hands_over_before_leaving(bot: BotUnderTest) -> None:
+    fake = bot.fake
+    people = await union_with_members(bot)
+    giulia, mario, luca = people["giulia"], people["mario"], people["luca"]
+
+    # Luca serves a second Comune.
+    roster = await say(bot, giulia, "/team")
+    await press(bot, giulia, roster, "✏️ Luca Verdi")
+    card = fake.last_sent(giulia)
+    assert "Ruolo: Funzionario tecnico" in card.text and "Comune: Bentivoglio" in card.text
+    await press(bot, giulia, card, "Comuni serviti")
+    assert await press(bot, giulia, fake.last_sent(giulia), "▫️ Argelato") == "Fatto."
+    ticks = fake.last_sent(giulia)
+    assert "✅ Argelato" in ticks.button_texts and "✅ Bentivoglio" in ticks.button_texts
+    # The last Comune of a technician cannot be untouched away.
+    await press(bot, giulia, ticks, "✅ Argelato")
+    toast = await press(bot, giulia, fake.last_sent(giulia), "✅ Bentivoglio")
+    assert toast == "Un Funzionario tecnico lavora per almeno un Comune: scegline uno."
+    await press(bot, giulia, fake.last_sent(giulia), "▫️ Argelato")
+    roster = await say(bot, giulia, "/team")
+    assert roster.text.count("Luca Verdi") == 2  # under Argelato and under Bentivoglio
+
+    # Giulia sets her own role: Assessore of Castel d'Argile.
+    await press(bot, giulia, roster, "✏️ Giulia Neri")
+    await press(bot, giulia, fake.last_sent(giulia), "Cambia ruolo")
+    await press(bot, giulia, fake.last_sent(giulia), "Assessore")
+    await press(bot, giulia, fake.last_sent(giulia), "Castel d'Argile")
+    assert "Ruolo: Assessore" in fake.last_sent(giulia).text
+
+    # Giulia is the only coordinator: she can neither drop the permission nor leave.
+    toast = await press(bot, giulia, fake.last_sent(giulia), "Togli il ruolo di coordinatore")
+    assert toast and "almeno un coordinatore" in toast
+    answer = await say(bot, giulia, "/cancellami")
+    assert "Sei l'unico coordinatore di" in answer.text and "Rendi coordinatore" in answer.text
+
+    # She hands over to Mario, who is told; then she leaves.
+    roster = await say(bot, giulia, "/team")
+    await press(bot, giulia, roster, "✏️ Mario Rossi")
+    assert (
+        await press(bot, giulia, fake.last_sent(giulia), "⭐ Rendi coordinatore")
+        == "Ora è coordinatore."
+    )
+    assert "Ora sei coordinatore" in fake.last_sent(mario).text
+    confirm = await say(bot, giulia, "/cancellami")
+    assert await press(bot, giulia, confirm, "Sì, cancella i miei dati") == "Dati cancellati."
+    async with bot.db.transaction() as session:
+        erased = (
+            await session.execute(select(Person).where(Person.erased_at.is_not(None)))
+        ).scalar_one()
+        assert erased.display_name == "ex membro" and erased.telegram_user_id is None
+    roster = await say(bot, mario, "/team")
+    assert "Giulia" not in roster.text and "🏛 Mario Rossi — Sindaco ⭐" in roster.text
+    answer = await say(bot, giulia, "/team")
+    assert "Non fai ancora parte" in answer.text
+
+    # Mario removes Luca, who is told.
+    await press(bot, mario, roster, "✏️ Luca Verdi")
+    await press(bot, mario, fake.last_sent(mario), "🚫 Togli dal team")
+    assert await press(bot, mario, fake.last_sent(mario), "Sì, toglilo") == "Tolto dal team."
+    assert "ti ha tolto dal Team energia" in fake.last_sent(luca).text
+    answer = await say(bot, luca, "/team")
+    assert "Non fai ancora parte" in answer.text
+
+
+async def test_groups_follow_migration_and_removal(bot: BotUnderTest) -> None:
+    fake = bot.fake
+    people = await union_with_members(bot)
+    giulia, mario, luca = people["giulia"], people["mario"], people["luca"]
+    political = fake.create_group("Sindaci", giulia, members=[mario], admins=[giulia])
+    await fake.add_bot_to_group(political, giulia)
+    await bot.settle()
+    await press(bot, giulia, await say(bot, giulia, "/collega", chat=political), "Tavolo politico")
+
+    # Another group as political table: asks before replacing.
+    other = fake.create_group("Sindaci (nuovo)", giulia, members=[mario], admins=[giulia])
+    await fake.add_bot_to_group(other, giulia)
+    await bot.settle()
+    await press(bot, giulia, await say(bot, giulia, "/collega", chat=other), "Tavolo politico")
+    ask = fake.last_sent(other)
+    assert "è già il gruppo «Sindaci»" in ask.text
+    await press(bot, giulia, ask, "No")
+    async with bot.db.transaction() as session:
+        assert (await session.execute(select(LinkedChat.chat_id))).scalar_one() == political.id
+
+    # Technical table, then it becomes a supergroup: the link follows.
+    technical = fake.create_group("Tecnici", giulia, members=[luca], admins=[giulia])
+    await fake.add_bot_to_group(technical, giulia)
+    await bot.settle()
+    await press(bot, giulia, await say(bot, giulia, "/collega", chat=technical), "Tavolo tecnico")
+    new_id = await fake.migrate_to_supergroup(technical)
+    await bot.settle()
+    roster = await say(bot, luca, "/team", chat=fake.chat(new_id))
+    assert "Luca Verdi" in roster.text
+
+    # The bot is removed from the political group: link dropped, coordinator told.
+    await fake.remove_bot_from_group(political, giulia)
+    await bot.settle()
+    assert "Mi hanno tolto dal gruppo «Sindaci»" in fake.last_sent(giulia).text
+    async with bot.db.transaction() as session:
+        links = {
+            li.table_kind: li.chat_id
+            for li in (await session.execute(select(LinkedChat))).scalars()
+        }
+    assert links == {TableKind.TECHNICAL: new_id}
+    # Now the replacement goes through without a question.
+    await press(bot, giulia, await say(bot, giulia, "/collega", chat=other), "Tavolo politico")
+    assert "è ora il Tavolo politico" in fake.last_sent(other).text
+    # A confirmed replacement moves the link.
+    third = fake.create_group("Sindaci 2027", giulia, members=[mario], admins=[giulia])
+    await fake.add_bot_to_group(third, giulia)
+    await bot.settle()
+    await press(bot, giulia, await say(bot, giulia, "/collega", chat=third), "Tavolo politico")
+    await press(bot, giulia, fake.last_sent(third), "Sì, usa questo gruppo")
+    async with bot.db.transaction() as session:
+        link = (
+            await session.execute(
+                select(LinkedChat).where(LinkedChat.table_kind == TableKind.POLITICAL)
+            )
+        ).scalar_one()
+    assert (link.chat_id, link.title) == (third.id, "Sindaci 2027")
+
+
+async def test_only_admins_listed_in_bot_admin_ids_create_unions(
+    fake_telegram: FakeTelegram, clock: object, tmp_path: object
+) -> None:
+    from pathlib import Path
+
+    from bot.clock import FakeClock
+    from bot.config import normalize_database_url
+
+    assert isinstance(clock, FakeClock) and isinstance(tmp_path, Path)
+    fake = fake_telegram
+    fake.clock = clock
+    boss = fake.add_user("Capo", "Regione")
+    other = fake.add_user("Altro", "Utente")
+    bot = BotUnderTest(
+        fake,
+        clock,
+        normalize_database_url(f"sqlite:///{tmp_path / 'admins.db'}"),
+        admin_ids=frozenset({boss.id}),
+    )
+    await bot.start()
+    try:
+        answer = await say(bot, other, "/crea_unione Unione Bassa Reggiana")
+        assert "le crea solo chi lo gestisce" in answer.text
+        answer = await say(bot, boss, "/crea_unione Unione Bassa Reggiana")
+        assert "Hai creato" in answer.text
+    finally:
+        await bot.stop()
