@@ -105,7 +105,8 @@ TABLE_LABELS = {
 TABLE_SHORT = {TableKind.POLITICAL: "p", TableKind.TECHNICAL: "t"}
 TABLE_FROM_SHORT = {v: k for k, v in TABLE_SHORT.items()}
 ADMIN_STATUSES = (ChatMember.ADMINISTRATOR, ChatMember.OWNER)
-MAX_LISTED_BUTTONS = 90  # Telegram allows 100 buttons in a keyboard; keep room for the rest
+MAX_LISTED_BUTTONS = 90
+TOAST_LIMIT = 200  # Telegram allows 100 buttons in a keyboard; keep room for the rest
 
 
 # --- small helpers ----------------------------------------------------------------------------
@@ -177,9 +178,12 @@ async def show(update: Update, text: str, markup: InlineKeyboardMarkup | None = 
 
 async def deliver(update: Update, outcome: Outcome) -> None:
     query = update.callback_query
+    toast = outcome.toast
+    if toast is not None and len(toast) > TOAST_LIMIT:  # Telegram's limit for callback answers
+        toast = toast[: TOAST_LIMIT - 1] + "…"
     if query is not None:
         try:
-            await query.answer(outcome.toast, show_alert=outcome.alert)
+            await query.answer(toast, show_alert=outcome.alert)
         except BadRequest:  # "query is too old" is harmless
             logger.debug("Callback answer failed", exc_info=True)
     if outcome.text:
@@ -229,7 +233,7 @@ def assignment_problem_text(
         return _(
             "{comune} ha già un Sindaco nel team: un Comune ne ha uno solo. "
             "Se il Sindaco è cambiato, il coordinatore deve prima togliere il precedente da /team."
-        ).format(comune=esc(comune))
+        ).format(comune=comune or "")
     if problem == AssignmentProblem.NEEDS_ONE_COMUNE:
         return _("Sindaco e Assessore rappresentano un solo Comune: scegline uno.")
     if problem == AssignmentProblem.NEEDS_A_COMUNE:
@@ -892,8 +896,9 @@ async def _make_invite(
     )
     text = _(
         "🔗 Link d'invito per <b>{union}</b>\n{scope}\n"
-        "Scade {date}. Puoi usarlo per più persone; ogni richiesta la approvi tu.\n\n"
-        "Inoltra il messaggio qui sotto (lo vedi solo ora: conservo solo un'impronta del link)."
+        "Scade {date}. Vale per più persone; ogni richiesta la approvi tu.\n\n"
+        "Inoltra il messaggio qui sotto a chi deve entrare. Per sicurezza non conservo il link: "
+        "se lo perdi, creane uno nuovo."
     ).format(
         union=esc(union.name),
         scope=scope_line,
@@ -1052,8 +1057,10 @@ async def on_start_payload(update: Update, context: BotContext, payload: str) ->
             elif taken and bound_mun is not None:
                 messages.append(
                     (
-                        assignment_problem_text(
-                            AssignmentProblem.SINDACO_TAKEN, tr, comune=bound_mun.name
+                        esc(
+                            assignment_problem_text(
+                                AssignmentProblem.SINDACO_TAKEN, tr, comune=bound_mun.name
+                            )
                         ),
                         None,
                     )
@@ -1170,7 +1177,7 @@ async def _join_pick_comune(
                 return Outcome(
                     toast=assignment_problem_text(
                         AssignmentProblem.SINDACO_TAKEN, tr, comune=mun.name
-                    )[:190],
+                    ),
                     alert=True,
                 )
         state["municipality_id"] = mun.id
@@ -1198,7 +1205,7 @@ async def _join_pick_role(
             return Outcome(
                 toast=assignment_problem_text(
                     AssignmentProblem.SINDACO_TAKEN, tr, comune=mun.name if mun else ""
-                )[:190],
+                ),
                 alert=True,
             )
     state["role"] = role.value
@@ -1272,7 +1279,7 @@ async def _submit_join(
         state["role"] = None
         text, markup = await _join_prompt(session, union, state, "role", tr)
         return Outcome(
-            text=assignment_problem_text(problem, tr, comune=mun.name if mun else None)
+            text=esc(assignment_problem_text(problem, tr, comune=mun.name if mun else None))
             + "\n\n"
             + text,
             markup=markup,
@@ -1301,7 +1308,7 @@ async def _submit_join(
     return Outcome(
         toast=_("Richiesta inviata."),
         text=_(
-            "✅ Richiesta inviata al coordinatore di <b>{union}</b>. Ti scrivo appena la approva."
+            "✅ Richiesta inviata al coordinatore di <b>{union}</b>. Ti scrivo appena risponde."
         ).format(union=esc(union.name)),
     )
 
@@ -1491,9 +1498,7 @@ async def _decide(
         )
         if problem is not None:
             return Outcome(
-                toast=assignment_problem_text(problem, tr, comune=names[0] if names else None)[
-                    :190
-                ],
+                toast=assignment_problem_text(problem, tr, comune=names[0] if names else None),
                 alert=True,
             )
     member.status = MemberStatus.ACTIVE if approve else MemberStatus.REJECTED
@@ -1551,7 +1556,11 @@ def render_roster(
         )
         for r in active
     ]
-    groups = rules.group_roster(entries, [(m.id, m.name) for m in municipalities])
+    archived = " " + _("(non più nell'Unione)")
+    groups = rules.group_roster(
+        entries,
+        [(m.id, m.name + (archived if m.archived_at else "")) for m in municipalities],
+    )
     legend = [tr.ngettext("{n} membro", "{n} membri", len(active)).format(n=len(active))]
     if any(e.is_coordinator for e in entries):
         legend.append(_("⭐ coordinatore"))
@@ -1613,7 +1622,15 @@ async def _team_view(
 ) -> tuple[list[str], InlineKeyboardMarkup | None]:
     statuses = (MemberStatus.ACTIVE, MemberStatus.PENDING) if manage else (MemberStatus.ACTIVE,)
     rows = await reg_repo.roster(session, union_id=union.id, statuses=statuses)
-    muns = await core_repo.municipalities(session, union.id)
+    # An archived Comune still shows while someone stands for it (they stay in the team).
+    used = {
+        mid for r in rows if r.member.status == MemberStatus.ACTIVE for mid in r.municipality_ids
+    }
+    muns = [
+        m
+        for m in await core_repo.municipalities(session, union.id, include_archived=True)
+        if m.archived_at is None or m.id in used
+    ]
     links = {}
     for table in (TableKind.POLITICAL, TableKind.TECHNICAL):
         link = await core_repo.linked_chat(session, union_id=union.id, table=table)
@@ -1981,7 +1998,7 @@ async def _assign(
     if problem is not None:
         mun = await session.get(Municipality, municipality_ids[0]) if municipality_ids else None
         return Outcome(
-            toast=assignment_problem_text(problem, tr, comune=mun.name if mun else None)[:190],
+            toast=assignment_problem_text(problem, tr, comune=mun.name if mun else None),
             alert=True,
         )
     member.role = Role(role.value)

@@ -634,7 +634,56 @@ async def test_only_admins_listed_in_bot_admin_ids_create_unions(
     try:
         answer = await say(bot, other, "/crea_unione Unione Bassa Reggiana")
         assert "le crea solo chi lo gestisce" in answer.text
-        answer = await say(bot, boss, "/crea_unione Unione Bassa Reggiana")
-        assert "Hai creato" in answer.text
+        answer = await say(bot, boss, "/crea_unione Unione Bassa <Reggiana> & Co")
+        assert "Hai creato Unione Bassa <Reggiana> & Co" in answer.text  # escaped, then shown
+        await say(bot, boss, "/comuni")
+        listing = await say(bot, boss, "Brescello, Gualtieri & <Boretto>")
+        assert "Aggiunti: Brescello, Gualtieri & <Boretto>" in listing.text
+        roster = await say(bot, boss, "/team")
+        assert "Team energia di Unione Bassa <Reggiana> & Co" in roster.text
     finally:
         await bot.stop()
+
+
+def trash_of(listing: FakeMessage, name: str) -> str:
+    """The callback data of the 🗑 button on the row of this Comune."""
+    for row in listing.buttons:
+        if row[0][0] == f"✏️ {name}":
+            data = row[1][1]
+            assert data is not None
+            return data
+    raise AssertionError(f"no row for {name}: {listing.buttons}")
+
+
+async def test_comuni_renamed_removed_archived_and_back(bot: BotUnderTest) -> None:
+    fake = bot.fake
+    people = await union_with_members(bot)
+    giulia, mario = people["giulia"], people["mario"]
+    listing = await say(bot, giulia, "/comuni")
+    await press(bot, giulia, listing, "✏️ Castel d'Argile")
+    renamed = await say(bot, giulia, "Castello d’Argile")
+    assert "Castel d'Argile ora si chiama Castello d’Argile" in renamed.text
+    # Nobody stands for it: removing deletes it.
+    await press(bot, giulia, renamed, trash_of(renamed, "Castello d’Argile"))
+    confirm = fake.last_sent(giulia)
+    assert "Tolgo Castello d’Argile" in confirm.text
+    assert await press(bot, giulia, confirm, "Sì, toglilo") == "Tolto."
+    # Mario stands for Argelato: removing archives it, and he stays in the team.
+    listing = fake.last_sent(giulia)
+    await press(bot, giulia, listing, trash_of(listing, "Argelato"))
+    toast = await press(bot, giulia, fake.last_sent(giulia), "Sì, toglilo")
+    assert toast and toast.startswith("Archiviato")
+    assert "Argelato" not in fake.last_sent(giulia).text
+    roster = await say(bot, mario, "/team")
+    assert "Argelato (non più nell'Unione)\n🏛 Mario Rossi — Sindaco" in roster.text
+    newcomer = fake.add_user("Nina", "Nuova")
+    await say(bot, newcomer, f"/start {bot.token}")  # type: ignore[attr-defined]
+    assert fake.last_sent(newcomer).button_texts[:1] == ["Bentivoglio"]
+    await press(bot, newcomer, fake.last_sent(newcomer), "Annulla")
+    # Added again, it comes back with its history.
+    listing = await say(bot, giulia, "/comuni")
+    await press(bot, giulia, listing, "➕ Aggiungi Comuni")
+    back = await say(bot, giulia, "argelato")
+    assert "Aggiunti: argelato" in back.text
+    roster = await say(bot, mario, "/team")
+    assert "argelato\n🏛 Mario Rossi — Sindaco" in roster.text
