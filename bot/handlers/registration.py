@@ -973,6 +973,18 @@ def _invite_problem_text(state: InviteState | None, tr: Translator) -> str:
     )
 
 
+def _already_text(member: Member, union: Union, tr: Translator) -> str:
+    _ = tr.gettext
+    if member.status == MemberStatus.ACTIVE:
+        return _(
+            "Fai già parte del Team energia di <b>{union}</b>. Scrivi /team per vedere chi c'è."
+        ).format(union=esc(union.name))
+    return _(
+        "La tua richiesta per <b>{union}</b> è già arrivata al coordinatore: "
+        "ti scrivo appena risponde."
+    ).format(union=esc(union.name))
+
+
 async def on_start_payload(update: Update, context: BotContext, payload: str) -> None:
     services = context.services
     user, chat = update.effective_user, update.effective_chat
@@ -1026,25 +1038,11 @@ async def on_start_payload(update: Update, context: BotContext, payload: str) ->
                 if bound_mun is not None and invite.role == Role.SINDACO
                 else {}
             )
-            if existing is not None and existing.status == MemberStatus.ACTIVE:
-                messages.append(
-                    (
-                        _(
-                            "Fai già parte del Team energia di <b>{union}</b>. Scrivi /team per vedere chi c'è."
-                        ).format(union=esc(union.name)),
-                        None,
-                    )
-                )
-            elif existing is not None and existing.status == MemberStatus.PENDING:
-                messages.append(
-                    (
-                        _(
-                            "La tua richiesta per <b>{union}</b> è già arrivata al coordinatore: "
-                            "ti scrivo appena risponde."
-                        ).format(union=esc(union.name)),
-                        None,
-                    )
-                )
+            if existing is not None and existing.status in (
+                MemberStatus.ACTIVE,
+                MemberStatus.PENDING,
+            ):
+                messages.append((_already_text(existing, union, tr), None))
             elif invite.municipality_id and bound_mun is None:
                 messages.append(
                     (
@@ -1069,7 +1067,8 @@ async def on_start_payload(update: Update, context: BotContext, payload: str) ->
                 data: dict[str, Any] = {
                     "invite_id": invite.id,
                     "union_id": union.id,
-                    "name": rules.clean_name(user.full_name)[: rules.DISPLAY_NAME_MAX]
+                    # Someone already known keeps the name they chose; a newcomer gets Telegram's.
+                    "name": rules.clean_name(person.display_name)[: rules.DISPLAY_NAME_MAX]
                     or str(user.id),
                     "role": invite.role.value if invite.role else None,
                 }
@@ -1252,7 +1251,7 @@ async def _submit_join(
     if existing is not None and existing.status in (MemberStatus.ACTIVE, MemberStatus.PENDING):
         await core_repo.clear_conversation(session, telegram_user_id=user.id, chat_id=chat_id)
         state["submitted"] = True
-        return Outcome(text=_("Fai già parte di questo team, o la tua richiesta è già in attesa."))
+        return Outcome(text=_already_text(existing, union, tr))
     role = RoleCode(str(state["role"]))
     mun_ids = [int(state["municipality_id"])] if state.get("municipality_id") else []
     for mid in mun_ids:

@@ -687,3 +687,30 @@ async def test_comuni_renamed_removed_archived_and_back(bot: BotUnderTest) -> No
     assert "Aggiunti: argelato" in back.text
     roster = await say(bot, mario, "/team")
     assert "argelato\n🏛 Mario Rossi — Sindaco" in roster.text
+
+
+async def test_english_newcomer_joins_in_english(bot: BotUnderTest) -> None:
+    fake = bot.fake
+    people = await union_with_members(bot)
+    giulia = people["giulia"]
+    john = fake.add_user("John", "Smith", language_code="en-GB")
+    await say(bot, john, f"/start {bot.token}")  # type: ignore[attr-defined]
+    welcome, prompt = fake.sent_to(john)[-2:]
+    assert "You are invited to the Energy Team of Unione Reno Galliera" in welcome.text
+    assert "Privacy" in welcome.text and "/cancellami" in welcome.text
+    assert "Which municipality are you from?" in prompt.text
+    assert "No municipality (Union staff)" in prompt.button_texts
+    await press(bot, john, prompt, "No municipality (Union staff)")
+    name_prompt = fake.last_sent(john)
+    assert "The team will see you as John Smith" in name_prompt.text
+    await say(bot, john, "J")
+    assert "Invalid name. It is too short: at least 2 characters." in fake.sent_to(john)[-2].text
+    await press(bot, john, fake.last_sent(john), "✅ That's fine")
+    assert "Request sent to the coordinator" in fake.last_sent(john).text
+    # The coordinator reads the request in her own language.
+    request = request_for(fake, giulia, "John Smith")
+    assert "Comune: nessuno (staff dell'Unione)\nRuolo: staff dell'Unione" in request.text
+    await press(bot, giulia, request, "✅ Approva")
+    assert "Welcome to the Energy Team of Unione Reno Galliera" in fake.last_sent(john).text
+    roster = await say(bot, john, "/team")
+    assert "Union staff" in roster.text and "John Smith" in roster.text
