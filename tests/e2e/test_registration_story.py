@@ -8,9 +8,12 @@ are linked; a stranger can see nothing and change nothing. Then the bad inputs.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from sqlalchemy import func, select
 
+from bot.clock import FakeClock
+from bot.config import normalize_database_url
 from storage.models import Invite, LinkedChat, Member, MemberStatus, Municipality, Person, TableKind
 from tests.e2e.harness import BotUnderTest
 from tests.fakes.fake_world import FakeMessage, FakeUser
@@ -612,14 +615,8 @@ async def test_groups_follow_migration_and_removal(bot: BotUnderTest) -> None:
 
 
 async def test_only_admins_listed_in_bot_admin_ids_create_unions(
-    fake_telegram: FakeTelegram, clock: object, tmp_path: object
+    fake_telegram: FakeTelegram, clock: FakeClock, tmp_path: Path
 ) -> None:
-    from pathlib import Path
-
-    from bot.clock import FakeClock
-    from bot.config import normalize_database_url
-
-    assert isinstance(clock, FakeClock) and isinstance(tmp_path, Path)
     fake = fake_telegram
     fake.clock = clock
     boss = fake.add_user("Capo", "Regione")
@@ -714,3 +711,49 @@ async def test_english_newcomer_joins_in_english(bot: BotUnderTest) -> None:
     assert "Welcome to the Energy Team of Unione Reno Galliera" in fake.last_sent(john).text
     roster = await say(bot, john, "/team")
     assert "Union staff" in roster.text and "John Smith" in roster.text
+
+
+async def test_anonymous_group_admin_is_never_trusted(bot: BotUnderTest) -> None:
+    fake = bot.fake
+    people = await union_with_members(bot)
+    giulia = people["giulia"]
+    group = fake.create_group("Sindaci", giulia, members=[people["mario"]], admins=[giulia])
+    await fake.add_bot_to_group(group, giulia)
+    await bot.settle()
+    earlier = await giulia.send("/aiuto", chat=group)
+    await bot.settle()
+    anonymous = earlier.to_api()
+    anonymous["message_id"] = earlier.message_id
+    anonymous["from"] = {
+        "id": 1087968824,
+        "is_bot": True,
+        "first_name": "Group",
+        "username": "GroupAnonymousBot",
+    }
+    anonymous["sender_chat"] = group.to_api()
+    anonymous["text"] = "/collega"
+    anonymous["entities"] = [{"type": "bot_command", "offset": 0, "length": 8}]
+    await fake.inject_update({"message": anonymous})
+    await bot.settle()
+    assert "non come amministratore anonimo" in fake.last_sent(group).text
+    async with bot.db.transaction() as session:
+        assert (
+            await session.execute(select(func.count()).select_from(LinkedChat))
+        ).scalar_one() == 0
+
+
+async def test_a_double_click_on_approve_welcomes_once(bot: BotUnderTest) -> None:
+    fake = bot.fake
+    people = await union_with_members(bot)
+    giulia = people["giulia"]
+    zoe = fake.add_user("Zoe", "Zanni")
+    await join(bot, zoe, bot.token, "Castel d'Argile", "Sindaco", None)  # type: ignore[attr-defined]
+    request = request_for(fake, giulia, "Zoe Zanni")
+    first = await giulia.press(request, "✅ Approva")
+    second = await giulia.press(request, "✅ Approva")  # the same keyboard, a second update
+    assert (await first.answered()).text == "Approvata."
+    assert (await second.answered()).text == "Questa richiesta è già stata approvata."
+    await bot.settle()
+    welcomes = [m for m in fake.sent_to(zoe) if "Ti diamo il benvenuto" in (m.text or "")]
+    assert len(welcomes) == 1
+    assert await status_of(bot, "Zoe Zanni") == MemberStatus.ACTIVE
