@@ -757,3 +757,21 @@ async def test_a_double_click_on_approve_welcomes_once(bot: BotUnderTest) -> Non
     welcomes = [m for m in fake.sent_to(zoe) if "Ti diamo il benvenuto" in (m.text or "")]
     assert len(welcomes) == 1
     assert await status_of(bot, "Zoe Zanni") == MemberStatus.ACTIVE
+
+
+async def test_roster_shows_who_cannot_be_reached(bot: BotUnderTest) -> None:
+    fake = bot.fake
+    people = await union_with_members(bot)
+    giulia, luca = people["giulia"], people["luca"]
+    await luca.block_bot()
+    await bot.settle()
+    roster = await say(bot, giulia, "/team")
+    assert "🔧 Luca Verdi — Funzionario tecnico ⚠️" in roster.text
+    assert "⚠️ non raggiungibile: non ha avviato il bot o l'ha bloccato" in roster.text
+    await press(bot, giulia, roster, "✏️ Luca Verdi")
+    assert "Non raggiungibile" in fake.last_sent(giulia).text
+    # Writing to the bot again makes him reachable.
+    luca.unblock_bot()
+    await say(bot, luca, "/team")
+    roster = await say(bot, giulia, "/team")
+    assert "⚠️" not in roster.text
