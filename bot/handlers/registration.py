@@ -680,8 +680,10 @@ def render_invites(
     if invites:
         lines.append(_("Inviti aperti:"))
         for n, invite in enumerate(invites, start=1):
-            uses = tr.ngettext("usato {n} volta", "usato {n} volte", invite.uses).format(
-                n=invite.uses
+            uses = (
+                tr.ngettext("usato {n} volta", "usato {n} volte", invite.uses).format(n=invite.uses)
+                if invite.uses
+                else _("non ancora usato")
             )
             lines.append(
                 _("{n}. {binding} — scade {date}, {uses}").format(

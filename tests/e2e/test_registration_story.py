@@ -381,6 +381,19 @@ async def test_invites_expire_and_can_be_revoked(bot: BotUnderTest) -> None:
         in request_for(fake, giulia, "Nadia Nuova").text
     )
 
+    # A link bound to a role only: the newcomer still picks the Comune (no "staff" choice).
+    invites = await say(bot, giulia, "/invito")
+    await press(bot, giulia, invites, "👤 Per un ruolo")
+    assert "Per quale ruolo è il link?" in fake.last_sent(giulia).text
+    await press(bot, giulia, fake.last_sent(giulia), "Funzionario tecnico")
+    role_only = invite_token(fake.last_sent(giulia))
+    tecla = fake.add_user("Tecla", "Tecnica")
+    await say(bot, tecla, f"/start {role_only}")
+    prompt = fake.last_sent(tecla)
+    assert "Nessun Comune (staff dell'Unione)" not in prompt.button_texts
+    await press(bot, tecla, prompt, "Argelato")
+    assert "Nel team ti vedranno come Tecla Tecnica" in fake.last_sent(tecla).text
+
     # A bound Sindaco link for a Comune that has one is refused at creation.
     invites = await say(bot, giulia, "/invito")
     await press(bot, giulia, invites, "🏠 Per un Comune")
@@ -391,6 +404,7 @@ async def test_invites_expire_and_can_be_revoked(bot: BotUnderTest) -> None:
     # Revoked.
     invites = await say(bot, giulia, "/invito")
     assert "1. per chiunque" in invites.text and "usato 2 volte" in invites.text
+    assert "3. Funzionario tecnico" in invites.text
     toast = await press(bot, giulia, invites, "Revoca il n. 1")
     assert toast == "Invito revocato: il link non funziona più."
     late = fake.add_user("Lino", "Tardi")
