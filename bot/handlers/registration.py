@@ -700,7 +700,7 @@ def render_invites(
     rows.append(
         [
             button(
-                _("🔗 Nuovo link: Comune e ruolo li sceglie chi entra"), INV, "mk", union.id, 0, "x"
+                _("🔗 Nuovo link per chiunque"), INV, "mk", union.id, 0, "x"
             )
         ]
     )

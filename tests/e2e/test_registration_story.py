@@ -151,7 +151,7 @@ async def test_registration_story(bot: BotUnderTest) -> None:
 
     # An open invite.
     invites = await say(bot, giulia, "/invito")
-    await press(bot, giulia, invites, "🔗 Nuovo link: Comune e ruolo li sceglie chi entra")
+    await press(bot, giulia, invites, "🔗 Nuovo link per chiunque")
     link_message = fake.last_sent(giulia)
     token = invite_token(link_message)
     assert len(token) == 32
@@ -274,7 +274,7 @@ async def union_with_members(bot: BotUnderTest) -> dict[str, FakeUser]:
     await say(bot, giulia, "/comuni")
     await say(bot, giulia, "Argelato, Bentivoglio, Castel d'Argile")
     invites = await say(bot, giulia, "/invito")
-    await press(bot, giulia, invites, "🔗 Nuovo link: Comune e ruolo li sceglie chi entra")
+    await press(bot, giulia, invites, "🔗 Nuovo link per chiunque")
     bot.token = invite_token(fake.last_sent(giulia))  # type: ignore[attr-defined]
     await join(bot, people["mario"], bot.token, "Argelato", "Sindaco", None)  # type: ignore[attr-defined]
     await join(bot, people["luca"], bot.token, "Bentivoglio", "Funzionario tecnico", None)  # type: ignore[attr-defined]
@@ -487,7 +487,7 @@ async def test_join_survives_a_restart_and_members_of_two_unions_pick(bot: BotUn
     await say(bot, bruno, "/comuni")
     await say(bot, bruno, "Anzola dell'Emilia, Calderara di Reno")
     invites = await say(bot, bruno, "/invito")
-    await press(bot, bruno, invites, "🔗 Nuovo link: Comune e ruolo li sceglie chi entra")
+    await press(bot, bruno, invites, "🔗 Nuovo link per chiunque")
     other = invite_token(fake.last_sent(bruno))
     await join(bot, luca, other, "Calderara di Reno", "Funzionario tecnico", None)
     await press(bot, bruno, request_for(fake, bruno, "Luca Verdi"), "✅ Approva")
