@@ -697,13 +697,7 @@ def render_invites(
                 rows.append([button(_("Revoca il n. {n}").format(n=n), INV, "rv", invite.id)])
     else:
         lines.append(_("Nessun invito aperto."))
-    rows.append(
-        [
-            button(
-                _("🔗 Nuovo link per chiunque"), INV, "mk", union.id, 0, "x"
-            )
-        ]
-    )
+    rows.append([button(_("🔗 Nuovo link per chiunque"), INV, "mk", union.id, 0, "x")])
     rows.append(
         [
             button(_("🏠 Per un Comune"), INV, "pm", union.id),
