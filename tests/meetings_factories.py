@@ -89,13 +89,19 @@ async def add_member(
 
 
 async def link_group(
-    session: AsyncSession, team: TeamFixture, *, table: TableKind, chat_id: int, now: datetime
+    session: AsyncSession,
+    team: TeamFixture,
+    *,
+    table: TableKind,
+    chat_id: int,
+    now: datetime,
+    title: str | None = None,
 ) -> LinkedChat:
     link = LinkedChat(
         union_id=team.union.id,
         table_kind=table,
         chat_id=chat_id,
-        title=f"{team.union.name} {table.value}",
+        title=title or f"{team.union.name} {table.value}",
         linked_at=now,
     )
     session.add(link)

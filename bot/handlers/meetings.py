@@ -11,6 +11,7 @@ state about a second later. Edits of one message are serialised, identical rende
 from __future__ import annotations
 
 import asyncio
+import copy
 import hashlib
 import html
 import json
@@ -919,12 +920,16 @@ async def pin_announcements(services: Services, bot: Bot, now: datetime) -> None
             for row in await outbox_repo.status_by_key_prefix(session, f"mtgann:{meeting.id}:"):
                 message_id = row.message_id
                 sent = row.status == OutboxStatus.SENT and message_id is not None
-                if sent and message_id is not None and await core_repo.claim(
-                    session,
-                    kind="meeting_pin",
-                    union_id=meeting.union_id,
-                    period=f"{meeting.id}:{row.chat_id}",
-                    now=now,
+                if (
+                    sent
+                    and message_id is not None
+                    and await core_repo.claim(
+                        session,
+                        kind="meeting_pin",
+                        union_id=meeting.union_id,
+                        period=f"{meeting.id}:{row.chat_id}",
+                        now=now,
+                    )
                 ):
                     todo.append((meeting.id, row.chat_id, message_id))
     for meeting_id, chat_id, message_id in todo:
@@ -1553,7 +1558,7 @@ async def on_wizard_button(update: Update, context: BotContext) -> None:
         if data is None or conv is None or conv.flow != WIZARD_FLOW:
             toast = _("Questa preparazione è scaduta: ricomincia con /riunione.")
         else:
-            state = dict(conv.data)
+            state = copy.deepcopy(conv.data)
             step = conv.step
             action = data.action
             if action == "stop":
@@ -1757,7 +1762,7 @@ async def on_wizard_text(update: Update, context: BotContext, conv: Conversation
         if current is None or current.flow != WIZARD_FLOW:
             answer = _("Questa preparazione è scaduta: ricomincia con /riunione.")
         else:
-            state = dict(current.data)
+            state = copy.deepcopy(current.data)
             step = current.step
             note = ""
             tz = ZoneInfo(state["tz"])

@@ -60,7 +60,7 @@ async def all_settings(session: AsyncSession) -> list[tuple[Union, MeetingSettin
         .outerjoin(MeetingSettings, MeetingSettings.union_id == Union.id)
         .order_by(Union.id)
     )
-    return [(u, s or default_settings(u.id)) for u, s in rows.tuples()]
+    return [(u, s or default_settings(u.id)) for u, s in rows.all()]
 
 
 # --- who sits at the table ---------------------------------------------------------------
@@ -87,14 +87,14 @@ async def active_members(session: AsyncSession, union_id: int) -> list[TableMemb
         .where(Member.union_id == union_id, Member.status == MemberStatus.ACTIVE)
         .order_by(Member.id)
     )
-    pairs = list(rows.tuples())
+    pairs = list(rows.all())
     links = await session.execute(
         select(MemberMunicipality.member_id, MemberMunicipality.municipality_id).where(
             MemberMunicipality.member_id.in_([m.id for m, _p in pairs] or [-1])
         )
     )
     by_member: dict[int, list[int]] = {}
-    for member_id, municipality_id in links.tuples():
+    for member_id, municipality_id in links.all():
         by_member.setdefault(member_id, []).append(municipality_id)
     return [
         TableMember(
@@ -117,7 +117,7 @@ async def municipality_names(session: AsyncSession, union_id: int) -> dict[int, 
     rows = await session.execute(
         select(Municipality.id, Municipality.name).where(Municipality.union_id == union_id)
     )
-    return dict(rows.tuples())
+    return dict(rows.all())
 
 
 # --- polls -------------------------------------------------------------------------------
