@@ -1492,7 +1492,16 @@ def render_wizard(
         ]
         rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
         count = len(chosen)
-        rows.append([_wiz_button(_("Avanti ({n} date scelte)").format(n=count), "next")])
+        rows.append(
+            [
+                _wiz_button(
+                    tr.ngettext(
+                        "Avanti ({n} data scelta)", "Avanti ({n} date scelte)", count
+                    ).format(n=count),
+                    "next",
+                )
+            ]
+        )
         text = _(
             "Scegli da 2 a 8 date toccandole. Puoi anche scrivermi una data, per esempio "
             "«giovedì 10 dicembre ore 17» o «9/12 17:30»."
