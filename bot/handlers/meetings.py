@@ -1914,6 +1914,8 @@ async def on_add_slot_text(update: Update, context: BotContext, conv: Conversati
                 answer = _("Aggiunta al sondaggio: {date}.").format(
                     date=when(parsed.utc, tz, tr, year=True)
                 )
+                if rules.is_holiday(parsed.local.date()):
+                    answer += " " + _("Attenzione: è un giorno festivo.")
     await reply(update, answer, parse_mode=ParseMode.HTML)
     for row_id in dirty:
         schedule_edit(context, row_id)

@@ -111,7 +111,7 @@ async def _count(bot: BotUnderTest, model: type, *where: object) -> int:
 
 
 def _poll_message(bot: BotUnderTest, group: FakeChat) -> FakeMessage:
-    return next(m for m in bot.fake.sent_to(group) if m.text and m.text.startswith("🗓"))
+    return [m for m in bot.fake.sent_to(group) if m.text and m.text.startswith("🗓")][-1]
 
 
 async def _create_poll_with_wizard(bot: BotUnderTest, team: Team) -> FakeMessage:
@@ -396,3 +396,100 @@ async def test_deadline_passed_while_down_closes_at_start(bot: BotUnderTest) -> 
         poll = (await session.execute(select(MeetingPoll))).scalar_one()
     assert poll.status == PollStatus.CLOSED and poll.chosen_slot_id == slots[1]
     assert any((m.text or "").startswith("📣") for m in fake.sent_to(team.group))
+
+
+async def test_coordinator_row_extend_add_close_cancel(bot: BotUnderTest) -> None:
+    fake = bot.fake
+    team = await _team(bot, cass_started=True)
+    carla, u = team.carla, team.users
+    poll_msg = await _create_poll_with_wizard(bot, team)
+
+    # Only the coordinator (or the proposer) manages the poll.
+    refused = await u["sa"].press(poll_msg, "Chiudi ora")
+    assert "Solo il coordinatore" in ((await refused.answered()).text or "")
+
+    # Proroga: options in private, the group message follows.
+    press = await carla.press(poll_msg, "Proroga")
+    assert (await press.answered()).text == "Ti ho scritto in privato."
+    await bot.settle()
+    options = fake.last_sent(carla)
+    assert options.button_texts == [
+        "+1 g (lun 7 dic, 09:00)",
+        "+2 g (mar 8 dic, 09:00)",
+        "+3 g (mer 9 dic, 09:00)",
+    ]
+    press = await carla.press(options, "+1 g (lun 7 dic, 09:00)")
+    assert (await press.answered()).text == "Nuova scadenza: lun 7 dic, 09:00."
+    await bot.settle()
+    await bot.run_jobs()
+    assert "Rispondi entro lun 7 dic, 09:00" in (poll_msg.text or "")
+
+    # Aggiungi data: typed in private; too early refused, then added.
+    press = await carla.press(poll_msg, "Aggiungi data")
+    await press.answered()
+    await bot.settle()
+    await carla.send("7/12 18:00")
+    await bot.settle()
+    assert "almeno 24 ore dopo la scadenza" in (fake.last_sent(carla).text or "")
+    await carla.send("venerdì 18 dicembre ore 10")
+    await bot.settle()
+    assert fake.last_sent(carla).text == "Aggiunta al sondaggio: ven 18 dic 2026, 10:00."
+    await bot.run_jobs()
+    assert len(_slot_data(poll_msg)) == 4
+    assert "ven 18 dic, 10:00" in (poll_msg.text or "")
+
+    # Chiudi ora with nobody covering a Comune: no date, the coordinator is asked for new dates.
+    first_slot = _slot_data(poll_msg)[0]
+    await _vote(bot, u["sa"], poll_msg, first_slot, "n")
+    press = await carla.press(poll_msg, "Chiudi ora")
+    await press.answered()
+    await bot.settle()
+    confirm = fake.last_sent(carla)
+    assert "Per ora nessuna data va bene a nessun Comune." in (confirm.text or "")
+    press = await carla.press(confirm, "Sì, chiudi")
+    assert "senza data" in ((await press.answered()).text or "")
+    await bot.settle()
+    assert any("Proponi nuove date con /riunione" in (m.text or "") for m in fake.sent_to(carla))
+    assert "nessuna data va bene a nessun Comune" in (poll_msg.text or "")
+    assert poll_msg.buttons == []
+    # An old vote button (a stale client) is refused and stores nothing.
+    votes = await _count(bot, Vote)
+    stale = await u["sb"].press_forged(poll_msg, f"vote:y:{first_slot}")
+    assert "chiuso" in ((await stale.answered()).text or "")
+    assert await _count(bot, Vote) == votes
+    assert await _count(bot, Meeting) == 0
+
+    # A second poll, cancelled.
+    poll2 = await _create_poll_with_wizard(bot, team)
+    press = await carla.press(poll2, "Annulla")
+    await press.answered()
+    await bot.settle()
+    confirm = fake.last_sent(carla)
+    press = await carla.press(confirm, "Sì, annulla il sondaggio")
+    assert (await press.answered()).text == "Sondaggio annullato."
+    await bot.settle()
+    await bot.run_jobs()
+    assert "Sondaggio annullato" in (poll2.text or "")
+    async with bot.db.transaction() as session:
+        statuses = [p.status for p in (await session.execute(select(MeetingPoll))).scalars()]
+    assert statuses == [PollStatus.NO_DATE, PollStatus.CANCELLED]
+
+
+async def test_who_may_propose_and_riunione_from_the_group(bot: BotUnderTest) -> None:
+    fake = bot.fake
+    team = await _team(bot)
+    u = team.users
+    # A technician may not propose.
+    await u["tec"].send("/riunione")
+    await bot.settle()
+    assert "le propone il coordinatore" in (fake.last_sent(u["tec"]).text or "")
+    # A Sindaco in the political group: the wizard goes to private, political table only.
+    await u["sa"].send("/riunione", chat=team.group)
+    await bot.settle()
+    assert fake.last_sent(team.group).text == "Ti ho scritto in privato per preparare il sondaggio."
+    assert "Scrivi il titolo della riunione" in (fake.last_sent(u["sa"]).text or "")
+    # Someone who never started the bot is told how.
+    u["sc"].has_started = False
+    await u["sc"].send("/riunione", chat=team.group)
+    await bot.settle()
+    assert "premi Avvia" in (fake.last_sent(team.group).text or "")
