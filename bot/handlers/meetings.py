@@ -905,6 +905,16 @@ async def close_due_polls(services: Services, bot: Bot, now: datetime) -> None:
     closed = 0
     for poll_id in due:
         async with services.db.transaction() as session:
+            poll = await session.get(MeetingPoll, poll_id)
+            if poll is not None and not await core_repo.is_claimed(
+                session,
+                kind="poll_reminder",
+                union_id=poll.union_id,
+                period=f"{poll.id}:{_deadline_key(poll)}",
+            ):
+                logger.info(
+                    "Poll %s: reminder skipped (the bot was down before the deadline)", poll_id
+                )
             if await close_poll(session, services, poll_id=poll_id, now=now) is not False:
                 closed += 1
     if closed:
@@ -1064,6 +1074,16 @@ async def remind_meetings(services: Services, bot: Bot, now: datetime) -> None:
     queued = False
     async with services.db.transaction() as session:
         for meeting in await repo.meetings_starting_between(
+            session, after=now - timedelta(days=2), until=now
+        ):
+            for kind in ("meeting_remind_day", "meeting_remind_hour"):
+                if await core_repo.claim(
+                    session, kind=kind, union_id=meeting.union_id, period=str(meeting.id), now=now
+                ):
+                    logger.info(
+                        "Meeting %s: %s skipped (the meeting already started)", meeting.id, kind
+                    )
+        for meeting in await repo.meetings_starting_between(
             session, after=now, until=now + timedelta(hours=24)
         ):
             settings = await repo.settings_of(session, meeting.union_id)
@@ -1149,17 +1169,26 @@ async def open_monthly_polls(services: Services, bot: Bot, now: datetime) -> Non
     (unique (Union, period)); caught up later in the month if the bot was down."""
     async with services.db.transaction() as session:
         unions = await repo.all_settings(session)
-    posted = False
-    for union, settings in unions:
-        if not settings.auto_poll_enabled:
-            continue
-        tz = ZoneInfo(union.timezone)
-        due = rules.monthly_poll_due(
-            now=now, tz=tz, day=settings.auto_poll_day, hour=settings.auto_poll_hour
+        due_now = []
+        for union, settings in unions:
+            if not settings.auto_poll_enabled:
+                continue
+            due = rules.monthly_poll_due(
+                now=now,
+                tz=ZoneInfo(union.timezone),
+                day=settings.auto_poll_day,
+                hour=settings.auto_poll_hour,
+            )
+            if due is not None:
+                due_now.append((union, settings, due))
+        # One query for the whole region: which Unions already had this month's poll.
+        done = await repo.claimed_unions(
+            session, kind="auto_poll", periods={due[0] for _u, _s, due in due_now}
         )
-        if due is None:
+    posted = False
+    for union, settings, (period, year, month) in due_now:
+        if (union.id, period) in done:
             continue
-        period, year, month = due
         async with services.db.transaction() as session:
             if await _monthly_poll_exists(session, union.id, period):
                 continue

@@ -141,3 +141,37 @@ async def test_dirty_marks_and_poll_messages(db: Database, clock: FakeClock) -> 
         messages = await repo.poll_messages(session, poll_id)
         assert await repo.dirty_message_ids(session) == ids
     assert len(messages) == 1 and messages[0].dirty_since == first
+
+
+async def test_meetings_and_claims_queries(db: Database, clock: FakeClock) -> None:
+    from storage.repositories import core as core_repo
+
+    poll_id, slot_ids, _member = await _poll(db, clock)
+    async with db.transaction() as session:
+        poll = (await repo.open_polls(session))[0]
+        slot = (await repo.slots_of(session, poll_id))[0]
+        meeting = await repo.create_meeting(
+            session, poll=poll, slot=slot, uid_domain="test", now=clock.now()
+        )
+        assert meeting.ics_uid == f"poll-{poll_id}-{slot_ids[0]}@test"
+        await core_repo.claim(
+            session, kind="auto_poll", union_id=poll.union_id, period="2026-12", now=clock.now()
+        )
+    async with db.transaction() as session:
+        assert await repo.claimed_unions(
+            session, kind="auto_poll", periods={"2026-12", "2027-01"}
+        ) == {(poll.union_id, "2026-12")}
+        assert await repo.claimed_unions(session, kind="auto_poll", periods=set()) == set()
+        soon = await repo.meetings_starting_between(
+            session, after=clock.now(), until=slot.starts_at
+        )
+        assert [m.id for m in soon] == [meeting.id]
+        assert (
+            await repo.meetings_starting_between(
+                session, after=slot.starts_at, until=slot.starts_at + timedelta(days=1)
+            )
+            == []
+        )
+        assert (await repo.meeting_of_poll(session, poll_id)).id == meeting.id  # type: ignore[union-attr]
+        upcoming = await repo.upcoming_meetings(session, union_id=poll.union_id, now=clock.now())
+        assert [m.id for m in upcoming] == [meeting.id]
