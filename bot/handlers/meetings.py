@@ -22,7 +22,16 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from telegram import Bot, Chat, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
+from telegram import (
+    Bot,
+    CallbackQuery,
+    Chat,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    Message,
+    Update,
+)
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Job
@@ -66,7 +75,6 @@ from storage.models import (
     PollMessage,
     PollStatus,
     PollTable,
-    Role,
     Slot,
     Union,
 )
@@ -86,6 +94,7 @@ EDIT_JOB_PREFIX = "poll-edit:"
 ICS_DOMAIN = "team-energia.bot"
 MAX_TITLE, MAX_PLACE, MAX_AGENDA = 200, 400, 1500
 MAX_OPTIONS = 16
+DEADLINE_DEFAULT_TIME = time(18, 0)
 
 ANSWER_CODES = {"y": Answer.YES, "m": Answer.MAYBE, "n": Answer.NO}
 ANSWER_ICONS = {Answer.YES: "✅", Answer.MAYBE: "❔", Answer.NO: "❌"}
@@ -96,12 +105,6 @@ TABLE_NAMES = {
     PollTable.BOTH: N_("tavolo politico e tecnico insieme"),
 }
 TABLE_CODES = {"p": PollTable.POLITICAL, "t": PollTable.TECHNICAL, "b": PollTable.BOTH}
-ROLE_NAMES = {
-    Role.SINDACO: N_("Sindaco"),
-    Role.ASSESSORE: N_("Assessore"),
-    Role.TECNICO: N_("Funzionario tecnico"),
-    Role.STAFF: N_("staff dell'Unione"),
-}
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 
@@ -467,7 +470,7 @@ async def on_vote(update: Update, context: BotContext) -> None:
         shown_here = poll is not None and (
             chat is None
             or chat.type == Chat.PRIVATE
-            or any(m.chat_id == chat.id for m in await repo.poll_messages(session, poll.id))
+            or await _poll_shown_in(session, poll, chat.id, query)
         )
         if slot is None or poll is None or union is None or not shown_here:
             toast = _("Questo sondaggio non esiste più.")
@@ -496,6 +499,42 @@ async def on_vote(update: Update, context: BotContext) -> None:
     await query.answer(toast)
     for row_id in dirty:
         schedule_edit(context, row_id)
+
+
+async def _poll_shown_in(
+    session: AsyncSession, poll: MeetingPoll, chat_id: int, query: CallbackQuery
+) -> bool:
+    """A group press counts only on this poll's message in one of its groups.
+
+    A poll message whose send ended `uncertain` (delivered, but its id unknown) is adopted
+    here: Telegram vouches for the pressed message and its keyboard, so its id is recorded and
+    the tally edits reach it from now on.
+    """
+    messages = await repo.poll_messages(session, poll.id)
+    message = query.message
+    if any(
+        m.chat_id == chat_id and (message is None or m.message_id == message.message_id)
+        for m in messages
+    ):
+        return True
+    if not any(
+        link.chat_id == chat_id
+        for link in await table_chats(session, union_id=poll.union_id, table=poll.table)
+    ):
+        return False
+    if not isinstance(message, Message) or message.reply_markup is None:
+        return False
+    carries = any(
+        button.callback_data == query.data
+        for row in message.reply_markup.inline_keyboard
+        for button in row
+    )
+    if carries and message.from_user is not None and message.from_user.is_bot:
+        await repo.add_poll_message(
+            session, poll_id=poll.id, chat_id=chat_id, message_id=message.message_id
+        )
+        logger.info("Poll %s: adopted message %s in chat %s", poll.id, message.message_id, chat_id)
+    return carries
 
 
 async def _slot_details(update: Update, context: BotContext, slot_id: int) -> None:
@@ -1821,7 +1860,8 @@ async def on_wizard_text(update: Update, context: BotContext, conv: Conversation
                     note = _add_typed_date(state, parsed, now, tr, tz)
             elif step == STEP_DEADLINE:
                 first = min(_dt(r) for r in state["chosen"])
-                parsed = parse_when(raw, now=now, tz=tz)
+                # "entro il 6 dicembre": by the evening of that day unless a time is given.
+                parsed = parse_when(raw, now=now, tz=tz, default_time=DEADLINE_DEFAULT_TIME)
                 if isinstance(parsed, ParseProblem):
                     note = problem_text(parsed, tr)
                 elif rules.deadline_problem(now=now, deadline=parsed.utc, first_slot=first):

@@ -493,3 +493,35 @@ async def test_who_may_propose_and_riunione_from_the_group(bot: BotUnderTest) ->
     await u["sc"].send("/riunione", chat=team.group)
     await bot.settle()
     assert "premi Avvia" in (fake.last_sent(team.group).text or "")
+
+
+async def test_poll_message_of_an_uncertain_send_is_adopted(bot: BotUnderTest) -> None:
+    """The poll reached the group but its message id was never recorded (a send that ended
+    `uncertain`): the first vote on it adopts the message, and the tally follows."""
+    from sqlalchemy import delete
+
+    from storage.models import PollMessage
+
+    team = await _team(bot)
+    poll_msg = await _create_poll_with_wizard(bot, team)
+    async with bot.db.transaction() as session:
+        await session.execute(delete(PollMessage))
+    slots = _slot_data(poll_msg)
+    toast = await _vote(bot, team.users["sa"], poll_msg, slots[0], "y")
+    assert toast.startswith("Registrato: Sì")
+    await bot.settle()
+    await bot.run_jobs()
+    assert "✅ 1 · ❔ 0 · ❌ 0 — Comuni: 1/3" in (poll_msg.text or "")
+    # Another bot message in the group does not become a poll by forged data.
+    other = bot.fake.sent_to(team.group)[-1]
+    await team.carla.send("/riunioni", chat=team.group)
+    await bot.settle()
+    listing = bot.fake.last_sent(team.group)
+    assert listing is not other
+    forged = await team.users["sb"].press_forged(listing, f"vote:y:{slots[1]}")
+    assert "non esiste più" in ((await forged.answered()).text or "")
+    assert await _count(bot, PollMessage) == 1
+    # The label button shows who answered what.
+    details = await team.users["sa"].press(poll_msg, f"vote:i:{slots[0]}")
+    text = (await details.answered()).text or ""
+    assert "La tua risposta: Sì" in text and "✅ Sara Argelato" in text
