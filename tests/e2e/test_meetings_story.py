@@ -8,14 +8,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import icalendar
 from sqlalchemy import func, select
 
+from bot.clock import FakeClock
+from bot.config import normalize_database_url
 from storage.models import Answer, Meeting, MeetingPoll, PollStatus, Role, TableKind, Vote
 from tests.e2e.harness import BotUnderTest
 from tests.fakes.fake_world import FakeChat, FakeMessage, FakeUser
+from tests.fakes.telegram_server import FakeTelegram
 from tests.meetings_factories import add_member, link_group, make_union
 
 ROME = ZoneInfo("Europe/Rome")
@@ -388,6 +392,7 @@ async def test_deadline_passed_while_down_closes_at_start(bot: BotUnderTest) -> 
     poll_msg = await _create_poll_with_wizard(bot, team)
     slots = _slot_data(poll_msg)
     await _vote(bot, team.users["sa"], poll_msg, slots[1], "y")
+    fake.set_bot_admin(team.group, admin=False)  # no right to pin: announced all the same
     await bot.stop()
     bot.clock.set(datetime(2026, 12, 7, 10, tzinfo=UTC))
     await bot.start()
@@ -395,7 +400,11 @@ async def test_deadline_passed_while_down_closes_at_start(bot: BotUnderTest) -> 
     async with bot.db.transaction() as session:
         poll = (await session.execute(select(MeetingPoll))).scalar_one()
     assert poll.status == PollStatus.CLOSED and poll.chosen_slot_id == slots[1]
-    assert any((m.text or "").startswith("📣") for m in fake.sent_to(team.group))
+    announcement = next(m for m in fake.sent_to(team.group) if (m.text or "").startswith("📣"))
+    assert not announcement.pinned
+    assert any(m.document is not None for m in fake.sent_to(team.group))
+    await bot.tick()
+    assert len([m for m in fake.sent_to(team.group) if (m.text or "").startswith("📣")]) == 1
 
 
 async def test_coordinator_row_extend_add_close_cancel(bot: BotUnderTest) -> None:
@@ -525,3 +534,43 @@ async def test_poll_message_of_an_uncertain_send_is_adopted(bot: BotUnderTest) -
     details = await team.users["sa"].press(poll_msg, f"vote:i:{slots[0]}")
     text = (await details.answered()).text or ""
     assert "La tua risposta: Sì" in text and "✅ Sara Argelato" in text
+
+
+async def test_burst_with_the_rate_limiter_stays_within_group_limits(
+    fake_telegram: FakeTelegram,
+    clock: FakeClock,
+    tmp_path: Path,
+) -> None:
+    """With PTB's AIORateLimiter (20 messages a minute per group) and the fake enforcing
+    Telegram's limits: every press is answered at once, the edits coalesce, no 429."""
+    fake_telegram.clock = clock
+    harness = BotUnderTest(
+        fake_telegram,
+        clock,
+        normalize_database_url(f"sqlite:///{tmp_path / 'bot.db'}"),
+        rate_limiter=True,
+    )
+    await harness.start()
+    try:
+        team = await _team(harness)
+        poll_msg = await _create_poll_with_wizard(harness, team)
+        slots = _slot_data(poll_msg)
+        fake_telegram.enforce_rate_limits = True
+        edits_before = len(fake_telegram.calls_of("editMessageText"))
+        presses = [
+            await team.users[key].press(poll_msg, f"vote:{code}:{slot}")
+            for code in "ymn"
+            for key in ("sa", "aa", "sb", "ab", "sc", "ac")
+            for slot in slots
+        ]
+        for press in presses:
+            assert ((await press.answered()).text or "").startswith("Registrato")
+        await harness.settle()
+        await harness.run_jobs()
+        await harness.tick()
+        edits = len(fake_telegram.calls_of("editMessageText")) - edits_before
+        assert 1 <= edits <= 6, edits
+        assert fake_telegram.count_429 == 0
+        assert "✅ 0 · ❔ 0 · ❌ 6 — Comuni: 0/3" in (poll_msg.text or "")
+    finally:
+        await harness.stop()
