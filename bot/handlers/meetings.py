@@ -690,7 +690,7 @@ async def on_meeting_button(update: Update, context: BotContext) -> None:
         )
         buttons = []
         for days in (1, 2, 3, 7):
-            new_deadline = view.poll.deadline_at + timedelta(days=days)
+            new_deadline = rules.add_local_days(view.poll.deadline_at, days, view.tz)
             if new_deadline <= latest:
                 buttons.append(
                     InlineKeyboardButton(
@@ -776,7 +776,7 @@ async def _apply_manager_action(
                     else _("Sondaggio chiuso senza data: proponi nuove date con /riunione.")
                 )
             elif action == "extd" and arg is not None and arg.isdigit():
-                new_deadline = poll.deadline_at + timedelta(days=int(arg))
+                new_deadline = rules.add_local_days(poll.deadline_at, int(arg), view.tz)
                 first = view.slots[0].slot.starts_at if view.slots else new_deadline
                 if rules.deadline_problem(now=now, deadline=new_deadline, first_slot=first):
                     refusal = _(
@@ -1053,7 +1053,12 @@ async def report_unreachable(services: Services, bot: Bot, now: datetime) -> Non
     """Once the reminders of a deadline are all sent or failed, tell the coordinator who could
     not be reached (never started the bot, or blocked it)."""
     async with services.db.transaction() as session:
-        polls = await repo.open_polls(session)
+        # Reminders go out in the last 24 hours of a poll: only those polls can owe a report.
+        polls = [
+            p
+            for p in await repo.open_polls(session)
+            if p.deadline_at - rules.DEADLINE_MARGIN <= now
+        ]
         queued = False
         for poll in polls:
             key = _deadline_key(poll)
@@ -1321,7 +1326,9 @@ async def _create_monthly_poll(
         duration=timedelta(minutes=settings.duration_minutes),
     )
     deadline = (
-        rules.default_deadline(now=now, first_slot=slots[0].starts_at, days=settings.deadline_days)
+        rules.default_deadline(
+            now=now, first_slot=slots[0].starts_at, tz=tz, days=settings.deadline_days
+        )
         if slots
         else None
     )
@@ -1605,8 +1612,11 @@ def render_wizard(
 def _prepare_deadline(state: dict[str, Any], now: datetime) -> bool:
     """Fill the deadline options for the chosen dates; False when none is possible."""
     first = min(_dt(raw) for raw in state["chosen"])
-    options = rules.deadline_options(now=now, first_slot=first)
-    default = rules.default_deadline(now=now, first_slot=first, days=int(state["deadline_days"]))
+    tz = ZoneInfo(state["tz"])
+    options = rules.deadline_options(now=now, first_slot=first, tz=tz)
+    default = rules.default_deadline(
+        now=now, first_slot=first, tz=tz, days=int(state["deadline_days"])
+    )
     if default is not None and default not in options:
         options = sorted([*options, default])
     state["deadline_options"] = [_iso(d) for d in options]

@@ -354,14 +354,29 @@ def latest_deadline(first_slot: datetime) -> datetime:
     return first_slot - DEADLINE_MARGIN
 
 
+def add_local_days(moment: datetime, days: int, tz: ZoneInfo) -> datetime:
+    """The same wall-clock time `days` later in `tz` (DST-safe), as UTC.
+
+    09:00 on Saturday before the change to winter time plus two days is 09:00 on Monday, not
+    08:00. A wall time that does not exist (spring-forward gap) moves an hour on.
+    """
+    local = moment.astimezone(tz)
+    day = local.date() + timedelta(days=days)
+    at = local.time().replace(tzinfo=None)
+    utc = local_to_utc(day, at, tz)
+    if utc is None:
+        utc = local_to_utc(day, at.replace(hour=(at.hour + 1) % 24), tz)
+    return utc if utc is not None else moment + timedelta(days=days)
+
+
 def default_deadline(
-    *, now: datetime, first_slot: datetime, days: int = DEFAULT_DEADLINE_DAYS
+    *, now: datetime, first_slot: datetime, tz: ZoneInfo, days: int = DEFAULT_DEADLINE_DAYS
 ) -> datetime | None:
     """Five days from now (rounded to the minute), but at least 24 hours before the first slot.
 
     None when the first slot is too close to leave any time to answer (under an hour).
     """
-    wanted = (now + timedelta(days=days)).replace(second=0, microsecond=0)
+    wanted = add_local_days(now, days, tz).replace(second=0, microsecond=0)
     deadline = min(wanted, latest_deadline(first_slot))
     if deadline < now + timedelta(hours=1):
         return None
@@ -378,13 +393,13 @@ def deadline_problem(*, now: datetime, deadline: datetime, first_slot: datetime)
 
 
 def deadline_options(
-    *, now: datetime, first_slot: datetime, days: Iterable[int] = (2, 3, 5, 7)
+    *, now: datetime, first_slot: datetime, tz: ZoneInfo, days: Iterable[int] = (2, 3, 5, 7)
 ) -> list[datetime]:
     """Deadlines to offer as buttons: N days from now, only those valid for the first slot."""
     latest = latest_deadline(first_slot)
     options = []
     for n in days:
-        candidate = (now + timedelta(days=n)).replace(second=0, microsecond=0)
+        candidate = add_local_days(now, n, tz).replace(second=0, microsecond=0)
         if now < candidate <= latest:
             options.append(candidate)
     if not options and latest > now + timedelta(hours=1):

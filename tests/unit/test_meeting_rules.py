@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from bot.services.meeting_rules import (
     SlotTally,
     Voter,
+    add_local_days,
     best_slot,
     deadline_options,
     deadline_problem,
@@ -236,10 +237,12 @@ def test_monthly_poll_due_catch_up_only_within_the_month() -> None:
 def test_deadlines() -> None:
     now = datetime(2026, 12, 1, 8, tzinfo=UTC)
     first = datetime(2026, 12, 10, 16, tzinfo=UTC)
-    assert default_deadline(now=now, first_slot=first) == now + timedelta(days=5)
+    assert default_deadline(now=now, tz=ROME, first_slot=first) == now + timedelta(days=5)
     near = datetime(2026, 12, 3, 16, tzinfo=UTC)
-    assert default_deadline(now=now, first_slot=near) == near - timedelta(hours=24)
-    assert default_deadline(now=now, first_slot=now + timedelta(hours=24, minutes=30)) is None
+    assert default_deadline(now=now, tz=ROME, first_slot=near) == near - timedelta(hours=24)
+    assert (
+        default_deadline(now=now, tz=ROME, first_slot=now + timedelta(hours=24, minutes=30)) is None
+    )
     assert (
         deadline_problem(now=now, deadline=now - timedelta(minutes=1), first_slot=first) == "past"
     )
@@ -248,9 +251,9 @@ def test_deadlines() -> None:
         == "too_late"
     )
     assert deadline_problem(now=now, deadline=first - timedelta(hours=24), first_slot=first) is None
-    options = deadline_options(now=now, first_slot=first)
+    options = deadline_options(now=now, tz=ROME, first_slot=first)
     assert options == [now + timedelta(days=d) for d in (2, 3, 5, 7)]
-    assert deadline_options(now=now, first_slot=near) == [near - timedelta(hours=24)]
+    assert deadline_options(now=now, tz=ROME, first_slot=near) == [near - timedelta(hours=24)]
 
 
 def test_local_to_utc_across_dst() -> None:
@@ -263,3 +266,18 @@ def test_local_to_utc_across_dst() -> None:
     assert local_to_utc(date(2026, 10, 25), time(2, 30), ROME) == datetime(
         2026, 10, 25, 0, 30, tzinfo=UTC
     )
+
+
+def test_deadlines_keep_the_wall_clock_across_dst() -> None:
+    # Friday 23 October 2026, 09:00 in Rome (07:00 UTC, summer time); winter time from the 25th.
+    now = datetime(2026, 10, 23, 7, tzinfo=UTC)
+    later = add_local_days(now, 5, ROME)
+    assert later.astimezone(ROME).hour == 9 and later == datetime(2026, 10, 28, 8, tzinfo=UTC)
+    first = datetime(2026, 11, 10, 16, tzinfo=UTC)
+    assert default_deadline(now=now, tz=ROME, first_slot=first) == later
+    assert [
+        d.astimezone(ROME).hour for d in deadline_options(now=now, tz=ROME, first_slot=first)
+    ] == [9, 9, 9, 9]
+    # Into the spring gap: 02:30 does not exist on 28 March 2027, an hour later does.
+    gap = add_local_days(datetime(2027, 3, 27, 1, 30, tzinfo=UTC), 1, ROME)
+    assert gap.astimezone(ROME).hour == 3 and gap.astimezone(ROME).minute == 30
