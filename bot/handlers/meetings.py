@@ -1761,6 +1761,10 @@ async def _publish(
         return _(
             "La scadenza non va più bene: deve essere nel futuro e almeno 24 ore prima della prima data."
         )
+    if not await table_chats(session, union_id=union_id, table=table):
+        return _(
+            "Prima va collegato il gruppo del tavolo: il coordinatore lo fa con /collega nel gruppo."
+        )
     duration = timedelta(minutes=int(state["duration"]))
     poll = await repo.create_poll(
         session,
@@ -1776,10 +1780,6 @@ async def _publish(
     )
     assert poll is not None
     groups = await enqueue_poll_posts(session, services, poll=poll, now=now)
-    if not groups:
-        return _(
-            "Prima va collegato il gruppo del tavolo: il coordinatore lo fa con /collega nel gruppo."
-        )
     logger.info("Poll %s created by member %s with %d slots", poll.id, member.id, len(starts))
     return groups
 
