@@ -495,10 +495,13 @@ async def on_vote(update: Update, context: BotContext) -> None:
                 answer=_(ANSWER_NAMES[answer]),
                 date=when(slot.starts_at, ZoneInfo(union.timezone), tr),
             )
-    # The vote is committed: now confirm, then let the coalesced edit catch up.
-    await query.answer(toast)
-    for row_id in dirty:
-        schedule_edit(context, row_id)
+    # The vote is committed: confirm it, then let the coalesced edit catch up (even if the
+    # toast fails, e.g. "query is too old": the tally must follow the stored vote).
+    try:
+        await query.answer(toast)
+    finally:
+        for row_id in dirty:
+            schedule_edit(context, row_id)
 
 
 async def _poll_shown_in(
