@@ -83,7 +83,11 @@ async def load_poll_view(session: AsyncSession, poll_id: int) -> PollView | None
     voters = table_members(await repo.active_members(session, union.id), poll.table)
     comuni = await repo.municipality_names(session, union.id)
     plain = {
-        mid: Voter(member_id=mid, municipality_ids=m.municipality_ids) for mid, m in voters.items()
+        mid: Voter(
+            member_id=mid,
+            municipality_ids=tuple(c for c in m.municipality_ids if c in comuni),
+        )
+        for mid, m in voters.items()
     }
     answers = {(v.slot_id, v.member_id): v.answer for v in votes if v.member_id in voters}
     views = []
