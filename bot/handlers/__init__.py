@@ -10,11 +10,11 @@ from typing import Any
 from telegram.ext import Application
 
 from bot.context import Services
-from bot.handlers import common, registration
+from bot.handlers import common, meetings, registration
 
 
 def handler_modules() -> list[ModuleType]:
-    return [common, registration]
+    return [common, registration, meetings]
 
 
 def register_all(
