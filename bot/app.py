@@ -17,6 +17,7 @@ from bot.config import Settings
 from bot.context import BotContext, Services, services_of
 from bot.handlers import common, register_all
 from bot.jobs import schedule_tick
+from bot.logging_setup import install_redaction
 from storage import migrate
 from storage.db import Database
 
@@ -65,6 +66,7 @@ def build_application(
     rate_limiter: bool = True,
     db: Database | None = None,
 ) -> AnyApplication:
+    install_redaction(settings.token)  # whoever builds the bot, the token never reaches a log
     services = Services(
         settings=settings, db=db or Database(settings.database_url), clock=clock or SystemClock()
     )
