@@ -10,11 +10,11 @@ from typing import Any
 from telegram.ext import Application
 
 from bot.context import Services
-from bot.handlers import common
+from bot.handlers import actions, common, updates
 
 
 def handler_modules() -> list[ModuleType]:
-    return [common]
+    return [common, actions, updates]
 
 
 def register_all(

@@ -119,7 +119,9 @@ class ReminderKind(StrEnum):
     LAST = "r2"  # the day before the deadline
 
 
-def due_reminder(*, now: datetime, opened_at: datetime, deadline_at: datetime) -> ReminderKind | None:
+def due_reminder(
+    *, now: datetime, opened_at: datetime, deadline_at: datetime
+) -> ReminderKind | None:
     """The reminder due now, if any. The last one supersedes a first one not yet sent."""
     if now >= deadline_at:
         return None
@@ -132,9 +134,7 @@ def due_reminder(*, now: datetime, opened_at: datetime, deadline_at: datetime) -
     return None
 
 
-def has_answered(
-    *, required: Iterable[int], updated: Iterable[int], no_news: bool
-) -> bool:
+def has_answered(*, required: Iterable[int], updated: Iterable[int], no_news: bool) -> bool:
     """A technician has answered when every one of their actions moved this round, or 'nothing new'."""
     return no_news or set(required) <= set(updated)
 
@@ -161,5 +161,3 @@ def next_pending(
         if action_id not in done_set and action_id != after:
             return action_id
     return None
-
-

@@ -92,9 +92,7 @@ async def actions_for_municipalities(
     ids = list(municipality_ids)
     stmt = select(Action).where(Action.union_id == union_id, Action.archived_at.is_(None))
     if ids:
-        stmt = stmt.where(
-            or_(Action.municipality_id.in_(ids), Action.municipality_id.is_(None))
-        )
+        stmt = stmt.where(or_(Action.municipality_id.in_(ids), Action.municipality_id.is_(None)))
     else:
         stmt = stmt.where(Action.municipality_id.is_(None))
     rows = await session.execute(
@@ -222,7 +220,7 @@ async def history(session: AsyncSession, *, action_id: int, limit: int = 50) -> 
         .order_by(ProgressUpdate.created_at.desc(), ProgressUpdate.id.desc())
         .limit(limit)
     )
-    entries = list(rows.tuples())
+    entries = list(rows.all())
     counts: dict[int, int] = {}
     if entries:
         count_rows = await session.execute(
@@ -230,7 +228,7 @@ async def history(session: AsyncSession, *, action_id: int, limit: int = 50) -> 
             .where(UpdateAttachment.update_id.in_([u.id for u, _n, _e in entries]))
             .group_by(UpdateAttachment.update_id)
         )
-        counts = {uid: n for uid, n in count_rows.tuples()}
+        counts = {uid: n for uid, n in count_rows.all()}
     return [
         HistoryEntry(update=u, author=None if erased else name, attachments=counts.get(u.id, 0))
         for u, name, erased in entries
@@ -270,7 +268,9 @@ async def round_for_period(
 ) -> UpdateRound | None:
     return (
         await session.execute(
-            select(UpdateRound).where(UpdateRound.union_id == union_id, UpdateRound.period == period)
+            select(UpdateRound).where(
+                UpdateRound.union_id == union_id, UpdateRound.period == period
+            )
         )
     ).scalar_one_or_none()
 
@@ -374,7 +374,7 @@ async def technicians(session: AsyncSession, union_id: int) -> list[Technician]:
         )
         .order_by(Person.display_name, Member.id)
     )
-    pairs = list(rows.tuples())
+    pairs = list(rows.all())
     links: dict[int, list[int]] = {}
     if pairs:
         link_rows = await session.execute(
@@ -382,7 +382,7 @@ async def technicians(session: AsyncSession, union_id: int) -> list[Technician]:
                 MemberMunicipality.member_id.in_([m.id for m, _p in pairs])
             )
         )
-        for member_id, municipality_id in link_rows.tuples():
+        for member_id, municipality_id in link_rows.all():
             links.setdefault(member_id, []).append(municipality_id)
     return [
         Technician(member=m, person=p, municipality_ids=tuple(sorted(links.get(m.id, []))))
