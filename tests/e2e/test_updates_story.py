@@ -101,17 +101,49 @@ async def test_actions_and_monthly_round(bot: BotUnderTest) -> None:
     bruno = fake.add_user("Bruno", "Galli")
     nino = fake.add_user("Nino", "Silente")  # never starts the bot
     sara = fake.add_user("Sara", "Sindaca")
-    group = fake.create_group("Tavolo tecnico Val d'Enza", carla, members=[tina, marco, bruno, nino])
+    group = fake.create_group(
+        "Tavolo tecnico Val d'Enza", carla, members=[tina, marco, bruno, nino]
+    )
     await fake.add_bot_to_group(group, by=carla)
     async with bot.db.transaction() as s:
         union, comuni = await make_union(s, "Unione Val d'Enza", COMUNI, now=now)
         si, me, bi = (comuni[c] for c in COMUNI)
-        await make_member(s, union, telegram_user_id=carla.id, name="Carla", role=Role.STAFF, coordinator=True, now=now)
-        await make_member(s, union, telegram_user_id=tina.id, name="Tina", role=Role.TECNICO, comuni=[si], now=now)
-        await make_member(s, union, telegram_user_id=marco.id, name="Marco", role=Role.TECNICO, comuni=[me], now=now)
-        await make_member(s, union, telegram_user_id=bruno.id, name="Bruno", role=Role.TECNICO, comuni=[bi], now=now)
-        await make_member(s, union, telegram_user_id=nino.id, name="Nino", role=Role.TECNICO, comuni=[me], now=now)
-        await make_member(s, union, telegram_user_id=sara.id, name="Sara", role=Role.SINDACO, comuni=[si], now=now)
+        await make_member(
+            s,
+            union,
+            telegram_user_id=carla.id,
+            name="Carla",
+            role=Role.STAFF,
+            coordinator=True,
+            now=now,
+        )
+        await make_member(
+            s, union, telegram_user_id=tina.id, name="Tina", role=Role.TECNICO, comuni=[si], now=now
+        )
+        await make_member(
+            s,
+            union,
+            telegram_user_id=marco.id,
+            name="Marco",
+            role=Role.TECNICO,
+            comuni=[me],
+            now=now,
+        )
+        await make_member(
+            s,
+            union,
+            telegram_user_id=bruno.id,
+            name="Bruno",
+            role=Role.TECNICO,
+            comuni=[bi],
+            now=now,
+        )
+        await make_member(
+            s, union, telegram_user_id=nino.id, name="Nino", role=Role.TECNICO, comuni=[me], now=now
+        )
+        await make_member(
+            s, union, telegram_user_id=sara.id, name="Sara", role=Role.SINDACO, comuni=[si], now=now
+        )
         await link_group(s, union, chat_id=group.id, kind=TableKind.TECHNICAL, now=now)
         union_id = union.id
     for user in (carla, tina, marco, bruno, sara):
@@ -165,7 +197,9 @@ async def test_actions_and_monthly_round(bot: BotUnderTest) -> None:
         assert len(invites) == 1, user.first_name
     assert not fake.sent_to(nino)  # 403: never started
     assert not any("Aggiornamento di dicembre" in t for t in texts(bot, sara))
-    tina_invite = next(m for m in fake.sent_to(tina) if "Aggiornamento di dicembre" in (m.text or ""))
+    tina_invite = next(
+        m for m in fake.sent_to(tina) if "Aggiornamento di dicembre" in (m.text or "")
+    )
     assert "SI-1" in (tina_invite.text or "") and "UN-2" in (tina_invite.text or "")
     assert "ME-1" not in (tina_invite.text or "")
     await bot.tick()
@@ -200,18 +234,29 @@ async def test_actions_and_monthly_round(bot: BotUnderTest) -> None:
     async with bot.db.transaction() as s:
         si1 = (await s.execute(select(Action).where(Action.code == "SI-1"))).scalar_one()
         assert (si1.status, si1.progress) == (ActionStatus.ONGOING, 50)
-        upd = (await s.execute(select(ProgressUpdate).where(ProgressUpdate.action_id == si1.id))).scalar_one()
+        upd = (
+            await s.execute(select(ProgressUpdate).where(ProgressUpdate.action_id == si1.id))
+        ).scalar_one()
         assert upd.needs_decision and "media tensione" in (upd.decision_question or "")
         assert upd.note == "Pannelli montati sul lato sud, manca l'allaccio."
         assert upd.previous_status == ActionStatus.NOT_STARTED and upd.round_id == rounds[0].id
-        assert (await s.execute(select(func.count()).select_from(UpdateAttachment))).scalar_one() == 1
+        assert (
+            await s.execute(select(func.count()).select_from(UpdateAttachment))
+        ).scalar_one() == 1
 
     # --- Bruno: nothing new this month, one tap ---
-    bruno_invite = next(m for m in fake.sent_to(bruno) if "Aggiornamento di dicembre" in (m.text or ""))
-    assert await press(bot, bruno, bruno_invite, "😴 Nessuna novità questo mese") == "Registrato: nessuna novità."
+    bruno_invite = next(
+        m for m in fake.sent_to(bruno) if "Aggiornamento di dicembre" in (m.text or "")
+    )
+    assert (
+        await press(bot, bruno, bruno_invite, "😴 Nessuna novità questo mese")
+        == "Registrato: nessuna novità."
+    )
 
     # --- Marco: starts, the bot is stopped mid-way, a new Application resumes ---
-    marco_invite = next(m for m in fake.sent_to(marco) if "Aggiornamento di dicembre" in (m.text or ""))
+    marco_invite = next(
+        m for m in fake.sent_to(marco) if "Aggiornamento di dicembre" in (m.text or "")
+    )
     await press(bot, marco, marco_invite, "▶️ Aggiorna le azioni")
     first = fake.last_sent(marco)
     assert "ME-1" in (first.text or "")  # intercommunal ones were already answered by Tina
@@ -238,7 +283,9 @@ async def test_actions_and_monthly_round(bot: BotUnderTest) -> None:
     await bot.settle()
     status = fake.last_sent(carla).text or ""
     answered_part, rest = status.split("⏳ Non ancora")
-    assert "Tina" in answered_part and "Bruno" in answered_part and "nessuna novità" in answered_part
+    assert (
+        "Tina" in answered_part and "Bruno" in answered_part and "nessuna novità" in answered_part
+    )
     pending_part, unreachable_part = rest.split("🚫 Non raggiungibili")
     assert "Marco" in pending_part and "3 di 6 azioni" in pending_part
     assert "Nino" in unreachable_part
@@ -260,7 +307,9 @@ async def test_actions_and_monthly_round(bot: BotUnderTest) -> None:
     assert all(len(fake.sent_to(u)) == before[u.first_name] for u in (tina, marco, bruno))
 
     # --- a reply to the announcement in the technical group is a note for the Comune ---
-    await tina.send("Il cantiere della palestra parte a gennaio.", chat=group, reply_to=announcement)
+    await tina.send(
+        "Il cantiere della palestra parte a gennaio.", chat=group, reply_to=announcement
+    )
     await bot.settle()
     assert "Annotato per Sant'Ilario d'Enza" in (fake.last_sent(group).text or "")
     async with bot.db.transaction() as s:
@@ -294,7 +343,16 @@ async def test_actions_and_monthly_round(bot: BotUnderTest) -> None:
     assert exported.document is not None and exported.document.file_name == "azioni_paes.xlsx"
     async with bot.db.transaction() as s:
         snapshot = {
-            a.code: (a.title, a.municipality_id, a.start_on, a.end_on, a.energy_saved_mwh, a.cost_eur, a.status, a.progress)
+            a.code: (
+                a.title,
+                a.municipality_id,
+                a.start_on,
+                a.end_on,
+                a.energy_saved_mwh,
+                a.cost_eur,
+                a.status,
+                a.progress,
+            )
             for a in (await s.execute(select(Action))).scalars()
         }
     await carla.send_document("azioni_paes.xlsx", exported.document.content)
@@ -304,10 +362,21 @@ async def test_actions_and_monthly_round(bot: BotUnderTest) -> None:
     await press(bot, carla, preview, "✅ Conferma")
     async with bot.db.transaction() as s:
         after = {
-            a.code: (a.title, a.municipality_id, a.start_on, a.end_on, a.energy_saved_mwh, a.cost_eur, a.status, a.progress)
+            a.code: (
+                a.title,
+                a.municipality_id,
+                a.start_on,
+                a.end_on,
+                a.energy_saved_mwh,
+                a.cost_eur,
+                a.status,
+                a.progress,
+            )
             for a in (await s.execute(select(Action))).scalars()
         }
-        history_rows = (await s.execute(select(func.count()).select_from(ProgressUpdate))).scalar_one()
+        history_rows = (
+            await s.execute(select(func.count()).select_from(ProgressUpdate))
+        ).scalar_one()
     assert after == snapshot
     assert history_rows == 6 + 4  # Tina's six, Marco's four: re-import keeps every update
     fake.write_transcript(".transcripts/test_updates_story.txt")
