@@ -302,7 +302,7 @@ def render_detail(
         (_("Costo"), action.cost_eur, "€"),
     ):
         if value is not None:
-            lines.append(f"{label}: {importer.format_decimal_it(value)} {unit}")
+            lines.append(f"{label}: {importer.format_decimal_display(value)} {unit}")
     if action.archived_at is not None:
         lines.append(_("🗄 Archiviata"))
     a = action.id

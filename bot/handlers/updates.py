@@ -1110,7 +1110,28 @@ async def round_status(update: Update, context: BotContext, union_id: int | None
     if await_refusal is not None:
         await await_refusal.send(update)
         return
-    await reply(update, text)
+    for chunk in split_message(text):
+        await reply(update, chunk)
+
+
+def split_message(text: str, limit: int = 4000) -> list[str]:
+    """Split at line boundaries so that no message passes Telegram's 4096 characters.
+
+    Every line is a whole entry (tags open and close on the same line), so a cut never
+    falls inside a tag.
+    """
+    chunks: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        line = line if len(line) <= limit else line[: limit - 1] + "…"
+        if current and len(current) + 1 + len(line) > limit:
+            chunks.append(current)
+            current = line
+        else:
+            current = f"{current}\n{line}" if current else line
+    if current:
+        chunks.append(current)
+    return chunks
 
 
 async def status_text(
@@ -1173,6 +1194,8 @@ async def _open_round_for(
             meetings=[rules.MeetingInfo(id=m.id, starts_at=m.starts_at) for m in meetings],
         )
         if plan.decision == rules.Decision.SKIP:
+            if plan.deadline_at is not None and union.created_at >= plan.deadline_at:
+                continue  # the Union did not exist yet: nothing was missed
             if await core_repo.claim(
                 session, kind="upd_round_skip", union_id=union.id, period=period, now=now
             ):
@@ -1343,6 +1366,7 @@ async def _round_duties(
         round_.status, round_.closed_at = RoundStatus.CLOSED, now
         logger.info("Update round %s of Union %s closed", round_.period, union.id)
         return
+    await _invite_late_joiners(session, services, union, round_, now)
     await _report_unreachable(session, services, union, round_, now)
     kind = rules.due_reminder(now=now, opened_at=round_.opened_at, deadline_at=round_.deadline_at)
     if kind is None:
@@ -1376,6 +1400,36 @@ async def _round_duties(
         kind.value,
         sent,
     )
+
+
+async def _invite_late_joiners(
+    session: AsyncSession, services: Services, union: Union, round_: UpdateRound, now: datetime
+) -> None:
+    """A technician approved while the round is open gets the same invitation (once)."""
+    rows = await outbox_repo.status_by_key_prefix(session, f"{INVITE_PREFIX}{round_.id}:")
+    invited = {r.dedup_key for r in rows}
+    late = [
+        t
+        for t in await repo.technicians(session, union.id)
+        if f"{INVITE_PREFIX}{round_.id}:{t.member.id}" not in invited
+        and t.person.telegram_user_id is not None
+    ]
+    if not late:
+        return
+    names = await municipality_names(session, union.id)
+    for t in late:
+        assert t.person.telegram_user_id is not None
+        text, markup = await invitation(session, services, union, round_, t, names)
+        await outbox_repo.enqueue(
+            session,
+            dedup_key=f"{INVITE_PREFIX}{round_.id}:{t.member.id}",
+            chat_id=t.person.telegram_user_id,
+            method="sendMessage",
+            payload={"text": text, "reply_markup": markup.to_dict()},
+            union_id=union.id,
+            person_id=t.person.id,
+            now=now,
+        )
 
 
 async def _report_unreachable(

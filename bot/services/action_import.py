@@ -743,6 +743,15 @@ def format_decimal_it(value: Decimal) -> str:
     return text.replace(".", ",")
 
 
+def format_decimal_display(value: Decimal) -> str:
+    """'1.250.000,5' — Italian thousands and decimals, for reading (not for files)."""
+    text = format(value.normalize(), "f")
+    integer, _, fraction = text.partition(".")
+    sign = "-" if integer.startswith("-") else ""
+    grouped = f"{int(integer.lstrip('-') or 0):,}".replace(",", ".")
+    return sign + grouped + ("," + fraction if fraction else "")
+
+
 def header_labels(*, with_status: bool) -> list[str]:
     labels = [c.label for c in COLUMNS]
     return [*labels, *EXPORT_ONLY] if with_status else labels

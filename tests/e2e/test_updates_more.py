@@ -128,7 +128,7 @@ async def test_coordinator_adds_edits_and_archives_an_action(bot: BotUnderTest) 
     await press(bot, carla, fake.last_sent(carla), "Costo €")
     await carla.send("1.250.000,50")
     await bot.settle()
-    assert "Costo: 1250000,5 €" in (fake.last_sent(carla).text or "")
+    assert "Costo: 1.250.000,5 €" in (fake.last_sent(carla).text or "")
     # A mayor can read but not edit; a forged edit button is refused.
     await sara.send("/azioni")
     await bot.settle()
@@ -235,3 +235,36 @@ async def test_technician_changes_an_answer_outside_the_round(bot: BotUnderTest)
     assert await forge(bot, sara, own, "upd:pr:abc:50") is None
     async with bot.db.transaction() as s:
         assert len(list((await s.execute(select(ProgressUpdate))).scalars())) == 2
+
+
+async def test_round_reaches_a_technician_who_joins_while_it_is_open(bot: BotUnderTest) -> None:
+    fake, clock = bot.fake, bot.clock
+    people = await setup(bot)
+    tina = people["tina"]
+    clock.set(datetime(2026, 12, 20, 10, 0, tzinfo=ROME))  # no meeting: the fallback day
+    await bot.tick()
+    assert sum("Aggiornamento di dicembre 2026" in (m.text or "") for m in fake.sent_to(tina)) == 1
+    lea = fake.add_user("Lea")
+    await lea.send("/start")
+    async with bot.db.transaction() as s:
+        from storage.models import Municipality
+        from storage.models import Union as UnionModel
+
+        union = (await s.execute(select(UnionModel))).scalar_one()
+        vezzano = (
+            await s.execute(select(Municipality).where(Municipality.name == "Vezzano"))
+        ).scalar_one()
+        await make_member(
+            s,
+            union,
+            telegram_user_id=lea.id,
+            name="Lea",
+            role=Role.TECNICO,
+            comuni=[vezzano],
+            now=clock.now(),
+        )
+    await bot.advance(minutes=1)
+    await bot.advance(minutes=1)
+    invites = [m for m in fake.sent_to(lea) if "Aggiornamento di dicembre 2026" in (m.text or "")]
+    assert len(invites) == 1 and "entro ven 25 dic, 10:00" in (invites[0].text or "")
+    assert sum("Aggiornamento di dicembre 2026" in (m.text or "") for m in fake.sent_to(tina)) == 1

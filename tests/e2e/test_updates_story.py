@@ -379,4 +379,3 @@ async def test_actions_and_monthly_round(bot: BotUnderTest) -> None:
         ).scalar_one()
     assert after == snapshot
     assert history_rows == 6 + 4  # Tina's six, Marco's four: re-import keeps every update
-    fake.write_transcript(".transcripts/test_updates_story.txt")
