@@ -780,6 +780,11 @@ def export_xlsx(rows: Sequence[ExportRow], *, title: str = "Azioni PAES") -> byt
         cell.font = Font(bold=True)
     for row in rows:
         sheet.append(_export_cells(row, for_csv=False))
+    for cells in sheet.iter_rows(min_row=2):
+        for cell in cells:
+            # Text that looks like a formula ("=0") stays text: never evaluated, read back as is.
+            if cell.data_type == "f":
+                cell.data_type = "s"
     for index, column in enumerate(COLUMNS):
         if column.key in ("start_on", "end_on"):
             for (cell,) in sheet.iter_rows(min_row=2, min_col=index + 1, max_col=index + 1):
