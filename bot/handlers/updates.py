@@ -1166,14 +1166,25 @@ def settings_of_row(row: Any) -> rules.RoundSettings:
 
 
 async def open_due_rounds(services: Services, bot: Bot, now: datetime) -> None:
+    """Open the rounds that are due. One transaction per tick: most ticks find nothing to do.
+
+    Each Union runs in a savepoint, so one Union's failure neither stops nor undoes the others.
+    """
     async with services.db.transaction() as session:
         unions = await repo.all_unions(session)
-    for union in unions:
-        try:
-            async with services.db.transaction() as session:
-                await _open_round_for(session, services, union, now)
-        except Exception:
-            logger.exception("Update round of Union %s failed; retrying at the next tick", union.id)
+        periods = {p for u in unions for p in rules.periods_to_check(now, union_tz(u))}
+        settled = await repo.settled_periods(session, periods=periods)
+        for union in unions:
+            wanted = rules.periods_to_check(now, union_tz(union))
+            if all((union.id, p) in settled for p in wanted):
+                continue
+            try:
+                async with session.begin_nested():
+                    await _open_round_for(session, services, union, now)
+            except Exception:
+                logger.exception(
+                    "Update round of Union %s failed; retrying at the next tick", union.id
+                )
 
 
 async def _open_round_for(
@@ -1194,11 +1205,11 @@ async def _open_round_for(
             meetings=[rules.MeetingInfo(id=m.id, starts_at=m.starts_at) for m in meetings],
         )
         if plan.decision == rules.Decision.SKIP:
-            if plan.deadline_at is not None and union.created_at >= plan.deadline_at:
-                continue  # the Union did not exist yet: nothing was missed
-            if await core_repo.claim(
-                session, kind="upd_round_skip", union_id=union.id, period=period, now=now
-            ):
+            won = await core_repo.claim(
+                session, kind=repo.ROUND_SKIP_CLAIM, union_id=union.id, period=period, now=now
+            )
+            # A Union created after that deadline missed nothing: no warning for it.
+            if won and (plan.deadline_at is None or union.created_at < plan.deadline_at):
                 logger.warning(
                     "Update round %s of Union %s skipped: its deadline passed while the bot was not running",
                     period,
@@ -1342,15 +1353,14 @@ async def invitation(
 async def round_housekeeping(services: Services, bot: Bot, now: datetime) -> None:
     """Close rounds past their deadline, send due reminders, tell coordinators who is unreachable."""
     async with services.db.transaction() as session:
-        rounds = await repo.open_rounds(session)
-    for round_ in rounds:
-        try:
-            async with services.db.transaction() as session:
-                await _round_duties(session, services, round_.id, now)
-        except Exception:
-            logger.exception(
-                "Duties of update round %s failed; retrying at the next tick", round_.id
-            )
+        for round_ in await repo.open_rounds(session):
+            try:
+                async with session.begin_nested():
+                    await _round_duties(session, services, round_.id, now)
+            except Exception:
+                logger.exception(
+                    "Duties of update round %s failed; retrying at the next tick", round_.id
+                )
 
 
 async def _round_duties(

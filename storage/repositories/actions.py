@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.models import (
     Action,
     ActionStatus,
+    JobClaim,
     Meeting,
     Member,
     MemberMunicipality,
@@ -46,6 +47,7 @@ ACTION_FIELDS = (
 )
 
 UNION_WIDE = -1  # filter value: intercommunal actions only
+ROUND_SKIP_CLAIM = "upd_round_skip"  # a round whose deadline passed before it could open
 
 
 # --- actions ------------------------------------------------------------------------------
@@ -301,6 +303,22 @@ async def create_round(
     if not won:
         return None
     return await round_for_period(session, union_id=union_id, period=period)
+
+
+async def settled_periods(session: AsyncSession, *, periods: Iterable[str]) -> set[tuple[int, str]]:
+    """(Union, period) pairs with nothing left to decide: a round exists, or it was skipped."""
+    wanted = list(periods)
+    if not wanted:
+        return set()
+    rounds = await session.execute(
+        select(UpdateRound.union_id, UpdateRound.period).where(UpdateRound.period.in_(wanted))
+    )
+    skipped = await session.execute(
+        select(JobClaim.union_id, JobClaim.period).where(
+            JobClaim.kind == ROUND_SKIP_CLAIM, JobClaim.period.in_(wanted)
+        )
+    )
+    return {(u, p) for u, p in rounds.all()} | {(u, p) for u, p in skipped.all()}
 
 
 async def open_rounds(session: AsyncSession) -> list[UpdateRound]:

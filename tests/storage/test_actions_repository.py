@@ -150,3 +150,20 @@ async def test_one_round_per_period_and_answers(db: Database) -> None:
         assert updates[0].previous_status == ActionStatus.NOT_STARTED
         history = await repo.history(s, action_id=updates[0].action_id)
         assert history[0].author == "Tina" and history[0].attachments == 1
+
+
+async def test_settled_periods_count_rounds_and_skips(db: Database) -> None:
+    from storage.repositories import core as core_repo
+
+    async with db.transaction() as s:
+        union, _comuni = await make_union(s, "Unione", ["Alfa"], now=NOW)
+        other, _c = await make_union(s, "Altra", ["Beta"], now=NOW)
+        await repo.create_round(
+            s, union_id=union.id, period="2026-12", meeting_id=None, deadline_at=NOW, now=NOW
+        )
+        await core_repo.claim(
+            s, kind=repo.ROUND_SKIP_CLAIM, union_id=other.id, period="2026-11", now=NOW
+        )
+        settled = await repo.settled_periods(s, periods=["2026-11", "2026-12"])
+        assert settled == {(union.id, "2026-12"), (other.id, "2026-11")}
+        assert await repo.settled_periods(s, periods=[]) == set()
