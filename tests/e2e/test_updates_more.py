@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import select
 
 from storage.models import (
@@ -15,6 +17,7 @@ from storage.models import (
     Role,
     TableKind,
     UpdateNote,
+    UpdateRound,
     UpdateSource,
 )
 from tests.e2e.harness import BotUnderTest
@@ -268,3 +271,81 @@ async def test_round_reaches_a_technician_who_joins_while_it_is_open(bot: BotUnd
     invites = [m for m in fake.sent_to(lea) if "Aggiornamento di dicembre 2026" in (m.text or "")]
     assert len(invites) == 1 and "entro ven 25 dic, 10:00" in (invites[0].text or "")
     assert sum("Aggiornamento di dicembre 2026" in (m.text or "") for m in fake.sent_to(tina)) == 1
+
+
+async def test_list_pages_filters_template_and_csv_export(bot: BotUnderTest) -> None:
+    fake = bot.fake
+    people = await setup(bot)
+    carla, tina = people["carla"], people["tina"]
+    lines = ["codice;titolo;comune"] + [
+        f"A{i:02d};Azione {i};{'Canossa' if i % 2 else 'Vezzano'}" for i in range(1, 21)
+    ]
+    await carla.send_document("tante.csv", "\n".join(lines).encode("utf-8-sig"))
+    await bot.settle()
+    await press(bot, carla, fake.last_sent(carla), "✅ Conferma")
+    await tina.send("/azioni")
+    await bot.settle()
+    listing = fake.last_sent(tina)
+    assert "20 azioni — pagina 1 di 2" in (listing.text or "")
+    await press(bot, tina, listing, "▶️")
+    assert "pagina 2 di 2" in (fake.last_sent(tina).text or "")
+    await press(bot, tina, fake.last_sent(tina), "🏘 Comune")
+    await press(bot, tina, fake.last_sent(tina), "Canossa")
+    filtered = fake.last_sent(tina).text or ""
+    assert "Filtro: Canossa" in filtered and "10 azioni" in filtered
+    assert "A01" in filtered and "A02" not in filtered
+    await press(bot, tina, fake.last_sent(tina), "📊 Stato")
+    await press(bot, tina, fake.last_sent(tina), "✅ Completata")
+    assert "Nessuna azione" in (fake.last_sent(tina).text or "")
+    # The coordinator downloads the template and a CSV export.
+    await carla.send("/azioni")
+    await bot.settle()
+    await press(bot, carla, fake.last_sent(carla), "📥 Modello")
+    template = fake.last_sent(carla)
+    assert (
+        template.document is not None and template.document.file_name == "modello_azioni_paes.xlsx"
+    )
+    await press(bot, carla, fake.sent_to(carla)[-2], "📤 CSV")
+    exported = fake.last_sent(carla)
+    assert exported.document is not None
+    content = exported.document.content.decode("utf-8-sig")
+    assert content.splitlines()[0].startswith("codice;titolo;settore;comune;")
+    assert len(content.splitlines()) == 21
+    # A technician cannot download the coordinator's files even with a forged button.
+    async with bot.db.transaction() as s:
+        from storage.models import Union as UnionModel
+
+        union_id = (await s.execute(select(UnionModel))).scalar_one().id
+    assert await forge(bot, tina, fake.last_sent(tina), f"act:exp:{union_id}:c") == (
+        "Solo il coordinatore può farlo."
+    )
+
+
+async def test_catch_up_opens_a_round_only_while_its_deadline_is_ahead(
+    bot: BotUnderTest, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake, clock = bot.fake, bot.clock
+    people = await setup(bot)
+    tina = people["tina"]
+    # The bot was down on the 20th; back on the 23rd, the fallback round still has time.
+    clock.set(datetime(2026, 12, 23, 8, 0, tzinfo=ROME))
+    await bot.tick()
+    async with bot.db.transaction() as s:
+        rounds = list((await s.execute(select(UpdateRound))).scalars())
+    assert [(r.period, r.deadline_at) for r in rounds] == [
+        ("2026-12", datetime(2026, 12, 25, 10, 0, tzinfo=ROME).astimezone(UTC))
+    ]
+    assert any("Aggiornamento di dicembre 2026" in (m.text or "") for m in fake.sent_to(tina))
+    # Down again from the 19th of January to the 26th: that round's deadline has passed.
+    clock.set(datetime(2027, 1, 26, 9, 0, tzinfo=ROME))
+    with caplog.at_level(logging.WARNING):
+        await bot.tick()
+        await bot.tick()
+    async with bot.db.transaction() as s:
+        periods = [r.period for r in (await s.execute(select(UpdateRound))).scalars()]
+    assert periods == ["2026-12"]
+    skipped = [
+        r for r in caplog.records if "2027-01" in r.getMessage() and "skipped" in r.getMessage()
+    ]
+    assert len(skipped) == 1
+    assert not any("gennaio 2027" in (m.text or "") for m in fake.sent_to(tina))
