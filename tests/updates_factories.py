@@ -49,6 +49,7 @@ async def make_member(
     coordinator: bool = False,
     now: datetime,
     language: str | None = None,
+    telegram_language: str | None = None,
 ) -> Member:
     person = Person(
         telegram_user_id=telegram_user_id,
@@ -56,6 +57,7 @@ async def make_member(
         reachable=True,
         created_at=now,
         language=language,
+        telegram_language=telegram_language,
     )
     session.add(person)
     await session.flush()

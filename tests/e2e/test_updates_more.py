@@ -132,6 +132,10 @@ async def test_coordinator_adds_edits_and_archives_an_action(bot: BotUnderTest) 
     await carla.send("1.250.000,50")
     await bot.settle()
     assert "Costo: 1.250.000,5 €" in (fake.last_sent(carla).text or "")
+    await press(bot, carla, fake.last_sent(carla), "✏️ Modifica")
+    await press(bot, carla, fake.last_sent(carla), "Comune")
+    assert await press(bot, carla, fake.last_sent(carla), "Vezzano") == "Salvato."
+    assert "Comune: Vezzano" in (fake.last_sent(carla).text or "")
     # A mayor can read but not edit; a forged edit button is refused.
     await sara.send("/azioni")
     await bot.settle()
@@ -349,3 +353,41 @@ async def test_catch_up_opens_a_round_only_while_its_deadline_is_ahead(
     ]
     assert len(skipped) == 1
     assert not any("gennaio 2027" in (m.text or "") for m in fake.sent_to(tina))
+
+
+async def test_an_english_speaking_technician_reads_english(bot: BotUnderTest) -> None:
+    fake, clock = bot.fake, bot.clock
+    people = await setup(bot)
+    john = fake.add_user("John", language_code="en")
+    await john.send("/start")
+    async with bot.db.transaction() as s:
+        from storage.models import Municipality
+        from storage.models import Union as UnionModel
+
+        union = (await s.execute(select(UnionModel))).scalar_one()
+        vezzano = (
+            await s.execute(select(Municipality).where(Municipality.name == "Vezzano"))
+        ).scalar_one()
+        await make_member(
+            s,
+            union,
+            telegram_user_id=john.id,
+            name="John",
+            role=Role.TECNICO,
+            comuni=[vezzano],
+            now=clock.now(),
+            telegram_language="en",
+        )
+    carla = people["carla"]
+    await carla.send_document("a.csv", b"codice;titolo;comune\nVE-1;Caldaia;Vezzano\n")
+    await bot.settle()
+    await press(bot, carla, fake.last_sent(carla), "✅ Conferma")
+    clock.set(datetime(2026, 12, 20, 10, 0, tzinfo=ROME))
+    await bot.tick()
+    invite = fake.last_sent(john)
+    assert "December 2026 update" in (invite.text or "")
+    assert invite.button_texts == ["▶️ Update the actions", "😴 Nothing new this month"]
+    await press(bot, john, invite, "▶️ Update the actions")
+    question = fake.last_sent(john)
+    assert "Action 1 of 1: VE-1" in (question.text or "")
+    assert "✅ Completed" in question.button_texts
