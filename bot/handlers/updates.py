@@ -38,6 +38,13 @@ from bot.scope import (
 )
 from bot.scope import caller as get_caller
 from bot.services import update_rounds as rules
+from bot.services.update_status import (
+    INVITE_PREFIX,
+    TechnicianState,
+    invitation_failures,
+    invite_key,
+    technician_states,
+)
 from storage.models import (
     Action,
     ActionStatus,
@@ -72,7 +79,6 @@ STATUS_CODES = {
 }
 CODE_OF = {v: k for k, v in STATUS_CODES.items()}
 ANNOUNCE_PREFIX = "upd:ann:"
-INVITE_PREFIX = "upd:inv:"
 
 
 # --- shared helpers -----------------------------------------------------------------------
@@ -997,53 +1003,6 @@ def attachment_of(message: Message) -> dict[str, Any] | None:
 # --- /aggiornamento stato -----------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class TechnicianState:
-    technician: repo.Technician
-    required: int
-    updated: int
-    no_news: bool
-    unreachable: bool
-
-    @property
-    def answered(self) -> bool:
-        return rules.has_answered(
-            required=range(self.required), updated=range(self.updated), no_news=self.no_news
-        )
-
-
-async def technician_states(session: AsyncSession, round_: UpdateRound) -> list[TechnicianState]:
-    techs = await repo.technicians(session, round_.union_id)
-    updated = await repo.updated_in_round(session, round_.id)
-    no_news = await repo.no_news_members(session, round_.id)
-    failed = await invitation_failures(session, round_.id)
-    out = []
-    for t in techs:
-        actions = await repo.actions_for_municipalities(
-            session, union_id=round_.union_id, municipality_ids=t.municipality_ids
-        )
-        required = {a.id for a in actions}
-        out.append(
-            TechnicianState(
-                technician=t,
-                required=len(required),
-                updated=len(required & updated),
-                no_news=t.member.id in no_news,
-                unreachable=(not t.person.reachable) or t.member.id in failed,
-            )
-        )
-    return out
-
-
-async def invitation_failures(session: AsyncSession, round_id: int) -> set[int]:
-    rows = await outbox_repo.status_by_key_prefix(session, f"{INVITE_PREFIX}{round_id}:")
-    return {
-        int(r.dedup_key.rsplit(":", 1)[1])
-        for r in rows
-        if r.status == OutboxStatus.FAILED and (r.error or "").startswith("Forbidden")
-    }
-
-
 def render_status(
     round_: UpdateRound,
     union: Union,
@@ -1073,14 +1032,17 @@ def render_status(
     for s in answered:
         detail = (
             _("nessuna novità")
-            if s.no_news and s.updated < s.required
-            else _("{u} di {r} azioni").format(u=s.updated, r=s.required)
+            if s.no_news and not s.required <= s.updated
+            else _("{u} di {r} azioni").format(u=len(s.updated), r=len(s.required))
         )
         lines.append(f"• {who(s)} — {detail}")
     lines.append(_("⏳ Non ancora ({n}):").format(n=len(missing)))
     for s in missing:
         lines.append(
-            "• " + who(s) + " — " + _("{u} di {r} azioni").format(u=s.updated, r=s.required)
+            "• "
+            + who(s)
+            + " — "
+            + _("{u} di {r} azioni").format(u=len(s.updated), r=len(s.required))
         )
     if unreachable:
         lines.append(
@@ -1267,7 +1229,7 @@ async def _enqueue_round_messages(
         text, markup = await invitation(session, services, union, round_, t, names)
         await outbox_repo.enqueue(
             session,
-            dedup_key=f"{INVITE_PREFIX}{round_.id}:{t.member.id}",
+            dedup_key=invite_key(round_.id, t.member.id),
             chat_id=t.person.telegram_user_id,
             method="sendMessage",
             payload={"text": text, "reply_markup": markup.to_dict()},
@@ -1421,7 +1383,7 @@ async def _invite_late_joiners(
     late = [
         t
         for t in await repo.technicians(session, union.id)
-        if f"{INVITE_PREFIX}{round_.id}:{t.member.id}" not in invited
+        if invite_key(round_.id, t.member.id) not in invited
         and t.person.telegram_user_id is not None
     ]
     if not late:
@@ -1432,7 +1394,7 @@ async def _invite_late_joiners(
         text, markup = await invitation(session, services, union, round_, t, names)
         await outbox_repo.enqueue(
             session,
-            dedup_key=f"{INVITE_PREFIX}{round_.id}:{t.member.id}",
+            dedup_key=invite_key(round_.id, t.member.id),
             chat_id=t.person.telegram_user_id,
             method="sendMessage",
             payload={"text": text, "reply_markup": markup.to_dict()},
