@@ -386,7 +386,7 @@ async def on_button(update: Update, context: BotContext) -> None:
     edit: tuple[str, InlineKeyboardMarkup | None] | None = None
     send: tuple[str, InlineKeyboardMarkup | None] | None = None
     document: tuple[str, bytes, str] | None = None
-    writes = verb in ("ary", "new", "ed", "ef", "nm", "em")
+    writes = verb in ("ary", "new", "ed", "ef", "em")
     async with (
         update_transaction(context, update) if writes else services.db.transaction()
     ) as session:
@@ -416,7 +416,6 @@ async def on_button(update: Update, context: BotContext) -> None:
             f = ListFilter(data.str_arg(1) or "a", data.str_arg(2) or "a", data.int_arg(3) or 0)
             edit = await render_list(session, scope.union, scope.is_coordinator, f, tr)
         elif verb == "fm":
-            names = await _names(session, scope.union.id)
             status_code = data.str_arg(1) or "a"
             buttons = [
                 InlineKeyboardButton(
@@ -438,7 +437,6 @@ async def on_button(update: Update, context: BotContext) -> None:
                 _("Quale Comune?"),
                 InlineKeyboardMarkup([buttons[i : i + 2] for i in range(0, len(buttons), 2)]),
             )
-            del names
         elif verb == "fs":
             mun = data.str_arg(1) or "a"
             buttons = [
@@ -507,7 +505,7 @@ async def on_button(update: Update, context: BotContext) -> None:
             toast = _("Archiviata.")
             names = await _names(session, scope.union.id)
             edit = render_detail(action, names, tr, coordinator=True)
-        elif verb in ("new", "ed", "ef", "em", "nm"):
+        elif verb in ("new", "ed", "ef", "em"):
             toast, edit, send = await edit_button(
                 session, update, context, scope, action, verb, data.str_arg(1), tr
             )
