@@ -10,11 +10,11 @@ from typing import Any
 from telegram.ext import Application
 
 from bot.context import Services
-from bot.handlers import common, meetings, registration
+from bot.handlers import actions, common, meetings, registration, updates
 
 
 def handler_modules() -> list[ModuleType]:
-    return [common, registration, meetings]
+    return [common, registration, meetings, actions, updates]
 
 
 def register_all(

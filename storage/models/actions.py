@@ -131,3 +131,24 @@ class RoundResponse(Base):
     no_news: Mapped[bool] = mapped_column(default=False)
     note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
+
+
+class UpdateNote(Base):
+    """A free note on a Comune's progress: a reply to the round announcement, or #aggiornamento.
+
+    Not tied to one action (the technician wrote in the group, not through the guided flow);
+    the summary shows it under the Comune.
+    """
+
+    __tablename__ = "update_note"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    union_id: Mapped[int] = mapped_column(ForeignKey("municipal_union.id"), index=True)
+    round_id: Mapped[int | None] = mapped_column(ForeignKey("update_round.id"), index=True)
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
+    municipality_id: Mapped[int | None] = mapped_column(ForeignKey("municipality.id"))
+    source: Mapped[UpdateSource] = mapped_column(str_enum(UpdateSource))
+    text: Mapped[str] = mapped_column(Text)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    message_id: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime]
