@@ -39,7 +39,11 @@ async def _create_pg_database(admin_url: str) -> str:
     name = f"te_test_{os.getpid()}_{next(_db_counter)}"
     url = make_url(admin_url)
     conn = await asyncpg.connect(
-        user=url.username, password=url.password, host=url.host, port=url.port, database=url.database
+        user=url.username,
+        password=url.password,
+        host=url.host,
+        port=url.port,
+        database=url.database,
     )
     try:
         await conn.execute(f'CREATE DATABASE "{name}"')

@@ -30,7 +30,15 @@ class PgServer:
         if self.data_dir is None or self.pg_ctl is None:
             return
         subprocess.run(
-            [*(self.run_as or []), self.pg_ctl, "-D", str(self.data_dir), "-m", "immediate", "stop"],
+            [
+                *(self.run_as or []),
+                self.pg_ctl,
+                "-D",
+                str(self.data_dir),
+                "-m",
+                "immediate",
+                "stop",
+            ],
             capture_output=True,
             check=False,
         )
@@ -73,14 +81,39 @@ def start() -> PgServer:
         base.chmod(0o700)
     data = base / "data"
     subprocess.run(
-        [*run_as, initdb, "-D", str(data), "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync"],
+        [
+            *run_as,
+            initdb,
+            "-D",
+            str(data),
+            "-U",
+            "postgres",
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--no-sync",
+        ],
         check=True,
         capture_output=True,
     )
     port = _free_port()
     options = f"-c listen_addresses=127.0.0.1 -p {port} -k {base} -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
     subprocess.run(
-        [*run_as, pg_ctl, "-D", str(data), "-o", options, "-l", str(base / "log"), "-w", "-t", "60", "start"],
+        [
+            *run_as,
+            pg_ctl,
+            "-D",
+            str(data),
+            "-o",
+            options,
+            "-l",
+            str(base / "log"),
+            "-w",
+            "-t",
+            "60",
+            "start",
+        ],
         check=True,
         capture_output=True,
     )

@@ -10,11 +10,11 @@ from typing import Any
 from telegram.ext import Application
 
 from bot.context import Services
-from bot.handlers import common
+from bot.handlers import announcements, common, settings, summaries
 
 
 def handler_modules() -> list[ModuleType]:
-    return [common]
+    return [common, summaries, announcements, settings]
 
 
 def register_all(
