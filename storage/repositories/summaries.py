@@ -261,7 +261,7 @@ async def updates_since(
             documents=int(d or 0),
             created_at=u.created_at,
         )
-        for u, p, d in rows.tuples()
+        for u, p, d in rows
     ]
 
 
@@ -278,7 +278,7 @@ async def technicians(session: AsyncSession, union_id: int) -> list[TechnicianFa
         .order_by(Member.id)
     )
     by_member: dict[int, tuple[str, list[int]]] = {}
-    for member, person, municipality_id in rows.tuples():
+    for member, person, municipality_id in rows:
         entry = by_member.setdefault(member.id, (_name(person), []))
         if municipality_id is not None:
             entry[1].append(municipality_id)
@@ -392,7 +392,7 @@ async def sync_decisions_from_updates(session: AsyncSession, *, now: datetime) -
         .limit(500)
     )
     created: list[int] = []
-    for update, action in rows.tuples():
+    for update, action in rows:
         question = (update.decision_question or update.note or "").strip() or action.title
         inserted = await insert_ignore(
             session,
@@ -455,7 +455,7 @@ async def decision_fact(session: AsyncSession, decision: Decision) -> DecisionFa
                 voter=_name(person) if v.member_id is not None else None,
                 voter_role=role.value if role is not None else None,
             )
-            for v, name, person, role in votes.tuples()
+            for v, name, person, role in votes
         ),
         asked_by=asked_by,
     )
@@ -621,7 +621,7 @@ async def audience_members(
     rows = await session.execute(stmt.order_by(Person.display_name, Person.id))
     seen: set[int] = set()
     result = []
-    for person, _member in rows.tuples():
+    for person, _member in rows:
         if person.id in seen or person.telegram_user_id is None:
             continue
         seen.add(person.id)
@@ -653,7 +653,7 @@ async def outbox_rows(session: AsyncSession, prefix: str) -> list[tuple[OutboxMe
         .where(OutboxMessage.dedup_key.startswith(prefix, autoescape=True))
         .order_by(OutboxMessage.id)
     )
-    return [(r, n) for r, n in rows.tuples()]
+    return [(r, n) for r, n in rows]
 
 
 SETTLED = (OutboxStatus.SENT, OutboxStatus.FAILED, OutboxStatus.UNCERTAIN)
@@ -738,8 +738,8 @@ async def export_data(session: AsyncSession, union_id: int) -> ExportData | None
     )
     return ExportData(
         union=union,
-        actions=[(a, n) for a, n in actions.tuples()],
-        history=[(u, c, _name(p) if u.member_id else "") for u, c, p in history.tuples()],
+        actions=[(a, n) for a, n in actions],
+        history=[(u, c, _name(p) if u.member_id else "") for u, c, p in history],
         meetings=list(meetings.scalars()),
     )
 
