@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -17,10 +18,15 @@ from bot.config import Settings
 from bot.context import BotContext, Services, services_of
 from bot.handlers import common, register_all
 from bot.jobs import schedule_tick
+from bot.logging_setup import install_redaction
 from storage import migrate
 from storage.db import Database
 
 logger = logging.getLogger(__name__)
+
+# PTB 22 reports RetryAfter.retry_after as a timedelta when opted in (and warns otherwise);
+# bot.delivery reads both forms.
+os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
 
@@ -65,6 +71,7 @@ def build_application(
     rate_limiter: bool = True,
     db: Database | None = None,
 ) -> AnyApplication:
+    install_redaction(settings.token)  # whoever builds the bot, the token never reaches a log
     services = Services(
         settings=settings, db=db or Database(settings.database_url), clock=clock or SystemClock()
     )

@@ -141,7 +141,7 @@ async def memberships_of(
         .where(Person.telegram_user_id == telegram_user_id, Member.status.in_(statuses))
         .order_by(Union.name, Union.id)
     )
-    return [(m, u) for m, u in rows]
+    return [(m, u) for m, u in rows.all()]
 
 
 async def member_of(
@@ -189,7 +189,7 @@ async def coordinators(session: AsyncSession, union_id: int) -> list[tuple[Membe
         )
         .order_by(Member.id)
     )
-    return [(m, p) for m, p in rows]
+    return [(m, p) for m, p in rows.all()]
 
 
 # --- linked chats -------------------------------------------------------------------------
