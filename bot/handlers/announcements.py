@@ -146,11 +146,15 @@ async def _announce_for(update: Update, context: BotContext, union_id: int | Non
         return
     await reply(
         update,
-        _("<b>Avviso per {union}</b>\n\n{text}\n\nA chi lo mando?").format(
-            union=html.escape(scope.union.name), text=html.escape(text)
-        ),
+        _choice_text(who.tr, scope.union.name, text),
         _audience_keyboard(who.tr, announcement.id),
         parse_mode=ParseMode.HTML,
+    )
+
+
+def _choice_text(tr: Translator, union_name: str, text: str) -> str:
+    return tr.gettext("<b>Avviso per {union}</b>\n\n{text}\n\nA chi lo mando?").format(
+        union=html.escape(union_name), text=html.escape(text)
     )
 
 
@@ -199,6 +203,7 @@ async def on_announcement_button(update: Update, context: BotContext) -> None:
         return
     _ = who.tr.gettext
     toast, edit_text, edit_markup = "", None, None
+    menu_text = ""
     queued = 0
     async with update_transaction(context, update) as session:
         announcement = await session.get(Announcement, announcement_id)
@@ -236,8 +241,12 @@ async def on_announcement_button(update: Update, context: BotContext) -> None:
                 ]
             )
             edit_markup = InlineKeyboardMarkup(buttons)
+            union = await session.get(Union, announcement.union_id)
+            menu_text = _choice_text(who.tr, union.name if union else "", announcement.text)
         elif data.action == "back":
             edit_markup = _audience_keyboard(who.tr, announcement.id)
+            union = await session.get(Union, announcement.union_id)
+            menu_text = _choice_text(who.tr, union.name if union else "", announcement.text)
         elif data.action == "to":
             target = data.str_arg(1) or ""
             audience = target if target in AUDIENCES else ""
@@ -298,7 +307,9 @@ async def on_announcement_button(update: Update, context: BotContext) -> None:
         if edit_text is not None:
             await query.edit_message_text(edit_text, parse_mode=ParseMode.HTML)
         elif edit_markup is not None:
-            await query.edit_message_reply_markup(edit_markup)
+            await query.edit_message_text(
+                menu_text, parse_mode=ParseMode.HTML, reply_markup=edit_markup
+            )
     except BadRequest as exc:
         if "not modified" not in exc.message.lower():
             raise

@@ -731,6 +731,7 @@ async def on_decision_button(update: Update, context: BotContext) -> None:
     changed = False
     announce = False
     closing_markup: InlineKeyboardMarkup | None = None
+    closing_text = ""
     async with update_transaction(context, update) as session:
         decision = await session.get(Decision, decision_id)
         found = (
@@ -793,6 +794,9 @@ async def on_decision_button(update: Update, context: BotContext) -> None:
                         toast = _("La questione è già chiusa.")
                     else:
                         closing_markup = _closing_keyboard(_group_tr(services), decision.id)
+                        closing_text, _markup = await _decision_text(
+                            session, decision, _group_tr(services)
+                        )
                         toast = _("Scegli l'esito.")
                 elif action == "back":
                     await repo.mark_decision_dirty(session, decision_id=decision.id, now=now)
@@ -822,7 +826,11 @@ async def on_decision_button(update: Update, context: BotContext) -> None:
     await query.answer(toast, show_alert=alert)
     if closing_markup is not None:
         try:
-            await query.edit_message_reply_markup(closing_markup)
+            # editMessageText rather than editMessageReplyMarkup: PTB adds the default
+            # parse_mode to the latter, which that method does not take.
+            await query.edit_message_text(
+                closing_text, parse_mode=ParseMode.HTML, reply_markup=closing_markup
+            )
         except BadRequest as exc:
             if "not modified" not in exc.message.lower():
                 raise
