@@ -843,13 +843,13 @@ async def on_decision_button(update: Update, context: BotContext) -> None:
         await delivery.flush(services, context.bot)
 
 
-def _outcome_text(tr: Translator, outcome: DecisionStatus, votes: list[repo.VoteFact]) -> str:
+def _outcome_text(tr: Translator, votes: list[repo.VoteFact]) -> str:
+    """The votes behind an outcome, as recorded with the decision."""
     _ = tr.gettext
-    label = _(OUTCOME_LABELS[outcome.value])
     if not votes:
-        return label
+        return _("Nessun Comune ha votato.")
     detail = ", ".join(f"{v.comune}: {_(CHOICE_LABELS[v.choice])}" for v in votes)
-    return f"{label} — {detail}"
+    return _("Voti: {detail}").format(detail=detail)
 
 
 async def _close(
@@ -866,7 +866,7 @@ async def _close(
     decision.status = outcome
     decision.closed_at = now
     decision.closed_by_member_id = member.id
-    decision.outcome_text = _outcome_text(tr, outcome, list(fact.votes))
+    decision.outcome_text = _outcome_text(tr, list(fact.votes))
     await repo.mark_decision_dirty(session, decision_id=decision.id, now=now)
     await _announce_outcome(session, decision, now, tr, asked=True)
 
@@ -881,11 +881,12 @@ async def _announce_outcome(
     where = ", ".join(html.escape(x) for x in (view.comune, view.action_code) if x)
     if where:
         text += f"\n<i>{where}</i>"
-    text += "\n\n" + _("<b>Esito: {outcome}</b>").format(
-        outcome=html.escape(_(OUTCOME_LABELS[decision.status.value]))
-    )
-    if decision.outcome_text and decision.source_update_id is not None:
-        text += "\n" + html.escape(decision.outcome_text)
+    if decision.source_update_id is not None:  # a question the table voted on
+        text += "\n\n" + _("<b>Esito: {outcome}</b>").format(
+            outcome=html.escape(_(OUTCOME_LABELS[decision.status.value]))
+        )
+        if decision.outcome_text:
+            text += "\n" + html.escape(decision.outcome_text)
     markup = _decision_keyboard(tr, decision)
     for chat_id, person_id in await _targets(session, decision.union_id, TableKind.TECHNICAL):
         await outbox_repo.enqueue(

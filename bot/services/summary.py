@@ -417,6 +417,8 @@ def render_decision(
         rows.append(_("Chiesta da {name}").format(name=e(asked_by)))
     rows.append("")
     by_comune = {v.comune: v for v in question.votes}
+    if question.status != "open" and not question.votes and asked_by is None:
+        comuni = []  # a decision recorded with /decisione: nobody voted on it here
     for comune in comuni:
         vote = by_comune.get(comune)
         if vote is None:
@@ -431,11 +433,12 @@ def render_decision(
         f"{CHOICE_ICONS[c]} {sum(1 for v in question.votes if v.choice == c)}"
         for c in (APPROVE, REJECT, POSTPONE)
     )
-    rows.append(
-        _("Voti: {tally} ({n} Comuni su {total})").format(
-            tally=tally, n=len(question.votes), total=len(comuni)
+    if comuni:
+        rows.append(
+            _("Voti: {tally} ({n} Comuni su {total})").format(
+                tally=tally, n=len(question.votes), total=len(comuni)
+            )
         )
-    )
     if question.status != "open":
         rows.append("")
         rows.append(

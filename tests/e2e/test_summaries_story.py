@@ -10,7 +10,6 @@ import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
-from pathlib import Path
 
 from openpyxl import load_workbook
 from sqlalchemy import select
@@ -39,8 +38,6 @@ from storage.models import (
 from storage.repositories import summaries as repo
 from tests.e2e.harness import BotUnderTest
 from tests.fakes.telegram_server import FakeChat, FakeUser
-
-TRANSCRIPTS = Path(__file__).resolve().parents[2] / ".transcripts"
 
 
 @dataclass
@@ -305,7 +302,7 @@ async def test_summary_once_decision_loop_and_on_demand(bot: BotUnderTest) -> No
         assert [(s.period, s.kind) for s in summaries] == [("2026-12", SummaryKind.SCHEDULED)]
         decision = (await session.execute(select(Decision))).scalar_one()
         assert decision.status == DecisionStatus.APPROVED
-        assert decision.outcome_text == "Approvata — Comune 00: Approva, Comune 01: Rinvia"
+        assert decision.outcome_text == "Voti: Comune 00: Approva, Comune 01: Rinvia"
 
     # /decisione from the coordinator in the political group goes to the technical group.
     await team.coordinator.send(
@@ -314,7 +311,6 @@ async def test_summary_once_decision_loop_and_on_demand(bot: BotUnderTest) -> No
     await bot.settle()
     assert "Si parte con il bando per le scuole" in (fake.last_sent(team.technical).text or "")
     assert "inviata al gruppo del tavolo tecnico" in (fake.last_sent(team.political).text or "")
-    fake.write_transcript(TRANSCRIPTS / "summaries_story.txt")
 
 
 async def test_twenty_comuni_summary_splits_cleanly(bot: BotUnderTest) -> None:
