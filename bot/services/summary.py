@@ -9,6 +9,7 @@ into messages at Comune boundaries (bot.services.html_split).
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -171,6 +172,15 @@ def format_number(value: Decimal | float | int, language: str, *, decimals: int 
 def _clip(text: str, limit: int) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def natural_key(code: str) -> tuple[tuple[int, int | str], ...]:
+    """'A2' before 'A10': numbers compare as numbers."""
+    return tuple(
+        (0, int(part)) if part.isdigit() else (1, part.lower())
+        for part in re.split(r"(\d+)", code)
+        if part
+    )
 
 
 def stuck_rounds(moved_in_round: Sequence[bool]) -> int:
@@ -344,7 +354,7 @@ def summary_sections(data: SummaryInput, tr: Translator) -> list[list[str]]:
     for action in data.actions:
         by_comune.setdefault(action.municipality_id, []).append(action)
     for items in by_comune.values():
-        items.sort(key=lambda a: (a.code, a.action_id))
+        items.sort(key=lambda a: (natural_key(a.code), a.action_id))
     intercommunal = by_comune.get(None, [])
     if intercommunal:
         sections.append(

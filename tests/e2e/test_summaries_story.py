@@ -304,6 +304,17 @@ async def test_summary_once_decision_loop_and_on_demand(bot: BotUnderTest) -> No
         assert decision.status == DecisionStatus.APPROVED
         assert decision.outcome_text == "Voti: Comune 00: Approva, Comune 01: Rinvia"
 
+    # The spreadsheet button under the summary sends the file privately to whoever asks.
+    press = await sindaco0.press(posted[0], "📊 Foglio di calcolo")
+    assert (await press.answered()).text == "Preparo il file…"
+    await bot.settle()
+    sheet = fake.last_sent(sindaco0).document
+    assert sheet is not None and (sheet.file_name or "").endswith(".xlsx")
+    outsider = fake.add_user("Estraneo")
+    fake.add_member(team.political, outsider)
+    press = await outsider.press(posted[0], "📊 Foglio di calcolo")
+    assert "Riservato ai membri" in ((await press.answered()).text or "")
+
     # /decisione from the coordinator in the political group goes to the technical group.
     await team.coordinator.send(
         "/decisione Si parte con il bando per le scuole", chat=team.political

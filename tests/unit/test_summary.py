@@ -278,3 +278,10 @@ def test_chart_is_a_valid_png_of_sensible_size() -> None:
 
 def test_now_is_aware() -> None:
     assert NOW.tzinfo is UTC and datetime(2026, 1, 1, tzinfo=UTC) < NOW
+
+
+def test_action_codes_sort_naturally() -> None:
+    from bot.services.summary import natural_key
+
+    codes = ["A10", "A2", "B1", "A1.10", "A1.9", "a3"]
+    assert sorted(codes, key=natural_key) == ["A1.9", "A1.10", "A2", "a3", "A10", "B1"]
