@@ -10,10 +10,13 @@ import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from bot.clock import FakeClock
+from bot.config import normalize_database_url
 from storage.models import (
     Action,
     ActionStatus,
@@ -37,7 +40,7 @@ from storage.models import (
 )
 from storage.repositories import summaries as repo
 from tests.e2e.harness import BotUnderTest
-from tests.fakes.telegram_server import FakeChat, FakeUser
+from tests.fakes.telegram_server import FakeChat, FakeTelegram, FakeUser
 
 
 @dataclass
@@ -515,3 +518,44 @@ async def test_documents_and_settings(bot: BotUnderTest) -> None:
     async with bot.db.transaction() as session:
         settings = await repo.meeting_settings(session, team.union_id)
         assert settings.slot_hour == 18
+
+
+async def test_announcement_respects_flood_limits_with_the_rate_limiter(
+    fake_telegram: FakeTelegram, clock: FakeClock, tmp_path: Path
+) -> None:
+    """With Telegram's limits enforced and PTB's AIORateLimiter on (as in production), 120
+    private messages each arrive once; the few 429s that aiolimiter's initial burst can
+    provoke against a strict sliding window are waited out, never answered by a blind resend."""
+    fake_telegram.clock = clock
+    fake_telegram.enforce_rate_limits = True
+    harness = BotUnderTest(
+        fake_telegram,
+        clock,
+        normalize_database_url(f"sqlite:///{tmp_path / 'bot.db'}"),
+        rate_limiter=True,
+    )
+    await harness.start()
+    try:
+        fake = harness.fake
+        team = await seed(harness, comuni=40, actions_per_comune=0)
+        await team.coordinator.send("/annuncio Prova di consegna")
+        await harness.settle()
+        press = await team.coordinator.press(fake.last_sent(team.coordinator), "👥 Tutti")
+        await press.answered()
+        started = time.perf_counter()
+        await fake.wait_for(
+            lambda: any("consegnato a" in (m.text or "") for m in fake.sent_to(team.coordinator)),
+            timeout=90,
+        )
+        elapsed = time.perf_counter() - started
+        assert fake.count_429 <= 10
+        for user in team.users.values():
+            assert sum(1 for m in fake.sent_to(user) if "Prova di consegna" in (m.text or "")) == 1
+        report = fake.last_sent(team.coordinator).text or ""
+        assert report.startswith("📬 Avviso consegnato a 120 di 120.")
+        print(
+            f"\n120 announcements under the rate limiter: {elapsed:.1f} s, "
+            f"{fake.count_429} answered 429 and retried"
+        )
+    finally:
+        await harness.stop()
