@@ -254,7 +254,7 @@ async def post_due_summaries(services: Services, bot: Bot, now: datetime) -> Non
             if await repo.newer_round_exists(session, round_):
                 if await core_repo.claim(
                     session,
-                    kind="summary_skipped",
+                    kind=repo.SKIPPED_CLAIM,
                     union_id=round_.union_id,
                     period=round_.period,
                     now=now,
@@ -264,10 +264,6 @@ async def post_due_summaries(services: Services, bot: Bot, now: datetime) -> Non
                         round_.union_id,
                         round_.period,
                     )
-                continue
-            if await core_repo.is_claimed(
-                session, kind="summary_skipped", union_id=round_.union_id, period=round_.period
-            ):
                 continue
             todo.append(round_)
     for round_ in todo:

@@ -21,6 +21,7 @@ from storage.models import (
     DecisionVote,
     DecisionVoteChoice,
     DocumentLink,
+    JobClaim,
     LinkedChat,
     Meeting,
     MeetingSettings,
@@ -45,6 +46,7 @@ from storage.models import (
 from storage.repositories.common import insert_ignore
 
 EX_MEMBER = "ex membro"
+SKIPPED_CLAIM = "summary_skipped"
 
 # --- rounds and summaries -----------------------------------------------------------------
 
@@ -58,9 +60,16 @@ async def rounds_due_without_summary(
         Summary.kind == SummaryKind.SCHEDULED,
         Summary.period == UpdateRound.period,
     )
+    # A round skipped because a newer one exists is claimed as skipped: leave it out, or
+    # skipped rounds would pile up at the head of this list for ever.
+    skipped = exists().where(
+        JobClaim.kind == SKIPPED_CLAIM,
+        JobClaim.union_id == UpdateRound.union_id,
+        JobClaim.period == UpdateRound.period,
+    )
     rows = await session.execute(
         select(UpdateRound)
-        .where(UpdateRound.deadline_at <= now, ~has_summary)
+        .where(UpdateRound.deadline_at <= now, ~has_summary, ~skipped)
         .order_by(UpdateRound.deadline_at, UpdateRound.id)
         .limit(limit)
     )
