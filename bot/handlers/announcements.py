@@ -22,6 +22,7 @@ from bot import callback_data as cb
 from bot import delivery
 from bot.context import BotContext, Services
 from bot.conversations import register_flow
+from bot.handlers.summaries import on_pick_pending, recall_text, remember_text
 from bot.i18n import Translator, pick_language, translator
 from bot.scope import (
     Refusal,
@@ -82,20 +83,10 @@ async def _announce_for(update: Update, context: BotContext, union_id: int | Non
     if chat.type != Chat.PRIVATE:
         await reply(update, _("Gli avvisi si preparano in chat privata con me."))
         return
-    if union_id is not None and update.effective_user is not None:
+    if union_id is not None:
         # Back from the Union picker: the text was kept in a short conversation.
         async with services.db.transaction() as session:
-            conv = await core_repo.get_conversation(
-                session,
-                telegram_user_id=update.effective_user.id,
-                chat_id=chat.id,
-                now=services.clock.now(),
-            )
-            if conv is not None and conv.flow == PICK_FLOW:
-                text = str(conv.data.get("text", ""))
-                await core_repo.clear_conversation(
-                    session, telegram_user_id=update.effective_user.id, chat_id=chat.id
-                )
+            text = await recall_text(session, update, now=services.clock.now(), flow=PICK_FLOW)
     if not text:
         await reply(
             update,
@@ -118,15 +109,9 @@ async def _announce_for(update: Update, context: BotContext, union_id: int | Non
             session, update, context, command="annuncio", chosen_union_id=union_id
         )
         announcement = None
-        if isinstance(scope, Refusal) and scope.markup is not None and update.effective_user:
-            await core_repo.set_conversation(
-                session,
-                telegram_user_id=update.effective_user.id,
-                chat_id=chat.id,
-                flow=PICK_FLOW,
-                step="union",
-                data={"text": text},
-                now=services.clock.now(),
+        if isinstance(scope, Refusal) and scope.markup is not None:
+            await remember_text(
+                session, update, now=services.clock.now(), flow=PICK_FLOW, text=text
             )
         if not isinstance(scope, Refusal) and scope.is_coordinator:
             announcement = Announcement(
@@ -562,14 +547,6 @@ async def on_document_text(update: Update, context: BotContext, conversation: Co
     )
     text, markup = _documents_view(who.tr, union.name, union_id, links, True)
     await reply(update, answer + "\n\n" + text, markup, parse_mode=ParseMode.HTML)
-
-
-async def on_pick_pending(update: Update, context: BotContext, conversation: Conversation) -> None:
-    services = context.services
-    async with services.db.transaction() as session:
-        who = await caller(session, services, update)
-    if who is not None:
-        await reply(update, who.tr.gettext("Scegli prima l'Unione con i pulsanti qui sopra."))
 
 
 # --- wiring --------------------------------------------------------------------------------

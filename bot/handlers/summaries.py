@@ -28,6 +28,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 from bot import callback_data as cb
 from bot import delivery
 from bot.context import BotContext, Services
+from bot.conversations import register_flow
 from bot.i18n import Translator, format_month, pick_language, translator
 from bot.scope import (
     Refusal,
@@ -51,6 +52,7 @@ from bot.services.summary import (
 from bot.services.summary_build import build_summary_input, chart_bars, question_view
 from bot.services.summary_chart import render_chart
 from storage.models import (
+    Conversation,
     Decision,
     DecisionStatus,
     DecisionVoteChoice,
@@ -69,6 +71,7 @@ from storage.repositories import summaries as repo
 logger = logging.getLogger(__name__)
 
 SUM_AREA, DEC_AREA, EXP_AREA = "sum", "dec", "exp"
+DECISION_PICK_FLOW = "decision_union"
 LATE_AFTER = timedelta(minutes=15)
 EDIT_DELAY_SECONDS = 2.0
 CHOICES = {
@@ -937,7 +940,7 @@ async def decision_command(update: Update, context: BotContext) -> None:
 async def _decision_for(update: Update, context: BotContext, union_id: int | None) -> None:
     services = context.services
     now = services.clock.now()
-    text = " ".join(context.args or []).strip() if union_id is None else ""
+    text = ""
     message = update.effective_message
     if union_id is None and message is not None and message.text:
         # Keep the coordinator's line breaks: take everything after the command itself.
@@ -945,9 +948,13 @@ async def _decision_for(update: Update, context: BotContext, union_id: int | Non
         text = parts[1].strip() if len(parts) > 1 else ""
     async with services.db.transaction() as session:
         who = await caller(session, services, update)
+        if union_id is not None:
+            text = await recall_text(session, update, now=now, flow=DECISION_PICK_FLOW)
         scope = await resolve_union(
             session, update, context, command="decisione", chosen_union_id=union_id
         )
+        if isinstance(scope, Refusal) and scope.markup is not None and text:
+            await remember_text(session, update, now=now, flow=DECISION_PICK_FLOW, text=text)
         pending = (
             await repo.decisions_not_done(session, union_id=scope.union.id)
             if not isinstance(scope, Refusal)
@@ -1036,6 +1043,46 @@ async def _on_outcome_sent(session: AsyncSession, row: OutboxMessage) -> None:
         )
 
 
+async def remember_text(
+    session: AsyncSession, update: Update, *, now: datetime, flow: str, text: str
+) -> None:
+    """Keep a command's text while the Union picker asks which Union (restart-safe)."""
+    user, chat = update.effective_user, update.effective_chat
+    if user is not None and chat is not None:
+        await core_repo.set_conversation(
+            session,
+            telegram_user_id=user.id,
+            chat_id=chat.id,
+            flow=flow,
+            step="union",
+            data={"text": text},
+            now=now,
+            ttl=timedelta(hours=1),
+        )
+
+
+async def recall_text(session: AsyncSession, update: Update, *, now: datetime, flow: str) -> str:
+    user, chat = update.effective_user, update.effective_chat
+    if user is None or chat is None:
+        return ""
+    conv = await core_repo.get_conversation(
+        session, telegram_user_id=user.id, chat_id=chat.id, now=now
+    )
+    if conv is None or conv.flow != flow:
+        return ""
+    await core_repo.clear_conversation(session, telegram_user_id=user.id, chat_id=chat.id)
+    return str(conv.data.get("text", ""))
+
+
+async def on_pick_pending(update: Update, context: BotContext, conversation: Conversation) -> None:
+    """Text typed while the Union picker is waiting: point at the buttons."""
+    services = context.services
+    async with services.db.transaction() as session:
+        who = await caller(session, services, update)
+    if who is not None:
+        await reply(update, who.tr.gettext("Scegli prima l'Unione con i pulsanti qui sopra."))
+
+
 # --- Covenant clock ------------------------------------------------------------------------
 
 
@@ -1109,6 +1156,7 @@ def register(application: AnyApplication, services: Services) -> None:
     register_union_command("riepilogo", _summary_picked)
     register_union_command("esporta", _export_picked)
     register_union_command("decisione", _decision_picked)
+    register_flow(DECISION_PICK_FLOW, on_pick_pending)
     services.add_due_work("summaries.scheduled", post_due_summaries)
     services.add_due_work("summaries.decision_edits", decision_edits_due)
     services.add_due_work("summaries.covenant_clock", covenant_clock_due)

@@ -559,3 +559,44 @@ async def test_announcement_respects_flood_limits_with_the_rate_limiter(
         )
     finally:
         await harness.stop()
+
+
+async def test_coordinator_of_two_unions_keeps_the_text_through_the_picker(
+    bot: BotUnderTest,
+) -> None:
+    fake = bot.fake
+    team = await seed(bot, comuni=1)
+    now = bot.clock.now()
+    async with bot.db.transaction() as session:
+        other = Union(name="Unione Bassa Reggiana", timezone="Europe/Rome", created_at=now)
+        session.add(other)
+        await session.flush()
+        person = (
+            await session.execute(
+                select(Person).where(Person.telegram_user_id == team.coordinator.id)
+            )
+        ).scalar_one()
+        session.add(
+            Member(
+                union_id=other.id,
+                person_id=person.id,
+                role=Role.STAFF,
+                status=MemberStatus.ACTIVE,
+                is_coordinator=True,
+                requested_at=now,
+            )
+        )
+    carla = team.coordinator
+    await carla.send("/annuncio Riunione spostata a venerdì")
+    await bot.settle()
+    picker = fake.last_sent(carla)
+    assert "Fai parte di più Unioni" in (picker.text or "")
+    await carla.send("testo a caso")
+    await bot.settle()
+    assert "Scegli prima l'Unione" in (fake.last_sent(carla).text or "")
+    press = await carla.press(picker, "Unione Bassa Reggiana")
+    await press.answered()
+    await bot.settle()
+    menu = fake.last_sent(carla).text or ""
+    assert "Avviso per Unione Bassa Reggiana" in menu
+    assert "Riunione spostata a venerdì" in menu
