@@ -225,7 +225,6 @@ async def _decision_text(
         question=question_view(fact),
         comuni=comuni,
         asked_by=fact.asked_by,
-        outcome_text=decision.outcome_text if decision.source_update_id is None else None,
     )
     return text, _decision_keyboard(tr, decision)
 

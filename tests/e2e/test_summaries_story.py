@@ -318,6 +318,20 @@ async def test_summary_once_decision_loop_and_on_demand(bot: BotUnderTest) -> No
     press = await outsider.press(posted[0], "📊 Foglio di calcolo")
     assert "Riservato ai membri" in ((await press.answered()).text or "")
 
+    # Carried out: the coordinator marks it done and it leaves the summaries.
+    done_on = next(m for m in fake.sent_to(team.technical) if "cappotto" in (m.text or ""))
+    press = await team.users["tecnico:1"].press(done_on, "✔️ Segna come attuata")
+    assert "Solo il coordinatore" in ((await press.answered()).text or "")
+    press = await team.coordinator.press(done_on, "✔️ Segna come attuata")
+    assert (await press.answered()).text == (
+        "Segnata come attuata: non comparirà più nei riepiloghi."
+    )
+    await bot.settle()
+    assert "Esito: Attuata" in (fake.sent_to(team.political)[2].text or "")
+    await sindaco0.send("/riepilogo", chat=team.political)
+    await bot.settle()
+    assert "Nessuna questione aperta" in (fake.sent_to(team.political)[-2].text or "")
+
     # /decisione from the coordinator in the political group goes to the technical group.
     await team.coordinator.send(
         "/decisione Si parte con il bando per le scuole", chat=team.political
