@@ -614,3 +614,44 @@ async def test_coordinator_of_two_unions_keeps_the_text_through_the_picker(
     menu = fake.last_sent(carla).text or ""
     assert "Avviso per Unione Bassa Reggiana" in menu
     assert "Riunione spostata a venerdì" in menu
+
+
+async def test_settings_hashtag_capture_and_update_rhythm(bot: BotUnderTest) -> None:
+    fake = bot.fake
+    team = await seed(bot, comuni=1)
+    carla = team.coordinator
+    await carla.send("/impostazioni", chat=team.political)
+    await bot.settle()
+    assert "in chat privata" in (fake.last_sent(team.political).text or "")
+    await carla.send("/impostazioni")
+    await bot.settle()
+    press = await carla.press(fake.last_sent(carla), "#️⃣ #aggiornamento nel gruppo tecnico")
+    await press.answered()
+    await bot.settle()
+    view = fake.last_sent(carla)
+    assert "privacy è disattivata" in (view.text or "")
+    press = await carla.press(view, "⬜ Tavolo tecnico")
+    assert (await press.answered()).text == "Salvato."
+    await bot.settle()
+    assert "✅ Tavolo tecnico" in fake.last_sent(carla).button_texts
+    press = await carla.press(fake.last_sent(carla), "↩️ Indietro")
+    await press.answered()
+    await bot.settle()
+    press = await carla.press(fake.last_sent(carla), "📝 Aggiornamenti")
+    await press.answered()
+    await bot.settle()
+    view = fake.last_sent(carla)
+    press = await carla.press(view, "✅ Giro mensile")
+    assert (await press.answered()).text == "Salvato."
+    await bot.settle()
+    async with bot.db.transaction() as session:
+        link = (
+            await session.execute(
+                select(LinkedChat).where(LinkedChat.table_kind == TableKind.TECHNICAL)
+            )
+        ).scalar_one()
+        assert link.hashtag_capture is True
+        assert (await repo.update_settings(session, team.union_id)).enabled is False
+    # Someone else's forged press changes nothing.
+    press = await team.users["sindaco:0"].press_forged(view, f"set:u:{team.union_id}:ue:t")
+    assert "Solo il coordinatore" in ((await press.answered()).text or "")
