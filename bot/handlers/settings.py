@@ -390,7 +390,7 @@ async def on_settings_button(update: Update, context: BotContext) -> None:
                         name,
                         step_value(getattr(settings, name), op, MEETING_RANGES[name]),
                     )
-                toast = _("Salvato.")
+                toast = _("Salvato.") if op != "i" else ""
             elif section == "u":
                 usettings = await repo.update_settings(session, union_id)
                 session.add(usettings)
@@ -403,7 +403,7 @@ async def on_settings_button(update: Update, context: BotContext) -> None:
                         name,
                         step_value(getattr(usettings, name), op, UPDATE_RANGES[name]),
                     )
-                toast = _("Salvato.")
+                toast = _("Salvato.") if op != "i" else ""
             elif section == "h":
                 link_id = data.int_arg(1)
                 link = await session.get(LinkedChat, link_id) if link_id is not None else None
