@@ -49,7 +49,7 @@ from bot.services.summary import (
     render_decision,
     render_summary,
 )
-from bot.services.summary_build import build_summary_input, chart_bars, question_view
+from bot.services.summary_build import build_summary_input, chart_bars, month_of, question_view
 from bot.services.summary_chart import render_chart
 from storage.models import (
     Conversation,
@@ -129,8 +129,8 @@ async def _render(
         round_deadline=round_.deadline_at if round_ else None,
     )
     parts = render_summary(data, tr)
-    year, month = period.split("-")[:2]
-    title = f"{facts.union.name} · {format_month(int(year), int(month), tr.language)}"
+    year, month = month_of(period, now, facts.union.timezone)
+    title = f"{facts.union.name} · {format_month(year, month, tr.language)}"
     return parts, chart_bars(data), title
 
 

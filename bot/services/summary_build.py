@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from bot.services.summary import (
     ActionChange,
@@ -22,6 +23,15 @@ from bot.services.summary_chart import ComuneBar
 from storage.repositories.summaries import DecisionFact, SummaryFacts, UpdateFact
 
 MAX_NOTES_PER_ACTION = 2
+
+
+def month_of(period: str, now: datetime, timezone: str) -> tuple[int, int]:
+    """'2026-12' → (2026, 12); anything else → the month of `now` in the Union's zone."""
+    parts = period.split("-")
+    if len(parts) >= 2 and parts[0].isdigit() and parts[1].isdigit() and 1 <= int(parts[1]) <= 12:
+        return int(parts[0]), int(parts[1])
+    local = now.astimezone(ZoneInfo(timezone))
+    return local.year, local.month
 
 
 def changes_since(updates: Sequence[UpdateFact], since: datetime | None) -> list[ActionChange]:
@@ -110,7 +120,7 @@ def build_summary_input(
     on_demand: bool = False,
     round_deadline: datetime | None = None,
 ) -> SummaryInput:
-    year, month = (int(x) for x in period.split("-")[:2])
+    year, month = month_of(period, now, facts.union.timezone)
     stuck = stuck_by_action(facts)
     snapshots = [
         ActionSnapshot(

@@ -55,3 +55,13 @@ def test_export_file_name_is_safe() -> None:
         export_file_name("Unione «Terre d'Acqua»/BO", date(2026, 12, 3), "xlsx")
         == "team-energia-unione-terre-d-acqua-bo-2026-12-03.xlsx"
     )
+
+
+def test_month_of_a_period() -> None:
+    from datetime import UTC, datetime
+
+    from bot.services.summary_build import month_of
+
+    now = datetime(2026, 12, 31, 23, 30, tzinfo=UTC)  # already January in Rome
+    assert month_of("2026-11", now, "Europe/Rome") == (2026, 11)
+    assert month_of("strano", now, "Europe/Rome") == (2027, 1)
