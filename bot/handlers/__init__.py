@@ -10,11 +10,11 @@ from typing import Any
 from telegram.ext import Application
 
 from bot.context import Services
-from bot.handlers import actions, common, meetings, registration, updates
+from bot.handlers import actions, announcements, common, meetings, registration, settings, summaries, updates
 
 
 def handler_modules() -> list[ModuleType]:
-    return [common, registration, meetings, actions, updates]
+    return [common, registration, meetings, actions, updates, summaries, announcements, settings]
 
 
 def register_all(
