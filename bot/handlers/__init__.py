@@ -10,7 +10,16 @@ from typing import Any
 from telegram.ext import Application
 
 from bot.context import Services
-from bot.handlers import actions, announcements, common, meetings, registration, settings, summaries, updates
+from bot.handlers import (
+    actions,
+    announcements,
+    common,
+    meetings,
+    registration,
+    settings,
+    summaries,
+    updates,
+)
 
 
 def handler_modules() -> list[ModuleType]:

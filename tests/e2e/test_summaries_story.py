@@ -23,6 +23,7 @@ from storage.models import (
     Decision,
     DecisionStatus,
     LinkedChat,
+    MeetingSettings,
     Member,
     MemberMunicipality,
     MemberStatus,
@@ -77,6 +78,8 @@ async def seed(bot: BotUnderTest, *, comuni: int, actions_per_comune: int = 2) -
         union = Union(name="Unione Reno Galliera", timezone="Europe/Rome", created_at=now)
         session.add(union)
         await session.flush()
+        # These stories are about summaries: no automatic monthly poll in the groups.
+        session.add(MeetingSettings(union_id=union.id, auto_poll_enabled=False))
         team = Team(union.id, coordinator, political, technical, users=people)
 
         async def member(
