@@ -96,6 +96,18 @@ async def _names(session: AsyncSession, union_id: int) -> dict[int, str]:
     }
 
 
+def import_counts(tr: Translator, *, new: int, changed: int, same: int = 0) -> str:
+    """'3 nuove, 1 modificata': only the counts that are not zero (at least one part)."""
+    parts = []
+    if new or not (changed or same):
+        parts.append(tr.ngettext("{n} nuova", "{n} nuove", new).format(n=new))
+    if changed:
+        parts.append(tr.ngettext("{n} modificata", "{n} modificate", changed).format(n=changed))
+    if same:
+        parts.append(tr.ngettext("{n} invariata", "{n} invariate", same).format(n=same))
+    return ", ".join(parts)
+
+
 def _where(action: Action, names: dict[int, str], tr: Translator) -> str:
     if action.municipality_id is None:
         return tr.gettext("Unione (intercomunale)")
@@ -167,9 +179,11 @@ async def render_list(
             )
     else:
         lines.append(
-            _("{n} azioni — pagina {page} di {pages}").format(
-                n=len(actions), page=page + 1, pages=pages
-            )
+            tr.ngettext(
+                "{n} azione — pagina {page} di {pages}",
+                "{n} azioni — pagina {page} di {pages}",
+                len(actions),
+            ).format(n=len(actions), page=page + 1, pages=pages)
         )
         lines.append("")
         for a in shown:
@@ -974,21 +988,23 @@ async def preview_import(
                 },
                 now=services.clock.now(),
             )
-            text = _(
-                "📄 <b>{file}</b>: {total} azioni: {new} nuove, {changed} aggiornate, {same} invariate."
+            text = tr.ngettext(
+                "📄 <b>{file}</b>: {n} azione ({counts}).",
+                "📄 <b>{file}</b>: {n} azioni ({counts}).",
+                plan.total,
             ).format(
                 file=html.escape(file_name or "file"),
-                total=plan.total,
-                new=len(plan.new),
-                changed=len(plan.changed),
-                same=len(plan.unchanged),
+                n=plan.total,
+                counts=import_counts(
+                    tr, new=len(plan.new), changed=len(plan.changed), same=len(plan.unchanged)
+                ),
             )
             if plan.new:
                 text += "\n" + _("Nuove: {codes}").format(
                     codes=html.escape(", ".join(r.code for r in plan.new[:40]))
                 )
             if plan.changed:
-                text += "\n" + _("Aggiornate: {codes}").format(
+                text += "\n" + _("Modificate: {codes}").format(
                     codes=html.escape(", ".join(r.code for r in plan.changed[:40]))
                 )
             text += "\n\n" + _(
@@ -1097,9 +1113,12 @@ async def on_import_button(update: Update, context: BotContext) -> None:
                     session, telegram_user_id=user.id, chat_id=chat.id
                 )
                 toast = _("Importate.")
-                edit = _(
-                    "✅ Fatto: {new} azioni nuove, {changed} aggiornate. Le vedi con /azioni."
-                ).format(new=created, changed=updated)
+                if created or updated:
+                    edit = _("✅ Fatto: {counts}. Le vedi con /azioni.").format(
+                        counts=import_counts(tr, new=created, changed=updated)
+                    )
+                else:
+                    edit = _("✅ Nessuna modifica: le azioni erano già così. Le vedi con /azioni.")
         else:
             toast = _("Questa anteprima è scaduta: rimandami il file.")
     await query.answer(toast)

@@ -32,7 +32,7 @@ from telegram.ext import (
 
 from bot import callback_data as cb
 from bot import conversations
-from bot.commands import COMMANDS, Audience, Command, describe, menu
+from bot.commands import COMMANDS, Audience, Command, describe, menu, menu_description
 from bot.config import SUPPORTED_LANGUAGES
 from bot.context import BotContext, Services
 from bot.i18n import Translator, translator
@@ -94,7 +94,7 @@ async def start(update: Update, context: BotContext) -> None:
             "Ciao {name}! Fai parte del Team energia di: {unions}.\n"
             "Scrivi /aiuto per vedere che cosa puoi fare."
         ).format(name=name, unions=unions)
-    else:
+    elif may_create_unions(services, who.user.id):
         text = _(
             "Ciao {name}! Sono il bot del <b>Team energia di Unione</b>: aiuto sindaci, "
             "assessori e tecnici dei Comuni a portare avanti insieme il PAES.\n\n"
@@ -102,7 +102,20 @@ async def start(update: Update, context: BotContext) -> None:
             "coordinatore.\n"
             "Se sei tu a coordinare una nuova Unione, scrivi /crea_unione seguito dal nome."
         ).format(name=name)
+    else:
+        text = _(
+            "Ciao {name}! Sono il bot del <b>Team energia di Unione</b>: aiuto sindaci, "
+            "assessori e tecnici dei Comuni a portare avanti insieme il PAES.\n\n"
+            "Per entrare nel team della tua Unione apri il link d'invito che ti ha mandato il "
+            "coordinatore."
+        ).format(name=name)
     await reply(update, text, parse_mode=ParseMode.HTML)
+
+
+def may_create_unions(services: Services, telegram_user_id: int) -> bool:
+    """/crea_unione is open to all unless BOT_ADMIN_IDS names who runs the bot."""
+    admin_ids = services.settings.admin_ids
+    return not admin_ids or telegram_user_id in admin_ids
 
 
 def _allowed(command: Command, member: Member | None) -> bool:
@@ -116,6 +129,8 @@ def _allowed(command: Command, member: Member | None) -> bool:
         return member.role in (Role.SINDACO, Role.ASSESSORE)
     if command.audience == Audience.TECHNICAL:
         return member.role == Role.TECNICO
+    if command.audience == Audience.SINDACO:
+        return member.role == Role.SINDACO
     return False
 
 
@@ -142,6 +157,8 @@ async def help_command(update: Update, context: BotContext) -> None:
     lines = []
     for command in COMMANDS:
         if not command.in_menu or not _allowed(command, best):
+            continue
+        if command.name == "crea_unione" and not may_create_unions(services, who.user.id):
             continue
         if (private and not command.private) or (not private and not command.group):
             continue
@@ -374,7 +391,7 @@ async def set_command_menus(application: Application[Any, Any, Any, Any, Any, An
         tr = translator(language)
         for scope, private, admins in scopes:
             commands = [
-                BotCommand(c.name, describe(c, tr)[:256])
+                BotCommand(c.name, menu_description(c, tr)[:256])
                 for c in menu(private=private, admins=admins)
             ]
             # The Italian menu is the default for every client language.

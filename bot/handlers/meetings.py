@@ -263,9 +263,11 @@ def render_announcement(view: PollView, meeting: Meeting, tr: Translator) -> str
     ]
     if t is not None:
         lines.append(
-            _("Ci saranno {covered} Comuni su {total} (✅ {yes} · ❔ {maybe}).").format(
-                covered=len(t.covered), total=len(view.comuni), yes=t.yes, maybe=t.maybe
-            )
+            tr.ngettext(
+                "Ci sarà {covered} Comune su {total} (✅ {yes} · ❔ {maybe}).",
+                "Ci saranno {covered} Comuni su {total} (✅ {yes} · ❔ {maybe}).",
+                len(t.covered),
+            ).format(covered=len(t.covered), total=len(view.comuni), yes=t.yes, maybe=t.maybe)
         )
     if meeting.place:
         lines.append(_("📍 {place}").format(place=html.escape(meeting.place)))
@@ -1727,7 +1729,7 @@ async def on_wizard_button(update: Update, context: BotContext) -> None:
                     ttl=timedelta(days=2),
                 )
                 text, markup = render_wizard(step, state, tr, now)
-    await query.answer(toast)
+    await query.answer(toast or None)
     if text is not None and query.message is not None:
         try:
             await query.edit_message_text(text, reply_markup=markup, parse_mode=ParseMode.HTML)

@@ -786,7 +786,12 @@ async def on_decision_button(update: Update, context: BotContext) -> None:
                         toast, alert = _("Il Sindaco ha già votato per il tuo Comune."), True
             elif action in ("close", "back", "out", "done"):
                 if not member.is_coordinator:
-                    toast, alert = _("Solo il coordinatore può chiudere una questione."), True
+                    toast = (
+                        _("Solo il coordinatore può segnare una decisione come attuata.")
+                        if action == "done"
+                        else _("Solo il coordinatore può chiudere una questione.")
+                    )
+                    alert = True
                 elif action == "close":
                     if decision.status != DecisionStatus.OPEN:
                         toast = _("La questione è già chiusa.")

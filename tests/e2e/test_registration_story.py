@@ -645,6 +645,10 @@ async def test_only_admins_listed_in_bot_admin_ids_create_unions(
     try:
         answer = await say(bot, other, "/crea_unione Unione Bassa Reggiana")
         assert "le crea solo chi lo gestisce" in answer.text
+        # Nor do /start and /aiuto offer it to them.
+        assert "/crea_unione" not in (await say(bot, other, "/start")).text
+        assert "/crea_unione" not in (await say(bot, other, "/aiuto")).text
+        assert "/crea_unione" in (await say(bot, boss, "/aiuto")).text
         answer = await say(bot, boss, "/crea_unione Unione Bassa <Reggiana> & Co")
         assert "Hai creato Unione Bassa <Reggiana> & Co" in answer.text  # escaped, then shown
         await say(bot, boss, "/comuni")
