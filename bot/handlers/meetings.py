@@ -257,7 +257,7 @@ def render_announcement(view: PollView, meeting: Meeting, tr: Translator) -> str
     _ = tr.gettext
     t = view.chosen.tally if view.chosen else None
     lines = [
-        _("📣 <b>{title}</b>: la riunione si terrà <b>{date}</b>.").format(
+        _("📣 <b>{title}</b>: si terrà <b>{date}</b>.").format(
             title=html.escape(meeting.title), date=when(meeting.starts_at, view.tz, tr, year=True)
         )
     ]
@@ -771,14 +771,16 @@ async def _apply_manager_action(
                 dirty = await repo.mark_dirty(session, poll_id=poll.id, now=now)
                 message = _("Sondaggio annullato.")
             elif action == "do" and arg == "close":
-                outcome = await close_poll(session, services, poll_id=poll.id, now=now)
+                outcome = await close_poll(
+                    session, services, poll_id=poll.id, now=now, closed_by=member.id
+                )
                 closed = poll.id
                 message = (
                     _("Sondaggio chiuso: data scelta {date}.").format(
                         date=when(outcome, view.tz, tr)
                     )
                     if isinstance(outcome, datetime)
-                    else _("Sondaggio chiuso senza data: proponi nuove date con /riunione.")
+                    else _("Sondaggio chiuso senza data. Proponi nuove date con /riunione.")
                 )
             elif action == "extd" and arg is not None and arg.isdigit():
                 new_deadline = rules.add_local_days(poll.deadline_at, int(arg), view.tz)
@@ -856,11 +858,17 @@ async def _send_ics(update: Update, context: BotContext, meeting_id: int | None)
 
 
 async def close_poll(
-    session: AsyncSession, services: Services, *, poll_id: int, now: datetime
+    session: AsyncSession,
+    services: Services,
+    *,
+    poll_id: int,
+    now: datetime,
+    closed_by: int | None = None,
 ) -> datetime | bool | None:
     """Close an open poll exactly once (status transition) and queue what follows.
 
     Returns the chosen start, None when no slot covers any Comune, False when it was not open.
+    `closed_by` (a member id) already reads the outcome where they pressed: no second message.
     """
     view = await load_poll_view(session, poll_id)
     if view is None or not view.is_open:
@@ -874,8 +882,8 @@ async def close_poll(
         if not await repo.transition(session, poll_id=poll.id, to=PollStatus.NO_DATE, now=now):
             return False
         await repo.mark_dirty(session, poll_id=poll.id, now=now)
-        for _member, person in await core_repo.coordinators(session, poll.union_id):
-            if person.telegram_user_id is None:
+        for coordinator, person in await core_repo.coordinators(session, poll.union_id):
+            if person.telegram_user_id is None or coordinator.id == closed_by:
                 continue
             ptr = person_tr(
                 services, language=person.language, telegram_language=person.telegram_language
@@ -1098,9 +1106,12 @@ async def report_unreachable(services: Services, bot: Bot, now: datetime) -> Non
                     language=coordinator.language,
                     telegram_language=coordinator.telegram_language,
                 )
-                text = tr.gettext(
+                text = tr.ngettext(
                     "Non sono riuscito a mandare il promemoria del sondaggio «{title}» a: {names}.\n"
-                    "Forse non hanno mai avviato la chat con me o mi hanno bloccato: avvisali tu."
+                    "Forse non ha mai avviato la chat con me o mi ha bloccato: avvisalo tu.",
+                    "Non sono riuscito a mandare il promemoria del sondaggio «{title}» a: {names}.\n"
+                    "Forse non hanno mai avviato la chat con me o mi hanno bloccato: avvisali tu.",
+                    len(names),
                 ).format(title=html.escape(poll.title), names=html.escape(", ".join(sorted(names))))
                 await outbox_repo.enqueue(
                     session,

@@ -90,12 +90,12 @@ ROLE_LABELS = {
     RoleCode.SINDACO: N_("Sindaco"),
     RoleCode.ASSESSORE: N_("Assessore"),
     RoleCode.TECNICO: N_("Funzionario tecnico"),
-    RoleCode.STAFF: N_("staff dell'Unione"),
+    RoleCode.STAFF: N_("Staff dell'Unione"),
 }
 ROLE_ICONS = {
     RoleCode.SINDACO: "🏛",
-    RoleCode.ASSESSORE: "•",
-    RoleCode.TECNICO: "🔧",
+    RoleCode.ASSESSORE: "🏛",
+    RoleCode.TECNICO: "🛠",
     RoleCode.STAFF: "•",
 }
 TABLE_LABELS = {
@@ -785,7 +785,7 @@ async def on_invite_button(update: Update, context: BotContext) -> None:
                 outcome = Outcome(
                     text=_("Per quale Comune è il link?"),
                     markup=InlineKeyboardMarkup(
-                        [*rows_of(buttons), [button(_("⬅️ Indietro"), INV, "ls", union.id)]]
+                        [*rows_of(buttons), [button(_("↩️ Indietro"), INV, "ls", union.id)]]
                     ),
                 )
         elif data.action == "pr":
@@ -814,7 +814,7 @@ async def on_invite_button(update: Update, context: BotContext) -> None:
                 outcome = Outcome(
                     text=title,
                     markup=InlineKeyboardMarkup(
-                        [*rows_of(choices), [button(_("⬅️ Indietro"), INV, "ls", union.id)]]
+                        [*rows_of(choices), [button(_("↩️ Indietro"), INV, "ls", union.id)]]
                     ),
                 )
         elif data.action == "ls":
@@ -885,8 +885,10 @@ async def _make_invite(
     binding = []
     if mun is not None:
         binding.append(_("Comune: {comune}").format(comune=esc(mun.name)))
-    if role is not None:
+    if role is not None and mun is not None:
         binding.append(_("ruolo: {role}").format(role=role_label(role, tr)))
+    elif role is not None:
+        binding.append(_("Ruolo: {role}").format(role=role_label(role, tr)))
     scope_line = (
         "; ".join(binding) if binding else _("Chi lo apre sceglie il suo Comune e il suo ruolo.")
     )
@@ -1752,7 +1754,7 @@ async def _member_card(
         rows.append([button(_("🚫 Togli dal team"), MBR, "rm", member.id)])
     else:
         lines.append(_("Non fa più parte del team."))
-    rows.append([button(_("⬅️ Torna alla squadra"), TEAM, "ls", union.id)])
+    rows.append([button(_("↩️ Torna al team"), TEAM, "ls", union.id)])
     return "\n".join(lines), InlineKeyboardMarkup(rows)
 
 
@@ -1805,7 +1807,7 @@ async def _manage_member(
     if member.status != MemberStatus.ACTIVE:
         text, markup = await _member_card(session, union, member, person, tr)
         return Outcome(toast=_("Non è più un membro attivo."), text=text, markup=markup)
-    back = [button(_("⬅️ Indietro"), MBR, "show", member.id)]
+    back = [button(_("↩️ Indietro"), MBR, "show", member.id)]
     muns = await core_repo.municipalities(session, union.id)
     current = await core_repo.municipality_ids_of(session, member.id)
     if action == "role":

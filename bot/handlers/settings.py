@@ -113,7 +113,7 @@ def _menu(tr: Translator, union: Union) -> tuple[str, InlineKeyboardMarkup]:
         [
             [_btn("📅 " + _("Riunioni"), "mtg", u)],
             [_btn("📝 " + _("Aggiornamenti"), "upd", u)],
-            [_btn("🏛 " + _("Data di approvazione del PAES"), "paes", u)],
+            [_btn("🖊 " + _("Data di approvazione del PAES"), "paes", u)],
             [_btn("#️⃣ " + _("#aggiornamento nel gruppo tecnico"), "tag", u)],
         ]
     )
@@ -224,7 +224,7 @@ def _paes_view(tr: Translator, union: Union) -> tuple[str, InlineKeyboardMarkup]
     )
     text = "\n".join(
         [
-            "🏛 " + _("<b>Data di approvazione del PAES</b>: {d}").format(d=html.escape(when)),
+            "🖊 " + _("<b>Data di approvazione del PAES</b>: {d}").format(d=html.escape(when)),
             _(
                 "Con questa data avviso il tavolo politico 60 e 14 giorni prima di ogni relazione di monitoraggio (ogni 2 anni) e di ogni inventario delle emissioni (ogni 4 anni)."
             ),

@@ -139,7 +139,7 @@ def _summary_keyboard(tr: Translator, union_id: int) -> InlineKeyboardMarkup:
         [
             [
                 InlineKeyboardButton(
-                    "📊 " + tr.gettext("Foglio di calcolo"),
+                    "📤 " + tr.gettext("Foglio di calcolo"),
                     callback_data=cb.encode(SUM_AREA, "xlsx", union_id),
                 )
             ]
@@ -544,10 +544,10 @@ async def _export_for(update: Update, context: BotContext, union_id: int | None)
         [
             [
                 InlineKeyboardButton(
-                    "📊 Excel (XLSX)", callback_data=cb.encode(EXP_AREA, "xlsx", scope.union.id)
+                    "📤 Excel", callback_data=cb.encode(EXP_AREA, "xlsx", scope.union.id)
                 ),
                 InlineKeyboardButton(
-                    "📄 CSV", callback_data=cb.encode(EXP_AREA, "csv", scope.union.id)
+                    "📤 CSV", callback_data=cb.encode(EXP_AREA, "csv", scope.union.id)
                 ),
             ]
         ]

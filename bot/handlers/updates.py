@@ -379,6 +379,8 @@ def menu_view(
 ) -> tuple[str, InlineKeyboardMarkup]:
     _ = tr.gettext
     done = set(state.done)
+    # Once every action is updated, "nothing new this month" would contradict what was just said.
+    all_done = bool(actions) and all(a.id in done for a in actions)
     lines = [header] if header else []
     if not actions:
         lines.append(
@@ -392,7 +394,11 @@ def menu_view(
             fit_lines([action_line(a, names, tr, done=a.id in done) for a in actions], 3300, tr)
         )
         lines.append("")
-        lines.append(_("Scegli un'azione da aggiornare."))
+        lines.append(
+            _("Se vuoi correggere qualcosa, tocca l'azione.")
+            if all_done
+            else _("Scegli un'azione da aggiornare.")
+        )
     buttons = [
         InlineKeyboardButton(
             ("✔️ " if a.id in done else "") + a.code[:20], callback_data=cb.encode(AREA, "a", a.id)
@@ -400,7 +406,7 @@ def menu_view(
         for a in actions[:80]
     ]
     keyboard = [buttons[i : i + 4] for i in range(0, len(buttons), 4)]
-    if state.round_id is not None:
+    if state.round_id is not None and not all_done:
         keyboard.append(
             [
                 InlineKeyboardButton(

@@ -187,7 +187,7 @@ async def test_registration_story(bot: BotUnderTest) -> None:
     roster = await say(bot, giulia, "/team")
     text = roster.text
     assert text.index("Argelato") < text.index("Mario Rossi") < text.index("Bentivoglio")
-    assert "🔧 Luca Verdi — Funzionario tecnico" in text
+    assert "🛠 Luca Verdi — Funzionario tecnico" in text
     assert "Paolo" not in text
     assert "Staff dell'Unione</b>\n• Giulia Neri ⭐" in (roster.raw_text or "")
 
@@ -724,7 +724,7 @@ async def test_english_newcomer_joins_in_english(bot: BotUnderTest) -> None:
     assert "Request sent to the coordinator" in fake.last_sent(john).text
     # The coordinator reads the request in her own language.
     request = request_for(fake, giulia, "John Smith")
-    assert "Comune: nessuno (staff dell'Unione)\nRuolo: staff dell'Unione" in request.text
+    assert "Comune: nessuno (staff dell'Unione)\nRuolo: Staff dell'Unione" in request.text
     await press(bot, giulia, request, "✅ Approva")
     assert "Welcome to the Energy Team of Unione Reno Galliera" in fake.last_sent(john).text
     roster = await say(bot, john, "/team")
@@ -784,7 +784,7 @@ async def test_roster_shows_who_cannot_be_reached(bot: BotUnderTest) -> None:
     await luca.block_bot()
     await bot.settle()
     roster = await say(bot, giulia, "/team")
-    assert "🔧 Luca Verdi — Funzionario tecnico ⚠️" in roster.text
+    assert "🛠 Luca Verdi — Funzionario tecnico ⚠️" in roster.text
     assert "⚠️ non raggiungibile: non ha avviato il bot o l'ha bloccato" in roster.text
     await press(bot, giulia, roster, "✏️ Luca Verdi")
     assert "Non raggiungibile" in fake.last_sent(giulia).text
