@@ -2181,9 +2181,19 @@ async def on_link_button(update: Update, context: BotContext) -> None:
             )
             outcome = Outcome(
                 toast=_("Collegato."),
-                text=_(
-                    "✅ Questo gruppo è ora il {table} di <b>{union}</b>.\nI membri del team possono scrivere /team qui."
-                ).format(table=table_label(table, tr), union=esc(union.name)),
+                text=_("✅ Questo gruppo è ora il {table} di <b>{union}</b>.").format(
+                    table=table_label(table, tr), union=esc(union.name)
+                )
+                + "\n"
+                + (
+                    _(
+                        "Qui arriveranno i sondaggi per le riunioni, i riepiloghi mensili e le questioni da decidere. Scrivete /aiuto per i comandi."
+                    )
+                    if table == TableKind.POLITICAL
+                    else _(
+                        "Qui arriveranno i sondaggi per le riunioni, il giro di aggiornamenti e le decisioni del tavolo politico. Scrivete /aiuto per i comandi."
+                    )
+                ),
             )
     await deliver(update, outcome)
 

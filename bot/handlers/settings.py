@@ -249,7 +249,7 @@ def _tag_view(
             "Se attivo, un messaggio del gruppo tecnico che contiene #aggiornamento diventa un aggiornamento delle azioni."
         ),
         _(
-            "Attenzione: Telegram fa leggere al bot i messaggi normali dei gruppi solo se la sua privacy è disattivata (BotFather → /setprivacy → Disable) o se è amministratore del gruppo. Altrimenti restano validi /aggiornamento e le risposte al messaggio del bot."
+            "Funziona solo se il bot è amministratore del gruppo (o se chi gestisce il bot gli ha fatto leggere tutti i messaggi dei gruppi). Altrimenti i tecnici usano /aggiornamento o rispondono al messaggio del bot."
         ),
     ]
     rows = []

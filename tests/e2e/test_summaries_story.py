@@ -632,7 +632,7 @@ async def test_settings_hashtag_capture_and_update_rhythm(bot: BotUnderTest) -> 
     await press.answered()
     await bot.settle()
     view = fake.last_sent(carla)
-    assert "privacy è disattivata" in (view.text or "")
+    assert "il bot è amministratore del gruppo" in (view.text or "")
     press = await carla.press(view, "⬜ Tavolo tecnico")
     assert (await press.answered()).text == "Salvato."
     await bot.settle()
