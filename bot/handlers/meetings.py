@@ -206,18 +206,22 @@ def render_poll(view: PollView, tr: Translator) -> tuple[str, InlineKeyboardMark
         return text, None
     pid = poll.id
     rows = _slot_rows(view, tr)
+    # Two short rows that fit a phone; "Annulla sondaggio" so that nobody takes it for
+    # "cancel my answer".
     rows.append(
-        [InlineKeyboardButton(_("Chi manca?"), callback_data=cb.encode(MTG_AREA, "who", pid))]
+        [
+            InlineKeyboardButton(_("Chi manca?"), callback_data=cb.encode(MTG_AREA, "who", pid)),
+            InlineKeyboardButton(_("Aggiungi data"), callback_data=cb.encode(MTG_AREA, "add", pid)),
+            InlineKeyboardButton(_("Proroga"), callback_data=cb.encode(MTG_AREA, "ext", pid)),
+        ]
     )
     rows.append(
         [
             InlineKeyboardButton(
                 _("Chiudi ora"), callback_data=cb.encode(MTG_AREA, "ask", pid, "close")
             ),
-            InlineKeyboardButton(_("Proroga"), callback_data=cb.encode(MTG_AREA, "ext", pid)),
-            InlineKeyboardButton(_("Aggiungi data"), callback_data=cb.encode(MTG_AREA, "add", pid)),
             InlineKeyboardButton(
-                _("Annulla"), callback_data=cb.encode(MTG_AREA, "ask", pid, "cancel")
+                _("Annulla sondaggio"), callback_data=cb.encode(MTG_AREA, "ask", pid, "cancel")
             ),
         ]
     )

@@ -1084,7 +1084,7 @@ async def on_start_payload(update: Update, context: BotContext, payload: str) ->
                 )
                 welcome = _(
                     "Ciao! Ti hanno invitato nel <b>Team energia di {union}</b>.\n"
-                    "Tre domande veloci, poi il coordinatore conferma la tua iscrizione."
+                    "Qualche domanda veloce, poi il coordinatore conferma la tua iscrizione."
                 ).format(union=esc(union.name))
                 messages.append((welcome + "\n\n" + privacy_notice(tr), None))
                 messages.append(await _join_prompt(session, union, data, step, tr))

@@ -111,7 +111,13 @@ def action_line(
 ) -> str:
     where = names.get(action.municipality_id or 0) or tr.gettext("Unione")
     mark = "✔️ " if done else ""
-    return f"{mark}<b>{html.escape(action.code)}</b> {html.escape(action.title[:80])} — {html.escape(where)}: {STATUS_ICONS[action.status]} {html.escape(status_label(action.status, tr))} {action.progress}%"
+    # "Non avviata 0%" and "Completata 100%" say the same thing twice.
+    pct = (
+        ""
+        if action.status in (ActionStatus.NOT_STARTED, ActionStatus.COMPLETED)
+        else f" {action.progress}%"
+    )
+    return f"{mark}<b>{html.escape(action.code)}</b> {html.escape(action.title[:80])} — {html.escape(where)}: {STATUS_ICONS[action.status]} {html.escape(status_label(action.status, tr))}{pct}"
 
 
 def fit_lines(lines: Sequence[str], budget: int, tr: Translator) -> str:

@@ -472,7 +472,7 @@ async def test_coordinator_row_extend_add_close_cancel(bot: BotUnderTest) -> Non
 
     # A second poll, cancelled.
     poll2 = await _create_poll_with_wizard(bot, team)
-    press = await carla.press(poll2, "Annulla")
+    press = await carla.press(poll2, "Annulla sondaggio")
     await press.answered()
     await bot.settle()
     confirm = fake.last_sent(carla)
