@@ -154,33 +154,60 @@ async def help_command(update: Update, context: BotContext) -> None:
     for member, _u in memberships:
         if best is None or member.is_coordinator:
             best = member
-    lines = []
+    # The commands of the reader's role first, under their own heading; then the rest.
+    # A member needs neither /start nor, unless they coordinate, /crea_unione.
+    role_lines: list[str] = []
+    lines: list[str] = []
     for command in COMMANDS:
         if not command.in_menu or not _allowed(command, best):
             continue
-        if command.name == "crea_unione" and not may_create_unions(services, who.user.id):
-            continue
         if (private and not command.private) or (not private and not command.group):
             continue
-        lines.append(f"/{command.name} — {html.escape(describe(command, who.tr))}")
+        if command.name == "crea_unione" and not may_create_unions(services, who.user.id):
+            continue
+        if best is not None and command.name == "start":
+            continue
+        if best is not None and command.name == "crea_unione" and not best.is_coordinator:
+            continue
+        line = f"/{command.name} — {html.escape(describe(command, who.tr))}"
+        restricted = command.audience not in (Audience.EVERYONE, Audience.MEMBER)
+        (role_lines if restricted and best is not None else lines).append(line)
     if best is None:
         intro = _("Non fai ancora parte di un Team energia. Ecco che cosa puoi fare:")
+        heading = ""
     elif best.is_coordinator:
         intro = _(
             "Sei coordinatore: oltre ai comandi di tutti, gestisci membri, riunioni e impostazioni."
         )
-    elif best.role in (Role.SINDACO, Role.ASSESSORE):
+        heading = _("<b>Da coordinatore</b>")
+    elif best.role == Role.SINDACO:
         intro = _(
-            "Sei al tavolo politico: voti le date delle riunioni, leggi i riepiloghi e decidi."
+            "Sei Sindaco: proponi e voti le date delle riunioni, leggi i riepiloghi e voti le questioni del tavolo politico per il tuo Comune."
         )
+        heading = _("<b>Da Sindaco</b>")
+    elif best.role == Role.ASSESSORE:
+        intro = _(
+            "Sei al tavolo politico: voti le date delle riunioni, leggi i riepiloghi e, se il Sindaco non l'ha fatto, voti le questioni per il tuo Comune."
+        )
+        heading = ""
     elif best.role == Role.TECNICO:
         intro = _(
             "Sei al tavolo tecnico: voti le date delle riunioni e aggiorni le azioni del tuo Comune."
         )
+        heading = _("<b>Da funzionario tecnico</b>")
     else:
         intro = _("Ecco che cosa puoi fare:")
+        heading = ""
     if not private:
         intro += "\n" + _("Altri comandi sono disponibili in chat privata con me.")
+    if role_lines:
+        lines = [
+            heading or _("<b>Per il tuo ruolo</b>"),
+            *role_lines,
+            "",
+            _("<b>Per tutti</b>"),
+            *lines,
+        ]
     await reply(update, intro + "\n\n" + "\n".join(lines), parse_mode=ParseMode.HTML)
 
 

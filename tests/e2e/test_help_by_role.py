@@ -51,6 +51,8 @@ async def test_help_lists_what_each_role_may_do(bot: BotUnderTest) -> None:
     sindaco = await help_of(people[Role.SINDACO])
     assert {"/esporta", "/riunione", "/riepilogo", "/azioni"} <= sindaco
     assert not sindaco & {"/aggiornamento", "/impostazioni", "/invito", "/decisione"}
+    assert not sindaco & {"/start", "/crea_unione"}  # a member needs neither
+    assert "Da Sindaco" in (fake.last_sent(people[Role.SINDACO]).text or "")
     assessore = await help_of(people[Role.ASSESSORE])
     assert "/riepilogo" in assessore
     assert not assessore & {"/esporta", "/riunione", "/aggiornamento"}
