@@ -855,7 +855,10 @@ async def _send_ics(update: Update, context: BotContext, meeting_id: int | None)
             show_alert=True,
         )
         return
-    await query.answer(_("Ti ho mandato l'invito in privato."))
+    in_private = query.message is not None and query.message.chat.id == query.from_user.id
+    await query.answer(
+        _("Ecco l'invito.") if in_private else _("Ti ho mandato l'invito in privato.")
+    )
 
 
 # --- closing -----------------------------------------------------------------------------
