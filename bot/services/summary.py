@@ -254,7 +254,10 @@ def _comune_section(
             + tr.ngettext("{n} azione", "{n} azioni", fig.total).format(n=fig.total)
             + " · "
             + _("media {avg}%").format(avg=fig.average_progress)
-            + f" · ✅ {fig.by_status[COMPLETED]}"
+            + " · ✅ "
+            + tr.ngettext("{n} completata", "{n} completate", fig.by_status[COMPLETED]).format(
+                n=fig.by_status[COMPLETED]
+            )
         )
     rows = [head]
     moved = [a for a in actions if a.action_id in changes]
