@@ -561,19 +561,25 @@ async def on_comuni_names(update: Update, context: BotContext, conv: Conversatio
             lines = []
             if added:
                 lines.append(
-                    _("✅ Aggiunti: {names}.").format(names=", ".join(esc(m.name) for m in added))
+                    tr.ngettext(
+                        "✅ Aggiunto: {names}.", "✅ Aggiunti: {names}.", len(added)
+                    ).format(names=", ".join(esc(m.name) for m in added))
                 )
             if plan.already_present:
                 lines.append(
-                    _("Già presente: {names}.").format(
-                        names=", ".join(esc(n) for n in plan.already_present)
-                    )
+                    tr.ngettext(
+                        "Già presente: {names}.",
+                        "Già presenti: {names}.",
+                        len(plan.already_present),
+                    ).format(names=", ".join(esc(n) for n in plan.already_present))
                 )
             if plan.repeated:
                 lines.append(
-                    _("Ripetuto nel messaggio (l'ho contato una volta): {names}.").format(
-                        names=", ".join(esc(n) for n in plan.repeated)
-                    )
+                    tr.ngettext(
+                        "Ripetuto nel messaggio (l'ho contato una volta): {names}.",
+                        "Ripetuti nel messaggio (li ho contati una volta): {names}.",
+                        len(plan.repeated),
+                    ).format(names=", ".join(esc(n) for n in plan.repeated))
                 )
             for name, problem in plan.invalid:
                 lines.append(

@@ -1494,8 +1494,10 @@ async def _report_unreachable(
         tr = person_tr(services, person)
         _ = tr.gettext
         lines = [
-            _(
-                "🚫 Non sono riuscito a scrivere a questi funzionari tecnici per l'aggiornamento di {month}: non hanno mai avviato il bot o l'hanno bloccato. Chiedi loro di aprire la chat con me e premere Avvia, poi di scrivere /aggiornamento."
+            tr.ngettext(
+                "🚫 Non sono riuscito a scrivere a questo funzionario tecnico per l'aggiornamento di {month}: non ha mai avviato il bot o l'ha bloccato. Chiedigli di aprire la chat con me e premere Avvia, poi di scrivere /aggiornamento.",
+                "🚫 Non sono riuscito a scrivere a questi funzionari tecnici per l'aggiornamento di {month}: non hanno mai avviato il bot o l'hanno bloccato. Chiedi loro di aprire la chat con me e premere Avvia, poi di scrivere /aggiornamento.",
+                len(techs),
             ).format(month=month_label(round_.period, tr))
         ]
         for t in techs:

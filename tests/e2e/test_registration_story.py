@@ -143,8 +143,8 @@ async def test_registration_story(bot: BotUnderTest) -> None:
     await press(bot, giulia, again, "➕ Aggiungi Comuni")
     dup = await say(bot, giulia, "castel d'argile, ARGELATO")
     assert (
-        "Già presente: Argelato, Castel d’Argile" in dup.text
-        or "Già presente: Castel d’Argile, Argelato" in dup.text
+        "Già presenti: Argelato, Castel d’Argile" in dup.text
+        or "Già presenti: Castel d’Argile, Argelato" in dup.text
     )
     assert "Non ho aggiunto nulla" in dup.text
     await press(bot, giulia, dup, "Annulla")
@@ -699,7 +699,7 @@ async def test_comuni_renamed_removed_archived_and_back(bot: BotUnderTest) -> No
     listing = await say(bot, giulia, "/comuni")
     await press(bot, giulia, listing, "➕ Aggiungi Comuni")
     back = await say(bot, giulia, "argelato")
-    assert "Aggiunti: argelato" in back.text
+    assert "Aggiunto: argelato" in back.text
     roster = await say(bot, mario, "/team")
     assert "argelato\n🏛 Mario Rossi — Sindaco" in roster.text
 
