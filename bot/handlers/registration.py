@@ -226,9 +226,19 @@ def name_problem_text(
 
 
 def assignment_problem_text(
-    problem: AssignmentProblem, tr: Translator, *, comune: str | None = None
+    problem: AssignmentProblem,
+    tr: Translator,
+    *,
+    comune: str | None = None,
+    coordinator: bool = False,
 ) -> str:
+    """`coordinator`: the reader is the one who can fix it (so: "togli", not "il coordinatore")."""
     _ = tr.gettext
+    if problem == AssignmentProblem.SINDACO_TAKEN and coordinator:
+        return _(
+            "{comune} ha già un Sindaco nel team: un Comune ne ha uno solo. "
+            "Se il Sindaco è cambiato, togli prima il precedente da /team."
+        ).format(comune=comune or "")
     if problem == AssignmentProblem.SINDACO_TAKEN:
         return _(
             "{comune} ha già un Sindaco nel team: un Comune ne ha uno solo. "
@@ -872,7 +882,9 @@ async def _make_invite(
         )
         if taken:
             return Outcome(
-                toast=assignment_problem_text(AssignmentProblem.SINDACO_TAKEN, tr, comune=mun.name),
+                toast=assignment_problem_text(
+                    AssignmentProblem.SINDACO_TAKEN, tr, comune=mun.name, coordinator=True
+                ),
                 alert=True,
             )
     token = rules.new_invite_token()
@@ -1501,7 +1513,9 @@ async def _decide(
         )
         if problem is not None:
             return Outcome(
-                toast=assignment_problem_text(problem, tr, comune=names[0] if names else None),
+                toast=assignment_problem_text(
+                    problem, tr, comune=names[0] if names else None, coordinator=True
+                ),
                 alert=True,
             )
     member.status = MemberStatus.ACTIVE if approve else MemberStatus.REJECTED
@@ -2001,7 +2015,9 @@ async def _assign(
     if problem is not None:
         mun = await session.get(Municipality, municipality_ids[0]) if municipality_ids else None
         return Outcome(
-            toast=assignment_problem_text(problem, tr, comune=mun.name if mun else None),
+            toast=assignment_problem_text(
+                problem, tr, comune=mun.name if mun else None, coordinator=True
+            ),
             alert=True,
         )
     member.role = Role(role.value)

@@ -444,6 +444,7 @@ async def test_one_sindaco_per_comune_at_request_and_at_approval(bot: BotUnderTe
     )
     toast = await press(bot, giulia, request_for(fake, giulia, "Bice Seconda"), "✅ Approva")
     assert toast and "Bentivoglio ha già un Sindaco" in toast
+    assert "togli prima il precedente da /team" in toast  # the coordinator is the one to act
     assert await status_of(bot, "Bice Seconda") == MemberStatus.PENDING
     assert (
         await press(bot, giulia, request_for(fake, giulia, "Bice Seconda"), "❌ Rifiuta")
