@@ -107,9 +107,18 @@ def month_label(period: str, tr: Translator) -> str:
 
 
 def action_line(
-    action: Action, names: dict[int, str], tr: Translator, *, done: bool = False
+    action: Action,
+    names: dict[int, str],
+    tr: Translator,
+    *,
+    done: bool = False,
+    home: int | None = None,
 ) -> str:
+    """One action on one line; `home` is the reader's only Comune, not repeated on every line."""
     where = names.get(action.municipality_id or 0) or tr.gettext("Unione")
+    place = (
+        "" if home is not None and action.municipality_id == home else f" — {html.escape(where)}"
+    )
     mark = "✔️ " if done else ""
     # "Non avviata 0%" and "Completata 100%" say the same thing twice.
     pct = (
@@ -117,7 +126,7 @@ def action_line(
         if action.status in (ActionStatus.NOT_STARTED, ActionStatus.COMPLETED)
         else f" {action.progress}%"
     )
-    return f"{mark}<b>{html.escape(action.code)}</b> {html.escape(action.title[:80])} — {html.escape(where)}: {STATUS_ICONS[action.status]} {html.escape(status_label(action.status, tr))}{pct}"
+    return f"{mark}<b>{html.escape(action.code)}</b> {html.escape(action.title[:80])}{place}: {STATUS_ICONS[action.status]} {html.escape(status_label(action.status, tr))}{pct}"
 
 
 def fit_lines(lines: Sequence[str], budget: int, tr: Translator) -> str:
@@ -1352,9 +1361,14 @@ async def invitation(
         ),
         "",
     ]
+    home = t.municipality_ids[0] if len(t.municipality_ids) == 1 else None
     if actions:
         lines.append(
-            fit_lines([action_line(a, names, tr, done=a.id in updated) for a in actions], 3300, tr)
+            fit_lines(
+                [action_line(a, names, tr, done=a.id in updated, home=home) for a in actions],
+                3300,
+                tr,
+            )
         )
     else:
         lines.append(_("Non ci sono azioni caricate per il tuo Comune."))

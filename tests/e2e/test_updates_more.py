@@ -455,5 +455,5 @@ async def test_technician_without_actions_is_not_asked_until_actions_are_loaded(
     await press(bot, carla, fake.last_sent(carla), "✅ Conferma")
     await bot.advance(minutes=1)
     invites = [m for m in fake.sent_to(tina) if "Aggiornamento di dicembre 2026" in (m.text or "")]
-    assert len(invites) == 1 and "CA-1 Caldaia" in (invites[0].text or "")
+    assert len(invites) == 1 and "CA-1 Caldaia: ⚪ Non avviata" in (invites[0].text or "")
     assert not any("Aggiornamento di dicembre" in (m.text or "") for m in fake.sent_to(lea))
