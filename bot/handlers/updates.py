@@ -404,9 +404,25 @@ def menu_view(
             )
         )
     else:
-        lines.append(_("Le tue azioni (✔️ = già aggiornata in questo giro):"))
+        # When every municipal action is of one Comune (a technician's usual case), name it once
+        # in the heading instead of on every line.
+        comuni = {a.municipality_id for a in actions if a.municipality_id is not None}
+        home = next(iter(comuni)) if len(comuni) == 1 else None
+        if home is not None and home in names:
+            lines.append(
+                _("Le tue azioni — {comune} (✔️ = già aggiornata in questo giro):").format(
+                    comune=html.escape(names[home])
+                )
+            )
+        else:
+            home = None
+            lines.append(_("Le tue azioni (✔️ = già aggiornata in questo giro):"))
         lines.append(
-            fit_lines([action_line(a, names, tr, done=a.id in done) for a in actions], 3300, tr)
+            fit_lines(
+                [action_line(a, names, tr, done=a.id in done, home=home) for a in actions],
+                3300,
+                tr,
+            )
         )
         lines.append("")
         lines.append(
