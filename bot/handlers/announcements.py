@@ -281,9 +281,12 @@ async def on_announcement_button(update: Update, context: BotContext) -> None:
                         queued += 1
                 label = _audience_label(who.tr, audience, comune_name)
                 toast = _("In invio.")
-                edit_text = _(
+                edit_text = who.tr.ngettext(
+                    "<b>Avviso in invio a {audience}</b> ({n} persona).\n\n{text}\n\n"
+                    "Ti mando il resoconto della consegna appena ho finito.",
                     "<b>Avviso in invio a {audience}</b> ({n} persone).\n\n{text}\n\n"
-                    "Ti mando il resoconto della consegna appena ho finito."
+                    "Ti mando il resoconto della consegna appena ho finito.",
+                    queued,
                 ).format(audience=html.escape(label), n=queued, text=html.escape(announcement.text))
         else:
             toast = _("Questo pulsante non è più valido.")
