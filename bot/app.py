@@ -45,6 +45,7 @@ class PollingRequest(HTTPXRequest):
 async def on_startup(application: AnyApplication) -> None:
     """Async set-up: schema, interrupted sends, menus, the rhythm. Also called by tests."""
     services = services_of(application)
+    services.started_at = services.clock.now()
     await migrate.upgrade(services.db)
     await delivery.recover_after_restart(services)
     try:

@@ -41,6 +41,10 @@ class Services:
     # feature can remember where its message landed (e.g. a poll's message id).
     sent_listeners: list[tuple[str, SentListener]] = field(default_factory=list)
     last_poll_ok_at: datetime | None = None
+    # Set at start; the health check measures a polling stall from here until a first poll.
+    started_at: datetime | None = None
+    # True while the health check considers polling stalled (it warns once per stall).
+    poll_stalled: bool = False
     # Update ids whose transaction committed: the error handler then says "saved" not "lost".
     committed_updates: dict[int, None] = field(default_factory=dict)
 

@@ -61,6 +61,20 @@ async def due_ids(session: AsyncSession, *, now: datetime, limit: int = 500) -> 
     return list(rows.scalars())
 
 
+async def due(session: AsyncSession, *, now: datetime, limit: int = 500) -> list[tuple[int, int]]:
+    """(id, chat id) of the pending rows due by `now`, oldest first."""
+    rows = await session.execute(
+        select(OutboxMessage.id, OutboxMessage.chat_id)
+        .where(
+            OutboxMessage.status == OutboxStatus.PENDING,
+            or_(OutboxMessage.not_before.is_(None), OutboxMessage.not_before <= now),
+        )
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+    )
+    return [(row_id, chat_id) for row_id, chat_id in rows.all()]
+
+
 async def start_sending(session: AsyncSession, *, message_id: int) -> OutboxMessage | None:
     """pending → sending, atomically; None if someone else took it or it is gone."""
     result = await session.execute(
@@ -90,12 +104,24 @@ async def finish(
     )
 
 
-async def back_to_pending(session: AsyncSession, *, message_id: int, error: str) -> None:
-    """A send that certainly did not reach Telegram (connection refused, pool timeout)."""
+async def back_to_pending(
+    session: AsyncSession,
+    *,
+    message_id: int,
+    error: str,
+    not_before: datetime | None = None,
+    chat_id: int | None = None,
+) -> None:
+    """A send that certainly did not reach Telegram: try again, not before `not_before`."""
+    values: dict[str, Any] = {
+        "status": OutboxStatus.PENDING,
+        "error": error,
+        "not_before": not_before,
+    }
+    if chat_id is not None:
+        values["chat_id"] = chat_id
     await session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == message_id)
-        .values(status=OutboxStatus.PENDING, error=error)
+        update(OutboxMessage).where(OutboxMessage.id == message_id).values(**values)
     )
 
 
@@ -126,6 +152,13 @@ async def unreported_problems(session: AsyncSession, *, limit: int = 200) -> lis
         .limit(limit)
     )
     return list(rows.scalars())
+
+
+async def mark_reported(session: AsyncSession, *, message_ids: list[int], now: datetime) -> None:
+    if message_ids:
+        await session.execute(
+            update(OutboxMessage).where(OutboxMessage.id.in_(message_ids)).values(reported_at=now)
+        )
 
 
 async def status_by_key_prefix(session: AsyncSession, prefix: str) -> list[OutboxMessage]:
