@@ -87,7 +87,13 @@ def build_application(
         .get_updates_request(
             PollingRequest(services, connection_pool_size=1, read_timeout=40, connect_timeout=10)
         )
-        .request(HTTPXRequest(connection_pool_size=16, read_timeout=20, connect_timeout=10))
+        .request(
+            HTTPXRequest(
+                connection_pool_size=16,
+                read_timeout=settings.request_read_timeout,
+                connect_timeout=10,
+            )
+        )
         .post_init(on_startup)
         .post_shutdown(on_shutdown)
     )

@@ -37,6 +37,8 @@ class Settings:
     admin_ids: frozenset[int] = frozenset()
     # Seconds between two scheduler ticks (TICK_SECONDS); tests call the tick themselves.
     tick_seconds: float = 30.0
+    # How long a Bot API call may wait for Telegram's answer before its fate is "uncertain".
+    request_read_timeout: float = 20.0
     # Where each tick writes the health state (HEALTH_FILE); None writes nothing.
     health_file: str | None = None
 

@@ -236,32 +236,36 @@ async def recover_after_restart(services: Services) -> int:
 # --- telling the coordinators -------------------------------------------------------------
 
 REPORT_KEY_PREFIX = "report:"
-_MAX_REPORT_LINES = 15
+_MAX_REPORT_LINES = 10  # per section: the report stays far below 4096 characters
 _TAG = re.compile(r"<[^>]*>")
 
 _REASONS = (
     (
-        "Forbidden: bot can't initiate",
+        "can't initiate conversation",
         N_("non ha ancora avviato il bot (deve aprirlo e premere Avvia)"),
     ),
-    ("Forbidden: bot was blocked", N_("ha bloccato il bot")),
-    ("Forbidden: user is deactivated", N_("account Telegram disattivato")),
-    ("Forbidden: bot was kicked", N_("il bot è stato tolto dal gruppo")),
-    ("Forbidden: bot is not a member", N_("il bot non è nel gruppo")),
-    ("server error", N_("Telegram ha dato errore più volte")),
+    ("blocked by the user", N_("ha bloccato il bot")),
+    ("user is deactivated", N_("account Telegram disattivato")),
+    ("bot was kicked", N_("il bot è stato tolto dal gruppo")),
+    ("bot is not a member", N_("il bot non è nel gruppo")),
+    ("server error:", N_("Telegram ha dato errore più volte")),
 )
+
+
+def _short(text: str, limit: int) -> str:
+    plain = " ".join(text.split())
+    return plain if len(plain) <= limit else plain[: limit - 1].rstrip() + "…"
 
 
 def _preview(row: OutboxMessage) -> str:
     raw = str(row.payload.get("text") or row.payload.get("caption") or row.file_name or "")
-    plain = " ".join(html.unescape(_TAG.sub(" ", raw)).split())
-    return plain if len(plain) <= 60 else plain[:59].rstrip() + "…"
+    return _short(html.unescape(_TAG.sub(" ", raw)), 60)
 
 
 def _reason(row: OutboxMessage, tr: Translator) -> str:
-    error = row.error or ""
-    for prefix, label in _REASONS:
-        if error.startswith(prefix):
+    error = (row.error or "").lower()  # PTB capitalises Telegram's descriptions
+    for phrase, label in _REASONS:
+        if phrase in error:
             return tr.gettext(label)
     return tr.gettext("rifiutato da Telegram")
 
@@ -284,7 +288,7 @@ async def _lines(
 ) -> list[str]:
     lines = []
     for row in rows[:_MAX_REPORT_LINES]:
-        who = html.escape(await _recipient(session, row, tr))
+        who = html.escape(_short(await _recipient(session, row, tr), 40))
         line = f"• {who}: «{html.escape(_preview(row))}»"
         if reason:
             line += " — " + html.escape(_reason(row, tr))

@@ -1,0 +1,62 @@
+"""Reliability fixtures: the real bot against the fake Telegram, with a Union to talk to."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import pytest
+
+from bot.clock import FakeClock
+from bot.config import normalize_database_url
+from tests.e2e.harness import BotUnderTest
+from tests.fakes.fixtures import fake_telegram  # noqa: F401
+from tests.fakes.telegram_server import FakeTelegram
+
+BotFactory = Callable[..., Awaitable[BotUnderTest]]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/reliability/" in str(item.path).replace("\\", "/"):
+            item.add_marker(pytest.mark.reliability)
+
+
+@pytest.fixture
+async def make_bot(
+    fake_telegram: FakeTelegram,  # noqa: F811
+    clock: FakeClock,
+    tmp_path: Path,
+) -> AsyncIterator[BotFactory]:
+    """Start the real bot on SQLite: `await make_bot(rate_limiter=True, read_timeout=0.5)`."""
+    started: list[BotUnderTest] = []
+    fake_telegram.clock = clock
+
+    async def factory(*, rate_limiter: bool = False, read_timeout: float = 20.0) -> BotUnderTest:
+        import dataclasses
+
+        harness = BotUnderTest(
+            fake_telegram,
+            clock,
+            normalize_database_url(f"sqlite:///{tmp_path / 'bot.db'}"),
+            rate_limiter=rate_limiter,
+        )
+        harness.settings = dataclasses.replace(
+            harness.settings,
+            request_read_timeout=read_timeout,
+            health_file=str(tmp_path / "health.json"),
+        )
+        await harness.start()
+        started.append(harness)
+        return harness
+
+    try:
+        yield factory
+    finally:
+        for harness in started:
+            await harness.stop()
+
+
+@pytest.fixture
+async def bot(make_bot: BotFactory) -> BotUnderTest:
+    return await make_bot()
