@@ -94,7 +94,7 @@ async def enqueue_texts(
                 dedup_key=dedup_key,
                 chat_id=user.id,
                 method="sendMessage",
-                payload={"text": f"{text} ({user.first_name})"},
+                payload={"text": f"{text} ({user.first_name}) [{dedup_key}]"},
                 union_id=world.union_id,
                 person_id=world.person_id(user),
                 now=now,
