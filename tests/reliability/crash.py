@@ -33,7 +33,7 @@ from bot.config import normalize_database_url
 from storage import migrate
 from storage.db import Database
 from storage.models import OutboxMessage, OutboxStatus, Person
-from tests.fakes.fake_world import FakePress
+from tests.fakes.fake_world import FakePress, FakeUser
 from tests.fakes.telegram_server import FakeTelegram
 from tests.reliability.world import World, enqueue_texts, seed_union
 
@@ -119,7 +119,11 @@ async def _press_languages(
             user = rng.choice(users)
             before = len(fake.sent_to(user))
             await user.send("/lingua")
-            await fake.wait_for(lambda u=user, b=before: len(fake.sent_to(u)) > b, timeout=5)
+
+            def answered(u: FakeUser = user, b: int = before) -> bool:
+                return len(fake.sent_to(u)) > b
+
+            await fake.wait_for(answered, timeout=5)
             menu = fake.last_sent(user)
             if not menu.buttons:
                 continue

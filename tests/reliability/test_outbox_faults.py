@@ -10,11 +10,14 @@ from bot import delivery
 from storage.models import LinkedChat, OutboxStatus, TableKind
 from storage.repositories import outbox as outbox_repo
 from tests.e2e.harness import BotUnderTest
+from tests.fakes.telegram_server import FakeUser
 from tests.reliability.conftest import BotFactory
 from tests.reliability.world import enqueue_texts, outbox_rows, person, seed_union, texts
 
 
-def _sent_once(bot: BotUnderTest, world_members: list, marker: str = "Promemoria") -> None:  # type: ignore[type-arg]
+def _sent_once(
+    bot: BotUnderTest, world_members: list[FakeUser], marker: str = "Promemoria"
+) -> None:
     for user in world_members:
         got = [t for t in texts(bot.fake, user) if t and marker in t]
         assert len(got) == 1, (user.full_name, got)
@@ -226,3 +229,22 @@ async def test_migrated_group_is_followed_and_the_message_sent_once(bot: BotUnde
         assert link is not None and link.chat_id == new_id
     await delivery.flush(bot.services, bot.application.bot)
     assert len(fake.sent_to(new_id)) == 1
+
+
+async def test_bulk_send_stays_inside_telegrams_rate(
+    make_bot: BotFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """70 private messages at once with the production rate limiter: not one 429.
+
+    AIORateLimiter's defaults let ~60 through in the first second (a full bucket, then 30/s);
+    the fake, like Telegram, answers 429 beyond 30 in any second."""
+    monkeypatch.setenv("PTB_TIMEDELTA", "1")
+    bot = await make_bot(rate_limiter=True)
+    fake, clock = bot.fake, bot.clock
+    fake.enforce_rate_limits = True
+    world = await seed_union(bot.db, fake, clock.now(), members=70)
+    await enqueue_texts(bot.db, world, clock.now())
+    await bot.tick()
+    assert fake.count_429 == 0
+    assert {r.status for r in await outbox_rows(bot.db, "t:")} == {OutboxStatus.SENT}
+    _sent_once(bot, world.members)

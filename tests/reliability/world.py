@@ -116,7 +116,7 @@ async def person(db: Database, telegram_user_id: int) -> Person:
         return row
 
 
-def texts(fake: FakeTelegram, user: FakeUser) -> list[str]:
+def texts(fake: FakeTelegram, user: FakeUser) -> list[str | None]:
     return [m.text for m in fake.sent_to(user)]
 
 
