@@ -18,7 +18,6 @@ from bot.context import BotContext, Services, services_of
 from bot.handlers import common, register_all
 from bot.jobs import schedule_tick
 from bot.logging_setup import install_redaction
-from storage import migrate
 from storage.db import Database
 
 logger = logging.getLogger(__name__)
@@ -65,7 +64,10 @@ async def on_startup(application: AnyApplication) -> None:
     """Async set-up: schema, interrupted sends, menus, the rhythm. Also called by tests."""
     services = services_of(application)
     services.started_at = services.clock.now()
-    await migrate.upgrade(services.db)
+    if not services.schema_ready:  # `python -m bot` migrated in a child process already
+        from storage import migrate
+
+        await migrate.upgrade(services.db)
     await delivery.recover_after_restart(services)
     try:
         await common.set_command_menus(application)

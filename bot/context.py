@@ -41,6 +41,8 @@ class Services:
     # feature can remember where its message landed (e.g. a poll's message id).
     sent_listeners: list[tuple[str, SentListener]] = field(default_factory=list)
     last_poll_ok_at: datetime | None = None
+    # True when the schema was migrated before start (by `python -m storage.migrate`).
+    schema_ready: bool = False
     # Set at start; the health check measures a polling stall from here until a first poll.
     started_at: datetime | None = None
     # True while the health check considers polling stalled (it warns once per stall).
