@@ -195,12 +195,19 @@ async def run_side(
     users: int,
     database_url: str | None,
     workdir: Path,
+    concurrency: int = 1,
 ) -> SideResult:
     fake = TimedFake()
     await fake.start()
     try:
         plan = BURSTS[burst](fake, presses, users)
-        env = _env(fake, database_url or "sqlite:///unused.db", workdir, TICK_SECONDS="30")
+        env = _env(
+            fake,
+            database_url or "sqlite:///unused.db",
+            workdir,
+            TICK_SECONDS="30",
+            CONCURRENT_UPDATES=str(concurrency),
+        )
         proc = await _spawn(module, env, workdir)
         try:
             # Ready: polling, and (real bot) the menus set at start are done.
@@ -352,13 +359,13 @@ def _row(label: str, results: list[SideResult]) -> tuple[str, float, float, floa
 
 def _print_table(rows: list[tuple[str, float, float, float, float, float]]) -> None:
     print(
-        f"| {'bot':<34} | {'presses/s':>9} | {'p50 ms':>7} | {'p99 ms':>7} "
+        f"| {'bot':<44} | {'presses/s':>9} | {'p50 ms':>7} | {'p99 ms':>7} "
         f"| {'CPU ms/press':>12} | {'peak RSS MB':>11} |"
     )
-    print(f"|{'-' * 36}|{'-' * 11}|{'-' * 9}|{'-' * 9}|{'-' * 14}|{'-' * 13}|")
+    print(f"|{'-' * 46}|{'-' * 11}|{'-' * 9}|{'-' * 9}|{'-' * 14}|{'-' * 13}|")
     for label, tput, p50, p99, cpu, rss in rows:
         print(
-            f"| {label:<34} | {tput:>9.0f} | {p50:>7.0f} | {p99:>7.0f} | {cpu:>12.2f} "
+            f"| {label:<44} | {tput:>9.0f} | {p50:>7.0f} | {p99:>7.0f} | {cpu:>12.2f} "
             f"| {rss:>11.1f} |"
         )
 
@@ -375,15 +382,26 @@ async def main_async(args: argparse.Namespace) -> None:
             f"{runs} run(s), burst {args.burst}: {args.presses} presses by {args.users} people"
         )
         minimal: list[SideResult] = []
-        real: dict[str, list[SideResult]] = {b: [] for b in backends}
+        levels = [int(c) for c in args.concurrent_updates.split(",")]
+        labels = [
+            backend if level == 1 else f"{backend}, {level} at once"
+            for backend in backends
+            for level in levels
+        ]
+        real: dict[str, list[SideResult]] = {label: [] for label in labels}
         for run in range(0 if args.skip_burst else runs):
-            sides: list[tuple[str, str, str | None]] = [("minimal", "bench.minimal_bot", None)]
+            sides: list[tuple[str, str, str | None, int]] = [
+                ("minimal", "bench.minimal_bot", None, 1)
+            ]
             for backend in backends:
-                sides.append((backend, "bench.real_bot", await dbs.url(backend, workroot)))
+                for level in levels:
+                    label = backend if level == 1 else f"{backend}, {level} at once"
+                    db_url = await dbs.url(backend, workroot)
+                    sides.append((label, "bench.real_bot", db_url, level))
             if run % 2:
                 sides.reverse()  # alternate the order: neither side always runs first
-            for label, module, url in sides:
-                workdir = workroot / f"run{run}-{label}"
+            for label, module, url, level in sides:
+                workdir = workroot / f"run{run}-{label.replace(' ', '_').replace(',', '')}"
                 workdir.mkdir()
                 result = await run_side(
                     label,
@@ -393,18 +411,19 @@ async def main_async(args: argparse.Namespace) -> None:
                     users=args.users,
                     database_url=url,
                     workdir=workdir,
+                    concurrency=level,
                 )
                 (minimal if label == "minimal" else real[label]).append(result)
                 print(
-                    f"  run {run + 1} {label:<8} {result.throughput:7.0f} presses/s "
+                    f"  run {run + 1} {label:<20} {result.throughput:7.0f} presses/s "
                     f"p50 {result.pct(0.5) * 1000:6.0f} ms p99 {result.pct(0.99) * 1000:6.0f} ms "
                     f"RSS {result.peak_rss_kb / 1024:5.1f} MB",
                     flush=True,
                 )
         if minimal:
             rows = [_row("minimal PTB (answer + edit)", minimal)]
-            for backend in backends:
-                rows.append(_row(f"real bot, /{args.burst} presses ({backend})", real[backend]))
+            for label in labels:
+                rows.append(_row(f"real bot, /{args.burst} ({label})", real[label]))
             print()
             _print_table(rows)
             base = rows[0]
@@ -451,6 +470,11 @@ def main() -> None:
     parser.add_argument("--skip-burst", action="store_true", help="only the outbox bulk send")
     parser.add_argument(
         "--postgres", action="store_true", help="also run the real bot on PostgreSQL"
+    )
+    parser.add_argument(
+        "--concurrent-updates",
+        default="1",
+        help="CONCURRENT_UPDATES of the real bot, comma-separated for several sides (e.g. 1,4)",
     )
     asyncio.run(main_async(parser.parse_args()))
 

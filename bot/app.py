@@ -18,6 +18,7 @@ from bot.context import BotContext, Services, services_of
 from bot.handlers import common, register_all
 from bot.jobs import schedule_tick
 from bot.logging_setup import install_redaction
+from bot.updates import PerPersonProcessor
 from storage.db import Database
 
 logger = logging.getLogger(__name__)
@@ -120,6 +121,8 @@ def build_application(
     )
     if rate_limiter:
         builder = builder.rate_limiter(telegram_rate_limiter())  # type: ignore[arg-type]
+    if settings.concurrent_updates > 1:
+        builder = builder.concurrent_updates(PerPersonProcessor(settings.concurrent_updates))
     application = builder.build()
     application.bot_data["services"] = services
     register_all(application, services)

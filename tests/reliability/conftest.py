@@ -32,7 +32,9 @@ async def make_bot(
     started: list[BotUnderTest] = []
     fake_telegram.clock = clock
 
-    async def factory(*, rate_limiter: bool = False, read_timeout: float = 20.0) -> BotUnderTest:
+    async def factory(
+        *, rate_limiter: bool = False, read_timeout: float = 20.0, concurrent_updates: int = 1
+    ) -> BotUnderTest:
         import dataclasses
 
         harness = BotUnderTest(
@@ -44,6 +46,7 @@ async def make_bot(
         harness.settings = dataclasses.replace(
             harness.settings,
             request_read_timeout=read_timeout,
+            concurrent_updates=concurrent_updates,
             health_file=str(tmp_path / "health.json"),
         )
         await harness.start()
