@@ -37,11 +37,20 @@ TOKEN = "555000111:BENCH-token_abcdefghijklmnopqrstuvwxyz012"
 class TimedFake(FakeTelegram):
     """FakeTelegram that notes when each answer, edit and send arrives (perf_counter)."""
 
-    def __init__(self) -> None:
+    def __init__(self, latency: float = 0.0) -> None:
         super().__init__(token=TOKEN)
+        self.latency = latency  # seconds added to every answer but getUpdates (real Telegram)
+        # Telegram refuses an answer to a press older than ~15 s; a long burst queued behind a
+        # slow bot would then measure errors, not throughput (the latency shows it anyway).
+        self.callback_answer_timeout = 1e9
         self.answered_at: dict[str, float] = {}
         self.edited_at: dict[tuple[int, int], float] = {}
         self.sent_at: list[float] = []
+
+    async def _handle_api(self, request: Any) -> Any:
+        if self.latency and not str(request.path).endswith("/getUpdates"):
+            await asyncio.sleep(self.latency)
+        return await super()._handle_api(request)
 
     async def _m_answer_callback_query(self, params: dict[str, Any]) -> bool:
         try:
@@ -196,8 +205,9 @@ async def run_side(
     database_url: str | None,
     workdir: Path,
     concurrency: int = 1,
+    latency: float = 0.0,
 ) -> SideResult:
-    fake = TimedFake()
+    fake = TimedFake(latency)
     await fake.start()
     try:
         plan = BURSTS[burst](fake, presses, users)
@@ -379,7 +389,8 @@ async def main_async(args: argparse.Namespace) -> None:
     try:
         print(
             f"# {os.cpu_count()} CPUs ({_cpu_model()}), Python {sys.version.split()[0]}, "
-            f"{runs} run(s), burst {args.burst}: {args.presses} presses by {args.users} people"
+            f"{runs} run(s), burst {args.burst}: {args.presses} presses by {args.users} people, "
+            f"{args.latency:.0f} ms added to each Bot API answer"
         )
         minimal: list[SideResult] = []
         levels = [int(c) for c in args.concurrent_updates.split(",")]
@@ -412,6 +423,7 @@ async def main_async(args: argparse.Namespace) -> None:
                     database_url=url,
                     workdir=workdir,
                     concurrency=level,
+                    latency=args.latency / 1000,
                 )
                 (minimal if label == "minimal" else real[label]).append(result)
                 print(
@@ -470,6 +482,12 @@ def main() -> None:
     parser.add_argument("--skip-burst", action="store_true", help="only the outbox bulk send")
     parser.add_argument(
         "--postgres", action="store_true", help="also run the real bot on PostgreSQL"
+    )
+    parser.add_argument(
+        "--latency",
+        type=float,
+        default=0.0,
+        help="milliseconds the fake waits before each answer (real Telegram: 30-200)",
     )
     parser.add_argument(
         "--concurrent-updates",

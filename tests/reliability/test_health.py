@@ -95,3 +95,29 @@ def test_health_command_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture
     )
     assert health.main([str(path)]) == 0
     assert capsys.readouterr().out.splitlines()[-1].startswith("ok")
+
+
+def test_rhythm_and_health_settings() -> None:
+    from bot.config import ConfigError, load_settings
+
+    base = {"TELEGRAM_BOT_TOKEN": "123456:" + "A" * 35}
+    settings = load_settings(base)
+    assert settings.tick_seconds == 30 and settings.health_file == "data/health.json"
+    assert settings.concurrent_updates == 1
+    settings = load_settings(
+        base | {"TICK_SECONDS": "0.5", "HEALTH_FILE": "/run/te.json", "CONCURRENT_UPDATES": "4"}
+    )
+    assert (settings.tick_seconds, settings.health_file, settings.concurrent_updates) == (
+        0.5,
+        "/run/te.json",
+        4,
+    )
+    for key, bad in [
+        ("TICK_SECONDS", "abc"),
+        ("TICK_SECONDS", "0"),
+        ("TICK_SECONDS", "nan"),
+        ("CONCURRENT_UPDATES", "0"),
+        ("CONCURRENT_UPDATES", "x"),
+    ]:
+        with pytest.raises(ConfigError, match=key):
+            load_settings(base | {key: bad})

@@ -248,3 +248,39 @@ async def test_bulk_send_stays_inside_telegrams_rate(
     assert fake.count_429 == 0
     assert {r.status for r in await outbox_rows(bot.db, "t:")} == {OutboxStatus.SENT}
     _sent_once(bot, world.members)
+
+
+async def test_send_interrupted_by_a_crash_is_uncertain_after_restart_and_reported(
+    bot: BotUnderTest,
+) -> None:
+    fake, clock = bot.fake, bot.clock
+    world = await seed_union(bot.db, fake, clock.now(), members=2)
+    await enqueue_texts(bot.db, world, clock.now())
+    async with bot.db.transaction() as session:  # what a kill -9 mid-send leaves behind
+        (row_id, _chat), *_ = await outbox_repo.due(session, now=clock.now())
+        await outbox_repo.start_sending(session, message_id=row_id)
+    await bot.restart()
+    rows = await outbox_rows(bot.db, "t:")
+    assert rows[0].status == OutboxStatus.UNCERTAIN
+    await bot.tick()
+    assert texts(fake, world.members[0]) == []  # not resent blindly
+    _sent_once(bot, world.members[1:])
+    (report,) = texts(fake, world.coordinator)
+    assert report is not None and "Tecnico0 Comunale" in report
+
+
+async def test_reports_stay_inside_their_union(bot: BotUnderTest) -> None:
+    fake, clock = bot.fake, bot.clock
+    north = await seed_union(bot.db, fake, clock.now(), members=2, name="Unione Nord")
+    south = await seed_union(bot.db, fake, clock.now(), members=2, name="Unione Sud")
+    await enqueue_texts(bot.db, north, clock.now(), key="n")
+    await enqueue_texts(bot.db, south, clock.now(), key="s")
+    north.members[0].blocked = True
+    south.members[1].blocked = True
+    await bot.tick()
+    (to_north,) = texts(fake, north.coordinator)
+    (to_south,) = texts(fake, south.coordinator)
+    assert to_north is not None and to_south is not None
+    assert "Unione Nord" in to_north and "Unione Sud" not in to_north
+    assert "Tecnico0" in to_north and "Tecnico1" not in to_north
+    assert "Unione Sud" in to_south and "Tecnico1" in to_south and "Tecnico0" not in to_south
