@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ from bot.clock import FakeClock
 from bot.config import normalize_database_url
 from tests.e2e.harness import BotUnderTest
 from tests.fakes.fixtures import fake_telegram  # noqa: F401
-from tests.fakes.telegram_server import FakeTelegram
+from tests.fakes.telegram_server import DEFAULT_TOKEN, FakeTelegram
 
 BotFactory = Callable[..., Awaitable[BotUnderTest]]
 
@@ -20,6 +21,17 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "tests/reliability/" in str(item.path).replace("\\", "/"):
             item.add_marker(pytest.mark.reliability)
+
+
+@pytest.fixture(autouse=True)
+def no_token_in_logs(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """Every reliability run, faults included, at DEBUG: no log line carries the bot token."""
+    caplog.set_level(logging.DEBUG)
+    yield
+    for record in caplog.get_records("setup") + caplog.get_records("call"):
+        text = record.getMessage() + str(record.exc_info or "") + str(record.exc_text or "")
+        assert DEFAULT_TOKEN not in text, record
+        assert DEFAULT_TOKEN.split(":")[1] not in text, record
 
 
 @pytest.fixture

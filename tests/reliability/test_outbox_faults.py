@@ -284,3 +284,39 @@ async def test_reports_stay_inside_their_union(bot: BotUnderTest) -> None:
     assert "Unione Nord" in to_north and "Unione Sud" not in to_north
     assert "Tecnico0" in to_north and "Tecnico1" not in to_north
     assert "Unione Sud" in to_south and "Tecnico1" in to_south and "Tecnico0" not in to_south
+
+
+async def test_group_that_removed_the_bot_fails_once_and_is_reported(bot: BotUnderTest) -> None:
+    fake, clock = bot.fake, bot.clock
+    world = await seed_union(bot.db, fake, clock.now(), members=1)
+    group = fake.create_group("Tavolo politico", world.coordinator, members=world.members)
+    group.bot_status = "member"
+    async with bot.db.transaction() as session:
+        session.add(
+            LinkedChat(
+                union_id=world.union_id,
+                table_kind=TableKind.POLITICAL,
+                chat_id=group.id,
+                title="Tavolo politico",
+                linked_at=clock.now(),
+            )
+        )
+    await fake.remove_bot_from_group(group, world.coordinator)
+    await bot.settle()
+    async with bot.db.transaction() as session:
+        await outbox_repo.enqueue(
+            session,
+            dedup_key="post:2",
+            chat_id=group.id,
+            method="sendMessage",
+            payload={"text": "Riepilogo di dicembre"},
+            union_id=world.union_id,
+            now=clock.now(),
+        )
+    await bot.tick()
+    await bot.advance(hours=1)
+    (row,) = await outbox_rows(bot.db, "post:")
+    assert row.status == OutboxStatus.FAILED and row.attempts == 1
+    (report,) = texts(fake, world.coordinator)
+    assert report is not None
+    assert "Tavolo politico" in report and "il bot è stato tolto dal gruppo" in report
