@@ -280,7 +280,9 @@ async def _recipient(session: AsyncSession, row: OutboxMessage, tr: Translator) 
     for link in await core_repo.links_of_chat(session, row.chat_id):
         if link.union_id == row.union_id:
             return link.title
-    return tr.gettext("chat {id}").format(id=row.chat_id)
+    if row.chat_id < 0:  # e.g. a group that removed the bot and was unlinked
+        return tr.gettext("un gruppo non più collegato")
+    return tr.gettext("una chat privata")
 
 
 async def _lines(
@@ -329,7 +331,9 @@ async def report_problems(services: Services, bot: Bot, now: datetime) -> int:
     number of rows reported.
     """
     async with services.db.transaction() as session:
-        problems = await outbox_repo.unreported_problems(session)
+        problems = await outbox_repo.unreported_problems(
+            session, exclude=services.reported_elsewhere
+        )
         by_union: dict[int, list[OutboxMessage]] = {}
         for row in problems:
             if row.union_id is not None:

@@ -19,6 +19,8 @@ from storage.db import Database
 from tests import pg_server
 
 REQUIRE_POSTGRES = os.environ.get("REQUIRE_POSTGRES") == "1"
+# PTB 22 warns on every RetryAfter unless opted in to timedelta values (as the bot does).
+os.environ.setdefault("PTB_TIMEDELTA", "1")
 _db_counter = itertools.count(1)
 
 

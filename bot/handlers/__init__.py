@@ -10,11 +10,20 @@ from typing import Any
 from telegram.ext import Application
 
 from bot.context import Services
-from bot.handlers import common
+from bot.handlers import (
+    actions,
+    announcements,
+    common,
+    meetings,
+    registration,
+    settings,
+    summaries,
+    updates,
+)
 
 
 def handler_modules() -> list[ModuleType]:
-    return [common]
+    return [common, registration, meetings, actions, updates, summaries, announcements, settings]
 
 
 def register_all(

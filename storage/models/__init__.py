@@ -7,6 +7,7 @@ from storage.models.actions import (
     RoundResponse,
     RoundStatus,
     UpdateAttachment,
+    UpdateNote,
     UpdateRound,
     UpdateSettings,
     UpdateSource,
@@ -14,6 +15,7 @@ from storage.models.actions import (
 from storage.models.base import Base
 from storage.models.core import (
     Conversation,
+    Invite,
     JobClaim,
     LinkedChat,
     Member,
@@ -65,6 +67,7 @@ __all__ = [
     "DecisionVote",
     "DecisionVoteChoice",
     "DocumentLink",
+    "Invite",
     "JobClaim",
     "LinkedChat",
     "Meeting",
@@ -92,6 +95,7 @@ __all__ = [
     "TableKind",
     "Union",
     "UpdateAttachment",
+    "UpdateNote",
     "UpdateRound",
     "UpdateSettings",
     "UpdateSource",

@@ -6,7 +6,7 @@ import enum
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base, str_enum
@@ -83,7 +83,7 @@ class UpdateRound(Base):
     deadline_at: Mapped[datetime]
     status: Mapped[RoundStatus] = mapped_column(str_enum(RoundStatus))
     closed_at: Mapped[datetime | None]
-    announcement_chat_id: Mapped[int | None]
+    announcement_chat_id: Mapped[int | None] = mapped_column(BigInteger)
     announcement_message_id: Mapped[int | None]
 
 
@@ -130,4 +130,25 @@ class RoundResponse(Base):
     member_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
     no_news: Mapped[bool] = mapped_column(default=False)
     note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
+class UpdateNote(Base):
+    """A free note on a Comune's progress: a reply to the round announcement, or #aggiornamento.
+
+    Not tied to one action (the technician wrote in the group, not through the guided flow);
+    the summary shows it under the Comune.
+    """
+
+    __tablename__ = "update_note"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    union_id: Mapped[int] = mapped_column(ForeignKey("municipal_union.id"), index=True)
+    round_id: Mapped[int | None] = mapped_column(ForeignKey("update_round.id"), index=True)
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
+    municipality_id: Mapped[int | None] = mapped_column(ForeignKey("municipality.id"))
+    source: Mapped[UpdateSource] = mapped_column(str_enum(UpdateSource))
+    text: Mapped[str] = mapped_column(Text)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    message_id: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[datetime]

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import flag_modified
 
 from storage.models import (
     Conversation,
@@ -264,6 +265,8 @@ async def set_conversation(
         conv = Conversation(telegram_user_id=telegram_user_id, chat_id=chat_id)
         session.add(conv)
     conv.flow, conv.step, conv.data = flow, step, dict(data)
+    # A JSON value changed in place compares equal to itself: say it changed.
+    flag_modified(conv, "data")
     conv.updated_at, conv.expires_at = now, now + ttl
     await session.flush()
     return conv

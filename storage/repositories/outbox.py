@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, and_, not_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import OutboxMessage, OutboxStatus
@@ -140,14 +141,31 @@ async def mark_interrupted_as_uncertain(session: AsyncSession) -> list[OutboxMes
     return rows
 
 
-async def unreported_problems(session: AsyncSession, *, limit: int = 200) -> list[OutboxMessage]:
+async def unreported_problems(
+    session: AsyncSession,
+    *,
+    limit: int = 200,
+    exclude: Sequence[tuple[str, Sequence[str]]] = (),
+) -> list[OutboxMessage]:
+    """Uncertain and failed rows of a Union not yet reported, except the (key prefix, statuses)
+    in `exclude` (reported by their feature)."""
+    conditions: list[ColumnElement[bool]] = [
+        OutboxMessage.status.in_([OutboxStatus.UNCERTAIN, OutboxStatus.FAILED]),
+        OutboxMessage.reported_at.is_(None),
+        OutboxMessage.union_id.is_not(None),
+    ]
+    for prefix, statuses in exclude:
+        conditions.append(
+            not_(
+                and_(
+                    OutboxMessage.dedup_key.startswith(prefix, autoescape=True),
+                    OutboxMessage.status.in_([OutboxStatus(s) for s in statuses]),
+                )
+            )
+        )
     rows = await session.execute(
         select(OutboxMessage)
-        .where(
-            OutboxMessage.status.in_([OutboxStatus.UNCERTAIN, OutboxStatus.FAILED]),
-            OutboxMessage.reported_at.is_(None),
-            OutboxMessage.union_id.is_not(None),
-        )
+        .where(*conditions)
         .order_by(OutboxMessage.union_id, OutboxMessage.id)
         .limit(limit)
     )

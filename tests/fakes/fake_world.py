@@ -91,9 +91,21 @@ class FakeUser:
         """Send a text message (private chat with the bot when ``chat`` is None)."""
         return await self.fake.user_sends(self, text, chat, reply_to, mention_bot)
 
-    async def press(self, message: FakeMessage, button: str) -> FakePress:
-        """Press the inline button whose text or callback_data is ``button``."""
-        return await self.fake.user_presses(self, message, button)
+    async def press(
+        self, message: FakeMessage, button: str, inaccessible: bool = False
+    ) -> FakePress:
+        """Press the inline button whose text or callback_data is ``button``.
+
+        With ``inaccessible`` the update carries an InaccessibleMessage (``date`` 0), as Telegram
+        does for old messages.
+        """
+        return await self.fake.user_presses(self, message, button, inaccessible)
+
+    async def press_forged(
+        self, message: FakeMessage, data: str, inaccessible: bool = False
+    ) -> FakePress:
+        """Send a callback query with arbitrary ``data`` (a tampered client) for ``message``."""
+        return await self.fake.user_presses_forged(self, message, data, inaccessible)
 
     async def send_document(
         self,

@@ -54,7 +54,7 @@ async def running_application(
 
     ``fake.settle()`` then also waits until PTB has no update queued or in progress.
     """
-    fake.add_idle_check(
+    idle = fake.add_idle_check(
         lambda: app.update_queue.empty() and app.update_processor.current_concurrent_updates == 0
     )
     await app.initialize()
@@ -71,3 +71,4 @@ async def running_application(
         if app.running:
             await app.stop()
         await app.shutdown()
+        fake.remove_idle_check(idle)

@@ -44,6 +44,7 @@ __all__ = [
     "FakePress",
     "FakeTelegram",
     "FakeUser",
+    "RateLimits",
 ]
 
 DEFAULT_TOKEN = "123456:TEST-token-abcdefghijklmnopqrstuvwxyz"
@@ -87,6 +88,18 @@ Handler = Callable[[dict[str, Any]], Awaitable[Any]]
 
 class _Clock(Protocol):
     def now(self) -> datetime: ...
+
+
+@dataclass
+class RateLimits:
+    """Flood limits enforced when ``FakeTelegram.enforce_rate_limits`` is on (shrink the windows
+    to keep tests fast)."""
+
+    overall: int = 30  # messages per second, all chats
+    private: int = 3  # messages per private chat in ``private_window`` (a burst of ~1/s)
+    private_window: float = 1.0
+    group: int = 20  # messages per group in ``group_window``
+    group_window: float = 60.0
 
 
 @dataclass
@@ -152,6 +165,7 @@ class FakeTelegram:
         )
         self.privacy_mode = True
         self.enforce_rate_limits = False
+        self.rate_limits = RateLimits()
         self.callback_answer_timeout = 15.0
         self.count_429 = 0
         self.calls: list[FakeCall] = []
@@ -471,7 +485,9 @@ class FakeTelegram:
         await self._deliver_user_message(user, chat, msg)
         return msg
 
-    async def user_presses(self, user: FakeUser, message: FakeMessage, button: str) -> FakePress:
+    async def user_presses(
+        self, user: FakeUser, message: FakeMessage, button: str, inaccessible: bool = False
+    ) -> FakePress:
         if message.deleted:
             raise ValueError(f"message {message.message_id} was deleted")
         chat = message.chat
@@ -488,17 +504,36 @@ class FakeTelegram:
             break
         else:
             raise ValueError(f"no callback button {button!r} on message: {message.buttons}")
+        return await self._press(user, message, data, f"preme «{label}»", inaccessible)
+
+    async def user_presses_forged(
+        self, user: FakeUser, message: FakeMessage, data: str, inaccessible: bool = False
+    ) -> FakePress:
+        """A modified client sends callback data that no button carries."""
+        chat = message.chat
+        if not chat.is_private and user.id not in chat.members:
+            raise ValueError(f"{user.full_name} is not a member of {chat.label}")
+        return await self._press(user, message, data, f"invia dati falsi «{data}»", inaccessible)
+
+    async def _press(
+        self, user: FakeUser, message: FakeMessage, data: str, action: str, inaccessible: bool
+    ) -> FakePress:
+        chat = message.chat
         if chat.is_private:
             user.has_started = True
         press = FakePress(id=str(secrets.randbits(62)), user=user, message=message, data=data)
         self._presses[press.id] = press
-        self._log(chat, f"{user.full_name} preme «{label}»")
+        self._log(chat, f"{user.full_name} {action}")
         await self._enqueue(
             "callback_query",
             {
                 "id": press.id,
                 "from": user.to_api(),
-                "message": message.to_api(),
+                "message": (
+                    {"chat": chat.to_api(), "message_id": message.message_id, "date": 0}
+                    if inaccessible
+                    else message.to_api()
+                ),
                 "chat_instance": str(abs(hash((chat.id, "instance"))) % 10**18),
                 "data": data,
             },
@@ -519,7 +554,20 @@ class FakeTelegram:
         if "update_id" not in update:
             update["update_id"] = self._next_update_id
         self._next_update_id = max(self._next_update_id, int(update["update_id"]) + 1)
+        self._register_injected_press(update.get("callback_query"))
         await self._push(update)
+
+    def _register_injected_press(self, query: Any) -> None:
+        """An injected callback query can be answered like a real one (same 15 s rule)."""
+        if not isinstance(query, dict) or str(query.get("id")) in self._presses:
+            return
+        user = self._users.get(int((query.get("from") or {}).get("id", 0)))
+        message = query.get("message") or {}
+        chat = self._chats.get(int((message.get("chat") or {}).get("id", 0)))
+        found = chat.find(int(message.get("message_id", 0))) if chat is not None else None
+        if user is not None and found is not None:
+            press = FakePress(str(query["id"]), user, found, str(query.get("data", "")))
+            self._presses[press.id] = press
 
     # ------------------------------------------------------------------ fault injection
 
@@ -608,9 +656,17 @@ class FakeTelegram:
                 )
             await asyncio.sleep(0.01)
 
-    def add_idle_check(self, check: Callable[[], bool]) -> None:
-        """``settle`` also waits until ``check()`` is true (e.g. PTB has no update in progress)."""
+    def add_idle_check(self, check: Callable[[], bool]) -> Callable[[], bool]:
+        """``settle`` also waits until ``check()`` is true (e.g. PTB has no update in progress).
+
+        Returns ``check``, to pass to ``remove_idle_check`` later.
+        """
         self._idle_checks.append(check)
+        return check
+
+    def remove_idle_check(self, check: Callable[[], bool]) -> None:
+        with contextlib.suppress(ValueError):
+            self._idle_checks.remove(check)
 
     async def wait_for(self, predicate: Callable[[], Any], timeout: float = 5) -> Any:  # noqa: ASYNC109
         """Poll ``predicate`` every 10 ms until it returns a truthy value, which is returned."""
@@ -873,7 +929,7 @@ class FakeTelegram:
                 if not superseded:
                     self.calls.append(FakeCall(method, _loggable(params), False, err.description))
                     self._log(
-                        self._chat_or_none(params.get("chat_id")),
+                        self._chat_for_params(params),
                         f"⚠️ {method} → {err.error_code} {err.description}",
                     )
                 response = self._respond(err.envelope(), err.error_code)
@@ -913,12 +969,17 @@ class FakeTelegram:
         now = time.monotonic()
         while self._sent_times and now - self._sent_times[0] > 1.0:
             self._sent_times.popleft()
-        if len(self._sent_times) >= 30:
+        limits = self.rate_limits
+        if len(self._sent_times) >= limits.overall:
             raise ApiError(429, "Too Many Requests: retry after 1", {"retry_after": 1})
         chat = self._chats.get(chat_id) if isinstance(chat_id, int) else None
         if chat is not None:
             times = self._chat_sent_times.setdefault(chat.id, deque())
-            window, limit = (1.0, 3) if chat.is_private else (60.0, 20)
+            window, limit = (
+                (limits.private_window, limits.private)
+                if chat.is_private
+                else (limits.group_window, limits.group)
+            )
             while times and now - times[0] > window:
                 times.popleft()
             if len(times) >= limit:
@@ -929,8 +990,13 @@ class FakeTelegram:
             times.append(now)
         self._sent_times.append(now)
 
-    def _chat_or_none(self, chat_id: Any) -> FakeChat | None:
-        return self._chats.get(chat_id) if isinstance(chat_id, int) else None
+    def _chat_for_params(self, params: dict[str, Any]) -> FakeChat | None:
+        """The chat a call is about, for the transcript."""
+        chat_id = params.get("chat_id")
+        if isinstance(chat_id, int):
+            return self._chats.get(chat_id)
+        press = self._presses.get(str(params.get("callback_query_id")))
+        return press.message.chat if press is not None else None
 
     # ------------------------------------------------------------------ internals: checks
 
@@ -1271,11 +1337,14 @@ class FakeTelegram:
                 "exactly the same as a current content and reply markup of the message"
             )
         msg.history.append(msg.text)
+        had_buttons = bool(msg.buttons)
         msg.text, msg.entities, msg.raw_text = plain, ents, params["text"]
         msg.reply_markup = markup
         msg.edit_date = self._now()
         self._log(msg.chat, f"🤖 Bot ✏️ (modifica msg {msg.message_id}): {_indent(plain)}")
         self._log_buttons(markup)
+        if had_buttons and not msg.buttons:
+            self._transcript.append("    (pulsanti rimossi)")
         return msg.to_api()
 
     async def _m_edit_message_caption(self, params: dict[str, Any]) -> dict[str, Any]:

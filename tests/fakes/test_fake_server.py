@@ -20,6 +20,7 @@ from telegram.error import (
     TimedOut,
 )
 from telegram.ext import (
+    AIORateLimiter,
     CallbackQueryHandler,
     ChatMemberHandler,
     CommandHandler,
@@ -29,7 +30,7 @@ from telegram.ext import (
 )
 
 from tests.fakes.fixtures import application_builder, running_application
-from tests.fakes.telegram_server import FakeTelegram
+from tests.fakes.telegram_server import FakeTelegram, RateLimits
 
 YES_NO = InlineKeyboardMarkup(
     [
@@ -313,6 +314,16 @@ async def test_edits_callbacks_pins(fake_telegram: FakeTelegram) -> None:
     press = await fake.user(chat_id).press(msg, "a")
     assert (await api(fake, "answerCallbackQuery", callback_query_id=press.id, text="ok"))["ok"]
     assert press.toast == "ok"
+    forged = await fake.user(chat_id).press_forged(msg, "admin:delete:1")
+    assert fake.updates[-1]["callback_query"]["data"] == "admin:delete:1"
+    assert (await api(fake, "answerCallbackQuery", callback_query_id=forged.id, text="no"))["ok"]
+    assert "Anna Bianchi invia dati falsi «admin:delete:1»" in fake.transcript()
+    injected = {"id": "inj1", "from": fake.user(chat_id).to_api(), "message": msg.to_api()}
+    await fake.inject_update({"callback_query": {**injected, "chat_instance": "1", "data": "z"}})
+    assert (await api(fake, "answerCallbackQuery", callback_query_id="inj1"))["ok"]
+    old = await fake.user(chat_id).press(msg, "A", inaccessible=True)
+    cq = fake.updates[-1]["callback_query"]
+    assert (cq["id"], cq["message"]["date"], cq["data"]) == (old.id, 0, "a")
     body = await api(fake, "answerCallbackQuery", callback_query_id=press.id)
     assert body["description"] == (
         "Bad Request: query is too old and response timeout expired or query ID is invalid"
@@ -523,3 +534,36 @@ async def test_clock_dates_messages() -> None:
     mario = fake.add_user("Mario")
     msg = await mario.send("ciao")
     assert msg.date == int(when.timestamp())
+
+
+async def test_many_users_at_once(fake_telegram: FakeTelegram) -> None:
+    fake = fake_telegram
+    users = [fake.add_user(f"Utente{i}") for i in range(20)]
+    async with running_application(fake, build_app(fake)):
+        await asyncio.gather(*(u.send("/start") for u in users))
+        await fake.settle()
+        presses = await asyncio.gather(*(u.press(fake.last_sent(u), "vote:1:no") for u in users))
+        answers = await asyncio.gather(*(p.answered() for p in presses))
+        await fake.settle()
+    assert {a.text for a in answers} == {"Registrato: No"}
+    assert all(fake.last_sent(u).text == "Hai risposto: No" for u in users)
+    assert all(ok for _, _, ok, _ in fake.calls)
+
+
+async def test_rate_limits_with_ptb_rate_limiter(
+    fake_telegram: FakeTelegram, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PTB_TIMEDELTA", "1")
+    fake = fake_telegram
+    mario = fake.add_user("Mario")
+    group = fake.create_group("Tavolo", mario)
+    await fake.add_bot_to_group(group, by=mario)
+    fake.enforce_rate_limits = True
+    fake.rate_limits = RateLimits(group=3, group_window=0.5)
+    app = application_builder(fake).rate_limiter(AIORateLimiter(max_retries=3)).build()
+    async with running_application(fake, app):
+        await fake.settle()
+        await asyncio.gather(*(app.bot.send_message(group.id, f"n. {i}") for i in range(5)))
+    assert sorted(m.text or "" for m in fake.sent_to(group)) == [f"n. {i}" for i in range(5)]
+    assert fake.count_429 >= 1
+    assert "⚠️ sendMessage → 429 Too Many Requests: retry after 1" in fake.transcript()

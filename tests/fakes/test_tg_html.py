@@ -25,6 +25,7 @@ def test_pre_code_language_and_spoilers() -> None:
     )
     assert text == "x = 1sq"
     assert [e["type"] for e in entities] == ["pre", "spoiler", "expandable_blockquote"]
+    assert parse_html("<pre><code>x</code></pre>")[1] == [{"type": "pre", "offset": 0, "length": 1}]
     assert entities[0]["language"] == "python"
 
 

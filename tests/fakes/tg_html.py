@@ -163,7 +163,7 @@ def parse_html(text: str) -> tuple[str, list[dict[str, Any]]]:
                     pre_ent = stack[-1].entity
                     if lang.startswith("language-") and pre_ent is not None:
                         pre_ent["language"] = lang[len("language-") :]
-                        entity = None  # folded into the pre entity
+                    entity = None  # <pre><code> is a single pre entity
                 stack.append(_Open(name, at, out_len, entity, attrs))
             i = m.end()
             continue

@@ -212,8 +212,12 @@ async def _check(
         for msg in fake.sent_to(user):
             for key in _KEY.findall(msg.text or ""):
                 delivered.setdefault(key, []).append(msg.message_id)
-    business = [r for r in rows if not r.dedup_key.startswith("report:")]
+    business = [r for r in rows if _KEY.fullmatch(f"[{r.dedup_key}]")]
     reports = [r for r in rows if r.dedup_key.startswith("report:")]
+    # Whatever the features' scheduled work queued meanwhile must be settled too.
+    for row in rows:
+        if row.status in (OutboxStatus.PENDING, OutboxStatus.SENDING):
+            problems.append(f"{row.dedup_key} left {row.status}")
     if len(business) != report.messages:
         problems.append(f"{len(business)} rows for {report.messages} messages queued")
     for row in business:

@@ -15,13 +15,13 @@ from bot import callback_data as cb
 from bot import conversations
 from bot.context import BotContext
 from bot.handlers.common import START_PAYLOAD_HOOK
-from storage.models import Conversation, OutboxStatus, Person
+from storage.models import Conversation, Member, OutboxStatus, Person
 from storage.repositories import core as core_repo
 from storage.repositories import outbox as outbox_repo
 from tests.e2e.harness import BotUnderTest
 from tests.fakes.fake_world import FakePress
 from tests.fakes.tg_html import parse_html, utf16_len
-from tests.reliability.world import outbox_rows, seed_union, texts
+from tests.reliability.world import outbox_rows, reports, seed_union
 
 NASTY = [
     "<b>Sindaco</b> & Co",
@@ -58,13 +58,14 @@ async def _count(bot: BotUnderTest, model: type) -> int:
 async def test_start_with_any_payload_answers_and_writes_nothing(
     bot: BotUnderTest, payload: str
 ) -> None:
-    """Without the registration feature /start ignores its payload (the hook validates it)."""
+    """Registration validates the payload before any lookup: a clear answer, nothing saved."""
     fake = bot.fake
     anna = fake.add_user("Anna")
     await anna.send(f"/start {payload}")
     await bot.settle()
-    assert (fake.last_sent(anna).text or "").startswith("Ciao Anna!")
+    assert "Questo link d'invito non è valido" in (fake.last_sent(anna).text or "")
     assert await _count(bot, Person) == 0
+    assert await _count(bot, Member) == 0
 
 
 async def test_start_payload_reaches_the_hook_verbatim(bot: BotUnderTest) -> None:
@@ -216,7 +217,7 @@ async def test_report_with_nasty_names_and_many_rows_is_valid_and_short(
             row.status = OutboxStatus.UNCERTAIN if n % 2 else OutboxStatus.FAILED
             row.error = "Forbidden: bot was blocked by the user" if n % 2 == 0 else "uncertain"
     await bot.tick()
-    (report,) = texts(fake, world.coordinator)
+    (report,) = reports(fake, world.coordinator)
     assert report is not None and utf16_len(report) < 4096
     assert "…e altri 10." in report
     assert all(r.reported_at is not None for r in await outbox_rows(bot.db, "x:"))

@@ -12,7 +12,14 @@ from storage.repositories import outbox as outbox_repo
 from tests.e2e.harness import BotUnderTest
 from tests.fakes.telegram_server import FakeUser
 from tests.reliability.conftest import BotFactory
-from tests.reliability.world import enqueue_texts, outbox_rows, person, seed_union, texts
+from tests.reliability.world import (
+    enqueue_texts,
+    outbox_rows,
+    person,
+    reports,
+    seed_union,
+    texts,
+)
 
 
 def _sent_once(
@@ -102,7 +109,7 @@ async def test_server_error_forever_gives_up_and_reports(bot: BotUnderTest) -> N
         await bot.advance(minutes=6)
     (row,) = await outbox_rows(bot.db, "t:")
     assert row.status == OutboxStatus.FAILED and row.attempts == delivery.MAX_SERVER_ERRORS
-    report = texts(fake, world.coordinator)
+    report = reports(fake, world.coordinator)
     assert len(report) == 1 and "Telegram ha dato errore più volte" in (report[0] or "")
 
 
@@ -149,7 +156,7 @@ async def test_answer_lost_after_delivery_is_uncertain_not_resent_and_reported(
         await bot.advance(minutes=10)
     _sent_once(bot, world.members)
     # The coordinator hears about it exactly once, in Italian, naming whom and what.
-    (report,) = texts(fake, world.coordinator)
+    (report,) = reports(fake, world.coordinator)
     assert report is not None
     assert "Messaggi da controllare" in report and "Unione Bassa Romagna" in report
     assert "Tecnico0 Comunale" in report and "Non li rimando" in report
@@ -162,7 +169,7 @@ async def test_report_is_in_the_coordinators_language(bot: BotUnderTest) -> None
     await enqueue_texts(bot.db, world, clock.now())
     world.members[1].blocked = True
     await bot.tick()
-    (report,) = texts(fake, world.coordinator)
+    (report,) = reports(fake, world.coordinator)
     assert report is not None and "Messages to check" in report and "blocked the bot" in report
 
 
@@ -184,11 +191,11 @@ async def test_403_marks_the_person_unreachable_and_others_are_delivered(
     assert "initiate" in ((await person(bot.db, never.id)).unreachable_reason or "")
     assert not (await person(bot.db, blocked.id)).reachable
     assert (await person(bot.db, world.members[1].id)).reachable
-    (report,) = texts(fake, world.coordinator)
+    (report,) = reports(fake, world.coordinator)
     assert report is not None
     assert "non ha ancora avviato il bot" in report and "ha bloccato il bot" in report
     await bot.advance(hours=1)
-    assert len(texts(fake, world.coordinator)) == 1  # once
+    assert len(reports(fake, world.coordinator)) == 1  # once
 
 
 async def test_migrated_group_is_followed_and_the_message_sent_once(bot: BotUnderTest) -> None:
@@ -265,7 +272,7 @@ async def test_send_interrupted_by_a_crash_is_uncertain_after_restart_and_report
     await bot.tick()
     assert texts(fake, world.members[0]) == []  # not resent blindly
     _sent_once(bot, world.members[1:])
-    (report,) = texts(fake, world.coordinator)
+    (report,) = reports(fake, world.coordinator)
     assert report is not None and "Tecnico0 Comunale" in report
 
 
@@ -278,8 +285,8 @@ async def test_reports_stay_inside_their_union(bot: BotUnderTest) -> None:
     north.members[0].blocked = True
     south.members[1].blocked = True
     await bot.tick()
-    (to_north,) = texts(fake, north.coordinator)
-    (to_south,) = texts(fake, south.coordinator)
+    (to_north,) = reports(fake, north.coordinator)
+    (to_south,) = reports(fake, south.coordinator)
     assert to_north is not None and to_south is not None
     assert "Unione Nord" in to_north and "Unione Sud" not in to_north
     assert "Tecnico0" in to_north and "Tecnico1" not in to_north
@@ -317,6 +324,21 @@ async def test_group_that_removed_the_bot_fails_once_and_is_reported(bot: BotUnd
     await bot.advance(hours=1)
     (row,) = await outbox_rows(bot.db, "post:")
     assert row.status == OutboxStatus.FAILED and row.attempts == 1
-    (report,) = texts(fake, world.coordinator)
+    (report,) = reports(fake, world.coordinator)
     assert report is not None
-    assert "Tavolo politico" in report and "il bot è stato tolto dal gruppo" in report
+    # Registration unlinks the group when the bot is removed: the report says what it can.
+    assert "un gruppo non più collegato" in report and "il bot è stato tolto dal gruppo" in report
+
+
+async def test_problems_a_feature_reports_itself_are_left_out(bot: BotUnderTest) -> None:
+    fake, clock = bot.fake, bot.clock
+    world = await seed_union(bot.db, fake, clock.now(), members=2)
+    bot.services.report_elsewhere("own:")
+    await enqueue_texts(bot.db, world, clock.now(), key="own")
+    await enqueue_texts(bot.db, world, clock.now(), key="t")
+    world.members[0].blocked = True
+    await bot.tick()
+    (report,) = reports(fake, world.coordinator)
+    assert report is not None and report.count("Tecnico0 Comunale") == 1  # the t: row only
+    (own,) = [r for r in await outbox_rows(bot.db, "own:") if r.status == OutboxStatus.FAILED]
+    assert own.reported_at is None  # left to its feature

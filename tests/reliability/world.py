@@ -120,6 +120,12 @@ def texts(fake: FakeTelegram, user: FakeUser) -> list[str | None]:
     return [m.text for m in fake.sent_to(user)]
 
 
+def reports(fake: FakeTelegram, user: FakeUser) -> list[str | None]:
+    """The delivery reports a coordinator received (features may write to them too)."""
+    marks = ("Messaggi da controllare", "Messages to check")
+    return [m.text for m in fake.sent_to(user) if any(k in (m.text or "") for k in marks)]
+
+
 def rows_by_status(rows: list[OutboxMessage]) -> dict[str, int]:
     out: dict[str, int] = {}
     for row in rows:

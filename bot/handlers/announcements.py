@@ -1,0 +1,575 @@
+"""`/annuncio` (in place of the mailing list) and `/documenti` (the Union's shared folders).
+
+An announcement is stored, its audience chosen with buttons, then queued in the outbox once per
+person (dedup key `ann:<id>:<person>`: never twice, whatever is pressed or redelivered). The
+outbox flush sends through PTB's rate limiter; when every row is settled the coordinator gets
+one delivery report with the names that could not be reached.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from datetime import datetime
+from typing import Any
+
+from telegram import Bot, Chat, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+
+from bot import callback_data as cb
+from bot import delivery
+from bot.context import BotContext, Services
+from bot.conversations import register_flow
+from bot.handlers.summaries import on_pick_pending, recall_text, remember_text
+from bot.i18n import Translator, pick_language, translator
+from bot.scope import (
+    Refusal,
+    caller,
+    register_union_command,
+    reply,
+    resolve_union,
+    update_transaction,
+)
+from bot.services.export import parse_link
+from storage.models import Announcement, Conversation, Member, OutboxStatus, Person, Union
+from storage.repositories import core as core_repo
+from storage.repositories import outbox as outbox_repo
+from storage.repositories import summaries as repo
+
+logger = logging.getLogger(__name__)
+
+ANN_AREA, DOC_AREA = "ann", "doc"
+DOC_FLOW = "doc_add"
+PICK_FLOW = "announcement_union"
+MAX_ANNOUNCEMENT = 3500  # leaves room for the heading within Telegram's 4096
+AUDIENCES = ("all", "political", "technical")
+
+AnyApplication = Application[Any, Any, Any, Any, Any, Any]
+
+
+def _audience_label(tr: Translator, audience: str, comune: str | None = None) -> str:
+    _ = tr.gettext
+    if audience == "all":
+        return _("tutto il team")
+    if audience == "political":
+        return _("il tavolo politico")
+    if audience == "technical":
+        return _("il tavolo tecnico")
+    return _("il Comune di {name}").format(name=comune or "?")
+
+
+# --- /annuncio -----------------------------------------------------------------------------
+
+
+async def announce_command(update: Update, context: BotContext) -> None:
+    await _announce_for(update, context, None)
+
+
+async def _announce_for(update: Update, context: BotContext, union_id: int | None) -> None:
+    services = context.services
+    chat = update.effective_chat
+    message = update.effective_message
+    text = ""
+    if union_id is None and message is not None and message.text:
+        parts = message.text.split(maxsplit=1)
+        text = parts[1].strip() if len(parts) > 1 else ""
+    async with services.db.transaction() as session:
+        who = await caller(session, services, update)
+    if who is None or chat is None:
+        return
+    _ = who.tr.gettext
+    if chat.type != Chat.PRIVATE:
+        await reply(update, _("Gli avvisi si preparano in chat privata con me."))
+        return
+    if union_id is not None:
+        # Back from the Union picker: the text was kept in a short conversation.
+        async with services.db.transaction() as session:
+            text = await recall_text(session, update, now=services.clock.now(), flow=PICK_FLOW)
+    if not text:
+        await reply(
+            update,
+            _(
+                "Scrivi l'avviso dopo il comando, ad esempio:\n"
+                "<code>/annuncio Giovedì la riunione si tiene in Sala consiliare</code>\n"
+                "Poi scegli a chi mandarlo."
+            ),
+            parse_mode=ParseMode.HTML,
+        )
+        return
+    if len(text) > MAX_ANNOUNCEMENT:
+        await reply(
+            update,
+            _("L'avviso è troppo lungo: al massimo {n} caratteri.").format(n=MAX_ANNOUNCEMENT),
+        )
+        return
+    async with update_transaction(context, update) as session:
+        scope = await resolve_union(
+            session, update, context, command="annuncio", chosen_union_id=union_id
+        )
+        announcement = None
+        if isinstance(scope, Refusal) and scope.markup is not None:
+            await remember_text(
+                session, update, now=services.clock.now(), flow=PICK_FLOW, text=text
+            )
+        if not isinstance(scope, Refusal) and scope.is_coordinator:
+            announcement = Announcement(
+                union_id=scope.union.id,
+                audience="",
+                text=text,
+                created_by_member_id=scope.member.id,
+                created_at=services.clock.now(),
+            )
+            session.add(announcement)
+            await session.flush()
+    if isinstance(scope, Refusal):
+        await scope.send(update)
+        return
+    if announcement is None:
+        await reply(update, _("Solo il coordinatore manda avvisi a tutto il team."))
+        return
+    await reply(
+        update,
+        _choice_text(who.tr, scope.union.name, text),
+        _audience_keyboard(who.tr, announcement.id),
+        parse_mode=ParseMode.HTML,
+    )
+
+
+def _choice_text(tr: Translator, union_name: str, text: str) -> str:
+    return tr.gettext("<b>Avviso per {union}</b>\n\n{text}\n\nA chi lo mando?").format(
+        union=html.escape(union_name), text=html.escape(text)
+    )
+
+
+def _audience_keyboard(tr: Translator, announcement_id: int) -> InlineKeyboardMarkup:
+    _ = tr.gettext
+    rows = [
+        [
+            InlineKeyboardButton(
+                "👥 " + _("Tutti"), callback_data=cb.encode(ANN_AREA, "to", announcement_id, "all")
+            )
+        ],
+        [
+            InlineKeyboardButton(
+                "🏛 " + _("Tavolo politico"),
+                callback_data=cb.encode(ANN_AREA, "to", announcement_id, "political"),
+            ),
+            InlineKeyboardButton(
+                "🛠 " + _("Tavolo tecnico"),
+                callback_data=cb.encode(ANN_AREA, "to", announcement_id, "technical"),
+            ),
+        ],
+        [
+            InlineKeyboardButton(
+                "🏘 " + _("Un Comune…"), callback_data=cb.encode(ANN_AREA, "com", announcement_id)
+            ),
+            InlineKeyboardButton(
+                "✖️ " + _("Annulla"), callback_data=cb.encode(ANN_AREA, "no", announcement_id)
+            ),
+        ],
+    ]
+    return InlineKeyboardMarkup(rows)
+
+
+async def on_announcement_button(update: Update, context: BotContext) -> None:
+    query = update.callback_query
+    if query is None or query.from_user is None:
+        return
+    data = cb.decode(query.data)
+    announcement_id = data.int_arg(0) if data else None
+    services = context.services
+    now = services.clock.now()
+    async with services.db.transaction() as session:
+        who = await caller(session, services, update)
+    if who is None or data is None or announcement_id is None:
+        await query.answer()
+        return
+    _ = who.tr.gettext
+    toast, edit_text, edit_markup = "", None, None
+    menu_text = ""
+    queued = 0
+    async with update_transaction(context, update) as session:
+        announcement = await session.get(Announcement, announcement_id)
+        member = (
+            await core_repo.member_of(
+                session, union_id=announcement.union_id, telegram_user_id=query.from_user.id
+            )
+            if announcement is not None
+            else None
+        )
+        if announcement is None or member is None or not member.is_coordinator:
+            toast = _("Solo il coordinatore manda avvisi a tutto il team.")
+        elif announcement.audience:
+            toast = _("Questo avviso è già stato inviato.")
+        elif data.action == "no":
+            announcement.audience = "cancelled"
+            announcement.reported_at = now
+            toast, edit_text = _("Avviso annullato."), _("Avviso annullato: non l'ho mandato.")
+        elif data.action == "com":
+            comuni = await core_repo.municipalities(session, announcement.union_id)
+            buttons = [
+                [
+                    InlineKeyboardButton(
+                        m.name, callback_data=cb.encode(ANN_AREA, "to", announcement.id, f"c{m.id}")
+                    )
+                ]
+                for m in comuni[:90]
+            ]
+            buttons.append(
+                [
+                    InlineKeyboardButton(
+                        "↩️ " + _("Indietro"),
+                        callback_data=cb.encode(ANN_AREA, "back", announcement.id),
+                    )
+                ]
+            )
+            edit_markup = InlineKeyboardMarkup(buttons)
+            union = await session.get(Union, announcement.union_id)
+            menu_text = _choice_text(who.tr, union.name if union else "", announcement.text)
+        elif data.action == "back":
+            edit_markup = _audience_keyboard(who.tr, announcement.id)
+            union = await session.get(Union, announcement.union_id)
+            menu_text = _choice_text(who.tr, union.name if union else "", announcement.text)
+        elif data.action == "to":
+            target = data.str_arg(1) or ""
+            audience = target if target in AUDIENCES else ""
+            comune_name = None
+            if target.startswith("c") and target[1:].isdigit():
+                names = {
+                    m.id: m.name
+                    for m in await core_repo.municipalities(session, announcement.union_id)
+                }
+                if int(target[1:]) in names:
+                    audience = f"comune:{target[1:]}"
+                    comune_name = names[int(target[1:])]
+            if not audience:
+                toast = _("Questo pulsante non è più valido.")
+            else:
+                announcement.audience = audience
+                union = await session.get(Union, announcement.union_id)
+                recipients = [
+                    r
+                    for r in await repo.audience_members(
+                        session, union_id=announcement.union_id, audience=audience
+                    )
+                    if r.person_id != member.person_id
+                ]
+                for r in recipients:
+                    rtr = translator(
+                        pick_language(chosen=r.language, telegram_code=None, default=who.language)
+                    )
+                    body = (
+                        "📣 "
+                        + rtr.gettext("<b>Avviso dal coordinamento · {union}</b>").format(
+                            union=html.escape(union.name if union else "")
+                        )
+                        + "\n\n"
+                        + html.escape(announcement.text)
+                    )
+                    if await outbox_repo.enqueue(
+                        session,
+                        dedup_key=f"ann:{announcement.id}:{r.person_id}",
+                        chat_id=r.telegram_user_id,
+                        method="sendMessage",
+                        payload={"text": body, "parse_mode": ParseMode.HTML},
+                        union_id=announcement.union_id,
+                        person_id=r.person_id,
+                        now=now,
+                    ):
+                        queued += 1
+                label = _audience_label(who.tr, audience, comune_name)
+                toast = _("In invio.")
+                edit_text = _(
+                    "<b>Avviso in invio a {audience}</b> ({n} persone).\n\n{text}\n\n"
+                    "Ti mando il resoconto della consegna appena ho finito."
+                ).format(audience=html.escape(label), n=queued, text=html.escape(announcement.text))
+        else:
+            toast = _("Questo pulsante non è più valido.")
+    await query.answer(toast)
+    try:
+        if edit_text is not None:
+            await query.edit_message_text(edit_text, parse_mode=ParseMode.HTML)
+        elif edit_markup is not None:
+            await query.edit_message_text(
+                menu_text, parse_mode=ParseMode.HTML, reply_markup=edit_markup
+            )
+    except BadRequest as exc:
+        if "not modified" not in exc.message.lower():
+            raise
+    if data.action == "to" and edit_text is not None:
+        # A long send must not hold up other updates: deliver in the background.
+        context.application.create_task(_deliver_and_report(services, context.bot), update=update)
+
+
+async def _deliver_and_report(services: Services, bot: Bot) -> None:
+    await delivery.flush(services, bot)
+    await report_announcements(services, bot, services.clock.now())
+    await delivery.flush(services, bot)
+
+
+def delivery_report(
+    tr: Translator, *, delivered: int, total: int, unreachable: list[str], uncertain: list[str]
+) -> str:
+    _ = tr.gettext
+    text = "📬 " + _("<b>Avviso consegnato a {n} di {total}.</b>").format(n=delivered, total=total)
+    if unreachable:
+        text += "\n" + _("Non raggiungibili: {names}.").format(
+            names=", ".join(html.escape(n) for n in unreachable)
+        )
+        text += "\n" + _(
+            "Chi non ha mai avviato la chat con me (o mi ha bloccato) deve aprirla e premere Avvia."
+        )
+    if uncertain:
+        text += "\n" + _("Consegna incerta (non lo rimando per non duplicarlo): {names}.").format(
+            names=", ".join(html.escape(n) for n in uncertain)
+        )
+    return text
+
+
+async def report_announcements(services: Services, bot: Bot, now: datetime) -> None:
+    """Due work: once every delivery of an announcement is settled, report to its sender."""
+    async with services.db.transaction() as session:
+        for announcement in await repo.announcements_to_report(session):
+            rows = await repo.outbox_rows(session, f"ann:{announcement.id}:")
+            if any(r.status not in repo.SETTLED for r, _n in rows):
+                continue
+            sender = (
+                await session.get(Member, announcement.created_by_member_id)
+                if announcement.created_by_member_id
+                else None
+            )
+            person = await session.get(Person, sender.person_id) if sender else None
+            announcement.reported_at = now
+            for row, _name in rows:
+                if row.status != OutboxStatus.SENT and row.reported_at is None:
+                    row.reported_at = now  # reported here, not again as a generic problem
+            if person is None or person.telegram_user_id is None:
+                continue
+            tr = translator(
+                pick_language(
+                    chosen=person.language,
+                    telegram_code=person.telegram_language,
+                    default=services.settings.default_language,
+                )
+            )
+            unknown = tr.gettext("ex membro")
+            text = delivery_report(
+                tr,
+                delivered=sum(1 for r, _n in rows if r.status == OutboxStatus.SENT),
+                total=len(rows),
+                unreachable=[n or unknown for r, n in rows if r.status == OutboxStatus.FAILED],
+                uncertain=[n or unknown for r, n in rows if r.status == OutboxStatus.UNCERTAIN],
+            )
+            await outbox_repo.enqueue(
+                session,
+                dedup_key=f"annrep:{announcement.id}",
+                chat_id=person.telegram_user_id,
+                method="sendMessage",
+                payload={"text": text, "parse_mode": ParseMode.HTML},
+                union_id=None,  # a report, not a problem to report again
+                person_id=person.id,
+                now=now,
+            )
+
+
+# --- /documenti ----------------------------------------------------------------------------
+
+
+async def documents_command(update: Update, context: BotContext) -> None:
+    await _documents_for(update, context, None)
+
+
+async def _documents_for(update: Update, context: BotContext, union_id: int | None) -> None:
+    services = context.services
+    chat = update.effective_chat
+    async with services.db.transaction() as session:
+        who = await caller(session, services, update)
+        scope = await resolve_union(
+            session, update, context, command="documenti", chosen_union_id=union_id
+        )
+        links = (
+            await repo.documents(session, scope.union.id) if not isinstance(scope, Refusal) else []
+        )
+    if who is None or chat is None:
+        return
+    if isinstance(scope, Refusal):
+        await scope.send(update)
+        return
+    manage = scope.is_coordinator and chat.type == Chat.PRIVATE
+    text, markup = _documents_view(who.tr, scope.union.name, scope.union.id, links, manage)
+    await reply(update, text, markup, parse_mode=ParseMode.HTML)
+
+
+def _documents_view(
+    tr: Translator, union_name: str, union_id: int, links: list[Any], manage: bool
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    _ = tr.gettext
+    lines = ["📁 " + _("<b>Cartelle condivise · {union}</b>").format(union=html.escape(union_name))]
+    if links:
+        for link in links:
+            lines.append(
+                f'• <a href="{html.escape(link.url, quote=True)}">{html.escape(link.title)}</a>'
+            )
+    else:
+        lines.append(_("Nessun link ancora."))
+        if not manage:
+            lines.append(_("Il coordinatore li aggiunge con /documenti in chat privata."))
+    if not manage:
+        return "\n".join(lines), None
+    buttons = [
+        [
+            InlineKeyboardButton(
+                "➕ " + _("Aggiungi un link"), callback_data=cb.encode(DOC_AREA, "add", union_id)
+            )
+        ]
+    ]
+    for link in links[:40]:
+        title = link.title if len(link.title) <= 30 else link.title[:29] + "…"
+        buttons.append(
+            [
+                InlineKeyboardButton(
+                    "🗑 " + title, callback_data=cb.encode(DOC_AREA, "rm", union_id, link.id)
+                )
+            ]
+        )
+    return "\n".join(lines), InlineKeyboardMarkup(buttons)
+
+
+async def on_document_button(update: Update, context: BotContext) -> None:
+    query = update.callback_query
+    chat = update.effective_chat
+    if query is None or query.from_user is None or chat is None:
+        return
+    data = cb.decode(query.data)
+    union_id = data.int_arg(0) if data else None
+    services = context.services
+    now = services.clock.now()
+    async with services.db.transaction() as session:
+        who = await caller(session, services, update)
+    if who is None or data is None or union_id is None:
+        await query.answer()
+        return
+    _ = who.tr.gettext
+    toast, view = "", None
+    async with update_transaction(context, update) as session:
+        member = await core_repo.member_of(
+            session, union_id=union_id, telegram_user_id=query.from_user.id
+        )
+        union = await session.get(Union, union_id)
+        if member is None or union is None or not member.is_coordinator:
+            toast = _("Solo il coordinatore gestisce i link.")
+        elif chat.type != Chat.PRIVATE:
+            toast = _("I link si gestiscono in chat privata con me.")
+        elif data.action == "add":
+            await core_repo.set_conversation(
+                session,
+                telegram_user_id=query.from_user.id,
+                chat_id=chat.id,
+                flow=DOC_FLOW,
+                step="link",
+                data={"union_id": union_id},
+                now=now,
+            )
+            toast = _("Mandami titolo e link.")
+        elif data.action == "rm":
+            document_id = data.int_arg(1)
+            removed = document_id is not None and await repo.remove_document(
+                session, union_id=union_id, document_id=document_id
+            )
+            toast = _("Link tolto.") if removed else _("Il link era già stato tolto.")
+            links = await repo.documents(session, union_id)
+            view = _documents_view(who.tr, union.name, union_id, links, True)
+        else:
+            toast = _("Questo pulsante non è più valido.")
+    await query.answer(toast)
+    if data.action == "add" and toast == _("Mandami titolo e link."):
+        await chat.send_message(
+            _(
+                "Mandami in un messaggio il titolo e l'indirizzo della cartella, ad esempio:\n"
+                "<code>Cartella PAES https://drive.example.it/paes</code>"
+            ),
+            parse_mode=ParseMode.HTML,
+        )
+    if view is not None:
+        try:
+            await query.edit_message_text(view[0], reply_markup=view[1], parse_mode=ParseMode.HTML)
+        except BadRequest as exc:
+            if "not modified" not in exc.message.lower():
+                raise
+
+
+async def on_document_text(update: Update, context: BotContext, conversation: Conversation) -> None:
+    """The coordinator's "Titolo https://…" after pressing Aggiungi."""
+    message = update.effective_message
+    user = update.effective_user
+    chat = update.effective_chat
+    if message is None or user is None or chat is None:
+        return
+    services = context.services
+    now = services.clock.now()
+    union_id = int(conversation.data.get("union_id", 0))
+    async with services.db.transaction() as session:
+        who = await caller(session, services, update)
+    if who is None:
+        return
+    _ = who.tr.gettext
+    parsed = parse_link(message.text or "")
+    if parsed is None:
+        await reply(
+            update,
+            _(
+                "Non trovo un indirizzo valido: serve un link che inizi con https:// (o http://), "
+                "al massimo 1000 caratteri, con un titolo di al massimo 200. Riprova."
+            ),
+        )
+        return
+    title, url = parsed
+    async with update_transaction(context, update) as session:
+        member = await core_repo.member_of(session, union_id=union_id, telegram_user_id=user.id)
+        union = await session.get(Union, union_id)
+        await core_repo.clear_conversation(session, telegram_user_id=user.id, chat_id=chat.id)
+        added = False
+        links = []
+        if member is not None and member.is_coordinator and union is not None:
+            added = await repo.add_document(
+                session, union_id=union_id, title=title, url=url, member_id=member.id, now=now
+            )
+            links = await repo.documents(session, union_id)
+    if member is None or not member.is_coordinator or union is None:
+        await reply(update, _("Solo il coordinatore gestisce i link."))
+        return
+    answer = (
+        _("Aggiunto: {title}").format(title=html.escape(title))
+        if added
+        else _("Questo link c'è già.")
+    )
+    text, markup = _documents_view(who.tr, union.name, union_id, links, True)
+    await reply(update, answer + "\n\n" + text, markup, parse_mode=ParseMode.HTML)
+
+
+# --- wiring --------------------------------------------------------------------------------
+
+
+async def _announce_picked(update: Update, context: BotContext, union_id: int) -> None:
+    await _announce_for(update, context, union_id)
+
+
+async def _documents_picked(update: Update, context: BotContext, union_id: int) -> None:
+    await _documents_for(update, context, union_id)
+
+
+def register(application: AnyApplication, services: Services) -> None:
+    application.add_handler(CommandHandler("annuncio", announce_command))
+    application.add_handler(CommandHandler("documenti", documents_command))
+    application.add_handler(
+        CallbackQueryHandler(on_announcement_button, pattern=cb.pattern(ANN_AREA))
+    )
+    application.add_handler(CallbackQueryHandler(on_document_button, pattern=cb.pattern(DOC_AREA)))
+    register_union_command("annuncio", _announce_picked)
+    register_union_command("documenti", _documents_picked)
+    register_flow(DOC_FLOW, on_document_text)
+    register_flow(PICK_FLOW, on_pick_pending)
+    services.add_due_work("summaries.announcement_reports", report_announcements)
+    services.report_elsewhere("ann:")  # report_announcements tells the sender

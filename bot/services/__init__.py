@@ -1,0 +1,1 @@
+"""Domain rules and use cases: plain typed functions, no `telegram` import."""

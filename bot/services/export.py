@@ -1,0 +1,282 @@
+"""Exports for the Covenant of Mayors monitoring: XLSX (Azioni, Storico aggiornamenti, Riunioni)
+and CSV. Plain rows in, bytes out; openpyxl imported on use (slow import, big module); callers
+run these in a thread. Same style as the actions import template: bold header, frozen first row,
+Italian dates; CSV in UTF-8 with BOM and semicolons, which Excel in Italian opens as it is.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.i18n import N_, Translator
+from bot.services.summary import STATUS_LABELS
+
+# Columns follow the Covenant of Mayors action reporting (MyCovenant "Actions" template).
+ACTION_HEADERS = (
+    N_("ID azione"),
+    N_("Titolo"),
+    N_("Settore"),
+    N_("Comune"),
+    N_("Responsabile"),
+    N_("Inizio"),
+    N_("Fine"),
+    N_("Stato di attuazione"),
+    N_("Avanzamento %"),
+    N_("Risparmio energetico stimato (MWh/a)"),
+    N_("Produzione da rinnovabili stimata (MWh/a)"),
+    N_("CO2 evitata stimata (t/a)"),
+    N_("Costo stimato (€)"),
+)
+HISTORY_HEADERS = (
+    N_("Data"),
+    N_("ID azione"),
+    N_("Stato precedente"),
+    N_("Stato"),
+    N_("Avanzamento precedente %"),
+    N_("Avanzamento %"),
+    N_("Nota"),
+    N_("Serve una decisione"),
+    N_("Autore"),
+)
+MEETING_HEADERS = (
+    N_("Inizio"),
+    N_("Fine"),
+    N_("Titolo"),
+    N_("Luogo"),
+    N_("Tavolo"),
+    N_("Annullata"),
+)
+UNION_LABEL = N_("Unione (intercomunale)")
+
+
+@dataclass(frozen=True)
+class ActionRow:
+    code: str
+    title: str
+    sector: str | None
+    comune: str | None  # None: intercommunal
+    responsible: str | None
+    start_on: date | None
+    end_on: date | None
+    status: str
+    progress: int
+    energy_saved_mwh: Decimal | None
+    renewable_mwh: Decimal | None
+    co2_avoided_t: Decimal | None
+    cost_eur: Decimal | None
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    created_at: datetime
+    code: str
+    previous_status: str | None
+    status: str
+    previous_progress: int | None
+    progress: int
+    note: str | None
+    needs_decision: bool
+    author: str
+
+
+@dataclass(frozen=True)
+class MeetingRow:
+    starts_at: datetime
+    ends_at: datetime
+    title: str
+    place: str | None
+    table: str
+    cancelled: bool
+
+
+@dataclass(frozen=True)
+class ExportTables:
+    union_name: str
+    timezone: str
+    actions: Sequence[ActionRow]
+    history: Sequence[HistoryRow]
+    meetings: Sequence[MeetingRow]
+
+
+def _status(tr: Translator, status: str | None) -> str:
+    return tr.gettext(STATUS_LABELS[status]) if status in STATUS_LABELS else (status or "")
+
+
+def _local(dt: datetime, tz: ZoneInfo) -> datetime:
+    return dt.astimezone(tz).replace(tzinfo=None)  # spreadsheets know no time zones
+
+
+def action_cells(row: ActionRow, tr: Translator) -> list[Any]:
+    return [
+        row.code,
+        row.title,
+        row.sector or "",
+        row.comune or tr.gettext(UNION_LABEL),
+        row.responsible or "",
+        row.start_on,
+        row.end_on,
+        _status(tr, row.status),
+        row.progress,
+        row.energy_saved_mwh,
+        row.renewable_mwh,
+        row.co2_avoided_t,
+        row.cost_eur,
+    ]
+
+
+def history_cells(row: HistoryRow, tr: Translator, tz: ZoneInfo) -> list[Any]:
+    return [
+        _local(row.created_at, tz),
+        row.code,
+        _status(tr, row.previous_status),
+        _status(tr, row.status),
+        row.previous_progress,
+        row.progress,
+        row.note or "",
+        tr.gettext("sì") if row.needs_decision else "",
+        row.author,
+    ]
+
+
+def meeting_cells(row: MeetingRow, tr: Translator, tz: ZoneInfo) -> list[Any]:
+    return [
+        _local(row.starts_at, tz),
+        _local(row.ends_at, tz),
+        row.title,
+        row.place or "",
+        row.table,
+        tr.gettext("sì") if row.cancelled else "",
+    ]
+
+
+_FORMULA_START = re.compile(r"^[=+\-@\t\r]")
+
+
+def _safe(value: Any) -> Any:
+    """Text that a spreadsheet would run as a formula is kept as text (CSV/formula injection)."""
+    if isinstance(value, str) and _FORMULA_START.match(value):
+        return "'" + value
+    return value
+
+
+def export_xlsx(tables: ExportTables, tr: Translator) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    _ = tr.gettext
+    tz = ZoneInfo(tables.timezone)
+    workbook = Workbook()
+    sheets: list[tuple[str, tuple[str, ...], list[list[Any]], dict[int, str]]] = [
+        (
+            _("Azioni"),
+            ACTION_HEADERS,
+            [action_cells(r, tr) for r in tables.actions],
+            {6: "DD/MM/YYYY", 7: "DD/MM/YYYY"},
+        ),
+        (
+            _("Storico aggiornamenti"),
+            HISTORY_HEADERS,
+            [history_cells(r, tr, tz) for r in tables.history],
+            {1: "DD/MM/YYYY HH:MM"},
+        ),
+        (
+            _("Riunioni"),
+            MEETING_HEADERS,
+            [meeting_cells(r, tr, tz) for r in tables.meetings],
+            {1: "DD/MM/YYYY HH:MM", 2: "DD/MM/YYYY HH:MM"},
+        ),
+    ]
+    first = True
+    for title, headers, rows, formats in sheets:
+        if first:
+            sheet = workbook.active
+            assert sheet is not None
+            sheet.title = title[:31]
+            first = False
+        else:
+            sheet = workbook.create_sheet(title[:31])
+        sheet.append([_(h) for h in headers])
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        for row in rows:
+            sheet.append([_safe(v) for v in row])
+        for column, number_format in formats.items():
+            for (cell,) in sheet.iter_rows(min_row=2, min_col=column, max_col=column):
+                cell.number_format = number_format
+        for index, header in enumerate(headers, 1):
+            letter = get_column_letter(index)
+            sheet.column_dimensions[letter].width = min(max(len(_(header)) + 2, 12), 40)
+        sheet.freeze_panes = "A2"
+        if rows:
+            sheet.auto_filter.ref = sheet.dimensions
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _csv_value(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.strftime("%d/%m/%Y %H:%M")
+    if isinstance(value, date):
+        return value.strftime("%d/%m/%Y")
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f").replace(".", ",")
+    return str(_safe(value))
+
+
+def export_csv(tables: ExportTables, tr: Translator) -> bytes:
+    """The actions sheet as CSV (the one the Covenant monitoring asks for)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow([tr.gettext(h) for h in ACTION_HEADERS])
+    for row in tables.actions:
+        writer.writerow([_csv_value(v) for v in action_cells(row, tr)])
+    return b"\xef\xbb\xbf" + buffer.getvalue().encode("utf-8")
+
+
+def export_file_name(union_name: str, today: date, extension: str) -> str:
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", union_name).strip("-").lower()[:40] or "unione"
+    return f"team-energia-{slug}-{today.isoformat()}.{extension}"
+
+
+# --- shared-folder links ------------------------------------------------------------------
+
+MAX_URL = 1000
+MAX_TITLE = 200
+
+
+def parse_link(text: str) -> tuple[str, str] | None:
+    """ "Cartella PAES https://…" → (title, url); None when no valid http(s) URL with a host."""
+    from urllib.parse import urlsplit
+
+    words = text.split()
+    urls = [w for w in words if w.lower().startswith(("http://", "https://"))]
+    if len(urls) != 1:
+        return None
+    url = urls[0]
+    if len(url) > MAX_URL:
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return None
+    if any(ord(c) < 33 for c in url) or "<" in url or ">" in url or '"' in url:
+        return None
+    title = " ".join(w for w in words if w is not url).strip(" -—:")
+    title = title or parts.hostname
+    if len(title) > MAX_TITLE:
+        return None
+    return title, url

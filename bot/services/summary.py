@@ -1,0 +1,538 @@
+"""The summary for the political table: plain data in, Telegram HTML out (no Telegram import).
+
+A mayor reads it in one minute on a phone: the Union and the month, the overall figures, then
+Comune by Comune what changed since the last scheduled summary, what is stuck and who did not
+report; the next meeting; the questions waiting for a political decision. The text is split
+into messages at Comune boundaries (bot.services.html_split).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from bot.i18n import N_, Translator, format_date, format_datetime, format_month
+from bot.services.html_split import TELEGRAM_LIMIT, split_sections
+
+COMPLETED, ONGOING, POSTPONED, NOT_STARTED = "completed", "ongoing", "postponed", "not_started"
+STATUSES = (COMPLETED, ONGOING, POSTPONED, NOT_STARTED)
+STATUS_LABELS = {
+    COMPLETED: N_("Completata"),
+    ONGOING: N_("In corso"),
+    POSTPONED: N_("Rinviata"),
+    NOT_STARTED: N_("Non avviata"),
+}
+STATUS_PLURALS = {
+    COMPLETED: N_("Completate"),
+    ONGOING: N_("In corso"),
+    POSTPONED: N_("Rinviate"),
+    NOT_STARTED: N_("Non avviate"),
+}
+STATUS_ICONS = {COMPLETED: "✅", ONGOING: "🔄", POSTPONED: "⏸", NOT_STARTED: "⚪"}
+STUCK_ROUNDS = 2
+NOTE_MAX = 280
+QUESTION_MAX = 300
+
+APPROVE, REJECT, POSTPONE = "approve", "reject", "postpone"
+CHOICE_ICONS = {APPROVE: "✅", REJECT: "❌", POSTPONE: "⏸"}
+CHOICE_LABELS = {APPROVE: N_("Approva"), REJECT: N_("Respingi"), POSTPONE: N_("Rinvia")}
+OUTCOME_LABELS = {
+    "approved": N_("Approvata"),
+    "rejected": N_("Respinta"),
+    "postponed": N_("Rinviata"),
+    "done": N_("Attuata"),
+    "open": N_("In votazione"),
+}
+
+
+@dataclass(frozen=True)
+class ActionSnapshot:
+    """An action as it stands now."""
+
+    action_id: int
+    code: str
+    title: str
+    municipality_id: int | None  # None: an intercommunal action of the whole Union
+    status: str
+    progress: int
+    co2_avoided_t: Decimal | float | None = None
+    stuck_rounds: int = 0  # consecutive rounds without any movement
+
+
+@dataclass(frozen=True)
+class ActionChange:
+    """What one action did since the baseline: first previous value → last value."""
+
+    action_id: int
+    old_status: str | None
+    new_status: str
+    old_progress: int | None
+    new_progress: int
+    notes: tuple[str, ...] = ()
+    photos: int = 0
+    documents: int = 0
+
+
+@dataclass(frozen=True)
+class ComuneInfo:
+    municipality_id: int
+    name: str
+    silent: tuple[str, ...] = ()  # technicians who did not report in the round
+    has_technician: bool = True
+
+
+@dataclass(frozen=True)
+class VoteView:
+    comune: str
+    choice: str
+    voter: str | None = None
+
+
+@dataclass(frozen=True)
+class QuestionView:
+    decision_id: int
+    question: str
+    status: str  # "open" while voting; approved/rejected/postponed once closed (not yet done)
+    comune: str | None = None
+    action_code: str | None = None
+    votes: tuple[VoteView, ...] = ()
+
+
+@dataclass(frozen=True)
+class MeetingView:
+    starts_at: datetime
+    title: str
+    place: str | None = None
+
+
+@dataclass(frozen=True)
+class SummaryInput:
+    union_name: str
+    timezone: str
+    year: int
+    month: int
+    generated_at: datetime
+    since: datetime | None  # the last scheduled summary (None: the first one)
+    comuni: Sequence[ComuneInfo]
+    actions: Sequence[ActionSnapshot]
+    changes: Sequence[ActionChange] = ()
+    next_meeting: MeetingView | None = None
+    questions: Sequence[QuestionView] = ()
+    late: bool = False
+    on_demand: bool = False
+    round_deadline: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Figures:
+    total: int
+    by_status: dict[str, int] = field(default_factory=dict)
+    average_progress: int = 0
+    co2_completed: Decimal = Decimal(0)
+    co2_total: Decimal = Decimal(0)
+
+
+def _dec(value: Decimal | float | None) -> Decimal:
+    if value is None:
+        return Decimal(0)
+    return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
+def figures(actions: Iterable[ActionSnapshot]) -> Figures:
+    items = list(actions)
+    by_status = {s: 0 for s in STATUSES}
+    for a in items:
+        by_status[a.status] = by_status.get(a.status, 0) + 1
+    total = len(items)
+    average = round(sum(a.progress for a in items) / total) if total else 0
+    co2_total = sum((_dec(a.co2_avoided_t) for a in items), Decimal(0))
+    co2_done = sum((_dec(a.co2_avoided_t) for a in items if a.status == COMPLETED), Decimal(0))
+    return Figures(
+        total=total,
+        by_status=by_status,
+        average_progress=average,
+        co2_completed=co2_done,
+        co2_total=co2_total,
+    )
+
+
+def format_number(value: Decimal | float | int, language: str, *, decimals: int = 0) -> str:
+    """1234.5 → '1.234,5' in Italian, '1,234.5' in English."""
+    text = f"{float(value):,.{decimals}f}"
+    if language == "it":
+        text = text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+    return text
+
+
+def _clip(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def natural_key(code: str) -> tuple[tuple[int, int | str], ...]:
+    """'A2' before 'A10': numbers compare as numbers."""
+    return tuple(
+        (0, int(part)) if part.isdigit() else (1, part.lower())
+        for part in re.split(r"(\d+)", code)
+        if part
+    )
+
+
+def stuck_rounds(moved_in_round: Sequence[bool]) -> int:
+    """Consecutive rounds without movement, counting back from the latest (oldest first given)."""
+    count = 0
+    for moved in reversed(moved_in_round):
+        if moved:
+            break
+        count += 1
+    return count
+
+
+# --- rendering ----------------------------------------------------------------------------
+
+
+def _status(tr: Translator, status: str | None) -> str:
+    return tr.gettext(STATUS_LABELS.get(status or "", status or "?"))
+
+
+def _change_row(tr: Translator, action: ActionSnapshot, change: ActionChange) -> list[str]:
+    _ = tr.gettext
+    e = html.escape
+    head = f"• <b>{e(action.code)}</b> {e(_clip(action.title, 80))}"
+    moves: list[str] = []
+    if change.old_status is not None and change.old_status != change.new_status:
+        moves.append(
+            f"{_status(tr, change.old_status)} → {STATUS_ICONS.get(change.new_status, '')} "
+            f"<b>{_status(tr, change.new_status)}</b>"
+        )
+    elif change.old_status is None:
+        moves.append(f"{STATUS_ICONS.get(change.new_status, '')} {_status(tr, change.new_status)}")
+    if change.old_progress is not None and change.old_progress != change.new_progress:
+        moves.append(f"{change.old_progress}% → <b>{change.new_progress}%</b>")
+    elif change.old_progress is None or not moves:
+        moves.append(f"{change.new_progress}%")
+    rows = [head + ": " + ", ".join(moves)]
+    for note in change.notes:
+        rows.append(f"   <i>«{e(_clip(note, NOTE_MAX))}»</i>")
+    attachments = []
+    if change.photos:
+        attachments.append(
+            "📷 " + tr.ngettext("{n} foto", "{n} foto", change.photos).format(n=change.photos)
+        )
+    if change.documents:
+        attachments.append(
+            "📄 "
+            + tr.ngettext("{n} documento", "{n} documenti", change.documents).format(
+                n=change.documents
+            )
+        )
+    if attachments:
+        rows.append("   " + " · ".join(attachments))
+    return rows
+
+
+def _comune_section(
+    tr: Translator,
+    title: str,
+    actions: Sequence[ActionSnapshot],
+    changes: dict[int, ActionChange],
+    silent: Sequence[str],
+    has_technician: bool,
+) -> list[str]:
+    _ = tr.gettext
+    e = html.escape
+    fig = figures(actions)
+    head = f"<b>{e(title)}</b>"
+    if fig.total:
+        head += (
+            " · "
+            + tr.ngettext("{n} azione", "{n} azioni", fig.total).format(n=fig.total)
+            + " · "
+            + _("media {avg}%").format(avg=fig.average_progress)
+            + f" · ✅ {fig.by_status[COMPLETED]}"
+        )
+    rows = [head]
+    moved = [a for a in actions if a.action_id in changes]
+    for action in moved:
+        rows.extend(_change_row(tr, action, changes[action.action_id]))
+    if not moved and fig.total:
+        rows.append(_("Nessuna novità."))
+    stuck = [a for a in actions if a.stuck_rounds >= STUCK_ROUNDS and a.action_id not in changes]
+    if stuck:
+        items = ", ".join(
+            _("{code} ({pct}%, {n} giri)").format(code=e(a.code), pct=a.progress, n=a.stuck_rounds)
+            for a in stuck
+        )
+        rows.append("⏳ " + _("Ferme da due giri o più: {items}").format(items=items))
+    if silent:
+        rows.append(
+            "🔕 " + _("Non ha riferito: {names}").format(names=", ".join(e(n) for n in silent))
+        )
+    elif not has_technician:
+        rows.append("🔕 " + _("Nessun funzionario tecnico registrato."))
+    return rows
+
+
+def _decision_row(tr: Translator, q: QuestionView, index: int) -> list[str]:
+    _ = tr.gettext
+    e = html.escape
+    where = ", ".join(e(x) for x in (q.comune, q.action_code) if x)
+    head = f"{index}. {e(_clip(q.question, QUESTION_MAX))}"
+    if where:
+        head += f" <i>({where})</i>"
+    rows = [head]
+    if q.status == "open":
+        if q.votes:
+            tally = " · ".join(
+                f"{CHOICE_ICONS[c]} {sum(1 for v in q.votes if v.choice == c)}"
+                for c in (APPROVE, REJECT, POSTPONE)
+            )
+            rows.append("   " + _("Voti finora: {tally}").format(tally=tally))
+        else:
+            rows.append("   " + _("Nessun voto finora."))
+    else:
+        rows.append("   " + e(tr.gettext(OUTCOME_LABELS.get(q.status, q.status))))
+    return rows
+
+
+def summary_sections(data: SummaryInput, tr: Translator) -> list[list[str]]:
+    """The summary as sections of rows (each row balanced HTML): header, Comuni, meeting, questions."""
+    _ = tr.gettext
+    e = html.escape
+    tz = ZoneInfo(data.timezone)
+    lang = tr.language
+    month = format_month(data.year, data.month, lang)
+    header = [
+        "📊 " + _("<b>Team energia · {union}</b>").format(union=e(data.union_name)),
+        _("Riepilogo di {month}").format(month=e(month))
+        + (" " + _("(su richiesta)") if data.on_demand else ""),
+    ]
+    if data.late:
+        header.append(
+            "⚠️ " + _("In ritardo: il bot era fermo quando è scaduto il giro di aggiornamenti.")
+        )
+    if data.since is not None:
+        header.append(_("Novità dal {date}.").format(date=e(format_datetime(data.since, tz, lang))))
+    else:
+        header.append(_("Primo riepilogo: tutte le novità registrate finora."))
+
+    fig = figures(data.actions)
+    overall = [_("<b>Il quadro</b>")]
+    if fig.total:
+        overall.append(
+            " · ".join(
+                f"{STATUS_ICONS[s]} {_(STATUS_PLURALS[s])} {fig.by_status[s]}" for s in STATUSES
+            )
+        )
+        overall.append(
+            _("Azioni: {n} · avanzamento medio: {avg}%").format(
+                n=fig.total, avg=fig.average_progress
+            )
+        )
+        if fig.co2_total > 0:
+            share = round(fig.co2_completed * 100 / fig.co2_total)
+            overall.append(
+                _(
+                    "CO₂ evitata dalle azioni completate: {done} t/anno su {total} t/anno del PAES ({pct}%)"
+                ).format(
+                    done=format_number(fig.co2_completed, lang, decimals=1),
+                    total=format_number(fig.co2_total, lang, decimals=1),
+                    pct=share,
+                )
+            )
+    else:
+        overall.append(_("Nessuna azione del PAES caricata."))
+    sections = [header, overall]
+
+    changes = {c.action_id: c for c in data.changes}
+    by_comune: dict[int | None, list[ActionSnapshot]] = {}
+    for action in data.actions:
+        by_comune.setdefault(action.municipality_id, []).append(action)
+    for items in by_comune.values():
+        items.sort(key=lambda a: (natural_key(a.code), a.action_id))
+    intercommunal = by_comune.get(None, [])
+    if intercommunal:
+        sections.append(
+            _comune_section(tr, _("Azioni intercomunali"), intercommunal, changes, (), True)
+        )
+    for comune in data.comuni:
+        sections.append(
+            _comune_section(
+                tr,
+                comune.name,
+                by_comune.get(comune.municipality_id, []),
+                changes,
+                comune.silent,
+                comune.has_technician,
+            )
+        )
+
+    meeting = ["📅 " + _("<b>Prossima riunione</b>")]
+    if data.next_meeting is not None:
+        m = data.next_meeting
+        line = f"{e(format_datetime(m.starts_at, tz, lang))} — {e(m.title)}"
+        if m.place:
+            line += f", {e(m.place)}"
+        meeting.append(line)
+    else:
+        meeting.append(_("Non ancora fissata."))
+    sections.append(meeting)
+
+    open_q = [q for q in data.questions if q.status == "open"]
+    decided = [q for q in data.questions if q.status != "open"]
+    if open_q:
+        rows = ["🗳 " + _("<b>Da decidere</b> (votate nei messaggi qui sotto)")]
+        for i, q in enumerate(open_q, 1):
+            rows.extend(_decision_row(tr, q, i))
+        sections.append(rows)
+    if decided:
+        rows = ["📌 " + _("<b>Decisioni da attuare</b>")]
+        for i, q in enumerate(decided, 1):
+            rows.extend(_decision_row(tr, q, i))
+        sections.append(rows)
+    if not open_q and not decided:
+        sections.append(["🗳 " + _("Nessuna questione aperta per il tavolo politico.")])
+    return sections
+
+
+def render_summary(data: SummaryInput, tr: Translator, *, limit: int = TELEGRAM_LIMIT) -> list[str]:
+    """The summary as Telegram HTML messages, each ≤ limit, split at Comune boundaries."""
+    return split_sections(summary_sections(data, tr), limit=limit)
+
+
+# --- decisions ----------------------------------------------------------------------------
+
+
+def render_decision(
+    tr: Translator,
+    *,
+    question: QuestionView,
+    comuni: Sequence[str],
+    asked_by: str | None,
+    outcome_text: str | None = None,
+) -> str:
+    """The message the political table votes on: the question and who voted what."""
+    _ = tr.gettext
+    e = html.escape
+    rows = ["🗳 " + _("<b>Questione per il tavolo politico</b>"), e(question.question)]
+    where = ", ".join(e(x) for x in (question.comune, question.action_code) if x)
+    if where:
+        rows.append(f"<i>{where}</i>")
+    if asked_by:
+        rows.append(_("Chiesta da {name}").format(name=e(asked_by)))
+    rows.append("")
+    by_comune = {v.comune: v for v in question.votes}
+    if question.status != "open" and not question.votes and asked_by is None:
+        comuni = []  # a decision recorded with /decisione: nobody voted on it here
+    for comune in comuni:
+        vote = by_comune.get(comune)
+        if vote is None:
+            rows.append(f"▫️ {e(comune)}")
+        else:
+            who = f" ({e(vote.voter)})" if vote.voter else ""
+            rows.append(
+                f"{CHOICE_ICONS[vote.choice]} {e(comune)}: "
+                f"{e(tr.gettext(CHOICE_LABELS[vote.choice]))}{who}"
+            )
+    tally = " · ".join(
+        f"{CHOICE_ICONS[c]} {sum(1 for v in question.votes if v.choice == c)}"
+        for c in (APPROVE, REJECT, POSTPONE)
+    )
+    if comuni:
+        rows.append(
+            _("Voti: {tally} ({n} Comuni su {total})").format(
+                tally=tally, n=len(question.votes), total=len(comuni)
+            )
+        )
+    if question.status != "open":
+        rows.append("")
+        rows.append(
+            _("<b>Esito: {outcome}</b>").format(
+                outcome=e(tr.gettext(OUTCOME_LABELS.get(question.status, question.status)))
+            )
+        )
+        if outcome_text:
+            rows.append(e(outcome_text))
+    return "\n".join(rows)
+
+
+def majority(votes: Sequence[VoteView]) -> str | None:
+    """The most voted choice, None on a tie or with no votes (the coordinator decides)."""
+    counts = {c: sum(1 for v in votes if v.choice == c) for c in (APPROVE, REJECT, POSTPONE)}
+    best = max(counts.values())
+    if best == 0 or sum(1 for n in counts.values() if n == best) > 1:
+        return None
+    return next(c for c, n in counts.items() if n == best)
+
+
+# --- the Covenant clock -------------------------------------------------------------------
+
+MONITORING, INVENTORY = "monitoring", "inventory"
+LEAD_DAYS = (60, 14)
+
+
+@dataclass(frozen=True)
+class Milestone:
+    due: date
+    kinds: tuple[str, ...]  # monitoring and/or inventory (every 4 years both fall together)
+
+
+def _add_years(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def next_milestones(approved_on: date, today: date, *, horizon_days: int = 61) -> list[Milestone]:
+    """Covenant reports due within the horizon: monitoring every 2 years, inventory every 4."""
+    result = []
+    years = 2
+    while True:
+        due = _add_years(approved_on, years)
+        if (due - today).days > horizon_days:
+            break
+        if due > today:
+            kinds = (MONITORING, INVENTORY) if years % 4 == 0 else (MONITORING,)
+            result.append(Milestone(due=due, kinds=kinds))
+        years += 2
+    return result
+
+
+def leads_reached(milestone: Milestone, today: date) -> list[int]:
+    """The warning lead times (days) already reached for a milestone, longest first."""
+    days_left = (milestone.due - today).days
+    return [lead for lead in LEAD_DAYS if 0 < days_left <= lead]
+
+
+def render_covenant_warning(
+    tr: Translator, *, union_name: str, milestone: Milestone, today: date
+) -> str:
+    _ = tr.gettext
+    e = html.escape
+    days = (milestone.due - today).days
+    due = format_date(
+        datetime(milestone.due.year, milestone.due.month, milestone.due.day, 12),
+        ZoneInfo("UTC"),
+        tr.language,
+        year=True,
+    )
+    if milestone.kinds == (MONITORING,):
+        what = _("la relazione di monitoraggio biennale del PAES")
+    else:
+        what = _("la relazione di monitoraggio e l'inventario delle emissioni (quadriennale)")
+    text = "⏰ " + _("<b>Patto dei Sindaci · {union}</b>").format(union=e(union_name)) + "\n"
+    text += tr.ngettext(
+        "Manca {n} giorno alla scadenza per {what}: {due}.",
+        "Mancano {n} giorni alla scadenza per {what}: {due}.",
+        days,
+    ).format(n=days, what=what, due=e(due))
+    text += "\n" + _(
+        "Con /esporta il coordinatore scarica azioni e aggiornamenti nel formato del monitoraggio."
+    )
+    return text

@@ -1,0 +1,163 @@
+"""The monthly update round: when it opens, its deadline, its reminders, who has answered.
+
+Plain functions of "now", the Union's time zone, its settings and its fixed meetings. The rule
+(DESIGN.md): the round opens as soon as the month's meeting is fixed, with its deadline some days
+before the meeting; with no usable meeting it opens on the fallback day (20th, 10:00) with a
+fallback deadline (5 days). Missed work is caught up only while the deadline is still ahead.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+FIRST_REMINDER_AFTER = timedelta(days=3)
+LAST_REMINDER_BEFORE = timedelta(days=1)
+PROGRESS_CHOICES = (0, 25, 50, 75, 100)
+
+
+@dataclass(frozen=True)
+class RoundSettings:
+    enabled: bool = True
+    fallback_day: int = 20
+    fallback_hour: int = 10
+    fallback_deadline_days: int = 5
+    deadline_days_before_meeting: int = 2
+
+
+DEFAULT_SETTINGS = RoundSettings()
+
+
+@dataclass(frozen=True)
+class MeetingInfo:
+    id: int
+    starts_at: datetime  # aware UTC
+
+
+class Decision(StrEnum):
+    OPEN = "open"
+    WAIT = "wait"  # not due yet
+    SKIP = "skip"  # its deadline passed while nobody opened it
+
+
+@dataclass(frozen=True)
+class RoundPlan:
+    decision: Decision
+    period: str
+    deadline_at: datetime | None = None
+    meeting_id: int | None = None
+
+
+def period_of(moment: datetime, tz: ZoneInfo) -> str:
+    local = moment.astimezone(tz)
+    return f"{local.year:04d}-{local.month:02d}"
+
+
+def previous_period(period: str) -> str:
+    year, month = (int(x) for x in period.split("-"))
+    return f"{year - (month == 1):04d}-{(month - 2) % 12 + 1:02d}"
+
+
+def month_bounds(period: str, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """The month as [start, end) in aware datetimes of the Union's zone."""
+    year, month = (int(x) for x in period.split("-"))
+    start = datetime(year, month, 1, tzinfo=tz)
+    end = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=tz)
+    return start, end
+
+
+def fallback_opening(period: str, tz: ZoneInfo, settings: RoundSettings) -> datetime:
+    year, month = (int(x) for x in period.split("-"))
+    day = min(max(settings.fallback_day, 1), calendar.monthrange(year, month)[1])
+    hour = min(max(settings.fallback_hour, 0), 23)
+    return datetime(year, month, day, hour, tzinfo=tz)
+
+
+def plan_round(
+    *,
+    period: str,
+    now: datetime,
+    tz: ZoneInfo,
+    settings: RoundSettings,
+    meetings: Iterable[MeetingInfo],
+) -> RoundPlan:
+    """What to do about `period`'s round (assuming none exists yet)."""
+    if not settings.enabled:
+        return RoundPlan(Decision.WAIT, period)
+    start, end = month_bounds(period, tz)
+    in_month = sorted(
+        (m for m in meetings if start <= m.starts_at.astimezone(tz) < end),
+        key=lambda m: m.starts_at,
+    )
+    before = timedelta(days=max(settings.deadline_days_before_meeting, 0))
+    for meeting in in_month:
+        deadline = meeting.starts_at - before
+        if deadline > now:
+            return RoundPlan(Decision.OPEN, period, deadline, meeting.id)
+    opening = fallback_opening(period, tz, settings)
+    if now < opening:
+        return RoundPlan(Decision.WAIT, period)
+    deadline = opening + timedelta(days=max(settings.fallback_deadline_days, 1))
+    if deadline > now:
+        return RoundPlan(Decision.OPEN, period, deadline, None)
+    return RoundPlan(Decision.SKIP, period, deadline, None)
+
+
+def periods_to_check(now: datetime, tz: ZoneInfo) -> list[str]:
+    """Last month's round may still be catchable (a late fallback deadline), then this month's."""
+    current = period_of(now, tz)
+    return [previous_period(current), current]
+
+
+class ReminderKind(StrEnum):
+    FIRST = "r1"  # three days after opening
+    LAST = "r2"  # the day before the deadline
+
+
+def due_reminder(
+    *, now: datetime, opened_at: datetime, deadline_at: datetime
+) -> ReminderKind | None:
+    """The reminder due now, if any. The last one supersedes a first one not yet sent."""
+    if now >= deadline_at:
+        return None
+    last_at = deadline_at - LAST_REMINDER_BEFORE
+    first_at = opened_at + FIRST_REMINDER_AFTER
+    if now >= last_at and last_at > opened_at:
+        return ReminderKind.LAST
+    if now >= first_at and first_at < last_at:
+        return ReminderKind.FIRST
+    return None
+
+
+def has_answered(*, required: Iterable[int], updated: Iterable[int], no_news: bool) -> bool:
+    """A technician has answered when every one of their actions moved this round, or 'nothing new'."""
+    return no_news or set(required) <= set(updated)
+
+
+_PROGRESS = re.compile(r"^\s*(\d{1,3})(?:[.,]0+)?\s*%?\s*$")
+
+
+def parse_progress(text: str) -> int | None:
+    """'40', '40%', '40,0 %' → 40; anything else, or beyond 0–100 → None."""
+    m = _PROGRESS.match(text)
+    if not m:
+        return None
+    value = int(m.group(1))
+    return value if 0 <= value <= 100 else None
+
+
+def next_pending(
+    order: Sequence[int], *, done: Iterable[int], after: int | None = None
+) -> int | None:
+    """The next action to ask about: after `after` in list order, skipping those already done."""
+    done_set = set(done)
+    start = order.index(after) + 1 if after in order else 0
+    for action_id in [*order[start:], *order[:start]]:
+        if action_id not in done_set and action_id != after:
+            return action_id
+    return None

@@ -1,0 +1,484 @@
+"""PAES actions, their history, update rounds and answers. Never commits."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import (
+    Action,
+    ActionStatus,
+    JobClaim,
+    Meeting,
+    Member,
+    MemberMunicipality,
+    MemberStatus,
+    Person,
+    ProgressUpdate,
+    Role,
+    RoundResponse,
+    RoundStatus,
+    Union,
+    UpdateAttachment,
+    UpdateNote,
+    UpdateRound,
+    UpdateSettings,
+    UpdateSource,
+)
+from storage.repositories.common import insert_ignore
+
+# The fields an import or an edit may set (status and progress move only through updates).
+ACTION_FIELDS = (
+    "code",
+    "title",
+    "sector",
+    "municipality_id",
+    "responsible",
+    "start_on",
+    "end_on",
+    "energy_saved_mwh",
+    "renewable_mwh",
+    "co2_avoided_t",
+    "cost_eur",
+)
+
+UNION_WIDE = -1  # filter value: intercommunal actions only
+ROUND_SKIP_CLAIM = "upd_round_skip"  # a round whose deadline passed before it could open
+
+
+# --- actions ------------------------------------------------------------------------------
+
+
+async def list_actions(
+    session: AsyncSession,
+    *,
+    union_id: int,
+    municipality_id: int | None = None,
+    status: ActionStatus | None = None,
+    include_archived: bool = False,
+) -> list[Action]:
+    """The Union's actions, by code. `municipality_id=UNION_WIDE` gives the intercommunal ones."""
+    stmt = select(Action).where(Action.union_id == union_id)
+    if municipality_id == UNION_WIDE:
+        stmt = stmt.where(Action.municipality_id.is_(None))
+    elif municipality_id is not None:
+        stmt = stmt.where(Action.municipality_id == municipality_id)
+    if status is not None:
+        stmt = stmt.where(Action.status == status)
+    if not include_archived:
+        stmt = stmt.where(Action.archived_at.is_(None))
+    rows = await session.execute(stmt.order_by(Action.code, Action.id))
+    return list(rows.scalars())
+
+
+async def get_action(session: AsyncSession, *, union_id: int, action_id: int) -> Action | None:
+    """The action, only if it belongs to this Union (ids come from buttons: never trusted)."""
+    action = await session.get(Action, action_id)
+    return action if action is not None and action.union_id == union_id else None
+
+
+async def actions_by_code(session: AsyncSession, union_id: int) -> dict[str, Action]:
+    """Every action of the Union (archived too), keyed by the code folded to lower case."""
+    rows = await session.execute(select(Action).where(Action.union_id == union_id))
+    return {a.code.casefold(): a for a in rows.scalars()}
+
+
+async def actions_for_municipalities(
+    session: AsyncSession, *, union_id: int, municipality_ids: Iterable[int]
+) -> list[Action]:
+    """Open actions of these Comuni plus the intercommunal ones: what a technician reports on."""
+    ids = list(municipality_ids)
+    stmt = select(Action).where(Action.union_id == union_id, Action.archived_at.is_(None))
+    if ids:
+        stmt = stmt.where(or_(Action.municipality_id.in_(ids), Action.municipality_id.is_(None)))
+    else:
+        stmt = stmt.where(Action.municipality_id.is_(None))
+    rows = await session.execute(
+        stmt.order_by(Action.municipality_id.is_(None), Action.code, Action.id)
+    )
+    return list(rows.scalars())
+
+
+async def upsert_actions(
+    session: AsyncSession,
+    *,
+    union_id: int,
+    rows: Sequence[dict[str, object]],
+    now: datetime,
+) -> tuple[int, int]:
+    """Create or update actions by code (case-insensitive). Never deletes; re-activates archived.
+
+    Returns (created, updated). History rows are untouched: they hang on the action id.
+    """
+    existing = await actions_by_code(session, union_id)
+    created = updated = 0
+    for values in rows:
+        code = str(values["code"])
+        action = existing.get(code.casefold())
+        if action is None:
+            action = Action(
+                union_id=union_id,
+                status=ActionStatus.NOT_STARTED,
+                progress=0,
+                created_at=now,
+                updated_at=now,
+                **{k: values.get(k) for k in ACTION_FIELDS},
+            )
+            session.add(action)
+            existing[code.casefold()] = action
+            created += 1
+            continue
+        changed = action.archived_at is not None
+        for key in ACTION_FIELDS:
+            if getattr(action, key) != values.get(key):
+                setattr(action, key, values.get(key))
+                changed = True
+        if changed:
+            action.archived_at = None
+            action.updated_at = now
+            updated += 1
+    await session.flush()
+    return created, updated
+
+
+# --- progress updates (the history) -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AttachmentIn:
+    kind: str
+    file_id: str
+    file_unique_id: str
+    file_name: str | None = None
+    mime_type: str | None = None
+
+
+async def record_update(
+    session: AsyncSession,
+    *,
+    action: Action,
+    member_id: int | None,
+    round_id: int | None,
+    source: UpdateSource,
+    status: ActionStatus,
+    progress: int,
+    note: str | None,
+    now: datetime,
+    needs_decision: bool = False,
+    decision_question: str | None = None,
+    attachments: Sequence[AttachmentIn] = (),
+) -> ProgressUpdate:
+    """Append one update to the history and move the action's current state (latest stands)."""
+    update = ProgressUpdate(
+        action_id=action.id,
+        member_id=member_id,
+        round_id=round_id,
+        source=source,
+        previous_status=action.status,
+        status=status,
+        previous_progress=action.progress,
+        progress=progress,
+        note=note,
+        needs_decision=needs_decision,
+        decision_question=decision_question,
+        created_at=now,
+    )
+    session.add(update)
+    await session.flush()
+    for a in attachments:
+        session.add(
+            UpdateAttachment(
+                update_id=update.id,
+                kind=a.kind,
+                file_id=a.file_id,
+                file_unique_id=a.file_unique_id,
+                file_name=a.file_name,
+                mime_type=a.mime_type,
+            )
+        )
+    action.status, action.progress, action.updated_at = status, progress, now
+    await session.flush()
+    return update
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    update: ProgressUpdate
+    author: str | None  # display name; None when erased or unknown
+    attachments: int
+
+
+async def history(session: AsyncSession, *, action_id: int, limit: int = 50) -> list[HistoryEntry]:
+    """Newest first."""
+    rows = await session.execute(
+        select(ProgressUpdate, Person.display_name, Person.erased_at)
+        .outerjoin(Member, Member.id == ProgressUpdate.member_id)
+        .outerjoin(Person, Person.id == Member.person_id)
+        .where(ProgressUpdate.action_id == action_id)
+        .order_by(ProgressUpdate.created_at.desc(), ProgressUpdate.id.desc())
+        .limit(limit)
+    )
+    entries = list(rows.all())
+    counts: dict[int, int] = {}
+    if entries:
+        count_rows = await session.execute(
+            select(UpdateAttachment.update_id, func.count())
+            .where(UpdateAttachment.update_id.in_([u.id for u, _n, _e in entries]))
+            .group_by(UpdateAttachment.update_id)
+        )
+        counts = {uid: n for uid, n in count_rows.all()}
+    return [
+        HistoryEntry(update=u, author=None if erased else name, attachments=counts.get(u.id, 0))
+        for u, name, erased in entries
+    ]
+
+
+# --- settings, rounds ---------------------------------------------------------------------
+
+
+async def settings_of(session: AsyncSession, union_id: int) -> UpdateSettings | None:
+    return await session.get(UpdateSettings, union_id)
+
+
+async def all_unions(session: AsyncSession) -> list[Union]:
+    rows = await session.execute(select(Union).order_by(Union.id))
+    return list(rows.scalars())
+
+
+async def meetings_between(
+    session: AsyncSession, *, union_id: int, start: datetime, end: datetime
+) -> list[Meeting]:
+    rows = await session.execute(
+        select(Meeting)
+        .where(
+            Meeting.union_id == union_id,
+            Meeting.cancelled_at.is_(None),
+            Meeting.starts_at >= start,
+            Meeting.starts_at < end,
+        )
+        .order_by(Meeting.starts_at)
+    )
+    return list(rows.scalars())
+
+
+async def round_for_period(
+    session: AsyncSession, *, union_id: int, period: str
+) -> UpdateRound | None:
+    return (
+        await session.execute(
+            select(UpdateRound).where(
+                UpdateRound.union_id == union_id, UpdateRound.period == period
+            )
+        )
+    ).scalar_one_or_none()
+
+
+async def create_round(
+    session: AsyncSession,
+    *,
+    union_id: int,
+    period: str,
+    meeting_id: int | None,
+    deadline_at: datetime,
+    now: datetime,
+) -> UpdateRound | None:
+    """The round of this period, created now; None when it already existed (never two)."""
+    won = await insert_ignore(
+        session,
+        UpdateRound,
+        {
+            "union_id": union_id,
+            "period": period,
+            "meeting_id": meeting_id,
+            "opened_at": now,
+            "deadline_at": deadline_at,
+            "status": RoundStatus.OPEN,
+        },
+        ["union_id", "period"],
+    )
+    if not won:
+        return None
+    return await round_for_period(session, union_id=union_id, period=period)
+
+
+async def settled_periods(session: AsyncSession, *, periods: Iterable[str]) -> set[tuple[int, str]]:
+    """(Union, period) pairs with nothing left to decide: a round exists, or it was skipped."""
+    wanted = list(periods)
+    if not wanted:
+        return set()
+    rounds = await session.execute(
+        select(UpdateRound.union_id, UpdateRound.period).where(UpdateRound.period.in_(wanted))
+    )
+    skipped = await session.execute(
+        select(JobClaim.union_id, JobClaim.period).where(
+            JobClaim.kind == ROUND_SKIP_CLAIM, JobClaim.period.in_(wanted)
+        )
+    )
+    return {(u, p) for u, p in rounds.all()} | {(u, p) for u, p in skipped.all()}
+
+
+async def open_rounds(session: AsyncSession) -> list[UpdateRound]:
+    rows = await session.execute(
+        select(UpdateRound).where(UpdateRound.status == RoundStatus.OPEN).order_by(UpdateRound.id)
+    )
+    return list(rows.scalars())
+
+
+async def current_round(
+    session: AsyncSession, *, union_id: int, now: datetime
+) -> UpdateRound | None:
+    """The Union's open round whose deadline is ahead (answers count for it)."""
+    return (
+        await session.execute(
+            select(UpdateRound)
+            .where(
+                UpdateRound.union_id == union_id,
+                UpdateRound.status == RoundStatus.OPEN,
+                UpdateRound.deadline_at > now,
+            )
+            .order_by(UpdateRound.opened_at.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+
+
+async def latest_round(session: AsyncSession, *, union_id: int) -> UpdateRound | None:
+    return (
+        await session.execute(
+            select(UpdateRound)
+            .where(UpdateRound.union_id == union_id)
+            .order_by(UpdateRound.opened_at.desc(), UpdateRound.id.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+
+
+async def round_by_announcement(
+    session: AsyncSession, *, chat_id: int, message_id: int
+) -> UpdateRound | None:
+    return (
+        await session.execute(
+            select(UpdateRound).where(
+                UpdateRound.announcement_chat_id == chat_id,
+                UpdateRound.announcement_message_id == message_id,
+            )
+        )
+    ).scalar_one_or_none()
+
+
+# --- who answers --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Technician:
+    member: Member
+    person: Person
+    municipality_ids: tuple[int, ...]
+
+
+async def technicians(session: AsyncSession, union_id: int) -> list[Technician]:
+    """Active Funzionari tecnici of the Union, with the Comuni they serve."""
+    rows = await session.execute(
+        select(Member, Person)
+        .join(Person, Person.id == Member.person_id)
+        .where(
+            Member.union_id == union_id,
+            Member.status == MemberStatus.ACTIVE,
+            Member.role == Role.TECNICO,
+        )
+        .order_by(Person.display_name, Member.id)
+    )
+    pairs = list(rows.all())
+    links: dict[int, list[int]] = {}
+    if pairs:
+        link_rows = await session.execute(
+            select(MemberMunicipality.member_id, MemberMunicipality.municipality_id).where(
+                MemberMunicipality.member_id.in_([m.id for m, _p in pairs])
+            )
+        )
+        for member_id, municipality_id in link_rows.all():
+            links.setdefault(member_id, []).append(municipality_id)
+    return [
+        Technician(member=m, person=p, municipality_ids=tuple(sorted(links.get(m.id, []))))
+        for m, p in pairs
+    ]
+
+
+async def updated_in_round(session: AsyncSession, round_id: int) -> set[int]:
+    """Action ids with at least one update in this round (by anyone: the latest answer stands)."""
+    rows = await session.execute(
+        select(ProgressUpdate.action_id).where(ProgressUpdate.round_id == round_id).distinct()
+    )
+    return set(rows.scalars())
+
+
+async def no_news_members(session: AsyncSession, round_id: int) -> set[int]:
+    rows = await session.execute(
+        select(RoundResponse.member_id).where(
+            RoundResponse.round_id == round_id, RoundResponse.no_news.is_(True)
+        )
+    )
+    return set(rows.scalars())
+
+
+async def set_no_news(
+    session: AsyncSession, *, round_id: int, member_id: int, now: datetime
+) -> bool:
+    """Record "nothing new this month"; False when it was already recorded."""
+    existing = (
+        await session.execute(
+            select(RoundResponse).where(
+                RoundResponse.round_id == round_id, RoundResponse.member_id == member_id
+            )
+        )
+    ).scalar_one_or_none()
+    if existing is not None:
+        was = existing.no_news
+        existing.no_news, existing.created_at = True, now
+        return not was
+    return await insert_ignore(
+        session,
+        RoundResponse,
+        {"round_id": round_id, "member_id": member_id, "no_news": True, "created_at": now},
+        ["round_id", "member_id"],
+    )
+
+
+async def add_note(
+    session: AsyncSession,
+    *,
+    union_id: int,
+    round_id: int | None,
+    member_id: int | None,
+    municipality_id: int | None,
+    source: UpdateSource,
+    text: str,
+    chat_id: int,
+    message_id: int,
+    now: datetime,
+) -> UpdateNote:
+    note = UpdateNote(
+        union_id=union_id,
+        round_id=round_id,
+        member_id=member_id,
+        municipality_id=municipality_id,
+        source=source,
+        text=text,
+        chat_id=chat_id,
+        message_id=message_id,
+        created_at=now,
+    )
+    session.add(note)
+    await session.flush()
+    return note
+
+
+async def notes_of_round(session: AsyncSession, round_id: int) -> list[UpdateNote]:
+    rows = await session.execute(
+        select(UpdateNote).where(UpdateNote.round_id == round_id).order_by(UpdateNote.id)
+    )
+    return list(rows.scalars())

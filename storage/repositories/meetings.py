@@ -1,0 +1,363 @@
+"""Meeting polls, slots, votes, poll messages and fixed meetings. Never commits."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import CursorResult, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import (
+    Answer,
+    JobClaim,
+    Meeting,
+    MeetingPoll,
+    MeetingSettings,
+    Member,
+    MemberMunicipality,
+    MemberStatus,
+    Municipality,
+    Person,
+    PollMessage,
+    PollStatus,
+    PollTable,
+    Slot,
+    Union,
+    Vote,
+)
+from storage.repositories.common import insert_ignore
+
+
+def default_settings(union_id: int) -> MeetingSettings:
+    """The settings a Union has until the coordinator changes them (not added to the session)."""
+    return MeetingSettings(
+        union_id=union_id,
+        auto_poll_enabled=True,
+        auto_poll_day=1,
+        auto_poll_hour=9,
+        auto_poll_table=PollTable.BOTH,
+        weekdays="1,3",
+        slot_hour=17,
+        slot_minute=0,
+        duration_minutes=120,
+        deadline_days=5,
+        remind_day_before=True,
+        remind_hour_before=True,
+    )
+
+
+async def settings_of(session: AsyncSession, union_id: int) -> MeetingSettings:
+    return await session.get(MeetingSettings, union_id) or default_settings(union_id)
+
+
+async def all_settings(session: AsyncSession) -> list[tuple[Union, MeetingSettings]]:
+    """Every Union with its meeting settings (defaults where none were saved)."""
+    rows = await session.execute(
+        select(Union, MeetingSettings)
+        .outerjoin(MeetingSettings, MeetingSettings.union_id == Union.id)
+        .order_by(Union.id)
+    )
+    return [(u, s or default_settings(u.id)) for u, s in rows.all()]
+
+
+# --- who sits at the table ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TableMember:
+    member_id: int
+    person_id: int
+    telegram_user_id: int | None
+    name: str
+    language: str | None
+    telegram_language: str | None
+    reachable: bool
+    role: str
+    is_coordinator: bool
+    municipality_ids: tuple[int, ...]
+
+
+async def active_members(session: AsyncSession, union_id: int) -> list[TableMember]:
+    rows = await session.execute(
+        select(Member, Person)
+        .join(Person, Person.id == Member.person_id)
+        .where(Member.union_id == union_id, Member.status == MemberStatus.ACTIVE)
+        .order_by(Member.id)
+    )
+    pairs = list(rows.all())
+    links = await session.execute(
+        select(MemberMunicipality.member_id, MemberMunicipality.municipality_id).where(
+            MemberMunicipality.member_id.in_([m.id for m, _p in pairs] or [-1])
+        )
+    )
+    by_member: dict[int, list[int]] = {}
+    for member_id, municipality_id in links.all():
+        by_member.setdefault(member_id, []).append(municipality_id)
+    return [
+        TableMember(
+            member_id=m.id,
+            person_id=p.id,
+            telegram_user_id=p.telegram_user_id,
+            name=p.display_name,
+            language=p.language,
+            telegram_language=p.telegram_language,
+            reachable=p.reachable,
+            role=m.role.value,
+            is_coordinator=m.is_coordinator,
+            municipality_ids=tuple(sorted(by_member.get(m.id, []))),
+        )
+        for m, p in pairs
+    ]
+
+
+async def municipality_names(session: AsyncSession, union_id: int) -> dict[int, str]:
+    """The Union's current Comuni (archived ones no longer count as "at the table")."""
+    rows = await session.execute(
+        select(Municipality.id, Municipality.name).where(
+            Municipality.union_id == union_id, Municipality.archived_at.is_(None)
+        )
+    )
+    return dict(rows.all())
+
+
+# --- polls -------------------------------------------------------------------------------
+
+
+async def create_poll(
+    session: AsyncSession,
+    *,
+    union_id: int,
+    table: PollTable,
+    title: str,
+    agenda: str | None,
+    place: str | None,
+    deadline_at: datetime,
+    slots: Sequence[tuple[datetime, datetime]],
+    created_by_member_id: int | None,
+    now: datetime,
+    period: str | None = None,
+) -> MeetingPoll | None:
+    """A new open poll with its slots. None when this Union already has the period's poll."""
+    values = {
+        "union_id": union_id,
+        "table": table,
+        "title": title,
+        "agenda": agenda,
+        "place": place,
+        "status": PollStatus.OPEN,
+        "period": period,
+        "deadline_at": deadline_at,
+        "created_by_member_id": created_by_member_id,
+        "created_at": now,
+    }
+    if period is not None:
+        if not await insert_ignore(session, MeetingPoll, values, ["union_id", "period"]):
+            return None
+        poll = (
+            await session.execute(
+                select(MeetingPoll).where(
+                    MeetingPoll.union_id == union_id, MeetingPoll.period == period
+                )
+            )
+        ).scalar_one()
+    else:
+        poll = MeetingPoll(**values)
+        session.add(poll)
+        await session.flush()
+    for starts_at, ends_at in sorted(set(slots)):
+        session.add(Slot(poll_id=poll.id, starts_at=starts_at, ends_at=ends_at))
+    await session.flush()
+    return poll
+
+
+async def slots_of(session: AsyncSession, poll_id: int) -> list[Slot]:
+    rows = await session.execute(
+        select(Slot).where(Slot.poll_id == poll_id).order_by(Slot.starts_at, Slot.id)
+    )
+    return list(rows.scalars())
+
+
+async def add_slot(
+    session: AsyncSession, *, poll_id: int, starts_at: datetime, ends_at: datetime
+) -> bool:
+    """False when the poll already has a slot at that time."""
+    return await insert_ignore(
+        session,
+        Slot,
+        {"poll_id": poll_id, "starts_at": starts_at, "ends_at": ends_at},
+        ["poll_id", "starts_at"],
+    )
+
+
+async def votes_of(session: AsyncSession, poll_id: int) -> list[Vote]:
+    rows = await session.execute(
+        select(Vote).join(Slot, Slot.id == Vote.slot_id).where(Slot.poll_id == poll_id)
+    )
+    return list(rows.scalars())
+
+
+async def cast_vote(
+    session: AsyncSession, *, slot_id: int, member_id: int, answer: Answer, now: datetime
+) -> None:
+    """One answer per slot and member: a new answer replaces the old one (atomic upsert)."""
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    insert_fn = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = insert_fn(Vote).values(
+        slot_id=slot_id, member_id=member_id, answer=answer, updated_at=now
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["slot_id", "member_id"],
+        set_={"answer": stmt.excluded.answer, "updated_at": stmt.excluded.updated_at},
+    )
+    await session.execute(stmt)
+
+
+async def open_polls(session: AsyncSession) -> list[MeetingPoll]:
+    rows = await session.execute(
+        select(MeetingPoll).where(MeetingPoll.status == PollStatus.OPEN).order_by(MeetingPoll.id)
+    )
+    return list(rows.scalars())
+
+
+async def transition(
+    session: AsyncSession,
+    *,
+    poll_id: int,
+    to: PollStatus,
+    now: datetime,
+    chosen_slot_id: int | None = None,
+) -> bool:
+    """open → closed | no_date | cancelled, exactly once: False when it was no longer open."""
+    values: dict[str, object] = {"status": to, "closed_at": now}
+    if chosen_slot_id is not None:
+        values["chosen_slot_id"] = chosen_slot_id
+    result = await session.execute(
+        update(MeetingPoll)
+        .where(MeetingPoll.id == poll_id, MeetingPoll.status == PollStatus.OPEN)
+        .values(**values)
+    )
+    return isinstance(result, CursorResult) and result.rowcount == 1
+
+
+# --- where polls are shown (coalesced edits) -----------------------------------------------
+
+
+async def add_poll_message(
+    session: AsyncSession, *, poll_id: int, chat_id: int, message_id: int
+) -> None:
+    await insert_ignore(
+        session,
+        PollMessage,
+        {"poll_id": poll_id, "chat_id": chat_id, "message_id": message_id},
+        ["chat_id", "message_id"],
+    )
+
+
+async def poll_messages(session: AsyncSession, poll_id: int) -> list[PollMessage]:
+    rows = await session.execute(
+        select(PollMessage).where(PollMessage.poll_id == poll_id).order_by(PollMessage.id)
+    )
+    return list(rows.scalars())
+
+
+async def mark_dirty(session: AsyncSession, *, poll_id: int, now: datetime) -> list[int]:
+    """Owe a tally edit on every message of the poll; returns their ids.
+
+    `dirty_since` keeps the oldest owed change, so the tick can tell what waited too long.
+    """
+    await session.execute(
+        update(PollMessage)
+        .where(PollMessage.poll_id == poll_id, PollMessage.dirty_since.is_(None))
+        .values(dirty_since=now)
+    )
+    rows = await session.execute(select(PollMessage.id).where(PollMessage.poll_id == poll_id))
+    return list(rows.scalars())
+
+
+async def dirty_message_ids(session: AsyncSession) -> list[int]:
+    rows = await session.execute(
+        select(PollMessage.id).where(PollMessage.dirty_since.is_not(None)).order_by(PollMessage.id)
+    )
+    return list(rows.scalars())
+
+
+# --- meetings ----------------------------------------------------------------------------
+
+
+async def create_meeting(
+    session: AsyncSession,
+    *,
+    poll: MeetingPoll,
+    slot: Slot,
+    uid_domain: str,
+    now: datetime,
+) -> Meeting:
+    meeting = Meeting(
+        union_id=poll.union_id,
+        poll_id=poll.id,
+        table=poll.table,
+        title=poll.title,
+        agenda=poll.agenda,
+        place=poll.place,
+        starts_at=slot.starts_at,
+        ends_at=slot.ends_at,
+        ics_uid=f"poll-{poll.id}-{slot.id}@{uid_domain}",
+        created_at=now,
+    )
+    session.add(meeting)
+    await session.flush()
+    return meeting
+
+
+async def meeting_of_poll(session: AsyncSession, poll_id: int) -> Meeting | None:
+    return (
+        await session.execute(select(Meeting).where(Meeting.poll_id == poll_id))
+    ).scalar_one_or_none()
+
+
+async def upcoming_meetings(
+    session: AsyncSession, *, union_id: int | None, now: datetime, limit: int = 20
+) -> list[Meeting]:
+    stmt = select(Meeting).where(Meeting.starts_at > now, Meeting.cancelled_at.is_(None))
+    if union_id is not None:
+        stmt = stmt.where(Meeting.union_id == union_id)
+    rows = await session.execute(stmt.order_by(Meeting.starts_at, Meeting.id).limit(limit))
+    return list(rows.scalars())
+
+
+async def recent_meetings(session: AsyncSession, *, since: datetime) -> list[Meeting]:
+    rows = await session.execute(
+        select(Meeting).where(Meeting.created_at >= since).order_by(Meeting.id)
+    )
+    return list(rows.scalars())
+
+
+async def meetings_starting_between(
+    session: AsyncSession, *, after: datetime, until: datetime
+) -> list[Meeting]:
+    rows = await session.execute(
+        select(Meeting)
+        .where(
+            Meeting.starts_at > after, Meeting.starts_at <= until, Meeting.cancelled_at.is_(None)
+        )
+        .order_by(Meeting.starts_at, Meeting.id)
+    )
+    return list(rows.scalars())
+
+
+async def claimed_unions(
+    session: AsyncSession, *, kind: str, periods: set[str]
+) -> set[tuple[int, str]]:
+    """(Union id, period) pairs already claimed for a kind of work, in one query."""
+    if not periods:
+        return set()
+    rows = await session.execute(
+        select(JobClaim.union_id, JobClaim.period).where(
+            JobClaim.kind == kind, JobClaim.period.in_(sorted(periods))
+        )
+    )
+    return {(union_id, period) for union_id, period in rows.all()}

@@ -1,0 +1,447 @@
+"""Queries of registration: Unions, Comuni, invites, memberships, linked groups, erasure.
+
+Never commits: the caller's transaction (one per update) does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import (
+    Base,
+    Conversation,
+    Invite,
+    LinkedChat,
+    Member,
+    MemberMunicipality,
+    MemberStatus,
+    Municipality,
+    OutboxMessage,
+    OutboxStatus,
+    Person,
+    Role,
+    TableKind,
+    Union,
+)
+
+# --- Unions -----------------------------------------------------------------------------------
+
+
+async def create_union(
+    session: AsyncSession, *, name: str, creator: Person, now: datetime
+) -> tuple[Union, Member]:
+    """A new Union with its creator as active coordinator (Union staff until they say otherwise)."""
+    union = Union(name=name, created_by_person_id=creator.id, created_at=now)
+    session.add(union)
+    await session.flush()
+    member = Member(
+        union_id=union.id,
+        person_id=creator.id,
+        role=Role.STAFF,
+        status=MemberStatus.ACTIVE,
+        is_coordinator=True,
+        requested_at=now,
+        decided_at=now,
+    )
+    session.add(member)
+    await session.flush()
+    return union, member
+
+
+async def coordinated_unions(session: AsyncSession, *, telegram_user_id: int) -> list[Union]:
+    rows = await session.execute(
+        select(Union)
+        .join(Member, Member.union_id == Union.id)
+        .join(Person, Person.id == Member.person_id)
+        .where(
+            Person.telegram_user_id == telegram_user_id,
+            Member.status == MemberStatus.ACTIVE,
+            Member.is_coordinator.is_(True),
+        )
+        .order_by(Union.name, Union.id)
+    )
+    return list(rows.scalars())
+
+
+async def is_coordinator(session: AsyncSession, *, union_id: int, telegram_user_id: int) -> bool:
+    row = await session.execute(
+        select(Member.id)
+        .join(Person, Person.id == Member.person_id)
+        .where(
+            Member.union_id == union_id,
+            Person.telegram_user_id == telegram_user_id,
+            Member.status == MemberStatus.ACTIVE,
+            Member.is_coordinator.is_(True),
+        )
+    )
+    return row.first() is not None
+
+
+# --- Comuni -----------------------------------------------------------------------------------
+
+
+async def municipality_keys(session: AsyncSession, union_id: int) -> dict[str, Municipality]:
+    """Every Comune of the Union (archived too) by folded name."""
+    rows = await session.execute(select(Municipality).where(Municipality.union_id == union_id))
+    return {m.name_key: m for m in rows.scalars()}
+
+
+async def add_municipalities(
+    session: AsyncSession, *, union_id: int, names: list[tuple[str, str]], now: datetime
+) -> list[Municipality]:
+    """Add (name, key) pairs; an archived Comune with the same key comes back instead."""
+    known = await municipality_keys(session, union_id)
+    added: list[Municipality] = []
+    for name, key in names:
+        existing = known.get(key)
+        if existing is not None:
+            if existing.archived_at is None:
+                continue
+            existing.archived_at = None
+            existing.name = name
+            added.append(existing)
+            continue
+        mun = Municipality(union_id=union_id, name=name, name_key=key, created_at=now)
+        session.add(mun)
+        known[key] = mun
+        added.append(mun)
+    await session.flush()
+    return added
+
+
+async def municipality_in_union(
+    session: AsyncSession, *, union_id: int, municipality_id: int
+) -> Municipality | None:
+    """An active Comune of this Union (None for another Union's id or an archived one)."""
+    mun = await session.get(Municipality, municipality_id)
+    if mun is None or mun.union_id != union_id or mun.archived_at is not None:
+        return None
+    return mun
+
+
+def _references_to(table_name: str) -> list[tuple[str, str]]:
+    """(table, column) of every foreign key pointing at `table_name`, across all areas."""
+    refs: list[tuple[str, str]] = []
+    for table in Base.metadata.tables.values():
+        for fk in table.foreign_keys:
+            if fk.column.table.name == table_name:
+                refs.append((table.name, fk.parent.name))
+    return refs
+
+
+async def is_municipality_referenced(session: AsyncSession, municipality_id: int) -> bool:
+    for table_name, column_name in _references_to("municipality"):
+        table = Base.metadata.tables[table_name]
+        row = await session.execute(
+            select(func.count()).select_from(table).where(table.c[column_name] == municipality_id)
+        )
+        if row.scalar_one():
+            return True
+    return False
+
+
+async def remove_municipality(
+    session: AsyncSession, *, municipality: Municipality, now: datetime
+) -> bool:
+    """Delete it, or archive it when anything refers to it. True when deleted."""
+    if await is_municipality_referenced(session, municipality.id):
+        municipality.archived_at = now
+        return False
+    await session.delete(municipality)
+    await session.flush()
+    return True
+
+
+# --- invites ----------------------------------------------------------------------------------
+
+
+async def create_invite(
+    session: AsyncSession,
+    *,
+    union_id: int,
+    token_hash: str,
+    municipality_id: int | None,
+    role: Role | None,
+    created_by_member_id: int,
+    now: datetime,
+    expires_at: datetime,
+) -> Invite:
+    invite = Invite(
+        union_id=union_id,
+        token_hash=token_hash,
+        municipality_id=municipality_id,
+        role=role,
+        created_by_member_id=created_by_member_id,
+        created_at=now,
+        expires_at=expires_at,
+        uses=0,
+    )
+    session.add(invite)
+    await session.flush()
+    return invite
+
+
+async def invite_by_hash(session: AsyncSession, token_hash: str) -> Invite | None:
+    return (
+        await session.execute(select(Invite).where(Invite.token_hash == token_hash))
+    ).scalar_one_or_none()
+
+
+async def open_invites(session: AsyncSession, *, union_id: int, now: datetime) -> list[Invite]:
+    rows = await session.execute(
+        select(Invite)
+        .where(Invite.union_id == union_id, Invite.revoked_at.is_(None), Invite.expires_at > now)
+        .order_by(Invite.created_at, Invite.id)
+    )
+    return list(rows.scalars())
+
+
+async def revoke_invite(
+    session: AsyncSession, *, invite_id: int, union_id: int, now: datetime
+) -> bool:
+    result = await session.execute(
+        update(Invite)
+        .where(Invite.id == invite_id, Invite.union_id == union_id, Invite.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def redeem_invite(session: AsyncSession, *, invite_id: int, now: datetime) -> bool:
+    """Count one use, atomically, only while the invite is open. False if it no longer is."""
+    result = await session.execute(
+        update(Invite)
+        .where(Invite.id == invite_id, Invite.revoked_at.is_(None), Invite.expires_at > now)
+        .values(uses=Invite.uses + 1)
+    )
+    return getattr(result, "rowcount", 0) == 1
+
+
+# --- members ----------------------------------------------------------------------------------
+
+
+async def membership(session: AsyncSession, *, union_id: int, person_id: int) -> Member | None:
+    """The one membership row of a person in a Union, whatever its status."""
+    return (
+        await session.execute(
+            select(Member).where(Member.union_id == union_id, Member.person_id == person_id)
+        )
+    ).scalar_one_or_none()
+
+
+async def set_municipalities(
+    session: AsyncSession, *, member_id: int, municipality_ids: list[int]
+) -> None:
+    await session.execute(
+        delete(MemberMunicipality).where(MemberMunicipality.member_id == member_id)
+    )
+    for mid in dict.fromkeys(municipality_ids):
+        session.add(MemberMunicipality(member_id=member_id, municipality_id=mid))
+    await session.flush()
+
+
+async def request_membership(
+    session: AsyncSession,
+    *,
+    union_id: int,
+    person_id: int,
+    role: Role,
+    municipality_ids: list[int],
+    invite_id: int,
+    now: datetime,
+) -> Member:
+    """A pending membership: a new row, or the old one (rejected, removed, left) reopened."""
+    member = await membership(session, union_id=union_id, person_id=person_id)
+    if member is None:
+        member = Member(union_id=union_id, person_id=person_id)
+        session.add(member)
+    member.role = role
+    member.status = MemberStatus.PENDING
+    member.is_coordinator = False
+    member.invite_id = invite_id
+    member.requested_at = now
+    member.decided_at = None
+    member.decided_by_member_id = None
+    await session.flush()
+    await set_municipalities(session, member_id=member.id, municipality_ids=municipality_ids)
+    return member
+
+
+async def sindaco_by_municipality(
+    session: AsyncSession, *, union_id: int, municipality_ids: list[int] | None = None
+) -> dict[int, int]:
+    """Comune id → member id of its active Sindaco."""
+    stmt = (
+        select(MemberMunicipality.municipality_id, Member.id)
+        .join(Member, Member.id == MemberMunicipality.member_id)
+        .where(
+            Member.union_id == union_id,
+            Member.status == MemberStatus.ACTIVE,
+            Member.role == Role.SINDACO,
+        )
+    )
+    if municipality_ids is not None:
+        stmt = stmt.where(MemberMunicipality.municipality_id.in_(municipality_ids))
+    rows = await session.execute(stmt)
+    return {mid: member_id for mid, member_id in rows.all()}
+
+
+async def member_with_person(session: AsyncSession, member_id: int) -> tuple[Member, Person] | None:
+    row = (
+        await session.execute(
+            select(Member, Person)
+            .join(Person, Person.id == Member.person_id)
+            .where(Member.id == member_id)
+        )
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+async def active_member_count(session: AsyncSession, union_id: int) -> int:
+    row = await session.execute(
+        select(func.count())
+        .select_from(Member)
+        .where(Member.union_id == union_id, Member.status == MemberStatus.ACTIVE)
+    )
+    return int(row.scalar_one())
+
+
+async def coordinator_ids(session: AsyncSession, union_id: int) -> list[int]:
+    rows = await session.execute(
+        select(Member.id).where(
+            Member.union_id == union_id,
+            Member.status == MemberStatus.ACTIVE,
+            Member.is_coordinator.is_(True),
+        )
+    )
+    return list(rows.scalars())
+
+
+@dataclass(frozen=True)
+class RosterRow:
+    member: Member
+    person: Person
+    municipality_ids: tuple[int, ...]
+
+
+async def roster(
+    session: AsyncSession,
+    *,
+    union_id: int,
+    statuses: tuple[MemberStatus, ...] = (MemberStatus.ACTIVE,),
+) -> list[RosterRow]:
+    rows = list(
+        (
+            await session.execute(
+                select(Member, Person)
+                .join(Person, Person.id == Member.person_id)
+                .where(Member.union_id == union_id, Member.status.in_(statuses))
+                .order_by(Member.id)
+            )
+        ).all()
+    )
+    ids = [m.id for m, _p in rows]
+    links: dict[int, list[int]] = {i: [] for i in ids}
+    if ids:
+        for member_id, mid in (
+            await session.execute(
+                select(MemberMunicipality.member_id, MemberMunicipality.municipality_id).where(
+                    MemberMunicipality.member_id.in_(ids)
+                )
+            )
+        ).all():
+            links[member_id].append(mid)
+    return [
+        RosterRow(member=m, person=p, municipality_ids=tuple(sorted(links[m.id]))) for m, p in rows
+    ]
+
+
+# --- linked groups ----------------------------------------------------------------------------
+
+
+async def link_chat(
+    session: AsyncSession,
+    *,
+    union_id: int,
+    table: TableKind,
+    chat_id: int,
+    title: str,
+    member_id: int,
+    now: datetime,
+) -> LinkedChat:
+    """Link (or re-link) the Union's table to this chat: one chat per table per Union."""
+    link = (
+        await session.execute(
+            select(LinkedChat).where(
+                LinkedChat.union_id == union_id, LinkedChat.table_kind == table
+            )
+        )
+    ).scalar_one_or_none()
+    if link is None:
+        link = LinkedChat(union_id=union_id, table_kind=table)
+        session.add(link)
+    link.chat_id, link.title = chat_id, title[:256]
+    link.linked_by_member_id, link.linked_at = member_id, now
+    await session.flush()
+    return link
+
+
+async def unlink_chat(session: AsyncSession, *, chat_id: int) -> list[LinkedChat]:
+    """Drop every link to this chat (the bot left it); returns what was dropped."""
+    links = list(
+        (await session.execute(select(LinkedChat).where(LinkedChat.chat_id == chat_id))).scalars()
+    )
+    for link in links:
+        await session.delete(link)
+    await session.flush()
+    return links
+
+
+# --- erasure ----------------------------------------------------------------------------------
+
+ERASED_NAME = "ex membro"
+
+
+async def erase_person(session: AsyncSession, *, person: Person, now: datetime) -> None:
+    """/cancellami: the identity goes, the contributions stay with the (now anonymous) member row."""
+    telegram_user_id = person.telegram_user_id
+    if telegram_user_id is not None:
+        await session.execute(
+            delete(Conversation).where(Conversation.telegram_user_id == telegram_user_id)
+        )
+    conditions = [OutboxMessage.person_id == person.id]
+    if telegram_user_id is not None:
+        conditions.append(OutboxMessage.chat_id == telegram_user_id)
+    await session.execute(
+        delete(OutboxMessage).where(or_(*conditions), OutboxMessage.status == OutboxStatus.PENDING)
+    )
+    # Messages already sent keep no copy of what they said about this person: the requests
+    # to approve them (to coordinators) and what was sent to them.
+    member_ids = list(
+        (await session.execute(select(Member.id).where(Member.person_id == person.id))).scalars()
+    )
+    about = [OutboxMessage.person_id == person.id]
+    about += [OutboxMessage.dedup_key.startswith(f"reg:req:{mid}:") for mid in member_ids]
+    await session.execute(update(OutboxMessage).where(or_(*about)).values(payload={"erased": True}))
+    await session.execute(
+        update(Member)
+        .where(
+            Member.person_id == person.id,
+            Member.status.in_([MemberStatus.ACTIVE, MemberStatus.PENDING]),
+        )
+        .values(status=MemberStatus.LEFT, is_coordinator=False, decided_at=now)
+    )
+    person.telegram_user_id = None
+    person.display_name = ERASED_NAME
+    person.username = None
+    person.language = None
+    person.telegram_language = None
+    person.reachable = False
+    person.unreachable_reason = None
+    person.unreachable_since = None
+    person.erased_at = now
+    await session.flush()

@@ -1,0 +1,791 @@
+"""Queries for summaries, decisions, announcements, shared folders, exports and settings.
+
+Never commits: the caller's transaction does. Rows leave as models or small dataclasses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, delete, exists, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import (
+    Action,
+    Announcement,
+    Decision,
+    DecisionMessage,
+    DecisionStatus,
+    DecisionVote,
+    DecisionVoteChoice,
+    DocumentLink,
+    JobClaim,
+    LinkedChat,
+    Meeting,
+    MeetingSettings,
+    Member,
+    MemberMunicipality,
+    MemberStatus,
+    Municipality,
+    OutboxMessage,
+    OutboxStatus,
+    Person,
+    PostedMessage,
+    ProgressUpdate,
+    Role,
+    RoundResponse,
+    Summary,
+    SummaryKind,
+    Union,
+    UpdateAttachment,
+    UpdateRound,
+    UpdateSettings,
+)
+from storage.repositories.common import insert_ignore
+
+EX_MEMBER = "ex membro"
+SKIPPED_CLAIM = "summary_skipped"
+
+# --- rounds and summaries -----------------------------------------------------------------
+
+
+async def rounds_due_without_summary(
+    session: AsyncSession, *, now: datetime, limit: int = 200
+) -> list[UpdateRound]:
+    """Rounds whose deadline has passed and that have no scheduled summary yet."""
+    has_summary = exists().where(
+        Summary.union_id == UpdateRound.union_id,
+        Summary.kind == SummaryKind.SCHEDULED,
+        Summary.period == UpdateRound.period,
+    )
+    # A round skipped because a newer one exists is claimed as skipped: leave it out, or
+    # skipped rounds would pile up at the head of this list for ever.
+    skipped = exists().where(
+        JobClaim.kind == SKIPPED_CLAIM,
+        JobClaim.union_id == UpdateRound.union_id,
+        JobClaim.period == UpdateRound.period,
+    )
+    rows = await session.execute(
+        select(UpdateRound)
+        .where(UpdateRound.deadline_at <= now, ~has_summary, ~skipped)
+        .order_by(UpdateRound.deadline_at, UpdateRound.id)
+        .limit(limit)
+    )
+    return list(rows.scalars())
+
+
+async def newer_round_exists(session: AsyncSession, round_: UpdateRound) -> bool:
+    row = await session.execute(
+        select(UpdateRound.id)
+        .where(
+            UpdateRound.union_id == round_.union_id,
+            or_(
+                UpdateRound.period > round_.period,
+                and_(UpdateRound.period == round_.period, UpdateRound.id > round_.id),
+            ),
+        )
+        .limit(1)
+    )
+    return row.scalar_one_or_none() is not None
+
+
+async def latest_round(
+    session: AsyncSession, *, union_id: int, now: datetime | None = None
+) -> UpdateRound | None:
+    stmt = select(UpdateRound).where(UpdateRound.union_id == union_id)
+    if now is not None:
+        stmt = stmt.where(UpdateRound.opened_at <= now)
+    row = await session.execute(stmt.order_by(UpdateRound.period.desc()).limit(1))
+    return row.scalar_one_or_none()
+
+
+async def last_scheduled_summary(
+    session: AsyncSession, *, union_id: int, exclude_period: str | None = None
+) -> Summary | None:
+    stmt = select(Summary).where(
+        Summary.union_id == union_id, Summary.kind == SummaryKind.SCHEDULED
+    )
+    if exclude_period is not None:
+        stmt = stmt.where(Summary.period != exclude_period)
+    row = await session.execute(
+        stmt.order_by(Summary.created_at.desc(), Summary.id.desc()).limit(1)
+    )
+    return row.scalar_one_or_none()
+
+
+async def create_summary(
+    session: AsyncSession,
+    *,
+    union_id: int,
+    kind: SummaryKind,
+    period: str,
+    round_id: int | None,
+    late: bool,
+    now: datetime,
+) -> Summary | None:
+    """Insert the summary once per (Union, period): None when it already exists (claim lost)."""
+    inserted = await insert_ignore(
+        session,
+        Summary,
+        {
+            "union_id": union_id,
+            "kind": kind,
+            "period": period,
+            "round_id": round_id,
+            "late": late,
+            "created_at": now,
+        },
+        ["union_id", "period"],
+    )
+    if not inserted:
+        return None
+    row = await session.execute(
+        select(Summary).where(Summary.union_id == union_id, Summary.period == period)
+    )
+    return row.scalar_one()
+
+
+async def summaries_of(session: AsyncSession, union_id: int) -> list[Summary]:
+    rows = await session.execute(
+        select(Summary).where(Summary.union_id == union_id).order_by(Summary.id)
+    )
+    return list(rows.scalars())
+
+
+async def record_posted(
+    session: AsyncSession,
+    *,
+    summary_id: int,
+    chat_id: int,
+    message_id: int,
+    note: str,
+    now: datetime,
+) -> None:
+    session.add(
+        PostedMessage(summary_id=summary_id, chat_id=chat_id, message_id=message_id, note=note)
+    )
+    summary = await session.get(Summary, summary_id)
+    if summary is not None and summary.posted_at is None:
+        summary.posted_at = now
+
+
+# --- the facts a summary is made of -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UpdateFact:
+    update_id: int
+    action_id: int
+    member_id: int | None
+    round_id: int | None
+    previous_status: str | None
+    status: str
+    previous_progress: int | None
+    progress: int
+    note: str | None
+    photos: int
+    documents: int
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class TechnicianFact:
+    member_id: int
+    name: str
+    municipality_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class VoteFact:
+    municipality_id: int
+    comune: str
+    choice: str
+    voter: str | None
+    voter_role: str | None
+
+
+@dataclass(frozen=True)
+class DecisionFact:
+    decision: Decision
+    comune: str | None
+    action_code: str | None
+    votes: tuple[VoteFact, ...]
+    asked_by: str | None
+
+
+@dataclass(frozen=True)
+class SummaryFacts:
+    union: Union
+    municipalities: list[Municipality]
+    actions: list[Action]
+    updates: list[UpdateFact]  # since min(baseline, start of the stuck window)
+    rounds: list[UpdateRound]  # past deadline, oldest first (the stuck window)
+    technicians: list[TechnicianFact]
+    reported_member_ids: set[int]  # technicians who reported in the round
+    next_meeting: Meeting | None
+    decisions: list[DecisionFact]
+
+
+def _name(person: Person | None) -> str:
+    if person is None or person.erased_at is not None:
+        return EX_MEMBER
+    return person.display_name
+
+
+async def updates_since(
+    session: AsyncSession, *, union_id: int, since: datetime | None, until: datetime
+) -> list[UpdateFact]:
+    photos = (
+        select(func.count())
+        .where(UpdateAttachment.update_id == ProgressUpdate.id, UpdateAttachment.kind == "photo")
+        .scalar_subquery()
+    )
+    documents = (
+        select(func.count())
+        .where(UpdateAttachment.update_id == ProgressUpdate.id, UpdateAttachment.kind != "photo")
+        .scalar_subquery()
+    )
+    stmt = (
+        select(ProgressUpdate, photos, documents)
+        .join(Action, Action.id == ProgressUpdate.action_id)
+        .where(Action.union_id == union_id, ProgressUpdate.created_at <= until)
+    )
+    if since is not None:
+        stmt = stmt.where(ProgressUpdate.created_at > since)
+    rows = await session.execute(stmt.order_by(ProgressUpdate.created_at, ProgressUpdate.id))
+    return [
+        UpdateFact(
+            update_id=u.id,
+            action_id=u.action_id,
+            member_id=u.member_id,
+            round_id=u.round_id,
+            previous_status=u.previous_status.value if u.previous_status else None,
+            status=u.status.value,
+            previous_progress=u.previous_progress,
+            progress=u.progress,
+            note=u.note,
+            photos=int(p or 0),
+            documents=int(d or 0),
+            created_at=u.created_at,
+        )
+        for u, p, d in rows
+    ]
+
+
+async def technicians(session: AsyncSession, union_id: int) -> list[TechnicianFact]:
+    rows = await session.execute(
+        select(Member, Person, MemberMunicipality.municipality_id)
+        .join(Person, Person.id == Member.person_id)
+        .outerjoin(MemberMunicipality, MemberMunicipality.member_id == Member.id)
+        .where(
+            Member.union_id == union_id,
+            Member.status == MemberStatus.ACTIVE,
+            Member.role == Role.TECNICO,
+        )
+        .order_by(Member.id)
+    )
+    by_member: dict[int, tuple[str, list[int]]] = {}
+    for member, person, municipality_id in rows:
+        entry = by_member.setdefault(member.id, (_name(person), []))
+        if municipality_id is not None:
+            entry[1].append(municipality_id)
+    return [TechnicianFact(mid, name, tuple(ids)) for mid, (name, ids) in by_member.items()]
+
+
+async def reported_member_ids(session: AsyncSession, round_: UpdateRound) -> set[int]:
+    """Members who reported in the round: an update in it (or in its window), or "no news"."""
+    in_round = await session.execute(
+        select(ProgressUpdate.member_id).where(
+            ProgressUpdate.member_id.is_not(None),
+            or_(
+                ProgressUpdate.round_id == round_.id,
+                and_(
+                    ProgressUpdate.created_at >= round_.opened_at,
+                    ProgressUpdate.created_at <= round_.deadline_at,
+                ),
+            ),
+            ProgressUpdate.action_id.in_(
+                select(Action.id).where(Action.union_id == round_.union_id)
+            ),
+        )
+    )
+    responded = await session.execute(
+        select(RoundResponse.member_id).where(RoundResponse.round_id == round_.id)
+    )
+    return {m for m in in_round.scalars() if m is not None} | set(responded.scalars())
+
+
+async def next_meeting(session: AsyncSession, *, union_id: int, now: datetime) -> Meeting | None:
+    row = await session.execute(
+        select(Meeting)
+        .where(
+            Meeting.union_id == union_id, Meeting.starts_at > now, Meeting.cancelled_at.is_(None)
+        )
+        .order_by(Meeting.starts_at)
+        .limit(1)
+    )
+    return row.scalar_one_or_none()
+
+
+async def summary_facts(
+    session: AsyncSession,
+    *,
+    union_id: int,
+    baseline: datetime | None,
+    round_: UpdateRound | None,
+    now: datetime,
+    stuck_window: int = 6,
+) -> SummaryFacts | None:
+    union = await session.get(Union, union_id)
+    if union is None:
+        return None
+    municipalities = list(
+        (
+            await session.execute(
+                select(Municipality)
+                .where(Municipality.union_id == union_id, Municipality.archived_at.is_(None))
+                .order_by(Municipality.name_key)
+            )
+        ).scalars()
+    )
+    actions = list(
+        (
+            await session.execute(
+                select(Action)
+                .where(Action.union_id == union_id, Action.archived_at.is_(None))
+                .order_by(Action.code)
+            )
+        ).scalars()
+    )
+    rounds = list(
+        (
+            await session.execute(
+                select(UpdateRound)
+                .where(UpdateRound.union_id == union_id, UpdateRound.deadline_at <= now)
+                .order_by(UpdateRound.deadline_at.desc())
+                .limit(stuck_window)
+            )
+        ).scalars()
+    )[::-1]
+    window = rounds[-stuck_window:]
+    since = None if baseline is None else min([baseline, *(r.opened_at for r in window[:1])])
+    updates = await updates_since(session, union_id=union_id, since=since, until=now)
+    techs = await technicians(session, union_id)
+    reported = await reported_member_ids(session, round_) if round_ is not None else set()
+    return SummaryFacts(
+        union=union,
+        municipalities=municipalities,
+        actions=actions,
+        updates=updates,
+        rounds=window,
+        technicians=techs,
+        reported_member_ids=reported,
+        next_meeting=await next_meeting(session, union_id=union_id, now=now),
+        decisions=await open_decisions(session, union_id=union_id),
+    )
+
+
+# --- decisions ----------------------------------------------------------------------------
+
+
+async def sync_decisions_from_updates(session: AsyncSession, *, now: datetime) -> list[int]:
+    """Every update that asks for a political decision becomes a Decision (once). Returns new ids."""
+    has_decision = exists().where(Decision.source_update_id == ProgressUpdate.id)
+    rows = await session.execute(
+        select(ProgressUpdate, Action)
+        .join(Action, Action.id == ProgressUpdate.action_id)
+        .where(ProgressUpdate.needs_decision.is_(True), ~has_decision)
+        .order_by(ProgressUpdate.id)
+        .limit(500)
+    )
+    created: list[int] = []
+    for update, action in rows:
+        question = (update.decision_question or update.note or "").strip() or action.title
+        inserted = await insert_ignore(
+            session,
+            Decision,
+            {
+                "union_id": action.union_id,
+                "source_update_id": update.id,
+                "action_id": action.id,
+                "question": question,
+                "status": DecisionStatus.OPEN,
+                "asked_by_member_id": update.member_id,
+                "created_at": now,
+            },
+            ["source_update_id"],
+        )
+        if inserted:
+            row = await session.execute(
+                select(Decision.id).where(Decision.source_update_id == update.id)
+            )
+            created.append(row.scalar_one())
+    return created
+
+
+async def decision_fact(session: AsyncSession, decision: Decision) -> DecisionFact:
+    comune = code = None
+    if decision.action_id is not None:
+        row = await session.execute(
+            select(Action.code, Municipality.name)
+            .outerjoin(Municipality, Municipality.id == Action.municipality_id)
+            .where(Action.id == decision.action_id)
+        )
+        found = row.first()
+        if found is not None:
+            code, comune = found[0], found[1]
+    votes = await session.execute(
+        select(DecisionVote, Municipality.name, Person, Member.role)
+        .join(Municipality, Municipality.id == DecisionVote.municipality_id)
+        .outerjoin(Member, Member.id == DecisionVote.member_id)
+        .outerjoin(Person, Person.id == Member.person_id)
+        .where(DecisionVote.decision_id == decision.id)
+        .order_by(Municipality.name_key)
+    )
+    asked_by = None
+    if decision.asked_by_member_id is not None:
+        asker = await session.execute(
+            select(Person)
+            .join(Member, Member.person_id == Person.id)
+            .where(Member.id == decision.asked_by_member_id)
+        )
+        asked_by = _name(asker.scalar_one_or_none())
+    return DecisionFact(
+        decision=decision,
+        comune=comune,
+        action_code=code,
+        votes=tuple(
+            VoteFact(
+                municipality_id=v.municipality_id,
+                comune=name,
+                choice=v.choice.value,
+                voter=_name(person) if v.member_id is not None else None,
+                voter_role=role.value if role is not None else None,
+            )
+            for v, name, person, role in votes
+        ),
+        asked_by=asked_by,
+    )
+
+
+async def open_decisions(session: AsyncSession, *, union_id: int) -> list[DecisionFact]:
+    """Decisions not yet marked done: being voted, or decided and waiting to be carried out."""
+    rows = await session.execute(
+        select(Decision)
+        .where(Decision.union_id == union_id, Decision.status != DecisionStatus.DONE)
+        .order_by(Decision.created_at, Decision.id)
+    )
+    return [await decision_fact(session, d) for d in rows.scalars()]
+
+
+async def cast_vote(
+    session: AsyncSession,
+    *,
+    decision_id: int,
+    municipality_id: int,
+    member_id: int,
+    choice: DecisionVoteChoice,
+    now: datetime,
+) -> None:
+    """One vote per Comune: a new vote replaces the Comune's previous one."""
+    inserted = await insert_ignore(
+        session,
+        DecisionVote,
+        {
+            "decision_id": decision_id,
+            "municipality_id": municipality_id,
+            "member_id": member_id,
+            "choice": choice,
+            "updated_at": now,
+        },
+        ["decision_id", "municipality_id"],
+    )
+    if not inserted:
+        row = await session.execute(
+            select(DecisionVote).where(
+                DecisionVote.decision_id == decision_id,
+                DecisionVote.municipality_id == municipality_id,
+            )
+        )
+        vote = row.scalar_one()
+        vote.member_id, vote.choice, vote.updated_at = member_id, choice, now
+
+
+async def vote_of_comune(
+    session: AsyncSession, *, decision_id: int, municipality_id: int
+) -> tuple[DecisionVote, Role | None] | None:
+    row = await session.execute(
+        select(DecisionVote, Member.role)
+        .outerjoin(Member, Member.id == DecisionVote.member_id)
+        .where(
+            DecisionVote.decision_id == decision_id,
+            DecisionVote.municipality_id == municipality_id,
+        )
+    )
+    found = row.first()
+    return (found[0], found[1]) if found is not None else None
+
+
+async def add_decision_message(
+    session: AsyncSession, *, decision_id: int, chat_id: int, message_id: int
+) -> None:
+    await insert_ignore(
+        session,
+        DecisionMessage,
+        {"decision_id": decision_id, "chat_id": chat_id, "message_id": message_id},
+        ["chat_id", "message_id"],
+    )
+
+
+async def mark_decision_dirty(session: AsyncSession, *, decision_id: int, now: datetime) -> None:
+    rows = await session.execute(
+        select(DecisionMessage).where(DecisionMessage.decision_id == decision_id)
+    )
+    for message in rows.scalars():
+        if message.dirty_since is None:
+            message.dirty_since = now
+
+
+async def dirty_decision_messages(
+    session: AsyncSession, *, before: datetime | None = None, decision_id: int | None = None
+) -> list[DecisionMessage]:
+    stmt = select(DecisionMessage).where(DecisionMessage.dirty_since.is_not(None))
+    if before is not None:
+        stmt = stmt.where(DecisionMessage.dirty_since <= before)
+    if decision_id is not None:
+        stmt = stmt.where(DecisionMessage.decision_id == decision_id)
+    rows = await session.execute(stmt.order_by(DecisionMessage.id).limit(200))
+    return list(rows.scalars())
+
+
+async def clear_dirty(session: AsyncSession, *, message_id: int, seen: datetime) -> None:
+    """Clear the mark unless a newer change arrived while we were editing."""
+    message = await session.get(DecisionMessage, message_id)
+    if message is not None and message.dirty_since is not None and message.dirty_since <= seen:
+        message.dirty_since = None
+
+
+async def political_comuni(session: AsyncSession, union_id: int) -> list[Municipality]:
+    rows = await session.execute(
+        select(Municipality)
+        .where(Municipality.union_id == union_id, Municipality.archived_at.is_(None))
+        .order_by(Municipality.name_key)
+    )
+    return list(rows.scalars())
+
+
+async def decisions_not_done(session: AsyncSession, *, union_id: int) -> list[Decision]:
+    rows = await session.execute(
+        select(Decision)
+        .where(Decision.union_id == union_id, Decision.status != DecisionStatus.DONE)
+        .order_by(Decision.created_at, Decision.id)
+    )
+    return list(rows.scalars())
+
+
+# --- announcements ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Recipient:
+    person_id: int
+    telegram_user_id: int
+    name: str
+    language: str | None
+
+
+async def audience_members(
+    session: AsyncSession, *, union_id: int, audience: str
+) -> list[Recipient]:
+    """Active members of the audience: all | political | technical | comune:<id>."""
+    stmt = (
+        select(Person, Member)
+        .join(Member, Member.person_id == Person.id)
+        .where(
+            Member.union_id == union_id,
+            Member.status == MemberStatus.ACTIVE,
+            Person.telegram_user_id.is_not(None),
+            Person.erased_at.is_(None),
+        )
+    )
+    if audience == "political":
+        stmt = stmt.where(
+            or_(Member.role.in_([Role.SINDACO, Role.ASSESSORE]), Member.is_coordinator.is_(True))
+        )
+    elif audience == "technical":
+        stmt = stmt.where(or_(Member.role == Role.TECNICO, Member.is_coordinator.is_(True)))
+    elif audience.startswith("comune:"):
+        municipality_id = int(audience.split(":", 1)[1])
+        stmt = stmt.where(
+            Member.id.in_(
+                select(MemberMunicipality.member_id).where(
+                    MemberMunicipality.municipality_id == municipality_id
+                )
+            )
+        )
+    elif audience != "all":
+        raise ValueError(f"unknown audience {audience!r}")
+    rows = await session.execute(stmt.order_by(Person.display_name, Person.id))
+    seen: set[int] = set()
+    result = []
+    for person, _member in rows:
+        if person.id in seen or person.telegram_user_id is None:
+            continue
+        seen.add(person.id)
+        result.append(
+            Recipient(
+                person_id=person.id,
+                telegram_user_id=person.telegram_user_id,
+                name=person.display_name,
+                language=person.language or person.telegram_language,
+            )
+        )
+    return result
+
+
+async def announcements_to_report(session: AsyncSession, *, limit: int = 50) -> list[Announcement]:
+    rows = await session.execute(
+        select(Announcement)
+        .where(Announcement.audience != "", Announcement.reported_at.is_(None))
+        .order_by(Announcement.id)
+        .limit(limit)
+    )
+    return list(rows.scalars())
+
+
+async def outbox_rows(session: AsyncSession, prefix: str) -> list[tuple[OutboxMessage, str | None]]:
+    rows = await session.execute(
+        select(OutboxMessage, Person.display_name)
+        .outerjoin(Person, Person.id == OutboxMessage.person_id)
+        .where(OutboxMessage.dedup_key.startswith(prefix, autoescape=True))
+        .order_by(OutboxMessage.id)
+    )
+    return [(r, n) for r, n in rows]
+
+
+SETTLED = (OutboxStatus.SENT, OutboxStatus.FAILED, OutboxStatus.UNCERTAIN)
+
+
+# --- shared folders -----------------------------------------------------------------------
+
+
+async def documents(session: AsyncSession, union_id: int) -> list[DocumentLink]:
+    rows = await session.execute(
+        select(DocumentLink)
+        .where(DocumentLink.union_id == union_id)
+        .order_by(DocumentLink.title, DocumentLink.id)
+    )
+    return list(rows.scalars())
+
+
+async def add_document(
+    session: AsyncSession,
+    *,
+    union_id: int,
+    title: str,
+    url: str,
+    member_id: int | None,
+    now: datetime,
+) -> bool:
+    """False when the Union already has this URL."""
+    return await insert_ignore(
+        session,
+        DocumentLink,
+        {
+            "union_id": union_id,
+            "title": title,
+            "url": url,
+            "created_by_member_id": member_id,
+            "created_at": now,
+        },
+        ["union_id", "url"],
+    )
+
+
+async def remove_document(session: AsyncSession, *, union_id: int, document_id: int) -> bool:
+    result = await session.execute(
+        delete(DocumentLink).where(
+            DocumentLink.id == document_id, DocumentLink.union_id == union_id
+        )
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+# --- export -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExportData:
+    union: Union
+    actions: list[tuple[Action, str | None]]  # with the Comune's name
+    history: list[tuple[ProgressUpdate, str, str]]  # update, action code, author
+    meetings: list[Meeting]
+
+
+async def export_data(session: AsyncSession, union_id: int) -> ExportData | None:
+    union = await session.get(Union, union_id)
+    if union is None:
+        return None
+    actions = await session.execute(
+        select(Action, Municipality.name)
+        .outerjoin(Municipality, Municipality.id == Action.municipality_id)
+        .where(Action.union_id == union_id, Action.archived_at.is_(None))
+        .order_by(Action.code)
+    )
+    history = await session.execute(
+        select(ProgressUpdate, Action.code, Person)
+        .join(Action, Action.id == ProgressUpdate.action_id)
+        .outerjoin(Member, Member.id == ProgressUpdate.member_id)
+        .outerjoin(Person, Person.id == Member.person_id)
+        .where(Action.union_id == union_id)
+        .order_by(ProgressUpdate.created_at, ProgressUpdate.id)
+    )
+    meetings = await session.execute(
+        select(Meeting).where(Meeting.union_id == union_id).order_by(Meeting.starts_at)
+    )
+    return ExportData(
+        union=union,
+        actions=[(a, n) for a, n in actions],
+        history=[(u, c, _name(p) if u.member_id else "") for u, c, p in history],
+        meetings=list(meetings.scalars()),
+    )
+
+
+# --- settings -----------------------------------------------------------------------------
+
+
+async def meeting_settings(session: AsyncSession, union_id: int) -> MeetingSettings:
+    """The Union's meeting settings; a missing row means the defaults (added, flushed on save)."""
+    row = await session.get(MeetingSettings, union_id)
+    if row is None:
+        row = MeetingSettings(union_id=union_id)
+        for column in MeetingSettings.__table__.columns:
+            if column.default is not None and getattr(row, column.key) is None:
+                setattr(row, column.key, column.default.arg)
+    return row
+
+
+async def update_settings(session: AsyncSession, union_id: int) -> UpdateSettings:
+    row = await session.get(UpdateSettings, union_id)
+    if row is None:
+        row = UpdateSettings(union_id=union_id)
+        for column in UpdateSettings.__table__.columns:
+            if column.default is not None and getattr(row, column.key) is None:
+                setattr(row, column.key, column.default.arg)
+    return row
+
+
+async def technical_links(session: AsyncSession, union_id: int) -> list[LinkedChat]:
+    rows = await session.execute(
+        select(LinkedChat).where(LinkedChat.union_id == union_id).order_by(LinkedChat.id)
+    )
+    return list(rows.scalars())
+
+
+async def unions_with_paes_date(session: AsyncSession) -> Sequence[Union]:
+    rows = await session.execute(
+        select(Union).where(Union.paes_approved_on.is_not(None)).order_by(Union.id)
+    )
+    return list(rows.scalars())

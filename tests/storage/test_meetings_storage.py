@@ -1,0 +1,177 @@
+"""Votes are unique per slot and member; one automatic poll per Union per month; on both backends."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy.exc import IntegrityError
+
+from bot.clock import FakeClock
+from storage.db import Database
+from storage.models import Answer, PollStatus, PollTable, Role, Vote
+from storage.repositories import meetings as repo
+from tests.meetings_factories import add_member, make_union
+
+
+async def _poll(
+    db: Database, clock: FakeClock, *, period: str | None = None
+) -> tuple[int, list[int], int]:
+    now = clock.now()
+    async with db.transaction() as session:
+        team = await make_union(
+            session, name="Reno Galliera", comuni=["Argelato", "Bentivoglio"], now=now
+        )
+        member = await add_member(session, team, key="anna", role=Role.SINDACO, comuni=[0], now=now)
+        poll = await repo.create_poll(
+            session,
+            union_id=team.union.id,
+            table=PollTable.POLITICAL,
+            title="Riunione",
+            agenda=None,
+            place=None,
+            deadline_at=now + timedelta(days=5),
+            slots=[
+                (now + timedelta(days=8), now + timedelta(days=8, hours=2)),
+                (now + timedelta(days=9), now + timedelta(days=9, hours=2)),
+            ],
+            created_by_member_id=member.id,
+            now=now,
+            period=period,
+        )
+        assert poll is not None
+        slots = await repo.slots_of(session, poll.id)
+        return poll.id, [s.id for s in slots], member.id
+
+
+async def test_vote_is_replaced_not_duplicated(db: Database, clock: FakeClock) -> None:
+    poll_id, slot_ids, member_id = await _poll(db, clock)
+    for answer in (Answer.YES, Answer.NO, Answer.MAYBE):
+        async with db.transaction() as session:
+            await repo.cast_vote(
+                session, slot_id=slot_ids[0], member_id=member_id, answer=answer, now=clock.now()
+            )
+    async with db.transaction() as session:
+        votes = await repo.votes_of(session, poll_id)
+    assert [(v.slot_id, v.member_id, v.answer) for v in votes] == [
+        (slot_ids[0], member_id, Answer.MAYBE)
+    ]
+
+
+async def test_the_unique_key_refuses_a_second_row(db: Database, clock: FakeClock) -> None:
+    _poll_id, slot_ids, member_id = await _poll(db, clock)
+    async with db.transaction() as session:
+        session.add(
+            Vote(
+                slot_id=slot_ids[1], member_id=member_id, answer=Answer.YES, updated_at=clock.now()
+            )
+        )
+    with pytest.raises(IntegrityError):
+        async with db.transaction() as session:
+            session.add(
+                Vote(
+                    slot_id=slot_ids[1],
+                    member_id=member_id,
+                    answer=Answer.NO,
+                    updated_at=clock.now(),
+                )
+            )
+
+
+async def test_one_automatic_poll_per_union_and_month(db: Database, clock: FakeClock) -> None:
+    poll_id, _slots, member_id = await _poll(db, clock, period="2026-12")
+    async with db.transaction() as session:
+        union_id = (await repo.open_polls(session))[0].union_id
+        again = await repo.create_poll(
+            session,
+            union_id=union_id,
+            table=PollTable.BOTH,
+            title="Doppione",
+            agenda=None,
+            place=None,
+            deadline_at=clock.now() + timedelta(days=5),
+            slots=[(clock.now() + timedelta(days=10), clock.now() + timedelta(days=10, hours=2))],
+            created_by_member_id=None,
+            now=clock.now(),
+            period="2026-12",
+        )
+        assert again is None
+        # Hand-made polls (no period) are not limited.
+        extra = await repo.create_poll(
+            session,
+            union_id=union_id,
+            table=PollTable.BOTH,
+            title="Straordinaria",
+            agenda=None,
+            place=None,
+            deadline_at=clock.now() + timedelta(days=5),
+            slots=[(clock.now() + timedelta(days=10), clock.now() + timedelta(days=10, hours=2))],
+            created_by_member_id=member_id,
+            now=clock.now(),
+        )
+        assert extra is not None
+    async with db.transaction() as session:
+        polls = await repo.open_polls(session)
+    assert [p.period for p in polls] == ["2026-12", None]
+    assert polls[0].id == poll_id
+
+
+async def test_close_happens_once(db: Database, clock: FakeClock) -> None:
+    poll_id, _slots, _member = await _poll(db, clock)
+    async with db.transaction() as session:
+        assert await repo.transition(
+            session, poll_id=poll_id, to=PollStatus.NO_DATE, now=clock.now()
+        )
+    async with db.transaction() as session:
+        assert not await repo.transition(
+            session, poll_id=poll_id, to=PollStatus.CLOSED, now=clock.now()
+        )
+
+
+async def test_dirty_marks_and_poll_messages(db: Database, clock: FakeClock) -> None:
+    poll_id, _slots, _member = await _poll(db, clock)
+    async with db.transaction() as session:
+        await repo.add_poll_message(session, poll_id=poll_id, chat_id=-100, message_id=7)
+        await repo.add_poll_message(session, poll_id=poll_id, chat_id=-100, message_id=7)
+        ids = await repo.mark_dirty(session, poll_id=poll_id, now=clock.now())
+    first = clock.now()
+    clock.advance(seconds=5)
+    async with db.transaction() as session:
+        await repo.mark_dirty(session, poll_id=poll_id, now=clock.now())
+        messages = await repo.poll_messages(session, poll_id)
+        assert await repo.dirty_message_ids(session) == ids
+    assert len(messages) == 1 and messages[0].dirty_since == first
+
+
+async def test_meetings_and_claims_queries(db: Database, clock: FakeClock) -> None:
+    from storage.repositories import core as core_repo
+
+    poll_id, slot_ids, _member = await _poll(db, clock)
+    async with db.transaction() as session:
+        poll = (await repo.open_polls(session))[0]
+        slot = (await repo.slots_of(session, poll_id))[0]
+        meeting = await repo.create_meeting(
+            session, poll=poll, slot=slot, uid_domain="test", now=clock.now()
+        )
+        assert meeting.ics_uid == f"poll-{poll_id}-{slot_ids[0]}@test"
+        await core_repo.claim(
+            session, kind="auto_poll", union_id=poll.union_id, period="2026-12", now=clock.now()
+        )
+    async with db.transaction() as session:
+        assert await repo.claimed_unions(
+            session, kind="auto_poll", periods={"2026-12", "2027-01"}
+        ) == {(poll.union_id, "2026-12")}
+        assert await repo.claimed_unions(session, kind="auto_poll", periods=set()) == set()
+        soon = await repo.meetings_starting_between(
+            session, after=clock.now(), until=slot.starts_at
+        )
+        assert [m.id for m in soon] == [meeting.id]
+        assert (
+            await repo.meetings_starting_between(
+                session, after=slot.starts_at, until=slot.starts_at + timedelta(days=1)
+            )
+            == []
+        )
+        assert (await repo.meeting_of_poll(session, poll_id)).id == meeting.id  # type: ignore[union-attr]
+        upcoming = await repo.upcoming_meetings(session, union_id=poll.union_id, now=clock.now())
+        assert [m.id for m in upcoming] == [meeting.id]

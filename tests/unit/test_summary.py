@@ -1,0 +1,287 @@
+"""The summary builder, the splitter and the chart: plain data in, text and PNG out."""
+
+from __future__ import annotations
+
+import re
+import struct
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.i18n import translator
+from bot.services.html_split import plain_text, split_row, split_sections, telegram_length
+from bot.services.summary import (
+    ActionChange,
+    ActionSnapshot,
+    ComuneInfo,
+    Milestone,
+    QuestionView,
+    SummaryInput,
+    VoteView,
+    leads_reached,
+    majority,
+    next_milestones,
+    render_decision,
+    render_summary,
+    stuck_rounds,
+)
+from bot.services.summary_chart import ComuneBar, render_chart
+from tests.summaries_factories import NOW, small_union
+
+IT = translator("it")
+EN = translator("en")
+
+EXPECTED_SMALL = """\
+📊 <b>Team energia · Unione Reno &amp; Galliera</b>
+Riepilogo di dicembre 2026
+Novità dal mer 4 nov, 17:00.
+
+<b>Il quadro</b>
+✅ Completate 1 · 🔄 In corso 2 · ⏸ Rinviate 0 · ⚪ Non avviate 1
+Azioni: 4 · avanzamento medio: 50%
+CO₂ evitata dalle azioni completate: 120,5 t/anno su 250,5 t/anno del PAES (48%)
+
+<b>Azioni intercomunali</b> · 1 azione · media 60% · ✅ 0
+• <b>U1</b> Sportello energia: 50% → <b>60%</b>
+   📄 1 documento
+
+<b>Argelato</b> · 2 azioni · media 70% · ✅ 1
+• <b>A1</b> Illuminazione pubblica a LED: In corso → ✅ <b>Completata</b>, 70% → <b>100%</b>
+   <i>«Collaudo fatto il 28/11»</i>
+   📷 2 foto
+⏳ Ferme da due giri o più: A2 (40%, 2 giri)
+
+<b>Bentivoglio</b> · 1 azione · media 0% · ✅ 0
+Nessuna novità.
+🔕 Non ha riferito: Luca &lt;Bianchi&gt;
+
+📅 <b>Prossima riunione</b>
+mer 9 dic, 17:00 — Team energia, Sala consiliare
+
+🗳 <b>Da decidere</b> (votate nei messaggi qui sotto)
+1. Anticipare i fondi per il cappotto? <i>(Argelato, A2)</i>
+   Voti finora: ✅ 1 · ❌ 0 · ⏸ 0"""
+
+
+def _balanced(fragment: str) -> bool:
+    stack: list[str] = []
+    for match in re.finditer(r"<(/?)([a-z]+)[^>]*>", fragment):
+        closing, name = match.group(1), match.group(2)
+        if closing:
+            if not stack or stack.pop() != name:
+                return False
+        else:
+            stack.append(name)
+    return not stack
+
+
+def _no_broken_entities(fragment: str) -> bool:
+    # every & starts a complete entity; every < starts a complete tag
+    return not re.search(r"&(?!(?:[a-z]+|#\d+|#x[0-9a-f]+);)", fragment) and fragment.count(
+        "<"
+    ) == fragment.count(">")
+
+
+def test_small_union_summary_matches_the_hand_written_expectation() -> None:
+    assert render_summary(small_union(), IT) == [EXPECTED_SMALL]
+
+
+def test_english_summary_is_translated() -> None:
+    (text,) = render_summary(small_union(), EN)
+    assert "Summary for December 2026" in text
+    assert "Did not report: Luca &lt;Bianchi&gt;" in text
+
+
+def _big_union(comuni: int = 20, per: int = 30) -> SummaryInput:
+    actions, changes = [], []
+    for c in range(comuni):
+        for a in range(per):
+            aid = c * 100 + a
+            status = ("completed", "ongoing", "postponed", "not_started")[a % 4]
+            actions.append(
+                ActionSnapshot(
+                    aid,
+                    f"C{c}.{a}",
+                    f"Azione <{a}> & riqualificazione edificio numero {a} del Comune {c}",
+                    c,
+                    status,
+                    (a * 7) % 101,
+                    Decimal("12.5"),
+                    stuck_rounds=3 if a % 5 == 0 and status != "completed" else 0,
+                )
+            )
+            if a % 3 == 0:
+                changes.append(
+                    ActionChange(
+                        aid,
+                        "not_started",
+                        status,
+                        0,
+                        (a * 7) % 101,
+                        notes=(f"Nota «{a}» con <caratteri> & simboli 🚲 " * 3,),
+                        photos=a % 2,
+                        documents=1,
+                    )
+                )
+    return SummaryInput(
+        union_name="Unione Grande",
+        timezone="Europe/Rome",
+        year=2026,
+        month=12,
+        generated_at=NOW,
+        since=None,
+        comuni=[
+            ComuneInfo(c, f"Comune numero {c}", silent=(f"Tecnico {c}",) if c % 2 else ())
+            for c in range(comuni)
+        ],
+        actions=actions,
+        changes=changes,
+        questions=[
+            QuestionView(i, f"Questione {i} <urgente>?", "open", f"Comune numero {i}")
+            for i in range(5)
+        ],
+    )
+
+
+def test_twenty_comuni_split_at_comune_boundaries_and_nothing_lost() -> None:
+    data = _big_union()
+    parts = render_summary(data, IT)
+    assert len(parts) > 1
+    for part in parts:
+        assert telegram_length(part) <= 4096
+        assert _balanced(part)
+        assert _no_broken_entities(part)
+    # Every Comune's heading is at the start of a section, and each Comune sits in one part.
+    for c in range(20):
+        holders = [p for p in parts if f"<b>Comune numero {c}</b>" in p]
+        assert len(holders) == 1
+        assert f"Non ha riferito: Tecnico {c}" in holders[0] or c % 2 == 0
+    joined = "".join(plain_text(p) for p in parts)
+    for action in data.actions:
+        if action.action_id in {ch.action_id for ch in data.changes}:
+            assert f"{action.code} " in joined
+    # The split loses nothing: the whole text, separators aside, is kept in order.
+    single = render_summary(data, IT, limit=10**9)
+    assert len(single) == 1
+    squash = re.compile(r"\s+")
+    assert squash.sub("", joined) == squash.sub("", plain_text(single[0]))
+
+
+def test_a_single_comune_longer_than_a_message_is_split_between_rows() -> None:
+    data = _big_union(comuni=1, per=200)
+    parts = render_summary(data, IT)
+    assert len(parts) >= 3
+    assert all(telegram_length(p) <= 4096 and _balanced(p) for p in parts)
+    rows = [r for p in parts for r in p.split("\n")]
+    assert all(_balanced(r) for r in rows)  # never cut inside a row
+
+
+_word = st.text(
+    alphabet=st.sampled_from(list("abcxyz <>&\"'èé🚲𝄞\u200b")),
+    min_size=0,
+    max_size=30,
+)
+
+
+@st.composite
+def _row(draw: st.DrawFn) -> str:
+    import html as h
+
+    parts = draw(st.lists(_word, min_size=1, max_size=6))
+    out = []
+    for p in parts:
+        tag = draw(st.sampled_from(["", "b", "i", "code"]))
+        text = h.escape(p)
+        out.append(f"<{tag}>{text}</{tag}>" if tag else text)
+    return "".join(out)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.lists(_row(), min_size=1, max_size=8), min_size=1, max_size=12),
+    st.integers(min_value=8, max_value=300),
+)
+def test_splitter_keeps_limits_tags_and_content(sections: list[list[str]], limit: int) -> None:
+    parts = split_sections(sections, limit=limit)
+    for part in parts:
+        assert telegram_length(part) <= limit
+        assert _balanced(part)
+        assert _no_broken_entities(part)
+    squash = re.compile(r"\s+")
+    original = "".join(plain_text(r) for s in sections for r in s)
+    assert squash.sub("", "".join(plain_text(p) for p in parts)) == squash.sub("", original)
+
+
+def test_split_row_counts_utf16_units_and_entities() -> None:
+    row = "<b>" + "&amp;" * 5 + "𝄞" * 5 + "</b>"
+    pieces = split_row(row, 6)
+    assert all(telegram_length(p) <= 6 for p in pieces)
+    assert "".join(plain_text(p) for p in pieces) == "&" * 5 + "𝄞" * 5
+    assert all(p.startswith("<b>") and p.endswith("</b>") for p in pieces)
+
+
+def test_stuck_rounds_counts_back_from_the_latest() -> None:
+    assert stuck_rounds([True, False, False]) == 2
+    assert stuck_rounds([False, True]) == 0
+    assert stuck_rounds([]) == 0
+
+
+def test_decision_message_shows_who_voted_what() -> None:
+    q = QuestionView(
+        1,
+        "Comprare <auto> elettriche?",
+        "open",
+        votes=(VoteView("Argelato", "approve", "Anna Rossi"), VoteView("Bentivoglio", "reject")),
+    )
+    text = render_decision(
+        IT, question=q, comuni=["Argelato", "Bentivoglio", "Castello"], asked_by="Luca"
+    )
+    assert "Comprare &lt;auto&gt; elettriche?" in text
+    assert "✅ Argelato: Approva (Anna Rossi)" in text
+    assert "❌ Bentivoglio: Respingi" in text
+    assert "▫️ Castello" in text
+    assert "Voti: ✅ 1 · ❌ 1 · ⏸ 0 (2 Comuni su 3)" in text
+    assert majority(q.votes) is None
+    assert majority((VoteView("a", "approve"),)) == "approve"
+
+
+def test_covenant_milestones_and_leads() -> None:
+    approved = date(2024, 3, 1)
+    assert next_milestones(approved, date(2025, 12, 1)) == []
+    (m,) = next_milestones(approved, date(2026, 1, 5))
+    assert m == Milestone(date(2026, 3, 1), ("monitoring",))
+    assert leads_reached(m, date(2026, 1, 5)) == [60]
+    assert leads_reached(m, date(2026, 2, 20)) == [60, 14]
+    assert leads_reached(m, date(2026, 3, 1)) == []
+    (m4,) = next_milestones(approved, date(2028, 2, 1))
+    assert m4.kinds == ("monitoring", "inventory")
+
+
+def test_chart_is_a_valid_png_of_sensible_size() -> None:
+    bars = [
+        ComuneBar(
+            f"Comune di San Giorgio di Piano {i}",
+            {"completed": i % 7, "ongoing": 10, "postponed": 2, "not_started": 30 - i % 7 - 12},
+            (i * 13) % 100,
+        )
+        for i in range(20)
+    ]
+    png = render_chart(bars, IT, title="Unione Grande · dicembre 2026")
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", png[16:24])
+    assert 500 <= width <= 1600 and 500 <= height <= 2400
+    assert len(png) <= 1_000_000
+    assert render_chart([], IT, title="Vuota")[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_now_is_aware() -> None:
+    assert NOW.tzinfo is UTC and datetime(2026, 1, 1, tzinfo=UTC) < NOW
+
+
+def test_action_codes_sort_naturally() -> None:
+    from bot.services.summary import natural_key
+
+    codes = ["A10", "A2", "B1", "A1.10", "A1.9", "a3"]
+    assert sorted(codes, key=natural_key) == ["A1.9", "A1.10", "A2", "a3", "A10", "B1"]
