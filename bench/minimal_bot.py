@@ -17,7 +17,8 @@ async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     assert query is not None
     await query.answer("Fatto.")
-    await query.edit_message_text(f"Scelto: {query.data}")
+    # Unique text: several presses may land on one message ("message is not modified").
+    await query.edit_message_text(f"Scelto: {query.data} ({query.id[-6:]})")
 
 
 def main() -> None:

@@ -18,7 +18,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -44,6 +44,7 @@ class TimedFake(FakeTelegram):
         # slow bot would then measure errors, not throughput (the latency shows it anyway).
         self.callback_answer_timeout = 1e9
         self.answered_at: dict[str, float] = {}
+        self.toasts: dict[str, str] = {}
         self.edited_at: dict[tuple[int, int], float] = {}
         self.sent_at: list[float] = []
 
@@ -57,6 +58,7 @@ class TimedFake(FakeTelegram):
             return await super()._m_answer_callback_query(params)
         finally:
             self.answered_at[str(params["callback_query_id"])] = time.perf_counter()
+            self.toasts[str(params["callback_query_id"])] = str(params.get("text") or "")
 
     async def _m_edit_message_text(self, params: dict[str, Any]) -> dict[str, Any]:
         try:
@@ -82,7 +84,9 @@ class Press:
     edits: bool = True  # the press is done when its answer and the edit of its message arrived
 
 
-def lingua_burst(fake: FakeTelegram, presses: int, users: int) -> list[Press]:
+async def lingua_burst(
+    fake: FakeTelegram, presses: int, users: int, database_url: str | None
+) -> list[Press]:
     """`/lingua` menus pressed by `users` people in private: on the real bot each press is a
     write transaction with its update id recorded, a toast and an edit of the menu."""
     people = []
@@ -107,13 +111,175 @@ def lingua_burst(fake: FakeTelegram, presses: int, users: int) -> list[Press]:
     return burst
 
 
-# The bursts the real bot is measured on. NEXT SESSION (features merged): add
-#   "votes":   a 20-Comuni Union with 60 members, 3 open polls in the linked groups, 1,000 vote
-#              presses spread over them (answer at once, coalesced tally edits: set edits=False
-#              and wait for the last tally edit instead),
-#   "updates": 200 progress-update steps (private dialogue buttons of the actions feature),
-# each building its world in the database before the bot starts (see `prepare`).
-BURSTS: dict[str, Callable[[FakeTelegram, int, int], list[Press]]] = {"lingua": lingua_burst}
+async def votes_burst(
+    fake: FakeTelegram, presses: int, users: int, database_url: str | None
+) -> list[Press]:
+    """A 20-Comuni Union with `users` members (Sindaci, Assessori, technicians) in its linked
+    group, 3 open polls of 4 dates each, presses spread over polls, dates and answers. On the
+    real bot each press is a vote transaction and a toast; the tally edits are coalesced (at
+    most one pending edit per poll message), so a press is done when it is answered."""
+    import random
+
+    rng = random.Random(7)
+    people = []
+    for n in range(users):
+        user = fake.add_user(f"Membro{n}", "Bench")
+        user.has_started = True
+        people.append(user)
+    group = fake.create_group("Tavolo dell'Unione", people[0], members=people)
+    group.bot_status = "member"
+    slot_ids = [[p * 4 + s + 1 for s in range(4)] for p in range(3)]
+    if database_url is not None:
+        slot_ids = await _seed_polls(database_url, people, group.id)
+    messages = []
+    for poll_slots in slot_ids:
+        keyboard = [
+            [
+                {"text": "✅", "callback_data": f"vote:y:{sid}"},
+                {"text": "❔", "callback_data": f"vote:m:{sid}"},
+                {"text": "❌", "callback_data": f"vote:n:{sid}"},
+            ]
+            for sid in poll_slots
+        ]
+        messages.append(
+            fake._new_message(
+                group, None, text="🗓 Riunione", reply_markup={"inline_keyboard": keyboard}
+            )
+        )
+    if database_url is not None:
+        await _seed_poll_messages(database_url, group.id, [m.message_id for m in messages])
+    burst = []
+    for _n in range(presses):
+        poll = rng.randrange(3)
+        data = f"vote:{rng.choice('ymn')}:{rng.choice(slot_ids[poll])}"
+        burst.append(Press(rng.choice(people), messages[poll], data, edits=False))
+    return burst
+
+
+async def _seed_polls(database_url: str, people: list[FakeUser], group_id: int) -> list[list[int]]:
+    from datetime import timedelta
+
+    from storage import migrate
+    from storage.db import Database
+    from storage.models import (
+        LinkedChat,
+        MeetingPoll,
+        MeetingSettings,
+        Member,
+        MemberMunicipality,
+        MemberStatus,
+        Municipality,
+        Person,
+        PollStatus,
+        PollTable,
+        Role,
+        Slot,
+        TableKind,
+        Union,
+        UpdateSettings,
+    )
+
+    db = Database(database_url)
+    now = datetime.now(UTC)
+    try:
+        await migrate.upgrade(db)
+        async with db.transaction() as session:
+            union = Union(name="Unione Bench", timezone="Europe/Rome", created_at=now)
+            session.add(union)
+            await session.flush()
+            # Nothing scheduled competes with the burst: no automatic poll, no round.
+            session.add(MeetingSettings(union_id=union.id, auto_poll_enabled=False))
+            session.add(UpdateSettings(union_id=union.id, enabled=False))
+            comuni = []
+            for n in range(20):
+                comune = Municipality(
+                    union_id=union.id, name=f"Comune {n}", name_key=f"comune {n}", created_at=now
+                )
+                session.add(comune)
+                comuni.append(comune)
+            await session.flush()
+            roles = (Role.SINDACO, Role.ASSESSORE, Role.TECNICO)
+            for n, user in enumerate(people):
+                person = Person(
+                    telegram_user_id=user.id,
+                    display_name=user.full_name,
+                    reachable=True,
+                    created_at=now,
+                )
+                session.add(person)
+                await session.flush()
+                member = Member(
+                    union_id=union.id,
+                    person_id=person.id,
+                    role=roles[n % 3],
+                    status=MemberStatus.ACTIVE,
+                    is_coordinator=n == 0,
+                    requested_at=now,
+                    decided_at=now,
+                )
+                session.add(member)
+                await session.flush()
+                session.add(
+                    MemberMunicipality(member_id=member.id, municipality_id=comuni[n % 20].id)
+                )
+            session.add(
+                LinkedChat(
+                    union_id=union.id,
+                    table_kind=TableKind.POLITICAL,
+                    chat_id=group_id,
+                    title="Tavolo dell'Unione",
+                    linked_at=now,
+                )
+            )
+            slot_ids = []
+            for p in range(3):
+                poll = MeetingPoll(
+                    union_id=union.id,
+                    table=PollTable.BOTH,
+                    title=f"Riunione {p + 1}",
+                    status=PollStatus.OPEN,
+                    deadline_at=now + timedelta(days=10),
+                    created_at=now,
+                )
+                session.add(poll)
+                await session.flush()
+                ids = []
+                for s in range(4):
+                    start = now + timedelta(days=12 + s, hours=p)
+                    slot = Slot(
+                        poll_id=poll.id, starts_at=start, ends_at=start + timedelta(hours=2)
+                    )
+                    session.add(slot)
+                    await session.flush()
+                    ids.append(slot.id)
+                slot_ids.append(ids)
+        return slot_ids
+    finally:
+        await db.dispose()
+
+
+async def _seed_poll_messages(database_url: str, group_id: int, message_ids: list[int]) -> None:
+    from sqlalchemy import select
+
+    from storage.db import Database
+    from storage.models import MeetingPoll, PollMessage
+
+    db = Database(database_url)
+    try:
+        async with db.transaction() as session:
+            polls = (await session.execute(select(MeetingPoll).order_by(MeetingPoll.id))).scalars()
+            for poll, message_id in zip(list(polls), message_ids, strict=True):
+                session.add(PollMessage(poll_id=poll.id, chat_id=group_id, message_id=message_id))
+    finally:
+        await db.dispose()
+
+
+# The bursts the real bot is measured on. NEXT SESSION: add "updates" (200 progress-update
+# steps of the actions feature), building its world in the database like votes_burst.
+BURSTS: dict[str, Callable[[FakeTelegram, int, int, str | None], Awaitable[list[Press]]]] = {
+    "lingua": lingua_burst,
+    "votes": votes_burst,
+}
 
 
 @dataclass
@@ -210,7 +376,7 @@ async def run_side(
     fake = TimedFake(latency)
     await fake.start()
     try:
-        plan = BURSTS[burst](fake, presses, users)
+        plan = await BURSTS[burst](fake, presses, users, database_url)
         env = _env(
             fake,
             database_url or "sqlite:///unused.db",
@@ -244,11 +410,17 @@ async def run_side(
                     key = (press.message.chat.id, press.message.message_id)
                     finished = max(finished, fake.edited_at[key])
                 latencies.append(finished - injected[press.data])
-            last = max(max(fake.answered_at.values()), max(fake.edited_at.values(), default=0.0))
+            last = max(fake.answered_at.values())
+            if any(p.edits for p in plan):
+                last = max(last, max(fake.edited_at.values(), default=0.0))
             cpu = _proc_cpu_seconds(proc.pid) - cpu_before
             rss = _proc_peak_rss_kb(proc.pid)
         finally:
             await _stop(proc)
+        if burst == "votes" and module == "bench.real_bot":
+            refused = [t for t in fake.toasts.values() if not t.startswith("Registrato")]
+            if refused:
+                raise RuntimeError(f"{name}: {len(refused)} votes refused, e.g. {refused[0]!r}")
         failed = [c for c in fake.calls if not c.ok and c.method != "getUpdates"]
         if failed:
             raise RuntimeError(f"{name}: {len(failed)} failed calls, e.g. {failed[0]}")
