@@ -575,3 +575,4 @@ def register(application: AnyApplication, services: Services) -> None:
     register_flow(DOC_FLOW, on_document_text)
     register_flow(PICK_FLOW, on_pick_pending)
     services.add_due_work("summaries.announcement_reports", report_announcements)
+    services.report_elsewhere("ann:")  # report_announcements tells the sender

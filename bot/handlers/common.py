@@ -43,6 +43,7 @@ from bot.scope import (
     on_union_picked,
     reply,
     tr_for,
+    update_transaction,
 )
 from storage.models import Member, Role
 from storage.repositories import core as core_repo
@@ -247,7 +248,8 @@ async def on_language(update: Update, context: BotContext) -> None:
         return
     services = context.services
     user = query.from_user
-    async with services.db.transaction() as session:
+    # A write: the update id is recorded with it, so a redelivered press changes nothing.
+    async with update_transaction(context, update) as session:
         person = await core_repo.upsert_person(
             session,
             telegram_user_id=user.id,

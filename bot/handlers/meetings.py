@@ -2113,6 +2113,7 @@ def register(application: AnyApplication, services: Services) -> None:
     services.add_sent_listener("poll:", on_poll_message_sent)
     services.add_due_work("meetings.monthly_poll", open_monthly_polls)
     services.add_due_work("meetings.poll_reminders", remind_poll_voters)
+    services.report_elsewhere("pollrem:")  # report_unreachable tells the coordinator
     services.add_due_work("meetings.close_due", close_due_polls)
     services.add_due_work("meetings.meeting_reminders", remind_meetings)
     services.add_due_work("meetings.pins", pin_announcements)

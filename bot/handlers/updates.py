@@ -1642,4 +1642,5 @@ def register(application: Application[Any, Any, Any, Any, Any, Any], services: S
     register_union_command("aggiornamento_stato", round_status)
     services.add_due_work("update_rounds_open", open_due_rounds)
     services.add_due_work("update_rounds_duties", round_housekeeping)
+    services.report_elsewhere(INVITE_PREFIX, ("failed",))  # _report_unreachable tells them
     services.add_sent_listener(ANNOUNCE_PREFIX, on_announcement_sent)
