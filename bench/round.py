@@ -218,6 +218,12 @@ async def run_round(database_url: str, backend: str, unions: int, workdir: Path)
         failed = [c for c in fake.calls if not c.ok and c.method != "getUpdates"]
         sends = [c for c in fake.calls if c.ok and c.method == "sendMessage"]
         private = sum(1 for c in sends if int(c.params.get("chat_id") or 0) > 0)
+        # Every technician got their own invitation, with the buttons to answer.
+        invited = {
+            int(c.params["chat_id"]) for c in sends if c.params.get("reply_markup") is not None
+        }
+        if len(invited) != unions * TECHNICIANS_PER_UNION:
+            raise RuntimeError(f"{len(invited)} technicians invited with buttons, not 1 each")
         kinds = Counter(
             re.sub(r"\d+", "N", str(c.params.get("text") or "").split("\n")[0])[:60] for c in sends
         )
