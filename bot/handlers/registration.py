@@ -456,6 +456,10 @@ async def on_comuni_button(update: Update, context: BotContext) -> None:
         outcome = stale(tr)
         if data is None or target is None:
             pass
+        elif chat.type != Chat.PRIVATE:
+            # /comuni is private: in a group a rename or an addition would start a dialogue
+            # that group messages never reach.
+            outcome = Outcome(toast=_("I Comuni si gestiscono in chat privata con me."), alert=True)
         elif data.action in ("add", "stop", "list"):
             union = await session.get(Union, target)
             if union is None:
@@ -773,6 +777,11 @@ async def on_invite_button(update: Update, context: BotContext) -> None:
             pass
         elif coordinator is None:
             outcome = not_yours(tr)
+        elif update.effective_chat is None or update.effective_chat.type != Chat.PRIVATE:
+            # /invito is private: a forged press in a group would post a live invite link there.
+            outcome = Outcome(
+                toast=_("Gli inviti si preparano in chat privata con me."), alert=True
+            )
         elif data.action == "pm":
             muns = await core_repo.municipalities(session, union.id)
             if not muns:

@@ -206,6 +206,14 @@ def buttons(private: dict[str, str], political: dict[str, str] | None = None) ->
 
 
 COORD_BUTTON = buttons(only(["coord"], NOT_FOR_YOU))
+# /comuni and /invito are private: so are their buttons (a forged press in a group is refused).
+COMUNI_BUTTON = buttons(
+    only(["coord"], NOT_FOR_YOU), everyone("I Comuni si gestiscono in chat privata con me")
+)
+INVITE_BUTTON = buttons(
+    only(["coord"], NOT_FOR_YOU),
+    only([], NOT_FOR_YOU, coord="Gli inviti si preparano in chat privata con me"),
+)
 MEMBER_BUTTON_PRIVATE = {"outsider": NOT_MEMBER, "pending": NOT_MEMBER, "other_coord": NOT_MEMBER}
 MEMBER_BUTTON_GROUP = {
     "outsider": MEMBERS_ONLY,
@@ -266,17 +274,17 @@ BUTTONS: dict[str, Row] = {
     "appr:no:{pending}": buttons(
         only(["coord"], "Solo il coordinatore di questa Unione può decidere sulle richieste")
     ),
-    "com:add:{A}": COORD_BUTTON,
-    "com:list:{A}": COORD_BUTTON,
-    "com:ren:{mun}": COORD_BUTTON,
-    "com:rm:{mun}": COORD_BUTTON,
-    "com:rmok:{mun}": COORD_BUTTON,
-    "com:stop:{A}": COORD_BUTTON,
-    "inv:ls:{A}": COORD_BUTTON,
-    "inv:mk:{A}:0:x": COORD_BUTTON,
-    "inv:pm:{A}": COORD_BUTTON,
-    "inv:pr:{A}:0": COORD_BUTTON,
-    "inv:rv:{inv}": COORD_BUTTON,
+    "com:add:{A}": COMUNI_BUTTON,
+    "com:list:{A}": COMUNI_BUTTON,
+    "com:ren:{mun}": COMUNI_BUTTON,
+    "com:rm:{mun}": COMUNI_BUTTON,
+    "com:rmok:{mun}": COMUNI_BUTTON,
+    "com:stop:{A}": COMUNI_BUTTON,
+    "inv:ls:{A}": INVITE_BUTTON,
+    "inv:mk:{A}:0:x": INVITE_BUTTON,
+    "inv:pm:{A}": INVITE_BUTTON,
+    "inv:pr:{A}:0": INVITE_BUTTON,
+    "inv:rv:{inv}": INVITE_BUTTON,
     "team:ls:{A}": COORD_BUTTON,
     "link:set:{A}:p": buttons(
         everyone(NO_LONGER_VALID),
@@ -405,33 +413,40 @@ CALLER_TITLES = {
 }
 
 
-def _cell(value: str) -> str:
-    return "✅" if value == OK else f"⛔ «{value}…»"
-
-
 def markdown() -> str:
-    lines = []
+    """The tables of docs/AUTHORIZATION.md: ✅ allowed, ⛔n refused with message n (legend)."""
+    codes: dict[str, int] = {}
+
+    def cell(value: str) -> str:
+        if value == OK:
+            return "✅"
+        return f"⛔{codes.setdefault(value, len(codes) + 1)}"
+
+    lines: list[str] = []
     header = "| | " + " | ".join(CALLER_TITLES[c] for c in CALLERS) + " |"
     rule = "|---" * (len(CALLERS) + 1) + "|"
     lines += ["### Commands", ""]
     for chat in CHATS:
-        lines += [f"#### In {chat if chat == 'private' else chat + ' group'}", "", header, rule]
+        title = "private chat" if chat == "private" else f"{chat} group"
+        lines += [f"#### In a {title}", "", header, rule]
         for command, cells in COMMANDS.items():
             lines.append(
-                f"| `{command}` | " + " | ".join(_cell(cells[chat][c]) for c in CALLERS) + " |"
+                f"| `{command}` | " + " | ".join(cell(cells[chat][c]) for c in CALLERS) + " |"
             )
         lines.append("")
-    lines += ["### Buttons", ""]
+    lines += ["### Buttons (forged presses: any caller can send any callback data)", ""]
     for chat in ("private", "political"):
-        title = "In private" if chat == "private" else "In the political group"
+        title = "In a private chat" if chat == "private" else "In Union A's political group"
         lines += [f"#### {title}", "", header, rule]
         for data, cells in BUTTONS.items():
             lines.append(
-                f"| `{data}` | " + " | ".join(_cell(cells[chat][c]) for c in CALLERS) + " |"
+                f"| `{data}` | " + " | ".join(cell(cells[chat][c]) for c in CALLERS) + " |"
             )
         lines.append("")
-    return "\n".join(lines)
+    lines += ["### What refused callers are told", ""]
+    lines += [f"{n}. «{text}…»" for text, n in codes.items()]
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":
-    print(markdown())
+    print(markdown(), end="")
