@@ -841,6 +841,8 @@ async def on_invite_button(update: Update, context: BotContext) -> None:
                 text=text,
                 markup=markup,
             )
+        elif data.action == "mk" and data.int_arg(1) is None:
+            pass  # a Comune that is not a number is garbage, not "any Comune"
         elif data.action == "mk":
             outcome = await _make_invite(
                 session, context, union, coordinator, data.int_arg(1), data.str_arg(2), now, tr
