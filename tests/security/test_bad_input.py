@@ -339,3 +339,23 @@ async def test_uploaded_files(
     async with bot.db.transaction() as s:
         assert len((await s.execute(select(Action.id))).all()) == actions_before
         assert len((await s.execute(select(Municipality.id))).all()) == comuni_before
+
+
+async def test_a_file_telegram_will_not_hand_over(
+    bot: BotUnderTest, errors: list[logging.LogRecord]
+) -> None:
+    """getFile answers 400 "file is too big" (Telegram's 20 MB download limit, or a size the
+    message did not announce): the coordinator is told, nothing is imported."""
+    world = await build_world(bot)
+    coord = world.users["coord"]
+    bot.fake.fail_next("getFile", 400, "Bad Request: file is too big")
+    async with bot.db.transaction() as s:
+        actions_before = len((await s.execute(select(Action.id))).all())
+    seen = len(bot.fake.sent_to(coord))
+    await coord.send_document("azioni.csv", b"codice;titolo\nA1;Luce\n", "text/csv")
+    await bot.settle()
+    answers = bot.fake.sent_to(coord)[seen:]
+    assert answers, "no answer"
+    assert "grande" in (answers[-1].text or ""), answers[-1].text
+    async with bot.db.transaction() as s:
+        assert len((await s.execute(select(Action.id))).all()) == actions_before

@@ -428,11 +428,11 @@ async def build_world(bot: BotUnderTest) -> World:
         await user.send("/privacy")
     await bot.settle()
     for key, user in users.items():
-        world.anchors[(key, "private")] = fake.last_sent(user)
+        world.anchors[(key, "private")] = (await fake.wait_for(lambda u=user: fake.sent_to(u)))[-1]
     for name, chat in chats.items():
         await coord.send("/aiuto", chat=chat)
         await bot.settle()
-        anchor = fake.last_sent(chat)
+        anchor = (await fake.wait_for(lambda c=chat: fake.sent_to(c)))[-1]
         for key in users:
             world.anchors[(key, name)] = anchor
     return world
