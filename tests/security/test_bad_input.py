@@ -218,6 +218,46 @@ async def _join(bot: BotUnderTest, world: World, name: str) -> None:
     assert "Richiesta inviata" in answers or "Nome non valido" in answers, answers
 
 
+async def _tap(bot: BotUnderTest, user: FakeUser, prefix: str = "") -> None:
+    """Press the first button of the user's last message whose label starts with `prefix`."""
+    last = bot.fake.last_sent(user)
+    labels = [t for row in last.buttons for t, _data in row if t.startswith(prefix)]
+    assert labels, f"no button «{prefix}…» under «{(last.text or '')[:200]}»"
+    press = await user.press(last, labels[0])
+    await bot.settle()
+    assert press.answer is not None
+
+
+async def _poll_with(bot: BotUnderTest, world: World, text: str) -> None:
+    """/riunione with `text` as title, place and agenda, published to the political group,
+    voted on there: the poll message shows the text, escaped and cut to fit."""
+    coord, sindaco = world.users["coord"], world.users["sindaco"]
+    group = world.chats["political"]
+    async with bot.db.transaction() as s:  # the world's open poll would stand in the way
+        from storage.models import MeetingPoll, PollStatus
+
+        for poll in (await s.execute(select(MeetingPoll))).scalars():
+            poll.status = PollStatus.CANCELLED
+    await _say(bot, coord, "/riunione")
+    await _tap(bot, coord, "Tavolo politico")
+    for _ in range(3):  # title, place, agenda
+        await _say(bot, coord, text)
+    await _tap(bot, coord)  # two proposed dates
+    await _tap(bot, coord, bot.fake.last_sent(coord).buttons[1][0][0])
+    await _tap(bot, coord, "Avanti")
+    await _tap(bot, coord)  # the first deadline offered
+    seen = len(bot.fake.sent_to(group))
+    await _tap(bot, coord, "Pubblica")
+    posted = bot.fake.sent_to(group)[seen:]
+    assert posted, "the poll was not published"
+    poll_message = posted[-1]
+    vote = next(t for row in poll_message.buttons for t, _data in row if t.startswith("✅"))
+    press = await sindaco.press(poll_message, vote)
+    await bot.settle()
+    assert press.answer is not None and (press.answer.text or "").startswith("Registrato")
+    await bot.run_jobs()  # the coalesced edit of the tally
+
+
 @pytest.mark.parametrize("kind", list(HOSTILE))
 async def test_hostile_text_everywhere(
     bot: BotUnderTest, errors: list[logging.LogRecord], kind: str
@@ -244,14 +284,7 @@ async def test_hostile_text_everywhere(
         label = draft.buttons[0][0][0]
         await coord.press(draft, label)
         await bot.settle()
-    await _say(bot, coord, "/riunione")  # the poll wizard: title, place, agenda
-    for _ in range(5):
-        last = bot.fake.last_sent(coord)
-        if last.buttons and "tavolo" in (last.text or "").lower():
-            await coord.press(last, last.buttons[0][0][0])
-            await bot.settle()
-            continue
-        await _say(bot, coord, text)
+    await _poll_with(bot, world, text)  # the poll wizard: title, place, agenda, published
     await _say(bot, coord, f"/crea_unione {text}")  # a Union's name
 
     await tecnico.send("/aggiornamento")  # a note on an update
