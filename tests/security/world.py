@@ -46,6 +46,7 @@ from storage.models import (
 )
 from tests.e2e.harness import BotUnderTest
 from tests.fakes.fake_world import FakeChat, FakeMessage, FakeUser
+from tests.fakes.telegram_server import FakeTelegram
 
 # Callers of the matrix, in the order of the table in docs/AUTHORIZATION.md.
 CALLERS = ("outsider", "pending", "assessore", "sindaco", "tecnico", "other_coord", "coord")
@@ -343,6 +344,16 @@ async def _contents(
     objects.invite_id = invite.id
 
 
+async def _first_answer(fake: FakeTelegram, chat: FakeChat) -> FakeMessage:
+    """The bot's last message in the chat, waiting for it if the machine is slow."""
+
+    def sent() -> list[FakeMessage]:
+        return fake.sent_to(chat)
+
+    messages: list[FakeMessage] = await fake.wait_for(sent)
+    return messages[-1]
+
+
 async def build_world(bot: BotUnderTest) -> World:
     fake, now = bot.fake, bot.clock.now()
     users = {
@@ -428,11 +439,11 @@ async def build_world(bot: BotUnderTest) -> World:
         await user.send("/privacy")
     await bot.settle()
     for key, user in users.items():
-        world.anchors[(key, "private")] = (await fake.wait_for(lambda u=user: fake.sent_to(u)))[-1]
+        world.anchors[(key, "private")] = await _first_answer(fake, user.private_chat)
     for name, chat in chats.items():
         await coord.send("/aiuto", chat=chat)
         await bot.settle()
-        anchor = (await fake.wait_for(lambda c=chat: fake.sent_to(c)))[-1]
+        anchor = await _first_answer(fake, chat)
         for key in users:
             world.anchors[(key, name)] = anchor
     return world

@@ -51,9 +51,9 @@ async def test_erase_person_rewrites_texts_that_name_them(db: Database) -> None:
             now=NOW,
         )
     async with db.transaction() as s:
-        person = await s.get(Person, person_id)
-        assert person is not None
-        await reg_repo.erase_person(s, person=person, now=NOW)
+        stored = await s.get(Person, person_id)
+        assert stored is not None
+        await reg_repo.erase_person(s, person=stored, now=NOW)
     async with db.transaction() as s:
         text = (await s.execute(select(Announcement.text))).scalar_one()
         assert text == "Giovedì presenta ex membro (ex membro)"

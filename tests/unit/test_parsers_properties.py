@@ -54,7 +54,7 @@ def test_callback_data_over_64_bytes_is_garbage(data: str) -> None:
 # Rows as the renderers build them: escaped user text, sometimes inside a tag.
 ROW = st.tuples(
     st.sampled_from(["", "b", "i", "code"]),
-    st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=120),
+    st.text(st.characters(exclude_categories=["Cs"]), min_size=1, max_size=120),
 ).map(lambda t: f"<{t[0]}>{html.escape(t[1])}</{t[0]}>" if t[0] else html.escape(t[1]))
 
 
@@ -89,7 +89,7 @@ def test_paes_date_reads_what_people_write(day: date) -> None:
     assert parse_italian_date(day.isoformat()) == day
 
 
-@given(st.text(st.characters(blacklist_categories=("Cs",)), max_size=300))
+@given(st.text(st.characters(exclude_categories=["Cs"]), max_size=300))
 def test_ics_text_folds_and_unfolds(value: str) -> None:
     line = "SUMMARY:" + escape_text(value)
     folded = fold(line)
