@@ -162,6 +162,16 @@ class Outcome:
     tail: tuple[str, InlineKeyboardMarkup | None] | None = None  # a last message, with buttons
 
 
+def _in_private(update: Update) -> bool:
+    return update.effective_chat is not None and update.effective_chat.type == Chat.PRIVATE
+
+
+def private_only(tr: Translator) -> Outcome:
+    """Coordinator buttons show people's details: they work only where the coordinator alone
+    reads them (they are only ever offered there; a forged press elsewhere is refused)."""
+    return Outcome(toast=tr.gettext("Questo pulsante funziona in chat privata con me."), alert=True)
+
+
 async def show(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
     """Edit the message whose button was pressed; otherwise (or if that fails) send a new one."""
     query = update.callback_query
@@ -1447,6 +1457,8 @@ async def on_approval_button(update: Update, context: BotContext) -> None:
                     toast=_("Solo il coordinatore di questa Unione può decidere sulle richieste."),
                     alert=True,
                 )
+            elif not _in_private(update):
+                outcome = private_only(tr)
             else:
                 outcome = await _decide(
                     session,
@@ -1713,6 +1725,8 @@ async def on_team_button(update: Update, context: BotContext) -> None:
             pass
         elif await _presser_coordinates(session, query.from_user, union.id) is None:
             outcome = not_yours(tr)
+        elif not _in_private(update):
+            outcome = private_only(tr)
         else:
             texts, markup = await _team_view(session, union, tr, manage=True)
             outcome = _texts_outcome(texts, markup)
@@ -1789,6 +1803,8 @@ async def on_member_button(update: Update, context: BotContext) -> None:
                 pass
             elif coordinator is None:
                 outcome = not_yours(tr)
+            elif not _in_private(update):
+                outcome = private_only(tr)
             else:
                 outcome = await _manage_member(
                     session, services, union, member, person, coordinator, data, now, tr

@@ -205,8 +205,20 @@ def buttons(private: dict[str, str], political: dict[str, str] | None = None) ->
     return {"private": p, "political": g}
 
 
-COORD_BUTTON = buttons(only(["coord"], NOT_FOR_YOU))
+# Coordinator buttons that show people's details: only in private (offered only there).
+COORD_BUTTON = buttons(
+    only(["coord"], NOT_FOR_YOU),
+    only([], NOT_FOR_YOU, coord="Questo pulsante funziona in chat privata con me"),
+)
 # /comuni and /invito are private: so are their buttons (a forged press in a group is refused).
+APPROVAL = buttons(
+    only(["coord"], "Solo il coordinatore di questa Unione può decidere sulle richieste"),
+    only(
+        [],
+        "Solo il coordinatore di questa Unione può decidere sulle richieste",
+        coord="Questo pulsante funziona in chat privata con me",
+    ),
+)
 COMUNI_BUTTON = buttons(
     only(["coord"], NOT_FOR_YOU), everyone("I Comuni si gestiscono in chat privata con me")
 )
@@ -268,12 +280,8 @@ BUTTONS: dict[str, Row] = {
     "reg:r:{inv}:s": buttons(everyone(NO_LONGER_VALID)),
     "reg:ok:{inv}": buttons(everyone(NO_LONGER_VALID)),
     "reg:x:{inv}": buttons(everyone(NO_LONGER_VALID)),
-    "appr:ok:{pending}": buttons(
-        only(["coord"], "Solo il coordinatore di questa Unione può decidere sulle richieste")
-    ),
-    "appr:no:{pending}": buttons(
-        only(["coord"], "Solo il coordinatore di questa Unione può decidere sulle richieste")
-    ),
+    "appr:ok:{pending}": APPROVAL,
+    "appr:no:{pending}": APPROVAL,
     "com:add:{A}": COMUNI_BUTTON,
     "com:list:{A}": COMUNI_BUTTON,
     "com:ren:{mun}": COMUNI_BUTTON,
