@@ -199,10 +199,17 @@ POLL_GONE = "Questo sondaggio non esiste più"
 COORD_OR_PROPOSER = "Solo il coordinatore (o chi ha proposto il sondaggio) può farlo"
 
 
-def buttons(private: dict[str, str], political: dict[str, str] | None = None) -> Row:
+def buttons(
+    private: dict[str, str],
+    political: dict[str, str] | None = None,
+    unlinked: dict[str, str] | None = None,
+) -> Row:
+    """Cells in a private chat, in Union A's political group and in a group linked to nothing
+    (the same as in the political group unless given: the server decides by the ids)."""
     p = {caller: private.get(caller, private.get("*", OK)) for caller in CALLERS}
     g = p if political is None else {c: political.get(c, political.get("*", OK)) for c in CALLERS}
-    return {"private": p, "political": g}
+    u = g if unlinked is None else {c: unlinked.get(c, unlinked.get("*", OK)) for c in CALLERS}
+    return {"private": p, "political": g, "unlinked": u}
 
 
 # Coordinator buttons that show people's details: only in private (offered only there).
@@ -274,8 +281,8 @@ ACTION_EDIT = buttons(
 
 BUTTONS: dict[str, Row] = {
     "lang:set:en": buttons(everyone(OK)),
-    "pick:team:{A}": buttons(MEMBER_BUTTON_PRIVATE, MEMBER_BUTTON_GROUP),
-    "pick:azioni:{A}": buttons(MEMBER_BUTTON_PRIVATE, MEMBER_BUTTON_GROUP),
+    "pick:team:{A}": buttons(MEMBER_BUTTON_PRIVATE, MEMBER_BUTTON_GROUP, everyone(UNLINKED)),
+    "pick:azioni:{A}": buttons(MEMBER_BUTTON_PRIVATE, MEMBER_BUTTON_GROUP, everyone(UNLINKED)),
     "reg:m:{inv}:{mun}": buttons(everyone(NO_LONGER_VALID)),
     "reg:r:{inv}:s": buttons(everyone(NO_LONGER_VALID)),
     "reg:ok:{inv}": buttons(everyone(NO_LONGER_VALID)),
@@ -410,6 +417,12 @@ BUTTONS: dict[str, Row] = {
     "set:tag:{A}": SETTINGS,
 }
 
+# The PAES action buttons read the Union from the group they are pressed in: in a group linked
+# to nothing they are nobody's.
+for _template, _row in BUTTONS.items():
+    if _template.startswith("act:"):
+        _row["unlinked"] = {caller: NOT_FOR_YOU for caller in CALLERS}
+
 CALLER_TITLES = {
     "outsider": "outsider",
     "pending": "pending member",
@@ -443,8 +456,12 @@ def markdown() -> str:
             )
         lines.append("")
     lines += ["### Buttons (forged presses: any caller can send any callback data)", ""]
-    for chat in ("private", "political"):
-        title = "In a private chat" if chat == "private" else "In Union A's political group"
+    titles = {
+        "private": "In a private chat",
+        "political": "In Union A's political group",
+        "unlinked": "In a group linked to nothing",
+    }
+    for chat, title in titles.items():
         lines += [f"#### {title}", "", header, rule]
         for data, cells in BUTTONS.items():
             lines.append(

@@ -77,7 +77,7 @@ async def test_command(world: World, command: str, caller: str, chat: str) -> No
 def _refused_buttons() -> list[Any]:
     cells: list[Any] = []
     for template, row in BUTTONS.items():
-        for chat in ("private", "political"):
+        for chat in ("private", "political", "unlinked"):
             for caller in CALLERS:
                 if row[chat][caller] != OK:
                     cells.append(
