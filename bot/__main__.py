@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
+import os
+import subprocess
 import sys
 
 from bot.config import ConfigError, Settings, load_settings
@@ -14,16 +15,23 @@ logger = logging.getLogger("bot")
 EXIT_CONFIG = 2
 
 
-async def _check_database(settings: Settings) -> None:
-    """Migrate once before polling, so a bad DATABASE_URL fails early and clearly."""
-    from storage import migrate
-    from storage.db import Database
+def migrate_in_child(settings: Settings) -> None:
+    """Migrate once before polling, so a bad DATABASE_URL fails early and clearly.
 
-    db = Database(settings.database_url)
-    try:
-        await migrate.upgrade(db)
-    finally:
-        await db.dispose()
+    In a child process (`python -m storage.migrate`): Alembic and the memory a migration takes
+    stay out of the bot, whose peak RSS is ~12 MB lower for it (bench/README.md).
+    """
+    env = {**os.environ, "DATABASE_URL": settings.database_url}
+    result = subprocess.run(
+        [sys.executable, "-m", "storage.migrate"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        lines = [line for line in result.stderr.splitlines() if line.strip()]
+        raise RuntimeError(lines[-1] if lines else f"exit status {result.returncode}")
 
 
 def main() -> None:
@@ -34,15 +42,17 @@ def main() -> None:
         sys.exit(EXIT_CONFIG)
     setup_logging(settings.log_level, settings.token)
     try:
-        asyncio.run(_check_database(settings))
+        migrate_in_child(settings)
     except Exception as exc:  # any driver error: say it in one line, no traceback
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         print(f"Errore di configurazione: database non utilizzabile ({reason})", file=sys.stderr)
         sys.exit(EXIT_CONFIG)
 
     from bot.app import ALLOWED_UPDATES, build_application
+    from bot.context import services_of
 
     application = build_application(settings)
+    services_of(application).schema_ready = True
     logger.info("Team Energia bot starting (timezone %s)", settings.timezone)
     application.run_polling(allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False)
 

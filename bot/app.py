@@ -19,7 +19,7 @@ from bot.context import BotContext, Services, services_of
 from bot.handlers import common, register_all
 from bot.jobs import schedule_tick
 from bot.logging_setup import install_redaction
-from storage import migrate
+from bot.updates import PerPersonProcessor
 from storage.db import Database
 
 logger = logging.getLogger(__name__)
@@ -47,10 +47,29 @@ class PollingRequest(HTTPXRequest):
         return result
 
 
+# Telegram allows about 30 messages a second overall. AIORateLimiter's leaky bucket holds as
+# many tokens as the rate (30), so after a quiet moment it lets 30 through at once and then
+# 30/s more: ~60 in the first second of a bulk send, and Telegram answers 429 (measured with
+# bench/run.py). A bucket of one token refilled every 1/28 s spaces the sends evenly, just
+# under the limit. Groups keep PTB's 20 a minute (a burst of 20, then one every 3 s): poll
+# tallies coalesce their edits, so a group never comes near it.
+OVERALL_SEND_INTERVAL = 1 / 28
+
+
+def telegram_rate_limiter() -> AIORateLimiter:
+    return AIORateLimiter(
+        overall_max_rate=1, overall_time_period=OVERALL_SEND_INTERVAL, max_retries=3
+    )
+
+
 async def on_startup(application: AnyApplication) -> None:
     """Async set-up: schema, interrupted sends, menus, the rhythm. Also called by tests."""
     services = services_of(application)
-    await migrate.upgrade(services.db)
+    services.started_at = services.clock.now()
+    if not services.schema_ready:  # `python -m bot` migrated in a child process already
+        from storage import migrate
+
+        await migrate.upgrade(services.db)
     await delivery.recover_after_restart(services)
     try:
         await common.set_command_menus(application)
@@ -91,12 +110,20 @@ def build_application(
         .get_updates_request(
             PollingRequest(services, connection_pool_size=1, read_timeout=40, connect_timeout=10)
         )
-        .request(HTTPXRequest(connection_pool_size=16, read_timeout=20, connect_timeout=10))
+        .request(
+            HTTPXRequest(
+                connection_pool_size=16,
+                read_timeout=settings.request_read_timeout,
+                connect_timeout=10,
+            )
+        )
         .post_init(on_startup)
         .post_shutdown(on_shutdown)
     )
     if rate_limiter:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))  # type: ignore[arg-type]
+        builder = builder.rate_limiter(telegram_rate_limiter())  # type: ignore[arg-type]
+    if settings.concurrent_updates > 1:
+        builder = builder.concurrent_updates(PerPersonProcessor(settings.concurrent_updates))
     application = builder.build()
     application.bot_data["services"] = services
     register_all(application, services)

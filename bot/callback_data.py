@@ -39,7 +39,7 @@ class CallbackData:
 def encode(area: str, action: str, *args: object) -> str:
     parts = [area, action, *(str(a) for a in args)]
     for part in parts:
-        if not _PART.match(part):
+        if not _PART.fullmatch(part):
             raise CallbackDataError(f"invalid callback part {part!r}")
     data = ":".join(parts)
     if len(data.encode("utf-8")) > MAX_BYTES:
@@ -51,7 +51,7 @@ def decode(data: str | None) -> CallbackData | None:
     if not data or len(data.encode("utf-8")) > MAX_BYTES:
         return None
     parts = data.split(":")
-    if len(parts) < 2 or not all(_PART.match(p) for p in parts):
+    if len(parts) < 2 or not all(_PART.fullmatch(p) for p in parts):
         return None
     return CallbackData(area=parts[0], action=parts[1], args=tuple(parts[2:]))
 

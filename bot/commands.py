@@ -13,6 +13,7 @@ class Audience(enum.Enum):
     MEMBER = "member"
     COORDINATOR = "coordinator"
     POLITICAL = "political"  # Sindaci and Assessori (and coordinators)
+    SINDACO = "sindaco"  # Sindaci (and coordinators)
     TECHNICAL = "technical"  # Funzionari tecnici (and coordinators)
 
 
@@ -31,7 +32,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("aiuto", N_("Che cosa posso fare qui"), Audience.EVERYONE, group=True),
     Command("team", N_("Chi è chi, Comune per Comune"), Audience.MEMBER, group=True),
     Command(
-        "riunione", N_("Proponi le date della prossima riunione"), Audience.COORDINATOR, group=True
+        "riunione", N_("Proponi le date della prossima riunione"), Audience.SINDACO, group=True
     ),
     Command(
         "riunioni",
@@ -56,7 +57,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("annuncio", N_("Manda un avviso a tutto il team"), Audience.COORDINATOR),
     Command("documenti", N_("Le cartelle condivise dell'Unione"), Audience.MEMBER, group=True),
     Command(
-        "esporta", N_("Scarica azioni e aggiornamenti in un foglio di calcolo"), Audience.MEMBER
+        "esporta", N_("Scarica azioni e aggiornamenti in un foglio di calcolo"), Audience.SINDACO
     ),
     Command("crea_unione", N_("Crea una nuova Unione (coordinatori)"), Audience.EVERYONE),
     Command("comuni", N_("Gestisci i Comuni dell'Unione"), Audience.COORDINATOR),
@@ -83,11 +84,25 @@ def menu(*, private: bool, admins: bool) -> list[Command]:
     if private:
         return [c for c in COMMANDS if c.private and c.in_menu]
     return [
-        c
-        for c in COMMANDS
-        if c.group and c.in_menu and (admins or c.audience != Audience.COORDINATOR)
+        c for c in COMMANDS if c.group and c.in_menu and (admins or c.audience not in RESTRICTED)
     ]
+
+
+# Who may use a command that not every member may: said in the shared menus, where everyone
+# sees every command (/aiuto lists only what the reader may use, without the hint).
+RESTRICTED = {
+    Audience.COORDINATOR: N_("coordinatore"),
+    Audience.SINDACO: N_("coordinatore e Sindaci"),
+    Audience.TECHNICAL: N_("tecnici e coordinatore"),
+}
 
 
 def describe(command: Command, tr: Translator) -> str:
     return tr.gettext(command.description)
+
+
+def menu_description(command: Command, tr: Translator) -> str:
+    """The description in a BotFather menu: with who may use it, when not every member may."""
+    hint = RESTRICTED.get(command.audience)
+    text = describe(command, tr)
+    return f"{text} ({tr.gettext(hint)})" if hint else text

@@ -14,6 +14,7 @@ from sqlalchemy.exc import ArgumentError
 DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 DEFAULT_BASE_FILE_URL = "https://api.telegram.org/file/bot"
 DEFAULT_SQLITE_PATH = Path("data") / "team_energia.db"
+DEFAULT_HEALTH_FILE = Path("data") / "health.json"
 SUPPORTED_LANGUAGES = ("it", "en")
 
 # BotFather tokens: a numeric bot id, a colon, then 30+ characters of [A-Za-z0-9_-].
@@ -34,8 +35,14 @@ class Settings:
     default_language: str = "it"
     log_level: str = "INFO"
     admin_ids: frozenset[int] = frozenset()
-    # Seconds between two scheduler ticks; tests call the tick themselves.
+    # Seconds between two scheduler ticks (TICK_SECONDS); tests call the tick themselves.
     tick_seconds: float = 30.0
+    # How long a Bot API call may wait for Telegram's answer before its fate is "uncertain".
+    request_read_timeout: float = 20.0
+    # Updates handled at once (CONCURRENT_UPDATES); one person's always in order (bot/updates.py).
+    concurrent_updates: int = 1
+    # Where each tick writes the health state (HEALTH_FILE); None writes nothing.
+    health_file: str | None = None
 
     @property
     def tz(self) -> ZoneInfo:
@@ -118,6 +125,18 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
         raise ConfigError(f"LOG_LEVEL: «{log_level}» non valido (DEBUG, INFO, WARNING, ERROR)")
 
+    raw_tick = env.get("TICK_SECONDS", "").strip() or "30"
+    try:
+        tick_seconds = float(raw_tick)
+    except ValueError as exc:
+        raise ConfigError(f"TICK_SECONDS: «{raw_tick}» non è un numero di secondi") from exc
+    if not 0.2 <= tick_seconds <= 3600:
+        raise ConfigError("TICK_SECONDS: serve un valore tra 0.2 e 3600 secondi")
+
+    raw_concurrency = env.get("CONCURRENT_UPDATES", "").strip() or "1"
+    if not raw_concurrency.isdigit() or not 1 <= int(raw_concurrency) <= 32:
+        raise ConfigError("CONCURRENT_UPDATES: serve un numero intero tra 1 e 32")
+
     return Settings(
         token=token,
         database_url=database_url,
@@ -127,4 +146,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         default_language=language,
         log_level=log_level,
         admin_ids=_parse_admin_ids(env.get("BOT_ADMIN_IDS", "")),
+        tick_seconds=tick_seconds,
+        concurrent_updates=int(raw_concurrency),
+        health_file=env.get("HEALTH_FILE", "").strip() or str(DEFAULT_HEALTH_FILE),
     )

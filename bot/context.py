@@ -40,7 +40,15 @@ class Services:
     # Called in the transaction that records a sent outbox row, by dedup-key prefix, so a
     # feature can remember where its message landed (e.g. a poll's message id).
     sent_listeners: list[tuple[str, SentListener]] = field(default_factory=list)
+    # (dedup-key prefix, statuses) of outbox problems a feature reports itself.
+    reported_elsewhere: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
     last_poll_ok_at: datetime | None = None
+    # True when the schema was migrated before start (by `python -m storage.migrate`).
+    schema_ready: bool = False
+    # Set at start; the health check measures a polling stall from here until a first poll.
+    started_at: datetime | None = None
+    # True while the health check considers polling stalled (it warns once per stall).
+    poll_stalled: bool = False
     # Update ids whose transaction committed: the error handler then says "saved" not "lost".
     committed_updates: dict[int, None] = field(default_factory=dict)
 
@@ -48,6 +56,13 @@ class Services:
         self.committed_updates[update_id] = None
         while len(self.committed_updates) > 1000:
             self.committed_updates.pop(next(iter(self.committed_updates)))
+
+    def report_elsewhere(
+        self, key_prefix: str, statuses: tuple[str, ...] = ("failed", "uncertain")
+    ) -> None:
+        """Outbox rows with this key prefix (in these statuses) are reported to people by their
+        feature, with its own words: the generic report to coordinators leaves them out."""
+        self.reported_elsewhere.append((key_prefix, statuses))
 
     def add_sent_listener(self, key_prefix: str, listener: SentListener) -> None:
         self.sent_listeners.append((key_prefix, listener))

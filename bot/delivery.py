@@ -9,22 +9,32 @@ the row becomes `uncertain` and the coordinator is told.
 from __future__ import annotations
 
 import asyncio
+import enum
+import html
 import logging
+import re
 from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Bot, InlineKeyboardMarkup, InputFile, Message
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
 
 from bot.context import Services
-from storage.models import OutboxMessage, OutboxStatus, Person
+from bot.i18n import N_, Translator, pick_language, translator
+from storage.models import OutboxMessage, OutboxStatus, Person, Union
 from storage.repositories import core as core_repo
 from storage.repositories import outbox as outbox_repo
 
 logger = logging.getLogger(__name__)
 
 _locks: dict[int, asyncio.Lock] = {}
+
+RETRY_BASE_SECONDS = 5
+RETRY_MAX_SECONDS = 300
+# Telegram answering an error of its own (5xx) this many times: give up and report the row.
+MAX_SERVER_ERRORS = 5
 
 
 def _lock(services: Services) -> asyncio.Lock:
@@ -101,11 +111,50 @@ async def _finish(
                 )
 
 
-async def _send_one(services: Services, bot: Bot, row_id: int) -> None:
+class Outcome(enum.Enum):
+    DONE = "done"  # sent, failed or uncertain: the row is settled
+    RETRY = "retry"  # back to pending, not before a given time
+    CHAT_BUSY = "chat busy"  # flood control for this chat: skip its other rows this round
+    UNREACHABLE = "unreachable"  # Telegram cannot be reached: stop this round
+
+
+def backoff(attempts: int) -> timedelta:
+    """Wait before the next try of a send that certainly did not arrive: 5 s, 10 s … 5 min."""
+    return timedelta(seconds=min(RETRY_MAX_SECONDS, RETRY_BASE_SECONDS * 2 ** max(0, attempts - 1)))
+
+
+def telegram_refused(exc: BaseException) -> bool:
+    """Telegram answered with an error of its own (a 5xx in its JSON envelope): not delivered.
+
+    PTB raises a bare NetworkError for those, without a cause; an unreadable answer (a proxy's
+    HTML page) or a broken connection carries its cause and stays uncertain.
+    """
+    return type(exc) is NetworkError and exc.__cause__ is None
+
+
+async def _retry_later(
+    services: Services,
+    row: OutboxMessage,
+    error: str,
+    *,
+    wait: timedelta,
+    chat_id: int | None = None,
+) -> None:
+    async with services.db.transaction() as session:
+        await outbox_repo.back_to_pending(
+            session,
+            message_id=row.id,
+            error=error[:500],
+            not_before=services.clock.now() + wait,
+            chat_id=chat_id,
+        )
+
+
+async def _send_one(services: Services, bot: Bot, row_id: int) -> Outcome:
     async with services.db.transaction() as session:
         row = await outbox_repo.start_sending(session, message_id=row_id)
     if row is None:
-        return
+        return Outcome.DONE
     try:
         message = await _call(bot, row)
     except ChatMigrated as exc:
@@ -113,47 +162,66 @@ async def _send_one(services: Services, bot: Bot, row_id: int) -> None:
         logger.info("Chat %s migrated to %s; following it", row.chat_id, new_id)
         async with services.db.transaction() as session:
             await core_repo.migrate_chat(session, old_chat_id=row.chat_id, new_chat_id=new_id)
-            await outbox_repo.back_to_pending(session, message_id=row.id, error="chat migrated")
-            stored = await session.get(OutboxMessage, row.id)
-            if stored is not None:
-                stored.chat_id = new_id
-        return
+            await outbox_repo.back_to_pending(
+                session, message_id=row.id, error="chat migrated", chat_id=new_id
+            )
+        return Outcome.RETRY
     except RetryAfter as exc:
         wait = retry_after_seconds(exc)
         logger.warning("Outbox %s: flood control, retry after %.0f s", row.dedup_key, wait)
-        async with services.db.transaction() as session:
-            await outbox_repo.back_to_pending(session, message_id=row.id, error="retry after")
-            stored = await session.get(OutboxMessage, row.id)
-            if stored is not None:
-                stored.not_before = services.clock.now() + timedelta(seconds=wait)
-        return
+        await _retry_later(services, row, "retry after", wait=timedelta(seconds=wait))
+        return Outcome.CHAT_BUSY
     except Forbidden as exc:
         logger.info("Outbox %s: chat %s unreachable (%s)", row.dedup_key, row.chat_id, exc)
         await _finish(services, row, OutboxStatus.FAILED, error=f"Forbidden: {exc.message}")
-        return
+        return Outcome.DONE
     except BadRequest as exc:
         logger.warning("Outbox %s rejected by Telegram: %s", row.dedup_key, exc.message)
         await _finish(services, row, OutboxStatus.FAILED, error=f"BadRequest: {exc.message}")
-        return
+        return Outcome.DONE
     except (TimedOut, NetworkError) as exc:
         if certainly_not_delivered(exc):
-            async with services.db.transaction() as session:
-                await outbox_repo.back_to_pending(session, message_id=row.id, error=str(exc))
-            return
+            logger.warning("Outbox %s: Telegram unreachable (%s); will retry", row.dedup_key, exc)
+            await _retry_later(services, row, str(exc), wait=backoff(row.attempts))
+            return Outcome.UNREACHABLE
+        if telegram_refused(exc):
+            if row.attempts >= MAX_SERVER_ERRORS:
+                logger.warning("Outbox %s: Telegram keeps failing (%s)", row.dedup_key, exc)
+                await _finish(services, row, OutboxStatus.FAILED, error=f"server error: {exc}")
+                return Outcome.DONE
+            logger.warning("Outbox %s: Telegram error (%s); will retry", row.dedup_key, exc)
+            await _retry_later(services, row, f"server error: {exc}", wait=backoff(row.attempts))
+            return Outcome.UNREACHABLE
         logger.warning("Outbox %s: delivery uncertain (%s)", row.dedup_key, exc)
         await _finish(services, row, OutboxStatus.UNCERTAIN, error=f"uncertain: {exc}")
-        return
+        return Outcome.DONE
     await _finish(services, row, OutboxStatus.SENT, message=message)
+    return Outcome.DONE
 
 
 async def flush(services: Services, bot: Bot, *, now: datetime | None = None) -> int:
-    """Send every due outbox message, oldest first. Returns how many were attempted."""
+    """Send every due outbox message, oldest first. Returns how many were attempted.
+
+    When Telegram cannot be reached the round stops (the rest stays pending, untouched); a
+    chat under flood control is skipped until the next round.
+    """
+    attempted = 0
     async with _lock(services):
         async with services.db.transaction() as session:
-            ids = await outbox_repo.due_ids(session, now=now or services.clock.now())
-        for row_id in ids:
-            await _send_one(services, bot, row_id)
-        return len(ids)
+            rows = await outbox_repo.due(session, now=now or services.clock.now())
+        busy_chats: set[int] = set()
+        for row_id, chat_id in rows:
+            if chat_id in busy_chats:
+                continue
+            attempted += 1
+            outcome = await _send_one(services, bot, row_id)
+            if outcome == Outcome.RETRY:  # the chat moved: send to the new id right away
+                outcome = await _send_one(services, bot, row_id)
+            if outcome == Outcome.UNREACHABLE:
+                break
+            if outcome == Outcome.CHAT_BUSY:
+                busy_chats.add(chat_id)
+        return attempted
 
 
 async def recover_after_restart(services: Services) -> int:
@@ -163,3 +231,151 @@ async def recover_after_restart(services: Services) -> int:
     for row in rows:
         logger.warning("Outbox %s was interrupted while sending: marked uncertain", row.dedup_key)
     return len(rows)
+
+
+# --- telling the coordinators -------------------------------------------------------------
+
+REPORT_KEY_PREFIX = "report:"
+_MAX_REPORT_LINES = 10  # per section: the report stays far below 4096 characters
+_TAG = re.compile(r"<[^>]*>")
+
+_REASONS = (
+    (
+        "can't initiate conversation",
+        N_("non ha ancora avviato il bot (deve aprirlo e premere Avvia)"),
+    ),
+    ("blocked by the user", N_("ha bloccato il bot")),
+    ("user is deactivated", N_("account Telegram disattivato")),
+    ("bot was kicked", N_("il bot è stato tolto dal gruppo")),
+    ("bot is not a member", N_("il bot non è nel gruppo")),
+    ("server error:", N_("Telegram ha dato errore più volte")),
+)
+
+
+def _short(text: str, limit: int) -> str:
+    plain = " ".join(text.split())
+    return plain if len(plain) <= limit else plain[: limit - 1].rstrip() + "…"
+
+
+def _preview(row: OutboxMessage) -> str:
+    raw = str(row.payload.get("text") or row.payload.get("caption") or row.file_name or "")
+    return _short(html.unescape(_TAG.sub(" ", raw)), 60)
+
+
+def _reason(row: OutboxMessage, tr: Translator) -> str:
+    error = (row.error or "").lower()  # PTB capitalises Telegram's descriptions
+    for phrase, label in _REASONS:
+        if phrase in error:
+            return tr.gettext(label)
+    return tr.gettext("rifiutato da Telegram")
+
+
+async def _recipient(session: AsyncSession, row: OutboxMessage, tr: Translator) -> str:
+    if row.person_id is not None:
+        person = await session.get(Person, row.person_id)
+        if person is not None:
+            if person.erased_at is not None:
+                return tr.gettext("ex membro")
+            return person.display_name
+    for link in await core_repo.links_of_chat(session, row.chat_id):
+        if link.union_id == row.union_id:
+            return link.title
+    if row.chat_id < 0:  # e.g. a group that removed the bot and was unlinked
+        return tr.gettext("un gruppo non più collegato")
+    return tr.gettext("una chat privata")
+
+
+async def _lines(
+    session: AsyncSession, rows: list[OutboxMessage], tr: Translator, *, reason: bool
+) -> list[str]:
+    lines = []
+    for row in rows[:_MAX_REPORT_LINES]:
+        who = html.escape(_short(await _recipient(session, row, tr), 40))
+        line = f"• {who}: «{html.escape(_preview(row))}»"
+        if reason:
+            line += " — " + html.escape(_reason(row, tr))
+        lines.append(line)
+    if len(rows) > _MAX_REPORT_LINES:
+        more = len(rows) - _MAX_REPORT_LINES
+        lines.append(tr.ngettext("…e un altro.", "…e altri {n}.", more).format(n=more))
+    return lines
+
+
+async def _report_text(
+    session: AsyncSession, union: Union, rows: list[OutboxMessage], tr: Translator
+) -> str:
+    _ = tr.gettext
+    uncertain = [r for r in rows if r.status == OutboxStatus.UNCERTAIN]
+    failed = [r for r in rows if r.status != OutboxStatus.UNCERTAIN]
+    parts = [_("⚠️ <b>Messaggi da controllare</b> — {union}").format(union=html.escape(union.name))]
+    if uncertain:
+        parts.append(
+            _(
+                "Non so se questi messaggi sono arrivati (la risposta di Telegram si è persa). "
+                "Non li rimando, per non mandarli due volte: se serve, chiedi a chi li doveva "
+                "ricevere."
+            )
+        )
+        parts.append("\n".join(await _lines(session, uncertain, tr, reason=False)))
+    if failed:
+        parts.append(_("Questi messaggi non sono stati consegnati:"))
+        parts.append("\n".join(await _lines(session, failed, tr, reason=True)))
+    return "\n\n".join(parts)
+
+
+async def report_problems(services: Services, bot: Bot, now: datetime) -> int:
+    """Tell each Union's coordinators, once, about uncertain and failed sends.
+
+    The report goes through the outbox itself (with no Union, so a report that fails is not
+    reported again) and the rows are marked reported in the same transaction. Returns the
+    number of rows reported.
+    """
+    async with services.db.transaction() as session:
+        problems = await outbox_repo.unreported_problems(
+            session, exclude=services.reported_elsewhere
+        )
+        by_union: dict[int, list[OutboxMessage]] = {}
+        for row in problems:
+            if row.union_id is not None:
+                by_union.setdefault(row.union_id, []).append(row)
+        for union_id, rows in by_union.items():
+            union = await session.get(Union, union_id)
+            coordinators = [
+                person
+                for _member, person in await core_repo.coordinators(session, union_id)
+                if person.telegram_user_id is not None and person.reachable
+            ]
+            if union is None or not coordinators:
+                logger.warning(
+                    "Union %s: %d delivery problems and no reachable coordinator to tell",
+                    union_id,
+                    len(rows),
+                )
+            else:
+                span = f"{rows[0].id}-{rows[-1].id}"
+                for person in coordinators:
+                    tr = translator(
+                        pick_language(
+                            chosen=person.language,
+                            telegram_code=person.telegram_language,
+                            default=services.settings.default_language,
+                        )
+                    )
+                    assert person.telegram_user_id is not None
+                    await outbox_repo.enqueue(
+                        session,
+                        dedup_key=f"{REPORT_KEY_PREFIX}{union_id}:{span}:{person.id}",
+                        chat_id=person.telegram_user_id,
+                        method="sendMessage",
+                        payload={"text": await _report_text(session, union, rows, tr)},
+                        person_id=person.id,
+                        now=now,
+                    )
+                logger.info(
+                    "Union %s: told %d coordinator(s) about %d delivery problems",
+                    union_id,
+                    len(coordinators),
+                    len(rows),
+                )
+            await outbox_repo.mark_reported(session, message_ids=[r.id for r in rows], now=now)
+    return len(problems)

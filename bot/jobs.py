@@ -18,7 +18,7 @@ from typing import Any
 from telegram import Bot
 from telegram.ext import Application, ContextTypes
 
-from bot import delivery
+from bot import delivery, health
 from bot.context import BotContext, Services, services_of
 from storage.repositories import core as core_repo
 
@@ -44,8 +44,14 @@ async def tick(services: Services, bot: Bot) -> None:
                 )
         try:
             await delivery.flush(services, bot)
+            if await delivery.report_problems(services, bot, now):
+                await delivery.flush(services, bot)
         except Exception:
             logger.exception("Outbox flush failed; it will be retried at the next tick")
+        try:
+            await health.check(services, now)
+        except Exception:
+            logger.exception("Health check failed")
         try:
             async with services.db.transaction() as session:
                 await core_repo.purge_processed_updates(session, before=now - timedelta(days=14))

@@ -47,3 +47,36 @@ async def upgrade(db: Database, revision: str = "head") -> None:
 async def downgrade(db: Database, revision: str) -> None:
     async with db.engine.begin() as conn:
         await conn.run_sync(_downgrade, revision)
+
+
+def main() -> None:
+    """`python -m storage.migrate`: upgrade the database named by DATABASE_URL to the head.
+
+    `python -m bot` runs this in a child process, so Alembic (and the memory a migration takes)
+    never weighs on the long-running bot. Exit status 1 with one line on stderr on failure.
+    """
+    import asyncio
+    import os
+    import sys
+
+    from bot.config import ConfigError, normalize_database_url
+
+    try:
+        url = normalize_database_url(os.environ.get("DATABASE_URL", ""))
+
+        async def run() -> None:
+            db = Database(url)
+            try:
+                await upgrade(db)
+            finally:
+                await db.dispose()
+
+        asyncio.run(run())
+    except (ConfigError, Exception) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        print(reason, file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -96,6 +96,18 @@ async def _names(session: AsyncSession, union_id: int) -> dict[int, str]:
     }
 
 
+def import_counts(tr: Translator, *, new: int, changed: int, same: int = 0) -> str:
+    """'3 nuove, 1 modificata': only the counts that are not zero (at least one part)."""
+    parts = []
+    if new or not (changed or same):
+        parts.append(tr.ngettext("{n} nuova", "{n} nuove", new).format(n=new))
+    if changed:
+        parts.append(tr.ngettext("{n} modificata", "{n} modificate", changed).format(n=changed))
+    if same:
+        parts.append(tr.ngettext("{n} invariata", "{n} invariate", same).format(n=same))
+    return ", ".join(parts)
+
+
 def _where(action: Action, names: dict[int, str], tr: Translator) -> str:
     if action.municipality_id is None:
         return tr.gettext("Unione (intercomunale)")
@@ -158,18 +170,26 @@ async def render_list(
         lines.append(_("Filtro: {f}").format(f=", ".join(filters_text)))
     if not actions:
         lines.append("")
-        lines.append(_("Nessuna azione."))
-        if is_coordinator:
+        if filters_text:
+            lines.append(_("Nessuna azione con questo filtro."))
+        elif is_coordinator:
+            lines.append(_("Nessuna azione caricata finora."))
             lines.append(
                 _(
                     "Per caricarle mandami il file CSV o Excel (scarica il modello qui sotto), oppure aggiungile una per una."
                 )
             )
+        else:
+            lines.append(_("Il coordinatore non ha ancora caricato le azioni del PAES."))
     else:
         lines.append(
-            _("{n} azioni — pagina {page} di {pages}").format(
-                n=len(actions), page=page + 1, pages=pages
-            )
+            tr.ngettext(
+                "{n} azione — pagina {page} di {pages}",
+                "{n} azioni — pagina {page} di {pages}",
+                len(actions),
+            ).format(n=len(actions), page=page + 1, pages=pages)
+            if pages > 1
+            else tr.ngettext("{n} azione", "{n} azioni", len(actions)).format(n=len(actions))
         )
         lines.append("")
         for a in shown:
@@ -197,14 +217,19 @@ async def render_list(
         )
     if nav:
         keyboard.append(nav)
-    keyboard.append(
-        [
-            InlineKeyboardButton(_("🏘 Comune"), callback_data=cb.encode(AREA, "fm", u, f.status)),
-            InlineKeyboardButton(
-                _("📊 Stato"), callback_data=cb.encode(AREA, "fs", u, f.municipality)
-            ),
-        ]
-    )
+    # With no action at all there is nothing to filter or export: only the ways to add some.
+    nothing_yet = not actions and not filters_text
+    if not nothing_yet:
+        keyboard.append(
+            [
+                InlineKeyboardButton(
+                    _("🏘 Comune"), callback_data=cb.encode(AREA, "fm", u, f.status)
+                ),
+                InlineKeyboardButton(
+                    _("📊 Stato"), callback_data=cb.encode(AREA, "fs", u, f.municipality)
+                ),
+            ]
+        )
     if is_coordinator:
         keyboard.append(
             [
@@ -212,6 +237,7 @@ async def render_list(
                 InlineKeyboardButton(_("📥 Modello"), callback_data=cb.encode(AREA, "tpl", u)),
             ]
         )
+    if is_coordinator and not nothing_yet:
         keyboard.append(
             [
                 InlineKeyboardButton(_("📤 Excel"), callback_data=cb.encode(AREA, "exp", u, "x")),
@@ -289,12 +315,16 @@ def render_detail(
         lines.append(_("Settore: {v}").format(v=html.escape(action.sector)))
     if action.responsible:
         lines.append(_("Responsabile: {v}").format(v=html.escape(action.responsible)))
-    if action.start_on or action.end_on:
+    if action.start_on and action.end_on:
         lines.append(
             _("Periodo: {start} – {end}").format(
                 start=_fmt_date(action.start_on), end=_fmt_date(action.end_on)
             )
         )
+    elif action.start_on:
+        lines.append(_("Inizio: {date}").format(date=_fmt_date(action.start_on)))
+    elif action.end_on:
+        lines.append(_("Fine: {date}").format(date=_fmt_date(action.end_on)))
     for label, value, unit in (
         (_("Risparmio energetico"), action.energy_saved_mwh, "MWh/a"),
         (_("Produzione da rinnovabili"), action.renewable_mwh, "MWh/a"),
@@ -302,7 +332,8 @@ def render_detail(
         (_("Costo"), action.cost_eur, "€"),
     ):
         if value is not None:
-            lines.append(f"{label}: {importer.format_decimal_display(value)} {unit}")
+            shown = _euro(value) if unit == "€" else importer.format_decimal_display(value)
+            lines.append(f"{label}: {shown} {unit}")
     if action.archived_at is not None:
         lines.append(_("🗄 Archiviata"))
     a = action.id
@@ -322,6 +353,14 @@ def render_detail(
             )
         keyboard.append(row)
     return "\n".join(lines), InlineKeyboardMarkup(keyboard)
+
+
+def _euro(value: Decimal) -> str:
+    """Euros with cents when there are any: 1.250.000,50 (not 1.250.000,5)."""
+    if value == value.to_integral_value():
+        return importer.format_decimal_display(value)
+    whole, cents = f"{value.quantize(Decimal('0.01')):.2f}".split(".")
+    return importer.format_decimal_display(Decimal(whole)) + "," + cents
 
 
 def _fmt_date(value: date | None) -> str:
@@ -812,7 +851,14 @@ async def on_edit_input(update: Update, context: BotContext, conversation: Conve
             else:
                 problem, value = parse_field(field, text)
                 if problem is not None:
-                    answer = (tr.gettext(problem).format(value=html.escape(text)), None)
+                    problem_text = tr.gettext(problem).format(value=html.escape(text))
+                    answer = (
+                        problem_text[:1].upper()
+                        + problem_text[1:]
+                        + " "
+                        + _("Riprova, oppure scrivi «-» per cancellare il valore."),
+                        None,
+                    )
                 else:
                     setattr(action, field, value)
                     action.updated_at = now
@@ -987,21 +1033,23 @@ async def preview_import(
                 },
                 now=services.clock.now(),
             )
-            text = _(
-                "📄 <b>{file}</b>: {total} azioni: {new} nuove, {changed} aggiornate, {same} invariate."
+            text = tr.ngettext(
+                "📄 <b>{file}</b>: {n} azione ({counts}).",
+                "📄 <b>{file}</b>: {n} azioni ({counts}).",
+                plan.total,
             ).format(
                 file=html.escape(file_name or "file"),
-                total=plan.total,
-                new=len(plan.new),
-                changed=len(plan.changed),
-                same=len(plan.unchanged),
+                n=plan.total,
+                counts=import_counts(
+                    tr, new=len(plan.new), changed=len(plan.changed), same=len(plan.unchanged)
+                ),
             )
             if plan.new:
                 text += "\n" + _("Nuove: {codes}").format(
                     codes=html.escape(", ".join(r.code for r in plan.new[:40]))
                 )
             if plan.changed:
-                text += "\n" + _("Aggiornate: {codes}").format(
+                text += "\n" + _("Modificate: {codes}").format(
                     codes=html.escape(", ".join(r.code for r in plan.changed[:40]))
                 )
             text += "\n\n" + _(
@@ -1110,9 +1158,12 @@ async def on_import_button(update: Update, context: BotContext) -> None:
                     session, telegram_user_id=user.id, chat_id=chat.id
                 )
                 toast = _("Importate.")
-                edit = _(
-                    "✅ Fatto: {new} azioni nuove, {changed} aggiornate. Le vedi con /azioni."
-                ).format(new=created, changed=updated)
+                if created or updated:
+                    edit = _("✅ Fatto: {counts}. Le vedi con /azioni.").format(
+                        counts=import_counts(tr, new=created, changed=updated)
+                    )
+                else:
+                    edit = _("✅ Nessuna modifica: le azioni erano già così. Le vedi con /azioni.")
         else:
             toast = _("Questa anteprima è scaduta: rimandami il file.")
     await query.answer(toast)

@@ -281,9 +281,12 @@ async def on_announcement_button(update: Update, context: BotContext) -> None:
                         queued += 1
                 label = _audience_label(who.tr, audience, comune_name)
                 toast = _("In invio.")
-                edit_text = _(
+                edit_text = who.tr.ngettext(
+                    "<b>Avviso in invio a {audience}</b> ({n} persona).\n\n{text}\n\n"
+                    "Ti mando il resoconto della consegna appena ho finito.",
                     "<b>Avviso in invio a {audience}</b> ({n} persone).\n\n{text}\n\n"
-                    "Ti mando il resoconto della consegna appena ho finito."
+                    "Ti mando il resoconto della consegna appena ho finito.",
+                    queued,
                 ).format(audience=html.escape(label), n=queued, text=html.escape(announcement.text))
         else:
             toast = _("Questo pulsante non è più valido.")
@@ -572,3 +575,4 @@ def register(application: AnyApplication, services: Services) -> None:
     register_flow(DOC_FLOW, on_document_text)
     register_flow(PICK_FLOW, on_pick_pending)
     services.add_due_work("summaries.announcement_reports", report_announcements)
+    services.report_elsewhere("ann:")  # report_announcements tells the sender

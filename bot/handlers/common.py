@@ -32,7 +32,7 @@ from telegram.ext import (
 
 from bot import callback_data as cb
 from bot import conversations
-from bot.commands import COMMANDS, Audience, Command, describe, menu
+from bot.commands import COMMANDS, Audience, Command, describe, menu, menu_description
 from bot.config import SUPPORTED_LANGUAGES
 from bot.context import BotContext, Services
 from bot.i18n import Translator, translator
@@ -43,6 +43,7 @@ from bot.scope import (
     on_union_picked,
     reply,
     tr_for,
+    update_transaction,
 )
 from storage.models import Member, Role
 from storage.repositories import core as core_repo
@@ -100,7 +101,7 @@ async def start(update: Update, context: BotContext) -> None:
             "Ciao {name}! Fai parte del Team energia di: {unions}.\n"
             "Scrivi /aiuto per vedere che cosa puoi fare."
         ).format(name=name, unions=unions)
-    else:
+    elif may_create_unions(services, who.user.id):
         text = _(
             "Ciao {name}! Sono il bot del <b>Team energia di Unione</b>: aiuto sindaci, "
             "assessori e tecnici dei Comuni a portare avanti insieme il PAES.\n\n"
@@ -108,7 +109,20 @@ async def start(update: Update, context: BotContext) -> None:
             "coordinatore.\n"
             "Se sei tu a coordinare una nuova Unione, scrivi /crea_unione seguito dal nome."
         ).format(name=name)
+    else:
+        text = _(
+            "Ciao {name}! Sono il bot del <b>Team energia di Unione</b>: aiuto sindaci, "
+            "assessori e tecnici dei Comuni a portare avanti insieme il PAES.\n\n"
+            "Per entrare nel team della tua Unione apri il link d'invito che ti ha mandato il "
+            "coordinatore."
+        ).format(name=name)
     await reply(update, text, parse_mode=ParseMode.HTML)
+
+
+def may_create_unions(services: Services, telegram_user_id: int) -> bool:
+    """/crea_unione is open to all unless BOT_ADMIN_IDS names who runs the bot."""
+    admin_ids = services.settings.admin_ids
+    return not admin_ids or telegram_user_id in admin_ids
 
 
 def _allowed(command: Command, member: Member | None) -> bool:
@@ -122,6 +136,8 @@ def _allowed(command: Command, member: Member | None) -> bool:
         return member.role in (Role.SINDACO, Role.ASSESSORE)
     if command.audience == Audience.TECHNICAL:
         return member.role == Role.TECNICO
+    if command.audience == Audience.SINDACO:
+        return member.role == Role.SINDACO
     return False
 
 
@@ -145,31 +161,60 @@ async def help_command(update: Update, context: BotContext) -> None:
     for member, _u in memberships:
         if best is None or member.is_coordinator:
             best = member
-    lines = []
+    # The commands of the reader's role first, under their own heading; then the rest.
+    # A member needs neither /start nor, unless they coordinate, /crea_unione.
+    role_lines: list[str] = []
+    lines: list[str] = []
     for command in COMMANDS:
         if not command.in_menu or not _allowed(command, best):
             continue
         if (private and not command.private) or (not private and not command.group):
             continue
-        lines.append(f"/{command.name} — {html.escape(describe(command, who.tr))}")
+        if command.name == "crea_unione" and not may_create_unions(services, who.user.id):
+            continue
+        if best is not None and command.name == "start":
+            continue
+        if best is not None and command.name == "crea_unione" and not best.is_coordinator:
+            continue
+        line = f"/{command.name} — {html.escape(describe(command, who.tr))}"
+        restricted = command.audience not in (Audience.EVERYONE, Audience.MEMBER)
+        (role_lines if restricted and best is not None else lines).append(line)
     if best is None:
         intro = _("Non fai ancora parte di un Team energia. Ecco che cosa puoi fare:")
+        heading = ""
     elif best.is_coordinator:
         intro = _(
             "Sei coordinatore: oltre ai comandi di tutti, gestisci membri, riunioni e impostazioni."
         )
-    elif best.role in (Role.SINDACO, Role.ASSESSORE):
+        heading = _("<b>Da coordinatore</b>")
+    elif best.role == Role.SINDACO:
         intro = _(
-            "Sei al tavolo politico: voti le date delle riunioni, leggi i riepiloghi e decidi."
+            "Sei Sindaco: proponi e voti le date delle riunioni, leggi i riepiloghi e voti le questioni del tavolo politico per il tuo Comune."
         )
+        heading = _("<b>Da Sindaco</b>")
+    elif best.role == Role.ASSESSORE:
+        intro = _(
+            "Sei al tavolo politico: voti le date delle riunioni, leggi i riepiloghi e, se il Sindaco non l'ha fatto, voti le questioni per il tuo Comune."
+        )
+        heading = ""
     elif best.role == Role.TECNICO:
         intro = _(
             "Sei al tavolo tecnico: voti le date delle riunioni e aggiorni le azioni del tuo Comune."
         )
+        heading = _("<b>Da funzionario tecnico</b>")
     else:
         intro = _("Ecco che cosa puoi fare:")
+        heading = ""
     if not private:
         intro += "\n" + _("Altri comandi sono disponibili in chat privata con me.")
+    if role_lines:
+        lines = [
+            heading or _("<b>Per il tuo ruolo</b>"),
+            *role_lines,
+            "",
+            _("<b>Per tutti</b>"),
+            *lines,
+        ]
     await reply(update, intro + "\n\n" + "\n".join(lines), parse_mode=ParseMode.HTML)
 
 
@@ -209,7 +254,8 @@ async def on_language(update: Update, context: BotContext) -> None:
         return
     services = context.services
     user = query.from_user
-    async with services.db.transaction() as session:
+    # A write: the update id is recorded with it, so a redelivered press changes nothing.
+    async with update_transaction(context, update) as session:
         person = await core_repo.upsert_person(
             session,
             telegram_user_id=user.id,
@@ -380,7 +426,7 @@ async def set_command_menus(application: Application[Any, Any, Any, Any, Any, An
         tr = translator(language)
         for scope, private, admins in scopes:
             commands = [
-                BotCommand(c.name, describe(c, tr)[:256])
+                BotCommand(c.name, menu_description(c, tr)[:256])
                 for c in menu(private=private, admins=admins)
             ]
             # The Italian menu is the default for every client language.

@@ -206,18 +206,22 @@ def render_poll(view: PollView, tr: Translator) -> tuple[str, InlineKeyboardMark
         return text, None
     pid = poll.id
     rows = _slot_rows(view, tr)
+    # Two short rows that fit a phone; "Annulla sondaggio" so that nobody takes it for
+    # "cancel my answer".
     rows.append(
-        [InlineKeyboardButton(_("Chi manca?"), callback_data=cb.encode(MTG_AREA, "who", pid))]
+        [
+            InlineKeyboardButton(_("Chi manca?"), callback_data=cb.encode(MTG_AREA, "who", pid)),
+            InlineKeyboardButton(_("Aggiungi data"), callback_data=cb.encode(MTG_AREA, "add", pid)),
+            InlineKeyboardButton(_("Proroga"), callback_data=cb.encode(MTG_AREA, "ext", pid)),
+        ]
     )
     rows.append(
         [
             InlineKeyboardButton(
                 _("Chiudi ora"), callback_data=cb.encode(MTG_AREA, "ask", pid, "close")
             ),
-            InlineKeyboardButton(_("Proroga"), callback_data=cb.encode(MTG_AREA, "ext", pid)),
-            InlineKeyboardButton(_("Aggiungi data"), callback_data=cb.encode(MTG_AREA, "add", pid)),
             InlineKeyboardButton(
-                _("Annulla"), callback_data=cb.encode(MTG_AREA, "ask", pid, "cancel")
+                _("Annulla sondaggio"), callback_data=cb.encode(MTG_AREA, "ask", pid, "cancel")
             ),
         ]
     )
@@ -257,15 +261,17 @@ def render_announcement(view: PollView, meeting: Meeting, tr: Translator) -> str
     _ = tr.gettext
     t = view.chosen.tally if view.chosen else None
     lines = [
-        _("📣 <b>{title}</b>: la riunione si terrà <b>{date}</b>.").format(
+        _("📣 <b>{title}</b>: si terrà <b>{date}</b>.").format(
             title=html.escape(meeting.title), date=when(meeting.starts_at, view.tz, tr, year=True)
         )
     ]
     if t is not None:
         lines.append(
-            _("Ci saranno {covered} Comuni su {total} (✅ {yes} · ❔ {maybe}).").format(
-                covered=len(t.covered), total=len(view.comuni), yes=t.yes, maybe=t.maybe
-            )
+            tr.ngettext(
+                "Ci sarà {covered} Comune su {total} (✅ {yes} · ❔ {maybe}).",
+                "Ci saranno {covered} Comuni su {total} (✅ {yes} · ❔ {maybe}).",
+                len(t.covered),
+            ).format(covered=len(t.covered), total=len(view.comuni), yes=t.yes, maybe=t.maybe)
         )
     if meeting.place:
         lines.append(_("📍 {place}").format(place=html.escape(meeting.place)))
@@ -769,14 +775,16 @@ async def _apply_manager_action(
                 dirty = await repo.mark_dirty(session, poll_id=poll.id, now=now)
                 message = _("Sondaggio annullato.")
             elif action == "do" and arg == "close":
-                outcome = await close_poll(session, services, poll_id=poll.id, now=now)
+                outcome = await close_poll(
+                    session, services, poll_id=poll.id, now=now, closed_by=member.id
+                )
                 closed = poll.id
                 message = (
                     _("Sondaggio chiuso: data scelta {date}.").format(
                         date=when(outcome, view.tz, tr)
                     )
                     if isinstance(outcome, datetime)
-                    else _("Sondaggio chiuso senza data: proponi nuove date con /riunione.")
+                    else _("Sondaggio chiuso senza data. Proponi nuove date con /riunione.")
                 )
             elif action == "extd" and arg is not None and arg.isdigit():
                 new_deadline = rules.add_local_days(poll.deadline_at, int(arg), view.tz)
@@ -847,18 +855,27 @@ async def _send_ics(update: Update, context: BotContext, meeting_id: int | None)
             show_alert=True,
         )
         return
-    await query.answer(_("Ti ho mandato l'invito in privato."))
+    in_private = query.message is not None and query.message.chat.id == query.from_user.id
+    await query.answer(
+        _("Ecco l'invito.") if in_private else _("Ti ho mandato l'invito in privato.")
+    )
 
 
 # --- closing -----------------------------------------------------------------------------
 
 
 async def close_poll(
-    session: AsyncSession, services: Services, *, poll_id: int, now: datetime
+    session: AsyncSession,
+    services: Services,
+    *,
+    poll_id: int,
+    now: datetime,
+    closed_by: int | None = None,
 ) -> datetime | bool | None:
     """Close an open poll exactly once (status transition) and queue what follows.
 
     Returns the chosen start, None when no slot covers any Comune, False when it was not open.
+    `closed_by` (a member id) already reads the outcome where they pressed: no second message.
     """
     view = await load_poll_view(session, poll_id)
     if view is None or not view.is_open:
@@ -872,8 +889,8 @@ async def close_poll(
         if not await repo.transition(session, poll_id=poll.id, to=PollStatus.NO_DATE, now=now):
             return False
         await repo.mark_dirty(session, poll_id=poll.id, now=now)
-        for _member, person in await core_repo.coordinators(session, poll.union_id):
-            if person.telegram_user_id is None:
+        for coordinator, person in await core_repo.coordinators(session, poll.union_id):
+            if person.telegram_user_id is None or coordinator.id == closed_by:
                 continue
             ptr = person_tr(
                 services, language=person.language, telegram_language=person.telegram_language
@@ -1096,9 +1113,12 @@ async def report_unreachable(services: Services, bot: Bot, now: datetime) -> Non
                     language=coordinator.language,
                     telegram_language=coordinator.telegram_language,
                 )
-                text = tr.gettext(
+                text = tr.ngettext(
                     "Non sono riuscito a mandare il promemoria del sondaggio «{title}» a: {names}.\n"
-                    "Forse non hanno mai avviato la chat con me o mi hanno bloccato: avvisali tu."
+                    "Forse non ha mai avviato la chat con me o mi ha bloccato: avvisalo tu.",
+                    "Non sono riuscito a mandare il promemoria del sondaggio «{title}» a: {names}.\n"
+                    "Forse non hanno mai avviato la chat con me o mi hanno bloccato: avvisali tu.",
+                    len(names),
                 ).format(title=html.escape(poll.title), names=html.escape(", ".join(sorted(names))))
                 await outbox_repo.enqueue(
                     session,
@@ -1727,7 +1747,7 @@ async def on_wizard_button(update: Update, context: BotContext) -> None:
                     ttl=timedelta(days=2),
                 )
                 text, markup = render_wizard(step, state, tr, now)
-    await query.answer(toast)
+    await query.answer(toast or None)
     if text is not None and query.message is not None:
         try:
             await query.edit_message_text(text, reply_markup=markup, parse_mode=ParseMode.HTML)
@@ -2096,6 +2116,7 @@ def register(application: AnyApplication, services: Services) -> None:
     services.add_sent_listener("poll:", on_poll_message_sent)
     services.add_due_work("meetings.monthly_poll", open_monthly_polls)
     services.add_due_work("meetings.poll_reminders", remind_poll_voters)
+    services.report_elsewhere("pollrem:")  # report_unreachable tells the coordinator
     services.add_due_work("meetings.close_due", close_due_polls)
     services.add_due_work("meetings.meeting_reminders", remind_meetings)
     services.add_due_work("meetings.pins", pin_announcements)

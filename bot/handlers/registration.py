@@ -90,12 +90,12 @@ ROLE_LABELS = {
     RoleCode.SINDACO: N_("Sindaco"),
     RoleCode.ASSESSORE: N_("Assessore"),
     RoleCode.TECNICO: N_("Funzionario tecnico"),
-    RoleCode.STAFF: N_("staff dell'Unione"),
+    RoleCode.STAFF: N_("Staff dell'Unione"),
 }
 ROLE_ICONS = {
     RoleCode.SINDACO: "🏛",
-    RoleCode.ASSESSORE: "•",
-    RoleCode.TECNICO: "🔧",
+    RoleCode.ASSESSORE: "🏛",
+    RoleCode.TECNICO: "🛠",
     RoleCode.STAFF: "•",
 }
 TABLE_LABELS = {
@@ -236,9 +236,19 @@ def name_problem_text(
 
 
 def assignment_problem_text(
-    problem: AssignmentProblem, tr: Translator, *, comune: str | None = None
+    problem: AssignmentProblem,
+    tr: Translator,
+    *,
+    comune: str | None = None,
+    coordinator: bool = False,
 ) -> str:
+    """`coordinator`: the reader is the one who can fix it (so: "togli", not "il coordinatore")."""
     _ = tr.gettext
+    if problem == AssignmentProblem.SINDACO_TAKEN and coordinator:
+        return _(
+            "{comune} ha già un Sindaco nel team: un Comune ne ha uno solo. "
+            "Se il Sindaco è cambiato, togli prima il precedente da /team."
+        ).format(comune=comune or "")
     if problem == AssignmentProblem.SINDACO_TAKEN:
         return _(
             "{comune} ha già un Sindaco nel team: un Comune ne ha uno solo. "
@@ -575,19 +585,25 @@ async def on_comuni_names(update: Update, context: BotContext, conv: Conversatio
             lines = []
             if added:
                 lines.append(
-                    _("✅ Aggiunti: {names}.").format(names=", ".join(esc(m.name) for m in added))
+                    tr.ngettext(
+                        "✅ Aggiunto: {names}.", "✅ Aggiunti: {names}.", len(added)
+                    ).format(names=", ".join(esc(m.name) for m in added))
                 )
             if plan.already_present:
                 lines.append(
-                    _("Già presente: {names}.").format(
-                        names=", ".join(esc(n) for n in plan.already_present)
-                    )
+                    tr.ngettext(
+                        "Già presente: {names}.",
+                        "Già presenti: {names}.",
+                        len(plan.already_present),
+                    ).format(names=", ".join(esc(n) for n in plan.already_present))
                 )
             if plan.repeated:
                 lines.append(
-                    _("Ripetuto nel messaggio (l'ho contato una volta): {names}.").format(
-                        names=", ".join(esc(n) for n in plan.repeated)
-                    )
+                    tr.ngettext(
+                        "Ripetuto nel messaggio (l'ho contato una volta): {names}.",
+                        "Ripetuti nel messaggio (li ho contati una volta): {names}.",
+                        len(plan.repeated),
+                    ).format(names=", ".join(esc(n) for n in plan.repeated))
                 )
             for name, problem in plan.invalid:
                 lines.append(
@@ -804,7 +820,7 @@ async def on_invite_button(update: Update, context: BotContext) -> None:
                 outcome = Outcome(
                     text=_("Per quale Comune è il link?"),
                     markup=InlineKeyboardMarkup(
-                        [*rows_of(buttons), [button(_("⬅️ Indietro"), INV, "ls", union.id)]]
+                        [*rows_of(buttons), [button(_("↩️ Indietro"), INV, "ls", union.id)]]
                     ),
                 )
         elif data.action == "pr":
@@ -833,7 +849,7 @@ async def on_invite_button(update: Update, context: BotContext) -> None:
                 outcome = Outcome(
                     text=title,
                     markup=InlineKeyboardMarkup(
-                        [*rows_of(choices), [button(_("⬅️ Indietro"), INV, "ls", union.id)]]
+                        [*rows_of(choices), [button(_("↩️ Indietro"), INV, "ls", union.id)]]
                     ),
                 )
         elif data.action == "ls":
@@ -887,7 +903,9 @@ async def _make_invite(
         )
         if taken:
             return Outcome(
-                toast=assignment_problem_text(AssignmentProblem.SINDACO_TAKEN, tr, comune=mun.name),
+                toast=assignment_problem_text(
+                    AssignmentProblem.SINDACO_TAKEN, tr, comune=mun.name, coordinator=True
+                ),
                 alert=True,
             )
     token = rules.new_invite_token()
@@ -906,8 +924,10 @@ async def _make_invite(
     binding = []
     if mun is not None:
         binding.append(_("Comune: {comune}").format(comune=esc(mun.name)))
-    if role is not None:
+    if role is not None and mun is not None:
         binding.append(_("ruolo: {role}").format(role=role_label(role, tr)))
+    elif role is not None:
+        binding.append(_("Ruolo: {role}").format(role=role_label(role, tr)))
     scope_line = (
         "; ".join(binding) if binding else _("Chi lo apre sceglie il suo Comune e il suo ruolo.")
     )
@@ -1103,7 +1123,7 @@ async def on_start_payload(update: Update, context: BotContext, payload: str) ->
                 )
                 welcome = _(
                     "Ciao! Ti hanno invitato nel <b>Team energia di {union}</b>.\n"
-                    "Tre domande veloci, poi il coordinatore conferma la tua iscrizione."
+                    "Qualche domanda veloce, poi il coordinatore conferma la tua iscrizione."
                 ).format(union=esc(union.name))
                 messages.append((welcome + "\n\n" + privacy_notice(tr), None))
                 messages.append(await _join_prompt(session, union, data, step, tr))
@@ -1516,7 +1536,9 @@ async def _decide(
         )
         if problem is not None:
             return Outcome(
-                toast=assignment_problem_text(problem, tr, comune=names[0] if names else None),
+                toast=assignment_problem_text(
+                    problem, tr, comune=names[0] if names else None, coordinator=True
+                ),
                 alert=True,
             )
     member.status = MemberStatus.ACTIVE if approve else MemberStatus.REJECTED
@@ -1777,7 +1799,7 @@ async def _member_card(
         rows.append([button(_("🚫 Togli dal team"), MBR, "rm", member.id)])
     else:
         lines.append(_("Non fa più parte del team."))
-    rows.append([button(_("⬅️ Torna alla squadra"), TEAM, "ls", union.id)])
+    rows.append([button(_("↩️ Torna al team"), TEAM, "ls", union.id)])
     return "\n".join(lines), InlineKeyboardMarkup(rows)
 
 
@@ -1832,7 +1854,7 @@ async def _manage_member(
     if member.status != MemberStatus.ACTIVE:
         text, markup = await _member_card(session, union, member, person, tr)
         return Outcome(toast=_("Non è più un membro attivo."), text=text, markup=markup)
-    back = [button(_("⬅️ Indietro"), MBR, "show", member.id)]
+    back = [button(_("↩️ Indietro"), MBR, "show", member.id)]
     muns = await core_repo.municipalities(session, union.id)
     current = await core_repo.municipality_ids_of(session, member.id)
     if action == "role":
@@ -2020,7 +2042,9 @@ async def _assign(
     if problem is not None:
         mun = await session.get(Municipality, municipality_ids[0]) if municipality_ids else None
         return Outcome(
-            toast=assignment_problem_text(problem, tr, comune=mun.name if mun else None),
+            toast=assignment_problem_text(
+                problem, tr, comune=mun.name if mun else None, coordinator=True
+            ),
             alert=True,
         )
     member.role = Role(role.value)
@@ -2206,9 +2230,19 @@ async def on_link_button(update: Update, context: BotContext) -> None:
             )
             outcome = Outcome(
                 toast=_("Collegato."),
-                text=_(
-                    "✅ Questo gruppo è ora il {table} di <b>{union}</b>.\nI membri del team possono scrivere /team qui."
-                ).format(table=table_label(table, tr), union=esc(union.name)),
+                text=_("✅ Questo gruppo è ora il {table} di <b>{union}</b>.").format(
+                    table=table_label(table, tr), union=esc(union.name)
+                )
+                + "\n"
+                + (
+                    _(
+                        "Qui arriveranno i sondaggi per le riunioni, i riepiloghi mensili e le questioni da decidere. Scrivete /aiuto per i comandi."
+                    )
+                    if table == TableKind.POLITICAL
+                    else _(
+                        "Qui arriveranno i sondaggi per le riunioni, il giro di aggiornamenti e le decisioni del tavolo politico. Scrivete /aiuto per i comandi."
+                    )
+                ),
             )
     await deliver(update, outcome)
 

@@ -50,6 +50,11 @@ WEEKDAYS = {
     "it": ("Lu", "Ma", "Me", "Gi", "Ve", "Sa", "Do"),
     "en": ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su"),
 }
+# In sentences the days are spelled out: "Giorni proposti: martedì, giovedì".
+WEEKDAY_NAMES = {
+    "it": ("lunedì", "martedì", "mercoledì", "giovedì", "venerdì", "sabato", "domenica"),
+    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+}
 
 # field → (minimum, maximum, step) for the +/− buttons
 MEETING_RANGES = {
@@ -108,7 +113,7 @@ def _menu(tr: Translator, union: Union) -> tuple[str, InlineKeyboardMarkup]:
         [
             [_btn("📅 " + _("Riunioni"), "mtg", u)],
             [_btn("📝 " + _("Aggiornamenti"), "upd", u)],
-            [_btn("🏛 " + _("Data di approvazione del PAES"), "paes", u)],
+            [_btn("🖊 " + _("Data di approvazione del PAES"), "paes", u)],
             [_btn("#️⃣ " + _("#aggiornamento nel gruppo tecnico"), "tag", u)],
         ]
     )
@@ -136,12 +141,17 @@ def _meeting_view(
             _("Sondaggio automatico ogni mese: {v}").format(v=_onoff(tr, s.auto_poll_enabled)),
             _("Si apre il giorno {d} alle {h}:00").format(d=s.auto_poll_day, h=s.auto_poll_hour),
             _("Giorni proposti: {days}, alle {h}:{m:02d}, durata {dur} minuti").format(
-                days=", ".join(days[d] for d in sorted(chosen)) or "—",
+                days=", ".join(
+                    WEEKDAY_NAMES.get(tr.language, WEEKDAY_NAMES["it"])[d] for d in sorted(chosen)
+                )
+                or "—",
                 h=s.slot_hour,
                 m=s.slot_minute,
                 dur=s.duration_minutes,
             ),
-            _("Risposte entro {n} giorni").format(n=s.deadline_days),
+            tr.ngettext(
+                "Risposte entro {n} giorno", "Risposte entro {n} giorni", s.deadline_days
+            ).format(n=s.deadline_days),
             _("Promemoria il giorno prima: {a} · un'ora prima: {b}").format(
                 a=_onoff(tr, s.remind_day_before), b=_onoff(tr, s.remind_hour_before)
             ),
@@ -181,14 +191,16 @@ def _update_view(
         [
             "📝 " + _("<b>Aggiornamenti dei tecnici</b>"),
             _("Giro mensile di aggiornamenti: {v}").format(v=_onoff(tr, s.enabled)),
-            _(
-                "Si apre appena è fissata la riunione (scadenza {b} giorni prima); senza riunione, il giorno {d} alle {h}:00 con {n} giorni per rispondere."
-            ).format(
-                b=s.deadline_days_before_meeting,
-                d=s.fallback_day,
-                h=s.fallback_hour,
-                n=s.fallback_deadline_days,
-            ),
+            tr.ngettext(
+                "Si apre appena è fissata la riunione del mese, con scadenza {n} giorno prima.",
+                "Si apre appena è fissata la riunione del mese, con scadenza {n} giorni prima.",
+                s.deadline_days_before_meeting,
+            ).format(n=s.deadline_days_before_meeting),
+            tr.ngettext(
+                "Se nel mese non c'è una riunione, si apre il giorno {d} alle {h}:00, con {n} giorno per rispondere.",
+                "Se nel mese non c'è una riunione, si apre il giorno {d} alle {h}:00, con {n} giorni per rispondere.",
+                s.fallback_deadline_days,
+            ).format(d=s.fallback_day, h=s.fallback_hour, n=s.fallback_deadline_days),
         ]
     )
     rows = [
@@ -196,7 +208,7 @@ def _update_view(
         _stepper(
             _("Giorni prima della riunione"), str(s.deadline_days_before_meeting), u, "u", "db"
         ),
-        _stepper(_("Giorno di riserva"), str(s.fallback_day), u, "u", "fd"),
+        _stepper(_("Giorno senza riunione"), str(s.fallback_day), u, "u", "fd"),
         _stepper(_("Ora"), f"{s.fallback_hour}:00", u, "u", "fh"),
         _stepper(_("Giorni per rispondere"), str(s.fallback_deadline_days), u, "u", "fl"),
         [_btn("↩️ " + _("Indietro"), "menu", u)],
@@ -212,7 +224,7 @@ def _paes_view(tr: Translator, union: Union) -> tuple[str, InlineKeyboardMarkup]
     )
     text = "\n".join(
         [
-            "🏛 " + _("<b>Data di approvazione del PAES</b>: {d}").format(d=html.escape(when)),
+            "🖊 " + _("<b>Data di approvazione del PAES</b>: {d}").format(d=html.escape(when)),
             _(
                 "Con questa data avviso il tavolo politico 60 e 14 giorni prima di ogni relazione di monitoraggio (ogni 2 anni) e di ogni inventario delle emissioni (ogni 4 anni)."
             ),
@@ -237,7 +249,7 @@ def _tag_view(
             "Se attivo, un messaggio del gruppo tecnico che contiene #aggiornamento diventa un aggiornamento delle azioni."
         ),
         _(
-            "Attenzione: Telegram fa leggere al bot i messaggi normali dei gruppi solo se la sua privacy è disattivata (BotFather → /setprivacy → Disable) o se è amministratore del gruppo. Altrimenti restano validi /aggiornamento e le risposte al messaggio del bot."
+            "Funziona solo se il bot è amministratore del gruppo (o se chi gestisce il bot gli ha fatto leggere tutti i messaggi dei gruppi). Altrimenti i tecnici usano /aggiornamento o rispondono al messaggio del bot."
         ),
     ]
     rows = []
@@ -433,7 +445,7 @@ async def on_settings_button(update: Update, context: BotContext) -> None:
             if not ask_date:
                 await session.flush()
                 view = await _view(session, who.tr, union, section)
-    await query.answer(toast)
+    await query.answer(toast or None)
     if ask_date:
         await chat.send_message(
             _("Scrivimi la data di approvazione del PAES in consiglio, ad esempio 15/03/2024.")

@@ -139,7 +139,7 @@ def _summary_keyboard(tr: Translator, union_id: int) -> InlineKeyboardMarkup:
         [
             [
                 InlineKeyboardButton(
-                    "📊 " + tr.gettext("Foglio di calcolo"),
+                    "📤 " + tr.gettext("Foglio di calcolo"),
                     callback_data=cb.encode(SUM_AREA, "xlsx", union_id),
                 )
             ]
@@ -544,10 +544,10 @@ async def _export_for(update: Update, context: BotContext, union_id: int | None)
         [
             [
                 InlineKeyboardButton(
-                    "📊 Excel (XLSX)", callback_data=cb.encode(EXP_AREA, "xlsx", scope.union.id)
+                    "📤 Excel", callback_data=cb.encode(EXP_AREA, "xlsx", scope.union.id)
                 ),
                 InlineKeyboardButton(
-                    "📄 CSV", callback_data=cb.encode(EXP_AREA, "csv", scope.union.id)
+                    "📤 CSV", callback_data=cb.encode(EXP_AREA, "csv", scope.union.id)
                 ),
             ]
         ]
@@ -786,7 +786,12 @@ async def on_decision_button(update: Update, context: BotContext) -> None:
                         toast, alert = _("Il Sindaco ha già votato per il tuo Comune."), True
             elif action in ("close", "back", "out", "done"):
                 if not member.is_coordinator:
-                    toast, alert = _("Solo il coordinatore può chiudere una questione."), True
+                    toast = (
+                        _("Solo il coordinatore può segnare una decisione come attuata.")
+                        if action == "done"
+                        else _("Solo il coordinatore può chiudere una questione.")
+                    )
+                    alert = True
                 elif action == "close":
                     if decision.status != DecisionStatus.OPEN:
                         toast = _("La questione è già chiusa.")

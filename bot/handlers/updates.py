@@ -107,11 +107,26 @@ def month_label(period: str, tr: Translator) -> str:
 
 
 def action_line(
-    action: Action, names: dict[int, str], tr: Translator, *, done: bool = False
+    action: Action,
+    names: dict[int, str],
+    tr: Translator,
+    *,
+    done: bool = False,
+    home: int | None = None,
 ) -> str:
+    """One action on one line; `home` is the reader's only Comune, not repeated on every line."""
     where = names.get(action.municipality_id or 0) or tr.gettext("Unione")
+    place = (
+        "" if home is not None and action.municipality_id == home else f" — {html.escape(where)}"
+    )
     mark = "✔️ " if done else ""
-    return f"{mark}<b>{html.escape(action.code)}</b> {html.escape(action.title[:80])} — {html.escape(where)}: {STATUS_ICONS[action.status]} {html.escape(status_label(action.status, tr))} {action.progress}%"
+    # "Non avviata 0%" and "Completata 100%" say the same thing twice.
+    pct = (
+        ""
+        if action.status in (ActionStatus.NOT_STARTED, ActionStatus.COMPLETED)
+        else f" {action.progress}%"
+    )
+    return f"{mark}<b>{html.escape(action.code)}</b> {html.escape(action.title[:80])}{place}: {STATUS_ICONS[action.status]} {html.escape(status_label(action.status, tr))}{pct}"
 
 
 def fit_lines(lines: Sequence[str], budget: int, tr: Translator) -> str:
@@ -379,6 +394,8 @@ def menu_view(
 ) -> tuple[str, InlineKeyboardMarkup]:
     _ = tr.gettext
     done = set(state.done)
+    # Once every action is updated, "nothing new this month" would contradict what was just said.
+    all_done = bool(actions) and all(a.id in done for a in actions)
     lines = [header] if header else []
     if not actions:
         lines.append(
@@ -387,12 +404,32 @@ def menu_view(
             )
         )
     else:
-        lines.append(_("Le tue azioni (✔️ = già aggiornata in questo giro):"))
+        # When every municipal action is of one Comune (a technician's usual case), name it once
+        # in the heading instead of on every line.
+        comuni = {a.municipality_id for a in actions if a.municipality_id is not None}
+        home = next(iter(comuni)) if len(comuni) == 1 else None
+        if home is not None and home in names:
+            lines.append(
+                _("Le tue azioni — {comune} (✔️ = già aggiornata in questo giro):").format(
+                    comune=html.escape(names[home])
+                )
+            )
+        else:
+            home = None
+            lines.append(_("Le tue azioni (✔️ = già aggiornata in questo giro):"))
         lines.append(
-            fit_lines([action_line(a, names, tr, done=a.id in done) for a in actions], 3300, tr)
+            fit_lines(
+                [action_line(a, names, tr, done=a.id in done, home=home) for a in actions],
+                3300,
+                tr,
+            )
         )
         lines.append("")
-        lines.append(_("Scegli un'azione da aggiornare."))
+        lines.append(
+            _("Se vuoi correggere qualcosa, tocca l'azione.")
+            if all_done
+            else _("Scegli un'azione da aggiornare.")
+        )
     buttons = [
         InlineKeyboardButton(
             ("✔️ " if a.id in done else "") + a.code[:20], callback_data=cb.encode(AREA, "a", a.id)
@@ -400,7 +437,7 @@ def menu_view(
         for a in actions[:80]
     ]
     keyboard = [buttons[i : i + 4] for i in range(0, len(buttons), 4)]
-    if state.round_id is not None:
+    if state.round_id is not None and not all_done:
         keyboard.append(
             [
                 InlineKeyboardButton(
@@ -1024,26 +1061,25 @@ def render_status(
             deadline=format_datetime(round_.deadline_at, union_tz(union), tr.language),
         )
     ]
-    answered = [s for s in states if s.answered]
-    missing = [s for s in states if not s.answered and not s.unreachable]
-    unreachable = [s for s in states if not s.answered and s.unreachable]
+    idle = [s for s in states if not s.required]
+    asked = [s for s in states if s.required]
+    answered = [s for s in asked if s.answered]
+    missing = [s for s in asked if not s.answered and not s.unreachable]
+    unreachable = [s for s in asked if not s.answered and s.unreachable]
+
+    def done(s: TechnicianState) -> str:
+        return tr.ngettext("{u} di {r} azione", "{u} di {r} azioni", len(s.required)).format(
+            u=len(s.updated), r=len(s.required)
+        )
+
     lines.append("")
     lines.append(_("✅ Hanno risposto ({n}):").format(n=len(answered)))
     for s in answered:
-        detail = (
-            _("nessuna novità")
-            if s.no_news and not s.required <= s.updated
-            else _("{u} di {r} azioni").format(u=len(s.updated), r=len(s.required))
-        )
+        detail = _("nessuna novità") if s.no_news and not s.required <= s.updated else done(s)
         lines.append(f"• {who(s)} — {detail}")
     lines.append(_("⏳ Non ancora ({n}):").format(n=len(missing)))
     for s in missing:
-        lines.append(
-            "• "
-            + who(s)
-            + " — "
-            + _("{u} di {r} azioni").format(u=len(s.updated), r=len(s.required))
-        )
+        lines.append(f"• {who(s)} — {done(s)}")
     if unreachable:
         lines.append(
             _("🚫 Non raggiungibili ({n}): non hanno avviato il bot o l'hanno bloccato.").format(
@@ -1051,6 +1087,12 @@ def render_status(
             )
         )
         for s in unreachable:
+            lines.append(f"• {who(s)}")
+    if idle:
+        lines.append(
+            _("📭 Senza azioni da aggiornare ({n}): caricale con /azioni.").format(n=len(idle))
+        )
+        for s in idle:
             lines.append(f"• {who(s)}")
     if not states:
         lines.append(_("Nessun funzionario tecnico attivo nell'Unione."))
@@ -1201,12 +1243,20 @@ async def _enqueue_round_messages(
 ) -> None:
     tz = union_tz(union)
     default_tr = translator(services.settings.default_language)
+    names = await municipality_names(session, union.id)
+    techs = await repo.technicians(session, union.id)
+    # A technician with no action to report on gets no message: there is nothing to ask.
+    # The coordinator hears who was left out, and loading actions during the round reaches
+    # them at the next tick (see _invite_late_joiners).
+    with_actions = [await has_actions(session, union.id, t) for t in techs]
+    asked = [t for t, yes in zip(techs, with_actions, strict=True) if yes]
+    idle = [t for t, yes in zip(techs, with_actions, strict=True) if not yes]
     group = await core_repo.linked_chat(session, union_id=union.id, table=TableKind.TECHNICAL)
-    if group is not None:
+    if group is not None and asked:
         _ = default_tr.gettext
         text = _(
             "📣 <b>Aggiornamento di {month}</b>\n"
-            "Ho scritto in privato a ogni funzionario tecnico per sapere a che punto sono le azioni del PAES del suo Comune: bastano pochi tocchi, entro {deadline}.\n"
+            "Ho scritto in privato ai funzionari tecnici per sapere a che punto sono le azioni del PAES dei loro Comuni: bastano pochi tocchi, entro {deadline}.\n"
             "Potete anche rispondere a questo messaggio con una nota sul vostro Comune: la registro."
         ).format(
             month=month_label(round_.period, default_tr),
@@ -1221,9 +1271,7 @@ async def _enqueue_round_messages(
             union_id=union.id,
             now=now,
         )
-    names = await municipality_names(session, union.id)
-    techs = await repo.technicians(session, union.id)
-    for t in techs:
+    for t in asked:
         if t.person.telegram_user_id is None:
             continue
         text, markup = await invitation(session, services, union, round_, t, names)
@@ -1242,14 +1290,43 @@ async def _enqueue_round_messages(
         if member.id in tech_ids or person.telegram_user_id is None:
             continue
         tr = person_tr(services, person)
-        text = tr.gettext(
-            "📣 Ho aperto il giro di aggiornamenti di {month} ({n} funzionari tecnici), scadenza {deadline}.\n"
-            "Con /aggiornamento stato vedi chi ha risposto; con /aggiornamento aggiorni tu le azioni intercomunali."
-        ).format(
-            month=month_label(round_.period, tr),
-            n=len(techs),
-            deadline=format_datetime(round_.deadline_at, tz, tr.language),
+        month = month_label(round_.period, tr)
+        deadline = format_datetime(round_.deadline_at, tz, tr.language)
+        idle_names = html.escape(
+            ", ".join(
+                "{} ({})".format(
+                    t.person.display_name,
+                    ", ".join(names.get(i, "?") for i in t.municipality_ids)
+                    or tr.gettext("nessun Comune"),
+                )
+                for t in idle
+            )
         )
+        if asked:
+            text = tr.ngettext(
+                "📣 Ho aperto il giro di aggiornamenti di {month}: l'ho chiesto a {n} funzionario tecnico, entro {deadline}.",
+                "📣 Ho aperto il giro di aggiornamenti di {month}: l'ho chiesto a {n} funzionari tecnici, entro {deadline}.",
+                len(asked),
+            ).format(month=month, n=len(asked), deadline=deadline)
+            if idle:
+                text += "\n" + tr.ngettext(
+                    "Non l'ho chiesto a {names}: non ci sono azioni caricate per il suo Comune. Caricale con /azioni e riceverà subito la richiesta.",
+                    "Non l'ho chiesto a {names}: non ci sono azioni caricate per i loro Comuni. Caricale con /azioni e riceveranno subito la richiesta.",
+                    len(idle),
+                ).format(names=idle_names)
+            text += "\n" + tr.gettext(
+                "Con /aggiornamento stato vedi chi ha risposto; con /aggiornamento aggiorni tu le azioni intercomunali."
+            )
+        elif idle:
+            text = tr.ngettext(
+                "📣 Giro di aggiornamenti di {month}: non l'ho chiesto a {names}, perché non ci sono azioni caricate per il suo Comune. Caricale con /azioni entro {deadline} e riceverà subito la richiesta.",
+                "📣 Giro di aggiornamenti di {month}: non l'ho chiesto a {names}, perché non ci sono azioni caricate per i loro Comuni. Caricale con /azioni entro {deadline} e riceveranno subito la richiesta.",
+                len(idle),
+            ).format(month=month, names=idle_names, deadline=deadline)
+        else:
+            text = tr.gettext(
+                "📣 Giro di aggiornamenti di {month}: nell'Unione non c'è ancora nessun funzionario tecnico a cui chiederlo. Invitali con /invito."
+            ).format(month=month)
         await outbox_repo.enqueue(
             session,
             dedup_key=f"upd:open:{round_.id}:{member.id}",
@@ -1260,6 +1337,15 @@ async def _enqueue_round_messages(
             person_id=person.id,
             now=now,
         )
+
+
+async def has_actions(session: AsyncSession, union_id: int, t: repo.Technician) -> bool:
+    """Whether the technician has anything to report on: their Comuni's or intercommunal actions."""
+    return bool(
+        await repo.actions_for_municipalities(
+            session, union_id=union_id, municipality_ids=t.municipality_ids
+        )
+    )
 
 
 async def invitation(
@@ -1291,9 +1377,14 @@ async def invitation(
         ),
         "",
     ]
+    home = t.municipality_ids[0] if len(t.municipality_ids) == 1 else None
     if actions:
         lines.append(
-            fit_lines([action_line(a, names, tr, done=a.id in updated) for a in actions], 3300, tr)
+            fit_lines(
+                [action_line(a, names, tr, done=a.id in updated, home=home) for a in actions],
+                3300,
+                tr,
+            )
         )
     else:
         lines.append(_("Non ci sono azioni caricate per il tuo Comune."))
@@ -1377,7 +1468,8 @@ async def _round_duties(
 async def _invite_late_joiners(
     session: AsyncSession, services: Services, union: Union, round_: UpdateRound, now: datetime
 ) -> None:
-    """A technician approved while the round is open gets the same invitation (once)."""
+    """A technician approved while the round is open gets the same invitation (once); so does one
+    whose Comune had no actions when the round opened, once the coordinator loads some."""
     rows = await outbox_repo.status_by_key_prefix(session, f"{INVITE_PREFIX}{round_.id}:")
     invited = {r.dedup_key for r in rows}
     late = [
@@ -1386,6 +1478,7 @@ async def _invite_late_joiners(
         if invite_key(round_.id, t.member.id) not in invited
         and t.person.telegram_user_id is not None
     ]
+    late = [t for t in late if await has_actions(session, union.id, t)]
     if not late:
         return
     names = await municipality_names(session, union.id)
@@ -1431,8 +1524,10 @@ async def _report_unreachable(
         tr = person_tr(services, person)
         _ = tr.gettext
         lines = [
-            _(
-                "🚫 Non sono riuscito a scrivere a questi funzionari tecnici per l'aggiornamento di {month}: non hanno mai avviato il bot o l'hanno bloccato. Chiedi loro di aprire la chat con me e premere Avvia, poi di scrivere /aggiornamento."
+            tr.ngettext(
+                "🚫 Non sono riuscito a scrivere a questo funzionario tecnico per l'aggiornamento di {month}: non ha mai avviato il bot o l'ha bloccato. Chiedigli di aprire la chat con me e premere Avvia, poi di scrivere /aggiornamento.",
+                "🚫 Non sono riuscito a scrivere a questi funzionari tecnici per l'aggiornamento di {month}: non hanno mai avviato il bot o l'hanno bloccato. Chiedi loro di aprire la chat con me e premere Avvia, poi di scrivere /aggiornamento.",
+                len(techs),
             ).format(month=month_label(round_.period, tr))
         ]
         for t in techs:
@@ -1547,4 +1642,5 @@ def register(application: Application[Any, Any, Any, Any, Any, Any], services: S
     register_union_command("aggiornamento_stato", round_status)
     services.add_due_work("update_rounds_open", open_due_rounds)
     services.add_due_work("update_rounds_duties", round_housekeeping)
+    services.report_elsewhere(INVITE_PREFIX, ("failed",))  # _report_unreachable tells them
     services.add_sent_listener(ANNOUNCE_PREFIX, on_announcement_sent)

@@ -254,7 +254,10 @@ def _comune_section(
             + tr.ngettext("{n} azione", "{n} azioni", fig.total).format(n=fig.total)
             + " · "
             + _("media {avg}%").format(avg=fig.average_progress)
-            + f" · ✅ {fig.by_status[COMPLETED]}"
+            + " · ✅ "
+            + tr.ngettext("{n} completata", "{n} completate", fig.by_status[COMPLETED]).format(
+                n=fig.by_status[COMPLETED]
+            )
         )
     rows = [head]
     moved = [a for a in actions if a.action_id in changes]
@@ -271,7 +274,10 @@ def _comune_section(
         rows.append("⏳ " + _("Ferme da due giri o più: {items}").format(items=items))
     if silent:
         rows.append(
-            "🔕 " + _("Non ha riferito: {names}").format(names=", ".join(e(n) for n in silent))
+            "🔕 "
+            + tr.ngettext(
+                "Non ha riferito: {names}", "Non hanno riferito: {names}", len(silent)
+            ).format(names=", ".join(e(n) for n in silent))
         )
     elif not has_technician:
         rows.append("🔕 " + _("Nessun funzionario tecnico registrato."))
@@ -445,9 +451,11 @@ def render_decision(
     )
     if comuni:
         rows.append(
-            _("Voti: {tally} ({n} Comuni su {total})").format(
-                tally=tally, n=len(question.votes), total=len(comuni)
-            )
+            tr.ngettext(
+                "Voti: {tally} ({n} Comune su {total})",
+                "Voti: {tally} ({n} Comuni su {total})",
+                len(question.votes),
+            ).format(tally=tally, n=len(question.votes), total=len(comuni))
         )
     if question.status != "open":
         rows.append("")

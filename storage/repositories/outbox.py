@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, and_, not_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import OutboxMessage, OutboxStatus
@@ -61,6 +62,20 @@ async def due_ids(session: AsyncSession, *, now: datetime, limit: int = 500) -> 
     return list(rows.scalars())
 
 
+async def due(session: AsyncSession, *, now: datetime, limit: int = 500) -> list[tuple[int, int]]:
+    """(id, chat id) of the pending rows due by `now`, oldest first."""
+    rows = await session.execute(
+        select(OutboxMessage.id, OutboxMessage.chat_id)
+        .where(
+            OutboxMessage.status == OutboxStatus.PENDING,
+            or_(OutboxMessage.not_before.is_(None), OutboxMessage.not_before <= now),
+        )
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+    )
+    return [(row_id, chat_id) for row_id, chat_id in rows.all()]
+
+
 async def start_sending(session: AsyncSession, *, message_id: int) -> OutboxMessage | None:
     """pending → sending, atomically; None if someone else took it or it is gone."""
     result = await session.execute(
@@ -90,12 +105,24 @@ async def finish(
     )
 
 
-async def back_to_pending(session: AsyncSession, *, message_id: int, error: str) -> None:
-    """A send that certainly did not reach Telegram (connection refused, pool timeout)."""
+async def back_to_pending(
+    session: AsyncSession,
+    *,
+    message_id: int,
+    error: str,
+    not_before: datetime | None = None,
+    chat_id: int | None = None,
+) -> None:
+    """A send that certainly did not reach Telegram: try again, not before `not_before`."""
+    values: dict[str, Any] = {
+        "status": OutboxStatus.PENDING,
+        "error": error,
+        "not_before": not_before,
+    }
+    if chat_id is not None:
+        values["chat_id"] = chat_id
     await session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == message_id)
-        .values(status=OutboxStatus.PENDING, error=error)
+        update(OutboxMessage).where(OutboxMessage.id == message_id).values(**values)
     )
 
 
@@ -114,18 +141,42 @@ async def mark_interrupted_as_uncertain(session: AsyncSession) -> list[OutboxMes
     return rows
 
 
-async def unreported_problems(session: AsyncSession, *, limit: int = 200) -> list[OutboxMessage]:
+async def unreported_problems(
+    session: AsyncSession,
+    *,
+    limit: int = 200,
+    exclude: Sequence[tuple[str, Sequence[str]]] = (),
+) -> list[OutboxMessage]:
+    """Uncertain and failed rows of a Union not yet reported, except the (key prefix, statuses)
+    in `exclude` (reported by their feature)."""
+    conditions: list[ColumnElement[bool]] = [
+        OutboxMessage.status.in_([OutboxStatus.UNCERTAIN, OutboxStatus.FAILED]),
+        OutboxMessage.reported_at.is_(None),
+        OutboxMessage.union_id.is_not(None),
+    ]
+    for prefix, statuses in exclude:
+        conditions.append(
+            not_(
+                and_(
+                    OutboxMessage.dedup_key.startswith(prefix, autoescape=True),
+                    OutboxMessage.status.in_([OutboxStatus(s) for s in statuses]),
+                )
+            )
+        )
     rows = await session.execute(
         select(OutboxMessage)
-        .where(
-            OutboxMessage.status.in_([OutboxStatus.UNCERTAIN, OutboxStatus.FAILED]),
-            OutboxMessage.reported_at.is_(None),
-            OutboxMessage.union_id.is_not(None),
-        )
+        .where(*conditions)
         .order_by(OutboxMessage.union_id, OutboxMessage.id)
         .limit(limit)
     )
     return list(rows.scalars())
+
+
+async def mark_reported(session: AsyncSession, *, message_ids: list[int], now: datetime) -> None:
+    if message_ids:
+        await session.execute(
+            update(OutboxMessage).where(OutboxMessage.id.in_(message_ids)).values(reported_at=now)
+        )
 
 
 async def status_by_key_prefix(session: AsyncSession, prefix: str) -> list[OutboxMessage]:

@@ -307,7 +307,7 @@ async def test_meeting_poll_story(bot: BotUnderTest) -> None:
     listing = fake.last_sent(u["sb"])
     assert "mer 16 dic 2026, 17:30" in (listing.text or "")
     press = await u["sb"].press(listing, listing.buttons[0][0][1] or "")
-    assert (await press.answered()).text == "Ti ho mandato l'invito in privato."
+    assert (await press.answered()).text == "Ecco l'invito."  # pressed in private
     await bot.settle()
     assert fake.last_sent(u["sb"]).document is not None
     fake.write_transcript(".transcripts/test_meeting_poll_story.txt")
@@ -472,7 +472,7 @@ async def test_coordinator_row_extend_add_close_cancel(bot: BotUnderTest) -> Non
 
     # A second poll, cancelled.
     poll2 = await _create_poll_with_wizard(bot, team)
-    press = await carla.press(poll2, "Annulla")
+    press = await carla.press(poll2, "Annulla sondaggio")
     await press.answered()
     await bot.settle()
     confirm = fake.last_sent(carla)

@@ -143,8 +143,8 @@ async def test_registration_story(bot: BotUnderTest) -> None:
     await press(bot, giulia, again, "➕ Aggiungi Comuni")
     dup = await say(bot, giulia, "castel d'argile, ARGELATO")
     assert (
-        "Già presente: Argelato, Castel d’Argile" in dup.text
-        or "Già presente: Castel d’Argile, Argelato" in dup.text
+        "Già presenti: Argelato, Castel d’Argile" in dup.text
+        or "Già presenti: Castel d’Argile, Argelato" in dup.text
     )
     assert "Non ho aggiunto nulla" in dup.text
     await press(bot, giulia, dup, "Annulla")
@@ -187,7 +187,7 @@ async def test_registration_story(bot: BotUnderTest) -> None:
     roster = await say(bot, giulia, "/team")
     text = roster.text
     assert text.index("Argelato") < text.index("Mario Rossi") < text.index("Bentivoglio")
-    assert "🔧 Luca Verdi — Funzionario tecnico" in text
+    assert "🛠 Luca Verdi — Funzionario tecnico" in text
     assert "Paolo" not in text
     assert "Staff dell'Unione</b>\n• Giulia Neri ⭐" in (roster.raw_text or "")
 
@@ -444,6 +444,7 @@ async def test_one_sindaco_per_comune_at_request_and_at_approval(bot: BotUnderTe
     )
     toast = await press(bot, giulia, request_for(fake, giulia, "Bice Seconda"), "✅ Approva")
     assert toast and "Bentivoglio ha già un Sindaco" in toast
+    assert "togli prima il precedente da /team" in toast  # the coordinator is the one to act
     assert await status_of(bot, "Bice Seconda") == MemberStatus.PENDING
     assert (
         await press(bot, giulia, request_for(fake, giulia, "Bice Seconda"), "❌ Rifiuta")
@@ -645,6 +646,10 @@ async def test_only_admins_listed_in_bot_admin_ids_create_unions(
     try:
         answer = await say(bot, other, "/crea_unione Unione Bassa Reggiana")
         assert "le crea solo chi lo gestisce" in answer.text
+        # Nor do /start and /aiuto offer it to them.
+        assert "/crea_unione" not in (await say(bot, other, "/start")).text
+        assert "/crea_unione" not in (await say(bot, other, "/aiuto")).text
+        assert "/crea_unione" in (await say(bot, boss, "/aiuto")).text
         answer = await say(bot, boss, "/crea_unione Unione Bassa <Reggiana> & Co")
         assert "Hai creato Unione Bassa <Reggiana> & Co" in answer.text  # escaped, then shown
         await say(bot, boss, "/comuni")
@@ -695,7 +700,7 @@ async def test_comuni_renamed_removed_archived_and_back(bot: BotUnderTest) -> No
     listing = await say(bot, giulia, "/comuni")
     await press(bot, giulia, listing, "➕ Aggiungi Comuni")
     back = await say(bot, giulia, "argelato")
-    assert "Aggiunti: argelato" in back.text
+    assert "Aggiunto: argelato" in back.text
     roster = await say(bot, mario, "/team")
     assert "argelato\n🏛 Mario Rossi — Sindaco" in roster.text
 
@@ -720,7 +725,7 @@ async def test_english_newcomer_joins_in_english(bot: BotUnderTest) -> None:
     assert "Request sent to the coordinator" in fake.last_sent(john).text
     # The coordinator reads the request in her own language.
     request = request_for(fake, giulia, "John Smith")
-    assert "Comune: nessuno (staff dell'Unione)\nRuolo: staff dell'Unione" in request.text
+    assert "Comune: nessuno (staff dell'Unione)\nRuolo: Staff dell'Unione" in request.text
     await press(bot, giulia, request, "✅ Approva")
     assert "Welcome to the Energy Team of Unione Reno Galliera" in fake.last_sent(john).text
     roster = await say(bot, john, "/team")
@@ -780,7 +785,7 @@ async def test_roster_shows_who_cannot_be_reached(bot: BotUnderTest) -> None:
     await luca.block_bot()
     await bot.settle()
     roster = await say(bot, giulia, "/team")
-    assert "🔧 Luca Verdi — Funzionario tecnico ⚠️" in roster.text
+    assert "🛠 Luca Verdi — Funzionario tecnico ⚠️" in roster.text
     assert "⚠️ non raggiungibile: non ha avviato il bot o l'ha bloccato" in roster.text
     await press(bot, giulia, roster, "✏️ Luca Verdi")
     assert "Non raggiungibile" in fake.last_sent(giulia).text

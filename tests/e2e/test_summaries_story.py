@@ -238,7 +238,7 @@ async def test_summary_once_decision_loop_and_on_demand(bot: BotUnderTest) -> No
     assert "«Collaudo fatto <ok>»" in summary_text
     assert "🔕 Non ha riferito: Tecnico 02" in summary_text
     assert "1. Anticipare i fondi per il cappotto & infissi? (Comune 01, C01.0)" in summary_text
-    assert posted[0].button_texts == ["📊 Foglio di calcolo"]
+    assert posted[0].button_texts == ["📤 Foglio di calcolo"]
     assert posted[1].photo is not None and posted[1].photo[:4] == b"\x89PNG"
     vote_msg = posted[2]
     vote_data = vote_msg.buttons[0][0][1]
@@ -311,14 +311,14 @@ async def test_summary_once_decision_loop_and_on_demand(bot: BotUnderTest) -> No
         assert decision.outcome_text == "Voti: Comune 00: Approva, Comune 01: Rinvia"
 
     # The spreadsheet button under the summary sends the file privately to whoever asks.
-    press = await sindaco0.press(posted[0], "📊 Foglio di calcolo")
+    press = await sindaco0.press(posted[0], "📤 Foglio di calcolo")
     assert (await press.answered()).text == "Preparo il file…"
     await bot.settle()
     sheet = fake.last_sent(sindaco0).document
     assert sheet is not None and (sheet.file_name or "").endswith(".xlsx")
     outsider = fake.add_user("Estraneo")
     fake.add_member(team.political, outsider)
-    press = await outsider.press(posted[0], "📊 Foglio di calcolo")
+    press = await outsider.press(posted[0], "📤 Foglio di calcolo")
     assert "Riservato ai membri" in ((await press.answered()).text or "")
 
     # Carried out: the coordinator marks it done and it leaves the summaries.
@@ -439,7 +439,7 @@ async def test_export_opens_and_agrees_with_the_database(bot: BotUnderTest) -> N
     await sindaco.send("/esporta")
     await bot.settle()
     menu = fake.last_sent(sindaco)
-    press = await sindaco.press(menu, "📊 Excel (XLSX)")
+    press = await sindaco.press(menu, "📤 Excel")
     assert (await press.answered()).text == "Preparo il file…"
     await bot.settle()
     document = fake.last_sent(sindaco).document
@@ -458,7 +458,7 @@ async def test_export_opens_and_agrees_with_the_database(bot: BotUnderTest) -> N
     assert postponed[7] == "Rinviata" and postponed[8] == 35
     history = list(book["Storico aggiornamenti"].iter_rows(values_only=True))
     assert history[1][1:7] == ("C01.1", "In corso", "Rinviata", 20, 35, "Bando deserto")
-    press = await sindaco.press(menu, "📄 CSV")
+    press = await sindaco.press(menu, "📤 CSV")
     await press.answered()
     await bot.settle()
     csv_doc = fake.last_sent(sindaco).document
@@ -498,7 +498,7 @@ async def test_documents_and_settings(bot: BotUnderTest) -> None:
     await carla.send("/impostazioni")
     await bot.settle()
     menu = fake.last_sent(carla)
-    press = await carla.press(menu, "🏛 Data di approvazione del PAES")
+    press = await carla.press(menu, "🖊 Data di approvazione del PAES")
     await press.answered()
     await bot.settle()
     press = await carla.press(fake.last_sent(carla), "✏️ Scrivi la data")
@@ -632,7 +632,7 @@ async def test_settings_hashtag_capture_and_update_rhythm(bot: BotUnderTest) -> 
     await press.answered()
     await bot.settle()
     view = fake.last_sent(carla)
-    assert "privacy è disattivata" in (view.text or "")
+    assert "il bot è amministratore del gruppo" in (view.text or "")
     press = await carla.press(view, "⬜ Tavolo tecnico")
     assert (await press.answered()).text == "Salvato."
     await bot.settle()

@@ -55,7 +55,10 @@ async def forge(bot: BotUnderTest, user: FakeUser, message: FakeMessage, data: s
     return answer.text
 
 
-async def setup(bot: BotUnderTest, *, hashtag: bool = False) -> dict[str, FakeUser]:
+async def setup(
+    bot: BotUnderTest, *, hashtag: bool = False, actions: tuple[str, ...] = ()
+) -> dict[str, FakeUser]:
+    """The Union Colline; `actions` names the Comuni that get one action each ("" = intercommunal)."""
     fake, now = bot.fake, bot.clock.now()
     carla = fake.add_user("Carla")
     tina = fake.add_user("Tina")
@@ -95,6 +98,19 @@ async def setup(bot: BotUnderTest, *, hashtag: bool = False) -> dict[str, FakeUs
         await link_group(
             s, union, chat_id=group.id, kind=TableKind.TECHNICAL, now=now, hashtag_capture=hashtag
         )
+        for i, comune in enumerate(actions, start=1):
+            s.add(
+                Action(
+                    union_id=union.id,
+                    code=f"A-{i}",
+                    title=f"Azione {i}",
+                    municipality_id=comuni[comune].id if comune else None,
+                    status=ActionStatus.NOT_STARTED,
+                    progress=0,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
     for user in (carla, tina, sara):
         await user.send("/start")
     await bot.settle()
@@ -123,15 +139,15 @@ async def test_coordinator_adds_edits_and_archives_an_action(bot: BotUnderTest) 
     await press(bot, carla, fake.last_sent(carla), "Fine")
     await carla.send("31/02/2027")
     await bot.settle()
-    assert "data non valida «31/02/2027»" in (fake.last_sent(carla).text or "")
+    assert "Data non valida «31/02/2027». Riprova" in (fake.last_sent(carla).text or "")
     await carla.send("30/06/2027")
     await bot.settle()
-    assert "Periodo: — – 30/06/2027" in (fake.last_sent(carla).text or "")
+    assert "Fine: 30/06/2027" in (fake.last_sent(carla).text or "")
     await press(bot, carla, fake.last_sent(carla), "✏️ Modifica")
     await press(bot, carla, fake.last_sent(carla), "Costo €")
     await carla.send("1.250.000,50")
     await bot.settle()
-    assert "Costo: 1.250.000,5 €" in (fake.last_sent(carla).text or "")
+    assert "Costo: 1.250.000,50 €" in (fake.last_sent(carla).text or "")
     await press(bot, carla, fake.last_sent(carla), "✏️ Modifica")
     await press(bot, carla, fake.last_sent(carla), "Comune")
     assert await press(bot, carla, fake.last_sent(carla), "Vezzano") == "Salvato."
@@ -246,7 +262,7 @@ async def test_technician_changes_an_answer_outside_the_round(bot: BotUnderTest)
 
 async def test_round_reaches_a_technician_who_joins_while_it_is_open(bot: BotUnderTest) -> None:
     fake, clock = bot.fake, bot.clock
-    people = await setup(bot)
+    people = await setup(bot, actions=("Canossa", "Vezzano"))
     tina = people["tina"]
     clock.set(datetime(2026, 12, 20, 10, 0, tzinfo=ROME))  # no meeting: the fallback day
     await bot.tick()
@@ -329,7 +345,7 @@ async def test_catch_up_opens_a_round_only_while_its_deadline_is_ahead(
     bot: BotUnderTest, caplog: pytest.LogCaptureFixture
 ) -> None:
     fake, clock = bot.fake, bot.clock
-    people = await setup(bot)
+    people = await setup(bot, actions=("Canossa",))
     tina = people["tina"]
     # The bot was down on the 20th; back on the 23rd, the fallback round still has time.
     clock.set(datetime(2026, 12, 23, 8, 0, tzinfo=ROME))
@@ -391,3 +407,53 @@ async def test_an_english_speaking_technician_reads_english(bot: BotUnderTest) -
     question = fake.last_sent(john)
     assert "Action 1 of 1: VE-1" in (question.text or "")
     assert "✅ Completed" in question.button_texts
+
+
+async def test_technician_without_actions_is_not_asked_until_actions_are_loaded(
+    bot: BotUnderTest,
+) -> None:
+    """A round message with nothing to update would only puzzle a technician: the coordinator is
+    told instead, and loading the actions during the round reaches the technician at once."""
+    fake, clock = bot.fake, bot.clock
+    people = await setup(bot)
+    carla, tina, group = people["carla"], people["tina"], people["group"]
+    lea = fake.add_user("Lea")
+    await lea.send("/start")
+    async with bot.db.transaction() as s:
+        from storage.models import Municipality
+        from storage.models import Union as UnionModel
+
+        union = (await s.execute(select(UnionModel))).scalar_one()
+        vezzano = (
+            await s.execute(select(Municipality).where(Municipality.name == "Vezzano"))
+        ).scalar_one()
+        await make_member(
+            s,
+            union,
+            telegram_user_id=lea.id,
+            name="Lea",
+            role=Role.TECNICO,
+            comuni=[vezzano],
+            now=clock.now(),
+        )
+    await bot.settle()
+    clock.set(datetime(2026, 12, 20, 10, 0, tzinfo=ROME))
+    await bot.tick()
+    for person in (tina, lea, group):
+        assert not any("Aggiornamento di dicembre" in (m.text or "") for m in fake.sent_to(person))  # type: ignore[arg-type]
+    opened = fake.last_sent(carla).text or ""
+    assert "non l'ho chiesto a Lea (Vezzano), Tina (Canossa)" in opened
+    assert "Caricale con /azioni" in opened
+    await carla.send("/aggiornamento stato")
+    await bot.settle()
+    status = fake.last_sent(carla).text or ""
+    assert "📭 Senza azioni da aggiornare (2)" in status
+    assert "✅ Hanno risposto (0)" in status
+    # The coordinator loads an action for Canossa: Tina is asked at the next tick, Lea still not.
+    await carla.send_document("a.csv", b"codice;titolo;comune\nCA-1;Caldaia;Canossa\n")
+    await bot.settle()
+    await press(bot, carla, fake.last_sent(carla), "✅ Conferma")
+    await bot.advance(minutes=1)
+    invites = [m for m in fake.sent_to(tina) if "Aggiornamento di dicembre 2026" in (m.text or "")]
+    assert len(invites) == 1 and "CA-1 Caldaia: ⚪ Non avviata" in (invites[0].text or "")
+    assert not any("Aggiornamento di dicembre" in (m.text or "") for m in fake.sent_to(lea))

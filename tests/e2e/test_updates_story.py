@@ -154,7 +154,7 @@ async def test_actions_and_monthly_round(bot: BotUnderTest) -> None:
     await carla.send_document("piano_azioni.csv", PLAN_CSV, mime_type="text/csv")
     await bot.settle()
     preview = fake.last_sent(carla)
-    assert "14 azioni: 14 nuove, 0 aggiornate" in (preview.text or "")
+    assert "14 azioni (14 nuove)." in (preview.text or "")
     assert await press(bot, carla, preview, "✅ Conferma") == "Importate."
     async with bot.db.transaction() as s:
         actions = {a.code: a for a in (await s.execute(select(Action))).scalars()}
@@ -358,8 +358,9 @@ async def test_actions_and_monthly_round(bot: BotUnderTest) -> None:
     await carla.send_document("azioni_paes.xlsx", exported.document.content)
     await bot.settle()
     preview = fake.last_sent(carla)
-    assert "14 azioni: 0 nuove, 0 aggiornate, 14 invariate" in (preview.text or "")
+    assert "14 azioni (14 invariate)." in (preview.text or "")
     await press(bot, carla, preview, "✅ Conferma")
+    assert "✅ Nessuna modifica" in (fake.last_sent(carla).text or "")
     async with bot.db.transaction() as s:
         after = {
             a.code: (

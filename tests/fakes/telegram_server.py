@@ -232,6 +232,9 @@ class FakeTelegram:
     # ------------------------------------------------------------------ lifecycle
 
     async def start(self) -> None:
+        await self._listen(0)
+
+    async def _listen(self, port: int) -> None:
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle_api)
         app.router.add_get("/file/bot{token}/{path:.+}", self._handle_file)
@@ -239,9 +242,20 @@ class FakeTelegram:
             app, handle_signals=False, access_log=None, shutdown_timeout=1.0
         )
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", port)
         await site.start()
         self._port = int(self._runner.addresses[0][1])
+
+    async def go_offline(self) -> None:
+        """Stop listening: connections are refused until ``go_online`` (the world is kept)."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def go_online(self) -> None:
+        """Listen again on the same port after ``go_offline``."""
+        if self._runner is None:
+            await self._listen(self.port)
 
     async def stop(self) -> None:
         self._stopping.set()

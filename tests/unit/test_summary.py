@@ -43,17 +43,17 @@ Novità dal mer 4 nov, 17:00.
 Azioni: 4 · avanzamento medio: 50%
 CO₂ evitata dalle azioni completate: 120,5 t/anno su 250,5 t/anno del PAES (48%)
 
-<b>Azioni intercomunali</b> · 1 azione · media 60% · ✅ 0
+<b>Azioni intercomunali</b> · 1 azione · media 60% · ✅ 0 completate
 • <b>U1</b> Sportello energia: 50% → <b>60%</b>
    📄 1 documento
 
-<b>Argelato</b> · 2 azioni · media 70% · ✅ 1
+<b>Argelato</b> · 2 azioni · media 70% · ✅ 1 completata
 • <b>A1</b> Illuminazione pubblica a LED: In corso → ✅ <b>Completata</b>, 70% → <b>100%</b>
    <i>«Collaudo fatto il 28/11»</i>
    📷 2 foto
 ⏳ Ferme da due giri o più: A2 (40%, 2 giri)
 
-<b>Bentivoglio</b> · 1 azione · media 0% · ✅ 0
+<b>Bentivoglio</b> · 1 azione · media 0% · ✅ 0 completate
 Nessuna novità.
 🔕 Non ha riferito: Luca &lt;Bianchi&gt;
 

@@ -1,0 +1,673 @@
+"""Benchmarks: the real bot against python-telegram-bot's own ceiling, and outbox bulk sends.
+
+    python -m bench.run                 # medians of 5 runs, SQLite
+    python -m bench.run --quick         # 1 run, smaller bulk send
+    python -m bench.run --postgres      # the real bot on a throwaway PostgreSQL too
+
+See bench/README.md for what is measured, how, and the numbers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import signal
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from tests.fakes.fake_world import FakeMessage, FakeUser
+from tests.fakes.telegram_server import FakeTelegram
+
+REPO = Path(__file__).resolve().parents[1]
+TOKEN = "555000111:BENCH-token_abcdefghijklmnopqrstuvwxyz012"
+
+
+# --- the fake, with a stopwatch ------------------------------------------------------------
+
+
+class TimedFake(FakeTelegram):
+    """FakeTelegram that notes when each answer, edit and send arrives (perf_counter)."""
+
+    def __init__(self, latency: float = 0.0) -> None:
+        super().__init__(token=TOKEN)
+        self.latency = latency  # seconds added to every answer but getUpdates (real Telegram)
+        # Telegram refuses an answer to a press older than ~15 s; a long burst queued behind a
+        # slow bot would then measure errors, not throughput (the latency shows it anyway).
+        self.callback_answer_timeout = 1e9
+        self.answered_at: dict[str, float] = {}
+        self.toasts: dict[str, str] = {}
+        self.edited_at: dict[tuple[int, int], float] = {}
+        self.sent_at: list[float] = []
+
+    async def _handle_api(self, request: Any) -> Any:
+        if self.latency and not str(request.path).endswith("/getUpdates"):
+            await asyncio.sleep(self.latency)
+        return await super()._handle_api(request)
+
+    async def _m_answer_callback_query(self, params: dict[str, Any]) -> bool:
+        try:
+            return await super()._m_answer_callback_query(params)
+        finally:
+            self.answered_at[str(params["callback_query_id"])] = time.perf_counter()
+            self.toasts[str(params["callback_query_id"])] = str(params.get("text") or "")
+
+    async def _m_edit_message_text(self, params: dict[str, Any]) -> dict[str, Any]:
+        try:
+            return await super()._m_edit_message_text(params)
+        finally:
+            key = (int(params.get("chat_id") or 0), int(params.get("message_id") or 0))
+            self.edited_at[key] = time.perf_counter()
+
+    async def _m_send_message(self, params: dict[str, Any]) -> dict[str, Any]:
+        result = await super()._m_send_message(params)
+        self.sent_at.append(time.perf_counter())
+        return result
+
+
+# --- bursts of button presses --------------------------------------------------------------
+
+
+@dataclass
+class Press:
+    user: FakeUser
+    message: FakeMessage
+    data: str
+    edits: bool = True  # the press is done when its answer and the edit of its message arrived
+
+
+async def lingua_burst(
+    fake: FakeTelegram, presses: int, users: int, database_url: str | None
+) -> list[Press]:
+    """`/lingua` menus pressed by `users` people in private: on the real bot each press is a
+    write transaction with its update id recorded, a toast and an edit of the menu."""
+    people = []
+    for n in range(users):
+        user = fake.add_user(f"Membro{n}", "Bench")
+        user.has_started = True
+        people.append(user)
+    burst = []
+    for i in range(presses):
+        user = people[i % users]
+        code = "it" if (i // users) % 2 else "en"
+        markup = {
+            "inline_keyboard": [
+                [{"text": "🇮🇹 Italiano", "callback_data": "lang:set:it"}],
+                [{"text": "🇬🇧 English", "callback_data": "lang:set:en"}],
+            ]
+        }
+        msg = fake._new_message(
+            user.private_chat, None, text="Scegli la lingua:", reply_markup=markup
+        )
+        burst.append(Press(user, msg, f"lang:set:{code}"))
+    return burst
+
+
+async def votes_burst(
+    fake: FakeTelegram, presses: int, users: int, database_url: str | None
+) -> list[Press]:
+    """A 20-Comuni Union with `users` members (Sindaci, Assessori, technicians) in its linked
+    group, 3 open polls of 4 dates each, presses spread over polls, dates and answers. On the
+    real bot each press is a vote transaction and a toast; the tally edits are coalesced (at
+    most one pending edit per poll message), so a press is done when it is answered."""
+    import random
+
+    rng = random.Random(7)
+    people = []
+    for n in range(users):
+        user = fake.add_user(f"Membro{n}", "Bench")
+        user.has_started = True
+        people.append(user)
+    group = fake.create_group("Tavolo dell'Unione", people[0], members=people)
+    group.bot_status = "member"
+    slot_ids = [[p * 4 + s + 1 for s in range(4)] for p in range(3)]
+    if database_url is not None:
+        slot_ids = await _seed_polls(database_url, people, group.id)
+    messages = []
+    for poll_slots in slot_ids:
+        keyboard = [
+            [
+                {"text": "✅", "callback_data": f"vote:y:{sid}"},
+                {"text": "❔", "callback_data": f"vote:m:{sid}"},
+                {"text": "❌", "callback_data": f"vote:n:{sid}"},
+            ]
+            for sid in poll_slots
+        ]
+        messages.append(
+            fake._new_message(
+                group, None, text="🗓 Riunione", reply_markup={"inline_keyboard": keyboard}
+            )
+        )
+    if database_url is not None:
+        await _seed_poll_messages(database_url, group.id, [m.message_id for m in messages])
+    burst = []
+    for _n in range(presses):
+        poll = rng.randrange(3)
+        data = f"vote:{rng.choice('ymn')}:{rng.choice(slot_ids[poll])}"
+        burst.append(Press(rng.choice(people), messages[poll], data, edits=False))
+    return burst
+
+
+async def _seed_polls(database_url: str, people: list[FakeUser], group_id: int) -> list[list[int]]:
+    from datetime import timedelta
+
+    from storage import migrate
+    from storage.db import Database
+    from storage.models import (
+        LinkedChat,
+        MeetingPoll,
+        MeetingSettings,
+        Member,
+        MemberMunicipality,
+        MemberStatus,
+        Municipality,
+        Person,
+        PollStatus,
+        PollTable,
+        Role,
+        Slot,
+        TableKind,
+        Union,
+        UpdateSettings,
+    )
+
+    db = Database(database_url)
+    now = datetime.now(UTC)
+    try:
+        await migrate.upgrade(db)
+        async with db.transaction() as session:
+            union = Union(name="Unione Bench", timezone="Europe/Rome", created_at=now)
+            session.add(union)
+            await session.flush()
+            # Nothing scheduled competes with the burst: no automatic poll, no round.
+            session.add(MeetingSettings(union_id=union.id, auto_poll_enabled=False))
+            session.add(UpdateSettings(union_id=union.id, enabled=False))
+            comuni = []
+            for n in range(20):
+                comune = Municipality(
+                    union_id=union.id, name=f"Comune {n}", name_key=f"comune {n}", created_at=now
+                )
+                session.add(comune)
+                comuni.append(comune)
+            await session.flush()
+            roles = (Role.SINDACO, Role.ASSESSORE, Role.TECNICO)
+            for n, user in enumerate(people):
+                person = Person(
+                    telegram_user_id=user.id,
+                    display_name=user.full_name,
+                    reachable=True,
+                    created_at=now,
+                )
+                session.add(person)
+                await session.flush()
+                member = Member(
+                    union_id=union.id,
+                    person_id=person.id,
+                    role=roles[n % 3],
+                    status=MemberStatus.ACTIVE,
+                    is_coordinator=n == 0,
+                    requested_at=now,
+                    decided_at=now,
+                )
+                session.add(member)
+                await session.flush()
+                session.add(
+                    MemberMunicipality(member_id=member.id, municipality_id=comuni[n % 20].id)
+                )
+            session.add(
+                LinkedChat(
+                    union_id=union.id,
+                    table_kind=TableKind.POLITICAL,
+                    chat_id=group_id,
+                    title="Tavolo dell'Unione",
+                    linked_at=now,
+                )
+            )
+            slot_ids = []
+            for p in range(3):
+                poll = MeetingPoll(
+                    union_id=union.id,
+                    table=PollTable.BOTH,
+                    title=f"Riunione {p + 1}",
+                    status=PollStatus.OPEN,
+                    deadline_at=now + timedelta(days=10),
+                    created_at=now,
+                )
+                session.add(poll)
+                await session.flush()
+                ids = []
+                for s in range(4):
+                    start = now + timedelta(days=12 + s, hours=p)
+                    slot = Slot(
+                        poll_id=poll.id, starts_at=start, ends_at=start + timedelta(hours=2)
+                    )
+                    session.add(slot)
+                    await session.flush()
+                    ids.append(slot.id)
+                slot_ids.append(ids)
+        return slot_ids
+    finally:
+        await db.dispose()
+
+
+async def _seed_poll_messages(database_url: str, group_id: int, message_ids: list[int]) -> None:
+    from sqlalchemy import select
+
+    from storage.db import Database
+    from storage.models import MeetingPoll, PollMessage
+
+    db = Database(database_url)
+    try:
+        async with db.transaction() as session:
+            polls = (await session.execute(select(MeetingPoll).order_by(MeetingPoll.id))).scalars()
+            for poll, message_id in zip(list(polls), message_ids, strict=True):
+                session.add(PollMessage(poll_id=poll.id, chat_id=group_id, message_id=message_id))
+    finally:
+        await db.dispose()
+
+
+# The bursts the real bot is measured on. NEXT SESSION: add "updates" (200 progress-update
+# steps of the actions feature), building its world in the database like votes_burst.
+BURSTS: dict[str, Callable[[FakeTelegram, int, int, str | None], Awaitable[list[Press]]]] = {
+    "lingua": lingua_burst,
+    "votes": votes_burst,
+}
+
+
+@dataclass
+class SideResult:
+    name: str
+    presses: int
+    seconds: float
+    latencies: list[float]
+    cpu_seconds: float
+    peak_rss_kb: int
+
+    @property
+    def throughput(self) -> float:
+        return self.presses / self.seconds
+
+    def pct(self, q: float) -> float:
+        data = sorted(self.latencies)
+        return data[min(len(data) - 1, int(q * len(data)))]
+
+
+def _proc_peak_rss_kb(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return 0
+
+
+def _proc_cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
+
+
+def _env(fake: FakeTelegram, database_url: str, workdir: Path, **extra: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_BASE_URL": fake.base_url,
+        "TELEGRAM_BASE_FILE_URL": fake.base_file_url,
+        "DATABASE_URL": database_url,
+        "HEALTH_FILE": str(workdir / "health.json"),
+        "LOG_LEVEL": "WARNING",
+        "PTB_TIMEDELTA": "1",
+        "PYTHONPATH": str(REPO),
+        **extra,
+    }
+
+
+def _open_log(path: Path) -> Any:
+    return path.open("ab")
+
+
+async def _spawn(module: str, env: dict[str, str], workdir: Path) -> asyncio.subprocess.Process:
+    log = _open_log(workdir / f"{module}.log")
+    try:
+        return await asyncio.create_subprocess_exec(
+            sys.executable, "-m", module, cwd=workdir, env=env, stdout=log, stderr=log
+        )
+    finally:
+        log.close()
+
+
+async def _stop(proc: asyncio.subprocess.Process) -> None:
+    if proc.returncode is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            async with asyncio.timeout(15):
+                await proc.wait()
+        except TimeoutError:
+            proc.kill()
+            await proc.wait()
+
+
+async def _wait(predicate: Callable[[], bool], timeout: float, what: str) -> None:  # noqa: ASYNC109
+    deadline = time.perf_counter() + timeout
+    while not predicate():
+        if time.perf_counter() > deadline:
+            raise TimeoutError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.005)
+
+
+async def run_side(
+    name: str,
+    module: str,
+    burst: str,
+    *,
+    presses: int,
+    users: int,
+    database_url: str | None,
+    workdir: Path,
+    concurrency: int = 1,
+    latency: float = 0.0,
+) -> SideResult:
+    fake = TimedFake(latency)
+    await fake.start()
+    try:
+        plan = await BURSTS[burst](fake, presses, users, database_url)
+        env = _env(
+            fake,
+            database_url or "sqlite:///unused.db",
+            workdir,
+            TICK_SECONDS="30",
+            CONCURRENT_UPDATES=str(concurrency),
+        )
+        proc = await _spawn(module, env, workdir)
+        try:
+            # Ready: polling, and (real bot) the menus set at start are done.
+            await _wait(lambda: fake._poll_generation >= 2, 60, f"{name} to poll")
+            await asyncio.sleep(0.5)
+            cpu_before = _proc_cpu_seconds(proc.pid)
+            injected: dict[str, float] = {}
+            first = time.perf_counter()
+            for press in plan:
+                fake_press = await press.user.press(press.message, press.data)
+                injected[fake_press.id] = time.perf_counter()
+                press.data = fake_press.id  # remember the callback query id
+
+            def done() -> bool:
+                return len(fake.answered_at) >= len(plan) and len(fake.edited_at) >= len(
+                    [p for p in plan if p.edits]
+                )
+
+            await _wait(done, 300, f"{name} to answer {len(plan)} presses")
+            latencies = []
+            for press in plan:
+                finished = fake.answered_at[press.data]
+                if press.edits:
+                    key = (press.message.chat.id, press.message.message_id)
+                    finished = max(finished, fake.edited_at[key])
+                latencies.append(finished - injected[press.data])
+            last = max(fake.answered_at.values())
+            if any(p.edits for p in plan):
+                last = max(last, max(fake.edited_at.values(), default=0.0))
+            cpu = _proc_cpu_seconds(proc.pid) - cpu_before
+            rss = _proc_peak_rss_kb(proc.pid)
+        finally:
+            await _stop(proc)
+        if burst == "votes" and module == "bench.real_bot":
+            refused = [t for t in fake.toasts.values() if not t.startswith("Registrato")]
+            if refused:
+                raise RuntimeError(f"{name}: {len(refused)} votes refused, e.g. {refused[0]!r}")
+        failed = [c for c in fake.calls if not c.ok and c.method != "getUpdates"]
+        if failed:
+            raise RuntimeError(f"{name}: {len(failed)} failed calls, e.g. {failed[0]}")
+        return SideResult(name, len(plan), last - first, latencies, cpu, rss)
+    finally:
+        await fake.stop()
+
+
+# --- outbox bulk send -----------------------------------------------------------------------
+
+
+@dataclass
+class BulkResult:
+    messages: int
+    seconds: float
+    count_429: int
+    attempts: int
+
+    @property
+    def rate(self) -> float:
+        return (self.messages - 1) / self.seconds if self.seconds else 0.0
+
+
+async def run_bulk(n: int, database_url: str, workdir: Path) -> BulkResult:
+    from storage import migrate
+    from storage.db import Database
+    from storage.models import OutboxMessage
+    from tests.reliability.world import enqueue_texts, seed_union
+
+    fake = TimedFake()
+    fake.enforce_rate_limits = True  # 30/s overall, per chat and per group, 429 beyond
+    await fake.start()
+    db = Database(database_url)
+    try:
+        await migrate.upgrade(db)
+        world = await seed_union(db, fake, datetime.now(UTC), members=n)
+        await enqueue_texts(db, world, datetime.now(UTC), key="bulk", text="Giro mensile")
+        # Production settings: AIORateLimiter on (python -m bot), a 1 s tick.
+        proc = await _spawn("bot", _env(fake, database_url, workdir, TICK_SECONDS="1"), workdir)
+        try:
+            await _wait(lambda: len(fake.sent_at) >= n, 600, f"{n} outbox sends")
+        finally:
+            await _stop(proc)
+        from sqlalchemy import func, select
+
+        async with db.transaction() as session:
+            attempts = int(
+                (await session.execute(select(func.sum(OutboxMessage.attempts)))).scalar_one()
+            )
+        return BulkResult(n, fake.sent_at[-1] - fake.sent_at[0], fake.count_429, attempts)
+    finally:
+        await db.dispose()
+        await fake.stop()
+
+
+# --- databases ------------------------------------------------------------------------------
+
+
+@dataclass
+class Databases:
+    postgres: Any = None
+    counter: int = 0
+    urls: list[str] = field(default_factory=list)
+
+    async def url(self, backend: str, workdir: Path) -> str:
+        from bot.config import normalize_database_url
+
+        self.counter += 1
+        if backend == "sqlite":
+            return normalize_database_url(f"sqlite:///{workdir / f'bench{self.counter}.db'}")
+        import asyncpg
+        from sqlalchemy.engine import make_url
+
+        if self.postgres is None:
+            from tests import pg_server
+
+            reason = pg_server.unavailable_reason()
+            if reason:
+                raise SystemExit(f"PostgreSQL not available: {reason}")
+            self.postgres = pg_server.start()
+        url = make_url(self.postgres.admin_url)
+        name = f"bench_{os.getpid()}_{self.counter}"
+        conn = await asyncpg.connect(
+            user=url.username,
+            password=url.password,
+            host=url.host,
+            port=url.port,
+            database=url.database,
+        )
+        try:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+        return normalize_database_url(url.set(database=name).render_as_string(hide_password=False))
+
+    def close(self) -> None:
+        if self.postgres is not None:
+            self.postgres.stop()
+
+
+# --- report ---------------------------------------------------------------------------------
+
+
+def _median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def _row(label: str, results: list[SideResult]) -> tuple[str, float, float, float, float, float]:
+    return (
+        label,
+        _median([r.throughput for r in results]),
+        _median([r.pct(0.5) for r in results]) * 1000,
+        _median([r.pct(0.99) for r in results]) * 1000,
+        _median([r.cpu_seconds / r.presses for r in results]) * 1000,
+        _median([r.peak_rss_kb for r in results]) / 1024,
+    )
+
+
+def _print_table(rows: list[tuple[str, float, float, float, float, float]]) -> None:
+    print(
+        f"| {'bot':<44} | {'presses/s':>9} | {'p50 ms':>7} | {'p99 ms':>7} "
+        f"| {'CPU ms/press':>12} | {'peak RSS MB':>11} |"
+    )
+    print(f"|{'-' * 46}|{'-' * 11}|{'-' * 9}|{'-' * 9}|{'-' * 14}|{'-' * 13}|")
+    for label, tput, p50, p99, cpu, rss in rows:
+        print(
+            f"| {label:<44} | {tput:>9.0f} | {p50:>7.0f} | {p99:>7.0f} | {cpu:>12.2f} "
+            f"| {rss:>11.1f} |"
+        )
+
+
+async def main_async(args: argparse.Namespace) -> None:
+    runs = 1 if args.quick else args.runs
+    bulk_n = args.bulk or (120 if args.quick else 600)
+    backends = ["sqlite", "postgres"] if args.postgres else ["sqlite"]
+    workroot = Path(tempfile.mkdtemp(prefix="bench-"))
+    dbs = Databases()
+    try:
+        print(
+            f"# {os.cpu_count()} CPUs ({_cpu_model()}), Python {sys.version.split()[0]}, "
+            f"{runs} run(s), burst {args.burst}: {args.presses} presses by {args.users} people, "
+            f"{args.latency:.0f} ms added to each Bot API answer"
+        )
+        minimal: list[SideResult] = []
+        levels = [int(c) for c in args.concurrent_updates.split(",")]
+        labels = [
+            backend if level == 1 else f"{backend}, {level} at once"
+            for backend in backends
+            for level in levels
+        ]
+        real: dict[str, list[SideResult]] = {label: [] for label in labels}
+        for run in range(0 if args.skip_burst else runs):
+            sides: list[tuple[str, str, str | None, int]] = [
+                ("minimal", "bench.minimal_bot", None, 1)
+            ]
+            for backend in backends:
+                for level in levels:
+                    label = backend if level == 1 else f"{backend}, {level} at once"
+                    db_url = await dbs.url(backend, workroot)
+                    sides.append((label, "bench.real_bot", db_url, level))
+            if run % 2:
+                sides.reverse()  # alternate the order: neither side always runs first
+            for label, module, url, level in sides:
+                workdir = workroot / f"run{run}-{label.replace(' ', '_').replace(',', '')}"
+                workdir.mkdir()
+                result = await run_side(
+                    label,
+                    module,
+                    args.burst,
+                    presses=args.presses,
+                    users=args.users,
+                    database_url=url,
+                    workdir=workdir,
+                    concurrency=level,
+                    latency=args.latency / 1000,
+                )
+                (minimal if label == "minimal" else real[label]).append(result)
+                print(
+                    f"  run {run + 1} {label:<20} {result.throughput:7.0f} presses/s "
+                    f"p50 {result.pct(0.5) * 1000:6.0f} ms p99 {result.pct(0.99) * 1000:6.0f} ms "
+                    f"RSS {result.peak_rss_kb / 1024:5.1f} MB",
+                    flush=True,
+                )
+        if minimal:
+            rows = [_row("minimal PTB (answer + edit)", minimal)]
+            for label in labels:
+                rows.append(_row(f"real bot, /{args.burst} ({label})", real[label]))
+            print()
+            _print_table(rows)
+            base = rows[0]
+            for row in rows[1:]:
+                print(
+                    f"ratio {row[0]}: throughput {row[1] / base[1]:.2f} of minimal "
+                    f"(target ≥ 0.7), peak RSS {row[5] / base[5]:.2f}× (target ≤ 1.5×)"
+                )
+        if not args.skip_bulk:
+            print()
+            print(
+                f"# outbox bulk send: {bulk_n} private messages, AIORateLimiter on, fake enforcing"
+            )
+            for backend in backends:
+                workdir = workroot / f"bulk-{backend}"
+                workdir.mkdir()
+                bulk = await run_bulk(bulk_n, await dbs.url(backend, workdir), workdir)
+                print(
+                    f"| outbox bulk ({backend}) | {bulk.rate:.1f} msg/s of 30/s "
+                    f"| {bulk.count_429} × 429 | {bulk.attempts} attempts for {bulk.messages} "
+                    f"| {bulk.seconds:.1f} s |"
+                )
+    finally:
+        dbs.close()
+        shutil.rmtree(workroot, ignore_errors=True)
+
+
+def _cpu_model() -> str:
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return "unknown CPU"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Team Energia benchmarks (see bench/README.md)")
+    parser.add_argument("--quick", action="store_true", help="one run, smaller bulk send")
+    parser.add_argument("--runs", type=int, default=5, help="runs per side (median reported)")
+    parser.add_argument("--presses", type=int, default=1000)
+    parser.add_argument("--users", type=int, default=60)
+    parser.add_argument("--burst", choices=sorted(BURSTS), default="lingua")
+    parser.add_argument("--bulk", type=int, default=0, help="messages in the outbox bulk send")
+    parser.add_argument("--skip-bulk", action="store_true", help="only the button burst")
+    parser.add_argument("--skip-burst", action="store_true", help="only the outbox bulk send")
+    parser.add_argument(
+        "--postgres", action="store_true", help="also run the real bot on PostgreSQL"
+    )
+    parser.add_argument(
+        "--latency",
+        type=float,
+        default=0.0,
+        help="milliseconds the fake waits before each answer (real Telegram: 30-200)",
+    )
+    parser.add_argument(
+        "--concurrent-updates",
+        default="1",
+        help="CONCURRENT_UPDATES of the real bot, comma-separated for several sides (e.g. 1,4)",
+    )
+    asyncio.run(main_async(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()
