@@ -387,7 +387,14 @@ BUTTONS: dict[str, Row] = {
     ),
     "dec:close:{dec}": DECISION_CLOSE,
     "dec:out:{dec}:a": DECISION_CLOSE,
-    "dec:done:{dec}": DECISION_CLOSE,
+    "dec:done:{dec}": buttons(
+        {
+            **only(["coord"], "Solo il coordinatore può segnare una decisione come attuata"),
+            "outsider": UNION_MEMBERS,
+            "pending": UNION_MEMBERS,
+            "other_coord": UNION_MEMBERS,
+        }
+    ),
     "dec:back:{dec}": DECISION_CLOSE,
     "ann:to:{ann}:all": ANNOUNCEMENT,
     "ann:com:{ann}": ANNOUNCEMENT,
