@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import Session
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +54,17 @@ def create_engine(database_url: str, *, echo: bool = False) -> AsyncEngine:
         _prepare_sqlite(engine)
         return engine
     return create_async_engine(url, echo=echo, pool_pre_ping=True, pool_size=5, max_overflow=5)
+
+
+@event.listens_for(Session, "before_flush")
+def _drop_nul_characters(session: Session, _context: Any, _instances: Any) -> None:
+    """PostgreSQL text cannot hold NUL (SQLite can): one typed by a client would fail the
+    whole transaction there. Drop it from every string about to be written."""
+    for obj in (*session.new, *session.dirty):
+        state = inspect(obj)
+        for key, value in list(state.dict.items()):  # loaded values only: never a lazy load
+            if isinstance(value, str) and "\x00" in value:
+                setattr(obj, key, value.replace("\x00", ""))
 
 
 class Database:

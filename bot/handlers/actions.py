@@ -986,8 +986,21 @@ async def preview_import(
     if size is not None and size > importer.MAX_FILE_BYTES:
         await reply(update, tr.gettext(importer.E_TOO_BIG))
         return
-    file = await context.bot.get_file(file_id)
-    data = bytes(await file.download_as_bytearray())
+    try:
+        file = await context.bot.get_file(file_id)
+        data = bytes(await file.download_as_bytearray())
+    except BadRequest as exc:
+        # Telegram hands bots files up to 20 MB only ("file is too big"), whatever the message
+        # said about the size; any other refusal is worth a retry by the user, not a crash.
+        logger.info("Could not download import file %s: %s", file_name, exc.message)
+        too_big = "too big" in exc.message.lower()
+        await reply(
+            update,
+            tr.gettext(importer.E_TOO_BIG)
+            if too_big
+            else _("Non riesco a scaricare il file da Telegram: prova a rimandarlo."),
+        )
+        return
     result = await asyncio.to_thread(
         importer.parse_actions,
         data,

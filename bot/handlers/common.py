@@ -80,11 +80,17 @@ async def start(update: Update, context: BotContext) -> None:
         await hook(update, context, payload)
         return
     services = context.services
+    chat = update.effective_chat
     async with services.db.transaction() as session:
         who = await caller(session, services, update)
         memberships = (
             await core_repo.memberships_of(session, telegram_user_id=who.user.id) if who else []
         )
+        if chat is not None and chat.type != Chat.PRIVATE:
+            # In a group, name only the Unions of this group: the others are nobody's business
+            # here (a group may hold people of other Unions, or none).
+            linked = {link.union_id for link in await core_repo.links_of_chat(session, chat.id)}
+            memberships = [(m, u) for m, u in memberships if u.id in linked]
     if who is None:
         return
     _ = who.tr.gettext

@@ -1848,9 +1848,12 @@ def problem_text(problem: ParseProblem, tr: Translator) -> str:
             written=_(weekdays[problem.weekday]),
         )
     if problem.kind == "unknown_words":
+        words = " ".join(problem.words)
+        if len(words) > 80:  # echo a short piece: the whole text may exceed a message
+            words = words[:80] + "…"
         return _(
             "Non ho capito «{words}». Scrivi la data così: «giovedì 10 dicembre ore 17» o «9/12 17:30»."
-        ).format(words=html.escape(" ".join(problem.words)))
+        ).format(words=html.escape(words))
     return messages.get(problem.kind, messages["no_date"])
 
 

@@ -162,6 +162,16 @@ class Outcome:
     tail: tuple[str, InlineKeyboardMarkup | None] | None = None  # a last message, with buttons
 
 
+def _in_private(update: Update) -> bool:
+    return update.effective_chat is not None and update.effective_chat.type == Chat.PRIVATE
+
+
+def private_only(tr: Translator) -> Outcome:
+    """Coordinator buttons show people's details: they work only where the coordinator alone
+    reads them (they are only ever offered there; a forged press elsewhere is refused)."""
+    return Outcome(toast=tr.gettext("Questo pulsante funziona in chat privata con me."), alert=True)
+
+
 async def show(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
     """Edit the message whose button was pressed; otherwise (or if that fails) send a new one."""
     query = update.callback_query
@@ -463,6 +473,10 @@ async def on_comuni_button(update: Update, context: BotContext) -> None:
         outcome = stale(tr)
         if data is None or target is None:
             pass
+        elif chat.type != Chat.PRIVATE:
+            # /comuni is private: in a group a rename or an addition would start a dialogue
+            # that group messages never reach.
+            outcome = Outcome(toast=_("I Comuni si gestiscono in chat privata con me."), alert=True)
         elif data.action in ("add", "stop", "list"):
             union = await session.get(Union, target)
             if union is None:
@@ -786,6 +800,11 @@ async def on_invite_button(update: Update, context: BotContext) -> None:
             pass
         elif coordinator is None:
             outcome = not_yours(tr)
+        elif update.effective_chat is None or update.effective_chat.type != Chat.PRIVATE:
+            # /invito is private: a forged press in a group would post a live invite link there.
+            outcome = Outcome(
+                toast=_("Gli inviti si preparano in chat privata con me."), alert=True
+            )
         elif data.action == "pm":
             muns = await core_repo.municipalities(session, union.id)
             if not muns:
@@ -845,6 +864,8 @@ async def on_invite_button(update: Update, context: BotContext) -> None:
                 text=text,
                 markup=markup,
             )
+        elif data.action == "mk" and data.int_arg(1) is None:
+            pass  # a Comune that is not a number is garbage, not "any Comune"
         elif data.action == "mk":
             outcome = await _make_invite(
                 session, context, union, coordinator, data.int_arg(1), data.str_arg(2), now, tr
@@ -1453,6 +1474,8 @@ async def on_approval_button(update: Update, context: BotContext) -> None:
                     toast=_("Solo il coordinatore di questa Unione può decidere sulle richieste."),
                     alert=True,
                 )
+            elif not _in_private(update):
+                outcome = private_only(tr)
             else:
                 outcome = await _decide(
                     session,
@@ -1721,6 +1744,8 @@ async def on_team_button(update: Update, context: BotContext) -> None:
             pass
         elif await _presser_coordinates(session, query.from_user, union.id) is None:
             outcome = not_yours(tr)
+        elif not _in_private(update):
+            outcome = private_only(tr)
         else:
             texts, markup = await _team_view(session, union, tr, manage=True)
             outcome = _texts_outcome(texts, markup)
@@ -1797,6 +1822,8 @@ async def on_member_button(update: Update, context: BotContext) -> None:
                 pass
             elif coordinator is None:
                 outcome = not_yours(tr)
+            elif not _in_private(update):
+                outcome = private_only(tr)
             else:
                 outcome = await _manage_member(
                     session, services, union, member, person, coordinator, data, now, tr

@@ -22,6 +22,8 @@ async def insert_ignore(
     """INSERT … ON CONFLICT DO NOTHING; True when the row was inserted (the claim was won)."""
     dialect = session.bind.dialect.name if session.bind else "sqlite"
     insert_fn = pg_insert if dialect == "postgresql" else sqlite_insert
+    # As for ORM flushes (storage/db.py): PostgreSQL text cannot hold NUL.
+    values = {k: v.replace("\x00", "") if isinstance(v, str) else v for k, v in values.items()}
     stmt = (
         insert_fn(model)
         .values(**values)

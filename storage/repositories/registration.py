@@ -5,10 +5,13 @@ Never commits: the caller's transaction (one per update) does.
 
 from __future__ import annotations
 
+import html
+import json
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import JSON, Enum, String, cast, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -406,6 +409,77 @@ async def unlink_chat(session: AsyncSession, *, chat_id: int) -> list[LinkedChat
 ERASED_NAME = "ex membro"
 
 
+def _spellings(person: Person) -> list[str]:
+    """How the person's name and username appear in stored text (plain or HTML-escaped)."""
+    names = [person.display_name]
+    if person.username:
+        names += [f"@{person.username}", person.username]
+    out: list[str] = []
+    for name in names:
+        if len(name) < 3 or name == ERASED_NAME:
+            continue
+        for spelling in (name, html.escape(name)):
+            if spelling not in out:
+                out.append(spelling)
+    return out
+
+
+def _replace_in(value: Any, spellings: list[str]) -> Any:
+    if isinstance(value, str):
+        for spelling in spellings:
+            value = value.replace(spelling, ERASED_NAME)
+        return value
+    if isinstance(value, list):
+        return [_replace_in(v, spellings) for v in value]
+    if isinstance(value, dict):
+        return {k: _replace_in(v, spellings) for k, v in value.items()}
+    return value
+
+
+async def _scrub_names(session: AsyncSession, person: Person) -> None:
+    """Texts of the team that name the person (a note, an announcement, a message waiting in
+    the outbox) name "ex membro" instead: the words stay, the identity goes."""
+    spellings = _spellings(person)
+    if not spellings:
+        return
+    for table in Base.metadata.sorted_tables:
+        if table.name in _NOT_SCRUBBED:
+            continue
+        for column in table.columns:
+            if isinstance(column.type, JSON):
+                # Few rows can match; rewrite them in Python (JSON escapes differ by backend).
+                text = cast(column, String)
+                stored = {json.dumps(s)[1:-1] for s in spellings} | set(spellings)
+                keys = list(table.primary_key.columns)
+                rows = (
+                    await session.execute(
+                        select(*keys, column).where(
+                            or_(*(text.contains(s, autoescape=True) for s in stored))
+                        )
+                    )
+                ).all()
+                for row in rows:
+                    where = [k == row[i] for i, k in enumerate(keys)]
+                    await session.execute(
+                        table.update()
+                        .where(*where)
+                        .values({column.name: _replace_in(row[-1], spellings)})
+                    )
+            elif isinstance(column.type, String) and not isinstance(column.type, Enum):
+                expr: Any = column
+                for spelling in spellings:
+                    expr = func.replace(expr, spelling, ERASED_NAME)
+                await session.execute(
+                    table.update()
+                    .where(or_(*(column.contains(s, autoescape=True) for s in spellings)))
+                    .values({column.name: expr})
+                )
+
+
+# Bookkeeping whose strings are keys, not prose.
+_NOT_SCRUBBED = {"alembic_version", "processed_update", "job_claim", "person"}
+
+
 async def erase_person(session: AsyncSession, *, person: Person, now: datetime) -> None:
     """/cancellami: the identity goes, the contributions stay with the (now anonymous) member row."""
     telegram_user_id = person.telegram_user_id
@@ -427,6 +501,14 @@ async def erase_person(session: AsyncSession, *, person: Person, now: datetime) 
     about = [OutboxMessage.person_id == person.id]
     about += [OutboxMessage.dedup_key.startswith(f"reg:req:{mid}:") for mid in member_ids]
     await session.execute(update(OutboxMessage).where(or_(*about)).values(payload={"erased": True}))
+    if telegram_user_id is not None:
+        # Rows addressed to their private chat keep their status, not the address.
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.chat_id == telegram_user_id)
+            .values(chat_id=0, payload={"erased": True})
+        )
+    await _scrub_names(session, person)
     await session.execute(
         update(Member)
         .where(

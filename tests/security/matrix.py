@@ -1,0 +1,484 @@
+"""The authorisation matrix, as data: what each caller gets for each command and button, in
+each kind of chat. `tests/security/test_authorization_matrix.py` checks it cell by cell against
+the real bot; `python -m tests.security.matrix` prints it as the Markdown tables of
+docs/AUTHORIZATION.md (so the document and the test cannot drift apart).
+
+A cell is OK (allowed; for the other Union's coordinator in private: allowed, on their own Union),
+or the start of what the refused caller is told (the message or the toast), in Italian.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from tests.security.world import CALLERS, CHATS
+
+OK = "ok"
+
+# What refused callers are told (the start of the message or toast).
+NOT_MEMBER = "Non fai ancora parte di nessun Team energia"
+MEMBERS_ONLY = "Questo comando è riservato ai membri del Team energia di questa Unione"
+UNLINKED = "Questo gruppo non è collegato a nessuna Unione"
+PRIVATE_ONLY = "Questo comando funziona in chat privata con me"
+COORD_ONLY = "Questo comando è riservato al coordinatore dell'Unione"
+
+Row = dict[str, dict[str, str]]  # chat → caller → cell
+
+
+def row(
+    *,
+    private: dict[str, str] | None = None,
+    group: dict[str, str] | None = None,
+    political: dict[str, str] | None = None,
+    technical: dict[str, str] | None = None,
+    unlinked: dict[str, str] | None = None,
+) -> Row:
+    """Cells by chat; `group` is the default for the three group columns."""
+    out: Row = {}
+    given = {
+        "private": private,
+        "political": political or group,
+        "technical": technical or group,
+        "unlinked": unlinked or group,
+    }
+    for chat in CHATS:
+        cells = given[chat] or {}
+        out[chat] = {caller: cells.get(caller, cells.get("*", OK)) for caller in CALLERS}
+    return out
+
+
+def everyone(cell: str) -> dict[str, str]:
+    return {"*": cell}
+
+
+def only(allowed: Iterable[str], refused: str, **special: str) -> dict[str, str]:
+    cells = {caller: (OK if caller in set(allowed) else refused) for caller in CALLERS}
+    cells.update(special)
+    return cells
+
+
+MEMBERS = ("assessore", "sindaco", "tecnico", "coord")
+NON_MEMBERS_PRIVATE = {"outsider": NOT_MEMBER, "pending": NOT_MEMBER}
+# In a group linked to Union A: its active members go on, the others are told it is not for them.
+LINKED_MEMBERS = only(MEMBERS, MEMBERS_ONLY)
+MEMBER_READ = row(
+    private=NON_MEMBERS_PRIVATE,
+    political=LINKED_MEMBERS,
+    technical=LINKED_MEMBERS,
+    unlinked=everyone(UNLINKED),
+)
+
+
+def coordinator_private(refused: str) -> Row:
+    """A private-only coordinator command."""
+    return row(
+        private={
+            **NON_MEMBERS_PRIVATE,
+            "assessore": refused,
+            "sindaco": refused,
+            "tecnico": refused,
+        },
+        group=everyone(PRIVATE_ONLY),
+    )
+
+
+COMMANDS: dict[str, Row] = {
+    "/start": row(),
+    "/aiuto": row(),
+    "/crea_unione": row(group=everyone(PRIVATE_ONLY)),
+    "/crea_unione Unione di Prova": row(group=everyone(PRIVATE_ONLY)),
+    "/comuni": coordinator_private(COORD_ONLY),
+    "/invito": coordinator_private(COORD_ONLY),
+    "/team": MEMBER_READ,
+    "/collega": row(
+        private=everyone("Scrivi /collega dentro il gruppo Telegram"),
+        group=only(
+            ["coord"],
+            "Solo il coordinatore di un'Unione può collegare questo gruppo",
+            other_coord="Per collegare il gruppo devi esserne amministratore",
+        ),
+    ),
+    "/riunione": row(
+        private={
+            **NON_MEMBERS_PRIVATE,
+            "assessore": "Le date delle riunioni le propone il coordinatore",
+            "tecnico": "Le date delle riunioni le propone il coordinatore",
+        },
+        political={
+            **LINKED_MEMBERS,
+            "assessore": "Le date delle riunioni le propone il coordinatore",
+            "tecnico": "Le date delle riunioni le propone il coordinatore",
+        },
+        technical={
+            **LINKED_MEMBERS,
+            "assessore": "Le date delle riunioni le propone il coordinatore",
+            "tecnico": "Le date delle riunioni le propone il coordinatore",
+        },
+        unlinked=everyone(UNLINKED),
+    ),
+    "/riunioni": MEMBER_READ,
+    "/aggiornamento": row(
+        private={
+            **NON_MEMBERS_PRIVATE,
+            "assessore": "Gli aggiornamenti sulle azioni li danno i funzionari tecnici",
+            "sindaco": "Gli aggiornamenti sulle azioni li danno i funzionari tecnici",
+        },
+        group=everyone("Gli aggiornamenti si danno in privato"),
+    ),
+    "/azioni": MEMBER_READ,
+    "/riepilogo": MEMBER_READ,
+    "/decisione": row(
+        private={
+            **NON_MEMBERS_PRIVATE,
+            "assessore": "Solo il coordinatore registra le decisioni del tavolo politico",
+            "sindaco": "Solo il coordinatore registra le decisioni del tavolo politico",
+            "tecnico": "Solo il coordinatore registra le decisioni del tavolo politico",
+        },
+        political={
+            **LINKED_MEMBERS,
+            "assessore": "Solo il coordinatore registra le decisioni del tavolo politico",
+            "sindaco": "Solo il coordinatore registra le decisioni del tavolo politico",
+            "tecnico": "Solo il coordinatore registra le decisioni del tavolo politico",
+        },
+        technical={
+            **LINKED_MEMBERS,
+            "assessore": "Solo il coordinatore registra le decisioni del tavolo politico",
+            "sindaco": "Solo il coordinatore registra le decisioni del tavolo politico",
+            "tecnico": "Solo il coordinatore registra le decisioni del tavolo politico",
+            "coord": "Le decisioni si registrano nel gruppo del tavolo politico o in privato",
+        },
+        unlinked=everyone(UNLINKED),
+    ),
+    "/annuncio": row(group=everyone("Gli avvisi si preparano in chat privata con me")),
+    "/annuncio Avviso di prova": row(
+        private={
+            **NON_MEMBERS_PRIVATE,
+            "assessore": "Solo il coordinatore manda avvisi a tutto il team",
+            "sindaco": "Solo il coordinatore manda avvisi a tutto il team",
+            "tecnico": "Solo il coordinatore manda avvisi a tutto il team",
+        },
+        group=everyone("Gli avvisi si preparano in chat privata con me"),
+    ),
+    "/documenti": MEMBER_READ,
+    "/esporta": row(
+        private={
+            **NON_MEMBERS_PRIVATE,
+            "assessore": "L'esportazione è riservata al coordinatore e ai Sindaci",
+            "tecnico": "L'esportazione è riservata al coordinatore e ai Sindaci",
+        },
+        group=everyone("L'esportazione si chiede in chat privata con me"),
+    ),
+    "/impostazioni": row(
+        private={
+            **NON_MEMBERS_PRIVATE,
+            "assessore": "Solo il coordinatore cambia le impostazioni dell'Unione",
+            "sindaco": "Solo il coordinatore cambia le impostazioni dell'Unione",
+            "tecnico": "Solo il coordinatore cambia le impostazioni dell'Unione",
+        },
+        group=everyone("Le impostazioni si cambiano in chat privata con me"),
+    ),
+    "/lingua": row(),
+    "/privacy": row(),
+    "/cancellami": row(
+        private={
+            "outsider": "Non ho nessun tuo dato personale da cancellare",
+            "coord": "Sei l'unico coordinatore di",
+        },
+        group=everyone(PRIVATE_ONLY),
+    ),
+}
+
+# Buttons: callback data templates ({A} = Union A's id, {act} = one of its actions, …) pressed
+# (forged, so that every caller can press every button) in a private chat and in Union A's
+# political group. Cells: OK or the start of the toast (or message) the refused caller gets.
+NOT_FOR_YOU = "Questo pulsante non è per te"
+NO_LONGER_VALID = "Questo pulsante non è più valido"
+UNION_MEMBERS = "Riservato ai membri del Team energia di questa Unione"
+POLL_MEMBERS = "Questo sondaggio è per i membri del Team energia di questa Unione"
+POLL_GONE = "Questo sondaggio non esiste più"
+COORD_OR_PROPOSER = "Solo il coordinatore (o chi ha proposto il sondaggio) può farlo"
+
+
+def buttons(
+    private: dict[str, str],
+    political: dict[str, str] | None = None,
+    unlinked: dict[str, str] | None = None,
+) -> Row:
+    """Cells in a private chat, in Union A's political group and in a group linked to nothing
+    (the same as in the political group unless given: the server decides by the ids)."""
+    p = {caller: private.get(caller, private.get("*", OK)) for caller in CALLERS}
+    g = p if political is None else {c: political.get(c, political.get("*", OK)) for c in CALLERS}
+    u = g if unlinked is None else {c: unlinked.get(c, unlinked.get("*", OK)) for c in CALLERS}
+    return {"private": p, "political": g, "unlinked": u}
+
+
+# Coordinator buttons that show people's details: only in private (offered only there).
+COORD_BUTTON = buttons(
+    only(["coord"], NOT_FOR_YOU),
+    only([], NOT_FOR_YOU, coord="Questo pulsante funziona in chat privata con me"),
+)
+# /comuni and /invito are private: so are their buttons (a forged press in a group is refused).
+APPROVAL = buttons(
+    only(["coord"], "Solo il coordinatore di questa Unione può decidere sulle richieste"),
+    only(
+        [],
+        "Solo il coordinatore di questa Unione può decidere sulle richieste",
+        coord="Questo pulsante funziona in chat privata con me",
+    ),
+)
+COMUNI_BUTTON = buttons(
+    only(["coord"], NOT_FOR_YOU), everyone("I Comuni si gestiscono in chat privata con me")
+)
+INVITE_BUTTON = buttons(
+    only(["coord"], NOT_FOR_YOU),
+    only([], NOT_FOR_YOU, coord="Gli inviti si preparano in chat privata con me"),
+)
+MEMBER_BUTTON_PRIVATE = {"outsider": NOT_MEMBER, "pending": NOT_MEMBER, "other_coord": NOT_MEMBER}
+MEMBER_BUTTON_GROUP = {
+    "outsider": MEMBERS_ONLY,
+    "pending": MEMBERS_ONLY,
+    "other_coord": MEMBERS_ONLY,
+}
+SETTINGS = buttons(
+    only(["coord"], "Solo il coordinatore cambia le impostazioni dell'Unione"),
+    only(
+        [],
+        "Solo il coordinatore cambia le impostazioni dell'Unione",
+        coord="Le impostazioni si cambiano in chat privata con me",
+    ),
+)
+DECISION_CLOSE = buttons(
+    {
+        **only(["coord"], "Solo il coordinatore può chiudere una questione"),
+        "outsider": UNION_MEMBERS,
+        "pending": UNION_MEMBERS,
+        "other_coord": UNION_MEMBERS,
+    }
+)
+ANNOUNCEMENT = buttons(only(["coord"], "Solo il coordinatore manda avvisi a tutto il team"))
+IMPORT = buttons(only(["coord"], "Solo il coordinatore può caricare le azioni da un file"))
+UPDATE_FLOW_PRIVATE = only(["tecnico", "coord"], "Questo pulsante non è per te")
+UPDATE_FLOW = buttons(UPDATE_FLOW_PRIVATE, everyone(OK))  # in a group: answered, nothing done
+EXPORT = buttons(
+    {
+        **only(["sindaco", "coord"], "L'esportazione è riservata al coordinatore e ai Sindaci"),
+        "outsider": UNION_MEMBERS,
+        "pending": UNION_MEMBERS,
+        "other_coord": UNION_MEMBERS,
+    }
+)
+# "Chi manca?" and the poll's management buttons: the coordinator or whoever proposed the poll.
+MEETING_COORD = buttons(only(["coord"], COORD_OR_PROPOSER))
+COORD_ONLY_ACTIONS = "Solo il coordinatore può farlo"
+ACTION_EDIT = buttons(
+    {
+        **only(["coord"], COORD_ONLY_ACTIONS),
+        "outsider": NOT_FOR_YOU,
+        "pending": NOT_FOR_YOU,
+        "other_coord": NOT_FOR_YOU,
+    }
+)
+
+BUTTONS: dict[str, Row] = {
+    "lang:set:en": buttons(everyone(OK)),
+    "pick:team:{A}": buttons(MEMBER_BUTTON_PRIVATE, MEMBER_BUTTON_GROUP, everyone(UNLINKED)),
+    "pick:azioni:{A}": buttons(MEMBER_BUTTON_PRIVATE, MEMBER_BUTTON_GROUP, everyone(UNLINKED)),
+    "reg:m:{inv}:{mun}": buttons(everyone(NO_LONGER_VALID)),
+    "reg:r:{inv}:s": buttons(everyone(NO_LONGER_VALID)),
+    "reg:ok:{inv}": buttons(everyone(NO_LONGER_VALID)),
+    "reg:x:{inv}": buttons(everyone(NO_LONGER_VALID)),
+    "appr:ok:{pending}": APPROVAL,
+    "appr:no:{pending}": APPROVAL,
+    "com:add:{A}": COMUNI_BUTTON,
+    "com:list:{A}": COMUNI_BUTTON,
+    "com:ren:{mun}": COMUNI_BUTTON,
+    "com:rm:{mun}": COMUNI_BUTTON,
+    "com:rmok:{mun}": COMUNI_BUTTON,
+    "com:stop:{A}": COMUNI_BUTTON,
+    "inv:ls:{A}": INVITE_BUTTON,
+    "inv:mk:{A}:0:x": INVITE_BUTTON,
+    "inv:pm:{A}": INVITE_BUTTON,
+    "inv:pr:{A}:0": INVITE_BUTTON,
+    "inv:rv:{inv}": INVITE_BUTTON,
+    "team:ls:{A}": COORD_BUTTON,
+    "link:set:{A}:p": buttons(
+        everyone(NO_LONGER_VALID),
+        only(["coord"], "Solo il coordinatore dell'Unione può collegare il gruppo"),
+    ),
+    "link:no:0": buttons(only(["coord", "other_coord"], NOT_FOR_YOU)),
+    "mbr:show:{sindaco}": COORD_BUTTON,
+    "mbr:co:{sindaco}:1": COORD_BUTTON,
+    "mbr:rm:{sindaco}": COORD_BUTTON,
+    "mbr:rmok:{sindaco}": COORD_BUTTON,
+    "mbr:role:{sindaco}": COORD_BUTTON,
+    "mbr:sr:{sindaco}:a": COORD_BUTTON,
+    "mbr:mun:{sindaco}": COORD_BUTTON,
+    "mbr:pm:{sindaco}:{mun}": COORD_BUTTON,
+    "del:no": buttons(everyone(OK), everyone(NO_LONGER_VALID)),
+    "vote:y:{slot}": buttons(
+        only(MEMBERS, POLL_MEMBERS),
+        everyone(POLL_GONE),  # the poll was never posted in this group
+    ),
+    "vote:m:{slot}": buttons(only(MEMBERS, POLL_MEMBERS), everyone(POLL_GONE)),
+    "vote:n:{slot}": buttons(only(MEMBERS, POLL_MEMBERS), everyone(POLL_GONE)),
+    "vote:i:{slot}": buttons(only(MEMBERS, "Solo i membri del Team energia vedono le risposte")),
+    "mtg:who:{poll}": MEETING_COORD,
+    "mtg:ask:{poll}:close": MEETING_COORD,
+    "mtg:do:{poll}:close": MEETING_COORD,
+    "mtg:do:{poll}:cancel": MEETING_COORD,
+    "mtg:ext:{poll}": MEETING_COORD,
+    "mtg:extd:{poll}:3": MEETING_COORD,
+    "mtg:ics:{meeting}": buttons(
+        only(MEMBERS, "Solo i membri del Team energia possono scaricare l'invito")
+    ),
+    "mtg:add:{poll}": MEETING_COORD,
+    "wiz:stop": buttons(everyone("Questa preparazione è scaduta")),
+    "act:v:{act}": buttons(only(MEMBERS, NOT_FOR_YOU)),
+    "act:l:{A}:a:a:0": buttons(only(MEMBERS, NOT_FOR_YOU)),
+    "act:h:{act}": buttons(
+        {
+            **only(MEMBERS, NOT_FOR_YOU),
+            # the action is Bibbiano's: its history is for Bibbiano's people and the coordinator
+            "assessore": "Lo storico di questa azione lo vedono i membri del suo Comune",
+        }
+    ),
+    "act:fm:{A}:a": buttons(only(MEMBERS, NOT_FOR_YOU)),
+    "act:ed:{act}": ACTION_EDIT,
+    "act:em:{act}": ACTION_EDIT,
+    "act:ar:{act}": ACTION_EDIT,
+    "act:ary:{act}": ACTION_EDIT,
+    "act:new:{A}": ACTION_EDIT,
+    "act:tpl:{A}": ACTION_EDIT,
+    "act:exp:{A}:c": ACTION_EDIT,
+    "act:nm:{act}:{mun}": buttons(only(["coord"], NOT_FOR_YOU)),
+    "imp:u:{A}": IMPORT,
+    "imp:ok:{A}": IMPORT,
+    "imp:no:{A}": IMPORT,
+    "upd:go:{A}": buttons(
+        {
+            **MEMBER_BUTTON_PRIVATE,
+            "assessore": "Gli aggiornamenti sulle azioni li danno i funzionari tecnici",
+            "sindaco": "Gli aggiornamenti sulle azioni li danno i funzionari tecnici",
+        },
+        everyone("Gli aggiornamenti si danno in privato"),
+    ),
+    "upd:nn:{round}": buttons(UPDATE_FLOW_PRIVATE),
+    "upd:a:{act}": UPDATE_FLOW,
+    "upd:st:{act}:c": UPDATE_FLOW,
+    "upd:sk:{act}": UPDATE_FLOW,
+    "upd:pr:{act}:50": UPDATE_FLOW,
+    "upd:sv:{act}": UPDATE_FLOW,
+    "upd:dq:{act}": UPDATE_FLOW,
+    "upd:ls:{A}": UPDATE_FLOW,
+    "upd:end:{A}": UPDATE_FLOW,
+    "sum:xlsx:{A}": buttons(
+        {"outsider": UNION_MEMBERS, "pending": UNION_MEMBERS, "other_coord": UNION_MEMBERS}
+    ),
+    "exp:csv:{A}": EXPORT,
+    "exp:xlsx:{A}": EXPORT,
+    "dec:v:{dec}:a": buttons(
+        {
+            "outsider": UNION_MEMBERS,
+            "pending": UNION_MEMBERS,
+            "other_coord": UNION_MEMBERS,
+            "tecnico": "Votano il Sindaco di ogni Comune",
+            "coord": "Votano il Sindaco di ogni Comune",
+        }
+    ),
+    "dec:close:{dec}": DECISION_CLOSE,
+    "dec:out:{dec}:a": DECISION_CLOSE,
+    "dec:done:{dec}": buttons(
+        {
+            **only(["coord"], "Solo il coordinatore può segnare una decisione come attuata"),
+            "outsider": UNION_MEMBERS,
+            "pending": UNION_MEMBERS,
+            "other_coord": UNION_MEMBERS,
+        }
+    ),
+    "dec:back:{dec}": DECISION_CLOSE,
+    "ann:to:{ann}:all": ANNOUNCEMENT,
+    "ann:com:{ann}": ANNOUNCEMENT,
+    "ann:no:{ann}": ANNOUNCEMENT,
+    "ann:back:{ann}": ANNOUNCEMENT,
+    "doc:add:{A}": buttons(
+        only(["coord"], "Solo il coordinatore gestisce i link"),
+        only(
+            [],
+            "Solo il coordinatore gestisce i link",
+            coord="I link si gestiscono in chat privata con me",
+        ),
+    ),
+    "doc:rm:{A}:{doc}": buttons(
+        only(["coord"], "Solo il coordinatore gestisce i link"),
+        only(
+            [],
+            "Solo il coordinatore gestisce i link",
+            coord="I link si gestiscono in chat privata con me",
+        ),
+    ),
+    "set:menu:{A}": SETTINGS,
+    "set:m:{A}:wd:2": SETTINGS,
+    "set:u:{A}:ue:t": SETTINGS,
+    "set:paes:{A}": SETTINGS,
+    "set:pclr:{A}": SETTINGS,
+    "set:tag:{A}": SETTINGS,
+}
+
+# The PAES action buttons read the Union from the group they are pressed in: in a group linked
+# to nothing they are nobody's.
+for _template, _row in BUTTONS.items():
+    if _template.startswith("act:"):
+        _row["unlinked"] = {caller: NOT_FOR_YOU for caller in CALLERS}
+
+CALLER_TITLES = {
+    "outsider": "outsider",
+    "pending": "pending member",
+    "assessore": "Assessore",
+    "sindaco": "Sindaco",
+    "tecnico": "Funzionario tecnico",
+    "other_coord": "coordinator of another Union",
+    "coord": "the coordinator",
+}
+
+
+def markdown() -> str:
+    """The tables of docs/AUTHORIZATION.md: ✅ allowed, ⛔n refused with message n (legend)."""
+    codes: dict[str, int] = {}
+
+    def cell(value: str) -> str:
+        if value == OK:
+            return "✅"
+        return f"⛔{codes.setdefault(value, len(codes) + 1)}"
+
+    lines: list[str] = []
+    header = "| | " + " | ".join(CALLER_TITLES[c] for c in CALLERS) + " |"
+    rule = "|---" * (len(CALLERS) + 1) + "|"
+    lines += ["### Commands", ""]
+    for chat in CHATS:
+        title = "private chat" if chat == "private" else f"{chat} group"
+        lines += [f"#### In a {title}", "", header, rule]
+        for command, cells in COMMANDS.items():
+            lines.append(
+                f"| `{command}` | " + " | ".join(cell(cells[chat][c]) for c in CALLERS) + " |"
+            )
+        lines.append("")
+    lines += ["### Buttons (forged presses: any caller can send any callback data)", ""]
+    titles = {
+        "private": "In a private chat",
+        "political": "In Union A's political group",
+        "unlinked": "In a group linked to nothing",
+    }
+    for chat, title in titles.items():
+        lines += [f"#### {title}", "", header, rule]
+        for data, cells in BUTTONS.items():
+            lines.append(
+                f"| `{data}` | " + " | ".join(cell(cells[chat][c]) for c in CALLERS) + " |"
+            )
+        lines.append("")
+    lines += ["### What refused callers are told", ""]
+    lines += [f"{n}. «{text}…»" for text, n in codes.items()]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(markdown(), end="")

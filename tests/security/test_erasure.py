@@ -1,0 +1,124 @@
+"""/cancellami leaves no trace of the person: not in any table, not in a scheduled job, not in
+the outbox — while what they contributed stays, under "ex membro"."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy import select
+
+from storage.models import Base, DecisionVote, Member, MemberStatus, ProgressUpdate, Vote
+from tests.e2e.harness import BotUnderTest
+from tests.security.world import PEOPLE, World, build_world
+
+
+async def _press(world: World, caller: str, data: str) -> str | None:
+    user = world.users[caller]
+    press = await user.press_forged(world.bot.fake.last_sent(user), data)
+    await world.bot.settle()
+    return press.answer.text if press.answer else None
+
+
+async def _contribute(world: World) -> None:
+    """The technician votes, reports an update with a note, asks a political decision; the
+    Sindaco votes on a decision; the coordinator sends an announcement to everyone."""
+    bot, a = world.bot, world.a
+    tecnico, coord = world.users["tecnico"], world.users["coord"]
+    assert (await _press(world, "tecnico", f"vote:y:{a.slot_ids[0]}") or "").startswith(
+        "Registrato"
+    )
+    await tecnico.send("/aggiornamento")
+    await bot.settle()
+    act = a.action_ids[1]
+    await _press(world, "tecnico", f"upd:a:{act}")
+    assert await _press(world, "tecnico", f"upd:st:{act}:c") == "Completata"
+    await tecnico.send("Collaudo fatto, lo conferma Tiziano Guidettini (@tiziano_guidettini)")
+    await bot.settle()
+    await _press(world, "tecnico", f"upd:sv:{act}")
+    assert (await _press(world, "sindaco", f"dec:v:{a.decision_id}:a") or "").startswith(
+        "Voto registrato"
+    )
+    await coord.send("/annuncio Riunione giovedì: Tiziano Guidettini presenta il collaudo")
+    await bot.settle()
+    draft = bot.fake.last_sent(coord)
+    label = next(text for text, _data in draft.buttons[0])
+    await coord.press(draft, label)
+    await bot.settle()
+    await bot.tick()  # the outbox sends the announcement to every member
+    await coord.send("/riepilogo", chat=world.chats["political"])
+    await bot.settle()
+
+
+async def _scan(bot: BotUnderTest, needles: list[str], user_id: int) -> list[str]:
+    """Every cell of every table that holds the person's id, names or username."""
+    found = []
+    number = re.compile(rf"(?<!\d){user_id}(?!\d)")
+    async with bot.db.transaction() as session:
+        for table in Base.metadata.sorted_tables:
+            for row in (await session.execute(select(table))).mappings():
+                for column, value in row.items():
+                    if value is None:
+                        continue
+                    if isinstance(value, int) and not isinstance(value, bool):
+                        if value == user_id:
+                            found.append(f"{table.name}.{column} = {value}")
+                        continue
+                    text = str(value)
+                    hits = [n for n in needles if n.lower() in text.lower()]
+                    if number.search(text):
+                        hits.append(str(user_id))
+                    if hits:
+                        found.append(f"{table.name}.{column} ∋ {hits}: {text[:200]}")
+    return found
+
+
+def _job_traces(bot: BotUnderTest, needles: list[str], user_id: int) -> list[str]:
+    job_queue = bot.application.job_queue
+    assert job_queue is not None
+    found = []
+    for job in job_queue.jobs():
+        described = f"{job.name} {job.data!r} {job.chat_id} {job.user_id}"
+        if str(user_id) in described or any(n.lower() in described.lower() for n in needles):
+            found.append(described)
+    return found
+
+
+async def test_cancellami_leaves_no_trace(bot: BotUnderTest) -> None:
+    world = await build_world(bot)
+    await _contribute(world)
+    tecnico = world.users["tecnico"]
+    first, last, username = PEOPLE["tecnico"]
+    needles = [f"{first} {last}", last, username]
+    before = await _scan(bot, needles, tecnico.id)
+    assert before, "the world should know the technician before the erasure"
+
+    await tecnico.send("/cancellami")
+    await bot.settle()
+    assert "Vuoi davvero cancellare" in (bot.fake.last_sent(tecnico).text or "")
+    assert await _press(world, "tecnico", "del:ok") == "Dati cancellati."
+    await bot.tick()
+
+    traces = await _scan(bot, needles, tecnico.id)
+    assert traces == [], "\n".join(traces)
+    assert _job_traces(bot, needles, tecnico.id) == []
+
+    # The contributions remain, under an anonymous member.
+    async with bot.db.transaction() as session:
+        member = await session.get(Member, world.a.member_ids["tecnico"])
+        assert member is not None and member.status == MemberStatus.LEFT
+        votes = (await session.execute(select(Vote).where(Vote.member_id == member.id))).all()
+        updates = (
+            await session.execute(
+                select(ProgressUpdate).where(ProgressUpdate.member_id == member.id)
+            )
+        ).all()
+        decision_votes = (await session.execute(select(DecisionVote))).all()
+    assert votes and len(updates) >= 2 and decision_votes
+    # What others read of the team says "ex membro", never the name.
+    coord = world.users["coord"]
+    await coord.send("/team")
+    await coord.send("/riepilogo")
+    await bot.settle()
+    seen: list[Any] = [m.text or m.caption or "" for m in bot.fake.sent_to(coord)[-3:]]
+    assert not any(last in text for text in seen), seen

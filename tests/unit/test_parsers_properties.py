@@ -1,0 +1,99 @@
+"""Property-based tests for the parsers the other unit tests do not already fuzz: callback
+data, message splitting, the PAES approval date, iCalendar text. (Italian dates, the action
+importer, names and invite tokens have theirs in their own test files.)"""
+
+from __future__ import annotations
+
+import html
+from datetime import date
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot import callback_data as cb
+from bot.handlers.settings import parse_italian_date
+from bot.services.html_split import plain_text, split_sections, telegram_length
+from bot.services.ics import escape_text, fold
+from tests.fakes.tg_html import parse_html
+
+PART = st.from_regex(r"[A-Za-z0-9_.\-]{1,12}", fullmatch=True)
+
+
+@given(st.text(max_size=200))
+def test_callback_decode_never_raises(data: str) -> None:
+    decoded = cb.decode(data)
+    if decoded is not None:
+        assert len(data.encode("utf-8")) <= cb.MAX_BYTES
+        assert ":".join([decoded.area, decoded.action, *decoded.args]) == data
+        for i in range(len(decoded.args) + 1):
+            value = decoded.int_arg(i)
+            assert value is None or value == int(decoded.args[i]) >= 0
+
+
+@given(PART, PART, st.lists(st.one_of(PART, st.integers(0, 10**12)), max_size=4))
+def test_callback_round_trip(area: str, action: str, args: list[object]) -> None:
+    try:
+        data = cb.encode(area, action, *args)
+    except cb.CallbackDataError:
+        assert len(":".join([area, action, *map(str, args)]).encode()) > cb.MAX_BYTES
+        return
+    decoded = cb.decode(data)
+    assert decoded is not None
+    assert (decoded.area, decoded.action) == (area, action)
+    assert decoded.args == tuple(str(a) for a in args)
+    for i, arg in enumerate(args):
+        if isinstance(arg, int):
+            assert decoded.int_arg(i) == arg
+
+
+@given(st.text(min_size=65, max_size=300))
+def test_callback_data_over_64_bytes_is_garbage(data: str) -> None:
+    assert cb.decode(data) is None
+
+
+# Rows as the renderers build them: escaped user text, sometimes inside a tag.
+ROW = st.tuples(
+    st.sampled_from(["", "b", "i", "code"]),
+    st.text(st.characters(exclude_categories=["Cs"]), min_size=1, max_size=120),
+).map(lambda t: f"<{t[0]}>{html.escape(t[1])}</{t[0]}>" if t[0] else html.escape(t[1]))
+
+
+@given(
+    st.lists(st.lists(ROW, min_size=1, max_size=6), min_size=1, max_size=6), st.integers(20, 200)
+)
+def test_split_messages_fit_parse_and_keep_every_character(
+    sections: list[list[str]], limit: int
+) -> None:
+    messages = split_sections(sections, limit=limit)
+    for message in messages:
+        assert telegram_length(message) <= limit
+        parse_html(message)  # strict Telegram HTML: raises on a tag cut in half
+    shown = "".join(plain_text(m) for m in messages)
+    for section in sections:
+        for row in section:
+            for char in plain_text(row):
+                if not char.isspace():
+                    assert char in shown
+
+
+@given(st.text(max_size=40))
+def test_paes_date_never_raises(text: str) -> None:
+    result = parse_italian_date(text)
+    assert result is None or isinstance(result, date)
+
+
+@given(st.dates(min_value=date(1900, 1, 1), max_value=date(2999, 12, 31)))
+def test_paes_date_reads_what_people_write(day: date) -> None:
+    assert parse_italian_date(f"{day.day}/{day.month}/{day.year}") == day
+    assert parse_italian_date(f" {day.day:02d}.{day.month:02d}.{day.year} ") == day
+    assert parse_italian_date(day.isoformat()) == day
+
+
+@given(st.text(st.characters(exclude_categories=["Cs"]), max_size=300))
+def test_ics_text_folds_and_unfolds(value: str) -> None:
+    line = "SUMMARY:" + escape_text(value)
+    folded = fold(line)
+    for physical in folded.split("\r\n"):
+        assert len(physical.encode("utf-8")) <= 75
+    assert folded.replace("\r\n ", "") == line
+    assert "\n" not in escape_text(value) and "\r" not in escape_text(value)
