@@ -7,6 +7,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import flag_modified
 
@@ -33,11 +35,21 @@ from storage.repositories.common import insert_ignore
 # --- updates and claims -------------------------------------------------------------------
 
 
+# Built once: this runs in every writing update's transaction.
+_MARK_UPDATE = {
+    name: fn(ProcessedUpdate).on_conflict_do_nothing(index_elements=["update_id"])
+    for name, fn in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
+}
+
+
 async def mark_update_processed(session: AsyncSession, *, update_id: int, now: datetime) -> bool:
     """False when this update id was already handled (a redelivery)."""
-    return await insert_ignore(
-        session, ProcessedUpdate, {"update_id": update_id, "handled_at": now}, ["update_id"]
+    conn = await session.connection()
+    result = await conn.execute(
+        _MARK_UPDATE.get(conn.dialect.name, _MARK_UPDATE["sqlite"]),
+        {"update_id": update_id, "handled_at": now},
     )
+    return result.rowcount == 1
 
 
 async def purge_processed_updates(session: AsyncSession, *, before: datetime) -> None:
