@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import flag_modified
 
@@ -30,23 +29,24 @@ from storage.models import (
     Union,
     UpdateRound,
 )
-from storage.repositories.common import insert_ignore
+from storage.repositories.common import dialect_insert, insert_ignore
 
 # --- updates and claims -------------------------------------------------------------------
 
 
-# Built once: this runs in every writing update's transaction.
-_MARK_UPDATE = {
-    name: fn(ProcessedUpdate).on_conflict_do_nothing(index_elements=["update_id"])
-    for name, fn in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
-}
+@cache
+def _mark_update(dialect: str) -> Any:
+    """Built once per dialect: this runs in every writing update's transaction."""
+    return dialect_insert(dialect)(ProcessedUpdate).on_conflict_do_nothing(
+        index_elements=["update_id"]
+    )
 
 
 async def mark_update_processed(session: AsyncSession, *, update_id: int, now: datetime) -> bool:
     """False when this update id was already handled (a redelivery)."""
     conn = await session.connection()
     result = await conn.execute(
-        _MARK_UPDATE.get(conn.dialect.name, _MARK_UPDATE["sqlite"]),
+        _mark_update(conn.dialect.name),
         {"update_id": update_id, "handled_at": now},
     )
     return result.rowcount == 1

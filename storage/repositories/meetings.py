@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
+from typing import Any
 
 from sqlalchemy import CursorResult, and_, bindparam, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -30,7 +30,7 @@ from storage.models import (
     Union,
     Vote,
 )
-from storage.repositories.common import insert_ignore
+from storage.repositories.common import dialect_insert, insert_ignore
 
 
 def default_settings(union_id: int) -> MeetingSettings:
@@ -206,8 +206,7 @@ async def cast_vote(
 ) -> None:
     """One answer per slot and member: a new answer replaces the old one (atomic upsert)."""
     dialect = session.bind.dialect.name if session.bind else "sqlite"
-    insert_fn = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = insert_fn(Vote).values(
+    stmt = dialect_insert(dialect)(Vote).values(
         slot_id=slot_id, member_id=member_id, answer=answer, updated_at=now
     )
     stmt = stmt.on_conflict_do_update(
@@ -473,15 +472,14 @@ async def vote_context(
     return context, first[8]
 
 
-_UPSERT_VOTE = {
-    name: (
-        lambda stmt: stmt.on_conflict_do_update(
-            index_elements=["slot_id", "member_id"],
-            set_={"answer": stmt.excluded.answer, "updated_at": stmt.excluded.updated_at},
-        )
-    )(fn(Vote))
-    for name, fn in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
-}
+@cache
+def _upsert_vote(dialect: str) -> Any:
+    stmt = dialect_insert(dialect)(Vote)
+    return stmt.on_conflict_do_update(
+        index_elements=["slot_id", "member_id"],
+        set_={"answer": stmt.excluded.answer, "updated_at": stmt.excluded.updated_at},
+    )
+
 
 _MARK_DIRTY = (
     update(PollMessage)
@@ -509,7 +507,7 @@ async def record_vote(
     conn = await session.connection()
     dialect = conn.dialect.name
     await conn.execute(
-        _UPSERT_VOTE.get(dialect, _UPSERT_VOTE["sqlite"]),
+        _upsert_vote(dialect),
         {"slot_id": context.slot_id, "member_id": member_id, "answer": answer, "updated_at": now},
     )
     if dialect != "sqlite" or any(not m.dirty for m in context.messages):
