@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from typing import Any
@@ -80,7 +81,10 @@ async def on_startup(application: AnyApplication) -> None:
 
 
 async def on_shutdown(application: AnyApplication) -> None:
-    await services_of(application).db.dispose()
+    services = services_of(application)
+    if services.background_tasks:
+        await asyncio.gather(*services.background_tasks, return_exceptions=True)
+    await services.db.dispose()
 
 
 def build_application(

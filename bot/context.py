@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -51,6 +52,8 @@ class Services:
     poll_stalled: bool = False
     # Update ids whose transaction committed: the error handler then says "saved" not "lost".
     committed_updates: dict[int, None] = field(default_factory=dict)
+    # Work started by a handler that must not hold up the next update (e.g. an outbox flush).
+    background_tasks: set[asyncio.Task[Any]] = field(default_factory=set)
 
     def note_committed(self, update_id: int) -> None:
         self.committed_updates[update_id] = None

@@ -195,8 +195,29 @@ async def _send_one(services: Services, bot: Bot, row_id: int) -> Outcome:
         logger.warning("Outbox %s: delivery uncertain (%s)", row.dedup_key, exc)
         await _finish(services, row, OutboxStatus.UNCERTAIN, error=f"uncertain: {exc}")
         return Outcome.DONE
+    except Exception as exc:
+        # Anything else (a bad stored payload, an unexpected answer): we cannot know whether
+        # Telegram delivered it, so never resend; report it like any uncertain send.
+        logger.exception("Outbox %s: unexpected error while sending", row.dedup_key)
+        await _finish(services, row, OutboxStatus.UNCERTAIN, error=f"unexpected: {exc!r}"[:500])
+        return Outcome.DONE
     await _finish(services, row, OutboxStatus.SENT, message=message)
     return Outcome.DONE
+
+
+def flush_soon(services: Services, bot: Bot) -> None:
+    """Flush in the background: a handler answers its user at once instead of waiting behind
+    everyone else's due messages (a round's invitations, an announcement) for the shared lock."""
+
+    async def run() -> None:
+        try:
+            await flush(services, bot)
+        except Exception:  # the tick tries again; the change that queued the message is saved
+            logger.exception("Background outbox flush failed; the next tick will retry")
+
+    task = asyncio.get_running_loop().create_task(run())
+    services.background_tasks.add(task)
+    task.add_done_callback(services.background_tasks.discard)
 
 
 async def flush(services: Services, bot: Bot, *, now: datetime | None = None) -> int:

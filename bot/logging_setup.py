@@ -14,6 +14,7 @@ from typing import Any
 _TOKEN_LIKE = re.compile(r"\d{3,20}:[A-Za-z0-9_-]{30,100}")
 _secrets: set[str] = set()
 _installed = False
+_EXC_FORMATTER = logging.Formatter()
 
 
 def redact(text: str) -> str:
@@ -42,6 +43,10 @@ def _install_factory() -> None:
         cleaned = redact(message)
         if cleaned != message or record.args:
             record.msg, record.args = cleaned, None
+        if record.exc_info and record.exc_info[0] is not None:
+            # Tracebacks carry request URLs (with the token): format them now, redacted, so
+            # every handler (ours, a file, an error tracker) gets the clean text.
+            record.exc_text = redact(_EXC_FORMATTER.formatException(record.exc_info))
         return record
 
     logging.setLogRecordFactory(factory)

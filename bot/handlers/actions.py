@@ -998,7 +998,9 @@ async def preview_import(
     if not result.ok:
         await reply(update, render_errors(result.errors, tr, file_name))
         return
-    async with update_transaction(context, update) as session:
+    # A plain transaction: when the file waited for the Union picker, the button's update id
+    # is already recorded, and storing the same preview twice is harmless anyway.
+    async with services.db.transaction() as session:
         scope = await _member_scope(session, update, context, union_id)
         if scope is None or not scope.is_coordinator:
             text, markup = _("Solo il coordinatore può caricare le azioni da un file."), None

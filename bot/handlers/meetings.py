@@ -83,6 +83,8 @@ from storage.repositories import meetings as repo
 from storage.repositories import outbox as outbox_repo
 
 logger = logging.getLogger(__name__)
+# Days a deadline can be extended by (the buttons offered); anything else is forged.
+EXTEND_DAYS_OFFERED = frozenset({"1", "2", "3", "7"})
 
 VOTE_AREA = "vote"
 MTG_AREA = "mtg"
@@ -796,7 +798,7 @@ async def _apply_manager_action(
                     if isinstance(outcome, datetime)
                     else _("Sondaggio chiuso senza data. Proponi nuove date con /riunione.")
                 )
-            elif action == "extd" and arg is not None and arg.isdigit():
+            elif action == "extd" and arg in EXTEND_DAYS_OFFERED:
                 new_deadline = rules.add_local_days(poll.deadline_at, int(arg), view.tz)
                 first = view.slots[0].slot.starts_at if view.slots else new_deadline
                 if rules.deadline_problem(now=now, deadline=new_deadline, first_slot=first):
@@ -1765,7 +1767,7 @@ async def on_wizard_button(update: Update, context: BotContext) -> None:
             if "not modified" not in exc.message.lower():
                 raise
     if published is not None:
-        await delivery.flush(services, context.bot)
+        delivery.flush_soon(services, context.bot)
 
 
 async def _publish(

@@ -198,10 +198,7 @@ async def deliver(update: Update, outcome: Outcome) -> None:
 
 
 async def flush_outbox(context: BotContext) -> None:
-    try:
-        await delivery.flush(context.services, context.bot)
-    except Exception:  # the tick will try again; the user's action is already saved
-        logger.exception("Outbox flush after a registration change failed")
+    delivery.flush_soon(context.services, context.bot)
 
 
 def stale(tr: Translator) -> Outcome:

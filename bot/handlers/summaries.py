@@ -40,9 +40,12 @@ from bot.scope import (
     update_transaction,
 )
 from bot.services import export as export_service
+from bot.services.html_split import split_sections
 from bot.services.summary import (
     CHOICE_LABELS,
     OUTCOME_LABELS,
+    QUESTION_MAX,
+    clip,
     leads_reached,
     next_milestones,
     render_covenant_warning,
@@ -69,6 +72,9 @@ from storage.repositories import outbox as outbox_repo
 from storage.repositories import summaries as repo
 
 logger = logging.getLogger(__name__)
+
+# /decisione without text lists at most this many pending decisions (one button each).
+PENDING_LISTED = 20
 
 SUM_AREA, DEC_AREA, EXP_AREA = "sum", "dec", "exp"
 DECISION_PICK_FLOW = "decision_union"
@@ -843,7 +849,7 @@ async def on_decision_button(update: Update, context: BotContext) -> None:
         else:
             _schedule_edit(context, decision_id)
     if announce:
-        await delivery.flush(services, context.bot)
+        delivery.flush_soon(services, context.bot)
 
 
 def _outcome_text(tr: Translator, votes: list[repo.VoteFact]) -> str:
@@ -979,20 +985,20 @@ async def _decision_for(update: Update, context: BotContext, union_id: int | Non
         )
         return
     if not text:
-        lines = [
+        intro = [
             _(
                 "Scrivi la decisione dopo il comando, ad esempio:\n<code>/decisione Si parte con il bando per le scuole</code>"
             )
         ]
+        rows: list[str] = []
         buttons = []
         if pending:
-            lines.append("")
-            lines.append(
+            intro.append(
                 _("<b>Decisioni non ancora attuate</b> (premi per segnarle come attuate):")
             )
-            for d in pending:
+            for d in pending[:PENDING_LISTED]:
                 short = d.question if len(d.question) <= 40 else d.question[:39] + "…"
-                lines.append(f"• {html.escape(d.question)}")
+                rows.append(f"• {html.escape(clip(d.question, QUESTION_MAX))}")
                 if d.status != DecisionStatus.OPEN:
                     buttons.append(
                         [
@@ -1001,12 +1007,18 @@ async def _decision_for(update: Update, context: BotContext, union_id: int | Non
                             )
                         ]
                     )
-        await reply(
-            update,
-            "\n".join(lines),
-            InlineKeyboardMarkup(buttons) if buttons else None,
-            parse_mode=ParseMode.HTML,
-        )
+            if len(pending) > PENDING_LISTED:
+                rows.append(_("…e altre {n}.").format(n=len(pending) - PENDING_LISTED))
+        # Long questions: split at row boundaries; the buttons go with the last part.
+        parts = split_sections([intro, rows])
+        for n, part in enumerate(parts):
+            last = n == len(parts) - 1
+            await reply(
+                update,
+                part,
+                InlineKeyboardMarkup(buttons) if buttons and last else None,
+                parse_mode=ParseMode.HTML,
+            )
         return
     if len(text) > 2000:
         await reply(update, _("Il testo è troppo lungo: al massimo 2000 caratteri."))
@@ -1029,7 +1041,7 @@ async def _decision_for(update: Update, context: BotContext, union_id: int | Non
             await core_repo.linked_chat(session, union_id=scope.union.id, table=TableKind.TECHNICAL)
             is not None
         )
-    await delivery.flush(services, context.bot)
+    delivery.flush_soon(services, context.bot)
     if has_technical:
         answer = _("Decisione registrata e inviata al gruppo del tavolo tecnico.")
     else:

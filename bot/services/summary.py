@@ -12,7 +12,7 @@ import html
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -169,7 +169,7 @@ def format_number(value: Decimal | float | int, language: str, *, decimals: int 
     return text
 
 
-def _clip(text: str, limit: int) -> str:
+def clip(text: str, limit: int) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
@@ -203,7 +203,7 @@ def _status(tr: Translator, status: str | None) -> str:
 def _change_row(tr: Translator, action: ActionSnapshot, change: ActionChange) -> list[str]:
     _ = tr.gettext
     e = html.escape
-    head = f"• <b>{e(action.code)}</b> {e(_clip(action.title, 80))}"
+    head = f"• <b>{e(action.code)}</b> {e(clip(action.title, 80))}"
     moves: list[str] = []
     if change.old_status is not None and change.old_status != change.new_status:
         moves.append(
@@ -218,7 +218,7 @@ def _change_row(tr: Translator, action: ActionSnapshot, change: ActionChange) ->
         moves.append(f"{change.new_progress}%")
     rows = [head + ": " + ", ".join(moves)]
     for note in change.notes:
-        rows.append(f"   <i>«{e(_clip(note, NOTE_MAX))}»</i>")
+        rows.append(f"   <i>«{e(clip(note, NOTE_MAX))}»</i>")
     attachments = []
     if change.photos:
         attachments.append(
@@ -288,7 +288,7 @@ def _decision_row(tr: Translator, q: QuestionView, index: int) -> list[str]:
     _ = tr.gettext
     e = html.escape
     where = ", ".join(e(x) for x in (q.comune, q.action_code) if x)
-    head = f"{index}. {e(_clip(q.question, QUESTION_MAX))}"
+    head = f"{index}. {e(clip(q.question, QUESTION_MAX))}"
     if where:
         head += f" <i>({where})</i>"
     rows = [head]
@@ -525,7 +525,7 @@ def render_covenant_warning(
     e = html.escape
     days = (milestone.due - today).days
     due = format_date(
-        datetime(milestone.due.year, milestone.due.month, milestone.due.day, 12),
+        datetime(milestone.due.year, milestone.due.month, milestone.due.day, 12, tzinfo=UTC),
         ZoneInfo("UTC"),
         tr.language,
         year=True,

@@ -426,37 +426,37 @@ async def sync_decisions_from_updates(session: AsyncSession, *, now: datetime) -
 
 
 async def decision_fact(session: AsyncSession, decision: Decision) -> DecisionFact:
-    comune = code = None
-    if decision.action_id is not None:
-        row = await session.execute(
-            select(Action.code, Municipality.name)
+    return (await decision_facts(session, [decision]))[0]
+
+
+async def decision_facts(
+    session: AsyncSession, decisions: Sequence[Decision]
+) -> list[DecisionFact]:
+    """The facts of several decisions in three queries, however many decisions and Comuni
+    (the summary lists every open decision: one query per decision grew with the Union)."""
+    if not decisions:
+        return []
+    ids = [d.id for d in decisions]
+    action_ids = {d.action_id for d in decisions if d.action_id is not None}
+    actions: dict[int, tuple[str, str | None]] = {}
+    if action_ids:
+        action_rows = await session.execute(
+            select(Action.id, Action.code, Municipality.name)
             .outerjoin(Municipality, Municipality.id == Action.municipality_id)
-            .where(Action.id == decision.action_id)
+            .where(Action.id.in_(action_ids))
         )
-        found = row.first()
-        if found is not None:
-            code, comune = found[0], found[1]
-    votes = await session.execute(
+        actions = {action_id: (code, comune) for action_id, code, comune in action_rows}
+    votes: dict[int, list[VoteFact]] = {}
+    vote_rows = await session.execute(
         select(DecisionVote, Municipality.name, Person, Member.role)
         .join(Municipality, Municipality.id == DecisionVote.municipality_id)
         .outerjoin(Member, Member.id == DecisionVote.member_id)
         .outerjoin(Person, Person.id == Member.person_id)
-        .where(DecisionVote.decision_id == decision.id)
-        .order_by(Municipality.name_key)
+        .where(DecisionVote.decision_id.in_(ids))
+        .order_by(DecisionVote.decision_id, Municipality.name_key)
     )
-    asked_by = None
-    if decision.asked_by_member_id is not None:
-        asker = await session.execute(
-            select(Person)
-            .join(Member, Member.person_id == Person.id)
-            .where(Member.id == decision.asked_by_member_id)
-        )
-        asked_by = _name(asker.scalar_one_or_none())
-    return DecisionFact(
-        decision=decision,
-        comune=comune,
-        action_code=code,
-        votes=tuple(
+    for v, name, person, role in vote_rows:
+        votes.setdefault(v.decision_id, []).append(
             VoteFact(
                 municipality_id=v.municipality_id,
                 comune=name,
@@ -464,10 +464,34 @@ async def decision_fact(session: AsyncSession, decision: Decision) -> DecisionFa
                 voter=_name(person) if v.member_id is not None else None,
                 voter_role=role.value if role is not None else None,
             )
-            for v, name, person, role in votes
-        ),
-        asked_by=asked_by,
-    )
+        )
+    asker_ids = {d.asked_by_member_id for d in decisions if d.asked_by_member_id is not None}
+    askers: dict[int, Person] = {}
+    if asker_ids:
+        asker_rows = await session.execute(
+            select(Member.id, Person)
+            .join(Person, Person.id == Member.person_id)
+            .where(Member.id.in_(asker_ids))
+        )
+        askers = {member_id: person for member_id, person in asker_rows}
+    facts = []
+    for decision in decisions:
+        code, comune = None, None
+        if decision.action_id is not None and decision.action_id in actions:
+            code, comune = actions[decision.action_id]
+        asked_by = None
+        if decision.asked_by_member_id is not None:
+            asked_by = _name(askers.get(decision.asked_by_member_id))
+        facts.append(
+            DecisionFact(
+                decision=decision,
+                comune=comune,
+                action_code=code,
+                votes=tuple(votes.get(decision.id, ())),
+                asked_by=asked_by,
+            )
+        )
+    return facts
 
 
 async def open_decisions(session: AsyncSession, *, union_id: int) -> list[DecisionFact]:
@@ -477,7 +501,7 @@ async def open_decisions(session: AsyncSession, *, union_id: int) -> list[Decisi
         .where(Decision.union_id == union_id, Decision.status != DecisionStatus.DONE)
         .order_by(Decision.created_at, Decision.id)
     )
-    return [await decision_fact(session, d) for d in rows.scalars()]
+    return await decision_facts(session, list(rows.scalars()))
 
 
 async def cast_vote(

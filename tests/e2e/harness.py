@@ -79,7 +79,9 @@ class BotUnderTest:
         app = build_application(self.settings, clock=self.clock, rate_limiter=self.rate_limiter)
         self.fake.add_idle_check(
             lambda: (
-                app.update_queue.empty() and app.update_processor.current_concurrent_updates == 0
+                app.update_queue.empty()
+                and app.update_processor.current_concurrent_updates == 0
+                and not services_of(app).background_tasks
             )
         )
         await app.initialize()

@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from openpyxl import load_workbook
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from bot.clock import FakeClock
 from bot.config import Settings
@@ -463,3 +463,69 @@ async def test_summary_rows_unique_per_period(db: Database) -> None:
         assert first is not None and again is None
         n = (await session.execute(select(func.count()).select_from(Summary))).scalar()
         assert n == 1
+
+
+async def test_summary_query_count_does_not_grow_with_the_comuni(db: Database) -> None:
+    """One open decision per Comune, a vote from every Comune: the summary's reads stay the
+    same number of statements for 2 and 6 Comuni (they used to be three per decision)."""
+    statements: list[str] = []
+
+    def count(*args: Any) -> None:
+        statements.append(args[2])
+
+    counts = {}
+    for n in (2, 6):
+        async with db.transaction() as session:
+            w = await make_world(
+                session,
+                comuni=n,
+                actions_per_comune=1,
+                name=f"Unione {n}",
+                political_chat=None,
+                technical_chat=None,
+            )
+            for i, action in enumerate(w.actions):
+                await add_update(
+                    session,
+                    action,
+                    w.members[f"tecnico:{i}"],
+                    status=ActionStatus.ONGOING,
+                    progress=40,
+                    at=NOW - timedelta(days=3),
+                    needs_decision=True,
+                    question=f"Domanda {i}?",
+                )
+            decisions = await repo.sync_decisions_from_updates(session, now=NOW)
+            assert len(decisions) == n
+            for did in decisions:
+                for i, comune in enumerate(w.comuni):
+                    await repo.cast_vote(
+                        session,
+                        decision_id=did,
+                        municipality_id=comune.id,
+                        member_id=w.members[f"sindaco:{i}"].id,
+                        choice=DecisionVoteChoice.APPROVE,
+                        now=NOW,
+                    )
+            round_ = await add_round(
+                session,
+                w,
+                period="2026-11",
+                opened_at=NOW - timedelta(days=10),
+                deadline_at=NOW - timedelta(days=1),
+            )
+        event.listen(db.engine.sync_engine, "before_cursor_execute", count)
+        try:
+            statements.clear()
+            async with db.transaction() as session:
+                facts = await repo.summary_facts(
+                    session, union_id=w.union.id, baseline=None, round_=round_, now=NOW
+                )
+            counts[n] = len(statements)
+        finally:
+            event.remove(db.engine.sync_engine, "before_cursor_execute", count)
+        assert facts is not None and len(facts.decisions) == n
+        for i, fact in enumerate(facts.decisions):
+            assert fact.asked_by == f"Tecnico {i}" and fact.comune == f"Comune {i:02d}"
+            assert [v.voter for v in fact.votes] == [f"Sindaco {j}" for j in range(n)]
+    assert counts[2] == counts[6], counts

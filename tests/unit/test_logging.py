@@ -30,3 +30,25 @@ def test_redacts_token_in_messages_args_and_exceptions(caplog: pytest.LogCapture
 
 def test_token_shapes_are_redacted_even_if_unknown() -> None:
     assert "<token>" in redact("bot111111:ABCDEFGHIJKLMNOPQRSTUVWXYZabcdef0123/getMe")
+
+
+def test_traceback_text_is_redacted_for_any_handler() -> None:
+    install_redaction(TOKEN)
+    captured: list[str] = []
+
+    class Plain(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            captured.append(logging.Formatter().format(record))
+
+    log = logging.getLogger("test.plain")
+    handler = Plain()
+    log.addHandler(handler)
+    try:
+        try:
+            raise ValueError(f"POST https://api.telegram.org/bot{TOKEN}/sendMessage failed")
+        except ValueError:
+            log.exception("request failed")
+    finally:
+        log.removeHandler(handler)
+    assert captured and "<token>" in captured[0]
+    assert TOKEN not in captured[0]

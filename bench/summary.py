@@ -1,0 +1,406 @@
+"""Benchmark: the monthly summary of a large Union — time to build it and SQL queries it takes.
+
+    python -m bench.summary                  # 5, 10, 20 Comuni × 30 actions × 24 months, SQLite
+    python -m bench.summary --postgres       # the same on a throwaway PostgreSQL as well
+    python -m bench.summary --comuni 5,10,20,40 --runs 5
+
+The world is written straight through the models (bulk inserts, no bot): per Comune 30 actions
+and one technician, 24 monthly rounds with one progress update per action per round (20 Comuni:
+14,400 updates), the previous month's scheduled summary (the baseline), and one open political
+decision per Comune with a vote from every Comune. Then the summary of the latest round is built
+the way `bot/handlers/summaries.py:_post_summary` builds it, in three timed stages:
+
+- *query*: `last_scheduled_summary` + `summary_facts` in one transaction, every statement
+  counted by a `before_cursor_execute` listener on the engine (BEGIN included);
+- *text*: `build_summary_input` + `render_summary` (Italian);
+- *chart*: `chart_bars` + `render_chart` (matplotlib, PNG). The bot imports matplotlib only
+  for its first chart; that one-off cost is measured apart ("matplotlib import"), before any
+  build, and the warm-up build (not reported) pays the rest of the first-chart set-up.
+
+The query count must not grow with the number of Comuni: the table prints it side by side.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event, insert
+
+from bench.run import Databases, _cpu_model
+
+ACTIONS_PER_COMUNE = 30
+MONTHS = 24
+STATUSES = ("not_started", "ongoing", "ongoing", "postponed", "completed")
+
+
+@dataclass
+class SummaryResult:
+    backend: str
+    comuni: int
+    updates: int
+    queries: int
+    query_s: list[float]
+    text_s: list[float]
+    chart_s: list[float]
+    parts: int
+    chart_bytes: int
+
+
+def _month_start(year: int, month: int) -> datetime:
+    return datetime(year, month, 1, 8, 0, tzinfo=UTC)
+
+
+async def seed(database_url: str, comuni: int) -> tuple[int, int]:
+    """Write the Union straight through the models. Returns (union_id, number of updates)."""
+    from storage import migrate
+    from storage.db import Database
+    from storage.models import (
+        Action,
+        Decision,
+        DecisionStatus,
+        DecisionVote,
+        DecisionVoteChoice,
+        Member,
+        MemberMunicipality,
+        MemberStatus,
+        Municipality,
+        Person,
+        ProgressUpdate,
+        Role,
+        RoundStatus,
+        Summary,
+        SummaryKind,
+        Union,
+        UpdateRound,
+        UpdateSettings,
+        UpdateSource,
+    )
+
+    db = Database(database_url)
+    try:
+        await migrate.upgrade(db)
+        start = _month_start(2024, 1)
+        months = [_month_start(2024 + m // 12, m % 12 + 1) for m in range(MONTHS)]
+        now = months[-1] + timedelta(days=12)
+        async with db.transaction() as session:
+            await session.execute(
+                insert(Union),
+                [{"id": 1, "name": "Unione Bench", "timezone": "Europe/Rome", "created_at": start}],
+            )
+            await session.execute(insert(UpdateSettings), [{"union_id": 1, "enabled": False}])
+            await session.execute(
+                insert(Municipality),
+                [
+                    {
+                        "id": c + 1,
+                        "union_id": 1,
+                        "name": f"Comune {c + 1:02d}",
+                        "name_key": f"comune {c + 1:02d}",
+                        "created_at": start,
+                    }
+                    for c in range(comuni)
+                ],
+            )
+            # Person/member 1 is the coordinator; 2..comuni+1 one technician per Comune.
+            await session.execute(
+                insert(Person),
+                [
+                    {
+                        "id": p + 1,
+                        "telegram_user_id": 900_000 + p,
+                        "display_name": f"Persona {p}",
+                        "reachable": True,
+                        "created_at": start,
+                    }
+                    for p in range(comuni + 1)
+                ],
+            )
+            await session.execute(
+                insert(Member),
+                [
+                    {
+                        "id": p + 1,
+                        "union_id": 1,
+                        "person_id": p + 1,
+                        "role": Role.STAFF if p == 0 else Role.TECNICO,
+                        "status": MemberStatus.ACTIVE,
+                        "is_coordinator": p == 0,
+                        "requested_at": start,
+                        "decided_at": start,
+                    }
+                    for p in range(comuni + 1)
+                ],
+            )
+            await session.execute(
+                insert(MemberMunicipality),
+                [{"member_id": c + 2, "municipality_id": c + 1} for c in range(comuni)],
+            )
+            actions: list[dict[str, Any]] = []
+            for c in range(comuni):
+                for a in range(ACTIONS_PER_COMUNE):
+                    actions.append(
+                        {
+                            "id": c * ACTIONS_PER_COMUNE + a + 1,
+                            "union_id": 1,
+                            "code": f"C{c + 1:02d}.{a + 1:02d}",
+                            "title": f"Azione {a + 1} del Comune {c + 1}: illuminazione pubblica LED",
+                            "municipality_id": c + 1,
+                            "status": STATUSES[a % len(STATUSES)],
+                            "progress": (a * 7) % 100,
+                            "co2_avoided_t": a * 1.5,
+                            "created_at": start - timedelta(days=30),
+                            "updated_at": now,
+                        }
+                    )
+            await session.execute(insert(Action), actions)
+            await session.execute(
+                insert(UpdateRound),
+                [
+                    {
+                        "id": m + 1,
+                        "union_id": 1,
+                        "period": f"{opened.year}-{opened.month:02d}",
+                        "opened_at": opened,
+                        "deadline_at": opened + timedelta(days=10),
+                        "status": RoundStatus.OPEN if m == MONTHS - 1 else RoundStatus.CLOSED,
+                        "closed_at": None if m == MONTHS - 1 else opened + timedelta(days=10),
+                    }
+                    for m, opened in enumerate(months)
+                ],
+            )
+            updates = []
+            update_id = 0
+            for m, opened in enumerate(months):
+                for action in actions:
+                    update_id += 1
+                    a = action["id"]
+                    # Most actions move a little each month; every fifth one stays put.
+                    moves = a % 5 != 0
+                    progress_before = min(100, (m * 4 + a) % 100)
+                    updates.append(
+                        {
+                            "id": update_id,
+                            "action_id": a,
+                            "member_id": (a - 1) // ACTIONS_PER_COMUNE + 2,
+                            "round_id": m + 1,
+                            "source": UpdateSource.PRIVATE,
+                            "previous_status": action["status"],
+                            "status": action["status"],
+                            "previous_progress": progress_before,
+                            "progress": min(100, progress_before + (4 if moves else 0)),
+                            "note": "Lavori proseguiti, sopralluogo fatto." if a % 7 == 0 else None,
+                            "created_at": opened + timedelta(days=1, minutes=a % 600),
+                        }
+                    )
+            for chunk in range(0, len(updates), 5000):
+                await session.execute(insert(ProgressUpdate), updates[chunk : chunk + 5000])
+            previous = months[-2]
+            await session.execute(
+                insert(Summary),
+                [
+                    {
+                        "union_id": 1,
+                        "kind": SummaryKind.SCHEDULED,
+                        "period": f"{previous.year}-{previous.month:02d}",
+                        "round_id": MONTHS - 1,
+                        "late": False,
+                        "created_at": previous + timedelta(days=11),
+                        "posted_at": previous + timedelta(days=11),
+                    }
+                ],
+            )
+            await session.execute(
+                insert(Decision),
+                [
+                    {
+                        "id": c + 1,
+                        "union_id": 1,
+                        "action_id": c * ACTIONS_PER_COMUNE + 1,
+                        "question": f"Approvare il progetto esecutivo del Comune {c + 1}?",
+                        "status": DecisionStatus.OPEN,
+                        "asked_by_member_id": c + 2,
+                        "created_at": months[-1] + timedelta(days=2, minutes=c),
+                    }
+                    for c in range(comuni)
+                ],
+            )
+            choices = list(DecisionVoteChoice)
+            await session.execute(
+                insert(DecisionVote),
+                [
+                    {
+                        "decision_id": d + 1,
+                        "municipality_id": c + 1,
+                        "member_id": c + 2,
+                        "choice": choices[(c + d) % len(choices)],
+                        "updated_at": months[-1] + timedelta(days=3),
+                    }
+                    for d in range(comuni)
+                    for c in range(comuni)
+                ],
+            )
+        return 1, len(updates)
+    finally:
+        await db.dispose()
+
+
+async def measure(database_url: str, backend: str, comuni: int, runs: int) -> SummaryResult:
+    from bot.i18n import translator
+    from bot.services.summary import render_summary
+    from bot.services.summary_build import build_summary_input, chart_bars
+    from bot.services.summary_chart import render_chart
+    from storage.db import Database
+    from storage.models import UpdateRound
+    from storage.repositories import summaries as repo
+
+    union_id, n_updates = await seed(database_url, comuni)
+    db = Database(database_url)
+    statements: list[str] = []
+
+    @event.listens_for(db.engine.sync_engine, "before_cursor_execute")
+    def _count(
+        _conn: Any, _cursor: Any, statement: str, _params: Any, _context: Any, _many: bool
+    ) -> None:
+        statements.append(statement)
+
+    tr = translator("it")
+    query_s: list[float] = []
+    text_s: list[float] = []
+    chart_s: list[float] = []
+    queries = parts_n = chart_bytes = 0
+    try:
+        async with db.transaction() as session:
+            round_ = await session.get(UpdateRound, MONTHS)
+            assert round_ is not None
+        now = round_.deadline_at + timedelta(minutes=5)
+        for run in range(runs + 1):  # run 0 warms the connection pool and caches
+            statements.clear()
+            # Each build starts from a collected heap: otherwise a full collection (tens of
+            # thousands of ORM objects alive) lands in a random build and doubles its time.
+            gc.collect()
+            t0 = time.perf_counter()
+            async with db.transaction() as session:
+                previous = await repo.last_scheduled_summary(
+                    session, union_id=union_id, exclude_period=round_.period
+                )
+                baseline = previous.created_at if previous else None
+                facts = await repo.summary_facts(
+                    session, union_id=union_id, baseline=baseline, round_=round_, now=now
+                )
+            t1 = time.perf_counter()
+            assert facts is not None
+            data = build_summary_input(
+                facts,
+                since=baseline,
+                now=now,
+                period=round_.period,
+                round_deadline=round_.deadline_at,
+            )
+            parts = render_summary(data, tr)
+            t2 = time.perf_counter()
+            png = render_chart(chart_bars(data), tr, title=f"{facts.union.name} · dicembre 2025")
+            t3 = time.perf_counter()
+            if run == 0:
+                queries = len(statements)
+                continue
+            if len(statements) != queries:
+                raise RuntimeError(f"query count changed between runs: {queries} → {statements}")
+            query_s.append(t1 - t0)
+            text_s.append(t2 - t1)
+            chart_s.append(t3 - t2)
+            parts_n, chart_bytes = len(parts), len(png)
+            # Sanity: the summary really is about this Union.
+            if not any("Comune 01" in p for p in parts) or len(data.comuni) != comuni:
+                raise RuntimeError("the summary does not show the seeded Comuni")
+            if len(facts.decisions) != comuni:
+                raise RuntimeError(f"{len(facts.decisions)} open decisions, expected {comuni}")
+    finally:
+        await db.dispose()
+    return SummaryResult(
+        backend,
+        comuni,
+        n_updates,
+        queries,
+        query_s,
+        text_s,
+        chart_s,
+        parts_n,
+        chart_bytes,
+    )
+
+
+def _ms(values: list[float]) -> float:
+    return statistics.median(values) * 1000
+
+
+async def main_async(args: argparse.Namespace) -> None:
+    sizes = [int(n) for n in args.comuni.split(",")]
+    backends = ["sqlite", "postgres"] if args.postgres else ["sqlite"]
+    workroot = Path(tempfile.mkdtemp(prefix="bench-summary-"))
+    dbs = Databases()
+    results: list[SummaryResult] = []
+    try:
+        print(
+            f"# {__import__('os').cpu_count()} CPUs ({_cpu_model()}), Python "
+            f"{sys.version.split()[0]}; {ACTIONS_PER_COMUNE} actions per Comune, {MONTHS} "
+            f"monthly rounds, medians of {args.runs} builds after a warm-up"
+        )
+        t0 = time.perf_counter()
+        import matplotlib
+
+        matplotlib.use("Agg")
+        from matplotlib import pyplot  # noqa: F401
+
+        print(f"  matplotlib import: {(time.perf_counter() - t0) * 1000:.0f} ms (once per process)")
+        for backend in backends:
+            for comuni in sizes:
+                url = await dbs.url(backend, workroot)
+                result = await measure(url, backend, comuni, args.runs)
+                results.append(result)
+                print(f"  {backend} {comuni} Comuni done", flush=True)
+    finally:
+        dbs.close()
+        shutil.rmtree(workroot, ignore_errors=True)
+    print()
+    print(
+        "| database   | Comuni | updates | SQL queries | query ms | text ms | chart ms "
+        "| total ms | messages |"
+    )
+    print(
+        "|------------|--------|---------|-------------|----------|---------|----------|"
+        "----------|----------|"
+    )
+    for r in results:
+        print(
+            f"| {r.backend:<10} | {r.comuni:>6} | {r.updates:>7} | {r.queries:>11} "
+            f"| {_ms(r.query_s):>8.0f} | {_ms(r.text_s):>7.0f} | {_ms(r.chart_s):>8.0f} "
+            f"| {_ms(r.query_s) + _ms(r.text_s) + _ms(r.chart_s):>8.0f} | {r.parts:>8} |"
+        )
+    for backend in backends:
+        counts = {r.comuni: r.queries for r in results if r.backend == backend}
+        verdict = "constant" if len(set(counts.values())) == 1 else "GROWS with the Comuni"
+        side = ", ".join(f"{c} Comuni: {q}" for c, q in counts.items())
+        print(f"SQL queries ({backend}): {side} — {verdict}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Summary benchmark (see bench/README.md)")
+    parser.add_argument("--comuni", default="5,10,20", help="Union sizes, comma-separated")
+    parser.add_argument("--runs", type=int, default=5, help="builds per size (median reported)")
+    parser.add_argument("--postgres", action="store_true", help="also on PostgreSQL")
+    asyncio.run(main_async(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()
