@@ -42,7 +42,9 @@ def _prepare_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Straight to the driver: one hop to aiosqlite's thread instead of three (cursor,
+        # execute, close). This runs for every transaction.
+        conn.connection.dbapi_connection.run_async(lambda driver: driver.execute("BEGIN IMMEDIATE"))
 
 
 def create_engine(database_url: str, *, echo: bool = False) -> AsyncEngine:

@@ -464,44 +464,52 @@ async def on_vote(update: Update, context: BotContext) -> None:
     toast: str
     dirty: list[int] = []
     async with update_transaction(context, update) as session:
-        person = await core_repo.person_by_telegram_id(session, user.id)
-        tr = tr_for(services, person=person, user=user)
+        # One query: slot, poll, Union, the presser's active membership and the poll's messages.
+        vote, chosen_language = await repo.vote_context(
+            session, slot_id=slot_id, telegram_user_id=user.id
+        )
+        tr = translator(
+            pick_language(
+                chosen=chosen_language,
+                telegram_code=user.language_code,
+                default=services.settings.default_language,
+            )
+        )
         _ = tr.gettext
-        slot = await session.get(Slot, slot_id)
-        poll = await session.get(MeetingPoll, slot.poll_id) if slot else None
-        union = await session.get(Union, poll.union_id) if poll else None
-        member = (
-            await core_repo.member_of(session, union_id=poll.union_id, telegram_user_id=user.id)
-            if poll
-            else None
-        )
-        shown_here = poll is not None and (
-            chat is None
-            or chat.type == Chat.PRIVATE
-            or await _poll_shown_in(session, poll, chat.id, query)
-        )
-        if slot is None or poll is None or union is None or not shown_here:
+        adopted = False
+        if vote is None or chat is None or chat.type == Chat.PRIVATE:
+            shown_here = vote is not None
+        else:
+            shown_here, adopted = await _poll_shown_in(session, vote, chat.id, query)
+        if vote is None or not shown_here:
             toast = _("Questo sondaggio non esiste più.")
-        elif poll.status != PollStatus.OPEN:
+        elif vote.status != PollStatus.OPEN:
             toast = _("Il sondaggio è chiuso: la risposta non è stata registrata.")
-        elif deadline_passed(poll, now):
+        elif now >= vote.deadline_at:  # services.meetings.deadline_passed
             toast = _("Il tempo per rispondere è scaduto: la risposta non è stata registrata.")
-        elif member is None:
+        elif vote.member_id is None or vote.member_role is None:
             toast = _(
                 "Questo sondaggio è per i membri del Team energia di questa Unione: la tua risposta non è stata registrata."
             )
-        elif not rules.sits_at(poll.table, role=member.role, is_coordinator=member.is_coordinator):
+        elif not rules.sits_at(
+            vote.table, role=vote.member_role, is_coordinator=vote.member_is_coordinator
+        ):
             toast = _(
                 "Questo sondaggio è per il {table}: la tua risposta non è stata registrata."
-            ).format(table=_(TABLE_NAMES[poll.table]))
+            ).format(table=_(TABLE_NAMES[vote.table]))
         else:
-            await repo.cast_vote(
-                session, slot_id=slot.id, member_id=member.id, answer=answer, now=now
-            )
-            dirty = await repo.mark_dirty(session, poll_id=poll.id, now=now)
+            if adopted:  # a message this transaction added: mark it with the others
+                await repo.cast_vote(
+                    session, slot_id=vote.slot_id, member_id=vote.member_id, answer=answer, now=now
+                )
+                dirty = await repo.mark_dirty(session, poll_id=vote.poll_id, now=now)
+            else:
+                dirty = await repo.record_vote(
+                    session, context=vote, member_id=vote.member_id, answer=answer, now=now
+                )
             toast = _("Registrato: {answer} per {date}").format(
                 answer=_(ANSWER_NAMES[answer]),
-                date=when(slot.starts_at, ZoneInfo(union.timezone), tr),
+                date=when(vote.starts_at, ZoneInfo(vote.timezone), tr),
             )
     # The vote is committed: confirm it, then let the coalesced edit catch up (even if the
     # toast fails, e.g. "query is too old": the tally must follow the stored vote).
@@ -513,28 +521,27 @@ async def on_vote(update: Update, context: BotContext) -> None:
 
 
 async def _poll_shown_in(
-    session: AsyncSession, poll: MeetingPoll, chat_id: int, query: CallbackQuery
-) -> bool:
-    """A group press counts only on this poll's message in one of its groups.
+    session: AsyncSession, vote: repo.VoteContext, chat_id: int, query: CallbackQuery
+) -> tuple[bool, bool]:
+    """(counts, adopted): a group press counts only on this poll's message in one of its groups.
 
     A poll message whose send ended `uncertain` (delivered, but its id unknown) is adopted
     here: Telegram vouches for the pressed message and its keyboard, so its id is recorded and
     the tally edits reach it from now on.
     """
-    messages = await repo.poll_messages(session, poll.id)
     message = query.message
     if any(
         m.chat_id == chat_id and (message is None or m.message_id == message.message_id)
-        for m in messages
+        for m in vote.messages
     ):
-        return True
+        return True, False
     if not any(
         link.chat_id == chat_id
-        for link in await table_chats(session, union_id=poll.union_id, table=poll.table)
+        for link in await table_chats(session, union_id=vote.union_id, table=vote.table)
     ):
-        return False
+        return False, False
     if not isinstance(message, Message) or message.reply_markup is None:
-        return False
+        return False, False
     carries = any(
         button.callback_data == query.data
         for row in message.reply_markup.inline_keyboard
@@ -542,10 +549,13 @@ async def _poll_shown_in(
     )
     if carries and message.from_user is not None and message.from_user.is_bot:
         await repo.add_poll_message(
-            session, poll_id=poll.id, chat_id=chat_id, message_id=message.message_id
+            session, poll_id=vote.poll_id, chat_id=chat_id, message_id=message.message_id
         )
-        logger.info("Poll %s: adopted message %s in chat %s", poll.id, message.message_id, chat_id)
-    return carries
+        logger.info(
+            "Poll %s: adopted message %s in chat %s", vote.poll_id, message.message_id, chat_id
+        )
+        return True, True
+    return carries, False
 
 
 async def _slot_details(update: Update, context: BotContext, slot_id: int) -> None:

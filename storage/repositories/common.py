@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import CursorResult
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Base
+
+
+def dialect_insert(dialect: str) -> Callable[..., Any]:
+    """The dialect's `insert` (with ON CONFLICT). Imported when first needed: a bot on SQLite
+    never loads SQLAlchemy's PostgreSQL dialect (≈ 2 MB resident)."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert
 
 
 async def insert_ignore(
@@ -21,7 +31,7 @@ async def insert_ignore(
 ) -> bool:
     """INSERT … ON CONFLICT DO NOTHING; True when the row was inserted (the claim was won)."""
     dialect = session.bind.dialect.name if session.bind else "sqlite"
-    insert_fn = pg_insert if dialect == "postgresql" else sqlite_insert
+    insert_fn = dialect_insert(dialect)
     # As for ORM flushes (storage/db.py): PostgreSQL text cannot hold NUL.
     values = {k: v.replace("\x00", "") if isinstance(v, str) else v for k, v in values.items()}
     stmt = (

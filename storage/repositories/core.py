@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 from sqlalchemy import delete, select, update
@@ -28,16 +29,27 @@ from storage.models import (
     Union,
     UpdateRound,
 )
-from storage.repositories.common import insert_ignore
+from storage.repositories.common import dialect_insert, insert_ignore
 
 # --- updates and claims -------------------------------------------------------------------
 
 
+@cache
+def _mark_update(dialect: str) -> Any:
+    """Built once per dialect: this runs in every writing update's transaction."""
+    return dialect_insert(dialect)(ProcessedUpdate).on_conflict_do_nothing(
+        index_elements=["update_id"]
+    )
+
+
 async def mark_update_processed(session: AsyncSession, *, update_id: int, now: datetime) -> bool:
     """False when this update id was already handled (a redelivery)."""
-    return await insert_ignore(
-        session, ProcessedUpdate, {"update_id": update_id, "handled_at": now}, ["update_id"]
+    conn = await session.connection()
+    result = await conn.execute(
+        _mark_update(conn.dialect.name),
+        {"update_id": update_id, "handled_at": now},
     )
+    return result.rowcount == 1
 
 
 async def purge_processed_updates(session: AsyncSession, *, before: datetime) -> None:

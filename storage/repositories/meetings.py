@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
+from typing import Any
 
-from sqlalchemy import CursorResult, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import CursorResult, and_, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -25,11 +25,12 @@ from storage.models import (
     PollMessage,
     PollStatus,
     PollTable,
+    Role,
     Slot,
     Union,
     Vote,
 )
-from storage.repositories.common import insert_ignore
+from storage.repositories.common import dialect_insert, insert_ignore
 
 
 def default_settings(union_id: int) -> MeetingSettings:
@@ -205,8 +206,7 @@ async def cast_vote(
 ) -> None:
     """One answer per slot and member: a new answer replaces the old one (atomic upsert)."""
     dialect = session.bind.dialect.name if session.bind else "sqlite"
-    insert_fn = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = insert_fn(Vote).values(
+    stmt = dialect_insert(dialect)(Vote).values(
         slot_id=slot_id, member_id=member_id, answer=answer, updated_at=now
     )
     stmt = stmt.on_conflict_do_update(
@@ -361,3 +361,155 @@ async def claimed_unions(
         )
     )
     return {(union_id, period) for union_id, period in rows.all()}
+
+
+# --- the vote press (hot path: Core statements, built once) -------------------------------
+
+
+@dataclass(frozen=True)
+class ShownAt:
+    """One message showing a poll, as the vote transaction sees it."""
+
+    id: int
+    chat_id: int
+    message_id: int
+    dirty: bool
+
+
+@dataclass(frozen=True)
+class VoteContext:
+    """Everything a vote press is checked against, read in one query.
+
+    `member_*` are None when the presser is no active member of the poll's Union.
+    """
+
+    slot_id: int
+    starts_at: datetime
+    poll_id: int
+    union_id: int
+    table: PollTable
+    status: PollStatus
+    deadline_at: datetime
+    timezone: str
+    member_id: int | None
+    member_role: Role | None
+    member_is_coordinator: bool
+    messages: tuple[ShownAt, ...]
+
+
+_VOTE_CONTEXT = (
+    select(
+        Slot.id,
+        Slot.starts_at,
+        MeetingPoll.id,
+        MeetingPoll.union_id,
+        MeetingPoll.table,
+        MeetingPoll.status,
+        MeetingPoll.deadline_at,
+        Union.timezone,
+        Person.language,
+        Member.id,
+        Member.role,
+        Member.is_coordinator,
+        PollMessage.id,
+        PollMessage.chat_id,
+        PollMessage.message_id,
+        PollMessage.dirty_since,
+    )
+    .select_from(Slot)
+    .join(MeetingPoll, MeetingPoll.id == Slot.poll_id)
+    .join(Union, Union.id == MeetingPoll.union_id)
+    .outerjoin(Person, Person.telegram_user_id == bindparam("telegram_user_id"))
+    .outerjoin(
+        Member,
+        and_(
+            Member.person_id == Person.id,
+            Member.union_id == MeetingPoll.union_id,
+            Member.status == MemberStatus.ACTIVE,
+        ),
+    )
+    .outerjoin(PollMessage, PollMessage.poll_id == MeetingPoll.id)
+    .where(Slot.id == bindparam("slot_id"))
+    .order_by(PollMessage.id)
+)
+
+_PERSON_LANGUAGE = select(Person.language).where(
+    Person.telegram_user_id == bindparam("telegram_user_id")
+)
+
+
+async def vote_context(
+    session: AsyncSession, *, slot_id: int, telegram_user_id: int
+) -> tuple[VoteContext | None, str | None]:
+    """(the slot's poll, Union, the presser's active membership and the poll's messages, the
+    presser's chosen language): one round trip, two when the slot does not exist."""
+    conn = await session.connection()
+    params = {"slot_id": slot_id, "telegram_user_id": telegram_user_id}
+    rows = (await conn.execute(_VOTE_CONTEXT, params)).all()
+    if not rows:
+        language = (await conn.execute(_PERSON_LANGUAGE, params)).scalar_one_or_none()
+        return None, language
+    first = rows[0]
+    messages = tuple(
+        ShownAt(id=r[12], chat_id=r[13], message_id=r[14], dirty=r[15] is not None)
+        for r in rows
+        if r[12] is not None
+    )
+    context = VoteContext(
+        slot_id=first[0],
+        starts_at=first[1],
+        poll_id=first[2],
+        union_id=first[3],
+        table=first[4],
+        status=first[5],
+        deadline_at=first[6],
+        timezone=first[7],
+        member_id=first[9],
+        member_role=first[10],
+        member_is_coordinator=bool(first[11]),
+        messages=messages,
+    )
+    return context, first[8]
+
+
+@cache
+def _upsert_vote(dialect: str) -> Any:
+    stmt = dialect_insert(dialect)(Vote)
+    return stmt.on_conflict_do_update(
+        index_elements=["slot_id", "member_id"],
+        set_={"answer": stmt.excluded.answer, "updated_at": stmt.excluded.updated_at},
+    )
+
+
+_MARK_DIRTY = (
+    update(PollMessage)
+    .where(PollMessage.poll_id == bindparam("b_poll_id"), PollMessage.dirty_since.is_(None))
+    .values(dirty_since=bindparam("b_now"))
+)
+
+
+async def record_vote(
+    session: AsyncSession,
+    *,
+    context: VoteContext,
+    member_id: int,
+    answer: Answer,
+    now: datetime,
+) -> list[int]:
+    """Upsert the vote and owe a tally edit on the poll's messages; returns their ids.
+
+    Like `cast_vote` + `mark_dirty`, without re-reading the messages `vote_context` already
+    read in this transaction. On SQLite the transaction holds the write lock from its first
+    statement (BEGIN IMMEDIATE), so what it read is still true: the update is skipped when every
+    message already owes an edit. On PostgreSQL a tally edit may clear `dirty_since` meanwhile,
+    so the update always runs.
+    """
+    conn = await session.connection()
+    dialect = conn.dialect.name
+    await conn.execute(
+        _upsert_vote(dialect),
+        {"slot_id": context.slot_id, "member_id": member_id, "answer": answer, "updated_at": now},
+    )
+    if dialect != "sqlite" or any(not m.dirty for m in context.messages):
+        await conn.execute(_MARK_DIRTY, {"b_poll_id": context.poll_id, "b_now": now})
+    return [m.id for m in context.messages]

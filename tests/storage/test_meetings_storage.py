@@ -9,9 +9,19 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.clock import FakeClock
 from storage.db import Database
-from storage.models import Answer, PollStatus, PollTable, Role, Vote
+from storage.models import (
+    Answer,
+    Member,
+    MemberStatus,
+    Person,
+    PollStatus,
+    PollTable,
+    Role,
+    Union,
+    Vote,
+)
 from storage.repositories import meetings as repo
-from tests.meetings_factories import add_member, make_union
+from tests.meetings_factories import TeamFixture, add_member, make_union
 
 
 async def _poll(
@@ -175,3 +185,92 @@ async def test_meetings_and_claims_queries(db: Database, clock: FakeClock) -> No
         assert (await repo.meeting_of_poll(session, poll_id)).id == meeting.id  # type: ignore[union-attr]
         upcoming = await repo.upcoming_meetings(session, union_id=poll.union_id, now=clock.now())
         assert [m.id for m in upcoming] == [meeting.id]
+
+
+async def test_vote_context_and_record_vote(db: Database, clock: FakeClock) -> None:
+    """The vote press's one-query read and its write, on both backends."""
+    now = clock.now()
+    poll_id, slot_ids, member_id = await _poll(db, clock)
+    async with db.transaction() as session:
+        member = await session.get(Member, member_id)
+        assert member is not None
+        person = await session.get(Person, member.person_id)
+        assert person is not None
+        person.language = "en"
+        tg_id = person.telegram_user_id
+        assert tg_id is not None
+        union_id = member.union_id
+        union = await session.get(Union, union_id)
+        assert union is not None
+        # A pending member of the same Union is no voter.
+        team = TeamFixture(union=union, comuni=[])
+        pending = await add_member(
+            session,
+            team,
+            key="pending",
+            role=Role.SINDACO,
+            telegram_user_id=777_001,
+            status=MemberStatus.PENDING,
+            now=now,
+        )
+        assert pending.id
+        await repo.add_poll_message(session, poll_id=poll_id, chat_id=-100, message_id=7)
+        await repo.add_poll_message(session, poll_id=poll_id, chat_id=-200, message_id=8)
+
+    async with db.transaction() as session:
+        vote, language = await repo.vote_context(
+            session, slot_id=slot_ids[1], telegram_user_id=tg_id
+        )
+        assert language == "en"
+        assert vote is not None
+        assert (vote.slot_id, vote.poll_id, vote.union_id) == (slot_ids[1], poll_id, union_id)
+        assert (vote.table, vote.status, vote.timezone) == (
+            PollTable.POLITICAL,
+            PollStatus.OPEN,
+            "Europe/Rome",
+        )
+        assert vote.deadline_at == now + timedelta(days=5)
+        assert vote.starts_at == now + timedelta(days=9)
+        assert (vote.member_id, vote.member_role, vote.member_is_coordinator) == (
+            member_id,
+            Role.SINDACO,
+            False,
+        )
+        assert [(m.chat_id, m.message_id, m.dirty) for m in vote.messages] == [
+            (-100, 7, False),
+            (-200, 8, False),
+        ]
+        dirty = await repo.record_vote(
+            session, context=vote, member_id=member_id, answer=Answer.YES, now=now
+        )
+        assert dirty == [m.id for m in vote.messages]
+
+    async with db.transaction() as session:
+        vote, _lang = await repo.vote_context(session, slot_id=slot_ids[1], telegram_user_id=tg_id)
+        assert vote is not None
+        assert all(m.dirty for m in vote.messages)
+        later = now + timedelta(minutes=1)
+        await repo.record_vote(
+            session, context=vote, member_id=member_id, answer=Answer.NO, now=later
+        )
+        # Outsiders, pending members and unknown slots: no membership, or no poll at all.
+        pending_view, _ = await repo.vote_context(
+            session, slot_id=slot_ids[1], telegram_user_id=777_001
+        )
+        stranger, stranger_lang = await repo.vote_context(
+            session, slot_id=slot_ids[1], telegram_user_id=999_999
+        )
+        missing, missing_lang = await repo.vote_context(
+            session, slot_id=999_999, telegram_user_id=tg_id
+        )
+        messages = await repo.poll_messages(session, poll_id)
+        votes = await repo.votes_of(session, poll_id)
+    assert pending_view is not None and pending_view.member_id is None
+    assert stranger is not None and stranger.member_id is None and stranger_lang is None
+    assert stranger.member_role is None and not stranger.member_is_coordinator
+    assert missing is None and missing_lang == "en"
+    # The first press marked the messages; the second kept the oldest owed change.
+    assert [m.dirty_since for m in messages] == [now, now]
+    assert [(v.slot_id, v.member_id, v.answer, v.updated_at) for v in votes] == [
+        (slot_ids[1], member_id, Answer.NO, later)
+    ]
