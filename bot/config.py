@@ -48,10 +48,6 @@ class Settings:
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
-    @property
-    def bot_id(self) -> int:
-        return int(self.token.split(":", 1)[0])
-
 
 def normalize_database_url(raw: str) -> str:
     """Turn the URL a user writes into one with an async driver.

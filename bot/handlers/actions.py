@@ -136,10 +136,6 @@ class ListFilter:
     page: int = 0
 
 
-def _filter_args(union_id: int, f: ListFilter) -> tuple[object, ...]:
-    return (union_id, f.municipality, f.status, f.page)
-
-
 async def render_list(
     session: AsyncSession, scope_union: Union, is_coordinator: bool, f: ListFilter, tr: Translator
 ) -> tuple[str, InlineKeyboardMarkup]:

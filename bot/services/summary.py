@@ -469,15 +469,6 @@ def render_decision(
     return "\n".join(rows)
 
 
-def majority(votes: Sequence[VoteView]) -> str | None:
-    """The most voted choice, None on a tie or with no votes (the coordinator decides)."""
-    counts = {c: sum(1 for v in votes if v.choice == c) for c in (APPROVE, REJECT, POSTPONE)}
-    best = max(counts.values())
-    if best == 0 or sum(1 for n in counts.values() if n == best) > 1:
-        return None
-    return next(c for c, n in counts.items() if n == best)
-
-
 # --- the Covenant clock -------------------------------------------------------------------
 
 MONITORING, INVENTORY = "monitoring", "inventory"

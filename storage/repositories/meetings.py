@@ -313,12 +313,6 @@ async def create_meeting(
     return meeting
 
 
-async def meeting_of_poll(session: AsyncSession, poll_id: int) -> Meeting | None:
-    return (
-        await session.execute(select(Meeting).where(Meeting.poll_id == poll_id))
-    ).scalar_one_or_none()
-
-
 async def upcoming_meetings(
     session: AsyncSession, *, union_id: int | None, now: datetime, limit: int = 20
 ) -> list[Meeting]:

@@ -49,19 +49,6 @@ async def enqueue(
     )
 
 
-async def due_ids(session: AsyncSession, *, now: datetime, limit: int = 500) -> list[int]:
-    rows = await session.execute(
-        select(OutboxMessage.id)
-        .where(
-            OutboxMessage.status == OutboxStatus.PENDING,
-            or_(OutboxMessage.not_before.is_(None), OutboxMessage.not_before <= now),
-        )
-        .order_by(OutboxMessage.id)
-        .limit(limit)
-    )
-    return list(rows.scalars())
-
-
 async def due(session: AsyncSession, *, now: datetime, limit: int = 500) -> list[tuple[int, int]]:
     """(id, chat id) of the pending rows due by `now`, oldest first."""
     rows = await session.execute(

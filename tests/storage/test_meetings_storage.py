@@ -182,7 +182,6 @@ async def test_meetings_and_claims_queries(db: Database, clock: FakeClock) -> No
             )
             == []
         )
-        assert (await repo.meeting_of_poll(session, poll_id)).id == meeting.id  # type: ignore[union-attr]
         upcoming = await repo.upcoming_meetings(session, union_id=poll.union_id, now=clock.now())
         assert [m.id for m in upcoming] == [meeting.id]
 

@@ -21,7 +21,6 @@ from bot.services.summary import (
     SummaryInput,
     VoteView,
     leads_reached,
-    majority,
     next_milestones,
     render_decision,
     render_summary,
@@ -243,8 +242,6 @@ def test_decision_message_shows_who_voted_what() -> None:
     assert "❌ Bentivoglio: Respingi" in text
     assert "▫️ Castello" in text
     assert "Voti: ✅ 1 · ❌ 1 · ⏸ 0 (2 Comuni su 3)" in text
-    assert majority(q.votes) is None
-    assert majority((VoteView("a", "approve"),)) == "approve"
 
 
 def test_covenant_milestones_and_leads() -> None:
