@@ -41,6 +41,7 @@ from bot import delivery
 from bot.context import BotContext, Services
 from bot.conversations import register_flow
 from bot.i18n import N_, Translator, format_datetime, format_month, pick_language, translator
+from bot.localtime import local_to_utc
 from bot.scope import (
     Refusal,
     UnionScope,
@@ -1340,8 +1341,8 @@ async def _create_monthly_poll(
     chats = await table_chats(session, union_id=union.id, table=settings.auto_poll_table)
     # Already planned by hand this month (an open poll or a meeting): nothing to add.
     first_day, last_day = rules.month_bounds(year, month)
-    month_start = rules.local_to_utc(first_day, time(0), tz) or now
-    month_end = rules.local_to_utc(last_day, time(23, 59), tz) or now
+    month_start = local_to_utc(first_day, time(0), tz)
+    month_end = local_to_utc(last_day, time(23, 59), tz)
     planned = any(p.union_id == union.id for p in await repo.open_polls(session)) or any(
         month_start <= m.starts_at <= month_end
         for m in await repo.upcoming_meetings(session, union_id=union.id, now=now)
