@@ -22,7 +22,8 @@ from telegram import Bot, InlineKeyboardMarkup, InputFile, Message
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
 
 from bot.context import Services
-from bot.i18n import N_, Translator, pick_language, translator
+from bot.i18n import N_, Translator
+from bot.scope import tr_for
 from storage.models import OutboxMessage, OutboxStatus, Person, Union
 from storage.repositories import core as core_repo
 from storage.repositories import outbox as outbox_repo
@@ -375,13 +376,7 @@ async def report_problems(services: Services, bot: Bot, now: datetime) -> int:
             else:
                 span = f"{rows[0].id}-{rows[-1].id}"
                 for person in coordinators:
-                    tr = translator(
-                        pick_language(
-                            chosen=person.language,
-                            telegram_code=person.telegram_language,
-                            default=services.settings.default_language,
-                        )
-                    )
+                    tr = tr_for(services, person=person)
                     assert person.telegram_user_id is not None
                     await outbox_repo.enqueue(
                         session,

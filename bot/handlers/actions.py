@@ -25,10 +25,10 @@ from bot.i18n import N_, Translator, format_datetime
 from bot.scope import (
     Refusal,
     UnionScope,
+    caller_tr,
     register_union_command,
     reply,
     resolve_union,
-    tr_for,
     update_transaction,
 )
 from bot.services import action_import as importer
@@ -253,7 +253,7 @@ async def azioni(update: Update, context: BotContext, union_id: int | None = Non
             refusal: Refusal | None = scope
         else:
             refusal = None
-            tr = await _tr(session, services, update)
+            tr = await caller_tr(session, services, update)
             text, markup = await render_list(
                 session, scope.union, scope.is_coordinator, ListFilter(), tr
             )
@@ -261,12 +261,6 @@ async def azioni(update: Update, context: BotContext, union_id: int | None = Non
         await refusal.send(update)
         return
     await reply(update, text, markup)
-
-
-async def _tr(session: AsyncSession, services: Services, update: Update) -> Translator:
-    user = update.effective_user
-    person = await core_repo.person_by_telegram_id(session, user.id) if user else None
-    return tr_for(services, person=person, user=user)
 
 
 async def _member_scope(
@@ -425,7 +419,7 @@ async def on_button(update: Update, context: BotContext) -> None:
     async with (
         update_transaction(context, update) if writes else services.db.transaction()
     ) as session:
-        tr = await _tr(session, services, update)
+        tr = await caller_tr(session, services, update)
         _ = tr.gettext
         action: Action | None = None
         union_id = None
@@ -713,7 +707,7 @@ async def on_municipality_pick(update: Update, context: BotContext) -> None:
     toast: str | None = None
     edit: tuple[str, InlineKeyboardMarkup | None] | None = None
     async with update_transaction(context, update) as session:
-        tr = await _tr(session, services, update)
+        tr = await caller_tr(session, services, update)
         _ = tr.gettext
         target = data.str_arg(0) if data else None
         choice = data.str_arg(1) if data else None
@@ -777,7 +771,7 @@ async def on_edit_input(update: Update, context: BotContext, conversation: Conve
     text = " ".join((message.text or "").split())
     answer: tuple[str, InlineKeyboardMarkup | None] | None = None
     async with update_transaction(context, update) as session:
-        tr = await _tr(session, services, update)
+        tr = await caller_tr(session, services, update)
         _ = tr.gettext
         conv = await core_repo.get_conversation(
             session, telegram_user_id=user.id, chat_id=chat.id, now=now
@@ -916,7 +910,7 @@ async def on_document(update: Update, context: BotContext) -> None:
         conv = await core_repo.get_conversation(
             session, telegram_user_id=user.id, chat_id=chat.id, now=now
         )
-        tr = await _tr(session, services, update)
+        tr = await caller_tr(session, services, update)
         memberships = await core_repo.memberships_of(session, telegram_user_id=user.id)
     if conv is not None and conv.flow == "upd" and conv.step == "extras":
         await conversations.route(update, context)
@@ -973,7 +967,7 @@ async def preview_import(
     user, chat = update.effective_user, update.effective_chat
     assert user is not None and chat is not None
     async with services.db.transaction() as session:
-        tr = await _tr(session, services, update)
+        tr = await caller_tr(session, services, update)
         union = await session.get(Union, union_id)
         names = await _active_names(session, union_id)
     _ = tr.gettext
@@ -1119,7 +1113,7 @@ async def on_import_button(update: Update, context: BotContext) -> None:
     edit: str | None = None
     pending_file: tuple[str, str | None, int | None] | None = None
     async with update_transaction(context, update) as session:
-        tr = await _tr(session, services, update)
+        tr = await caller_tr(session, services, update)
         _ = tr.gettext
         conv = await core_repo.get_conversation(
             session, telegram_user_id=user.id, chat_id=chat.id, now=now
@@ -1174,7 +1168,7 @@ async def on_import_button(update: Update, context: BotContext) -> None:
 async def on_import_input(update: Update, context: BotContext, conversation: Conversation) -> None:
     services = context.services
     async with services.db.transaction() as session:
-        tr = await _tr(session, services, update)
+        tr = await caller_tr(session, services, update)
     await reply(
         update, tr.gettext("Premi «Conferma» o «Annulla» qui sopra, oppure mandami un altro file.")
     )

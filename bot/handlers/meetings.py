@@ -40,7 +40,7 @@ from bot import callback_data as cb
 from bot import delivery
 from bot.context import BotContext, Services
 from bot.conversations import register_flow
-from bot.i18n import N_, Translator, format_datetime, format_month, pick_language, translator
+from bot.i18n import N_, Translator, format_datetime, format_month
 from bot.localtime import local_to_utc
 from bot.scope import (
     Refusal,
@@ -112,23 +112,6 @@ TABLE_CODES = {"p": PollTable.POLITICAL, "t": PollTable.TECHNICAL, "b": PollTabl
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 
 # --- rendering ---------------------------------------------------------------------------
-
-
-def group_tr(services: Services) -> Translator:
-    """Group messages speak the instance's default language (a group has no person)."""
-    return translator(services.settings.default_language)
-
-
-def person_tr(
-    services: Services, *, language: str | None, telegram_language: str | None
-) -> Translator:
-    return translator(
-        pick_language(
-            chosen=language,
-            telegram_code=telegram_language,
-            default=services.settings.default_language,
-        )
-    )
 
 
 def when(dt: datetime, tz: ZoneInfo, tr: Translator, *, year: bool = False) -> str:
@@ -335,7 +318,7 @@ async def refresh_message(services: Services, bot: Bot, message_row_id: int) -> 
             view = await load_poll_view(session, pm.poll_id)
             if view is None:
                 return False
-            text, markup = render_poll(view, group_tr(services))
+            text, markup = render_poll(view, tr_for(services))
             digest = _digest(text, markup)
             if digest == pm.rendered_hash:
                 return False
@@ -422,7 +405,7 @@ async def enqueue_poll_posts(
     view = await load_poll_view(session, poll.id)
     if view is None:
         return []
-    text, markup = render_poll(view, group_tr(services))
+    text, markup = render_poll(view, tr_for(services))
     chats = await table_chats(session, union_id=poll.union_id, table=poll.table)
     for link in chats:
         await outbox_repo.enqueue(
@@ -469,13 +452,7 @@ async def on_vote(update: Update, context: BotContext) -> None:
         vote, chosen_language = await repo.vote_context(
             session, slot_id=slot_id, telegram_user_id=user.id
         )
-        tr = translator(
-            pick_language(
-                chosen=chosen_language,
-                telegram_code=user.language_code,
-                default=services.settings.default_language,
-            )
-        )
+        tr = tr_for(services, language=chosen_language, user=user)
         _ = tr.gettext
         adopted = False
         if vote is None or chat is None or chat.type == Chat.PRIVATE:
@@ -895,7 +872,7 @@ async def close_poll(
         return False
     poll = view.poll
     best = view.best()
-    tr = group_tr(services)
+    tr = tr_for(services)
     _ = tr.gettext
     chats = await table_chats(session, union_id=poll.union_id, table=poll.table)
     if best is None:
@@ -905,7 +882,7 @@ async def close_poll(
         for coordinator, person in await core_repo.coordinators(session, poll.union_id):
             if person.telegram_user_id is None or coordinator.id == closed_by:
                 continue
-            ptr = person_tr(
+            ptr = tr_for(
                 services, language=person.language, telegram_language=person.telegram_language
             )
             await outbox_repo.enqueue(
@@ -1059,9 +1036,7 @@ async def remind_poll_voters(services: Services, bot: Bot, now: datetime) -> Non
             for tm in view.missing_members():
                 if tm.telegram_user_id is None:
                     continue
-                tr = person_tr(
-                    services, language=tm.language, telegram_language=tm.telegram_language
-                )
+                tr = tr_for(services, language=tm.language, telegram_language=tm.telegram_language)
                 text, markup = render_reminder(view, tr)
                 await outbox_repo.enqueue(
                     session,
@@ -1121,7 +1096,7 @@ async def report_unreachable(services: Services, bot: Bot, now: datetime) -> Non
             for _member, coordinator in await core_repo.coordinators(session, poll.union_id):
                 if coordinator.telegram_user_id is None:
                     continue
-                tr = person_tr(
+                tr = tr_for(
                     services,
                     language=coordinator.language,
                     telegram_language=coordinator.telegram_language,
@@ -1206,7 +1181,7 @@ async def remind_meetings(services: Services, bot: Bot, now: datetime) -> None:
                 kinds.append("hour")
             if not kinds:
                 continue
-            tr = group_tr(services)
+            tr = tr_for(services)
             _ = tr.gettext
             for kind in kinds:
                 if kind == "day":
@@ -1309,9 +1284,7 @@ async def _tell_coordinators(
     for _member, person in await core_repo.coordinators(session, union_id):
         if person.telegram_user_id is None:
             continue
-        tr = person_tr(
-            services, language=person.language, telegram_language=person.telegram_language
-        )
+        tr = tr_for(services, language=person.language, telegram_language=person.telegram_language)
         await outbox_repo.enqueue(
             session,
             dedup_key=f"{key}:{person.id}",
@@ -1336,7 +1309,7 @@ async def _create_monthly_poll(
     now: datetime,
 ) -> bool:
     tz = ZoneInfo(union.timezone)
-    tr = group_tr(services)
+    tr = tr_for(services)
     month_name = format_month(year, month, tr.language)
     chats = await table_chats(session, union_id=union.id, table=settings.auto_poll_table)
     # Already planned by hand this month (an open poll or a meeting): nothing to add.
@@ -1806,7 +1779,7 @@ async def _publish(
         session,
         union_id=union_id,
         table=table,
-        title=state["title"] or _default_title(state, group_tr(services)),
+        title=state["title"] or _default_title(state, tr_for(services)),
         agenda=state["agenda"],
         place=state["place"],
         deadline_at=deadline,

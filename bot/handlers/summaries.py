@@ -29,7 +29,7 @@ from bot import callback_data as cb
 from bot import delivery
 from bot.context import BotContext, Services
 from bot.conversations import register_flow
-from bot.i18n import Translator, format_month, pick_language, translator
+from bot.i18n import Translator, format_month
 from bot.scope import (
     Refusal,
     UnionScope,
@@ -37,6 +37,7 @@ from bot.scope import (
     register_union_command,
     reply,
     resolve_union,
+    tr_for,
     update_transaction,
 )
 from bot.services import export as export_service
@@ -92,10 +93,6 @@ OUTCOMES = {
 }
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
-
-
-def _group_tr(services: Services) -> Translator:
-    return translator(services.settings.default_language)
 
 
 def _period_of(now: datetime, tz: str) -> str:
@@ -279,7 +276,7 @@ async def post_due_summaries(services: Services, bot: Bot, now: datetime) -> Non
 
 
 async def _post_summary(services: Services, round_: UpdateRound, now: datetime) -> None:
-    tr = _group_tr(services)
+    tr = tr_for(services)
     late = now - round_.deadline_at > LATE_AFTER
     async with services.db.transaction() as session:
         previous = await repo.last_scheduled_summary(
@@ -414,7 +411,7 @@ async def _summary_for(update: Update, context: BotContext, union_id: int | None
             session, update, context, command="riepilogo", chosen_union_id=union_id
         )
         private = chat.type == Chat.PRIVATE
-        tr = who.tr if who is not None and private else _group_tr(services)
+        tr = who.tr if who is not None and private else tr_for(services)
         rendered = None
         if not isinstance(scope, Refusal):
             await repo.sync_decisions_from_updates(session, now=now)
@@ -631,7 +628,7 @@ async def flush_decision_edits(
 ) -> int:
     """Edit every decision message whose votes changed: one edit carrying the latest state."""
     now = services.clock.now()
-    tr = _group_tr(services)
+    tr = tr_for(services)
     async with services.db.transaction() as session:
         dirty = await repo.dirty_decision_messages(
             session, before=now - timedelta(seconds=older_than), decision_id=decision_id
@@ -802,9 +799,9 @@ async def on_decision_button(update: Update, context: BotContext) -> None:
                     if decision.status != DecisionStatus.OPEN:
                         toast = _("La questione è già chiusa.")
                     else:
-                        closing_markup = _closing_keyboard(_group_tr(services), decision.id)
+                        closing_markup = _closing_keyboard(tr_for(services), decision.id)
                         closing_text, _markup = await _decision_text(
-                            session, decision, _group_tr(services)
+                            session, decision, tr_for(services)
                         )
                         toast = _("Scegli l'esito.")
                 elif action == "back":
@@ -870,18 +867,24 @@ async def _close(
     now: datetime,
 ) -> None:
     """Record the outcome with its votes and tell the technical table and who asked."""
-    tr = _group_tr(services)
+    tr = tr_for(services)
     fact = await repo.decision_fact(session, decision)
     decision.status = outcome
     decision.closed_at = now
     decision.closed_by_member_id = member.id
     decision.outcome_text = _outcome_text(tr, list(fact.votes))
     await repo.mark_decision_dirty(session, decision_id=decision.id, now=now)
-    await _announce_outcome(session, decision, now, tr, asked=True)
+    await _announce_outcome(session, services, decision, now, tr, asked=True)
 
 
 async def _announce_outcome(
-    session: AsyncSession, decision: Decision, now: datetime, tr: Translator, *, asked: bool
+    session: AsyncSession,
+    services: Services,
+    decision: Decision,
+    now: datetime,
+    tr: Translator,
+    *,
+    asked: bool,
 ) -> None:
     _ = tr.gettext
     fact = await repo.decision_fact(session, decision)
@@ -916,13 +919,7 @@ async def _announce_outcome(
         asker = await session.get(Member, decision.asked_by_member_id)
         person = await session.get(Person, asker.person_id) if asker else None
         if person is not None and person.telegram_user_id is not None and person.erased_at is None:
-            ptr = translator(
-                pick_language(
-                    chosen=person.language,
-                    telegram_code=person.telegram_language,
-                    default=tr.language,
-                )
-            )
+            ptr = tr_for(services, person=person, default=tr.language)
             ptext = "🗳 " + ptr.gettext(
                 "Il tavolo politico ha deciso sulla tua richiesta «{question}»: <b>{outcome}</b>."
             ).format(
@@ -1036,7 +1033,7 @@ async def _decision_for(update: Update, context: BotContext, union_id: int | Non
         )
         session.add(decision)
         await session.flush()
-        await _announce_outcome(session, decision, now, _group_tr(services), asked=False)
+        await _announce_outcome(session, services, decision, now, tr_for(services), asked=False)
         has_technical = (
             await core_repo.linked_chat(session, union_id=scope.union.id, table=TableKind.TECHNICAL)
             is not None
@@ -1103,7 +1100,7 @@ async def on_pick_pending(update: Update, context: BotContext, conversation: Con
 
 
 async def covenant_clock_due(services: Services, bot: Bot, now: datetime) -> None:
-    tr = _group_tr(services)
+    tr = tr_for(services)
     async with services.db.transaction() as session:
         unions = await repo.unions_with_paes_date(session)
         for union in unions:

@@ -26,7 +26,7 @@ from bot import callback_data as cb
 from bot.context import BotContext, Services
 from bot.conversations import register_flow
 from bot.handlers.actions import STATUS_ICONS, status_label
-from bot.i18n import Translator, format_datetime, format_month, pick_language, translator
+from bot.i18n import Translator, format_datetime, format_month
 from bot.scope import (
     Refusal,
     UnionScope,
@@ -82,16 +82,6 @@ ANNOUNCE_PREFIX = "upd:ann:"
 
 
 # --- shared helpers -----------------------------------------------------------------------
-
-
-def person_tr(services: Services, person: Person) -> Translator:
-    return translator(
-        pick_language(
-            chosen=person.language,
-            telegram_code=person.telegram_language,
-            default=services.settings.default_language,
-        )
-    )
 
 
 def union_tz(union: Union) -> ZoneInfo:
@@ -1242,7 +1232,7 @@ async def _enqueue_round_messages(
     session: AsyncSession, services: Services, union: Union, round_: UpdateRound, now: datetime
 ) -> None:
     tz = union_tz(union)
-    default_tr = translator(services.settings.default_language)
+    default_tr = tr_for(services)
     names = await municipality_names(session, union.id)
     techs = await repo.technicians(session, union.id)
     # A technician with no action to report on gets no message: there is nothing to ask.
@@ -1289,7 +1279,7 @@ async def _enqueue_round_messages(
     for member, person in await core_repo.coordinators(session, union.id):
         if member.id in tech_ids or person.telegram_user_id is None:
             continue
-        tr = person_tr(services, person)
+        tr = tr_for(services, person=person)
         month = month_label(round_.period, tr)
         deadline = format_datetime(round_.deadline_at, tz, tr.language)
         idle_names = html.escape(
@@ -1358,7 +1348,7 @@ async def invitation(
     *,
     reminder: bool = False,
 ) -> tuple[str, InlineKeyboardMarkup]:
-    tr = person_tr(services, t.person)
+    tr = tr_for(services, person=t.person)
     _ = tr.gettext
     actions = await repo.actions_for_municipalities(
         session, union_id=union.id, municipality_ids=t.municipality_ids
@@ -1521,7 +1511,7 @@ async def _report_unreachable(
     for member, person in await core_repo.coordinators(session, union.id):
         if person.telegram_user_id is None:
             continue
-        tr = person_tr(services, person)
+        tr = tr_for(services, person=person)
         _ = tr.gettext
         lines = [
             tr.ngettext(
