@@ -255,6 +255,40 @@ async def recover_after_restart(services: Services) -> int:
     return len(rows)
 
 
+# --- housekeeping ---------------------------------------------------------------------------
+
+# Settled rows are kept this long: longer than anything that still reads its own rows (an update
+# round finds late joiners among its invitations and is open at most about a month) and than any
+# re-run that relies on a key being "ever queued". After that they only cost space and keep
+# payloads (names, notes) that no longer serve anyone.
+OUTBOX_RETENTION = timedelta(days=60)
+PURGE_BATCH = 500
+PURGE_MAX_BATCHES = 200  # at most 100,000 rows a day; what is left waits for tomorrow
+PURGE_PAUSE_SECONDS = 0.05  # between batches, so an update waiting for the write lock gets it
+
+
+async def purge_outbox(services: Services, now: datetime) -> int:
+    """Once a day, delete settled outbox rows older than OUTBOX_RETENTION, a short transaction
+    per batch. Rows pending or sending and problems not yet reported are never deleted."""
+    before = now - OUTBOX_RETENTION
+    purged = 0
+    for batch in range(PURGE_MAX_BATCHES):
+        if batch:
+            await asyncio.sleep(PURGE_PAUSE_SECONDS)
+        async with services.db.transaction() as session:
+            if batch == 0 and not await core_repo.claim(
+                session, kind="outbox_purge", union_id=0, period=now.date().isoformat(), now=now
+            ):
+                return 0
+            deleted = await outbox_repo.purge_settled(session, before=before, limit=PURGE_BATCH)
+        purged += deleted
+        if deleted < PURGE_BATCH:
+            break
+    if purged:
+        logger.info("Outbox: %d settled messages older than %s deleted", purged, before.date())
+    return purged
+
+
 # --- telling the coordinators -------------------------------------------------------------
 
 REPORT_KEY_PREFIX = "report:"

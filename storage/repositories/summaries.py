@@ -43,6 +43,7 @@ from storage.models import (
     UpdateRound,
     UpdateSettings,
 )
+from storage.repositories import outbox as outbox_repo
 from storage.repositories.common import insert_ignore
 
 EX_MEMBER = "ex membro"
@@ -683,7 +684,7 @@ async def outbox_rows(session: AsyncSession, prefix: str) -> list[tuple[OutboxMe
     rows = await session.execute(
         select(OutboxMessage, Person.display_name)
         .outerjoin(Person, Person.id == OutboxMessage.person_id)
-        .where(OutboxMessage.dedup_key.startswith(prefix, autoescape=True))
+        .where(outbox_repo.key_starts_with(OutboxMessage.dedup_key, prefix))
         .order_by(OutboxMessage.id)
     )
     return [(r, n) for r, n in rows]
