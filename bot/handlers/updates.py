@@ -1160,25 +1160,30 @@ def settings_of_row(row: Any) -> rules.RoundSettings:
 
 
 async def open_due_rounds(services: Services, bot: Bot, now: datetime) -> None:
-    """Open the rounds that are due. One transaction per tick: most ticks find nothing to do.
-
-    Each Union runs in a savepoint, so one Union's failure neither stops nor undoes the others.
+    """Open the rounds that are due. One read finds the Unions with something to decide (most
+    ticks: none); each of those then gets its own short transaction, so opening a month's rounds
+    for many Unions never holds the write lock for all of them, and one Union's failure neither
+    stops nor undoes the others.
     """
     async with services.db.transaction() as session:
         unions = await repo.all_unions(session)
         periods = {p for u in unions for p in rules.periods_to_check(now, union_tz(u))}
         settled = await repo.settled_periods(session, periods=periods)
-        for union in unions:
-            wanted = rules.periods_to_check(now, union_tz(union))
-            if all((union.id, p) in settled for p in wanted):
-                continue
-            try:
-                async with session.begin_nested():
+        todo = [
+            union.id
+            for union in unions
+            if not all(
+                (union.id, p) in settled for p in rules.periods_to_check(now, union_tz(union))
+            )
+        ]
+    for union_id in todo:
+        try:
+            async with services.db.transaction() as session:
+                union = await session.get(Union, union_id)
+                if union is not None:
                     await _open_round_for(session, services, union, now)
-            except Exception:
-                logger.exception(
-                    "Update round of Union %s failed; retrying at the next tick", union.id
-                )
+        except Exception:
+            logger.exception("Update round of Union %s failed; retrying at the next tick", union_id)
 
 
 async def _open_round_for(
@@ -1394,16 +1399,22 @@ async def invitation(
 
 
 async def round_housekeeping(services: Services, bot: Bot, now: datetime) -> None:
-    """Close rounds past their deadline, send due reminders, tell coordinators who is unreachable."""
+    """Close rounds past their deadline, send due reminders, tell coordinators who is unreachable.
+
+    One short transaction per round: on SQLite a transaction holds the write lock, and a vote
+    pressed meanwhile waits for one round's duties at most, not for every round's. A round that
+    fails is retried at the next tick and undoes nothing of the others.
+    """
     async with services.db.transaction() as session:
-        for round_ in await repo.open_rounds(session):
-            try:
-                async with session.begin_nested():
-                    await _round_duties(session, services, round_.id, now)
-            except Exception:
-                logger.exception(
-                    "Duties of update round %s failed; retrying at the next tick", round_.id
-                )
+        round_ids = [r.id for r in await repo.open_rounds(session)]
+    for round_id in round_ids:
+        try:
+            async with services.db.transaction() as session:
+                await _round_duties(session, services, round_id, now)
+        except Exception:
+            logger.exception(
+                "Duties of update round %s failed; retrying at the next tick", round_id
+            )
 
 
 async def _round_duties(
