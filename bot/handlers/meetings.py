@@ -41,7 +41,6 @@ from bot import delivery
 from bot.context import BotContext, Services
 from bot.conversations import register_flow
 from bot.i18n import N_, Translator, format_datetime, format_month
-from bot.localtime import local_to_utc
 from bot.scope import (
     Refusal,
     UnionScope,
@@ -1312,13 +1311,16 @@ async def _create_monthly_poll(
     tr = tr_for(services)
     month_name = format_month(year, month, tr.language)
     chats = await table_chats(session, union_id=union.id, table=settings.auto_poll_table)
-    # Already planned by hand this month (an open poll or a meeting): nothing to add.
-    first_day, last_day = rules.month_bounds(year, month)
-    month_start = local_to_utc(first_day, time(0), tz)
-    month_end = local_to_utc(last_day, time(23, 59), tz)
-    planned = any(p.union_id == union.id for p in await repo.open_polls(session)) or any(
-        month_start <= m.starts_at <= month_end
-        for m in await repo.upcoming_meetings(session, union_id=union.id, now=now)
+    # Already planned this month (a meeting, or an open poll with a date in it): nothing to add.
+    # A poll open for another month does not count.
+    month_start, month_end = rules.month_span(year, month, tz)
+    planned = rules.month_already_planned(
+        year=year,
+        month=month,
+        tz=tz,
+        planned_dates=await repo.planned_dates_between(
+            session, union_id=union.id, start=month_start, end=month_end
+        ),
     )
     reason = None
     if planned:

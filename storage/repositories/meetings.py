@@ -507,3 +507,28 @@ async def record_vote(
     if dialect != "sqlite" or any(not m.dirty for m in context.messages):
         await conn.execute(_MARK_DIRTY, {"b_poll_id": context.poll_id, "b_now": now})
     return [m.id for m in context.messages]
+
+
+async def planned_dates_between(
+    session: AsyncSession, *, union_id: int, start: datetime, end: datetime
+) -> list[datetime]:
+    """Starts in [start, end) of the Union's meetings (not cancelled) and of its open polls'
+    candidate dates: what says a month already has its meeting, or is deciding it."""
+    meetings = select(Meeting.starts_at).where(
+        Meeting.union_id == union_id,
+        Meeting.cancelled_at.is_(None),
+        Meeting.starts_at >= start,
+        Meeting.starts_at < end,
+    )
+    candidates = (
+        select(Slot.starts_at)
+        .join(MeetingPoll, MeetingPoll.id == Slot.poll_id)
+        .where(
+            MeetingPoll.union_id == union_id,
+            MeetingPoll.status == PollStatus.OPEN,
+            Slot.starts_at >= start,
+            Slot.starts_at < end,
+        )
+    )
+    rows = await session.execute(meetings.union_all(candidates))
+    return sorted(rows.scalars())

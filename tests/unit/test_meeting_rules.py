@@ -20,6 +20,8 @@ from bot.services.meeting_rules import (
     easter_sunday,
     is_holiday,
     italian_holidays,
+    month_already_planned,
+    month_span,
     monthly_poll_due,
     monthly_slots,
     sits_at,
@@ -256,6 +258,27 @@ def test_no_slot_suggested_at_a_wall_time_the_spring_change_skips() -> None:
     }
     slots = suggest_slots(at=time(2, 30), **common)  # type: ignore[arg-type]
     assert [s.starts_at for s in slots] == [datetime(2027, 4, 4, 0, 30, tzinfo=UTC)]
+
+
+def test_month_span_is_the_local_month() -> None:
+    assert month_span(2026, 12, ROME) == (
+        datetime(2026, 11, 30, 23, tzinfo=UTC),
+        datetime(2026, 12, 31, 23, tzinfo=UTC),
+    )
+    # March 2027 changes to summer time on the 28th: the month ends at 22:00 UTC.
+    assert month_span(2027, 3, ROME)[1] == datetime(2027, 3, 31, 22, tzinfo=UTC)
+
+
+def test_only_a_date_in_the_month_plans_it() -> None:
+    def planned(*moments: datetime) -> bool:
+        return month_already_planned(year=2026, month=12, tz=ROME, planned_dates=moments)
+
+    assert not planned()
+    assert not planned(datetime(2027, 1, 12, 16, tzinfo=UTC))  # next month's poll
+    assert not planned(datetime(2026, 11, 30, 22, 59, tzinfo=UTC))  # 23:59 on 30 Nov in Rome
+    assert planned(datetime(2026, 11, 30, 23, tzinfo=UTC))  # midnight of 1 December in Rome
+    assert planned(datetime(2027, 1, 12, 16, tzinfo=UTC), datetime(2026, 12, 18, 16, tzinfo=UTC))
+    assert not planned(datetime(2026, 12, 31, 23, 30, tzinfo=UTC))  # 00:30 on 1 January
 
 
 def test_deadlines() -> None:
