@@ -1236,7 +1236,7 @@ async def open_monthly_polls(services: Services, bot: Bot, now: datetime) -> Non
             if due is not None:
                 due_now.append((union, settings, due))
         # One query for the whole region: which Unions already had this month's poll.
-        done = await repo.claimed_unions(
+        done = await core_repo.claimed_unions(
             session, kind="auto_poll", periods={due[0] for _u, _s, due in due_now}
         )
     posted = False

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -46,6 +46,7 @@ from bot.services.summary import (
     CHOICE_LABELS,
     OUTCOME_LABELS,
     QUESTION_MAX,
+    Milestone,
     clip,
     leads_reached,
     next_milestones,
@@ -66,6 +67,7 @@ from storage.models import (
     Role,
     SummaryKind,
     TableKind,
+    Union,
     UpdateRound,
 )
 from storage.repositories import core as core_repo
@@ -1099,49 +1101,71 @@ async def on_pick_pending(update: Update, context: BotContext, conversation: Con
 # --- Covenant clock ------------------------------------------------------------------------
 
 
+COVENANT_CLAIM = "covenant"
+
+
 async def covenant_clock_due(services: Services, bot: Bot, now: datetime) -> None:
-    tr = tr_for(services)
+    """Warn the political table ahead of each Covenant report, once per lead time.
+
+    Reads first and claims only what is due and not yet claimed: on almost every tick nothing
+    is, and nothing is written. Each Union's warning is claimed and queued in its own short
+    transaction (the claim decides, if two ticks ever race).
+    """
+    due: list[tuple[int, str, Milestone, date, list[tuple[int, str]]]] = []
     async with services.db.transaction() as session:
-        unions = await repo.unions_with_paes_date(session)
-        for union in unions:
+        candidates: list[tuple[Union, Milestone, date, list[tuple[int, str]]]] = []
+        for union in await repo.unions_with_paes_date(session):
             if union.paes_approved_on is None:
                 continue
             today = now.astimezone(ZoneInfo(union.timezone)).date()
             for milestone in next_milestones(union.paes_approved_on, today):
-                reached = leads_reached(milestone, today)
-                newly = []
-                for lead in reached:
-                    if await core_repo.claim(
-                        session,
-                        kind="covenant",
-                        union_id=union.id,
-                        period=f"{milestone.due.isoformat()}:{lead}",
-                        now=now,
-                    ):
-                        newly.append(lead)
-                if not newly:
-                    continue
-                text = render_covenant_warning(
-                    tr, union_name=union.name, milestone=milestone, today=today
+                leads = [
+                    (lead, f"{milestone.due.isoformat()}:{lead}")
+                    for lead in leads_reached(milestone, today)
+                ]
+                if leads:
+                    candidates.append((union, milestone, today, leads))
+        if not candidates:
+            return
+        claimed = await core_repo.claimed_unions(
+            session,
+            kind=COVENANT_CLAIM,
+            periods={period for _u, _m, _t, leads in candidates for _lead, period in leads},
+        )
+        for union, milestone, today, leads in candidates:
+            new = [(lead, period) for lead, period in leads if (union.id, period) not in claimed]
+            if new:
+                due.append((union.id, union.name, milestone, today, new))
+    tr = tr_for(services)
+    for union_id, union_name, milestone, today, leads in due:
+        async with services.db.transaction() as session:
+            newly = [
+                lead
+                for lead, period in leads
+                if await core_repo.claim(
+                    session, kind=COVENANT_CLAIM, union_id=union_id, period=period, now=now
                 )
-                for chat_id, person_id in await _targets(session, union.id, TableKind.POLITICAL):
-                    await outbox_repo.enqueue(
-                        session,
-                        dedup_key=f"cov:{union.id}:{milestone.due.isoformat()}:{min(newly)}"
-                        + (f":p{person_id}" if person_id else ""),
-                        chat_id=chat_id,
-                        method="sendMessage",
-                        payload={"text": text, "parse_mode": ParseMode.HTML},
-                        union_id=union.id,
-                        person_id=person_id,
-                        now=now,
-                    )
-                logger.info(
-                    "Union %s: Covenant warning for %s (%s days ahead)",
-                    union.id,
-                    milestone.due,
-                    min(newly),
+            ]
+            if not newly:
+                continue
+            text = render_covenant_warning(
+                tr, union_name=union_name, milestone=milestone, today=today
+            )
+            for chat_id, person_id in await _targets(session, union_id, TableKind.POLITICAL):
+                await outbox_repo.enqueue(
+                    session,
+                    dedup_key=f"cov:{union_id}:{milestone.due.isoformat()}:{min(newly)}"
+                    + (f":p{person_id}" if person_id else ""),
+                    chat_id=chat_id,
+                    method="sendMessage",
+                    payload={"text": text, "parse_mode": ParseMode.HTML},
+                    union_id=union_id,
+                    person_id=person_id,
+                    now=now,
                 )
+        logger.info(
+            "Union %s: Covenant warning for %s (%s days ahead)", union_id, milestone.due, min(newly)
+        )
 
 
 # --- wiring --------------------------------------------------------------------------------

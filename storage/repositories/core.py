@@ -74,6 +74,20 @@ async def claim(
     )
 
 
+async def claimed_unions(
+    session: AsyncSession, *, kind: str, periods: set[str]
+) -> set[tuple[int, str]]:
+    """(Union id, period) pairs already claimed for a kind of work, in one query."""
+    if not periods:
+        return set()
+    rows = await session.execute(
+        select(JobClaim.union_id, JobClaim.period).where(
+            JobClaim.kind == kind, JobClaim.period.in_(sorted(periods))
+        )
+    )
+    return {(union_id, period) for union_id, period in rows.all()}
+
+
 async def is_claimed(session: AsyncSession, *, kind: str, union_id: int, period: str) -> bool:
     row = await session.get(JobClaim, (kind, union_id, period))
     return row is not None

@@ -13,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
     Answer,
-    JobClaim,
     Meeting,
     MeetingPoll,
     MeetingSettings,
@@ -341,20 +340,6 @@ async def meetings_starting_between(
         .order_by(Meeting.starts_at, Meeting.id)
     )
     return list(rows.scalars())
-
-
-async def claimed_unions(
-    session: AsyncSession, *, kind: str, periods: set[str]
-) -> set[tuple[int, str]]:
-    """(Union id, period) pairs already claimed for a kind of work, in one query."""
-    if not periods:
-        return set()
-    rows = await session.execute(
-        select(JobClaim.union_id, JobClaim.period).where(
-            JobClaim.kind == kind, JobClaim.period.in_(sorted(periods))
-        )
-    )
-    return {(union_id, period) for union_id, period in rows.all()}
 
 
 # --- the vote press (hot path: Core statements, built once) -------------------------------
