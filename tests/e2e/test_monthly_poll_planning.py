@@ -12,16 +12,16 @@ from sqlalchemy import select
 from storage.models import JobClaim, Meeting, MeetingPoll, PollTable, Role, TableKind
 from storage.repositories import meetings as repo
 from tests.e2e.harness import BotUnderTest
-from tests.meetings_factories import TeamFixture, add_member, link_group, make_union
+from tests.factories import World, add_member, link_group, make_union
 
 ROME = ZoneInfo("Europe/Rome")
 
 
-def _rome(*args: int) -> datetime:
-    return datetime(*args, tzinfo=ROME).astimezone(UTC)  # type: ignore[misc]
+def _rome(year: int, month: int, day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=ROME).astimezone(UTC)
 
 
-async def _union(bot: BotUnderTest, name: str) -> tuple[TeamFixture, int]:
+async def _union(bot: BotUnderTest, name: str) -> tuple[World, int]:
     """A Union with a coordinator and a linked political group; returns it and the group id."""
     coordinator = bot.fake.add_user(name, "Coordinatrice")
     coordinator.has_started = True
@@ -33,9 +33,9 @@ async def _union(bot: BotUnderTest, name: str) -> tuple[TeamFixture, int]:
         await add_member(
             session,
             team,
-            key=name,
+            name=name,
             role=Role.SINDACO,
-            comuni=[0],
+            comuni=team.comuni[:1],
             coordinator=True,
             telegram_user_id=coordinator.id,
             now=now,
@@ -44,7 +44,7 @@ async def _union(bot: BotUnderTest, name: str) -> tuple[TeamFixture, int]:
     return team, group.id
 
 
-async def _open_poll(bot: BotUnderTest, team: TeamFixture, *starts: datetime) -> None:
+async def _open_poll(bot: BotUnderTest, team: World, *starts: datetime) -> None:
     async with bot.db.transaction() as session:
         await repo.create_poll(
             session,
@@ -60,7 +60,7 @@ async def _open_poll(bot: BotUnderTest, team: TeamFixture, *starts: datetime) ->
         )
 
 
-async def _meeting(bot: BotUnderTest, team: TeamFixture, starts: datetime) -> None:
+async def _meeting(bot: BotUnderTest, team: World, starts: datetime) -> None:
     async with bot.db.transaction() as session:
         session.add(
             Meeting(

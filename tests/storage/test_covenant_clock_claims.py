@@ -15,7 +15,7 @@ from bot.handlers.summaries import covenant_clock_due
 from storage.db import Database
 from storage.models import JobClaim, OutboxMessage, TableKind
 from storage.repositories import core as core_repo
-from tests.meetings_factories import link_group, make_union
+from tests.factories import link_group, make_union
 
 START = datetime(2026, 11, 20, 8, tzinfo=UTC)
 

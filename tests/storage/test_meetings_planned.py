@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from storage.db import Database
 from storage.models import Meeting, PollStatus, PollTable
 from storage.repositories import meetings as repo
-from tests.meetings_factories import make_union
+from tests.factories import make_union
 
 NOW = datetime(2026, 12, 1, 8, tzinfo=UTC)
 DEC = (datetime(2026, 11, 30, 23, tzinfo=UTC), datetime(2026, 12, 31, 23, tzinfo=UTC))

@@ -19,7 +19,7 @@ from storage.db import Database
 from storage.models import RoundStatus, UpdateRound
 from storage.repositories import actions as repo
 from storage.repositories import core as core_repo
-from tests.updates_factories import make_union
+from tests.factories import make_union
 
 START = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
 
@@ -34,10 +34,10 @@ async def test_each_round_in_its_own_transaction(
     round_ids = []
     async with db.transaction() as s:
         for n in range(3):
-            union, _comuni = await make_union(s, f"Unione {n}", ["Alfa"], now=START)
+            world = await make_union(s, name=f"Unione {n}", comuni=["Alfa"], now=START)
             round_ = await repo.create_round(
                 s,
-                union_id=union.id,
+                union_id=world.union.id,
                 period="2026-12",
                 meeting_id=None,
                 deadline_at=START + timedelta(days=5),
