@@ -265,6 +265,7 @@ OUTBOX_RETENTION = timedelta(days=60)
 PURGE_BATCH = 500
 PURGE_MAX_BATCHES = 200  # at most 100,000 rows a day; what is left waits for tomorrow
 PURGE_PAUSE_SECONDS = 0.05  # between batches, so an update waiting for the write lock gets it
+PURGE_CLAIM = "outbox_purge"
 
 
 async def purge_outbox(services: Services, now: datetime) -> int:
@@ -276,10 +277,15 @@ async def purge_outbox(services: Services, now: datetime) -> int:
         if batch:
             await asyncio.sleep(PURGE_PAUSE_SECONDS)
         async with services.db.transaction() as session:
-            if batch == 0 and not await core_repo.claim(
-                session, kind="outbox_purge", union_id=0, period=now.date().isoformat(), now=now
-            ):
-                return 0
+            if batch == 0:
+                day = now.date().isoformat()
+                # Read first: on every tick but the day's first, the purge is already claimed.
+                if await core_repo.is_claimed(
+                    session, kind=PURGE_CLAIM, union_id=0, period=day
+                ) or not await core_repo.claim(
+                    session, kind=PURGE_CLAIM, union_id=0, period=day, now=now
+                ):
+                    return 0
             deleted = await outbox_repo.purge_settled(session, before=before, limit=PURGE_BATCH)
         purged += deleted
         if deleted < PURGE_BATCH:

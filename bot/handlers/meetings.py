@@ -973,23 +973,22 @@ async def pin_announcements(services: Services, bot: Bot, now: datetime) -> None
     """Pin each sent announcement once, where the bot may pin; lack of rights is fine."""
     async with services.db.transaction() as session:
         meetings = await repo.recent_meetings(session, since=now - timedelta(days=3))
-        todo: list[tuple[int, int, int]] = []
+        sent: list[tuple[Meeting, int, int]] = []
         for meeting in meetings:
             for row in await outbox_repo.status_by_key_prefix(session, f"mtgann:{meeting.id}:"):
-                message_id = row.message_id
-                sent = row.status == OutboxStatus.SENT and message_id is not None
-                if (
-                    sent
-                    and message_id is not None
-                    and await core_repo.claim(
-                        session,
-                        kind="meeting_pin",
-                        union_id=meeting.union_id,
-                        period=f"{meeting.id}:{row.chat_id}",
-                        now=now,
-                    )
-                ):
-                    todo.append((meeting.id, row.chat_id, message_id))
+                if row.status == OutboxStatus.SENT and row.message_id is not None:
+                    sent.append((meeting, row.chat_id, row.message_id))
+        # Claim only the announcements not pinned yet (read first: most ticks there is none).
+        pinned = await core_repo.claimed_keys(
+            session, kinds=["meeting_pin"], periods=[f"{m.id}:{chat}" for m, chat, _id in sent]
+        )
+        todo: list[tuple[int, int, int]] = []
+        for meeting, chat_id, message_id in sent:
+            period = f"{meeting.id}:{chat_id}"
+            if ("meeting_pin", meeting.union_id, period) not in pinned and await core_repo.claim(
+                session, kind="meeting_pin", union_id=meeting.union_id, period=period, now=now
+            ):
+                todo.append((meeting.id, chat_id, message_id))
     for meeting_id, chat_id, message_id in todo:
         try:
             await bot.pin_chat_message(
@@ -1016,6 +1015,17 @@ async def remind_poll_voters(services: Services, bot: Bot, now: datetime) -> Non
             p
             for p in await repo.open_polls(session)
             if p.deadline_at - rules.DEADLINE_MARGIN <= now < p.deadline_at
+        ]
+        reminded = await core_repo.claimed_keys(
+            session,
+            kinds=["poll_reminder"],
+            periods=[f"{p.id}:{_deadline_key(p)}" for p in polls],
+        )
+        # Only the polls whose reminder is not claimed yet get a (writing) transaction.
+        polls = [
+            p
+            for p in polls
+            if ("poll_reminder", p.union_id, f"{p.id}:{_deadline_key(p)}") not in reminded
         ]
     queued = False
     for poll in polls:
@@ -1066,13 +1076,19 @@ async def report_unreachable(services: Services, bot: Bot, now: datetime) -> Non
             for p in await repo.open_polls(session)
             if p.deadline_at - rules.DEADLINE_MARGIN <= now
         ]
+        claimed = await core_repo.claimed_keys(
+            session,
+            kinds=["poll_reminder", "poll_reminder_report"],
+            periods=[f"{p.id}:{_deadline_key(p)}" for p in polls],
+        )
         queued = False
         for poll in polls:
             key = _deadline_key(poll)
-            if not await core_repo.is_claimed(
-                session, kind="poll_reminder", union_id=poll.union_id, period=f"{poll.id}:{key}"
-            ):
-                continue
+            period = f"{poll.id}:{key}"
+            if ("poll_reminder", poll.union_id, period) not in claimed:
+                continue  # no reminder yet
+            if ("poll_reminder_report", poll.union_id, period) in claimed:
+                continue  # already reported
             rows = await outbox_repo.status_by_key_prefix(session, f"pollrem:{poll.id}:{key}:")
             if any(r.status in (OutboxStatus.PENDING, OutboxStatus.SENDING) for r in rows):
                 continue
@@ -1126,20 +1142,35 @@ async def report_unreachable(services: Services, bot: Bot, now: datetime) -> Non
 async def remind_meetings(services: Services, bot: Bot, now: datetime) -> None:
     """Tick: the day before and one hour before, in the table's group(s), if still ahead."""
     queued = False
+    reminder_kinds = ("meeting_remind_day", "meeting_remind_hour")
     async with services.db.transaction() as session:
-        for meeting in await repo.meetings_starting_between(
+        started = await repo.meetings_starting_between(
             session, after=now - timedelta(days=2), until=now
-        ):
-            for kind in ("meeting_remind_day", "meeting_remind_hour"):
-                if await core_repo.claim(
-                    session, kind=kind, union_id=meeting.union_id, period=str(meeting.id), now=now
-                ):
+        )
+        upcoming = await repo.meetings_starting_between(
+            session, after=now, until=now + timedelta(hours=24)
+        )
+        # Read first, claim only what is missing: most ticks every reminder is already claimed.
+        claimed = await core_repo.claimed_keys(
+            session, kinds=reminder_kinds, periods=[str(m.id) for m in (*started, *upcoming)]
+        )
+
+        async def claim(kind: str, meeting: Meeting) -> bool:
+            if (kind, meeting.union_id, str(meeting.id)) in claimed:
+                return False
+            return await core_repo.claim(
+                session, kind=kind, union_id=meeting.union_id, period=str(meeting.id), now=now
+            )
+
+        for meeting in started:
+            for kind in reminder_kinds:
+                if await claim(kind, meeting):
                     logger.info(
                         "Meeting %s: %s skipped (the meeting already started)", meeting.id, kind
                     )
-        for meeting in await repo.meetings_starting_between(
-            session, after=now, until=now + timedelta(hours=24)
-        ):
+        for meeting in upcoming:
+            if all((k, meeting.union_id, str(meeting.id)) in claimed for k in reminder_kinds):
+                continue
             settings = await repo.settings_of(session, meeting.union_id)
             union = await session.get(Union, meeting.union_id)
             if union is None:
@@ -1147,13 +1178,7 @@ async def remind_meetings(services: Services, bot: Bot, now: datetime) -> None:
             tz = ZoneInfo(union.timezone)
             hour_due = now >= meeting.starts_at - timedelta(hours=1)
             kinds: list[str] = []
-            if settings.remind_day_before and await core_repo.claim(
-                session,
-                kind="meeting_remind_day",
-                union_id=union.id,
-                period=str(meeting.id),
-                now=now,
-            ):
+            if settings.remind_day_before and await claim("meeting_remind_day", meeting):
                 if hour_due:
                     logger.info(
                         "Meeting %s: day-before reminder skipped (less than an hour left)",
@@ -1169,13 +1194,7 @@ async def remind_meetings(services: Services, bot: Bot, now: datetime) -> None:
             if (
                 hour_due
                 and settings.remind_hour_before
-                and await core_repo.claim(
-                    session,
-                    kind="meeting_remind_hour",
-                    union_id=union.id,
-                    period=str(meeting.id),
-                    now=now,
-                )
+                and await claim("meeting_remind_hour", meeting)
             ):
                 kinds.append("hour")
             if not kinds:

@@ -1167,31 +1167,37 @@ async def open_due_rounds(services: Services, bot: Bot, now: datetime) -> None:
     """
     async with services.db.transaction() as session:
         unions = await repo.all_unions(session)
-        periods = {p for u in unions for p in rules.periods_to_check(now, union_tz(u))}
-        settled = await repo.settled_periods(session, periods=periods)
+        checked = {p for u in unions for p in rules.periods_to_check(now, union_tz(u))}
+        settled = await repo.settled_periods(session, periods=checked)
+        # Per Union, the periods still to decide (a round neither opened nor skipped).
         todo = [
-            union.id
+            (union.id, periods)
             for union in unions
-            if not all(
-                (union.id, p) in settled for p in rules.periods_to_check(now, union_tz(union))
+            if (
+                periods := [
+                    p
+                    for p in rules.periods_to_check(now, union_tz(union))
+                    if (union.id, p) not in settled
+                ]
             )
         ]
-    for union_id in todo:
+    for union_id, periods in todo:
         try:
             async with services.db.transaction() as session:
                 union = await session.get(Union, union_id)
                 if union is not None:
-                    await _open_round_for(session, services, union, now)
+                    await _open_round_for(session, services, union, now, periods=periods)
         except Exception:
             logger.exception("Update round of Union %s failed; retrying at the next tick", union_id)
 
 
 async def _open_round_for(
-    session: AsyncSession, services: Services, union: Union, now: datetime
+    session: AsyncSession, services: Services, union: Union, now: datetime, *, periods: list[str]
 ) -> None:
+    """Open (or settle as skipped) the rounds of `periods`, those not settled yet."""
     tz = union_tz(union)
     settings = settings_of_row(await repo.settings_of(session, union.id))
-    for period in rules.periods_to_check(now, tz):
+    for period in periods:
         if await repo.round_for_period(session, union_id=union.id, period=period) is not None:
             continue
         start, end = rules.month_bounds(period, tz)
