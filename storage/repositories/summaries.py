@@ -563,32 +563,19 @@ async def add_decision_message(
     )
 
 
-async def mark_decision_dirty(session: AsyncSession, *, decision_id: int, now: datetime) -> None:
+async def mark_decision_dirty(
+    session: AsyncSession, *, decision_id: int, now: datetime
+) -> list[int]:
+    """Owe an edit on every message showing the decision; returns their chat ids."""
     rows = await session.execute(
         select(DecisionMessage).where(DecisionMessage.decision_id == decision_id)
     )
+    chats = []
     for message in rows.scalars():
         if message.dirty_since is None:
             message.dirty_since = now
-
-
-async def dirty_decision_messages(
-    session: AsyncSession, *, before: datetime | None = None, decision_id: int | None = None
-) -> list[DecisionMessage]:
-    stmt = select(DecisionMessage).where(DecisionMessage.dirty_since.is_not(None))
-    if before is not None:
-        stmt = stmt.where(DecisionMessage.dirty_since <= before)
-    if decision_id is not None:
-        stmt = stmt.where(DecisionMessage.decision_id == decision_id)
-    rows = await session.execute(stmt.order_by(DecisionMessage.id).limit(200))
-    return list(rows.scalars())
-
-
-async def clear_dirty(session: AsyncSession, *, message_id: int, seen: datetime) -> None:
-    """Clear the mark unless a newer change arrived while we were editing."""
-    message = await session.get(DecisionMessage, message_id)
-    if message is not None and message.dirty_since is not None and message.dirty_since <= seen:
-        message.dirty_since = None
+        chats.append(message.chat_id)
+    return chats
 
 
 async def political_comuni(session: AsyncSession, union_id: int) -> list[Municipality]:
