@@ -36,7 +36,7 @@ from bot.context import BotContext, Services
 from bot.services.edit_pacing import EditPacer
 from bot.telegram_edit import EditStatus, edit_message
 from storage.repositories import dirty_messages as repo
-from storage.repositories.dirty_messages import TrackedMessage, TrackedModel
+from storage.repositories.dirty_messages import TrackedModel
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +74,7 @@ class _State:
 
 # Wiring, not per-update state: the kinds are registered once by the feature modules.
 _KINDS: dict[str, MessageKind] = {}
-_states: dict[int, _State] = {}
+_STATE_KEY = "message_refresh"
 
 
 def _clock() -> float:
@@ -91,17 +91,16 @@ def digest(rendered: Rendered) -> str:
 def install(application: AnyApplication, services: Services, kind: MessageKind) -> None:
     """Register a kind of live message (from a feature's `register`) and the tick's re-drive."""
     _KINDS[kind.name] = kind
-    state = _states.get(id(services))
-    if state is None or state.services is not services:
-        _states[id(services)] = _State(services=services, job_queue=application.job_queue)
+    if _STATE_KEY not in services.extras:
+        services.extras[_STATE_KEY] = _State(services=services, job_queue=application.job_queue)
     if not any(name == DUE_WORK_NAME for name, _work in services.due_work):
         services.add_due_work(DUE_WORK_NAME, refresh_owed)
 
 
 def _state(services: Services) -> _State:
-    state = _states.get(id(services))
-    if state is None or state.services is not services:
-        state = _states[id(services)] = _State(services=services, job_queue=None)
+    state = services.extras.get(_STATE_KEY)
+    if not isinstance(state, _State):  # not installed: no jobs, the tick re-drives
+        state = services.extras[_STATE_KEY] = _State(services=services, job_queue=None)
     return state
 
 
@@ -197,7 +196,7 @@ async def _refresh(state: _State, bot: Bot, kind: MessageKind, row_id: int) -> E
     """Bring one message up to date. The Telegram answer, or None when no call was needed."""
     services = state.services
     async with services.db.transaction() as session:
-        row = cast(TrackedMessage | None, await session.get(kind.model, row_id))
+        row = await repo.lock(session, kind.model, row_id)  # may clear the flag below
         if row is None or row.dirty_since is None:
             return None
         rendered = await kind.render(session, services, row)

@@ -67,11 +67,6 @@ class EditResult:
     def gone(self) -> bool:
         return self.status == EditStatus.GONE
 
-    @property
-    def reached_telegram(self) -> bool:
-        """A request was answered by Telegram (it counts against the chat's flood limits)."""
-        return self.status in (EditStatus.EDITED, EditStatus.UNCHANGED, EditStatus.GONE)
-
 
 def retry_after_seconds(exc: RetryAfter) -> float:
     value: Any = exc.retry_after
@@ -167,13 +162,17 @@ async def edit_or_send(
     *,
     parse_mode: str | None = ParseMode.HTML,
 ) -> EditResult:
-    """Replace the pressed message; when it can no longer be edited, send the text afresh."""
+    """Replace the pressed message; when it cannot be edited, send the text afresh.
+
+    Not after RETRY: Telegram asked to wait (or did not answer), and a new message would only
+    add to the flood.
+    """
     query = update.callback_query
     if query is None:
         await reply(update, text, reply_markup, parse_mode=parse_mode)
         return EditResult(EditStatus.GONE, error="no button")
     result = await edit_pressed(bot, query, text, reply_markup, parse_mode=parse_mode)
-    if result.gone:
+    if result.status in (EditStatus.GONE, EditStatus.FAILED):
         await reply(update, text, reply_markup, parse_mode=parse_mode)
     return result
 
