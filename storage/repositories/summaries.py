@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import and_, delete, exists, func, or_, select
+from sqlalchemy import update as sql_update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -566,16 +567,21 @@ async def add_decision_message(
 async def mark_decision_dirty(
     session: AsyncSession, *, decision_id: int, now: datetime
 ) -> list[int]:
-    """Owe an edit on every message showing the decision; returns their chat ids."""
-    rows = await session.execute(
-        select(DecisionMessage).where(DecisionMessage.decision_id == decision_id)
+    """Owe an edit on every message showing the decision; returns their chat ids.
+
+    One UPDATE of every row (the oldest owed change kept): it locks them like any update, so
+    on PostgreSQL it waits for an edit being cleared and sets the flag again after it.
+    """
+    await session.execute(
+        sql_update(DecisionMessage)
+        .where(DecisionMessage.decision_id == decision_id)
+        .values(dirty_since=func.coalesce(DecisionMessage.dirty_since, now))
+        .execution_options(synchronize_session="fetch")
     )
-    chats = []
-    for message in rows.scalars():
-        if message.dirty_since is None:
-            message.dirty_since = now
-        chats.append(message.chat_id)
-    return chats
+    rows = await session.execute(
+        select(DecisionMessage.chat_id).where(DecisionMessage.decision_id == decision_id)
+    )
+    return list(rows.scalars())
 
 
 async def political_comuni(session: AsyncSession, union_id: int) -> list[Municipality]:

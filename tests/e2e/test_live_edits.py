@@ -6,7 +6,9 @@ reports as inaccessible, or that is gone, works."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -234,3 +236,32 @@ async def test_a_long_voting_burst_stays_inside_the_group_limit(
         )
     finally:
         await harness.stop()
+
+
+async def test_a_429_on_a_tally_edit_is_waited_out_not_swallowed(
+    bot: BotUnderTest, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Without the rate limiter's retries (as when they are used up), Telegram's "retry after"
+    keeps the edit owed, logs it, and the chat's next edit waits as told."""
+    fake = bot.fake
+    team = await _team(bot)
+    poll_msg = await _create_poll_with_wizard(bot, team)
+    slots = _slot_data(poll_msg)
+    fake.fail_next("editMessageText", 429, "Too Many Requests: retry after 30", retry_after=30)
+    await _vote(bot, team.users["sa"], poll_msg, slots[0], "y")
+    await bot.settle()
+    with caplog.at_level(logging.WARNING, logger="bot.telegram_edit"):
+        await bot.run_jobs()
+    assert any("flood control" in r.getMessage() for r in caplog.records)
+    assert _tally_lines(poll_msg)[0] == "✅ 0 · ❔ 0 · ❌ 0 — Comuni: 0/3"
+    assert len(await _owed(bot, PollMessage)) == 1
+    job_queue = bot.application.job_queue
+    assert job_queue is not None
+    (job,) = job_queue.get_jobs_by_name(f"message-edit:{team.group.id}")
+    assert job.next_t is not None
+    assert (job.next_t - datetime.now(UTC)).total_seconds() > 25  # Telegram said 30 s
+    await bot.tick()  # the tick does not jump the queue either
+    assert _tally_lines(poll_msg)[0] == "✅ 0 · ❔ 0 · ❌ 0 — Comuni: 0/3"
+    await bot.run_jobs()  # when the wait is over
+    assert _tally_lines(poll_msg)[0] == "✅ 1 · ❔ 0 · ❌ 0 — Comuni: 1/3"
+    assert await _owed(bot, PollMessage) == []
