@@ -104,10 +104,6 @@ def _state(services: Services) -> _State:
     return state
 
 
-def pacer(services: Services) -> EditPacer:
-    return _state(services).pacer
-
-
 # --- asking for edits ---------------------------------------------------------------------
 
 
@@ -270,7 +266,6 @@ __all__ = [
     "MessageKind",
     "digest",
     "install",
-    "pacer",
     "refresh_now",
     "refresh_owed",
     "request",
