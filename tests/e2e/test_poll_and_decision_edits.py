@@ -25,8 +25,6 @@ from tests.e2e.test_summaries_story import open_round, report_update, seed
 from tests.fakes.fake_world import FakeMessage
 from tests.fakes.telegram_server import FakeTelegram, RateLimits
 
-pytestmark = pytest.mark.e2e
-
 
 async def _owed(bot: BotUnderTest, model: Any) -> list[Any]:
     async with bot.db.transaction() as session:
