@@ -498,6 +498,17 @@ def _tables(data: repo.ExportData) -> export_service.ExportTables:
             )
             for m in data.meetings
         ],
+        notes=[
+            export_service.NoteRow(
+                created_at=n.created_at,
+                comune=comune,
+                period=period,
+                author=n.author if n.member_id is not None else "",
+                source=n.source,
+                text=n.text,
+            )
+            for n, comune, period in data.notes
+        ],
     )
 
 
