@@ -472,9 +472,10 @@ def _comune_section(
         or any(len(n) > detail.action_note_chars for n in changes[a.action_id].notes)
         for a in shown
     )
-    if not moved and fig.total:
-        rows.append(_("Nessuna novità."))
     note_rows, notes_left_out = _group_note_rows(tr, notes, detail, timezone)
+    if not moved and fig.total:
+        # With a note from the group there is news, just not on the actions.
+        rows.append(_("Nessuna azione aggiornata.") if note_rows else _("Nessuna novità."))
     rows.extend(note_rows)
     left_out = left_out or notes_left_out
     stuck = [a for a in actions if a.stuck_rounds >= STUCK_ROUNDS and a.action_id not in changes]
