@@ -621,8 +621,10 @@ async def on_export_button(update: Update, context: BotContext) -> None:
             chat_id=query.from_user.id,
             document=InputFile(content, filename=name),
             caption=_(
-                "Azioni (colonne del monitoraggio del Patto dei Sindaci), storico aggiornamenti e riunioni."
-            ),
+                "Azioni (colonne del monitoraggio del Patto dei Sindaci), storico aggiornamenti, note dal gruppo tecnico e riunioni."
+            )
+            if name.endswith(".xlsx")
+            else _("Azioni (colonne del monitoraggio del Patto dei Sindaci)."),
         )
     except Forbidden:
         chat = update.effective_chat

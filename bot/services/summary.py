@@ -44,7 +44,7 @@ STATUS_PLURALS = {
 STATUS_ICONS = {COMPLETED: "✅", ONGOING: "🔄", POSTPONED: "⏸", NOT_STARTED: "⚪"}
 STUCK_ROUNDS = 2
 NOTE_MAX = 280
-GROUP_NOTE_MAX = 280
+GROUP_NOTE_MAX = 200  # a group note in the summary: about three lines on a phone
 QUESTION_MAX = 300
 MAX_MESSAGES = 4  # text messages of a summary (the chart and the vote messages come after)
 HASHTAG = "#aggiornamento"
@@ -122,8 +122,8 @@ class Detail:
 FULL = Detail(None, 2, NOTE_MAX, 3, GROUP_NOTE_MAX, None)
 DETAILS = (
     FULL,
-    Detail(5, 1, 200, 2, 200, 8),
-    Detail(3, 1, 140, 2, 160, 5),
+    Detail(5, 1, 200, 2, 160, 8),
+    Detail(3, 1, 140, 2, 140, 5),
     Detail(2, 1, 100, 1, 120, 3),
     Detail(1, 0, 0, 1, 100, 3),
     Detail(0, 0, 0, 0, 0, 0),
