@@ -488,10 +488,18 @@ def _comune_section(
         more = len(stuck) - len(named)
         if more and named:
             items += " " + tr.ngettext("e un'altra", "e altre {n}", more).format(n=more)
-        elif more:
-            items = str(more)
         left_out = left_out or bool(more)
-        rows.append("⏳ " + _("Ferme da due giri o più: {items}").format(items=items))
+        if named:
+            rows.append("⏳ " + _("Ferme da due giri o più: {items}").format(items=items))
+        else:
+            rows.append(
+                "⏳ "
+                + tr.ngettext(
+                    "{n} azione ferma da due giri o più",
+                    "{n} azioni ferme da due giri o più",
+                    len(stuck),
+                ).format(n=len(stuck))
+            )
     if silent:
         rows.append(
             "🔕 "

@@ -266,7 +266,7 @@ def test_stuck_actions_are_named_up_to_the_cap() -> None:
     capped = _comune_text(render_summary(data, IT, detail=DETAILS[2]), "Comune 00")
     assert capped.count("giri)") == 5 and "e altre 15" in capped
     bare = _comune_text(render_summary(data, IT, detail=DETAILS[-1]), "Comune 00")
-    assert "⏳ Ferme da due giri o più: 20" in bare
+    assert "⏳ 20 azioni ferme da due giri o più" in bare
 
 
 def test_a_small_union_keeps_every_detail() -> None:
