@@ -45,6 +45,7 @@ from bot.services.summary import (
     CHOICE_LABELS,
     OUTCOME_LABELS,
     QUESTION_MAX,
+    SummaryInput,
     clip,
     leads_reached,
     next_milestones,
@@ -118,8 +119,11 @@ async def _render(
     late: bool,
     on_demand: bool,
     tr: Translator,
-) -> tuple[list[str], list[Any], str] | None:
-    """Read what the summary needs, in the caller's transaction. Returns parts, bars, title."""
+) -> tuple[SummaryInput, list[Any], str] | None:
+    """Read what the summary needs, in the caller's transaction. Returns its input, bars, title.
+
+    The text is rendered by the caller after the transaction (`render_summary` may try several
+    levels of detail for a large Union: no reason to hold SQLite's write lock meanwhile)."""
     facts = await repo.summary_facts(
         session, union_id=union_id, baseline=baseline, round_=round_, now=now
     )
@@ -134,10 +138,9 @@ async def _render(
         on_demand=on_demand,
         round_deadline=round_.deadline_at if round_ else None,
     )
-    parts = render_summary(data, tr)
     year, month = month_of(period, now, facts.union.timezone)
     title = f"{facts.union.name} · {format_month(year, month, tr.language)}"
-    return parts, chart_bars(data), title
+    return data, chart_bars(data), title
 
 
 def _summary_keyboard(tr: Translator, union_id: int) -> InlineKeyboardMarkup:
@@ -300,7 +303,8 @@ async def _post_summary(services: Services, round_: UpdateRound, now: datetime) 
         )
     if rendered is None:
         return
-    parts, bars, title = rendered
+    data, bars, title = rendered
+    parts = render_summary(data, tr)
     chart = await asyncio.to_thread(render_chart, bars, tr, title=title)
     async with services.db.transaction() as session:
         summary = await repo.create_summary(
@@ -437,7 +441,8 @@ async def _summary_for(update: Update, context: BotContext, union_id: int | None
         return
     if rendered is None:
         return
-    parts, bars, title = rendered
+    data, bars, title = rendered
+    parts = render_summary(data, tr)
     for index, text in enumerate(parts):
         markup = _summary_keyboard(tr, scope.union.id) if index == len(parts) - 1 else None
         await chat.send_message(text, parse_mode=ParseMode.HTML, reply_markup=markup)
