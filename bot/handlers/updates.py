@@ -1272,7 +1272,7 @@ async def _enqueue_round_messages(
         text = _(
             "📣 <b>Aggiornamento di {month}</b>\n"
             "Ho scritto in privato ai funzionari tecnici per sapere a che punto sono le azioni del PAES dei loro Comuni: bastano pochi tocchi, entro {deadline}.\n"
-            "Potete anche rispondere a questo messaggio con una nota sul vostro Comune: la registro."
+            "Potete anche rispondere a questo messaggio con una nota sul vostro Comune: la registro e i Sindaci la leggeranno nel riepilogo."
         ).format(
             month=month_label(round_.period, default_tr),
             deadline=format_datetime(round_.deadline_at, tz, default_tr.language),
