@@ -263,15 +263,18 @@ def _status(tr: Translator, status: str | None) -> str:
     return tr.gettext(STATUS_LABELS.get(status or "", status or "?"))
 
 
-def importance(action: ActionSnapshot, change: ActionChange) -> tuple[object, ...]:
-    """Sort key, most important first: completed, a status change, the largest progress, a
-    note or attachment, then the action code."""
+def importance(
+    action: ActionSnapshot, change: ActionChange, *, asks_decision: bool = False
+) -> tuple[object, ...]:
+    """Sort key, most important first: completed, an open question for the political table, a
+    status change, the largest progress, a note or attachment, then the action code."""
     completed = change.new_status == COMPLETED and change.old_status != COMPLETED
     status_moved = change.old_status is not None and change.old_status != change.new_status
     delta = abs(change.new_progress - (change.old_progress or 0))
     said = bool(change.notes or change.photos or change.documents)
     return (
         not completed,
+        not asks_decision,
         not status_moved,
         -delta,
         not said,
@@ -281,7 +284,12 @@ def importance(action: ActionSnapshot, change: ActionChange) -> tuple[object, ..
 
 
 def _change_row(
-    tr: Translator, action: ActionSnapshot, change: ActionChange, detail: Detail = FULL
+    tr: Translator,
+    action: ActionSnapshot,
+    change: ActionChange,
+    detail: Detail = FULL,
+    *,
+    asks_decision: bool = False,
 ) -> list[str]:
     e = html.escape
     head = f"• <b>{e(action.code)}</b> {e(clip(action.title, 80))}"
@@ -297,6 +305,8 @@ def _change_row(
         moves.append(f"{change.old_progress}% → <b>{change.new_progress}%</b>")
     elif change.old_progress is None or not moves:
         moves.append(f"{change.new_progress}%")
+    if asks_decision:
+        moves.append("🗳 " + tr.gettext("da decidere"))
     rows = [head + ": " + ", ".join(moves)]
     if detail.action_notes:
         for note in change.notes[-detail.action_notes :]:
@@ -427,6 +437,7 @@ def _comune_section(
     notes: Sequence[NoteView] = (),
     detail: Detail = FULL,
     timezone: str = "Europe/Rome",
+    asking: frozenset[str] = frozenset(),  # codes of actions with an open question
 ) -> tuple[list[str], bool]:
     """A Comune's rows, and whether anything was left out (then the spreadsheet has it)."""
     _ = tr.gettext
@@ -447,11 +458,15 @@ def _comune_section(
     rows = [head]
     moved = sorted(
         (a for a in actions if a.action_id in changes),
-        key=lambda a: importance(a, changes[a.action_id]),
+        key=lambda a: importance(a, changes[a.action_id], asks_decision=a.code in asking),
     )
     shown = moved if detail.changes is None else moved[: detail.changes]
     for action in shown:
-        rows.extend(_change_row(tr, action, changes[action.action_id], detail))
+        rows.extend(
+            _change_row(
+                tr, action, changes[action.action_id], detail, asks_decision=action.code in asking
+            )
+        )
     hidden = len(moved) - len(shown)
     if hidden and shown:
         rows.append(
@@ -590,6 +605,9 @@ def summary_sections(data: SummaryInput, tr: Translator, detail: Detail = FULL) 
         items.sort(key=lambda a: (natural_key(a.code), a.action_id))
     comune_sections: list[list[str]] = []
     left_out = False
+    asking = frozenset(
+        q.action_code for q in data.questions if q.status == "open" and q.action_code
+    )
     intercommunal = by_comune.get(None, [])
     if intercommunal or any(note_text(n.text) for n in data.union_notes):
         rows, cut = _comune_section(
@@ -602,6 +620,7 @@ def summary_sections(data: SummaryInput, tr: Translator, detail: Detail = FULL) 
             notes=data.union_notes,
             detail=detail,
             timezone=data.timezone,
+            asking=asking,
         )
         comune_sections.append(rows)
         left_out = left_out or cut
@@ -616,6 +635,7 @@ def summary_sections(data: SummaryInput, tr: Translator, detail: Detail = FULL) 
             notes=comune.notes,
             detail=detail,
             timezone=data.timezone,
+            asking=asking,
         )
         comune_sections.append(rows)
         left_out = left_out or cut

@@ -248,6 +248,18 @@ def test_top_changes_first_completed_then_status_then_largest_move() -> None:
         "A6",
     ]
     assert "foglio di calcolo" not in plain_text(full[0])
+    # An action with an open question for the political table comes right after the completed.
+    asking = replace(data, questions=[QuestionView(9, "Variante?", "open", "Argelato", "A5")])
+    section = _comune_text(
+        render_summary(asking, IT, detail=Detail(3, 1, 100, 1, 100, 3)), "Argelato"
+    )
+    assert re.findall(r"• (A\d)", section) == ["A4", "A5", "A3"]
+    assert "• A5 Azione 5: 10% → 30%, 🗳 da decidere" in section
+    closed = replace(data, questions=[QuestionView(9, "Variante?", "approved", "Argelato", "A5")])
+    section = _comune_text(
+        render_summary(closed, IT, detail=Detail(3, 1, 100, 1, 100, 3)), "Argelato"
+    )
+    assert re.findall(r"• (A\d)", section) == ["A4", "A3", "A2"]
 
 
 def test_the_most_compact_form_still_counts_every_change_and_names_no_action() -> None:
