@@ -114,6 +114,10 @@ async def test_a_big_month_fits_on_a_phone(bot: BotUnderTest) -> None:
         # The two completed actions come first, then the largest moves.
         assert listed[0].startswith(f"• C{c:02d}.0 Azione 0 di Comune {c:02d}: In corso → ✅")
         assert listed[1].startswith(f"• C{c:02d}.1 Azione 1 di Comune {c:02d}: In corso → ✅")
+        if c == 3:  # the action the mayors must decide on comes right after the completed
+            assert listed[2] == (
+                "• C03.29 Azione 29 di Comune 03: In corso → ⏸ Rinviata, 🗳 da decidere"
+            )
         moved = 28 + (c == 3)
         assert f"… e altre {moved - len(listed)} azioni aggiornate" in section
         if c % 2 == 0:
