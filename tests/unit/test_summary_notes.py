@@ -12,7 +12,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
@@ -420,3 +420,38 @@ def test_the_spreadsheet_has_every_note_whole() -> None:
     )
     english = load_workbook(io.BytesIO(export_service.export_xlsx(tables, EN)))
     assert "Technical group notes" in english.sheetnames
+
+
+# --- whatever the technicians write -------------------------------------------------------
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.integers(min_value=1, max_value=30),
+    st.lists(st.tuples(st.text(min_size=1, max_size=20), st.text(max_size=600)), max_size=6),
+    st.text(max_size=400),
+)
+def test_any_note_text_renders_as_safe_telegram_html(
+    comuni: int, notes: list[tuple[str, str]], action_note: str
+) -> None:
+    data = _union(comuni, 6, notes=0)
+    views = tuple(
+        NoteView(author, text, NOTE_AT + timedelta(minutes=i))
+        for i, (author, text) in enumerate(notes)
+    )
+    data = replace(
+        data,
+        comuni=[replace(c, notes=views) for c in data.comuni],
+        changes=[replace(ch, notes=(action_note,)) for ch in data.changes],
+        union_notes=views,
+    )
+    parts = render_summary(data, IT)
+    assert len(parts) <= MAX_MESSAGES or parts == render_summary(data, IT, detail=DETAILS[-1])
+    for part in parts:
+        assert telegram_length(part) <= 4096
+        assert _balanced(part)
+        # Every '<' is one of ours: the users' text is escaped.
+        assert set(re.findall(r"</?([a-z]+)", part)) <= {"b", "i"}
+    rows = round_note_rows(IT, [("Canossa", v) for v in views], timezone="Europe/Rome")
+    for row in rows:
+        assert _balanced(row) and set(re.findall(r"</?([a-z]+)", row)) <= {"b", "i"}
