@@ -47,6 +47,7 @@ from bot.services.summary import (
     OUTCOME_LABELS,
     QUESTION_MAX,
     Milestone,
+    SummaryInput,
     clip,
     leads_reached,
     next_milestones,
@@ -117,8 +118,11 @@ async def _render(
     late: bool,
     on_demand: bool,
     tr: Translator,
-) -> tuple[list[str], list[Any], str] | None:
-    """Read what the summary needs, in the caller's transaction. Returns parts, bars, title."""
+) -> tuple[SummaryInput, list[Any], str] | None:
+    """Read what the summary needs, in the caller's transaction. Returns its input, bars, title.
+
+    The text is rendered by the caller after the transaction (`render_summary` may try several
+    levels of detail for a large Union: no reason to hold SQLite's write lock meanwhile)."""
     facts = await repo.summary_facts(
         session, union_id=union_id, baseline=baseline, round_=round_, now=now
     )
@@ -133,10 +137,9 @@ async def _render(
         on_demand=on_demand,
         round_deadline=round_.deadline_at if round_ else None,
     )
-    parts = render_summary(data, tr)
     year, month = month_of(period, now, facts.union.timezone)
     title = f"{facts.union.name} · {format_month(year, month, tr.language)}"
-    return parts, chart_bars(data), title
+    return data, chart_bars(data), title
 
 
 def _summary_keyboard(tr: Translator, union_id: int) -> InlineKeyboardMarkup:
@@ -299,7 +302,8 @@ async def _post_summary(services: Services, round_: UpdateRound, now: datetime) 
         )
     if rendered is None:
         return
-    parts, bars, title = rendered
+    data, bars, title = rendered
+    parts = render_summary(data, tr)
     chart = await asyncio.to_thread(render_chart, bars, tr, title=title)
     async with services.db.transaction() as session:
         summary = await repo.create_summary(
@@ -436,7 +440,8 @@ async def _summary_for(update: Update, context: BotContext, union_id: int | None
         return
     if rendered is None:
         return
-    parts, bars, title = rendered
+    data, bars, title = rendered
+    parts = render_summary(data, tr)
     for index, text in enumerate(parts):
         markup = _summary_keyboard(tr, scope.union.id) if index == len(parts) - 1 else None
         await chat.send_message(text, parse_mode=ParseMode.HTML, reply_markup=markup)
@@ -496,6 +501,17 @@ def _tables(data: repo.ExportData) -> export_service.ExportTables:
                 cancelled=m.cancelled_at is not None,
             )
             for m in data.meetings
+        ],
+        notes=[
+            export_service.NoteRow(
+                created_at=n.created_at,
+                comune=comune,
+                period=period,
+                author=n.author if n.member_id is not None else "",
+                source=n.source,
+                text=n.text,
+            )
+            for n, comune, period in data.notes
         ],
     )
 
@@ -609,8 +625,10 @@ async def on_export_button(update: Update, context: BotContext) -> None:
             chat_id=query.from_user.id,
             document=InputFile(content, filename=name),
             caption=_(
-                "Azioni (colonne del monitoraggio del Patto dei Sindaci), storico aggiornamenti e riunioni."
-            ),
+                "Azioni (colonne del monitoraggio del Patto dei Sindaci), storico aggiornamenti, note dal gruppo tecnico e riunioni."
+            )
+            if name.endswith(".xlsx")
+            else _("Azioni (colonne del monitoraggio del Patto dei Sindaci)."),
         )
     except Forbidden:
         chat = update.effective_chat

@@ -38,6 +38,7 @@ from bot.scope import (
 )
 from bot.scope import caller as get_caller
 from bot.services import update_rounds as rules
+from bot.services.summary import NoteView, round_note_rows
 from bot.services.update_status import (
     INVITE_PREFIX,
     TechnicianState,
@@ -63,6 +64,7 @@ from storage.models import (
 from storage.repositories import actions as repo
 from storage.repositories import core as core_repo
 from storage.repositories import outbox as outbox_repo
+from storage.repositories import summaries as summaries_repo
 
 logger = logging.getLogger(__name__)
 
@@ -1132,7 +1134,20 @@ async def status_text(
         return _("Non c'è ancora stato nessun giro di aggiornamenti.")
     states = await technician_states(session, round_)
     names = await municipality_names(session, scope.union.id)
-    return render_status(round_, scope.union, states, names, tr)
+    text = render_status(round_, scope.union, states, names, tr)
+    notes = await summaries_repo.group_notes(session, union_id=scope.union.id, round_id=round_.id)
+    rows = round_note_rows(
+        tr,
+        [
+            (
+                names.get(n.municipality_id, "?") if n.municipality_id is not None else None,
+                NoteView(n.author, n.text, n.created_at),
+            )
+            for n in notes
+        ],
+        timezone=scope.union.timezone,
+    )
+    return "\n".join([text, "", *rows]) if rows else text
 
 
 # --- the scheduled work -------------------------------------------------------------------
@@ -1249,7 +1264,7 @@ async def _enqueue_round_messages(
         text = _(
             "📣 <b>Aggiornamento di {month}</b>\n"
             "Ho scritto in privato ai funzionari tecnici per sapere a che punto sono le azioni del PAES dei loro Comuni: bastano pochi tocchi, entro {deadline}.\n"
-            "Potete anche rispondere a questo messaggio con una nota sul vostro Comune: la registro."
+            "Potete anche rispondere a questo messaggio con una nota sul vostro Comune: la registro e i Sindaci la leggeranno nel riepilogo."
         ).format(
             month=month_label(round_.period, default_tr),
             deadline=format_datetime(round_.deadline_at, tz, default_tr.language),
@@ -1617,7 +1632,9 @@ async def on_group_message(update: Update, context: BotContext) -> None:
                 now=now,
             )
         where = ", ".join(names.get(i, "?") for i in ids) or _("l'Unione")
-        ack = _("📝 Annotato per {where}. Grazie!").format(where=html.escape(where))
+        ack = _(
+            "📝 Annotato per {where}: i Sindaci lo leggeranno nel prossimo riepilogo. Grazie!"
+        ).format(where=html.escape(where))
     if ack:
         await message.reply_text(ack)
 
