@@ -486,6 +486,25 @@ async def _wait(predicate: Callable[[], bool], timeout: float, what: str) -> Non
         await asyncio.sleep(0.005)
 
 
+async def _start_py_spy(pid: int, module: str, workdir: Path) -> asyncio.subprocess.Process | None:
+    """BENCH_PY_SPY=DIR: sample the real bot during the burst with py-spy (installed apart, a
+    measuring tool, not a dependency), collapsed stacks of all threads in DIR."""
+    target = os.environ.get("BENCH_PY_SPY")
+    if not target or module != "bench.real_bot":
+        return None
+    out = Path(target) / f"{workdir.name}.txt"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    spy = await asyncio.create_subprocess_exec(
+        str(Path(sys.executable).parent / "py-spy"),
+        *("record", "--pid", str(pid), "--format", "raw", "--threads", "--rate", "250"),
+        *("--nonblocking", "--output", str(out)),
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    await asyncio.sleep(0.5)  # attached
+    return spy
+
+
 async def run_side(
     name: str,
     module: str,
@@ -515,6 +534,7 @@ async def run_side(
             # Ready: polling, and (real bot) the menus set at start are done.
             await _wait(lambda: fake._poll_generation >= 2, 60, f"{name} to poll")
             await asyncio.sleep(0.5)
+            spy = await _start_py_spy(proc.pid, module, workdir)
             cpu_before = _proc_cpu_seconds(proc.pid)
             injected: dict[str, float] = {}
             expected: dict[str, Press] = {}
@@ -543,6 +563,9 @@ async def run_side(
                 last = max(last, max(fake.edited_at.values(), default=0.0))
             cpu = _proc_cpu_seconds(proc.pid) - cpu_before
             rss = _proc_peak_rss_kb(proc.pid)
+            if spy is not None:
+                spy.send_signal(signal.SIGINT)
+                await spy.wait()
         finally:
             await _stop(proc)
         if module == "bench.real_bot":
