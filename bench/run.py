@@ -415,6 +415,7 @@ class SideResult:
     latencies: list[float]
     cpu_seconds: float
     peak_rss_kb: int
+    start_rss_kb: int = 0  # VmRSS when polling, before the burst
 
     @property
     def throughput(self) -> float:
@@ -425,11 +426,15 @@ class SideResult:
         return data[min(len(data) - 1, int(q * len(data)))]
 
 
-def _proc_peak_rss_kb(pid: int) -> int:
+def _proc_status_kb(pid: int, field: str) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
+        if line.startswith(field):
             return int(line.split()[1])
     return 0
+
+
+def _proc_peak_rss_kb(pid: int) -> int:
+    return _proc_status_kb(pid, "VmHWM:")
 
 
 def _proc_cpu_seconds(pid: int) -> float:
@@ -534,6 +539,7 @@ async def run_side(
             # Ready: polling, and (real bot) the menus set at start are done.
             await _wait(lambda: fake._poll_generation >= 2, 60, f"{name} to poll")
             await asyncio.sleep(0.5)
+            start_rss = _proc_status_kb(proc.pid, "VmRSS:")
             spy = await _start_py_spy(proc.pid, module, workdir)
             cpu_before = _proc_cpu_seconds(proc.pid)
             injected: dict[str, float] = {}
@@ -589,7 +595,7 @@ async def run_side(
         failed = [c for c in fake.calls if not c.ok and c.method != "getUpdates"]
         if failed:
             raise RuntimeError(f"{name}: {len(failed)} failed calls, e.g. {failed[0]}")
-        return SideResult(name, len(plan), last - first, latencies, cpu, rss)
+        return SideResult(name, len(plan), last - first, latencies, cpu, rss, start_rss)
     finally:
         await fake.stop()
 
@@ -769,7 +775,7 @@ async def main_async(args: argparse.Namespace) -> None:
                 print(
                     f"  run {run + 1} {label:<20} {result.throughput:7.0f} presses/s "
                     f"p50 {result.pct(0.5) * 1000:6.0f} ms p99 {result.pct(0.99) * 1000:6.0f} ms "
-                    f"RSS {result.peak_rss_kb / 1024:5.1f} MB",
+                    f"RSS {result.start_rss_kb / 1024:5.1f} → {result.peak_rss_kb / 1024:5.1f} MB",
                     flush=True,
                 )
         if minimal:

@@ -9,6 +9,7 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler
 
 from bot import callback_data as cb
+from bot.app import UPDATE_QUEUE_SIZE
 from bot.context import BotContext
 from bot.updates import PerPersonProcessor
 from storage.models import Person
@@ -90,3 +91,79 @@ async def test_language_choices_under_concurrency_end_on_the_last_press(
             for p in (await session.execute(select(Person))).scalars()
         }
     assert stored == {u.id: "it" for u in people}
+
+
+async def test_one_persons_queued_presses_do_not_hold_every_slot(make_bot: BotFactory) -> None:
+    """Anna presses six slow buttons, then Bruno one: Bruno is served while Anna's first is
+    still running. (Taking a slot before the person's turn let Anna's waiting presses hold all
+    four slots, and Bruno waited for three of hers to finish.)"""
+    bot = await make_bot(concurrent_updates=4)
+    bot.application.handlers[0].insert(0, CallbackQueryHandler(_slow, pattern=cb.pattern("rslow")))
+    events.clear()
+    anna, bruno = bot.fake.add_user("Anna"), bot.fake.add_user("Bruno")
+    anna_menu, bruno_menu = _menu(anna, 6), _menu(bruno, 1)
+    for i in range(6):
+        await anna.press(anna_menu, str(i))
+    await bruno.press(bruno_menu, "0")
+    await bot.settle()
+    order = [(kind, who) for kind, who, _arg in events]
+    assert len(order) == 14
+    assert order.index(("start", bruno.id)) < order.index(("end", anna.id))
+    mine = [(kind, arg) for kind, who, arg in events if who == anna.id]
+    assert mine == [(k, str(i)) for i in range(6) for k in ("start", "end")]
+    processor = bot.application.update_processor
+    assert processor.max_concurrent_updates == 4
+    assert processor.current_concurrent_updates == 0
+
+
+async def test_a_burst_waits_at_telegram_not_in_memory(make_bot: BotFactory) -> None:
+    """250 presses at once: at most one getUpdates batch (100) waits in the bot's queue, and
+    every press is still handled, in order."""
+    bot = await make_bot()
+    queue = bot.application.update_queue
+    assert queue.maxsize == UPDATE_QUEUE_SIZE == 100
+    handled: list[str] = []
+    longest = 0
+
+    async def count(update: Update, context: BotContext) -> None:
+        nonlocal longest
+        query = update.callback_query
+        assert query is not None and query.data is not None
+        longest = max(longest, queue.qsize())
+        handled.append(query.data)
+        await query.answer()
+
+    bot.application.handlers[0].insert(0, CallbackQueryHandler(count, pattern=cb.pattern("rcnt")))
+    users = [bot.fake.add_user(f"P{n}") for n in range(5)]
+    menus = {}
+    for user in users:
+        user.has_started = True
+        menus[user.id] = user.fake._new_message(user.private_chat, None, text="Prova")
+        menus[user.id].reply_markup = {
+            "inline_keyboard": [[{"text": "x", "callback_data": cb.encode("rcnt", "go", 0)}]]
+        }
+    for _ in range(50):
+        for user in users:
+            await user.press(menus[user.id], "x")
+    await bot.settle()
+    assert len(handled) == 250
+    assert len(bot.fake.calls_of("answerCallbackQuery")) == 250
+    assert 0 < longest <= 100
+
+
+async def test_never_more_than_the_limit_at_once(make_bot: BotFactory) -> None:
+    bot = await make_bot(concurrent_updates=4)
+    bot.application.handlers[0].insert(0, CallbackQueryHandler(_slow, pattern=cb.pattern("rslow")))
+    events.clear()
+    people = [bot.fake.add_user(f"P{n}") for n in range(8)]
+    menus = {u.id: _menu(u, 2) for u in people}
+    for i in range(2):
+        for user in people:
+            await user.press(menus[user.id], str(i))
+    await bot.settle()
+    running, most = 0, 0
+    for kind, _who, _arg in events:
+        running += 1 if kind == "start" else -1
+        most = max(most, running)
+    assert len(events) == 32
+    assert most == 4
