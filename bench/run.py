@@ -522,6 +522,7 @@ async def run_side(
     concurrency: int = 1,
     latency: float = 0.0,
     steps: int = 0,
+    repo: Path = REPO,
 ) -> SideResult:
     fake = TimedFake(latency)
     await fake.start()
@@ -533,6 +534,7 @@ async def run_side(
             workdir,
             TICK_SECONDS="30",
             CONCURRENT_UPDATES=str(concurrency),
+            PYTHONPATH=str(repo),  # --compare: another checkout's bot
         )
         proc = await _spawn(module, env, workdir)
         try:
@@ -744,19 +746,33 @@ async def main_async(args: argparse.Namespace) -> None:
             for backend in backends
             for level in levels
         ]
+        compare = Path(args.compare) if args.compare else REPO  # made absolute in main()
+        compare_name = compare.name
+        if args.compare:
+            labels = [x for label in labels for x in (label, f"{label}, {compare_name}")]
         real: dict[str, list[SideResult]] = {label: [] for label in labels}
         for run in range(0 if args.skip_burst else runs):
-            sides: list[tuple[str, str, str | None, int]] = [
-                ("minimal", "bench.minimal_bot", None, 1)
+            sides: list[tuple[str, str, str | None, int, Path]] = [
+                ("minimal", "bench.minimal_bot", None, 1, REPO)
             ]
             for backend in backends:
                 for level in levels:
                     label = backend if level == 1 else f"{backend}, {level} at once"
                     db_url = await dbs.url(backend, workroot)
-                    sides.append((label, "bench.real_bot", db_url, level))
+                    sides.append((label, "bench.real_bot", db_url, level, REPO))
+                    if args.compare:
+                        db_url = await dbs.url(backend, workroot)
+                        side = (
+                            f"{label}, {compare_name}",
+                            "bench.real_bot",
+                            db_url,
+                            level,
+                            compare,
+                        )
+                        sides.append(side)
             if run % 2:
                 sides.reverse()  # alternate the order: neither side always runs first
-            for label, module, url, level in sides:
+            for label, module, url, level, repo in sides:
                 workdir = workroot / f"run{run}-{label.replace(' ', '_').replace(',', '')}"
                 workdir.mkdir()
                 result = await run_side(
@@ -770,6 +786,7 @@ async def main_async(args: argparse.Namespace) -> None:
                     concurrency=level,
                     latency=args.latency / 1000,
                     steps=args.steps if args.burst == "votes" else 0,
+                    repo=repo,
                 )
                 (minimal if label == "minimal" else real[label]).append(result)
                 print(
@@ -788,7 +805,8 @@ async def main_async(args: argparse.Namespace) -> None:
             for row in rows[1:]:
                 print(
                     f"ratio {row[0]}: throughput {row[1] / base[1]:.2f} of minimal "
-                    f"(target ≥ 0.7), peak RSS {row[5] / base[5]:.2f}× (target ≤ 1.5×)"
+                    f"(target ≥ 0.7), peak RSS {row[5] / base[5]:.2f}× (target ≤ 1.5×), "
+                    f"CPU per press {base[4] / row[4]:.2f} of minimal's throughput"
                 )
         if not args.skip_bulk:
             print()
@@ -842,11 +860,19 @@ def main() -> None:
         help="milliseconds the fake waits before each answer (real Telegram: 30-200)",
     )
     parser.add_argument(
+        "--compare",
+        default="",
+        help="another checkout (e.g. a worktree of main): its bot runs as an extra side, same runs",
+    )
+    parser.add_argument(
         "--concurrent-updates",
         default="1",
         help="CONCURRENT_UPDATES of the real bot, comma-separated for several sides (e.g. 1,4)",
     )
-    asyncio.run(main_async(parser.parse_args()))
+    args = parser.parse_args()
+    if args.compare:
+        args.compare = str(Path(args.compare).resolve())
+    asyncio.run(main_async(args))
 
 
 if __name__ == "__main__":
