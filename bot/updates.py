@@ -85,3 +85,32 @@ class PerPersonProcessor(BaseUpdateProcessor):
 
     async def shutdown(self) -> None:
         """Nothing to tear down."""
+
+
+class UpdateQueue(asyncio.Queue[object]):
+    """PTB's update queue, bounded twice, so a burst waits at Telegram rather than in memory.
+
+    `maxsize` bounds what waits in the queue: polling pauses while it is full. With
+    CONCURRENT_UPDATES > 1 PTB takes every update out of the queue at once and makes it a task
+    (waiting for its person's turn or a slot), which would empty the queue into memory; so
+    `get` also waits while `in_flight` updates are taken and not finished (PTB calls
+    `task_done` when one is).
+    """
+
+    def __init__(self, maxsize: int, *, in_flight: int) -> None:
+        super().__init__(maxsize)
+        self._gate = asyncio.Semaphore(in_flight)
+
+    async def get(self) -> object:
+        await self._gate.acquire()
+        try:
+            return await super().get()
+        except BaseException:
+            self._gate.release()
+            raise
+
+    def task_done(self) -> None:
+        super().task_done()
+        # At shutdown PTB drains the queue with get_nowait() and task_done(): the gate is then
+        # released more than taken, which no longer matters.
+        self._gate.release()

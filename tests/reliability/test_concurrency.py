@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from sqlalchemy import select
 from telegram import Update
 from telegram.ext import CallbackQueryHandler
@@ -116,21 +117,30 @@ async def test_one_persons_queued_presses_do_not_hold_every_slot(make_bot: BotFa
     assert processor.current_concurrent_updates == 0
 
 
-async def test_a_burst_waits_at_telegram_not_in_memory(make_bot: BotFactory) -> None:
-    """250 presses at once: at most one getUpdates batch (100) waits in the bot's queue, and
-    every press is still handled, in order."""
-    bot = await make_bot()
+@pytest.mark.parametrize("concurrent_updates", [1, 4])
+async def test_a_burst_waits_at_telegram_not_in_memory(
+    make_bot: BotFactory, concurrent_updates: int
+) -> None:
+    """250 presses at once: at most one getUpdates batch (100) waits in the bot's queue and at
+    most 100 are taken out of it and not finished (with CONCURRENT_UPDATES PTB would make all
+    of them tasks at once); every press is still handled, each person's in order."""
+    bot = await make_bot(concurrent_updates=concurrent_updates)
     queue = bot.application.update_queue
+    processor = bot.application.update_processor
     assert queue.maxsize == UPDATE_QUEUE_SIZE == 100
-    handled: list[str] = []
-    longest = 0
+    handled: list[tuple[int, int]] = []
+    longest, most_taken = 0, 0
 
     async def count(update: Update, context: BotContext) -> None:
-        nonlocal longest
+        nonlocal longest, most_taken
         query = update.callback_query
         assert query is not None and query.data is not None
+        data = cb.decode(query.data)
+        assert data is not None
         longest = max(longest, queue.qsize())
-        handled.append(query.data)
+        most_taken = max(most_taken, processor.current_concurrent_updates)
+        await asyncio.sleep(0)
+        handled.append((query.from_user.id, int(data.args[0])))
         await query.answer()
 
     bot.application.handlers[0].insert(0, CallbackQueryHandler(count, pattern=cb.pattern("rcnt")))
@@ -140,15 +150,22 @@ async def test_a_burst_waits_at_telegram_not_in_memory(make_bot: BotFactory) -> 
         user.has_started = True
         menus[user.id] = user.fake._new_message(user.private_chat, None, text="Prova")
         menus[user.id].reply_markup = {
-            "inline_keyboard": [[{"text": "x", "callback_data": cb.encode("rcnt", "go", 0)}]]
+            "inline_keyboard": [
+                [{"text": str(i), "callback_data": cb.encode("rcnt", "go", i)} for i in range(50)]
+            ]
         }
-    for _ in range(50):
+    for i in range(50):
         for user in users:
-            await user.press(menus[user.id], "x")
+            await user.press(menus[user.id], str(i))
     await bot.settle()
     assert len(handled) == 250
     assert len(bot.fake.calls_of("answerCallbackQuery")) == 250
+    for user in users:
+        assert [n for who, n in handled if who == user.id] == list(range(50))
     assert 0 < longest <= 100
+    assert most_taken <= 100
+    if concurrent_updates > 1:
+        assert most_taken > 4  # tasks beyond the running four exist, but bounded
 
 
 async def test_never_more_than_the_limit_at_once(make_bot: BotFactory) -> None:
