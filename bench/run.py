@@ -848,7 +848,7 @@ def main() -> None:
         default=200,
         help="progress-update steps mixed into the votes burst (0: votes only)",
     )
-    parser.add_argument("--burst", choices=sorted(BURSTS), default="lingua")
+    parser.add_argument("--burst", choices=sorted(BURSTS), default="votes")
     parser.add_argument("--bulk", type=int, default=0, help="messages in the outbox bulk send")
     parser.add_argument("--skip-bulk", action="store_true", help="only the button burst")
     parser.add_argument("--skip-burst", action="store_true", help="only the outbox bulk send")

@@ -4,7 +4,7 @@ PTB's default handles one update at a time. `concurrent_updates(n)` lifts that, 
 presses of the same person may run at the same time and commit in the wrong order (a vote
 changed twice ends on the first choice). `PerPersonProcessor` runs up to `n` updates at once,
 but never two of the same person (or, with no person, of the same chat): theirs are handled one
-after the other in arrival order. Opt-in with CONCURRENT_UPDATES (default 1: sequential).
+after the other in arrival order. CONCURRENT_UPDATES sets n (default 4; 1: one at a time).
 
 An update first waits for its person's turn, and only then for one of the `n` slots: a person
 with many queued updates holds at most one slot, so the others are not kept waiting behind
