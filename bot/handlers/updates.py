@@ -677,13 +677,20 @@ async def _apply_button(
 ]:
     _ = p.tr.gettext
     state, action = p.state, p.action
-    names = await municipality_names(session, state.union_id)
+    # Read only what this button shows: a state or a percentage needs neither (bench/README.md).
+    names = (
+        await municipality_names(session, state.union_id) if verb in ("a", "sv", "sk", "ls") else {}
+    )
     step = p.step
     toast: str | None = None
     edit: tuple[str, InlineKeyboardMarkup | None] | None = None
     after: list[tuple[str, InlineKeyboardMarkup | None]] = []
-    actions = await repo.actions_for_municipalities(
-        session, union_id=state.union_id, municipality_ids=p.who.municipality_ids
+    actions = (
+        await repo.actions_for_municipalities(
+            session, union_id=state.union_id, municipality_ids=p.who.municipality_ids
+        )
+        if verb in ("sv", "sk", "ls", "end")
+        else []
     )
     if action is not None and action.id not in state.order:
         state.order.append(action.id)
