@@ -56,6 +56,8 @@ def secrets_for(caller: str, chat: str) -> tuple[str, ...]:
         return SECRET_A + SECRET_B  # a group of nobody's: no Union's data at all
     if chat in ("political", "technical"):
         return SECRET_B  # Union A's groups: nothing of Union B
+    if chat == "other":
+        return SECRET_A  # Union B's group: nothing of Union A
     if caller in ("outsider", "pending"):
         return SECRET_A + SECRET_B
     if caller == "other_coord":

@@ -20,7 +20,7 @@ from bot.clock import FakeClock
 from bot.config import normalize_database_url
 from tests.e2e.harness import BotUnderTest
 from tests.fakes.telegram_server import FakeTelegram
-from tests.security.matrix import BUTTONS, COMMANDS, OK
+from tests.security.matrix import BUTTON_CHATS, BUTTONS, COMMANDS, OK
 from tests.security.shared import clear_dialogues, fill, run_cell
 from tests.security.world import CALLERS, CHATS, World, build_world
 
@@ -77,7 +77,7 @@ async def test_command(world: World, command: str, caller: str, chat: str) -> No
 def _refused_buttons() -> list[Any]:
     cells: list[Any] = []
     for template, row in BUTTONS.items():
-        for chat in ("private", "political", "unlinked"):
+        for chat in BUTTON_CHATS:
             for caller in CALLERS:
                 if row[chat][caller] != OK:
                     cells.append(

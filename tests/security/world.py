@@ -131,6 +131,8 @@ class World:
     def chat_of(self, caller: str, chat: str) -> FakeChat:
         if chat == "private":
             return self.users[caller].private_chat
+        if chat == "other":
+            return self.b_group
         return self.chats[chat]
 
 
@@ -446,6 +448,12 @@ async def build_world(bot: BotUnderTest) -> World:
         anchor = await _first_answer(fake, chat)
         for key in users:
             world.anchors[(key, name)] = anchor
+    # Union B's group: where Union A's buttons are forged to be pressed in another Union's group.
+    await users["other_coord"].send("/aiuto", chat=b_group)
+    await bot.settle()
+    anchor = await _first_answer(fake, b_group)
+    for key in users:
+        world.anchors[(key, "other")] = anchor
     return world
 
 
