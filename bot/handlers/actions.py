@@ -25,6 +25,7 @@ from bot.i18n import N_, Translator, format_datetime
 from bot.scope import (
     Refusal,
     UnionScope,
+    button_refusal,
     register_union_command,
     reply,
     resolve_union,
@@ -276,14 +277,10 @@ async def _tr(session: AsyncSession, services: Services, update: Update) -> Tran
 async def _member_scope(
     session: AsyncSession, update: Update, context: BotContext, union_id: int
 ) -> UnionScope | None:
-    """The presser's membership of that Union, re-checked; in a group, only its own Union."""
-    user, chat = update.effective_user, update.effective_chat
-    if user is None or chat is None:
+    """The presser's membership of that Union, re-checked (the chat: `button_refusal`)."""
+    user = update.effective_user
+    if user is None:
         return None
-    if chat.type != Chat.PRIVATE:
-        links = await core_repo.links_of_chat(session, chat.id)
-        if union_id not in {lk.union_id for lk in links}:
-            return None
     member = await core_repo.member_of(session, union_id=union_id, telegram_user_id=user.id)
     union = await session.get(Union, union_id)
     if member is None or union is None:
@@ -439,12 +436,15 @@ async def on_button(update: Update, context: BotContext) -> None:
             union_id = action.union_id if action is not None else None
         else:
             union_id = data.int_arg(0)
+        refusal = await button_refusal(session, update, tr, union_id=union_id)
         scope = (
             await _member_scope(session, update, context, union_id)
-            if union_id is not None
+            if union_id is not None and refusal is None
             else None
         )
-        if scope is None:
+        if refusal is not None:
+            toast = refusal
+        elif scope is None:
             toast = _("Questo pulsante non è per te.")
         elif (
             verb in ("ed", "ar", "ary", "new", "tpl", "exp", "ef", "em", "nm")
@@ -732,13 +732,20 @@ async def on_municipality_pick(update: Update, context: BotContext) -> None:
         else:
             action = await session.get(Action, int(target)) if target and target.isdigit() else None
             union_id = action.union_id if action else None
-        scope = await _member_scope(session, update, context, union_id) if union_id else None
+        refusal = await button_refusal(session, update, tr, union_id=union_id)
+        scope = (
+            await _member_scope(session, update, context, union_id)
+            if union_id and refusal is None
+            else None
+        )
         names = await _names(session, union_id) if union_id else {}
         municipality_id: int | None = None
         valid = choice == "u" or (choice is not None and choice.isdigit() and int(choice) in names)
         if choice is not None and choice.isdigit():
             municipality_id = int(choice)
-        if scope is None or not scope.is_coordinator or not valid:
+        if refusal is not None:
+            toast = refusal
+        elif scope is None or not scope.is_coordinator or not valid:
             toast = _("Questo pulsante non è per te.")
         elif action is not None:
             action.municipality_id, action.updated_at = municipality_id, now
@@ -1128,8 +1135,15 @@ async def on_import_button(update: Update, context: BotContext) -> None:
         conv = await core_repo.get_conversation(
             session, telegram_user_id=user.id, chat_id=chat.id, now=now
         )
-        scope = await _member_scope(session, update, context, union_id) if union_id else None
-        if scope is None or not scope.is_coordinator:
+        refusal = await button_refusal(session, update, tr, union_id=union_id)
+        scope = (
+            await _member_scope(session, update, context, union_id)
+            if union_id and refusal is None
+            else None
+        )
+        if refusal is not None:
+            toast = refusal
+        elif scope is None or not scope.is_coordinator:
             toast = _("Solo il coordinatore può caricare le azioni da un file.")
         elif conv is None or conv.flow != IMPORT_FLOW:
             toast = _("Questa anteprima è scaduta: rimandami il file.")

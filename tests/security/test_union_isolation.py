@@ -1,0 +1,98 @@
+"""No data of one Union reaches anyone outside it, in what people read in full: the files
+(`/esporta`, the summary's Excel, the actions' CSV and Excel) and the read commands, for each
+Union's coordinator on their own Union. The other Union's name, Comuni, people and contents
+are nowhere in them, text or file; their own Union's are there (so the scan is not vacuous).
+
+The matrix scans what the bot writes in the chats; this opens the files too."""
+
+from __future__ import annotations
+
+import html
+import io
+import zipfile
+
+import pytest
+
+from tests.e2e.harness import BotUnderTest
+from tests.fakes.fake_world import FakeMessage
+from tests.security.world import SECRET_A, SECRET_B, build_world, leaks
+
+READS = ("/team", "/azioni", "/riepilogo", "/riunioni", "/documenti", "/esporta")
+FILES = ("exp:csv:{u}", "exp:xlsx:{u}", "sum:xlsx:{u}", "act:exp:{u}:c", "act:exp:{u}:x")
+
+
+def readable(message: FakeMessage) -> str:
+    """Everything a person can read in a message: text, caption, buttons and the file's text
+    (an Excel file is a zip of XML parts)."""
+    parts = [message.text or "", message.caption or "", str(message.buttons)]
+    if message.document is not None:
+        content = message.document.content
+        if content[:2] == b"PK":
+            with zipfile.ZipFile(io.BytesIO(content)) as z:
+                parts += [
+                    html.unescape(z.read(name).decode("utf-8", "replace"))
+                    for name in z.namelist()
+                    if name.endswith(".xml")
+                ]
+        else:
+            parts.append(content.decode("utf-8-sig", "replace"))
+    return "\n".join(parts)
+
+
+@pytest.mark.parametrize(
+    ("caller", "union", "foreign", "own"),
+    [
+        ("coord", "a", SECRET_B, "Val"),
+        ("other_coord", "b", SECRET_A, "Pianura-segreta"),
+    ],
+    ids=["A's coordinator", "B's coordinator"],
+)
+async def test_reads_and_files_hold_only_the_callers_union(
+    bot: BotUnderTest, caller: str, union: str, foreign: tuple[str, ...], own: str
+) -> None:
+    world = await build_world(bot)
+    user = world.users[caller]
+    union_id = getattr(world, union).union_id
+    before = len(user.private_chat.messages)
+    for command in READS:
+        await user.send(command)
+        await bot.settle()
+    for template in FILES:
+        press = await user.press_forged(
+            world.anchors[(caller, "private")], template.format(u=union_id)
+        )
+        await bot.settle()
+        assert press.answer is not None, template
+    sent = [m for m in user.private_chat.messages[before:] if m.from_bot]
+    files = [m for m in sent if m.document is not None]
+    assert len(files) == len(FILES), [m.document.file_name for m in files if m.document]
+    for message in sent:
+        text = readable(message)
+        assert not leaks(text, foreign), (message.document or message.text, leaks(text, foreign))
+    for message in files:
+        assert own in readable(message), f"{message.document}: the caller's own data is missing"
+
+
+async def test_a_refused_press_is_logged_without_the_person(
+    bot: BotUnderTest, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A button of Union A forged in a group linked to nothing and in Union B's group: one
+    INFO line each (which button, which Union, which group) naming nobody."""
+    world = await build_world(bot)
+    coord = world.users["coord"]
+    caplog.clear()
+    for chat in ("unlinked", "other"):
+        press = await coord.press_forged(
+            world.anchors[("coord", chat)], f"dec:close:{world.a.decision_id}"
+        )
+        await bot.settle()
+        assert press.answer is not None and press.answer.text
+    lines = [r for r in caplog.records if r.name == "bot.scope" and "refused" in r.getMessage()]
+    assert [r.levelname for r in lines] == ["INFO", "INFO"]
+    assert "linked to nothing" in lines[0].getMessage()
+    assert f"Union {world.a.union_id}" in lines[1].getMessage()
+    assert str(world.b.union_id) in lines[1].getMessage()
+    for record in lines:
+        text = record.getMessage()
+        assert str(coord.id) not in text
+        assert not leaks(text, ("Carla", "Rinaldini", "carla_rinaldini"))
