@@ -12,10 +12,12 @@ import io
 import zipfile
 
 import pytest
+from sqlalchemy import select
 
+from storage.models import Announcement
 from tests.e2e.harness import BotUnderTest
 from tests.fakes.fake_world import FakeMessage
-from tests.security.world import SECRET_A, SECRET_B, build_world, leaks
+from tests.security.world import SECRET_A, SECRET_B, build_world, diff, leaks, snapshot
 
 READS = ("/team", "/azioni", "/riepilogo", "/riunioni", "/documenti", "/esporta")
 FILES = ("exp:csv:{u}", "exp:xlsx:{u}", "sum:xlsx:{u}", "act:exp:{u}:c", "act:exp:{u}:x")
@@ -96,3 +98,36 @@ async def test_a_refused_press_is_logged_without_the_person(
         text = record.getMessage()
         assert str(coord.id) not in text
         assert not leaks(text, ("Carla", "Rinaldini", "carla_rinaldini"))
+
+
+async def test_an_announcement_being_prepared_is_sent_only_from_private(bot: BotUnderTest) -> None:
+    """The coordinator prepares an announcement in private; its audience buttons forged in
+    any group (their own Union's, one linked to nothing, another Union's) send nothing and
+    show its text nowhere; pressed in private, they send it."""
+    world = await build_world(bot)
+    coord, fake = world.users["coord"], bot.fake
+    text = "Avviso in preparazione Val"
+    await coord.send(f"/annuncio {text}")
+    await bot.settle()
+    async with bot.db.transaction() as s:
+        announcement_id = (
+            await s.execute(select(Announcement.id).where(Announcement.text == text))
+        ).scalar_one()
+    data = f"ann:to:{announcement_id}:all"
+    before = await snapshot(bot)
+    for chat in ("political", "unlinked", "other"):
+        group = world.chat_of("coord", chat)
+        shown = len(fake.sent_to(group))
+        press = await coord.press_forged(world.anchors[("coord", chat)], data)
+        await bot.settle()
+        assert press.answer is not None
+        assert (press.answer.text or "").startswith(
+            "Gli avvisi si preparano in chat privata con me"
+        ), press.answer.text
+        assert all(text not in readable(m) for m in fake.sent_to(group)), chat
+        assert len(fake.sent_to(group)) == shown, chat
+    assert diff(before, await snapshot(bot)) == ""
+    press = await coord.press_forged(world.anchors[("coord", "private")], data)
+    await bot.settle()
+    assert press.answer is not None and press.answer.text == "In invio."
+    assert "announcement" in diff(before, await snapshot(bot))
