@@ -35,14 +35,16 @@ def row(
     political: dict[str, str] | None = None,
     technical: dict[str, str] | None = None,
     unlinked: dict[str, str] | None = None,
+    other: dict[str, str] | None = None,
 ) -> Row:
-    """Cells by chat; `group` is the default for the three group columns."""
+    """Cells by chat; `group` is the default for the four group columns."""
     out: Row = {}
     given = {
         "private": private,
         "political": political or group,
         "technical": technical or group,
         "unlinked": unlinked or group,
+        "other": other or group,
     }
     for chat in CHATS:
         cells = given[chat] or {}
@@ -64,11 +66,14 @@ MEMBERS = ("assessore", "sindaco", "tecnico", "coord")
 NON_MEMBERS_PRIVATE = {"outsider": NOT_MEMBER, "pending": NOT_MEMBER}
 # In a group linked to Union A: its active members go on, the others are told it is not for them.
 LINKED_MEMBERS = only(MEMBERS, MEMBERS_ONLY)
+# In Union B's group a command is about Union B: only its coordinator goes on.
+B_GROUP_COMMAND = {**everyone(MEMBERS_ONLY), "other_coord": OK}
 MEMBER_READ = row(
     private=NON_MEMBERS_PRIVATE,
     political=LINKED_MEMBERS,
     technical=LINKED_MEMBERS,
     unlinked=everyone(UNLINKED),
+    other=B_GROUP_COMMAND,
 )
 
 
@@ -100,6 +105,11 @@ COMMANDS: dict[str, Row] = {
             "Solo il coordinatore di un'Unione può collegare questo gruppo",
             other_coord="Per collegare il gruppo devi esserne amministratore",
         ),
+        other=only(
+            ["other_coord"],
+            "Solo il coordinatore di un'Unione può collegare questo gruppo",
+            coord="Per collegare il gruppo devi esserne amministratore",
+        ),
     ),
     "/riunione": row(
         private={
@@ -118,6 +128,7 @@ COMMANDS: dict[str, Row] = {
             "tecnico": "Le date delle riunioni le propone il coordinatore",
         },
         unlinked=everyone(UNLINKED),
+        other=B_GROUP_COMMAND,
     ),
     "/riunioni": MEMBER_READ,
     "/aggiornamento": row(
@@ -151,6 +162,7 @@ COMMANDS: dict[str, Row] = {
             "coord": "Le decisioni si registrano nel gruppo del tavolo politico o in privato",
         },
         unlinked=everyone(UNLINKED),
+        other=B_GROUP_COMMAND,
     ),
     "/annuncio": row(group=everyone("Gli avvisi si preparano in chat privata con me")),
     "/annuncio Avviso di prova": row(
@@ -261,8 +273,7 @@ MEMBER_BUTTON_GROUP = {
     "pending": MEMBERS_ONLY,
     "other_coord": MEMBERS_ONLY,
 }
-# The Union picker re-runs the command for the group's own Union: in Union B's group, B's.
-B_GROUP_COMMAND = {**everyone(MEMBERS_ONLY), "other_coord": OK}
+# (The Union picker re-runs the command for the group's own Union: in Union B's group, B's.)
 SETTINGS = buttons(
     only(["coord"], "Solo il coordinatore cambia le impostazioni dell'Unione"),
     only(
@@ -473,6 +484,15 @@ CALLER_TITLES = {
 }
 
 
+COMMAND_CHAT_TITLES = {
+    "private": "a private chat",
+    "political": "Union A's political group",
+    "technical": "Union A's technical group",
+    "unlinked": "a group linked to nothing",
+    "other": "Union B's group",
+}
+
+
 def markdown() -> str:
     """The tables of docs/AUTHORIZATION.md: ✅ allowed, ⛔n refused with message n (legend)."""
     codes: dict[str, int] = {}
@@ -487,8 +507,7 @@ def markdown() -> str:
     rule = "|---" * (len(CALLERS) + 1) + "|"
     lines += ["### Commands", ""]
     for chat in CHATS:
-        title = "private chat" if chat == "private" else f"{chat} group"
-        lines += [f"#### In a {title}", "", header, rule]
+        lines += [f"#### In {COMMAND_CHAT_TITLES[chat]}", "", header, rule]
         for command, cells in COMMANDS.items():
             lines.append(
                 f"| `{command}` | " + " | ".join(cell(cells[chat][c]) for c in CALLERS) + " |"

@@ -118,7 +118,7 @@ async def test_ids_of_another_union(world: World, template: str, owner: str) -> 
 
 async def test_no_message_ever_leaked(world: World) -> None:
     """After every cell: the whole history of the unlinked group and of the outsiders'
-    private chats holds nothing of either Union."""
+    private chats holds nothing of either Union, each Union's groups nothing of the other."""
     from tests.security.world import PEOPLE, SECRET_A, SECRET_B, leaks
 
     fake = world.bot.fake
@@ -129,6 +129,14 @@ async def test_no_message_ever_leaked(world: World) -> None:
             continue  # the coordinator's own /collega question
         # (people are greeted by their own name there; the rest is nobody's business)
         assert not leaks(text, tuple(s for s in SECRET_A + SECRET_B if s not in names)), text
+    for group, foreign in (
+        (world.b_group, SECRET_A),
+        (world.chats["political"], SECRET_B),
+        (world.chats["technical"], SECRET_B),
+    ):
+        for m in fake.sent_to(group):
+            text = (m.text or m.caption or "") + str(m.buttons)
+            assert not leaks(text, foreign), text
     for m in fake.sent_to(world.users["outsider"].private_chat):
         text = (m.text or m.caption or "") + str(m.buttons)
         assert not leaks(text, SECRET_A + SECRET_B), text

@@ -51,8 +51,8 @@ from tests.fakes.telegram_server import FakeTelegram
 # Callers of the matrix, in the order of the table in docs/AUTHORIZATION.md.
 CALLERS = ("outsider", "pending", "assessore", "sindaco", "tecnico", "other_coord", "coord")
 # Chats of the matrix: the caller's private chat, the Union's two linked groups, a group linked
-# to nothing.
-CHATS = ("private", "political", "technical", "unlinked")
+# to nothing, Union B's group.
+CHATS = ("private", "political", "technical", "unlinked", "other")
 
 UNION_A = "Unione Val d'Enza"
 COMUNI_A = ("Bibbiano", "Montecchio Emilia")
