@@ -3,6 +3,7 @@ reading what came of it — the answer, what changed in the database, what leake
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -92,6 +93,12 @@ async def run_cell(
         assert data is not None
         press = await user.press_forged(world.anchors[(caller, chat)], data)
         await fake.settle(quiet=0.01)
+        if press.answer is None:
+            # settle() can return between getUpdates and PTB queueing the update (a loaded
+            # machine): give the answer a few seconds before calling the press unanswered.
+            with contextlib.suppress(TimeoutError):
+                await fake.wait_for(lambda: press.answer is not None, timeout=5)
+            await fake.settle(quiet=0.01)
         answered = press.answer is not None
         toast = press.answer.text if press.answer else None
     after = await snapshot(bot)
