@@ -13,12 +13,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message, Update
+from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot import callback_data as cb
-from bot import conversations
+from bot import conversations, telegram_edit
 from bot.context import BotContext, Services
 from bot.conversations import register_flow
 from bot.i18n import N_, Translator, format_datetime
@@ -116,15 +116,7 @@ def _where(action: Action, names: dict[int, str], tr: Translator) -> str:
 
 
 async def _edit_or_send(update: Update, text: str, markup: InlineKeyboardMarkup | None) -> None:
-    query = update.callback_query
-    if query is not None and isinstance(query.message, Message):
-        try:
-            await query.edit_message_text(text, reply_markup=markup)
-            return
-        except BadRequest as exc:
-            if "not modified" in exc.message.lower():
-                return
-    await reply(update, text, markup)
+    await telegram_edit.edit_or_send(update, update.get_bot(), text, markup)
 
 
 # --- the list -----------------------------------------------------------------------------

@@ -15,11 +15,10 @@ from typing import Any
 
 from telegram import Bot, Chat, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
-from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot import callback_data as cb
-from bot import delivery
+from bot import delivery, telegram_edit
 from bot.context import BotContext, Services
 from bot.conversations import register_flow
 from bot.handlers.summaries import on_pick_pending, recall_text, remember_text
@@ -301,16 +300,10 @@ async def on_announcement_button(update: Update, context: BotContext) -> None:
         else:
             toast = _("Questo pulsante non è più valido.")
     await query.answer(toast)
-    try:
-        if edit_text is not None:
-            await query.edit_message_text(edit_text, parse_mode=ParseMode.HTML)
-        elif edit_markup is not None:
-            await query.edit_message_text(
-                menu_text, parse_mode=ParseMode.HTML, reply_markup=edit_markup
-            )
-    except BadRequest as exc:
-        if "not modified" not in exc.message.lower():
-            raise
+    if edit_text is not None:
+        await telegram_edit.edit_or_send(update, context.bot, edit_text)
+    elif edit_markup is not None:
+        await telegram_edit.edit_or_send(update, context.bot, menu_text, edit_markup)
     if data.action == "to" and edit_text is not None:
         # A long send must not hold up other updates: deliver in the background.
         context.application.create_task(_deliver_and_report(services, context.bot), update=update)
@@ -506,11 +499,7 @@ async def on_document_button(update: Update, context: BotContext) -> None:
             parse_mode=ParseMode.HTML,
         )
     if view is not None:
-        try:
-            await query.edit_message_text(view[0], reply_markup=view[1], parse_mode=ParseMode.HTML)
-        except BadRequest as exc:
-            if "not modified" not in exc.message.lower():
-                raise
+        await telegram_edit.edit_or_send(update, context.bot, view[0], view[1])
 
 
 async def on_document_text(update: Update, context: BotContext, conversation: Conversation) -> None:

@@ -2,22 +2,18 @@
 closing, the announcement with its .ics, meeting reminders, /riunioni.
 
 A vote costs one answerCallbackQuery (the toast, sent right after the vote is committed) and at
-most a share of one editMessageText: the vote marks the poll's messages dirty and schedules one
-named job per message (`poll-edit:<id>`, only if none is pending) that edits with the latest
-state about a second later. Edits of one message are serialised, identical renders are skipped,
-"message is not modified" counts as success, and the tick re-renders anything still dirty.
+most a share of one editMessageText: the vote marks the poll's messages dirty and asks
+bot.message_refresh for the owed edit, which goes out with the latest state, coalesced and
+paced per chat (Telegram's 20 a minute per group), and is re-driven by the tick until done.
 """
 
 from __future__ import annotations
 
-import asyncio
 import copy
-import hashlib
 import html
-import json
 import logging
 from datetime import datetime, time, timedelta
-from typing import Any, cast
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -33,11 +29,11 @@ from telegram import (
     Update,
 )
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Job
+from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot import callback_data as cb
-from bot import delivery
+from bot import delivery, message_refresh, telegram_edit
 from bot.context import BotContext, Services
 from bot.conversations import register_flow
 from bot.i18n import N_, Translator, format_datetime, format_month, pick_language, translator
@@ -92,8 +88,6 @@ MTG_AREA = "mtg"
 WIZ_AREA = "wiz"
 WIZARD_FLOW = "meeting_wizard"
 ADD_SLOT_FLOW = "meeting_add_slot"
-EDIT_DELAY_SECONDS = 1.0
-EDIT_JOB_PREFIX = "poll-edit:"
 ICS_DOMAIN = "team-energia.bot"
 MAX_TITLE, MAX_PLACE, MAX_AGENDA = 200, 400, 1500
 MAX_OPTIONS = 16
@@ -310,96 +304,22 @@ def ics_name(meeting: Meeting, tz: ZoneInfo) -> str:
     return f"riunione-{meeting.starts_at.astimezone(tz):%Y-%m-%d}.ics"
 
 
-def _digest(text: str, markup: InlineKeyboardMarkup | None) -> str:
-    raw = text + json.dumps(markup.to_dict() if markup else None, sort_keys=True)
-    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+# --- live tally edits (bot.message_refresh) -----------------------------------------------
 
 
-# --- coalesced tally edits --------------------------------------------------------------
-
-_edit_locks: dict[tuple[int, int], asyncio.Lock] = {}
-
-
-def _edit_lock(services: Services, message_row_id: int) -> asyncio.Lock:
-    return _edit_locks.setdefault((id(services), message_row_id), asyncio.Lock())
-
-
-async def refresh_message(services: Services, bot: Bot, message_row_id: int) -> bool:
-    """Edit one poll message with the latest state if an edit is owed. True when edited."""
-    async with _edit_lock(services, message_row_id):
-        async with services.db.transaction() as session:
-            pm = await session.get(PollMessage, message_row_id)
-            if pm is None or pm.dirty_since is None:
-                return False
-            pm.dirty_since = None
-            view = await load_poll_view(session, pm.poll_id)
-            if view is None:
-                return False
-            text, markup = render_poll(view, group_tr(services))
-            digest = _digest(text, markup)
-            if digest == pm.rendered_hash:
-                return False
-            chat_id, message_id = pm.chat_id, pm.message_id
-        try:
-            await bot.edit_message_text(
-                chat_id=chat_id,
-                message_id=message_id,
-                text=text,
-                reply_markup=markup,
-                parse_mode=ParseMode.HTML,
-            )
-        except BadRequest as exc:
-            if "not modified" not in exc.message.lower():
-                logger.warning(
-                    "Poll message %s could not be edited: %s", message_row_id, exc.message
-                )
-                return False
-        except (RetryAfter, TimedOut, NetworkError) as exc:
-            logger.info("Poll message %s edit postponed (%s)", message_row_id, exc)
-            async with services.db.transaction() as session:
-                pm = await session.get(PollMessage, message_row_id)
-                if pm is not None and pm.dirty_since is None:
-                    pm.dirty_since = services.clock.now()
-            return False
-        except Forbidden as exc:
-            logger.warning(
-                "Poll message %s: bot cannot write there (%s)", message_row_id, exc.message
-            )
-            return False
-        async with services.db.transaction() as session:
-            pm = await session.get(PollMessage, message_row_id)
-            if pm is not None:
-                pm.rendered_hash = digest
-        return True
+async def _render_poll_message(
+    session: AsyncSession, services: Services, message: PollMessage
+) -> tuple[str, InlineKeyboardMarkup | None] | None:
+    """What a poll message shows now, rendered from the database at edit time."""
+    view = await load_poll_view(session, message.poll_id)
+    if view is None:
+        return None
+    return render_poll(view, group_tr(services))
 
 
-async def _edit_job(context: BotContext) -> None:
-    job: Job[Any] | None = context.job
-    if job is None or not isinstance(job.data, int):
-        return
-    await refresh_message(context.services, context.bot, job.data)
-
-
-def schedule_edit(context: BotContext, message_row_id: int) -> bool:
-    """One pending edit per message: scheduled only when none is waiting."""
-    job_queue = context.job_queue
-    if job_queue is None:
-        return False
-    name = f"{EDIT_JOB_PREFIX}{message_row_id}"
-    if job_queue.get_jobs_by_name(name):
-        return False
-    job_queue.run_once(
-        cast(Any, _edit_job), when=EDIT_DELAY_SECONDS, name=name, data=message_row_id
-    )
-    return True
-
-
-async def refresh_dirty(services: Services, bot: Bot, now: datetime) -> None:
-    """Tick: re-render whatever is still owed (a lost job, a restart, a failed edit)."""
-    async with services.db.transaction() as session:
-        ids = await repo.dirty_message_ids(session)
-    for row_id in ids:
-        await refresh_message(services, bot, row_id)
+POLL_MESSAGES = message_refresh.MessageKind(
+    name="poll", model=PollMessage, render=_render_poll_message
+)
 
 
 async def on_poll_message_sent(session: AsyncSession, row: OutboxMessage) -> None:
@@ -463,7 +383,7 @@ async def on_vote(update: Update, context: BotContext) -> None:
     answer = ANSWER_CODES[code]
     chat = update.effective_chat
     toast: str
-    dirty: list[int] = []
+    dirty: list[int] = []  # the chats whose poll message now owes an edit
     async with update_transaction(context, update) as session:
         # One query: slot, poll, Union, the presser's active membership and the poll's messages.
         vote, chosen_language = await repo.vote_context(
@@ -503,11 +423,15 @@ async def on_vote(update: Update, context: BotContext) -> None:
                 await repo.cast_vote(
                     session, slot_id=vote.slot_id, member_id=vote.member_id, answer=answer, now=now
                 )
-                dirty = await repo.mark_dirty(session, poll_id=vote.poll_id, now=now)
+                await repo.mark_dirty(session, poll_id=vote.poll_id, now=now)
+                dirty = [m.chat_id for m in vote.messages]
+                if chat is not None:
+                    dirty.append(chat.id)
             else:
-                dirty = await repo.record_vote(
+                await repo.record_vote(
                     session, context=vote, member_id=vote.member_id, answer=answer, now=now
                 )
+                dirty = [m.chat_id for m in vote.messages]
             toast = _("Registrato: {answer} per {date}").format(
                 answer=_(ANSWER_NAMES[answer]),
                 date=when(vote.starts_at, ZoneInfo(vote.timezone), tr),
@@ -517,8 +441,7 @@ async def on_vote(update: Update, context: BotContext) -> None:
     try:
         await query.answer(toast)
     finally:
-        for row_id in dirty:
-            schedule_edit(context, row_id)
+        message_refresh.request(services, dirty)
 
 
 async def _poll_shown_in(
@@ -827,15 +750,12 @@ async def _apply_manager_action(
         await query.answer(refusal, show_alert=True)
         return
     await query.answer(message)
-    if query.message is not None:
-        try:
-            await query.edit_message_text(html.escape(message))
-        except TelegramError:
-            logger.debug("Could not edit the confirmation message", exc_info=True)
+    # The toast already said it; the menu message shows it too when it can still be edited.
+    await telegram_edit.edit_pressed(context.bot, query, html.escape(message))
     if closed is not None:
         await after_closing(services, context.bot)
-    for row_id in dirty:
-        schedule_edit(context, row_id)
+    if dirty:
+        await message_refresh.request_owed(services)
 
 
 async def _send_ics(update: Update, context: BotContext, meeting_id: int | None) -> None:
@@ -982,7 +902,7 @@ async def after_closing(services: Services, bot: Bot) -> None:
     """Send what closing queued, pin the announcements, show the closed polls."""
     await delivery.flush(services, bot)
     await pin_announcements(services, bot, services.clock.now())
-    await refresh_dirty(services, bot, services.clock.now())
+    await message_refresh.refresh_now(services, bot)
 
 
 async def close_due_polls(services: Services, bot: Bot, now: datetime) -> None:
@@ -1776,12 +1696,8 @@ async def on_wizard_button(update: Update, context: BotContext) -> None:
                 )
                 text, markup = render_wizard(step, state, tr, now)
     await query.answer(toast or None)
-    if text is not None and query.message is not None:
-        try:
-            await query.edit_message_text(text, reply_markup=markup, parse_mode=ParseMode.HTML)
-        except BadRequest as exc:
-            if "not modified" not in exc.message.lower():
-                raise
+    if text is not None:
+        await telegram_edit.edit_or_send(update, context.bot, text, markup)
     if published is not None:
         delivery.flush_soon(services, context.bot)
 
@@ -2050,8 +1966,8 @@ async def on_add_slot_text(update: Update, context: BotContext, conv: Conversati
                 if rules.is_holiday(parsed.local.date()):
                     answer += " " + _("Attenzione: è un giorno festivo.")
     await reply(update, answer, parse_mode=ParseMode.HTML)
-    for row_id in dirty:
-        schedule_edit(context, row_id)
+    if dirty:
+        await message_refresh.request_owed(services)
 
 
 # --- /riunioni ---------------------------------------------------------------------------
@@ -2148,4 +2064,4 @@ def register(application: AnyApplication, services: Services) -> None:
     services.add_due_work("meetings.close_due", close_due_polls)
     services.add_due_work("meetings.meeting_reminders", remind_meetings)
     services.add_due_work("meetings.pins", pin_announcements)
-    services.add_due_work("meetings.refresh_polls", refresh_dirty)
+    message_refresh.install(application, services, POLL_MESSAGES)

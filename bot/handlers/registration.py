@@ -21,7 +21,6 @@ from telegram import (
     ChatMember,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
-    Message,
     Update,
     User,
 )
@@ -29,7 +28,7 @@ from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot import callback_data as cb
-from bot import delivery
+from bot import delivery, telegram_edit
 from bot.context import BotContext, Services
 from bot.conversations import register_flow
 from bot.handlers.common import GROUP_MEMBERSHIP_HOOK, START_PAYLOAD_HOOK, privacy_notice
@@ -174,16 +173,7 @@ def private_only(tr: Translator) -> Outcome:
 
 async def show(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
     """Edit the message whose button was pressed; otherwise (or if that fails) send a new one."""
-    query = update.callback_query
-    if query is not None and isinstance(query.message, Message):
-        try:
-            await query.edit_message_text(text, reply_markup=markup)
-            return
-        except BadRequest as exc:
-            if "not modified" in exc.message:
-                return
-            logger.info("Could not edit message (%s); sending a new one", exc.message)
-    await reply(update, text, markup)
+    await telegram_edit.edit_or_send(update, update.get_bot(), text, markup)
 
 
 async def deliver(update: Update, outcome: Outcome) -> None:

@@ -22,11 +22,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Bot, Chat, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.error import Forbidden
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot import callback_data as cb
-from bot import delivery
+from bot import delivery, message_refresh, telegram_edit
 from bot.context import BotContext, Services
 from bot.conversations import register_flow
 from bot.i18n import Translator, format_month, pick_language, translator
@@ -58,6 +58,7 @@ from bot.services.summary_chart import render_chart
 from storage.models import (
     Conversation,
     Decision,
+    DecisionMessage,
     DecisionStatus,
     DecisionVoteChoice,
     Member,
@@ -80,7 +81,6 @@ PENDING_LISTED = 20
 SUM_AREA, DEC_AREA, EXP_AREA = "sum", "dec", "exp"
 DECISION_PICK_FLOW = "decision_union"
 LATE_AFTER = timedelta(minutes=15)
-EDIT_DELAY_SECONDS = 2.0
 CHOICES = {
     "a": DecisionVoteChoice.APPROVE,
     "r": DecisionVoteChoice.REJECT,
@@ -635,82 +635,19 @@ async def on_export_button(update: Update, context: BotContext) -> None:
 # --- decisions -----------------------------------------------------------------------------
 
 
-async def flush_decision_edits(
-    services: Services, bot: Bot, *, decision_id: int | None = None, older_than: float = 0.0
-) -> int:
-    """Edit every decision message whose votes changed: one edit carrying the latest state."""
-    now = services.clock.now()
-    tr = _group_tr(services)
-    async with services.db.transaction() as session:
-        dirty = await repo.dirty_decision_messages(
-            session, before=now - timedelta(seconds=older_than), decision_id=decision_id
-        )
-        work = []
-        rendered: dict[int, tuple[str, InlineKeyboardMarkup | None]] = {}
-        for message in dirty:
-            if message.decision_id not in rendered:
-                decision = await session.get(Decision, message.decision_id)
-                if decision is None:
-                    continue
-                rendered[message.decision_id] = await _decision_text(session, decision, tr)
-            work.append(
-                (
-                    message.id,
-                    message.decision_id,
-                    message.chat_id,
-                    message.message_id,
-                    message.dirty_since,
-                )
-            )
-    for row_id, decision_key, chat_id, message_id, seen in work:
-        if decision_key not in rendered:
-            continue
-        text, markup = rendered[decision_key]
-        try:
-            await bot.edit_message_text(
-                text,
-                chat_id=chat_id,
-                message_id=message_id,
-                parse_mode=ParseMode.HTML,
-                reply_markup=markup,
-            )
-        except BadRequest as exc:
-            if "not modified" not in exc.message.lower() and "not found" not in exc.message.lower():
-                logger.warning("Decision message %s/%s: %s", chat_id, message_id, exc.message)
-        except Forbidden:
-            logger.info("Decision message %s/%s: chat unreachable", chat_id, message_id)
-        except TelegramError:
-            logger.warning("Decision message %s/%s: edit failed, retry later", chat_id, message_id)
-            continue
-        async with services.db.transaction() as session:
-            if seen is not None:
-                await repo.clear_dirty(session, message_id=row_id, seen=seen)
-    return len(work)
+async def _render_decision_message(
+    session: AsyncSession, services: Services, message: DecisionMessage
+) -> tuple[str, InlineKeyboardMarkup | None] | None:
+    """What a decision message shows now, rendered from the database at edit time."""
+    decision = await session.get(Decision, message.decision_id)
+    if decision is None:
+        return None
+    return await _decision_text(session, decision, _group_tr(services))
 
 
-async def _edit_job(context: BotContext) -> None:
-    decision_id = context.job.data if context.job else None
-    await flush_decision_edits(
-        context.services,
-        context.bot,
-        decision_id=decision_id if isinstance(decision_id, int) else None,
-    )
-
-
-def _schedule_edit(context: BotContext, decision_id: int) -> None:
-    """Coalesce: at most one pending edit per decision, carrying the latest state."""
-    job_queue = context.job_queue
-    if job_queue is None:
-        return
-    name = f"decision-edit-{decision_id}"
-    if job_queue.get_jobs_by_name(name):
-        return
-    job_queue.run_once(_edit_job, EDIT_DELAY_SECONDS, data=decision_id, name=name)  # type: ignore[arg-type]
-
-
-async def decision_edits_due(services: Services, bot: Bot, now: datetime) -> None:
-    """Tick backstop: edits owed (e.g. after a restart) are made here."""
-    await flush_decision_edits(services, bot, older_than=EDIT_DELAY_SECONDS)
+DECISION_MESSAGES = message_refresh.MessageKind(
+    name="decision", model=DecisionMessage, render=_render_decision_message
+)
 
 
 async def _voting_member(
@@ -745,6 +682,7 @@ async def on_decision_button(update: Update, context: BotContext) -> None:
     announce = False
     closing_markup: InlineKeyboardMarkup | None = None
     closing_text = ""
+    dirty_chats: list[int] = []  # chats whose decision message now owes an edit
     async with update_transaction(context, update) as session:
         decision = await session.get(Decision, decision_id)
         refusal = await button_refusal(
@@ -797,7 +735,9 @@ async def on_decision_button(update: Update, context: BotContext) -> None:
                         )
                         voted.append(municipality_id)
                     if voted:
-                        await repo.mark_decision_dirty(session, decision_id=decision.id, now=now)
+                        dirty_chats = await repo.mark_decision_dirty(
+                            session, decision_id=decision.id, now=now
+                        )
                         changed = True
                         toast = _("Voto registrato: {choice}.").format(
                             choice=_(CHOICE_LABELS[choice.value])
@@ -822,7 +762,9 @@ async def on_decision_button(update: Update, context: BotContext) -> None:
                         )
                         toast = _("Scegli l'esito.")
                 elif action == "back":
-                    await repo.mark_decision_dirty(session, decision_id=decision.id, now=now)
+                    dirty_chats = await repo.mark_decision_dirty(
+                        session, decision_id=decision.id, now=now
+                    )
                     changed = True
                 elif action == "out":
                     outcome = OUTCOMES.get(data.str_arg(1) or "")
@@ -831,7 +773,9 @@ async def on_decision_button(update: Update, context: BotContext) -> None:
                     elif outcome is None:
                         toast = _("Questo pulsante non è più valido.")
                     else:
-                        await _close(services, session, decision, member, outcome, now)
+                        dirty_chats = await _close(
+                            services, session, decision, member, outcome, now
+                        )
                         changed = announce = True
                         toast = _("Esito registrato e inviato al tavolo tecnico.")
                 else:  # done
@@ -841,27 +785,25 @@ async def on_decision_button(update: Update, context: BotContext) -> None:
                         toast = _("Già segnata come attuata.")
                     else:
                         decision.status, decision.done_at = DecisionStatus.DONE, now
-                        await repo.mark_decision_dirty(session, decision_id=decision.id, now=now)
+                        dirty_chats = await repo.mark_decision_dirty(
+                            session, decision_id=decision.id, now=now
+                        )
                         changed = True
                         toast = _("Segnata come attuata: non comparirà più nei riepiloghi.")
             else:
                 toast = _("Questo pulsante non è più valido.")
     await query.answer(toast, show_alert=alert)
     if closing_markup is not None:
-        try:
-            # editMessageText rather than editMessageReplyMarkup: PTB adds the default
-            # parse_mode to the latter, which that method does not take.
-            await query.edit_message_text(
-                closing_text, parse_mode=ParseMode.HTML, reply_markup=closing_markup
-            )
-        except BadRequest as exc:
-            if "not modified" not in exc.message.lower():
-                raise
+        # By chat and message id: a decision message older than 48 hours comes as an
+        # InaccessibleMessage, which PTB's query.edit_message_text refuses with TypeError.
+        # editMessageText rather than editMessageReplyMarkup: PTB adds the default
+        # parse_mode to the latter, which that method does not take.
+        await telegram_edit.edit_or_send(update, context.bot, closing_text, closing_markup)
     if changed:
-        if action in ("back", "out", "done"):
-            await flush_decision_edits(services, context.bot, decision_id=decision_id)
+        if action in ("back", "out", "done"):  # the coordinator's action shows at once
+            await message_refresh.refresh_now(services, context.bot, dirty_chats)
         else:
-            _schedule_edit(context, decision_id)
+            message_refresh.request(services, dirty_chats)
     if announce:
         delivery.flush_soon(services, context.bot)
 
@@ -882,16 +824,19 @@ async def _close(
     member: Member,
     outcome: DecisionStatus,
     now: datetime,
-) -> None:
-    """Record the outcome with its votes and tell the technical table and who asked."""
+) -> list[int]:
+    """Record the outcome with its votes and tell the technical table and who asked.
+
+    Returns the chats whose decision message now owes an edit."""
     tr = _group_tr(services)
     fact = await repo.decision_fact(session, decision)
     decision.status = outcome
     decision.closed_at = now
     decision.closed_by_member_id = member.id
     decision.outcome_text = _outcome_text(tr, list(fact.votes))
-    await repo.mark_decision_dirty(session, decision_id=decision.id, now=now)
+    dirty_chats = await repo.mark_decision_dirty(session, decision_id=decision.id, now=now)
     await _announce_outcome(session, decision, now, tr, asked=True)
+    return dirty_chats
 
 
 async def _announce_outcome(
@@ -1188,8 +1133,8 @@ def register(application: AnyApplication, services: Services) -> None:
     register_union_command("decisione", _decision_picked)
     register_flow(DECISION_PICK_FLOW, on_pick_pending)
     services.add_due_work("summaries.scheduled", post_due_summaries)
-    services.add_due_work("summaries.decision_edits", decision_edits_due)
     services.add_due_work("summaries.covenant_clock", covenant_clock_due)
     services.add_sent_listener("sum:", _on_summary_sent)
     services.add_sent_listener("decmsg:", _on_decision_sent)
     services.add_sent_listener("decout:", _on_outcome_sent)
+    message_refresh.install(application, services, DECISION_MESSAGES)

@@ -19,10 +19,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Bot, Chat, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot import callback_data as cb
+from bot import telegram_edit
 from bot.context import BotContext, Services
 from bot.conversations import register_flow
 from bot.handlers.actions import STATUS_ICONS, status_label
@@ -153,16 +153,7 @@ async def municipality_names(session: AsyncSession, union_id: int) -> dict[int, 
 
 async def edit_or_send(update: Update, text: str, markup: InlineKeyboardMarkup | None) -> None:
     """Replace the pressed message; if it cannot be edited, send a new one."""
-    query = update.callback_query
-    if query is not None and query.message is not None and isinstance(query.message, Message):
-        try:
-            await query.edit_message_text(text, reply_markup=markup)
-            return
-        except BadRequest as exc:
-            if "not modified" in exc.message.lower():
-                return
-            logger.info("Could not edit the pressed message (%s); sending a new one", exc.message)
-    await reply(update, text, markup)
+    await telegram_edit.edit_or_send(update, update.get_bot(), text, markup)
 
 
 # --- the flow state -----------------------------------------------------------------------

@@ -8,7 +8,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import CursorResult, and_, bindparam, select, update
+from sqlalchemy import CursorResult, and_, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -267,21 +267,15 @@ async def poll_messages(session: AsyncSession, poll_id: int) -> list[PollMessage
 async def mark_dirty(session: AsyncSession, *, poll_id: int, now: datetime) -> list[int]:
     """Owe a tally edit on every message of the poll; returns their ids.
 
-    `dirty_since` keeps the oldest owed change, so the tick can tell what waited too long.
+    `dirty_since` keeps the oldest owed change; bot.message_refresh clears it once the edit
+    is shown (storage.repositories.dirty_messages).
     """
     await session.execute(
-        update(PollMessage)
-        .where(PollMessage.poll_id == poll_id, PollMessage.dirty_since.is_(None))
-        .values(dirty_since=now)
+        _MARK_DIRTY,
+        {"b_poll_id": poll_id, "b_now": now},
+        execution_options={"synchronize_session": "fetch"},
     )
     rows = await session.execute(select(PollMessage.id).where(PollMessage.poll_id == poll_id))
-    return list(rows.scalars())
-
-
-async def dirty_message_ids(session: AsyncSession) -> list[int]:
-    rows = await session.execute(
-        select(PollMessage.id).where(PollMessage.dirty_since.is_not(None)).order_by(PollMessage.id)
-    )
     return list(rows.scalars())
 
 
@@ -481,10 +475,14 @@ def _upsert_vote(dialect: str) -> Any:
     )
 
 
+# Every message of the poll, even one already owed: the row is then locked like any update,
+# so on PostgreSQL a vote waits for an edit being cleared (dirty_messages.lock) and sets the
+# flag again after it. With `dirty_since IS NULL` in the WHERE clause the vote would skip the
+# row from its snapshot, and the clear would swallow the vote's edit.
 _MARK_DIRTY = (
     update(PollMessage)
-    .where(PollMessage.poll_id == bindparam("b_poll_id"), PollMessage.dirty_since.is_(None))
-    .values(dirty_since=bindparam("b_now"))
+    .where(PollMessage.poll_id == bindparam("b_poll_id"))
+    .values(dirty_since=func.coalesce(PollMessage.dirty_since, bindparam("b_now")))
 )
 
 

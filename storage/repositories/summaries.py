@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import and_, delete, exists, func, or_, select
+from sqlalchemy import update as sql_update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -563,32 +564,24 @@ async def add_decision_message(
     )
 
 
-async def mark_decision_dirty(session: AsyncSession, *, decision_id: int, now: datetime) -> None:
-    rows = await session.execute(
-        select(DecisionMessage).where(DecisionMessage.decision_id == decision_id)
+async def mark_decision_dirty(
+    session: AsyncSession, *, decision_id: int, now: datetime
+) -> list[int]:
+    """Owe an edit on every message showing the decision; returns their chat ids.
+
+    One UPDATE of every row (the oldest owed change kept): it locks them like any update, so
+    on PostgreSQL it waits for an edit being cleared and sets the flag again after it.
+    """
+    await session.execute(
+        sql_update(DecisionMessage)
+        .where(DecisionMessage.decision_id == decision_id)
+        .values(dirty_since=func.coalesce(DecisionMessage.dirty_since, now))
+        .execution_options(synchronize_session="fetch")
     )
-    for message in rows.scalars():
-        if message.dirty_since is None:
-            message.dirty_since = now
-
-
-async def dirty_decision_messages(
-    session: AsyncSession, *, before: datetime | None = None, decision_id: int | None = None
-) -> list[DecisionMessage]:
-    stmt = select(DecisionMessage).where(DecisionMessage.dirty_since.is_not(None))
-    if before is not None:
-        stmt = stmt.where(DecisionMessage.dirty_since <= before)
-    if decision_id is not None:
-        stmt = stmt.where(DecisionMessage.decision_id == decision_id)
-    rows = await session.execute(stmt.order_by(DecisionMessage.id).limit(200))
+    rows = await session.execute(
+        select(DecisionMessage.chat_id).where(DecisionMessage.decision_id == decision_id)
+    )
     return list(rows.scalars())
-
-
-async def clear_dirty(session: AsyncSession, *, message_id: int, seen: datetime) -> None:
-    """Clear the mark unless a newer change arrived while we were editing."""
-    message = await session.get(DecisionMessage, message_id)
-    if message is not None and message.dirty_since is not None and message.dirty_since <= seen:
-        message.dirty_since = None
 
 
 async def political_comuni(session: AsyncSession, union_id: int) -> list[Municipality]:

@@ -14,12 +14,14 @@ from storage.models import (
     Member,
     MemberStatus,
     Person,
+    PollMessage,
     PollStatus,
     PollTable,
     Role,
     Union,
     Vote,
 )
+from storage.repositories import dirty_messages
 from storage.repositories import meetings as repo
 from tests.meetings_factories import TeamFixture, add_member, make_union
 
@@ -149,7 +151,8 @@ async def test_dirty_marks_and_poll_messages(db: Database, clock: FakeClock) -> 
     async with db.transaction() as session:
         await repo.mark_dirty(session, poll_id=poll_id, now=clock.now())
         messages = await repo.poll_messages(session, poll_id)
-        assert await repo.dirty_message_ids(session) == ids
+        owed = await dirty_messages.owed(session, PollMessage)
+        assert [o.row_id for o in owed] == ids and owed[0].chat_id == -100
     assert len(messages) == 1 and messages[0].dirty_since == first
 
 
