@@ -87,15 +87,22 @@ async def run_cell(
     toast: str | None = None
     answered = True
     if command is not None:
+        sent_before = sum(len(fake.sent_to(c)) for c in chats)
         await user.send(command, chat=None if chat == "private" else target)
         await fake.settle(quiet=0.01)
+        if sum(len(fake.sent_to(c)) for c in chats) == sent_before:
+            # settle() can return before PTB has queued the update (a loaded machine): give
+            # the answer a few seconds before calling the command unanswered.
+            with contextlib.suppress(TimeoutError):
+                await fake.wait_for(
+                    lambda: sum(len(fake.sent_to(c)) for c in chats) > sent_before, timeout=5
+                )
+            await fake.settle(quiet=0.01)
     else:
         assert data is not None
         press = await user.press_forged(world.anchors[(caller, chat)], data)
         await fake.settle(quiet=0.01)
-        if press.answer is None:
-            # settle() can return between getUpdates and PTB queueing the update (a loaded
-            # machine): give the answer a few seconds before calling the press unanswered.
+        if press.answer is None:  # the same race as for commands
             with contextlib.suppress(TimeoutError):
                 await fake.wait_for(lambda: press.answer is not None, timeout=5)
             await fake.settle(quiet=0.01)
