@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
-from telegram.error import BadRequest
+from telegram.error import BadRequest, Forbidden
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot import callback_data as cb
@@ -414,6 +414,8 @@ async def on_button(update: Update, context: BotContext) -> None:
     edit: tuple[str, InlineKeyboardMarkup | None] | None = None
     send: tuple[str, InlineKeyboardMarkup | None] | None = None
     document: tuple[str, bytes, str] | None = None
+    in_private: str | None = None  # a text for the presser's private chat
+    chat = update.effective_chat
     writes = verb in ("ary", "new", "ed", "ef", "em")
     async with (
         update_transaction(context, update) if writes else services.db.transaction()
@@ -491,6 +493,9 @@ async def on_button(update: Update, context: BotContext) -> None:
         elif verb == "h" and action is not None:
             if not may_read_history(scope.member, scope.municipality_ids, action):
                 toast = _("Lo storico di questa azione lo vedono i membri del suo Comune.")
+            elif chat is not None and chat.type != Chat.PRIVATE:
+                # The history is for its Comune's people: in a group, to the presser alone.
+                in_private = await render_history(session, action, scope.union, tr)
             else:
                 send = (await render_history(session, action, scope.union, tr), None)
         elif verb == "tpl":
@@ -542,6 +547,12 @@ async def on_button(update: Update, context: BotContext) -> None:
             )
         else:
             toast = _("Questo pulsante non è più valido.")
+    if in_private is not None:
+        try:
+            await context.bot.send_message(chat_id=query.from_user.id, text=in_private)
+            toast = _("Te l'ho scritto in privato.")
+        except Forbidden:
+            toast = _("Scrivimi prima in privato (apri la chat con me e premi Avvia), poi riprova.")
     await query.answer(toast)
     if edit is not None:
         await _edit_or_send(update, edit[0], edit[1])

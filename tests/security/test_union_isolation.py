@@ -131,3 +131,23 @@ async def test_an_announcement_being_prepared_is_sent_only_from_private(bot: Bot
     await bot.settle()
     assert press.answer is not None and press.answer.text == "In invio."
     assert "announcement" in diff(before, await snapshot(bot))
+
+
+async def test_an_actions_history_pressed_in_a_group_reaches_only_the_presser(
+    bot: BotUnderTest,
+) -> None:
+    """An action's history is for its Comune's people and the coordinator: pressed in the
+    Union's own group, it goes to the presser's private chat, not to the group (where the
+    other Comuni's people sit)."""
+    world = await build_world(bot)
+    sindaco, fake = world.users["sindaco"], bot.fake  # Sindaco of Bibbiano, the action's Comune
+    group = world.chats["political"]
+    in_group, in_private = len(fake.sent_to(group)), len(fake.sent_to(sindaco))
+    press = await sindaco.press_forged(
+        world.anchors[("sindaco", "political")], f"act:h:{world.a.action_ids[0]}"
+    )
+    await bot.settle()
+    assert press.answer is not None and press.answer.text == "Te l'ho scritto in privato."
+    assert len(fake.sent_to(group)) == in_group
+    history = fake.sent_to(sindaco)[in_private:]
+    assert len(history) == 1 and "Storico di" in (history[0].text or ""), history
