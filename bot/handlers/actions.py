@@ -26,10 +26,10 @@ from bot.scope import (
     Refusal,
     UnionScope,
     button_refusal,
+    caller_tr,
     register_union_command,
     reply,
     resolve_union,
-    tr_for,
     update_transaction,
 )
 from bot.services import action_import as importer
@@ -127,10 +127,6 @@ class ListFilter:
     municipality: str = "a"  # "a" all, "u" intercommunal, or a Comune id
     status: str = "a"  # "a" all, or a status code
     page: int = 0
-
-
-def _filter_args(union_id: int, f: ListFilter) -> tuple[object, ...]:
-    return (union_id, f.municipality, f.status, f.page)
 
 
 async def render_list(
@@ -250,7 +246,7 @@ async def azioni(update: Update, context: BotContext, union_id: int | None = Non
             refusal: Refusal | None = scope
         else:
             refusal = None
-            tr = await _tr(session, services, update)
+            tr = await caller_tr(session, services, update)
             text, markup = await render_list(
                 session, scope.union, scope.is_coordinator, ListFilter(), tr
             )
@@ -258,12 +254,6 @@ async def azioni(update: Update, context: BotContext, union_id: int | None = Non
         await refusal.send(update)
         return
     await reply(update, text, markup)
-
-
-async def _tr(session: AsyncSession, services: Services, update: Update) -> Translator:
-    user = update.effective_user
-    person = await core_repo.person_by_telegram_id(session, user.id) if user else None
-    return tr_for(services, person=person, user=user)
 
 
 async def _member_scope(
@@ -420,7 +410,7 @@ async def on_button(update: Update, context: BotContext) -> None:
     async with (
         update_transaction(context, update) if writes else services.db.transaction()
     ) as session:
-        tr = await _tr(session, services, update)
+        tr = await caller_tr(session, services, update)
         _ = tr.gettext
         action: Action | None = None
         union_id = None
@@ -720,7 +710,7 @@ async def on_municipality_pick(update: Update, context: BotContext) -> None:
     toast: str | None = None
     edit: tuple[str, InlineKeyboardMarkup | None] | None = None
     async with update_transaction(context, update) as session:
-        tr = await _tr(session, services, update)
+        tr = await caller_tr(session, services, update)
         _ = tr.gettext
         target = data.str_arg(0) if data else None
         choice = data.str_arg(1) if data else None
@@ -791,7 +781,7 @@ async def on_edit_input(update: Update, context: BotContext, conversation: Conve
     text = " ".join((message.text or "").split())
     answer: tuple[str, InlineKeyboardMarkup | None] | None = None
     async with update_transaction(context, update) as session:
-        tr = await _tr(session, services, update)
+        tr = await caller_tr(session, services, update)
         _ = tr.gettext
         conv = await core_repo.get_conversation(
             session, telegram_user_id=user.id, chat_id=chat.id, now=now
@@ -930,7 +920,7 @@ async def on_document(update: Update, context: BotContext) -> None:
         conv = await core_repo.get_conversation(
             session, telegram_user_id=user.id, chat_id=chat.id, now=now
         )
-        tr = await _tr(session, services, update)
+        tr = await caller_tr(session, services, update)
         memberships = await core_repo.memberships_of(session, telegram_user_id=user.id)
     if conv is not None and conv.flow == "upd" and conv.step == "extras":
         await conversations.route(update, context)
@@ -987,7 +977,7 @@ async def preview_import(
     user, chat = update.effective_user, update.effective_chat
     assert user is not None and chat is not None
     async with services.db.transaction() as session:
-        tr = await _tr(session, services, update)
+        tr = await caller_tr(session, services, update)
         union = await session.get(Union, union_id)
         names = await _active_names(session, union_id)
     _ = tr.gettext
@@ -1133,7 +1123,7 @@ async def on_import_button(update: Update, context: BotContext) -> None:
     edit: str | None = None
     pending_file: tuple[str, str | None, int | None] | None = None
     async with update_transaction(context, update) as session:
-        tr = await _tr(session, services, update)
+        tr = await caller_tr(session, services, update)
         _ = tr.gettext
         conv = await core_repo.get_conversation(
             session, telegram_user_id=user.id, chat_id=chat.id, now=now
@@ -1195,7 +1185,7 @@ async def on_import_button(update: Update, context: BotContext) -> None:
 async def on_import_input(update: Update, context: BotContext, conversation: Conversation) -> None:
     services = context.services
     async with services.db.transaction() as session:
-        tr = await _tr(session, services, update)
+        tr = await caller_tr(session, services, update)
     await reply(
         update, tr.gettext("Premi «Conferma» o «Annulla» qui sopra, oppure mandami un altro file.")
     )

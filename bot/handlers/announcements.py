@@ -22,7 +22,7 @@ from bot import delivery, telegram_edit
 from bot.context import BotContext, Services
 from bot.conversations import register_flow
 from bot.handlers.summaries import on_pick_pending, recall_text, remember_text
-from bot.i18n import Translator, pick_language, translator
+from bot.i18n import Translator
 from bot.scope import (
     Refusal,
     button_refusal,
@@ -30,6 +30,7 @@ from bot.scope import (
     register_union_command,
     reply,
     resolve_union,
+    tr_for,
     update_transaction,
 )
 from bot.services.export import parse_link
@@ -266,9 +267,7 @@ async def on_announcement_button(update: Update, context: BotContext) -> None:
                     if r.person_id != member.person_id
                 ]
                 for r in recipients:
-                    rtr = translator(
-                        pick_language(chosen=r.language, telegram_code=None, default=who.language)
-                    )
+                    rtr = tr_for(services, language=r.language, default=who.language)
                     body = (
                         "📣 "
                         + rtr.gettext("<b>Avviso dal coordinamento · {union}</b>").format(
@@ -353,13 +352,7 @@ async def report_announcements(services: Services, bot: Bot, now: datetime) -> N
                     row.reported_at = now  # reported here, not again as a generic problem
             if person is None or person.telegram_user_id is None:
                 continue
-            tr = translator(
-                pick_language(
-                    chosen=person.language,
-                    telegram_code=person.telegram_language,
-                    default=services.settings.default_language,
-                )
-            )
+            tr = tr_for(services, person=person)
             unknown = tr.gettext("ex membro")
             text = delivery_report(
                 tr,

@@ -36,7 +36,7 @@ from bot import callback_data as cb
 from bot import delivery, message_refresh, telegram_edit
 from bot.context import BotContext, Services
 from bot.conversations import register_flow
-from bot.i18n import N_, Translator, format_datetime, format_month, pick_language, translator
+from bot.i18n import N_, Translator, format_datetime, format_month
 from bot.scope import (
     Refusal,
     UnionScope,
@@ -106,23 +106,6 @@ TABLE_CODES = {"p": PollTable.POLITICAL, "t": PollTable.TECHNICAL, "b": PollTabl
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 
 # --- rendering ---------------------------------------------------------------------------
-
-
-def group_tr(services: Services) -> Translator:
-    """Group messages speak the instance's default language (a group has no person)."""
-    return translator(services.settings.default_language)
-
-
-def person_tr(
-    services: Services, *, language: str | None, telegram_language: str | None
-) -> Translator:
-    return translator(
-        pick_language(
-            chosen=language,
-            telegram_code=telegram_language,
-            default=services.settings.default_language,
-        )
-    )
 
 
 def when(dt: datetime, tz: ZoneInfo, tr: Translator, *, year: bool = False) -> str:
@@ -314,7 +297,7 @@ async def _render_poll_message(
     view = await load_poll_view(session, message.poll_id)
     if view is None:
         return None
-    return render_poll(view, group_tr(services))
+    return render_poll(view, tr_for(services))
 
 
 POLL_MESSAGES = message_refresh.MessageKind(
@@ -342,7 +325,7 @@ async def enqueue_poll_posts(
     view = await load_poll_view(session, poll.id)
     if view is None:
         return []
-    text, markup = render_poll(view, group_tr(services))
+    text, markup = render_poll(view, tr_for(services))
     chats = await table_chats(session, union_id=poll.union_id, table=poll.table)
     for link in chats:
         await outbox_repo.enqueue(
@@ -389,13 +372,7 @@ async def on_vote(update: Update, context: BotContext) -> None:
         vote, chosen_language = await repo.vote_context(
             session, slot_id=slot_id, telegram_user_id=user.id
         )
-        tr = translator(
-            pick_language(
-                chosen=chosen_language,
-                telegram_code=user.language_code,
-                default=services.settings.default_language,
-            )
-        )
+        tr = tr_for(services, language=chosen_language, user=user)
         _ = tr.gettext
         adopted = False
         if vote is None or chat is None or chat.type == Chat.PRIVATE:
@@ -830,7 +807,7 @@ async def close_poll(
         return False
     poll = view.poll
     best = view.best()
-    tr = group_tr(services)
+    tr = tr_for(services)
     _ = tr.gettext
     chats = await table_chats(session, union_id=poll.union_id, table=poll.table)
     if best is None:
@@ -840,7 +817,7 @@ async def close_poll(
         for coordinator, person in await core_repo.coordinators(session, poll.union_id):
             if person.telegram_user_id is None or coordinator.id == closed_by:
                 continue
-            ptr = person_tr(
+            ptr = tr_for(
                 services, language=person.language, telegram_language=person.telegram_language
             )
             await outbox_repo.enqueue(
@@ -932,23 +909,22 @@ async def pin_announcements(services: Services, bot: Bot, now: datetime) -> None
     """Pin each sent announcement once, where the bot may pin; lack of rights is fine."""
     async with services.db.transaction() as session:
         meetings = await repo.recent_meetings(session, since=now - timedelta(days=3))
-        todo: list[tuple[int, int, int]] = []
+        sent: list[tuple[Meeting, int, int]] = []
         for meeting in meetings:
             for row in await outbox_repo.status_by_key_prefix(session, f"mtgann:{meeting.id}:"):
-                message_id = row.message_id
-                sent = row.status == OutboxStatus.SENT and message_id is not None
-                if (
-                    sent
-                    and message_id is not None
-                    and await core_repo.claim(
-                        session,
-                        kind="meeting_pin",
-                        union_id=meeting.union_id,
-                        period=f"{meeting.id}:{row.chat_id}",
-                        now=now,
-                    )
-                ):
-                    todo.append((meeting.id, row.chat_id, message_id))
+                if row.status == OutboxStatus.SENT and row.message_id is not None:
+                    sent.append((meeting, row.chat_id, row.message_id))
+        # Claim only the announcements not pinned yet (read first: most ticks there is none).
+        pinned = await core_repo.claimed_keys(
+            session, kinds=["meeting_pin"], periods=[f"{m.id}:{chat}" for m, chat, _id in sent]
+        )
+        todo: list[tuple[int, int, int]] = []
+        for meeting, chat_id, message_id in sent:
+            period = f"{meeting.id}:{chat_id}"
+            if ("meeting_pin", meeting.union_id, period) not in pinned and await core_repo.claim(
+                session, kind="meeting_pin", union_id=meeting.union_id, period=period, now=now
+            ):
+                todo.append((meeting.id, chat_id, message_id))
     for meeting_id, chat_id, message_id in todo:
         try:
             await bot.pin_chat_message(
@@ -976,6 +952,17 @@ async def remind_poll_voters(services: Services, bot: Bot, now: datetime) -> Non
             for p in await repo.open_polls(session)
             if p.deadline_at - rules.DEADLINE_MARGIN <= now < p.deadline_at
         ]
+        reminded = await core_repo.claimed_keys(
+            session,
+            kinds=["poll_reminder"],
+            periods=[f"{p.id}:{_deadline_key(p)}" for p in polls],
+        )
+        # Only the polls whose reminder is not claimed yet get a (writing) transaction.
+        polls = [
+            p
+            for p in polls
+            if ("poll_reminder", p.union_id, f"{p.id}:{_deadline_key(p)}") not in reminded
+        ]
     queued = False
     for poll in polls:
         async with services.db.transaction() as session:
@@ -994,9 +981,7 @@ async def remind_poll_voters(services: Services, bot: Bot, now: datetime) -> Non
             for tm in view.missing_members():
                 if tm.telegram_user_id is None:
                     continue
-                tr = person_tr(
-                    services, language=tm.language, telegram_language=tm.telegram_language
-                )
+                tr = tr_for(services, language=tm.language, telegram_language=tm.telegram_language)
                 text, markup = render_reminder(view, tr)
                 await outbox_repo.enqueue(
                     session,
@@ -1027,13 +1012,19 @@ async def report_unreachable(services: Services, bot: Bot, now: datetime) -> Non
             for p in await repo.open_polls(session)
             if p.deadline_at - rules.DEADLINE_MARGIN <= now
         ]
+        claimed = await core_repo.claimed_keys(
+            session,
+            kinds=["poll_reminder", "poll_reminder_report"],
+            periods=[f"{p.id}:{_deadline_key(p)}" for p in polls],
+        )
         queued = False
         for poll in polls:
             key = _deadline_key(poll)
-            if not await core_repo.is_claimed(
-                session, kind="poll_reminder", union_id=poll.union_id, period=f"{poll.id}:{key}"
-            ):
-                continue
+            period = f"{poll.id}:{key}"
+            if ("poll_reminder", poll.union_id, period) not in claimed:
+                continue  # no reminder yet
+            if ("poll_reminder_report", poll.union_id, period) in claimed:
+                continue  # already reported
             rows = await outbox_repo.status_by_key_prefix(session, f"pollrem:{poll.id}:{key}:")
             if any(r.status in (OutboxStatus.PENDING, OutboxStatus.SENDING) for r in rows):
                 continue
@@ -1056,7 +1047,7 @@ async def report_unreachable(services: Services, bot: Bot, now: datetime) -> Non
             for _member, coordinator in await core_repo.coordinators(session, poll.union_id):
                 if coordinator.telegram_user_id is None:
                     continue
-                tr = person_tr(
+                tr = tr_for(
                     services,
                     language=coordinator.language,
                     telegram_language=coordinator.telegram_language,
@@ -1087,20 +1078,35 @@ async def report_unreachable(services: Services, bot: Bot, now: datetime) -> Non
 async def remind_meetings(services: Services, bot: Bot, now: datetime) -> None:
     """Tick: the day before and one hour before, in the table's group(s), if still ahead."""
     queued = False
+    reminder_kinds = ("meeting_remind_day", "meeting_remind_hour")
     async with services.db.transaction() as session:
-        for meeting in await repo.meetings_starting_between(
+        started = await repo.meetings_starting_between(
             session, after=now - timedelta(days=2), until=now
-        ):
-            for kind in ("meeting_remind_day", "meeting_remind_hour"):
-                if await core_repo.claim(
-                    session, kind=kind, union_id=meeting.union_id, period=str(meeting.id), now=now
-                ):
+        )
+        upcoming = await repo.meetings_starting_between(
+            session, after=now, until=now + timedelta(hours=24)
+        )
+        # Read first, claim only what is missing: most ticks every reminder is already claimed.
+        claimed = await core_repo.claimed_keys(
+            session, kinds=reminder_kinds, periods=[str(m.id) for m in (*started, *upcoming)]
+        )
+
+        async def claim(kind: str, meeting: Meeting) -> bool:
+            if (kind, meeting.union_id, str(meeting.id)) in claimed:
+                return False
+            return await core_repo.claim(
+                session, kind=kind, union_id=meeting.union_id, period=str(meeting.id), now=now
+            )
+
+        for meeting in started:
+            for kind in reminder_kinds:
+                if await claim(kind, meeting):
                     logger.info(
                         "Meeting %s: %s skipped (the meeting already started)", meeting.id, kind
                     )
-        for meeting in await repo.meetings_starting_between(
-            session, after=now, until=now + timedelta(hours=24)
-        ):
+        for meeting in upcoming:
+            if all((k, meeting.union_id, str(meeting.id)) in claimed for k in reminder_kinds):
+                continue
             settings = await repo.settings_of(session, meeting.union_id)
             union = await session.get(Union, meeting.union_id)
             if union is None:
@@ -1108,13 +1114,7 @@ async def remind_meetings(services: Services, bot: Bot, now: datetime) -> None:
             tz = ZoneInfo(union.timezone)
             hour_due = now >= meeting.starts_at - timedelta(hours=1)
             kinds: list[str] = []
-            if settings.remind_day_before and await core_repo.claim(
-                session,
-                kind="meeting_remind_day",
-                union_id=union.id,
-                period=str(meeting.id),
-                now=now,
-            ):
+            if settings.remind_day_before and await claim("meeting_remind_day", meeting):
                 if hour_due:
                     logger.info(
                         "Meeting %s: day-before reminder skipped (less than an hour left)",
@@ -1130,18 +1130,12 @@ async def remind_meetings(services: Services, bot: Bot, now: datetime) -> None:
             if (
                 hour_due
                 and settings.remind_hour_before
-                and await core_repo.claim(
-                    session,
-                    kind="meeting_remind_hour",
-                    union_id=union.id,
-                    period=str(meeting.id),
-                    now=now,
-                )
+                and await claim("meeting_remind_hour", meeting)
             ):
                 kinds.append("hour")
             if not kinds:
                 continue
-            tr = group_tr(services)
+            tr = tr_for(services)
             _ = tr.gettext
             for kind in kinds:
                 if kind == "day":
@@ -1197,7 +1191,7 @@ async def open_monthly_polls(services: Services, bot: Bot, now: datetime) -> Non
             if due is not None:
                 due_now.append((union, settings, due))
         # One query for the whole region: which Unions already had this month's poll.
-        done = await repo.claimed_unions(
+        done = await core_repo.claimed_unions(
             session, kind="auto_poll", periods={due[0] for _u, _s, due in due_now}
         )
     posted = False
@@ -1244,9 +1238,7 @@ async def _tell_coordinators(
     for _member, person in await core_repo.coordinators(session, union_id):
         if person.telegram_user_id is None:
             continue
-        tr = person_tr(
-            services, language=person.language, telegram_language=person.telegram_language
-        )
+        tr = tr_for(services, language=person.language, telegram_language=person.telegram_language)
         await outbox_repo.enqueue(
             session,
             dedup_key=f"{key}:{person.id}",
@@ -1271,16 +1263,19 @@ async def _create_monthly_poll(
     now: datetime,
 ) -> bool:
     tz = ZoneInfo(union.timezone)
-    tr = group_tr(services)
+    tr = tr_for(services)
     month_name = format_month(year, month, tr.language)
     chats = await table_chats(session, union_id=union.id, table=settings.auto_poll_table)
-    # Already planned by hand this month (an open poll or a meeting): nothing to add.
-    first_day, last_day = rules.month_bounds(year, month)
-    month_start = rules.local_to_utc(first_day, time(0), tz) or now
-    month_end = rules.local_to_utc(last_day, time(23, 59), tz) or now
-    planned = any(p.union_id == union.id for p in await repo.open_polls(session)) or any(
-        month_start <= m.starts_at <= month_end
-        for m in await repo.upcoming_meetings(session, union_id=union.id, now=now)
+    # Already planned this month (a meeting, or an open poll with a date in it): nothing to add.
+    # A poll open for another month does not count.
+    month_start, month_end = rules.month_span(year, month, tz)
+    planned = rules.month_already_planned(
+        year=year,
+        month=month,
+        tz=tz,
+        planned_dates=await repo.planned_dates_between(
+            session, union_id=union.id, start=month_start, end=month_end
+        ),
     )
     reason = None
     if planned:
@@ -1737,7 +1732,7 @@ async def _publish(
         session,
         union_id=union_id,
         table=table,
-        title=state["title"] or _default_title(state, group_tr(services)),
+        title=state["title"] or _default_title(state, tr_for(services)),
         agenda=state["agenda"],
         place=state["place"],
         deadline_at=deadline,

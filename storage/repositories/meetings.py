@@ -13,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
     Answer,
-    JobClaim,
     Meeting,
     MeetingPoll,
     MeetingSettings,
@@ -307,12 +306,6 @@ async def create_meeting(
     return meeting
 
 
-async def meeting_of_poll(session: AsyncSession, poll_id: int) -> Meeting | None:
-    return (
-        await session.execute(select(Meeting).where(Meeting.poll_id == poll_id))
-    ).scalar_one_or_none()
-
-
 async def upcoming_meetings(
     session: AsyncSession, *, union_id: int | None, now: datetime, limit: int = 20
 ) -> list[Meeting]:
@@ -341,20 +334,6 @@ async def meetings_starting_between(
         .order_by(Meeting.starts_at, Meeting.id)
     )
     return list(rows.scalars())
-
-
-async def claimed_unions(
-    session: AsyncSession, *, kind: str, periods: set[str]
-) -> set[tuple[int, str]]:
-    """(Union id, period) pairs already claimed for a kind of work, in one query."""
-    if not periods:
-        return set()
-    rows = await session.execute(
-        select(JobClaim.union_id, JobClaim.period).where(
-            JobClaim.kind == kind, JobClaim.period.in_(sorted(periods))
-        )
-    )
-    return {(union_id, period) for union_id, period in rows.all()}
 
 
 # --- the vote press (hot path: Core statements, built once) -------------------------------
@@ -511,3 +490,28 @@ async def record_vote(
     if dialect != "sqlite" or any(not m.dirty for m in context.messages):
         await conn.execute(_MARK_DIRTY, {"b_poll_id": context.poll_id, "b_now": now})
     return [m.id for m in context.messages]
+
+
+async def planned_dates_between(
+    session: AsyncSession, *, union_id: int, start: datetime, end: datetime
+) -> list[datetime]:
+    """Starts in [start, end) of the Union's meetings (not cancelled) and of its open polls'
+    candidate dates: what says a month already has its meeting, or is deciding it."""
+    meetings = select(Meeting.starts_at).where(
+        Meeting.union_id == union_id,
+        Meeting.cancelled_at.is_(None),
+        Meeting.starts_at >= start,
+        Meeting.starts_at < end,
+    )
+    candidates = (
+        select(Slot.starts_at)
+        .join(MeetingPoll, MeetingPoll.id == Slot.poll_id)
+        .where(
+            MeetingPoll.union_id == union_id,
+            MeetingPoll.status == PollStatus.OPEN,
+            Slot.starts_at >= start,
+            Slot.starts_at < end,
+        )
+    )
+    rows = await session.execute(meetings.union_all(candidates))
+    return sorted(rows.scalars())
