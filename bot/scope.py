@@ -214,6 +214,53 @@ async def _scope(
     return UnionScope(union=union, member=member, municipality_ids=tuple(ids), link=link)
 
 
+async def button_refusal(
+    session: AsyncSession,
+    update: Update,
+    tr: Translator,
+    *,
+    union_id: int | None,
+    private_only: str | None = None,
+) -> str | None:
+    """Where a button on one Union's data may act: None to go on, else the toast to answer.
+
+    Callback data can be forged, so every button handler calls this first, with the Union of
+    the object its data names (a poll, an action, a decision…), then checks the presser's
+    membership and role in that Union itself. In a private chat the presser's membership
+    decides: this says go on. In a group the button works only if the group is linked to that
+    Union (a group linked to nothing, or to another Union, gets none of it), and never when
+    the button belongs to a private dialogue (`private_only` is then the refusal). A
+    `union_id` of None (the object is gone) goes on: the handler says the button is stale.
+    """
+    chat = update.effective_chat
+    if chat is None or chat.type == Chat.PRIVATE:
+        return None
+    _ = tr.gettext
+    query = update.callback_query
+    data = cb.decode(query.data) if query is not None else None
+    button = f"{data.area}:{data.action}" if data is not None else "?"
+    if private_only is not None:
+        logger.info("Button %s refused in group %s: it works in private only", button, chat.id)
+        return private_only
+    if union_id is None:
+        return None
+    linked = {link.union_id for link in await core_repo.links_of_chat(session, chat.id)}
+    if union_id in linked:
+        return None
+    logger.info(
+        "Button %s on Union %s refused in group %s (linked to %s)",
+        button,
+        union_id,
+        chat.id,
+        sorted(linked) or "nothing",
+    )
+    if not linked:
+        return _(
+            "Questo gruppo non è collegato a nessuna Unione. Il coordinatore può collegarlo con /collega."
+        )
+    return _("Questo pulsante riguarda un'altra Unione: in questo gruppo non funziona.")
+
+
 async def on_union_picked(update: Update, context: BotContext) -> None:
     """The Union picker's button: re-run the command for the chosen Union."""
     query = update.callback_query

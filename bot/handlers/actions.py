@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
-from telegram.error import BadRequest
+from telegram.error import BadRequest, Forbidden
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot import callback_data as cb
@@ -25,6 +25,7 @@ from bot.i18n import N_, Translator, format_datetime
 from bot.scope import (
     Refusal,
     UnionScope,
+    button_refusal,
     caller_tr,
     register_union_command,
     reply,
@@ -258,14 +259,10 @@ async def azioni(update: Update, context: BotContext, union_id: int | None = Non
 async def _member_scope(
     session: AsyncSession, update: Update, context: BotContext, union_id: int
 ) -> UnionScope | None:
-    """The presser's membership of that Union, re-checked; in a group, only its own Union."""
-    user, chat = update.effective_user, update.effective_chat
-    if user is None or chat is None:
+    """The presser's membership of that Union, re-checked (the chat: `button_refusal`)."""
+    user = update.effective_user
+    if user is None:
         return None
-    if chat.type != Chat.PRIVATE:
-        links = await core_repo.links_of_chat(session, chat.id)
-        if union_id not in {lk.union_id for lk in links}:
-            return None
     member = await core_repo.member_of(session, union_id=union_id, telegram_user_id=user.id)
     union = await session.get(Union, union_id)
     if member is None or union is None:
@@ -407,6 +404,8 @@ async def on_button(update: Update, context: BotContext) -> None:
     edit: tuple[str, InlineKeyboardMarkup | None] | None = None
     send: tuple[str, InlineKeyboardMarkup | None] | None = None
     document: tuple[str, bytes, str] | None = None
+    in_private: str | None = None  # a text for the presser's private chat
+    chat = update.effective_chat
     writes = verb in ("ary", "new", "ed", "ef", "em")
     async with (
         update_transaction(context, update) if writes else services.db.transaction()
@@ -421,12 +420,15 @@ async def on_button(update: Update, context: BotContext) -> None:
             union_id = action.union_id if action is not None else None
         else:
             union_id = data.int_arg(0)
+        refusal = await button_refusal(session, update, tr, union_id=union_id)
         scope = (
             await _member_scope(session, update, context, union_id)
-            if union_id is not None
+            if union_id is not None and refusal is None
             else None
         )
-        if scope is None:
+        if refusal is not None:
+            toast = refusal
+        elif scope is None:
             toast = _("Questo pulsante non è per te.")
         elif (
             verb in ("ed", "ar", "ary", "new", "tpl", "exp", "ef", "em", "nm")
@@ -481,6 +483,9 @@ async def on_button(update: Update, context: BotContext) -> None:
         elif verb == "h" and action is not None:
             if not may_read_history(scope.member, scope.municipality_ids, action):
                 toast = _("Lo storico di questa azione lo vedono i membri del suo Comune.")
+            elif chat is not None and chat.type != Chat.PRIVATE:
+                # The history is for its Comune's people: in a group, to the presser alone.
+                in_private = await render_history(session, action, scope.union, tr)
             else:
                 send = (await render_history(session, action, scope.union, tr), None)
         elif verb == "tpl":
@@ -532,6 +537,12 @@ async def on_button(update: Update, context: BotContext) -> None:
             )
         else:
             toast = _("Questo pulsante non è più valido.")
+    if in_private is not None:
+        try:
+            await context.bot.send_message(chat_id=query.from_user.id, text=in_private)
+            toast = _("Te l'ho scritto in privato.")
+        except Forbidden:
+            toast = _("Scrivimi prima in privato (apri la chat con me e premi Avvia), poi riprova.")
     await query.answer(toast)
     if edit is not None:
         await _edit_or_send(update, edit[0], edit[1])
@@ -714,13 +725,20 @@ async def on_municipality_pick(update: Update, context: BotContext) -> None:
         else:
             action = await session.get(Action, int(target)) if target and target.isdigit() else None
             union_id = action.union_id if action else None
-        scope = await _member_scope(session, update, context, union_id) if union_id else None
+        refusal = await button_refusal(session, update, tr, union_id=union_id)
+        scope = (
+            await _member_scope(session, update, context, union_id)
+            if union_id and refusal is None
+            else None
+        )
         names = await _names(session, union_id) if union_id else {}
         municipality_id: int | None = None
         valid = choice == "u" or (choice is not None and choice.isdigit() and int(choice) in names)
         if choice is not None and choice.isdigit():
             municipality_id = int(choice)
-        if scope is None or not scope.is_coordinator or not valid:
+        if refusal is not None:
+            toast = refusal
+        elif scope is None or not scope.is_coordinator or not valid:
             toast = _("Questo pulsante non è per te.")
         elif action is not None:
             action.municipality_id, action.updated_at = municipality_id, now
@@ -1110,8 +1128,15 @@ async def on_import_button(update: Update, context: BotContext) -> None:
         conv = await core_repo.get_conversation(
             session, telegram_user_id=user.id, chat_id=chat.id, now=now
         )
-        scope = await _member_scope(session, update, context, union_id) if union_id else None
-        if scope is None or not scope.is_coordinator:
+        refusal = await button_refusal(session, update, tr, union_id=union_id)
+        scope = (
+            await _member_scope(session, update, context, union_id)
+            if union_id and refusal is None
+            else None
+        )
+        if refusal is not None:
+            toast = refusal
+        elif scope is None or not scope.is_coordinator:
             toast = _("Solo il coordinatore può caricare le azioni da un file.")
         elif conv is None or conv.flow != IMPORT_FLOW:
             toast = _("Questa anteprima è scaduta: rimandami il file.")

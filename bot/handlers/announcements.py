@@ -25,6 +25,7 @@ from bot.handlers.summaries import on_pick_pending, recall_text, remember_text
 from bot.i18n import Translator
 from bot.scope import (
     Refusal,
+    button_refusal,
     caller,
     register_union_command,
     reply,
@@ -191,15 +192,24 @@ async def on_announcement_button(update: Update, context: BotContext) -> None:
     menu_text = ""
     queued = 0
     async with update_transaction(context, update) as session:
+        refusal = await button_refusal(
+            session,
+            update,
+            who.tr,
+            union_id=None,
+            private_only=_("Gli avvisi si preparano in chat privata con me."),
+        )
         announcement = await session.get(Announcement, announcement_id)
         member = (
             await core_repo.member_of(
                 session, union_id=announcement.union_id, telegram_user_id=query.from_user.id
             )
-            if announcement is not None
+            if announcement is not None and refusal is None
             else None
         )
-        if announcement is None or member is None or not member.is_coordinator:
+        if refusal is not None:
+            toast = refusal
+        elif announcement is None or member is None or not member.is_coordinator:
             toast = _("Solo il coordinatore manda avvisi a tutto il team.")
         elif announcement.audience:
             toast = _("Questo avviso è già stato inviato.")

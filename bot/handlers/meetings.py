@@ -40,6 +40,7 @@ from bot.i18n import N_, Translator, format_datetime, format_month
 from bot.scope import (
     Refusal,
     UnionScope,
+    button_refusal,
     caller,
     register_union_command,
     reply,
@@ -469,14 +470,20 @@ async def _slot_details(update: Update, context: BotContext, slot_id: int) -> No
         _ = tr.gettext
         slot = await session.get(Slot, slot_id)
         poll = await session.get(MeetingPoll, slot.poll_id) if slot else None
+        refusal = await button_refusal(
+            session, update, tr, union_id=poll.union_id if poll else None
+        )
         member = (
             await core_repo.member_of(
                 session, union_id=poll.union_id, telegram_user_id=query.from_user.id
             )
-            if poll
+            if poll and refusal is None
             else None
         )
         view = await load_poll_view(session, poll.id) if poll and member else None
+    if refusal is not None:
+        await query.answer(refusal, show_alert=True)
+        return
     if view is None:
         await query.answer(_("Solo i membri del Team energia vedono le risposte."))
         return
@@ -510,6 +517,9 @@ async def _manager_check(
     poll = await session.get(MeetingPoll, poll_id) if poll_id is not None else None
     if poll is None:
         return tr, None, None, _("Questo sondaggio non esiste più.")
+    refusal = await button_refusal(session, update, tr, union_id=poll.union_id)
+    if refusal is not None:
+        return tr, None, None, refusal
     member = await core_repo.member_of(
         session, union_id=poll.union_id, telegram_user_id=query.from_user.id
     )
@@ -734,15 +744,21 @@ async def _send_ics(update: Update, context: BotContext, meeting_id: int | None)
         person = await core_repo.person_by_telegram_id(session, query.from_user.id)
         tr = tr_for(services, person=person, user=query.from_user)
         meeting = await session.get(Meeting, meeting_id) if meeting_id is not None else None
+        refusal = await button_refusal(
+            session, update, tr, union_id=meeting.union_id if meeting else None
+        )
         member = (
             await core_repo.member_of(
                 session, union_id=meeting.union_id, telegram_user_id=query.from_user.id
             )
-            if meeting
+            if meeting and refusal is None
             else None
         )
         union = await session.get(Union, meeting.union_id) if meeting else None
     _ = tr.gettext
+    if refusal is not None:
+        await query.answer(refusal, show_alert=True)
+        return
     if meeting is None or member is None or union is None:
         await query.answer(
             _("Solo i membri del Team energia possono scaricare l'invito."), show_alert=True

@@ -33,6 +33,7 @@ from bot.i18n import Translator, format_month
 from bot.scope import (
     Refusal,
     UnionScope,
+    button_refusal,
     caller,
     register_union_command,
     reply,
@@ -593,17 +594,25 @@ async def on_export_button(update: Update, context: BotContext) -> None:
     services = context.services
     async with services.db.transaction() as session:
         who = await caller(session, services, update)
+        refusal = (
+            await button_refusal(session, update, who.tr, union_id=union_id)
+            if who is not None
+            else None
+        )
         member = (
             await core_repo.member_of(
                 session, union_id=union_id, telegram_user_id=query.from_user.id
             )
-            if union_id is not None
+            if union_id is not None and refusal is None
             else None
         )
     if who is None or data is None or union_id is None:
         await query.answer()
         return
     _ = who.tr.gettext
+    if refusal is not None:
+        await query.answer(refusal, show_alert=True)
+        return
     if member is None:
         await query.answer(
             _("Riservato ai membri del Team energia di questa Unione."), show_alert=True
@@ -693,12 +702,17 @@ async def on_decision_button(update: Update, context: BotContext) -> None:
     dirty_chats: list[int] = []  # chats whose decision message now owes an edit
     async with update_transaction(context, update) as session:
         decision = await session.get(Decision, decision_id)
+        refusal = await button_refusal(
+            session, update, who.tr, union_id=decision.union_id if decision else None
+        )
         found = (
             await _voting_member(session, decision.union_id, query.from_user.id)
-            if decision is not None
+            if decision is not None and refusal is None
             else None
         )
-        if decision is None or found is None:
+        if refusal is not None:
+            toast, alert = refusal, True
+        elif decision is None or found is None:
             toast, alert = _("Riservato ai membri del Team energia di questa Unione."), True
         else:
             member, comuni = found

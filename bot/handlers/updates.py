@@ -30,6 +30,7 @@ from bot.i18n import Translator, format_datetime, format_month
 from bot.scope import (
     Refusal,
     UnionScope,
+    button_refusal,
     register_union_command,
     reply,
     resolve_union,
@@ -461,6 +462,13 @@ async def aggiornamento(update: Update, context: BotContext) -> None:
     await start_flow(update, context, None)
 
 
+def private_only_text(tr: Translator) -> str:
+    """What a button or command of the update dialogue answers in a group."""
+    return tr.gettext(
+        "Gli aggiornamenti si danno in privato: scrivimi /aggiornamento in chat con me."
+    )
+
+
 async def start_flow(update: Update, context: BotContext, union_id: int | None) -> None:
     chat, user = update.effective_chat, update.effective_user
     if chat is None or user is None:
@@ -471,12 +479,7 @@ async def start_flow(update: Update, context: BotContext, union_id: int | None) 
         async with services.db.transaction() as session:
             speaker = await get_caller(session, services, update)
         if speaker is not None:
-            await reply(
-                update,
-                speaker.tr.gettext(
-                    "Gli aggiornamenti si danno in privato: scrivimi /aggiornamento in chat con me."
-                ),
-            )
+            await reply(update, private_only_text(speaker.tr))
         return
     async with update_transaction(context, update) as session:
         scope = await resolve_union(
@@ -581,6 +584,11 @@ async def _pressed(
     person = await core_repo.person_by_telegram_id(session, user.id)
     tr = tr_for(services, person=person, user=user)
     _ = tr.gettext
+    refusal = await button_refusal(
+        session, update, tr, union_id=None, private_only=private_only_text(tr)
+    )
+    if refusal is not None:
+        return refusal
     action: Action | None = None
     if action_id is not None:
         action = await session.get(Action, action_id)
@@ -626,7 +634,7 @@ async def on_button(update: Update, context: BotContext) -> None:
     assert chat is not None
     uses_action = data.action in ("st", "pr", "sv", "dq", "sk", "a")
     arg = data.int_arg(0)
-    if arg is None or chat.type != Chat.PRIVATE:
+    if arg is None:
         await query.answer()
         return
     toast: str | None = None
@@ -845,13 +853,18 @@ async def on_no_news(update: Update, context: BotContext, round_id: int | None) 
         person = await core_repo.person_by_telegram_id(session, user.id)
         tr = tr_for(services, person=person, user=user)
         _ = tr.gettext
+        refusal = await button_refusal(
+            session, update, tr, union_id=None, private_only=private_only_text(tr)
+        )
         round_ = await session.get(UpdateRound, round_id) if round_id is not None else None
         who = (
             await who_in_union(session, union_id=round_.union_id, telegram_user_id=user.id)
-            if round_ is not None
+            if round_ is not None and refusal is None
             else None
         )
-        if round_ is None or who is None or not who.may_report:
+        if refusal is not None:
+            toast = refusal
+        elif round_ is None or who is None or not who.may_report:
             toast = _("Questo pulsante non è per te.")
         elif round_.deadline_at <= now:
             toast = _("Questo giro di aggiornamenti è chiuso: usa /aggiornamento.")

@@ -23,6 +23,9 @@ PRIVATE_ONLY = "Questo comando funziona in chat privata con me"
 COORD_ONLY = "Questo comando è riservato al coordinatore dell'Unione"
 
 Row = dict[str, dict[str, str]]  # chat → caller → cell
+# Where buttons are forged: the caller's private chat, Union A's political group, a group
+# linked to nothing, Union B's group.
+BUTTON_CHATS = ("private", "political", "unlinked", "other")
 
 
 def row(
@@ -32,14 +35,16 @@ def row(
     political: dict[str, str] | None = None,
     technical: dict[str, str] | None = None,
     unlinked: dict[str, str] | None = None,
+    other: dict[str, str] | None = None,
 ) -> Row:
-    """Cells by chat; `group` is the default for the three group columns."""
+    """Cells by chat; `group` is the default for the four group columns."""
     out: Row = {}
     given = {
         "private": private,
         "political": political or group,
         "technical": technical or group,
         "unlinked": unlinked or group,
+        "other": other or group,
     }
     for chat in CHATS:
         cells = given[chat] or {}
@@ -61,11 +66,14 @@ MEMBERS = ("assessore", "sindaco", "tecnico", "coord")
 NON_MEMBERS_PRIVATE = {"outsider": NOT_MEMBER, "pending": NOT_MEMBER}
 # In a group linked to Union A: its active members go on, the others are told it is not for them.
 LINKED_MEMBERS = only(MEMBERS, MEMBERS_ONLY)
+# In Union B's group a command is about Union B: only its coordinator goes on.
+B_GROUP_COMMAND = {**everyone(MEMBERS_ONLY), "other_coord": OK}
 MEMBER_READ = row(
     private=NON_MEMBERS_PRIVATE,
     political=LINKED_MEMBERS,
     technical=LINKED_MEMBERS,
     unlinked=everyone(UNLINKED),
+    other=B_GROUP_COMMAND,
 )
 
 
@@ -97,6 +105,11 @@ COMMANDS: dict[str, Row] = {
             "Solo il coordinatore di un'Unione può collegare questo gruppo",
             other_coord="Per collegare il gruppo devi esserne amministratore",
         ),
+        other=only(
+            ["other_coord"],
+            "Solo il coordinatore di un'Unione può collegare questo gruppo",
+            coord="Per collegare il gruppo devi esserne amministratore",
+        ),
     ),
     "/riunione": row(
         private={
@@ -115,6 +128,7 @@ COMMANDS: dict[str, Row] = {
             "tecnico": "Le date delle riunioni le propone il coordinatore",
         },
         unlinked=everyone(UNLINKED),
+        other=B_GROUP_COMMAND,
     ),
     "/riunioni": MEMBER_READ,
     "/aggiornamento": row(
@@ -148,6 +162,7 @@ COMMANDS: dict[str, Row] = {
             "coord": "Le decisioni si registrano nel gruppo del tavolo politico o in privato",
         },
         unlinked=everyone(UNLINKED),
+        other=B_GROUP_COMMAND,
     ),
     "/annuncio": row(group=everyone("Gli avvisi si preparano in chat privata con me")),
     "/annuncio Avviso di prova": row(
@@ -203,13 +218,32 @@ def buttons(
     private: dict[str, str],
     political: dict[str, str] | None = None,
     unlinked: dict[str, str] | None = None,
+    other: dict[str, str] | None = None,
 ) -> Row:
-    """Cells in a private chat, in Union A's political group and in a group linked to nothing
-    (the same as in the political group unless given: the server decides by the ids)."""
+    """Cells in a private chat, in Union A's political group, in a group linked to nothing and
+    in Union B's group (each the same as the one before unless given: the server decides by
+    the ids)."""
     p = {caller: private.get(caller, private.get("*", OK)) for caller in CALLERS}
     g = p if political is None else {c: political.get(c, political.get("*", OK)) for c in CALLERS}
     u = g if unlinked is None else {c: unlinked.get(c, unlinked.get("*", OK)) for c in CALLERS}
-    return {"private": p, "political": g, "unlinked": u}
+    o = g if other is None else {c: other.get(c, other.get("*", OK)) for c in CALLERS}
+    return {"private": p, "political": g, "unlinked": u, "other": o}
+
+
+# A button on one Union's data works in a group only if the group is linked to that Union
+# (bot/scope.py:button_refusal): elsewhere everyone is refused, before anything is read.
+OTHER_UNION = "Questo pulsante riguarda un'altra Unione"
+
+
+def union_button(private: dict[str, str], political: dict[str, str] | None = None) -> Row:
+    """A button on Union A's data: as given in private and in A's group; refused to everyone
+    in a group linked to nothing and in Union B's group."""
+    return buttons(private, political, everyone(UNLINKED), everyone(OTHER_UNION))
+
+
+def private_button(private: dict[str, str], in_groups: str) -> Row:
+    """A button of a private dialogue: refused to everyone in any group."""
+    return buttons(private, everyone(in_groups), everyone(in_groups), everyone(in_groups))
 
 
 # Coordinator buttons that show people's details: only in private (offered only there).
@@ -239,6 +273,7 @@ MEMBER_BUTTON_GROUP = {
     "pending": MEMBERS_ONLY,
     "other_coord": MEMBERS_ONLY,
 }
+# (The Union picker re-runs the command for the group's own Union: in Union B's group, B's.)
 SETTINGS = buttons(
     only(["coord"], "Solo il coordinatore cambia le impostazioni dell'Unione"),
     only(
@@ -247,7 +282,7 @@ SETTINGS = buttons(
         coord="Le impostazioni si cambiano in chat privata con me",
     ),
 )
-DECISION_CLOSE = buttons(
+DECISION_CLOSE = union_button(
     {
         **only(["coord"], "Solo il coordinatore può chiudere una questione"),
         "outsider": UNION_MEMBERS,
@@ -255,11 +290,17 @@ DECISION_CLOSE = buttons(
         "other_coord": UNION_MEMBERS,
     }
 )
-ANNOUNCEMENT = buttons(only(["coord"], "Solo il coordinatore manda avvisi a tutto il team"))
-IMPORT = buttons(only(["coord"], "Solo il coordinatore può caricare le azioni da un file"))
+# Announcements are prepared in private, like /annuncio.
+ANNOUNCEMENT = private_button(
+    only(["coord"], "Solo il coordinatore manda avvisi a tutto il team"),
+    "Gli avvisi si preparano in chat privata con me",
+)
+IMPORT = union_button(only(["coord"], "Solo il coordinatore può caricare le azioni da un file"))
 UPDATE_FLOW_PRIVATE = only(["tecnico", "coord"], "Questo pulsante non è per te")
-UPDATE_FLOW = buttons(UPDATE_FLOW_PRIVATE, everyone(OK))  # in a group: answered, nothing done
-EXPORT = buttons(
+# The progress update is a private dialogue, like /aggiornamento.
+UPDATES_PRIVATE = "Gli aggiornamenti si danno in privato"
+UPDATE_FLOW = private_button(UPDATE_FLOW_PRIVATE, UPDATES_PRIVATE)
+EXPORT = union_button(
     {
         **only(["sindaco", "coord"], "L'esportazione è riservata al coordinatore e ai Sindaci"),
         "outsider": UNION_MEMBERS,
@@ -268,9 +309,9 @@ EXPORT = buttons(
     }
 )
 # "Chi manca?" and the poll's management buttons: the coordinator or whoever proposed the poll.
-MEETING_COORD = buttons(only(["coord"], COORD_OR_PROPOSER))
+MEETING_COORD = union_button(only(["coord"], COORD_OR_PROPOSER))
 COORD_ONLY_ACTIONS = "Solo il coordinatore può farlo"
-ACTION_EDIT = buttons(
+ACTION_EDIT = union_button(
     {
         **only(["coord"], COORD_ONLY_ACTIONS),
         "outsider": NOT_FOR_YOU,
@@ -281,8 +322,12 @@ ACTION_EDIT = buttons(
 
 BUTTONS: dict[str, Row] = {
     "lang:set:en": buttons(everyone(OK)),
-    "pick:team:{A}": buttons(MEMBER_BUTTON_PRIVATE, MEMBER_BUTTON_GROUP, everyone(UNLINKED)),
-    "pick:azioni:{A}": buttons(MEMBER_BUTTON_PRIVATE, MEMBER_BUTTON_GROUP, everyone(UNLINKED)),
+    "pick:team:{A}": buttons(
+        MEMBER_BUTTON_PRIVATE, MEMBER_BUTTON_GROUP, everyone(UNLINKED), B_GROUP_COMMAND
+    ),
+    "pick:azioni:{A}": buttons(
+        MEMBER_BUTTON_PRIVATE, MEMBER_BUTTON_GROUP, everyone(UNLINKED), B_GROUP_COMMAND
+    ),
     "reg:m:{inv}:{mun}": buttons(everyone(NO_LONGER_VALID)),
     "reg:r:{inv}:s": buttons(everyone(NO_LONGER_VALID)),
     "reg:ok:{inv}": buttons(everyone(NO_LONGER_VALID)),
@@ -321,28 +366,30 @@ BUTTONS: dict[str, Row] = {
     ),
     "vote:m:{slot}": buttons(only(MEMBERS, POLL_MEMBERS), everyone(POLL_GONE)),
     "vote:n:{slot}": buttons(only(MEMBERS, POLL_MEMBERS), everyone(POLL_GONE)),
-    "vote:i:{slot}": buttons(only(MEMBERS, "Solo i membri del Team energia vedono le risposte")),
+    "vote:i:{slot}": union_button(
+        only(MEMBERS, "Solo i membri del Team energia vedono le risposte")
+    ),
     "mtg:who:{poll}": MEETING_COORD,
     "mtg:ask:{poll}:close": MEETING_COORD,
     "mtg:do:{poll}:close": MEETING_COORD,
     "mtg:do:{poll}:cancel": MEETING_COORD,
     "mtg:ext:{poll}": MEETING_COORD,
     "mtg:extd:{poll}:3": MEETING_COORD,
-    "mtg:ics:{meeting}": buttons(
+    "mtg:ics:{meeting}": union_button(
         only(MEMBERS, "Solo i membri del Team energia possono scaricare l'invito")
     ),
     "mtg:add:{poll}": MEETING_COORD,
     "wiz:stop": buttons(everyone("Questa preparazione è scaduta")),
-    "act:v:{act}": buttons(only(MEMBERS, NOT_FOR_YOU)),
-    "act:l:{A}:a:a:0": buttons(only(MEMBERS, NOT_FOR_YOU)),
-    "act:h:{act}": buttons(
+    "act:v:{act}": union_button(only(MEMBERS, NOT_FOR_YOU)),
+    "act:l:{A}:a:a:0": union_button(only(MEMBERS, NOT_FOR_YOU)),
+    "act:h:{act}": union_button(
         {
             **only(MEMBERS, NOT_FOR_YOU),
             # the action is Bibbiano's: its history is for Bibbiano's people and the coordinator
             "assessore": "Lo storico di questa azione lo vedono i membri del suo Comune",
         }
     ),
-    "act:fm:{A}:a": buttons(only(MEMBERS, NOT_FOR_YOU)),
+    "act:fm:{A}:a": union_button(only(MEMBERS, NOT_FOR_YOU)),
     "act:ed:{act}": ACTION_EDIT,
     "act:em:{act}": ACTION_EDIT,
     "act:ar:{act}": ACTION_EDIT,
@@ -350,7 +397,7 @@ BUTTONS: dict[str, Row] = {
     "act:new:{A}": ACTION_EDIT,
     "act:tpl:{A}": ACTION_EDIT,
     "act:exp:{A}:c": ACTION_EDIT,
-    "act:nm:{act}:{mun}": buttons(only(["coord"], NOT_FOR_YOU)),
+    "act:nm:{act}:{mun}": union_button(only(["coord"], NOT_FOR_YOU)),
     "imp:u:{A}": IMPORT,
     "imp:ok:{A}": IMPORT,
     "imp:no:{A}": IMPORT,
@@ -360,9 +407,11 @@ BUTTONS: dict[str, Row] = {
             "assessore": "Gli aggiornamenti sulle azioni li danno i funzionari tecnici",
             "sindaco": "Gli aggiornamenti sulle azioni li danno i funzionari tecnici",
         },
-        everyone("Gli aggiornamenti si danno in privato"),
+        everyone(UPDATES_PRIVATE),
+        everyone(UPDATES_PRIVATE),
+        everyone(UPDATES_PRIVATE),
     ),
-    "upd:nn:{round}": buttons(UPDATE_FLOW_PRIVATE),
+    "upd:nn:{round}": UPDATE_FLOW,
     "upd:a:{act}": UPDATE_FLOW,
     "upd:st:{act}:c": UPDATE_FLOW,
     "upd:sk:{act}": UPDATE_FLOW,
@@ -371,12 +420,12 @@ BUTTONS: dict[str, Row] = {
     "upd:dq:{act}": UPDATE_FLOW,
     "upd:ls:{A}": UPDATE_FLOW,
     "upd:end:{A}": UPDATE_FLOW,
-    "sum:xlsx:{A}": buttons(
+    "sum:xlsx:{A}": union_button(
         {"outsider": UNION_MEMBERS, "pending": UNION_MEMBERS, "other_coord": UNION_MEMBERS}
     ),
     "exp:csv:{A}": EXPORT,
     "exp:xlsx:{A}": EXPORT,
-    "dec:v:{dec}:a": buttons(
+    "dec:v:{dec}:a": union_button(
         {
             "outsider": UNION_MEMBERS,
             "pending": UNION_MEMBERS,
@@ -387,7 +436,7 @@ BUTTONS: dict[str, Row] = {
     ),
     "dec:close:{dec}": DECISION_CLOSE,
     "dec:out:{dec}:a": DECISION_CLOSE,
-    "dec:done:{dec}": buttons(
+    "dec:done:{dec}": union_button(
         {
             **only(["coord"], "Solo il coordinatore può segnare una decisione come attuata"),
             "outsider": UNION_MEMBERS,
@@ -424,12 +473,6 @@ BUTTONS: dict[str, Row] = {
     "set:tag:{A}": SETTINGS,
 }
 
-# The PAES action buttons read the Union from the group they are pressed in: in a group linked
-# to nothing they are nobody's.
-for _template, _row in BUTTONS.items():
-    if _template.startswith("act:"):
-        _row["unlinked"] = {caller: NOT_FOR_YOU for caller in CALLERS}
-
 CALLER_TITLES = {
     "outsider": "outsider",
     "pending": "pending member",
@@ -438,6 +481,15 @@ CALLER_TITLES = {
     "tecnico": "Funzionario tecnico",
     "other_coord": "coordinator of another Union",
     "coord": "the coordinator",
+}
+
+
+COMMAND_CHAT_TITLES = {
+    "private": "a private chat",
+    "political": "Union A's political group",
+    "technical": "Union A's technical group",
+    "unlinked": "a group linked to nothing",
+    "other": "Union B's group",
 }
 
 
@@ -455,8 +507,7 @@ def markdown() -> str:
     rule = "|---" * (len(CALLERS) + 1) + "|"
     lines += ["### Commands", ""]
     for chat in CHATS:
-        title = "private chat" if chat == "private" else f"{chat} group"
-        lines += [f"#### In a {title}", "", header, rule]
+        lines += [f"#### In {COMMAND_CHAT_TITLES[chat]}", "", header, rule]
         for command, cells in COMMANDS.items():
             lines.append(
                 f"| `{command}` | " + " | ".join(cell(cells[chat][c]) for c in CALLERS) + " |"
@@ -467,6 +518,7 @@ def markdown() -> str:
         "private": "In a private chat",
         "political": "In Union A's political group",
         "unlinked": "In a group linked to nothing",
+        "other": "In Union B's group (Union A's buttons pressed in another Union's group)",
     }
     for chat, title in titles.items():
         lines += [f"#### {title}", "", header, rule]

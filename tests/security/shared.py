@@ -3,6 +3,7 @@ reading what came of it — the answer, what changed in the database, what leake
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,6 +57,8 @@ def secrets_for(caller: str, chat: str) -> tuple[str, ...]:
         return SECRET_A + SECRET_B  # a group of nobody's: no Union's data at all
     if chat in ("political", "technical"):
         return SECRET_B  # Union A's groups: nothing of Union B
+    if chat == "other":
+        return SECRET_A  # Union B's group: nothing of Union A
     if caller in ("outsider", "pending"):
         return SECRET_A + SECRET_B
     if caller == "other_coord":
@@ -84,12 +87,25 @@ async def run_cell(
     toast: str | None = None
     answered = True
     if command is not None:
+        sent_before = sum(len(fake.sent_to(c)) for c in chats)
         await user.send(command, chat=None if chat == "private" else target)
         await fake.settle(quiet=0.01)
+        if sum(len(fake.sent_to(c)) for c in chats) == sent_before:
+            # settle() can return before PTB has queued the update (a loaded machine): give
+            # the answer a few seconds before calling the command unanswered.
+            with contextlib.suppress(TimeoutError):
+                await fake.wait_for(
+                    lambda: sum(len(fake.sent_to(c)) for c in chats) > sent_before, timeout=5
+                )
+            await fake.settle(quiet=0.01)
     else:
         assert data is not None
         press = await user.press_forged(world.anchors[(caller, chat)], data)
         await fake.settle(quiet=0.01)
+        if press.answer is None:  # the same race as for commands
+            with contextlib.suppress(TimeoutError):
+                await fake.wait_for(lambda: press.answer is not None, timeout=5)
+            await fake.settle(quiet=0.01)
         answered = press.answer is not None
         toast = press.answer.text if press.answer else None
     after = await snapshot(bot)

@@ -20,7 +20,7 @@ from bot.clock import FakeClock
 from bot.config import normalize_database_url
 from tests.e2e.harness import BotUnderTest
 from tests.fakes.telegram_server import FakeTelegram
-from tests.security.matrix import BUTTONS, COMMANDS, OK
+from tests.security.matrix import BUTTON_CHATS, BUTTONS, COMMANDS, OK
 from tests.security.shared import clear_dialogues, fill, run_cell
 from tests.security.world import CALLERS, CHATS, World, build_world
 
@@ -77,7 +77,7 @@ async def test_command(world: World, command: str, caller: str, chat: str) -> No
 def _refused_buttons() -> list[Any]:
     cells: list[Any] = []
     for template, row in BUTTONS.items():
-        for chat in ("private", "political", "unlinked"):
+        for chat in BUTTON_CHATS:
             for caller in CALLERS:
                 if row[chat][caller] != OK:
                     cells.append(
@@ -118,7 +118,7 @@ async def test_ids_of_another_union(world: World, template: str, owner: str) -> 
 
 async def test_no_message_ever_leaked(world: World) -> None:
     """After every cell: the whole history of the unlinked group and of the outsiders'
-    private chats holds nothing of either Union."""
+    private chats holds nothing of either Union, each Union's groups nothing of the other."""
     from tests.security.world import PEOPLE, SECRET_A, SECRET_B, leaks
 
     fake = world.bot.fake
@@ -129,6 +129,15 @@ async def test_no_message_ever_leaked(world: World) -> None:
             continue  # the coordinator's own /collega question
         # (people are greeted by their own name there; the rest is nobody's business)
         assert not leaks(text, tuple(s for s in SECRET_A + SECRET_B if s not in names)), text
+    for group, foreign in (
+        (world.b_group, SECRET_A),
+        (world.chats["political"], SECRET_B),
+        (world.chats["technical"], SECRET_B),
+    ):
+        for m in fake.sent_to(group):
+            text = (m.text or m.caption or "") + str(m.buttons)
+            # everyone there is greeted by their own name (all callers sit in every group)
+            assert not leaks(text, tuple(s for s in foreign if s not in names)), text
     for m in fake.sent_to(world.users["outsider"].private_chat):
         text = (m.text or m.caption or "") + str(m.buttons)
         assert not leaks(text, SECRET_A + SECRET_B), text

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import String, select
 
 from bot.services import registration as reg_rules
-from storage.models import Action, Base, Invite, Municipality
+from storage.models import Action, Announcement, Base, Invite, Municipality
 from tests.e2e.harness import BotUnderTest
 from tests.fakes.fake_world import FakeUser
 from tests.security.matrix import BUTTONS
@@ -282,9 +282,28 @@ async def test_hostile_text_everywhere(
     await _say(bot, coord, f"/annuncio {text}")  # an announcement, sent to everyone
     draft = bot.fake.last_sent(coord)
     if draft.buttons:
-        label = draft.buttons[0][0][0]
+        label = draft.buttons[0][0][0]  # "Tutti"
         await coord.press(draft, label)
         await bot.settle()
+        # Delivery reports (this announcement's and the world's, which was never reported)
+        # come from a task settle() does not wait for: let them arrive before the poll
+        # wizard, which reads the coordinator's last message.
+        async with bot.db.transaction() as s:
+            reports = len(
+                (
+                    await s.execute(
+                        select(Announcement.id).where(Announcement.union_id == a.union_id)
+                    )
+                )
+                .scalars()
+                .all()
+            )
+        await bot.fake.wait_for(
+            lambda: (
+                sum("Avviso consegnato" in (m.text or "") for m in bot.fake.sent_to(coord))
+                >= reports
+            )
+        )
     await _poll_with(bot, world, text)  # the poll wizard: title, place, agenda, published
     await _say(bot, coord, f"/crea_unione {text}")  # a Union's name
 

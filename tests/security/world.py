@@ -51,8 +51,8 @@ from tests.fakes.telegram_server import FakeTelegram
 # Callers of the matrix, in the order of the table in docs/AUTHORIZATION.md.
 CALLERS = ("outsider", "pending", "assessore", "sindaco", "tecnico", "other_coord", "coord")
 # Chats of the matrix: the caller's private chat, the Union's two linked groups, a group linked
-# to nothing.
-CHATS = ("private", "political", "technical", "unlinked")
+# to nothing, Union B's group.
+CHATS = ("private", "political", "technical", "unlinked", "other")
 
 UNION_A = "Unione Val d'Enza"
 COMUNI_A = ("Bibbiano", "Montecchio Emilia")
@@ -131,6 +131,8 @@ class World:
     def chat_of(self, caller: str, chat: str) -> FakeChat:
         if chat == "private":
             return self.users[caller].private_chat
+        if chat == "other":
+            return self.b_group
         return self.chats[chat]
 
 
@@ -446,6 +448,12 @@ async def build_world(bot: BotUnderTest) -> World:
         anchor = await _first_answer(fake, chat)
         for key in users:
             world.anchors[(key, name)] = anchor
+    # Union B's group: where Union A's buttons are forged to be pressed in another Union's group.
+    await users["other_coord"].send("/aiuto", chat=b_group)
+    await bot.settle()
+    anchor = await _first_answer(fake, b_group)
+    for key in users:
+        world.anchors[(key, "other")] = anchor
     return world
 
 
