@@ -1208,7 +1208,15 @@ async def remind_meetings(services: Services, bot: Bot, now: datetime) -> None:
             tr = group_tr(services)
             _ = tr.gettext
             for kind in kinds:
-                if kind == "day":
+                if (
+                    kind == "day"
+                    and meeting.starts_at.astimezone(tz).date() == now.astimezone(tz).date()
+                ):  # caught up on the day itself (the bot was down): not "tomorrow"
+                    text = _("⏰ Oggi alle {time}: {title}.").format(
+                        time=f"{meeting.starts_at.astimezone(tz):%H:%M}",
+                        title=html.escape(meeting.title),
+                    )
+                elif kind == "day":
                     text = _("⏰ Domani, {date}: {title}.").format(
                         date=when(meeting.starts_at, tz, tr), title=html.escape(meeting.title)
                     )
