@@ -1101,7 +1101,9 @@ async def report_unreachable(services: Services, bot: Bot, now: datetime) -> Non
             rows = await outbox_repo.status_by_key_prefix(session, f"pollrem:{poll.id}:{key}:")
             if any(r.status in (OutboxStatus.PENDING, OutboxStatus.SENDING) for r in rows):
                 continue
-            failed = [r for r in rows if r.status in (OutboxStatus.FAILED, OutboxStatus.UNCERTAIN)]
+            # Refused ones only: an uncertain reminder may well have arrived, and the generic
+            # delivery report says so in its own words (it was left to it: see register()).
+            failed = [r for r in rows if r.status == OutboxStatus.FAILED]
             if not await core_repo.claim(
                 session,
                 kind="poll_reminder_report",
@@ -2136,7 +2138,8 @@ def register(application: AnyApplication, services: Services) -> None:
     services.add_sent_listener("poll:", on_poll_message_sent)
     services.add_due_work("meetings.monthly_poll", open_monthly_polls)
     services.add_due_work("meetings.poll_reminders", remind_poll_voters)
-    services.report_elsewhere("pollrem:")  # report_unreachable tells the coordinator
+    # report_unreachable tells the coordinator who refused; uncertain ones get the generic report.
+    services.report_elsewhere("pollrem:", ("failed",))
     services.add_due_work("meetings.close_due", close_due_polls)
     services.add_due_work("meetings.meeting_reminders", remind_meetings)
     services.add_due_work("meetings.pins", pin_announcements)

@@ -280,22 +280,50 @@ class Month:
         self.team, self.rng, self.report = team, rng, report
         self.presses: list[Press] = []
         self.lock = asyncio.Lock()  # kill/start are not interleaved
+        self.moved = asyncio.Event()  # the clock has just moved
+        self.log_mark = 0  # where the log of the latest start begins
+
+    def set_time(self, when: datetime) -> None:
+        self.clock.set(when)
+        if self.rng.random() < 0.7:
+            self.moved.set()
 
     # --- the killer ----------------------------------------------------------------------
 
     async def killer(self, kills: int, *, gap: tuple[float, float]) -> None:
+        """Kill at random moments; right after the clock moves (the tick is then doing the
+        scheduled work), more often than not."""
         for _ in range(kills):
-            await asyncio.sleep(self.rng.uniform(*gap))
+            if self.rng.random() < 0.8:  # else a kill during start-up and recovery
+                await self._started()
+            try:
+                async with asyncio.timeout(self.rng.uniform(*gap)):
+                    await self.moved.wait()
+                self.moved.clear()
+                await asyncio.sleep(self.rng.uniform(0.05, 1.2))
+            except TimeoutError:
+                pass
             async with self.lock:
                 await self.bot.kill()
                 self.report.kills += 1
                 await asyncio.sleep(self.rng.uniform(0.0, 0.5))
-                await self.bot.start()
+                await self.start()
+
+    async def _started(self) -> None:
+        """Until the bot, started last, polls (its log says so)."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(30):
+                while "Application started" not in _read_log(self.bot.log)[self.log_mark :]:
+                    await asyncio.sleep(0.1)
+
+    async def start(self) -> None:
+        self.log_mark = len(_read_log(self.bot.log)) if self.bot.log.exists() else 0
+        await self.bot.start()
 
     async def ensure_running(self) -> None:
         async with self.lock:
             if self.bot.proc is None or self.bot.proc.returncode is not None:
-                await self.bot.start()
+                await self.start()
 
     # --- waiting for the bot ---------------------------------------------------------------
 
@@ -331,7 +359,7 @@ class Month:
 
     async def run(self) -> None:
         tz = ROME
-        self.clock.set(datetime(2026, 12, 1, 9, 0, 30, tzinfo=tz))
+        self.set_time(datetime(2026, 12, 1, 9, 0, 30, tzinfo=tz))
         await self.until("monthly poll posted", _poll_posted)
         poll = await self._poll()
         late_voters = {u.id for u, _c in self.team.voters() if self.rng.random() < 0.3}
@@ -342,7 +370,7 @@ class Month:
                 if user.id not in late_voters
             )
         )
-        self.clock.set(poll.deadline_at - timedelta(hours=24) + timedelta(seconds=30))
+        self.set_time(poll.deadline_at - timedelta(hours=24) + timedelta(seconds=30))
         await self.until("poll reminders", _claimed("poll_reminder"))
         await asyncio.gather(
             *(
@@ -351,11 +379,11 @@ class Month:
                 if user.id in late_voters
             )
         )
-        self.clock.set(poll.deadline_at + timedelta(seconds=30))
+        self.set_time(poll.deadline_at + timedelta(seconds=30))
         await self.until("poll closed", _poll_closed)
         meeting = await self._meeting()
         if meeting is None:  # no date: the round opens on the 20th at 10:00
-            self.clock.set(datetime(2026, 12, 20, 10, 0, 30, tzinfo=tz))
+            self.set_time(datetime(2026, 12, 20, 10, 0, 30, tzinfo=tz))
         await self.until("update round opened", _round_opened)
         round_ = await self._round()
         late = {u.id for u in self.team.technicians() if self.rng.random() < 0.4}
@@ -369,20 +397,20 @@ class Month:
         ]
         for n, moment in enumerate(sorted(m for m in moments if round_.opened_at < m)):
             if moment > self.clock.now() and moment < round_.deadline_at:
-                self.clock.set(moment + timedelta(seconds=30))
+                self.set_time(moment + timedelta(seconds=30))
                 await self.until(f"round reminder {n + 1}", _round_reminded(moment))
                 if late:  # the late ones answer from the reminder
                     await asyncio.gather(
                         *(self._answer_round(u) for u in self.team.technicians() if u.id in late)
                     )
                     late = set()
-        self.clock.set(round_.deadline_at + timedelta(seconds=30))
+        self.set_time(round_.deadline_at + timedelta(seconds=30))
         await self.until("summary posted", _summary_made)
         if meeting is not None:
             for before in (timedelta(hours=23, minutes=59), timedelta(minutes=59)):
                 moment = meeting.starts_at - before
                 if moment > self.clock.now():
-                    self.clock.set(moment)
+                    self.set_time(moment)
                     await self.until(f"meeting reminder {before}", _meeting_reminded(before))
 
     async def _poll(self) -> MeetingPoll:
@@ -453,11 +481,9 @@ class Month:
             if message is None or data is None:
                 if len(saved) >= 2:
                     return
-                record = await self.press(user, invite, buttons["go"])
+                await self.press(user, invite, buttons["go"])  # (again, after a kill)
                 await asyncio.sleep(0.3)
                 want = "st"
-                if record.press.answer is None:
-                    continue
                 continue
             record = await self.press(user, message, data)
             await asyncio.sleep(0.2)  # the next question follows the toast
@@ -577,6 +603,7 @@ async def run_month_scenario(
     kills: int = 6,
     comuni: int = 3,
     gap: tuple[float, float] = (0.5, 3.0),
+    stall: float = 0.1,
 ) -> MonthReport:
     rng = random.Random(seed)
     os.makedirs(workdir, exist_ok=True)
@@ -591,11 +618,13 @@ async def run_month_scenario(
         await migrate.upgrade(db)
         team = await seed_team(db, fake, clock.now() - timedelta(days=3), comuni=comuni)
         # Each answer takes a while: a kill often lands while a send is in flight.
-        fake.stall_next("sendMessage", seconds=0.03, deliver=True, count=10**9)
+        # (delivered, then the answer waits `stall` s: a kill there leaves the fate unknown).
+        for method in ("sendMessage", "sendDocument", "sendPhoto"):
+            fake.stall_next(method, seconds=stall, deliver=True, count=10**9)
         bot = BotProcess(fake, database_url, workdir, log)
         bot.env[CLOCK_ENV] = str(clock.path)
         month = Month(fake, db, bot, clock, team, rng, report)
-        await bot.start()
+        await month.start()
         killer = asyncio.create_task(month.killer(kills, gap=gap))
         try:
             await month.run()

@@ -1,0 +1,38 @@
+"""Faults found by the crash month (tests/reliability/crash_month.py), each pinned by a test."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from tests.reliability.conftest import BotFactory
+from tests.reliability.crash_month import seed_team
+from tests.reliability.world import reports
+
+ROME = ZoneInfo("Europe/Rome")
+
+
+async def test_an_uncertain_poll_reminder_is_reported_as_uncertain_not_as_unreachable(
+    make_bot: BotFactory,
+) -> None:
+    """The poll's own report says the person never started the bot or blocked it: wrong for a
+    reminder that may well have arrived. It goes to the coordinator as uncertain instead."""
+    bot = await make_bot(read_timeout=0.5)
+    fake, clock = bot.fake, bot.clock
+    team = await seed_team(bot.db, fake, clock.now() - timedelta(days=2), comuni=1)
+    clock.set(datetime(2026, 12, 1, 9, 1, tzinfo=ROME))
+    await bot.tick()  # the monthly poll
+    clock.set(datetime(2026, 12, 5, 9, 1, tzinfo=ROME))
+    fake.stall_next("sendMessage", seconds=2, deliver=True)  # the first reminder's answer is lost
+    await bot.tick()
+    await bot.advance(minutes=1)
+    texts = [m.text or "" for m in fake.sent_to(team.coordinator)]
+    assert not any("Non sono riuscito a mandare il promemoria" in t for t in texts)
+    (report,) = reports(fake, team.coordinator)
+    assert report is not None and "Non so se questi messaggi sono arrivati" in report
+    reminded = [
+        u for u in team.users.values() if any("⏰" in (m.text or "") for m in fake.sent_to(u))
+    ]
+    assert len(reminded) == 3  # delivered once each, the uncertain one included, never resent
+    for user in reminded:
+        assert len([m for m in fake.sent_to(user) if "⏰" in (m.text or "")]) == 1
