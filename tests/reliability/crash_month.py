@@ -313,7 +313,9 @@ class Month:
         """Until the bot, started last, polls (its log says so)."""
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(30):
-                while "Application started" not in _read_log(self.bot.log)[self.log_mark :]:
+                while True:
+                    if "Application started" in _read_log(self.bot.log)[self.log_mark :]:
+                        return
                     await asyncio.sleep(0.1)
 
     async def start(self) -> None:
