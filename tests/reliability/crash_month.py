@@ -393,12 +393,10 @@ class Month:
             *(self._answer_round(u) for u in self.team.technicians() if u.id not in late)
         )
         # Reminders: three days after opening, the day before the deadline (if before it).
-        moments = [
-            round_.opened_at + timedelta(days=3),
-            round_.deadline_at - timedelta(days=1),
-        ]
-        for n, moment in enumerate(sorted(m for m in moments if round_.opened_at < m)):
-            if moment > self.clock.now() and moment < round_.deadline_at:
+        first, last = round_.opened_at + timedelta(days=3), round_.deadline_at - timedelta(days=1)
+        moments = [first, last] if first < last else [last]
+        for n, moment in enumerate(moments):
+            if self.clock.now() < moment < round_.deadline_at:
                 self.set_time(moment + timedelta(seconds=30))
                 await self.until(f"round reminder {n + 1}", _round_reminded(moment))
                 if late:  # the late ones answer from the reminder
