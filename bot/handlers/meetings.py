@@ -1150,14 +1150,20 @@ async def report_unreachable(services: Services, bot: Bot, now: datetime) -> Non
         await delivery.flush(services, bot)
 
 
+MEETING_REMINDER_KINDS = ("meeting_remind_day", "meeting_remind_hour")
+MEETING_SKIP_LOOKBACK = timedelta(days=62)
+
+
 async def remind_meetings(services: Services, bot: Bot, now: datetime) -> None:
     """Tick: the day before and one hour before, in the table's group(s), if still ahead."""
     queued = False
     async with services.db.transaction() as session:
-        for meeting in await repo.meetings_starting_between(
-            session, after=now - timedelta(days=2), until=now
+        # Started while the bot was down (up to a long downtime back): each reminder not
+        # decided yet is skipped, with a log line, once.
+        for meeting in await repo.meetings_missing_claims(
+            session, after=now - MEETING_SKIP_LOOKBACK, until=now, kinds=MEETING_REMINDER_KINDS
         ):
-            for kind in ("meeting_remind_day", "meeting_remind_hour"):
+            for kind in MEETING_REMINDER_KINDS:
                 if await core_repo.claim(
                     session, kind=kind, union_id=meeting.union_id, period=str(meeting.id), now=now
                 ):

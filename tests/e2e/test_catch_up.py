@@ -280,3 +280,17 @@ async def test_meeting_reminders_skipped_with_log_lines_once_it_started(
         assert texts_to(bot, chat, "⏰") == []
     assert len(lines(caplog, f"Meeting {meeting.id}: meeting_remind_day skipped")) == 1
     assert len(lines(caplog, f"Meeting {meeting.id}: meeting_remind_hour skipped")) == 1
+
+
+async def test_meeting_reminders_skipped_with_log_lines_after_a_long_downtime(
+    bot: BotUnderTest, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Down from before the reminders until days after the meeting: still one line each."""
+    team = await team_of(bot)
+    meeting = await fixed_meeting(bot, team)
+    with caplog.at_level(logging.INFO):
+        await down_until(bot, rome(19, 9, 0))
+    for chat in (team.political, team.technical):
+        assert texts_to(bot, chat, "⏰") == []
+    assert len(lines(caplog, f"Meeting {meeting.id}: meeting_remind_day skipped")) == 1
+    assert len(lines(caplog, f"Meeting {meeting.id}: meeting_remind_hour skipped")) == 1
