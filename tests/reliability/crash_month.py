@@ -733,6 +733,8 @@ async def _check(
         expect(f"mtgann:{meeting.id}:", groups_n, "the meeting announcement")
         expect(f"mtgics:{meeting.id}:", groups_n, "the .ics invitation")
         expect(f"mtgremhour:{meeting.id}:", groups_n, "the reminder one hour before")
+        if meeting.created_at < meeting.starts_at - timedelta(hours=24):
+            expect(f"mtgremday:{meeting.id}:", groups_n, "the reminder the day before")
     else:
         expect(f"pollnodate:{poll.id}:", 1, "no date: the coordinator is told")
     if len(rounds) != 1:
