@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
+from sqlalchemy import select
+
+from storage.models import Answer, Vote
 from tests.reliability.conftest import BotFactory
 from tests.reliability.crash_month import seed_team
 from tests.reliability.world import reports
@@ -36,3 +41,29 @@ async def test_an_uncertain_poll_reminder_is_reported_as_uncertain_not_as_unreac
     assert len(reminded) == 3  # delivered once each, the uncertain one included, never resent
     for user in reminded:
         assert len([m for m in fake.sent_to(user) if "⏰" in (m.text or "")]) == 1
+
+
+async def test_a_vote_answered_too_late_is_stored_and_not_an_error(
+    make_bot: BotFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A press that waited while the bot restarted: Telegram refuses the late toast ("query
+    is too old"). The vote is stored; the log says so at INFO, no error and no second try."""
+    bot = await make_bot()
+    fake, clock = bot.fake, bot.clock
+    team = await seed_team(bot.db, fake, clock.now() - timedelta(days=2), comuni=1)
+    clock.set(datetime(2026, 12, 1, 9, 1, tzinfo=ROME))
+    await bot.tick()
+    poll = next(m for m in fake.sent_to(team.political) if (m.text or "").startswith("🗓"))
+    slot = next(
+        d for _t, d in (b for row in poll.buttons for b in row) if d and d.startswith("vote:y:")
+    )
+    fake.callback_answer_timeout = 0
+    press = await team.users["sindaco:0"].press(poll, slot)
+    await bot.settle()
+    assert press.answer is None
+    async with bot.db.transaction() as session:
+        votes = list((await session.execute(select(Vote))).scalars())
+    assert [(v.slot_id, v.answer) for v in votes] == [(int(slot.rsplit(":", 1)[1]), Answer.YES)]
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert any("answered too late" in r.getMessage() for r in caplog.records)
+    assert len(fake.calls_of("answerCallbackQuery")) == 1
