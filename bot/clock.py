@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -51,8 +52,6 @@ class FileClock:
         self._now: datetime | None = None
 
     def now(self) -> datetime:
-        import os
-
         try:
             info = os.stat(self._path)
             stamp = (info.st_ino, info.st_mtime_ns)  # a file replaced as a whole is new
