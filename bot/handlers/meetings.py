@@ -893,6 +893,10 @@ async def close_poll(
     if view is None or not view.is_open:
         return False
     poll = view.poll
+    # Reminders still waiting in the outbox (Telegram was unreachable) would ask for answers
+    # the poll no longer takes: withdrawn, the deadline is over (DESIGN: catch-up rule).
+    if dropped := await outbox_repo.drop_pending(session, f"pollrem:{poll.id}:"):
+        logger.info("Poll %s: %d reminders not sent, the poll closed first", poll.id, dropped)
     best = view.best()
     tr = group_tr(services)
     _ = tr.gettext

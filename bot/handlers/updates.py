@@ -1445,6 +1445,18 @@ async def _round_duties(
     if now >= round_.deadline_at:
         round_.status, round_.closed_at = RoundStatus.CLOSED, now
         logger.info("Update round %s of Union %s closed", round_.period, union.id)
+        # Invitations and reminders still waiting in the outbox (Telegram was unreachable)
+        # would ask for answers by a deadline that has passed: withdrawn.
+        dropped = 0
+        for prefix in (f"{INVITE_PREFIX}{round_.id}:", f"upd:rem:{round_.id}:"):
+            dropped += await outbox_repo.drop_pending(session, prefix)
+        if dropped:
+            logger.info(
+                "Update round %s of Union %s: %d messages not sent, the round closed first",
+                round_.period,
+                union.id,
+                dropped,
+            )
         return
     await _invite_late_joiners(session, services, union, round_, now)
     await _report_unreachable(session, services, union, round_, now)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, not_, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, not_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import OutboxMessage, OutboxStatus
@@ -186,3 +186,15 @@ async def status_by_key_prefix(session: AsyncSession, prefix: str) -> list[Outbo
         .order_by(OutboxMessage.id)
     )
     return list(rows.scalars())
+
+
+async def drop_pending(session: AsyncSession, prefix: str) -> int:
+    """Withdraw the rows with this key prefix not sent yet (their moment is over); returns
+    how many. Rows being sent, sent or uncertain stay as they are."""
+    result = await session.execute(
+        delete(OutboxMessage).where(
+            OutboxMessage.dedup_key.startswith(prefix, autoescape=True),
+            OutboxMessage.status == OutboxStatus.PENDING,
+        )
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
