@@ -82,10 +82,13 @@ class Press:
     message: FakeMessage
     data: str
     edits: bool = True  # the press is done when its answer and the edit of its message arrived
+    # What the real bot's toast must say (start with): a refused press fails the benchmark.
+    expect: str | None = None
+    exact: bool = False
 
 
 async def lingua_burst(
-    fake: FakeTelegram, presses: int, users: int, database_url: str | None
+    fake: FakeTelegram, presses: int, users: int, database_url: str | None, steps: int = 0
 ) -> list[Press]:
     """`/lingua` menus pressed by `users` people in private: on the real bot each press is a
     write transaction with its update id recorded, a toast and an edit of the menu."""
@@ -112,12 +115,19 @@ async def lingua_burst(
 
 
 async def votes_burst(
-    fake: FakeTelegram, presses: int, users: int, database_url: str | None
+    fake: FakeTelegram, presses: int, users: int, database_url: str | None, steps: int = 0
 ) -> list[Press]:
     """A 20-Comuni Union with `users` members (Sindaci, Assessori, technicians) in its linked
-    group, 3 open polls of 4 dates each, presses spread over polls, dates and answers. On the
-    real bot each press is a vote transaction and a toast; the tally edits are coalesced (at
-    most one pending edit per poll message), so a press is done when it is answered."""
+    group, 3 open polls of 4 dates each, `presses` votes spread over polls, dates and answers;
+    mixed in at random moments, `steps` progress-update steps of the month's open round by the
+    technicians in private (each technician in order: pick an action, its state, its
+    percentage, save; 10 actions per Comune).
+
+    On the real bot a vote is a vote transaction and a toast; the tally edits are coalesced (at
+    most one pending edit per poll message), so a vote is done when it is answered. An update
+    step is a transaction, a toast and an edit of the pressed message (a save also sends the
+    next action's question): it is done when answered and edited. Each step is pressed on a
+    message of its own, so its edit is told apart from the others'."""
     import random
 
     rng = random.Random(7)
@@ -128,11 +138,18 @@ async def votes_burst(
         people.append(user)
     group = fake.create_group("Tavolo dell'Unione", people[0], members=people)
     group.bot_status = "member"
-    slot_ids = [[p * 4 + s + 1 for s in range(4)] for p in range(3)]
+    seeded = Seeded(
+        slot_ids=[[p * 4 + s + 1 for s in range(4)] for p in range(3)],
+        actions={
+            u.id: [1000 * n + a for a in range(ACTIONS_PER_COMUNE)]
+            for n, u in enumerate(people)
+            if n % 3 == 2
+        },
+    )
     if database_url is not None:
-        slot_ids = await _seed_polls(database_url, people, group.id)
+        seeded = await _seed_union(database_url, people, group.id)
     messages = []
-    for poll_slots in slot_ids:
+    for poll_slots in seeded.slot_ids:
         keyboard = [
             [
                 {"text": "✅", "callback_data": f"vote:y:{sid}"},
@@ -148,20 +165,70 @@ async def votes_burst(
         )
     if database_url is not None:
         await _seed_poll_messages(database_url, group.id, [m.message_id for m in messages])
-    burst = []
+    keyed: list[tuple[float, Press]] = []
     for _n in range(presses):
         poll = rng.randrange(3)
-        data = f"vote:{rng.choice('ymn')}:{rng.choice(slot_ids[poll])}"
-        burst.append(Press(rng.choice(people), messages[poll], data, edits=False))
-    return burst
+        data = f"vote:{rng.choice('ymn')}:{rng.choice(seeded.slot_ids[poll])}"
+        press = Press(rng.choice(people), messages[poll], data, edits=False, expect="Registrato")
+        keyed.append((rng.random(), press))
+    keyed.extend(_update_steps(fake, people, seeded.actions, steps, rng))
+    keyed.sort(key=lambda kp: kp[0])
+    return [press for _key, press in keyed]
 
 
-async def _seed_polls(database_url: str, people: list[FakeUser], group_id: int) -> list[list[int]]:
+ACTIONS_PER_COMUNE = 10
+
+
+@dataclass
+class Seeded:
+    slot_ids: list[list[int]]
+    actions: dict[int, list[int]]  # Telegram user id of each technician → their actions' ids
+
+
+def _update_steps(
+    fake: FakeTelegram, people: list[FakeUser], actions: dict[int, list[int]], steps: int, rng: Any
+) -> list[tuple[float, Press]]:
+    """`steps` update-flow presses, shared among the technicians, each one's in order (their
+    keys ascending), at random moments of the burst."""
+    technicians = [u for u in people if u.id in actions]
+    if steps and not technicians:
+        raise ValueError("no technicians to press update steps")
+    per_person: dict[int, list[Press]] = {u.id: [] for u in technicians}
+    for i in range(steps):
+        user = technicians[i % len(technicians)]
+        mine = per_person[user.id]
+        update_no, step = divmod(len(mine), 4)
+        action = actions[user.id][update_no % len(actions[user.id])]
+        percent = rng.choice((25, 50, 75))
+        data, expect, exact = (
+            (f"upd:a:{action}", "", True),
+            (f"upd:st:{action}:o", "In corso", True),
+            (f"upd:pr:{action}:{percent}", f"{percent}%", True),
+            (f"upd:sv:{action}", "Salvato", True),
+        )[step]
+        markup = {"inline_keyboard": [[{"text": "▶️", "callback_data": data}]]}
+        msg = fake._new_message(
+            user.private_chat, None, text="📝 Aggiornamento", reply_markup=markup
+        )
+        mine.append(Press(user, msg, data, edits=True, expect=expect, exact=exact))
+    keyed: list[tuple[float, Press]] = []
+    for mine in per_person.values():
+        keys = sorted(rng.random() for _ in mine)
+        keyed.extend(zip(keys, mine, strict=True))
+    return keyed
+
+
+async def _seed_union(database_url: str, people: list[FakeUser], group_id: int) -> Seeded:
+    """The Union, its 3 polls, 10 actions per Comune and this month's round, open for 9 more
+    days, whose invitations were all sent (so the tick has nothing to send during the burst)."""
     from datetime import timedelta
 
+    from bot.services.update_status import invite_key
     from storage import migrate
     from storage.db import Database
     from storage.models import (
+        Action,
+        ActionStatus,
         LinkedChat,
         MeetingPoll,
         MeetingSettings,
@@ -169,13 +236,17 @@ async def _seed_polls(database_url: str, people: list[FakeUser], group_id: int) 
         MemberMunicipality,
         MemberStatus,
         Municipality,
+        OutboxMessage,
+        OutboxStatus,
         Person,
         PollStatus,
         PollTable,
         Role,
+        RoundStatus,
         Slot,
         TableKind,
         Union,
+        UpdateRound,
         UpdateSettings,
     )
 
@@ -199,6 +270,15 @@ async def _seed_polls(database_url: str, people: list[FakeUser], group_id: int) 
                 comuni.append(comune)
             await session.flush()
             roles = (Role.SINDACO, Role.ASSESSORE, Role.TECNICO)
+            round_ = UpdateRound(
+                union_id=union.id,
+                period=f"{now.year:04d}-{now.month:02d}",
+                opened_at=now - timedelta(days=1),
+                deadline_at=now + timedelta(days=9),
+                status=RoundStatus.OPEN,
+            )
+            session.add(round_)
+            actions: dict[int, list[int]] = {}
             for n, user in enumerate(people):
                 person = Person(
                     telegram_user_id=user.id,
@@ -222,6 +302,38 @@ async def _seed_polls(database_url: str, people: list[FakeUser], group_id: int) 
                 session.add(
                     MemberMunicipality(member_id=member.id, municipality_id=comuni[n % 20].id)
                 )
+                if member.role != Role.TECNICO:
+                    continue
+                mine = [
+                    Action(
+                        union_id=union.id,
+                        municipality_id=comuni[n % 20].id,
+                        code=f"C{n % 20}.{a + 1}",
+                        title=f"Riqualificazione energetica {a + 1} del Comune {n % 20}",
+                        status=ActionStatus.ONGOING,
+                        progress=10,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                    for a in range(ACTIONS_PER_COMUNE)
+                ]
+                session.add_all(mine)
+                session.add(
+                    OutboxMessage(
+                        dedup_key=invite_key(round_.id, member.id),
+                        union_id=union.id,
+                        person_id=person.id,
+                        chat_id=user.id,
+                        method="sendMessage",
+                        payload={"text": "📝 Aggiornamento"},
+                        status=OutboxStatus.SENT,
+                        attempts=1,
+                        created_at=now,
+                        sent_at=now,
+                    )
+                )
+                await session.flush()
+                actions[user.id] = [a.id for a in mine]
             session.add(
                 LinkedChat(
                     union_id=union.id,
@@ -253,7 +365,7 @@ async def _seed_polls(database_url: str, people: list[FakeUser], group_id: int) 
                     await session.flush()
                     ids.append(slot.id)
                 slot_ids.append(ids)
-        return slot_ids
+        return Seeded(slot_ids=slot_ids, actions=actions)
     finally:
         await db.dispose()
 
@@ -274,9 +386,22 @@ async def _seed_poll_messages(database_url: str, group_id: int, message_ids: lis
         await db.dispose()
 
 
-# The bursts the real bot is measured on. NEXT SESSION: add "updates" (200 progress-update
-# steps of the actions feature), building its world in the database like votes_burst.
-BURSTS: dict[str, Callable[[FakeTelegram, int, int, str | None], Awaitable[list[Press]]]] = {
+async def _count_progress_updates(database_url: str) -> int:
+    from sqlalchemy import func, select
+
+    from storage.db import Database
+    from storage.models import ProgressUpdate
+
+    db = Database(database_url)
+    try:
+        async with db.transaction() as session:
+            return int((await session.execute(select(func.count(ProgressUpdate.id)))).scalar_one())
+    finally:
+        await db.dispose()
+
+
+# The bursts the real bot is measured on ("votes" takes --steps progress-update steps too).
+BURSTS: dict[str, Callable[[FakeTelegram, int, int, str | None, int], Awaitable[list[Press]]]] = {
     "lingua": lingua_burst,
     "votes": votes_burst,
 }
@@ -290,6 +415,7 @@ class SideResult:
     latencies: list[float]
     cpu_seconds: float
     peak_rss_kb: int
+    start_rss_kb: int = 0  # VmRSS when polling, before the burst
 
     @property
     def throughput(self) -> float:
@@ -300,11 +426,15 @@ class SideResult:
         return data[min(len(data) - 1, int(q * len(data)))]
 
 
-def _proc_peak_rss_kb(pid: int) -> int:
+def _proc_status_kb(pid: int, field: str) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
+        if line.startswith(field):
             return int(line.split()[1])
     return 0
+
+
+def _proc_peak_rss_kb(pid: int) -> int:
+    return _proc_status_kb(pid, "VmHWM:")
 
 
 def _proc_cpu_seconds(pid: int) -> float:
@@ -361,6 +491,25 @@ async def _wait(predicate: Callable[[], bool], timeout: float, what: str) -> Non
         await asyncio.sleep(0.005)
 
 
+async def _start_py_spy(pid: int, module: str, workdir: Path) -> asyncio.subprocess.Process | None:
+    """BENCH_PY_SPY=DIR: sample the real bot during the burst with py-spy (installed apart, a
+    measuring tool, not a dependency), collapsed stacks of all threads in DIR."""
+    target = os.environ.get("BENCH_PY_SPY")
+    if not target or module != "bench.real_bot":
+        return None
+    out = Path(target) / f"{workdir.name}.txt"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    spy = await asyncio.create_subprocess_exec(
+        str(Path(sys.executable).parent / "py-spy"),
+        *("record", "--pid", str(pid), "--format", "raw", "--threads", "--rate", "250"),
+        *("--nonblocking", "--output", str(out)),
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    await asyncio.sleep(0.5)  # attached
+    return spy
+
+
 async def run_side(
     name: str,
     module: str,
@@ -372,35 +521,44 @@ async def run_side(
     workdir: Path,
     concurrency: int = 1,
     latency: float = 0.0,
+    steps: int = 0,
+    repo: Path = REPO,
 ) -> SideResult:
     fake = TimedFake(latency)
     await fake.start()
     try:
-        plan = await BURSTS[burst](fake, presses, users, database_url)
+        plan = await BURSTS[burst](fake, presses, users, database_url, steps)
         env = _env(
             fake,
             database_url or "sqlite:///unused.db",
             workdir,
             TICK_SECONDS="30",
             CONCURRENT_UPDATES=str(concurrency),
+            PYTHONPATH=str(repo),  # --compare: another checkout's bot
         )
         proc = await _spawn(module, env, workdir)
         try:
             # Ready: polling, and (real bot) the menus set at start are done.
             await _wait(lambda: fake._poll_generation >= 2, 60, f"{name} to poll")
             await asyncio.sleep(0.5)
+            start_rss = _proc_status_kb(proc.pid, "VmRSS:")
+            spy = await _start_py_spy(proc.pid, module, workdir)
             cpu_before = _proc_cpu_seconds(proc.pid)
             injected: dict[str, float] = {}
+            expected: dict[str, Press] = {}
             first = time.perf_counter()
             for press in plan:
                 fake_press = await press.user.press(press.message, press.data)
                 injected[fake_press.id] = time.perf_counter()
                 press.data = fake_press.id  # remember the callback query id
+                expected[fake_press.id] = press
+
+            edited = {(p.message.chat.id, p.message.message_id) for p in plan if p.edits}
 
             def done() -> bool:
-                return len(fake.answered_at) >= len(plan) and len(fake.edited_at) >= len(
-                    [p for p in plan if p.edits]
-                )
+                # Every press answered, and every message a press waits on edited (the coalesced
+                # tally edits of the poll messages do not count for it).
+                return len(fake.answered_at) >= len(plan) and edited <= fake.edited_at.keys()
 
             await _wait(done, 300, f"{name} to answer {len(plan)} presses")
             latencies = []
@@ -415,16 +573,33 @@ async def run_side(
                 last = max(last, max(fake.edited_at.values(), default=0.0))
             cpu = _proc_cpu_seconds(proc.pid) - cpu_before
             rss = _proc_peak_rss_kb(proc.pid)
+            if spy is not None:
+                spy.send_signal(signal.SIGINT)
+                await spy.wait()
         finally:
             await _stop(proc)
-        if burst == "votes" and module == "bench.real_bot":
-            refused = [t for t in fake.toasts.values() if not t.startswith("Registrato")]
+        if module == "bench.real_bot":
+            refused = [
+                f"{p.user.full_name}: {fake.toasts[qid]!r}"
+                for qid, p in expected.items()
+                if p.expect is not None
+                and not (
+                    fake.toasts[qid] == p.expect
+                    if p.exact
+                    else fake.toasts[qid].startswith(p.expect)
+                )
+            ]
             if refused:
-                raise RuntimeError(f"{name}: {len(refused)} votes refused, e.g. {refused[0]!r}")
+                raise RuntimeError(f"{name}: {len(refused)} presses refused, e.g. {refused[0]}")
+            saves = sum(1 for p in expected.values() if p.expect == "Salvato")
+            if saves and database_url is not None:
+                stored = await _count_progress_updates(database_url)
+                if stored != saves:
+                    raise RuntimeError(f"{name}: {saves} updates saved, {stored} in the database")
         failed = [c for c in fake.calls if not c.ok and c.method != "getUpdates"]
         if failed:
             raise RuntimeError(f"{name}: {len(failed)} failed calls, e.g. {failed[0]}")
-        return SideResult(name, len(plan), last - first, latencies, cpu, rss)
+        return SideResult(name, len(plan), last - first, latencies, cpu, rss, start_rss)
     finally:
         await fake.stop()
 
@@ -561,7 +736,9 @@ async def main_async(args: argparse.Namespace) -> None:
     try:
         print(
             f"# {os.cpu_count()} CPUs ({_cpu_model()}), Python {sys.version.split()[0]}, "
-            f"{runs} run(s), burst {args.burst}: {args.presses} presses by {args.users} people, "
+            f"{runs} run(s), burst {args.burst}: {args.presses} presses"
+            f"{f' + {args.steps} update steps' if args.burst == 'votes' and args.steps else ''}"
+            f" by {args.users} people, "
             f"{args.latency:.0f} ms added to each Bot API answer"
         )
         minimal: list[SideResult] = []
@@ -571,19 +748,33 @@ async def main_async(args: argparse.Namespace) -> None:
             for backend in backends
             for level in levels
         ]
+        compare = Path(args.compare) if args.compare else REPO  # made absolute in main()
+        compare_name = compare.name
+        if args.compare:
+            labels = [x for label in labels for x in (label, f"{label}, {compare_name}")]
         real: dict[str, list[SideResult]] = {label: [] for label in labels}
         for run in range(0 if args.skip_burst else runs):
-            sides: list[tuple[str, str, str | None, int]] = [
-                ("minimal", "bench.minimal_bot", None, 1)
+            sides: list[tuple[str, str, str | None, int, Path]] = [
+                ("minimal", "bench.minimal_bot", None, 1, REPO)
             ]
             for backend in backends:
                 for level in levels:
                     label = backend if level == 1 else f"{backend}, {level} at once"
                     db_url = await dbs.url(backend, workroot)
-                    sides.append((label, "bench.real_bot", db_url, level))
+                    sides.append((label, "bench.real_bot", db_url, level, REPO))
+                    if args.compare:
+                        db_url = await dbs.url(backend, workroot)
+                        side = (
+                            f"{label}, {compare_name}",
+                            "bench.real_bot",
+                            db_url,
+                            level,
+                            compare,
+                        )
+                        sides.append(side)
             if run % 2:
                 sides.reverse()  # alternate the order: neither side always runs first
-            for label, module, url, level in sides:
+            for label, module, url, level, repo in sides:
                 workdir = workroot / f"run{run}-{label.replace(' ', '_').replace(',', '')}"
                 workdir.mkdir()
                 result = await run_side(
@@ -596,12 +787,14 @@ async def main_async(args: argparse.Namespace) -> None:
                     workdir=workdir,
                     concurrency=level,
                     latency=args.latency / 1000,
+                    steps=args.steps if args.burst == "votes" else 0,
+                    repo=repo,
                 )
                 (minimal if label == "minimal" else real[label]).append(result)
                 print(
                     f"  run {run + 1} {label:<20} {result.throughput:7.0f} presses/s "
                     f"p50 {result.pct(0.5) * 1000:6.0f} ms p99 {result.pct(0.99) * 1000:6.0f} ms "
-                    f"RSS {result.peak_rss_kb / 1024:5.1f} MB",
+                    f"RSS {result.start_rss_kb / 1024:5.1f} → {result.peak_rss_kb / 1024:5.1f} MB",
                     flush=True,
                 )
         if minimal:
@@ -614,7 +807,8 @@ async def main_async(args: argparse.Namespace) -> None:
             for row in rows[1:]:
                 print(
                     f"ratio {row[0]}: throughput {row[1] / base[1]:.2f} of minimal "
-                    f"(target ≥ 0.7), peak RSS {row[5] / base[5]:.2f}× (target ≤ 1.5×)"
+                    f"(target ≥ 0.7), peak RSS {row[5] / base[5]:.2f}× (target ≤ 1.5×), "
+                    f"CPU per press {base[4] / row[4]:.2f} of minimal's throughput"
                 )
         if not args.skip_bulk:
             print()
@@ -648,7 +842,13 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5, help="runs per side (median reported)")
     parser.add_argument("--presses", type=int, default=1000)
     parser.add_argument("--users", type=int, default=60)
-    parser.add_argument("--burst", choices=sorted(BURSTS), default="lingua")
+    parser.add_argument(
+        "--steps",
+        type=int,
+        default=200,
+        help="progress-update steps mixed into the votes burst (0: votes only)",
+    )
+    parser.add_argument("--burst", choices=sorted(BURSTS), default="votes")
     parser.add_argument("--bulk", type=int, default=0, help="messages in the outbox bulk send")
     parser.add_argument("--skip-bulk", action="store_true", help="only the button burst")
     parser.add_argument("--skip-burst", action="store_true", help="only the outbox bulk send")
@@ -662,11 +862,19 @@ def main() -> None:
         help="milliseconds the fake waits before each answer (real Telegram: 30-200)",
     )
     parser.add_argument(
+        "--compare",
+        default="",
+        help="another checkout (e.g. a worktree of main): its bot runs as an extra side, same runs",
+    )
+    parser.add_argument(
         "--concurrent-updates",
         default="1",
         help="CONCURRENT_UPDATES of the real bot, comma-separated for several sides (e.g. 1,4)",
     )
-    asyncio.run(main_async(parser.parse_args()))
+    args = parser.parse_args()
+    if args.compare:
+        args.compare = str(Path(args.compare).resolve())
+    asyncio.run(main_async(args))
 
 
 if __name__ == "__main__":

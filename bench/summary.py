@@ -6,8 +6,9 @@
 
 The world is written straight through the models (bulk inserts, no bot): per Comune 30 actions
 and one technician, 24 monthly rounds with one progress update per action per round (20 Comuni:
-14,400 updates), the previous month's scheduled summary (the baseline), and one open political
-decision per Comune with a vote from every Comune. Then the summary of the latest round is built
+14,400 updates) and two notes per Comune a month in the technical group, the previous month's
+scheduled summary (the baseline), and one open political decision per Comune with a vote from
+every Comune. Then the summary of the latest round is built
 the way `bot/handlers/summaries.py:_post_summary` builds it, in three timed stages:
 
 - *query*: `last_scheduled_summary` + `summary_facts` in one transaction, every statement
@@ -82,6 +83,7 @@ async def seed(database_url: str, comuni: int) -> tuple[int, int]:
         Summary,
         SummaryKind,
         Union,
+        UpdateNote,
         UpdateRound,
         UpdateSettings,
         UpdateSource,
@@ -205,6 +207,27 @@ async def seed(database_url: str, comuni: int) -> tuple[int, int]:
                     )
             for chunk in range(0, len(updates), 5000):
                 await session.execute(insert(ProgressUpdate), updates[chunk : chunk + 5000])
+            # The technicians also write in the technical group: two notes per Comune a month.
+            await session.execute(
+                insert(UpdateNote),
+                [
+                    {
+                        "union_id": 1,
+                        "round_id": m + 1,
+                        "member_id": c + 2,
+                        "municipality_id": c + 1,
+                        "source": UpdateSource.GROUP_REPLY,
+                        "text": f"Sopralluogo {k + 1} fatto, il cantiere procede; la ditta chiede "
+                        f"una proroga di due settimane per la consegna dei materiali ({m}).",
+                        "chat_id": -100,
+                        "message_id": (m * comuni + c) * 2 + k + 1,
+                        "created_at": opened + timedelta(days=2 + k, minutes=c),
+                    }
+                    for m, opened in enumerate(months)
+                    for c in range(comuni)
+                    for k in range(2)
+                ],
+            )
             previous = months[-2]
             await session.execute(
                 insert(Summary),
@@ -323,6 +346,8 @@ async def measure(database_url: str, backend: str, comuni: int, runs: int) -> Su
             # Sanity: the summary really is about this Union.
             if not any("Comune 01" in p for p in parts) or len(data.comuni) != comuni:
                 raise RuntimeError("the summary does not show the seeded Comuni")
+            if not all(len(c.notes) == 2 for c in data.comuni):
+                raise RuntimeError("the summary does not carry last month's group notes")
             if len(facts.decisions) != comuni:
                 raise RuntimeError(f"{len(facts.decisions)} open decisions, expected {comuni}")
     finally:

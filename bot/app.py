@@ -20,7 +20,7 @@ from bot.context import BotContext, Services, services_of
 from bot.handlers import common, register_all
 from bot.jobs import schedule_tick
 from bot.logging_setup import install_redaction
-from bot.updates import PerPersonProcessor
+from bot.updates import PerPersonProcessor, UpdateQueue
 from storage.db import Database
 
 logger = logging.getLogger(__name__)
@@ -30,6 +30,7 @@ logger = logging.getLogger(__name__)
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
+UPDATE_QUEUE_SIZE = 100  # one getUpdates batch (Telegram sends at most 100 per call)
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 
@@ -121,6 +122,10 @@ def build_application(
                 connect_timeout=10,
             )
         )
+        # At most one getUpdates batch waits in memory, and as many are being handled: polling
+        # pauses while the queue is full, so a burst waits at Telegram rather than in our heap
+        # (and fewer confirmed but unhandled updates are lost in a crash). PTB's is unbounded.
+        .update_queue(UpdateQueue(UPDATE_QUEUE_SIZE, in_flight=UPDATE_QUEUE_SIZE))
         .post_init(on_startup)
         .post_shutdown(on_shutdown)
     )

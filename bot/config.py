@@ -40,17 +40,13 @@ class Settings:
     # How long a Bot API call may wait for Telegram's answer before its fate is "uncertain".
     request_read_timeout: float = 20.0
     # Updates handled at once (CONCURRENT_UPDATES); one person's always in order (bot/updates.py).
-    concurrent_updates: int = 1
+    concurrent_updates: int = 4
     # Where each tick writes the health state (HEALTH_FILE); None writes nothing.
     health_file: str | None = None
 
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
-
-    @property
-    def bot_id(self) -> int:
-        return int(self.token.split(":", 1)[0])
 
 
 def normalize_database_url(raw: str) -> str:
@@ -133,7 +129,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     if not 0.2 <= tick_seconds <= 3600:
         raise ConfigError("TICK_SECONDS: serve un valore tra 0.2 e 3600 secondi")
 
-    raw_concurrency = env.get("CONCURRENT_UPDATES", "").strip() or "1"
+    raw_concurrency = env.get("CONCURRENT_UPDATES", "").strip() or "4"
     if not raw_concurrency.isdigit() or not 1 <= int(raw_concurrency) <= 32:
         raise ConfigError("CONCURRENT_UPDATES: serve un numero intero tra 1 e 32")
 

@@ -54,6 +54,9 @@ class Services:
     committed_updates: dict[int, None] = field(default_factory=dict)
     # Work started by a handler that must not hold up the next update (e.g. an outbox flush).
     background_tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+    # State a module keeps per running bot, by module name (e.g. bot.message_refresh's pacing
+    # of edits per chat): it lives and dies with these services, never shared between bots.
+    extras: dict[str, Any] = field(default_factory=dict)
 
     def note_committed(self, update_id: int) -> None:
         self.committed_updates[update_id] = None

@@ -22,7 +22,8 @@ from telegram import Bot, InlineKeyboardMarkup, InputFile, Message
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
 
 from bot.context import Services
-from bot.i18n import N_, Translator, pick_language, translator
+from bot.i18n import N_, Translator
+from bot.scope import tr_for
 from storage.models import OutboxMessage, OutboxStatus, Person, Union
 from storage.repositories import core as core_repo
 from storage.repositories import outbox as outbox_repo
@@ -254,6 +255,46 @@ async def recover_after_restart(services: Services) -> int:
     return len(rows)
 
 
+# --- housekeeping ---------------------------------------------------------------------------
+
+# Settled rows are kept this long: longer than anything that still reads its own rows (an update
+# round finds late joiners among its invitations and is open at most about a month) and than any
+# re-run that relies on a key being "ever queued". After that they only cost space and keep
+# payloads (names, notes) that no longer serve anyone.
+OUTBOX_RETENTION = timedelta(days=60)
+PURGE_BATCH = 500
+PURGE_MAX_BATCHES = 200  # at most 100,000 rows a day; what is left waits for tomorrow
+PURGE_PAUSE_SECONDS = 0.05  # between batches, so an update waiting for the write lock gets it
+PURGE_CLAIM = "outbox_purge"
+
+
+async def purge_outbox(services: Services, now: datetime) -> int:
+    """Once a day, delete settled outbox rows older than OUTBOX_RETENTION, a short transaction
+    per batch. Rows pending or sending and problems not yet reported are never deleted."""
+    before = now - OUTBOX_RETENTION
+    purged = 0
+    for batch in range(PURGE_MAX_BATCHES):
+        if batch:
+            await asyncio.sleep(PURGE_PAUSE_SECONDS)
+        async with services.db.transaction() as session:
+            if batch == 0:
+                day = now.date().isoformat()
+                # Read first: on every tick but the day's first, the purge is already claimed.
+                if await core_repo.is_claimed(
+                    session, kind=PURGE_CLAIM, union_id=0, period=day
+                ) or not await core_repo.claim(
+                    session, kind=PURGE_CLAIM, union_id=0, period=day, now=now
+                ):
+                    return 0
+            deleted = await outbox_repo.purge_settled(session, before=before, limit=PURGE_BATCH)
+        purged += deleted
+        if deleted < PURGE_BATCH:
+            break
+    if purged:
+        logger.info("Outbox: %d settled messages older than %s deleted", purged, before.date())
+    return purged
+
+
 # --- telling the coordinators -------------------------------------------------------------
 
 REPORT_KEY_PREFIX = "report:"
@@ -375,13 +416,7 @@ async def report_problems(services: Services, bot: Bot, now: datetime) -> int:
             else:
                 span = f"{rows[0].id}-{rows[-1].id}"
                 for person in coordinators:
-                    tr = translator(
-                        pick_language(
-                            chosen=person.language,
-                            telegram_code=person.telegram_language,
-                            default=services.settings.default_language,
-                        )
-                    )
+                    tr = tr_for(services, person=person)
                     assert person.telegram_user_id is not None
                     await outbox_repo.enqueue(
                         session,

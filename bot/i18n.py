@@ -90,10 +90,6 @@ _WEEKDAYS = {
     "it": ("lun", "mar", "mer", "gio", "ven", "sab", "dom"),
     "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
 }
-_WEEKDAYS_LONG = {
-    "it": ("lunedì", "martedì", "mercoledì", "giovedì", "venerdì", "sabato", "domenica"),
-    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
-}
 _MONTHS = {
     "it": ("gen", "feb", "mar", "apr", "mag", "giu", "lug", "ago", "set", "ott", "nov", "dic"),
     "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
@@ -146,10 +142,6 @@ def format_datetime(dt: datetime, tz: ZoneInfo, language: str, *, year: bool = F
     """'mar 9 dic, 17:00' in the Union's time zone."""
     local = dt.astimezone(tz)
     return f"{format_date(dt, tz, language, year=year)}, {local:%H:%M}"
-
-
-def format_weekday_long(dt: datetime, tz: ZoneInfo, language: str) -> str:
-    return _WEEKDAYS_LONG[_lang(language)][dt.astimezone(tz).weekday()]
 
 
 def format_month(year: int, month: int, language: str) -> str:

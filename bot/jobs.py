@@ -57,6 +57,10 @@ async def tick(services: Services, bot: Bot) -> None:
                 await core_repo.purge_processed_updates(session, before=now - timedelta(days=14))
         except Exception:
             logger.exception("Housekeeping failed")
+        try:
+            await delivery.purge_outbox(services, now)
+        except Exception:
+            logger.exception("Outbox purge failed; it will be retried at the next tick")
 
 
 async def run_tick(application: Application[Any, Any, Any, Any, Any, Any]) -> None:

@@ -30,8 +30,3 @@ def exists(day: date, at: time, tz: ZoneInfo) -> bool:
     """False for a wall time skipped by a spring change (e.g. 02:30 on 29 March 2026 in Rome)."""
     local = datetime.combine(day, at.replace(tzinfo=None, fold=0), tzinfo=tz)
     return local.astimezone(UTC).astimezone(tz).replace(tzinfo=None) == local.replace(tzinfo=None)
-
-
-def utc_to_local(instant: datetime, tz: ZoneInfo) -> datetime:
-    """An aware UTC instant as an aware wall time in `tz`."""
-    return instant.astimezone(tz)

@@ -74,13 +74,35 @@ class UnionScope:
         return self.member.role
 
 
-def tr_for(services: Services, *, person: Person | None, user: User | None) -> Translator:
-    language = pick_language(
-        chosen=person.language if person else None,
-        telegram_code=user.language_code if user else None,
-        default=services.settings.default_language,
+def tr_for(
+    services: Services,
+    *,
+    person: Person | None = None,
+    user: User | None = None,
+    language: str | None = None,
+    telegram_language: str | None = None,
+    default: str | None = None,
+) -> Translator:
+    """The one way to pick someone's translator.
+
+    Their chosen language (`language`, else `person.language`), else their Telegram language
+    (the update's `user` first, else `telegram_language`, else the one stored on `person`),
+    else `default` (the instance's default language unless given). With nobody given, the
+    instance default: what a group reads, since a group has no person.
+    """
+    chosen = language or (person.language if person is not None else None)
+    telegram_code = (
+        (user.language_code if user is not None else None)
+        or telegram_language
+        or (person.telegram_language if person is not None else None)
     )
-    return translator(language)
+    return translator(
+        pick_language(
+            chosen=chosen,
+            telegram_code=telegram_code,
+            default=default or services.settings.default_language,
+        )
+    )
 
 
 async def caller(session: AsyncSession, services: Services, update: Update) -> Caller | None:
@@ -90,6 +112,12 @@ async def caller(session: AsyncSession, services: Services, update: Update) -> C
     person = await core_repo.person_by_telegram_id(session, user.id)
     tr = tr_for(services, person=person, user=user)
     return Caller(user=user, person=person, language=tr.language, tr=tr)
+
+
+async def caller_tr(session: AsyncSession, services: Services, update: Update) -> Translator:
+    """The translator of whoever sent this update (the instance default for nobody)."""
+    who = await caller(session, services, update)
+    return who.tr if who is not None else tr_for(services)
 
 
 @asynccontextmanager

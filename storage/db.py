@@ -52,6 +52,10 @@ def create_engine(database_url: str, *, echo: bool = False) -> AsyncEngine:
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        if url.get_driver_name() == "aiosqlite":
+            from storage import sqlite_driver  # one hop to aiosqlite's thread per statement
+
+            url = url.set(drivername=sqlite_driver.DRIVERNAME)
         engine = create_async_engine(url, echo=echo)
         _prepare_sqlite(engine)
         return engine

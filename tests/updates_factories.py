@@ -1,41 +1,26 @@
-"""Factories for the actions/updates tests: Unions, Comuni, members, linked groups, meetings —
-written straight to the models (registration and meetings are other features)."""
+"""Shim over tests/factories.py, for the call shapes older actions/updates tests use
+(`make_union` returning the Union and its Comuni by name, `make_member`, `link_group(kind=)`).
+New tests: import tests.factories."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services.action_import import fold_name
-from storage.models import (
-    LinkedChat,
-    Meeting,
-    Member,
-    MemberMunicipality,
-    MemberStatus,
-    Municipality,
-    Person,
-    PollTable,
-    Role,
-    TableKind,
-    Union,
-)
+from storage.models import LinkedChat, Member, Municipality, Role, TableKind, Union
+from tests import factories
+from tests.factories import make_meeting
+
+__all__ = ["link_group", "make_meeting", "make_member", "make_union"]
 
 
 async def make_union(
     session: AsyncSession, name: str, comuni: list[str], *, now: datetime
 ) -> tuple[Union, dict[str, Municipality]]:
-    union = Union(name=name, timezone="Europe/Rome", created_at=now)
-    session.add(union)
-    await session.flush()
-    made = {}
-    for comune in comuni:
-        m = Municipality(union_id=union.id, name=comune, name_key=fold_name(comune), created_at=now)
-        session.add(m)
-        made[comune] = m
-    await session.flush()
-    return union, made
+    world = await factories.make_union(session, name=name, comuni=comuni, now=now)
+    return world.union, {m.name: m for m in world.comuni}
 
 
 async def make_member(
@@ -45,37 +30,24 @@ async def make_member(
     telegram_user_id: int,
     name: str,
     role: Role,
-    comuni: list[Municipality] = (),  # type: ignore[assignment]
+    comuni: Sequence[Municipality] = (),
     coordinator: bool = False,
     now: datetime,
     language: str | None = None,
     telegram_language: str | None = None,
 ) -> Member:
-    person = Person(
+    return await factories.add_member(
+        session,
+        union,
+        role=role,
+        name=name,
+        comuni=comuni,
+        coordinator=coordinator,
         telegram_user_id=telegram_user_id,
-        display_name=name,
-        reachable=True,
-        created_at=now,
         language=language,
         telegram_language=telegram_language,
+        now=now,
     )
-    session.add(person)
-    await session.flush()
-    member = Member(
-        union_id=union.id,
-        person_id=person.id,
-        role=role,
-        status=MemberStatus.ACTIVE,
-        is_coordinator=coordinator,
-        requested_at=now,
-        decided_at=now,
-    )
-    session.add(member)
-    await session.flush()
-    for m in comuni:
-        session.add(MemberMunicipality(member_id=member.id, municipality_id=m.id))
-    await session.flush()
-    return member
 
 
 async def link_group(
@@ -87,31 +59,12 @@ async def link_group(
     now: datetime,
     hashtag_capture: bool = False,
 ) -> LinkedChat:
-    link = LinkedChat(
-        union_id=union.id,
-        table_kind=kind,
+    return await factories.link_group(
+        session,
+        union,
+        table=kind,
         chat_id=chat_id,
+        now=now,
         title=f"{kind.value} group",
         hashtag_capture=hashtag_capture,
-        linked_at=now,
     )
-    session.add(link)
-    await session.flush()
-    return link
-
-
-async def make_meeting(
-    session: AsyncSession, union: Union, *, starts_at: datetime, now: datetime
-) -> Meeting:
-    meeting = Meeting(
-        union_id=union.id,
-        table=PollTable.BOTH,
-        title="Team energia",
-        starts_at=starts_at,
-        ends_at=starts_at + timedelta(hours=2),
-        ics_uid=f"meeting-{union.id}-{starts_at.isoformat()}@test",
-        created_at=now,
-    )
-    session.add(meeting)
-    await session.flush()
-    return meeting

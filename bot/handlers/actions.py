@@ -13,22 +13,22 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message, Update
+from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot import callback_data as cb
-from bot import conversations
+from bot import conversations, telegram_edit
 from bot.context import BotContext, Services
 from bot.conversations import register_flow
 from bot.i18n import N_, Translator, format_datetime
 from bot.scope import (
     Refusal,
     UnionScope,
+    caller_tr,
     register_union_command,
     reply,
     resolve_union,
-    tr_for,
     update_transaction,
 )
 from bot.services import action_import as importer
@@ -115,15 +115,7 @@ def _where(action: Action, names: dict[int, str], tr: Translator) -> str:
 
 
 async def _edit_or_send(update: Update, text: str, markup: InlineKeyboardMarkup | None) -> None:
-    query = update.callback_query
-    if query is not None and isinstance(query.message, Message):
-        try:
-            await query.edit_message_text(text, reply_markup=markup)
-            return
-        except BadRequest as exc:
-            if "not modified" in exc.message.lower():
-                return
-    await reply(update, text, markup)
+    await telegram_edit.edit_or_send(update, update.get_bot(), text, markup)
 
 
 # --- the list -----------------------------------------------------------------------------
@@ -134,10 +126,6 @@ class ListFilter:
     municipality: str = "a"  # "a" all, "u" intercommunal, or a Comune id
     status: str = "a"  # "a" all, or a status code
     page: int = 0
-
-
-def _filter_args(union_id: int, f: ListFilter) -> tuple[object, ...]:
-    return (union_id, f.municipality, f.status, f.page)
 
 
 async def render_list(
@@ -257,7 +245,7 @@ async def azioni(update: Update, context: BotContext, union_id: int | None = Non
             refusal: Refusal | None = scope
         else:
             refusal = None
-            tr = await _tr(session, services, update)
+            tr = await caller_tr(session, services, update)
             text, markup = await render_list(
                 session, scope.union, scope.is_coordinator, ListFilter(), tr
             )
@@ -265,12 +253,6 @@ async def azioni(update: Update, context: BotContext, union_id: int | None = Non
         await refusal.send(update)
         return
     await reply(update, text, markup)
-
-
-async def _tr(session: AsyncSession, services: Services, update: Update) -> Translator:
-    user = update.effective_user
-    person = await core_repo.person_by_telegram_id(session, user.id) if user else None
-    return tr_for(services, person=person, user=user)
 
 
 async def _member_scope(
@@ -429,7 +411,7 @@ async def on_button(update: Update, context: BotContext) -> None:
     async with (
         update_transaction(context, update) if writes else services.db.transaction()
     ) as session:
-        tr = await _tr(session, services, update)
+        tr = await caller_tr(session, services, update)
         _ = tr.gettext
         action: Action | None = None
         union_id = None
@@ -717,7 +699,7 @@ async def on_municipality_pick(update: Update, context: BotContext) -> None:
     toast: str | None = None
     edit: tuple[str, InlineKeyboardMarkup | None] | None = None
     async with update_transaction(context, update) as session:
-        tr = await _tr(session, services, update)
+        tr = await caller_tr(session, services, update)
         _ = tr.gettext
         target = data.str_arg(0) if data else None
         choice = data.str_arg(1) if data else None
@@ -781,7 +763,7 @@ async def on_edit_input(update: Update, context: BotContext, conversation: Conve
     text = " ".join((message.text or "").split())
     answer: tuple[str, InlineKeyboardMarkup | None] | None = None
     async with update_transaction(context, update) as session:
-        tr = await _tr(session, services, update)
+        tr = await caller_tr(session, services, update)
         _ = tr.gettext
         conv = await core_repo.get_conversation(
             session, telegram_user_id=user.id, chat_id=chat.id, now=now
@@ -920,7 +902,7 @@ async def on_document(update: Update, context: BotContext) -> None:
         conv = await core_repo.get_conversation(
             session, telegram_user_id=user.id, chat_id=chat.id, now=now
         )
-        tr = await _tr(session, services, update)
+        tr = await caller_tr(session, services, update)
         memberships = await core_repo.memberships_of(session, telegram_user_id=user.id)
     if conv is not None and conv.flow == "upd" and conv.step == "extras":
         await conversations.route(update, context)
@@ -977,7 +959,7 @@ async def preview_import(
     user, chat = update.effective_user, update.effective_chat
     assert user is not None and chat is not None
     async with services.db.transaction() as session:
-        tr = await _tr(session, services, update)
+        tr = await caller_tr(session, services, update)
         union = await session.get(Union, union_id)
         names = await _active_names(session, union_id)
     _ = tr.gettext
@@ -1123,7 +1105,7 @@ async def on_import_button(update: Update, context: BotContext) -> None:
     edit: str | None = None
     pending_file: tuple[str, str | None, int | None] | None = None
     async with update_transaction(context, update) as session:
-        tr = await _tr(session, services, update)
+        tr = await caller_tr(session, services, update)
         _ = tr.gettext
         conv = await core_repo.get_conversation(
             session, telegram_user_id=user.id, chat_id=chat.id, now=now
@@ -1178,7 +1160,7 @@ async def on_import_button(update: Update, context: BotContext) -> None:
 async def on_import_input(update: Update, context: BotContext, conversation: Conversation) -> None:
     services = context.services
     async with services.db.transaction() as session:
-        tr = await _tr(session, services, update)
+        tr = await caller_tr(session, services, update)
     await reply(
         update, tr.gettext("Premi «Conferma» o «Annulla» qui sopra, oppure mandami un altro file.")
     )

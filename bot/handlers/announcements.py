@@ -15,21 +15,21 @@ from typing import Any
 
 from telegram import Bot, Chat, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
-from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot import callback_data as cb
-from bot import delivery
+from bot import delivery, telegram_edit
 from bot.context import BotContext, Services
 from bot.conversations import register_flow
 from bot.handlers.summaries import on_pick_pending, recall_text, remember_text
-from bot.i18n import Translator, pick_language, translator
+from bot.i18n import Translator
 from bot.scope import (
     Refusal,
     caller,
     register_union_command,
     reply,
     resolve_union,
+    tr_for,
     update_transaction,
 )
 from bot.services.export import parse_link
@@ -257,9 +257,7 @@ async def on_announcement_button(update: Update, context: BotContext) -> None:
                     if r.person_id != member.person_id
                 ]
                 for r in recipients:
-                    rtr = translator(
-                        pick_language(chosen=r.language, telegram_code=None, default=who.language)
-                    )
+                    rtr = tr_for(services, language=r.language, default=who.language)
                     body = (
                         "📣 "
                         + rtr.gettext("<b>Avviso dal coordinamento · {union}</b>").format(
@@ -291,16 +289,10 @@ async def on_announcement_button(update: Update, context: BotContext) -> None:
         else:
             toast = _("Questo pulsante non è più valido.")
     await query.answer(toast)
-    try:
-        if edit_text is not None:
-            await query.edit_message_text(edit_text, parse_mode=ParseMode.HTML)
-        elif edit_markup is not None:
-            await query.edit_message_text(
-                menu_text, parse_mode=ParseMode.HTML, reply_markup=edit_markup
-            )
-    except BadRequest as exc:
-        if "not modified" not in exc.message.lower():
-            raise
+    if edit_text is not None:
+        await telegram_edit.edit_or_send(update, context.bot, edit_text)
+    elif edit_markup is not None:
+        await telegram_edit.edit_or_send(update, context.bot, menu_text, edit_markup)
     if data.action == "to" and edit_text is not None:
         # A long send must not hold up other updates: deliver in the background.
         # Tracked with the services' background tasks: shutdown waits for it, and so do tests.
@@ -355,13 +347,7 @@ async def report_announcements(services: Services, bot: Bot, now: datetime) -> N
                     row.reported_at = now  # reported here, not again as a generic problem
             if person is None or person.telegram_user_id is None:
                 continue
-            tr = translator(
-                pick_language(
-                    chosen=person.language,
-                    telegram_code=person.telegram_language,
-                    default=services.settings.default_language,
-                )
-            )
+            tr = tr_for(services, person=person)
             unknown = tr.gettext("ex membro")
             text = delivery_report(
                 tr,
@@ -501,11 +487,7 @@ async def on_document_button(update: Update, context: BotContext) -> None:
             parse_mode=ParseMode.HTML,
         )
     if view is not None:
-        try:
-            await query.edit_message_text(view[0], reply_markup=view[1], parse_mode=ParseMode.HTML)
-        except BadRequest as exc:
-            if "not modified" not in exc.message.lower():
-                raise
+        await telegram_edit.edit_or_send(update, context.bot, view[0], view[1])
 
 
 async def on_document_text(update: Update, context: BotContext, conversation: Conversation) -> None:

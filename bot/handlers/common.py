@@ -31,7 +31,7 @@ from telegram.ext import (
 )
 
 from bot import callback_data as cb
-from bot import conversations
+from bot import conversations, telegram_edit
 from bot.commands import COMMANDS, Audience, Command, describe, menu, menu_description
 from bot.config import SUPPORTED_LANGUAGES
 from bot.context import BotContext, Services
@@ -268,11 +268,9 @@ async def on_language(update: Update, context: BotContext) -> None:
     tr = translator(code)
     await query.answer(tr.gettext("Lingua aggiornata."))
     if query.message is not None:
-        try:
-            await query.edit_message_text(tr.gettext("D'ora in poi ti scrivo in italiano."))
-        except BadRequest as exc:
-            if "not modified" not in exc.message:
-                raise
+        await telegram_edit.edit_or_send(
+            update, context.bot, tr.gettext("D'ora in poi ti scrivo in italiano.")
+        )
 
 
 # --- reachability, group membership, migration -------------------------------------------

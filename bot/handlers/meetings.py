@@ -2,22 +2,18 @@
 closing, the announcement with its .ics, meeting reminders, /riunioni.
 
 A vote costs one answerCallbackQuery (the toast, sent right after the vote is committed) and at
-most a share of one editMessageText: the vote marks the poll's messages dirty and schedules one
-named job per message (`poll-edit:<id>`, only if none is pending) that edits with the latest
-state about a second later. Edits of one message are serialised, identical renders are skipped,
-"message is not modified" counts as success, and the tick re-renders anything still dirty.
+most a share of one editMessageText: the vote marks the poll's messages dirty and asks
+bot.message_refresh for the owed edit, which goes out with the latest state, coalesced and
+paced per chat (Telegram's 20 a minute per group), and is re-driven by the tick until done.
 """
 
 from __future__ import annotations
 
-import asyncio
 import copy
-import hashlib
 import html
-import json
 import logging
 from datetime import datetime, time, timedelta
-from typing import Any, cast
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -33,14 +29,14 @@ from telegram import (
     Update,
 )
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Job
+from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot import callback_data as cb
-from bot import delivery
+from bot import delivery, message_refresh, telegram_edit
 from bot.context import BotContext, Services
 from bot.conversations import register_flow
-from bot.i18n import N_, Translator, format_datetime, format_month, pick_language, translator
+from bot.i18n import N_, Translator, format_datetime, format_month
 from bot.scope import (
     Refusal,
     UnionScope,
@@ -91,8 +87,6 @@ MTG_AREA = "mtg"
 WIZ_AREA = "wiz"
 WIZARD_FLOW = "meeting_wizard"
 ADD_SLOT_FLOW = "meeting_add_slot"
-EDIT_DELAY_SECONDS = 1.0
-EDIT_JOB_PREFIX = "poll-edit:"
 ICS_DOMAIN = "team-energia.bot"
 MAX_TITLE, MAX_PLACE, MAX_AGENDA = 200, 400, 1500
 MAX_OPTIONS = 16
@@ -111,23 +105,6 @@ TABLE_CODES = {"p": PollTable.POLITICAL, "t": PollTable.TECHNICAL, "b": PollTabl
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 
 # --- rendering ---------------------------------------------------------------------------
-
-
-def group_tr(services: Services) -> Translator:
-    """Group messages speak the instance's default language (a group has no person)."""
-    return translator(services.settings.default_language)
-
-
-def person_tr(
-    services: Services, *, language: str | None, telegram_language: str | None
-) -> Translator:
-    return translator(
-        pick_language(
-            chosen=language,
-            telegram_code=telegram_language,
-            default=services.settings.default_language,
-        )
-    )
 
 
 def when(dt: datetime, tz: ZoneInfo, tr: Translator, *, year: bool = False) -> str:
@@ -309,96 +286,22 @@ def ics_name(meeting: Meeting, tz: ZoneInfo) -> str:
     return f"riunione-{meeting.starts_at.astimezone(tz):%Y-%m-%d}.ics"
 
 
-def _digest(text: str, markup: InlineKeyboardMarkup | None) -> str:
-    raw = text + json.dumps(markup.to_dict() if markup else None, sort_keys=True)
-    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+# --- live tally edits (bot.message_refresh) -----------------------------------------------
 
 
-# --- coalesced tally edits --------------------------------------------------------------
-
-_edit_locks: dict[tuple[int, int], asyncio.Lock] = {}
-
-
-def _edit_lock(services: Services, message_row_id: int) -> asyncio.Lock:
-    return _edit_locks.setdefault((id(services), message_row_id), asyncio.Lock())
-
-
-async def refresh_message(services: Services, bot: Bot, message_row_id: int) -> bool:
-    """Edit one poll message with the latest state if an edit is owed. True when edited."""
-    async with _edit_lock(services, message_row_id):
-        async with services.db.transaction() as session:
-            pm = await session.get(PollMessage, message_row_id)
-            if pm is None or pm.dirty_since is None:
-                return False
-            pm.dirty_since = None
-            view = await load_poll_view(session, pm.poll_id)
-            if view is None:
-                return False
-            text, markup = render_poll(view, group_tr(services))
-            digest = _digest(text, markup)
-            if digest == pm.rendered_hash:
-                return False
-            chat_id, message_id = pm.chat_id, pm.message_id
-        try:
-            await bot.edit_message_text(
-                chat_id=chat_id,
-                message_id=message_id,
-                text=text,
-                reply_markup=markup,
-                parse_mode=ParseMode.HTML,
-            )
-        except BadRequest as exc:
-            if "not modified" not in exc.message.lower():
-                logger.warning(
-                    "Poll message %s could not be edited: %s", message_row_id, exc.message
-                )
-                return False
-        except (RetryAfter, TimedOut, NetworkError) as exc:
-            logger.info("Poll message %s edit postponed (%s)", message_row_id, exc)
-            async with services.db.transaction() as session:
-                pm = await session.get(PollMessage, message_row_id)
-                if pm is not None and pm.dirty_since is None:
-                    pm.dirty_since = services.clock.now()
-            return False
-        except Forbidden as exc:
-            logger.warning(
-                "Poll message %s: bot cannot write there (%s)", message_row_id, exc.message
-            )
-            return False
-        async with services.db.transaction() as session:
-            pm = await session.get(PollMessage, message_row_id)
-            if pm is not None:
-                pm.rendered_hash = digest
-        return True
+async def _render_poll_message(
+    session: AsyncSession, services: Services, message: PollMessage
+) -> tuple[str, InlineKeyboardMarkup | None] | None:
+    """What a poll message shows now, rendered from the database at edit time."""
+    view = await load_poll_view(session, message.poll_id)
+    if view is None:
+        return None
+    return render_poll(view, tr_for(services))
 
 
-async def _edit_job(context: BotContext) -> None:
-    job: Job[Any] | None = context.job
-    if job is None or not isinstance(job.data, int):
-        return
-    await refresh_message(context.services, context.bot, job.data)
-
-
-def schedule_edit(context: BotContext, message_row_id: int) -> bool:
-    """One pending edit per message: scheduled only when none is waiting."""
-    job_queue = context.job_queue
-    if job_queue is None:
-        return False
-    name = f"{EDIT_JOB_PREFIX}{message_row_id}"
-    if job_queue.get_jobs_by_name(name):
-        return False
-    job_queue.run_once(
-        cast(Any, _edit_job), when=EDIT_DELAY_SECONDS, name=name, data=message_row_id
-    )
-    return True
-
-
-async def refresh_dirty(services: Services, bot: Bot, now: datetime) -> None:
-    """Tick: re-render whatever is still owed (a lost job, a restart, a failed edit)."""
-    async with services.db.transaction() as session:
-        ids = await repo.dirty_message_ids(session)
-    for row_id in ids:
-        await refresh_message(services, bot, row_id)
+POLL_MESSAGES = message_refresh.MessageKind(
+    name="poll", model=PollMessage, render=_render_poll_message
+)
 
 
 async def on_poll_message_sent(session: AsyncSession, row: OutboxMessage) -> None:
@@ -421,7 +324,7 @@ async def enqueue_poll_posts(
     view = await load_poll_view(session, poll.id)
     if view is None:
         return []
-    text, markup = render_poll(view, group_tr(services))
+    text, markup = render_poll(view, tr_for(services))
     chats = await table_chats(session, union_id=poll.union_id, table=poll.table)
     for link in chats:
         await outbox_repo.enqueue(
@@ -462,19 +365,13 @@ async def on_vote(update: Update, context: BotContext) -> None:
     answer = ANSWER_CODES[code]
     chat = update.effective_chat
     toast: str
-    dirty: list[int] = []
+    dirty: list[int] = []  # the chats whose poll message now owes an edit
     async with update_transaction(context, update) as session:
         # One query: slot, poll, Union, the presser's active membership and the poll's messages.
         vote, chosen_language = await repo.vote_context(
             session, slot_id=slot_id, telegram_user_id=user.id
         )
-        tr = translator(
-            pick_language(
-                chosen=chosen_language,
-                telegram_code=user.language_code,
-                default=services.settings.default_language,
-            )
-        )
+        tr = tr_for(services, language=chosen_language, user=user)
         _ = tr.gettext
         adopted = False
         if vote is None or chat is None or chat.type == Chat.PRIVATE:
@@ -502,11 +399,15 @@ async def on_vote(update: Update, context: BotContext) -> None:
                 await repo.cast_vote(
                     session, slot_id=vote.slot_id, member_id=vote.member_id, answer=answer, now=now
                 )
-                dirty = await repo.mark_dirty(session, poll_id=vote.poll_id, now=now)
+                await repo.mark_dirty(session, poll_id=vote.poll_id, now=now)
+                dirty = [m.chat_id for m in vote.messages]
+                if chat is not None:
+                    dirty.append(chat.id)
             else:
-                dirty = await repo.record_vote(
+                await repo.record_vote(
                     session, context=vote, member_id=vote.member_id, answer=answer, now=now
                 )
+                dirty = [m.chat_id for m in vote.messages]
             toast = _("Registrato: {answer} per {date}").format(
                 answer=_(ANSWER_NAMES[answer]),
                 date=when(vote.starts_at, ZoneInfo(vote.timezone), tr),
@@ -516,8 +417,7 @@ async def on_vote(update: Update, context: BotContext) -> None:
     try:
         await query.answer(toast)
     finally:
-        for row_id in dirty:
-            schedule_edit(context, row_id)
+        message_refresh.request(services, dirty)
 
 
 async def _poll_shown_in(
@@ -817,15 +717,12 @@ async def _apply_manager_action(
         await query.answer(refusal, show_alert=True)
         return
     await query.answer(message)
-    if query.message is not None:
-        try:
-            await query.edit_message_text(html.escape(message))
-        except TelegramError:
-            logger.debug("Could not edit the confirmation message", exc_info=True)
+    # The toast already said it; the menu message shows it too when it can still be edited.
+    await telegram_edit.edit_pressed(context.bot, query, html.escape(message))
     if closed is not None:
         await after_closing(services, context.bot)
-    for row_id in dirty:
-        schedule_edit(context, row_id)
+    if dirty:
+        await message_refresh.request_owed(services)
 
 
 async def _send_ics(update: Update, context: BotContext, meeting_id: int | None) -> None:
@@ -898,7 +795,7 @@ async def close_poll(
     if dropped := await outbox_repo.drop_pending(session, f"pollrem:{poll.id}:"):
         logger.info("Poll %s: %d reminders not sent, the poll closed first", poll.id, dropped)
     best = view.best()
-    tr = group_tr(services)
+    tr = tr_for(services)
     _ = tr.gettext
     chats = await table_chats(session, union_id=poll.union_id, table=poll.table)
     if best is None:
@@ -908,7 +805,7 @@ async def close_poll(
         for coordinator, person in await core_repo.coordinators(session, poll.union_id):
             if person.telegram_user_id is None or coordinator.id == closed_by:
                 continue
-            ptr = person_tr(
+            ptr = tr_for(
                 services, language=person.language, telegram_language=person.telegram_language
             )
             await outbox_repo.enqueue(
@@ -970,7 +867,7 @@ async def after_closing(services: Services, bot: Bot) -> None:
     """Send what closing queued, pin the announcements, show the closed polls."""
     await delivery.flush(services, bot)
     await pin_announcements(services, bot, services.clock.now())
-    await refresh_dirty(services, bot, services.clock.now())
+    await message_refresh.refresh_now(services, bot)
 
 
 async def close_due_polls(services: Services, bot: Bot, now: datetime) -> None:
@@ -1000,23 +897,22 @@ async def pin_announcements(services: Services, bot: Bot, now: datetime) -> None
     """Pin each sent announcement once, where the bot may pin; lack of rights is fine."""
     async with services.db.transaction() as session:
         meetings = await repo.recent_meetings(session, since=now - timedelta(days=3))
-        todo: list[tuple[int, int, int]] = []
+        sent: list[tuple[Meeting, int, int]] = []
         for meeting in meetings:
             for row in await outbox_repo.status_by_key_prefix(session, f"mtgann:{meeting.id}:"):
-                message_id = row.message_id
-                sent = row.status == OutboxStatus.SENT and message_id is not None
-                if (
-                    sent
-                    and message_id is not None
-                    and await core_repo.claim(
-                        session,
-                        kind="meeting_pin",
-                        union_id=meeting.union_id,
-                        period=f"{meeting.id}:{row.chat_id}",
-                        now=now,
-                    )
-                ):
-                    todo.append((meeting.id, row.chat_id, message_id))
+                if row.status == OutboxStatus.SENT and row.message_id is not None:
+                    sent.append((meeting, row.chat_id, row.message_id))
+        # Claim only the announcements not pinned yet (read first: most ticks there is none).
+        pinned = await core_repo.claimed_keys(
+            session, kinds=["meeting_pin"], periods=[f"{m.id}:{chat}" for m, chat, _id in sent]
+        )
+        todo: list[tuple[int, int, int]] = []
+        for meeting, chat_id, message_id in sent:
+            period = f"{meeting.id}:{chat_id}"
+            if ("meeting_pin", meeting.union_id, period) not in pinned and await core_repo.claim(
+                session, kind="meeting_pin", union_id=meeting.union_id, period=period, now=now
+            ):
+                todo.append((meeting.id, chat_id, message_id))
     for meeting_id, chat_id, message_id in todo:
         try:
             await bot.pin_chat_message(
@@ -1044,6 +940,17 @@ async def remind_poll_voters(services: Services, bot: Bot, now: datetime) -> Non
             for p in await repo.open_polls(session)
             if p.deadline_at - rules.DEADLINE_MARGIN <= now < p.deadline_at
         ]
+        reminded = await core_repo.claimed_keys(
+            session,
+            kinds=["poll_reminder"],
+            periods=[f"{p.id}:{_deadline_key(p)}" for p in polls],
+        )
+        # Only the polls whose reminder is not claimed yet get a (writing) transaction.
+        polls = [
+            p
+            for p in polls
+            if ("poll_reminder", p.union_id, f"{p.id}:{_deadline_key(p)}") not in reminded
+        ]
     queued = False
     for poll in polls:
         async with services.db.transaction() as session:
@@ -1062,9 +969,7 @@ async def remind_poll_voters(services: Services, bot: Bot, now: datetime) -> Non
             for tm in view.missing_members():
                 if tm.telegram_user_id is None:
                     continue
-                tr = person_tr(
-                    services, language=tm.language, telegram_language=tm.telegram_language
-                )
+                tr = tr_for(services, language=tm.language, telegram_language=tm.telegram_language)
                 text, markup = render_reminder(view, tr)
                 await outbox_repo.enqueue(
                     session,
@@ -1095,13 +1000,19 @@ async def report_unreachable(services: Services, bot: Bot, now: datetime) -> Non
             for p in await repo.open_polls(session)
             if p.deadline_at - rules.DEADLINE_MARGIN <= now
         ]
+        claimed = await core_repo.claimed_keys(
+            session,
+            kinds=["poll_reminder", "poll_reminder_report"],
+            periods=[f"{p.id}:{_deadline_key(p)}" for p in polls],
+        )
         queued = False
         for poll in polls:
             key = _deadline_key(poll)
-            if not await core_repo.is_claimed(
-                session, kind="poll_reminder", union_id=poll.union_id, period=f"{poll.id}:{key}"
-            ):
-                continue
+            period = f"{poll.id}:{key}"
+            if ("poll_reminder", poll.union_id, period) not in claimed:
+                continue  # no reminder yet
+            if ("poll_reminder_report", poll.union_id, period) in claimed:
+                continue  # already reported
             rows = await outbox_repo.status_by_key_prefix(session, f"pollrem:{poll.id}:{key}:")
             if any(r.status in (OutboxStatus.PENDING, OutboxStatus.SENDING) for r in rows):
                 continue
@@ -1126,7 +1037,7 @@ async def report_unreachable(services: Services, bot: Bot, now: datetime) -> Non
             for _member, coordinator in await core_repo.coordinators(session, poll.union_id):
                 if coordinator.telegram_user_id is None:
                     continue
-                tr = person_tr(
+                tr = tr_for(
                     services,
                     language=coordinator.language,
                     telegram_language=coordinator.telegram_language,
@@ -1154,29 +1065,43 @@ async def report_unreachable(services: Services, bot: Bot, now: datetime) -> Non
         await delivery.flush(services, bot)
 
 
-MEETING_REMINDER_KINDS = ("meeting_remind_day", "meeting_remind_hour")
 MEETING_SKIP_LOOKBACK = timedelta(days=62)
 
 
 async def remind_meetings(services: Services, bot: Bot, now: datetime) -> None:
     """Tick: the day before and one hour before, in the table's group(s), if still ahead."""
     queued = False
+    reminder_kinds = ("meeting_remind_day", "meeting_remind_hour")
     async with services.db.transaction() as session:
-        # Started while the bot was down (up to a long downtime back): each reminder not
-        # decided yet is skipped, with a log line, once.
-        for meeting in await repo.meetings_missing_claims(
-            session, after=now - MEETING_SKIP_LOOKBACK, until=now, kinds=MEETING_REMINDER_KINDS
-        ):
-            for kind in MEETING_REMINDER_KINDS:
-                if await core_repo.claim(
-                    session, kind=kind, union_id=meeting.union_id, period=str(meeting.id), now=now
-                ):
+        # Started while the bot was down (up to a long downtime back) with a reminder not
+        # decided yet: each such reminder is skipped, with a log line, once.
+        started = await repo.meetings_missing_claims(
+            session, after=now - MEETING_SKIP_LOOKBACK, until=now, kinds=reminder_kinds
+        )
+        upcoming = await repo.meetings_starting_between(
+            session, after=now, until=now + timedelta(hours=24)
+        )
+        # Read first, claim only what is missing: most ticks every reminder is already claimed.
+        claimed = await core_repo.claimed_keys(
+            session, kinds=reminder_kinds, periods=[str(m.id) for m in (*started, *upcoming)]
+        )
+
+        async def claim(kind: str, meeting: Meeting) -> bool:
+            if (kind, meeting.union_id, str(meeting.id)) in claimed:
+                return False
+            return await core_repo.claim(
+                session, kind=kind, union_id=meeting.union_id, period=str(meeting.id), now=now
+            )
+
+        for meeting in started:
+            for kind in reminder_kinds:
+                if await claim(kind, meeting):
                     logger.info(
                         "Meeting %s: %s skipped (the meeting already started)", meeting.id, kind
                     )
-        for meeting in await repo.meetings_starting_between(
-            session, after=now, until=now + timedelta(hours=24)
-        ):
+        for meeting in upcoming:
+            if all((k, meeting.union_id, str(meeting.id)) in claimed for k in reminder_kinds):
+                continue
             settings = await repo.settings_of(session, meeting.union_id)
             union = await session.get(Union, meeting.union_id)
             if union is None:
@@ -1184,13 +1109,7 @@ async def remind_meetings(services: Services, bot: Bot, now: datetime) -> None:
             tz = ZoneInfo(union.timezone)
             hour_due = now >= meeting.starts_at - timedelta(hours=1)
             kinds: list[str] = []
-            if settings.remind_day_before and await core_repo.claim(
-                session,
-                kind="meeting_remind_day",
-                union_id=union.id,
-                period=str(meeting.id),
-                now=now,
-            ):
+            if settings.remind_day_before and await claim("meeting_remind_day", meeting):
                 if hour_due:
                     logger.info(
                         "Meeting %s: day-before reminder skipped (less than an hour left)",
@@ -1206,18 +1125,12 @@ async def remind_meetings(services: Services, bot: Bot, now: datetime) -> None:
             if (
                 hour_due
                 and settings.remind_hour_before
-                and await core_repo.claim(
-                    session,
-                    kind="meeting_remind_hour",
-                    union_id=union.id,
-                    period=str(meeting.id),
-                    now=now,
-                )
+                and await claim("meeting_remind_hour", meeting)
             ):
                 kinds.append("hour")
             if not kinds:
                 continue
-            tr = group_tr(services)
+            tr = tr_for(services)
             _ = tr.gettext
             for kind in kinds:
                 if (
@@ -1281,7 +1194,7 @@ async def open_monthly_polls(services: Services, bot: Bot, now: datetime) -> Non
             if due is not None:
                 due_now.append((union, settings, due))
         # One query for the whole region: which Unions already had this month's poll.
-        done = await repo.claimed_unions(
+        done = await core_repo.claimed_unions(
             session, kind="auto_poll", periods={due[0] for _u, _s, due in due_now}
         )
     posted = False
@@ -1328,9 +1241,7 @@ async def _tell_coordinators(
     for _member, person in await core_repo.coordinators(session, union_id):
         if person.telegram_user_id is None:
             continue
-        tr = person_tr(
-            services, language=person.language, telegram_language=person.telegram_language
-        )
+        tr = tr_for(services, language=person.language, telegram_language=person.telegram_language)
         await outbox_repo.enqueue(
             session,
             dedup_key=f"{key}:{person.id}",
@@ -1355,16 +1266,19 @@ async def _create_monthly_poll(
     now: datetime,
 ) -> bool:
     tz = ZoneInfo(union.timezone)
-    tr = group_tr(services)
+    tr = tr_for(services)
     month_name = format_month(year, month, tr.language)
     chats = await table_chats(session, union_id=union.id, table=settings.auto_poll_table)
-    # Already planned by hand this month (an open poll or a meeting): nothing to add.
-    first_day, last_day = rules.month_bounds(year, month)
-    month_start = rules.local_to_utc(first_day, time(0), tz) or now
-    month_end = rules.local_to_utc(last_day, time(23, 59), tz) or now
-    planned = any(p.union_id == union.id for p in await repo.open_polls(session)) or any(
-        month_start <= m.starts_at <= month_end
-        for m in await repo.upcoming_meetings(session, union_id=union.id, now=now)
+    # Already planned this month (a meeting, or an open poll with a date in it): nothing to add.
+    # A poll open for another month does not count.
+    month_start, month_end = rules.month_span(year, month, tz)
+    planned = rules.month_already_planned(
+        year=year,
+        month=month,
+        tz=tz,
+        planned_dates=await repo.planned_dates_between(
+            session, union_id=union.id, start=month_start, end=month_end
+        ),
     )
     reason = None
     if planned:
@@ -1780,12 +1694,8 @@ async def on_wizard_button(update: Update, context: BotContext) -> None:
                 )
                 text, markup = render_wizard(step, state, tr, now)
     await query.answer(toast or None)
-    if text is not None and query.message is not None:
-        try:
-            await query.edit_message_text(text, reply_markup=markup, parse_mode=ParseMode.HTML)
-        except BadRequest as exc:
-            if "not modified" not in exc.message.lower():
-                raise
+    if text is not None:
+        await telegram_edit.edit_or_send(update, context.bot, text, markup)
     if published is not None:
         delivery.flush_soon(services, context.bot)
 
@@ -1825,7 +1735,7 @@ async def _publish(
         session,
         union_id=union_id,
         table=table,
-        title=state["title"] or _default_title(state, group_tr(services)),
+        title=state["title"] or _default_title(state, tr_for(services)),
         agenda=state["agenda"],
         place=state["place"],
         deadline_at=deadline,
@@ -2054,8 +1964,8 @@ async def on_add_slot_text(update: Update, context: BotContext, conv: Conversati
                 if rules.is_holiday(parsed.local.date()):
                     answer += " " + _("Attenzione: è un giorno festivo.")
     await reply(update, answer, parse_mode=ParseMode.HTML)
-    for row_id in dirty:
-        schedule_edit(context, row_id)
+    if dirty:
+        await message_refresh.request_owed(services)
 
 
 # --- /riunioni ---------------------------------------------------------------------------
@@ -2153,4 +2063,4 @@ def register(application: AnyApplication, services: Services) -> None:
     services.add_due_work("meetings.close_due", close_due_polls)
     services.add_due_work("meetings.meeting_reminders", remind_meetings)
     services.add_due_work("meetings.pins", pin_announcements)
-    services.add_due_work("meetings.refresh_polls", refresh_dirty)
+    message_refresh.install(application, services, POLL_MESSAGES)

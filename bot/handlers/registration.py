@@ -21,7 +21,6 @@ from telegram import (
     ChatMember,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
-    Message,
     Update,
     User,
 )
@@ -29,11 +28,11 @@ from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot import callback_data as cb
-from bot import delivery
+from bot import delivery, telegram_edit
 from bot.context import BotContext, Services
 from bot.conversations import register_flow
 from bot.handlers.common import GROUP_MEMBERSHIP_HOOK, START_PAYLOAD_HOOK, privacy_notice
-from bot.i18n import N_, Translator, format_date, pick_language, translator
+from bot.i18n import N_, Translator, format_date
 from bot.scope import (
     ANONYMOUS_ADMIN_ID,
     Refusal,
@@ -120,17 +119,6 @@ def table_label(table: TableKind, tr: Translator) -> str:
     return tr.gettext(TABLE_LABELS[table])
 
 
-def tr_of_person(services: Services, person: Person) -> Translator:
-    """The language of someone we write to first (no update of theirs at hand)."""
-    return translator(
-        pick_language(
-            chosen=person.language,
-            telegram_code=person.telegram_language,
-            default=services.settings.default_language,
-        )
-    )
-
-
 def esc(value: str | None) -> str:
     return html.escape(value or "")
 
@@ -174,16 +162,7 @@ def private_only(tr: Translator) -> Outcome:
 
 async def show(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
     """Edit the message whose button was pressed; otherwise (or if that fails) send a new one."""
-    query = update.callback_query
-    if query is not None and isinstance(query.message, Message):
-        try:
-            await query.edit_message_text(text, reply_markup=markup)
-            return
-        except BadRequest as exc:
-            if "not modified" in exc.message:
-                return
-            logger.info("Could not edit message (%s); sending a new one", exc.message)
-    await reply(update, text, markup)
+    await telegram_edit.edit_or_send(update, update.get_bot(), text, markup)
 
 
 async def deliver(update: Update, outcome: Outcome) -> None:
@@ -279,7 +258,7 @@ async def _coordinator_scope(
         return scope
     if not scope.is_coordinator:
         who = await caller(session, context.services, update)
-        tr = who.tr if who else translator(context.services.settings.default_language)
+        tr = who.tr if who else tr_for(context.services)
         return Refusal(tr.gettext("Questo comando è riservato al coordinatore dell'Unione."))
     return scope
 
@@ -1363,7 +1342,7 @@ async def _notify_coordinators_of_request(
     for coordinator, coord_person in await core_repo.coordinators(session, union.id):
         if coord_person.telegram_user_id is None:
             continue
-        ctr = tr_of_person(services, coord_person)
+        ctr = tr_for(services, person=coord_person)
         markup = InlineKeyboardMarkup(
             [
                 [
@@ -1541,7 +1520,7 @@ async def _decide(
     member.status = MemberStatus.ACTIVE if approve else MemberStatus.REJECTED
     member.decided_at, member.decided_by_member_id = now, coordinator.id
     if person.telegram_user_id is not None:
-        ptr = tr_of_person(services, person)
+        ptr = tr_for(services, person=person)
         if approve:
             text = ptr.gettext(
                 "🎉 Ti diamo il benvenuto nel Team energia di <b>{union}</b>: il coordinatore ha approvato la tua iscrizione.\n"
@@ -1934,7 +1913,7 @@ async def _manage_member(
             member.is_coordinator = True
             toast = _("Ora è coordinatore.")
             if person.telegram_user_id is not None:
-                ptr = tr_of_person(services, person)
+                ptr = tr_for(services, person=person)
                 await outbox_repo.enqueue(
                     session,
                     dedup_key=f"reg:coord:{member.id}:{int(now.timestamp())}",
@@ -1993,7 +1972,7 @@ async def _manage_member(
         member.is_coordinator = False
         member.decided_at, member.decided_by_member_id = now, coordinator.id
         if person.telegram_user_id is not None and member.id != coordinator.id:
-            ptr = tr_of_person(services, person)
+            ptr = tr_for(services, person=person)
             await outbox_repo.enqueue(
                 session,
                 dedup_key=f"reg:rm:{member.id}:{int(now.timestamp())}",
@@ -2263,7 +2242,7 @@ async def on_bot_group_membership(update: Update, context: BotContext) -> None:
                 for coordinator, person in await core_repo.coordinators(session, union.id):
                     if person.telegram_user_id is None:
                         continue
-                    ptr = tr_of_person(services, person)
+                    ptr = tr_for(services, person=person)
                     text = ptr.gettext(
                         "⚠️ Mi hanno tolto dal gruppo «{title}», che era il {table} di <b>{union}</b>: "
                         "l'ho scollegato. Per ricollegarlo aggiungimi di nuovo al gruppo e scrivi /collega."

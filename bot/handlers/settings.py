@@ -16,10 +16,10 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
-from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot import callback_data as cb
+from bot import telegram_edit
 from bot.context import BotContext, Services
 from bot.conversations import register_flow
 from bot.i18n import Translator
@@ -451,11 +451,7 @@ async def on_settings_button(update: Update, context: BotContext) -> None:
             _("Scrivimi la data di approvazione del PAES in consiglio, ad esempio 15/03/2024.")
         )
     if view is not None:
-        try:
-            await query.edit_message_text(view[0], reply_markup=view[1], parse_mode=ParseMode.HTML)
-        except BadRequest as exc:
-            if "not modified" not in exc.message.lower():
-                raise
+        await telegram_edit.edit_or_send(update, context.bot, view[0], view[1])
 
 
 async def on_paes_date(update: Update, context: BotContext, conversation: Conversation) -> None:

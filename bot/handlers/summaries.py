@@ -15,21 +15,21 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Bot, Chat, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.error import Forbidden
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot import callback_data as cb
-from bot import delivery
+from bot import delivery, message_refresh, telegram_edit
 from bot.context import BotContext, Services
 from bot.conversations import register_flow
-from bot.i18n import Translator, format_month, pick_language, translator
+from bot.i18n import Translator, format_month
 from bot.scope import (
     Refusal,
     UnionScope,
@@ -37,6 +37,7 @@ from bot.scope import (
     register_union_command,
     reply,
     resolve_union,
+    tr_for,
     update_transaction,
 )
 from bot.services import export as export_service
@@ -45,6 +46,8 @@ from bot.services.summary import (
     CHOICE_LABELS,
     OUTCOME_LABELS,
     QUESTION_MAX,
+    Milestone,
+    SummaryInput,
     clip,
     leads_reached,
     next_milestones,
@@ -57,6 +60,7 @@ from bot.services.summary_chart import render_chart
 from storage.models import (
     Conversation,
     Decision,
+    DecisionMessage,
     DecisionStatus,
     DecisionVoteChoice,
     Member,
@@ -65,6 +69,7 @@ from storage.models import (
     Role,
     SummaryKind,
     TableKind,
+    Union,
     UpdateRound,
 )
 from storage.repositories import core as core_repo
@@ -79,7 +84,6 @@ PENDING_LISTED = 20
 SUM_AREA, DEC_AREA, EXP_AREA = "sum", "dec", "exp"
 DECISION_PICK_FLOW = "decision_union"
 LATE_AFTER = timedelta(minutes=15)
-EDIT_DELAY_SECONDS = 2.0
 CHOICES = {
     "a": DecisionVoteChoice.APPROVE,
     "r": DecisionVoteChoice.REJECT,
@@ -92,10 +96,6 @@ OUTCOMES = {
 }
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
-
-
-def _group_tr(services: Services) -> Translator:
-    return translator(services.settings.default_language)
 
 
 def _period_of(now: datetime, tz: str) -> str:
@@ -118,8 +118,11 @@ async def _render(
     late: bool,
     on_demand: bool,
     tr: Translator,
-) -> tuple[list[str], list[Any], str] | None:
-    """Read what the summary needs, in the caller's transaction. Returns parts, bars, title."""
+) -> tuple[SummaryInput, list[Any], str] | None:
+    """Read what the summary needs, in the caller's transaction. Returns its input, bars, title.
+
+    The text is rendered by the caller after the transaction (`render_summary` may try several
+    levels of detail for a large Union: no reason to hold SQLite's write lock meanwhile)."""
     facts = await repo.summary_facts(
         session, union_id=union_id, baseline=baseline, round_=round_, now=now
     )
@@ -134,10 +137,9 @@ async def _render(
         on_demand=on_demand,
         round_deadline=round_.deadline_at if round_ else None,
     )
-    parts = render_summary(data, tr)
     year, month = month_of(period, now, facts.union.timezone)
     title = f"{facts.union.name} · {format_month(year, month, tr.language)}"
-    return parts, chart_bars(data), title
+    return data, chart_bars(data), title
 
 
 def _summary_keyboard(tr: Translator, union_id: int) -> InlineKeyboardMarkup:
@@ -279,7 +281,7 @@ async def post_due_summaries(services: Services, bot: Bot, now: datetime) -> Non
 
 
 async def _post_summary(services: Services, round_: UpdateRound, now: datetime) -> None:
-    tr = _group_tr(services)
+    tr = tr_for(services)
     late = now - round_.deadline_at > LATE_AFTER
     async with services.db.transaction() as session:
         previous = await repo.last_scheduled_summary(
@@ -300,7 +302,8 @@ async def _post_summary(services: Services, round_: UpdateRound, now: datetime) 
         )
     if rendered is None:
         return
-    parts, bars, title = rendered
+    data, bars, title = rendered
+    parts = render_summary(data, tr)
     chart = await asyncio.to_thread(render_chart, bars, tr, title=title)
     async with services.db.transaction() as session:
         summary = await repo.create_summary(
@@ -414,7 +417,7 @@ async def _summary_for(update: Update, context: BotContext, union_id: int | None
             session, update, context, command="riepilogo", chosen_union_id=union_id
         )
         private = chat.type == Chat.PRIVATE
-        tr = who.tr if who is not None and private else _group_tr(services)
+        tr = who.tr if who is not None and private else tr_for(services)
         rendered = None
         if not isinstance(scope, Refusal):
             await repo.sync_decisions_from_updates(session, now=now)
@@ -437,7 +440,8 @@ async def _summary_for(update: Update, context: BotContext, union_id: int | None
         return
     if rendered is None:
         return
-    parts, bars, title = rendered
+    data, bars, title = rendered
+    parts = render_summary(data, tr)
     for index, text in enumerate(parts):
         markup = _summary_keyboard(tr, scope.union.id) if index == len(parts) - 1 else None
         await chat.send_message(text, parse_mode=ParseMode.HTML, reply_markup=markup)
@@ -497,6 +501,17 @@ def _tables(data: repo.ExportData) -> export_service.ExportTables:
                 cancelled=m.cancelled_at is not None,
             )
             for m in data.meetings
+        ],
+        notes=[
+            export_service.NoteRow(
+                created_at=n.created_at,
+                comune=comune,
+                period=period,
+                author=n.author if n.member_id is not None else "",
+                source=n.source,
+                text=n.text,
+            )
+            for n, comune, period in data.notes
         ],
     )
 
@@ -610,8 +625,10 @@ async def on_export_button(update: Update, context: BotContext) -> None:
             chat_id=query.from_user.id,
             document=InputFile(content, filename=name),
             caption=_(
-                "Azioni (colonne del monitoraggio del Patto dei Sindaci), storico aggiornamenti e riunioni."
-            ),
+                "Azioni (colonne del monitoraggio del Patto dei Sindaci), storico aggiornamenti, note dal gruppo tecnico e riunioni."
+            )
+            if name.endswith(".xlsx")
+            else _("Azioni (colonne del monitoraggio del Patto dei Sindaci)."),
         )
     except Forbidden:
         chat = update.effective_chat
@@ -626,82 +643,19 @@ async def on_export_button(update: Update, context: BotContext) -> None:
 # --- decisions -----------------------------------------------------------------------------
 
 
-async def flush_decision_edits(
-    services: Services, bot: Bot, *, decision_id: int | None = None, older_than: float = 0.0
-) -> int:
-    """Edit every decision message whose votes changed: one edit carrying the latest state."""
-    now = services.clock.now()
-    tr = _group_tr(services)
-    async with services.db.transaction() as session:
-        dirty = await repo.dirty_decision_messages(
-            session, before=now - timedelta(seconds=older_than), decision_id=decision_id
-        )
-        work = []
-        rendered: dict[int, tuple[str, InlineKeyboardMarkup | None]] = {}
-        for message in dirty:
-            if message.decision_id not in rendered:
-                decision = await session.get(Decision, message.decision_id)
-                if decision is None:
-                    continue
-                rendered[message.decision_id] = await _decision_text(session, decision, tr)
-            work.append(
-                (
-                    message.id,
-                    message.decision_id,
-                    message.chat_id,
-                    message.message_id,
-                    message.dirty_since,
-                )
-            )
-    for row_id, decision_key, chat_id, message_id, seen in work:
-        if decision_key not in rendered:
-            continue
-        text, markup = rendered[decision_key]
-        try:
-            await bot.edit_message_text(
-                text,
-                chat_id=chat_id,
-                message_id=message_id,
-                parse_mode=ParseMode.HTML,
-                reply_markup=markup,
-            )
-        except BadRequest as exc:
-            if "not modified" not in exc.message.lower() and "not found" not in exc.message.lower():
-                logger.warning("Decision message %s/%s: %s", chat_id, message_id, exc.message)
-        except Forbidden:
-            logger.info("Decision message %s/%s: chat unreachable", chat_id, message_id)
-        except TelegramError:
-            logger.warning("Decision message %s/%s: edit failed, retry later", chat_id, message_id)
-            continue
-        async with services.db.transaction() as session:
-            if seen is not None:
-                await repo.clear_dirty(session, message_id=row_id, seen=seen)
-    return len(work)
+async def _render_decision_message(
+    session: AsyncSession, services: Services, message: DecisionMessage
+) -> tuple[str, InlineKeyboardMarkup | None] | None:
+    """What a decision message shows now, rendered from the database at edit time."""
+    decision = await session.get(Decision, message.decision_id)
+    if decision is None:
+        return None
+    return await _decision_text(session, decision, tr_for(services))
 
 
-async def _edit_job(context: BotContext) -> None:
-    decision_id = context.job.data if context.job else None
-    await flush_decision_edits(
-        context.services,
-        context.bot,
-        decision_id=decision_id if isinstance(decision_id, int) else None,
-    )
-
-
-def _schedule_edit(context: BotContext, decision_id: int) -> None:
-    """Coalesce: at most one pending edit per decision, carrying the latest state."""
-    job_queue = context.job_queue
-    if job_queue is None:
-        return
-    name = f"decision-edit-{decision_id}"
-    if job_queue.get_jobs_by_name(name):
-        return
-    job_queue.run_once(_edit_job, EDIT_DELAY_SECONDS, data=decision_id, name=name)  # type: ignore[arg-type]
-
-
-async def decision_edits_due(services: Services, bot: Bot, now: datetime) -> None:
-    """Tick backstop: edits owed (e.g. after a restart) are made here."""
-    await flush_decision_edits(services, bot, older_than=EDIT_DELAY_SECONDS)
+DECISION_MESSAGES = message_refresh.MessageKind(
+    name="decision", model=DecisionMessage, render=_render_decision_message
+)
 
 
 async def _voting_member(
@@ -736,6 +690,7 @@ async def on_decision_button(update: Update, context: BotContext) -> None:
     announce = False
     closing_markup: InlineKeyboardMarkup | None = None
     closing_text = ""
+    dirty_chats: list[int] = []  # chats whose decision message now owes an edit
     async with update_transaction(context, update) as session:
         decision = await session.get(Decision, decision_id)
         found = (
@@ -783,7 +738,9 @@ async def on_decision_button(update: Update, context: BotContext) -> None:
                         )
                         voted.append(municipality_id)
                     if voted:
-                        await repo.mark_decision_dirty(session, decision_id=decision.id, now=now)
+                        dirty_chats = await repo.mark_decision_dirty(
+                            session, decision_id=decision.id, now=now
+                        )
                         changed = True
                         toast = _("Voto registrato: {choice}.").format(
                             choice=_(CHOICE_LABELS[choice.value])
@@ -802,13 +759,15 @@ async def on_decision_button(update: Update, context: BotContext) -> None:
                     if decision.status != DecisionStatus.OPEN:
                         toast = _("La questione è già chiusa.")
                     else:
-                        closing_markup = _closing_keyboard(_group_tr(services), decision.id)
+                        closing_markup = _closing_keyboard(tr_for(services), decision.id)
                         closing_text, _markup = await _decision_text(
-                            session, decision, _group_tr(services)
+                            session, decision, tr_for(services)
                         )
                         toast = _("Scegli l'esito.")
                 elif action == "back":
-                    await repo.mark_decision_dirty(session, decision_id=decision.id, now=now)
+                    dirty_chats = await repo.mark_decision_dirty(
+                        session, decision_id=decision.id, now=now
+                    )
                     changed = True
                 elif action == "out":
                     outcome = OUTCOMES.get(data.str_arg(1) or "")
@@ -817,7 +776,9 @@ async def on_decision_button(update: Update, context: BotContext) -> None:
                     elif outcome is None:
                         toast = _("Questo pulsante non è più valido.")
                     else:
-                        await _close(services, session, decision, member, outcome, now)
+                        dirty_chats = await _close(
+                            services, session, decision, member, outcome, now
+                        )
                         changed = announce = True
                         toast = _("Esito registrato e inviato al tavolo tecnico.")
                 else:  # done
@@ -827,27 +788,25 @@ async def on_decision_button(update: Update, context: BotContext) -> None:
                         toast = _("Già segnata come attuata.")
                     else:
                         decision.status, decision.done_at = DecisionStatus.DONE, now
-                        await repo.mark_decision_dirty(session, decision_id=decision.id, now=now)
+                        dirty_chats = await repo.mark_decision_dirty(
+                            session, decision_id=decision.id, now=now
+                        )
                         changed = True
                         toast = _("Segnata come attuata: non comparirà più nei riepiloghi.")
             else:
                 toast = _("Questo pulsante non è più valido.")
     await query.answer(toast, show_alert=alert)
     if closing_markup is not None:
-        try:
-            # editMessageText rather than editMessageReplyMarkup: PTB adds the default
-            # parse_mode to the latter, which that method does not take.
-            await query.edit_message_text(
-                closing_text, parse_mode=ParseMode.HTML, reply_markup=closing_markup
-            )
-        except BadRequest as exc:
-            if "not modified" not in exc.message.lower():
-                raise
+        # By chat and message id: a decision message older than 48 hours comes as an
+        # InaccessibleMessage, which PTB's query.edit_message_text refuses with TypeError.
+        # editMessageText rather than editMessageReplyMarkup: PTB adds the default
+        # parse_mode to the latter, which that method does not take.
+        await telegram_edit.edit_or_send(update, context.bot, closing_text, closing_markup)
     if changed:
-        if action in ("back", "out", "done"):
-            await flush_decision_edits(services, context.bot, decision_id=decision_id)
+        if action in ("back", "out", "done"):  # the coordinator's action shows at once
+            await message_refresh.refresh_now(services, context.bot, dirty_chats)
         else:
-            _schedule_edit(context, decision_id)
+            message_refresh.request(services, dirty_chats)
     if announce:
         delivery.flush_soon(services, context.bot)
 
@@ -868,20 +827,29 @@ async def _close(
     member: Member,
     outcome: DecisionStatus,
     now: datetime,
-) -> None:
-    """Record the outcome with its votes and tell the technical table and who asked."""
-    tr = _group_tr(services)
+) -> list[int]:
+    """Record the outcome with its votes and tell the technical table and who asked.
+
+    Returns the chats whose decision message now owes an edit."""
+    tr = tr_for(services)
     fact = await repo.decision_fact(session, decision)
     decision.status = outcome
     decision.closed_at = now
     decision.closed_by_member_id = member.id
     decision.outcome_text = _outcome_text(tr, list(fact.votes))
-    await repo.mark_decision_dirty(session, decision_id=decision.id, now=now)
-    await _announce_outcome(session, decision, now, tr, asked=True)
+    dirty_chats = await repo.mark_decision_dirty(session, decision_id=decision.id, now=now)
+    await _announce_outcome(session, services, decision, now, tr, asked=True)
+    return dirty_chats
 
 
 async def _announce_outcome(
-    session: AsyncSession, decision: Decision, now: datetime, tr: Translator, *, asked: bool
+    session: AsyncSession,
+    services: Services,
+    decision: Decision,
+    now: datetime,
+    tr: Translator,
+    *,
+    asked: bool,
 ) -> None:
     _ = tr.gettext
     fact = await repo.decision_fact(session, decision)
@@ -916,13 +884,7 @@ async def _announce_outcome(
         asker = await session.get(Member, decision.asked_by_member_id)
         person = await session.get(Person, asker.person_id) if asker else None
         if person is not None and person.telegram_user_id is not None and person.erased_at is None:
-            ptr = translator(
-                pick_language(
-                    chosen=person.language,
-                    telegram_code=person.telegram_language,
-                    default=tr.language,
-                )
-            )
+            ptr = tr_for(services, person=person, default=tr.language)
             ptext = "🗳 " + ptr.gettext(
                 "Il tavolo politico ha deciso sulla tua richiesta «{question}»: <b>{outcome}</b>."
             ).format(
@@ -1036,7 +998,7 @@ async def _decision_for(update: Update, context: BotContext, union_id: int | Non
         )
         session.add(decision)
         await session.flush()
-        await _announce_outcome(session, decision, now, _group_tr(services), asked=False)
+        await _announce_outcome(session, services, decision, now, tr_for(services), asked=False)
         has_technical = (
             await core_repo.linked_chat(session, union_id=scope.union.id, table=TableKind.TECHNICAL)
             is not None
@@ -1102,49 +1064,71 @@ async def on_pick_pending(update: Update, context: BotContext, conversation: Con
 # --- Covenant clock ------------------------------------------------------------------------
 
 
+COVENANT_CLAIM = "covenant"
+
+
 async def covenant_clock_due(services: Services, bot: Bot, now: datetime) -> None:
-    tr = _group_tr(services)
+    """Warn the political table ahead of each Covenant report, once per lead time.
+
+    Reads first and claims only what is due and not yet claimed: on almost every tick nothing
+    is, and nothing is written. Each Union's warning is claimed and queued in its own short
+    transaction (the claim decides, if two ticks ever race).
+    """
+    due: list[tuple[int, str, Milestone, date, list[tuple[int, str]]]] = []
     async with services.db.transaction() as session:
-        unions = await repo.unions_with_paes_date(session)
-        for union in unions:
+        candidates: list[tuple[Union, Milestone, date, list[tuple[int, str]]]] = []
+        for union in await repo.unions_with_paes_date(session):
             if union.paes_approved_on is None:
                 continue
             today = now.astimezone(ZoneInfo(union.timezone)).date()
             for milestone in next_milestones(union.paes_approved_on, today):
-                reached = leads_reached(milestone, today)
-                newly = []
-                for lead in reached:
-                    if await core_repo.claim(
-                        session,
-                        kind="covenant",
-                        union_id=union.id,
-                        period=f"{milestone.due.isoformat()}:{lead}",
-                        now=now,
-                    ):
-                        newly.append(lead)
-                if not newly:
-                    continue
-                text = render_covenant_warning(
-                    tr, union_name=union.name, milestone=milestone, today=today
+                leads = [
+                    (lead, f"{milestone.due.isoformat()}:{lead}")
+                    for lead in leads_reached(milestone, today)
+                ]
+                if leads:
+                    candidates.append((union, milestone, today, leads))
+        if not candidates:
+            return
+        claimed = await core_repo.claimed_unions(
+            session,
+            kind=COVENANT_CLAIM,
+            periods={period for _u, _m, _t, leads in candidates for _lead, period in leads},
+        )
+        for union, milestone, today, leads in candidates:
+            new = [(lead, period) for lead, period in leads if (union.id, period) not in claimed]
+            if new:
+                due.append((union.id, union.name, milestone, today, new))
+    tr = tr_for(services)
+    for union_id, union_name, milestone, today, leads in due:
+        async with services.db.transaction() as session:
+            newly = [
+                lead
+                for lead, period in leads
+                if await core_repo.claim(
+                    session, kind=COVENANT_CLAIM, union_id=union_id, period=period, now=now
                 )
-                for chat_id, person_id in await _targets(session, union.id, TableKind.POLITICAL):
-                    await outbox_repo.enqueue(
-                        session,
-                        dedup_key=f"cov:{union.id}:{milestone.due.isoformat()}:{min(newly)}"
-                        + (f":p{person_id}" if person_id else ""),
-                        chat_id=chat_id,
-                        method="sendMessage",
-                        payload={"text": text, "parse_mode": ParseMode.HTML},
-                        union_id=union.id,
-                        person_id=person_id,
-                        now=now,
-                    )
-                logger.info(
-                    "Union %s: Covenant warning for %s (%s days ahead)",
-                    union.id,
-                    milestone.due,
-                    min(newly),
+            ]
+            if not newly:
+                continue
+            text = render_covenant_warning(
+                tr, union_name=union_name, milestone=milestone, today=today
+            )
+            for chat_id, person_id in await _targets(session, union_id, TableKind.POLITICAL):
+                await outbox_repo.enqueue(
+                    session,
+                    dedup_key=f"cov:{union_id}:{milestone.due.isoformat()}:{min(newly)}"
+                    + (f":p{person_id}" if person_id else ""),
+                    chat_id=chat_id,
+                    method="sendMessage",
+                    payload={"text": text, "parse_mode": ParseMode.HTML},
+                    union_id=union_id,
+                    person_id=person_id,
+                    now=now,
                 )
+        logger.info(
+            "Union %s: Covenant warning for %s (%s days ahead)", union_id, milestone.due, min(newly)
+        )
 
 
 # --- wiring --------------------------------------------------------------------------------
@@ -1174,8 +1158,8 @@ def register(application: AnyApplication, services: Services) -> None:
     register_union_command("decisione", _decision_picked)
     register_flow(DECISION_PICK_FLOW, on_pick_pending)
     services.add_due_work("summaries.scheduled", post_due_summaries)
-    services.add_due_work("summaries.decision_edits", decision_edits_due)
     services.add_due_work("summaries.covenant_clock", covenant_clock_due)
     services.add_sent_listener("sum:", _on_summary_sent)
     services.add_sent_listener("decmsg:", _on_decision_sent)
     services.add_sent_listener("decout:", _on_outcome_sent)
+    message_refresh.install(application, services, DECISION_MESSAGES)

@@ -19,14 +19,14 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Bot, Chat, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot import callback_data as cb
+from bot import telegram_edit
 from bot.context import BotContext, Services
 from bot.conversations import register_flow
 from bot.handlers.actions import STATUS_ICONS, status_label
-from bot.i18n import Translator, format_datetime, format_month, pick_language, translator
+from bot.i18n import Translator, format_datetime, format_month
 from bot.scope import (
     Refusal,
     UnionScope,
@@ -38,6 +38,7 @@ from bot.scope import (
 )
 from bot.scope import caller as get_caller
 from bot.services import update_rounds as rules
+from bot.services.summary import NoteView, round_note_rows
 from bot.services.update_status import (
     INVITE_PREFIX,
     TechnicianState,
@@ -63,6 +64,7 @@ from storage.models import (
 from storage.repositories import actions as repo
 from storage.repositories import core as core_repo
 from storage.repositories import outbox as outbox_repo
+from storage.repositories import summaries as summaries_repo
 
 logger = logging.getLogger(__name__)
 
@@ -82,16 +84,6 @@ ANNOUNCE_PREFIX = "upd:ann:"
 
 
 # --- shared helpers -----------------------------------------------------------------------
-
-
-def person_tr(services: Services, person: Person) -> Translator:
-    return translator(
-        pick_language(
-            chosen=person.language,
-            telegram_code=person.telegram_language,
-            default=services.settings.default_language,
-        )
-    )
 
 
 def union_tz(union: Union) -> ZoneInfo:
@@ -152,16 +144,7 @@ async def municipality_names(session: AsyncSession, union_id: int) -> dict[int, 
 
 async def edit_or_send(update: Update, text: str, markup: InlineKeyboardMarkup | None) -> None:
     """Replace the pressed message; if it cannot be edited, send a new one."""
-    query = update.callback_query
-    if query is not None and query.message is not None and isinstance(query.message, Message):
-        try:
-            await query.edit_message_text(text, reply_markup=markup)
-            return
-        except BadRequest as exc:
-            if "not modified" in exc.message.lower():
-                return
-            logger.info("Could not edit the pressed message (%s); sending a new one", exc.message)
-    await reply(update, text, markup)
+    await telegram_edit.edit_or_send(update, update.get_bot(), text, markup)
 
 
 # --- the flow state -----------------------------------------------------------------------
@@ -694,13 +677,20 @@ async def _apply_button(
 ]:
     _ = p.tr.gettext
     state, action = p.state, p.action
-    names = await municipality_names(session, state.union_id)
+    # Read only what this button shows: a state or a percentage needs neither (bench/README.md).
+    names = (
+        await municipality_names(session, state.union_id) if verb in ("a", "sv", "sk", "ls") else {}
+    )
     step = p.step
     toast: str | None = None
     edit: tuple[str, InlineKeyboardMarkup | None] | None = None
     after: list[tuple[str, InlineKeyboardMarkup | None]] = []
-    actions = await repo.actions_for_municipalities(
-        session, union_id=state.union_id, municipality_ids=p.who.municipality_ids
+    actions = (
+        await repo.actions_for_municipalities(
+            session, union_id=state.union_id, municipality_ids=p.who.municipality_ids
+        )
+        if verb in ("sv", "sk", "ls", "end")
+        else []
     )
     if action is not None and action.id not in state.order:
         state.order.append(action.id)
@@ -1151,7 +1141,20 @@ async def status_text(
         return _("Non c'è ancora stato nessun giro di aggiornamenti.")
     states = await technician_states(session, round_)
     names = await municipality_names(session, scope.union.id)
-    return render_status(round_, scope.union, states, names, tr)
+    text = render_status(round_, scope.union, states, names, tr)
+    notes = await summaries_repo.group_notes(session, union_id=scope.union.id, round_id=round_.id)
+    rows = round_note_rows(
+        tr,
+        [
+            (
+                names.get(n.municipality_id, "?") if n.municipality_id is not None else None,
+                NoteView(n.author, n.text, n.created_at),
+            )
+            for n in notes
+        ],
+        timezone=scope.union.timezone,
+    )
+    return "\n".join([text, "", *rows]) if rows else text
 
 
 # --- the scheduled work -------------------------------------------------------------------
@@ -1170,33 +1173,44 @@ def settings_of_row(row: Any) -> rules.RoundSettings:
 
 
 async def open_due_rounds(services: Services, bot: Bot, now: datetime) -> None:
-    """Open the rounds that are due. One transaction per tick: most ticks find nothing to do.
-
-    Each Union runs in a savepoint, so one Union's failure neither stops nor undoes the others.
+    """Open the rounds that are due. One read finds the Unions with something to decide (most
+    ticks: none); each of those then gets its own short transaction, so opening a month's rounds
+    for many Unions never holds the write lock for all of them, and one Union's failure neither
+    stops nor undoes the others.
     """
     async with services.db.transaction() as session:
         unions = await repo.all_unions(session)
-        periods = {p for u in unions for p in rules.periods_to_check(now, union_tz(u))}
-        settled = await repo.settled_periods(session, periods=periods)
-        for union in unions:
-            wanted = rules.periods_to_check(now, union_tz(union))
-            if all((union.id, p) in settled for p in wanted):
-                continue
-            try:
-                async with session.begin_nested():
-                    await _open_round_for(session, services, union, now)
-            except Exception:
-                logger.exception(
-                    "Update round of Union %s failed; retrying at the next tick", union.id
-                )
+        checked = {p for u in unions for p in rules.periods_to_check(now, union_tz(u))}
+        settled = await repo.settled_periods(session, periods=checked)
+        # Per Union, the periods still to decide (a round neither opened nor skipped).
+        todo = [
+            (union.id, periods)
+            for union in unions
+            if (
+                periods := [
+                    p
+                    for p in rules.periods_to_check(now, union_tz(union))
+                    if (union.id, p) not in settled
+                ]
+            )
+        ]
+    for union_id, periods in todo:
+        try:
+            async with services.db.transaction() as session:
+                union = await session.get(Union, union_id)
+                if union is not None:
+                    await _open_round_for(session, services, union, now, periods=periods)
+        except Exception:
+            logger.exception("Update round of Union %s failed; retrying at the next tick", union_id)
 
 
 async def _open_round_for(
-    session: AsyncSession, services: Services, union: Union, now: datetime
+    session: AsyncSession, services: Services, union: Union, now: datetime, *, periods: list[str]
 ) -> None:
+    """Open (or settle as skipped) the rounds of `periods`, those not settled yet."""
     tz = union_tz(union)
     settings = settings_of_row(await repo.settings_of(session, union.id))
-    for period in rules.periods_to_check(now, tz):
+    for period in periods:
         if await repo.round_for_period(session, union_id=union.id, period=period) is not None:
             continue
         start, end = rules.month_bounds(period, tz)
@@ -1242,7 +1256,7 @@ async def _enqueue_round_messages(
     session: AsyncSession, services: Services, union: Union, round_: UpdateRound, now: datetime
 ) -> None:
     tz = union_tz(union)
-    default_tr = translator(services.settings.default_language)
+    default_tr = tr_for(services)
     names = await municipality_names(session, union.id)
     techs = await repo.technicians(session, union.id)
     # A technician with no action to report on gets no message: there is nothing to ask.
@@ -1257,7 +1271,7 @@ async def _enqueue_round_messages(
         text = _(
             "📣 <b>Aggiornamento di {month}</b>\n"
             "Ho scritto in privato ai funzionari tecnici per sapere a che punto sono le azioni del PAES dei loro Comuni: bastano pochi tocchi, entro {deadline}.\n"
-            "Potete anche rispondere a questo messaggio con una nota sul vostro Comune: la registro."
+            "Potete anche rispondere a questo messaggio con una nota sul vostro Comune: la registro e i Sindaci la leggeranno nel riepilogo."
         ).format(
             month=month_label(round_.period, default_tr),
             deadline=format_datetime(round_.deadline_at, tz, default_tr.language),
@@ -1289,7 +1303,7 @@ async def _enqueue_round_messages(
     for member, person in await core_repo.coordinators(session, union.id):
         if member.id in tech_ids or person.telegram_user_id is None:
             continue
-        tr = person_tr(services, person)
+        tr = tr_for(services, person=person)
         month = month_label(round_.period, tr)
         deadline = format_datetime(round_.deadline_at, tz, tr.language)
         idle_names = html.escape(
@@ -1358,7 +1372,7 @@ async def invitation(
     *,
     reminder: bool = False,
 ) -> tuple[str, InlineKeyboardMarkup]:
-    tr = person_tr(services, t.person)
+    tr = tr_for(services, person=t.person)
     _ = tr.gettext
     actions = await repo.actions_for_municipalities(
         session, union_id=union.id, municipality_ids=t.municipality_ids
@@ -1404,16 +1418,22 @@ async def invitation(
 
 
 async def round_housekeeping(services: Services, bot: Bot, now: datetime) -> None:
-    """Close rounds past their deadline, send due reminders, tell coordinators who is unreachable."""
+    """Close rounds past their deadline, send due reminders, tell coordinators who is unreachable.
+
+    One short transaction per round: on SQLite a transaction holds the write lock, and a vote
+    pressed meanwhile waits for one round's duties at most, not for every round's. A round that
+    fails is retried at the next tick and undoes nothing of the others.
+    """
     async with services.db.transaction() as session:
-        for round_ in await repo.open_rounds(session):
-            try:
-                async with session.begin_nested():
-                    await _round_duties(session, services, round_.id, now)
-            except Exception:
-                logger.exception(
-                    "Duties of update round %s failed; retrying at the next tick", round_.id
-                )
+        round_ids = [r.id for r in await repo.open_rounds(session)]
+    for round_id in round_ids:
+        try:
+            async with services.db.transaction() as session:
+                await _round_duties(session, services, round_id, now)
+        except Exception:
+            logger.exception(
+                "Duties of update round %s failed; retrying at the next tick", round_id
+            )
 
 
 async def _round_duties(
@@ -1550,7 +1570,7 @@ async def _report_unreachable(
     for member, person in await core_repo.coordinators(session, union.id):
         if person.telegram_user_id is None:
             continue
-        tr = person_tr(services, person)
+        tr = tr_for(services, person=person)
         _ = tr.gettext
         lines = [
             tr.ngettext(
@@ -1648,7 +1668,9 @@ async def on_group_message(update: Update, context: BotContext) -> None:
                 now=now,
             )
         where = ", ".join(names.get(i, "?") for i in ids) or _("l'Unione")
-        ack = _("📝 Annotato per {where}. Grazie!").format(where=html.escape(where))
+        ack = _(
+            "📝 Annotato per {where}: i Sindaci lo leggeranno nel prossimo riepilogo. Grazie!"
+        ).format(where=html.escape(where))
     if ack:
         await message.reply_text(ack)
 

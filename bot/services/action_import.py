@@ -24,7 +24,6 @@ from bot.i18n import N_
 MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 2000
 MAX_COLUMNS = 40
-MAX_CELL_CHARS = 1000
 HEADER_SEARCH_ROWS = 20
 MAX_ERRORS_SHOWN = 30
 UNION_WORDS = ("unione", "intercomunale", "tutti i comuni", "tutti")

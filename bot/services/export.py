@@ -1,5 +1,5 @@
-"""Exports for the Covenant of Mayors monitoring: XLSX (Azioni, Storico aggiornamenti, Riunioni)
-and CSV. Plain rows in, bytes out; openpyxl imported on use (slow import, big module); callers
+"""Exports for the Covenant of Mayors monitoring: XLSX (Azioni, Storico aggiornamenti, Note dal
+gruppo tecnico, Riunioni) and CSV (the actions). Plain rows in, bytes out; openpyxl imported on use (slow import, big module); callers
 run these in a thread. Same style as the actions import template: bold header, frozen first row,
 Italian dates; CSV in UTF-8 with BOM and semicolons, which Excel in Italian opens as it is.
 """
@@ -46,6 +46,18 @@ HISTORY_HEADERS = (
     N_("Serve una decisione"),
     N_("Autore"),
 )
+NOTE_HEADERS = (
+    N_("Data"),
+    N_("Comune"),
+    N_("Giro di aggiornamenti"),
+    N_("Autore"),
+    N_("Origine"),
+    N_("Nota"),
+)
+NOTE_SOURCES = {
+    "group_reply": N_("Risposta al giro nel gruppo tecnico"),
+    "hashtag": N_("#aggiornamento nel gruppo tecnico"),
+}
 MEETING_HEADERS = (
     N_("Inizio"),
     N_("Fine"),
@@ -98,12 +110,25 @@ class MeetingRow:
 
 
 @dataclass(frozen=True)
+class NoteRow:
+    """A free note from the technical group, whole (the summary shows it shortened)."""
+
+    created_at: datetime
+    comune: str | None  # None: the Union (a member with no Comune)
+    period: str | None  # the round it answered, e.g. "2026-12"
+    author: str
+    source: str
+    text: str
+
+
+@dataclass(frozen=True)
 class ExportTables:
     union_name: str
     timezone: str
     actions: Sequence[ActionRow]
     history: Sequence[HistoryRow]
     meetings: Sequence[MeetingRow]
+    notes: Sequence[NoteRow] = ()
 
 
 def _status(tr: Translator, status: str | None) -> str:
@@ -143,6 +168,18 @@ def history_cells(row: HistoryRow, tr: Translator, tz: ZoneInfo) -> list[Any]:
         row.note or "",
         tr.gettext("sì") if row.needs_decision else "",
         row.author,
+    ]
+
+
+def note_cells(row: NoteRow, tr: Translator, tz: ZoneInfo) -> list[Any]:
+    source = NOTE_SOURCES.get(row.source)
+    return [
+        _local(row.created_at, tz),
+        row.comune or tr.gettext(UNION_LABEL),
+        row.period or "",
+        row.author,
+        tr.gettext(source) if source else row.source,
+        row.text,
     ]
 
 
@@ -186,6 +223,12 @@ def export_xlsx(tables: ExportTables, tr: Translator) -> bytes:
             _("Storico aggiornamenti"),
             HISTORY_HEADERS,
             [history_cells(r, tr, tz) for r in tables.history],
+            {1: "DD/MM/YYYY HH:MM"},
+        ),
+        (
+            _("Note dal gruppo tecnico"),
+            NOTE_HEADERS,
+            [note_cells(r, tr, tz) for r in tables.notes],
             {1: "DD/MM/YYYY HH:MM"},
         ),
         (

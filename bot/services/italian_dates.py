@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.services.meeting_rules import local_to_utc
+from bot.localtime import exists, local_to_utc
 
 WEEKDAYS = {
     "lunedi": 0,
@@ -301,10 +301,10 @@ def parse_when(
     chosen: datetime | None = None
     gap_day: date | None = None
     for index, day in enumerate(candidates):
-        utc = local_to_utc(day, at, tz)
-        if utc is None:
+        if not exists(day, at, tz):
             gap_day = day
             continue
+        utc = local_to_utc(day, at, tz)
         if utc > now:
             chosen = utc
             break

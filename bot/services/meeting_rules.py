@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo
 
+from bot.localtime import exists, local_to_utc
 from storage.models.core import Role
 from storage.models.meetings import Answer, PollTable
 
@@ -193,28 +194,6 @@ def is_holiday(day: date) -> bool:
     return day in italian_holidays(day.year)
 
 
-# --- local wall time ↔ UTC ---------------------------------------------------------------
-
-
-def local_to_utc(day: date, at: time, tz: ZoneInfo) -> datetime | None:
-    """The UTC instant of a local wall time; None when it does not exist (spring-forward gap).
-
-    In the autumn overlap the first occurrence (summer time) is taken.
-    """
-    local = datetime.combine(day, at).replace(tzinfo=tz, fold=0)
-    utc = local.astimezone(UTC)
-    back = utc.astimezone(tz)
-    if (back.year, back.month, back.day, back.hour, back.minute) != (
-        day.year,
-        day.month,
-        day.day,
-        at.hour,
-        at.minute,
-    ):
-        return None
-    return utc
-
-
 # --- suggestions and deadlines -----------------------------------------------------------
 
 
@@ -248,7 +227,8 @@ def suggest_slots(
     while day <= last_day and len(slots) < limit:
         if day.weekday() in weekdays and not is_holiday(day):
             start = local_to_utc(day, at, tz)
-            if start is not None and start >= not_before:
+            # A meeting is not set at a wall time the spring change skips.
+            if exists(day, at, tz) and start >= not_before:
                 slots.append(SlotPlan(starts_at=start, ends_at=start + duration))
         day += timedelta(days=1)
     return slots
@@ -288,6 +268,26 @@ def month_bounds(year: int, month: int) -> tuple[date, date]:
     first = date(year, month, 1)
     nxt = date(year + 1, 1, 1) if month == 12 else date(year, month + 1, 1)
     return first, nxt - timedelta(days=1)
+
+
+def month_span(year: int, month: int, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """The local month as a UTC interval [start, end): from midnight of the 1st to midnight
+    of the next month's 1st, in the Union's time zone."""
+    first, last = month_bounds(year, month)
+    return local_to_utc(first, time(0), tz), local_to_utc(last + timedelta(days=1), time(0), tz)
+
+
+def month_already_planned(
+    *, year: int, month: int, tz: ZoneInfo, planned_dates: Iterable[datetime]
+) -> bool:
+    """The monthly poll is not needed when the month already has a date: a meeting in it (from
+    a poll already decided, or set by hand) or an open poll proposing a date in it.
+
+    `planned_dates` are the Union's meeting starts and its open polls' candidate starts; a poll
+    open for another month (say next month's, opened early by hand) blocks nothing.
+    """
+    start, end = month_span(year, month, tz)
+    return any(start <= moment < end for moment in planned_dates)
 
 
 def monthly_slots(
@@ -342,10 +342,9 @@ def monthly_poll_due(
     local = now.astimezone(tz)
     first, last = month_bounds(local.year, local.month)
     opening_day = min(max(day, 1), last.day)
+    # An opening hour in the spring-forward gap moves on by the gap (02:00 → 03:00).
     opens = local_to_utc(first.replace(day=opening_day), time(hour=min(max(hour, 0), 23)), tz)
-    if opens is None:  # the opening hour falls in the spring-forward gap: an hour later
-        opens = local_to_utc(first.replace(day=opening_day), time(hour=min(hour + 1, 23)), tz)
-    if opens is None or now < opens:
+    if now < opens:
         return None
     return monthly_period(local.date()), local.year, local.month
 
@@ -363,10 +362,7 @@ def add_local_days(moment: datetime, days: int, tz: ZoneInfo) -> datetime:
     local = moment.astimezone(tz)
     day = local.date() + timedelta(days=days)
     at = local.time().replace(tzinfo=None)
-    utc = local_to_utc(day, at, tz)
-    if utc is None:
-        utc = local_to_utc(day, at.replace(hour=(at.hour + 1) % 24), tz)
-    return utc if utc is not None else moment + timedelta(days=days)
+    return local_to_utc(day, at, tz)
 
 
 def default_deadline(

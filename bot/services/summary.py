@@ -4,6 +4,14 @@ A mayor reads it in one minute on a phone: the Union and the month, the overall 
 Comune by Comune what changed since the last scheduled summary, what is stuck and who did not
 report; the next meeting; the questions waiting for a political decision. The text is split
 into messages at Comune boundaries (bot.services.html_split).
+
+A large Union's month would fill a dozen messages if every changed action were listed, and a
+mayor reads the first screen. So the detail shrinks, step by step (`DETAILS`), until the
+summary fits in `MAX_MESSAGES` messages: per Comune the most important changes first
+(completed, then a status change, then the largest progress), a "… e altre K azioni" line for
+the rest, fewer and shorter notes; the full detail is in the spreadsheet (/esporta). Only a
+Union too large even for the most compact form takes more messages (nothing is ever cut
+mid-Comune, and every Comune keeps its line).
 """
 
 from __future__ import annotations
@@ -36,7 +44,10 @@ STATUS_PLURALS = {
 STATUS_ICONS = {COMPLETED: "✅", ONGOING: "🔄", POSTPONED: "⏸", NOT_STARTED: "⚪"}
 STUCK_ROUNDS = 2
 NOTE_MAX = 280
+GROUP_NOTE_MAX = 200  # a group note in the summary: about three lines on a phone
 QUESTION_MAX = 300
+MAX_MESSAGES = 4  # text messages of a summary (the chart and the vote messages come after)
+HASHTAG = "#aggiornamento"
 
 APPROVE, REJECT, POSTPONE = "approve", "reject", "postpone"
 CHOICE_ICONS = {APPROVE: "✅", REJECT: "❌", POSTPONE: "⏸"}
@@ -79,11 +90,44 @@ class ActionChange:
 
 
 @dataclass(frozen=True)
+class NoteView:
+    """A technician's free note from the technical group (a reply to the round, #aggiornamento)."""
+
+    author: str  # "ex membro" once the author left with /cancellami
+    text: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
 class ComuneInfo:
     municipality_id: int
     name: str
     silent: tuple[str, ...] = ()  # technicians who did not report in the round
     has_technician: bool = True
+    notes: tuple[NoteView, ...] = ()  # group notes since the baseline, oldest first
+
+
+@dataclass(frozen=True)
+class Detail:
+    """How much a summary says per Comune; `DETAILS` goes from everything to the bare counts."""
+
+    changes: int | None  # changed actions listed per Comune (None: all of them)
+    action_notes: int  # notes shown under each listed action
+    action_note_chars: int
+    group_notes: int  # the latest group notes shown per Comune
+    group_note_chars: int
+    stuck: int | None  # stuck actions named per Comune (None: all)
+
+
+FULL = Detail(None, 2, NOTE_MAX, 3, GROUP_NOTE_MAX, None)
+DETAILS = (
+    FULL,
+    Detail(5, 1, 200, 2, 160, 8),
+    Detail(3, 1, 140, 2, 140, 5),
+    Detail(2, 1, 100, 1, 120, 3),
+    Detail(1, 0, 0, 1, 100, 3),
+    Detail(0, 0, 0, 0, 0, 0),
+)
 
 
 @dataclass(frozen=True)
@@ -126,6 +170,7 @@ class SummaryInput:
     late: bool = False
     on_demand: bool = False
     round_deadline: datetime | None = None
+    union_notes: Sequence[NoteView] = ()  # group notes of members with no Comune
 
 
 @dataclass(frozen=True)
@@ -174,6 +219,24 @@ def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
+def clip_words(text: str, limit: int) -> str:
+    """Like clip, but the cut falls between words when a word boundary is near: «… parte a…»."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    if space >= limit * 2 // 3:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:.-—") + "…"
+
+
+def note_text(text: str) -> str:
+    """What a group note says, without the #aggiornamento tag that made the bot record it."""
+    text = re.sub(re.escape(HASHTAG) + r"\b[\s:,.\-—]*", " ", text, flags=re.IGNORECASE)
+    return " ".join(text.split())
+
+
 def natural_key(code: str) -> tuple[tuple[int, int | str], ...]:
     """'A2' before 'A10': numbers compare as numbers."""
     return tuple(
@@ -200,8 +263,34 @@ def _status(tr: Translator, status: str | None) -> str:
     return tr.gettext(STATUS_LABELS.get(status or "", status or "?"))
 
 
-def _change_row(tr: Translator, action: ActionSnapshot, change: ActionChange) -> list[str]:
-    _ = tr.gettext
+def importance(
+    action: ActionSnapshot, change: ActionChange, *, asks_decision: bool = False
+) -> tuple[object, ...]:
+    """Sort key, most important first: completed, an open question for the political table, a
+    status change, the largest progress, a note or attachment, then the action code."""
+    completed = change.new_status == COMPLETED and change.old_status != COMPLETED
+    status_moved = change.old_status is not None and change.old_status != change.new_status
+    delta = abs(change.new_progress - (change.old_progress or 0))
+    said = bool(change.notes or change.photos or change.documents)
+    return (
+        not completed,
+        not asks_decision,
+        not status_moved,
+        -delta,
+        not said,
+        natural_key(action.code),
+        action.action_id,
+    )
+
+
+def _change_row(
+    tr: Translator,
+    action: ActionSnapshot,
+    change: ActionChange,
+    detail: Detail = FULL,
+    *,
+    asks_decision: bool = False,
+) -> list[str]:
     e = html.escape
     head = f"• <b>{e(action.code)}</b> {e(clip(action.title, 80))}"
     moves: list[str] = []
@@ -216,9 +305,12 @@ def _change_row(tr: Translator, action: ActionSnapshot, change: ActionChange) ->
         moves.append(f"{change.old_progress}% → <b>{change.new_progress}%</b>")
     elif change.old_progress is None or not moves:
         moves.append(f"{change.new_progress}%")
+    if asks_decision:
+        moves.append("🗳 " + tr.gettext("da decidere"))
     rows = [head + ": " + ", ".join(moves)]
-    for note in change.notes:
-        rows.append(f"   <i>«{e(clip(note, NOTE_MAX))}»</i>")
+    if detail.action_notes:
+        for note in change.notes[-detail.action_notes :]:
+            rows.append(f"   <i>«{e(clip_words(note, detail.action_note_chars))}»</i>")
     attachments = []
     if change.photos:
         attachments.append(
@@ -236,6 +328,104 @@ def _change_row(tr: Translator, action: ActionSnapshot, change: ActionChange) ->
     return rows
 
 
+def note_row(
+    tr: Translator, note: NoteView, *, chars: int, timezone: str, prefix: str = "💬 "
+) -> str:
+    """One group note as a row: «text» — author, date (escaped, clipped with «…»)."""
+    e = html.escape
+    when = format_date(note.created_at, ZoneInfo(timezone), tr.language)
+    return (
+        f"{prefix}<i>«{e(clip_words(note_text(note.text), chars))}»</i> — "
+        f"{e(note.author)}, {e(when)}"
+    )
+
+
+ROUND_NOTES_MAX = 10  # notes listed in /aggiornamento stato (the latest ones)
+
+
+def round_note_rows(
+    tr: Translator,
+    notes: Sequence[tuple[str | None, NoteView]],
+    *,
+    timezone: str,
+    max_notes: int = ROUND_NOTES_MAX,
+    chars: int = GROUP_NOTE_MAX,
+) -> list[str]:
+    """The technical group's notes of a round for the coordinator, latest last, one row each.
+
+    `notes` are (Comune name or None for the Union, note); a technician of several Comuni
+    has one stored note per Comune: they read as one row naming the Comuni.
+    """
+    merged: dict[tuple[str, str, datetime], list[str]] = {}
+    for comune, note in notes:
+        if not note_text(note.text):
+            continue
+        names = merged.setdefault((note.author, note.text, note.created_at), [])
+        name = comune if comune is not None else tr.gettext("Unione")
+        if name not in names:
+            names.append(name)
+    if not merged:
+        return []
+    items = list(merged.items())
+    shown = items[-max_notes:]
+    rows = [
+        "💬 "
+        + tr.ngettext(
+            "Una nota nel gruppo tecnico:", "{n} note nel gruppo tecnico:", len(items)
+        ).format(n=len(items))
+    ]
+    for (author, text, created_at), comuni in shown:
+        where = html.escape(", ".join(comuni))
+        rows.append(
+            note_row(
+                tr,
+                NoteView(author, text, created_at),
+                chars=chars,
+                timezone=timezone,
+                prefix=f"• <b>{where}</b>: ",
+            )
+        )
+    rest = len(items) - len(shown)
+    if rest:
+        rows.append(
+            tr.ngettext(
+                "… e un'altra prima di queste: tutte nel foglio di calcolo (/esporta).",
+                "… e altre {n} prima di queste: tutte nel foglio di calcolo (/esporta).",
+                rest,
+            ).format(n=rest)
+        )
+    return rows
+
+
+def _group_note_rows(
+    tr: Translator, notes: Sequence[NoteView], detail: Detail, timezone: str
+) -> tuple[list[str], bool]:
+    """The latest group notes of a Comune (rows, and whether some were left out)."""
+    notes = [n for n in notes if note_text(n.text)]
+    if not notes:
+        return [], False
+    shown = notes[-detail.group_notes :] if detail.group_notes else []
+    rows = [note_row(tr, n, chars=detail.group_note_chars, timezone=timezone) for n in shown]
+    rest = len(notes) - len(shown)
+    if rest and shown:
+        rows.append(
+            "   "
+            + tr.ngettext(
+                "… e un'altra nota dal gruppo tecnico",
+                "… e altre {n} note dal gruppo tecnico",
+                rest,
+            ).format(n=rest)
+        )
+    elif rest:
+        rows.append(
+            "💬 "
+            + tr.ngettext(
+                "{n} nota dal gruppo tecnico", "{n} note dal gruppo tecnico", rest
+            ).format(n=rest)
+        )
+    return rows, bool(rest) or any(len(note_text(n.text)) > detail.group_note_chars for n in shown)
+
+
 def _comune_section(
     tr: Translator,
     title: str,
@@ -243,7 +433,13 @@ def _comune_section(
     changes: dict[int, ActionChange],
     silent: Sequence[str],
     has_technician: bool,
-) -> list[str]:
+    *,
+    notes: Sequence[NoteView] = (),
+    detail: Detail = FULL,
+    timezone: str = "Europe/Rome",
+    asking: frozenset[str] = frozenset(),  # codes of actions with an open question
+) -> tuple[list[str], bool]:
+    """A Comune's rows, and whether anything was left out (then the spreadsheet has it)."""
     _ = tr.gettext
     e = html.escape
     fig = figures(actions)
@@ -260,18 +456,65 @@ def _comune_section(
             )
         )
     rows = [head]
-    moved = [a for a in actions if a.action_id in changes]
-    for action in moved:
-        rows.extend(_change_row(tr, action, changes[action.action_id]))
+    moved = sorted(
+        (a for a in actions if a.action_id in changes),
+        key=lambda a: importance(a, changes[a.action_id], asks_decision=a.code in asking),
+    )
+    shown = moved if detail.changes is None else moved[: detail.changes]
+    for action in shown:
+        rows.extend(
+            _change_row(
+                tr, action, changes[action.action_id], detail, asks_decision=action.code in asking
+            )
+        )
+    hidden = len(moved) - len(shown)
+    if hidden and shown:
+        rows.append(
+            "   "
+            + tr.ngettext(
+                "… e un'altra azione aggiornata",
+                "… e altre {n} azioni aggiornate",
+                hidden,
+            ).format(n=hidden)
+        )
+    elif hidden:
+        rows.append(
+            "• "
+            + tr.ngettext("{n} azione aggiornata", "{n} azioni aggiornate", hidden).format(n=hidden)
+        )
+    left_out = bool(hidden) or any(
+        len(changes[a.action_id].notes) > detail.action_notes
+        or any(len(n) > detail.action_note_chars for n in changes[a.action_id].notes)
+        for a in shown
+    )
+    note_rows, notes_left_out = _group_note_rows(tr, notes, detail, timezone)
     if not moved and fig.total:
-        rows.append(_("Nessuna novità."))
+        # With a note from the group there is news, just not on the actions.
+        rows.append(_("Nessuna azione aggiornata.") if note_rows else _("Nessuna novità."))
+    rows.extend(note_rows)
+    left_out = left_out or notes_left_out
     stuck = [a for a in actions if a.stuck_rounds >= STUCK_ROUNDS and a.action_id not in changes]
     if stuck:
+        named = stuck if detail.stuck is None else stuck[: detail.stuck]
         items = ", ".join(
             _("{code} ({pct}%, {n} giri)").format(code=e(a.code), pct=a.progress, n=a.stuck_rounds)
-            for a in stuck
+            for a in named
         )
-        rows.append("⏳ " + _("Ferme da due giri o più: {items}").format(items=items))
+        more = len(stuck) - len(named)
+        if more and named:
+            items += " " + tr.ngettext("e un'altra", "e altre {n}", more).format(n=more)
+        left_out = left_out or bool(more)
+        if named:
+            rows.append("⏳ " + _("Ferme da due giri o più: {items}").format(items=items))
+        else:
+            rows.append(
+                "⏳ "
+                + tr.ngettext(
+                    "{n} azione ferma da due giri o più",
+                    "{n} azioni ferme da due giri o più",
+                    len(stuck),
+                ).format(n=len(stuck))
+            )
     if silent:
         rows.append(
             "🔕 "
@@ -281,7 +524,7 @@ def _comune_section(
         )
     elif not has_technician:
         rows.append("🔕 " + _("Nessun funzionario tecnico registrato."))
-    return rows
+    return rows, left_out
 
 
 def _decision_row(tr: Translator, q: QuestionView, index: int) -> list[str]:
@@ -306,7 +549,7 @@ def _decision_row(tr: Translator, q: QuestionView, index: int) -> list[str]:
     return rows
 
 
-def summary_sections(data: SummaryInput, tr: Translator) -> list[list[str]]:
+def summary_sections(data: SummaryInput, tr: Translator, detail: Detail = FULL) -> list[list[str]]:
     """The summary as sections of rows (each row balanced HTML): header, Comuni, meeting, questions."""
     _ = tr.gettext
     e = html.escape
@@ -353,7 +596,6 @@ def summary_sections(data: SummaryInput, tr: Translator) -> list[list[str]]:
             )
     else:
         overall.append(_("Nessuna azione del PAES caricata."))
-    sections = [header, overall]
 
     changes = {c.action_id: c for c in data.changes}
     by_comune: dict[int | None, list[ActionSnapshot]] = {}
@@ -361,22 +603,51 @@ def summary_sections(data: SummaryInput, tr: Translator) -> list[list[str]]:
         by_comune.setdefault(action.municipality_id, []).append(action)
     for items in by_comune.values():
         items.sort(key=lambda a: (natural_key(a.code), a.action_id))
+    comune_sections: list[list[str]] = []
+    left_out = False
+    asking = frozenset(
+        q.action_code for q in data.questions if q.status == "open" and q.action_code
+    )
     intercommunal = by_comune.get(None, [])
-    if intercommunal:
-        sections.append(
-            _comune_section(tr, _("Azioni intercomunali"), intercommunal, changes, (), True)
+    if intercommunal or any(note_text(n.text) for n in data.union_notes):
+        rows, cut = _comune_section(
+            tr,
+            _("Azioni intercomunali") if intercommunal else _("Unione"),
+            intercommunal,
+            changes,
+            (),
+            True,
+            notes=data.union_notes,
+            detail=detail,
+            timezone=data.timezone,
+            asking=asking,
         )
+        comune_sections.append(rows)
+        left_out = left_out or cut
     for comune in data.comuni:
-        sections.append(
-            _comune_section(
-                tr,
-                comune.name,
-                by_comune.get(comune.municipality_id, []),
-                changes,
-                comune.silent,
-                comune.has_technician,
+        rows, cut = _comune_section(
+            tr,
+            comune.name,
+            by_comune.get(comune.municipality_id, []),
+            changes,
+            comune.silent,
+            comune.has_technician,
+            notes=comune.notes,
+            detail=detail,
+            timezone=data.timezone,
+            asking=asking,
+        )
+        comune_sections.append(rows)
+        left_out = left_out or cut
+    if left_out:
+        header.append(
+            "ℹ️ "
+            + _(
+                "Per ogni Comune le novità principali: il dettaglio completo è nel foglio di "
+                "calcolo (📤 in fondo al riepilogo, o /esporta)."
             )
         )
+    sections = [header, overall, *comune_sections]
 
     meeting = ["📅 " + _("<b>Prossima riunione</b>")]
     if data.next_meeting is not None:
@@ -406,9 +677,27 @@ def summary_sections(data: SummaryInput, tr: Translator) -> list[list[str]]:
     return sections
 
 
-def render_summary(data: SummaryInput, tr: Translator, *, limit: int = TELEGRAM_LIMIT) -> list[str]:
-    """The summary as Telegram HTML messages, each ≤ limit, split at Comune boundaries."""
-    return split_sections(summary_sections(data, tr), limit=limit)
+def render_summary(
+    data: SummaryInput,
+    tr: Translator,
+    *,
+    limit: int = TELEGRAM_LIMIT,
+    max_messages: int = MAX_MESSAGES,
+    detail: Detail | None = None,
+) -> list[str]:
+    """The summary as Telegram HTML messages, each ≤ limit, split at Comune boundaries.
+
+    With no `detail` given, the most detailed form that fits in `max_messages` messages (or the
+    most compact one, when none does).
+    """
+    if detail is not None:
+        return split_sections(summary_sections(data, tr, detail), limit=limit)
+    parts: list[str] = []
+    for level in DETAILS:
+        parts = split_sections(summary_sections(data, tr, level), limit=limit)
+        if len(parts) <= max_messages:
+            break
+    return parts
 
 
 # --- decisions ----------------------------------------------------------------------------
@@ -467,15 +756,6 @@ def render_decision(
         if outcome_text:
             rows.append(e(outcome_text))
     return "\n".join(rows)
-
-
-def majority(votes: Sequence[VoteView]) -> str | None:
-    """The most voted choice, None on a tie or with no votes (the coordinator decides)."""
-    counts = {c: sum(1 for v in votes if v.choice == c) for c in (APPROVE, REJECT, POSTPONE)}
-    best = max(counts.values())
-    if best == 0 or sum(1 for n in counts.values() if n == best) > 1:
-        return None
-    return next(c for c, n in counts.items() if n == best)
 
 
 # --- the Covenant clock -------------------------------------------------------------------

@@ -14,13 +14,14 @@ from bot.services.summary import (
     ActionSnapshot,
     ComuneInfo,
     MeetingView,
+    NoteView,
     QuestionView,
     SummaryInput,
     VoteView,
     stuck_rounds,
 )
 from bot.services.summary_chart import ComuneBar
-from storage.repositories.summaries import DecisionFact, SummaryFacts, UpdateFact
+from storage.repositories.summaries import DecisionFact, NoteFact, SummaryFacts, UpdateFact
 
 MAX_NOTES_PER_ACTION = 2
 
@@ -110,6 +111,19 @@ def question_view(fact: DecisionFact) -> QuestionView:
     return _question(fact)
 
 
+def notes_by_comune(
+    notes: Sequence[NoteFact], since: datetime | None
+) -> dict[int | None, tuple[NoteView, ...]]:
+    """Group notes after `since`, per Comune (None: the Union), oldest first."""
+    grouped: dict[int | None, list[NoteView]] = {}
+    for n in notes:
+        if since is None or n.created_at > since:
+            grouped.setdefault(n.municipality_id, []).append(
+                NoteView(author=n.author, text=n.text, created_at=n.created_at)
+            )
+    return {k: tuple(v) for k, v in grouped.items()}
+
+
 def build_summary_input(
     facts: SummaryFacts,
     *,
@@ -135,6 +149,7 @@ def build_summary_input(
         )
         for a in facts.actions
     ]
+    notes = notes_by_comune(facts.notes, since)
     comuni = []
     for m in facts.municipalities:
         techs = [t for t in facts.technicians if m.id in t.municipality_ids]
@@ -143,7 +158,15 @@ def build_summary_input(
             if round_deadline is not None
             else ()
         )
-        comuni.append(ComuneInfo(m.id, m.name, silent=silent, has_technician=bool(techs)))
+        comuni.append(
+            ComuneInfo(
+                m.id,
+                m.name,
+                silent=silent,
+                has_technician=bool(techs),
+                notes=notes.get(m.id, ()),
+            )
+        )
     meeting = None
     if facts.next_meeting is not None:
         meeting = MeetingView(
@@ -164,6 +187,7 @@ def build_summary_input(
         late=late,
         on_demand=on_demand,
         round_deadline=round_deadline,
+        union_notes=notes.get(None, ()),
     )
 
 

@@ -178,6 +178,9 @@ class JobClaim(Base):
     note: Mapped[str | None] = mapped_column(String(200))
 
 
+KEY_TYPE = String(160).with_variant(String(160, collation="C"), "postgresql")
+
+
 class OutboxMessage(Base):
     """A message the bot must send exactly once (scheduled and bulk sends).
 
@@ -189,7 +192,9 @@ class OutboxMessage(Base):
     __table_args__ = (Index("ix_outbox_message_status_id", "status", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    dedup_key: Mapped[str] = mapped_column(String(160), unique=True)
+    # Compared by code point on both databases (PostgreSQL "C"), so that a key-prefix lookup is
+    # a range the unique index answers (repositories/outbox.py: key_starts_with).
+    dedup_key: Mapped[str] = mapped_column(KEY_TYPE, unique=True)
     union_id: Mapped[int | None] = mapped_column(ForeignKey("municipal_union.id"), index=True)
     person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), index=True)
     chat_id: Mapped[int] = mapped_column(BigInteger)

@@ -81,6 +81,8 @@ class DecisionVote(Base):
 
 
 class DecisionMessage(Base):
+    """Where a decision is shown; `dirty_since` marks an edit still owed (bot.message_refresh)."""
+
     __tablename__ = "decision_message"
     __table_args__ = (UniqueConstraint("chat_id", "message_id"),)
 
@@ -89,6 +91,7 @@ class DecisionMessage(Base):
     chat_id: Mapped[int] = mapped_column(BigInteger)
     message_id: Mapped[int] = mapped_column(BigInteger)
     dirty_since: Mapped[datetime | None]
+    rendered_hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class Announcement(Base):

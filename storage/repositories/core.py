@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
@@ -72,6 +72,39 @@ async def claim(
         {"kind": kind, "union_id": union_id, "period": period, "claimed_at": now, "note": note},
         ["kind", "union_id", "period"],
     )
+
+
+async def claimed_unions(
+    session: AsyncSession, *, kind: str, periods: set[str]
+) -> set[tuple[int, str]]:
+    """(Union id, period) pairs already claimed for a kind of work, in one query."""
+    if not periods:
+        return set()
+    rows = await session.execute(
+        select(JobClaim.union_id, JobClaim.period).where(
+            JobClaim.kind == kind, JobClaim.period.in_(sorted(periods))
+        )
+    )
+    return {(union_id, period) for union_id, period in rows.all()}
+
+
+async def claimed_keys(
+    session: AsyncSession, *, kinds: Iterable[str], periods: Iterable[str]
+) -> set[tuple[str, int, str]]:
+    """(kind, Union id, period) of the claims already made among these, in one query.
+
+    Due work reads this first and claims only what is missing: a claim is an INSERT, and most
+    ticks find everything already claimed.
+    """
+    kinds, periods = sorted(set(kinds)), sorted(set(periods))
+    if not kinds or not periods:
+        return set()
+    rows = await session.execute(
+        select(JobClaim.kind, JobClaim.union_id, JobClaim.period).where(
+            JobClaim.kind.in_(kinds), JobClaim.period.in_(periods)
+        )
+    )
+    return {(kind, union_id, period) for kind, union_id, period in rows.all()}
 
 
 async def is_claimed(session: AsyncSession, *, kind: str, union_id: int, period: str) -> bool:

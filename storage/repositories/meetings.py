@@ -8,7 +8,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import CursorResult, String, and_, bindparam, cast, or_, select, update
+from sqlalchemy import CursorResult, String, and_, bindparam, cast, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -267,21 +267,15 @@ async def poll_messages(session: AsyncSession, poll_id: int) -> list[PollMessage
 async def mark_dirty(session: AsyncSession, *, poll_id: int, now: datetime) -> list[int]:
     """Owe a tally edit on every message of the poll; returns their ids.
 
-    `dirty_since` keeps the oldest owed change, so the tick can tell what waited too long.
+    `dirty_since` keeps the oldest owed change; bot.message_refresh clears it once the edit
+    is shown (storage.repositories.dirty_messages).
     """
     await session.execute(
-        update(PollMessage)
-        .where(PollMessage.poll_id == poll_id, PollMessage.dirty_since.is_(None))
-        .values(dirty_since=now)
+        _MARK_DIRTY,
+        {"b_poll_id": poll_id, "b_now": now},
+        execution_options={"synchronize_session": "fetch"},
     )
     rows = await session.execute(select(PollMessage.id).where(PollMessage.poll_id == poll_id))
-    return list(rows.scalars())
-
-
-async def dirty_message_ids(session: AsyncSession) -> list[int]:
-    rows = await session.execute(
-        select(PollMessage.id).where(PollMessage.dirty_since.is_not(None)).order_by(PollMessage.id)
-    )
     return list(rows.scalars())
 
 
@@ -311,12 +305,6 @@ async def create_meeting(
     session.add(meeting)
     await session.flush()
     return meeting
-
-
-async def meeting_of_poll(session: AsyncSession, poll_id: int) -> Meeting | None:
-    return (
-        await session.execute(select(Meeting).where(Meeting.poll_id == poll_id))
-    ).scalar_one_or_none()
 
 
 async def upcoming_meetings(
@@ -375,20 +363,6 @@ async def meetings_missing_claims(
         .order_by(Meeting.starts_at, Meeting.id)
     )
     return list(rows.scalars())
-
-
-async def claimed_unions(
-    session: AsyncSession, *, kind: str, periods: set[str]
-) -> set[tuple[int, str]]:
-    """(Union id, period) pairs already claimed for a kind of work, in one query."""
-    if not periods:
-        return set()
-    rows = await session.execute(
-        select(JobClaim.union_id, JobClaim.period).where(
-            JobClaim.kind == kind, JobClaim.period.in_(sorted(periods))
-        )
-    )
-    return {(union_id, period) for union_id, period in rows.all()}
 
 
 # --- the vote press (hot path: Core statements, built once) -------------------------------
@@ -509,10 +483,14 @@ def _upsert_vote(dialect: str) -> Any:
     )
 
 
+# Every message of the poll, even one already owed: the row is then locked like any update,
+# so on PostgreSQL a vote waits for an edit being cleared (dirty_messages.lock) and sets the
+# flag again after it. With `dirty_since IS NULL` in the WHERE clause the vote would skip the
+# row from its snapshot, and the clear would swallow the vote's edit.
 _MARK_DIRTY = (
     update(PollMessage)
-    .where(PollMessage.poll_id == bindparam("b_poll_id"), PollMessage.dirty_since.is_(None))
-    .values(dirty_since=bindparam("b_now"))
+    .where(PollMessage.poll_id == bindparam("b_poll_id"))
+    .values(dirty_since=func.coalesce(PollMessage.dirty_since, bindparam("b_now")))
 )
 
 
@@ -541,3 +519,28 @@ async def record_vote(
     if dialect != "sqlite" or any(not m.dirty for m in context.messages):
         await conn.execute(_MARK_DIRTY, {"b_poll_id": context.poll_id, "b_now": now})
     return [m.id for m in context.messages]
+
+
+async def planned_dates_between(
+    session: AsyncSession, *, union_id: int, start: datetime, end: datetime
+) -> list[datetime]:
+    """Starts in [start, end) of the Union's meetings (not cancelled) and of its open polls'
+    candidate dates: what says a month already has its meeting, or is deciding it."""
+    meetings = select(Meeting.starts_at).where(
+        Meeting.union_id == union_id,
+        Meeting.cancelled_at.is_(None),
+        Meeting.starts_at >= start,
+        Meeting.starts_at < end,
+    )
+    candidates = (
+        select(Slot.starts_at)
+        .join(MeetingPoll, MeetingPoll.id == Slot.poll_id)
+        .where(
+            MeetingPoll.union_id == union_id,
+            MeetingPoll.status == PollStatus.OPEN,
+            Slot.starts_at >= start,
+            Slot.starts_at < end,
+        )
+    )
+    rows = await session.execute(meetings.union_all(candidates))
+    return sorted(rows.scalars())

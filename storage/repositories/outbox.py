@@ -6,11 +6,40 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, not_, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, not_, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from storage.models import OutboxMessage, OutboxStatus
 from storage.repositories.common import insert_ignore
+
+_MAX_CHAR = 0x10FFFF
+
+
+def _after_prefix(prefix: str) -> str | None:
+    """The smallest string greater than every string that starts with `prefix`, in code-point
+    order (SQLite's BINARY collation, PostgreSQL's "C"); None when there is none."""
+    stem = prefix.rstrip(chr(_MAX_CHAR))
+    if not stem:
+        return None
+    code = ord(stem[-1]) + 1
+    if 0xD800 <= code <= 0xDFFF:  # surrogates are not characters: skip them
+        code = 0xE000
+    return stem[:-1] + chr(code)
+
+
+def key_starts_with(column: InstrumentedAttribute[str], prefix: str) -> ColumnElement[bool]:
+    """`column` starts with `prefix`, as a range the column's index answers.
+
+    LIKE 'p%' cannot use the index on SQLite (LIKE ignores case there) nor on PostgreSQL outside
+    the "C" collation; `p <= key < p'` (p' = p with its last character incremented) can, because
+    `outbox_message.dedup_key` compares by code point on both (BINARY; COLLATE "C").
+    """
+    if not prefix:
+        return true()
+    upper = _after_prefix(prefix)
+    lower = column >= prefix
+    return lower if upper is None else and_(lower, column < upper)
 
 
 async def enqueue(
@@ -47,19 +76,6 @@ async def enqueue(
         },
         ["dedup_key"],
     )
-
-
-async def due_ids(session: AsyncSession, *, now: datetime, limit: int = 500) -> list[int]:
-    rows = await session.execute(
-        select(OutboxMessage.id)
-        .where(
-            OutboxMessage.status == OutboxStatus.PENDING,
-            or_(OutboxMessage.not_before.is_(None), OutboxMessage.not_before <= now),
-        )
-        .order_by(OutboxMessage.id)
-        .limit(limit)
-    )
-    return list(rows.scalars())
 
 
 async def due(session: AsyncSession, *, now: datetime, limit: int = 500) -> list[tuple[int, int]]:
@@ -158,7 +174,7 @@ async def unreported_problems(
         conditions.append(
             not_(
                 and_(
-                    OutboxMessage.dedup_key.startswith(prefix, autoescape=True),
+                    key_starts_with(OutboxMessage.dedup_key, prefix),
                     OutboxMessage.status.in_([OutboxStatus(s) for s in statuses]),
                 )
             )
@@ -182,7 +198,7 @@ async def mark_reported(session: AsyncSession, *, message_ids: list[int], now: d
 async def status_by_key_prefix(session: AsyncSession, prefix: str) -> list[OutboxMessage]:
     rows = await session.execute(
         select(OutboxMessage)
-        .where(OutboxMessage.dedup_key.startswith(prefix, autoescape=True))
+        .where(key_starts_with(OutboxMessage.dedup_key, prefix))
         .order_by(OutboxMessage.id)
     )
     return list(rows.scalars())
@@ -198,3 +214,31 @@ async def drop_pending(session: AsyncSession, prefix: str) -> int:
         )
     )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def purge_settled(session: AsyncSession, *, before: datetime, limit: int = 500) -> int:
+    """Delete up to `limit` of the oldest rows queued before `before` that nobody needs any more:
+    sent ones, and failed or uncertain ones already reported to a coordinator (or with no Union,
+    which are never reported). Pending and sending rows, and problems not yet reported, stay.
+
+    Walks the primary key from the oldest row, so each batch is cheap however big the table is.
+    """
+    ids = (
+        select(OutboxMessage.id)
+        .where(
+            OutboxMessage.created_at < before,
+            or_(
+                OutboxMessage.status == OutboxStatus.SENT,
+                and_(
+                    OutboxMessage.status.in_([OutboxStatus.FAILED, OutboxStatus.UNCERTAIN]),
+                    or_(OutboxMessage.reported_at.is_not(None), OutboxMessage.union_id.is_(None)),
+                ),
+            ),
+        )
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+    )
+    found = list((await session.execute(ids)).scalars())
+    if found:
+        await session.execute(delete(OutboxMessage).where(OutboxMessage.id.in_(found)))
+    return len(found)

@@ -30,6 +30,7 @@ from storage.models import (
     TableKind,
     Union,
 )
+from storage.repositories.outbox import key_starts_with
 
 # --- Unions -----------------------------------------------------------------------------------
 
@@ -499,7 +500,7 @@ async def erase_person(session: AsyncSession, *, person: Person, now: datetime) 
         (await session.execute(select(Member.id).where(Member.person_id == person.id))).scalars()
     )
     about = [OutboxMessage.person_id == person.id]
-    about += [OutboxMessage.dedup_key.startswith(f"reg:req:{mid}:") for mid in member_ids]
+    about += [key_starts_with(OutboxMessage.dedup_key, f"reg:req:{mid}:") for mid in member_ids]
     await session.execute(update(OutboxMessage).where(or_(*about)).values(payload={"erased": True}))
     if telegram_user_id is not None:
         # Rows addressed to their private chat keep their status, not the address.

@@ -6,10 +6,11 @@ Never commits: the caller's transaction does. Rows leave as models or small data
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import and_, delete, exists, func, or_, select
+from sqlalchemy import update as sql_update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -40,9 +41,11 @@ from storage.models import (
     SummaryKind,
     Union,
     UpdateAttachment,
+    UpdateNote,
     UpdateRound,
     UpdateSettings,
 )
+from storage.repositories import outbox as outbox_repo
 from storage.repositories.common import insert_ignore
 
 EX_MEMBER = "ex membro"
@@ -216,6 +219,20 @@ class DecisionFact:
 
 
 @dataclass(frozen=True)
+class NoteFact:
+    """A free note from the technical group (a reply to the round announcement, #aggiornamento)."""
+
+    note_id: int
+    municipality_id: int | None  # None: written by a member with no Comune (the Union)
+    round_id: int | None
+    member_id: int | None
+    author: str  # "ex membro" once the author left
+    source: str
+    text: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
 class SummaryFacts:
     union: Union
     municipalities: list[Municipality]
@@ -226,6 +243,7 @@ class SummaryFacts:
     reported_member_ids: set[int]  # technicians who reported in the round
     next_meeting: Meeting | None
     decisions: list[DecisionFact]
+    notes: list[NoteFact] = field(default_factory=list)  # group notes since the baseline
 
 
 def _name(person: Person | None) -> str:
@@ -274,6 +292,43 @@ async def updates_since(
     ]
 
 
+async def group_notes(
+    session: AsyncSession,
+    *,
+    union_id: int,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    round_id: int | None = None,
+) -> list[NoteFact]:
+    """The technical group's free notes of a Union, oldest first, in one query (with authors)."""
+    stmt = (
+        select(UpdateNote, Person)
+        .outerjoin(Member, Member.id == UpdateNote.member_id)
+        .outerjoin(Person, Person.id == Member.person_id)
+        .where(UpdateNote.union_id == union_id)
+    )
+    if since is not None:
+        stmt = stmt.where(UpdateNote.created_at > since)
+    if until is not None:
+        stmt = stmt.where(UpdateNote.created_at <= until)
+    if round_id is not None:
+        stmt = stmt.where(UpdateNote.round_id == round_id)
+    rows = await session.execute(stmt.order_by(UpdateNote.created_at, UpdateNote.id))
+    return [
+        NoteFact(
+            note_id=n.id,
+            municipality_id=n.municipality_id,
+            round_id=n.round_id,
+            member_id=n.member_id,
+            author=_name(person),
+            source=n.source.value,
+            text=n.text,
+            created_at=n.created_at,
+        )
+        for n, person in rows
+    ]
+
+
 async def technicians(session: AsyncSession, union_id: int) -> list[TechnicianFact]:
     rows = await session.execute(
         select(Member, Person, MemberMunicipality.municipality_id)
@@ -295,7 +350,8 @@ async def technicians(session: AsyncSession, union_id: int) -> list[TechnicianFa
 
 
 async def reported_member_ids(session: AsyncSession, round_: UpdateRound) -> set[int]:
-    """Members who reported in the round: an update in it (or in its window), or "no news"."""
+    """Members who reported in the round: an update in it (or in its window), "no news", or a
+    note in the technical group (a reply to the round's announcement, #aggiornamento)."""
     in_round = await session.execute(
         select(ProgressUpdate.member_id).where(
             ProgressUpdate.member_id.is_not(None),
@@ -312,7 +368,13 @@ async def reported_member_ids(session: AsyncSession, round_: UpdateRound) -> set
         )
     )
     responded = await session.execute(
-        select(RoundResponse.member_id).where(RoundResponse.round_id == round_.id)
+        select(RoundResponse.member_id)
+        .where(RoundResponse.round_id == round_.id)
+        .union(
+            select(UpdateNote.member_id).where(
+                UpdateNote.round_id == round_.id, UpdateNote.member_id.is_not(None)
+            )
+        )
     )
     return {m for m in in_round.scalars() if m is not None} | set(responded.scalars())
 
@@ -384,6 +446,7 @@ async def summary_facts(
         reported_member_ids=reported,
         next_meeting=await next_meeting(session, union_id=union_id, now=now),
         decisions=await open_decisions(session, union_id=union_id),
+        notes=await group_notes(session, union_id=union_id, since=baseline, until=now),
     )
 
 
@@ -563,32 +626,24 @@ async def add_decision_message(
     )
 
 
-async def mark_decision_dirty(session: AsyncSession, *, decision_id: int, now: datetime) -> None:
-    rows = await session.execute(
-        select(DecisionMessage).where(DecisionMessage.decision_id == decision_id)
+async def mark_decision_dirty(
+    session: AsyncSession, *, decision_id: int, now: datetime
+) -> list[int]:
+    """Owe an edit on every message showing the decision; returns their chat ids.
+
+    One UPDATE of every row (the oldest owed change kept): it locks them like any update, so
+    on PostgreSQL it waits for an edit being cleared and sets the flag again after it.
+    """
+    await session.execute(
+        sql_update(DecisionMessage)
+        .where(DecisionMessage.decision_id == decision_id)
+        .values(dirty_since=func.coalesce(DecisionMessage.dirty_since, now))
+        .execution_options(synchronize_session="fetch")
     )
-    for message in rows.scalars():
-        if message.dirty_since is None:
-            message.dirty_since = now
-
-
-async def dirty_decision_messages(
-    session: AsyncSession, *, before: datetime | None = None, decision_id: int | None = None
-) -> list[DecisionMessage]:
-    stmt = select(DecisionMessage).where(DecisionMessage.dirty_since.is_not(None))
-    if before is not None:
-        stmt = stmt.where(DecisionMessage.dirty_since <= before)
-    if decision_id is not None:
-        stmt = stmt.where(DecisionMessage.decision_id == decision_id)
-    rows = await session.execute(stmt.order_by(DecisionMessage.id).limit(200))
+    rows = await session.execute(
+        select(DecisionMessage.chat_id).where(DecisionMessage.decision_id == decision_id)
+    )
     return list(rows.scalars())
-
-
-async def clear_dirty(session: AsyncSession, *, message_id: int, seen: datetime) -> None:
-    """Clear the mark unless a newer change arrived while we were editing."""
-    message = await session.get(DecisionMessage, message_id)
-    if message is not None and message.dirty_since is not None and message.dirty_since <= seen:
-        message.dirty_since = None
 
 
 async def political_comuni(session: AsyncSession, union_id: int) -> list[Municipality]:
@@ -683,7 +738,7 @@ async def outbox_rows(session: AsyncSession, prefix: str) -> list[tuple[OutboxMe
     rows = await session.execute(
         select(OutboxMessage, Person.display_name)
         .outerjoin(Person, Person.id == OutboxMessage.person_id)
-        .where(OutboxMessage.dedup_key.startswith(prefix, autoescape=True))
+        .where(outbox_repo.key_starts_with(OutboxMessage.dedup_key, prefix))
         .order_by(OutboxMessage.id)
     )
     return [(r, n) for r, n in rows]
@@ -746,6 +801,9 @@ class ExportData:
     actions: list[tuple[Action, str | None]]  # with the Comune's name
     history: list[tuple[ProgressUpdate, str, str]]  # update, action code, author
     meetings: list[Meeting]
+    notes: list[tuple[NoteFact, str | None, str | None]] = field(
+        default_factory=list
+    )  # the technical group's notes, with the Comune's name and the round's period
 
 
 async def export_data(session: AsyncSession, union_id: int) -> ExportData | None:
@@ -769,11 +827,32 @@ async def export_data(session: AsyncSession, union_id: int) -> ExportData | None
     meetings = await session.execute(
         select(Meeting).where(Meeting.union_id == union_id).order_by(Meeting.starts_at)
     )
+    notes = await group_notes(session, union_id=union_id)
+    names: dict[int, str] = {
+        mid: name
+        for mid, name in await session.execute(
+            select(Municipality.id, Municipality.name).where(Municipality.union_id == union_id)
+        )
+    }
+    periods: dict[int, str] = {
+        rid: period
+        for rid, period in await session.execute(
+            select(UpdateRound.id, UpdateRound.period).where(UpdateRound.union_id == union_id)
+        )
+    }
     return ExportData(
         union=union,
         actions=[(a, n) for a, n in actions],
         history=[(u, c, _name(p) if u.member_id else "") for u, c, p in history],
         meetings=list(meetings.scalars()),
+        notes=[
+            (
+                n,
+                names.get(n.municipality_id) if n.municipality_id is not None else None,
+                periods.get(n.round_id) if n.round_id is not None else None,
+            )
+            for n in notes
+        ],
     )
 
 

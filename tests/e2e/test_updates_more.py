@@ -189,7 +189,9 @@ async def test_hashtag_is_recorded_only_where_switched_on(bot: BotUnderTest) -> 
     assert [(n.source, n.text) for n in notes] == [
         (UpdateSource.HASHTAG, "#aggiornamento caldaia municipio sostituita")
     ]
-    assert [m.text for m in fake.sent_to(group)] == ["📝 Annotato per Canossa. Grazie!"]
+    assert [m.text for m in fake.sent_to(group)] == [
+        "📝 Annotato per Canossa: i Sindaci lo leggeranno nel prossimo riepilogo. Grazie!"
+    ]
 
 
 async def test_hashtag_ignored_when_off_and_non_technicians_refused(bot: BotUnderTest) -> None:

@@ -68,6 +68,7 @@ _BUTTON_ACTIONS = (
     "pay",
 )
 _SEND_METHODS = {"sendMessage", "sendDocument", "sendPhoto"}
+_EDIT_METHODS = {"editMessageText", "editMessageCaption", "editMessageReplyMarkup"}
 _COMMAND_RE = re.compile(r"^[a-z0-9_]{1,32}$")
 _CHAT_ACTIONS = {
     "typing",
@@ -100,6 +101,10 @@ class RateLimits:
     private_window: float = 1.0
     group: int = 20  # messages per group in ``group_window``
     group_window: float = 60.0
+    # Count edits against the per-chat and per-group limits too (Telegram does: a live tally
+    # edited at every vote floods a group). Opt-in so the existing send-only checks stay as
+    # they were.
+    edits: bool = False
 
 
 @dataclass
@@ -168,6 +173,8 @@ class FakeTelegram:
         self.rate_limits = RateLimits()
         self.callback_answer_timeout = 15.0
         self.count_429 = 0
+        # (monotonic time, method, chat id) of every call the rate limits let through.
+        self.rate_log: list[tuple[float, str, int]] = []
         self.calls: list[FakeCall] = []
         self.updates: list[dict[str, Any]] = []  # every update ever enqueued
         self.allowed_updates: list[str] | None = None
@@ -911,8 +918,10 @@ class FakeTelegram:
                     counted = False
                     await self._sleep(stall.seconds)
                     raise ApiError(502, "Bad Gateway")
-                if self.enforce_rate_limits and method in _SEND_METHODS:
-                    self._check_rate(params.get("chat_id"))
+                if self.enforce_rate_limits and (
+                    method in _SEND_METHODS or (self.rate_limits.edits and method in _EDIT_METHODS)
+                ):
+                    self._check_rate(params.get("chat_id"), method)
                 handler = self._handlers.get(method)
                 if handler is None:
                     raise ApiError.bad_request("method not implemented in fake")
@@ -965,7 +974,7 @@ class FakeTelegram:
             async with asyncio.timeout(seconds):
                 await self._stopping.wait()
 
-    def _check_rate(self, chat_id: Any) -> None:
+    def _check_rate(self, chat_id: Any, method: str = "sendMessage") -> None:
         now = time.monotonic()
         while self._sent_times and now - self._sent_times[0] > 1.0:
             self._sent_times.popleft()
@@ -988,6 +997,7 @@ class FakeTelegram:
                     429, f"Too Many Requests: retry after {retry}", {"retry_after": retry}
                 )
             times.append(now)
+            self.rate_log.append((now, method, chat.id))
         self._sent_times.append(now)
 
     def _chat_for_params(self, params: dict[str, Any]) -> FakeChat | None:

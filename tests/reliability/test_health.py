@@ -103,14 +103,14 @@ def test_rhythm_and_health_settings() -> None:
     base = {"TELEGRAM_BOT_TOKEN": "123456:" + "A" * 35}
     settings = load_settings(base)
     assert settings.tick_seconds == 30 and settings.health_file == "data/health.json"
-    assert settings.concurrent_updates == 1
+    assert settings.concurrent_updates == 4
     settings = load_settings(
-        base | {"TICK_SECONDS": "0.5", "HEALTH_FILE": "/run/te.json", "CONCURRENT_UPDATES": "4"}
+        base | {"TICK_SECONDS": "0.5", "HEALTH_FILE": "/run/te.json", "CONCURRENT_UPDATES": "1"}
     )
     assert (settings.tick_seconds, settings.health_file, settings.concurrent_updates) == (
         0.5,
         "/run/te.json",
-        4,
+        1,
     )
     for key, bad in [
         ("TICK_SECONDS", "abc"),

@@ -6,9 +6,18 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from storage.models import Base, DecisionVote, Member, MemberStatus, ProgressUpdate, Vote
+from storage.models import (
+    Base,
+    DecisionVote,
+    LinkedChat,
+    Member,
+    MemberStatus,
+    ProgressUpdate,
+    UpdateNote,
+    Vote,
+)
 from tests.e2e.harness import BotUnderTest
 from tests.security.world import PEOPLE, World, build_world
 
@@ -36,6 +45,20 @@ async def _contribute(world: World) -> None:
     await tecnico.send("Collaudo fatto, lo conferma Tiziano Guidettini (@tiziano_guidettini)")
     await bot.settle()
     await _press(world, "tecnico", f"upd:sv:{act}")
+    # A note in the technical group (#aggiornamento) that names the technician.
+    async with bot.db.transaction() as session:
+        await session.execute(
+            update(LinkedChat)
+            .where(LinkedChat.chat_id == world.chats["technical"].id)
+            .values(hashtag_capture=True)
+        )
+    bot.fake.privacy_mode = False
+    await tecnico.send(
+        "#aggiornamento sopralluogo fatto da Tiziano Guidettini (@tiziano_guidettini)",
+        chat=world.chats["technical"],
+    )
+    await bot.settle()
+    assert "Annotato per" in (bot.fake.last_sent(world.chats["technical"]).text or "")
     assert (await _press(world, "sindaco", f"dec:v:{a.decision_id}:a") or "").startswith(
         "Voto registrato"
     )
@@ -114,7 +137,13 @@ async def test_cancellami_leaves_no_trace(bot: BotUnderTest) -> None:
             )
         ).all()
         decision_votes = (await session.execute(select(DecisionVote))).all()
+        notes = (
+            (await session.execute(select(UpdateNote).where(UpdateNote.member_id == member.id)))
+            .scalars()
+            .all()
+        )
     assert votes and len(updates) >= 2 and decision_votes
+    assert {n.text for n in notes} == {"#aggiornamento sopralluogo fatto da ex membro (ex membro)"}
     # What others read of the team says "ex membro", never the name.
     coord = world.users["coord"]
     await coord.send("/team")
@@ -122,3 +151,5 @@ async def test_cancellami_leaves_no_trace(bot: BotUnderTest) -> None:
     await bot.settle()
     seen: list[Any] = [m.text or m.caption or "" for m in bot.fake.sent_to(coord)[-3:]]
     assert not any(last in text for text in seen), seen
+    # The note stays in the summary, under «ex membro».
+    assert any("«sopralluogo fatto da ex membro (ex membro)» — ex membro" in t for t in seen), seen

@@ -49,14 +49,14 @@ async def test_outbox_dedup_and_lifecycle(db: Database) -> None:
         assert not await outbox_repo.enqueue(
             s, dedup_key="k1", chat_id=5, method="sendMessage", payload={"text": "b"}, now=NOW
         )
-        ids = await outbox_repo.due_ids(s, now=NOW)
+        ids = [row_id for row_id, _ in await outbox_repo.due(s, now=NOW)]
     assert len(ids) == 1
     async with db.transaction() as s:
         row = await outbox_repo.start_sending(s, message_id=ids[0])
         assert row is not None and row.payload == {"text": "a"}
     async with db.transaction() as s:
         assert await outbox_repo.start_sending(s, message_id=ids[0]) is None
-        assert await outbox_repo.due_ids(s, now=NOW) == []
+        assert await outbox_repo.due(s, now=NOW) == []
     async with db.transaction() as s:
         interrupted = await outbox_repo.mark_interrupted_as_uncertain(s)
     assert [r.dedup_key for r in interrupted] == ["k1"]

@@ -14,12 +14,14 @@ from storage.models import (
     Member,
     MemberStatus,
     Person,
+    PollMessage,
     PollStatus,
     PollTable,
     Role,
     Union,
     Vote,
 )
+from storage.repositories import dirty_messages
 from storage.repositories import meetings as repo
 from tests.meetings_factories import TeamFixture, add_member, make_union
 
@@ -149,7 +151,8 @@ async def test_dirty_marks_and_poll_messages(db: Database, clock: FakeClock) -> 
     async with db.transaction() as session:
         await repo.mark_dirty(session, poll_id=poll_id, now=clock.now())
         messages = await repo.poll_messages(session, poll_id)
-        assert await repo.dirty_message_ids(session) == ids
+        owed = await dirty_messages.owed(session, PollMessage)
+        assert [o.row_id for o in owed] == ids and owed[0].chat_id == -100
     assert len(messages) == 1 and messages[0].dirty_since == first
 
 
@@ -168,10 +171,10 @@ async def test_meetings_and_claims_queries(db: Database, clock: FakeClock) -> No
             session, kind="auto_poll", union_id=poll.union_id, period="2026-12", now=clock.now()
         )
     async with db.transaction() as session:
-        assert await repo.claimed_unions(
+        assert await core_repo.claimed_unions(
             session, kind="auto_poll", periods={"2026-12", "2027-01"}
         ) == {(poll.union_id, "2026-12")}
-        assert await repo.claimed_unions(session, kind="auto_poll", periods=set()) == set()
+        assert await core_repo.claimed_unions(session, kind="auto_poll", periods=set()) == set()
         soon = await repo.meetings_starting_between(
             session, after=clock.now(), until=slot.starts_at
         )
@@ -182,7 +185,6 @@ async def test_meetings_and_claims_queries(db: Database, clock: FakeClock) -> No
             )
             == []
         )
-        assert (await repo.meeting_of_poll(session, poll_id)).id == meeting.id  # type: ignore[union-attr]
         upcoming = await repo.upcoming_meetings(session, union_id=poll.union_id, now=clock.now())
         assert [m.id for m in upcoming] == [meeting.id]
 

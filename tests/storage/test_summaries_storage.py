@@ -421,7 +421,12 @@ async def test_documents_export_and_settings_defaults(db: Database) -> None:
     content, name = built
     assert name.startswith("team-energia-unione-reno-galliera-") and name.endswith(".xlsx")
     book = load_workbook(io.BytesIO(content))
-    assert book.sheetnames == ["Azioni", "Storico aggiornamenti", "Riunioni"]
+    assert book.sheetnames == [
+        "Azioni",
+        "Storico aggiornamenti",
+        "Note dal gruppo tecnico",
+        "Riunioni",
+    ]
     rows = list(book["Azioni"].iter_rows(values_only=True))
     assert rows[0][:4] == ("ID azione", "Titolo", "Settore", "Comune")
     async with db.transaction() as session:

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot.localtime import exists, local_to_utc
 from bot.services.meeting_rules import (
     SlotTally,
     Voter,
@@ -19,10 +20,12 @@ from bot.services.meeting_rules import (
     easter_sunday,
     is_holiday,
     italian_holidays,
-    local_to_utc,
+    month_already_planned,
+    month_span,
     monthly_poll_due,
     monthly_slots,
     sits_at,
+    suggest_slots,
     tally,
     who_is_missing,
     wizard_suggestions,
@@ -234,6 +237,50 @@ def test_monthly_poll_due_catch_up_only_within_the_month() -> None:
     assert due is not None and due[0] == "2027-01"
 
 
+def test_monthly_poll_hour_in_the_spring_gap_opens_when_the_clock_reaches_it() -> None:
+    # 28 March 2027: 02:00 does not exist in Rome; the poll opens at 03:00 CEST (01:00 UTC).
+    before = datetime(2027, 3, 28, 0, 59, tzinfo=UTC)
+    assert monthly_poll_due(now=before, tz=ROME, day=28, hour=2) is None
+    at = datetime(2027, 3, 28, 1, 0, tzinfo=UTC)
+    assert monthly_poll_due(now=at, tz=ROME, day=28, hour=2) == ("2027-03", 2027, 3)
+
+
+def test_no_slot_suggested_at_a_wall_time_the_spring_change_skips() -> None:
+    sunday = date(2027, 3, 28)
+    common = {
+        "tz": ROME,
+        "first_day": sunday,
+        "last_day": sunday + timedelta(days=7),
+        "weekdays": (6,),
+        "duration": timedelta(hours=2),
+        "not_before": datetime(2027, 3, 1, tzinfo=UTC),
+        "limit": 5,
+    }
+    slots = suggest_slots(at=time(2, 30), **common)  # type: ignore[arg-type]
+    assert [s.starts_at for s in slots] == [datetime(2027, 4, 4, 0, 30, tzinfo=UTC)]
+
+
+def test_month_span_is_the_local_month() -> None:
+    assert month_span(2026, 12, ROME) == (
+        datetime(2026, 11, 30, 23, tzinfo=UTC),
+        datetime(2026, 12, 31, 23, tzinfo=UTC),
+    )
+    # March 2027 changes to summer time on the 28th: the month ends at 22:00 UTC.
+    assert month_span(2027, 3, ROME)[1] == datetime(2027, 3, 31, 22, tzinfo=UTC)
+
+
+def test_only_a_date_in_the_month_plans_it() -> None:
+    def planned(*moments: datetime) -> bool:
+        return month_already_planned(year=2026, month=12, tz=ROME, planned_dates=moments)
+
+    assert not planned()
+    assert not planned(datetime(2027, 1, 12, 16, tzinfo=UTC))  # next month's poll
+    assert not planned(datetime(2026, 11, 30, 22, 59, tzinfo=UTC))  # 23:59 on 30 Nov in Rome
+    assert planned(datetime(2026, 11, 30, 23, tzinfo=UTC))  # midnight of 1 December in Rome
+    assert planned(datetime(2027, 1, 12, 16, tzinfo=UTC), datetime(2026, 12, 18, 16, tzinfo=UTC))
+    assert not planned(datetime(2026, 12, 31, 23, 30, tzinfo=UTC))  # 00:30 on 1 January
+
+
 def test_deadlines() -> None:
     now = datetime(2026, 12, 1, 8, tzinfo=UTC)
     first = datetime(2026, 12, 10, 16, tzinfo=UTC)
@@ -257,11 +304,16 @@ def test_deadlines() -> None:
 
 
 def test_local_to_utc_across_dst() -> None:
+    # The one local-time helper (bot/localtime.py) is what the meeting rules use.
     assert local_to_utc(date(2026, 10, 27), time(17), ROME) == datetime(
         2026, 10, 27, 16, tzinfo=UTC
     )
     assert local_to_utc(date(2027, 3, 30), time(17), ROME) == datetime(2027, 3, 30, 15, tzinfo=UTC)
-    assert local_to_utc(date(2027, 3, 28), time(2, 30), ROME) is None  # does not exist
+    assert not exists(date(2027, 3, 28), time(2, 30), ROME)  # does not exist
+    # A wall time in the gap moves forward by the gap, as a wall clock would.
+    assert local_to_utc(date(2027, 3, 28), time(2, 30), ROME) == datetime(
+        2027, 3, 28, 1, 30, tzinfo=UTC
+    )
     # The autumn overlap takes the first (summer-time) 02:30.
     assert local_to_utc(date(2026, 10, 25), time(2, 30), ROME) == datetime(
         2026, 10, 25, 0, 30, tzinfo=UTC

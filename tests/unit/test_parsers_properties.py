@@ -30,7 +30,8 @@ def test_callback_decode_never_raises(data: str) -> None:
             assert value is None or value == int(decoded.args[i]) >= 0
 
 
-@given(PART, PART, st.lists(st.one_of(PART, st.integers(0, 10**12)), max_size=4))
+# Ids are at most 12 digits (callback_data.int_arg refuses longer numbers as garbage).
+@given(PART, PART, st.lists(st.one_of(PART, st.integers(0, 10**12 - 1)), max_size=4))
 def test_callback_round_trip(area: str, action: str, args: list[object]) -> None:
     try:
         data = cb.encode(area, action, *args)

@@ -155,7 +155,11 @@ def upgrade() -> None:
     op.create_table(
         "outbox_message",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("dedup_key", sa.String(length=160), nullable=False),
+        sa.Column(
+            "dedup_key",
+            sa.String(length=160).with_variant(sa.String(length=160, collation="C"), "postgresql"),
+            nullable=False,
+        ),
         sa.Column("union_id", sa.Integer(), nullable=True),
         sa.Column("person_id", sa.Integer(), nullable=True),
         sa.Column("chat_id", sa.BigInteger(), nullable=False),

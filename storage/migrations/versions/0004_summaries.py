@@ -162,6 +162,7 @@ def upgrade() -> None:
         sa.Column("chat_id", sa.BigInteger(), nullable=False),
         sa.Column("message_id", sa.BigInteger(), nullable=False),
         sa.Column("dirty_since", storage.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("rendered_hash", sa.String(length=64), nullable=True),
         sa.ForeignKeyConstraint(
             ["decision_id"], ["decision.id"], name=op.f("fk_decision_message_decision_id_decision")
         ),

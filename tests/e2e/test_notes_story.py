@@ -1,0 +1,225 @@
+"""What a technician writes in the technical group reaches the mayors.
+
+Tina answers the round's announcement in the technical group; Ugo, technician of two Comuni,
+writes #aggiornamento. The coordinator sees both notes in /aggiornamento stato, the mayors read
+them in the month's summary under each Comune (short, escaped, clipped with «…»), the whole text
+is in the spreadsheet, and after Tina's /cancellami her notes stay under «ex membro».
+Read `.transcripts/test_group_notes_reach_the_mayors.txt` as a mayor on a phone would.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from storage.models import (
+    Action,
+    ActionStatus,
+    MeetingSettings,
+    Role,
+    TableKind,
+    UpdateNote,
+)
+from tests.e2e.harness import BotUnderTest
+from tests.fakes.fake_world import FakeMessage, FakeUser
+from tests.updates_factories import link_group, make_meeting, make_member, make_union
+
+ROME = ZoneInfo("Europe/Rome")
+LONG_NOTE = (
+    "Il cantiere della palestra <Rodari> parte a gennaio & la ditta Rossi conferma i tempi; "
+    "restano da firmare il verbale di consegna dei lavori, il piano di sicurezza e la variante "
+    "per l'impianto fotovoltaico sul tetto, che il Comune deve approvare in giunta entro fine "
+    "mese perché il contributo regionale scade il 31 gennaio e senza la variante si perde."
+)
+
+
+async def _press(bot: BotUnderTest, user: FakeUser, message: FakeMessage, button: str) -> str:
+    press = await user.press(message, button)
+    answer = await press.answered()
+    await bot.settle()
+    return answer.text or ""
+
+
+async def test_group_notes_reach_the_mayors(bot: BotUnderTest) -> None:
+    fake, clock = bot.fake, bot.clock
+    now = clock.now()
+    carla = fake.add_user("Carla", "Coordinatrice")
+    tina = fake.add_user("Tina", "Tecnica")
+    ugo = fake.add_user("Ugo", "Bassi")
+    sara = fake.add_user("Sara", "Sindaca")
+    paolo = fake.add_user("Paolo", "Sindaco")
+    fake.privacy_mode = False  # #aggiornamento needs the bot to read the group
+    technical = fake.create_group("Tavolo tecnico Colline", carla, members=[tina, ugo])
+    political = fake.create_group("Tavolo politico Colline", carla, members=[sara, paolo])
+    await fake.add_bot_to_group(technical, by=carla)
+    await fake.add_bot_to_group(political, by=carla)
+    async with bot.db.transaction() as s:
+        union, comuni = await make_union(
+            s, "Unione Colline Matildiche", ["Canossa", "Vezzano sul Crostolo"], now=now
+        )
+        canossa, vezzano = comuni["Canossa"], comuni["Vezzano sul Crostolo"]
+        s.add(MeetingSettings(union_id=union.id, auto_poll_enabled=False))
+        await make_member(
+            s,
+            union,
+            telegram_user_id=carla.id,
+            name="Carla",
+            role=Role.STAFF,
+            coordinator=True,
+            now=now,
+        )
+        await make_member(
+            s,
+            union,
+            telegram_user_id=tina.id,
+            name="Tina Tecnica",
+            role=Role.TECNICO,
+            comuni=[canossa],
+            now=now,
+        )
+        await make_member(
+            s,
+            union,
+            telegram_user_id=ugo.id,
+            name="Ugo Bassi",
+            role=Role.TECNICO,
+            comuni=[canossa, vezzano],
+            now=now,
+        )
+        await make_member(
+            s,
+            union,
+            telegram_user_id=sara.id,
+            name="Sara",
+            role=Role.SINDACO,
+            comuni=[vezzano],
+            now=now,
+        )
+        await make_member(
+            s,
+            union,
+            telegram_user_id=paolo.id,
+            name="Paolo",
+            role=Role.SINDACO,
+            comuni=[canossa],
+            now=now,
+        )
+        await link_group(
+            s, union, chat_id=technical.id, kind=TableKind.TECHNICAL, now=now, hashtag_capture=True
+        )
+        await link_group(s, union, chat_id=political.id, kind=TableKind.POLITICAL, now=now)
+        for code, comune in (("CA-1", canossa), ("VE-1", vezzano)):
+            s.add(
+                Action(
+                    union_id=union.id,
+                    code=code,
+                    title=f"Riqualificazione palestra {comune.name}",
+                    municipality_id=comune.id,
+                    status=ActionStatus.ONGOING,
+                    progress=30,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+        await make_meeting(s, union, starts_at=datetime(2026, 12, 10, 17, 0, tzinfo=ROME), now=now)
+    for user in (carla, tina, ugo, sara, paolo):
+        await user.send("/start")
+    await bot.settle()
+
+    # --- the round opens: the technical group gets the announcement ---
+    await bot.tick()
+    announcement = fake.last_sent(technical)
+    assert "Aggiornamento di dicembre 2026" in (announcement.text or "")
+
+    # --- Tina answers in the group; Ugo writes #aggiornamento for his two Comuni ---
+    await tina.send(LONG_NOTE, chat=technical, reply_to=announcement)
+    await bot.settle()
+    assert fake.last_sent(technical).text == (
+        "📝 Annotato per Canossa: i Sindaci lo leggeranno nel prossimo riepilogo. Grazie!"
+    )
+    clock.advance(hours=3)
+    await ugo.send("#aggiornamento caldaie <a condensazione> consegnate", chat=technical)
+    await bot.settle()
+    assert fake.last_sent(technical).text == (
+        "📝 Annotato per Canossa, Vezzano sul Crostolo: i Sindaci lo leggeranno nel prossimo "
+        "riepilogo. Grazie!"
+    )
+
+    # --- the coordinator follows the round: the notes are there, Ugo's once ---
+    await carla.send("/aggiornamento stato")
+    await bot.settle()
+    status = fake.last_sent(carla).text or ""
+    notes_part = status.split("💬 2 note nel gruppo tecnico:")[1]
+    assert "• Canossa: «Il cantiere della palestra <Rodari> parte a gennaio & la ditta" in (
+        notes_part
+    )
+    assert "» — Tina Tecnica, mar 1 dic" in notes_part
+    assert (
+        "• Canossa, Vezzano sul Crostolo: «caldaie <a condensazione> consegnate» — Ugo Bassi"
+        in notes_part
+    )
+
+    # --- the deadline passes: the mayors read the notes under each Comune ---
+    clock.set(datetime(2026, 12, 8, 17, 5, tzinfo=ROME))
+    await bot.tick()
+    posted = fake.sent_to(political)
+    summary = next(m.text or "" for m in posted if (m.text or "").startswith("📊"))
+    canossa_part = summary.split("\nCanossa · ")[1].split("\n\n")[0]
+    vezzano_part = summary.split("\nVezzano sul Crostolo · ")[1].split("\n\n")[0]
+    assert "Nessuna azione aggiornata." in canossa_part
+    tina_line = next(line for line in canossa_part.split("\n") if "Tina Tecnica" in line)
+    assert tina_line.startswith("💬 «Il cantiere della palestra <Rodari> parte a gennaio & la")
+    assert "…» — Tina Tecnica, mar 1 dic" in tina_line  # clipped, with the marker
+    assert len(tina_line) < len(LONG_NOTE)
+    assert "💬 «caldaie <a condensazione> consegnate» — Ugo Bassi, mar 1 dic" in canossa_part
+    assert "💬 «caldaie <a condensazione> consegnate» — Ugo Bassi, mar 1 dic" in vezzano_part
+    assert "Tina" not in vezzano_part
+    # Both wrote in the group during the round: nobody is listed as silent.
+    assert "Non ha riferito" not in summary and "Non hanno riferito" not in summary
+    assert "il dettaglio completo è nel foglio di calcolo" in summary
+
+    # --- the spreadsheet under the summary has every note, whole ---
+    spreadsheet_holder = next(m for m in posted if "📤 Foglio di calcolo" in m.button_texts)
+    assert await _press(bot, sara, spreadsheet_holder, "📤 Foglio di calcolo") == "Preparo il file…"
+    document = fake.last_sent(sara).document
+    assert document is not None
+    rows = list(
+        load_workbook(io.BytesIO(document.content))["Note dal gruppo tecnico"].iter_rows(
+            values_only=True
+        )
+    )
+    assert rows[0] == ("Data", "Comune", "Giro di aggiornamenti", "Autore", "Origine", "Nota")
+    assert rows[1][1:] == (
+        "Canossa",
+        "2026-12",
+        "Tina Tecnica",
+        "Risposta al giro nel gruppo tecnico",
+        LONG_NOTE,
+    )
+    assert {r[1] for r in rows[2:]} == {"Canossa", "Vezzano sul Crostolo"}
+    assert all(r[4] == "#aggiornamento nel gruppo tecnico" for r in rows[2:])
+
+    # --- Tina leaves: her notes stay, under «ex membro» ---
+    await tina.send("/cancellami")
+    await bot.settle()
+    assert await _press(bot, tina, fake.last_sent(tina), "del:ok") == "Dati cancellati."
+    await paolo.send("/riepilogo", chat=political)
+    await bot.settle()
+    on_demand = "\n".join(
+        m.text or "" for m in fake.sent_to(political)[len(posted) :] if m.text is not None
+    )
+    assert "(su richiesta)" in on_demand
+    async with bot.db.transaction() as s:
+        notes = list((await s.execute(select(UpdateNote))).scalars())
+    assert len(notes) == 3 and all("Tina" not in n.text for n in notes)
+    # The scheduled summary is the baseline now: the on-demand one has no new note, and never
+    # Tina's name; the coordinator's status reads «ex membro».
+    assert "Tina" not in on_demand
+    await carla.send("/aggiornamento stato")
+    await bot.settle()
+    status = fake.last_sent(carla).text or ""
+    assert "» — ex membro, mar 1 dic" in status and "Tina" not in status

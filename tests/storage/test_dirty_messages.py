@@ -1,0 +1,73 @@
+"""storage.repositories.dirty_messages on both backends: owed edits are listed per chat, and a
+change committed while an edit is being cleared is never lost."""
+
+from __future__ import annotations
+
+import asyncio
+
+from bot.clock import FakeClock
+from storage.db import Database
+from storage.models import PollMessage
+from storage.repositories import dirty_messages
+from storage.repositories import meetings as repo
+from tests.storage.test_meetings_storage import _poll
+
+
+async def _messages(db: Database, clock: FakeClock) -> tuple[int, list[int]]:
+    poll_id, _slots, _member = await _poll(db, clock)
+    async with db.transaction() as session:
+        await repo.add_poll_message(session, poll_id=poll_id, chat_id=-100, message_id=7)
+        await repo.add_poll_message(session, poll_id=poll_id, chat_id=-200, message_id=8)
+        ids = await repo.mark_dirty(session, poll_id=poll_id, now=clock.now())
+    return poll_id, ids
+
+
+async def test_owed_edits_by_chat_and_settling(db: Database, clock: FakeClock) -> None:
+    _poll_id, ids = await _messages(db, clock)
+    async with db.transaction() as session:
+        assert [o.chat_id for o in await dirty_messages.owed(session, PollMessage)] == [-100, -200]
+        owed = await dirty_messages.owed(session, PollMessage, chat_id=-200)
+        assert [o.row_id for o in owed] == [ids[1]]
+        first = await dirty_messages.lock(session, PollMessage, ids[0])
+        second = await dirty_messages.lock(session, PollMessage, ids[1])
+        assert first is not None and second is not None
+        # The state moved on since the edit was rendered: still owed, what is shown recorded.
+        assert not dirty_messages.settle(first, shown_digest="old", current_digest="new")
+        assert dirty_messages.settle(second, shown_digest="same", current_digest="same")
+    async with db.transaction() as session:
+        owed = await dirty_messages.owed(session, PollMessage)
+        assert [o.row_id for o in owed] == [ids[0]]
+        row = await dirty_messages.lock(session, PollMessage, ids[0])
+        assert row is not None and row.rendered_hash == "old"
+        dirty_messages.drop(row)
+    async with db.transaction() as session:
+        assert await dirty_messages.owed(session, PollMessage) == []
+        assert await dirty_messages.lock(session, PollMessage, 999_999) is None
+
+
+async def test_a_vote_committed_while_an_edit_is_cleared_stays_owed(
+    db: Database, clock: FakeClock
+) -> None:
+    """The clearing transaction locks the row: a vote's "mark dirty" waits for it and then sets
+    the flag again (PostgreSQL: row lock; SQLite: BEGIN IMMEDIATE holds the write lock)."""
+    poll_id, ids = await _messages(db, clock)
+    locked = asyncio.Event()
+
+    async def clear() -> None:
+        async with db.transaction() as session:
+            row = await dirty_messages.lock(session, PollMessage, ids[0])
+            assert row is not None
+            locked.set()
+            await asyncio.sleep(0.3)  # the vote arrives now
+            assert dirty_messages.settle(row, shown_digest="a", current_digest="a")
+
+    async def vote() -> None:
+        await locked.wait()
+        clock.advance(seconds=1)
+        async with db.transaction() as session:
+            await repo.mark_dirty(session, poll_id=poll_id, now=clock.now())
+
+    await asyncio.gather(clear(), vote())
+    async with db.transaction() as session:
+        owed = await dirty_messages.owed(session, PollMessage, chat_id=-100)
+        assert [(o.row_id, o.dirty_since) for o in owed] == [(ids[0], clock.now())]

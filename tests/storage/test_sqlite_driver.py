@@ -1,0 +1,109 @@
+"""The one-hop SQLite driver (storage/sqlite_driver.py): same results as SQLAlchemy's aiosqlite
+adapter, one hand-off to aiosqlite's thread per statement, and a connection returned inside a
+transaction still rolled back (SQLite's write lock released)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import aiosqlite.core
+import pytest
+from sqlalchemy import func, insert, select, text, update
+from sqlalchemy.exc import IntegrityError
+
+from storage.db import Database
+from storage.models import Person, ProcessedUpdate, Union
+from storage.sqlite_driver import OneHopConnection
+
+NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def hops(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
+    """Counts the calls queued to aiosqlite's thread."""
+    count = [0]
+    original = aiosqlite.core.Connection._execute
+
+    async def counted(self: aiosqlite.core.Connection, fn: object, *args: object, **kw: object):  # type: ignore[no-untyped-def]
+        count[0] += 1
+        return await original(self, fn, *args, **kw)
+
+    monkeypatch.setattr(aiosqlite.core.Connection, "_execute", counted)
+    yield count
+
+
+async def test_engine_uses_the_one_hop_driver_and_keeps_its_names(sqlite_db: Database) -> None:
+    assert sqlite_db.engine.dialect.name == "sqlite"
+    assert sqlite_db.engine.dialect.driver == "aiosqlite"
+    async with sqlite_db.engine.connect() as conn:
+        raw = await conn.get_raw_connection()
+        assert isinstance(raw.dbapi_connection, OneHopConnection)
+
+
+async def test_results_rowcount_lastrowid_and_errors(sqlite_db: Database) -> None:
+    async with sqlite_db.transaction() as s:
+        union = Union(name="Unione Bassa", created_at=NOW)
+        s.add(union)
+        await s.flush()  # the primary key comes from lastrowid
+        assert union.id is not None and union.id > 0
+        # executemany: several rows in one statement
+        await s.execute(
+            insert(ProcessedUpdate),
+            [{"update_id": n, "handled_at": NOW} for n in (1, 2, 3)],
+        )
+        result = await s.execute(
+            update(ProcessedUpdate).where(ProcessedUpdate.update_id >= 2).values(handled_at=NOW)
+        )
+        assert result.rowcount == 2  # type: ignore[attr-defined]
+        rows = (
+            await s.execute(select(ProcessedUpdate.update_id).order_by(ProcessedUpdate.update_id))
+        ).all()
+        assert [r.update_id for r in rows] == [1, 2, 3]
+        assert (await s.execute(select(func.count()).select_from(Union))).scalar_one() == 1
+        assert (await s.execute(text("SELECT 1 WHERE 0"))).first() is None
+    with pytest.raises(IntegrityError):
+        async with sqlite_db.transaction() as s:
+            s.add(ProcessedUpdate(update_id=1, handled_at=NOW))
+    async with sqlite_db.transaction() as s:  # the failed transaction left nothing behind
+        assert (
+            await s.execute(select(func.count()).select_from(ProcessedUpdate))
+        ).scalar_one() == 3
+
+
+async def test_one_hop_per_statement_and_none_for_the_pools_reset(
+    sqlite_db: Database, hops: list[int]
+) -> None:
+    async with sqlite_db.transaction() as s:  # warm the pool and the statement cache
+        await s.execute(select(Person.id).where(Person.telegram_user_id == 1))
+    hops[0] = 0
+    async with sqlite_db.transaction() as s:
+        await s.execute(select(Person.id).where(Person.telegram_user_id == 1))
+        await s.execute(insert(ProcessedUpdate).values(update_id=7, handled_at=NOW))
+    # BEGIN IMMEDIATE, the SELECT, the INSERT, COMMIT; the pool's reset on return skipped
+    assert hops[0] == 4
+
+
+async def test_a_connection_returned_inside_a_transaction_is_rolled_back(
+    sqlite_db: Database,
+) -> None:
+    class Boom(Exception):
+        pass
+
+    with pytest.raises(Boom):
+        async with sqlite_db.transaction() as s:
+            s.add(ProcessedUpdate(update_id=5, handled_at=NOW))
+            await s.flush()  # written, write lock held
+            raise Boom
+    # Another connection takes the write lock at once: the rollback released it (held, its
+    # BEGIN IMMEDIATE would wait out the 15 s busy timeout).
+    other = Database(sqlite_db.url)
+    try:
+        async with asyncio.timeout(5), other.transaction() as s:
+            s.add(ProcessedUpdate(update_id=6, handled_at=NOW))
+        async with other.transaction() as s:
+            ids = (await s.execute(select(ProcessedUpdate.update_id))).scalars().all()
+        assert ids == [6]
+    finally:
+        await other.dispose()
