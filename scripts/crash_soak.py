@@ -1,7 +1,7 @@
 """The long version of the crash test: many seeds, more kills per seed.
 
     python scripts/crash_soak.py --seeds 50 --kills 10      # ~ 25 s per seed
-    python scripts/crash_soak.py --month --seeds 30 --kills 15   # the month, ~ 30 s per seed
+    python scripts/crash_soak.py --month --seeds 20 --kills 15   # the month, ~ 1-1.5 min per seed
 
 Each seed starts the bot as `python -m bot` against the fake Telegram, SIGKILLs it `--kills`
 times at random moments while it sends outbox messages and answers buttons, restarts it, and
