@@ -13,6 +13,8 @@ from bot.logging_setup import setup_logging
 logger = logging.getLogger("bot")
 
 EXIT_CONFIG = 2
+# Test-only: a file holding the ISO instant the bot takes as "now" (bot.clock.FileClock).
+TEST_CLOCK_ENV = "TEAM_ENERGIA_TEST_CLOCK_FILE"
 
 
 def migrate_in_child(settings: Settings) -> None:
@@ -51,7 +53,14 @@ def main() -> None:
     from bot.app import ALLOWED_UPDATES, build_application
     from bot.context import services_of
 
-    application = build_application(settings)
+    clock = None
+    clock_file = os.environ.get(TEST_CLOCK_ENV, "").strip()
+    if clock_file:  # test-only (tests/reliability/crash_month.py): time read from a file
+        from bot.clock import FileClock
+
+        clock = FileClock(clock_file)
+        logger.warning("Test clock in use: the time is read from %s", clock_file)
+    application = build_application(settings, clock=clock)
     services_of(application).schema_ready = True
     logger.info("Team Energia bot starting (timezone %s)", settings.timezone)
     application.run_polling(allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False)

@@ -1,11 +1,14 @@
 """The long version of the crash test: many seeds, more kills per seed.
 
     python scripts/crash_soak.py --seeds 50 --kills 10      # ~ 25 s per seed
+    python scripts/crash_soak.py --month --seeds 20 --kills 15   # the month, ~ 1-1.5 min per seed
 
 Each seed starts the bot as `python -m bot` against the fake Telegram, SIGKILLs it `--kills`
 times at random moments while it sends outbox messages and answers buttons, restarts it, and
 checks that nothing was sent twice and nothing was lost silently (see
-tests/reliability/crash.py). Exit status 1 when any seed found a problem.
+tests/reliability/crash.py). With `--month` each seed lives a scripted month of every feature
+instead (monthly poll, votes, reminders, close, update round, answers, summary, meeting
+reminders; tests/reliability/crash_month.py). Exit status 1 when any seed found a problem.
 """
 
 from __future__ import annotations
@@ -20,16 +23,23 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.reliability.crash import run_crash_scenario
+from tests.reliability.crash import CrashReport, run_crash_scenario
+from tests.reliability.crash_month import MonthReport, run_month_scenario
 
 
 async def _main(args: argparse.Namespace) -> int:
     failed = 0
     for seed in range(args.first_seed, args.first_seed + args.seeds):
         with tempfile.TemporaryDirectory(prefix=f"crash-{seed}-") as tmp:
-            report = await run_crash_scenario(
-                Path(tmp), seed=seed, kills=args.kills, users=args.users
-            )
+            report: CrashReport | MonthReport
+            if args.month:
+                report = await run_month_scenario(
+                    Path(tmp), seed=seed, kills=args.kills, gap=(args.min_gap, args.max_gap)
+                )
+            else:
+                report = await run_crash_scenario(
+                    Path(tmp), seed=seed, kills=args.kills, users=args.users
+                )
             print(report.line(), flush=True)
             for problem in report.problems:
                 print("   ", problem)
@@ -49,6 +59,15 @@ def main() -> None:
     parser.add_argument("--first-seed", type=int, default=100)
     parser.add_argument("--kills", type=int, default=10)
     parser.add_argument("--users", type=int, default=5)
+    parser.add_argument(
+        "--month", action="store_true", help="a scripted month of every feature (crash_month.py)"
+    )
+    parser.add_argument(
+        "--min-gap", type=float, default=0.3, help="--month: least seconds between two kills"
+    )
+    parser.add_argument(
+        "--max-gap", type=float, default=2.0, help="--month: most seconds between two kills"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the bot's log of a failed seed")
     sys.exit(asyncio.run(_main(parser.parse_args())))
 

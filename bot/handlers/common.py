@@ -20,7 +20,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ParseMode
-from telegram.error import Forbidden, TelegramError
+from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -384,6 +384,13 @@ async def on_error(update: object, context: BotContext) -> None:
         return
     chat = update.effective_chat
     user = update.effective_user
+    if isinstance(error, BadRequest) and "query is too old" in error.message.lower():
+        # The press waited too long (e.g. while the bot restarted): its answer cannot be shown
+        # any more, which is harmless; what the handler committed stays committed.
+        logger.info(
+            "Update %s: the button press was answered too late (%s)", update.update_id, error
+        )
+        return
     logger.error(
         "Error handling update %s (chat %s, user %s)",
         update.update_id,

@@ -806,6 +806,10 @@ async def close_poll(
     if view is None or not view.is_open:
         return False
     poll = view.poll
+    # Reminders still waiting in the outbox (Telegram was unreachable) would ask for answers
+    # the poll no longer takes: withdrawn, the deadline is over (DESIGN: catch-up rule).
+    if dropped := await outbox_repo.drop_pending(session, f"pollrem:{poll.id}:"):
+        logger.info("Poll %s: %d reminders not sent, the poll closed first", poll.id, dropped)
     best = view.best()
     tr = tr_for(services)
     _ = tr.gettext
@@ -1028,7 +1032,9 @@ async def report_unreachable(services: Services, bot: Bot, now: datetime) -> Non
             rows = await outbox_repo.status_by_key_prefix(session, f"pollrem:{poll.id}:{key}:")
             if any(r.status in (OutboxStatus.PENDING, OutboxStatus.SENDING) for r in rows):
                 continue
-            failed = [r for r in rows if r.status in (OutboxStatus.FAILED, OutboxStatus.UNCERTAIN)]
+            # Refused ones only: an uncertain reminder may well have arrived, and the generic
+            # delivery report says so in its own words (it was left to it: see register()).
+            failed = [r for r in rows if r.status == OutboxStatus.FAILED]
             if not await core_repo.claim(
                 session,
                 kind="poll_reminder_report",
@@ -1075,13 +1081,18 @@ async def report_unreachable(services: Services, bot: Bot, now: datetime) -> Non
         await delivery.flush(services, bot)
 
 
+MEETING_SKIP_LOOKBACK = timedelta(days=62)
+
+
 async def remind_meetings(services: Services, bot: Bot, now: datetime) -> None:
     """Tick: the day before and one hour before, in the table's group(s), if still ahead."""
     queued = False
     reminder_kinds = ("meeting_remind_day", "meeting_remind_hour")
     async with services.db.transaction() as session:
-        started = await repo.meetings_starting_between(
-            session, after=now - timedelta(days=2), until=now
+        # Started while the bot was down (up to a long downtime back) with a reminder not
+        # decided yet: each such reminder is skipped, with a log line, once.
+        started = await repo.meetings_missing_claims(
+            session, after=now - MEETING_SKIP_LOOKBACK, until=now, kinds=reminder_kinds
         )
         upcoming = await repo.meetings_starting_between(
             session, after=now, until=now + timedelta(hours=24)
@@ -1138,7 +1149,15 @@ async def remind_meetings(services: Services, bot: Bot, now: datetime) -> None:
             tr = tr_for(services)
             _ = tr.gettext
             for kind in kinds:
-                if kind == "day":
+                if (
+                    kind == "day"
+                    and meeting.starts_at.astimezone(tz).date() == now.astimezone(tz).date()
+                ):  # caught up on the day itself (the bot was down): not "tomorrow"
+                    text = _("⏰ Oggi alle {time}: {title}.").format(
+                        time=f"{meeting.starts_at.astimezone(tz):%H:%M}",
+                        title=html.escape(meeting.title),
+                    )
+                elif kind == "day":
                     text = _("⏰ Domani, {date}: {title}.").format(
                         date=when(meeting.starts_at, tz, tr), title=html.escape(meeting.title)
                     )
@@ -2055,7 +2074,8 @@ def register(application: AnyApplication, services: Services) -> None:
     services.add_sent_listener("poll:", on_poll_message_sent)
     services.add_due_work("meetings.monthly_poll", open_monthly_polls)
     services.add_due_work("meetings.poll_reminders", remind_poll_voters)
-    services.report_elsewhere("pollrem:")  # report_unreachable tells the coordinator
+    # report_unreachable tells the coordinator who refused; uncertain ones get the generic report.
+    services.report_elsewhere("pollrem:", ("failed",))
     services.add_due_work("meetings.close_due", close_due_polls)
     services.add_due_work("meetings.meeting_reminders", remind_meetings)
     services.add_due_work("meetings.pins", pin_announcements)

@@ -1458,9 +1458,38 @@ async def _round_duties(
     union = await session.get(Union, round_.union_id) if round_ is not None else None
     if round_ is None or union is None or round_.status != RoundStatus.OPEN:
         return
+    for missed in rules.missed_reminders(
+        now=now, opened_at=round_.opened_at, deadline_at=round_.deadline_at
+    ):
+        # Sent in time, it holds its claim already; missed while the bot was down: skipped.
+        if await core_repo.claim(
+            session,
+            kind=f"upd_remind_{missed.value}",
+            union_id=union.id,
+            period=round_.period,
+            now=now,
+        ):
+            logger.info(
+                "Update round %s of Union %s: reminder %s skipped (its moment passed while the bot was not running)",
+                round_.period,
+                union.id,
+                missed.value,
+            )
     if now >= round_.deadline_at:
         round_.status, round_.closed_at = RoundStatus.CLOSED, now
         logger.info("Update round %s of Union %s closed", round_.period, union.id)
+        # Invitations and reminders still waiting in the outbox (Telegram was unreachable)
+        # would ask for answers by a deadline that has passed: withdrawn.
+        dropped = 0
+        for prefix in (f"{INVITE_PREFIX}{round_.id}:", f"upd:rem:{round_.id}:"):
+            dropped += await outbox_repo.drop_pending(session, prefix)
+        if dropped:
+            logger.info(
+                "Update round %s of Union %s: %d messages not sent, the round closed first",
+                round_.period,
+                union.id,
+                dropped,
+            )
         return
     await _invite_late_joiners(session, services, union, round_, now)
     await _report_unreachable(session, services, union, round_, now)

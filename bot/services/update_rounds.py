@@ -134,6 +134,23 @@ def due_reminder(
     return None
 
 
+def missed_reminders(
+    *, now: datetime, opened_at: datetime, deadline_at: datetime
+) -> list[ReminderKind]:
+    """Reminders whose moment has passed and that are not the one due now: if the bot never
+    sent them (it was down), they are skipped, not sent late. A first reminder missed until
+    the last one is due is superseded by it; at the deadline both are over."""
+    due = due_reminder(now=now, opened_at=opened_at, deadline_at=deadline_at)
+    last_at = deadline_at - LAST_REMINDER_BEFORE
+    first_at = opened_at + FIRST_REMINDER_AFTER
+    moments = []
+    if first_at < last_at and first_at < deadline_at:
+        moments.append((ReminderKind.FIRST, first_at))
+    if last_at > opened_at:
+        moments.append((ReminderKind.LAST, last_at))
+    return [kind for kind, at in moments if at <= now and kind != due]
+
+
 def has_answered(*, required: Iterable[int], updated: Iterable[int], no_news: bool) -> bool:
     """A technician has answered when every one of their actions moved this round, or 'nothing new'."""
     return no_news or set(required) <= set(updated)

@@ -8,11 +8,12 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import CursorResult, and_, bindparam, func, select, update
+from sqlalchemy import CursorResult, String, and_, bindparam, cast, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
     Answer,
+    JobClaim,
     Meeting,
     MeetingPoll,
     MeetingSettings,
@@ -330,6 +331,34 @@ async def meetings_starting_between(
         select(Meeting)
         .where(
             Meeting.starts_at > after, Meeting.starts_at <= until, Meeting.cancelled_at.is_(None)
+        )
+        .order_by(Meeting.starts_at, Meeting.id)
+    )
+    return list(rows.scalars())
+
+
+async def meetings_missing_claims(
+    session: AsyncSession, *, after: datetime, until: datetime, kinds: Sequence[str]
+) -> list[Meeting]:
+    """Meetings starting in (after, until], not cancelled, that miss a claim (period = the
+    meeting id) of one of `kinds`: one query, however many meetings are settled already."""
+    missing = [
+        ~select(JobClaim.kind)
+        .where(
+            JobClaim.kind == kind,
+            JobClaim.union_id == Meeting.union_id,
+            JobClaim.period == cast(Meeting.id, String),
+        )
+        .exists()
+        for kind in kinds
+    ]
+    rows = await session.execute(
+        select(Meeting)
+        .where(
+            Meeting.starts_at > after,
+            Meeting.starts_at <= until,
+            Meeting.cancelled_at.is_(None),
+            or_(*missing),
         )
         .order_by(Meeting.starts_at, Meeting.id)
     )

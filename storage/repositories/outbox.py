@@ -204,6 +204,18 @@ async def status_by_key_prefix(session: AsyncSession, prefix: str) -> list[Outbo
     return list(rows.scalars())
 
 
+async def drop_pending(session: AsyncSession, prefix: str) -> int:
+    """Withdraw the rows with this key prefix not sent yet (their moment is over); returns
+    how many. Rows being sent, sent or uncertain stay as they are."""
+    result = await session.execute(
+        delete(OutboxMessage).where(
+            OutboxMessage.dedup_key.startswith(prefix, autoescape=True),
+            OutboxMessage.status == OutboxStatus.PENDING,
+        )
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 async def purge_settled(session: AsyncSession, *, before: datetime, limit: int = 500) -> int:
     """Delete up to `limit` of the oldest rows queued before `before` that nobody needs any more:
     sent ones, and failed or uncertain ones already reported to a coordinator (or with no Union,

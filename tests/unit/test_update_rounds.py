@@ -15,6 +15,7 @@ from bot.services.update_rounds import (
     RoundSettings,
     due_reminder,
     has_answered,
+    missed_reminders,
     next_pending,
     parse_progress,
     period_of,
@@ -107,6 +108,24 @@ def test_reminders_three_days_after_and_the_day_before() -> None:
         == ReminderKind.LAST
     )
     assert due_reminder(now=deadline, opened_at=opened, deadline_at=deadline) is None
+
+
+def test_missed_reminders_are_those_passed_and_not_due_now() -> None:
+    """A reminder whose moment passed while the bot was down is skipped, never sent late."""
+    opened, deadline = rome(2026, 12, 20, 10, 0), rome(2026, 12, 25, 10, 0)
+
+    def missed(now: datetime) -> list[ReminderKind]:
+        return missed_reminders(now=now, opened_at=opened, deadline_at=deadline)
+
+    assert missed(rome(2026, 12, 22, 10, 0)) == []
+    assert missed(rome(2026, 12, 23, 12, 0)) == []  # the first is due: it goes out
+    assert missed(rome(2026, 12, 24, 12, 0)) == [ReminderKind.FIRST]  # superseded by the last
+    assert missed(deadline) == [ReminderKind.FIRST, ReminderKind.LAST]
+    # A short round has no first reminder to miss.
+    short = rome(2026, 12, 10, 10, 0), rome(2026, 12, 12, 17, 0)
+    assert missed_reminders(now=short[1], opened_at=short[0], deadline_at=short[1]) == [
+        ReminderKind.LAST
+    ]
 
 
 def test_a_short_round_gets_only_the_last_reminder() -> None:
