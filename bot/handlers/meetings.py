@@ -908,6 +908,8 @@ async def close_due_polls(services: Services, bot: Bot, now: datetime) -> None:
                 closed += 1
     if closed:
         await after_closing(services, bot)
+        # Reminders withdrawn by the close may leave the refused ones to report: at once.
+        await report_unreachable(services, bot, now)
 
 
 PIN_OWED = "meeting_pin"  # claimed before pinning: the pin is owed from then on
@@ -1139,7 +1141,7 @@ MEETING_SKIP_LOOKBACK = timedelta(days=62)
 MEETING_REMINDER_PREFIXES = ("mtgremday:", "mtgremhour:")
 
 
-async def withdraw_late_meeting_reminders(services: Services, now: datetime) -> None:
+async def withdraw_late_meeting_reminders(services: Services, bot: Bot, now: datetime) -> None:
     """A meeting reminder still waiting in the outbox (Telegram was unreachable) when the
     meeting starts announces something already under way: withdrawn, one log line a meeting
     (DESIGN: a meeting reminder goes out only if the meeting is still ahead)."""
@@ -1167,7 +1169,6 @@ async def withdraw_late_meeting_reminders(services: Services, now: datetime) -> 
 
 async def remind_meetings(services: Services, bot: Bot, now: datetime) -> None:
     """Tick: the day before and one hour before, in the table's group(s), if still ahead."""
-    await withdraw_late_meeting_reminders(services, now)
     queued = False
     reminder_kinds = ("meeting_remind_day", "meeting_remind_hour")
     async with services.db.transaction() as session:
@@ -2154,6 +2155,8 @@ def register(application: AnyApplication, services: Services) -> None:
     register_flow(WIZARD_FLOW, on_wizard_text)
     register_flow(ADD_SLOT_FLOW, on_add_slot_text)
     services.add_sent_listener("poll:", on_poll_message_sent)
+    # First of this feature's work: nothing of it flushes the outbox before the withdrawal.
+    services.add_due_work("meetings.late_reminders", withdraw_late_meeting_reminders)
     services.add_due_work("meetings.monthly_poll", open_monthly_polls)
     services.add_due_work("meetings.poll_reminders", remind_poll_voters)
     # report_unreachable tells the coordinator who refused; uncertain ones get the generic report.

@@ -297,15 +297,20 @@ async def test_poll_reminders_refused_are_reported_after_the_close_once(
         "Non sono riuscito" in (m.text or "") for m in fake.sent_to(team.coordinator)
     )  # not yet: one reminder is still waiting
     clock.set(datetime(2026, 12, 6, 9, 1, tzinfo=ROME))
-    await bot.tick()
+    await bot.tick()  # the close, and the report at once
+    await bot.settle()
+
+    def report() -> list[str]:
+        return [
+            m.text or ""
+            for m in fake.sent_to(team.coordinator)
+            if "Non sono riuscito a mandare il promemoria" in (m.text or "")
+        ]
+
+    assert len(report()) == 1 and blocked.full_name in report()[0]
     for _ in range(3):
         await bot.advance(minutes=1)
-    report = [
-        m.text or ""
-        for m in fake.sent_to(team.coordinator)
-        if "Non sono riuscito a mandare il promemoria" in (m.text or "")
-    ]
-    assert len(report) == 1 and blocked.full_name in report[0]
+    assert len(report()) == 1
     assert [r.status for r in await outbox_rows(bot.db, "pollrem:")].count(
         OutboxStatus.PENDING
     ) == 0
