@@ -9,6 +9,7 @@ paced per chat (Telegram's 20 a minute per group), and is re-driven by the tick 
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import html
 import logging
@@ -907,10 +908,29 @@ async def close_due_polls(services: Services, bot: Bot, now: datetime) -> None:
                 closed += 1
     if closed:
         await after_closing(services, bot)
+        # Reminders withdrawn by the close may leave the refused ones to report: at once.
+        await report_unreachable(services, bot, now)
+
+
+PIN_OWED = "meeting_pin"  # claimed before pinning: the pin is owed from then on
+PIN_DONE = "meeting_pin_done"  # claimed once Telegram answered (pinned, or refused for good)
+_pin_locks: dict[int, asyncio.Lock] = {}
 
 
 async def pin_announcements(services: Services, bot: Bot, now: datetime) -> None:
-    """Pin each sent announcement once, where the bot may pin; lack of rights is fine."""
+    """Pin each sent announcement once, where the bot may pin; lack of rights is fine.
+
+    Restart-safe: the pin is first recorded as owed, and settled only after Telegram answered;
+    an owed pin not settled (the bot was killed in between, or Telegram was unreachable) is
+    re-driven by the tick. Re-driven, it first asks whether the message is already the chat's
+    pinned one, so a pin that went through just before the kill is not made twice.
+    """
+    lock = _pin_locks.setdefault(id(services), asyncio.Lock())
+    async with lock:  # the tick and a coordinator's close may both get here
+        await _pin_announcements(services, bot, now)
+
+
+async def _pin_announcements(services: Services, bot: Bot, now: datetime) -> None:
     async with services.db.transaction() as session:
         meetings = await repo.recent_meetings(session, since=now - timedelta(days=3))
         sent: list[tuple[Meeting, int, int]] = []
@@ -918,26 +938,54 @@ async def pin_announcements(services: Services, bot: Bot, now: datetime) -> None
             for row in await outbox_repo.status_by_key_prefix(session, f"mtgann:{meeting.id}:"):
                 if row.status == OutboxStatus.SENT and row.message_id is not None:
                     sent.append((meeting, row.chat_id, row.message_id))
-        # Claim only the announcements not pinned yet (read first: most ticks there is none).
-        pinned = await core_repo.claimed_keys(
-            session, kinds=["meeting_pin"], periods=[f"{m.id}:{chat}" for m, chat, _id in sent]
+        # Read first: most ticks every pin is settled and nothing is written.
+        claimed = await core_repo.claimed_keys(
+            session,
+            kinds=[PIN_OWED, PIN_DONE],
+            periods=[f"{m.id}:{chat}" for m, chat, _id in sent],
         )
-        todo: list[tuple[int, int, int]] = []
+        todo: list[tuple[Meeting, int, int, bool]] = []  # ..., re-driven
         for meeting, chat_id, message_id in sent:
             period = f"{meeting.id}:{chat_id}"
-            if ("meeting_pin", meeting.union_id, period) not in pinned and await core_repo.claim(
-                session, kind="meeting_pin", union_id=meeting.union_id, period=period, now=now
+            if (PIN_DONE, meeting.union_id, period) in claimed:
+                continue
+            if (PIN_OWED, meeting.union_id, period) in claimed:
+                todo.append((meeting, chat_id, message_id, True))
+            elif await core_repo.claim(
+                session, kind=PIN_OWED, union_id=meeting.union_id, period=period, now=now
             ):
-                todo.append((meeting.id, chat_id, message_id))
-    for meeting_id, chat_id, message_id in todo:
+                todo.append((meeting, chat_id, message_id, False))
+    for meeting, chat_id, message_id, again in todo:
         try:
-            await bot.pin_chat_message(
-                chat_id=chat_id, message_id=message_id, disable_notification=True
-            )
+            if again and await _already_pinned(bot, chat_id, message_id):
+                logger.info("Meeting %s: already pinned in %s", meeting.id, chat_id)
+            else:
+                await bot.pin_chat_message(
+                    chat_id=chat_id, message_id=message_id, disable_notification=True
+                )
         except (BadRequest, Forbidden) as exc:
-            logger.info("Meeting %s: not pinned in %s (%s)", meeting_id, chat_id, exc.message)
+            logger.info("Meeting %s: not pinned in %s (%s)", meeting.id, chat_id, exc.message)
         except TelegramError:
-            logger.warning("Meeting %s: pin in %s failed", meeting_id, chat_id, exc_info=True)
+            logger.warning(
+                "Meeting %s: pin in %s failed; retrying at the next tick",
+                meeting.id,
+                chat_id,
+                exc_info=True,
+            )
+            continue  # still owed
+        async with services.db.transaction() as session:
+            await core_repo.claim(
+                session,
+                kind=PIN_DONE,
+                union_id=meeting.union_id,
+                period=f"{meeting.id}:{chat_id}",
+                now=services.clock.now(),
+            )
+
+
+async def _already_pinned(bot: Bot, chat_id: int, message_id: int) -> bool:
+    chat = await bot.get_chat(chat_id)
+    return chat.pinned_message is not None and chat.pinned_message.message_id == message_id
 
 
 # --- reminders ---------------------------------------------------------------------------
@@ -1006,16 +1054,22 @@ async def remind_poll_voters(services: Services, bot: Bot, now: datetime) -> Non
     await report_unreachable(services, bot, now)
 
 
+# A poll closed this long ago owes no report any more (its outbox rows are purged after 60 days).
+REPORT_LOOKBACK = timedelta(days=30)
+
+
 async def report_unreachable(services: Services, bot: Bot, now: datetime) -> None:
     """Once the reminders of a deadline are all sent or failed, tell the coordinator who could
     not be reached (never started the bot, or blocked it)."""
     async with services.db.transaction() as session:
-        # Reminders go out in the last 24 hours of a poll: only those polls can owe a report.
+        # Reminders go out in the last 24 hours of a poll: only those polls can owe a report,
+        # and so can a poll closed since (the refusals came in, or the pending ones were
+        # withdrawn, after the close): the claim below keeps it to one report either way.
         polls = [
             p
             for p in await repo.open_polls(session)
             if p.deadline_at - rules.DEADLINE_MARGIN <= now
-        ]
+        ] + await repo.polls_closed_since(session, since=now - REPORT_LOOKBACK)
         claimed = await core_repo.claimed_keys(
             session,
             kinds=["poll_reminder", "poll_reminder_report"],
@@ -1082,6 +1136,35 @@ async def report_unreachable(services: Services, bot: Bot, now: datetime) -> Non
 
 
 MEETING_SKIP_LOOKBACK = timedelta(days=62)
+
+
+MEETING_REMINDER_PREFIXES = ("mtgremday:", "mtgremhour:")
+
+
+async def withdraw_late_meeting_reminders(services: Services, bot: Bot, now: datetime) -> None:
+    """A meeting reminder still waiting in the outbox (Telegram was unreachable) when the
+    meeting starts announces something already under way: withdrawn, one log line a meeting
+    (DESIGN: a meeting reminder goes out only if the meeting is still ahead)."""
+    async with services.db.transaction() as session:
+        waiting: set[int] = set()
+        for prefix in MEETING_REMINDER_PREFIXES:
+            for key in await outbox_repo.pending_keys(session, prefix):
+                raw_id = key[len(prefix) :].split(":", 1)[0]
+                if raw_id.isdigit():
+                    waiting.add(int(raw_id))
+        for meeting_id in sorted(waiting):
+            meeting = await session.get(Meeting, meeting_id)
+            if meeting is not None and meeting.starts_at > now:
+                continue
+            dropped = 0
+            for prefix in MEETING_REMINDER_PREFIXES:
+                dropped += await outbox_repo.drop_pending(session, f"{prefix}{meeting_id}:")
+            if dropped:
+                logger.info(
+                    "Meeting %s: %d reminders not sent, the meeting started first",
+                    meeting_id,
+                    dropped,
+                )
 
 
 async def remind_meetings(services: Services, bot: Bot, now: datetime) -> None:
@@ -2072,6 +2155,8 @@ def register(application: AnyApplication, services: Services) -> None:
     register_flow(WIZARD_FLOW, on_wizard_text)
     register_flow(ADD_SLOT_FLOW, on_add_slot_text)
     services.add_sent_listener("poll:", on_poll_message_sent)
+    # First of this feature's work: nothing of it flushes the outbox before the withdrawal.
+    services.add_due_work("meetings.late_reminders", withdraw_late_meeting_reminders)
     services.add_due_work("meetings.monthly_poll", open_monthly_polls)
     services.add_due_work("meetings.poll_reminders", remind_poll_voters)
     # report_unreachable tells the coordinator who refused; uncertain ones get the generic report.

@@ -1195,6 +1195,16 @@ async def open_due_rounds(services: Services, bot: Bot, now: datetime) -> None:
         unions = await repo.all_unions(session)
         checked = {p for u in unions for p in rules.periods_to_check(now, union_tz(u))}
         settled = await repo.settled_periods(session, periods=checked)
+        # A skipped month is settled only until a meeting is fixed in it: that meeting still
+        # earns its round if its deadline is ahead (DESIGN: the round opens as soon as the
+        # meeting date is fixed). The plan below decides; a skip stays claimed once.
+        unions_by_id = {u.id: u for u in unions}
+        for union_id, period, starts_at in await repo.skipped_with_meetings_ahead(
+            session, periods=checked, after=now
+        ):
+            union = unions_by_id.get(union_id)
+            if union is not None and rules.period_of(starts_at, union_tz(union)) == period:
+                settled.discard((union_id, period))
         # Per Union, the periods still to decide (a round neither opened nor skipped).
         todo = [
             (union.id, periods)
@@ -1236,7 +1246,10 @@ async def _open_round_for(
             meetings=[rules.MeetingInfo(id=m.id, starts_at=m.starts_at) for m in meetings],
         )
         if plan.decision == rules.Decision.SKIP:
-            won = await core_repo.claim(
+            # Read first: a skipped month with a meeting too close for a round comes back here.
+            won = not await core_repo.is_claimed(
+                session, kind=repo.ROUND_SKIP_CLAIM, union_id=union.id, period=period
+            ) and await core_repo.claim(
                 session, kind=repo.ROUND_SKIP_CLAIM, union_id=union.id, period=period, now=now
             )
             # A Union created after that deadline missed nothing: no warning for it.

@@ -321,6 +321,34 @@ async def settled_periods(session: AsyncSession, *, periods: Iterable[str]) -> s
     return {(u, p) for u, p in rounds.all()} | {(u, p) for u, p in skipped.all()}
 
 
+async def skipped_with_meetings_ahead(
+    session: AsyncSession, *, periods: Iterable[str], after: datetime
+) -> list[tuple[int, str, datetime]]:
+    """(Union, skipped period, meeting start) for each meeting starting after `after` in a
+    Union with a skipped round and no round for that period: a meeting fixed after the skip
+    may still earn its round (the caller checks the month and the deadline)."""
+    wanted = list(periods)
+    if not wanted:
+        return []
+    has_round = (
+        select(UpdateRound.id)
+        .where(UpdateRound.union_id == JobClaim.union_id, UpdateRound.period == JobClaim.period)
+        .exists()
+    )
+    rows = await session.execute(
+        select(JobClaim.union_id, JobClaim.period, Meeting.starts_at)
+        .join(Meeting, Meeting.union_id == JobClaim.union_id)
+        .where(
+            JobClaim.kind == ROUND_SKIP_CLAIM,
+            JobClaim.period.in_(wanted),
+            ~has_round,
+            Meeting.cancelled_at.is_(None),
+            Meeting.starts_at > after,
+        )
+    )
+    return [(u, p, starts) for u, p, starts in rows.all()]
+
+
 async def open_rounds(session: AsyncSession) -> list[UpdateRound]:
     rows = await session.execute(
         select(UpdateRound).where(UpdateRound.status == RoundStatus.OPEN).order_by(UpdateRound.id)

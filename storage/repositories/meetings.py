@@ -223,6 +223,19 @@ async def open_polls(session: AsyncSession) -> list[MeetingPoll]:
     return list(rows.scalars())
 
 
+async def polls_closed_since(session: AsyncSession, *, since: datetime) -> list[MeetingPoll]:
+    """Polls closed (with or without a date) at `since` or later, oldest first."""
+    rows = await session.execute(
+        select(MeetingPoll)
+        .where(
+            MeetingPoll.status.in_([PollStatus.CLOSED, PollStatus.NO_DATE]),
+            MeetingPoll.closed_at >= since,
+        )
+        .order_by(MeetingPoll.id)
+    )
+    return list(rows.scalars())
+
+
 async def transition(
     session: AsyncSession,
     *,

@@ -204,6 +204,19 @@ async def status_by_key_prefix(session: AsyncSession, prefix: str) -> list[Outbo
     return list(rows.scalars())
 
 
+async def pending_keys(session: AsyncSession, prefix: str) -> list[str]:
+    """The keys with this prefix still waiting to be sent (a range on the key's index)."""
+    rows = await session.execute(
+        select(OutboxMessage.dedup_key)
+        .where(
+            key_starts_with(OutboxMessage.dedup_key, prefix),
+            OutboxMessage.status == OutboxStatus.PENDING,
+        )
+        .order_by(OutboxMessage.id)
+    )
+    return list(rows.scalars())
+
+
 async def drop_pending(session: AsyncSession, prefix: str) -> int:
     """Withdraw the rows with this key prefix not sent yet (their moment is over); returns
     how many. Rows being sent, sent or uncertain stay as they are."""

@@ -182,7 +182,11 @@ async def test_a_poll_closing_claims_each_step_once(
         assert await tick(datetime(2026, 12, 1, 17, minutes, tzinfo=UTC)) == []
     # Past the deadline (a new day: its purge too): the poll closes on 9 December, the
     # announcement is sent and pinned.
-    assert await tick(datetime(2026, 12, 2, 10, 1, tzinfo=UTC)) == ["meeting_pin", "outbox_purge"]
+    assert await tick(datetime(2026, 12, 2, 10, 1, tzinfo=UTC)) == [
+        "meeting_pin",
+        "meeting_pin_done",
+        "outbox_purge",
+    ]
     for minutes in (2, 3, 59):
         assert await tick(datetime(2026, 12, 2, 10, minutes, tzinfo=UTC)) == []
     announcement = next(m for m in bot.fake.sent_to(group) if (m.text or "").startswith("📣"))

@@ -4,15 +4,30 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 
 from bot.jobs import run_tick
-from storage.models import Answer, MeetingSettings, OutboxStatus, Vote
+from storage.models import (
+    Answer,
+    Meeting,
+    MeetingSettings,
+    OutboxStatus,
+    PollTable,
+    Slot,
+    UpdateRound,
+    Vote,
+)
+from storage.repositories import core as core_repo
+from storage.repositories import meetings as meetings_repo
+from tests.e2e.harness import BotUnderTest
+from tests.fakes.fake_world import FakeChat, FakeMessage
+from tests.fakes.telegram_server import FakeCall, FakeTelegram
 from tests.reliability.conftest import BotFactory
-from tests.reliability.crash_month import seed_team
+from tests.reliability.crash_month import Team, seed_team
 from tests.reliability.world import outbox_rows, reports
 
 ROME = ZoneInfo("Europe/Rome")
@@ -134,3 +149,283 @@ async def test_round_reminders_stuck_in_the_outbox_are_withdrawn_when_the_round_
     assert (
         len([m for m in fake.sent_to(team.political) if "2026" in (m.text or "")]) == 1
     )  # summary
+
+
+async def _monthly_meeting(bot: BotUnderTest, team: Team) -> Meeting:
+    """The December poll opens on the 1st, a mayor says yes, it closes on the 6th: the meeting."""
+    clock, fake = bot.clock, bot.fake
+    clock.set(datetime(2026, 12, 1, 9, 1, tzinfo=ROME))
+    await bot.tick()
+    poll = next(m for m in fake.sent_to(team.political) if (m.text or "").startswith("🗓"))
+    yes = next(d for _t, d in (b for row in poll.buttons for b in row) if d and "vote:y:" in d)
+    await (await team.users["sindaco:0"].press(poll, yes)).answered()
+    clock.set(datetime(2026, 12, 6, 9, 1, tzinfo=ROME))
+    await bot.tick()
+    await bot.settle()
+    async with bot.db.transaction() as session:
+        (meeting,) = (await session.execute(select(Meeting))).scalars()
+    return meeting
+
+
+def _calls(fake: FakeTelegram, method: str, chat: FakeChat) -> list[FakeCall]:
+    return [c for c in fake.calls_of(method) if c.params.get("chat_id") == chat.id]
+
+
+def _announcements(fake: FakeTelegram, chat: FakeChat) -> list[FakeMessage]:
+    return [m for m in fake.sent_to(chat) if (m.text or "").startswith("📣")]
+
+
+@pytest.mark.parametrize("delivered", [False, True])
+async def test_a_pin_interrupted_is_made_at_the_next_tick_and_never_twice(
+    make_bot: BotFactory, delivered: bool
+) -> None:
+    """The pin is recorded as owed before the call: the call's answer lost (the bot killed, or
+    Telegram unreachable) leaves it owed, and the tick after the restart settles it: pinned
+    if it was not, left alone (no second pin) if Telegram had taken it."""
+    bot = await make_bot(read_timeout=0.5)
+    fake = bot.fake
+    team = await seed_team(bot.db, fake, bot.clock.now() - timedelta(days=2), comuni=1)
+    fake.set_bot_admin(team.political, can_pin=True)
+    # Closing pins at once, and the same tick's pin work tries again: both answers lost.
+    # (The technical group's pin is refused: the bot may not pin there.)
+    fake.stall_next("pinChatMessage", seconds=2, deliver=delivered, count=1 if delivered else 4)
+    await _monthly_meeting(bot, team)
+    (announcement,) = _announcements(fake, team.political)
+    assert announcement.pinned is delivered
+    # Re-driven, the pin is asked about first: taken already, it is not made again.
+    assert len(_calls(fake, "getChat", team.political)) == 1
+    await bot.restart()
+    await bot.advance(minutes=1)
+    await bot.advance(minutes=1)
+    assert announcement.pinned
+    assert team.political.pinned_ids == [announcement.message_id]
+    pins = _calls(fake, "pinChatMessage", team.political)
+    assert len([c for c in pins if c.ok or delivered]) == 1  # pinned once, never twice
+    assert len(_calls(fake, "getChat", team.political)) == (1 if delivered else 2)
+    await bot.advance(minutes=1)  # settled: nothing more is asked
+    assert len(_calls(fake, "getChat", team.political)) == (1 if delivered else 2)
+    assert _calls(fake, "pinChatMessage", team.political) == pins
+
+
+async def test_a_refused_pin_is_settled_and_not_retried(make_bot: BotFactory) -> None:
+    bot = await make_bot()
+    fake = bot.fake
+    team = await seed_team(bot.db, fake, bot.clock.now() - timedelta(days=2), comuni=1)
+    await _monthly_meeting(bot, team)  # the bot is no administrator: Telegram refuses the pin
+    (announcement,) = _announcements(fake, team.political)
+    await bot.advance(minutes=1)
+    await bot.advance(minutes=1)
+    assert not announcement.pinned
+    assert len(_calls(fake, "pinChatMessage", team.political)) == 1
+    assert not fake.calls_of("getChat")
+
+
+async def test_meeting_reminders_stuck_in_the_outbox_are_withdrawn_when_the_meeting_starts(
+    make_bot: BotFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    bot = await make_bot()
+    fake, clock = bot.fake, bot.clock
+    team = await seed_team(bot.db, fake, clock.now() - timedelta(days=2), comuni=1)
+    meeting = await _monthly_meeting(bot, team)
+    await fake.go_offline()
+    try:
+        clock.set(meeting.starts_at - timedelta(hours=20))
+        await run_tick(bot.application)
+        clock.set(meeting.starts_at - timedelta(minutes=30))
+        await run_tick(bot.application)
+        # The day before and the hour before, in both groups (a joint meeting).
+        assert len(await outbox_rows(bot.db, "mtgrem")) == 4
+        clock.set(meeting.starts_at + timedelta(minutes=1))
+        await run_tick(bot.application)
+    finally:
+        await fake.go_online()
+    await bot.advance(minutes=10)
+    assert await outbox_rows(bot.db, "mtgrem") == []
+    for chat in (team.political, team.technical):
+        assert not any("⏰" in (m.text or "") for m in fake.sent_to(chat))
+    lines = [
+        r.getMessage()
+        for r in caplog.records
+        if "reminders not sent, the meeting started" in r.getMessage()
+    ]
+    assert lines == [f"Meeting {meeting.id}: 4 reminders not sent, the meeting started first"]
+
+
+async def test_meeting_reminders_delayed_but_before_the_start_still_go_out(
+    make_bot: BotFactory,
+) -> None:
+    bot = await make_bot()
+    fake, clock = bot.fake, bot.clock
+    team = await seed_team(bot.db, fake, clock.now() - timedelta(days=2), comuni=1)
+    meeting = await _monthly_meeting(bot, team)
+    await fake.go_offline()
+    try:
+        clock.set(meeting.starts_at - timedelta(hours=20))
+        await run_tick(bot.application)
+    finally:
+        await fake.go_online()
+    clock.set(meeting.starts_at - timedelta(hours=19))
+    await bot.advance(minutes=10)
+    assert len([m for m in fake.sent_to(team.political) if "⏰" in (m.text or "")]) == 1
+
+
+async def test_poll_reminders_refused_are_reported_after_the_close_once(
+    make_bot: BotFactory,
+) -> None:
+    """One reminder refused (the person blocked the bot), another held back by flood control
+    until after the deadline: the close withdraws the held one, and the coordinator still hears,
+    once, who could not be reached."""
+    bot = await make_bot()
+    fake, clock = bot.fake, bot.clock
+    team = await seed_team(bot.db, fake, clock.now() - timedelta(days=2), comuni=1)
+    clock.set(datetime(2026, 12, 1, 9, 1, tzinfo=ROME))
+    await bot.tick()
+    poll = next(m for m in fake.sent_to(team.political) if (m.text or "").startswith("🗓"))
+    yes = next(d for _t, d in (b for row in poll.buttons for b in row) if d and "vote:y:" in d)
+    await (await team.users["sindaco:0"].press(poll, yes)).answered()
+    blocked = team.users["tecnico:0"]
+    blocked.has_started = False
+    fake.fail_next("sendMessage", 429, "Too Many Requests: retry after 172800", retry_after=172800)
+    clock.set(datetime(2026, 12, 5, 9, 1, tzinfo=ROME))
+    await bot.tick()
+    await bot.settle()
+    rows = await outbox_rows(bot.db, "pollrem:")
+    assert sorted(r.status for r in rows) == sorted(
+        [OutboxStatus.PENDING, OutboxStatus.FAILED, OutboxStatus.SENT]
+    )
+    assert not any(
+        "Non sono riuscito" in (m.text or "") for m in fake.sent_to(team.coordinator)
+    )  # not yet: one reminder is still waiting
+    clock.set(datetime(2026, 12, 6, 9, 1, tzinfo=ROME))
+    await bot.tick()  # the close, and the report at once
+    await bot.settle()
+
+    def report() -> list[str]:
+        return [
+            m.text or ""
+            for m in fake.sent_to(team.coordinator)
+            if "Non sono riuscito a mandare il promemoria" in (m.text or "")
+        ]
+
+    assert len(report()) == 1 and blocked.full_name in report()[0]
+    for _ in range(3):
+        await bot.advance(minutes=1)
+    assert len(report()) == 1
+    assert [r.status for r in await outbox_rows(bot.db, "pollrem:")].count(
+        OutboxStatus.PENDING
+    ) == 0
+
+
+async def test_a_meeting_fixed_after_a_skipped_round_still_gets_its_round(
+    make_bot: BotFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The bot was down over the fallback round's whole window (20–25 December): that round is
+    skipped. A meeting fixed later in the month (on the 27th, for the 30th) still gets the round
+    the rule promises as soon as a meeting is fixed, with its deadline two days before it."""
+    bot = await make_bot()
+    fake, clock = bot.fake, bot.clock
+    team = await seed_team(bot.db, fake, clock.now() - timedelta(days=2), comuni=1)
+    async with bot.db.transaction() as session:
+        session.add(MeetingSettings(union_id=team.union_id, auto_poll_enabled=False))
+    clock.set(datetime(2026, 12, 26, 9, 0, tzinfo=ROME))
+    await bot.tick()
+    assert any(
+        r.getMessage().startswith("Update round 2026-12 of Union") and "skipped" in r.getMessage()
+        for r in caplog.records
+    )
+    starts = datetime(2026, 12, 30, 17, 0, tzinfo=ROME)
+    async with bot.db.transaction() as session:
+        poll = await meetings_repo.create_poll(
+            session,
+            union_id=team.union_id,
+            table=PollTable.BOTH,
+            title="Riunione straordinaria",
+            agenda=None,
+            place=None,
+            deadline_at=datetime(2026, 12, 27, 12, 0, tzinfo=ROME),
+            slots=[(starts, starts + timedelta(hours=2))],
+            created_by_member_id=None,
+            now=clock.now(),
+        )
+        assert poll is not None
+        (slot,) = (await session.execute(select(Slot).where(Slot.poll_id == poll.id))).scalars()
+        session.add(
+            Vote(
+                slot_id=slot.id,
+                member_id=team.member_of[team.users["sindaco:0"].id],
+                answer=Answer.YES,
+                updated_at=clock.now(),
+            )
+        )
+    for _ in range(3):  # nothing fixed yet: the skipped month stays quiet
+        await bot.advance(minutes=1)
+    async with bot.db.transaction() as session:
+        assert (await session.execute(select(UpdateRound))).first() is None
+    clock.set(datetime(2026, 12, 27, 12, 1, tzinfo=ROME))
+    await bot.tick()
+    await bot.advance(minutes=1)
+    async with bot.db.transaction() as session:
+        (round_,) = (await session.execute(select(UpdateRound))).scalars()
+        (meeting,) = (await session.execute(select(Meeting))).scalars()
+    assert round_.period == "2026-12" and round_.meeting_id == meeting.id
+    assert round_.deadline_at == starts - timedelta(days=2)
+    (technician,) = team.technicians()
+    asked = [m for m in fake.sent_to(technician) if "Aggiornamento di dicembre" in (m.text or "")]
+    assert len(asked) == 1
+    await bot.advance(minutes=1)  # once: the round exists now
+    async with bot.db.transaction() as session:
+        assert len((await session.execute(select(UpdateRound))).all()) == 1
+
+
+async def test_a_skipped_month_with_a_meeting_too_close_for_a_round_stays_skipped(
+    make_bot: BotFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A meeting fixed on the 29th for the 30th leaves no time for a round: none opens, and
+    the ticks after write nothing (the skip is claimed once)."""
+    bot = await make_bot()
+    fake, clock = bot.fake, bot.clock
+    team = await seed_team(bot.db, fake, clock.now() - timedelta(days=2), comuni=1)
+    async with bot.db.transaction() as session:
+        session.add(MeetingSettings(union_id=team.union_id, auto_poll_enabled=False))
+    clock.set(datetime(2026, 12, 29, 9, 0, tzinfo=ROME))
+    await bot.tick()
+    starts = datetime(2026, 12, 30, 17, 0, tzinfo=ROME)
+    async with bot.db.transaction() as session:
+        poll = await meetings_repo.create_poll(
+            session,
+            union_id=team.union_id,
+            table=PollTable.BOTH,
+            title="Riunione straordinaria",
+            agenda=None,
+            place=None,
+            deadline_at=datetime(2026, 12, 29, 10, 0, tzinfo=ROME),
+            slots=[(starts, starts + timedelta(hours=2))],
+            created_by_member_id=None,
+            now=clock.now(),
+        )
+        assert poll is not None
+        (slot,) = (await session.execute(select(Slot).where(Slot.poll_id == poll.id))).scalars()
+        session.add(
+            Vote(
+                slot_id=slot.id,
+                member_id=team.member_of[team.users["sindaco:0"].id],
+                answer=Answer.YES,
+                updated_at=clock.now(),
+            )
+        )
+    clock.set(datetime(2026, 12, 29, 10, 1, tzinfo=ROME))
+    await bot.tick()
+    attempts: list[str] = []
+    real_claim = core_repo.claim
+
+    async def counting_claim(session: Any, **kwargs: Any) -> bool:
+        attempts.append(kwargs["kind"])
+        return bool(await real_claim(session, **kwargs))
+
+    monkeypatch.setattr(core_repo, "claim", counting_claim)
+    for _ in range(3):
+        await bot.advance(minutes=1)
+    assert "upd_round_skip" not in attempts
+    async with bot.db.transaction() as session:
+        assert (await session.execute(select(UpdateRound))).first() is None
+        assert len((await session.execute(select(Meeting))).all()) == 1

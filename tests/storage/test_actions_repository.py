@@ -167,3 +167,31 @@ async def test_settled_periods_count_rounds_and_skips(db: Database) -> None:
         settled = await repo.settled_periods(s, periods=["2026-11", "2026-12"])
         assert settled == {(union.id, "2026-12"), (other.id, "2026-11")}
         assert await repo.settled_periods(s, periods=[]) == set()
+
+
+async def test_skipped_with_meetings_ahead_lists_only_meetings_that_may_earn_a_round(
+    db: Database,
+) -> None:
+    from storage.repositories import core as core_repo
+
+    async with db.transaction() as s:
+        skipped, _c = await make_union(s, "Saltata", ["Alfa"], now=NOW)
+        opened, _c = await make_union(s, "Aperta", ["Beta"], now=NOW)
+        quiet, _c = await make_union(s, "Quieta", ["Gamma"], now=NOW)
+        for union in (skipped, opened, quiet):
+            await core_repo.claim(
+                s, kind=repo.ROUND_SKIP_CLAIM, union_id=union.id, period="2026-12", now=NOW
+            )
+        ahead = NOW + timedelta(days=5)
+        await make_meeting(s, skipped, starts_at=ahead)
+        await make_meeting(s, skipped, starts_at=NOW - timedelta(days=1))  # already over
+        cancelled = await make_meeting(s, skipped, starts_at=ahead + timedelta(days=1))
+        cancelled.cancelled_at = NOW
+        await make_meeting(s, opened, starts_at=ahead)
+        await repo.create_round(
+            s, union_id=opened.id, period="2026-12", meeting_id=None, deadline_at=ahead, now=NOW
+        )
+        found = await repo.skipped_with_meetings_ahead(s, periods=["2026-12"], after=NOW)
+        assert found == [(skipped.id, "2026-12", ahead)]
+        assert await repo.skipped_with_meetings_ahead(s, periods=["2026-11"], after=NOW) == []
+        assert await repo.skipped_with_meetings_ahead(s, periods=[], after=NOW) == []
