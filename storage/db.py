@@ -43,8 +43,13 @@ def _prepare_sqlite(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
         # Straight to the driver: one hop to aiosqlite's thread instead of three (cursor,
-        # execute, close). This runs for every transaction.
-        conn.connection.dbapi_connection.run_async(lambda driver: driver.execute("BEGIN IMMEDIATE"))
+        # execute, close); storage.sqlite_driver sends it with the first statement, in that
+        # statement's hop. This runs for every transaction.
+        dbapi_connection = conn.connection.dbapi_connection
+        if hasattr(dbapi_connection, "begin_immediate"):
+            dbapi_connection.begin_immediate()
+        else:
+            dbapi_connection.run_async(lambda driver: driver.execute("BEGIN IMMEDIATE"))
 
 
 def create_engine(database_url: str, *, echo: bool = False) -> AsyncEngine:
