@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import event, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -43,8 +44,13 @@ def _prepare_sqlite(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
         # Straight to the driver: one hop to aiosqlite's thread instead of three (cursor,
-        # execute, close). This runs for every transaction.
-        conn.connection.dbapi_connection.run_async(lambda driver: driver.execute("BEGIN IMMEDIATE"))
+        # execute, close); storage.sqlite_driver sends it with the first statement, in that
+        # statement's hop. This runs for every transaction.
+        dbapi_connection = conn.connection.dbapi_connection
+        if hasattr(dbapi_connection, "begin_immediate"):
+            dbapi_connection.begin_immediate()
+        else:
+            dbapi_connection.run_async(lambda driver: driver.execute("BEGIN IMMEDIATE"))
 
 
 def create_engine(database_url: str, *, echo: bool = False) -> AsyncEngine:
@@ -71,6 +77,27 @@ def _drop_nul_characters(session: Session, _context: Any, _instances: Any) -> No
         for key, value in list(state.dict.items()):  # loaded values only: never a lazy load
             if isinstance(value, str) and "\x00" in value:
                 setattr(obj, key, value.replace("\x00", ""))
+
+
+_CONNECTION = "storage.db.connection"  # session.info key: (transaction, AsyncConnection)
+
+
+async def connection_of(session: AsyncSession) -> AsyncConnection:
+    """`await session.connection()`, asked once per transaction.
+
+    Each call of AsyncSession.connection() is a trip through a new greenlet even when the
+    session already holds its connection; the hot paths (a vote: the update id, the vote's
+    context, the upsert) call it several times in one transaction. The connection is kept
+    for the transaction it belongs to: a new transaction of the same session asks again.
+    """
+    transaction = session.sync_session.get_transaction()
+    cached = session.info.get(_CONNECTION)
+    if transaction is not None and cached is not None and cached[0] is transaction:
+        conn: AsyncConnection = cached[1]
+        return conn
+    conn = await session.connection()
+    session.info[_CONNECTION] = (session.sync_session.get_transaction(), conn)
+    return conn
 
 
 class Database:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import collections
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy.dialects import registry
 from sqlalchemy.dialects.sqlite.aiosqlite import (
@@ -78,7 +78,11 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
     async def _execute_async(self, operation: Any, parameters: Any) -> Any:
         driver = self._connection  # aiosqlite.Connection
 
+        begin = cast("OneHopConnection", self._adapt_connection).take_pending_begin()
+
         def run() -> tuple[Any, int, int | None, list[Any] | None]:
+            if begin:
+                driver._conn.execute("BEGIN IMMEDIATE")
             cursor = driver._conn.cursor()
             try:
                 cursor.execute(operation, () if parameters is None else parameters)
@@ -97,7 +101,11 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
     async def _executemany_async(self, operation: Any, seq_of_parameters: Sequence[Any]) -> Any:
         driver = self._connection
 
+        begin = cast("OneHopConnection", self._adapt_connection).take_pending_begin()
+
         def run() -> tuple[int, int | None]:
+            if begin:
+                driver._conn.execute("BEGIN IMMEDIATE")
             cursor = driver._conn.cursor()
             try:
                 cursor.executemany(operation, seq_of_parameters)
@@ -113,10 +121,31 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
 
 
 class OneHopConnection(AsyncAdapt_aiosqlite_connection):
-    __slots__ = ()
+    __slots__ = ("_begin_pending",)
     _cursor_cls = OneHopCursor
+    _begin_pending: bool
+
+    def begin_immediate(self) -> None:
+        """BEGIN IMMEDIATE, sent with the transaction's first statement (in the same hop).
+
+        The write lock is then taken before that statement runs, as if BEGIN had been sent on
+        its own; a transaction that runs no statement never takes it (its COMMIT or ROLLBACK
+        has nothing to end). A BEGIN that fails (the lock still busy after busy_timeout) fails
+        that first statement, inside the same transaction block.
+        """
+        self._begin_pending = True
+
+    def take_pending_begin(self) -> bool:
+        pending, self._begin_pending = self._begin_pending, False
+        return pending
+
+    def commit(self) -> None:
+        if self.take_pending_begin():
+            return  # no statement ran: no transaction was opened
+        super().commit()
 
     def rollback(self) -> None:
+        self._begin_pending = False
         sqlite_connection = self._connection._connection  # None once closed
         if sqlite_connection is not None and not sqlite_connection.in_transaction:
             return  # nothing open, nothing to undo: no hop (the pool's reset after a commit)
@@ -129,7 +158,9 @@ class OneHopDBAPI(AsyncAdapt_aiosqlite_dbapi):
         connection = creator_fn(*arg, **kw) if creator_fn else self.aiosqlite.connect(*arg, **kw)
         if not creator_fn:
             connection._thread.daemon = True  # as SQLAlchemy's adapter does (aiosqlite 0.22+)
-        return OneHopConnection(self, await_(connection))
+        adapted = OneHopConnection(self, await_(connection))
+        adapted._begin_pending = False
+        return adapted
 
 
 class OneHopSQLiteDialect(SQLiteDialect_aiosqlite):

@@ -11,6 +11,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import flag_modified
 
+from storage.db import connection_of
 from storage.models import (
     Conversation,
     DecisionMessage,
@@ -44,7 +45,7 @@ def _mark_update(dialect: str) -> Any:
 
 async def mark_update_processed(session: AsyncSession, *, update_id: int, now: datetime) -> bool:
     """False when this update id was already handled (a redelivery)."""
-    conn = await session.connection()
+    conn = await connection_of(session)
     result = await conn.execute(
         _mark_update(conn.dialect.name),
         {"update_id": update_id, "handled_at": now},

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import CursorResult, String, and_, bindparam, cast, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.db import connection_of
 from storage.models import (
     Answer,
     JobClaim,
@@ -458,7 +459,7 @@ async def vote_context(
 ) -> tuple[VoteContext | None, str | None]:
     """(the slot's poll, Union, the presser's active membership and the poll's messages, the
     presser's chosen language): one round trip, two when the slot does not exist."""
-    conn = await session.connection()
+    conn = await connection_of(session)
     params = {"slot_id": slot_id, "telegram_user_id": telegram_user_id}
     rows = (await conn.execute(_VOTE_CONTEXT, params)).all()
     if not rows:
@@ -523,7 +524,7 @@ async def record_vote(
     message already owes an edit. On PostgreSQL a tally edit may clear `dirty_since` meanwhile,
     so the update always runs.
     """
-    conn = await session.connection()
+    conn = await connection_of(session)
     dialect = conn.dialect.name
     await conn.execute(
         _upsert_vote(dialect),

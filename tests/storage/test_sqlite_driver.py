@@ -5,6 +5,7 @@ transaction still rolled back (SQLite's write lock released)."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -81,8 +82,63 @@ async def test_one_hop_per_statement_and_none_for_the_pools_reset(
     async with sqlite_db.transaction() as s:
         await s.execute(select(Person.id).where(Person.telegram_user_id == 1))
         await s.execute(insert(ProcessedUpdate).values(update_id=7, handled_at=NOW))
-    # BEGIN IMMEDIATE, the SELECT, the INSERT, COMMIT; the pool's reset on return skipped
-    assert hops[0] == 4
+    # BEGIN IMMEDIATE with the SELECT, the INSERT, COMMIT; the pool's reset on return skipped
+    assert hops[0] == 3
+    hops[0] = 0
+    async with sqlite_db.transaction():  # no statement: nothing opened, nothing to end
+        pass
+    assert hops[0] == 0
+
+
+def _database_path(db: Database) -> str:
+    database = db.engine.url.database
+    assert database is not None and database != ":memory:"
+    return database
+
+
+async def test_the_first_statement_takes_the_write_lock(sqlite_db: Database) -> None:
+    """BEGIN IMMEDIATE rides with the first statement: from then on, even after a mere read,
+    nobody else may write, so what the transaction read stays true until it commits."""
+    async with sqlite_db.transaction():
+        pass  # warm the pool
+    outsider = sqlite3.connect(_database_path(sqlite_db), timeout=0, isolation_level=None)
+    try:
+        async with sqlite_db.transaction() as s:
+            outsider.execute("BEGIN IMMEDIATE")  # nothing sent yet: the lock is free
+            outsider.execute("ROLLBACK")
+            await s.execute(select(Person.id).where(Person.telegram_user_id == 1))
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                outsider.execute("BEGIN IMMEDIATE")
+        outsider.execute("BEGIN IMMEDIATE")  # committed: free again
+        outsider.execute("ROLLBACK")
+    finally:
+        outsider.close()
+
+
+async def test_the_first_statement_waits_for_another_writer(sqlite_db: Database) -> None:
+    """Another process writing: the first statement waits for its lock (busy_timeout), then
+    runs inside the transaction."""
+    async with sqlite_db.transaction():
+        pass
+    outsider = sqlite3.connect(
+        _database_path(sqlite_db), timeout=0, isolation_level=None, check_same_thread=False
+    )
+    try:
+        outsider.execute("BEGIN IMMEDIATE")
+        outsider.execute(
+            "INSERT INTO processed_update (update_id, handled_at) VALUES (1, '2026-12-01 09:00:00.000000')"
+        )
+        release = asyncio.get_running_loop().call_later(0.3, outsider.execute, "COMMIT")
+        async with asyncio.timeout(10), sqlite_db.transaction() as s:
+            ids = (await s.execute(select(ProcessedUpdate.update_id))).scalars().all()
+            assert ids == [1]  # read after the other writer committed
+            await s.execute(insert(ProcessedUpdate).values(update_id=2, handled_at=NOW))
+        release.cancel()
+    finally:
+        outsider.close()
+    async with sqlite_db.transaction() as s:
+        ids = (await s.execute(select(ProcessedUpdate.update_id))).scalars().all()
+    assert sorted(ids) == [1, 2]
 
 
 async def test_a_connection_returned_inside_a_transaction_is_rolled_back(
