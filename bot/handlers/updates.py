@@ -1049,7 +1049,11 @@ def render_status(
     states: Sequence[TechnicianState],
     names: dict[int, str],
     tr: Translator,
+    *,
+    noted: frozenset[int] = frozenset(),
 ) -> str:
+    """The round's state for the coordinator. `noted`: member ids who wrote a note in the
+    technical group during the round; as in the summary, a note counts as having reported."""
     _ = tr.gettext
 
     def who(s: TechnicianState) -> str:
@@ -1066,9 +1070,13 @@ def render_status(
     ]
     idle = [s for s in states if not s.required]
     asked = [s for s in states if s.required]
-    answered = [s for s in asked if s.answered]
-    missing = [s for s in asked if not s.answered and not s.unreachable]
-    unreachable = [s for s in asked if not s.answered and s.unreachable]
+
+    def reported(s: TechnicianState) -> bool:
+        return s.answered or s.technician.member.id in noted
+
+    answered = [s for s in asked if reported(s)]
+    missing = [s for s in asked if not reported(s) and not s.unreachable]
+    unreachable = [s for s in asked if not reported(s) and s.unreachable]
 
     def done(s: TechnicianState) -> str:
         return tr.ngettext("{u} di {r} azione", "{u} di {r} azioni", len(s.required)).format(
@@ -1078,7 +1086,14 @@ def render_status(
     lines.append("")
     lines.append(_("✅ Hanno risposto ({n}):").format(n=len(answered)))
     for s in answered:
-        detail = _("nessuna novità") if s.no_news and not s.required <= s.updated else done(s)
+        if not s.answered:  # only a note in the group
+            detail = _("nota nel gruppo tecnico")
+            if s.updated:
+                detail = f"{done(s)}, {detail}"
+        elif s.no_news and not s.required <= s.updated:
+            detail = _("nessuna novità")
+        else:
+            detail = done(s)
         lines.append(f"• {who(s)} — {detail}")
     lines.append(_("⏳ Non ancora ({n}):").format(n=len(missing)))
     for s in missing:
@@ -1154,8 +1169,9 @@ async def status_text(
         return _("Non c'è ancora stato nessun giro di aggiornamenti.")
     states = await technician_states(session, round_)
     names = await municipality_names(session, scope.union.id)
-    text = render_status(round_, scope.union, states, names, tr)
     notes = await summaries_repo.group_notes(session, union_id=scope.union.id, round_id=round_.id)
+    noted = frozenset(n.member_id for n in notes if n.member_id is not None)
+    text = render_status(round_, scope.union, states, names, tr, noted=noted)
     rows = round_note_rows(
         tr,
         [

@@ -153,6 +153,10 @@ async def test_group_notes_reach_the_mayors(bot: BotUnderTest) -> None:
     await carla.send("/aggiornamento stato")
     await bot.settle()
     status = fake.last_sent(carla).text or ""
+    # A note counts as having reported, as in the mayors' summary.
+    answered_part = status.split("✅ Hanno risposto (2):")[1].split("⏳ Non ancora (0):")[0]
+    assert "• Tina Tecnica (Canossa) — nota nel gruppo tecnico" in answered_part
+    assert "• Ugo Bassi (Canossa, Vezzano sul Crostolo) — nota nel gruppo tecnico" in answered_part
     notes_part = status.split("💬 2 note nel gruppo tecnico:")[1]
     assert "• Canossa: «Il cantiere della palestra <Rodari> parte a gennaio & la ditta" in (
         notes_part
