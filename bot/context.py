@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
@@ -72,6 +72,19 @@ class Services:
 
     def add_sent_listener(self, key_prefix: str, listener: SentListener) -> None:
         self.sent_listeners.append((key_prefix, listener))
+
+    def run_in_background(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        """Start work that must not hold up the next update; shutdown (and the tests'
+        `settle`) wait for it through `background_tasks`."""
+        task = asyncio.get_running_loop().create_task(work)
+        self.background_tasks.add(task)
+        task.add_done_callback(self._background_done)
+        return task
+
+    def _background_done(self, task: asyncio.Task[Any]) -> None:
+        self.background_tasks.discard(task)
+        if not task.cancelled() and (error := task.exception()) is not None:
+            logger.error("Background work failed; the tick retries what it owes", exc_info=error)
 
     def add_due_work(self, name: str, work: DueWork) -> None:
         """Register work for the scheduler tick; order of registration is order of execution."""

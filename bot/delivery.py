@@ -216,9 +216,7 @@ def flush_soon(services: Services, bot: Bot) -> None:
         except Exception:  # the tick tries again; the change that queued the message is saved
             logger.exception("Background outbox flush failed; the next tick will retry")
 
-    task = asyncio.get_running_loop().create_task(run())
-    services.background_tasks.add(task)
-    task.add_done_callback(services.background_tasks.discard)
+    services.run_in_background(run())
 
 
 async def flush(services: Services, bot: Bot, *, now: datetime | None = None) -> int:

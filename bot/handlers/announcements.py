@@ -305,12 +305,7 @@ async def on_announcement_button(update: Update, context: BotContext) -> None:
         await telegram_edit.edit_or_send(update, context.bot, menu_text, edit_markup)
     if data.action == "to" and edit_text is not None:
         # A long send must not hold up other updates: deliver in the background.
-        # Tracked with the services' background tasks: shutdown waits for it, and so do tests.
-        task = context.application.create_task(
-            _deliver_and_report(services, context.bot), update=update
-        )
-        services.background_tasks.add(task)
-        task.add_done_callback(services.background_tasks.discard)
+        services.run_in_background(_deliver_and_report(services, context.bot))
 
 
 async def _deliver_and_report(services: Services, bot: Bot) -> None:

@@ -54,26 +54,21 @@ from storage.models import (
     Action,
     ActionStatus,
     JobClaim,
-    LinkedChat,
     Meeting,
     MeetingPoll,
-    Member,
-    MemberMunicipality,
-    MemberStatus,
     Municipality,
     OutboxMessage,
     OutboxStatus,
-    Person,
     ProgressUpdate,
     Role,
     RoundResponse,
     Summary,
     SummaryKind,
     TableKind,
-    Union,
     UpdateRound,
     Vote,
 )
+from tests.factories import add_comune, add_member, link_group, make_union
 from tests.fakes.fake_world import FakeChat, FakeMessage, FakePress, FakeUser
 from tests.fakes.telegram_server import FakeTelegram
 from tests.reliability.crash import TOKEN, BotProcess, _read_log
@@ -192,48 +187,29 @@ async def seed_team(db: Database, fake: FakeTelegram, now: datetime, *, comuni: 
     )
     political.bot_status = technical.bot_status = "member"
     async with db.transaction() as session:
-        union = Union(name="Unione Reno Galliera", timezone="Europe/Rome", created_at=now)
-        session.add(union)
-        await session.flush()
+        world = await make_union(session, now=now)
+        union = world.union
         team = Team(union.id, coordinator, political, technical, users=users)
 
-        async def member(user: FakeUser, role: Role, comune: int | None, coord: bool) -> None:
-            person = Person(
-                telegram_user_id=user.id,
-                display_name=user.full_name,
-                telegram_language="it",
-                reachable=True,
-                created_at=now,
-            )
-            session.add(person)
-            await session.flush()
-            row = Member(
-                union_id=union.id,
-                person_id=person.id,
+        async def member(user: FakeUser, role: Role, comuni: list[Municipality]) -> None:
+            row = await add_member(
+                session,
+                union,
                 role=role,
-                status=MemberStatus.ACTIVE,
-                is_coordinator=coord,
-                requested_at=now,
-                decided_at=now,
+                name=user.full_name,
+                comuni=comuni,
+                coordinator=role == Role.STAFF,
+                telegram_user_id=user.id,
+                telegram_language="it",
+                now=now,
             )
-            session.add(row)
-            await session.flush()
-            if comune is not None:
-                session.add(MemberMunicipality(member_id=row.id, municipality_id=comune))
             team.member_of[user.id] = row.id
 
-        await member(coordinator, Role.STAFF, None, True)
+        await member(coordinator, Role.STAFF, [])
         for i in range(comuni):
-            comune = Municipality(
-                union_id=union.id,
-                name=f"Comune {i:02d}",
-                name_key=f"comune {i:02d}",
-                created_at=now,
-            )
-            session.add(comune)
-            await session.flush()
+            comune = await add_comune(session, world, f"Comune {i:02d}", now=now)
             for role in (Role.SINDACO, Role.ASSESSORE, Role.TECNICO):
-                await member(users[f"{role.value}:{i}"], role, comune.id, False)
+                await member(users[f"{role.value}:{i}"], role, [comune])
             for a in range(2):
                 session.add(
                     Action(
@@ -251,14 +227,8 @@ async def seed_team(db: Database, fake: FakeTelegram, now: datetime, *, comuni: 
                     )
                 )
         for chat, kind in ((political, TableKind.POLITICAL), (technical, TableKind.TECHNICAL)):
-            session.add(
-                LinkedChat(
-                    union_id=union.id,
-                    table_kind=kind,
-                    chat_id=chat.id,
-                    title=chat.title or "",
-                    linked_at=now,
-                )
+            await link_group(
+                session, union, table=kind, chat_id=chat.id, title=chat.title or "", now=now
             )
     return team
 
