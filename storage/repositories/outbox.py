@@ -222,7 +222,7 @@ async def drop_pending(session: AsyncSession, prefix: str) -> int:
     how many. Rows being sent, sent or uncertain stay as they are."""
     result = await session.execute(
         delete(OutboxMessage).where(
-            OutboxMessage.dedup_key.startswith(prefix, autoescape=True),
+            key_starts_with(OutboxMessage.dedup_key, prefix),
             OutboxMessage.status == OutboxStatus.PENDING,
         )
     )

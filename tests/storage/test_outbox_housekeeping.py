@@ -64,6 +64,21 @@ async def test_key_prefix_is_exact(db: Database, prefix: str, expected: set[str]
     assert [r.id for r in rows] == sorted(r.id for r in rows)
 
 
+async def test_drop_pending_withdraws_only_pending_rows_of_the_prefix(db: Database) -> None:
+    await _enqueue(db, KEYS)
+    async with db.transaction() as s:
+        sent = (
+            await s.execute(select(OutboxMessage).where(OutboxMessage.dedup_key == "t:10"))
+        ).scalar_one()
+        sent.status = OutboxStatus.SENT
+    async with db.transaction() as s:
+        assert await outbox_repo.drop_pending(s, "t:1") == 2  # t:1, t:1:5; t:10 was sent
+        assert await outbox_repo.drop_pending(s, "t:%") == 1  # a wildcard is a plain character
+    async with db.transaction() as s:
+        left = set((await s.execute(select(OutboxMessage.dedup_key))).scalars())
+    assert left == set(KEYS) - {"t:1", "t:1:5", "t:%"}
+
+
 async def test_key_prefix_lookup_uses_the_key_index(db: Database) -> None:
     await _enqueue(db, [f"k:{n}:{m}" for n in range(30) for m in range(10)])
     query = select(OutboxMessage.id).where(
