@@ -227,8 +227,15 @@ async def flush(services: Services, bot: Bot, *, now: datetime | None = None) ->
     """
     attempted = 0
     async with _lock(services):
+        moment = now or services.clock.now()
         async with services.db.transaction() as session:
-            rows = await outbox_repo.due(session, now=now or services.clock.now())
+            if expired := await outbox_repo.withdraw_expired(session, now=moment):
+                logger.info(
+                    "Outbox: %d messages not sent, their moment passed: %s",
+                    len(expired),
+                    ", ".join(expired),
+                )
+            rows = await outbox_repo.due(session, now=moment)
         busy_chats: set[int] = set()
         for row_id, chat_id in rows:
             if chat_id in busy_chats:

@@ -807,8 +807,9 @@ async def close_poll(
     if view is None or not view.is_open:
         return False
     poll = view.poll
-    # Reminders still waiting in the outbox (Telegram was unreachable) would ask for answers
-    # the poll no longer takes: withdrawn, the deadline is over (DESIGN: catch-up rule).
+    # Reminders still waiting in the outbox expire at the deadline by themselves; a poll the
+    # coordinator closes before its deadline withdraws them here (they ask for answers the poll
+    # no longer takes).
     if dropped := await outbox_repo.drop_pending(session, f"pollrem:{poll.id}:"):
         logger.info("Poll %s: %d reminders not sent, the poll closed first", poll.id, dropped)
     best = view.best()
@@ -1044,6 +1045,7 @@ async def remind_poll_voters(services: Services, bot: Bot, now: datetime) -> Non
                     union_id=poll.union_id,
                     person_id=tm.person_id,
                     now=now,
+                    expires_at=poll.deadline_at,
                 )
                 queued = True
             logger.info(
@@ -1136,35 +1138,6 @@ async def report_unreachable(services: Services, bot: Bot, now: datetime) -> Non
 
 
 MEETING_SKIP_LOOKBACK = timedelta(days=62)
-
-
-MEETING_REMINDER_PREFIXES = ("mtgremday:", "mtgremhour:")
-
-
-async def withdraw_late_meeting_reminders(services: Services, bot: Bot, now: datetime) -> None:
-    """A meeting reminder still waiting in the outbox (Telegram was unreachable) when the
-    meeting starts announces something already under way: withdrawn, one log line a meeting
-    (DESIGN: a meeting reminder goes out only if the meeting is still ahead)."""
-    async with services.db.transaction() as session:
-        waiting: set[int] = set()
-        for prefix in MEETING_REMINDER_PREFIXES:
-            for key in await outbox_repo.pending_keys(session, prefix):
-                raw_id = key[len(prefix) :].split(":", 1)[0]
-                if raw_id.isdigit():
-                    waiting.add(int(raw_id))
-        for meeting_id in sorted(waiting):
-            meeting = await session.get(Meeting, meeting_id)
-            if meeting is not None and meeting.starts_at > now:
-                continue
-            dropped = 0
-            for prefix in MEETING_REMINDER_PREFIXES:
-                dropped += await outbox_repo.drop_pending(session, f"{prefix}{meeting_id}:")
-            if dropped:
-                logger.info(
-                    "Meeting %s: %d reminders not sent, the meeting started first",
-                    meeting_id,
-                    dropped,
-                )
 
 
 async def remind_meetings(services: Services, bot: Bot, now: datetime) -> None:
@@ -1260,6 +1233,7 @@ async def remind_meetings(services: Services, bot: Bot, now: datetime) -> None:
                         payload={"text": text, "parse_mode": "HTML"},
                         union_id=union.id,
                         now=now,
+                        expires_at=meeting.starts_at,
                     )
                     queued = True
     if queued:
@@ -2156,7 +2130,6 @@ def register(application: AnyApplication, services: Services) -> None:
     register_flow(ADD_SLOT_FLOW, on_add_slot_text)
     services.add_sent_listener("poll:", on_poll_message_sent)
     # First of this feature's work: nothing of it flushes the outbox before the withdrawal.
-    services.add_due_work("meetings.late_reminders", withdraw_late_meeting_reminders)
     services.add_due_work("meetings.monthly_poll", open_monthly_polls)
     services.add_due_work("meetings.poll_reminders", remind_poll_voters)
     # report_unreachable tells the coordinator who refused; uncertain ones get the generic report.

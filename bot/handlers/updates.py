@@ -1340,6 +1340,7 @@ async def _enqueue_round_messages(
             union_id=union.id,
             person_id=t.person.id,
             now=now,
+            expires_at=round_.deadline_at,
         )
     tech_ids = {t.member.id for t in techs}
     for member, person in await core_repo.coordinators(session, union.id):
@@ -1506,19 +1507,8 @@ async def _round_duties(
             )
     if now >= round_.deadline_at:
         round_.status, round_.closed_at = RoundStatus.CLOSED, now
+        # Invitations and reminders still waiting in the outbox expire at the deadline.
         logger.info("Update round %s of Union %s closed", round_.period, union.id)
-        # Invitations and reminders still waiting in the outbox (Telegram was unreachable)
-        # would ask for answers by a deadline that has passed: withdrawn.
-        dropped = 0
-        for prefix in (f"{INVITE_PREFIX}{round_.id}:", f"upd:rem:{round_.id}:"):
-            dropped += await outbox_repo.drop_pending(session, prefix)
-        if dropped:
-            logger.info(
-                "Update round %s of Union %s: %d messages not sent, the round closed first",
-                round_.period,
-                union.id,
-                dropped,
-            )
         return
     await _invite_late_joiners(session, services, union, round_, now)
     await _report_unreachable(session, services, union, round_, now)
@@ -1545,6 +1535,7 @@ async def _round_duties(
             union_id=union.id,
             person_id=t.person.id,
             now=now,
+            expires_at=round_.deadline_at,
         ):
             sent += 1
     logger.info(
@@ -1585,6 +1576,7 @@ async def _invite_late_joiners(
             union_id=union.id,
             person_id=t.person.id,
             now=now,
+            expires_at=round_.deadline_at,
         )
 
 

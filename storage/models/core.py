@@ -208,6 +208,9 @@ class OutboxMessage(Base):
     attempts: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime]
     not_before: Mapped[datetime | None]
+    # Past this moment a row not yet sent is withdrawn, never sent late (a reminder for a
+    # meeting that has started, for a poll or round whose deadline has passed).
+    expires_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
     reported_at: Mapped[datetime | None]
 

@@ -55,8 +55,10 @@ async def enqueue(
     file_name: str | None = None,
     file_data: bytes | None = None,
     not_before: datetime | None = None,
+    expires_at: datetime | None = None,
 ) -> bool:
-    """Queue one message. False when a message with this key was ever queued (no duplicate)."""
+    """Queue one message. False when a message with this key was ever queued (no duplicate).
+    Not sent by `expires_at`, it is withdrawn instead (`withdraw_expired`)."""
     return await insert_ignore(
         session,
         OutboxMessage,
@@ -73,9 +75,26 @@ async def enqueue(
             "attempts": 0,
             "created_at": now,
             "not_before": not_before,
+            "expires_at": expires_at,
         },
         ["dedup_key"],
     )
+
+
+async def withdraw_expired(session: AsyncSession, *, now: datetime) -> list[str]:
+    """Delete the rows not sent by their `expires_at`; their keys, oldest first."""
+    rows = (
+        await session.execute(
+            select(OutboxMessage.id, OutboxMessage.dedup_key)
+            .where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.expires_at <= now)
+            .order_by(OutboxMessage.id)
+        )
+    ).all()
+    if rows:
+        await session.execute(
+            delete(OutboxMessage).where(OutboxMessage.id.in_([row_id for row_id, _key in rows]))
+        )
+    return [key for _id, key in rows]
 
 
 async def due(session: AsyncSession, *, now: datetime, limit: int = 500) -> list[tuple[int, int]]:
@@ -199,19 +218,6 @@ async def status_by_key_prefix(session: AsyncSession, prefix: str) -> list[Outbo
     rows = await session.execute(
         select(OutboxMessage)
         .where(key_starts_with(OutboxMessage.dedup_key, prefix))
-        .order_by(OutboxMessage.id)
-    )
-    return list(rows.scalars())
-
-
-async def pending_keys(session: AsyncSession, prefix: str) -> list[str]:
-    """The keys with this prefix still waiting to be sent (a range on the key's index)."""
-    rows = await session.execute(
-        select(OutboxMessage.dedup_key)
-        .where(
-            key_starts_with(OutboxMessage.dedup_key, prefix),
-            OutboxMessage.status == OutboxStatus.PENDING,
-        )
         .order_by(OutboxMessage.id)
     )
     return list(rows.scalars())

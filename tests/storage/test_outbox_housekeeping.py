@@ -79,6 +79,40 @@ async def test_drop_pending_withdraws_only_pending_rows_of_the_prefix(db: Databa
     assert left == set(KEYS) - {"t:1", "t:1:5", "t:%"}
 
 
+async def test_expired_rows_are_withdrawn_not_sent(db: Database) -> None:
+    async with db.transaction() as s:
+        for key, expires in (
+            ("a", NOW),
+            ("b", NOW + timedelta(minutes=1)),
+            ("c", None),
+            ("d", NOW),
+        ):
+            await outbox_repo.enqueue(
+                s,
+                dedup_key=key,
+                chat_id=1,
+                method="sendMessage",
+                payload={},
+                now=NOW,
+                expires_at=expires,
+            )
+        (
+            await s.execute(select(OutboxMessage).where(OutboxMessage.dedup_key == "d"))
+        ).scalar_one().status = OutboxStatus.SENT
+    async with db.transaction() as s:
+        assert await outbox_repo.withdraw_expired(s, now=NOW) == ["a"]  # d was sent already
+        assert await outbox_repo.withdraw_expired(s, now=NOW) == []
+        assert [key for _id, key in await _due_keys(s)] == ["b", "c"]
+
+
+async def _due_keys(s: AsyncSession) -> list[tuple[int, str]]:
+    ids = dict(await outbox_repo.due(s, now=NOW))
+    rows = await s.execute(
+        select(OutboxMessage.id, OutboxMessage.dedup_key).where(OutboxMessage.id.in_(ids))
+    )
+    return sorted((row_id, key) for row_id, key in rows.all())
+
+
 async def test_key_prefix_lookup_uses_the_key_index(db: Database) -> None:
     await _enqueue(db, [f"k:{n}:{m}" for n in range(30) for m in range(10)])
     query = select(OutboxMessage.id).where(

@@ -186,6 +186,7 @@ def upgrade() -> None:
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("created_at", storage.models.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("not_before", storage.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("expires_at", storage.models.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("sent_at", storage.models.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("reported_at", storage.models.base.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
