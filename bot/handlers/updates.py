@@ -137,10 +137,7 @@ def fit_lines(lines: Sequence[str], budget: int, tr: Translator) -> str:
 
 
 async def municipality_names(session: AsyncSession, union_id: int) -> dict[int, str]:
-    return {
-        m.id: m.name
-        for m in await core_repo.municipalities(session, union_id, include_archived=True)
-    }
+    return await core_repo.municipality_names(session, union_id, include_archived=True)
 
 
 async def edit_or_send(update: Update, text: str, markup: InlineKeyboardMarkup | None) -> None:
@@ -566,6 +563,9 @@ class Pressed:
     step: str
     action: Action | None
     tr: Translator
+    # Held while the press is handled: the session's identity map keeps only what is referenced,
+    # and saving the state then updates this row without reading it again.
+    conversation: Conversation | None = None
 
 
 async def _pressed(
@@ -581,36 +581,46 @@ async def _pressed(
     assert user is not None and chat is not None
     services = context.services
     now = services.clock.now()
-    person = await core_repo.person_by_telegram_id(session, user.id)
-    tr = tr_for(services, person=person, user=user)
+    # One query for the presser, the action, the membership, the Union, the Comuni and the
+    # dialogue: a step is pressed every few seconds by every technician in a round.
+    ctx = await repo.step_context(
+        session, telegram_user_id=user.id, chat_id=chat.id, action_id=action_id, union_id=union_id
+    )
+    tr = tr_for(services, person=ctx.person if ctx else None, user=user)
     _ = tr.gettext
     refusal = await button_refusal(
         session, update, tr, union_id=None, private_only=private_only_text(tr)
     )
     if refusal is not None:
         return refusal
-    action: Action | None = None
+    action = ctx.action if ctx else None
     if action_id is not None:
-        action = await session.get(Action, action_id)
-        if action is None:
+        if action is None and (ctx is not None or await session.get(Action, action_id) is None):
             return _("Questa azione non esiste più.")
-        union_id = action.union_id
-    if union_id is None:
+    elif union_id is None:
         return _("Questo pulsante non è più valido.")
-    who = await who_in_union(session, union_id=union_id, telegram_user_id=user.id)
-    if who is None or not who.may_report:
+    if ctx is None or ctx.member is None or ctx.union is None:
+        return _("Questo pulsante non è per te.")
+    who = Who(member=ctx.member, union=ctx.union, municipality_ids=ctx.municipality_ids)
+    if not who.may_report:
         return _("Questo pulsante non è per te.")
     if action is not None and not may_update(who, action):
         return _("Non puoi aggiornare questa azione.")
-    loaded = await load_state(session, telegram_user_id=user.id, chat_id=chat.id, now=now)
-    if loaded is None or loaded[0].union_id != union_id or loaded[0].member_id != who.member.id:
+    conv = ctx.conversation
+    if (
+        conv is None
+        or conv.flow != FLOW
+        or conv.expires_at <= now
+        or conv.data.get("union_id") != who.union.id
+        or conv.data.get("member_id") != who.member.id
+    ):
         state, _actions = await start_state(
             session, who=who, now=now, telegram_user_id=user.id, chat_id=chat.id
         )
         step = "menu"
     else:
-        state, step = loaded
-    return Pressed(who=who, state=state, step=step, action=action, tr=tr)
+        state, step = FlowState.from_json(conv.data), conv.step
+    return Pressed(who=who, state=state, step=step, action=action, tr=tr, conversation=conv)
 
 
 async def on_button(update: Update, context: BotContext) -> None:

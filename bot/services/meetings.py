@@ -81,7 +81,7 @@ async def load_poll_view(session: AsyncSession, poll_id: int) -> PollView | None
     slots = await repo.slots_of(session, poll.id)
     votes = await repo.votes_of(session, poll.id)
     voters = table_members(await repo.active_members(session, union.id), poll.table)
-    comuni = await repo.municipality_names(session, union.id)
+    comuni = await core_repo.municipality_names(session, union.id)
     plain = {
         mid: Voter(
             member_id=mid,

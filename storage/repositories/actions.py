@@ -6,12 +6,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import BigInteger, Integer, and_, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
     Action,
     ActionStatus,
+    Conversation,
     JobClaim,
     Meeting,
     Member,
@@ -101,6 +102,74 @@ async def actions_for_municipalities(
         stmt.order_by(Action.municipality_id.is_(None), Action.code, Action.id)
     )
     return list(rows.scalars())
+
+
+_STEP_CONTEXT = (
+    select(Person, Action, Member, Union, Conversation, MemberMunicipality.municipality_id)
+    .select_from(Person)
+    .outerjoin(Action, Action.id == bindparam("action_id", type_=Integer))
+    .outerjoin(
+        Member,
+        and_(
+            Member.person_id == Person.id,
+            Member.union_id == func.coalesce(Action.union_id, bindparam("union_id", type_=Integer)),
+            Member.status == MemberStatus.ACTIVE,
+        ),
+    )
+    .outerjoin(Union, Union.id == Member.union_id)
+    .outerjoin(MemberMunicipality, MemberMunicipality.member_id == Member.id)
+    .outerjoin(
+        Conversation,
+        and_(
+            Conversation.telegram_user_id == Person.telegram_user_id,
+            Conversation.chat_id == bindparam("chat_id", type_=BigInteger),
+        ),
+    )
+    .where(Person.telegram_user_id == bindparam("telegram_user_id", type_=BigInteger))
+)
+
+
+@dataclass(frozen=True)
+class StepContext:
+    """What a press in the update flow needs, read in one round trip (bench/README.md)."""
+
+    person: Person
+    action: Action | None  # None when the press names no action, or one that no longer exists
+    member: Member | None  # the presser's active membership in the action's (or named) Union
+    union: Union | None
+    municipality_ids: tuple[int, ...]  # the member's Comuni
+    conversation: Conversation | None  # the presser's dialogue in this chat, expired or not
+
+
+async def step_context(
+    session: AsyncSession,
+    *,
+    telegram_user_id: int,
+    chat_id: int,
+    action_id: int | None,
+    union_id: int | None,
+) -> StepContext | None:
+    """The presser, the pressed action, their membership in its Union (or in `union_id` when no
+    action is named), that Union, their Comuni and their dialogue in this chat: one query, one
+    row per Comune. None when the presser is not a known person."""
+    params = {
+        "action_id": action_id,
+        "union_id": union_id,
+        "telegram_user_id": telegram_user_id,
+        "chat_id": chat_id,
+    }
+    rows = (await session.execute(_STEP_CONTEXT, params)).all()
+    if not rows:
+        return None
+    person, action, member, union, conversation, _ = rows[0]
+    return StepContext(
+        person=person,
+        action=action,
+        member=member,
+        union=union,
+        municipality_ids=tuple(r[5] for r in rows if r[5] is not None),
+        conversation=conversation,
+    )
 
 
 async def upsert_actions(

@@ -225,6 +225,17 @@ async def municipalities(
     return list(rows.scalars())
 
 
+async def municipality_names(
+    session: AsyncSession, union_id: int, *, include_archived: bool = False
+) -> dict[int, str]:
+    """Comune id → name; archived Comuni only when asked (they no longer sit at the table, but
+    old actions and answers still name them)."""
+    stmt = select(Municipality.id, Municipality.name).where(Municipality.union_id == union_id)
+    if not include_archived:
+        stmt = stmt.where(Municipality.archived_at.is_(None))
+    return dict((await session.execute(stmt)).all())
+
+
 async def coordinators(session: AsyncSession, union_id: int) -> list[tuple[Member, Person]]:
     rows = await session.execute(
         select(Member, Person)

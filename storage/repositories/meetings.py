@@ -21,7 +21,6 @@ from storage.models import (
     Member,
     MemberMunicipality,
     MemberStatus,
-    Municipality,
     Person,
     PollMessage,
     PollStatus,
@@ -114,16 +113,6 @@ async def active_members(session: AsyncSession, union_id: int) -> list[TableMemb
         )
         for m, p in pairs
     ]
-
-
-async def municipality_names(session: AsyncSession, union_id: int) -> dict[int, str]:
-    """The Union's current Comuni (archived ones no longer count as "at the table")."""
-    rows = await session.execute(
-        select(Municipality.id, Municipality.name).where(
-            Municipality.union_id == union_id, Municipality.archived_at.is_(None)
-        )
-    )
-    return dict(rows.all())
 
 
 # --- polls -------------------------------------------------------------------------------

@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from storage.db import Database
 from storage.models import ActionStatus, ProgressUpdate, Role, UpdateSource
 from storage.repositories import actions as repo
+from storage.repositories import core as core_repo
+from tests import factories
 from tests.updates_factories import make_meeting, make_member, make_union
 
 NOW = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
@@ -153,7 +155,6 @@ async def test_one_round_per_period_and_answers(db: Database) -> None:
 
 
 async def test_settled_periods_count_rounds_and_skips(db: Database) -> None:
-    from storage.repositories import core as core_repo
 
     async with db.transaction() as s:
         union, _comuni = await make_union(s, "Unione", ["Alfa"], now=NOW)
@@ -172,7 +173,6 @@ async def test_settled_periods_count_rounds_and_skips(db: Database) -> None:
 async def test_skipped_with_meetings_ahead_lists_only_meetings_that_may_earn_a_round(
     db: Database,
 ) -> None:
-    from storage.repositories import core as core_repo
 
     async with db.transaction() as s:
         skipped, _c = await make_union(s, "Saltata", ["Alfa"], now=NOW)
@@ -195,3 +195,82 @@ async def test_skipped_with_meetings_ahead_lists_only_meetings_that_may_earn_a_r
         assert found == [(skipped.id, "2026-12", ahead)]
         assert await repo.skipped_with_meetings_ahead(s, periods=["2026-11"], after=NOW) == []
         assert await repo.skipped_with_meetings_ahead(s, periods=[], after=NOW) == []
+
+
+async def test_step_context_reads_a_press_in_one_query(db: Database) -> None:
+    """The update flow's press: presser, action, membership, Union, Comuni, dialogue."""
+    async with db.transaction() as s:
+        world = await factories.make_union(s, comuni=["Alfa", "Beta", "Gamma"])
+        other = await factories.make_union(s, name="Altra Unione", comuni=["Delta"])
+        tech = await factories.add_member(
+            s, world, role=Role.TECNICO, name="Tina", comuni=world.comuni[:2]
+        )
+        person = world.people["Tina"]
+        await repo.upsert_actions(
+            s,
+            union_id=world.union.id,
+            rows=[row("A1", world.comuni[0].id)],
+            now=NOW,
+        )
+        await repo.upsert_actions(
+            s, union_id=other.union.id, rows=[row("X1", other.comuni[0].id)], now=NOW
+        )
+        mine = (await repo.actions_by_code(s, world.union.id))["a1"].id
+        foreign = (await repo.actions_by_code(s, other.union.id))["x1"].id
+        await core_repo.set_conversation(
+            s,
+            telegram_user_id=person.telegram_user_id,
+            chat_id=person.telegram_user_id,
+            flow="upd",
+            step="status",
+            data={"union_id": world.union.id},
+            now=NOW,
+        )
+        tg = person.telegram_user_id
+        statements: list[str] = []
+
+        def count(*args: object) -> None:
+            statements.append(str(args[2]))
+
+        sync_engine = db.engine.sync_engine
+        event.listen(sync_engine, "before_cursor_execute", count)
+        try:
+            ctx = await repo.step_context(
+                s, telegram_user_id=tg, chat_id=tg, action_id=mine, union_id=None
+            )
+        finally:
+            event.remove(sync_engine, "before_cursor_execute", count)
+        assert len(statements) == 1
+        assert ctx is not None
+        assert ctx.person.id == person.id
+        assert ctx.action is not None and ctx.action.id == mine
+        assert ctx.member is not None and ctx.member.id == tech.id
+        assert ctx.union is not None and ctx.union.id == world.union.id
+        assert sorted(ctx.municipality_ids) == sorted(c.id for c in world.comuni[:2])
+        assert ctx.conversation is not None and ctx.conversation.step == "status"
+
+        # No action named: the membership in the Union the button names; another chat: no dialogue.
+        ctx = await repo.step_context(
+            s, telegram_user_id=tg, chat_id=-100, action_id=None, union_id=world.union.id
+        )
+        assert ctx is not None and ctx.action is None and ctx.conversation is None
+        assert ctx.member is not None and ctx.member.id == tech.id
+
+        # Another Union's action: found, but no membership there.
+        ctx = await repo.step_context(
+            s, telegram_user_id=tg, chat_id=tg, action_id=foreign, union_id=None
+        )
+        assert ctx is not None and ctx.action is not None and ctx.action.id == foreign
+        assert ctx.member is None and ctx.union is None and ctx.municipality_ids == ()
+
+        # An action that no longer exists; a stranger.
+        ctx = await repo.step_context(
+            s, telegram_user_id=tg, chat_id=tg, action_id=10**9, union_id=None
+        )
+        assert ctx is not None and ctx.action is None and ctx.member is None
+        assert (
+            await repo.step_context(
+                s, telegram_user_id=tg + 1, chat_id=tg, action_id=mine, union_id=None
+            )
+            is None
+        )
