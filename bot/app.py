@@ -30,7 +30,11 @@ logger = logging.getLogger(__name__)
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
-UPDATE_QUEUE_SIZE = 100  # one getUpdates batch (Telegram sends at most 100 per call)
+# Updates waiting in the queue, and taken out of it but unfinished (bot/updates.py): enough to
+# keep CONCURRENT_UPDATES busy while some wait for their person's turn. With 100 a whole second
+# getUpdates batch sat parsed in memory: 0.6 MB more at the peak of a burst (bench/README.md),
+# and more confirmed-but-unhandled updates to lose in a crash.
+UPDATE_QUEUE_SIZE = 32
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 

@@ -121,13 +121,13 @@ async def test_one_persons_queued_presses_do_not_hold_every_slot(make_bot: BotFa
 async def test_a_burst_waits_at_telegram_not_in_memory(
     make_bot: BotFactory, concurrent_updates: int
 ) -> None:
-    """250 presses at once: at most one getUpdates batch (100) waits in the bot's queue and at
-    most 100 are taken out of it and not finished (with CONCURRENT_UPDATES PTB would make all
+    """250 presses at once: at most UPDATE_QUEUE_SIZE (32) wait in the bot's queue and at most
+    as many are taken out of it and not finished (with CONCURRENT_UPDATES PTB would make all
     of them tasks at once); every press is still handled, each person's in order."""
     bot = await make_bot(concurrent_updates=concurrent_updates)
     queue = bot.application.update_queue
     processor = bot.application.update_processor
-    assert queue.maxsize == UPDATE_QUEUE_SIZE == 100
+    assert queue.maxsize == UPDATE_QUEUE_SIZE == 32
     handled: list[tuple[int, int]] = []
     longest, most_taken = 0, 0
 
@@ -162,8 +162,8 @@ async def test_a_burst_waits_at_telegram_not_in_memory(
     assert len(bot.fake.calls_of("answerCallbackQuery")) == 250
     for user in users:
         assert [n for who, n in handled if who == user.id] == list(range(50))
-    assert 0 < longest <= 100
-    assert most_taken <= 100
+    assert 0 < longest <= UPDATE_QUEUE_SIZE
+    assert most_taken <= UPDATE_QUEUE_SIZE
     if concurrent_updates > 1:
         assert most_taken > 4  # tasks beyond the running four exist, but bounded
 
