@@ -503,4 +503,3 @@ async def add_note(
     session.add(note)
     await session.flush()
     return note
-
