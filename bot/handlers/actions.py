@@ -6,8 +6,9 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -33,6 +34,9 @@ from bot.scope import (
     update_transaction,
 )
 from bot.services import action_import as importer
+from bot.services.html_split import TELEGRAM_LIMIT, telegram_length
+from bot.services.summary import CARD_NOTES_MAX, NoteView, card_note_rows
+from bot.services.summary_build import note_view
 from storage.models import (
     Action,
     ActionStatus,
@@ -43,6 +47,7 @@ from storage.models import (
 )
 from storage.repositories import actions as repo
 from storage.repositories import core as core_repo
+from storage.repositories import summaries as summaries_repo
 
 logger = logging.getLogger(__name__)
 
@@ -277,9 +282,52 @@ def may_read_history(member: Member, ids: tuple[int, ...], action: Action) -> bo
     return action.municipality_id in ids or member.role == Role.STAFF
 
 
-def render_detail(
-    action: Action, names: dict[int, str], tr: Translator, *, coordinator: bool
+async def card(
+    session: AsyncSession,
+    action: Action,
+    tr: Translator,
+    *,
+    coordinator: bool,
+    now: datetime,
+    names: dict[int, str] | None = None,
+    reserve: int = 0,
 ) -> tuple[str, InlineKeyboardMarkup]:
+    """An action's card as it stands, with the technical group's latest notes on its Comune."""
+    union = await session.get(Union, action.union_id)
+    timezone = union.timezone if union is not None else "Europe/Rome"
+    notes = await summaries_repo.group_notes(
+        session,
+        union_id=action.union_id,
+        comune=action.municipality_id
+        if action.municipality_id is not None
+        else summaries_repo.UNION_NOTES,
+        latest=CARD_NOTES_MAX,
+    )
+    return render_detail(
+        action,
+        names if names is not None else await _names(session, action.union_id),
+        tr,
+        coordinator=coordinator,
+        notes=[note_view(n) for n in notes],
+        timezone=timezone,
+        today=now.astimezone(ZoneInfo(timezone)).date(),
+        reserve=reserve,
+    )
+
+
+def render_detail(
+    action: Action,
+    names: dict[int, str],
+    tr: Translator,
+    *,
+    coordinator: bool,
+    notes: Sequence[NoteView] = (),
+    timezone: str = "Europe/Rome",
+    today: date | None = None,
+    reserve: int = 0,
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The card; the notes fill what is left of Telegram's limit (less `reserve`, for a text
+    the caller puts before the card): shortened, then fewer, never the card's own lines."""
     _ = tr.gettext
     lines = [
         f"<b>{html.escape(action.code)}</b> — {html.escape(action.title)}",
@@ -315,6 +363,18 @@ def render_detail(
             lines.append(f"{label}: {shown} {unit}")
     if action.archived_at is not None:
         lines.append(_("🗄 Archiviata"))
+    if notes:
+        body = "\n".join(lines)
+        note_rows = card_note_rows(
+            tr,
+            notes,
+            comune=None if action.municipality_id is None else _where(action, names, tr),
+            timezone=timezone,
+            today=today,
+            room=TELEGRAM_LIMIT - reserve - telegram_length(body) - 2,  # 2: the blank line
+        )
+        if note_rows:
+            lines += ["", *note_rows]
     a = action.id
     keyboard = [
         [
@@ -478,8 +538,9 @@ async def on_button(update: Update, context: BotContext) -> None:
                 InlineKeyboardMarkup([buttons[i : i + 2] for i in range(0, len(buttons), 2)]),
             )
         elif verb == "v" and action is not None:
-            names = await _names(session, scope.union.id)
-            edit = render_detail(action, names, tr, coordinator=scope.is_coordinator)
+            edit = await card(
+                session, action, tr, coordinator=scope.is_coordinator, now=services.clock.now()
+            )
         elif verb == "h" and action is not None:
             if not may_read_history(scope.member, scope.municipality_ids, action):
                 toast = _("Lo storico di questa azione lo vedono i membri del suo Comune.")
@@ -529,8 +590,7 @@ async def on_button(update: Update, context: BotContext) -> None:
             if action.archived_at is None:
                 action.archived_at = services.clock.now()
             toast = _("Archiviata.")
-            names = await _names(session, scope.union.id)
-            edit = render_detail(action, names, tr, coordinator=True)
+            edit = await card(session, action, tr, coordinator=True, now=services.clock.now())
         elif verb in ("new", "ed", "ef", "em"):
             toast, edit, send = await edit_button(
                 session, update, context, scope, action, verb, data.str_arg(1), tr
@@ -743,7 +803,7 @@ async def on_municipality_pick(update: Update, context: BotContext) -> None:
         elif action is not None:
             action.municipality_id, action.updated_at = municipality_id, now
             toast = _("Salvato.")
-            edit = render_detail(action, names, tr, coordinator=True)
+            edit = await card(session, action, tr, coordinator=True, now=now, names=names)
         elif conv is not None and conv.step == "municipality":
             draft = dict(conv.data)
             created, _updated = await repo.upsert_actions(
@@ -763,7 +823,7 @@ async def on_municipality_pick(update: Update, context: BotContext) -> None:
                 str(draft["code"]).casefold()
             ]
             toast = _("Azione creata.") if created else _("Azione aggiornata.")
-            edit = render_detail(made, names, tr, coordinator=True)
+            edit = await card(session, made, tr, coordinator=True, now=now, names=names)
         else:
             toast = _("Questo pulsante non è più valido.")
     await query.answer(toast)
@@ -865,9 +925,16 @@ async def on_edit_input(update: Update, context: BotContext, conversation: Conve
                     await core_repo.clear_conversation(
                         session, telegram_user_id=user.id, chat_id=chat.id
                     )
-                    all_names = await _names(session, union_id)
-                    text_out, markup = render_detail(action, all_names, tr, coordinator=True)
-                    answer = (_("✅ Salvato.") + "\n\n" + text_out, markup)
+                    saved = _("✅ Salvato.") + "\n\n"
+                    text_out, markup = await card(
+                        session,
+                        action,
+                        tr,
+                        coordinator=True,
+                        now=now,
+                        reserve=telegram_length(saved),
+                    )
+                    answer = (saved + text_out, markup)
         else:
             answer = (_("Usa i pulsanti qui sopra."), None)
     if answer is not None:

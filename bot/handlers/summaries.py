@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -517,21 +518,57 @@ def _tables(data: repo.ExportData) -> export_service.ExportTables:
     )
 
 
+NOTES_FILE_PART = "note-gruppo-tecnico"
+
+
+@dataclass(frozen=True)
+class ExportFile:
+    content: bytes
+    name: str
+    caption: str
+
+
 async def build_export(
     services: Services, union_id: int, tr: Translator, kind: str
-) -> tuple[bytes, str] | None:
+) -> list[ExportFile] | None:
+    """The export's files: one XLSX; or the actions' CSV, followed by the technical group's
+    notes in a CSV of their own when there are any."""
+    _ = tr.gettext
     async with services.db.transaction() as session:
         data = await repo.export_data(session, union_id)
     if data is None:
         return None
     tables = _tables(data)
     today = services.clock.now().astimezone(ZoneInfo(data.union.timezone)).date()
-    if kind == "csv":
-        content = await asyncio.to_thread(export_service.export_csv, tables, tr)
-    else:
-        content = await asyncio.to_thread(export_service.export_xlsx, tables, tr)
-        kind = "xlsx"
-    return content, export_service.export_file_name(data.union.name, today, kind)
+    name = data.union.name
+    if kind != "csv":
+        return [
+            ExportFile(
+                await asyncio.to_thread(export_service.export_xlsx, tables, tr),
+                export_service.export_file_name(name, today, "xlsx"),
+                _(
+                    "Azioni (colonne del monitoraggio del Patto dei Sindaci), storico aggiornamenti, note dal gruppo tecnico e riunioni."
+                ),
+            )
+        ]
+    files = [
+        ExportFile(
+            await asyncio.to_thread(export_service.export_csv, tables, tr),
+            export_service.export_file_name(name, today, "csv"),
+            _("Azioni (colonne del monitoraggio del Patto dei Sindaci)."),
+        )
+    ]
+    if tables.notes:
+        files.append(
+            ExportFile(
+                await asyncio.to_thread(export_service.export_notes_csv, tables, tr),
+                export_service.export_file_name(name, today, "csv", NOTES_FILE_PART),
+                _(
+                    "Note dal gruppo tecnico, una per riga, intere: data, Comune, giro di aggiornamenti, autore."
+                ),
+            )
+        )
+    return files
 
 
 def _may_export(scope: UnionScope) -> bool:
@@ -577,7 +614,9 @@ async def _export_for(update: Update, context: BotContext, union_id: int | None)
     await reply(
         update,
         _(
-            "Esporto azioni, storico degli aggiornamenti e riunioni di <b>{union}</b>. In che formato?"
+            "Esporto i dati di <b>{union}</b>. In che formato?\n"
+            "📤 Excel: azioni, storico degli aggiornamenti, note dal gruppo tecnico e riunioni.\n"
+            "📤 CSV: le azioni, e in un secondo file le note dal gruppo tecnico (se ce ne sono)."
         ).format(union=html.escape(scope.union.name)),
         markup,
         parse_mode=ParseMode.HTML,
@@ -628,17 +667,13 @@ async def on_export_button(update: Update, context: BotContext) -> None:
     built = await build_export(services, union_id, who.tr, kind)
     if built is None:
         return
-    content, name = built
     try:
-        await context.bot.send_document(
-            chat_id=query.from_user.id,
-            document=InputFile(content, filename=name),
-            caption=_(
-                "Azioni (colonne del monitoraggio del Patto dei Sindaci), storico aggiornamenti, note dal gruppo tecnico e riunioni."
+        for file in built:
+            await context.bot.send_document(
+                chat_id=query.from_user.id,
+                document=InputFile(file.content, filename=file.name),
+                caption=file.caption,
             )
-            if name.endswith(".xlsx")
-            else _("Azioni (colonne del monitoraggio del Patto dei Sindaci)."),
-        )
     except Forbidden:
         chat = update.effective_chat
         if chat is not None:

@@ -1,5 +1,6 @@
 """Exports for the Covenant of Mayors monitoring: XLSX (Azioni, Storico aggiornamenti, Note dal
-gruppo tecnico, Riunioni) and CSV (the actions). Plain rows in, bytes out; openpyxl imported on use (slow import, big module); callers
+gruppo tecnico, Riunioni) and CSV (the actions; the technical group's notes in a second file).
+Plain rows in, bytes out; openpyxl imported on use (slow import, big module); callers
 run these in a thread. Same style as the actions import template: bold header, frozen first row,
 Italian dates; CSV in UTF-8 with BOM and semicolons, which Excel in Italian opens as it is.
 """
@@ -278,19 +279,33 @@ def _csv_value(value: Any) -> str:
     return str(_safe(value))
 
 
-def export_csv(tables: ExportTables, tr: Translator) -> bytes:
-    """The actions sheet as CSV (the one the Covenant monitoring asks for)."""
+def _csv(headers: Sequence[str], rows: Sequence[Sequence[Any]], tr: Translator) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow([tr.gettext(h) for h in ACTION_HEADERS])
-    for row in tables.actions:
-        writer.writerow([_csv_value(v) for v in action_cells(row, tr)])
+    writer.writerow([tr.gettext(h) for h in headers])
+    for row in rows:
+        writer.writerow([_csv_value(v) for v in row])
     return b"\xef\xbb\xbf" + buffer.getvalue().encode("utf-8")
 
 
-def export_file_name(union_name: str, today: date, extension: str) -> str:
+def export_csv(tables: ExportTables, tr: Translator) -> bytes:
+    """The actions sheet as CSV (the one the Covenant monitoring asks for)."""
+    return _csv(ACTION_HEADERS, [action_cells(row, tr) for row in tables.actions], tr)
+
+
+def export_notes_csv(tables: ExportTables, tr: Translator) -> bytes:
+    """The technical group's notes as a second CSV beside the actions: the sheet «Note dal
+    gruppo tecnico» of the spreadsheet, one note a row, whole. A note belongs to a Comune, not
+    to an action, so it has no place in the actions' rows (whose columns stay as they are)."""
+    tz = ZoneInfo(tables.timezone)
+    return _csv(NOTE_HEADERS, [note_cells(row, tr, tz) for row in tables.notes], tr)
+
+
+def export_file_name(union_name: str, today: date, extension: str, part: str = "") -> str:
+    """team-energia-<union>-<day>.<ext>; a second file of the same export names its `part`."""
     slug = re.sub(r"[^A-Za-z0-9]+", "-", union_name).strip("-").lower()[:40] or "unione"
-    return f"team-energia-{slug}-{today.isoformat()}.{extension}"
+    part = f"-{part}" if part else ""
+    return f"team-energia-{slug}{part}-{today.isoformat()}.{extension}"
 
 
 # --- shared-folder links ------------------------------------------------------------------

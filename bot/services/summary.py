@@ -25,7 +25,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from bot.i18n import N_, Translator, format_date, format_datetime, format_month
-from bot.services.html_split import TELEGRAM_LIMIT, split_sections
+from bot.services.html_split import TELEGRAM_LIMIT, split_sections, telegram_length
 
 COMPLETED, ONGOING, POSTPONED, NOT_STARTED = "completed", "ongoing", "postponed", "not_started"
 STATUSES = (COMPLETED, ONGOING, POSTPONED, NOT_STARTED)
@@ -329,15 +329,69 @@ def _change_row(
 
 
 def note_row(
-    tr: Translator, note: NoteView, *, chars: int, timezone: str, prefix: str = "💬 "
+    tr: Translator,
+    note: NoteView,
+    *,
+    chars: int,
+    timezone: str,
+    prefix: str = "💬 ",
+    year: bool = False,
 ) -> str:
     """One group note as a row: «text» — author, date (escaped, clipped with «…»)."""
     e = html.escape
-    when = format_date(note.created_at, ZoneInfo(timezone), tr.language)
+    when = format_date(note.created_at, ZoneInfo(timezone), tr.language, year=year)
     return (
         f"{prefix}<i>«{e(clip_words(note_text(note.text), chars))}»</i> — "
         f"{e(note.author)}, {e(when)}"
     )
+
+
+CARD_NOTES_MAX = 3  # group notes on an action's card (the latest ones)
+CARD_NOTE_CHARS = (GROUP_NOTE_MAX, 120, 60)  # a card too long shortens its notes, then drops some
+
+
+def card_note_rows(
+    tr: Translator,
+    notes: Sequence[NoteView],
+    *,
+    comune: str | None,
+    timezone: str,
+    today: date | None = None,
+    room: int = TELEGRAM_LIMIT,
+) -> list[str]:
+    """The technical group's latest notes of an action's Comune, for the action's card.
+
+    `comune` names the Comune (None: the Union, for an intercommunal action: the notes of
+    members with no Comune, as in the summary). Oldest first, as in the summary; the year is
+    shown for a note of another year than `today`. The rows fit in `room` characters as Telegram counts
+    them (joined by newlines): notes are shortened first, then the oldest are left out;
+    nothing when not even one fits.
+    """
+    _ = tr.gettext
+    heading = (
+        _("💬 Ultime note dal gruppo tecnico per {comune}:").format(comune=html.escape(comune))
+        if comune is not None
+        else _("💬 Ultime note dal gruppo tecnico per l'Unione:")
+    )
+    shown = [n for n in notes if note_text(n.text)][-CARD_NOTES_MAX:]
+    tz = ZoneInfo(timezone)
+    while shown:
+        for chars in CARD_NOTE_CHARS:
+            rows = [heading] + [
+                note_row(
+                    tr,
+                    n,
+                    chars=chars,
+                    timezone=timezone,
+                    prefix="• ",
+                    year=today is not None and n.created_at.astimezone(tz).year != today.year,
+                )
+                for n in shown
+            ]
+            if telegram_length("\n".join(rows)) <= room:
+                return rows
+        shown = shown[1:]
+    return []
 
 
 ROUND_NOTES_MAX = 10  # notes listed in /aggiornamento stato (the latest ones)

@@ -111,6 +111,10 @@ def question_view(fact: DecisionFact) -> QuestionView:
     return _question(fact)
 
 
+def note_view(note: NoteFact) -> NoteView:
+    return NoteView(author=note.author, text=note.text, created_at=note.created_at)
+
+
 def notes_by_comune(
     notes: Sequence[NoteFact], since: datetime | None
 ) -> dict[int | None, tuple[NoteView, ...]]:
@@ -118,9 +122,7 @@ def notes_by_comune(
     grouped: dict[int | None, list[NoteView]] = {}
     for n in notes:
         if since is None or n.created_at > since:
-            grouped.setdefault(n.municipality_id, []).append(
-                NoteView(author=n.author, text=n.text, created_at=n.created_at)
-            )
+            grouped.setdefault(n.municipality_id, []).append(note_view(n))
     return {k: tuple(v) for k, v in grouped.items()}
 
 

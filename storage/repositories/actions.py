@@ -572,10 +572,3 @@ async def add_note(
     session.add(note)
     await session.flush()
     return note
-
-
-async def notes_of_round(session: AsyncSession, round_id: int) -> list[UpdateNote]:
-    rows = await session.execute(
-        select(UpdateNote).where(UpdateNote.round_id == round_id).order_by(UpdateNote.id)
-    )
-    return list(rows.scalars())

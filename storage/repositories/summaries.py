@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Literal
 
 from sqlalchemy import and_, delete, exists, func, or_, select
 from sqlalchemy import update as sql_update
@@ -49,6 +50,7 @@ from storage.repositories import outbox as outbox_repo
 from storage.repositories.common import insert_ignore
 
 EX_MEMBER = "ex membro"
+UNION_NOTES: Literal["union"] = "union"  # group_notes(comune=…): notes of members with no Comune
 SKIPPED_CLAIM = "summary_skipped"
 
 # --- rounds and summaries -----------------------------------------------------------------
@@ -299,8 +301,15 @@ async def group_notes(
     since: datetime | None = None,
     until: datetime | None = None,
     round_id: int | None = None,
+    comune: int | Literal["union"] | None = None,
+    latest: int | None = None,
 ) -> list[NoteFact]:
-    """The technical group's free notes of a Union, oldest first, in one query (with authors)."""
+    """The technical group's free notes of a Union, oldest first, in one query (with authors).
+
+    `comune`: only one Comune's notes (its id), or `UNION_NOTES` for those of members with no
+    Comune (where the summary shows them beside the intercommunal actions); None: all.
+    `latest`: only the last N (an action's card).
+    """
     stmt = (
         select(UpdateNote, Person)
         .outerjoin(Member, Member.id == UpdateNote.member_id)
@@ -313,7 +322,17 @@ async def group_notes(
         stmt = stmt.where(UpdateNote.created_at <= until)
     if round_id is not None:
         stmt = stmt.where(UpdateNote.round_id == round_id)
-    rows = await session.execute(stmt.order_by(UpdateNote.created_at, UpdateNote.id))
+    if comune == UNION_NOTES:
+        stmt = stmt.where(UpdateNote.municipality_id.is_(None))
+    elif comune is not None:
+        stmt = stmt.where(UpdateNote.municipality_id == comune)
+    if latest is not None:
+        stmt = stmt.order_by(UpdateNote.created_at.desc(), UpdateNote.id.desc()).limit(latest)
+    else:
+        stmt = stmt.order_by(UpdateNote.created_at, UpdateNote.id)
+    rows = list(await session.execute(stmt))
+    if latest is not None:
+        rows.reverse()
     return [
         NoteFact(
             note_id=n.id,

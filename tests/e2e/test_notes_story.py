@@ -3,12 +3,15 @@
 Tina answers the round's announcement in the technical group; Ugo, technician of two Comuni,
 writes #aggiornamento. The coordinator sees both notes in /aggiornamento stato, the mayors read
 them in the month's summary under each Comune (short, escaped, clipped with «…»), the whole text
-is in the spreadsheet, and after Tina's /cancellami her notes stay under «ex membro».
+is in the spreadsheet; a mayor opening an action from /azioni reads its Comune's latest notes
+on the card, and the CSV export brings them whole in a second file. After Tina's /cancellami
+her notes stay under «ex membro».
 Read `.transcripts/test_group_notes_reach_the_mayors.txt` as a mayor on a phone would.
 """
 
 from __future__ import annotations
 
+import csv
 import io
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -42,6 +45,21 @@ async def _press(bot: BotUnderTest, user: FakeUser, message: FakeMessage, button
     answer = await press.answered()
     await bot.settle()
     return answer.text or ""
+
+
+async def _open_card(bot: BotUnderTest, user: FakeUser, code: str) -> str:
+    """/azioni in private, then the action's button: the card as the member reads it."""
+    await user.send("/azioni")
+    await bot.settle()
+    press = await user.press(bot.fake.last_sent(user), code)
+    await press.answered()
+    await bot.settle()
+    return bot.fake.last_sent(user).text or ""
+
+
+def _csv_rows(content: bytes) -> list[list[str]]:
+    assert content.startswith(b"\xef\xbb\xbf")  # UTF-8 with BOM: Excel in Italian opens it as is
+    return list(csv.reader(io.StringIO(content[3:].decode("utf-8"), newline=""), delimiter=";"))
 
 
 async def test_group_notes_reach_the_mayors(bot: BotUnderTest) -> None:
@@ -167,6 +185,23 @@ async def test_group_notes_reach_the_mayors(bot: BotUnderTest) -> None:
         in notes_part
     )
 
+    # --- a mayor opens an action: its card ends with the latest notes of its Comune ---
+    card = await _open_card(bot, paolo, "CA-1")
+    assert card.startswith("CA-1 — Riqualificazione palestra Canossa\nComune: Canossa\n")
+    tina_row, ugo_row = card.split("\n\n💬 Ultime note dal gruppo tecnico per Canossa:\n")[1].split(
+        "\n"
+    )
+    assert tina_row.startswith("• «Il cantiere della palestra <Rodari> parte a gennaio & la ditta")
+    assert tina_row.endswith("…» — Tina Tecnica, mar 1 dic")  # clipped, with the marker
+    assert len(tina_row.split("«")[1].split("»")[0]) <= 200
+    assert ugo_row == "• «caldaie <a condensazione> consegnate» — Ugo Bassi, mar 1 dic"
+    card = await _open_card(bot, sara, "VE-1")
+    assert card.endswith(
+        "\n\n💬 Ultime note dal gruppo tecnico per Vezzano sul Crostolo:\n"
+        "• «caldaie <a condensazione> consegnate» — Ugo Bassi, mar 1 dic"
+    )
+    assert "Tina" not in card
+
     # --- the deadline passes: the mayors read the notes under each Comune ---
     clock.set(datetime(2026, 12, 8, 17, 5, tzinfo=ROME))
     await bot.tick()
@@ -227,3 +262,43 @@ async def test_group_notes_reach_the_mayors(bot: BotUnderTest) -> None:
     await bot.settle()
     status = fake.last_sent(carla).text or ""
     assert "» — ex membro, mar 1 dic" in status and "Tina" not in status
+    card = await _open_card(bot, paolo, "CA-1")
+    assert "\n• «Il cantiere della palestra <Rodari>" in card
+    assert "…» — ex membro, mar 1 dic\n" in card and "Tina" not in card
+
+    # --- the CSV export: the actions as before, the notes whole in a second file ---
+    await paolo.send("/esporta")
+    await bot.settle()
+    before = len(fake.sent_to(paolo))
+    assert await _press(bot, paolo, fake.last_sent(paolo), "📤 CSV") == "Preparo il file…"
+    actions_file, notes_file = fake.sent_to(paolo)[before:]
+    assert actions_file.document is not None and notes_file.document is not None
+    assert actions_file.document.file_name == (
+        "team-energia-unione-colline-matildiche-2026-12-08.csv"
+    )
+    assert actions_file.caption == "Azioni (colonne del monitoraggio del Patto dei Sindaci)."
+    actions_rows = _csv_rows(actions_file.document.content)
+    assert actions_rows[0][:4] == ["ID azione", "Titolo", "Settore", "Comune"]
+    assert len(actions_rows[0]) == 13 and [r[0] for r in actions_rows[1:]] == ["CA-1", "VE-1"]
+    assert notes_file.document.file_name == (
+        "team-energia-unione-colline-matildiche-note-gruppo-tecnico-2026-12-08.csv"
+    )
+    assert (notes_file.caption or "").startswith("Note dal gruppo tecnico, una per riga, intere")
+    notes_rows = _csv_rows(notes_file.document.content)
+    assert notes_rows[0] == ["Data", "Comune", "Giro di aggiornamenti", "Autore", "Origine", "Nota"]
+    assert notes_rows[1] == [
+        "01/12/2026 09:00",
+        "Canossa",
+        "2026-12",
+        "ex membro",
+        "Risposta al giro nel gruppo tecnico",
+        LONG_NOTE,  # whole
+    ]
+    assert [(r[1], r[3], r[5]) for r in notes_rows[2:]] == [
+        ("Canossa", "Ugo Bassi", "#aggiornamento caldaie <a condensazione> consegnate"),
+        (
+            "Vezzano sul Crostolo",
+            "Ugo Bassi",
+            "#aggiornamento caldaie <a condensazione> consegnate",
+        ),
+    ]

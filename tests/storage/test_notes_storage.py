@@ -230,3 +230,36 @@ async def test_notes_do_not_add_queries_per_comune(db: Database) -> None:
         assert export is not None and len(export.notes) == 3 * n
     assert counts[2] == counts[6], counts
     assert counts[2, "export"] == counts[6, "export"], counts
+
+
+async def test_an_actions_card_reads_the_latest_notes_of_its_comune(db: Database) -> None:
+    async with db.transaction() as session:
+        w = await make_world(session, comuni=2, actions_per_comune=1)
+        t0, t1 = w.members["tecnico:0"], w.members["tecnico:1"]
+        assert w.coordinator is not None
+        days_back = (10, 8, 6, 9, 7)  # written out of order: the card goes by time, not by id
+        writes = [
+            (t0, 0, f"Comune 00, nota {k}", timedelta(days=d)) for k, d in enumerate(days_back)
+        ]
+        writes += [
+            (t1, 1, "Comune 01", timedelta(hours=1)),
+            (w.coordinator, None, "Bando regionale", timedelta(hours=2)),
+        ]
+        for i, (member, comune, text, ago) in enumerate(writes):
+            await _note(session, w, member, comune, text, at=NOW - ago, round_=None, message_id=i)
+    async with db.transaction() as session:
+        latest = await repo.group_notes(
+            session, union_id=w.union.id, comune=w.comuni[0].id, latest=3
+        )
+        union_level = await repo.group_notes(
+            session, union_id=w.union.id, comune=repo.UNION_NOTES, latest=3
+        )
+        every = await repo.group_notes(session, union_id=w.union.id, comune=w.comuni[0].id)
+    assert [n.text[-1] for n in every] == ["0", "3", "1", "4", "2"]
+    assert [n.text for n in latest] == [
+        "Comune 00, nota 1",
+        "Comune 00, nota 4",
+        "Comune 00, nota 2",
+    ]
+    assert [n.author for n in latest] == ["Tecnico 0"] * 3
+    assert [(n.text, n.author) for n in union_level] == [("Bando regionale", "Carla Coordinatrice")]

@@ -418,7 +418,7 @@ async def test_documents_export_and_settings_defaults(db: Database) -> None:
     services = _services(db, FakeClock(NOW))
     built = await sum_handlers.build_export(services, w.union.id, IT, "xlsx")
     assert built is not None
-    content, name = built
+    ((content, name),) = [(f.content, f.name) for f in built]
     assert name.startswith("team-energia-unione-reno-galliera-") and name.endswith(".xlsx")
     book = load_workbook(io.BytesIO(content))
     assert book.sheetnames == [
@@ -441,6 +441,10 @@ async def test_documents_export_and_settings_defaults(db: Database) -> None:
     assert len(history) == 2 and history[1][6] == "'=SUM(A1)" and history[1][8] == "Tecnico 0"
     csv_bytes = export_csv(sum_handlers._tables(data), IT)
     assert csv_bytes.startswith(b"\xef\xbb\xbf") and b"C00.01;" in csv_bytes
+    # No notes from the technical group yet: the CSV export is the actions' file alone.
+    built = await sum_handlers.build_export(services, w.union.id, IT, "csv")
+    assert built is not None and [f.content for f in built] == [csv_bytes]
+    assert built[0].name == name.removesuffix(".xlsx") + ".csv"
     assert export_xlsx(sum_handlers._tables(data), translator("en"))[:2] == b"PK"
 
 

@@ -6,6 +6,7 @@ are escaped and clipped, how many messages a large Union takes, what /aggiorname
 
 from __future__ import annotations
 
+import csv
 import io
 import re
 from dataclasses import replace
@@ -420,6 +421,52 @@ def test_the_spreadsheet_has_every_note_whole() -> None:
     )
     english = load_workbook(io.BytesIO(export_service.export_xlsx(tables, EN)))
     assert "Technical group notes" in english.sheetnames
+
+
+def test_the_notes_csv_is_the_spreadsheet_sheet_and_the_actions_csv_is_unchanged() -> None:
+    note = "Cantiere «Rodari»; ditta Rossi: consegna\nil 7 gennaio"
+    action = export_service.ActionRow(
+        "CA-1", "Palestra", None, "Canossa", None, None, None, "ongoing", 30, None, None, None, None
+    )
+    tables = export_service.ExportTables(
+        union_name="Unione",
+        timezone="Europe/Rome",
+        actions=[action],
+        history=[],
+        meetings=[],
+        notes=[
+            export_service.NoteRow(NOTE_AT, "Canossa", "2026-12", "Tina", "group_reply", note),
+            export_service.NoteRow(NOTE_AT, None, None, "ex membro", "hashtag", "=1+1"),
+        ],
+    )
+    content = export_service.export_notes_csv(tables, IT)
+    assert content.startswith(b"\xef\xbb\xbf")  # Excel reads it as UTF-8
+    rows = list(csv.reader(io.StringIO(content[3:].decode("utf-8"), newline=""), delimiter=";"))
+    assert rows == [
+        ["Data", "Comune", "Giro di aggiornamenti", "Autore", "Origine", "Nota"],
+        [
+            "02/12/2026 10:30",
+            "Canossa",
+            "2026-12",
+            "Tina",
+            "Risposta al giro nel gruppo tecnico",
+            note,
+        ],
+        [
+            "02/12/2026 10:30",
+            "Unione (intercomunale)",
+            "",
+            "ex membro",
+            "#aggiornamento nel gruppo tecnico",
+            "'=1+1",  # never run as a formula
+        ],
+    ]
+    # Whoever imports the actions' CSV finds the same columns as before, and no notes in it.
+    actions = export_service.export_csv(tables, IT).decode("utf-8-sig").split("\r\n")
+    assert actions[0] == ";".join(export_service.ACTION_HEADERS)
+    assert actions[1:] == ["CA-1;Palestra;;Canossa;;;;In corso;30;;;;", ""]
+    english = export_service.export_notes_csv(tables, EN).decode("utf-8-sig")
+    assert english.startswith("Date;Municipality;Update round;Author;Source;Note\r\n")
 
 
 # --- whatever the technicians write -------------------------------------------------------
