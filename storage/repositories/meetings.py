@@ -497,6 +497,25 @@ _MARK_DIRTY = (
 )
 
 
+@cache
+def _upsert_vote_marking_dirty() -> Any:
+    """PostgreSQL: the vote's upsert and _MARK_DIRTY in one statement (a data-modifying WITH
+    runs once, to completion, whether or not the outer statement reads it)."""
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+    stmt = pg_insert(Vote).values(
+        slot_id=bindparam("slot_id"),
+        member_id=bindparam("member_id"),
+        answer=bindparam("answer"),
+        updated_at=bindparam("updated_at"),
+    )
+    upsert = stmt.on_conflict_do_update(
+        index_elements=["slot_id", "member_id"],
+        set_={"answer": stmt.excluded.answer, "updated_at": stmt.excluded.updated_at},
+    )
+    return _MARK_DIRTY.add_cte(upsert.returning(Vote.id).cte("vote_upsert"))
+
+
 async def record_vote(
     session: AsyncSession,
     *,
@@ -515,12 +534,14 @@ async def record_vote(
     """
     conn = await connection_of(session)
     dialect = conn.dialect.name
-    await conn.execute(
-        _upsert_vote(dialect),
-        {"slot_id": context.slot_id, "member_id": member_id, "answer": answer, "updated_at": now},
-    )
-    if dialect != "sqlite" or any(not m.dirty for m in context.messages):
-        await conn.execute(_MARK_DIRTY, {"b_poll_id": context.poll_id, "b_now": now})
+    vote = {"slot_id": context.slot_id, "member_id": member_id, "answer": answer, "updated_at": now}
+    mark = {"b_poll_id": context.poll_id, "b_now": now}
+    if dialect == "postgresql":
+        await conn.execute(_upsert_vote_marking_dirty(), vote | mark)  # one round trip
+    else:
+        await conn.execute(_upsert_vote(dialect), vote)
+        if any(not m.dirty for m in context.messages):
+            await conn.execute(_MARK_DIRTY, mark)
     return [m.id for m in context.messages]
 
 
