@@ -152,9 +152,19 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """Commit on success, roll back on error. Never await Telegram inside."""
-        async with self.sessionmaker.begin() as session:
-            yield session
+        """Commit on success, roll back on error. Never await Telegram inside.
+
+        After a commit the session holds no connection (it went back to the pool with the
+        commit), so it is not closed: closing only empties its identity map, one more trip
+        through a greenlet per transaction (≈ 0.05 ms, bench/README.md). On error it is closed.
+        """
+        session = self.sessionmaker()
+        try:
+            async with session.begin():
+                yield session
+        except BaseException:
+            await session.close()
+            raise
 
     async def dispose(self) -> None:
         await self.engine.dispose()
