@@ -282,9 +282,27 @@ SETTINGS = buttons(
         coord="Le impostazioni si cambiano in chat privata con me",
     ),
 )
-DECISION_CLOSE = union_button(
+# A decision's buttons count in a group only on a message the decision was posted as (or a
+# list that carries them): the anchor the cells are forged on is none, so everyone is refused.
+# tests/security/test_decision_messages.py presses them on the decision's own messages.
+NOT_ITS_MESSAGE = "Questo pulsante non vale su questo messaggio"
+
+
+def decision_button(private: dict[str, str]) -> Row:
+    return union_button(private, everyone(NOT_ITS_MESSAGE))
+
+
+DECISION_CLOSE = decision_button(
     {
         **only(["coord"], "Solo il coordinatore può chiudere una questione"),
+        "outsider": UNION_MEMBERS,
+        "pending": UNION_MEMBERS,
+        "other_coord": UNION_MEMBERS,
+    }
+)
+DECISION_DONE = decision_button(
+    {
+        **only(["coord"], "Solo il coordinatore può segnare una decisione come attuata"),
         "outsider": UNION_MEMBERS,
         "pending": UNION_MEMBERS,
         "other_coord": UNION_MEMBERS,
@@ -425,7 +443,7 @@ BUTTONS: dict[str, Row] = {
     ),
     "exp:csv:{A}": EXPORT,
     "exp:xlsx:{A}": EXPORT,
-    "dec:v:{dec}:a": union_button(
+    "dec:v:{dec}:a": decision_button(
         {
             "outsider": UNION_MEMBERS,
             "pending": UNION_MEMBERS,
@@ -436,14 +454,8 @@ BUTTONS: dict[str, Row] = {
     ),
     "dec:close:{dec}": DECISION_CLOSE,
     "dec:out:{dec}:a": DECISION_CLOSE,
-    "dec:done:{dec}": union_button(
-        {
-            **only(["coord"], "Solo il coordinatore può segnare una decisione come attuata"),
-            "outsider": UNION_MEMBERS,
-            "pending": UNION_MEMBERS,
-            "other_coord": UNION_MEMBERS,
-        }
-    ),
+    "dec:done:{dec}": DECISION_DONE,
+    "dec:ld:{dec}": DECISION_DONE,
     "dec:back:{dec}": DECISION_CLOSE,
     "ann:to:{ann}:all": ANNOUNCEMENT,
     "ann:com:{ann}": ANNOUNCEMENT,
