@@ -717,7 +717,9 @@ async def _not_on_its_message(
         decision.id,
         chat.id,
     )
-    return tr.gettext("Questo pulsante non vale su questo messaggio: usa quelli sotto la decisione.")
+    return tr.gettext(
+        "Questo pulsante non vale su questo messaggio: usa quelli sotto la decisione."
+    )
 
 
 async def on_decision_button(update: Update, context: BotContext) -> None:
