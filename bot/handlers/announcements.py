@@ -453,14 +453,18 @@ async def on_document_button(update: Update, context: BotContext) -> None:
     _ = who.tr.gettext
     toast, view = "", None
     async with update_transaction(context, update) as session:
+        only_in_private = _("I link si gestiscono in chat privata con me.")
+        refusal = await button_refusal(
+            session, update, who.tr, union_id=union_id, private_only=only_in_private
+        )
         member = await core_repo.member_of(
             session, union_id=union_id, telegram_user_id=query.from_user.id
         )
         union = await session.get(Union, union_id)
-        if member is None or union is None or not member.is_coordinator:
+        if refusal is not None:
+            toast = refusal
+        elif member is None or union is None or not member.is_coordinator:
             toast = _("Solo il coordinatore gestisce i link.")
-        elif chat.type != Chat.PRIVATE:
-            toast = _("I link si gestiscono in chat privata con me.")
         elif data.action == "add":
             await core_repo.set_conversation(
                 session,

@@ -26,7 +26,6 @@ from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputFile,
-    Message,
     Update,
 )
 from telegram.constants import ParseMode
@@ -39,10 +38,12 @@ from bot.context import BotContext, Services
 from bot.conversations import register_flow
 from bot.i18n import N_, Translator, format_datetime, format_month
 from bot.scope import (
+    Pressed,
     Refusal,
     UnionScope,
     button_refusal,
     caller,
+    pressed_where,
     register_union_command,
     reply,
     resolve_union,
@@ -428,36 +429,23 @@ async def _poll_shown_in(
     """(counts, adopted): a group press counts only on this poll's message in one of its groups.
 
     A poll message whose send ended `uncertain` (delivered, but its id unknown) is adopted
-    here: Telegram vouches for the pressed message and its keyboard, so its id is recorded and
-    the tally edits reach it from now on.
+    here (`pressed_where`): its id is recorded and the tally edits reach it from now on.
     """
-    message = query.message
-    if any(
-        m.chat_id == chat_id and (message is None or m.message_id == message.message_id)
-        for m in vote.messages
-    ):
+    where = pressed_where(query, chat_id, ((m.chat_id, m.message_id) for m in vote.messages))
+    if where is Pressed.SHOWN:
         return True, False
-    if not any(
+    if where is Pressed.ELSEWHERE or not any(
         link.chat_id == chat_id
         for link in await table_chats(session, union_id=vote.union_id, table=vote.table)
     ):
         return False, False
-    if not isinstance(message, Message) or message.reply_markup is None:
-        return False, False
-    carries = any(
-        button.callback_data == query.data
-        for row in message.reply_markup.inline_keyboard
-        for button in row
+    assert query.message is not None  # CARRIED: the pressed message is the bot's
+    message_id = query.message.message_id
+    await repo.add_poll_message(
+        session, poll_id=vote.poll_id, chat_id=chat_id, message_id=message_id
     )
-    if carries and message.from_user is not None and message.from_user.is_bot:
-        await repo.add_poll_message(
-            session, poll_id=vote.poll_id, chat_id=chat_id, message_id=message.message_id
-        )
-        logger.info(
-            "Poll %s: adopted message %s in chat %s", vote.poll_id, message.message_id, chat_id
-        )
-        return True, True
-    return carries, False
+    logger.info("Poll %s: adopted message %s in chat %s", vote.poll_id, message_id, chat_id)
+    return True, True
 
 
 async def _slot_details(update: Update, context: BotContext, slot_id: int) -> None:

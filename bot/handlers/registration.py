@@ -37,6 +37,7 @@ from bot.scope import (
     ANONYMOUS_ADMIN_ID,
     Refusal,
     UnionScope,
+    button_refusal,
     caller,
     register_union_command,
     reply,
@@ -150,14 +151,20 @@ class Outcome:
     tail: tuple[str, InlineKeyboardMarkup | None] | None = None  # a last message, with buttons
 
 
-def _in_private(update: Update) -> bool:
-    return update.effective_chat is not None and update.effective_chat.type == Chat.PRIVATE
-
-
-def private_only(tr: Translator) -> Outcome:
-    """Coordinator buttons show people's details: they work only where the coordinator alone
-    reads them (they are only ever offered there; a forged press elsewhere is refused)."""
-    return Outcome(toast=tr.gettext("Questo pulsante funziona in chat privata con me."), alert=True)
+async def refused_in_group(
+    session: AsyncSession, update: Update, tr: Translator, toast: str | None = None
+) -> Outcome | None:
+    """The coordinator's buttons here show people's details, post invite links or start a
+    private dialogue: they work only in private, where they are offered (`button_refusal`,
+    the rule of every button). In a group everyone's press is refused with `toast`."""
+    refusal = await button_refusal(
+        session,
+        update,
+        tr,
+        union_id=None,
+        private_only=toast or tr.gettext("Questo pulsante funziona in chat privata con me."),
+    )
+    return None if refusal is None else Outcome(toast=refusal, alert=True)
 
 
 async def show(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
@@ -450,12 +457,15 @@ async def on_comuni_button(update: Update, context: BotContext) -> None:
         tr = who.tr if who else tr_for(services, person=None, user=user)
         _ = tr.gettext
         outcome = stale(tr)
-        if data is None or target is None:
+        # /comuni is private: in a group a rename or an addition would start a dialogue that
+        # group messages never reach.
+        refusal = await refused_in_group(
+            session, update, tr, _("I Comuni si gestiscono in chat privata con me.")
+        )
+        if refusal is not None:
+            outcome = refusal
+        elif data is None or target is None:
             pass
-        elif chat.type != Chat.PRIVATE:
-            # /comuni is private: in a group a rename or an addition would start a dialogue
-            # that group messages never reach.
-            outcome = Outcome(toast=_("I Comuni si gestiscono in chat privata con me."), alert=True)
         elif data.action in ("add", "stop", "list"):
             union = await session.get(Union, target)
             if union is None:
@@ -768,22 +778,23 @@ async def on_invite_button(update: Update, context: BotContext) -> None:
         target = data.int_arg(0) if data else None
         union: Union | None = None
         invite: Invite | None = None
-        if data is not None and target is not None:
+        # /invito is private: a forged press in a group would post a live invite link there.
+        refusal = await refused_in_group(
+            session, update, tr, _("Gli inviti si preparano in chat privata con me.")
+        )
+        if refusal is None and data is not None and target is not None:
             if data.action == "rv":
                 invite = await session.get(Invite, target)
                 union = await session.get(Union, invite.union_id) if invite else None
             else:
                 union = await session.get(Union, target)
         coordinator = await _presser_coordinates(session, user, union.id) if union else None
-        if data is None or union is None:
+        if refusal is not None:
+            outcome = refusal
+        elif data is None or union is None:
             pass
         elif coordinator is None:
             outcome = not_yours(tr)
-        elif update.effective_chat is None or update.effective_chat.type != Chat.PRIVATE:
-            # /invito is private: a forged press in a group would post a live invite link there.
-            outcome = Outcome(
-                toast=_("Gli inviti si preparano in chat privata con me."), alert=True
-            )
         elif data.action == "pm":
             muns = await core_repo.municipalities(session, union.id)
             if not muns:
@@ -1438,9 +1449,12 @@ async def on_approval_button(update: Update, context: BotContext) -> None:
         tr = who.tr if who else tr_for(services, person=None, user=user)
         _ = tr.gettext
         outcome = stale(tr)
+        refusal = await refused_in_group(session, update, tr)
         member_id = data.int_arg(0) if data else None
         found = await reg_repo.member_with_person(session, member_id) if member_id else None
-        if data is None or data.action not in ("ok", "no") or found is None:
+        if refusal is not None:
+            outcome = refusal
+        elif data is None or data.action not in ("ok", "no") or found is None:
             pass
         else:
             member, person = found
@@ -1453,8 +1467,6 @@ async def on_approval_button(update: Update, context: BotContext) -> None:
                     toast=_("Solo il coordinatore di questa Unione può decidere sulle richieste."),
                     alert=True,
                 )
-            elif not _in_private(update):
-                outcome = private_only(tr)
             else:
                 outcome = await _decide(
                     session,
@@ -1717,14 +1729,15 @@ async def on_team_button(update: Update, context: BotContext) -> None:
         who = await caller(session, services, update)
         tr = who.tr if who else tr_for(services, person=None, user=query.from_user)
         outcome = stale(tr)
+        refusal = await refused_in_group(session, update, tr)
         union_id = data.int_arg(0) if data else None
         union = await session.get(Union, union_id) if union_id else None
-        if union is None or data is None or data.action != "ls":
+        if refusal is not None:
+            outcome = refusal
+        elif union is None or data is None or data.action != "ls":
             pass
         elif await _presser_coordinates(session, query.from_user, union.id) is None:
             outcome = not_yours(tr)
-        elif not _in_private(update):
-            outcome = private_only(tr)
         else:
             texts, markup = await _team_view(session, union, tr, manage=True)
             outcome = _texts_outcome(texts, markup)
@@ -1791,9 +1804,12 @@ async def on_member_button(update: Update, context: BotContext) -> None:
         who = await caller(session, services, update)
         tr = who.tr if who else tr_for(services, person=None, user=user)
         outcome = stale(tr)
+        refusal = await refused_in_group(session, update, tr)
         member_id = data.int_arg(0) if data else None
         found = await reg_repo.member_with_person(session, member_id) if member_id else None
-        if data is not None and found is not None:
+        if refusal is not None:
+            outcome = refusal
+        elif data is not None and found is not None:
             member, person = found
             union = await session.get(Union, member.union_id)
             coordinator = await _presser_coordinates(session, user, member.union_id)
@@ -1801,8 +1817,6 @@ async def on_member_button(update: Update, context: BotContext) -> None:
                 pass
             elif coordinator is None:
                 outcome = not_yours(tr)
-            elif not _in_private(update):
-                outcome = private_only(tr)
             else:
                 outcome = await _manage_member(
                     session, services, union, member, person, coordinator, data, now, tr
@@ -2364,7 +2378,11 @@ async def on_delete_button(update: Update, context: BotContext) -> None:
         tr = who.tr if who else tr_for(services, person=None, user=user)
         _ = tr.gettext
         outcome = stale(tr)
-        if data is None or chat.type != Chat.PRIVATE or chat.id != user.id:
+        # /cancellami is private, and so is its confirmation.
+        refusal = await refused_in_group(session, update, tr)
+        if refusal is not None:
+            outcome = refusal
+        elif data is None or chat.id != user.id:
             pass
         elif data.action == "no":
             outcome = Outcome(toast=_("Va bene."), text=_("Va bene, non ho cancellato nulla."))

@@ -25,6 +25,7 @@ from bot.conversations import register_flow
 from bot.i18n import Translator
 from bot.scope import (
     Refusal,
+    button_refusal,
     caller,
     register_union_command,
     reply,
@@ -375,15 +376,19 @@ async def on_settings_button(update: Update, context: BotContext) -> None:
     view: tuple[str, InlineKeyboardMarkup] | None = None
     ask_date = False
     async with update_transaction(context, update) as session:
+        only_in_private = _("Le impostazioni si cambiano in chat privata con me.")
+        refusal = await button_refusal(
+            session, update, who.tr, union_id=union_id, private_only=only_in_private
+        )
         member = await core_repo.member_of(
             session, union_id=union_id, telegram_user_id=query.from_user.id
         )
         union = await session.get(Union, union_id)
         section = data.action
-        if member is None or union is None or not member.is_coordinator:
+        if refusal is not None:
+            toast = refusal
+        elif member is None or union is None or not member.is_coordinator:
             toast = _("Solo il coordinatore cambia le impostazioni dell'Unione.")
-        elif chat.type != Chat.PRIVATE:
-            toast = _("Le impostazioni si cambiano in chat privata con me.")
         else:
             code = data.str_arg(1) or ""
             op = data.str_arg(2) or ""

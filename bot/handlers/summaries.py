@@ -32,10 +32,12 @@ from bot.context import BotContext, Services
 from bot.conversations import register_flow
 from bot.i18n import Translator, format_month
 from bot.scope import (
+    Pressed,
     Refusal,
     UnionScope,
     button_refusal,
     caller,
+    pressed_where,
     register_union_command,
     reply,
     resolve_union,
@@ -84,6 +86,9 @@ logger = logging.getLogger(__name__)
 PENDING_LISTED = 20
 
 SUM_AREA, DEC_AREA, EXP_AREA = "sum", "dec", "exp"
+# «Segna come attuata» in /decisione's list of pending decisions: the list is no message of
+# any one decision (the other buttons are on the decision's own messages).
+LISTED_DONE = "ld"
 DECISION_PICK_FLOW = "decision_union"
 LATE_AFTER = timedelta(minutes=15)
 CHOICES = {
@@ -713,6 +718,45 @@ async def _voting_member(
     return member, await core_repo.municipality_ids_of(session, member.id)
 
 
+async def _not_on_its_message(
+    session: AsyncSession, update: Update, tr: Translator, decision: Decision, action: str
+) -> str | None:
+    """In a group a decision's button counts only on a message the decision was posted as
+    (`pressed_where`, like a poll's vote): None to go on, else the toast. In private the
+    presser's membership decides, as for every button.
+
+    A message of the decision whose id the bot never learnt (a send that ended `uncertain`, a
+    closing keyboard sent afresh) is adopted, so the decision's edits reach it; the list of
+    pending decisions carries buttons of several, so it is checked but never adopted.
+    """
+    chat, query = update.effective_chat, update.callback_query
+    if chat is None or query is None or chat.type == Chat.PRIVATE:
+        return None
+    where = pressed_where(query, chat.id, await repo.decision_shown_at(session, decision.id))
+    if where is Pressed.SHOWN:
+        return None
+    if where is Pressed.CARRIED:
+        if action != LISTED_DONE:
+            assert query.message is not None  # CARRIED: the pressed message is the bot's
+            message_id = query.message.message_id
+            await repo.add_decision_message(
+                session, decision_id=decision.id, chat_id=chat.id, message_id=message_id
+            )
+            logger.info(
+                "Decision %s: adopted message %s in chat %s", decision.id, message_id, chat.id
+            )
+        return None
+    logger.info(
+        "Button dec:%s on decision %s refused in group %s: not on a message of the decision",
+        action,
+        decision.id,
+        chat.id,
+    )
+    return tr.gettext(
+        "Questo pulsante non vale su questo messaggio: usa quelli sotto la decisione."
+    )
+
+
 async def on_decision_button(update: Update, context: BotContext) -> None:
     query = update.callback_query
     if query is None or query.from_user is None:
@@ -727,7 +771,7 @@ async def on_decision_button(update: Update, context: BotContext) -> None:
         await query.answer()
         return
     _ = who.tr.gettext
-    action = data.action
+    action = "done" if data.action == LISTED_DONE else data.action
     toast = ""
     alert = False
     changed = False
@@ -740,6 +784,8 @@ async def on_decision_button(update: Update, context: BotContext) -> None:
         refusal = await button_refusal(
             session, update, who.tr, union_id=decision.union_id if decision else None
         )
+        if refusal is None and decision is not None:
+            refusal = await _not_on_its_message(session, update, who.tr, decision, data.action)
         found = (
             await _voting_member(session, decision.union_id, query.from_user.id)
             if decision is not None and refusal is None
@@ -1014,7 +1060,8 @@ async def _decision_for(update: Update, context: BotContext, union_id: int | Non
                     buttons.append(
                         [
                             InlineKeyboardButton(
-                                "✔️ " + short, callback_data=cb.encode(DEC_AREA, "done", d.id)
+                                "✔️ " + short,
+                                callback_data=cb.encode(DEC_AREA, LISTED_DONE, d.id),
                             )
                         ]
                     )

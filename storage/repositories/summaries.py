@@ -645,6 +645,16 @@ async def add_decision_message(
     )
 
 
+async def decision_shown_at(session: AsyncSession, decision_id: int) -> list[tuple[int, int]]:
+    """(chat id, message id) of every message the decision was posted as."""
+    rows = await session.execute(
+        select(DecisionMessage.chat_id, DecisionMessage.message_id).where(
+            DecisionMessage.decision_id == decision_id
+        )
+    )
+    return [(chat_id, message_id) for chat_id, message_id in rows]
+
+
 async def mark_decision_dirty(
     session: AsyncSession, *, decision_id: int, now: datetime
 ) -> list[int]:

@@ -246,26 +246,22 @@ def private_button(private: dict[str, str], in_groups: str) -> Row:
     return buttons(private, everyone(in_groups), everyone(in_groups), everyone(in_groups))
 
 
-# Coordinator buttons that show people's details: only in private (offered only there).
-COORD_BUTTON = buttons(
-    only(["coord"], NOT_FOR_YOU),
-    only([], NOT_FOR_YOU, coord="Questo pulsante funziona in chat privata con me"),
-)
-# /comuni and /invito are private: so are their buttons (a forged press in a group is refused).
-APPROVAL = buttons(
+# The coordinator's buttons of private commands and dialogues work only in private, where they
+# are offered (bot/scope.py:button_refusal with `private_only`, like announcements and the
+# progress update): in any group everyone's forged press is refused with where it works.
+PRIVATE_BUTTON = "Questo pulsante funziona in chat privata con me"
+# Buttons that show people's details (member cards, requests, the roster).
+COORD_BUTTON = private_button(only(["coord"], NOT_FOR_YOU), PRIVATE_BUTTON)
+APPROVAL = private_button(
     only(["coord"], "Solo il coordinatore di questa Unione può decidere sulle richieste"),
-    only(
-        [],
-        "Solo il coordinatore di questa Unione può decidere sulle richieste",
-        coord="Questo pulsante funziona in chat privata con me",
-    ),
+    PRIVATE_BUTTON,
 )
-COMUNI_BUTTON = buttons(
-    only(["coord"], NOT_FOR_YOU), everyone("I Comuni si gestiscono in chat privata con me")
+COMUNI_BUTTON = private_button(
+    only(["coord"], NOT_FOR_YOU), "I Comuni si gestiscono in chat privata con me"
 )
-INVITE_BUTTON = buttons(
-    only(["coord"], NOT_FOR_YOU),
-    only([], NOT_FOR_YOU, coord="Gli inviti si preparano in chat privata con me"),
+# A forged press in a group would post a live invite link there.
+INVITE_BUTTON = private_button(
+    only(["coord"], NOT_FOR_YOU), "Gli inviti si preparano in chat privata con me"
 )
 MEMBER_BUTTON_PRIVATE = {"outsider": NOT_MEMBER, "pending": NOT_MEMBER, "other_coord": NOT_MEMBER}
 MEMBER_BUTTON_GROUP = {
@@ -274,17 +270,35 @@ MEMBER_BUTTON_GROUP = {
     "other_coord": MEMBERS_ONLY,
 }
 # (The Union picker re-runs the command for the group's own Union: in Union B's group, B's.)
-SETTINGS = buttons(
+SETTINGS = private_button(
     only(["coord"], "Solo il coordinatore cambia le impostazioni dell'Unione"),
-    only(
-        [],
-        "Solo il coordinatore cambia le impostazioni dell'Unione",
-        coord="Le impostazioni si cambiano in chat privata con me",
-    ),
+    "Le impostazioni si cambiano in chat privata con me",
 )
-DECISION_CLOSE = union_button(
+DOCUMENTS = private_button(
+    only(["coord"], "Solo il coordinatore gestisce i link"),
+    "I link si gestiscono in chat privata con me",
+)
+# A decision's buttons count in a group only on a message the decision was posted as (or a
+# list that carries them): the anchor the cells are forged on is none, so everyone is refused.
+# tests/security/test_decision_messages.py presses them on the decision's own messages.
+NOT_ITS_MESSAGE = "Questo pulsante non vale su questo messaggio"
+
+
+def decision_button(private: dict[str, str]) -> Row:
+    return union_button(private, everyone(NOT_ITS_MESSAGE))
+
+
+DECISION_CLOSE = decision_button(
     {
         **only(["coord"], "Solo il coordinatore può chiudere una questione"),
+        "outsider": UNION_MEMBERS,
+        "pending": UNION_MEMBERS,
+        "other_coord": UNION_MEMBERS,
+    }
+)
+DECISION_DONE = decision_button(
+    {
+        **only(["coord"], "Solo il coordinatore può segnare una decisione come attuata"),
         "outsider": UNION_MEMBERS,
         "pending": UNION_MEMBERS,
         "other_coord": UNION_MEMBERS,
@@ -359,7 +373,7 @@ BUTTONS: dict[str, Row] = {
     "mbr:sr:{sindaco}:a": COORD_BUTTON,
     "mbr:mun:{sindaco}": COORD_BUTTON,
     "mbr:pm:{sindaco}:{mun}": COORD_BUTTON,
-    "del:no": buttons(everyone(OK), everyone(NO_LONGER_VALID)),
+    "del:no": private_button(everyone(OK), PRIVATE_BUTTON),
     "vote:y:{slot}": buttons(
         only(MEMBERS, POLL_MEMBERS),
         everyone(POLL_GONE),  # the poll was never posted in this group
@@ -425,7 +439,7 @@ BUTTONS: dict[str, Row] = {
     ),
     "exp:csv:{A}": EXPORT,
     "exp:xlsx:{A}": EXPORT,
-    "dec:v:{dec}:a": union_button(
+    "dec:v:{dec}:a": decision_button(
         {
             "outsider": UNION_MEMBERS,
             "pending": UNION_MEMBERS,
@@ -436,35 +450,15 @@ BUTTONS: dict[str, Row] = {
     ),
     "dec:close:{dec}": DECISION_CLOSE,
     "dec:out:{dec}:a": DECISION_CLOSE,
-    "dec:done:{dec}": union_button(
-        {
-            **only(["coord"], "Solo il coordinatore può segnare una decisione come attuata"),
-            "outsider": UNION_MEMBERS,
-            "pending": UNION_MEMBERS,
-            "other_coord": UNION_MEMBERS,
-        }
-    ),
+    "dec:done:{dec}": DECISION_DONE,
+    "dec:ld:{dec}": DECISION_DONE,
     "dec:back:{dec}": DECISION_CLOSE,
     "ann:to:{ann}:all": ANNOUNCEMENT,
     "ann:com:{ann}": ANNOUNCEMENT,
     "ann:no:{ann}": ANNOUNCEMENT,
     "ann:back:{ann}": ANNOUNCEMENT,
-    "doc:add:{A}": buttons(
-        only(["coord"], "Solo il coordinatore gestisce i link"),
-        only(
-            [],
-            "Solo il coordinatore gestisce i link",
-            coord="I link si gestiscono in chat privata con me",
-        ),
-    ),
-    "doc:rm:{A}:{doc}": buttons(
-        only(["coord"], "Solo il coordinatore gestisce i link"),
-        only(
-            [],
-            "Solo il coordinatore gestisce i link",
-            coord="I link si gestiscono in chat privata con me",
-        ),
-    ),
+    "doc:add:{A}": DOCUMENTS,
+    "doc:rm:{A}:{doc}": DOCUMENTS,
     "set:menu:{A}": SETTINGS,
     "set:m:{A}:wd:2": SETTINGS,
     "set:u:{A}:ue:t": SETTINGS,
