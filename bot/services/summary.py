@@ -89,6 +89,11 @@ class ActionChange:
     documents: int = 0
 
 
+# How storage names the author of a note once they left with /cancellami
+# (storage.repositories.summaries.EX_MEMBER), shown in the reader's language.
+FORMER_MEMBER = N_("ex membro")
+
+
 @dataclass(frozen=True)
 class NoteView:
     """A technician's free note from the technical group (a reply to the round, #aggiornamento)."""
@@ -340,9 +345,10 @@ def note_row(
     """One group note as a row: «text» — author, date (escaped, clipped with «…»)."""
     e = html.escape
     when = format_date(note.created_at, ZoneInfo(timezone), tr.language, year=year)
+    author = tr.gettext(FORMER_MEMBER) if note.author == FORMER_MEMBER else note.author
     return (
         f"{prefix}<i>«{e(clip_words(note_text(note.text), chars))}»</i> — "
-        f"{e(note.author)}, {e(when)}"
+        f"{e(author)}, {e(when)}"
     )
 
 

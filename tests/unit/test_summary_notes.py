@@ -22,6 +22,7 @@ from bot.services import export as export_service
 from bot.services.html_split import plain_text, telegram_length
 from bot.services.summary import (
     DETAILS,
+    FORMER_MEMBER,
     FULL,
     MAX_MESSAGES,
     ActionChange,
@@ -130,6 +131,14 @@ def test_english_note_lines() -> None:
     (text,) = render_summary(_with_notes(*notes), EN)
     assert "… and one more note from the technical group" in text
     assert "the full detail is in the spreadsheet" in text
+
+
+def test_a_note_of_a_member_who_left_names_them_in_the_readers_language() -> None:
+    note = NoteView(FORMER_MEMBER, "Caldaia collaudata", NOTE_AT)
+    (italian,) = render_summary(_with_notes(note), IT)
+    (english,) = render_summary(_with_notes(note), EN)
+    assert "— ex membro, mer 2 dic" in italian
+    assert "— former member, " in english and "ex membro" not in english
 
 
 def test_only_notes_after_the_baseline_reach_the_summary() -> None:
