@@ -346,10 +346,7 @@ def note_row(
     e = html.escape
     when = format_date(note.created_at, ZoneInfo(timezone), tr.language, year=year)
     author = tr.gettext(FORMER_MEMBER) if note.author == FORMER_MEMBER else note.author
-    return (
-        f"{prefix}<i>«{e(clip_words(note_text(note.text), chars))}»</i> — "
-        f"{e(author)}, {e(when)}"
-    )
+    return f"{prefix}<i>«{e(clip_words(note_text(note.text), chars))}»</i> — {e(author)}, {e(when)}"
 
 
 CARD_NOTES_MAX = 3  # group notes on an action's card (the latest ones)
