@@ -257,7 +257,8 @@ async def record_update(
         created_at=now,
     )
     session.add(update)
-    await session.flush()
+    action.status, action.progress, action.updated_at = status, progress, now
+    await session.flush()  # one flush: the update (its id, for the attachments) and the action
     for a in attachments:
         session.add(
             UpdateAttachment(
@@ -269,8 +270,8 @@ async def record_update(
                 mime_type=a.mime_type,
             )
         )
-    action.status, action.progress, action.updated_at = status, progress, now
-    await session.flush()
+    if attachments:
+        await session.flush()
     return update
 
 

@@ -226,6 +226,7 @@ async def test_step_context_reads_a_press_in_one_query(db: Database) -> None:
             data={"union_id": world.union.id},
             now=NOW,
         )
+        await s.flush()  # the dialogue is written before we count the press's statements
         tg = person.telegram_user_id
         statements: list[str] = []
 
