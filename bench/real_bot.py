@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 
 from bot.__main__ import migrate_in_child
-from bot.app import ALLOWED_UPDATES, build_application
+from bot.app import ALLOWED_UPDATES, build_application, freeze_heap_after_start
 from bot.config import load_settings
 from bot.context import services_of
 from bot.logging_setup import setup_logging
@@ -23,6 +23,7 @@ def main() -> None:
         settings, rate_limiter=os.environ.get("BENCH_RATE_LIMITER") == "1"
     )
     services_of(application).schema_ready = True
+    freeze_heap_after_start(application)  # as python -m bot does
     application.run_polling(allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False)
 
 

@@ -50,7 +50,7 @@ def main() -> None:
         print(f"Errore di configurazione: database non utilizzabile ({reason})", file=sys.stderr)
         sys.exit(EXIT_CONFIG)
 
-    from bot.app import ALLOWED_UPDATES, build_application
+    from bot.app import ALLOWED_UPDATES, build_application, freeze_heap_after_start
     from bot.context import services_of
 
     clock = None
@@ -62,6 +62,7 @@ def main() -> None:
         logger.warning("Test clock in use: the time is read from %s", clock_file)
     application = build_application(settings, clock=clock)
     services_of(application).schema_ready = True
+    freeze_heap_after_start(application)
     logger.info("Team Energia bot starting (timezone %s)", settings.timezone)
     application.run_polling(allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False)
 
