@@ -666,25 +666,18 @@ class Databases:
         self.counter += 1
         if backend == "sqlite":
             return normalize_database_url(f"sqlite:///{workdir / f'bench{self.counter}.db'}")
-        import asyncpg
         from sqlalchemy.engine import make_url
 
-        if self.postgres is None:
-            from tests import pg_server
+        from tests import pg_server
 
+        if self.postgres is None:
             reason = pg_server.unavailable_reason()
             if reason:
                 raise SystemExit(f"PostgreSQL not available: {reason}")
             self.postgres = pg_server.start()
         url = make_url(self.postgres.admin_url)
         name = f"bench_{os.getpid()}_{self.counter}"
-        conn = await asyncpg.connect(
-            user=url.username,
-            password=url.password,
-            host=url.host,
-            port=url.port,
-            database=url.database,
-        )
+        conn = await pg_server.connect(self.postgres.admin_url)
         try:
             await conn.execute(f'CREATE DATABASE "{name}"')
         finally:

@@ -77,7 +77,8 @@ def _prepare_postgresql(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "checkout")
     def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
-        if dbapi_connection.driver_connection.is_closed():
+        is_closed = getattr(dbapi_connection.driver_connection, "is_closed", None)  # asyncpg
+        if is_closed is not None and is_closed():
             raise exc.DisconnectionError("the server closed this connection")
         since = record.info.get(idle_since)
         if since is None or time.monotonic() - since < PING_IDLE_AFTER_S:

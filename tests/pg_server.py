@@ -15,6 +15,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 PG_DIRS = ("/usr/lib/postgresql/17/bin", "/usr/lib/postgresql/16/bin", "/usr/lib/postgresql/15/bin")
 
@@ -131,3 +132,18 @@ def start() -> PgServer:
         time.sleep(0.1)
     server.stop()
     raise RuntimeError("PostgreSQL did not start")
+
+
+async def connect(url: str) -> Any:
+    """A plain asyncpg connection to the database a SQLAlchemy URL names (any driver suffix)."""
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    return await asyncpg.connect(
+        user=parsed.username,
+        password=parsed.password,
+        host=parsed.host,
+        port=parsed.port,
+        database=parsed.database,
+    )

@@ -7,17 +7,27 @@ by a free check of the socket plus a ping only after PING_IDLE_AFTER_S of idlene
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from typing import Any
 
-import asyncpg
 import pytest
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
 from storage import db as db_module
 from storage.db import Database
+from tests import pg_server
 
 pytestmark = pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+
+
+@pytest.fixture
+async def database(database_url: str) -> AsyncIterator[Database]:
+    """Our engine on the test's PostgreSQL database (no schema needed)."""
+    db = Database(database_url)
+    try:
+        yield db
+    finally:
+        await db.dispose()
 
 
 async def _backend_pid(database: Database) -> int:
@@ -27,14 +37,7 @@ async def _backend_pid(database: Database) -> int:
 
 async def _terminate(database_url: str, pid: int) -> None:
     """What a server restart does to our connection: the server ends it."""
-    url = make_url(database_url)
-    conn = await asyncpg.connect(
-        user=url.username,
-        password=url.password,
-        host=url.host,
-        port=url.port,
-        database=url.database,
-    )
+    conn = await pg_server.connect(database_url)
     try:
         assert await conn.fetchval("SELECT pg_terminate_backend($1)", pid)
     finally:
@@ -55,54 +58,42 @@ def _count_pings(monkeypatch: pytest.MonkeyPatch, database: Database) -> list[in
 
 
 async def test_a_connection_the_server_closed_is_replaced(
-    database_url: str, monkeypatch: pytest.MonkeyPatch
+    database_url: str, database: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    database = Database(database_url)
     pings = _count_pings(monkeypatch, database)
-    try:
-        first = await _backend_pid(database)
-        await _terminate(database_url, first)
-        await asyncio.sleep(0.2)  # the server's goodbye reaches the idle pooled connection
+    first = await _backend_pid(database)
+    await _terminate(database_url, first)
+    await asyncio.sleep(0.2)  # the server's goodbye reaches the idle pooled connection
 
-        second = await _backend_pid(database)  # no error: a new connection took its place
+    second = await _backend_pid(database)  # no error: a new connection took its place
 
-        assert second != first
-        assert pings == []  # known closed without asking the server
-    finally:
-        await database.dispose()
+    assert second != first
+    assert pings == []  # known closed without asking the server
 
 
 async def test_an_idle_connection_is_pinged_and_replaced_when_dead(
-    database_url: str, monkeypatch: pytest.MonkeyPatch
+    database_url: str, database: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(db_module, "PING_IDLE_AFTER_S", 0.0)
-    database = Database(database_url)
     pings = _count_pings(monkeypatch, database)
-    try:
-        first = await _backend_pid(database)
-        await _terminate(database_url, first)  # and at once, whatever asyncpg has noticed yet
+    first = await _backend_pid(database)
+    await _terminate(database_url, first)  # and at once, whatever asyncpg has noticed yet
 
-        second = await _backend_pid(database)
+    second = await _backend_pid(database)
 
-        assert second != first
-        assert len(pings) <= 1  # pinged unless the closed socket already said it
-    finally:
-        await database.dispose()
+    assert second != first
+    assert len(pings) <= 1  # pinged unless the closed socket already said it
 
 
 async def test_a_busy_pool_is_not_pinged(
-    database_url: str, monkeypatch: pytest.MonkeyPatch
+    database: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    database = Database(database_url)
     pings = _count_pings(monkeypatch, database)
-    try:
-        for _ in range(20):
-            await _backend_pid(database)
-        assert pings == []
+    for _ in range(20):
+        await _backend_pid(database)
+    assert pings == []
 
-        monkeypatch.setattr(db_module, "PING_IDLE_AFTER_S", 0.0)  # now everything is "idle"
-        for _ in range(3):
-            await _backend_pid(database)
-        assert len(pings) == 3
-    finally:
-        await database.dispose()
+    monkeypatch.setattr(db_module, "PING_IDLE_AFTER_S", 0.0)  # now everything is "idle"
+    for _ in range(3):
+        await _backend_pid(database)
+    assert len(pings) == 3
