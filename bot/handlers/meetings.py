@@ -494,8 +494,12 @@ async def _slot_details(update: Update, context: BotContext, slot_id: int) -> No
 # --- the coordinator's row ----------------------------------------------------------------
 
 
+# The confirmations of the coordinator's row ("Sì, chiudi", a new deadline) are sent in private.
+CONFIRMATIONS = ("do", "extd")
+
+
 async def _manager_check(
-    session: AsyncSession, services: Services, update: Update, poll_id: int | None
+    session: AsyncSession, services: Services, update: Update, poll_id: int | None, action: str
 ) -> tuple[Translator, PollView | None, Member | None, str | None]:
     """(translator, view, member, refusal): the presser must manage this poll."""
     query = update.callback_query
@@ -506,7 +510,17 @@ async def _manager_check(
     poll = await session.get(MeetingPoll, poll_id) if poll_id is not None else None
     if poll is None:
         return tr, None, None, _("Questo sondaggio non esiste più.")
-    refusal = await button_refusal(session, update, tr, union_id=poll.union_id)
+    refusal = await button_refusal(
+        session,
+        update,
+        tr,
+        union_id=poll.union_id,
+        private_only=_("Questo pulsante funziona in chat privata con me.")
+        if action in CONFIRMATIONS
+        else None,
+    )
+    if refusal is None:
+        refusal = await _not_on_the_poll(session, update, tr, poll.id, action)
     if refusal is not None:
         return tr, None, None, refusal
     member = await core_repo.member_of(
@@ -523,6 +537,30 @@ async def _manager_check(
         )
     view = await load_poll_view(session, poll.id)
     return tr, view, member, None
+
+
+async def _not_on_the_poll(
+    session: AsyncSession, update: Update, tr: Translator, poll_id: int, action: str
+) -> str | None:
+    """In a group the coordinator's row counts only on a message of the poll (`pressed_where`,
+    as for votes and decisions): a forged «Chiudi ora» on another message, or in the other
+    table's group, is refused. The vote adopts a message whose send ended uncertain; this
+    only checks."""
+    chat, query = update.effective_chat, update.callback_query
+    if chat is None or query is None or chat.type == Chat.PRIVATE:
+        return None
+    shown = [(m.chat_id, m.message_id) for m in await repo.poll_messages(session, poll_id)]
+    if pressed_where(query, chat.id, shown) is not Pressed.ELSEWHERE:
+        return None
+    logger.info(
+        "Button mtg:%s on poll %s refused in group %s: not on a message of the poll",
+        action,
+        poll_id,
+        chat.id,
+    )
+    return tr.gettext(
+        "Questo pulsante non vale su questo messaggio: usa quelli sotto il sondaggio."
+    )
 
 
 async def _tell_privately(
@@ -554,7 +592,9 @@ async def on_meeting_button(update: Update, context: BotContext) -> None:
         await _apply_manager_action(update, context, data.action, poll_id, data.str_arg(1))
         return
     async with services.db.transaction() as session:
-        tr, view, _member, refusal = await _manager_check(session, services, update, poll_id)
+        tr, view, _member, refusal = await _manager_check(
+            session, services, update, poll_id, data.action
+        )
     _ = tr.gettext
     if refusal is not None or view is None:
         await query.answer(refusal or "", show_alert=True)
@@ -675,7 +715,7 @@ async def _apply_manager_action(
     closed: int | None = None
     dirty: list[int] = []
     async with update_transaction(context, update) as session:
-        tr, view, member, refusal = await _manager_check(session, services, update, poll_id)
+        tr, view, member, refusal = await _manager_check(session, services, update, poll_id, action)
         _ = tr.gettext
         if refusal is None and view is not None and not view.is_open:
             refusal = _("Il sondaggio è già chiuso.")

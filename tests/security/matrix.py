@@ -323,7 +323,10 @@ EXPORT = union_button(
     }
 )
 # "Chi manca?" and the poll's management buttons: the coordinator or whoever proposed the poll.
-MEETING_COORD = union_button(only(["coord"], COORD_OR_PROPOSER))
+# In a group they count only on a message of the poll, like its votes (the cells' anchor is none);
+# their confirmations ("Sì, chiudi", a new deadline) are sent in private and work only there.
+MEETING_COORD = union_button(only(["coord"], COORD_OR_PROPOSER), everyone(NOT_ITS_MESSAGE))
+MEETING_CONFIRM = private_button(only(["coord"], COORD_OR_PROPOSER), PRIVATE_BUTTON)
 COORD_ONLY_ACTIONS = "Solo il coordinatore può farlo"
 ACTION_EDIT = union_button(
     {
@@ -385,10 +388,10 @@ BUTTONS: dict[str, Row] = {
     ),
     "mtg:who:{poll}": MEETING_COORD,
     "mtg:ask:{poll}:close": MEETING_COORD,
-    "mtg:do:{poll}:close": MEETING_COORD,
-    "mtg:do:{poll}:cancel": MEETING_COORD,
+    "mtg:do:{poll}:close": MEETING_CONFIRM,
+    "mtg:do:{poll}:cancel": MEETING_CONFIRM,
     "mtg:ext:{poll}": MEETING_COORD,
-    "mtg:extd:{poll}:3": MEETING_COORD,
+    "mtg:extd:{poll}:3": MEETING_CONFIRM,
     "mtg:ics:{meeting}": union_button(
         only(MEMBERS, "Solo i membri del Team energia possono scaricare l'invito")
     ),
