@@ -943,7 +943,12 @@ async def close_due_polls(services: Services, bot: Bot, now: datetime) -> None:
 
 PIN_OWED = "meeting_pin"  # claimed before pinning: the pin is owed from then on
 PIN_DONE = "meeting_pin_done"  # claimed once Telegram answered (pinned, or refused for good)
-_pin_locks: dict[int, asyncio.Lock] = {}
+# A pin that Telegram keeps failing (5xx, timeouts) is tried again after 1, 2, 4 … 60 minutes,
+# not at every tick for 3 days with a warning each time. Kept with the services, in memory: a
+# restart tries again at once.
+PIN_RETRY_MAX = timedelta(hours=1)
+_PIN_LOCK = "meetings.pin_lock"
+_PIN_BACKOFF = "meetings.pin_backoff"  # (meeting id, chat id) → (failures so far, next try)
 
 
 async def pin_announcements(services: Services, bot: Bot, now: datetime) -> None:
@@ -954,7 +959,7 @@ async def pin_announcements(services: Services, bot: Bot, now: datetime) -> None
     re-driven by the tick. Re-driven, it first asks whether the message is already the chat's
     pinned one, so a pin that went through just before the kill is not made twice.
     """
-    lock = _pin_locks.setdefault(id(services), asyncio.Lock())
+    lock = services.extras.setdefault(_PIN_LOCK, asyncio.Lock())
     async with lock:  # the tick and a coordinator's close may both get here
         await _pin_announcements(services, bot, now)
 
@@ -984,7 +989,14 @@ async def _pin_announcements(services: Services, bot: Bot, now: datetime) -> Non
                 session, kind=PIN_OWED, union_id=meeting.union_id, period=period, now=now
             ):
                 todo.append((meeting, chat_id, message_id, False))
+    backoff: dict[tuple[int, int], tuple[int, datetime]] = services.extras.setdefault(
+        _PIN_BACKOFF, {}
+    )
     for meeting, chat_id, message_id, again in todo:
+        key = (meeting.id, chat_id)
+        failures, next_try = backoff.get(key, (0, now))
+        if now < next_try:
+            continue  # Telegram failed it moments ago: still owed, tried later
         try:
             if again and await _already_pinned(bot, chat_id, message_id):
                 logger.info("Meeting %s: already pinned in %s", meeting.id, chat_id)
@@ -994,14 +1006,21 @@ async def _pin_announcements(services: Services, bot: Bot, now: datetime) -> Non
                 )
         except (BadRequest, Forbidden) as exc:
             logger.info("Meeting %s: not pinned in %s (%s)", meeting.id, chat_id, exc.message)
-        except TelegramError:
+        except TelegramError as exc:
+            failures += 1
+            wait = min(timedelta(minutes=2 ** (failures - 1)), PIN_RETRY_MAX)
+            backoff[key] = (failures, services.clock.now() + wait)
             logger.warning(
-                "Meeting %s: pin in %s failed; retrying at the next tick",
+                "Meeting %s: pin in %s failed (%s, attempt %d); next try in %d min",
                 meeting.id,
                 chat_id,
-                exc_info=True,
+                exc,
+                failures,
+                wait.total_seconds() // 60,
+                exc_info=failures == 1,
             )
             continue  # still owed
+        backoff.pop(key, None)
         async with services.db.transaction() as session:
             await core_repo.claim(
                 session,

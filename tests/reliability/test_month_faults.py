@@ -187,25 +187,53 @@ async def test_a_pin_interrupted_is_made_at_the_next_tick_and_never_twice(
     fake = bot.fake
     team = await seed_team(bot.db, fake, bot.clock.now() - timedelta(days=2), comuni=1)
     fake.set_bot_admin(team.political, can_pin=True)
-    # Closing pins at once, and the same tick's pin work tries again: both answers lost.
-    # (The technical group's pin is refused: the bot may not pin there.)
-    fake.stall_next("pinChatMessage", seconds=2, deliver=delivered, count=1 if delivered else 4)
+    # Closing pins at once: the answer is lost (in both groups when it was not delivered; the
+    # technical group's pin is otherwise refused: the bot may not pin there).
+    fake.stall_next("pinChatMessage", seconds=2, deliver=delivered, count=1 if delivered else 2)
     await _monthly_meeting(bot, team)
     (announcement,) = _announcements(fake, team.political)
     assert announcement.pinned is delivered
-    # Re-driven, the pin is asked about first: taken already, it is not made again.
-    assert len(_calls(fake, "getChat", team.political)) == 1
+    # Telegram failed it moments ago: the same tick does not try again.
+    assert _calls(fake, "getChat", team.political) == []
     await bot.restart()
-    await bot.advance(minutes=1)
     await bot.advance(minutes=1)
     assert announcement.pinned
     assert team.political.pinned_ids == [announcement.message_id]
     pins = _calls(fake, "pinChatMessage", team.political)
     assert len([c for c in pins if c.ok or delivered]) == 1  # pinned once, never twice
-    assert len(_calls(fake, "getChat", team.political)) == (1 if delivered else 2)
+    # Re-driven, the pin is asked about first: taken already, it is not made again.
+    assert len(_calls(fake, "getChat", team.political)) == 1
     await bot.advance(minutes=1)  # settled: nothing more is asked
-    assert len(_calls(fake, "getChat", team.political)) == (1 if delivered else 2)
+    assert len(_calls(fake, "getChat", team.political)) == 1
     assert _calls(fake, "pinChatMessage", team.political) == pins
+
+
+async def test_a_pin_telegram_keeps_failing_is_tried_less_and_less_often(
+    make_bot: BotFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Telegram answers 502 to every pin for a while: the owed pin is tried again after 1, 2,
+    4 … minutes (at most hourly), one warning per try, not at every tick; then it goes through."""
+    bot = await make_bot()
+    fake = bot.fake
+    team = await seed_team(bot.db, fake, bot.clock.now() - timedelta(days=2), comuni=1)
+    fake.set_bot_admin(team.political, can_pin=True)
+    fake.set_bot_admin(team.technical, can_pin=True)
+    fake.fail_next("pinChatMessage", 502, "Bad Gateway", count=10)
+    await _monthly_meeting(bot, team)  # closing: the first try in each group fails
+    for _minute in range(15):
+        await bot.advance(minutes=1)
+    # Per group: tries at 0, 1, 3, 7 and 15 minutes (5 × 2 = the 10 failures), none in between.
+    assert len(_calls(fake, "pinChatMessage", team.political)) == 5
+    warnings = [
+        r for r in caplog.records if "pin in" in r.getMessage() and "failed" in r.getMessage()
+    ]
+    assert len(warnings) == 10
+    assert sum(1 for r in warnings if r.exc_info) == 2  # the traceback once per pin
+    for _minute in range(16):
+        await bot.advance(minutes=1)
+    (announcement,) = _announcements(fake, team.political)
+    assert announcement.pinned
+    assert len(_calls(fake, "pinChatMessage", team.political)) == 6
 
 
 async def test_a_refused_pin_is_settled_and_not_retried(make_bot: BotFactory) -> None:
