@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from itertools import count
+from typing import Any
 
+import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.action_import import fold_name
@@ -47,6 +49,7 @@ from storage.models import (
     UpdateRound,
     UpdateSource,
 )
+from storage.repositories import core as core_repo
 
 NOW = datetime(2026, 12, 3, 16, 0, tzinfo=UTC)
 
@@ -410,3 +413,17 @@ def small_union() -> SummaryInput:
             ),
         ],
     )
+
+
+def record_claims(monkeypatch: pytest.MonkeyPatch, field: str = "kind") -> list[str]:
+    """Every claim the bot attempts from now on (its `kind`, or another keyword such as
+    `period`), whether it wins or not: what a tick writes, for tests of quiet ticks."""
+    attempts: list[str] = []
+    real_claim = core_repo.claim
+
+    async def counting_claim(session: AsyncSession, **kwargs: Any) -> bool:
+        attempts.append(kwargs[field])
+        return bool(await real_claim(session, **kwargs))
+
+    monkeypatch.setattr(core_repo, "claim", counting_claim)
+    return attempts

@@ -81,51 +81,23 @@ async def test_group_notes_reach_the_mayors(bot: BotUnderTest) -> None:
         )
         canossa, vezzano = comuni["Canossa"], comuni["Vezzano sul Crostolo"]
         s.add(MeetingSettings(union_id=union.id, auto_poll_enabled=False))
-        await make_member(
-            s,
-            union,
-            telegram_user_id=carla.id,
-            name="Carla",
-            role=Role.STAFF,
-            coordinator=True,
-            now=now,
-        )
-        await make_member(
-            s,
-            union,
-            telegram_user_id=tina.id,
-            name="Tina Tecnica",
-            role=Role.TECNICO,
-            comuni=[canossa],
-            now=now,
-        )
-        await make_member(
-            s,
-            union,
-            telegram_user_id=ugo.id,
-            name="Ugo Bassi",
-            role=Role.TECNICO,
-            comuni=[canossa, vezzano],
-            now=now,
-        )
-        await make_member(
-            s,
-            union,
-            telegram_user_id=sara.id,
-            name="Sara",
-            role=Role.SINDACO,
-            comuni=[vezzano],
-            now=now,
-        )
-        await make_member(
-            s,
-            union,
-            telegram_user_id=paolo.id,
-            name="Paolo",
-            role=Role.SINDACO,
-            comuni=[canossa],
-            now=now,
-        )
+        for user, name, role, its_comuni in (
+            (carla, "Carla", Role.STAFF, ()),
+            (tina, "Tina Tecnica", Role.TECNICO, (canossa,)),
+            (ugo, "Ugo Bassi", Role.TECNICO, (canossa, vezzano)),
+            (sara, "Sara", Role.SINDACO, (vezzano,)),
+            (paolo, "Paolo", Role.SINDACO, (canossa,)),
+        ):
+            await make_member(
+                s,
+                union,
+                telegram_user_id=user.id,
+                name=name,
+                role=role,
+                comuni=its_comuni,
+                coordinator=user is carla,
+                now=now,
+            )
         await link_group(
             s, union, chat_id=technical.id, kind=TableKind.TECHNICAL, now=now, hashtag_capture=True
         )

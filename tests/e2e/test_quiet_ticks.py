@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -20,10 +19,9 @@ from storage.models import (
     TableKind,
     Vote,
 )
-from storage.repositories import core as core_repo
 from storage.repositories import meetings as meetings_repo
 from tests.e2e.harness import BotUnderTest
-from tests.factories import add_member, link_group, make_meeting, make_union
+from tests.factories import add_member, link_group, make_meeting, make_union, record_claims
 
 
 async def test_quiet_ticks_claim_nothing(
@@ -51,14 +49,7 @@ async def test_quiet_ticks_claim_nothing(
         await link_group(session, world, table=TableKind.POLITICAL, chat_id=group.id, now=now)
         await make_meeting(session, world, starts_at=starts, now=now - timedelta(days=5))
 
-    attempts: list[str] = []
-    real_claim = core_repo.claim
-
-    async def counting_claim(session: Any, **kwargs: Any) -> bool:
-        attempts.append(kwargs["kind"])
-        return await real_claim(session, **kwargs)
-
-    monkeypatch.setattr(core_repo, "claim", counting_claim)
+    attempts = record_claims(monkeypatch)
 
     async def tick(at: datetime) -> list[str]:
         attempts.clear()
@@ -155,14 +146,7 @@ async def test_a_poll_closing_claims_each_step_once(
         assert slot_id is not None
         session.add(Vote(slot_id=slot_id, member_id=sara.id, answer=Answer.YES, updated_at=now))
 
-    attempts: list[str] = []
-    real_claim = core_repo.claim
-
-    async def counting_claim(session: Any, **kwargs: Any) -> bool:
-        attempts.append(kwargs["kind"])
-        return await real_claim(session, **kwargs)
-
-    monkeypatch.setattr(core_repo, "claim", counting_claim)
+    attempts = record_claims(monkeypatch)
 
     async def tick(at: datetime) -> list[str]:
         attempts.clear()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -21,9 +20,9 @@ from storage.models import (
     UpdateRound,
     Vote,
 )
-from storage.repositories import core as core_repo
 from storage.repositories import meetings as meetings_repo
 from tests.e2e.harness import BotUnderTest
+from tests.factories import record_claims
 from tests.fakes.fake_world import FakeChat, FakeMessage
 from tests.fakes.telegram_server import FakeCall, FakeTelegram
 from tests.reliability.conftest import BotFactory
@@ -150,6 +149,35 @@ async def test_round_reminders_stuck_in_the_outbox_are_withdrawn_when_the_round_
     assert (
         len([m for m in fake.sent_to(team.political) if "2026" in (m.text or "")]) == 1
     )  # summary
+
+
+async def _one_date_poll(
+    bot: BotUnderTest, team: Team, starts: datetime, *, deadline: datetime
+) -> None:
+    """An extra poll with one date, which a Sindaco has already said yes to."""
+    async with bot.db.transaction() as session:
+        poll = await meetings_repo.create_poll(
+            session,
+            union_id=team.union_id,
+            table=PollTable.BOTH,
+            title="Riunione straordinaria",
+            agenda=None,
+            place=None,
+            deadline_at=deadline,
+            slots=[(starts, starts + timedelta(hours=2))],
+            created_by_member_id=None,
+            now=bot.clock.now(),
+        )
+        assert poll is not None
+        (slot,) = (await session.execute(select(Slot).where(Slot.poll_id == poll.id))).scalars()
+        session.add(
+            Vote(
+                slot_id=slot.id,
+                member_id=team.member_of[team.users["sindaco:0"].id],
+                answer=Answer.YES,
+                updated_at=bot.clock.now(),
+            )
+        )
 
 
 async def _monthly_meeting(bot: BotUnderTest, team: Team) -> Meeting:
@@ -360,29 +388,7 @@ async def test_a_meeting_fixed_after_a_skipped_round_still_gets_its_round(
         for r in caplog.records
     )
     starts = datetime(2026, 12, 30, 17, 0, tzinfo=ROME)
-    async with bot.db.transaction() as session:
-        poll = await meetings_repo.create_poll(
-            session,
-            union_id=team.union_id,
-            table=PollTable.BOTH,
-            title="Riunione straordinaria",
-            agenda=None,
-            place=None,
-            deadline_at=datetime(2026, 12, 27, 12, 0, tzinfo=ROME),
-            slots=[(starts, starts + timedelta(hours=2))],
-            created_by_member_id=None,
-            now=clock.now(),
-        )
-        assert poll is not None
-        (slot,) = (await session.execute(select(Slot).where(Slot.poll_id == poll.id))).scalars()
-        session.add(
-            Vote(
-                slot_id=slot.id,
-                member_id=team.member_of[team.users["sindaco:0"].id],
-                answer=Answer.YES,
-                updated_at=clock.now(),
-            )
-        )
+    await _one_date_poll(bot, team, starts, deadline=datetime(2026, 12, 27, 12, 0, tzinfo=ROME))
     for _ in range(3):  # nothing fixed yet: the skipped month stays quiet
         await bot.advance(minutes=1)
     async with bot.db.transaction() as session:
@@ -416,39 +422,10 @@ async def test_a_skipped_month_with_a_meeting_too_close_for_a_round_stays_skippe
     clock.set(datetime(2026, 12, 29, 9, 0, tzinfo=ROME))
     await bot.tick()
     starts = datetime(2026, 12, 30, 17, 0, tzinfo=ROME)
-    async with bot.db.transaction() as session:
-        poll = await meetings_repo.create_poll(
-            session,
-            union_id=team.union_id,
-            table=PollTable.BOTH,
-            title="Riunione straordinaria",
-            agenda=None,
-            place=None,
-            deadline_at=datetime(2026, 12, 29, 10, 0, tzinfo=ROME),
-            slots=[(starts, starts + timedelta(hours=2))],
-            created_by_member_id=None,
-            now=clock.now(),
-        )
-        assert poll is not None
-        (slot,) = (await session.execute(select(Slot).where(Slot.poll_id == poll.id))).scalars()
-        session.add(
-            Vote(
-                slot_id=slot.id,
-                member_id=team.member_of[team.users["sindaco:0"].id],
-                answer=Answer.YES,
-                updated_at=clock.now(),
-            )
-        )
+    await _one_date_poll(bot, team, starts, deadline=datetime(2026, 12, 29, 10, 0, tzinfo=ROME))
     clock.set(datetime(2026, 12, 29, 10, 1, tzinfo=ROME))
     await bot.tick()
-    attempts: list[str] = []
-    real_claim = core_repo.claim
-
-    async def counting_claim(session: Any, **kwargs: Any) -> bool:
-        attempts.append(kwargs["kind"])
-        return bool(await real_claim(session, **kwargs))
-
-    monkeypatch.setattr(core_repo, "claim", counting_claim)
+    attempts = record_claims(monkeypatch)
     for _ in range(3):
         await bot.advance(minutes=1)
     assert "upd_round_skip" not in attempts

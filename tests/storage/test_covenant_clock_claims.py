@@ -14,8 +14,7 @@ from bot.context import Services
 from bot.handlers.summaries import covenant_clock_due
 from storage.db import Database
 from storage.models import JobClaim, OutboxMessage, TableKind
-from storage.repositories import core as core_repo
-from tests.factories import link_group, make_union
+from tests.factories import link_group, make_union, record_claims
 
 START = datetime(2026, 11, 20, 8, tzinfo=UTC)
 
@@ -32,14 +31,7 @@ async def test_claims_only_when_a_warning_is_due(
         team.union.paes_approved_on = date(2025, 1, 31)  # monitoring report due 31 Jan 2027
         await link_group(s, team, table=TableKind.POLITICAL, chat_id=-100, now=START)
         await make_union(s, name="Senza PAES", comuni=["Beta"], now=START)
-    attempts: list[str] = []
-    real_claim = core_repo.claim
-
-    async def counting_claim(session: Any, **kwargs: Any) -> bool:
-        attempts.append(kwargs["period"])
-        return await real_claim(session, **kwargs)
-
-    monkeypatch.setattr(core_repo, "claim", counting_claim)
+    attempts = record_claims(monkeypatch, "period")
     bot = cast(Any, None)  # the clock only queues messages
 
     async def tick_at(moment: datetime) -> list[str]:
