@@ -602,7 +602,9 @@ async def on_button(update: Update, context: BotContext) -> None:
             await context.bot.send_message(chat_id=query.from_user.id, text=in_private)
             toast = _("Te l'ho scritto in privato.")
         except Forbidden:
-            toast = _("Scrivimi prima in privato (apri la chat con me e premi Avvia), poi riprova.")
+            toast = _(
+                "Non riesco a scriverti in privato: apri la chat con me e premi Avvia, poi riprova."
+            )
     await query.answer(toast)
     if edit is not None:
         await _edit_or_send(update, edit[0], edit[1])

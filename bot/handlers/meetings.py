@@ -515,7 +515,7 @@ async def _manager_check(
         update,
         tr,
         union_id=poll.union_id,
-        private_only=_("Questo pulsante funziona in chat privata con me.")
+        private_only=_("Questo pulsante funziona solo in chat privata con me.")
         if action in CONFIRMATIONS
         else None,
     )
@@ -558,9 +558,7 @@ async def _not_on_the_poll(
         poll_id,
         chat.id,
     )
-    return tr.gettext(
-        "Questo pulsante non vale su questo messaggio: usa quelli sotto il sondaggio."
-    )
+    return tr.gettext("Qui questo pulsante non funziona: usa quelli sotto il sondaggio.")
 
 
 async def _tell_privately(
@@ -699,7 +697,7 @@ async def on_meeting_button(update: Update, context: BotContext) -> None:
         await query.answer(_("Ti ho scritto in privato."))
     else:
         await query.answer(
-            _("Scrivimi prima in privato (apri la chat con me e premi Avvia), poi riprova."),
+            _("Non riesco a scriverti in privato: apri la chat con me e premi Avvia, poi riprova."),
             show_alert=True,
         )
 
@@ -805,7 +803,7 @@ async def _send_ics(update: Update, context: BotContext, meeting_id: int | None)
         )
     except Forbidden:
         await query.answer(
-            _("Scrivimi prima in privato (apri la chat con me e premi Avvia), poi riprova."),
+            _("Non riesco a scriverti in privato: apri la chat con me e premi Avvia, poi riprova."),
             show_alert=True,
         )
         return

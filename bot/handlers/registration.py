@@ -162,7 +162,7 @@ async def refused_in_group(
         update,
         tr,
         union_id=None,
-        private_only=toast or tr.gettext("Questo pulsante funziona in chat privata con me."),
+        private_only=toast or tr.gettext("Questo pulsante funziona solo in chat privata con me."),
     )
     return None if refusal is None else Outcome(toast=refusal, alert=True)
 

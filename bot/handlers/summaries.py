@@ -569,7 +569,7 @@ async def build_export(
                 await asyncio.to_thread(export_service.export_notes_csv, tables, tr),
                 export_service.export_file_name(name, today, "csv", NOTES_FILE_PART),
                 _(
-                    "Note dal gruppo tecnico, una per riga, intere: data, Comune, giro di aggiornamenti, autore."
+                    "Note dal gruppo tecnico con il testo completo, una per riga (data, Comune, giro di aggiornamenti, autore, origine)."
                 ),
             )
         )
@@ -753,7 +753,7 @@ async def _not_on_its_message(
         chat.id,
     )
     return tr.gettext(
-        "Questo pulsante non vale su questo messaggio: usa quelli sotto la decisione."
+        "Qui questo pulsante non funziona: usa quelli sotto il messaggio della questione."
     )
 
 

@@ -1713,7 +1713,7 @@ async def on_group_message(update: Update, context: BotContext) -> None:
             )
         where = ", ".join(names.get(i, "?") for i in ids) or _("l'Unione")
         ack = _(
-            "📝 Annotato per {where}: i Sindaci lo leggeranno nel prossimo riepilogo. Grazie!"
+            "📝 Nota registrata per {where}: i Sindaci la leggeranno nel prossimo riepilogo. Grazie!"
         ).format(where=html.escape(where))
     if ack:
         await message.reply_text(ack)

@@ -428,7 +428,7 @@ def round_note_rows(
     rows = [
         "💬 "
         + tr.ngettext(
-            "Una nota nel gruppo tecnico:", "{n} note nel gruppo tecnico:", len(items)
+            "Una nota dal gruppo tecnico:", "{n} note dal gruppo tecnico:", len(items)
         ).format(n=len(items))
     ]
     for (author, text, created_at), comuni in shown:
@@ -446,8 +446,8 @@ def round_note_rows(
     if rest:
         rows.append(
             tr.ngettext(
-                "… e un'altra prima di queste: tutte nel foglio di calcolo (/esporta).",
-                "… e altre {n} prima di queste: tutte nel foglio di calcolo (/esporta).",
+                "… e un'altra nota più vecchia: le trovi tutte nel foglio di calcolo (/esporta).",
+                "… e altre {n} note più vecchie: le trovi tutte nel foglio di calcolo (/esporta).",
                 rest,
             ).format(n=rest)
         )

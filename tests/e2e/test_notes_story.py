@@ -129,13 +129,13 @@ async def test_group_notes_reach_the_mayors(bot: BotUnderTest) -> None:
     await tina.send(LONG_NOTE, chat=technical, reply_to=announcement)
     await bot.settle()
     assert fake.last_sent(technical).text == (
-        "📝 Annotato per Canossa: i Sindaci lo leggeranno nel prossimo riepilogo. Grazie!"
+        "📝 Nota registrata per Canossa: i Sindaci la leggeranno nel prossimo riepilogo. Grazie!"
     )
     clock.advance(hours=3)
     await ugo.send("#aggiornamento caldaie <a condensazione> consegnate", chat=technical)
     await bot.settle()
     assert fake.last_sent(technical).text == (
-        "📝 Annotato per Canossa, Vezzano sul Crostolo: i Sindaci lo leggeranno nel prossimo "
+        "📝 Nota registrata per Canossa, Vezzano sul Crostolo: i Sindaci la leggeranno nel prossimo "
         "riepilogo. Grazie!"
     )
 
@@ -147,7 +147,7 @@ async def test_group_notes_reach_the_mayors(bot: BotUnderTest) -> None:
     answered_part = status.split("✅ Hanno risposto (2):")[1].split("⏳ Non ancora (0):")[0]
     assert "• Tina Tecnica (Canossa) — nota nel gruppo tecnico" in answered_part
     assert "• Ugo Bassi (Canossa, Vezzano sul Crostolo) — nota nel gruppo tecnico" in answered_part
-    notes_part = status.split("💬 2 note nel gruppo tecnico:")[1]
+    notes_part = status.split("💬 2 note dal gruppo tecnico:")[1]
     assert "• Canossa: «Il cantiere della palestra <Rodari> parte a gennaio & la ditta" in (
         notes_part
     )
@@ -255,7 +255,7 @@ async def test_group_notes_reach_the_mayors(bot: BotUnderTest) -> None:
     assert notes_file.document.file_name == (
         "team-energia-unione-colline-matildiche-note-gruppo-tecnico-2026-12-08.csv"
     )
-    assert (notes_file.caption or "").startswith("Note dal gruppo tecnico, una per riga, intere")
+    assert (notes_file.caption or "").startswith("Note dal gruppo tecnico con il testo completo, una per riga")
     notes_rows = _csv_rows(notes_file.document.content)
     assert notes_rows[0] == ["Data", "Comune", "Giro di aggiornamenti", "Autore", "Origine", "Nota"]
     assert notes_rows[1] == [

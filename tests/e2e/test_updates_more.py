@@ -190,7 +190,7 @@ async def test_hashtag_is_recorded_only_where_switched_on(bot: BotUnderTest) -> 
         (UpdateSource.HASHTAG, "#aggiornamento caldaia municipio sostituita")
     ]
     assert [m.text for m in fake.sent_to(group)] == [
-        "📝 Annotato per Canossa: i Sindaci lo leggeranno nel prossimo riepilogo. Grazie!"
+        "📝 Nota registrata per Canossa: i Sindaci la leggeranno nel prossimo riepilogo. Grazie!"
     ]
 
 

@@ -311,7 +311,7 @@ async def test_actions_and_monthly_round(bot: BotUnderTest) -> None:
         "Il cantiere della palestra parte a gennaio.", chat=group, reply_to=announcement
     )
     await bot.settle()
-    assert "Annotato per Sant'Ilario d'Enza" in (fake.last_sent(group).text or "")
+    assert "Nota registrata per Sant'Ilario d'Enza" in (fake.last_sent(group).text or "")
     async with bot.db.transaction() as s:
         note = (await s.execute(select(UpdateNote))).scalar_one()
         assert note.source == UpdateSource.GROUP_REPLY and note.municipality_id == si.id

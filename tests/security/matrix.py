@@ -249,7 +249,7 @@ def private_button(private: dict[str, str], in_groups: str) -> Row:
 # The coordinator's buttons of private commands and dialogues work only in private, where they
 # are offered (bot/scope.py:button_refusal with `private_only`, like announcements and the
 # progress update): in any group everyone's forged press is refused with where it works.
-PRIVATE_BUTTON = "Questo pulsante funziona in chat privata con me"
+PRIVATE_BUTTON = "Questo pulsante funziona solo in chat privata con me"
 # Buttons that show people's details (member cards, requests, the roster).
 COORD_BUTTON = private_button(only(["coord"], NOT_FOR_YOU), PRIVATE_BUTTON)
 APPROVAL = private_button(
@@ -281,7 +281,7 @@ DOCUMENTS = private_button(
 # A decision's buttons count in a group only on a message the decision was posted as (or a
 # list that carries them): the anchor the cells are forged on is none, so everyone is refused.
 # tests/security/test_decision_messages.py presses them on the decision's own messages.
-NOT_ITS_MESSAGE = "Questo pulsante non vale su questo messaggio"
+NOT_ITS_MESSAGE = "Qui questo pulsante non funziona"
 
 
 def decision_button(private: dict[str, str]) -> Row:

@@ -58,7 +58,7 @@ async def _contribute(world: World) -> None:
         chat=world.chats["technical"],
     )
     await bot.settle()
-    assert "Annotato per" in (bot.fake.last_sent(world.chats["technical"]).text or "")
+    assert "Nota registrata per" in (bot.fake.last_sent(world.chats["technical"]).text or "")
     assert (await _press(world, "sindaco", f"dec:v:{a.decision_id}:a") or "").startswith(
         "Voto registrato"
     )

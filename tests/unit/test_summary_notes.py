@@ -354,7 +354,7 @@ def test_round_notes_for_the_coordinator_merge_comuni_and_keep_the_latest() -> N
     ]
     rows = round_note_rows(IT, notes, timezone="Europe/Rome")
     assert rows == [
-        "💬 2 note nel gruppo tecnico:",
+        "💬 2 note dal gruppo tecnico:",
         "• <b>Canossa, Vezzano</b>: <i>«Sopralluogo &lt;comune&gt; &amp; verbale»</i> — Tina, mer 2 dic",
         "• <b>Unione</b>: <i>«bando in uscita»</i> — Carla, mer 2 dic",
     ]
@@ -363,12 +363,14 @@ def test_round_notes_for_the_coordinator_merge_comuni_and_keep_the_latest() -> N
         for i in range(13)
     ]
     rows = round_note_rows(IT, many, timezone="Europe/Rome")
-    assert rows[0] == "💬 13 note nel gruppo tecnico:"
+    assert rows[0] == "💬 13 note dal gruppo tecnico:"
     assert "nota 3»" in rows[1] and "nota 12»" in rows[-2]
-    assert rows[-1] == "… e altre 3 prima di queste: tutte nel foglio di calcolo (/esporta)."
+    assert (
+        rows[-1] == "… e altre 3 note più vecchie: le trovi tutte nel foglio di calcolo (/esporta)."
+    )
     assert round_note_rows(IT, [], timezone="Europe/Rome") == []
     (one,) = round_note_rows(EN, many[:1], timezone="Europe/Rome")[:1]
-    assert one == "💬 One note in the technical group:"
+    assert one == "💬 One note from the technical group:"
 
 
 # --- clipping -----------------------------------------------------------------------------
