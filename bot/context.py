@@ -73,7 +73,7 @@ class Services:
     def add_sent_listener(self, key_prefix: str, listener: SentListener) -> None:
         self.sent_listeners.append((key_prefix, listener))
 
-    def run_in_background(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+    def run_in_background(self, work: Coroutine[Any, Any, object]) -> asyncio.Task[object]:
         """Start work that must not hold up the next update; shutdown (and the tests'
         `settle`) wait for it through `background_tasks`."""
         task = asyncio.get_running_loop().create_task(work)

@@ -24,6 +24,7 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, Re
 from bot.context import Services
 from bot.i18n import N_, Translator
 from bot.scope import tr_for
+from bot.telegram_edit import retry_after_seconds
 from storage.models import OutboxMessage, OutboxStatus, Person, Union
 from storage.repositories import core as core_repo
 from storage.repositories import outbox as outbox_repo
@@ -49,11 +50,6 @@ def certainly_not_delivered(exc: BaseException) -> bool:
     if isinstance(cause, safe):
         return True
     return isinstance(exc, TimedOut) and "Pool timeout" in str(exc)
-
-
-def retry_after_seconds(exc: RetryAfter) -> float:
-    value: Any = exc.retry_after
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
 async def _call(bot: Bot, row: OutboxMessage) -> Message:
@@ -210,13 +206,9 @@ def flush_soon(services: Services, bot: Bot) -> None:
     """Flush in the background: a handler answers its user at once instead of waiting behind
     everyone else's due messages (a round's invitations, an announcement) for the shared lock."""
 
-    async def run() -> None:
-        try:
-            await flush(services, bot)
-        except Exception:  # the tick tries again; the change that queued the message is saved
-            logger.exception("Background outbox flush failed; the next tick will retry")
-
-    services.run_in_background(run())
+    # A failure is logged by run_in_background; the tick tries again (the change that queued
+    # the message is saved).
+    services.run_in_background(flush(services, bot))
 
 
 async def flush(services: Services, bot: Bot, *, now: datetime | None = None) -> int:
@@ -284,10 +276,8 @@ async def purge_outbox(services: Services, now: datetime) -> int:
         async with services.db.transaction() as session:
             if batch == 0:
                 day = now.date().isoformat()
-                # Read first: on every tick but the day's first, the purge is already claimed.
-                if await core_repo.is_claimed(
-                    session, kind=PURGE_CLAIM, union_id=0, period=day
-                ) or not await core_repo.claim(
+                # Once a day: on every other tick the claim is found and nothing is written.
+                if not await core_repo.claim(
                     session, kind=PURGE_CLAIM, union_id=0, period=day, now=now
                 ):
                     return 0

@@ -48,11 +48,7 @@ def _prepare_sqlite(engine: AsyncEngine) -> None:
         # Straight to the driver: one hop to aiosqlite's thread instead of three (cursor,
         # execute, close); storage.sqlite_driver sends it with the first statement, in that
         # statement's hop. This runs for every transaction.
-        dbapi_connection = conn.connection.dbapi_connection
-        if hasattr(dbapi_connection, "begin_immediate"):
-            dbapi_connection.begin_immediate()
-        else:
-            dbapi_connection.run_async(lambda driver: driver.execute("BEGIN IMMEDIATE"))
+        conn.connection.dbapi_connection.begin_immediate()  # create_engine: always our driver
 
 
 # A pooled PostgreSQL connection idle for longer than this is pinged before use.

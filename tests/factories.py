@@ -33,6 +33,7 @@ from bot.services.summary import (
 from storage.models import (
     Action,
     ActionStatus,
+    JobClaim,
     LinkedChat,
     Meeting,
     Member,
@@ -416,13 +417,16 @@ def small_union() -> SummaryInput:
 
 
 def record_claims(monkeypatch: pytest.MonkeyPatch, field: str = "kind") -> list[str]:
-    """Every claim the bot attempts from now on (its `kind`, or another keyword such as
-    `period`), whether it wins or not: what a tick writes, for tests of quiet ticks."""
+    """Every claim the bot tries to write from now on (its `kind`, or another keyword such as
+    `period`), won or lost to a concurrent writer; a claim found already made writes nothing
+    and is not listed. What a tick writes, for tests of quiet ticks."""
     attempts: list[str] = []
     real_claim = core_repo.claim
 
     async def counting_claim(session: AsyncSession, **kwargs: Any) -> bool:
-        attempts.append(kwargs[field])
+        key = (kwargs["kind"], kwargs["union_id"], kwargs["period"])
+        if await session.get(JobClaim, key) is None:
+            attempts.append(kwargs[field])
         return bool(await real_claim(session, **kwargs))
 
     monkeypatch.setattr(core_repo, "claim", counting_claim)

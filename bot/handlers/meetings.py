@@ -1312,12 +1312,12 @@ async def open_monthly_polls(services: Services, bot: Bot, now: datetime) -> Non
             if due is not None:
                 due_now.append((union, settings, due))
         # One query for the whole region: which Unions already had this month's poll.
-        done = await core_repo.claimed_unions(
-            session, kind="auto_poll", periods={due[0] for _u, _s, due in due_now}
+        done = await core_repo.claimed_keys(
+            session, kinds=["auto_poll"], periods={due[0] for _u, _s, due in due_now}
         )
     posted = False
     for union, settings, (period, year, month) in due_now:
-        if (union.id, period) in done:
+        if ("auto_poll", union.id, period) in done:
             continue
         async with services.db.transaction() as session:
             if await _monthly_poll_exists(session, union.id, period):

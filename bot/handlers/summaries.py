@@ -1186,13 +1186,17 @@ async def covenant_clock_due(services: Services, bot: Bot, now: datetime) -> Non
                     candidates.append((union, milestone, today, leads))
         if not candidates:
             return
-        claimed = await core_repo.claimed_unions(
+        claimed = await core_repo.claimed_keys(
             session,
-            kind=COVENANT_CLAIM,
+            kinds=[COVENANT_CLAIM],
             periods={period for _u, _m, _t, leads in candidates for _lead, period in leads},
         )
         for union, milestone, today, leads in candidates:
-            new = [(lead, period) for lead, period in leads if (union.id, period) not in claimed]
+            new = [
+                (lead, period)
+                for lead, period in leads
+                if (COVENANT_CLAIM, union.id, period) not in claimed
+            ]
             if new:
                 due.append((union.id, union.name, milestone, today, new))
     tr = tr_for(services)

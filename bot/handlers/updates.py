@@ -39,7 +39,8 @@ from bot.scope import (
 )
 from bot.scope import caller as get_caller
 from bot.services import update_rounds as rules
-from bot.services.summary import NoteView, round_note_rows
+from bot.services.summary import round_note_rows
+from bot.services.summary_build import note_view
 from bot.services.update_status import (
     INVITE_PREFIX,
     TechnicianState,
@@ -1187,7 +1188,7 @@ async def status_text(
         [
             (
                 names.get(n.municipality_id, "?") if n.municipality_id is not None else None,
-                NoteView(n.author, n.text, n.created_at),
+                note_view(n),
             )
             for n in notes
         ],
@@ -1272,10 +1273,8 @@ async def _open_round_for(
             meetings=[rules.MeetingInfo(id=m.id, starts_at=m.starts_at) for m in meetings],
         )
         if plan.decision == rules.Decision.SKIP:
-            # Read first: a skipped month with a meeting too close for a round comes back here.
-            won = not await core_repo.is_claimed(
-                session, kind=repo.ROUND_SKIP_CLAIM, union_id=union.id, period=period
-            ) and await core_repo.claim(
+            # A skipped month with a meeting too close for a round comes back here: claimed once.
+            won = await core_repo.claim(
                 session, kind=repo.ROUND_SKIP_CLAIM, union_id=union.id, period=period, now=now
             )
             # A Union created after that deadline missed nothing: no warning for it.

@@ -66,27 +66,18 @@ async def claim(
     now: datetime,
     note: str | None = None,
 ) -> bool:
-    """Claim (job, Union, period) once: True for the first caller only, ever."""
+    """Claim (job, Union, period) once: True for the first caller only, ever.
+
+    Read first: work that is re-checked on every tick finds its claim there and writes nothing.
+    """
+    if await session.get(JobClaim, (kind, union_id, period)) is not None:
+        return False
     return await insert_ignore(
         session,
         JobClaim,
         {"kind": kind, "union_id": union_id, "period": period, "claimed_at": now, "note": note},
         ["kind", "union_id", "period"],
     )
-
-
-async def claimed_unions(
-    session: AsyncSession, *, kind: str, periods: set[str]
-) -> set[tuple[int, str]]:
-    """(Union id, period) pairs already claimed for a kind of work, in one query."""
-    if not periods:
-        return set()
-    rows = await session.execute(
-        select(JobClaim.union_id, JobClaim.period).where(
-            JobClaim.kind == kind, JobClaim.period.in_(sorted(periods))
-        )
-    )
-    return {(union_id, period) for union_id, period in rows.all()}
 
 
 async def claimed_keys(

@@ -255,7 +255,9 @@ async def test_group_notes_reach_the_mayors(bot: BotUnderTest) -> None:
     assert notes_file.document.file_name == (
         "team-energia-unione-colline-matildiche-note-gruppo-tecnico-2026-12-08.csv"
     )
-    assert (notes_file.caption or "").startswith("Note dal gruppo tecnico con il testo completo, una per riga")
+    assert (notes_file.caption or "").startswith(
+        "Note dal gruppo tecnico con il testo completo, una per riga"
+    )
     notes_rows = _csv_rows(notes_file.document.content)
     assert notes_rows[0] == ["Data", "Comune", "Giro di aggiornamenti", "Autore", "Origine", "Nota"]
     assert notes_rows[1] == [

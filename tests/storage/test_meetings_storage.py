@@ -171,10 +171,10 @@ async def test_meetings_and_claims_queries(db: Database, clock: FakeClock) -> No
             session, kind="auto_poll", union_id=poll.union_id, period="2026-12", now=clock.now()
         )
     async with db.transaction() as session:
-        assert await core_repo.claimed_unions(
-            session, kind="auto_poll", periods={"2026-12", "2027-01"}
-        ) == {(poll.union_id, "2026-12")}
-        assert await core_repo.claimed_unions(session, kind="auto_poll", periods=set()) == set()
+        assert await core_repo.claimed_keys(
+            session, kinds=["auto_poll"], periods={"2026-12", "2027-01"}
+        ) == {("auto_poll", poll.union_id, "2026-12")}
+        assert await core_repo.claimed_keys(session, kinds=["auto_poll"], periods=set()) == set()
         soon = await repo.meetings_starting_between(
             session, after=clock.now(), until=slot.starts_at
         )
