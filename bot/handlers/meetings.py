@@ -17,7 +17,6 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import (
     Bot,
@@ -1340,10 +1339,7 @@ async def open_monthly_polls(services: Services, bot: Bot, now: datetime) -> Non
 async def _monthly_poll_exists(session: AsyncSession, union_id: int, period: str) -> bool:
     if await core_repo.is_claimed(session, kind="auto_poll", union_id=union_id, period=period):
         return True
-    found = await session.execute(
-        select(MeetingPoll.id).where(MeetingPoll.union_id == union_id, MeetingPoll.period == period)
-    )
-    return found.first() is not None
+    return await repo.has_poll_for_period(session, union_id=union_id, period=period)
 
 
 async def _tell_coordinators(

@@ -260,6 +260,14 @@ async def add_poll_message(
     )
 
 
+async def has_poll_for_period(session: AsyncSession, *, union_id: int, period: str) -> bool:
+    """Whether the Union already has the poll of this period (the automatic monthly one)."""
+    found = await session.execute(
+        select(MeetingPoll.id).where(MeetingPoll.union_id == union_id, MeetingPoll.period == period)
+    )
+    return found.first() is not None
+
+
 async def poll_messages(session: AsyncSession, poll_id: int) -> list[PollMessage]:
     rows = await session.execute(
         select(PollMessage).where(PollMessage.poll_id == poll_id).order_by(PollMessage.id)

@@ -48,6 +48,7 @@ from storage.models import (
 )
 from storage.repositories import outbox as outbox_repo
 from storage.repositories.common import insert_ignore
+from storage.repositories.core import municipality_names
 
 EX_MEMBER = "ex membro"
 UNION_NOTES: Literal["union"] = "union"  # group_notes(comune=…): notes of members with no Comune
@@ -857,12 +858,7 @@ async def export_data(session: AsyncSession, union_id: int) -> ExportData | None
         select(Meeting).where(Meeting.union_id == union_id).order_by(Meeting.starts_at)
     )
     notes = await group_notes(session, union_id=union_id)
-    names: dict[int, str] = {
-        mid: name
-        for mid, name in await session.execute(
-            select(Municipality.id, Municipality.name).where(Municipality.union_id == union_id)
-        )
-    }
+    names = await municipality_names(session, union_id, include_archived=True)
     periods: dict[int, str] = {
         rid: period
         for rid, period in await session.execute(
