@@ -1,9 +1,11 @@
 """Engine and sessions: one short transaction per update or job.
 
-SQLite: WAL, a busy timeout, foreign keys on, and every transaction opened with BEGIN IMMEDIATE
-(a read-then-write transaction in WAL otherwise fails with "database is locked"; this is the
-recipe SQLAlchemy documents for aiosqlite). PostgreSQL: asyncpg, default isolation; a pooled
-connection is checked before use without a round trip when it was in use moments ago.
+SQLite: WAL, foreign keys on, and every transaction opened with BEGIN IMMEDIATE (a
+read-then-write transaction in WAL otherwise fails with "database is locked"; this is the
+recipe SQLAlchemy documents for aiosqlite); a transaction's statements run on the event loop,
+and a busy lock is waited for asynchronously (storage/sqlite_driver.py). PostgreSQL: asyncpg,
+default isolation; a pooled connection is checked before use without a round trip when it was
+in use moments ago.
 """
 
 from __future__ import annotations
@@ -28,8 +30,6 @@ from sqlalchemy.orm import Session
 
 logger = logging.getLogger(__name__)
 
-SQLITE_BUSY_TIMEOUT_MS = 15_000
-
 
 def _prepare_sqlite(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "connect")
@@ -38,16 +38,18 @@ def _prepare_sqlite(engine: AsyncEngine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        # Never wait for a lock inside SQLite: transactions run on the event loop, and
+        # storage.sqlite_driver retries a busy BEGIN IMMEDIATE asynchronously instead.
+        cursor.execute("PRAGMA busy_timeout=0")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        # Straight to the driver: one hop to aiosqlite's thread instead of three (cursor,
-        # execute, close); storage.sqlite_driver sends it with the first statement, in that
-        # statement's hop. This runs for every transaction.
+        # Straight to the driver, which sends it just before the transaction's first
+        # statement, on the event loop (storage.sqlite_driver). This runs for every
+        # transaction.
         conn.connection.dbapi_connection.begin_immediate()  # create_engine: always our driver
 
 

@@ -1,11 +1,24 @@
-"""SQLAlchemy's aiosqlite dialect with one hop to aiosqlite's thread per statement.
+"""SQLAlchemy's aiosqlite dialect, with the statements of a transaction run on the event loop.
 
 aiosqlite runs every sqlite3 call on its own thread; each call is a hand-off (a queue put,
 the thread woken, the result posted back to the event loop) and costs far more CPU than the
-call itself. SQLAlchemy's adapter makes four of them for a SELECT (open a cursor, execute,
-fetch all, close) and three for an INSERT/UPDATE. Here the whole statement — cursor, execute,
-fetch, close — is one function run on the thread: one hop. Results, description, rowcount
-and lastrowid are copied out, exactly what SQLAlchemy's buffered cursor keeps anyway.
+call itself: SQLAlchemy's adapter makes four of them for a SELECT and three for an INSERT.
+A statement of ours takes microseconds in SQLite (the database is a local file, WAL, no fsync
+at commit with synchronous=NORMAL), less than one hand-off; so inside a transaction every
+statement, the COMMIT and the ROLLBACK run right here, on the event loop's thread, with no
+hand-off and no trip through the greenlet machinery. Results, description, rowcount and
+lastrowid are copied out, exactly what SQLAlchemy's buffered cursor keeps anyway.
+
+What makes it safe to run SQLite on the loop:
+- the loop is never made to wait for a lock: every transaction starts with BEGIN IMMEDIATE
+  (storage/db.py) and the connection's busy timeout is 0. When another writer (a second
+  process, a transaction of ours that awaited something) holds the lock, BEGIN fails at once
+  and is tried again after an asynchronous sleep, for up to BUSY_TIMEOUT_S, like the busy
+  timeout it replaces; meanwhile the loop runs the holder to its COMMIT. Once BEGIN IMMEDIATE
+  succeeded, nothing else in the transaction waits for a lock (WAL: readers never block);
+- what is not inside a transaction (the pragmas when a connection opens, the dialect's first
+  look at the database) still goes to aiosqlite's thread, one hop per statement, and so does
+  opening and closing a connection.
 
 The pool rolls every connection back when it is returned, also after a commit: that
 rollback is skipped when sqlite3 says no transaction is open (it would do nothing); a
@@ -18,7 +31,9 @@ before, so it never keeps SQLite's write lock.
 
 from __future__ import annotations
 
+import asyncio
 import collections
+import sqlite3
 from collections.abc import Sequence
 from typing import Any, cast
 
@@ -33,9 +48,19 @@ from sqlalchemy.util.concurrency import await_
 
 DRIVERNAME = "sqlite+aiosqlite_onehop"
 
+# How long BEGIN IMMEDIATE keeps trying while another writer holds SQLite's lock.
+BUSY_TIMEOUT_S = 15.0
+_FIRST_RETRY_S = 0.001
+_LONGEST_RETRY_S = 0.05
+
+
+def _is_busy(error: sqlite3.OperationalError) -> bool:
+    code = getattr(error, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF == sqlite3.SQLITE_BUSY
+
 
 class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
-    """A buffered cursor whose execute is a single call on aiosqlite's thread."""
+    """A buffered cursor: on the loop inside a transaction, one hop to the thread outside."""
 
     __slots__ = ("_description", "_lastrowid", "_rowcount")
 
@@ -70,54 +95,73 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
         """Rows are buffered: nothing to tune."""
 
     async def _async_soft_close(self) -> None:
-        """Nothing to close: the sqlite3 cursor was closed on the thread."""
+        """Nothing to close: the sqlite3 cursor is closed once its rows are copied."""
 
     def close(self) -> None:
         self._rows.clear()
 
-    async def _execute_async(self, operation: Any, parameters: Any) -> Any:
-        driver = self._connection  # aiosqlite.Connection
+    async def _in_transaction(self) -> sqlite3.Connection | None:
+        """The sqlite3 connection when this statement belongs to an open transaction (BEGIN
+        IMMEDIATE sent first when it is the transaction's first statement), else None."""
+        adapt = cast("OneHopConnection", self._adapt_connection)
+        if adapt.take_pending_begin():
+            await adapt.begin_write()
+        connection: sqlite3.Connection | None = self._connection._connection
+        return connection if connection is not None and connection.in_transaction else None
 
-        begin = cast("OneHopConnection", self._adapt_connection).take_pending_begin()
-
-        def run() -> tuple[Any, int, int | None, list[Any] | None]:
-            if begin:
-                driver._conn.execute("BEGIN IMMEDIATE")
-            cursor = driver._conn.cursor()
-            try:
-                cursor.execute(operation, () if parameters is None else parameters)
-                description = cursor.description
-                rows = cursor.fetchall() if description else None
-                return description, cursor.rowcount, cursor.lastrowid, rows
-            finally:
-                cursor.close()
-
-        async with self._adapt_connection._execute_mutex:
-            description, rowcount, lastrowid, rows = await driver._execute(run)
+    def _store(
+        self, description: Any, rowcount: int, lastrowid: int | None, rows: list[Any] | None
+    ) -> None:
         self._description, self._rowcount, self._lastrowid = description, rowcount, lastrowid
         self._rows = collections.deque(rows or ())
+
+    # SQLAlchemy's adapter calls these through one greenlet switch (its `await_`), which the
+    # async connection wants to see; inside a transaction nothing here suspends.
+    async def _execute_async(self, operation: Any, parameters: Any) -> Any:
+        connection = await self._in_transaction()
+        if connection is not None:  # on the loop
+            self._store(*_run(connection, operation, parameters))
+            return None
+        driver = self._connection  # aiosqlite.Connection: one hop to its thread
+        async with self._adapt_connection._execute_mutex:
+            result = await driver._execute(_run, driver._conn, operation, parameters)
+        self._store(*result)
         return None
 
     async def _executemany_async(self, operation: Any, seq_of_parameters: Sequence[Any]) -> Any:
+        connection = await self._in_transaction()
+        if connection is not None:
+            self._store(*_run_many(connection, operation, seq_of_parameters))
+            return None
         driver = self._connection
-
-        begin = cast("OneHopConnection", self._adapt_connection).take_pending_begin()
-
-        def run() -> tuple[int, int | None]:
-            if begin:
-                driver._conn.execute("BEGIN IMMEDIATE")
-            cursor = driver._conn.cursor()
-            try:
-                cursor.executemany(operation, seq_of_parameters)
-                return cursor.rowcount, cursor.lastrowid
-            finally:
-                cursor.close()
-
         async with self._adapt_connection._execute_mutex:
-            self._rowcount, self._lastrowid = await driver._execute(run)
-        self._description = None
-        self._rows.clear()
+            result = await driver._execute(_run_many, driver._conn, operation, seq_of_parameters)
+        self._store(*result)
         return None
+
+
+def _run(
+    connection: sqlite3.Connection, operation: Any, parameters: Any
+) -> tuple[Any, int, int | None, list[Any] | None]:
+    cursor = connection.cursor()
+    try:
+        cursor.execute(operation, () if parameters is None else parameters)
+        description = cursor.description
+        rows = cursor.fetchall() if description else None
+        return description, cursor.rowcount, cursor.lastrowid, rows
+    finally:
+        cursor.close()
+
+
+def _run_many(
+    connection: sqlite3.Connection, operation: Any, seq_of_parameters: Sequence[Any]
+) -> tuple[Any, int, int | None, list[Any] | None]:
+    cursor = connection.cursor()
+    try:
+        cursor.executemany(operation, seq_of_parameters)
+        return None, cursor.rowcount, cursor.lastrowid, None
+    finally:
+        cursor.close()
 
 
 class OneHopConnection(AsyncAdapt_aiosqlite_connection):
@@ -126,12 +170,12 @@ class OneHopConnection(AsyncAdapt_aiosqlite_connection):
     _begin_pending: bool
 
     def begin_immediate(self) -> None:
-        """BEGIN IMMEDIATE, sent with the transaction's first statement (in the same hop).
+        """BEGIN IMMEDIATE, sent just before the transaction's first statement.
 
         The write lock is then taken before that statement runs, as if BEGIN had been sent on
         its own; a transaction that runs no statement never takes it (its COMMIT or ROLLBACK
-        has nothing to end). A BEGIN that fails (the lock still busy after busy_timeout) fails
-        that first statement, inside the same transaction block.
+        has nothing to end). A BEGIN that fails (the lock still busy after BUSY_TIMEOUT_S)
+        fails that first statement, inside the same transaction block.
         """
         self._begin_pending = True
 
@@ -139,24 +183,56 @@ class OneHopConnection(AsyncAdapt_aiosqlite_connection):
         pending, self._begin_pending = self._begin_pending, False
         return pending
 
+    async def begin_write(self) -> None:
+        """BEGIN IMMEDIATE on the loop; while another writer holds the lock, wait for it
+        without blocking the loop (asynchronous sleeps, for up to BUSY_TIMEOUT_S)."""
+        deadline: float | None = None
+        delay = _FIRST_RETRY_S
+        while True:
+            try:
+                self._connection._conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as error:
+                if not _is_busy(error):
+                    raise
+                now = asyncio.get_running_loop().time()
+                deadline = now + BUSY_TIMEOUT_S if deadline is None else deadline
+                if now >= deadline:
+                    raise
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, _LONGEST_RETRY_S)
+
     def commit(self) -> None:
         if self.take_pending_begin():
             return  # no statement ran: no transaction was opened
-        super().commit()
+        connection: sqlite3.Connection | None = self._connection._connection
+        if connection is None or not connection.in_transaction:
+            return
+        try:
+            connection.commit()
+        except Exception as error:
+            self._handle_exception(error)
 
     def rollback(self) -> None:
         self._begin_pending = False
-        sqlite_connection = self._connection._connection  # None once closed
-        if sqlite_connection is not None and not sqlite_connection.in_transaction:
-            return  # nothing open, nothing to undo: no hop (the pool's reset after a commit)
-        super().rollback()
+        connection: sqlite3.Connection | None = self._connection._connection  # None once closed
+        if connection is None or not connection.in_transaction:
+            return  # nothing open, nothing to undo (the pool's reset after a commit)
+        try:
+            connection.rollback()
+        except Exception as error:
+            self._handle_exception(error)
 
 
 class OneHopDBAPI(AsyncAdapt_aiosqlite_dbapi):
     def connect(self, *arg: Any, **kw: Any) -> OneHopConnection:
         creator_fn = kw.pop("async_creator_fn", None)
-        connection = creator_fn(*arg, **kw) if creator_fn else self.aiosqlite.connect(*arg, **kw)
-        if not creator_fn:
+        if creator_fn:
+            connection = creator_fn(*arg, **kw)
+        else:
+            # Opened on aiosqlite's thread, used on the loop's too (never at the same time).
+            kw["check_same_thread"] = False
+            connection = self.aiosqlite.connect(*arg, **kw)
             connection._thread.daemon = True  # as SQLAlchemy's adapter does (aiosqlite 0.22+)
         adapted = OneHopConnection(self, await_(connection))
         adapted._begin_pending = False
@@ -168,8 +244,6 @@ class OneHopSQLiteDialect(SQLiteDialect_aiosqlite):
 
     @classmethod
     def import_dbapi(cls) -> OneHopDBAPI:
-        import sqlite3
-
         import aiosqlite
 
         return OneHopDBAPI(aiosqlite, sqlite3)

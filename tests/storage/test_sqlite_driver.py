@@ -1,6 +1,7 @@
-"""The one-hop SQLite driver (storage/sqlite_driver.py): same results as SQLAlchemy's aiosqlite
-adapter, one hand-off to aiosqlite's thread per statement, and a connection returned inside a
-transaction still rolled back (SQLite's write lock released)."""
+"""The SQLite driver (storage/sqlite_driver.py): same results as SQLAlchemy's aiosqlite adapter,
+a transaction's statements run on the event loop with no hand-off to aiosqlite's thread, a busy
+lock waited for without blocking the loop, and a connection returned inside a transaction still
+rolled back (SQLite's write lock released)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ from datetime import UTC, datetime
 import aiosqlite.core
 import pytest
 from sqlalchemy import func, insert, select, text, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
+from storage import sqlite_driver
 from storage.db import Database
 from storage.models import Person, ProcessedUpdate, Union
 from storage.sqlite_driver import OneHopConnection
@@ -73,7 +75,7 @@ async def test_results_rowcount_lastrowid_and_errors(sqlite_db: Database) -> Non
         ).scalar_one() == 3
 
 
-async def test_one_hop_per_statement_and_none_for_the_pools_reset(
+async def test_a_transaction_makes_no_hop_to_the_thread(
     sqlite_db: Database, hops: list[int]
 ) -> None:
     async with sqlite_db.transaction() as s:  # warm the pool and the statement cache
@@ -82,9 +84,15 @@ async def test_one_hop_per_statement_and_none_for_the_pools_reset(
     async with sqlite_db.transaction() as s:
         await s.execute(select(Person.id).where(Person.telegram_user_id == 1))
         await s.execute(insert(ProcessedUpdate).values(update_id=7, handled_at=NOW))
-    # BEGIN IMMEDIATE with the SELECT, the INSERT, COMMIT; the pool's reset on return skipped
-    assert hops[0] == 3
-    hops[0] = 0
+        await s.execute(
+            insert(ProcessedUpdate), [{"update_id": n, "handled_at": NOW} for n in (8, 9)]
+        )
+    # BEGIN IMMEDIATE, the SELECT, the INSERTs and COMMIT on the loop; the pool's reset skipped
+    assert hops[0] == 0
+    with pytest.raises(IntegrityError):  # a ROLLBACK too
+        async with sqlite_db.transaction() as s:
+            await s.execute(insert(ProcessedUpdate).values(update_id=7, handled_at=NOW))
+    assert hops[0] == 0
     async with sqlite_db.transaction():  # no statement: nothing opened, nothing to end
         pass
     assert hops[0] == 0
@@ -116,8 +124,9 @@ async def test_the_first_statement_takes_the_write_lock(sqlite_db: Database) -> 
 
 
 async def test_the_first_statement_waits_for_another_writer(sqlite_db: Database) -> None:
-    """Another process writing: the first statement waits for its lock (busy_timeout), then
-    runs inside the transaction."""
+    """Another process writing: the first statement waits for its lock, then runs inside the
+    transaction. The wait does not block the event loop: the other writer's COMMIT is itself
+    a callback on the loop (blocked, the transaction would time out instead)."""
     async with sqlite_db.transaction():
         pass
     outsider = sqlite3.connect(
@@ -141,6 +150,68 @@ async def test_the_first_statement_waits_for_another_writer(sqlite_db: Database)
     assert sorted(ids) == [1, 2]
 
 
+async def test_two_transactions_of_ours_wait_for_each_other_without_blocking_the_loop(
+    sqlite_db: Database,
+) -> None:
+    """A transaction that awaits while it holds the write lock (a transaction should not, but
+    one might) keeps the others waiting, never the loop: the holder gets to its COMMIT."""
+    async with sqlite_db.transaction():
+        pass
+    holding = asyncio.Event()
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    async def holder() -> None:
+        async with sqlite_db.transaction() as s:
+            await s.execute(insert(ProcessedUpdate).values(update_id=1, handled_at=NOW))
+            holding.set()
+            await asyncio.sleep(0.3)  # the write lock is held meanwhile
+
+    async def waiter() -> None:
+        await holding.wait()
+        async with sqlite_db.transaction() as s:
+            ids = (await s.execute(select(ProcessedUpdate.update_id))).scalars().all()
+            assert ids == [1]  # it began once the holder had committed
+            await s.execute(insert(ProcessedUpdate).values(update_id=2, handled_at=NOW))
+
+    ticking = asyncio.create_task(ticker())
+    try:
+        async with asyncio.timeout(10):
+            await asyncio.gather(holder(), waiter())
+    finally:
+        ticking.cancel()
+    assert ticks >= 10  # the loop kept running during the 0.3 s wait
+    async with sqlite_db.transaction() as s:
+        ids = (await s.execute(select(ProcessedUpdate.update_id))).scalars().all()
+    assert sorted(ids) == [1, 2]
+
+
+async def test_a_lock_held_too_long_fails_the_transaction_cleanly(
+    sqlite_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past BUSY_TIMEOUT_S the first statement fails with "database is locked", as the busy
+    timeout did, and nothing of the transaction is written."""
+    monkeypatch.setattr(sqlite_driver, "BUSY_TIMEOUT_S", 0.2)
+    async with sqlite_db.transaction():
+        pass
+    outsider = sqlite3.connect(_database_path(sqlite_db), timeout=0, isolation_level=None)
+    try:
+        outsider.execute("BEGIN IMMEDIATE")
+        with pytest.raises(OperationalError, match="locked"):
+            async with asyncio.timeout(5), sqlite_db.transaction() as s:
+                await s.execute(insert(ProcessedUpdate).values(update_id=3, handled_at=NOW))
+        outsider.execute("ROLLBACK")
+    finally:
+        outsider.close()
+    async with sqlite_db.transaction() as s:  # the connection is fine afterwards
+        assert (await s.execute(select(ProcessedUpdate.update_id))).scalars().all() == []
+
+
 async def test_a_connection_returned_inside_a_transaction_is_rolled_back(
     sqlite_db: Database,
 ) -> None:
@@ -153,7 +224,7 @@ async def test_a_connection_returned_inside_a_transaction_is_rolled_back(
             await s.flush()  # written, write lock held
             raise Boom
     # Another connection takes the write lock at once: the rollback released it (held, its
-    # BEGIN IMMEDIATE would wait out the 15 s busy timeout).
+    # BEGIN IMMEDIATE would wait out BUSY_TIMEOUT_S).
     other = Database(sqlite_db.url)
     try:
         async with asyncio.timeout(5), other.transaction() as s:
