@@ -416,6 +416,7 @@ class SideResult:
     cpu_seconds: float
     peak_rss_kb: int
     start_rss_kb: int = 0  # VmRSS when polling, before the burst
+    server_cpu_seconds: float = 0.0  # PostgreSQL's processes, on the same cores
 
     @property
     def throughput(self) -> float:
@@ -443,6 +444,21 @@ def _proc_cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
 
 
+def _postgres_cpu_seconds() -> float:
+    """CPU of every running PostgreSQL process (the server, its backends): what the database
+    costs on the cores the bots and the fake share."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if (entry / "comm").read_text().strip() == "postgres":
+                total += _proc_cpu_seconds(int(entry.name))
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue  # gone meanwhile
+    return total
+
+
 def _env(fake: FakeTelegram, database_url: str, workdir: Path, **extra: str) -> dict[str, str]:
     return {
         **os.environ,
@@ -463,7 +479,7 @@ def _open_log(path: Path) -> Any:
 
 
 async def _spawn(module: str, env: dict[str, str], workdir: Path) -> asyncio.subprocess.Process:
-    log = _open_log(workdir / f"{module}.log")
+    log = _open_log(Path(os.environ.get("BENCH_LOG_DIR", str(workdir))) / f"{module}.log")
     try:
         return await asyncio.create_subprocess_exec(
             sys.executable, "-m", module, cwd=workdir, env=env, stdout=log, stderr=log
@@ -501,7 +517,16 @@ async def _start_py_spy(pid: int, module: str, workdir: Path) -> asyncio.subproc
     out.parent.mkdir(parents=True, exist_ok=True)
     spy = await asyncio.create_subprocess_exec(
         str(Path(sys.executable).parent / "py-spy"),
-        *("record", "--pid", str(pid), "--format", "raw", "--threads", "--rate", "250"),
+        *(
+            "record",
+            "--pid",
+            str(pid),
+            "--format",
+            "raw",
+            "--threads",
+            "--rate",
+            os.environ.get("BENCH_PY_SPY_RATE", "250"),
+        ),
         *("--nonblocking", "--output", str(out)),
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.DEVNULL,
@@ -544,6 +569,8 @@ async def run_side(
             start_rss = _proc_status_kb(proc.pid, "VmRSS:")
             spy = await _start_py_spy(proc.pid, module, workdir)
             cpu_before = _proc_cpu_seconds(proc.pid)
+            on_postgres = database_url is not None and database_url.startswith("postgresql")
+            server_before = _postgres_cpu_seconds() if on_postgres else 0.0
             injected: dict[str, float] = {}
             expected: dict[str, Press] = {}
             first = time.perf_counter()
@@ -572,6 +599,7 @@ async def run_side(
             if any(p.edits for p in plan):
                 last = max(last, max(fake.edited_at.values(), default=0.0))
             cpu = _proc_cpu_seconds(proc.pid) - cpu_before
+            server_cpu = _postgres_cpu_seconds() - server_before if on_postgres else 0.0
             rss = _proc_peak_rss_kb(proc.pid)
             if spy is not None:
                 spy.send_signal(signal.SIGINT)
@@ -599,7 +627,7 @@ async def run_side(
         failed = [c for c in fake.calls if not c.ok and c.method != "getUpdates"]
         if failed:
             raise RuntimeError(f"{name}: {len(failed)} failed calls, e.g. {failed[0]}")
-        return SideResult(name, len(plan), last - first, latencies, cpu, rss, start_rss)
+        return SideResult(name, len(plan), last - first, latencies, cpu, rss, start_rss, server_cpu)
     finally:
         await fake.stop()
 
@@ -787,7 +815,13 @@ async def main_async(args: argparse.Namespace) -> None:
                 print(
                     f"  run {run + 1} {label:<20} {result.throughput:7.0f} presses/s "
                     f"p50 {result.pct(0.5) * 1000:6.0f} ms p99 {result.pct(0.99) * 1000:6.0f} ms "
-                    f"RSS {result.start_rss_kb / 1024:5.1f} → {result.peak_rss_kb / 1024:5.1f} MB",
+                    f"RSS {result.start_rss_kb / 1024:5.1f} → {result.peak_rss_kb / 1024:5.1f} MB"
+                    + (
+                        f", PostgreSQL {result.server_cpu_seconds / result.presses * 1000:.2f} "
+                        "CPU ms/press"
+                        if result.server_cpu_seconds
+                        else ""
+                    ),
                     flush=True,
                 )
         if minimal:
