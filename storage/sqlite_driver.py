@@ -18,7 +18,10 @@ What makes it safe to run SQLite on the loop:
   succeeded, nothing else in the transaction waits for a lock (WAL: readers never block);
 - what is not inside a transaction (the pragmas when a connection opens, the dialect's first
   look at the database) still goes to aiosqlite's thread, one hop per statement, and so does
-  opening and closing a connection.
+  opening and closing a connection;
+- the WAL is checkpointed on a worker thread every CHECKPOINT_EVERY_COMMITS commits of a
+  connection, so that SQLite's own checkpoint inside a COMMIT (at 1,000 pages of WAL; it
+  writes and syncs the database file) rarely falls on the loop (`python -m bench.commits`).
 
 The pool rolls every connection back when it is returned, also after a commit: that
 rollback is skipped when sqlite3 says no transaction is open (it would do nothing); a
@@ -33,6 +36,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import logging
 import sqlite3
 from collections.abc import Sequence
 from typing import Any, cast
@@ -52,6 +56,10 @@ DRIVERNAME = "sqlite+aiosqlite_onehop"
 BUSY_TIMEOUT_S = 15.0
 _FIRST_RETRY_S = 0.001
 _LONGEST_RETRY_S = 0.05
+# A connection's commits between two checkpoints run on a worker thread.
+CHECKPOINT_EVERY_COMMITS = 200
+
+logger = logging.getLogger(__name__)
 
 
 def _is_busy(error: sqlite3.OperationalError) -> bool:
@@ -164,10 +172,30 @@ def _run_many(
         cursor.close()
 
 
+def _checkpoint(database: str) -> None:
+    """A passive WAL checkpoint from a connection of its own (it never waits for a lock and
+    never stops the others writing); a busy checkpoint is left to the next one."""
+    connection = sqlite3.connect(database, timeout=0, isolation_level=None)
+    try:
+        connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+    except sqlite3.OperationalError as error:
+        if not _is_busy(error):
+            raise
+    finally:
+        connection.close()
+
+
+def _checkpoint_done(future: asyncio.Future[None]) -> None:
+    if not future.cancelled() and future.exception() is not None:
+        logger.warning("WAL checkpoint failed: %s", future.exception())
+
+
 class OneHopConnection(AsyncAdapt_aiosqlite_connection):
-    __slots__ = ("_begin_pending",)
+    __slots__ = ("_begin_pending", "_commits", "_database")
     _cursor_cls = OneHopCursor
     _begin_pending: bool
+    _commits: int
+    _database: str | None  # the file, for the checkpoints; None for a database in memory
 
     def begin_immediate(self) -> None:
         """BEGIN IMMEDIATE, sent just before the transaction's first statement.
@@ -212,6 +240,13 @@ class OneHopConnection(AsyncAdapt_aiosqlite_connection):
             connection.commit()
         except Exception as error:
             self._handle_exception(error)
+        self._commits += 1
+        if self._commits >= CHECKPOINT_EVERY_COMMITS and self._database is not None:
+            self._commits = 0
+            checkpoint = asyncio.get_running_loop().run_in_executor(
+                None, _checkpoint, self._database
+            )
+            checkpoint.add_done_callback(_checkpoint_done)
 
     def rollback(self) -> None:
         self._begin_pending = False
@@ -236,6 +271,10 @@ class OneHopDBAPI(AsyncAdapt_aiosqlite_dbapi):
             connection._thread.daemon = True  # as SQLAlchemy's adapter does (aiosqlite 0.22+)
         adapted = OneHopConnection(self, await_(connection))
         adapted._begin_pending = False
+        adapted._commits = 0
+        database = str(arg[0]) if arg else str(kw.get("database", ""))
+        in_memory = database in ("", ":memory:") or database.startswith("file:")
+        adapted._database = None if in_memory or creator_fn else database
         return adapted
 
 

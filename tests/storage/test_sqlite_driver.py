@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import aiosqlite.core
 import pytest
@@ -234,3 +236,47 @@ async def test_a_connection_returned_inside_a_transaction_is_rolled_back(
         assert ids == [6]
     finally:
         await other.dispose()
+
+
+async def test_the_wal_is_checkpointed_on_a_worker_thread(
+    sqlite_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every CHECKPOINT_EVERY_COMMITS commits of a connection, a passive checkpoint of the
+    database file runs off the loop (SQLite's own, inside a COMMIT, would run on it)."""
+    monkeypatch.setattr(sqlite_driver, "CHECKPOINT_EVERY_COMMITS", 3)
+    ran: list[tuple[str, int]] = []
+    loop, two_ran = asyncio.get_running_loop(), asyncio.Event()
+
+    def recorded(database: str) -> None:
+        ran.append((database, threading.get_ident()))
+        if len(ran) == 2:
+            loop.call_soon_threadsafe(two_ran.set)
+
+    monkeypatch.setattr(sqlite_driver, "_checkpoint", recorded)
+    for update_id in range(6):
+        async with sqlite_db.transaction() as s:
+            await s.execute(insert(ProcessedUpdate).values(update_id=update_id, handled_at=NOW))
+    async with asyncio.timeout(5):
+        await two_ran.wait()
+    assert len(ran) == 2  # after the 3rd and the 6th commit
+    assert {database for database, _ in ran} == {_database_path(sqlite_db)}
+    assert threading.get_ident() not in {thread for _, thread in ran}
+
+
+async def test_a_checkpoint_copies_the_wal_into_the_database(
+    sqlite_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sqlite_driver, "CHECKPOINT_EVERY_COMMITS", 10**9)
+    database = Path(_database_path(sqlite_db))
+    async with sqlite_db.transaction() as s:
+        await s.execute(
+            insert(ProcessedUpdate), [{"update_id": n, "handled_at": NOW} for n in range(50)]
+        )
+    before = await asyncio.to_thread(database.read_bytes)  # the rows are in the WAL only
+    await asyncio.to_thread(sqlite_driver._checkpoint, str(database))
+    assert await asyncio.to_thread(database.read_bytes) != before
+    reader = sqlite3.connect(database)
+    try:
+        assert reader.execute("SELECT count(*) FROM processed_update").fetchone() == (50,)
+    finally:
+        reader.close()
