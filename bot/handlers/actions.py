@@ -600,7 +600,7 @@ async def on_button(update: Update, context: BotContext) -> None:
     if in_private is not None:
         try:
             await context.bot.send_message(chat_id=query.from_user.id, text=in_private)
-            toast = _("Te l'ho scritto in privato.")
+            toast = _("Ti ho mandato lo storico in privato.")
         except Forbidden:
             toast = _(
                 "Non riesco a scriverti in privato: apri la chat con me e premi Avvia, poi riprova."

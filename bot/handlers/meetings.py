@@ -603,7 +603,7 @@ async def on_meeting_button(update: Update, context: BotContext) -> None:
         if len(plain) <= 200:
             await query.answer(plain, show_alert=True)
         elif await _tell_privately(context.bot, user_id, text):
-            await query.answer(_("Te l'ho scritto in privato."))
+            await query.answer(_("Ti ho mandato in privato chi non ha ancora risposto."))
         else:
             await query.answer(plain[:190] + "…", show_alert=True)
         return

@@ -701,7 +701,7 @@ def summary_sections(data: SummaryInput, tr: Translator, detail: Detail = FULL) 
             "ℹ️ "
             + _(
                 "Per ogni Comune le novità principali: il dettaglio completo è nel foglio di "
-                "calcolo (📤 in fondo al riepilogo, o /esporta)."
+                "calcolo (pulsante «📤 Foglio di calcolo» in fondo al riepilogo, o /esporta)."
             )
         )
     sections = [header, overall, *comune_sections]

@@ -101,7 +101,7 @@ async def test_a_big_month_fits_on_a_phone(bot: BotUnderTest) -> None:
     )
     assert (
         "ℹ️ Per ogni Comune le novità principali: il dettaglio completo è nel foglio di calcolo "
-        "(📤 in fondo al riepilogo, o /esporta)."
+        "(pulsante «📤 Foglio di calcolo» in fondo al riepilogo, o /esporta)."
     ) in texts[0]
     assert "✅ Completate 40 · 🔄 In corso 559 · ⏸ Rinviate 1" in texts[0]
     joined = "\n".join(texts)

@@ -147,7 +147,7 @@ async def test_an_actions_history_pressed_in_a_group_reaches_only_the_presser(
         world.anchors[("sindaco", "political")], f"act:h:{world.a.action_ids[0]}"
     )
     await bot.settle()
-    assert press.answer is not None and press.answer.text == "Te l'ho scritto in privato."
+    assert press.answer is not None and press.answer.text == "Ti ho mandato lo storico in privato."
     assert len(fake.sent_to(group)) == in_group
     history = fake.sent_to(sindaco)[in_private:]
     assert len(history) == 1 and "Storico di" in (history[0].text or ""), history

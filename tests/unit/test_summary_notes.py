@@ -243,8 +243,8 @@ def test_top_changes_first_completed_then_status_then_largest_move() -> None:
     assert listed == ["A4", "A3", "A2"]
     assert "… e altre 4 azioni aggiornate" in section
     assert (
-        "il dettaglio completo è nel foglio di calcolo (📤 in fondo al riepilogo, o /esporta)"
-        in (plain_text(parts[0]))
+        "il dettaglio completo è nel foglio di calcolo (pulsante «📤 Foglio di calcolo» in fondo "
+        "al riepilogo, o /esporta)" in (plain_text(parts[0]))
     )
     # With room for everything, every change is listed (most important first) and no pointer.
     full = render_summary(data, IT, detail=FULL)
