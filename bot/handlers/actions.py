@@ -35,7 +35,7 @@ from bot.scope import (
 )
 from bot.services import action_import as importer
 from bot.services.html_split import TELEGRAM_LIMIT, telegram_length
-from bot.services.summary import CARD_NOTES_MAX, NoteView, card_note_rows
+from bot.services.summary import CARD_NOTES_READ, NoteView, card_note_rows
 from bot.services.summary_build import note_view
 from storage.models import (
     Action,
@@ -301,7 +301,7 @@ async def card(
         comune=action.municipality_id
         if action.municipality_id is not None
         else summaries_repo.UNION_NOTES,
-        latest=CARD_NOTES_MAX,
+        latest=CARD_NOTES_READ,
     )
     return render_detail(
         action,

@@ -350,6 +350,8 @@ def note_row(
 
 
 CARD_NOTES_MAX = 3  # group notes on an action's card (the latest ones)
+# Read for a card: a few more than it shows, as a note that is only the hashtag shows nothing.
+CARD_NOTES_READ = 3 * CARD_NOTES_MAX
 CARD_NOTE_CHARS = (GROUP_NOTE_MAX, 120, 60)  # a card too long shortens its notes, then drops some
 
 

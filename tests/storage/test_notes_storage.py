@@ -8,11 +8,12 @@ from typing import Any
 
 from sqlalchemy import event
 
+from bot.handlers import actions as actions_handler
 from bot.i18n import translator
 from bot.services.summary import render_summary
 from bot.services.summary_build import build_summary_input
 from storage.db import Database
-from storage.models import Member, Person, UpdateRound, UpdateSource
+from storage.models import Action, Member, Person, UpdateRound, UpdateSource
 from storage.repositories import actions as actions_repo
 from storage.repositories import registration as registration_repo
 from storage.repositories import summaries as repo
@@ -263,3 +264,27 @@ async def test_an_actions_card_reads_the_latest_notes_of_its_comune(db: Database
     ]
     assert [n.author for n in latest] == ["Tecnico 0"] * 3
     assert [(n.text, n.author) for n in union_level] == [("Bando regionale", "Carla Coordinatrice")]
+
+
+async def test_a_note_that_is_only_the_hashtag_does_not_take_a_place_on_the_card(
+    db: Database,
+) -> None:
+    """The card shows the latest three notes that say something: a bare «#aggiornamento» (a
+    photo's caption, say) is stored like any note but shows nothing, so it must not push a
+    real note off the card."""
+    async with db.transaction() as session:
+        w = await make_world(session, comuni=1, actions_per_comune=1)
+        t0 = w.members["tecnico:0"]
+        writes = [("Caldaia sostituita", 5), ("Collaudo fatto", 4), ("Fattura pagata", 3)]
+        writes += [("#aggiornamento", 2), ("  #Aggiornamento:  ", 1)]
+        for i, (text, days) in enumerate(writes):
+            await _note(
+                session, w, t0, 0, text, at=NOW - timedelta(days=days), round_=None, message_id=i
+            )
+    async with db.transaction() as session:
+        action = await session.get(Action, w.actions[0].id)
+        assert action is not None
+        text, _ = await actions_handler.card(session, action, IT, coordinator=False, now=NOW)
+    assert "💬 Ultime note dal gruppo tecnico per Comune 00:" in text
+    for note in ("Caldaia sostituita", "Collaudo fatto", "Fattura pagata"):
+        assert note in text
