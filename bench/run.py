@@ -831,11 +831,26 @@ async def main_async(args: argparse.Namespace) -> None:
             print()
             _print_table(rows)
             base = rows[0]
-            for row in rows[1:]:
+            for label, row in zip(labels, rows[1:], strict=True):
                 print(
                     f"ratio {row[0]}: throughput {row[1] / base[1]:.2f} of minimal "
                     f"(target ≥ 0.7), peak RSS {row[5] / base[5]:.2f}× (target ≤ 1.5×), "
                     f"CPU per press {base[4] / row[4]:.2f} of minimal's throughput"
+                )
+                # The same ratio run by run (both sides minutes apart): less swayed by one slow
+                # side in a disturbed run than the ratio of the two medians above.
+                per_run = sorted(
+                    r.throughput / m.throughput for r, m in zip(real[label], minimal, strict=True)
+                )
+                server = [r.server_cpu_seconds / r.presses * 1000 for r in real[label]]
+                print(
+                    f"      run by run: throughput ratio median {_median(per_run):.2f} "
+                    f"(range {per_run[0]:.2f}–{per_run[-1]:.2f})"
+                    + (
+                        f"; PostgreSQL's own CPU {_median(server):.2f} ms/press (median)"
+                        if any(server)
+                        else ""
+                    )
                 )
         if not args.skip_bulk:
             print()
