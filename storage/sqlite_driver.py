@@ -38,6 +38,7 @@ import asyncio
 import collections
 import logging
 import sqlite3
+import urllib.request
 from collections.abc import Sequence
 from typing import Any, cast
 
@@ -175,7 +176,9 @@ def _run_many(
 def _checkpoint(database: str) -> None:
     """A passive WAL checkpoint from a connection of its own (it never waits for a lock and
     never stops the others writing); a busy checkpoint is left to the next one."""
-    connection = sqlite3.connect(database, timeout=0, isolation_level=None)
+    # mode=rw: a file removed meanwhile (a test's directory, a restore) is not created anew.
+    uri = f"file:{urllib.request.pathname2url(database)}?mode=rw"
+    connection = sqlite3.connect(uri, uri=True, timeout=0, isolation_level=None)
     try:
         connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
     except sqlite3.OperationalError as error:
@@ -195,7 +198,7 @@ class OneHopConnection(AsyncAdapt_aiosqlite_connection):
     _cursor_cls = OneHopCursor
     _begin_pending: bool
     _commits: int
-    _database: str | None  # the file, for the checkpoints; None for a database in memory
+    _database: str | None  # the file, for the checkpoints; None in memory or for a URI
 
     def begin_immediate(self) -> None:
         """BEGIN IMMEDIATE, sent just before the transaction's first statement.
@@ -213,7 +216,13 @@ class OneHopConnection(AsyncAdapt_aiosqlite_connection):
 
     async def begin_write(self) -> None:
         """BEGIN IMMEDIATE on the loop; while another writer holds the lock, wait for it
-        without blocking the loop (asynchronous sleeps, for up to BUSY_TIMEOUT_S)."""
+        without blocking the loop (asynchronous sleeps, for up to BUSY_TIMEOUT_S).
+
+        First, one turn of the loop: nothing else in a transaction suspends, so a coroutine
+        running transactions back to back (a tick's rounds, one per Union) would otherwise
+        keep everything else (button presses, the outbox) waiting for all of them.
+        """
+        await asyncio.sleep(0)
         deadline: float | None = None
         delay = _FIRST_RETRY_S
         while True:
@@ -222,10 +231,12 @@ class OneHopConnection(AsyncAdapt_aiosqlite_connection):
                 return
             except sqlite3.OperationalError as error:
                 if not _is_busy(error):
+                    self._begin_pending = True  # a later statement must not run unguarded
                     raise
                 now = asyncio.get_running_loop().time()
                 deadline = now + BUSY_TIMEOUT_S if deadline is None else deadline
                 if now >= deadline:
+                    self._begin_pending = True
                     raise
             await asyncio.sleep(delay)
             delay = min(delay * 2, _LONGEST_RETRY_S)
@@ -243,10 +254,14 @@ class OneHopConnection(AsyncAdapt_aiosqlite_connection):
         self._commits += 1
         if self._commits >= CHECKPOINT_EVERY_COMMITS and self._database is not None:
             self._commits = 0
-            checkpoint = asyncio.get_running_loop().run_in_executor(
-                None, _checkpoint, self._database
-            )
-            checkpoint.add_done_callback(_checkpoint_done)
+            try:
+                checkpoint = asyncio.get_running_loop().run_in_executor(
+                    None, _checkpoint, self._database
+                )
+            except RuntimeError as error:  # shutting down: the commit itself went through
+                logger.info("WAL checkpoint not started: %s", error)
+            else:
+                checkpoint.add_done_callback(_checkpoint_done)
 
     def rollback(self) -> None:
         self._begin_pending = False

@@ -280,3 +280,25 @@ async def test_a_checkpoint_copies_the_wal_into_the_database(
         assert reader.execute("SELECT count(*) FROM processed_update").fetchone() == (50,)
     finally:
         reader.close()
+
+
+async def test_back_to_back_transactions_let_the_loop_run_in_between(sqlite_db: Database) -> None:
+    """Nothing inside a transaction suspends; each one still gives the loop a turn before it
+    takes the lock, so a tick running one transaction per Union does not hold up a button
+    press for all of them."""
+    async with sqlite_db.transaction():
+        pass  # warm the pool: no hop left to suspend on
+    order: list[str] = []
+    asyncio.get_running_loop().call_soon(order.append, "a press meanwhile")
+    for update_id in range(3):
+        async with sqlite_db.transaction() as s:
+            await s.execute(insert(ProcessedUpdate).values(update_id=update_id, handled_at=NOW))
+        order.append(f"transaction {update_id}")
+    assert order[0] == "a press meanwhile"
+
+
+async def test_a_checkpoint_does_not_create_a_removed_database(tmp_path: Path) -> None:
+    missing = tmp_path / "gone.db"
+    with pytest.raises(sqlite3.OperationalError):
+        await asyncio.to_thread(sqlite_driver._checkpoint, str(missing))
+    assert not await asyncio.to_thread(missing.exists)
