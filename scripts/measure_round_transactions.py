@@ -1,7 +1,8 @@
 """How long round_housekeeping holds a write transaction: 200 Unions with an open round and
 five technicians each, on SQLite. Prints, for the first tick (every technician invited as a
 late joiner), a quiet tick and the first-reminder tick: the transactions, the longest one,
-and the whole tick.
+the whole tick, and the longest time the event loop could not run anything else meanwhile (a
+button press waits that long at most).
 
     python scripts/measure_round_transactions.py [checkout]   # default: this checkout
 """
@@ -91,11 +92,27 @@ async def main() -> None:
         ("reminder tick", START + timedelta(days=3, minutes=1)),
     ):
         durations.clear()
+        longest_gap = 0.0
+
+        async def watch_loop() -> None:
+            nonlocal longest_gap
+            last = time.perf_counter()
+            while True:
+                await asyncio.sleep(0.005)
+                now_ = time.perf_counter()
+                longest_gap, last = max(longest_gap, now_ - last), now_
+
+        watcher = asyncio.create_task(watch_loop())
+        await asyncio.sleep(0.02)
+        longest_gap = 0.0
         t = time.perf_counter()
         await round_housekeeping(services, None, now)  # type: ignore[arg-type]
         total = time.perf_counter() - t
+        await asyncio.sleep(0.006)
+        watcher.cancel()
         print(
-            f"{label}: {len(durations)} transactions, longest {max(durations) * 1000:.0f} ms, tick {total * 1000:.0f} ms"
+            f"{label}: {len(durations)} transactions, longest {max(durations) * 1000:.0f} ms, "
+            f"tick {total * 1000:.0f} ms, loop held at most {longest_gap * 1000:.0f} ms"
         )
     await db.dispose()
 
