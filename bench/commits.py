@@ -1,12 +1,18 @@
-"""How long the event loop is held by one small write transaction on SQLite (session 4).
+"""Small write transactions, measured alone (session 4).
 
-A transaction's statements and its COMMIT run on the event loop (storage/sqlite_driver.py), and
+Default: how long the event loop is held by one small write transaction on SQLite. A
+transaction's statements and its COMMIT run on the event loop (storage/sqlite_driver.py), and
 so does the WAL checkpoint SQLite runs inside a COMMIT every ~1,000 pages: this prints the
 distribution of a whole transaction's duration (BEGIN IMMEDIATE, the update id recorded,
 COMMIT), the loop being held for all of it.
 
-    python -m bench.commits                  # 20,000 transactions on a fresh database
+`--statements`: what one more statement costs in a transaction, on SQLite and on a throwaway
+PostgreSQL: CPU per transaction of this process (the bot's side) and of PostgreSQL's
+processes, for transactions of 1, 2 and 3 statements (the update id, then small SELECTs).
+
+    python -m bench.commits                  # 20,000 transactions on a fresh SQLite database
     python -m bench.commits --transactions 50000
+    python -m bench.commits --statements     # the cost of a statement, SQLite and PostgreSQL
 """
 
 from __future__ import annotations
@@ -19,8 +25,12 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sqlalchemy import select
+
+from bench.run import Databases, _postgres_cpu_seconds
 from storage import migrate
 from storage.db import Database
+from storage.models import Person
 from storage.repositories import core as core_repo
 
 
@@ -43,10 +53,51 @@ async def measure(transactions: int) -> list[float]:
     return sorted(durations)
 
 
+async def statement_costs(transactions: int) -> None:
+    databases = Databases()
+    try:
+        with tempfile.TemporaryDirectory() as workdir:
+            for backend in ("sqlite", "postgres"):
+                db = Database(await databases.url(backend, Path(workdir)))
+                try:
+                    await migrate.upgrade(db)
+                    now, update_id = datetime.now(UTC), 0
+                    for extra in (0, 1, 2) * 2:  # the first pass warms up; the second is printed
+                        started, server = time.process_time(), _postgres_cpu_seconds()
+                        for _ in range(transactions):
+                            update_id += 1
+                            async with db.transaction() as session:
+                                await core_repo.mark_update_processed(
+                                    session, update_id=update_id, now=now
+                                )
+                                for _ in range(extra):
+                                    await session.execute(
+                                        select(Person.id).where(Person.telegram_user_id == 1)
+                                    )
+                        bot = (time.process_time() - started) / transactions * 1000
+                        server = (_postgres_cpu_seconds() - server) / transactions * 1000
+                        if update_id > 3 * transactions:
+                            print(
+                                f"{backend:<10} {1 + extra} statement(s): this process "
+                                f"{bot:.3f} ms CPU per transaction"
+                                + (f", PostgreSQL {server:.3f} ms" if backend == "postgres" else "")
+                            )
+                finally:
+                    await db.dispose()
+    finally:
+        databases.close()
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--transactions", type=int, default=20_000)
+    parser.add_argument(
+        "--statements", action="store_true", help="the cost of one more statement, both databases"
+    )
     args = parser.parse_args()
+    if args.statements:
+        asyncio.run(statement_costs(min(args.transactions, 2_000)))
+        return
     durations = asyncio.run(measure(args.transactions))
 
     def ms(q: float) -> str:

@@ -6,8 +6,9 @@ call itself: SQLAlchemy's adapter makes four of them for a SELECT and three for 
 A statement of ours takes microseconds in SQLite (the database is a local file, WAL, no fsync
 at commit with synchronous=NORMAL), less than one hand-off; so inside a transaction every
 statement, the COMMIT and the ROLLBACK run right here, on the event loop's thread, with no
-hand-off and no trip through the greenlet machinery. Results, description, rowcount and
-lastrowid are copied out, exactly what SQLAlchemy's buffered cursor keeps anyway.
+hand-off (the module and class names still say "one hop": that is what is left outside a
+transaction). Results, description, rowcount and lastrowid are copied out, exactly what
+SQLAlchemy's buffered cursor keeps anyway.
 
 What makes it safe to run SQLite on the loop:
 - the loop is never made to wait for a lock: every transaction starts with BEGIN IMMEDIATE
