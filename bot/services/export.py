@@ -56,8 +56,8 @@ NOTE_HEADERS = (
     N_("Nota"),
 )
 NOTE_SOURCES = {
-    "group_reply": N_("Risposta al giro nel gruppo tecnico"),
-    "hashtag": N_("#aggiornamento nel gruppo tecnico"),
+    "group_reply": N_("Risposta all'avviso del giro"),
+    "hashtag": N_("Messaggio con #aggiornamento"),
 }
 MEETING_HEADERS = (
     N_("Inizio"),

@@ -208,11 +208,11 @@ async def test_group_notes_reach_the_mayors(bot: BotUnderTest) -> None:
         "Canossa",
         "2026-12",
         "Tina Tecnica",
-        "Risposta al giro nel gruppo tecnico",
+        "Risposta all'avviso del giro",
         LONG_NOTE,
     )
     assert {r[1] for r in rows[2:]} == {"Canossa", "Vezzano sul Crostolo"}
-    assert all(r[4] == "#aggiornamento nel gruppo tecnico" for r in rows[2:])
+    assert all(r[4] == "Messaggio con #aggiornamento" for r in rows[2:])
 
     # --- Tina leaves: her notes stay, under «ex membro» ---
     await tina.send("/cancellami")
@@ -265,7 +265,7 @@ async def test_group_notes_reach_the_mayors(bot: BotUnderTest) -> None:
         "Canossa",
         "2026-12",
         "ex membro",
-        "Risposta al giro nel gruppo tecnico",
+        "Risposta all'avviso del giro",
         LONG_NOTE,  # whole
     ]
     assert [(r[1], r[3], r[5]) for r in notes_rows[2:]] == [

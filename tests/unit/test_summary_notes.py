@@ -419,7 +419,7 @@ def test_the_spreadsheet_has_every_note_whole() -> None:
         "Canossa",
         "2026-12",
         "Tina",
-        "Risposta al giro nel gruppo tecnico",
+        "Risposta all'avviso del giro",
         long,
     )
     assert rows[1][0] == datetime(2026, 12, 2, 10, 30)  # Rome time, no zone
@@ -427,7 +427,7 @@ def test_the_spreadsheet_has_every_note_whole() -> None:
         "Unione (intercomunale)",
         None,
         "ex membro",
-        "#aggiornamento nel gruppo tecnico",
+        "Messaggio con #aggiornamento",
         "'=1+1 #aggiornamento",  # never run as a formula
     )
     english = load_workbook(io.BytesIO(export_service.export_xlsx(tables, EN)))
@@ -460,7 +460,7 @@ def test_the_notes_csv_is_the_spreadsheet_sheet_and_the_actions_csv_is_unchanged
             "Canossa",
             "2026-12",
             "Tina",
-            "Risposta al giro nel gruppo tecnico",
+            "Risposta all'avviso del giro",
             note,
         ],
         [
@@ -468,7 +468,7 @@ def test_the_notes_csv_is_the_spreadsheet_sheet_and_the_actions_csv_is_unchanged
             "Unione (intercomunale)",
             "",
             "ex membro",
-            "#aggiornamento nel gruppo tecnico",
+            "Messaggio con #aggiornamento",
             "'=1+1",  # never run as a formula
         ],
     ]
