@@ -27,7 +27,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bench.run import Databases, _postgres_cpu_seconds
+from bench.run import Databases, postgres_cpu_seconds
 from storage import migrate
 from storage.db import Database
 from storage.models import Person
@@ -53,6 +53,16 @@ async def measure(transactions: int) -> list[float]:
     return sorted(durations)
 
 
+async def _transactions(db: Database, *, first_id: int, count: int, statements: int) -> None:
+    """`count` transactions: the update id recorded, then `statements - 1` small SELECTs."""
+    now = datetime.now(UTC)
+    for update_id in range(first_id, first_id + count):
+        async with db.transaction() as session:
+            await core_repo.mark_update_processed(session, update_id=update_id, now=now)
+            for _ in range(statements - 1):
+                await session.execute(select(Person.id).where(Person.telegram_user_id == 1))
+
+
 async def statement_costs(transactions: int) -> None:
     databases = Databases()
     try:
@@ -61,27 +71,21 @@ async def statement_costs(transactions: int) -> None:
                 db = Database(await databases.url(backend, Path(workdir)))
                 try:
                     await migrate.upgrade(db)
-                    now, update_id = datetime.now(UTC), 0
-                    for extra in (0, 1, 2) * 2:  # the first pass warms up; the second is printed
-                        started, server = time.process_time(), _postgres_cpu_seconds()
-                        for _ in range(transactions):
-                            update_id += 1
-                            async with db.transaction() as session:
-                                await core_repo.mark_update_processed(
-                                    session, update_id=update_id, now=now
-                                )
-                                for _ in range(extra):
-                                    await session.execute(
-                                        select(Person.id).where(Person.telegram_user_id == 1)
-                                    )
+                    runs = [(warm_up, n) for warm_up in (True, False) for n in (1, 2, 3)]
+                    for i, (warm_up, statements) in enumerate(runs):
+                        started, server = time.process_time(), postgres_cpu_seconds()
+                        await _transactions(
+                            db, first_id=i * transactions, count=transactions, statements=statements
+                        )
+                        if warm_up:
+                            continue
                         bot = (time.process_time() - started) / transactions * 1000
-                        server = (_postgres_cpu_seconds() - server) / transactions * 1000
-                        if update_id > 3 * transactions:
-                            print(
-                                f"{backend:<10} {1 + extra} statement(s): this process "
-                                f"{bot:.3f} ms CPU per transaction"
-                                + (f", PostgreSQL {server:.3f} ms" if backend == "postgres" else "")
-                            )
+                        server = (postgres_cpu_seconds() - server) / transactions * 1000
+                        print(
+                            f"{backend:<10} {statements} statement(s): this process "
+                            f"{bot:.3f} ms CPU per transaction"
+                            + (f", PostgreSQL {server:.3f} ms" if backend == "postgres" else "")
+                        )
                 finally:
                     await db.dispose()
     finally:

@@ -444,7 +444,7 @@ def _proc_cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
 
 
-def _postgres_cpu_seconds() -> float:
+def postgres_cpu_seconds() -> float:
     """CPU of every running PostgreSQL process (the server, its backends): what the database
     costs on the cores the bots and the fake share."""
     total = 0.0
@@ -570,7 +570,7 @@ async def run_side(
             spy = await _start_py_spy(proc.pid, module, workdir)
             cpu_before = _proc_cpu_seconds(proc.pid)
             on_postgres = database_url is not None and database_url.startswith("postgresql")
-            server_before = _postgres_cpu_seconds() if on_postgres else 0.0
+            server_before = postgres_cpu_seconds() if on_postgres else 0.0
             injected: dict[str, float] = {}
             expected: dict[str, Press] = {}
             first = time.perf_counter()
@@ -599,7 +599,7 @@ async def run_side(
             if any(p.edits for p in plan):
                 last = max(last, max(fake.edited_at.values(), default=0.0))
             cpu = _proc_cpu_seconds(proc.pid) - cpu_before
-            server_cpu = _postgres_cpu_seconds() - server_before if on_postgres else 0.0
+            server_cpu = postgres_cpu_seconds() - server_before if on_postgres else 0.0
             rss = _proc_peak_rss_kb(proc.pid)
             if spy is not None:
                 spy.send_signal(signal.SIGINT)
