@@ -49,8 +49,9 @@ from storage.models import (
 from storage.repositories import outbox as outbox_repo
 from storage.repositories.common import insert_ignore
 from storage.repositories.core import municipality_names
+from storage.repositories.registration import ERASED_NAME
 
-EX_MEMBER = "ex membro"
+EX_MEMBER = ERASED_NAME  # the name of anyone who left: the one /cancellami writes, too
 UNION_NOTES: Literal["union"] = "union"  # group_notes(comune=…): notes of members with no Comune
 SKIPPED_CLAIM = "summary_skipped"
 
