@@ -89,9 +89,14 @@ class ActionChange:
     documents: int = 0
 
 
-# How storage names the author of a note once they left with /cancellami
-# (storage.repositories.summaries.EX_MEMBER), shown in the reader's language.
+# How storage names a person who left with /cancellami (storage.repositories.summaries.
+# EX_MEMBER): the author of a note, a voter, who asked a question.
 FORMER_MEMBER = N_("ex membro")
+
+
+def person_name(name: str, tr: Translator) -> str:
+    """A person's name as the reader sees it: one who left reads «former member» in English."""
+    return tr.gettext(FORMER_MEMBER) if name == FORMER_MEMBER else name
 
 
 @dataclass(frozen=True)
@@ -345,8 +350,8 @@ def note_row(
     """One group note as a row: «text» — author, date (escaped, clipped with «…»)."""
     e = html.escape
     when = format_date(note.created_at, ZoneInfo(timezone), tr.language, year=year)
-    author = tr.gettext(FORMER_MEMBER) if note.author == FORMER_MEMBER else note.author
-    return f"{prefix}<i>«{e(clip_words(note_text(note.text), chars))}»</i> — {e(author)}, {e(when)}"
+    author = e(person_name(note.author, tr))
+    return f"{prefix}<i>«{e(clip_words(note_text(note.text), chars))}»</i> — {author}, {e(when)}"
 
 
 CARD_NOTES_MAX = 3  # group notes on an action's card (the latest ones)
@@ -778,7 +783,7 @@ def render_decision(
     if where:
         rows.append(f"<i>{where}</i>")
     if asked_by:
-        rows.append(_("Chiesta da {name}").format(name=e(asked_by)))
+        rows.append(_("Chiesta da {name}").format(name=e(person_name(asked_by, tr))))
     rows.append("")
     by_comune = {v.comune: v for v in question.votes}
     if question.status != "open" and not question.votes and asked_by is None:
@@ -788,7 +793,7 @@ def render_decision(
         if vote is None:
             rows.append(f"▫️ {e(comune)}")
         else:
-            who = f" ({e(vote.voter)})" if vote.voter else ""
+            who = f" ({e(person_name(vote.voter, tr))})" if vote.voter else ""
             rows.append(
                 f"{CHOICE_ICONS[vote.choice]} {e(comune)}: "
                 f"{e(tr.gettext(CHOICE_LABELS[vote.choice]))}{who}"

@@ -28,6 +28,7 @@ from bot.services.summary import (
     stuck_rounds,
 )
 from bot.services.summary_chart import ComuneBar, render_chart
+from storage.repositories.summaries import EX_MEMBER
 from tests.summaries_factories import NOW, small_union
 
 IT = translator("it")
@@ -243,6 +244,22 @@ def test_decision_message_shows_who_voted_what() -> None:
     assert "❌ Bentivoglio: Respingi" in text
     assert "▫️ Castello" in text
     assert "Voti: ✅ 1 · ❌ 1 · ⏸ 0 (2 Comuni su 3)" in text
+
+
+def test_a_decision_names_whoever_left_in_the_readers_language() -> None:
+    """Storage names a person who left «ex membro» (EX_MEMBER): the asker and the voter read
+    «former member» to an English reader, as a note's author does."""
+    q = QuestionView(
+        decision_id=1,
+        question="Comprare auto elettriche?",
+        status="open",
+        votes=(VoteView("Argelato", "approve", EX_MEMBER),),
+    )
+    english = render_decision(EN, question=q, comuni=["Argelato"], asked_by=EX_MEMBER)
+    assert "(former member)" in english and english.count("former member") == 2
+    assert "ex membro" not in english
+    italian = render_decision(IT, question=q, comuni=["Argelato"], asked_by=EX_MEMBER)
+    assert italian.count("ex membro") == 2
 
 
 def test_covenant_milestones_and_leads() -> None:
