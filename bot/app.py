@@ -120,7 +120,9 @@ def build_application(
 ) -> AnyApplication:
     install_redaction(settings.token)  # whoever builds the bot, the token never reaches a log
     services = Services(
-        settings=settings, db=db or Database(settings.database_url), clock=clock or SystemClock()
+        settings=settings,
+        db=db or Database(settings.database_url, concurrent_updates=settings.concurrent_updates),
+        clock=clock or SystemClock(),
     )
     builder = (
         ApplicationBuilder()

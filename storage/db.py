@@ -87,7 +87,23 @@ def _prepare_postgresql(engine: AsyncEngine) -> None:
             raise exc.DisconnectionError(f"ping failed: {error}") from error
 
 
-def create_engine(database_url: str, *, echo: bool = False) -> AsyncEngine:
+# Connections a PostgreSQL pool keeps, beyond the updates handled at once: the per-chat edit
+# jobs, the scheduler's tick, the outbox.
+POOL_SPARE = 4
+
+
+def create_engine(
+    database_url: str, *, echo: bool = False, concurrent_updates: int = 4
+) -> AsyncEngine:
+    """SQLite: our driver (storage.sqlite_driver). PostgreSQL: a pool of a fixed size.
+
+    The pool holds a connection for every update handled at once plus POOL_SPARE, and never
+    opens more: a connection beyond the pool's size would be opened for one transaction and
+    closed on its return whenever the pool already held its idle ones. With SQLAlchemy's default
+    overflow a burst of votes opened and closed a connection (TCP, authentication, asyncpg's
+    set-up) about every ten presses (bench/README.md, "Session 5"); now a transaction that finds
+    every connection busy waits for one, as an update waits for its turn.
+    """
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
@@ -99,7 +115,9 @@ def create_engine(database_url: str, *, echo: bool = False) -> AsyncEngine:
         engine = create_async_engine(url, echo=echo)
         _prepare_sqlite(engine)
         return engine
-    engine = create_async_engine(url, echo=echo, pool_size=5, max_overflow=5)
+    engine = create_async_engine(
+        url, echo=echo, pool_size=concurrent_updates + POOL_SPARE, max_overflow=0
+    )
     if url.get_backend_name() == "postgresql":
         _prepare_postgresql(engine)
     return engine
@@ -140,9 +158,9 @@ async def connection_of(session: AsyncSession) -> AsyncConnection:
 class Database:
     """Owns the engine and hands out transactions."""
 
-    def __init__(self, database_url: str) -> None:
+    def __init__(self, database_url: str, *, concurrent_updates: int = 4) -> None:
         self.url = database_url
-        self.engine = create_engine(database_url)
+        self.engine = create_engine(database_url, concurrent_updates=concurrent_updates)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
 
     @property
