@@ -1383,16 +1383,14 @@ async def _create_monthly_poll(
     tr = tr_for(services)
     month_name = format_month(year, month, tr.language)
     chats = await table_chats(session, union_id=union.id, table=settings.auto_poll_table)
-    # Already planned this month (a meeting, or an open poll with a date in it): nothing to add.
-    # A poll open for another month does not count.
+    # Already planned this month (a meeting, set by hand or from a decided poll, or an open poll
+    # proposing a date in it): nothing to add. Only dates inside the local month count, so a
+    # poll opened early for next month blocks nothing; the query reads just that window.
     month_start, month_end = rules.month_span(year, month, tz)
-    planned = rules.month_already_planned(
-        year=year,
-        month=month,
-        tz=tz,
-        planned_dates=await repo.planned_dates_between(
+    planned = bool(
+        await repo.planned_dates_between(
             session, union_id=union.id, start=month_start, end=month_end
-        ),
+        )
     )
     reason = None
     if planned:

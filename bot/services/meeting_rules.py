@@ -277,19 +277,6 @@ def month_span(year: int, month: int, tz: ZoneInfo) -> tuple[datetime, datetime]
     return local_to_utc(first, time(0), tz), local_to_utc(last + timedelta(days=1), time(0), tz)
 
 
-def month_already_planned(
-    *, year: int, month: int, tz: ZoneInfo, planned_dates: Iterable[datetime]
-) -> bool:
-    """The monthly poll is not needed when the month already has a date: a meeting in it (from
-    a poll already decided, or set by hand) or an open poll proposing a date in it.
-
-    `planned_dates` are the Union's meeting starts and its open polls' candidate starts; a poll
-    open for another month (say next month's, opened early by hand) blocks nothing.
-    """
-    start, end = month_span(year, month, tz)
-    return any(start <= moment < end for moment in planned_dates)
-
-
 def monthly_slots(
     *,
     year: int,

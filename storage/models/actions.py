@@ -6,7 +6,7 @@ import enum
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, ForeignKey, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base, str_enum
@@ -141,9 +141,21 @@ class UpdateNote(Base):
     """
 
     __tablename__ = "update_note"
+    # An action's card reads a Comune's (or the Union's own) latest notes: equality on the first
+    # two columns, newest first by the last two, so the index hands over the few rows in order
+    # (summaries.group_notes with `latest`). Its prefix serves every read by union_id alone.
+    __table_args__ = (
+        Index(
+            "ix_update_note_union_id_municipality_id_created_at_id",
+            "union_id",
+            "municipality_id",
+            "created_at",
+            "id",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    union_id: Mapped[int] = mapped_column(ForeignKey("municipal_union.id"), index=True)
+    union_id: Mapped[int] = mapped_column(ForeignKey("municipal_union.id"))
     round_id: Mapped[int | None] = mapped_column(ForeignKey("update_round.id"), index=True)
     member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
     municipality_id: Mapped[int | None] = mapped_column(ForeignKey("municipality.id"))

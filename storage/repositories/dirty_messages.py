@@ -53,17 +53,15 @@ async def lock(session: AsyncSession, model: TrackedModel, row_id: int) -> Track
     return cast(TrackedMessage | None, rows.scalars().first())
 
 
-def settle(message: TrackedMessage, *, shown_digest: str, current_digest: str | None) -> bool:
+def settle(message: TrackedMessage, *, shown_digest: str, current_digest: str | None) -> None:
     """Record what the message shows; clear the owed edit when that is the current state.
 
     `current_digest` is the state re-rendered in this (locking) transaction, None when the
-    thing shown no longer exists. True when nothing more is owed.
+    thing shown no longer exists. Otherwise the edit stays owed (`dirty_since` unchanged).
     """
     message.rendered_hash = shown_digest
     if current_digest is None or current_digest == shown_digest:
         message.dirty_since = None
-        return True
-    return False
 
 
 def drop(message: TrackedMessage) -> None:

@@ -329,6 +329,11 @@ async def group_notes(
     elif comune is not None:
         stmt = stmt.where(UpdateNote.municipality_id == comune)
     if latest is not None:
+        if comune is not None:
+            # One Comune (or none): municipality_id is constant here, and naming it lets
+            # PostgreSQL read the last rows backwards off the (union_id, municipality_id,
+            # created_at, id) index for `IS NULL` too (it infers a constant only from `=`).
+            stmt = stmt.order_by(UpdateNote.municipality_id.desc())
         stmt = stmt.order_by(UpdateNote.created_at.desc(), UpdateNote.id.desc()).limit(latest)
     else:
         stmt = stmt.order_by(UpdateNote.created_at, UpdateNote.id)

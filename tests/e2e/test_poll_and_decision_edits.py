@@ -65,11 +65,11 @@ async def test_a_crash_between_edit_and_clear_costs_a_repeat_not_an_edit(
     real_settle = dirty_messages.settle
     crashes = []
 
-    def crash_once(message: Any, *, shown_digest: str, current_digest: str | None) -> bool:
+    def crash_once(message: Any, *, shown_digest: str, current_digest: str | None) -> None:
         if not crashes:
             crashes.append(message.id)
             raise RuntimeError("killed between the edit and the clear")
-        return real_settle(message, shown_digest=shown_digest, current_digest=current_digest)
+        real_settle(message, shown_digest=shown_digest, current_digest=current_digest)
 
     monkeypatch.setattr(dirty_messages, "settle", crash_once)
     await _vote(bot, team.users["sa"], poll_msg, slots[0], "y")

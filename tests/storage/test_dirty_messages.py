@@ -31,12 +31,18 @@ async def test_owed_edits_by_chat_and_settling(db: Database, clock: FakeClock) -
         first = await dirty_messages.lock(session, PollMessage, ids[0])
         second = await dirty_messages.lock(session, PollMessage, ids[1])
         assert first is not None and second is not None
+        owed_since = first.dirty_since
+        assert owed_since is not None
         # The state moved on since the edit was rendered: still owed, what is shown recorded.
-        assert not dirty_messages.settle(first, shown_digest="old", current_digest="new")
-        assert dirty_messages.settle(second, shown_digest="same", current_digest="same")
+        dirty_messages.settle(first, shown_digest="old", current_digest="new")
+        dirty_messages.settle(second, shown_digest="same", current_digest="same")
+        assert (first.rendered_hash, first.dirty_since) == ("old", owed_since)
+        assert (second.rendered_hash, second.dirty_since) == ("same", None)
     async with db.transaction() as session:
         owed = await dirty_messages.owed(session, PollMessage)
-        assert [o.row_id for o in owed] == [ids[0]]
+        assert [(o.row_id, o.dirty_since) for o in owed] == [(ids[0], owed_since)]
+        row = await dirty_messages.lock(session, PollMessage, ids[1])
+        assert row is not None and row.rendered_hash == "same"
         row = await dirty_messages.lock(session, PollMessage, ids[0])
         assert row is not None and row.rendered_hash == "old"
         dirty_messages.drop(row)
@@ -59,7 +65,8 @@ async def test_a_vote_committed_while_an_edit_is_cleared_stays_owed(
             assert row is not None
             locked.set()
             await asyncio.sleep(0.3)  # the vote arrives now
-            assert dirty_messages.settle(row, shown_digest="a", current_digest="a")
+            dirty_messages.settle(row, shown_digest="a", current_digest="a")
+            assert row.dirty_since is None  # cleared here; the waiting vote sets it again
 
     async def vote() -> None:
         await locked.wait()

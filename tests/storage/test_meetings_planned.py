@@ -1,16 +1,19 @@
-"""planned_dates_between on both databases: what tells the monthly poll its month is planned."""
+"""planned_dates_between on both databases: what tells the monthly poll its month is planned
+(the window is the local month, rules.month_span; the query is the one place that filters)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
+from bot.services.meeting_rules import month_span
 from storage.db import Database
 from storage.models import Meeting, PollStatus, PollTable
 from storage.repositories import meetings as repo
 from tests.factories import make_union
 
 NOW = datetime(2026, 12, 1, 8, tzinfo=UTC)
-DEC = (datetime(2026, 11, 30, 23, tzinfo=UTC), datetime(2026, 12, 31, 23, tzinfo=UTC))
+DEC = month_span(2026, 12, ZoneInfo("Europe/Rome"))  # 30 Nov 23:00 UTC to 31 Dec 23:00 UTC
 
 
 async def test_planned_dates_of_the_union_in_the_window(db: Database) -> None:
@@ -53,6 +56,8 @@ async def test_planned_dates_of_the_union_in_the_window(db: Database) -> None:
         await poll(u, datetime(2026, 12, 10, 16, tzinfo=UTC), datetime(2027, 1, 12, 16, tzinfo=UTC))
         closed = await poll(u, datetime(2026, 12, 15, 16, tzinfo=UTC))
         await poll(other.union.id, datetime(2026, 12, 11, 16, tzinfo=UTC))
+        meeting(u, datetime(2026, 11, 30, 22, 59, tzinfo=UTC), 5)  # 23:59 on 30 Nov in Rome
+        meeting(u, datetime(2026, 11, 30, 23, tzinfo=UTC), 6)  # midnight of 1 December in Rome
         meeting(u, datetime(2026, 12, 31, 22, 59, tzinfo=UTC), 1)
         meeting(u, datetime(2026, 12, 31, 23, tzinfo=UTC), 2)  # January in Rome
         meeting(u, datetime(2026, 12, 20, 16, tzinfo=UTC), 3, cancelled=True)
@@ -62,6 +67,7 @@ async def test_planned_dates_of_the_union_in_the_window(db: Database) -> None:
     async with db.transaction() as s:
         dates = await repo.planned_dates_between(s, union_id=u, start=DEC[0], end=DEC[1])
     assert dates == [
+        datetime(2026, 11, 30, 23, tzinfo=UTC),
         datetime(2026, 12, 10, 16, tzinfo=UTC),
         datetime(2026, 12, 31, 22, 59, tzinfo=UTC),
     ]

@@ -20,7 +20,6 @@ from bot.services.meeting_rules import (
     easter_sunday,
     is_holiday,
     italian_holidays,
-    month_already_planned,
     month_span,
     monthly_poll_due,
     monthly_slots,
@@ -267,18 +266,6 @@ def test_month_span_is_the_local_month() -> None:
     )
     # March 2027 changes to summer time on the 28th: the month ends at 22:00 UTC.
     assert month_span(2027, 3, ROME)[1] == datetime(2027, 3, 31, 22, tzinfo=UTC)
-
-
-def test_only_a_date_in_the_month_plans_it() -> None:
-    def planned(*moments: datetime) -> bool:
-        return month_already_planned(year=2026, month=12, tz=ROME, planned_dates=moments)
-
-    assert not planned()
-    assert not planned(datetime(2027, 1, 12, 16, tzinfo=UTC))  # next month's poll
-    assert not planned(datetime(2026, 11, 30, 22, 59, tzinfo=UTC))  # 23:59 on 30 Nov in Rome
-    assert planned(datetime(2026, 11, 30, 23, tzinfo=UTC))  # midnight of 1 December in Rome
-    assert planned(datetime(2027, 1, 12, 16, tzinfo=UTC), datetime(2026, 12, 18, 16, tzinfo=UTC))
-    assert not planned(datetime(2026, 12, 31, 23, 30, tzinfo=UTC))  # 00:30 on 1 January
 
 
 def test_deadlines() -> None:
