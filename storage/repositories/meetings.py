@@ -507,8 +507,19 @@ _MARK_DIRTY = (
 
 @cache
 def _upsert_vote_marking_dirty() -> Any:
-    """PostgreSQL: the vote's upsert and _MARK_DIRTY in one statement (a data-modifying WITH
-    runs once, to completion, whether or not the outer statement reads it)."""
+    """PostgreSQL: the vote's upsert and its owed edits in one statement (a data-modifying WITH
+    runs once, to completion, whether or not the outer statement reads it).
+
+    Votes on one poll must not queue behind each other, and none may be swallowed by an edit
+    being cleared. So the poll's messages are locked `FOR KEY SHARE`, all of them (MATERIALIZED:
+    the lock is taken on every row before any filter), which other votes share but an edit's
+    clear (dirty_messages.lock, FOR UPDATE) does not: a clear in progress is waited for, and the
+    rows are then read as it left them; a clear that comes later waits for this vote's commit
+    and re-renders with it. Only a message not yet owing an edit is then written (a burst's first
+    vote after each edit): the others already owe one. `_MARK_DIRTY` instead writes every row of
+    the poll, and concurrent votes on a poll waited for each other's COMMIT (bench/README.md,
+    "Session 5").
+    """
     from sqlalchemy.dialects.postgresql import insert as pg_insert
 
     stmt = pg_insert(Vote).values(
@@ -521,7 +532,20 @@ def _upsert_vote_marking_dirty() -> Any:
         index_elements=["slot_id", "member_id"],
         set_={"answer": stmt.excluded.answer, "updated_at": stmt.excluded.updated_at},
     )
-    return _MARK_DIRTY.add_cte(upsert.returning(Vote.id).cte("vote_upsert"))
+    shown = (
+        select(PollMessage.id, PollMessage.dirty_since)
+        .where(PollMessage.poll_id == bindparam("b_poll_id"))
+        .with_for_update(read=True, key_share=True)
+        .cte("shown")
+        .prefix_with("MATERIALIZED")
+    )
+    not_owing = select(shown.c.id).where(shown.c.dirty_since.is_(None))
+    return (
+        update(PollMessage)
+        .where(PollMessage.id.in_(not_owing))
+        .values(dirty_since=func.coalesce(PollMessage.dirty_since, bindparam("b_now")))
+        .add_cte(upsert.returning(Vote.id).cte("vote_upsert"))
+    )
 
 
 async def record_vote(
@@ -537,8 +561,9 @@ async def record_vote(
     Like `cast_vote` + `mark_dirty`, without re-reading the messages `vote_context` already
     read in this transaction. On SQLite the transaction holds the write lock from its first
     statement (BEGIN IMMEDIATE), so what it read is still true: the update is skipped when every
-    message already owes an edit. On PostgreSQL a tally edit may clear `dirty_since` meanwhile,
-    so the update always runs.
+    message already owes an edit. On PostgreSQL a tally edit may clear `dirty_since` meanwhile:
+    one statement locks the messages and owes the edit where none is owed any more
+    (`_upsert_vote_marking_dirty`).
     """
     conn = await connection_of(session)
     dialect = conn.dialect.name
