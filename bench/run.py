@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bot.config import Settings
 from tests.fakes.fake_world import FakeMessage, FakeUser
 from tests.fakes.telegram_server import FakeTelegram
 
@@ -748,6 +749,13 @@ def _print_table(rows: list[tuple[str, float, float, float, float, float]]) -> N
         )
 
 
+def _side_label(backend: str, concurrency: int) -> str:
+    """The real bot's side: named by its database alone when it runs as `python -m bot` does."""
+    if concurrency == Settings.concurrent_updates:
+        return backend
+    return f"{backend}, {concurrency} at once"
+
+
 async def main_async(args: argparse.Namespace) -> None:
     runs = 1 if args.quick else args.runs
     bulk_n = args.bulk or (120 if args.quick else 600)
@@ -764,11 +772,7 @@ async def main_async(args: argparse.Namespace) -> None:
         )
         minimal: list[SideResult] = []
         levels = [int(c) for c in args.concurrent_updates.split(",")]
-        labels = [
-            backend if level == 1 else f"{backend}, {level} at once"
-            for backend in backends
-            for level in levels
-        ]
+        labels = [_side_label(backend, level) for backend in backends for level in levels]
         compare = Path(args.compare) if args.compare else REPO  # made absolute in main()
         compare_name = compare.name
         if args.compare:
@@ -780,7 +784,7 @@ async def main_async(args: argparse.Namespace) -> None:
             ]
             for backend in backends:
                 for level in levels:
-                    label = backend if level == 1 else f"{backend}, {level} at once"
+                    label = _side_label(backend, level)
                     db_url = await dbs.url(backend, workroot)
                     sides.append((label, "bench.real_bot", db_url, level, REPO))
                     if args.compare:
@@ -910,8 +914,9 @@ def main() -> None:
     )
     parser.add_argument(
         "--concurrent-updates",
-        default="1",
-        help="CONCURRENT_UPDATES of the real bot, comma-separated for several sides (e.g. 1,4)",
+        default=str(Settings.concurrent_updates),
+        help="CONCURRENT_UPDATES of the real bot, comma-separated for several sides (e.g. 1,4);"
+        f" default: the bot's own ({Settings.concurrent_updates})",
     )
     args = parser.parse_args()
     if args.compare:
