@@ -147,3 +147,12 @@ async def connect(url: str) -> Any:
         port=parsed.port,
         database=parsed.database,
     )
+
+
+async def terminate_backend(url: str, pid: int) -> None:
+    """What a server restart does to one connection of ours: the server ends backend `pid`."""
+    conn = await connect(url)
+    try:
+        assert await conn.fetchval("SELECT pg_terminate_backend($1)", pid)
+    finally:
+        await conn.close()

@@ -495,9 +495,10 @@ def _upsert_vote(dialect: str) -> Any:
 
 
 # Every message of the poll, even one already owed: the row is then locked like any update,
-# so on PostgreSQL a vote waits for an edit being cleared (dirty_messages.lock) and sets the
-# flag again after it. With `dirty_since IS NULL` in the WHERE clause the vote would skip the
-# row from its snapshot, and the clear would swallow the vote's edit.
+# so on PostgreSQL a change waits for an edit being cleared (dirty_messages.lock) and sets the
+# flag again after it. With `dirty_since IS NULL` in the WHERE clause the change would skip the
+# row from its snapshot, and the clear would swallow its edit. (A vote on PostgreSQL takes a
+# lock it shares with other votes instead: `_upsert_vote_marking_dirty`.)
 _MARK_DIRTY = (
     update(PollMessage)
     .where(PollMessage.poll_id == bindparam("b_poll_id"))

@@ -4,6 +4,7 @@ change committed while an edit is being cleared is never lost."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 
 import pytest
 from sqlalchemy import select
@@ -56,30 +57,42 @@ async def test_owed_edits_by_chat_and_settling(db: Database, clock: FakeClock) -
         assert await dirty_messages.lock(session, PollMessage, 999_999) is None
 
 
+async def _while_clearing(
+    db: Database, clock: FakeClock, row_id: int, change: Callable[[], Awaitable[None]]
+) -> None:
+    """`change` begins, a second later, while an edit's clear holds the message `row_id`: the
+    clear has locked the row and re-rendered without the change, and then clears the flag."""
+    locked = asyncio.Event()
+
+    async def clear() -> None:
+        async with db.transaction() as session:
+            row = await dirty_messages.lock(session, PollMessage, row_id)
+            assert row is not None
+            locked.set()
+            await asyncio.sleep(0.3)  # the change arrives now
+            dirty_messages.settle(row, shown_digest="a", current_digest="a")
+            assert row.dirty_since is None  # cleared here; the waiting change sets it again
+
+    async def then_change() -> None:
+        await locked.wait()
+        clock.advance(seconds=1)
+        await change()
+
+    await asyncio.gather(clear(), then_change())
+
+
 async def test_a_vote_committed_while_an_edit_is_cleared_stays_owed(
     db: Database, clock: FakeClock
 ) -> None:
     """The clearing transaction locks the row: a vote's "mark dirty" waits for it and then sets
     the flag again (PostgreSQL: row lock; SQLite: BEGIN IMMEDIATE holds the write lock)."""
     poll_id, ids = await _messages(db, clock)
-    locked = asyncio.Event()
-
-    async def clear() -> None:
-        async with db.transaction() as session:
-            row = await dirty_messages.lock(session, PollMessage, ids[0])
-            assert row is not None
-            locked.set()
-            await asyncio.sleep(0.3)  # the vote arrives now
-            dirty_messages.settle(row, shown_digest="a", current_digest="a")
-            assert row.dirty_since is None  # cleared here; the waiting vote sets it again
 
     async def vote() -> None:
-        await locked.wait()
-        clock.advance(seconds=1)
         async with db.transaction() as session:
             await repo.mark_dirty(session, poll_id=poll_id, now=clock.now())
 
-    await asyncio.gather(clear(), vote())
+    await _while_clearing(db, clock, ids[0], vote)
     async with db.transaction() as session:
         owed = await dirty_messages.owed(session, PollMessage, chat_id=-100)
         assert [(o.row_id, o.dirty_since) for o in owed] == [(ids[0], clock.now())]
@@ -125,22 +138,8 @@ async def test_a_vote_pressed_while_an_edit_is_cleared_stays_owed(
     then owes the edit again, though its read saw every message owing one already."""
     owed_since = clock.now()
     poll_id, ids = await _messages(db, clock)
-    locked = asyncio.Event()
 
-    async def clear() -> None:
-        async with db.transaction() as session:
-            row = await dirty_messages.lock(session, PollMessage, ids[0])
-            assert row is not None
-            locked.set()
-            await asyncio.sleep(0.3)  # the vote arrives now
-            dirty_messages.settle(row, shown_digest="a", current_digest="a")
-
-    async def press() -> None:
-        await locked.wait()
-        clock.advance(seconds=1)
-        await _press(db, poll_id, clock, Answer.YES)
-
-    await asyncio.gather(clear(), press())
+    await _while_clearing(db, clock, ids[0], lambda: _press(db, poll_id, clock, Answer.YES))
     async with db.transaction() as session:
         owed = await dirty_messages.owed(session, PollMessage)
         assert sorted((o.row_id, o.dirty_since) for o in owed) == [

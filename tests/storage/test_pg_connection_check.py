@@ -35,15 +35,6 @@ async def _backend_pid(database: Database) -> int:
         return int((await session.execute(text("SELECT pg_backend_pid()"))).scalar_one())
 
 
-async def _terminate(database_url: str, pid: int) -> None:
-    """What a server restart does to our connection: the server ends it."""
-    conn = await pg_server.connect(database_url)
-    try:
-        assert await conn.fetchval("SELECT pg_terminate_backend($1)", pid)
-    finally:
-        await conn.close()
-
-
 def _count_pings(monkeypatch: pytest.MonkeyPatch, database: Database) -> list[int]:
     pings: list[int] = []
     dialect = database.engine.dialect
@@ -62,7 +53,7 @@ async def test_a_connection_the_server_closed_is_replaced(
 ) -> None:
     pings = _count_pings(monkeypatch, database)
     first = await _backend_pid(database)
-    await _terminate(database_url, first)
+    await pg_server.terminate_backend(database_url, first)
     await asyncio.sleep(0.2)  # the server's goodbye reaches the idle pooled connection
 
     second = await _backend_pid(database)  # no error: a new connection took its place
@@ -77,7 +68,9 @@ async def test_an_idle_connection_is_pinged_and_replaced_when_dead(
     monkeypatch.setattr(db_module, "PING_IDLE_AFTER_S", 0.0)
     pings = _count_pings(monkeypatch, database)
     first = await _backend_pid(database)
-    await _terminate(database_url, first)  # and at once, whatever asyncpg has noticed yet
+    await pg_server.terminate_backend(
+        database_url, first
+    )  # and at once, whatever asyncpg has noticed yet
 
     second = await _backend_pid(database)
 
