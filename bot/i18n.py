@@ -4,24 +4,30 @@ Source strings are Italian. Each source module has its own catalog file
 `bot/locales/<lang>/LC_MESSAGES/<module>.po` (so parallel work never collides); all files of a
 language are merged at start. Translate first, format after:
 `_("Ciao, {name}!").format(name=...)`, never an f-string inside `_()`.
+
+The bot reads the catalogs with `read_catalog` below, not with Babel: Babel's reader builds a
+Catalog of Message objects and imports Babel's locale machinery, 0.8 MB more at the bot's peak
+(bench/README.md, "Session 6"). Babel still writes them (`python -m bot.i18n_extract`), and a
+test checks that both readers see the same catalogs.
 """
 
 from __future__ import annotations
 
 import logging
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from babel.messages.pofile import read_po
-
 from bot.config import SUPPORTED_LANGUAGES
 
 logger = logging.getLogger(__name__)
 
 LOCALES_DIR = Path(__file__).resolve().parent / "locales"
+PLURAL_FORMS = 2  # Italian and English: one, other (Translator.ngettext)
 
 
 def N_(message: str) -> str:
@@ -53,21 +59,68 @@ def catalog_files(language: str) -> list[Path]:
     return sorted((LOCALES_DIR / language / "LC_MESSAGES").glob("*.po"))
 
 
+_PO_LINE = re.compile(r'^(msgctxt|msgid|msgid_plural|msgstr(?:\[\d+\])?)\s+(".*")$')
+_PO_ESCAPE = re.compile(r'\\([\\abfnrtv"])')
+_PO_ESCAPES = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v"}
+
+
+def _po_string(quoted: str) -> str:
+    return _PO_ESCAPE.sub(lambda m: _PO_ESCAPES.get(m.group(1), m.group(1)), quoted[1:-1])
+
+
+def _po_entries(text: str) -> Iterator[tuple[dict[str, str], bool]]:
+    """Each entry of a .po file as {keyword: string} (msgid, msgid_plural, msgstr,
+    msgstr[0], …), with whether it is marked fuzzy. Obsolete entries (#~) are comments."""
+    entry: dict[str, str] = {}
+    fuzzy = flagged_fuzzy = False
+    key: str | None = None
+    for line in (raw.strip() for raw in text.splitlines()):
+        if line.startswith('"'):
+            if key is not None:  # a continuation of the keyword's string
+                entry[key] += _po_string(line)
+            continue
+        key = None
+        if line.startswith("#,"):
+            flagged_fuzzy = "fuzzy" in {flag.strip() for flag in line[2:].split(",")}
+        elif match := _PO_LINE.match(line):
+            key = match.group(1)
+            if key in ("msgctxt", "msgid") and any(k.startswith("msgstr") for k in entry):
+                yield entry, fuzzy
+                entry = {}
+            if not entry:  # the flags above an entry belong to it
+                fuzzy, flagged_fuzzy = flagged_fuzzy, False
+            entry[key] = _po_string(match.group(2))
+    if entry:
+        yield entry, fuzzy
+
+
+def read_catalog(text: str) -> tuple[dict[str, str], dict[tuple[str, str], tuple[str, ...]]]:
+    """The translated messages and plural forms of one .po file, as Babel's reader gives them
+    (a test compares the two on every catalog): the header and fuzzy and untranslated
+    messages are left out; a message context is not used."""
+    messages: dict[str, str] = {}
+    plurals: dict[tuple[str, str], tuple[str, ...]] = {}
+    for entry, fuzzy in _po_entries(text):
+        msgid = entry.get("msgid", "")
+        if not msgid or fuzzy:
+            continue
+        if "msgid_plural" in entry:
+            forms = {int(k[7:-1]): v for k, v in entry.items() if k.startswith("msgstr[")}
+            count = max(PLURAL_FORMS, *(i + 1 for i in forms))
+            plurals[(msgid, entry["msgid_plural"])] = tuple(forms.get(i, "") for i in range(count))
+        elif entry.get("msgstr"):
+            messages[msgid] = entry["msgstr"]
+    return messages, plurals
+
+
 @cache
 def translator(language: str) -> Translator:
     messages: dict[str, str] = {}
     plurals: dict[tuple[str, str], tuple[str, ...]] = {}
     for path in catalog_files(language):
-        with path.open("rb") as fh:
-            catalog = read_po(fh, locale=language)
-        for msg in catalog:
-            if not msg.id or msg.fuzzy:
-                continue
-            if isinstance(msg.id, tuple | list):
-                raw = msg.string if isinstance(msg.string, tuple | list) else (msg.string,)
-                plurals[(str(msg.id[0]), str(msg.id[1]))] = tuple(str(s or "") for s in raw)
-            elif msg.string:
-                messages[str(msg.id)] = str(msg.string)
+        file_messages, file_plurals = read_catalog(path.read_text(encoding="utf-8"))
+        messages.update(file_messages)
+        plurals.update(file_plurals)
     return Translator(language=language, messages=messages, plurals=plurals)
 
 
