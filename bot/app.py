@@ -11,7 +11,14 @@ from zoneinfo import ZoneInfo
 
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    ContextTypes,
+    Defaults,
+    ExtBot,
+)
 from telegram.request import HTTPXRequest
 
 from bot import delivery
@@ -34,7 +41,8 @@ ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
 # Updates waiting in the queue, and taken out of it but unfinished (bot/updates.py): enough to
 # keep CONCURRENT_UPDATES busy while some wait for their person's turn. With 100 a whole second
 # getUpdates batch sat parsed in memory: 0.6 MB more at the peak of a burst (bench/README.md),
-# and more confirmed-but-unhandled updates to lose in a crash.
+# and more confirmed-but-unhandled updates to lose in a crash. getUpdates asks for as many at
+# most (BatchedBot).
 UPDATE_QUEUE_SIZE = 32
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
@@ -52,6 +60,28 @@ class PollingRequest(HTTPXRequest):
         if result[0] == 200:
             self._services.last_poll_ok_at = self._services.clock.now()
         return result
+
+
+class BatchedBot(ExtBot[Any]):
+    """getUpdates asks for at most UPDATE_QUEUE_SIZE updates, not Telegram's 100.
+
+    PTB parses a whole batch at once and then puts it into the queue one update at a time,
+    waiting while the queue is full: with 100 the rest of a batch sat parsed in memory behind a
+    full queue, 0.8 MB more at the peak of a burst (bench/README.md, "Session 6"). A batch no
+    bigger than the queue costs nothing in speed: the next one is asked for as soon as this
+    one is queued.
+    """
+
+    async def get_updates(
+        self,
+        offset: int | None = None,
+        limit: int | None = None,
+        *args: Any,
+        **kwargs: Any,
+    ) -> tuple[Update, ...]:
+        return await super().get_updates(
+            offset, UPDATE_QUEUE_SIZE if limit is None else limit, *args, **kwargs
+        )
 
 
 # Telegram allows about 30 messages a second overall. AIORateLimiter's leaky bucket holds as
@@ -124,29 +154,29 @@ def build_application(
         db=db or Database(settings.database_url, concurrent_updates=settings.concurrent_updates),
         clock=clock or SystemClock(),
     )
+    bot = BatchedBot(
+        token=settings.token,
+        base_url=settings.base_url,
+        base_file_url=settings.base_file_url,
+        defaults=Defaults(
+            parse_mode=ParseMode.HTML,
+            tzinfo=ZoneInfo(settings.timezone),
+            link_preview_options=LinkPreviewOptions(is_disabled=True),
+        ),
+        get_updates_request=PollingRequest(
+            services, connection_pool_size=1, read_timeout=40, connect_timeout=10
+        ),
+        request=HTTPXRequest(
+            connection_pool_size=16,
+            read_timeout=settings.request_read_timeout,
+            connect_timeout=10,
+        ),
+        rate_limiter=telegram_rate_limiter() if rate_limiter else None,
+    )
     builder = (
         ApplicationBuilder()
-        .token(settings.token)
-        .base_url(settings.base_url)
-        .base_file_url(settings.base_file_url)
+        .bot(bot)
         .context_types(ContextTypes(context=BotContext))
-        .defaults(
-            Defaults(
-                parse_mode=ParseMode.HTML,
-                tzinfo=ZoneInfo(settings.timezone),
-                link_preview_options=LinkPreviewOptions(is_disabled=True),
-            )
-        )
-        .get_updates_request(
-            PollingRequest(services, connection_pool_size=1, read_timeout=40, connect_timeout=10)
-        )
-        .request(
-            HTTPXRequest(
-                connection_pool_size=16,
-                read_timeout=settings.request_read_timeout,
-                connect_timeout=10,
-            )
-        )
         # At most one getUpdates batch waits in memory, and as many are being handled: polling
         # pauses while the queue is full, so a burst waits at Telegram rather than in our heap
         # (and fewer confirmed but unhandled updates are lost in a crash). PTB's is unbounded.
@@ -154,8 +184,6 @@ def build_application(
         .post_init(on_startup)
         .post_shutdown(on_shutdown)
     )
-    if rate_limiter:
-        builder = builder.rate_limiter(telegram_rate_limiter())  # type: ignore[arg-type]
     if settings.concurrent_updates > 1:
         builder = builder.concurrent_updates(PerPersonProcessor(settings.concurrent_updates))
     application = builder.build()
