@@ -121,14 +121,14 @@ async def test_one_persons_queued_presses_do_not_hold_every_slot(make_bot: BotFa
 async def test_a_burst_waits_at_telegram_not_in_memory(
     make_bot: BotFactory, concurrent_updates: int
 ) -> None:
-    """250 presses at once: getUpdates asks for at most UPDATE_QUEUE_SIZE (32) at a time, at
+    """250 presses at once: getUpdates asks for at most UPDATE_QUEUE_SIZE (16) at a time, at
     most as many wait in the bot's queue and at most as many are taken out of it and not
     finished (with CONCURRENT_UPDATES PTB would make all of them tasks at once); every press
     is still handled, each person's in order."""
     bot = await make_bot(concurrent_updates=concurrent_updates)
     queue = bot.application.update_queue
     processor = bot.application.update_processor
-    assert queue.maxsize == UPDATE_QUEUE_SIZE == 32
+    assert queue.maxsize == UPDATE_QUEUE_SIZE == 16
     handled: list[tuple[int, int]] = []
     longest, most_taken = 0, 0
 
