@@ -39,11 +39,14 @@ os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
 # Updates waiting in the queue, and taken out of it but unfinished (bot/updates.py): enough to
-# keep CONCURRENT_UPDATES busy while some wait for their person's turn; getUpdates asks for as
-# many at most (BatchedBot). With 100 a whole second getUpdates batch sat parsed in memory:
-# 0.6 MB more at the peak of a burst; 16 instead of 32 is 0.4 MB less and as fast (bench/README.md,
-# "Session 6"), and fewer confirmed-but-unhandled updates to lose in a crash.
+# keep CONCURRENT_UPDATES busy while some wait for their person's turn. 16 instead of 32 is
+# 0.4 MB less at the peak of a burst and as fast (bench/README.md, "Session 6"), and fewer
+# confirmed-but-unhandled updates to lose in a crash.
 UPDATE_QUEUE_SIZE = 16
+# Updates getUpdates asks for at once (Telegram's default: 100; BatchedBot). PTB parses a whole
+# batch, then waits for room in the queue: with 100 a burst's peak held 0.8 MB more of parsed
+# updates; with 16 (one queue's worth) the bot spent 10 % more CPU per press polling.
+UPDATES_PER_POLL = 2 * UPDATE_QUEUE_SIZE
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 
@@ -63,14 +66,9 @@ class PollingRequest(HTTPXRequest):
 
 
 class BatchedBot(ExtBot[Any]):
-    """getUpdates asks for at most UPDATE_QUEUE_SIZE updates, not Telegram's 100.
-
-    PTB parses a whole batch at once and then puts it into the queue one update at a time,
-    waiting while the queue is full: with 100 the rest of a batch sat parsed in memory behind a
-    full queue, 0.8 MB more at the peak of a burst (bench/README.md, "Session 6"). A batch no
-    bigger than the queue costs nothing in speed: the next one is asked for as soon as this
-    one is queued.
-    """
+    """getUpdates asks for UPDATES_PER_POLL updates at most, not Telegram's 100: PTB parses a
+    whole batch at once and then puts it into the queue one update at a time, waiting while
+    the queue is full, so the rest of a big batch sits parsed in memory behind it."""
 
     async def get_updates(
         self,
@@ -80,7 +78,7 @@ class BatchedBot(ExtBot[Any]):
         **kwargs: Any,
     ) -> tuple[Update, ...]:
         return await super().get_updates(
-            offset, UPDATE_QUEUE_SIZE if limit is None else limit, *args, **kwargs
+            offset, UPDATES_PER_POLL if limit is None else limit, *args, **kwargs
         )
 
 

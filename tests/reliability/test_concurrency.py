@@ -10,7 +10,7 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler
 
 from bot import callback_data as cb
-from bot.app import UPDATE_QUEUE_SIZE
+from bot.app import UPDATE_QUEUE_SIZE, UPDATES_PER_POLL
 from bot.context import BotContext
 from bot.updates import PerPersonProcessor
 from storage.models import Person
@@ -121,9 +121,9 @@ async def test_one_persons_queued_presses_do_not_hold_every_slot(make_bot: BotFa
 async def test_a_burst_waits_at_telegram_not_in_memory(
     make_bot: BotFactory, concurrent_updates: int
 ) -> None:
-    """250 presses at once: getUpdates asks for at most UPDATE_QUEUE_SIZE (16) at a time, at
-    most as many wait in the bot's queue and at most as many are taken out of it and not
-    finished (with CONCURRENT_UPDATES PTB would make all of them tasks at once); every press
+    """250 presses at once: getUpdates asks for at most UPDATES_PER_POLL (32) at a time, at
+    most UPDATE_QUEUE_SIZE (16) wait in the bot's queue and at most as many are taken out of it
+    and not finished (with CONCURRENT_UPDATES PTB would make all of them tasks at once); every press
     is still handled, each person's in order."""
     bot = await make_bot(concurrent_updates=concurrent_updates)
     queue = bot.application.update_queue
@@ -166,8 +166,8 @@ async def test_a_burst_waits_at_telegram_not_in_memory(
     assert 0 < longest <= UPDATE_QUEUE_SIZE
     assert most_taken <= UPDATE_QUEUE_SIZE
     batches = [call.params for call in bot.fake.calls_of("getUpdates")]
-    assert len(batches) >= 250 // UPDATE_QUEUE_SIZE
-    assert all(params["limit"] == UPDATE_QUEUE_SIZE for params in batches)
+    assert len(batches) >= 250 // UPDATES_PER_POLL
+    assert all(params["limit"] == UPDATES_PER_POLL == 32 for params in batches)
     if concurrent_updates > 1:
         assert most_taken > 4  # tasks beyond the running four exist, but bounded
 
