@@ -170,7 +170,8 @@ async def _create_poll_with_wizard(bot: BotUnderTest, team: Team) -> FakeMessage
     return _poll_message(bot, team.group)
 
 
-async def test_meeting_poll_story(bot: BotUnderTest) -> None:
+async def test_meeting_poll_story(any_bot: BotUnderTest) -> None:
+    bot = any_bot
     fake = bot.fake
     team = await _team(bot, cass_started=True)
     u = team.users
@@ -330,7 +331,8 @@ async def test_unreachable_member_is_reported_to_the_coordinator(bot: BotUnderTe
     assert len([m for m in fake.sent_to(team.carla) if "Non sono riuscito" in (m.text or "")]) == 1
 
 
-async def test_burst_of_votes_is_coalesced(bot: BotUnderTest) -> None:
+async def test_burst_of_votes_is_coalesced(any_bot: BotUnderTest) -> None:
+    bot = any_bot
     fake = bot.fake
     team = await _team(bot)
     poll_msg = await _create_poll_with_wizard(bot, team)
@@ -360,7 +362,8 @@ async def test_burst_of_votes_is_coalesced(bot: BotUnderTest) -> None:
     assert await _count(bot, Vote, Vote.answer == Answer.NO) == 18
 
 
-async def test_monthly_poll_created_once_across_restarts(bot: BotUnderTest) -> None:
+async def test_monthly_poll_created_once_across_restarts(any_bot: BotUnderTest) -> None:
+    bot = any_bot
     fake = bot.fake
     team = await _team(bot)
     # 1 December 2026, 09:00 in Rome (the conftest clock): the monthly poll is due.

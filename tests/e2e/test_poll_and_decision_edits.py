@@ -37,8 +37,9 @@ def _tally_lines(message: FakeMessage) -> list[str]:
 
 
 async def test_an_owed_tally_edit_survives_a_refused_edit_and_a_restart(
-    bot: BotUnderTest,
+    any_bot: BotUnderTest,
 ) -> None:
+    bot = any_bot
     fake = bot.fake
     team = await _team(bot)
     poll_msg = await _create_poll_with_wizard(bot, team)
@@ -56,8 +57,9 @@ async def test_an_owed_tally_edit_survives_a_refused_edit_and_a_restart(
 
 
 async def test_a_crash_between_edit_and_clear_costs_a_repeat_not_an_edit(
-    bot: BotUnderTest, monkeypatch: pytest.MonkeyPatch
+    any_bot: BotUnderTest, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    bot = any_bot
     fake = bot.fake
     team = await _team(bot)
     poll_msg = await _create_poll_with_wizard(bot, team)

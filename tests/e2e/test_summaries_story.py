@@ -201,7 +201,8 @@ async def open_round(bot: BotUnderTest, team: Team, *, period: str, hours: float
         return r.id
 
 
-async def test_summary_once_decision_loop_and_on_demand(bot: BotUnderTest) -> None:
+async def test_summary_once_decision_loop_and_on_demand(any_bot: BotUnderTest) -> None:
+    bot = any_bot
     fake = bot.fake
     team = await seed(bot, comuni=3)
     round_id = await open_round(bot, team, period="2026-12", hours=48)

@@ -92,7 +92,8 @@ async def answer_current(
     return fake.last_sent(user)
 
 
-async def test_actions_and_monthly_round(bot: BotUnderTest) -> None:
+async def test_actions_and_monthly_round(any_bot: BotUnderTest) -> None:
+    bot = any_bot
     fake, clock = bot.fake, bot.clock
     now = clock.now()
     carla = fake.add_user("Carla", "Coordinatrice")

@@ -1,7 +1,13 @@
-"""Reliability fixtures: the real bot against the fake Telegram, with a Union to talk to."""
+"""Reliability fixtures: the real bot against the fake Telegram, with a Union to talk to.
+
+`make_any_bot` (`any_bot`) is `make_bot` (`bot`) once on SQLite and once on PostgreSQL, as
+tests/e2e/conftest.py's `any_bot`: for the promises PostgreSQL keeps by its own code.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
@@ -34,27 +40,17 @@ def no_token_in_logs(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
         assert DEFAULT_TOKEN.split(":")[1] not in text, record
 
 
-@pytest.fixture
-async def make_bot(
-    fake_telegram: FakeTelegram,  # noqa: F811
-    clock: FakeClock,
-    tmp_path: Path,
+@contextlib.asynccontextmanager
+async def _bot_factory(
+    fake: FakeTelegram, clock: FakeClock, tmp_path: Path, database_url: str
 ) -> AsyncIterator[BotFactory]:
-    """Start the real bot on SQLite: `await make_bot(rate_limiter=True, read_timeout=0.5)`."""
     started: list[BotUnderTest] = []
-    fake_telegram.clock = clock
+    fake.clock = clock
 
     async def factory(
         *, rate_limiter: bool = False, read_timeout: float = 20.0, concurrent_updates: int = 1
     ) -> BotUnderTest:
-        import dataclasses
-
-        harness = BotUnderTest(
-            fake_telegram,
-            clock,
-            normalize_database_url(f"sqlite:///{tmp_path / 'bot.db'}"),
-            rate_limiter=rate_limiter,
-        )
+        harness = BotUnderTest(fake, clock, database_url, rate_limiter=rate_limiter)
         harness.settings = dataclasses.replace(
             harness.settings,
             request_read_timeout=read_timeout,
@@ -73,5 +69,34 @@ async def make_bot(
 
 
 @pytest.fixture
+async def make_bot(
+    fake_telegram: FakeTelegram,  # noqa: F811
+    clock: FakeClock,
+    tmp_path: Path,
+) -> AsyncIterator[BotFactory]:
+    """Start the real bot on SQLite: `await make_bot(rate_limiter=True, read_timeout=0.5)`."""
+    url = normalize_database_url(f"sqlite:///{tmp_path / 'bot.db'}")
+    async with _bot_factory(fake_telegram, clock, tmp_path, url) as factory:
+        yield factory
+
+
+@pytest.fixture
+async def make_any_bot(
+    fake_telegram: FakeTelegram,  # noqa: F811
+    clock: FakeClock,
+    tmp_path: Path,
+    database_url: str,
+) -> AsyncIterator[BotFactory]:
+    """`make_bot` on each backend (`[sqlite]`, `[postgres]`; tests/conftest.py's `database_url`)."""
+    async with _bot_factory(fake_telegram, clock, tmp_path, database_url) as factory:
+        yield factory
+
+
+@pytest.fixture
 async def bot(make_bot: BotFactory) -> BotUnderTest:
     return await make_bot()
+
+
+@pytest.fixture
+async def any_bot(make_any_bot: BotFactory) -> BotUnderTest:
+    return await make_any_bot()

@@ -66,8 +66,9 @@ def _last_update(bot: BotUnderTest) -> dict[str, Any]:
 
 
 async def test_same_update_twice_records_one_change(
-    bot: BotUnderTest, caplog: pytest.LogCaptureFixture
+    any_bot: BotUnderTest, caplog: pytest.LogCaptureFixture
 ) -> None:
+    bot = any_bot
     caplog.set_level(logging.INFO)
     _install(bot)
     anna = bot.fake.add_user("Anna")
@@ -89,7 +90,8 @@ async def test_same_update_twice_records_one_change(
     assert [c.ok for c in answers] == [True, False]
 
 
-async def test_redelivery_after_a_restart_is_still_rejected(bot: BotUnderTest) -> None:
+async def test_redelivery_after_a_restart_is_still_rejected(any_bot: BotUnderTest) -> None:
+    bot = any_bot
     _install(bot)
     anna = bot.fake.add_user("Anna")
     await anna.press(await _menu(bot, anna), "Conta")
