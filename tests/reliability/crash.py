@@ -1,7 +1,8 @@
 """Kill the real bot process (SIGKILL) at random moments while it works, restart it, check.
 
 The bot runs as `python -m bot` in a child process, against the fake Telegram served by this
-process and a SQLite file. While the bot runs, this process keeps adding outbox work (a
+process and a database: a SQLite file, or a fresh PostgreSQL database when the caller names one
+(`fresh_postgres_database`). While the bot runs, this process keeps adding outbox work (a
 concurrent writer, as a feature's transaction would be) and people press `/lingua` buttons.
 After the last restart the bot drains its outbox and the checks run:
 
@@ -11,6 +12,9 @@ After the last restart the bot drains its outbox and the checks run:
 - every button press the bot confirmed with its toast is in the database;
 - no log line of the child contains the token.
 
+On PostgreSQL a kill leaves what a crashed server process of ours leaves: connections gone
+mid-transaction, which the server rolls back, and a restarted bot that opens a fresh pool.
+
 Used by `tests/reliability/test_crash.py` (a few seeds, CI) and `scripts/crash_soak.py`.
 """
 
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import os
 import random
 import re
@@ -26,13 +31,16 @@ import sys
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.engine import make_url
 
 from bot.config import normalize_database_url
 from storage import migrate
 from storage.db import Database
 from storage.models import OutboxMessage, OutboxStatus, Person
+from tests import pg_server
 from tests.fakes.fake_world import FakePress, FakeUser
 from tests.fakes.telegram_server import FakeTelegram
 from tests.reliability.world import World, enqueue_texts, seed_union
@@ -41,6 +49,50 @@ REPO = Path(__file__).resolve().parents[2]
 TOKEN = "987654321:AAE-crash-test-token_abcdefghijklmnopqrstuv"
 _KEY = re.compile(r"\[(c\d+b?:\d+)\]")
 _CONFIRMED = {"Lingua aggiornata.": "it", "Language updated.": "en"}
+_databases = itertools.count(1)
+
+
+async def fresh_postgres_database(admin_url: str) -> str:
+    """A new, empty database on the server of `admin_url`; its URL with the async driver."""
+    name = f"te_crash_{os.getpid()}_{next(_databases)}"
+    conn = await pg_server.connect(admin_url)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    return normalize_database_url(url)
+
+
+def sqlite_url(workdir: Path) -> str:
+    return normalize_database_url(f"sqlite:///{workdir / 'bot.db'}")
+
+
+async def check_no_connections_left(database_url: str, problems: list[str]) -> None:
+    """PostgreSQL, once the bot has stopped and the parent closed its pool: the server holds no
+    connection to the database any more (those of killed bots ended with them), none waits on
+    a lock."""
+    if make_url(database_url).get_backend_name() != "postgresql":
+        return
+    conn = await pg_server.connect(database_url)
+    try:
+        left: list[Any] = []
+        for _ in range(50):
+            left = await conn.fetch(
+                "SELECT pid, state, wait_event_type, left(query, 60) AS query"
+                " FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            if not left:
+                return
+            await asyncio.sleep(0.1)
+        for row in left:
+            problems.append(
+                f"a connection left on PostgreSQL: pid {row['pid']}, {row['state']}, "
+                f"waiting on {row['wait_event_type']}: {row['query']}"
+            )
+    finally:
+        await conn.close()
 
 
 @dataclass
@@ -133,11 +185,18 @@ async def _press_languages(
 
 
 async def run_crash_scenario(
-    workdir: Path, *, seed: int, kills: int = 4, users: int = 5
+    workdir: Path,
+    *,
+    seed: int,
+    kills: int = 4,
+    users: int = 5,
+    database_url: str | None = None,
 ) -> CrashReport:
+    """One seed; on `database_url` (an empty database: a fresh PostgreSQL one, say), else on a
+    SQLite file in `workdir`."""
     rng = random.Random(seed)
     os.makedirs(workdir, exist_ok=True)
-    database_url = normalize_database_url(f"sqlite:///{workdir / 'bot.db'}")
+    database_url = database_url or sqlite_url(workdir)
     log = workdir / "bot.log"
     fake = FakeTelegram(token=TOKEN)
     await fake.start()
@@ -173,6 +232,8 @@ async def run_crash_scenario(
             await fake.settle(timeout=30)
             await bot.stop()
         await _check(db, fake, world, presses, log, report)
+        await db.dispose()
+        await check_no_connections_left(database_url, report.problems)
     finally:
         await db.dispose()
         await fake.stop()

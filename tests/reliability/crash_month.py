@@ -1,7 +1,8 @@
 """A scripted month of the Team energia, with the real bot SIGKILLed at random moments.
 
 The bot runs as `python -m bot` in a child process (crash.BotProcess) against the fake
-Telegram served by this process and a SQLite file. Its clock is a file this process writes
+Telegram served by this process and a SQLite file, or a fresh PostgreSQL database when the
+caller names one. Its clock is a file this process writes
 (`TEAM_ENERGIA_TEST_CLOCK_FILE`, bot.clock.FileClock): the month moves in steps while the
 scheduler ticks every 0.2 s of real time. A Union with three Comuni (a Sindaco, an Assessore
 and a Funzionario tecnico each), a coordinator and both tables' groups linked lives through:
@@ -47,7 +48,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from bot.clock import FakeClock
-from bot.config import normalize_database_url
 from storage import migrate
 from storage.db import Database
 from storage.models import (
@@ -71,7 +71,13 @@ from storage.models import (
 from tests.factories import add_comune, add_member, link_group, make_union
 from tests.fakes.fake_world import FakeChat, FakeMessage, FakePress, FakeUser
 from tests.fakes.telegram_server import FakeTelegram
-from tests.reliability.crash import TOKEN, BotProcess, _read_log
+from tests.reliability.crash import (
+    TOKEN,
+    BotProcess,
+    _read_log,
+    check_no_connections_left,
+    sqlite_url,
+)
 
 ROME = ZoneInfo("Europe/Rome")
 PERIOD = "2026-12"
@@ -574,10 +580,13 @@ async def run_month_scenario(
     comuni: int = 3,
     gap: tuple[float, float] = (0.5, 3.0),
     stall: float = 0.1,
+    database_url: str | None = None,
 ) -> MonthReport:
+    """One seed; on `database_url` (an empty database: a fresh PostgreSQL one, say), else on a
+    SQLite file in `workdir`."""
     rng = random.Random(seed)
     os.makedirs(workdir, exist_ok=True)
-    database_url = normalize_database_url(f"sqlite:///{workdir / 'bot.db'}")
+    database_url = database_url or sqlite_url(workdir)
     log = workdir / "bot.log"
     clock = MonthClock(workdir / "clock.txt", START)
     fake = FakeTelegram(token=TOKEN, clock=clock.fake)
@@ -609,6 +618,8 @@ async def run_month_scenario(
         await fake.settle(timeout=30)
         await bot.stop()
         await _check(db, fake, month, log, report)
+        await db.dispose()
+        await check_no_connections_left(database_url, report.problems)
     finally:
         await db.dispose()
         await fake.stop()
