@@ -2,13 +2,17 @@
 
     python scripts/crash_soak.py --seeds 50 --kills 10      # ~ 25 s per seed
     python scripts/crash_soak.py --month --seeds 20 --kills 15   # the month, ~ 1-1.5 min per seed
+    python scripts/crash_soak.py --month --seeds 5 --kills 10 --postgres   # on PostgreSQL
 
 Each seed starts the bot as `python -m bot` against the fake Telegram, SIGKILLs it `--kills`
 times at random moments while it sends outbox messages and answers buttons, restarts it, and
 checks that nothing was sent twice and nothing was lost silently (see
 tests/reliability/crash.py). With `--month` each seed lives a scripted month of every feature
 instead (monthly poll, votes, reminders, close, update round, answers, summary, meeting
-reminders; tests/reliability/crash_month.py). Exit status 1 when any seed found a problem.
+reminders; tests/reliability/crash_month.py). With `--postgres` the bot runs on PostgreSQL:
+one throwaway server for the run (tests/pg_server.py; or the one TEST_DATABASE_URL names), a
+fresh database per seed; at the end of each seed no connection may be left on the server.
+Exit status 1 when any seed found a problem.
 """
 
 from __future__ import annotations
@@ -23,22 +27,42 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.reliability.crash import CrashReport, run_crash_scenario
+from tests import pg_server
+from tests.reliability.crash import CrashReport, fresh_postgres_database, run_crash_scenario
 from tests.reliability.crash_month import MonthReport, run_month_scenario
 
 
 async def _main(args: argparse.Namespace) -> int:
+    if not args.postgres:
+        return await _seeds(args, None)
+    reason = pg_server.unavailable_reason()
+    if reason is not None:
+        print("--postgres:", reason)
+        return 2
+    server = pg_server.start()
+    try:
+        return await _seeds(args, server)
+    finally:
+        server.stop()
+
+
+async def _seeds(args: argparse.Namespace, server: pg_server.PgServer | None) -> int:
     failed = 0
     for seed in range(args.first_seed, args.first_seed + args.seeds):
         with tempfile.TemporaryDirectory(prefix=f"crash-{seed}-") as tmp:
+            url = await fresh_postgres_database(server.admin_url) if server else None
             report: CrashReport | MonthReport
             if args.month:
                 report = await run_month_scenario(
-                    Path(tmp), seed=seed, kills=args.kills, gap=(args.min_gap, args.max_gap)
+                    Path(tmp),
+                    seed=seed,
+                    kills=args.kills,
+                    gap=(args.min_gap, args.max_gap),
+                    database_url=url,
                 )
             else:
                 report = await run_crash_scenario(
-                    Path(tmp), seed=seed, kills=args.kills, users=args.users
+                    Path(tmp), seed=seed, kills=args.kills, users=args.users, database_url=url
                 )
             print(report.line(), flush=True)
             for problem in report.problems:
@@ -67,6 +91,11 @@ def main() -> None:
     )
     parser.add_argument(
         "--max-gap", type=float, default=2.0, help="--month: most seconds between two kills"
+    )
+    parser.add_argument(
+        "--postgres",
+        action="store_true",
+        help="on PostgreSQL: a throwaway server for the run, a fresh database per seed",
     )
     parser.add_argument("--keep", action="store_true", help="keep the bot's log of a failed seed")
     sys.exit(asyncio.run(_main(parser.parse_args())))
