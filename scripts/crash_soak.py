@@ -43,6 +43,10 @@ async def _main(args: argparse.Namespace) -> int:
     try:
         return await _seeds(args, server)
     finally:
+        if server.data_dir is not None:
+            log = (server.data_dir.parent / "log").read_text(errors="replace")
+            aborted = log.count("unexpected EOF on client connection with an open transaction")
+            print(f"PostgreSQL: {aborted} transactions of killed bots rolled back by the server")
         server.stop()
 
 

@@ -13,7 +13,11 @@ After the last restart the bot drains its outbox and the checks run:
 - no log line of the child contains the token.
 
 On PostgreSQL a kill leaves what a crashed server process of ours leaves: connections gone
-mid-transaction, which the server rolls back, and a restarted bot that opens a fresh pool.
+mid-transaction, which the server rolls back, and a restarted bot that opens a fresh pool. The
+bot's transactions last milliseconds, so a kill would seldom find one open: meanwhile this
+process holds locks in pulses (`lock_pulses`: a table locked, or its rows locked FOR UPDATE,
+for up to half a second, as a migration or an operator's query would), and the bot's
+transactions wait inside them, open, when a kill lands.
 
 Used by `tests/reliability/test_crash.py` (a few seeds, CI) and `scripts/crash_soak.py`.
 """
@@ -66,6 +70,34 @@ async def fresh_postgres_database(admin_url: str) -> str:
 
 def sqlite_url(workdir: Path) -> str:
     return normalize_database_url(f"sqlite:///{workdir / 'bot.db'}")
+
+
+async def lock_pulses(database_url: str, seed: int, tables: tuple[str, ...]) -> None:
+    """Until cancelled (PostgreSQL): now and then, lock one of `tables` for a moment, the whole
+    table EXCLUSIVE (reads go on, writes wait) or all its rows FOR UPDATE (which waits for, and
+    holds off, FOR KEY SHARE too). A pulse that cannot have its lock within 0.3 s gives up."""
+    if make_url(database_url).get_backend_name() != "postgresql":
+        return
+    rng = random.Random(seed * 7919)  # its own: the scenario's draws stay those of SQLite
+    conn = await pg_server.connect(database_url)
+    try:
+        await conn.execute("SET lock_timeout = '300ms'")
+        while True:
+            await asyncio.sleep(rng.uniform(0.1, 0.8))
+            table = rng.choice(tables)
+            if rng.random() < 0.5:
+                statement = f"LOCK TABLE {table} IN EXCLUSIVE MODE"
+            else:
+                statement = f"SELECT 1 FROM {table} FOR UPDATE"
+            hold = rng.uniform(0.05, 0.5)
+            with contextlib.suppress(Exception):
+                async with conn.transaction():
+                    await conn.execute(statement)
+                    await asyncio.sleep(hold)
+    except asyncio.CancelledError:
+        pass
+    finally:
+        await conn.close()
 
 
 async def check_no_connections_left(database_url: str, problems: list[str]) -> None:
@@ -203,12 +235,16 @@ async def run_crash_scenario(
     db = Database(database_url)
     report = CrashReport(seed=seed, kills=kills, messages=0)
     presses: list[tuple[int, FakePress]] = []
+    pulses: asyncio.Task[None] | None = None
     try:
         await migrate.upgrade(db)
         now = datetime.now(UTC)
         world = await seed_union(db, fake, now, members=users)
         # Each answer takes a while: a kill often lands while a send is in flight.
         fake.stall_next("sendMessage", seconds=0.03, deliver=True, count=10**9)
+        pulses = asyncio.create_task(
+            lock_pulses(database_url, seed, ("processed_update", "person", "outbox_message"))
+        )
         bot = BotProcess(fake, database_url, workdir, log)
         for round_no in range(kills + 1):
             await enqueue_texts(db, world, datetime.now(UTC), key=f"c{round_no}", text="Promemoria")
@@ -227,7 +263,9 @@ async def run_crash_scenario(
             # Last round: let it drain, then stop politely.
             await asyncio.sleep(1.0)
             clicker.cancel()
-            await asyncio.gather(clicker, return_exceptions=True)
+            pulses.cancel()
+            await asyncio.gather(clicker, pulses, return_exceptions=True)
+            pulses = None
             await _drained(db, timeout=60)
             await fake.settle(timeout=30)
             await bot.stop()
@@ -235,6 +273,9 @@ async def run_crash_scenario(
         await db.dispose()
         await check_no_connections_left(database_url, report.problems)
     finally:
+        if pulses is not None:
+            pulses.cancel()
+            await asyncio.gather(pulses, return_exceptions=True)
         await db.dispose()
         await fake.stop()
     return report

@@ -76,6 +76,7 @@ from tests.reliability.crash import (
     BotProcess,
     _read_log,
     check_no_connections_left,
+    lock_pulses,
     sqlite_url,
 )
 
@@ -83,6 +84,18 @@ ROME = ZoneInfo("Europe/Rome")
 PERIOD = "2026-12"
 START = datetime(2026, 12, 1, 8, 58, tzinfo=ROME)
 CLOCK_ENV = "TEAM_ENERGIA_TEST_CLOCK_FILE"
+# On PostgreSQL, tables the parent locks for a moment now and then (crash.lock_pulses).
+LOCKED = (
+    "processed_update",
+    "meeting_vote",
+    "poll_message",
+    "meeting_slot",
+    "outbox_message",
+    "job_claim",
+    "progress_update",
+    "round_response",
+    "conversation",
+)
 # Outbox keys of the scheduled posts this month must deliver once each.
 SCHEDULED = (
     "poll:",
@@ -605,13 +618,15 @@ async def run_month_scenario(
         month = Month(fake, db, bot, clock, team, rng, report)
         await month.start()
         killer = asyncio.create_task(month.killer(kills, gap=gap))
+        pulses = asyncio.create_task(lock_pulses(database_url, seed, LOCKED))
         try:
             await month.run()
         except TimeoutError:
             pass  # already a problem in the report
         finally:
             killer.cancel()
-            await asyncio.gather(killer, return_exceptions=True)
+            pulses.cancel()
+            await asyncio.gather(killer, pulses, return_exceptions=True)
         await month.ensure_running()
         with contextlib.suppress(TimeoutError):
             await month.until("drained", _nothing, timeout=60)
