@@ -175,9 +175,9 @@ def build_application(
         ApplicationBuilder()
         .bot(bot)
         .context_types(ContextTypes(context=BotContext))
-        # At most one getUpdates batch waits in memory, and as many are being handled: polling
-        # pauses while the queue is full, so a burst waits at Telegram rather than in our heap
-        # (and fewer confirmed but unhandled updates are lost in a crash). PTB's is unbounded.
+        # At most UPDATE_QUEUE_SIZE updates wait in the queue, and as many are being handled:
+        # polling pauses while the queue is full, so a burst waits at Telegram rather than in our
+        # heap (and fewer confirmed but unhandled updates are lost in a crash). PTB's is unbounded.
         .update_queue(UpdateQueue(UPDATE_QUEUE_SIZE, in_flight=UPDATE_QUEUE_SIZE))
         .post_init(on_startup)
         .post_shutdown(on_shutdown)

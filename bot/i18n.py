@@ -84,7 +84,7 @@ def _po_entries(text: str) -> Iterator[tuple[dict[str, str], bool]]:
             flagged_fuzzy = "fuzzy" in {flag.strip() for flag in line[2:].split(",")}
         elif match := _PO_LINE.match(line):
             key = match.group(1)
-            if key in ("msgctxt", "msgid") and any(k.startswith("msgstr") for k in entry):
+            if (key == "msgctxt" and entry) or (key == "msgid" and "msgid" in entry):
                 yield entry, fuzzy
                 entry = {}
             if not entry:  # the flags above an entry belong to it
@@ -106,7 +106,7 @@ def read_catalog(text: str) -> tuple[dict[str, str], dict[tuple[str, str], tuple
             continue
         if "msgid_plural" in entry:
             forms = {int(k[7:-1]): v for k, v in entry.items() if k.startswith("msgstr[")}
-            count = max(PLURAL_FORMS, *(i + 1 for i in forms))
+            count = max([PLURAL_FORMS, *(i + 1 for i in forms)])
             plurals[(msgid, entry["msgid_plural"])] = tuple(forms.get(i, "") for i in range(count))
         elif entry.get("msgstr"):
             messages[msgid] = entry["msgstr"]

@@ -157,8 +157,21 @@ msgctxt "menu"
 msgid "Apri"
 msgstr "Open"
 """,
+        # an entry without its msgstr, and a plural without any form
+        """msgid "Senza"
+msgid "{n} riga"
+msgid_plural "{n} righe"
+
+msgid "Dopo"
+msgstr "After"
+""",
     ],
-    ids=["multiline-escapes", "fuzzy-untranslated-obsolete", "plurals-context-packed"],
+    ids=[
+        "multiline-escapes",
+        "fuzzy-untranslated-obsolete",
+        "plurals-context-packed",
+        "missing-msgstr",
+    ],
 )
 def test_read_catalog_agrees_with_babel_on_the_edge_cases(body: str) -> None:
     text = _HEADER + body
