@@ -695,7 +695,6 @@ class Databases:
         self.counter += 1
         if backend == "sqlite":
             return normalize_database_url(f"sqlite:///{workdir / f'bench{self.counter}.db'}")
-        from sqlalchemy.engine import make_url
 
         from tests import pg_server
 
@@ -704,14 +703,7 @@ class Databases:
             if reason:
                 raise SystemExit(f"PostgreSQL not available: {reason}")
             self.postgres = pg_server.start()
-        url = make_url(self.postgres.admin_url)
-        name = f"bench_{os.getpid()}_{self.counter}"
-        conn = await pg_server.connect(self.postgres.admin_url)
-        try:
-            await conn.execute(f'CREATE DATABASE "{name}"')
-        finally:
-            await conn.close()
-        return normalize_database_url(url.set(database=name).render_as_string(hide_password=False))
+        return await pg_server.create_database(self.postgres.admin_url, "bench")
 
     def close(self) -> None:
         if self.postgres is not None:

@@ -28,7 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests import pg_server
-from tests.reliability.crash import CrashReport, fresh_postgres_database, run_crash_scenario
+from tests.reliability.crash import CrashReport, run_crash_scenario
 from tests.reliability.crash_month import MonthReport, run_month_scenario
 
 
@@ -54,7 +54,7 @@ async def _seeds(args: argparse.Namespace, server: pg_server.PgServer | None) ->
     failed = 0
     for seed in range(args.first_seed, args.first_seed + args.seeds):
         with tempfile.TemporaryDirectory(prefix=f"crash-{seed}-") as tmp:
-            url = await fresh_postgres_database(server.admin_url) if server else None
+            url = await pg_server.create_database(server.admin_url, "te_crash") if server else None
             report: CrashReport | MonthReport
             if args.month:
                 report = await run_month_scenario(

@@ -174,13 +174,12 @@ asyncio.run(main(normalize_database_url(f"sqlite:///{tempfile.mkdtemp()}/card.db
 
 if "--postgres" in sys.argv[1:]:
     from tests import pg_server
-    from tests.conftest import _create_pg_database
 
     server = pg_server.start()
     try:
 
         async def pg_main() -> None:
-            await main(normalize_database_url(await _create_pg_database(server.admin_url)))
+            await main(await pg_server.create_database(server.admin_url))
 
         asyncio.run(pg_main())
     finally:

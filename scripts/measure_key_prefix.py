@@ -71,13 +71,12 @@ asyncio.run(main(normalize_database_url(f"sqlite:///{d}/b.db")))
 
 if len(sys.argv) > 1 and sys.argv[1] == "pg":
     from tests import pg_server
-    from tests.conftest import _create_pg_database
 
     server = pg_server.start()
     try:
 
         async def pg_main() -> None:
-            url = normalize_database_url(await _create_pg_database(server.admin_url))
+            url = await pg_server.create_database(server.admin_url)
             await main(url)
 
         asyncio.run(pg_main())

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import itertools
 import os
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy.engine import make_url
 
 from bot.clock import FakeClock
 from bot.config import normalize_database_url
@@ -20,7 +18,6 @@ from tests import pg_server
 REQUIRE_POSTGRES = os.environ.get("REQUIRE_POSTGRES") == "1"
 # PTB 22 warns on every RetryAfter unless opted in to timedelta values (as the bot does).
 os.environ.setdefault("PTB_TIMEDELTA", "1")
-_db_counter = itertools.count(1)
 
 
 @pytest.fixture(scope="session")
@@ -36,17 +33,6 @@ def pg() -> Iterator[pg_server.PgServer | None]:
         server.stop()
 
 
-async def _create_pg_database(admin_url: str) -> str:
-    name = f"te_test_{os.getpid()}_{next(_db_counter)}"
-    url = make_url(admin_url)
-    conn = await pg_server.connect(admin_url)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    return url.set(database=name).render_as_string(hide_password=False)
-
-
 @pytest.fixture(params=["sqlite", "postgres"])
 async def database_url(
     request: pytest.FixtureRequest, tmp_path: Path, pg: pg_server.PgServer | None
@@ -59,7 +45,7 @@ async def database_url(
         if REQUIRE_POSTGRES:
             pytest.fail(message)
         pytest.skip(message)
-    return normalize_database_url(await _create_pg_database(pg.admin_url))
+    return await pg_server.create_database(pg.admin_url)
 
 
 @pytest.fixture

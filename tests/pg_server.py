@@ -7,6 +7,7 @@ that directory; stop and remove it at the end.
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import socket
@@ -147,6 +148,26 @@ async def connect(url: str) -> Any:
         port=parsed.port,
         database=parsed.database,
     )
+
+
+_databases = itertools.count(1)
+
+
+async def create_database(admin_url: str, prefix: str = "te_test") -> str:
+    """A new, empty database on the server of `admin_url` (`<prefix>_<pid>_<n>`): its URL with
+    the bot's async driver, as DATABASE_URL would be given."""
+    from sqlalchemy.engine import make_url
+
+    from bot.config import normalize_database_url
+
+    name = f"{prefix}_{os.getpid()}_{next(_databases)}"
+    conn = await connect(admin_url)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    return normalize_database_url(url)
 
 
 async def terminate_backend(url: str, pid: int) -> None:

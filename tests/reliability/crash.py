@@ -2,7 +2,7 @@
 
 The bot runs as `python -m bot` in a child process, against the fake Telegram served by this
 process and a database: a SQLite file, or a fresh PostgreSQL database when the caller names one
-(`fresh_postgres_database`). While the bot runs, this process keeps adding outbox work (a
+(`tests.pg_server.create_database`). While the bot runs, this process keeps adding outbox work (a
 concurrent writer, as a feature's transaction would be) and people press `/lingua` buttons.
 After the last restart the bot drains its outbox and the checks run:
 
@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import os
 import random
 import re
@@ -53,19 +52,6 @@ REPO = Path(__file__).resolve().parents[2]
 TOKEN = "987654321:AAE-crash-test-token_abcdefghijklmnopqrstuv"
 _KEY = re.compile(r"\[(c\d+b?:\d+)\]")
 _CONFIRMED = {"Lingua aggiornata.": "it", "Language updated.": "en"}
-_databases = itertools.count(1)
-
-
-async def fresh_postgres_database(admin_url: str) -> str:
-    """A new, empty database on the server of `admin_url`; its URL with the async driver."""
-    name = f"te_crash_{os.getpid()}_{next(_databases)}"
-    conn = await pg_server.connect(admin_url)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    return normalize_database_url(url)
 
 
 def sqlite_url(workdir: Path) -> str:

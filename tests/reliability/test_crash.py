@@ -2,42 +2,25 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
-from tests import pg_server
-from tests.reliability.crash import fresh_postgres_database, run_crash_scenario
-
-REQUIRE_POSTGRES = os.environ.get("REQUIRE_POSTGRES") == "1"
-
-
-async def crash_database_url(request: pytest.FixtureRequest, backend: str) -> str | None:
-    """None for SQLite (the scenario makes its file); a fresh database on the suite's
-    PostgreSQL server; like the `database_url` fixture, a missing server is a skip, or a
-    failure under REQUIRE_POSTGRES=1."""
-    if backend == "sqlite":
-        return None
-    pg: pg_server.PgServer | None = request.getfixturevalue("pg")
-    if pg is None:
-        message = f"PostgreSQL not available: {pg_server.unavailable_reason()}"
-        if REQUIRE_POSTGRES:
-            pytest.fail(message)
-        pytest.skip(message)
-    return await fresh_postgres_database(pg.admin_url)
+from tests.reliability.crash import run_crash_scenario
 
 
 # Three seeds on SQLite, one on PostgreSQL (its own paths: the update id marked in the
 # transaction's first query, the fixed pool, transactions the server aborts when a bot dies).
+# `database_url` is the suite's fixture (tests/conftest.py), given its backend per case.
 @pytest.mark.parametrize(
-    ("backend", "seed"), [("sqlite", 1), ("sqlite", 2), ("sqlite", 3), ("postgres", 1)]
+    ("database_url", "seed"),
+    [("sqlite", 1), ("sqlite", 2), ("sqlite", 3), ("postgres", 1)],
+    indirect=["database_url"],
 )
 async def test_sigkill_at_random_moments_keeps_the_outbox_promises(
-    request: pytest.FixtureRequest, tmp_path: Path, backend: str, seed: int
+    tmp_path: Path, database_url: str, seed: int
 ) -> None:
-    url = await crash_database_url(request, backend)
-    report = await run_crash_scenario(tmp_path, seed=seed, kills=4, database_url=url)
+    report = await run_crash_scenario(tmp_path, seed=seed, kills=4, database_url=database_url)
     print(report.line())
     assert report.problems == []
     assert report.sent + report.uncertain == report.messages

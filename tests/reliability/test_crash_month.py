@@ -8,18 +8,18 @@ from pathlib import Path
 import pytest
 
 from tests.reliability.crash_month import run_month_scenario
-from tests.reliability.test_crash import crash_database_url
 
 
-# Three seeds on SQLite, one on PostgreSQL.
+# Three seeds on SQLite, one on PostgreSQL (the suite's `database_url` fixture).
 @pytest.mark.parametrize(
-    ("backend", "seed"), [("sqlite", 11), ("sqlite", 12), ("sqlite", 13), ("postgres", 11)]
+    ("database_url", "seed"),
+    [("sqlite", 11), ("sqlite", 12), ("sqlite", 13), ("postgres", 11)],
+    indirect=["database_url"],
 )
 async def test_sigkill_through_a_month_keeps_every_promise(
-    request: pytest.FixtureRequest, tmp_path: Path, backend: str, seed: int
+    tmp_path: Path, database_url: str, seed: int
 ) -> None:
-    url = await crash_database_url(request, backend)
-    report = await run_month_scenario(tmp_path, seed=seed, kills=6, database_url=url)
+    report = await run_month_scenario(tmp_path, seed=seed, kills=6, database_url=database_url)
     print(report.line())
     assert report.problems == []
     assert report.kills == 6
