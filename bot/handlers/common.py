@@ -45,6 +45,7 @@ from bot.scope import (
     tr_for,
     update_transaction,
 )
+from bot.services.display_text import NAMELESS, telegram_display_name
 from storage.models import Member, Role
 from storage.repositories import core as core_repo
 
@@ -94,7 +95,7 @@ async def start(update: Update, context: BotContext) -> None:
     if who is None:
         return
     _ = who.tr.gettext
-    name = html.escape(who.person.display_name if who.person else who.user.first_name)
+    name = html.escape((who.person and who.person.display_name) or who.user.first_name)
     if memberships:
         unions = ", ".join(html.escape(u.name) for _m, u in memberships)
         text = _(
@@ -259,7 +260,7 @@ async def on_language(update: Update, context: BotContext) -> None:
         person = await core_repo.upsert_person(
             session,
             telegram_user_id=user.id,
-            display_name=user.full_name,
+            display_name=telegram_display_name(user, nameless=translator(code).gettext(NAMELESS)),
             username=user.username,
             telegram_language=user.language_code,
             now=services.clock.now(),
