@@ -170,4 +170,5 @@ async def test_cancellami_leaves_no_trace(bot: BotUnderTest) -> None:
     summary = "\n".join(seen[1:])
     assert "«sopralluogo fatto da Tiziano Guidettini (@tiziano_guidettini)» — ex membro" in summary
     assert "«Collaudo fatto, lo conferma Tiziano Guidettini (@tiziano_guidettini)»" in summary
-    assert summary.count(last) == 2, summary  # in their own words, nowhere else
+    # In their own words only: the update, and the note shown under each of their two Comuni.
+    assert summary.count(last) == 3, summary
