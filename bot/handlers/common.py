@@ -67,7 +67,10 @@ def privacy_notice(tr: Translator) -> str:
         "Servono a organizzare le riunioni e a informare il tavolo politico; li vedono solo i "
         "membri della tua Unione.\n"
         "Restano finché fai parte del team. Con /cancellami cancelli i tuoi dati personali in "
-        "qualsiasi momento: i tuoi contributi restano nella storia del team come «ex membro»."
+        "qualsiasi momento: il tuo nome, il tuo id Telegram e le tue preferenze spariscono; voti, "
+        "aggiornamenti, note e domande al tavolo politico restano nella storia del team come "
+        "«ex membro». Il testo delle note e degli aggiornamenti resta come l'hai scritto: se "
+        "dentro c'è il tuo nome, resta anche quello."
     )
 
 

@@ -2372,7 +2372,8 @@ async def cancellami(update: Update, context: BotContext) -> None:
         _(
             "Vuoi davvero cancellare i tuoi dati personali?\n"
             "Uscirai da tutti i team; il tuo nome, il tuo id Telegram e le tue preferenze spariscono. "
-            "Voti e aggiornamenti che hai dato restano nella storia del team come «ex membro»."
+            "Voti e aggiornamenti che hai dato restano nella storia del team come «ex membro»; "
+            "il testo delle tue note resta come l'hai scritto."
         ),
         InlineKeyboardMarkup(
             [[button(_("Sì, cancella i miei dati"), DEL, "ok"), button(_("No, resto"), DEL, "no")]]
