@@ -331,7 +331,7 @@ async def _recipient(session: AsyncSession, row: OutboxMessage, tr: Translator) 
     if row.person_id is not None:
         person = await session.get(Person, row.person_id)
         if person is not None:
-            if person.erased_at is not None:
+            if person.erased_at is not None or person.display_name is None:
                 return tr.gettext("ex membro")
             return person.display_name
     for link in await core_repo.links_of_chat(session, row.chat_id):
@@ -410,6 +410,9 @@ async def report_problems(services: Services, bot: Bot, now: datetime) -> int:
                 )
             else:
                 span = f"{rows[0].id}-{rows[-1].id}"
+                # The report names the recipients and quotes the texts (which may name others).
+                named = {r.person_id for r in rows if r.person_id is not None}
+                named |= await outbox_repo.named_in(session, [r.id for r in rows])
                 for person in coordinators:
                     tr = tr_for(services, person=person)
                     assert person.telegram_user_id is not None
@@ -421,6 +424,7 @@ async def report_problems(services: Services, bot: Bot, now: datetime) -> int:
                         payload={"text": await _report_text(session, union, rows, tr)},
                         person_id=person.id,
                         now=now,
+                        names=named,
                     )
                 logger.info(
                     "Union %s: told %d coordinator(s) about %d delivery problems",

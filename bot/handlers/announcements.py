@@ -370,6 +370,11 @@ async def report_announcements(services: Services, bot: Bot, now: datetime) -> N
                 union_id=None,  # a report, not a problem to report again
                 person_id=person.id,
                 now=now,
+                names=[
+                    r.person_id
+                    for r, _n in rows
+                    if r.status != OutboxStatus.SENT and r.person_id is not None
+                ],
             )
 
 

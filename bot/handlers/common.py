@@ -45,6 +45,7 @@ from bot.scope import (
     tr_for,
     update_transaction,
 )
+from bot.services.display_text import NAMELESS, telegram_display_name
 from storage.models import Member, Role
 from storage.repositories import core as core_repo
 
@@ -66,7 +67,10 @@ def privacy_notice(tr: Translator) -> str:
         "Servono a organizzare le riunioni e a informare il tavolo politico; li vedono solo i "
         "membri della tua Unione.\n"
         "Restano finché fai parte del team. Con /cancellami cancelli i tuoi dati personali in "
-        "qualsiasi momento: i tuoi contributi restano nella storia del team come «ex membro»."
+        "qualsiasi momento: il tuo nome, il tuo id Telegram e le tue preferenze spariscono; voti, "
+        "aggiornamenti, note e domande al tavolo politico restano nella storia del team come "
+        "«ex membro». Il testo delle note e degli aggiornamenti resta come l'hai scritto: se "
+        "dentro c'è il tuo nome, resta anche quello."
     )
 
 
@@ -94,7 +98,7 @@ async def start(update: Update, context: BotContext) -> None:
     if who is None:
         return
     _ = who.tr.gettext
-    name = html.escape(who.person.display_name if who.person else who.user.first_name)
+    name = html.escape((who.person and who.person.display_name) or who.user.first_name)
     if memberships:
         unions = ", ".join(html.escape(u.name) for _m, u in memberships)
         text = _(
@@ -259,7 +263,7 @@ async def on_language(update: Update, context: BotContext) -> None:
         person = await core_repo.upsert_person(
             session,
             telegram_user_id=user.id,
-            display_name=user.full_name,
+            display_name=telegram_display_name(user, nameless=translator(code).gettext(NAMELESS)),
             username=user.username,
             telegram_language=user.language_code,
             now=services.clock.now(),

@@ -55,6 +55,7 @@ from bot.services.summary import (
     clip,
     leads_reached,
     next_milestones,
+    person_name,
     render_covenant_warning,
     render_decision,
     render_summary,
@@ -125,8 +126,9 @@ async def _render(
     late: bool,
     on_demand: bool,
     tr: Translator,
-) -> tuple[SummaryInput, list[Any], str] | None:
-    """Read what the summary needs, in the caller's transaction. Returns its input, bars, title.
+) -> tuple[SummaryInput, list[Any], str, set[int]] | None:
+    """Read what the summary needs, in the caller's transaction. Returns its input, bars, title
+    and the person ids it may name (its outbox rows record them: /cancellami).
 
     The text is rendered by the caller after the transaction (`render_summary` may try several
     levels of detail for a large Union: no reason to hold SQLite's write lock meanwhile)."""
@@ -146,7 +148,7 @@ async def _render(
     )
     year, month = month_of(period, now, facts.union.timezone)
     title = f"{facts.union.name} · {format_month(year, month, tr.language)}"
-    return data, chart_bars(data), title
+    return data, chart_bars(data), title, facts.named_people
 
 
 def _summary_keyboard(tr: Translator, union_id: int) -> InlineKeyboardMarkup:
@@ -233,6 +235,14 @@ def _closing_keyboard(tr: Translator, decision_id: int) -> InlineKeyboardMarkup:
 async def _decision_text(
     session: AsyncSession, decision: Decision, tr: Translator
 ) -> tuple[str, InlineKeyboardMarkup | None]:
+    text, markup, _named = await _decision_message(session, decision, tr)
+    return text, markup
+
+
+async def _decision_message(
+    session: AsyncSession, decision: Decision, tr: Translator
+) -> tuple[str, InlineKeyboardMarkup | None, set[int]]:
+    """The decision's message, its buttons, and the person ids its text names."""
     fact = await repo.decision_fact(session, decision)
     comuni = [m.name for m in await repo.political_comuni(session, decision.union_id)]
     text = render_decision(
@@ -241,7 +251,7 @@ async def _decision_text(
         comuni=comuni,
         asked_by=fact.asked_by,
     )
-    return text, _decision_keyboard(tr, decision)
+    return text, _decision_keyboard(tr, decision), fact.named_people
 
 
 # --- the scheduled summary -----------------------------------------------------------------
@@ -309,7 +319,7 @@ async def _post_summary(services: Services, round_: UpdateRound, now: datetime) 
         )
     if rendered is None:
         return
-    data, bars, title = rendered
+    data, bars, title, named = rendered
     parts = render_summary(data, tr)
     chart = await asyncio.to_thread(render_chart, bars, tr, title=title)
     async with services.db.transaction() as session:
@@ -328,7 +338,7 @@ async def _post_summary(services: Services, round_: UpdateRound, now: datetime) 
         vote_messages = []
         for decision in decisions:
             if decision.status == DecisionStatus.OPEN:
-                vote_messages.append((decision.id, *await _decision_text(session, decision, tr)))
+                vote_messages.append((decision.id, *await _decision_message(session, decision, tr)))
         for chat_id, person_id in await _targets(session, round_.union_id, TableKind.POLITICAL):
             suffix = f":p{person_id}" if person_id else ""
             for index, text in enumerate(parts):
@@ -344,6 +354,7 @@ async def _post_summary(services: Services, round_: UpdateRound, now: datetime) 
                     union_id=round_.union_id,
                     person_id=person_id,
                     now=now,
+                    names=named,
                 )
             await outbox_repo.enqueue(
                 session,
@@ -359,7 +370,7 @@ async def _post_summary(services: Services, round_: UpdateRound, now: datetime) 
                 person_id=person_id,
                 now=now,
             )
-            for decision_id, text, markup in vote_messages:
+            for decision_id, text, markup, voters in vote_messages:
                 await outbox_repo.enqueue(
                     session,
                     dedup_key=f"decmsg:{decision_id}:{summary.id}{suffix}",
@@ -373,6 +384,7 @@ async def _post_summary(services: Services, round_: UpdateRound, now: datetime) 
                     union_id=round_.union_id,
                     person_id=person_id,
                     now=now,
+                    names=voters,
                 )
     logger.info(
         "Union %s: summary %s queued (%d parts, %d questions%s)",
@@ -447,7 +459,7 @@ async def _summary_for(update: Update, context: BotContext, union_id: int | None
         return
     if rendered is None:
         return
-    data, bars, title = rendered
+    data, bars, title, _named = rendered
     parts = render_summary(data, tr)
     for index, text in enumerate(parts):
         markup = _summary_keyboard(tr, scope.union.id) if index == len(parts) - 1 else None
@@ -462,7 +474,7 @@ async def _summary_for(update: Update, context: BotContext, union_id: int | None
 # --- exports -------------------------------------------------------------------------------
 
 
-def _tables(data: repo.ExportData) -> export_service.ExportTables:
+def _tables(data: repo.ExportData, tr: Translator) -> export_service.ExportTables:
     return export_service.ExportTables(
         union_name=data.union.name,
         timezone=data.union.timezone,
@@ -494,7 +506,7 @@ def _tables(data: repo.ExportData) -> export_service.ExportTables:
                 progress=u.progress,
                 note=u.note,
                 needs_decision=u.needs_decision,
-                author=author,
+                author=person_name(author, tr) if author is not None else "",
             )
             for u, code, author in data.history
         ],
@@ -514,7 +526,7 @@ def _tables(data: repo.ExportData) -> export_service.ExportTables:
                 created_at=n.created_at,
                 comune=comune,
                 period=period,
-                author=n.author if n.member_id is not None else "",
+                author=person_name(n.author, tr) if n.member_id is not None else "",
                 source=n.source,
                 text=n.text,
             )
@@ -543,7 +555,7 @@ async def build_export(
         data = await repo.export_data(session, union_id)
     if data is None:
         return None
-    tables = _tables(data)
+    tables = _tables(data, tr)
     today = services.clock.now().astimezone(ZoneInfo(data.union.timezone)).date()
     name = data.union.name
     if kind != "csv":

@@ -67,6 +67,7 @@ from storage.repositories import actions as repo
 from storage.repositories import core as core_repo
 from storage.repositories import outbox as outbox_repo
 from storage.repositories import summaries as summaries_repo
+from storage.repositories.people import present_name
 
 logger = logging.getLogger(__name__)
 
@@ -1071,7 +1072,7 @@ def render_status(
         comuni = ", ".join(names.get(i, "?") for i in s.technician.municipality_ids) or _(
             "nessun Comune"
         )
-        return f"{html.escape(s.technician.person.display_name)} ({html.escape(comuni)})"
+        return f"{html.escape(present_name(s.technician.person))} ({html.escape(comuni)})"
 
     lines = [
         _("<b>Aggiornamento di {month}</b> — scadenza {deadline}").format(
@@ -1361,7 +1362,7 @@ async def _enqueue_round_messages(
         idle_names = html.escape(
             ", ".join(
                 "{} ({})".format(
-                    t.person.display_name,
+                    present_name(t.person),
                     ", ".join(names.get(i, "?") for i in t.municipality_ids)
                     or tr.gettext("nessun Comune"),
                 )
@@ -1402,6 +1403,7 @@ async def _enqueue_round_messages(
             union_id=union.id,
             person_id=person.id,
             now=now,
+            names=[t.person.id for t in idle],
         )
 
 
@@ -1624,7 +1626,7 @@ async def _report_unreachable(
         ]
         for t in techs:
             comuni = ", ".join(names.get(i, "?") for i in t.municipality_ids)
-            lines.append(f"• {html.escape(t.person.display_name)} ({html.escape(comuni)})")
+            lines.append(f"• {html.escape(present_name(t.person))} ({html.escape(comuni)})")
         await outbox_repo.enqueue(
             session,
             dedup_key=f"upd:unr:{round_.id}:{member.id}",
@@ -1634,6 +1636,7 @@ async def _report_unreachable(
             union_id=union.id,
             person_id=person.id,
             now=now,
+            names=[t.person.id for t in techs],
         )
 
 

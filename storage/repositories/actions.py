@@ -31,6 +31,7 @@ from storage.models import (
     UpdateSource,
 )
 from storage.repositories.common import insert_ignore
+from storage.repositories.people import ShownName, shown_name
 
 # The fields an import or an edit may set (status and progress move only through updates).
 ACTION_FIELDS = (
@@ -278,14 +279,14 @@ async def record_update(
 @dataclass(frozen=True)
 class HistoryEntry:
     update: ProgressUpdate
-    author: str | None  # display name; None when erased or unknown
+    author: ShownName  # FORMER_MEMBER once the author left (or when unknown)
     attachments: int
 
 
 async def history(session: AsyncSession, *, action_id: int, limit: int = 50) -> list[HistoryEntry]:
     """Newest first."""
     rows = await session.execute(
-        select(ProgressUpdate, Person.display_name, Person.erased_at)
+        select(ProgressUpdate, Person)
         .outerjoin(Member, Member.id == ProgressUpdate.member_id)
         .outerjoin(Person, Person.id == Member.person_id)
         .where(ProgressUpdate.action_id == action_id)
@@ -297,13 +298,13 @@ async def history(session: AsyncSession, *, action_id: int, limit: int = 50) -> 
     if entries:
         count_rows = await session.execute(
             select(UpdateAttachment.update_id, func.count())
-            .where(UpdateAttachment.update_id.in_([u.id for u, _n, _e in entries]))
+            .where(UpdateAttachment.update_id.in_([u.id for u, _p in entries]))
             .group_by(UpdateAttachment.update_id)
         )
         counts = {uid: n for uid, n in count_rows.all()}
     return [
-        HistoryEntry(update=u, author=None if erased else name, attachments=counts.get(u.id, 0))
-        for u, name, erased in entries
+        HistoryEntry(update=u, author=shown_name(person), attachments=counts.get(u.id, 0))
+        for u, person in entries
     ]
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, and_, delete, not_, or_, select, true, upd
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from storage.models import OutboxMessage, OutboxStatus
+from storage.models import OutboxMention, OutboxMessage, OutboxStatus
 from storage.repositories.common import insert_ignore
 
 _MAX_CHAR = 0x10FFFF
@@ -56,10 +56,15 @@ async def enqueue(
     file_data: bytes | None = None,
     not_before: datetime | None = None,
     expires_at: datetime | None = None,
+    names: Collection[int] = (),
 ) -> bool:
     """Queue one message. False when a message with this key was ever queued (no duplicate).
-    Not sent by `expires_at`, it is withdrawn instead (`withdraw_expired`)."""
-    return await insert_ignore(
+    Not sent by `expires_at`, it is withdrawn instead (`withdraw_expired`).
+
+    `names`: the ids of the people whose names the text carries (other than its recipient):
+    once one of them leaves with /cancellami, the text kept here is wiped after it is sent
+    (registration.wipe_settled_copies)."""
+    inserted = await insert_ignore(
         session,
         OutboxMessage,
         {
@@ -79,6 +84,26 @@ async def enqueue(
         },
         ["dedup_key"],
     )
+    if inserted and names:
+        row_id = (
+            await session.execute(
+                select(OutboxMessage.id).where(OutboxMessage.dedup_key == dedup_key)
+            )
+        ).scalar_one()
+        session.add_all(
+            OutboxMention(outbox_id=row_id, person_id=person_id) for person_id in set(names)
+        )
+    return inserted
+
+
+async def named_in(session: AsyncSession, message_ids: Sequence[int]) -> set[int]:
+    """The person ids that these rows' texts name (`enqueue(names=...)`)."""
+    if not message_ids:
+        return set()
+    rows = await session.execute(
+        select(OutboxMention.person_id).where(OutboxMention.outbox_id.in_(message_ids))
+    )
+    return set(rows.scalars())
 
 
 async def withdraw_expired(session: AsyncSession, *, now: datetime) -> list[str]:
