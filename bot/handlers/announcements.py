@@ -12,6 +12,7 @@ import html
 import logging
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from telegram import Bot, Chat, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
@@ -22,7 +23,7 @@ from bot import delivery, telegram_edit
 from bot.context import BotContext, Services
 from bot.conversations import register_flow
 from bot.handlers.summaries import on_pick_pending, recall_text, remember_text
-from bot.i18n import Translator
+from bot.i18n import Translator, format_datetime
 from bot.scope import (
     Refusal,
     button_refusal,
@@ -33,8 +34,17 @@ from bot.scope import (
     tr_for,
     update_transaction,
 )
+from bot.services import repeats
 from bot.services.export import parse_link
-from storage.models import Announcement, Conversation, Member, OutboxStatus, Person, Union
+from storage.models import (
+    Announcement,
+    Conversation,
+    Member,
+    Municipality,
+    OutboxStatus,
+    Person,
+    Union,
+)
 from storage.repositories import core as core_repo
 from storage.repositories import outbox as outbox_repo
 from storage.repositories import summaries as repo
@@ -110,12 +120,33 @@ async def _announce_for(update: Update, context: BotContext, union_id: int | Non
             session, update, context, command="annuncio", chosen_union_id=union_id
         )
         announcement = None
+        earlier: Announcement | None = None
         if isinstance(scope, Refusal) and scope.markup is not None:
             await remember_text(
                 session, update, now=services.clock.now(), flow=PICK_FLOW, text=text
             )
         if not isinstance(scope, Refusal) and scope.is_coordinator:
-            announcement = Announcement(
+            # A retry of the same text moments later is the same announcement
+            # (bot.services.repeats): still a draft, its menu is shown again; sent, it is not
+            # sent twice.
+            now = services.clock.now()
+            earlier = repeats.find_repeat(
+                (
+                    (a, a.text, a.created_at)
+                    for a in await repo.recent_announcements_by(
+                        session,
+                        union_id=scope.union.id,
+                        member_id=scope.member.id,
+                        since=repeats.repeat_since(now),
+                    )
+                ),
+                text=text,
+                now=now,
+            )
+            if earlier is not None and not earlier.audience:
+                announcement, earlier = earlier, None
+        if not isinstance(scope, Refusal) and scope.is_coordinator and earlier is None:
+            announcement = announcement or Announcement(
                 union_id=scope.union.id,
                 audience="",
                 text=text,
@@ -127,6 +158,21 @@ async def _announce_for(update: Update, context: BotContext, union_id: int | Non
     if isinstance(scope, Refusal):
         await scope.send(update)
         return
+    if earlier is not None:
+        await reply(
+            update,
+            _(
+                "Questo avviso l'hai già mandato a {audience} ({date}): non lo mando una seconda "
+                "volta. Con /annuncio stato vedi a chi è arrivato."
+            ).format(
+                audience=html.escape(await _audience_name(services, who.tr, earlier.audience)),
+                date=format_datetime(
+                    earlier.created_at, ZoneInfo(scope.union.timezone), who.tr.language
+                ),
+            ),
+            parse_mode=ParseMode.HTML,
+        )
+        return
     if announcement is None:
         await reply(update, _("Solo il coordinatore manda avvisi a tutto il team."))
         return
@@ -136,6 +182,16 @@ async def _announce_for(update: Update, context: BotContext, union_id: int | Non
         _audience_keyboard(who.tr, announcement.id),
         parse_mode=ParseMode.HTML,
     )
+
+
+async def _audience_name(services: Services, tr: Translator, audience: str) -> str:
+    """The label of a stored audience (`comune:<id>` names the Comune)."""
+    comune = None
+    if audience.startswith("comune:") and audience[7:].isdigit():
+        async with services.db.transaction() as session:
+            found = await session.get(Municipality, int(audience[7:]))
+            comune = found.name if found is not None else None
+    return _audience_label(tr, audience.split(":")[0], comune)
 
 
 def _choice_text(tr: Translator, union_name: str, text: str) -> str:
