@@ -41,6 +41,7 @@ from storage.models import (
     Conversation,
     Member,
     Municipality,
+    OutboxMessage,
     OutboxStatus,
     Person,
     Union,
@@ -75,6 +76,10 @@ def _audience_label(tr: Translator, audience: str, comune: str | None = None) ->
 
 
 async def announce_command(update: Update, context: BotContext) -> None:
+    args = [a.lower() for a in (context.args or [])]
+    if args in (["stato"], ["status"]):
+        await announcement_status(update, context, None)
+        return
     await _announce_for(update, context, None)
 
 
@@ -162,8 +167,8 @@ async def _announce_for(update: Update, context: BotContext, union_id: int | Non
         await reply(
             update,
             _(
-                "Questo avviso l'hai già mandato a {audience} ({date}): non lo mando una seconda "
-                "volta. Con /annuncio stato vedi a chi è arrivato."
+                "Questo avviso per {audience} l'hai già mandato ({date}): non lo mando una "
+                "seconda volta. Con /annuncio stato vedi a chi è arrivato."
             ).format(
                 audience=html.escape(await _audience_name(services, who.tr, earlier.audience)),
                 date=format_datetime(
@@ -419,7 +424,7 @@ async def report_announcements(services: Services, bot: Bot, now: datetime) -> N
             )
             await outbox_repo.enqueue(
                 session,
-                dedup_key=f"annrep:{announcement.id}",
+                dedup_key=f"{delivery.ANNOUNCEMENT_REPORT_PREFIX}{announcement.id}",
                 chat_id=person.telegram_user_id,
                 method="sendMessage",
                 payload={"text": text, "parse_mode": ParseMode.HTML},
@@ -427,6 +432,101 @@ async def report_announcements(services: Services, bot: Bot, now: datetime) -> N
                 person_id=person.id,
                 now=now,
             )
+
+
+# --- /annuncio stato -----------------------------------------------------------------------
+
+STATUS_SHOWN = 5  # the last announcements /annuncio stato shows
+
+
+async def announcement_status(update: Update, context: BotContext, union_id: int | None) -> None:
+    """The coordinator's view of the last announcements: delivered, not reachable, uncertain,
+    still going — the same facts as the delivery report, readable whenever asked (also when
+    that report itself did not arrive)."""
+    services = context.services
+    chat = update.effective_chat
+    async with services.db.transaction() as session:
+        who = await caller(session, services, update)
+        scope = await resolve_union(
+            session, update, context, command="annuncio_stato", chosen_union_id=union_id
+        )
+        shown: list[tuple[Announcement, list[tuple[OutboxMessage, str | None]]]] = []
+        comuni: dict[int, str] = {}
+        if not isinstance(scope, Refusal) and scope.is_coordinator:
+            for announcement in await repo.last_announcements(
+                session, union_id=scope.union.id, limit=STATUS_SHOWN
+            ):
+                rows = await repo.outbox_rows(session, f"ann:{announcement.id}:")
+                shown.append((announcement, rows))
+            comuni = {m.id: m.name for m in await core_repo.municipalities(session, scope.union.id)}
+    if who is None or chat is None:
+        return
+    _ = who.tr.gettext
+    if isinstance(scope, Refusal):
+        await scope.send(update)
+        return
+    if chat.type != Chat.PRIVATE:
+        await reply(update, _("Gli avvisi si preparano in chat privata con me."))
+        return
+    if not scope.is_coordinator:
+        await reply(update, _("Solo il coordinatore manda avvisi a tutto il team."))
+        return
+    if not shown:
+        await reply(update, _("Non hai ancora mandato avvisi."))
+        return
+    tz = ZoneInfo(scope.union.timezone)
+    parts = ["📬 " + _("<b>Gli ultimi avvisi</b>")]
+    for announcement, rows in shown:
+        parts.append(_status_block(who.tr, announcement, rows, tz, comuni))
+    await reply(update, "\n\n".join(parts), parse_mode=ParseMode.HTML)
+
+
+def _status_block(
+    tr: Translator,
+    announcement: Announcement,
+    rows: list[tuple[OutboxMessage, str | None]],
+    tz: ZoneInfo,
+    comuni: dict[int, str],
+) -> str:
+    _ = tr.gettext
+    unknown = _("ex membro")
+    kind, _sep, arg = announcement.audience.partition(":")
+    label = _audience_label(tr, kind, comuni.get(int(arg)) if arg.isdigit() else None)
+    preview = " ".join(announcement.text.split())
+    preview = preview if len(preview) <= 60 else preview[:59].rstrip() + "…"
+    sent = sum(1 for r, _n in rows if r.status == OutboxStatus.SENT)
+    unreachable = [n or unknown for r, n in rows if r.status == OutboxStatus.FAILED]
+    uncertain = [n or unknown for r, n in rows if r.status == OutboxStatus.UNCERTAIN]
+    going = sum(1 for r, _n in rows if r.status in (OutboxStatus.PENDING, OutboxStatus.SENDING))
+    lines = [
+        _("• {date} — per {audience}: «{text}»").format(
+            date=format_datetime(announcement.created_at, tz, tr.language),
+            audience=html.escape(label),
+            text=html.escape(preview),
+        ),
+        "  ✅ " + _("consegnato a {n} di {total}").format(n=sent, total=len(rows)),
+    ]
+    if going:
+        lines.append("  ⏳ " + _("ancora in invio: {n}").format(n=going))
+    if unreachable:
+        lines.append(
+            "  ⚠️ "
+            + _("non raggiungibili: {names}").format(
+                names=", ".join(html.escape(n) for n in unreachable)
+            )
+        )
+    if uncertain:
+        lines.append(
+            "  ❔ "
+            + _("consegna incerta (non lo rimando per non duplicarlo): {names}").format(
+                names=", ".join(html.escape(n) for n in uncertain)
+            )
+        )
+    return "\n".join(lines)
+
+
+async def _status_picked(update: Update, context: BotContext, union_id: int) -> None:
+    await announcement_status(update, context, union_id)
 
 
 # --- /documenti ----------------------------------------------------------------------------
@@ -623,6 +723,7 @@ def register(application: AnyApplication, services: Services) -> None:
     )
     application.add_handler(CallbackQueryHandler(on_document_button, pattern=cb.pattern(DOC_AREA)))
     register_union_command("annuncio", _announce_picked)
+    register_union_command("annuncio_stato", _status_picked)
     register_union_command("documenti", _documents_picked)
     register_flow(DOC_FLOW, on_document_text)
     register_flow(PICK_FLOW, on_pick_pending)

@@ -32,7 +32,7 @@ from telegram.ext import (
 )
 
 from bot import callback_data as cb
-from bot import conversations, telegram_edit
+from bot import conversations, delivery, telegram_edit
 from bot.commands import COMMANDS, Audience, Command, describe, menu, menu_description
 from bot.config import SUPPORTED_LANGUAGES
 from bot.context import BotContext, Services
@@ -326,6 +326,7 @@ async def on_private_reachable(update: Update, context: BotContext) -> None:
     if user is None:
         return
     services = context.services
+    reports = 0
     try:
         async with services.db.transaction() as session:
             person = await core_repo.person_by_telegram_id(session, user.id)
@@ -337,8 +338,13 @@ async def on_private_reachable(update: Update, context: BotContext) -> None:
                     reason=None,
                     now=services.clock.now(),
                 )
+            if delivery.owes_report(services, user.id):
+                # A coordinator owed a report that did not arrive: it goes now that they write.
+                reports = await delivery.offer_reports_on_contact(session, services, user.id)
     except Exception as error:
         raise UpdateNotProcessed(str(error)) from error
+    if reports:
+        delivery.flush_soon(services, context.bot)
 
 
 # --- fallbacks ----------------------------------------------------------------------------

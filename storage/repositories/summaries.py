@@ -796,6 +796,23 @@ async def recent_announcements_by(
     return list(rows.scalars())
 
 
+async def last_announcements(
+    session: AsyncSession, *, union_id: int, limit: int = 5
+) -> list[Announcement]:
+    """The Union's last announcements that were sent (not drafts, not cancelled), newest first."""
+    rows = await session.execute(
+        select(Announcement)
+        .where(
+            Announcement.union_id == union_id,
+            Announcement.audience != "",
+            Announcement.audience != "cancelled",
+        )
+        .order_by(Announcement.id.desc())
+        .limit(limit)
+    )
+    return list(rows.scalars())
+
+
 async def announcements_to_report(session: AsyncSession, *, limit: int = 50) -> list[Announcement]:
     rows = await session.execute(
         select(Announcement)

@@ -152,8 +152,8 @@ async def test_an_announcement_sent_twice_goes_out_once(bot: BotUnderTest) -> No
     await carla.send("/annuncio Giovedì la riunione si tiene in Sala consiliare")
     await bot.settle()
     assert fake.last_sent(carla).text == (
-        "Questo avviso l'hai già mandato a tutto il team (mar 1 dic, 09:00): non lo mando una "
-        "seconda volta. Con /annuncio stato vedi a chi è arrivato."
+        "Questo avviso per tutto il team l'hai già mandato (mar 1 dic, 09:00): non lo mando "
+        "una seconda volta. Con /annuncio stato vedi a chi è arrivato."
     )
     assert await _count(bot, Announcement) == 1
     received = [m for m in fake.sent_to(team.sara) if "Sala consiliare" in (m.text or "")]
