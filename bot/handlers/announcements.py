@@ -447,6 +447,13 @@ async def announcement_status(update: Update, context: BotContext, union_id: int
     chat = update.effective_chat
     async with services.db.transaction() as session:
         who = await caller(session, services, update)
+    if who is None or chat is None:
+        return
+    _ = who.tr.gettext
+    if chat.type != Chat.PRIVATE:  # as /annuncio: in private only, whoever asks
+        await reply(update, _("Gli avvisi si preparano in chat privata con me."))
+        return
+    async with services.db.transaction() as session:
         scope = await resolve_union(
             session, update, context, command="annuncio_stato", chosen_union_id=union_id
         )
@@ -459,14 +466,8 @@ async def announcement_status(update: Update, context: BotContext, union_id: int
                 rows = await repo.outbox_rows(session, f"ann:{announcement.id}:")
                 shown.append((announcement, rows))
             comuni = {m.id: m.name for m in await core_repo.municipalities(session, scope.union.id)}
-    if who is None or chat is None:
-        return
-    _ = who.tr.gettext
     if isinstance(scope, Refusal):
         await scope.send(update)
-        return
-    if chat.type != Chat.PRIVATE:
-        await reply(update, _("Gli avvisi si preparano in chat privata con me."))
         return
     if not scope.is_coordinator:
         await reply(update, _("Solo il coordinatore manda avvisi a tutto il team."))
