@@ -36,6 +36,7 @@ from bot.scope import (
 )
 from bot.services import repeats
 from bot.services.export import parse_link
+from bot.services.html_split import split_sections
 from storage.models import (
     Announcement,
     Conversation,
@@ -476,10 +477,10 @@ async def announcement_status(update: Update, context: BotContext, union_id: int
         await reply(update, _("Non hai ancora mandato avvisi."))
         return
     tz = ZoneInfo(scope.union.timezone)
-    parts = ["📬 " + _("<b>Gli ultimi avvisi</b>")]
-    for announcement, rows in shown:
-        parts.append(_status_block(who.tr, announcement, rows, tz, comuni))
-    await reply(update, "\n\n".join(parts), parse_mode=ParseMode.HTML)
+    sections = [["📬 " + _("<b>Gli ultimi avvisi</b>")]]
+    sections += [_status_block(who.tr, a, rows, tz, comuni) for a, rows in shown]
+    for part in split_sections(sections):  # long lists of names: split at row boundaries
+        await reply(update, part, parse_mode=ParseMode.HTML)
 
 
 def _status_block(
@@ -488,7 +489,8 @@ def _status_block(
     rows: list[tuple[OutboxMessage, str | None]],
     tz: ZoneInfo,
     comuni: dict[int, str],
-) -> str:
+) -> list[str]:
+    """One announcement's lines in /annuncio stato."""
     _ = tr.gettext
     unknown = _("ex membro")
     kind, _sep, arg = announcement.audience.partition(":")
@@ -523,7 +525,7 @@ def _status_block(
                 names=", ".join(html.escape(n) for n in uncertain)
             )
         )
-    return "\n".join(lines)
+    return lines
 
 
 async def _status_picked(update: Update, context: BotContext, union_id: int) -> None:

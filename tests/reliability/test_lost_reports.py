@@ -151,3 +151,28 @@ async def test_annuncio_stato_is_for_the_coordinator_and_lists_the_last_ones(
     await member.send("/annuncio stato")
     await bot.settle()
     assert fake.last_sent(member).text == "Solo il coordinatore manda avvisi a tutto il team."
+
+
+async def test_annuncio_stato_with_many_unreachable_people_fits_telegram(
+    make_bot: BotFactory,
+) -> None:
+    bot = await make_bot()
+    fake = bot.fake
+    # Sixty people who never pressed Start: every copy is refused (403), every name listed.
+    world = await seed_union(bot.db, fake, bot.clock.now(), members=60, started=False)
+    carla = world.coordinator
+    for n in range(4):
+        await carla.send(f"/annuncio Avviso numero {n}")
+        await bot.settle()
+        await (await carla.press(fake.last_sent(carla), "👥 Tutti")).answered()
+        await bot.settle()
+        bot.clock.advance(minutes=1)
+    start = len(fake.sent_to(carla))
+    await carla.send("/annuncio stato")
+    await bot.settle()
+    parts = [m.text or "" for m in fake.sent_to(carla)[start:]]
+    assert len(parts) >= 2 and all(len(p) <= 4096 for p in parts)
+    whole = "\n".join(parts)
+    for n in range(4):
+        assert f"«Avviso numero {n}»" in whole
+    assert whole.count("Tecnico59 Comunale") == 4
