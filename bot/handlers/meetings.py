@@ -1938,8 +1938,15 @@ async def on_wizard_text(update: Update, context: BotContext, conv: Conversation
             tz = ZoneInfo(state["tz"])
             if not raw:
                 note = _("Scrivimi un testo oppure usa i pulsanti.")
+            elif step == STEP_TITLE and not rules.is_one_line(raw):
+                note = _("Il titolo va scritto su una riga sola: riscrivilo senza andare a capo.")
             elif step == STEP_TITLE:
                 state["title"], step = raw[:MAX_TITLE], STEP_PLACE
+            elif step == STEP_PLACE and not rules.is_one_line(raw):
+                note = _(
+                    "Il luogo va scritto su una riga sola (un indirizzo o un link): "
+                    "riscrivilo senza andare a capo. L'ordine del giorno lo chiedo subito dopo."
+                )
             elif step == STEP_PLACE:
                 state["place"], step = raw[:MAX_PLACE], STEP_AGENDA
             elif step == STEP_AGENDA:

@@ -30,7 +30,7 @@ from bot import callback_data as cb
 from bot import delivery, message_refresh, telegram_edit
 from bot.context import BotContext, Services
 from bot.conversations import register_flow
-from bot.i18n import Translator, format_month
+from bot.i18n import Translator, format_datetime, format_month
 from bot.scope import (
     Pressed,
     Refusal,
@@ -45,6 +45,7 @@ from bot.scope import (
     update_transaction,
 )
 from bot.services import export as export_service
+from bot.services import repeats
 from bot.services.html_split import split_sections
 from bot.services.summary import (
     CHOICE_LABELS,
@@ -1094,23 +1095,49 @@ async def _decision_for(update: Update, context: BotContext, union_id: int | Non
         await reply(update, _("Il testo è troppo lungo: al massimo 2000 caratteri."))
         return
     async with update_transaction(context, update) as session:
-        decision = Decision(
-            union_id=scope.union.id,
-            question=text,
-            outcome_text=text,
-            status=DecisionStatus.APPROVED,
-            asked_by_member_id=None,
-            closed_by_member_id=scope.member.id,
-            created_at=now,
-            closed_at=now,
+        earlier = repeats.find_repeat(
+            (
+                (d, d.question, d.created_at)
+                for d in await repo.recent_decisions_by(
+                    session,
+                    union_id=scope.union.id,
+                    member_id=scope.member.id,
+                    since=repeats.repeat_since(now),
+                )
+            ),
+            text=text,
+            now=now,
         )
-        session.add(decision)
-        await session.flush()
-        await _announce_outcome(session, services, decision, now, tr_for(services), asked=False)
+        if earlier is None:
+            decision = Decision(
+                union_id=scope.union.id,
+                question=text,
+                outcome_text=text,
+                status=DecisionStatus.APPROVED,
+                asked_by_member_id=None,
+                closed_by_member_id=scope.member.id,
+                created_at=now,
+                closed_at=now,
+            )
+            session.add(decision)
+            await session.flush()
+            await _announce_outcome(session, services, decision, now, tr_for(services), asked=False)
         has_technical = (
             await core_repo.linked_chat(session, union_id=scope.union.id, table=TableKind.TECHNICAL)
             is not None
         )
+    if earlier is not None:  # a retry: the same decision, moments ago (bot.services.repeats)
+        await reply(
+            update,
+            _(
+                "Questa decisione è già registrata ({date}): non la registro una seconda volta."
+            ).format(
+                date=format_datetime(
+                    earlier.created_at, ZoneInfo(scope.union.timezone), who.tr.language
+                )
+            ),
+        )
+        return
     delivery.flush_soon(services, context.bot)
     if has_technical:
         answer = _("Decisione registrata e inviata al gruppo del tavolo tecnico.")

@@ -38,6 +38,7 @@ from bot.scope import (
     update_transaction,
 )
 from bot.scope import caller as get_caller
+from bot.services import repeats
 from bot.services import update_rounds as rules
 from bot.services.summary import round_note_rows
 from bot.services.summary_build import note_view
@@ -1700,6 +1701,26 @@ async def on_group_message(update: Update, context: BotContext) -> None:
         ids = await core_repo.municipality_ids_of(session, member.id)
         names = await municipality_names(session, union_id)
         targets: list[int | None] = list(ids) or [None]
+        earlier = repeats.find_repeat(
+            (
+                (n, n.text, n.created_at)
+                for n in await repo.recent_notes_by(
+                    session,
+                    union_id=union_id,
+                    municipality_id=targets[0],
+                    member_id=member.id,
+                    since=repeats.repeat_since(now),
+                )
+            ),
+            text=text[:4000],
+            now=now,
+        )
+        union = await session.get(Union, union_id) if earlier is not None else None
+        if earlier is not None and union is not None:  # the same note again (bot.services.repeats)
+            ack = _(
+                "📝 Questa nota è già registrata ({date}): non la conto una seconda volta."
+            ).format(date=format_datetime(earlier.created_at, union_tz(union), tr.language))
+            targets = []
         for municipality_id in targets:
             await repo.add_note(
                 session,
@@ -1714,9 +1735,10 @@ async def on_group_message(update: Update, context: BotContext) -> None:
                 now=now,
             )
         where = ", ".join(names.get(i, "?") for i in ids) or _("l'Unione")
-        ack = _(
-            "📝 Nota registrata per {where}: i Sindaci la leggeranno nel prossimo riepilogo. Grazie!"
-        ).format(where=html.escape(where))
+        if earlier is None:
+            ack = _(
+                "📝 Nota registrata per {where}: i Sindaci la leggeranno nel prossimo riepilogo. Grazie!"
+            ).format(where=html.escape(where))
     if ack:
         await message.reply_text(ack)
 

@@ -547,6 +547,35 @@ async def set_no_news(
     )
 
 
+async def recent_notes_by(
+    session: AsyncSession,
+    *,
+    union_id: int,
+    municipality_id: int | None,
+    member_id: int,
+    since: datetime,
+) -> list[UpdateNote]:
+    """This member's notes on one Comune (or the Union's own) since `since` — the candidates a
+    retry is compared with (bot.services.repeats); the (union, Comune, created_at) index
+    hands them over."""
+    comune = (
+        UpdateNote.municipality_id.is_(None)
+        if municipality_id is None
+        else UpdateNote.municipality_id == municipality_id
+    )
+    rows = await session.execute(
+        select(UpdateNote)
+        .where(
+            UpdateNote.union_id == union_id,
+            comune,
+            UpdateNote.created_at >= since,
+            UpdateNote.member_id == member_id,
+        )
+        .order_by(UpdateNote.id)
+    )
+    return list(rows.scalars())
+
+
 async def add_note(
     session: AsyncSession,
     *,

@@ -784,6 +784,59 @@ async def audience_members(
     return result
 
 
+async def recent_decisions_by(
+    session: AsyncSession, *, union_id: int, member_id: int, since: datetime
+) -> list[Decision]:
+    """Decisions this member recorded directly (/decisione) in the Union since `since`: the
+    candidates a retry is compared with (bot.services.repeats)."""
+    rows = await session.execute(
+        select(Decision)
+        .where(
+            Decision.union_id == union_id,
+            Decision.closed_by_member_id == member_id,
+            Decision.asked_by_member_id.is_(None),
+            Decision.source_update_id.is_(None),
+            Decision.created_at >= since,
+        )
+        .order_by(Decision.id)
+    )
+    return list(rows.scalars())
+
+
+async def recent_announcements_by(
+    session: AsyncSession, *, union_id: int, member_id: int, since: datetime
+) -> list[Announcement]:
+    """Announcements this member wrote in the Union since `since`, except the cancelled ones."""
+    rows = await session.execute(
+        select(Announcement)
+        .where(
+            Announcement.union_id == union_id,
+            Announcement.created_by_member_id == member_id,
+            Announcement.audience != "cancelled",
+            Announcement.created_at >= since,
+        )
+        .order_by(Announcement.id)
+    )
+    return list(rows.scalars())
+
+
+async def last_announcements(
+    session: AsyncSession, *, union_id: int, limit: int = 5
+) -> list[Announcement]:
+    """The Union's last announcements that were sent (not drafts, not cancelled), newest first."""
+    rows = await session.execute(
+        select(Announcement)
+        .where(
+            Announcement.union_id == union_id,
+            Announcement.audience != "",
+            Announcement.audience != "cancelled",
+        )
+        .order_by(Announcement.id.desc())
+        .limit(limit)
+    )
+    return list(rows.scalars())
+
+
 async def announcements_to_report(session: AsyncSession, *, limit: int = 50) -> list[Announcement]:
     rows = await session.execute(
         select(Announcement)
