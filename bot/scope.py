@@ -167,6 +167,25 @@ def register_union_command(name: str, handler: UnionCommand) -> None:
     _union_commands[name] = handler
 
 
+UnionBody = Callable[[Update, BotContext, int | None], Awaitable[None]]
+
+
+def union_command(name: str, body: UnionBody) -> Callable[[Update, BotContext], Awaitable[None]]:
+    """The CommandHandler callback of a private command that needs the caller's Union.
+
+    `body(update, context, union_id)` runs with None when the command is typed (it calls
+    `resolve_union`, which answers with a picker for a member of several Unions) and with the
+    chosen Union when the picker's button is pressed: one function, registered once.
+    """
+    register_union_command(name, body)
+
+    async def command(update: Update, context: BotContext) -> None:
+        await body(update, context, None)
+
+    command.__name__ = command.__qualname__ = name
+    return command
+
+
 async def resolve_union(
     session: AsyncSession,
     update: Update,
