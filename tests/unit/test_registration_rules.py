@@ -9,14 +9,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.services import registration as rules
 from bot.services.registration import (
     AssignmentProblem,
     InviteState,
     NameProblem,
     RoleCode,
     RosterEntry,
+    rules,
 )
+from bot.views.registration.shared import ROLE_FROM_SHORT, ROLE_SHORT
+from bot.views.registration.team import split_lines
 
 # --- names ------------------------------------------------------------------------------------
 
@@ -258,7 +260,7 @@ def test_comuni_per_role() -> None:
 
 def test_role_short_codes_round_trip() -> None:
     for role in RoleCode:
-        assert rules.ROLE_FROM_SHORT[rules.ROLE_SHORT[role]] == role
+        assert ROLE_FROM_SHORT[ROLE_SHORT[role]] == role
 
 
 def test_last_coordinator_stays() -> None:
@@ -306,7 +308,7 @@ def test_roster_comune_by_comune_roles_in_order_staff_last() -> None:
 
 def test_split_lines_breaks_only_between_lines() -> None:
     lines = [f"<b>riga {n}</b> " + "x" * 50 for n in range(300)]
-    chunks = rules.split_lines(lines, limit=1000)
+    chunks = split_lines(lines, limit=1000)
     assert all(len(c) <= 1000 for c in chunks)
     assert "\n".join(chunks).split("\n") == lines
-    assert rules.split_lines(["breve"]) == ["breve"]
+    assert split_lines(["breve"]) == ["breve"]
