@@ -20,6 +20,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from bot.i18n import N_
+from bot.services import spreadsheet
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 2000
@@ -404,6 +405,9 @@ def cell_text(value: Any) -> str:
         value = value.date()
     if isinstance(value, date):
         return value.strftime("%d/%m/%Y")
+    if isinstance(value, str):
+        # "'=1+1" is how our own exports keep a formula-like text from running: it means "=1+1".
+        value = spreadsheet.drop_neutralising_quote(value)
     return " ".join(str(value).split())
 
 
@@ -715,24 +719,16 @@ class ExportRow:
     progress: int | None = None
 
 
-def _export_cells(row: ExportRow, *, for_csv: bool) -> list[Any]:
+def _export_cells(row: ExportRow) -> list[spreadsheet.Cell]:
     a = row.action
-    out: list[Any] = []
+    out: list[spreadsheet.Cell] = []
     for column in COLUMNS:
         if column.key == "municipality":
             out.append(row.municipality_name or "Unione")
-            continue
-        value = getattr(a, column.key)
-        if value is None:
-            out.append("" if for_csv else None)
-        elif isinstance(value, date):
-            out.append(value.strftime("%d/%m/%Y") if for_csv else value)
-        elif isinstance(value, Decimal):
-            out.append(format_decimal_it(value) if for_csv else float(value))
         else:
-            out.append(value)
+            out.append(getattr(a, column.key))
     out.append(row.status_label)
-    out.append("" if row.progress is None else row.progress)
+    out.append(row.progress)
     return out
 
 
@@ -757,41 +753,30 @@ def header_labels(*, with_status: bool) -> list[str]:
 
 
 def export_csv(rows: Sequence[ExportRow]) -> bytes:
-    """UTF-8 with BOM and semicolons: what Excel in Italian opens without asking."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow(header_labels(with_status=True))
-    for row in rows:
-        writer.writerow(_export_cells(row, for_csv=True))
-    return b"\xef\xbb\xbf" + buffer.getvalue().encode("utf-8")
+    """The actions with this importer's own columns, so that the file comes back as it went."""
+    return spreadsheet.csv_bytes(
+        header_labels(with_status=True), [_export_cells(row) for row in rows]
+    )
+
+
+_DATE_COLUMNS = {
+    index: "DD/MM/YYYY"
+    for index, column in enumerate(COLUMNS, 1)
+    if column.key in ("start_on", "end_on")
+}
 
 
 def export_xlsx(rows: Sequence[ExportRow], *, title: str = "Azioni PAES") -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    workbook = Workbook()
-    sheet = workbook.active
-    assert sheet is not None
-    sheet.title = title[:31]
-    sheet.append(header_labels(with_status=True))
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        sheet.append(_export_cells(row, for_csv=False))
-    for cells in sheet.iter_rows(min_row=2):
-        for cell in cells:
-            # Text that looks like a formula ("=0") stays text: never evaluated, read back as is.
-            if cell.data_type == "f":
-                cell.data_type = "s"
-    for index, column in enumerate(COLUMNS):
-        if column.key in ("start_on", "end_on"):
-            for (cell,) in sheet.iter_rows(min_row=2, min_col=index + 1, max_col=index + 1):
-                cell.number_format = "DD/MM/YYYY"
-    sheet.freeze_panes = "A2"
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return spreadsheet.xlsx_bytes(
+        [
+            spreadsheet.Sheet(
+                title,
+                header_labels(with_status=True),
+                [_export_cells(row) for row in rows],
+                number_formats=_DATE_COLUMNS,
+            )
+        ]
+    )
 
 
 TEMPLATE_INSTRUCTIONS = (
@@ -804,20 +789,9 @@ TEMPLATE_INSTRUCTIONS = (
 
 
 def template_xlsx() -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    workbook = Workbook()
-    sheet = workbook.active
-    assert sheet is not None
-    sheet.title = "Azioni PAES"
-    sheet.append(header_labels(with_status=False))
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    sheet.freeze_panes = "A2"
-    notes = workbook.create_sheet("Istruzioni")
-    for line in TEMPLATE_INSTRUCTIONS:
-        notes.append([line])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return spreadsheet.xlsx_bytes(
+        [
+            spreadsheet.Sheet("Azioni PAES", header_labels(with_status=False), []),
+            spreadsheet.Sheet("Istruzioni", None, [[line] for line in TEMPLATE_INSTRUCTIONS]),
+        ]
+    )
