@@ -199,7 +199,12 @@ def export_xlsx(tables: ExportTables, tr: Translator) -> bytes:
     _ = tr.gettext
     tz = ZoneInfo(tables.timezone)
     sheets = [
-        (_("Azioni"), ACTION_HEADERS, [action_cells(r, tr) for r in tables.actions], {6: DAY, 7: DAY}),
+        (
+            _("Azioni"),
+            ACTION_HEADERS,
+            [action_cells(r, tr) for r in tables.actions],
+            {6: DAY, 7: DAY},
+        ),
         (
             _("Storico aggiornamenti"),
             HISTORY_HEADERS,

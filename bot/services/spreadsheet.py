@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from openpyxl.cell.cell import Cell as XlCell
+    from openpyxl.cell.cell import MergedCell
 
 Cell = str | int | float | Decimal | date | datetime | None
 
@@ -135,7 +136,10 @@ def xlsx_bytes(sheets: Sequence[Sheet]) -> bytes:
     return buffer.getvalue()
 
 
-def _set_value(cell: XlCell, value: Cell) -> None:
+def _set_value(cell: XlCell | MergedCell, value: Cell) -> None:
+    from openpyxl.cell.cell import Cell as XlCell
+
+    assert isinstance(cell, XlCell)  # we never merge cells
     if isinstance(value, str):
         # Characters XML cannot hold (NUL, most C0 controls) would make openpyxl refuse the
         # whole workbook: they go, the rest of the text stays.

@@ -45,7 +45,7 @@ HOSTILE_TITLES = {
 }
 # Texts the import cannot carry (it trims whitespace): seeded straight into the database.
 SEEDED_TITLES = {"S1": "\t=1+1", "S2": "\r=1+1", "S3": "  =1+1"}
-HOSTILE_NOTE = "=HYPERLINK(\"http://example.invalid\";\"clic\")"
+HOSTILE_NOTE = '=HYPERLINK("http://example.invalid";"clic")'
 HOSTILE_GROUP_NOTE = "@SUM(1+1)*cmd|' /C calc'!A0"
 
 

@@ -54,7 +54,7 @@ def test_csv_cells() -> None:
         ["a", "=b"],
         [
             ["=1+1", Decimal("1234.50"), date(2026, 12, 31), datetime(2026, 12, 2, 10, 30)],
-            [None, 40, -3, "x;y\"z"],
+            [None, 40, -3, 'x;y"z'],
         ],
     )
     assert content.startswith(b"\xef\xbb\xbf")
@@ -95,9 +95,8 @@ def test_xlsx_text_is_never_a_formula() -> None:
 @given(st.text(max_size=30))
 def test_any_text_survives_the_csv_round_trip(text: str) -> None:
     content = spreadsheet.csv_bytes(["t"], [[text]])
-    ((cell,),) = list(
-        csv.reader(io.StringIO(content[3:].decode(), newline=""), delimiter=";")
-    )[1:] or [[""]]
+    rows = list(csv.reader(io.StringIO(content[3:].decode(), newline=""), delimiter=";"))
+    cell = rows[1][0] if len(rows) > 1 else ""
     assert not spreadsheet.looks_like_formula(cell) or cell == ""
     # The importer collapses whitespace; beyond that it reads back what was written.
     assert cell_text(cell) == cell_text(text)
