@@ -256,6 +256,10 @@ class ParseResult:
 
 # Error messages (Italian source; handlers translate them).
 E_TOO_BIG = N_("Il file è troppo grande (massimo 2 MB).")
+E_ENCODING = N_(
+    "Non riesco a leggere bene le lettere di questo file: in Excel salvalo con «File › Salva "
+    "con nome» scegliendo «CSV UTF-8 (delimitato da virgole)»."
+)
 E_UNREADABLE = N_("Non riesco a leggere il file: mandami un CSV o un file Excel (.xlsx).")
 E_NO_HEADER = N_(
     "Non trovo l'intestazione: servono almeno le colonne «codice», «titolo» e «comune»."
@@ -420,16 +424,75 @@ class FileProblem(Exception):
         self.message = message
 
 
+# Windows-1252 is the fallback for a CSV that is not UTF-8 (Excel on Italian Windows writes it),
+# but any bytes decode "successfully" in it: a Shift-JIS or UTF-16 file comes out as gibberish.
+# So the fallback is taken only when the text reads like Italian (or a neighbour's) text:
+# - every non-ASCII character is a letter of a Western or Central European language or usual
+#   punctuation (€ « » “ ” ’ – — … ° ² ³ µ ± ½ § …), never a C0 control, ƒ, ‹ or ¤;
+# - no two non-ASCII letters in a row: in Italian an accented letter stands among plain ones
+#   ("città", "perché"), while a multi-byte encoding read byte by byte gives clusters
+#   ("日本語" in Shift-JIS reads "“ú–{Œê"). German "ß" after "ü" is rare enough to ask for UTF-8;
+# - none of the traces of UTF-8 read as Windows-1252 ("Ã¨", "Ã©", "â€™").
+# Otherwise the file is refused with a request to save it as «CSV UTF-8».
+_EUROPEAN_LETTERS = frozenset("ÀÁÂÃÄÅÆÇÈÉÊËÌÍÎÏÑÒÓÔÕÖØÙÚÛÜÝßàáâãäåæçèéêëìíîïñòóôõöøùúûüýÿŒœŠšŽžŸ")
+_USUAL_SYMBOLS = frozenset("\u00a0€«»‘’‚“”„–—…°ºª²³¹µ±½¼¾§·•©®™‰×´`")
+_UTF8_AS_CP1252 = re.compile(
+    "[ÂÃ][" + "".join(bytes([b]).decode("cp1252", "ignore") for b in range(0x80, 0xC0)) + "]|â€"
+)
+_C0_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def plausible_latin_text(text: str) -> bool:
+    """Whether text decoded as Windows-1252 reads like Italian (see the rules above)."""
+    if _C0_CONTROLS.search(text) or _UTF8_AS_CP1252.search(text):
+        return False
+    letters_in_a_row = 0
+    for ch in text:
+        if ch < "\x80":
+            letters_in_a_row = 0
+        elif ch in _EUROPEAN_LETTERS:
+            letters_in_a_row += 1
+            if letters_in_a_row > 1:
+                return False
+        elif ch not in _USUAL_SYMBOLS:
+            return False
+    return True
+
+
+def _utf16_without_bom(data: bytes) -> str:
+    """Text with NUL bytes: UTF-16 without its mark when every other byte is NUL (ASCII in
+    UTF-16), else not text at all (a picture called .csv)."""
+    head = data[:4096]
+    even, odd = head[0::2], head[1::2]
+    if odd and odd.count(0) >= 0.9 * len(odd) and not even.count(0):
+        return data.decode("utf-16-le")
+    if even and even.count(0) >= 0.9 * len(even) and not odd.count(0):
+        return data.decode("utf-16-be")
+    raise FileProblem(E_UNREADABLE)
+
+
 def decode_text(data: bytes) -> str:
-    """UTF-8 (with or without BOM), else Windows-1252 (what Excel on Italian Windows writes)."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="strict")
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
+    """UTF-8 (with or without BOM), UTF-16 with its BOM, else Windows-1252 when the text reads
+    like Italian; otherwise FileProblem(E_ENCODING)."""
     try:
+        if data.startswith(b"\xef\xbb\xbf"):
+            return data[3:].decode("utf-8")
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            return data.decode("utf-16")
+        if b"\x00" in data:
+            return _utf16_without_bom(data)
         return data.decode("utf-8")
     except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")
+        pass
+    if data.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):
+        raise FileProblem(E_ENCODING)  # says UTF-8 or UTF-16, and is not
+    try:
+        text = data.decode("cp1252")  # strict: 0x81, 0x8D, 0x8F, 0x90, 0x9D are not Windows-1252
+    except UnicodeDecodeError as exc:
+        raise FileProblem(E_ENCODING) from exc
+    if not plausible_latin_text(text):
+        raise FileProblem(E_ENCODING)
+    return text
 
 
 def sniff_delimiter(text: str) -> str:
