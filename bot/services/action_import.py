@@ -11,18 +11,29 @@ from __future__ import annotations
 import csv
 import io
 import re
+import time
 import unicodedata
-import zipfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from bot.i18n import N_
+from bot.i18n_marker import N_
 from bot.services import spreadsheet
+from bot.services.xlsx_reader import (
+    DEFAULT_LIMITS,
+    E_CELL_TOO_LONG,
+    E_TOO_BIG,
+    E_TOO_SLOW,
+    E_UNREADABLE,
+    FileProblem,
+    Limits,
+    open_archive,
+    read_first_sheet,
+)
 
-MAX_FILE_BYTES = 2 * 1024 * 1024
+MAX_FILE_BYTES = DEFAULT_LIMITS.upload_bytes
 MAX_ROWS = 2000
 MAX_COLUMNS = 40
 HEADER_SEARCH_ROWS = 20
@@ -255,12 +266,10 @@ class ParseResult:
 
 
 # Error messages (Italian source; handlers translate them).
-E_TOO_BIG = N_("Il file è troppo grande (massimo 2 MB).")
 E_ENCODING = N_(
     "Non riesco a leggere bene le lettere di questo file: in Excel salvalo con «File › Salva "
     "con nome» scegliendo «CSV UTF-8 (delimitato da virgole)»."
 )
-E_UNREADABLE = N_("Non riesco a leggere il file: mandami un CSV o un file Excel (.xlsx).")
 E_NO_HEADER = N_(
     "Non trovo l'intestazione: servono almeno le colonne «codice», «titolo» e «comune»."
 )
@@ -418,12 +427,6 @@ def cell_text(value: Any) -> str:
 # --- files -> rows of cells ---------------------------------------------------------------
 
 
-class FileProblem(Exception):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
 # Windows-1252 is the fallback for a CSV that is not UTF-8 (Excel on Italian Windows writes it),
 # but any bytes decode "successfully" in it: a Shift-JIS or UTF-16 file comes out as gibberish.
 # So the fallback is taken only when the text reads like Italian (or a neighbour's) text:
@@ -513,7 +516,7 @@ def sniff_delimiter(text: str) -> str:
     return ";"
 
 
-def _csv_rows(data: bytes) -> Iterator[tuple[int, list[Any]]]:
+def _csv_rows(data: bytes, limits: Limits) -> Iterator[tuple[int, list[Any]]]:
     text = decode_text(data)
     if "\x00" in text:
         raise FileProblem(E_UNREADABLE)
@@ -521,43 +524,41 @@ def _csv_rows(data: bytes) -> Iterator[tuple[int, list[Any]]]:
     try:
         start = 1
         for cells in reader:
+            if any(len(cell) > limits.cell_chars for cell in cells):
+                raise FileProblem(E_CELL_TOO_LONG)
             yield start, cells[: MAX_COLUMNS + 1]
             start = reader.line_num + 1
     except csv.Error as exc:
-        raise FileProblem(E_UNREADABLE) from exc
-
-
-def _xlsx_rows(data: bytes) -> Iterator[tuple[int, list[Any]]]:
-    from openpyxl import load_workbook  # slow import: only when a workbook arrives
-
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            # A zip bomb: refuse what would inflate beyond reason before openpyxl reads it.
-            if sum(i.file_size for i in archive.infolist()) > 40 * MAX_FILE_BYTES:
-                raise FileProblem(E_TOO_BIG)
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except FileProblem:
-        raise
-    except Exception as exc:
-        raise FileProblem(E_UNREADABLE) from exc
-    try:
-        sheet = workbook.worksheets[0]
-        for index, cells in enumerate(sheet.iter_rows(max_col=MAX_COLUMNS + 1, values_only=True)):
-            yield index + 1, list(cells)
-    finally:
-        workbook.close()
+        # The csv module's own ceiling (131,072 characters a field) is past Excel's.
+        too_long = "field larger than field limit" in str(exc)
+        raise FileProblem(E_CELL_TOO_LONG if too_long else E_UNREADABLE) from exc
 
 
 def is_xlsx(data: bytes, filename: str | None) -> bool:
     return data[:4] == b"PK\x03\x04" or (filename or "").lower().endswith((".xlsx", ".xlsm"))
 
 
-def read_table(data: bytes, filename: str | None) -> Iterator[tuple[int, list[Any]]]:
-    if len(data) > MAX_FILE_BYTES:
+def precheck(data: bytes, filename: str | None, limits: Limits = DEFAULT_LIMITS) -> None:
+    """What can be refused before reading a cell: the size, and a workbook by its zip's
+    directory (xlsx_reader.check_archive). Cheap: run it before handing the file to a worker."""
+    if len(data) > limits.upload_bytes:
         raise FileProblem(E_TOO_BIG)
     if is_xlsx(data, filename):
-        return _xlsx_rows(data)
-    return _csv_rows(data)
+        archive, _members = open_archive(data, limits)
+        archive.close()
+
+
+def read_table(
+    data: bytes,
+    filename: str | None,
+    limits: Limits = DEFAULT_LIMITS,
+    deadline: float | None = None,
+) -> Iterator[tuple[int, list[Any]]]:
+    if len(data) > limits.upload_bytes:
+        raise FileProblem(E_TOO_BIG)
+    if is_xlsx(data, filename):
+        return read_first_sheet(data, max_columns=MAX_COLUMNS + 1, limits=limits, deadline=deadline)
+    return _csv_rows(data, limits)
 
 
 # --- validation ---------------------------------------------------------------------------
@@ -612,11 +613,16 @@ def parse_actions(
     *,
     municipalities: Mapping[str, int],
     union_name: str | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+    deadline: float | None = None,
 ) -> ParseResult:
-    """Read and validate a whole file. Any error means no rows (all or nothing)."""
+    """Read and validate a whole file within `limits` (its time from `deadline`, a
+    time.monotonic() instant, or from now). Any error means no rows (all or nothing)."""
     result = ParseResult()
+    if deadline is None:
+        deadline = time.monotonic() + limits.seconds
     try:
-        rows = read_table(data, filename)
+        rows = read_table(data, filename, limits, deadline)
         header = _find_header(rows)
         if header is None:
             result.errors.append(ImportError_(E_NO_HEADER))
@@ -629,6 +635,8 @@ def parse_actions(
         seen: dict[str, int] = {}
         trailing_blank = data_rows = 0
         for number, cells in rows:
+            if number % 64 == 0 and time.monotonic() > deadline:
+                raise FileProblem(E_TOO_SLOW)
             if _blank(cells):
                 trailing_blank += 1
                 if trailing_blank > 5 * MAX_ROWS:  # a sheet of empty rows: stop reading
