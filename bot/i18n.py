@@ -31,8 +31,6 @@ LOCALES_DIR = Path(__file__).resolve().parent / "locales"
 PLURAL_FORMS = 2  # Italian and English: one, other (Translator.ngettext)
 
 
-
-
 @dataclass(frozen=True)
 class Translator:
     language: str

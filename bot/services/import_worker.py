@@ -52,7 +52,9 @@ logger = logging.getLogger(__name__)
 
 WORKERS = 2  # parses at once: the machine's cores are shared with the bot and its database
 WAITING = 8  # imports queued for a worker beyond those; each holds its file (≤ 2 MB)
-MEMORY_BYTES = 256 * 1024 * 1024  # a worker's address space: ~5× what the costliest legal file needs
+MEMORY_BYTES = (
+    256 * 1024 * 1024
+)  # a worker's address space: ~5× what the costliest legal file needs
 CPU_SECONDS = int(DEFAULT_LIMITS.seconds) + 10
 KILL_AFTER_S = DEFAULT_LIMITS.seconds + 10  # wall clock, from the start of the worker
 _ROOT = Path(__file__).resolve().parents[2]  # where the `bot` package is
