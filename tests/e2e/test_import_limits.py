@@ -81,8 +81,8 @@ class PeakRss:
         return (max(peak, self.sampled) - self.start) / 1024
 
 
-async def _answers(bot: BotUnderTest, user: FakeUser, seen: int, timeout: float = 60) -> str:
-    await bot.fake.wait_for(lambda: len(bot.fake.sent_to(user)) > seen, timeout=timeout)
+async def _answers(bot: BotUnderTest, user: FakeUser, seen: int) -> str:
+    await bot.fake.wait_for(lambda: len(bot.fake.sent_to(user)) > seen, timeout=60)
     return bot.fake.sent_to(user)[seen].text or ""
 
 

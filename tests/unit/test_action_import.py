@@ -204,7 +204,7 @@ def test_italian_text_in_every_encoding_reads_the_same(data: bytes) -> None:
         "A1;ｶﾀｶﾅ;Canossa\n".encode("shift_jis"),
         "A1;Тепловой насос;Canossa\n".encode("cp1251"),  # Cyrillic Windows
         "A1;Αντλία θερμότητας;Canossa\n".encode("cp1253"),  # Greek Windows
-        "A1;città\n".encode("utf-8").decode("cp1252").encode("cp1252") + b"\xe8",  # UTF-8 twice
+        "A1;città\n".encode().decode("cp1252").encode("cp1252") + b"\xe8",  # UTF-8 twice
         b"\xef\xbb\xbfA1;citt\xe0\n",  # says UTF-8, is not
         b"\xff\xfeA\x001\x00;",  # says UTF-16, an odd number of bytes
     ],
