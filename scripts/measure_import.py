@@ -33,8 +33,8 @@ from tests.import_files import legal_workbook, shared_strings_bomb  # noqa: E402
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-async def _answer(fake: FakeTelegram, user: FakeUser, seen: int, timeout: float = 600) -> str:
-    await _wait(lambda: len(fake.sent_to(user)) > seen, timeout, f"an answer to {user.first_name}")
+async def _answer(fake: FakeTelegram, user: FakeUser, seen: int) -> str:
+    await _wait(lambda: len(fake.sent_to(user)) > seen, 600, f"an answer to {user.first_name}")
     return fake.sent_to(user)[seen].text or ""
 
 
@@ -124,9 +124,8 @@ async def measure(repo: Path, four: bool) -> list[tuple[str, float, int, str]]:
     return rows
 
 
-async def main_async(args: argparse.Namespace) -> None:
-    repos = [Path(r).resolve() for r in (args.repo or [str(REPO)])]
-    results = {repo: await measure(repo, args.four) for repo in repos}
+async def main_async(repos: list[Path], four: bool) -> None:
+    results = {repo: await measure(repo, four) for repo in repos}
     for repo, rows in results.items():
         print(f"\n{repo}")
         print(f"  {'step':<28} {'seconds':>8} {'peak RSS MB':>12}  answer")
@@ -135,10 +134,13 @@ async def main_async(args: argparse.Namespace) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     parser.add_argument("--repo", action="append", help="a checkout whose bot to run (repeatable)")
     parser.add_argument("--four", action="store_true", help="also four bombs at once and /aiuto")
-    asyncio.run(main_async(parser.parse_args()))
+    args = parser.parse_args()
+    asyncio.run(main_async([Path(r).resolve() for r in (args.repo or [str(REPO)])], args.four))
 
 
 if __name__ == "__main__":

@@ -188,6 +188,11 @@ def _result_from_json(payload: Mapping[str, Any]) -> importer.ParseResult:
     )
 
 
+def _worker_environment() -> dict[str, str]:
+    """Nothing of the bot's environment (its token, its database URL) reaches the worker."""
+    return {"PATH": os.environ.get("PATH", ""), "LC_ALL": "C.UTF-8"}
+
+
 async def run_worker(
     *,
     data: bytes,
@@ -219,8 +224,7 @@ async def run_worker(
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
         cwd=_ROOT,
-        # Nothing of the bot's environment (its token, its database URL) reaches the worker.
-        env={"PATH": os.environ.get("PATH", ""), "LC_ALL": "C.UTF-8"},
+        env=_worker_environment(),
     )
     try:
         async with asyncio.timeout(kill_after_s):

@@ -205,8 +205,10 @@ async def test_the_instance_reads_a_bounded_number_of_files(bot: BotUnderTest) -
 async def test_a_worker_past_its_limits_is_stopped(
     bot: BotUnderTest, tighten: Callable[[import_worker.ImportGate], None], expected: str
 ) -> None:
-    """The worker's own ceilings, hit on purpose: killed after its time, or out of memory. The
-    uploader is told, the Union is free again, and the bot goes on."""
+    """The worker's own ceilings, hit on purpose: killed after its wall-clock time, or out of
+    memory (30 MB of address space: it fails as it loads the importer, exits without an answer,
+    and the bot reads that as a file too heavy). The uploader is told, the Union is free again,
+    and the bot goes on."""
     (carla,) = await coordinators(bot, 1)
     gate = import_worker.gate_of(bot.services.extras)
     tighten(gate)

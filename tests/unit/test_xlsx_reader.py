@@ -37,7 +37,9 @@ from tests.import_files import (
 )
 
 
-def read(data: bytes, limits: Limits | None = None, columns: int = 41) -> list[tuple[int, list[Any]]]:
+def read(
+    data: bytes, limits: Limits | None = None, columns: int = 41
+) -> list[tuple[int, list[Any]]]:
     rows = read_first_sheet(data, max_columns=columns, limits=limits or Limits())
     return [(n, _trim(cells)) for n, cells in rows]
 
@@ -273,6 +275,8 @@ def test_not_a_workbook() -> None:
     assert refused(b"PK\x03\x04garbage") == E_UNREADABLE
     assert refused(_zip({"a.txt": b"x"})) == E_UNREADABLE
     assert refused(b"PK" + b"\x00" * (3 * 1024 * 1024)) == E_TOO_BIG
-    rows_backwards = '<row r="5"><c r="A5"><v>1</v></c></row><row r="2"><c r="A2"><v>1</v></c></row>'
+    rows_backwards = (
+        '<row r="5"><c r="A5"><v>1</v></c></row><row r="2"><c r="A2"><v>1</v></c></row>'
+    )
     assert refused(workbook(rows_backwards)) == E_UNREADABLE
     assert refused(workbook('<row r="1"><c r="A1" t="s"><v>99</v></c></row>')) == E_UNREADABLE
