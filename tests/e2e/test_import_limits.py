@@ -14,10 +14,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from bot.services import import_worker
 from bot.services.xlsx_reader import E_TOO_HEAVY, E_TOO_SLOW
-from storage.models import Role
+from storage.models import Role, Union
 from tests.e2e.harness import BotUnderTest
 from tests.factories import add_comune, add_member, make_union
 from tests.fakes.fake_world import FakeUser
@@ -178,6 +179,39 @@ async def test_one_import_per_union_at_a_time(bot: BotUnderTest) -> None:
     await carla.send_document("piano-bis.xlsx", heavy, mime_type=XLSX)
     await bot.settle()
     assert "piano-bis.xlsx" in (bot.fake.last_sent(carla).text or "")
+
+
+async def test_a_second_coordinator_of_the_union_is_told_too(bot: BotUnderTest) -> None:
+    """The rule is per Union, not per person: a co-coordinator's upload while Carla's file is
+    read is answered at once; another Union's upload goes ahead."""
+    carla, other_union = await coordinators(bot, 2)
+    bruno = bot.fake.add_user("Bruno", "Vice")
+    async with bot.db.transaction() as session:
+        union_id = (
+            await session.execute(select(Union.id).where(Union.name == "Unione 0"))
+        ).scalar_one()
+        union = await session.get(Union, union_id)
+        assert union is not None
+        await add_member(
+            session,
+            union,
+            role=Role.STAFF,
+            name="Bruno",
+            coordinator=True,
+            telegram_user_id=bruno.id,
+            now=bot.clock.now(),
+        )
+    heavy = heavy_legal_workbook()
+    await carla.send_document("piano.xlsx", heavy, mime_type=XLSX)
+    await bot.fake.wait_for(lambda: bool(import_worker.gate_of(bot.services.extras).unions))
+    await bruno.send_document("piano-bruno.xlsx", heavy, mime_type=XLSX)
+    await other_union.send_document("piano-altro.xlsx", heavy, mime_type=XLSX)
+    told = await _answers(bot, bruno, 0)
+    assert told.startswith(BUSY), told
+    await bot.settle()
+    assert "piano.xlsx" in (bot.fake.last_sent(carla).text or "")
+    assert "piano-altro.xlsx" in (bot.fake.last_sent(other_union).text or "")
+    assert len(bot.fake.sent_to(bruno)) == 1
 
 
 async def test_the_instance_reads_a_bounded_number_of_files(bot: BotUnderTest) -> None:
