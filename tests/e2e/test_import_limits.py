@@ -148,13 +148,15 @@ async def test_others_are_answered_while_heavy_files_are_read(bot: BotUnderTest)
     users = await coordinators(bot, 4)
     heavy = heavy_legal_workbook()
     bystander = bot.fake.add_user("Passante", "Curioso")
+    gate = import_worker.gate_of(bot.services.extras)
     await asyncio.gather(*(u.send_document("piano.xlsx", heavy, mime_type=XLSX) for u in users))
+    # The four uploads have been taken (on the old code: their updates hold the four slots).
+    await bot.fake.wait_for(lambda: len(gate.unions) == 4 or _previews(bot, users) > 0)
     asked = time.monotonic()
     await bystander.send("/aiuto")
     await bot.fake.wait_for(lambda: bool(bot.fake.sent_to(bystander)), timeout=60)
     waited = time.monotonic() - asked
     previews_then = _previews(bot, users)
-    gate = import_worker.gate_of(bot.services.extras)
     busy_then = len(gate.unions)
     await bot.settle()
     assert previews_then == 0 and busy_then >= 1, (previews_then, busy_then)
@@ -220,8 +222,10 @@ async def test_the_instance_reads_a_bounded_number_of_files(bot: BotUnderTest) -
     gate = import_worker.gate_of(bot.services.extras)
     gate.workers, gate.waiting = 1, 1
     heavy = heavy_legal_workbook()
-    for u in users:
+    for admitted, u in enumerate(users[:2], 1):
         await u.send_document("piano.xlsx", heavy, mime_type=XLSX)
+        await bot.fake.wait_for(lambda n=admitted: len(gate.unions) == n)
+    await users[2].send_document("piano.xlsx", heavy, mime_type=XLSX)
     told = await _answers(bot, users[2], 0)
     assert "riprova tra qualche minuto" in told, told
     await bot.settle()
