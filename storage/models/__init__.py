@@ -30,6 +30,7 @@ from storage.models.core import (
     TableKind,
     Union,
 )
+from storage.models.dashboard import PublicPage
 from storage.models.meetings import (
     Answer,
     Meeting,
@@ -86,6 +87,7 @@ __all__ = [
     "PostedMessage",
     "ProcessedUpdate",
     "ProgressUpdate",
+    "PublicPage",
     "Role",
     "RoundResponse",
     "RoundStatus",
