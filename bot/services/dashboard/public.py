@@ -57,6 +57,7 @@ async def _progress(
     return PublicProgress(
         union_name=union_name,
         slug=slug,
+        timezone=timezone,
         now=now,
         figures=figures(actions),
         comuni=tuple(
@@ -147,4 +148,4 @@ async def press_note(
         timezone=v.timezone,
         now=now,
     )
-    return PressNote(progress, page is not None and page.enabled, v.timezone)
+    return PressNote(v, progress, page is not None and page.enabled, v.timezone)

@@ -231,6 +231,7 @@ class PublicProgress:
 
     union_name: str
     slug: str
+    timezone: str
     now: datetime
     figures: Figures
     comuni: tuple[PublicComune, ...]
@@ -250,6 +251,7 @@ class PublicPageState:
 class PressNote:
     """The figures of the draft press note (its text is Italian by design: bot.views)."""
 
+    viewer: Viewer
     progress: PublicProgress
     public: bool  # the public page is on: the note may point to it
     timezone: str

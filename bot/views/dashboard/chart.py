@@ -1,0 +1,130 @@
+"""Charts as inline SVG, drawn on the server: no script, no external library, a few hundred
+bytes. Presentation attributes only (no style attributes: the pages' Content-Security-Policy
+allows no inline style). Each chart has a title and a description for screen readers, and the
+page gives its numbers in a table as well."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+
+from bot.i18n import Translator, format_month
+from bot.views.dashboard.html import e, tonnes
+from bot.views.dashboard.model import STATUS_ORDER, Co2Point, Figures
+
+STATUS_FILL = {
+    "completed": "#1d6b3a",
+    "ongoing": "#1f5fa8",
+    "postponed": "#b07400",
+    "not_started": "#9aa0a6",
+}
+
+WIDTH, HEIGHT = 320, 180
+LEFT, RIGHT, TOP, BOTTOM = 44, 10, 14, 26
+
+
+def _scale_max(values: Sequence[float]) -> float:
+    """A round top for the y axis: 1, 2 or 5 × 10ⁿ above the largest value."""
+    top = max([*values, 1.0])
+    step = 1.0
+    while step * 10 <= top:
+        step *= 10
+    for factor in (1, 2, 5, 10):
+        if factor * step >= top:
+            return factor * step
+    return 10 * step
+
+
+def co2_chart(
+    series: Sequence[Co2Point], target: Decimal, tr: Translator, *, chart_id: str = "co2"
+) -> str:
+    """CO₂ avoided by completed actions, month by month (an area), against the plan's target
+    (a dashed line, when the plan gives one)."""
+    _ = tr.gettext
+    lang = tr.language
+    if not series:
+        return ""
+    values = [float(p.avoided_t) for p in series]
+    top = _scale_max([*values, float(target)])
+    inner_w, inner_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+
+    def x(i: int) -> float:
+        return LEFT + (inner_w * i / (len(series) - 1) if len(series) > 1 else inner_w / 2)
+
+    def y(v: float) -> float:
+        return TOP + inner_h * (1 - v / top)
+
+    points = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in enumerate(values))
+    area = (
+        f"M{x(0):.1f},{y(0):.1f} L"
+        + " L".join(f"{x(i):.1f},{y(v):.1f}" for i, v in enumerate(values))
+        + f" L{x(len(values) - 1):.1f},{y(0):.1f} Z"
+    )
+    first, last = series[0].month, series[-1].month
+    title = _("CO₂ evitata dalle azioni completate, mese per mese")
+    desc = _("Da {start} a {end}: da {first} a {last} tonnellate l'anno.").format(
+        start=format_month(first.year, first.month, lang),
+        end=format_month(last.year, last.month, lang),
+        first=tonnes(values[0], lang),
+        last=tonnes(values[-1], lang),
+    )
+    if target > 0:
+        desc += " " + _("Obiettivo del PAES: {target} tonnellate l'anno.").format(
+            target=tonnes(target, lang)
+        )
+    parts = [
+        f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
+        f'aria-labelledby="{chart_id}-t {chart_id}-d" xmlns="http://www.w3.org/2000/svg">',
+        f'<title id="{chart_id}-t">{e(title)}</title><desc id="{chart_id}-d">{e(desc)}</desc>',
+        # axes and the two labelled gridlines (0 and the top)
+        f'<line x1="{LEFT}" y1="{y(0):.1f}" x2="{WIDTH - RIGHT}" y2="{y(0):.1f}" '
+        'stroke="currentColor" stroke-opacity=".5"/>',
+        f'<line x1="{LEFT}" y1="{TOP}" x2="{WIDTH - RIGHT}" y2="{TOP}" stroke="currentColor" '
+        'stroke-opacity=".2"/>',
+        f'<text x="{LEFT - 4}" y="{y(0) + 4:.1f}" text-anchor="end">0</text>',
+        f'<text x="{LEFT - 4}" y="{TOP + 4}" text-anchor="end">{e(tonnes(top, lang))}</text>',
+        f'<path d="{area}" fill="#1d6b3a" fill-opacity=".25"/>',
+        f'<polyline points="{points}" fill="none" stroke="#1d6b3a" stroke-width="2.5"/>',
+    ]
+    if target > 0:
+        ty = y(float(target))
+        parts.append(
+            f'<line x1="{LEFT}" y1="{ty:.1f}" x2="{WIDTH - RIGHT}" y2="{ty:.1f}" '
+            'stroke="#b07400" stroke-width="2" stroke-dasharray="6 4"/>'
+        )
+        parts.append(
+            f'<text x="{WIDTH - RIGHT}" y="{ty - 4:.1f}" text-anchor="end">'
+            f"{e(_('obiettivo PAES'))}</text>"
+        )
+    label_y = HEIGHT - 8
+    parts.append(
+        f'<text x="{LEFT}" y="{label_y}">'
+        f"{e(format_month(first.year, first.month, lang)[:3] + ' ' + str(first.year))}</text>"
+    )
+    parts.append(
+        f'<text x="{WIDTH - RIGHT}" y="{label_y}" text-anchor="end">'
+        f"{e(format_month(last.year, last.month, lang)[:3] + ' ' + str(last.year))}</text>"
+    )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def status_bar(fig: Figures) -> str:
+    """A thin stacked bar of the actions by status; decorative (the numbers are in the text)."""
+    if fig.total == 0:
+        return ""
+    rects, offset = [], 0.0
+    for status in STATUS_ORDER:
+        count = fig.count(status)
+        if not count:
+            continue
+        width = 100 * count / fig.total
+        rects.append(
+            f'<rect x="{offset:.2f}" y="0" width="{width:.2f}" height="8" '
+            f'fill="{STATUS_FILL[status.value]}"/>'
+        )
+        offset += width
+    return (
+        '<svg class="bar" viewBox="0 0 100 8" preserveAspectRatio="none" aria-hidden="true" '
+        f'focusable="false" xmlns="http://www.w3.org/2000/svg">{"".join(rects)}</svg>'
+    )
