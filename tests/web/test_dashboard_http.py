@@ -9,6 +9,7 @@ from datetime import timedelta
 from urllib.parse import parse_qsl, urlencode
 
 import aiohttp
+from multidict import CIMultiDict
 
 from bot.services import dashboard as uc
 from tests.web.conftest import Dash
@@ -34,16 +35,16 @@ class Client:
                 self.cookie = self.set_cookie.split(";", 1)[0]
             return r.status, body
 
-    async def get(self, path: str, **headers: str) -> tuple[int, str, dict[str, str]]:
+    async def get(self, path: str, **headers: str) -> tuple[int, str, CIMultiDict[str]]:
         if self.cookie:
             headers["Cookie"] = self.cookie
         async with self.http.get(self.dash.url(path), headers=headers, allow_redirects=False) as r:
-            return r.status, await r.text(errors="replace"), dict(r.headers)
+            return r.status, await r.text(errors="replace"), CIMultiDict(r.headers)
 
-    async def get_bytes(self, path: str) -> tuple[int, bytes, dict[str, str]]:
+    async def get_bytes(self, path: str) -> tuple[int, bytes, CIMultiDict[str]]:
         headers = {"Cookie": self.cookie} if self.cookie else {}
         async with self.http.get(self.dash.url(path), headers=headers) as r:
-            return r.status, await r.read(), dict(r.headers)
+            return r.status, await r.read(), CIMultiDict(r.headers)
 
 
 async def _client(
@@ -192,7 +193,7 @@ async def test_a_member_of_two_unions_sees_what_each_membership_allows(dash: Das
         # …not that of another Comune's, and no press note: he is not A's coordinator.
         status, page, _ = await client.get(f"/app/u/{w.a}/actions/{w.actions['A1.1']}")
         assert status == 200
-        assert "members of its Comune and the coordinator" in page
+        assert "members of its municipality and the coordinator" in page
         assert "Fotovoltaico" in page  # the card itself is for every member
         status, page, _ = await client.get(f"/app/u/{w.a}/press")
         assert status == 403

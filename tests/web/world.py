@@ -45,7 +45,7 @@ from storage.models import (
     UpdateNote,
     UpdateSource,
 )
-from tests.fakes.telegram_server import FakeTelegram
+from tests.fakes.telegram_server import FakeTelegram, FakeUser
 
 # Names that must never reach the public page (people and what they wrote).
 PRIVATE_WORDS = (
@@ -81,6 +81,7 @@ class DashWorld:
     actions: dict[str, int] = field(default_factory=dict)  # by code
     photo_attachment: int = 0
     photo_bytes: bytes = b""
+    users: dict[str, FakeUser] = field(default_factory=dict)  # the fake Telegram's, by key
 
 
 def jpeg(
@@ -120,16 +121,19 @@ async def build(db: Database, fake: FakeTelegram, now: datetime) -> DashWorld:
         await s.flush()
 
         people: dict[str, Person] = {}
-        for key, name, tg, lang in (
-            ("coordinator", "Carla Coordinatrice", 7001, "it"),
-            ("sindaco", "Marco Bianchi", 7002, "it"),
-            ("tecnico", "Luca Verdi", 7003, "en"),
-            ("b_coordinator", "Giulia Neri", 7004, "it"),
-            ("outsider", "Paolo Estraneo", 7005, "it"),
-            ("pending", "Rita In Attesa", 7006, "it"),
+        users: dict[str, FakeUser] = {}
+        for key, name, lang in (
+            ("coordinator", "Carla Coordinatrice", "it"),
+            ("sindaco", "Marco Bianchi", "it"),
+            ("tecnico", "Luca Verdi", "en"),
+            ("b_coordinator", "Giulia Neri", "it"),
+            ("outsider", "Paolo Estraneo", "it"),
+            ("pending", "Rita In Attesa", "it"),
         ):
+            first, last = name.split(" ", 1)
+            users[key] = fake.add_user(first, last, language_code=lang)
             p = Person(
-                telegram_user_id=tg,
+                telegram_user_id=users[key].id,
                 display_name=name,
                 reachable=True,
                 telegram_language=lang,
@@ -338,7 +342,20 @@ async def build(db: Database, fake: FakeTelegram, now: datetime) -> DashWorld:
         world = DashWorld(
             a=a.id,
             b=b.id,
-            people=People(7001, 7002, 7003, 7004, 7005, 7006),
+            people=People(
+                *(
+                    users[k].id
+                    for k in (
+                        "coordinator",
+                        "sindaco",
+                        "tecnico",
+                        "b_coordinator",
+                        "outsider",
+                        "pending",
+                    )
+                )
+            ),
+            users=users,
             comuni={name: m.id for name, m in comuni.items()},
             actions={code: act.id for code, act in actions.items()},
             photo_attachment=attachment.id,

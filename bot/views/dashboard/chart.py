@@ -20,17 +20,20 @@ STATUS_FILL = {
 }
 
 WIDTH, HEIGHT = 320, 180
-LEFT, RIGHT, TOP, BOTTOM = 44, 10, 14, 26
+LEFT, RIGHT, TOP, BOTTOM = 44, 10, 24, 26
 
 
 def _scale_max(values: Sequence[float]) -> float:
-    """A round top for the y axis: 1, 2 or 5 × 10ⁿ above the largest value."""
+    """A round top for the y axis, a little above the largest value: 1, 1.5, 2, 2.5, 3, 4, 5,
+    6 or 8 × 10ⁿ (so the curve and the target fill most of the height)."""
     top = max([*values, 1.0])
     step = 1.0
     while step * 10 <= top:
         step *= 10
-    for factor in (1, 2, 5, 10):
-        if factor * step >= top:
+    while step > top:
+        step /= 10
+    for factor in (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10):
+        if factor * step >= top * 1.05:
             return factor * step
     return 10 * step
 
@@ -83,6 +86,7 @@ def co2_chart(
         'stroke-opacity=".2"/>',
         f'<text x="{LEFT - 4}" y="{y(0) + 4:.1f}" text-anchor="end">0</text>',
         f'<text x="{LEFT - 4}" y="{TOP + 4}" text-anchor="end">{e(tonnes(top, lang))}</text>',
+        f'<text x="{LEFT}" y="11">{e(_("t CO₂/anno"))}</text>',
         f'<path d="{area}" fill="#1d6b3a" fill-opacity=".25"/>',
         f'<polyline points="{points}" fill="none" stroke="#1d6b3a" stroke-width="2.5"/>',
     ]

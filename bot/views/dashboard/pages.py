@@ -34,12 +34,6 @@ STATUS_LABELS = {
     ActionStatus.POSTPONED: N_("Rinviata"),
     ActionStatus.NOT_STARTED: N_("Non avviata"),
 }
-STATUS_PLURALS = {
-    ActionStatus.COMPLETED: N_("Completate"),
-    ActionStatus.ONGOING: N_("In corso"),
-    ActionStatus.POSTPONED: N_("Rinviate"),
-    ActionStatus.NOT_STARTED: N_("Non avviate"),
-}
 # The filter's keys (bot.services.dashboard.STATUS_CODES): short, stable, in the address.
 STATUS_KEYS = {
     ActionStatus.COMPLETED: "c",
@@ -74,6 +68,17 @@ REFUSALS = {
 
 def status_badge(status: ActionStatus, tr: Translator) -> str:
     return f'<span class="status s-{e(status.value)}">{e(tr.gettext(STATUS_LABELS[status]))}</span>'
+
+
+def status_count(status: ActionStatus, n: int, tr: Translator) -> str:
+    """ "2 in corso", "1 rinviata", "3 non avviate"."""
+    forms = {
+        ActionStatus.COMPLETED: tr.ngettext("{n} completata", "{n} completate", n),
+        ActionStatus.ONGOING: tr.ngettext("{n} in corso", "{n} in corso", n),
+        ActionStatus.POSTPONED: tr.ngettext("{n} rinviata", "{n} rinviate", n),
+        ActionStatus.NOT_STARTED: tr.ngettext("{n} non avviata", "{n} non avviate", n),
+    }
+    return forms[status].format(n=n)
 
 
 def comune_name(ref: ComuneRef, tr: Translator) -> str:
@@ -239,12 +244,11 @@ def comuni_table(
         if link is not None:
             key = "u" if c.comune.id is None else str(c.comune.id)
             name = f'<a href="{e(link.actions(union_id, comune=key))}">{name}</a>'
-        detail = ", ".join(
-            f"{f.count(s)} {tr.gettext(STATUS_PLURALS[s]).lower()}" for s in STATUS_ORDER[1:]
-        )
+        detail = " · ".join(status_count(s, f.count(s), tr) for s in STATUS_ORDER[1:] if f.count(s))
         rows.append(
-            f'<tr><th scope="row">{name}<span class="muted"> · {e(detail)}</span>'
-            f"{status_bar(f)}</th>"
+            f'<tr><th scope="row">{name}'
+            + (f'<span class="detail">{e(detail)}</span>' if detail else "")
+            + f"{status_bar(f)}</th>"
             f'<td class="n">{f.count(ActionStatus.COMPLETED)}/{f.total}</td>'
             f'<td class="n">{e(tonnes(f.co2_avoided_t, lang))}</td></tr>'
         )
@@ -376,21 +380,20 @@ def actions_page(a: ActionList, tr: Translator, links: AppLinks) -> str:
 def _history_item(h: HistoryItem, d: ActionDetail, tr: Translator, links: AppLinks) -> str:
     _ = tr.gettext
     v = d.viewer
-    change = ""
-    if h.previous_status is not None and (
-        h.previous_status != h.status or h.previous_progress != h.progress
-    ):
-        change = (
-            _("da {before} ({p}%)").format(
-                before=_(STATUS_LABELS[h.previous_status]), p=h.previous_progress or 0
-            )
-            + " → "
+    before = ""
+    if h.previous_status is not None and h.previous_status != h.status:
+        before = _("prima: {status}, {p}%").format(
+            status=_(STATUS_LABELS[h.previous_status]), p=h.previous_progress or 0
         )
+    elif h.previous_progress is not None and h.previous_progress != h.progress:
+        before = _("prima: {p}%").format(p=h.previous_progress)
     lines = [
         f'<p class="when"><time datetime="{e(iso(h.created_at))}">'
         f"{e(when(h.created_at, v.timezone, tr.language))}</time> · "
         f"{e(h.author or _('ex membro'))}</p>",
-        f"<p>{e(change)}{status_badge(h.status, tr)} {h.progress}%</p>",
+        f"<p>{status_badge(h.status, tr)} {h.progress}%"
+        + (f' <span class="muted">({e(before)})</span>' if before else "")
+        + "</p>",
     ]
     if h.note:
         lines.append(f'<p class="note">{e(h.note)}</p>')
@@ -406,7 +409,7 @@ def _history_item(h: HistoryItem, d: ActionDetail, tr: Translator, links: AppLin
             )
             lines.append(
                 f'<a href="{e(href)}"><img class="photo" src="{e(href)}" alt="{e(alt)}" '
-                'loading="lazy" width="320" height="240"></a>'
+                'loading="lazy"></a>'
             )
         else:
             name = att.file_name or _("documento")
@@ -431,7 +434,7 @@ def action_page(d: ActionDetail, tr: Translator, links: AppLinks) -> str:
         period = " – ".join(x.strftime("%d/%m/%Y") for x in (a.start_on, a.end_on) if x)
         facts.append((_("Periodo"), period))
     if a.co2_avoided_t is not None:
-        facts.append((_("Riduzione CO₂"), f"{tonnes(a.co2_avoided_t, lang)} t/anno"))
+        facts.append((_("Riduzione CO₂"), _("{t} t/anno").format(t=tonnes(a.co2_avoided_t, lang))))
     parts = [
         f"<h1>{e(a.code)} — {e(a.title)}</h1>",
         f"<p>{status_badge(a.status, tr)}</p>",
@@ -539,7 +542,11 @@ def _decision(d: DecisionItem, v: Viewer, tr: Translator, comuni_voting: int) ->
         body.append(
             "<p>"
             + e(
-                _("Hanno votato {n} Comuni su {total}.").format(n=len(d.votes), total=comuni_voting)
+                tr.ngettext(
+                    "Ha votato {n} Comune su {total}.",
+                    "Hanno votato {n} Comuni su {total}.",
+                    len(d.votes),
+                ).format(n=len(d.votes), total=comuni_voting)
             )
             + "</p>"
         )

@@ -33,7 +33,7 @@ def public_page(p: PublicProgress, tr: Translator, links: AppLinks, *, base_url:
             pct=f.co2_share, target=tonnes(f.co2_target_t, lang)
         )
     parts = [
-        f"<h1>{e(_('Il Piano d’Azione per l’Energia Sostenibile di {union}').format(union=p.union_name))}</h1>",
+        f"<h1>{e(_('{union}: il Piano d’Azione per l’Energia Sostenibile').format(union=p.union_name))}</h1>",
         f'<p class="muted">{e(_("Dati aggiornati al {date}").format(date=day(p.now, tz, lang)))}</p>',
         f"<p>{e(lead)}</p>",
         f"<h2>{e(_('CO₂ evitata nel tempo'))}</h2>",
@@ -50,7 +50,7 @@ def public_page(p: PublicProgress, tr: Translator, links: AppLinks, *, base_url:
         items = "".join(
             f'<li><span class="code">{e(a.code)}</span> {e(a.title)}'
             + (
-                f' <span class="muted">· {e(tonnes(a.co2_avoided_t, lang))} t/anno</span>'
+                f' <span class="muted">· {e(_("{t} t/anno").format(t=tonnes(a.co2_avoided_t, lang)))}</span>'
                 if a.co2_avoided_t
                 else ""
             )
@@ -68,10 +68,10 @@ def public_page(p: PublicProgress, tr: Translator, links: AppLinks, *, base_url:
         f'alt="{e(p.union_name)}: PAES"></a>'
     )
     footer = (
-        f"<p>{e(_('Pubblicato dal Team energia di {union}. Nessun dato personale.').format(union=p.union_name))}</p>"
+        f"<p>{e(_('Pubblicato dal Team energia dell’Unione. Nessun dato personale.'))}</p>"
         f"<details><summary>{e(_('Per il sito dell’Unione: l’immagine da incorporare'))}</summary>"
         f'<p><img src="{e(links.badge(p.slug))}" width="320" height="100" '
-        f'alt="{e(_("Riepilogo del PAES di {union}").format(union=p.union_name))}"></p>'
+        f'alt="{e(_("{union}: riepilogo del PAES").format(union=p.union_name))}"></p>'
         f"<pre>{e(snippet)}</pre></details>"
     )
     header = (
@@ -82,7 +82,7 @@ def public_page(p: PublicProgress, tr: Translator, links: AppLinks, *, base_url:
     return document(
         tr=tr,
         root=links.root,
-        title=_("PAES di {union}").format(union=p.union_name),
+        title=_("{union} · PAES").format(union=p.union_name),
         header=header,
         main="".join(parts),
         footer=footer,
