@@ -85,7 +85,9 @@ def telegram_launch_url(
 ) -> str:
     """The address a Telegram app opens: the Mini App's URL with its launch parameters in
     the fragment (initData in tgWebAppData, percent-encoded)."""
-    fragment = f"tgWebAppData={quote(init_data, safe='')}&tgWebAppVersion=8.0&tgWebAppPlatform=android"
+    fragment = (
+        f"tgWebAppData={quote(init_data, safe='')}&tgWebAppVersion=8.0&tgWebAppPlatform=android"
+    )
     if theme:
         fragment += "&tgWebAppThemeParams=" + quote(json.dumps(theme), safe="")
     return f"{base}{path}#{fragment}"
