@@ -114,7 +114,7 @@ class SessionSigner:
         return _b64(hmac.new(self._key, payload.encode("ascii"), hashlib.sha256).digest())
 
     def issue(self, *, telegram_user_id: int, language: str | None, now: datetime) -> str:
-        lang = language.lower()[:3] if language else ""
+        lang = language.replace("_", "-").split("-", 1)[0].lower() if language else ""
         lang = lang if _LANGUAGE_RE.match(lang) else "-"
         payload = f"{telegram_user_id}.{int(now.timestamp())}.{lang}"
         return f"{payload}.{self._sign(payload)}"

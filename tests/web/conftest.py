@@ -13,6 +13,7 @@ import pytest
 from bot.clock import FakeClock
 from bot.config import normalize_database_url
 from bot.web import running
+from tests.e2e.conftest import bot  # noqa: F401  (the bot without the dashboard)
 from tests.e2e.harness import BotUnderTest
 from tests.fakes.fixtures import fake_telegram  # noqa: F401
 from tests.fakes.telegram_server import FakeTelegram
