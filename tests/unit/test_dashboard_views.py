@@ -256,3 +256,39 @@ def test_the_dashboard_button_is_a_mini_app_in_private_and_a_link_in_groups() ->
     assert private is not None and private.to_dict()["web_app"] == {"url": "https://x.test/app/"}
     assert group is not None and group.to_dict()["url"] == "https://t.me/Bot?startapp=u3"
     assert dashboard_button(IT, union_id=3, private=True, webapp_url=None, bot_username="B") is None
+
+
+def _luminance(hex_colour: str) -> float:
+    channels = [int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def _contrast(a: str, b: str) -> float:
+    high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def test_the_default_colours_meet_wcag_aa_contrast() -> None:
+    """dash.css's own colours (used outside Telegram, and where a theme gives none): text,
+    muted text and links on the page and on panels, and the white text of status badges, all
+    at least 4.5:1 (WCAG 2 AA for normal text), in the light and the dark scheme."""
+    import re
+
+    css = asset("dash.css").body.decode()
+    light_block, dark_block = css.split("@media (prefers-color-scheme: dark)")
+
+    def palette(block: str) -> dict[str, str]:
+        found = re.findall(r"--([a-z-]+):\s*(?:var\(--tg-[a-z-]+,\s*)?(#[0-9a-fA-F]{6})", block)
+        return dict(found)
+
+    light = palette(light_block)
+    dark = {**light, **palette(dark_block)}
+    for name, colours in (("light", light), ("dark", dark)):
+        for fg in ("fg", "muted", "link"):
+            for bg in ("bg", "panel"):
+                ratio = _contrast(colours[fg], colours[bg])
+                assert ratio >= 4.5, (name, fg, bg, round(ratio, 2))
+        assert _contrast(colours["accent-fg"], colours["accent"]) >= 4.5, (name, "button")
+    for badge in ("done", "ongoing", "postponed", "idle"):
+        assert _contrast("#ffffff", light[badge]) >= 4.5, badge
