@@ -138,13 +138,13 @@ def _pages(now: Any, action_id: int) -> dict[str, tuple[Build, Callable[[Any], s
     """page → (use case on a session and a Who, render of its outcome)."""
     from bot.i18n import translator
     from bot.services import dashboard as uc
-    from bot.views.dashboard import pages, public
+    from bot.views.dashboard import meetings, pages, public
     from bot.views.dashboard.links import AppLinks
 
     tr, links = translator("it"), AppLinks("/")
 
     def press(note: Any) -> str:
-        return pages.press_page(
+        return meetings.press_page(
             note.viewer,
             public.press_note_text(note.progress, timezone=note.timezone, public_url=None),
             None,
@@ -171,11 +171,11 @@ def _pages(now: Any, action_id: int) -> dict[str, tuple[Build, Callable[[Any], s
         ),
         "meetings": (
             lambda s, who: uc.meeting_calendar(s, who=who, union_id=1, now=now),
-            lambda o: pages.meetings_page(o, tr, links),
+            lambda o: meetings.meetings_page(o, tr, links),
         ),
         "decisions": (
             lambda s, who: uc.decision_register(s, who=who, union_id=1),
-            lambda o: pages.decisions_page(o, tr, links),
+            lambda o: meetings.decisions_page(o, tr, links),
         ),
         "press note": (
             lambda s, who: uc.press_note(s, who=who, union_id=1, now=now),

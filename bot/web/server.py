@@ -25,6 +25,7 @@ from telegram.error import TelegramError
 from bot.context import Services
 from bot.i18n import Translator, normalize_language, translator
 from bot.services import dashboard as uc
+from bot.views.dashboard import meetings as meeting_views
 from bot.views.dashboard import pages, public
 from bot.views.dashboard.html import asset
 from bot.views.dashboard.links import APP, PUBLIC, STATIC, AppLinks, absolute, links_for
@@ -279,11 +280,11 @@ meetings = _page(
             s, who=who, union_id=_int(r, "union"), now=d.services.clock.now()
         )
     ),
-    pages.meetings_page,
+    meeting_views.meetings_page,
 )
 decisions = _page(
     lambda d, who, r: lambda s: uc.decision_register(s, who=who, union_id=_int(r, "union")),
-    pages.decisions_page,
+    meeting_views.decisions_page,
 )
 
 
@@ -302,7 +303,7 @@ async def press(request: web.Request) -> web.Response:
     url = d.public_url(note.progress.slug) if note.public else None
     text = public.press_note_text(note.progress, timezone=note.timezone, public_url=url)
     tr = translator(note.viewer.language)
-    return _html(pages.press_page(note.viewer, text, url, tr, d.links))
+    return _html(meeting_views.press_page(note.viewer, text, url, tr, d.links))
 
 
 async def attachment(request: web.Request) -> web.StreamResponse:

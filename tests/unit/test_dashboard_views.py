@@ -10,7 +10,7 @@ from html.parser import HTMLParser
 
 from bot.i18n import translator
 from bot.services.dashboard.rules import ActionFacts, figures
-from bot.views.dashboard import pages, public
+from bot.views.dashboard import meetings, pages, public
 from bot.views.dashboard.html import asset
 from bot.views.dashboard.links import AppLinks
 from bot.views.dashboard.model import (
@@ -155,9 +155,11 @@ def all_pages() -> dict[str, str]:
             LINKS,
         ),
         "detail": pages.action_page(detail, IT, LINKS),
-        "meetings": pages.meetings_page(Calendar(v, NOW, (meeting(2),), (meeting(-9),)), IT, LINKS),
-        "decisions": pages.decisions_page(DecisionsPage(v, (decision,), (done,), 5), IT, LINKS),
-        "press": pages.press_page(v, EVIL, "https://x.test/p/" + EVIL, IT, LINKS),
+        "meetings": meetings.meetings_page(
+            Calendar(v, NOW, (meeting(2),), (meeting(-9),)), IT, LINKS
+        ),
+        "decisions": meetings.decisions_page(DecisionsPage(v, (decision,), (done,), 5), IT, LINKS),
+        "press": meetings.press_page(v, EVIL, "https://x.test/p/" + EVIL, IT, LINKS),
         "public": public.public_page(progress, IT, LINKS, base_url="https://x.test/"),
         "public-en": public.public_page(progress, EN, LINKS, base_url="https://x.test/"),
         "badge": public.badge_svg(progress, IT),

@@ -5,7 +5,8 @@ page gives its numbers in a table as well."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import date
 from decimal import Decimal
 
 from bot.i18n import Translator, format_month
@@ -75,42 +76,51 @@ def co2_chart(
         desc += " " + _("Obiettivo del PAES: {target} tonnellate l'anno.").format(
             target=tonnes(target, lang)
         )
-    parts = [
+    head = (
         f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
-        f'aria-labelledby="{chart_id}-t {chart_id}-d" xmlns="http://www.w3.org/2000/svg">',
-        f'<title id="{chart_id}-t">{e(title)}</title><desc id="{chart_id}-d">{e(desc)}</desc>',
-        # axes and the two labelled gridlines (0 and the top)
+        f'aria-labelledby="{chart_id}-t {chart_id}-d" xmlns="http://www.w3.org/2000/svg">'
+        f'<title id="{chart_id}-t">{e(title)}</title><desc id="{chart_id}-d">{e(desc)}</desc>'
+    )
+    parts = [head, *_axes(top, y, tr), f'<path d="{area}" fill="#1d6b3a" fill-opacity=".25"/>']
+    parts.append(f'<polyline points="{points}" fill="none" stroke="#1d6b3a" stroke-width="2.5"/>')
+    if target > 0:
+        parts += _target_line(y(float(target)), tr)
+    parts += _month_labels(first, last, lang)
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _axes(top: float, y: Callable[[float], float], tr: Translator) -> list[str]:
+    """The baseline and the top gridline, labelled 0 and the top in t CO₂/year."""
+    lang = tr.language
+    return [
         f'<line x1="{LEFT}" y1="{y(0):.1f}" x2="{WIDTH - RIGHT}" y2="{y(0):.1f}" '
         'stroke="currentColor" stroke-opacity=".5"/>',
         f'<line x1="{LEFT}" y1="{TOP}" x2="{WIDTH - RIGHT}" y2="{TOP}" stroke="currentColor" '
         'stroke-opacity=".2"/>',
         f'<text x="{LEFT - 4}" y="{y(0) + 4:.1f}" text-anchor="end">0</text>',
         f'<text x="{LEFT - 4}" y="{TOP + 4}" text-anchor="end">{e(tonnes(top, lang))}</text>',
-        f'<text x="{LEFT}" y="11">{e(_("t CO₂/anno"))}</text>',
-        f'<path d="{area}" fill="#1d6b3a" fill-opacity=".25"/>',
-        f'<polyline points="{points}" fill="none" stroke="#1d6b3a" stroke-width="2.5"/>',
+        f'<text x="{LEFT}" y="11">{e(tr.gettext("t CO₂/anno"))}</text>',
     ]
-    if target > 0:
-        ty = y(float(target))
-        parts.append(
-            f'<line x1="{LEFT}" y1="{ty:.1f}" x2="{WIDTH - RIGHT}" y2="{ty:.1f}" '
-            'stroke="#b07400" stroke-width="2" stroke-dasharray="6 4"/>'
-        )
-        parts.append(
-            f'<text x="{WIDTH - RIGHT}" y="{ty - 4:.1f}" text-anchor="end">'
-            f"{e(_('obiettivo PAES'))}</text>"
-        )
+
+
+def _target_line(ty: float, tr: Translator) -> list[str]:
+    return [
+        f'<line x1="{LEFT}" y1="{ty:.1f}" x2="{WIDTH - RIGHT}" y2="{ty:.1f}" '
+        'stroke="#b07400" stroke-width="2" stroke-dasharray="6 4"/>',
+        f'<text x="{WIDTH - RIGHT}" y="{ty - 4:.1f}" text-anchor="end">'
+        f"{e(tr.gettext('obiettivo PAES'))}</text>",
+    ]
+
+
+def _month_labels(first: date, last: date, lang: str) -> list[str]:
     label_y = HEIGHT - 8
-    parts.append(
+    return [
         f'<text x="{LEFT}" y="{label_y}">'
-        f"{e(format_month(first.year, first.month, lang)[:3] + ' ' + str(first.year))}</text>"
-    )
-    parts.append(
+        f"{e(format_month(first.year, first.month, lang)[:3] + ' ' + str(first.year))}</text>",
         f'<text x="{WIDTH - RIGHT}" y="{label_y}" text-anchor="end">'
-        f"{e(format_month(last.year, last.month, lang)[:3] + ' ' + str(last.year))}</text>"
-    )
-    parts.append("</svg>")
-    return "".join(parts)
+        f"{e(format_month(last.year, last.month, lang)[:3] + ' ' + str(last.year))}</text>",
+    ]
 
 
 def status_bar(fig: Figures) -> str:

@@ -42,38 +42,8 @@ def public_page(p: PublicProgress, tr: Translator, links: AppLinks, *, base_url:
         comuni_table([c.figures for c in p.comuni], tr, link=None, union_id=0),
         f"<h2>{e(_('Le azioni completate'))}</h2>",
     ]
-    any_done = False
-    for c in p.comuni:
-        if not c.completed:
-            continue
-        any_done = True
-        items = "".join(
-            f'<li><span class="code">{e(a.code)}</span> {e(a.title)}'
-            + (
-                f' <span class="muted">· {e(_("{t} t/anno").format(t=tonnes(a.co2_avoided_t, lang)))}</span>'
-                if a.co2_avoided_t
-                else ""
-            )
-            + "</li>"
-            for a in c.completed
-        )
-        parts.append(
-            f'<h3>{e(comune_name(c.figures.comune, tr))}</h3><ul class="list">{items}</ul>'
-        )
-    if not any_done:
-        parts.append(f"<p>{e(_('Ancora nessuna azione completata.'))}</p>")
-    page_url, badge_url = public_addresses(base_url, p.slug)
-    snippet = (
-        f'<a href="{e(page_url)}"><img src="{e(badge_url)}" width="320" height="100" '
-        f'alt="{e(p.union_name)}: PAES"></a>'
-    )
-    footer = (
-        f"<p>{e(_('Pubblicato dal Team energia dell’Unione. Nessun dato personale.'))}</p>"
-        f"<details><summary>{e(_('Per il sito dell’Unione: l’immagine da incorporare'))}</summary>"
-        f'<p><img src="{e(links.badge(p.slug))}" width="320" height="100" '
-        f'alt="{e(_("{union}: riepilogo del PAES").format(union=p.union_name))}"></p>'
-        f"<pre>{e(snippet)}</pre></details>"
-    )
+    parts.append(_completed(p, tr))
+    footer = _embedding(p, tr, links, base_url=base_url)
     header = (
         '<header class="top">'
         f'<p class="union">{e(p.union_name)}</p>'
@@ -88,6 +58,47 @@ def public_page(p: PublicProgress, tr: Translator, links: AppLinks, *, base_url:
         footer=footer,
         page="public",
         script=False,
+    )
+
+
+def _completed(p: PublicProgress, tr: Translator) -> str:
+    """The completed actions, Comune by Comune (code, title, CO₂)."""
+    _ = tr.gettext
+    lang = tr.language
+    parts = []
+    for c in p.comuni:
+        if not c.completed:
+            continue
+        items = "".join(
+            f'<li><span class="code">{e(a.code)}</span> {e(a.title)}'
+            + (
+                f' <span class="muted">· {e(_("{t} t/anno").format(t=tonnes(a.co2_avoided_t, lang)))}</span>'
+                if a.co2_avoided_t
+                else ""
+            )
+            + "</li>"
+            for a in c.completed
+        )
+        parts.append(
+            f'<h3>{e(comune_name(c.figures.comune, tr))}</h3><ul class="list">{items}</ul>'
+        )
+    return "".join(parts) or f"<p>{e(_('Ancora nessuna azione completata.'))}</p>"
+
+
+def _embedding(p: PublicProgress, tr: Translator, links: AppLinks, *, base_url: str) -> str:
+    """The footer: who publishes it, and the image with the HTML to put on a website."""
+    _ = tr.gettext
+    page_url, badge_url = public_addresses(base_url, p.slug)
+    snippet = (
+        f'<a href="{e(page_url)}"><img src="{e(badge_url)}" width="320" height="100" '
+        f'alt="{e(p.union_name)}: PAES"></a>'
+    )
+    return (
+        f"<p>{e(_('Pubblicato dal Team energia dell’Unione. Nessun dato personale.'))}</p>"
+        f"<details><summary>{e(_('Per il sito dell’Unione: l’immagine da incorporare'))}</summary>"
+        f'<p><img src="{e(links.badge(p.slug))}" width="320" height="100" '
+        f'alt="{e(_("{union}: riepilogo del PAES").format(union=p.union_name))}"></p>'
+        f"<pre>{e(snippet)}</pre></details>"
     )
 
 
