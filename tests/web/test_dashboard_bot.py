@@ -114,3 +114,31 @@ async def test_the_coordinator_switches_the_public_page_and_gets_the_press_note(
     async with dash.bot.db.transaction() as s:
         page = await dashboard_repo.public_page(s, union_id=w.a)
     assert page is not None and page.enabled
+
+
+async def test_the_public_page_buttons_work_only_in_private(dash: Dash) -> None:
+    w, fake = dash.world, dash.fake
+    carla = w.users["coordinator"]
+    group = await _political_group(dash)
+    await carla.send("/aiuto", chat=group)
+    await dash.bot.settle()
+    anchor = fake.last_sent(group)
+    for data in (f"pub:on:{w.a}", f"pub:press:{w.a}", f"pub:show:{w.a}"):
+        before = len(fake.sent_to(group))
+        press = await carla.press_forged(anchor, data)
+        await dash.bot.settle()
+        answer = await press.answered()
+        assert answer.text == "Le impostazioni si cambiano in chat privata con me.", data
+        assert len(fake.sent_to(group)) == before  # nothing posted in the group
+    async with dash.bot.db.transaction() as s:
+        assert await dashboard_repo.public_page(s, union_id=w.a) is None
+    # Garbage, or another Union's page: refused politely, in private too.
+    await carla.send("/aiuto")
+    await dash.bot.settle()
+    private = fake.last_sent(carla)
+    for data in ("pub:on:abc", "pub:zap:1", f"pub:on:{w.b}"):
+        press = await carla.press_forged(private, data)
+        await dash.bot.settle()
+        assert (await press.answered()).text, data
+    async with dash.bot.db.transaction() as s:
+        assert await dashboard_repo.public_page(s, union_id=w.b) is None
