@@ -306,7 +306,9 @@ async def post_due_summaries(services: Services, bot: Bot, now: datetime) -> Non
                 continue
             todo.append(round_)
     for round_ in todo:
-        await _post_summary(services, round_, now, bot_username=bot.username)
+        # Dashboard (issue 20): the bot's username makes the group's t.me link to the Mini App.
+        username = bot.username if services.settings.webapp_url else None
+        await _post_summary(services, round_, now, bot_username=username)
 
 
 async def _post_summary(
