@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import (
     CallbackQuery,
@@ -43,6 +44,12 @@ _union_commands: dict[str, UnionCommand] = {}
 
 class DuplicateUpdate(Exception):
     """This update id was already handled; the error handler answers and ignores it."""
+
+
+class UpdateNotProcessed(Exception):
+    """A check that runs before the handlers (group -1) failed, e.g. the database is locked
+    or down: the error handler tells the user once that nothing was recorded and stops the
+    update, so no handler runs after it (an exception alone does not stop PTB's other groups)."""
 
 
 @dataclass(frozen=True)
@@ -137,12 +144,21 @@ async def update_transaction(context: BotContext, update: Update) -> AsyncIterat
     applied twice (the error handler still answers a pressed button).
     """
     services = context.services
-    async with services.db.transaction() as session:
-        if not await core_repo.mark_update_processed(
-            session, update_id=update.update_id, now=services.clock.now()
-        ):
-            raise DuplicateUpdate(update.update_id)
-        yield session
+    body_done = False
+    try:
+        async with services.db.transaction() as session:
+            if not await core_repo.mark_update_processed(
+                session, update_id=update.update_id, now=services.clock.now()
+            ):
+                raise DuplicateUpdate(update.update_id)
+            yield session
+            body_done = True
+    except Exception as error:
+        if body_done and not isinstance(error, IntegrityError):
+            # The body ran and the COMMIT itself failed (the connection dropped, the disk):
+            # the server may have committed. The error handler must not say "not saved".
+            services.note_outcome_unknown(update.update_id)
+        raise
     services.note_committed(update.update_id)
 
 

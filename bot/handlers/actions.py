@@ -34,6 +34,7 @@ from bot.scope import (
     update_transaction,
 )
 from bot.services import action_import as importer
+from bot.services.display_text import person_name
 from bot.services.html_split import TELEGRAM_LIMIT, telegram_length
 from bot.services.summary import CARD_NOTES_READ, NoteView, card_note_rows
 from bot.services.summary_build import note_view
@@ -426,14 +427,7 @@ async def render_history(
             if u.previous_status is not None
             else ""
         )
-        line = "• {when} — {who}: {before}{icon} {status} {progress}%".format(
-            when=format_datetime(u.created_at, tz, tr.language),
-            who=html.escape(e.author or _("ex membro")),
-            before=before,
-            icon=STATUS_ICONS[u.status],
-            status=html.escape(status_label(u.status, tr)),
-            progress=u.progress,
-        )
+        line = f"• {format_datetime(u.created_at, tz, tr.language)} — {html.escape(person_name(e.author, tr))}: {before}{STATUS_ICONS[u.status]} {html.escape(status_label(u.status, tr))} {u.progress}%"
         if u.note:
             line += "\n   " + html.escape(u.note[:300])
         if e.attachments:

@@ -30,7 +30,7 @@ from bot import callback_data as cb
 from bot import delivery, message_refresh, telegram_edit
 from bot.context import BotContext, Services
 from bot.conversations import register_flow
-from bot.i18n import Translator, format_month
+from bot.i18n import Translator, format_datetime, format_month
 from bot.markup import button as plain_button
 from bot.scope import (
     Pressed,
@@ -46,6 +46,7 @@ from bot.scope import (
     update_transaction,
 )
 from bot.services import export as export_service
+from bot.services import repeats
 from bot.services.html_split import split_sections
 from bot.services.summary import (
     CHOICE_LABELS,
@@ -56,6 +57,7 @@ from bot.services.summary import (
     clip,
     leads_reached,
     next_milestones,
+    person_name,
     render_covenant_warning,
     render_decision,
     render_summary,
@@ -129,8 +131,9 @@ async def _render(
     late: bool,
     on_demand: bool,
     tr: Translator,
-) -> tuple[SummaryInput, list[Any], str] | None:
-    """Read what the summary needs, in the caller's transaction. Returns its input, bars, title.
+) -> tuple[SummaryInput, list[Any], str, set[int]] | None:
+    """Read what the summary needs, in the caller's transaction. Returns its input, bars, title
+    and the person ids it may name (its outbox rows record them: /cancellami).
 
     The text is rendered by the caller after the transaction (`render_summary` may try several
     levels of detail for a large Union: no reason to hold SQLite's write lock meanwhile)."""
@@ -150,7 +153,7 @@ async def _render(
     )
     year, month = month_of(period, now, facts.union.timezone)
     title = f"{facts.union.name} · {format_month(year, month, tr.language)}"
-    return data, chart_bars(data), title
+    return data, chart_bars(data), title, facts.named_people
 
 
 def _summary_keyboard(
@@ -255,6 +258,14 @@ def _closing_keyboard(tr: Translator, decision_id: int) -> InlineKeyboardMarkup:
 async def _decision_text(
     session: AsyncSession, decision: Decision, tr: Translator
 ) -> tuple[str, InlineKeyboardMarkup | None]:
+    text, markup, _named = await _decision_message(session, decision, tr)
+    return text, markup
+
+
+async def _decision_message(
+    session: AsyncSession, decision: Decision, tr: Translator
+) -> tuple[str, InlineKeyboardMarkup | None, set[int]]:
+    """The decision's message, its buttons, and the person ids its text names."""
     fact = await repo.decision_fact(session, decision)
     comuni = [m.name for m in await repo.political_comuni(session, decision.union_id)]
     text = render_decision(
@@ -263,7 +274,7 @@ async def _decision_text(
         comuni=comuni,
         asked_by=fact.asked_by,
     )
-    return text, _decision_keyboard(tr, decision)
+    return text, _decision_keyboard(tr, decision), fact.named_people
 
 
 # --- the scheduled summary -----------------------------------------------------------------
@@ -335,7 +346,7 @@ async def _post_summary(
         )
     if rendered is None:
         return
-    data, bars, title = rendered
+    data, bars, title, named = rendered
     parts = render_summary(data, tr)
     chart = await asyncio.to_thread(render_chart, bars, tr, title=title)
     async with services.db.transaction() as session:
@@ -354,7 +365,7 @@ async def _post_summary(
         vote_messages = []
         for decision in decisions:
             if decision.status == DecisionStatus.OPEN:
-                vote_messages.append((decision.id, *await _decision_text(session, decision, tr)))
+                vote_messages.append((decision.id, *await _decision_message(session, decision, tr)))
         for chat_id, person_id in await _targets(session, round_.union_id, TableKind.POLITICAL):
             suffix = f":p{person_id}" if person_id else ""
             for index, text in enumerate(parts):
@@ -379,6 +390,7 @@ async def _post_summary(
                     union_id=round_.union_id,
                     person_id=person_id,
                     now=now,
+                    names=named,
                 )
             await outbox_repo.enqueue(
                 session,
@@ -394,7 +406,7 @@ async def _post_summary(
                 person_id=person_id,
                 now=now,
             )
-            for decision_id, text, markup in vote_messages:
+            for decision_id, text, markup, voters in vote_messages:
                 await outbox_repo.enqueue(
                     session,
                     dedup_key=f"decmsg:{decision_id}:{summary.id}{suffix}",
@@ -408,6 +420,7 @@ async def _post_summary(
                     union_id=round_.union_id,
                     person_id=person_id,
                     now=now,
+                    names=voters,
                 )
     logger.info(
         "Union %s: summary %s queued (%d parts, %d questions%s)",
@@ -482,7 +495,7 @@ async def _summary_for(update: Update, context: BotContext, union_id: int | None
         return
     if rendered is None:
         return
-    data, bars, title = rendered
+    data, bars, title, _named = rendered
     parts = render_summary(data, tr)
     for index, text in enumerate(parts):
         dashboard = _dashboard(
@@ -506,7 +519,7 @@ async def _summary_for(update: Update, context: BotContext, union_id: int | None
 # --- exports -------------------------------------------------------------------------------
 
 
-def _tables(data: repo.ExportData) -> export_service.ExportTables:
+def _tables(data: repo.ExportData, tr: Translator) -> export_service.ExportTables:
     return export_service.ExportTables(
         union_name=data.union.name,
         timezone=data.union.timezone,
@@ -538,7 +551,7 @@ def _tables(data: repo.ExportData) -> export_service.ExportTables:
                 progress=u.progress,
                 note=u.note,
                 needs_decision=u.needs_decision,
-                author=author,
+                author=person_name(author, tr) if author is not None else "",
             )
             for u, code, author in data.history
         ],
@@ -558,7 +571,7 @@ def _tables(data: repo.ExportData) -> export_service.ExportTables:
                 created_at=n.created_at,
                 comune=comune,
                 period=period,
-                author=n.author if n.member_id is not None else "",
+                author=person_name(n.author, tr) if n.member_id is not None else "",
                 source=n.source,
                 text=n.text,
             )
@@ -587,7 +600,7 @@ async def build_export(
         data = await repo.export_data(session, union_id)
     if data is None:
         return None
-    tables = _tables(data)
+    tables = _tables(data, tr)
     today = services.clock.now().astimezone(ZoneInfo(data.union.timezone)).date()
     name = data.union.name
     if kind != "csv":
@@ -1126,23 +1139,49 @@ async def _decision_for(update: Update, context: BotContext, union_id: int | Non
         await reply(update, _("Il testo è troppo lungo: al massimo 2000 caratteri."))
         return
     async with update_transaction(context, update) as session:
-        decision = Decision(
-            union_id=scope.union.id,
-            question=text,
-            outcome_text=text,
-            status=DecisionStatus.APPROVED,
-            asked_by_member_id=None,
-            closed_by_member_id=scope.member.id,
-            created_at=now,
-            closed_at=now,
+        earlier = repeats.find_repeat(
+            (
+                (d, d.question, d.created_at)
+                for d in await repo.recent_decisions_by(
+                    session,
+                    union_id=scope.union.id,
+                    member_id=scope.member.id,
+                    since=repeats.repeat_since(now),
+                )
+            ),
+            text=text,
+            now=now,
         )
-        session.add(decision)
-        await session.flush()
-        await _announce_outcome(session, services, decision, now, tr_for(services), asked=False)
+        if earlier is None:
+            decision = Decision(
+                union_id=scope.union.id,
+                question=text,
+                outcome_text=text,
+                status=DecisionStatus.APPROVED,
+                asked_by_member_id=None,
+                closed_by_member_id=scope.member.id,
+                created_at=now,
+                closed_at=now,
+            )
+            session.add(decision)
+            await session.flush()
+            await _announce_outcome(session, services, decision, now, tr_for(services), asked=False)
         has_technical = (
             await core_repo.linked_chat(session, union_id=scope.union.id, table=TableKind.TECHNICAL)
             is not None
         )
+    if earlier is not None:  # a retry: the same decision, moments ago (bot.services.repeats)
+        await reply(
+            update,
+            _(
+                "Questa decisione è già registrata ({date}): non la registro una seconda volta."
+            ).format(
+                date=format_datetime(
+                    earlier.created_at, ZoneInfo(scope.union.timezone), who.tr.language
+                )
+            ),
+        )
+        return
     delivery.flush_soon(services, context.bot)
     if has_technical:
         answer = _("Decisione registrata e inviata al gruppo del tavolo tecnico.")

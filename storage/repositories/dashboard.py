@@ -34,7 +34,7 @@ from storage.models import (
     Union,
     UpdateAttachment,
 )
-from storage.repositories.registration import ERASED_NAME
+from storage.repositories.people import FORMER_MEMBER, ShownName
 
 UNION_WIDE = -1  # filter value: intercommunal actions only (as storage.repositories.actions)
 
@@ -265,7 +265,7 @@ async def completion_changes(session: AsyncSession, *, union_id: int) -> list[Co
 class HistoryRow:
     update_id: int
     created_at: datetime
-    author: str | None  # None: nobody recorded; ERASED_NAME once the author left
+    author: ShownName | None  # None: nobody recorded; FORMER_MEMBER once the author left
     previous_status: ActionStatus | None
     status: ActionStatus
     previous_progress: int | None
@@ -303,7 +303,9 @@ async def history(
         HistoryRow(
             update_id=u.id,
             created_at=u.created_at,
-            author=None if member_id is None else (ERASED_NAME if erased else name),
+            author=None
+            if member_id is None
+            else (FORMER_MEMBER if erased is not None or name is None else name),
             previous_status=u.previous_status,
             status=u.status,
             previous_progress=u.previous_progress,

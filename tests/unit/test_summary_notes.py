@@ -22,7 +22,6 @@ from bot.services import export as export_service
 from bot.services.html_split import plain_text, telegram_length
 from bot.services.summary import (
     DETAILS,
-    FORMER_MEMBER,
     FULL,
     MAX_MESSAGES,
     ActionChange,
@@ -39,6 +38,7 @@ from bot.services.summary import (
     summary_sections,
 )
 from bot.services.summary_build import notes_by_comune
+from storage.repositories.people import FORMER_MEMBER
 from storage.repositories.summaries import NoteFact
 from tests.summaries_factories import NOW, small_union
 

@@ -18,12 +18,23 @@ from functools import cache
 from hashlib import sha256
 from zoneinfo import ZoneInfo
 
-from bot.i18n import Translator, format_date, format_datetime
+from bot.i18n import N_, Translator, format_date, format_datetime
+from storage.repositories.people import FORMER_MEMBER, ShownName
+
+FORMER_MEMBER_WORD = N_("ex membro")
 
 
 def e(value: object) -> str:
     """Escaped for HTML text and for attribute values in double quotes."""
     return html.escape(str(value), quote=True)
+
+
+def shown(name: ShownName | None, tr: Translator) -> str:
+    """A person's name as a page shows it: «ex membro» (in the reader's language) for someone
+    who left with /cancellami, or when nobody was recorded."""
+    if name is None or name is FORMER_MEMBER:
+        return tr.gettext(FORMER_MEMBER_WORD)
+    return name
 
 
 def number(value: Decimal | int | float, language: str, *, decimals: int = 0) -> str:

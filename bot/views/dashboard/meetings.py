@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.i18n import N_, Translator
-from bot.views.dashboard.html import day, e, iso, when
+from bot.views.dashboard.html import day, e, iso, shown, when
 from bot.views.dashboard.links import AppLinks
 from bot.views.dashboard.model import (
     Calendar,
@@ -90,8 +90,8 @@ def _decision(d: DecisionItem, v: Viewer, tr: Translator, comuni_voting: int) ->
     meta.append(f'<time datetime="{e(iso(moment))}">{e(day(moment, v.timezone, lang))}</time>')
     if where:
         meta.append(e(where))
-    if d.asked_by:
-        meta.append(e(_("chiesta da {name}").format(name=d.asked_by)))
+    if d.asked_by is not None:
+        meta.append(e(_("chiesta da {name}").format(name=shown(d.asked_by, tr))))
     body = [head, f'<p class="muted">{" · ".join(meta)}</p>']
     if d.status == DecisionStatus.OPEN:
         body.append(

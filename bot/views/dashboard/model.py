@@ -8,6 +8,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from storage.models import ActionStatus, DecisionStatus, PollTable, Role
+from storage.repositories.people import ShownName
 
 STATUS_ORDER = (
     ActionStatus.COMPLETED,
@@ -147,7 +148,7 @@ class AttachmentItem:
 @dataclass(frozen=True)
 class HistoryItem:
     created_at: datetime
-    author: str | None  # None: nobody recorded (the view says "ex membro" for the erased)
+    author: ShownName | None  # None: nobody recorded; FORMER_MEMBER: someone who left
     previous_status: ActionStatus | None
     status: ActionStatus
     previous_progress: int | None
@@ -160,7 +161,7 @@ class HistoryItem:
 @dataclass(frozen=True)
 class NoteItem:
     created_at: datetime
-    author: str
+    author: ShownName
     text: str
 
 
@@ -196,7 +197,7 @@ class DecisionItem:
     voted: bool  # a question the table voted on (else a decision recorded as such)
     comune: str | None
     action_code: str | None
-    asked_by: str | None
+    asked_by: ShownName | None
     created_at: datetime
     closed_at: datetime | None
     votes: tuple[VoteItem, ...]

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from bot.i18n import N_, Translator, format_month
 from bot.views.dashboard.chart import co2_chart, status_bar
-from bot.views.dashboard.html import NavLink, day, document, e, iso, nav, tonnes, when
+from bot.views.dashboard.html import NavLink, day, document, e, iso, nav, shown, tonnes, when
 from bot.views.dashboard.links import AppLinks
 from bot.views.dashboard.model import (
     STATUS_ORDER,
@@ -373,7 +373,7 @@ def _history_item(h: HistoryItem, d: ActionDetail, tr: Translator, links: AppLin
     lines = [
         f'<p class="when"><time datetime="{e(iso(h.created_at))}">'
         f"{e(when(h.created_at, v.timezone, tr.language))}</time> · "
-        f"{e(h.author or _('ex membro'))}</p>",
+        f"{e(shown(h.author, tr))}</p>",
         f"<p>{status_badge(h.status, tr)} {h.progress}%"
         + (f' <span class="muted">({e(before)})</span>' if before else "")
         + "</p>",
@@ -441,7 +441,7 @@ def action_page(d: ActionDetail, tr: Translator, links: AppLinks) -> str:
         parts.append(
             '<ul class="list">'
             + "".join(
-                f'<li><p class="when">{e(when(n.created_at, v.timezone, lang))} · {e(n.author)}</p>'
+                f'<li><p class="when">{e(when(n.created_at, v.timezone, lang))} · {e(shown(n.author, tr))}</p>'
                 f'<p class="note">{e(n.text)}</p></li>'
                 for n in d.notes
             )
