@@ -223,3 +223,31 @@ async def test_the_public_page_switch(db: Database) -> None:
     assert isinstance(off, uc.PublicPageState) and not off.enabled and off.slug == on.slug
     async with db.transaction() as s:
         assert await uc.public_progress(s, slug=on.slug, now=NOW) is None
+
+
+async def test_someone_who_left_reads_as_a_former_member(db: Database) -> None:
+    """/cancellami clears the person's name: their updates and questions stay, and the
+    dashboard names them «ex membro» in the reader's language."""
+    from bot.i18n import translator
+    from bot.views.dashboard import pages
+    from bot.views.dashboard.links import AppLinks
+    from storage.repositories.people import FORMER_MEMBER
+
+    world = await _seed(db, 1)
+    async with db.transaction() as s:
+        person = world.people["tecnico:0"]
+        await s.merge(person)
+        row = await s.get(type(person), person.id)
+        assert row is not None
+        row.display_name, row.telegram_user_id, row.erased_at = None, None, NOW
+    async with db.transaction() as s:
+        detail = await uc.action_detail(
+            s,
+            who=_who(world, "coordinator"),
+            union_id=world.union.id,
+            action_id=world.actions[1].id,
+        )
+    assert isinstance(detail, uc.ActionDetail)
+    assert detail.history[0].author is FORMER_MEMBER
+    page = pages.action_page(detail, translator("en"), AppLinks("/"))
+    assert "former member" in page and "Tecnico 0" not in page
