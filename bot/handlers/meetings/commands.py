@@ -8,7 +8,7 @@ from telegram import Chat, Update
 from telegram.constants import ParseMode
 
 from bot.context import BotContext
-from bot.handlers.meetings.manage import tell_privately
+from bot.handlers.meetings.buttons import tell_privately
 from bot.markup import markup
 from bot.scope import (
     Refusal,

@@ -4,8 +4,11 @@ it) and the date written after «Aggiungi data». Their state lives in the datab
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.constants import ParseMode
 
@@ -13,6 +16,7 @@ from bot import callback_data as cb
 from bot import delivery, message_refresh, telegram_edit
 from bot.context import BotContext
 from bot.conversations import Conversation
+from bot.i18n import Translator
 from bot.markup import markup
 from bot.scope import caller_tr, reply, update_transaction
 from bot.services import meetings
@@ -45,46 +49,55 @@ async def on_wizard_button(update: Update, context: BotContext) -> None:
         delivery.flush_soon(services, context.bot)
 
 
-async def on_wizard_text(update: Update, context: BotContext, conv: Conversation) -> None:
-    """A text written to the wizard: the title, the place, the agenda, a date, the deadline."""
+Answer = TypeVar("Answer")
+WrittenUseCase = Callable[[AsyncSession, int, str, str], Awaitable[Answer]]
+
+
+async def _written(
+    update: Update, context: BotContext, use_case: WrittenUseCase[Answer]
+) -> tuple[Answer, Translator] | None:
+    """A text written in a dialogue, given to its use case in the update's transaction:
+    (session, the writer's Telegram id, the text, their language)."""
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
-        return
-    services = context.services
+        return None
     async with update_transaction(context, update) as session:
-        tr = await caller_tr(session, services, update)
-        shown = await meetings.wizard_text(
-            session,
-            telegram_user_id=user.id,
-            text=message.text or "",
-            now=services.clock.now(),
-            language=tr.language,
+        tr = await caller_tr(session, context.services, update)
+        return await use_case(session, user.id, message.text or "", tr.language), tr
+
+
+async def on_wizard_text(update: Update, context: BotContext, conv: Conversation) -> None:
+    """A text written to the wizard: the title, the place, the agenda, a date, the deadline."""
+    now = context.services.clock.now()
+
+    async def write(s: AsyncSession, user: int, text: str, language: str) -> meetings.WizardShown:
+        return await meetings.wizard_text(
+            s, telegram_user_id=user, text=text, now=now, language=language
         )
-    await reply(update, shown.text or "", markup(shown.keyboard), parse_mode=ParseMode.HTML)
+
+    if (written := await _written(update, context, write)) is not None:
+        shown, _tr = written
+        await reply(update, shown.text or "", markup(shown.keyboard), parse_mode=ParseMode.HTML)
 
 
 async def on_add_date_text(update: Update, context: BotContext, conv: Conversation) -> None:
     """The coordinator's «Aggiungi data»: one written date added to an open poll."""
-    message, user = update.effective_message, update.effective_user
-    if message is None or user is None:
+    now, poll_id = context.services.clock.now(), int(conv.data.get("poll_id", 0))
+    written = await _written(
+        update,
+        context,
+        lambda s, user, text, _language: meetings.add_date(
+            s, poll_id=poll_id, telegram_user_id=user, text=text, now=now
+        ),
+    )
+    if written is None:
         return
-    services = context.services
-    async with update_transaction(context, update) as session:
-        tr = await caller_tr(session, services, update)
-        answer = await meetings.add_date(
-            session,
-            poll_id=int(conv.data.get("poll_id", 0)),
-            telegram_user_id=user.id,
-            text=message.text or "",
-            now=services.clock.now(),
-        )
-    if answer.problem is not None:
-        p = answer.problem
+    answer, tr = written
+    if (p := answer.problem) is not None:
         text = problem_text(p.kind, tr, day=p.day, weekday=p.weekday, words=p.words)
     else:
-        text = render_date_added(
-            answer.outcome, answer.at, ZoneInfo(answer.timezone), answer.holiday, tr
-        )
+        tz = ZoneInfo(answer.timezone)
+        text = render_date_added(answer.outcome, answer.at, tz, answer.holiday, tr)
     await reply(update, text, parse_mode=ParseMode.HTML)
     if answer.outcome == "added":
-        await message_refresh.request_owed(services)
+        await message_refresh.request_owed(context.services)

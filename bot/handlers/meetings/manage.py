@@ -15,37 +15,30 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from telegram import Bot, CallbackQuery, Chat, InputFile, Update
-from telegram.constants import ParseMode
+from telegram import CallbackQuery, InputFile, Update
 from telegram.error import Forbidden
 
-from bot import callback_data as cb
 from bot import message_refresh, telegram_edit
 from bot.context import BotContext
+from bot.handlers.meetings.buttons import group_press, pressed, tell_privately
 from bot.handlers.meetings.scheduled import after_closing
 from bot.i18n import Translator
-from bot.markup import markup
-from bot.scope import button_refusal, caller_tr, press_of, update_transaction
+from bot.scope import button_refusal, caller_tr, update_transaction
 from bot.services import meetings
 from bot.services.presses import Press
 from bot.views import meetings as views
-from bot.views.keyboard import Keyboard
 
 Outcome = TypeVar("Outcome")
-UseCase = Callable[[AsyncSession, int, int, Press | None], Awaitable[Outcome]]
+# (session, poll id, presser's Telegram id, where in a group) → the use case's outcome
+UseCase = Callable[[AsyncSession, int, int, Press | None], Awaitable[Outcome | meetings.NotAllowed]]
+Refused = meetings.NotAllowed | str  # the use case's refusal, or the chat check's
 
 
-async def tell_privately(
-    bot: Bot, user_id: int, text: str, keyboard: Keyboard | None = None
-) -> bool:
-    """Write to the presser in private; False when they never started the bot or blocked it."""
-    try:
-        await bot.send_message(
-            chat_id=user_id, text=text, reply_markup=markup(keyboard), parse_mode=ParseMode.HTML
-        )
-    except Forbidden:
-        return False
-    return True
+def _on_poll(use_case: Callable[..., Awaitable[Outcome]], **extra: object) -> UseCase[Outcome]:
+    """A use case of the row (`poll_id`, `telegram_user_id`, `press` and `extra` keywords)."""
+    return lambda s, poll, user, press: use_case(
+        s, poll_id=poll, telegram_user_id=user, press=press, **extra
+    )
 
 
 async def _guarded(
@@ -55,63 +48,83 @@ async def _guarded(
     *,
     writes: bool = False,
     confirmation: bool = False,
-) -> tuple[Translator, Outcome | meetings.NotAllowed | str]:
+) -> tuple[CallbackQuery, Translator, Outcome | Refused] | None:
     """Decode `mtg:<verb>:<poll>`, ask the kit's chat check, then the use case (in a write
-    transaction when it `writes`). A str is the chat check's refusal."""
-    query = update.callback_query
-    assert query is not None and query.from_user is not None
-    services, chat = context.services, update.effective_chat
-    data = cb.decode(query.data)
-    poll_id = data.int_arg(0) if data else None
-    press = press_of(query, chat.id) if chat is not None and chat.type != Chat.PRIVATE else None
+    transaction when it `writes`; `confirmation`: a button of a private chat)."""
+    if (press := pressed(update)) is None:
+        return None
+    query, user, data = press
+    services, poll_id = context.services, data.int_arg(0) if data else None
     opened = update_transaction(context, update) if writes else services.db.transaction()
     async with opened as session:
         tr = await caller_tr(session, services, update)
         union_id = await meetings.poll_union_id(session, poll_id)
         if poll_id is None or union_id is None:
-            return tr, meetings.NotAllowed("gone")
+            return query, tr, meetings.NotAllowed("gone")
         private_only = views.confirmations_in_private_only(tr) if confirmation else None
         refusal = await button_refusal(
             session, update, tr, union_id=union_id, private_only=private_only
         )
-        outcome = refusal or await use_case(session, poll_id, query.from_user.id, press)
-    return tr, outcome
+        outcome = refusal or await use_case(session, poll_id, user.id, group_press(update, query))
+    return query, tr, outcome
 
 
-async def _refused(query: CallbackQuery, tr: Translator, outcome: object) -> bool:
-    """Answer a refusal (an alert) and say so."""
-    if isinstance(outcome, str):
-        await query.answer(outcome, show_alert=True)
-    elif isinstance(outcome, meetings.NotAllowed):
-        await query.answer(views.render_manage_refusal(outcome.reason, tr), show_alert=True)
-    else:
-        return False
-    return True
+async def _refuse(query: CallbackQuery, tr: Translator, refused: Refused) -> None:
+    text = refused if isinstance(refused, str) else views.render_manage_refusal(refused.reason, tr)
+    await query.answer(text, show_alert=True)
 
 
-async def _ask_in_private(
-    query: CallbackQuery, bot: Bot, tr: Translator, text: str, keyboard: Keyboard | None
+async def _ask(
+    update: Update,
+    context: BotContext,
+    use_case: UseCase[Outcome],
+    render: Callable[[Outcome, Translator], views.Keyboarded],
+    *,
+    writes: bool = False,
 ) -> None:
-    assert query.from_user is not None
-    if await tell_privately(bot, query.from_user.id, text, keyboard):
+    """A button under the poll whose answer is a question in private."""
+    if (guarded := await _guarded(update, context, use_case, writes=writes)) is None:
+        return
+    query, tr, outcome = guarded
+    if isinstance(outcome, (str, meetings.NotAllowed)):
+        await _refuse(query, tr, outcome)
+        return
+    text, keyboard = render(outcome, tr)
+    if await tell_privately(context.bot, query.from_user.id, text, keyboard):
         await query.answer(views.told_in_private(tr))
     else:
         await query.answer(views.cannot_write_privately(tr), show_alert=True)
 
 
+async def _confirm(
+    update: Update,
+    context: BotContext,
+    use_case: UseCase[Outcome],
+    message: Callable[[Outcome, Translator], str],
+) -> Outcome | None:
+    """A confirmation pressed in private: the toast says what was done; the question shows
+    it too, when it can still be edited. The outcome, for the after-effects."""
+    guarded = await _guarded(update, context, use_case, writes=True, confirmation=True)
+    if guarded is None:
+        return None
+    query, tr, outcome = guarded
+    if isinstance(outcome, (str, meetings.NotAllowed)):
+        await _refuse(query, tr, outcome)
+        return None
+    text = message(outcome, tr)
+    await query.answer(text)
+    await telegram_edit.edit_pressed(context.bot, query, html.escape(text))
+    return outcome
+
+
 async def on_missing(update: Update, context: BotContext) -> None:
     """«Chi manca?»: an alert, or a private message when the list is long."""
-    query = update.callback_query
-    if query is None or query.from_user is None:
+    use_case = _on_poll(meetings.managed_poll, open_only=False)
+    if (guarded := await _guarded(update, context, use_case)) is None:
         return
-    tr, outcome = await _guarded(
-        update,
-        context,
-        lambda s, poll, user, press: meetings.managed_poll(
-            s, poll_id=poll, telegram_user_id=user, press=press, open_only=False
-        ),
-    )
-    if await _refused(query, tr, outcome) or not isinstance(outcome, meetings.Managed):
+    query, tr, outcome = guarded
+    if isinstance(outcome, (str, meetings.NotAllowed)):
+        await _refuse(query, tr, outcome)
         return
     text = views.render_missing(outcome.view, tr)
     plain = html.unescape(text)
@@ -125,92 +138,40 @@ async def on_missing(update: Update, context: BotContext) -> None:
 
 async def on_close(update: Update, context: BotContext) -> None:
     """«Chiudi ora»: the question in private, with the date closing now would choose."""
-    query = update.callback_query
-    if query is None or query.from_user is None:
-        return
-    tr, outcome = await _guarded(
-        update,
-        context,
-        lambda s, poll, user, press: meetings.ask_to_close(
-            s, poll_id=poll, telegram_user_id=user, press=press
-        ),
+    render = views.render_close_question
+    await _ask(
+        update, context, _on_poll(meetings.ask_to_close), lambda o, tr: render(o.view, o.best, tr)
     )
-    if await _refused(query, tr, outcome) or not isinstance(outcome, meetings.CloseAsked):
-        return
-    text, keyboard = views.render_close_question(outcome.view, outcome.best, tr)
-    await _ask_in_private(query, context.bot, tr, text, keyboard)
 
 
 async def on_cancel(update: Update, context: BotContext) -> None:
     """«Annulla sondaggio»: the question in private."""
-    query = update.callback_query
-    if query is None or query.from_user is None:
-        return
-    tr, outcome = await _guarded(
-        update,
-        context,
-        lambda s, poll, user, press: meetings.managed_poll(
-            s, poll_id=poll, telegram_user_id=user, press=press
-        ),
-    )
-    if await _refused(query, tr, outcome) or not isinstance(outcome, meetings.Managed):
-        return
-    text, keyboard = views.render_cancel_question(outcome.view, tr)
-    await _ask_in_private(query, context.bot, tr, text, keyboard)
+    render = views.render_cancel_question
+    await _ask(update, context, _on_poll(meetings.managed_poll), lambda o, tr: render(o.view, tr))
 
 
 async def on_extend(update: Update, context: BotContext) -> None:
     """«Proroga»: the extensions still allowed, in private."""
-    query = update.callback_query
-    if query is None or query.from_user is None:
-        return
-    tr, outcome = await _guarded(
+    render = views.render_extend_choices
+    await _ask(
         update,
         context,
-        lambda s, poll, user, press: meetings.extend_choices(
-            s, poll_id=poll, telegram_user_id=user, press=press
-        ),
+        _on_poll(meetings.extend_choices),
+        lambda o, tr: render(o.view, o.choices, tr),
     )
-    if await _refused(query, tr, outcome) or not isinstance(outcome, meetings.ExtendChoices):
-        return
-    text, keyboard = views.render_extend_choices(outcome.view, outcome.choices, tr)
-    await _ask_in_private(query, context.bot, tr, text, keyboard)
 
 
 async def on_add_date(update: Update, context: BotContext) -> None:
     """«Aggiungi data»: the new date is written in private (bot.handlers.meetings.dialogue)."""
-    query = update.callback_query
-    if query is None or query.from_user is None:
-        return
-    now = context.services.clock.now()
-    tr, outcome = await _guarded(
-        update,
-        context,
-        lambda s, poll, user, press: meetings.start_adding_date(
-            s, poll_id=poll, telegram_user_id=user, press=press, now=now
-        ),
-        writes=True,
-    )
-    if await _refused(query, tr, outcome) or not isinstance(outcome, meetings.Managed):
-        return
-    await _ask_in_private(
-        query, context.bot, tr, views.render_add_date_prompt(outcome.view, tr), None
-    )
-
-
-async def _confirmed(query: CallbackQuery, bot: Bot, message: str) -> None:
-    """The toast says it; the question in private shows it too, when it can still be edited."""
-    await query.answer(message)
-    await telegram_edit.edit_pressed(bot, query, html.escape(message))
+    start = _on_poll(meetings.start_adding_date, now=context.services.clock.now())
+    render = views.render_add_date_prompt
+    await _ask(update, context, start, lambda o, tr: (render(o.view, tr), None), writes=True)
 
 
 async def on_confirm_close(update: Update, context: BotContext) -> None:
     """«Sì, chiudi» (private): the poll closes now (bot.services.meetings.close_poll)."""
-    query = update.callback_query
-    if query is None or query.from_user is None:
-        return
     services = context.services
-    tr, outcome = await _guarded(
+    closed = await _confirm(
         update,
         context,
         lambda s, poll, user, _press: meetings.close_now(
@@ -220,70 +181,50 @@ async def on_confirm_close(update: Update, context: BotContext) -> None:
             now=services.clock.now(),
             language=services.settings.default_language,
         ),
-        writes=True,
-        confirmation=True,
+        lambda done, tr: views.render_closed(done.closed.starts_at, done.view.tz, tr),
     )
-    if await _refused(query, tr, outcome) or not isinstance(outcome, meetings.Closed):
-        return
-    message = views.render_closed(outcome.closed.starts_at, outcome.view.tz, tr)
-    await _confirmed(query, context.bot, message)
-    await after_closing(services, context.bot)
+    if closed is not None:
+        await after_closing(services, context.bot)
 
 
 async def on_confirm_cancel(update: Update, context: BotContext) -> None:
     """«Sì, annulla il sondaggio» (private)."""
-    query = update.callback_query
-    if query is None or query.from_user is None:
-        return
     now = context.services.clock.now()
-    tr, outcome = await _guarded(
+    cancelled = await _confirm(
         update,
         context,
         lambda s, poll, user, _press: meetings.cancel_poll(
             s, poll_id=poll, telegram_user_id=user, now=now
         ),
-        writes=True,
-        confirmation=True,
+        lambda _done, tr: views.render_cancelled(tr),
     )
-    if await _refused(query, tr, outcome) or not isinstance(outcome, meetings.Cancelled):
-        return
-    await _confirmed(query, context.bot, views.render_cancelled(tr))
-    await message_refresh.request_owed(context.services)
+    if cancelled is not None:
+        await message_refresh.request_owed(context.services)
 
 
 async def on_extend_by(update: Update, context: BotContext) -> None:
     """`mtg:extend_by:<poll>:<days>` (private): the new deadline."""
-    query = update.callback_query
-    if query is None or query.from_user is None:
-        return
-    data = cb.decode(query.data)
-    days = data.int_arg(1) if data else None
+    press = pressed(update)
+    days = press[2].int_arg(1) if press is not None and press[2] is not None else None
     now = context.services.clock.now()
-    tr, outcome = await _guarded(
+    extended = await _confirm(
         update,
         context,
         lambda s, poll, user, _press: meetings.extend_deadline(
             s, poll_id=poll, telegram_user_id=user, days=days, now=now
         ),
-        writes=True,
-        confirmation=True,
+        lambda done, tr: views.render_extended(done.deadline, done.view.tz, tr),
     )
-    if await _refused(query, tr, outcome) or not isinstance(outcome, meetings.Extended):
-        return
-    await _confirmed(
-        query, context.bot, views.render_extended(outcome.deadline, outcome.view.tz, tr)
-    )
-    await message_refresh.request_owed(context.services)
+    if extended is not None:
+        await message_refresh.request_owed(context.services)
 
 
 async def on_invite(update: Update, context: BotContext) -> None:
     """`mtg:invite:<meeting>` (/riunioni): the meeting's .ics, in private, for its members."""
-    query = update.callback_query
-    if query is None or query.from_user is None:
+    if (press := pressed(update)) is None:
         return
-    services, user = context.services, query.from_user
-    data = cb.decode(query.data)
-    meeting_id = data.int_arg(0) if data else None
+    query, user, data = press
+    services, meeting_id = context.services, data.int_arg(0) if data else None
     async with services.db.transaction() as session:
         tr = await caller_tr(session, services, update)
         union_id = await meetings.meeting_union_id(session, meeting_id)

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
+from typing import TypeVar
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, TelegramError
 
@@ -20,44 +23,71 @@ from bot.services import meetings
 logger = logging.getLogger(__name__)
 
 
+Item = TypeVar("Item")
+Result = TypeVar("Result")
+
+
+async def _each_due(
+    services: Services,
+    bot: Bot,
+    read_due: Callable[[AsyncSession], Awaitable[Sequence[Item]]],
+    work: Callable[[AsyncSession, Item], Awaitable[Result]],
+) -> list[Result]:
+    """What is due (one read), then each piece in a short transaction of its own (never one
+    over all Unions); the outbox is flushed when a piece queued something (a true result)."""
+    async with services.db.transaction() as session:
+        due = await read_due(session)
+    results = []
+    for item in due:
+        async with services.db.transaction() as session:
+            results.append(await work(session, item))
+    if any(results):
+        await delivery.flush(services, bot)
+    return results
+
+
 async def open_monthly_polls(services: Services, bot: Bot, now: datetime) -> None:
     """On the set day and hour, this month's poll for every Union (caught up within the month)."""
     language = services.settings.default_language
-    async with services.db.transaction() as session:
-        due = await meetings.monthly_polls_due(session, now=now)
-    posted = False
-    for item in due:
-        async with services.db.transaction() as session:
-            opened = await meetings.open_monthly_poll(session, due=item, now=now, language=language)
-        posted = posted or opened
-    if posted:
-        await delivery.flush(services, bot)
+    await _each_due(
+        services,
+        bot,
+        lambda s: meetings.monthly_polls_due(s, now=now),
+        lambda s, due: meetings.open_monthly_poll(s, due=due, now=now, language=language),
+    )
 
 
 async def remind_poll_voters(services: Services, bot: Bot, now: datetime) -> None:
     """24 h before a poll's deadline, a private reminder to whoever has not answered; then
     the report on who could not be reached."""
+    remind = meetings.remind_poll_voters
     language = services.settings.default_language
-    async with services.db.transaction() as session:
-        due = await meetings.polls_to_remind(session, now=now)
-    queued = 0
-    for poll_id in due:
-        async with services.db.transaction() as session:
-            queued += await meetings.remind_poll_voters(
-                session, poll_id=poll_id, now=now, language=language
-            )
-    if queued:
-        await delivery.flush(services, bot)
+    await _each_due(
+        services,
+        bot,
+        lambda s: meetings.polls_to_remind(s, now=now),
+        lambda s, poll: remind(s, poll_id=poll, now=now, language=language),
+    )
     await report_unreachable(services, bot, now)
 
 
-async def report_unreachable(services: Services, bot: Bot, now: datetime) -> None:
+async def _in_one(
+    services: Services, bot: Bot, work: Callable[[AsyncSession], Awaitable[bool]]
+) -> None:
+    """Work over all Unions that reads once and rarely writes: one transaction, then the
+    outbox is flushed when it queued something."""
     async with services.db.transaction() as session:
-        queued = await meetings.report_unreachable(
-            session, now=now, language=services.settings.default_language
-        )
+        queued = await work(session)
     if queued:
         await delivery.flush(services, bot)
+
+
+async def report_unreachable(services: Services, bot: Bot, now: datetime) -> None:
+    """Tell the coordinators who the poll reminders could not reach."""
+    language = services.settings.default_language
+    await _in_one(
+        services, bot, lambda s: meetings.report_unreachable(s, now=now, language=language)
+    )
 
 
 async def close_due_polls(services: Services, bot: Bot, now: datetime) -> None:
@@ -87,12 +117,8 @@ async def after_closing(services: Services, bot: Bot) -> None:
 
 async def remind_meetings(services: Services, bot: Bot, now: datetime) -> None:
     """The day before and one hour before a meeting, in the table's group(s)."""
-    async with services.db.transaction() as session:
-        queued = await meetings.remind_meetings(
-            session, now=now, language=services.settings.default_language
-        )
-    if queued:
-        await delivery.flush(services, bot)
+    language = services.settings.default_language
+    await _in_one(services, bot, lambda s: meetings.remind_meetings(s, now=now, language=language))
 
 
 # A pin that Telegram keeps failing (5xx, timeouts) is tried again after 1, 2, 4 … 60 minutes,

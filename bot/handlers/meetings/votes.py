@@ -12,13 +12,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from telegram import Chat, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Update
 
-from bot import callback_data as cb
 from bot import message_refresh
 from bot.context import BotContext, Services
+from bot.handlers.meetings.buttons import group_press, pressed
 from bot.markup import markup
-from bot.scope import button_refusal, caller_tr, press_of, tr_for, update_transaction
+from bot.scope import button_refusal, caller_tr, tr_for, update_transaction
 from bot.services import meetings
 from bot.views.meetings import (
     ANSWER_CODES,
@@ -32,29 +32,21 @@ from bot.views.meetings import (
 
 async def on_vote(update: Update, context: BotContext) -> None:
     """`vote:y|m|n:<slot>`: one answer for one date."""
-    query = update.callback_query
-    if query is None or query.from_user is None:
+    if (press := pressed(update)) is None:
         return
-    services = context.services
-    data = cb.decode(query.data)
+    query, user, data = press
     slot_id = data.int_arg(0) if data else None
     answer = ANSWER_CODES.get(data.action) if data else None
     if slot_id is None or answer is None:
         await query.answer()
         return
-    chat = update.effective_chat
-    press = press_of(query, chat.id) if chat is not None and chat.type != Chat.PRIVATE else None
-    now = services.clock.now()
+    services = context.services
+    where, now = group_press(update, query), services.clock.now()
     async with update_transaction(context, update) as session:
         outcome = await meetings.cast_vote(
-            session,
-            slot_id=slot_id,
-            telegram_user_id=query.from_user.id,
-            answer=answer,
-            now=now,
-            press=press,
+            session, slot_id=slot_id, telegram_user_id=user.id, answer=answer, now=now, press=where
         )
-    tr = tr_for(services, language=outcome.language, user=query.from_user)
+    tr = tr_for(services, language=outcome.language, user=user)
     if isinstance(outcome, meetings.VoteRefused):
         await query.answer(render_vote_refused(outcome.reason, outcome.table, tr))
         return
@@ -70,21 +62,18 @@ async def on_vote(update: Update, context: BotContext) -> None:
 
 async def on_answers(update: Update, context: BotContext) -> None:
     """`mtg:answers:<slot>`, the date's label: who answered what, for members of that Union."""
-    query = update.callback_query
-    if query is None or query.from_user is None:
+    if (press := pressed(update)) is None:
         return
-    services = context.services
-    data = cb.decode(query.data)
-    slot_id = data.int_arg(0) if data else None
-    if slot_id is None:
+    query, user, data = press
+    if (slot_id := data.int_arg(0) if data else None) is None:
         await query.answer()
         return
-    async with services.db.transaction() as session:
-        tr = await caller_tr(session, services, update)
+    async with context.services.db.transaction() as session:
+        tr = await caller_tr(session, context.services, update)
         union_id = await meetings.slot_union_id(session, slot_id)
         refusal = await button_refusal(session, update, tr, union_id=union_id)
         outcome = refusal or await meetings.slot_answers(
-            session, slot_id=slot_id, telegram_user_id=query.from_user.id
+            session, slot_id=slot_id, telegram_user_id=user.id
         )
     if isinstance(outcome, str):
         await query.answer(outcome, show_alert=True)
