@@ -56,9 +56,9 @@ def decode(data: str | None) -> CallbackData | None:
     return CallbackData(area=parts[0], action=parts[1], args=tuple(parts[2:]))
 
 
-def pattern(area: str, *verbs: str) -> str:
-    """A `CallbackQueryHandler(pattern=...)` regex: one area, or only these verbs of it
-    (`pattern("mbr", "remove")` matches `mbr:remove` and `mbr:remove:7`, not `mbr:removed`)."""
-    if not verbs:
+def pattern(area: str, *actions: str) -> str:
+    """A `CallbackQueryHandler(pattern=...)` regex for one area, or for some of its actions
+    (one button family: `pattern("mtg", "close")` matches `mtg:close:7`, not `mtg:closed:7`)."""
+    if not actions:
         return rf"^{re.escape(area)}:"
-    return rf"^{re.escape(area)}:({'|'.join(re.escape(v) for v in verbs)})(:|$)"
+    return rf"^{re.escape(area)}:({'|'.join(re.escape(a) for a in actions)})(:|$)"

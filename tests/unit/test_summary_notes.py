@@ -428,8 +428,10 @@ def test_the_spreadsheet_has_every_note_whole() -> None:
         None,
         "ex membro",
         "Messaggio con #aggiornamento",
-        "'=1+1 #aggiornamento",  # never run as a formula
+        "=1+1 #aggiornamento",  # the text as written…
     )
+    formula_like = book["Note dal gruppo tecnico"]["F3"]
+    assert (formula_like.data_type, formula_like.quotePrefix) == ("s", True)  # …never run
     english = load_workbook(io.BytesIO(export_service.export_xlsx(tables, EN)))
     assert "Technical group notes" in english.sheetnames
 

@@ -1,7 +1,7 @@
 """Meeting polls as plain rules: who votes, tallies, the best slot, holidays, suggestions.
 
-No Telegram and no database here: the handlers and jobs pass plain data in and get plain
-data back, so every rule is tested on its own.
+No Telegram and no database here: the use cases beside this module pass plain data in and get
+plain data back, so every rule is tested on its own (tests/unit/test_meeting_rules.py).
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from functools import cache
 from zoneinfo import ZoneInfo
 
 from bot.localtime import exists, local_to_utc
-from storage.models.core import Role
-from storage.models.meetings import Answer, PollTable
+from storage.models.core import Role, TableKind
+from storage.models.meetings import Answer, MeetingPoll, PollTable
 
 MIN_SLOTS = 2
 MAX_SLOTS = 8
@@ -44,6 +44,33 @@ def sits_at(table: PollTable, *, role: Role, is_coordinator: bool) -> bool:
     if table == PollTable.POLITICAL:
         return role in (Role.SINDACO, Role.ASSESSORE)
     return role == Role.TECNICO
+
+
+def table_kinds(table: PollTable) -> tuple[TableKind, ...]:
+    """The linked groups a poll for this table goes to."""
+    if table == PollTable.POLITICAL:
+        return (TableKind.POLITICAL,)
+    if table == PollTable.TECHNICAL:
+        return (TableKind.TECHNICAL,)
+    return (TableKind.POLITICAL, TableKind.TECHNICAL)
+
+
+def tables_a_member_may_propose(*, role: Role, is_coordinator: bool) -> tuple[PollTable, ...]:
+    """The coordinator proposes for any table; a Sindaco for the political table."""
+    if is_coordinator:
+        return (PollTable.POLITICAL, PollTable.TECHNICAL, PollTable.BOTH)
+    if role == Role.SINDACO:
+        return (PollTable.POLITICAL,)
+    return ()
+
+
+def may_manage(poll: MeetingPoll, *, member_id: int, is_coordinator: bool) -> bool:
+    """Close, extend, add a date, cancel, see who is missing: the coordinator or the proposer."""
+    return is_coordinator or poll.created_by_member_id == member_id
+
+
+def deadline_passed(poll: MeetingPoll, now: datetime) -> bool:
+    return now >= poll.deadline_at
 
 
 # --- tallies and the best slot -----------------------------------------------------------
