@@ -21,7 +21,7 @@ from bot.services.registration import COMUNI_ADD_FLOW, COMUNI_RENAME_FLOW, JOIN_
 from bot.views.registration.shared import APPR, COM, DEL, INV, LINK, MBR, REG, TEAM
 
 from . import comuni, groups, invites, joining, leaving, scheduled, team, unions
-from .presses import Callback
+from .answering import Callback
 
 # One handler per button family (callback data `area:verb:ids`, bot.views.registration).
 FAMILIES: tuple[tuple[Callback, str, tuple[str, ...]], ...] = (

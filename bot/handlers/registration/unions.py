@@ -10,7 +10,7 @@ from bot.services import registration
 from bot.telegram_edit import deliver
 from bot.views.registration.unions import created_answer
 
-from .presses import command_argument, private_reader, profile_of
+from .answering import command_argument, private_reader, profile_of
 
 
 async def create_union(update: Update, context: BotContext) -> None:
