@@ -66,7 +66,9 @@ def privacy_notice(tr: Translator) -> str:
         "Servono a organizzare le riunioni e a informare il tavolo politico; li vedono solo i "
         "membri della tua Unione.\n"
         "Restano finché fai parte del team. Con /cancellami cancelli i tuoi dati personali in "
-        "qualsiasi momento: i tuoi contributi restano nella storia del team come «ex membro»."
+        "qualsiasi momento: i tuoi contributi restano nella storia del team come «ex membro».\n"
+        "I registri tecnici del bot (log) non contengono i tuoi messaggi né il tuo nome, solo "
+        "numeri identificativi, e sono cancellati dopo 30 giorni."
     )
 
 
