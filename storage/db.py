@@ -11,6 +11,7 @@ in use moments ago.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -51,6 +52,23 @@ def _prepare_sqlite(engine: AsyncEngine) -> None:
         # statement, on the event loop (storage.sqlite_driver). This runs for every
         # transaction.
         conn.connection.dbapi_connection.begin_immediate()  # create_engine: always our driver
+
+
+def create_private_file(path: Path) -> None:
+    """Create the SQLite file (and its folder) readable by the bot's user only: 0600 in a 0700
+    folder. SQLite gives its -wal, -shm and -journal files the database file's permissions.
+    Personal data: nobody else on the machine needs to read it, whatever the umask says.
+    An existing file or folder keeps the permissions its owner gave it."""
+    folder = path.parent
+    if not folder.exists():
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        folder.chmod(0o700)  # mkdir's mode is filtered by the umask; chmod is not
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    os.fchmod(fd, 0o600)
+    os.close(fd)
 
 
 # A pooled PostgreSQL connection idle for longer than this is pinged before use.
@@ -107,7 +125,7 @@ def create_engine(
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
-            Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            create_private_file(Path(url.database).expanduser())
         if url.get_driver_name() == "aiosqlite":
             from storage import sqlite_driver  # one hop to aiosqlite's thread per statement
 
@@ -185,3 +203,4 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
