@@ -6,6 +6,7 @@ outbox and reports delivery problems. Tests call `run_tick(application)` after m
 clock; nothing in the bot sleeps for real minutes. Each piece of due work makes itself
 idempotent by claiming `(kind, Union, period)` (storage.repositories.core.claim) or by a
 status transition in the same transaction as its effect.
+
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from telegram.ext import Application, ContextTypes
 
 from bot import delivery, health
 from bot.context import BotContext, Services, services_of
+from bot.telegram_link import link_of
 from storage.repositories import core as core_repo
 
 logger = logging.getLogger(__name__)
@@ -68,7 +70,10 @@ async def run_tick(application: Application[Any, Any, Any, Any, Any, Any]) -> No
 
 
 async def _tick_job(context: BotContext) -> None:
-    await tick(context.services, context.bot)
+    services = context.services
+    if services.settings.mode == "webhook":
+        await link_of(services).probe(context.bot)
+    await tick(services, context.bot)
 
 
 def schedule_tick(application: Application[Any, Any, Any, Any, Any, Any], seconds: float) -> None:

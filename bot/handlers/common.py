@@ -20,7 +20,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -45,6 +45,7 @@ from bot.scope import (
     tr_for,
     update_transaction,
 )
+from bot.telegram_link import link_of
 from storage.models import Member, Role
 from storage.repositories import core as core_repo
 
@@ -382,6 +383,11 @@ async def on_error(update: object, context: BotContext) -> None:
                 await update.callback_query.answer()
         return
     if not isinstance(update, Update):
+        if isinstance(error, NetworkError) and not isinstance(error, BadRequest):
+            # Telegram unreachable (a job's call): one line per outage, not a traceback each
+            # time (bot/telegram_link.py).
+            link_of(context.services).failed(error)
+            return
         logger.error("Error outside an update", exc_info=error)
         return
     chat = update.effective_chat
