@@ -27,7 +27,7 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.context import BotContext, Services, services_of
 from bot.handlers import common, register_all
-from bot.jobs import schedule_tick
+from bot.jobs import release_scheduler, schedule_tick, uses_scheduler_lock
 from bot.logging_setup import add_secret, install_redaction
 from bot.telegram_link import link_of
 from bot.updates import PerPersonProcessor, UpdateQueue
@@ -112,7 +112,12 @@ async def on_startup(application: AnyApplication) -> None:
         from storage import migrate
 
         await migrate.upgrade(services.db)
-    await delivery.recover_after_restart(services)
+    if services.settings.tick_seconds > 0:
+        schedule_tick(application, services.settings.tick_seconds)
+    if not uses_scheduler_lock(services):
+        # With several instances on PostgreSQL a row `sending` may be another live instance's:
+        # the scheduler's holder recovers them when it takes the lock (bot/jobs.py).
+        await delivery.recover_after_restart(services)
     try:
         await common.set_command_menus(application)
     except Exception as error:  # a menu is a nicety: never refuse to start for it
@@ -122,14 +127,13 @@ async def on_startup(application: AnyApplication) -> None:
             logger.warning("Could not set the command menus", exc_info=True)
     else:
         logger.info("Command menus set (private chats, groups, group admins; it, en)")
-    if services.settings.tick_seconds > 0:
-        schedule_tick(application, services.settings.tick_seconds)
 
 
 async def on_shutdown(application: AnyApplication) -> None:
     services = services_of(application)
     if services.background_tasks:
         await asyncio.gather(*services.background_tasks, return_exceptions=True)
+    await release_scheduler(services)
     await services.db.dispose()
 
 
