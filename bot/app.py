@@ -23,6 +23,7 @@ from telegram.ext import (
 from telegram.request import HTTPXRequest
 
 from bot import delivery
+from bot import web as dashboard_web
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.context import BotContext, Services, services_of
@@ -127,10 +128,15 @@ async def on_startup(application: AnyApplication) -> None:
             logger.warning("Could not set the command menus", exc_info=True)
     else:
         logger.info("Command menus set (private chats, groups, group admins; it, en)")
+    try:  # the dashboard (issue 20): off unless WEBAPP_PORT and WEBAPP_URL are set
+        await dashboard_web.start(application)
+    except OSError:  # e.g. the port is taken: the bot itself goes on
+        logger.error("The dashboard could not start", exc_info=True)
 
 
 async def on_shutdown(application: AnyApplication) -> None:
     services = services_of(application)
+    await dashboard_web.stop(application)  # the dashboard (issue 20), if it runs
     if services.background_tasks:
         await asyncio.gather(*services.background_tasks, return_exceptions=True)
     await release_scheduler(services)

@@ -64,6 +64,12 @@ class Settings:
     def webhook_path(self) -> str:
         """The path the webhook server answers on: the public URL's (a proxy passes it on)."""
         return urlsplit(self.webhook_url or "").path or "/"
+    # The dashboard (issue 20): the Mini App and the public pages, served by this process on
+    # WEBAPP_HOST:WEBAPP_PORT behind an HTTPS reverse proxy whose public address is
+    # WEBAPP_URL. Off unless both are set (bot/web).
+    webapp_port: int | None = None
+    webapp_url: str | None = None
+    webapp_host: str = "127.0.0.1"
 
     @property
     def tz(self) -> ZoneInfo:
@@ -115,6 +121,26 @@ def _parse_admin_ids(raw: str) -> frozenset[int]:
     return frozenset(ids)
 
 
+def _webapp(env: dict[str, str]) -> tuple[int | None, str | None, str]:
+    """WEBAPP_PORT and WEBAPP_URL (both or neither), WEBAPP_HOST."""
+    raw_port = env.get("WEBAPP_PORT", "").strip()
+    url = env.get("WEBAPP_URL", "").strip()
+    host = env.get("WEBAPP_HOST", "").strip() or "127.0.0.1"
+    if not raw_port and not url:
+        return None, None, host
+    if not raw_port or not url:
+        raise ConfigError(
+            "WEBAPP_PORT e WEBAPP_URL vanno indicati insieme (la porta del cruscotto e il suo indirizzo HTTPS pubblico)"
+        )
+    if not raw_port.isdigit() or not 1 <= int(raw_port) <= 65535:
+        raise ConfigError("WEBAPP_PORT: serve un numero di porta tra 1 e 65535")
+    if not re.match(r"^https://[^/\s?#]+(/[^\s?#]*)?$", url):
+        raise ConfigError(
+            "WEBAPP_URL: serve l'indirizzo HTTPS pubblico del cruscotto, ad esempio https://energia.example.org/ (Telegram apre le Mini App solo in HTTPS)"
+        )
+    return int(raw_port), url if url.endswith("/") else url + "/", host
+
+
 def load_settings(env: dict[str, str] | None = None) -> Settings:
     """Build Settings from `env` (default: the process environment, after `.env`)."""
     if env is None:
@@ -162,6 +188,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     raw_concurrency = env.get("CONCURRENT_UPDATES", "").strip() or "4"
     if not raw_concurrency.isdigit() or not 1 <= int(raw_concurrency) <= 32:
         raise ConfigError("CONCURRENT_UPDATES: serve un numero intero tra 1 e 32")
+    webapp_port, webapp_url, webapp_host = _webapp(env)
 
     webhook_url, webhook_secret, listen, port = _webhook_settings(env)
 
@@ -181,6 +208,9 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         webhook_secret=webhook_secret,
         webhook_listen=listen,
         webhook_port=port,
+        webapp_port=webapp_port,
+        webapp_url=webapp_url,
+        webapp_host=webapp_host,
     )
 
 

@@ -23,16 +23,12 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.config import SUPPORTED_LANGUAGES
+from bot.i18n_marker import N_ as N_  # the marker, also for modules that must import light
 
 logger = logging.getLogger(__name__)
 
 LOCALES_DIR = Path(__file__).resolve().parent / "locales"
 PLURAL_FORMS = 2  # Italian and English: one, other (Translator.ngettext)
-
-
-def N_(message: str) -> str:
-    """Marks a string for extraction without translating it (translate later with `_`)."""
-    return message
 
 
 @dataclass(frozen=True)

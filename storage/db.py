@@ -43,6 +43,10 @@ def _prepare_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        # What is deleted or overwritten is zeroed in the file, not left in free space: after
+        # /cancellami no copy of the person's name survives in the database file (bench/README.md
+        # has what it costs).
+        cursor.execute("PRAGMA secure_delete=ON")
         # Never wait for a lock inside SQLite: transactions run on the event loop, and
         # storage.sqlite_driver retries a busy BEGIN IMMEDIATE asynchronously instead.
         cursor.execute("PRAGMA busy_timeout=0")
@@ -205,6 +209,21 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+    async def checkpoint_truncate(self) -> bool:
+        """SQLite: move the WAL into the database file and truncate it (on a worker thread), so
+        that old page images leave the -wal file; with secure_delete the file itself keeps no
+        freed content. Called after an erasure. PostgreSQL: nothing to do here (False): dead
+        row versions stay in its files until VACUUM (docs/AUTHORIZATION.md)."""
+        url = make_url(self.url)
+        if not self.is_sqlite or not url.database or url.database == ":memory:":
+            return False
+        from storage import sqlite_driver
+
+        done = await asyncio.to_thread(sqlite_driver.checkpoint_truncate, url.database)
+        if not done:
+            logger.warning("WAL checkpoint (TRUNCATE) after an erasure could not complete")
+        return done
 
 
 # Session-level advisory lock keys: any constants, the same for every instance of the bot.

@@ -189,6 +189,27 @@ def _checkpoint(database: str) -> None:
         connection.close()
 
 
+# How long a truncating checkpoint waits for the bot's own readers and writers to finish.
+TRUNCATE_WAIT_S = 5.0
+
+
+def checkpoint_truncate(database: str) -> bool:
+    """Copy the whole WAL into the database file and truncate the WAL to zero bytes (after an
+    erasure: the WAL holds old images of the pages, with what was erased on them). Waits up to
+    TRUNCATE_WAIT_S for readers and writers, so run it on a worker thread. True when done."""
+    uri = f"file:{urllib.request.pathname2url(database)}?mode=rw"
+    connection = sqlite3.connect(uri, uri=True, timeout=TRUNCATE_WAIT_S, isolation_level=None)
+    try:
+        busy, _log, _done = connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        return not busy
+    except sqlite3.OperationalError as error:
+        if not _is_busy(error):
+            raise
+        return False
+    finally:
+        connection.close()
+
+
 def _checkpoint_done(future: asyncio.Future[None]) -> None:
     if not future.cancelled() and future.exception() is not None:
         logger.warning("WAL checkpoint failed: %s", future.exception())

@@ -1,0 +1,1 @@
+"""Texts and keyboards, as plain functions of plain data (no Telegram import)."""
