@@ -64,6 +64,7 @@ class Settings:
     def webhook_path(self) -> str:
         """The path the webhook server answers on: the public URL's (a proxy passes it on)."""
         return urlsplit(self.webhook_url or "").path or "/"
+
     # The dashboard (issue 20): the Mini App and the public pages, served by this process on
     # WEBAPP_HOST:WEBAPP_PORT behind an HTTPS reverse proxy whose public address is
     # WEBAPP_URL. Off unless both are set (bot/web).
@@ -189,8 +190,9 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     if not raw_concurrency.isdigit() or not 1 <= int(raw_concurrency) <= 32:
         raise ConfigError("CONCURRENT_UPDATES: serve un numero intero tra 1 e 32")
     webapp_port, webapp_url, webapp_host = _webapp(env)
-
     webhook_url, webhook_secret, listen, port = _webhook_settings(env)
+    if webhook_url and webapp_port == port:
+        raise ConfigError(f"PORT e WEBAPP_PORT sono la stessa porta ({port}): servono due porte")
 
     return Settings(
         token=token,

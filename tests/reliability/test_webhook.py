@@ -125,6 +125,10 @@ def test_webhook_settings() -> None:
         ({"WEBHOOK_URL": "http://bot.example.org/t", "WEBHOOK_SECRET": SECRET}, "https://"),
         ({"WEBHOOK_URL": "https://bot.example.org/t", "WEBHOOK_SECRET": "short"}, "SECRET"),
         ({"WEBHOOK_URL": "https://b.org/t", "WEBHOOK_SECRET": "bad secret!" * 3}, "SECRET"),
+        (
+            webhook_env(8443) | {"WEBAPP_PORT": "8443", "WEBAPP_URL": "https://e.org/"},
+            "WEBAPP_PORT",
+        ),
         ({"PORT": "http"}, "PORT"),
         ({"PORT": "70000"}, "PORT"),
     ]:
