@@ -11,14 +11,16 @@ in use moments ago.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, exc, inspect
+from sqlalchemy import event, exc, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -56,6 +58,23 @@ def _prepare_sqlite(engine: AsyncEngine) -> None:
         # statement, on the event loop (storage.sqlite_driver). This runs for every
         # transaction.
         conn.connection.dbapi_connection.begin_immediate()  # create_engine: always our driver
+
+
+def create_private_file(path: Path) -> None:
+    """Create the SQLite file (and its folder) readable by the bot's user only: 0600 in a 0700
+    folder. SQLite gives its -wal, -shm and -journal files the database file's permissions.
+    Personal data: nobody else on the machine needs to read it, whatever the umask says.
+    An existing file or folder keeps the permissions its owner gave it."""
+    folder = path.parent
+    if not folder.exists():
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        folder.chmod(0o700)  # mkdir's mode is filtered by the umask; chmod is not
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    os.fchmod(fd, 0o600)
+    os.close(fd)
 
 
 # A pooled PostgreSQL connection idle for longer than this is pinged before use.
@@ -112,7 +131,7 @@ def create_engine(
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
-            Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            create_private_file(Path(url.database).expanduser())
         if url.get_driver_name() == "aiosqlite":
             from storage import sqlite_driver  # one hop to aiosqlite's thread per statement
 
@@ -205,3 +224,77 @@ class Database:
         if not done:
             logger.warning("WAL checkpoint (TRUNCATE) after an erasure could not complete")
         return done
+
+
+# Session-level advisory lock keys: any constants, the same for every instance of the bot.
+SCHEDULER_LOCK_KEY = 7_463_221_902
+# How long a statement on the lock's connection may take before the connection counts as dead.
+LOCK_STATEMENT_TIMEOUT_S = 10.0
+
+
+class AdvisoryLock:
+    """A PostgreSQL session-level advisory lock, held on a connection of its own.
+
+    The lock lives as long as that connection: when the process holding it dies, the server
+    ends its session and the lock is free at once (a machine that vanishes without closing its
+    socket is noticed by the server's TCP keepalives, asked here for ~25 s instead of the
+    2 hours a server waits by default). The connection is not from the pool (a pool would hand
+    it to a transaction, and the pool's size is the updates' own), it runs in autocommit (never
+    "idle in transaction"), and it is kept between attempts: taking the lock costs one round
+    trip, checking that it is still held one more. Not through a transaction-mode pooler
+    (PgBouncer): a session lock needs a session.
+    """
+
+    def __init__(self, database_url: str, key: int) -> None:
+        from sqlalchemy.pool import NullPool
+
+        self.key = key
+        self._engine = create_async_engine(
+            make_url(database_url),
+            poolclass=NullPool,
+            connect_args={
+                "server_settings": {
+                    "application_name": "team-energia scheduler lock",
+                    "tcp_keepalives_idle": "10",
+                    "tcp_keepalives_interval": "5",
+                    "tcp_keepalives_count": "3",
+                }
+            },
+        )
+        self._conn: AsyncConnection | None = None
+        self.held = False
+
+    async def try_hold(self) -> bool:
+        """True if this process holds the lock now: checks that a held lock's connection is
+        alive, or tries to take the lock (without waiting). Never raises for a database that
+        cannot be reached: that is not holding it."""
+        try:
+            async with asyncio.timeout(LOCK_STATEMENT_TIMEOUT_S):
+                if self._conn is None:
+                    conn = await self._engine.connect()
+                    self._conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+                    self.held = False
+                if self.held:
+                    await self._conn.execute(text("SELECT 1"))
+                else:
+                    result = await self._conn.execute(
+                        text("SELECT pg_try_advisory_lock(:k)"), {"k": self.key}
+                    )
+                    self.held = bool(result.scalar())
+        except Exception as error:
+            logger.debug("Advisory lock %s: connection lost (%s)", self.key, error)
+            await self._drop()
+        return self.held
+
+    async def _drop(self) -> None:
+        conn, self._conn, self.held = self._conn, None, False
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                await conn.invalidate()
+            with contextlib.suppress(Exception):
+                await conn.close()
+
+    async def release(self) -> None:
+        """Let it go (at shutdown): closing the session frees the lock."""
+        await self._drop()
+        await self._engine.dispose()
