@@ -841,6 +841,28 @@ def _report(
         server = [r.server_cpu_seconds / r.presses * 1000 for r in results[label]]
         if any(server):
             print(f"  PostgreSQL's own CPU {_median(server):.2f} ms/press (median)")
+        if FAIR in baselines:
+            print(
+                "  " + _calls_compared(_median_calls(results[label]), _median_calls(results[FAIR]))
+            )
+
+
+# Coalesced edits: how many depends on how long the burst lasts (one per message every 4 s in a
+# group), so a faster side makes fewer of them.
+_PACED = "editMessageText (group, keyboard)"
+
+
+def _calls_compared(real: dict[str, float], fair: dict[str, float]) -> str:
+    """Whether the fair baseline made the real bot's calls (the paced tally edits apart)."""
+    differ = [
+        f"{kind} {real.get(kind, 0):.0f} against {fair.get(kind, 0):.0f}"
+        for kind in sorted(real.keys() | fair.keys())
+        if kind != _PACED and real.get(kind, 0) != fair.get(kind, 0)
+    ]
+    paced = f"coalesced tally edits {real.get(_PACED, 0):.0f} against {fair.get(_PACED, 0):.0f}"
+    if differ:
+        return "calls DIFFER from the fair baseline's: " + "; ".join(differ) + f" ({paced})"
+    return f"calls: the same as the fair baseline's ({paced})"
 
 
 def _side_label(backend: str, concurrency: int) -> str:
