@@ -11,7 +11,6 @@ connection is checked before use without a round trip when it was in use moments
 from __future__ import annotations
 
 import logging
-import sqlite3
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -53,6 +52,7 @@ def _prepare_sqlite(engine: AsyncEngine) -> None:
     "database is locked". Another writer's lock is waited for by sqlite3's busy handler, for up
     to SQLITE_BUSY_TIMEOUT_S, on aiosqlite's thread: the event loop goes on meanwhile.
     """
+    import sqlite3  # here: ~1 MB the PostgreSQL bot does without
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
