@@ -22,6 +22,7 @@ from telegram.ext import (
 from telegram.request import HTTPXRequest
 
 from bot import delivery
+from bot import web as dashboard_web
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.context import BotContext, Services, services_of
@@ -112,10 +113,15 @@ async def on_startup(application: AnyApplication) -> None:
         logger.warning("Could not set the command menus", exc_info=True)
     if services.settings.tick_seconds > 0:
         schedule_tick(application, services.settings.tick_seconds)
+    try:  # the dashboard (issue 20): off unless WEBAPP_PORT and WEBAPP_URL are set
+        await dashboard_web.start(application)
+    except OSError:  # e.g. the port is taken: the bot itself goes on
+        logger.error("The dashboard could not start", exc_info=True)
 
 
 async def on_shutdown(application: AnyApplication) -> None:
     services = services_of(application)
+    await dashboard_web.stop(application)  # the dashboard (issue 20), if it runs
     if services.background_tasks:
         await asyncio.gather(*services.background_tasks, return_exceptions=True)
     await services.db.dispose()

@@ -43,6 +43,12 @@ class Settings:
     concurrent_updates: int = 4
     # Where each tick writes the health state (HEALTH_FILE); None writes nothing.
     health_file: str | None = None
+    # The dashboard (issue 20): the Mini App and the public pages, served by this process on
+    # WEBAPP_HOST:WEBAPP_PORT behind an HTTPS reverse proxy whose public address is
+    # WEBAPP_URL. Off unless both are set (bot/web).
+    webapp_port: int | None = None
+    webapp_url: str | None = None
+    webapp_host: str = "127.0.0.1"
 
     @property
     def tz(self) -> ZoneInfo:
@@ -80,6 +86,26 @@ def _parse_admin_ids(raw: str) -> frozenset[int]:
             raise ConfigError(f"BOT_ADMIN_IDS: «{part}» non è un id numerico di Telegram")
         ids.add(int(part))
     return frozenset(ids)
+
+
+def _webapp(env: dict[str, str]) -> tuple[int | None, str | None, str]:
+    """WEBAPP_PORT and WEBAPP_URL (both or neither), WEBAPP_HOST."""
+    raw_port = env.get("WEBAPP_PORT", "").strip()
+    url = env.get("WEBAPP_URL", "").strip()
+    host = env.get("WEBAPP_HOST", "").strip() or "127.0.0.1"
+    if not raw_port and not url:
+        return None, None, host
+    if not raw_port or not url:
+        raise ConfigError(
+            "WEBAPP_PORT e WEBAPP_URL vanno indicati insieme (la porta del cruscotto e il suo indirizzo HTTPS pubblico)"
+        )
+    if not raw_port.isdigit() or not 1 <= int(raw_port) <= 65535:
+        raise ConfigError("WEBAPP_PORT: serve un numero di porta tra 1 e 65535")
+    if not re.match(r"^https://[^/\s?#]+(/[^\s?#]*)?$", url):
+        raise ConfigError(
+            "WEBAPP_URL: serve l'indirizzo HTTPS pubblico del cruscotto, ad esempio https://energia.example.org/ (Telegram apre le Mini App solo in HTTPS)"
+        )
+    return int(raw_port), url if url.endswith("/") else url + "/", host
 
 
 def load_settings(env: dict[str, str] | None = None) -> Settings:
@@ -132,6 +158,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     raw_concurrency = env.get("CONCURRENT_UPDATES", "").strip() or "4"
     if not raw_concurrency.isdigit() or not 1 <= int(raw_concurrency) <= 32:
         raise ConfigError("CONCURRENT_UPDATES: serve un numero intero tra 1 e 32")
+    webapp_port, webapp_url, webapp_host = _webapp(env)
 
     return Settings(
         token=token,
@@ -145,4 +172,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         tick_seconds=tick_seconds,
         concurrent_updates=int(raw_concurrency),
         health_file=env.get("HEALTH_FILE", "").strip() or str(DEFAULT_HEALTH_FILE),
+        webapp_port=webapp_port,
+        webapp_url=webapp_url,
+        webapp_host=webapp_host,
     )

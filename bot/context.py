@@ -52,6 +52,8 @@ class Services:
     poll_stalled: bool = False
     # Update ids whose transaction committed: the error handler then says "saved" not "lost".
     committed_updates: dict[int, None] = field(default_factory=dict)
+    # Update ids whose COMMIT failed after the body ran: saved or not, nobody knows.
+    outcome_unknown_updates: dict[int, None] = field(default_factory=dict)
     # Work started by a handler that must not hold up the next update (e.g. an outbox flush).
     background_tasks: set[asyncio.Task[Any]] = field(default_factory=set)
     # State a module keeps per running bot, by module name (e.g. bot.message_refresh's pacing
@@ -62,6 +64,11 @@ class Services:
         self.committed_updates[update_id] = None
         while len(self.committed_updates) > 1000:
             self.committed_updates.pop(next(iter(self.committed_updates)))
+
+    def note_outcome_unknown(self, update_id: int) -> None:
+        self.outcome_unknown_updates[update_id] = None
+        while len(self.outcome_unknown_updates) > 1000:
+            self.outcome_unknown_updates.pop(next(iter(self.outcome_unknown_updates)))
 
     def report_elsewhere(
         self, key_prefix: str, statuses: tuple[str, ...] = ("failed", "uncertain")

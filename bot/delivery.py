@@ -293,6 +293,19 @@ async def purge_outbox(services: Services, now: datetime) -> int:
 # --- telling the coordinators -------------------------------------------------------------
 
 REPORT_KEY_PREFIX = "report:"
+ANNOUNCEMENT_REPORT_PREFIX = "annrep:"  # an announcement's delivery report to its sender
+# Reports to coordinators. Unlike an announcement or a reminder, a report may be sent again:
+# it says how things stand, and reading it twice harms nobody, while never reading it means
+# that a message lost in silence stays lost in silence. So a report whose send ended uncertain
+# or failed (Telegram's 5xx) is offered again by the tick, after a wait that grows with its age
+# (REPORT_RETRY_MIN … REPORT_RETRY_MAX), for REPORT_OWED_FOR; and at once whenever its
+# coordinator writes to the bot in private (bot.handlers.common.on_private_reachable), whatever
+# it failed on (a coordinator who blocked the bot and writes again can be reached again).
+REPORT_PREFIXES = (REPORT_KEY_PREFIX, ANNOUNCEMENT_REPORT_PREFIX)
+REPORT_OWED_FOR = timedelta(days=14)
+REPORT_RETRY_MIN = timedelta(minutes=5)
+REPORT_RETRY_MAX = timedelta(hours=6)
+_OWED_CHATS = "bot.delivery.owed_report_chats"  # services.extras: chats owed a report
 _MAX_REPORT_LINES = 10  # per section: the report stays far below 4096 characters
 _TAG = re.compile(r"<[^>]*>")
 
@@ -331,7 +344,7 @@ async def _recipient(session: AsyncSession, row: OutboxMessage, tr: Translator) 
     if row.person_id is not None:
         person = await session.get(Person, row.person_id)
         if person is not None:
-            if person.erased_at is not None:
+            if person.erased_at is not None or person.display_name is None:
                 return tr.gettext("ex membro")
             return person.display_name
     for link in await core_repo.links_of_chat(session, row.chat_id):
@@ -410,6 +423,9 @@ async def report_problems(services: Services, bot: Bot, now: datetime) -> int:
                 )
             else:
                 span = f"{rows[0].id}-{rows[-1].id}"
+                # The report names the recipients and quotes the texts (which may name others).
+                named = {r.person_id for r in rows if r.person_id is not None}
+                named |= await outbox_repo.named_in(session, [r.id for r in rows])
                 for person in coordinators:
                     tr = tr_for(services, person=person)
                     assert person.telegram_user_id is not None
@@ -421,6 +437,7 @@ async def report_problems(services: Services, bot: Bot, now: datetime) -> int:
                         payload={"text": await _report_text(session, union, rows, tr)},
                         person_id=person.id,
                         now=now,
+                        names=named,
                     )
                 logger.info(
                     "Union %s: told %d coordinator(s) about %d delivery problems",
@@ -430,3 +447,70 @@ async def report_problems(services: Services, bot: Bot, now: datetime) -> int:
                 )
             await outbox_repo.mark_reported(session, message_ids=[r.id for r in rows], now=now)
     return len(problems)
+
+
+# --- reports that did not arrive ------------------------------------------------------------
+
+
+def report_retry_wait(age: timedelta) -> timedelta:
+    """How long an owed report waits before its next try: half its age, within bounds (the
+    waits grow by half at each try without counting them: 5, 5, 5, 7.5, 11 … minutes, then at
+    most 6 hours)."""
+    return max(REPORT_RETRY_MIN, min(REPORT_RETRY_MAX, age / 2))
+
+
+def _offered_again(row: OutboxMessage) -> bool:
+    """Worth another try by the tick: its fate is unknown, or Telegram kept answering 5xx. A
+    refusal (blocked, never started, a bad request) would only be refused again."""
+    if row.status == OutboxStatus.UNCERTAIN:
+        return True
+    return row.status == OutboxStatus.FAILED and (row.error or "").startswith("server error")
+
+
+async def reoffer_reports(services: Services, now: datetime) -> int:
+    """Due work of the tick: reports owed to coordinators go back to pending, due after a wait;
+    remembers which chats are owed one (for `offer_reports_on_contact`). Returns how many rows
+    were offered again."""
+    async with services.db.transaction() as session:
+        rows = await outbox_repo.owed(
+            session, prefixes=REPORT_PREFIXES, since=now - REPORT_OWED_FOR
+        )
+        offered = 0
+        for row in rows:
+            if row.status == OutboxStatus.PENDING or not _offered_again(row):
+                continue
+            await outbox_repo.back_to_pending(
+                session,
+                message_id=row.id,
+                error=(row.error or "")[:500],
+                not_before=now + report_retry_wait(now - row.created_at),
+            )
+            offered += 1
+    services.extras[_OWED_CHATS] = frozenset(row.chat_id for row in rows)
+    if offered:
+        logger.warning(
+            "Outbox: %d report(s) to coordinators did not arrive; offered again: %s",
+            offered,
+            ", ".join(r.dedup_key for r in rows if r.status != OutboxStatus.PENDING),
+        )
+    return offered
+
+
+def owes_report(services: Services, chat_id: int) -> bool:
+    """Whether the last tick found a report owed to this chat (no database query)."""
+    owed: frozenset[int] = services.extras.get(_OWED_CHATS, frozenset())
+    return chat_id in owed
+
+
+async def offer_reports_on_contact(session: AsyncSession, services: Services, chat_id: int) -> int:
+    """The coordinator is writing to us: whatever report is owed to them is due now (the caller
+    flushes after its transaction)."""
+    count = await outbox_repo.offer_again_now(
+        session,
+        prefixes=REPORT_PREFIXES,
+        chat_id=chat_id,
+        since=services.clock.now() - REPORT_OWED_FOR,
+    )
+    if count:
+        logger.info("Outbox: %d owed report(s) offered again to chat %s, who wrote", count, chat_id)
+    return count

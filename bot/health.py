@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 
 from bot.context import Services
 from storage.models import OutboxMessage, OutboxStatus
+from storage.repositories import outbox as outbox_repo
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +61,13 @@ async def check(services: Services, now: datetime) -> dict[str, Any]:
                 )
             ).all()
         )
+        # Reports to coordinators that did not arrive (bot.delivery.reoffer_reports). Imported
+        # here: `python -m bot.health` stays light for a container's HEALTHCHECK.
+        from bot.delivery import REPORT_OWED_FOR, REPORT_PREFIXES
+
+        reports_owed = await outbox_repo.count_owed(
+            session, prefixes=REPORT_PREFIXES, since=now - REPORT_OWED_FOR
+        )
     state: dict[str, Any] = {
         "status": "polling_stalled" if stalled else "ok",
         "checked_at": now.isoformat(),
@@ -68,6 +76,7 @@ async def check(services: Services, now: datetime) -> dict[str, Any]:
         else None,
         "outbox_pending": int(counts.get(OutboxStatus.PENDING, 0)),
         "outbox_uncertain": int(counts.get(OutboxStatus.UNCERTAIN, 0)),
+        "reports_owed": reports_owed,
     }
     if services.settings.health_file:
         write_state(Path(services.settings.health_file), state)
@@ -97,9 +106,12 @@ def verdict(state: dict[str, Any] | None, now: datetime) -> tuple[bool, str]:
         return False, f"health file not updated since {checked.isoformat(timespec='seconds')}"
     if state.get("status") != "ok":
         return False, f"{state.get('status')} (last poll {state.get('last_poll_ok_at')})"
+    owed = state.get("reports_owed", 0)
     return True, (
         f"ok (last poll {state.get('last_poll_ok_at')}, "
-        f"{state.get('outbox_pending', 0)} pending, {state.get('outbox_uncertain', 0)} uncertain)"
+        f"{state.get('outbox_pending', 0)} pending, {state.get('outbox_uncertain', 0)} uncertain"
+        + (f", {owed} reports to coordinators not delivered" if owed else "")
+        + ")"
     )
 
 

@@ -19,16 +19,12 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.config import SUPPORTED_LANGUAGES
+from bot.i18n_marker import N_ as N_  # the marker, also for modules that must import light
 
 logger = logging.getLogger(__name__)
 
 LOCALES_DIR = Path(__file__).resolve().parent / "locales"
 DOMAIN = "team_energia"  # LC_MESSAGES/team_energia.mo, compiled from the .po files beside it
-
-
-def N_(message: str) -> str:
-    """Marks a string for extraction without translating it (translate later with `_`)."""
-    return message
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,6 +43,10 @@ async def tick(services: Services, bot: Bot) -> None:
                     "Scheduled work %r failed; it will be retried at the next tick", name
                 )
         try:
+            await delivery.reoffer_reports(services, now)
+        except Exception:
+            logger.exception("Owed reports not offered again; the next tick will")
+        try:
             await delivery.flush(services, bot)
             if await delivery.report_problems(services, bot, now):
                 await delivery.flush(services, bot)

@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import (
     CallbackQuery,
@@ -43,6 +44,12 @@ _union_commands: dict[str, UnionCommand] = {}
 
 class DuplicateUpdate(Exception):
     """This update id was already handled; the error handler answers and ignores it."""
+
+
+class UpdateNotProcessed(Exception):
+    """A check that runs before the handlers (group -1) failed, e.g. the database is locked
+    or down: the error handler tells the user once that nothing was recorded and stops the
+    update, so no handler runs after it (an exception alone does not stop PTB's other groups)."""
 
 
 @dataclass(frozen=True)
@@ -137,18 +144,46 @@ async def update_transaction(context: BotContext, update: Update) -> AsyncIterat
     applied twice (the error handler still answers a pressed button).
     """
     services = context.services
-    async with services.db.transaction() as session:
-        if not await core_repo.mark_update_processed(
-            session, update_id=update.update_id, now=services.clock.now()
-        ):
-            raise DuplicateUpdate(update.update_id)
-        yield session
+    body_done = False
+    try:
+        async with services.db.transaction() as session:
+            if not await core_repo.mark_update_processed(
+                session, update_id=update.update_id, now=services.clock.now()
+            ):
+                raise DuplicateUpdate(update.update_id)
+            yield session
+            body_done = True
+    except Exception as error:
+        if body_done and not isinstance(error, IntegrityError):
+            # The body ran and the COMMIT itself failed (the connection dropped, the disk):
+            # the server may have committed. The error handler must not say "not saved".
+            services.note_outcome_unknown(update.update_id)
+        raise
     services.note_committed(update.update_id)
 
 
 def register_union_command(name: str, handler: UnionCommand) -> None:
     """Let the Union picker re-run `handler(update, context, union_id)` after a choice."""
     _union_commands[name] = handler
+
+
+UnionBody = Callable[[Update, BotContext, int | None], Awaitable[None]]
+
+
+def union_command(name: str, body: UnionBody) -> Callable[[Update, BotContext], Awaitable[None]]:
+    """The CommandHandler callback of a private command that needs the caller's Union.
+
+    `body(update, context, union_id)` runs with None when the command is typed (it calls
+    `resolve_union`, which answers with a picker for a member of several Unions) and with the
+    chosen Union when the picker's button is pressed: one function, registered once.
+    """
+    register_union_command(name, body)
+
+    async def command(update: Update, context: BotContext) -> None:
+        await body(update, context, None)
+
+    command.__name__ = command.__qualname__ = name
+    return command
 
 
 async def resolve_union(

@@ -10,6 +10,7 @@ connection is checked before use without a round trip when it was in use moments
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -40,6 +41,10 @@ SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",  # readers never block the writer, nor it them
     "PRAGMA foreign_keys=ON",
     "PRAGMA synchronous=NORMAL",  # safe with WAL; no fsync at every COMMIT
+    # What is deleted or overwritten is zeroed in the file, not left in free space: after
+    # /cancellami no copy of the person's name survives in the database file (bench/README.md
+    # has what it costs).
+    "PRAGMA secure_delete=ON",
 )
 
 
@@ -93,6 +98,31 @@ def _sqlite_in_transaction(driver_connection: Any) -> bool:
         return bool(driver_connection.in_transaction)
     except ValueError:  # aiosqlite: "no active connection"
         return False
+
+
+# How long a truncating checkpoint waits for the bot's own readers and writers to finish.
+TRUNCATE_WAIT_S = 5.0
+
+
+def sqlite_checkpoint_truncate(database: str) -> bool:
+    """Copy the whole WAL into the database file and truncate the WAL to zero bytes (after an
+    erasure: the WAL holds old images of the pages, with what was erased on them), from a
+    connection of its own. Waits up to TRUNCATE_WAIT_S for readers and writers, so run it on a
+    worker thread. True when done; a database removed meanwhile is not created anew."""
+    import sqlite3
+    import urllib.request
+
+    uri = f"file:{urllib.request.pathname2url(database)}?mode=rw"
+    connection = sqlite3.connect(uri, uri=True, timeout=TRUNCATE_WAIT_S, isolation_level=None)
+    try:
+        busy, _log, _done = connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        return not busy
+    except sqlite3.OperationalError as error:
+        if (getattr(error, "sqlite_errorcode", 0) or 0) & 0xFF != sqlite3.SQLITE_BUSY:
+            raise
+        return False
+    finally:
+        connection.close()
 
 
 # A pooled PostgreSQL connection idle for longer than this is pinged before use.
@@ -228,3 +258,16 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+    async def checkpoint_truncate(self) -> bool:
+        """SQLite: move the WAL into the database file and truncate it (on a worker thread), so
+        that old page images leave the -wal file; with secure_delete the file itself keeps no
+        freed content. Called after an erasure. PostgreSQL: nothing to do here (False): dead
+        row versions stay in its files until VACUUM (docs/AUTHORIZATION.md)."""
+        url = make_url(self.url)
+        if not self.is_sqlite or not url.database or url.database == ":memory:":
+            return False
+        done = await asyncio.to_thread(sqlite_checkpoint_truncate, url.database)
+        if not done:
+            logger.warning("WAL checkpoint (TRUNCATE) after an erasure could not complete")
+        return done

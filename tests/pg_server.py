@@ -21,12 +21,31 @@ from typing import Any
 PG_DIRS = ("/usr/lib/postgresql/17/bin", "/usr/lib/postgresql/16/bin", "/usr/lib/postgresql/15/bin")
 
 
+_FAST_STOP = ("-m", "fast", "-w", "stop")
+
+
 @dataclass
 class PgServer:
     admin_url: str  # postgresql://… to the maintenance database, sync-driver style (no +driver)
     data_dir: Path | None = None
     pg_ctl: str | None = None
     run_as: list[str] | None = None
+    options: str | None = None  # what `pg_ctl start -o` was given: port, socket, fsync
+
+    def halt(self) -> None:
+        """Stop the server as an outage would (its data stays): connections are refused until
+        `resume()`. Only for a server this process started."""
+        assert self.data_dir is not None and self.pg_ctl is not None, "not ours to stop"
+        subprocess.run(
+            [*(self.run_as or []), self.pg_ctl, "-D", str(self.data_dir), *_FAST_STOP],
+            capture_output=True,
+            check=True,
+        )
+
+    def resume(self) -> None:
+        """Start a halted server again, on the same port."""
+        assert self.data_dir is not None and self.pg_ctl is not None and self.options
+        _pg_ctl_start(self.run_as or [], self.pg_ctl, self.data_dir, self.options)
 
     def stop(self) -> None:
         if self.data_dir is None or self.pg_ctl is None:
@@ -101,29 +120,13 @@ def start() -> PgServer:
     )
     port = _free_port()
     options = f"-c listen_addresses=127.0.0.1 -p {port} -k {base} -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-    subprocess.run(
-        [
-            *run_as,
-            pg_ctl,
-            "-D",
-            str(data),
-            "-o",
-            options,
-            "-l",
-            str(base / "log"),
-            "-w",
-            "-t",
-            "60",
-            "start",
-        ],
-        check=True,
-        capture_output=True,
-    )
+    _pg_ctl_start(run_as, pg_ctl, data, options)
     server = PgServer(
         admin_url=f"postgresql://postgres@127.0.0.1:{port}/postgres",
         data_dir=data,
         pg_ctl=pg_ctl,
         run_as=run_as,
+        options=options,
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -133,6 +136,27 @@ def start() -> PgServer:
         time.sleep(0.1)
     server.stop()
     raise RuntimeError("PostgreSQL did not start")
+
+
+def _pg_ctl_start(run_as: list[str], pg_ctl: str, data: Path, options: str) -> None:
+    subprocess.run(
+        [
+            *run_as,
+            pg_ctl,
+            "-D",
+            str(data),
+            "-o",
+            options,
+            "-l",
+            str(data.parent / "log"),
+            "-w",
+            "-t",
+            "60",
+            "start",
+        ],
+        check=True,
+        capture_output=True,
+    )
 
 
 async def connect(url: str) -> Any:

@@ -34,6 +34,8 @@ from bot.scope import (
     update_transaction,
 )
 from bot.services import action_import as importer
+from bot.services import import_worker
+from bot.services.display_text import person_name
 from bot.services.html_split import TELEGRAM_LIMIT, telegram_length
 from bot.services.summary import CARD_NOTES_READ, NoteView, card_note_rows
 from bot.services.summary_build import note_view
@@ -426,14 +428,7 @@ async def render_history(
             if u.previous_status is not None
             else ""
         )
-        line = "• {when} — {who}: {before}{icon} {status} {progress}%".format(
-            when=format_datetime(u.created_at, tz, tr.language),
-            who=html.escape(e.author or _("ex membro")),
-            before=before,
-            icon=STATUS_ICONS[u.status],
-            status=html.escape(status_label(u.status, tr)),
-            progress=u.progress,
-        )
+        line = f"• {format_datetime(u.created_at, tz, tr.language)} — {html.escape(person_name(e.author, tr))}: {before}{STATUS_ICONS[u.status]} {html.escape(status_label(u.status, tr))} {u.progress}%"
         if u.note:
             line += "\n   " + html.escape(u.note[:300])
         if e.attachments:
@@ -1055,6 +1050,65 @@ async def preview_import(
     if size is not None and size > importer.MAX_FILE_BYTES:
         await reply(update, tr.gettext(importer.E_TOO_BIG))
         return
+    ticket = import_worker.gate_of(services.extras).admit(union_id)
+    if ticket is import_worker.Busy.UNION:
+        await reply(
+            update,
+            _(
+                "C'è già un'importazione in corso per questa Unione: aspetta la sua anteprima, "
+                "poi rimandami il file se serve."
+            ),
+        )
+        return
+    if ticket is import_worker.Busy.FULL:
+        await reply(
+            update, _("In questo momento sto leggendo molti file: riprova tra qualche minuto.")
+        )
+        return
+    assert isinstance(ticket, import_worker.Ticket)
+    # Read outside this update (bot/services/import_worker.py): the slot it holds goes back to
+    # other people's updates while a worker process reads the file.
+    services.run_in_background(
+        _read_and_preview(update, context, ticket, union.name, names, tr, file_id, file_name)
+    )
+
+
+async def _read_and_preview(
+    update: Update,
+    context: BotContext,
+    ticket: import_worker.Ticket,
+    union_name: str,
+    names: list[tuple[int, str]],
+    tr: Translator,
+    file_id: str,
+    file_name: str | None,
+) -> None:
+    try:
+        await _read_and_preview_admitted(
+            update, context, ticket, union_name, names, tr, file_id, file_name
+        )
+    except Exception:
+        logger.exception("Reading an uploaded actions file failed")
+        await reply(update, tr.gettext("Non sono riuscito a leggere il file: riprova tra poco."))
+    finally:
+        ticket.release()
+
+
+async def _read_and_preview_admitted(
+    update: Update,
+    context: BotContext,
+    ticket: import_worker.Ticket,
+    union_name: str,
+    names: list[tuple[int, str]],
+    tr: Translator,
+    file_id: str,
+    file_name: str | None,
+) -> None:
+    services = context.services
+    user, chat = update.effective_user, update.effective_chat
+    assert user is not None and chat is not None
+    union_id = ticket.union_id
+    _ = tr.gettext
     try:
         file = await context.bot.get_file(file_id)
         data = bytes(await file.download_as_bytearray())
@@ -1070,12 +1124,11 @@ async def preview_import(
             else _("Non riesco a scaricare il file da Telegram: prova a rimandarlo."),
         )
         return
-    result = await asyncio.to_thread(
-        importer.parse_actions,
-        data,
-        file_name,
+    result = await ticket.parse(
+        data=data,
+        file_name=file_name,
         municipalities=importer.municipality_lookup(names),
-        union_name=union.name,
+        union_name=union_name,
     )
     if not result.ok:
         await reply(update, render_errors(result.errors, tr, file_name))

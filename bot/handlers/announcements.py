@@ -12,6 +12,7 @@ import html
 import logging
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from telegram import Bot, Chat, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
@@ -22,7 +23,7 @@ from bot import delivery, telegram_edit
 from bot.context import BotContext, Services
 from bot.conversations import register_flow
 from bot.handlers.summaries import on_pick_pending, recall_text, remember_text
-from bot.i18n import Translator
+from bot.i18n import Translator, format_datetime
 from bot.scope import (
     Refusal,
     button_refusal,
@@ -33,8 +34,19 @@ from bot.scope import (
     tr_for,
     update_transaction,
 )
+from bot.services import repeats
 from bot.services.export import parse_link
-from storage.models import Announcement, Conversation, Member, OutboxStatus, Person, Union
+from bot.services.html_split import split_sections
+from storage.models import (
+    Announcement,
+    Conversation,
+    Member,
+    Municipality,
+    OutboxMessage,
+    OutboxStatus,
+    Person,
+    Union,
+)
 from storage.repositories import core as core_repo
 from storage.repositories import outbox as outbox_repo
 from storage.repositories import summaries as repo
@@ -65,6 +77,10 @@ def _audience_label(tr: Translator, audience: str, comune: str | None = None) ->
 
 
 async def announce_command(update: Update, context: BotContext) -> None:
+    args = [a.lower() for a in (context.args or [])]
+    if args in (["stato"], ["status"]):
+        await announcement_status(update, context, None)
+        return
     await _announce_for(update, context, None)
 
 
@@ -110,12 +126,33 @@ async def _announce_for(update: Update, context: BotContext, union_id: int | Non
             session, update, context, command="annuncio", chosen_union_id=union_id
         )
         announcement = None
+        earlier: Announcement | None = None
         if isinstance(scope, Refusal) and scope.markup is not None:
             await remember_text(
                 session, update, now=services.clock.now(), flow=PICK_FLOW, text=text
             )
         if not isinstance(scope, Refusal) and scope.is_coordinator:
-            announcement = Announcement(
+            # A retry of the same text moments later is the same announcement
+            # (bot.services.repeats): still a draft, its menu is shown again; sent, it is not
+            # sent twice.
+            now = services.clock.now()
+            earlier = repeats.find_repeat(
+                (
+                    (a, a.text, a.created_at)
+                    for a in await repo.recent_announcements_by(
+                        session,
+                        union_id=scope.union.id,
+                        member_id=scope.member.id,
+                        since=repeats.repeat_since(now),
+                    )
+                ),
+                text=text,
+                now=now,
+            )
+            if earlier is not None and not earlier.audience:
+                announcement, earlier = earlier, None
+        if not isinstance(scope, Refusal) and scope.is_coordinator and earlier is None:
+            announcement = announcement or Announcement(
                 union_id=scope.union.id,
                 audience="",
                 text=text,
@@ -127,6 +164,21 @@ async def _announce_for(update: Update, context: BotContext, union_id: int | Non
     if isinstance(scope, Refusal):
         await scope.send(update)
         return
+    if earlier is not None:
+        await reply(
+            update,
+            _(
+                "Questo avviso per {audience} l'hai già mandato ({date}): non lo mando una "
+                "seconda volta. Con /annuncio stato vedi a chi è arrivato."
+            ).format(
+                audience=html.escape(await _audience_name(services, who.tr, earlier.audience)),
+                date=format_datetime(
+                    earlier.created_at, ZoneInfo(scope.union.timezone), who.tr.language
+                ),
+            ),
+            parse_mode=ParseMode.HTML,
+        )
+        return
     if announcement is None:
         await reply(update, _("Solo il coordinatore manda avvisi a tutto il team."))
         return
@@ -136,6 +188,16 @@ async def _announce_for(update: Update, context: BotContext, union_id: int | Non
         _audience_keyboard(who.tr, announcement.id),
         parse_mode=ParseMode.HTML,
     )
+
+
+async def _audience_name(services: Services, tr: Translator, audience: str) -> str:
+    """The label of a stored audience (`comune:<id>` names the Comune)."""
+    comune = None
+    if audience.startswith("comune:") and audience[7:].isdigit():
+        async with services.db.transaction() as session:
+            found = await session.get(Municipality, int(audience[7:]))
+            comune = found.name if found is not None else None
+    return _audience_label(tr, audience.split(":")[0], comune)
 
 
 def _choice_text(tr: Translator, union_name: str, text: str) -> str:
@@ -363,14 +425,116 @@ async def report_announcements(services: Services, bot: Bot, now: datetime) -> N
             )
             await outbox_repo.enqueue(
                 session,
-                dedup_key=f"annrep:{announcement.id}",
+                dedup_key=f"{delivery.ANNOUNCEMENT_REPORT_PREFIX}{announcement.id}",
                 chat_id=person.telegram_user_id,
                 method="sendMessage",
                 payload={"text": text, "parse_mode": ParseMode.HTML},
                 union_id=None,  # a report, not a problem to report again
                 person_id=person.id,
                 now=now,
+                names=[
+                    r.person_id
+                    for r, _n in rows
+                    if r.status != OutboxStatus.SENT and r.person_id is not None
+                ],
             )
+
+
+# --- /annuncio stato -----------------------------------------------------------------------
+
+STATUS_SHOWN = 5  # the last announcements /annuncio stato shows
+
+
+async def announcement_status(update: Update, context: BotContext, union_id: int | None) -> None:
+    """The coordinator's view of the last announcements: delivered, not reachable, uncertain,
+    still going — the same facts as the delivery report, readable whenever asked (also when
+    that report itself did not arrive)."""
+    services = context.services
+    chat = update.effective_chat
+    async with services.db.transaction() as session:
+        who = await caller(session, services, update)
+    if who is None or chat is None:
+        return
+    _ = who.tr.gettext
+    if chat.type != Chat.PRIVATE:  # as /annuncio: in private only, whoever asks
+        await reply(update, _("Gli avvisi si preparano in chat privata con me."))
+        return
+    async with services.db.transaction() as session:
+        scope = await resolve_union(
+            session, update, context, command="annuncio_stato", chosen_union_id=union_id
+        )
+        shown: list[tuple[Announcement, list[tuple[OutboxMessage, str | None]]]] = []
+        comuni: dict[int, str] = {}
+        if not isinstance(scope, Refusal) and scope.is_coordinator:
+            for announcement in await repo.last_announcements(
+                session, union_id=scope.union.id, limit=STATUS_SHOWN
+            ):
+                rows = await repo.outbox_rows(session, f"ann:{announcement.id}:")
+                shown.append((announcement, rows))
+            comuni = {m.id: m.name for m in await core_repo.municipalities(session, scope.union.id)}
+    if isinstance(scope, Refusal):
+        await scope.send(update)
+        return
+    if not scope.is_coordinator:
+        await reply(update, _("Solo il coordinatore manda avvisi a tutto il team."))
+        return
+    if not shown:
+        await reply(update, _("Non hai ancora mandato avvisi."))
+        return
+    tz = ZoneInfo(scope.union.timezone)
+    sections = [["📬 " + _("<b>Gli ultimi avvisi</b>")]]
+    sections += [_status_block(who.tr, a, rows, tz, comuni) for a, rows in shown]
+    for part in split_sections(sections):  # long lists of names: split at row boundaries
+        await reply(update, part, parse_mode=ParseMode.HTML)
+
+
+def _status_block(
+    tr: Translator,
+    announcement: Announcement,
+    rows: list[tuple[OutboxMessage, str | None]],
+    tz: ZoneInfo,
+    comuni: dict[int, str],
+) -> list[str]:
+    """One announcement's lines in /annuncio stato."""
+    _ = tr.gettext
+    unknown = _("ex membro")
+    kind, _sep, arg = announcement.audience.partition(":")
+    label = _audience_label(tr, kind, comuni.get(int(arg)) if arg.isdigit() else None)
+    preview = " ".join(announcement.text.split())
+    preview = preview if len(preview) <= 60 else preview[:59].rstrip() + "…"
+    sent = sum(1 for r, _n in rows if r.status == OutboxStatus.SENT)
+    unreachable = [n or unknown for r, n in rows if r.status == OutboxStatus.FAILED]
+    uncertain = [n or unknown for r, n in rows if r.status == OutboxStatus.UNCERTAIN]
+    going = sum(1 for r, _n in rows if r.status in (OutboxStatus.PENDING, OutboxStatus.SENDING))
+    lines = [
+        _("• {date} — per {audience}: «{text}»").format(
+            date=format_datetime(announcement.created_at, tz, tr.language),
+            audience=html.escape(label),
+            text=html.escape(preview),
+        ),
+        "  ✅ " + _("consegnato a {n} di {total}").format(n=sent, total=len(rows)),
+    ]
+    if going:
+        lines.append("  ⏳ " + _("ancora in invio: {n}").format(n=going))
+    if unreachable:
+        lines.append(
+            "  ⚠️ "
+            + _("non raggiungibili: {names}").format(
+                names=", ".join(html.escape(n) for n in unreachable)
+            )
+        )
+    if uncertain:
+        lines.append(
+            "  ❔ "
+            + _("consegna incerta (non lo rimando per non duplicarlo): {names}").format(
+                names=", ".join(html.escape(n) for n in uncertain)
+            )
+        )
+    return lines
+
+
+async def _status_picked(update: Update, context: BotContext, union_id: int) -> None:
+    await announcement_status(update, context, union_id)
 
 
 # --- /documenti ----------------------------------------------------------------------------
@@ -567,6 +731,7 @@ def register(application: AnyApplication, services: Services) -> None:
     )
     application.add_handler(CallbackQueryHandler(on_document_button, pattern=cb.pattern(DOC_AREA)))
     register_union_command("annuncio", _announce_picked)
+    register_union_command("annuncio_stato", _status_picked)
     register_union_command("documenti", _documents_picked)
     register_flow(DOC_FLOW, on_document_text)
     register_flow(PICK_FLOW, on_pick_pending)

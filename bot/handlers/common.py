@@ -23,6 +23,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import (
     Application,
+    ApplicationHandlerStop,
     CallbackQueryHandler,
     ChatMemberHandler,
     CommandHandler,
@@ -31,7 +32,7 @@ from telegram.ext import (
 )
 
 from bot import callback_data as cb
-from bot import conversations, telegram_edit
+from bot import conversations, delivery, telegram_edit
 from bot.commands import COMMANDS, Audience, Command, describe, menu, menu_description
 from bot.config import SUPPORTED_LANGUAGES
 from bot.context import BotContext, Services
@@ -39,12 +40,14 @@ from bot.i18n import Translator, translator
 from bot.scope import (
     UNION_PICK_AREA,
     DuplicateUpdate,
+    UpdateNotProcessed,
     caller,
     on_union_picked,
     reply,
     tr_for,
     update_transaction,
 )
+from bot.services.display_text import NAMELESS, telegram_display_name
 from storage.models import Member, Role
 from storage.repositories import core as core_repo
 
@@ -66,7 +69,10 @@ def privacy_notice(tr: Translator) -> str:
         "Servono a organizzare le riunioni e a informare il tavolo politico; li vedono solo i "
         "membri della tua Unione.\n"
         "Restano finché fai parte del team. Con /cancellami cancelli i tuoi dati personali in "
-        "qualsiasi momento: i tuoi contributi restano nella storia del team come «ex membro»."
+        "qualsiasi momento: il tuo nome, il tuo id Telegram e le tue preferenze spariscono; voti, "
+        "aggiornamenti, note e domande al tavolo politico restano nella storia del team come "
+        "«ex membro». Il testo delle note e degli aggiornamenti resta come l'hai scritto: se "
+        "dentro c'è il tuo nome, resta anche quello."
     )
 
 
@@ -94,7 +100,7 @@ async def start(update: Update, context: BotContext) -> None:
     if who is None:
         return
     _ = who.tr.gettext
-    name = html.escape(who.person.display_name if who.person else who.user.first_name)
+    name = html.escape((who.person and who.person.display_name) or who.user.first_name)
     if memberships:
         unions = ", ".join(html.escape(u.name) for _m, u in memberships)
         text = _(
@@ -259,7 +265,7 @@ async def on_language(update: Update, context: BotContext) -> None:
         person = await core_repo.upsert_person(
             session,
             telegram_user_id=user.id,
-            display_name=user.full_name,
+            display_name=telegram_display_name(user, nameless=translator(code).gettext(NAMELESS)),
             username=user.username,
             telegram_language=user.language_code,
             now=services.clock.now(),
@@ -313,21 +319,36 @@ async def on_migrate(update: Update, context: BotContext) -> None:
 
 
 async def on_private_reachable(update: Update, context: BotContext) -> None:
-    """Whoever writes to us in private can be reached again (they pressed Start or unblocked)."""
+    """Whoever writes to us in private can be reached again (they pressed Start or unblocked).
+
+    It runs before every private message (group -1). When it cannot reach the database (the
+    SQLite file locked past the busy timeout, PostgreSQL down), the command's own handler would
+    meet the same wall after another wait, and PTB runs it anyway after an exception here: so
+    the update stops here, with one honest message (`on_error`, UpdateNotProcessed).
+    """
     user = update.effective_user
     if user is None:
         return
     services = context.services
-    async with services.db.transaction() as session:
-        person = await core_repo.person_by_telegram_id(session, user.id)
-        if person is not None and not person.reachable:
-            await core_repo.mark_reachable(
-                session,
-                telegram_user_id=user.id,
-                reachable=True,
-                reason=None,
-                now=services.clock.now(),
-            )
+    reports = 0
+    try:
+        async with services.db.transaction() as session:
+            person = await core_repo.person_by_telegram_id(session, user.id)
+            if person is not None and not person.reachable:
+                await core_repo.mark_reachable(
+                    session,
+                    telegram_user_id=user.id,
+                    reachable=True,
+                    reason=None,
+                    now=services.clock.now(),
+                )
+            if delivery.owes_report(services, user.id):
+                # A coordinator owed a report that did not arrive: it goes now that they write.
+                reports = await delivery.offer_reports_on_contact(session, services, user.id)
+    except Exception as error:
+        raise UpdateNotProcessed(str(error)) from error
+    if reports:
+        delivery.flush_soon(services, context.bot)
 
 
 # --- fallbacks ----------------------------------------------------------------------------
@@ -402,11 +423,7 @@ async def on_error(update: object, context: BotContext) -> None:
         return
     services = context.services
     tr = tr_for(services, person=None, user=user)
-    _ = tr.gettext
-    if update.update_id in services.committed_updates:
-        text = _("La modifica è stata salvata, ma qualcosa è andato storto mentre ti rispondevo.")
-    else:
-        text = _("Qualcosa è andato storto: non ho salvato nulla. Riprova tra poco.")
+    text = error_text(services, update.update_id, tr)
     try:
         if update.callback_query is not None:
             await update.callback_query.answer(text, show_alert=True)
@@ -414,6 +431,23 @@ async def on_error(update: object, context: BotContext) -> None:
             await chat.send_message(text)
     except TelegramError:
         logger.warning("Could not tell the user about the error", exc_info=True)
+    if isinstance(error, UpdateNotProcessed):
+        # The pre-check failed: no handler of any group may run for this update.
+        raise ApplicationHandlerStop
+
+
+def error_text(services: Services, update_id: int, tr: Translator) -> str:
+    """What the user reads after an error: "saved" only when it was committed, "not recorded"
+    only when it certainly was not, and "I don't know" when the COMMIT itself failed."""
+    _ = tr.gettext
+    if update_id in services.committed_updates:
+        return _("La modifica è stata salvata, ma qualcosa è andato storto mentre ti rispondevo.")
+    if update_id in services.outcome_unknown_updates:
+        return _(
+            "Qualcosa è andato storto proprio mentre salvavo: non so se è stato registrato. "
+            "Controlla prima di riprovare."
+        )
+    return _("Qualcosa non ha funzionato e non ho registrato nulla: riprova tra qualche minuto.")
 
 
 # --- menus --------------------------------------------------------------------------------

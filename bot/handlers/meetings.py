@@ -50,6 +50,7 @@ from bot.scope import (
     update_transaction,
 )
 from bot.services import meeting_rules as rules
+from bot.services.display_text import person_name
 from bot.services.ics import CalendarEvent, build_ics, looks_like_url
 from bot.services.italian_dates import ParsedWhen, ParseProblem, parse_when
 from bot.services.meetings import (
@@ -79,6 +80,7 @@ from storage.models import (
 from storage.repositories import core as core_repo
 from storage.repositories import meetings as repo
 from storage.repositories import outbox as outbox_repo
+from storage.repositories.people import shown_name
 
 logger = logging.getLogger(__name__)
 # Days a deadline can be extended by (the buttons offered); anything else is forged.
@@ -1145,10 +1147,9 @@ async def report_unreachable(services: Services, bot: Bot, now: datetime) -> Non
                 continue
             if not failed:
                 continue
-            names = []
+            named: list[Person | None] = []
             for row in failed:
-                person = await session.get(Person, row.person_id) if row.person_id else None
-                names.append(person.display_name if person else str(row.chat_id))
+                named.append(await session.get(Person, row.person_id) if row.person_id else None)
                 row.reported_at = now
             for _member, coordinator in await core_repo.coordinators(session, poll.union_id):
                 if coordinator.telegram_user_id is None:
@@ -1158,6 +1159,7 @@ async def report_unreachable(services: Services, bot: Bot, now: datetime) -> Non
                     language=coordinator.language,
                     telegram_language=coordinator.telegram_language,
                 )
+                names = [person_name(shown_name(person), tr) for person in named]
                 text = tr.ngettext(
                     "Non sono riuscito a mandare il promemoria del sondaggio «{title}» a: {names}.\n"
                     "Forse non ha mai avviato la chat con me o mi ha bloccato: avvisalo tu.",
@@ -1174,6 +1176,7 @@ async def report_unreachable(services: Services, bot: Bot, now: datetime) -> Non
                     union_id=poll.union_id,
                     person_id=coordinator.id,
                     now=now,
+                    names=[person.id for person in named if person is not None],
                 )
                 queued = True
             logger.info("Poll %s: %d reminders could not be delivered", poll.id, len(failed))
@@ -1935,8 +1938,15 @@ async def on_wizard_text(update: Update, context: BotContext, conv: Conversation
             tz = ZoneInfo(state["tz"])
             if not raw:
                 note = _("Scrivimi un testo oppure usa i pulsanti.")
+            elif step == STEP_TITLE and not rules.is_one_line(raw):
+                note = _("Il titolo va scritto su una riga sola: riscrivilo senza andare a capo.")
             elif step == STEP_TITLE:
                 state["title"], step = raw[:MAX_TITLE], STEP_PLACE
+            elif step == STEP_PLACE and not rules.is_one_line(raw):
+                note = _(
+                    "Il luogo va scritto su una riga sola (un indirizzo o un link): "
+                    "riscrivilo senza andare a capo. L'ordine del giorno lo chiedo subito dopo."
+                )
             elif step == STEP_PLACE:
                 state["place"], step = raw[:MAX_PLACE], STEP_AGENDA
             elif step == STEP_AGENDA:

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import (
+    Bot,
     Chat,
     ChatMember,
     InlineKeyboardButton,
@@ -46,6 +47,7 @@ from bot.scope import (
     update_transaction,
 )
 from bot.services import registration as rules
+from bot.services.display_text import NAMELESS, person_name, telegram_display_name
 from bot.services.registration import (
     AssignmentProblem,
     InviteState,
@@ -67,6 +69,7 @@ from storage.models import (
 from storage.repositories import core as core_repo
 from storage.repositories import outbox as outbox_repo
 from storage.repositories import registration as reg_repo
+from storage.repositories.people import present_name, shown_name
 
 logger = logging.getLogger(__name__)
 
@@ -122,6 +125,11 @@ def table_label(table: TableKind, tr: Translator) -> str:
 
 def esc(value: str | None) -> str:
     return html.escape(value or "")
+
+
+def name_of(person: Person | None, tr: Translator) -> str:
+    """The person's name, escaped; «ex membro» in the reader's language once they left."""
+    return esc(person_name(shown_name(person), tr))
 
 
 def button(text: str, area: str, action: str, *args: object) -> InlineKeyboardButton:
@@ -215,6 +223,11 @@ def name_problem_text(
         return _("È troppo lungo: al massimo {n} caratteri.").format(n=maximum)
     if problem == NameProblem.TOO_SHORT:
         return _("È troppo corto: almeno {n} caratteri.").format(n=minimum)
+    if problem == NameProblem.INVISIBLE:
+        return _(
+            "Non contiene lettere o cifre che si vedono (solo spazi o caratteri invisibili): "
+            "scrivilo con lettere normali."
+        )
     return _("Manca il nome.")
 
 
@@ -343,7 +356,7 @@ async def create_union(update: Update, context: BotContext) -> None:
             person = await core_repo.upsert_person(
                 session,
                 telegram_user_id=user.id,
-                display_name=user.full_name,
+                display_name=telegram_display_name(user, nameless=_(NAMELESS)),
                 username=user.username,
                 telegram_language=user.language_code,
                 now=services.clock.now(),
@@ -1042,7 +1055,7 @@ async def on_start_payload(update: Update, context: BotContext, payload: str) ->
             person = await core_repo.upsert_person(
                 session,
                 telegram_user_id=user.id,
-                display_name=user.full_name,
+                display_name=telegram_display_name(user, nameless=_(NAMELESS)),
                 username=user.username,
                 telegram_language=user.language_code,
                 now=now,
@@ -1092,8 +1105,9 @@ async def on_start_payload(update: Update, context: BotContext, payload: str) ->
                     "invite_id": invite.id,
                     "union_id": union.id,
                     # Someone already known keeps the name they chose; a newcomer gets Telegram's.
-                    "name": rules.clean_name(person.display_name)[: rules.DISPLAY_NAME_MAX]
-                    or str(user.id),
+                    "name": rules.shown_or_default(
+                        person.display_name, telegram_display_name(user, nameless=_(NAMELESS))
+                    )[: rules.DISPLAY_NAME_MAX],
                     "role": invite.role.value if invite.role else None,
                 }
                 if bound_mun is not None:
@@ -1240,7 +1254,7 @@ def render_request(
     union: Union, person: Person, member: Member, mun_names: Sequence[str], tr: Translator
 ) -> str:
     _ = tr.gettext
-    who = esc(person.display_name)
+    who = name_of(person, tr)
     if person.username:
         who += f" (@{esc(person.username)})"
     comune = ", ".join(esc(n) for n in mun_names) if mun_names else _("nessuno (staff dell'Unione)")
@@ -1266,7 +1280,7 @@ async def _submit_join(
     person = await core_repo.upsert_person(
         session,
         telegram_user_id=user.id,
-        display_name=user.full_name,
+        display_name=telegram_display_name(user, nameless=_(NAMELESS)),
         username=user.username,
         telegram_language=user.language_code,
         now=now,
@@ -1374,6 +1388,7 @@ async def _notify_coordinators_of_request(
             union_id=union.id,
             person_id=coord_person.id,
             now=services.clock.now(),
+            names=[person.id],
         )
 
 
@@ -1511,7 +1526,7 @@ async def _decide(
             already = _("Questa richiesta non è più in attesa.")
         return Outcome(toast=already, text=request + "\n\n" + already)
     coord_person = await session.get(Person, coordinator.person_id)
-    by = esc(coord_person.display_name if coord_person else "")
+    by = name_of(coord_person, tr)
     if approve:
         sindaci = await reg_repo.sindaco_by_municipality(
             session, union_id=union.id, municipality_ids=mun_ids
@@ -1576,7 +1591,7 @@ def render_roster(
     entries = [
         RosterEntry(
             member_id=r.member.id,
-            name=r.person.display_name,
+            name=present_name(r.person),
             role=RoleCode(r.member.role.value),
             is_coordinator=r.member.is_coordinator,
             reachable=r.person.reachable,
@@ -1634,13 +1649,13 @@ def roster_buttons(
     pending = [r for r in rows if r.member.status == MemberStatus.PENDING]
     active = sorted(
         (r for r in rows if r.member.status == MemberStatus.ACTIVE),
-        key=lambda r: rules.fold_name(r.person.display_name),
+        key=lambda r: rules.fold_name(present_name(r.person)),
     )
     buttons = [
-        button("⏳ " + short(r.person.display_name, 24), MBR, "show", r.member.id) for r in pending
+        button("⏳ " + short(present_name(r.person), 24), MBR, "show", r.member.id) for r in pending
     ]
     buttons += [
-        button("✏️ " + short(r.person.display_name, 24), MBR, "show", r.member.id) for r in active
+        button("✏️ " + short(present_name(r.person), 24), MBR, "show", r.member.id) for r in active
     ]
     return InlineKeyboardMarkup(rows_of(buttons[:MAX_LISTED_BUTTONS]))
 
@@ -1754,7 +1769,7 @@ async def _member_card(
         for m in await core_repo.municipalities(session, union.id, include_archived=True)
         if m.id in mun_ids
     ]
-    who = esc(person.display_name) + (f" (@{esc(person.username)})" if person.username else "")
+    who = name_of(person, tr) + (f" (@{esc(person.username)})" if person.username else "")
     names = ", ".join(esc(m.name) for m in muns)
     lines = [
         f"<b>{who}</b> · {esc(union.name)}",
@@ -1853,7 +1868,7 @@ async def _manage_member(
             for r in (*rules.JOINABLE_ROLES, RoleCode.STAFF)
         ]
         return Outcome(
-            text=_("Nuovo ruolo per <b>{name}</b>:").format(name=esc(person.display_name)),
+            text=_("Nuovo ruolo per <b>{name}</b>:").format(name=name_of(person, tr)),
             markup=InlineKeyboardMarkup([[c] for c in choices] + [back]),
         )
     if action in ("sr", "as"):
@@ -1897,7 +1912,7 @@ async def _manage_member(
             else _("Scegli il Comune che rappresenta.")
         )
         return Outcome(
-            text=f"<b>{esc(person.display_name)}</b>\n{hint}",
+            text=f"<b>{name_of(person, tr)}</b>\n{hint}",
             markup=InlineKeyboardMarkup([*rows_of(marks), back]),
         )
     if action == "pm":
@@ -1961,7 +1976,7 @@ async def _manage_member(
         return Outcome(
             text=_(
                 "Tolgo <b>{name}</b> dal Team energia di {union}? Quello che ha fatto resta nella storia del team."
-            ).format(name=esc(person.display_name), union=esc(union.name)),
+            ).format(name=name_of(person, tr), union=esc(union.name)),
             markup=InlineKeyboardMarkup(
                 [
                     [
@@ -2357,7 +2372,8 @@ async def cancellami(update: Update, context: BotContext) -> None:
         _(
             "Vuoi davvero cancellare i tuoi dati personali?\n"
             "Uscirai da tutti i team; il tuo nome, il tuo id Telegram e le tue preferenze spariscono. "
-            "Voti e aggiornamenti che hai dato restano nella storia del team come «ex membro»."
+            "Voti e aggiornamenti che hai dato restano nella storia del team come «ex membro»; "
+            "il testo delle tue note resta come l'hai scritto."
         ),
         InlineKeyboardMarkup(
             [[button(_("Sì, cancella i miei dati"), DEL, "ok"), button(_("No, resto"), DEL, "no")]]
@@ -2373,6 +2389,7 @@ async def on_delete_button(update: Update, context: BotContext) -> None:
     services = context.services
     user = query.from_user
     data = cb.decode(query.data)
+    erased = False
     async with update_transaction(context, update) as session:
         who = await caller(session, services, update)
         tr = who.tr if who else tr_for(services, person=None, user=user)
@@ -2392,6 +2409,7 @@ async def on_delete_button(update: Update, context: BotContext) -> None:
                 outcome = Outcome(text=_handover_text(blockers, tr))
             else:
                 await reg_repo.erase_person(session, person=who.person, now=services.clock.now())
+                erased = True
                 outcome = Outcome(
                     toast=_("Dati cancellati."),
                     text=_(
@@ -2402,6 +2420,21 @@ async def on_delete_button(update: Update, context: BotContext) -> None:
         elif data.action == "ok":
             outcome = Outcome(toast=_("Non ho nessun tuo dato personale da cancellare."))
     await deliver(update, outcome)
+    if erased:
+        # Messages composed before they left that name them go out as composed; then the bot's
+        # copies are wiped and SQLite's WAL, which still holds old page images, is emptied.
+        await flush_outbox(context)
+        await wipe_copies_of_erased(services, context.bot, services.clock.now())
+        await services.db.checkpoint_truncate()
+
+
+async def wipe_copies_of_erased(services: Services, bot: Bot, now: datetime) -> None:
+    """Due work: the text of a message that named someone who has since left is wiped once the
+    message is settled (storage.repositories.registration.wipe_settled_copies)."""
+    async with services.db.transaction() as session:
+        wiped = await reg_repo.wipe_settled_copies(session)
+    if wiped:
+        logger.info("Erasure: %d sent messages that named a former member wiped", wiped)
 
 
 # --- wiring -----------------------------------------------------------------------------------
@@ -2414,6 +2447,7 @@ def register(application: Application[Any, Any, Any, Any, Any, Any], services: S
     register_union_command("comuni", comuni_for_union)
     register_union_command("invito", invito_for_union)
     register_flow(JOIN_FLOW, on_join_text)
+    services.add_due_work("erasure_copies", wipe_copies_of_erased)
     register_flow(COMUNI_ADD_FLOW, on_comuni_names)
     register_flow(COMUNI_RENAME_FLOW, on_comuni_rename)
     application.add_handler(CommandHandler("crea_unione", create_union))

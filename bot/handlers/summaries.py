@@ -30,7 +30,8 @@ from bot import callback_data as cb
 from bot import delivery, message_refresh, telegram_edit
 from bot.context import BotContext, Services
 from bot.conversations import register_flow
-from bot.i18n import Translator, format_month
+from bot.i18n import Translator, format_datetime, format_month
+from bot.markup import button as plain_button
 from bot.scope import (
     Pressed,
     Refusal,
@@ -45,6 +46,7 @@ from bot.scope import (
     update_transaction,
 )
 from bot.services import export as export_service
+from bot.services import repeats
 from bot.services.html_split import split_sections
 from bot.services.summary import (
     CHOICE_LABELS,
@@ -55,12 +57,16 @@ from bot.services.summary import (
     clip,
     leads_reached,
     next_milestones,
+    person_name,
     render_covenant_warning,
     render_decision,
     render_summary,
 )
 from bot.services.summary_build import build_summary_input, chart_bars, month_of, question_view
 from bot.services.summary_chart import render_chart
+from bot.views.dashboard.links import mini_app_url  # dashboard (issue 20)
+from bot.views.dashboard.telegram import dashboard_button  # dashboard (issue 20)
+from bot.views.keyboard import Button
 from storage.models import (
     Conversation,
     Decision,
@@ -125,8 +131,9 @@ async def _render(
     late: bool,
     on_demand: bool,
     tr: Translator,
-) -> tuple[SummaryInput, list[Any], str] | None:
-    """Read what the summary needs, in the caller's transaction. Returns its input, bars, title.
+) -> tuple[SummaryInput, list[Any], str, set[int]] | None:
+    """Read what the summary needs, in the caller's transaction. Returns its input, bars, title
+    and the person ids it may name (its outbox rows record them: /cancellami).
 
     The text is rendered by the caller after the transaction (`render_summary` may try several
     levels of detail for a large Union: no reason to hold SQLite's write lock meanwhile)."""
@@ -146,19 +153,37 @@ async def _render(
     )
     year, month = month_of(period, now, facts.union.timezone)
     title = f"{facts.union.name} · {format_month(year, month, tr.language)}"
-    return data, chart_bars(data), title
+    return data, chart_bars(data), title, facts.named_people
 
 
-def _summary_keyboard(tr: Translator, union_id: int) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
+def _summary_keyboard(
+    tr: Translator, union_id: int, dashboard: Button | None = None
+) -> InlineKeyboardMarkup:
+    rows = [
         [
-            [
-                InlineKeyboardButton(
-                    "📤 " + tr.gettext("Foglio di calcolo"),
-                    callback_data=cb.encode(SUM_AREA, "xlsx", union_id),
-                )
-            ]
+            InlineKeyboardButton(
+                "📤 " + tr.gettext("Foglio di calcolo"),
+                callback_data=cb.encode(SUM_AREA, "xlsx", union_id),
+            )
         ]
+    ]
+    if dashboard is not None:  # --- dashboard (issue 20): opens the Mini App on this Union
+        rows.append([plain_button(dashboard)])
+    return InlineKeyboardMarkup(rows)
+
+
+def _dashboard(
+    services: Services, tr: Translator, union_id: int, *, private: bool, bot_username: str | None
+) -> Button | None:
+    """The dashboard's button under a summary (issue 20; None when it is not configured)."""
+    return dashboard_button(
+        tr,
+        union_id=union_id,
+        private=private,
+        webapp_url=mini_app_url(services.settings.webapp_url)
+        if services.settings.webapp_url
+        else None,
+        bot_username=bot_username,
     )
 
 
@@ -233,6 +258,14 @@ def _closing_keyboard(tr: Translator, decision_id: int) -> InlineKeyboardMarkup:
 async def _decision_text(
     session: AsyncSession, decision: Decision, tr: Translator
 ) -> tuple[str, InlineKeyboardMarkup | None]:
+    text, markup, _named = await _decision_message(session, decision, tr)
+    return text, markup
+
+
+async def _decision_message(
+    session: AsyncSession, decision: Decision, tr: Translator
+) -> tuple[str, InlineKeyboardMarkup | None, set[int]]:
+    """The decision's message, its buttons, and the person ids its text names."""
     fact = await repo.decision_fact(session, decision)
     comuni = [m.name for m in await repo.political_comuni(session, decision.union_id)]
     text = render_decision(
@@ -241,7 +274,7 @@ async def _decision_text(
         comuni=comuni,
         asked_by=fact.asked_by,
     )
-    return text, _decision_keyboard(tr, decision)
+    return text, _decision_keyboard(tr, decision), fact.named_people
 
 
 # --- the scheduled summary -----------------------------------------------------------------
@@ -284,10 +317,14 @@ async def post_due_summaries(services: Services, bot: Bot, now: datetime) -> Non
                 continue
             todo.append(round_)
     for round_ in todo:
-        await _post_summary(services, round_, now)
+        # Dashboard (issue 20): the bot's username makes the group's t.me link to the Mini App.
+        username = bot.username if services.settings.webapp_url else None
+        await _post_summary(services, round_, now, bot_username=username)
 
 
-async def _post_summary(services: Services, round_: UpdateRound, now: datetime) -> None:
+async def _post_summary(
+    services: Services, round_: UpdateRound, now: datetime, *, bot_username: str | None = None
+) -> None:
     tr = tr_for(services)
     late = now - round_.deadline_at > LATE_AFTER
     async with services.db.transaction() as session:
@@ -309,7 +346,7 @@ async def _post_summary(services: Services, round_: UpdateRound, now: datetime) 
         )
     if rendered is None:
         return
-    data, bars, title = rendered
+    data, bars, title, named = rendered
     parts = render_summary(data, tr)
     chart = await asyncio.to_thread(render_chart, bars, tr, title=title)
     async with services.db.transaction() as session:
@@ -328,13 +365,22 @@ async def _post_summary(services: Services, round_: UpdateRound, now: datetime) 
         vote_messages = []
         for decision in decisions:
             if decision.status == DecisionStatus.OPEN:
-                vote_messages.append((decision.id, *await _decision_text(session, decision, tr)))
+                vote_messages.append((decision.id, *await _decision_message(session, decision, tr)))
         for chat_id, person_id in await _targets(session, round_.union_id, TableKind.POLITICAL):
             suffix = f":p{person_id}" if person_id else ""
             for index, text in enumerate(parts):
                 payload: dict[str, Any] = {"text": text, "parse_mode": ParseMode.HTML}
                 if index == len(parts) - 1:
-                    payload["reply_markup"] = _summary_keyboard(tr, round_.union_id).to_dict()
+                    dashboard = _dashboard(
+                        services,
+                        tr,
+                        round_.union_id,
+                        private=person_id is not None,
+                        bot_username=bot_username,
+                    )
+                    payload["reply_markup"] = _summary_keyboard(
+                        tr, round_.union_id, dashboard
+                    ).to_dict()
                 await outbox_repo.enqueue(
                     session,
                     dedup_key=f"sum:{summary.id}:{index}{suffix}",
@@ -344,6 +390,7 @@ async def _post_summary(services: Services, round_: UpdateRound, now: datetime) 
                     union_id=round_.union_id,
                     person_id=person_id,
                     now=now,
+                    names=named,
                 )
             await outbox_repo.enqueue(
                 session,
@@ -359,7 +406,7 @@ async def _post_summary(services: Services, round_: UpdateRound, now: datetime) 
                 person_id=person_id,
                 now=now,
             )
-            for decision_id, text, markup in vote_messages:
+            for decision_id, text, markup, voters in vote_messages:
                 await outbox_repo.enqueue(
                     session,
                     dedup_key=f"decmsg:{decision_id}:{summary.id}{suffix}",
@@ -373,6 +420,7 @@ async def _post_summary(services: Services, round_: UpdateRound, now: datetime) 
                     union_id=round_.union_id,
                     person_id=person_id,
                     now=now,
+                    names=voters,
                 )
     logger.info(
         "Union %s: summary %s queued (%d parts, %d questions%s)",
@@ -447,10 +495,19 @@ async def _summary_for(update: Update, context: BotContext, union_id: int | None
         return
     if rendered is None:
         return
-    data, bars, title = rendered
+    data, bars, title, _named = rendered
     parts = render_summary(data, tr)
     for index, text in enumerate(parts):
-        markup = _summary_keyboard(tr, scope.union.id) if index == len(parts) - 1 else None
+        dashboard = _dashboard(
+            services,
+            tr,
+            scope.union.id,
+            private=chat.type == Chat.PRIVATE,
+            bot_username=context.bot.username,
+        )
+        markup = (
+            _summary_keyboard(tr, scope.union.id, dashboard) if index == len(parts) - 1 else None
+        )
         await chat.send_message(text, parse_mode=ParseMode.HTML, reply_markup=markup)
     chart = await asyncio.to_thread(render_chart, bars, tr, title=title)
     await chat.send_photo(
@@ -462,7 +519,7 @@ async def _summary_for(update: Update, context: BotContext, union_id: int | None
 # --- exports -------------------------------------------------------------------------------
 
 
-def _tables(data: repo.ExportData) -> export_service.ExportTables:
+def _tables(data: repo.ExportData, tr: Translator) -> export_service.ExportTables:
     return export_service.ExportTables(
         union_name=data.union.name,
         timezone=data.union.timezone,
@@ -494,7 +551,7 @@ def _tables(data: repo.ExportData) -> export_service.ExportTables:
                 progress=u.progress,
                 note=u.note,
                 needs_decision=u.needs_decision,
-                author=author,
+                author=person_name(author, tr) if author is not None else "",
             )
             for u, code, author in data.history
         ],
@@ -514,7 +571,7 @@ def _tables(data: repo.ExportData) -> export_service.ExportTables:
                 created_at=n.created_at,
                 comune=comune,
                 period=period,
-                author=n.author if n.member_id is not None else "",
+                author=person_name(n.author, tr) if n.member_id is not None else "",
                 source=n.source,
                 text=n.text,
             )
@@ -543,7 +600,7 @@ async def build_export(
         data = await repo.export_data(session, union_id)
     if data is None:
         return None
-    tables = _tables(data)
+    tables = _tables(data, tr)
     today = services.clock.now().astimezone(ZoneInfo(data.union.timezone)).date()
     name = data.union.name
     if kind != "csv":
@@ -1082,23 +1139,49 @@ async def _decision_for(update: Update, context: BotContext, union_id: int | Non
         await reply(update, _("Il testo è troppo lungo: al massimo 2000 caratteri."))
         return
     async with update_transaction(context, update) as session:
-        decision = Decision(
-            union_id=scope.union.id,
-            question=text,
-            outcome_text=text,
-            status=DecisionStatus.APPROVED,
-            asked_by_member_id=None,
-            closed_by_member_id=scope.member.id,
-            created_at=now,
-            closed_at=now,
+        earlier = repeats.find_repeat(
+            (
+                (d, d.question, d.created_at)
+                for d in await repo.recent_decisions_by(
+                    session,
+                    union_id=scope.union.id,
+                    member_id=scope.member.id,
+                    since=repeats.repeat_since(now),
+                )
+            ),
+            text=text,
+            now=now,
         )
-        session.add(decision)
-        await session.flush()
-        await _announce_outcome(session, services, decision, now, tr_for(services), asked=False)
+        if earlier is None:
+            decision = Decision(
+                union_id=scope.union.id,
+                question=text,
+                outcome_text=text,
+                status=DecisionStatus.APPROVED,
+                asked_by_member_id=None,
+                closed_by_member_id=scope.member.id,
+                created_at=now,
+                closed_at=now,
+            )
+            session.add(decision)
+            await session.flush()
+            await _announce_outcome(session, services, decision, now, tr_for(services), asked=False)
         has_technical = (
             await core_repo.linked_chat(session, union_id=scope.union.id, table=TableKind.TECHNICAL)
             is not None
         )
+    if earlier is not None:  # a retry: the same decision, moments ago (bot.services.repeats)
+        await reply(
+            update,
+            _(
+                "Questa decisione è già registrata ({date}): non la registro una seconda volta."
+            ).format(
+                date=format_datetime(
+                    earlier.created_at, ZoneInfo(scope.union.timezone), who.tr.language
+                )
+            ),
+        )
+        return
     delivery.flush_soon(services, context.bot)
     if has_technical:
         answer = _("Decisione registrata e inviata al gruppo del tavolo tecnico.")

@@ -38,6 +38,7 @@ from bot.scope import (
     update_transaction,
 )
 from bot.scope import caller as get_caller
+from bot.services import repeats
 from bot.services import update_rounds as rules
 from bot.services.html_split import split_text
 from bot.services.summary import round_note_rows
@@ -68,6 +69,7 @@ from storage.repositories import actions as repo
 from storage.repositories import core as core_repo
 from storage.repositories import outbox as outbox_repo
 from storage.repositories import summaries as summaries_repo
+from storage.repositories.people import present_name
 
 logger = logging.getLogger(__name__)
 
@@ -1072,7 +1074,7 @@ def render_status(
         comuni = ", ".join(names.get(i, "?") for i in s.technician.municipality_ids) or _(
             "nessun Comune"
         )
-        return f"{html.escape(s.technician.person.display_name)} ({html.escape(comuni)})"
+        return f"{html.escape(present_name(s.technician.person))} ({html.escape(comuni)})"
 
     lines = [
         _("<b>Aggiornamento di {month}</b> — scadenza {deadline}").format(
@@ -1343,7 +1345,7 @@ async def _enqueue_round_messages(
         idle_names = html.escape(
             ", ".join(
                 "{} ({})".format(
-                    t.person.display_name,
+                    present_name(t.person),
                     ", ".join(names.get(i, "?") for i in t.municipality_ids)
                     or tr.gettext("nessun Comune"),
                 )
@@ -1384,6 +1386,7 @@ async def _enqueue_round_messages(
             union_id=union.id,
             person_id=person.id,
             now=now,
+            names=[t.person.id for t in idle],
         )
 
 
@@ -1606,7 +1609,7 @@ async def _report_unreachable(
         ]
         for t in techs:
             comuni = ", ".join(names.get(i, "?") for i in t.municipality_ids)
-            lines.append(f"• {html.escape(t.person.display_name)} ({html.escape(comuni)})")
+            lines.append(f"• {html.escape(present_name(t.person))} ({html.escape(comuni)})")
         await outbox_repo.enqueue(
             session,
             dedup_key=f"upd:unr:{round_.id}:{member.id}",
@@ -1616,6 +1619,7 @@ async def _report_unreachable(
             union_id=union.id,
             person_id=person.id,
             now=now,
+            names=[t.person.id for t in techs],
         )
 
 
@@ -1679,6 +1683,26 @@ async def on_group_message(update: Update, context: BotContext) -> None:
         ids = await core_repo.municipality_ids_of(session, member.id)
         names = await municipality_names(session, union_id)
         targets: list[int | None] = list(ids) or [None]
+        earlier = repeats.find_repeat(
+            (
+                (n, n.text, n.created_at)
+                for n in await repo.recent_notes_by(
+                    session,
+                    union_id=union_id,
+                    municipality_id=targets[0],
+                    member_id=member.id,
+                    since=repeats.repeat_since(now),
+                )
+            ),
+            text=text[:4000],
+            now=now,
+        )
+        union = await session.get(Union, union_id) if earlier is not None else None
+        if earlier is not None and union is not None:  # the same note again (bot.services.repeats)
+            ack = _(
+                "📝 Questa nota è già registrata ({date}): non la conto una seconda volta."
+            ).format(date=format_datetime(earlier.created_at, union_tz(union), tr.language))
+            targets = []
         for municipality_id in targets:
             await repo.add_note(
                 session,
@@ -1693,9 +1717,10 @@ async def on_group_message(update: Update, context: BotContext) -> None:
                 now=now,
             )
         where = ", ".join(names.get(i, "?") for i in ids) or _("l'Unione")
-        ack = _(
-            "📝 Nota registrata per {where}: i Sindaci la leggeranno nel prossimo riepilogo. Grazie!"
-        ).format(where=html.escape(where))
+        if earlier is None:
+            ack = _(
+                "📝 Nota registrata per {where}: i Sindaci la leggeranno nel prossimo riepilogo. Grazie!"
+            ).format(where=html.escape(where))
     if ack:
         await message.reply_text(ack)
 

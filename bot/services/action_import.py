@@ -11,17 +11,29 @@ from __future__ import annotations
 import csv
 import io
 import re
+import time
 import unicodedata
-import zipfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from bot.i18n import N_
+from bot.i18n_marker import N_
+from bot.services import spreadsheet
+from bot.services.xlsx_reader import (
+    DEFAULT_LIMITS,
+    E_CELL_TOO_LONG,
+    E_TOO_BIG,
+    E_TOO_SLOW,
+    E_UNREADABLE,
+    FileProblem,
+    Limits,
+    open_archive,
+    read_first_sheet,
+)
 
-MAX_FILE_BYTES = 2 * 1024 * 1024
+MAX_FILE_BYTES = DEFAULT_LIMITS.upload_bytes
 MAX_ROWS = 2000
 MAX_COLUMNS = 40
 HEADER_SEARCH_ROWS = 20
@@ -254,8 +266,10 @@ class ParseResult:
 
 
 # Error messages (Italian source; handlers translate them).
-E_TOO_BIG = N_("Il file è troppo grande (massimo 2 MB).")
-E_UNREADABLE = N_("Non riesco a leggere il file: mandami un CSV o un file Excel (.xlsx).")
+E_ENCODING = N_(
+    "Non riesco a leggere bene le lettere di questo file: in Excel salvalo con «File › Salva "
+    "con nome» scegliendo «CSV UTF-8 (delimitato da virgole)»."
+)
 E_NO_HEADER = N_(
     "Non trovo l'intestazione: servono almeno le colonne «codice», «titolo» e «comune»."
 )
@@ -404,28 +418,84 @@ def cell_text(value: Any) -> str:
         value = value.date()
     if isinstance(value, date):
         return value.strftime("%d/%m/%Y")
+    if isinstance(value, str):
+        # "'=1+1" is how our own exports keep a formula-like text from running: it means "=1+1".
+        value = spreadsheet.drop_neutralising_quote(value)
     return " ".join(str(value).split())
 
 
 # --- files -> rows of cells ---------------------------------------------------------------
 
 
-class FileProblem(Exception):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+# Windows-1252 is the fallback for a CSV that is not UTF-8 (Excel on Italian Windows writes it),
+# but any bytes decode "successfully" in it: a Shift-JIS or UTF-16 file comes out as gibberish.
+# So the fallback is taken only when the text reads like Italian (or a neighbour's) text:
+# - every non-ASCII character is a letter of a Western or Central European language or usual
+#   punctuation (€ « » “ ” ’ – — … ° ² ³ µ ± ½ § …), never a C0 control, ƒ, ‹ or ¤;
+# - no two non-ASCII letters in a row: in Italian an accented letter stands among plain ones
+#   ("città", "perché"), while a multi-byte encoding read byte by byte gives clusters
+#   ("日本語" in Shift-JIS reads "“ú–{Œê"). German "ß" after "ü" is rare enough to ask for UTF-8;
+# - none of the traces of UTF-8 read as Windows-1252 ("Ã¨", "Ã©", "â€™").
+# Otherwise the file is refused with a request to save it as «CSV UTF-8».
+_EUROPEAN_LETTERS = frozenset("ÀÁÂÃÄÅÆÇÈÉÊËÌÍÎÏÑÒÓÔÕÖØÙÚÛÜÝßàáâãäåæçèéêëìíîïñòóôõöøùúûüýÿŒœŠšŽžŸ")
+_USUAL_SYMBOLS = frozenset("\u00a0€«»‘’‚“”„–—…°ºª²³¹µ±½¼¾§·•©®™‰×´`")
+_UTF8_AS_CP1252 = re.compile(
+    "[ÂÃ][" + "".join(bytes([b]).decode("cp1252", "ignore") for b in range(0x80, 0xC0)) + "]|â€"
+)
+_C0_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def plausible_latin_text(text: str) -> bool:
+    """Whether text decoded as Windows-1252 reads like Italian (see the rules above)."""
+    if _C0_CONTROLS.search(text) or _UTF8_AS_CP1252.search(text):
+        return False
+    letters_in_a_row = 0
+    for ch in text:
+        if ch < "\x80":
+            letters_in_a_row = 0
+        elif ch in _EUROPEAN_LETTERS:
+            letters_in_a_row += 1
+            if letters_in_a_row > 1:
+                return False
+        elif ch not in _USUAL_SYMBOLS:
+            return False
+    return True
+
+
+def _utf16_without_bom(data: bytes) -> str:
+    """Text with NUL bytes: UTF-16 without its mark when every other byte is NUL (ASCII in
+    UTF-16), else not text at all (a picture called .csv)."""
+    head = data[:4096]
+    even, odd = head[0::2], head[1::2]
+    if odd and odd.count(0) >= 0.9 * len(odd) and not even.count(0):
+        return data.decode("utf-16-le")
+    if even and even.count(0) >= 0.9 * len(even) and not odd.count(0):
+        return data.decode("utf-16-be")
+    raise FileProblem(E_UNREADABLE)
 
 
 def decode_text(data: bytes) -> str:
-    """UTF-8 (with or without BOM), else Windows-1252 (what Excel on Italian Windows writes)."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="strict")
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
+    """UTF-8 (with or without BOM), UTF-16 with its BOM, else Windows-1252 when the text reads
+    like Italian; otherwise FileProblem(E_ENCODING)."""
     try:
+        if data.startswith(b"\xef\xbb\xbf"):
+            return data[3:].decode("utf-8")
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            return data.decode("utf-16")
+        if b"\x00" in data:
+            return _utf16_without_bom(data)
         return data.decode("utf-8")
     except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")
+        pass
+    if data.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):
+        raise FileProblem(E_ENCODING)  # says UTF-8 or UTF-16, and is not
+    try:
+        text = data.decode("cp1252")  # strict: 0x81, 0x8D, 0x8F, 0x90, 0x9D are not Windows-1252
+    except UnicodeDecodeError as exc:
+        raise FileProblem(E_ENCODING) from exc
+    if not plausible_latin_text(text):
+        raise FileProblem(E_ENCODING)
+    return text
 
 
 def sniff_delimiter(text: str) -> str:
@@ -446,7 +516,7 @@ def sniff_delimiter(text: str) -> str:
     return ";"
 
 
-def _csv_rows(data: bytes) -> Iterator[tuple[int, list[Any]]]:
+def _csv_rows(data: bytes, limits: Limits) -> Iterator[tuple[int, list[Any]]]:
     text = decode_text(data)
     if "\x00" in text:
         raise FileProblem(E_UNREADABLE)
@@ -454,43 +524,41 @@ def _csv_rows(data: bytes) -> Iterator[tuple[int, list[Any]]]:
     try:
         start = 1
         for cells in reader:
+            if any(len(cell) > limits.cell_chars for cell in cells):
+                raise FileProblem(E_CELL_TOO_LONG)
             yield start, cells[: MAX_COLUMNS + 1]
             start = reader.line_num + 1
     except csv.Error as exc:
-        raise FileProblem(E_UNREADABLE) from exc
-
-
-def _xlsx_rows(data: bytes) -> Iterator[tuple[int, list[Any]]]:
-    from openpyxl import load_workbook  # slow import: only when a workbook arrives
-
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            # A zip bomb: refuse what would inflate beyond reason before openpyxl reads it.
-            if sum(i.file_size for i in archive.infolist()) > 40 * MAX_FILE_BYTES:
-                raise FileProblem(E_TOO_BIG)
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except FileProblem:
-        raise
-    except Exception as exc:
-        raise FileProblem(E_UNREADABLE) from exc
-    try:
-        sheet = workbook.worksheets[0]
-        for index, cells in enumerate(sheet.iter_rows(max_col=MAX_COLUMNS + 1, values_only=True)):
-            yield index + 1, list(cells)
-    finally:
-        workbook.close()
+        # The csv module's own ceiling (131,072 characters a field) is past Excel's.
+        too_long = "field larger than field limit" in str(exc)
+        raise FileProblem(E_CELL_TOO_LONG if too_long else E_UNREADABLE) from exc
 
 
 def is_xlsx(data: bytes, filename: str | None) -> bool:
     return data[:4] == b"PK\x03\x04" or (filename or "").lower().endswith((".xlsx", ".xlsm"))
 
 
-def read_table(data: bytes, filename: str | None) -> Iterator[tuple[int, list[Any]]]:
-    if len(data) > MAX_FILE_BYTES:
+def precheck(data: bytes, filename: str | None, limits: Limits = DEFAULT_LIMITS) -> None:
+    """What can be refused before reading a cell: the size, and a workbook by its zip's
+    directory (xlsx_reader.check_archive). Cheap: run it before handing the file to a worker."""
+    if len(data) > limits.upload_bytes:
         raise FileProblem(E_TOO_BIG)
     if is_xlsx(data, filename):
-        return _xlsx_rows(data)
-    return _csv_rows(data)
+        archive, _members = open_archive(data, limits)
+        archive.close()
+
+
+def read_table(
+    data: bytes,
+    filename: str | None,
+    limits: Limits = DEFAULT_LIMITS,
+    deadline: float | None = None,
+) -> Iterator[tuple[int, list[Any]]]:
+    if len(data) > limits.upload_bytes:
+        raise FileProblem(E_TOO_BIG)
+    if is_xlsx(data, filename):
+        return read_first_sheet(data, max_columns=MAX_COLUMNS + 1, limits=limits, deadline=deadline)
+    return _csv_rows(data, limits)
 
 
 # --- validation ---------------------------------------------------------------------------
@@ -545,11 +613,16 @@ def parse_actions(
     *,
     municipalities: Mapping[str, int],
     union_name: str | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+    deadline: float | None = None,
 ) -> ParseResult:
-    """Read and validate a whole file. Any error means no rows (all or nothing)."""
+    """Read and validate a whole file within `limits` (its time from `deadline`, a
+    time.monotonic() instant, or from now). Any error means no rows (all or nothing)."""
     result = ParseResult()
+    if deadline is None:
+        deadline = time.monotonic() + limits.seconds
     try:
-        rows = read_table(data, filename)
+        rows = read_table(data, filename, limits, deadline)
         header = _find_header(rows)
         if header is None:
             result.errors.append(ImportError_(E_NO_HEADER))
@@ -562,6 +635,8 @@ def parse_actions(
         seen: dict[str, int] = {}
         trailing_blank = data_rows = 0
         for number, cells in rows:
+            if number % 64 == 0 and time.monotonic() > deadline:
+                raise FileProblem(E_TOO_SLOW)
             if _blank(cells):
                 trailing_blank += 1
                 if trailing_blank > 5 * MAX_ROWS:  # a sheet of empty rows: stop reading
@@ -715,24 +790,16 @@ class ExportRow:
     progress: int | None = None
 
 
-def _export_cells(row: ExportRow, *, for_csv: bool) -> list[Any]:
+def _export_cells(row: ExportRow) -> list[spreadsheet.Cell]:
     a = row.action
-    out: list[Any] = []
+    out: list[spreadsheet.Cell] = []
     for column in COLUMNS:
         if column.key == "municipality":
             out.append(row.municipality_name or "Unione")
-            continue
-        value = getattr(a, column.key)
-        if value is None:
-            out.append("" if for_csv else None)
-        elif isinstance(value, date):
-            out.append(value.strftime("%d/%m/%Y") if for_csv else value)
-        elif isinstance(value, Decimal):
-            out.append(format_decimal_it(value) if for_csv else float(value))
         else:
-            out.append(value)
+            out.append(getattr(a, column.key))
     out.append(row.status_label)
-    out.append("" if row.progress is None else row.progress)
+    out.append(row.progress)
     return out
 
 
@@ -757,41 +824,30 @@ def header_labels(*, with_status: bool) -> list[str]:
 
 
 def export_csv(rows: Sequence[ExportRow]) -> bytes:
-    """UTF-8 with BOM and semicolons: what Excel in Italian opens without asking."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow(header_labels(with_status=True))
-    for row in rows:
-        writer.writerow(_export_cells(row, for_csv=True))
-    return b"\xef\xbb\xbf" + buffer.getvalue().encode("utf-8")
+    """The actions with this importer's own columns, so that the file comes back as it went."""
+    return spreadsheet.csv_bytes(
+        header_labels(with_status=True), [_export_cells(row) for row in rows]
+    )
+
+
+_DATE_COLUMNS = {
+    index: "DD/MM/YYYY"
+    for index, column in enumerate(COLUMNS, 1)
+    if column.key in ("start_on", "end_on")
+}
 
 
 def export_xlsx(rows: Sequence[ExportRow], *, title: str = "Azioni PAES") -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    workbook = Workbook()
-    sheet = workbook.active
-    assert sheet is not None
-    sheet.title = title[:31]
-    sheet.append(header_labels(with_status=True))
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        sheet.append(_export_cells(row, for_csv=False))
-    for cells in sheet.iter_rows(min_row=2):
-        for cell in cells:
-            # Text that looks like a formula ("=0") stays text: never evaluated, read back as is.
-            if cell.data_type == "f":
-                cell.data_type = "s"
-    for index, column in enumerate(COLUMNS):
-        if column.key in ("start_on", "end_on"):
-            for (cell,) in sheet.iter_rows(min_row=2, min_col=index + 1, max_col=index + 1):
-                cell.number_format = "DD/MM/YYYY"
-    sheet.freeze_panes = "A2"
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return spreadsheet.xlsx_bytes(
+        [
+            spreadsheet.Sheet(
+                title,
+                header_labels(with_status=True),
+                [_export_cells(row) for row in rows],
+                number_formats=_DATE_COLUMNS,
+            )
+        ]
+    )
 
 
 TEMPLATE_INSTRUCTIONS = (
@@ -804,20 +860,9 @@ TEMPLATE_INSTRUCTIONS = (
 
 
 def template_xlsx() -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    workbook = Workbook()
-    sheet = workbook.active
-    assert sheet is not None
-    sheet.title = "Azioni PAES"
-    sheet.append(header_labels(with_status=False))
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    sheet.freeze_panes = "A2"
-    notes = workbook.create_sheet("Istruzioni")
-    for line in TEMPLATE_INSTRUCTIONS:
-        notes.append([line])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return spreadsheet.xlsx_bytes(
+        [
+            spreadsheet.Sheet("Azioni PAES", header_labels(with_status=False), []),
+            spreadsheet.Sheet("Istruzioni", None, [[line] for line in TEMPLATE_INSTRUCTIONS]),
+        ]
+    )

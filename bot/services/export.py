@@ -1,14 +1,11 @@
 """Exports for the Covenant of Mayors monitoring: XLSX (Azioni, Storico aggiornamenti, Note dal
 gruppo tecnico, Riunioni) and CSV (the actions; the technical group's notes in a second file).
-Plain rows in, bytes out; openpyxl imported on use (slow import, big module); callers
-run these in a thread. Same style as the actions import template: bold header, frozen first row,
-Italian dates; CSV in UTF-8 with BOM and semicolons, which Excel in Italian opens as it is.
+Plain rows in, bytes out, written by `bot.services.spreadsheet` (the one writer of every file
+the bot sends, which also keeps formula-like text from running); callers run these in a thread.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.i18n import N_, Translator
+from bot.services import spreadsheet
 from bot.services.summary import STATUS_LABELS
 
 # Columns follow the Covenant of Mayors action reporting (MyCovenant "Actions" template).
@@ -68,6 +66,8 @@ MEETING_HEADERS = (
     N_("Annullata"),
 )
 UNION_LABEL = N_("Unione (intercomunale)")
+DAY = "DD/MM/YYYY"
+MINUTE = "DD/MM/YYYY HH:MM"
 
 
 @dataclass(frozen=True)
@@ -195,102 +195,50 @@ def meeting_cells(row: MeetingRow, tr: Translator, tz: ZoneInfo) -> list[Any]:
     ]
 
 
-_FORMULA_START = re.compile(r"^[=+\-@\t\r]")
-
-
-def _safe(value: Any) -> Any:
-    """Text that a spreadsheet would run as a formula is kept as text (CSV/formula injection)."""
-    if isinstance(value, str) and _FORMULA_START.match(value):
-        return "'" + value
-    return value
-
-
 def export_xlsx(tables: ExportTables, tr: Translator) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-
     _ = tr.gettext
     tz = ZoneInfo(tables.timezone)
-    workbook = Workbook()
-    sheets: list[tuple[str, tuple[str, ...], list[list[Any]], dict[int, str]]] = [
+    sheets = [
         (
             _("Azioni"),
             ACTION_HEADERS,
             [action_cells(r, tr) for r in tables.actions],
-            {6: "DD/MM/YYYY", 7: "DD/MM/YYYY"},
+            {6: DAY, 7: DAY},
         ),
         (
             _("Storico aggiornamenti"),
             HISTORY_HEADERS,
             [history_cells(r, tr, tz) for r in tables.history],
-            {1: "DD/MM/YYYY HH:MM"},
+            {1: MINUTE},
         ),
         (
             _("Note dal gruppo tecnico"),
             NOTE_HEADERS,
             [note_cells(r, tr, tz) for r in tables.notes],
-            {1: "DD/MM/YYYY HH:MM"},
+            {1: MINUTE},
         ),
         (
             _("Riunioni"),
             MEETING_HEADERS,
             [meeting_cells(r, tr, tz) for r in tables.meetings],
-            {1: "DD/MM/YYYY HH:MM", 2: "DD/MM/YYYY HH:MM"},
+            {1: MINUTE, 2: MINUTE},
         ),
     ]
-    first = True
-    for title, headers, rows, formats in sheets:
-        if first:
-            sheet = workbook.active
-            assert sheet is not None
-            sheet.title = title[:31]
-            first = False
-        else:
-            sheet = workbook.create_sheet(title[:31])
-        sheet.append([_(h) for h in headers])
-        for cell in sheet[1]:
-            cell.font = Font(bold=True)
-        for row in rows:
-            sheet.append([_safe(v) for v in row])
-        for column, number_format in formats.items():
-            for (cell,) in sheet.iter_rows(min_row=2, min_col=column, max_col=column):
-                cell.number_format = number_format
-        for index, header in enumerate(headers, 1):
-            letter = get_column_letter(index)
-            sheet.column_dimensions[letter].width = min(max(len(_(header)) + 2, 12), 40)
-        sheet.freeze_panes = "A2"
-        if rows:
-            sheet.auto_filter.ref = sheet.dimensions
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
-def _csv_value(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.strftime("%d/%m/%Y %H:%M")
-    if isinstance(value, date):
-        return value.strftime("%d/%m/%Y")
-    if isinstance(value, Decimal):
-        return format(value.normalize(), "f").replace(".", ",")
-    return str(_safe(value))
-
-
-def _csv(headers: Sequence[str], rows: Sequence[Sequence[Any]], tr: Translator) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow([tr.gettext(h) for h in headers])
-    for row in rows:
-        writer.writerow([_csv_value(v) for v in row])
-    return b"\xef\xbb\xbf" + buffer.getvalue().encode("utf-8")
+    return spreadsheet.xlsx_bytes(
+        [
+            spreadsheet.Sheet(
+                title, [_(h) for h in headers], rows, number_formats=formats, auto_filter=True
+            )
+            for title, headers, rows, formats in sheets
+        ]
+    )
 
 
 def export_csv(tables: ExportTables, tr: Translator) -> bytes:
     """The actions sheet as CSV (the one the Covenant monitoring asks for)."""
-    return _csv(ACTION_HEADERS, [action_cells(row, tr) for row in tables.actions], tr)
+    return spreadsheet.csv_bytes(
+        [tr.gettext(h) for h in ACTION_HEADERS], [action_cells(row, tr) for row in tables.actions]
+    )
 
 
 def export_notes_csv(tables: ExportTables, tr: Translator) -> bytes:
@@ -298,7 +246,9 @@ def export_notes_csv(tables: ExportTables, tr: Translator) -> bytes:
     gruppo tecnico» of the spreadsheet, one note a row, whole. A note belongs to a Comune, not
     to an action, so it has no place in the actions' rows (whose columns stay as they are)."""
     tz = ZoneInfo(tables.timezone)
-    return _csv(NOTE_HEADERS, [note_cells(row, tr, tz) for row in tables.notes], tr)
+    return spreadsheet.csv_bytes(
+        [tr.gettext(h) for h in NOTE_HEADERS], [note_cells(row, tr, tz) for row in tables.notes]
+    )
 
 
 def export_file_name(union_name: str, today: date, extension: str, part: str = "") -> str:

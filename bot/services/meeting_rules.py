@@ -23,6 +23,13 @@ DEFAULT_DEADLINE_DAYS = 5
 DEFAULT_WEEKDAYS = (1, 3)  # Tuesday, Thursday (Mon=0)
 
 
+def is_one_line(text: str) -> bool:
+    """A title or a place is one line: no line break of any kind (\\n, \\r, the vertical tab,
+    form feed, U+0085, U+2028, U+2029 … — whatever `str.splitlines` splits at). The agenda may
+    have several lines; in the .ics every text is escaped anyway (bot/services/ics.py)."""
+    return len(text.splitlines()) <= 1
+
+
 # --- who sits at which table ---------------------------------------------------------------
 
 

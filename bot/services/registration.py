@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from bot.services.display_text import clean_display_text, has_visible_text
 from bot.services.html_split import TELEGRAM_LIMIT, split_text
 
 # --- names ------------------------------------------------------------------------------------
@@ -27,14 +28,18 @@ DISPLAY_NAME_MIN, DISPLAY_NAME_MAX = 2, 64
 _APOSTROPHES = "'’‘`´ʼʹ′＇"
 _APOSTROPHE_RE = re.compile(f"[{re.escape(_APOSTROPHES)}]")
 _SPACES_RE = re.compile(r"\s+")
-_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
 
 
 def clean_name(raw: str) -> str:
-    """What we store as a name: no control characters, single spaces, trimmed."""
-    text = unicodedata.normalize("NFC", raw)
-    text = _CONTROL_RE.sub(" ", text)
-    return _SPACES_RE.sub(" ", text).strip()
+    """What we store as a name (bot.services.display_text): NFC, no control, format or bidi
+    characters, single spaces, trimmed."""
+    return clean_display_text(raw)
+
+
+def shown_or_default(name: str | None, default: str) -> str:
+    """`name` cleaned when something of it shows, else `default`."""
+    cleaned = clean_name(name or "")
+    return cleaned if has_visible_text(cleaned) else default
 
 
 def fold_name(raw: str) -> str:
@@ -55,13 +60,17 @@ class NameProblem(enum.Enum):
     MISSING = "missing"
     TOO_SHORT = "too_short"
     TOO_LONG = "too_long"
+    INVISIBLE = "invisible"  # no letter or digit that shows (e.g. only «ㅤ», U+3164)
 
 
 def check_name(raw: str | None, *, minimum: int, maximum: int) -> tuple[str, NameProblem | None]:
     """The cleaned name and what is wrong with it, if anything."""
     name = clean_name(raw or "")
     if not name:
-        return name, NameProblem.MISSING
+        # Something was typed, but none of it shows: say so rather than "missing".
+        return name, NameProblem.INVISIBLE if (raw or "").strip() else NameProblem.MISSING
+    if not has_visible_text(name):
+        return name, NameProblem.INVISIBLE
     if len(name) < minimum:
         return name, NameProblem.TOO_SHORT
     if len(name) > maximum:
@@ -101,8 +110,16 @@ class NameListPlan:
 
 
 def split_name_list(text: str) -> list[str]:
-    """Split on commas, semicolons and new lines; empty pieces are dropped."""
-    return [p for p in (clean_name(part) for part in _LIST_SEPARATORS.split(text)) if p]
+    """Split on commas, semicolons and new lines; blank pieces are dropped. A piece made only
+    of characters that show nothing is kept as typed, so that it is refused, not ignored."""
+    pieces = []
+    for part in _LIST_SEPARATORS.split(text):
+        name = clean_name(part)
+        if name:
+            pieces.append(name)
+        elif part.strip():
+            pieces.append(part)
+    return pieces
 
 
 def plan_name_list(text: str, existing: dict[str, str]) -> NameListPlan:

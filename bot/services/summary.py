@@ -25,7 +25,9 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from bot.i18n import N_, Translator, format_date, format_datetime, format_month
+from bot.services.display_text import person_name
 from bot.services.html_split import TELEGRAM_LIMIT, split_sections, telegram_length
+from storage.repositories.people import ShownName
 
 COMPLETED, ONGOING, POSTPONED, NOT_STARTED = "completed", "ongoing", "postponed", "not_started"
 STATUSES = (COMPLETED, ONGOING, POSTPONED, NOT_STARTED)
@@ -89,21 +91,11 @@ class ActionChange:
     documents: int = 0
 
 
-# How storage names a person who left with /cancellami (storage.repositories.summaries.
-# EX_MEMBER): the author of a note, a voter, who asked a question.
-FORMER_MEMBER = N_("ex membro")
-
-
-def person_name(name: str, tr: Translator) -> str:
-    """A person's name as the reader sees it: one who left reads «former member» in English."""
-    return tr.gettext(FORMER_MEMBER) if name == FORMER_MEMBER else name
-
-
 @dataclass(frozen=True)
 class NoteView:
     """A technician's free note from the technical group (a reply to the round, #aggiornamento)."""
 
-    author: str  # "ex membro" once the author left with /cancellami
+    author: ShownName  # FORMER_MEMBER once the author left with /cancellami
     text: str
     created_at: datetime
 
@@ -112,7 +104,7 @@ class NoteView:
 class ComuneInfo:
     municipality_id: int
     name: str
-    silent: tuple[str, ...] = ()  # technicians who did not report in the round
+    silent: tuple[ShownName, ...] = ()  # technicians who did not report in the round
     has_technician: bool = True
     notes: tuple[NoteView, ...] = ()  # group notes since the baseline, oldest first
 
@@ -144,7 +136,7 @@ DETAILS = (
 class VoteView:
     comune: str
     choice: str
-    voter: str | None = None
+    voter: ShownName | None = None
 
 
 @dataclass(frozen=True)
@@ -420,7 +412,7 @@ def round_note_rows(
     `notes` are (Comune name or None for the Union, note); a technician of several Comuni
     has one stored note per Comune: they read as one row naming the Comuni.
     """
-    merged: dict[tuple[str, str, datetime], list[str]] = {}
+    merged: dict[tuple[ShownName, str, datetime], list[str]] = {}
     for comune, note in notes:
         if not note_text(note.text):
             continue
@@ -495,7 +487,7 @@ def _comune_section(
     title: str,
     actions: Sequence[ActionSnapshot],
     changes: dict[int, ActionChange],
-    silent: Sequence[str],
+    silent: Sequence[ShownName],
     has_technician: bool,
     *,
     notes: Sequence[NoteView] = (),
@@ -584,7 +576,7 @@ def _comune_section(
             "🔕 "
             + tr.ngettext(
                 "Non ha riferito: {names}", "Non hanno riferito: {names}", len(silent)
-            ).format(names=", ".join(e(n) for n in silent))
+            ).format(names=", ".join(e(person_name(n, tr)) for n in silent))
         )
     elif not has_technician:
         rows.append("🔕 " + _("Nessun funzionario tecnico registrato."))
@@ -772,7 +764,7 @@ def render_decision(
     *,
     question: QuestionView,
     comuni: Sequence[str],
-    asked_by: str | None,
+    asked_by: ShownName | None,
     outcome_text: str | None = None,
 ) -> str:
     """The message the political table votes on: the question and who voted what."""

@@ -22,6 +22,7 @@ from storage.models.core import (
     MemberMunicipality,
     MemberStatus,
     Municipality,
+    OutboxMention,
     OutboxMessage,
     OutboxStatus,
     Person,
@@ -30,6 +31,7 @@ from storage.models.core import (
     TableKind,
     Union,
 )
+from storage.models.dashboard import PublicPage
 from storage.models.meetings import (
     Answer,
     Meeting,
@@ -77,6 +79,7 @@ __all__ = [
     "MemberMunicipality",
     "MemberStatus",
     "Municipality",
+    "OutboxMention",
     "OutboxMessage",
     "OutboxStatus",
     "Person",
@@ -86,6 +89,7 @@ __all__ = [
     "PostedMessage",
     "ProcessedUpdate",
     "ProgressUpdate",
+    "PublicPage",
     "Role",
     "RoundResponse",
     "RoundStatus",

@@ -50,20 +50,23 @@ class OutboxStatus(enum.StrEnum):
 
 
 class Person(Base):
-    """Someone known by Telegram id. Erased on /cancellami: identity fields cleared, row kept."""
+    """Someone known by Telegram id. Erased on /cancellami: identity fields cleared (the name
+    is NULL, not a word standing for it: readers show «ex membro» in their language), row kept
+    so that contributions still point at it."""
 
     __tablename__ = "person"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     telegram_user_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
-    display_name: Mapped[str] = mapped_column(String(128))
+    display_name: Mapped[str | None] = mapped_column(String(128))
     username: Mapped[str | None] = mapped_column(String(64))
     telegram_language: Mapped[str | None] = mapped_column(String(16))
     language: Mapped[str | None] = mapped_column(String(8))  # chosen with /lingua
     reachable: Mapped[bool] = mapped_column(default=True)
     unreachable_reason: Mapped[str | None] = mapped_column(String(200))
     unreachable_since: Mapped[datetime | None]
-    erased_at: Mapped[datetime | None]
+    # Indexed for the follow-up of erasures (registration.wipe_settled_copies, every tick).
+    erased_at: Mapped[datetime | None] = mapped_column(index=True)
     created_at: Mapped[datetime]
 
 
@@ -213,6 +216,21 @@ class OutboxMessage(Base):
     expires_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
     reported_at: Mapped[datetime | None]
+
+
+class OutboxMention(Base):
+    """A person whose name an outbox message's text carries (a summary's note author, the
+    applicant in a request to the coordinators, a recipient in a delivery report).
+
+    /cancellami wipes the text of such a message once it is settled: the bot keeps no copy of
+    the name in what it sent. Deleted with its message (ON DELETE CASCADE)."""
+
+    __tablename__ = "outbox_mention"
+
+    outbox_id: Mapped[int] = mapped_column(
+        ForeignKey("outbox_message.id", ondelete="CASCADE"), primary_key=True
+    )
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), primary_key=True, index=True)
 
 
 class Conversation(Base):

@@ -31,6 +31,7 @@ from storage.models import (
     UpdateSource,
 )
 from storage.repositories.common import insert_ignore
+from storage.repositories.people import ShownName, shown_name
 
 # The fields an import or an edit may set (status and progress move only through updates).
 ACTION_FIELDS = (
@@ -278,14 +279,14 @@ async def record_update(
 @dataclass(frozen=True)
 class HistoryEntry:
     update: ProgressUpdate
-    author: str | None  # display name; None when erased or unknown
+    author: ShownName  # FORMER_MEMBER once the author left (or when unknown)
     attachments: int
 
 
 async def history(session: AsyncSession, *, action_id: int, limit: int = 50) -> list[HistoryEntry]:
     """Newest first."""
     rows = await session.execute(
-        select(ProgressUpdate, Person.display_name, Person.erased_at)
+        select(ProgressUpdate, Person)
         .outerjoin(Member, Member.id == ProgressUpdate.member_id)
         .outerjoin(Person, Person.id == Member.person_id)
         .where(ProgressUpdate.action_id == action_id)
@@ -297,13 +298,13 @@ async def history(session: AsyncSession, *, action_id: int, limit: int = 50) -> 
     if entries:
         count_rows = await session.execute(
             select(UpdateAttachment.update_id, func.count())
-            .where(UpdateAttachment.update_id.in_([u.id for u, _n, _e in entries]))
+            .where(UpdateAttachment.update_id.in_([u.id for u, _p in entries]))
             .group_by(UpdateAttachment.update_id)
         )
         counts = {uid: n for uid, n in count_rows.all()}
     return [
-        HistoryEntry(update=u, author=None if erased else name, attachments=counts.get(u.id, 0))
-        for u, name, erased in entries
+        HistoryEntry(update=u, author=shown_name(person), attachments=counts.get(u.id, 0))
+        for u, person in entries
     ]
 
 
@@ -544,6 +545,35 @@ async def set_no_news(
         {"round_id": round_id, "member_id": member_id, "no_news": True, "created_at": now},
         ["round_id", "member_id"],
     )
+
+
+async def recent_notes_by(
+    session: AsyncSession,
+    *,
+    union_id: int,
+    municipality_id: int | None,
+    member_id: int,
+    since: datetime,
+) -> list[UpdateNote]:
+    """This member's notes on one Comune (or the Union's own) since `since` — the candidates a
+    retry is compared with (bot.services.repeats); the (union, Comune, created_at) index
+    hands them over."""
+    comune = (
+        UpdateNote.municipality_id.is_(None)
+        if municipality_id is None
+        else UpdateNote.municipality_id == municipality_id
+    )
+    rows = await session.execute(
+        select(UpdateNote)
+        .where(
+            UpdateNote.union_id == union_id,
+            comune,
+            UpdateNote.created_at >= since,
+            UpdateNote.member_id == member_id,
+        )
+        .order_by(UpdateNote.id)
+    )
+    return list(rows.scalars())
 
 
 async def add_note(

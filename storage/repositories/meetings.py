@@ -31,6 +31,7 @@ from storage.models import (
     Vote,
 )
 from storage.repositories.common import dialect_insert, insert_ignore
+from storage.repositories.people import present_name
 
 
 def default_settings(union_id: int) -> MeetingSettings:
@@ -103,7 +104,7 @@ async def active_members(session: AsyncSession, union_id: int) -> list[TableMemb
             member_id=m.id,
             person_id=p.id,
             telegram_user_id=p.telegram_user_id,
-            name=p.display_name,
+            name=present_name(p),
             language=p.language,
             telegram_language=p.telegram_language,
             reachable=p.reachable,

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, not_, or_, select, true, update
+from sqlalchemy import ColumnElement, and_, delete, func, not_, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from storage.models import OutboxMessage, OutboxStatus
+from storage.models import OutboxMention, OutboxMessage, OutboxStatus
 from storage.repositories.common import insert_ignore
 
 _MAX_CHAR = 0x10FFFF
@@ -56,10 +56,15 @@ async def enqueue(
     file_data: bytes | None = None,
     not_before: datetime | None = None,
     expires_at: datetime | None = None,
+    names: Collection[int] = (),
 ) -> bool:
     """Queue one message. False when a message with this key was ever queued (no duplicate).
-    Not sent by `expires_at`, it is withdrawn instead (`withdraw_expired`)."""
-    return await insert_ignore(
+    Not sent by `expires_at`, it is withdrawn instead (`withdraw_expired`).
+
+    `names`: the ids of the people whose names the text carries (other than its recipient):
+    once one of them leaves with /cancellami, the text kept here is wiped after it is sent
+    (registration.wipe_settled_copies)."""
+    inserted = await insert_ignore(
         session,
         OutboxMessage,
         {
@@ -79,6 +84,26 @@ async def enqueue(
         },
         ["dedup_key"],
     )
+    if inserted and names:
+        row_id = (
+            await session.execute(
+                select(OutboxMessage.id).where(OutboxMessage.dedup_key == dedup_key)
+            )
+        ).scalar_one()
+        session.add_all(
+            OutboxMention(outbox_id=row_id, person_id=person_id) for person_id in set(names)
+        )
+    return inserted
+
+
+async def named_in(session: AsyncSession, message_ids: Sequence[int]) -> set[int]:
+    """The person ids that these rows' texts name (`enqueue(names=...)`)."""
+    if not message_ids:
+        return set()
+    rows = await session.execute(
+        select(OutboxMention.person_id).where(OutboxMention.outbox_id.in_(message_ids))
+    )
+    return set(rows.scalars())
 
 
 async def withdraw_expired(session: AsyncSession, *, now: datetime) -> list[str]:
@@ -261,3 +286,46 @@ async def purge_settled(session: AsyncSession, *, before: datetime, limit: int =
     if found:
         await session.execute(delete(OutboxMessage).where(OutboxMessage.id.in_(found)))
     return len(found)
+
+
+def _owed(prefixes: Sequence[str], since: datetime) -> list[ColumnElement[bool]]:
+    """Rows with one of these key prefixes, queued since `since`, that were tried and did not
+    certainly arrive: uncertain, failed, or back to pending after such an outcome."""
+    return [
+        or_(*(key_starts_with(OutboxMessage.dedup_key, p) for p in prefixes)),
+        OutboxMessage.created_at >= since,
+        or_(
+            OutboxMessage.status.in_([OutboxStatus.UNCERTAIN, OutboxStatus.FAILED]),
+            and_(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.attempts > 0),
+        ),
+    ]
+
+
+async def owed(
+    session: AsyncSession, *, prefixes: Sequence[str], since: datetime, limit: int = 500
+) -> list[OutboxMessage]:
+    """The rows of these prefixes still owed to their chat (see `_owed`), oldest first."""
+    rows = await session.execute(
+        select(OutboxMessage).where(*_owed(prefixes, since)).order_by(OutboxMessage.id).limit(limit)
+    )
+    return list(rows.scalars())
+
+
+async def count_owed(session: AsyncSession, *, prefixes: Sequence[str], since: datetime) -> int:
+    result = await session.execute(
+        select(func.count()).select_from(OutboxMessage).where(*_owed(prefixes, since))
+    )
+    return int(result.scalar_one())
+
+
+async def offer_again_now(
+    session: AsyncSession, *, prefixes: Sequence[str], chat_id: int, since: datetime
+) -> int:
+    """Every owed row of these prefixes for one chat goes back to pending, due at once (its
+    person is talking to us right now). Returns how many."""
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(*_owed(prefixes, since), OutboxMessage.chat_id == chat_id)
+        .values(status=OutboxStatus.PENDING, not_before=None)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

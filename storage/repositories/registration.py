@@ -5,13 +5,11 @@ Never commits: the caller's transaction (one per update) does.
 
 from __future__ import annotations
 
-import html
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Enum, String, cast, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -23,6 +21,7 @@ from storage.models import (
     MemberMunicipality,
     MemberStatus,
     Municipality,
+    OutboxMention,
     OutboxMessage,
     OutboxStatus,
     Person,
@@ -405,111 +404,50 @@ async def unlink_chat(session: AsyncSession, *, chat_id: int) -> list[LinkedChat
     return links
 
 
-# --- erasure ----------------------------------------------------------------------------------
+# --- erasure ---------------------------------------------------------------------------------
 
-ERASED_NAME = "ex membro"
-
-
-def _spellings(person: Person) -> list[str]:
-    """How the person's name and username appear in stored text (plain or HTML-escaped)."""
-    names = [person.display_name]
-    if person.username:
-        names += [f"@{person.username}", person.username]
-    out: list[str] = []
-    for name in names:
-        if len(name) < 3 or name == ERASED_NAME:
-            continue
-        for spelling in (name, html.escape(name)):
-            if spelling not in out:
-                out.append(spelling)
-    return out
-
-
-def _replace_in(value: Any, spellings: list[str]) -> Any:
-    if isinstance(value, str):
-        for spelling in spellings:
-            value = value.replace(spelling, ERASED_NAME)
-        return value
-    if isinstance(value, list):
-        return [_replace_in(v, spellings) for v in value]
-    if isinstance(value, dict):
-        return {k: _replace_in(v, spellings) for k, v in value.items()}
-    return value
-
-
-async def _scrub_names(session: AsyncSession, person: Person) -> None:
-    """Texts of the team that name the person (a note, an announcement, a message waiting in
-    the outbox) name "ex membro" instead: the words stay, the identity goes."""
-    spellings = _spellings(person)
-    if not spellings:
-        return
-    for table in Base.metadata.sorted_tables:
-        if table.name in _NOT_SCRUBBED:
-            continue
-        for column in table.columns:
-            if isinstance(column.type, JSON):
-                # Few rows can match; rewrite them in Python (JSON escapes differ by backend).
-                text = cast(column, String)
-                stored = {json.dumps(s)[1:-1] for s in spellings} | set(spellings)
-                keys = list(table.primary_key.columns)
-                rows = (
-                    await session.execute(
-                        select(*keys, column).where(
-                            or_(*(text.contains(s, autoescape=True) for s in stored))
-                        )
-                    )
-                ).all()
-                for row in rows:
-                    where = [k == row[i] for i, k in enumerate(keys)]
-                    await session.execute(
-                        table.update()
-                        .where(*where)
-                        .values({column.name: _replace_in(row[-1], spellings)})
-                    )
-            elif isinstance(column.type, String) and not isinstance(column.type, Enum):
-                expr: Any = column
-                for spelling in spellings:
-                    expr = func.replace(expr, spelling, ERASED_NAME)
-                await session.execute(
-                    table.update()
-                    .where(or_(*(column.contains(s, autoescape=True) for s in spellings)))
-                    .values({column.name: expr})
-                )
-
-
-# Bookkeeping whose strings are keys, not prose.
-_NOT_SCRUBBED = {"alembic_version", "processed_update", "job_claim", "person"}
+# Outbox rows whose text is about one member: the request to approve them.
+_ABOUT_MEMBER_KEYS = ("reg:req:{member_id}:",)
 
 
 async def erase_person(session: AsyncSession, *, person: Person, now: datetime) -> None:
-    """/cancellami: the identity goes, the contributions stay with the (now anonymous) member row."""
+    """/cancellami: the identity goes; the contributions stay, pointing at the anonymous row.
+
+    Changed: the person row (name, Telegram id, username, languages, reachability cleared),
+    their memberships (left, no longer coordinator), their dialogues (deleted), the outbox rows
+    to them or about them (pending: withdrawn; already sent: text and address wiped), and the
+    bot's own copies of texts that named them for someone else (`wipe_settled_copies`).
+    Nothing else: a note, a vote, an update, a decision keeps its text and points at the member
+    row, and every reader shows «ex membro» in their language for an erased person. Other
+    people's texts that merely contain the same letters are theirs, and stay as they are.
+    """
     telegram_user_id = person.telegram_user_id
     if telegram_user_id is not None:
         await session.execute(
             delete(Conversation).where(Conversation.telegram_user_id == telegram_user_id)
         )
-    conditions = [OutboxMessage.person_id == person.id]
-    if telegram_user_id is not None:
-        conditions.append(OutboxMessage.chat_id == telegram_user_id)
-    await session.execute(
-        delete(OutboxMessage).where(or_(*conditions), OutboxMessage.status == OutboxStatus.PENDING)
-    )
-    # Messages already sent keep no copy of what they said about this person: the requests
-    # to approve them (to coordinators) and what was sent to them.
     member_ids = list(
         (await session.execute(select(Member.id).where(Member.person_id == person.id))).scalars()
     )
-    about = [OutboxMessage.person_id == person.id]
-    about += [key_starts_with(OutboxMessage.dedup_key, f"reg:req:{mid}:") for mid in member_ids]
-    await session.execute(update(OutboxMessage).where(or_(*about)).values(payload={"erased": True}))
+    to_or_about: list[ColumnElement[bool]] = [OutboxMessage.person_id == person.id]
+    if telegram_user_id is not None:
+        to_or_about.append(OutboxMessage.chat_id == telegram_user_id)
+    to_or_about += [
+        key_starts_with(OutboxMessage.dedup_key, key.format(member_id=mid))
+        for mid in member_ids
+        for key in _ABOUT_MEMBER_KEYS
+    ]
+    await session.execute(
+        delete(OutboxMessage).where(or_(*to_or_about), OutboxMessage.status == OutboxStatus.PENDING)
+    )
+    await session.execute(
+        update(OutboxMessage).where(or_(*to_or_about)).values(payload=ERASED_PAYLOAD)
+    )
     if telegram_user_id is not None:
         # Rows addressed to their private chat keep their status, not the address.
         await session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.chat_id == telegram_user_id)
-            .values(chat_id=0, payload={"erased": True})
+            update(OutboxMessage).where(OutboxMessage.chat_id == telegram_user_id).values(chat_id=0)
         )
-    await _scrub_names(session, person)
     await session.execute(
         update(Member)
         .where(
@@ -519,7 +457,7 @@ async def erase_person(session: AsyncSession, *, person: Person, now: datetime) 
         .values(status=MemberStatus.LEFT, is_coordinator=False, decided_at=now)
     )
     person.telegram_user_id = None
-    person.display_name = ERASED_NAME
+    person.display_name = None
     person.username = None
     person.language = None
     person.telegram_language = None
@@ -528,3 +466,36 @@ async def erase_person(session: AsyncSession, *, person: Person, now: datetime) 
     person.unreachable_since = None
     person.erased_at = now
     await session.flush()
+    await wipe_settled_copies(session)
+
+
+# What is left of an outbox row's payload once its text named someone who left.
+ERASED_PAYLOAD: dict[str, Any] = {"erased": True}
+_SETTLED = (OutboxStatus.SENT, OutboxStatus.FAILED, OutboxStatus.UNCERTAIN)
+
+
+async def wipe_settled_copies(session: AsyncSession) -> int:
+    """The bot's copies of sent texts that named someone who left: their payload wiped.
+
+    An outbox row records the people its text names (OutboxMention). Once a named person is
+    erased and the row is settled (sent, failed or uncertain), its text is replaced by
+    ERASED_PAYLOAD and its mentions dropped. A row still pending is a message composed before
+    they left: it is delivered as composed and wiped here at the next tick after it settles.
+    Reads one indexed query when there is nothing to do. Returns the rows wiped.
+    """
+    rows = (
+        await session.execute(
+            select(OutboxMention.outbox_id)
+            .join(Person, Person.id == OutboxMention.person_id)
+            .join(OutboxMessage, OutboxMessage.id == OutboxMention.outbox_id)
+            .where(Person.erased_at.is_not(None), OutboxMessage.status.in_(_SETTLED))
+        )
+    ).scalars()
+    ids = sorted(set(rows))
+    if not ids:
+        return 0
+    await session.execute(
+        update(OutboxMessage).where(OutboxMessage.id.in_(ids)).values(payload=ERASED_PAYLOAD)
+    )
+    await session.execute(delete(OutboxMention).where(OutboxMention.outbox_id.in_(ids)))
+    return len(ids)

@@ -49,9 +49,9 @@ from storage.models import (
 from storage.repositories import outbox as outbox_repo
 from storage.repositories.common import insert_ignore
 from storage.repositories.core import municipality_names
-from storage.repositories.registration import ERASED_NAME
+from storage.repositories.people import FORMER_MEMBER, ShownName, present_name, shown_name
 
-EX_MEMBER = ERASED_NAME  # the name of anyone who left: the one /cancellami writes, too
+EX_MEMBER = FORMER_MEMBER  # the name of anyone who left: readers show «ex membro»
 UNION_NOTES: Literal["union"] = "union"  # group_notes(comune=…): notes of members with no Comune
 SKIPPED_CLAIM = "summary_skipped"
 
@@ -200,8 +200,9 @@ class UpdateFact:
 @dataclass(frozen=True)
 class TechnicianFact:
     member_id: int
-    name: str
+    name: ShownName
     municipality_ids: tuple[int, ...]
+    person_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -209,8 +210,9 @@ class VoteFact:
     municipality_id: int
     comune: str
     choice: str
-    voter: str | None
+    voter: ShownName | None
     voter_role: str | None
+    voter_id: int | None = None  # the voter's person id
 
 
 @dataclass(frozen=True)
@@ -219,7 +221,14 @@ class DecisionFact:
     comune: str | None
     action_code: str | None
     votes: tuple[VoteFact, ...]
-    asked_by: str | None
+    asked_by: ShownName | None
+    asked_by_id: int | None = None  # the asker's person id
+
+    @property
+    def named_people(self) -> set[int]:
+        """Person ids of those a text of this decision names (who asked, who voted)."""
+        ids = {v.voter_id for v in self.votes} | {self.asked_by_id}
+        return {i for i in ids if i is not None}
 
 
 @dataclass(frozen=True)
@@ -230,10 +239,11 @@ class NoteFact:
     municipality_id: int | None  # None: written by a member with no Comune (the Union)
     round_id: int | None
     member_id: int | None
-    author: str  # "ex membro" once the author left
+    author: ShownName  # FORMER_MEMBER once the author left
     source: str
     text: str
     created_at: datetime
+    author_id: int | None = None  # the author's person id
 
 
 @dataclass(frozen=True)
@@ -249,11 +259,17 @@ class SummaryFacts:
     decisions: list[DecisionFact]
     notes: list[NoteFact] = field(default_factory=list)  # group notes since the baseline
 
+    @property
+    def named_people(self) -> set[int]:
+        """Person ids of everyone a summary made of these facts may name (note authors,
+        technicians, who asked and who voted): its outbox rows record them."""
+        ids = {n.author_id for n in self.notes} | {t.person_id for t in self.technicians}
+        for decision in self.decisions:
+            ids |= decision.named_people
+        return {i for i in ids if i is not None}
 
-def _name(person: Person | None) -> str:
-    if person is None or person.erased_at is not None:
-        return EX_MEMBER
-    return person.display_name
+
+_name = shown_name
 
 
 async def updates_since(
@@ -350,6 +366,7 @@ async def group_notes(
             source=n.source.value,
             text=n.text,
             created_at=n.created_at,
+            author_id=person.id if person is not None else None,
         )
         for n, person in rows
     ]
@@ -367,12 +384,15 @@ async def technicians(session: AsyncSession, union_id: int) -> list[TechnicianFa
         )
         .order_by(Member.id)
     )
-    by_member: dict[int, tuple[str, list[int]]] = {}
+    by_member: dict[int, tuple[Person, list[int]]] = {}
     for member, person, municipality_id in rows:
-        entry = by_member.setdefault(member.id, (_name(person), []))
+        entry = by_member.setdefault(member.id, (person, []))
         if municipality_id is not None:
             entry[1].append(municipality_id)
-    return [TechnicianFact(mid, name, tuple(ids)) for mid, (name, ids) in by_member.items()]
+    return [
+        TechnicianFact(mid, _name(person), tuple(ids), person.id)
+        for mid, (person, ids) in by_member.items()
+    ]
 
 
 async def reported_member_ids(session: AsyncSession, round_: UpdateRound) -> set[int]:
@@ -552,6 +572,7 @@ async def decision_facts(
                 choice=v.choice.value,
                 voter=_name(person) if v.member_id is not None else None,
                 voter_role=role.value if role is not None else None,
+                voter_id=person.id if person is not None else None,
             )
         )
     asker_ids = {d.asked_by_member_id for d in decisions if d.asked_by_member_id is not None}
@@ -568,9 +589,11 @@ async def decision_facts(
         code, comune = None, None
         if decision.action_id is not None and decision.action_id in actions:
             code, comune = actions[decision.action_id]
-        asked_by = None
+        asked_by: ShownName | None = None
+        asker: Person | None = None
         if decision.asked_by_member_id is not None:
-            asked_by = _name(askers.get(decision.asked_by_member_id))
+            asker = askers.get(decision.asked_by_member_id)
+            asked_by = _name(asker)
         facts.append(
             DecisionFact(
                 decision=decision,
@@ -578,6 +601,7 @@ async def decision_facts(
                 action_code=code,
                 votes=tuple(votes.get(decision.id, ())),
                 asked_by=asked_by,
+                asked_by_id=asker.id if asker is not None else None,
             )
         )
     return facts
@@ -753,11 +777,64 @@ async def audience_members(
             Recipient(
                 person_id=person.id,
                 telegram_user_id=person.telegram_user_id,
-                name=person.display_name,
+                name=present_name(person),
                 language=person.language or person.telegram_language,
             )
         )
     return result
+
+
+async def recent_decisions_by(
+    session: AsyncSession, *, union_id: int, member_id: int, since: datetime
+) -> list[Decision]:
+    """Decisions this member recorded directly (/decisione) in the Union since `since`: the
+    candidates a retry is compared with (bot.services.repeats)."""
+    rows = await session.execute(
+        select(Decision)
+        .where(
+            Decision.union_id == union_id,
+            Decision.closed_by_member_id == member_id,
+            Decision.asked_by_member_id.is_(None),
+            Decision.source_update_id.is_(None),
+            Decision.created_at >= since,
+        )
+        .order_by(Decision.id)
+    )
+    return list(rows.scalars())
+
+
+async def recent_announcements_by(
+    session: AsyncSession, *, union_id: int, member_id: int, since: datetime
+) -> list[Announcement]:
+    """Announcements this member wrote in the Union since `since`, except the cancelled ones."""
+    rows = await session.execute(
+        select(Announcement)
+        .where(
+            Announcement.union_id == union_id,
+            Announcement.created_by_member_id == member_id,
+            Announcement.audience != "cancelled",
+            Announcement.created_at >= since,
+        )
+        .order_by(Announcement.id)
+    )
+    return list(rows.scalars())
+
+
+async def last_announcements(
+    session: AsyncSession, *, union_id: int, limit: int = 5
+) -> list[Announcement]:
+    """The Union's last announcements that were sent (not drafts, not cancelled), newest first."""
+    rows = await session.execute(
+        select(Announcement)
+        .where(
+            Announcement.union_id == union_id,
+            Announcement.audience != "",
+            Announcement.audience != "cancelled",
+        )
+        .order_by(Announcement.id.desc())
+        .limit(limit)
+    )
+    return list(rows.scalars())
 
 
 async def announcements_to_report(session: AsyncSession, *, limit: int = 50) -> list[Announcement]:
@@ -835,7 +912,7 @@ async def remove_document(session: AsyncSession, *, union_id: int, document_id: 
 class ExportData:
     union: Union
     actions: list[tuple[Action, str | None]]  # with the Comune's name
-    history: list[tuple[ProgressUpdate, str, str]]  # update, action code, author
+    history: list[tuple[ProgressUpdate, str, ShownName | None]]  # update, code, author
     meetings: list[Meeting]
     notes: list[tuple[NoteFact, str | None, str | None]] = field(
         default_factory=list
@@ -874,7 +951,7 @@ async def export_data(session: AsyncSession, union_id: int) -> ExportData | None
     return ExportData(
         union=union,
         actions=[(a, n) for a, n in actions],
-        history=[(u, c, _name(p) if u.member_id else "") for u, c, p in history],
+        history=[(u, c, _name(p) if u.member_id else None) for u, c, p in history],
         meetings=list(meetings.scalars()),
         notes=[
             (

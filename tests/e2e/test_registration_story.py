@@ -556,7 +556,7 @@ async def test_coordinator_manages_members_and_hands_over_before_leaving(bot: Bo
         erased = (
             await session.execute(select(Person).where(Person.erased_at.is_not(None)))
         ).scalar_one()
-        assert erased.display_name == "ex membro" and erased.telegram_user_id is None
+        assert erased.display_name is None and erased.telegram_user_id is None
     roster = await say(bot, mario, "/team")
     assert "Giulia" not in roster.text and "🏛 Mario Rossi — Sindaco ⭐" in roster.text
     answer = await say(bot, giulia, "/team")

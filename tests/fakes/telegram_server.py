@@ -169,6 +169,8 @@ class FakeTelegram:
             id=int(token.split(":", 1)[0]), first_name="Team Energia", username=bot_username
         )
         self.privacy_mode = True
+        # getMe.has_main_web_app: whether a main Mini App is set in @BotFather (t.me/<bot>?startapp=…).
+        self.has_main_web_app = False
         self.enforce_rate_limits = False
         self.rate_limits = RateLimits()
         self.callback_answer_timeout = 15.0
@@ -747,6 +749,17 @@ class FakeTelegram:
         self._touch()
         return msg
 
+    def add_file(
+        self,
+        kind: str,
+        content: bytes,
+        *,
+        filename: str | None = None,
+        mime_type: str | None = None,
+    ) -> FakeFile:
+        """A file Telegram holds (as if someone had sent it earlier): getFile finds it by id."""
+        return self._store_file(kind, content, filename, mime_type)
+
     def _store_file(
         self, kind: str, content: bytes, filename: str | None, mime_type: str | None
     ) -> FakeFile:
@@ -1063,7 +1076,9 @@ class FakeTelegram:
                 raise ApiError.bad_request("message is too long")
         return plain, ents
 
-    def _check_markup(self, markup: dict[str, Any] | None) -> dict[str, Any] | None:
+    def _check_markup(
+        self, markup: dict[str, Any] | None, chat: FakeChat | None = None
+    ) -> dict[str, Any] | None:
         if markup is None or "inline_keyboard" not in markup:
             return markup
         rows = markup["inline_keyboard"]
@@ -1096,9 +1111,28 @@ class FakeTelegram:
                     url = button["url"]
                     if not isinstance(url, str) or not re.match(r"^(https?|tg)://\S+$", url):
                         raise ApiError.bad_request("BUTTON_URL_INVALID")
+                if "web_app" in button:
+                    self._check_web_app_button(button["web_app"], chat)
         if total > 100:
             raise ApiError.bad_request("REPLY_MARKUP_TOO_LONG")
         return markup
+
+    @staticmethod
+    def _check_web_app(web_app: Any, where: str) -> None:
+        """A WebAppInfo: Telegram opens Mini Apps over HTTPS only."""
+        url = web_app.get("url") if isinstance(web_app, dict) else None
+        if not isinstance(url, str) or not re.match(r"^https://[^/\s]+\S*$", url):
+            raise ApiError.bad_request(
+                f"{where} Web App URL '{url}' is invalid: Only HTTPS links are allowed"
+            )
+
+    def _check_web_app_button(self, web_app: Any, chat: FakeChat | None) -> None:
+        """Real Telegram: a web_app inline button only in a private chat with the bot
+        (BUTTON_TYPE_INVALID in groups and channels: in a group, a t.me link to the bot's
+        Mini App is the way), and only to an HTTPS address."""
+        if chat is not None and not chat.is_private:
+            raise ApiError.bad_request("BUTTON_TYPE_INVALID")
+        self._check_web_app(web_app, "inline keyboard button")
 
     def _reply_target(self, chat: FakeChat, params: dict[str, Any]) -> FakeMessage | None:
         reply = params.get("reply_parameters")
@@ -1140,7 +1174,7 @@ class FakeTelegram:
             "can_read_all_group_messages": not self.privacy_mode,
             "supports_inline_queries": False,
             "can_connect_to_business": False,
-            "has_main_web_app": False,
+            "has_main_web_app": self.has_main_web_app,
         }
 
     async def _m_set_webhook(self, params: dict[str, Any]) -> bool:
@@ -1246,10 +1280,22 @@ class FakeTelegram:
         return (scope_type, chat_id, user_id, str(params.get("language_code") or ""))
 
     async def _m_set_chat_menu_button(self, params: dict[str, Any]) -> bool:
+        button = params.get("menu_button")
+        if button is not None:
+            kind = button.get("type") if isinstance(button, dict) else None
+            if kind not in ("commands", "web_app", "default"):
+                raise ApiError.bad_request("can't parse menu button: unknown type")
+            if kind == "web_app":
+                if not button.get("text"):
+                    raise ApiError.bad_request("can't parse menu button: text is empty")
+                self._check_web_app(button.get("web_app"), "menu button")
         if "chat_id" in params:
-            self._resolve_chat(params["chat_id"]).menu_button = params.get("menu_button")
+            chat = self._resolve_chat(params["chat_id"])
+            if not chat.is_private:  # the menu button belongs to private chats only
+                raise ApiError.bad_request("chat not found")
+            chat.menu_button = button
         else:
-            self.bot_settings["menu_button"] = params.get("menu_button")
+            self.bot_settings["menu_button"] = button
         return True
 
     async def _m_store_setting(self, params: dict[str, Any]) -> bool:
@@ -1265,7 +1311,7 @@ class FakeTelegram:
         plain, ents = self._format(
             params["text"], params.get("parse_mode"), params.get("entities"), caption=False
         )
-        markup = self._check_markup(params.get("reply_markup"))
+        markup = self._check_markup(params.get("reply_markup"), chat)
         reply_to = self._reply_target(chat, params)
         msg = self._new_message(
             chat,
@@ -1289,7 +1335,7 @@ class FakeTelegram:
             cap_plain, cap_ents = self._format(
                 caption, params.get("parse_mode"), params.get("caption_entities"), caption=True
             )
-        markup = self._check_markup(params.get("reply_markup"))
+        markup = self._check_markup(params.get("reply_markup"), chat)
         reply_to = self._reply_target(chat, params)
         stored = self._input_file(params[kind], kind)
         if stored.size > 50 * 1024 * 1024:
@@ -1340,7 +1386,7 @@ class FakeTelegram:
         plain, ents = self._format(
             params["text"], params.get("parse_mode"), params.get("entities"), caption=False
         )
-        markup = self._check_markup(params.get("reply_markup"))
+        markup = self._check_markup(params.get("reply_markup"), msg.chat)
         if plain == msg.text and ents == msg.entities and markup == msg.reply_markup:
             raise ApiError.bad_request(
                 "message is not modified: specified new message content and reply markup are "
@@ -1369,7 +1415,7 @@ class FakeTelegram:
             if caption
             else ("", [])
         )
-        markup = self._check_markup(params.get("reply_markup"))
+        markup = self._check_markup(params.get("reply_markup"), msg.chat)
         if (
             (plain or None) == msg.caption
             and ents == msg.caption_entities
@@ -1389,7 +1435,7 @@ class FakeTelegram:
 
     async def _m_edit_message_reply_markup(self, params: dict[str, Any]) -> dict[str, Any]:
         msg = self._edit_target(params)
-        markup = self._check_markup(params.get("reply_markup"))
+        markup = self._check_markup(params.get("reply_markup"), msg.chat)
         if markup == msg.reply_markup or (not markup and not msg.reply_markup):
             raise ApiError.bad_request(
                 "message is not modified: specified new message content and reply markup are "

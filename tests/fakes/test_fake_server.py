@@ -269,6 +269,35 @@ async def test_validation_errors(fake_telegram: FakeTelegram) -> None:
     assert body["error_code"] == 400
 
 
+async def test_mini_app_buttons_as_telegram_allows_them(fake_telegram: FakeTelegram) -> None:
+    """A web_app button only in a private chat, to an HTTPS address; in a group a t.me link to
+    the bot's Mini App is the way. The menu button belongs to private chats too."""
+    fake = fake_telegram
+    chat_id = await started_user(fake)
+    user = fake.user(chat_id)
+    group = fake.create_group("Tavolo", user)
+    await fake.add_bot_to_group(group, by=user)
+    web_app = {"inline_keyboard": [[{"text": "📊", "web_app": {"url": "https://x.test/app/"}}]]}
+    assert (await api(fake, "sendMessage", chat_id=chat_id, text="t", reply_markup=web_app))["ok"]
+    body = await api(fake, "sendMessage", chat_id=group.id, text="t", reply_markup=web_app)
+    assert body["description"] == "Bad Request: BUTTON_TYPE_INVALID"
+    link = {"inline_keyboard": [[{"text": "📊", "url": "https://t.me/Bot?startapp=u1"}]]}
+    assert (await api(fake, "sendMessage", chat_id=group.id, text="t", reply_markup=link))["ok"]
+    plain = {"inline_keyboard": [[{"text": "📊", "web_app": {"url": "http://x.test/app/"}}]]}
+    body = await api(fake, "sendMessage", chat_id=chat_id, text="t", reply_markup=plain)
+    assert "Only HTTPS links are allowed" in body["description"]
+
+    menu = {"type": "web_app", "text": "Cruscotto", "web_app": {"url": "https://x.test/app/"}}
+    assert (await api(fake, "setChatMenuButton", menu_button=menu))["ok"]
+    assert fake.bot_settings["menu_button"] == menu
+    assert (await api(fake, "setChatMenuButton", chat_id=chat_id, menu_button=menu))["ok"]
+    body = await api(fake, "setChatMenuButton", chat_id=group.id, menu_button=menu)
+    assert body["description"] == "Bad Request: chat not found"
+    insecure = {**menu, "web_app": {"url": "http://x.test/app/"}}
+    body = await api(fake, "setChatMenuButton", menu_button=insecure)
+    assert "Only HTTPS links are allowed" in body["description"]
+
+
 async def test_forbidden_and_blocked(fake_telegram: FakeTelegram) -> None:
     fake = fake_telegram
     luca = fake.add_user("Luca")

@@ -174,6 +174,15 @@ COMMANDS: dict[str, Row] = {
         },
         group=everyone("Gli avvisi si preparano in chat privata con me"),
     ),
+    "/annuncio stato": row(
+        private={
+            **NON_MEMBERS_PRIVATE,
+            "assessore": "Solo il coordinatore manda avvisi a tutto il team",
+            "sindaco": "Solo il coordinatore manda avvisi a tutto il team",
+            "tecnico": "Solo il coordinatore manda avvisi a tutto il team",
+        },
+        group=everyone("Gli avvisi si preparano in chat privata con me"),
+    ),
     "/documenti": MEMBER_READ,
     "/esporta": row(
         private={

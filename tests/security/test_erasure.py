@@ -122,8 +122,22 @@ async def test_cancellami_leaves_no_trace(bot: BotUnderTest) -> None:
     assert await _press(world, "tecnico", "del:ok") == "Dati cancellati."
     await bot.tick()
 
+    # What is left of the name is only in words people wrote: the coordinator's announcement
+    # (and the copies sent to the others), and the technician's own note and update, which stay
+    # as written (the privacy notice says so). Nothing of the identity, and no copy the bot made.
     traces = await _scan(bot, needles, tecnico.id)
-    assert traces == [], "\n".join(traces)
+    assert sorted(t.split(" ∋ ")[0] for t in traces) == [
+        "announcement.text",
+        *["outbox_message.payload"] * 2,  # the announcement, as delivered to the others
+        "progress_update.note",
+        "update_note.text",
+        "update_note.text",  # one per Comune of the technician
+    ], "\n".join(traces)
+    assert all(
+        "Riunione giovedì: Tiziano Guidettini presenta il collaudo" in t
+        for t in traces
+        if t.startswith(("announcement", "outbox_message"))
+    ), traces
     assert _job_traces(bot, needles, tecnico.id) == []
 
     # The contributions remain, under an anonymous member.
@@ -143,13 +157,18 @@ async def test_cancellami_leaves_no_trace(bot: BotUnderTest) -> None:
             .all()
         )
     assert votes and len(updates) >= 2 and decision_votes
-    assert {n.text for n in notes} == {"#aggiornamento sopralluogo fatto da ex membro (ex membro)"}
-    # What others read of the team says "ex membro", never the name.
+    note = "#aggiornamento sopralluogo fatto da Tiziano Guidettini (@tiziano_guidettini)"
+    assert {n.text for n in notes} == {note}
+    # What others read of the team names the author «ex membro», never by name: /team does
+    # not list them, and the summary shows their note, as they wrote it, under «ex membro».
     coord = world.users["coord"]
     await coord.send("/team")
     await coord.send("/riepilogo")
     await bot.settle()
     seen: list[Any] = [m.text or m.caption or "" for m in bot.fake.sent_to(coord)[-3:]]
-    assert not any(last in text for text in seen), seen
-    # The note stays in the summary, under «ex membro».
-    assert any("«sopralluogo fatto da ex membro (ex membro)» — ex membro" in t for t in seen), seen
+    assert not any(last in text for text in seen[:1]), seen
+    summary = "\n".join(seen[1:])
+    assert "«sopralluogo fatto da Tiziano Guidettini (@tiziano_guidettini)» — ex membro" in summary
+    assert "«Collaudo fatto, lo conferma Tiziano Guidettini (@tiziano_guidettini)»" in summary
+    # In their own words only: the update, and the note shown under each of their two Comuni.
+    assert summary.count(last) == 3, summary

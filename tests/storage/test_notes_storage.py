@@ -17,6 +17,7 @@ from storage.models import Action, Member, Person, UpdateRound, UpdateSource
 from storage.repositories import actions as actions_repo
 from storage.repositories import registration as registration_repo
 from storage.repositories import summaries as repo
+from storage.repositories.people import FORMER_MEMBER
 from tests.summaries_factories import NOW, World, add_round, make_world
 
 IT = translator("it")
@@ -173,9 +174,11 @@ async def test_an_erased_author_reads_as_ex_membro(db: Database) -> None:
     async with db.transaction() as session:
         (note,) = await repo.group_notes(session, union_id=w.union.id)
         export = await repo.export_data(session, w.union.id)
-    assert note.author == "ex membro"
-    assert note.text == "Sopralluogo con ex membro e il Sindaco"
-    assert export is not None and export.notes[0][0].author == "ex membro"
+    # The author is the erased person row: readers show «ex membro» in their language. The
+    # note's words are the leaver's contribution and stay as written.
+    assert note.author is FORMER_MEMBER
+    assert note.text == "Sopralluogo con Tecnico 0 e il Sindaco"
+    assert export is not None and export.notes[0][0].author is FORMER_MEMBER
 
 
 async def test_notes_do_not_add_queries_per_comune(db: Database) -> None:

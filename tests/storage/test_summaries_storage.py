@@ -438,14 +438,16 @@ async def test_documents_export_and_settings_defaults(db: Database) -> None:
     by_code = {r[0]: r for r in rows[1:]}
     assert by_code["C00.01"][7] == "Completata" and by_code["C00.01"][8] == 100
     history = list(book["Storico aggiornamenti"].iter_rows(values_only=True))
-    assert len(history) == 2 and history[1][6] == "'=SUM(A1)" and history[1][8] == "Tecnico 0"
-    csv_bytes = export_csv(sum_handlers._tables(data), IT)
+    note_cell = book["Storico aggiornamenti"]["G2"]  # a text cell, shown as typed, never run
+    assert (note_cell.data_type, note_cell.quotePrefix) == ("s", True)
+    assert len(history) == 2 and history[1][6] == "=SUM(A1)" and history[1][8] == "Tecnico 0"
+    csv_bytes = export_csv(sum_handlers._tables(data, IT), IT)
     assert csv_bytes.startswith(b"\xef\xbb\xbf") and b"C00.01;" in csv_bytes
     # No notes from the technical group yet: the CSV export is the actions' file alone.
     built = await sum_handlers.build_export(services, w.union.id, IT, "csv")
     assert built is not None and [f.content for f in built] == [csv_bytes]
     assert built[0].name == name.removesuffix(".xlsx") + ".csv"
-    assert export_xlsx(sum_handlers._tables(data), translator("en"))[:2] == b"PK"
+    assert export_xlsx(sum_handlers._tables(data, translator("en")), translator("en"))[:2] == b"PK"
 
 
 async def test_summary_rows_unique_per_period(db: Database) -> None:

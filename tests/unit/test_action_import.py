@@ -17,6 +17,7 @@ from bot.services.action_import import (
     E_BAD_DATE,
     E_BAD_NUMBER,
     E_DUPLICATE_CODE,
+    E_ENCODING,
     E_MISSING_COLUMN,
     E_NO_HEADER,
     E_TOO_BIG,
@@ -26,6 +27,8 @@ from bot.services.action_import import (
     MAX_ROWS,
     ActionRow,
     ExportRow,
+    FileProblem,
+    decode_text,
     export_csv,
     export_xlsx,
     fold_header,
@@ -36,6 +39,7 @@ from bot.services.action_import import (
     parse_date,
     parse_decimal,
     plan_import,
+    plausible_latin_text,
     sniff_delimiter,
     template_xlsx,
 )
@@ -152,6 +156,132 @@ def test_sniff_delimiter() -> None:
     assert sniff_delimiter('codice;titolo;"comune, o Unione"\n') == ";"
     assert sniff_delimiter("codice,titolo,comune\n") == ","
     assert sniff_delimiter("\n\ncodice\ttitolo\tcomune\n") == "\t"
+
+
+# --- encodings ----------------------------------------------------------------------------
+
+ITALIAN = (
+    "codice;titolo;settore;comune\r\n"
+    "A1;Efficienza è più: «città» così – perché sì, però “ok”;Edifici pubblici;Canossa\r\n"
+    "A2;Caldaia a condensazione 50 m² (±3 µg/m³) — costo 1.234,50 €;Energia;Unione\r\n"
+    "A3;Scuola «Müller» di Nabrežina, Cœur & Forlì: à è ì ò ù;Scuole;Canossa\r\n"
+)
+JAPANESE = (
+    "codice;titolo;comune\r\n"
+    "A1;省エネルギー照明;Canossa\r\n"
+    "A2;太陽光発電 東京都庁;Canossa\r\n"
+    "A3;ｶﾀｶﾅ カタカナ 日本語;Canossa\r\n"
+)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        ITALIAN.encode("utf-8"),
+        b"\xef\xbb\xbf" + ITALIAN.encode("utf-8"),
+        ITALIAN.encode("utf-16"),  # with its byte-order mark, as Excel's «Testo Unicode»
+        ITALIAN.encode("utf-16-le"),
+        ITALIAN.encode("utf-16-be"),
+        ITALIAN.encode("cp1252"),  # Excel on Italian Windows, «CSV (delimitato…)»
+    ],
+    ids=["utf-8", "utf-8 bom", "utf-16", "utf-16-le no bom", "utf-16-be no bom", "windows-1252"],
+)
+def test_italian_text_in_every_encoding_reads_the_same(data: bytes) -> None:
+    assert decode_text(data) == ITALIAN
+    result = parse(data)
+    assert result.errors == []  # type: ignore[attr-defined]
+    assert [r.title for r in result.rows][2] == (  # type: ignore[attr-defined]
+        "Scuola «Müller» di Nabrežina, Cœur & Forlì: à è ì ò ù"
+    )
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        JAPANESE.encode("shift_jis"),
+        "A1;東京都庁;Canossa\n".encode("shift_jis"),  # decodes without an error in Windows-1252
+        "A1;日本語;Canossa\n".encode("shift_jis"),  # and so does this
+        "A1;ｶﾀｶﾅ;Canossa\n".encode("shift_jis"),
+        "A1;Тепловой насос;Canossa\n".encode("cp1251"),  # Cyrillic Windows
+        "A1;Αντλία θερμότητας;Canossa\n".encode("cp1253"),  # Greek Windows
+        "A1;città\n".encode().decode("cp1252").encode("cp1252") + b"\xe8",  # UTF-8 twice
+        b"\xef\xbb\xbfA1;citt\xe0\n",  # says UTF-8, is not
+        b"\xff\xfeA\x001\x00;",  # says UTF-16, an odd number of bytes
+    ],
+    ids=[
+        "shift-jis",
+        "kanji",
+        "kanji 2",
+        "katakana",
+        "cp1251",
+        "cp1253",
+        "utf-8 twice",
+        "bom",
+        "utf-16",
+    ],
+)
+def test_text_in_another_encoding_is_refused_with_a_way_out(data: bytes) -> None:
+    with pytest.raises(FileProblem) as refused:
+        decode_text(data)
+    assert refused.value.message == E_ENCODING
+    assert [e.message for e in parse(data).errors] == [E_ENCODING]  # type: ignore[attr-defined]
+    assert "CSV UTF-8" in E_ENCODING
+
+
+def test_shift_jis_was_gibberish_before() -> None:
+    """What the old fallback made of it: Windows-1252 letters, no error at all."""
+    assert "A1;東京都庁;Canossa".encode("shift_jis").decode("cp1252") == "A1;“Œ‹ž“s’¡;Canossa"
+    assert not plausible_latin_text("A1;“Œ‹ž“s’¡;Canossa")
+
+
+_ITALIAN_WORDS = st.sampled_from(
+    [
+        "città",
+        "perché",
+        "più",
+        "così",
+        "è",
+        "Forlì",
+        "attività",
+        "però",
+        "sì",
+        "Società",
+        "efficienza",
+        "energetica",
+        "50",
+        "m²",
+        "€",
+        "1.234,50",
+        "«Casa»",
+        "“nuova”",
+        "–",
+        "—",
+        "l’edificio",
+        "dell'Unione",
+        "n°",
+        "(±3)",
+        "µg/m³",
+        "Müller",
+        "Nabrežina",
+        "Cœur",
+        "…",
+        "À",
+        "È",
+        "É",
+        "Ì",
+        "Ò",
+        "Ù",
+        "100%",
+        "½",
+    ]
+)
+
+
+@given(st.lists(_ITALIAN_WORDS, min_size=1, max_size=20), st.sampled_from([" ", ";", ", "]))
+def test_any_italian_text_in_windows_1252_is_accepted(words: list[str], sep: str) -> None:
+    text = sep.join(words)
+    assert plausible_latin_text(text)
+    assert decode_text(text.encode("cp1252")) == text
 
 
 # --- whole files --------------------------------------------------------------------------
@@ -351,6 +481,8 @@ def test_messy_csv_gives_back_the_same_actions(
     for _ in range(blank_after):
         writer.writerow([""] * len(COLUMNS))
     text = buf.getvalue()
+    if encoding == "cp1252" and not plausible_latin_text(text):
+        encoding = "utf-8"  # Windows-1252 is read only when it reads like Italian (tests above)
     try:
         data = text.encode(encoding)
     except UnicodeEncodeError:

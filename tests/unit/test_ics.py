@@ -1,13 +1,14 @@
-"""The hand-written .ics, read back with the icalendar library."""
+"""The .ics the bot sends, written with the icalendar library and read back: escaping, folding,
+time zones, and text that tries to break out of its property (issue 14)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import icalendar
 
-from bot.services.ics import CalendarEvent, build_ics, escape_text, fold
+from bot.services.ics import CalendarEvent, build_ics, looks_like_url
 
 ROME = ZoneInfo("Europe/Rome")
 STAMP = datetime(2026, 12, 1, 8, tzinfo=UTC)
@@ -109,23 +110,120 @@ def test_crlf_and_folding() -> None:
     assert str(_parse(data)["SUMMARY"]) == long_title
 
 
-def test_fold_and_escape_units() -> None:
-    assert fold("A" * 75) == "A" * 75
-    folded = fold("B" * 200)
-    assert all(len(p.encode()) <= 75 for p in folded.split("\r\n"))
-    assert folded.replace("\r\n ", "") == "B" * 200
-    assert escape_text("a,b;c\\d\ne") == "a\\,b\\;c\\\\d\\ne"
+def _unfolded_lines(data: bytes) -> list[str]:
+    return data.decode("utf-8").replace("\r\n ", "").split("\r\n")
 
 
-def test_other_zone_without_eu_rules_falls_back_to_utc() -> None:
+def test_special_characters_are_escaped_on_the_wire() -> None:
     data = build_ics(
-        CalendarEvent(
-            uid="u@x",
-            title="t",
-            starts_at=datetime(2026, 12, 9, 16, tzinfo=UTC),
-            ends_at=datetime(2026, 12, 9, 18, tzinfo=UTC),
-            timezone="America/New_York",
+        _event(
+            datetime(2026, 12, 9, 16, tzinfo=UTC),
+            datetime(2026, 12, 9, 18, tzinfo=UTC),
+            location="Sala A; piano 1, Comune\\Unione",
+            description="riga uno\r\nriga due\rriga tre\nfine",
         ),
         stamp=STAMP,
     )
-    assert _parse(data).decoded("DTSTART") == datetime(2026, 12, 9, 16, tzinfo=UTC)
+    lines = _unfolded_lines(data)
+    assert "LOCATION:Sala A\\; piano 1\\, Comune\\\\Unione" in lines
+    assert "DESCRIPTION:riga uno\\nriga due\\nriga tre\\nfine" in lines
+    event = _parse(data)
+    assert str(event["LOCATION"]) == "Sala A; piano 1, Comune\\Unione"
+    assert str(event["DESCRIPTION"]).splitlines() == ["riga uno", "riga due", "riga tre", "fine"]
+
+
+def test_long_lines_fold_at_75_octets_without_breaking_characters() -> None:
+    agenda = "Punto sull'illuminazione pubblica a LED: è già più che a metà, ò " * 20
+    data = build_ics(
+        _event(
+            datetime(2026, 12, 9, 16, tzinfo=UTC),
+            datetime(2026, 12, 9, 18, tzinfo=UTC),
+            description=agenda,
+            location="Palazzo municipale — Sala consiliare «Enrico Berlinguer», " * 3,
+        ),
+        stamp=STAMP,
+    )
+    raw_lines = data.split(b"\r\n")
+    assert max(len(line) for line in raw_lines) <= 75
+    assert any(line.startswith(b" ") for line in raw_lines)  # folded, really
+    for line in raw_lines:
+        line.decode("utf-8")  # a fold never splits a character
+    assert str(_parse(data)["DESCRIPTION"]) == agenda
+
+
+def test_a_place_that_tries_to_add_properties_and_events_stays_text() -> None:
+    place = (
+        "https://meet.example.org/x\r\n"
+        "ATTENDEE;CN=Mallory:mailto:mallory@example.org\n"
+        "DTSTART:20200101T000000Z\r"
+        "END:VEVENT\u2028BEGIN:VEVENT\n"
+        "SUMMARY:Falso"
+    )
+    data = build_ics(
+        _event(
+            datetime(2026, 12, 9, 16, tzinfo=UTC),
+            datetime(2026, 12, 9, 18, tzinfo=UTC),
+            location=place,
+            url=place,  # not one address: left out
+            description=place,
+        ),
+        stamp=STAMP,
+    )
+    cal = icalendar.Calendar.from_ical(data)
+    events = [c for c in cal.walk() if c.name == "VEVENT"]
+    assert len(events) == 1
+    event = events[0]
+    assert "ATTENDEE" not in event and "URL" not in event
+    assert len([line for line in _unfolded_lines(data) if line.startswith("DTSTART;")]) == 1
+    assert str(event["SUMMARY"]) == "Riunione del Team energia, tavolo politico"
+    assert "ATTENDEE;CN=Mallory:mailto:mallory@example.org" in str(event["LOCATION"])
+    assert str(event["LOCATION"]).startswith("https://meet.example.org/x")
+
+
+def test_looks_like_url_is_one_address_only() -> None:
+    assert looks_like_url("https://meet.jit.si/team-energia")
+    assert looks_like_url("  HTTP://example.org/a?b=c&d=e  ")
+    for not_one in (
+        "https://x.org/a b",
+        "https://x.org\nATTENDEE:mailto:a@b",
+        "https://x.org\u2028x",
+        "https://x.org\x85x",
+        "https://x.org\x0bx",
+        "Sala consiliare",
+        "ftp://x.org",
+        "https://",
+    ):
+        assert not looks_like_url(not_one), not_one
+
+
+def test_cancelled_meeting_and_alarm() -> None:
+    data = build_ics(
+        _event(
+            datetime(2026, 12, 9, 16, tzinfo=UTC),
+            datetime(2026, 12, 9, 18, tzinfo=UTC),
+            cancelled=True,
+            sequence=2,
+        ),
+        stamp=STAMP,
+    )
+    event = _parse(data)
+    assert str(event["STATUS"]) == "CANCELLED" and int(event["SEQUENCE"]) == 2
+    alarm = next(c for c in event.walk() if c.name == "VALARM")
+    assert alarm.decoded("TRIGGER") == -timedelta(hours=1)
+
+
+def test_other_zones_keep_their_local_time() -> None:
+    for zone, local in (("America/New_York", 11), ("Asia/Kolkata", 21), ("UTC", 16)):
+        data = build_ics(
+            CalendarEvent(
+                uid="u@x",
+                title="t",
+                starts_at=datetime(2026, 12, 9, 16, tzinfo=UTC),
+                ends_at=datetime(2026, 12, 9, 18, tzinfo=UTC),
+                timezone=zone,
+            ),
+            stamp=STAMP,
+        )
+        start = _parse(data).decoded("DTSTART")
+        assert start == datetime(2026, 12, 9, 16, tzinfo=UTC), zone
+        assert start.astimezone(ZoneInfo(zone)).hour == local

@@ -5,15 +5,16 @@ importer, names and invite tokens have theirs in their own test files.)"""
 from __future__ import annotations
 
 import html
-from datetime import date
+from datetime import UTC, date, datetime
 
+import icalendar
 from hypothesis import given
 from hypothesis import strategies as st
 
 from bot import callback_data as cb
 from bot.handlers.settings import parse_italian_date
 from bot.services.html_split import plain_text, split_sections, telegram_length
-from bot.services.ics import escape_text, fold
+from bot.services.ics import CalendarEvent, build_ics
 from tests.fakes.tg_html import parse_html
 
 PART = st.from_regex(r"[A-Za-z0-9_.\-]{1,12}", fullmatch=True)
@@ -91,10 +92,27 @@ def test_paes_date_reads_what_people_write(day: date) -> None:
 
 
 @given(st.text(st.characters(exclude_categories=["Cs"]), max_size=300))
-def test_ics_text_folds_and_unfolds(value: str) -> None:
-    line = "SUMMARY:" + escape_text(value)
-    folded = fold(line)
-    for physical in folded.split("\r\n"):
-        assert len(physical.encode("utf-8")) <= 75
-    assert folded.replace("\r\n ", "") == line
-    assert "\n" not in escape_text(value) and "\r" not in escape_text(value)
+def test_ics_text_stays_text(value: str) -> None:
+    """Whatever a title, place or agenda holds: one event, lines of at most 75 octets, and
+    the text read back as it was (line breaks as \\n)."""
+    data = build_ics(
+        CalendarEvent(
+            uid="u@x",
+            title=value or "t",
+            starts_at=datetime(2026, 12, 9, 16, tzinfo=UTC),
+            ends_at=datetime(2026, 12, 9, 18, tzinfo=UTC),
+            location=value,
+            description=value,
+            url=value,
+        ),
+        stamp=datetime(2026, 12, 1, tzinfo=UTC),
+    )
+    for physical in data.split(b"\r\n"):
+        assert len(physical) <= 75
+    events = [c for c in icalendar.Calendar.from_ical(data).walk() if c.name == "VEVENT"]
+    assert len(events) == 1
+    expected = value.replace("\r\n", "\n").replace("\r", "\n")
+    if value:
+        assert str(events[0]["LOCATION"]) == expected
+        assert str(events[0]["SUMMARY"]) == expected
+    assert "ATTENDEE" not in events[0]

@@ -22,7 +22,6 @@ from bot.services import export as export_service
 from bot.services.html_split import plain_text, telegram_length
 from bot.services.summary import (
     DETAILS,
-    FORMER_MEMBER,
     FULL,
     MAX_MESSAGES,
     ActionChange,
@@ -39,6 +38,7 @@ from bot.services.summary import (
     summary_sections,
 )
 from bot.services.summary_build import notes_by_comune
+from storage.repositories.people import FORMER_MEMBER
 from storage.repositories.summaries import NoteFact
 from tests.summaries_factories import NOW, small_union
 
@@ -428,8 +428,10 @@ def test_the_spreadsheet_has_every_note_whole() -> None:
         None,
         "ex membro",
         "Messaggio con #aggiornamento",
-        "'=1+1 #aggiornamento",  # never run as a formula
+        "=1+1 #aggiornamento",  # the text as written…
     )
+    formula_like = book["Note dal gruppo tecnico"]["F3"]
+    assert (formula_like.data_type, formula_like.quotePrefix) == ("s", True)  # …never run
     english = load_workbook(io.BytesIO(export_service.export_xlsx(tables, EN)))
     assert "Technical group notes" in english.sheetnames
 

@@ -44,7 +44,7 @@ def upgrade() -> None:
         "person",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("telegram_user_id", sa.BigInteger(), nullable=True),
-        sa.Column("display_name", sa.String(length=128), nullable=False),
+        sa.Column("display_name", sa.String(length=128), nullable=True),
         sa.Column("username", sa.String(length=64), nullable=True),
         sa.Column("telegram_language", sa.String(length=16), nullable=True),
         sa.Column("language", sa.String(length=8), nullable=True),
@@ -58,6 +58,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_person")),
         sa.UniqueConstraint("telegram_user_id", name=op.f("uq_person_telegram_user_id")),
     )
+    op.create_index(op.f("ix_person_erased_at"), "person", ["erased_at"], unique=False)
     op.create_table(
         "processed_update",
         sa.Column("update_id", sa.BigInteger(), autoincrement=False, nullable=False),
@@ -208,6 +209,24 @@ def upgrade() -> None:
         op.f("ix_outbox_message_union_id"), "outbox_message", ["union_id"], unique=False
     )
     op.create_table(
+        "outbox_mention",
+        sa.Column("outbox_id", sa.Integer(), nullable=False),
+        sa.Column("person_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["outbox_id"],
+            ["outbox_message.id"],
+            name=op.f("fk_outbox_mention_outbox_id_outbox_message"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["person_id"], ["person.id"], name=op.f("fk_outbox_mention_person_id_person")
+        ),
+        sa.PrimaryKeyConstraint("outbox_id", "person_id", name=op.f("pk_outbox_mention")),
+    )
+    op.create_index(
+        op.f("ix_outbox_mention_person_id"), "outbox_mention", ["person_id"], unique=False
+    )
+    op.create_table(
         "invite",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("union_id", sa.Integer(), nullable=False),
@@ -313,6 +332,8 @@ def downgrade() -> None:
     op.drop_table("linked_chat")
     op.drop_index(op.f("ix_invite_union_id"), table_name="invite")
     op.drop_table("invite")
+    op.drop_index(op.f("ix_outbox_mention_person_id"), table_name="outbox_mention")
+    op.drop_table("outbox_mention")
     op.drop_index(op.f("ix_outbox_message_union_id"), table_name="outbox_message")
     op.drop_index("ix_outbox_message_status_id", table_name="outbox_message")
     op.drop_index(op.f("ix_outbox_message_person_id"), table_name="outbox_message")
@@ -325,6 +346,7 @@ def downgrade() -> None:
     op.drop_table("municipal_union")
     op.drop_index(op.f("ix_processed_update_handled_at"), table_name="processed_update")
     op.drop_table("processed_update")
+    op.drop_index(op.f("ix_person_erased_at"), table_name="person")
     op.drop_table("person")
     op.drop_table("job_claim")
     op.drop_table("conversation")
