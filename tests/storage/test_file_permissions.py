@@ -57,7 +57,8 @@ def test_python_m_storage_migrate_creates_them_private_too(tmp_path: Path) -> No
         env={
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "PYTHONPATH": str(REPO),
-            "DATABASE_URL": f"sqlite:///{folder / 'bot.db'}",
+            # The URL as `python -m bot` hands it to its child: with the async driver.
+            "DATABASE_URL": f"sqlite+aiosqlite:///{folder / 'bot.db'}",
         },
         preexec_fn=lambda: os.umask(0o022),
         capture_output=True,
