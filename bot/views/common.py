@@ -30,7 +30,9 @@ def privacy_notice(tr: Translator) -> str:
         "qualsiasi momento: il tuo nome, il tuo id Telegram e le tue preferenze spariscono; voti, "
         "aggiornamenti, note e domande al tavolo politico restano nella storia del team come "
         "«ex membro». Il testo delle note e degli aggiornamenti resta come l'hai scritto: se "
-        "dentro c'è il tuo nome, resta anche quello."
+        "dentro c'è il tuo nome, resta anche quello.\n"
+        "I registri tecnici del bot (log) non contengono i tuoi messaggi né il tuo nome, solo "
+        "numeri identificativi, e sono cancellati dopo 30 giorni."
     )
 
 

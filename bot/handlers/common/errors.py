@@ -6,12 +6,13 @@ import contextlib
 import logging
 
 from telegram import Chat, Update
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
 from telegram.ext import ApplicationHandlerStop
 
 from bot.context import BotContext, Services
 from bot.i18n import Translator
 from bot.scope import DuplicateUpdate, UpdateNotProcessed, tr_for
+from bot.telegram_link import link_of
 from bot.views import common as views
 
 logger = logging.getLogger(__name__)
@@ -26,6 +27,11 @@ async def on_error(update: object, context: BotContext) -> None:
                 await update.callback_query.answer()
         return
     if not isinstance(update, Update):
+        if isinstance(error, NetworkError) and not isinstance(error, BadRequest):
+            # Telegram unreachable (a job's call): one line per outage, not a traceback each
+            # time (bot/telegram_link.py).
+            link_of(context.services).failed(error)
+            return
         logger.error("Error outside an update", exc_info=error)
         return
     chat = update.effective_chat
