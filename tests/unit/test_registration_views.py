@@ -11,6 +11,7 @@ from bot import callback_data as cb
 from bot.handlers.registration import FAMILIES
 from bot.i18n import translator
 from bot.views.answer import Answer
+from bot.views.html_split import TELEGRAM_LIMIT, telegram_length
 from bot.views.keyboard import Keyboard
 from bot.views.registration import comuni, groups, invites, joining, leaving, team, unions
 from storage.models import MemberStatus, Role, TableKind
@@ -88,3 +89,29 @@ def test_every_button_fits_and_has_its_handler() -> None:
         assert cb.decode(data) is not None, data
         taken = [p.pattern for p in PATTERNS if p.match(data)]
         assert len(taken) == 1, (data, taken)
+
+
+def test_a_long_roster_for_the_coordinator_fits_every_message() -> None:
+    """The coordinator's roster ends with what the buttons do (and how many requests wait):
+    it is part of what is split, so no message passes Telegram's limit, however the roster
+    falls (the note was added to the last part after splitting, which could then exceed it)."""
+    for people in range(80, 200):
+        entries = tuple(
+            team.RosterEntry(n, f"Persona numero {n:03d}", Role.TECNICO, False, True, (1,))
+            for n in range(people)
+        )
+        group = team.RosterGroup(1, "Argelato", list(entries))
+        roster = team.Roster(
+            1,
+            "Unione",
+            entries,
+            (group,),
+            (),
+            manage=True,
+            pending=((9999, "Anna"),),
+            people=tuple((e.member_id, e.name) for e in entries[:80]),
+        )
+        answer = team.roster_answer(roster, TR)
+        texts = [answer.text or "", *(t for t, _k in answer.then)]
+        assert all(telegram_length(t) <= TELEGRAM_LIMIT for t in texts), people
+        assert "richiesta in attesa" in texts[-1]

@@ -155,7 +155,8 @@ def _entry_line(entry: RosterEntry, tr: Translator) -> str:
 
 
 def render_roster(roster: Roster, tr: Translator) -> list[str]:
-    """The roster as HTML messages (split between lines when long)."""
+    """The roster as HTML messages (split between lines when long); the coordinator's ends
+    with what its buttons do, part of what is split so that no message passes the limit."""
     _ = tr.gettext
     entries = roster.entries
     legend = [tr.ngettext("{n} membro", "{n} membri", len(entries)).format(n=len(entries))]
@@ -190,7 +191,23 @@ def render_roster(roster: Roster, tr: Translator) -> list[str]:
                 else _("gruppo non ancora collegato"),
             )
         )
+    if roster.manage:
+        lines += ["", _manage_note(roster, tr)]
     return split_lines(lines)
+
+
+def _manage_note(roster: Roster, tr: Translator) -> str:
+    note = tr.gettext("Tocca un nome per cambiare ruolo, Comune o permessi.")
+    if not roster.pending:
+        return note
+    waiting = len(roster.pending)
+    return (
+        tr.ngettext("⏳ {n} richiesta in attesa.", "⏳ {n} richieste in attesa.", waiting).format(
+            n=waiting
+        )
+        + " "
+        + note
+    )
 
 
 def roster_keyboard(roster: Roster) -> Keyboard | None:
@@ -205,21 +222,7 @@ def roster_answer(roster: Roster | Refused, tr: Translator, *, toast: str | None
     if isinstance(roster, Refused):
         return refusal(roster, tr)
     texts = render_roster(roster, tr)
-    keyboard = None
-    if roster.manage:
-        _ = tr.gettext
-        note = _("Tocca un nome per cambiare ruolo, Comune o permessi.")
-        if roster.pending:
-            waiting = len(roster.pending)
-            note = (
-                tr.ngettext(
-                    "⏳ {n} richiesta in attesa.", "⏳ {n} richieste in attesa.", waiting
-                ).format(n=waiting)
-                + " "
-                + note
-            )
-        texts[-1] += "\n\n" + note
-        keyboard = roster_keyboard(roster)
+    keyboard = roster_keyboard(roster) if roster.manage else None
     if len(texts) == 1:
         return Answer(toast=toast, text=texts[0], keyboard=keyboard)
     then = (*((t, None) for t in texts[1:-1]), (texts[-1], keyboard))
