@@ -314,8 +314,8 @@ ANNOUNCEMENT_REPORT_PREFIX = "annrep:"  # an announcement's delivery report to i
 # that a message lost in silence stays lost in silence. So a report whose send ended uncertain
 # or failed (Telegram's 5xx) is offered again by the tick, after a wait that grows with its age
 # (REPORT_RETRY_MIN … REPORT_RETRY_MAX), for REPORT_OWED_FOR; and at once whenever its
-# coordinator writes to the bot in private (bot.handlers.common.on_private_reachable), whatever
-# it failed on (a coordinator who blocked the bot and writes again can be reached again).
+# coordinator writes to the bot in private (bot.handlers.common.chats.on_private_reachable),
+# whatever it failed on (a coordinator who blocked the bot and writes again can be reached again).
 REPORT_PREFIXES = (REPORT_KEY_PREFIX, ANNOUNCEMENT_REPORT_PREFIX)
 REPORT_OWED_FOR = timedelta(days=14)
 REPORT_RETRY_MIN = timedelta(minutes=5)

@@ -247,30 +247,11 @@ async def set_municipalities(
     await session.flush()
 
 
-async def request_membership(
-    session: AsyncSession,
-    *,
-    union_id: int,
-    person_id: int,
-    role: Role,
-    municipality_ids: list[int],
-    invite_id: int,
-    now: datetime,
-) -> Member:
-    """A pending membership: a new row, or the old one (rejected, removed, left) reopened."""
-    member = await membership(session, union_id=union_id, person_id=person_id)
-    if member is None:
-        member = Member(union_id=union_id, person_id=person_id)
-        session.add(member)
-    member.role = role
-    member.status = MemberStatus.PENDING
-    member.is_coordinator = False
-    member.invite_id = invite_id
-    member.requested_at = now
-    member.decided_at = None
-    member.decided_by_member_id = None
-    await session.flush()
-    await set_municipalities(session, member_id=member.id, municipality_ids=municipality_ids)
+def new_membership(session: AsyncSession, *, union_id: int, person_id: int) -> Member:
+    """A membership row of a person in a Union, added to the session; the caller fills it in
+    (bot.services.registration.joining.request_membership: when one is opened or reopened)."""
+    member = Member(union_id=union_id, person_id=person_id)
+    session.add(member)
     return member
 
 

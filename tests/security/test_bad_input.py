@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from sqlalchemy import String, select
 
-from bot.services import registration as reg_rules
+from bot.services.registration import rules as reg_rules
 from storage.models import Action, Announcement, Base, Invite, Municipality
 from tests.e2e.harness import BotUnderTest
 from tests.fakes.fake_world import FakeUser
@@ -271,7 +271,7 @@ async def test_hostile_text_everywhere(
     await _join(bot, world, text)  # display name at join
     await _press(bot, world, "coord", f"com:add:{a.union_id}")  # Comune names
     await _say(bot, coord, f"{text}, Nuovo Comune")
-    await _press(bot, world, "coord", f"com:ren:{a.municipality_ids[1]}")  # rename
+    await _press(bot, world, "coord", f"com:rename:{a.municipality_ids[1]}")  # rename
     await _say(bot, coord, text)
     await _press(bot, world, "coord", f"act:new:{a.union_id}")  # a new action, every field
     for _ in range(6):

@@ -119,7 +119,7 @@ async def test_cancellami_leaves_no_trace(bot: BotUnderTest) -> None:
     await tecnico.send("/cancellami")
     await bot.settle()
     assert "Vuoi davvero cancellare" in (bot.fake.last_sent(tecnico).text or "")
-    assert await _press(world, "tecnico", "del:ok") == "Dati cancellati."
+    assert await _press(world, "tecnico", "del:confirm") == "Dati cancellati."
     await bot.tick()
 
     # What is left of the name is only in words people wrote: the coordinator's announcement

@@ -9,15 +9,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.services import registration as rules
-from bot.services.html_split import plain_text, telegram_length
 from bot.services.registration import (
     AssignmentProblem,
     InviteState,
     NameProblem,
     RoleCode,
     RosterEntry,
+    rules,
 )
+from bot.views.html_split import plain_text, telegram_length
+from bot.views.registration.shared import ROLE_FROM_SHORT, ROLE_SHORT
+from bot.views.registration.team import split_lines
 
 # --- names ------------------------------------------------------------------------------------
 
@@ -259,7 +261,7 @@ def test_comuni_per_role() -> None:
 
 def test_role_short_codes_round_trip() -> None:
     for role in RoleCode:
-        assert rules.ROLE_FROM_SHORT[rules.ROLE_SHORT[role]] == role
+        assert ROLE_FROM_SHORT[ROLE_SHORT[role]] == role
 
 
 def test_last_coordinator_stays() -> None:
@@ -307,10 +309,10 @@ def test_roster_comune_by_comune_roles_in_order_staff_last() -> None:
 
 def test_split_lines_breaks_only_between_lines() -> None:
     lines = [f"<b>riga {n}</b> " + "x" * 50 for n in range(300)]
-    chunks = rules.split_lines(lines, limit=1000)
+    chunks = split_lines(lines, limit=1000)
     assert all(telegram_length(c) <= 1000 for c in chunks)
     assert "\n".join(chunks).split("\n") == lines
-    assert rules.split_lines(["breve"]) == ["breve"]
+    assert split_lines(["breve"]) == ["breve"]
 
 
 def test_split_lines_keeps_paragraphs_whole_and_never_cuts_inside_a_tag() -> None:
@@ -319,7 +321,7 @@ def test_split_lines_keeps_paragraphs_whole_and_never_cuts_inside_a_tag() -> Non
     hard cut at the limit could fall inside a tag and lost the rest of the line)."""
     comune = ["", "<b>Bibbiano</b>", *(f"👤 Persona {n} — Sindaco" for n in range(20))]
     long_line = "<i>" + "nome &amp; cognome " * 300 + "</i>"
-    chunks = rules.split_lines(["<b>Team</b>", *comune * 6, "", long_line], limit=1000)
+    chunks = split_lines(["<b>Team</b>", *comune * 6, "", long_line], limit=1000)
     assert all(telegram_length(c) <= 1000 for c in chunks)
     for chunk in (c for c in chunks if "Bibbiano" in c):  # each Comune whole in one message
         heads = chunk.count("<b>Bibbiano</b>")

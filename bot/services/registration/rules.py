@@ -1,12 +1,11 @@
 """Registration rules: names, lists, invite tokens, roles per Comune, the roster.
 
-Plain functions on plain data: no Telegram, no database. The handlers and the repository
+Plain functions on plain data: no Telegram, no database. The use cases beside this module
 call these so that every rule lives in one place and is tested on its own.
 """
 
 from __future__ import annotations
 
-import enum
 import hashlib
 import re
 import secrets
@@ -16,13 +15,23 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot.services.display_text import clean_display_text, has_visible_text
-from bot.services.html_split import TELEGRAM_LIMIT, split_text
+from bot.views.registration.refusals import (
+    DISPLAY_NAME_MAX,
+    DISPLAY_NAME_MIN,
+    MUNICIPALITY_NAME_MAX,
+    MUNICIPALITY_NAME_MIN,
+    UNION_NAME_MAX,
+    UNION_NAME_MIN,
+    AssignmentProblem,
+    InviteState,
+    NameProblem,
+)
+from bot.views.registration.team import RosterEntry, RosterGroup
+from storage.models import MemberStatus, Role
 
 # --- names ------------------------------------------------------------------------------------
-
-UNION_NAME_MIN, UNION_NAME_MAX = 2, 80
-MUNICIPALITY_NAME_MIN, MUNICIPALITY_NAME_MAX = 2, 80
-DISPLAY_NAME_MIN, DISPLAY_NAME_MAX = 2, 64
+# (The limits and NameProblem are defined with the texts that say them,
+# bot.views.registration.refusals.)
 
 # Every way people (and phones) type an apostrophe.
 _APOSTROPHES = "'’‘`´ʼʹ′＇"
@@ -54,13 +63,6 @@ def fold_name(raw: str) -> str:
     text = re.sub(r"\s*'\s*", "'", text)
     text = re.sub(r"\s*-\s*", "-", text)
     return _SPACES_RE.sub(" ", text).strip()
-
-
-class NameProblem(enum.Enum):
-    MISSING = "missing"
-    TOO_SHORT = "too_short"
-    TOO_LONG = "too_long"
-    INVISIBLE = "invisible"  # no letter or digit that shows (e.g. only «ㅤ», U+3164)
 
 
 def check_name(raw: str | None, *, minimum: int, maximum: int) -> tuple[str, NameProblem | None]:
@@ -176,12 +178,6 @@ def invite_link(bot_username: str, token: str) -> str:
     return f"https://t.me/{bot_username}?start={token}"
 
 
-class InviteState(enum.Enum):
-    OPEN = "open"
-    EXPIRED = "expired"
-    REVOKED = "revoked"
-
-
 def invite_state(
     *, expires_at: datetime, revoked_at: datetime | None, now: datetime
 ) -> InviteState:
@@ -195,32 +191,11 @@ def invite_state(
 # --- roles and Comuni ------------------------------------------------------------------------
 
 
-class RoleCode(enum.StrEnum):
-    """The roles a member may hold (values match storage.models.Role)."""
-
-    SINDACO = "sindaco"
-    ASSESSORE = "assessore"
-    TECNICO = "tecnico"
-    STAFF = "staff"
-
+# The roles a member may hold: the stored enum (this name was a copy of it, kept for readers).
+RoleCode = Role
 
 JOINABLE_ROLES = (RoleCode.SINDACO, RoleCode.ASSESSORE, RoleCode.TECNICO)
 ROLE_ORDER = {RoleCode.SINDACO: 0, RoleCode.ASSESSORE: 1, RoleCode.TECNICO: 2, RoleCode.STAFF: 3}
-# Short codes for callback data (64 bytes go fast).
-ROLE_SHORT = {
-    RoleCode.SINDACO: "s",
-    RoleCode.ASSESSORE: "a",
-    RoleCode.TECNICO: "t",
-    RoleCode.STAFF: "u",
-}
-ROLE_FROM_SHORT = {v: k for k, v in ROLE_SHORT.items()}
-
-
-class AssignmentProblem(enum.Enum):
-    NEEDS_ONE_COMUNE = "needs_one_comune"  # Sindaco and Assessore stand for exactly one Comune
-    NEEDS_A_COMUNE = "needs_a_comune"  # a technician serves at least one
-    STAFF_HAS_NO_COMUNE = "staff_has_no_comune"
-    SINDACO_TAKEN = "sindaco_taken"
 
 
 def check_assignment(
@@ -247,6 +222,18 @@ def check_assignment(
     return None
 
 
+def holds_a_place(status: MemberStatus) -> bool:
+    """An active member, or one whose request waits: neither asks to join again. Someone
+    rejected, removed or gone may (their membership row is reopened)."""
+    return status in (MemberStatus.ACTIVE, MemberStatus.PENDING)
+
+
+def may_create_unions(*, admin_ids: Iterable[int], telegram_user_id: int) -> bool:
+    """/crea_unione is open to all unless BOT_ADMIN_IDS names who runs the bot."""
+    ids = set(admin_ids)
+    return not ids or telegram_user_id in ids
+
+
 def can_drop_coordinator(*, coordinator_ids: Iterable[int], member_id: int) -> bool:
     """A Union always keeps at least one coordinator."""
     others = [c for c in coordinator_ids if c != member_id]
@@ -267,30 +254,15 @@ def blocks_leaving(
 # --- the roster ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class RosterEntry:
-    member_id: int
-    name: str
-    role: RoleCode
-    is_coordinator: bool
-    reachable: bool
-    municipality_ids: tuple[int, ...]
-    pending: bool = False
-
-
-@dataclass(frozen=True)
-class RosterGroup:
-    municipality_id: int | None  # None: Union staff with no Comune
-    name: str | None
-    entries: list[RosterEntry]
-
-
 def group_roster(
-    entries: Iterable[RosterEntry], municipalities: Sequence[tuple[int, str]]
+    entries: Iterable[RosterEntry],
+    municipalities: Sequence[tuple[int, str]],
+    archived: Iterable[int] = (),
 ) -> list[RosterGroup]:
     """Comune by Comune (alphabetical, folded), each with its people by role then name;
     Union staff last. A technician serving two Comuni appears under both. Every Comune is
-    listed, even when nobody stands for it yet (that is worth seeing)."""
+    listed, even when nobody stands for it yet (that is worth seeing); `archived` Comuni are
+    marked (they are listed only while someone stands for them)."""
     by_mun: dict[int, list[RosterEntry]] = {mid: [] for mid, _n in municipalities}
     staff: list[RosterEntry] = []
     for entry in entries:
@@ -305,8 +277,14 @@ def group_roster(
     def order(e: RosterEntry) -> tuple[int, str, int]:
         return (ROLE_ORDER[e.role], fold_name(e.name), e.member_id)
 
+    gone = set(archived)
     groups = [
-        RosterGroup(municipality_id=mid, name=name, entries=sorted(by_mun[mid], key=order))
+        RosterGroup(
+            municipality_id=mid,
+            name=name,
+            entries=sorted(by_mun[mid], key=order),
+            archived=mid in gone,
+        )
         for mid, name in sorted(municipalities, key=lambda m: (fold_name(m[1]), m[0]))
     ]
     if staff:
@@ -314,17 +292,3 @@ def group_roster(
             RosterGroup(municipality_id=None, name=None, entries=sorted(staff, key=order))
         )
     return groups
-
-
-# --- long messages ---------------------------------------------------------------------------
-
-MESSAGE_LIMIT = TELEGRAM_LIMIT
-
-
-def split_lines(lines: Sequence[str], *, limit: int = MESSAGE_LIMIT) -> list[str]:
-    """Join lines into messages of at most `limit` characters as Telegram counts them, with
-    the bot's one splitter (bot.services.html_split.split_text): a blank line separates
-    paragraphs (a Comune each in the roster), kept whole when they fit; otherwise the cut
-    falls between lines, and a single line longer than a message is cut between characters,
-    never inside a tag or an entity."""
-    return split_text("\n".join(lines), limit=limit)
