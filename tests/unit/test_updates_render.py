@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from bot.services.action_import import format_decimal_display, format_decimal_it
-from bot.views.updates import split_message
+from bot.views.rounds import split_message
 
 
 def test_split_message_keeps_lines_whole_and_under_the_limit() -> None:

@@ -106,6 +106,22 @@ async def _read_and_preview(
         ticket.release()
 
 
+async def _download(
+    update: Update, context: BotContext, file: progress.UploadedFile, tr: Translator
+) -> bytes | None:
+    """The file's bytes from Telegram; None (the uploader told why) when it will not give them."""
+    try:
+        got = await context.bot.get_file(file.file_id)
+        return bytes(await got.download_as_bytearray())
+    except BadRequest as exc:
+        # Telegram hands bots files up to 20 MB only ("file is too big"), whatever the message
+        # said about the size; any other refusal is worth a retry by the user, not a crash.
+        logger.info("Could not download import file %s: %s", file.file_name, exc.message)
+        too_big = "too big" in exc.message.lower()
+        await reply(update, tr.gettext(importer.E_TOO_BIG) if too_big else download_refused(tr))
+        return None
+
+
 async def _read_and_preview_admitted(
     update: Update,
     context: BotContext,
@@ -117,15 +133,8 @@ async def _read_and_preview_admitted(
     services = context.services
     user, chat = update.effective_user, update.effective_chat
     assert user is not None and chat is not None
-    try:
-        got = await context.bot.get_file(file.file_id)
-        data = bytes(await got.download_as_bytearray())
-    except BadRequest as exc:
-        # Telegram hands bots files up to 20 MB only ("file is too big"), whatever the message
-        # said about the size; any other refusal is worth a retry by the user, not a crash.
-        logger.info("Could not download import file %s: %s", file.file_name, exc.message)
-        too_big = "too big" in exc.message.lower()
-        await reply(update, tr.gettext(importer.E_TOO_BIG) if too_big else download_refused(tr))
+    data = await _download(update, context, file, tr)
+    if data is None:
         return
     result = await ticket.parse(
         data=data,

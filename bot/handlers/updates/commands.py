@@ -19,13 +19,8 @@ from bot.scope import (
     update_transaction,
 )
 from bot.services import progress
-from bot.views.updates import (
-    private_only,
-    render_screen,
-    split_message,
-    status_refusal,
-    step_refusal,
-)
+from bot.views.rounds import split_message, status_refusal
+from bot.views.updates import private_only, render_screen, step_refusal
 
 
 async def _start(update: Update, context: BotContext, union_id: int | None) -> None:

@@ -9,30 +9,34 @@ from telegram import Update
 from bot.context import BotContext
 from bot.scope import tr_for, update_transaction
 from bot.services import progress
-from bot.views.updates import note_recorded, note_repeated
+from bot.views.rounds import note_recorded, note_repeated
+
+
+def _reply_to_bot(update: Update, context: BotContext) -> int | None:
+    """The id of the bot's message this one replies to, if it does."""
+    message = update.effective_message
+    replied = message.reply_to_message if message is not None else None
+    if replied is None or replied.from_user is None or replied.from_user.id != context.bot.id:
+        return None
+    return replied.message_id
 
 
 async def on_group_message(update: Update, context: BotContext) -> None:
+    """A message in a group: a note if it replies to the round's announcement, or is tagged
+    #aggiornamento where that is on."""
     message = update.effective_message
     user, chat = update.effective_user, update.effective_chat
     if message is None or user is None or chat is None or user.is_bot:
         return
     text = (message.text or message.caption or "").strip()
-    if not text:
+    replied = _reply_to_bot(update, context)
+    tagged = progress.HASHTAG in text.lower()
+    if not text or (replied is None and not tagged):
         return
     services = context.services
-    reply_to = message.reply_to_message
-    to_bot = reply_to is not None and reply_to.from_user is not None
-    to_bot = to_bot and reply_to.from_user.id == context.bot.id  # type: ignore[union-attr]
-    tagged = progress.HASHTAG in text.lower()
-    if not to_bot and not tagged:
-        return
     async with services.db.transaction() as session:
         place = await progress.note_place(
-            session,
-            chat_id=chat.id,
-            reply_to_message_id=reply_to.message_id if to_bot and reply_to else None,
-            tagged=tagged,
+            session, chat_id=chat.id, reply_to_message_id=replied, tagged=tagged
         )
     if place is None:
         return

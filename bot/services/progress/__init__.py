@@ -8,7 +8,8 @@ say in the outbox and never send):
 - `actions`    who reads, the list, an action's card and history, the files, archiving
 - `editing`    the coordinator's new action and typed edits (a private dialogue)
 - `importing`  an uploaded file: for which Union, its preview, the confirmation
-- `dialogue`   the technician's update, step by step (the round's hot path)
+- `dialogue`   the technician's update, step by step (the round's hot path): its buttons;
+               `written` what is typed or sent to it; `flow` its state and screens
 - `rounds`     the monthly round as the tick runs it: opening, invitations, reminders, closing
 - `status`     who has answered a round; /aggiornamento stato
 - `notes`      notes from the technical group
@@ -52,18 +53,7 @@ from bot.services.progress.actions import (
     template_file,
 )
 from bot.services.progress.cards import card, render_detail
-from bot.services.progress.dialogue import (
-    FLOW,
-    FlowState,
-    Language,
-    StepRefused,
-    StepShown,
-    Written,
-    no_news,
-    press_step,
-    start_dialogue,
-    type_in_dialogue,
-)
+from bot.services.progress.dialogue import no_news, press_step, start_dialogue
 from bot.services.progress.editing import (
     EDIT_FLOW,
     NEW,
@@ -80,6 +70,7 @@ from bot.services.progress.editing import (
     start_new_action,
     type_edit,
 )
+from bot.services.progress.flow import FLOW, FlowState, Language, StepRefused, StepShown
 from bot.services.progress.importing import (
     IMPORT_FLOW,
     Cancelled,
@@ -124,6 +115,7 @@ from bot.services.progress.status import (
     round_status,
     technician_states,
 )
+from bot.services.progress.written import Written, type_in_dialogue
 
 __all__ = [
     "ANNOUNCE_PREFIX",

@@ -11,238 +11,44 @@ its answer shows them. Each use case returns the screens to show (bot.views.upda
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.progress import rules
+from bot.services.progress.flow import (
+    FLOW,
+    FlowState,
+    Language,
+    Press,
+    StepRefused,
+    StepShown,
+    Who,
+    actions_of,
+    comuni_names,
+    extras_screen,
+    finished_screen,
+    menu_screen,
+    next_after_save,
+    progress_screen,
+    round_header,
+    save_answer,
+    save_state,
+    start_state,
+    status_screen,
+    who_in_union,
+)
 from bot.views.updates import (
-    MAX_ATTACHMENTS,
-    MAX_NOTE,
-    MAX_QUESTION,
-    Ack,
-    ExtrasQuestion,
-    Finished,
-    Header,
-    Menu,
     Notice,
-    ProgressQuestion,
-    RoundHeader,
-    SavedAnswer,
     Screen,
-    StatusQuestion,
 )
 from storage.models import (
     Action,
     ActionStatus,
-    Conversation,
-    Member,
-    Union,
     UpdateRound,
-    UpdateSource,
 )
 from storage.repositories import actions as repo
 from storage.repositories import core as core_repo
-
-FLOW = "upd"
-
-
-@dataclass
-class FlowState:
-    union_id: int
-    member_id: int
-    round_id: int | None
-    order: list[int]
-    done: list[int]
-    action_id: int | None = None
-    status: str | None = None
-    progress: int | None = None
-    note: str | None = None
-    attachments: list[dict[str, Any]] | None = None
-    question: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return dict(self.__dict__)
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> FlowState:
-        known: dict[str, Any] = {k: data.get(k) for k in cls.__dataclass_fields__}
-        known["order"] = [int(x) for x in known.get("order") or []]
-        known["done"] = [int(x) for x in known.get("done") or []]
-        return cls(**known)
-
-    def reset_answer(self, action_id: int | None) -> None:
-        self.action_id, self.status, self.progress = action_id, None, None
-        self.note, self.attachments, self.question = None, None, None
-
-
-@dataclass(frozen=True)
-class Who:
-    member: Member
-    union: Union
-    municipality_ids: tuple[int, ...]
-
-    @property
-    def may_report(self) -> bool:
-        return rules.may_report(role=self.member.role, coordinator=self.member.is_coordinator)
-
-    def may_update(self, action: Action) -> bool:
-        return rules.may_update(
-            role=self.member.role,
-            coordinator=self.member.is_coordinator,
-            union_id=self.union.id,
-            municipality_ids=self.municipality_ids,
-            action=action,
-        )
-
-
-@dataclass(frozen=True)
-class Language:
-    """The writer's languages, for the answer (bot.scope.tr_for's rule)."""
-
-    chosen: str | None = None
-    telegram: str | None = None
-
-
-@dataclass(frozen=True)
-class StepShown:
-    """What a step answers: a toast (a status, a percentage, «saved»), the pressed message
-    replaced by `edit`, then `then` sent after it."""
-
-    language: Language
-    toast: ActionStatus | int | str | None = None
-    edit: Screen | None = None
-    then: tuple[Screen, ...] = ()
-
-
-@dataclass(frozen=True)
-class StepRefused:
-    """bot.views.updates.step_refusal's reasons."""
-
-    language: Language
-    reason: str
-
-
-@dataclass
-class _Press:
-    who: Who
-    state: FlowState
-    step: str
-    action: Action | None
-    # Held while the press is handled: the session's identity map keeps only what is referenced,
-    # and saving the state then updates this row without reading it again.
-    conversation: Conversation | None = None
-
-
-# --- the state ------------------------------------------------------------------------------
-
-
-async def _start_state(
-    session: AsyncSession, *, who: Who, now: datetime, telegram_user_id: int, chat_id: int
-) -> tuple[FlowState, list[Action]]:
-    """A fresh flow for this member: their actions in order, those done this round first skipped."""
-    actions = await repo.actions_for_municipalities(
-        session, union_id=who.union.id, municipality_ids=who.municipality_ids
-    )
-    round_ = await repo.current_round(session, union_id=who.union.id, now=now)
-    done = sorted(await repo.updated_in_round(session, round_.id)) if round_ else []
-    state = FlowState(
-        union_id=who.union.id,
-        member_id=who.member.id,
-        round_id=round_.id if round_ else None,
-        order=[a.id for a in actions],
-        done=[a for a in done if a in {x.id for x in actions}],
-    )
-    await _save(
-        session, state, now=now, telegram_user_id=telegram_user_id, chat_id=chat_id, step="menu"
-    )
-    return state, actions
-
-
-async def _save(
-    session: AsyncSession,
-    state: FlowState,
-    *,
-    now: datetime,
-    telegram_user_id: int,
-    chat_id: int,
-    step: str,
-) -> None:
-    await core_repo.set_conversation(
-        session,
-        telegram_user_id=telegram_user_id,
-        chat_id=chat_id,
-        flow=FLOW,
-        step=step,
-        data=state.to_json(),
-        now=now,
-    )
-
-
-async def _names(session: AsyncSession, union_id: int) -> dict[int, str]:
-    return await core_repo.municipality_names(session, union_id, include_archived=True)
-
-
-async def _actions(session: AsyncSession, state: FlowState, who: Who) -> list[Action]:
-    return await repo.actions_for_municipalities(
-        session, union_id=state.union_id, municipality_ids=who.municipality_ids
-    )
-
-
-def _position(state: FlowState, action: Action) -> int:
-    return state.order.index(action.id) + 1 if action.id in state.order else 0
-
-
-def _status_question(
-    state: FlowState, action: Action, names: dict[int, str], header: Header = None
-) -> StatusQuestion:
-    return StatusQuestion(
-        action=action,
-        position=_position(state, action),
-        total=len(state.order),
-        names=names,
-        union_id=state.union_id,
-        header=header,
-    )
-
-
-def _menu(
-    state: FlowState, actions: Sequence[Action], names: dict[int, str], header: Header = None
-) -> Menu:
-    return Menu(
-        actions=actions,
-        done=frozenset(state.done),
-        names=names,
-        round_id=state.round_id,
-        union_id=state.union_id,
-        header=header,
-    )
-
-
-def _finished(state: FlowState, actions: Sequence[Action]) -> Finished:
-    done = set(state.done)
-    return Finished(tuple(a.code for a in actions if a.id not in done))
-
-
-def _extras(state: FlowState, action: Action, **ack: Any) -> ExtrasQuestion:
-    return ExtrasQuestion(
-        action=action,
-        status=ActionStatus(state.status or ActionStatus.ONGOING),
-        progress=state.progress if state.progress is not None else 0,
-        note=state.note,
-        attachments=len(state.attachments or []),
-        **ack,
-    )
-
-
-def _progress(state: FlowState, action: Action, header: Header = None) -> ProgressQuestion:
-    return ProgressQuestion(
-        action=action, status=ActionStatus(state.status or ActionStatus.ONGOING), header=header
-    )
-
 
 # --- /aggiornamento ---------------------------------------------------------------------------
 
@@ -259,49 +65,29 @@ async def start_dialogue(
     when all are done (to change an answer)."""
     person = await core_repo.person_by_telegram_id(session, telegram_user_id)
     language = Language(person.language, person.telegram_language) if person else Language()
-    who = await _who(session, union_id=union_id, telegram_user_id=telegram_user_id)
+    who = await who_in_union(session, union_id=union_id, telegram_user_id=telegram_user_id)
     if who is None:
         return StepRefused(language, "not_for_you")
     if not who.may_report:
         return StepRefused(language, "reporters_only")
-    state, actions = await _start_state(
+    state, actions = await start_state(
         session, who=who, now=now, telegram_user_id=telegram_user_id, chat_id=chat_id
     )
-    names = await _names(session, who.union.id)
-    header = await _round_header(session, state, who.union)
+    names = await comuni_names(session, who.union.id)
+    header = await round_header(session, state, who.union)
     next_id = rules.next_pending(state.order, done=state.done)
     by_id = {a.id: a for a in actions}
     if next_id is None:
         state.reset_answer(None)
-        screen: Screen = _menu(state, actions, names, header)
+        screen: Screen = menu_screen(state, actions, names, header)
     else:
         state.reset_answer(next_id)
-        screen = _status_question(state, by_id[next_id], names, header)
+        screen = status_screen(state, by_id[next_id], names, header)
     step = "status" if state.action_id else "menu"
-    await _save(
+    await save_state(
         session, state, now=now, telegram_user_id=telegram_user_id, chat_id=chat_id, step=step
     )
     return StepShown(language, edit=screen)
-
-
-async def _who(session: AsyncSession, *, union_id: int, telegram_user_id: int) -> Who | None:
-    member = await core_repo.member_of(
-        session, union_id=union_id, telegram_user_id=telegram_user_id
-    )
-    union = await session.get(Union, union_id)
-    if member is None or union is None:
-        return None
-    ids = await core_repo.municipality_ids_of(session, member.id)
-    return Who(member=member, union=union, municipality_ids=tuple(ids))
-
-
-async def _round_header(session: AsyncSession, state: FlowState, union: Union) -> Header:
-    if state.round_id is None:
-        return RoundHeader(None)
-    round_ = await session.get(UpdateRound, state.round_id)
-    if round_ is None:
-        return None
-    return RoundHeader(round_.period, round_.deadline_at, union.timezone)
 
 
 # --- a press ----------------------------------------------------------------------------------
@@ -315,7 +101,7 @@ async def _press(
     action_id: int | None,
     union_id: int | None,
     now: datetime,
-) -> tuple[Language, _Press | str]:
+) -> tuple[Language, Press | str]:
     """Re-check a press: an active member who may report, the action theirs; the state loaded
     or made. The reason of a refusal otherwise."""
     # One query for the presser, the action, the membership, the Union, the Comuni and the
@@ -349,7 +135,7 @@ async def _press(
         or conv.data.get("union_id") != who.union.id
         or conv.data.get("member_id") != who.member.id
     ):
-        state, _actions = await _start_state(
+        state, _actions = await start_state(
             session, who=who, now=now, telegram_user_id=telegram_user_id, chat_id=chat_id
         )
         step = "menu"
@@ -357,7 +143,7 @@ async def _press(
         state, step = FlowState.from_json(conv.data), conv.step
     if action is not None and action.id not in state.order:
         state.order.append(action.id)
-    return language, _Press(who=who, state=state, step=step, action=action, conversation=conv)
+    return language, Press(who=who, state=state, step=step, action=action, conversation=conv)
 
 
 async def press_step(
@@ -394,7 +180,7 @@ async def press_step(
             session, telegram_user_id=telegram_user_id, chat_id=chat_id
         )
     else:
-        await _save(
+        await save_state(
             session,
             p.state,
             now=now,
@@ -408,16 +194,16 @@ async def press_step(
 _Applied = tuple[ActionStatus | int | str | None, Screen | None, tuple[Screen, ...], str | None]
 
 
-async def _pick(session: AsyncSession, p: _Press, arg: str | None, now: datetime) -> _Applied | str:
+async def _pick(session: AsyncSession, p: Press, arg: str | None, now: datetime) -> _Applied | str:
     assert p.action is not None
     # Read only what this button shows: a state or a percentage needs neither (bench/README.md).
-    names = await _names(session, p.state.union_id)
+    names = await comuni_names(session, p.state.union_id)
     p.state.reset_answer(p.action.id)
-    return None, _status_question(p.state, p.action, names), (), "status"
+    return None, status_screen(p.state, p.action, names), (), "status"
 
 
 async def _status(
-    session: AsyncSession, p: _Press, arg: str | None, now: datetime
+    session: AsyncSession, p: Press, arg: str | None, now: datetime
 ) -> _Applied | str:
     state, action = p.state, p.action
     assert action is not None
@@ -429,15 +215,15 @@ async def _status(
     state.status = status.value
     if status == ActionStatus.COMPLETED:
         state.progress = 100
-        return status, _extras(state, action), (), "extras"
+        return status, extras_screen(state, action), (), "extras"
     if status == ActionStatus.NOT_STARTED:
         state.progress = 0
-        return status, _extras(state, action), (), "extras"
-    return status, _progress(state, action), (), "progress"
+        return status, extras_screen(state, action), (), "extras"
+    return status, progress_screen(state, action), (), "progress"
 
 
 async def _percent(
-    session: AsyncSession, p: _Press, arg: str | None, now: datetime
+    session: AsyncSession, p: Press, arg: str | None, now: datetime
 ) -> _Applied | str:
     state, action = p.state, p.action
     assert action is not None
@@ -450,11 +236,11 @@ async def _percent(
     ):
         return "status_first"
     state.progress = value
-    return value, _extras(state, action), (), "extras"
+    return value, extras_screen(state, action), (), "extras"
 
 
 async def _question(
-    session: AsyncSession, p: _Press, arg: str | None, now: datetime
+    session: AsyncSession, p: Press, arg: str | None, now: datetime
 ) -> _Applied | str:
     assert p.action is not None
     if p.state.action_id != p.action.id or p.state.status is None:
@@ -463,45 +249,45 @@ async def _question(
 
 
 async def _save_pressed(
-    session: AsyncSession, p: _Press, arg: str | None, now: datetime
+    session: AsyncSession, p: Press, arg: str | None, now: datetime
 ) -> _Applied | str:
     state, action = p.state, p.action
     assert action is not None
-    names = await _names(session, state.union_id)
-    actions = await _actions(session, state, p.who)
+    names = await comuni_names(session, state.union_id)
+    actions = await actions_of(session, state, p.who)
     if state.action_id != action.id or state.status is None:
         return "status_first"
-    saved = await _save_answer(session, state, action, now=now)
-    after = _next_after_save(state, actions, names)
+    saved = await save_answer(session, state, action, now=now)
+    after = next_after_save(state, actions, names)
     return "saved", saved, (after,), "status" if state.action_id else "menu"
 
 
-async def _skip(session: AsyncSession, p: _Press, arg: str | None, now: datetime) -> _Applied | str:
+async def _skip(session: AsyncSession, p: Press, arg: str | None, now: datetime) -> _Applied | str:
     state, action = p.state, p.action
     assert action is not None
-    names = await _names(session, state.union_id)
-    actions = await _actions(session, state, p.who)
+    names = await comuni_names(session, state.union_id)
+    actions = await actions_of(session, state, p.who)
     next_id = rules.next_pending(state.order, done=state.done, after=action.id)
     by_id = {a.id: a for a in actions}
     if next_id is None or next_id not in by_id:
         state.reset_answer(None)
-        return None, _menu(state, actions, names), (), "menu"
+        return None, menu_screen(state, actions, names), (), "menu"
     state.reset_answer(next_id)
-    return None, _status_question(state, by_id[next_id], names), (), "status"
+    return None, status_screen(state, by_id[next_id], names), (), "status"
 
 
-async def _list(session: AsyncSession, p: _Press, arg: str | None, now: datetime) -> _Applied | str:
-    names = await _names(session, p.state.union_id)
-    actions = await _actions(session, p.state, p.who)
+async def _list(session: AsyncSession, p: Press, arg: str | None, now: datetime) -> _Applied | str:
+    names = await comuni_names(session, p.state.union_id)
+    actions = await actions_of(session, p.state, p.who)
     p.state.reset_answer(None)
-    return None, _menu(p.state, actions, names), (), "menu"
+    return None, menu_screen(p.state, actions, names), (), "menu"
 
 
 async def _finish(
-    session: AsyncSession, p: _Press, arg: str | None, now: datetime
+    session: AsyncSession, p: Press, arg: str | None, now: datetime
 ) -> _Applied | str:
-    actions = await _actions(session, p.state, p.who)
-    return None, _finished(p.state, actions), (), None
+    actions = await actions_of(session, p.state, p.who)
+    return None, finished_screen(p.state, actions), (), None
 
 
 _STEPS = {
@@ -517,55 +303,6 @@ _STEPS = {
 _ON_ACTIONS = frozenset({"pick", "status", "progress", "question", "save", "skip"})
 
 
-def _next_after_save(state: FlowState, actions: Sequence[Action], names: dict[int, str]) -> Screen:
-    """After "saved": straight to the next action still to do (its buttons are the "next" step)."""
-    by_id = {a.id: a for a in actions}
-    next_id = rules.next_pending(state.order, done=state.done, after=state.action_id)
-    if next_id is None or next_id not in by_id:
-        state.reset_answer(None)
-        return _menu(state, actions, names, _finished(state, actions))
-    state.reset_answer(next_id)
-    return _status_question(state, by_id[next_id], names, Notice.NEXT_ACTION)
-
-
-async def _save_answer(
-    session: AsyncSession, state: FlowState, action: Action, *, now: datetime
-) -> SavedAnswer:
-    """Write the ProgressUpdate (committed with this update, before "Salvato" is shown)."""
-    round_id = state.round_id
-    if round_id is not None:
-        round_ = await session.get(UpdateRound, round_id)
-        if round_ is None or round_.deadline_at <= now:
-            round_id = None  # too late for that round: kept as an update outside it
-    status = ActionStatus(state.status or ActionStatus.ONGOING)
-    progress = state.progress if state.progress is not None else action.progress
-    attachments = [repo.AttachmentIn(**a) for a in state.attachments or []]
-    await repo.record_update(
-        session,
-        action=action,
-        member_id=state.member_id,
-        round_id=round_id,
-        source=UpdateSource.PRIVATE,
-        status=status,
-        progress=progress,
-        note=state.note,
-        now=now,
-        needs_decision=state.question is not None,
-        decision_question=state.question,
-        attachments=attachments,
-    )
-    if action.id not in state.done:
-        state.done.append(action.id)
-    return SavedAnswer(
-        code=action.code,
-        status=status,
-        progress=progress,
-        note=state.note,
-        attachments=len(attachments),
-        question=state.question,
-    )
-
-
 # --- «nothing new this month» -------------------------------------------------------------------
 
 
@@ -577,7 +314,7 @@ async def no_news(
     language = Language(person.language, person.telegram_language) if person else Language()
     round_ = await session.get(UpdateRound, round_id) if round_id is not None else None
     who = (
-        await _who(session, union_id=round_.union_id, telegram_user_id=telegram_user_id)
+        await who_in_union(session, union_id=round_.union_id, telegram_user_id=telegram_user_id)
         if round_ is not None
         else None
     )
@@ -590,108 +327,3 @@ async def no_news(
         session, telegram_user_id=telegram_user_id, chat_id=telegram_user_id
     )
     return StepShown(language, toast="no_news")
-
-
-# --- typed input ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Written:
-    """What the technician wrote in the dialogue: a text (or a caption), maybe an attachment
-    (a photo or a document, as stored with the update)."""
-
-    text: str
-    attachment: dict[str, Any] | None = None
-    captioned: bool = False
-
-
-async def type_in_dialogue(
-    session: AsyncSession, *, telegram_user_id: int, chat_id: int, written: Written, now: datetime
-) -> StepShown | None:
-    """A text, photo or document sent while the dialogue waits: a percentage, a note or an
-    attachment, the question for the political table. None when there is no dialogue."""
-    conv = await core_repo.get_conversation(
-        session, telegram_user_id=telegram_user_id, chat_id=chat_id, now=now
-    )
-    loaded = (FlowState.from_json(conv.data), conv.step) if conv and conv.flow == FLOW else None
-    person = await core_repo.person_by_telegram_id(session, telegram_user_id)
-    language = Language(person.language, person.telegram_language) if person else Language()
-    if loaded is None:
-        return None
-    state, step = loaded
-    who = await _who(session, union_id=state.union_id, telegram_user_id=telegram_user_id)
-    action = await session.get(Action, state.action_id) if state.action_id else None
-    if who is None or not who.may_report:
-        await core_repo.clear_conversation(
-            session, telegram_user_id=telegram_user_id, chat_id=chat_id
-        )
-        return StepShown(language, then=(Notice.NOT_A_MEMBER,))
-    if action is None or not who.may_update(action):
-        names = await _names(session, state.union_id)
-        actions = await _actions(session, state, who)
-        return StepShown(language, then=(_menu(state, actions, names, Notice.PICK_FIRST),))
-    p = _Press(who=who, state=state, step=step, action=action)
-    screens, next_step = await _apply_written(session, p, written, now=now)
-    if next_step is not None:
-        await _save(
-            session,
-            state,
-            now=now,
-            telegram_user_id=telegram_user_id,
-            chat_id=chat_id,
-            step=next_step,
-        )
-    return StepShown(language, then=screens)
-
-
-async def _apply_written(
-    session: AsyncSession, p: _Press, written: Written, *, now: datetime
-) -> tuple[tuple[Screen, ...], str | None]:
-    """The screens to send, and the step to save (None: the state did not change)."""
-    state, action = p.state, p.action
-    assert action is not None
-    names = await _names(session, state.union_id)
-    text, attachment = written.text, written.attachment
-    if p.step == "progress":
-        value = rules.parse_progress(text) if text else None
-        if value is None:
-            return (_progress(state, action, Notice.NUMBER_PLEASE),), None
-        state.progress = value
-        return (_extras(state, action, progress_ack=value),), "extras"
-    if p.step == "extras":
-        return (_extras(state, action, acks=_add_extras(state, text, attachment)),), "extras"
-    if p.step == "question":
-        if not text or (attachment is not None and not written.captioned):
-            return (Notice.WRITE_QUESTION,), None
-        if len(text) > MAX_QUESTION:
-            return (Notice.QUESTION_TOO_LONG,), None
-        state.question = " ".join(text.split())
-        saved = await _save_answer(session, state, action, now=now)
-        actions = await _actions(session, state, p.who)
-        after = _next_after_save(state, actions, names)
-        return (saved, after), "status" if state.action_id else "menu"
-    # "status" or "menu": buttons expected
-    if p.step == "status":
-        return (_status_question(state, action, names, Notice.USE_BUTTONS),), None
-    actions = await _actions(session, state, p.who)
-    return (_menu(state, actions, names, Notice.USE_BUTTONS),), None
-
-
-def _add_extras(state: FlowState, text: str, attachment: dict[str, Any] | None) -> tuple[Ack, ...]:
-    acks = []
-    if attachment is not None:
-        current = list(state.attachments or [])
-        if len(current) >= MAX_ATTACHMENTS:
-            acks.append(Ack.TOO_MANY_ATTACHMENTS)
-        else:
-            current.append(attachment)
-            state.attachments = current
-            acks.append(Ack.ATTACHED)
-    if text:
-        note = (state.note + "\n" if state.note else "") + text
-        if len(note) > MAX_NOTE:
-            acks.append(Ack.NOTE_TOO_LONG)
-        else:
-            state.note = note
-            acks.append(Ack.NOTE_ADDED)
-    return tuple(acks) or (Ack.NOTHING,)

@@ -25,15 +25,15 @@ from bot.services.progress.status import (
     invite_key,
     technician_states,
 )
-from bot.views.updates import (
+from bot.views.rounds import (
     Invitation,
     Technician,
     round_announcement,
     round_opened,
-    union_tz,
     unreachable_report,
 )
-from bot.views.updates import render_invitation as render
+from bot.views.rounds import render_invitation as render
+from bot.views.updates import union_tz
 from storage.models import (
     OutboxMessage,
     OutboxStatus,

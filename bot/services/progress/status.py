@@ -16,7 +16,7 @@ from bot.i18n import translator
 from bot.services.progress import rules
 from bot.services.summary import round_note_rows
 from bot.services.summary_build import note_view
-from bot.views.updates import RoundState, Technician, render_status
+from bot.views.rounds import RoundState, Technician, render_status
 from storage.models import OutboxStatus, Union, UpdateRound
 from storage.repositories import actions as repo
 from storage.repositories import core as core_repo
