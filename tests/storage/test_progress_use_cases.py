@@ -223,20 +223,17 @@ async def test_archiving_is_the_coordinators_and_happens_once(db: Database) -> N
 async def test_a_new_action_typed_by_the_coordinator(db: Database) -> None:
     world, _round_id = await _world(db, with_round=False)
     coord = world.people["Carla Coordinatrice"].telegram_user_id
+    actor = progress.Actor(coord, coord, NOW)
     async with db.transaction() as s:
         in_group = await progress.start_new_action(
-            s, union_id=world.union.id, telegram_user_id=coord, chat_id=-5, private=False, now=NOW
+            s, union_id=world.union.id, actor=progress.Actor(coord, -5, NOW, private=False)
         )
-        started = await progress.start_new_action(
-            s, union_id=world.union.id, telegram_user_id=coord, chat_id=coord, private=True, now=NOW
-        )
+        started = await progress.start_new_action(s, union_id=world.union.id, actor=actor)
     assert in_group == progress.NotAllowed("in_private") and started == progress.Prompt("code")
 
     async def typed(text: str) -> object:
         async with db.transaction() as s:
-            return await progress.type_edit(
-                s, telegram_user_id=coord, chat_id=coord, text=text, now=NOW, language="it"
-            )
+            return await progress.type_edit(s, actor=actor, text=text, language="it")
 
     assert await typed("X" * 40) == progress.Problem("code_too_long")
     assert await typed("UN-9") == progress.Prompt("title")
@@ -247,9 +244,7 @@ async def test_a_new_action_typed_by_the_coordinator(db: Database) -> None:
             s,
             target=progress.NEW,
             choice="union",
-            telegram_user_id=coord,
-            chat_id=coord,
-            now=NOW,
+            actor=actor,
             language="it",
         )
     assert isinstance(made, progress.Saved) and made.created is True
@@ -267,36 +262,29 @@ async def test_an_import_previewed_then_confirmed(db: Database) -> None:
         ActionRow(code="N-1", title="Nuova azione", municipality_id=None, row=3),
     ]
     async with db.transaction() as s:
-        target = await progress.upload_target(s, telegram_user_id=coord, chat_id=coord, now=NOW)
+        target = await progress.upload_target(s, actor=progress.Actor(coord, coord, NOW))
         not_coord = await progress.prepare_import(
             s,
             union_id=world.union.id,
-            telegram_user_id=_tg(world, TECH),
-            chat_id=_tg(world, TECH),
+            actor=progress.Actor(_tg(world, TECH), _tg(world, TECH), NOW),
             file_name="piano.csv",
             rows=rows,
-            now=NOW,
         )
         preview = await progress.prepare_import(
             s,
             union_id=world.union.id,
-            telegram_user_id=coord,
-            chat_id=coord,
+            actor=progress.Actor(coord, coord, NOW),
             file_name="piano.csv",
             rows=rows,
-            now=NOW,
         )
     assert target == progress.ImportInto(world.union.id)
     assert not_coord == progress.NotAllowed("not_coordinator")
     assert not isinstance(preview, progress.NotAllowed)
     assert (list(preview.new), list(preview.changed), preview.unchanged) == (["N-1"], ["C00.00"], 0)
     async with db.transaction() as s:
-        done = await progress.confirm_import(
-            s, union_id=world.union.id, telegram_user_id=coord, chat_id=coord, now=NOW
-        )
-        expired = await progress.confirm_import(
-            s, union_id=world.union.id, telegram_user_id=coord, chat_id=coord, now=NOW
-        )
+        actor = progress.Actor(coord, coord, NOW)
+        done = await progress.confirm_import(s, union_id=world.union.id, actor=actor)
+        expired = await progress.confirm_import(s, union_id=world.union.id, actor=actor)
     assert done == progress.Imported(created=1, updated=1)
     assert expired == progress.NotAllowed("expired")
 

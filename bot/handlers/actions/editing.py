@@ -3,14 +3,19 @@ The dialogue's steps are bot.services.progress.editing's."""
 
 from __future__ import annotations
 
-from telegram import Chat, Update
+from collections.abc import Awaitable
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import Update
 
 from bot.context import BotContext
 from bot.conversations import Conversation
-from bot.handlers.actions.presses import decoded, refused, show
+from bot.handlers.actions.presses import Press, action_arg, outcome_of, pressed, show
+from bot.i18n import Translator
 from bot.markup import markup
-from bot.scope import button_refusal, caller_tr, reply, update_transaction
+from bot.scope import caller_tr, reply, update_transaction
 from bot.services import progress
+from bot.services.progress import NotAllowed
 from bot.views.actions import (
     ask_code,
     ask_field,
@@ -23,143 +28,73 @@ from bot.views.actions import (
 )
 
 
-def _private(update: Update) -> bool:
-    chat = update.effective_chat
-    return chat is not None and chat.type == Chat.PRIVATE
-
-
-def _chat_id(update: Update) -> int:
-    assert update.effective_chat is not None
-    return update.effective_chat.id
-
-
 async def on_new(update: Update, context: BotContext) -> None:
     """`act:new:<union>`: a new action; its code is typed next."""
-    pressed = await decoded(update)
-    if pressed is None:
-        return
-    query, data = pressed
-    services = context.services
-    union_id = data.int_arg(0)
-    async with update_transaction(context, update) as session:
-        tr = await caller_tr(session, services, update)
-        refusal = await button_refusal(session, update, tr, union_id=union_id)
-        outcome = refusal or await progress.start_new_action(
-            session,
-            union_id=union_id,
-            telegram_user_id=query.from_user.id,
-            chat_id=_chat_id(update),
-            private=_private(update),
-            now=services.clock.now(),
-        )
-    await query.answer(refused(outcome, tr))
-    if isinstance(outcome, progress.Prompt):
-        await reply(update, ask_code(tr))
+    got = await pressed(update, context, _new, write=True)
+    if got is not None and await outcome_of(got, progress.Prompt) is not None:
+        await got.press.query.answer()
+        await reply(update, ask_code(got.tr))
+
+
+def _new(s: AsyncSession, p: Press, tr: Translator) -> Awaitable[progress.Prompt | NotAllowed]:
+    return progress.start_new_action(s, union_id=p.int_arg(0), actor=p.actor)
 
 
 async def on_edit(update: Update, context: BotContext) -> None:
     """`act:edit:<action>`: which field to change."""
-    pressed = await decoded(update)
-    if pressed is None:
-        return
-    query, data = pressed
-    services = context.services
-    action_id = data.int_arg(0)
-    async with update_transaction(context, update) as session:
-        tr = await caller_tr(session, services, update)
-        union_id = await progress.action_union_id(session, action_id)
-        refusal = await button_refusal(session, update, tr, union_id=union_id)
-        outcome = refusal or await progress.edit_menu(
-            session,
-            action_id=action_id,
-            telegram_user_id=query.from_user.id,
-            private=_private(update),
-        )
-    if not isinstance(outcome, progress.EditMenu):
-        await query.answer(refused(outcome, tr))
-        return
-    await show(update, edit_menu(outcome.action, tr))
+    got = await pressed(update, context, _edit, union=action_arg, write=True)
+    if got is not None and (menu := await outcome_of(got, progress.EditMenu)):
+        await show(update, edit_menu(menu.action, got.tr))
+
+
+def _edit(s: AsyncSession, p: Press, tr: Translator) -> Awaitable[progress.EditMenu | NotAllowed]:
+    return progress.edit_menu(s, action_id=p.int_arg(0), actor=p.actor)
 
 
 async def on_edit_field(update: Update, context: BotContext) -> None:
     """`act:edit_field:<action>:<field>`: its new value is typed next."""
-    pressed = await decoded(update)
-    if pressed is None:
-        return
-    query, data = pressed
-    services = context.services
-    action_id = data.int_arg(0)
-    async with update_transaction(context, update) as session:
-        tr = await caller_tr(session, services, update)
-        union_id = await progress.action_union_id(session, action_id)
-        refusal = await button_refusal(session, update, tr, union_id=union_id)
-        outcome = refusal or await progress.start_field_edit(
-            session,
-            action_id=action_id,
-            field=data.str_arg(1),
-            telegram_user_id=query.from_user.id,
-            chat_id=_chat_id(update),
-            private=_private(update),
-            now=services.clock.now(),
-        )
-    await query.answer(refused(outcome, tr))
-    if isinstance(outcome, progress.Prompt):
-        await reply(update, ask_field(outcome.ask, tr))
+    got = await pressed(update, context, _edit_field, union=action_arg, write=True)
+    if got is not None and (prompt := await outcome_of(got, progress.Prompt)):
+        await got.press.query.answer()
+        await reply(update, ask_field(prompt.ask, got.tr))
+
+
+def _edit_field(
+    s: AsyncSession, p: Press, tr: Translator
+) -> Awaitable[progress.Prompt | NotAllowed]:
+    return progress.start_field_edit(s, action_id=p.int_arg(0), field=p.str_arg(1), actor=p.actor)
 
 
 async def on_edit_comune(update: Update, context: BotContext) -> None:
     """`act:edit_comune:<action>`: which Comune it belongs to."""
-    pressed = await decoded(update)
-    if pressed is None:
-        return
-    query, data = pressed
-    services = context.services
-    action_id = data.int_arg(0)
-    async with update_transaction(context, update) as session:
-        tr = await caller_tr(session, services, update)
-        union_id = await progress.action_union_id(session, action_id)
-        refusal = await button_refusal(session, update, tr, union_id=union_id)
-        outcome = refusal or await progress.comune_choice(
-            session,
-            action_id=action_id,
-            telegram_user_id=query.from_user.id,
-            private=_private(update),
-        )
-    if not isinstance(outcome, progress.ComuneChoice):
-        await query.answer(refused(outcome, tr))
-        return
-    await show(update, comune_choice(outcome.target, outcome.comuni, tr, code=outcome.code))
+    got = await pressed(update, context, _comuni, union=action_arg, write=True)
+    if got is not None and (choice := await outcome_of(got, progress.ComuneChoice)):
+        await show(update, comune_choice(choice.target, choice.comuni, got.tr, code=choice.code))
+
+
+def _comuni(
+    s: AsyncSession, p: Press, tr: Translator
+) -> Awaitable[progress.ComuneChoice | NotAllowed]:
+    return progress.comune_choice(s, action_id=p.int_arg(0), actor=p.actor)
 
 
 async def on_set_comune(update: Update, context: BotContext) -> None:
     """`act:set_comune:<action | new>:<comune | union>`: saved for an action; for the one being
     typed, the last step: it is created."""
-    pressed = await decoded(update)
-    if pressed is None:
-        return
-    query, data = pressed
-    services = context.services
-    now, user_id, chat_id = services.clock.now(), query.from_user.id, _chat_id(update)
-    target, choice = data.str_arg(0), data.str_arg(1)
-    async with update_transaction(context, update) as session:
-        tr = await caller_tr(session, services, update)
-        union_id = await progress.comune_target_union(
-            session, target=target, telegram_user_id=user_id, chat_id=chat_id, now=now
-        )
-        refusal = await button_refusal(session, update, tr, union_id=union_id)
-        outcome = refusal or await progress.set_comune(
-            session,
-            target=target,
-            choice=choice,
-            telegram_user_id=user_id,
-            chat_id=chat_id,
-            now=now,
-            language=tr.language,
-        )
-    if not isinstance(outcome, progress.Saved):
-        await query.answer(refused(outcome, tr))
-        return
-    await show(update, (outcome.text, outcome.keyboard), comune_saved(outcome.created, tr))
+    got = await pressed(update, context, _set_comune, union=_comune_target, write=True)
+    if got is not None and (saved := await outcome_of(got, progress.Saved)):
+        await show(update, (saved.text, saved.keyboard), comune_saved(saved.created, got.tr))
+
+
+async def _comune_target(s: AsyncSession, p: Press) -> int | None:
+    return await progress.comune_target_union(s, target=p.str_arg(0), actor=p.actor)
+
+
+def _set_comune(
+    s: AsyncSession, p: Press, tr: Translator
+) -> Awaitable[progress.Saved | NotAllowed]:
+    target, choice = p.str_arg(0), p.str_arg(1)
+    return progress.set_comune(s, target=target, choice=choice, actor=p.actor, language=tr.language)
 
 
 async def on_edit_text(update: Update, context: BotContext, conv: Conversation) -> None:
@@ -171,14 +106,8 @@ async def on_edit_text(update: Update, context: BotContext, conv: Conversation) 
     text = " ".join((message.text or "").split())
     async with update_transaction(context, update) as session:
         tr = await caller_tr(session, services, update)
-        outcome = await progress.type_edit(
-            session,
-            telegram_user_id=user.id,
-            chat_id=chat.id,
-            text=text,
-            now=services.clock.now(),
-            language=tr.language,
-        )
+        actor = progress.Actor(user.id, chat.id, services.clock.now())
+        outcome = await progress.type_edit(session, actor=actor, text=text, language=tr.language)
     if isinstance(outcome, progress.Prompt):
         await reply(update, ask_title(tr))
     elif isinstance(outcome, progress.ComuneChoice):

@@ -7,19 +7,23 @@ written when the coordinator confirms (`imp:confirm`)."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable
+from dataclasses import dataclass
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.error import BadRequest
 
 from bot import conversations
 from bot.context import BotContext
 from bot.conversations import Conversation
-from bot.handlers.actions.presses import decoded, refused
+from bot.handlers.actions.presses import Press, outcome_of, pressed
 from bot.i18n import Translator
 from bot.markup import markup
-from bot.scope import button_refusal, caller_tr, reply, update_transaction
+from bot.scope import caller_tr, reply, update_transaction
 from bot.services import action_import as importer
 from bot.services import import_worker, progress
+from bot.services.progress import Cancelled, Imported, NotAllowed, UploadedFile
 from bot.telegram_edit import edit_or_send
 from bot.views.actions import (
     download_refused,
@@ -43,14 +47,12 @@ async def on_document(update: Update, context: BotContext) -> None:
     if message is None or user is None or chat is None or message.document is None:
         return
     services = context.services
-    now = services.clock.now()
+    actor = progress.Actor(user.id, chat.id, services.clock.now())
     document = message.document
     file = progress.UploadedFile(document.file_id, document.file_name, document.file_size)
     async with services.db.transaction() as session:
         tr = await caller_tr(session, services, update)
-        target = await progress.upload_target(
-            session, telegram_user_id=user.id, chat_id=chat.id, now=now
-        )
+        target = await progress.upload_target(session, actor=actor)
     if isinstance(target, progress.ToDialogue):
         if not await conversations.route(update, context):
             await reply(update, not_allowed("not_coordinator", tr))
@@ -58,9 +60,7 @@ async def on_document(update: Update, context: BotContext) -> None:
         await reply(update, not_allowed("not_coordinator", tr))
     elif isinstance(target, progress.PickUnion):
         async with update_transaction(context, update) as session:
-            await progress.hold_upload(
-                session, telegram_user_id=user.id, chat_id=chat.id, file=file, now=now
-            )
+            await progress.hold_upload(session, actor=actor, file=file)
         text, keyboard = upload_union_picker(target.unions, tr)
         await reply(update, text, markup(keyboard))
     else:
@@ -86,24 +86,29 @@ async def preview_import(
         return
     # Read outside this update (bot/services/import_worker.py): the slot it holds goes back to
     # other people's updates while a worker process reads the file.
-    services.run_in_background(_read_and_preview(update, context, ticket, known, tr, file))
+    reading = _Reading(ticket, known, tr, file)
+    services.run_in_background(_read_and_preview(update, context, reading))
 
 
-async def _read_and_preview(
-    update: Update,
-    context: BotContext,
-    ticket: import_worker.Ticket,
-    known: progress.ImportContext,
-    tr: Translator,
-    file: progress.UploadedFile,
-) -> None:
+@dataclass(frozen=True)
+class _Reading:
+    """An admitted import: its ticket (released when done), the Union's names, the uploader's
+    language, the file."""
+
+    ticket: import_worker.Ticket
+    known: progress.ImportContext
+    tr: Translator
+    file: UploadedFile
+
+
+async def _read_and_preview(update: Update, context: BotContext, reading: _Reading) -> None:
     try:
-        await _read_and_preview_admitted(update, context, ticket, known, tr, file)
+        await _read_and_preview_admitted(update, context, reading)
     except Exception:
         logger.exception("Reading an uploaded actions file failed")
-        await reply(update, import_failed(tr))
+        await reply(update, import_failed(reading.tr))
     finally:
-        ticket.release()
+        reading.ticket.release()
 
 
 async def _download(
@@ -123,13 +128,9 @@ async def _download(
 
 
 async def _read_and_preview_admitted(
-    update: Update,
-    context: BotContext,
-    ticket: import_worker.Ticket,
-    known: progress.ImportContext,
-    tr: Translator,
-    file: progress.UploadedFile,
+    update: Update, context: BotContext, reading: _Reading
 ) -> None:
+    ticket, known, tr, file = reading.ticket, reading.known, reading.tr, reading.file
     services = context.services
     user, chat = update.effective_user, update.effective_chat
     assert user is not None and chat is not None
@@ -151,11 +152,9 @@ async def _read_and_preview_admitted(
         preview = await progress.prepare_import(
             session,
             union_id=ticket.union_id,
-            telegram_user_id=user.id,
-            chat_id=chat.id,
+            actor=progress.Actor(user.id, chat.id, services.clock.now()),
             file_name=file.file_name,
             rows=result.rows,
-            now=services.clock.now(),
         )
     if isinstance(preview, progress.NotAllowed):
         await reply(update, not_allowed(preview.reason, tr))
@@ -166,82 +165,44 @@ async def _read_and_preview_admitted(
 
 async def on_import_union(update: Update, context: BotContext) -> None:
     """`imp:union:<union>`: the Union a held file is for; it is read now."""
-    pressed = await decoded(update)
-    if pressed is None:
-        return
-    query, data = pressed
-    services = context.services
-    union_id = data.int_arg(0)
-    async with update_transaction(context, update) as session:
-        tr = await caller_tr(session, services, update)
-        refusal = await button_refusal(session, update, tr, union_id=union_id)
-        outcome = refusal or await progress.take_held_upload(
-            session,
-            union_id=union_id,
-            telegram_user_id=query.from_user.id,
-            chat_id=_chat_id(update),
-            now=services.clock.now(),
-        )
-    await query.answer(refused(outcome, tr))
-    if isinstance(outcome, progress.UploadedFile) and union_id is not None:
-        await preview_import(update, context, union_id, outcome)
+    got = await pressed(update, context, _take_file, write=True)
+    if got is not None and (file := await outcome_of(got, UploadedFile)):
+        await got.press.query.answer()
+        await preview_import(update, context, got.press.int_arg(0) or 0, file)
+
+
+def _take_file(s: AsyncSession, p: Press, tr: Translator) -> Awaitable[UploadedFile | NotAllowed]:
+    return progress.take_held_upload(s, union_id=p.int_arg(0), actor=p.actor)
 
 
 async def on_import_confirm(update: Update, context: BotContext) -> None:
     """`imp:confirm:<union>`: write the previewed actions."""
-    pressed = await decoded(update)
-    if pressed is None:
-        return
-    query, data = pressed
-    services = context.services
-    union_id = data.int_arg(0)
-    async with update_transaction(context, update) as session:
-        tr = await caller_tr(session, services, update)
-        refusal = await button_refusal(session, update, tr, union_id=union_id)
-        outcome = refusal or await progress.confirm_import(
-            session,
-            union_id=union_id,
-            telegram_user_id=query.from_user.id,
-            chat_id=_chat_id(update),
-            now=services.clock.now(),
-        )
-    if not isinstance(outcome, progress.Imported):
-        await query.answer(refused(outcome, tr))
-        return
-    toast, text = import_done(outcome.created, outcome.updated, tr)
-    await query.answer(toast)
-    await edit_or_send(update, context.bot, text, None)
+    got = await pressed(update, context, _confirm, write=True)
+    if got is not None and (done := await outcome_of(got, Imported)):
+        await _say(update, import_done(done.created, done.updated, got.tr))
+
+
+def _confirm(s: AsyncSession, p: Press, tr: Translator) -> Awaitable[Imported | NotAllowed]:
+    return progress.confirm_import(s, union_id=p.int_arg(0), actor=p.actor)
 
 
 async def on_import_cancel(update: Update, context: BotContext) -> None:
     """`imp:cancel:<union>`: the previewed (or held) file dropped, nothing changed."""
-    pressed = await decoded(update)
-    if pressed is None:
-        return
-    query, data = pressed
-    services = context.services
-    union_id = data.int_arg(0)
-    async with update_transaction(context, update) as session:
-        tr = await caller_tr(session, services, update)
-        refusal = await button_refusal(session, update, tr, union_id=union_id)
-        outcome = refusal or await progress.cancel_import(
-            session,
-            union_id=union_id,
-            telegram_user_id=query.from_user.id,
-            chat_id=_chat_id(update),
-            now=services.clock.now(),
-        )
-    if not isinstance(outcome, progress.Cancelled):
-        await query.answer(refused(outcome, tr))
-        return
-    toast, text = import_cancelled(tr)
-    await query.answer(toast)
-    await edit_or_send(update, context.bot, text, None)
+    got = await pressed(update, context, _cancel, write=True)
+    if got is not None and await outcome_of(got, Cancelled) is not None:
+        await _say(update, import_cancelled(got.tr))
 
 
-def _chat_id(update: Update) -> int:
-    assert update.effective_chat is not None
-    return update.effective_chat.id
+def _cancel(s: AsyncSession, p: Press, tr: Translator) -> Awaitable[Cancelled | NotAllowed]:
+    return progress.cancel_import(s, union_id=p.int_arg(0), actor=p.actor)
+
+
+async def _say(update: Update, toast_and_text: tuple[str, str]) -> None:
+    """The toast, then the text in place of the preview (no buttons left)."""
+    toast, text = toast_and_text
+    assert update.callback_query is not None
+    await update.callback_query.answer(toast)
+    await edit_or_send(update, update.get_bot(), text, None)
 
 
 async def on_import_text(update: Update, context: BotContext, conv: Conversation) -> None:

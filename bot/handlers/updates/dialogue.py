@@ -5,8 +5,10 @@ save also sends the next question)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Chat, Message, Update
 
 from bot import callback_data as cb
@@ -50,6 +52,26 @@ async def refuse_in_group(update: Update, context: BotContext) -> bool:
     return True
 
 
+async def _in_dialogue(
+    update: Update,
+    context: BotContext,
+    step: Callable[[AsyncSession, int], Awaitable[progress.StepShown | progress.StepRefused]],
+) -> tuple[progress.StepShown, Translator] | None:
+    """Run a button's step in the update's transaction (refused in a group: the dialogue is
+    private); a refusal is answered, and gives None."""
+    query = update.callback_query
+    assert query is not None and query.from_user is not None
+    if await refuse_in_group(update, context):
+        return None
+    async with update_transaction(context, update) as session:
+        shown = await step(session, query.from_user.id)
+    tr = answer_tr(update, context, shown.language)
+    if isinstance(shown, progress.StepRefused):
+        await query.answer(step_refusal(shown.reason, tr))
+        return None
+    return shown, tr
+
+
 async def on_step(update: Update, context: BotContext) -> None:
     """`upd:<verb>:<id>[:<arg>]`: a step of the dialogue (see STEP_VERBS)."""
     query, chat = update.callback_query, update.effective_chat
@@ -60,23 +82,23 @@ async def on_step(update: Update, context: BotContext) -> None:
     if data is None or target is None:
         await query.answer()
         return
-    if await refuse_in_group(update, context):
-        return
-    services = context.services
-    async with update_transaction(context, update) as session:
-        shown = await progress.press_step(
-            session,
+    now = context.services.clock.now()
+    got = await _in_dialogue(
+        update,
+        context,
+        lambda s, user: progress.press_step(
+            s,
             verb=data.action,
-            telegram_user_id=query.from_user.id,
+            telegram_user_id=user,
             chat_id=chat.id,
             target=target,
             arg=data.str_arg(1),
-            now=services.clock.now(),
-        )
-    tr = answer_tr(update, context, shown.language)
-    if isinstance(shown, progress.StepRefused):
-        await query.answer(step_refusal(shown.reason, tr))
+            now=now,
+        ),
+    )
+    if got is None:
         return
+    shown, tr = got
     await query.answer(step_toast(shown.toast, tr))
     if shown.edit is not None:
         text, keyboard = render_screen(shown.edit, tr)
@@ -92,23 +114,16 @@ async def on_no_news(update: Update, context: BotContext) -> None:
     if query is None or query.from_user is None:
         return
     data = cb.decode(query.data)
-    if await refuse_in_group(update, context):
-        return
-    services = context.services
-    async with update_transaction(context, update) as session:
-        shown = await progress.no_news(
-            session,
-            round_id=data.int_arg(0) if data else None,
-            telegram_user_id=query.from_user.id,
-            now=services.clock.now(),
-        )
-    tr = answer_tr(update, context, shown.language)
-    if isinstance(shown, progress.StepRefused):
-        await query.answer(step_refusal(shown.reason, tr))
-        return
-    toast, text = no_news_recorded(tr)
-    await query.answer(toast)
-    await telegram_edit.edit_or_send(update, context.bot, text, None)
+    round_id, now = (data.int_arg(0) if data else None), context.services.clock.now()
+    got = await _in_dialogue(
+        update,
+        context,
+        lambda s, user: progress.no_news(s, round_id=round_id, telegram_user_id=user, now=now),
+    )
+    if got is not None:
+        toast, text = no_news_recorded(got[1])
+        await query.answer(toast)
+        await telegram_edit.edit_or_send(update, context.bot, text, None)
 
 
 async def on_written(update: Update, context: BotContext, conv: Conversation) -> None:

@@ -29,6 +29,7 @@ they never import storage.
 from __future__ import annotations
 
 from bot.services.progress.actions import (
+    Actor,
     ArchiveAsked,
     CardShown,
     ComuneChoices,
@@ -125,6 +126,7 @@ __all__ = [
     "IMPORT_FLOW",
     "INVITE_PREFIX",
     "NEW",
+    "Actor",
     "ArchiveAsked",
     "Cancelled",
     "CardShown",

@@ -31,7 +31,8 @@ from storage.repositories import core as core_repo
 
 @dataclass(frozen=True)
 class Reader:
-    """The presser's active membership of the Union a button is about, re-read."""
+    """The presser's (or writer's) active membership of the Union a button is about, re-read:
+    what they may read, report and change follows from it (bot.services.progress.rules)."""
 
     union: Union
     member: Member
@@ -40,6 +41,29 @@ class Reader:
     @property
     def coordinator(self) -> bool:
         return self.member.is_coordinator
+
+    @property
+    def may_report(self) -> bool:
+        return rules.may_report(role=self.member.role, coordinator=self.member.is_coordinator)
+
+    def may_update(self, action: Action) -> bool:
+        return rules.may_update(
+            role=self.member.role,
+            coordinator=self.member.is_coordinator,
+            union_id=self.union.id,
+            municipality_ids=self.municipality_ids,
+            action=action,
+        )
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who presses a button or writes, in which chat, when: the update's plain values."""
+
+    telegram_user_id: int
+    chat_id: int
+    now: datetime
+    private: bool = True
 
 
 @dataclass(frozen=True)
@@ -78,13 +102,9 @@ async def coordinator(
     session: AsyncSession, *, union_id: int | None, telegram_user_id: int
 ) -> Reader | NotAllowed:
     """The presser as the coordinator of that Union, or why not."""
-    who = (
-        await reader(session, union_id=union_id, telegram_user_id=telegram_user_id)
-        if union_id is not None
-        else None
-    )
-    if who is None:
-        return NotAllowed("not_for_you")
+    who = await member_of_union(session, union_id=union_id, telegram_user_id=telegram_user_id)
+    if isinstance(who, NotAllowed):
+        return who
     if not who.coordinator:
         return NotAllowed("coordinator_only")
     return who
@@ -144,13 +164,9 @@ async def list_page(
     session: AsyncSession, *, union_id: int | None, telegram_user_id: int, filter: ListFilter
 ) -> ActionList | NotAllowed:
     """A page of the list, pressed: for the Union's members."""
-    who = (
-        await reader(session, union_id=union_id, telegram_user_id=telegram_user_id)
-        if union_id is not None
-        else None
-    )
-    if who is None:
-        return NotAllowed("not_for_you")
+    who = await member_of_union(session, union_id=union_id, telegram_user_id=telegram_user_id)
+    if isinstance(who, NotAllowed):
+        return who
     return await action_list(session, union=who.union, coordinator=who.coordinator, filter=filter)
 
 
@@ -164,13 +180,9 @@ async def comune_choices(
     session: AsyncSession, *, union_id: int | None, telegram_user_id: int
 ) -> ComuneChoices | NotAllowed:
     """The Comuni to filter the list by, for the Union's members."""
-    who = (
-        await reader(session, union_id=union_id, telegram_user_id=telegram_user_id)
-        if union_id is not None
-        else None
-    )
-    if who is None:
-        return NotAllowed("not_for_you")
+    who = await member_of_union(session, union_id=union_id, telegram_user_id=telegram_user_id)
+    if isinstance(who, NotAllowed):
+        return who
     return ComuneChoices(union_id=who.union.id, comuni=await active_comuni(session, who.union.id))
 
 

@@ -5,14 +5,13 @@ database (`EDIT_FLOW`); every step re-checks that the writer still coordinates t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import translator
 from bot.services.html_split import telegram_length
 from bot.services.progress import rules
-from bot.services.progress.actions import NotAllowed, active_comuni, coordinator, reader
+from bot.services.progress.actions import Actor, NotAllowed, active_comuni, coordinator, reader
 from bot.services.progress.cards import card
 from bot.views.actions import UNION_WIDE, saved_prefix
 from bot.views.keyboard import Keyboard
@@ -65,49 +64,46 @@ async def start_new_action(
     session: AsyncSession,
     *,
     union_id: int | None,
-    telegram_user_id: int,
-    chat_id: int,
-    private: bool,
-    now: datetime,
+    actor: Actor,
 ) -> Prompt | NotAllowed:
-    who = await coordinator(session, union_id=union_id, telegram_user_id=telegram_user_id)
+    who = await coordinator(session, union_id=union_id, telegram_user_id=actor.telegram_user_id)
     if isinstance(who, NotAllowed):
         return who
-    if not private:
+    if not actor.private:
         return NotAllowed("in_private")
     await core_repo.set_conversation(
         session,
-        telegram_user_id=telegram_user_id,
-        chat_id=chat_id,
+        telegram_user_id=actor.telegram_user_id,
+        chat_id=actor.chat_id,
         flow=EDIT_FLOW,
         step="code",
         data={"union_id": who.union.id, "action_id": None},
-        now=now,
+        now=actor.now,
     )
     return Prompt("code")
 
 
 async def _editable(
-    session: AsyncSession, *, action_id: int | None, telegram_user_id: int, private: bool
+    session: AsyncSession, *, action_id: int | None, actor: Actor
 ) -> Action | NotAllowed:
     action = await session.get(Action, action_id) if action_id is not None else None
     who = await coordinator(
-        session, union_id=action.union_id if action else None, telegram_user_id=telegram_user_id
+        session,
+        union_id=action.union_id if action else None,
+        telegram_user_id=actor.telegram_user_id,
     )
     if isinstance(who, NotAllowed):
         return who
-    if not private:
+    if not actor.private:
         return NotAllowed("in_private")
     assert action is not None
     return action
 
 
 async def edit_menu(
-    session: AsyncSession, *, action_id: int | None, telegram_user_id: int, private: bool
+    session: AsyncSession, *, action_id: int | None, actor: Actor
 ) -> EditMenu | NotAllowed:
-    action = await _editable(
-        session, action_id=action_id, telegram_user_id=telegram_user_id, private=private
-    )
+    action = await _editable(session, action_id=action_id, actor=actor)
     return action if isinstance(action, NotAllowed) else EditMenu(action)
 
 
@@ -116,36 +112,29 @@ async def start_field_edit(
     *,
     action_id: int | None,
     field: str | None,
-    telegram_user_id: int,
-    chat_id: int,
-    private: bool,
-    now: datetime,
+    actor: Actor,
 ) -> Prompt | NotAllowed:
-    action = await _editable(
-        session, action_id=action_id, telegram_user_id=telegram_user_id, private=private
-    )
+    action = await _editable(session, action_id=action_id, actor=actor)
     if isinstance(action, NotAllowed):
         return action
     if field not in rules.EDIT_FIELD_KEYS:
         return NotAllowed("no_longer_valid")
     await core_repo.set_conversation(
         session,
-        telegram_user_id=telegram_user_id,
-        chat_id=chat_id,
+        telegram_user_id=actor.telegram_user_id,
+        chat_id=actor.chat_id,
         flow=EDIT_FLOW,
         step="field",
         data={"union_id": action.union_id, "action_id": action.id, "field": field},
-        now=now,
+        now=actor.now,
     )
     return Prompt(field)
 
 
 async def comune_choice(
-    session: AsyncSession, *, action_id: int | None, telegram_user_id: int, private: bool
+    session: AsyncSession, *, action_id: int | None, actor: Actor
 ) -> ComuneChoice | NotAllowed:
-    action = await _editable(
-        session, action_id=action_id, telegram_user_id=telegram_user_id, private=private
-    )
+    action = await _editable(session, action_id=action_id, actor=actor)
     if isinstance(action, NotAllowed):
         return action
     comuni = await active_comuni(session, action.union_id)
@@ -153,13 +142,13 @@ async def comune_choice(
 
 
 async def comune_target_union(
-    session: AsyncSession, *, target: str | None, telegram_user_id: int, chat_id: int, now: datetime
+    session: AsyncSession, *, target: str | None, actor: Actor
 ) -> int | None:
     """The Union a chosen Comune is about, for the chat check: the action's, or for a new
     action the one of the dialogue it is typed in."""
     if target == NEW:
         conv = await core_repo.get_conversation(
-            session, telegram_user_id=telegram_user_id, chat_id=chat_id, now=now
+            session, telegram_user_id=actor.telegram_user_id, chat_id=actor.chat_id, now=actor.now
         )
         return int(conv.data.get("union_id", 0)) if conv and conv.flow == EDIT_FLOW else None
     action = await session.get(Action, int(target)) if target and target.isdigit() else None
@@ -171,18 +160,14 @@ async def set_comune(
     *,
     target: str | None,
     choice: str | None,
-    telegram_user_id: int,
-    chat_id: int,
-    now: datetime,
+    actor: Actor,
     language: str,
 ) -> Saved | NotAllowed:
     """A Comune chosen (or the Union, `UNION_WIDE`): for an existing action it is saved at
     once; for the one being typed it is the last step, and the action is created."""
-    union_id = await comune_target_union(
-        session, target=target, telegram_user_id=telegram_user_id, chat_id=chat_id, now=now
-    )
+    union_id = await comune_target_union(session, target=target, actor=actor)
     who = (
-        await reader(session, union_id=union_id, telegram_user_id=telegram_user_id)
+        await reader(session, union_id=union_id, telegram_user_id=actor.telegram_user_id)
         if union_id
         else None
     )
@@ -201,11 +186,13 @@ async def set_comune(
     if target != NEW:
         action = await session.get(Action, int(target or 0))
         assert action is not None
-        action.municipality_id, action.updated_at = municipality_id, now
-        text, keyboard = await card(session, action, tr, coordinator=True, now=now, names=names)
+        action.municipality_id, action.updated_at = municipality_id, actor.now
+        text, keyboard = await card(
+            session, action, tr, coordinator=True, now=actor.now, names=names
+        )
         return Saved(text, keyboard)
     conv = await core_repo.get_conversation(
-        session, telegram_user_id=telegram_user_id, chat_id=chat_id, now=now
+        session, telegram_user_id=actor.telegram_user_id, chat_id=actor.chat_id, now=actor.now
     )
     if conv is None or conv.step != "municipality":
         return NotAllowed("no_longer_valid")
@@ -214,36 +201,36 @@ async def set_comune(
         session,
         union_id=who.union.id,
         rows=[{"code": draft["code"], "title": draft["title"], "municipality_id": municipality_id}],
-        now=now,
+        now=actor.now,
     )
-    await core_repo.clear_conversation(session, telegram_user_id=telegram_user_id, chat_id=chat_id)
+    await core_repo.clear_conversation(
+        session, telegram_user_id=actor.telegram_user_id, chat_id=actor.chat_id
+    )
     made = (await repo.actions_by_code(session, who.union.id))[str(draft["code"]).casefold()]
-    text, keyboard = await card(session, made, tr, coordinator=True, now=now, names=names)
+    text, keyboard = await card(session, made, tr, coordinator=True, now=actor.now, names=names)
     return Saved(text, keyboard, created=bool(created))
 
 
 async def type_edit(
     session: AsyncSession,
     *,
-    telegram_user_id: int,
-    chat_id: int,
+    actor: Actor,
     text: str,
-    now: datetime,
     language: str,
 ) -> Prompt | ComuneChoice | Saved | Problem | None:
     """A text typed in the edit dialogue: the new action's code or title, or a field's value.
     None when the dialogue is gone meanwhile (nothing to answer)."""
     conv = await core_repo.get_conversation(
-        session, telegram_user_id=telegram_user_id, chat_id=chat_id, now=now
+        session, telegram_user_id=actor.telegram_user_id, chat_id=actor.chat_id, now=actor.now
     )
     if conv is None or conv.flow != EDIT_FLOW:
         return None
     data = dict(conv.data)
     union_id = int(data.get("union_id") or 0)
-    who = await reader(session, union_id=union_id, telegram_user_id=telegram_user_id)
+    who = await reader(session, union_id=union_id, telegram_user_id=actor.telegram_user_id)
     if who is None or not who.coordinator:
         await core_repo.clear_conversation(
-            session, telegram_user_id=telegram_user_id, chat_id=chat_id
+            session, telegram_user_id=actor.telegram_user_id, chat_id=actor.chat_id
         )
         return Problem("not_coordinator")
     if not text:
@@ -252,12 +239,12 @@ async def type_edit(
     async def step(name: str) -> None:
         await core_repo.set_conversation(
             session,
-            telegram_user_id=telegram_user_id,
-            chat_id=chat_id,
+            telegram_user_id=actor.telegram_user_id,
+            chat_id=actor.chat_id,
             flow=EDIT_FLOW,
             step=name,
             data=data,
-            now=now,
+            now=actor.now,
         )
 
     if conv.step == "code":
@@ -279,9 +266,7 @@ async def type_edit(
             action_id=int(data.get("action_id") or 0),
             field=str(data.get("field")),
             text=text,
-            telegram_user_id=telegram_user_id,
-            chat_id=chat_id,
-            now=now,
+            actor=actor,
             language=language,
         )
     return Problem("use_buttons")
@@ -294,26 +279,26 @@ async def _save_field(
     action_id: int,
     field: str,
     text: str,
-    telegram_user_id: int,
-    chat_id: int,
-    now: datetime,
+    actor: Actor,
     language: str,
 ) -> Saved | Problem:
     action = await repo.get_action(session, union_id=union_id, action_id=action_id)
     if action is None:
         await core_repo.clear_conversation(
-            session, telegram_user_id=telegram_user_id, chat_id=chat_id
+            session, telegram_user_id=actor.telegram_user_id, chat_id=actor.chat_id
         )
         return Problem("gone")
     problem, value = rules.parse_field(field, text)
     if problem is not None:
         return Problem(template=problem)
     setattr(action, field, value)
-    action.updated_at = now
-    await core_repo.clear_conversation(session, telegram_user_id=telegram_user_id, chat_id=chat_id)
+    action.updated_at = actor.now
+    await core_repo.clear_conversation(
+        session, telegram_user_id=actor.telegram_user_id, chat_id=actor.chat_id
+    )
     tr = translator(language)
     saved = saved_prefix(tr)
     card_text, keyboard = await card(
-        session, action, tr, coordinator=True, now=now, reserve=telegram_length(saved)
+        session, action, tr, coordinator=True, now=actor.now, reserve=telegram_length(saved)
     )
     return Saved(saved + card_text, keyboard)

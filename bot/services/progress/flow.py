@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.progress import rules
+from bot.services.progress.actions import Reader, reader
 from bot.views.updates import (
     ExtrasQuestion,
     Finished,
@@ -29,7 +30,6 @@ from storage.models import (
     Action,
     ActionStatus,
     Conversation,
-    Member,
     Union,
     UpdateRound,
     UpdateSource,
@@ -69,24 +69,7 @@ class FlowState:
         self.note, self.attachments, self.question = None, None, None
 
 
-@dataclass(frozen=True)
-class Who:
-    member: Member
-    union: Union
-    municipality_ids: tuple[int, ...]
-
-    @property
-    def may_report(self) -> bool:
-        return rules.may_report(role=self.member.role, coordinator=self.member.is_coordinator)
-
-    def may_update(self, action: Action) -> bool:
-        return rules.may_update(
-            role=self.member.role,
-            coordinator=self.member.is_coordinator,
-            union_id=self.union.id,
-            municipality_ids=self.municipality_ids,
-            action=action,
-        )
+Who = Reader  # the technician (or coordinator) giving progress
 
 
 @dataclass(frozen=True)
@@ -237,14 +220,7 @@ def progress_screen(state: FlowState, action: Action, header: Header = None) -> 
 async def who_in_union(
     session: AsyncSession, *, union_id: int, telegram_user_id: int
 ) -> Who | None:
-    member = await core_repo.member_of(
-        session, union_id=union_id, telegram_user_id=telegram_user_id
-    )
-    union = await session.get(Union, union_id)
-    if member is None or union is None:
-        return None
-    ids = await core_repo.municipality_ids_of(session, member.id)
-    return Who(member=member, union=union, municipality_ids=tuple(ids))
+    return await reader(session, union_id=union_id, telegram_user_id=telegram_user_id)
 
 
 async def round_header(session: AsyncSession, state: FlowState, union: Union) -> Header:

@@ -7,13 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import action_import as importer
-from bot.services.progress.actions import NotAllowed, action_row, active_comuni, reader
+from bot.services.progress.actions import Actor, NotAllowed, action_row, active_comuni, reader
 from bot.views.actions import ImportPreview
 from storage.models import Union
 from storage.repositories import actions as repo
@@ -51,17 +50,17 @@ class ImportInto:
 
 
 async def upload_target(
-    session: AsyncSession, *, telegram_user_id: int, chat_id: int, now: datetime
+    session: AsyncSession, *, actor: Actor
 ) -> ToDialogue | NotCoordinator | PickUnion | ImportInto:
     """What a spreadsheet sent in private is: an attachment of the update the technician is
     giving, an import by a coordinator (into their Union, or a choice among several), or
     something the writer's other dialogue takes. Read only: the caller routes or holds it."""
     conv = await core_repo.get_conversation(
-        session, telegram_user_id=telegram_user_id, chat_id=chat_id, now=now
+        session, telegram_user_id=actor.telegram_user_id, chat_id=actor.chat_id, now=actor.now
     )
     if conv is not None and conv.flow == UPDATE_FLOW and conv.step == "extras":
         return ToDialogue()
-    memberships = await core_repo.memberships_of(session, telegram_user_id=telegram_user_id)
+    memberships = await core_repo.memberships_of(session, telegram_user_id=actor.telegram_user_id)
     unions = [(u.id, u.name) for m, u in memberships if m.is_coordinator]
     if not unions:
         return ToDialogue() if conv is not None else NotCoordinator()
@@ -73,20 +72,18 @@ async def upload_target(
 async def hold_upload(
     session: AsyncSession,
     *,
-    telegram_user_id: int,
-    chat_id: int,
+    actor: Actor,
     file: UploadedFile,
-    now: datetime,
 ) -> None:
     """Keep the file's reference while its coordinator picks the Union it is for."""
     await core_repo.set_conversation(
         session,
-        telegram_user_id=telegram_user_id,
-        chat_id=chat_id,
+        telegram_user_id=actor.telegram_user_id,
+        chat_id=actor.chat_id,
         flow=IMPORT_FLOW,
         step="union",
         data={"file_id": file.file_id, "file_name": file.file_name, "size": file.size},
-        now=now,
+        now=actor.now,
     )
 
 
@@ -109,15 +106,13 @@ async def prepare_import(
     session: AsyncSession,
     *,
     union_id: int,
-    telegram_user_id: int,
-    chat_id: int,
+    actor: Actor,
     file_name: str | None,
     rows: Sequence[importer.ActionRow],
-    now: datetime,
 ) -> ImportPreview | NotAllowed:
     """The file read: compare it with the Union's actions and keep its rows for the
     confirmation (the coordinator is re-checked: the file was read meanwhile)."""
-    who = await reader(session, union_id=union_id, telegram_user_id=telegram_user_id)
+    who = await reader(session, union_id=union_id, telegram_user_id=actor.telegram_user_id)
     if who is None or not who.coordinator:
         return NotAllowed("not_coordinator")
     existing = {
@@ -126,12 +121,12 @@ async def prepare_import(
     plan = importer.plan_import(rows, existing)
     await core_repo.set_conversation(
         session,
-        telegram_user_id=telegram_user_id,
-        chat_id=chat_id,
+        telegram_user_id=actor.telegram_user_id,
+        chat_id=actor.chat_id,
         flow=IMPORT_FLOW,
         step="confirm",
         data={"union_id": union_id, "file_name": file_name, "rows": [r.to_json() for r in rows]},
-        now=now,
+        now=actor.now,
     )
     return ImportPreview(
         union_id=union_id,
@@ -157,15 +152,13 @@ async def _import_dialogue(
     session: AsyncSession,
     *,
     union_id: int | None,
-    telegram_user_id: int,
-    chat_id: int,
-    now: datetime,
+    actor: Actor,
 ) -> tuple[Any, NotAllowed | None]:
     conv = await core_repo.get_conversation(
-        session, telegram_user_id=telegram_user_id, chat_id=chat_id, now=now
+        session, telegram_user_id=actor.telegram_user_id, chat_id=actor.chat_id, now=actor.now
     )
     who = (
-        await reader(session, union_id=union_id, telegram_user_id=telegram_user_id)
+        await reader(session, union_id=union_id, telegram_user_id=actor.telegram_user_id)
         if union_id
         else None
     )
@@ -180,19 +173,17 @@ async def take_held_upload(
     session: AsyncSession,
     *,
     union_id: int | None,
-    telegram_user_id: int,
-    chat_id: int,
-    now: datetime,
+    actor: Actor,
 ) -> UploadedFile | NotAllowed:
     """The Union picked for a held file: hand the file back to be read for that Union."""
-    conv, refused = await _import_dialogue(
-        session, union_id=union_id, telegram_user_id=telegram_user_id, chat_id=chat_id, now=now
-    )
+    conv, refused = await _import_dialogue(session, union_id=union_id, actor=actor)
     if refused is not None:
         return refused
     if conv.step != "union":
         return NotAllowed("expired")
-    await core_repo.clear_conversation(session, telegram_user_id=telegram_user_id, chat_id=chat_id)
+    await core_repo.clear_conversation(
+        session, telegram_user_id=actor.telegram_user_id, chat_id=actor.chat_id
+    )
     return UploadedFile(
         file_id=str(conv.data["file_id"]),
         file_name=conv.data.get("file_name"),
@@ -204,16 +195,14 @@ async def cancel_import(
     session: AsyncSession,
     *,
     union_id: int | None,
-    telegram_user_id: int,
-    chat_id: int,
-    now: datetime,
+    actor: Actor,
 ) -> Cancelled | NotAllowed:
-    _conv, refused = await _import_dialogue(
-        session, union_id=union_id, telegram_user_id=telegram_user_id, chat_id=chat_id, now=now
-    )
+    _conv, refused = await _import_dialogue(session, union_id=union_id, actor=actor)
     if refused is not None:
         return refused
-    await core_repo.clear_conversation(session, telegram_user_id=telegram_user_id, chat_id=chat_id)
+    await core_repo.clear_conversation(
+        session, telegram_user_id=actor.telegram_user_id, chat_id=actor.chat_id
+    )
     return Cancelled()
 
 
@@ -221,15 +210,11 @@ async def confirm_import(
     session: AsyncSession,
     *,
     union_id: int | None,
-    telegram_user_id: int,
-    chat_id: int,
-    now: datetime,
+    actor: Actor,
 ) -> Imported | NotAllowed:
     """Write the previewed rows: new actions created, changed ones updated, none deleted; refused
     when a Comune a row names was archived meanwhile."""
-    conv, refused = await _import_dialogue(
-        session, union_id=union_id, telegram_user_id=telegram_user_id, chat_id=chat_id, now=now
-    )
+    conv, refused = await _import_dialogue(session, union_id=union_id, actor=actor)
     if refused is not None:
         return refused
     if conv.step != "confirm" or int(conv.data.get("union_id") or 0) != union_id:
@@ -240,7 +225,9 @@ async def confirm_import(
     if any(r.municipality_id is not None and r.municipality_id not in valid for r in rows):
         return NotAllowed("comuni_changed")
     created, updated = await repo.upsert_actions(
-        session, union_id=union_id, rows=[r.values() for r in rows], now=now
+        session, union_id=union_id, rows=[r.values() for r in rows], now=actor.now
     )
-    await core_repo.clear_conversation(session, telegram_user_id=telegram_user_id, chat_id=chat_id)
+    await core_repo.clear_conversation(
+        session, telegram_user_id=actor.telegram_user_id, chat_id=actor.chat_id
+    )
     return Imported(created=created, updated=updated)

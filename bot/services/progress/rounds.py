@@ -280,14 +280,24 @@ async def _invite(
     *,
     now: datetime,
     language: str,
-) -> None:
+    reminder: rules.ReminderKind | None = None,
+) -> bool:
+    """Queue the round's invitation (or its reminder) to a technician; False when it was queued
+    before (or they cannot be written to)."""
     if t.person.telegram_user_id is None:
-        return
+        return False
     tr = reader_translator(t.person, default_language=language)
-    text, markup = await _invitation(session, union, round_, t, names, tr)
-    await outbox_repo.enqueue(
+    text, markup = await _invitation(
+        session, union, round_, t, names, tr, reminder=reminder is not None
+    )
+    key = (
+        invite_key(round_.id, t.member.id)
+        if reminder is None
+        else f"upd:rem:{round_.id}:{t.member.id}:{reminder.value}"
+    )
+    return await outbox_repo.enqueue(
         session,
-        dedup_key=invite_key(round_.id, t.member.id),
+        dedup_key=key,
         chat_id=t.person.telegram_user_id,
         method="sendMessage",
         payload={"text": text, "reply_markup": markup},
@@ -347,22 +357,18 @@ async def round_duties(
         return
     names = await core_repo.municipality_names(session, union.id, include_archived=True)
     sent = 0
-    for s in await technician_states(session, round_):
-        t = s.technician
-        if s.answered or t.person.telegram_user_id is None:
+    for state in await technician_states(session, round_):
+        if state.answered:
             continue
-        tr = reader_translator(t.person, default_language=language)
-        text, markup = await _invitation(session, union, round_, t, names, tr, reminder=True)
-        if await outbox_repo.enqueue(
+        if await _invite(
             session,
-            dedup_key=f"upd:rem:{round_.id}:{t.member.id}:{kind.value}",
-            chat_id=t.person.telegram_user_id,
-            method="sendMessage",
-            payload={"text": text, "reply_markup": markup},
-            union_id=union.id,
-            person_id=t.person.id,
+            union,
+            round_,
+            state.technician,
+            names,
             now=now,
-            expires_at=round_.deadline_at,
+            language=language,
+            reminder=kind,
         ):
             sent += 1
     logger.info(
