@@ -70,7 +70,6 @@ EDIT_FIELDS = (
     ("co2_avoided_t", N_("CO2 t/a")),
     ("cost_eur", N_("Costo €")),
 )
-EXPORT_FORMATS = ("csv", "xlsx")
 
 
 def status_label(status: ActionStatus, tr: Translator) -> str:

@@ -1,7 +1,7 @@
-"""The technician's update dialogue and the monthly round: texts and keyboards, plain functions
-of plain data. The dialogue's use cases (bot.services.progress.dialogue) say what to show as
-one of the screens below; the round's (bot.services.progress.rounds) queue the invitations,
-reminders and reports rendered here.
+"""The technician's update dialogue: texts and keyboards, plain functions of plain data. The
+dialogue's use cases (bot.services.progress.dialogue, .written) say what to show as one of the
+screens below (`Screen`); `render_screen` turns it into a message. The round's own messages
+(invitations, reminders, reports, /aggiornamento stato) are bot.views.rounds'.
 
 Callback data (`upd:verb:id[:arg]`, re-checked by the handlers):
 

@@ -2,8 +2,9 @@
 coordinator's edits, imports from a file) and the technicians' updates (/aggiornamento, the
 monthly round, notes from the technical group).
 
-Use cases (async, a session and plain values in, a frozen dataclass out; they queue what they
-say in the outbox and never send):
+Use cases (async, a session and plain values in — ids, `now`, the language of what they queue
+or compose, the `Actor` of an update —, a frozen dataclass out; they re-check who acts from the
+database, queue what they say in the outbox and never send):
 
 - `actions`    who reads, the list, an action's card and history, the files, archiving
 - `editing`    the coordinator's new action and typed edits (a private dialogue)

@@ -13,13 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import action_import as importer
 from bot.services.progress.actions import Actor, NotAllowed, action_row, active_comuni, reader
+from bot.services.progress.flow import FLOW as UPDATE_FLOW
 from bot.views.actions import ImportPreview
 from storage.models import Union
 from storage.repositories import actions as repo
 from storage.repositories import core as core_repo
 
 IMPORT_FLOW = "act_import"
-UPDATE_FLOW = "upd"  # the technician's dialogue (bot.services.progress.dialogue.FLOW)
 
 
 @dataclass(frozen=True)
