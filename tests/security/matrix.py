@@ -416,7 +416,9 @@ BUTTONS: dict[str, Row] = {
         }
     ),
     "act:by_comune:{A}:all": union_button(only(MEMBERS, NOT_FOR_YOU)),
+    "act:by_status:{A}:all": union_button(only(MEMBERS, NOT_FOR_YOU)),
     "act:edit:{act}": ACTION_EDIT,
+    "act:edit_field:{act}:title": ACTION_EDIT,
     "act:edit_comune:{act}": ACTION_EDIT,
     "act:archive:{act}": ACTION_EDIT,
     "act:confirm_archive:{act}": ACTION_EDIT,
