@@ -23,6 +23,7 @@ from bot import telegram_edit
 from bot.context import BotContext, Services
 from bot.conversations import register_flow
 from bot.i18n import Translator
+from bot.markup import button as plain_button
 from bot.scope import (
     Refusal,
     button_refusal,
@@ -32,6 +33,7 @@ from bot.scope import (
     resolve_union,
     update_transaction,
 )
+from bot.views.dashboard.telegram import settings_menu_button
 from storage.models import (
     Conversation,
     LinkedChat,
@@ -104,21 +106,23 @@ def _onoff(tr: Translator, value: bool) -> str:
 # --- views ---------------------------------------------------------------------------------
 
 
-def _menu(tr: Translator, union: Union) -> tuple[str, InlineKeyboardMarkup]:
+def _menu(
+    tr: Translator, union: Union, *, dashboard: bool = False
+) -> tuple[str, InlineKeyboardMarkup]:
     _ = tr.gettext
     text = "⚙️ " + _("<b>Impostazioni · {union}</b>\nChe cosa vuoi cambiare?").format(
         union=html.escape(union.name)
     )
     u = union.id
-    markup = InlineKeyboardMarkup(
-        [
-            [_btn("📅 " + _("Riunioni"), "mtg", u)],
-            [_btn("📝 " + _("Aggiornamenti"), "upd", u)],
-            [_btn("🖊 " + _("Data di approvazione del PAES"), "paes", u)],
-            [_btn("#️⃣ " + _("#aggiornamento nel gruppo tecnico"), "tag", u)],
-        ]
-    )
-    return text, markup
+    rows = [
+        [_btn("📅 " + _("Riunioni"), "mtg", u)],
+        [_btn("📝 " + _("Aggiornamenti"), "upd", u)],
+        [_btn("🖊 " + _("Data di approvazione del PAES"), "paes", u)],
+        [_btn("#️⃣ " + _("#aggiornamento nel gruppo tecnico"), "tag", u)],
+    ]
+    if dashboard:  # the public page (issue 20: bot/handlers/public_page.py)
+        rows.append([plain_button(settings_menu_button(tr, u))])
+    return text, InlineKeyboardMarkup(rows)
 
 
 def _stepper(label: str, value: str, u: int, section: str, code: str) -> list[InlineKeyboardButton]:
@@ -278,7 +282,7 @@ def _tag_view(
 
 
 async def _view(
-    session: AsyncSession, tr: Translator, union: Union, section: str
+    session: AsyncSession, tr: Translator, union: Union, section: str, *, dashboard: bool = False
 ) -> tuple[str, InlineKeyboardMarkup]:
     if section in ("mtg", "m"):
         return _meeting_view(tr, union, await repo.meeting_settings(session, union.id))
@@ -288,7 +292,7 @@ async def _view(
         return _paes_view(tr, union)
     if section in ("tag", "h"):
         return _tag_view(tr, union, await repo.technical_links(session, union.id))
-    return _menu(tr, union)
+    return _menu(tr, union, dashboard=dashboard)
 
 
 # --- pure changes --------------------------------------------------------------------------
@@ -353,7 +357,7 @@ async def _settings_for(update: Update, context: BotContext, union_id: int | Non
     if not scope.is_coordinator:
         await reply(update, _("Solo il coordinatore cambia le impostazioni dell'Unione."))
         return
-    text, markup = _menu(who.tr, scope.union)
+    text, markup = _menu(who.tr, scope.union, dashboard=bool(services.settings.webapp_url))
     await reply(update, text, markup, parse_mode=ParseMode.HTML)
 
 
@@ -449,7 +453,9 @@ async def on_settings_button(update: Update, context: BotContext) -> None:
                 ask_date = True
             if not ask_date:
                 await session.flush()
-                view = await _view(session, who.tr, union, section)
+                view = await _view(
+                    session, who.tr, union, section, dashboard=bool(services.settings.webapp_url)
+                )
     await query.answer(toast or None)
     if ask_date:
         await chat.send_message(

@@ -31,6 +31,7 @@ from bot import delivery, message_refresh, telegram_edit
 from bot.context import BotContext, Services
 from bot.conversations import register_flow
 from bot.i18n import Translator, format_datetime, format_month
+from bot.markup import button as plain_button
 from bot.scope import (
     Pressed,
     Refusal,
@@ -63,6 +64,9 @@ from bot.services.summary import (
 )
 from bot.services.summary_build import build_summary_input, chart_bars, month_of, question_view
 from bot.services.summary_chart import render_chart
+from bot.views.dashboard.links import mini_app_url  # dashboard (issue 20)
+from bot.views.dashboard.telegram import dashboard_button  # dashboard (issue 20)
+from bot.views.keyboard import Button
 from storage.models import (
     Conversation,
     Decision,
@@ -152,16 +156,34 @@ async def _render(
     return data, chart_bars(data), title, facts.named_people
 
 
-def _summary_keyboard(tr: Translator, union_id: int) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
+def _summary_keyboard(
+    tr: Translator, union_id: int, dashboard: Button | None = None
+) -> InlineKeyboardMarkup:
+    rows = [
         [
-            [
-                InlineKeyboardButton(
-                    "📤 " + tr.gettext("Foglio di calcolo"),
-                    callback_data=cb.encode(SUM_AREA, "xlsx", union_id),
-                )
-            ]
+            InlineKeyboardButton(
+                "📤 " + tr.gettext("Foglio di calcolo"),
+                callback_data=cb.encode(SUM_AREA, "xlsx", union_id),
+            )
         ]
+    ]
+    if dashboard is not None:  # --- dashboard (issue 20): opens the Mini App on this Union
+        rows.append([plain_button(dashboard)])
+    return InlineKeyboardMarkup(rows)
+
+
+def _dashboard(
+    services: Services, tr: Translator, union_id: int, *, private: bool, bot_username: str | None
+) -> Button | None:
+    """The dashboard's button under a summary (issue 20; None when it is not configured)."""
+    return dashboard_button(
+        tr,
+        union_id=union_id,
+        private=private,
+        webapp_url=mini_app_url(services.settings.webapp_url)
+        if services.settings.webapp_url
+        else None,
+        bot_username=bot_username,
     )
 
 
@@ -295,10 +317,14 @@ async def post_due_summaries(services: Services, bot: Bot, now: datetime) -> Non
                 continue
             todo.append(round_)
     for round_ in todo:
-        await _post_summary(services, round_, now)
+        # Dashboard (issue 20): the bot's username makes the group's t.me link to the Mini App.
+        username = bot.username if services.settings.webapp_url else None
+        await _post_summary(services, round_, now, bot_username=username)
 
 
-async def _post_summary(services: Services, round_: UpdateRound, now: datetime) -> None:
+async def _post_summary(
+    services: Services, round_: UpdateRound, now: datetime, *, bot_username: str | None = None
+) -> None:
     tr = tr_for(services)
     late = now - round_.deadline_at > LATE_AFTER
     async with services.db.transaction() as session:
@@ -345,7 +371,16 @@ async def _post_summary(services: Services, round_: UpdateRound, now: datetime) 
             for index, text in enumerate(parts):
                 payload: dict[str, Any] = {"text": text, "parse_mode": ParseMode.HTML}
                 if index == len(parts) - 1:
-                    payload["reply_markup"] = _summary_keyboard(tr, round_.union_id).to_dict()
+                    dashboard = _dashboard(
+                        services,
+                        tr,
+                        round_.union_id,
+                        private=person_id is not None,
+                        bot_username=bot_username,
+                    )
+                    payload["reply_markup"] = _summary_keyboard(
+                        tr, round_.union_id, dashboard
+                    ).to_dict()
                 await outbox_repo.enqueue(
                     session,
                     dedup_key=f"sum:{summary.id}:{index}{suffix}",
@@ -463,7 +498,16 @@ async def _summary_for(update: Update, context: BotContext, union_id: int | None
     data, bars, title, _named = rendered
     parts = render_summary(data, tr)
     for index, text in enumerate(parts):
-        markup = _summary_keyboard(tr, scope.union.id) if index == len(parts) - 1 else None
+        dashboard = _dashboard(
+            services,
+            tr,
+            scope.union.id,
+            private=chat.type == Chat.PRIVATE,
+            bot_username=context.bot.username,
+        )
+        markup = (
+            _summary_keyboard(tr, scope.union.id, dashboard) if index == len(parts) - 1 else None
+        )
         await chat.send_message(text, parse_mode=ParseMode.HTML, reply_markup=markup)
     chart = await asyncio.to_thread(render_chart, bars, tr, title=title)
     await chat.send_photo(

@@ -233,26 +233,6 @@ def status_refusal(reason: str, tr: Translator) -> str:
     return tr.gettext("Non c'è ancora stato nessun giro di aggiornamenti.")
 
 
-def split_message(text: str, limit: int = 4000) -> list[str]:
-    """Split at line boundaries so that no message passes Telegram's 4096 characters.
-
-    Every line is a whole entry (tags open and close on the same line), so a cut never
-    falls inside a tag.
-    """
-    chunks: list[str] = []
-    current = ""
-    for line in text.split("\n"):
-        line = line if len(line) <= limit else line[: limit - 1] + "…"
-        if current and len(current) + 1 + len(line) > limit:
-            chunks.append(current)
-            current = line
-        else:
-            current = f"{current}\n{line}" if current else line
-    if current:
-        chunks.append(current)
-    return chunks
-
-
 # --- notes from the technical group ---------------------------------------------------------
 
 

@@ -92,7 +92,7 @@ def _slot_data(poll_message: FakeMessage) -> list[int]:
     ids = []
     for row in poll_message.buttons:
         data = row[0][1] or ""
-        if data.startswith("vote:i:"):
+        if data.startswith("mtg:answers:"):
             ids.append(int(data.rsplit(":", 1)[1]))
     return ids
 
@@ -381,7 +381,7 @@ async def test_monthly_poll_created_once_across_restarts(any_bot: BotUnderTest) 
     text = posts[0].text or ""
     assert "Riunione del Team energia — dicembre 2026" in text
     # Four slots in the 2nd and 3rd week, the Immacolata (Tue 8 Dec) skipped.
-    labels = [row[0][0] for row in posts[0].buttons if (row[0][1] or "").startswith("vote:i:")]
+    labels = [row[0][0] for row in posts[0].buttons if (row[0][1] or "").startswith("mtg:answers:")]
     assert labels == [
         "gio 10 dic, 17:00",
         "mar 15 dic, 17:00",
@@ -536,7 +536,7 @@ async def test_poll_message_of_an_uncertain_send_is_adopted(bot: BotUnderTest) -
     assert "non esiste più" in ((await forged.answered()).text or "")
     assert await _count(bot, PollMessage) == 1
     # The label button shows who answered what.
-    details = await team.users["sa"].press(poll_msg, f"vote:i:{slots[0]}")
+    details = await team.users["sa"].press(poll_msg, f"mtg:answers:{slots[0]}")
     text = (await details.answered()).text or ""
     assert "La tua risposta: Sì" in text and "✅ Sara Argelato" in text
 

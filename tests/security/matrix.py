@@ -392,19 +392,20 @@ BUTTONS: dict[str, Row] = {
     ),
     "vote:m:{slot}": buttons(only(MEMBERS, POLL_MEMBERS), everyone(POLL_GONE)),
     "vote:n:{slot}": buttons(only(MEMBERS, POLL_MEMBERS), everyone(POLL_GONE)),
-    "vote:i:{slot}": union_button(
+    "mtg:answers:{slot}": union_button(
         only(MEMBERS, "Solo i membri del Team energia vedono le risposte")
     ),
-    "mtg:who:{poll}": MEETING_COORD,
-    "mtg:ask:{poll}:close": MEETING_COORD,
-    "mtg:do:{poll}:close": MEETING_CONFIRM,
-    "mtg:do:{poll}:cancel": MEETING_CONFIRM,
-    "mtg:ext:{poll}": MEETING_COORD,
-    "mtg:extd:{poll}:3": MEETING_CONFIRM,
-    "mtg:ics:{meeting}": union_button(
+    "mtg:missing:{poll}": MEETING_COORD,
+    "mtg:close:{poll}": MEETING_COORD,
+    "mtg:cancel:{poll}": MEETING_COORD,
+    "mtg:confirm_close:{poll}": MEETING_CONFIRM,
+    "mtg:confirm_cancel:{poll}": MEETING_CONFIRM,
+    "mtg:extend:{poll}": MEETING_COORD,
+    "mtg:extend_by:{poll}:3": MEETING_CONFIRM,
+    "mtg:invite:{meeting}": union_button(
         only(MEMBERS, "Solo i membri del Team energia possono scaricare l'invito")
     ),
-    "mtg:add:{poll}": MEETING_COORD,
+    "mtg:add_date:{poll}": MEETING_COORD,
     "wiz:stop": buttons(everyone("Questa preparazione è scaduta")),
     "act:show:{act}": union_button(only(MEMBERS, NOT_FOR_YOU)),
     "act:list:{A}:all:all:0": union_button(only(MEMBERS, NOT_FOR_YOU)),

@@ -10,7 +10,7 @@ buttons work (`bot/scope.py:pressed_where`, the check votes and decisions use).
 from __future__ import annotations
 
 from bot.context import services_of
-from bot.handlers.meetings import enqueue_poll_posts
+from bot.services.meetings import enqueue_poll_posts
 from storage.models import MeetingPoll, PollStatus
 from tests.e2e.harness import BotUnderTest
 from tests.fakes.fake_world import FakeMessage
@@ -26,10 +26,13 @@ async def _poll_messages(world: World) -> dict[str, FakeMessage]:
         poll = await session.get(MeetingPoll, world.a.poll_id)
         assert poll is not None
         await enqueue_poll_posts(
-            session, services_of(bot.application), poll=poll, now=bot.clock.now()
+            session,
+            poll=poll,
+            now=bot.clock.now(),
+            language=services_of(bot.application).settings.default_language,
         )
     await bot.tick()
-    who = f"mtg:who:{world.a.poll_id}"
+    who = f"mtg:missing:{world.a.poll_id}"
     posted = {}
     for name in ("political", "technical"):
         (message,) = [
@@ -57,11 +60,11 @@ async def test_the_row_counts_only_on_the_polls_messages(bot: BotUnderTest) -> N
     # Forged on other bot messages of the Union's groups: refused, nothing changes.
     for chat in ("political", "technical"):
         for data in (
-            f"mtg:who:{poll}",
-            f"mtg:ask:{poll}:close",
-            f"mtg:ask:{poll}:cancel",
-            f"mtg:ext:{poll}",
-            f"mtg:add:{poll}",
+            f"mtg:missing:{poll}",
+            f"mtg:close:{poll}",
+            f"mtg:cancel:{poll}",
+            f"mtg:extend:{poll}",
+            f"mtg:add_date:{poll}",
         ):
             before = await snapshot(bot)
             press = await coord.press_forged(world.anchors[("coord", chat)], data)
@@ -70,7 +73,11 @@ async def test_the_row_counts_only_on_the_polls_messages(bot: BotUnderTest) -> N
             assert toast.startswith(NOT_ITS_MESSAGE), (chat, data, toast)
             assert diff(before, await snapshot(bot)) == "", (chat, data)
     # The private confirmations, forged in a group (even on the poll's own message): refused.
-    for data in (f"mtg:do:{poll}:close", f"mtg:do:{poll}:cancel", f"mtg:extd:{poll}:1"):
+    for data in (
+        f"mtg:confirm_close:{poll}",
+        f"mtg:confirm_cancel:{poll}",
+        f"mtg:extend_by:{poll}:1",
+    ):
         before = await snapshot(bot)
         press = await coord.press_forged(posted["technical"], data)
         toast = (await press.answered()).text or ""
@@ -80,16 +87,16 @@ async def test_the_row_counts_only_on_the_polls_messages(bot: BotUnderTest) -> N
     assert await _status(bot, poll) == PollStatus.OPEN
 
     # The real buttons: «Chi manca?» under the poll in the political group answers…
-    press = await coord.press(posted["political"], f"mtg:who:{poll}")
+    press = await coord.press(posted["political"], f"mtg:missing:{poll}")
     assert "Bibbiano" in ((await press.answered()).text or ""), bot.fake.transcript()
     # … and «Chiudi ora» under the poll in the technical group asks in private, where
     # «Sì, chiudi» closes it.
-    press = await coord.press(posted["technical"], f"mtg:ask:{poll}:close")
+    press = await coord.press(posted["technical"], f"mtg:close:{poll}")
     assert (await press.answered()).text == "Ti ho scritto in privato."
     await bot.settle()
     confirmation = bot.fake.last_sent(coord.private_chat)
-    assert confirmation.buttons == [[("Sì, chiudi", f"mtg:do:{poll}:close")]]
-    press = await coord.press(confirmation, f"mtg:do:{poll}:close")
+    assert confirmation.buttons == [[("Sì, chiudi", f"mtg:confirm_close:{poll}")]]
+    press = await coord.press(confirmation, f"mtg:confirm_close:{poll}")
     assert ((await press.answered()).text or "").startswith("Sondaggio chiuso")
     await bot.settle()
     assert await _status(bot, poll) == PollStatus.NO_DATE  # nobody had voted

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.services.meeting_rules import month_span
+from bot.services.meetings.rules import month_span
 from storage.db import Database
 from storage.models import Meeting, PollStatus, PollTable
 from storage.repositories import meetings as repo

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.localtime import exists, local_to_utc
-from bot.services.meeting_rules import (
+from bot.services.meetings.rules import (
     SlotTally,
     Voter,
     add_local_days,

@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.handlers.meetings import render_missing, render_poll, render_reminder
 from bot.i18n import translator
-from bot.services.meeting_rules import SlotTally
-from bot.services.meetings import PollView, SlotView
+from bot.services.meetings.rules import SlotTally
+from bot.views.meetings import PollView, SlotView, render_missing, render_poll, render_reminder
 from storage.models import Answer, MeetingPoll, PollStatus, PollTable, Slot, Union
 
 
@@ -64,12 +63,12 @@ def test_largest_poll_fits_telegram_limits() -> None:
         text, markup = render_poll(_view(), translator(language))
         assert len(text) < 4096
         assert markup is not None
-        rows = markup.inline_keyboard
+        rows = markup.rows
         assert len(rows) == 10 and sum(len(r) for r in rows) <= 100
         assert all(len(r) <= 8 for r in rows)
         for row in rows:
             for button in row:
-                assert len(str(button.callback_data).encode()) <= 64
+                assert len(str(button.data).encode()) <= 64
         assert "&lt;lungo&gt; &amp;" in text and "<lungo>" not in text
 
 
@@ -78,7 +77,7 @@ def test_closed_poll_has_no_keyboard_and_reminder_has_only_votes() -> None:
     assert markup is None and "Sondaggio annullato" in text
     text, reminder = render_reminder(_view(), translator("en"))
     assert "You have not answered" in text
-    assert len(reminder.inline_keyboard) == 8
+    assert reminder is not None and len(reminder.rows) == 8
 
 
 def test_missing_list_is_escaped() -> None:

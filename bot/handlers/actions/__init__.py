@@ -9,6 +9,7 @@ from typing import Any
 
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
+from bot.callback_data import pattern
 from bot.context import Services
 from bot.conversations import register_flow
 from bot.handlers.actions import browse, editing, importing
@@ -23,7 +24,7 @@ SPREADSHEET = (
 
 
 def _press(verb: str, area: str = "act") -> str:
-    return rf"^{area}:{verb}(:|$)"
+    return pattern(area, verb)
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any], services: Services) -> None:

@@ -9,20 +9,21 @@ from typing import Any
 
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
+from bot.callback_data import pattern
 from bot.context import Services
 from bot.conversations import register_flow
 from bot.handlers.updates import commands, dialogue, groups, scheduled
 from bot.services import progress
 
-STEPS = rf"^upd:({'|'.join(dialogue.STEP_VERBS)})(:|$)"
+STEPS = pattern("upd", *dialogue.STEP_VERBS)
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any], services: Services) -> None:
     application.add_handlers(
         [
             CommandHandler("aggiornamento", commands.aggiornamento),
-            CallbackQueryHandler(commands.on_start, pattern=r"^upd:start(:|$)"),
-            CallbackQueryHandler(dialogue.on_no_news, pattern=r"^upd:no_news(:|$)"),
+            CallbackQueryHandler(commands.on_start, pattern=pattern("upd", "start")),
+            CallbackQueryHandler(dialogue.on_no_news, pattern=pattern("upd", "no_news")),
             CallbackQueryHandler(dialogue.on_step, pattern=STEPS),
         ]
     )

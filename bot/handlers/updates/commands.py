@@ -19,7 +19,8 @@ from bot.scope import (
     update_transaction,
 )
 from bot.services import progress
-from bot.views.rounds import split_message, status_refusal
+from bot.services.html_split import split_text
+from bot.views.rounds import status_refusal
 from bot.views.updates import private_only, render_screen, step_refusal
 
 
@@ -80,7 +81,7 @@ async def _status(update: Update, context: BotContext, union_id: int | None) -> 
     text = (
         shown.text if isinstance(shown, progress.StatusShown) else status_refusal(shown.reason, tr)
     )
-    for chunk in split_message(text):
+    for chunk in split_text(text):
         await reply(update, chunk)
 
 

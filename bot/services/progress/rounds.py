@@ -91,8 +91,9 @@ async def rounds_to_decide(session: AsyncSession, *, now: datetime) -> list[Roun
     checked = {p for u in unions for p in rules.periods_to_check(now, union_tz(u.timezone))}
     settled = await repo.settled_periods(session, periods=checked)
     # A skipped month is settled only until a meeting is fixed in it: that meeting still
-    # earns its round if its deadline is ahead (DESIGN: the round opens as soon as the
-    # meeting date is fixed). The plan below decides; a skip stays claimed once.
+    # earns its round if its deadline is ahead (docs/DESIGN.md, "The monthly cycle": the
+    # round opens as soon as the meeting date is fixed). The plan below decides; a skip
+    # stays claimed once.
     unions_by_id = {u.id: u for u in unions}
     for union_id, period, starts_at in await repo.skipped_with_meetings_ahead(
         session, periods=checked, after=now
