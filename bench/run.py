@@ -99,6 +99,17 @@ class Press:
     exact: bool = False
 
 
+# The update dialogue's callback verbs (pick, status, progress, save, the "in corso" status), as
+# the checkout being measured spells them: --compare may run a checkout from before issue 15's
+# readable verbs (bot/handlers/updates.py then still a module).
+STEP_VERBS = ("pick", "status", "progress", "save", "ongoing")
+OLD_STEP_VERBS = ("a", "st", "pr", "sv", "o")
+
+
+def step_verbs(repo: Path) -> tuple[str, ...]:
+    return OLD_STEP_VERBS if (repo / "bot" / "handlers" / "updates.py").is_file() else STEP_VERBS
+
+
 async def lingua_burst(
     fake: FakeTelegram, presses: int, users: int, database_url: str | None, steps: int = 0
 ) -> list[Press]:
@@ -127,7 +138,12 @@ async def lingua_burst(
 
 
 async def votes_burst(
-    fake: FakeTelegram, presses: int, users: int, database_url: str | None, steps: int = 0
+    fake: FakeTelegram,
+    presses: int,
+    users: int,
+    database_url: str | None,
+    steps: int = 0,
+    verbs: tuple[str, ...] = STEP_VERBS,
 ) -> list[Press]:
     """A 20-Comuni Union with `users` members (Sindaci, Assessori, technicians) in its linked
     group, 3 open polls of 4 dates each, `presses` votes spread over polls, dates and answers;
@@ -183,7 +199,7 @@ async def votes_burst(
         data = f"vote:{rng.choice('ymn')}:{rng.choice(seeded.slot_ids[poll])}"
         press = Press(rng.choice(people), messages[poll], data, edits=False, expect="Registrato")
         keyed.append((rng.random(), press))
-    keyed.extend(_update_steps(fake, people, seeded.actions, steps, rng))
+    keyed.extend(_update_steps(fake, people, seeded.actions, steps, rng, verbs))
     keyed.sort(key=lambda kp: kp[0])
     return [press for _key, press in keyed]
 
@@ -198,7 +214,12 @@ class Seeded:
 
 
 def _update_steps(
-    fake: FakeTelegram, people: list[FakeUser], actions: dict[int, list[int]], steps: int, rng: Any
+    fake: FakeTelegram,
+    people: list[FakeUser],
+    actions: dict[int, list[int]],
+    steps: int,
+    rng: Any,
+    verbs: tuple[str, ...] = STEP_VERBS,
 ) -> list[tuple[float, Press]]:
     """`steps` update-flow presses, shared among the technicians, each one's in order (their
     keys ascending), at random moments of the burst."""
@@ -213,10 +234,10 @@ def _update_steps(
         action = actions[user.id][update_no % len(actions[user.id])]
         percent = rng.choice((25, 50, 75))
         data, expect, exact = (
-            (f"upd:a:{action}", "", True),
-            (f"upd:st:{action}:o", "In corso", True),
-            (f"upd:pr:{action}:{percent}", f"{percent}%", True),
-            (f"upd:sv:{action}", "Salvato", True),
+            (f"upd:{verbs[0]}:{action}", "", True),
+            (f"upd:{verbs[1]}:{action}:{verbs[4]}", "In corso", True),
+            (f"upd:{verbs[2]}:{action}:{percent}", f"{percent}%", True),
+            (f"upd:{verbs[3]}:{action}", "Salvato", True),
         )[step]
         markup = {"inline_keyboard": [[{"text": "▶️", "callback_data": data}]]}
         msg = fake._new_message(
@@ -235,7 +256,7 @@ async def _seed_union(database_url: str, people: list[FakeUser], group_id: int) 
     days, whose invitations were all sent (so the tick has nothing to send during the burst)."""
     from datetime import timedelta
 
-    from bot.services.update_status import invite_key
+    from bot.services.progress import invite_key
     from storage import migrate
     from storage.db import Database
     from storage.models import (
@@ -596,7 +617,11 @@ async def run_side(
     fake = TimedFake(latency)
     await fake.start()
     try:
-        plan = await BURSTS[burst](fake, presses, users, database_url, steps)
+        plan = await (
+            votes_burst(fake, presses, users, database_url, steps, step_verbs(repo))
+            if burst == "votes"
+            else BURSTS[burst](fake, presses, users, database_url, steps)
+        )
         env = _env(
             fake,
             database_url or "sqlite:///unused.db",

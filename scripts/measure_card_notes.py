@@ -1,5 +1,5 @@
 """The action card's notes query (summaries.group_notes(comune=…, latest=CARD_NOTES_READ), the
-one bot/handlers/actions.py `card` runs) on a Union with 20,000 technical-group notes: 20
+one bot/services/progress/cards.py `card` runs) on a Union with 20,000 technical-group notes: 20
 Comuni and the notes of members with no Comune (~950 each), two years of them; a second Union
 of the same size beside it. Prints the query plan and the median time of one card's query
 (each in its own transaction, as a button press is), over every Comune and the Union's own

@@ -310,10 +310,10 @@ async def test_hostile_text_everywhere(
     await tecnico.send("/aggiornamento")  # a note on an update
     await bot.settle()
     act = a.action_ids[1]
-    await _press(bot, world, "tecnico", f"upd:a:{act}")
-    await _press(bot, world, "tecnico", f"upd:st:{act}:o")
+    await _press(bot, world, "tecnico", f"upd:pick:{act}")
+    await _press(bot, world, "tecnico", f"upd:status:{act}:ongoing")
     await _say(bot, tecnico, text)
-    await _press(bot, world, "tecnico", f"upd:sv:{act}")
+    await _press(bot, world, "tecnico", f"upd:save:{act}")
 
     await bot.tick()  # deliver what waits in the outbox
     # Everything written can be shown again: the fake refuses broken HTML and long texts.

@@ -40,11 +40,11 @@ async def _contribute(world: World) -> None:
     await tecnico.send("/aggiornamento")
     await bot.settle()
     act = a.action_ids[1]
-    await _press(world, "tecnico", f"upd:a:{act}")
-    assert await _press(world, "tecnico", f"upd:st:{act}:c") == "Completata"
+    await _press(world, "tecnico", f"upd:pick:{act}")
+    assert await _press(world, "tecnico", f"upd:status:{act}:completed") == "Completata"
     await tecnico.send("Collaudo fatto, lo conferma Tiziano Guidettini (@tiziano_guidettini)")
     await bot.settle()
-    await _press(world, "tecnico", f"upd:sv:{act}")
+    await _press(world, "tecnico", f"upd:save:{act}")
     # A note in the technical group (#aggiornamento) that names the technician.
     async with bot.db.transaction() as session:
         await session.execute(

@@ -14,9 +14,9 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.handlers.actions import render_detail
 from bot.i18n import translator
 from bot.services.html_split import telegram_length
+from bot.services.progress import render_detail
 from bot.services.summary import (
     CARD_NOTES_MAX,
     GROUP_NOTE_MAX,

@@ -23,7 +23,7 @@ def may_read_history(
     """docs/AUTHORIZATION.md: an action's history (updates, notes, photos) is for the members of
     its Comune and the coordinator; an intercommunal action's, for everyone; Union staff with no
     Comune read every history. The same rule as /azioni's «Storico» button
-    (bot/handlers/actions.py:may_read_history)."""
+    (bot/services/progress/rules.py:may_read_history)."""
     if is_coordinator or action_comune is None or role == Role.STAFF:
         return True
     return action_comune in set(municipality_ids)

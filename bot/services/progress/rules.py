@@ -1,10 +1,12 @@
-"""The monthly update round: when it opens, its deadline, its reminders, who has answered.
+"""Progress's pure rules: the monthly update round (when it opens, its deadline, its reminders,
+who has answered), the technician's dialogue (the next action, a typed percentage), and who may
+read or change an action (its history, its fields, its progress).
 
-Plain functions of "now", the Union's time zone, its settings and its fixed meetings. The rule
-(docs/DESIGN.md, "The monthly cycle"): the round opens as soon as the month's meeting is fixed,
-with its deadline some days before the meeting; with no usable meeting it opens on the fallback
-day (20th, 10:00) with a fallback deadline (5 days). Missed work is caught up only while the
-deadline is still ahead.
+The round: plain functions of "now", the Union's time zone, its settings and its fixed
+meetings. The rule (docs/DESIGN.md, "The monthly cycle"): the round opens as soon as the month's
+meeting is fixed, with its deadline some days before the meeting; with no usable meeting it
+opens on the fallback day (20th, 10:00) with a fallback deadline (5 days). Missed work is caught
+up only while the deadline is still ahead.
 """
 
 from __future__ import annotations
@@ -14,8 +16,14 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 from zoneinfo import ZoneInfo
+
+from bot.i18n import N_
+from bot.services import action_import as importer
+from storage.models import Action, Role
 
 FIRST_REMINDER_AFTER = timedelta(days=3)
 LAST_REMINDER_BEFORE = timedelta(days=1)
@@ -179,3 +187,87 @@ def next_pending(
         if action_id not in done_set and action_id != after:
             return action_id
     return None
+
+
+# --- who may read or change an action -----------------------------------------------------------
+
+
+def may_read_history(
+    *, coordinator: bool, role: Role, municipality_ids: Iterable[int], action: Action
+) -> bool:
+    """An action's history is for the coordinator, for its Comune's people and the Union's staff;
+    an intercommunal action's for every member."""
+    if coordinator or action.municipality_id is None:
+        return True
+    return action.municipality_id in set(municipality_ids) or role == Role.STAFF
+
+
+def may_report(*, role: Role, coordinator: bool) -> bool:
+    """Progress is given by the technicians; the coordinator gives it too (the intercommunal
+    actions are theirs to report)."""
+    return role == Role.TECNICO or coordinator
+
+
+def may_update(
+    *,
+    role: Role,
+    coordinator: bool,
+    union_id: int,
+    municipality_ids: Iterable[int],
+    action: Action,
+) -> bool:
+    """Whether this member may give this action's progress: an open action of their Union, of
+    one of their Comuni (a technician) or intercommunal."""
+    if action.archived_at is not None or action.union_id != union_id:
+        return False
+    if coordinator or action.municipality_id is None:
+        return may_report(role=role, coordinator=coordinator)
+    return role == Role.TECNICO and action.municipality_id in set(municipality_ids)
+
+
+# --- the coordinator's typed edits --------------------------------------------------------------
+
+EDIT_FIELD_KEYS = (
+    "title",
+    "sector",
+    "responsible",
+    "start_on",
+    "end_on",
+    "energy_saved_mwh",
+    "renewable_mwh",
+    "co2_avoided_t",
+    "cost_eur",
+)
+MAX_CODE = 32
+MAX_TITLE = 300
+
+
+def parse_field(field: str, text: str) -> tuple[str | None, Any]:
+    """(error message template, value) for one typed field, with the importer's rules."""
+    empty = text in ("-", "—")
+    if field == "title":
+        if empty:
+            return N_("Il titolo non può essere vuoto."), None
+        return (N_("Troppo lungo (massimo 300 caratteri).") if len(text) > 300 else None), text
+    if field in ("sector", "responsible"):
+        limit = 120 if field == "sector" else 200
+        if len(text) > limit:
+            return N_("Troppo lungo."), None
+        return None, None if empty else text
+    if field in ("start_on", "end_on"):
+        if empty:
+            return None, None
+        try:
+            return None, importer.parse_date(text, end=field == "end_on")
+        except ValueError:
+            return importer.E_BAD_DATE, None
+    if empty:
+        return None, None
+    places = 2 if field == "cost_eur" else 3
+    try:
+        value: Decimal | None = importer.parse_decimal(text, places)
+    except (ValueError, ArithmeticError):
+        return importer.E_BAD_NUMBER, None
+    if value is not None and value < 0:
+        return importer.E_NEGATIVE, None
+    return None, value
