@@ -20,7 +20,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
 from telegram.ext import (
     Application,
     ApplicationHandlerStop,
@@ -48,6 +48,7 @@ from bot.scope import (
     update_transaction,
 )
 from bot.services.display_text import NAMELESS, telegram_display_name
+from bot.telegram_link import link_of
 from storage.models import Member, Role
 from storage.repositories import core as core_repo
 
@@ -72,7 +73,9 @@ def privacy_notice(tr: Translator) -> str:
         "qualsiasi momento: il tuo nome, il tuo id Telegram e le tue preferenze spariscono; voti, "
         "aggiornamenti, note e domande al tavolo politico restano nella storia del team come "
         "«ex membro». Il testo delle note e degli aggiornamenti resta come l'hai scritto: se "
-        "dentro c'è il tuo nome, resta anche quello."
+        "dentro c'è il tuo nome, resta anche quello.\n"
+        "I registri tecnici del bot (log) non contengono i tuoi messaggi né il tuo nome, solo "
+        "numeri identificativi, e sono cancellati dopo 30 giorni."
     )
 
 
@@ -401,6 +404,11 @@ async def on_error(update: object, context: BotContext) -> None:
                 await update.callback_query.answer()
         return
     if not isinstance(update, Update):
+        if isinstance(error, NetworkError) and not isinstance(error, BadRequest):
+            # Telegram unreachable (a job's call): one line per outage, not a traceback each
+            # time (bot/telegram_link.py).
+            link_of(context.services).failed(error)
+            return
         logger.error("Error outside an update", exc_info=error)
         return
     chat = update.effective_chat

@@ -40,6 +40,7 @@ from bot.scope import (
 from bot.scope import caller as get_caller
 from bot.services import repeats
 from bot.services import update_rounds as rules
+from bot.services.html_split import split_text
 from bot.services.summary import round_note_rows
 from bot.services.summary_build import note_view
 from bot.services.update_status import (
@@ -1145,28 +1146,8 @@ async def round_status(update: Update, context: BotContext, union_id: int | None
     if await_refusal is not None:
         await await_refusal.send(update)
         return
-    for chunk in split_message(text):
+    for chunk in split_text(text):
         await reply(update, chunk)
-
-
-def split_message(text: str, limit: int = 4000) -> list[str]:
-    """Split at line boundaries so that no message passes Telegram's 4096 characters.
-
-    Every line is a whole entry (tags open and close on the same line), so a cut never
-    falls inside a tag.
-    """
-    chunks: list[str] = []
-    current = ""
-    for line in text.split("\n"):
-        line = line if len(line) <= limit else line[: limit - 1] + "…"
-        if current and len(current) + 1 + len(line) > limit:
-            chunks.append(current)
-            current = line
-        else:
-            current = f"{current}\n{line}" if current else line
-    if current:
-        chunks.append(current)
-    return chunks
 
 
 async def status_text(
@@ -1225,8 +1206,9 @@ async def open_due_rounds(services: Services, bot: Bot, now: datetime) -> None:
         checked = {p for u in unions for p in rules.periods_to_check(now, union_tz(u))}
         settled = await repo.settled_periods(session, periods=checked)
         # A skipped month is settled only until a meeting is fixed in it: that meeting still
-        # earns its round if its deadline is ahead (DESIGN: the round opens as soon as the
-        # meeting date is fixed). The plan below decides; a skip stays claimed once.
+        # earns its round if its deadline is ahead (docs/DESIGN.md, "The monthly cycle": the
+        # round opens as soon as the meeting date is fixed). The plan below decides; a skip
+        # stays claimed once.
         unions_by_id = {u.id: u for u in unions}
         for union_id, period, starts_at in await repo.skipped_with_meetings_ahead(
             session, periods=checked, after=now

@@ -1,5 +1,8 @@
 """Split Telegram HTML into messages under the length limit, at section and row boundaries.
 
+The one splitter of the bot: a structured text (a summary's Comuni) goes through
+`split_sections`, a plain multi-line text through `split_text`.
+
 Telegram counts a message's length after entity parsing, in UTF-16 code units: tags do not count,
 `&amp;` counts as one character, an emoji outside the BMP counts as two. A text is given as
 sections (a Comune each) of rows (one line each, every row a balanced HTML fragment). Sections are
@@ -126,3 +129,16 @@ def split_sections(sections: Sequence[Sequence[str]], *, limit: int = TELEGRAM_L
             current, current_len = [ROW_SEPARATOR.join(chunk)], chunk_len
     flush()
     return messages
+
+
+def split_text(text: str, *, limit: int = TELEGRAM_LIMIT) -> list[str]:
+    """A text of lines (each line a balanced HTML fragment) in messages of at most `limit`.
+
+    Paragraphs (separated by a blank line) are the sections and lines the rows of
+    `split_sections`: a paragraph stays whole when it fits, a longer one is cut between lines,
+    a single line longer than a message between characters, never inside a tag or an entity.
+    """
+    return split_sections(
+        [paragraph.split(ROW_SEPARATOR) for paragraph in text.split(SECTION_SEPARATOR)],
+        limit=limit,
+    )

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot.services.display_text import clean_display_text, has_visible_text
+from bot.services.html_split import TELEGRAM_LIMIT, split_text
 
 # --- names ------------------------------------------------------------------------------------
 
@@ -317,26 +318,13 @@ def group_roster(
 
 # --- long messages ---------------------------------------------------------------------------
 
-MESSAGE_LIMIT = 4096
+MESSAGE_LIMIT = TELEGRAM_LIMIT
 
 
-def split_lines(lines: Sequence[str], *, limit: int = MESSAGE_LIMIT - 96) -> list[str]:
-    """Join lines into messages of at most `limit` characters, breaking only between lines.
-
-    A single line longer than the limit (never produced by our renderers) is cut hard.
-    """
-    chunks: list[str] = []
-    current: list[str] = []
-    size = 0
-    for line in lines:
-        line = line[:limit]
-        extra = len(line) + (1 if current else 0)
-        if current and size + extra > limit:
-            chunks.append("\n".join(current).strip("\n"))
-            current, size = [], 0
-            extra = len(line)
-        current.append(line)
-        size += extra
-    if current:
-        chunks.append("\n".join(current).strip("\n"))
-    return [c for c in chunks if c]
+def split_lines(lines: Sequence[str], *, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """Join lines into messages of at most `limit` characters as Telegram counts them, with
+    the bot's one splitter (bot.services.html_split.split_text): a blank line separates
+    paragraphs (a Comune each in the roster), kept whole when they fit; otherwise the cut
+    falls between lines, and a single line longer than a message is cut between characters,
+    never inside a tag or an entity."""
+    return split_text("\n".join(lines), limit=limit)

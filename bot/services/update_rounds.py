@@ -1,9 +1,10 @@
 """The monthly update round: when it opens, its deadline, its reminders, who has answered.
 
 Plain functions of "now", the Union's time zone, its settings and its fixed meetings. The rule
-(DESIGN.md): the round opens as soon as the month's meeting is fixed, with its deadline some days
-before the meeting; with no usable meeting it opens on the fallback day (20th, 10:00) with a
-fallback deadline (5 days). Missed work is caught up only while the deadline is still ahead.
+(docs/DESIGN.md, "The monthly cycle"): the round opens as soon as the month's meeting is fixed,
+with its deadline some days before the meeting; with no usable meeting it opens on the fallback
+day (20th, 10:00) with a fallback deadline (5 days). Missed work is caught up only while the
+deadline is still ahead.
 """
 
 from __future__ import annotations

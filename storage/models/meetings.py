@@ -32,7 +32,7 @@ class Answer(enum.StrEnum):
 
 
 class MeetingSettings(Base):
-    """Per-Union meeting rhythm; defaults match DESIGN.md."""
+    """Per-Union meeting rhythm; defaults as docs/DESIGN.md says ("Meeting polls: the best date")."""
 
     __tablename__ = "meeting_settings"
 

@@ -19,8 +19,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
-from aiohttp import web
+from aiohttp import ClientError, ClientSession, ClientTimeout, web
 
 from tests.fakes.fake_world import (
     BotIdentity,
@@ -85,6 +86,11 @@ _CHAT_ACTIONS = {
 }
 
 Handler = Callable[[dict[str, Any]], Awaitable[Any]]
+_WEBHOOK_SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+
+
+def _loopback(url: str) -> bool:
+    return urlsplit(url).hostname in ("127.0.0.1", "localhost", "::1")
 
 
 class _Clock(Protocol):
@@ -181,6 +187,13 @@ class FakeTelegram:
         self.updates: list[dict[str, Any]] = []  # every update ever enqueued
         self.allowed_updates: list[str] | None = None
         self.webhook_url = ""
+        self.webhook_secret: str | None = None
+        self.webhook_max_connections = 40
+        # (unix time, message) of the latest failed webhook delivery, as getWebhookInfo says.
+        self.webhook_last_error: tuple[int, str] | None = None
+        # (update_id, HTTP status or 0 for no answer) of every webhook delivery attempt.
+        self.webhook_posts: list[tuple[int, int]] = []
+        self._webhook_task: asyncio.Task[None] | None = None
         self._idle_checks: list[Callable[[], bool]] = []
         self.bot_settings: dict[str, Any] = {}
         self._port: int | None = None
@@ -270,6 +283,10 @@ class FakeTelegram:
         self._stopping.set()
         async with self._cond:
             self._cond.notify_all()
+        if self._webhook_task is not None:
+            self._webhook_task.cancel()
+            await asyncio.gather(self._webhook_task, return_exceptions=True)
+            self._webhook_task = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -1182,21 +1199,116 @@ class FakeTelegram:
         }
 
     async def _m_set_webhook(self, params: dict[str, Any]) -> bool:
-        self.webhook_url = params["url"]
+        url = str(params["url"])
+        if not url:
+            return await self._m_delete_webhook(params)
+        parts = urlsplit(url)
+        if parts.scheme != "https" and not (parts.scheme == "http" and _loopback(url)):
+            raise ApiError.bad_request("bad webhook: An HTTPS URL must be provided for webhook")
+        secret = params.get("secret_token")
+        if secret is not None and not _WEBHOOK_SECRET_RE.match(str(secret)):
+            raise ApiError.bad_request("bad webhook: secret token contains unallowed characters")
+        if "allowed_updates" in params:
+            self.allowed_updates = [str(x) for x in params["allowed_updates"]]
+        if params.get("drop_pending_updates"):
+            self._pending.clear()
+        self.webhook_url = url
+        self.webhook_secret = str(secret) if secret is not None else None
+        self.webhook_max_connections = int(params.get("max_connections") or 40)
+        if self._webhook_task is None or self._webhook_task.done():
+            self._webhook_task = asyncio.get_running_loop().create_task(self._deliver_webhook())
+        async with self._cond:
+            self._cond.notify_all()
         return True
 
     async def _m_delete_webhook(self, params: dict[str, Any]) -> bool:
         self.webhook_url = ""
+        self.webhook_secret = None
         if params.get("drop_pending_updates"):
             self._pending.clear()
+        async with self._cond:
+            self._cond.notify_all()
         return True
 
     async def _m_get_webhook_info(self, params: dict[str, Any]) -> dict[str, Any]:
-        return {
+        info: dict[str, Any] = {
             "url": self.webhook_url,
             "has_custom_certificate": False,
-            "pending_update_count": len(self._pending),
+            "pending_update_count": sum(1 for p in self._pending if not p.delivered),
         }
+        if self.webhook_url:
+            info["max_connections"] = self.webhook_max_connections
+            if self.allowed_updates:
+                info["allowed_updates"] = list(self.allowed_updates)
+        if self.webhook_last_error is not None:
+            info["last_error_date"], info["last_error_message"] = self.webhook_last_error
+        return info
+
+    # ------------------------------------------------------------------ webhook delivery
+
+    async def post_to_webhook(
+        self, update: dict[str, Any], *, secret: str | None, url: str | None = None
+    ) -> int:
+        """POST an update to the webhook as anybody could (a forged request, say): the
+        status the bot's server answered. Loopback addresses only."""
+        target = url or self.webhook_url
+        if not _loopback(target):
+            raise ValueError(f"the fake posts only to 127.0.0.1/localhost, not {target!r}")
+        headers = {} if secret is None else {"X-Telegram-Bot-Api-Secret-Token": secret}
+        async with (
+            ClientSession() as session,
+            session.post(target, json=update, headers=headers) as response,
+        ):
+            return response.status
+
+    async def _deliver_webhook(self) -> None:
+        """Like Telegram: while a webhook is set, POST each pending update to it, in order,
+        with the secret header; an answer other than 2xx (or none) is an error to retry."""
+        wait = 0.05
+        async with ClientSession(timeout=ClientTimeout(total=10)) as session:
+            while not self._stopping.is_set() and self.webhook_url:
+                url = self.webhook_url
+                self._pending = [p for p in self._pending if self._allowed(p.kind)]
+                item = next((p for p in self._pending if not p.delivered), None)
+                if item is None:
+
+                    def ready(current: str = url) -> bool:
+                        return (
+                            self._stopping.is_set()
+                            or self.webhook_url != current
+                            or any(not p.delivered for p in self._pending)
+                        )
+
+                    async with self._cond:
+                        await self._cond.wait_for(ready)
+                    continue
+                if not _loopback(url):  # never traffic to another machine from a test
+                    self.webhook_last_error = (self._now(), "fake: delivers to loopback only")
+                    async with self._cond:
+                        await self._cond.wait_for(lambda u=url: self.webhook_url != u)
+                    continue
+                headers = {"Content-Type": "application/json"}
+                if self.webhook_secret is not None:
+                    headers["X-Telegram-Bot-Api-Secret-Token"] = self.webhook_secret
+                status, error = 0, ""
+                try:
+                    async with session.post(
+                        url, data=json.dumps(item.update), headers=headers
+                    ) as response:
+                        status = response.status
+                        error = f"Wrong response from the webhook: {status} {response.reason}"
+                except (ClientError, TimeoutError) as exc:
+                    error = f"Connection failed: {type(exc).__name__}"
+                self.webhook_posts.append((item.update_id, status))
+                self._touch()
+                if 200 <= status < 300:
+                    item.delivered = True
+                    self._pending = [p for p in self._pending if p is not item]
+                    wait = 0.05
+                    continue
+                self.webhook_last_error = (self._now(), error)
+                await self._sleep(wait)
+                wait = min(wait * 2, 1.0)
 
     async def _m_get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         raise AssertionError("handled by _m_get_updates_http")  # pragma: no cover

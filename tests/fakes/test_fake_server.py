@@ -598,6 +598,60 @@ async def test_rate_limits_with_ptb_rate_limiter(
     assert "⚠️ sendMessage → 429 Too Many Requests: retry after 1" in fake.transcript()
 
 
+async def test_webhook_delivery_with_the_secret_and_retries(fake_telegram: FakeTelegram) -> None:
+    """setWebhook: pending updates are POSTed in order with the secret header; an answer that
+    is not 2xx is retried and reported by getWebhookInfo; getUpdates is then a 409."""
+    from aiohttp import web
+
+    fake = fake_telegram
+    received: list[tuple[str | None, dict[str, Any]]] = []
+    refuse = {"left": 2}
+
+    async def hook(request: web.Request) -> web.Response:
+        if refuse["left"] > 0:
+            refuse["left"] -= 1
+            return web.Response(status=500)
+        received.append(
+            (request.headers.get("X-Telegram-Bot-Api-Secret-Token"), await request.json())
+        )
+        return web.Response(status=200)
+
+    app = web.Application()
+    app.router.add_post("/hook", hook)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    url = f"http://127.0.0.1:{runner.addresses[0][1]}/hook"
+    try:
+        async with Bot(fake.token, base_url=fake.base_url) as bot:
+            with pytest.raises(BadRequest, match=r"(?i)https url"):
+                await bot.set_webhook("http://example.org/hook")
+            with pytest.raises(BadRequest, match="secret token"):
+                await bot.set_webhook(url, secret_token="no spaces allowed")
+            mario = fake.add_user("Mario")
+            await mario.send("/start uno")
+            await mario.send("/start due")
+            assert await bot.set_webhook(url, secret_token="s3cret_token-x")
+            await fake.wait_for(lambda: len(received) == 2)
+            assert [secret for secret, _u in received] == ["s3cret_token-x"] * 2
+            assert [u["message"]["text"] for _s, u in received] == ["/start uno", "/start due"]
+            assert [status for _id, status in fake.webhook_posts] == [500, 500, 200, 200]
+            info = await bot.get_webhook_info()
+            assert info.url == url and info.pending_update_count == 0
+            assert (
+                info.last_error_message
+                == "Wrong response from the webhook: 500 Internal Server Error"
+            )
+            with pytest.raises(Conflict, match="webhook is active"):
+                await bot.get_updates()
+            await bot.delete_webhook()
+            await mario.send("/start tre")
+            assert [u.message.text for u in await bot.get_updates() if u.message] == ["/start tre"]
+    finally:
+        await runner.cleanup()
+
+
 async def test_a_callback_answer_opens_only_a_start_link_to_the_bot(
     fake_telegram: FakeTelegram,
 ) -> None:

@@ -256,7 +256,10 @@ async def test_a_pin_telegram_keeps_failing_is_tried_less_and_less_often(
         r for r in caplog.records if "pin in" in r.getMessage() and "failed" in r.getMessage()
     ]
     assert len(warnings) == 10
-    assert sum(1 for r in warnings if r.exc_info) == 2  # the traceback once per pin
+    # The error once per pin — a 502 is a condition of the world, not a bug: its one-line
+    # summary, no traceback (bot/logging_setup.py).
+    assert sum(1 for r in warnings if "NetworkError: Bad Gateway" in r.getMessage()) == 2
+    assert not any(r.exc_info for r in warnings)
     for _minute in range(16):
         await bot.advance(minutes=1)
     (announcement,) = _announcements(fake, team.political)
