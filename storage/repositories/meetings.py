@@ -21,6 +21,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from storage.db import connection_of
 from storage.models import (
@@ -462,8 +463,12 @@ class VoteContext:
     member_role: Role | None
     member_is_coordinator: bool
     messages: tuple[ShownAt, ...]
+    # The presser's answers to the poll before this vote: (date id, its start, answer or None).
+    answers: tuple[tuple[int, datetime, Answer | None], ...] = ()
 
 
+_Dates = aliased(Slot)
+_Given = aliased(Vote)
 _VOTE_CONTEXT = (
     select(
         Slot.id,
@@ -483,6 +488,9 @@ _VOTE_CONTEXT = (
         PollMessage.message_id,
         PollMessage.dirty_since,
         PollMessage.member_id,
+        _Dates.id,
+        _Dates.starts_at,
+        _Given.answer,
     )
     .select_from(Slot)
     .join(MeetingPoll, MeetingPoll.id == Slot.poll_id)
@@ -505,8 +513,11 @@ _VOTE_CONTEXT = (
             or_(PollMessage.member_id.is_(None), PollMessage.member_id == Member.id),
         ),
     )
+    # Every date of the poll with the presser's answer: the toast says them all.
+    .outerjoin(_Dates, _Dates.poll_id == MeetingPoll.id)
+    .outerjoin(_Given, and_(_Given.slot_id == _Dates.id, _Given.member_id == Member.id))
     .where(Slot.id == bindparam("slot_id"))
-    .order_by(PollMessage.id)
+    .order_by(PollMessage.id, _Dates.starts_at, _Dates.id)
 )
 
 _PERSON_LANGUAGE = select(Person.language).where(
@@ -517,8 +528,9 @@ _PERSON_LANGUAGE = select(Person.language).where(
 async def vote_context(
     session: AsyncSession, *, slot_id: int, telegram_user_id: int
 ) -> tuple[VoteContext | None, str | None]:
-    """(the slot's poll, Union, the presser's active membership and the poll's messages, the
-    presser's chosen language): one round trip, two when the slot does not exist."""
+    """(the slot's poll, Union, the presser's active membership, the poll's messages and the
+    presser's answers, the presser's chosen language): one round trip (a row per message and
+    date), two when the slot does not exist."""
     conn = await connection_of(session)
     params = {"slot_id": slot_id, "telegram_user_id": telegram_user_id}
     rows = (await conn.execute(_VOTE_CONTEXT, params)).all()
@@ -526,11 +538,15 @@ async def vote_context(
         language = (await conn.execute(_PERSON_LANGUAGE, params)).scalar_one_or_none()
         return None, language
     first = rows[0]
-    messages = tuple(
-        ShownAt(id=r[12], chat_id=r[13], message_id=r[14], dirty=r[15] is not None, member_id=r[16])
+    shown = {
+        r[12]: ShownAt(
+            id=r[12], chat_id=r[13], message_id=r[14], dirty=r[15] is not None, member_id=r[16]
+        )
         for r in rows
         if r[12] is not None
-    )
+    }
+    dates = {r[17]: (r[17], r[18], Answer(r[19]) if r[19] is not None else None) for r in rows}
+    messages = tuple(shown.values())
     context = VoteContext(
         slot_id=first[0],
         starts_at=first[1],
@@ -544,6 +560,7 @@ async def vote_context(
         member_role=first[10],
         member_is_coordinator=bool(first[11]),
         messages=messages,
+        answers=tuple(sorted(dates.values(), key=lambda d: (d[1], d[0]))),
     )
     return context, first[8]
 

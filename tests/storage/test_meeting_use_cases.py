@@ -12,10 +12,11 @@ from bot.services import meetings
 from bot.services.presses import Press
 from bot.views.meetings import CopyView
 from storage.db import Database
-from storage.models import Answer, MeetingPoll, PollStatus, PollTable, TableKind
+from storage.models import Answer, MeetingPoll, Person, PollStatus, PollTable, TableKind
 from storage.repositories import core as core_repo
 from storage.repositories import meetings as repo
 from storage.repositories import outbox as outbox_repo
+from storage.repositories import registration as registration_repo
 from tests.factories import World, make_world
 
 
@@ -403,3 +404,27 @@ async def test_where_the_bot_may_not_pin_the_coordinator_is_told_once(
     assert told == [True, False]  # a word for the first meeting, none for the second
     assert [r.chat_id for r in rows] == [coordinator.telegram_user_id]
     assert len(settled) == 2  # both pins are settled: never tried again
+
+
+async def test_leaving_with_cancellami_drops_ones_private_copies(
+    db: Database, clock: FakeClock
+) -> None:
+    """A private copy's row holds the member's private chat (their Telegram id): /cancellami
+    deletes it with the rest of their identity; another member's copy stays."""
+    world, poll_id, _slots = await _poll(db, clock)
+    async with db.transaction() as session:
+        for key, message_id in (("sindaco:0", 20), ("assessore:1", 30)):
+            await meetings.copy_sent(
+                session,
+                poll_id=poll_id,
+                member_id=world.members[key].id,
+                chat_id=_user(world, key),
+                message_id=message_id,
+            )
+        person = await session.get(Person, world.people["sindaco:0"].id)
+        assert person is not None
+        await registration_repo.erase_person(session, person=person, now=clock.now())
+    async with db.transaction() as session:
+        left = {(m.chat_id, m.message_id) for m in await repo.poll_messages(session, poll_id)}
+    political = world.links[TableKind.POLITICAL].chat_id
+    assert left == {(political, 10), (_user(world, "assessore:1"), 30)}

@@ -184,11 +184,7 @@ async def _pin(
         return None  # Telegram failed it moments ago: still owed, tried later
     try:
         if not await _may_pin(bot, pin.chat_id):
-            logger.info(
-                "Meeting %s: not pinned in %s (the bot lacks the right)",
-                pin.meeting_id,
-                pin.chat_id,
-            )
+            logger.info("Meeting %s: not pinned in %s (no right to)", pin.meeting_id, pin.chat_id)
             return False
         if pin.again and await _already_pinned(bot, pin.chat_id, pin.message_id):
             logger.info("Meeting %s: already pinned in %s", pin.meeting_id, pin.chat_id)
@@ -202,21 +198,31 @@ async def _pin(
             backoff.pop(key, None)
             return False
     except TelegramError as exc:
-        failures += 1
-        wait = min(timedelta(minutes=2 ** (failures - 1)), PIN_RETRY_MAX)
-        backoff[key] = (failures, services.clock.now() + wait)
-        logger.warning(
-            "Meeting %s: pin in %s failed (%s, attempt %d); next try in %d min",
-            pin.meeting_id,
-            pin.chat_id,
-            exc,
-            failures,
-            wait.total_seconds() // 60,
-            exc_info=failures == 1,
-        )
+        _failed(services, pin, backoff, failures + 1, exc)
         return None  # still owed
     backoff.pop(key, None)
     return True
+
+
+def _failed(
+    services: Services,
+    pin: meetings.OwedPin,
+    backoff: dict[tuple[int, int], tuple[int, datetime]],
+    failures: int,
+    exc: TelegramError,
+) -> None:
+    """Telegram failed the pin (5xx, a time-out): tried again after 1, 2, 4 … 60 minutes."""
+    wait = min(timedelta(minutes=2 ** (failures - 1)), PIN_RETRY_MAX)
+    backoff[(pin.meeting_id, pin.chat_id)] = (failures, services.clock.now() + wait)
+    logger.warning(
+        "Meeting %s: pin in %s failed (%s, attempt %d); next try in %d min",
+        pin.meeting_id,
+        pin.chat_id,
+        exc,
+        failures,
+        wait.total_seconds() // 60,
+        exc_info=failures == 1,
+    )
 
 
 async def _may_pin(bot: Bot, chat_id: int) -> bool:

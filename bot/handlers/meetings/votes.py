@@ -31,6 +31,7 @@ from bot.markup import markup
 from bot.scope import button_refusal, caller_tr, tr_for, update_transaction
 from bot.services import meetings
 from bot.services.edit_pacing import is_group
+from bot.services.presses import Press
 from bot.views.meetings import (
     ANSWER_CODES,
     CopyView,
@@ -63,20 +64,15 @@ async def on_vote(update: Update, context: BotContext) -> None:
     if slot_id is None or answer is None:
         await query.answer()
         return
-    services = context.services
-    where, mine, now = (
-        group_press(update, query),
-        private_press(update, query),
-        services.clock.now(),
-    )
+    services, mine = context.services, private_press(update, query)
     async with update_transaction(context, update) as session:
         outcome = await meetings.cast_vote(
             session,
             slot_id=slot_id,
             telegram_user_id=user.id,
             answer=answer,
-            now=now,
-            press=where,
+            now=services.clock.now(),
+            press=group_press(update, query),
             private=mine,
         )
     tr = tr_for(services, language=outcome.language, user=user)
@@ -91,12 +87,18 @@ async def on_vote(update: Update, context: BotContext) -> None:
             render_vote_recorded(outcome.answer, outcome.starts_at, tz, tr, outcome.mine)
         )
     finally:
-        groups = [c for c in outcome.dirty_chat_ids if is_group(c)]
-        if mine is None:
-            message_refresh.request(services, outcome.dirty_chat_ids)
-        else:  # the pressed copy shows the new mark at once; the group's grid follows
-            message_refresh.request(services, groups)
-            await message_refresh.refresh_now(services, context.bot, [mine.chat_id])
+        await _follow(context, outcome.dirty_chat_ids, mine)
+
+
+async def _follow(context: BotContext, dirty: tuple[int, ...], private: Press | None) -> None:
+    """The edits a vote owes: coalesced in the groups and in the voter's copy; the copy just
+    pressed in private shows the new mark at once (one person's chat: no need to wait)."""
+    services = context.services
+    if private is None:
+        message_refresh.request(services, dirty)
+        return
+    message_refresh.request(services, [c for c in dirty if is_group(c)])
+    await message_refresh.refresh_now(services, context.bot, [private.chat_id])
 
 
 async def on_mine(update: Update, context: BotContext) -> None:

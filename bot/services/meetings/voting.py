@@ -4,8 +4,8 @@ who answered what.
 A vote is the hot path (bench/README.md): `cast_vote` reads everything it checks in one query
 (`meetings.vote_context`), writes the vote and the owed edits in one more
 (`meetings.record_vote`; on PostgreSQL one statement that takes KEY SHARE on the poll's
-messages, `_upsert_vote_marking_dirty`), and reads the voter's answers to the whole poll in a
-third (`answers_of_member`), which the toast says. The edits go out later, coalesced
+messages, `_upsert_vote_marking_dirty`); the context brings the voter's answers to the whole
+poll too, which the toast says. The edits go out later, coalesced
 (bot.message_refresh): the group's grid, and the voter's own private copy if they have one
 (nobody else's: a vote changes nothing another member's copy shows).
 """
@@ -108,14 +108,14 @@ async def cast_vote(
         await repo.record_vote(
             session, context=vote, member_id=vote.member_id, answer=answer, now=now
         )
-    mine = await repo.answers_of_member(session, poll_id=vote.poll_id, member_id=vote.member_id)
+    mine = [(at, answer if sid == vote.slot_id else given) for sid, at, given in vote.answers]
     return VoteRecorded(
         answer=answer,
         starts_at=vote.starts_at,
         timezone=vote.timezone,
         language=language,
         dirty_chat_ids=tuple(dict.fromkeys(dirty)),
-        mine=tuple((at, given) for _sid, at, given in mine),
+        mine=tuple(mine),
     )
 
 
