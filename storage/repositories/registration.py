@@ -25,6 +25,7 @@ from storage.models import (
     OutboxMessage,
     OutboxStatus,
     Person,
+    PollMessage,
     Role,
     TableKind,
     Union,
@@ -395,7 +396,8 @@ async def erase_person(session: AsyncSession, *, person: Person, now: datetime) 
     """/cancellami: the identity goes; the contributions stay, pointing at the anonymous row.
 
     Changed: the person row (name, Telegram id, username, languages, reachability cleared),
-    their memberships (left, no longer coordinator), their dialogues (deleted), the outbox rows
+    their memberships (left, no longer coordinator), their dialogues and their private copies
+    of polls (deleted: a copy's row holds their private chat's id), the outbox rows
     to them or about them (pending: withdrawn; already sent: text and address wiped), and the
     bot's own copies of texts that named them for someone else (`wipe_settled_copies`).
     Nothing else: a note, a vote, an update, a decision keeps its text and points at the member
@@ -410,6 +412,8 @@ async def erase_person(session: AsyncSession, *, person: Person, now: datetime) 
     member_ids = list(
         (await session.execute(select(Member.id).where(Member.person_id == person.id))).scalars()
     )
+    if member_ids:
+        await session.execute(delete(PollMessage).where(PollMessage.member_id.in_(member_ids)))
     to_or_about: list[ColumnElement[bool]] = [OutboxMessage.person_id == person.id]
     if telegram_user_id is not None:
         to_or_about.append(OutboxMessage.chat_id == telegram_user_id)

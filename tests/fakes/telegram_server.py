@@ -649,6 +649,10 @@ class FakeTelegram:
     def calls_of(self, method: str) -> list[FakeCall]:
         return [c for c in self.calls if c.method == method]
 
+    def presses_by(self, user: FakeUser) -> list[FakePress]:
+        """The buttons this user pressed, in order: the taps a story counts."""
+        return [p for p in self._presses.values() if p.user.id == user.id]
+
     def transcript(self) -> str:
         return "\n".join(self._transcript) + ("\n" if self._transcript else "")
 
@@ -1585,7 +1589,15 @@ class FakeTelegram:
         if text is not None and len(text) > MAX_CALLBACK_ANSWER:
             raise ApiError.bad_request("MESSAGE_TOO_LONG")
         show_alert = bool(params.get("show_alert", False))
-        press.set_answer(CallbackAnswer(text=text, show_alert=show_alert, url=params.get("url")))
+        url = params.get("url")
+        # Outside games Telegram opens only a link to the bot itself with a start parameter
+        # (t.me/<bot>?start=<1-64 of A-Za-z0-9_->) from a callback answer.
+        if url is not None and not re.fullmatch(
+            rf"https://t\.me/{re.escape(self.bot.username or '')}\?start=[A-Za-z0-9_-]{{1,64}}",
+            str(url),
+        ):
+            raise ApiError.bad_request("URL_INVALID")
+        press.set_answer(CallbackAnswer(text=text, show_alert=show_alert, url=url))
         if text:
             self._transcript.append(f"    ↳ {'popup' if show_alert else 'avviso'}: «{text}»")
         return True

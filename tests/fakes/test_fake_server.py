@@ -650,3 +650,33 @@ async def test_webhook_delivery_with_the_secret_and_retries(fake_telegram: FakeT
             assert [u.message.text for u in await bot.get_updates() if u.message] == ["/start tre"]
     finally:
         await runner.cleanup()
+
+
+async def test_a_callback_answer_opens_only_a_start_link_to_the_bot(
+    fake_telegram: FakeTelegram,
+) -> None:
+    """answerCallbackQuery's url: outside games Telegram takes only t.me/<the bot>?start=…"""
+    fake = fake_telegram
+    anna = fake.add_user("Anna")
+    anna.has_started = True
+    message = fake._new_message(
+        anna.private_chat,
+        None,
+        text="?",
+        reply_markup={"inline_keyboard": [[{"text": "x", "callback_data": "a:b"}]]},
+    )
+    refused = []
+    for url in (
+        "https://example.org/",
+        "https://t.me/AltroBot?start=mg-1",
+        "https://t.me/TeamEnergiaTestBot?start=mg 1",
+        f"https://t.me/TeamEnergiaTestBot?start={'a' * 65}",
+    ):
+        press = await anna.press(message, "a:b")
+        body = await api(fake, "answerCallbackQuery", callback_query_id=press.id, url=url)
+        refused.append(body.get("description"))
+    assert refused == ["Bad Request: URL_INVALID"] * 4
+    press = await anna.press(message, "a:b")
+    url = "https://t.me/TeamEnergiaTestBot?start=mg-1"
+    assert (await api(fake, "answerCallbackQuery", callback_query_id=press.id, url=url))["ok"]
+    assert (await press.answered()).url == url

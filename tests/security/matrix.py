@@ -114,23 +114,24 @@ COMMANDS: dict[str, Row] = {
     "/riunione": row(
         private={
             **NON_MEMBERS_PRIVATE,
-            "assessore": "Le date delle riunioni le propone il coordinatore",
-            "tecnico": "Le date delle riunioni le propone il coordinatore",
+            "assessore": "Le date delle riunioni le propone chi coordina l'Unione",
+            "tecnico": "Le date delle riunioni le propone chi coordina l'Unione",
         },
         political={
             **LINKED_MEMBERS,
-            "assessore": "Le date delle riunioni le propone il coordinatore",
-            "tecnico": "Le date delle riunioni le propone il coordinatore",
+            "assessore": "Le date delle riunioni le propone chi coordina l'Unione",
+            "tecnico": "Le date delle riunioni le propone chi coordina l'Unione",
         },
         technical={
             **LINKED_MEMBERS,
-            "assessore": "Le date delle riunioni le propone il coordinatore",
-            "tecnico": "Le date delle riunioni le propone il coordinatore",
+            "assessore": "Le date delle riunioni le propone chi coordina l'Unione",
+            "tecnico": "Le date delle riunioni le propone chi coordina l'Unione",
         },
         unlinked=everyone(UNLINKED),
         other=B_GROUP_COMMAND,
     ),
-    "/riunioni": MEMBER_READ,
+    "/calendario": MEMBER_READ,
+    "/riunioni": MEMBER_READ,  # the calendar's old name, kept as an alias
     "/aggiornamento": row(
         private={
             **NON_MEMBERS_PRIVATE,
@@ -219,8 +220,8 @@ NOT_FOR_YOU = "Questo pulsante non è per te"
 NO_LONGER_VALID = "Questo pulsante non è più valido"
 UNION_MEMBERS = "Riservato ai membri del Team energia di questa Unione"
 POLL_MEMBERS = "Questo sondaggio è per i membri del Team energia di questa Unione"
-POLL_GONE = "Questo sondaggio non esiste più"
-COORD_OR_PROPOSER = "Solo il coordinatore (o chi ha proposto il sondaggio) può farlo"
+POLL_GONE = "Questo pulsante non è più valido: usa i pulsanti del sondaggio più recente"
+COORD_OR_PROPOSER = "Solo chi coordina l'Unione o chi ha proposto il sondaggio può gestirlo"
 
 
 def buttons(
@@ -331,10 +332,12 @@ EXPORT = union_button(
         "other_coord": UNION_MEMBERS,
     }
 )
-# "Chi manca?" and the poll's management buttons: the coordinator or whoever proposed the poll.
-# In a group they count only on a message of the poll, like its votes (the cells' anchor is none);
-# their confirmations ("Sì, chiudi", a new deadline) are sent in private and work only there.
-MEETING_COORD = union_button(only(["coord"], COORD_OR_PROPOSER), everyone(NOT_ITS_MESSAGE))
+# «⚙️ Gestisci» under the poll: the panel in private for the coordinator (or whoever proposed
+# the poll), from any message of a group linked to the Union (it only writes to the presser);
+# everyone else is told who may. The panel's controls («Chi manca?», «Aggiungi data», «Proroga»,
+# «Chiudi ora», «Annulla sondaggio») and their confirmations work in private only.
+MEETING_PANEL = union_button(only(["coord"], COORD_OR_PROPOSER))
+MEETING_COORD = private_button(only(["coord"], COORD_OR_PROPOSER), PRIVATE_BUTTON)
 MEETING_CONFIRM = private_button(only(["coord"], COORD_OR_PROPOSER), PRIVATE_BUTTON)
 COORD_ONLY_ACTIONS = "Solo il coordinatore può farlo"
 ACTION_EDIT = union_button(
@@ -393,8 +396,12 @@ BUTTONS: dict[str, Row] = {
     "vote:m:{slot}": buttons(only(MEMBERS, POLL_MEMBERS), everyone(POLL_GONE)),
     "vote:n:{slot}": buttons(only(MEMBERS, POLL_MEMBERS), everyone(POLL_GONE)),
     "mtg:answers:{slot}": union_button(
-        only(MEMBERS, "Solo i membri del Team energia vedono le risposte")
+        only(MEMBERS, "Le risposte le vedono solo i membri del Team energia di questa Unione")
     ),
+    # «👤 Le mie risposte»: one's own private copy, for the members at the poll's table (here
+    # both tables), from any message of a group linked to the Union.
+    "mtg:mine:{poll}": union_button(only(MEMBERS, POLL_MEMBERS)),
+    "mtg:manage:{poll}": MEETING_PANEL,
     "mtg:missing:{poll}": MEETING_COORD,
     "mtg:close:{poll}": MEETING_COORD,
     "mtg:cancel:{poll}": MEETING_COORD,
@@ -403,7 +410,7 @@ BUTTONS: dict[str, Row] = {
     "mtg:extend:{poll}": MEETING_COORD,
     "mtg:extend_by:{poll}:3": MEETING_CONFIRM,
     "mtg:invite:{meeting}": union_button(
-        only(MEMBERS, "Solo i membri del Team energia possono scaricare l'invito")
+        only(MEMBERS, "L'invito lo scaricano solo i membri del Team energia di questa Unione")
     ),
     "mtg:add_date:{poll}": MEETING_COORD,
     "wiz:stop": buttons(everyone("Questa preparazione è scaduta")),

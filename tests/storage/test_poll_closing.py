@@ -124,7 +124,7 @@ async def test_the_date_most_comuni_can_attend_is_announced_once_per_group(
     assert "<b>Riunione &lt;di&gt; dicembre</b>" in text and "Ci saranno 2 Comuni su 3" in text
     assert all(r.method == "sendDocument" and r.file_name for r in invitations)
     assert invitations[0].file_data is not None and b"BEGIN:VEVENT" in invitations[0].file_data
-    assert invitations[0].payload["caption"] == "Invito per il calendario (.ics)"
+    assert invitations[0].payload["caption"] == "Invito da aggiungere al calendario"
     assert await _rows(db, f"pollnodate:{poll_id}:") == []  # a date: no word to coordinators
 
     # Closed once: the tick and a coordinator's «Sì, chiudi» meeting here change nothing more.
@@ -148,7 +148,7 @@ async def test_only_the_tables_group_gets_the_announcement(db: Database, clock: 
     rows = await _rows(db, f"mtgann:{outcome.meeting_id}:")
     technical = [link.chat_id for kind, link in world.links.items() if kind.value == "technical"]
     assert [r.chat_id for r in rows] == technical
-    assert "it will be held on" in rows[0].payload["text"]  # the groups' language given
+    assert ": we meet on <b>" in rows[0].payload["text"]  # the groups' language given
 
 
 async def test_no_date_tells_the_coordinators_but_the_one_who_closed(
@@ -182,8 +182,8 @@ async def test_no_date_tells_the_coordinators_but_the_one_who_closed(
     told = await _rows(db, f"pollnodate:{poll_id}:")
     assert [r.person_id for r in told] == [english.person_id]  # not the one who closed it
     assert told[0].payload["text"] == (
-        "The poll «Riunione &lt;di&gt; dicembre» closed but no date suits any municipality. "
-        "Propose new dates with /riunione."
+        "The poll «Riunione &lt;di&gt; dicembre» closed, but no date suits any municipality. "
+        "Propose other dates with /riunione."
     )  # in the coordinator's language, the title escaped
     assert await _rows(db, "mtgann:") == []
 

@@ -1,5 +1,6 @@
-"""Meetings on Telegram: /riunione, /riunioni, the poll's buttons, its dialogues, and the
-scheduled work. The use cases are bot.services.meetings'; the texts and keyboards
+"""Meetings on Telegram: /riunione, /calendario (and its old name /riunioni), the poll's
+buttons, its dialogues, the links that open a poll's panel or one's own answers in private, and
+the scheduled work. The use cases are bot.services.meetings'; the texts and keyboards
 bot.views.meetings' (which also lists every button's callback data)."""
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from bot import message_refresh
 from bot.callback_data import pattern
 from bot.context import Services
 from bot.conversations import register_flow
-from bot.handlers.meetings import commands, dialogue, manage, scheduled, votes
+from bot.handlers.meetings import commands, dialogue, links, manage, scheduled, votes
 from bot.services import meetings
 from bot.views.meetings import MTG_AREA, VOTE_AREA, WIZ_AREA
 
@@ -25,9 +26,11 @@ def register(application: Application[Any, Any, Any, Any, Any, Any], services: S
     application.add_handlers(
         [
             CommandHandler("riunione", commands.riunione),
-            CommandHandler("riunioni", commands.riunioni),
+            CommandHandler(["calendario", "riunioni"], commands.calendario),
             CallbackQueryHandler(votes.on_vote, pattern=pattern(VOTE_AREA, "y", "m", "n")),
             CallbackQueryHandler(votes.on_answers, pattern=pattern(MTG_AREA, "answers")),
+            CallbackQueryHandler(votes.on_mine, pattern=pattern(MTG_AREA, "mine")),
+            CallbackQueryHandler(manage.on_manage, pattern=pattern(MTG_AREA, "manage")),
             CallbackQueryHandler(manage.on_missing, pattern=pattern(MTG_AREA, "missing")),
             CallbackQueryHandler(manage.on_add_date, pattern=pattern(MTG_AREA, "add_date")),
             CallbackQueryHandler(manage.on_extend, pattern=pattern(MTG_AREA, "extend")),
@@ -46,7 +49,9 @@ def register(application: Application[Any, Any, Any, Any, Any, Any], services: S
     )
     register_flow(meetings.WIZARD_FLOW, dialogue.on_wizard_text)
     register_flow(meetings.ADD_DATE_FLOW, dialogue.on_add_date_text)
+    links.install(services)  # /start mg-<poll>, pv-<poll>: before registration's invites
     services.add_sent_listener("poll:", meetings.on_poll_message_sent)
+    services.add_sent_listener("pollrem:", meetings.on_reminder_sent)
     # First of this feature's work: nothing of it flushes the outbox before the withdrawal.
     services.add_due_work("meetings.monthly_poll", scheduled.open_monthly_polls)
     services.add_due_work("meetings.poll_reminders", scheduled.remind_poll_voters)

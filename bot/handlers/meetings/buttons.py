@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from telegram import Bot, CallbackQuery, Chat, Update, User
+from telegram import Bot, CallbackQuery, Chat, Message, Update, User
 from telegram.constants import ParseMode
 from telegram.error import Forbidden
 
@@ -22,20 +22,30 @@ def pressed(update: Update) -> tuple[CallbackQuery, User, CallbackData | None] |
     return query, query.from_user, cb.decode(query.data)
 
 
+def in_private(update: Update) -> bool:
+    chat = update.effective_chat
+    return chat is not None and chat.type == Chat.PRIVATE
+
+
 def group_press(update: Update, query: CallbackQuery) -> Press | None:
     """Where in a group the button was pressed (None in a private chat)."""
     chat = update.effective_chat
-    return press_of(query, chat.id) if chat is not None and chat.type != Chat.PRIVATE else None
+    return press_of(query, chat.id) if chat is not None and not in_private(update) else None
+
+
+def private_press(update: Update, query: CallbackQuery) -> Press | None:
+    """Where in the presser's private chat the button was pressed (None in a group)."""
+    chat = update.effective_chat
+    return press_of(query, chat.id) if chat is not None and in_private(update) else None
 
 
 async def tell_privately(
     bot: Bot, user_id: int, text: str, keyboard: Keyboard | None = None
-) -> bool:
-    """Write to someone in private; False when they never started the bot or blocked it."""
+) -> Message | None:
+    """Write to someone in private; None when they never started the bot or blocked it."""
     try:
-        await bot.send_message(
+        return await bot.send_message(
             chat_id=user_id, text=text, reply_markup=markup(keyboard), parse_mode=ParseMode.HTML
         )
     except Forbidden:
-        return False
-    return True
+        return None

@@ -1,4 +1,5 @@
-"""/riunione (prepare a poll: the wizard, in private) and /riunioni (the meetings ahead)."""
+"""/riunione (prepare a poll: the wizard, in private) and /calendario (the meetings ahead and
+the open polls; `/riunioni`, its old name, still works but is in no menu)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,11 @@ from bot.scope import (
     update_transaction,
 )
 from bot.services import meetings
-from bot.views.meetings import render_meetings, render_wizard_started_in_group
+from bot.views.meetings import (
+    open_chat_button,
+    render_meetings,
+    render_wizard_started_in_group,
+)
 
 
 async def _riunione(update: Update, context: BotContext, union_id: int | None) -> None:
@@ -52,16 +57,17 @@ async def _riunione(update: Update, context: BotContext, union_id: int | None) -
         await reply(update, outcome.text)
     elif in_group:
         sent = await tell_privately(context.bot, user.id, outcome.text or "", outcome.keyboard)
-        await reply(update, render_wizard_started_in_group(sent, tr))
+        button = None if sent else markup(open_chat_button(context.bot.username, tr))
+        await reply(update, render_wizard_started_in_group(sent is not None, tr), button)
     else:
         await reply(update, outcome.text or "", markup(outcome.keyboard), parse_mode=ParseMode.HTML)
 
 
-async def _riunioni(update: Update, context: BotContext, union_id: int | None) -> None:
+async def _calendario(update: Update, context: BotContext, union_id: int | None) -> None:
     services = context.services
     async with services.db.transaction() as session:
         scope = await resolve_union(
-            session, update, context, command="riunioni", chosen_union_id=union_id
+            session, update, context, command="calendario", chosen_union_id=union_id
         )
         who = await caller(session, services, update)
         ahead = (
@@ -82,4 +88,4 @@ async def _riunioni(update: Update, context: BotContext, union_id: int | None) -
 
 
 riunione = union_command("riunione", _riunione)
-riunioni = union_command("riunioni", _riunioni)
+calendario = union_command("calendario", _calendario)

@@ -1,11 +1,14 @@
-"""The poll's management row, one handler per button family (bot.views.meetings lists the data).
+"""The poll's controls, one handler per button family (bot.views.meetings lists the data).
 
-Under the poll in its groups: «Chi manca?» (`mtg:missing`), «Aggiungi data» (`mtg:add_date`),
-«Proroga» (`mtg:extend`), «Chiudi ora» (`mtg:close`), «Annulla sondaggio» (`mtg:cancel`); the
-last three ask in private, where the answer is pressed (`mtg:extend_by`, `mtg:confirm_close`,
-`mtg:confirm_cancel`: refused in a group). `mtg:invite` sends a meeting's .ics in private.
-Who may, and on which message, is the use case's (bot.services.meetings.managing); the chat
-check is the kit's `button_refusal`, asked first.
+Under the poll in its groups, one button: «⚙️ Gestisci» (`mtg:manage`) sends the panel to the
+coordinator (or whoever proposed the poll) in private — or opens the private chat through a
+link, when the bot may not write first — and tells anyone else who may manage it. The panel's
+controls work in private only: «Chi manca?» (`mtg:missing`), «Aggiungi data» (`mtg:add_date`),
+«Proroga» (`mtg:extend`), «Chiudi ora» (`mtg:close`), «Annulla sondaggio» (`mtg:cancel`), and
+the answers to their questions (`mtg:extend_by`, `mtg:confirm_close`, `mtg:confirm_cancel`).
+`mtg:invite` sends a meeting's invitation in private. Who may is the use case's
+(bot.services.meetings.managing), re-checked on every press; the chat check is the kit's
+`button_refusal`, asked first.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from telegram.error import Forbidden
 
 from bot import message_refresh, telegram_edit
 from bot.context import BotContext
-from bot.handlers.meetings.buttons import group_press, pressed, tell_privately
+from bot.handlers.meetings.buttons import in_private, pressed, tell_privately
 from bot.handlers.meetings.scheduled import after_closing
 from bot.i18n import Translator
 from bot.scope import button_refusal, caller_tr, update_transaction
@@ -35,7 +38,7 @@ Refused = meetings.NotAllowed | str  # the use case's refusal, or the chat check
 
 
 def _on_poll(use_case: Callable[..., Awaitable[Outcome]], **extra: object) -> UseCase[Outcome]:
-    """A use case of the row (`poll_id`, `telegram_user_id`, `press` and `extra` keywords)."""
+    """A use case of the panel (`poll_id`, `telegram_user_id`, `press` and `extra` keywords)."""
     return lambda s, poll, user, press: use_case(
         s, poll_id=poll, telegram_user_id=user, press=press, **extra
     )
@@ -47,10 +50,10 @@ async def _guarded(
     use_case: UseCase[Outcome],
     *,
     writes: bool = False,
-    confirmation: bool = False,
+    private_only: bool = True,
 ) -> tuple[CallbackQuery, Translator, Outcome | Refused] | None:
-    """Decode `mtg:<verb>:<poll>`, ask the kit's chat check, then the use case (in a write
-    transaction when it `writes`; `confirmation`: a button of a private chat)."""
+    """Decode `mtg:<verb>:<poll>`, ask the kit's chat check (the panel's buttons work in
+    private only), then the use case (in a write transaction when it `writes`)."""
     if (press := pressed(update)) is None:
         return None
     query, user, data = press
@@ -61,17 +64,47 @@ async def _guarded(
         union_id = await meetings.poll_union_id(session, poll_id)
         if poll_id is None or union_id is None:
             return query, tr, meetings.NotAllowed("gone")
-        private_only = views.confirmations_in_private_only(tr) if confirmation else None
+        only_here = views.confirmations_in_private_only(tr) if private_only else None
         refusal = await button_refusal(
-            session, update, tr, union_id=union_id, private_only=private_only
+            session, update, tr, union_id=union_id, private_only=only_here
         )
-        outcome = refusal or await use_case(session, poll_id, user.id, group_press(update, query))
+        outcome = refusal or await use_case(session, poll_id, user.id, None)
     return query, tr, outcome
 
 
+def refusal_text(refused: Refused, tr: Translator) -> str:
+    """What a refused control says (a popup that stays): who may manage the poll, by name,
+    to a member who may not."""
+    if isinstance(refused, str):
+        return refused
+    if refused.reason == "not_a_manager" and refused.coordinators:
+        return views.render_managers(refused.coordinators, refused.proposer, tr)
+    return views.render_manage_refusal(refused.reason, tr)
+
+
 async def _refuse(query: CallbackQuery, tr: Translator, refused: Refused) -> None:
-    text = refused if isinstance(refused, str) else views.render_manage_refusal(refused.reason, tr)
-    await query.answer(text, show_alert=True)
+    await query.answer(refusal_text(refused, tr), show_alert=True)
+
+
+async def on_manage(update: Update, context: BotContext) -> None:
+    """«⚙️ Gestisci» (`mtg:manage:<poll>`), under the poll in a group or in private: the panel
+    in private for who may manage the poll; a popup saying who may, for anyone else."""
+    use_case: UseCase[meetings.Panel] = lambda s, poll, user, _press: meetings.open_panel(  # noqa: E731
+        s, poll_id=poll, telegram_user_id=user
+    )
+    guarded = await _guarded(update, context, use_case, private_only=False)
+    if guarded is None:
+        return
+    query, tr, outcome = guarded
+    if isinstance(outcome, (str, meetings.NotAllowed)):
+        await _refuse(query, tr, outcome)
+        return
+    text, keyboard = views.render_panel(outcome.view, outcome.best, tr)
+    if await tell_privately(context.bot, query.from_user.id, text, keyboard) is not None:
+        await query.answer(None if in_private(update) else views.panel_sent(tr))
+    else:  # the bot may not write first: the link opens the chat, whose «Avvia» brings the panel
+        link = meetings.start_link(meetings.LINK_MANAGE, outcome.view.poll.id)
+        await query.answer(url=views.start_link_url(context.bot.username, link))
 
 
 async def _ask(
@@ -82,7 +115,7 @@ async def _ask(
     *,
     writes: bool = False,
 ) -> None:
-    """A button under the poll whose answer is a question in private."""
+    """A control of the panel whose answer is a question, below it in the private chat."""
     if (guarded := await _guarded(update, context, use_case, writes=writes)) is None:
         return
     query, tr, outcome = guarded
@@ -90,8 +123,8 @@ async def _ask(
         await _refuse(query, tr, outcome)
         return
     text, keyboard = render(outcome, tr)
-    if await tell_privately(context.bot, query.from_user.id, text, keyboard):
-        await query.answer(views.told_in_private(tr))
+    if await tell_privately(context.bot, query.from_user.id, text, keyboard) is not None:
+        await query.answer()
     else:
         await query.answer(views.cannot_write_privately(tr), show_alert=True)
 
@@ -104,7 +137,7 @@ async def _confirm(
 ) -> Outcome | None:
     """A confirmation pressed in private: the toast says what was done; the question shows
     it too, when it can still be edited. The outcome, for the after-effects."""
-    guarded = await _guarded(update, context, use_case, writes=True, confirmation=True)
+    guarded = await _guarded(update, context, use_case, writes=True)
     if guarded is None:
         return None
     query, tr, outcome = guarded
@@ -118,26 +151,13 @@ async def _confirm(
 
 
 async def on_missing(update: Update, context: BotContext) -> None:
-    """«Chi manca?»: an alert, or a private message when the list is long."""
+    """«Chi manca?» (panel): who has not answered, Comune by Comune, below the panel."""
     use_case = _on_poll(meetings.managed_poll, open_only=False)
-    if (guarded := await _guarded(update, context, use_case)) is None:
-        return
-    query, tr, outcome = guarded
-    if isinstance(outcome, (str, meetings.NotAllowed)):
-        await _refuse(query, tr, outcome)
-        return
-    text = views.render_missing(outcome.view, tr)
-    plain = html.unescape(text)
-    if len(plain) <= 200:
-        await query.answer(plain, show_alert=True)
-    elif await tell_privately(context.bot, query.from_user.id, text):
-        await query.answer(views.missing_sent_in_private(tr))
-    else:
-        await query.answer(plain[:190] + "…", show_alert=True)
+    await _ask(update, context, use_case, lambda o, tr: (views.render_missing(o.view, tr), None))
 
 
 async def on_close(update: Update, context: BotContext) -> None:
-    """«Chiudi ora»: the question in private, with the date closing now would choose."""
+    """«Chiudi ora»: the question, with the date closing now would choose."""
     render = views.render_close_question
     await _ask(
         update, context, _on_poll(meetings.ask_to_close), lambda o, tr: render(o.view, o.best, tr)
@@ -145,13 +165,13 @@ async def on_close(update: Update, context: BotContext) -> None:
 
 
 async def on_cancel(update: Update, context: BotContext) -> None:
-    """«Annulla sondaggio»: the question in private."""
+    """«Annulla sondaggio»: the question."""
     render = views.render_cancel_question
     await _ask(update, context, _on_poll(meetings.managed_poll), lambda o, tr: render(o.view, tr))
 
 
 async def on_extend(update: Update, context: BotContext) -> None:
-    """«Proroga»: the extensions still allowed, in private."""
+    """«Proroga»: the extensions still allowed."""
     render = views.render_extend_choices
     await _ask(
         update,
@@ -162,14 +182,14 @@ async def on_extend(update: Update, context: BotContext) -> None:
 
 
 async def on_add_date(update: Update, context: BotContext) -> None:
-    """«Aggiungi data»: the new date is written in private (bot.handlers.meetings.dialogue)."""
+    """«Aggiungi data»: the new date is written next (bot.handlers.meetings.dialogue)."""
     start = _on_poll(meetings.start_adding_date, now=context.services.clock.now())
     render = views.render_add_date_prompt
     await _ask(update, context, start, lambda o, tr: (render(o.view, tr), None), writes=True)
 
 
 async def on_confirm_close(update: Update, context: BotContext) -> None:
-    """«Sì, chiudi» (private): the poll closes now (bot.services.meetings.close_poll)."""
+    """«Sì, chiudi»: the poll closes now (bot.services.meetings.close_poll)."""
     services = context.services
     closed = await _confirm(
         update,
@@ -188,7 +208,7 @@ async def on_confirm_close(update: Update, context: BotContext) -> None:
 
 
 async def on_confirm_cancel(update: Update, context: BotContext) -> None:
-    """«Sì, annulla il sondaggio» (private)."""
+    """«Sì, annulla il sondaggio»."""
     now = context.services.clock.now()
     cancelled = await _confirm(
         update,
@@ -203,7 +223,7 @@ async def on_confirm_cancel(update: Update, context: BotContext) -> None:
 
 
 async def on_extend_by(update: Update, context: BotContext) -> None:
-    """`mtg:extend_by:<poll>:<days>` (private): the new deadline."""
+    """`mtg:extend_by:<poll>:<days>`: the new deadline."""
     press = pressed(update)
     days = press[2].int_arg(1) if press is not None and press[2] is not None else None
     now = context.services.clock.now()
@@ -220,7 +240,7 @@ async def on_extend_by(update: Update, context: BotContext) -> None:
 
 
 async def on_invite(update: Update, context: BotContext) -> None:
-    """`mtg:invite:<meeting>` (/riunioni): the meeting's .ics, in private, for its members."""
+    """`mtg:invite:<meeting>` (/calendario): the meeting's .ics, in private, for its members."""
     if (press := pressed(update)) is None:
         return
     query, user, data = press
@@ -246,5 +266,4 @@ async def on_invite(update: Update, context: BotContext) -> None:
     except Forbidden:
         await query.answer(views.cannot_write_privately(tr), show_alert=True)
         return
-    in_private = query.message is not None and query.message.chat.id == user.id
-    await query.answer(views.invite_sent(in_private, tr))
+    await query.answer(views.invite_sent(in_private(update), tr))

@@ -130,8 +130,11 @@ _PIN_BACKOFF = "meetings.pin_backoff"  # (meeting id, chat id) → (failures so 
 
 
 async def pin_announcements(services: Services, bot: Bot, now: datetime) -> None:
-    """Pin each sent announcement once, where the bot may pin; lack of rights is fine.
+    """Pin each sent announcement once, where the bot may pin.
 
+    The bot first asks Telegram whether it may pin in the group (getChatMember of itself:
+    an administrator with «Fissa messaggi»); where it may not, it does not try, and the
+    coordinators are told once per group which right to give (`meetings.pin_refused`).
     Restart-safe (bot.services.meetings.pins): the pin is owed before it is made and settled
     once Telegram answered; an owed pin is re-driven by the tick, which first asks whether the
     message is already the chat's pinned one, so a pin that went through just before a kill is
@@ -144,10 +147,26 @@ async def pin_announcements(services: Services, bot: Bot, now: datetime) -> None
         backoff: dict[tuple[int, int], tuple[int, datetime]] = services.extras.setdefault(
             _PIN_BACKOFF, {}
         )
+        told = False
         for pin in owed:
-            if await _pin(services, bot, pin, backoff, now):
-                async with services.db.transaction() as session:
+            done = await _pin(services, bot, pin, backoff, now)
+            if done is None:
+                continue
+            async with services.db.transaction() as session:
+                if done:
                     await meetings.pin_settled(session, pin=pin, now=services.clock.now())
+                else:
+                    told = (
+                        await meetings.pin_refused(
+                            session,
+                            pin=pin,
+                            now=services.clock.now(),
+                            language=services.settings.default_language,
+                        )
+                        or told
+                    )
+    if told:
+        await delivery.flush(services, bot)
 
 
 async def _pin(
@@ -156,13 +175,17 @@ async def _pin(
     pin: meetings.OwedPin,
     backoff: dict[tuple[int, int], tuple[int, datetime]],
     now: datetime,
-) -> bool:
-    """Make one owed pin; True once Telegram answered (pinned, or refused for good)."""
+) -> bool | None:
+    """Make one owed pin. True once Telegram answered (pinned, or refused for good); False
+    when the bot may not pin there (not tried: the coordinators are told); None while owed."""
     key = (pin.meeting_id, pin.chat_id)
     failures, next_try = backoff.get(key, (0, now))
     if now < next_try:
-        return False  # Telegram failed it moments ago: still owed, tried later
+        return None  # Telegram failed it moments ago: still owed, tried later
     try:
+        if not await _may_pin(bot, pin.chat_id):
+            logger.info("Meeting %s: not pinned in %s (no right to)", pin.meeting_id, pin.chat_id)
+            return False
         if pin.again and await _already_pinned(bot, pin.chat_id, pin.message_id):
             logger.info("Meeting %s: already pinned in %s", pin.meeting_id, pin.chat_id)
         else:
@@ -171,22 +194,43 @@ async def _pin(
             )
     except (BadRequest, Forbidden) as exc:
         logger.info("Meeting %s: not pinned in %s (%s)", pin.meeting_id, pin.chat_id, exc.message)
+        if "rights" in exc.message.lower():  # the right was taken away meanwhile
+            backoff.pop(key, None)
+            return False
     except TelegramError as exc:
-        failures += 1
-        wait = min(timedelta(minutes=2 ** (failures - 1)), PIN_RETRY_MAX)
-        backoff[key] = (failures, services.clock.now() + wait)
-        logger.warning(
-            "Meeting %s: pin in %s failed (%s, attempt %d); next try in %d min",
-            pin.meeting_id,
-            pin.chat_id,
-            exc,
-            failures,
-            wait.total_seconds() // 60,
-            exc_info=failures == 1,
-        )
-        return False  # still owed
+        _failed(services, pin, backoff, failures + 1, exc)
+        return None  # still owed
     backoff.pop(key, None)
     return True
+
+
+def _failed(
+    services: Services,
+    pin: meetings.OwedPin,
+    backoff: dict[tuple[int, int], tuple[int, datetime]],
+    failures: int,
+    exc: TelegramError,
+) -> None:
+    """Telegram failed the pin (5xx, a time-out): tried again after 1, 2, 4 … 60 minutes."""
+    wait = min(timedelta(minutes=2 ** (failures - 1)), PIN_RETRY_MAX)
+    backoff[(pin.meeting_id, pin.chat_id)] = (failures, services.clock.now() + wait)
+    logger.warning(
+        "Meeting %s: pin in %s failed (%s, attempt %d); next try in %d min",
+        pin.meeting_id,
+        pin.chat_id,
+        exc,
+        failures,
+        wait.total_seconds() // 60,
+        exc_info=failures == 1,
+    )
+
+
+async def _may_pin(bot: Bot, chat_id: int) -> bool:
+    """The bot's own rights in the group, as Telegram says them (getChatMember)."""
+    member = await bot.get_chat_member(chat_id, bot.id)
+    return meetings.may_pin(
+        status=str(member.status), can_pin_messages=getattr(member, "can_pin_messages", None)
+    )
 
 
 async def _already_pinned(bot: Bot, chat_id: int, message_id: int) -> bool:

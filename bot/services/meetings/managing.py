@@ -1,10 +1,12 @@
-"""The poll's management row: «Chi manca?», «Aggiungi data», «Proroga», «Chiudi ora»,
-«Annulla sondaggio», and their confirmations in private.
+"""The poll's controls: «⚙️ Gestisci» under the poll in its groups opens a panel in private
+(`open_panel`) with «Chi manca?», «Aggiungi data», «Proroga», «Chiudi ora», «Annulla
+sondaggio», whose questions and confirmations are answered there too.
 
 Who may: the coordinator, or the member who proposed the poll (`rules.may_manage`), re-checked
-from the database on every press. In a group a press counts only on one of the poll's messages
-(`Press.where`); the chat check (a group linked to the poll's Union; confirmations in private
-only) is the kit's `button_refusal`, which the handler asks first.
+from the database on every press; anyone else is told who may (`NotAllowed.coordinators`,
+`.proposer`). The chat check is the kit's `button_refusal`, which the handler asks first: «⚙️
+Gestisci» works in a group linked to the poll's Union, every control of the panel in private
+only.
 """
 
 from __future__ import annotations
@@ -21,9 +23,10 @@ from bot.services.meetings.closing import PollClosed, close_poll
 from bot.services.meetings.polls import best_of, load_poll_view
 from bot.services.presses import Press, Pressed
 from bot.views.meetings import EXTEND_DAYS, PollView, SlotView
-from storage.models import MeetingPoll, PollStatus
+from storage.models import MeetingPoll, Member, MemberStatus, Person, PollStatus
 from storage.repositories import core as core_repo
 from storage.repositories import meetings as repo
+from storage.repositories.people import present_name
 
 logger = logging.getLogger(__name__)
 
@@ -32,10 +35,13 @@ ADD_DATE_FLOW = "meeting_add_slot"  # the dialogue of «Aggiungi data» (one wri
 
 @dataclass(frozen=True)
 class NotAllowed:
-    """`reason`: gone, not_on_the_poll, not_a_manager, closed, too_many_dates,
-    cannot_extend, deadline_too_late, stale_button (bot.views.meetings.render_manage_refusal)."""
+    """`reason`: gone, not_on_the_poll, not_a_member, not_a_manager, closed, too_many_dates,
+    cannot_extend, deadline_too_late, stale_button (bot.views.meetings.render_manage_refusal).
+    For not_a_manager (a member of the Union): who may manage it, by name."""
 
     reason: str
+    coordinators: tuple[str, ...] = ()
+    proposer: str | None = None
 
 
 @dataclass(frozen=True)
@@ -68,10 +74,10 @@ async def managed_poll(
     member = await core_repo.member_of(
         session, union_id=poll.union_id, telegram_user_id=telegram_user_id
     )
-    if member is None or not rules.may_manage(
-        poll, member_id=member.id, is_coordinator=member.is_coordinator
-    ):
-        return NotAllowed("not_a_manager")
+    if member is None:
+        return NotAllowed("not_a_member")
+    if not rules.may_manage(poll, member_id=member.id, is_coordinator=member.is_coordinator):
+        return await _who_manages(session, poll)
     view = await load_poll_view(session, poll.id)
     if view is None:
         return NotAllowed("gone")
@@ -80,7 +86,42 @@ async def managed_poll(
     return Managed(view=view, member_id=member.id)
 
 
-# --- questions (answered in private) --------------------------------------------------------
+async def _who_manages(session: AsyncSession, poll: MeetingPoll) -> NotAllowed:
+    """The refusal for a member of the Union: the coordinators and the proposer, by name."""
+    coordinators = tuple(
+        present_name(person) for _m, person in await core_repo.coordinators(session, poll.union_id)
+    )
+    proposer = None
+    if poll.created_by_member_id is not None:
+        member = await session.get(Member, poll.created_by_member_id)
+        person = await session.get(Person, member.person_id) if member is not None else None
+        if member is not None and member.status == MemberStatus.ACTIVE and person is not None:
+            proposer = present_name(person)
+    if proposer in coordinators:
+        proposer = None
+    return NotAllowed("not_a_manager", coordinators=coordinators, proposer=proposer)
+
+
+# --- the panel, and its questions (answered in private) -------------------------------------
+
+
+@dataclass(frozen=True)
+class Panel:
+    view: PollView
+    best: SlotView | None  # the date closing now would choose
+
+
+async def open_panel(
+    session: AsyncSession, *, poll_id: int, telegram_user_id: int
+) -> Panel | NotAllowed:
+    """«⚙️ Gestisci» (in a group, or a link to the bot): the panel, for who may manage the
+    poll; it is sent in private, so where it was pressed does not matter."""
+    managed = await managed_poll(
+        session, poll_id=poll_id, telegram_user_id=telegram_user_id, press=None
+    )
+    if isinstance(managed, NotAllowed):
+        return managed
+    return Panel(view=managed.view, best=best_of(managed.view))
 
 
 @dataclass(frozen=True)

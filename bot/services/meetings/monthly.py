@@ -1,6 +1,10 @@
 """The monthly poll: on the set day and hour, this month's poll for every Union — exactly once
 (a claim per Union and period, and the poll's unique (Union, period)); caught up later in the
-month if the bot was down (DESIGN.md: it opens if its month is not over)."""
+month if the bot was down (DESIGN.md: it opens if its month is not over).
+
+Planning is per table (`rules.monthly_poll_table`): a month where one table already has its
+meeting (or an open poll deciding it) gets a poll for the other table only; a month where every
+table of the usual poll is planned gets none."""
 
 from __future__ import annotations
 
@@ -15,7 +19,7 @@ from bot.i18n import format_month, translator
 from bot.services.meetings import rules
 from bot.services.meetings.polls import enqueue_poll_posts, person_translator, table_chats
 from bot.views.meetings import monthly_title, render_monthly_skipped
-from storage.models import MeetingSettings, Union
+from storage.models import MeetingSettings, PollTable, Union
 from storage.repositories import core as core_repo
 from storage.repositories import meetings as repo
 from storage.repositories import outbox as outbox_repo
@@ -59,8 +63,8 @@ async def open_monthly_poll(
 ) -> bool:
     """Open this month's poll for one Union and queue it for its group(s). False when it
     exists already, or is skipped (a log line, and a word to the coordinators when they can do
-    something about it): the month is already planned, no group of the table is linked, or
-    fewer than two usable dates are left."""
+    something about it): every table of the usual poll is already planned this month, no group
+    of the table is linked, or fewer than two usable dates are left."""
     union = await session.get(Union, due.union_id)
     if union is None or await _exists(session, union.id, due.period):
         return False
@@ -82,17 +86,17 @@ async def open_monthly_poll(
         if slots
         else None
     )
-    reason = await _skip_reason(session, union, settings, due, tz)
+    table, reason = await _table_to_plan(session, union, settings, due, tz)
     if reason is None and (len(slots) < rules.MIN_SLOTS or deadline is None):
         reason = "month almost over"
     if reason is not None:
         await _skip(session, union.id, due, reason, now=now, language=language)
         return False
-    assert deadline is not None
+    assert deadline is not None and table is not None
     poll = await repo.create_poll(
         session,
         union_id=union.id,
-        table=settings.auto_poll_table,
+        table=table,
         title=monthly_title(translator(language), due.year, due.month),
         agenda=None,
         place=None,
@@ -113,7 +117,14 @@ async def open_monthly_poll(
         note=f"poll {poll.id}",
     )
     await enqueue_poll_posts(session, poll=poll, now=now, language=language)
-    logger.info("Union %s: monthly poll %s opened (poll %s)", union.id, due.period, poll.id)
+    logger.info(
+        "Union %s: monthly poll %s opened (poll %s, %s table%s)",
+        union.id,
+        due.period,
+        poll.id,
+        table.value,
+        "" if table == settings.auto_poll_table else ": the other table has its meeting",
+    )
     return True
 
 
@@ -123,24 +134,34 @@ async def _exists(session: AsyncSession, union_id: int, period: str) -> bool:
     return await repo.has_poll_for_period(session, union_id=union_id, period=period)
 
 
-async def _skip_reason(
+async def _table_to_plan(
     session: AsyncSession,
     union: Union,
     settings: MeetingSettings,
     due: MonthlyPollDue,
     tz: ZoneInfo,
-) -> str | None:
-    # Already planned this month (a meeting, set by hand or from a decided poll, or an open poll
-    # proposing a date in it): nothing to add. Only dates inside the local month count, so a
-    # poll opened early for next month blocks nothing; the query reads just that window.
+) -> tuple[PollTable | None, str | None]:
+    """(the table this month's poll is for, None) or (None, why it is skipped).
+
+    A table is planned this month when it has a meeting in it (set by hand or from a decided
+    poll), or an open poll proposing a date in it. Only dates inside the local month count, so
+    a poll opened early for next month plans nothing; the query reads just that window.
+    """
     month_start, month_end = rules.month_span(due.year, due.month, tz)
-    if await repo.planned_dates_between(
-        session, union_id=union.id, start=month_start, end=month_end
-    ):
-        return "already planned"
-    if not await table_chats(session, union_id=union.id, table=settings.auto_poll_table):
-        return "no linked group"
-    return None
+    planned = [
+        table
+        for _at, table in await repo.planned_dates_between(
+            session, union_id=union.id, start=month_start, end=month_end
+        )
+    ]
+    table = rules.monthly_poll_table(usual=settings.auto_poll_table, planned=planned)
+    if table is None:
+        return None, "already planned"
+    if not await table_chats(session, union_id=union.id, table=table):
+        # The table still to plan has no group: nowhere to ask. Planned already, if the other
+        # table has its meeting; otherwise the coordinators are told to link a group.
+        return None, "already planned" if planned else "no linked group"
+    return table, None
 
 
 async def _skip(

@@ -21,13 +21,16 @@ from bot.services.meetings.rules import (
     who_is_missing,
 )
 from bot.views.keyboard import to_dict
-from bot.views.meetings import PollView, SlotView, render_poll
+from bot.views.meetings import CopyView, PollView, SlotView, render_poll
 from storage.models import (
     Answer,
     LinkedChat,
     Meeting,
     MeetingPoll,
+    Member,
+    MemberStatus,
     OutboxMessage,
+    Person,
     PollTable,
     Role,
     Union,
@@ -126,6 +129,59 @@ async def load_poll_view(session: AsyncSession, poll_id: int) -> PollView | None
     )
 
 
+async def copy_view(
+    session: AsyncSession,
+    *,
+    poll_id: int,
+    member_id: int,
+    default_language: str,
+    reminder: bool = False,
+) -> CopyView | None:
+    """One member's private copy of a poll: their answers date by date, in their language.
+    None when the poll is gone, or the member is no longer active at its table (a copy of
+    theirs then shows nothing new)."""
+    poll = await session.get(MeetingPoll, poll_id)
+    member = await session.get(Member, member_id)
+    if (
+        poll is None
+        or member is None
+        or member.union_id != poll.union_id
+        or member.status != MemberStatus.ACTIVE
+        or not sits_at(poll.table, role=member.role, is_coordinator=member.is_coordinator)
+    ):
+        return None
+    person = await session.get(Person, member.person_id)
+    union = await session.get(Union, poll.union_id)
+    if person is None or union is None:
+        return None
+    answers = await repo.answers_of_member(session, poll_id=poll.id, member_id=member.id)
+    tr = person_translator(person.language, person.telegram_language, default_language)
+    return CopyView(
+        poll_id=poll.id,
+        title=poll.title,
+        table=poll.table,
+        status=poll.status,
+        deadline_at=poll.deadline_at,
+        tz=ZoneInfo(union.timezone),
+        answers=tuple(answers),
+        language=tr.language,
+        chosen_at=next((at for sid, at, _a in answers if sid == poll.chosen_slot_id), None),
+        reminder=reminder,
+    )
+
+
+async def shown_on(
+    session: AsyncSession, *, poll_id: int, member_id: int | None, default_language: str
+) -> PollView | CopyView | None:
+    """What a message of the poll shows now (bot.message_refresh renders it at edit time): the
+    grid in a group (`member_id` None), a member's copy in private. None: nothing to show."""
+    if member_id is None:
+        return await load_poll_view(session, poll_id)
+    return await copy_view(
+        session, poll_id=poll_id, member_id=member_id, default_language=default_language
+    )
+
+
 async def table_chats(
     session: AsyncSession, *, union_id: int, table: PollTable
 ) -> list[LinkedChat]:
@@ -171,6 +227,21 @@ async def on_poll_message_sent(session: AsyncSession, row: OutboxMessage) -> Non
     )
     if await repo.votes_of(session, poll_id):  # votes arrived while it was being sent
         await repo.mark_dirty(session, poll_id=poll_id, now=row.sent_at or row.created_at)
+
+
+async def on_reminder_sent(session: AsyncSession, row: OutboxMessage) -> None:
+    """Sent listener for `pollrem:<poll>:<deadline>:<member>`: a reminder is the member's
+    private copy of the poll, and follows their answers from now on."""
+    parts = row.dedup_key.split(":")
+    if len(parts) < 4 or not (parts[1].isdigit() and parts[3].isdigit()) or not row.message_id:
+        return
+    await repo.replace_copy(
+        session,
+        poll_id=int(parts[1]),
+        member_id=int(parts[3]),
+        chat_id=row.chat_id,
+        message_id=row.message_id,
+    )
 
 
 async def poll_union_id(session: AsyncSession, poll_id: int | None) -> int | None:

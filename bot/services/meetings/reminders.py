@@ -18,7 +18,7 @@ from bot.services.meetings import rules
 from bot.services.meetings.closing import deadline_key
 from bot.services.meetings.polls import load_poll_view, person_translator, table_chats
 from bot.views.keyboard import to_dict
-from bot.views.meetings import render_meeting_reminder, render_reminder, render_unreachable
+from bot.views.meetings import CopyView, render_copy, render_meeting_reminder, render_unreachable
 from storage.models import Meeting, MeetingPoll, OutboxStatus, Person, Union
 from storage.repositories import core as core_repo
 from storage.repositories import meetings as repo
@@ -56,9 +56,10 @@ async def polls_to_remind(session: AsyncSession, *, now: datetime) -> list[int]:
 async def remind_poll_voters(
     session: AsyncSession, *, poll_id: int, now: datetime, language: str
 ) -> int:
-    """24 h before the deadline, a private reminder (with the vote buttons) to each table
-    member who has not answered; once per deadline (a proroga earns a new one), each expiring
-    at the deadline. Returns how many were queued."""
+    """24 h before the deadline, a private reminder to each table member who has not
+    answered: their private copy of the poll (the vote buttons; once sent it follows their
+    answers, `polls.on_reminder_sent`). Once per deadline (a proroga earns a new one), each
+    expiring at the deadline. Returns how many were queued."""
     poll = await session.get(MeetingPoll, poll_id)
     if poll is None or not _reminder_due(poll, now):
         return 0
@@ -75,7 +76,18 @@ async def remind_poll_voters(
         if tm.telegram_user_id is None:
             continue
         tr = person_translator(tm.language, tm.telegram_language, language)
-        text, keyboard = render_reminder(view, tr)
+        copy = CopyView(
+            poll_id=poll.id,
+            title=poll.title,
+            table=poll.table,
+            status=poll.status,
+            deadline_at=poll.deadline_at,
+            tz=view.tz,
+            answers=tuple((sv.slot.id, sv.slot.starts_at, None) for sv in view.slots),
+            language=tr.language,
+            reminder=True,
+        )
+        text, keyboard = render_copy(copy, tr)
         await outbox_repo.enqueue(
             session,
             dedup_key=f"pollrem:{poll.id}:{key}:{tm.member_id}",

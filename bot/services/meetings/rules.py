@@ -6,6 +6,7 @@ plain data back, so every rule is tested on its own (tests/unit/test_meeting_rul
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -67,6 +68,53 @@ def tables_a_member_may_propose(*, role: Role, is_coordinator: bool) -> tuple[Po
 def may_manage(poll: MeetingPoll, *, member_id: int, is_coordinator: bool) -> bool:
     """Close, extend, add a date, cancel, see who is missing: the coordinator or the proposer."""
     return is_coordinator or poll.created_by_member_id == member_id
+
+
+def monthly_poll_table(*, usual: PollTable, planned: Iterable[PollTable]) -> PollTable | None:
+    """The table this month's automatic poll is for. Planning is per table: a table that already
+    has its meeting this month (or an open poll deciding it, `planned`) gets no poll; the other
+    table still does. So the usual table (both, by default) when neither is planned; the table
+    still without a meeting when one is; None when nothing is left to plan."""
+    taken = {kind for table in planned for kind in table_kinds(table)}
+    left = [kind for kind in table_kinds(usual) if kind not in taken]
+    if not left:
+        return None
+    if len(left) == len(table_kinds(usual)):
+        return usual
+    return PollTable.POLITICAL if left == [TableKind.POLITICAL] else PollTable.TECHNICAL
+
+
+def may_pin(*, status: str, can_pin_messages: bool | None) -> bool:
+    """Whether the bot may pin in a group, from its own membership there (getChatMember):
+    Telegram lets only an administrator with the «Fissa messaggi» right pin (in a basic group
+    every administrator has it, so an unset right counts as given)."""
+    if status == "creator":
+        return True
+    return status == "administrator" and can_pin_messages is not False
+
+
+# --- links that open the bot in private (t.me/<bot>?start=<payload>) -----------------------
+
+# What a link from a poll opens: its management (⚙️ Gestisci) or one's own answers (👤).
+LINK_MANAGE = "mg"
+LINK_MY_ANSWERS = "pv"
+# Telegram allows 1-64 characters of A-Za-z0-9_- after ?start=, and anyone can type anything
+# after /start: only this shape is looked up (an invite token is 32 characters, never this).
+_START_LINK = re.compile(rf"({LINK_MANAGE}|{LINK_MY_ANSWERS})-([1-9][0-9]{{0,11}})")
+
+
+def start_link(kind: str, poll_id: int) -> str:
+    """The payload of a link to a poll (`mg-123`): at most 15 characters of the allowed set."""
+    payload = f"{kind}-{poll_id}"
+    if _START_LINK.fullmatch(payload) is None:
+        raise ValueError(f"not a poll link: {payload!r}")
+    return payload
+
+
+def parse_start_link(payload: str | None) -> tuple[str, int] | None:
+    """(kind, poll id) of a link to a poll; None for anything else (checked before any lookup)."""
+    found = _START_LINK.fullmatch(payload or "")
+    return (found.group(1), int(found.group(2))) if found else None
 
 
 def deadline_passed(poll: MeetingPoll, now: datetime) -> bool:

@@ -192,8 +192,10 @@ async def wizard_press(
             toast = views.render_note(published, tz, tr)
         else:
             await _end(session, telegram_user_id)
+            poll_id, groups = published
             return WizardShown(
-                views.render_note(Note("published", groups=tuple(published)), tz, tr),
+                views.render_note(Note("published", groups=tuple(groups)), tz, tr),
+                views.render_published_buttons(poll_id, tr),
                 toast=views.render_note(Note("published_toast"), tz, tr),
                 published=True,
             )
@@ -275,8 +277,9 @@ async def _publish(
     state: dict[str, Any],
     now: datetime,
     language: str,
-) -> list[str] | Note:
-    """Create the poll and queue it for the group(s): their titles, or the Note why not."""
+) -> tuple[int, list[str]] | Note:
+    """Create the poll and queue it for the group(s): its id and their titles, or the Note
+    why not."""
     union_id = int(state["union_id"])
     member = await core_repo.member_of(
         session, union_id=union_id, telegram_user_id=telegram_user_id
@@ -310,7 +313,7 @@ async def _publish(
     assert poll is not None
     groups = await enqueue_poll_posts(session, poll=poll, now=now, language=language)
     logger.info("Poll %s created by member %s with %d slots", poll.id, member.id, len(starts))
-    return groups
+    return poll.id, groups
 
 
 async def _end(session: AsyncSession, telegram_user_id: int) -> None:
