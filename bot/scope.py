@@ -7,7 +7,6 @@ register their command with `register_union_command`).
 
 from __future__ import annotations
 
-import enum
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
@@ -29,6 +28,7 @@ from telegram import (
 from bot import callback_data as cb
 from bot.context import BotContext, Services
 from bot.i18n import Translator, pick_language, translator
+from bot.services.presses import Press, Pressed
 from storage.models import LinkedChat, Member, Person, Role, Union
 from storage.repositories import core as core_repo
 
@@ -305,41 +305,30 @@ async def button_refusal(
     return _("Questo pulsante riguarda un'altra Unione: in questo gruppo non funziona.")
 
 
-class Pressed(enum.Enum):
-    """Where a group press landed, for buttons that count only on the object's own messages."""
-
-    SHOWN = "shown"  # a message stored as showing the object
-    CARRIED = "carried"  # the bot's message carrying the pressed button, not stored (yet)
-    ELSEWHERE = "elsewhere"  # any other message: a forged press, refused
+def press_of(query: CallbackQuery, chat_id: int) -> Press:
+    """The press as plain values, for `Press.where` here or in a use case's transaction."""
+    message = query.message
+    carries = (
+        isinstance(message, Message)  # an inaccessible (48 h old) message shows no keyboard
+        and message.reply_markup is not None
+        and message.from_user is not None
+        and message.from_user.is_bot
+        and any(
+            button.callback_data == query.data
+            for row in message.reply_markup.inline_keyboard
+            for button in row
+        )
+    )
+    return Press(
+        chat_id=chat_id,
+        message_id=message.message_id if message is not None else None,
+        carries_button=carries,
+    )
 
 
 def pressed_where(query: CallbackQuery, chat_id: int, shown: Iterable[tuple[int, int]]) -> Pressed:
-    """Was this group press made on a message that shows the object?
-
-    `shown` are the (chat id, message id) of the messages the object was posted as. A message
-    not among them still counts when it is the bot's and carries the very button pressed:
-    Telegram vouches for the pressed message and its keyboard (callback data can be forged, the
-    message cannot), so it is a message the object was posted as whose id the bot never learnt
-    (a send that ended `uncertain`, an edit sent afresh). The caller then adopts it (stores its
-    id, so the object's edits reach it) when it is one of the object's live messages.
-    Everything else is refused: the same button forged on another message of the group.
-    """
-    message = query.message
-    if any(
-        chat == chat_id and (message is None or message_id == message.message_id)
-        for chat, message_id in shown
-    ):
-        return Pressed.SHOWN
-    if not isinstance(message, Message) or message.reply_markup is None:
-        return Pressed.ELSEWHERE  # an inaccessible (48 h old) message shows no keyboard
-    if message.from_user is None or not message.from_user.is_bot:
-        return Pressed.ELSEWHERE
-    carries = any(
-        button.callback_data == query.data
-        for row in message.reply_markup.inline_keyboard
-        for button in row
-    )
-    return Pressed.CARRIED if carries else Pressed.ELSEWHERE
+    """Was this group press made on a message that shows the object? (`Press.where`)"""
+    return press_of(query, chat_id).where(shown)
 
 
 async def on_union_picked(update: Update, context: BotContext) -> None:
