@@ -56,6 +56,9 @@ def decode(data: str | None) -> CallbackData | None:
     return CallbackData(area=parts[0], action=parts[1], args=tuple(parts[2:]))
 
 
-def pattern(area: str) -> str:
-    """A `CallbackQueryHandler(pattern=...)` regex for one area."""
-    return rf"^{re.escape(area)}:"
+def pattern(area: str, *actions: str) -> str:
+    """A `CallbackQueryHandler(pattern=...)` regex for one area, or for some of its actions
+    (one button family: `pattern("mtg", "close")` matches `mtg:close:7`, not `mtg:closed:7`)."""
+    if not actions:
+        return rf"^{re.escape(area)}:"
+    return rf"^{re.escape(area)}:({'|'.join(re.escape(a) for a in actions)})(:|$)"
