@@ -8,7 +8,7 @@ register their command with `register_union_command`).
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -170,7 +170,9 @@ def register_union_command(name: str, handler: UnionCommand) -> None:
 UnionBody = Callable[[Update, BotContext, int | None], Awaitable[None]]
 
 
-def union_command(name: str, body: UnionBody) -> Callable[[Update, BotContext], Awaitable[None]]:
+def union_command(
+    name: str, body: UnionBody
+) -> Callable[[Update, BotContext], Coroutine[Any, Any, None]]:
     """The CommandHandler callback of a private command that needs the caller's Union.
 
     `body(update, context, union_id)` runs with None when the command is typed (it calls
