@@ -28,12 +28,16 @@ from telegram import Bot, CallbackQuery, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
 
+from bot.markup import markup
 from bot.scope import reply
+from bot.views.answer import Answer
 
 logger = logging.getLogger(__name__)
 
 # Seconds to wait after a timeout or a network error before editing again.
 NETWORK_RETRY_SECONDS = 5.0
+# Telegram's limit for the text of a callback answer (a toast or an alert).
+TOAST_LIMIT = 200
 
 _GONE_MARKERS = (
     "message to edit not found",
@@ -177,9 +181,32 @@ async def edit_or_send(
     return result
 
 
+async def deliver(update: Update, answer: Answer) -> None:
+    """Send a rendered answer: the pressed button's toast (cut to Telegram's limit; "query is
+    too old" is harmless), then the text in place of the pressed message — or as a new message
+    when asked, or when the update is not a press — then the messages that follow it."""
+    query = update.callback_query
+    if query is not None:
+        toast = answer.toast
+        if toast is not None and len(toast) > TOAST_LIMIT:
+            toast = toast[: TOAST_LIMIT - 1] + "…"
+        try:
+            await query.answer(toast, show_alert=answer.alert)
+        except BadRequest:
+            logger.debug("Callback answer failed", exc_info=True)
+    if answer.text:
+        if answer.new_message or query is None:
+            await reply(update, answer.text, markup(answer.keyboard))
+        else:
+            await edit_or_send(update, update.get_bot(), answer.text, markup(answer.keyboard))
+    for text, keyboard in answer.then:
+        await reply(update, text, markup(keyboard))
+
+
 __all__ = [
     "EditResult",
     "EditStatus",
+    "deliver",
     "edit_message",
     "edit_or_send",
     "edit_pressed",

@@ -5,6 +5,7 @@ importer, names and invite tokens have theirs in their own test files.)"""
 from __future__ import annotations
 
 import html
+import re
 from datetime import UTC, date, datetime
 
 import icalendar
@@ -116,3 +117,12 @@ def test_ics_text_stays_text(value: str) -> None:
         assert str(events[0]["LOCATION"]) == expected
         assert str(events[0]["SUMMARY"]) == expected
     assert "ATTENDEE" not in events[0]
+
+
+def test_a_pattern_of_verbs_matches_only_those_verbs() -> None:
+    regex = re.compile(cb.pattern("mbr", "remove", "show"))
+    for data in ("mbr:remove", "mbr:remove:7", "mbr:show:7:1"):
+        assert regex.match(data), data
+    for data in ("mbr:removed:7", "mbr:rem:7", "xmbr:show:7", "team:show:7", "mbr:"):
+        assert not regex.match(data), data
+    assert re.match(cb.pattern("mbr"), "mbr:anything")
