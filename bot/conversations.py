@@ -5,15 +5,22 @@ and registers `register_flow(flow, handler)`. Every private text, photo or docum
 a command is routed to the handler of the caller's current flow, with the stored state; the
 handler moves the step forward or clears it. State expires (default 7 days) so nothing hangs
 forever; buttons of a flow are ordinary callback handlers that read the same state.
+
+A command that carries its text (`/decisione …`, `/annuncio …`) keeps it here while the Union
+picker asks which Union (`remember_text`), and takes it back when the choice comes
+(`recall_text`); text typed meanwhile is pointed at the picker (`point_at_picker`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 
 from bot.context import BotContext
+from bot.scope import caller_tr, reply
 from storage.models import Conversation
 from storage.repositories import core as core_repo
 
@@ -44,3 +51,53 @@ async def route(update: Update, context: BotContext) -> bool:
         return False
     await handler(update, context, conv)
     return True
+
+
+def command_text(update: Update) -> str:
+    """What follows the command in the message, with its line breaks kept ("" when nothing)."""
+    message = update.effective_message
+    if message is None or not message.text:
+        return ""
+    parts = message.text.split(maxsplit=1)
+    return parts[1].strip() if len(parts) > 1 else ""
+
+
+async def remember_text(
+    session: AsyncSession, update: Update, *, now: datetime, flow: str, text: str
+) -> None:
+    """Keep a command's text while the Union picker asks which Union (restart-safe)."""
+    user, chat = update.effective_user, update.effective_chat
+    if user is not None and chat is not None:
+        await core_repo.set_conversation(
+            session,
+            telegram_user_id=user.id,
+            chat_id=chat.id,
+            flow=flow,
+            step="union",
+            data={"text": text},
+            now=now,
+            ttl=timedelta(hours=1),
+        )
+
+
+async def recall_text(session: AsyncSession, update: Update, *, now: datetime, flow: str) -> str:
+    """The text `remember_text` kept for this flow, forgotten once taken ("" when none)."""
+    user, chat = update.effective_user, update.effective_chat
+    if user is None or chat is None:
+        return ""
+    conv = await core_repo.get_conversation(
+        session, telegram_user_id=user.id, chat_id=chat.id, now=now
+    )
+    if conv is None or conv.flow != flow:
+        return ""
+    await core_repo.clear_conversation(session, telegram_user_id=user.id, chat_id=chat.id)
+    return str(conv.data.get("text", ""))
+
+
+async def point_at_picker(update: Update, context: BotContext, conversation: Conversation) -> None:
+    """Text typed while the Union picker is waiting: point at the buttons."""
+    services = context.services
+    async with services.db.transaction() as session:
+        tr = await caller_tr(session, services, update)
+    if update.effective_user is not None:
+        await reply(update, tr.gettext("Scegli prima l'Unione con i pulsanti qui sopra."))
