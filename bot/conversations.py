@@ -15,16 +15,20 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from typing import Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 
 from bot.context import BotContext
-from bot.scope import caller_tr, reply
+from bot.i18n import Translator
+from bot.scope import caller_tr, reply, update_transaction
 from storage.models import Conversation
 from storage.repositories import core as core_repo
 
 FlowHandler = Callable[[Update, BotContext, Conversation], Awaitable[None]]
+T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
 _flows: dict[str, FlowHandler] = {}
 
 
@@ -101,3 +105,44 @@ async def point_at_picker(update: Update, context: BotContext, conversation: Con
         tr = await caller_tr(session, services, update)
     if update.effective_user is not None:
         await reply(update, tr.gettext("Scegli prima l'Unione con i pulsanti qui sopra."))
+
+
+class TypedWrite(Protocol[T_co]):
+    """A use case that takes what a person typed in a private dialogue."""
+
+    def __call__(
+        self,
+        session: AsyncSession,
+        *,
+        telegram_user_id: int,
+        chat_id: int,
+        text: str,
+        now: datetime,
+    ) -> Awaitable[T_co]: ...
+
+
+async def write_typed(
+    update: Update, context: BotContext, write: TypedWrite[T]
+) -> tuple[Translator, T] | None:
+    """Hand what the person typed to `write`, in one write transaction of the update (its id
+    recorded: bot.scope.update_transaction), with their translator for the answer. None when
+    the update carries no message of a person."""
+    message, user, chat = update.effective_message, update.effective_user, update.effective_chat
+    if message is None or user is None or chat is None:
+        return None
+    services = context.services
+    async with update_transaction(context, update) as session:
+        tr = await caller_tr(session, services, update)
+        outcome = await write(
+            session,
+            telegram_user_id=user.id,
+            chat_id=chat.id,
+            text=message.text or "",
+            now=services.clock.now(),
+        )
+    return tr, outcome
+
+
+def union_of(conversation: Conversation) -> int:
+    """The Union a dialogue is about, as its first step stored it."""
+    return int(conversation.data.get("union_id", 0))
