@@ -123,21 +123,24 @@ def comuni_keyboard(
     return Keyboard((*rows, (back,)))
 
 
-def audience_menu(
-    tr: Translator,
-    *,
-    announcement_id: int,
-    union_name: str,
-    text: str,
-    comuni: Sequence[tuple[int, str]] | None,
-) -> Answer:
+@dataclass(frozen=True)
+class AnnouncementMenu:
+    """A draft with its audiences to choose from; `comuni` (id, name) when asked for them."""
+
+    announcement_id: int
+    union_name: str
+    text: str
+    comuni: tuple[tuple[int, str], ...] | None
+
+
+def audience_menu(tr: Translator, menu: AnnouncementMenu) -> Answer:
     """The draft with its audiences, or (`comuni` given) with its Comuni to choose from."""
     keyboard = (
-        audience_keyboard(tr, announcement_id)
-        if comuni is None
-        else comuni_keyboard(tr, announcement_id, comuni)
+        audience_keyboard(tr, menu.announcement_id)
+        if menu.comuni is None
+        else comuni_keyboard(tr, menu.announcement_id, menu.comuni)
     )
-    return Answer(toast="", text=choice_text(tr, union_name, text), keyboard=keyboard)
+    return Answer(toast="", text=choice_text(tr, menu.union_name, menu.text), keyboard=keyboard)
 
 
 def announcement_body(tr: Translator, union_name: str, text: str) -> str:
@@ -148,8 +151,18 @@ def announcement_body(tr: Translator, union_name: str, text: str) -> str:
     return "📣 " + heading + "\n\n" + html.escape(text)
 
 
-def sending(tr: Translator, *, audience: str, comune: str | None, queued: int, text: str) -> Answer:
-    label = audience_label(tr, audience, comune)
+@dataclass(frozen=True)
+class AnnouncementSending:
+    """Queued, one message per person; the outbox sends them (and the report follows)."""
+
+    audience: str  # all | political | technical | comune
+    comune: str | None
+    queued: int
+    text: str
+
+
+def sending(tr: Translator, sent: AnnouncementSending) -> Answer:
+    label = audience_label(tr, sent.audience, sent.comune)
     return Answer(
         toast=tr.gettext("In invio."),
         text=tr.ngettext(
@@ -157,8 +170,8 @@ def sending(tr: Translator, *, audience: str, comune: str | None, queued: int, t
             "Ti mando il resoconto della consegna appena ho finito.",
             "<b>Avviso in invio a {audience}</b> ({n} persone).\n\n{text}\n\n"
             "Ti mando il resoconto della consegna appena ho finito.",
-            queued,
-        ).format(audience=html.escape(label), n=queued, text=html.escape(text)),
+            sent.queued,
+        ).format(audience=html.escape(label), n=sent.queued, text=html.escape(sent.text)),
     )
 
 

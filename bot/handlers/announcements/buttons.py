@@ -9,54 +9,60 @@ from collections.abc import Awaitable, Callable
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 
-from bot import callback_data as cb
-from bot.callback_data import CallbackData
 from bot.context import BotContext
 from bot.handlers.announcements.scheduled import deliver_and_report
 from bot.i18n import Translator
-from bot.scope import button_refusal, caller_tr, update_transaction
-from bot.services import announcements
+from bot.scope import ButtonPress, button_press, button_refusal, caller_tr, update_transaction
+from bot.services import announcements as ann
 from bot.telegram_edit import deliver
 from bot.views import announcements as views
 from bot.views.answer import Answer
 
-# (session, the presser's translator, their Telegram id, the decoded data, its first id) → answer
-Case = Callable[[AsyncSession, Translator, int, CallbackData, int], Awaitable[Answer]]
+Outcome = (
+    ann.AnnouncementMenu
+    | ann.AnnouncementSending
+    | ann.AnnouncementCancelled
+    | ann.AnnouncementRefused
+    | ann.LinkAsked
+    | ann.LinkRemoved
+    | ann.FoldersRefused
+)
+# (session, the press, the presser's language) → outcome
+Case = Callable[[AsyncSession, ButtonPress, str], Awaitable[Outcome]]
 
 
 async def _on_press(
-    update: Update, context: BotContext, case: Case, *, in_private: Callable[[Translator], str]
-) -> Answer | None:
-    """Decode, refuse a group press, run the case in one transaction, answer. Returns what was
-    answered (None when the press named nothing)."""
-    query = update.callback_query
-    if query is None or query.from_user is None:
+    update: Update, context: BotContext, case: Case, in_private: Callable[[Translator], str]
+) -> Outcome | None:
+    """Refuse a group press (a private dialogue: the chat alone refuses it, whatever it names),
+    else run the case in one transaction; answer. Returns the outcome (None when refused)."""
+    pressed = await button_press(update)
+    if pressed is None:
         return None
-    data = cb.decode(query.data)
-    object_id = data.int_arg(0) if data else None
-    if data is None or object_id is None:
-        await query.answer()
-        return None
-    services = context.services
     async with update_transaction(context, update) as session:
-        tr = await caller_tr(session, services, update)
-        # A private dialogue: in a group the chat alone refuses it, whatever it names.
+        tr = await caller_tr(session, context.services, update)
         refusal = await button_refusal(
             session, update, tr, union_id=None, private_only=in_private(tr)
         )
-        if refusal is None:
-            answer = await case(session, tr, query.from_user.id, data, object_id)
-    if refusal is not None:
-        answer = Answer(toast=refusal)
-    await deliver(update, answer)
-    return answer
+        outcome = None if refusal is not None else await case(session, pressed, tr.language)
+    await deliver(update, Answer(toast=refusal) if outcome is None else _answer(tr, outcome))
+    return outcome
 
 
-# --- /annuncio --------------------------------------------------------------------------------
-
-
-def _refused(tr: Translator, outcome: announcements.AnnouncementRefused) -> Answer:
-    return views.announcement_refused(tr, outcome.reason)
+def _answer(tr: Translator, outcome: Outcome) -> Answer:
+    if isinstance(outcome, ann.AnnouncementRefused):
+        return views.announcement_refused(tr, outcome.reason)
+    if isinstance(outcome, ann.FoldersRefused):
+        return Answer(toast=views.folders_coordinator_only(tr))
+    if isinstance(outcome, ann.AnnouncementSending):
+        return views.sending(tr, outcome)
+    if isinstance(outcome, ann.AnnouncementMenu):
+        return views.audience_menu(tr, outcome)
+    if isinstance(outcome, ann.AnnouncementCancelled):
+        return views.cancelled(tr)
+    if isinstance(outcome, ann.LinkAsked):
+        return views.link_asked(tr)
+    return views.link_removed(tr, outcome.removed, outcome.folders)
 
 
 async def on_send(update: Update, context: BotContext) -> None:
@@ -64,98 +70,66 @@ async def on_send(update: Update, context: BotContext) -> None:
     background (a long send must not hold up other updates) and reported."""
     services = context.services
 
-    async def send(s: AsyncSession, tr: Translator, user: int, d: CallbackData, aid: int) -> Answer:
-        outcome = await announcements.send_announcement(
+    def send(s: AsyncSession, p: ButtonPress, language: str) -> Awaitable[Outcome]:
+        return ann.send_announcement(
             s,
-            announcement_id=aid,
-            telegram_user_id=user,
-            target=d.str_arg(1) or "",
+            announcement_id=p.object_id,
+            telegram_user_id=p.user_id,
+            target=p.data.str_arg(1) or "",
             now=services.clock.now(),
-            language=tr.language,
-        )
-        if isinstance(outcome, announcements.AnnouncementRefused):
-            return _refused(tr, outcome)
-        return views.sending(
-            tr,
-            audience=outcome.audience,
-            comune=outcome.comune,
-            queued=outcome.queued,
-            text=outcome.text,
+            language=language,
         )
 
-    answer = await _on_press(update, context, send, in_private=views.announcements_in_private)
-    if answer is not None and answer.text is not None:
+    outcome = await _on_press(update, context, send, views.announcements_in_private)
+    if isinstance(outcome, ann.AnnouncementSending):
         services.run_in_background(deliver_and_report(services, context.bot))
 
 
 async def on_menu(update: Update, context: BotContext) -> None:
     """`ann:comuni|back:<announcement>`: the Comuni to choose from, or the audiences again."""
 
-    async def menu(s: AsyncSession, tr: Translator, user: int, d: CallbackData, aid: int) -> Answer:
-        outcome = await announcements.announcement_menu(
-            s, announcement_id=aid, telegram_user_id=user, comuni=d.action == views.COMUNI
-        )
-        if isinstance(outcome, announcements.AnnouncementRefused):
-            return _refused(tr, outcome)
-        return views.audience_menu(
-            tr,
-            announcement_id=outcome.announcement_id,
-            union_name=outcome.union_name,
-            text=outcome.text,
-            comuni=outcome.comuni,
+    def menu(s: AsyncSession, p: ButtonPress, _language: str) -> Awaitable[Outcome]:
+        comuni = p.data.action == views.COMUNI
+        return ann.announcement_menu(
+            s, announcement_id=p.object_id, telegram_user_id=p.user_id, comuni=comuni
         )
 
-    await _on_press(update, context, menu, in_private=views.announcements_in_private)
+    await _on_press(update, context, menu, views.announcements_in_private)
 
 
 async def on_cancel(update: Update, context: BotContext) -> None:
     """`ann:cancel:<announcement>`: the draft is not sent."""
     now = context.services.clock.now()
 
-    async def cancel(
-        s: AsyncSession, tr: Translator, user: int, d: CallbackData, aid: int
-    ) -> Answer:
-        outcome = await announcements.cancel_announcement(
-            s, announcement_id=aid, telegram_user_id=user, now=now
+    def cancel(s: AsyncSession, p: ButtonPress, _language: str) -> Awaitable[Outcome]:
+        return ann.cancel_announcement(
+            s, announcement_id=p.object_id, telegram_user_id=p.user_id, now=now
         )
-        if isinstance(outcome, announcements.AnnouncementRefused):
-            return _refused(tr, outcome)
-        return views.cancelled(tr)
 
-    await _on_press(update, context, cancel, in_private=views.announcements_in_private)
-
-
-# --- /documenti -------------------------------------------------------------------------------
+    await _on_press(update, context, cancel, views.announcements_in_private)
 
 
 async def on_add_link(update: Update, context: BotContext) -> None:
     """`doc:add:<union>`: the coordinator's next message is the link."""
-    now = context.services.clock.now()
-    chat = update.effective_chat
+    chat, now = update.effective_chat, context.services.clock.now()
+    chat_id = chat.id if chat is not None else 0
 
-    async def ask(s: AsyncSession, tr: Translator, user: int, d: CallbackData, uid: int) -> Answer:
-        assert chat is not None
-        outcome = await announcements.ask_for_link(
-            s, union_id=uid, telegram_user_id=user, chat_id=chat.id, now=now
+    def ask(s: AsyncSession, p: ButtonPress, _language: str) -> Awaitable[Outcome]:
+        return ann.ask_for_link(
+            s, union_id=p.object_id, telegram_user_id=p.user_id, chat_id=chat_id, now=now
         )
-        if isinstance(outcome, announcements.FoldersRefused):
-            return Answer(toast=views.folders_coordinator_only(tr))
-        return views.link_asked(tr)
 
-    await _on_press(update, context, ask, in_private=views.folders_in_private)
+    await _on_press(update, context, ask, views.folders_in_private)
 
 
 async def on_remove_link(update: Update, context: BotContext) -> None:
     """`doc:remove:<union>:<link>`: the link goes; the list shows without it."""
 
-    async def remove(
-        s: AsyncSession, tr: Translator, user: int, d: CallbackData, uid: int
-    ) -> Answer:
-        outcome = await announcements.remove_link(
-            s, union_id=uid, telegram_user_id=user, link_id=d.int_arg(1)
-        )
-        if isinstance(outcome, announcements.FoldersRefused):
-            return Answer(toast=views.folders_coordinator_only(tr))
-        return views.link_removed(tr, outcome.removed, outcome.folders)
+    def remove(s: AsyncSession, p: ButtonPress, _language: str) -> Awaitable[Outcome]:
+        link_id = p.data.int_arg(1)
+        return ann.remove_link(s, union_id=p.object_id, telegram_user_id=p.user_id, link_id=link_id)
 
-    await _on_press(update, context, remove, in_private=views.folders_in_private)
+    await _on_press(update, context, remove, views.folders_in_private)
+
+
+__all__ = ["on_add_link", "on_cancel", "on_menu", "on_remove_link", "on_send"]

@@ -3,6 +3,8 @@ the picker (bot.scope.union_command) and asks one use case of bot.services.annou
 
 from __future__ import annotations
 
+from functools import partial
+
 from telegram import Chat, Update
 from telegram.constants import ParseMode
 
@@ -10,7 +12,15 @@ from bot.context import BotContext
 from bot.conversations import command_text, recall_text, remember_text
 from bot.i18n import Translator
 from bot.markup import markup
-from bot.scope import Refusal, caller_tr, reply, resolve_union, union_command, update_transaction
+from bot.scope import (
+    Refusal,
+    caller_tr,
+    read_in_union,
+    reply,
+    resolve_union,
+    union_command,
+    update_transaction,
+)
 from bot.services import announcements
 from bot.services.html_split import split_sections
 from bot.views import announcements as views
@@ -89,25 +99,17 @@ async def status(update: Update, context: BotContext, union_id: int | None) -> N
     """`/annuncio stato`, in private: how the coordinator's last announcements were delivered —
     the same facts as the delivery report, whenever asked (also when that report did not
     arrive)."""
-    services = context.services
     chat = update.effective_chat
-    async with services.db.transaction() as session:
-        tr = await caller_tr(session, services, update)
-        private = chat is not None and chat.type == Chat.PRIVATE
-        scope = None
-        if private:
-            scope = await resolve_union(
-                session, update, context, command="annuncio_stato", chosen_union_id=union_id
-            )
-        if scope is not None and not isinstance(scope, Refusal):
-            shown = await announcements.delivery_status(session, member_id=scope.member.id)
+    tr, scope, shown = await read_in_union(
+        update, context, "annuncio_stato", union_id, announcements.delivery_status
+    )
     if update.effective_user is None or chat is None:
         return
-    if scope is None:  # as /annuncio: in private only, whoever asks
+    if chat.type != Chat.PRIVATE:  # as /annuncio: in private only, whoever asks
         await reply(update, views.announcements_in_private(tr))
     elif isinstance(scope, Refusal):
         await scope.send(update)
-    elif isinstance(shown, announcements.StatusRefused):
+    elif not isinstance(shown, announcements.Deliveries):
         await reply(update, views.coordinator_only(tr))
     elif not shown.items:
         await reply(update, views.no_announcements(tr))
@@ -122,22 +124,14 @@ status_command = union_command("annuncio_stato", status)
 
 async def documents(update: Update, context: BotContext, union_id: int | None) -> None:
     """/documenti: the Union's shared folders; the coordinator manages them in private."""
-    services = context.services
     chat = update.effective_chat
-    async with services.db.transaction() as session:
-        tr = await caller_tr(session, services, update)
-        scope = await resolve_union(
-            session, update, context, command="documenti", chosen_union_id=union_id
-        )
-        if not isinstance(scope, Refusal) and chat is not None:
-            private = chat.type == Chat.PRIVATE
-            shown = await announcements.shared_folders(
-                session, member_id=scope.member.id, private=private
-            )
+    private = chat is not None and chat.type == Chat.PRIVATE
+    folders = partial(announcements.shared_folders, private=private)
+    tr, scope, shown = await read_in_union(update, context, "documenti", union_id, folders)
     if update.effective_user is None or chat is None:
         return
     if isinstance(scope, Refusal):
         await scope.send(update)
-        return
-    text, keyboard = views.folders(tr, shown)
-    await reply(update, text, markup(keyboard), parse_mode=ParseMode.HTML)
+    elif shown is not None:
+        text, keyboard = views.folders(tr, shown)
+        await reply(update, text, markup(keyboard), parse_mode=ParseMode.HTML)

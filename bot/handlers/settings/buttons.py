@@ -9,11 +9,10 @@ from collections.abc import Awaitable, Callable
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 
-from bot import callback_data as cb
 from bot.callback_data import CallbackData
 from bot.context import BotContext
 from bot.i18n import Translator
-from bot.scope import button_refusal, caller_tr, update_transaction
+from bot.scope import button_press, button_refusal, caller_tr, update_transaction
 from bot.services import settings
 from bot.telegram_edit import deliver
 from bot.views import settings as views
@@ -27,22 +26,17 @@ Case = Callable[
 
 
 async def _on_press(update: Update, context: BotContext, case: Case) -> None:
-    query = update.callback_query
-    if query is None or query.from_user is None:
+    pressed = await button_press(update)
+    if pressed is None:
         return
-    data = cb.decode(query.data)
-    union_id = data.int_arg(0) if data else None
-    if data is None or union_id is None:
-        await query.answer()
-        return
-    services = context.services
     async with update_transaction(context, update) as session:
-        tr = await caller_tr(session, services, update)
+        tr = await caller_tr(session, context.services, update)
+        in_private = views.settings_in_private(tr)
         refusal = await button_refusal(
-            session, update, tr, union_id=union_id, private_only=views.settings_in_private(tr)
+            session, update, tr, union_id=pressed.object_id, private_only=in_private
         )
         if refusal is None:
-            outcome = await case(session, query.from_user.id, data, union_id)
+            outcome = await case(session, pressed.user_id, pressed.data, pressed.object_id)
     await deliver(update, Answer(toast=refusal) if refusal is not None else _answer(tr, outcome))
 
 

@@ -15,6 +15,7 @@ from bot.scope import (
     Refusal,
     UnionScope,
     caller_tr,
+    read_in_union,
     reply,
     resolve_union,
     tr_for,
@@ -61,29 +62,21 @@ async def summary(update: Update, context: BotContext, union_id: int | None) -> 
 
 async def export(update: Update, context: BotContext, union_id: int | None) -> None:
     """/esporta, in private: the formats, for the coordinator and the Sindaci."""
-    services = context.services
     chat = update.effective_chat
-    async with services.db.transaction() as session:
-        tr = await caller_tr(session, services, update)
-        scope = await resolve_union(
-            session, update, context, command="esporta", chosen_union_id=union_id
-        )
-        offer = None
-        if not isinstance(scope, Refusal):
-            offer = await summaries.export_offer(session, member_id=scope.member.id)
+    tr, scope, offer = await read_in_union(
+        update, context, "esporta", union_id, summaries.export_offer
+    )
     if update.effective_user is None:
         return
     if chat is None or chat.type != Chat.PRIVATE:
         await reply(update, views.export_in_private(tr))
-        return
-    if isinstance(scope, Refusal):
+    elif isinstance(scope, Refusal):
         await scope.send(update)
-        return
-    if not isinstance(offer, summaries.ExportOffer):
+    elif not isinstance(offer, summaries.ExportOffer):
         await reply(update, views.export_refused(tr, "not_allowed"))
-        return
-    text, keyboard = views.export_question(tr, offer.union_name, offer.union_id)
-    await reply(update, text, markup(keyboard), parse_mode=ParseMode.HTML)
+    else:
+        text, keyboard = views.export_question(tr, offer.union_name, offer.union_id)
+        await reply(update, text, markup(keyboard), parse_mode=ParseMode.HTML)
 
 
 def _group_table(scope: UnionScope) -> summaries.TableKind | None:

@@ -14,13 +14,19 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Chat, Update
 
-from bot import callback_data as cb
 from bot import delivery, message_refresh, telegram_edit
 from bot.callback_data import CallbackData
 from bot.context import BotContext, Services
 from bot.i18n import Translator
 from bot.markup import markup
-from bot.scope import button_refusal, caller_tr, press_of, tr_for, update_transaction
+from bot.scope import (
+    button_press,
+    button_refusal,
+    caller_tr,
+    press_of,
+    tr_for,
+    update_transaction,
+)
 from bot.services import summaries
 from bot.services.presses import Press
 from bot.views import summaries as views
@@ -38,23 +44,19 @@ Case = Callable[[AsyncSession, int, int, Press | None, CallbackData], Awaitable[
 
 async def _on_press(update: Update, context: BotContext, case: Case) -> None:
     """What every decision button does around its use case."""
-    query = update.callback_query
-    if query is None or query.from_user is None:
-        return
-    data = cb.decode(query.data)
-    decision_id = data.int_arg(0) if data else None
-    if data is None or decision_id is None:
-        await query.answer()
+    pressed = await button_press(update)
+    if pressed is None:
         return
     services = context.services
     chat = update.effective_chat
-    press = press_of(query, chat.id) if chat is not None and chat.type != Chat.PRIVATE else None
+    private = chat is None or chat.type == Chat.PRIVATE
+    press = None if private or chat is None else press_of(pressed.query, chat.id)
     async with update_transaction(context, update) as session:
         tr = await caller_tr(session, services, update)
-        union_id = await summaries.decision_union_id(session, decision_id)
+        union_id = await summaries.decision_union_id(session, pressed.object_id)
         refusal = await button_refusal(session, update, tr, union_id=union_id)
         if refusal is None:
-            outcome = await case(session, query.from_user.id, decision_id, press, data)
+            outcome = await case(session, pressed.user_id, pressed.object_id, press, pressed.data)
     if refusal is not None:
         await telegram_edit.deliver(update, views.refused_here(refusal))
         return

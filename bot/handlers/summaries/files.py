@@ -7,10 +7,9 @@ from __future__ import annotations
 from telegram import InputFile, Update
 from telegram.error import Forbidden
 
-from bot import callback_data as cb
 from bot.context import BotContext
 from bot.i18n import Translator
-from bot.scope import button_refusal, caller_tr
+from bot.scope import button_press, button_refusal, caller_tr
 from bot.services import summaries
 from bot.views import summaries as views
 
@@ -26,33 +25,28 @@ async def on_export_file(update: Update, context: BotContext) -> None:
 
 
 async def _send_files(update: Update, context: BotContext, *, restricted: bool) -> None:
-    query = update.callback_query
-    if query is None or query.from_user is None:
-        return
-    data = cb.decode(query.data)
-    union_id = data.int_arg(0) if data else None
-    if data is None or union_id is None:
-        await query.answer()
+    pressed = await button_press(update)
+    if pressed is None:
         return
     services = context.services
+    union_id = pressed.object_id
     async with services.db.transaction() as session:
         tr = await caller_tr(session, services, update)
         refusal = await button_refusal(session, update, tr, union_id=union_id)
         access = refusal or await summaries.export_access(
-            session, union_id=union_id, telegram_user_id=query.from_user.id, restricted=restricted
+            session, union_id=union_id, telegram_user_id=pressed.user_id, restricted=restricted
         )
-    if isinstance(access, str):
-        await query.answer(access, show_alert=True)
+    if isinstance(access, summaries.ExportAllowed):
+        await pressed.query.answer(views.export_preparing(tr))
+        async with services.db.transaction() as session:
+            read = await summaries.read_export(session, union_id=union_id, now=services.clock.now())
+        if read is not None:
+            kind = pressed.data.action
+            files = await summaries.export_files(read, kind=kind, language=tr.language)
+            await _send_documents(update, context, tr, files)
         return
-    if isinstance(access, summaries.ExportRefused):
-        await query.answer(views.export_refused(tr, access.reason), show_alert=True)
-        return
-    await query.answer(views.export_preparing(tr))
-    async with services.db.transaction() as session:
-        read = await summaries.read_export(session, union_id=union_id, now=services.clock.now())
-    if read is not None:
-        files = await summaries.export_files(read, kind=data.action, language=tr.language)
-        await _send_documents(update, context, tr, files)
+    refused = access if isinstance(access, str) else views.export_refused(tr, access.reason)
+    await pressed.query.answer(refused, show_alert=True)
 
 
 async def _send_documents(

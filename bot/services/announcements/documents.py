@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.services.coordinators import ask_coordinator, coordinated_union, coordinator_answered
 from bot.views.announcements import FolderLink, Folders
 from storage.models import Member, Union
 from storage.repositories import core as core_repo
@@ -72,16 +73,6 @@ async def shared_folders(session: AsyncSession, *, member_id: int, private: bool
     return await _folders(session, union, manage=member.is_coordinator and private)
 
 
-async def _coordinator_union(
-    session: AsyncSession, *, union_id: int, telegram_user_id: int
-) -> Union | None:
-    member = await core_repo.member_of(
-        session, union_id=union_id, telegram_user_id=telegram_user_id
-    )
-    union = await session.get(Union, union_id)
-    return union if member is not None and union is not None and member.is_coordinator else None
-
-
 @dataclass(frozen=True)
 class LinkAsked:
     """The coordinator's next message is the link (`ADD_LINK_FLOW`)."""
@@ -90,21 +81,16 @@ class LinkAsked:
 async def ask_for_link(
     session: AsyncSession, *, union_id: int, telegram_user_id: int, chat_id: int, now: datetime
 ) -> LinkAsked | FoldersRefused:
-    if (
-        await _coordinator_union(session, union_id=union_id, telegram_user_id=telegram_user_id)
-        is None
-    ):
-        return FoldersRefused()
-    await core_repo.set_conversation(
+    asked = await ask_coordinator(
         session,
+        union_id=union_id,
         telegram_user_id=telegram_user_id,
         chat_id=chat_id,
         flow=ADD_LINK_FLOW,
         step="link",
-        data={"union_id": union_id},
         now=now,
     )
-    return LinkAsked()
+    return LinkAsked() if asked else FoldersRefused()
 
 
 @dataclass(frozen=True)
@@ -116,7 +102,7 @@ class LinkRemoved:
 async def remove_link(
     session: AsyncSession, *, union_id: int, telegram_user_id: int, link_id: int | None
 ) -> LinkRemoved | FoldersRefused:
-    union = await _coordinator_union(session, union_id=union_id, telegram_user_id=telegram_user_id)
+    union = await coordinated_union(session, union_id=union_id, telegram_user_id=telegram_user_id)
     if union is None:
         return FoldersRefused()
     removed = link_id is not None and await repo.remove_document(
@@ -151,12 +137,13 @@ async def add_link(
     if parsed is None:
         return BadLink()
     title, url = parsed
+    union = await coordinator_answered(
+        session, union_id=union_id, telegram_user_id=telegram_user_id, chat_id=chat_id
+    )
     member = await core_repo.member_of(
         session, union_id=union_id, telegram_user_id=telegram_user_id
     )
-    union = await session.get(Union, union_id)
-    await core_repo.clear_conversation(session, telegram_user_id=telegram_user_id, chat_id=chat_id)
-    if member is None or union is None or not member.is_coordinator:
+    if union is None or member is None:
         return FoldersRefused()
     added = await repo.add_document(
         session, union_id=union_id, title=title, url=url, member_id=member.id, now=now

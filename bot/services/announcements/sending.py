@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import pick_language, translator
 from bot.services import repeats
-from bot.views.announcements import announcement_body
+from bot.views.announcements import AnnouncementMenu, AnnouncementSending, announcement_body
 from storage.models import Announcement, Member, Municipality, Union
 from storage.repositories import core as core_repo
 from storage.repositories import outbox as outbox_repo
@@ -121,16 +121,6 @@ async def _draft_of_coordinator(
     return announcement, member
 
 
-@dataclass(frozen=True)
-class AnnouncementMenu:
-    """The draft with its audiences to choose from; `comuni` (id, name) when asked for them."""
-
-    announcement_id: int
-    union_name: str
-    text: str
-    comuni: tuple[tuple[int, str], ...] | None
-
-
 async def announcement_menu(
     session: AsyncSession, *, announcement_id: int, telegram_user_id: int, comuni: bool
 ) -> AnnouncementMenu | AnnouncementRefused:
@@ -167,16 +157,6 @@ async def cancel_announcement(
     announcement.audience = CANCELLED
     announcement.reported_at = now  # nothing to report
     return AnnouncementCancelled(announcement.id)
-
-
-@dataclass(frozen=True)
-class AnnouncementSending:
-    """Queued, one message per person; the outbox sends them (and the report follows)."""
-
-    audience: str
-    comune: str | None
-    queued: int
-    text: str
 
 
 async def _audience(

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.services.coordinators import ask_coordinator, coordinated_union, coordinator_answered
 from bot.services.settings.rules import (
     FIELD_CODES,
     MEETING_RANGES,
@@ -39,7 +40,6 @@ from bot.views.settings import (
     WEEKDAY,
 )
 from storage.models import LinkedChat, MeetingSettings, Member, TableKind, Union, UpdateSettings
-from storage.repositories import core as core_repo
 from storage.repositories import summaries as repo
 
 PAES_FLOW = "paes_date"  # the dialogue after «Scrivi la data»
@@ -76,16 +76,6 @@ class Change:
     link_id: int | None = None
 
 
-async def _coordinator_union(
-    session: AsyncSession, *, union_id: int, telegram_user_id: int
-) -> Union | None:
-    member = await core_repo.member_of(
-        session, union_id=union_id, telegram_user_id=telegram_user_id
-    )
-    union = await session.get(Union, union_id)
-    return union if member is not None and union is not None and member.is_coordinator else None
-
-
 async def _page(
     session: AsyncSession, union: Union, section: str, toast: str | None = None
 ) -> SettingsPage:
@@ -113,7 +103,7 @@ async def settings_menu(session: AsyncSession, *, member_id: int) -> SettingsPag
 async def open_section(
     session: AsyncSession, *, union_id: int, telegram_user_id: int, section: str
 ) -> SettingsPage | SettingsRefused:
-    union = await _coordinator_union(session, union_id=union_id, telegram_user_id=telegram_user_id)
+    union = await coordinated_union(session, union_id=union_id, telegram_user_id=telegram_user_id)
     if union is None:
         return SettingsRefused()
     return await _page(session, union, section)
@@ -133,7 +123,7 @@ async def change_setting(
 ) -> SettingsPage | SettingsRefused:
     """Apply one press and show its page again. A field or an operation the page does not
     offer changes nothing."""
-    union = await _coordinator_union(session, union_id=union_id, telegram_user_id=telegram_user_id)
+    union = await coordinated_union(session, union_id=union_id, telegram_user_id=telegram_user_id)
     if union is None:
         return SettingsRefused()
     name = FIELD_CODES.get(change.field, "")
@@ -182,21 +172,16 @@ class DateAsked:
 async def ask_paes_date(
     session: AsyncSession, *, union_id: int, telegram_user_id: int, chat_id: int, now: datetime
 ) -> DateAsked | SettingsRefused:
-    if (
-        await _coordinator_union(session, union_id=union_id, telegram_user_id=telegram_user_id)
-        is None
-    ):
-        return SettingsRefused()
-    await core_repo.set_conversation(
+    asked = await ask_coordinator(
         session,
+        union_id=union_id,
         telegram_user_id=telegram_user_id,
         chat_id=chat_id,
         flow=PAES_FLOW,
         step="date",
-        data={"union_id": union_id},
         now=now,
     )
-    return DateAsked()
+    return DateAsked() if asked else SettingsRefused()
 
 
 @dataclass(frozen=True)
@@ -217,12 +202,10 @@ async def set_paes_date(
     day = paes_date(text, now.date())
     if day is None:
         return BadDate()
-    member = await core_repo.member_of(
-        session, union_id=union_id, telegram_user_id=telegram_user_id
+    union = await coordinator_answered(
+        session, union_id=union_id, telegram_user_id=telegram_user_id, chat_id=chat_id
     )
-    union = await session.get(Union, union_id)
-    await core_repo.clear_conversation(session, telegram_user_id=telegram_user_id, chat_id=chat_id)
-    if member is None or union is None or not member.is_coordinator:
+    if union is None:
         return SettingsRefused()
     union.paes_approved_on = day
     return SettingsPage(PAES, union)

@@ -78,14 +78,16 @@ class _Presser:
 
 async def _presser(
     session: AsyncSession,
-    *,
     decision_id: int,
     telegram_user_id: int,
     press: Press | None,
     button: str,
+    *,
     adopt: bool = True,
+    coordinator: bool = False,
 ) -> _Presser | DecisionRefused:
-    """The decision and the member pressing its button, when the press counts."""
+    """The decision and the member pressing its button, when the press counts (and, with
+    `coordinator`, when the presser is the coordinator of the decision's Union)."""
     decision = await session.get(Decision, decision_id)
     if decision is not None and not await _on_its_message(
         session, decision.id, press, button=button, adopt=adopt
@@ -100,6 +102,9 @@ async def _presser(
     )
     if decision is None or member is None:
         return DecisionRefused("not_member")
+    if coordinator and not member.is_coordinator:
+        done = button.startswith("done")
+        return DecisionRefused("not_coordinator_done" if done else "not_coordinator")
     return _Presser(decision, member)
 
 
@@ -157,13 +162,7 @@ async def vote_on_decision(
 ) -> VoteCast | DecisionRefused:
     """One vote for each of the voter's Comuni, replacing the Comune's earlier vote. `choice`
     is None when the button's data named none (forged)."""
-    found = await _presser(
-        session,
-        decision_id=decision_id,
-        telegram_user_id=telegram_user_id,
-        press=press,
-        button="vote",
-    )
+    found = await _presser(session, decision_id, telegram_user_id, press, "vote")
     if isinstance(found, DecisionRefused):
         return found
     decision, member = found.decision, found.member
@@ -196,32 +195,6 @@ async def vote_on_decision(
     return VoteCast(choice, tuple(dirty))
 
 
-async def _coordinator(
-    session: AsyncSession,
-    *,
-    decision_id: int,
-    telegram_user_id: int,
-    press: Press | None,
-    button: str,
-    adopt: bool = True,
-) -> _Presser | DecisionRefused:
-    """The decision, when the coordinator of its Union presses where the press counts."""
-    found = await _presser(
-        session,
-        decision_id=decision_id,
-        telegram_user_id=telegram_user_id,
-        press=press,
-        button=button,
-        adopt=adopt,
-    )
-    if isinstance(found, DecisionRefused):
-        return found
-    if not found.member.is_coordinator:
-        done = button.startswith("done")
-        return DecisionRefused("not_coordinator_done" if done else "not_coordinator")
-    return found
-
-
 async def ask_outcome(
     session: AsyncSession,
     *,
@@ -231,13 +204,7 @@ async def ask_outcome(
     language: str,
 ) -> OutcomeAsked | DecisionRefused:
     """«Chiudi (coordinatore)»: the outcomes to choose from, on the decision's message."""
-    found = await _coordinator(
-        session,
-        decision_id=decision_id,
-        telegram_user_id=telegram_user_id,
-        press=press,
-        button="close",
-    )
+    found = await _presser(session, decision_id, telegram_user_id, press, "close", coordinator=True)
     if isinstance(found, DecisionRefused):
         return found
     decision = found.decision
@@ -256,13 +223,7 @@ async def back_to_votes(
     now: datetime,
 ) -> DecisionChanged | DecisionRefused:
     """«Indietro» from the outcomes: the decision's messages show it as it stands again."""
-    found = await _coordinator(
-        session,
-        decision_id=decision_id,
-        telegram_user_id=telegram_user_id,
-        press=press,
-        button="back",
-    )
+    found = await _presser(session, decision_id, telegram_user_id, press, "back", coordinator=True)
     if isinstance(found, DecisionRefused):
         return found
     dirty = await repo.mark_decision_dirty(session, decision_id=found.decision.id, now=now)
@@ -281,12 +242,8 @@ async def close_with_outcome(
 ) -> DecisionChanged | DecisionRefused:
     """The coordinator's outcome: recorded with its votes, announced (`close_decision`).
     `outcome` is None when the button's data named none (forged)."""
-    found = await _coordinator(
-        session,
-        decision_id=decision_id,
-        telegram_user_id=telegram_user_id,
-        press=press,
-        button="outcome",
+    found = await _presser(
+        session, decision_id, telegram_user_id, press, "outcome", coordinator=True
     )
     if isinstance(found, DecisionRefused):
         return found
@@ -316,13 +273,9 @@ async def mark_done(
 ) -> DecisionChanged | DecisionRefused:
     """«Segna come attuata»: a decided question leaves the summaries. `listed`: pressed on
     /decisione's list, a message of no one decision (checked, never adopted)."""
-    found = await _coordinator(
-        session,
-        decision_id=decision_id,
-        telegram_user_id=telegram_user_id,
-        press=press,
-        button="done_listed" if listed else "done",
-        adopt=not listed,
+    button = "done_listed" if listed else "done"
+    found = await _presser(
+        session, decision_id, telegram_user_id, press, button, adopt=not listed, coordinator=True
     )
     if isinstance(found, DecisionRefused):
         return found
