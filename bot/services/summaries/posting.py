@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.i18n import format_month, translator
 from bot.services.summaries.build import build_summary_input, chart_bars, month_of
 from bot.services.summaries.chart import ComuneBar, render_chart
-from bot.services.summaries.decisions import decision_message, sync_decisions
+from bot.services.summaries.decisions import DecisionShown, decision_message, sync_decisions
 from bot.services.summaries.summary import SummaryInput, render_summary
 from bot.services.summaries.targets import key_suffix, table_targets
 from bot.views.keyboard import to_dict
@@ -218,11 +218,7 @@ async def queue_summary(
     )
     if summary is None:
         return None
-    questions = [
-        (decision.id, await decision_message(session, decision, language=language))
-        for decision in await repo.decisions_not_done(session, union_id=round_.union_id)
-        if decision.status == DecisionStatus.OPEN
-    ]
+    questions = await _open_questions(session, round_.union_id, language)
     messages = summary_messages(tr, parts, round_.union_id)
     for chat_id, person_id in await table_targets(session, round_.union_id, TableKind.POLITICAL):
         to = _Copy(chat_id, person_id, round_.union_id, summary.id, now)
@@ -253,6 +249,17 @@ async def queue_summary(
         ", late" if draft.data.late else "",
     )
     return SummaryQueued(summary.id, len(parts), len(questions))
+
+
+async def _open_questions(
+    session: AsyncSession, union_id: int, language: str
+) -> list[tuple[int, DecisionShown]]:
+    """The vote message of each question still open, under the summary."""
+    return [
+        (decision.id, await decision_message(session, decision, language=language))
+        for decision in await repo.decisions_not_done(session, union_id=union_id)
+        if decision.status == DecisionStatus.OPEN
+    ]
 
 
 @dataclass(frozen=True)
