@@ -4,6 +4,7 @@ message is a link, a date…) is started and ended here, restart-safe (bot.conve
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,17 +24,23 @@ async def coordinated_union(
     return union if member is not None and union is not None and member.is_coordinator else None
 
 
+@dataclass(frozen=True)
+class Ask:
+    """What a coordinator is asked to write next: the dialogue's flow and step."""
+
+    flow: str
+    step: str
+
+
 async def ask_coordinator(
     session: AsyncSession,
-    *,
+    ask: Ask,
     union_id: int,
     telegram_user_id: int,
     chat_id: int,
-    flow: str,
-    step: str,
     now: datetime,
 ) -> bool:
-    """The Union's coordinator's next message in this chat goes to `flow`. False (nothing
+    """The Union's coordinator's next message in this chat goes to `ask.flow`. False (nothing
     started) when the user is not its coordinator."""
     if (
         await coordinated_union(session, union_id=union_id, telegram_user_id=telegram_user_id)
@@ -44,8 +51,8 @@ async def ask_coordinator(
         session,
         telegram_user_id=telegram_user_id,
         chat_id=chat_id,
-        flow=flow,
-        step=step,
+        flow=ask.flow,
+        step=ask.step,
         data={"union_id": union_id},
         now=now,
     )

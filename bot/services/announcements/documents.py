@@ -13,13 +13,19 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services.coordinators import ask_coordinator, coordinated_union, coordinator_answered
+from bot.services.coordinators import (
+    Ask,
+    ask_coordinator,
+    coordinated_union,
+    coordinator_answered,
+)
 from bot.views.announcements import FolderLink, Folders
 from storage.models import Member, Union
 from storage.repositories import core as core_repo
 from storage.repositories import summaries as repo
 
 ADD_LINK_FLOW = "doc_add"  # the dialogue after «Aggiungi un link»
+ADD_LINK = Ask(ADD_LINK_FLOW, "link")
 MAX_URL = 1000
 MAX_TITLE = 200
 
@@ -81,15 +87,7 @@ class LinkAsked:
 async def ask_for_link(
     session: AsyncSession, *, union_id: int, telegram_user_id: int, chat_id: int, now: datetime
 ) -> LinkAsked | FoldersRefused:
-    asked = await ask_coordinator(
-        session,
-        union_id=union_id,
-        telegram_user_id=telegram_user_id,
-        chat_id=chat_id,
-        flow=ADD_LINK_FLOW,
-        step="link",
-        now=now,
-    )
+    asked = await ask_coordinator(session, ADD_LINK, union_id, telegram_user_id, chat_id, now)
     return LinkAsked() if asked else FoldersRefused()
 
 

@@ -13,7 +13,12 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services.coordinators import ask_coordinator, coordinated_union, coordinator_answered
+from bot.services.coordinators import (
+    Ask,
+    ask_coordinator,
+    coordinated_union,
+    coordinator_answered,
+)
 from bot.services.settings.rules import (
     FIELD_CODES,
     MEETING_RANGES,
@@ -43,6 +48,7 @@ from storage.models import LinkedChat, MeetingSettings, Member, TableKind, Union
 from storage.repositories import summaries as repo
 
 PAES_FLOW = "paes_date"  # the dialogue after «Scrivi la data»
+ASK_PAES_DATE = Ask(PAES_FLOW, "date")
 
 
 @dataclass(frozen=True)
@@ -172,15 +178,7 @@ class DateAsked:
 async def ask_paes_date(
     session: AsyncSession, *, union_id: int, telegram_user_id: int, chat_id: int, now: datetime
 ) -> DateAsked | SettingsRefused:
-    asked = await ask_coordinator(
-        session,
-        union_id=union_id,
-        telegram_user_id=telegram_user_id,
-        chat_id=chat_id,
-        flow=PAES_FLOW,
-        step="date",
-        now=now,
-    )
+    asked = await ask_coordinator(session, ASK_PAES_DATE, union_id, telegram_user_id, chat_id, now)
     return DateAsked() if asked else SettingsRefused()
 
 
