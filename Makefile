@@ -4,7 +4,7 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test lint bench
+.PHONY: run test lint bench health backup restore
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -26,3 +26,13 @@ lint: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(PY) -m bench.run
+
+health: $(VENV)/.installed
+	$(PY) -m bot.health
+
+# make backup [BACKUP=file]; make restore BACKUP=file [FORCE=1]  (README, "Backups")
+backup: $(VENV)/.installed
+	$(PY) -m bot.backup $(BACKUP)
+
+restore: $(VENV)/.installed
+	$(PY) -m bot.restore $(BACKUP) $(if $(FORCE),--force)

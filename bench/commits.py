@@ -1,17 +1,21 @@
-"""Small write transactions, measured alone (session 4).
+"""Small write transactions, measured alone.
 
-Default: how long the event loop is held by one small write transaction on SQLite. A
-transaction's statements and its COMMIT run on the event loop (storage/sqlite_driver.py), and
-so does the WAL checkpoint SQLite runs inside a COMMIT every ~1,000 pages: this prints the
-distribution of a whole transaction's duration (BEGIN IMMEDIATE, the update id recorded,
-COMMIT), the loop being held for all of it.
+Default: how long the event loop is held while small write transactions run on SQLite. Each
+transaction records an update id (BEGIN IMMEDIATE, the INSERT, COMMIT); meanwhile a probe task
+asks for the loop again and again (`await asyncio.sleep(0)`) and notes how long each turn took
+to come back: the longest of those is the longest time a button press ready to run would have
+waited for the loop. Printed: the transactions' own durations (wall) and the probe's waits.
 
 `--statements`: what one more statement costs in a transaction, on SQLite and on a throwaway
 PostgreSQL: CPU per transaction of this process (the bot's side) and of PostgreSQL's
 processes, for transactions of 1, 2 and 3 statements (the update id, then small SELECTs).
 
+`--compare DIR`: the same measure run also on another checkout's `storage` (e.g. a worktree
+of main), in a process of its own, the two alternating over `--runs`.
+
     python -m bench.commits                  # 20,000 transactions on a fresh SQLite database
     python -m bench.commits --transactions 50000
+    python -m bench.commits --runs 3 --compare ../base-main
     python -m bench.commits --statements     # the cost of a statement, SQLite and PostgreSQL
 """
 
@@ -20,6 +24,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import json
+import os
+import subprocess
+import sys
 import tempfile
 import time
 from datetime import UTC, datetime
@@ -27,14 +35,16 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bench.run import Databases, postgres_cpu_seconds
 from storage import migrate
 from storage.db import Database
 from storage.models import Person
 from storage.repositories import core as core_repo
 
 
-async def measure(transactions: int) -> list[float]:
+async def measure(transactions: int) -> tuple[list[float], list[float], float]:
+    """(sorted transaction durations, sorted loop waits seen by the probe, CPU s per
+    transaction of this process). Two passes of `transactions`: the first alone (durations,
+    CPU), the second with the probe running beside it (its own spinning costs CPU)."""
     with tempfile.TemporaryDirectory() as workdir:
         db = Database(f"sqlite+aiosqlite:///{Path(workdir) / 'bench.db'}")
         try:
@@ -42,15 +52,34 @@ async def measure(transactions: int) -> list[float]:
             gc.collect()
             gc.freeze()  # as python -m bot does once started (bot.app.freeze_heap_after_start)
             now = datetime.now(UTC)
-            durations = []
+            durations: list[float] = []
+            cpu = time.process_time()
             for update_id in range(transactions):
                 started = time.perf_counter()
                 async with db.transaction() as session:
                     await core_repo.mark_update_processed(session, update_id=update_id, now=now)
                 durations.append(time.perf_counter() - started)
+            cpu = time.process_time() - cpu
+
+            waits: list[float] = []
+            running = True
+
+            async def probe() -> None:
+                while running:
+                    asked = time.perf_counter()
+                    await asyncio.sleep(0)
+                    waits.append(time.perf_counter() - asked)
+
+            probing = asyncio.create_task(probe())
+            await asyncio.sleep(0)
+            for update_id in range(transactions, 2 * transactions):
+                async with db.transaction() as session:
+                    await core_repo.mark_update_processed(session, update_id=update_id, now=now)
+            running = False
+            await probing
         finally:
             await db.dispose()
-    return sorted(durations)
+    return sorted(durations), sorted(waits), cpu / transactions
 
 
 async def _transactions(db: Database, *, first_id: int, count: int, statements: int) -> None:
@@ -64,6 +93,8 @@ async def _transactions(db: Database, *, first_id: int, count: int, statements: 
 
 
 async def statement_costs(transactions: int) -> None:
+    from bench.run import Databases, postgres_cpu_seconds
+
     databases = Databases()
     try:
         with tempfile.TemporaryDirectory() as workdir:
@@ -92,26 +123,83 @@ async def statement_costs(transactions: int) -> None:
         databases.close()
 
 
+def _quantiles(values: list[float]) -> dict[str, float]:
+    def at(q: float) -> float:
+        return values[min(len(values) - 1, int(q * len(values)))] * 1000
+
+    return {
+        "p50": at(0.5),
+        "p99": at(0.99),
+        "p99.9": at(0.999),
+        "max": values[-1] * 1000,
+        "over 5 ms": float(sum(1 for v in values if v > 0.005)),
+    }
+
+
+def _inner(transactions: int) -> dict[str, object]:
+    durations, waits, cpu = asyncio.run(measure(transactions))
+    return {
+        "transaction": _quantiles(durations),
+        "loop": _quantiles(waits),
+        "cpu_ms": cpu * 1000,
+    }
+
+
+def _line(label: str, result: dict[str, object]) -> str:
+    tx, loop = result["transaction"], result["loop"]
+    assert isinstance(tx, dict) and isinstance(loop, dict)
+    return (
+        f"{label:<14} transaction p50 {tx['p50']:.2f} p99 {tx['p99']:.2f} max {tx['max']:.2f} ms"
+        f" | loop held p99 {loop['p99']:.2f} p99.9 {loop['p99.9']:.2f} max {loop['max']:.2f} ms"
+        f" ({loop['over 5 ms']:.0f} over 5 ms) | CPU {result['cpu_ms']:.3f} ms per transaction"
+    )
+
+
+def _in_checkout(checkout: Path, transactions: int) -> dict[str, object]:
+    """This measure, run on another checkout's storage in a process of its own."""
+    env = {**os.environ, "PYTHONPATH": str(checkout)}
+    out = subprocess.run(
+        [
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "--inner",
+            "--transactions",
+            str(transactions),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    result: dict[str, object] = json.loads(out.splitlines()[-1])
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--transactions", type=int, default=20_000)
+    parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--compare", default="", help="another checkout, measured alternately")
+    parser.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument(
         "--statements", action="store_true", help="the cost of one more statement, both databases"
     )
     args = parser.parse_args()
+    if args.inner:
+        print(json.dumps(_inner(args.transactions)))
+        return
     if args.statements:
         asyncio.run(statement_costs(min(args.transactions, 2_000)))
         return
-    durations = asyncio.run(measure(args.transactions))
-
-    def ms(q: float) -> str:
-        return f"{durations[min(len(durations) - 1, int(q * len(durations)))] * 1000:.2f}"
-
-    slow = sum(1 for d in durations if d > 0.005)
-    print(
-        f"{len(durations)} transactions on SQLite: p50 {ms(0.5)} ms, p99 {ms(0.99)} ms, "
-        f"p99.9 {ms(0.999)} ms, max {durations[-1] * 1000:.2f} ms; {slow} over 5 ms"
-    )
+    here = Path(__file__).resolve().parents[1]
+    sides = [("this checkout", here)]
+    if args.compare:
+        other = Path(args.compare).resolve()
+        sides.append((other.name, other))
+    print(f"{args.transactions} small write transactions on SQLite, {args.runs} run(s)")
+    for run in range(args.runs):
+        for label, checkout in sides if run % 2 == 0 else sides[::-1]:
+            print(f"run {run + 1} " + _line(label, _in_checkout(checkout, args.transactions)))
 
 
 if __name__ == "__main__":

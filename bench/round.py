@@ -8,7 +8,7 @@ Nothing is queued by hand: the world is written through the models (50 Unions, e
 Comuni, one technician per Comune with 5 actions, a coordinator and a linked technical group),
 with each Union's fallback opening set to the current hour. `python -m bot` then starts as in
 production (AIORateLimiter on, a 1 s scheduler tick) and its own tick opens the 50 rounds
-(`bot/handlers/updates.py:open_due_rounds`): per Union an announcement in the technical group,
+(`bot/handlers/updates/scheduled.py:open_due_rounds`): per Union an announcement in the technical group,
 a private invitation with buttons to each technician, a note to the coordinator — 1,100
 messages, all through the outbox. The fake server enforces Telegram's limits (30/s overall,
 about 1/s per private chat, 20/min per group) and answers 429 with `retry_after` beyond.

@@ -1,4 +1,8 @@
-"""Benchmarks: the real bot against python-telegram-bot's own ceiling, and outbox bulk sends.
+"""Benchmarks: the real bot against two bare python-telegram-bot baselines, and outbox bulk sends.
+
+The baselines: `bench/minimal_bot.py` answers and edits every press (PTB's bare ceiling, as in
+sessions 1-6); `bench/fair_bot.py` makes the real bot's own Telegram calls for each press, with
+its update queue and people at once (the fair one, since session 7).
 
     python -m bench.run                 # medians of 5 runs, SQLite
     python -m bench.run --quick         # 1 run, smaller bulk send
@@ -24,6 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bot.app import UPDATE_QUEUE_SIZE, UPDATES_PER_POLL
 from bot.config import Settings
 from tests.fakes.fake_world import FakeMessage, FakeUser
 from tests.fakes.telegram_server import FakeTelegram
@@ -48,11 +53,17 @@ class TimedFake(FakeTelegram):
         self.toasts: dict[str, str] = {}
         self.edited_at: dict[tuple[int, int], float] = {}
         self.sent_at: list[float] = []
+        self.last_call_at = 0.0  # the last call other than getUpdates
 
     async def _handle_api(self, request: Any) -> Any:
-        if self.latency and not str(request.path).endswith("/getUpdates"):
+        polling = str(request.path).endswith("/getUpdates")
+        if self.latency and not polling:
             await asyncio.sleep(self.latency)
-        return await super()._handle_api(request)
+        try:
+            return await super()._handle_api(request)
+        finally:
+            if not polling:
+                self.last_call_at = time.perf_counter()
 
     async def _m_answer_callback_query(self, params: dict[str, Any]) -> bool:
         try:
@@ -88,6 +99,17 @@ class Press:
     exact: bool = False
 
 
+# The update dialogue's callback verbs (pick, status, progress, save, the "in corso" status), as
+# the checkout being measured spells them: --compare may run a checkout from before issue 15's
+# readable verbs (bot/handlers/updates.py then still a module).
+STEP_VERBS = ("pick", "status", "progress", "save", "ongoing")
+OLD_STEP_VERBS = ("a", "st", "pr", "sv", "o")
+
+
+def step_verbs(repo: Path) -> tuple[str, ...]:
+    return OLD_STEP_VERBS if (repo / "bot" / "handlers" / "updates.py").is_file() else STEP_VERBS
+
+
 async def lingua_burst(
     fake: FakeTelegram, presses: int, users: int, database_url: str | None, steps: int = 0
 ) -> list[Press]:
@@ -116,7 +138,12 @@ async def lingua_burst(
 
 
 async def votes_burst(
-    fake: FakeTelegram, presses: int, users: int, database_url: str | None, steps: int = 0
+    fake: FakeTelegram,
+    presses: int,
+    users: int,
+    database_url: str | None,
+    steps: int = 0,
+    verbs: tuple[str, ...] = STEP_VERBS,
 ) -> list[Press]:
     """A 20-Comuni Union with `users` members (Sindaci, Assessori, technicians) in its linked
     group, 3 open polls of 4 dates each, `presses` votes spread over polls, dates and answers;
@@ -172,7 +199,7 @@ async def votes_burst(
         data = f"vote:{rng.choice('ymn')}:{rng.choice(seeded.slot_ids[poll])}"
         press = Press(rng.choice(people), messages[poll], data, edits=False, expect="Registrato")
         keyed.append((rng.random(), press))
-    keyed.extend(_update_steps(fake, people, seeded.actions, steps, rng))
+    keyed.extend(_update_steps(fake, people, seeded.actions, steps, rng, verbs))
     keyed.sort(key=lambda kp: kp[0])
     return [press for _key, press in keyed]
 
@@ -187,7 +214,12 @@ class Seeded:
 
 
 def _update_steps(
-    fake: FakeTelegram, people: list[FakeUser], actions: dict[int, list[int]], steps: int, rng: Any
+    fake: FakeTelegram,
+    people: list[FakeUser],
+    actions: dict[int, list[int]],
+    steps: int,
+    rng: Any,
+    verbs: tuple[str, ...] = STEP_VERBS,
 ) -> list[tuple[float, Press]]:
     """`steps` update-flow presses, shared among the technicians, each one's in order (their
     keys ascending), at random moments of the burst."""
@@ -202,10 +234,10 @@ def _update_steps(
         action = actions[user.id][update_no % len(actions[user.id])]
         percent = rng.choice((25, 50, 75))
         data, expect, exact = (
-            (f"upd:a:{action}", "", True),
-            (f"upd:st:{action}:o", "In corso", True),
-            (f"upd:pr:{action}:{percent}", f"{percent}%", True),
-            (f"upd:sv:{action}", "Salvato", True),
+            (f"upd:{verbs[0]}:{action}", "", True),
+            (f"upd:{verbs[1]}:{action}:{verbs[4]}", "In corso", True),
+            (f"upd:{verbs[2]}:{action}:{percent}", f"{percent}%", True),
+            (f"upd:{verbs[3]}:{action}", "Salvato", True),
         )[step]
         markup = {"inline_keyboard": [[{"text": "▶️", "callback_data": data}]]}
         msg = fake._new_message(
@@ -224,7 +256,7 @@ async def _seed_union(database_url: str, people: list[FakeUser], group_id: int) 
     days, whose invitations were all sent (so the tick has nothing to send during the burst)."""
     from datetime import timedelta
 
-    from bot.services.update_status import invite_key
+    from bot.services.progress import invite_key
     from storage import migrate
     from storage.db import Database
     from storage.models import (
@@ -418,6 +450,9 @@ class SideResult:
     peak_rss_kb: int
     start_rss_kb: int = 0  # VmRSS when polling, before the burst
     server_cpu_seconds: float = 0.0  # PostgreSQL's processes, on the same cores
+    # The Bot API calls the burst caused, by method and chat (the edits owed at its end
+    # included): what a fair baseline must make too.
+    calls: dict[str, int] = field(default_factory=dict)
 
     @property
     def throughput(self) -> float:
@@ -508,6 +543,35 @@ async def _wait(predicate: Callable[[], bool], timeout: float, what: str) -> Non
         await asyncio.sleep(0.005)
 
 
+# After the burst: the last coalesced edits of a group may come a group interval later
+# (bot/services/edit_pacing.py: 1 s to coalesce, then 4 s between edits of a group).
+SETTLE_QUIET_S = 6.0
+
+
+async def _settle(fake: TimedFake, *, longest: float = 30.0) -> None:
+    """Wait until the bot has made no call but getUpdates for SETTLE_QUIET_S."""
+    deadline = time.perf_counter() + longest
+    while time.perf_counter() < deadline:
+        if time.perf_counter() - fake.last_call_at >= SETTLE_QUIET_S:
+            return
+        await asyncio.sleep(0.1)
+
+
+def calls_by_kind(calls: list[Any]) -> dict[str, int]:
+    """Bot API calls by method, edits and sends also by chat kind and keyboard."""
+    counts: dict[str, int] = {}
+    for call in calls:
+        if call.method == "getUpdates":
+            continue
+        label = call.method
+        if call.method in ("editMessageText", "sendMessage"):
+            chat = "group" if int(call.params.get("chat_id") or 0) < 0 else "private"
+            keyboard = "keyboard" if call.params.get("reply_markup") else "text"
+            label = f"{call.method} ({chat}, {keyboard})"
+        counts[label] = counts.get(label, 0) + 1
+    return dict(sorted(counts.items()))
+
+
 async def _start_py_spy(pid: int, module: str, workdir: Path) -> asyncio.subprocess.Process | None:
     """BENCH_PY_SPY=DIR: sample the real bot during the burst with py-spy (installed apart, a
     measuring tool, not a dependency), collapsed stacks of all threads in DIR."""
@@ -553,7 +617,11 @@ async def run_side(
     fake = TimedFake(latency)
     await fake.start()
     try:
-        plan = await BURSTS[burst](fake, presses, users, database_url, steps)
+        plan = await (
+            votes_burst(fake, presses, users, database_url, steps, step_verbs(repo))
+            if burst == "votes"
+            else BURSTS[burst](fake, presses, users, database_url, steps)
+        )
         env = _env(
             fake,
             database_url or "sqlite:///unused.db",
@@ -561,6 +629,9 @@ async def run_side(
             TICK_SECONDS="30",
             CONCURRENT_UPDATES=str(concurrency),
             PYTHONPATH=str(repo),  # --compare: another checkout's bot
+            # The fair baseline's update queue and getUpdates batch: the real bot's own.
+            BENCH_QUEUE_SIZE=str(UPDATE_QUEUE_SIZE),
+            BENCH_UPDATES_PER_POLL=str(UPDATES_PER_POLL),
         )
         proc = await _spawn(module, env, workdir)
         try:
@@ -574,6 +645,7 @@ async def run_side(
             server_before = postgres_cpu_seconds() if on_postgres else 0.0
             injected: dict[str, float] = {}
             expected: dict[str, Press] = {}
+            calls_before = len(fake.calls)
             first = time.perf_counter()
             for press in plan:
                 fake_press = await press.user.press(press.message, press.data)
@@ -605,6 +677,8 @@ async def run_side(
             if spy is not None:
                 spy.send_signal(signal.SIGINT)
                 await spy.wait()
+            await _settle(fake)
+            calls = calls_by_kind(fake.calls[calls_before:])
         finally:
             await _stop(proc)
         if module == "bench.real_bot":
@@ -628,7 +702,9 @@ async def run_side(
         failed = [c for c in fake.calls if not c.ok and c.method != "getUpdates"]
         if failed:
             raise RuntimeError(f"{name}: {len(failed)} failed calls, e.g. {failed[0]}")
-        return SideResult(name, len(plan), last - first, latencies, cpu, rss, start_rss, server_cpu)
+        return SideResult(
+            name, len(plan), last - first, latencies, cpu, rss, start_rss, server_cpu, calls
+        )
     finally:
         await fake.stop()
 
@@ -741,6 +817,79 @@ def _print_table(rows: list[tuple[str, float, float, float, float, float]]) -> N
         )
 
 
+MINIMAL = "minimal"
+FAIR = "fair"
+BASELINE_TITLES = {
+    MINIMAL: "minimal PTB (answer + edit every press)",
+    FAIR: "fair baseline (the real bot's calls)",
+}
+
+
+def _median_calls(results: list[SideResult]) -> dict[str, float]:
+    kinds = sorted({kind for r in results for kind in r.calls})
+    return {kind: _median([r.calls.get(kind, 0) for r in results]) for kind in kinds}
+
+
+def _report(
+    burst: str, results: dict[str, list[SideResult]], baselines: dict[str, str], labels: list[str]
+) -> None:
+    rows = [_row(BASELINE_TITLES[b], results[b]) for b in baselines]
+    rows += [_row(f"real bot, /{burst} ({label})", results[label]) for label in labels]
+    print()
+    _print_table(rows)
+    print()
+    print("Bot API calls during the burst (medians; edits owed at its end included):")
+    for title, label in [*((BASELINE_TITLES[b], b) for b in baselines), *((x, x) for x in labels)]:
+        calls = _median_calls(results[label])
+        print(
+            f"  {title}: {sum(calls.values()):.0f} — "
+            + ", ".join(f"{kind} {count:.0f}" for kind, count in calls.items())
+        )
+    by_title = dict(zip([*baselines, *labels], rows, strict=True))
+    for label in labels:
+        row = by_title[label]
+        print()
+        for baseline in baselines:
+            base = by_title[baseline]
+            # The same ratio run by run (both sides minutes apart): less swayed by one slow
+            # side in a disturbed run than the ratio of the two medians.
+            per_run = sorted(
+                r.throughput / m.throughput
+                for r, m in zip(results[label], results[baseline], strict=True)
+            )
+            print(
+                f"{row[0]} against the {baseline} baseline: throughput {row[1] / base[1]:.2f} "
+                f"(run by run {_median(per_run):.2f}, {per_run[0]:.2f}–{per_run[-1]:.2f}; "
+                f"target ≥ 0.7 of the fair one), peak RSS {row[5] / base[5]:.2f}× "
+                f"(target ≤ 1.5×), CPU per press {row[4] / base[4]:.2f}×"
+            )
+        server = [r.server_cpu_seconds / r.presses * 1000 for r in results[label]]
+        if any(server):
+            print(f"  PostgreSQL's own CPU {_median(server):.2f} ms/press (median)")
+        if FAIR in baselines:
+            print(
+                "  " + _calls_compared(_median_calls(results[label]), _median_calls(results[FAIR]))
+            )
+
+
+# Coalesced edits: how many depends on how long the burst lasts (one per message every 4 s in a
+# group), so a faster side makes fewer of them.
+_PACED = "editMessageText (group, keyboard)"
+
+
+def _calls_compared(real: dict[str, float], fair: dict[str, float]) -> str:
+    """Whether the fair baseline made the real bot's calls (the paced tally edits apart)."""
+    differ = [
+        f"{kind} {real.get(kind, 0):.0f} against {fair.get(kind, 0):.0f}"
+        for kind in sorted(real.keys() | fair.keys())
+        if kind != _PACED and real.get(kind, 0) != fair.get(kind, 0)
+    ]
+    paced = f"coalesced tally edits {real.get(_PACED, 0):.0f} against {fair.get(_PACED, 0):.0f}"
+    if differ:
+        return "calls DIFFER from the fair baseline's: " + "; ".join(differ) + f" ({paced})"
+    return f"calls: the same as the fair baseline's ({paced})"
+
+
 def _side_label(backend: str, concurrency: int) -> str:
     """The real bot's side: named by its database alone when it runs as `python -m bot` does."""
     if concurrency == Settings.concurrent_updates:
@@ -762,17 +911,23 @@ async def main_async(args: argparse.Namespace) -> None:
             f" by {args.users} people, "
             f"{args.latency:.0f} ms added to each Bot API answer"
         )
-        minimal: list[SideResult] = []
         levels = [int(c) for c in args.concurrent_updates.split(",")]
         labels = [_side_label(backend, level) for backend in backends for level in levels]
         compare = Path(args.compare) if args.compare else REPO  # made absolute in main()
         compare_name = compare.name
         if args.compare:
             labels = [x for label in labels for x in (label, f"{label}, {compare_name}")]
-        real: dict[str, list[SideResult]] = {label: [] for label in labels}
+        # The two baselines: PTB's bare ceiling (answer + edit every press), and a bare bot that
+        # makes the real bot's calls with its update queue and people at once (bench/fair_bot.py).
+        fair_level = (
+            Settings.concurrent_updates if Settings.concurrent_updates in levels else levels[0]
+        )
+        baselines = {MINIMAL: "bench.minimal_bot", FAIR: "bench.fair_bot"}
+        results: dict[str, list[SideResult]] = {label: [] for label in [*baselines, *labels]}
         for run in range(0 if args.skip_burst else runs):
             sides: list[tuple[str, str, str | None, int, Path]] = [
-                ("minimal", "bench.minimal_bot", None, 1, REPO)
+                (MINIMAL, baselines[MINIMAL], None, 1, REPO),
+                (FAIR, baselines[FAIR], None, fair_level, REPO),
             ]
             for backend in backends:
                 for level in levels:
@@ -807,7 +962,7 @@ async def main_async(args: argparse.Namespace) -> None:
                     steps=args.steps if args.burst == "votes" else 0,
                     repo=repo,
                 )
-                (minimal if label == "minimal" else real[label]).append(result)
+                results[label].append(result)
                 print(
                     f"  run {run + 1} {label:<20} {result.throughput:7.0f} presses/s "
                     f"p50 {result.pct(0.5) * 1000:6.0f} ms p99 {result.pct(0.99) * 1000:6.0f} ms "
@@ -820,34 +975,8 @@ async def main_async(args: argparse.Namespace) -> None:
                     ),
                     flush=True,
                 )
-        if minimal:
-            rows = [_row("minimal PTB (answer + edit)", minimal)]
-            for label in labels:
-                rows.append(_row(f"real bot, /{args.burst} ({label})", real[label]))
-            print()
-            _print_table(rows)
-            base = rows[0]
-            for label, row in zip(labels, rows[1:], strict=True):
-                print(
-                    f"ratio {row[0]}: throughput {row[1] / base[1]:.2f} of minimal "
-                    f"(target ≥ 0.7), peak RSS {row[5] / base[5]:.2f}× (target ≤ 1.5×), "
-                    f"CPU per press {base[4] / row[4]:.2f} of minimal's throughput"
-                )
-                # The same ratio run by run (both sides minutes apart): less swayed by one slow
-                # side in a disturbed run than the ratio of the two medians above.
-                per_run = sorted(
-                    r.throughput / m.throughput for r, m in zip(real[label], minimal, strict=True)
-                )
-                server = [r.server_cpu_seconds / r.presses * 1000 for r in real[label]]
-                print(
-                    f"      run by run: throughput ratio median {_median(per_run):.2f} "
-                    f"(range {per_run[0]:.2f}–{per_run[-1]:.2f})"
-                    + (
-                        f"; PostgreSQL's own CPU {_median(server):.2f} ms/press (median)"
-                        if any(server)
-                        else ""
-                    )
-                )
+        if not args.skip_burst and runs:
+            _report(args.burst, results, baselines, labels)
         if not args.skip_bulk:
             print()
             print(

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
+from telegram.error import NetworkError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -22,12 +23,14 @@ from telegram.ext import (
 from telegram.request import HTTPXRequest
 
 from bot import delivery
+from bot import web as dashboard_web
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.context import BotContext, Services, services_of
 from bot.handlers import common, register_all
-from bot.jobs import schedule_tick
-from bot.logging_setup import install_redaction
+from bot.jobs import release_scheduler, schedule_tick, uses_scheduler_lock
+from bot.logging_setup import add_secret, install_redaction
+from bot.telegram_link import link_of
 from bot.updates import PerPersonProcessor, UpdateQueue
 from storage.db import Database
 
@@ -52,16 +55,21 @@ AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 
 
 class PollingRequest(HTTPXRequest):
-    """The getUpdates connection; remembers when polling last succeeded (stall detection)."""
+    """The getUpdates connection: each answer or failure goes to the link's watch
+    (`bot.telegram_link`: outages said once, a revoked token, when polling last succeeded)."""
 
     def __init__(self, services: Services, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._services = services
 
     async def do_request(self, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
-        result = await super().do_request(*args, **kwargs)
-        if result[0] == 200:
-            self._services.last_poll_ok_at = self._services.clock.now()
+        link = link_of(self._services)
+        try:
+            result = await super().do_request(*args, **kwargs)
+        except NetworkError as error:  # raised for httpx's errors, time-outs included
+            link.failed(error)
+            raise
+        link.polled(*result)
         return result
 
 
@@ -105,19 +113,33 @@ async def on_startup(application: AnyApplication) -> None:
         from storage import migrate
 
         await migrate.upgrade(services.db)
-    await delivery.recover_after_restart(services)
-    try:
-        await common.set_command_menus(application)
-    except Exception:  # a menu is a nicety: never refuse to start for it
-        logger.warning("Could not set the command menus", exc_info=True)
     if services.settings.tick_seconds > 0:
         schedule_tick(application, services.settings.tick_seconds)
+    if not uses_scheduler_lock(services):
+        # With several instances on PostgreSQL a row `sending` may be another live instance's:
+        # the scheduler's holder recovers them when it takes the lock (bot/jobs.py).
+        await delivery.recover_after_restart(services)
+    try:
+        await common.set_command_menus(application)
+    except Exception as error:  # a menu is a nicety: never refuse to start for it
+        if isinstance(error, NetworkError):
+            logger.warning("Could not set the command menus: %s", error)
+        else:
+            logger.warning("Could not set the command menus", exc_info=True)
+    else:
+        logger.info("Command menus set (private chats, groups, group admins; it, en)")
+    try:  # the dashboard (issue 20): off unless WEBAPP_PORT and WEBAPP_URL are set
+        await dashboard_web.start(application)
+    except OSError:  # e.g. the port is taken: the bot itself goes on
+        logger.error("The dashboard could not start", exc_info=True)
 
 
 async def on_shutdown(application: AnyApplication) -> None:
     services = services_of(application)
+    await dashboard_web.stop(application)  # the dashboard (issue 20), if it runs
     if services.background_tasks:
         await asyncio.gather(*services.background_tasks, return_exceptions=True)
+    await release_scheduler(services)
     await services.db.dispose()
 
 
@@ -147,6 +169,7 @@ def build_application(
     db: Database | None = None,
 ) -> AnyApplication:
     install_redaction(settings.token)  # whoever builds the bot, the token never reaches a log
+    add_secret(settings.webhook_secret)
     services = Services(
         settings=settings,
         db=db or Database(settings.database_url, concurrent_updates=settings.concurrent_updates),

@@ -35,8 +35,8 @@ COMMANDS: tuple[Command, ...] = (
         "riunione", N_("Proponi le date della prossima riunione"), Audience.SINDACO, group=True
     ),
     Command(
-        "riunioni",
-        N_("Le prossime riunioni, con l'invito per il calendario"),
+        "calendario",
+        N_("Il calendario delle riunioni, con gli inviti"),
         Audience.MEMBER,
         group=True,
     ),
@@ -76,6 +76,14 @@ COMMANDS: tuple[Command, ...] = (
     Command("privacy", N_("Quali dati conserviamo e perché"), Audience.EVERYONE),
     Command("cancellami", N_("Cancella i tuoi dati personali"), Audience.MEMBER),
     Command("help", N_("Che cosa posso fare qui"), Audience.EVERYONE, group=True, in_menu=False),
+    # The calendar's old name, kept working (a message or a habit may still say it).
+    Command(
+        "riunioni",
+        N_("Il calendario delle riunioni, con gli inviti"),
+        Audience.MEMBER,
+        group=True,
+        in_menu=False,
+    ),
 )
 
 

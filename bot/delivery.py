@@ -202,6 +202,19 @@ async def _send_one(services: Services, bot: Bot, row_id: int) -> Outcome:
     return Outcome.DONE
 
 
+# Several instances on PostgreSQL: only the one running the scheduled work sends the outbox
+# (bot/jobs.py turns sending off and on with the scheduler's lock).
+_NOT_SENDING = "bot.delivery.not_sending"
+
+
+def allow_sending(services: Services, allowed: bool) -> None:
+    """Let this instance send the outbox, or not (flush then does nothing)."""
+    if allowed:
+        services.extras.pop(_NOT_SENDING, None)
+    else:
+        services.extras[_NOT_SENDING] = True
+
+
 def flush_soon(services: Services, bot: Bot) -> None:
     """Flush in the background: a handler answers its user at once instead of waiting behind
     everyone else's due messages (a round's invitations, an announcement) for the shared lock."""
@@ -217,6 +230,8 @@ async def flush(services: Services, bot: Bot, *, now: datetime | None = None) ->
     When Telegram cannot be reached the round stops (the rest stays pending, untouched); a
     chat under flood control is skipped until the next round.
     """
+    if services.extras.get(_NOT_SENDING):  # several instances: the scheduler's holder sends
+        return 0
     attempted = 0
     async with _lock(services):
         moment = now or services.clock.now()
@@ -299,8 +314,8 @@ ANNOUNCEMENT_REPORT_PREFIX = "annrep:"  # an announcement's delivery report to i
 # that a message lost in silence stays lost in silence. So a report whose send ended uncertain
 # or failed (Telegram's 5xx) is offered again by the tick, after a wait that grows with its age
 # (REPORT_RETRY_MIN … REPORT_RETRY_MAX), for REPORT_OWED_FOR; and at once whenever its
-# coordinator writes to the bot in private (bot.handlers.common.on_private_reachable), whatever
-# it failed on (a coordinator who blocked the bot and writes again can be reached again).
+# coordinator writes to the bot in private (bot.handlers.common.chats.on_private_reachable),
+# whatever it failed on (a coordinator who blocked the bot and writes again can be reached again).
 REPORT_PREFIXES = (REPORT_KEY_PREFIX, ANNOUNCEMENT_REPORT_PREFIX)
 REPORT_OWED_FOR = timedelta(days=14)
 REPORT_RETRY_MIN = timedelta(minutes=5)

@@ -4,7 +4,10 @@ PTB keeps retrying a polling connection that fails, and a stuck connection looks
 day: nothing in the log says that updates no longer arrive. Every tick compares the time of the
 last successful `getUpdates` (recorded by `bot.app.PollingRequest`) with the clock; after
 `STALL_AFTER` without one it logs a WARNING once (and an INFO line when polling works again),
-and writes the state to `HEALTH_FILE` (default `data/health.json`) for a supervisor:
+and writes the state to `HEALTH_FILE` (default `data/health.json`) for a supervisor. In webhook
+mode nothing polls: the tick asks `getWebhookInfo` once a minute instead (bot.telegram_link),
+and its answers count as the polls. An outage that bot.telegram_link announced is not warned
+about again here.
 
     python -m bot.health            # exit 0 when healthy, 1 otherwise, one line on stdout
 """
@@ -22,6 +25,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bot.context import Services
+from bot.telegram_link import link_of
 from storage.models import OutboxMessage, OutboxStatus
 from storage.repositories import outbox as outbox_repo
 
@@ -36,17 +40,22 @@ async def check(services: Services, now: datetime) -> dict[str, Any]:
     """Update the polling-stall state, log its changes, write the health file; return it."""
     reference = services.last_poll_ok_at or services.started_at
     stalled = reference is not None and now - reference > STALL_AFTER
-    if stalled and not services.poll_stalled:
+    # An outage that bot.telegram_link has already announced (and will say when it ends) is
+    # not announced twice: the warning here is for the silent stall, no error and no update.
+    outage = link_of(services).down_since is not None
+    if stalled and not services.poll_stalled and not outage:
         assert reference is not None
         logger.warning(
-            "Polling has not succeeded for %d s (since %s): Telegram unreachable or the "
+            "%s has not succeeded for %d s (since %s): Telegram unreachable or the "
             "connection is stuck; updates are not arriving",
+            "Polling" if services.settings.mode == "polling" else "Asking Telegram",
             int((now - reference).total_seconds()),
             reference.isoformat(timespec="seconds"),
         )
+        services.poll_stalled = True
     elif not stalled and services.poll_stalled:
         logger.info("Polling works again")
-    services.poll_stalled = stalled
+        services.poll_stalled = False
     async with services.db.transaction() as session:
         counts = dict(
             (
@@ -70,6 +79,7 @@ async def check(services: Services, now: datetime) -> dict[str, Any]:
         )
     state: dict[str, Any] = {
         "status": "polling_stalled" if stalled else "ok",
+        "mode": services.settings.mode,
         "checked_at": now.isoformat(),
         "last_poll_ok_at": services.last_poll_ok_at.isoformat()
         if services.last_poll_ok_at

@@ -1,21 +1,17 @@
-"""Translations from gettext catalogs (.po), chosen per update, and Italian-style dates.
+"""Translations from compiled gettext catalogs, chosen per update, and Italian-style dates.
 
-Source strings are Italian. Each source module has its own catalog file
-`bot/locales/<lang>/LC_MESSAGES/<module>.po` (so parallel work never collides); all files of a
-language are merged at start. Translate first, format after:
+Source strings are Italian. The catalogs' source of truth is one .po file per source module
+and language, `bot/locales/<lang>/LC_MESSAGES/<module>.po` (so parallel work never collides);
+`python -m scripts.i18n_extract` rewrites them from the source and compiles each language's
+files into one `team_energia.mo` beside them, which the bot reads with the standard
+library's `gettext` (docs/HACKING.md, "Texts"). Translate first, format after:
 `_("Ciao, {name}!").format(name=...)`, never an f-string inside `_()`.
-
-The bot reads the catalogs with `read_catalog` below, not with Babel: Babel's reader builds a
-Catalog of Message objects and imports Babel's locale machinery, 0.8 MB more at the bot's peak
-(bench/README.md, "Session 6"). Babel still writes them (`python -m bot.i18n_extract`), and a
-test checks that both readers see the same catalogs.
 """
 
 from __future__ import annotations
 
+import gettext
 import logging
-import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -28,96 +24,40 @@ from bot.i18n_marker import N_ as N_  # the marker, also for modules that must i
 logger = logging.getLogger(__name__)
 
 LOCALES_DIR = Path(__file__).resolve().parent / "locales"
-PLURAL_FORMS = 2  # Italian and English: one, other (Translator.ngettext)
+DOMAIN = "team_energia"  # LC_MESSAGES/team_energia.mo, compiled from the .po files beside it
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Translator:
+    """One language's messages. A message without a translation stays as written (Italian)."""
+
     language: str
-    messages: dict[str, str]
-    plurals: dict[tuple[str, str], tuple[str, ...]]
+    translations: gettext.NullTranslations
 
     def gettext(self, message: str) -> str:
-        return self.messages.get(message) or message
+        return self.translations.gettext(message)
 
     def ngettext(self, singular: str, plural: str, n: int) -> str:
-        forms = self.plurals.get((singular, plural))
-        index = 0 if n == 1 else 1  # Italian and English share this rule
-        if forms and len(forms) > index and forms[index]:
-            return forms[index]
-        return singular if n == 1 else plural
+        return self.translations.ngettext(singular, plural, n)
 
     # Short aliases for handler code: `_ = tr._`
     _ = gettext
 
 
-def catalog_files(language: str) -> list[Path]:
-    return sorted((LOCALES_DIR / language / "LC_MESSAGES").glob("*.po"))
-
-
-_PO_LINE = re.compile(r'^(msgctxt|msgid|msgid_plural|msgstr(?:\[\d+\])?)\s+(".*")$')
-_PO_ESCAPE = re.compile(r'\\([\\abfnrtv"])')
-_PO_ESCAPES = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v"}
-
-
-def _po_string(quoted: str) -> str:
-    return _PO_ESCAPE.sub(lambda m: _PO_ESCAPES.get(m.group(1), m.group(1)), quoted[1:-1])
-
-
-def _po_entries(text: str) -> Iterator[tuple[dict[str, str], bool]]:
-    """Each entry of a .po file as {keyword: string} (msgid, msgid_plural, msgstr,
-    msgstr[0], …), with whether it is marked fuzzy. Obsolete entries (#~) are comments."""
-    entry: dict[str, str] = {}
-    fuzzy = flagged_fuzzy = False
-    key: str | None = None
-    for line in (raw.strip() for raw in text.splitlines()):
-        if line.startswith('"'):
-            if key is not None:  # a continuation of the keyword's string
-                entry[key] += _po_string(line)
-            continue
-        key = None
-        if line.startswith("#,"):
-            flagged_fuzzy = "fuzzy" in {flag.strip() for flag in line[2:].split(",")}
-        elif match := _PO_LINE.match(line):
-            key = match.group(1)
-            if (key == "msgctxt" and entry) or (key == "msgid" and "msgid" in entry):
-                yield entry, fuzzy
-                entry = {}
-            if not entry:  # the flags above an entry belong to it
-                fuzzy, flagged_fuzzy = flagged_fuzzy, False
-            entry[key] = _po_string(match.group(2))
-    if entry:
-        yield entry, fuzzy
-
-
-def read_catalog(text: str) -> tuple[dict[str, str], dict[tuple[str, str], tuple[str, ...]]]:
-    """The translated messages and plural forms of one .po file, as Babel's reader gives them
-    (a test compares the two on every catalog): the header and fuzzy and untranslated
-    messages are left out; a message context is not used."""
-    messages: dict[str, str] = {}
-    plurals: dict[tuple[str, str], tuple[str, ...]] = {}
-    for entry, fuzzy in _po_entries(text):
-        msgid = entry.get("msgid", "")
-        if not msgid or fuzzy:
-            continue
-        if "msgid_plural" in entry:
-            forms = {int(k[7:-1]): v for k, v in entry.items() if k.startswith("msgstr[")}
-            count = max([PLURAL_FORMS, *(i + 1 for i in forms)])
-            plurals[(msgid, entry["msgid_plural"])] = tuple(forms.get(i, "") for i in range(count))
-        elif entry.get("msgstr"):
-            messages[msgid] = entry["msgstr"]
-    return messages, plurals
+def compiled_catalog_path(language: str) -> Path:
+    return LOCALES_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.mo"
 
 
 @cache
 def translator(language: str) -> Translator:
-    messages: dict[str, str] = {}
-    plurals: dict[tuple[str, str], tuple[str, ...]] = {}
-    for path in catalog_files(language):
-        file_messages, file_plurals = read_catalog(path.read_text(encoding="utf-8"))
-        messages.update(file_messages)
-        plurals.update(file_plurals)
-    return Translator(language=language, messages=messages, plurals=plurals)
+    try:
+        with compiled_catalog_path(language).open("rb") as fh:
+            translations: gettext.NullTranslations = gettext.GNUTranslations(fh)
+    except FileNotFoundError:
+        # A broken install: the users of this language read the Italian source texts.
+        logger.error("No compiled catalog for %r: run python -m scripts.i18n_extract", language)
+        translations = gettext.NullTranslations()
+    return Translator(language=language, translations=translations)
 
 
 def normalize_language(code: str | None) -> str | None:

@@ -212,7 +212,10 @@ async def resolve_union(
     _ = tr.gettext
     if user.id == ANONYMOUS_ADMIN_ID:
         return Refusal(
-            _("Scrivi come te stesso, non come amministratore anonimo del gruppo: così so chi sei.")
+            _(
+                "Stai scrivendo come amministratore anonimo: per questo comando scrivi con il "
+                "tuo profilo."
+            )
         )
 
     if chat.type != Chat.PRIVATE:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import enum
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
@@ -194,11 +194,18 @@ async def deliver(update: Update, answer: Answer) -> None:
             await query.answer(toast, show_alert=answer.alert)
         except BadRequest:
             logger.debug("Callback answer failed", exc_info=True)
+    if answer.text and query is not None and not answer.new_message:
+        await edit_or_send(update, update.get_bot(), answer.text, markup(answer.keyboard))
+        await send_answer(update, replace(answer, text=None))
+    else:
+        await send_answer(update, answer)
+
+
+async def send_answer(update: Update, answer: Answer) -> None:
+    """Send a rendered answer as new messages in the update's chat (no toast, nothing edited):
+    its text with its keyboard, then the messages that follow it."""
     if answer.text:
-        if answer.new_message or query is None:
-            await reply(update, answer.text, markup(answer.keyboard))
-        else:
-            await edit_or_send(update, update.get_bot(), answer.text, markup(answer.keyboard))
+        await reply(update, answer.text, markup(answer.keyboard))
     for text, keyboard in answer.then:
         await reply(update, text, markup(keyboard))
 
@@ -212,4 +219,5 @@ __all__ = [
     "edit_pressed",
     "pressed_message_ids",
     "retry_after_seconds",
+    "send_answer",
 ]

@@ -1,5 +1,5 @@
 """The action card's notes query (summaries.group_notes(comune=…, latest=CARD_NOTES_READ), the
-one bot/handlers/actions.py `card` runs) on a Union with 20,000 technical-group notes: 20
+one bot/services/progress/cards.py `card` runs) on a Union with 20,000 technical-group notes: 20
 Comuni and the notes of members with no Comune (~950 each), two years of them; a second Union
 of the same size beside it. Prints the query plan and the median time of one card's query
 (each in its own transaction, as a button press is), over every Comune and the Union's own
@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import event, insert, text
 
 from bot.config import normalize_database_url
-from bot.services.summary import CARD_NOTES_READ
+from bot.services.summaries.summary import CARD_NOTES_READ
 from storage import migrate
 from storage.db import Database
 from storage.models import Municipality, Union, UpdateNote, UpdateSource

@@ -19,7 +19,7 @@ sys.path.insert(0, sys.argv[1] if len(sys.argv) > 1 else str(Path(__file__).reso
 from bot.clock import FakeClock
 from bot.config import Settings, normalize_database_url
 from bot.context import Services
-from bot.handlers.updates import round_housekeeping
+from bot.handlers.updates.scheduled import round_housekeeping
 from storage import migrate
 from storage.db import Database
 from storage.models import Role

@@ -1,24 +1,26 @@
 """Engine and sessions: one short transaction per update or job.
 
-SQLite: WAL, foreign keys on, and every transaction opened with BEGIN IMMEDIATE (a
-read-then-write transaction in WAL otherwise fails with "database is locked"; this is the
-recipe SQLAlchemy documents for aiosqlite); a transaction's statements run on the event loop,
-and a busy lock is waited for asynchronously (storage/sqlite_driver.py). PostgreSQL: asyncpg,
-default isolation; a pooled connection is checked before use without a round trip when it was
-in use moments ago.
+SQLite: SQLAlchemy's own aiosqlite dialect, set up as its documentation recommends
+(docs/DESIGN.md, "SQLite"): WAL, foreign keys on, sqlite3's own transaction handling off and
+every transaction opened with BEGIN IMMEDIATE by SQLAlchemy's "begin" event (a read-then-write
+transaction in WAL otherwise fails with "database is locked"); a busy lock is waited for on
+aiosqlite's thread, never on the event loop. PostgreSQL: asyncpg, default isolation; a pooled
+connection is checked before use without a round trip when it was in use moments ago.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, exc, inspect
+from sqlalchemy import event, exc, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -32,30 +34,114 @@ from sqlalchemy.orm import Session
 logger = logging.getLogger(__name__)
 
 
+# SQLite: how long a transaction's BEGIN IMMEDIATE waits for another writer's lock before it
+# fails with "database is locked" (sqlite3's busy handler, on aiosqlite's thread).
+SQLITE_BUSY_TIMEOUT_S = 15.0
+
+# Run on every new SQLite connection, in this order. A pragma the whole bot needs goes here.
+SQLITE_PRAGMAS = (
+    "PRAGMA journal_mode=WAL",  # readers never block the writer, nor it them
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA synchronous=NORMAL",  # safe with WAL; no fsync at every COMMIT
+    # What is deleted or overwritten is zeroed in the file, not left in free space: after
+    # /cancellami no copy of the person's name survives in the database file (bench/README.md
+    # has what it costs).
+    "PRAGMA secure_delete=ON",
+)
+
+
 def _prepare_sqlite(engine: AsyncEngine) -> None:
+    """SQLAlchemy's recipe for SQLite transactions, with BEGIN IMMEDIATE, on the stock dialect.
+
+    sqlite3's own transaction handling is off (`isolation_level=None`, create_engine) and
+    SQLAlchemy's "begin" event opens every transaction with BEGIN IMMEDIATE: the write lock is
+    taken first, so a transaction that reads and then writes never fails half-way with
+    "database is locked". Another writer's lock is waited for by sqlite3's busy handler, for up
+    to SQLITE_BUSY_TIMEOUT_S, on aiosqlite's thread: the event loop goes on meanwhile.
+    """
+    import sqlite3  # here: ~1 MB the PostgreSQL bot does without
+
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        # Let SQLAlchemy, not the driver, decide when a transaction begins.
-        dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        # What is deleted or overwritten is zeroed in the file, not left in free space: after
-        # /cancellami no copy of the person's name survives in the database file (bench/README.md
-        # has what it costs).
-        cursor.execute("PRAGMA secure_delete=ON")
-        # Never wait for a lock inside SQLite: transactions run on the event loop, and
-        # storage.sqlite_driver retries a busy BEGIN IMMEDIATE asynchronously instead.
-        cursor.execute("PRAGMA busy_timeout=0")
+        for pragma in SQLITE_PRAGMAS:
+            cursor.execute(pragma)
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        # Straight to the driver, which sends it just before the transaction's first
-        # statement, on the event loop (storage.sqlite_driver). This runs for every
-        # transaction.
-        conn.connection.dbapi_connection.begin_immediate()  # create_engine: always our driver
+        # Straight to aiosqlite (AdaptedConnection.run_async, SQLAlchemy's documented way to
+        # await the driver from an event): one hand-off to its thread, where exec_driver_sql
+        # would take three (cursor, execute, close). Runs for every transaction.
+        try:
+            conn.connection.dbapi_connection.run_async(_begin_immediate)
+        except sqlite3.Error as error:  # e.g. still locked after SQLITE_BUSY_TIMEOUT_S
+            # As SQLAlchemy raises a statement's error: sqlalchemy.exc.OperationalError.
+            raise exc.DBAPIError.instance("BEGIN IMMEDIATE", None, error, sqlite3.Error) from error
+
+    @event.listens_for(engine.sync_engine, "reset")
+    def _on_reset(dbapi_connection: Any, record: Any, reset_state: Any) -> None:
+        # SQLAlchemy's own reset-on-return is off (pool_reset_on_return=None, create_engine):
+        # it rolled back every connection the pool took back, also after a COMMIT, one more
+        # hand-off per transaction for nothing. A connection returned inside a transaction (an
+        # error, a cancelled task) is still rolled back here, so it never keeps the write lock.
+        if reset_state.asyncio_safe and _sqlite_in_transaction(record.driver_connection):
+            dbapi_connection.rollback()
+
+
+async def _begin_immediate(driver_connection: Any) -> None:
+    await driver_connection.execute("BEGIN IMMEDIATE")
+
+
+def _sqlite_in_transaction(driver_connection: Any) -> bool:
+    """aiosqlite's `in_transaction` (sqlite3's flag, read without a hand-off); a connection
+    already closed has nothing to roll back."""
+    try:
+        return bool(driver_connection.in_transaction)
+    except ValueError:  # aiosqlite: "no active connection"
+        return False
+
+
+# How long a truncating checkpoint waits for the bot's own readers and writers to finish.
+TRUNCATE_WAIT_S = 5.0
+
+
+def sqlite_checkpoint_truncate(database: str) -> bool:
+    """Copy the whole WAL into the database file and truncate the WAL to zero bytes (after an
+    erasure: the WAL holds old images of the pages, with what was erased on them), from a
+    connection of its own. Waits up to TRUNCATE_WAIT_S for readers and writers, so run it on a
+    worker thread. True when done; a database removed meanwhile is not created anew."""
+    import sqlite3
+    import urllib.request
+
+    uri = f"file:{urllib.request.pathname2url(database)}?mode=rw"
+    connection = sqlite3.connect(uri, uri=True, timeout=TRUNCATE_WAIT_S, isolation_level=None)
+    try:
+        busy, _log, _done = connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        return not busy
+    except sqlite3.OperationalError as error:
+        if (getattr(error, "sqlite_errorcode", 0) or 0) & 0xFF != sqlite3.SQLITE_BUSY:
+            raise
+        return False
+    finally:
+        connection.close()
+
+
+def create_private_file(path: Path) -> None:
+    """Create the SQLite file (and its folder) readable by the bot's user only: 0600 in a 0700
+    folder. SQLite gives its -wal, -shm and -journal files the database file's permissions.
+    Personal data: nobody else on the machine needs to read it, whatever the umask says.
+    An existing file or folder keeps the permissions its owner gave it."""
+    folder = path.parent
+    if not folder.exists():
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        folder.chmod(0o700)  # mkdir's mode is filtered by the umask; chmod is not
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    os.fchmod(fd, 0o600)
+    os.close(fd)
 
 
 # A pooled PostgreSQL connection idle for longer than this is pinged before use.
@@ -100,7 +186,7 @@ POOL_SPARE = 4
 def create_engine(
     database_url: str, *, echo: bool = False, concurrent_updates: int = 4
 ) -> AsyncEngine:
-    """SQLite: our driver (storage.sqlite_driver). PostgreSQL: a pool of a fixed size.
+    """SQLite: the stock aiosqlite dialect (above). PostgreSQL: a pool of a fixed size.
 
     The pool holds a connection for every update handled at once plus POOL_SPARE, and never
     opens more: a connection beyond the pool's size would be opened for one transaction and
@@ -112,12 +198,13 @@ def create_engine(
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
-            Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        if url.get_driver_name() == "aiosqlite":
-            from storage import sqlite_driver  # one hop to aiosqlite's thread per statement
-
-            url = url.set(drivername=sqlite_driver.DRIVERNAME)
-        engine = create_async_engine(url, echo=echo)
+            create_private_file(Path(url.database).expanduser())
+        engine = create_async_engine(
+            url,
+            echo=echo,
+            connect_args={"isolation_level": None, "timeout": SQLITE_BUSY_TIMEOUT_S},
+            pool_reset_on_return=None,  # _prepare_sqlite's "reset" event does it
+        )
         _prepare_sqlite(engine)
         return engine
     engine = create_async_engine(
@@ -199,9 +286,81 @@ class Database:
         url = make_url(self.url)
         if not self.is_sqlite or not url.database or url.database == ":memory:":
             return False
-        from storage import sqlite_driver
-
-        done = await asyncio.to_thread(sqlite_driver.checkpoint_truncate, url.database)
+        done = await asyncio.to_thread(sqlite_checkpoint_truncate, url.database)
         if not done:
             logger.warning("WAL checkpoint (TRUNCATE) after an erasure could not complete")
         return done
+
+
+# Session-level advisory lock keys: any constants, the same for every instance of the bot.
+SCHEDULER_LOCK_KEY = 7_463_221_902
+# How long a statement on the lock's connection may take before the connection counts as dead.
+LOCK_STATEMENT_TIMEOUT_S = 10.0
+
+
+class AdvisoryLock:
+    """A PostgreSQL session-level advisory lock, held on a connection of its own.
+
+    The lock lives as long as that connection: when the process holding it dies, the server
+    ends its session and the lock is free at once (a machine that vanishes without closing its
+    socket is noticed by the server's TCP keepalives, asked here for ~25 s instead of the
+    2 hours a server waits by default). The connection is not from the pool (a pool would hand
+    it to a transaction, and the pool's size is the updates' own), it runs in autocommit (never
+    "idle in transaction"), and it is kept between attempts: taking the lock costs one round
+    trip, checking that it is still held one more. Not through a transaction-mode pooler
+    (PgBouncer): a session lock needs a session.
+    """
+
+    def __init__(self, database_url: str, key: int) -> None:
+        from sqlalchemy.pool import NullPool
+
+        self.key = key
+        self._engine = create_async_engine(
+            make_url(database_url),
+            poolclass=NullPool,
+            connect_args={
+                "server_settings": {
+                    "application_name": "team-energia scheduler lock",
+                    "tcp_keepalives_idle": "10",
+                    "tcp_keepalives_interval": "5",
+                    "tcp_keepalives_count": "3",
+                }
+            },
+        )
+        self._conn: AsyncConnection | None = None
+        self.held = False
+
+    async def try_hold(self) -> bool:
+        """True if this process holds the lock now: checks that a held lock's connection is
+        alive, or tries to take the lock (without waiting). Never raises for a database that
+        cannot be reached: that is not holding it."""
+        try:
+            async with asyncio.timeout(LOCK_STATEMENT_TIMEOUT_S):
+                if self._conn is None:
+                    conn = await self._engine.connect()
+                    self._conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+                    self.held = False
+                if self.held:
+                    await self._conn.execute(text("SELECT 1"))
+                else:
+                    result = await self._conn.execute(
+                        text("SELECT pg_try_advisory_lock(:k)"), {"k": self.key}
+                    )
+                    self.held = bool(result.scalar())
+        except Exception as error:
+            logger.debug("Advisory lock %s: connection lost (%s)", self.key, error)
+            await self._drop()
+        return self.held
+
+    async def _drop(self) -> None:
+        conn, self._conn, self.held = self._conn, None, False
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                await conn.invalidate()
+            with contextlib.suppress(Exception):
+                await conn.close()
+
+    async def release(self) -> None:
+        """Let it go (at shutdown): closing the session frees the lock."""
+        await self._drop()
+        await self._engine.dispose()

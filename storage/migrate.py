@@ -53,16 +53,18 @@ def main() -> None:
     """`python -m storage.migrate`: upgrade the database named by DATABASE_URL to the head.
 
     `python -m bot` runs this in a child process, so Alembic (and the memory a migration takes)
-    never weighs on the long-running bot. Exit status 1 with one line on stderr on failure.
+    never weighs on the long-running bot. DATABASE_URL is the URL as the bot uses it, with its
+    async driver (`sqlite+aiosqlite://…`, `postgresql+asyncpg://…`): the bot passes its own,
+    already checked (bot.config). Exit status 1 with one line on stderr on failure.
     """
     import asyncio
     import os
     import sys
 
-    from bot.config import ConfigError, normalize_database_url
-
     try:
-        url = normalize_database_url(os.environ.get("DATABASE_URL", ""))
+        url = os.environ.get("DATABASE_URL", "")
+        if not url:
+            raise ValueError("DATABASE_URL is not set")
 
         async def run() -> None:
             db = Database(url)
@@ -72,7 +74,7 @@ def main() -> None:
                 await db.dispose()
 
         asyncio.run(run())
-    except (ConfigError, Exception) as exc:
+    except Exception as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         print(reason, file=sys.stderr)
         sys.exit(1)

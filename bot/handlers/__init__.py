@@ -15,6 +15,7 @@ from bot.handlers import (
     announcements,
     common,
     meetings,
+    public_page,
     registration,
     settings,
     summaries,
@@ -23,7 +24,17 @@ from bot.handlers import (
 
 
 def handler_modules() -> list[ModuleType]:
-    return [common, registration, meetings, actions, updates, summaries, announcements, settings]
+    return [
+        common,
+        registration,
+        meetings,
+        actions,
+        updates,
+        summaries,
+        announcements,
+        settings,
+        public_page,  # the dashboard's public page (issue 20)
+    ]
 
 
 def register_all(

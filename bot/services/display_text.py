@@ -16,20 +16,20 @@ import re
 import unicodedata
 from typing import Protocol
 
-from bot.i18n import N_, Translator
-from storage.repositories.people import FORMER_MEMBER, ShownName
+from bot.i18n import N_
+from bot.views.names import FORMER_MEMBER_WORD, person_name
 
 # The name of someone whose Telegram name shows nothing and who has no @username.
 NAMELESS = N_("Membro senza nome")
-# What a reader sees for a person who left with /cancellami (storage gives FORMER_MEMBER,
-# storage.repositories.people): the author of a note, a voter, who asked a question.
-FORMER_MEMBER_WORD = N_("ex membro")
 
-
-def person_name(name: ShownName, tr: Translator) -> str:
-    """A person's name as the reader sees it: one who left reads «ex membro», «former member»
-    in English. The word is never stored: the erased person row is what says it."""
-    return tr.gettext(FORMER_MEMBER_WORD) if name is FORMER_MEMBER else name
+__all__ = [
+    "FORMER_MEMBER_WORD",
+    "NAMELESS",
+    "clean_display_text",
+    "has_visible_text",
+    "person_name",
+    "telegram_display_name",
+]
 
 
 # Characters that render as blank space although Unicode calls them letters (Lo): Hangul

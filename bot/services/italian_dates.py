@@ -1,9 +1,10 @@
 """Reading the dates and times people type in Italian: "9/12 17:00", "martedì 9 dicembre ore 17",
 "9 dic 17:30", "domani alle 18", "giovedì alle 17".
 
-A general-purpose parser gets these wrong (see RELIABILITY.md, 31), so this one is small and
-strict: it knows the forms above, picks the future date nearest to now when the year or the
-date is left out, checks a weekday against a date, and otherwise says why it did not understand.
+A general-purpose parser gets these wrong (docs/DESIGN.md, "Reading dates typed in Italian"), so
+this one is small and strict: it knows the forms above, picks the future date nearest to now when
+the year or the date is left out, checks a weekday against a date, and otherwise says why it did
+not understand.
 The caller echoes back what was understood ("mar 9 dic 2026, 17:00").
 """
 

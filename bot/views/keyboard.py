@@ -19,19 +19,23 @@ MAX_BUTTONS = 100
 
 @dataclass(frozen=True)
 class Button:
-    """One button: callback data (encoded by bot.callback_data) or a link, never both."""
+    """One button: callback data (encoded by bot.callback_data), a link, or a Mini App to open
+    (`web_app`: its HTTPS address; Telegram allows these only in private chats) — exactly one."""
 
     text: str
     data: str | None = None
     url: str | None = None
+    web_app: str | None = None
 
     def __post_init__(self) -> None:
-        if (self.data is None) == (self.url is None):
-            raise ValueError("a button has callback data or a url, exactly one")
+        if sum(x is not None for x in (self.data, self.url, self.web_app)) != 1:
+            raise ValueError("a button has callback data, a url or a web app, exactly one")
 
-    def to_dict(self) -> dict[str, str]:
+    def to_dict(self) -> dict[str, Any]:
         if self.url is not None:
             return {"text": self.text, "url": self.url}
+        if self.web_app is not None:
+            return {"text": self.text, "web_app": {"url": self.web_app}}
         assert self.data is not None
         return {"text": self.text, "callback_data": self.data}
 

@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from bot import callback_data as cb
 from bot.i18n import N_, Translator
 from bot.views.answer import Answer
+from bot.views.dashboard.telegram import settings_menu_button
 from bot.views.keyboard import Button, Keyboard
 from storage.models import LinkedChat, MeetingSettings, TableKind, Union, UpdateSettings
 
@@ -69,20 +70,23 @@ def _back(tr: Translator, union_id: int) -> tuple[Button, ...]:
     return (_btn("↩️ " + tr.gettext("Indietro"), MENU, union_id),)
 
 
-def menu(tr: Translator, union: Union) -> Keyboarded:
+def menu(tr: Translator, union: Union, *, dashboard: bool = False) -> Keyboarded:
+    """The menu; with the dashboard configured, also its public page (issue 20: `pub:show`,
+    bot/handlers/public_page.py)."""
     _ = tr.gettext
     text = "⚙️ " + _("<b>Impostazioni · {union}</b>\nChe cosa vuoi cambiare?").format(
         union=html.escape(union.name)
     )
     u = union.id
-    return text, Keyboard(
-        (
-            (_btn("📅 " + _("Riunioni"), MEETINGS, u),),
-            (_btn("📝 " + _("Aggiornamenti"), ROUNDS, u),),
-            (_btn("🖊 " + _("Data di approvazione del PAES"), PAES, u),),
-            (_btn("#️⃣ " + _("#aggiornamento nel gruppo tecnico"), HASHTAG, u),),
-        )
-    )
+    rows: list[tuple[Button, ...]] = [
+        (_btn("📅 " + _("Riunioni"), MEETINGS, u),),
+        (_btn("📝 " + _("Aggiornamenti"), ROUNDS, u),),
+        (_btn("🖊 " + _("Data di approvazione del PAES"), PAES, u),),
+        (_btn("#️⃣ " + _("#aggiornamento nel gruppo tecnico"), HASHTAG, u),),
+    ]
+    if dashboard:
+        rows.append((settings_menu_button(tr, u),))
+    return text, Keyboard(tuple(rows))
 
 
 def _stepper(label: str, value: str, verb: str, u: int, code: str) -> tuple[Button, ...]:

@@ -29,6 +29,8 @@ from zoneinfo import ZoneInfo
 from bot import callback_data as cb
 from bot.i18n import N_, Translator, format_datetime
 from bot.views.answer import Answer
+from bot.views.dashboard.links import mini_app_url
+from bot.views.dashboard.telegram import dashboard_button
 from bot.views.keyboard import Button, Keyboard
 from storage.models import DecisionStatus, DecisionVoteChoice
 
@@ -75,17 +77,43 @@ def clip(text: str, limit: int) -> str:
 # --- the summary --------------------------------------------------------------------------
 
 
-def summary_keyboard(tr: Translator, union_id: int) -> Keyboard:
-    """Under the summary's last text message: the spreadsheet of the same data."""
+def summary_keyboard(tr: Translator, union_id: int, dashboard: Button | None = None) -> Keyboard:
+    """Under the summary's last text message: the spreadsheet of the same data, and the
+    dashboard on this Union when it is configured (issue 20)."""
     button = Button("📤 " + tr.gettext("Foglio di calcolo"), cb.encode(SUM_AREA, SHEET, union_id))
-    return Keyboard(((button,),))
+    rows: tuple[tuple[Button, ...], ...] = ((button,),)
+    if dashboard is not None:
+        rows += ((dashboard,),)
+    return Keyboard(rows)
 
 
-def summary_messages(tr: Translator, parts: Sequence[str], union_id: int) -> list[Keyboarded]:
-    """The summary's text messages; the spreadsheet's button goes under the last one."""
+def dashboard_link(
+    tr: Translator,
+    union_id: int,
+    *,
+    private: bool,
+    webapp_url: str | None,
+    bot_username: str | None,
+) -> Button | None:
+    """The dashboard's button under a summary (issue 20): `webapp_url` is the configured
+    WEBAPP_URL (None: not configured, no button); in a group it needs the bot's username."""
+    return dashboard_button(
+        tr,
+        union_id=union_id,
+        private=private,
+        webapp_url=mini_app_url(webapp_url) if webapp_url else None,
+        bot_username=bot_username,
+    )
+
+
+def summary_messages(
+    tr: Translator, parts: Sequence[str], union_id: int, dashboard: Button | None = None
+) -> list[Keyboarded]:
+    """The summary's text messages; the spreadsheet's button (and the dashboard's) goes under
+    the last one."""
     last = len(parts) - 1
     return [
-        (text, summary_keyboard(tr, union_id) if index == last else None)
+        (text, summary_keyboard(tr, union_id, dashboard) if index == last else None)
         for index, text in enumerate(parts)
     ]
 

@@ -31,6 +31,7 @@ from storage.models.core import (
     TableKind,
     Union,
 )
+from storage.models.dashboard import PublicPage
 from storage.models.meetings import (
     Answer,
     Meeting,
@@ -88,6 +89,7 @@ __all__ = [
     "PostedMessage",
     "ProcessedUpdate",
     "ProgressUpdate",
+    "PublicPage",
     "Role",
     "RoundResponse",
     "RoundStatus",

@@ -32,7 +32,7 @@ class Answer(enum.StrEnum):
 
 
 class MeetingSettings(Base):
-    """Per-Union meeting rhythm; defaults match DESIGN.md."""
+    """Per-Union meeting rhythm; defaults as docs/DESIGN.md says ("Meeting polls: the best date")."""
 
     __tablename__ = "meeting_settings"
 
@@ -72,13 +72,19 @@ class MeetingPoll(Base):
 
 
 class PollMessage(Base):
-    """Where a poll is shown; `dirty_since` marks a tally edit still owed (edits coalesce)."""
+    """Where a poll is shown; `dirty_since` marks an edit still owed (edits coalesce).
+
+    `member_id` None: the poll in a group (the grid of every answer). Set: one member's private
+    copy (their own answers marked on the buttons), in their private chat; it owes an edit only
+    when that member votes or the poll itself changes.
+    """
 
     __tablename__ = "poll_message"
     __table_args__ = (UniqueConstraint("chat_id", "message_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     poll_id: Mapped[int] = mapped_column(ForeignKey("meeting_poll.id"), index=True)
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
     chat_id: Mapped[int] = mapped_column(BigInteger)
     message_id: Mapped[int] = mapped_column(BigInteger)
     dirty_since: Mapped[datetime | None]

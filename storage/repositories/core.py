@@ -46,16 +46,10 @@ def _mark_update(dialect: str) -> Any:
 async def mark_update_processed(session: AsyncSession, *, update_id: int, now: datetime) -> bool:
     """False when this update id was already handled (a redelivery).
 
-    The transaction's first statement: on PostgreSQL it rides with the BEGIN
-    (storage.pg_driver).
+    The transaction's first statement, with bound parameters like every other (docs/DESIGN.md,
+    "Redelivery and update ids").
     """
     conn = await connection_of(session)
-    if conn.dialect.name == "postgresql":
-        from storage import pg_driver  # imports asyncpg's dialect: not for SQLite's bot
-
-        marked = await pg_driver.begin_marking_update(conn, update_id=update_id, now=now)
-        if marked is not None:
-            return marked
     result = await conn.execute(
         _mark_update(conn.dialect.name),
         {"update_id": update_id, "handled_at": now},

@@ -8,8 +8,20 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import CursorResult, String, and_, bindparam, cast, func, or_, select, update
+from sqlalchemy import (
+    CursorResult,
+    String,
+    and_,
+    bindparam,
+    cast,
+    delete,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from storage.db import connection_of
 from storage.models import (
@@ -251,13 +263,37 @@ async def transition(
 
 
 async def add_poll_message(
-    session: AsyncSession, *, poll_id: int, chat_id: int, message_id: int
+    session: AsyncSession,
+    *,
+    poll_id: int,
+    chat_id: int,
+    message_id: int,
+    member_id: int | None = None,
 ) -> None:
+    """Remember where the poll is shown: in a group (`member_id` None), or one member's
+    private copy."""
     await insert_ignore(
         session,
         PollMessage,
-        {"poll_id": poll_id, "chat_id": chat_id, "message_id": message_id},
+        {"poll_id": poll_id, "chat_id": chat_id, "message_id": message_id, "member_id": member_id},
         ["chat_id", "message_id"],
+    )
+
+
+async def replace_copy(
+    session: AsyncSession, *, poll_id: int, member_id: int, chat_id: int, message_id: int
+) -> None:
+    """A member's newest private copy of the poll is the one that follows their answers; an
+    older copy is forgotten (its buttons still vote, and a press on it adopts it again)."""
+    await session.execute(
+        delete(PollMessage).where(
+            PollMessage.poll_id == poll_id,
+            PollMessage.member_id == member_id,
+            PollMessage.message_id != message_id,
+        )
+    )
+    await add_poll_message(
+        session, poll_id=poll_id, chat_id=chat_id, message_id=message_id, member_id=member_id
     )
 
 
@@ -269,15 +305,20 @@ async def has_poll_for_period(session: AsyncSession, *, union_id: int, period: s
     return found.first() is not None
 
 
-async def poll_messages(session: AsyncSession, poll_id: int) -> list[PollMessage]:
-    rows = await session.execute(
-        select(PollMessage).where(PollMessage.poll_id == poll_id).order_by(PollMessage.id)
-    )
+async def poll_messages(
+    session: AsyncSession, poll_id: int, *, groups_only: bool = False
+) -> list[PollMessage]:
+    """Where the poll is shown (`groups_only`: not the members' private copies)."""
+    stmt = select(PollMessage).where(PollMessage.poll_id == poll_id)
+    if groups_only:
+        stmt = stmt.where(PollMessage.member_id.is_(None))
+    rows = await session.execute(stmt.order_by(PollMessage.id))
     return list(rows.scalars())
 
 
 async def mark_dirty(session: AsyncSession, *, poll_id: int, now: datetime) -> list[int]:
-    """Owe a tally edit on every message of the poll; returns their ids.
+    """Owe an edit on every message of the poll, its private copies too (a change of the poll
+    itself: a date, the deadline, the close); returns their ids.
 
     `dirty_since` keeps the oldest owed change; bot.message_refresh clears it once the edit
     is shown (storage.repositories.dirty_messages).
@@ -289,6 +330,18 @@ async def mark_dirty(session: AsyncSession, *, poll_id: int, now: datetime) -> l
     )
     rows = await session.execute(select(PollMessage.id).where(PollMessage.poll_id == poll_id))
     return list(rows.scalars())
+
+
+async def mark_vote_dirty(
+    session: AsyncSession, *, poll_id: int, member_id: int, now: datetime
+) -> None:
+    """Owe an edit on what one member's vote changes: the poll's group messages and that
+    member's private copies (`record_vote` does it in the vote's own statement)."""
+    await session.execute(
+        _MARK_VOTE_DIRTY,
+        {"b_poll_id": poll_id, "b_now": now, "b_member": member_id},
+        execution_options={"synchronize_session": "fetch"},
+    )
 
 
 # --- meetings ----------------------------------------------------------------------------
@@ -388,6 +441,7 @@ class ShownAt:
     chat_id: int
     message_id: int
     dirty: bool
+    member_id: int | None = None  # set on the voter's own private copy
 
 
 @dataclass(frozen=True)
@@ -409,8 +463,12 @@ class VoteContext:
     member_role: Role | None
     member_is_coordinator: bool
     messages: tuple[ShownAt, ...]
+    # The presser's answers to the poll before this vote: (date id, its start, answer or None).
+    answers: tuple[tuple[int, datetime, Answer | None], ...] = ()
 
 
+_Dates = aliased(Slot)
+_Given = aliased(Vote)
 _VOTE_CONTEXT = (
     select(
         Slot.id,
@@ -429,6 +487,10 @@ _VOTE_CONTEXT = (
         PollMessage.chat_id,
         PollMessage.message_id,
         PollMessage.dirty_since,
+        PollMessage.member_id,
+        _Dates.id,
+        _Dates.starts_at,
+        _Given.answer,
     )
     .select_from(Slot)
     .join(MeetingPoll, MeetingPoll.id == Slot.poll_id)
@@ -442,9 +504,20 @@ _VOTE_CONTEXT = (
             Member.status == MemberStatus.ACTIVE,
         ),
     )
-    .outerjoin(PollMessage, PollMessage.poll_id == MeetingPoll.id)
+    # The poll's group messages, and the voter's own private copies (not the others' copies:
+    # a vote changes nothing that they show).
+    .outerjoin(
+        PollMessage,
+        and_(
+            PollMessage.poll_id == MeetingPoll.id,
+            or_(PollMessage.member_id.is_(None), PollMessage.member_id == Member.id),
+        ),
+    )
+    # Every date of the poll with the presser's answer: the toast says them all.
+    .outerjoin(_Dates, _Dates.poll_id == MeetingPoll.id)
+    .outerjoin(_Given, and_(_Given.slot_id == _Dates.id, _Given.member_id == Member.id))
     .where(Slot.id == bindparam("slot_id"))
-    .order_by(PollMessage.id)
+    .order_by(PollMessage.id, _Dates.starts_at, _Dates.id)
 )
 
 _PERSON_LANGUAGE = select(Person.language).where(
@@ -455,8 +528,9 @@ _PERSON_LANGUAGE = select(Person.language).where(
 async def vote_context(
     session: AsyncSession, *, slot_id: int, telegram_user_id: int
 ) -> tuple[VoteContext | None, str | None]:
-    """(the slot's poll, Union, the presser's active membership and the poll's messages, the
-    presser's chosen language): one round trip, two when the slot does not exist."""
+    """(the slot's poll, Union, the presser's active membership, the poll's messages and the
+    presser's answers, the presser's chosen language): one round trip (a row per message and
+    date), two when the slot does not exist."""
     conn = await connection_of(session)
     params = {"slot_id": slot_id, "telegram_user_id": telegram_user_id}
     rows = (await conn.execute(_VOTE_CONTEXT, params)).all()
@@ -464,11 +538,15 @@ async def vote_context(
         language = (await conn.execute(_PERSON_LANGUAGE, params)).scalar_one_or_none()
         return None, language
     first = rows[0]
-    messages = tuple(
-        ShownAt(id=r[12], chat_id=r[13], message_id=r[14], dirty=r[15] is not None)
+    shown = {
+        r[12]: ShownAt(
+            id=r[12], chat_id=r[13], message_id=r[14], dirty=r[15] is not None, member_id=r[16]
+        )
         for r in rows
         if r[12] is not None
-    )
+    }
+    dates = {r[17]: (r[17], r[18], Answer(r[19]) if r[19] is not None else None) for r in rows}
+    messages = tuple(shown.values())
     context = VoteContext(
         slot_id=first[0],
         starts_at=first[1],
@@ -482,6 +560,7 @@ async def vote_context(
         member_role=first[10],
         member_is_coordinator=bool(first[11]),
         messages=messages,
+        answers=tuple(sorted(dates.values(), key=lambda d: (d[1], d[0]))),
     )
     return context, first[8]
 
@@ -505,6 +584,9 @@ _MARK_DIRTY = (
     .where(PollMessage.poll_id == bindparam("b_poll_id"))
     .values(dirty_since=func.coalesce(PollMessage.dirty_since, bindparam("b_now")))
 )
+# What a vote changes: the poll's group messages and the voter's own private copies.
+_SHOWS_VOTE = or_(PollMessage.member_id.is_(None), PollMessage.member_id == bindparam("b_member"))
+_MARK_VOTE_DIRTY = _MARK_DIRTY.where(_SHOWS_VOTE)
 
 
 @cache
@@ -524,9 +606,10 @@ def _upsert_vote_marking_dirty() -> Any:
     """
     from sqlalchemy.dialects.postgresql import insert as pg_insert
 
+    # The voter is `b_member` (the outer UPDATE of poll_message has a member_id column too).
     stmt = pg_insert(Vote).values(
         slot_id=bindparam("slot_id"),
-        member_id=bindparam("member_id"),
+        member_id=bindparam("b_member"),
         answer=bindparam("answer"),
         updated_at=bindparam("updated_at"),
     )
@@ -536,7 +619,7 @@ def _upsert_vote_marking_dirty() -> Any:
     )
     shown = (
         select(PollMessage.id, PollMessage.dirty_since)
-        .where(PollMessage.poll_id == bindparam("b_poll_id"))
+        .where(PollMessage.poll_id == bindparam("b_poll_id"), _SHOWS_VOTE)
         .with_for_update(read=True, key_share=True)
         .cte("shown")
         .prefix_with("MATERIALIZED")
@@ -558,7 +641,8 @@ async def record_vote(
     answer: Answer,
     now: datetime,
 ) -> list[int]:
-    """Upsert the vote and owe a tally edit on the poll's messages; returns their ids.
+    """Upsert the vote and owe an edit on the poll's group messages and the voter's private
+    copies (those `vote_context` read); returns their ids.
 
     Like `cast_vote` + `mark_dirty`, without re-reading the messages `vote_context` already
     read in this transaction. On SQLite the transaction holds the write lock from its first
@@ -570,29 +654,50 @@ async def record_vote(
     conn = await connection_of(session)
     dialect = conn.dialect.name
     vote = {"slot_id": context.slot_id, "member_id": member_id, "answer": answer, "updated_at": now}
-    mark = {"b_poll_id": context.poll_id, "b_now": now}
+    mark = {"b_poll_id": context.poll_id, "b_now": now, "b_member": member_id}
     if dialect == "postgresql":
+        del vote["member_id"]  # it is `b_member` there
         await conn.execute(_upsert_vote_marking_dirty(), vote | mark)  # one round trip
     else:
         await conn.execute(_upsert_vote(dialect), vote)
         if any(not m.dirty for m in context.messages):
-            await conn.execute(_MARK_DIRTY, mark)
+            await conn.execute(_MARK_VOTE_DIRTY, mark)
     return [m.id for m in context.messages]
+
+
+_ANSWERS_OF_MEMBER = (
+    select(Slot.id, Slot.starts_at, Vote.answer)
+    .select_from(Slot)
+    .outerjoin(Vote, and_(Vote.slot_id == Slot.id, Vote.member_id == bindparam("member_id")))
+    .where(Slot.poll_id == bindparam("poll_id"))
+    .order_by(Slot.starts_at, Slot.id)
+)
+
+
+async def answers_of_member(
+    session: AsyncSession, *, poll_id: int, member_id: int
+) -> list[tuple[int, datetime, Answer | None]]:
+    """(date id, its start, the member's answer or None) for every date of the poll, in order:
+    one round trip (the vote's toast says all of one's answers)."""
+    conn = await connection_of(session)
+    rows = await conn.execute(_ANSWERS_OF_MEMBER, {"poll_id": poll_id, "member_id": member_id})
+    return [(r[0], r[1], Answer(r[2]) if r[2] is not None else None) for r in rows]
 
 
 async def planned_dates_between(
     session: AsyncSession, *, union_id: int, start: datetime, end: datetime
-) -> list[datetime]:
-    """Starts in [start, end) of the Union's meetings (not cancelled) and of its open polls'
-    candidate dates: what says a month already has its meeting, or is deciding it."""
-    meetings = select(Meeting.starts_at).where(
+) -> list[tuple[datetime, PollTable]]:
+    """(start, table) in [start, end) of the Union's meetings (not cancelled) and of its open
+    polls' candidate dates: what says a month already has a table's meeting, or is deciding
+    it."""
+    meetings = select(Meeting.starts_at, Meeting.table).where(
         Meeting.union_id == union_id,
         Meeting.cancelled_at.is_(None),
         Meeting.starts_at >= start,
         Meeting.starts_at < end,
     )
     candidates = (
-        select(Slot.starts_at)
+        select(Slot.starts_at, MeetingPoll.table)
         .join(MeetingPoll, MeetingPoll.id == Slot.poll_id)
         .where(
             MeetingPoll.union_id == union_id,
@@ -602,4 +707,4 @@ async def planned_dates_between(
         )
     )
     rows = await session.execute(meetings.union_all(candidates))
-    return sorted(rows.scalars())
+    return sorted((r[0], PollTable(r[1])) for r in rows)

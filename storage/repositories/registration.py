@@ -25,6 +25,7 @@ from storage.models import (
     OutboxMessage,
     OutboxStatus,
     Person,
+    PollMessage,
     Role,
     TableKind,
     Union,
@@ -247,30 +248,11 @@ async def set_municipalities(
     await session.flush()
 
 
-async def request_membership(
-    session: AsyncSession,
-    *,
-    union_id: int,
-    person_id: int,
-    role: Role,
-    municipality_ids: list[int],
-    invite_id: int,
-    now: datetime,
-) -> Member:
-    """A pending membership: a new row, or the old one (rejected, removed, left) reopened."""
-    member = await membership(session, union_id=union_id, person_id=person_id)
-    if member is None:
-        member = Member(union_id=union_id, person_id=person_id)
-        session.add(member)
-    member.role = role
-    member.status = MemberStatus.PENDING
-    member.is_coordinator = False
-    member.invite_id = invite_id
-    member.requested_at = now
-    member.decided_at = None
-    member.decided_by_member_id = None
-    await session.flush()
-    await set_municipalities(session, member_id=member.id, municipality_ids=municipality_ids)
+def new_membership(session: AsyncSession, *, union_id: int, person_id: int) -> Member:
+    """A membership row of a person in a Union, added to the session; the caller fills it in
+    (bot.services.registration.joining.request_membership: when one is opened or reopened)."""
+    member = Member(union_id=union_id, person_id=person_id)
+    session.add(member)
     return member
 
 
@@ -414,7 +396,8 @@ async def erase_person(session: AsyncSession, *, person: Person, now: datetime) 
     """/cancellami: the identity goes; the contributions stay, pointing at the anonymous row.
 
     Changed: the person row (name, Telegram id, username, languages, reachability cleared),
-    their memberships (left, no longer coordinator), their dialogues (deleted), the outbox rows
+    their memberships (left, no longer coordinator), their dialogues and their private copies
+    of polls (deleted: a copy's row holds their private chat's id), the outbox rows
     to them or about them (pending: withdrawn; already sent: text and address wiped), and the
     bot's own copies of texts that named them for someone else (`wipe_settled_copies`).
     Nothing else: a note, a vote, an update, a decision keeps its text and points at the member
@@ -429,6 +412,8 @@ async def erase_person(session: AsyncSession, *, person: Person, now: datetime) 
     member_ids = list(
         (await session.execute(select(Member.id).where(Member.person_id == person.id))).scalars()
     )
+    if member_ids:
+        await session.execute(delete(PollMessage).where(PollMessage.member_id.in_(member_ids)))
     to_or_about: list[ColumnElement[bool]] = [OutboxMessage.person_id == person.id]
     if telegram_user_id is not None:
         to_or_about.append(OutboxMessage.chat_id == telegram_user_id)

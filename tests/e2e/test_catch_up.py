@@ -76,7 +76,7 @@ async def vote_yes(bot: BotUnderTest, users: list[FakeUser], message: FakeMessag
     slot = [
         int((row[0][1] or "").rsplit(":", 1)[1])
         for row in message.buttons
-        if (row[0][1] or "").startswith("vote:i:")
+        if (row[0][1] or "").startswith("mtg:answers:")
     ][1]
     for user in users:
         answer = await (await user.press(message, f"vote:y:{slot}")).answered()

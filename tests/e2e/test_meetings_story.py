@@ -92,7 +92,7 @@ def _slot_data(poll_message: FakeMessage) -> list[int]:
     ids = []
     for row in poll_message.buttons:
         data = row[0][1] or ""
-        if data.startswith("vote:i:"):
+        if data.startswith("mtg:answers:"):
             ids.append(int(data.rsplit(":", 1)[1]))
     return ids
 
@@ -112,6 +112,15 @@ async def _count(bot: BotUnderTest, model: type, *where: object) -> int:
                 await session.execute(select(func.count()).select_from(model).where(*where))
             ).scalar_one()
         )  # type: ignore[arg-type]
+
+
+def _poll_id(poll_message: FakeMessage) -> int:
+    return next(
+        int(data.rsplit(":", 1)[1])
+        for row in poll_message.buttons
+        for _text, data in row
+        if (data or "").startswith("mtg:manage:")
+    )
 
 
 def _poll_message(bot: BotUnderTest, group: FakeChat) -> FakeMessage:
@@ -170,6 +179,23 @@ async def _create_poll_with_wizard(bot: BotUnderTest, team: Team) -> FakeMessage
     return _poll_message(bot, team.group)
 
 
+def grid(message: FakeMessage) -> dict[str, list[str]]:
+    """The poll's grid as a phone shows it: each date's heading (without the bold) → the lines
+    under it (✅ Comuni, ❔ Comuni, «Mancano: …»)."""
+    blocks: dict[str, list[str]] = {}
+    for block in (message.text or "").split("\n\n")[1:-1]:
+        heading, *lines = block.splitlines()
+        blocks[heading] = lines
+    return blocks
+
+
+async def _alert(user: FakeUser, message: FakeMessage, button: str) -> str:
+    """Press a button whose answer must be a popup that stays (nothing recorded)."""
+    answer = await (await user.press(message, button)).answered()
+    assert answer.show_alert, answer
+    return answer.text or ""
+
+
 async def test_meeting_poll_story(any_bot: BotUnderTest) -> None:
     bot = any_bot
     fake = bot.fake
@@ -177,64 +203,95 @@ async def test_meeting_poll_story(any_bot: BotUnderTest) -> None:
     u = team.users
     poll_msg = await _create_poll_with_wizard(bot, team)
     text = poll_msg.text or ""
-    assert "Riunione di dicembre" in text and "Rispondi entro dom 6 dic, 09:00" in text
-    assert "Chi manca?" in poll_msg.button_texts and "Chiudi ora" in poll_msg.button_texts
+    assert "Riunione di dicembre" in text and "Rispondete entro dom 6 dic, 09:00" in text
+    # The group sees the dates and two buttons; the coordinator's controls are not there.
+    assert poll_msg.buttons[-1] == [
+        ("👤 Le mie risposte", f"mtg:mine:{_poll_id(poll_msg)}"),
+        ("⚙️ Gestisci", f"mtg:manage:{_poll_id(poll_msg)}"),
+    ]
+    for control in ("Chi manca?", "Aggiungi data", "Proroga", "Chiudi ora", "Annulla sondaggio"):
+        assert not any(control in label for label in poll_msg.button_texts), control
     slots = _slot_data(poll_msg)
     assert len(slots) == 3
     dec10, dec16, dec17 = slots
+    assert grid(poll_msg)["gio 10 dic, 17:00 — nessun Comune per ora"] == []
 
     # Dec 10: four people, but only two Comuni. Dec 16: three people, all three Comuni.
-    assert await _vote(bot, u["sa"], poll_msg, dec10, "y") == "Registrato: Sì per gio 10 dic, 17:00"
+    # Each toast says what was recorded and all of the voter's answers so far.
+    assert await _vote(bot, u["sa"], poll_msg, dec10, "y") == (
+        "Registrato: ✅ Sì per gio 10 dic, 17:00.\n"
+        "Le tue risposte: ✅ gio 10 dic. Ancora da rispondere: mer 16 dic, gio 17 dic."
+    )
     await _vote(bot, u["aa"], poll_msg, dec10, "y")
     await _vote(bot, u["sb"], poll_msg, dec10, "y")
     await _vote(bot, u["ab"], poll_msg, dec10, "y")
     await _vote(bot, u["sa"], poll_msg, dec16, "n")
     await _vote(bot, u["sa"], poll_msg, dec16, "y")  # changes her mind
     await _vote(bot, u["sb"], poll_msg, dec16, "n")
-    assert (
-        await _vote(bot, u["sb"], poll_msg, dec16, "m")
-        == "Registrato: Se necessario per mer 16 dic, 17:30"
+    assert await _vote(bot, u["sb"], poll_msg, dec16, "m") == (
+        "Registrato: ❔ Se necessario per mer 16 dic, 17:30.\n"
+        "Le tue risposte: ✅ gio 10 dic · ❔ mer 16 dic. Ancora da rispondere: gio 17 dic."
     )
     await _vote(bot, u["sc"], poll_msg, dec16, "y")
     await _vote(bot, u["sc"], poll_msg, dec17, "n")
     await bot.settle()
 
-    # Someone not at the political table, and someone not in the team at all: refused, nothing stored.
+    # Someone not at the political table, and someone not in the team at all: refused in a
+    # popup that stays, saying what to do; nothing stored.
     votes_before = await _count(bot, Vote)
-    refused = await _vote(bot, u["tec"], poll_msg, dec10, "y")
-    assert (
-        refused
-        == "Questo sondaggio è per il tavolo politico: la tua risposta non è stata registrata."
+    press = await u["tec"].press(poll_msg, f"vote:y:{dec10}")
+    refused = await press.answered()
+    assert refused.show_alert
+    assert refused.text == (
+        "Questo sondaggio è per il tavolo politico: la tua risposta non è stata registrata. "
+        "Se ne fai parte, chiedi a chi coordina l'Unione di correggere il tuo ruolo."
     )
     mallory = fake.add_user("Mallory")
     fake.add_member(team.group, mallory)
-    refused = await _vote(bot, mallory, poll_msg, dec10, "y")
-    assert "non è stata registrata" in refused
-    forged = await mallory.press_forged(poll_msg, f"vote:y:{dec10 + 1000}")
-    assert "non esiste più" in ((await forged.answered()).text or "")
+    refused_text = await _alert(mallory, poll_msg, f"vote:y:{dec10}")
+    assert "non è stata registrata" in refused_text and "link d'invito" in refused_text
+    forged = await (await mallory.press_forged(poll_msg, f"vote:y:{dec10 + 1000}")).answered()
+    assert forged.show_alert and (forged.text or "").startswith(
+        "Questo pulsante non è più valido: usa i pulsanti del sondaggio più recente"
+    )
     assert await _count(bot, Vote) == votes_before == 8
 
-    # The coalesced edit shows the latest tally.
+    # The coalesced edit shows the grid: Comuni by name under each date.
     await bot.run_jobs()
-    text = poll_msg.text or ""
-    assert "✅ 4 · ❔ 0 · ❌ 0 — Comuni: 2/3" in text
-    assert "✅ 2 · ❔ 1 · ❌ 0 — Comuni: 3/3" in text
-    assert "Hanno risposto 5 persone su 7." in text  # Carla sits at both tables
+    assert grid(poll_msg) == {
+        "gio 10 dic, 17:00 — 2 Comuni su 3": ["✅ Argelato, Bentivoglio", "Manca: Castello"],
+        "mer 16 dic, 17:30 — 3 Comuni su 3": ["✅ Argelato, Castello", "❔ Bentivoglio"],
+        "gio 17 dic, 17:00 — nessun Comune per ora": [],
+    }
+    assert "Hanno risposto 5 persone su 7." in (poll_msg.text or "")  # Carla sits at both tables
 
-    who = await team.carla.press(poll_msg, "Chi manca?")
-    missing = (await who.answered()).text or ""
-    assert "Castello (Comune già rappresentato): Cora Castello" in missing
-    assert "Unione: carla" in missing
-    assert "Non puoi" not in missing
-    not_allowed = await u["sa"].press(poll_msg, "Chi manca?")
-    assert "Solo il coordinatore" in ((await not_allowed.answered()).text or "")
+    # «⚙️ Gestisci»: the panel goes to the coordinator in private; «Chi manca?» is there.
+    press = await team.carla.press(poll_msg, "⚙️ Gestisci")
+    assert (
+        await press.answered()
+    ).text == "Ti ho scritto in privato: lì trovi i comandi del sondaggio."
+    await bot.settle()
+    panel = fake.last_sent(team.carla)
+    assert "Se lo chiudi ora: mer 16 dic, 17:30 (3 Comuni su 3)." in (panel.text or "")
+    await (await team.carla.press(panel, "👥 Chi manca?")).answered()
+    await bot.settle()
+    missing = fake.last_sent(team.carla).text or ""
+    assert "Castello (il Comune ha già risposto con un'altra persona): Cora Castello" in missing
+    assert "Personale dell'Unione: carla" in missing
+    # A mayor pressing it is told, in a popup that stays, who manages the poll.
+    not_allowed = await _alert(u["sa"], poll_msg, "⚙️ Gestisci")
+    assert not_allowed == (
+        "Solo chi coordina l'Unione o chi ha proposto il sondaggio può gestirlo. Per chiudere, "
+        "prorogare o aggiungere una data chiedi a: carla."
+    )
 
     # A restart in the middle changes nothing.
     await bot.restart()
     assert await _count(bot, Vote) == 8
     assert "Ha" in (poll_msg.text or "")
 
-    # 24 hours before the deadline: exactly the non-voters get a private reminder.
+    # 24 hours before the deadline: exactly the non-voters get a private reminder, which is
+    # their own copy of the poll.
     before = {key: len(fake.sent_to(user)) for key, user in u.items()}
     carla_before = len(fake.sent_to(team.carla))
     deadline = datetime(2026, 12, 6, 8, tzinfo=UTC)
@@ -244,10 +301,14 @@ async def test_meeting_poll_story(any_bot: BotUnderTest) -> None:
     assert got == {"ac"}  # Cora only: Tino is not at this table, Carla is told below
     reminder = fake.last_sent(u["ac"])
     assert "Non hai ancora risposto" in (reminder.text or "")
+    assert "gio 17 dic, 17:00 — non hai ancora risposto" in (reminder.text or "")
     carla_msgs = fake.sent_to(team.carla)[carla_before:]
     assert any("Non hai ancora risposto" in (m.text or "") for m in carla_msgs)
-    # Answering from the reminder counts the same.
-    assert (await _vote(bot, u["ac"], reminder, dec17, "y")).startswith("Registrato: Sì")
+    # Answering from the reminder counts the same, and one tap marks the answer on it.
+    assert (await _vote(bot, u["ac"], reminder, dec17, "y")).startswith("Registrato: ✅ Sì")
+    await bot.settle()
+    assert "✅ Sì ✓" in reminder.button_texts
+    assert "gio 17 dic, 17:00 — ✅ Sì" in (reminder.text or "")
     await bot.tick()  # nothing new: the reminder went once
     assert len(fake.sent_to(u["ac"])) == before["ac"] + 1
 
@@ -255,8 +316,8 @@ async def test_meeting_poll_story(any_bot: BotUnderTest) -> None:
     bot.clock.set(deadline - timedelta(minutes=1))
     await _vote(bot, u["sc"], poll_msg, dec17, "m")
     bot.clock.set(deadline + timedelta(seconds=1))
-    late = await _vote(bot, u["sc"], poll_msg, dec10, "y")
-    assert "scaduto" in late
+    late = await _alert(u["sc"], poll_msg, f"vote:y:{dec10}")
+    assert late.startswith("Il tempo per rispondere è scaduto (dom 6 dic, 09:00)")
 
     # The tick closes the poll on the rule's slot (most Comuni), not the most popular one.
     await bot.tick()
@@ -278,7 +339,17 @@ async def test_meeting_poll_story(any_bot: BotUnderTest) -> None:
     assert start.astimezone(ROME).replace(tzinfo=None) == datetime(2026, 12, 16, 17, 30)
     assert "Bando illuminazione" in str(event["DESCRIPTION"])
     assert "Sondaggio chiuso. Data scelta: mer 16 dic, 17:30" in (poll_msg.text or "")
+    assert "👉 mer 16 dic, 17:30 — 3 Comuni su 3" in grid(poll_msg)
     assert poll_msg.buttons == []
+    # Cora's copy follows: the chosen date, no buttons to press any more.
+    assert "✅ Sondaggio chiuso. Data scelta: mer 16 dic, 17:30." in (reminder.text or "")
+    assert reminder.buttons == []
+    # An old button of the closed poll: a popup that stays, with the date and where to find it.
+    stale = await (await u["sb"].press_forged(poll_msg, f"vote:y:{dec10}")).answered()
+    assert stale.show_alert and stale.text == (
+        "Questo sondaggio è chiuso: la data scelta è mer 16 dic, 17:30 e la trovi in "
+        "/calendario. Se c'è un sondaggio più recente, usa i suoi pulsanti."
+    )
 
     # Closed exactly once, across ticks and restarts.
     await bot.tick()
@@ -302,15 +373,19 @@ async def test_meeting_poll_story(any_bot: BotUnderTest) -> None:
         "⏰ Tra un'ora, alle 17",
     ]  # type: ignore[union-attr]
 
-    # /riunioni lists it with its invitation.
-    await u["sb"].send("/riunioni")
+    # /calendario lists it with its invitation; /riunioni, its old name, still answers.
+    await u["sb"].send("/calendario")
     await bot.settle()
     listing = fake.last_sent(u["sb"])
+    assert (listing.text or "").startswith("📅 Calendario delle riunioni")
     assert "mer 16 dic 2026, 17:30" in (listing.text or "")
     press = await u["sb"].press(listing, listing.buttons[0][0][1] or "")
     assert (await press.answered()).text == "Ecco l'invito."  # pressed in private
     await bot.settle()
     assert fake.last_sent(u["sb"]).document is not None
+    await u["sb"].send("/riunioni")
+    await bot.settle()
+    assert fake.last_sent(u["sb"]).text == listing.text
     fake.write_transcript(".transcripts/test_meeting_poll_story.txt")
 
 
@@ -357,8 +432,13 @@ async def test_burst_of_votes_is_coalesced(any_bot: BotUnderTest) -> None:
     ]
     assert len(presses) == 54
     assert 1 <= len(edits) <= 6, len(edits)
-    # The last state wins: everybody ended on "No".
-    assert "✅ 0 · ❔ 0 · ❌ 6 — Comuni: 0/3" in (poll_msg.text or "")
+    # The last state wins: everybody ended on "No", so no Comune can come on any date.
+    assert list(grid(poll_msg)) == [
+        "gio 10 dic, 17:00 — nessun Comune per ora",
+        "mer 16 dic, 17:30 — nessun Comune per ora",
+        "gio 17 dic, 17:00 — nessun Comune per ora",
+    ]
+    assert "Hanno risposto 6 persone su 7." in (poll_msg.text or "")
     assert await _count(bot, Vote, Vote.answer == Answer.NO) == 18
 
 
@@ -381,14 +461,14 @@ async def test_monthly_poll_created_once_across_restarts(any_bot: BotUnderTest) 
     text = posts[0].text or ""
     assert "Riunione del Team energia — dicembre 2026" in text
     # Four slots in the 2nd and 3rd week, the Immacolata (Tue 8 Dec) skipped.
-    labels = [row[0][0] for row in posts[0].buttons if (row[0][1] or "").startswith("vote:i:")]
+    labels = [row[0][0] for row in posts[0].buttons if (row[0][1] or "").startswith("mtg:answers:")]
     assert labels == [
         "gio 10 dic, 17:00",
         "mar 15 dic, 17:00",
         "gio 17 dic, 17:00",
         "mar 22 dic, 17:00",
     ]
-    assert "Rispondi entro dom 6 dic, 09:00" in text
+    assert "Rispondete entro dom 6 dic, 09:00" in text
 
 
 async def test_deadline_passed_while_down_closes_at_start(bot: BotUnderTest) -> None:
@@ -412,35 +492,45 @@ async def test_deadline_passed_while_down_closes_at_start(bot: BotUnderTest) -> 
     assert len([m for m in fake.sent_to(team.group) if (m.text or "").startswith("📣")]) == 1
 
 
-async def test_coordinator_row_extend_add_close_cancel(bot: BotUnderTest) -> None:
+async def _panel(bot: BotUnderTest, user: FakeUser, poll_msg: FakeMessage) -> FakeMessage:
+    """«⚙️ Gestisci» under the poll: the panel, in the presser's private chat."""
+    press = await user.press(poll_msg, "⚙️ Gestisci")
+    assert (
+        await press.answered()
+    ).text == "Ti ho scritto in privato: lì trovi i comandi del sondaggio."
+    await bot.settle()
+    panel = bot.fake.last_sent(user)
+    assert (panel.text or "").startswith("⚙️ ")
+    return panel
+
+
+async def test_coordinator_panel_extend_add_close_cancel(bot: BotUnderTest) -> None:
+    """The coordinator's controls live in a private panel, opened by «⚙️ Gestisci» under the
+    poll: extending, adding a date, closing (3 taps: ⚙️, «Chiudi ora», «Sì, chiudi»),
+    cancelling."""
     fake = bot.fake
     team = await _team(bot, cass_started=True)
     carla, u = team.carla, team.users
     poll_msg = await _create_poll_with_wizard(bot, team)
 
-    # Only the coordinator (or the proposer) manages the poll.
-    refused = await u["sa"].press(poll_msg, "Chiudi ora")
-    assert "Solo il coordinatore" in ((await refused.answered()).text or "")
-
-    # Proroga: options in private, the group message follows.
-    press = await carla.press(poll_msg, "Proroga")
-    assert (await press.answered()).text == "Ti ho scritto in privato."
+    # Proroga: options below the panel, the group message follows.
+    panel = await _panel(bot, carla, poll_msg)
+    assert (await (await carla.press(panel, "⏳ Proroga")).answered()).text is None
     await bot.settle()
     options = fake.last_sent(carla)
     assert options.button_texts == [
-        "+1 g (lun 7 dic, 09:00)",
-        "+2 g (mar 8 dic, 09:00)",
-        "+3 g (mer 9 dic, 09:00)",
+        "+1 giorno (lun 7 dic, 09:00)",
+        "+2 giorni (mar 8 dic, 09:00)",
+        "+3 giorni (mer 9 dic, 09:00)",
     ]
-    press = await carla.press(options, "+1 g (lun 7 dic, 09:00)")
+    press = await carla.press(options, "+1 giorno (lun 7 dic, 09:00)")
     assert (await press.answered()).text == "Nuova scadenza: lun 7 dic, 09:00."
     await bot.settle()
     await bot.run_jobs()
-    assert "Rispondi entro lun 7 dic, 09:00" in (poll_msg.text or "")
+    assert "Rispondete entro lun 7 dic, 09:00" in (poll_msg.text or "")
 
-    # Aggiungi data: typed in private; too early refused, then added.
-    press = await carla.press(poll_msg, "Aggiungi data")
-    await press.answered()
+    # Aggiungi data: written in private; too early refused, then added.
+    await (await carla.press(panel, "➕ Aggiungi data")).answered()
     await bot.settle()
     await carla.send("7/12 18:00")
     await bot.settle()
@@ -455,28 +545,33 @@ async def test_coordinator_row_extend_add_close_cancel(bot: BotUnderTest) -> Non
     # Chiudi ora with nobody covering a Comune: no date, the coordinator is asked for new dates.
     first_slot = _slot_data(poll_msg)[0]
     await _vote(bot, u["sa"], poll_msg, first_slot, "n")
-    press = await carla.press(poll_msg, "Chiudi ora")
-    await press.answered()
+    taps_before = len(fake.presses_by(carla))
+    panel = await _panel(bot, carla, poll_msg)
+    await (await carla.press(panel, "🔒 Chiudi ora")).answered()
     await bot.settle()
     confirm = fake.last_sent(carla)
     assert "Per ora nessuna data va bene a nessun Comune." in (confirm.text or "")
     press = await carla.press(confirm, "Sì, chiudi")
     assert "senza data" in ((await press.answered()).text or "")
+    assert len(fake.presses_by(carla)) - taps_before == 3  # ⚙️, Chiudi ora, Sì, chiudi
     await bot.settle()
-    assert any("Proponi nuove date con /riunione" in (m.text or "") for m in fake.sent_to(carla))
+    assert any("Proponi altre date con /riunione" in (m.text or "") for m in fake.sent_to(carla))
     assert "nessuna data va bene a nessun Comune" in (poll_msg.text or "")
     assert poll_msg.buttons == []
-    # An old vote button (a stale client) is refused and stores nothing.
+    # An old vote button (a stale client) is refused in a popup and stores nothing; so is the
+    # old panel's.
     votes = await _count(bot, Vote)
-    stale = await u["sb"].press_forged(poll_msg, f"vote:y:{first_slot}")
-    assert "chiuso" in ((await stale.answered()).text or "")
+    stale = await (await u["sb"].press_forged(poll_msg, f"vote:y:{first_slot}")).answered()
+    assert stale.show_alert and "chiuso senza una data" in (stale.text or "")
     assert await _count(bot, Vote) == votes
     assert await _count(bot, Meeting) == 0
+    old = await (await carla.press(panel, "⏳ Proroga")).answered()
+    assert old.show_alert and (old.text or "").startswith("Questo sondaggio è già chiuso")
 
     # A second poll, cancelled.
     poll2 = await _create_poll_with_wizard(bot, team)
-    press = await carla.press(poll2, "Annulla sondaggio")
-    await press.answered()
+    panel = await _panel(bot, carla, poll2)
+    await (await carla.press(panel, "🗑 Annulla sondaggio")).answered()
     await bot.settle()
     confirm = fake.last_sent(carla)
     press = await carla.press(confirm, "Sì, annulla il sondaggio")
@@ -487,6 +582,7 @@ async def test_coordinator_row_extend_add_close_cancel(bot: BotUnderTest) -> Non
     async with bot.db.transaction() as session:
         statuses = [p.status for p in (await session.execute(select(MeetingPoll))).scalars()]
     assert statuses == [PollStatus.NO_DATE, PollStatus.CANCELLED]
+    fake.write_transcript(".transcripts/test_coordinator_panel.txt")
 
 
 async def test_who_may_propose_and_riunione_from_the_group(bot: BotUnderTest) -> None:
@@ -496,17 +592,19 @@ async def test_who_may_propose_and_riunione_from_the_group(bot: BotUnderTest) ->
     # A technician may not propose.
     await u["tec"].send("/riunione")
     await bot.settle()
-    assert "le propone il coordinatore" in (fake.last_sent(u["tec"]).text or "")
+    assert "le propone chi coordina l'Unione" in (fake.last_sent(u["tec"]).text or "")
     # A Sindaco in the political group: the wizard goes to private, political table only.
     await u["sa"].send("/riunione", chat=team.group)
     await bot.settle()
     assert fake.last_sent(team.group).text == "Ti ho scritto in privato per preparare il sondaggio."
     assert "Scrivi il titolo della riunione" in (fake.last_sent(u["sa"]).text or "")
-    # Someone who never started the bot is told how.
+    # Someone who never started the bot is told how, with a button that opens the chat.
     u["sc"].has_started = False
     await u["sc"].send("/riunione", chat=team.group)
     await bot.settle()
-    assert "premi Avvia" in (fake.last_sent(team.group).text or "")
+    told = fake.last_sent(team.group)
+    assert "premi Avvia" in (told.text or "")
+    assert told.buttons == [[("💬 Apri la chat con me", f"https://t.me/{fake.bot.username}")]]
 
 
 async def test_poll_message_of_an_uncertain_send_is_adopted(bot: BotUnderTest) -> None:
@@ -522,10 +620,13 @@ async def test_poll_message_of_an_uncertain_send_is_adopted(bot: BotUnderTest) -
         await session.execute(delete(PollMessage))
     slots = _slot_data(poll_msg)
     toast = await _vote(bot, team.users["sa"], poll_msg, slots[0], "y")
-    assert toast.startswith("Registrato: Sì")
+    assert toast.startswith("Registrato: ✅ Sì")
     await bot.settle()
     await bot.run_jobs()
-    assert "✅ 1 · ❔ 0 · ❌ 0 — Comuni: 1/3" in (poll_msg.text or "")
+    assert grid(poll_msg)["gio 10 dic, 17:00 — 1 Comune su 3"] == [
+        "✅ Argelato",
+        "Mancano: Bentivoglio, Castello",
+    ]
     # Another bot message in the group does not become a poll by forged data.
     other = bot.fake.sent_to(team.group)[-1]
     await team.carla.send("/riunioni", chat=team.group)
@@ -533,10 +634,10 @@ async def test_poll_message_of_an_uncertain_send_is_adopted(bot: BotUnderTest) -
     listing = bot.fake.last_sent(team.group)
     assert listing is not other
     forged = await team.users["sb"].press_forged(listing, f"vote:y:{slots[1]}")
-    assert "non esiste più" in ((await forged.answered()).text or "")
+    assert "non è più valido" in ((await forged.answered()).text or "")
     assert await _count(bot, PollMessage) == 1
     # The label button shows who answered what.
-    details = await team.users["sa"].press(poll_msg, f"vote:i:{slots[0]}")
+    details = await team.users["sa"].press(poll_msg, f"mtg:answers:{slots[0]}")
     text = (await details.answered()).text or ""
     assert "La tua risposta: Sì" in text and "✅ Sara Argelato" in text
 
@@ -576,6 +677,7 @@ async def test_burst_with_the_rate_limiter_stays_within_group_limits(
         edits = len(fake_telegram.calls_of("editMessageText")) - edits_before
         assert 1 <= edits <= 6, edits
         assert fake_telegram.count_429 == 0
-        assert "✅ 0 · ❔ 0 · ❌ 6 — Comuni: 0/3" in (poll_msg.text or "")
+        assert "Hanno risposto 6 persone su 7." in (poll_msg.text or "")
+        assert all(heading.endswith("nessun Comune per ora") for heading in grid(poll_msg))
     finally:
         await harness.stop()

@@ -217,7 +217,7 @@ async def test_group_notes_reach_the_mayors(bot: BotUnderTest) -> None:
     # --- Tina leaves: her notes stay, under «ex membro» ---
     await tina.send("/cancellami")
     await bot.settle()
-    assert await _press(bot, tina, fake.last_sent(tina), "del:ok") == "Dati cancellati."
+    assert await _press(bot, tina, fake.last_sent(tina), "del:confirm") == "Dati cancellati."
     await paolo.send("/riepilogo", chat=political)
     await bot.settle()
     on_demand = "\n".join(

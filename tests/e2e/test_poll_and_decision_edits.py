@@ -20,7 +20,7 @@ from bot.config import normalize_database_url
 from storage.models import ActionStatus, DecisionMessage, PollMessage
 from storage.repositories import dirty_messages
 from tests.e2e.harness import BotUnderTest
-from tests.e2e.test_meetings_story import _create_poll_with_wizard, _slot_data, _team, _vote
+from tests.e2e.test_meetings_story import _create_poll_with_wizard, _slot_data, _team, _vote, grid
 from tests.e2e.test_summaries_story import open_round, report_update, seed
 from tests.fakes.fake_world import FakeMessage
 from tests.fakes.telegram_server import FakeTelegram, RateLimits
@@ -33,7 +33,12 @@ async def _owed(bot: BotUnderTest, model: Any) -> list[Any]:
 
 
 def _tally_lines(message: FakeMessage) -> list[str]:
-    return [line for line in (message.text or "").splitlines() if "— Comuni:" in line]
+    """Each date of the poll's grid on one line: its heading and the Comuni under it."""
+    return [" / ".join([heading, *lines]) for heading, lines in grid(message).items()]
+
+
+NONE_YET = "gio 10 dic, 17:00 — nessun Comune per ora"
+ONE_YES = "gio 10 dic, 17:00 — 1 Comune su 3 / ✅ Argelato / Mancano: Bentivoglio, Castello"
 
 
 async def test_an_owed_tally_edit_survives_a_refused_edit_and_a_restart(
@@ -48,11 +53,11 @@ async def test_an_owed_tally_edit_survives_a_refused_edit_and_a_restart(
     await _vote(bot, team.users["sa"], poll_msg, slots[0], "y")
     await bot.settle()
     await bot.run_jobs()
-    assert _tally_lines(poll_msg)[0] == "✅ 0 · ❔ 0 · ❌ 0 — Comuni: 0/3"
+    assert _tally_lines(poll_msg)[0] == NONE_YET
     assert len(await _owed(bot, PollMessage)) == 1  # still owed: not cleared before success
     await bot.restart()  # the job is gone with the old process; the database remembers
     await bot.tick()
-    assert _tally_lines(poll_msg)[0] == "✅ 1 · ❔ 0 · ❌ 0 — Comuni: 1/3"
+    assert _tally_lines(poll_msg)[0] == ONE_YES
     assert await _owed(bot, PollMessage) == []
 
 
@@ -78,14 +83,16 @@ async def test_a_crash_between_edit_and_clear_costs_a_repeat_not_an_edit(
     await bot.settle()
     await bot.run_jobs()
     assert crashes
-    assert _tally_lines(poll_msg)[0] == "✅ 1 · ❔ 0 · ❌ 0 — Comuni: 1/3"
+    assert _tally_lines(poll_msg)[0] == ONE_YES
     assert len(await _owed(bot, PollMessage)) == 1
     # A vote after the crash, then the tick: the latest state, and nothing owed any more.
     await _vote(bot, team.users["sb"], poll_msg, slots[0], "m")
     await bot.settle()
     await bot.tick()
     await bot.run_jobs()
-    assert _tally_lines(poll_msg)[0] == "✅ 1 · ❔ 1 · ❌ 0 — Comuni: 2/3"
+    assert _tally_lines(poll_msg)[0] == (
+        "gio 10 dic, 17:00 — 2 Comuni su 3 / ✅ Argelato / ❔ Bentivoglio / Manca: Castello"
+    )
     assert await _owed(bot, PollMessage) == []
     assert fake.count_429 == 0
 
@@ -200,18 +207,30 @@ async def test_a_long_voting_burst_stays_inside_the_group_limit(
             if step == 100:  # the group's other messages do not queue behind the tally
                 before = len(fake.sent_to(team.group))
                 asked = time.monotonic()
-                await team.carla.send("/riunioni", chat=team.group)
+                await team.carla.send("/calendario", chat=team.group)
                 await fake.wait_for(lambda b=before: len(fake.sent_to(team.group)) > b)
                 listing_wait = time.monotonic() - asked
             await asyncio.sleep(0.2)
         expected = []
-        for slot in slots:
+        names = ("Argelato", "Bentivoglio", "Castello")
+        labels = ("gio 10 dic, 17:00", "mer 16 dic, 17:30", "gio 17 dic, 17:00")
+        for label, slot in zip(labels, slots, strict=True):
             answers = {key: last.get((key, slot)) for key in keys}
-            yes = sum(1 for a in answers.values() if a == "y")
-            maybe = sum(1 for a in answers.values() if a == "m")
-            no = sum(1 for a in answers.values() if a == "n")
-            covered = {comune_of[k] for k, a in answers.items() if a in ("y", "m")}
-            expected.append(f"✅ {yes} · ❔ {maybe} · ❌ {no} — Comuni: {len(covered)}/3")
+            yes = {names[comune_of[k]] for k, a in answers.items() if a == "y"}
+            covered = {names[comune_of[k]] for k, a in answers.items() if a in ("y", "m")}
+            missing = sorted(set(names) - covered)
+            if not covered:
+                expected.append(f"{label} — nessun Comune per ora")
+                continue
+            count = "1 Comune su 3" if len(covered) == 1 else f"{len(covered)} Comuni su 3"
+            line = [f"{label} — {count}"]
+            if yes:
+                line.append("✅ " + ", ".join(sorted(yes)))
+            if covered - yes:
+                line.append("❔ " + ", ".join(sorted(covered - yes)))
+            if missing:
+                line.append(("Manca: " if len(missing) == 1 else "Mancano: ") + ", ".join(missing))
+            expected.append(" / ".join(line))
         # The last paced edit follows on its own, within one interval.
         await fake.wait_for(lambda: _tally_lines(poll_msg) == expected, timeout=10)
         await harness.settle()
@@ -232,7 +251,7 @@ async def test_a_long_voting_burst_stays_inside_the_group_limit(
         print(
             f"\n{step} presses in {time.monotonic() - started:.0f} s: {len(edits)} tally edits, "
             f"at most {_max_in_window(edits, 60.0)} in a minute, 0 × 429, "
-            f"/riunioni answered in {listing_wait:.2f} s"
+            f"/calendario answered in {listing_wait:.2f} s"
         )
     finally:
         await harness.stop()
@@ -253,7 +272,7 @@ async def test_a_429_on_a_tally_edit_is_waited_out_not_swallowed(
     with caplog.at_level(logging.WARNING, logger="bot.telegram_edit"):
         await bot.run_jobs()
     assert any("flood control" in r.getMessage() for r in caplog.records)
-    assert _tally_lines(poll_msg)[0] == "✅ 0 · ❔ 0 · ❌ 0 — Comuni: 0/3"
+    assert _tally_lines(poll_msg)[0] == NONE_YET
     assert len(await _owed(bot, PollMessage)) == 1
     job_queue = bot.application.job_queue
     assert job_queue is not None
@@ -261,7 +280,7 @@ async def test_a_429_on_a_tally_edit_is_waited_out_not_swallowed(
     assert job.next_t is not None
     assert (job.next_t - datetime.now(UTC)).total_seconds() > 25  # Telegram said 30 s
     await bot.tick()  # the tick does not jump the queue either
-    assert _tally_lines(poll_msg)[0] == "✅ 0 · ❔ 0 · ❌ 0 — Comuni: 0/3"
+    assert _tally_lines(poll_msg)[0] == NONE_YET
     await bot.run_jobs()  # when the wait is over
-    assert _tally_lines(poll_msg)[0] == "✅ 1 · ❔ 0 · ❌ 0 — Comuni: 1/3"
+    assert _tally_lines(poll_msg)[0] == ONE_YES
     assert await _owed(bot, PollMessage) == []

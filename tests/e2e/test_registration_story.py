@@ -167,7 +167,7 @@ async def test_registration_story(bot: BotUnderTest) -> None:
     paolo_request = request_for(fake, giulia, "Paolo Gialli")
     paolo_member = await member_id(bot, "Paolo Gialli")
     eve_chat_message = await say(bot, eve, "/start")
-    for data in (f"appr:ok:{paolo_member}", f"appr:no:{paolo_member}"):
+    for data in (f"appr:approve:{paolo_member}", f"appr:reject:{paolo_member}"):
         forged = await eve.press_forged(eve_chat_message, data)
         assert "Solo il coordinatore" in ((await forged.answered()).text or "")
     stolen = await eve.press(paolo_request, "✅ Approva")  # even on the coordinator's own message
@@ -228,25 +228,25 @@ async def test_registration_story(bot: BotUnderTest) -> None:
         invite_id = (await session.execute(select(Invite.id).limit(1))).scalar_one()
     private = fake.last_sent(eve)
     forgeries = [
-        (private, f"mbr:rmok:{mario_id}"),
-        (private, f"mbr:co:{mario_id}:0"),
-        (private, f"mbr:sr:{mario_id}:u"),
+        (private, f"mbr:remove_yes:{mario_id}"),
+        (private, f"mbr:coordinator:{mario_id}:0"),
+        (private, f"mbr:set_role:{mario_id}:u"),
         (private, f"mbr:show:{mario_id}"),
-        (private, f"team:ls:{union_id}"),
-        (private, f"com:rmok:{mun_id}"),
+        (private, f"team:list:{union_id}"),
+        (private, f"com:remove_yes:{mun_id}"),
         (private, f"com:add:{union_id}"),
-        (private, f"inv:mk:{union_id}:0:x"),
-        (private, f"inv:rv:{invite_id}"),
-        (private, f"reg:ok:{invite_id}"),
-        (private, f"reg:m:{invite_id}:{mun_id}"),
-        (private, "appr:ok:99999"),
-        (private, "del:ok:1"),
-        (private, "mbr:rmok:abc"),
+        (private, f"inv:make:{union_id}:0:x"),
+        (private, f"inv:revoke:{invite_id}"),
+        (private, f"reg:confirm:{invite_id}"),
+        (private, f"reg:comune:{invite_id}:{mun_id}"),
+        (private, "appr:approve:99999"),
+        (private, "del:confirm:1"),
+        (private, "mbr:remove_yes:abc"),
         (private, "garbage"),
         (private, "x" * 64),
-        (in_group, f"link:rep:{union_id}:p"),
+        (in_group, f"link:replace:{union_id}:p"),
         (in_group, f"link:set:{union_id}:t"),
-        (in_group, "del:ok"),
+        (in_group, "del:confirm"),
     ]
     for message, data in forgeries:
         forged = await eve.press_forged(message, data)
@@ -457,7 +457,7 @@ async def test_one_sindaco_per_comune_at_request_and_at_approval(bot: BotUnderTe
         else None
     )
     again = await giulia.press_forged(
-        fake.last_sent(giulia), f"appr:ok:{await member_id(bot, 'Bice Seconda')}"
+        fake.last_sent(giulia), f"appr:approve:{await member_id(bot, 'Bice Seconda')}"
     )
     assert (await again.answered()).text == "Questa richiesta è già stata rifiutata."
 
@@ -499,10 +499,11 @@ async def test_join_survives_a_restart_and_members_of_two_unions_pick(bot: BotUn
     await bot.settle()
     roster = fake.last_sent(luca)
     assert "Terre d'Acqua" in roster.text and "Calderara di Reno" in roster.text
+    assert roster is not picker and not picker.history  # the answer comes below the picker
     assert "Argelato" not in roster.text  # the other Union stays separate
     # Bruno, coordinator of Terre d'Acqua, cannot manage Reno Galliera's members.
     forged = await bruno.press_forged(
-        fake.last_sent(bruno), f"mbr:rmok:{await member_id(bot, 'Mario Rossi')}"
+        fake.last_sent(bruno), f"mbr:remove_yes:{await member_id(bot, 'Mario Rossi')}"
     )
     assert (await forged.answered()).text == "Questo pulsante non è per te: non ho cambiato nulla."
 

@@ -159,10 +159,10 @@ async def test_coordinator_adds_edits_and_archives_an_action(bot: BotUnderTest) 
     async with bot.db.transaction() as s:
         action = (await s.execute(select(Action))).scalar_one()
         action_id = action.id
-    assert await forge(bot, sara, fake.last_sent(sara), f"act:ary:{action_id}") == (
+    assert await forge(bot, sara, fake.last_sent(sara), f"act:confirm_archive:{action_id}") == (
         "Solo il coordinatore può farlo."
     )
-    assert await forge(bot, sara, fake.last_sent(sara), f"upd:st:{action_id}:c") == (
+    assert await forge(bot, sara, fake.last_sent(sara), f"upd:status:{action_id}:completed") == (
         "Questo pulsante non è per te."
     )
     await press(bot, carla, fake.last_sent(carla), "🗄 Archivia")
@@ -256,8 +256,8 @@ async def test_technician_changes_an_answer_outside_the_round(bot: BotUnderTest)
     await sara.send("/start")
     await bot.settle()
     own = fake.last_sent(sara)
-    assert await forge(bot, sara, own, "upd:sv:999999") == "Questa azione non esiste più."
-    assert await forge(bot, sara, own, "upd:pr:abc:50") is None
+    assert await forge(bot, sara, own, "upd:save:999999") == "Questa azione non esiste più."
+    assert await forge(bot, sara, own, "upd:progress:abc:50") is None
     async with bot.db.transaction() as s:
         assert len(list((await s.execute(select(ProgressUpdate))).scalars())) == 2
 
@@ -338,7 +338,7 @@ async def test_list_pages_filters_template_and_csv_export(bot: BotUnderTest) -> 
         from storage.models import Union as UnionModel
 
         union_id = (await s.execute(select(UnionModel))).scalar_one().id
-    assert await forge(bot, tina, fake.last_sent(tina), f"act:exp:{union_id}:c") == (
+    assert await forge(bot, tina, fake.last_sent(tina), f"act:export:{union_id}:csv") == (
         "Solo il coordinatore può farlo."
     )
 

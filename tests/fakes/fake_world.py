@@ -264,10 +264,16 @@ class FakeMessage:
 
     @property
     def buttons(self) -> list[list[tuple[str, str | None]]]:
-        """Inline keyboard rows as (text, callback_data or url)."""
+        """Inline keyboard rows as (text, callback_data, url or a Mini App's url)."""
         rows = (self.reply_markup or {}).get("inline_keyboard") or []
         return [
-            [(b.get("text", ""), b.get("callback_data") or b.get("url")) for b in row]
+            [
+                (
+                    b.get("text", ""),
+                    b.get("callback_data") or b.get("url") or (b.get("web_app") or {}).get("url"),
+                )
+                for b in row
+            ]
             for row in rows
         ]
 

@@ -19,8 +19,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
-from aiohttp import web
+from aiohttp import ClientError, ClientSession, ClientTimeout, web
 
 from tests.fakes.fake_world import (
     BotIdentity,
@@ -85,6 +86,11 @@ _CHAT_ACTIONS = {
 }
 
 Handler = Callable[[dict[str, Any]], Awaitable[Any]]
+_WEBHOOK_SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+
+
+def _loopback(url: str) -> bool:
+    return urlsplit(url).hostname in ("127.0.0.1", "localhost", "::1")
 
 
 class _Clock(Protocol):
@@ -169,6 +175,8 @@ class FakeTelegram:
             id=int(token.split(":", 1)[0]), first_name="Team Energia", username=bot_username
         )
         self.privacy_mode = True
+        # getMe.has_main_web_app: whether a main Mini App is set in @BotFather (t.me/<bot>?startapp=…).
+        self.has_main_web_app = False
         self.enforce_rate_limits = False
         self.rate_limits = RateLimits()
         self.callback_answer_timeout = 15.0
@@ -179,6 +187,13 @@ class FakeTelegram:
         self.updates: list[dict[str, Any]] = []  # every update ever enqueued
         self.allowed_updates: list[str] | None = None
         self.webhook_url = ""
+        self.webhook_secret: str | None = None
+        self.webhook_max_connections = 40
+        # (unix time, message) of the latest failed webhook delivery, as getWebhookInfo says.
+        self.webhook_last_error: tuple[int, str] | None = None
+        # (update_id, HTTP status or 0 for no answer) of every webhook delivery attempt.
+        self.webhook_posts: list[tuple[int, int]] = []
+        self._webhook_task: asyncio.Task[None] | None = None
         self._idle_checks: list[Callable[[], bool]] = []
         self.bot_settings: dict[str, Any] = {}
         self._port: int | None = None
@@ -268,6 +283,10 @@ class FakeTelegram:
         self._stopping.set()
         async with self._cond:
             self._cond.notify_all()
+        if self._webhook_task is not None:
+            self._webhook_task.cancel()
+            await asyncio.gather(self._webhook_task, return_exceptions=True)
+            self._webhook_task = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -630,6 +649,10 @@ class FakeTelegram:
     def calls_of(self, method: str) -> list[FakeCall]:
         return [c for c in self.calls if c.method == method]
 
+    def presses_by(self, user: FakeUser) -> list[FakePress]:
+        """The buttons this user pressed, in order: the taps a story counts."""
+        return [p for p in self._presses.values() if p.user.id == user.id]
+
     def transcript(self) -> str:
         return "\n".join(self._transcript) + ("\n" if self._transcript else "")
 
@@ -746,6 +769,17 @@ class FakeTelegram:
         chat.messages.append(msg)
         self._touch()
         return msg
+
+    def add_file(
+        self,
+        kind: str,
+        content: bytes,
+        *,
+        filename: str | None = None,
+        mime_type: str | None = None,
+    ) -> FakeFile:
+        """A file Telegram holds (as if someone had sent it earlier): getFile finds it by id."""
+        return self._store_file(kind, content, filename, mime_type)
 
     def _store_file(
         self, kind: str, content: bytes, filename: str | None, mime_type: str | None
@@ -1063,7 +1097,9 @@ class FakeTelegram:
                 raise ApiError.bad_request("message is too long")
         return plain, ents
 
-    def _check_markup(self, markup: dict[str, Any] | None) -> dict[str, Any] | None:
+    def _check_markup(
+        self, markup: dict[str, Any] | None, chat: FakeChat | None = None
+    ) -> dict[str, Any] | None:
         if markup is None or "inline_keyboard" not in markup:
             return markup
         rows = markup["inline_keyboard"]
@@ -1096,9 +1132,28 @@ class FakeTelegram:
                     url = button["url"]
                     if not isinstance(url, str) or not re.match(r"^(https?|tg)://\S+$", url):
                         raise ApiError.bad_request("BUTTON_URL_INVALID")
+                if "web_app" in button:
+                    self._check_web_app_button(button["web_app"], chat)
         if total > 100:
             raise ApiError.bad_request("REPLY_MARKUP_TOO_LONG")
         return markup
+
+    @staticmethod
+    def _check_web_app(web_app: Any, where: str) -> None:
+        """A WebAppInfo: Telegram opens Mini Apps over HTTPS only."""
+        url = web_app.get("url") if isinstance(web_app, dict) else None
+        if not isinstance(url, str) or not re.match(r"^https://[^/\s]+\S*$", url):
+            raise ApiError.bad_request(
+                f"{where} Web App URL '{url}' is invalid: Only HTTPS links are allowed"
+            )
+
+    def _check_web_app_button(self, web_app: Any, chat: FakeChat | None) -> None:
+        """Real Telegram: a web_app inline button only in a private chat with the bot
+        (BUTTON_TYPE_INVALID in groups and channels: in a group, a t.me link to the bot's
+        Mini App is the way), and only to an HTTPS address."""
+        if chat is not None and not chat.is_private:
+            raise ApiError.bad_request("BUTTON_TYPE_INVALID")
+        self._check_web_app(web_app, "inline keyboard button")
 
     def _reply_target(self, chat: FakeChat, params: dict[str, Any]) -> FakeMessage | None:
         reply = params.get("reply_parameters")
@@ -1140,25 +1195,120 @@ class FakeTelegram:
             "can_read_all_group_messages": not self.privacy_mode,
             "supports_inline_queries": False,
             "can_connect_to_business": False,
-            "has_main_web_app": False,
+            "has_main_web_app": self.has_main_web_app,
         }
 
     async def _m_set_webhook(self, params: dict[str, Any]) -> bool:
-        self.webhook_url = params["url"]
+        url = str(params["url"])
+        if not url:
+            return await self._m_delete_webhook(params)
+        parts = urlsplit(url)
+        if parts.scheme != "https" and not (parts.scheme == "http" and _loopback(url)):
+            raise ApiError.bad_request("bad webhook: An HTTPS URL must be provided for webhook")
+        secret = params.get("secret_token")
+        if secret is not None and not _WEBHOOK_SECRET_RE.match(str(secret)):
+            raise ApiError.bad_request("bad webhook: secret token contains unallowed characters")
+        if "allowed_updates" in params:
+            self.allowed_updates = [str(x) for x in params["allowed_updates"]]
+        if params.get("drop_pending_updates"):
+            self._pending.clear()
+        self.webhook_url = url
+        self.webhook_secret = str(secret) if secret is not None else None
+        self.webhook_max_connections = int(params.get("max_connections") or 40)
+        if self._webhook_task is None or self._webhook_task.done():
+            self._webhook_task = asyncio.get_running_loop().create_task(self._deliver_webhook())
+        async with self._cond:
+            self._cond.notify_all()
         return True
 
     async def _m_delete_webhook(self, params: dict[str, Any]) -> bool:
         self.webhook_url = ""
+        self.webhook_secret = None
         if params.get("drop_pending_updates"):
             self._pending.clear()
+        async with self._cond:
+            self._cond.notify_all()
         return True
 
     async def _m_get_webhook_info(self, params: dict[str, Any]) -> dict[str, Any]:
-        return {
+        info: dict[str, Any] = {
             "url": self.webhook_url,
             "has_custom_certificate": False,
-            "pending_update_count": len(self._pending),
+            "pending_update_count": sum(1 for p in self._pending if not p.delivered),
         }
+        if self.webhook_url:
+            info["max_connections"] = self.webhook_max_connections
+            if self.allowed_updates:
+                info["allowed_updates"] = list(self.allowed_updates)
+        if self.webhook_last_error is not None:
+            info["last_error_date"], info["last_error_message"] = self.webhook_last_error
+        return info
+
+    # ------------------------------------------------------------------ webhook delivery
+
+    async def post_to_webhook(
+        self, update: dict[str, Any], *, secret: str | None, url: str | None = None
+    ) -> int:
+        """POST an update to the webhook as anybody could (a forged request, say): the
+        status the bot's server answered. Loopback addresses only."""
+        target = url or self.webhook_url
+        if not _loopback(target):
+            raise ValueError(f"the fake posts only to 127.0.0.1/localhost, not {target!r}")
+        headers = {} if secret is None else {"X-Telegram-Bot-Api-Secret-Token": secret}
+        async with (
+            ClientSession() as session,
+            session.post(target, json=update, headers=headers) as response,
+        ):
+            return response.status
+
+    async def _deliver_webhook(self) -> None:
+        """Like Telegram: while a webhook is set, POST each pending update to it, in order,
+        with the secret header; an answer other than 2xx (or none) is an error to retry."""
+        wait = 0.05
+        async with ClientSession(timeout=ClientTimeout(total=10)) as session:
+            while not self._stopping.is_set() and self.webhook_url:
+                url = self.webhook_url
+                self._pending = [p for p in self._pending if self._allowed(p.kind)]
+                item = next((p for p in self._pending if not p.delivered), None)
+                if item is None:
+
+                    def ready(current: str = url) -> bool:
+                        return (
+                            self._stopping.is_set()
+                            or self.webhook_url != current
+                            or any(not p.delivered for p in self._pending)
+                        )
+
+                    async with self._cond:
+                        await self._cond.wait_for(ready)
+                    continue
+                if not _loopback(url):  # never traffic to another machine from a test
+                    self.webhook_last_error = (self._now(), "fake: delivers to loopback only")
+                    async with self._cond:
+                        await self._cond.wait_for(lambda u=url: self.webhook_url != u)
+                    continue
+                headers = {"Content-Type": "application/json"}
+                if self.webhook_secret is not None:
+                    headers["X-Telegram-Bot-Api-Secret-Token"] = self.webhook_secret
+                status, error = 0, ""
+                try:
+                    async with session.post(
+                        url, data=json.dumps(item.update), headers=headers
+                    ) as response:
+                        status = response.status
+                        error = f"Wrong response from the webhook: {status} {response.reason}"
+                except (ClientError, TimeoutError) as exc:
+                    error = f"Connection failed: {type(exc).__name__}"
+                self.webhook_posts.append((item.update_id, status))
+                self._touch()
+                if 200 <= status < 300:
+                    item.delivered = True
+                    self._pending = [p for p in self._pending if p is not item]
+                    wait = 0.05
+                    continue
+                self.webhook_last_error = (self._now(), error)
+                await self._sleep(wait)
+                wait = min(wait * 2, 1.0)
 
     async def _m_get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         raise AssertionError("handled by _m_get_updates_http")  # pragma: no cover
@@ -1246,10 +1396,22 @@ class FakeTelegram:
         return (scope_type, chat_id, user_id, str(params.get("language_code") or ""))
 
     async def _m_set_chat_menu_button(self, params: dict[str, Any]) -> bool:
+        button = params.get("menu_button")
+        if button is not None:
+            kind = button.get("type") if isinstance(button, dict) else None
+            if kind not in ("commands", "web_app", "default"):
+                raise ApiError.bad_request("can't parse menu button: unknown type")
+            if kind == "web_app":
+                if not button.get("text"):
+                    raise ApiError.bad_request("can't parse menu button: text is empty")
+                self._check_web_app(button.get("web_app"), "menu button")
         if "chat_id" in params:
-            self._resolve_chat(params["chat_id"]).menu_button = params.get("menu_button")
+            chat = self._resolve_chat(params["chat_id"])
+            if not chat.is_private:  # the menu button belongs to private chats only
+                raise ApiError.bad_request("chat not found")
+            chat.menu_button = button
         else:
-            self.bot_settings["menu_button"] = params.get("menu_button")
+            self.bot_settings["menu_button"] = button
         return True
 
     async def _m_store_setting(self, params: dict[str, Any]) -> bool:
@@ -1265,7 +1427,7 @@ class FakeTelegram:
         plain, ents = self._format(
             params["text"], params.get("parse_mode"), params.get("entities"), caption=False
         )
-        markup = self._check_markup(params.get("reply_markup"))
+        markup = self._check_markup(params.get("reply_markup"), chat)
         reply_to = self._reply_target(chat, params)
         msg = self._new_message(
             chat,
@@ -1289,7 +1451,7 @@ class FakeTelegram:
             cap_plain, cap_ents = self._format(
                 caption, params.get("parse_mode"), params.get("caption_entities"), caption=True
             )
-        markup = self._check_markup(params.get("reply_markup"))
+        markup = self._check_markup(params.get("reply_markup"), chat)
         reply_to = self._reply_target(chat, params)
         stored = self._input_file(params[kind], kind)
         if stored.size > 50 * 1024 * 1024:
@@ -1340,7 +1502,7 @@ class FakeTelegram:
         plain, ents = self._format(
             params["text"], params.get("parse_mode"), params.get("entities"), caption=False
         )
-        markup = self._check_markup(params.get("reply_markup"))
+        markup = self._check_markup(params.get("reply_markup"), msg.chat)
         if plain == msg.text and ents == msg.entities and markup == msg.reply_markup:
             raise ApiError.bad_request(
                 "message is not modified: specified new message content and reply markup are "
@@ -1369,7 +1531,7 @@ class FakeTelegram:
             if caption
             else ("", [])
         )
-        markup = self._check_markup(params.get("reply_markup"))
+        markup = self._check_markup(params.get("reply_markup"), msg.chat)
         if (
             (plain or None) == msg.caption
             and ents == msg.caption_entities
@@ -1389,7 +1551,7 @@ class FakeTelegram:
 
     async def _m_edit_message_reply_markup(self, params: dict[str, Any]) -> dict[str, Any]:
         msg = self._edit_target(params)
-        markup = self._check_markup(params.get("reply_markup"))
+        markup = self._check_markup(params.get("reply_markup"), msg.chat)
         if markup == msg.reply_markup or (not markup and not msg.reply_markup):
             raise ApiError.bad_request(
                 "message is not modified: specified new message content and reply markup are "
@@ -1427,7 +1589,15 @@ class FakeTelegram:
         if text is not None and len(text) > MAX_CALLBACK_ANSWER:
             raise ApiError.bad_request("MESSAGE_TOO_LONG")
         show_alert = bool(params.get("show_alert", False))
-        press.set_answer(CallbackAnswer(text=text, show_alert=show_alert, url=params.get("url")))
+        url = params.get("url")
+        # Outside games Telegram opens only a link to the bot itself with a start parameter
+        # (t.me/<bot>?start=<1-64 of A-Za-z0-9_->) from a callback answer.
+        if url is not None and not re.fullmatch(
+            rf"https://t\.me/{re.escape(self.bot.username or '')}\?start=[A-Za-z0-9_-]{{1,64}}",
+            str(url),
+        ):
+            raise ApiError.bad_request("URL_INVALID")
+        press.set_answer(CallbackAnswer(text=text, show_alert=show_alert, url=url))
         if text:
             self._transcript.append(f"    ↳ {'popup' if show_alert else 'avviso'}: «{text}»")
         return True

@@ -269,6 +269,35 @@ async def test_validation_errors(fake_telegram: FakeTelegram) -> None:
     assert body["error_code"] == 400
 
 
+async def test_mini_app_buttons_as_telegram_allows_them(fake_telegram: FakeTelegram) -> None:
+    """A web_app button only in a private chat, to an HTTPS address; in a group a t.me link to
+    the bot's Mini App is the way. The menu button belongs to private chats too."""
+    fake = fake_telegram
+    chat_id = await started_user(fake)
+    user = fake.user(chat_id)
+    group = fake.create_group("Tavolo", user)
+    await fake.add_bot_to_group(group, by=user)
+    web_app = {"inline_keyboard": [[{"text": "📊", "web_app": {"url": "https://x.test/app/"}}]]}
+    assert (await api(fake, "sendMessage", chat_id=chat_id, text="t", reply_markup=web_app))["ok"]
+    body = await api(fake, "sendMessage", chat_id=group.id, text="t", reply_markup=web_app)
+    assert body["description"] == "Bad Request: BUTTON_TYPE_INVALID"
+    link = {"inline_keyboard": [[{"text": "📊", "url": "https://t.me/Bot?startapp=u1"}]]}
+    assert (await api(fake, "sendMessage", chat_id=group.id, text="t", reply_markup=link))["ok"]
+    plain = {"inline_keyboard": [[{"text": "📊", "web_app": {"url": "http://x.test/app/"}}]]}
+    body = await api(fake, "sendMessage", chat_id=chat_id, text="t", reply_markup=plain)
+    assert "Only HTTPS links are allowed" in body["description"]
+
+    menu = {"type": "web_app", "text": "Cruscotto", "web_app": {"url": "https://x.test/app/"}}
+    assert (await api(fake, "setChatMenuButton", menu_button=menu))["ok"]
+    assert fake.bot_settings["menu_button"] == menu
+    assert (await api(fake, "setChatMenuButton", chat_id=chat_id, menu_button=menu))["ok"]
+    body = await api(fake, "setChatMenuButton", chat_id=group.id, menu_button=menu)
+    assert body["description"] == "Bad Request: chat not found"
+    insecure = {**menu, "web_app": {"url": "http://x.test/app/"}}
+    body = await api(fake, "setChatMenuButton", menu_button=insecure)
+    assert "Only HTTPS links are allowed" in body["description"]
+
+
 async def test_forbidden_and_blocked(fake_telegram: FakeTelegram) -> None:
     fake = fake_telegram
     luca = fake.add_user("Luca")
@@ -567,3 +596,87 @@ async def test_rate_limits_with_ptb_rate_limiter(
     assert sorted(m.text or "" for m in fake.sent_to(group)) == [f"n. {i}" for i in range(5)]
     assert fake.count_429 >= 1
     assert "⚠️ sendMessage → 429 Too Many Requests: retry after 1" in fake.transcript()
+
+
+async def test_webhook_delivery_with_the_secret_and_retries(fake_telegram: FakeTelegram) -> None:
+    """setWebhook: pending updates are POSTed in order with the secret header; an answer that
+    is not 2xx is retried and reported by getWebhookInfo; getUpdates is then a 409."""
+    from aiohttp import web
+
+    fake = fake_telegram
+    received: list[tuple[str | None, dict[str, Any]]] = []
+    refuse = {"left": 2}
+
+    async def hook(request: web.Request) -> web.Response:
+        if refuse["left"] > 0:
+            refuse["left"] -= 1
+            return web.Response(status=500)
+        received.append(
+            (request.headers.get("X-Telegram-Bot-Api-Secret-Token"), await request.json())
+        )
+        return web.Response(status=200)
+
+    app = web.Application()
+    app.router.add_post("/hook", hook)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    url = f"http://127.0.0.1:{runner.addresses[0][1]}/hook"
+    try:
+        async with Bot(fake.token, base_url=fake.base_url) as bot:
+            with pytest.raises(BadRequest, match=r"(?i)https url"):
+                await bot.set_webhook("http://example.org/hook")
+            with pytest.raises(BadRequest, match="secret token"):
+                await bot.set_webhook(url, secret_token="no spaces allowed")
+            mario = fake.add_user("Mario")
+            await mario.send("/start uno")
+            await mario.send("/start due")
+            assert await bot.set_webhook(url, secret_token="s3cret_token-x")
+            await fake.wait_for(lambda: len(received) == 2)
+            assert [secret for secret, _u in received] == ["s3cret_token-x"] * 2
+            assert [u["message"]["text"] for _s, u in received] == ["/start uno", "/start due"]
+            assert [status for _id, status in fake.webhook_posts] == [500, 500, 200, 200]
+            info = await bot.get_webhook_info()
+            assert info.url == url and info.pending_update_count == 0
+            assert (
+                info.last_error_message
+                == "Wrong response from the webhook: 500 Internal Server Error"
+            )
+            with pytest.raises(Conflict, match="webhook is active"):
+                await bot.get_updates()
+            await bot.delete_webhook()
+            await mario.send("/start tre")
+            assert [u.message.text for u in await bot.get_updates() if u.message] == ["/start tre"]
+    finally:
+        await runner.cleanup()
+
+
+async def test_a_callback_answer_opens_only_a_start_link_to_the_bot(
+    fake_telegram: FakeTelegram,
+) -> None:
+    """answerCallbackQuery's url: outside games Telegram takes only t.me/<the bot>?start=…"""
+    fake = fake_telegram
+    anna = fake.add_user("Anna")
+    anna.has_started = True
+    message = fake._new_message(
+        anna.private_chat,
+        None,
+        text="?",
+        reply_markup={"inline_keyboard": [[{"text": "x", "callback_data": "a:b"}]]},
+    )
+    refused = []
+    for url in (
+        "https://example.org/",
+        "https://t.me/AltroBot?start=mg-1",
+        "https://t.me/TeamEnergiaTestBot?start=mg 1",
+        f"https://t.me/TeamEnergiaTestBot?start={'a' * 65}",
+    ):
+        press = await anna.press(message, "a:b")
+        body = await api(fake, "answerCallbackQuery", callback_query_id=press.id, url=url)
+        refused.append(body.get("description"))
+    assert refused == ["Bad Request: URL_INVALID"] * 4
+    press = await anna.press(message, "a:b")
+    url = "https://t.me/TeamEnergiaTestBot?start=mg-1"
+    assert (await api(fake, "answerCallbackQuery", callback_query_id=press.id, url=url))["ok"]
+    assert (await press.answered()).url == url

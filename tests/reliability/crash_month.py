@@ -453,41 +453,42 @@ class Month:
             (
                 m
                 for m in reversed(self.fake.sent_to(user))
-                if any(d and d.startswith("upd:nn:") for _t, d in _flat(m))
+                if any(d and d.startswith("upd:no_news:") for _t, d in _flat(m))
             ),
             None,
         )
         if invite is None:  # uncertain and never delivered: reported to the coordinator
             return
         buttons = {data.split(":")[1]: data for _t, data in _flat(invite) if data}
-        if self.rng.random() < 0.35 and "nn" in buttons:
-            await self.press(user, invite, buttons["nn"])
+        if self.rng.random() < 0.35 and "no_news" in buttons:
+            await self.press(user, invite, buttons["no_news"])
             return
         saved: set[str] = set()
-        want = "st"
+        want = "status"
         for _step in range(20):
             message, data = self._next_flow_button(user, want, saved)
             if message is None or data is None:
                 if len(saved) >= 2:
                     return
-                await self.press(user, invite, buttons["go"])  # (again, after a kill)
+                await self.press(user, invite, buttons["start"])  # (again, after a kill)
                 await asyncio.sleep(0.3)
-                want = "st"
+                want = "status"
                 continue
             record = await self.press(user, message, data)
             await asyncio.sleep(0.2)  # the next question follows the toast
             toast = record.toast
             if toast is None:
-                want = "st"
-            elif want == "st" and toast and not toast.startswith("Prima"):
-                want = "pr" if data.endswith(":o") or data.endswith(":p") else "sv"
-            elif want == "pr" and toast.endswith("%"):
-                want = "sv"
-            elif want == "sv" and _SAVED in toast:
+                want = "status"
+            elif want == "status" and toast and not toast.startswith("Prima"):
+                ongoing = data.endswith(":ongoing") or data.endswith(":postponed")
+                want = "progress" if ongoing else "save"
+            elif want == "progress" and toast.endswith("%"):
+                want = "save"
+            elif want == "save" and _SAVED in toast:
                 saved.add(data.split(":")[2])
-                want = "st"
+                want = "status"
             else:
-                want = "st"
+                want = "status"
             if len(saved) >= 2:
                 return
 
@@ -772,11 +773,11 @@ def _check_presses(
         if p.data.startswith("vote:") and toast.startswith(_VOTE_CONFIRMED):
             report.votes_confirmed += 1
             last_confirmed[(member_of[p.user.id], int(p.data.split(":")[2]))] = n
-        elif p.data.startswith("upd:nn:") and toast == _NO_NEWS_CONFIRMED:
+        elif p.data.startswith("upd:no_news:") and toast == _NO_NEWS_CONFIRMED:
             report.answers_confirmed += 1
             if member_of[p.user.id] not in no_news:
                 problems.append(f"{p.user.full_name}: «nessuna novità» confirmed, not stored")
-        elif p.data.startswith("upd:sv:") and _SAVED in toast:
+        elif p.data.startswith("upd:save:") and _SAVED in toast:
             report.answers_confirmed += 1
             action_id = int(p.data.split(":")[2])
             if (member_of[p.user.id], action_id) not in updates:

@@ -71,7 +71,12 @@ async def test_failing_getupdates_is_a_stall_too(
     from bot.jobs import run_tick
 
     await run_tick(bot.application)
-    assert len(_warnings(caplog)) == 1
+    # Said once, by the link's watch when the first poll failed (bot.telegram_link); the
+    # health check does not say it again, and its file tells the supervisor.
+    outage = [r for r in caplog.records if "Telegram unreachable" in r.getMessage()]
+    assert len(outage) == 1 and outage[0].levelno == logging.WARNING
+    assert _warnings(caplog) == []
+    assert _read(Path(bot.settings.health_file or ""))["status"] == "polling_stalled"
     bot.fake._faults.clear()
 
 

@@ -215,9 +215,9 @@ async def test_a_pin_interrupted_is_made_at_the_next_tick_and_never_twice(
     fake = bot.fake
     team = await seed_team(bot.db, fake, bot.clock.now() - timedelta(days=2), comuni=1)
     fake.set_bot_admin(team.political, can_pin=True)
-    # Closing pins at once: the answer is lost (in both groups when it was not delivered; the
-    # technical group's pin is otherwise refused: the bot may not pin there).
-    fake.stall_next("pinChatMessage", seconds=2, deliver=delivered, count=1 if delivered else 2)
+    # Closing pins at once: the answer is lost. (The technical group's pin is not tried: the
+    # bot may not pin there, getChatMember says so.)
+    fake.stall_next("pinChatMessage", seconds=2, deliver=delivered)
     await _monthly_meeting(bot, team)
     (announcement,) = _announcements(fake, team.political)
     assert announcement.pinned is delivered
@@ -256,7 +256,10 @@ async def test_a_pin_telegram_keeps_failing_is_tried_less_and_less_often(
         r for r in caplog.records if "pin in" in r.getMessage() and "failed" in r.getMessage()
     ]
     assert len(warnings) == 10
-    assert sum(1 for r in warnings if r.exc_info) == 2  # the traceback once per pin
+    # The error once per pin — a 502 is a condition of the world, not a bug: its one-line
+    # summary, no traceback (bot/logging_setup.py).
+    assert sum(1 for r in warnings if "NetworkError: Bad Gateway" in r.getMessage()) == 2
+    assert not any(r.exc_info for r in warnings)
     for _minute in range(16):
         await bot.advance(minutes=1)
     (announcement,) = _announcements(fake, team.political)
@@ -264,17 +267,30 @@ async def test_a_pin_telegram_keeps_failing_is_tried_less_and_less_often(
     assert len(_calls(fake, "pinChatMessage", team.political)) == 6
 
 
-async def test_a_refused_pin_is_settled_and_not_retried(make_bot: BotFactory) -> None:
+async def test_a_pin_the_bot_may_not_make_is_not_tried_and_said_once(
+    make_bot: BotFactory,
+) -> None:
+    """The bot is no administrator: it asks Telegram for its rights (getChatMember), does not
+    try the pin, and tells the coordinator once per group which right to give; the pin is
+    settled, never retried, and a later meeting says nothing more."""
     bot = await make_bot()
     fake = bot.fake
     team = await seed_team(bot.db, fake, bot.clock.now() - timedelta(days=2), comuni=1)
-    await _monthly_meeting(bot, team)  # the bot is no administrator: Telegram refuses the pin
+    await _monthly_meeting(bot, team)
     (announcement,) = _announcements(fake, team.political)
     await bot.advance(minutes=1)
     await bot.advance(minutes=1)
     assert not announcement.pinned
-    assert len(_calls(fake, "pinChatMessage", team.political)) == 1
+    assert _calls(fake, "pinChatMessage", team.political) == []
+    assert len(_calls(fake, "getChatMember", team.political)) == 1
     assert not fake.calls_of("getChat")
+    told = [
+        m.text or ""
+        for m in fake.sent_to(team.coordinator)
+        if "non posso fissare l'annuncio" in (m.text or "")
+    ]
+    assert len(told) == 2  # once for each of the two groups, naming it and the right
+    assert any("«Tavolo politico»" in t and "«Fissa messaggi»" in t for t in told)
 
 
 async def test_meeting_reminders_stuck_in_the_outbox_are_withdrawn_when_the_meeting_starts(

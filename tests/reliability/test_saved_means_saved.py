@@ -20,7 +20,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from bot.clock import FakeClock
-from storage import sqlite_driver
+from storage import db as db_module
 from storage.models import Decision
 from tests import pg_server
 from tests.conftest import REQUIRE_POSTGRES
@@ -65,6 +65,8 @@ async def _decisions(bot: BotUnderTest) -> list[str]:
 async def test_sqlite_locked_by_another_process_one_honest_message_and_one_decision(
     make_bot: BotFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Read when the bot's engine is made: the bot gives up on a held lock after 0.5 s.
+    monkeypatch.setattr(db_module, "SQLITE_BUSY_TIMEOUT_S", 0.5)
     bot = await make_bot()
     fake = bot.fake
     world = await seed_union(bot.db, fake, bot.clock.now(), members=1)
@@ -73,7 +75,6 @@ async def test_sqlite_locked_by_another_process_one_honest_message_and_one_decis
     await bot.settle()
     before = len(fake.sent_to(carla))
 
-    monkeypatch.setattr(sqlite_driver, "BUSY_TIMEOUT_S", 0.5)
     holder = await asyncio.create_subprocess_exec(
         sys.executable,
         "-c",

@@ -114,23 +114,24 @@ COMMANDS: dict[str, Row] = {
     "/riunione": row(
         private={
             **NON_MEMBERS_PRIVATE,
-            "assessore": "Le date delle riunioni le propone il coordinatore",
-            "tecnico": "Le date delle riunioni le propone il coordinatore",
+            "assessore": "Le date delle riunioni le propone chi coordina l'Unione",
+            "tecnico": "Le date delle riunioni le propone chi coordina l'Unione",
         },
         political={
             **LINKED_MEMBERS,
-            "assessore": "Le date delle riunioni le propone il coordinatore",
-            "tecnico": "Le date delle riunioni le propone il coordinatore",
+            "assessore": "Le date delle riunioni le propone chi coordina l'Unione",
+            "tecnico": "Le date delle riunioni le propone chi coordina l'Unione",
         },
         technical={
             **LINKED_MEMBERS,
-            "assessore": "Le date delle riunioni le propone il coordinatore",
-            "tecnico": "Le date delle riunioni le propone il coordinatore",
+            "assessore": "Le date delle riunioni le propone chi coordina l'Unione",
+            "tecnico": "Le date delle riunioni le propone chi coordina l'Unione",
         },
         unlinked=everyone(UNLINKED),
         other=B_GROUP_COMMAND,
     ),
-    "/riunioni": MEMBER_READ,
+    "/calendario": MEMBER_READ,
+    "/riunioni": MEMBER_READ,  # the calendar's old name, kept as an alias
     "/aggiornamento": row(
         private={
             **NON_MEMBERS_PRIVATE,
@@ -219,8 +220,8 @@ NOT_FOR_YOU = "Questo pulsante non è per te"
 NO_LONGER_VALID = "Questo pulsante non è più valido"
 UNION_MEMBERS = "Riservato ai membri del Team energia di questa Unione"
 POLL_MEMBERS = "Questo sondaggio è per i membri del Team energia di questa Unione"
-POLL_GONE = "Questo sondaggio non esiste più"
-COORD_OR_PROPOSER = "Solo il coordinatore (o chi ha proposto il sondaggio) può farlo"
+POLL_GONE = "Questo pulsante non è più valido: usa i pulsanti del sondaggio più recente"
+COORD_OR_PROPOSER = "Solo chi coordina l'Unione o chi ha proposto il sondaggio può gestirlo"
 
 
 def buttons(
@@ -331,10 +332,12 @@ EXPORT = union_button(
         "other_coord": UNION_MEMBERS,
     }
 )
-# "Chi manca?" and the poll's management buttons: the coordinator or whoever proposed the poll.
-# In a group they count only on a message of the poll, like its votes (the cells' anchor is none);
-# their confirmations ("Sì, chiudi", a new deadline) are sent in private and work only there.
-MEETING_COORD = union_button(only(["coord"], COORD_OR_PROPOSER), everyone(NOT_ITS_MESSAGE))
+# «⚙️ Gestisci» under the poll: the panel in private for the coordinator (or whoever proposed
+# the poll), from any message of a group linked to the Union (it only writes to the presser);
+# everyone else is told who may. The panel's controls («Chi manca?», «Aggiungi data», «Proroga»,
+# «Chiudi ora», «Annulla sondaggio») and their confirmations work in private only.
+MEETING_PANEL = union_button(only(["coord"], COORD_OR_PROPOSER))
+MEETING_COORD = private_button(only(["coord"], COORD_OR_PROPOSER), PRIVATE_BUTTON)
 MEETING_CONFIRM = private_button(only(["coord"], COORD_OR_PROPOSER), PRIVATE_BUTTON)
 COORD_ONLY_ACTIONS = "Solo il coordinatore può farlo"
 ACTION_EDIT = union_button(
@@ -354,80 +357,87 @@ BUTTONS: dict[str, Row] = {
     "pick:azioni:{A}": buttons(
         MEMBER_BUTTON_PRIVATE, MEMBER_BUTTON_GROUP, everyone(UNLINKED), B_GROUP_COMMAND
     ),
-    "reg:m:{inv}:{mun}": buttons(everyone(NO_LONGER_VALID)),
-    "reg:r:{inv}:s": buttons(everyone(NO_LONGER_VALID)),
-    "reg:ok:{inv}": buttons(everyone(NO_LONGER_VALID)),
-    "reg:x:{inv}": buttons(everyone(NO_LONGER_VALID)),
-    "appr:ok:{pending}": APPROVAL,
-    "appr:no:{pending}": APPROVAL,
+    "reg:comune:{inv}:{mun}": buttons(everyone(NO_LONGER_VALID)),
+    "reg:role:{inv}:s": buttons(everyone(NO_LONGER_VALID)),
+    "reg:confirm:{inv}": buttons(everyone(NO_LONGER_VALID)),
+    "reg:cancel:{inv}": buttons(everyone(NO_LONGER_VALID)),
+    "appr:approve:{pending}": APPROVAL,
+    "appr:reject:{pending}": APPROVAL,
     "com:add:{A}": COMUNI_BUTTON,
     "com:list:{A}": COMUNI_BUTTON,
-    "com:ren:{mun}": COMUNI_BUTTON,
-    "com:rm:{mun}": COMUNI_BUTTON,
-    "com:rmok:{mun}": COMUNI_BUTTON,
-    "com:stop:{A}": COMUNI_BUTTON,
-    "inv:ls:{A}": INVITE_BUTTON,
-    "inv:mk:{A}:0:x": INVITE_BUTTON,
-    "inv:pm:{A}": INVITE_BUTTON,
-    "inv:pr:{A}:0": INVITE_BUTTON,
-    "inv:rv:{inv}": INVITE_BUTTON,
-    "team:ls:{A}": COORD_BUTTON,
+    "com:rename:{mun}": COMUNI_BUTTON,
+    "com:remove:{mun}": COMUNI_BUTTON,
+    "com:remove_yes:{mun}": COMUNI_BUTTON,
+    "com:cancel:{A}": COMUNI_BUTTON,
+    "inv:list:{A}": INVITE_BUTTON,
+    "inv:make:{A}:0:x": INVITE_BUTTON,
+    "inv:comuni:{A}": INVITE_BUTTON,
+    "inv:roles:{A}:0": INVITE_BUTTON,
+    "inv:revoke:{inv}": INVITE_BUTTON,
+    "team:list:{A}": COORD_BUTTON,
     "link:set:{A}:p": buttons(
         everyone(NO_LONGER_VALID),
         only(["coord"], "Solo il coordinatore dell'Unione può collegare il gruppo"),
     ),
-    "link:no:0": buttons(only(["coord", "other_coord"], NOT_FOR_YOU)),
+    "link:cancel": buttons(only(["coord", "other_coord"], NOT_FOR_YOU)),
     "mbr:show:{sindaco}": COORD_BUTTON,
-    "mbr:co:{sindaco}:1": COORD_BUTTON,
-    "mbr:rm:{sindaco}": COORD_BUTTON,
-    "mbr:rmok:{sindaco}": COORD_BUTTON,
-    "mbr:role:{sindaco}": COORD_BUTTON,
-    "mbr:sr:{sindaco}:a": COORD_BUTTON,
-    "mbr:mun:{sindaco}": COORD_BUTTON,
-    "mbr:pm:{sindaco}:{mun}": COORD_BUTTON,
-    "del:no": private_button(everyone(OK), PRIVATE_BUTTON),
+    "mbr:coordinator:{sindaco}:1": COORD_BUTTON,
+    "mbr:remove:{sindaco}": COORD_BUTTON,
+    "mbr:remove_yes:{sindaco}": COORD_BUTTON,
+    "mbr:roles:{sindaco}": COORD_BUTTON,
+    "mbr:set_role:{sindaco}:a": COORD_BUTTON,
+    "mbr:comuni:{sindaco}": COORD_BUTTON,
+    "mbr:set_comune:{sindaco}:{mun}": COORD_BUTTON,
+    "del:cancel": private_button(everyone(OK), PRIVATE_BUTTON),
     "vote:y:{slot}": buttons(
         only(MEMBERS, POLL_MEMBERS),
         everyone(POLL_GONE),  # the poll was never posted in this group
     ),
     "vote:m:{slot}": buttons(only(MEMBERS, POLL_MEMBERS), everyone(POLL_GONE)),
     "vote:n:{slot}": buttons(only(MEMBERS, POLL_MEMBERS), everyone(POLL_GONE)),
-    "vote:i:{slot}": union_button(
-        only(MEMBERS, "Solo i membri del Team energia vedono le risposte")
+    "mtg:answers:{slot}": union_button(
+        only(MEMBERS, "Le risposte le vedono solo i membri del Team energia di questa Unione")
     ),
-    "mtg:who:{poll}": MEETING_COORD,
-    "mtg:ask:{poll}:close": MEETING_COORD,
-    "mtg:do:{poll}:close": MEETING_CONFIRM,
-    "mtg:do:{poll}:cancel": MEETING_CONFIRM,
-    "mtg:ext:{poll}": MEETING_COORD,
-    "mtg:extd:{poll}:3": MEETING_CONFIRM,
-    "mtg:ics:{meeting}": union_button(
-        only(MEMBERS, "Solo i membri del Team energia possono scaricare l'invito")
+    # «👤 Le mie risposte»: one's own private copy, for the members at the poll's table (here
+    # both tables), from any message of a group linked to the Union.
+    "mtg:mine:{poll}": union_button(only(MEMBERS, POLL_MEMBERS)),
+    "mtg:manage:{poll}": MEETING_PANEL,
+    "mtg:missing:{poll}": MEETING_COORD,
+    "mtg:close:{poll}": MEETING_COORD,
+    "mtg:cancel:{poll}": MEETING_COORD,
+    "mtg:confirm_close:{poll}": MEETING_CONFIRM,
+    "mtg:confirm_cancel:{poll}": MEETING_CONFIRM,
+    "mtg:extend:{poll}": MEETING_COORD,
+    "mtg:extend_by:{poll}:3": MEETING_CONFIRM,
+    "mtg:invite:{meeting}": union_button(
+        only(MEMBERS, "L'invito lo scaricano solo i membri del Team energia di questa Unione")
     ),
-    "mtg:add:{poll}": MEETING_COORD,
+    "mtg:add_date:{poll}": MEETING_COORD,
     "wiz:stop": buttons(everyone("Questa preparazione è scaduta")),
-    "act:v:{act}": union_button(only(MEMBERS, NOT_FOR_YOU)),
-    "act:l:{A}:a:a:0": union_button(only(MEMBERS, NOT_FOR_YOU)),
-    "act:h:{act}": union_button(
+    "act:show:{act}": union_button(only(MEMBERS, NOT_FOR_YOU)),
+    "act:list:{A}:all:all:0": union_button(only(MEMBERS, NOT_FOR_YOU)),
+    "act:history:{act}": union_button(
         {
             **only(MEMBERS, NOT_FOR_YOU),
             # the action is Bibbiano's: its history is for Bibbiano's people and the coordinator
             "assessore": "Lo storico di questa azione lo vedono i membri del suo Comune",
         }
     ),
-    "act:fm:{A}:a": union_button(only(MEMBERS, NOT_FOR_YOU)),
-    "act:ed:{act}": ACTION_EDIT,
-    "act:em:{act}": ACTION_EDIT,
-    "act:ar:{act}": ACTION_EDIT,
-    "act:ary:{act}": ACTION_EDIT,
+    "act:by_comune:{A}:all": union_button(only(MEMBERS, NOT_FOR_YOU)),
+    "act:by_status:{A}:all": union_button(only(MEMBERS, NOT_FOR_YOU)),
+    "act:edit:{act}": ACTION_EDIT,
+    "act:edit_field:{act}:title": ACTION_EDIT,
+    "act:edit_comune:{act}": ACTION_EDIT,
+    "act:archive:{act}": ACTION_EDIT,
+    "act:confirm_archive:{act}": ACTION_EDIT,
     "act:new:{A}": ACTION_EDIT,
-    "act:tpl:{A}": ACTION_EDIT,
-    "act:exp:{A}:c": ACTION_EDIT,
-    "act:nm:{act}:{mun}": union_button(only(["coord"], NOT_FOR_YOU)),
-    "imp:u:{A}": IMPORT,
-    "imp:ok:{A}": IMPORT,
-    "imp:no:{A}": IMPORT,
-    "upd:go:{A}": buttons(
+    "act:template:{A}": ACTION_EDIT,
+    "act:export:{A}:csv": ACTION_EDIT,
+    "act:set_comune:{act}:{mun}": union_button(only(["coord"], NOT_FOR_YOU)),
+    "imp:union:{A}": IMPORT,
+    "imp:confirm:{A}": IMPORT,
+    "imp:cancel:{A}": IMPORT,
+    "upd:start:{A}": buttons(
         {
             **MEMBER_BUTTON_PRIVATE,
             "assessore": "Gli aggiornamenti sulle azioni li danno i funzionari tecnici",
@@ -437,15 +447,15 @@ BUTTONS: dict[str, Row] = {
         everyone(UPDATES_PRIVATE),
         everyone(UPDATES_PRIVATE),
     ),
-    "upd:nn:{round}": UPDATE_FLOW,
-    "upd:a:{act}": UPDATE_FLOW,
-    "upd:st:{act}:c": UPDATE_FLOW,
-    "upd:sk:{act}": UPDATE_FLOW,
-    "upd:pr:{act}:50": UPDATE_FLOW,
-    "upd:sv:{act}": UPDATE_FLOW,
-    "upd:dq:{act}": UPDATE_FLOW,
-    "upd:ls:{A}": UPDATE_FLOW,
-    "upd:end:{A}": UPDATE_FLOW,
+    "upd:no_news:{round}": UPDATE_FLOW,
+    "upd:pick:{act}": UPDATE_FLOW,
+    "upd:status:{act}:completed": UPDATE_FLOW,
+    "upd:skip:{act}": UPDATE_FLOW,
+    "upd:progress:{act}:50": UPDATE_FLOW,
+    "upd:save:{act}": UPDATE_FLOW,
+    "upd:question:{act}": UPDATE_FLOW,
+    "upd:list:{A}": UPDATE_FLOW,
+    "upd:finish:{A}": UPDATE_FLOW,
     "sum:xlsx:{A}": union_button(
         {"outsider": UNION_MEMBERS, "pending": UNION_MEMBERS, "other_coord": UNION_MEMBERS}
     ),

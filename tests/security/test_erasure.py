@@ -40,11 +40,11 @@ async def _contribute(world: World) -> None:
     await tecnico.send("/aggiornamento")
     await bot.settle()
     act = a.action_ids[1]
-    await _press(world, "tecnico", f"upd:a:{act}")
-    assert await _press(world, "tecnico", f"upd:st:{act}:c") == "Completata"
+    await _press(world, "tecnico", f"upd:pick:{act}")
+    assert await _press(world, "tecnico", f"upd:status:{act}:completed") == "Completata"
     await tecnico.send("Collaudo fatto, lo conferma Tiziano Guidettini (@tiziano_guidettini)")
     await bot.settle()
-    await _press(world, "tecnico", f"upd:sv:{act}")
+    await _press(world, "tecnico", f"upd:save:{act}")
     # A note in the technical group (#aggiornamento) that names the technician.
     async with bot.db.transaction() as session:
         await session.execute(
@@ -119,7 +119,7 @@ async def test_cancellami_leaves_no_trace(bot: BotUnderTest) -> None:
     await tecnico.send("/cancellami")
     await bot.settle()
     assert "Vuoi davvero cancellare" in (bot.fake.last_sent(tecnico).text or "")
-    assert await _press(world, "tecnico", "del:ok") == "Dati cancellati."
+    assert await _press(world, "tecnico", "del:confirm") == "Dati cancellati."
     await bot.tick()
 
     # What is left of the name is only in words people wrote: the coordinator's announcement

@@ -16,8 +16,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.services import registration as rules
 from bot.services.action_import import fold_name
+from bot.services.registration import rules
 from storage.models import (
     Action,
     ActionStatus,

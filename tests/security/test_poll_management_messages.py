@@ -1,20 +1,21 @@
-"""A poll's management row counts in a group only on a message of the poll.
+"""A poll's controls work in private only, behind «⚙️ Gestisci».
 
-«Chi manca?», «Aggiungi data», «Proroga», «Chiudi ora» and «Annulla sondaggio» sit under the
-poll's message in its groups; their confirmations («Sì, chiudi», a new deadline) are sent to the
-coordinator in private. The same data forged on any other message of a group linked to the Union
-is refused and changes nothing, and a confirmation forged in a group is refused too; the real
-buttons work (`bot/scope.py:pressed_where`, the check votes and decisions use).
+Under the poll's message in its groups there is one control, «⚙️ Gestisci»: it sends the panel
+(«Chi manca?», «Aggiungi data», «Proroga», «Chiudi ora», «Annulla sondaggio») to the coordinator
+in private, and their questions and confirmations are answered there. Forged in any group — on
+the poll's own message or another — every control of the panel and every confirmation is
+refused and changes nothing; «⚙️ Gestisci» itself only ever writes to the presser, after the
+server re-checked who they are.
 """
 
 from __future__ import annotations
 
 from bot.context import services_of
-from bot.handlers.meetings import enqueue_poll_posts
+from bot.services.meetings import enqueue_poll_posts
 from storage.models import MeetingPoll, PollStatus
 from tests.e2e.harness import BotUnderTest
 from tests.fakes.fake_world import FakeMessage
-from tests.security.matrix import NOT_ITS_MESSAGE, PRIVATE_BUTTON
+from tests.security.matrix import COORD_OR_PROPOSER, PRIVATE_BUTTON
 from tests.security.world import World, build_world, diff, snapshot
 
 
@@ -26,16 +27,19 @@ async def _poll_messages(world: World) -> dict[str, FakeMessage]:
         poll = await session.get(MeetingPoll, world.a.poll_id)
         assert poll is not None
         await enqueue_poll_posts(
-            session, services_of(bot.application), poll=poll, now=bot.clock.now()
+            session,
+            poll=poll,
+            now=bot.clock.now(),
+            language=services_of(bot.application).settings.default_language,
         )
     await bot.tick()
-    who = f"mtg:who:{world.a.poll_id}"
+    manage = f"mtg:manage:{world.a.poll_id}"
     posted = {}
     for name in ("political", "technical"):
         (message,) = [
             m
             for m in bot.fake.sent_to(world.chats[name])
-            if any(data == who for row in m.buttons for _text, data in row)
+            if any(data == manage for row in m.buttons for _text, data in row)
         ]
         posted[name] = message
     return posted
@@ -48,48 +52,64 @@ async def _status(bot: BotUnderTest, poll_id: int) -> PollStatus:
         return poll.status
 
 
-async def test_the_row_counts_only_on_the_polls_messages(bot: BotUnderTest) -> None:
+async def test_the_controls_work_only_in_private(bot: BotUnderTest) -> None:
     world = await build_world(bot)
     posted = await _poll_messages(world)
     poll = world.a.poll_id
     coord = world.users["coord"]
+    assert not any(
+        (data or "").startswith(f"mtg:{verb}:")
+        for row in posted["political"].buttons
+        for _text, data in row
+        for verb in ("missing", "close", "cancel", "extend", "add_date")
+    )
 
-    # Forged on other bot messages of the Union's groups: refused, nothing changes.
+    # Forged in the groups — on the poll's own message and on another — refused, nothing
+    # changes.
     for chat in ("political", "technical"):
-        for data in (
-            f"mtg:who:{poll}",
-            f"mtg:ask:{poll}:close",
-            f"mtg:ask:{poll}:cancel",
-            f"mtg:ext:{poll}",
-            f"mtg:add:{poll}",
-        ):
-            before = await snapshot(bot)
-            press = await coord.press_forged(world.anchors[("coord", chat)], data)
-            toast = (await press.answered()).text or ""
-            await bot.settle()
-            assert toast.startswith(NOT_ITS_MESSAGE), (chat, data, toast)
-            assert diff(before, await snapshot(bot)) == "", (chat, data)
-    # The private confirmations, forged in a group (even on the poll's own message): refused.
-    for data in (f"mtg:do:{poll}:close", f"mtg:do:{poll}:cancel", f"mtg:extd:{poll}:1"):
-        before = await snapshot(bot)
-        press = await coord.press_forged(posted["technical"], data)
-        toast = (await press.answered()).text or ""
-        await bot.settle()
-        assert toast.startswith(PRIVATE_BUTTON), (data, toast)
-        assert diff(before, await snapshot(bot)) == "", data
+        for anchor in (posted[chat], world.anchors[("coord", chat)]):
+            for data in (
+                f"mtg:missing:{poll}",
+                f"mtg:close:{poll}",
+                f"mtg:cancel:{poll}",
+                f"mtg:extend:{poll}",
+                f"mtg:add_date:{poll}",
+                f"mtg:confirm_close:{poll}",
+                f"mtg:confirm_cancel:{poll}",
+                f"mtg:extend_by:{poll}:1",
+            ):
+                before = await snapshot(bot)
+                answer = await (await coord.press_forged(anchor, data)).answered()
+                await bot.settle()
+                assert answer.show_alert and (answer.text or "").startswith(PRIVATE_BUTTON), (
+                    chat,
+                    data,
+                    answer,
+                )
+                assert diff(before, await snapshot(bot)) == "", (chat, data)
     assert await _status(bot, poll) == PollStatus.OPEN
 
-    # The real buttons: «Chi manca?» under the poll in the political group answers…
-    press = await coord.press(posted["political"], f"mtg:who:{poll}")
-    assert "Bibbiano" in ((await press.answered()).text or ""), bot.fake.transcript()
-    # … and «Chiudi ora» under the poll in the technical group asks in private, where
-    # «Sì, chiudi» closes it.
-    press = await coord.press(posted["technical"], f"mtg:ask:{poll}:close")
-    assert (await press.answered()).text == "Ti ho scritto in privato."
+    # A mayor's «⚙️ Gestisci» is refused with who may, and nothing reaches their private chat.
+    sindaco = world.users["sindaco"]
+    sent_before = len(bot.fake.sent_to(sindaco.private_chat))
+    answer = await (await sindaco.press(posted["political"], f"mtg:manage:{poll}")).answered()
+    assert answer.show_alert and (answer.text or "").startswith(COORD_OR_PROPOSER)
+    await bot.settle()
+    assert len(bot.fake.sent_to(sindaco.private_chat)) == sent_before
+
+    # The real way: «⚙️ Gestisci» under the poll in the technical group sends the panel in
+    # private, where «Chiudi ora» asks and «Sì, chiudi» closes it.
+    press = await coord.press(posted["technical"], f"mtg:manage:{poll}")
+    assert (
+        await press.answered()
+    ).text == "Ti ho scritto in privato: lì trovi i comandi del sondaggio."
+    await bot.settle()
+    panel = bot.fake.last_sent(coord.private_chat)
+    await (await coord.press(panel, f"mtg:close:{poll}")).answered()
     await bot.settle()
     confirmation = bot.fake.last_sent(coord.private_chat)
-    assert confirmation.buttons == [[("Sì, chiudi", f"mtg:do:{poll}:close")]]
-    press = await coord.press(confirmation, f"mtg:do:{poll}:close")
+    assert confirmation.buttons == [[("Sì, chiudi", f"mtg:confirm_close:{poll}")]]
+    press = await coord.press(confirmation, f"mtg:confirm_close:{poll}")
     assert ((await press.answered()).text or "").startswith("Sondaggio chiuso")
     await bot.settle()
     assert await _status(bot, poll) == PollStatus.NO_DATE  # nobody had voted

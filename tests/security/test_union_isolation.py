@@ -20,7 +20,7 @@ from tests.fakes.fake_world import FakeMessage
 from tests.security.world import SECRET_A, SECRET_B, build_world, diff, leaks, snapshot
 
 READS = ("/team", "/azioni", "/riepilogo", "/riunioni", "/documenti", "/esporta")
-FILES = ("exp:csv:{u}", "exp:xlsx:{u}", "sum:xlsx:{u}", "act:exp:{u}:c", "act:exp:{u}:x")
+FILES = ("exp:csv:{u}", "exp:xlsx:{u}", "sum:xlsx:{u}", "act:export:{u}:csv", "act:export:{u}:xlsx")
 
 
 def readable(message: FakeMessage) -> str:
@@ -144,7 +144,7 @@ async def test_an_actions_history_pressed_in_a_group_reaches_only_the_presser(
     group = world.chats["political"]
     in_group, in_private = len(fake.sent_to(group)), len(fake.sent_to(sindaco))
     press = await sindaco.press_forged(
-        world.anchors[("sindaco", "political")], f"act:h:{world.a.action_ids[0]}"
+        world.anchors[("sindaco", "political")], f"act:history:{world.a.action_ids[0]}"
     )
     await bot.settle()
     assert press.answer is not None and press.answer.text == "Ti ho mandato lo storico in privato."

@@ -101,7 +101,7 @@ async def test_a_vote_committed_while_an_edit_is_cleared_stays_owed(
 async def _press(
     db: Database, poll_id: int, clock: FakeClock, answer: Answer, *, member_id: int | None = None
 ) -> None:
-    """A vote press's transaction, as bot.handlers.meetings.on_vote makes it: the read, then
+    """A vote press's transaction, as bot.services.meetings.cast_vote makes it: the read, then
     the write (by tests.storage.test_meetings_storage._poll's member unless told; first date)."""
     async with db.transaction() as session:
         await _vote_in(session, poll_id, clock, answer, member_id=member_id)

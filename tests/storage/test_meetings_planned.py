@@ -1,12 +1,13 @@
-"""planned_dates_between on both databases: what tells the monthly poll its month is planned
-(the window is the local month, rules.month_span; the query is the one place that filters)."""
+"""planned_dates_between on both databases: what tells the monthly poll which tables its month
+has planned (the window is the local month, rules.month_span; the query is the one place that
+filters), each date with its table."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.services.meeting_rules import month_span
+from bot.services.meetings.rules import month_span
 from storage.db import Database
 from storage.models import Meeting, PollStatus, PollTable
 from storage.repositories import meetings as repo
@@ -37,12 +38,19 @@ async def test_planned_dates_of_the_union_in_the_window(db: Database) -> None:
             assert created is not None
             return created.id
 
-        def meeting(union_id: int, starts: datetime, n: int, *, cancelled: bool = False) -> None:
+        def meeting(
+            union_id: int,
+            starts: datetime,
+            n: int,
+            *,
+            cancelled: bool = False,
+            table: PollTable = PollTable.POLITICAL,
+        ) -> None:
             s.add(
                 Meeting(
                     union_id=union_id,
                     poll_id=None,
-                    table=PollTable.POLITICAL,
+                    table=table,
                     title="M",
                     starts_at=starts,
                     ends_at=starts + timedelta(hours=1),
@@ -57,7 +65,8 @@ async def test_planned_dates_of_the_union_in_the_window(db: Database) -> None:
         closed = await poll(u, datetime(2026, 12, 15, 16, tzinfo=UTC))
         await poll(other.union.id, datetime(2026, 12, 11, 16, tzinfo=UTC))
         meeting(u, datetime(2026, 11, 30, 22, 59, tzinfo=UTC), 5)  # 23:59 on 30 Nov in Rome
-        meeting(u, datetime(2026, 11, 30, 23, tzinfo=UTC), 6)  # midnight of 1 December in Rome
+        # Midnight of 1 December in Rome: the technical table's meeting.
+        meeting(u, datetime(2026, 11, 30, 23, tzinfo=UTC), 6, table=PollTable.TECHNICAL)
         meeting(u, datetime(2026, 12, 31, 22, 59, tzinfo=UTC), 1)
         meeting(u, datetime(2026, 12, 31, 23, tzinfo=UTC), 2)  # January in Rome
         meeting(u, datetime(2026, 12, 20, 16, tzinfo=UTC), 3, cancelled=True)
@@ -67,7 +76,7 @@ async def test_planned_dates_of_the_union_in_the_window(db: Database) -> None:
     async with db.transaction() as s:
         dates = await repo.planned_dates_between(s, union_id=u, start=DEC[0], end=DEC[1])
     assert dates == [
-        datetime(2026, 11, 30, 23, tzinfo=UTC),
-        datetime(2026, 12, 10, 16, tzinfo=UTC),
-        datetime(2026, 12, 31, 22, 59, tzinfo=UTC),
+        (datetime(2026, 11, 30, 23, tzinfo=UTC), PollTable.TECHNICAL),
+        (datetime(2026, 12, 10, 16, tzinfo=UTC), PollTable.POLITICAL),
+        (datetime(2026, 12, 31, 22, 59, tzinfo=UTC), PollTable.POLITICAL),
     ]

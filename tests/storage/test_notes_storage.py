@@ -8,10 +8,10 @@ from typing import Any
 
 from sqlalchemy import event
 
-from bot.handlers import actions as actions_handler
 from bot.i18n import translator
-from bot.services.summary import CARD_NOTES_READ, render_summary
-from bot.services.summary_build import build_summary_input
+from bot.services import progress
+from bot.services.summaries.build import build_summary_input
+from bot.services.summaries.summary import CARD_NOTES_READ, render_summary
 from storage.db import Database
 from storage.models import Action, Member, Person, UpdateRound, UpdateSource
 from storage.repositories import actions as actions_repo
@@ -338,7 +338,7 @@ async def test_a_note_that_is_only_the_hashtag_does_not_take_a_place_on_the_card
     async with db.transaction() as session:
         action = await session.get(Action, w.actions[0].id)
         assert action is not None
-        text, _ = await actions_handler.card(session, action, IT, coordinator=False, now=NOW)
+        text, _ = await progress.card(session, action, IT, coordinator=False, now=NOW)
     assert "💬 Ultime note dal gruppo tecnico per Comune 00:" in text
     for note in ("Caldaia sostituita", "Collaudo fatto", "Fattura pagata"):
         assert note in text

@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from bot.services import registration as rules
+from bot.services.registration import rules
+from bot.services.registration.joining import request_membership
 from storage.db import Database
 from storage.models import (
     Action,
@@ -141,7 +142,7 @@ async def test_one_membership_per_person_per_union(db: Database) -> None:
                 await s.flush()
     # Asking again after a rejection reopens the same row.
     async with db.transaction() as s:
-        first = await reg_repo.request_membership(
+        first = await request_membership(
             s,
             union_id=union_id,
             person_id=person_id,
@@ -152,7 +153,7 @@ async def test_one_membership_per_person_per_union(db: Database) -> None:
         )
         first.status = MemberStatus.REJECTED
     async with db.transaction() as s:
-        second = await reg_repo.request_membership(
+        second = await request_membership(
             s,
             union_id=union_id,
             person_id=person_id,
@@ -227,7 +228,7 @@ async def test_sindaco_map_roster_and_links(db: Database) -> None:
     mario = await _person(db, 2002, "Mario")
     luca = await _person(db, 2003, "Luca")
     async with db.transaction() as s:
-        m1 = await reg_repo.request_membership(
+        m1 = await request_membership(
             s,
             union_id=union_id,
             person_id=mario,
@@ -236,7 +237,7 @@ async def test_sindaco_map_roster_and_links(db: Database) -> None:
             invite_id=1,
             now=NOW,
         )
-        m2 = await reg_repo.request_membership(
+        m2 = await request_membership(
             s,
             union_id=union_id,
             person_id=luca,
@@ -302,7 +303,7 @@ async def test_erase_person_keeps_the_member_row_and_drops_identity(db: Database
     union_id, _, (argelato,) = await _union_with_comuni(db, ["Argelato"])
     luca = await _person(db, 2003, "Luca")
     async with db.transaction() as s:
-        member = await reg_repo.request_membership(
+        member = await request_membership(
             s,
             union_id=union_id,
             person_id=luca,

@@ -14,7 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import FakeClock
 from bot.config import Settings
 from bot.context import Services
-from bot.handlers import updates as updates_handlers
+from bot.handlers.updates import scheduled
+from bot.services import progress
 from storage.db import Database
 from storage.models import RoundStatus, UpdateRound
 from storage.repositories import actions as repo
@@ -46,23 +47,23 @@ async def test_each_round_in_its_own_transaction(
             assert round_ is not None
             round_ids.append(round_.id)
 
-    real_duties = updates_handlers._round_duties
+    real_duties = progress.round_duties
     sessions: list[AsyncSession] = []
 
-    async def duties(session: AsyncSession, services: Services, round_id: int, now: Any) -> None:
+    async def duties(session: AsyncSession, *, round_id: int, now: Any, language: str) -> None:
         # A vote arrives between two rounds: it must get the write lock at once.
         async with db.transaction() as other:
             await core_repo.mark_update_processed(other, update_id=round_id, now=now)
         sessions.append(session)
-        await real_duties(session, services, round_id, now)
+        await real_duties(session, round_id=round_id, now=now, language=language)
         if round_id == round_ids[1]:
             raise RuntimeError("this round's duties fail")
 
-    monkeypatch.setattr(updates_handlers, "_round_duties", duties)
+    monkeypatch.setattr(progress, "round_duties", duties)
     clock.set(START + timedelta(days=5, seconds=1))  # every deadline has passed
     with caplog.at_level(logging.ERROR):
         await asyncio.wait_for(
-            updates_handlers.round_housekeeping(services, cast(Any, None), clock.now()), 10
+            scheduled.round_housekeeping(services, cast(Any, None), clock.now()), 10
         )
     assert len({id(s) for s in sessions}) == 3
     async with db.transaction() as s:
@@ -72,7 +73,7 @@ async def test_each_round_in_its_own_transaction(
         for rid in round_ids:
             assert not await core_repo.mark_update_processed(s, update_id=rid, now=clock.now())
     assert f"Duties of update round {round_ids[1]} failed" in caplog.text
-    monkeypatch.setattr(updates_handlers, "_round_duties", real_duties)
-    await updates_handlers.round_housekeeping(services, cast(Any, None), clock.now())
+    monkeypatch.setattr(progress, "round_duties", real_duties)
+    await scheduled.round_housekeeping(services, cast(Any, None), clock.now())
     async with db.transaction() as s:
         assert (await s.get(UpdateRound, round_ids[1])).status == RoundStatus.CLOSED  # type: ignore[union-attr]

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from bot.clock import FakeClock
 from bot.config import Settings
 from bot.context import Services
-from bot.handlers.updates import open_due_rounds, round_housekeeping
+from bot.handlers.updates.scheduled import open_due_rounds, round_housekeeping
 from storage.db import Database
 from storage.models import OutboxMessage, Role, RoundStatus, TableKind, UpdateRound
 from storage.repositories import actions as repo

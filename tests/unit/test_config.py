@@ -80,3 +80,30 @@ def test_main_exits_2_with_one_line(env: dict[str, str], tmp_path: Path) -> None
     assert lines[0].startswith("Errore di configurazione:")
     assert "Traceback" not in result.stderr
     assert TOKEN not in result.stderr
+
+
+def test_the_dashboard_is_off_unless_both_port_and_url_are_set() -> None:
+    off = load_settings({"TELEGRAM_BOT_TOKEN": TOKEN})
+    assert (off.webapp_port, off.webapp_url, off.webapp_host) == (None, None, "127.0.0.1")
+    on = load_settings(
+        {
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "WEBAPP_PORT": "8081",
+            "WEBAPP_URL": "https://energia.example.org/sub",
+            "WEBAPP_HOST": "0.0.0.0",
+        }
+    )
+    assert (on.webapp_port, on.webapp_url, on.webapp_host) == (
+        8081,
+        "https://energia.example.org/sub/",
+        "0.0.0.0",
+    )
+    for env, fragment in (
+        ({"WEBAPP_PORT": "8081"}, "vanno indicati insieme"),
+        ({"WEBAPP_URL": "https://x.org/"}, "vanno indicati insieme"),
+        ({"WEBAPP_PORT": "99999", "WEBAPP_URL": "https://x.org/"}, "WEBAPP_PORT"),
+        ({"WEBAPP_PORT": "8081", "WEBAPP_URL": "http://x.org/"}, "HTTPS"),
+        ({"WEBAPP_PORT": "8081", "WEBAPP_URL": "https://x.org/?a=1"}, "HTTPS"),
+    ):
+        with pytest.raises(ConfigError, match=fragment):
+            load_settings({"TELEGRAM_BOT_TOKEN": TOKEN, **env})

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.services import registration as rules
 from bot.services.display_text import clean_display_text, has_visible_text, telegram_display_name
+from bot.services.registration import rules
 
 RLO, PDF, ZWSP, FILLER = "\u202e", "\u202c", "\u200b", "\u3164"
 BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"

@@ -1,8 +1,9 @@
-"""Every message in the source has an Italian and an English catalog entry, placeholders intact;
-the bot reads the catalogs as Babel, which writes them, does."""
+"""Every message in the source has an Italian and an English translation, placeholders intact;
+the compiled catalogs the bot reads (gettext .mo) hold exactly what the .po files say."""
 
 from __future__ import annotations
 
+import gettext
 import io
 import re
 from datetime import UTC, datetime
@@ -10,56 +11,81 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from babel.messages.pofile import read_po
+from babel.messages.mofile import read_mo
 
 from bot.config import SUPPORTED_LANGUAGES
 from bot.i18n import (
-    catalog_files,
+    compiled_catalog_path,
     format_datetime,
     normalize_language,
     pick_language,
-    read_catalog,
     translator,
 )
-from bot.i18n_extract import source_messages
+from scripts.i18n_extract import compiled_catalog, compiled_messages, source_messages
 
 _PLACEHOLDER = re.compile(r"\{[a-z_0-9]*\}")
 _TAG = re.compile(r"</?[a-z]+[^>]*>")
+_RUN_THE_TOOL = "run python -m scripts.i18n_extract and commit what it writes"
 
 
 def _all_messages() -> list[tuple[str, str | tuple[str, str]]]:
     return [(d, m) for d, msgs in source_messages().items() for m in msgs]
 
 
+def _shipped(language: str) -> dict[object, object]:
+    """The compiled catalog the bot reads, as (message → translation)."""
+    return compiled_messages(compiled_catalog_path(language).read_bytes())
+
+
+@pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
+def test_the_compiled_catalog_matches_the_po_files(language: str) -> None:
+    """The .po files are the source of truth; the .mo beside them must say the same."""
+    assert compiled_catalog_path(language).exists(), _RUN_THE_TOOL
+    expected = compiled_messages(compiled_catalog(language))
+    assert len(expected) > 100  # not vacuous
+    assert _shipped(language) == expected, f"{language}: the .mo is out of date: {_RUN_THE_TOOL}"
+
+
 @pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
 def test_every_message_is_translated(language: str) -> None:
-    tr = translator(language)
+    shipped = _shipped(language)
     missing = []
     for domain, message in _all_messages():
+        translation = shipped.get(message)
         if isinstance(message, tuple):
-            forms = tr.plurals.get(message)
-            if not forms or not all(forms):
+            if not isinstance(translation, tuple) or len(translation) != 2 or not all(translation):
                 missing.append(f"{domain}: {message!r}")
-        elif message not in tr.messages:
+        elif not translation:
             missing.append(f"{domain}: {message!r}")
     assert not missing, f"{language} lacks {len(missing)} translations:\n" + "\n".join(missing)
 
 
 @pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
 def test_translations_keep_placeholders_and_tags(language: str) -> None:
-    tr = translator(language)
+    shipped = _shipped(language)
     broken = []
     for _domain, message in _all_messages():
-        if isinstance(message, tuple):
-            pairs = list(zip(message, tr.plurals.get(message, ()), strict=False))
-        else:
-            pairs = [(message, tr.messages.get(message, message))]
-        for source, target in pairs:
+        translation = shipped.get(message, message)
+        sources = message if isinstance(message, tuple) else (message,)
+        targets = translation if isinstance(translation, tuple) else (translation,)
+        for source, target in zip(sources, targets, strict=False):
+            assert isinstance(target, str)
             if sorted(_PLACEHOLDER.findall(source)) != sorted(_PLACEHOLDER.findall(target)):
                 broken.append(f"placeholders differ: {source!r} → {target!r}")
             if sorted(_TAG.findall(source)) != sorted(_TAG.findall(target)):
                 broken.append(f"HTML tags differ: {source!r} → {target!r}")
     assert not broken, "\n".join(broken)
+
+
+def test_the_bot_translates_with_the_compiled_catalogs() -> None:
+    en, it = translator("en"), translator("it")
+    assert isinstance(en.translations, gettext.GNUTranslations)
+    assert en.gettext("Unione") == "Union"
+    assert it.gettext("Unione") == "Unione"
+    assert en.ngettext("{n} azione", "{n} azioni", 1) == "{n} action"
+    assert en.ngettext("{n} azione", "{n} azioni", 3) == "{n} actions"
+    assert it.ngettext("{n} azione", "{n} azioni", 1_000_000) == "{n} azioni"  # one, other
+    assert en.gettext("Nessun messaggio con questo testo") == "Nessun messaggio con questo testo"
 
 
 def test_language_choice() -> None:
@@ -78,33 +104,6 @@ def test_italian_date_format() -> None:
     assert format_datetime(when, rome, "it", year=True) == "mer 9 dic 2026, 17:00"
 
 
-def _as_babel_reads(text: str) -> tuple[dict[str, str], dict[tuple[str, str], tuple[str, ...]]]:
-    """What the bot took from a catalog when it read it with Babel (until session 6)."""
-    messages: dict[str, str] = {}
-    plurals: dict[tuple[str, str], tuple[str, ...]] = {}
-    for msg in read_po(io.StringIO(text), locale="en"):
-        if not msg.id or msg.fuzzy:
-            continue
-        if isinstance(msg.id, tuple | list):
-            raw = msg.string if isinstance(msg.string, tuple | list) else (msg.string,)
-            plurals[(str(msg.id[0]), str(msg.id[1]))] = tuple(str(s or "") for s in raw)
-        elif msg.string:
-            messages[str(msg.id)] = str(msg.string)
-    return messages, plurals
-
-
-@pytest.mark.parametrize(
-    "path",
-    [p for language in SUPPORTED_LANGUAGES for p in catalog_files(language)],
-    ids=lambda p: f"{p.parent.parent.name}/{p.name}",
-)
-def test_the_bot_reads_each_catalog_as_babel_does(path: Path) -> None:
-    text = path.read_text(encoding="utf-8")
-    messages, plurals = read_catalog(text)
-    assert messages  # not vacuous: every catalog holds translations
-    assert (messages, plurals) == _as_babel_reads(text)
-
-
 _HEADER = """msgid ""
 msgstr ""
 "Language: en\\n"
@@ -113,12 +112,16 @@ msgstr ""
 """
 
 
-@pytest.mark.parametrize(
-    "body",
-    [
-        # strings over several lines, the escapes Babel writes, a translator's comments
+def _compiled_from(tmp_path: Path, *files: str) -> gettext.GNUTranslations:
+    for n, body in enumerate(files):
+        (tmp_path / f"module{n}.po").write_text(_HEADER + body, encoding="utf-8")
+    return gettext.GNUTranslations(io.BytesIO(compiled_catalog("en", tmp_path)))
+
+
+def test_the_compiler_keeps_only_current_translated_messages(tmp_path: Path) -> None:
+    t = _compiled_from(
+        tmp_path,
         """# translator comment
-#: bot/handlers/x.py:12
 #, python-brace-format
 msgid ""
 "Riga uno\\n"
@@ -126,11 +129,6 @@ msgid ""
 msgstr ""
 "Line one\\n"
 "«{name}» says \\"hi\\"\\t\\\\ end"
-""",
-        # fuzzy (alone and among other flags), untranslated, and obsolete entries are left out
-        """#, fuzzy
-msgid "Uno"
-msgstr "One"
 
 #, python-brace-format, fuzzy
 msgid "Due {n}"
@@ -142,51 +140,37 @@ msgstr ""
 #~ msgid "Vecchio"
 #~ msgstr "Old"
 
-msgid "Quattro"
-msgstr "Four"
-""",
-        # plurals, one with a form missing; a context; entries with no blank line between
-        """msgid "{n} azione"
+msgid "{n} azione"
 msgid_plural "{n} azioni"
 msgstr[0] "{n} action"
 msgstr[1] "{n} actions"
+
 msgid "{n} voto"
 msgid_plural "{n} voti"
 msgstr[0] "{n} vote"
-msgctxt "menu"
-msgid "Apri"
-msgstr "Open"
+msgstr[1] ""
 """,
-        # an entry without its msgstr, and a plural without any form
-        """msgid "Senza"
-msgid "{n} riga"
-msgid_plural "{n} righe"
-
-msgid "Dopo"
-msgstr "After"
-""",
-    ],
-    ids=[
-        "multiline-escapes",
-        "fuzzy-untranslated-obsolete",
-        "plurals-context-packed",
-        "missing-msgstr",
-    ],
-)
-def test_read_catalog_agrees_with_babel_on_the_edge_cases(body: str) -> None:
-    text = _HEADER + body
-    assert read_catalog(text) == _as_babel_reads(text)
-    assert read_catalog(text) != ({}, {})
-
-
-def test_read_catalog_keeps_only_translated_current_messages() -> None:
-    text = _HEADER + (
-        '#, fuzzy\nmsgid "Uno"\nmsgstr "One"\n\nmsgid "Tre"\nmsgstr ""\n\n'
-        '#~ msgid "Vecchio"\n#~ msgstr "Old"\n\n'
-        'msgid ""\n"Quattro\\n"\n"e \\"cinque\\""\nmsgstr "Four\\nand \\"five\\""\n\n'
-        'msgid "{n} voto"\nmsgid_plural "{n} voti"\nmsgstr[0] "{n} vote"\n'
     )
-    assert read_catalog(text) == (
-        {'Quattro\ne "cinque"': 'Four\nand "five"'},
-        {("{n} voto", "{n} voti"): ("{n} vote", "")},
+    assert t.gettext('Riga uno\n«{name}» dice "ciao"\t\\ fine') == (
+        'Line one\n«{name}» says "hi"\t\\ end'
     )
+    assert t.gettext("Due {n}") == "Due {n}"  # fuzzy: left out
+    assert t.gettext("Tre") == "Tre"  # untranslated
+    assert t.gettext("Vecchio") == "Vecchio"  # obsolete
+    assert [t.ngettext("{n} azione", "{n} azioni", n) for n in (1, 2)] == [
+        "{n} action",
+        "{n} actions",
+    ]
+    # A missing plural form reads as the source's
+    assert [t.ngettext("{n} voto", "{n} voti", n) for n in (1, 2)] == ["{n} vote", "{n} voti"]
+
+
+def test_the_compiler_merges_the_modules_catalogs_the_later_file_winning(tmp_path: Path) -> None:
+    t = _compiled_from(
+        tmp_path,
+        'msgid "Apri"\nmsgstr "Open"\n\nmsgid "Chiudi"\nmsgstr "Close"\n',
+        'msgid "Apri"\nmsgstr "Open it"\n',
+    )
+    assert (t.gettext("Apri"), t.gettext("Chiudi")) == ("Open it", "Close")
+    mo = read_mo(io.BytesIO(compiled_catalog("en", tmp_path)))
+    assert mo.plural_forms == "nplurals=2; plural=(n != 1);"

@@ -52,3 +52,49 @@ def test_traceback_text_is_redacted_for_any_handler() -> None:
         log.removeHandler(handler)
     assert captured and "<token>" in captured[0]
     assert TOKEN not in captured[0]
+
+
+def test_the_secret_half_alone_and_the_webhook_secret_are_redacted() -> None:
+    from bot.logging_setup import add_secret
+
+    install_redaction(TOKEN)
+    add_secret("webhook-secret-0123456789abcdef")
+    secret_half = TOKEN.split(":")[1]
+    assert secret_half not in redact(f"token={secret_half}&x=1")
+    assert redact("X-Telegram-Bot-Api-Secret-Token: webhook-secret-0123456789abcdef") == (
+        "X-Telegram-Bot-Api-Secret-Token: <token>"
+    )
+
+
+def _record_of(error: BaseException, caplog: pytest.LogCaptureFixture) -> logging.LogRecord:
+    caplog.clear()
+    try:
+        raise error
+    except BaseException:
+        logging.getLogger("bot.test").error("Polling failed", exc_info=True)
+    [record] = caplog.records
+    return record
+
+
+def test_expected_telegram_errors_are_one_line_bugs_keep_their_traceback(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    import httpx
+    from telegram.error import BadRequest, Conflict, NetworkError, TimedOut
+
+    install_redaction(TOKEN)
+    caplog.set_level(logging.DEBUG)
+    try:
+        try:
+            raise httpx.ConnectError("All connection attempts failed")
+        except httpx.ConnectError as cause:
+            raise NetworkError(f"httpx.ConnectError: {cause}") from cause
+    except NetworkError as error:
+        network = error
+    for error in (network, TimedOut(), Conflict("terminated by other getUpdates request")):
+        record = _record_of(error, caplog)
+        formatted = RedactingFormatter().format(record)
+        assert "\n" not in formatted and "Traceback" not in formatted, formatted
+        assert formatted.startswith("Polling failed: " + type(error).__name__)
+    record = _record_of(BadRequest("Can't parse entities"), caplog)
+    assert "Traceback" in RedactingFormatter().format(record)

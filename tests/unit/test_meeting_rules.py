@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.localtime import exists, local_to_utc
-from bot.services.meeting_rules import (
+from bot.services.meetings.rules import (
     SlotTally,
     Voter,
     add_local_days,
@@ -20,10 +20,14 @@ from bot.services.meeting_rules import (
     easter_sunday,
     is_holiday,
     italian_holidays,
+    may_pin,
     month_span,
     monthly_poll_due,
+    monthly_poll_table,
     monthly_slots,
+    parse_start_link,
     sits_at,
+    start_link,
     suggest_slots,
     tally,
     who_is_missing,
@@ -320,3 +324,56 @@ def test_deadlines_keep_the_wall_clock_across_dst() -> None:
     # Into the spring gap: 02:30 does not exist on 28 March 2027, an hour later does.
     gap = add_local_days(datetime(2027, 3, 27, 1, 30, tzinfo=UTC), 1, ROME)
     assert gap.astimezone(ROME).hour == 3 and gap.astimezone(ROME).minute == 30
+
+
+def test_the_monthly_poll_is_for_the_tables_still_without_a_meeting() -> None:
+    both, political, technical = PollTable.BOTH, PollTable.POLITICAL, PollTable.TECHNICAL
+    assert monthly_poll_table(usual=both, planned=[]) == both
+    assert monthly_poll_table(usual=both, planned=[technical]) == political
+    assert monthly_poll_table(usual=both, planned=[political, political]) == technical
+    assert monthly_poll_table(usual=both, planned=[political, technical]) is None
+    assert monthly_poll_table(usual=both, planned=[both]) is None
+    assert monthly_poll_table(usual=political, planned=[technical]) == political
+    assert monthly_poll_table(usual=political, planned=[both]) is None
+    assert monthly_poll_table(usual=technical, planned=[political]) == technical
+
+
+def test_poll_links_are_short_and_strict() -> None:
+    assert start_link("mg", 123) == "mg-123"
+    assert parse_start_link("mg-123") == ("mg", 123)
+    assert parse_start_link("pv-999999999999") == ("pv", 999999999999)
+    for payload in (
+        None,
+        "",
+        "mg-0",
+        "mg-01",
+        "mg-1234567890123",
+        "mg-12\n",
+        "mg-12 ",
+        "MG-12",
+        "xx-12",
+        "mg_12",
+        "mg-12-1",
+        "pv-",
+        "mg-١٢",  # digits, but not ASCII ones
+        "A" * 32,  # an invite token
+    ):
+        assert parse_start_link(payload) is None, payload
+
+
+@given(st.integers(min_value=1, max_value=10**12 - 1), st.sampled_from(["mg", "pv"]))
+def test_every_poll_link_fits_telegram(poll_id: int, kind: str) -> None:
+    payload = start_link(kind, poll_id)
+    assert len(payload) <= 64 and payload.isascii()
+    assert all(c.isalnum() or c in "_-" for c in payload)
+    assert parse_start_link(payload) == (kind, poll_id)
+
+
+def test_who_may_pin() -> None:
+    assert may_pin(status="administrator", can_pin_messages=True)
+    assert may_pin(status="administrator", can_pin_messages=None)  # a basic group's admin
+    assert may_pin(status="creator", can_pin_messages=None)
+    assert not may_pin(status="administrator", can_pin_messages=False)
+    assert not may_pin(status="member", can_pin_messages=None)
+    assert not may_pin(status="restricted", can_pin_messages=True)
+    assert not may_pin(status="left", can_pin_messages=None)

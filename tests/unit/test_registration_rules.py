@@ -9,14 +9,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.services import registration as rules
 from bot.services.registration import (
     AssignmentProblem,
     InviteState,
     NameProblem,
     RoleCode,
     RosterEntry,
+    rules,
 )
+from bot.views.html_split import plain_text, telegram_length
+from bot.views.registration.shared import ROLE_FROM_SHORT, ROLE_SHORT
+from bot.views.registration.team import split_lines
 
 # --- names ------------------------------------------------------------------------------------
 
@@ -258,7 +261,7 @@ def test_comuni_per_role() -> None:
 
 def test_role_short_codes_round_trip() -> None:
     for role in RoleCode:
-        assert rules.ROLE_FROM_SHORT[rules.ROLE_SHORT[role]] == role
+        assert ROLE_FROM_SHORT[ROLE_SHORT[role]] == role
 
 
 def test_last_coordinator_stays() -> None:
@@ -306,7 +309,23 @@ def test_roster_comune_by_comune_roles_in_order_staff_last() -> None:
 
 def test_split_lines_breaks_only_between_lines() -> None:
     lines = [f"<b>riga {n}</b> " + "x" * 50 for n in range(300)]
-    chunks = rules.split_lines(lines, limit=1000)
-    assert all(len(c) <= 1000 for c in chunks)
+    chunks = split_lines(lines, limit=1000)
+    assert all(telegram_length(c) <= 1000 for c in chunks)
     assert "\n".join(chunks).split("\n") == lines
-    assert rules.split_lines(["breve"]) == ["breve"]
+    assert split_lines(["breve"]) == ["breve"]
+
+
+def test_split_lines_keeps_paragraphs_whole_and_never_cuts_inside_a_tag() -> None:
+    """The roster's Comuni (paragraphs) stay whole when they fit; a line longer than a message
+    is cut between characters with its tags closed and reopened, nothing dropped (the former
+    hard cut at the limit could fall inside a tag and lost the rest of the line)."""
+    comune = ["", "<b>Bibbiano</b>", *(f"👤 Persona {n} — Sindaco" for n in range(20))]
+    long_line = "<i>" + "nome &amp; cognome " * 300 + "</i>"
+    chunks = split_lines(["<b>Team</b>", *comune * 6, "", long_line], limit=1000)
+    assert all(telegram_length(c) <= 1000 for c in chunks)
+    for chunk in (c for c in chunks if "Bibbiano" in c):  # each Comune whole in one message
+        heads = chunk.count("<b>Bibbiano</b>")
+        assert chunk.count("Persona 0 —") == chunk.count("Persona 19 —") == heads >= 1
+    tail = [c for c in chunks if "nome" in c]
+    assert len(tail) >= 5 and all(c.startswith("<i>") and c.endswith("</i>") for c in tail)
+    assert "".join(plain_text(c) for c in tail) == plain_text(long_line)

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.services.update_rounds import (
+from bot.services.progress.rules import (
     DEFAULT_SETTINGS,
     Decision,
     MeetingInfo,

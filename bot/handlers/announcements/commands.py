@@ -22,8 +22,8 @@ from bot.scope import (
     update_transaction,
 )
 from bot.services import announcements
-from bot.services.html_split import split_sections
 from bot.views import announcements as views
+from bot.views.html_split import split_sections
 from bot.views.keyboard import Keyboard
 
 PICK_FLOW = "announcement_union"  # /annuncio's text, kept while the picker asks

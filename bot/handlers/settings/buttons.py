@@ -37,20 +37,27 @@ async def _on_press(update: Update, context: BotContext, case: Case) -> None:
         )
         if refusal is None:
             outcome = await case(session, pressed.user_id, pressed.data, pressed.object_id)
-    await deliver(update, Answer(toast=refusal) if refusal is not None else _answer(tr, outcome))
+    if refusal is not None:
+        await deliver(update, Answer(toast=refusal))
+        return
+    dashboard = bool(context.services.settings.webapp_url)  # the menu's public page (issue 20)
+    await deliver(update, _answer(tr, outcome, dashboard=dashboard))
 
 
 def _answer(
-    tr: Translator, outcome: settings.SettingsPage | settings.DateAsked | settings.SettingsRefused
+    tr: Translator,
+    outcome: settings.SettingsPage | settings.DateAsked | settings.SettingsRefused,
+    *,
+    dashboard: bool,
 ) -> Answer:
     if isinstance(outcome, settings.SettingsRefused):
         return Answer(toast=views.coordinator_only(tr))
     if isinstance(outcome, settings.DateAsked):
         return views.ask_paes_date(tr)
-    return views.shown(tr, _page(tr, outcome), outcome.toast)
+    return views.shown(tr, _page(tr, outcome, dashboard=dashboard), outcome.toast)
 
 
-def _page(tr: Translator, page: settings.SettingsPage) -> views.Keyboarded:
+def _page(tr: Translator, page: settings.SettingsPage, *, dashboard: bool) -> views.Keyboarded:
     if page.meetings is not None:
         return views.meetings(tr, page.union, page.meetings)
     if page.rounds is not None:
@@ -59,7 +66,7 @@ def _page(tr: Translator, page: settings.SettingsPage) -> views.Keyboarded:
         return views.hashtag(tr, page.union, page.links)
     if page.section == views.PAES:
         return views.paes(tr, page.union)
-    return views.menu(tr, page.union)
+    return views.menu(tr, page.union, dashboard=dashboard)
 
 
 async def on_section(update: Update, context: BotContext) -> None:

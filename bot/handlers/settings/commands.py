@@ -30,7 +30,8 @@ async def settings_menu(update: Update, context: BotContext, union_id: int | Non
     elif not isinstance(page, settings.SettingsPage):
         await reply(update, views.coordinator_only(tr))
     else:
-        text, keyboard = views.menu(tr, page.union)
+        dashboard = bool(context.services.settings.webapp_url)  # the public page (issue 20)
+        text, keyboard = views.menu(tr, page.union, dashboard=dashboard)
         await reply(update, text, markup(keyboard), parse_mode=ParseMode.HTML)
 
 

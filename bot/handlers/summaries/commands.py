@@ -22,8 +22,8 @@ from bot.scope import (
     update_transaction,
 )
 from bot.services import summaries
-from bot.services.html_split import split_sections
 from bot.views import summaries as views
+from bot.views.html_split import split_sections
 
 DECISION_PICK_FLOW = "decision_union"  # /decisione's text, kept while the picker asks
 
@@ -52,7 +52,14 @@ async def summary(update: Update, context: BotContext, union_id: int | None) -> 
     if draft is None:
         return
     parts = summaries.summary_texts(draft, language=tr.language)
-    for text, keyboard in views.summary_messages(tr, parts, scope.union.id):
+    dashboard = views.dashboard_link(  # issue 20: None unless the dashboard is configured
+        tr,
+        scope.union.id,
+        private=private,
+        webapp_url=services.settings.webapp_url,
+        bot_username=context.bot.username,
+    )
+    for text, keyboard in views.summary_messages(tr, parts, scope.union.id, dashboard):
         await chat.send_message(text, parse_mode=ParseMode.HTML, reply_markup=markup(keyboard))
     chart = await summaries.summary_chart(draft, language=tr.language)
     await chat.send_photo(

@@ -17,11 +17,16 @@ async def post_due_summaries(services: Services, bot: Bot, now: datetime) -> Non
     """One scheduled summary per round whose deadline has passed (caught up once)."""
     async with services.db.transaction() as session:
         due = await summaries.summaries_due(session, now=now)
+    # Dashboard (issue 20): the bot's username makes the group's t.me link to the Mini App
+    # (read only when configured: a stub bot in the storage tests allows no Telegram call).
+    username = bot.username if services.settings.webapp_url else None
     for item in due:
-        await _post_summary(services, item, now)
+        await _post_summary(services, item, now, bot_username=username)
 
 
-async def _post_summary(services: Services, due: summaries.DueSummary, now: datetime) -> None:
+async def _post_summary(
+    services: Services, due: summaries.DueSummary, now: datetime, *, bot_username: str | None
+) -> None:
     """Read, then render with no transaction open (the chart in a thread), then queue."""
     language = tr_for(services).language
     async with services.db.transaction() as session:
@@ -32,7 +37,15 @@ async def _post_summary(services: Services, due: summaries.DueSummary, now: date
     chart = await summaries.summary_chart(draft, language=language)
     async with services.db.transaction() as session:
         await summaries.queue_summary(
-            session, due=due, draft=draft, parts=parts, chart=chart, now=now, language=language
+            session,
+            due=due,
+            draft=draft,
+            parts=parts,
+            chart=chart,
+            now=now,
+            language=language,
+            webapp_url=services.settings.webapp_url,
+            bot_username=bot_username,
         )
 
 

@@ -29,7 +29,7 @@ from bot.services.summaries.decisions import DecisionShown, decision_message, sy
 from bot.services.summaries.summary import SummaryInput, render_summary
 from bot.services.summaries.targets import key_suffix, table_targets
 from bot.views.keyboard import to_dict
-from bot.views.summaries import chart_caption, summary_messages
+from bot.views.summaries import chart_caption, dashboard_link, summary_messages
 from storage.models import DecisionStatus, OutboxMessage, SummaryKind, TableKind, Union, UpdateRound
 from storage.repositories import core as core_repo
 from storage.repositories import outbox as outbox_repo
@@ -200,11 +200,14 @@ async def queue_summary(
     chart: bytes,
     now: datetime,
     language: str,
+    webapp_url: str | None = None,
+    bot_username: str | None = None,
 ) -> SummaryQueued | None:
     """Record the round's summary (once per Union and period: None when another tick, or
     another instance, got there first) and queue it to the political table: the text parts
-    (the spreadsheet's button under the last), the chart, and each open question's vote
-    message."""
+    (the spreadsheet's button under the last, and the dashboard's when `webapp_url` is
+    configured: a Mini App in private, a t.me link to it through `bot_username` in a group),
+    the chart, and each open question's vote message."""
     round_ = due.round
     tr = translator(language)
     summary = await repo.create_summary(
@@ -219,9 +222,16 @@ async def queue_summary(
     if summary is None:
         return None
     questions = await _open_questions(session, round_.union_id, language)
-    messages = summary_messages(tr, parts, round_.union_id)
     for chat_id, person_id in await table_targets(session, round_.union_id, TableKind.POLITICAL):
         to = _Copy(chat_id, person_id, round_.union_id, summary.id, now)
+        dashboard = dashboard_link(
+            tr,
+            round_.union_id,
+            private=person_id is not None,
+            webapp_url=webapp_url,
+            bot_username=bot_username,
+        )
+        messages = summary_messages(tr, parts, round_.union_id, dashboard)
         for index, (text, keyboard) in enumerate(messages):
             payload: dict[str, object] = {"text": text, "parse_mode": "HTML"}
             if keyboard is not None:

@@ -3,7 +3,7 @@
 A mayor reads it in one minute on a phone: the Union and the month, the overall figures, then
 Comune by Comune what changed since the last scheduled summary, what is stuck and who did not
 report; the next meeting; the questions waiting for a political decision. The text is split
-into messages at Comune boundaries (bot.services.html_split).
+into messages at Comune boundaries (bot.views.html_split).
 
 A large Union's month would fill a dozen messages if every changed action were listed, and a
 mayor reads the first screen. So the detail shrinks, step by step (`DETAILS`), until the
@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 
 from bot.i18n import N_, Translator, format_date, format_datetime, format_month
 from bot.services.display_text import person_name
-from bot.services.html_split import TELEGRAM_LIMIT, split_sections, telegram_length
+from bot.views.html_split import TELEGRAM_LIMIT, split_sections, telegram_length
 from bot.views.summaries import (
     APPROVE,
     CHOICE_ICONS,

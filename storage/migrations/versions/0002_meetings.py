@@ -144,10 +144,14 @@ def upgrade() -> None:
         "poll_message",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("poll_id", sa.Integer(), nullable=False),
+        sa.Column("member_id", sa.Integer(), nullable=True),
         sa.Column("chat_id", sa.BigInteger(), nullable=False),
         sa.Column("message_id", sa.BigInteger(), nullable=False),
         sa.Column("dirty_since", storage.models.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("rendered_hash", sa.String(length=64), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["member_id"], ["member.id"], name=op.f("fk_poll_message_member_id_member")
+        ),
         sa.ForeignKeyConstraint(
             ["poll_id"], ["meeting_poll.id"], name=op.f("fk_poll_message_poll_id_meeting_poll")
         ),

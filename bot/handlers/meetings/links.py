@@ -1,0 +1,71 @@
+"""Links that open the bot in private from a poll: `t.me/<bot>?start=mg-<poll>` (the panel of
+«⚙️ Gestisci») and `?start=pv-<poll>` (one's own answers, «👤 Le mie risposte»). A button
+opens them when the bot may not write to the presser first; Telegram then sends
+`/start <payload>` once the person presses «Avvia».
+
+`/start <payload>` belongs to registration (an invite: the `start_payload` hook of
+bot.handlers.common). `install` puts this module in front of it: a payload that is a poll link
+(`rules.parse_start_link`, checked before any lookup: anyone can type anything after /start)
+is answered here, everything else goes on to the hook it found.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from telegram import Update
+
+from bot.context import BotContext, Services
+from bot.handlers.common import START_PAYLOAD_HOOK
+from bot.handlers.meetings.buttons import in_private, tell_privately
+from bot.handlers.meetings.manage import refusal_text
+from bot.handlers.meetings.votes import refusal_of, send_copy
+from bot.scope import caller_tr, reply
+from bot.services import meetings
+from bot.views import meetings as views
+
+StartHook = Callable[[Update, BotContext, str], Awaitable[Any]]
+
+
+def install(services: Services) -> None:
+    """Answer poll links in /start; pass any other payload to the hook registered before."""
+    previous: StartHook | None = services.hooks.get(START_PAYLOAD_HOOK)
+
+    async def on_start_payload(update: Update, context: BotContext, payload: str) -> None:
+        link = meetings.parse_start_link(payload)
+        if link is not None and in_private(update):
+            await on_poll_link(update, context, *link)
+        elif previous is not None:
+            await previous(update, context, payload)
+
+    services.hooks[START_PAYLOAD_HOOK] = on_start_payload
+
+
+async def on_poll_link(update: Update, context: BotContext, kind: str, poll_id: int) -> None:
+    """The panel, or one's own answers, in private: checked as the buttons are."""
+    services, user = context.services, update.effective_user
+    if user is None:
+        return
+    async with services.db.transaction() as session:
+        tr = await caller_tr(session, services, update)
+        if kind == meetings.LINK_MANAGE:
+            outcome: Any = await meetings.open_panel(
+                session, poll_id=poll_id, telegram_user_id=user.id
+            )
+        else:
+            outcome = await meetings.my_copy(
+                session,
+                poll_id=poll_id,
+                telegram_user_id=user.id,
+                default_language=services.settings.default_language,
+            )
+    if isinstance(outcome, meetings.Panel):
+        text, keyboard = views.render_panel(outcome.view, outcome.best, tr)
+        await tell_privately(context.bot, user.id, text, keyboard)
+    elif isinstance(outcome, meetings.CopyShown):
+        await send_copy(context, user.id, outcome)
+    elif isinstance(outcome, meetings.VoteRefused):
+        await reply(update, views.render_vote_refused(refusal_of(outcome), tr))
+    else:
+        await reply(update, refusal_text(outcome, tr))  # plain text, as in a popup

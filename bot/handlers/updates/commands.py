@@ -1,0 +1,111 @@
+"""/aggiornamento (the technician's update dialogue, in private; also «Aggiorna le azioni» under
+an invitation) and /aggiornamento stato (the round's state, for the coordinator)."""
+
+from __future__ import annotations
+
+from telegram import Chat, Update
+
+from bot import callback_data as cb
+from bot.context import BotContext
+from bot.handlers.updates.dialogue import answer_tr
+from bot.markup import markup
+from bot.scope import (
+    Refusal,
+    caller,
+    caller_tr,
+    reply,
+    resolve_union,
+    union_command,
+    update_transaction,
+)
+from bot.services import progress
+from bot.services.html_split import split_text
+from bot.views.rounds import status_refusal
+from bot.views.updates import private_only, render_screen, step_refusal
+
+
+async def _start(update: Update, context: BotContext, union_id: int | None) -> None:
+    chat, user = update.effective_chat, update.effective_user
+    if chat is None or user is None:
+        return
+    services = context.services
+    if chat.type != Chat.PRIVATE:
+        async with services.db.transaction() as session:
+            speaker = await caller(session, services, update)
+        if speaker is not None:
+            await reply(update, private_only(speaker.tr))
+        return
+    async with update_transaction(context, update) as session:
+        scope = await resolve_union(
+            session, update, context, command="aggiornamento", chosen_union_id=union_id
+        )
+        shown = (
+            scope
+            if isinstance(scope, Refusal)
+            else await progress.start_dialogue(
+                session,
+                union_id=scope.union.id,
+                telegram_user_id=user.id,
+                chat_id=chat.id,
+                now=services.clock.now(),
+            )
+        )
+    if isinstance(shown, Refusal):
+        await shown.send(update)
+        return
+    tr = answer_tr(update, context, shown.language)
+    if isinstance(shown, progress.StepRefused):
+        await reply(update, step_refusal(shown.reason, tr))
+    elif shown.edit is not None:
+        text, keyboard = render_screen(shown.edit, tr)
+        await reply(update, text, markup(keyboard))
+
+
+async def _status(update: Update, context: BotContext, union_id: int | None) -> None:
+    services = context.services
+    async with services.db.transaction() as session:
+        scope = await resolve_union(
+            session, update, context, command="aggiornamento_stato", chosen_union_id=union_id
+        )
+        tr = await caller_tr(session, services, update)
+        shown = (
+            scope
+            if isinstance(scope, Refusal)
+            else await progress.round_status(
+                session, union=scope.union, coordinator=scope.is_coordinator, language=tr.language
+            )
+        )
+    if isinstance(shown, Refusal):
+        await shown.send(update)
+        return
+    text = (
+        shown.text if isinstance(shown, progress.StatusShown) else status_refusal(shown.reason, tr)
+    )
+    for chunk in split_text(text):
+        await reply(update, chunk)
+
+
+start = union_command("aggiornamento", _start)
+status = union_command("aggiornamento_stato", _status)
+
+
+async def aggiornamento(update: Update, context: BotContext) -> None:
+    """/aggiornamento, or /aggiornamento stato."""
+    args = [a.lower() for a in (context.args or [])]
+    if args and args[0] in ("stato", "status"):
+        await status(update, context)
+    else:
+        await start(update, context)
+
+
+async def on_start(update: Update, context: BotContext) -> None:
+    """`upd:start:<union>`, «Aggiorna le azioni» under an invitation: /aggiornamento for that
+    Union (re-checked like the picker's choice)."""
+    query = update.callback_query
+    if query is None:
+        return
+    data = cb.decode(query.data)
+    await query.answer()
+    union_id = data.int_arg(0) if data else None
+    if union_id is not None:
+        await _start(update, context, union_id)

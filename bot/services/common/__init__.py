@@ -1,0 +1,25 @@
+"""Use cases of what every user meets: /start and /aiuto (who they are here), /lingua, whether
+the bot can reach them, a group that became a supergroup. The handlers: bot.handlers.common."""
+
+from bot.services.common.chats import migrate_chat
+from bot.services.common.people import (
+    Profile,
+    person_for,
+    person_wrote,
+    set_language,
+    set_reachable,
+)
+from bot.services.common.welcome import Reader, commands_for, help_page, welcome
+
+__all__ = [
+    "Profile",
+    "Reader",
+    "commands_for",
+    "help_page",
+    "migrate_chat",
+    "person_for",
+    "person_wrote",
+    "set_language",
+    "set_reachable",
+    "welcome",
+]

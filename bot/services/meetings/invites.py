@@ -1,0 +1,73 @@
+"""A meeting's calendar invitation (.ics), for the groups and for a member who asks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.i18n import Translator, translator
+from bot.services.ics import CalendarEvent, build_ics, looks_like_url
+from bot.views.meetings import ics_description, ics_name, render_invite_caption
+from storage.models import Meeting, Union
+from storage.repositories import core as core_repo
+
+ICS_DOMAIN = "team-energia.bot"
+
+
+def meeting_ics(meeting: Meeting, union: Union, tr: Translator, now: datetime) -> bytes:
+    url = meeting.place if meeting.place and looks_like_url(meeting.place) else None
+    event = CalendarEvent(
+        uid=meeting.ics_uid,
+        title=meeting.title,
+        starts_at=meeting.starts_at,
+        ends_at=meeting.ends_at,
+        timezone=union.timezone,
+        description=ics_description(union.name, meeting.agenda, tr),
+        location=meeting.place,
+        url=url,
+        cancelled=meeting.cancelled_at is not None,
+    )
+    return build_ics(event, stamp=now)
+
+
+@dataclass(frozen=True)
+class Invite:
+    file_name: str
+    data: bytes
+    caption: str
+
+
+@dataclass(frozen=True)
+class NoInvite:
+    """Only members of the meeting's Union get its invitation (or the meeting is gone)."""
+
+
+async def meeting_union_id(session: AsyncSession, meeting_id: int | None) -> int | None:
+    """The Union of a meeting (None when it does not exist): for the chat check."""
+    meeting = await session.get(Meeting, meeting_id) if meeting_id is not None else None
+    return meeting.union_id if meeting is not None else None
+
+
+async def meeting_invite(
+    session: AsyncSession, *, meeting_id: int, telegram_user_id: int, now: datetime, language: str
+) -> Invite | NoInvite:
+    """The .ics of a meeting for an active member of its Union, in the asker's language."""
+    meeting = await session.get(Meeting, meeting_id)
+    if meeting is None:
+        return NoInvite()
+    member = await core_repo.member_of(
+        session, union_id=meeting.union_id, telegram_user_id=telegram_user_id
+    )
+    union = await session.get(Union, meeting.union_id)
+    if member is None or union is None:
+        return NoInvite()
+    tr = translator(language)
+    tz = ZoneInfo(union.timezone)
+    return Invite(
+        file_name=ics_name(meeting, tz),
+        data=meeting_ics(meeting, union, tr, now),
+        caption=render_invite_caption(meeting, tz, tr),
+    )

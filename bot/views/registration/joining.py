@@ -1,0 +1,339 @@
+"""Joining through an invite: the three questions, the request to the coordinators, approval."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from bot.i18n import Translator
+from bot.views.answer import Answer
+from bot.views.common import privacy_notice
+from bot.views.keyboard import Keyboard
+from bot.views.registration.refusals import (
+    DISPLAY_NAME_MAX,
+    AssignmentRefused,
+    InviteState,
+    NameProblem,
+    Refused,
+    assignment_problem_text,
+    assignment_refusal,
+    name_problem_text,
+    refusal,
+    refusal_text,
+)
+from bot.views.registration.shared import (
+    APPR,
+    MAX_LISTED_BUTTONS,
+    REG,
+    ROLE_SHORT,
+    button,
+    esc,
+    name_of,
+    role_label,
+    rows_of,
+    short,
+)
+from storage.models import MemberStatus, Role
+from storage.repositories.people import ShownName
+
+# The steps of the dialogue, in order (a step already answered by the invite is skipped).
+COMUNE_STEP, ROLE_STEP, NAME_STEP = "comune", "role", "name"
+
+
+@dataclass(frozen=True)
+class JoinStep:
+    """One question of the joining dialogue, with what its buttons offer."""
+
+    invite_id: int
+    step: str  # COMUNE_STEP, ROLE_STEP or NAME_STEP
+    comuni: tuple[tuple[int, str], ...] = ()  # COMUNE_STEP: the Union's Comuni
+    staff_allowed: bool = False  # COMUNE_STEP: no role fixed yet, so "no Comune" may be chosen
+    comune: str = ""  # ROLE_STEP: the Comune chosen
+    roles: tuple[Role, ...] = ()  # ROLE_STEP
+    name: str = ""  # NAME_STEP: the name the team will see
+
+
+@dataclass(frozen=True)
+class InviteProblem:
+    state: InviteState | None  # None: no such invite (or not even the shape of one)
+
+
+@dataclass(frozen=True)
+class AlreadyIn:
+    active: bool  # False: their request waits for the coordinator
+    union_name: str
+
+
+@dataclass(frozen=True)
+class JoinStarted:
+    union_name: str
+    step: JoinStep
+
+
+@dataclass(frozen=True)
+class JoinStepAgain:
+    """The same (or an earlier) question again, and why: a Comune that is gone, a role the
+    rules refuse, a name that will not do, or None for text where a button was expected."""
+
+    step: JoinStep
+    why: Refused | AssignmentRefused | NameProblem | None = None
+
+
+@dataclass(frozen=True)
+class JoinRequested:
+    union_name: str
+
+
+class JoinEnded(enum.Enum):
+    CANCELLED = "cancelled"
+    INVITE_CLOSED = "invite_closed"  # expired or revoked while they answered
+    COMUNE_GONE = "comune_gone"  # the invite's own Comune left the Union
+
+
+@dataclass(frozen=True)
+class Request:
+    """A request to join, as the coordinators read it."""
+
+    member_id: int
+    union_name: str
+    name: ShownName
+    username: str | None
+    comuni: tuple[str, ...]
+    role: Role
+
+
+@dataclass(frozen=True)
+class RequestDecided:
+    request: Request
+    approved: bool
+    by: ShownName
+
+
+@dataclass(frozen=True)
+class AlreadyDecided:
+    request: Request
+    status: MemberStatus
+
+
+def open_in_private(tr: Translator) -> Answer:
+    return Answer(text=tr.gettext("Apri il link d'invito in chat privata con me."))
+
+
+def render_step(step: JoinStep, tr: Translator) -> tuple[str, Keyboard | None]:
+    _ = tr.gettext
+    invite_id = step.invite_id
+    cancel = button(_("Annulla"), REG, "cancel", invite_id)
+    if step.step == COMUNE_STEP:
+        buttons = [
+            button(short(name), REG, "comune", invite_id, mun_id)
+            for mun_id, name in step.comuni[:MAX_LISTED_BUTTONS]
+        ]
+        rows = rows_of(buttons)
+        if step.staff_allowed:
+            rows.append(
+                [button(_("Nessun Comune (staff dell'Unione)"), REG, "comune", invite_id, 0)]
+            )
+        rows.append([cancel])
+        text = _("<b>1/3</b> Di quale Comune fai parte?")
+        if not step.comuni:
+            text += "\n" + _(
+                "(L'Unione non ha ancora inserito i suoi Comuni: se ne fai parte, chiedi al coordinatore di aggiungerli e riapri il link.)"
+            )
+        return text, Keyboard.of(*rows)
+    if step.step == ROLE_STEP:
+        buttons = [
+            button(role_label(r, tr), REG, "role", invite_id, ROLE_SHORT[r]) for r in step.roles
+        ]
+        text = _("<b>2/3</b> Qual è il tuo ruolo per {comune}?").format(comune=esc(step.comune))
+        return text, Keyboard.of(*([b] for b in buttons), [cancel])
+    text = _(
+        "<b>3/3</b> Nel team ti vedranno come <b>{name}</b>.\n"
+        "Va bene? Se preferisci un altro nome (per esempio nome e cognome), scrivimelo."
+    ).format(name=esc(step.name))
+    return text, Keyboard.of([button(_("✅ Va bene"), REG, "confirm", invite_id)], [cancel])
+
+
+def invite_problem_text(state: InviteState | None, tr: Translator) -> str:
+    _ = tr.gettext
+    if state == InviteState.EXPIRED:
+        return _(
+            "Questo link d'invito è scaduto. Chiedi al coordinatore della tua Unione un link nuovo."
+        )
+    if state == InviteState.REVOKED:
+        return _("Questo link d'invito è stato revocato dal coordinatore. Chiedigliene uno nuovo.")
+    return _(
+        "Questo link d'invito non è valido. Controlla di averlo aperto per intero, "
+        "o chiedi al coordinatore della tua Unione un link nuovo."
+    )
+
+
+def already_text(already: AlreadyIn, tr: Translator) -> str:
+    _ = tr.gettext
+    if already.active:
+        return _(
+            "Fai già parte del Team energia di <b>{union}</b>. Scrivi /team per vedere chi c'è."
+        ).format(union=esc(already.union_name))
+    return _(
+        "La tua richiesta per <b>{union}</b> è già arrivata al coordinatore: "
+        "ti scrivo appena risponde."
+    ).format(union=esc(already.union_name))
+
+
+def _again(again: JoinStepAgain, tr: Translator) -> Answer:
+    _ = tr.gettext
+    text, keyboard = render_step(again.step, tr)
+    why = again.why
+    if isinstance(why, Refused):
+        return Answer(toast=refusal_text(why, tr), alert=True, text=text, keyboard=keyboard)
+    if isinstance(why, AssignmentRefused):
+        problem = esc(assignment_problem_text(why.problem, tr, comune=why.comune))
+        return Answer(text=problem + "\n\n" + text, keyboard=keyboard)
+    if isinstance(why, NameProblem):
+        first = _("Nome non valido. {problem} Scrivimene un altro, o premi «Va bene».").format(
+            problem=name_problem_text(why, tr, maximum=DISPLAY_NAME_MAX)
+        )
+    else:
+        first = _("Rispondi con i pulsanti qui sotto.")
+    return Answer(text=first, then=((text, keyboard),))
+
+
+JoinOutcome = (
+    JoinStep
+    | JoinStepAgain
+    | JoinStarted
+    | JoinRequested
+    | JoinEnded
+    | AlreadyIn
+    | InviteProblem
+    | AssignmentRefused
+    | Refused
+)
+
+
+def join_answer(outcome: JoinOutcome, tr: Translator) -> Answer:
+    """Every step of joining: the opened invite, a question, what went wrong, the request."""
+    _ = tr.gettext
+    if isinstance(outcome, JoinStep):
+        text, keyboard = render_step(outcome, tr)
+        return Answer(text=text, keyboard=keyboard)
+    if isinstance(outcome, JoinStepAgain):
+        return _again(outcome, tr)
+    if isinstance(outcome, JoinStarted):
+        welcome = _(
+            "Ciao! Ti hanno invitato nel <b>Team energia di {union}</b>.\n"
+            "Qualche domanda veloce, poi il coordinatore conferma la tua iscrizione."
+        ).format(union=esc(outcome.union_name))
+        return Answer(
+            text=welcome + "\n\n" + privacy_notice(tr), then=(render_step(outcome.step, tr),)
+        )
+    if isinstance(outcome, JoinRequested):
+        return Answer(
+            toast=_("Richiesta inviata."),
+            text=_(
+                "✅ Richiesta inviata al coordinatore di <b>{union}</b>. Ti scrivo appena risponde."
+            ).format(union=esc(outcome.union_name)),
+        )
+    if isinstance(outcome, AlreadyIn):
+        return Answer(text=already_text(outcome, tr))
+    if isinstance(outcome, InviteProblem):
+        return Answer(text=invite_problem_text(outcome.state, tr))
+    if isinstance(outcome, AssignmentRefused):
+        return assignment_refusal(outcome, tr, coordinator=False)
+    if isinstance(outcome, Refused):
+        return refusal(outcome, tr)
+    return _ended(outcome, tr)
+
+
+def start_answer(outcome: JoinOutcome, tr: Translator) -> Answer:
+    """/start with an invite: as `join_answer`, but a refused role is a message, not a toast."""
+    if isinstance(outcome, AssignmentRefused):
+        return Answer(text=esc(assignment_problem_text(outcome.problem, tr, comune=outcome.comune)))
+    return join_answer(outcome, tr)
+
+
+def _ended(ended: JoinEnded, tr: Translator) -> Answer:
+    _ = tr.gettext
+    if ended == JoinEnded.CANCELLED:
+        return Answer(
+            toast=_("Annullato."),
+            text=_("Va bene, ho annullato. Se cambi idea, riapri il link d'invito."),
+        )
+    if ended == JoinEnded.INVITE_CLOSED:
+        return Answer(
+            text=_(
+                "Nel frattempo il link d'invito è scaduto o è stato revocato. Chiedi al coordinatore un link nuovo."
+            )
+        )
+    return Answer(
+        text=_(
+            "Il Comune di questo invito non fa più parte dell'Unione. Chiedi al coordinatore un link nuovo."
+        )
+    )
+
+
+# --- the request and its approval ------------------------------------------------------------
+
+
+def render_request(request: Request, tr: Translator) -> str:
+    _ = tr.gettext
+    who = name_of(request.name, tr)
+    if request.username:
+        who += f" (@{esc(request.username)})"
+    comune = (
+        ", ".join(esc(n) for n in request.comuni)
+        if request.comuni
+        else _("nessuno (staff dell'Unione)")
+    )
+    return _(
+        "🙋 <b>Nuova richiesta</b> per il Team energia di <b>{union}</b>\n"
+        "Chi: {who}\nComune: {comune}\nRuolo: {role}"
+    ).format(
+        union=esc(request.union_name), who=who, comune=comune, role=role_label(request.role, tr)
+    )
+
+
+def approval_keyboard(member_id: int, tr: Translator) -> Keyboard | None:
+    _ = tr.gettext
+    return Keyboard.of(
+        [
+            button(_("✅ Approva"), APPR, "approve", member_id),
+            button(_("❌ Rifiuta"), APPR, "reject", member_id),
+        ]
+    )
+
+
+def decision_answer(
+    outcome: RequestDecided | AlreadyDecided | AssignmentRefused | Refused, tr: Translator
+) -> Answer:
+    if isinstance(outcome, Refused):
+        return refusal(outcome, tr)
+    if isinstance(outcome, AssignmentRefused):
+        return assignment_refusal(outcome, tr, coordinator=True)
+    _ = tr.gettext
+    request = render_request(outcome.request, tr)
+    if isinstance(outcome, AlreadyDecided):
+        if outcome.status == MemberStatus.ACTIVE:
+            already = _("Questa richiesta è già stata approvata.")
+        elif outcome.status == MemberStatus.REJECTED:
+            already = _("Questa richiesta è già stata rifiutata.")
+        else:
+            already = _("Questa richiesta non è più in attesa.")
+        return Answer(toast=already, text=request + "\n\n" + already)
+    result = _("✅ Approvata da {by}.") if outcome.approved else _("❌ Rifiutata da {by}.")
+    return Answer(
+        toast=_("Approvata.") if outcome.approved else _("Rifiutata."),
+        text=request + "\n\n" + result.format(by=name_of(outcome.by, tr)),
+    )
+
+
+def decision_message(union_name: str, approved: bool, tr: Translator) -> str:
+    """What the person who asked reads once the coordinator decided."""
+    if approved:
+        return tr.gettext(
+            "🎉 Ti diamo il benvenuto nel Team energia di <b>{union}</b>: il coordinatore ha approvato la tua iscrizione.\n"
+            "Scrivi /team per vedere chi c'è e /aiuto per sapere che cosa puoi fare."
+        ).format(union=esc(union_name))
+    return tr.gettext(
+        "La tua richiesta per il Team energia di <b>{union}</b> non è stata accolta. "
+        "Se pensi che sia un errore, parlane con il coordinatore dell'Unione."
+    ).format(union=esc(union_name))

@@ -1,0 +1,249 @@
+"""The monthly round's messages: the invitation and its reminders (with the dialogue's first
+buttons), the technical group's announcement, the coordinators' notes when a round opens and
+when technicians could not be reached, /aggiornamento stato, and the answers to a note written
+in the technical group. Plain functions of plain data (bot.services.progress.rounds and .status
+queue or compose them)."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.callback_data import encode
+from bot.i18n import Translator, format_datetime
+from bot.views.keyboard import Button, Keyboard
+from bot.views.updates import AREA, LIST_BUDGET, action_line, fit_lines, month_label, union_tz
+from storage.models import Action
+
+# --- the round: invitations, reminders, reports ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class Invitation:
+    union_id: int
+    union_name: str
+    round_id: int
+    period: str
+    deadline_at: datetime
+    timezone: str
+    actions: Sequence[Action]
+    updated: frozenset[int]
+    names: Mapping[int, str]
+    home: int | None  # the technician's only Comune
+    reminder: bool = False
+
+
+def render_invitation(inv: Invitation, tr: Translator) -> tuple[str, Keyboard]:
+    _ = tr.gettext
+    deadline = format_datetime(inv.deadline_at, union_tz(inv.timezone), tr.language)
+    if inv.reminder:
+        head = _("⏰ Promemoria: aspetto ancora il tuo aggiornamento di {month}, entro {deadline}.")
+    else:
+        head = _(
+            "📝 <b>Aggiornamento di {month}</b> — {union}\nA che punto sono le azioni del PAES? Rispondi entro {deadline}: bastano pochi tocchi."
+        )
+    lines = [
+        head.format(
+            month=month_label(inv.period, tr), union=html.escape(inv.union_name), deadline=deadline
+        ),
+        "",
+    ]
+    if inv.actions:
+        lines.append(
+            fit_lines(
+                [
+                    action_line(a, inv.names, tr, done=a.id in inv.updated, home=inv.home)
+                    for a in inv.actions
+                ],
+                LIST_BUDGET,
+                tr,
+            )
+        )
+    else:
+        lines.append(_("Non ci sono azioni caricate per il tuo Comune."))
+    keyboard = Keyboard(
+        (
+            (Button(_("▶️ Aggiorna le azioni"), encode(AREA, "start", inv.union_id)),),
+            (Button(_("😴 Nessuna novità questo mese"), encode(AREA, "no_news", inv.round_id)),),
+        )
+    )
+    return "\n".join(lines), keyboard
+
+
+def round_announcement(period: str, deadline_at: datetime, timezone: str, tr: Translator) -> str:
+    """To the technical group, when a round opens."""
+    return tr.gettext(
+        "📣 <b>Aggiornamento di {month}</b>\n"
+        "Ho scritto in privato ai funzionari tecnici per sapere a che punto sono le azioni del PAES dei loro Comuni: bastano pochi tocchi, entro {deadline}.\n"
+        "Potete anche rispondere a questo messaggio con una nota sul vostro Comune: la registro e i Sindaci la leggeranno nel riepilogo."
+    ).format(
+        month=month_label(period, tr),
+        deadline=format_datetime(deadline_at, union_tz(timezone), tr.language),
+    )
+
+
+@dataclass(frozen=True)
+class Technician:
+    """A technician as a coordinator's message names them."""
+
+    name: str
+    comuni: tuple[str, ...]
+
+
+def _who(t: Technician, tr: Translator) -> str:
+    return "{} ({})".format(t.name, ", ".join(t.comuni) or tr.gettext("nessun Comune"))
+
+
+def round_opened(
+    period: str,
+    deadline_at: datetime,
+    timezone: str,
+    *,
+    asked: int,
+    idle: Sequence[Technician],
+    tr: Translator,
+) -> str:
+    """To each coordinator who is not a technician, when a round opens: how many were asked,
+    who was not (no action loaded for their Comune)."""
+    month = month_label(period, tr)
+    deadline = format_datetime(deadline_at, union_tz(timezone), tr.language)
+    idle_names = html.escape(", ".join(_who(t, tr) for t in idle))
+    if asked:
+        text = tr.ngettext(
+            "📣 Ho aperto il giro di aggiornamenti di {month}: l'ho chiesto a {n} funzionario tecnico, entro {deadline}.",
+            "📣 Ho aperto il giro di aggiornamenti di {month}: l'ho chiesto a {n} funzionari tecnici, entro {deadline}.",
+            asked,
+        ).format(month=month, n=asked, deadline=deadline)
+        if idle:
+            text += "\n" + tr.ngettext(
+                "Non l'ho chiesto a {names}: non ci sono azioni caricate per il suo Comune. Caricale con /azioni e riceverà subito la richiesta.",
+                "Non l'ho chiesto a {names}: non ci sono azioni caricate per i loro Comuni. Caricale con /azioni e riceveranno subito la richiesta.",
+                len(idle),
+            ).format(names=idle_names)
+        text += "\n" + tr.gettext(
+            "Con /aggiornamento stato vedi chi ha risposto; con /aggiornamento aggiorni tu le azioni intercomunali."
+        )
+        return text
+    if idle:
+        return tr.ngettext(
+            "📣 Giro di aggiornamenti di {month}: non l'ho chiesto a {names}, perché non ci sono azioni caricate per il suo Comune. Caricale con /azioni entro {deadline} e riceverà subito la richiesta.",
+            "📣 Giro di aggiornamenti di {month}: non l'ho chiesto a {names}, perché non ci sono azioni caricate per i loro Comuni. Caricale con /azioni entro {deadline} e riceveranno subito la richiesta.",
+            len(idle),
+        ).format(month=month, names=idle_names, deadline=deadline)
+    return tr.gettext(
+        "📣 Giro di aggiornamenti di {month}: nell'Unione non c'è ancora nessun funzionario tecnico a cui chiederlo. Invitali con /invito."
+    ).format(month=month)
+
+
+def unreachable_report(period: str, techs: Sequence[Technician], tr: Translator) -> str:
+    """To the coordinators, once the invitations were tried: who Telegram refused."""
+    lines = [
+        tr.ngettext(
+            "🚫 Non sono riuscito a scrivere a questo funzionario tecnico per l'aggiornamento di {month}: non ha mai avviato il bot o l'ha bloccato. Chiedigli di aprire la chat con me e premere Avvia, poi di scrivere /aggiornamento.",
+            "🚫 Non sono riuscito a scrivere a questi funzionari tecnici per l'aggiornamento di {month}: non hanno mai avviato il bot o l'hanno bloccato. Chiedi loro di aprire la chat con me e premere Avvia, poi di scrivere /aggiornamento.",
+            len(techs),
+        ).format(month=month_label(period, tr))
+    ]
+    for t in techs:
+        lines.append(f"• {html.escape(t.name)} ({html.escape(', '.join(t.comuni))})")
+    return "\n".join(lines)
+
+
+# --- /aggiornamento stato ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RoundState:
+    """One technician in the round, as the coordinator's status shows them."""
+
+    technician: Technician
+    required: int  # actions to report on (their Comuni's and the intercommunal ones)
+    updated: int  # of those, updated in the round
+    answered: bool  # all updated, or «nothing new»
+    no_news: bool  # answered with «nothing new» (not by updating everything)
+    noted: bool  # wrote a note in the technical group during the round
+    unreachable: bool
+
+
+def render_status(
+    period: str, deadline_at: datetime, timezone: str, states: Sequence[RoundState], tr: Translator
+) -> str:
+    """The round's state for the coordinator. As in the summary, a note in the technical group
+    counts as having reported."""
+    _ = tr.gettext
+
+    def who(s: RoundState) -> str:
+        return html.escape(_who(s.technician, tr))
+
+    def done(s: RoundState) -> str:
+        return tr.ngettext("{u} di {r} azione", "{u} di {r} azioni", s.required).format(
+            u=s.updated, r=s.required
+        )
+
+    lines = [
+        _("<b>Aggiornamento di {month}</b> — scadenza {deadline}").format(
+            month=month_label(period, tr),
+            deadline=format_datetime(deadline_at, union_tz(timezone), tr.language),
+        )
+    ]
+    idle = [s for s in states if not s.required]
+    asked = [s for s in states if s.required]
+    answered = [s for s in asked if s.answered or s.noted]
+    missing = [s for s in asked if not (s.answered or s.noted) and not s.unreachable]
+    unreachable = [s for s in asked if not (s.answered or s.noted) and s.unreachable]
+    lines.append("")
+    lines.append(_("✅ Hanno risposto ({n}):").format(n=len(answered)))
+    for s in answered:
+        if not s.answered:  # only a note in the group
+            detail = _("nota nel gruppo tecnico")
+            if s.updated:
+                detail = f"{done(s)}, {detail}"
+        elif s.no_news:
+            detail = _("nessuna novità")
+        else:
+            detail = done(s)
+        lines.append(f"• {who(s)} — {detail}")
+    lines.append(_("⏳ Non ancora ({n}):").format(n=len(missing)))
+    for s in missing:
+        lines.append(f"• {who(s)} — {done(s)}")
+    if unreachable:
+        lines.append(
+            _("🚫 Non raggiungibili ({n}): non hanno avviato il bot o l'hanno bloccato.").format(
+                n=len(unreachable)
+            )
+        )
+        for s in unreachable:
+            lines.append(f"• {who(s)}")
+    if idle:
+        lines.append(
+            _("📭 Senza azioni da aggiornare ({n}): caricale con /azioni.").format(n=len(idle))
+        )
+        for s in idle:
+            lines.append(f"• {who(s)}")
+    if not states:
+        lines.append(_("Nessun funzionario tecnico attivo nell'Unione."))
+    return "\n".join(lines)
+
+
+def status_refusal(reason: str, tr: Translator) -> str:
+    if reason == "coordinator_only":
+        return tr.gettext("Lo stato del giro di aggiornamenti lo vede il coordinatore.")
+    return tr.gettext("Non c'è ancora stato nessun giro di aggiornamenti.")
+
+
+# --- notes from the technical group ---------------------------------------------------------
+
+
+def note_recorded(comuni: Sequence[str], tr: Translator) -> str:
+    where = ", ".join(comuni) or tr.gettext("l'Unione")
+    return tr.gettext(
+        "📝 Nota registrata per {where}: i Sindaci la leggeranno nel prossimo riepilogo. Grazie!"
+    ).format(where=html.escape(where))
+
+
+def note_repeated(first_at: datetime, timezone: str, tr: Translator) -> str:
+    return tr.gettext(
+        "📝 Questa nota è già registrata ({date}): non la conto una seconda volta."
+    ).format(date=format_datetime(first_at, union_tz(timezone), tr.language))
