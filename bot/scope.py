@@ -380,6 +380,24 @@ async def read_in_union(
     """One read transaction for a command about the caller's Union: the caller's translator,
     the Union (or the Refusal to send: a picker, or why not), and what `read` found for the
     caller's membership there (None when refused)."""
+    return await read_in_scope(
+        update,
+        context,
+        command,
+        chosen_union_id,
+        lambda session, scope, _tr: read(session, member_id=scope.member.id),
+    )
+
+
+async def read_in_scope(
+    update: Update,
+    context: BotContext,
+    command: str,
+    chosen_union_id: int | None,
+    read: Callable[[AsyncSession, UnionScope, Translator], Awaitable[T]],
+) -> tuple[Translator, UnionScope | Refusal, T | None]:
+    """`read_in_union` for a read that needs the whole scope (the Union, whether the caller
+    coordinates it) or the caller's language."""
     services = context.services
     async with services.db.transaction() as session:
         tr = await caller_tr(session, services, update)
@@ -388,7 +406,7 @@ async def read_in_union(
         )
         found = None
         if not isinstance(scope, Refusal):
-            found = await read(session, member_id=scope.member.id)
+            found = await read(session, scope, tr)
     return tr, scope, found
 
 
