@@ -108,7 +108,7 @@ async def _complete(
     """Complete the answer just saved; the screens to send and the step to save (None: the
     state did not change)."""
     assert state.update_id is not None and state.action_id is not None
-    text, attachment = written.text, written.attachment
+    text, attachment = rules.clean_typed(written.text).strip(), written.attachment
     update_id, action_id = state.update_id, state.action_id
 
     def added(*acks: Ack) -> Added:
