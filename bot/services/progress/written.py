@@ -102,54 +102,67 @@ async def type_in_dialogue(
     return StepShown(language, then=screens)
 
 
+def _added(state: FlowState, *acks: Ack) -> Added:
+    return Added(
+        code=state.code or "",
+        union_id=state.union_id,
+        acks=acks,
+        progress=state.progress,
+        question=state.question,
+    )
+
+
+async def _amend(session: AsyncSession, state: FlowState, *, now: datetime, **values: Any) -> None:
+    """Complete the row of the answer just saved (repo.amend_update's `progress`, `note`,
+    `question`)."""
+    assert state.update_id is not None and state.action_id is not None
+    await repo.amend_update(
+        session,
+        update_id=state.update_id,
+        action_id=state.action_id,
+        member_id=state.member_id,
+        now=now,
+        **values,
+    )
+
+
 async def _complete(
     session: AsyncSession, state: FlowState, step: str, written: Written, *, now: datetime
 ) -> tuple[tuple[Screen, ...], str | None]:
     """Complete the answer just saved; the screens to send and the step to save (None: the
     state did not change)."""
-    assert state.update_id is not None and state.action_id is not None
     text, attachment = rules.clean_typed(written.text).strip(), written.attachment
-    update_id, action_id = state.update_id, state.action_id
-
-    def added(*acks: Ack) -> Added:
-        return Added(
-            code=state.code or "",
-            union_id=state.union_id,
-            acks=acks,
-            progress=state.progress,
-            question=state.question,
-        )
-
     if step == "question":
         if not text or (attachment is not None and not written.captioned):
             return (Notice.WRITE_QUESTION,), None
         if len(text) > MAX_QUESTION:
             return (Notice.QUESTION_TOO_LONG,), None
-        question = " ".join(text.split())
-        await repo.amend_update(
-            session,
-            update_id=update_id,
-            action_id=action_id,
-            member_id=state.member_id,
-            question=question,
-            now=now,
-        )
-        state.question = question
-        return (added(Ack.QUESTION_ADDED),), "saved"
+        state.question = " ".join(text.split())
+        await _amend(session, state, now=now, question=state.question)
+        return (_added(state, Ack.QUESTION_ADDED),), "saved"
     # A bare number is the percentage of an answer that has one ("40", "40%").
     value = rules.parse_progress(text) if text and attachment is None else None
     if value is not None and state.status in (ActionStatus.ONGOING, ActionStatus.POSTPONED):
         if value != state.progress:
-            await repo.amend_update(
-                session,
-                update_id=update_id,
-                action_id=action_id,
-                member_id=state.member_id,
-                progress=value,
-                now=now,
-            )
+            await _amend(session, state, now=now, progress=value)
             state.progress, state.unchanged = value, False
-        return (added(Ack.PROGRESS_SET),), "saved"
+        return (_added(state, Ack.PROGRESS_SET),), "saved"
+    acks = await _extras(session, state, text, attachment, now=now)
+    if not acks:
+        return (Notice.USE_BUTTONS,), None
+    return (_added(state, *acks),), "saved"
+
+
+async def _extras(
+    session: AsyncSession,
+    state: FlowState,
+    text: str,
+    attachment: dict[str, Any] | None,
+    *,
+    now: datetime,
+) -> list[Ack]:
+    """A note and/or an attachment (a photo's caption is its note) for the answer just saved."""
+    assert state.update_id is not None
     acks: list[Ack] = []
     if attachment is not None:
         if state.attachments >= MAX_ATTACHMENTS:
@@ -165,16 +178,7 @@ async def _complete(
         if len(note) > MAX_NOTE:
             acks.append(Ack.NOTE_TOO_LONG)
         else:
-            await repo.amend_update(
-                session,
-                update_id=update_id,
-                action_id=action_id,
-                member_id=state.member_id,
-                note=note,
-                now=now,
-            )
+            await _amend(session, state, now=now, note=note)
             state.note = note
             acks.append(Ack.NOTE_ADDED)
-    if not acks:
-        return (Notice.USE_BUTTONS,), None
-    return (added(*acks),), "saved"
+    return acks
