@@ -182,7 +182,8 @@ class SavedAnswer:
 
     @property
     def offers_progress(self) -> bool:
-        return self.status in (ActionStatus.ONGOING, ActionStatus.POSTPONED)
+        """A percentage row under it: a state that has one, not just confirmed as it was."""
+        return not self.unchanged and self.status in (ActionStatus.ONGOING, ActionStatus.POSTPONED)
 
 
 @dataclass(frozen=True)
@@ -490,7 +491,9 @@ def _ack(ack: Ack, a: Added, tr: Translator) -> str:
 def added_view(a: Added, tr: Translator) -> Shown:
     _ = tr.gettext
     text = "\n".join(_ack(ack, a, tr) for ack in a.acks)
-    text += "\n" + _("Continua dall'elenco qui sopra, oppure:")
+    text += "\n" + _(
+        "Tocca un'altra azione nell'elenco qui sopra, oppure premi «📋 Elenco» per riaverlo qui sotto."
+    )
     return text, Keyboard.of([Button(_("📋 Elenco"), encode(AREA, "list", a.union_id))])
 
 
