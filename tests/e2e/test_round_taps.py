@@ -4,8 +4,8 @@ A technician gets the round's invitation (opened by the tick on the fallback day
 the actions that changed — a state saves at once, the percentage row comes back with last
 month's value marked —, and ends with «Il resto è invariato». The fake counts the taps
 (`presses_by`): 30 actions with 3 changed in ≤ 10, 5 with 2 changed in ≤ 7, a month with
-nothing new in 1. Before issue 16 the same rounds took 61–91 and 14–16 taps (each action: its
-state, its percentage, «💾 Salva»; no «Invariata»).
+nothing new in 1. Before issue 16 the same rounds took 90 and 16 taps (each action: its state,
+its percentage, «💾 Salva»; no «Invariata»).
 """
 
 from __future__ import annotations
