@@ -409,7 +409,9 @@ def menu_view(m: Menu, tr: Translator) -> Shown:
         else:
             home = None
             lines.append(_("Le tue azioni (✔️ = già aggiornata in questo mese):"))
-        lines.append(fit_lines([action_line(a, tr, home=home) for a in actions], LIST_BUDGET, tr))
+        # The answer on top (a note, a question) takes from the list's room: one message.
+        budget = LIST_BUDGET - max(0, len("\n".join(lines)) - 400)
+        lines.append(fit_lines([action_line(a, tr, home=home) for a in actions], budget, tr))
         lines.append("")
         lines.append(_list_hint(m, all_done, tr))
     keyboard = Keyboard.of(
