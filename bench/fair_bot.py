@@ -7,9 +7,12 @@ No database, no rules: for each press of the votes burst it calls Telegram as th
   chat are coalesced and paced by the real bot's own rule (bot/services/edit_pacing.py: the
   first after a short window, then one every 4 s in a group), each a tally text with the poll's
   keyboard;
-- an update step (`upd:a`, `upd:st`, `upd:pr`) is answered and its message edited with a text
-  and a keyboard; a save (`upd:sv`) is answered, its message edited with a text alone, and the
-  next action's question sent with its keyboard;
+- a step of issue 16's round is answered and its message edited with a text and a keyboard: an
+  action picked (`upd:pick`) becomes its question, a state (`upd:status`, saved at once) or a
+  percentage (`upd:progress`) the list of one's actions with that answer on top;
+- a step of the round before issue 16 (`upd:a`, `upd:st`, `upd:pr`) is answered and its message
+  edited with a text and a keyboard; a save (`upd:sv`, `upd:save`) is answered, its message
+  edited with a text alone, and the next action's question sent with its keyboard;
 - anything else is answered and its message edited (the `/lingua` burst).
 
 Same connection settings and defaults (HTML, no link previews) as bot/app.py, the same bounded
@@ -86,6 +89,49 @@ STATUS = _keyboard(
 )
 
 
+# Issue 16's round (a technician of the burst has 10 actions): the question of a picked action,
+# and the list that every answer comes back to.
+QUESTION = (
+    "Azione 4 di 10: <b>C7.3</b> — Riqualificazione energetica 3 del Comune 7\nComune: Comune 7"
+    "\nFinora: 🔄 In corso, 10%\n\nCom'è adesso? Se non è cambiato niente, premi «Invariata». "
+    "Ogni scelta si salva subito."
+)
+QUESTION_KEYBOARD = _keyboard(
+    "upd:status:153",
+    [
+        ["✔️ Invariata"],
+        ["✅ Completata", "🔄 In corso"],
+        ["⏸ Rinviata", "⚪ Non avviata"],
+        ["⏭ Salta", "📋 Elenco", "🏁 Ho finito"],
+    ],
+)
+LIST = (
+    "💾 Salvato: <b>C7.3</b> → 🔄 In corso, 50%\nSe la percentuale è cambiata, tocca quella giusta "
+    "qui sotto (● = quella salvata).\nSe vuoi, scrivimi una nota o mandami una foto o un "
+    "documento: li aggiungo a C7.3.\n\nLe tue azioni — Comune 7 (✔️ = già aggiornata in questo "
+    "mese):\n"
+    + "".join(
+        f"{'✔️ ' if a < 3 else ''}<b>C7.{a + 1}</b> Riqualificazione energetica {a + 1} del "
+        f"Comune 7: 🔄 In corso 10%\n"
+        for a in range(10)
+    )
+    + "\nTocca un'altra azione che è cambiata. Se le altre sono come il mese scorso, premi «Il "
+    "resto è invariato»."
+)
+LIST_KEYBOARD = _keyboard(
+    "upd:progress:153",
+    [
+        ["10%", "25%", "● 50%", "75%", "100%"],
+        ["⚖️ Serve una decisione del tavolo politico"],
+        ["✔️ C7.1", "✔️ C7.2", "✔️ C7.3", "C7.4"],
+        ["C7.5", "C7.6", "C7.7", "C7.8"],
+        ["C7.9", "C7.10"],
+        ["✔️ Il resto è invariato"],
+        ["🏁 Ho finito"],
+    ],
+)
+
+
 class Tallies:
     """The poll messages owing an edit, per chat, edited by the real bot's pacing rule."""
 
@@ -134,10 +180,23 @@ async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await query.answer("Registrato: ✅ Sì per ven 18 dic, 22:13.")
         tallies: Tallies = context.bot_data["tallies"]
         tallies.vote(chat_id, message_id, query.message.reply_markup)
-    elif data.startswith("upd:sv:"):
+    elif data.startswith(("upd:sv:", "upd:save:")):
         await query.answer("Salvato")
         await bot.edit_message_text(SAVED, chat_id=chat_id, message_id=message_id)
         await bot.send_message(chat_id, NEXT, reply_markup=STATUS)
+    elif data.startswith(("upd:status:", "upd:progress:")):
+        # Issue 16's round: a state saves at once, a percentage completes it; either way the
+        # pressed message becomes the list, the answer on top (bot.views.updates.menu_view).
+        percent = data.rsplit(":", 1)[1]
+        await query.answer("Salvato" if data.startswith("upd:status:") else f"{percent}%")
+        await bot.edit_message_text(
+            LIST, chat_id=chat_id, message_id=message_id, reply_markup=LIST_KEYBOARD
+        )
+    elif data.startswith("upd:pick:"):
+        await query.answer()
+        await bot.edit_message_text(
+            QUESTION, chat_id=chat_id, message_id=message_id, reply_markup=QUESTION_KEYBOARD
+        )
     elif data.startswith("upd:"):
         await query.answer("In corso" if data.startswith("upd:st:") else "")
         markup = PERCENT if data.startswith("upd:st:") else STATUS

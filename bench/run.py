@@ -101,13 +101,25 @@ class Press:
 
 # The update dialogue's callback verbs (pick, status, progress, save, the "in corso" status), as
 # the checkout being measured spells them: --compare may run a checkout from before issue 15's
-# readable verbs (bot/handlers/updates.py then still a module).
+# readable verbs (bot/handlers/updates.py then still a module), or from before issue 16's round
+# (an answer then ended with «💾 Salva»; since, a state saves at once: no save step).
 STEP_VERBS = ("pick", "status", "progress", "save", "ongoing")
 OLD_STEP_VERBS = ("a", "st", "pr", "sv", "o")
+SAVES_AT_ONCE = ("pick", "status", "progress", "", "ongoing")
 
 
 def step_verbs(repo: Path) -> tuple[str, ...]:
-    return OLD_STEP_VERBS if (repo / "bot" / "handlers" / "updates.py").is_file() else STEP_VERBS
+    if (repo / "bot" / "handlers" / "updates.py").is_file():
+        return OLD_STEP_VERBS
+    dialogue = repo / "bot" / "services" / "progress" / "dialogue.py"
+    if dialogue.is_file() and '"same"' in dialogue.read_text(encoding="utf-8"):
+        return SAVES_AT_ONCE
+    return STEP_VERBS
+
+
+def steps_per_answer(verbs: tuple[str, ...]) -> int:
+    """Presses that make one answer (an action, its state, its percentage[, «Salva»])."""
+    return 3 if not verbs[3] else 4
 
 
 async def lingua_burst(
@@ -227,18 +239,26 @@ def _update_steps(
     if steps and not technicians:
         raise ValueError("no technicians to press update steps")
     per_person: dict[int, list[Press]] = {u.id: [] for u in technicians}
+    saves_at_once = not verbs[3]
     for i in range(steps):
         user = technicians[i % len(technicians)]
         mine = per_person[user.id]
-        update_no, step = divmod(len(mine), 4)
+        update_no, step = divmod(len(mine), steps_per_answer(verbs))
         action = actions[user.id][update_no % len(actions[user.id])]
         percent = rng.choice((25, 50, 75))
-        data, expect, exact = (
-            (f"upd:{verbs[0]}:{action}", "", True),
-            (f"upd:{verbs[1]}:{action}:{verbs[4]}", "In corso", True),
-            (f"upd:{verbs[2]}:{action}:{percent}", f"{percent}%", True),
-            (f"upd:{verbs[3]}:{action}", "Salvato", True),
-        )[step]
+        if saves_at_once:  # issue 16: the state saves, the percentage completes the same row
+            data, expect, exact = (
+                (f"upd:{verbs[0]}:{action}", "", True),
+                (f"upd:{verbs[1]}:{action}:{verbs[4]}", "Salvato", True),
+                (f"upd:{verbs[2]}:{action}:{percent}", f"{percent}%", True),
+            )[step]
+        else:
+            data, expect, exact = (
+                (f"upd:{verbs[0]}:{action}", "", True),
+                (f"upd:{verbs[1]}:{action}:{verbs[4]}", "In corso", True),
+                (f"upd:{verbs[2]}:{action}:{percent}", f"{percent}%", True),
+                (f"upd:{verbs[3]}:{action}", "Salvato", True),
+            )[step]
         markup = {"inline_keyboard": [[{"text": "▶️", "callback_data": data}]]}
         msg = fake._new_message(
             user.private_chat, None, text="📝 Aggiornamento", reply_markup=markup

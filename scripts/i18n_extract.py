@@ -21,6 +21,7 @@ import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import read_mo, write_mo
@@ -135,8 +136,9 @@ def sync() -> list[str]:
     return missing
 
 
-def add_translations(language: str, domain: str, translations: dict[str, str]) -> int:
-    """Fill msgstr for the given msgids of one catalog; returns how many were set."""
+def add_translations(language: str, domain: str, translations: dict[str, Any]) -> int:
+    """Fill msgstr for the given msgids of one catalog; returns how many were set. A plural is
+    keyed by its singular msgid, its value the list of forms."""
     path = catalog_path(language, domain)
     with path.open("rb") as fh:
         catalog = read_po(fh, locale=language)
@@ -144,6 +146,9 @@ def add_translations(language: str, domain: str, translations: dict[str, str]) -
     for message in catalog:
         if isinstance(message.id, str) and message.id in translations:
             message.string = translations[message.id]
+            count += 1
+        elif isinstance(message.id, tuple) and isinstance(translations.get(message.id[0]), list):
+            message.string = tuple(translations[message.id[0]])
             count += 1
     with path.open("wb") as fh:
         write_po(fh, catalog, width=0, sort_output=False)

@@ -291,12 +291,15 @@ def render_history(
     if not lines_in:
         lines.append(_("Nessun aggiornamento finora."))
     for e in lines_in:
-        before = (
-            f"{STATUS_ICONS[e.previous_status]} {e.previous_progress}% → "
-            if e.previous_status is not None
-            else ""
-        )
-        line = f"• {format_datetime(e.at, tz, tr.language)} — {html.escape(e.author)}: {before}{STATUS_ICONS[e.status]} {html.escape(status_label(e.status, tr))} {e.progress}%"
+        now = f"{STATUS_ICONS[e.status]} {html.escape(status_label(e.status, tr))} {e.progress}%"
+        if e.previous_status == e.status and e.previous_progress == e.progress:
+            # A confirmation («Invariata», «Il resto è invariato»): checked, nothing moved.
+            said = _("✔️ invariata ({state})").format(state=now)
+        elif e.previous_status is not None:
+            said = f"{STATUS_ICONS[e.previous_status]} {e.previous_progress}% → {now}"
+        else:
+            said = now
+        line = f"• {format_datetime(e.at, tz, tr.language)} — {html.escape(e.author)}: {said}"
         if e.note:
             line += "\n   " + html.escape(e.note[:300])
         if e.attachments:

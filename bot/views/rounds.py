@@ -7,15 +7,24 @@ queue or compose them)."""
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from bot.callback_data import encode
 from bot.i18n import Translator, format_datetime
 from bot.views.keyboard import Button, Keyboard
-from bot.views.updates import AREA, LIST_BUDGET, action_line, fit_lines, month_label, union_tz
-from storage.models import Action
+from bot.views.updates import (
+    AREA,
+    LIST_BUDGET,
+    action_line,
+    fit_lines,
+    home_of,
+    month_label,
+    round_buttons,
+    union_tz,
+)
+from storage.repositories.actions import ListedAction
 
 # --- the round: invitations, reminders, reports ----------------------------------------------
 
@@ -28,21 +37,20 @@ class Invitation:
     period: str
     deadline_at: datetime
     timezone: str
-    actions: Sequence[Action]
-    updated: frozenset[int]
-    names: Mapping[int, str]
-    home: int | None  # the technician's only Comune
+    actions: Sequence[ListedAction]  # the technician's, `done` once answered in the round
     reminder: bool = False
 
 
 def render_invitation(inv: Invitation, tr: Translator) -> tuple[str, Keyboard]:
+    """The invitation (or its reminder): the technician's actions, one button each, so that an
+    answer starts with the action that changed (bot.views.updates.round_buttons)."""
     _ = tr.gettext
     deadline = format_datetime(inv.deadline_at, union_tz(inv.timezone), tr.language)
     if inv.reminder:
         head = _("⏰ Promemoria: aspetto ancora il tuo aggiornamento di {month}, entro {deadline}.")
     else:
         head = _(
-            "📝 <b>Aggiornamento di {month}</b> — {union}\nA che punto sono le azioni del PAES? Rispondi entro {deadline}: bastano pochi tocchi."
+            "📝 <b>Aggiornamento di {month}</b> — {union}\nA che punto sono le azioni del PAES? Rispondi entro {deadline}."
         )
     lines = [
         head.format(
@@ -51,23 +59,28 @@ def render_invitation(inv: Invitation, tr: Translator) -> tuple[str, Keyboard]:
         "",
     ]
     if inv.actions:
+        home = home_of(inv.actions)
         lines.append(
-            fit_lines(
-                [
-                    action_line(a, inv.names, tr, done=a.id in inv.updated, home=inv.home)
-                    for a in inv.actions
-                ],
-                LIST_BUDGET,
-                tr,
-            )
+            fit_lines([action_line(a, tr, home=home) for a in inv.actions], LIST_BUDGET, tr)
         )
+        lines.append("")
+        if any(a.done for a in inv.actions):
+            lines.append(
+                _(
+                    "Tocca le azioni che sono cambiate e scegli com'è adesso: si salva subito. Se le altre sono come il mese scorso, premi «Il resto è invariato»."
+                )
+            )
+        else:
+            lines.append(
+                _(
+                    "Tocca solo le azioni che sono cambiate dal mese scorso e scegli com'è adesso: si salva subito. Se non è cambiato niente, premi «Nessuna novità questo mese»."
+                )
+            )
     else:
         lines.append(_("Non ci sono azioni caricate per il tuo Comune."))
-    keyboard = Keyboard(
-        (
-            (Button(_("▶️ Aggiorna le azioni"), encode(AREA, "start", inv.union_id)),),
-            (Button(_("😴 Nessuna novità questo mese"), encode(AREA, "no_news", inv.round_id)),),
-        )
+    rows = round_buttons(inv.actions, round_id=inv.round_id, round_open=True, tr=tr)
+    keyboard = Keyboard.of(*rows) or Keyboard(
+        ((Button(_("👌 Nessuna novità questo mese"), encode(AREA, "no_news", inv.round_id)),),)
     )
     return "\n".join(lines), keyboard
 
@@ -112,8 +125,8 @@ def round_opened(
     idle_names = html.escape(", ".join(_who(t, tr) for t in idle))
     if asked:
         text = tr.ngettext(
-            "📣 Ho aperto il giro di aggiornamenti di {month}: l'ho chiesto a {n} funzionario tecnico, entro {deadline}.",
-            "📣 Ho aperto il giro di aggiornamenti di {month}: l'ho chiesto a {n} funzionari tecnici, entro {deadline}.",
+            "📣 Ho aperto l'aggiornamento di {month}: l'ho chiesto a {n} funzionario tecnico, entro {deadline}.",
+            "📣 Ho aperto l'aggiornamento di {month}: l'ho chiesto a {n} funzionari tecnici, entro {deadline}.",
             asked,
         ).format(month=month, n=asked, deadline=deadline)
         if idle:
@@ -128,12 +141,12 @@ def round_opened(
         return text
     if idle:
         return tr.ngettext(
-            "📣 Giro di aggiornamenti di {month}: non l'ho chiesto a {names}, perché non ci sono azioni caricate per il suo Comune. Caricale con /azioni entro {deadline} e riceverà subito la richiesta.",
-            "📣 Giro di aggiornamenti di {month}: non l'ho chiesto a {names}, perché non ci sono azioni caricate per i loro Comuni. Caricale con /azioni entro {deadline} e riceveranno subito la richiesta.",
+            "📣 Aggiornamento di {month}: non l'ho chiesto a {names}, perché non ci sono azioni caricate per il suo Comune. Caricale con /azioni entro {deadline} e riceverà subito la richiesta.",
+            "📣 Aggiornamento di {month}: non l'ho chiesto a {names}, perché non ci sono azioni caricate per i loro Comuni. Caricale con /azioni entro {deadline} e riceveranno subito la richiesta.",
             len(idle),
         ).format(month=month, names=idle_names, deadline=deadline)
     return tr.gettext(
-        "📣 Giro di aggiornamenti di {month}: nell'Unione non c'è ancora nessun funzionario tecnico a cui chiederlo. Invitali con /invito."
+        "📣 Aggiornamento di {month}: nell'Unione non c'è ancora nessun funzionario tecnico a cui chiederlo. Invitali con /invito."
     ).format(month=month)
 
 
@@ -229,8 +242,8 @@ def render_status(
 
 def status_refusal(reason: str, tr: Translator) -> str:
     if reason == "coordinator_only":
-        return tr.gettext("Lo stato del giro di aggiornamenti lo vede il coordinatore.")
-    return tr.gettext("Non c'è ancora stato nessun giro di aggiornamenti.")
+        return tr.gettext("Lo stato dell'aggiornamento mensile lo vede chi coordina.")
+    return tr.gettext("Non c'è ancora stato nessun aggiornamento mensile.")
 
 
 # --- notes from the technical group ---------------------------------------------------------

@@ -6,7 +6,19 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Integer, and_, bindparam, func, or_, select
+from sqlalchemy import (
+    BigInteger,
+    Integer,
+    and_,
+    bindparam,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -18,6 +30,7 @@ from storage.models import (
     Member,
     MemberMunicipality,
     MemberStatus,
+    Municipality,
     Person,
     ProgressUpdate,
     Role,
@@ -213,6 +226,184 @@ async def upsert_actions(
             updated += 1
     await session.flush()
     return created, updated
+
+
+# --- the round's list ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ListedAction:
+    """An action as the round's list shows it (columns only: no ORM object to load)."""
+
+    id: int
+    code: str
+    title: str
+    municipality_id: int | None
+    status: ActionStatus
+    progress: int
+    comune: str | None  # its Comune's name; None: intercommunal
+    done: bool  # updated (or confirmed) in the round, by anyone
+
+
+def _mine(union_id: int, municipality_ids: Sequence[int]) -> list[object]:
+    """Open actions of these Comuni plus the intercommunal ones (actions_for_municipalities)."""
+    ids = list(municipality_ids)
+    where: list[object] = [Action.union_id == union_id, Action.archived_at.is_(None)]
+    if ids:
+        where.append(or_(Action.municipality_id.in_(ids), Action.municipality_id.is_(None)))
+    else:
+        where.append(Action.municipality_id.is_(None))
+    return where
+
+
+async def round_list(
+    session: AsyncSession,
+    *,
+    union_id: int,
+    municipality_ids: Sequence[int],
+    round_id: int | None,
+) -> list[ListedAction]:
+    """The technician's actions in list order, each with its Comune's name and whether it was
+    answered in the round: one statement, plain rows (a step of the round shows this list)."""
+    done = (
+        exists().where(ProgressUpdate.round_id == round_id, ProgressUpdate.action_id == Action.id)
+        if round_id is not None
+        else literal(False)
+    )
+    stmt = (
+        select(
+            Action.id,
+            Action.code,
+            Action.title,
+            Action.municipality_id,
+            Action.status,
+            Action.progress,
+            Municipality.name,
+            done,
+        )
+        .outerjoin(Municipality, Municipality.id == Action.municipality_id)
+        .where(*_mine(union_id, municipality_ids))  # type: ignore[arg-type]
+        .order_by(Action.municipality_id.is_(None), Action.code, Action.id)
+    )
+    return [
+        ListedAction(
+            id=i,
+            code=code,
+            title=title,
+            municipality_id=mun,
+            status=ActionStatus(status),
+            progress=progress,
+            comune=name,
+            done=bool(is_done),
+        )
+        for i, code, title, mun, status, progress, name, is_done in (
+            await session.execute(stmt)
+        ).all()
+    ]
+
+
+async def confirm_unchanged(
+    session: AsyncSession,
+    *,
+    union_id: int,
+    municipality_ids: Sequence[int],
+    round_id: int,
+    member_id: int,
+    now: datetime,
+) -> int:
+    """«Il resto è invariato»: a confirmation (status and percentage carried over, no note) for
+    each of these actions not yet answered in the round — one INSERT … SELECT. Returns how many."""
+    answered = exists().where(
+        ProgressUpdate.round_id == round_id, ProgressUpdate.action_id == Action.id
+    )
+    column = ProgressUpdate.__table__.c
+    rows = select(
+        Action.id,
+        literal(member_id, column.member_id.type),
+        literal(round_id, column.round_id.type),
+        literal(UpdateSource.PRIVATE, column.source.type),
+        Action.status,
+        Action.status,
+        Action.progress,
+        Action.progress,
+        literal(False, column.needs_decision.type),
+        literal(now, column.created_at.type),
+    ).where(*_mine(union_id, municipality_ids), ~answered)  # type: ignore[arg-type]
+    result = await session.execute(
+        insert(ProgressUpdate).from_select(
+            [
+                "action_id",
+                "member_id",
+                "round_id",
+                "source",
+                "previous_status",
+                "status",
+                "previous_progress",
+                "progress",
+                "needs_decision",
+                "created_at",
+            ],
+            rows,
+        )
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def amend_update(
+    session: AsyncSession,
+    *,
+    update_id: int,
+    action_id: int,
+    member_id: int,
+    progress: int | None = None,
+    note: str | None = None,
+    question: str | None = None,
+    now: datetime,
+) -> bool:
+    """Complete an answer just saved (its percentage, its note, the question for the political
+    table): the same history row, and the action's percentage with it. False when the row is
+    not this member's answer on this action."""
+    values: dict[str, object] = {}
+    if progress is not None:
+        values["progress"] = progress
+    if note is not None:
+        values["note"] = note
+    if question is not None:
+        values["needs_decision"], values["decision_question"] = True, question
+    if not values:
+        return False
+    result = await session.execute(
+        update(ProgressUpdate)
+        .where(
+            ProgressUpdate.id == update_id,
+            ProgressUpdate.action_id == action_id,
+            ProgressUpdate.member_id == member_id,
+        )
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if not getattr(result, "rowcount", 0):
+        return False
+    if progress is not None:
+        await session.execute(
+            update(Action).where(Action.id == action_id).values(progress=progress, updated_at=now)
+        )
+    return True
+
+
+async def add_attachment(
+    session: AsyncSession, *, update_id: int, attachment: AttachmentIn
+) -> None:
+    await session.execute(
+        insert(UpdateAttachment).values(
+            update_id=update_id,
+            kind=attachment.kind,
+            file_id=attachment.file_id,
+            file_unique_id=attachment.file_unique_id,
+            file_name=attachment.file_name,
+            mime_type=attachment.mime_type,
+        )
+    )
 
 
 # --- progress updates (the history) -------------------------------------------------------

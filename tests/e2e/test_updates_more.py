@@ -223,23 +223,19 @@ async def test_technician_changes_an_answer_outside_the_round(bot: BotUnderTest)
     await tina.send("/aggiornamento")
     await bot.settle()
     q = fake.last_sent(tina)
-    assert "Azione 1 di 2: CA-1" in (q.text or "") and "Aggiornamento delle azioni" in (
-        q.text or ""
-    )
-    await press(bot, tina, q, "🔄 In corso")
-    await tina.send("quaranta")
-    await bot.settle()
-    assert "Scrivi un numero da 0 a 100" in (fake.last_sent(tina).text or "")
+    # No round open: the list, to update whatever changed.
+    assert "CA-1" in (q.text or "") and "Aggiornamento delle azioni" in (q.text or "")
+    assert "👌 Nessuna novità questo mese" not in q.button_texts
+    await press(bot, tina, q, "CA-1")
+    assert "Azione 1 di 2: CA-1" in (q.text or "")
+    assert await press(bot, tina, q, "🔄 In corso") == "Salvato"
+    # A typed number is the percentage of the answer just saved.
     await tina.send("40 %")
     await bot.settle()
-    await press(bot, tina, fake.last_sent(tina), "💾 Salva")
-    # Skip the intercommunal one, then go back to CA-1 from the list and change the answer.
-    await press(bot, tina, fake.last_sent(tina), "📋 Elenco")
-    menu = fake.last_sent(tina)
-    assert "✔️ CA-1" in menu.button_texts
-    await press(bot, tina, menu, "✔️ CA-1")
-    await press(bot, tina, fake.last_sent(tina), "✅ Completata")
-    await press(bot, tina, fake.last_sent(tina), "💾 Salva")
+    assert "CA-1: avanzamento 40%" in (fake.last_sent(tina).text or "")
+    # Back to CA-1 from the list, and the answer changes: a new row of the history.
+    await press(bot, tina, q, "CA-1")
+    assert await press(bot, tina, q, "✅ Completata") == "Salvato"
     async with bot.db.transaction() as s:
         action = (await s.execute(select(Action).where(Action.code == "CA-1"))).scalar_one()
         updates = list(
@@ -256,7 +252,7 @@ async def test_technician_changes_an_answer_outside_the_round(bot: BotUnderTest)
     await sara.send("/start")
     await bot.settle()
     own = fake.last_sent(sara)
-    assert await forge(bot, sara, own, "upd:save:999999") == "Questa azione non esiste più."
+    assert await forge(bot, sara, own, "upd:same:999999") == "Questa azione non esiste più."
     assert await forge(bot, sara, own, "upd:progress:abc:50") is None
     async with bot.db.transaction() as s:
         assert len(list((await s.execute(select(ProgressUpdate))).scalars())) == 2
@@ -404,11 +400,10 @@ async def test_an_english_speaking_technician_reads_english(bot: BotUnderTest) -
     await bot.tick()
     invite = fake.last_sent(john)
     assert "December 2026 update" in (invite.text or "")
-    assert invite.button_texts == ["▶️ Update the actions", "😴 Nothing new this month"]
-    await press(bot, john, invite, "▶️ Update the actions")
-    question = fake.last_sent(john)
-    assert "Action 1 of 1: VE-1" in (question.text or "")
-    assert "✅ Completed" in question.button_texts
+    assert invite.button_texts == ["VE-1", "👌 Nothing new this month"]
+    await press(bot, john, invite, "VE-1")
+    assert "Action 1 of 1: VE-1" in (invite.text or "")
+    assert "✔️ Unchanged" in invite.button_texts and "✅ Completed" in invite.button_texts
 
 
 async def test_technician_without_actions_is_not_asked_until_actions_are_loaded(

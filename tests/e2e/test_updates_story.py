@@ -79,17 +79,22 @@ def find_button(message: FakeMessage, prefix: str) -> str:
     raise AssertionError(f"no button starting with {prefix!r} in {message.button_texts}")
 
 
-async def answer_current(
-    bot: BotUnderTest, user: FakeUser, status: str, percent: str | None = None
+async def answer_on(
+    bot: BotUnderTest,
+    user: FakeUser,
+    message: FakeMessage,
+    code: str,
+    status: str,
+    percent: str | None = None,
 ) -> FakeMessage:
-    """Status → (progress) → Salva, on the last question the bot sent; returns the next question."""
-    fake = bot.fake
-    question = fake.last_sent(user)
-    await press(bot, user, question, find_button(question, status))
+    """On the round's list: the action, its state (saved at once), maybe its percentage (the
+    row marks the value saved with «●»); back on the list, which is returned."""
+    await press(bot, user, message, find_button(message, code))
+    assert await press(bot, user, message, find_button(message, status)) == "Salvato"
     if percent is not None:
-        await press(bot, user, fake.last_sent(user), percent)
-    assert await press(bot, user, fake.last_sent(user), "💾 Salva") == "Salvato"
-    return fake.last_sent(user)
+        label = f"● {percent}" if f"● {percent}" in message.button_texts else percent
+        assert await press(bot, user, message, label) == percent
+    return message
 
 
 async def test_actions_and_monthly_round(any_bot: BotUnderTest) -> None:
@@ -208,30 +213,30 @@ async def test_actions_and_monthly_round(any_bot: BotUnderTest) -> None:
     assert len(told) == 1 and "Nino" in told[0] and "Montecchio Emilia" in told[0]
 
     # --- Tina: the first action with a photo and a question for the political table ---
-    await press(bot, tina, tina_invite, "▶️ Aggiorna le azioni")
-    question = fake.last_sent(tina)
-    assert "SI-1" in (question.text or "")
-    await press(bot, tina, question, "🔄 In corso")
-    await press(bot, tina, fake.last_sent(tina), "50%")
+    # The invitation is the list: Tina taps the action that moved, then its state.
+    await press(bot, tina, tina_invite, "SI-1")
+    assert "SI-1" in (tina_invite.text or "") and "Com'è adesso?" in (tina_invite.text or "")
+    assert await press(bot, tina, tina_invite, "🔄 In corso") == "Salvato"
+    assert await press(bot, tina, tina_invite, "50%") == "50%"
     await tina.send_photo(b"\x89PNG fake photo of the roof", caption=None)
     await bot.settle()
     assert "Allegato aggiunto" in (fake.last_sent(tina).text or "")
     await tina.send("Pannelli montati sul lato sud, manca l'allaccio.")
     await bot.settle()
     extras = fake.last_sent(tina)
-    assert "Nota aggiunta" in (extras.text or "")
-    await press(bot, tina, extras, "⚖️ Serve una decisione politica")
+    assert "Nota aggiunta a SI-1" in (extras.text or "")
+    await press(bot, tina, tina_invite, "⚖️ Serve una decisione del tavolo politico")
     await tina.send("Approviamo la variante per l'allaccio in media tensione?")
     await bot.settle()
-    saved = [t for t in texts(bot, tina) if t.startswith("💾 Salvato: SI-1")]
-    assert saved and "⚖️ Domanda per il tavolo politico" in saved[-1]
+    added = fake.last_sent(tina).text or ""
+    assert added.startswith("⚖️ Questione per il tavolo politico aggiunta a SI-1")
     # The rest: five more actions (three own, two intercommunal), in a few taps each.
-    await answer_current(bot, tina, "✅ Completata")
-    await answer_current(bot, tina, "🔄 In corso", "25%")
-    await answer_current(bot, tina, "⚪ Non avviata")
-    await answer_current(bot, tina, "🔄 In corso", "75%")
-    last = await answer_current(bot, tina, "⏸ Rinviata", "0%")
-    assert "Hai aggiornato tutte le tue azioni" in (last.text or "")
+    await answer_on(bot, tina, tina_invite, "SI-2", "✅ Completata")
+    await answer_on(bot, tina, tina_invite, "SI-3", "🔄 In corso", "25%")
+    await answer_on(bot, tina, tina_invite, "SI-4", "⚪ Non avviata")
+    await answer_on(bot, tina, tina_invite, "UN-1", "🔄 In corso", "75%")
+    last = await answer_on(bot, tina, tina_invite, "UN-2", "⏸ Rinviata", "0%")
+    assert "Hai aggiornato tutte le azioni" in (last.text or "")
     async with bot.db.transaction() as s:
         si1 = (await s.execute(select(Action).where(Action.code == "SI-1"))).scalar_one()
         assert (si1.status, si1.progress) == (ActionStatus.ONGOING, 50)
@@ -250,7 +255,7 @@ async def test_actions_and_monthly_round(any_bot: BotUnderTest) -> None:
         m for m in fake.sent_to(bruno) if "Aggiornamento di dicembre" in (m.text or "")
     )
     assert (
-        await press(bot, bruno, bruno_invite, "😴 Nessuna novità questo mese")
+        await press(bot, bruno, bruno_invite, "👌 Nessuna novità questo mese")
         == "Registrato: nessuna novità."
     )
 
@@ -258,16 +263,14 @@ async def test_actions_and_monthly_round(any_bot: BotUnderTest) -> None:
     marco_invite = next(
         m for m in fake.sent_to(marco) if "Aggiornamento di dicembre" in (m.text or "")
     )
-    await press(bot, marco, marco_invite, "▶️ Aggiorna le azioni")
-    first = fake.last_sent(marco)
-    assert "ME-1" in (first.text or "")  # intercommunal ones were already answered by Tina
-    await press(bot, marco, first, "🔄 In corso")
+    await press(bot, marco, marco_invite, "ME-1")
+    assert await press(bot, marco, marco_invite, "🔄 In corso") == "Salvato"
+    # The intercommunal ones were already answered by Tina: ticked on Marco's list.
+    assert "✔️ UN-1" in marco_invite.button_texts and "✔️ UN-2" in marco_invite.button_texts
     await bot.restart()
-    await press(bot, marco, fake.last_sent(marco), "75%")
-    assert await press(bot, marco, fake.last_sent(marco), "💾 Salva") == "Salvato"
-    nxt = fake.last_sent(marco)
-    assert "ME-2" in (nxt.text or "")
-    await press(bot, marco, nxt, "🏁 Ho finito")
+    assert await press(bot, marco, marco_invite, "75%") == "75%"
+    assert "💾 Salvato: ME-1 → 🔄 In corso, 75%" in (marco_invite.text or "")
+    await press(bot, marco, marco_invite, "🏁 Ho finito")
     assert "Restano da aggiornare: ME-2, ME-3, ME-4" in (fake.last_sent(marco).text or "")
 
     # --- reminder after three days: only the ones missing ---
@@ -295,11 +298,12 @@ async def test_actions_and_monthly_round(any_bot: BotUnderTest) -> None:
     clock.set(datetime(2026, 12, 9, 18, 0, tzinfo=ROME))
     await marco.send("/aggiornamento")
     await bot.settle()
-    assert "ME-2" in (fake.last_sent(marco).text or "")
-    await answer_current(bot, marco, "🔄 In corso", "25%")
-    await answer_current(bot, marco, "⚪ Non avviata")
-    last = await answer_current(bot, marco, "✅ Completata")
-    assert "Hai aggiornato tutte le tue azioni" in (last.text or "")
+    listing = fake.last_sent(marco)
+    assert "ME-2" in (listing.text or "") and "✔️ ME-1" in listing.button_texts
+    await answer_on(bot, marco, listing, "ME-2", "🔄 In corso", "25%")
+    await answer_on(bot, marco, listing, "ME-3", "⚪ Non avviata")
+    last = await answer_on(bot, marco, listing, "ME-4", "✅ Completata")
+    assert "Hai aggiornato tutte le azioni" in (last.text or "")
 
     # --- the day before the deadline: only Nino is missing (and unreachable) ---
     before = {u.first_name: len(fake.sent_to(u)) for u in (tina, marco, bruno)}

@@ -12,7 +12,7 @@ and a Funzionario tecnico each), a coordinator and both tables' groups linked li
 3. 24 h before the deadline: private reminders to who has not answered; they vote there;
 4. the deadline: the poll closes, the meeting is announced with its .ics, the update round
    opens (invitations to the technicians, a message to the technical group);
-5. the technicians answer with buttons: «Nessuna novità», or status, percentage, «Salva»;
+5. the technicians answer with buttons: «Nessuna novità», or an action, its state (saved at once), maybe its percentage;
 6. the round's reminders, its deadline, the summary in the political group;
 7. the meeting's reminders, the day before and one hour before.
 
@@ -448,7 +448,8 @@ class Month:
             await self._votes(user, message)
 
     async def _answer_round(self, user: FakeUser) -> None:
-        """A technician answers: «Nessuna novità», or each action's status (and %), «Salva»."""
+        """A technician answers: «Nessuna novità», or two actions from the list: each one's
+        state (saved at once), maybe its percentage."""
         invite = next(  # the invitation or a reminder: both carry the round's buttons
             (
                 m
@@ -464,31 +465,28 @@ class Month:
             await self.press(user, invite, buttons["no_news"])
             return
         saved: set[str] = set()
-        want = "status"
+        want = "pick"  # the invitation is the list: an action, then its state (saved at once)
         for _step in range(20):
             message, data = self._next_flow_button(user, want, saved)
             if message is None or data is None:
                 if len(saved) >= 2:
                     return
-                await self.press(user, invite, buttons["start"])  # (again, after a kill)
-                await asyncio.sleep(0.3)
-                want = "status"
-                continue
+                # (again, after a kill: the list's buttons are still on the invitation)
+                message, data = self._next_flow_button(user, "pick", saved)
+                if message is None or data is None:
+                    return
+                want = "pick"
             record = await self.press(user, message, data)
-            await asyncio.sleep(0.2)  # the next question follows the toast
+            await asyncio.sleep(0.2)  # the next screen follows the toast
             toast = record.toast
-            if toast is None:
+            if want == "pick":
                 want = "status"
-            elif want == "status" and toast and not toast.startswith("Prima"):
-                ongoing = data.endswith(":ongoing") or data.endswith(":postponed")
-                want = "progress" if ongoing else "save"
-            elif want == "progress" and toast.endswith("%"):
-                want = "save"
-            elif want == "save" and _SAVED in toast:
+            elif want == "status" and toast == _SAVED:
                 saved.add(data.split(":")[2])
-                want = "status"
+                ongoing = data.endswith(":ongoing") or data.endswith(":postponed")
+                want = "progress" if ongoing and self.rng.random() < 0.7 else "pick"
             else:
-                want = "status"
+                want = "pick"
             if len(saved) >= 2:
                 return
 
@@ -497,7 +495,8 @@ class Month:
     ) -> tuple[FakeMessage | None, str | None]:
         for message in reversed(self.fake.sent_to(user)):
             datas = [d for _t, d in _flat(message) if d and d.startswith(f"upd:{want}:")]
-            datas = [d for d in datas if d.split(":")[2] not in saved]
+            if want != "progress":  # a percentage completes the answer just saved
+                datas = [d for d in datas if d.split(":")[2] not in saved]
             if datas:
                 return message, self.rng.choice(datas)
         return None, None
@@ -777,7 +776,7 @@ def _check_presses(
             report.answers_confirmed += 1
             if member_of[p.user.id] not in no_news:
                 problems.append(f"{p.user.full_name}: «nessuna novità» confirmed, not stored")
-        elif p.data.startswith("upd:save:") and _SAVED in toast:
+        elif p.data.startswith("upd:status:") and toast == _SAVED:
             report.answers_confirmed += 1
             action_id = int(p.data.split(":")[2])
             if (member_of[p.user.id], action_id) not in updates:

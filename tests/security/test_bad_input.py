@@ -357,8 +357,9 @@ async def test_hostile_text_everywhere(
     act = a.action_ids[1]
     await _press(bot, world, "tecnico", f"upd:pick:{act}")
     await _press(bot, world, "tecnico", f"upd:status:{act}:ongoing")
-    await _say(bot, tecnico, text)
-    await _press(bot, world, "tecnico", f"upd:save:{act}")
+    await _say(bot, tecnico, text)  # a note on the answer just saved
+    await _press(bot, world, "tecnico", f"upd:question:{act}")
+    await _say(bot, tecnico, text[:280])  # a question for the political table
 
     await bot.tick()  # deliver what waits in the outbox
     # Everything written can be shown again: the fake refuses broken HTML and long texts.

@@ -11,11 +11,12 @@ from bot.services import progress
 from bot.services.action_import import ActionRow
 from bot.views.actions import ListFilter
 from bot.views.updates import (
-    ExtrasQuestion,
+    Ack,
+    Added,
     Finished,
+    Menu,
     Notice,
-    ProgressQuestion,
-    SavedAnswer,
+    RestConfirmed,
     StatusQuestion,
 )
 from storage.db import Database
@@ -65,24 +66,35 @@ async def _step(
         )
 
 
-async def test_a_technicians_update_step_by_step(db: Database) -> None:
+async def test_a_technicians_update_saves_at_each_tap(db: Database) -> None:
     world, round_id = await _world(db)
     tg = _tg(world, TECH)
-    mine = world.actions[0]
+    mine, other = world.actions[0], world.actions[1]
     async with db.transaction() as s:
         started = await progress.start_dialogue(
             s, union_id=world.union.id, telegram_user_id=tg, chat_id=tg, now=NOW
         )
-    assert isinstance(started, progress.StepShown)
-    assert isinstance(started.edit, StatusQuestion) and started.edit.action.id == mine.id
-    assert (started.edit.position, started.edit.total) == (1, 2)
+    # /aggiornamento: the list of the technician's actions, none answered yet.
+    assert isinstance(started, progress.StepShown) and isinstance(started.edit, Menu)
+    assert [a.id for a in started.edit.actions] == [mine.id, other.id]
+    assert started.edit.round_id == round_id and started.edit.saved is None
 
+    picked = await _step(db, world, "pick", mine.id)
+    assert isinstance(picked, progress.StepShown) and isinstance(picked.edit, StatusQuestion)
+    assert (picked.edit.position, picked.edit.total) == (1, 2)
+    assert picked.edit.action.comune == world.comuni[0].name
+
+    # A state saves at once, at last month's percentage; the list comes back with it on top.
     shown = await _step(db, world, "status", mine.id, "ongoing")
-    assert isinstance(shown, progress.StepShown) and shown.toast == ActionStatus.ONGOING
-    assert isinstance(shown.edit, ProgressQuestion)
+    assert isinstance(shown, progress.StepShown) and shown.toast == "saved"
+    assert isinstance(shown.edit, Menu) and shown.edit.saved is not None
+    assert (shown.edit.saved.status, shown.edit.saved.progress) == (ActionStatus.ONGOING, 10)
+    assert shown.edit.saved.offers_progress
+    assert [a.done for a in shown.edit.actions] == [True, False]
     shown = await _step(db, world, "progress", mine.id, "60")
     assert isinstance(shown, progress.StepShown) and shown.toast == 60
-    assert isinstance(shown.edit, ExtrasQuestion) and shown.edit.progress == 60
+    assert isinstance(shown.edit, Menu) and shown.edit.saved is not None
+    assert shown.edit.saved.progress == 60
 
     async with db.transaction() as s:
         typed = await progress.type_in_dialogue(
@@ -92,39 +104,89 @@ async def test_a_technicians_update_step_by_step(db: Database) -> None:
             written=progress.Written("Caldaia montata"),
             now=NOW,
         )
-    assert typed is not None and isinstance(typed.then[0], ExtrasQuestion)
-    assert typed.then[0].note == "Caldaia montata"
-
-    saved = await _step(db, world, "save", mine.id)
-    assert isinstance(saved, progress.StepShown) and saved.toast == "saved"
-    assert saved.edit == SavedAnswer(
-        mine.code, ActionStatus.ONGOING, 60, "Caldaia montata", 0, None
+    assert typed is not None and typed.then == (
+        Added(mine.code, world.union.id, (Ack.NOTE_ADDED,), progress=60),
     )
-    (after,) = saved.then
-    assert isinstance(after, StatusQuestion) and after.action.id == world.actions[1].id
-    assert after.header is Notice.NEXT_ACTION
+    asked = await _step(db, world, "question", mine.id)
+    assert isinstance(asked, progress.StepShown) and asked.then == (Notice.WRITE_QUESTION,)
     async with db.transaction() as s:
+        typed = await progress.type_in_dialogue(
+            s,
+            telegram_user_id=tg,
+            chat_id=tg,
+            written=progress.Written("Serve il bando?"),
+            now=NOW,
+        )
+    assert typed is not None and isinstance(typed.then[0], Added)
+    assert typed.then[0].acks == (Ack.QUESTION_ADDED,)
+    async with db.transaction() as s:
+        # One answer, one row of the history, completed in place.
         update = (await s.execute(select(ProgressUpdate))).scalar_one()
-        assert (update.action_id, update.progress, update.round_id) == (mine.id, 60, round_id)
-        assert update.source == UpdateSource.PRIVATE
+        assert (update.action_id, update.round_id) == (mine.id, round_id)
+        assert (update.previous_progress, update.progress) == (10, 60)
+        assert update.note == "Caldaia montata" and update.decision_question == "Serve il bando?"
+        assert update.source == UpdateSource.PRIVATE and update.needs_decision
         action = await s.get(Action, mine.id)
         assert action is not None and (action.status, action.progress) == (ActionStatus.ONGOING, 60)
 
     finished = await _step(db, world, "finish", world.union.id)
     assert isinstance(finished, progress.StepShown)
-    assert finished.edit == Finished((world.actions[1].code,))
+    assert finished.edit == Finished((other.code,))
+
+
+async def test_invariata_and_the_rest_are_confirmations(db: Database) -> None:
+    world, round_id = await _world(db)
+    tg = _tg(world, TECH)
+    mine, other = world.actions[0], world.actions[1]
+    same = await _step(db, world, "same", mine.id)
+    assert isinstance(same, progress.StepShown) and same.toast == "confirmed"
+    assert isinstance(same.edit, Menu) and same.edit.saved is not None
+    assert same.edit.saved.unchanged
+    async with db.transaction() as s:
+        rest = await progress.rest_unchanged(s, round_id=round_id, telegram_user_id=tg, now=NOW)
+    assert isinstance(rest, progress.StepShown) and rest.edit == RestConfirmed(1, "2026-12")
+    async with db.transaction() as s:
+        again = await progress.rest_unchanged(s, round_id=round_id, telegram_user_id=tg, now=NOW)
+        late = await progress.rest_unchanged(
+            s, round_id=round_id, telegram_user_id=tg, now=NOW + timedelta(days=6)
+        )
+        mayor = await progress.rest_unchanged(
+            s, round_id=round_id, telegram_user_id=_tg(world, "sindaco:0"), now=NOW
+        )
+        rows = (await s.execute(select(ProgressUpdate).order_by(ProgressUpdate.id))).scalars()
+        updates = [
+            (u.action_id, u.member_id, u.round_id, u.previous_status, u.status, u.progress)
+            for u in rows
+        ]
+        round_ = await s.get(UpdateRound, round_id)
+        assert round_ is not None
+        states = await progress.technician_states(s, round_)
+    assert isinstance(again, progress.StepShown) and again.edit == RestConfirmed(0, "2026-12")
+    assert isinstance(late, progress.StepRefused) and late.reason == "round_closed"
+    assert isinstance(mayor, progress.StepRefused) and mayor.reason == "not_for_you"
+    member = world.members[TECH].id
+    ongoing = ActionStatus.ONGOING
+    # A row each, status and percentage carried over: checked, and the round answered.
+    assert updates == [
+        (mine.id, member, round_id, ongoing, ongoing, 10),
+        (other.id, member, round_id, ongoing, ongoing, 10),
+    ]
+    answered = {s.technician.member.id: s.answered for s in states}
+    assert answered[member] and not answered[world.members["tecnico:1"].id]
 
 
 async def test_a_step_refuses_what_is_not_the_pressers(db: Database) -> None:
     world, _round_id = await _world(db)
     mine, theirs = world.actions[0], world.actions[2]  # Comune 0's, Comune 1's
-    gone = await _step(db, world, "save", 999_999)
+    gone = await _step(db, world, "same", 999_999)
     assert isinstance(gone, progress.StepRefused) and gone.reason == "gone"
     other = await _step(db, world, "pick", theirs.id)
     assert isinstance(other, progress.StepRefused) and other.reason == "cannot_update"
+    forged = await _step(db, world, "status", theirs.id, "completed")
+    assert isinstance(forged, progress.StepRefused) and forged.reason == "cannot_update"
     mayor = await _step(db, world, "pick", mine.id, key="sindaco:0")
     assert isinstance(mayor, progress.StepRefused) and mayor.reason == "not_for_you"
-    early = await _step(db, world, "save", mine.id)  # no status chosen yet
+    early = await _step(db, world, "progress", mine.id, "50")  # nothing saved yet
     assert isinstance(early, progress.StepRefused) and early.reason == "status_first"
     odd = await _step(db, world, "status", mine.id, "finished")
     assert isinstance(odd, progress.StepRefused) and odd.reason == "no_longer_valid"
@@ -313,9 +375,12 @@ async def test_a_round_opens_once_and_closes_at_its_deadline(db: Database) -> No
     assert sum(k.startswith("upd:inv:") for k in keys) == 2  # one per technician
     assert f"upd:ann:{round_.id}" in keys
     assert invitation is not None
-    assert invitation.payload["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == (
-        f"upd:start:{world.union.id}"
-    )
+    # The invitation is the round's list: the technician's actions, then «Nessuna novità».
+    rows = invitation.payload["reply_markup"]["inline_keyboard"]
+    assert [b["callback_data"] for b in rows[0]] == [
+        f"upd:pick:{a.id}" for a in world.actions[:2]
+    ] or [b["callback_data"] for b in rows[0]] == [f"upd:pick:{a.id}" for a in world.actions[2:4]]
+    assert rows[-1][0]["callback_data"] == f"upd:no_news:{round_.id}"
     async with db.transaction() as s:
         await progress.round_duties(
             s, round_id=round_.id, now=round_.deadline_at + timedelta(seconds=1), language="it"

@@ -61,3 +61,41 @@ def test_numbers_for_reading_and_for_files() -> None:
     assert format_decimal_display(Decimal("120000.00")) == "120.000"
     assert format_decimal_display(Decimal("0.125")) == "0,125"
     assert format_decimal_it(Decimal("1250000.50")) == "1250000,5"
+
+
+def test_the_rounds_list_with_a_long_answer_on_top_fits_one_message() -> None:
+    """90 actions with long titles, the answer on top with a long note and question: one
+    message Telegram takes (4,096 characters), the list ending with «…e altre N»."""
+    from bot.i18n import translator
+    from bot.views.updates import Menu, SavedAnswer, menu_view
+    from storage.models import ActionStatus
+    from storage.repositories.actions import ListedAction
+
+    actions = [
+        ListedAction(
+            id=n,
+            code=f"SGP-{n:03d}",
+            title="Riqualificazione energetica dell'edificio scolastico " + "x" * 40,
+            municipality_id=7,
+            status=ActionStatus.ONGOING,
+            progress=40,
+            comune="San Giovanni in Persiceto",
+            done=n % 3 == 0,
+        )
+        for n in range(90)
+    ]
+    saved = SavedAnswer(
+        action_id=3,
+        code="SGP-003",
+        status=ActionStatus.ONGOING,
+        progress=40,
+        note="n" * 2000,
+        attachments=2,
+        question="q" * 300,
+    )
+    text, keyboard = menu_view(
+        Menu(actions=actions, round_id=1, union_id=1, saved=saved), translator("it")
+    )
+    assert len(text) <= 4096 and "…e altre" in text
+    assert keyboard is not None
+    assert sum(len(row) for row in keyboard.rows) <= 100  # Telegram's buttons a message

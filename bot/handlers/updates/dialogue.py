@@ -28,7 +28,7 @@ from bot.views.updates import (
 )
 
 # The dialogue's steps: `upd:<verb>:<action>[:<arg>]`, or `upd:<verb>:<union>` for list, finish.
-STEP_VERBS = ("pick", "status", "progress", "question", "save", "skip", "list", "finish")
+STEP_VERBS = ("pick", "same", "status", "progress", "question", "skip", "list", "finish")
 
 
 def answer_tr(update: Update, context: BotContext, language: progress.Language) -> Translator:
@@ -124,6 +124,28 @@ async def on_no_news(update: Update, context: BotContext) -> None:
         toast, text = no_news_recorded(got[1])
         await query.answer(toast)
         await telegram_edit.edit_or_send(update, context.bot, text, None)
+
+
+async def on_rest(update: Update, context: BotContext) -> None:
+    """`upd:rest:<round>`: the actions not answered yet are as last month, in one tap."""
+    query = update.callback_query
+    if query is None or query.from_user is None:
+        return
+    data = cb.decode(query.data)
+    round_id, now = (data.int_arg(0) if data else None), context.services.clock.now()
+    got = await _in_dialogue(
+        update,
+        context,
+        lambda s, user: progress.rest_unchanged(
+            s, round_id=round_id, telegram_user_id=user, now=now
+        ),
+    )
+    if got is not None:
+        shown, tr = got
+        await query.answer(step_toast(shown.toast, tr))
+        if shown.edit is not None:
+            text, keyboard = render_screen(shown.edit, tr)
+            await telegram_edit.edit_or_send(update, context.bot, text, markup(keyboard))
 
 
 async def on_written(update: Update, context: BotContext, conv: Conversation) -> None:

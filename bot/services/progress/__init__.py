@@ -55,7 +55,7 @@ from bot.services.progress.actions import (
     template_file,
 )
 from bot.services.progress.cards import card, render_detail
-from bot.services.progress.dialogue import no_news, press_step, start_dialogue
+from bot.services.progress.dialogue import no_news, press_step, rest_unchanged, start_dialogue
 from bot.services.progress.editing import (
     EDIT_FLOW,
     NEW,
@@ -191,6 +191,7 @@ __all__ = [
     "reader",
     "record_note",
     "render_detail",
+    "rest_unchanged",
     "round_duties",
     "round_status",
     "rounds_to_decide",

@@ -1,7 +1,14 @@
 """The technician's dialogue, its pieces: the state kept between steps (`FlowState`, in the
 `conversation` table), who presses (`Who`, `Press`), the screens a step answers with
 (bot.views.updates), and saving an answer as a ProgressUpdate. The steps themselves are
-bot.services.progress.dialogue's (the buttons) and .written's (what is typed or sent)."""
+bot.services.progress.dialogue's (the buttons) and .written's (what is typed or sent).
+
+The state is small and the same size at every step: the Union, the member, the round, and the
+answer just saved (its row's id and what it says, for the percentage and the extras that may
+complete it). The list of actions is not kept in it: a screen that shows the list reads it in
+one statement (`storage.repositories.actions.round_list`: the actions, their Comuni's names,
+which ones were answered in the round).
+"""
 
 from __future__ import annotations
 
@@ -15,15 +22,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.services.progress import rules
 from bot.services.progress.actions import Reader, reader
 from bot.views.updates import (
-    ExtrasQuestion,
-    Finished,
     Header,
     Menu,
-    Notice,
-    ProgressQuestion,
     RoundHeader,
     SavedAnswer,
-    Screen,
     StatusQuestion,
 )
 from storage.models import (
@@ -36,6 +38,7 @@ from storage.models import (
 )
 from storage.repositories import actions as repo
 from storage.repositories import core as core_repo
+from storage.repositories.actions import ListedAction
 
 FLOW = "upd"
 
@@ -45,13 +48,16 @@ class FlowState:
     union_id: int
     member_id: int
     round_id: int | None
-    order: list[int]
-    done: list[int]
+    deadline: str | None = None  # the round's deadline (ISO), to tell without reading the round
+    # The answer just saved, which a percentage, a note, an attachment or a question completes.
     action_id: int | None = None
+    update_id: int | None = None
+    code: str | None = None
     status: str | None = None
     progress: int | None = None
+    unchanged: bool = False
     note: str | None = None
-    attachments: list[dict[str, Any]] | None = None
+    attachments: int = 0
     question: str | None = None
 
     def to_json(self) -> dict[str, Any]:
@@ -59,14 +65,35 @@ class FlowState:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> FlowState:
-        known: dict[str, Any] = {k: data.get(k) for k in cls.__dataclass_fields__}
-        known["order"] = [int(x) for x in known.get("order") or []]
-        known["done"] = [int(x) for x in known.get("done") or []]
+        known: dict[str, Any] = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        if not isinstance(known.get("attachments"), int):
+            known["attachments"] = 0
         return cls(**known)
 
-    def reset_answer(self, action_id: int | None) -> None:
-        self.action_id, self.status, self.progress = action_id, None, None
-        self.note, self.attachments, self.question = None, None, None
+    def round_open(self, now: datetime) -> bool:
+        """Whether answers still count for the round (its deadline ahead)."""
+        if self.round_id is None or self.deadline is None:
+            return False
+        return now < datetime.fromisoformat(self.deadline)
+
+    def forget_answer(self) -> None:
+        self.action_id = self.update_id = self.code = self.status = self.progress = None
+        self.unchanged, self.note, self.attachments, self.question = False, None, 0, None
+
+    def saved(self) -> SavedAnswer | None:
+        """The answer just saved, as the list shows it on top."""
+        if self.action_id is None or self.update_id is None or self.status is None:
+            return None
+        return SavedAnswer(
+            action_id=self.action_id,
+            code=self.code or "",
+            status=ActionStatus(self.status),
+            progress=self.progress or 0,
+            note=self.note,
+            attachments=self.attachments,
+            question=self.question,
+            unchanged=self.unchanged,
+        )
 
 
 Who = Reader  # the technician (or coordinator) giving progress
@@ -87,8 +114,8 @@ class StepShown:
 
     language: Language
     toast: ActionStatus | int | str | None = None
-    edit: Screen | None = None
-    then: tuple[Screen, ...] = ()
+    edit: Any = None  # a bot.views.updates.Screen
+    then: tuple[Any, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -115,24 +142,15 @@ class Press:
 
 async def start_state(
     session: AsyncSession, *, who: Who, now: datetime, telegram_user_id: int, chat_id: int
-) -> tuple[FlowState, list[Action]]:
-    """A fresh flow for this member: their actions in order, those done this round first skipped."""
-    actions = await repo.actions_for_municipalities(
-        session, union_id=who.union.id, municipality_ids=who.municipality_ids
-    )
+) -> FlowState:
+    """A fresh flow for this member, in the Union's round open now (if any)."""
     round_ = await repo.current_round(session, union_id=who.union.id, now=now)
-    done = sorted(await repo.updated_in_round(session, round_.id)) if round_ else []
-    state = FlowState(
+    return FlowState(
         union_id=who.union.id,
         member_id=who.member.id,
         round_id=round_.id if round_ else None,
-        order=[a.id for a in actions],
-        done=[a for a in done if a in {x.id for x in actions}],
+        deadline=round_.deadline_at.isoformat() if round_ else None,
     )
-    await save_state(
-        session, state, now=now, telegram_user_id=telegram_user_id, chat_id=chat_id, step="menu"
-    )
-    return state, actions
 
 
 async def save_state(
@@ -155,65 +173,64 @@ async def save_state(
     )
 
 
-async def comuni_names(session: AsyncSession, union_id: int) -> dict[int, str]:
-    return await core_repo.municipality_names(session, union_id, include_archived=True)
-
-
-async def actions_of(session: AsyncSession, state: FlowState, who: Who) -> list[Action]:
-    return await repo.actions_for_municipalities(
-        session, union_id=state.union_id, municipality_ids=who.municipality_ids
+async def listed(session: AsyncSession, state: FlowState, who: Who) -> list[ListedAction]:
+    """The technician's actions as the list shows them (one statement)."""
+    return await repo.round_list(
+        session,
+        union_id=state.union_id,
+        municipality_ids=who.municipality_ids,
+        round_id=state.round_id,
     )
 
 
-def position_of(state: FlowState, action: Action) -> int:
-    return state.order.index(action.id) + 1 if action.id in state.order else 0
-
-
 def status_screen(
-    state: FlowState, action: Action, names: dict[int, str], header: Header = None
+    state: FlowState,
+    action: ListedAction,
+    actions: Sequence[ListedAction],
+    header: Header = None,
 ) -> StatusQuestion:
+    ids = [a.id for a in actions]
     return StatusQuestion(
         action=action,
-        position=position_of(state, action),
-        total=len(state.order),
-        names=names,
+        position=ids.index(action.id) + 1 if action.id in ids else 0,
+        total=len(ids),
         union_id=state.union_id,
         header=header,
     )
 
 
 def menu_screen(
-    state: FlowState, actions: Sequence[Action], names: dict[int, str], header: Header = None
+    state: FlowState,
+    actions: Sequence[ListedAction],
+    *,
+    now: datetime,
+    header: Header = None,
+    with_saved: bool = False,
 ) -> Menu:
     return Menu(
         actions=actions,
-        done=frozenset(state.done),
-        names=names,
         round_id=state.round_id,
         union_id=state.union_id,
+        round_open=state.round_open(now),
         header=header,
+        saved=state.saved() if with_saved else None,
     )
 
 
-def finished_screen(state: FlowState, actions: Sequence[Action]) -> Finished:
-    done = set(state.done)
-    return Finished(tuple(a.code for a in actions if a.id not in done))
+def missing_codes(actions: Sequence[ListedAction]) -> tuple[str, ...]:
+    return tuple(a.code for a in actions if not a.done)
 
 
-def extras_screen(state: FlowState, action: Action, **ack: Any) -> ExtrasQuestion:
-    return ExtrasQuestion(
-        action=action,
-        status=ActionStatus(state.status or ActionStatus.ONGOING),
-        progress=state.progress if state.progress is not None else 0,
-        note=state.note,
-        attachments=len(state.attachments or []),
-        **ack,
-    )
-
-
-def progress_screen(state: FlowState, action: Action, header: Header = None) -> ProgressQuestion:
-    return ProgressQuestion(
-        action=action, status=ActionStatus(state.status or ActionStatus.ONGOING), header=header
+def as_listed(action: Action, comune: str | None, *, done: bool = False) -> ListedAction:
+    return ListedAction(
+        id=action.id,
+        code=action.code,
+        title=action.title,
+        municipality_id=action.municipality_id,
+        status=action.status,
+        progress=action.progress,
+        comune=comune,
+        done=done,
     )
 
 
@@ -232,30 +249,31 @@ async def round_header(session: AsyncSession, state: FlowState, union: Union) ->
     return RoundHeader(round_.period, round_.deadline_at, union.timezone)
 
 
-def next_after_save(state: FlowState, actions: Sequence[Action], names: dict[int, str]) -> Screen:
-    """After "saved": straight to the next action still to do (its buttons are the "next" step)."""
-    by_id = {a.id: a for a in actions}
-    next_id = rules.next_pending(state.order, done=state.done, after=state.action_id)
-    if next_id is None or next_id not in by_id:
-        state.reset_answer(None)
-        return menu_screen(state, actions, names, finished_screen(state, actions))
-    state.reset_answer(next_id)
-    return status_screen(state, by_id[next_id], names, Notice.NEXT_ACTION)
+def next_pending(actions: Sequence[ListedAction], *, after: int | None) -> ListedAction | None:
+    """The next action not answered in the round, after `after` in list order."""
+    ids = [a.id for a in actions]
+    next_id = rules.next_pending(ids, done=[a.id for a in actions if a.done], after=after)
+    return next((a for a in actions if a.id == next_id), None)
 
 
 async def save_answer(
-    session: AsyncSession, state: FlowState, action: Action, *, now: datetime
-) -> SavedAnswer:
-    """Write the ProgressUpdate (committed with this update, before "Salvato" is shown)."""
+    session: AsyncSession,
+    state: FlowState,
+    action: Action,
+    *,
+    status: ActionStatus,
+    progress: int,
+    now: datetime,
+    confirmed: bool = False,
+) -> None:
+    """Write the ProgressUpdate (committed with this update, before «Salvato» is shown) and keep
+    it in the state as the answer just saved. The same status and percentage as before is a
+    confirmation: the history shows that the action was checked. `confirmed`: it was said so
+    («Invariata»), and the list says it back."""
     round_id = state.round_id
-    if round_id is not None:
-        round_ = await session.get(UpdateRound, round_id)
-        if round_ is None or round_.deadline_at <= now:
-            round_id = None  # too late for that round: kept as an update outside it
-    status = ActionStatus(state.status or ActionStatus.ONGOING)
-    progress = state.progress if state.progress is not None else action.progress
-    attachments = [repo.AttachmentIn(**a) for a in state.attachments or []]
-    await repo.record_update(
+    if round_id is not None and not state.round_open(now):
+        round_id = None  # too late for that round: kept as an update outside it
+    update = await repo.record_update(
         session,
         action=action,
         member_id=state.member_id,
@@ -263,19 +281,9 @@ async def save_answer(
         source=UpdateSource.PRIVATE,
         status=status,
         progress=progress,
-        note=state.note,
+        note=None,
         now=now,
-        needs_decision=state.question is not None,
-        decision_question=state.question,
-        attachments=attachments,
     )
-    if action.id not in state.done:
-        state.done.append(action.id)
-    return SavedAnswer(
-        code=action.code,
-        status=status,
-        progress=progress,
-        note=state.note,
-        attachments=len(attachments),
-        question=state.question,
-    )
+    state.forget_answer()
+    state.action_id, state.update_id, state.code = action.id, update.id, action.code
+    state.status, state.progress, state.unchanged = status.value, progress, confirmed

@@ -249,10 +249,9 @@ async def _invitation(
     *,
     reminder: bool = False,
 ) -> tuple[str, dict[str, object]]:
-    actions = await repo.actions_for_municipalities(
-        session, union_id=union.id, municipality_ids=t.municipality_ids
+    actions = await repo.round_list(
+        session, union_id=union.id, municipality_ids=t.municipality_ids, round_id=round_.id
     )
-    updated = await repo.updated_in_round(session, round_.id)
     text, keyboard = render(
         Invitation(
             union_id=union.id,
@@ -262,9 +261,6 @@ async def _invitation(
             deadline_at=round_.deadline_at,
             timezone=union.timezone,
             actions=actions,
-            updated=frozenset(updated),
-            names=names,
-            home=t.municipality_ids[0] if len(t.municipality_ids) == 1 else None,
             reminder=reminder,
         ),
         tr,

@@ -165,6 +165,15 @@ def has_answered(*, required: Iterable[int], updated: Iterable[int], no_news: bo
     return no_news or set(required) <= set(updated)
 
 
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean_typed(text: str) -> str:
+    """A typed note or question as stored: control characters (NUL, which PostgreSQL refuses in
+    text, and the like) dropped; lines and tabs kept."""
+    return _CONTROLS.sub("", text)
+
+
 _PROGRESS = re.compile(r"^\s*(\d{1,3})(?:[.,]0+)?\s*%?\s*$")
 
 

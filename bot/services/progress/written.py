@@ -1,5 +1,6 @@
-"""What the technician writes or sends while the dialogue waits for it: a percentage, a note,
-a photo or a document for the update, the question for the political table."""
+"""What the technician writes or sends to the dialogue: after a save, a percentage, a note, a
+photo or a document that complete the answer just saved; after «⚖️», the question for the
+political table. Each is stored at once, on the same row of the history."""
 
 from __future__ import annotations
 
@@ -14,30 +15,23 @@ from bot.services.progress.flow import (
     FLOW,
     FlowState,
     Language,
-    Press,
     StepShown,
-    actions_of,
-    comuni_names,
-    extras_screen,
+    Who,
+    listed,
     menu_screen,
-    next_after_save,
-    progress_screen,
-    save_answer,
     save_state,
-    status_screen,
-    who_in_union,
 )
 from bot.views.updates import (
     MAX_ATTACHMENTS,
     MAX_NOTE,
     MAX_QUESTION,
     Ack,
+    Added,
     Notice,
     Screen,
 )
-from storage.models import (
-    Action,
-)
+from storage.models import ActionStatus
+from storage.repositories import actions as repo
 from storage.repositories import core as core_repo
 
 # --- typed input ------------------------------------------------------------------------------
@@ -56,30 +50,46 @@ class Written:
 async def type_in_dialogue(
     session: AsyncSession, *, telegram_user_id: int, chat_id: int, written: Written, now: datetime
 ) -> StepShown | None:
-    """A text, photo or document sent while the dialogue waits: a percentage, a note or an
-    attachment, the question for the political table. None when there is no dialogue."""
+    """A text, photo or document sent while the dialogue is open: it completes the answer just
+    saved (a percentage, a note, an attachment, the question for the political table), or is
+    answered with the list. None when there is no dialogue."""
     conv = await core_repo.get_conversation(
         session, telegram_user_id=telegram_user_id, chat_id=chat_id, now=now
     )
-    loaded = (FlowState.from_json(conv.data), conv.step) if conv and conv.flow == FLOW else None
-    person = await core_repo.person_by_telegram_id(session, telegram_user_id)
-    language = Language(person.language, person.telegram_language) if person else Language()
-    if loaded is None:
+    if conv is None or conv.flow != FLOW:
         return None
-    state, step = loaded
-    who = await who_in_union(session, union_id=state.union_id, telegram_user_id=telegram_user_id)
-    action = await session.get(Action, state.action_id) if state.action_id else None
-    if who is None or not who.may_report:
+    state, step = FlowState.from_json(conv.data), conv.step
+    # The writer, their membership, Comuni and the action of the answer just saved: one query
+    # (as a press reads it), the dialogue's row already at hand.
+    ctx = await repo.step_context(
+        session,
+        telegram_user_id=telegram_user_id,
+        chat_id=chat_id,
+        action_id=state.action_id,
+        union_id=state.union_id,
+    )
+    language = Language(ctx.person.language, ctx.person.telegram_language) if ctx else Language()
+    who = (
+        Who(member=ctx.member, union=ctx.union, municipality_ids=ctx.municipality_ids)
+        if ctx is not None and ctx.member is not None and ctx.union is not None
+        else None
+    )
+    if who is None or not who.may_report or who.union.id != state.union_id:
         await core_repo.clear_conversation(
             session, telegram_user_id=telegram_user_id, chat_id=chat_id
         )
         return StepShown(language, then=(Notice.NOT_A_MEMBER,))
-    if action is None or not who.may_update(action):
-        names = await comuni_names(session, state.union_id)
-        actions = await actions_of(session, state, who)
-        return StepShown(language, then=(menu_screen(state, actions, names, Notice.PICK_FIRST),))
-    p = Press(who=who, state=state, step=step, action=action)
-    screens, next_step = await _apply_written(session, p, written, now=now)
+    action = ctx.action if ctx is not None else None
+    if (
+        step not in ("saved", "question")
+        or state.update_id is None
+        or action is None
+        or not who.may_update(action)
+    ):
+        actions = await listed(session, state, who)
+        notice = Notice.USE_BUTTONS if step == "status" else Notice.PICK_FIRST
+        return StepShown(language, then=(menu_screen(state, actions, now=now, header=notice),))
+    screens, next_step = await _complete(session, state, step, written, now=now)
     if next_step is not None:
         await save_state(
             session,
@@ -92,54 +102,83 @@ async def type_in_dialogue(
     return StepShown(language, then=screens)
 
 
-async def _apply_written(
-    session: AsyncSession, p: Press, written: Written, *, now: datetime
+def _added(state: FlowState, *acks: Ack) -> Added:
+    return Added(
+        code=state.code or "",
+        union_id=state.union_id,
+        acks=acks,
+        progress=state.progress,
+        question=state.question,
+    )
+
+
+async def _amend(session: AsyncSession, state: FlowState, *, now: datetime, **values: Any) -> None:
+    """Complete the row of the answer just saved (repo.amend_update's `progress`, `note`,
+    `question`)."""
+    assert state.update_id is not None and state.action_id is not None
+    await repo.amend_update(
+        session,
+        update_id=state.update_id,
+        action_id=state.action_id,
+        member_id=state.member_id,
+        now=now,
+        **values,
+    )
+
+
+async def _complete(
+    session: AsyncSession, state: FlowState, step: str, written: Written, *, now: datetime
 ) -> tuple[tuple[Screen, ...], str | None]:
-    """The screens to send, and the step to save (None: the state did not change)."""
-    state, action = p.state, p.action
-    assert action is not None
-    names = await comuni_names(session, state.union_id)
-    text, attachment = written.text, written.attachment
-    if p.step == "progress":
-        value = rules.parse_progress(text) if text else None
-        if value is None:
-            return (progress_screen(state, action, Notice.NUMBER_PLEASE),), None
-        state.progress = value
-        return (extras_screen(state, action, progress_ack=value),), "extras"
-    if p.step == "extras":
-        return (extras_screen(state, action, acks=_add_extras(state, text, attachment)),), "extras"
-    if p.step == "question":
+    """Complete the answer just saved; the screens to send and the step to save (None: the
+    state did not change)."""
+    text, attachment = rules.clean_typed(written.text).strip(), written.attachment
+    if step == "question":
         if not text or (attachment is not None and not written.captioned):
             return (Notice.WRITE_QUESTION,), None
         if len(text) > MAX_QUESTION:
             return (Notice.QUESTION_TOO_LONG,), None
         state.question = " ".join(text.split())
-        saved = await save_answer(session, state, action, now=now)
-        actions = await actions_of(session, state, p.who)
-        after = next_after_save(state, actions, names)
-        return (saved, after), "status" if state.action_id else "menu"
-    # "status" or "menu": buttons expected
-    if p.step == "status":
-        return (status_screen(state, action, names, Notice.USE_BUTTONS),), None
-    actions = await actions_of(session, state, p.who)
-    return (menu_screen(state, actions, names, Notice.USE_BUTTONS),), None
+        await _amend(session, state, now=now, question=state.question)
+        return (_added(state, Ack.QUESTION_ADDED),), "saved"
+    # A bare number is the percentage of an answer that has one ("40", "40%").
+    value = rules.parse_progress(text) if text and attachment is None else None
+    if value is not None and state.status in (ActionStatus.ONGOING, ActionStatus.POSTPONED):
+        if value != state.progress:
+            await _amend(session, state, now=now, progress=value)
+            state.progress, state.unchanged = value, False
+        return (_added(state, Ack.PROGRESS_SET),), "saved"
+    acks = await _extras(session, state, text, attachment, now=now)
+    if not acks:
+        return (Notice.USE_BUTTONS,), None
+    return (_added(state, *acks),), "saved"
 
 
-def _add_extras(state: FlowState, text: str, attachment: dict[str, Any] | None) -> tuple[Ack, ...]:
-    acks = []
+async def _extras(
+    session: AsyncSession,
+    state: FlowState,
+    text: str,
+    attachment: dict[str, Any] | None,
+    *,
+    now: datetime,
+) -> list[Ack]:
+    """A note and/or an attachment (a photo's caption is its note) for the answer just saved."""
+    assert state.update_id is not None
+    acks: list[Ack] = []
     if attachment is not None:
-        current = list(state.attachments or [])
-        if len(current) >= MAX_ATTACHMENTS:
+        if state.attachments >= MAX_ATTACHMENTS:
             acks.append(Ack.TOO_MANY_ATTACHMENTS)
         else:
-            current.append(attachment)
-            state.attachments = current
+            await repo.add_attachment(
+                session, update_id=state.update_id, attachment=repo.AttachmentIn(**attachment)
+            )
+            state.attachments += 1
             acks.append(Ack.ATTACHED)
     if text:
         note = (state.note + "\n" if state.note else "") + text
         if len(note) > MAX_NOTE:
             acks.append(Ack.NOTE_TOO_LONG)
         else:
+            await _amend(session, state, now=now, note=note)
             state.note = note
             acks.append(Ack.NOTE_ADDED)
-    return tuple(acks) or (Ack.NOTHING,)
+    return acks
