@@ -358,8 +358,7 @@ BUTTONS: dict[str, Row] = {
         MEMBER_BUTTON_PRIVATE, MEMBER_BUTTON_GROUP, everyone(UNLINKED), B_GROUP_COMMAND
     ),
     "reg:comune:{inv}:{mun}": buttons(everyone(NO_LONGER_VALID)),
-    "reg:role:{inv}:s": buttons(everyone(NO_LONGER_VALID)),
-    "reg:confirm:{inv}": buttons(everyone(NO_LONGER_VALID)),
+    "reg:role:{inv}:sf": buttons(everyone(NO_LONGER_VALID)),
     "reg:cancel:{inv}": buttons(everyone(NO_LONGER_VALID)),
     "appr:approve:{pending}": APPROVAL,
     "appr:reject:{pending}": APPROVAL,

@@ -71,7 +71,7 @@ def _keyboards() -> list[Keyboard | None]:
     steps = [
         joining.JoinStep(BIG, joining.COMUNE_STEP, ((BIG, "Argelato"),), staff_allowed=True),
         joining.JoinStep(BIG, joining.ROLE_STEP, comune="Argelato", roles=tuple(Role)),
-        joining.JoinStep(BIG, joining.NAME_STEP, name="Mario"),
+        joining.JoinStep(BIG, joining.ROLE_STEP, roles=(Role.STAFF,), number=2, total=2),
     ]
     keyboards = [a.keyboard for a in answers] + [
         k for _t, k in (a for b in answers for a in b.then)

@@ -25,7 +25,7 @@ from .answering import Callback
 
 # One handler per button family (callback data `area:verb:ids`, bot.views.registration).
 FAMILIES: tuple[tuple[Callback, str, tuple[str, ...]], ...] = (
-    (joining.on_answer, REG, ("comune", "role", "confirm", "cancel")),
+    (joining.on_answer, REG, ("comune", "role", "cancel")),
     (team.on_decision, APPR, ("approve", "reject")),
     (comuni.on_button, COM, ("add", "list", "cancel", "rename", "remove", "remove_yes")),
     (invites.on_button, INV, ("list", "comuni", "roles", "make", "revoke")),

@@ -38,7 +38,7 @@ from bot.scope import (
 )
 from bot.services.common import Profile
 from bot.services.display_text import NAMELESS
-from bot.services.registration import Role
+from bot.services.registration import Form, Role
 from bot.telegram_edit import deliver, send_answer
 from bot.views.answer import Answer
 from bot.views.registration.refusals import (
@@ -49,6 +49,7 @@ from bot.views.registration.refusals import (
     refusal,
 )
 from bot.views.registration.shared import ROLE_FROM_SHORT
+from bot.views.roles import FORM_FROM_SHORT
 
 R = TypeVar("R")
 Callback = Callable[[Update, BotContext], Coroutine[Any, Any, None]]
@@ -96,6 +97,15 @@ class ButtonPress:
         if role is None:
             raise Garbage(self.data)
         return role
+
+    def role_and_form(self, index: int) -> tuple[Role, Form]:
+        """`<role><form>`, e.g. `sf`: Sindaca (bot.views.roles.FORM_SHORT)."""
+        code = self.data.str_arg(index) or ""
+        role = ROLE_FROM_SHORT.get(code[:1])
+        form = FORM_FROM_SHORT.get(code[1:])
+        if role is None or form is None:
+            raise Garbage(self.data)
+        return role, form
 
     def profile(self) -> Profile:
         return profile_of(self.user, self.tr)

@@ -37,7 +37,6 @@ from bot.services.registration.joining import (
     cancel_joining,
     choose_comune,
     choose_role,
-    confirm_name,
     open_invite,
     request_membership,
     type_answer,
@@ -63,7 +62,7 @@ from bot.services.registration.team import (
     show_team,
 )
 from bot.services.registration.unions import create_union
-from storage.models import Role, TableKind
+from storage.models import Form, Role, TableKind
 
 __all__ = [
     "COMUNI_ADD_FLOW",
@@ -71,6 +70,7 @@ __all__ = [
     "JOIN_FLOW",
     "AssignmentProblem",
     "BotAdded",
+    "Form",
     "InviteState",
     "NameProblem",
     "Role",
@@ -88,7 +88,6 @@ __all__ = [
     "choose_role",
     "comune_choice",
     "comune_menu",
-    "confirm_name",
     "create_union",
     "decide_request",
     "erase_me",

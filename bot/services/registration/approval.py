@@ -45,7 +45,7 @@ async def decide_request(
     muns = await core_repo.municipalities(session, union.id, include_archived=True)
     comuni = tuple(m.name for m in muns if m.id in mun_ids)
     request = Request(
-        member.id, union.name, shown_name(person), person.username, comuni, member.role
+        member.id, union.name, shown_name(person), person.username, comuni, member.role, person.form
     )
     if member.status != MemberStatus.PENDING:
         return AlreadyDecided(request, member.status)

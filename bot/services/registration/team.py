@@ -53,6 +53,7 @@ async def roster(session: AsyncSession, union: Union, *, manage: bool) -> Roster
             is_coordinator=r.member.is_coordinator,
             reachable=r.person.reachable,
             municipality_ids=r.municipality_ids,
+            form=r.person.form,
         )
         for r in active
     ]
@@ -123,6 +124,7 @@ async def _card(session: AsyncSession, managed: Managed) -> MemberCard:
         is_coordinator=member.is_coordinator,
         reachable=person.reachable,
         status=member.status,
+        form=person.form,
     )
 
 
@@ -299,7 +301,7 @@ async def set_coordinator(
         session,
         person,
         key=f"reg:coord:{member.id}:{int(now.timestamp())}",
-        text=lambda tr: now_coordinator_message(managed.union.name, tr),
+        text=lambda tr: now_coordinator_message(managed.union.name, person.form, tr),
         union_id=managed.union.id,
         now=now,
         default_language=default_language,

@@ -1,0 +1,114 @@
+"""People with Telegram manners (issue 17): joining in few taps with a counter that counts the
+questions asked, the role in the person's own form everywhere the bot names it, each person's
+own command menu, /aiuto by task, the welcome with buttons."""
+
+from __future__ import annotations
+
+from tests.e2e.harness import BotUnderTest
+from tests.e2e.test_registration_story import (
+    invite_token,
+    press,
+    request_for,
+    say,
+    union_with_members,
+)
+from tests.fakes.fake_world import FakeUser
+
+# Opening a t.me link and pressing «Avvia» (which sends /start <payload>) are two taps the
+# fake cannot see: each story adds them to the presses it counts.
+LINK_AND_START = 2
+
+
+async def _open(bot: BotUnderTest, user: FakeUser, token: str) -> None:
+    await say(bot, user, f"/start {token}")
+
+
+async def test_joining_from_an_open_link_takes_four_taps(bot: BotUnderTest) -> None:
+    fake = bot.fake
+    people = await union_with_members(bot)
+    sara = fake.add_user("Sara", "Sole")
+    await _open(bot, sara, bot.token)  # type: ignore[attr-defined]
+    welcome, first = fake.sent_to(sara)[-2:]
+    assert "Nel team ti vedranno come <b>Sara Sole</b>" in (welcome.raw_text or "")
+    assert (first.raw_text or "").startswith("<b>1/2</b> Di quale Comune fai parte?")
+    await press(bot, sara, first, "Bentivoglio")
+    second = fake.last_sent(sara)
+    assert (second.raw_text or "").startswith("<b>2/2</b> Qual è il tuo ruolo per Bentivoglio?")
+    assert second.button_texts == [
+        "Sindaca",
+        "Sindaco",
+        "Assessora",
+        "Assessore",
+        "Funzionaria tecnica",
+        "Funzionario tecnico",
+        "Annulla",
+    ]
+    await press(bot, sara, second, "Sindaca")
+    assert "Richiesta inviata" in fake.last_sent(sara).text
+    assert LINK_AND_START + len(fake.presses_by(sara)) == 4
+    # The coordinator reads her role in her form, and so does everyone after approval.
+    giulia = people["giulia"]
+    request = request_for(fake, giulia, "Sara Sole")
+    assert "Ruolo: Sindaca" in request.text
+    await press(bot, giulia, request, "✅ Approva")
+    roster = await say(bot, people["mario"], "/team")
+    assert "🏛 Sara Sole — Sindaca" in roster.text
+    assert "🏛 Mario Rossi — Sindaco" in roster.text
+
+
+async def test_union_staff_choose_their_form_in_the_second_question(bot: BotUnderTest) -> None:
+    fake = bot.fake
+    people = await union_with_members(bot)
+    giulia = people["giulia"]
+    paola = fake.add_user("Paola", "Piani")
+    await _open(bot, paola, bot.token)  # type: ignore[attr-defined]
+    await press(bot, paola, fake.last_sent(paola), "Nessun Comune (personale dell'Unione)")
+    asked = fake.last_sent(paola)
+    assert (asked.raw_text or "").startswith("<b>2/2</b> Come preferisci che ti nomini")
+    await press(bot, paola, asked, "Al femminile")
+    assert "Richiesta inviata" in fake.last_sent(paola).text
+    assert LINK_AND_START + len(fake.presses_by(paola)) == 4
+    await press(bot, giulia, request_for(fake, giulia, "Paola Piani"), "✅ Approva")
+    # Made coordinator: she reads «coordinatrice», on her card too.
+    roster = await say(bot, giulia, "/team")
+    await press(bot, giulia, roster, "✏️ Paola Piani")
+    card = fake.last_sent(giulia)
+    coordinator_button = next(t for t in card.button_texts if "oordin" in t)
+    await press(bot, giulia, card, coordinator_button)
+    assert "⭐ Ora sei coordinatrice del Team energia" in fake.last_sent(paola).text
+    assert "⭐ Coordinatrice" in fake.last_sent(giulia).text
+
+
+async def test_joining_from_a_link_bound_to_a_comune_takes_three_taps(bot: BotUnderTest) -> None:
+    fake = bot.fake
+    people = await union_with_members(bot)
+    giulia = people["giulia"]
+    invites = await say(bot, giulia, "/invito")
+    await press(bot, giulia, invites, "🏠 Per un Comune")
+    await press(bot, giulia, fake.last_sent(giulia), "Castel d'Argile")
+    await press(bot, giulia, fake.last_sent(giulia), "Qualsiasi ruolo")
+    bound = invite_token(fake.last_sent(giulia))
+    nadia = fake.add_user("Nadia", "Nuova")
+    await _open(bot, nadia, bound)
+    only = fake.last_sent(nadia)
+    # The one question asked: no counter (no «2/2» without a «1/2»).
+    assert only.text.startswith("Qual è il tuo ruolo per Castel d'Argile?")
+    assert "/2" not in (only.raw_text or "") and "/3" not in (only.raw_text or "")
+    await press(bot, nadia, only, "Funzionaria tecnica")
+    assert "Richiesta inviata" in fake.last_sent(nadia).text
+    assert LINK_AND_START + len(fake.presses_by(nadia)) == 3
+    assert "Ruolo: Funzionaria tecnica" in request_for(fake, giulia, "Nadia Nuova").text
+
+    # Bound to the role as well: the role's two forms only, still three taps.
+    invites = await say(bot, giulia, "/invito")
+    await press(bot, giulia, invites, "🏠 Per un Comune")
+    await press(bot, giulia, fake.last_sent(giulia), "Castel d'Argile")
+    await press(bot, giulia, fake.last_sent(giulia), "Assessore")
+    both = invite_token(fake.last_sent(giulia))
+    aldo = fake.add_user("Aldo", "Alti")
+    await _open(bot, aldo, both)
+    only = fake.last_sent(aldo)
+    assert only.button_texts == ["Assessora", "Assessore", "Annulla"]
+    await press(bot, aldo, only, "Assessore")
+    assert "Richiesta inviata" in fake.last_sent(aldo).text
+    assert LINK_AND_START + len(fake.presses_by(aldo)) == 3
