@@ -87,10 +87,15 @@ COMMANDS: tuple[Command, ...] = (
 )
 
 
+# Everyone's private menu: a newcomer's. A member's own menu (bot.services.common.menus)
+# replaces it in their chat.
+NEWCOMER_MENU = ("start", "aiuto")
+
+
 def menu(*, private: bool, admins: bool) -> list[Command]:
     """Commands for a BotFather menu scope: private chats, group members, group admins."""
     if private:
-        return [c for c in COMMANDS if c.private and c.in_menu]
+        return [c for c in COMMANDS if c.name in NEWCOMER_MENU]
     return [
         c for c in COMMANDS if c.group and c.in_menu and (admins or c.audience not in RESTRICTED)
     ]

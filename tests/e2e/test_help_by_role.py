@@ -67,12 +67,15 @@ async def test_help_lists_what_each_role_may_do(bot: BotUnderTest) -> None:
 
 
 async def test_shared_menus_say_who_may_use_a_command(bot: BotUnderTest) -> None:
+    # In private everyone's menu is a newcomer's; a member gets their own
+    # (tests/e2e/test_people_manners.py).
     private = dict(bot.fake.commands("all_private_chats"))
-    assert private["esporta"].endswith("(coordinatore e Sindaci)")
-    assert private["impostazioni"].endswith("(coordinatore)")
-    assert private["aggiornamento"].endswith("(tecnici e coordinatore)")
-    assert private["team"] == "Chi è chi, Comune per Comune"
+    assert list(private) == ["start", "aiuto"]
+    admins = dict(bot.fake.commands("all_chat_administrators"))
+    assert admins["decisione"].endswith("(coordinatore)")
+    assert admins["riunione"].endswith("(coordinatore e Sindaci)")
+    assert admins["team"] == "Chi è chi, Comune per Comune"
     members = [name for name, _ in bot.fake.commands("all_group_chats")]
     assert "riunione" not in members and "team" in members
-    english = dict(bot.fake.commands("all_private_chats", language_code="en"))
-    assert english["esporta"].endswith("(coordinator and mayors)")
+    english = dict(bot.fake.commands("all_chat_administrators", language_code="en"))
+    assert english["riunione"].endswith("(coordinator and mayors)")

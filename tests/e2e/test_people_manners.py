@@ -112,3 +112,84 @@ async def test_joining_from_a_link_bound_to_a_comune_takes_three_taps(bot: BotUn
     await press(bot, aldo, only, "Assessore")
     assert "Richiesta inviata" in fake.last_sent(aldo).text
     assert LINK_AND_START + len(fake.presses_by(aldo)) == 3
+
+
+def menu_of(bot: BotUnderTest, user: FakeUser) -> list[str]:
+    """The commands of the user's own menu (BotCommandScopeChat); [] when none is set."""
+    return [name for name, _d in bot.fake.commands("chat", chat_id=user.id)]
+
+
+async def test_each_person_has_the_menu_of_what_they_do(bot: BotUnderTest) -> None:
+    fake = bot.fake
+    newcomer_menu = [name for name, _d in fake.commands("all_private_chats")]
+    assert newcomer_menu == ["start", "aiuto"]  # everyone's, until they are in a team
+    people = await union_with_members(bot)
+    giulia, mario, luca = people["giulia"], people["mario"], people["luca"]
+    await bot.settle()
+    technician = menu_of(bot, luca)
+    assert technician[0] == "aggiornamento"  # the round first: what he does
+    assert {"team", "calendario", "azioni", "aiuto", "cancellami"} <= set(technician)
+    assert not {"riunione", "esporta", "invito", "decisione", "start", "crea_unione"} & set(
+        technician
+    )
+    sindaco = menu_of(bot, mario)
+    assert {"riunione", "esporta", "riepilogo"} <= set(sindaco)
+    assert "aggiornamento" not in sindaco and "invito" not in sindaco
+    coordinator = menu_of(bot, giulia)
+    assert {"invito", "comuni", "decisione", "annuncio", "impostazioni"} <= set(coordinator)
+    # A personal menu says no «(coordinatore)»: it lists only what its reader may use.
+    assert all("(coordinatore" not in d for _n, d in fake.commands("chat", chat_id=giulia.id))
+
+    # Made coordinator: Luca's menu follows.
+    roster = await say(bot, giulia, "/team")
+    await press(bot, giulia, roster, "✏️ Luca Verdi")
+    await press(bot, giulia, fake.last_sent(giulia), "⭐ Rendi coordinatore")
+    await bot.settle()
+    assert {"aggiornamento", "invito", "decisione"} <= set(menu_of(bot, luca))
+    # A new role: Mario, now a technician, gets the round instead of the mayor's commands.
+    roster = await say(bot, giulia, "/team")
+    await press(bot, giulia, roster, "✏️ Mario Rossi")
+    await press(bot, giulia, fake.last_sent(giulia), "Cambia ruolo")
+    await press(bot, giulia, fake.last_sent(giulia), "Funzionario tecnico")
+    await bot.settle()
+    assert "aggiornamento" in menu_of(bot, mario) and "esporta" not in menu_of(bot, mario)
+
+    # Removed from the team: his own menu goes, everyone's (/start, /aiuto) applies again.
+    roster = await say(bot, giulia, "/team")
+    await press(bot, giulia, roster, "✏️ Mario Rossi")
+    await press(bot, giulia, fake.last_sent(giulia), "🚫 Togli dal team")
+    await press(bot, giulia, fake.last_sent(giulia), "Sì, toglilo")
+    await bot.settle()
+    assert menu_of(bot, mario) == []
+    # /cancellami: the same, although the person row no longer knows the chat.
+    confirm = await say(bot, luca, "/cancellami")
+    await press(bot, luca, confirm, "Sì, cancella i miei dati")
+    await bot.settle()
+    assert menu_of(bot, luca) == []
+    assert len(fake.calls_of("setMyCommands")) + len(fake.calls_of("deleteMyCommands")) <= 3 * 2 + 8
+
+
+async def test_a_menu_owed_survives_telegram_and_a_restart(bot: BotUnderTest) -> None:
+    fake = bot.fake
+    people = await union_with_members(bot)
+    giulia = people["giulia"]
+    await bot.settle()
+    sara = fake.add_user("Sara", "Sole")
+    await _open(bot, sara, bot.token)  # type: ignore[attr-defined]
+    await press(bot, sara, fake.last_sent(sara), "Argelato")
+    await press(bot, sara, fake.last_sent(sara), "Assessora")
+    # Telegram refuses the menu at the approval (flood control): it stays owed…
+    fake.fail_next("setMyCommands", 429, "Too Many Requests: retry after 1", retry_after=1, count=9)
+    await press(bot, giulia, request_for(fake, giulia, "Sara Sole"), "✅ Approva")
+    await bot.settle()
+    assert menu_of(bot, sara) == []
+    # …across a restart, and the tick sets it.
+    await bot.restart()
+    fake._faults.clear()  # noqa: SLF001 — the outage is over
+    bot.clock.advance(seconds=30)
+    await bot.tick()
+    assert {"riepilogo", "calendario"} <= set(menu_of(bot, sara))
+    assert "riunione" not in menu_of(bot, sara)  # an Assessora proposes no meeting
+    calls = len(fake.calls_of("setMyCommands"))
+    await bot.tick()  # nothing owed: no call at all
+    assert len(fake.calls_of("setMyCommands")) == calls

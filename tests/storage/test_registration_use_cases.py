@@ -27,7 +27,6 @@ from bot.views.registration.joining import (
     InviteProblem,
     JoinRequested,
     JoinStarted,
-    JoinStep,
     JoinStepAgain,
     RequestDecided,
 )
@@ -415,6 +414,7 @@ async def test_a_second_sindaco_is_refused_at_approval(db: Database) -> None:
                 role=Role.SINDACO,
                 municipality_id=argelato,
                 telegram_user_id=GIULIA,
+                now=NOW,
             ),
             MemberShown,
         )

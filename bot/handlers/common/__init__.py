@@ -23,13 +23,15 @@ from bot.views.common import LANG_AREA
 
 from . import chats, commands, errors, fallbacks
 from .hooks import GROUP_MEMBERSHIP_HOOK, START_PAYLOAD_HOOK
-from .menus import set_command_menus
+from .menus import menus_soon, send_owed_menus, set_command_menus
 
 __all__ = [
     "GROUP_MEMBERSHIP_HOOK",
     "START_PAYLOAD_HOOK",
+    "menus_soon",
     "register",
     "register_fallbacks",
+    "send_owed_menus",
     "set_command_menus",
 ]
 
@@ -50,6 +52,7 @@ def register(application: Application[Any, Any, Any, Any, Any, Any], services: S
         ]
     )
     application.add_error_handler(errors.on_error)
+    services.add_due_work("common.private_menus", send_owed_menus)
 
 
 def register_fallbacks(application: Application[Any, Any, Any, Any, Any, Any]) -> None:

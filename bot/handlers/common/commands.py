@@ -22,6 +22,7 @@ from bot.services.display_text import NAMELESS
 from bot.views import common as views
 
 from .hooks import START_PAYLOAD_HOOK
+from .menus import menus_soon
 
 R = TypeVar("R")
 
@@ -109,5 +110,6 @@ async def on_language(update: Update, context: BotContext) -> None:
         )
     toast, text = views.language_set(tr)
     await query.answer(toast)
+    menus_soon(services, context.bot)
     if query.message is not None:
         await telegram_edit.edit_or_send(update, context.bot, text)

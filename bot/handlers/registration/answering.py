@@ -24,6 +24,7 @@ from bot import callback_data as cb
 from bot import delivery
 from bot.context import BotContext
 from bot.conversations import Conversation
+from bot.handlers.common import menus_soon
 from bot.i18n import Translator
 from bot.scope import (
     Caller,
@@ -187,6 +188,7 @@ def button(
             await answer_press(update, context, use, render, private_only=private_only, write=write)
             if flush:
                 delivery.flush_soon(context.services, context.bot)
+                menus_soon(context.services, context.bot)
 
         return handler
 
@@ -241,6 +243,7 @@ def dialogue(
             await deliver(update, render(outcome, tr))
             if flush:
                 delivery.flush_soon(services, context.bot)
+                menus_soon(services, context.bot)
 
         return handler
 

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.services.common.owing import owe_menu
 from bot.services.registration import rules
 from bot.services.registration.access import coordinated_member
 from bot.services.registration.telling import tell
@@ -63,6 +64,8 @@ async def decide_request(
             return AssignmentRefused(problem, comuni[0] if comuni else None)
     member.status = MemberStatus.ACTIVE if approve else MemberStatus.REJECTED
     member.decided_at, member.decided_by_member_id = now, coordinator.id
+    if approve:
+        await owe_menu(session, telegram_user_id=person.telegram_user_id, now=now)
     await tell(
         session,
         person,
