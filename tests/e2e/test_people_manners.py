@@ -193,3 +193,52 @@ async def test_a_menu_owed_survives_telegram_and_a_restart(bot: BotUnderTest) ->
     calls = len(fake.calls_of("setMyCommands"))
     await bot.tick()  # nothing owed: no call at all
     assert len(fake.calls_of("setMyCommands")) == calls
+
+
+async def test_the_welcome_and_aiuto_offer_tasks_that_start_with_a_tap(bot: BotUnderTest) -> None:
+    fake = bot.fake
+    people = await union_with_members(bot)
+    giulia, luca = people["giulia"], people["luca"]
+    sara = fake.add_user("Sara", "Sole")
+    await _open(bot, sara, bot.token)  # type: ignore[attr-defined]
+    await press(bot, sara, fake.last_sent(sara), "Bentivoglio")
+    await press(bot, sara, fake.last_sent(sara), "Sindaca")
+    await press(bot, giulia, request_for(fake, giulia, "Sara Sole"), "✅ Approva")
+    welcome = fake.last_sent(sara)
+    assert "Ecco che cosa farai qui, come Sindaca:" in welcome.text
+    assert "📅 proporre le date delle riunioni del tavolo politico" in welcome.text
+    assert welcome.button_texts == ["📅 Proponi le date", "🗓 Calendario", "📋 Le azioni"]
+    await press(bot, sara, welcome, "🗓 Calendario")
+    assert "Nessuna riunione fissata per ora." in fake.last_sent(sara).text
+    await press(bot, sara, welcome, "📅 Proponi le date")
+    # The wizard of /riunione answers as if she had typed it (no group is linked yet).
+    assert "Prima va collegato il gruppo del tavolo" in fake.last_sent(sara).text
+
+    # /aiuto by task: the technician's first task is the round, with its button.
+    await say(bot, luca, "/aiuto")
+    page = fake.last_sent(luca)
+    assert page.text.startswith("Sei Funzionario tecnico, al tavolo tecnico:")
+    assert "✏️ Vuoi aggiornare lo stato delle azioni del tuo Comune? /aggiornamento" in page.text
+    assert "Vuoi proporre le date" not in page.text
+    assert page.button_texts[0] == "✏️ Aggiorna le azioni"
+    # Someone in no team is told how to join.
+    stranger = fake.add_user("Eva", "Esterna")
+    page = await say(bot, stranger, "/aiuto")
+    assert "Vuoi entrare nel Team energia della tua Unione?" in page.text
+    assert not page.buttons
+
+    # Every press is checked again: a button of another role, forged, starts nothing.
+    before = len(fake.sent_to(luca))
+    for data in ("help:go:riunione", "help:go:invito", "help:go:nope", "help:go:"):
+        forged = await luca.press_forged(page_of(fake, luca), data)
+        answer = await forged.answered()
+        assert answer.show_alert and "Scrivi /aiuto" in (answer.text or ""), data
+    forged = await stranger.press_forged(fake.last_sent(stranger), "help:go:team")
+    assert (await forged.answered()).show_alert
+    await bot.settle()
+    assert len(fake.sent_to(luca)) == before
+    assert "Nuova riunione" not in fake.last_sent(luca).text
+
+
+def page_of(fake: object, user: FakeUser) -> object:
+    return fake.last_sent(user)  # type: ignore[attr-defined]

@@ -349,8 +349,21 @@ ACTION_EDIT = union_button(
     }
 )
 
+# /aiuto's and the welcome's task buttons start a private command for whoever /aiuto offers it
+# to; anyone else, and anyone in a group, is told so (bot.handlers.common.commands.on_task).
+TASK_REFUSED = "Questo non è tra le cose che puoi fare qui"
+
+
+def task_button(allowed: Iterable[str]) -> Row:
+    return buttons(only(allowed, TASK_REFUSED), everyone(TASK_REFUSED))
+
+
 BUTTONS: dict[str, Row] = {
     "lang:set:en": buttons(everyone(OK)),
+    "help:go:riunione": task_button(("sindaco", "coord", "other_coord")),
+    "help:go:aggiornamento": task_button(("tecnico", "coord", "other_coord")),
+    "help:go:invito": task_button(("coord", "other_coord")),
+    "help:go:team": task_button((*MEMBERS, "other_coord")),
     "pick:team:{A}": buttons(
         MEMBER_BUTTON_PRIVATE, MEMBER_BUTTON_GROUP, everyone(UNLINKED), B_GROUP_COMMAND
     ),

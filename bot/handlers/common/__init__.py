@@ -19,7 +19,7 @@ from telegram.ext import (
 from bot import callback_data as cb
 from bot.context import Services
 from bot.scope import UNION_PICK_AREA, on_union_picked
-from bot.views.common import LANG_AREA
+from bot.views.common import HELP_AREA, LANG_AREA
 
 from . import chats, commands, errors, fallbacks
 from .hooks import GROUP_MEMBERSHIP_HOOK, START_PAYLOAD_HOOK
@@ -46,6 +46,7 @@ def register(application: Application[Any, Any, Any, Any, Any, Any], services: S
             CommandHandler("privacy", commands.privacy),
             CommandHandler("lingua", commands.language),
             CallbackQueryHandler(commands.on_language, pattern=cb.pattern(LANG_AREA, "set")),
+            CallbackQueryHandler(commands.on_task, pattern=cb.pattern(HELP_AREA, "go")),
             CallbackQueryHandler(on_union_picked, pattern=cb.pattern(UNION_PICK_AREA)),
             ChatMemberHandler(chats.on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER),
             MessageHandler(filters.StatusUpdate.MIGRATE, chats.on_migrate),

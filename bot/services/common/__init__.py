@@ -10,7 +10,7 @@ from bot.services.common.people import (
     set_language,
     set_reachable,
 )
-from bot.services.common.welcome import Reader, commands_for, help_page, welcome
+from bot.services.common.welcome import Reader, commands_for, help_page, may_start, welcome
 
 __all__ = [
     "PersonalMenu",
@@ -18,6 +18,7 @@ __all__ = [
     "Reader",
     "commands_for",
     "help_page",
+    "may_start",
     "menu_set",
     "migrate_chat",
     "owe_menu",

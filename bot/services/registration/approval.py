@@ -15,6 +15,7 @@ from bot.views.registration.joining import (
     Request,
     RequestDecided,
     decision_message,
+    welcome_keyboard,
 )
 from bot.views.registration.refusals import AssignmentRefused, Refused
 from storage.models import MemberStatus, Person
@@ -70,7 +71,10 @@ async def decide_request(
         session,
         person,
         key=f"reg:out:{member.id}:{int(member.requested_at.timestamp())}",
-        text=lambda tr: decision_message(union.name, approve, tr),
+        text=lambda tr: decision_message(
+            union.name, approve, tr, role=member.role, form=person.form
+        ),
+        keyboard=(lambda tr: welcome_keyboard(member.role, tr)) if approve else None,
         union_id=union.id,
         now=now,
         default_language=default_language,

@@ -6,9 +6,10 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from bot.i18n import Translator
+from bot import callback_data as cb
+from bot.i18n import N_, Translator
 from bot.views.answer import Answer
-from bot.views.common import privacy_notice
+from bot.views.common import HELP_AREA, TASKS, privacy_notice
 from bot.views.keyboard import Button, Keyboard
 from bot.views.registration.refusals import (
     DISPLAY_NAME_MAX,
@@ -319,6 +320,13 @@ def _ended(ended: JoinEnded, tr: Translator) -> Answer:
 # --- the request and its approval ------------------------------------------------------------
 
 
+def welcome_keyboard(role: Role, tr: Translator) -> Keyboard | None:
+    return Keyboard.column(
+        Button(tr.gettext(TASKS[c].button or ""), data=cb.encode(HELP_AREA, "go", c))
+        for c in WELCOME_TASKS[role]
+    )
+
+
 def render_request(request: Request, tr: Translator) -> str:
     _ = tr.gettext
     who = name_of(request.name, tr)
@@ -374,13 +382,36 @@ def decision_answer(
     )
 
 
-def decision_message(union_name: str, approved: bool, tr: Translator) -> str:
-    """What the person who asked reads once the coordinator decided."""
+# The welcome after approval: the things this person will do here, each a button that starts
+# it (`help:go:<command>`, bot.handlers.common.commands.on_task).
+WELCOME_TASKS = {
+    Role.SINDACO: ("riunione", "calendario", "azioni"),
+    Role.ASSESSORE: ("calendario", "azioni", "team"),
+    Role.TECNICO: ("aggiornamento", "calendario", "azioni"),
+    Role.STAFF: ("calendario", "azioni", "team"),
+}
+WELCOME_LINES = {
+    "riunione": N_("📅 proporre le date delle riunioni del tavolo politico"),
+    "aggiornamento": N_("✏️ aggiornare ogni mese lo stato delle azioni del tuo Comune"),
+    "calendario": N_("🗓 sapere quando sono le riunioni, con l'invito per il calendario"),
+    "azioni": N_("📋 seguire le azioni del PAES e a che punto sono"),
+    "team": N_("👥 vedere chi è chi, Comune per Comune"),
+}
+
+
+def decision_message(
+    union_name: str, approved: bool, tr: Translator, *, role: Role, form: Form | None = None
+) -> str:
+    """What the person who asked reads once the coordinator decided; approved, the 2–3
+    things they will do here (the buttons of `welcome_keyboard`)."""
     if approved:
-        return tr.gettext(
-            "🎉 Ti diamo il benvenuto nel Team energia di <b>{union}</b>: il coordinatore ha approvato la tua iscrizione.\n"
-            "Scrivi /team per vedere chi c'è e /aiuto per sapere che cosa puoi fare."
-        ).format(union=esc(union_name))
+        _ = tr.gettext
+        things = "\n".join(_(WELCOME_LINES[c]) for c in WELCOME_TASKS[role])
+        return _(
+            "🎉 Ti diamo il benvenuto nel Team energia di <b>{union}</b>: la tua iscrizione è stata approvata.\n\n"
+            "Ecco che cosa farai qui, come {role}:\n{things}\n\n"
+            "Premi un pulsante per cominciare; con /aiuto trovi tutto il resto."
+        ).format(union=esc(union_name), role=role_label(role, tr, form), things=things)
     return tr.gettext(
         "La tua richiesta per il Team energia di <b>{union}</b> non è stata accolta. "
         "Se pensi che sia un errore, parlane con il coordinatore dell'Unione."
