@@ -72,6 +72,7 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         "impostazioni", N_("Calendario, promemoria e altre impostazioni"), Audience.COORDINATOR
     ),
+    Command("profilo", N_("Il tuo nome nel team e come ti nomino"), Audience.MEMBER),
     Command("lingua", N_("Cambia lingua"), Audience.EVERYONE),
     Command("privacy", N_("Quali dati conserviamo e perché"), Audience.EVERYONE),
     Command("cancellami", N_("Cancella i tuoi dati personali"), Audience.MEMBER),

@@ -242,3 +242,42 @@ async def test_the_welcome_and_aiuto_offer_tasks_that_start_with_a_tap(bot: BotU
 
 def page_of(fake: object, user: FakeUser) -> object:
     return fake.last_sent(user)  # type: ignore[attr-defined]
+
+
+async def test_profilo_changes_the_name_and_the_form_later(bot: BotUnderTest) -> None:
+    fake = bot.fake
+    people = await union_with_members(bot)
+    giulia, mario = people["giulia"], people["mario"]
+    # Giulia created the Union: she was never asked her form.
+    shown = await say(bot, giulia, "/profilo")
+    assert "Nel team ti vedono come <b>Giulia Neri</b>" in (shown.raw_text or "")
+    assert "Unione Reno Galliera: Personale dell'Unione, coordinatore" in shown.text
+    assert "Come preferisci che ti nomini: al femminile o al maschile?" in shown.text
+    await press(bot, giulia, shown, "Al femminile")
+    shown = fake.last_sent(giulia)
+    assert "Personale dell'Unione, coordinatrice" in shown.text
+    assert "Ti nomino al femminile (per esempio «Coordinatrice»)." in shown.text
+    assert "✅ Al femminile" in shown.button_texts
+    page = await say(bot, giulia, "/aiuto")
+    assert page.text.startswith("Sei coordinatrice:")
+
+    # The name chosen at joining is changed afterwards, and the team sees the new one.
+    shown = await say(bot, mario, "/profilo")
+    assert "Unione Reno Galliera: Sindaco" in shown.text
+    await press(bot, mario, shown, "✏️ Cambia nome")
+    assert "Ora è <b>Mario Rossi</b>" in (fake.last_sent(mario).raw_text or "")
+    refused = await say(bot, mario, "M")
+    assert "Nome non valido" in refused.text
+    renamed = await say(bot, mario, "Mario Rossi (Argelato)")
+    assert "Nel team ti vedono come <b>Mario Rossi (Argelato)</b>" in (renamed.raw_text or "")
+    roster = await say(bot, giulia, "/team")
+    assert "🏛 Mario Rossi (Argelato) — Sindaco" in roster.text
+
+    # Someone in no team has no profile; a forged press changes nothing.
+    eva = fake.add_user("Eva", "Esterna")
+    answer = await say(bot, eva, "/profilo")
+    assert "Non fai ancora parte di un Team energia" in answer.text
+    forged = await eva.press_forged(answer, "me:form:f")
+    assert (await forged.answered()).text
+    forged = await eva.press_forged(answer, "me:form:zz")
+    assert (await forged.answered()).text

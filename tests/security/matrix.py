@@ -63,6 +63,7 @@ def only(allowed: Iterable[str], refused: str, **special: str) -> dict[str, str]
 
 
 MEMBERS = ("assessore", "sindaco", "tecnico", "coord")
+NO_TEAM_YET = "Non fai ancora parte di un Team energia"
 NON_MEMBERS_PRIVATE = {"outsider": NOT_MEMBER, "pending": NOT_MEMBER}
 # In a group linked to Union A: its active members go on, the others are told it is not for them.
 LINKED_MEMBERS = only(MEMBERS, MEMBERS_ONLY)
@@ -209,6 +210,10 @@ COMMANDS: dict[str, Row] = {
             "outsider": "Non ho nessun tuo dato personale da cancellare",
             "coord": "Sei l'unico coordinatore di",
         },
+        group=everyone(PRIVATE_ONLY),
+    ),
+    "/profilo": row(
+        private={"outsider": NO_TEAM_YET, "pending": NO_TEAM_YET},
         group=everyone(PRIVATE_ONLY),
     ),
 }
@@ -364,6 +369,10 @@ BUTTONS: dict[str, Row] = {
     "help:go:aggiornamento": task_button(("tecnico", "coord", "other_coord")),
     "help:go:invito": task_button(("coord", "other_coord")),
     "help:go:team": task_button((*MEMBERS, "other_coord")),
+    # /profilo's buttons: about the presser only, in their own private chat.
+    "me:form:f": private_button(only((*MEMBERS, "other_coord"), NO_LONGER_VALID), PRIVATE_BUTTON),
+    "me:name": private_button(only((*MEMBERS, "other_coord"), NO_LONGER_VALID), PRIVATE_BUTTON),
+    "me:cancel": private_button(only((*MEMBERS, "other_coord"), NO_LONGER_VALID), PRIVATE_BUTTON),
     "pick:team:{A}": buttons(
         MEMBER_BUTTON_PRIVATE, MEMBER_BUTTON_GROUP, everyone(UNLINKED), B_GROUP_COMMAND
     ),
