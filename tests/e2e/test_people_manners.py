@@ -128,7 +128,8 @@ async def test_each_person_has_the_menu_of_what_they_do(bot: BotUnderTest) -> No
     await bot.settle()
     technician = menu_of(bot, luca)
     assert technician[0] == "aggiornamento"  # the round first: what he does
-    assert {"team", "calendario", "azioni", "aiuto", "cancellami"} <= set(technician)
+    assert {"team", "calendario", "azioni", "aiuto", "cancellami", "profilo"} <= set(technician)
+    assert "riunioni" not in technician  # the calendar's old name works, unlisted
     assert not {"riunione", "esporta", "invito", "decisione", "start", "crea_unione"} & set(
         technician
     )
