@@ -13,8 +13,8 @@ from bot.handlers.meetings.buttons import tell_privately
 from bot.markup import markup
 from bot.scope import (
     Refusal,
-    caller,
     caller_tr,
+    read_in_scope,
     reply,
     resolve_union,
     union_command,
@@ -64,26 +64,23 @@ async def _riunione(update: Update, context: BotContext, union_id: int | None) -
 
 
 async def _calendario(update: Update, context: BotContext, union_id: int | None) -> None:
-    services = context.services
-    async with services.db.transaction() as session:
-        scope = await resolve_union(
-            session, update, context, command="calendario", chosen_union_id=union_id
-        )
-        who = await caller(session, services, update)
-        ahead = (
-            None
-            if isinstance(scope, Refusal) or who is None
-            else await meetings.meetings_ahead(
-                session, union_id=scope.union.id, now=services.clock.now()
-            )
-        )
+    now = context.services.clock.now()
+    tr, scope, ahead = await read_in_scope(
+        update,
+        context,
+        "calendario",
+        union_id,
+        lambda session, scope, _tr: meetings.meetings_ahead(
+            session, union_id=scope.union.id, now=now
+        ),
+    )
     if isinstance(scope, Refusal):
         await scope.send(update)
         return
-    if who is None or ahead is None:
+    if ahead is None:
         return
     tz = ZoneInfo(scope.union.timezone)
-    text, keyboard = render_meetings(ahead.meetings, ahead.polls, tz, who.tr)
+    text, keyboard = render_meetings(ahead.meetings, ahead.polls, tz, tr)
     await reply(update, text, markup(keyboard), parse_mode=ParseMode.HTML)
 
 

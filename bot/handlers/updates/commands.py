@@ -12,7 +12,7 @@ from bot.markup import markup
 from bot.scope import (
     Refusal,
     caller,
-    caller_tr,
+    read_in_scope,
     reply,
     resolve_union,
     union_command,
@@ -62,21 +62,19 @@ async def _start(update: Update, context: BotContext, union_id: int | None) -> N
 
 
 async def _status(update: Update, context: BotContext, union_id: int | None) -> None:
-    services = context.services
-    async with services.db.transaction() as session:
-        scope = await resolve_union(
-            session, update, context, command="aggiornamento_stato", chosen_union_id=union_id
-        )
-        tr = await caller_tr(session, services, update)
-        shown = (
-            scope
-            if isinstance(scope, Refusal)
-            else await progress.round_status(
-                session, union=scope.union, coordinator=scope.is_coordinator, language=tr.language
-            )
-        )
-    if isinstance(shown, Refusal):
-        await shown.send(update)
+    tr, scope, shown = await read_in_scope(
+        update,
+        context,
+        "aggiornamento_stato",
+        union_id,
+        lambda session, scope, tr: progress.round_status(
+            session, union=scope.union, coordinator=scope.is_coordinator, language=tr.language
+        ),
+    )
+    if isinstance(scope, Refusal):
+        await scope.send(update)
+        return
+    if shown is None:
         return
     text = (
         shown.text if isinstance(shown, progress.StatusShown) else status_refusal(shown.reason, tr)
