@@ -72,6 +72,7 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         "impostazioni", N_("Calendario, promemoria e altre impostazioni"), Audience.COORDINATOR
     ),
+    Command("profilo", N_("Il tuo nome nel team e come ti nomino"), Audience.MEMBER),
     Command("lingua", N_("Cambia lingua"), Audience.EVERYONE),
     Command("privacy", N_("Quali dati conserviamo e perché"), Audience.EVERYONE),
     Command("cancellami", N_("Cancella i tuoi dati personali"), Audience.MEMBER),
@@ -87,10 +88,15 @@ COMMANDS: tuple[Command, ...] = (
 )
 
 
+# Everyone's private menu: a newcomer's. A member's own menu (bot.services.common.menus)
+# replaces it in their chat.
+NEWCOMER_MENU = ("start", "aiuto")
+
+
 def menu(*, private: bool, admins: bool) -> list[Command]:
     """Commands for a BotFather menu scope: private chats, group members, group admins."""
     if private:
-        return [c for c in COMMANDS if c.private and c.in_menu]
+        return [c for c in COMMANDS if c.name in NEWCOMER_MENU]
     return [
         c for c in COMMANDS if c.group and c.in_menu and (admins or c.audience not in RESTRICTED)
     ]

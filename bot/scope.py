@@ -41,6 +41,8 @@ UNION_PICK_AREA = "pick"
 
 UnionCommand = Callable[[Update, BotContext, int], Awaitable[None]]
 _union_commands: dict[str, UnionCommand] = {}
+# The commands made with `union_command`: their body also runs without a chosen Union.
+_typed_commands: dict[str, UnionBody] = {}
 
 
 class DuplicateUpdate(Exception):
@@ -181,6 +183,7 @@ def union_command(
     chosen Union when the picker's button is pressed: one function, registered once.
     """
     register_union_command(name, body)
+    _typed_commands[name] = body
 
     async def command(update: Update, context: BotContext) -> None:
         await body(update, context, None)
@@ -335,6 +338,22 @@ def press_of(query: CallbackQuery, chat_id: int) -> Press:
 def pressed_where(query: CallbackQuery, chat_id: int, shown: Iterable[tuple[int, int]]) -> Pressed:
     """Was this group press made on a message that shows the object? (`Press.where`)"""
     return press_of(query, chat_id).where(shown)
+
+
+def startable(name: str) -> bool:
+    """Whether a button can start private command `name` as if typed (`start_command`)."""
+    return name in _typed_commands
+
+
+async def start_command(update: Update, context: BotContext, name: str) -> bool:
+    """Run private command `name` (one made with `union_command`) for whoever pressed a button,
+    as if they had typed it: the command checks who may use it, and asks for the Union when
+    they are in several. False when no such command exists."""
+    body = _typed_commands.get(name)
+    if body is None:
+        return False
+    await body(update, context, None)
+    return True
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from bot import callback_data as cb
 from bot.commands import Command, describe
 from bot.config import SUPPORTED_LANGUAGES
-from bot.i18n import Translator
+from bot.i18n import N_, Translator
 from bot.views.keyboard import Button, Keyboard
-from storage.models import Role
+from bot.views.roles import coordinator_word, role_label
+from storage.models import Form, Role
 
 LANG_AREA = "lang"
 LANGUAGE_NAMES = {"it": "🇮🇹 Italiano", "en": "🇬🇧 English"}
@@ -72,47 +73,142 @@ def welcome_text(welcome: Welcome, tr: Translator) -> str:
 
 # --- /aiuto -----------------------------------------------------------------------------------
 
+HELP_AREA = "help"
+
 
 @dataclass(frozen=True)
 class HelpPage:
-    """The commands a reader may use here: those of their role first, then everyone's."""
+    """What a reader may do here: their role's commands first, then everyone's."""
 
     role: Role | None  # None: not in any team (here)
     coordinator: bool
     for_role: tuple[Command, ...]
     for_all: tuple[Command, ...]
     private: bool
+    form: Form | None = None  # how they want to be named (bot.views.roles)
+
+
+@dataclass(frozen=True)
+class Task:
+    """Something a person comes to do, asked as a question, and the command that starts it."""
+
+    icon: str
+    question: str  # N_: translated at use
+    button: str | None = None  # N_: a button starts it (a command made with scope.union_command)
+
+
+# /aiuto by task, in the order of bot.commands.COMMANDS (the role's first). A command without a
+# task here is listed at the end («Anche: /lingua · /privacy …»).
+TASKS = {
+    "riunione": Task(
+        "📅", N_("Vuoi proporre le date della prossima riunione?"), N_("📅 Proponi le date")
+    ),
+    "aggiornamento": Task(
+        "✏️", N_("Vuoi aggiornare lo stato delle azioni del tuo Comune?"), N_("✏️ Aggiorna le azioni")
+    ),
+    "invito": Task("🔗", N_("Vuoi invitare qualcuno nel team?"), N_("🔗 Invita")),
+    "calendario": Task(
+        "🗓",
+        N_("Vuoi sapere quando sono le prossime riunioni, con l'invito per il calendario?"),
+        N_("🗓 Calendario"),
+    ),
+    "azioni": Task(
+        "📋", N_("Vuoi vedere le azioni del PAES e a che punto sono?"), N_("📋 Le azioni")
+    ),
+    "riepilogo": Task("📊", N_("Vuoi il punto della situazione per il tavolo politico?")),
+    "esporta": Task("📥", N_("Vuoi azioni e aggiornamenti in un foglio di calcolo?")),
+    "team": Task("👥", N_("Vuoi sapere chi è chi, Comune per Comune?"), N_("👥 Il team")),
+    "decisione": Task("⚖️", N_("Vuoi registrare una decisione del tavolo politico?")),
+    "annuncio": Task("📣", N_("Vuoi mandare un avviso a tutto il team?")),
+    "comuni": Task("🏠", N_("Vuoi aggiungere o rinominare i Comuni dell'Unione?")),
+    "impostazioni": Task("⚙️", N_("Vuoi cambiare calendario, promemoria e altre impostazioni?")),
+    "documenti": Task("📁", N_("Vuoi aprire le cartelle condivise dell'Unione?")),
+}
+# Buttons under /aiuto: the first few of the reader's tasks that have one.
+MAX_HELP_BUTTONS = 3
 
 
 def _intro(page: HelpPage, tr: Translator) -> tuple[str, str]:
-    """The first line and the heading of the role's commands."""
+    """The first line, in the reader's form, and the heading of the role's commands (groups)."""
     _ = tr.gettext
     if page.role is None:
         return _("Non fai ancora parte di un Team energia. Ecco che cosa puoi fare:"), ""
+    role = role_label(page.role, tr, page.form)
     if page.coordinator:
+        word = coordinator_word(tr, page.form)
         return _(
-            "Sei coordinatore: oltre ai comandi di tutti, gestisci membri, riunioni e impostazioni."
-        ), _("<b>Da coordinatore</b>")
+            "Sei {coordinator}: oltre a quello che fanno tutti, gestisci il team, le riunioni e le impostazioni."
+        ).format(coordinator=word), _("<b>Da {coordinator}</b>").format(coordinator=word)
+    heading = _("<b>Da {role}</b>").format(role=role)
     if page.role == Role.SINDACO:
         return _(
-            "Sei Sindaco: proponi e voti le date delle riunioni, leggi i riepiloghi e voti le questioni del tavolo politico per il tuo Comune."
-        ), _("<b>Da Sindaco</b>")
+            "Sei {role}: proponi e voti le date delle riunioni, leggi i riepiloghi e voti le questioni del tavolo politico per il tuo Comune."
+        ).format(role=role), heading
     if page.role == Role.ASSESSORE:
         return _(
-            "Sei al tavolo politico: voti le date delle riunioni, leggi i riepiloghi e, se il Sindaco non l'ha fatto, voti le questioni per il tuo Comune."
-        ), ""
+            "Sei {role}, al tavolo politico: voti le date delle riunioni, leggi i riepiloghi e, se il Sindaco non l'ha fatto, voti le questioni per il tuo Comune."
+        ).format(role=role), ""
     if page.role == Role.TECNICO:
         return _(
-            "Sei al tavolo tecnico: voti le date delle riunioni e aggiorni le azioni del tuo Comune."
-        ), _("<b>Da funzionario tecnico</b>")
+            "Sei {role}, al tavolo tecnico: voti le date delle riunioni e aggiorni le azioni del tuo Comune."
+        ).format(role=role), heading
     return _("Ecco che cosa puoi fare:"), ""
+
+
+def _newcomer_tasks(page: HelpPage, tr: Translator) -> list[str]:
+    _ = tr.gettext
+    lines = [
+        "🔗 "
+        + _(
+            "Vuoi entrare nel Team energia della tua Unione? Apri il link d'invito che ti ha mandato chi coordina: bastano pochi tocchi."
+        )
+    ]
+    if any(c.name == "crea_unione" for c in page.for_all):
+        lines.append("🆕 " + _("Coordini una nuova Unione? Scrivi /crea_unione seguito dal nome."))
+    return lines
+
+
+def _help_by_task(page: HelpPage, tr: Translator) -> str:
+    """In private: a question per task («Vuoi proporre le date…?») with its command."""
+    _ = tr.gettext
+    intro, _heading = _intro(page, tr)
+    commands = [*page.for_role, *page.for_all]
+    lines = [
+        f"{TASKS[c.name].icon} {_(TASKS[c.name].question)} /{c.name}"
+        for c in commands
+        if c.name in TASKS
+    ]
+    if page.role is None:
+        lines = _newcomer_tasks(page, tr)
+    others = [c for c in commands if c.name not in TASKS and c.name not in ("crea_unione", "start")]
+    if page.role is None:
+        others = [c for c in commands if c.name in ("lingua", "privacy")]
+    if others:
+        lines += [
+            "",
+            _("Anche: {commands}").format(commands=" · ".join(f"/{c.name}" for c in others)),
+        ]
+    return intro + "\n\n" + "\n".join(lines)
+
+
+def help_keyboard(page: HelpPage, tr: Translator) -> Keyboard | None:
+    """The reader's first tasks as buttons (`help:go:<command>`), in private."""
+    if not page.private:
+        return None
+    buttons = [
+        Button(tr.gettext(task.button), data=cb.encode(HELP_AREA, "go", c.name))
+        for c in (*page.for_role, *page.for_all)
+        if (task := TASKS.get(c.name)) is not None and task.button is not None
+    ]
+    return Keyboard.column(buttons[:MAX_HELP_BUTTONS])
 
 
 def help_text(page: HelpPage, tr: Translator) -> str:
     _ = tr.gettext
+    if page.private:
+        return _help_by_task(page, tr)
     intro, heading = _intro(page, tr)
-    if not page.private:
-        intro += "\n" + _("Altri comandi sono disponibili in chat privata con me.")
+    intro += "\n" + _("Altri comandi sono disponibili in chat privata con me.")
 
     def line(command: Command) -> str:
         return f"/{command.name} — {html.escape(describe(command, tr))}"
@@ -127,6 +223,16 @@ def help_text(page: HelpPage, tr: Translator) -> str:
             *lines,
         ]
     return intro + "\n\n" + "\n".join(lines)
+
+
+def help_answer(page: HelpPage, tr: Translator) -> tuple[str, Keyboard | None]:
+    return help_text(page, tr), help_keyboard(page, tr)
+
+
+def task_refused(tr: Translator) -> str:
+    return tr.gettext(
+        "Questo non è tra le cose che puoi fare qui. Scrivi /aiuto per vedere che cosa puoi fare."
+    )
 
 
 # --- /lingua ----------------------------------------------------------------------------------

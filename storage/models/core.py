@@ -28,6 +28,14 @@ class Role(enum.StrEnum):
     STAFF = "staff"  # Union staff with no Comune
 
 
+class Form(enum.StrEnum):
+    """How a person wants to be named: «Sindaca», «coordinatrice» or «Sindaco», «coordinatore».
+    None on the person row: not chosen (the masculine forms, as for a group of people)."""
+
+    FEMININE = "f"
+    MASCULINE = "m"
+
+
 class MemberStatus(enum.StrEnum):
     PENDING = "pending"
     ACTIVE = "active"
@@ -62,12 +70,27 @@ class Person(Base):
     username: Mapped[str | None] = mapped_column(String(64))
     telegram_language: Mapped[str | None] = mapped_column(String(16))
     language: Mapped[str | None] = mapped_column(String(8))  # chosen with /lingua
+    # Chosen once, at joining (the role's buttons) or with /profilo.
+    form: Mapped[Form | None] = mapped_column(str_enum(Form))
     reachable: Mapped[bool] = mapped_column(default=True)
     unreachable_reason: Mapped[str | None] = mapped_column(String(200))
     unreachable_since: Mapped[datetime | None]
     # Indexed for the follow-up of erasures (registration.wipe_settled_copies, every tick).
     erased_at: Mapped[datetime | None] = mapped_column(index=True)
     created_at: Mapped[datetime]
+
+
+class MenuOwed(Base):
+    """A private chat whose own command menu must be set again (BotCommandScopeChat): its
+    person joined, changed role or coordinator rights, or left. The tick (and the change's
+    own after-effect) sets the menu from what the database says then and deletes the row;
+    `owed_since` tells a change made meanwhile from the one just served. Keyed by the chat,
+    not the person: after /cancellami the menu must still go back to a non-member's."""
+
+    __tablename__ = "menu_owed"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    owed_since: Mapped[datetime]
 
 
 class Union(Base):

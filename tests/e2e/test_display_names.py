@@ -62,15 +62,15 @@ async def test_invisible_and_reversing_names_are_refused_or_cleaned(bot: BotUnde
     # «Membro senza nome», and may not pick an invisible name instead.
     ghost = fake.add_user(FILLER, ZWSP)
     await say(bot, ghost, f"/start {token}")
-    await press(bot, ghost, fake.last_sent(ghost), "Argelato")
-    prompt = await press(bot, ghost, fake.last_sent(ghost), "Funzionario tecnico")
-    assert "Nel team ti vedranno come <b>Membro senza nome</b>" in (
-        fake.last_sent(ghost).raw_text or ""
-    ), prompt
+    welcome = fake.sent_to(ghost)[-2]
+    assert "Nel team ti vedranno come <b>Membro senza nome</b>" in (welcome.raw_text or "")
     again_refused = await say(bot, ghost, f"{FILLER} {ZWSP}")
     assert INVISIBLE in fake.sent_to(ghost)[-2].text, again_refused.text
-    done = await say(bot, ghost, f"Gino{RLO} Ghiandi")
-    assert "Richiesta inviata" in done.text
+    renamed = await say(bot, ghost, f"Gino{RLO} Ghiandi")
+    assert "nel team ti vedranno come Gino Ghiandi" in fake.sent_to(ghost)[-2].text
+    await press(bot, ghost, renamed, "Argelato")
+    await press(bot, ghost, fake.last_sent(ghost), "Funzionario tecnico")
+    assert "Richiesta inviata" in fake.last_sent(ghost).text
     assert (await _names(bot))[2][ghost.id] == "Gino Ghiandi"
 
     # With a username, that is the default; the name is confirmed as it is.

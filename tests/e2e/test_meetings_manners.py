@@ -309,7 +309,8 @@ async def test_the_pin_right_is_asked_once_per_group(bot: BotUnderTest) -> None:
 
 async def test_the_calendar_is_called_calendario(bot: BotUnderTest) -> None:
     fake = bot.fake
-    for scope in ("all_private_chats", "all_group_chats"):
+    # In private each member's own menu lists it (tests/e2e/test_people_manners.py).
+    for scope in ("all_chat_administrators", "all_group_chats"):
         names = [name for name, _description in fake.commands(scope)]
         assert "calendario" in names and "riunioni" not in names, (scope, names)
     team = await _team(bot)

@@ -49,23 +49,25 @@ async def join(
     role: str | None,
     name: str | None,
 ) -> FakeMessage:
-    """Open the invite and answer the three questions; returns the bot's last message."""
+    """Open the invite, type another name if given, answer the questions (the role's button
+    sends the request; `role` None: the invite fixes it, its masculine form is pressed);
+    returns the bot's last message."""
     fake = bot.fake
     await say(bot, user, f"/start {token}")
     sent = fake.sent_to(user)
     assert "Privacy" in sent[-2].text  # the notice comes before the questions
+    assert "Nel team ti vedranno come" in sent[-2].text
     prompt = sent[-1]
+    if name is not None:
+        await say(bot, user, name)
+        assert "nel team ti vedranno come" in fake.sent_to(user)[-2].text
+        prompt = fake.last_sent(user)
     if comune is not None:
         await press(bot, user, prompt, comune)
         prompt = fake.last_sent(user)
-    if role is not None:
-        await press(bot, user, prompt, role)
-        prompt = fake.last_sent(user)
-    assert "Nel team ti vedranno come" in prompt.text
-    if name is None:
-        await press(bot, user, prompt, "✅ Va bene")
-    else:
-        await say(bot, user, name)
+    if role is None:
+        role = prompt.button_texts[1]  # «Funzionaria tecnica | Funzionario tecnico»
+    await press(bot, user, prompt, role)
     return fake.last_sent(user)
 
 
@@ -189,7 +191,7 @@ async def test_registration_story(bot: BotUnderTest) -> None:
     assert text.index("Argelato") < text.index("Mario Rossi") < text.index("Bentivoglio")
     assert "🛠 Luca Verdi — Funzionario tecnico" in text
     assert "Paolo" not in text
-    assert "Staff dell'Unione</b>\n• Giulia Neri ⭐" in (roster.raw_text or "")
+    assert "Personale dell'Unione</b>\n• Giulia Neri ⭐" in (roster.raw_text or "")
 
     # Both groups linked.
     political = fake.create_group(
@@ -237,7 +239,7 @@ async def test_registration_story(bot: BotUnderTest) -> None:
         (private, f"com:add:{union_id}"),
         (private, f"inv:make:{union_id}:0:x"),
         (private, f"inv:revoke:{invite_id}"),
-        (private, f"reg:confirm:{invite_id}"),
+        (private, f"reg:role:{invite_id}:sf"),
         (private, f"reg:comune:{invite_id}:{mun_id}"),
         (private, "appr:approve:99999"),
         (private, "del:confirm:1"),
@@ -390,9 +392,11 @@ async def test_invites_expire_and_can_be_revoked(bot: BotUnderTest) -> None:
     tecla = fake.add_user("Tecla", "Tecnica")
     await say(bot, tecla, f"/start {role_only}")
     prompt = fake.last_sent(tecla)
-    assert "Nessun Comune (staff dell'Unione)" not in prompt.button_texts
+    assert "Nessun Comune (personale dell'Unione)" not in prompt.button_texts
     await press(bot, tecla, prompt, "Argelato")
-    assert "Nel team ti vedranno come Tecla Tecnica" in fake.last_sent(tecla).text
+    asked = fake.last_sent(tecla)
+    assert "<b>2/2</b> Qual è il tuo ruolo per Argelato?" in (asked.raw_text or "")
+    assert asked.button_texts == ["Funzionaria tecnica", "Funzionario tecnico", "Annulla"]
 
     # A bound Sindaco link for a Comune that has one is refused at creation.
     invites = await say(bot, giulia, "/invito")
@@ -430,8 +434,7 @@ async def test_one_sindaco_per_comune_at_request_and_at_approval(bot: BotUnderTe
     toast = await press(bot, carla, fake.last_sent(carla), "Sindaco")
     assert toast and "Argelato ha già un Sindaco" in toast
     assert "Qual è il tuo ruolo per Argelato" in fake.last_sent(carla).text  # still asking
-    await press(bot, carla, fake.last_sent(carla), "Assessore")
-    await press(bot, carla, fake.last_sent(carla), "✅ Va bene")
+    await press(bot, carla, fake.last_sent(carla), "Assessora")
     assert "Richiesta inviata" in fake.last_sent(carla).text
 
     # Two people ask to be Sindaco of Bentivoglio: the second approval is refused.
@@ -478,9 +481,12 @@ async def test_join_survives_a_restart_and_members_of_two_unions_pick(bot: BotUn
     await press(bot, dario, fake.last_sent(dario), "Castel d'Argile")
     role_prompt = fake.last_sent(dario)
     await bot.restart()
-    await press(bot, dario, role_prompt, "Funzionario tecnico")
-    await say(bot, dario, "Dario Dopo (ufficio tecnico)")
+    await say(bot, dario, "Dario Dopo (ufficio tecnico)")  # the dialogue survived: a new name
+    assert "Dario Dopo (ufficio tecnico)" in fake.sent_to(dario)[-2].text
+    assert fake.last_sent(dario).button_texts == role_prompt.button_texts  # asked again
+    await press(bot, dario, fake.last_sent(dario), "Funzionario tecnico")
     assert "Richiesta inviata" in fake.last_sent(dario).text
+    assert "Dario Dopo (ufficio tecnico)" in request_for(fake, people["giulia"], "Dario").text
 
     # Luca also works for another Union: he joins it too, then /team asks which one.
     bruno = fake.add_user("Bruno", "Bassa")
@@ -717,16 +723,17 @@ async def test_english_newcomer_joins_in_english(bot: BotUnderTest) -> None:
     assert "Privacy" in welcome.text and "/cancellami" in welcome.text
     assert "Which municipality are you from?" in prompt.text
     assert "No municipality (Union staff)" in prompt.button_texts
-    await press(bot, john, prompt, "No municipality (Union staff)")
-    name_prompt = fake.last_sent(john)
-    assert "The team will see you as John Smith" in name_prompt.text
+    assert "The team will see you as John Smith" in welcome.text
     await say(bot, john, "J")
     assert "Invalid name. It is too short: at least 2 characters." in fake.sent_to(john)[-2].text
-    await press(bot, john, fake.last_sent(john), "✅ That's fine")
+    await press(bot, john, fake.last_sent(john), "No municipality (Union staff)")
+    form_prompt = fake.last_sent(john)
+    assert "2/2" in form_prompt.text and "feminine or masculine" in form_prompt.text
+    await press(bot, john, form_prompt, "Masculine")
     assert "Request sent to the coordinator" in fake.last_sent(john).text
     # The coordinator reads the request in her own language.
     request = request_for(fake, giulia, "John Smith")
-    assert "Comune: nessuno (staff dell'Unione)\nRuolo: Staff dell'Unione" in request.text
+    assert "Comune: nessuno (personale dell'Unione)\nRuolo: Personale dell'Unione" in request.text
     await press(bot, giulia, request, "✅ Approva")
     assert "Welcome to the Energy Team of Unione Reno Galliera" in fake.last_sent(john).text
     roster = await say(bot, john, "/team")

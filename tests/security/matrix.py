@@ -63,6 +63,7 @@ def only(allowed: Iterable[str], refused: str, **special: str) -> dict[str, str]
 
 
 MEMBERS = ("assessore", "sindaco", "tecnico", "coord")
+NO_TEAM_YET = "Non fai ancora parte di un Team energia"
 NON_MEMBERS_PRIVATE = {"outsider": NOT_MEMBER, "pending": NOT_MEMBER}
 # In a group linked to Union A: its active members go on, the others are told it is not for them.
 LINKED_MEMBERS = only(MEMBERS, MEMBERS_ONLY)
@@ -211,6 +212,10 @@ COMMANDS: dict[str, Row] = {
         },
         group=everyone(PRIVATE_ONLY),
     ),
+    "/profilo": row(
+        private={"outsider": NO_TEAM_YET, "pending": NO_TEAM_YET},
+        group=everyone(PRIVATE_ONLY),
+    ),
 }
 
 # Buttons: callback data templates ({A} = Union A's id, {act} = one of its actions, …) pressed
@@ -349,8 +354,25 @@ ACTION_EDIT = union_button(
     }
 )
 
+# /aiuto's and the welcome's task buttons start a private command for whoever /aiuto offers it
+# to; anyone else, and anyone in a group, is told so (bot.handlers.common.commands.on_task).
+TASK_REFUSED = "Questo non è tra le cose che puoi fare qui"
+
+
+def task_button(allowed: Iterable[str]) -> Row:
+    return buttons(only(allowed, TASK_REFUSED), everyone(TASK_REFUSED))
+
+
 BUTTONS: dict[str, Row] = {
     "lang:set:en": buttons(everyone(OK)),
+    "help:go:riunione": task_button(("sindaco", "coord", "other_coord")),
+    "help:go:aggiornamento": task_button(("tecnico", "coord", "other_coord")),
+    "help:go:invito": task_button(("coord", "other_coord")),
+    "help:go:team": task_button((*MEMBERS, "other_coord")),
+    # /profilo's buttons: about the presser only, in their own private chat.
+    "me:form:f": private_button(only((*MEMBERS, "other_coord"), NO_LONGER_VALID), PRIVATE_BUTTON),
+    "me:name": private_button(only((*MEMBERS, "other_coord"), NO_LONGER_VALID), PRIVATE_BUTTON),
+    "me:cancel": private_button(only((*MEMBERS, "other_coord"), NO_LONGER_VALID), PRIVATE_BUTTON),
     "pick:team:{A}": buttons(
         MEMBER_BUTTON_PRIVATE, MEMBER_BUTTON_GROUP, everyone(UNLINKED), B_GROUP_COMMAND
     ),
@@ -358,8 +380,7 @@ BUTTONS: dict[str, Row] = {
         MEMBER_BUTTON_PRIVATE, MEMBER_BUTTON_GROUP, everyone(UNLINKED), B_GROUP_COMMAND
     ),
     "reg:comune:{inv}:{mun}": buttons(everyone(NO_LONGER_VALID)),
-    "reg:role:{inv}:s": buttons(everyone(NO_LONGER_VALID)),
-    "reg:confirm:{inv}": buttons(everyone(NO_LONGER_VALID)),
+    "reg:role:{inv}:sf": buttons(everyone(NO_LONGER_VALID)),
     "reg:cancel:{inv}": buttons(everyone(NO_LONGER_VALID)),
     "appr:approve:{pending}": APPROVAL,
     "appr:reject:{pending}": APPROVAL,

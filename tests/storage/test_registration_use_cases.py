@@ -21,14 +21,13 @@ from bot.views.registration.comuni import (
 from bot.views.registration.groups import GroupLinked, GroupText, LinkChoice, ReplaceAsked
 from bot.views.registration.invites import InviteList, InviteMade, InviteRevoked
 from bot.views.registration.joining import (
-    NAME_STEP,
     ROLE_STEP,
     AlreadyDecided,
     AlreadyIn,
     InviteProblem,
     JoinRequested,
     JoinStarted,
-    JoinStep,
+    JoinStepAgain,
     RequestDecided,
 )
 from bot.views.registration.leaving import Leaving, MustHandOver
@@ -43,6 +42,7 @@ from bot.views.registration.unions import UnionCreated, UnionExists
 from storage.db import Database
 from storage.models import (
     Conversation,
+    Form,
     Invite,
     Member,
     MemberStatus,
@@ -104,14 +104,13 @@ async def _join(db: Database, union_id: int, user: int, name: str, mun_id: int, 
             municipality_id=mun_id,
             now=NOW,
         )
-        await registration.choose_role(
-            s, telegram_user_id=user, chat_id=user, invite_id=invite_id, role=role, now=NOW
-        )
-        requested = await registration.confirm_name(
+        requested = await registration.choose_role(
             s,
             profile=profile(user, name),
             chat_id=user,
             invite_id=invite_id,
+            role=role,
+            form=Form.MASCULINE,
             now=NOW,
             default_language="it",
         )
@@ -314,40 +313,49 @@ async def test_joining_asks_three_questions_and_tells_the_coordinator(db: Databa
         assert isinstance(started, JoinStarted)
         assert started.step.step == ROLE_STEP and started.step.comune == "Argelato"
         invite_id = started.step.invite_id
-        # Pressed on someone else's dialogue: nothing.
-        assert (
-            await registration.choose_role(
-                s,
-                telegram_user_id=MARIO,
-                chat_id=MARIO,
-                invite_id=invite_id,
-                role=Role.ASSESSORE,
-                now=NOW,
-            )
-            == Refused.STALE
-        )
-        step = await registration.choose_role(
+        assert (started.step.number, started.step.total) == (1, 1)  # one question: no counter
+        # A name typed first: it stands, and the role is asked again.
+        renamed = await registration.type_answer(
             s,
             telegram_user_id=ANNA,
             chat_id=ANNA,
-            invite_id=invite_id,
-            role=Role.ASSESSORE,
-            now=NOW,
-        )
-        assert step == JoinStep(invite_id, NAME_STEP, name="Anna B.")
-        requested = await registration.type_answer(
-            s,
-            profile=profile(ANNA, "Anna B."),
-            chat_id=ANNA,
-            step=NAME_STEP,
+            step=ROLE_STEP,
             state={
                 "invite_id": invite_id,
                 "union_id": union_id,
-                "role": "assessore",
+                "role": None,
+                "invite_role": None,
+                "bound": True,
                 "municipality_id": argelato,
                 "name": "Anna B.",
             },
             text="Anna Bianchi",
+            now=NOW,
+        )
+        assert isinstance(renamed, JoinStepAgain) and renamed.renamed
+        assert renamed.step.name == "Anna Bianchi" and renamed.step.step == ROLE_STEP
+        # Pressed on someone else's dialogue: nothing.
+        assert (
+            await registration.choose_role(
+                s,
+                profile=profile(MARIO, "Mario"),
+                chat_id=MARIO,
+                invite_id=invite_id,
+                role=Role.ASSESSORE,
+                form=Form.FEMININE,
+                now=NOW,
+                default_language="en",
+            )
+            == Refused.STALE
+        )
+        # The role in her form is the last answer: the request goes.
+        requested = await registration.choose_role(
+            s,
+            profile=profile(ANNA, "Anna B."),
+            chat_id=ANNA,
+            invite_id=invite_id,
+            role=Role.ASSESSORE,
+            form=Form.FEMININE,
             now=NOW,
             default_language="en",
         )
@@ -357,6 +365,8 @@ async def test_joining_asks_three_questions_and_tells_the_coordinator(db: Databa
             s, token=token, profile=profile(ANNA, "Anna"), chat_id=ANNA, now=NOW
         )
         assert again == AlreadyIn(False, "Unione Reno")
+        anna = await core_repo.person_by_telegram_id(s, ANNA)
+        assert anna is not None and anna.form == Form.FEMININE  # chosen with the role
     (request,) = [r for r in await _outbox(db) if r.dedup_key.startswith("reg:req:")]
     assert request.chat_id == GIULIA
     assert "Anna Bianchi" in request.payload["text"]  # the name she typed
@@ -404,6 +414,7 @@ async def test_a_second_sindaco_is_refused_at_approval(db: Database) -> None:
                 role=Role.SINDACO,
                 municipality_id=argelato,
                 telegram_user_id=GIULIA,
+                now=NOW,
             ),
             MemberShown,
         )

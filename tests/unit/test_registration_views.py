@@ -13,7 +13,16 @@ from bot.i18n import translator
 from bot.views.answer import Answer
 from bot.views.html_split import TELEGRAM_LIMIT, telegram_length
 from bot.views.keyboard import Keyboard
-from bot.views.registration import comuni, groups, invites, joining, leaving, team, unions
+from bot.views.registration import (
+    comuni,
+    groups,
+    invites,
+    joining,
+    leaving,
+    profile,
+    team,
+    unions,
+)
 from storage.models import MemberStatus, Role, TableKind
 
 BIG = 10**12 - 1  # the longest id callback data carries (callback_data.int_arg)
@@ -67,11 +76,15 @@ def _keyboards() -> list[Keyboard | None]:
         groups.linked_answer(groups.ReplaceAsked(BIG, "Unione", TableKind.TECHNICAL, "Tec"), TR),
         leaving.question_answer(leaving.Leaving.MAY_LEAVE, TR),
         unions.created_answer(unions.UnionCreated("Unione", BIG), TR),
+        profile.profile_answer(
+            profile.MyProfile("Mario", None, (("Unione", Role.SINDACO, True),)), TR
+        ),
+        profile.profile_answer(profile.NameAsked("Mario"), TR),
     ]
     steps = [
         joining.JoinStep(BIG, joining.COMUNE_STEP, ((BIG, "Argelato"),), staff_allowed=True),
         joining.JoinStep(BIG, joining.ROLE_STEP, comune="Argelato", roles=tuple(Role)),
-        joining.JoinStep(BIG, joining.NAME_STEP, name="Mario"),
+        joining.JoinStep(BIG, joining.ROLE_STEP, roles=(Role.STAFF,), number=2, total=2),
     ]
     keyboards = [a.keyboard for a in answers] + [
         k for _t, k in (a for b in answers for a in b.then)

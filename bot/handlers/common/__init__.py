@@ -19,17 +19,19 @@ from telegram.ext import (
 from bot import callback_data as cb
 from bot.context import Services
 from bot.scope import UNION_PICK_AREA, on_union_picked
-from bot.views.common import LANG_AREA
+from bot.views.common import HELP_AREA, LANG_AREA
 
 from . import chats, commands, errors, fallbacks
 from .hooks import GROUP_MEMBERSHIP_HOOK, START_PAYLOAD_HOOK
-from .menus import set_command_menus
+from .menus import menus_soon, send_owed_menus, set_command_menus
 
 __all__ = [
     "GROUP_MEMBERSHIP_HOOK",
     "START_PAYLOAD_HOOK",
+    "menus_soon",
     "register",
     "register_fallbacks",
+    "send_owed_menus",
     "set_command_menus",
 ]
 
@@ -44,12 +46,14 @@ def register(application: Application[Any, Any, Any, Any, Any, Any], services: S
             CommandHandler("privacy", commands.privacy),
             CommandHandler("lingua", commands.language),
             CallbackQueryHandler(commands.on_language, pattern=cb.pattern(LANG_AREA, "set")),
+            CallbackQueryHandler(commands.on_task, pattern=cb.pattern(HELP_AREA, "go")),
             CallbackQueryHandler(on_union_picked, pattern=cb.pattern(UNION_PICK_AREA)),
             ChatMemberHandler(chats.on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER),
             MessageHandler(filters.StatusUpdate.MIGRATE, chats.on_migrate),
         ]
     )
     application.add_error_handler(errors.on_error)
+    services.add_due_work("common.private_menus", send_owed_menus)
 
 
 def register_fallbacks(application: Application[Any, Any, Any, Any, Any, Any]) -> None:

@@ -17,15 +17,21 @@ from bot.context import Services
 from bot.conversations import register_flow
 from bot.handlers.common import GROUP_MEMBERSHIP_HOOK, START_PAYLOAD_HOOK
 from bot.scope import union_command
-from bot.services.registration import COMUNI_ADD_FLOW, COMUNI_RENAME_FLOW, JOIN_FLOW
+from bot.services.registration import (
+    COMUNI_ADD_FLOW,
+    COMUNI_RENAME_FLOW,
+    JOIN_FLOW,
+    PROFILE_NAME_FLOW,
+)
+from bot.views.registration.profile import ME
 from bot.views.registration.shared import APPR, COM, DEL, INV, LINK, MBR, REG, TEAM
 
-from . import comuni, groups, invites, joining, leaving, scheduled, team, unions
+from . import comuni, groups, invites, joining, leaving, profile, scheduled, team, unions
 from .answering import Callback
 
 # One handler per button family (callback data `area:verb:ids`, bot.views.registration).
 FAMILIES: tuple[tuple[Callback, str, tuple[str, ...]], ...] = (
-    (joining.on_answer, REG, ("comune", "role", "confirm", "cancel")),
+    (joining.on_answer, REG, ("comune", "role", "cancel")),
     (team.on_decision, APPR, ("approve", "reject")),
     (comuni.on_button, COM, ("add", "list", "cancel", "rename", "remove", "remove_yes")),
     (invites.on_button, INV, ("list", "comuni", "roles", "make", "revoke")),
@@ -39,6 +45,7 @@ FAMILIES: tuple[tuple[Callback, str, tuple[str, ...]], ...] = (
     (groups.on_link, LINK, ("set", "replace")),
     (groups.on_link_cancel, LINK, ("cancel",)),
     (leaving.on_confirmation, DEL, ("confirm", "cancel")),
+    (profile.on_profile, ME, ("form", "name", "cancel")),
 )
 
 
@@ -49,6 +56,7 @@ def register(application: Application[Any, Any, Any, Any, Any, Any], services: S
     services.add_due_work("erasure_copies", scheduled.wipe_copies_of_erased)
     register_flow(COMUNI_ADD_FLOW, comuni.on_comuni_names)
     register_flow(COMUNI_RENAME_FLOW, comuni.on_comuni_rename)
+    register_flow(PROFILE_NAME_FLOW, profile.on_name_text)
     application.add_handlers(
         [
             CommandHandler("crea_unione", unions.create_union),
@@ -57,6 +65,7 @@ def register(application: Application[Any, Any, Any, Any, Any, Any], services: S
             CommandHandler("team", union_command("team", team.team)),
             CommandHandler("collega", groups.collega),
             CommandHandler("cancellami", leaving.cancellami),
+            CommandHandler("profilo", profile.profilo),
         ]
     )
     application.add_handlers(

@@ -24,6 +24,7 @@ from bot import callback_data as cb
 from bot import delivery
 from bot.context import BotContext
 from bot.conversations import Conversation
+from bot.handlers.common import menus_soon
 from bot.i18n import Translator
 from bot.scope import (
     Caller,
@@ -38,7 +39,7 @@ from bot.scope import (
 )
 from bot.services.common import Profile
 from bot.services.display_text import NAMELESS
-from bot.services.registration import Role
+from bot.services.registration import Form, Role
 from bot.telegram_edit import deliver, send_answer
 from bot.views.answer import Answer
 from bot.views.registration.refusals import (
@@ -49,6 +50,7 @@ from bot.views.registration.refusals import (
     refusal,
 )
 from bot.views.registration.shared import ROLE_FROM_SHORT
+from bot.views.roles import FORM_FROM_SHORT
 
 R = TypeVar("R")
 Callback = Callable[[Update, BotContext], Coroutine[Any, Any, None]]
@@ -96,6 +98,15 @@ class ButtonPress:
         if role is None:
             raise Garbage(self.data)
         return role
+
+    def role_and_form(self, index: int) -> tuple[Role, Form]:
+        """`<role><form>`, e.g. `sf`: Sindaca (bot.views.roles.FORM_SHORT)."""
+        code = self.data.str_arg(index) or ""
+        role = ROLE_FROM_SHORT.get(code[:1])
+        form = FORM_FROM_SHORT.get(code[1:])
+        if role is None or form is None:
+            raise Garbage(self.data)
+        return role, form
 
     def profile(self) -> Profile:
         return profile_of(self.user, self.tr)
@@ -177,6 +188,7 @@ def button(
             await answer_press(update, context, use, render, private_only=private_only, write=write)
             if flush:
                 delivery.flush_soon(context.services, context.bot)
+                menus_soon(context.services, context.bot)
 
         return handler
 
@@ -231,6 +243,7 @@ def dialogue(
             await deliver(update, render(outcome, tr))
             if flush:
                 delivery.flush_soon(services, context.bot)
+                menus_soon(services, context.bot)
 
         return handler
 

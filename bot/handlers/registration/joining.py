@@ -1,5 +1,5 @@
 """Joining through an invite: /start <token> (the `start_payload` hook of bot.handlers.common),
-the answers of the three questions, the typed name."""
+the answers of its questions (the Comune, the role in one's form)."""
 
 from __future__ import annotations
 
@@ -38,22 +38,23 @@ async def on_start_payload(update: Update, context: BotContext, payload: str) ->
 
 @button(views.join_answer, private_only=None, flush=True)
 async def on_answer(s: AsyncSession, p: ButtonPress) -> views.JoinOutcome:
-    """`reg:comune:<invite>:<comune>` (0: none, Union staff), `reg:role:<invite>:<role>`,
-    `reg:confirm:<invite>` («Va bene»: the request goes to the coordinators),
-    `reg:cancel:<invite>` — an answer of the joining dialogue, the one stored for the presser
+    """`reg:comune:<invite>:<comune>` (0: none, Union staff), `reg:role:<invite>:<role><form>`
+    (the last answer: the request goes to the coordinators), `reg:cancel:<invite>` — an
+    answer of the joining dialogue, the one stored for the presser
     (bot.services.registration.joining)."""
     asking = {"telegram_user_id": p.user_id, "chat_id": p.chat_id, "invite_id": p.id(0)}
     if p.verb == "comune":
         return await registration.choose_comune(s, municipality_id=p.id(1), now=p.now, **asking)
-    if p.verb == "role":
-        return await registration.choose_role(s, role=p.role(1), now=p.now, **asking)
     if p.verb == "cancel":
         return await registration.cancel_joining(s, now=p.now, **asking)
-    return await registration.confirm_name(
+    role, form = p.role_and_form(1)
+    return await registration.choose_role(
         s,
         profile=p.profile(),
         chat_id=p.chat_id,
         invite_id=p.id(0),
+        role=role,
+        form=form,
         now=p.now,
         default_language=p.default_language,
     )
@@ -61,14 +62,13 @@ async def on_answer(s: AsyncSession, p: ButtonPress) -> views.JoinOutcome:
 
 @dialogue(views.join_answer, flush=True)
 async def on_join_text(s: AsyncSession, m: Said) -> views.JoinOutcome:
-    """Typed text during joining: a display name at the last step, otherwise a nudge."""
+    """Typed text during joining: the name they want, then the question again."""
     return await registration.type_answer(
         s,
-        profile=m.profile(),
+        telegram_user_id=m.user.id,
         chat_id=m.chat_id,
         step=m.step,
         state=m.state,
         text=m.text,
         now=m.now,
-        default_language=m.default_language,
     )

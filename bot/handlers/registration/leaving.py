@@ -7,6 +7,7 @@ from telegram import Update
 
 from bot import delivery
 from bot.context import BotContext
+from bot.handlers.common import menus_soon
 from bot.services import registration
 from bot.telegram_edit import deliver
 from bot.views.registration import leaving as views
@@ -43,5 +44,6 @@ async def on_confirmation(update: Update, context: BotContext) -> None:
     services = context.services
     if await answer_press(update, context, _erase, views.erasure_answer) == views.Leaving.ERASED:
         delivery.flush_soon(services, context.bot)
+        menus_soon(services, context.bot)
         await wipe_copies_of_erased(services, context.bot, services.clock.now())
         await services.db.checkpoint_truncate()

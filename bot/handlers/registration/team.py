@@ -69,7 +69,9 @@ async def on_change(s: AsyncSession, p: ButtonPress) -> views.MemberOutcome:
     member = {"member_id": p.id(0), "telegram_user_id": p.user_id}
     if p.verb in ("set_role", "set_role_in"):
         comune = p.id(2) if p.verb == "set_role_in" else None
-        return await registration.set_role(s, role=p.role(1), municipality_id=comune, **member)
+        return await registration.set_role(
+            s, role=p.role(1), municipality_id=comune, now=p.now, **member
+        )
     if p.verb == "set_comune":
         return await registration.set_comune(s, municipality_id=p.id(1), **member)
     if p.verb == "coordinator":

@@ -5,6 +5,7 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.context import BotContext
+from bot.handlers.common import menus_soon
 from bot.scope import update_transaction
 from bot.services import registration
 from bot.telegram_edit import deliver
@@ -29,3 +30,4 @@ async def create_union(update: Update, context: BotContext) -> None:
             now=services.clock.now(),
         )
     await deliver(update, created_answer(outcome, who.tr))
+    menus_soon(services, context.bot)

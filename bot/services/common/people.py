@@ -8,6 +8,7 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.services.common.owing import owe_menu
 from bot.services.display_text import TelegramUserName, telegram_display_name
 from storage.models import Person
 from storage.repositories import core as core_repo
@@ -61,6 +62,8 @@ async def set_language(
     """/lingua: the language the bot writes to them in, from now on."""
     person = await person_for(session, profile, now=now)
     person.language = language
+    if await core_repo.memberships_of(session, telegram_user_id=profile.telegram_user_id):
+        await owe_menu(session, telegram_user_id=profile.telegram_user_id, now=now)
 
 
 async def set_reachable(

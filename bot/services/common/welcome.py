@@ -90,6 +90,13 @@ def commands_for(
     return for_role, for_all
 
 
+async def may_start(session: AsyncSession, *, reader: Reader, command: str) -> bool:
+    """Whether /aiuto offers `command` to this reader here: a task button of /aiuto or of the
+    welcome is pressed by its own reader (the command then checks again, as when typed)."""
+    page = await help_page(session, reader=reader)
+    return any(c.name == command for c in (*page.for_role, *page.for_all))
+
+
 async def help_page(session: AsyncSession, *, reader: Reader) -> HelpPage:
     """/aiuto: by the reader's role here (a coordinator's membership wins over the others)."""
     memberships = await _memberships_here(
@@ -104,7 +111,9 @@ async def help_page(session: AsyncSession, *, reader: Reader) -> HelpPage:
         admin_ids=reader.admin_ids, telegram_user_id=reader.telegram_user_id
     )
     for_role, for_all = commands_for(best, private=private, may_create=may_create)
+    person = await core_repo.person_by_telegram_id(session, reader.telegram_user_id)
     return HelpPage(
+        form=person.form if person is not None else None,
         role=best.role if best is not None else None,
         coordinator=best is not None and best.is_coordinator,
         for_role=tuple(for_role),

@@ -37,12 +37,19 @@ from bot.services.registration.joining import (
     cancel_joining,
     choose_comune,
     choose_role,
-    confirm_name,
     open_invite,
     request_membership,
     type_answer,
 )
 from bot.services.registration.leaving import erase_me, may_leave, wipe_copies
+from bot.services.registration.profile import (
+    PROFILE_NAME_FLOW,
+    ask_name,
+    cancel_name,
+    rename_me,
+    set_form,
+    show_profile,
+)
 from bot.services.registration.rules import (
     AssignmentProblem,
     InviteState,
@@ -63,14 +70,16 @@ from bot.services.registration.team import (
     show_team,
 )
 from bot.services.registration.unions import create_union
-from storage.models import Role, TableKind
+from storage.models import Form, Role, TableKind
 
 __all__ = [
     "COMUNI_ADD_FLOW",
     "COMUNI_RENAME_FLOW",
     "JOIN_FLOW",
+    "PROFILE_NAME_FLOW",
     "AssignmentProblem",
     "BotAdded",
+    "Form",
     "InviteState",
     "NameProblem",
     "Role",
@@ -80,15 +89,16 @@ __all__ = [
     "add_comuni",
     "ask_comune_removal",
     "ask_member_removal",
+    "ask_name",
     "bot_added_to_group",
     "bot_left_group",
     "cancel_joining",
     "cancel_linking",
+    "cancel_name",
     "choose_comune",
     "choose_role",
     "comune_choice",
     "comune_menu",
-    "confirm_name",
     "create_union",
     "decide_request",
     "erase_me",
@@ -103,15 +113,18 @@ __all__ = [
     "remove_comune",
     "remove_member",
     "rename_comune",
+    "rename_me",
     "request_membership",
     "revoke_invite",
     "role_choice",
     "role_menu",
     "set_comune",
     "set_coordinator",
+    "set_form",
     "set_role",
     "show_comuni",
     "show_member",
+    "show_profile",
     "show_team",
     "start_adding",
     "start_renaming",

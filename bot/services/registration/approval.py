@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.services.common.owing import owe_menu
 from bot.services.registration import rules
 from bot.services.registration.access import coordinated_member
 from bot.services.registration.telling import tell
@@ -14,6 +15,7 @@ from bot.views.registration.joining import (
     Request,
     RequestDecided,
     decision_message,
+    welcome_keyboard,
 )
 from bot.views.registration.refusals import AssignmentRefused, Refused
 from storage.models import MemberStatus, Person
@@ -45,7 +47,7 @@ async def decide_request(
     muns = await core_repo.municipalities(session, union.id, include_archived=True)
     comuni = tuple(m.name for m in muns if m.id in mun_ids)
     request = Request(
-        member.id, union.name, shown_name(person), person.username, comuni, member.role
+        member.id, union.name, shown_name(person), person.username, comuni, member.role, person.form
     )
     if member.status != MemberStatus.PENDING:
         return AlreadyDecided(request, member.status)
@@ -63,11 +65,16 @@ async def decide_request(
             return AssignmentRefused(problem, comuni[0] if comuni else None)
     member.status = MemberStatus.ACTIVE if approve else MemberStatus.REJECTED
     member.decided_at, member.decided_by_member_id = now, coordinator.id
+    if approve:
+        await owe_menu(session, telegram_user_id=person.telegram_user_id, now=now)
     await tell(
         session,
         person,
         key=f"reg:out:{member.id}:{int(member.requested_at.timestamp())}",
-        text=lambda tr: decision_message(union.name, approve, tr),
+        text=lambda tr: decision_message(
+            union.name, approve, tr, role=member.role, form=person.form
+        ),
+        keyboard=(lambda tr: welcome_keyboard(member.role, tr)) if approve else None,
         union_id=union.id,
         now=now,
         default_language=default_language,

@@ -1,5 +1,7 @@
-"""Joining a Union through an invite: the three questions (Comune, role, name), the request
-to the coordinators, and the membership it opens (or reopens).
+"""Joining a Union through an invite: at most two questions (the Comune, unless the invite
+names it; the role in the person's form, «Sindaca» or «Sindaco»), the request to the
+coordinators, and the membership it opens (or reopens). The name is Telegram's (or the one
+they chose before), changed later with /profilo: no question for it.
 
 The dialogue's state (invite, Union, answers so far) is stored as a conversation of flow
 JOIN_FLOW; every button re-reads it and is refused unless it belongs to it.
@@ -19,7 +21,6 @@ from bot.services.registration import rules
 from bot.services.registration.telling import tell
 from bot.views.registration.joining import (
     COMUNE_STEP,
-    NAME_STEP,
     ROLE_STEP,
     AlreadyIn,
     InviteProblem,
@@ -38,41 +39,74 @@ from bot.views.registration.refusals import (
     InviteState,
     Refused,
 )
-from storage.models import Conversation, Member, MemberStatus, Municipality, Person, Role, Union
+from storage.models import (
+    Conversation,
+    Form,
+    Member,
+    MemberStatus,
+    Municipality,
+    Person,
+    Role,
+    Union,
+)
 from storage.repositories import core as core_repo
 from storage.repositories import registration as reg_repo
 from storage.repositories.people import shown_name
 
 JOIN_FLOW = "join"
 
-JoinState = dict[str, Any]  # invite_id, union_id, name, role, municipality_id (once chosen)
+# invite_id, union_id, name, role (None: not chosen), bound (the invite names the Comune),
+# invite_role (the role the invite fixes, or None), municipality_id (once chosen; None: staff)
+JoinState = dict[str, Any]
 
 
 def next_step(state: JoinState) -> str:
-    if "municipality_id" not in state:
-        return COMUNE_STEP
-    if state.get("role") is None:
-        return ROLE_STEP
-    return NAME_STEP
+    """The Comune first (unless the invite names it), then the role in their form: answering
+    the role sends the request."""
+    return COMUNE_STEP if "municipality_id" not in state else ROLE_STEP
+
+
+def questions(state: JoinState) -> int:
+    """How many questions this dialogue asks: the step counter counts only these."""
+    return 1 if state.get("bound") else 2
+
+
+def role_choices(state: JoinState) -> tuple[Role, ...]:
+    """The roles offered at the role step: the invite's own, Union staff (only the form is
+    asked), or any role a Comune's member may have."""
+    if state.get("municipality_id") is None:
+        return (Role.STAFF,)
+    if state.get("invite_role"):
+        return (Role(str(state["invite_role"])),)
+    return rules.JOINABLE_ROLES
 
 
 async def _step(session: AsyncSession, union_id: int, state: JoinState, step: str) -> JoinStep:
     """The question of `step`, with what its buttons offer."""
     invite_id = int(state["invite_id"])
+    total = questions(state)
+    name = str(state.get("name", ""))
     if step == COMUNE_STEP:
         muns = await core_repo.municipalities(session, union_id)
         return JoinStep(
             invite_id,
             COMUNE_STEP,
             comuni=tuple((m.id, m.name) for m in muns),
-            staff_allowed=state.get("role") is None,
+            staff_allowed=not state.get("invite_role"),
+            number=1,
+            total=total,
+            name=name,
         )
-    if step == ROLE_STEP:
-        mun = await session.get(Municipality, int(state["municipality_id"] or 0))
-        return JoinStep(
-            invite_id, ROLE_STEP, comune=mun.name if mun else "", roles=rules.JOINABLE_ROLES
-        )
-    return JoinStep(invite_id, NAME_STEP, name=str(state.get("name", "")))
+    mun = await session.get(Municipality, int(state.get("municipality_id") or 0))
+    return JoinStep(
+        invite_id,
+        ROLE_STEP,
+        comune=mun.name if mun else "",
+        roles=role_choices(state),
+        number=total,
+        total=total,
+        name=name,
+    )
 
 
 async def _save(
@@ -136,7 +170,9 @@ async def open_invite(
         "name": rules.shown_or_default(person.display_name, profile.display_name)[
             : rules.DISPLAY_NAME_MAX
         ],
-        "role": invite.role.value if invite.role else None,
+        "role": None,
+        "invite_role": invite.role.value if invite.role else None,
+        "bound": bound is not None,
     }
     if bound is not None:
         data["municipality_id"] = bound.id
@@ -201,17 +237,16 @@ async def choose_comune(
         return found
     union, state = found
     if municipality_id == 0:
-        if state.get("role") is not None:
+        if state.get("invite_role"):
             return Refused.STALE
         state["municipality_id"] = None
-        state["role"] = Role.STAFF.value
     else:
         mun = await reg_repo.municipality_in_union(
             session, union_id=union.id, municipality_id=municipality_id
         )
         if mun is None:
             return Refused.COMUNE_GONE
-        taken = state.get("role") == Role.SINDACO.value
+        taken = state.get("invite_role") == Role.SINDACO.value
         if taken and await _sindaco_taken(session, union.id, mun.id):
             return AssignmentRefused(AssignmentProblem.SINDACO_TAKEN, mun.name)
         state["municipality_id"] = mun.id
@@ -222,42 +257,28 @@ async def choose_comune(
 async def choose_role(
     session: AsyncSession,
     *,
-    telegram_user_id: int,
-    chat_id: int,
-    invite_id: int,
-    role: Role,
-    now: datetime,
-) -> JoinStep | AssignmentRefused | Refused:
-    found = await _at_step(session, ROLE_STEP, telegram_user_id, chat_id, invite_id, now)
-    if isinstance(found, Refused):
-        return found
-    union, state = found
-    if role not in rules.JOINABLE_ROLES or state.get("municipality_id") is None:
-        return Refused.STALE
-    mun_id = int(state["municipality_id"])
-    if role == Role.SINDACO and await _sindaco_taken(session, union.id, mun_id):
-        mun = await session.get(Municipality, mun_id)
-        return AssignmentRefused(AssignmentProblem.SINDACO_TAKEN, mun.name if mun else "")
-    state["role"] = role.value
-    await _save(session, telegram_user_id=telegram_user_id, chat_id=chat_id, state=state, now=now)
-    return await _step(session, union.id, state, next_step(state))
-
-
-async def confirm_name(
-    session: AsyncSession,
-    *,
     profile: Profile,
     chat_id: int,
     invite_id: int,
+    role: Role,
+    form: Form,
     now: datetime,
     default_language: str,
-) -> JoinRequested | JoinStepAgain | AlreadyIn | JoinEnded | Refused:
-    """«Va bene»: the name proposed stands; the request goes to the coordinators."""
+) -> JoinRequested | JoinStepAgain | AlreadyIn | JoinEnded | AssignmentRefused | Refused:
+    """The last answer: their role in their form («Sindaca», «Funzionario tecnico»; for Union
+    staff only the form). The request goes to the coordinators at once."""
     user_id = profile.telegram_user_id
-    found = await _at_step(session, NAME_STEP, user_id, chat_id, invite_id, now)
+    found = await _at_step(session, ROLE_STEP, user_id, chat_id, invite_id, now)
     if isinstance(found, Refused):
         return found
     union, state = found
+    if role not in role_choices(state):
+        return Refused.STALE
+    mun_id = state.get("municipality_id")
+    if role == Role.SINDACO and await _sindaco_taken(session, union.id, int(mun_id or 0)):
+        mun = await session.get(Municipality, int(mun_id or 0))
+        return AssignmentRefused(AssignmentProblem.SINDACO_TAKEN, mun.name if mun else "")
+    state["role"], state["form"] = role.value, form.value
     return await _submit(
         session, profile, chat_id, union, state, now=now, default_language=default_language
     )
@@ -266,29 +287,56 @@ async def confirm_name(
 async def type_answer(
     session: AsyncSession,
     *,
-    profile: Profile,
+    telegram_user_id: int,
     chat_id: int,
     step: str,
     state: JoinState,
     text: str,
     now: datetime,
-    default_language: str,
-) -> JoinRequested | JoinStepAgain | AlreadyIn | JoinEnded | InviteProblem:
-    """Text typed during the dialogue: the name they want at the last step (then the request
-    goes), otherwise a nudge towards the buttons."""
+) -> JoinStepAgain | InviteProblem:
+    """Text typed during the dialogue: the name they want in the team (Telegram's stands
+    otherwise), then the same question again, to answer with its buttons."""
     union = await session.get(Union, int(state.get("union_id", 0)))
     if union is None:
-        await _end(session, telegram_user_id=profile.telegram_user_id, chat_id=chat_id)
+        await _end(session, telegram_user_id=telegram_user_id, chat_id=chat_id)
         return InviteProblem(None)
-    if step != NAME_STEP:
-        return JoinStepAgain(await _step(session, union.id, state, step))
+    asked = await _step(session, union.id, state, step)
+    if _answers_the_question(asked, text):
+        return JoinStepAgain(asked)  # a button's words typed: the nudge, not a name
     name, problem = rules.check_display_name(text)
     if problem is not None:
-        return JoinStepAgain(await _step(session, union.id, state, NAME_STEP), problem)
+        return JoinStepAgain(asked, problem)
     state = {**state, "name": name}
-    return await _submit(
-        session, profile, chat_id, union, state, now=now, default_language=default_language
-    )
+    await _save(session, telegram_user_id=telegram_user_id, chat_id=chat_id, state=state, now=now)
+    return JoinStepAgain(await _step(session, union.id, state, step), renamed=True)
+
+
+# Words someone may type instead of pressing the role's button (Italian and English).
+_ROLE_WORDS = frozenset(
+    rules.fold_name(w)
+    for w in [
+        "sindaco",
+        "sindaca",
+        "assessore",
+        "assessora",
+        "tecnico",
+        "tecnica",
+        "funzionario",
+        "funzionaria",
+        "mayor",
+        "councillor",
+        "technician",
+        "staff",
+    ]
+) | {rules.fold_name("funzionario tecnico"), rules.fold_name("funzionaria tecnica")}
+
+
+def _answers_the_question(step: JoinStep, text: str) -> bool:
+    """Typed text that is an answer to the question (a Comune's name, a role), not a name."""
+    folded = rules.fold_name(text)
+    if step.step == COMUNE_STEP:
+        return folded in {rules.fold_name(name) for _id, name in step.comuni}
+    return folded in _ROLE_WORDS
 
 
 async def _submit(
@@ -319,6 +367,7 @@ async def _submit(
         await _end(session, telegram_user_id=user_id, chat_id=chat_id)
         return JoinEnded.INVITE_CLOSED
     person.display_name = str(state["name"])
+    person.form = Form(str(state["form"]))
     member = await request_membership(
         session,
         union_id=union.id,
@@ -356,7 +405,7 @@ async def _recheck(session: AsyncSession, union: Union, state: JoinState) -> Joi
     if problem is None:
         return None
     mun = await session.get(Municipality, mun_ids[0]) if mun_ids else None
-    state["role"] = None
+    state["role"] = state["form"] = None
     refused = AssignmentRefused(problem, mun.name if mun else None)
     return JoinStepAgain(await _step(session, union.id, state, ROLE_STEP), refused)
 
@@ -407,7 +456,13 @@ async def _tell_coordinators(
         if mun is not None:
             names.append(mun.name)
     request = Request(
-        member.id, union.name, shown_name(person), person.username, tuple(names), member.role
+        member.id,
+        union.name,
+        shown_name(person),
+        person.username,
+        tuple(names),
+        member.role,
+        person.form,
     )
     stamp = int(member.requested_at.timestamp())
     for coordinator, coord_person in await core_repo.coordinators(session, union.id):

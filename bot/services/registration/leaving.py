@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.services.common.owing import owe_menu
 from bot.services.registration import rules
 from bot.views.registration.leaving import Leaving, MustHandOver
 from bot.views.registration.refusals import Refused
@@ -51,6 +52,8 @@ async def erase_me(
     blocked = await _blocked(session, person)
     if blocked is not None:
         return blocked
+    # Owed before the identity goes: the chat's menu goes back to a newcomer's.
+    await owe_menu(session, telegram_user_id=person.telegram_user_id, now=now)
     await reg_repo.erase_person(session, person=person, now=now)
     return Leaving.ERASED
 

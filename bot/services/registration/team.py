@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.services.common.owing import owe_menu
 from bot.services.registration import rules
 from bot.services.registration.access import Managed, coordinated_member, coordinated_union
 from bot.services.registration.telling import tell
@@ -53,6 +54,7 @@ async def roster(session: AsyncSession, union: Union, *, manage: bool) -> Roster
             is_coordinator=r.member.is_coordinator,
             reachable=r.person.reachable,
             municipality_ids=r.municipality_ids,
+            form=r.person.form,
         )
         for r in active
     ]
@@ -123,6 +125,7 @@ async def _card(session: AsyncSession, managed: Managed) -> MemberCard:
         is_coordinator=member.is_coordinator,
         reachable=person.reachable,
         status=member.status,
+        form=person.form,
     )
 
 
@@ -170,10 +173,11 @@ async def set_role(
     role: Role,
     municipality_id: int | None,
     telegram_user_id: int,
+    now: datetime,
 ) -> MemberShown | ComuneForRole | AssignmentRefused | Refused:
     """A new role, in `municipality_id` when given. Otherwise the Comuni stay when they fit the
     role (a technician keeps theirs; a Sindaco or an Assessore their one); staff has none; a
-    role that needs one Comune asks which."""
+    role that needs one Comune asks which. A new role owes the member's menu."""
     managed = await _active(session, member_id, telegram_user_id)
     if not isinstance(managed, Managed):
         return managed
@@ -191,7 +195,11 @@ async def set_role(
         return Refused.NEEDS_COMUNI
     else:
         return ComuneForRole(member_id, role, tuple((m.id, m.name) for m in muns))
-    return await _assign(session, managed, role, target)
+    before = managed.member.role
+    outcome = await _assign(session, managed, role, target)
+    if isinstance(outcome, MemberShown) and role != before:
+        await owe_menu(session, telegram_user_id=managed.person.telegram_user_id, now=now)
+    return outcome
 
 
 async def comune_menu(
@@ -293,13 +301,15 @@ async def set_coordinator(
         if not await _keeps_a_coordinator(session, member):
             return Refused.LAST_COORDINATOR
         member.is_coordinator = False
+        await owe_menu(session, telegram_user_id=person.telegram_user_id, now=now)
         return MemberShown(await _card(session, managed), CardNote.NO_LONGER_COORDINATOR)
     member.is_coordinator = True
+    await owe_menu(session, telegram_user_id=person.telegram_user_id, now=now)
     await tell(
         session,
         person,
         key=f"reg:coord:{member.id}:{int(now.timestamp())}",
-        text=lambda tr: now_coordinator_message(managed.union.name, tr),
+        text=lambda tr: now_coordinator_message(managed.union.name, person.form, tr),
         union_id=managed.union.id,
         now=now,
         default_language=default_language,
@@ -334,6 +344,7 @@ async def remove_member(
         return Refused.LAST_COORDINATOR
     member.status = MemberStatus.REMOVED
     member.is_coordinator = False
+    await owe_menu(session, telegram_user_id=person.telegram_user_id, now=now)
     member.decided_at, member.decided_by_member_id = now, managed.coordinator.id
     if member.id != managed.coordinator.id:  # who removes themselves needs no word of it
         await tell(

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.services.common.owing import owe_menu
 from bot.services.common.people import Profile, person_for
 from bot.services.registration import rules
 from bot.views.registration.refusals import NameProblem, Refused
@@ -38,4 +39,5 @@ async def create_union(
             return UnionExists(union.name)
     person = await person_for(session, profile, now=now)
     union, member = await reg_repo.create_union(session, name=clean, creator=person, now=now)
+    await owe_menu(session, telegram_user_id=person.telegram_user_id, now=now)
     return UnionCreated(union_name=union.name, member_id=member.id)

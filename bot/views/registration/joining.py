@@ -1,14 +1,16 @@
-"""Joining through an invite: the three questions, the request to the coordinators, approval."""
+"""Joining through an invite: the questions (Comune, role in one's form), the request to the
+coordinators, approval and the welcome that follows it."""
 
 from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
 
-from bot.i18n import Translator
+from bot import callback_data as cb
+from bot.i18n import N_, Translator
 from bot.views.answer import Answer
-from bot.views.common import privacy_notice
-from bot.views.keyboard import Keyboard
+from bot.views.common import HELP_AREA, TASKS, privacy_notice
+from bot.views.keyboard import Button, Keyboard
 from bot.views.registration.refusals import (
     DISPLAY_NAME_MAX,
     AssignmentRefused,
@@ -33,11 +35,12 @@ from bot.views.registration.shared import (
     rows_of,
     short,
 )
-from storage.models import MemberStatus, Role
+from bot.views.roles import FORM_SHORT
+from storage.models import Form, MemberStatus, Role
 from storage.repositories.people import ShownName
 
-# The steps of the dialogue, in order (a step already answered by the invite is skipped).
-COMUNE_STEP, ROLE_STEP, NAME_STEP = "comune", "role", "name"
+# The steps of the dialogue, in order (the Comune is skipped when the invite names it).
+COMUNE_STEP, ROLE_STEP = "comune", "role"
 
 
 @dataclass(frozen=True)
@@ -45,12 +48,14 @@ class JoinStep:
     """One question of the joining dialogue, with what its buttons offer."""
 
     invite_id: int
-    step: str  # COMUNE_STEP, ROLE_STEP or NAME_STEP
+    step: str  # COMUNE_STEP or ROLE_STEP
     comuni: tuple[tuple[int, str], ...] = ()  # COMUNE_STEP: the Union's Comuni
     staff_allowed: bool = False  # COMUNE_STEP: no role fixed yet, so "no Comune" may be chosen
-    comune: str = ""  # ROLE_STEP: the Comune chosen
-    roles: tuple[Role, ...] = ()  # ROLE_STEP
-    name: str = ""  # NAME_STEP: the name the team will see
+    comune: str = ""  # ROLE_STEP: the Comune chosen ("" for Union staff)
+    roles: tuple[Role, ...] = ()  # ROLE_STEP: each offered in both forms (staff: the form only)
+    number: int = 1  # this question's number among those asked…
+    total: int = 1  # …and how many are asked (the counter shows only when more than one)
+    name: str = ""  # the name the team will see (Telegram's, or one they typed)
 
 
 @dataclass(frozen=True)
@@ -73,10 +78,11 @@ class JoinStarted:
 @dataclass(frozen=True)
 class JoinStepAgain:
     """The same (or an earlier) question again, and why: a Comune that is gone, a role the
-    rules refuse, a name that will not do, or None for text where a button was expected."""
+    rules refuse, or None for text where a button was expected."""
 
     step: JoinStep
     why: Refused | AssignmentRefused | NameProblem | None = None
+    renamed: bool = False  # they typed a name, and it stands
 
 
 @dataclass(frozen=True)
@@ -100,6 +106,7 @@ class Request:
     username: str | None
     comuni: tuple[str, ...]
     role: Role
+    form: Form | None = None
 
 
 @dataclass(frozen=True)
@@ -119,6 +126,42 @@ def open_in_private(tr: Translator) -> Answer:
     return Answer(text=tr.gettext("Apri il link d'invito in chat privata con me."))
 
 
+def _counted(step: JoinStep, question: str) -> str:
+    """«<b>1/2</b> question»: the counter counts the questions asked, none for a single one."""
+    if step.total <= 1:
+        return question
+    return f"<b>{step.number}/{step.total}</b> {question}"
+
+
+def _role_buttons(step: JoinStep, tr: Translator) -> list[list[Button]]:
+    """One row per role, «Sindaca | Sindaco»: the role and the form in one tap. Union staff
+    choose only the form (their role's name has one)."""
+    _ = tr.gettext
+    invite_id = step.invite_id
+    if step.roles == (Role.STAFF,):
+        return [
+            [
+                button(_("Al femminile"), REG, "role", invite_id, ROLE_SHORT[Role.STAFF] + "f"),
+                button(_("Al maschile"), REG, "role", invite_id, ROLE_SHORT[Role.STAFF] + "m"),
+            ]
+        ]
+    rows = []
+    for r in step.roles:
+        labels = {form: role_label(r, tr, form) for form in FORM_SHORT}
+        if labels[Form.FEMININE] == labels[Form.MASCULINE]:  # a language without the forms
+            labels = {
+                Form.FEMININE: _("{role} · lei").format(role=labels[Form.FEMININE]),
+                Form.MASCULINE: _("{role} · lui").format(role=labels[Form.MASCULINE]),
+            }
+        rows.append(
+            [
+                button(labels[form], REG, "role", invite_id, ROLE_SHORT[r] + code)
+                for form, code in FORM_SHORT.items()
+            ]
+        )
+    return rows
+
+
 def render_step(step: JoinStep, tr: Translator) -> tuple[str, Keyboard | None]:
     _ = tr.gettext
     invite_id = step.invite_id
@@ -131,26 +174,23 @@ def render_step(step: JoinStep, tr: Translator) -> tuple[str, Keyboard | None]:
         rows = rows_of(buttons)
         if step.staff_allowed:
             rows.append(
-                [button(_("Nessun Comune (staff dell'Unione)"), REG, "comune", invite_id, 0)]
+                [button(_("Nessun Comune (personale dell'Unione)"), REG, "comune", invite_id, 0)]
             )
         rows.append([cancel])
-        text = _("<b>1/3</b> Di quale Comune fai parte?")
+        text = _counted(step, _("Di quale Comune fai parte?"))
         if not step.comuni:
             text += "\n" + _(
                 "(L'Unione non ha ancora inserito i suoi Comuni: se ne fai parte, chiedi al coordinatore di aggiungerli e riapri il link.)"
             )
         return text, Keyboard.of(*rows)
-    if step.step == ROLE_STEP:
-        buttons = [
-            button(role_label(r, tr), REG, "role", invite_id, ROLE_SHORT[r]) for r in step.roles
-        ]
-        text = _("<b>2/3</b> Qual è il tuo ruolo per {comune}?").format(comune=esc(step.comune))
-        return text, Keyboard.of(*([b] for b in buttons), [cancel])
-    text = _(
-        "<b>3/3</b> Nel team ti vedranno come <b>{name}</b>.\n"
-        "Va bene? Se preferisci un altro nome (per esempio nome e cognome), scrivimelo."
-    ).format(name=esc(step.name))
-    return text, Keyboard.of([button(_("✅ Va bene"), REG, "confirm", invite_id)], [cancel])
+    if step.roles == (Role.STAFF,):
+        question = _(
+            "Come preferisci che ti nomini: al femminile o al maschile? "
+            "(Per esempio «coordinatrice» o «coordinatore».)"
+        )
+    else:
+        question = _("Qual è il tuo ruolo per {comune}?").format(comune=esc(step.comune))
+    return _counted(step, question), Keyboard.of(*_role_buttons(step, tr), [cancel])
 
 
 def invite_problem_text(state: InviteState | None, tr: Translator) -> str:
@@ -189,8 +229,12 @@ def _again(again: JoinStepAgain, tr: Translator) -> Answer:
         problem = esc(assignment_problem_text(why.problem, tr, comune=why.comune))
         return Answer(text=problem + "\n\n" + text, keyboard=keyboard)
     if isinstance(why, NameProblem):
-        first = _("Nome non valido. {problem} Scrivimene un altro, o premi «Va bene».").format(
+        first = _("Nome non valido. {problem} Scrivimene un altro.").format(
             problem=name_problem_text(why, tr, maximum=DISPLAY_NAME_MAX)
+        )
+    elif again.renamed:
+        first = _("Va bene: nel team ti vedranno come <b>{name}</b>.").format(
+            name=esc(again.step.name)
         )
     else:
         first = _("Rispondi con i pulsanti qui sotto.")
@@ -221,8 +265,10 @@ def join_answer(outcome: JoinOutcome, tr: Translator) -> Answer:
     if isinstance(outcome, JoinStarted):
         welcome = _(
             "Ciao! Ti hanno invitato nel <b>Team energia di {union}</b>.\n"
-            "Qualche domanda veloce, poi il coordinatore conferma la tua iscrizione."
-        ).format(union=esc(outcome.union_name))
+            "Rispondi con un tocco, poi il coordinatore conferma la tua iscrizione.\n"
+            "Nel team ti vedranno come <b>{name}</b>: se preferisci un altro nome (per esempio "
+            "nome e cognome), scrivimelo prima di rispondere."
+        ).format(union=esc(outcome.union_name), name=esc(outcome.step.name))
         return Answer(
             text=welcome + "\n\n" + privacy_notice(tr), then=(render_step(outcome.step, tr),)
         )
@@ -274,6 +320,13 @@ def _ended(ended: JoinEnded, tr: Translator) -> Answer:
 # --- the request and its approval ------------------------------------------------------------
 
 
+def welcome_keyboard(role: Role, tr: Translator) -> Keyboard | None:
+    return Keyboard.column(
+        Button(tr.gettext(TASKS[c].button or ""), data=cb.encode(HELP_AREA, "go", c))
+        for c in WELCOME_TASKS[role]
+    )
+
+
 def render_request(request: Request, tr: Translator) -> str:
     _ = tr.gettext
     who = name_of(request.name, tr)
@@ -282,13 +335,16 @@ def render_request(request: Request, tr: Translator) -> str:
     comune = (
         ", ".join(esc(n) for n in request.comuni)
         if request.comuni
-        else _("nessuno (staff dell'Unione)")
+        else _("nessuno (personale dell'Unione)")
     )
     return _(
         "🙋 <b>Nuova richiesta</b> per il Team energia di <b>{union}</b>\n"
         "Chi: {who}\nComune: {comune}\nRuolo: {role}"
     ).format(
-        union=esc(request.union_name), who=who, comune=comune, role=role_label(request.role, tr)
+        union=esc(request.union_name),
+        who=who,
+        comune=comune,
+        role=role_label(request.role, tr, request.form),
     )
 
 
@@ -326,13 +382,36 @@ def decision_answer(
     )
 
 
-def decision_message(union_name: str, approved: bool, tr: Translator) -> str:
-    """What the person who asked reads once the coordinator decided."""
+# The welcome after approval: the things this person will do here, each a button that starts
+# it (`help:go:<command>`, bot.handlers.common.commands.on_task).
+WELCOME_TASKS = {
+    Role.SINDACO: ("riunione", "calendario", "azioni"),
+    Role.ASSESSORE: ("calendario", "azioni", "team"),
+    Role.TECNICO: ("aggiornamento", "calendario", "azioni"),
+    Role.STAFF: ("calendario", "azioni", "team"),
+}
+WELCOME_LINES = {
+    "riunione": N_("📅 proporre le date delle riunioni del tavolo politico"),
+    "aggiornamento": N_("✏️ aggiornare ogni mese lo stato delle azioni del tuo Comune"),
+    "calendario": N_("🗓 sapere quando sono le riunioni, con l'invito per il calendario"),
+    "azioni": N_("📋 seguire le azioni del PAES e a che punto sono"),
+    "team": N_("👥 vedere chi è chi, Comune per Comune"),
+}
+
+
+def decision_message(
+    union_name: str, approved: bool, tr: Translator, *, role: Role, form: Form | None = None
+) -> str:
+    """What the person who asked reads once the coordinator decided; approved, the 2–3
+    things they will do here (the buttons of `welcome_keyboard`)."""
     if approved:
-        return tr.gettext(
-            "🎉 Ti diamo il benvenuto nel Team energia di <b>{union}</b>: il coordinatore ha approvato la tua iscrizione.\n"
-            "Scrivi /team per vedere chi c'è e /aiuto per sapere che cosa puoi fare."
-        ).format(union=esc(union_name))
+        _ = tr.gettext
+        things = "\n".join(_(WELCOME_LINES[c]) for c in WELCOME_TASKS[role])
+        return _(
+            "🎉 Ti diamo il benvenuto nel Team energia di <b>{union}</b>: la tua iscrizione è stata approvata.\n\n"
+            "Ecco che cosa farai qui, come {role}:\n{things}\n\n"
+            "Premi un pulsante per cominciare; con /aiuto trovi tutto il resto."
+        ).format(union=esc(union_name), role=role_label(role, tr, form), things=things)
     return tr.gettext(
         "La tua richiesta per il Team energia di <b>{union}</b> non è stata accolta. "
         "Se pensi che sia un errore, parlane con il coordinatore dell'Unione."

@@ -150,7 +150,7 @@ def assignment_problem_text(
         return _("Sindaco e Assessore rappresentano un solo Comune: scegline uno.")
     if problem == AssignmentProblem.NEEDS_A_COMUNE:
         return _("Un Funzionario tecnico lavora per almeno un Comune: scegline uno.")
-    return _("Lo staff dell'Unione non rappresenta un Comune.")
+    return _("Il personale dell'Unione non rappresenta un Comune.")
 
 
 def assignment_refusal(refused: AssignmentRefused, tr: Translator, *, coordinator: bool) -> Answer:

@@ -9,8 +9,11 @@ from bot import callback_data as cb
 from bot.i18n import N_, Translator
 from bot.views.keyboard import Button
 from bot.views.names import person_name
+from bot.views.roles import ROLE_LABELS, role_label
 from storage.models import Role, TableKind
 from storage.repositories.people import ShownName
+
+__all__ = ["ROLE_LABELS", "role_label"]  # re-exported for the registration views
 
 # Callback areas (docs/HACKING.md); each handler registers its verbs with cb.pattern.
 REG, APPR, COM, INV, TEAM, LINK, MBR, DEL = (
@@ -24,12 +27,6 @@ REG, APPR, COM, INV, TEAM, LINK, MBR, DEL = (
     "del",
 )
 
-ROLE_LABELS = {
-    Role.SINDACO: N_("Sindaco"),
-    Role.ASSESSORE: N_("Assessore"),
-    Role.TECNICO: N_("Funzionario tecnico"),
-    Role.STAFF: N_("Staff dell'Unione"),
-}
 ROLE_ICONS = {
     Role.SINDACO: "🏛",
     Role.ASSESSORE: "🏛",
@@ -48,10 +45,6 @@ TABLE_SHORT = {TableKind.POLITICAL: "p", TableKind.TECHNICAL: "t"}
 TABLE_FROM_SHORT = {v: k for k, v in TABLE_SHORT.items()}
 # Telegram allows 100 buttons in a keyboard; keep room for the rest.
 MAX_LISTED_BUTTONS = 90
-
-
-def role_label(role: str, tr: Translator) -> str:
-    return tr.gettext(ROLE_LABELS[Role(role)])
 
 
 def table_label(table: TableKind, tr: Translator) -> str:

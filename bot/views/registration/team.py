@@ -32,7 +32,8 @@ from bot.views.registration.shared import (
     short,
     table_label,
 )
-from storage.models import MemberStatus, Role, TableKind
+from bot.views.roles import capitalised, coordinator_word
+from storage.models import Form, MemberStatus, Role, TableKind
 from storage.repositories.people import ShownName
 
 
@@ -45,6 +46,7 @@ class RosterEntry:
     reachable: bool
     municipality_ids: tuple[int, ...]
     pending: bool = False
+    form: Form | None = None  # how they want to be named (bot.views.roles)
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,7 @@ class MemberCard:
     is_coordinator: bool
     reachable: bool
     status: MemberStatus
+    form: Form | None = None
 
 
 class CardNote(enum.Enum):
@@ -145,8 +148,8 @@ def split_lines(lines: Sequence[str], *, limit: int = TELEGRAM_LIMIT) -> list[st
 
 def _entry_line(entry: RosterEntry, tr: Translator) -> str:
     line = f"{ROLE_ICONS[entry.role]} {esc(entry.name)}"
-    if entry.role != Role.STAFF:  # the heading already says "Staff dell'Unione"
-        line += f" — {role_label(entry.role, tr)}"
+    if entry.role != Role.STAFF:  # the heading already says «Personale dell'Unione»
+        line += f" — {role_label(entry.role, tr, entry.form)}"
     if entry.is_coordinator:
         line += " ⭐"
     if not entry.reachable:
@@ -172,7 +175,7 @@ def render_roster(roster: Roster, tr: Translator) -> list[str]:
     for group in roster.groups:
         lines.append("")
         if group.name is None:
-            title = _("Staff dell'Unione")
+            title = _("Personale dell'Unione")
         else:
             title = esc(group.name + (archived if group.archived else ""))
         lines.append(f"<b>{title}</b>")
@@ -238,13 +241,13 @@ def render_card(card: MemberCard, tr: Translator) -> tuple[str, Keyboard | None]
     names = ", ".join(esc(n) for n in card.comuni)
     lines = [
         f"<b>{who}</b> · {esc(card.union_name)}",
-        _("Ruolo: {role}").format(role=role_label(card.role, tr)),
+        _("Ruolo: {role}").format(role=role_label(card.role, tr, card.form)),
         tr.ngettext("Comune: {names}", "Comuni: {names}", len(card.comuni)).format(names=names)
         if card.comuni
-        else _("Comune: nessuno (staff dell'Unione)"),
+        else _("Comune: nessuno (personale dell'Unione)"),
     ]
     if card.is_coordinator:
-        lines.append(_("⭐ Coordinatore"))
+        lines.append("⭐ " + capitalised(coordinator_word(tr, card.form)))
     if not card.reachable:
         lines.append(_("⚠️ Non raggiungibile: non ha avviato il bot o l'ha bloccato."))
     rows: list[list[Button]] = []
@@ -386,10 +389,16 @@ def _removal_question(asked: MemberRemovalAsked, tr: Translator) -> Answer:
     )
 
 
-def now_coordinator_message(union_name: str, tr: Translator) -> str:
-    return tr.gettext(
-        "⭐ Ora sei coordinatore del Team energia di <b>{union}</b>. Scrivi /aiuto per vedere che cosa puoi fare."
-    ).format(union=esc(union_name))
+def now_coordinator_message(union_name: str, form: Form | None, tr: Translator) -> str:
+    if form == Form.FEMININE:
+        text = tr.gettext(
+            "⭐ Ora sei coordinatrice del Team energia di <b>{union}</b>. Scrivi /aiuto per vedere che cosa puoi fare."
+        )
+    else:
+        text = tr.gettext(
+            "⭐ Ora sei coordinatore del Team energia di <b>{union}</b>. Scrivi /aiuto per vedere che cosa puoi fare."
+        )
+    return text.format(union=esc(union_name))
 
 
 def removed_message(union_name: str, tr: Translator) -> str:

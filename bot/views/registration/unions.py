@@ -58,7 +58,7 @@ def created_answer(
         "1. /comuni — aggiungi i Comuni dell'Unione\n"
         "2. /invito — crea il link per sindaci, assessori e tecnici\n"
         "3. /collega — scrivilo nei due gruppi Telegram (tavolo politico e tavolo tecnico)\n\n"
-        "Per ora risulti come staff dell'Unione. Se sei anche sindaco, assessore o tecnico "
+        "Per ora risulti come personale dell'Unione. Se sei anche sindaco, assessore o tecnico "
         "di un Comune, indicalo con il pulsante qui sotto dopo aver aggiunto i Comuni."
     ).format(name=esc(outcome.union_name))
     keyboard = Keyboard.of([button(_("👤 Il mio ruolo"), MBR, "show", outcome.member_id)])
