@@ -118,10 +118,6 @@ def summary_messages(
     ]
 
 
-def chart_caption(tr: Translator) -> str:
-    return tr.gettext("Azioni per stato e avanzamento medio, Comune per Comune")
-
-
 # --- a decision's buttons -----------------------------------------------------------------
 
 

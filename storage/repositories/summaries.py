@@ -1047,3 +1047,18 @@ async def unions_with_paes_date(session: AsyncSession) -> Sequence[Union]:
         select(Union).where(Union.paes_approved_on.is_not(None)).order_by(Union.id)
     )
     return list(rows.scalars())
+
+
+async def own_comuni(session: AsyncSession, *, union_id: int, person_id: int) -> frozenset[int]:
+    """The Comuni of one person as an active member of the Union: the ones their private copy
+    of a summary puts first."""
+    stmt = (
+        select(MemberMunicipality.municipality_id)
+        .join(Member, Member.id == MemberMunicipality.member_id)
+        .where(
+            Member.union_id == union_id,
+            Member.person_id == person_id,
+            Member.status == MemberStatus.ACTIVE,
+        )
+    )
+    return frozenset((await session.execute(stmt)).scalars())

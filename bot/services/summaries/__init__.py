@@ -14,7 +14,7 @@ messages in the outbox and never send):
 
 Pure parts beside them: `summary` (the summary's text, at the level of detail that fits, a
 decision's message, the Covenant rules), `build` (from the stored facts to the summary's
-input), `chart` (the PNG), `export` (the XLSX/CSV files), `targets` (where a table is posted to).
+input), `chart` (the pictures), `export` (the XLSX/CSV files), `targets` (where a table is posted to).
 
 The handlers (bot.handlers.summaries) import what they need from here, enums and models
 included: they never import storage.
@@ -56,8 +56,8 @@ from bot.services.summaries.posting import (
     read_scheduled_summary,
     read_summary_now,
     summaries_due,
-    summary_chart,
     summary_message_sent,
+    summary_pictures,
     summary_texts,
 )
 from bot.services.summaries.voting import (
@@ -117,8 +117,8 @@ __all__ = [
     "read_summary_now",
     "record_decision",
     "summaries_due",
-    "summary_chart",
     "summary_message_sent",
+    "summary_pictures",
     "summary_texts",
     "sync_decisions",
     "vote_on_decision",
