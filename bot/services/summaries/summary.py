@@ -49,14 +49,9 @@ STATUS_PLURALS = {
     POSTPONED: N_("Rinviate"),
     NOT_STARTED: N_("Non avviate"),
 }
-STATUS_COUNTED = {  # after a number: «✅ 4 completate»
-    COMPLETED: N_("completate"),
-    ONGOING: N_("in corso"),
-    POSTPONED: N_("rinviate"),
-    NOT_STARTED: N_("non avviate"),
-}
 STATUS_ICONS = {COMPLETED: "✅", ONGOING: "🔄", POSTPONED: "⏸", NOT_STARTED: "⚪"}
 STUCK_ROUNDS = 2
+QUESTIONS_LISTED = 10  # open questions named in the text (each has its vote message anyway)
 NOTE_MAX = 280
 GROUP_NOTE_MAX = 200  # a group note in the summary: about three lines on a phone
 HASHTAG = "#aggiornamento"
@@ -362,6 +357,20 @@ def round_note_rows(
     return rows
 
 
+def status_count(tr: Translator, status: str, n: int) -> str:
+    """«4 completate», «1 rinviata»: a count of actions in one status."""
+    ngettext = tr.ngettext
+    if status == COMPLETED:
+        text = ngettext("{n} completata", "{n} completate", n)
+    elif status == ONGOING:
+        text = ngettext("{n} in corso", "{n} in corso", n)
+    elif status == POSTPONED:
+        text = ngettext("{n} rinviata", "{n} rinviate", n)
+    else:
+        text = ngettext("{n} non avviata", "{n} non avviate", n)
+    return text.format(n=n)
+
+
 def _names(tr: Translator, names: Sequence[ShownName]) -> str:
     return ", ".join(html.escape(person_name(n, tr)) for n in names)
 
@@ -410,14 +419,17 @@ def comune_line(
     news: list[str] = []
     if moved:
         text = ngettext("{n} aggiornata", "{n} aggiornate", len(moved)).format(n=len(moved))
-        if completed_now:
-            text += " (✅ " + ngettext(
-                "completata {codes}", "completate {codes}", len(completed_now)
-            ).format(codes=_codes(completed_now, 3))
-            if len(completed_now) > 3:
-                text += " " + _("e altre {n}").format(n=len(completed_now) - 3)
-            text += ")"
         news.append(text)
+    if completed_now:
+        codes = _codes(completed_now, 3)
+        if len(completed_now) > 3:
+            codes += " " + _("e altre {n}").format(n=len(completed_now) - 3)
+        news.append(
+            "✅ "
+            + ngettext("{codes} completata", "{codes} completate", len(completed_now)).format(
+                codes=codes
+            )
+        )
     stuck = [a for a in actions if a.stuck_rounds >= STUCK_ROUNDS and a.action_id not in changes]
     if stuck:
         news.append("⏳ " + ngettext("{n} ferma", "{n} ferme", len(stuck)).format(n=len(stuck)))
@@ -474,7 +486,7 @@ def _totals(tr: Translator, data: SummaryInput, changes: dict[int, ActionChange]
         rows.append(_("Nessuna azione del PAES caricata."))
         return rows
     by_status = [
-        f"{STATUS_ICONS[s]} {fig.by_status[s]} {_(STATUS_COUNTED[s])}"
+        f"{STATUS_ICONS[s]} " + status_count(tr, s, fig.by_status[s])
         for s in STATUSES
         if fig.by_status.get(s)
     ]
@@ -562,7 +574,17 @@ def summary_sections(
             if private
             else _("<b>Da decidere</b>: votate con i pulsanti nei messaggi qui sotto")
         )
-        sections.append(["🗳 " + head, *(_decision_row(tr, q, i) for i, q in enumerate(open_q, 1))])
+        rows = [_decision_row(tr, q, i) for i, q in enumerate(open_q[:QUESTIONS_LISTED], 1)]
+        more = len(open_q) - QUESTIONS_LISTED
+        if more > 0:
+            rows.append(
+                tr.ngettext(
+                    "… e un'altra questione, nei messaggi qui sotto",
+                    "… e altre {n} questioni, nei messaggi qui sotto",
+                    more,
+                ).format(n=more)
+            )
+        sections.append(["🗳 " + head, *rows])
     if decided:
         sections.append(
             [
