@@ -123,7 +123,9 @@ async def test_notes_reach_the_summary_under_their_comune(db: Database) -> None:
     rows = text.split("\n")
     assert "<b>Comune 00</b> · 1 azione · 💬 1 nota" in rows
     assert "<b>Comune 01</b> · 1 azione · 🔕 non ha ancora aggiornato: Tecnico 1" in rows
-    assert "<b>Comune 02</b> · 1 azione · 💬 1 nota · 🔕 non ha ancora aggiornato: Tecnico 2" in rows
+    assert (
+        "<b>Comune 02</b> · 1 azione · 💬 1 nota · 🔕 non ha ancora aggiornato: Tecnico 2" in rows
+    )
     assert "<b>Unione</b> · nessuna azione caricata · 💬 1 nota" in rows
     assert "vecchia nota" not in text
 

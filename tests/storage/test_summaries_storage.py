@@ -145,7 +145,9 @@ async def test_facts_changes_stuck_and_silent(db: Database) -> None:
     assert comune0 == (
         "<b>Comune 00</b> · 1/2 completate · 1 aggiornata · ✅ C00.00 completata · ⏳ 1 ferma"
     )
-    assert "<b>Comune 01</b> · 2 azioni · ⏳ 2 ferme · 🔕 non ha ancora aggiornato: Tecnico 1" in text
+    assert (
+        "<b>Comune 01</b> · 2 azioni · ⏳ 2 ferme · 🔕 non ha ancora aggiornato: Tecnico 1" in text
+    )
 
 
 async def test_no_news_counts_as_reported(db: Database) -> None:

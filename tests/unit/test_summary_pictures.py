@@ -116,7 +116,9 @@ def test_the_co2_picture_says_avoided_against_the_target_in_italian_numbers() ->
     assert "1.234,5 t/anno su 10.500,0 t/anno" in joined
     assert "(12%)" in joined
     assert all(size >= MIN_POINTS for _t, size in _texts(fig))
-    english = " ".join(t for t, _s in _texts(figures(THREE, CO2, translator("en"), title="U")[-1][2]))
+    english = " ".join(
+        t for t, _s in _texts(figures(THREE, CO2, translator("en"), title="U")[-1][2])
+    )
     assert "1,234.5" in english
 
 
