@@ -592,6 +592,8 @@ def summary_sections(
                 *(_decision_row(tr, q, i) for i, q in enumerate(decided, 1)),
             ]
         )
+    if not open_q and not decided:
+        sections.append(["🗳 " + _("Nessuna questione aperta per il tavolo politico.")])
     if data.next_meeting is not None:
         m = data.next_meeting
         line = f"{e(format_datetime(m.starts_at, tz, lang))} — {e(m.title)}"
