@@ -80,7 +80,11 @@ async def export(update: Update, context: BotContext, union_id: int | None) -> N
     if update.effective_user is None:
         return
     if chat is None or chat.type != Chat.PRIVATE:
-        await reply(update, views.export_in_private(tr))
+        link = None  # the button opens /esporta in private for the group's Union
+        if not isinstance(scope, Refusal):
+            payload = summaries.start_link(summaries.LINK_EXPORT, scope.union.id)
+            link = views.open_chat(tr, context.bot.username, payload)
+        await reply(update, views.export_in_private(tr), markup(link))
     elif isinstance(scope, Refusal):
         await scope.send(update)
     elif not isinstance(offer, summaries.ExportOffer):
@@ -117,7 +121,11 @@ async def decision(update: Update, context: BotContext, union_id: int | None) ->
     if isinstance(scope, Refusal):
         await scope.send(update)
     elif isinstance(desk, summaries.DecisionNotRecorded):
-        await reply(update, views.decision_not_recorded(tr, desk.reason))
+        link = None  # from the technical group: a button to the desk in private
+        if desk.reason == "technical_group":
+            payload = summaries.start_link(summaries.LINK_DECISION, scope.union.id)
+            link = views.open_chat(tr, context.bot.username, payload)
+        await reply(update, views.decision_not_recorded(tr, desk.reason), markup(link))
     elif not text:
         assert desk is not None
         sections, keyboard = views.decision_desk(tr, desk.pending)
