@@ -17,11 +17,16 @@ timed stages:
   on the rows read), every statement counted by a `before_cursor_execute` listener on the
   engine (BEGIN included);
 - *text*: `summary_texts` (`render_summary`, Italian);
-- *chart*: `render_chart` (matplotlib, PNG; in a thread in the bot). The bot imports matplotlib only
+- *chart*: the pictures (`chart.render_pictures` since issue 16: per Comune bars in pictures of at
+  most 12 Comuni, and the CO₂; before it `render_chart`, one picture: the bench draws what the
+  checkout it runs from has; matplotlib, PNG, in a thread in the bot). The bot imports matplotlib only
   for its first chart; that one-off cost is measured apart ("matplotlib import"), before any
   build, and the warm-up build (not reported) pays the rest of the first-chart set-up.
 
-The query count must not grow with the number of Comuni: the table prints it side by side.
+The query count must not grow with the number of Comuni: the table prints it side by side, with
+the text's length (messages, and characters as Telegram counts them) and the number of pictures.
+To compare with another checkout in one run, run this file from there:
+`cd ../main && PYTHONPATH=$PWD ../wt-x/.venv/bin/python ../wt-x/bench/summary.py` (bench/README.md).
 """
 
 from __future__ import annotations
