@@ -495,7 +495,8 @@ def _totals(tr: Translator, data: SummaryInput, changes: dict[int, ActionChange]
         + ": "
         + " · ".join(by_status)
     )
-    moved = [c for c in data.changes if c.action_id in {a.action_id for a in data.actions}]
+    shown = {a.action_id for a in data.actions}
+    moved = [c for c in data.changes if c.action_id in shown]
     month: list[str] = []
     if moved:
         month.append(
