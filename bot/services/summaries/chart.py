@@ -182,28 +182,30 @@ def co2_figure(co2: Co2Figures, tr: Translator, *, title: str) -> Figure:
     )
     lines = textwrap.wrap(said, NAME_WIDTH + 4)
     text_in = 0.3 * len(lines)
-    height = 0.95 + text_in + 0.35 + 0.75 + 0.9 + 0.2
+    legend_in, bar_in, bottom_in = 0.75, 0.75, 0.3
+    height = 0.95 + text_in + legend_in + bar_in + bottom_in
     fig = _new_figure(height)
     fig.text(0.04, 1 - 0.3 / height, title, fontsize=TITLE_POINTS, fontweight="bold", va="top")
     fig.text(0.04, 1 - 0.85 / height, "\n".join(lines), fontsize=MIN_POINTS, va="top")
-    ax = fig.add_axes((0.04, 1.1 / height, 0.92, 0.75 / height))
+    labels = [_("Evitata (azioni completate)"), _("Attesa dalle azioni in corso")]
+    fig.legend(  # on top, under the sentence it explains
+        [_patch(CO2_DONE), _patch(CO2_ONGOING)],
+        labels,
+        loc="upper left",
+        bbox_to_anchor=(0.03, 1 - (0.95 + text_in) / height),
+        ncol=1,
+        fontsize=MIN_POINTS,
+        frameon=False,
+        handlelength=1.0,
+        borderaxespad=0,
+    )
+    ax = fig.add_axes((0.04, bottom_in / height, 0.92, bar_in / height))
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
     ax.axis("off")
     ax.barh(0.5, 1, height=1, color="white", edgecolor="#616161", linewidth=1.5)
     ax.barh(0.5, done, height=1, color=CO2_DONE)
     ax.barh(0.5, ongoing, left=done, height=1, color=CO2_ONGOING)
-    labels = [_("Evitata (azioni completate)"), _("Attesa dalle azioni in corso")]
-    fig.legend(
-        [_patch(CO2_DONE), _patch(CO2_ONGOING)],
-        labels,
-        loc="lower left",
-        bbox_to_anchor=(0.03, 0.05 / height),
-        ncol=1,
-        fontsize=MIN_POINTS,
-        frameon=False,
-        handlelength=1.0,
-    )
     return fig
 
 
