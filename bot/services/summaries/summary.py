@@ -474,7 +474,7 @@ def _decision_row(tr: Translator, q: QuestionView, index: int) -> str:
     return row
 
 
-def _totals(tr: Translator, data: SummaryInput, changes: dict[int, ActionChange]) -> list[str]:
+def _totals(tr: Translator, data: SummaryInput) -> list[str]:
     """«In sintesi»: at most three lines — the actions by status, what moved this month, the
     CO₂ avoided against the PAES (`co2_rule` in docs/DESIGN.md)."""
     _ = tr.gettext
@@ -540,22 +540,10 @@ def _totals(tr: Translator, data: SummaryInput, changes: dict[int, ActionChange]
     return rows
 
 
-def summary_sections(
-    data: SummaryInput,
-    tr: Translator,
-    *,
-    private: bool = False,
-    own: frozenset[int] = frozenset(),
-) -> list[list[str]]:
-    """The summary as sections of rows (each row balanced HTML), in the order the mayors need
-    it: what they must do (the questions to vote, the decisions to carry out, the next
-    meeting), three lines of totals, then one line per Comune — the reader's own Comuni
-    (`own`, in a private copy) first and marked 📍."""
+def _header(data: SummaryInput, tr: Translator) -> list[str]:
     _ = tr.gettext
     e = html.escape
-    tz = ZoneInfo(data.timezone)
-    lang = tr.language
-    month = format_month(data.year, data.month, lang)
+    month = format_month(data.year, data.month, tr.language)
     header = [
         "📊 " + _("<b>Team energia · {union}</b>").format(union=e(data.union_name)),
         _("Riepilogo di {month}").format(month=e(month))
@@ -564,9 +552,17 @@ def summary_sections(
     if data.late:
         header.append(_("Riepilogo inviato in ritardo per un problema tecnico."))
     if data.since is not None:
-        header.append(_("Novità dal {date}.").format(date=e(format_datetime(data.since, tz, lang))))
-    sections = [header]
+        since = format_datetime(data.since, ZoneInfo(data.timezone), tr.language)
+        header.append(_("Novità dal {date}.").format(date=e(since)))
+    return header
 
+
+def _to_do(data: SummaryInput, tr: Translator, *, private: bool) -> list[list[str]]:
+    """What the mayors must do: the questions to vote (their vote messages follow the text),
+    the decisions to carry out, the next meeting."""
+    _ = tr.gettext
+    e = html.escape
+    sections: list[list[str]] = []
     open_q = [q for q in data.questions if q.status == "open"]
     decided = [q for q in data.questions if q.status != "open"]
     if open_q:
@@ -587,67 +583,75 @@ def summary_sections(
             )
         sections.append(["🗳 " + head, *rows])
     if decided:
-        sections.append(
-            [
-                "📌 " + _("<b>Decisioni da attuare</b>"),
-                *(_decision_row(tr, q, i) for i, q in enumerate(decided, 1)),
-            ]
-        )
+        rows = [_decision_row(tr, q, i) for i, q in enumerate(decided, 1)]
+        sections.append(["📌 " + _("<b>Decisioni da attuare</b>"), *rows])
     if not open_q and not decided:
         sections.append(["🗳 " + _("Nessuna questione aperta per il tavolo politico.")])
     if data.next_meeting is not None:
         m = data.next_meeting
-        line = f"{e(format_datetime(m.starts_at, tz, lang))} — {e(m.title)}"
-        if m.place:
-            line += f", {e(m.place)}"
+        when = format_datetime(m.starts_at, ZoneInfo(data.timezone), tr.language)
+        line = f"{e(when)} — {e(m.title)}" + (f", {e(m.place)}" if m.place else "")
         sections.append(["📅 " + _("<b>Prossima riunione</b>: {when}").format(when=line)])
     else:
         sections.append(["📅 " + _("Prossima riunione non ancora fissata.")])
+    return sections
 
+
+def _comune_lines(data: SummaryInput, tr: Translator, own: frozenset[int]) -> list[str]:
+    """One line per Comune, the reader's own first; the intercommunal actions last."""
     changes = {c.action_id: c for c in data.changes}
-    sections.append(_totals(tr, data, changes))
-
     by_comune: dict[int | None, list[ActionSnapshot]] = {}
     for action in data.actions:
         by_comune.setdefault(action.municipality_id, []).append(action)
-    lines: list[str] = []
-    for comune in sorted(data.comuni, key=lambda c: c.municipality_id not in own):
-        lines.append(
-            comune_line(
-                tr,
-                comune.name,
-                by_comune.get(comune.municipality_id, []),
-                changes,
-                silent=comune.silent,
-                has_technician=comune.has_technician,
-                notes=sum(1 for n in comune.notes if note_text(n.text)),
-                own=comune.municipality_id in own,
-            )
+    lines = [
+        comune_line(
+            tr,
+            comune.name,
+            by_comune.get(comune.municipality_id, []),
+            changes,
+            silent=comune.silent,
+            has_technician=comune.has_technician,
+            notes=sum(1 for n in comune.notes if note_text(n.text)),
+            own=comune.municipality_id in own,
         )
+        for comune in sorted(data.comuni, key=lambda c: c.municipality_id not in own)
+    ]
     union_notes = sum(1 for n in data.union_notes if note_text(n.text))
     if by_comune.get(None) or union_notes:
         lines.append(
             comune_line(
                 tr,
-                _("Unione"),
+                tr.gettext("Unione"),
                 by_comune.get(None, []),
                 changes,
                 notes=union_notes,
                 asked_silence=False,
             )
         )
+    return lines
+
+
+def summary_sections(
+    data: SummaryInput,
+    tr: Translator,
+    *,
+    private: bool = False,
+    own: frozenset[int] = frozenset(),
+) -> list[list[str]]:
+    """The summary as sections of rows (each row balanced HTML), in the order the mayors need
+    it: what they must do (the questions to vote, the decisions to carry out, the next
+    meeting), three lines of totals, then one line per Comune — the reader's own Comuni
+    (`own`, in a private copy) first and marked 📍."""
+    sections = [_header(data, tr), *_to_do(data, tr, private=private), _totals(tr, data)]
+    lines = _comune_lines(data, tr, own)
     if lines:  # one section: the splitter cuts between two Comuni when it must
         sections.append(lines)
     if data.comuni or data.actions:
-        sections.append(
-            [
-                "ℹ️ "
-                + _(
-                    "Il dettaglio di ogni azione e le note sono nel foglio di calcolo "
-                    "(«📤 Foglio di calcolo» qui sotto)."
-                )
-            ]
+        detail = tr.gettext(
+            "Il dettaglio di ogni azione e le note sono nel foglio di calcolo "
+            "(«📤 Foglio di calcolo» qui sotto)."
         )
+        sections.append(["ℹ️ " + detail])
     return sections
 
 
