@@ -17,11 +17,16 @@ timed stages:
   on the rows read), every statement counted by a `before_cursor_execute` listener on the
   engine (BEGIN included);
 - *text*: `summary_texts` (`render_summary`, Italian);
-- *chart*: `render_chart` (matplotlib, PNG; in a thread in the bot). The bot imports matplotlib only
+- *chart*: the pictures (`chart.render_pictures` since issue 16: per Comune bars in pictures of at
+  most 12 Comuni, and the CO₂; before it `render_chart`, one picture: the bench draws what the
+  checkout it runs from has; matplotlib, PNG, in a thread in the bot). The bot imports matplotlib only
   for its first chart; that one-off cost is measured apart ("matplotlib import"), before any
   build, and the warm-up build (not reported) pays the rest of the first-chart set-up.
 
-The query count must not grow with the number of Comuni: the table prints it side by side.
+The query count must not grow with the number of Comuni: the table prints it side by side, with
+the text's length (messages, and characters as Telegram counts them) and the number of pictures.
+To compare with another checkout in one run, run this file from there:
+`cd ../main && PYTHONPATH=$PWD ../wt-x/.venv/bin/python ../wt-x/bench/summary.py` (bench/README.md).
 """
 
 from __future__ import annotations
@@ -59,6 +64,8 @@ class SummaryResult:
     chart_s: list[float]
     parts: int
     chart_bytes: int
+    chars: int = 0  # the text messages' length, as Telegram counts it
+    pictures: int = 0
 
 
 def _month_start(year: int, month: int) -> datetime:
@@ -284,7 +291,8 @@ async def seed(database_url: str, comuni: int) -> tuple[int, int]:
 async def measure(database_url: str, backend: str, comuni: int, runs: int) -> SummaryResult:
     from bot.i18n import translator
     from bot.services import summaries
-    from bot.services.summaries.chart import render_chart
+    from bot.services.summaries import chart
+    from bot.views.html_split import telegram_length
     from storage.db import Database
     from storage.models import UpdateRound
 
@@ -302,7 +310,7 @@ async def measure(database_url: str, backend: str, comuni: int, runs: int) -> Su
     query_s: list[float] = []
     text_s: list[float] = []
     chart_s: list[float] = []
-    queries = parts_n = chart_bytes = 0
+    queries = parts_n = chart_bytes = chars = pictures_n = 0
     try:
         async with db.transaction() as session:
             round_ = await session.get(UpdateRound, MONTHS)
@@ -322,7 +330,13 @@ async def measure(database_url: str, backend: str, comuni: int, runs: int) -> Su
             assert draft is not None
             parts = summaries.summary_texts(draft, language="it")
             t2 = time.perf_counter()
-            png = render_chart(draft.bars, tr, title=draft.title)  # in a thread in the bot
+            # In a thread in the bot. Main (before issue 16) drew one chart, this branch draws
+            # the pictures that have something to show: whichever this checkout has.
+            if hasattr(chart, "render_pictures"):
+                pictures = chart.render_pictures(draft.bars, draft.co2, tr, title=draft.title)
+                pngs = [p.png for p in pictures]
+            else:
+                pngs = [chart.render_chart(draft.bars, tr, title=draft.title)]
             t3 = time.perf_counter()
             if run == 0:
                 queries = len(statements)
@@ -332,7 +346,8 @@ async def measure(database_url: str, backend: str, comuni: int, runs: int) -> Su
             query_s.append(t1 - t0)
             text_s.append(t2 - t1)
             chart_s.append(t3 - t2)
-            parts_n, chart_bytes = len(parts), len(png)
+            parts_n, chart_bytes = len(parts), sum(len(p) for p in pngs)
+            chars, pictures_n = sum(telegram_length(p) for p in parts), len(pngs)
             # Sanity: the summary really is about this Union.
             data = draft.data
             if draft.union_id != union_id:
@@ -355,6 +370,8 @@ async def measure(database_url: str, backend: str, comuni: int, runs: int) -> Su
         chart_s,
         parts_n,
         chart_bytes,
+        chars,
+        pictures_n,
     )
 
 
@@ -393,17 +410,18 @@ async def main_async(args: argparse.Namespace) -> None:
     print()
     print(
         "| database   | Comuni | updates | SQL queries | query ms | text ms | chart ms "
-        "| total ms | messages |"
+        "| total ms | messages | characters | pictures |"
     )
     print(
         "|------------|--------|---------|-------------|----------|---------|----------|"
-        "----------|----------|"
+        "----------|----------|------------|----------|"
     )
     for r in results:
         print(
             f"| {r.backend:<10} | {r.comuni:>6} | {r.updates:>7} | {r.queries:>11} "
             f"| {_ms(r.query_s):>8.0f} | {_ms(r.text_s):>7.0f} | {_ms(r.chart_s):>8.0f} "
-            f"| {_ms(r.query_s) + _ms(r.text_s) + _ms(r.chart_s):>8.0f} | {r.parts:>8} |"
+            f"| {_ms(r.query_s) + _ms(r.text_s) + _ms(r.chart_s):>8.0f} | {r.parts:>8} "
+            f"| {r.chars:>10} | {r.pictures:>8} |"
         )
     for backend in backends:
         counts = {r.comuni: r.queries for r in results if r.backend == backend}

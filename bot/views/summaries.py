@@ -32,6 +32,7 @@ from bot.views.answer import Answer
 from bot.views.dashboard.links import mini_app_url
 from bot.views.dashboard.telegram import dashboard_button
 from bot.views.keyboard import Button, Keyboard
+from bot.views.meetings import open_chat_button
 from storage.models import DecisionStatus, DecisionVoteChoice
 
 SUM_AREA, DEC_AREA, EXP_AREA = "sum", "dec", "exp"
@@ -116,10 +117,6 @@ def summary_messages(
         (text, summary_keyboard(tr, union_id, dashboard) if index == last else None)
         for index, text in enumerate(parts)
     ]
-
-
-def chart_caption(tr: Translator) -> str:
-    return tr.gettext("Azioni per stato e avanzamento medio, Comune per Comune")
 
 
 # --- a decision's buttons -----------------------------------------------------------------
@@ -314,7 +311,8 @@ def decision_desk(
 _DESK_REFUSALS = {
     "not_coordinator": N_("Solo il coordinatore registra le decisioni del tavolo politico."),
     "technical_group": N_(
-        "Le decisioni si registrano nel gruppo del tavolo politico o in privato."
+        "Le decisioni si registrano nel gruppo del tavolo politico o in privato: per scriverla "
+        "in privato, apri la chat con me con il pulsante qui sotto."
     ),
     "too_long": N_("Il testo è troppo lungo: al massimo 2000 caratteri."),
 }
@@ -356,8 +354,16 @@ def export_question(tr: Translator, union_name: str, union_id: int) -> Keyboarde
     return text, Keyboard((tuple(buttons),))
 
 
+def open_chat(tr: Translator, bot_username: str | None, payload: str) -> Keyboard | None:
+    """«💬 Apri la chat con me»: t.me/<bot>?start=<payload> (bot.services.summaries.links);
+    None without the bot's username (then the text alone says where to go)."""
+    return open_chat_button(bot_username, tr, payload) if bot_username else None
+
+
 def export_in_private(tr: Translator) -> str:
-    return tr.gettext("L'esportazione si chiede in chat privata con me.")
+    return tr.gettext(
+        "L'esportazione si chiede in privato: apri la chat con me con il pulsante qui sotto."
+    )
 
 
 def export_refused(tr: Translator, reason: str) -> str:
@@ -374,7 +380,8 @@ def export_preparing(tr: Translator) -> str:
 
 def export_cannot_reach(tr: Translator) -> str:
     return tr.gettext(
-        "Non riesco a scriverti in privato: apri la chat con me e premi Avvia, poi riprova."
+        "Non riesco a scriverti in privato: apri la chat con me con il pulsante qui sotto e "
+        "premi Avvia, ti mando subito il file."
     )
 
 

@@ -285,30 +285,59 @@ async def updates_since(
         .where(UpdateAttachment.update_id == ProgressUpdate.id, UpdateAttachment.kind != "photo")
         .scalar_subquery()
     )
+    # Columns, not ORM objects: a large Union's summary reads thousands of updates, and building
+    # (and tracking) an entity for each was most of the query's time (issue 16, bench/README.md).
+    u = ProgressUpdate
     stmt = (
-        select(ProgressUpdate, photos, documents)
-        .join(Action, Action.id == ProgressUpdate.action_id)
-        .where(Action.union_id == union_id, ProgressUpdate.created_at <= until)
+        select(
+            u.id,
+            u.action_id,
+            u.member_id,
+            u.round_id,
+            u.previous_status,
+            u.status,
+            u.previous_progress,
+            u.progress,
+            u.note,
+            photos,
+            documents,
+            u.created_at,
+        )
+        .join(Action, Action.id == u.action_id)
+        .where(Action.union_id == union_id, u.created_at <= until)
     )
     if since is not None:
-        stmt = stmt.where(ProgressUpdate.created_at > since)
-    rows = await session.execute(stmt.order_by(ProgressUpdate.created_at, ProgressUpdate.id))
+        stmt = stmt.where(u.created_at > since)
+    rows = await session.execute(stmt.order_by(u.created_at, u.id))
     return [
         UpdateFact(
-            update_id=u.id,
-            action_id=u.action_id,
-            member_id=u.member_id,
-            round_id=u.round_id,
-            previous_status=u.previous_status.value if u.previous_status else None,
-            status=u.status.value,
-            previous_progress=u.previous_progress,
-            progress=u.progress,
-            note=u.note,
+            update_id=uid,
+            action_id=action_id,
+            member_id=member_id,
+            round_id=round_id,
+            previous_status=previous_status.value if previous_status else None,
+            status=status.value,
+            previous_progress=previous_progress,
+            progress=progress,
+            note=note,
             photos=int(p or 0),
             documents=int(d or 0),
-            created_at=u.created_at,
+            created_at=created_at,
         )
-        for u, p, d in rows
+        for (
+            uid,
+            action_id,
+            member_id,
+            round_id,
+            previous_status,
+            status,
+            previous_progress,
+            progress,
+            note,
+            p,
+            d,
+            created_at,
+        ) in rows
     ]
 
 
@@ -1047,3 +1076,18 @@ async def unions_with_paes_date(session: AsyncSession) -> Sequence[Union]:
         select(Union).where(Union.paes_approved_on.is_not(None)).order_by(Union.id)
     )
     return list(rows.scalars())
+
+
+async def own_comuni(session: AsyncSession, *, union_id: int, person_id: int) -> frozenset[int]:
+    """The Comuni of one person as an active member of the Union: the ones their private copy
+    of a summary puts first."""
+    stmt = (
+        select(MemberMunicipality.municipality_id)
+        .join(Member, Member.id == MemberMunicipality.member_id)
+        .where(
+            Member.union_id == union_id,
+            Member.person_id == person_id,
+            Member.status == MemberStatus.ACTIVE,
+        )
+    )
+    return frozenset((await session.execute(stmt)).scalars())

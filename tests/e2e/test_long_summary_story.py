@@ -2,10 +2,11 @@
 
 Twenty Comuni with thirty actions each; in December nearly every action moved, two per Comune
 were completed, half the technicians also wrote in the technical group, and one question waits
-for the political table. The mayors get the summary in at most four messages plus the chart and
-the vote: per Comune the completed actions first, then the largest moves, «… e altre K azioni
-aggiornate», the group's latest note, and a pointer to the spreadsheet, which has everything.
-Read `.transcripts/test_a_big_month_fits_on_a_phone.txt` as a Sindaco would.
+for the political table. The mayors get the summary in at most two messages (issue 16): first
+the question to vote, with its vote message right under the text, then three lines of totals,
+then one line per Comune; the pictures last; the spreadsheet has everything. A Sindaco asking
+in private finds their own Comune first. Read
+`.transcripts/test_a_big_month_fits_on_a_phone.txt` as a Sindaco would.
 """
 
 from __future__ import annotations
@@ -82,8 +83,18 @@ async def test_a_big_month_fits_on_a_phone(bot: BotUnderTest) -> None:
     mine = [m for m in fake.sent_to(sindaco) if (m.text or "").startswith("📊")]
     assert len(mine) == 1
     private = [m for m in fake.sent_to(sindaco)[fake.sent_to(sindaco).index(mine[0]) :] if m.text]
-    assert 1 < len(private) <= 4
-    assert "… e altre" in "\n".join(m.text or "" for m in private)
+    assert len(private) == 1
+    rows = (private[0].text or "").split("\n")
+    assert "🗳 Da decidere: vota con i pulsanti nei messaggi qui sotto" in rows  # «tu»
+    comuni_rows = [r for r in rows if "Comune " in r and " · " in r]
+    # Their own Comune first, marked; then the others in order.
+    assert (
+        comuni_rows[0]
+        == "📍 Comune 07 · 2/30 completate · 28 aggiornate · ✅ C07.0, C07.1 completate"
+    )
+    assert [r.split(" · ")[0] for r in comuni_rows[1:]] == [
+        f"Comune {c:02d}" for c in range(COMUNI) if c != 7
+    ]
 
     bot.clock.advance(hours=6, minutes=1)  # the round's deadline has just passed
     await bot.tick()
@@ -91,43 +102,33 @@ async def test_a_big_month_fits_on_a_phone(bot: BotUnderTest) -> None:
     photos = [m for m in posted if m.photo is not None]
     votes = [m for m in posted if "Questione per il tavolo politico" in (m.text or "")]
     summary = [m for m in posted if m.text is not None and m not in votes]
-    assert len(photos) == 1 and len(votes) == 1
-    # The summary itself: at most four messages on the phone, then the chart, then the vote.
-    assert 1 < len(summary) <= 4
-    assert posted.index(photos[0]) == len(summary) and posted.index(votes[0]) == len(summary) + 1
+    assert len(photos) == 3 and len(votes) == 1  # 2 pictures of 10 Comuni, the CO₂
+    # The summary itself: at most two messages, the vote right under it, the pictures last.
+    assert len(summary) <= 2
+    assert posted.index(votes[0]) == len(summary)
+    assert posted[len(summary) + 1 :] == photos
     texts = [m.text or "" for m in summary]
-    assert texts[0].startswith(
-        "📊 Team energia · Unione Reno Galliera\nRiepilogo di dicembre 2026\nPrimo riepilogo"
-    )
-    assert (
-        "ℹ️ Per ogni Comune le novità principali: il dettaglio completo è nel foglio di calcolo "
-        "(pulsante «📤 Foglio di calcolo» in fondo al riepilogo, o /esporta)."
-    ) in texts[0]
-    assert "✅ Completate 40 · 🔄 In corso 559 · ⏸ Rinviate 1" in texts[0]
     joined = "\n".join(texts)
+    assert texts[0].startswith(
+        "📊 Team energia · Unione Reno Galliera\nRiepilogo di dicembre 2026\n\n"
+        "🗳 Da decidere: votate con i pulsanti nei messaggi qui sotto\n"
+        "1. Rinviare il bando per l'illuminazione a LED al 2027? (Comune 03, C03.29) "
+        "— nessun voto finora\n\n📅 Prossima riunione"
+    )
+    assert "In sintesi\n600 azioni: ✅ 40 completate · 🔄 559 in corso · ⏸ 1 rinviata\n" in joined
+    assert "Finora: 561 azioni aggiornate, 40 completate\n🌱 CO₂ evitata: " in joined
     for c in range(COMUNI):
-        heading = f"Comune {c:02d} · 30 azioni"
-        (holder,) = ["\n" + t for t in texts if heading in t]  # a Comune is never split
-        section = holder.split("\n" + heading)[1].split("\n\n")[0]
-        lines = section.split("\n")
-        listed = [line for line in lines if line.startswith("• ")]
-        # The two completed actions come first, then the largest moves.
-        assert listed[0].startswith(f"• C{c:02d}.0 Azione 0 di Comune {c:02d}: In corso → ✅")
-        assert listed[1].startswith(f"• C{c:02d}.1 Azione 1 di Comune {c:02d}: In corso → ✅")
-        if c == 3:  # the action the mayors must decide on comes right after the completed
-            assert listed[2] == (
-                "• C03.29 Azione 29 di Comune 03: In corso → ⏸ Rinviata, 🗳 da decidere"
-            )
+        (line,) = [r for r in joined.split("\n") if r.startswith(f"Comune {c:02d} · ")]
         moved = 28 + (c == 3)
-        assert f"… e altre {moved - len(listed)} azioni aggiornate" in section
+        expected = (
+            f"Comune {c:02d} · 2/30 completate · {moved} aggiornate · "
+            f"✅ C{c:02d}.0, C{c:02d}.1 completate"
+        )
         if c % 2 == 0:
-            assert (
-                f"💬 «sopralluogo in Comune {c:02d} fatto con la ditta <Rossi & C.>» — Tecnico {c:02d}"
-                in section
-            )
-        else:
-            assert "💬" not in section
-    assert "1. Rinviare il bando per l'illuminazione a LED al 2027? (Comune 03, C03.29)" in joined
+            expected += " · 💬 1 nota"
+        assert line == expected
+    assert "Rinviate 0" not in joined and " 0 " not in joined
+    assert summary[-1].text is not None and "foglio di calcolo" in summary[-1].text
     assert summary[-1].button_texts == ["📤 Foglio di calcolo"]
 
     # The spreadsheet has every change the summary left out, and every note.

@@ -116,7 +116,9 @@ async def test_closing_a_decision_on_an_inaccessible_message(bot: BotUnderTest) 
         question="Anticipare i fondi per il cappotto?",
     )
     await bot.advance(hours=49)
-    vote_msg = fake.sent_to(team.political)[2]
+    vote_msg = next(
+        m for m in fake.sent_to(team.political) if "Questione per il" in (m.text or "")
+    )  # under the summary's text, before its pictures
     assert "Questione per il tavolo politico" in (vote_msg.text or "")
     await bot.advance(days=3)  # the question waited: Telegram no longer shows it to the bot
     press = await team.users["sindaco:0"].press(vote_msg, "✅ Approva", inaccessible=True)
@@ -150,7 +152,9 @@ async def test_closing_a_decision_whose_message_is_gone_shows_the_choice_afresh(
         question="Anticipare i fondi per il cappotto?",
     )
     await bot.advance(hours=49)
-    vote_msg = fake.sent_to(team.political)[2]
+    vote_msg = next(
+        m for m in fake.sent_to(team.political) if "Questione per il" in (m.text or "")
+    )  # under the summary's text, before its pictures
     before = len(fake.sent_to(team.political))
     fake.fail_next("editMessageText", 400, "Bad Request: message to edit not found")
     press = await team.coordinator.press(vote_msg, "🔒 Chiudi (coordinatore)")

@@ -234,18 +234,40 @@ async def test_summary_once_decision_loop_and_on_demand(any_bot: BotUnderTest) -
     assert summary_text.startswith(
         "📊 Team energia · Unione Reno Galliera\nRiepilogo di dicembre 2026"
     )
-    assert "✅ Completate 1 · 🔄 In corso 5 · ⏸ Rinviate 0 · ⚪ Non avviate 0" in summary_text
-    assert "• C00.0 Azione 0 di Comune 00: In corso → ✅ Completata, 20% → 100%" in summary_text
-    assert "«Collaudo fatto <ok>»" in summary_text
-    assert "🔕 Non ha riferito: Tecnico 02" in summary_text
-    assert "1. Anticipare i fondi per il cappotto & infissi? (Comune 01, C01.0)" in summary_text
+    # What the mayors must do first, three lines of totals, one line per Comune (issue 16).
+    assert summary_text.split("\n")[2:] == [
+        "Riepilogo inviato in ritardo per un problema tecnico.",
+        "",
+        "🗳 Da decidere: votate con i pulsanti nei messaggi qui sotto",
+        "1. Anticipare i fondi per il cappotto & infissi? (Comune 01, C01.0) — nessun voto finora",
+        "",
+        "📅 Prossima riunione non ancora fissata.",
+        "",
+        "In sintesi",
+        "6 azioni: ✅ 1 completata · 🔄 5 in corso",
+        "Finora: 2 azioni aggiornate, 1 completata, 1 Comune non ha ancora aggiornato",
+        "🌱 CO₂ evitata: 10,0 t/anno su 60,0 t/anno previste dal PAES (17%); "
+        "altre 50,0 t/anno con le azioni in corso",
+        "",
+        "Comune 00 · 1/2 completate · 1 aggiornata · ✅ C00.0 completata",
+        "Comune 01 · 2 azioni · 1 aggiornata",
+        "Comune 02 · 2 azioni · 🔕 non ha ancora aggiornato: Tecnico 02",
+        "",
+        "ℹ️ Il dettaglio di ogni azione e le note sono nel foglio di calcolo "
+        "(«📤 Foglio di calcolo» qui sotto).",
+    ]
     assert posted[0].button_texts == ["📤 Foglio di calcolo"]
-    assert posted[1].photo is not None and posted[1].photo[:4] == b"\x89PNG"
-    vote_msg = posted[2]
+    # The question's vote message right under the text, the pictures after it.
+    vote_msg = posted[1]
     vote_data = vote_msg.buttons[0][0][1]
     assert vote_data is not None and vote_data.startswith("dec:vote:")
     assert "Questione per il tavolo politico" in (vote_msg.text or "")
-    assert len(posted) == 3
+    assert [m.caption for m in posted[2:]] == [
+        "Azioni per stato, Comune per Comune",
+        "CO₂ evitata rispetto all'obiettivo del PAES",
+    ]
+    assert all(m.photo is not None and m.photo[:4] == b"\x89PNG" for m in posted[2:])
+    assert len(posted) == 4
 
     # Duplicate ticks and restarts never post it again.
     await bot.tick()
@@ -253,7 +275,7 @@ async def test_summary_once_decision_loop_and_on_demand(any_bot: BotUnderTest) -
     await bot.advance(minutes=5)
     await bot.restart()
     await bot.tick()
-    assert len(fake.sent_to(team.political)) == 3
+    assert len(fake.sent_to(team.political)) == 4
 
     # The political table votes: one vote per Comune, the Sindaco's wins over the Assessore's.
     sindaco0, assessore0 = team.users["sindaco:0"], team.users["assessore:0"]
@@ -270,7 +292,7 @@ async def test_summary_once_decision_loop_and_on_demand(any_bot: BotUnderTest) -
     assert "Solo il coordinatore" in ((await press.answered()).text or "")
     await bot.settle()
     await bot.run_jobs()  # the coalesced edit, due in two seconds
-    edited = fake.sent_to(team.political)[2]
+    edited = fake.sent_to(team.political)[1]
     assert "✅ Comune 00: Approva (Sindaco 00)" in (edited.text or "")
     assert "⏸ Comune 01: Rinvia (Assessore 01)" in (edited.text or "")
     assert "▫️ Comune 02" in (edited.text or "")
@@ -284,7 +306,7 @@ async def test_summary_once_decision_loop_and_on_demand(any_bot: BotUnderTest) -
     press = await team.coordinator.press(edited, "🔒 Chiudi (coordinatore)")
     assert (await press.answered()).text == "Scegli l'esito."
     await bot.settle()
-    closing = fake.sent_to(team.political)[2]
+    closing = fake.sent_to(team.political)[1]
     press = await team.coordinator.press(closing, "✅ Approvata")
     assert (await press.answered()).text == "Esito registrato e inviato al tavolo tecnico."
     await bot.settle()
@@ -294,14 +316,14 @@ async def test_summary_once_decision_loop_and_on_demand(any_bot: BotUnderTest) -
     assert "Comune 00: Approva, Comune 01: Rinvia" in to_technical
     told = fake.last_sent(team.users["tecnico:1"]).text or ""
     assert "Il tavolo politico ha deciso sulla tua richiesta" in told and "Approvata" in told
-    assert "Esito: Approvata" in (fake.sent_to(team.political)[2].text or "")
+    assert "Esito: Approvata" in (fake.sent_to(team.political)[1].text or "")
     press = await team.users["sindaco:2"].press_forged(closing, vote_data)  # an old keyboard
     assert (await press.answered()).text == "La votazione è chiusa."
 
     # On demand: the same picture, and the baseline does not move.
     await sindaco0.send("/riepilogo", chat=team.political)
     await bot.settle()
-    on_demand = fake.sent_to(team.political)[-2].text or ""
+    on_demand = fake.sent_to(team.political)[-3].text or ""  # then its two pictures
     assert "Riepilogo di dicembre 2026 (su richiesta)" in on_demand
     assert "📌 Decisioni da attuare" in on_demand
     async with bot.db.transaction() as session:
@@ -331,10 +353,10 @@ async def test_summary_once_decision_loop_and_on_demand(any_bot: BotUnderTest) -
         "Segnata come attuata: non comparirà più nei riepiloghi."
     )
     await bot.settle()
-    assert "Esito: Attuata" in (fake.sent_to(team.political)[2].text or "")
+    assert "Esito: Attuata" in (fake.sent_to(team.political)[1].text or "")
     await sindaco0.send("/riepilogo", chat=team.political)
     await bot.settle()
-    assert "Nessuna questione aperta" in (fake.sent_to(team.political)[-2].text or "")
+    assert "Nessuna questione aperta" in (fake.sent_to(team.political)[-3].text or "")
 
     # /decisione from the coordinator in the political group goes to the technical group.
     await team.coordinator.send(
@@ -368,20 +390,17 @@ async def test_twenty_comuni_summary_splits_cleanly(bot: BotUnderTest) -> None:
     posted = fake.sent_to(team.political)
     texts = [m for m in posted if m.text is not None]
     photos = [m for m in posted if m.photo is not None]
-    assert len(photos) == 1 and len(photos[0].photo or b"") < 1_000_000
-    # 300 changed actions no longer fill a dozen messages: per Comune the largest moves, then a
-    # count, and the spreadsheet for the rest (docs/UX_REVIEW.md).
-    assert 2 <= len(texts) <= 4
-    joined = "\n".join(m.text or "" for m in texts)
-    assert "il dettaglio completo è nel foglio di calcolo" in joined
+    assert len(photos) == 3 and all(len(p.photo or b"") < 1_000_000 for p in photos)
+    # 300 changed actions, one line per Comune (issue 16): the spreadsheet has the rest.
+    assert len(texts) == 1
+    joined = texts[0].text or ""
+    assert "Il dettaglio di ogni azione e le note sono nel foglio di calcolo" in joined
     for c in range(20):
-        holder = [m.text or "" for m in texts if f"Comune {c:02d} · 30 azioni" in (m.text or "")]
-        assert len(holder) == 1
-        section = holder[0].split(f"Comune {c:02d} · 30 azioni")[1].split("\n\n")[0]
-        assert f"• C{c:02d}.28 Azione 28 di Comune {c:02d}: 20% → 68%" in section
-        assert "… e altre 12 azioni aggiornate" in section
-    assert joined.count("ditta <Rossi & C.>") == 60  # the notes of the actions shown
-    print(f"\n20 Comuni × 30 actions: {len(texts)} text messages + 1 chart, tick {elapsed:.2f} s")
+        assert f"\nComune {c:02d} · 30 azioni · 15 aggiornate\n" in joined
+    assert "Rossi" not in joined  # the notes are in the spreadsheet
+    print(
+        f"\n20 Comuni × 30 actions: {len(texts)} text messages + 3 pictures, tick {elapsed:.2f} s"
+    )
 
 
 async def test_announcement_to_120_with_7_unreachable(bot: BotUnderTest) -> None:

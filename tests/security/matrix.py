@@ -192,7 +192,7 @@ COMMANDS: dict[str, Row] = {
             "assessore": "L'esportazione è riservata al coordinatore e ai Sindaci",
             "tecnico": "L'esportazione è riservata al coordinatore e ai Sindaci",
         },
-        group=everyone("L'esportazione si chiede in chat privata con me"),
+        group=everyone("L'esportazione si chiede in privato: apri la chat con me"),
     ),
     "/impostazioni": row(
         private={

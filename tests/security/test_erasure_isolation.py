@@ -273,11 +273,12 @@ async def _monte_world(bot: BotUnderTest) -> tuple[World, FakeUser, int]:
     await join(bot, monte, TOKEN_A, "Montecchio Emilia", "Funzionario tecnico", None)
     request_for(fake, world.users["coord"], "Monte")
     # The rounds' deadlines pass: each Union's political group gets its summary, Union B's
-    # naming Monte (his note, and as a technician who has not reported).
+    # counting Monte's note and, under it, the question's vote message naming him.
     await bot.advance(timedelta(days=5))
     await bot.tick()
     b_summary = "\n".join(m.text or "" for m in fake.sent_to(world.b_group))
-    assert "quadro elettrico sostituito» — Monte," in b_summary, b_summary
+    assert "Montese · 1 azione · 1 aggiornata · 💬 1 nota" in b_summary, b_summary  # his note
+    assert "✅ Montese: Approva (Monte)" in b_summary, b_summary  # his vote, by name
     return world, monte, monte_id
 
 

@@ -118,20 +118,16 @@ async def test_notes_reach_the_summary_under_their_comune(db: Database) -> None:
         facts, since=baseline, now=NOW, period="2026-12", round_deadline=round_.deadline_at
     )
     (text,) = render_summary(data, IT)
-    comune0 = text.split("<b>Comune 00</b>")[1].split("\n\n")[0]
+    # One line per Comune (issue 16): the notes since the baseline are counted where they
+    # belong; their text is in the spreadsheet.
+    rows = text.split("\n")
+    assert "<b>Comune 00</b> · 1 azione · 💬 1 nota" in rows
+    assert "<b>Comune 01</b> · 1 azione · 🔕 non ha ancora aggiornato: Tecnico 1" in rows
     assert (
-        "💬 <i>«Il cantiere &lt;palestra&gt; parte a gennaio &amp; finisce a marzo»</i> — "
-        "Tecnico 0, sab 28 nov"
-    ) in comune0
-    assert "Non ha riferito" not in comune0 and "vecchia nota" not in text
-    comune1 = text.split("<b>Comune 01</b>")[1].split("\n\n")[0]
-    assert "💬" not in comune1 and "Non ha riferito: Tecnico 1" in comune1
-    comune2 = text.split("<b>Comune 02</b>")[1].split("\n\n")[0]
-    assert (
-        "«caldaia sostituita»</i> — Tecnico 2" in comune2
-        and "Non ha riferito: Tecnico 2" in comune2
+        "<b>Comune 02</b> · 1 azione · 💬 1 nota · 🔕 non ha ancora aggiornato: Tecnico 2" in rows
     )
-    assert "<b>Unione</b>\n💬 <i>«Bando regionale in uscita»</i> — Carla Coordinatrice" in text
+    assert "<b>Unione</b> · nessuna azione caricata · 💬 1 nota" in rows
+    assert "vecchia nota" not in text
 
     # The coordinator's /aggiornamento stato reads the round's notes only.
     async with db.transaction() as session:

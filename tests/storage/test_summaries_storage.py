@@ -140,9 +140,14 @@ async def test_facts_changes_stuck_and_silent(db: Database) -> None:
     silent = {c.name: c.silent for c in data.comuni}
     assert silent == {"Comune 00": (), "Comune 01": ("Tecnico 1",)}
     (text,) = render_summary(data, IT)
-    assert "Collaudo &lt;ok&gt;" in text
-    assert "Ferme da due giri o più: C00.01 (20%, 2 giri)" in text
-    assert "Non ha riferito: Tecnico 1" in text
+    # One line per Comune (issue 16): the note itself is in the spreadsheet.
+    comune0 = next(r for r in text.split("\n") if r.startswith("<b>Comune 00</b>"))
+    assert comune0 == (
+        "<b>Comune 00</b> · 1/2 completate · 1 aggiornata · ✅ C00.00 completata · ⏳ 1 ferma"
+    )
+    assert (
+        "<b>Comune 01</b> · 2 azioni · ⏳ 2 ferme · 🔕 non ha ancora aggiornato: Tecnico 1" in text
+    )
 
 
 async def test_no_news_counts_as_reported(db: Database) -> None:
@@ -227,15 +232,20 @@ async def test_scheduled_summary_once_per_round_and_skips_superseded(db: Databas
         keys = [r.dedup_key for r in rows]
         sid = summaries[0].id
         assert keys[0] == f"sum:{sid}:0"
-        assert f"sum:{sid}:chart" in keys
+        assert f"sum:{sid}:picture0" in keys
+        # The questions' vote messages come right under the text, the pictures last.
+        assert keys.index(f"sum:{sid}:picture0") > max(
+            i for i, k in enumerate(keys) if k.startswith("decmsg:")
+        )
         decisions = await repo.decisions_not_done(session, union_id=w.union.id)
         assert [d.question for d in decisions] == ["Servono fondi per il cappotto?"]
-        assert keys[-1] == f"decmsg:{decisions[0].id}:{sid}"
+        assert keys[1] == f"decmsg:{decisions[0].id}:{sid}"
         assert all(r.chat_id == -100111 - w.union.id for r in rows)
         chart = next(r for r in rows if r.method == "sendPhoto")
         assert chart.file_data is not None and chart.file_data[:4] == b"\x89PNG"
         text = rows[0].payload["text"]
-        assert "In ritardo" in text
+        assert "Riepilogo inviato in ritardo per un problema tecnico." in text
+        assert "bot era fermo" not in text
         assert "Servono fondi per il cappotto?" in "".join(r.payload.get("text", "") for r in rows)
         # An on-demand summary never becomes the baseline.
         await repo.create_summary(

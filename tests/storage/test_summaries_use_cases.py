@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from bot.services import summaries
 from bot.services.presses import Press
+from bot.services.summaries.chart import Picture
 from bot.services.summaries.covenant import COVENANT_CLAIM
 from storage.db import Database
 from storage.models import (
@@ -293,10 +294,11 @@ async def test_the_scheduled_summary_is_read_then_queued_once(db: Database) -> N
     assert draft is not None and draft.union_id == world.union.id
     assert draft.data.late is True and not draft.data.on_demand  # an hour after the deadline
     parts = summaries.summary_texts(draft, language="it")
+    pictures = [Picture("riepilogo-1.png", "Azioni per stato", b"png")]
     for _attempt in range(2):
         async with db.transaction() as session:
             queued = await summaries.queue_summary(
-                session, due=due, draft=draft, parts=parts, chart=b"png", now=NOW, language="it"
+                session, due=due, draft=draft, pictures=pictures, now=NOW, language="it"
             )
         if _attempt:
             assert queued is None  # another tick got there first
@@ -306,7 +308,7 @@ async def test_the_scheduled_summary_is_read_then_queued_once(db: Database) -> N
         (summary,) = (await session.execute(select(Summary))).scalars()
         assert await summaries.summaries_due(session, now=NOW) == []
     assert await _keys(db, "sum:") == sorted(
-        [f"sum:{summary.id}:{i}" for i in range(len(parts))] + [f"sum:{summary.id}:chart"]
+        [f"sum:{summary.id}:{i}" for i in range(len(parts))] + [f"sum:{summary.id}:picture0"]
     )
     async with db.transaction() as session:
         now_draft = await summaries.read_summary_now(

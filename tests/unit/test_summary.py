@@ -1,9 +1,9 @@
-"""The summary builder, the splitter and the chart: plain data in, text and PNG out."""
+"""The summary builder, the splitter, decisions and the Covenant clock: plain data in, text out
+(the pictures: test_summary_pictures.py)."""
 
 from __future__ import annotations
 
 import re
-import struct
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -12,9 +12,7 @@ from hypothesis import strategies as st
 
 from bot.i18n import translator
 from bot.services.html_split import plain_text, split_row, split_sections, telegram_length
-from bot.services.summaries.chart import ComuneBar, render_chart
 from bot.services.summaries.summary import (
-    FULL,
     ActionChange,
     ActionSnapshot,
     ComuneInfo,
@@ -39,31 +37,21 @@ EXPECTED_SMALL = """\
 Riepilogo di dicembre 2026
 Novità dal mer 4 nov, 17:00.
 
-<b>Il quadro</b>
-✅ Completate 1 · 🔄 In corso 2 · ⏸ Rinviate 0 · ⚪ Non avviate 1
-Azioni: 4 · avanzamento medio: 50%
-CO₂ evitata dalle azioni completate: 120,5 t/anno su 250,5 t/anno del PAES (48%)
+🗳 <b>Da decidere</b>: votate con i pulsanti nei messaggi qui sotto
+1. Anticipare i fondi per il cappotto? <i>(Argelato, A2)</i> — ✅ 1
 
-<b>Azioni intercomunali</b> · 1 azione · media 60% · ✅ 0 completate
-• <b>U1</b> Sportello energia: 50% → <b>60%</b>
-   📄 1 documento
+📅 <b>Prossima riunione</b>: mer 9 dic, 17:00 — Team energia, Sala consiliare
 
-<b>Argelato</b> · 2 azioni · media 70% · ✅ 1 completata
-• <b>A1</b> Illuminazione pubblica a LED: In corso → ✅ <b>Completata</b>, 70% → <b>100%</b>
-   <i>«Collaudo fatto il 28/11»</i>
-   📷 2 foto
-⏳ Ferme da due giri o più: A2 (40%, 2 giri)
+<b>In sintesi</b>
+4 azioni: ✅ 1 completata · 🔄 2 in corso · ⚪ 1 non avviata
+Dall'ultimo riepilogo: 2 azioni aggiornate, 1 completata, 1 Comune non ha ancora aggiornato
+🌱 CO₂ evitata: 120,5 t/anno su 250,5 t/anno previste dal PAES (48%); altre 80,0 t/anno con le azioni in corso
 
-<b>Bentivoglio</b> · 1 azione · media 0% · ✅ 0 completate
-Nessuna novità.
-🔕 Non ha riferito: Luca &lt;Bianchi&gt;
+<b>Argelato</b> · 1/2 completate · 1 aggiornata · ✅ A1 completata · ⏳ 1 ferma
+<b>Bentivoglio</b> · 1 azione · 🔕 non ha ancora aggiornato: Luca &lt;Bianchi&gt;
+<b>Unione</b> · 1 azione · 1 aggiornata
 
-📅 <b>Prossima riunione</b>
-mer 9 dic, 17:00 — Team energia, Sala consiliare
-
-🗳 <b>Da decidere</b> (votate nei messaggi qui sotto)
-1. Anticipare i fondi per il cappotto? <i>(Argelato, A2)</i>
-   Voti finora: ✅ 1 · ❌ 0 · ⏸ 0"""
+ℹ️ Il dettaglio di ogni azione e le note sono nel foglio di calcolo («📤 Foglio di calcolo» qui sotto)."""
 
 
 def _balanced(fragment: str) -> bool:
@@ -92,7 +80,8 @@ def test_small_union_summary_matches_the_hand_written_expectation() -> None:
 def test_english_summary_is_translated() -> None:
     (text,) = render_summary(small_union(), EN)
     assert "Summary for December 2026" in text
-    assert "Did not report: Luca &lt;Bianchi&gt;" in text
+    assert "<b>Bentivoglio</b> · 1 action · 🔕 has not updated yet: Luca &lt;Bianchi&gt;" in text
+    assert "<b>At a glance</b>" in text and "CO₂ avoided: 120.5 t/year" in text
 
 
 def _big_union(comuni: int = 20, per: int = 30) -> SummaryInput:
@@ -148,35 +137,23 @@ def _big_union(comuni: int = 20, per: int = 30) -> SummaryInput:
 
 def test_twenty_comuni_split_at_comune_boundaries_and_nothing_lost() -> None:
     data = _big_union()
-    parts = render_summary(data, IT, detail=FULL)
+    parts = render_summary(data, IT, limit=1500)
     assert len(parts) > 1
     for part in parts:
         assert telegram_length(part) <= 4096
         assert _balanced(part)
         assert _no_broken_entities(part)
-    # Every Comune's heading is at the start of a section, and each Comune sits in one part.
+    # Each Comune's line sits whole in one part.
     for c in range(20):
         holders = [p for p in parts if f"<b>Comune numero {c}</b>" in p]
         assert len(holders) == 1
-        assert f"Non ha riferito: Tecnico {c}" in holders[0] or c % 2 == 0
+        assert f"non ha ancora aggiornato: Tecnico {c}" in holders[0] or c % 2 == 0
     joined = "".join(plain_text(p) for p in parts)
-    for action in data.actions:
-        if action.action_id in {ch.action_id for ch in data.changes}:
-            assert f"{action.code} " in joined
     # The split loses nothing: the whole text, separators aside, is kept in order.
-    single = render_summary(data, IT, limit=10**9, detail=FULL)
+    single = render_summary(data, IT, limit=10**9)
     assert len(single) == 1
     squash = re.compile(r"\s+")
     assert squash.sub("", joined) == squash.sub("", plain_text(single[0]))
-
-
-def test_a_single_comune_longer_than_a_message_is_split_between_rows() -> None:
-    data = _big_union(comuni=1, per=200)
-    parts = render_summary(data, IT, detail=FULL)
-    assert len(parts) >= 3
-    assert all(telegram_length(p) <= 4096 and _balanced(p) for p in parts)
-    rows = [r for p in parts for r in p.split("\n")]
-    assert all(_balanced(r) for r in rows)  # never cut inside a row
 
 
 _word = st.text(
@@ -272,23 +249,6 @@ def test_covenant_milestones_and_leads() -> None:
     assert leads_reached(m, date(2026, 3, 1)) == []
     (m4,) = next_milestones(approved, date(2028, 2, 1))
     assert m4.kinds == ("monitoring", "inventory")
-
-
-def test_chart_is_a_valid_png_of_sensible_size() -> None:
-    bars = [
-        ComuneBar(
-            f"Comune di San Giorgio di Piano {i}",
-            {"completed": i % 7, "ongoing": 10, "postponed": 2, "not_started": 30 - i % 7 - 12},
-            (i * 13) % 100,
-        )
-        for i in range(20)
-    ]
-    png = render_chart(bars, IT, title="Unione Grande · dicembre 2026")
-    assert png[:8] == b"\x89PNG\r\n\x1a\n"
-    width, height = struct.unpack(">II", png[16:24])
-    assert 500 <= width <= 1600 and 500 <= height <= 2400
-    assert len(png) <= 1_000_000
-    assert render_chart([], IT, title="Vuota")[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_now_is_aware() -> None:

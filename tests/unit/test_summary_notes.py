@@ -1,7 +1,6 @@
-"""The rendering rules for the technical group's notes and for a long summary on a phone.
-
-Plain data in, Telegram HTML out: which changes a Comune shows when space is short, how notes
-are escaped and clipped, how many messages a large Union takes, what /aggiornamento stato lists.
+"""The rendering rules for the technical group's notes: how they are escaped and clipped, which
+reach the summary (counted per Comune; the summary itself is tested in test_summary_first.py),
+what /aggiornamento stato lists, what the spreadsheet holds.
 """
 
 from __future__ import annotations
@@ -18,17 +17,13 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from bot.i18n import translator
-from bot.services.html_split import plain_text, telegram_length
+from bot.services.html_split import telegram_length
 from bot.services.summaries import export as export_service
 from bot.services.summaries.build import notes_by_comune
 from bot.services.summaries.summary import (
-    DETAILS,
-    FULL,
-    MAX_MESSAGES,
     ActionChange,
     ActionSnapshot,
     ComuneInfo,
-    Detail,
     NoteView,
     QuestionView,
     SummaryInput,
@@ -36,11 +31,9 @@ from bot.services.summaries.summary import (
     note_text,
     render_summary,
     round_note_rows,
-    summary_sections,
 )
-from storage.repositories.people import FORMER_MEMBER
 from storage.repositories.summaries import NoteFact
-from tests.summaries_factories import NOW, small_union
+from tests.summaries_factories import NOW
 
 IT = translator("it")
 EN = translator("en")
@@ -59,88 +52,6 @@ def _balanced(fragment: str) -> bool:
     return not stack
 
 
-def _comune_text(parts: list[str], name: str) -> str:
-    """The plain text of one Comune's section, as the mayor reads it."""
-    text = "\n".join(plain_text(p) for p in parts)
-    start = text.index(f"{name} · ")
-    return text[start:].split("\n\n")[0]
-
-
-def _with_notes(*notes: NoteView, comune: int = 20) -> SummaryInput:
-    data = small_union()
-    comuni = [replace(c, notes=notes) if c.municipality_id == comune else c for c in data.comuni]
-    return replace(data, comuni=comuni)
-
-
-# --- group notes in the summary -----------------------------------------------------------
-
-
-def test_group_note_sits_under_its_comune_escaped_without_the_hashtag() -> None:
-    note = NoteView("Luca <Bianchi>", "#aggiornamento: caldaia <nuova> & collaudata", NOTE_AT)
-    (text,) = render_summary(_with_notes(note), IT)
-    assert (
-        "💬 <i>«caldaia &lt;nuova&gt; &amp; collaudata»</i> — Luca &lt;Bianchi&gt;, mer 2 dic"
-        in (text)
-    )
-    bentivoglio = _comune_text([text], "Bentivoglio")
-    assert "«caldaia <nuova> & collaudata» — Luca <Bianchi>, mer 2 dic" in bentivoglio
-    assert "#aggiornamento" not in text
-    assert "Argelato" not in bentivoglio  # never under another Comune
-    assert _balanced(text)
-
-
-def test_full_detail_shows_the_latest_three_notes_and_counts_the_rest() -> None:
-    notes = [NoteView("Tina", f"Nota numero {i}", NOTE_AT + timedelta(hours=i)) for i in range(5)]
-    (text,) = render_summary(_with_notes(*notes), IT)
-    section = _comune_text([text], "Bentivoglio")
-    assert [f"Nota numero {i}" in section for i in range(5)] == [False, False, True, True, True]
-    assert "… e altre 2 note dal gruppo tecnico" in section
-    assert "il dettaglio completo è nel foglio di calcolo" in text  # where the other two are
-
-
-def test_a_long_note_is_clipped_between_words_with_a_marker() -> None:
-    long = "Il cantiere della palestra parte a gennaio " * 20
-    (text,) = render_summary(_with_notes(NoteView("Tina", long, NOTE_AT)), IT)
-    quoted = re.search(r"«([^»]*)»</i> — Tina", text)
-    assert quoted is not None
-    shown = quoted.group(1)
-    assert shown.endswith("…") and len(shown) <= FULL.group_note_chars
-    assert " ".join(long.split()).startswith(shown[:-1])
-    assert shown[:-1].split()[-1] in long.split()  # a whole word before the marker
-
-
-def test_an_empty_note_after_the_hashtag_is_not_shown() -> None:
-    (text,) = render_summary(_with_notes(NoteView("Tina", "#AGGIORNAMENTO ", NOTE_AT)), IT)
-    assert "💬" not in text and "ex membro" not in text
-
-
-def test_notes_of_a_member_with_no_comune_go_under_the_union() -> None:
-    data = replace(
-        small_union(),
-        actions=[a for a in small_union().actions if a.municipality_id is not None],
-        union_notes=(NoteView("Carla", "Bando regionale in uscita", NOTE_AT),),
-    )
-    (text,) = render_summary(data, IT)
-    assert "<b>Unione</b>\n💬 <i>«Bando regionale in uscita»</i> — Carla, mer 2 dic" in text
-    (english,) = render_summary(data, EN)
-    assert "<b>Union</b>" in english
-
-
-def test_english_note_lines() -> None:
-    notes = [NoteView("Tina", f"Note {i}", NOTE_AT + timedelta(hours=i)) for i in range(4)]
-    (text,) = render_summary(_with_notes(*notes), EN)
-    assert "… and one more note from the technical group" in text
-    assert "the full detail is in the spreadsheet" in text
-
-
-def test_a_note_of_a_member_who_left_names_them_in_the_readers_language() -> None:
-    note = NoteView(FORMER_MEMBER, "Caldaia collaudata", NOTE_AT)
-    (italian,) = render_summary(_with_notes(note), IT)
-    (english,) = render_summary(_with_notes(note), EN)
-    assert "— ex membro, mer 2 dic" in italian
-    assert "— former member, " in english and "ex membro" not in english
-
-
 def test_only_notes_after_the_baseline_reach_the_summary() -> None:
     def fact(i: int, municipality_id: int | None, at: datetime) -> NoteFact:
         return NoteFact(i, municipality_id, 1, 5, "Tina", "group_reply", f"n{i}", at)
@@ -157,9 +68,6 @@ def test_only_notes_after_the_baseline_reach_the_summary() -> None:
     )
     assert [n.text for n in grouped[10]] == ["n2", "n4"]
     assert [n.text for n in grouped[None]] == ["n3"]
-
-
-# --- a long summary on a phone ------------------------------------------------------------
 
 
 def _union(
@@ -217,129 +125,6 @@ def _union(
             QuestionView(i, f"Questione {i}?", "open", "Comune 00") for i in range(questions)
         ],
     )
-
-
-def test_top_changes_first_completed_then_status_then_largest_move() -> None:
-    actions = [ActionSnapshot(i, f"A{i}", f"Azione {i}", 10, "ongoing", 50) for i in range(1, 8)]
-    changes = [
-        ActionChange(1, "ongoing", "ongoing", 10, 15),  # +5
-        ActionChange(2, "ongoing", "ongoing", 10, 60),  # +50
-        ActionChange(3, "ongoing", "postponed", 40, 40),  # a status change
-        ActionChange(4, "ongoing", "completed", 90, 100),  # completed
-        ActionChange(5, "ongoing", "ongoing", 10, 30),  # +20
-        ActionChange(6, "ongoing", "ongoing", 30, 30, notes=("solo una nota",)),
-        ActionChange(7, "ongoing", "ongoing", 10, 40),  # +30
-    ]
-    data = replace(
-        small_union(),
-        comuni=[ComuneInfo(10, "Argelato")],
-        actions=actions,
-        changes=changes,
-        questions=[],
-    )
-    parts = render_summary(data, IT, detail=Detail(3, 1, 100, 1, 100, 3))
-    section = _comune_text(parts, "Argelato")
-    listed = re.findall(r"• (A\d)", section)
-    assert listed == ["A4", "A3", "A2"]
-    assert "… e altre 4 azioni aggiornate" in section
-    assert (
-        "il dettaglio completo è nel foglio di calcolo (pulsante «📤 Foglio di calcolo» in fondo "
-        "al riepilogo, o /esporta)" in (plain_text(parts[0]))
-    )
-    # With room for everything, every change is listed (most important first) and no pointer.
-    full = render_summary(data, IT, detail=FULL)
-    assert re.findall(r"• (A\d)", _comune_text(full, "Argelato")) == [
-        "A4",
-        "A3",
-        "A2",
-        "A7",
-        "A5",
-        "A1",
-        "A6",
-    ]
-    assert "foglio di calcolo" not in plain_text(full[0])
-    # An action with an open question for the political table comes right after the completed.
-    asking = replace(data, questions=[QuestionView(9, "Variante?", "open", "Argelato", "A5")])
-    section = _comune_text(
-        render_summary(asking, IT, detail=Detail(3, 1, 100, 1, 100, 3)), "Argelato"
-    )
-    assert re.findall(r"• (A\d)", section) == ["A4", "A5", "A3"]
-    assert "• A5 Azione 5: 10% → 30%, 🗳 da decidere" in section
-    closed = replace(data, questions=[QuestionView(9, "Variante?", "approved", "Argelato", "A5")])
-    section = _comune_text(
-        render_summary(closed, IT, detail=Detail(3, 1, 100, 1, 100, 3)), "Argelato"
-    )
-    assert re.findall(r"• (A\d)", section) == ["A4", "A3", "A2"]
-
-
-def test_the_most_compact_form_still_counts_every_change_and_names_no_action() -> None:
-    data = _union(2, 30)
-    compact = render_summary(data, IT, detail=DETAILS[-1])
-    section = _comune_text(compact, "Comune 01")
-    assert "• 30 azioni aggiornate" in section
-    assert "💬 2 note dal gruppo tecnico" in section
-    assert "•" in section and "C01." not in section
-
-
-def test_stuck_actions_are_named_up_to_the_cap() -> None:
-    data = _union(1, 30, moved_every=3)  # 20 stuck actions
-    full = _comune_text(render_summary(data, IT, detail=FULL), "Comune 00")
-    assert full.count("giri)") == 20
-    capped = _comune_text(render_summary(data, IT, detail=DETAILS[2]), "Comune 00")
-    assert capped.count("giri)") == 5 and "e altre 15" in capped
-    bare = _comune_text(render_summary(data, IT, detail=DETAILS[-1]), "Comune 00")
-    assert "⏳ 20 azioni ferme da due giri o più" in bare
-
-
-def test_a_small_union_keeps_every_detail() -> None:
-    data = _union(2, 4)
-    assert render_summary(data, IT) == render_summary(data, IT, detail=FULL)
-    assert "foglio di calcolo" not in render_summary(data, IT)[0]
-
-
-def test_twenty_comuni_where_everything_moved_fit_in_four_messages() -> None:
-    data = _union(20, 30)
-    assert len(render_summary(data, IT, detail=FULL)) > 10  # what it used to be
-    parts = render_summary(data, IT)
-    assert 1 < len(parts) <= MAX_MESSAGES
-    for part in parts:
-        assert telegram_length(part) <= 4096 and _balanced(part)
-    text = "\n".join(plain_text(p) for p in parts)
-    for c in range(20):
-        assert text.count(f"Comune {c:02d} · 30 azioni") == 1
-        section = _comune_text(parts, f"Comune {c:02d}")
-        assert f"C{c:02d}.29" in section  # the largest move of each Comune is named
-        assert "azioni aggiornate" in section
-        assert ("Non ha riferito: Tecnico" in section) == (c % 3 == 0)
-    assert "Da decidere" in text and "Questione 2?" in text
-    assert "il dettaglio completo è nel foglio di calcolo" in text
-
-
-def test_forty_comuni_still_fit_and_nothing_is_cut_mid_comune() -> None:
-    data = _union(40, 30)
-    parts = render_summary(data, IT)
-    assert len(parts) <= MAX_MESSAGES
-    for c in range(40):
-        holders = [p for p in parts if f"<b>Comune {c:02d}</b>" in p]
-        assert len(holders) == 1
-
-
-def test_a_union_too_large_for_four_messages_takes_more_in_the_most_compact_form() -> None:
-    data = _union(150, 4, notes=1)
-    parts = render_summary(data, IT)
-    assert parts == render_summary(data, IT, detail=DETAILS[-1])
-    assert len(parts) > MAX_MESSAGES
-    assert all(telegram_length(p) <= 4096 and _balanced(p) for p in parts)
-    text = "\n".join(plain_text(p) for p in parts)
-    assert all(f"Comune {c:02d} · 4 azioni" in text for c in range(150))
-
-
-def test_each_level_is_no_longer_than_the_one_before() -> None:
-    data = _union(20, 30)
-    lengths = [
-        sum(telegram_length("\n".join(s)) for s in summary_sections(data, IT, d)) for d in DETAILS
-    ]
-    assert lengths == sorted(lengths, reverse=True)
 
 
 # --- /aggiornamento stato -----------------------------------------------------------------
@@ -506,7 +291,6 @@ def test_any_note_text_renders_as_safe_telegram_html(
         union_notes=views,
     )
     parts = render_summary(data, IT)
-    assert len(parts) <= MAX_MESSAGES or parts == render_summary(data, IT, detail=DETAILS[-1])
     for part in parts:
         assert telegram_length(part) <= 4096
         assert _balanced(part)

@@ -13,7 +13,7 @@ from bot import message_refresh
 from bot.callback_data import pattern
 from bot.context import Services
 from bot.conversations import point_at_picker, register_flow
-from bot.handlers.summaries import commands, decisions, files, scheduled
+from bot.handlers.summaries import commands, decisions, files, links, scheduled
 from bot.scope import union_command
 from bot.services import summaries
 from bot.views import summaries as views
@@ -46,6 +46,7 @@ def register(application: Application[Any, Any, Any, Any, Any, Any], services: S
         ]
     )
     register_flow(commands.DECISION_PICK_FLOW, point_at_picker)
+    links.install(services)  # /start exp|sheet|dec-<union>: before meetings' and invites
     services.add_due_work("summaries.scheduled", scheduled.post_due_summaries)
     services.add_due_work("summaries.covenant_clock", scheduled.covenant_clock_due)
     services.add_sent_listener("sum:", summaries.summary_message_sent)

@@ -29,8 +29,8 @@ DECISION_PICK_FLOW = "decision_union"  # /decisione's text, kept while the picke
 
 
 async def summary(update: Update, context: BotContext, union_id: int | None) -> None:
-    """/riepilogo: the summary as it stands, with its chart (in a group, in the group's
-    language: the instance's)."""
+    """/riepilogo: the summary as it stands, with its pictures (in a group, in the group's
+    language: the instance's; in private the caller's own Comuni first)."""
     services = context.services
     chat = update.effective_chat
     if chat is None:
@@ -44,14 +44,18 @@ async def summary(update: Update, context: BotContext, union_id: int | None) -> 
         draft = None
         if not isinstance(scope, Refusal):
             draft = await summaries.read_summary_now(
-                session, union_id=scope.union.id, now=services.clock.now(), language=tr.language
+                session,
+                union_id=scope.union.id,
+                now=services.clock.now(),
+                language=tr.language,
+                own=frozenset(scope.municipality_ids) if private else frozenset(),
             )
     if isinstance(scope, Refusal):
         await scope.send(update)
         return
     if draft is None:
         return
-    parts = summaries.summary_texts(draft, language=tr.language)
+    parts = summaries.summary_texts(draft, language=tr.language, private=private)
     dashboard = views.dashboard_link(  # issue 20: None unless the dashboard is configured
         tr,
         scope.union.id,
@@ -61,10 +65,10 @@ async def summary(update: Update, context: BotContext, union_id: int | None) -> 
     )
     for text, keyboard in views.summary_messages(tr, parts, scope.union.id, dashboard):
         await chat.send_message(text, parse_mode=ParseMode.HTML, reply_markup=markup(keyboard))
-    chart = await summaries.summary_chart(draft, language=tr.language)
-    await chat.send_photo(
-        InputFile(chart, filename="riepilogo.png"), caption=views.chart_caption(tr)
-    )
+    for picture in await summaries.summary_pictures(draft, language=tr.language):
+        await chat.send_photo(
+            InputFile(picture.png, filename=picture.name), caption=picture.caption
+        )
 
 
 async def export(update: Update, context: BotContext, union_id: int | None) -> None:
@@ -76,7 +80,11 @@ async def export(update: Update, context: BotContext, union_id: int | None) -> N
     if update.effective_user is None:
         return
     if chat is None or chat.type != Chat.PRIVATE:
-        await reply(update, views.export_in_private(tr))
+        link = None  # the button opens /esporta in private for the group's Union
+        if not isinstance(scope, Refusal):
+            payload = summaries.start_link(summaries.LINK_EXPORT, scope.union.id)
+            link = views.open_chat(tr, context.bot.username, payload)
+        await reply(update, views.export_in_private(tr), markup(link))
     elif isinstance(scope, Refusal):
         await scope.send(update)
     elif not isinstance(offer, summaries.ExportOffer):
@@ -113,7 +121,11 @@ async def decision(update: Update, context: BotContext, union_id: int | None) ->
     if isinstance(scope, Refusal):
         await scope.send(update)
     elif isinstance(desk, summaries.DecisionNotRecorded):
-        await reply(update, views.decision_not_recorded(tr, desk.reason))
+        link = None  # from the technical group: a button to the desk in private
+        if desk.reason == "technical_group":
+            payload = summaries.start_link(summaries.LINK_DECISION, scope.union.id)
+            link = views.open_chat(tr, context.bot.username, payload)
+        await reply(update, views.decision_not_recorded(tr, desk.reason), markup(link))
     elif not text:
         assert desk is not None
         sections, keyboard = views.decision_desk(tr, desk.pending)

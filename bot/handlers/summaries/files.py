@@ -9,6 +9,7 @@ from telegram.error import Forbidden
 
 from bot.context import BotContext
 from bot.i18n import Translator
+from bot.markup import markup
 from bot.scope import button_press, button_refusal, caller_tr
 from bot.services import summaries
 from bot.views import summaries as views
@@ -43,25 +44,35 @@ async def _send_files(update: Update, context: BotContext, *, restricted: bool) 
         if read is not None:
             kind = pressed.data.action
             files = await summaries.export_files(read, kind=kind, language=tr.language)
-            await _send_documents(update, context, tr, files)
+            if not await send_files(context, pressed.user_id, files):
+                await _cannot_reach(update, context, tr, union_id, restricted=restricted)
         return
     refused = access if isinstance(access, str) else views.export_refused(tr, access.reason)
     await pressed.query.answer(refused, show_alert=True)
 
 
-async def _send_documents(
-    update: Update, context: BotContext, tr: Translator, files: list[summaries.ExportFile]
-) -> None:
-    """In private; a presser who never started the bot is told where they pressed."""
-    user, chat = update.effective_user, update.effective_chat
-    assert user is not None
+async def send_files(context: BotContext, user_id: int, files: list[summaries.ExportFile]) -> bool:
+    """The files, in private; False when the person never started the bot (or blocked it)."""
     try:
         for file in files:
             await context.bot.send_document(
-                chat_id=user.id,
+                chat_id=user_id,
                 document=InputFile(file.content, filename=file.name),
                 caption=file.caption,
             )
     except Forbidden:
-        if chat is not None:
-            await chat.send_message(views.export_cannot_reach(tr))
+        return False
+    return True
+
+
+async def _cannot_reach(
+    update: Update, context: BotContext, tr: Translator, union_id: int, *, restricted: bool
+) -> None:
+    """Said where they pressed, with a button that opens the chat with the bot: its «Avvia»
+    brings them back to the same files (bot.handlers.summaries.links)."""
+    chat = update.effective_chat
+    if chat is None:
+        return
+    kind = summaries.LINK_EXPORT if restricted else summaries.LINK_SHEET
+    link = views.open_chat(tr, context.bot.username, summaries.start_link(kind, union_id))
+    await chat.send_message(views.export_cannot_reach(tr), reply_markup=markup(link))

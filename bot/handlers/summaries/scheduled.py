@@ -27,21 +27,19 @@ async def post_due_summaries(services: Services, bot: Bot, now: datetime) -> Non
 async def _post_summary(
     services: Services, due: summaries.DueSummary, now: datetime, *, bot_username: str | None
 ) -> None:
-    """Read, then render with no transaction open (the chart in a thread), then queue."""
+    """Read, then draw with no transaction open (in a thread), then queue."""
     language = tr_for(services).language
     async with services.db.transaction() as session:
         draft = await summaries.read_scheduled_summary(session, due=due, now=now, language=language)
     if draft is None:
         return
-    parts = summaries.summary_texts(draft, language=language)
-    chart = await summaries.summary_chart(draft, language=language)
+    pictures = await summaries.summary_pictures(draft, language=language)
     async with services.db.transaction() as session:
         await summaries.queue_summary(
             session,
             due=due,
             draft=draft,
-            parts=parts,
-            chart=chart,
+            pictures=pictures,
             now=now,
             language=language,
             webapp_url=services.settings.webapp_url,

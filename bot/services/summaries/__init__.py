@@ -11,10 +11,11 @@ messages in the outbox and never send):
 - `voting`     the votes under a decision, the coordinator's closing, «attuata»
 - `exporting`  who may have the files, the data, the files
 - `covenant`   the warnings ahead of the Covenant reports
+- `links`      the t.me links that open a dialogue in private (`?start=exp-<union>` …)
 
 Pure parts beside them: `summary` (the summary's text, at the level of detail that fits, a
 decision's message, the Covenant rules), `build` (from the stored facts to the summary's
-input), `chart` (the PNG), `export` (the XLSX/CSV files), `targets` (where a table is posted to).
+input), `chart` (the pictures), `export` (the XLSX/CSV files), `targets` (where a table is posted to).
 
 The handlers (bot.handlers.summaries) import what they need from here, enums and models
 included: they never import storage.
@@ -31,6 +32,7 @@ from bot.services.summaries.decisions import (
     DecisionShown,
     close_decision,
     decision_desk,
+    decision_link,
     decision_message_now,
     decision_message_sent,
     record_decision,
@@ -44,9 +46,17 @@ from bot.services.summaries.exporting import (
     ExportRefused,
     export_access,
     export_files,
+    export_link,
     export_offer,
     export_tables,
     read_export,
+)
+from bot.services.summaries.links import (
+    LINK_DECISION,
+    LINK_EXPORT,
+    LINK_SHEET,
+    parse_start_link,
+    start_link,
 )
 from bot.services.summaries.posting import (
     DueSummary,
@@ -56,8 +66,8 @@ from bot.services.summaries.posting import (
     read_scheduled_summary,
     read_summary_now,
     summaries_due,
-    summary_chart,
     summary_message_sent,
+    summary_pictures,
     summary_texts,
 )
 from bot.services.summaries.voting import (
@@ -75,6 +85,9 @@ from bot.services.summaries.voting import (
 from storage.models import DecisionMessage, DecisionStatus, DecisionVoteChoice, TableKind
 
 __all__ = [
+    "LINK_DECISION",
+    "LINK_EXPORT",
+    "LINK_SHEET",
     "CovenantDue",
     "DecisionChanged",
     "DecisionDesk",
@@ -103,22 +116,26 @@ __all__ = [
     "close_with_outcome",
     "covenant_warnings_due",
     "decision_desk",
+    "decision_link",
     "decision_message_now",
     "decision_message_sent",
     "decision_union_id",
     "export_access",
     "export_files",
+    "export_link",
     "export_offer",
     "export_tables",
     "mark_done",
+    "parse_start_link",
     "queue_summary",
     "read_export",
     "read_scheduled_summary",
     "read_summary_now",
     "record_decision",
+    "start_link",
     "summaries_due",
-    "summary_chart",
     "summary_message_sent",
+    "summary_pictures",
     "summary_texts",
     "sync_decisions",
     "vote_on_decision",

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.services.summaries.chart import ComuneBar
+from bot.services.summaries.chart import Co2Figures, ComuneBar
 from bot.services.summaries.summary import (
     ActionChange,
     ActionSnapshot,
@@ -19,6 +19,7 @@ from bot.services.summaries.summary import (
     QuestionView,
     SummaryInput,
     VoteView,
+    figures,
     stuck_rounds,
 )
 from storage.repositories.summaries import DecisionFact, NoteFact, SummaryFacts, UpdateFact
@@ -193,13 +194,21 @@ def build_summary_input(
     )
 
 
-def chart_bars(data: SummaryInput) -> list[ComuneBar]:
-    bars = []
-    for comune in data.comuni:
-        items = [a for a in data.actions if a.municipality_id == comune.municipality_id]
-        by_status: dict[str, int] = {}
-        for a in items:
-            by_status[a.status] = by_status.get(a.status, 0) + 1
-        average = round(sum(a.progress for a in items) / len(items)) if items else 0
-        bars.append(ComuneBar(comune.name, by_status, average))
+def chart_bars(data: SummaryInput, *, union_label: str) -> list[ComuneBar]:
+    """Per Comune (in the summary's order) its actions by status; the intercommunal actions
+    last, as `union_label` («Unione»). Comuni with no action are in the list (the picture
+    leaves them out)."""
+    by_comune: dict[int | None, dict[str, int]] = {}
+    for a in data.actions:
+        counts = by_comune.setdefault(a.municipality_id, {})
+        counts[a.status] = counts.get(a.status, 0) + 1
+    bars = [ComuneBar(c.name, by_comune.get(c.municipality_id, {})) for c in data.comuni]
+    if None in by_comune:
+        bars.append(ComuneBar(union_label, by_comune[None]))
     return bars
+
+
+def co2_of(data: SummaryInput) -> Co2Figures:
+    """The CO₂ picture's figures: the rule of the summary's totals (`figures`)."""
+    fig = figures(data.actions)
+    return Co2Figures(fig.co2_completed, fig.co2_ongoing, fig.co2_total)

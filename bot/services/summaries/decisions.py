@@ -259,6 +259,19 @@ async def decision_desk(
     )
 
 
+async def decision_link(
+    session: AsyncSession, *, union_id: int, telegram_user_id: int
+) -> DecisionDesk | DecisionNotRecorded:
+    """/decisione's desk reached through a link (`?start=dec-<union>`), in private: for the
+    coordinator of the Union the link names, checked now."""
+    member = await core_repo.member_of(
+        session, union_id=union_id, telegram_user_id=telegram_user_id
+    )
+    if member is None:
+        return DecisionNotRecorded("not_coordinator")
+    return await decision_desk(session, member_id=member.id, group_table=None)
+
+
 async def record_decision(
     session: AsyncSession,
     *,

@@ -75,6 +75,20 @@ async def export_offer(session: AsyncSession, *, member_id: int) -> ExportOffer 
     return ExportOffer(union.id, union.name)
 
 
+async def export_link(
+    session: AsyncSession, *, union_id: int, telegram_user_id: int
+) -> ExportOffer | ExportRefused:
+    """/esporta reached through a link (`?start=exp-<union>`): the formats, for whoever is the
+    coordinator or a Sindaco of the Union the link names, checked now."""
+    access = await export_access(
+        session, union_id=union_id, telegram_user_id=telegram_user_id, restricted=True
+    )
+    union = await session.get(Union, union_id)
+    if isinstance(access, ExportRefused) or union is None:
+        return access if isinstance(access, ExportRefused) else ExportRefused("not_member")
+    return ExportOffer(union.id, union.name)
+
+
 @dataclass(frozen=True)
 class ExportRead:
     data: ExportData

@@ -1,14 +1,16 @@
 """The summary to the political table: after each update round (scheduled) and on demand.
 
 After a round's deadline the tick posts exactly one scheduled summary to the political group
-(`summaries_due`, `read_scheduled_summary`, then `queue_summary`: the text parts, the chart and
-one vote message per open question, all through the outbox). `/riepilogo` shows the same summary
+(`summaries_due`, `read_scheduled_summary`, then `queue_summary`: the text parts, one vote
+message per open question right under them, then the pictures, all through the outbox). A copy
+sent to a coordinator in private puts their own Comuni first (marked 📍), as /riepilogo does in
+private. `/riepilogo` shows the same summary
 at once (`read_summary_now`); it never moves the "since the last summary" baseline, which is the
 last *scheduled* summary.
 
 Reading, rendering and queueing are three steps with no transaction open while rendering: a
-large Union's text may try several levels of detail and its chart is drawn in a thread
-(`summary_chart`), with no reason to hold SQLite's write lock meanwhile.
+Union's pictures are drawn in a thread (`summary_pictures`), with no reason to hold SQLite's
+write lock meanwhile.
 """
 
 from __future__ import annotations
@@ -23,13 +25,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import format_month, translator
-from bot.services.summaries.build import build_summary_input, chart_bars, month_of
-from bot.services.summaries.chart import ComuneBar, render_chart
+from bot.services.summaries.build import build_summary_input, chart_bars, co2_of, month_of
+from bot.services.summaries.chart import Co2Figures, ComuneBar, Picture, render_pictures
 from bot.services.summaries.decisions import DecisionShown, decision_message, sync_decisions
 from bot.services.summaries.summary import SummaryInput, render_summary
 from bot.services.summaries.targets import key_suffix, table_targets
 from bot.views.keyboard import to_dict
-from bot.views.summaries import chart_caption, dashboard_link, summary_messages
+from bot.views.summaries import dashboard_link, summary_messages
 from storage.models import DecisionStatus, OutboxMessage, SummaryKind, TableKind, Union, UpdateRound
 from storage.repositories import core as core_repo
 from storage.repositories import outbox as outbox_repo
@@ -51,14 +53,17 @@ class DueSummary:
 
 @dataclass(frozen=True)
 class SummaryDraft:
-    """What a summary says, read in one transaction: its input, its chart's bars, its title,
-    and the person ids it may name (its outbox rows record them, for /cancellami)."""
+    """What a summary says, read in one transaction: its input, its pictures' figures, its
+    title, the person ids it may name (its outbox rows record them, for /cancellami), and the
+    reader's own Comuni (/riepilogo in private: first, marked)."""
 
     union_id: int
     data: SummaryInput
     bars: tuple[ComuneBar, ...]
     title: str
     named: frozenset[int]
+    co2: Co2Figures
+    own: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -114,6 +119,7 @@ async def _draft(
     late: bool,
     on_demand: bool,
     language: str,
+    own: frozenset[int] = frozenset(),
 ) -> SummaryDraft | None:
     facts = await repo.summary_facts(
         session, union_id=union_id, baseline=baseline, round_=round_, now=now
@@ -131,8 +137,15 @@ async def _draft(
     )
     year, month = month_of(period, now, facts.union.timezone)
     title = f"{facts.union.name} · {format_month(year, month, language)}"
+    union_label = translator(language).gettext("Unione")
     return SummaryDraft(
-        union_id, data, tuple(chart_bars(data)), title, frozenset(facts.named_people)
+        union_id,
+        data,
+        tuple(chart_bars(data, union_label=union_label)),
+        title,
+        frozenset(facts.named_people),
+        co2_of(data),
+        own,
     )
 
 
@@ -158,9 +171,15 @@ async def read_scheduled_summary(
 
 
 async def read_summary_now(
-    session: AsyncSession, *, union_id: int, now: datetime, language: str
+    session: AsyncSession,
+    *,
+    union_id: int,
+    now: datetime,
+    language: str,
+    own: frozenset[int] = frozenset(),
 ) -> SummaryDraft | None:
-    """/riepilogo: the summary as it stands, since the last scheduled one, for this month."""
+    """/riepilogo: the summary as it stands, since the last scheduled one, for this month;
+    `own`: the reader's Comuni (in private), first in the text."""
     await sync_decisions(session, now=now)
     union = await session.get(Union, union_id)
     if union is None:
@@ -176,18 +195,23 @@ async def read_summary_now(
         late=False,
         on_demand=True,
         language=language,
+        own=own,
     )
 
 
-def summary_texts(draft: SummaryDraft, *, language: str) -> list[str]:
-    """The summary's text messages (the most detailed form that fits, bot.services.summaries.summary)."""
-    return render_summary(draft.data, translator(language))
+def summary_texts(
+    draft: SummaryDraft, *, language: str, private: bool = False, own: frozenset[int] | None = None
+) -> list[str]:
+    """The summary's text messages (bot.services.summaries.summary); in private the reader's
+    own Comuni (`own`, by default the draft's) first."""
+    mine = draft.own if own is None else own
+    return render_summary(draft.data, translator(language), private=private, own=mine)
 
 
-async def summary_chart(draft: SummaryDraft, *, language: str) -> bytes:
-    """The summary's chart (PNG), drawn in a thread: never on the event loop."""
+async def summary_pictures(draft: SummaryDraft, *, language: str) -> list[Picture]:
+    """The summary's pictures (PNG), drawn in a thread: never on the event loop."""
     return await asyncio.to_thread(
-        render_chart, draft.bars, translator(language), title=draft.title
+        render_pictures, draft.bars, draft.co2, translator(language), title=draft.title
     )
 
 
@@ -196,8 +220,7 @@ async def queue_summary(
     *,
     due: DueSummary,
     draft: SummaryDraft,
-    parts: Sequence[str],
-    chart: bytes,
+    pictures: Sequence[Picture],
     now: datetime,
     language: str,
     webapp_url: str | None = None,
@@ -207,7 +230,8 @@ async def queue_summary(
     another instance, got there first) and queue it to the political table: the text parts
     (the spreadsheet's button under the last, and the dashboard's when `webapp_url` is
     configured: a Mini App in private, a t.me link to it through `bot_username` in a group),
-    the chart, and each open question's vote message."""
+    each open question's vote message, then the pictures. A coordinator's private copy is
+    rendered for them: their own Comuni first."""
     round_ = due.round
     tr = translator(language)
     summary = await repo.create_summary(
@@ -222,43 +246,51 @@ async def queue_summary(
     if summary is None:
         return None
     questions = await _open_questions(session, round_.union_id, language)
+    parts = 0
     for chat_id, person_id in await table_targets(session, round_.union_id, TableKind.POLITICAL):
         to = _Copy(chat_id, person_id, round_.union_id, summary.id, now)
+        private = person_id is not None
+        own: frozenset[int] = frozenset()
+        if person_id is not None:
+            own = await repo.own_comuni(session, union_id=round_.union_id, person_id=person_id)
+        texts = summary_texts(draft, language=language, private=private, own=own)
+        parts = max(parts, len(texts))
         dashboard = dashboard_link(
             tr,
             round_.union_id,
-            private=person_id is not None,
+            private=private,
             webapp_url=webapp_url,
             bot_username=bot_username,
         )
-        messages = summary_messages(tr, parts, round_.union_id, dashboard)
+        messages = summary_messages(tr, texts, round_.union_id, dashboard)
         for index, (text, keyboard) in enumerate(messages):
             payload: dict[str, object] = {"text": text, "parse_mode": "HTML"}
             if keyboard is not None:
                 payload["reply_markup"] = keyboard.to_dict()
             await to.enqueue(session, f"sum:{summary.id}:{index}", payload, names=draft.named)
-        await to.enqueue(
-            session,
-            f"sum:{summary.id}:chart",
-            {"caption": chart_caption(tr)},
-            method="sendPhoto",
-            file=("riepilogo.png", chart),
-        )
         for decision_id, shown in questions:
             payload = {"text": shown.text, "parse_mode": "HTML"}
             payload["reply_markup"] = to_dict(shown.keyboard)
             await to.enqueue(
                 session, f"decmsg:{decision_id}:{summary.id}", payload, names=shown.named
             )
+        for n, picture in enumerate(pictures):
+            await to.enqueue(
+                session,
+                f"sum:{summary.id}:picture{n}",
+                {"caption": picture.caption},
+                method="sendPhoto",
+                file=(picture.name, picture.png),
+            )
     logger.info(
         "Union %s: summary %s queued (%d parts, %d questions%s)",
         round_.union_id,
         round_.period,
-        len(parts),
+        parts,
         len(questions),
         ", late" if draft.data.late else "",
     )
-    return SummaryQueued(summary.id, len(parts), len(questions))
+    return SummaryQueued(summary.id, parts, len(questions))
 
 
 async def _open_questions(

@@ -1,17 +1,13 @@
 """The summary for the political table: plain data in, Telegram HTML out (no Telegram import).
 
-A mayor reads it in one minute on a phone: the Union and the month, the overall figures, then
-Comune by Comune what changed since the last scheduled summary, what is stuck and who did not
-report; the next meeting; the questions waiting for a political decision. The text is split
-into messages at Comune boundaries (bot.views.html_split).
-
-A large Union's month would fill a dozen messages if every changed action were listed, and a
-mayor reads the first screen. So the detail shrinks, step by step (`DETAILS`), until the
-summary fits in `MAX_MESSAGES` messages: per Comune the most important changes first
-(completed, then a status change, then the largest progress), a "… e altre K azioni" line for
-the rest, fewer and shorter notes; the full detail is in the spreadsheet (/esporta). Only a
-Union too large even for the most compact form takes more messages (nothing is ever cut
-mid-Comune, and every Comune keeps its line).
+A mayor reads it in one minute on a phone, in the order of what they must do (docs/DESIGN.md,
+«The summary»): the questions waiting for their vote (the vote messages with their buttons come
+right after the text), the decisions to carry out, the next meeting; then three lines of totals
+(the actions by status, what moved since the last scheduled summary, the CO₂ avoided against
+the PAES); then one line per Comune — completed out of total, what moved, what is stuck, who has
+not answered the round — with no line or count that says zero. The detail of every action and
+every note is in the spreadsheet (the button under the summary, /esporta). A 20-Comuni Union
+fits in two messages; the text is split between Comuni (bot.views.html_split).
 """
 
 from __future__ import annotations
@@ -55,9 +51,9 @@ STATUS_PLURALS = {
 }
 STATUS_ICONS = {COMPLETED: "✅", ONGOING: "🔄", POSTPONED: "⏸", NOT_STARTED: "⚪"}
 STUCK_ROUNDS = 2
+QUESTIONS_LISTED = 10  # open questions named in the text (each has its vote message anyway)
 NOTE_MAX = 280
 GROUP_NOTE_MAX = 200  # a group note in the summary: about three lines on a phone
-MAX_MESSAGES = 4  # text messages of a summary (the chart and the vote messages come after)
 HASHTAG = "#aggiornamento"
 
 
@@ -105,29 +101,6 @@ class ComuneInfo:
     silent: tuple[ShownName, ...] = ()  # technicians who did not report in the round
     has_technician: bool = True
     notes: tuple[NoteView, ...] = ()  # group notes since the baseline, oldest first
-
-
-@dataclass(frozen=True)
-class Detail:
-    """How much a summary says per Comune; `DETAILS` goes from everything to the bare counts."""
-
-    changes: int | None  # changed actions listed per Comune (None: all of them)
-    action_notes: int  # notes shown under each listed action
-    action_note_chars: int
-    group_notes: int  # the latest group notes shown per Comune
-    group_note_chars: int
-    stuck: int | None  # stuck actions named per Comune (None: all)
-
-
-FULL = Detail(None, 2, NOTE_MAX, 3, GROUP_NOTE_MAX, None)
-DETAILS = (
-    FULL,
-    Detail(5, 1, 200, 2, 160, 8),
-    Detail(3, 1, 140, 2, 140, 5),
-    Detail(2, 1, 100, 1, 120, 3),
-    Detail(1, 0, 0, 1, 100, 3),
-    Detail(0, 0, 0, 0, 0, 0),
-)
 
 
 @dataclass(frozen=True)
@@ -180,6 +153,7 @@ class Figures:
     average_progress: int = 0
     co2_completed: Decimal = Decimal(0)
     co2_total: Decimal = Decimal(0)
+    co2_ongoing: Decimal = Decimal(0)
 
 
 def _dec(value: Decimal | float | None) -> Decimal:
@@ -197,12 +171,14 @@ def figures(actions: Iterable[ActionSnapshot]) -> Figures:
     average = round(sum(a.progress for a in items) / total) if total else 0
     co2_total = sum((_dec(a.co2_avoided_t) for a in items), Decimal(0))
     co2_done = sum((_dec(a.co2_avoided_t) for a in items if a.status == COMPLETED), Decimal(0))
+    co2_ongoing = sum((_dec(a.co2_avoided_t) for a in items if a.status == ONGOING), Decimal(0))
     return Figures(
         total=total,
         by_status=by_status,
         average_progress=average,
         co2_completed=co2_done,
         co2_total=co2_total,
+        co2_ongoing=co2_ongoing,
     )
 
 
@@ -256,71 +232,6 @@ def stuck_rounds(moved_in_round: Sequence[bool]) -> int:
 
 def _status(tr: Translator, status: str | None) -> str:
     return tr.gettext(STATUS_LABELS.get(status or "", status or "?"))
-
-
-def importance(
-    action: ActionSnapshot, change: ActionChange, *, asks_decision: bool = False
-) -> tuple[object, ...]:
-    """Sort key, most important first: completed, an open question for the political table, a
-    status change, the largest progress, a note or attachment, then the action code."""
-    completed = change.new_status == COMPLETED and change.old_status != COMPLETED
-    status_moved = change.old_status is not None and change.old_status != change.new_status
-    delta = abs(change.new_progress - (change.old_progress or 0))
-    said = bool(change.notes or change.photos or change.documents)
-    return (
-        not completed,
-        not asks_decision,
-        not status_moved,
-        -delta,
-        not said,
-        natural_key(action.code),
-        action.action_id,
-    )
-
-
-def _change_row(
-    tr: Translator,
-    action: ActionSnapshot,
-    change: ActionChange,
-    detail: Detail = FULL,
-    *,
-    asks_decision: bool = False,
-) -> list[str]:
-    e = html.escape
-    head = f"• <b>{e(action.code)}</b> {e(clip(action.title, 80))}"
-    moves: list[str] = []
-    if change.old_status is not None and change.old_status != change.new_status:
-        moves.append(
-            f"{_status(tr, change.old_status)} → {STATUS_ICONS.get(change.new_status, '')} "
-            f"<b>{_status(tr, change.new_status)}</b>"
-        )
-    elif change.old_status is None:
-        moves.append(f"{STATUS_ICONS.get(change.new_status, '')} {_status(tr, change.new_status)}")
-    if change.old_progress is not None and change.old_progress != change.new_progress:
-        moves.append(f"{change.old_progress}% → <b>{change.new_progress}%</b>")
-    elif change.old_progress is None or not moves:
-        moves.append(f"{change.new_progress}%")
-    if asks_decision:
-        moves.append("🗳 " + tr.gettext("da decidere"))
-    rows = [head + ": " + ", ".join(moves)]
-    if detail.action_notes:
-        for note in change.notes[-detail.action_notes :]:
-            rows.append(f"   <i>«{e(clip_words(note, detail.action_note_chars))}»</i>")
-    attachments = []
-    if change.photos:
-        attachments.append(
-            "📷 " + tr.ngettext("{n} foto", "{n} foto", change.photos).format(n=change.photos)
-        )
-    if change.documents:
-        attachments.append(
-            "📄 "
-            + tr.ngettext("{n} documento", "{n} documenti", change.documents).format(
-                n=change.documents
-            )
-        )
-    if attachments:
-        rows.append("   " + " · ".join(attachments))
-    return rows
 
 
 def note_row(
@@ -446,283 +357,301 @@ def round_note_rows(
     return rows
 
 
-def _group_note_rows(
-    tr: Translator, notes: Sequence[NoteView], detail: Detail, timezone: str
-) -> tuple[list[str], bool]:
-    """The latest group notes of a Comune (rows, and whether some were left out)."""
-    notes = [n for n in notes if note_text(n.text)]
-    if not notes:
-        return [], False
-    shown = notes[-detail.group_notes :] if detail.group_notes else []
-    rows = [note_row(tr, n, chars=detail.group_note_chars, timezone=timezone) for n in shown]
-    rest = len(notes) - len(shown)
-    if rest and shown:
-        rows.append(
-            "   "
-            + tr.ngettext(
-                "… e un'altra nota dal gruppo tecnico",
-                "… e altre {n} note dal gruppo tecnico",
-                rest,
-            ).format(n=rest)
-        )
-    elif rest:
-        rows.append(
-            "💬 "
-            + tr.ngettext(
-                "{n} nota dal gruppo tecnico", "{n} note dal gruppo tecnico", rest
-            ).format(n=rest)
-        )
-    return rows, bool(rest) or any(len(note_text(n.text)) > detail.group_note_chars for n in shown)
+def status_count(tr: Translator, status: str, n: int) -> str:
+    """«4 completate», «1 rinviata»: a count of actions in one status."""
+    ngettext = tr.ngettext
+    if status == COMPLETED:
+        text = ngettext("{n} completata", "{n} completate", n)
+    elif status == ONGOING:
+        text = ngettext("{n} in corso", "{n} in corso", n)
+    elif status == POSTPONED:
+        text = ngettext("{n} rinviata", "{n} rinviate", n)
+    else:
+        text = ngettext("{n} non avviata", "{n} non avviate", n)
+    return text.format(n=n)
 
 
-def _comune_section(
+def _names(tr: Translator, names: Sequence[ShownName]) -> str:
+    return ", ".join(html.escape(person_name(n, tr)) for n in names)
+
+
+def _codes(actions: Sequence[ActionSnapshot], limit: int) -> str:
+    """The first `limit` action codes, escaped: «C1, C4, C7»."""
+    return ", ".join(html.escape(a.code) for a in actions[:limit])
+
+
+def comune_line(
     tr: Translator,
     title: str,
     actions: Sequence[ActionSnapshot],
     changes: dict[int, ActionChange],
-    silent: Sequence[ShownName],
-    has_technician: bool,
     *,
-    notes: Sequence[NoteView] = (),
-    detail: Detail = FULL,
-    timezone: str = "Europe/Rome",
-    asking: frozenset[str] = frozenset(),  # codes of actions with an open question
-) -> tuple[list[str], bool]:
-    """A Comune's rows, and whether anything was left out (then the spreadsheet has it)."""
+    silent: Sequence[ShownName] = (),
+    has_technician: bool = True,
+    notes: int = 0,
+    own: bool = False,
+    asked_silence: bool = True,
+) -> str:
+    """One Comune in one line: how many actions are completed, what moved since the last
+    summary, what is stuck, who has not answered the round. Nothing is said about a count that is
+    zero; a Comune where nothing happened says so in two words."""
     _ = tr.gettext
-    e = html.escape
+    ngettext = tr.ngettext
     fig = figures(actions)
-    head = f"<b>{e(title)}</b>"
-    if fig.total:
-        head += (
-            " · "
-            + tr.ngettext("{n} azione", "{n} azioni", fig.total).format(n=fig.total)
-            + " · "
-            + _("media {avg}%").format(avg=fig.average_progress)
-            + " · ✅ "
-            + tr.ngettext("{n} completata", "{n} completate", fig.by_status[COMPLETED]).format(
-                n=fig.by_status[COMPLETED]
-            )
-        )
-    rows = [head]
+    done = fig.by_status.get(COMPLETED, 0)
+    head = ("📍 " if own else "") + f"<b>{html.escape(title)}</b>"
+    parts: list[str] = []
+    if not fig.total:
+        parts.append(_("nessuna azione caricata"))
+    elif done:
+        parts.append(_("{done}/{total} completate").format(done=done, total=fig.total))
+    else:
+        parts.append(ngettext("{n} azione", "{n} azioni", fig.total).format(n=fig.total))
     moved = sorted(
-        (a for a in actions if a.action_id in changes),
-        key=lambda a: importance(a, changes[a.action_id], asks_decision=a.code in asking),
+        (a for a in actions if a.action_id in changes), key=lambda a: natural_key(a.code)
     )
-    shown = moved if detail.changes is None else moved[: detail.changes]
-    for action in shown:
-        rows.extend(
-            _change_row(
-                tr, action, changes[action.action_id], detail, asks_decision=action.code in asking
+    completed_now = [
+        a
+        for a in moved
+        if changes[a.action_id].new_status == COMPLETED
+        and changes[a.action_id].old_status != COMPLETED
+    ]
+    news: list[str] = []
+    if moved:
+        text = ngettext("{n} aggiornata", "{n} aggiornate", len(moved)).format(n=len(moved))
+        news.append(text)
+    if completed_now:
+        codes = _codes(completed_now, 3)
+        if len(completed_now) > 3:
+            codes += " " + _("e altre {n}").format(n=len(completed_now) - 3)
+        news.append(
+            "✅ "
+            + ngettext("{codes} completata", "{codes} completate", len(completed_now)).format(
+                codes=codes
             )
         )
-    hidden = len(moved) - len(shown)
-    if hidden and shown:
-        rows.append(
-            "   "
-            + tr.ngettext(
-                "… e un'altra azione aggiornata",
-                "… e altre {n} azioni aggiornate",
-                hidden,
-            ).format(n=hidden)
-        )
-    elif hidden:
-        rows.append(
-            "• "
-            + tr.ngettext("{n} azione aggiornata", "{n} azioni aggiornate", hidden).format(n=hidden)
-        )
-    left_out = bool(hidden) or any(
-        len(changes[a.action_id].notes) > detail.action_notes
-        or any(len(n) > detail.action_note_chars for n in changes[a.action_id].notes)
-        for a in shown
-    )
-    note_rows, notes_left_out = _group_note_rows(tr, notes, detail, timezone)
-    if not moved and fig.total:
-        # With a note from the group there is news, just not on the actions.
-        rows.append(_("Nessuna azione aggiornata.") if note_rows else _("Nessuna novità."))
-    rows.extend(note_rows)
-    left_out = left_out or notes_left_out
     stuck = [a for a in actions if a.stuck_rounds >= STUCK_ROUNDS and a.action_id not in changes]
     if stuck:
-        named = stuck if detail.stuck is None else stuck[: detail.stuck]
-        items = ", ".join(
-            _("{code} ({pct}%, {n} giri)").format(code=e(a.code), pct=a.progress, n=a.stuck_rounds)
-            for a in named
-        )
-        more = len(stuck) - len(named)
-        if more and named:
-            items += " " + tr.ngettext("e un'altra", "e altre {n}", more).format(n=more)
-        left_out = left_out or bool(more)
-        if named:
-            rows.append("⏳ " + _("Ferme da due giri o più: {items}").format(items=items))
-        else:
-            rows.append(
-                "⏳ "
-                + tr.ngettext(
-                    "{n} azione ferma da due giri o più",
-                    "{n} azioni ferme da due giri o più",
-                    len(stuck),
-                ).format(n=len(stuck))
-            )
+        news.append("⏳ " + ngettext("{n} ferma", "{n} ferme", len(stuck)).format(n=len(stuck)))
+    if notes:
+        news.append("💬 " + ngettext("{n} nota", "{n} note", notes).format(n=notes))
     if silent:
-        rows.append(
+        news.append(
             "🔕 "
-            + tr.ngettext(
-                "Non ha riferito: {names}", "Non hanno riferito: {names}", len(silent)
-            ).format(names=", ".join(e(person_name(n, tr)) for n in silent))
+            + ngettext(
+                "non ha ancora aggiornato: {names}",
+                "non hanno ancora aggiornato: {names}",
+                len(silent),
+            ).format(names=_names(tr, silent))
         )
-    elif not has_technician:
-        rows.append("🔕 " + _("Nessun funzionario tecnico registrato."))
-    return rows, left_out
+    elif not has_technician and fig.total and asked_silence:
+        news.append("🔕 " + _("nessun funzionario tecnico registrato"))
+    if not news and fig.total:
+        news.append(_("nessuna novità"))
+    return " · ".join([head, *parts, *news])
 
 
-def _decision_row(tr: Translator, q: QuestionView, index: int) -> list[str]:
+def _decision_row(tr: Translator, q: QuestionView, index: int) -> str:
+    """A question in one line: what, where, and the votes so far (or its outcome)."""
     _ = tr.gettext
     e = html.escape
     where = ", ".join(e(x) for x in (q.comune, q.action_code) if x)
-    head = f"{index}. {e(clip(q.question, QUESTION_MAX))}"
+    row = f"{index}. {e(clip(q.question, QUESTION_MAX))}"
     if where:
-        head += f" <i>({where})</i>"
-    rows = [head]
+        row += f" <i>({where})</i>"
     if q.status == "open":
         if q.votes:
             tally = " · ".join(
-                f"{CHOICE_ICONS[c]} {sum(1 for v in q.votes if v.choice == c)}"
+                f"{CHOICE_ICONS[c]} {n}"
                 for c in (APPROVE, REJECT, POSTPONE)
+                if (n := sum(1 for v in q.votes if v.choice == c))
             )
-            rows.append("   " + _("Voti finora: {tally}").format(tally=tally))
+            row += " — " + tally
         else:
-            rows.append("   " + _("Nessun voto finora."))
+            row += " — " + _("nessun voto finora")
     else:
-        rows.append("   " + e(tr.gettext(OUTCOME_LABELS.get(q.status, q.status))))
+        row += " — " + e(tr.gettext(OUTCOME_LABELS.get(q.status, q.status)))
+    return row
+
+
+def _totals(tr: Translator, data: SummaryInput) -> list[str]:
+    """«In sintesi»: at most three lines — the actions by status, what moved this month, the
+    CO₂ avoided against the PAES (`co2_rule` in docs/DESIGN.md)."""
+    _ = tr.gettext
+    ngettext = tr.ngettext
+    lang = tr.language
+    fig = figures(data.actions)
+    rows = ["<b>" + _("In sintesi") + "</b>"]
+    if not fig.total:
+        rows.append(_("Nessuna azione del PAES caricata."))
+        return rows
+    by_status = [
+        f"{STATUS_ICONS[s]} " + status_count(tr, s, fig.by_status[s])
+        for s in STATUSES
+        if fig.by_status.get(s)
+    ]
+    rows.append(
+        ngettext("{n} azione", "{n} azioni", fig.total).format(n=format_number(fig.total, lang))
+        + ": "
+        + " · ".join(by_status)
+    )
+    shown = {a.action_id for a in data.actions}
+    moved = [c for c in data.changes if c.action_id in shown]
+    month: list[str] = []
+    if moved:
+        month.append(
+            ngettext("{n} azione aggiornata", "{n} azioni aggiornate", len(moved)).format(
+                n=len(moved)
+            )
+        )
+    completed = sum(1 for c in moved if c.new_status == COMPLETED and c.old_status != COMPLETED)
+    if completed:
+        month.append(ngettext("{n} completata", "{n} completate", completed).format(n=completed))
+    silent = sum(1 for c in data.comuni if c.silent)
+    if silent:
+        month.append(
+            ngettext(
+                "{n} Comune non ha ancora aggiornato",
+                "{n} Comuni non hanno ancora aggiornato",
+                silent,
+            ).format(n=silent)
+        )
+    rows.append(
+        (_("Dall'ultimo riepilogo: {what}") if data.since else _("Finora: {what}")).format(
+            what=", ".join(month)
+        )
+        if month
+        else _("Nessuna novità dall'ultimo riepilogo.")
+    )
+    if fig.co2_total > 0:
+        share = round(fig.co2_completed * 100 / fig.co2_total)
+        line = "🌱 " + _(
+            "CO₂ evitata: {done} t/anno su {total} t/anno previste dal PAES ({pct}%)"
+        ).format(
+            done=format_number(fig.co2_completed, lang, decimals=1),
+            total=format_number(fig.co2_total, lang, decimals=1),
+            pct=share,
+        )
+        if fig.co2_ongoing > 0:
+            line += "; " + _("altre {t} t/anno con le azioni in corso").format(
+                t=format_number(fig.co2_ongoing, lang, decimals=1)
+            )
+        rows.append(line)
     return rows
 
 
-def summary_sections(data: SummaryInput, tr: Translator, detail: Detail = FULL) -> list[list[str]]:
-    """The summary as sections of rows (each row balanced HTML): header, Comuni, meeting, questions."""
+def _header(data: SummaryInput, tr: Translator) -> list[str]:
     _ = tr.gettext
     e = html.escape
-    tz = ZoneInfo(data.timezone)
-    lang = tr.language
-    month = format_month(data.year, data.month, lang)
+    month = format_month(data.year, data.month, tr.language)
     header = [
         "📊 " + _("<b>Team energia · {union}</b>").format(union=e(data.union_name)),
         _("Riepilogo di {month}").format(month=e(month))
         + (" " + _("(su richiesta)") if data.on_demand else ""),
     ]
     if data.late:
-        header.append(
-            "⚠️ " + _("In ritardo: il bot era fermo quando è scaduto il giro di aggiornamenti.")
-        )
+        header.append(_("Riepilogo inviato in ritardo per un problema tecnico."))
     if data.since is not None:
-        header.append(_("Novità dal {date}.").format(date=e(format_datetime(data.since, tz, lang))))
-    else:
-        header.append(_("Primo riepilogo: tutte le novità registrate finora."))
+        since = format_datetime(data.since, ZoneInfo(data.timezone), tr.language)
+        header.append(_("Novità dal {date}.").format(date=e(since)))
+    return header
 
-    fig = figures(data.actions)
-    overall = [_("<b>Il quadro</b>")]
-    if fig.total:
-        overall.append(
-            " · ".join(
-                f"{STATUS_ICONS[s]} {_(STATUS_PLURALS[s])} {fig.by_status[s]}" for s in STATUSES
-            )
-        )
-        overall.append(
-            _("Azioni: {n} · avanzamento medio: {avg}%").format(
-                n=fig.total, avg=fig.average_progress
-            )
-        )
-        if fig.co2_total > 0:
-            share = round(fig.co2_completed * 100 / fig.co2_total)
-            overall.append(
-                _(
-                    "CO₂ evitata dalle azioni completate: {done} t/anno su {total} t/anno del PAES ({pct}%)"
-                ).format(
-                    done=format_number(fig.co2_completed, lang, decimals=1),
-                    total=format_number(fig.co2_total, lang, decimals=1),
-                    pct=share,
-                )
-            )
-    else:
-        overall.append(_("Nessuna azione del PAES caricata."))
 
+def _to_do(data: SummaryInput, tr: Translator, *, private: bool) -> list[list[str]]:
+    """What the mayors must do: the questions to vote (their vote messages follow the text),
+    the decisions to carry out, the next meeting."""
+    _ = tr.gettext
+    e = html.escape
+    sections: list[list[str]] = []
+    open_q = [q for q in data.questions if q.status == "open"]
+    decided = [q for q in data.questions if q.status != "open"]
+    if open_q:
+        head = (
+            _("<b>Da decidere</b>: vota con i pulsanti nei messaggi qui sotto")
+            if private
+            else _("<b>Da decidere</b>: votate con i pulsanti nei messaggi qui sotto")
+        )
+        rows = [_decision_row(tr, q, i) for i, q in enumerate(open_q[:QUESTIONS_LISTED], 1)]
+        more = len(open_q) - QUESTIONS_LISTED
+        if more > 0:
+            rows.append(
+                tr.ngettext(
+                    "… e un'altra questione, nei messaggi qui sotto",
+                    "… e altre {n} questioni, nei messaggi qui sotto",
+                    more,
+                ).format(n=more)
+            )
+        sections.append(["🗳 " + head, *rows])
+    if decided:
+        rows = [_decision_row(tr, q, i) for i, q in enumerate(decided, 1)]
+        sections.append(["📌 " + _("<b>Decisioni da attuare</b>"), *rows])
+    if not open_q and not decided:
+        sections.append(["🗳 " + _("Nessuna questione aperta per il tavolo politico.")])
+    if data.next_meeting is not None:
+        m = data.next_meeting
+        when = format_datetime(m.starts_at, ZoneInfo(data.timezone), tr.language)
+        line = f"{e(when)} — {e(m.title)}" + (f", {e(m.place)}" if m.place else "")
+        sections.append(["📅 " + _("<b>Prossima riunione</b>: {when}").format(when=line)])
+    else:
+        sections.append(["📅 " + _("Prossima riunione non ancora fissata.")])
+    return sections
+
+
+def _comune_lines(data: SummaryInput, tr: Translator, own: frozenset[int]) -> list[str]:
+    """One line per Comune, the reader's own first; the intercommunal actions last."""
     changes = {c.action_id: c for c in data.changes}
     by_comune: dict[int | None, list[ActionSnapshot]] = {}
     for action in data.actions:
         by_comune.setdefault(action.municipality_id, []).append(action)
-    for items in by_comune.values():
-        items.sort(key=lambda a: (natural_key(a.code), a.action_id))
-    comune_sections: list[list[str]] = []
-    left_out = False
-    asking = frozenset(
-        q.action_code for q in data.questions if q.status == "open" and q.action_code
-    )
-    intercommunal = by_comune.get(None, [])
-    if intercommunal or any(note_text(n.text) for n in data.union_notes):
-        rows, cut = _comune_section(
-            tr,
-            _("Azioni intercomunali") if intercommunal else _("Unione"),
-            intercommunal,
-            changes,
-            (),
-            True,
-            notes=data.union_notes,
-            detail=detail,
-            timezone=data.timezone,
-            asking=asking,
-        )
-        comune_sections.append(rows)
-        left_out = left_out or cut
-    for comune in data.comuni:
-        rows, cut = _comune_section(
+    lines = [
+        comune_line(
             tr,
             comune.name,
             by_comune.get(comune.municipality_id, []),
             changes,
-            comune.silent,
-            comune.has_technician,
-            notes=comune.notes,
-            detail=detail,
-            timezone=data.timezone,
-            asking=asking,
+            silent=comune.silent,
+            has_technician=comune.has_technician,
+            notes=sum(1 for n in comune.notes if note_text(n.text)),
+            own=comune.municipality_id in own,
         )
-        comune_sections.append(rows)
-        left_out = left_out or cut
-    if left_out:
-        header.append(
-            "ℹ️ "
-            + _(
-                "Per ogni Comune le novità principali: il dettaglio completo è nel foglio di "
-                "calcolo (pulsante «📤 Foglio di calcolo» in fondo al riepilogo, o /esporta)."
+        for comune in sorted(data.comuni, key=lambda c: c.municipality_id not in own)
+    ]
+    union_notes = sum(1 for n in data.union_notes if note_text(n.text))
+    if by_comune.get(None) or union_notes:
+        lines.append(
+            comune_line(
+                tr,
+                tr.gettext("Unione"),
+                by_comune.get(None, []),
+                changes,
+                notes=union_notes,
+                asked_silence=False,
             )
         )
-    sections = [header, overall, *comune_sections]
+    return lines
 
-    meeting = ["📅 " + _("<b>Prossima riunione</b>")]
-    if data.next_meeting is not None:
-        m = data.next_meeting
-        line = f"{e(format_datetime(m.starts_at, tz, lang))} — {e(m.title)}"
-        if m.place:
-            line += f", {e(m.place)}"
-        meeting.append(line)
-    else:
-        meeting.append(_("Non ancora fissata."))
-    sections.append(meeting)
 
-    open_q = [q for q in data.questions if q.status == "open"]
-    decided = [q for q in data.questions if q.status != "open"]
-    if open_q:
-        rows = ["🗳 " + _("<b>Da decidere</b> (votate nei messaggi qui sotto)")]
-        for i, q in enumerate(open_q, 1):
-            rows.extend(_decision_row(tr, q, i))
-        sections.append(rows)
-    if decided:
-        rows = ["📌 " + _("<b>Decisioni da attuare</b>")]
-        for i, q in enumerate(decided, 1):
-            rows.extend(_decision_row(tr, q, i))
-        sections.append(rows)
-    if not open_q and not decided:
-        sections.append(["🗳 " + _("Nessuna questione aperta per il tavolo politico.")])
+def summary_sections(
+    data: SummaryInput,
+    tr: Translator,
+    *,
+    private: bool = False,
+    own: frozenset[int] = frozenset(),
+) -> list[list[str]]:
+    """The summary as sections of rows (each row balanced HTML), in the order the mayors need
+    it: what they must do (the questions to vote, the decisions to carry out, the next
+    meeting), three lines of totals, then one line per Comune — the reader's own Comuni
+    (`own`, in a private copy) first and marked 📍."""
+    sections = [_header(data, tr), *_to_do(data, tr, private=private), _totals(tr, data)]
+    lines = _comune_lines(data, tr, own)
+    if lines:  # one section: the splitter cuts between two Comuni when it must
+        sections.append(lines)
+    if data.comuni or data.actions:
+        detail = tr.gettext(
+            "Il dettaglio di ogni azione e le note sono nel foglio di calcolo "
+            "(«📤 Foglio di calcolo» qui sotto)."
+        )
+        sections.append(["ℹ️ " + detail])
     return sections
 
 
@@ -731,22 +660,11 @@ def render_summary(
     tr: Translator,
     *,
     limit: int = TELEGRAM_LIMIT,
-    max_messages: int = MAX_MESSAGES,
-    detail: Detail | None = None,
+    private: bool = False,
+    own: frozenset[int] = frozenset(),
 ) -> list[str]:
-    """The summary as Telegram HTML messages, each ≤ limit, split at Comune boundaries.
-
-    With no `detail` given, the most detailed form that fits in `max_messages` messages (or the
-    most compact one, when none does).
-    """
-    if detail is not None:
-        return split_sections(summary_sections(data, tr, detail), limit=limit)
-    parts: list[str] = []
-    for level in DETAILS:
-        parts = split_sections(summary_sections(data, tr, level), limit=limit)
-        if len(parts) <= max_messages:
-            break
-    return parts
+    """The summary as Telegram HTML messages, each ≤ limit, split between Comuni."""
+    return split_sections(summary_sections(data, tr, private=private, own=own), limit=limit)
 
 
 # --- decisions ----------------------------------------------------------------------------

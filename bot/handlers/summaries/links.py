@@ -1,0 +1,92 @@
+"""Links that open a summaries dialogue in private: `t.me/<bot>?start=exp-<union>` (/esporta's
+formats), `sheet-<union>` (the spreadsheet under a summary), `dec-<union>` (/decisione's desk);
+bot.services.summaries.links says which button gives which.
+
+`/start <payload>` belongs to registration (an invite) and meetings put their poll links in
+front of it; `install` puts this module in front of both: a payload of this shape
+(`parse_start_link`, checked before any lookup) is answered here in a private chat, everything
+else goes on to the hook it found. Whoever arrives is checked again, as the command or the
+button would check them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from telegram import Chat, Update
+from telegram.constants import ParseMode
+
+from bot.context import BotContext, Services
+from bot.handlers.common import START_PAYLOAD_HOOK
+from bot.handlers.summaries.files import send_files
+from bot.markup import markup
+from bot.scope import caller_tr, reply
+from bot.services import summaries
+from bot.views import summaries as views
+from bot.views.html_split import split_sections
+
+StartHook = Callable[[Update, BotContext, str], Awaitable[Any]]
+
+
+def install(services: Services) -> None:
+    """Answer the summaries' links in /start; pass any other payload to the hook before."""
+    previous: StartHook | None = services.hooks.get(START_PAYLOAD_HOOK)
+
+    async def on_start_payload(update: Update, context: BotContext, payload: str) -> None:
+        link = summaries.parse_start_link(payload)
+        chat = update.effective_chat
+        if link is not None and chat is not None and chat.type == Chat.PRIVATE:
+            await on_link(update, context, *link)
+        elif previous is not None:
+            await previous(update, context, payload)
+
+    services.hooks[START_PAYLOAD_HOOK] = on_start_payload
+
+
+async def on_link(update: Update, context: BotContext, kind: str, union_id: int) -> None:
+    """The dialogue the link names, for the Union it names, if the caller may have it."""
+    services, user = context.services, update.effective_user
+    if user is None:
+        return
+    async with services.db.transaction() as session:
+        tr = await caller_tr(session, services, update)
+        if kind == summaries.LINK_EXPORT:
+            outcome: Any = await summaries.export_link(
+                session, union_id=union_id, telegram_user_id=user.id
+            )
+        elif kind == summaries.LINK_SHEET:
+            outcome = await summaries.export_access(
+                session, union_id=union_id, telegram_user_id=user.id, restricted=False
+            )
+        else:
+            outcome = await summaries.decision_link(
+                session, union_id=union_id, telegram_user_id=user.id
+            )
+    if isinstance(outcome, summaries.ExportRefused):
+        await reply(update, views.export_refused(tr, outcome.reason))
+    elif isinstance(outcome, summaries.ExportOffer):
+        text, keyboard = views.export_question(tr, outcome.union_name, outcome.union_id)
+        await reply(update, text, markup(keyboard), parse_mode=ParseMode.HTML)
+    elif isinstance(outcome, summaries.ExportAllowed):
+        await _send_sheet(update, context, union_id, tr.language)
+    elif isinstance(outcome, summaries.DecisionNotRecorded):
+        await reply(update, views.decision_not_recorded(tr, outcome.reason))
+    else:
+        sections, keyboard = views.decision_desk(tr, outcome.pending)
+        parts = split_sections(sections)
+        for n, part in enumerate(parts):
+            last = n == len(parts) - 1
+            await reply(update, part, markup(keyboard) if last else None, parse_mode=ParseMode.HTML)
+
+
+async def _send_sheet(update: Update, context: BotContext, union_id: int, language: str) -> None:
+    """The spreadsheet the summary's button would have sent."""
+    assert update.effective_user is not None
+    async with context.services.db.transaction() as session:
+        read = await summaries.read_export(
+            session, union_id=union_id, now=context.services.clock.now()
+        )
+    if read is not None:
+        files = await summaries.export_files(read, kind=views.SHEET, language=language)
+        await send_files(context, update.effective_user.id, files)
