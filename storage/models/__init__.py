@@ -15,6 +15,7 @@ from storage.models.actions import (
 from storage.models.base import Base
 from storage.models.core import (
     Conversation,
+    DueWork,
     Invite,
     JobClaim,
     LinkedChat,
@@ -69,6 +70,7 @@ __all__ = [
     "DecisionVote",
     "DecisionVoteChoice",
     "DocumentLink",
+    "DueWork",
     "Invite",
     "JobClaim",
     "LinkedChat",

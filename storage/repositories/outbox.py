@@ -301,6 +301,11 @@ def _owed(prefixes: Sequence[str], since: datetime) -> list[ColumnElement[bool]]
     ]
 
 
+def owed_where(prefixes: Sequence[str], since: datetime) -> list[ColumnElement[bool]]:
+    """The conditions of an owed row (`_owed`), for a query built elsewhere (the tick's probe)."""
+    return _owed(prefixes, since)
+
+
 async def owed(
     session: AsyncSession, *, prefixes: Sequence[str], since: datetime, limit: int = 500
 ) -> list[OutboxMessage]:
