@@ -2,7 +2,10 @@
 
 Features register their due work with `Services.add_due_work(name, fn)`; the tick runs them in
 registration order, each isolated (one failing does not stop the others), then flushes the
-outbox and reports delivery problems. Tests call `run_tick(application)` after moving the
+outbox and reports delivery problems. It first asks the database one question — which kinds are
+due now (`bot.services.schedule`: probes, and each kind's stored next moment, woken by the writes
+that bring it forward) — and runs only those: a quiet tick is that one statement and the health
+file, whatever the number of Unions. The first tick after a start runs everything. Tests call `run_tick(application)` after moving the
 clock; nothing in the bot sleeps for real minutes. Each piece of due work makes itself
 idempotent by claiming `(kind, Union, period)` (storage.repositories.core.claim) or by a
 status transition in the same transaction as its effect.
@@ -52,6 +55,7 @@ async def tick(services: Services, bot: Bot) -> None:
         due, found = await _due(services, now)
         ran = False
         for name, work in services.due_work:
+            due |= schedule_repo.take_woken()  # woken by the work before: due in this tick
             if name not in due:
                 continue
             ran = True
@@ -88,7 +92,7 @@ async def tick(services: Services, bot: Bot) -> None:
             await _purge(services, now, found)
 
 
-async def _due(services: Services, now: datetime) -> tuple[frozenset[str], schedule.Snapshot]:
+async def _due(services: Services, now: datetime) -> tuple[set[str], schedule.Snapshot]:
     """The tick's one query, and what it makes due (bot.services.schedule)."""
     when = _schedule_of(services)
     async with services.db.transaction() as session:
@@ -110,6 +114,7 @@ async def _due(services: Services, now: datetime) -> tuple[frozenset[str], sched
     probed = found.probed
     if found.reports_owed != services.extras.get(_OWED_SEEN):  # bot.delivery.owes_report's list
         probed |= {schedule.REOFFER}
+    schedule_repo.take_woken()  # what woke before this look is in what it read
     due = schedule.due_kinds(
         kinds,
         when=when,
@@ -124,7 +129,7 @@ async def _due(services: Services, now: datetime) -> tuple[frozenset[str], sched
     if missing:  # the first ticks ever: rows a write can wake
         async with services.db.transaction() as session:
             await schedule.add_missing(session, missing)
-    return due, found
+    return set(due), found
 
 
 _NONE = schedule.WhenDue()

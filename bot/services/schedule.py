@@ -35,9 +35,10 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from bot.localtime import local_to_utc
 from bot.services.meetings import rules as meeting_rules
-from bot.services.meetings.pins import PIN_DONE, PIN_OWED
+from bot.services.meetings.pins import PIN_DONE, PIN_LOOKBACK, PIN_OWED
 from bot.services.progress import rules as round_rules
-from bot.services.progress.rounds import settings_of_row
+from bot.services.progress.rounds import UNREACHABLE_CLAIM, settings_of_row
+from bot.services.progress.status import INVITE_PREFIX
 from storage.models import OutboxStatus
 from storage.repositories import meetings as meetings_repo
 from storage.repositories import schedule as repo
@@ -248,7 +249,7 @@ SCHEDULE: dict[str, WhenDue] = {
         next_due=_meeting_reminders, wakes=(Wake("meeting", ("starts_at",)),)
     ),
     "meetings.pins": WhenDue(
-        probe=lambda _now: repo.pins_owed(PIN_OWED, PIN_DONE),
+        probe=lambda now: repo.pins_owed(PIN_OWED, PIN_DONE, since=now - PIN_LOOKBACK),
         after_sends=True,  # an announcement sent is a pin owed
     ),
     "update_rounds_open": WhenDue(
@@ -261,6 +262,8 @@ SCHEDULE: dict[str, WhenDue] = {
     ),
     "update_rounds_duties": WhenDue(
         next_due=_round_duties,
+        # the report on who could not be reached, once the invitations were all tried
+        probe=lambda _now: repo.rounds_owing_report(INVITE_PREFIX, UNREACHABLE_CLAIM),
         wakes=(
             Wake("update_round", ("status", "deadline_at")),
             # late joiners: a technician approved, given a Comune, or actions loaded
@@ -268,7 +271,6 @@ SCHEDULE: dict[str, WhenDue] = {
             Wake("member_municipality"),
             Wake("paes_action", ("municipality_id", "archived_at", "union_id")),
         ),
-        after_sends=True,  # the report on who could not be reached waits for the invitations
     ),
     "summaries.scheduled": WhenDue(probe=lambda now: repo.summaries_owed(now, SKIPPED_CLAIM)),
     "summaries.covenant_clock": WhenDue(

@@ -128,11 +128,26 @@ def _wake(session: Session) -> None:
     session.flush()  # what the COMMIT would flush next: its tables count too
     kinds = session.info.pop(_WOKEN, None)
     if kinds:
+        _JUST_WOKEN.update(kinds)
         session.execute(
             update(DueWork)
             .where(DueWork.kind.in_(sorted(kinds)))
             .values(awake=True, woken=DueWork.woken + 1)
         )
+
+
+# Kinds woken in this process since the tick last looked: a kind later in the tick's list than
+# the work that woke it runs in the same tick (a poll closed on a date opens the round at once).
+# Process-wide like the listener; another bot's wake in the same process only makes a kind run
+# once more, early, which is harmless.
+_JUST_WOKEN: set[str] = set()
+
+
+def take_woken() -> set[str]:
+    """The kinds woken by writes in this process since the last call."""
+    woken = set(_JUST_WOKEN)
+    _JUST_WOKEN.clear()
+    return woken
 
 
 @event.listens_for(Session, "after_rollback")
@@ -247,15 +262,41 @@ def polls_past_deadline(now: datetime) -> ColumnElement[bool]:
     return exists().where(MeetingPoll.status == PollStatus.OPEN, MeetingPoll.deadline_at <= now)
 
 
-def pins_owed(owed_kind: str, done_kind: str) -> ColumnElement[bool]:
-    """A pin claimed as owed and not settled (Telegram failed it: retried with a backoff)."""
+def pins_owed(owed_kind: str, done_kind: str, *, since: datetime) -> ColumnElement[bool]:
+    """A pin claimed as owed since `since` and not settled (Telegram failed it: retried with a
+    backoff; the work looks back as far)."""
     done = aliased(JobClaim)
     return exists().where(
         JobClaim.kind == owed_kind,
+        JobClaim.claimed_at >= since,
         ~exists().where(
             done.kind == done_kind,
             done.union_id == JobClaim.union_id,
             done.period == JobClaim.period,
+        ),
+    )
+
+
+def rounds_owing_report(invite_prefix: str, claim_kind: str) -> ColumnElement[bool]:
+    """An open round whose invitations were all tried and whose report on who could not be
+    reached is not claimed yet (bot.services.progress.rounds: `_report_unreachable`). The
+    invitations' keys as an index range, as `key_starts_with` builds it, per round."""
+    key = literal(invite_prefix, String()) + cast(UpdateRound.id, String())
+    invitations = and_(
+        OutboxMessage.dedup_key >= key + literal(":", String()),
+        OutboxMessage.dedup_key < key + literal(";", String()),
+    )
+    return exists().where(
+        UpdateRound.status == RoundStatus.OPEN,
+        ~exists().where(
+            JobClaim.kind == claim_kind,
+            JobClaim.union_id == UpdateRound.union_id,
+            JobClaim.period == UpdateRound.period,
+        ),
+        exists().where(invitations),
+        ~exists().where(
+            invitations,
+            OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING]),
         ),
     )
 
