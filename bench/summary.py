@@ -9,12 +9,15 @@ and one technician, 24 monthly rounds with one progress update per action per ro
 14,400 updates) and two notes per Comune a month in the technical group, the previous month's
 scheduled summary (the baseline), and one open political decision per Comune with a vote from
 every Comune. Then the summary of the latest round is built
-the way `bot/handlers/summaries.py:_post_summary` builds it, in three timed stages:
+the way the tick builds it (`bot/handlers/summaries/scheduled.py:_post_summary`), in three
+timed stages:
 
-- *query*: `last_scheduled_summary` + `summary_facts` in one transaction, every statement
-  counted by a `before_cursor_execute` listener on the engine (BEGIN included);
-- *text*: `build_summary_input` + `render_summary` (Italian);
-- *chart*: `chart_bars` + `render_chart` (matplotlib, PNG). The bot imports matplotlib only
+- *query*: `bot.services.summaries.read_scheduled_summary` in one transaction
+  (`last_scheduled_summary` + `summary_facts`, then `build_summary_input` and the chart's bars
+  on the rows read), every statement counted by a `before_cursor_execute` listener on the
+  engine (BEGIN included);
+- *text*: `summary_texts` (`render_summary`, Italian);
+- *chart*: `render_chart` (matplotlib, PNG; in a thread in the bot). The bot imports matplotlib only
   for its first chart; that one-off cost is measured apart ("matplotlib import"), before any
   build, and the warm-up build (not reported) pays the rest of the first-chart set-up.
 
@@ -280,12 +283,10 @@ async def seed(database_url: str, comuni: int) -> tuple[int, int]:
 
 async def measure(database_url: str, backend: str, comuni: int, runs: int) -> SummaryResult:
     from bot.i18n import translator
-    from bot.services.summary import render_summary
-    from bot.services.summary_build import build_summary_input, chart_bars
-    from bot.services.summary_chart import render_chart
+    from bot.services import summaries
+    from bot.services.summaries.chart import render_chart
     from storage.db import Database
     from storage.models import UpdateRound
-    from storage.repositories import summaries as repo
 
     union_id, n_updates = await seed(database_url, comuni)
     db = Database(database_url)
@@ -314,25 +315,14 @@ async def measure(database_url: str, backend: str, comuni: int, runs: int) -> Su
             gc.collect()
             t0 = time.perf_counter()
             async with db.transaction() as session:
-                previous = await repo.last_scheduled_summary(
-                    session, union_id=union_id, exclude_period=round_.period
-                )
-                baseline = previous.created_at if previous else None
-                facts = await repo.summary_facts(
-                    session, union_id=union_id, baseline=baseline, round_=round_, now=now
+                draft = await summaries.read_scheduled_summary(
+                    session, due=summaries.DueSummary(round_), now=now, language="it"
                 )
             t1 = time.perf_counter()
-            assert facts is not None
-            data = build_summary_input(
-                facts,
-                since=baseline,
-                now=now,
-                period=round_.period,
-                round_deadline=round_.deadline_at,
-            )
-            parts = render_summary(data, tr)
+            assert draft is not None
+            parts = summaries.summary_texts(draft, language="it")
             t2 = time.perf_counter()
-            png = render_chart(chart_bars(data), tr, title=f"{facts.union.name} · dicembre 2025")
+            png = render_chart(draft.bars, tr, title=draft.title)  # in a thread in the bot
             t3 = time.perf_counter()
             if run == 0:
                 queries = len(statements)
@@ -344,12 +334,15 @@ async def measure(database_url: str, backend: str, comuni: int, runs: int) -> Su
             chart_s.append(t3 - t2)
             parts_n, chart_bytes = len(parts), len(png)
             # Sanity: the summary really is about this Union.
+            data = draft.data
+            if draft.union_id != union_id:
+                raise RuntimeError("the summary is not the seeded Union's")
             if not any("Comune 01" in p for p in parts) or len(data.comuni) != comuni:
                 raise RuntimeError("the summary does not show the seeded Comuni")
             if not all(len(c.notes) == 2 for c in data.comuni):
                 raise RuntimeError("the summary does not carry last month's group notes")
-            if len(facts.decisions) != comuni:
-                raise RuntimeError(f"{len(facts.decisions)} open decisions, expected {comuni}")
+            if len(data.questions) != comuni:
+                raise RuntimeError(f"{len(data.questions)} open decisions, expected {comuni}")
     finally:
         await db.dispose()
     return SummaryResult(

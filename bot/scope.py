@@ -11,7 +11,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,6 +26,7 @@ from telegram import (
 )
 
 from bot import callback_data as cb
+from bot.callback_data import CallbackData
 from bot.context import BotContext, Services
 from bot.i18n import Translator, pick_language, translator
 from bot.services.presses import Press, Pressed
@@ -334,6 +335,61 @@ def press_of(query: CallbackQuery, chat_id: int) -> Press:
 def pressed_where(query: CallbackQuery, chat_id: int, shown: Iterable[tuple[int, int]]) -> Pressed:
     """Was this group press made on a message that shows the object? (`Press.where`)"""
     return press_of(query, chat_id).where(shown)
+
+
+@dataclass(frozen=True)
+class ButtonPress:
+    """A pressed button whose data names an object: `object_id` is the data's first id."""
+
+    query: CallbackQuery
+    user_id: int
+    data: CallbackData
+    object_id: int
+
+
+async def button_press(update: Update) -> ButtonPress | None:
+    """The press of a button on an object (`area:verb:<id>[:arg…]`), decoded. None when the
+    update is no press, or its data names no object: then it is answered, so the spinner stops
+    (garbage is never trusted, bot.callback_data)."""
+    query = update.callback_query
+    if query is None or query.from_user is None:
+        return None
+    data = cb.decode(query.data)
+    object_id = data.int_arg(0) if data else None
+    if data is None or object_id is None:
+        await query.answer()
+        return None
+    return ButtonPress(query, query.from_user.id, data, object_id)
+
+
+T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
+
+
+class MemberRead(Protocol[T_co]):
+    def __call__(self, session: AsyncSession, *, member_id: int) -> Awaitable[T_co]: ...
+
+
+async def read_in_union(
+    update: Update,
+    context: BotContext,
+    command: str,
+    chosen_union_id: int | None,
+    read: MemberRead[T],
+) -> tuple[Translator, UnionScope | Refusal, T | None]:
+    """One read transaction for a command about the caller's Union: the caller's translator,
+    the Union (or the Refusal to send: a picker, or why not), and what `read` found for the
+    caller's membership there (None when refused)."""
+    services = context.services
+    async with services.db.transaction() as session:
+        tr = await caller_tr(session, services, update)
+        scope = await resolve_union(
+            session, update, context, command=command, chosen_union_id=chosen_union_id
+        )
+        found = None
+        if not isinstance(scope, Refusal):
+            found = await read(session, member_id=scope.member.id)
+    return tr, scope, found
 
 
 async def on_union_picked(update: Update, context: BotContext) -> None:

@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import event, insert, text
 
 from bot.config import normalize_database_url
-from bot.services.summary import CARD_NOTES_READ
+from bot.services.summaries.summary import CARD_NOTES_READ
 from storage import migrate
 from storage.db import Database
 from storage.models import Municipality, Union, UpdateNote, UpdateSource

@@ -21,7 +21,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.action_import import fold_name
-from bot.services.summary import (
+from bot.services.summaries.summary import (
     ActionChange,
     ActionSnapshot,
     ComuneInfo,

@@ -3,7 +3,7 @@
 /cancellami clears the person row's name (storage.repositories.registration.erase_person) and
 writes no word in its place: every text that names a person reads the person row when it is
 made, and a reader sees «ex membro», in their own language, where `shown_name` gives
-FORMER_MEMBER (bot.services.summary.person_name).
+FORMER_MEMBER (bot.services.summaries.summary.person_name).
 """
 
 from __future__ import annotations

@@ -499,39 +499,86 @@ async def summary_facts(
 # --- decisions ----------------------------------------------------------------------------
 
 
-async def sync_decisions_from_updates(session: AsyncSession, *, now: datetime) -> list[int]:
-    """Every update that asks for a political decision becomes a Decision (once). Returns new ids."""
+@dataclass(frozen=True)
+class DecisionRequest:
+    """A progress update that asks for a political decision and has no Decision yet."""
+
+    update_id: int
+    union_id: int
+    action_id: int
+    action_title: str
+    member_id: int | None  # who asked
+    decision_question: str | None  # the technician's own question, when they wrote one
+    note: str | None
+
+
+async def decision_requests(session: AsyncSession, *, limit: int = 500) -> list[DecisionRequest]:
+    """Updates marked "needs a political decision" that no Decision comes from yet, oldest first."""
     has_decision = exists().where(Decision.source_update_id == ProgressUpdate.id)
     rows = await session.execute(
         select(ProgressUpdate, Action)
         .join(Action, Action.id == ProgressUpdate.action_id)
         .where(ProgressUpdate.needs_decision.is_(True), ~has_decision)
         .order_by(ProgressUpdate.id)
-        .limit(500)
+        .limit(limit)
     )
-    created: list[int] = []
-    for update, action in rows:
-        question = (update.decision_question or update.note or "").strip() or action.title
-        inserted = await insert_ignore(
-            session,
-            Decision,
-            {
-                "union_id": action.union_id,
-                "source_update_id": update.id,
-                "action_id": action.id,
-                "question": question,
-                "status": DecisionStatus.OPEN,
-                "asked_by_member_id": update.member_id,
-                "created_at": now,
-            },
-            ["source_update_id"],
+    return [
+        DecisionRequest(
+            update_id=update.id,
+            union_id=action.union_id,
+            action_id=action.id,
+            action_title=action.title,
+            member_id=update.member_id,
+            decision_question=update.decision_question,
+            note=update.note,
         )
-        if inserted:
-            row = await session.execute(
-                select(Decision.id).where(Decision.source_update_id == update.id)
-            )
-            created.append(row.scalar_one())
-    return created
+        for update, action in rows
+    ]
+
+
+async def add_requested_decision(
+    session: AsyncSession, *, request: DecisionRequest, question: str, now: datetime
+) -> int | None:
+    """The open Decision of a request, once per update: its id, or None when it exists."""
+    inserted = await insert_ignore(
+        session,
+        Decision,
+        {
+            "union_id": request.union_id,
+            "source_update_id": request.update_id,
+            "action_id": request.action_id,
+            "question": question,
+            "status": DecisionStatus.OPEN,
+            "asked_by_member_id": request.member_id,
+            "created_at": now,
+        },
+        ["source_update_id"],
+    )
+    if not inserted:
+        return None
+    row = await session.execute(
+        select(Decision.id).where(Decision.source_update_id == request.update_id)
+    )
+    return row.scalar_one()
+
+
+async def add_decision(
+    session: AsyncSession, *, union_id: int, text: str, member_id: int, now: datetime
+) -> Decision:
+    """A decision the table took, recorded as approved by the member who writes it down."""
+    decision = Decision(
+        union_id=union_id,
+        question=text,
+        outcome_text=text,
+        status=DecisionStatus.APPROVED,
+        asked_by_member_id=None,
+        closed_by_member_id=member_id,
+        created_at=now,
+        closed_at=now,
+    )
+    session.add(decision)
+    await session.flush()
+    return decision
 
 
 async def decision_fact(session: AsyncSession, decision: Decision) -> DecisionFact:

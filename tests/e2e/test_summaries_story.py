@@ -243,7 +243,7 @@ async def test_summary_once_decision_loop_and_on_demand(any_bot: BotUnderTest) -
     assert posted[1].photo is not None and posted[1].photo[:4] == b"\x89PNG"
     vote_msg = posted[2]
     vote_data = vote_msg.buttons[0][0][1]
-    assert vote_data is not None and vote_data.startswith("dec:v:")
+    assert vote_data is not None and vote_data.startswith("dec:vote:")
     assert "Questione per il tavolo politico" in (vote_msg.text or "")
     assert len(posted) == 3
 
@@ -669,5 +669,5 @@ async def test_settings_hashtag_capture_and_update_rhythm(bot: BotUnderTest) -> 
         assert link.hashtag_capture is True
         assert (await repo.update_settings(session, team.union_id)).enabled is False
     # Someone else's forged press changes nothing.
-    press = await team.users["sindaco:0"].press_forged(view, f"set:u:{team.union_id}:ue:t")
+    press = await team.users["sindaco:0"].press_forged(view, f"set:round:{team.union_id}:ue:toggle")
     assert "Solo il coordinatore" in ((await press.answered()).text or "")

@@ -78,7 +78,7 @@ async def fresh_database(database_url: str, tmp_path: Path, pg: pg_server.PgServ
 
 def nn_button(message: FakeMessage) -> str | None:
     return next(
-        (d for row in message.buttons for _t, d in row if d and d.startswith("upd:nn:")), None
+        (d for row in message.buttons for _t, d in row if d and d.startswith("upd:no_news:")), None
     )
 
 

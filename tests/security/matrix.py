@@ -461,7 +461,7 @@ BUTTONS: dict[str, Row] = {
     ),
     "exp:csv:{A}": EXPORT,
     "exp:xlsx:{A}": EXPORT,
-    "dec:v:{dec}:a": decision_button(
+    "dec:vote:{dec}:approve": decision_button(
         {
             "outsider": UNION_MEMBERS,
             "pending": UNION_MEMBERS,
@@ -471,22 +471,24 @@ BUTTONS: dict[str, Row] = {
         }
     ),
     "dec:close:{dec}": DECISION_CLOSE,
-    "dec:out:{dec}:a": DECISION_CLOSE,
+    "dec:outcome:{dec}:approved": DECISION_CLOSE,
     "dec:done:{dec}": DECISION_DONE,
-    "dec:ld:{dec}": DECISION_DONE,
+    "dec:done_listed:{dec}": DECISION_DONE,
     "dec:back:{dec}": DECISION_CLOSE,
-    "ann:to:{ann}:all": ANNOUNCEMENT,
-    "ann:com:{ann}": ANNOUNCEMENT,
-    "ann:no:{ann}": ANNOUNCEMENT,
+    "ann:send:{ann}:all": ANNOUNCEMENT,
+    "ann:comuni:{ann}": ANNOUNCEMENT,
+    "ann:cancel:{ann}": ANNOUNCEMENT,
     "ann:back:{ann}": ANNOUNCEMENT,
     "doc:add:{A}": DOCUMENTS,
-    "doc:rm:{A}:{doc}": DOCUMENTS,
+    "doc:remove:{A}:{doc}": DOCUMENTS,
     "set:menu:{A}": SETTINGS,
-    "set:m:{A}:wd:2": SETTINGS,
-    "set:u:{A}:ue:t": SETTINGS,
+    "set:meeting:{A}:ad:up": SETTINGS,
+    "set:weekday:{A}:2": SETTINGS,
+    "set:round:{A}:ue:toggle": SETTINGS,
     "set:paes:{A}": SETTINGS,
-    "set:pclr:{A}": SETTINGS,
-    "set:tag:{A}": SETTINGS,
+    "set:paes_date:{A}": SETTINGS,
+    "set:paes_clear:{A}": SETTINGS,
+    "set:hashtag:{A}": SETTINGS,
 }
 
 CALLER_TITLES = {

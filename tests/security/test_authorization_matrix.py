@@ -99,7 +99,7 @@ async def test_refused_button(world: World, template: str, caller: str, chat: st
 
 @pytest.mark.parametrize(
     ("template", "owner"),
-    [("appr:approve:{pending}", "a"), ("vote:y:{slot}", "a"), ("dec:v:{dec}:a", "a")],
+    [("appr:approve:{pending}", "a"), ("vote:y:{slot}", "a"), ("dec:vote:{dec}:approve", "a")],
 )
 async def test_ids_of_another_union(world: World, template: str, owner: str) -> None:
     """Union B's coordinator and Union A's people swap ids: each side is refused on the other's

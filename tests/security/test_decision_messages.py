@@ -26,7 +26,7 @@ async def _card(world: World) -> FakeMessage:
     political group (the real path: outbox, then the message id recorded on delivery)."""
     await world.bot.advance(timedelta(days=5))
     await world.bot.settle()
-    vote = f"dec:v:{world.a.decision_id}:a"
+    vote = f"dec:vote:{world.a.decision_id}:approve"
     cards = [
         m
         for m in world.bot.fake.sent_to(world.chats["political"])
@@ -59,12 +59,12 @@ async def test_a_forged_press_in_the_technical_group_is_refused(bot: BotUnderTes
     technical = world.chats["technical"]
     anchor = world.anchors[("coord", "technical")]
     for caller, data in (
-        ("sindaco", f"dec:v:{dec}:a"),
-        ("assessore", f"dec:v:{dec}:r"),
+        ("sindaco", f"dec:vote:{dec}:approve"),
+        ("assessore", f"dec:vote:{dec}:reject"),
         ("coord", f"dec:close:{dec}"),
-        ("coord", f"dec:out:{dec}:a"),
+        ("coord", f"dec:outcome:{dec}:approved"),
         ("coord", f"dec:done:{dec}"),
-        ("coord", f"dec:ld:{dec}"),
+        ("coord", f"dec:done_listed:{dec}"),
     ):
         before = await snapshot(bot)
         press = await world.users[caller].press_forged(anchor, data)
@@ -75,19 +75,19 @@ async def test_a_forged_press_in_the_technical_group_is_refused(bot: BotUnderTes
     # Nor does the card's own data work on another bot message of the political group.
     before = await snapshot(bot)
     press = await world.users["sindaco"].press_forged(
-        world.anchors[("sindaco", "political")], f"dec:v:{dec}:a"
+        world.anchors[("sindaco", "political")], f"dec:vote:{dec}:approve"
     )
     assert ((await press.answered()).text or "").startswith(NOT_ITS_MESSAGE)
     await bot.settle()
     assert diff(before, await snapshot(bot)) == ""
 
     # On the card itself: the Sindaco's vote counts, the coordinator closes with an outcome.
-    press = await world.users["sindaco"].press(card, f"dec:v:{dec}:a")
+    press = await world.users["sindaco"].press(card, f"dec:vote:{dec}:approve")
     assert (await press.answered()).text == "Voto registrato: Approva."
     press = await world.users["coord"].press(card, f"dec:close:{dec}")
     assert (await press.answered()).text == "Scegli l'esito."
     await bot.settle()
-    press = await world.users["coord"].press(card, f"dec:out:{dec}:a")
+    press = await world.users["coord"].press(card, f"dec:outcome:{dec}:approved")
     assert ((await press.answered()).text or "").startswith("Esito registrato")
     await bot.settle()
     await bot.tick()  # the outbox sends the outcome to the technical group
@@ -116,7 +116,7 @@ async def test_a_card_whose_send_ended_uncertain_is_adopted(bot: BotUnderTest) -
     dec = world.a.decision_id
     async with bot.db.transaction() as session:
         await session.execute(delete(DecisionMessage))
-    press = await world.users["sindaco"].press(card, f"dec:v:{dec}:a")
+    press = await world.users["sindaco"].press(card, f"dec:vote:{dec}:approve")
     assert (await press.answered()).text == "Voto registrato: Approva."
     await bot.settle()
     await bot.run_jobs()
@@ -129,7 +129,7 @@ async def test_a_card_whose_send_ended_uncertain_is_adopted(bot: BotUnderTest) -
     assert "✅" in (card.text or "") and "Approva" in (card.text or ""), card.text
     # Another bot message of the group (an /aiuto answer) is no card by forged data.
     press = await world.users["assessore"].press_forged(
-        world.anchors[("assessore", "political")], f"dec:v:{dec}:r"
+        world.anchors[("assessore", "political")], f"dec:vote:{dec}:reject"
     )
     assert ((await press.answered()).text or "").startswith(NOT_ITS_MESSAGE)
     assert await _count(bot, DecisionMessage) == 1
@@ -152,8 +152,8 @@ async def test_the_pending_list_works_where_it_is_shown_and_is_not_adopted(
     await world.users["coord"].send("/decisione", chat=political)
     await bot.settle()
     listing = bot.fake.last_sent(political)
-    assert [data for row in listing.buttons for _text, data in row] == [f"dec:ld:{dec}"]
-    press = await world.users["coord"].press(listing, f"dec:ld:{dec}")
+    assert [data for row in listing.buttons for _text, data in row] == [f"dec:done_listed:{dec}"]
+    press = await world.users["coord"].press(listing, f"dec:done_listed:{dec}")
     assert ((await press.answered()).text or "").startswith("Segnata come attuata")
     await bot.settle()
     assert (await _decision(bot, dec)).status == DecisionStatus.DONE

@@ -59,7 +59,7 @@ async def _contribute(world: World) -> None:
     )
     await bot.settle()
     assert "Nota registrata per" in (bot.fake.last_sent(world.chats["technical"]).text or "")
-    assert (await _press(world, "sindaco", f"dec:v:{a.decision_id}:a") or "").startswith(
+    assert (await _press(world, "sindaco", f"dec:vote:{a.decision_id}:approve") or "").startswith(
         "Voto registrato"
     )
     await coord.send("/annuncio Riunione giovedì: Tiziano Guidettini presenta il collaudo")

@@ -113,7 +113,7 @@ async def test_an_announcement_being_prepared_is_sent_only_from_private(bot: Bot
         announcement_id = (
             await s.execute(select(Announcement.id).where(Announcement.text == text))
         ).scalar_one()
-    data = f"ann:to:{announcement_id}:all"
+    data = f"ann:send:{announcement_id}:all"
     before = await snapshot(bot)
     for chat in ("political", "unlinked", "other"):
         group = world.chat_of("coord", chat)

@@ -10,8 +10,8 @@ from sqlalchemy import event
 
 from bot.i18n import translator
 from bot.services import progress
-from bot.services.summary import CARD_NOTES_READ, render_summary
-from bot.services.summary_build import build_summary_input
+from bot.services.summaries.build import build_summary_input
+from bot.services.summaries.summary import CARD_NOTES_READ, render_summary
 from storage.db import Database
 from storage.models import Action, Member, Person, UpdateRound, UpdateSource
 from storage.repositories import actions as actions_repo

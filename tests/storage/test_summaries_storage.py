@@ -15,9 +15,10 @@ from bot.context import Services
 from bot.handlers import announcements as ann_handlers
 from bot.handlers import summaries as sum_handlers
 from bot.i18n import translator
-from bot.services.export import export_csv, export_xlsx
-from bot.services.summary import render_summary
-from bot.services.summary_build import build_summary_input
+from bot.services import summaries
+from bot.services.summaries.build import build_summary_input
+from bot.services.summaries.export import export_csv, export_xlsx
+from bot.services.summaries.summary import render_summary
 from storage.db import Database
 from storage.models import (
     ActionStatus,
@@ -39,6 +40,13 @@ IT = translator("it")
 
 def _services(db: Database, clock: FakeClock) -> Services:
     return Services(settings=Settings(token="123:abc", database_url=db.url), db=db, clock=clock)
+
+
+async def _export(db: Database, union_id: int, kind: str) -> list[summaries.ExportFile] | None:
+    """The export's files as the bot builds them (read in a transaction, written after it)."""
+    async with db.transaction() as session:
+        read = await summaries.read_export(session, union_id=union_id, now=NOW)
+    return None if read is None else await summaries.export_files(read, kind=kind, language="it")
 
 
 class _NoBot:
@@ -259,9 +267,9 @@ async def test_decision_votes_one_per_comune_and_close(db: Database) -> None:
             needs_decision=True,
             question="Anticipiamo i fondi?",
         )
-        created = await repo.sync_decisions_from_updates(session, now=NOW)
+        created = await summaries.sync_decisions(session, now=NOW)
         assert len(created) == 1
-        assert await repo.sync_decisions_from_updates(session, now=NOW) == []
+        assert await summaries.sync_decisions(session, now=NOW) == []
         did = created[0]
         comune0 = w.comuni[0].id
         await repo.cast_vote(
@@ -289,9 +297,15 @@ async def test_decision_votes_one_per_comune_and_close(db: Database) -> None:
             ("Comune 00", "approve", "Sindaco 0")
         ]
         assert fact.asked_by == "Tecnico 0" and fact.action_code == "C00.00"
-        await sum_handlers._close(
-            services, session, decision, w.coordinator, DecisionStatus.APPROVED, NOW
-        )  # type: ignore[arg-type]
+        assert w.coordinator is not None
+        await summaries.close_decision(
+            session,
+            decision_id=decision.id,
+            member_id=w.coordinator.id,
+            outcome=DecisionStatus.APPROVED,
+            now=NOW,
+            language=services.settings.default_language,
+        )
     async with db.transaction() as session:
         rows = await repo.outbox_rows(session, "dec")
         keys = sorted(r.dedup_key for r, _n in rows)
@@ -415,8 +429,7 @@ async def test_documents_export_and_settings_defaults(db: Database) -> None:
         assert update_settings.fallback_day == 20
     async with db.transaction() as session:
         assert (await repo.meeting_settings(session, w.union.id)).slot_hour == 18
-    services = _services(db, FakeClock(NOW))
-    built = await sum_handlers.build_export(services, w.union.id, IT, "xlsx")
+    built = await _export(db, w.union.id, "xlsx")
     assert built is not None
     ((content, name),) = [(f.content, f.name) for f in built]
     assert name.startswith("team-energia-unione-reno-galliera-") and name.endswith(".xlsx")
@@ -441,13 +454,15 @@ async def test_documents_export_and_settings_defaults(db: Database) -> None:
     note_cell = book["Storico aggiornamenti"]["G2"]  # a text cell, shown as typed, never run
     assert (note_cell.data_type, note_cell.quotePrefix) == ("s", True)
     assert len(history) == 2 and history[1][6] == "=SUM(A1)" and history[1][8] == "Tecnico 0"
-    csv_bytes = export_csv(sum_handlers._tables(data, IT), IT)
+    csv_bytes = export_csv(summaries.export_tables(data, IT), IT)
     assert csv_bytes.startswith(b"\xef\xbb\xbf") and b"C00.01;" in csv_bytes
     # No notes from the technical group yet: the CSV export is the actions' file alone.
-    built = await sum_handlers.build_export(services, w.union.id, IT, "csv")
+    built = await _export(db, w.union.id, "csv")
     assert built is not None and [f.content for f in built] == [csv_bytes]
     assert built[0].name == name.removesuffix(".xlsx") + ".csv"
-    assert export_xlsx(sum_handlers._tables(data, translator("en")), translator("en"))[:2] == b"PK"
+    assert (
+        export_xlsx(summaries.export_tables(data, translator("en")), translator("en"))[:2] == b"PK"
+    )
 
 
 async def test_summary_rows_unique_per_period(db: Database) -> None:
@@ -506,7 +521,7 @@ async def test_summary_query_count_does_not_grow_with_the_comuni(db: Database) -
                     needs_decision=True,
                     question=f"Domanda {i}?",
                 )
-            decisions = await repo.sync_decisions_from_updates(session, now=NOW)
+            decisions = await summaries.sync_decisions(session, now=NOW)
             assert len(decisions) == n
             for did in decisions:
                 for i, comune in enumerate(w.comuni):

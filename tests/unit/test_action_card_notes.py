@@ -17,14 +17,14 @@ from hypothesis import strategies as st
 from bot.i18n import translator
 from bot.services.html_split import telegram_length
 from bot.services.progress import render_detail
-from bot.services.summary import (
+from bot.services.summaries.build import note_view
+from bot.services.summaries.summary import (
     CARD_NOTES_MAX,
     GROUP_NOTE_MAX,
     NoteView,
     card_note_rows,
     note_text,
 )
-from bot.services.summary_build import note_view
 from storage.models import Action, ActionStatus
 from storage.repositories.summaries import EX_MEMBER, NoteFact
 

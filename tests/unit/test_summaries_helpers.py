@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from bot.handlers.settings import parse_italian_date, step_value, toggle_weekday
-from bot.services.export import export_file_name, parse_link
+from bot.services.announcements import parse_link
+from bot.services.settings import parse_italian_date, step_value, toggle_weekday
+from bot.services.summaries.export import export_file_name
 
 
 def test_parse_link_accepts_http_and_https_with_a_host() -> None:
@@ -33,10 +34,10 @@ def test_parse_link_refuses_what_is_not_a_web_link() -> None:
 
 
 def test_settings_steps_stay_in_bounds() -> None:
-    assert step_value(17, "p", (7, 21, 1)) == 18
-    assert step_value(21, "p", (7, 21, 1)) == 21
-    assert step_value(30, "n", (30, 480, 30)) == 30
-    assert step_value(120, "i", (30, 480, 30)) == 120
+    assert step_value(17, "up", (7, 21, 1)) == 18
+    assert step_value(21, "up", (7, 21, 1)) == 21
+    assert step_value(30, "down", (30, 480, 30)) == 30
+    assert step_value(120, "show", (30, 480, 30)) == 120
     assert toggle_weekday("1,3", 4) == "1,3,4"
     assert toggle_weekday("1,3", 1) == "3"
     assert toggle_weekday("3", 3) == "3"  # never zero days
@@ -60,7 +61,7 @@ def test_export_file_name_is_safe() -> None:
 def test_month_of_a_period() -> None:
     from datetime import UTC, datetime
 
-    from bot.services.summary_build import month_of
+    from bot.services.summaries.build import month_of
 
     now = datetime(2026, 12, 31, 23, 30, tzinfo=UTC)  # already January in Rome
     assert month_of("2026-11", now, "Europe/Rome") == (2026, 11)

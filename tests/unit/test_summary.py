@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 from bot.i18n import translator
 from bot.services.html_split import plain_text, split_row, split_sections, telegram_length
-from bot.services.summary import (
+from bot.services.summaries.chart import ComuneBar, render_chart
+from bot.services.summaries.summary import (
     FULL,
     ActionChange,
     ActionSnapshot,
@@ -27,7 +28,6 @@ from bot.services.summary import (
     render_summary,
     stuck_rounds,
 )
-from bot.services.summary_chart import ComuneBar, render_chart
 from storage.repositories.summaries import EX_MEMBER
 from tests.summaries_factories import NOW, small_union
 
@@ -296,7 +296,7 @@ def test_now_is_aware() -> None:
 
 
 def test_action_codes_sort_naturally() -> None:
-    from bot.services.summary import natural_key
+    from bot.services.summaries.summary import natural_key
 
     codes = ["A10", "A2", "B1", "A1.10", "A1.9", "a3"]
     assert sorted(codes, key=natural_key) == ["A1.9", "A1.10", "A2", "a3", "A10", "B1"]

@@ -18,9 +18,10 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from bot.i18n import translator
-from bot.services import export as export_service
 from bot.services.html_split import plain_text, telegram_length
-from bot.services.summary import (
+from bot.services.summaries import export as export_service
+from bot.services.summaries.build import notes_by_comune
+from bot.services.summaries.summary import (
     DETAILS,
     FULL,
     MAX_MESSAGES,
@@ -37,7 +38,6 @@ from bot.services.summary import (
     round_note_rows,
     summary_sections,
 )
-from bot.services.summary_build import notes_by_comune
 from storage.repositories.people import FORMER_MEMBER
 from storage.repositories.summaries import NoteFact
 from tests.summaries_factories import NOW, small_union

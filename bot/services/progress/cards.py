@@ -1,7 +1,7 @@
 """An action's card: its fields, then the technical group's latest notes on its Comune.
 
 The card is composed here rather than in bot.views.actions because it embeds the notes as the
-summary renders them (bot.services.summary.card_note_rows) and the numbers as the importer reads
+summary renders them (bot.services.summaries.summary.card_note_rows) and the numbers as the importer reads
 them (action_import.format_decimal_display): a view may not import services. Its buttons are
 the view's (`card_keyboard`)."""
 
@@ -18,8 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.i18n import Translator
 from bot.services import action_import as importer
 from bot.services.html_split import TELEGRAM_LIMIT, telegram_length
-from bot.services.summary import CARD_NOTES_READ, NoteView, card_note_rows
-from bot.services.summary_build import note_view
+from bot.services.summaries.build import note_view
+from bot.services.summaries.summary import CARD_NOTES_READ, NoteView, card_note_rows
 from bot.views.actions import STATUS_ICONS, card_keyboard, status_label, where
 from bot.views.keyboard import Keyboard
 from storage.models import Action, Union

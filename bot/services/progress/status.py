@@ -3,7 +3,7 @@
 Other features (the political summary's "who has not reported") can call `technician_states`
 with their own session. The coordinator's /aggiornamento stato is composed here, not in
 bot.views.updates, because it ends with the technical group's notes as the summary renders them
-(bot.services.summary.round_note_rows), which a view may not import.
+(bot.services.summaries.summary.round_note_rows), which a view may not import.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import translator
 from bot.services.progress import rules
-from bot.services.summary import round_note_rows
-from bot.services.summary_build import note_view
+from bot.services.summaries.build import note_view
+from bot.services.summaries.summary import round_note_rows
 from bot.views.rounds import RoundState, Technician, render_status
 from storage.models import OutboxStatus, Union, UpdateRound
 from storage.repositories import actions as repo

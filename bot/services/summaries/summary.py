@@ -3,7 +3,7 @@
 A mayor reads it in one minute on a phone: the Union and the month, the overall figures, then
 Comune by Comune what changed since the last scheduled summary, what is stuck and who did not
 report; the next meeting; the questions waiting for a political decision. The text is split
-into messages at Comune boundaries (bot.services.html_split).
+into messages at Comune boundaries (bot.views.html_split).
 
 A large Union's month would fill a dozen messages if every changed action were listed, and a
 mayor reads the first screen. So the detail shrinks, step by step (`DETAILS`), until the
@@ -26,7 +26,17 @@ from zoneinfo import ZoneInfo
 
 from bot.i18n import N_, Translator, format_date, format_datetime, format_month
 from bot.services.display_text import person_name
-from bot.services.html_split import TELEGRAM_LIMIT, split_sections, telegram_length
+from bot.views.html_split import TELEGRAM_LIMIT, split_sections, telegram_length
+from bot.views.summaries import (
+    APPROVE,
+    CHOICE_ICONS,
+    CHOICE_LABELS,
+    OUTCOME_LABELS,
+    POSTPONE,
+    QUESTION_MAX,
+    REJECT,
+    clip,
+)
 from storage.repositories.people import ShownName
 
 COMPLETED, ONGOING, POSTPONED, NOT_STARTED = "completed", "ongoing", "postponed", "not_started"
@@ -47,20 +57,8 @@ STATUS_ICONS = {COMPLETED: "✅", ONGOING: "🔄", POSTPONED: "⏸", NOT_STARTED
 STUCK_ROUNDS = 2
 NOTE_MAX = 280
 GROUP_NOTE_MAX = 200  # a group note in the summary: about three lines on a phone
-QUESTION_MAX = 300
 MAX_MESSAGES = 4  # text messages of a summary (the chart and the vote messages come after)
 HASHTAG = "#aggiornamento"
-
-APPROVE, REJECT, POSTPONE = "approve", "reject", "postpone"
-CHOICE_ICONS = {APPROVE: "✅", REJECT: "❌", POSTPONE: "⏸"}
-CHOICE_LABELS = {APPROVE: N_("Approva"), REJECT: N_("Respingi"), POSTPONE: N_("Rinvia")}
-OUTCOME_LABELS = {
-    "approved": N_("Approvata"),
-    "rejected": N_("Respinta"),
-    "postponed": N_("Rinviata"),
-    "done": N_("Attuata"),
-    "open": N_("In votazione"),
-}
 
 
 @dataclass(frozen=True)
@@ -214,11 +212,6 @@ def format_number(value: Decimal | float | int, language: str, *, decimals: int 
     if language == "it":
         text = text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
     return text
-
-
-def clip(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def clip_words(text: str, limit: int) -> str:

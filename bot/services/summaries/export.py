@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from bot.i18n import N_, Translator
 from bot.services import spreadsheet
-from bot.services.summary import STATUS_LABELS
+from bot.services.summaries.summary import STATUS_LABELS
 
 # Columns follow the Covenant of Mayors action reporting (MyCovenant "Actions" template).
 ACTION_HEADERS = (
@@ -256,35 +256,3 @@ def export_file_name(union_name: str, today: date, extension: str, part: str = "
     slug = re.sub(r"[^A-Za-z0-9]+", "-", union_name).strip("-").lower()[:40] or "unione"
     part = f"-{part}" if part else ""
     return f"team-energia-{slug}{part}-{today.isoformat()}.{extension}"
-
-
-# --- shared-folder links ------------------------------------------------------------------
-
-MAX_URL = 1000
-MAX_TITLE = 200
-
-
-def parse_link(text: str) -> tuple[str, str] | None:
-    """ "Cartella PAES https://…" → (title, url); None when no valid http(s) URL with a host."""
-    from urllib.parse import urlsplit
-
-    words = text.split()
-    urls = [w for w in words if w.lower().startswith(("http://", "https://"))]
-    if len(urls) != 1:
-        return None
-    url = urls[0]
-    if len(url) > MAX_URL:
-        return None
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        return None
-    if any(ord(c) < 33 for c in url) or "<" in url or ">" in url or '"' in url:
-        return None
-    title = " ".join(w for w in words if w is not url).strip(" -—:")
-    title = title or parts.hostname
-    if len(title) > MAX_TITLE:
-        return None
-    return title, url

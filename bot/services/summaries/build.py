@@ -9,7 +9,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.services.summary import (
+from bot.services.summaries.chart import ComuneBar
+from bot.services.summaries.summary import (
     ActionChange,
     ActionSnapshot,
     ComuneInfo,
@@ -20,7 +21,6 @@ from bot.services.summary import (
     VoteView,
     stuck_rounds,
 )
-from bot.services.summary_chart import ComuneBar
 from storage.repositories.summaries import DecisionFact, NoteFact, SummaryFacts, UpdateFact
 
 MAX_NOTES_PER_ACTION = 2

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.i18n import Translator
-from bot.services.summary import (
+from bot.services.summaries.summary import (
     COMPLETED,
     NOT_STARTED,
     ONGOING,

@@ -1,0 +1,322 @@
+"""The summary to the political table: after each update round (scheduled) and on demand.
+
+After a round's deadline the tick posts exactly one scheduled summary to the political group
+(`summaries_due`, `read_scheduled_summary`, then `queue_summary`: the text parts, the chart and
+one vote message per open question, all through the outbox). `/riepilogo` shows the same summary
+at once (`read_summary_now`); it never moves the "since the last summary" baseline, which is the
+last *scheduled* summary.
+
+Reading, rendering and queueing are three steps with no transaction open while rendering: a
+large Union's text may try several levels of detail and its chart is drawn in a thread
+(`summary_chart`), with no reason to hold SQLite's write lock meanwhile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.i18n import format_month, translator
+from bot.services.summaries.build import build_summary_input, chart_bars, month_of
+from bot.services.summaries.chart import ComuneBar, render_chart
+from bot.services.summaries.decisions import DecisionShown, decision_message, sync_decisions
+from bot.services.summaries.summary import SummaryInput, render_summary
+from bot.services.summaries.targets import key_suffix, table_targets
+from bot.views.keyboard import to_dict
+from bot.views.summaries import chart_caption, dashboard_link, summary_messages
+from storage.models import DecisionStatus, OutboxMessage, SummaryKind, TableKind, Union, UpdateRound
+from storage.repositories import core as core_repo
+from storage.repositories import outbox as outbox_repo
+from storage.repositories import summaries as repo
+
+logger = logging.getLogger(__name__)
+
+# A scheduled summary posted this long after its round's deadline says it is late.
+LATE_AFTER = timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class DueSummary:
+    """A round whose deadline has passed and that has no scheduled summary yet (the round as
+    read by the tick: its summary is built from it in the next transactions)."""
+
+    round: UpdateRound
+
+
+@dataclass(frozen=True)
+class SummaryDraft:
+    """What a summary says, read in one transaction: its input, its chart's bars, its title,
+    and the person ids it may name (its outbox rows record them, for /cancellami)."""
+
+    union_id: int
+    data: SummaryInput
+    bars: tuple[ComuneBar, ...]
+    title: str
+    named: frozenset[int]
+
+
+@dataclass(frozen=True)
+class SummaryQueued:
+    summary_id: int
+    parts: int
+    questions: int  # vote messages, one per open question
+
+
+def is_late(deadline_at: datetime, now: datetime) -> bool:
+    return now - deadline_at > LATE_AFTER
+
+
+def period_of(now: datetime, timezone: str) -> str:
+    """The month `now` falls in, in the Union's zone: '2026-12'."""
+    local = now.astimezone(ZoneInfo(timezone))
+    return f"{local.year}-{local.month:02d}"
+
+
+async def summaries_due(session: AsyncSession, *, now: datetime) -> list[DueSummary]:
+    """The rounds to post a summary for now. Updates asking for a decision become decisions
+    first (the summary lists them). A round superseded by a newer one is skipped, once (a
+    claim) and with a log line: the catch-up rule posts only the latest round's summary."""
+    await sync_decisions(session, now=now)
+    due: list[DueSummary] = []
+    for round_ in await repo.rounds_due_without_summary(session, now=now):
+        if await repo.newer_round_exists(session, round_):
+            if await core_repo.claim(
+                session,
+                kind=repo.SKIPPED_CLAIM,
+                union_id=round_.union_id,
+                period=round_.period,
+                now=now,
+            ):
+                logger.info(
+                    "Union %s: summary for round %s skipped, a newer round exists",
+                    round_.union_id,
+                    round_.period,
+                )
+            continue
+        due.append(DueSummary(round_))
+    return due
+
+
+async def _draft(
+    session: AsyncSession,
+    *,
+    union_id: int,
+    round_: UpdateRound | None,
+    baseline: datetime | None,
+    period: str,
+    now: datetime,
+    late: bool,
+    on_demand: bool,
+    language: str,
+) -> SummaryDraft | None:
+    facts = await repo.summary_facts(
+        session, union_id=union_id, baseline=baseline, round_=round_, now=now
+    )
+    if facts is None:
+        return None
+    data = build_summary_input(
+        facts,
+        since=baseline,
+        now=now,
+        period=period,
+        late=late,
+        on_demand=on_demand,
+        round_deadline=round_.deadline_at if round_ else None,
+    )
+    year, month = month_of(period, now, facts.union.timezone)
+    title = f"{facts.union.name} · {format_month(year, month, language)}"
+    return SummaryDraft(
+        union_id, data, tuple(chart_bars(data)), title, frozenset(facts.named_people)
+    )
+
+
+async def read_scheduled_summary(
+    session: AsyncSession, *, due: DueSummary, now: datetime, language: str
+) -> SummaryDraft | None:
+    """The round's summary: what changed since the previous scheduled summary."""
+    round_ = due.round
+    previous = await repo.last_scheduled_summary(
+        session, union_id=round_.union_id, exclude_period=round_.period
+    )
+    return await _draft(
+        session,
+        union_id=round_.union_id,
+        round_=round_,
+        baseline=previous.created_at if previous else None,
+        period=round_.period,
+        now=now,
+        late=is_late(round_.deadline_at, now),
+        on_demand=False,
+        language=language,
+    )
+
+
+async def read_summary_now(
+    session: AsyncSession, *, union_id: int, now: datetime, language: str
+) -> SummaryDraft | None:
+    """/riepilogo: the summary as it stands, since the last scheduled one, for this month."""
+    await sync_decisions(session, now=now)
+    union = await session.get(Union, union_id)
+    if union is None:
+        return None
+    previous = await repo.last_scheduled_summary(session, union_id=union_id)
+    return await _draft(
+        session,
+        union_id=union_id,
+        round_=await repo.latest_round(session, union_id=union_id, now=now),
+        baseline=previous.created_at if previous else None,
+        period=period_of(now, union.timezone),
+        now=now,
+        late=False,
+        on_demand=True,
+        language=language,
+    )
+
+
+def summary_texts(draft: SummaryDraft, *, language: str) -> list[str]:
+    """The summary's text messages (the most detailed form that fits, bot.services.summaries.summary)."""
+    return render_summary(draft.data, translator(language))
+
+
+async def summary_chart(draft: SummaryDraft, *, language: str) -> bytes:
+    """The summary's chart (PNG), drawn in a thread: never on the event loop."""
+    return await asyncio.to_thread(
+        render_chart, draft.bars, translator(language), title=draft.title
+    )
+
+
+async def queue_summary(
+    session: AsyncSession,
+    *,
+    due: DueSummary,
+    draft: SummaryDraft,
+    parts: Sequence[str],
+    chart: bytes,
+    now: datetime,
+    language: str,
+    webapp_url: str | None = None,
+    bot_username: str | None = None,
+) -> SummaryQueued | None:
+    """Record the round's summary (once per Union and period: None when another tick, or
+    another instance, got there first) and queue it to the political table: the text parts
+    (the spreadsheet's button under the last, and the dashboard's when `webapp_url` is
+    configured: a Mini App in private, a t.me link to it through `bot_username` in a group),
+    the chart, and each open question's vote message."""
+    round_ = due.round
+    tr = translator(language)
+    summary = await repo.create_summary(
+        session,
+        union_id=round_.union_id,
+        kind=SummaryKind.SCHEDULED,
+        period=round_.period,
+        round_id=round_.id,
+        late=draft.data.late,
+        now=now,
+    )
+    if summary is None:
+        return None
+    questions = await _open_questions(session, round_.union_id, language)
+    for chat_id, person_id in await table_targets(session, round_.union_id, TableKind.POLITICAL):
+        to = _Copy(chat_id, person_id, round_.union_id, summary.id, now)
+        dashboard = dashboard_link(
+            tr,
+            round_.union_id,
+            private=person_id is not None,
+            webapp_url=webapp_url,
+            bot_username=bot_username,
+        )
+        messages = summary_messages(tr, parts, round_.union_id, dashboard)
+        for index, (text, keyboard) in enumerate(messages):
+            payload: dict[str, object] = {"text": text, "parse_mode": "HTML"}
+            if keyboard is not None:
+                payload["reply_markup"] = keyboard.to_dict()
+            await to.enqueue(session, f"sum:{summary.id}:{index}", payload, names=draft.named)
+        await to.enqueue(
+            session,
+            f"sum:{summary.id}:chart",
+            {"caption": chart_caption(tr)},
+            method="sendPhoto",
+            file=("riepilogo.png", chart),
+        )
+        for decision_id, shown in questions:
+            payload = {"text": shown.text, "parse_mode": "HTML"}
+            payload["reply_markup"] = to_dict(shown.keyboard)
+            await to.enqueue(
+                session, f"decmsg:{decision_id}:{summary.id}", payload, names=shown.named
+            )
+    logger.info(
+        "Union %s: summary %s queued (%d parts, %d questions%s)",
+        round_.union_id,
+        round_.period,
+        len(parts),
+        len(questions),
+        ", late" if draft.data.late else "",
+    )
+    return SummaryQueued(summary.id, len(parts), len(questions))
+
+
+async def _open_questions(
+    session: AsyncSession, union_id: int, language: str
+) -> list[tuple[int, DecisionShown]]:
+    """The vote message of each question still open, under the summary."""
+    return [
+        (decision.id, await decision_message(session, decision, language=language))
+        for decision in await repo.decisions_not_done(session, union_id=union_id)
+        if decision.status == DecisionStatus.OPEN
+    ]
+
+
+@dataclass(frozen=True)
+class _Copy:
+    """One copy of a summary: to the political group, or to one coordinator in private (then
+    the person's id ends each key and marks each row)."""
+
+    chat_id: int
+    person_id: int | None
+    union_id: int
+    summary_id: int
+    now: datetime
+
+    async def enqueue(
+        self,
+        session: AsyncSession,
+        key: str,
+        payload: dict[str, object],
+        *,
+        method: str = "sendMessage",
+        file: tuple[str, bytes] | None = None,
+        names: frozenset[int] = frozenset(),
+    ) -> None:
+        await outbox_repo.enqueue(
+            session,
+            dedup_key=key + key_suffix(self.person_id),
+            chat_id=self.chat_id,
+            method=method,
+            payload=payload,
+            union_id=self.union_id,
+            person_id=self.person_id,
+            now=self.now,
+            file_name=file[0] if file else None,
+            file_data=file[1] if file else None,
+            names=names,
+        )
+
+
+async def summary_message_sent(session: AsyncSession, row: OutboxMessage) -> None:
+    """A part of a scheduled summary (`sum:<id>:…`) was sent: remember where it was posted."""
+    summary_id = int(row.dedup_key.split(":")[1])
+    if row.message_id is not None:
+        await repo.record_posted(
+            session,
+            summary_id=summary_id,
+            chat_id=row.chat_id,
+            message_id=row.message_id,
+            note=row.dedup_key,
+            now=row.sent_at or row.created_at,
+        )
