@@ -585,6 +585,8 @@ async def main_async(args: argparse.Namespace) -> None:
     from bench.run import Databases
 
     backends = ["sqlite", "postgres"] if args.postgres else ["sqlite"]
+    if args.only:
+        backends = [args.only]
     workroot = Path(tempfile.mkdtemp(prefix="bench-region-"))
     dbs = Databases()
     try:
@@ -678,6 +680,7 @@ def main() -> None:
     parser.add_argument("--step", type=float, default=10, help="simulated minutes per tick")
     parser.add_argument("--year-step", type=float, default=60, help="the year's tick, minutes")
     parser.add_argument("--months", type=int, default=12, help="months simulated in all")
+    parser.add_argument("--only", choices=["sqlite", "postgres"], help="one database only")
     parser.add_argument("--quiet-only", action="store_true", help="only the quiet tick")
     parser.add_argument("--quiet-ticks", type=int, default=20)
     parser.add_argument("--compare", help="another checkout: its quiet tick side by side")

@@ -52,8 +52,12 @@ async def tick(services: Services, bot: Bot) -> None:
         return
     async with lock:
         now = services.clock.now()
-        due, found = await _due(services, now)
-        ran = False
+        try:
+            due, found = await _due(services, now)
+        except Exception:
+            logger.exception("Scheduler: what is due could not be read; the next tick asks again")
+            return
+        ran, sent = False, 0
         for name, work in services.due_work:
             due |= schedule_repo.take_woken()  # woken by the work before: due in this tick
             if name not in due:
