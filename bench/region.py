@@ -115,6 +115,7 @@ class Result:
     year_seconds: float = 0.0
     year_ticks: Ticks = field(default_factory=Ticks)
     kinds: dict[str, KindStats] = field(default_factory=dict)
+    sizes: list[int] = field(default_factory=list)  # after the seed, then after each month
 
 
 # --- the region -----------------------------------------------------------------------------
@@ -466,9 +467,10 @@ async def live(database_url: str, backend: str, args: argparse.Namespace) -> Res
         statements = Statements(bot.db.engine)
         watch = LoopWatch()
         result = Result(backend, args.unions, members, Ticks())
+        result.sizes.append(await db_bytes(bot, database_url))
         time_kinds(bot.services, result.kinds)
         step = timedelta(minutes=args.step)
-        month_end = datetime(2027, 2, 1, tzinfo=UTC)
+        month_end = _month_start(2027, 2)
         try:
             print(
                 f"  {backend}: the month (January 2027), a tick every {args.step} min", flush=True
@@ -485,24 +487,42 @@ async def live(database_url: str, backend: str, args: argparse.Namespace) -> Res
             result.count_429 = fake.count_429
             result.busiest_second = _busiest_second(fake.sent_at)
             result.by_method = _by_method(fake)
-            year_end = START + timedelta(days=365)
+            result.sizes.append(await db_bytes(bot, database_url))
+            report([result])
             started = time.perf_counter()
-            print(f"  {backend}: the rest of the year, the outbox marked sent", flush=True)
+            print(f"  {backend}: the months after, the outbox marked sent", flush=True)
             year_step = timedelta(minutes=args.year_step)
-            while clock.now() < min(year_end, START + timedelta(days=31 * args.months)):
-                clock.advance(year_step)
-                if await timed_tick(bot, statements, result.year_ticks, watch):
-                    await mark_sent(bot.db, clock.now())
-                    await people_act(bot.db, clock.now())
+            for month in range(2, args.months + 1):
+                end = _month_start(2027, month + 1)
+                while clock.now() < end:
+                    clock.advance(year_step)
+                    if await timed_tick(bot, statements, result.year_ticks, watch):
+                        await mark_sent(bot.db, clock.now())
+                        await people_act(bot.db, clock.now())
+                result.sizes.append(await db_bytes(bot, database_url))
+                print(
+                    f"  {backend}: month {month} done ({time.perf_counter() - started:.0f} s), "
+                    f"database {result.sizes[-1] / 1e6:.1f} MB",
+                    flush=True,
+                )
             result.year_seconds = time.perf_counter() - started
             result.months = args.months
-            result.db_bytes = await db_bytes(bot, database_url)
+            result.db_bytes = result.sizes[-1]
         finally:
             statements.close()
             await bot.stop()
         return result
     finally:
         await fake.stop()
+
+
+def _month_start(year: int, month: int) -> datetime:
+    """The first of `month` (counted from January of `year`, past 12 into the next years),
+    00:00 in Rome."""
+    from zoneinfo import ZoneInfo
+
+    year, month = year + (month - 1) // 12, (month - 1) % 12 + 1
+    return datetime(year, month, 1, tzinfo=ZoneInfo(TIMEZONE))
 
 
 def _busiest_second(sent_at: list[float]) -> int:
@@ -541,10 +561,14 @@ async def quiet_only(database_url: str, args: argparse.Namespace) -> Ticks:
         statements = Statements(bot.db.engine)
         watch = LoopWatch()
         warm, ticks = Ticks(), Ticks()
+        kinds: dict[str, KindStats] = {}
+        time_kinds(bot.services, kinds)
         try:
             clock.advance(hours=9, minutes=5)  # the polls open
-            for _ in range(4):
+            for n in range(4):
                 await timed_tick(bot, statements, warm, watch)
+                if n == 0:
+                    _opening_line("POLLS", args, warm, kinds, "meetings.monthly_poll")
                 await send_all(bot, Result("", 0, 0, Ticks()))
                 await people_act(bot.db, clock.now())
                 clock.advance(minutes=1)
@@ -555,12 +579,42 @@ async def quiet_only(database_url: str, args: argparse.Namespace) -> Ticks:
                 await timed_tick(bot, statements, Ticks(), watch)
                 ticks.quiet.append(time.perf_counter() - started)
                 ticks.quiet_statements.append(statements.count - before)
+            # The polls' deadline: the polls close on a date, the rounds open (one tick).
+            async with bot.db.transaction() as session:
+                deadline = (await session.execute(text_min_deadline())).scalar_one()
+            clock.set(deadline + timedelta(minutes=1))
+            kinds.clear()
+            closing = Ticks()
+            await timed_tick(bot, statements, closing, watch)
+            _opening_line("ROUNDS", args, closing, kinds, "update_rounds_open")
         finally:
             statements.close()
             await bot.stop()
         return ticks
     finally:
         await fake.stop()
+
+
+def text_min_deadline() -> Any:
+    from sqlalchemy import func, select
+
+    from storage.models import MeetingPoll
+
+    return select(func.max(MeetingPoll.deadline_at))  # every Union's poll: the same deadline
+
+
+def _opening_line(
+    label: str, args: argparse.Namespace, ticks: Ticks, kinds: dict[str, KindStats], kind: str
+) -> None:
+    seconds = (ticks.busy or ticks.quiet)[-1]
+    statements = (ticks.busy_statements or ticks.quiet_statements)[-1]
+    one = kinds.get(kind, KindStats())
+    print(
+        f"{label} {args.unions} tick_s={seconds:.2f} statements={statements} "
+        f"loop_hold_ms={ticks.longest_hold * 1000:.0f} {kind}_s={one.longest:.2f} "
+        f"{kind}_hold_ms={one.longest_hold * 1000:.0f}",
+        flush=True,
+    )
 
 
 def _ms(values: list[float], q: float) -> str:
@@ -615,11 +669,36 @@ async def main_async(args: argparse.Namespace) -> None:
     finally:
         dbs.close()
         shutil.rmtree(workroot, ignore_errors=True)
+    for r in results:
+        y = r.year_ticks
+        print(
+            f"  {r.backend}: the months after the first: {len(y.quiet)} quiet ticks (p50 "
+            f"{_p50(y.quiet)} ms), {len(y.busy)} busy (p50 {_p50(y.busy)} ms, max "
+            f"{_ms(y.busy, 1)} ms), longest loop hold {y.longest_hold * 1000:.0f} ms; database by "
+            f"month: {', '.join(f'{b / 1e6:.1f}' for b in r.sizes)} MB (the seed first)"
+        )
+        growth = _monthly_growth(r.sizes)
+        if growth is not None:
+            print(
+                f"  {r.backend}: a year at the last month's growth: "
+                f"{(r.sizes[0] + 12 * growth) / 1e6:.1f} MB"
+            )
+
+
+def _monthly_growth(sizes: list[int]) -> float | None:
+    """Bytes a month adds once the region runs (the months after the first, whose database
+    also holds the first's start-up); None with a single month."""
+    if len(sizes) < 3:
+        return float(sizes[1] - sizes[0]) if len(sizes) == 2 else None
+    return (sizes[-1] - sizes[1]) / (len(sizes) - 2)
+
+
+def report(results: list[Result]) -> None:
     print()
     print(
         "| database | Unions | members | messages | msg/s while sending (limit 30) | busiest second "
         "| 429 | quiet tick p50 / max (statements) | busy tick p50 / max (statements) "
-        "| longest loop hold | DB after the year |"
+        "| longest loop hold | database |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
@@ -631,22 +710,16 @@ async def main_async(args: argparse.Namespace) -> None:
             f"| {_p50(t.quiet)} / {_ms(t.quiet, 1)} ms ({_stmts(t.quiet_statements)}) "
             f"| {_p50(t.busy)} / {_ms(t.busy, 1)} ms ({_stmts(t.busy_statements)}) "
             f"| {t.longest_hold * 1000:.0f} ms "
-            f"| {r.db_bytes / 1e6:.1f} MB after {r.months} months ({r.year_seconds:.0f} s) |"
+            f"| {r.sizes[-1] / 1e6:.1f} MB after the month |"
         )
     for r in results:
-        print(f"  {r.backend}: the tick's work, the whole year (runs, longest, longest loop hold):")
+        print(f"  {r.backend}: the tick's work, all months (runs, longest, longest loop hold):")
         for name, k in sorted(r.kinds.items(), key=lambda kv: -kv[1].longest_hold):
             print(
                 f"    {name:<32} {k.runs:>5} runs, {k.longest * 1000:>7.0f} ms, "
                 f"{k.longest_hold * 1000:>5.0f} ms"
             )
-        print(f"  {r.backend}: calls to Telegram in the month: {r.by_method}")
-        y = r.year_ticks
-        print(
-            f"  {r.backend}: the year's ticks: {len(y.quiet)} quiet (p50 {_p50(y.quiet)} ms), "
-            f"{len(y.busy)} busy (p50 {_p50(y.busy)} ms, max {_ms(y.busy, 1)} ms), "
-            f"longest loop hold {y.longest_hold * 1000:.0f} ms"
-        )
+        print(f"  {r.backend}: calls to Telegram in the month: {r.by_method}", flush=True)
 
 
 def compare_quiet(args: argparse.Namespace) -> None:
@@ -665,7 +738,11 @@ def compare_quiet(args: argparse.Namespace) -> None:
             str(args.quiet_ticks),
         ] + (["--postgres"] if args.postgres else [])
         out = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=here)
-        lines = [line for line in out.stdout.splitlines() if line.startswith("QUIET")]
+        lines = [
+            line
+            for line in out.stdout.splitlines()
+            if line.startswith(("QUIET", "POLLS", "ROUNDS"))
+        ]
         if out.returncode or not lines:
             print(out.stdout[-2000:], out.stderr[-4000:])
             raise SystemExit(f"{label} failed")
