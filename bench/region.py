@@ -612,7 +612,11 @@ def _opening_line(
     print(
         f"{label} {args.unions} tick_s={seconds:.2f} statements={statements} "
         f"loop_hold_ms={ticks.longest_hold * 1000:.0f} {kind}_s={one.longest:.2f} "
-        f"{kind}_hold_ms={one.longest_hold * 1000:.0f}",
+        f"{kind}_hold_ms={one.longest_hold * 1000:.0f} holds: "
+        + ", ".join(
+            f"{name} {k.longest_hold * 1000:.0f} ms"
+            for name, k in sorted(kinds.items(), key=lambda kv: -kv[1].longest_hold)[:3]
+        ),
         flush=True,
     )
 
