@@ -471,6 +471,8 @@ async def live(database_url: str, backend: str, args: argparse.Namespace) -> Res
         time_kinds(bot.services, result.kinds)
         step = timedelta(minutes=args.step)
         month_end = _month_start(2027, 2)
+        if args.days:  # a shorter run: the month's first days (polls, closing, the rounds)
+            month_end = _month_start(2027, 1) + timedelta(days=args.days)
         try:
             print(
                 f"  {backend}: the month (January 2027), a tick every {args.step} min", flush=True
@@ -762,6 +764,7 @@ def main() -> None:
     parser.add_argument("--year-step", type=float, default=60, help="the year's tick, minutes")
     parser.add_argument("--months", type=int, default=12, help="months simulated in all")
     parser.add_argument("--only", choices=["sqlite", "postgres"], help="one database only")
+    parser.add_argument("--days", type=int, help="only the month's first days")
     parser.add_argument("--quiet-only", action="store_true", help="only the quiet tick")
     parser.add_argument("--quiet-ticks", type=int, default=20)
     parser.add_argument("--compare", help="another checkout: its quiet tick side by side")
