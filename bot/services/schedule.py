@@ -246,7 +246,8 @@ SCHEDULE: dict[str, WhenDue] = {
     ),
     "meetings.close_due": WhenDue(probe=repo.polls_past_deadline),
     "meetings.meeting_reminders": WhenDue(
-        next_due=_meeting_reminders, wakes=(Wake("meeting", ("starts_at",)),)
+        next_due=_meeting_reminders,
+        wakes=(Wake("meeting", ("starts_at",)), Wake("meeting_settings")),  # reminders on/off
     ),
     "meetings.pins": WhenDue(
         probe=lambda now: repo.pins_owed(PIN_OWED, PIN_DONE, since=now - PIN_LOOKBACK),
