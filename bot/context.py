@@ -29,6 +29,11 @@ DueWork = Callable[["Services", "Bot", datetime], Awaitable[None]]
 SentListener = Callable[["AsyncSession", "OutboxMessage"], Awaitable[None]]
 
 
+class PartlyDone(Exception):
+    """Raised by due work after it did what it could when some pieces failed (each logged where
+    it failed): the tick keeps the work due, so the next tick tries them again."""
+
+
 @dataclass
 class Services:
     settings: Settings

@@ -255,7 +255,18 @@ async def flush(services: Services, bot: Bot, *, now: datetime | None = None) ->
                 break
             if outcome == Outcome.CHAT_BUSY:
                 busy_chats.add(chat_id)
+        if attempted:
+            services.extras[_SENT] = services.extras.get(_SENT, 0) + attempted
         return attempted
+
+
+_SENT = "bot.delivery.sent"  # services.extras: sends attempted since the tick last asked
+
+
+def take_sent(services: Services) -> int:
+    """Sends attempted by this instance since the last call (the tick's `after_sends` kinds:
+    what waits for messages to settle — only this instance sends while it runs the tick)."""
+    return int(services.extras.pop(_SENT, 0))
 
 
 async def recover_after_restart(services: Services) -> int:

@@ -36,8 +36,12 @@ STALL_AFTER = timedelta(minutes=2)
 STALE_AFTER = timedelta(minutes=5)
 
 
-async def check(services: Services, now: datetime) -> dict[str, Any]:
-    """Update the polling-stall state, log its changes, write the health file; return it."""
+async def check(
+    services: Services, now: datetime, *, counts: tuple[dict[str, int], int] | None = None
+) -> dict[str, Any]:
+    """Update the polling-stall state, log its changes, write the health file; return it.
+    `counts`: the outbox's rows by status and the reports owed, when the caller has just read
+    them (the tick's one query); otherwise they are read here."""
     reference = services.last_poll_ok_at or services.started_at
     stalled = reference is not None and now - reference > STALL_AFTER
     # An outage that bot.telegram_link has already announced (and will say when it ends) is
@@ -56,6 +60,24 @@ async def check(services: Services, now: datetime) -> dict[str, Any]:
     elif not stalled and services.poll_stalled:
         logger.info("Polling works again")
         services.poll_stalled = False
+    by_status, reports_owed = counts if counts is not None else await _counts(services, now)
+    state: dict[str, Any] = {
+        "status": "polling_stalled" if stalled else "ok",
+        "mode": services.settings.mode,
+        "checked_at": now.isoformat(),
+        "last_poll_ok_at": services.last_poll_ok_at.isoformat()
+        if services.last_poll_ok_at
+        else None,
+        "outbox_pending": int(by_status.get(OutboxStatus.PENDING, 0)),
+        "outbox_uncertain": int(by_status.get(OutboxStatus.UNCERTAIN, 0)),
+        "reports_owed": reports_owed,
+    }
+    if services.settings.health_file:
+        write_state(Path(services.settings.health_file), state)
+    return state
+
+
+async def _counts(services: Services, now: datetime) -> tuple[dict[str, int], int]:
     async with services.db.transaction() as session:
         counts = dict(
             (
@@ -77,20 +99,7 @@ async def check(services: Services, now: datetime) -> dict[str, Any]:
         reports_owed = await outbox_repo.count_owed(
             session, prefixes=REPORT_PREFIXES, since=now - REPORT_OWED_FOR
         )
-    state: dict[str, Any] = {
-        "status": "polling_stalled" if stalled else "ok",
-        "mode": services.settings.mode,
-        "checked_at": now.isoformat(),
-        "last_poll_ok_at": services.last_poll_ok_at.isoformat()
-        if services.last_poll_ok_at
-        else None,
-        "outbox_pending": int(counts.get(OutboxStatus.PENDING, 0)),
-        "outbox_uncertain": int(counts.get(OutboxStatus.UNCERTAIN, 0)),
-        "reports_owed": reports_owed,
-    }
-    if services.settings.health_file:
-        write_state(Path(services.settings.health_file), state)
-    return state
+    return {str(k): int(v) for k, v in counts.items()}, reports_owed
 
 
 def write_state(path: Path, state: dict[str, Any]) -> None:

@@ -2,7 +2,10 @@
 
 Features register their due work with `Services.add_due_work(name, fn)`; the tick runs them in
 registration order, each isolated (one failing does not stop the others), then flushes the
-outbox and reports delivery problems. Tests call `run_tick(application)` after moving the
+outbox and reports delivery problems. It first asks the database one question — which kinds are
+due now (`bot.services.schedule`: probes, and each kind's stored next moment, woken by the writes
+that bring it forward) — and runs only those: a quiet tick is that one statement and the health
+file, whatever the number of Unions. The first tick after a start runs everything. Tests call `run_tick(application)` after moving the
 clock; nothing in the bot sleeps for real minutes. Each piece of due work makes itself
 idempotent by claiming `(kind, Union, period)` (storage.repositories.core.claim) or by a
 status transition in the same transaction as its effect.
@@ -22,17 +25,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from telegram import Bot
 from telegram.ext import Application, ContextTypes
 
-from bot import delivery, health
-from bot.context import BotContext, Services, services_of
+from bot import delivery, health, message_refresh
+from bot.context import BotContext, PartlyDone, Services, services_of
+from bot.services import schedule
 from bot.telegram_link import link_of
 from storage.db import SCHEDULER_LOCK_KEY, AdvisoryLock
 from storage.repositories import core as core_repo
+from storage.repositories import schedule as schedule_repo
 
 logger = logging.getLogger(__name__)
 
@@ -47,36 +52,136 @@ async def tick(services: Services, bot: Bot) -> None:
         return
     async with lock:
         now = services.clock.now()
+        try:
+            due, found = await _due(services, now)
+        except Exception:
+            logger.exception("Scheduler: what is due could not be read; the next tick asks again")
+            return
+        ran, sent = False, 0
         for name, work in services.due_work:
+            due |= schedule_repo.take_woken()  # woken by the work before: due in this tick
+            if name not in due:
+                continue
+            ran = True
             try:
                 await work(services, bot, now)
+            except PartlyDone as failed:
+                logger.warning("Scheduled work %r: %s; retried at the next tick", name, failed)
             except Exception:
                 logger.exception(
                     "Scheduled work %r failed; it will be retried at the next tick", name
                 )
+            else:
+                await _settle(services, name, found, now)
         try:
-            await delivery.reoffer_reports(services, now)
+            if schedule.REOFFER in due:
+                ran = bool(await delivery.reoffer_reports(services, now)) or ran
+                services.extras[_OWED_SEEN] = found.reports_owed
         except Exception:
             logger.exception("Owed reports not offered again; the next tick will")
         try:
-            await delivery.flush(services, bot)
-            if await delivery.report_problems(services, bot, now):
+            sent = await delivery.flush(services, bot) if ran or schedule.FLUSH in due else 0
+            if (sent or schedule.PROBLEMS in due) and await delivery.report_problems(
+                services, bot, now
+            ):
                 await delivery.flush(services, bot)
         except Exception:
             logger.exception("Outbox flush failed; it will be retried at the next tick")
-        try:
-            await health.check(services, now)
+        try:  # a quiet tick's counts are the ones it just read
+            counts = None if ran or sent else (found.outbox, found.reports_owed)
+            await health.check(services, now, counts=counts)
         except Exception:
             logger.exception("Health check failed")
-        try:
-            async with services.db.transaction() as session:
-                await core_repo.purge_processed_updates(session, before=now - timedelta(days=14))
-        except Exception:
-            logger.exception("Housekeeping failed")
-        try:
-            await delivery.purge_outbox(services, now)
-        except Exception:
-            logger.exception("Outbox purge failed; it will be retried at the next tick")
+        if schedule.PURGE in due:
+            await _purge(services, now, found)
+
+
+async def _due(services: Services, now: datetime) -> tuple[set[str], schedule.Snapshot]:
+    """The tick's one query, and what it makes due (bot.services.schedule)."""
+    when = _schedule_of(services)
+    async with services.db.transaction() as session:
+        found = await schedule.look(
+            session,
+            when=when,
+            kit_probes={
+                schedule.REOFFER: schedule_repo.reports_to_offer(
+                    delivery.REPORT_PREFIXES, now - delivery.REPORT_OWED_FOR
+                ),
+                schedule.FLUSH: schedule_repo.outbox_due(now),
+                schedule.PROBLEMS: schedule_repo.problems_unreported(services.reported_elsewhere),
+            },
+            now=now,
+            report_prefixes=delivery.REPORT_PREFIXES,
+            reports_since=now - delivery.REPORT_OWED_FOR,
+        )
+    kinds = [name for name, _work in services.due_work] + list(schedule.KIT_KINDS)
+    probed = found.probed
+    if found.reports_owed != services.extras.get(_OWED_SEEN):  # bot.delivery.owes_report's list
+        probed |= {schedule.REOFFER}
+    schedule_repo.take_woken()  # what woke before this look is in what it read
+    due = schedule.due_kinds(
+        kinds,
+        when=when,
+        hints=found.hints,
+        probed=probed,
+        sent=bool(delivery.take_sent(services)),
+        now=now,
+        last_tick=services.extras.get(_LAST_TICK),
+    )
+    services.extras[_LAST_TICK] = now
+    missing = [k for k in due if when.get(k, _NONE).hinted and k not in found.hints]
+    if missing:  # the first ticks ever: rows a write can wake
+        async with services.db.transaction() as session:
+            await schedule.add_missing(session, missing)
+    return set(due), found
+
+
+_NONE = schedule.WhenDue()
+_LAST_TICK = "bot.jobs.last_tick"
+_OWED_SEEN = "bot.jobs.reports_owed"
+
+
+def _schedule_of(services: Services) -> dict[str, schedule.WhenDue]:
+    cached: dict[str, schedule.WhenDue] | None = services.extras.get(_WHEN)
+    if cached is None:
+        cached = dict(schedule.SCHEDULE)
+        cached[message_refresh.DUE_WORK_NAME] = schedule.owed_edits(
+            message_refresh.tracked_models()
+        )
+        services.extras[_WHEN] = cached
+    return cached
+
+
+_WHEN = "bot.jobs.schedule"
+
+
+async def _settle(services: Services, name: str, found: schedule.Snapshot, now: datetime) -> None:
+    rule = _schedule_of(services).get(name)
+    if rule is None or not rule.hinted:
+        return
+    try:
+        async with services.db.transaction() as session:
+            await schedule.settle(
+                session, kind=name, rule=rule, hint=found.hints.get(name), now=now
+            )
+    except Exception:  # it stays due: the next tick runs it again
+        logger.exception("Scheduled work %r: its next moment not stored", name)
+
+
+async def _purge(services: Services, now: datetime, found: schedule.Snapshot) -> None:
+    """Once a day (UTC): processed update ids past 14 days, settled outbox rows past 60."""
+    try:
+        async with services.db.transaction() as session:
+            await core_repo.purge_processed_updates(session, before=now - timedelta(days=14))
+    except Exception:
+        logger.exception("Housekeeping failed")
+        return
+    try:
+        await delivery.purge_outbox(services, now)
+    except Exception:
+        logger.exception("Outbox purge failed; it will be retried at the next tick")
+        return
+    await _settle(services, schedule.PURGE, found, now)
 
 
 async def run_tick(application: Application[Any, Any, Any, Any, Any, Any]) -> None:

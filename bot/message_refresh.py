@@ -88,6 +88,11 @@ def digest(rendered: Rendered) -> str:
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
 
+def tracked_models() -> list[TrackedModel]:
+    """The tables of the live messages registered so far (the tick's probe: one owed an edit)."""
+    return [kind.model for kind in _KINDS.values()]
+
+
 def install(application: AnyApplication, services: Services, kind: MessageKind) -> None:
     """Register a kind of live message (from a feature's `register`) and the tick's re-drive."""
     _KINDS[kind.name] = kind

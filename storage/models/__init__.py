@@ -15,6 +15,7 @@ from storage.models.actions import (
 from storage.models.base import Base
 from storage.models.core import (
     Conversation,
+    DueWork,
     Form,
     Invite,
     JobClaim,
@@ -71,6 +72,7 @@ __all__ = [
     "DecisionVote",
     "DecisionVoteChoice",
     "DocumentLink",
+    "DueWork",
     "Form",
     "Invite",
     "JobClaim",

@@ -204,6 +204,21 @@ class JobClaim(Base):
     note: Mapped[str | None] = mapped_column(String(200))
 
 
+class DueWork(Base):
+    """When a kind of the tick's work is next due (bot.services.schedule): the earliest moment
+    it may have something to do by the clock (`due_at`, None: none known), and whether a write
+    since its last run may have brought something forward (`awake`, raised by the storage's wake
+    listener in the writer's own transaction; `woken` counts the wakes, so a wake that lands
+    while the tick runs the work is never lost). A kind with no row is due."""
+
+    __tablename__ = "due_work"
+
+    kind: Mapped[str] = mapped_column(String(64), primary_key=True)
+    due_at: Mapped[datetime | None]
+    awake: Mapped[bool] = mapped_column(default=True)
+    woken: Mapped[int] = mapped_column(Integer, default=0)
+
+
 KEY_TYPE = String(160).with_variant(String(160, collation="C"), "postgresql")
 
 

@@ -118,6 +118,17 @@ async def actions_for_municipalities(
     return list(rows.scalars())
 
 
+async def open_actions(session: AsyncSession, *, union_id: int) -> list[Action]:
+    """Every open action of the Union, in `actions_for_municipalities`' order (its Comuni's,
+    then the intercommunal ones; by code)."""
+    rows = await session.execute(
+        select(Action)
+        .where(Action.union_id == union_id, Action.archived_at.is_(None))
+        .order_by(Action.municipality_id.is_(None), Action.code, Action.id)
+    )
+    return list(rows.scalars())
+
+
 _STEP_CONTEXT = (
     select(Person, Action, Member, Union, Conversation, MemberMunicipality.municipality_id)
     .select_from(Person)

@@ -248,6 +248,25 @@ async def status_by_key_prefix(session: AsyncSession, prefix: str) -> list[Outbo
     return list(rows.scalars())
 
 
+async def sent_with_prefix(
+    session: AsyncSession, prefix: str, *, since: datetime
+) -> list[tuple[str, int, int]]:
+    """(key, chat id, message id) of the rows with this key prefix queued since `since` and
+    sent, oldest first: one read for a whole family of keys (e.g. every meeting's
+    announcements), where `status_by_key_prefix` would be one read per member."""
+    rows = await session.execute(
+        select(OutboxMessage.dedup_key, OutboxMessage.chat_id, OutboxMessage.message_id)
+        .where(
+            key_starts_with(OutboxMessage.dedup_key, prefix),
+            OutboxMessage.created_at >= since,
+            OutboxMessage.status == OutboxStatus.SENT,
+            OutboxMessage.message_id.is_not(None),
+        )
+        .order_by(OutboxMessage.id)
+    )
+    return [(key, chat, message) for key, chat, message in rows.all() if message is not None]
+
+
 async def drop_pending(session: AsyncSession, prefix: str) -> int:
     """Withdraw the rows with this key prefix not sent yet (their moment is over); returns
     how many. Rows being sent, sent or uncertain stay as they are."""
@@ -299,6 +318,11 @@ def _owed(prefixes: Sequence[str], since: datetime) -> list[ColumnElement[bool]]
             and_(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.attempts > 0),
         ),
     ]
+
+
+def owed_where(prefixes: Sequence[str], since: datetime) -> list[ColumnElement[bool]]:
+    """The conditions of an owed row (`_owed`), for a query built elsewhere (the tick's probe)."""
+    return _owed(prefixes, since)
 
 
 async def owed(

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from telegram import Bot
 
-from bot.context import Services
+from bot.context import PartlyDone, Services
 from bot.services import progress
 
 logger = logging.getLogger(__name__)
@@ -24,6 +24,7 @@ async def open_due_rounds(services: Services, bot: Bot, now: datetime) -> None:
     for many Unions never holds the write lock for all of them."""
     async with services.db.transaction() as session:
         due = await progress.rounds_to_decide(session, now=now)
+    failed = 0
     for item in due:
         try:
             async with services.db.transaction() as session:
@@ -31,9 +32,11 @@ async def open_due_rounds(services: Services, bot: Bot, now: datetime) -> None:
                     session, due=item, now=now, language=services.settings.default_language
                 )
         except Exception:
+            failed += 1
             logger.exception(
                 "Update round of Union %s failed; retrying at the next tick", item.union_id
             )
+    _retry_if(failed, "Unions' rounds")
 
 
 async def round_housekeeping(services: Services, bot: Bot, now: datetime) -> None:
@@ -44,6 +47,7 @@ async def round_housekeeping(services: Services, bot: Bot, now: datetime) -> Non
     """
     async with services.db.transaction() as session:
         round_ids = await progress.open_round_ids(session)
+    failed = 0
     for round_id in round_ids:
         try:
             async with services.db.transaction() as session:
@@ -54,6 +58,13 @@ async def round_housekeeping(services: Services, bot: Bot, now: datetime) -> Non
                     language=services.settings.default_language,
                 )
         except Exception:
+            failed += 1
             logger.exception(
                 "Duties of update round %s failed; retrying at the next tick", round_id
             )
+    _retry_if(failed, "rounds' duties")
+
+
+def _retry_if(failed: int, what: str) -> None:
+    if failed:
+        raise PartlyDone(f"{failed} {what} failed")

@@ -16,7 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.meetings.polls import person_translator
 from bot.views.meetings import render_pin_right
-from storage.models import OutboxStatus
 from storage.repositories import core as core_repo
 from storage.repositories import meetings as repo
 from storage.repositories import outbox as outbox_repo
@@ -38,14 +37,30 @@ class OwedPin:
     again: bool  # owed before: it may have gone through already (ask Telegram first)
 
 
+ANNOUNCEMENT_PREFIX = "mtgann:"  # mtgann:<meeting>:<chat> (bot.services.meetings.closing)
+
+
+def _meeting_of(key: str) -> int:
+    part = key[len(ANNOUNCEMENT_PREFIX) :].split(":", 1)[0]
+    return int(part) if part.isdigit() else 0
+
+
 async def pins_owed(session: AsyncSession, *, now: datetime) -> list[OwedPin]:
     """The sent announcements of recent meetings not pinned yet; claims the new ones as owed.
     Read first: most ticks every pin is settled and nothing is written."""
     sent: list[tuple[int, int, int, int]] = []  # meeting, Union, chat, message
-    for meeting in await repo.recent_meetings(session, since=now - PIN_LOOKBACK):
-        for row in await outbox_repo.status_by_key_prefix(session, f"mtgann:{meeting.id}:"):
-            if row.status == OutboxStatus.SENT and row.message_id is not None:
-                sent.append((meeting.id, meeting.union_id, row.chat_id, row.message_id))
+    meetings = {m.id: m for m in await repo.recent_meetings(session, since=now - PIN_LOOKBACK)}
+    # One read for every recent meeting's announcements (not one per meeting: a region closes
+    # hundreds of polls in one tick, and on SQLite the whole read holds the event loop).
+    # An announcement is queued when its meeting is fixed, so it is no older than the meeting.
+    for key, chat_id, message_id in (
+        await outbox_repo.sent_with_prefix(session, ANNOUNCEMENT_PREFIX, since=now - PIN_LOOKBACK)
+        if meetings
+        else []
+    ):
+        meeting = meetings.get(_meeting_of(key))
+        if meeting is not None:
+            sent.append((meeting.id, meeting.union_id, chat_id, message_id))
     claimed = await core_repo.claimed_keys(
         session, kinds=[PIN_OWED, PIN_DONE], periods=[f"{m}:{chat}" for m, _u, chat, _id in sent]
     )

@@ -409,13 +409,18 @@ def monthly_poll_due(
     Catch-up rule: it opens whenever the bot sees it due while its month is not over.
     """
     local = now.astimezone(tz)
-    first, last = month_bounds(local.year, local.month)
-    opening_day = min(max(day, 1), last.day)
-    # An opening hour in the spring-forward gap moves on by the gap (02:00 → 03:00).
-    opens = local_to_utc(first.replace(day=opening_day), time(hour=min(max(hour, 0), 23)), tz)
-    if now < opens:
+    if now < monthly_poll_opens(year=local.year, month=local.month, tz=tz, day=day, hour=hour):
         return None
     return monthly_period(local.date()), local.year, local.month
+
+
+def monthly_poll_opens(*, year: int, month: int, tz: ZoneInfo, day: int, hour: int) -> datetime:
+    """The moment (UTC) a month's automatic poll is due: the set day (the month's last, for a
+    day it does not have) at the set hour, local time."""
+    first, last = month_bounds(year, month)
+    opening_day = min(max(day, 1), last.day)
+    # An opening hour in the spring-forward gap moves on by the gap (02:00 → 03:00).
+    return local_to_utc(first.replace(day=opening_day), time(hour=min(max(hour, 0), 23)), tz)
 
 
 def latest_deadline(first_slot: datetime) -> datetime:

@@ -35,6 +35,7 @@ from bot.views.rounds import (
 from bot.views.rounds import render_invitation as render
 from bot.views.updates import union_tz
 from storage.models import (
+    Action,
     OutboxMessage,
     OutboxStatus,
     Person,
@@ -52,6 +53,7 @@ from storage.repositories.people import present_name
 logger = logging.getLogger(__name__)
 
 ANNOUNCE_PREFIX = "upd:ann:"
+UNREACHABLE_CLAIM = "upd_unreachable"  # the report on who could not be reached, once a round
 
 
 def reader_translator(person: Person, *, default_language: str) -> Translator:
@@ -171,6 +173,28 @@ async def open_rounds(
     return opened
 
 
+@dataclass(frozen=True)
+class _RoundActions:
+    """A Union's open actions and the ones updated in the round, read once for all of a
+    round's technicians (the opening and the reminders write to each of them: one read each
+    made the opening tick hold the event loop for a whole Union's worth of queries)."""
+
+    actions: list[Action]
+    updated: frozenset[int]
+
+    def of(self, t: repo.Technician) -> list[Action]:
+        """What `repo.actions_for_municipalities` returns for the technician, in its order."""
+        ids = set(t.municipality_ids)
+        return [a for a in self.actions if a.municipality_id is None or a.municipality_id in ids]
+
+
+async def _round_actions(session: AsyncSession, union_id: int, round_id: int) -> _RoundActions:
+    return _RoundActions(
+        await repo.open_actions(session, union_id=union_id),
+        frozenset(await repo.updated_in_round(session, round_id)),
+    )
+
+
 def _technician(t: repo.Technician, names: dict[int, str]) -> Technician:
     return Technician(
         name=present_name(t.person), comuni=tuple(names.get(i, "?") for i in t.municipality_ids)
@@ -185,7 +209,8 @@ async def _enqueue_round_messages(
     # A technician with no action to report on gets no message: there is nothing to ask.
     # The coordinator hears who was left out, and loading actions during the round reaches
     # them at the next tick (see _invite_late_joiners).
-    with_actions = [await has_actions(session, union.id, t) for t in techs]
+    known = await _round_actions(session, union.id, round_.id)
+    with_actions = [bool(known.of(t)) for t in techs]
     asked = [t for t, yes in zip(techs, with_actions, strict=True) if yes]
     idle = [t for t, yes in zip(techs, with_actions, strict=True) if not yes]
     group = await core_repo.linked_chat(session, union_id=union.id, table=TableKind.TECHNICAL)
@@ -204,7 +229,7 @@ async def _enqueue_round_messages(
             now=now,
         )
     for t in asked:
-        await _invite(session, union, round_, t, names, now=now, language=language)
+        await _invite(session, union, round_, t, names, now=now, language=language, known=known)
     tech_ids = {t.member.id for t in techs}
     for member, person in await core_repo.coordinators(session, union.id):
         if member.id in tech_ids or person.telegram_user_id is None:
@@ -278,6 +303,7 @@ async def _invite(
     now: datetime,
     language: str,
     reminder: rules.ReminderKind | None = None,
+    known: _RoundActions | None = None,
 ) -> bool:
     """Queue the round's invitation (or its reminder) to a technician; False when it was queued
     before (or they cannot be written to)."""
@@ -353,6 +379,7 @@ async def round_duties(
     ):
         return
     names = await core_repo.municipality_names(session, union.id, include_archived=True)
+    known = await _round_actions(session, union.id, round_.id)
     sent = 0
     for state in await technician_states(session, round_):
         if state.answered:
@@ -366,6 +393,7 @@ async def round_duties(
             now=now,
             language=language,
             reminder=kind,
+            known=known,
         ):
             sent += 1
     logger.info(
@@ -390,12 +418,15 @@ async def _invite_late_joiners(
         if invite_key(round_.id, t.member.id) not in invited
         and t.person.telegram_user_id is not None
     ]
-    late = [t for t in late if await has_actions(session, union.id, t)]
+    if not late:
+        return
+    known = await _round_actions(session, union.id, round_.id)
+    late = [t for t in late if known.of(t)]
     if not late:
         return
     names = await core_repo.municipality_names(session, union.id, include_archived=True)
     for t in late:
-        await _invite(session, union, round_, t, names, now=now, language=language)
+        await _invite(session, union, round_, t, names, now=now, language=language, known=known)
 
 
 async def _report_unreachable(
@@ -408,11 +439,11 @@ async def _report_unreachable(
     if not rows or any(r.status in (OutboxStatus.PENDING, OutboxStatus.SENDING) for r in rows):
         return
     if await core_repo.is_claimed(
-        session, kind="upd_unreachable", union_id=union.id, period=round_.period
+        session, kind=UNREACHABLE_CLAIM, union_id=union.id, period=round_.period
     ):
         return
     await core_repo.claim(
-        session, kind="upd_unreachable", union_id=union.id, period=round_.period, now=now
+        session, kind=UNREACHABLE_CLAIM, union_id=union.id, period=round_.period, now=now
     )
     failed = await invitation_failures(session, round_.id)
     if not failed:
