@@ -279,6 +279,7 @@ SCHEDULE: dict[str, WhenDue] = {
     ),
     "summaries.announcement_reports": WhenDue(probe=lambda _now: repo.announcements_to_report()),
     "erasure_copies": WhenDue(probe=lambda _now: repo.copies_to_wipe(_SETTLED)),
+    "common.private_menus": WhenDue(probe=lambda _now: repo.menus_owed()),
     # The tick's own steps (bot.jobs): the outbox's probes are built there.
     REOFFER: WhenDue(),
     FLUSH: WhenDue(),

@@ -55,6 +55,7 @@ from storage.models import (
     JobClaim,
     Meeting,
     MeetingPoll,
+    MenuOwed,
     OutboxMention,
     OutboxMessage,
     OutboxStatus,
@@ -335,6 +336,11 @@ def copies_to_wipe(settled: Sequence[OutboxStatus]) -> ColumnElement[bool]:
         Person.erased_at.is_not(None),
         OutboxMessage.status.in_(settled),
     )
+
+
+def menus_owed() -> ColumnElement[bool]:
+    """A private chat owed its own command menu (bot.handlers.common: `menu_owed`)."""
+    return exists().where(MenuOwed.chat_id.is_not(None))
 
 
 def rows_marked(models: Iterable[Any]) -> ColumnElement[bool]:
