@@ -37,7 +37,6 @@ from sqlalchemy import (
     func,
     inspect,
     literal,
-    not_,
     null,
     or_,
     select,
@@ -71,7 +70,7 @@ from storage.models import (
 )
 from storage.models.base import UTCDateTime
 from storage.repositories.common import insert_ignore
-from storage.repositories.outbox import key_starts_with, owed_where
+from storage.repositories.outbox import owed_where, unreported_where
 
 # --- waking ---------------------------------------------------------------------------------
 
@@ -361,22 +360,8 @@ def outbox_due(now: datetime) -> ColumnElement[bool]:
 
 
 def problems_unreported(exclude: Sequence[tuple[str, Sequence[str]]]) -> ColumnElement[bool]:
-    """storage.repositories.outbox.unreported_problems, as a probe."""
-    conditions: list[ColumnElement[bool]] = [
-        OutboxMessage.status.in_([OutboxStatus.UNCERTAIN, OutboxStatus.FAILED]),
-        OutboxMessage.reported_at.is_(None),
-        OutboxMessage.union_id.is_not(None),
-    ]
-    for prefix, statuses in exclude:
-        conditions.append(
-            not_(
-                and_(
-                    key_starts_with(OutboxMessage.dedup_key, prefix),
-                    OutboxMessage.status.in_([OutboxStatus(s) for s in statuses]),
-                )
-            )
-        )
-    return exists().where(*conditions)
+    """storage.repositories.outbox.unreported_problems, as a probe (the same conditions)."""
+    return exists().where(*unreported_where(exclude))
 
 
 def reports_to_offer(prefixes: Sequence[str], since: datetime) -> ColumnElement[bool]:
