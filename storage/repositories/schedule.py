@@ -46,6 +46,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.session import ORMExecuteState
+from sqlalchemy.sql.dml import Update
 from sqlalchemy.sql.elements import ColumnElement
 
 from storage.models import (
@@ -117,8 +118,16 @@ def _collect_statement(state: ORMExecuteState) -> None:
         return
     table = getattr(state.statement, "table", None)
     kinds = _WATCHED.get(getattr(table, "name", ""))
-    if kinds:  # a statement's columns are not looked at: any DML on the table wakes
+    if not kinds:
+        return
+    statement = state.statement
+    if not isinstance(statement, Update):  # an insert or a delete wakes every kind watching
         _woken(state.session).update(kinds)
+        return
+    # An UPDATE wakes the kinds watching a column it sets: the SET clause's parameters are
+    # named after their columns (the WHERE clause's carry a suffix, `id_1`).
+    names = frozenset(statement.compile().params)
+    _woken(state.session).update(k for k, cols in kinds.items() if cols is None or cols & names)
 
 
 @event.listens_for(Session, "before_commit")
