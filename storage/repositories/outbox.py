@@ -201,14 +201,9 @@ async def mark_interrupted_as_uncertain(session: AsyncSession) -> list[OutboxMes
     return rows
 
 
-async def unreported_problems(
-    session: AsyncSession,
-    *,
-    limit: int = 200,
-    exclude: Sequence[tuple[str, Sequence[str]]] = (),
-) -> list[OutboxMessage]:
+def unreported_where(exclude: Sequence[tuple[str, Sequence[str]]]) -> list[ColumnElement[bool]]:
     """Uncertain and failed rows of a Union not yet reported, except the (key prefix, statuses)
-    in `exclude` (reported by their feature)."""
+    in `exclude`: `unreported_problems` and the tick's probe (storage.repositories.schedule)."""
     conditions: list[ColumnElement[bool]] = [
         OutboxMessage.status.in_([OutboxStatus.UNCERTAIN, OutboxStatus.FAILED]),
         OutboxMessage.reported_at.is_(None),
@@ -223,6 +218,18 @@ async def unreported_problems(
                 )
             )
         )
+    return conditions
+
+
+async def unreported_problems(
+    session: AsyncSession,
+    *,
+    limit: int = 200,
+    exclude: Sequence[tuple[str, Sequence[str]]] = (),
+) -> list[OutboxMessage]:
+    """Uncertain and failed rows of a Union not yet reported, except the (key prefix, statuses)
+    in `exclude` (reported by their feature)."""
+    conditions = unreported_where(exclude)
     rows = await session.execute(
         select(OutboxMessage)
         .where(*conditions)

@@ -37,7 +37,6 @@ from sqlalchemy import (
     func,
     inspect,
     literal,
-    not_,
     null,
     or_,
     select,
@@ -47,6 +46,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.session import ORMExecuteState
+from sqlalchemy.sql.dml import Update
 from sqlalchemy.sql.elements import ColumnElement
 
 from storage.models import (
@@ -71,7 +71,7 @@ from storage.models import (
 )
 from storage.models.base import UTCDateTime
 from storage.repositories.common import insert_ignore
-from storage.repositories.outbox import key_starts_with, owed_where
+from storage.repositories.outbox import owed_where, unreported_where
 
 # --- waking ---------------------------------------------------------------------------------
 
@@ -118,8 +118,16 @@ def _collect_statement(state: ORMExecuteState) -> None:
         return
     table = getattr(state.statement, "table", None)
     kinds = _WATCHED.get(getattr(table, "name", ""))
-    if kinds:  # a statement's columns are not looked at: any DML on the table wakes
+    if not kinds:
+        return
+    statement = state.statement
+    if not isinstance(statement, Update):  # an insert or a delete wakes every kind watching
         _woken(state.session).update(kinds)
+        return
+    # An UPDATE wakes the kinds watching a column it sets: the SET clause's parameters are
+    # named after their columns (the WHERE clause's carry a suffix, `id_1`).
+    names = frozenset(statement.compile().params)
+    _woken(state.session).update(k for k, cols in kinds.items() if cols is None or cols & names)
 
 
 @event.listens_for(Session, "before_commit")
@@ -361,22 +369,8 @@ def outbox_due(now: datetime) -> ColumnElement[bool]:
 
 
 def problems_unreported(exclude: Sequence[tuple[str, Sequence[str]]]) -> ColumnElement[bool]:
-    """storage.repositories.outbox.unreported_problems, as a probe."""
-    conditions: list[ColumnElement[bool]] = [
-        OutboxMessage.status.in_([OutboxStatus.UNCERTAIN, OutboxStatus.FAILED]),
-        OutboxMessage.reported_at.is_(None),
-        OutboxMessage.union_id.is_not(None),
-    ]
-    for prefix, statuses in exclude:
-        conditions.append(
-            not_(
-                and_(
-                    key_starts_with(OutboxMessage.dedup_key, prefix),
-                    OutboxMessage.status.in_([OutboxStatus(s) for s in statuses]),
-                )
-            )
-        )
-    return exists().where(*conditions)
+    """storage.repositories.outbox.unreported_problems, as a probe (the same conditions)."""
+    return exists().where(*unreported_where(exclude))
 
 
 def reports_to_offer(prefixes: Sequence[str], since: datetime) -> ColumnElement[bool]:

@@ -11,35 +11,23 @@ is answered here, everything else goes on to the hook it found.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import Update
 
 from bot.context import BotContext, Services
-from bot.handlers.common import START_PAYLOAD_HOOK
-from bot.handlers.meetings.buttons import in_private, tell_privately
+from bot.handlers.common.hooks import put_link_in_front
+from bot.handlers.meetings.buttons import tell_privately
 from bot.handlers.meetings.manage import refusal_text
 from bot.handlers.meetings.votes import refusal_of, send_copy
 from bot.scope import caller_tr, reply
 from bot.services import meetings
 from bot.views import meetings as views
 
-StartHook = Callable[[Update, BotContext, str], Awaitable[Any]]
-
 
 def install(services: Services) -> None:
     """Answer poll links in /start; pass any other payload to the hook registered before."""
-    previous: StartHook | None = services.hooks.get(START_PAYLOAD_HOOK)
-
-    async def on_start_payload(update: Update, context: BotContext, payload: str) -> None:
-        link = meetings.parse_start_link(payload)
-        if link is not None and in_private(update):
-            await on_poll_link(update, context, *link)
-        elif previous is not None:
-            await previous(update, context, payload)
-
-    services.hooks[START_PAYLOAD_HOOK] = on_start_payload
+    put_link_in_front(services, meetings.parse_start_link, on_poll_link)
 
 
 async def on_poll_link(update: Update, context: BotContext, kind: str, poll_id: int) -> None:

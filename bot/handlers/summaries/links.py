@@ -11,14 +11,13 @@ button would check them.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
-from telegram import Chat, Update
+from telegram import Update
 from telegram.constants import ParseMode
 
 from bot.context import BotContext, Services
-from bot.handlers.common import START_PAYLOAD_HOOK
+from bot.handlers.common.hooks import put_link_in_front
 from bot.handlers.summaries.files import send_files
 from bot.markup import markup
 from bot.scope import caller_tr, reply
@@ -26,22 +25,10 @@ from bot.services import summaries
 from bot.views import summaries as views
 from bot.views.html_split import split_sections
 
-StartHook = Callable[[Update, BotContext, str], Awaitable[Any]]
-
 
 def install(services: Services) -> None:
     """Answer the summaries' links in /start; pass any other payload to the hook before."""
-    previous: StartHook | None = services.hooks.get(START_PAYLOAD_HOOK)
-
-    async def on_start_payload(update: Update, context: BotContext, payload: str) -> None:
-        link = summaries.parse_start_link(payload)
-        chat = update.effective_chat
-        if link is not None and chat is not None and chat.type == Chat.PRIVATE:
-            await on_link(update, context, *link)
-        elif previous is not None:
-            await previous(update, context, payload)
-
-    services.hooks[START_PAYLOAD_HOOK] = on_start_payload
+    put_link_in_front(services, summaries.parse_start_link, on_link)
 
 
 async def on_link(update: Update, context: BotContext, kind: str, union_id: int) -> None:

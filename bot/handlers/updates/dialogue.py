@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from telegram import Chat, Message, Update
+from telegram import CallbackQuery, Chat, Message, Update
 
 from bot import callback_data as cb
 from bot import telegram_edit
@@ -96,9 +96,16 @@ async def on_step(update: Update, context: BotContext) -> None:
             now=now,
         ),
     )
-    if got is None:
-        return
-    shown, tr = got
+    if got is not None:
+        await _show(update, context, *got)
+
+
+async def _show(
+    update: Update, context: BotContext, shown: progress.StepShown, tr: Translator
+) -> None:
+    """A step's answer: the toast, the pressed message replaced, then what follows it."""
+    query = update.callback_query
+    assert query is not None
     await query.answer(step_toast(shown.toast, tr))
     if shown.edit is not None:
         text, keyboard = render_screen(shown.edit, tr)
@@ -108,13 +115,20 @@ async def on_step(update: Update, context: BotContext) -> None:
         await reply(update, text, markup(keyboard))
 
 
-async def on_no_news(update: Update, context: BotContext) -> None:
-    """`upd:no_news:<round>`: nothing new this month, in one tap."""
+def _round_of(update: Update) -> tuple[CallbackQuery, int | None] | None:
+    """A round's button (`upd:<verb>:<round>`): the press and its round id (None: garbage)."""
     query = update.callback_query
     if query is None or query.from_user is None:
-        return
+        return None
     data = cb.decode(query.data)
-    round_id, now = (data.int_arg(0) if data else None), context.services.clock.now()
+    return query, (data.int_arg(0) if data else None)
+
+
+async def on_no_news(update: Update, context: BotContext) -> None:
+    """`upd:no_news:<round>`: nothing new this month, in one tap."""
+    if (pressed := _round_of(update)) is None:
+        return
+    (query, round_id), now = pressed, context.services.clock.now()
     got = await _in_dialogue(
         update,
         context,
@@ -128,11 +142,9 @@ async def on_no_news(update: Update, context: BotContext) -> None:
 
 async def on_rest(update: Update, context: BotContext) -> None:
     """`upd:rest:<round>`: the actions not answered yet are as last month, in one tap."""
-    query = update.callback_query
-    if query is None or query.from_user is None:
+    if (pressed := _round_of(update)) is None:
         return
-    data = cb.decode(query.data)
-    round_id, now = (data.int_arg(0) if data else None), context.services.clock.now()
+    round_id, now = pressed[1], context.services.clock.now()
     got = await _in_dialogue(
         update,
         context,
@@ -141,11 +153,7 @@ async def on_rest(update: Update, context: BotContext) -> None:
         ),
     )
     if got is not None:
-        shown, tr = got
-        await query.answer(step_toast(shown.toast, tr))
-        if shown.edit is not None:
-            text, keyboard = render_screen(shown.edit, tr)
-            await telegram_edit.edit_or_send(update, context.bot, text, markup(keyboard))
+        await _show(update, context, *got)
 
 
 async def on_written(update: Update, context: BotContext, conv: Conversation) -> None:
