@@ -41,10 +41,10 @@ async def _contribute(world: World) -> None:
     await bot.settle()
     act = a.action_ids[1]
     await _press(world, "tecnico", f"upd:pick:{act}")
-    assert await _press(world, "tecnico", f"upd:status:{act}:completed") == "Completata"
+    # The status tap saves at once (issue 16); what is typed next is the saved update's note.
+    assert await _press(world, "tecnico", f"upd:status:{act}:completed") == "Salvato"
     await tecnico.send("Collaudo fatto, lo conferma Tiziano Guidettini (@tiziano_guidettini)")
     await bot.settle()
-    await _press(world, "tecnico", f"upd:save:{act}")
     # A note in the technical group (#aggiornamento) that names the technician.
     async with bot.db.transaction() as session:
         await session.execute(
