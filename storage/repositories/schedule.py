@@ -124,10 +124,21 @@ def _collect_statement(state: ORMExecuteState) -> None:
     if not isinstance(statement, Update):  # an insert or a delete wakes every kind watching
         _woken(state.session).update(kinds)
         return
-    # An UPDATE wakes the kinds watching a column it sets: the SET clause's parameters are
-    # named after their columns (the WHERE clause's carry a suffix, `id_1`).
-    names = frozenset(statement.compile().params)
+    names = _set_columns(statement, state.parameters)
     _woken(state.session).update(k for k, cols in kinds.items() if cols is None or cols & names)
+
+
+def _set_columns(statement: Update, parameters: Any) -> frozenset[str]:
+    """The columns an UPDATE sets: its SET clause (`.values(...)`, whatever the value: a
+    parameter, `col + 1`, a CASE), or the keys of an ORM bulk update's rows
+    (`session.execute(update(Model), [{"id": …, "status": …}])`). SQLAlchemy has no public
+    accessor for the SET clause; its compiled parameters are no substitute (an expression's
+    column has none, only its literals: `attempts_1`)."""
+    names = {getattr(column, "key", str(column)) for column in statement._values or ()}
+    rows = parameters if isinstance(parameters, Sequence) else [parameters or {}]
+    for row in rows:
+        names.update(row)
+    return frozenset(names)
 
 
 @event.listens_for(Session, "before_commit")
