@@ -77,7 +77,7 @@ async def test_failing_getupdates_is_a_stall_too(
     assert len(outage) == 1 and outage[0].levelno == logging.WARNING
     assert _warnings(caplog) == []
     assert _read(Path(bot.settings.health_file or ""))["status"] == "polling_stalled"
-    bot.fake._faults.clear()
+    bot.fake.clear_faults()
 
 
 def test_verdict_of_a_stale_or_missing_file() -> None:
