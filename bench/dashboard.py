@@ -25,8 +25,6 @@ import argparse
 import asyncio
 import gc
 import shutil
-import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
@@ -37,8 +35,8 @@ from typing import Any
 
 from sqlalchemy import event, insert, update
 
-from bench.run import Databases, _cpu_model
-from bench.summary import ACTIONS_PER_COMUNE, MONTHS, _month_start, seed
+from bench.run import Databases, machine
+from bench.summary import ACTIONS_PER_COMUNE, MONTHS, _month_start, _ms, seed
 
 COORDINATOR_TELEGRAM_ID = 900_000  # bench.summary.seed: person 1, the Union's coordinator
 
@@ -241,10 +239,6 @@ async def measure(database_url: str, backend: str, comuni: int, runs: int) -> li
     return results
 
 
-def _ms(values: list[float]) -> float:
-    return statistics.median(values) * 1000
-
-
 async def main_async(args: argparse.Namespace) -> None:
     sizes = [int(n) for n in args.comuni.split(",")]
     backends = ["sqlite", "postgres"] if args.postgres else ["sqlite"]
@@ -253,8 +247,7 @@ async def main_async(args: argparse.Namespace) -> None:
     results: list[PageResult] = []
     try:
         print(
-            f"# {__import__('os').cpu_count()} CPUs ({_cpu_model()}), Python "
-            f"{sys.version.split()[0]}; {ACTIONS_PER_COMUNE} actions per Comune, {MONTHS} "
+            f"# {machine()}; {ACTIONS_PER_COMUNE} actions per Comune, {MONTHS} "
             f"months of updates, medians of {args.runs} builds after a warm-up"
         )
         for backend in backends:

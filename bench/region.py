@@ -36,7 +36,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import os
 import shutil
 import statistics
 import subprocess
@@ -642,7 +641,7 @@ def _stmts(values: list[int]) -> str:
 
 
 async def main_async(args: argparse.Namespace) -> None:
-    from bench.run import Databases
+    from bench.run import Databases, machine
 
     backends = ["sqlite", "postgres"] if args.postgres else ["sqlite"]
     if args.only:
@@ -662,7 +661,7 @@ async def main_async(args: argparse.Namespace) -> None:
                 )
             return
         print(
-            f"# {os.cpu_count()} CPUs, Python {sys.version.split()[0]}; {args.unions} Unions × 20 "
+            f"# {machine()}; {args.unions} Unions × 20 "
             f"members; the real bot in-process with AIORateLimiter, the fake enforcing Telegram's "
             f"limits",
             flush=True,

@@ -22,10 +22,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import re
 import shutil
-import sys
 import tempfile
 import time
 from collections import Counter
@@ -36,7 +34,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, insert, select
 
-from bench.run import Databases, TimedFake, _cpu_model, _env, _spawn, _stop, _wait
+from bench.run import Databases, TimedFake, _env, _spawn, _stop, _wait, machine
 
 TECHNICIANS_PER_UNION = 20  # one per Comune
 ACTIONS_PER_COMUNE = 5
@@ -266,7 +264,7 @@ async def main_async(args: argparse.Namespace) -> None:
     results = []
     try:
         print(
-            f"# {os.cpu_count()} CPUs ({_cpu_model()}), Python {sys.version.split()[0]}; "
+            f"# {machine()}; "
             f"{args.unions} Unions × {TECHNICIANS_PER_UNION} technicians, python -m bot with "
             "AIORateLimiter, 1 s tick, the fake enforcing Telegram's limits"
         )

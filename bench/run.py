@@ -925,7 +925,7 @@ async def main_async(args: argparse.Namespace) -> None:
     dbs = Databases()
     try:
         print(
-            f"# {os.cpu_count()} CPUs ({_cpu_model()}), Python {sys.version.split()[0]}, "
+            f"# {machine()}, "
             f"{runs} run(s), burst {args.burst}: {args.presses} presses"
             f"{f' + {args.steps} update steps' if args.burst == 'votes' and args.steps else ''}"
             f" by {args.users} people, "
@@ -1021,6 +1021,11 @@ def _cpu_model() -> str:
         if line.startswith("model name"):
             return line.split(":", 1)[1].strip()
     return "unknown CPU"
+
+
+def machine() -> str:
+    """The machine a benchmark ran on, for the first line of its report."""
+    return f"{os.cpu_count()} CPUs ({_cpu_model()}), Python {sys.version.split()[0]}"
 
 
 def main() -> None:

@@ -36,7 +36,6 @@ import asyncio
 import gc
 import shutil
 import statistics
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -46,7 +45,7 @@ from typing import Any
 
 from sqlalchemy import event, insert
 
-from bench.run import Databases, _cpu_model
+from bench.run import Databases, machine
 
 ACTIONS_PER_COMUNE = 30
 MONTHS = 24
@@ -387,8 +386,7 @@ async def main_async(args: argparse.Namespace) -> None:
     results: list[SummaryResult] = []
     try:
         print(
-            f"# {__import__('os').cpu_count()} CPUs ({_cpu_model()}), Python "
-            f"{sys.version.split()[0]}; {ACTIONS_PER_COMUNE} actions per Comune, {MONTHS} "
+            f"# {machine()}; {ACTIONS_PER_COMUNE} actions per Comune, {MONTHS} "
             f"monthly rounds, medians of {args.runs} builds after a warm-up"
         )
         t0 = time.perf_counter()

@@ -162,7 +162,9 @@ def default_target(url: URL, now: datetime) -> Path:
 def backup(database_url: str, target: Path | None = None) -> Path:
     """Write the copy; its path."""
     url = make_url(database_url)
-    path = target or default_target(url, datetime.now(UTC))
+    path = default_target(url, datetime.now(UTC))
+    if target is not None:  # a folder given: the dated file inside it
+        path = target / path.name if target.is_dir() else target
     if url.get_backend_name() == "sqlite":
         backup_sqlite(sqlite_path(url), path)
     elif url.get_backend_name() == "postgresql":
@@ -175,13 +177,13 @@ def backup(database_url: str, target: Path | None = None) -> Path:
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if len(args) > 1 or any(a.startswith("-") for a in args):
-        print("Uso: python -m bot.backup [file]", file=sys.stderr)
+        print("Uso: python -m bot.backup [file o cartella]", file=sys.stderr)
         return 2
     os.umask(0o077)
     try:
         url = database_url_from()
         path = backup(url, Path(args[0]) if args else None)
-    except (BackupError, ConfigError) as error:
+    except (BackupError, ConfigError, OSError) as error:  # OSError: the file, not the bot
         print(f"Backup non riuscito: {error}", file=sys.stderr)
         return 1
     size = path.stat().st_size

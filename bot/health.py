@@ -119,7 +119,9 @@ def verdict(state: dict[str, Any] | None, now: datetime) -> tuple[bool, str]:
         return False, "no health file: is the bot running?"
     try:
         checked = datetime.fromisoformat(str(state["checked_at"]))
-    except (KeyError, ValueError):
+    except (KeyError, TypeError, ValueError):  # TypeError: not a JSON object
+        return False, "unreadable health file"
+    if checked.tzinfo is None:  # the bot writes an aware moment: not its file
         return False, "unreadable health file"
     if now - checked > STALE_AFTER:
         return False, f"health file not updated since {checked.isoformat(timespec='seconds')}"

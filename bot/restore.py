@@ -190,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         url = database_url_from()
         restore(Path(paths[0]), url, force=force)
-    except (BackupError, ConfigError) as error:
+    except (BackupError, ConfigError, OSError) as error:  # OSError: the file, not the bot
         print(f"Ripristino non riuscito: {error}", file=sys.stderr)
         return 1
     shown = make_url(url).render_as_string(hide_password=True)

@@ -39,11 +39,9 @@ from bot.services.meetings.pins import PIN_DONE, PIN_LOOKBACK, PIN_OWED
 from bot.services.progress import rules as round_rules
 from bot.services.progress.rounds import UNREACHABLE_CLAIM, settings_of_row
 from bot.services.progress.status import INVITE_PREFIX
-from storage.models import OutboxStatus
 from storage.repositories import meetings as meetings_repo
 from storage.repositories import schedule as repo
 from storage.repositories.schedule import Hint, Snapshot
-from storage.repositories.summaries import SKIPPED_CLAIM
 
 NextDue = Callable[[AsyncSession, datetime], Awaitable[datetime | None]]
 Probe = Callable[[datetime], ColumnElement[bool]]
@@ -224,7 +222,6 @@ async def _daily(_session: AsyncSession, now: datetime) -> datetime | None:
 
 # --- the kinds ----------------------------------------------------------------------------------
 
-_SETTLED = (OutboxStatus.SENT, OutboxStatus.FAILED, OutboxStatus.UNCERTAIN)
 UNION = "municipal_union"
 
 # Kinds of the tick itself (bot.jobs), after the features' work.
@@ -273,12 +270,12 @@ SCHEDULE: dict[str, WhenDue] = {
             Wake("paes_action", ("municipality_id", "archived_at", "union_id")),
         ),
     ),
-    "summaries.scheduled": WhenDue(probe=lambda now: repo.summaries_owed(now, SKIPPED_CLAIM)),
+    "summaries.scheduled": WhenDue(probe=repo.summaries_owed),
     "summaries.covenant_clock": WhenDue(
         next_due=_covenant, wakes=(Wake(UNION, ("paes_approved_on", "timezone")),)
     ),
     "summaries.announcement_reports": WhenDue(probe=lambda _now: repo.announcements_to_report()),
-    "erasure_copies": WhenDue(probe=lambda _now: repo.copies_to_wipe(_SETTLED)),
+    "erasure_copies": WhenDue(probe=lambda _now: repo.copies_to_wipe()),
     "common.private_menus": WhenDue(probe=lambda _now: repo.menus_owed()),
     # The tick's own steps (bot.jobs): the outbox's probes are built there.
     REOFFER: WhenDue(),

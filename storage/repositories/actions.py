@@ -118,17 +118,6 @@ async def actions_for_municipalities(
     return list(rows.scalars())
 
 
-async def open_actions(session: AsyncSession, *, union_id: int) -> list[Action]:
-    """Every open action of the Union, in `actions_for_municipalities`' order (its Comuni's,
-    then the intercommunal ones; by code)."""
-    rows = await session.execute(
-        select(Action)
-        .where(Action.union_id == union_id, Action.archived_at.is_(None))
-        .order_by(Action.municipality_id.is_(None), Action.code, Action.id)
-    )
-    return list(rows.scalars())
-
-
 _STEP_CONTEXT = (
     select(Person, Action, Member, Union, Conversation, MemberMunicipality.municipality_id)
     .select_from(Person)
@@ -271,11 +260,13 @@ async def round_list(
     session: AsyncSession,
     *,
     union_id: int,
-    municipality_ids: Sequence[int],
+    municipality_ids: Sequence[int] | None,
     round_id: int | None,
 ) -> list[ListedAction]:
     """The technician's actions in list order, each with its Comune's name and whether it was
-    answered in the round: one statement, plain rows (a step of the round shows this list)."""
+    answered in the round: one statement, plain rows (a step of the round shows this list).
+    `municipality_ids` None: every open action of the Union, in the same order (read once for
+    all of a round's technicians)."""
     done = (
         exists().where(ProgressUpdate.round_id == round_id, ProgressUpdate.action_id == Action.id)
         if round_id is not None
@@ -293,7 +284,13 @@ async def round_list(
             done,
         )
         .outerjoin(Municipality, Municipality.id == Action.municipality_id)
-        .where(*_mine(union_id, municipality_ids))  # type: ignore[arg-type]
+        .where(
+            *(
+                _mine(union_id, municipality_ids)
+                if municipality_ids is not None
+                else [Action.union_id == union_id, Action.archived_at.is_(None)]
+            )
+        )
         .order_by(Action.municipality_id.is_(None), Action.code, Action.id)
     )
     return [

@@ -106,12 +106,26 @@ async def named_in(session: AsyncSession, message_ids: Sequence[int]) -> set[int
     return set(rows.scalars())
 
 
+def expired_where(now: datetime) -> list[ColumnElement[bool]]:
+    """A pending row not sent by its `expires_at`: `withdraw_expired` and the tick's probe
+    (storage.repositories.schedule)."""
+    return [OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.expires_at <= now]
+
+
+def due_where(now: datetime) -> list[ColumnElement[bool]]:
+    """A pending row due by `now`: `due` and the tick's probe (storage.repositories.schedule)."""
+    return [
+        OutboxMessage.status == OutboxStatus.PENDING,
+        or_(OutboxMessage.not_before.is_(None), OutboxMessage.not_before <= now),
+    ]
+
+
 async def withdraw_expired(session: AsyncSession, *, now: datetime) -> list[str]:
     """Delete the rows not sent by their `expires_at`; their keys, oldest first."""
     rows = (
         await session.execute(
             select(OutboxMessage.id, OutboxMessage.dedup_key)
-            .where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.expires_at <= now)
+            .where(*expired_where(now))
             .order_by(OutboxMessage.id)
         )
     ).all()
@@ -126,10 +140,7 @@ async def due(session: AsyncSession, *, now: datetime, limit: int = 500) -> list
     """(id, chat id) of the pending rows due by `now`, oldest first."""
     rows = await session.execute(
         select(OutboxMessage.id, OutboxMessage.chat_id)
-        .where(
-            OutboxMessage.status == OutboxStatus.PENDING,
-            or_(OutboxMessage.not_before.is_(None), OutboxMessage.not_before <= now),
-        )
+        .where(*due_where(now))
         .order_by(OutboxMessage.id)
         .limit(limit)
     )
@@ -314,9 +325,10 @@ async def purge_settled(session: AsyncSession, *, before: datetime, limit: int =
     return len(found)
 
 
-def _owed(prefixes: Sequence[str], since: datetime) -> list[ColumnElement[bool]]:
+def owed_where(prefixes: Sequence[str], since: datetime) -> list[ColumnElement[bool]]:
     """Rows with one of these key prefixes, queued since `since`, that were tried and did not
-    certainly arrive: uncertain, failed, or back to pending after such an outcome."""
+    certainly arrive: uncertain, failed, or back to pending after such an outcome. Also the
+    conditions of the tick's probe and count (storage.repositories.schedule)."""
     return [
         or_(*(key_starts_with(OutboxMessage.dedup_key, p) for p in prefixes)),
         OutboxMessage.created_at >= since,
@@ -327,24 +339,22 @@ def _owed(prefixes: Sequence[str], since: datetime) -> list[ColumnElement[bool]]
     ]
 
 
-def owed_where(prefixes: Sequence[str], since: datetime) -> list[ColumnElement[bool]]:
-    """The conditions of an owed row (`_owed`), for a query built elsewhere (the tick's probe)."""
-    return _owed(prefixes, since)
-
-
 async def owed(
     session: AsyncSession, *, prefixes: Sequence[str], since: datetime, limit: int = 500
 ) -> list[OutboxMessage]:
-    """The rows of these prefixes still owed to their chat (see `_owed`), oldest first."""
+    """The rows of these prefixes still owed to their chat (see `owed_where`), oldest first."""
     rows = await session.execute(
-        select(OutboxMessage).where(*_owed(prefixes, since)).order_by(OutboxMessage.id).limit(limit)
+        select(OutboxMessage)
+        .where(*owed_where(prefixes, since))
+        .order_by(OutboxMessage.id)
+        .limit(limit)
     )
     return list(rows.scalars())
 
 
 async def count_owed(session: AsyncSession, *, prefixes: Sequence[str], since: datetime) -> int:
     result = await session.execute(
-        select(func.count()).select_from(OutboxMessage).where(*_owed(prefixes, since))
+        select(func.count()).select_from(OutboxMessage).where(*owed_where(prefixes, since))
     )
     return int(result.scalar_one())
 
@@ -356,7 +366,7 @@ async def offer_again_now(
     person is talking to us right now). Returns how many."""
     result = await session.execute(
         update(OutboxMessage)
-        .where(*_owed(prefixes, since), OutboxMessage.chat_id == chat_id)
+        .where(*owed_where(prefixes, since), OutboxMessage.chat_id == chat_id)
         .values(status=OutboxStatus.PENDING, not_before=None)
     )
     return int(getattr(result, "rowcount", 0) or 0)

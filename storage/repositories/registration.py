@@ -459,6 +459,17 @@ ERASED_PAYLOAD: dict[str, Any] = {"erased": True}
 _SETTLED = (OutboxStatus.SENT, OutboxStatus.FAILED, OutboxStatus.UNCERTAIN)
 
 
+def copy_to_wipe() -> list[ColumnElement[bool]]:
+    """An OutboxMention of an erased person on a settled row: the conditions of
+    `wipe_settled_copies` and of the tick's probe (storage.repositories.schedule)."""
+    return [
+        Person.id == OutboxMention.person_id,
+        OutboxMessage.id == OutboxMention.outbox_id,
+        Person.erased_at.is_not(None),
+        OutboxMessage.status.in_(_SETTLED),
+    ]
+
+
 async def wipe_settled_copies(session: AsyncSession) -> int:
     """The bot's copies of sent texts that named someone who left: their payload wiped.
 
@@ -468,14 +479,7 @@ async def wipe_settled_copies(session: AsyncSession) -> int:
     they left: it is delivered as composed and wiped here at the next tick after it settles.
     Reads one indexed query when there is nothing to do. Returns the rows wiped.
     """
-    rows = (
-        await session.execute(
-            select(OutboxMention.outbox_id)
-            .join(Person, Person.id == OutboxMention.person_id)
-            .join(OutboxMessage, OutboxMessage.id == OutboxMention.outbox_id)
-            .where(Person.erased_at.is_not(None), OutboxMessage.status.in_(_SETTLED))
-        )
-    ).scalars()
+    rows = (await session.execute(select(OutboxMention.outbox_id).where(*copy_to_wipe()))).scalars()
     ids = sorted(set(rows))
     if not ids:
         return 0

@@ -50,28 +50,24 @@ from sqlalchemy.sql.dml import Update
 from sqlalchemy.sql.elements import ColumnElement
 
 from storage.models import (
-    Announcement,
     DueWork,
     JobClaim,
     Meeting,
     MeetingPoll,
     MenuOwed,
-    OutboxMention,
     OutboxMessage,
     OutboxStatus,
-    Person,
     PollStatus,
-    ProgressUpdate,
     RoundStatus,
-    Summary,
-    SummaryKind,
     Union,
     UpdateRound,
     UpdateSettings,
 )
 from storage.models.base import UTCDateTime
+from storage.repositories import registration as registration_repo
+from storage.repositories import summaries as summaries_repo
 from storage.repositories.common import insert_ignore
-from storage.repositories.outbox import owed_where, unreported_where
+from storage.repositories.outbox import due_where, expired_where, owed_where, unreported_where
 
 # --- waking ---------------------------------------------------------------------------------
 
@@ -124,10 +120,21 @@ def _collect_statement(state: ORMExecuteState) -> None:
     if not isinstance(statement, Update):  # an insert or a delete wakes every kind watching
         _woken(state.session).update(kinds)
         return
-    # An UPDATE wakes the kinds watching a column it sets: the SET clause's parameters are
-    # named after their columns (the WHERE clause's carry a suffix, `id_1`).
-    names = frozenset(statement.compile().params)
+    names = _set_columns(statement, state.parameters)
     _woken(state.session).update(k for k, cols in kinds.items() if cols is None or cols & names)
+
+
+def _set_columns(statement: Update, parameters: Any) -> frozenset[str]:
+    """The columns an UPDATE sets: its SET clause (`.values(...)`, whatever the value: a
+    parameter, `col + 1`, a CASE), or the keys of an ORM bulk update's rows
+    (`session.execute(update(Model), [{"id": …, "status": …}])`). SQLAlchemy has no public
+    accessor for the SET clause; its compiled parameters are no substitute (an expression's
+    column has none, only its literals: `attempts_1`)."""
+    names = {getattr(column, "key", str(column)) for column in statement._values or ()}
+    rows = parameters if isinstance(parameters, Sequence) else [parameters or {}]
+    for row in rows:
+        names.update(row)
+    return frozenset(names)
 
 
 @event.listens_for(Session, "before_commit")
@@ -310,40 +317,22 @@ def rounds_owing_report(invite_prefix: str, claim_kind: str) -> ColumnElement[bo
     )
 
 
-def summaries_owed(now: datetime, skipped_kind: str) -> ColumnElement[bool]:
+def summaries_owed(now: datetime) -> ColumnElement[bool]:
     """A round past its deadline without its scheduled summary (nor skipped), or an update that
-    asks for a decision not made a Decision yet (storage.repositories.summaries' two reads)."""
-    from storage.models import Decision
-
-    has_summary = exists().where(
-        Summary.union_id == UpdateRound.union_id,
-        Summary.kind == SummaryKind.SCHEDULED,
-        Summary.period == UpdateRound.period,
+    asks for a decision not made a Decision yet: storage.repositories.summaries' two reads,
+    with their own conditions."""
+    return or_(
+        exists().where(*summaries_repo.round_owes_summary(now)),
+        exists().where(*summaries_repo.update_owes_decision()),
     )
-    skipped = exists().where(
-        JobClaim.kind == skipped_kind,
-        JobClaim.union_id == UpdateRound.union_id,
-        JobClaim.period == UpdateRound.period,
-    )
-    rounds = exists().where(UpdateRound.deadline_at <= now, ~has_summary, ~skipped)
-    decisions = exists().where(
-        ProgressUpdate.needs_decision.is_(True),
-        ~exists().where(Decision.source_update_id == ProgressUpdate.id),
-    )
-    return or_(rounds, decisions)
 
 
 def announcements_to_report() -> ColumnElement[bool]:
-    return exists().where(Announcement.audience != "", Announcement.reported_at.is_(None))
+    return exists().where(*summaries_repo.announcement_owes_report())
 
 
-def copies_to_wipe(settled: Sequence[OutboxStatus]) -> ColumnElement[bool]:
-    return exists().where(
-        OutboxMention.person_id == Person.id,
-        OutboxMention.outbox_id == OutboxMessage.id,
-        Person.erased_at.is_not(None),
-        OutboxMessage.status.in_(settled),
-    )
+def copies_to_wipe() -> ColumnElement[bool]:
+    return exists().where(*registration_repo.copy_to_wipe())
 
 
 def menus_owed() -> ColumnElement[bool]:
@@ -358,14 +347,7 @@ def rows_marked(models: Iterable[Any]) -> ColumnElement[bool]:
 
 def outbox_due(now: datetime) -> ColumnElement[bool]:
     """A pending row due by now, or one whose moment passed (withdrawn by the flush)."""
-    return exists().where(
-        OutboxMessage.status == OutboxStatus.PENDING,
-        or_(
-            OutboxMessage.not_before.is_(None),
-            OutboxMessage.not_before <= now,
-            OutboxMessage.expires_at <= now,
-        ),
-    )
+    return or_(exists().where(*due_where(now)), exists().where(*expired_where(now)))
 
 
 def problems_unreported(exclude: Sequence[tuple[str, Sequence[str]]]) -> ColumnElement[bool]:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import and_, delete, exists, func, or_, select
+from sqlalchemy import ColumnElement, and_, delete, exists, func, or_, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -58,10 +58,9 @@ SKIPPED_CLAIM = "summary_skipped"
 # --- rounds and summaries -----------------------------------------------------------------
 
 
-async def rounds_due_without_summary(
-    session: AsyncSession, *, now: datetime, limit: int = 200
-) -> list[UpdateRound]:
-    """Rounds whose deadline has passed and that have no scheduled summary yet."""
+def round_owes_summary(now: datetime) -> list[ColumnElement[bool]]:
+    """An UpdateRound past its deadline with no scheduled summary, nor skipped: the conditions
+    of `rounds_due_without_summary` and of the tick's probe (storage.repositories.schedule)."""
     has_summary = exists().where(
         Summary.union_id == UpdateRound.union_id,
         Summary.kind == SummaryKind.SCHEDULED,
@@ -74,9 +73,16 @@ async def rounds_due_without_summary(
         JobClaim.union_id == UpdateRound.union_id,
         JobClaim.period == UpdateRound.period,
     )
+    return [UpdateRound.deadline_at <= now, ~has_summary, ~skipped]
+
+
+async def rounds_due_without_summary(
+    session: AsyncSession, *, now: datetime, limit: int = 200
+) -> list[UpdateRound]:
+    """Rounds whose deadline has passed and that have no scheduled summary yet."""
     rows = await session.execute(
         select(UpdateRound)
-        .where(UpdateRound.deadline_at <= now, ~has_summary, ~skipped)
+        .where(*round_owes_summary(now))
         .order_by(UpdateRound.deadline_at, UpdateRound.id)
         .limit(limit)
     )
@@ -541,13 +547,19 @@ class DecisionRequest:
     note: str | None
 
 
+def update_owes_decision() -> list[ColumnElement[bool]]:
+    """A ProgressUpdate that asks for a decision no Decision comes from yet: the conditions of
+    `decision_requests` and of the tick's probe (storage.repositories.schedule)."""
+    has_decision = exists().where(Decision.source_update_id == ProgressUpdate.id)
+    return [ProgressUpdate.needs_decision.is_(True), ~has_decision]
+
+
 async def decision_requests(session: AsyncSession, *, limit: int = 500) -> list[DecisionRequest]:
     """Updates marked "needs a political decision" that no Decision comes from yet, oldest first."""
-    has_decision = exists().where(Decision.source_update_id == ProgressUpdate.id)
     rows = await session.execute(
         select(ProgressUpdate, Action)
         .join(Action, Action.id == ProgressUpdate.action_id)
-        .where(ProgressUpdate.needs_decision.is_(True), ~has_decision)
+        .where(*update_owes_decision())
         .order_by(ProgressUpdate.id)
         .limit(limit)
     )
@@ -913,10 +925,16 @@ async def last_announcements(
     return list(rows.scalars())
 
 
+def announcement_owes_report() -> list[ColumnElement[bool]]:
+    """An announcement to an audience not reported on yet: the conditions of
+    `announcements_to_report` and of the tick's probe (storage.repositories.schedule)."""
+    return [Announcement.audience != "", Announcement.reported_at.is_(None)]
+
+
 async def announcements_to_report(session: AsyncSession, *, limit: int = 50) -> list[Announcement]:
     rows = await session.execute(
         select(Announcement)
-        .where(Announcement.audience != "", Announcement.reported_at.is_(None))
+        .where(*announcement_owes_report())
         .order_by(Announcement.id)
         .limit(limit)
     )

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -62,6 +63,7 @@ class BotUnderTest:
         self.rate_limiter = rate_limiter
         self.app: AnyApplication | None = None
         self.starts = 0
+        self._idle: Callable[[], bool] | None = None
 
     @property
     def application(self) -> AnyApplication:
@@ -79,13 +81,15 @@ class BotUnderTest:
 
     async def start(self) -> AnyApplication:
         app = build_application(self.settings, clock=self.clock, rate_limiter=self.rate_limiter)
-        self.fake.add_idle_check(
-            lambda: (
+
+        def bot_has_no_update_nor_background_task() -> bool:  # named in settle()'s timeout
+            return (
                 app.update_queue.empty()
                 and app.update_processor.current_concurrent_updates == 0
                 and not services_of(app).background_tasks
             )
-        )
+
+        self._idle = self.fake.add_idle_check(bot_has_no_update_nor_background_task)
         await app.initialize()
         await on_startup(app)  # run_polling would call it as post_init
         await app.start()
@@ -105,6 +109,9 @@ class BotUnderTest:
             await app.stop()
         await app.shutdown()
         await on_shutdown(app)
+        if self._idle is not None:  # the next start watches its own application
+            self.fake.remove_idle_check(self._idle)
+            self._idle = None
         self.app = None
 
     async def restart(self) -> AnyApplication:

@@ -186,7 +186,7 @@ async def test_a_menu_owed_survives_telegram_and_a_restart(bot: BotUnderTest) ->
     assert menu_of(bot, sara) == []
     # …across a restart, and the tick sets it.
     await bot.restart()
-    fake._faults.clear()  # the outage is over (the fake has no public switch for it)
+    fake.clear_faults()  # the outage is over
     bot.clock.advance(seconds=30)
     await bot.tick()
     assert {"riepilogo", "calendario"} <= set(menu_of(bot, sara))

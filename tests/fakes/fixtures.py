@@ -54,9 +54,11 @@ async def running_application(
 
     ``fake.settle()`` then also waits until PTB has no update queued or in progress.
     """
-    idle = fake.add_idle_check(
-        lambda: app.update_queue.empty() and app.update_processor.current_concurrent_updates == 0
-    )
+
+    def ptb_has_no_update_in_progress() -> bool:  # named in settle()'s timeout
+        return app.update_queue.empty() and app.update_processor.current_concurrent_updates == 0
+
+    idle = fake.add_idle_check(ptb_has_no_update_in_progress)
     await app.initialize()
     await app.start()
     assert app.updater is not None

@@ -614,6 +614,10 @@ class FakeTelegram:
             _Fault(error_code, description, params or None, count)
         )
 
+    def clear_faults(self) -> None:
+        """The outage is over: the errors ``fail_next`` queued and not answered yet are dropped."""
+        self._faults.clear()
+
     def stall_next(self, method: str, seconds: float, deliver: bool = True, count: int = 1) -> None:
         """Delay the answer of the next call(s); with ``deliver`` the call takes effect first
         (a client timeout then looks like a failure although the message was delivered)."""
@@ -680,9 +684,15 @@ class FakeTelegram:
                 return
             if loop.time() > deadline:
                 undelivered = [p.update_id for p in self._pending if not p.delivered]
+                busy = [
+                    getattr(check, "__qualname__", repr(check))
+                    for check in self._idle_checks
+                    if not check()
+                ]
                 raise TimeoutError(
                     f"fake Telegram did not settle in {timeout}s: undelivered updates "
-                    f"{undelivered}, {self._in_flight} requests in flight"
+                    f"{undelivered}, {self._in_flight} requests in flight, idle checks "
+                    f"still false {busy}, last activity {now - self._last_activity:.2f}s ago"
                 )
             await asyncio.sleep(0.01)
 

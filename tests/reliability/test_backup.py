@@ -10,6 +10,7 @@ same kind, a new bot starts on it: the pending message goes out once, the round 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import os
 import stat
@@ -229,3 +230,24 @@ async def test_restore_refuses_what_is_not_a_backup_of_this_kind(
     expected = "non è un backup del bot" if wrong == "garbage" else "stesso tipo di database"
     assert expected in output and "Traceback" not in output
     assert not (tmp_path / "data" / "bot.db").exists()
+
+
+async def test_backup_into_a_folder_or_a_path_it_cannot_write(tmp_path: Path) -> None:
+    """A folder given: the dated copy inside it. A path under a file: a line, not a traceback."""
+    import sqlite3
+
+    source = tmp_path / "bot.db"
+    with contextlib.closing(sqlite3.connect(source)) as conn:
+        conn.execute("CREATE TABLE t (x INTEGER)")
+        conn.commit()
+    url = normalize_database_url(f"sqlite:///{source}")
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    status, output = await run_tool("bot.backup", str(folder), database_url=url, cwd=tmp_path)
+    assert status == 0, output
+    (copy,) = folder.glob("team_energia-*.sqlite")
+    assert f"Backup scritto: {copy}" in output
+    status, output = await run_tool(
+        "bot.backup", str(source / "inside-a-file.sqlite"), database_url=url, cwd=tmp_path
+    )
+    assert status == 1 and "Backup non riuscito:" in output and "Traceback" not in output, output

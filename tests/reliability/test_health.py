@@ -77,7 +77,7 @@ async def test_failing_getupdates_is_a_stall_too(
     assert len(outage) == 1 and outage[0].levelno == logging.WARNING
     assert _warnings(caplog) == []
     assert _read(Path(bot.settings.health_file or ""))["status"] == "polling_stalled"
-    bot.fake._faults.clear()
+    bot.fake.clear_faults()
 
 
 def test_verdict_of_a_stale_or_missing_file() -> None:
@@ -88,6 +88,9 @@ def test_verdict_of_a_stale_or_missing_file() -> None:
     old = {"status": "ok", "checked_at": (now - timedelta(minutes=6)).isoformat()}
     assert not health.verdict(old, now)[0]
     assert not health.verdict({"checked_at": "yesterday"}, now)[0]
+    # Not the bot's file: an answer, not a traceback.
+    for odd in ([1], "ok", {"checked_at": "2026-12-01T08:00:00"}):  # the last: no time zone
+        assert health.verdict(odd, now) == (False, "unreadable health file")  # type: ignore[arg-type]
 
 
 def test_health_command_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

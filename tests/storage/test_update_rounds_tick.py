@@ -115,3 +115,64 @@ async def test_round_opens_once_reminds_once_and_closes(db: Database) -> None:
     async with db.transaction() as s:
         closed = await s.get(UpdateRound, round_id)
         assert closed is not None and closed.status == RoundStatus.CLOSED
+
+
+async def _actions_read_at_opening(db: Database, technicians: int, name: str) -> int:
+    """Statements reading paes_action while a Union's round opens (invitations queued)."""
+    from sqlalchemy import event
+
+    clock = FakeClock(START)
+    async with db.transaction() as s:
+        union, comuni = await make_union(s, name, [f"C{n}" for n in range(technicians)], now=START)
+        for n in range(technicians):
+            await make_member(
+                s,
+                union,
+                telegram_user_id=hash((name, n)) % 10**9 + 1,
+                name=f"T{n}",
+                role=Role.TECNICO,
+                comuni=[comuni[f"C{n}"]],
+                now=START,
+            )
+        await make_meeting(
+            s, union, starts_at=datetime(2026, 12, 10, 17, 0, tzinfo=ROME), now=START
+        )
+        await repo.upsert_actions(
+            s,
+            union_id=union.id,
+            rows=[
+                {**dict.fromkeys(repo.ACTION_FIELDS), "code": f"A{n}", "title": "T"}
+                | {"municipality_id": comuni[f"C{n}"].id}
+                for n in range(technicians)
+            ],
+            now=START,
+        )
+    statements: list[str] = []
+
+    def count(*args: object) -> None:
+        if "paes_action" in str(args[2]):
+            statements.append(str(args[2]))
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", count)
+    try:
+        await open_due_rounds(services_for(db, clock), cast(Any, None), clock.now())
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", count)
+    async with db.transaction() as s:
+        invitations = await s.execute(
+            select(OutboxMessage.id).where(OutboxMessage.dedup_key.like("upd:inv:%"))
+        )
+        assert len(invitations.all()) == technicians
+    return len(statements)
+
+
+async def test_the_opening_reads_a_unions_actions_once_for_all_its_technicians(
+    db: Database,
+) -> None:
+    """The invitations' lists come from one read of the Union's actions, not one per technician
+    (a region's opening tick would hold the event loop for a Union's worth of queries)."""
+    one = await _actions_read_at_opening(db, 1, "Unione Uno")
+    async with db.transaction() as s:
+        await s.execute(OutboxMessage.__table__.delete())
+    four = await _actions_read_at_opening(db, 4, "Unione Quattro")
+    assert four == one

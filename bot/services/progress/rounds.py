@@ -35,7 +35,6 @@ from bot.views.rounds import (
 from bot.views.rounds import render_invitation as render
 from bot.views.updates import union_tz
 from storage.models import (
-    Action,
     OutboxMessage,
     OutboxStatus,
     Person,
@@ -179,19 +178,17 @@ class _RoundActions:
     round's technicians (the opening and the reminders write to each of them: one read each
     made the opening tick hold the event loop for a whole Union's worth of queries)."""
 
-    actions: list[Action]
-    updated: frozenset[int]
+    actions: list[repo.ListedAction]
 
-    def of(self, t: repo.Technician) -> list[Action]:
-        """What `repo.actions_for_municipalities` returns for the technician, in its order."""
+    def of(self, t: repo.Technician) -> list[repo.ListedAction]:
+        """What `repo.round_list` returns for the technician, in its order."""
         ids = set(t.municipality_ids)
         return [a for a in self.actions if a.municipality_id is None or a.municipality_id in ids]
 
 
 async def _round_actions(session: AsyncSession, union_id: int, round_id: int) -> _RoundActions:
     return _RoundActions(
-        await repo.open_actions(session, union_id=union_id),
-        frozenset(await repo.updated_in_round(session, round_id)),
+        await repo.round_list(session, union_id=union_id, municipality_ids=None, round_id=round_id)
     )
 
 
@@ -273,9 +270,14 @@ async def _invitation(
     tr: Translator,
     *,
     reminder: bool = False,
+    known: _RoundActions | None = None,
 ) -> tuple[str, dict[str, object]]:
-    actions = await repo.round_list(
-        session, union_id=union.id, municipality_ids=t.municipality_ids, round_id=round_.id
+    actions = (
+        known.of(t)
+        if known is not None
+        else await repo.round_list(
+            session, union_id=union.id, municipality_ids=t.municipality_ids, round_id=round_.id
+        )
     )
     text, keyboard = render(
         Invitation(
@@ -311,7 +313,7 @@ async def _invite(
         return False
     tr = reader_translator(t.person, default_language=language)
     text, markup = await _invitation(
-        session, union, round_, t, names, tr, reminder=reminder is not None
+        session, union, round_, t, names, tr, reminder=reminder is not None, known=known
     )
     key = (
         invite_key(round_.id, t.member.id)
