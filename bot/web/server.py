@@ -57,6 +57,9 @@ PUBLIC_CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'"
 )
 IMAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'"
+# An id in an address: at most 9 digits, inside PostgreSQL's integer (2³¹ - 1), so a longer
+# number is an address that leads nowhere (404) rather than a query the database refuses.
+ID = r"\d{1,9}"
 # Documents an update may carry that a browser can show safely; anything else is a download.
 INLINE_TYPES = {"image/jpeg", "image/png", "image/webp", "image/gif", "application/pdf"}
 
@@ -443,17 +446,17 @@ def make_app(services: Services, bot: Bot) -> web.Application:
     )
     app = web.Application(client_max_size=16 * 1024, middlewares=[security_headers])
     app[KEY] = dashboard
-    app_root, union = f"{root}{APP}", f"{root}{APP}u/{{union:\\d{{1,12}}}}"
+    app_root, union = f"{root}{APP}", f"{root}{APP}u/{{union:{ID}}}"
     app.router.add_get(app_root, home)
     app.router.add_post(f"{app_root}session", sign_in)
     app.router.add_get(f"{app_root}unions", unions)
     app.router.add_get(union, overview)
     app.router.add_get(f"{union}/actions", actions)
-    app.router.add_get(f"{union}/actions/{{action:\\d{{1,12}}}}", action)
+    app.router.add_get(f"{union}/actions/{{action:{ID}}}", action)
     app.router.add_get(f"{union}/meetings", meetings)
     app.router.add_get(f"{union}/decisions", decisions)
     app.router.add_get(f"{union}/press", press)
-    app.router.add_get(f"{union}/files/{{file:\\d{{1,12}}}}", attachment)
+    app.router.add_get(f"{union}/files/{{file:{ID}}}", attachment)
     slug = "{slug:[A-Za-z0-9_-]{8,32}}"
     app.router.add_get(f"{root}{PUBLIC}{slug}", public_page)
     app.router.add_get(f"{root}{PUBLIC}{slug}/badge.svg", badge)

@@ -294,3 +294,18 @@ async def test_the_first_page_weighs_under_100_kb(dash: Dash) -> None:
             assert status == 200 and "immutable" in headers["Cache-Control"]
             total += len(body)
         assert total < 100_000, total
+
+
+async def test_an_id_beyond_the_databases_integers_is_not_found(any_dash: Dash) -> None:
+    """On PostgreSQL, ids are 32-bit integers: a longer number in an address was sent to the
+    database, which refused it, and the member got a 500."""
+    w = any_dash.world
+    client, http = await _client(any_dash, w.people.sindaco)
+    async with http:
+        for path in (
+            "/app/u/99999999999",
+            f"/app/u/{w.a}/actions/99999999999",
+            f"/app/u/{w.a}/files/99999999999",
+        ):
+            status, _, _ = await client.get(path)
+            assert status == 404, path
