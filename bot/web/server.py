@@ -415,15 +415,34 @@ async def static(request: web.Request) -> web.Response:
 # --- the application ------------------------------------------------------------------------
 
 
+def _nowhere(request: web.Request) -> web.Response:
+    """An address that leads nowhere: the Mini App's «not found» page under its root (in the
+    visitor's language), the public one elsewhere — never the server's bare «404: Not Found»."""
+    d = request.app[KEY]
+    if request.path.startswith(d.links.home):
+        return _refused(NotAllowed("not_found", _accept_language(request, d.default_language)), d)
+    return _not_found(d)
+
+
+def _failed(request: web.Request) -> web.Response:
+    """A page that failed: a plain page saying so, never a traceback or the server's text."""
+    d = request.app[KEY]
+    home = request.path.startswith(d.links.home)
+    tr = translator(_accept_language(request, d.default_language) if home else d.default_language)
+    return _html(pages.failure_page(tr, d.links), status=500, csp=PUBLIC_CSP)
+
+
 @web.middleware
 async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         response = await handler(request)
+    except web.HTTPNotFound:
+        response = _nowhere(request)
     except web.HTTPException:
         raise
     except Exception:
         logger.exception("Dashboard: %s %s failed", request.method, request.path)
-        response = web.Response(status=500, text="Errore interno / Internal error")
+        response = _failed(request)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "no-referrer")
     return response

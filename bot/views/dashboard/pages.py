@@ -157,6 +157,19 @@ def refusal_page(refusal: NotAllowed, tr: Translator, links: AppLinks) -> str:
     return document(tr=tr, root=links.root, title=_("Non disponibile"), main=main)
 
 
+def failure_page(tr: Translator, links: AppLinks) -> str:
+    """What a page that failed on our side shows (the error is in the log): no script, no
+    technical words — for a member in Telegram and a citizen on the public page alike."""
+    _ = tr.gettext
+    main = (
+        f"<h1>{e(_('Qualcosa non ha funzionato'))}</h1>"
+        f'<p class="refusal">{e(_("Non sono riuscito a preparare questa pagina. Riprova tra qualche minuto."))}</p>'
+    )
+    return document(
+        tr=tr, root=links.root, title=_("Qualcosa non ha funzionato"), main=main, script=False
+    )
+
+
 def picker_page(unions: Sequence[UnionChoice], tr: Translator, links: AppLinks) -> str:
     _ = tr.gettext
     items = "".join(
