@@ -6,7 +6,18 @@ from collections.abc import Sequence
 
 from bot.i18n import N_, Translator, format_month
 from bot.views.dashboard.chart import co2_chart, status_bar
-from bot.views.dashboard.html import NavLink, day, document, e, iso, nav, shown, tonnes, when
+from bot.views.dashboard.html import (
+    NavLink,
+    day,
+    document,
+    e,
+    iso,
+    listing,
+    nav,
+    shown,
+    tonnes,
+    when,
+)
 from bot.views.dashboard.links import AppLinks
 from bot.views.dashboard.model import (
     STATUS_ORDER,
@@ -342,12 +353,11 @@ def actions_page(a: ActionList, tr: Translator, links: AppLinks) -> str:
     if a.pages > 1:
         count += " · " + _("pagina {page} di {pages}").format(page=a.page, pages=a.pages)
     parts.append(f'<p role="status">{e(count)}</p>')
-    if a.items:
-        parts.append(
-            '<ul class="list">' + "".join(_action_line(i, tr, links, u) for i in a.items) + "</ul>"
+    parts.append(
+        listing(
+            (_action_line(i, tr, links, u) for i in a.items), _("Nessuna azione con questo filtro.")
         )
-    else:
-        parts.append(f"<p>{e(_('Nessuna azione con questo filtro.'))}</p>")
+    )
     if a.pages > 1:
         prev = (
             f'<a href="{e(links.actions(u, comune=a.comune, status=a.status, page=a.page - 1))}" '
@@ -441,13 +451,13 @@ def action_page(d: ActionDetail, tr: Translator, links: AppLinks) -> str:
     ]
     if not d.may_read_history:
         parts.append(f'<p class="refusal">{e(refusal_text("history", tr))}</p>')
-    elif not d.history:
-        parts.append(f"<p>{e(_('Nessun aggiornamento finora.'))}</p>")
     else:
         parts.append(
-            '<ul class="list history">'
-            + "".join(_history_item(h, d, tr, links) for h in d.history)
-            + "</ul>"
+            listing(
+                (_history_item(h, d, tr, links) for h in d.history),
+                _("Nessun aggiornamento finora."),
+                cls="list history",
+            )
         )
     if d.may_read_history and d.notes:
         parts.append(f"<h2>{e(_('Dal gruppo tecnico'))}</h2>")
