@@ -48,6 +48,8 @@ STATUS_KEYS = {
     ActionStatus.POSTPONED: "p",
     ActionStatus.NOT_STARTED: "n",
 }
+# Where an intercommunal action belongs: the bot's own words for it (bot/views/actions.py).
+UNION_WIDE_LABEL = N_("Unione (intercomunale)")
 REFUSALS = {
     "not_member": N_(
         "Questa pagina è riservata ai membri attivi del Team energia di questa Unione."
@@ -76,7 +78,7 @@ def status_count(status: ActionStatus, n: int, tr: Translator) -> str:
 
 
 def comune_name(ref: ComuneRef, tr: Translator) -> str:
-    return ref.name if ref.id is not None else tr.gettext("Unione (intercomunali)")
+    return ref.name if ref.id is not None else tr.gettext(UNION_WIDE_LABEL)
 
 
 # --- the shell of the Mini App --------------------------------------------------------------
@@ -323,7 +325,7 @@ def _filters(a: ActionList, tr: Translator, links: AppLinks) -> str:
     _ = tr.gettext
     comuni = [
         _option("", _("Tutti"), a.comune),
-        _option("u", _("Unione (intercomunali)"), a.comune),
+        _option("u", _(UNION_WIDE_LABEL), a.comune),
     ]
     comuni += [_option(str(c.id), c.name, a.comune) for c in a.comuni]
     statuses = [_option("", _("Tutti"), a.status)]
