@@ -26,6 +26,7 @@ from bot.views.dashboard.model import (
     ActionList,
     NotAllowed,
     Overview,
+    PressNote,
     PublicPageState,
     PublicProgress,
 )
@@ -36,6 +37,7 @@ __all__ = [
     "FileToServe",
     "NotAllowed",
     "Overview",
+    "PressNote",
     "PublicPageState",
     "PublicProgress",
     "Who",
