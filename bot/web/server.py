@@ -365,7 +365,7 @@ def _cacheable(request: web.Request, body: bytes, content_type: str, csp: str) -
     return web.Response(body=body, content_type=content_type, charset="utf-8", headers=headers)
 
 
-async def _public(request: web.Request) -> tuple[Dashboard, Any]:
+async def _public(request: web.Request) -> tuple[Dashboard, uc.PublicProgress | None]:
     d = request.app[KEY]
     slug = request.match_info["slug"]
     progress = await d.read(lambda s: uc.public_progress(s, slug=slug, now=d.services.clock.now()))
