@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import Application, CallbackQueryHandler
@@ -33,16 +34,23 @@ from bot.views.dashboard.telegram import (
 logger = logging.getLogger(__name__)
 
 VERBS = ("show", "on", "off", "press")
+Outcome = uc.PublicPageState | uc.PressNote | uc.NotAllowed
 
 
 async def on_public_button(update: Update, context: BotContext) -> None:
-    query, chat = update.callback_query, update.effective_chat
-    if query is None or chat is None:
+    """One transaction: who presses, the chat check, then the use case the verb names (an
+    update's transaction when it switches the page)."""
+    query = update.callback_query
+    if query is None or update.effective_chat is None:
         return
     services = context.services
     data = cb.decode(query.data)
     union_id = data.int_arg(0) if data else None
-    async with services.db.transaction() as session:
+    verb = data.action if data is not None and data.action in VERBS else None
+    switching = verb in ("on", "off")
+    opened = update_transaction(context, update) if switching else services.db.transaction()
+    outcome: Outcome | None = None
+    async with opened as session:
         tr = await caller_tr(session, services, update)
         refusal = await button_refusal(
             session,
@@ -51,61 +59,58 @@ async def on_public_button(update: Update, context: BotContext) -> None:
             union_id=union_id,
             private_only=tr.gettext("Le impostazioni si cambiano in chat privata con me."),
         )
+        configured = bool(services.settings.webapp_url)
+        if refusal is None and verb is not None and union_id is not None and configured:
+            outcome = await _run(session, services, update, verb, union_id)
     if refusal is not None:
         await query.answer(refusal)
-        return
-    if data is None or union_id is None or data.action not in VERBS:
+    elif verb is None or union_id is None:
         await query.answer(tr.gettext("Questo pulsante non è più valido."))
-        return
-    if not services.settings.webapp_url:
+    elif outcome is None:
         await query.answer(not_configured_toast(tr))
-        return
-    who = uc.Who(
-        query.from_user.id, query.from_user.language_code, services.settings.default_language
-    )
-    if data.action == "press":
-        await _send_press_note(update, context, who, union_id, tr)
+    elif isinstance(outcome, uc.NotAllowed):
+        await query.answer(refusal_toast(outcome, tr))
+    elif isinstance(outcome, uc.PressNote):
+        await query.answer()
+        await _send_press_note(update, services, outcome, tr)
     else:
-        await _show_or_switch(update, context, who, union_id, data.action, tr)
+        await _show(update, context, outcome, tr)
 
 
-async def _show_or_switch(
-    update: Update, context: BotContext, who: uc.Who, union_id: int, verb: str, tr: Translator
+async def _run(
+    session: AsyncSession, services: Services, update: Update, verb: str, union_id: int
+) -> Outcome:
+    user = update.effective_user
+    assert user is not None
+    who = uc.Who(user.id, user.language_code, services.settings.default_language)
+    now = services.clock.now()
+    if verb == "press":
+        return await uc.press_note(session, who=who, union_id=union_id, now=now)
+    if verb == "show":
+        return await uc.public_page_state(session, who=who, union_id=union_id)
+    return await uc.switch_public_page(
+        session, who=who, union_id=union_id, enabled=verb == "on", now=now
+    )
+
+
+async def _show(
+    update: Update, context: BotContext, state: uc.PublicPageState, tr: Translator
 ) -> None:
-    services = context.services
     query = update.callback_query
     assert query is not None
-    if verb == "show":
-        async with services.db.transaction() as session:
-            state = await uc.public_page_state(session, who=who, union_id=union_id)
-    else:
-        async with update_transaction(context, update) as session:
-            state = await uc.switch_public_page(
-                session, who=who, union_id=union_id, enabled=verb == "on", now=services.clock.now()
-            )
-    if isinstance(state, uc.NotAllowed):
-        await query.answer(refusal_toast(state, tr))
-        return
     if state.changed:
-        logger.info("Union %s: public page %s", union_id, "on" if state.enabled else "off")
+        logger.info("Union %s: public page %s", state.union_id, "on" if state.enabled else "off")
     await query.answer(public_page_toast(state, tr) or None)
-    public_url, badge_url = public_addresses(services.settings.webapp_url, state.slug)
+    public_url, badge_url = public_addresses(context.services.settings.webapp_url, state.slug)
     text, keyboard = public_page_view(state, tr, public_url=public_url, badge_url=badge_url)
     await telegram_edit.edit_or_send(update, context.bot, text, markup(keyboard))
 
 
 async def _send_press_note(
-    update: Update, context: BotContext, who: uc.Who, union_id: int, tr: Translator
+    update: Update, services: Services, note: uc.PressNote, tr: Translator
 ) -> None:
-    services = context.services
-    query, chat = update.callback_query, update.effective_chat
-    assert query is not None and chat is not None
-    async with services.db.transaction() as session:
-        note = await uc.press_note(session, who=who, union_id=union_id, now=services.clock.now())
-    if isinstance(note, uc.NotAllowed):
-        await query.answer(refusal_toast(note, tr))
-        return
-    await query.answer()
+    chat = update.effective_chat
+    assert chat is not None
     public_url = (
         public_addresses(services.settings.webapp_url, note.progress.slug)[0]
         if note.public

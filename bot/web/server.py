@@ -57,6 +57,9 @@ PUBLIC_CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'"
 )
 IMAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'"
+# An id in an address: at most 9 digits, inside PostgreSQL's integer (2³¹ - 1), so a longer
+# number is an address that leads nowhere (404) rather than a query the database refuses.
+ID = r"\d{1,9}"
 # Documents an update may carry that a browser can show safely; anything else is a download.
 INLINE_TYPES = {"image/jpeg", "image/png", "image/webp", "image/gif", "application/pdf"}
 
@@ -362,7 +365,7 @@ def _cacheable(request: web.Request, body: bytes, content_type: str, csp: str) -
     return web.Response(body=body, content_type=content_type, charset="utf-8", headers=headers)
 
 
-async def _public(request: web.Request) -> tuple[Dashboard, Any]:
+async def _public(request: web.Request) -> tuple[Dashboard, uc.PublicProgress | None]:
     d = request.app[KEY]
     slug = request.match_info["slug"]
     progress = await d.read(lambda s: uc.public_progress(s, slug=slug, now=d.services.clock.now()))
@@ -412,15 +415,34 @@ async def static(request: web.Request) -> web.Response:
 # --- the application ------------------------------------------------------------------------
 
 
+def _nowhere(request: web.Request) -> web.Response:
+    """An address that leads nowhere: the Mini App's «not found» page under its root (in the
+    visitor's language), the public one elsewhere — never the server's bare «404: Not Found»."""
+    d = request.app[KEY]
+    if request.path.startswith(d.links.home):
+        return _refused(NotAllowed("not_found", _accept_language(request, d.default_language)), d)
+    return _not_found(d)
+
+
+def _failed(request: web.Request) -> web.Response:
+    """A page that failed: a plain page saying so, never a traceback or the server's text."""
+    d = request.app[KEY]
+    home = request.path.startswith(d.links.home)
+    tr = translator(_accept_language(request, d.default_language) if home else d.default_language)
+    return _html(pages.failure_page(tr, d.links), status=500, csp=PUBLIC_CSP)
+
+
 @web.middleware
 async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         response = await handler(request)
+    except web.HTTPNotFound:
+        response = _nowhere(request)
     except web.HTTPException:
         raise
     except Exception:
         logger.exception("Dashboard: %s %s failed", request.method, request.path)
-        response = web.Response(status=500, text="Errore interno / Internal error")
+        response = _failed(request)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "no-referrer")
     return response
@@ -443,17 +465,17 @@ def make_app(services: Services, bot: Bot) -> web.Application:
     )
     app = web.Application(client_max_size=16 * 1024, middlewares=[security_headers])
     app[KEY] = dashboard
-    app_root, union = f"{root}{APP}", f"{root}{APP}u/{{union:\\d{{1,12}}}}"
+    app_root, union = f"{root}{APP}", f"{root}{APP}u/{{union:{ID}}}"
     app.router.add_get(app_root, home)
     app.router.add_post(f"{app_root}session", sign_in)
     app.router.add_get(f"{app_root}unions", unions)
     app.router.add_get(union, overview)
     app.router.add_get(f"{union}/actions", actions)
-    app.router.add_get(f"{union}/actions/{{action:\\d{{1,12}}}}", action)
+    app.router.add_get(f"{union}/actions/{{action:{ID}}}", action)
     app.router.add_get(f"{union}/meetings", meetings)
     app.router.add_get(f"{union}/decisions", decisions)
     app.router.add_get(f"{union}/press", press)
-    app.router.add_get(f"{union}/files/{{file:\\d{{1,12}}}}", attachment)
+    app.router.add_get(f"{union}/files/{{file:{ID}}}", attachment)
     slug = "{slug:[A-Za-z0-9_-]{8,32}}"
     app.router.add_get(f"{root}{PUBLIC}{slug}", public_page)
     app.router.add_get(f"{root}{PUBLIC}{slug}/badge.svg", badge)

@@ -420,6 +420,18 @@ async def decisions(
     return list(rows.scalars())
 
 
+async def decision_count(
+    session: AsyncSession, *, union_id: int, statuses: Sequence[DecisionStatus]
+) -> int:
+    """How many of the Union's decisions are in these statuses."""
+    count = await session.scalar(
+        select(func.count())
+        .select_from(Decision)
+        .where(Decision.union_id == union_id, Decision.status.in_(list(statuses)))
+    )
+    return count or 0
+
+
 # --- the public page ------------------------------------------------------------------------
 
 
@@ -462,8 +474,9 @@ async def public_page_by_slug(session: AsyncSession, *, slug: str) -> PublicPage
 
 async def set_public_page(
     session: AsyncSession, *, union_id: int, enabled: bool, new_slug: str, now: datetime
-) -> PublicPageRow:
-    """Switch the page on or off; the first time, it takes `new_slug` as its address."""
+) -> str:
+    """Switch the page on or off; the first time, it takes `new_slug` as its address. Returns
+    the page's address (its slug)."""
     page = await session.get(PublicPage, union_id)
     if page is None:
         page = PublicPage(union_id=union_id, slug=new_slug, enabled=enabled, updated_at=now)
@@ -471,6 +484,4 @@ async def set_public_page(
     elif page.enabled != enabled:
         page.enabled, page.updated_at = enabled, now
     await session.flush()
-    row = await public_page(session, union_id=union_id)
-    assert row is not None
-    return row
+    return page.slug

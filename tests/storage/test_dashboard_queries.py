@@ -225,6 +225,22 @@ async def test_the_public_page_switch(db: Database) -> None:
         assert await uc.public_progress(s, slug=on.slug, now=NOW) is None
 
 
+async def test_switching_the_public_page_reads_its_row_once(db: Database) -> None:
+    """Who is looking and the page's state, the page's row to change, its INSERT or UPDATE:
+    the switch does not read back what it has just written."""
+    world = await _seed(db, 2)
+    for enabled in (True, False):
+
+        def switch(s: AsyncSession, who: uc.Who, w: World, on: bool = enabled) -> Any:
+            return uc.switch_public_page(s, who=who, union_id=w.union.id, enabled=on, now=NOW)
+
+        statements, state = await _statements(db, world, switch)
+        assert isinstance(state, uc.PublicPageState), state
+        assert state.changed and state.enabled is enabled and state.slug
+        assert state.union_name == "Unione Reno Galliera"
+        assert statements == 4, statements
+
+
 async def test_someone_who_left_reads_as_a_former_member(db: Database) -> None:
     """/cancellami clears the person's name: their updates and questions stay, and the
     dashboard names them «ex membro» in the reader's language."""

@@ -3,6 +3,7 @@ field reach no page as markup), well-formed SVG, light pages, no person on the p
 
 from __future__ import annotations
 
+import dataclasses
 import xml.etree.ElementTree as ET
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -294,3 +295,15 @@ def test_the_default_colours_meet_wcag_aa_contrast() -> None:
         assert _contrast(colours["accent-fg"], colours["accent"]) >= 4.5, (name, "button")
     for badge in ("done", "ongoing", "postponed", "idle"):
         assert _contrast("#ffffff", light[badge]) >= 4.5, badge
+
+
+def test_an_intercommunal_action_is_placed_with_the_bots_words() -> None:
+    """«Unione (intercomunale)», as in /azioni and the export — one word per thing."""
+    v = viewer()
+    item = dataclasses.replace(action(1), comune=ComuneRef(None, ""))
+    detail = pages.action_page(ActionDetail(v, item, True, (), ()), IT, LINKS)
+    listed = pages.actions_page(ActionList(v, (), "u", "", (item,), 1, 1, 1), IT, LINKS)
+    for page in (detail, listed):
+        assert "Unione (intercomunale)" in page and "intercomunali)" not in page
+    english = pages.action_page(ActionDetail(v, item, True, (), ()), EN, LINKS)
+    assert "Union (intercommunal)" in english

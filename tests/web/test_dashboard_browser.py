@@ -32,8 +32,18 @@ async def _phone(browser: Any) -> Any:  # noqa: F811
     return context
 
 
-async def _open(page: Any, dash: Dash, init_data: str, **kwargs: Any) -> None:
+async def _open(context: Any, dash: Dash, init_data: str, **kwargs: Any) -> Any:
+    """A new tab of the phone, opened the way Telegram opens the Mini App."""
+    page = await context.new_page()
     await page.goto(telegram_launch_url(dash.base, init_data, **kwargs))
+    return page
+
+
+async def _boot_says(page: Any, words: str) -> None:
+    """Wait until the sign-in page tells the visitor something with these words."""
+    await page.wait_for_function(
+        f"document.getElementById('boot-status').textContent.includes({words!r})"
+    )
 
 
 async def _events(page: Any) -> list[list[Any]]:
@@ -46,8 +56,7 @@ async def test_a_member_opens_the_mini_app_and_finds_their_way(
 ) -> None:
     w = dash.world
     context = await _phone(browser)
-    page = await context.new_page()
-    await _open(page, dash, dash.init_data(w.people.coordinator))
+    page = await _open(context, dash, dash.init_data(w.people.coordinator))
     await page.wait_for_url(re.compile(rf"/app/u/{w.a}$"))
     assert await page.inner_text("h1") == "A che punto è il PAES"
     assert "Unione Val d'Enza" in await page.inner_text("header")
@@ -110,8 +119,7 @@ async def test_inside_telegram_the_theme_is_telegrams(
 ) -> None:
     w = dash.world
     context = await _phone(browser)
-    page = await context.new_page()
-    await _open(page, dash, dash.init_data(w.people.sindaco), theme=DARK_THEME)
+    page = await _open(context, dash, dash.init_data(w.people.sindaco), theme=DARK_THEME)
     await page.wait_for_url(re.compile(rf"/app/u/{w.a}$"))
     background = await page.evaluate("getComputedStyle(document.body).backgroundColor")
     assert background == "rgb(33, 45, 59)"  # #212d3b, carried from page to page
@@ -128,15 +136,11 @@ async def test_forged_expired_and_other_union_init_data_are_refused(
 ) -> None:
     w = dash.world
     context = await _phone(browser)
-    page = await context.new_page()
     valid = dash.init_data(w.people.sindaco)
     forged = valid.replace(f"%22id%22%3A{w.people.sindaco}", f"%22id%22%3A{w.people.coordinator}")
     assert forged != valid
-    await _open(page, dash, forged)
-    status = page.locator("#boot-status")
-    await page.wait_for_function(
-        "document.getElementById('boot-status').textContent.includes('riconoscerti')"
-    )
+    page = await _open(context, dash, forged)
+    await _boot_says(page, "riconoscerti")
     assert "/app/u/" not in page.url
     await screenshot(page, "08-refused-forged")
 
@@ -145,22 +149,15 @@ async def test_forged_expired_and_other_union_init_data_are_refused(
         user_id=w.people.sindaco,
         auth_date=dash.bot.clock.now() - timedelta(hours=2),
     )
-    page = await context.new_page()
-    await _open(page, dash, expired)
-    await page.wait_for_function(
-        "document.getElementById('boot-status').textContent.includes('scaduto')"
-    )
+    page = await _open(context, dash, expired)
+    await _boot_says(page, "scaduto")
     assert "scaduto" in await page.locator("#boot-status").inner_text()
 
-    page = await context.new_page()
-    await _open(page, dash, dash.init_data(w.people.outsider))
-    await page.wait_for_function(
-        "document.getElementById('boot-status').textContent.includes('Non fai ancora parte')"
-    )
+    page = await _open(context, dash, dash.init_data(w.people.outsider))
+    await _boot_says(page, "Non fai ancora parte")
 
     # A real member of A, at B's addresses: refused, and nothing of B on the page.
-    page = await context.new_page()
-    await _open(page, dash, valid)
+    page = await _open(context, dash, valid)
     await page.wait_for_url(re.compile(rf"/app/u/{w.a}$"))
     response = await page.goto(f"{dash.base}/app/u/{w.b}")
     assert response is not None and response.status == 403
@@ -171,7 +168,6 @@ async def test_forged_expired_and_other_union_init_data_are_refused(
     response = await page.goto(f"{dash.base}/app/u/{w.b}/actions/{w.actions['B1.1']}")
     assert response is not None and response.status == 403
     assert "Biciclette" not in await page.content()
-    del status
     await context.close()
 
 
@@ -182,8 +178,7 @@ async def test_a_member_of_two_unions_sees_only_what_each_allows(
     """Luca: Funzionario tecnico of Montecchio Emilia in A, coordinator in B; English client."""
     w = dash.world
     context = await _phone(browser)
-    page = await context.new_page()
-    await _open(page, dash, dash.init_data(w.people.tecnico, language="en"))
+    page = await _open(context, dash, dash.init_data(w.people.tecnico, language="en"))
     await page.wait_for_url(re.compile(r"/app/unions$"))
     assert await page.get_by_role("link").count() >= 2
     await screenshot(page, "10-union-picker-english")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from datetime import timedelta
+from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 import aiohttp
@@ -294,3 +295,57 @@ async def test_the_first_page_weighs_under_100_kb(dash: Dash) -> None:
             assert status == 200 and "immutable" in headers["Cache-Control"]
             total += len(body)
         assert total < 100_000, total
+
+
+async def test_an_id_beyond_the_databases_integers_is_not_found(any_dash: Dash) -> None:
+    """On PostgreSQL, ids are 32-bit integers: a longer number in an address was sent to the
+    database, which refused it, and the member got a 500."""
+    w = any_dash.world
+    client, http = await _client(any_dash, w.people.sindaco)
+    async with http:
+        for path in (
+            "/app/u/99999999999",
+            f"/app/u/{w.a}/actions/99999999999",
+            f"/app/u/{w.a}/files/99999999999",
+        ):
+            status, _, _ = await client.get(path)
+            assert status == 404, path
+
+
+async def test_an_address_that_leads_nowhere_answers_a_clear_page(dash: Dash) -> None:
+    """Not the server's bare «404: Not Found»: the Mini App's page in the member's language,
+    the public one elsewhere."""
+    w = dash.world
+    client, http = await _client(dash, w.people.sindaco)
+    async with http:
+        for path in (f"/app/u/{w.a}/zzz", "/app/u/abc", f"/app/u/{w.a}/actions/x"):
+            status, page, headers = await client.get(path)
+            assert status == 404, path
+            assert headers["Content-Type"].startswith("text/html"), path
+            assert "Qui non c'è niente" in page.replace("&#x27;", "'"), path
+            assert "404: Not Found" not in page
+        status, page, _ = await client.get(f"/app/u/{w.a}/zzz", **{"Accept-Language": "en"})
+        assert status == 404 and 'lang="en"' in page
+        for path in ("/p/short", "/static/nope.js", "/nothing"):
+            status, page, headers = await client.get(path)
+            assert status == 404, path
+            assert "Questa pagina non esiste o non è pubblica." in page, path
+
+
+async def test_a_page_that_fails_says_so_plainly(dash: Dash, monkeypatch: Any) -> None:
+    """An unexpected error is logged; the member gets a page in plain words, not a traceback
+    nor the server's text."""
+    w = dash.world
+
+    async def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(uc, "meeting_calendar", broken)
+    client, http = await _client(dash, w.people.sindaco)
+    async with http:
+        status, page, headers = await client.get(f"/app/u/{w.a}/meetings")
+    assert status == 500
+    assert headers["Content-Type"].startswith("text/html")
+    assert "Qualcosa non ha funzionato" in page and "Riprova tra qualche minuto" in page
+    for word in ("RuntimeError", "a bug", "Traceback", "Internal"):
+        assert word not in page, word

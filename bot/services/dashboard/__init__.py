@@ -1,12 +1,11 @@
 """The dashboard (issue 20): the Telegram Mini App's pages and the public progress page, as
 read-only use cases (a session and plain values in, frozen dataclasses out); plus switching the
 public page on and off. Entry points: bot/web (the pages), bot/handlers/public_page.py (the
-coordinator's buttons)."""
+coordinator's buttons). The pages' data types live in bot/views/dashboard/model.py; here are
+re-exported only the outcomes callers tell apart."""
 
-from bot.services.dashboard.access import SignedIn, sign_in
+from bot.services.dashboard.access import sign_in
 from bot.services.dashboard.pages import (
-    ACTIONS_PER_PAGE,
-    STATUS_CODES,
     FileToServe,
     Who,
     action_detail,
@@ -24,65 +23,23 @@ from bot.services.dashboard.public import (
 )
 from bot.views.dashboard.model import (
     ActionDetail,
-    ActionItem,
     ActionList,
-    AttachmentItem,
-    Calendar,
-    Co2Point,
-    CompletedAction,
-    ComuneFigures,
-    ComuneRef,
-    DecisionItem,
-    DecisionsPage,
-    Figures,
-    HistoryItem,
-    MeetingItem,
     NotAllowed,
-    NoteItem,
     Overview,
     PressNote,
-    PublicComune,
     PublicPageState,
     PublicProgress,
-    UnionChoice,
-    Viewer,
-    VoteItem,
 )
-from storage.models import ActionStatus, DecisionStatus, PollTable, Role
 
 __all__ = [
-    "ACTIONS_PER_PAGE",
-    "STATUS_CODES",
     "ActionDetail",
-    "ActionItem",
     "ActionList",
-    "ActionStatus",
-    "AttachmentItem",
-    "Calendar",
-    "Co2Point",
-    "CompletedAction",
-    "ComuneFigures",
-    "ComuneRef",
-    "DecisionItem",
-    "DecisionStatus",
-    "DecisionsPage",
-    "Figures",
     "FileToServe",
-    "HistoryItem",
-    "MeetingItem",
     "NotAllowed",
-    "NoteItem",
     "Overview",
-    "PollTable",
     "PressNote",
-    "PublicComune",
     "PublicPageState",
     "PublicProgress",
-    "Role",
-    "SignedIn",
-    "UnionChoice",
-    "Viewer",
-    "VoteItem",
     "Who",
     "action_detail",
     "action_list",

@@ -31,6 +31,16 @@ def viewer_language(
     return pick_language(chosen=chosen, telegram_code=client_language or stored, default=default)
 
 
+def _language_of(person: repo.PersonRow | None, client_language: str | None, default: str) -> str:
+    """The language of someone who may be no member (or nobody the bot knows)."""
+    return viewer_language(
+        chosen=person.language if person else None,
+        client_language=client_language,
+        stored=person.telegram_language if person else None,
+        default=default,
+    )
+
+
 async def sign_in(
     session: AsyncSession,
     *,
@@ -42,12 +52,7 @@ async def sign_in(
     """The Unions this Telegram user may look at. Nobody, or nobody with an active membership:
     NotAllowed("not_member")."""
     person = await repo.person_memberships(session, telegram_user_id=telegram_user_id)
-    language = viewer_language(
-        chosen=person.language if person else None,
-        client_language=client_language,
-        stored=person.telegram_language if person else None,
-        default=default_language,
-    )
+    language = _language_of(person, client_language, default_language)
     if person is None or not person.memberships:
         return NotAllowed("not_member", language)
     unions = tuple(
@@ -70,13 +75,7 @@ async def viewer(
     row = await repo.viewer(session, telegram_user_id=telegram_user_id, union_id=union_id)
     if row is None:
         person = await repo.person_memberships(session, telegram_user_id=telegram_user_id)
-        language = viewer_language(
-            chosen=person.language if person else None,
-            client_language=client_language,
-            stored=person.telegram_language if person else None,
-            default=default_language,
-        )
-        return NotAllowed("not_member", language)
+        return NotAllowed("not_member", _language_of(person, client_language, default_language))
     return Viewer(
         telegram_user_id=telegram_user_id,
         member_id=row.member_id,

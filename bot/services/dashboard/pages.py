@@ -123,8 +123,8 @@ async def union_overview(
     actions = facts_of(await repo.action_rows(session, union_id=union_id))
     changes = await repo.completion_changes(session, union_id=union_id)
     upcoming, _past = await repo.meetings(session, union_id=union_id, now=now, past=0, upcoming=1)
-    questions = await repo.decisions(
-        session, union_id=union_id, statuses=[DecisionStatus.OPEN], limit=DECISIONS_SHOWN
+    questions = await repo.decision_count(
+        session, union_id=union_id, statuses=[DecisionStatus.OPEN]
     )
     series = co2_series(
         actions,
@@ -139,7 +139,7 @@ async def union_overview(
         comuni=comune_figures(actions, names),
         series=tuple(series),
         next_meeting=_meeting(upcoming[0]) if upcoming else None,
-        open_questions=len(questions),
+        open_questions=questions,
     )
 
 

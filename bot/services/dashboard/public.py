@@ -124,10 +124,10 @@ async def switch_public_page(
         return state
     if state.enabled == enabled:
         return state
-    row = await repo.set_public_page(
+    slug = await repo.set_public_page(
         session, union_id=union_id, enabled=enabled, new_slug=new_slug(), now=now
     )
-    return PublicPageState(union_id, row.union_name, row.enabled, row.slug, changed=True)
+    return PublicPageState(union_id, state.union_name, enabled, slug, changed=True)
 
 
 async def press_note(

@@ -62,6 +62,13 @@ def iso(dt: datetime) -> str:
     return dt.isoformat(timespec="minutes")
 
 
+def listing(items: Iterable[str], empty: str, *, cls: str = "list") -> str:
+    """Rendered <li> items as a list, or, when there are none, a line saying so (`empty`,
+    already translated)."""
+    body = "".join(items)
+    return f'<ul class="{cls}">{body}</ul>' if body else f"<p>{e(empty)}</p>"
+
+
 # --- static assets --------------------------------------------------------------------------
 
 

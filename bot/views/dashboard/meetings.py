@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.i18n import N_, Translator
-from bot.views.dashboard.html import day, e, iso, shown, when
+from bot.views.dashboard.html import day, e, iso, listing, shown, when
 from bot.views.dashboard.links import AppLinks
 from bot.views.dashboard.model import (
     Calendar,
@@ -54,18 +54,13 @@ def _meeting(m: MeetingItem, v: Viewer, tr: Translator) -> str:
 def meetings_page(c: Calendar, tr: Translator, links: AppLinks) -> str:
     _ = tr.gettext
     v = c.viewer
-    parts = [f"<h1>{e(_('Riunioni'))}</h1>", f"<h2>{e(_('In programma'))}</h2>"]
-    if c.upcoming:
-        parts.append(
-            '<ul class="list">' + "".join(_meeting(m, v, tr) for m in c.upcoming) + "</ul>"
-        )
-    else:
-        parts.append(f"<p>{e(_('Nessuna riunione fissata.'))}</p>")
-    parts.append(f"<h2>{e(_('Passate'))}</h2>")
-    if c.past:
-        parts.append('<ul class="list">' + "".join(_meeting(m, v, tr) for m in c.past) + "</ul>")
-    else:
-        parts.append(f"<p>{e(_('Ancora nessuna.'))}</p>")
+    parts = [
+        f"<h1>{e(_('Riunioni'))}</h1>",
+        f"<h2>{e(_('In programma'))}</h2>",
+        listing((_meeting(m, v, tr) for m in c.upcoming), _("Nessuna riunione fissata.")),
+        f"<h2>{e(_('Passate'))}</h2>",
+        listing((_meeting(m, v, tr) for m in c.past), _("Ancora nessuna.")),
+    ]
     return page(
         v,
         tr,
@@ -125,24 +120,16 @@ def decisions_page(p: DecisionsPage, tr: Translator, links: AppLinks) -> str:
     parts = [
         f"<h1>{e(_('Decisioni'))}</h1>",
         f"<h2>{e(_('Questioni per il tavolo politico'))}</h2>",
+        listing(
+            (_decision(d, v, tr, p.comuni_voting) for d in p.open_questions),
+            _("Nessuna questione aperta."),
+        ),
+        f"<h2>{e(_('Registro delle decisioni'))}</h2>",
+        listing(
+            (_decision(d, v, tr, p.comuni_voting) for d in p.register),
+            _("Ancora nessuna decisione registrata."),
+        ),
     ]
-    if p.open_questions:
-        parts.append(
-            '<ul class="list">'
-            + "".join(_decision(d, v, tr, p.comuni_voting) for d in p.open_questions)
-            + "</ul>"
-        )
-    else:
-        parts.append(f"<p>{e(_('Nessuna questione aperta.'))}</p>")
-    parts.append(f"<h2>{e(_('Registro delle decisioni'))}</h2>")
-    if p.register:
-        parts.append(
-            '<ul class="list">'
-            + "".join(_decision(d, v, tr, p.comuni_voting) for d in p.register)
-            + "</ul>"
-        )
-    else:
-        parts.append(f"<p>{e(_('Ancora nessuna decisione registrata.'))}</p>")
     return page(
         v,
         tr,

@@ -6,7 +6,18 @@ from collections.abc import Sequence
 
 from bot.i18n import N_, Translator, format_month
 from bot.views.dashboard.chart import co2_chart, status_bar
-from bot.views.dashboard.html import NavLink, day, document, e, iso, nav, shown, tonnes, when
+from bot.views.dashboard.html import (
+    NavLink,
+    day,
+    document,
+    e,
+    iso,
+    listing,
+    nav,
+    shown,
+    tonnes,
+    when,
+)
 from bot.views.dashboard.links import AppLinks
 from bot.views.dashboard.model import (
     STATUS_ORDER,
@@ -37,6 +48,8 @@ STATUS_KEYS = {
     ActionStatus.POSTPONED: "p",
     ActionStatus.NOT_STARTED: "n",
 }
+# Where an intercommunal action belongs: the bot's own words for it (bot/views/actions.py).
+UNION_WIDE_LABEL = N_("Unione (intercomunale)")
 REFUSALS = {
     "not_member": N_(
         "Questa pagina è riservata ai membri attivi del Team energia di questa Unione."
@@ -65,7 +78,7 @@ def status_count(status: ActionStatus, n: int, tr: Translator) -> str:
 
 
 def comune_name(ref: ComuneRef, tr: Translator) -> str:
-    return ref.name if ref.id is not None else tr.gettext("Unione (intercomunali)")
+    return ref.name if ref.id is not None else tr.gettext(UNION_WIDE_LABEL)
 
 
 # --- the shell of the Mini App --------------------------------------------------------------
@@ -155,6 +168,19 @@ def refusal_page(refusal: NotAllowed, tr: Translator, links: AppLinks) -> str:
         f'<p><a href="{e(links.unions)}">{e(_("Le tue Unioni"))}</a></p>'
     )
     return document(tr=tr, root=links.root, title=_("Non disponibile"), main=main)
+
+
+def failure_page(tr: Translator, links: AppLinks) -> str:
+    """What a page that failed on our side shows (the error is in the log): no script, no
+    technical words — for a member in Telegram and a citizen on the public page alike."""
+    _ = tr.gettext
+    main = (
+        f"<h1>{e(_('Qualcosa non ha funzionato'))}</h1>"
+        f'<p class="refusal">{e(_("Non sono riuscito a preparare questa pagina. Riprova tra qualche minuto."))}</p>'
+    )
+    return document(
+        tr=tr, root=links.root, title=_("Qualcosa non ha funzionato"), main=main, script=False
+    )
 
 
 def picker_page(unions: Sequence[UnionChoice], tr: Translator, links: AppLinks) -> str:
@@ -299,7 +325,7 @@ def _filters(a: ActionList, tr: Translator, links: AppLinks) -> str:
     _ = tr.gettext
     comuni = [
         _option("", _("Tutti"), a.comune),
-        _option("u", _("Unione (intercomunali)"), a.comune),
+        _option("u", _(UNION_WIDE_LABEL), a.comune),
     ]
     comuni += [_option(str(c.id), c.name, a.comune) for c in a.comuni]
     statuses = [_option("", _("Tutti"), a.status)]
@@ -329,12 +355,11 @@ def actions_page(a: ActionList, tr: Translator, links: AppLinks) -> str:
     if a.pages > 1:
         count += " · " + _("pagina {page} di {pages}").format(page=a.page, pages=a.pages)
     parts.append(f'<p role="status">{e(count)}</p>')
-    if a.items:
-        parts.append(
-            '<ul class="list">' + "".join(_action_line(i, tr, links, u) for i in a.items) + "</ul>"
+    parts.append(
+        listing(
+            (_action_line(i, tr, links, u) for i in a.items), _("Nessuna azione con questo filtro.")
         )
-    else:
-        parts.append(f"<p>{e(_('Nessuna azione con questo filtro.'))}</p>")
+    )
     if a.pages > 1:
         prev = (
             f'<a href="{e(links.actions(u, comune=a.comune, status=a.status, page=a.page - 1))}" '
@@ -428,13 +453,13 @@ def action_page(d: ActionDetail, tr: Translator, links: AppLinks) -> str:
     ]
     if not d.may_read_history:
         parts.append(f'<p class="refusal">{e(refusal_text("history", tr))}</p>')
-    elif not d.history:
-        parts.append(f"<p>{e(_('Nessun aggiornamento finora.'))}</p>")
     else:
         parts.append(
-            '<ul class="list history">'
-            + "".join(_history_item(h, d, tr, links) for h in d.history)
-            + "</ul>"
+            listing(
+                (_history_item(h, d, tr, links) for h in d.history),
+                _("Nessun aggiornamento finora."),
+                cls="list history",
+            )
         )
     if d.may_read_history and d.notes:
         parts.append(f"<h2>{e(_('Dal gruppo tecnico'))}</h2>")
