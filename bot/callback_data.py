@@ -13,6 +13,11 @@ MAX_BYTES = 64
 _PART = re.compile(r"^[A-Za-z0-9_.\-]{1,40}$")
 
 
+# The largest id a row can have on either database (PostgreSQL's INTEGER; bot.web's routes take
+# ids of at most 9 digits for the same reason).
+MAX_ID = 2**31 - 1
+
+
 class CallbackDataError(ValueError):
     pass
 
@@ -24,13 +29,16 @@ class CallbackData:
     args: tuple[str, ...] = ()
 
     def int_arg(self, index: int) -> int | None:
-        """The index-th argument as a non-negative int, or None when absent or not a number."""
+        """The index-th argument as a non-negative int no larger than any stored id, or None when
+        absent, not a number or larger (a forged 99999999999 would make PostgreSQL refuse the
+        query instead of finding nothing)."""
         if index >= len(self.args):
             return None
         value = self.args[index]
-        if not value.isdigit() or len(value) > 12:
+        if not value.isdigit() or len(value) > len(str(MAX_ID)):
             return None
-        return int(value)
+        number = int(value)
+        return number if number <= MAX_ID else None
 
     def str_arg(self, index: int) -> str | None:
         return self.args[index] if index < len(self.args) else None

@@ -32,8 +32,8 @@ def test_callback_decode_never_raises(data: str) -> None:
             assert value is None or value == int(decoded.args[i]) >= 0
 
 
-# Ids are at most 12 digits (callback_data.int_arg refuses longer numbers as garbage).
-@given(PART, PART, st.lists(st.one_of(PART, st.integers(0, 10**12 - 1)), max_size=4))
+# Ids fit the databases' integers (callback_data.int_arg refuses larger numbers as garbage).
+@given(PART, PART, st.lists(st.one_of(PART, st.integers(0, cb.MAX_ID)), max_size=4))
 def test_callback_round_trip(area: str, action: str, args: list[object]) -> None:
     try:
         data = cb.encode(area, action, *args)
@@ -47,6 +47,12 @@ def test_callback_round_trip(area: str, action: str, args: list[object]) -> None
     for i, arg in enumerate(args):
         if isinstance(arg, int):
             assert decoded.int_arg(i) == arg
+
+
+@given(st.integers(cb.MAX_ID + 1, 10**40))
+def test_a_number_beyond_any_stored_id_is_garbage(number: int) -> None:
+    decoded = cb.decode(f"pub:show:{number}"[: cb.MAX_BYTES])
+    assert decoded is None or decoded.int_arg(0) is None
 
 
 @given(st.text(min_size=65, max_size=300))
