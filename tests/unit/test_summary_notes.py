@@ -17,7 +17,6 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from bot.i18n import translator
-from bot.services.html_split import telegram_length
 from bot.services.summaries import export as export_service
 from bot.services.summaries.build import notes_by_comune
 from bot.services.summaries.summary import (
@@ -32,6 +31,7 @@ from bot.services.summaries.summary import (
     render_summary,
     round_note_rows,
 )
+from bot.views.html_split import telegram_length
 from storage.repositories.summaries import NoteFact
 from tests.summaries_factories import NOW
 

@@ -19,7 +19,7 @@ from bot.scope import (
     update_transaction,
 )
 from bot.services import progress
-from bot.services.html_split import split_text
+from bot.views.html_split import split_text
 from bot.views.rounds import status_refusal
 from bot.views.updates import private_only, render_screen, step_refusal
 

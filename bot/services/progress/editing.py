@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import translator
-from bot.services.html_split import telegram_length
 from bot.services.progress import rules
 from bot.services.progress.actions import Actor, NotAllowed, active_comuni, coordinator, reader
 from bot.services.progress.cards import card
 from bot.views.actions import UNION_WIDE, saved_prefix
+from bot.views.html_split import telegram_length
 from bot.views.keyboard import Keyboard
 from storage.models import Action
 from storage.repositories import actions as repo
