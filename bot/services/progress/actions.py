@@ -251,7 +251,7 @@ async def action_history(
         coordinator=who.coordinator,
         role=who.member.role,
         municipality_ids=who.municipality_ids,
-        action=action,
+        action_comune=action.municipality_id,
     ):
         return NotAllowed("history")
     tr = translator(language)
