@@ -10,7 +10,6 @@ confirms the others. Taps per round: issue 16, tests/e2e/test_round_taps.py.
 
 Callback data (`upd:verb:id[:arg]`, re-checked by the handlers):
 
-    upd:start:<union>                 /aggiornamento for that Union (the list)
     upd:no_news:<round>               nothing new this month
     upd:rest:<round>                  the actions not answered yet are unchanged
     upd:pick:<action>                 an action from the list: its question

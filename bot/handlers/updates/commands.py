@@ -1,11 +1,10 @@
-"""/aggiornamento (the technician's update dialogue, in private; also «Aggiorna le azioni» under
-an invitation) and /aggiornamento stato (the round's state, for the coordinator)."""
+"""/aggiornamento (the technician's update dialogue, in private; the round's invitation is its
+list already) and /aggiornamento stato (the round's state, for the coordinator)."""
 
 from __future__ import annotations
 
 from telegram import Chat, Update
 
-from bot import callback_data as cb
 from bot.context import BotContext
 from bot.handlers.updates.dialogue import answer_tr
 from bot.markup import markup
@@ -94,16 +93,3 @@ async def aggiornamento(update: Update, context: BotContext) -> None:
         await status(update, context)
     else:
         await start(update, context)
-
-
-async def on_start(update: Update, context: BotContext) -> None:
-    """`upd:start:<union>`, «Aggiorna le azioni» under an invitation: /aggiornamento for that
-    Union (re-checked like the picker's choice)."""
-    query = update.callback_query
-    if query is None:
-        return
-    data = cb.decode(query.data)
-    await query.answer()
-    union_id = data.int_arg(0) if data else None
-    if union_id is not None:
-        await _start(update, context, union_id)
