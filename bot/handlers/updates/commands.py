@@ -20,7 +20,7 @@ from bot.scope import (
 from bot.services import progress
 from bot.views.html_split import split_text
 from bot.views.rounds import status_refusal
-from bot.views.updates import private_only, render_screen, step_refusal
+from bot.views.updates import go_private, render_screen, step_refusal
 
 
 async def _start(update: Update, context: BotContext, union_id: int | None) -> None:
@@ -32,7 +32,8 @@ async def _start(update: Update, context: BotContext, union_id: int | None) -> N
         async with services.db.transaction() as session:
             speaker = await caller(session, services, update)
         if speaker is not None:
-            await reply(update, private_only(speaker.tr))
+            text, keyboard = go_private(speaker.tr, context.bot.username)
+            await reply(update, text, markup(keyboard))
         return
     async with update_transaction(context, update) as session:
         scope = await resolve_union(
