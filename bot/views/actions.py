@@ -570,7 +570,7 @@ NOT_ALLOWED = {
     "coordinator_only": N_("Solo il coordinatore può farlo."),
     "history": N_("Lo storico di questa azione lo vedono i membri del suo Comune."),
     "no_longer_valid": N_("Questo pulsante non è più valido."),
-    "in_private": N_("Per modificare le azioni scrivimi in privato."),
+    "in_private": N_("Le azioni si modificano in privato: apri la chat con me e scrivi /azioni."),
     "not_coordinator": N_("Solo il coordinatore può caricare le azioni da un file."),
     "expired": N_("Questa anteprima è scaduta: rimandami il file."),
     "comuni_changed": N_("Nel frattempo i Comuni sono cambiati: rimandami il file."),

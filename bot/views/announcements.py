@@ -27,6 +27,7 @@ from bot import callback_data as cb
 from bot.i18n import N_, Translator, format_datetime
 from bot.views.answer import Answer
 from bot.views.keyboard import Button, Keyboard
+from bot.views.meetings import open_chat_button
 
 ANN_AREA, DOC_AREA = "ann", "doc"
 SEND, COMUNI, BACK, CANCEL = "send", "comuni", "back", "cancel"
@@ -64,7 +65,17 @@ def announcement_too_long(tr: Translator, limit: int) -> str:
 
 
 def announcements_in_private(tr: Translator) -> str:
+    """A button of an announcement pressed in a group (a toast: no room for a button)."""
     return tr.gettext("Gli avvisi si preparano in chat privata con me.")
+
+
+def go_private(tr: Translator, bot_username: str | None) -> tuple[str, Keyboard | None]:
+    """/annuncio written in a group: where it works, with a button that opens the private chat
+    (without the bot's username, the text alone says where to go)."""
+    text = tr.gettext(
+        "Gli avvisi si preparano in chat privata con me: aprila con il pulsante qui sotto."
+    )
+    return text, open_chat_button(bot_username, tr) if bot_username else None
 
 
 def coordinator_only(tr: Translator) -> str:

@@ -67,13 +67,13 @@ def render_invitation(inv: Invitation, tr: Translator) -> tuple[str, Keyboard]:
         if any(a.done for a in inv.actions):
             lines.append(
                 _(
-                    "Tocca le azioni che sono cambiate e scegli com'è adesso: si salva subito. Se le altre sono come il mese scorso, premi «Il resto è invariato»."
+                    "Tocca le azioni che sono cambiate e scegli a che punto sono: ogni scelta si salva subito. Se le altre sono come il mese scorso, premi «Il resto è invariato»."
                 )
             )
         else:
             lines.append(
                 _(
-                    "Tocca solo le azioni che sono cambiate dal mese scorso e scegli com'è adesso: si salva subito. Se non è cambiato niente, premi «Nessuna novità questo mese»."
+                    "Tocca solo le azioni che sono cambiate dal mese scorso e scegli a che punto sono: ogni scelta si salva subito. Se non è cambiato niente, premi «Nessuna novità questo mese»."
                 )
             )
     else:
@@ -89,7 +89,7 @@ def round_announcement(period: str, deadline_at: datetime, timezone: str, tr: Tr
     """To the technical group, when a round opens."""
     return tr.gettext(
         "📣 <b>Aggiornamento di {month}</b>\n"
-        "Ho scritto in privato ai funzionari tecnici per sapere a che punto sono le azioni del PAES dei loro Comuni: bastano pochi tocchi, entro {deadline}.\n"
+        "Ho chiesto in privato ai funzionari tecnici a che punto sono le azioni del PAES dei loro Comuni: rispondono entro {deadline}, bastano pochi tocchi.\n"
         "Potete anche rispondere a questo messaggio con una nota sul vostro Comune: la registro e i Sindaci la leggeranno nel riepilogo."
     ).format(
         month=month_label(period, tr),

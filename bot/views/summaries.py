@@ -198,9 +198,9 @@ def outcome_announcement(
 def asker_notice(
     tr: Translator, *, question: str, outcome: DecisionStatus, outcome_text: str | None
 ) -> str:
-    """To the technician who asked: what the political table decided on their request."""
+    """To the technician who asked: what the political table decided on their question."""
     text = "🗳 " + tr.gettext(
-        "Il tavolo politico ha deciso sulla tua richiesta «{question}»: <b>{outcome}</b>."
+        "Il tavolo politico ha deciso sulla questione che hai posto, «{question}»: <b>{outcome}</b>."
     ).format(
         question=html.escape(question),
         outcome=html.escape(tr.gettext(OUTCOME_LABELS[outcome.value])),
@@ -397,6 +397,6 @@ def export_captions(tr: Translator) -> dict[str, str]:
         ),
         "csv": _("Azioni (colonne del monitoraggio del Patto dei Sindaci)."),
         "notes": _(
-            "Note dal gruppo tecnico con il testo completo, una per riga (data, Comune, giro di aggiornamenti, autore, origine)."
+            "Note dal gruppo tecnico con il testo completo, una per riga (data, Comune, aggiornamento mensile, autore, origine)."
         ),
     }

@@ -10,7 +10,6 @@ confirms the others. Taps per round: issue 16, tests/e2e/test_round_taps.py.
 
 Callback data (`upd:verb:id[:arg]`, re-checked by the handlers):
 
-    upd:start:<union>                 /aggiornamento for that Union (the list)
     upd:no_news:<round>               nothing new this month
     upd:rest:<round>                  the actions not answered yet are unchanged
     upd:pick:<action>                 an action from the list: its question
@@ -36,6 +35,7 @@ from bot.callback_data import encode
 from bot.i18n import Translator, format_datetime, format_month
 from bot.views.actions import STATUS_ICONS, status_label
 from bot.views.keyboard import Button, Keyboard
+from bot.views.meetings import open_chat_button
 from storage.models import ActionStatus
 from storage.repositories.actions import ListedAction
 
@@ -118,10 +118,20 @@ def fit_lines(lines: Sequence[str], budget: int, tr: Translator) -> str:
 
 
 def private_only(tr: Translator) -> str:
-    """What a button or command of the update dialogue answers in a group."""
+    """What a button of the update dialogue answers in a group (a toast: no room for a button)."""
     return tr.gettext(
         "Gli aggiornamenti si danno in privato: scrivimi /aggiornamento in chat con me."
     )
+
+
+def go_private(tr: Translator, bot_username: str | None) -> tuple[str, Keyboard | None]:
+    """/aggiornamento written in a group: where it works, with a button that opens the private
+    chat (without the bot's username, the text alone says where to go)."""
+    text = tr.gettext(
+        "Gli aggiornamenti si danno in privato: apri la chat con me con il pulsante qui sotto e "
+        "scrivi /aggiornamento."
+    )
+    return text, open_chat_button(bot_username, tr) if bot_username else None
 
 
 # --- the dialogue's screens -----------------------------------------------------------------

@@ -199,12 +199,12 @@ async def test_group_notes_reach_the_mayors(bot: BotUnderTest) -> None:
             values_only=True
         )
     )
-    assert rows[0] == ("Data", "Comune", "Giro di aggiornamenti", "Autore", "Origine", "Nota")
+    assert rows[0] == ("Data", "Comune", "Aggiornamento mensile", "Autore", "Origine", "Nota")
     assert rows[1][1:] == (
         "Canossa",
         "2026-12",
         "Tina Tecnica",
-        "Risposta all'avviso del giro",
+        "Risposta all'avviso dell'aggiornamento mensile",
         LONG_NOTE,
     )
     assert {r[1] for r in rows[2:]} == {"Canossa", "Vezzano sul Crostolo"}
@@ -255,13 +255,13 @@ async def test_group_notes_reach_the_mayors(bot: BotUnderTest) -> None:
         "Note dal gruppo tecnico con il testo completo, una per riga"
     )
     notes_rows = _csv_rows(notes_file.document.content)
-    assert notes_rows[0] == ["Data", "Comune", "Giro di aggiornamenti", "Autore", "Origine", "Nota"]
+    assert notes_rows[0] == ["Data", "Comune", "Aggiornamento mensile", "Autore", "Origine", "Nota"]
     assert notes_rows[1] == [
         "01/12/2026 09:00",
         "Canossa",
         "2026-12",
         "ex membro",
-        "Risposta all'avviso del giro",
+        "Risposta all'avviso dell'aggiornamento mensile",
         LONG_NOTE,  # whole
     ]
     assert [(r[1], r[3], r[5]) for r in notes_rows[2:]] == [

@@ -315,7 +315,9 @@ async def test_summary_once_decision_loop_and_on_demand(any_bot: BotUnderTest) -
     assert "Esito: Approvata" in to_technical
     assert "Comune 00: Approva, Comune 01: Rinvia" in to_technical
     told = fake.last_sent(team.users["tecnico:1"]).text or ""
-    assert "Il tavolo politico ha deciso sulla tua richiesta" in told and "Approvata" in told
+    assert (
+        "Il tavolo politico ha deciso sulla questione che hai posto" in told and "Approvata" in told
+    )
     assert "Esito: Approvata" in (fake.sent_to(team.political)[1].text or "")
     press = await team.users["sindaco:2"].press_forged(closing, vote_data)  # an old keyboard
     assert (await press.answered()).text == "La votazione è chiusa."

@@ -115,3 +115,20 @@ async def test_decisione_in_the_technical_group_opens_the_desk_in_private(
     assert fake.last_sent(tecnico).text == (
         "Solo il coordinatore registra le decisioni del tavolo politico."
     )
+
+
+async def test_annuncio_in_a_group_opens_the_private_chat(any_bot: BotUnderTest) -> None:
+    """/annuncio (and /annuncio stato) are prepared in private: written in a group, the answer
+    says so with a button to the chat (no payload: there the coordinator writes the command)."""
+    bot = any_bot
+    fake = bot.fake
+    team = await seed(bot, comuni=2)
+    for command in ("/annuncio Riunione spostata a venerdì", "/annuncio stato"):
+        await team.coordinator.send(command, chat=team.political)
+        await bot.settle()
+        said = fake.last_sent(team.political)
+        assert said.text == (
+            "Gli avvisi si preparano in chat privata con me: aprila con il pulsante qui sotto."
+        ), command
+        assert _link(said) == f"https://t.me/{fake.bot.username}"
+    assert fake.sent_to(team.coordinator) == []

@@ -208,7 +208,12 @@ async def test_hashtag_ignored_when_off_and_non_technicians_refused(bot: BotUnde
     assert "funzionari tecnici" in (fake.last_sent(sara).text or "")
     await tina.send("/aggiornamento", chat=group)  # type: ignore[arg-type]
     await bot.settle()
-    assert "in privato" in (fake.last_sent(group).text or "")
+    told = fake.last_sent(group)
+    assert told.text == (
+        "Gli aggiornamenti si danno in privato: apri la chat con me con il pulsante qui sotto e "
+        "scrivi /aggiornamento."
+    )
+    assert told.buttons == [[("💬 Apri la chat con me", f"https://t.me/{fake.bot.username}")]]
 
 
 async def test_technician_changes_an_answer_outside_the_round(bot: BotUnderTest) -> None:

@@ -458,16 +458,6 @@ BUTTONS: dict[str, Row] = {
     "imp:union:{A}": IMPORT,
     "imp:confirm:{A}": IMPORT,
     "imp:cancel:{A}": IMPORT,
-    "upd:start:{A}": buttons(
-        {
-            **MEMBER_BUTTON_PRIVATE,
-            "assessore": "Gli aggiornamenti sulle azioni li danno i funzionari tecnici",
-            "sindaco": "Gli aggiornamenti sulle azioni li danno i funzionari tecnici",
-        },
-        everyone(UPDATES_PRIVATE),
-        everyone(UPDATES_PRIVATE),
-        everyone(UPDATES_PRIVATE),
-    ),
     "upd:no_news:{round}": UPDATE_FLOW,
     "upd:rest:{round}": UPDATE_FLOW,
     "upd:pick:{act}": UPDATE_FLOW,

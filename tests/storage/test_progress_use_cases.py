@@ -256,6 +256,38 @@ async def test_the_list_a_card_and_a_history(db: Database) -> None:
     assert history == progress.NotAllowed("history")
 
 
+async def test_a_press_on_an_action_rereads_the_action_and_the_presser(db: Database) -> None:
+    """progress.on_action: no such action, or a presser outside its Union, is not_for_you; the
+    coordinator's verbs refuse the others, and the edits refuse a group."""
+    world, _round_id = await _world(db, with_round=False)
+    coord = world.people["Carla Coordinatrice"].telegram_user_id
+    tech = _tg(world, TECH)
+    action_id = world.actions[0].id
+    async with db.transaction() as s:
+        gone = await progress.show_action(
+            s, action_id=10**6, telegram_user_id=coord, now=NOW, language="it"
+        )
+        no_id = await progress.action_history(
+            s, action_id=None, telegram_user_id=coord, language="it"
+        )
+        stranger = await progress.show_action(
+            s, action_id=action_id, telegram_user_id=123, now=NOW, language="it"
+        )
+        by_tech = await progress.edit_menu(
+            s, action_id=action_id, actor=progress.Actor(tech, tech, NOW)
+        )
+        in_group = await progress.edit_menu(
+            s, action_id=action_id, actor=progress.Actor(coord, -5, NOW, private=False)
+        )
+        menu = await progress.edit_menu(
+            s, action_id=action_id, actor=progress.Actor(coord, coord, NOW)
+        )
+    assert gone == no_id == stranger == progress.NotAllowed("not_for_you")
+    assert by_tech == progress.NotAllowed("coordinator_only")
+    assert in_group == progress.NotAllowed("in_private")
+    assert isinstance(menu, progress.EditMenu) and menu.action.id == action_id
+
+
 async def test_archiving_is_the_coordinators_and_happens_once(db: Database) -> None:
     world, _round_id = await _world(db, with_round=False)
     coord = world.people["Carla Coordinatrice"].telegram_user_id

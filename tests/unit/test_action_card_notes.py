@@ -15,7 +15,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.i18n import translator
-from bot.services.html_split import telegram_length
 from bot.services.progress import render_detail
 from bot.services.summaries.build import note_view
 from bot.services.summaries.summary import (
@@ -25,6 +24,7 @@ from bot.services.summaries.summary import (
     card_note_rows,
     note_text,
 )
+from bot.views.html_split import telegram_length
 from storage.models import Action, ActionStatus
 from storage.repositories.summaries import EX_MEMBER, NoteFact
 

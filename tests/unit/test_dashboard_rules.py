@@ -12,8 +12,8 @@ from bot.services.dashboard.rules import (
     Change,
     co2_series,
     figures,
-    may_read_history,
 )
+from bot.services.progress.rules import may_read_history
 from storage.models import ActionStatus, Role
 
 C, ON, N = ActionStatus.COMPLETED, ActionStatus.ONGOING, ActionStatus.NOT_STARTED
@@ -27,7 +27,7 @@ def _a(i: int, status: ActionStatus, co2: str | None, comune: int | None = 1) ->
 def test_who_reads_an_actions_history() -> None:
     def may(role: Role, comuni: tuple[int, ...], action: int | None, coord: bool = False) -> bool:
         return may_read_history(
-            is_coordinator=coord, role=role, municipality_ids=comuni, action_comune=action
+            coordinator=coord, role=role, municipality_ids=comuni, action_comune=action
         )
 
     assert may(Role.TECNICO, (1,), 1)

@@ -13,9 +13,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot import callback_data as cb
-from bot.services.html_split import plain_text, split_sections, telegram_length
 from bot.services.ics import CalendarEvent, build_ics
 from bot.services.settings import parse_italian_date
+from bot.views.html_split import plain_text, split_sections, telegram_length
 from tests.fakes.tg_html import parse_html
 
 PART = st.from_regex(r"[A-Za-z0-9_.\-]{1,12}", fullmatch=True)

@@ -11,7 +11,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.i18n import translator
-from bot.services.html_split import plain_text, split_row, split_sections, telegram_length
 from bot.services.summaries.summary import (
     ActionChange,
     ActionSnapshot,
@@ -26,6 +25,7 @@ from bot.services.summaries.summary import (
     render_summary,
     stuck_rounds,
 )
+from bot.views.html_split import plain_text, split_row, split_sections, telegram_length
 from storage.repositories.summaries import EX_MEMBER
 from tests.summaries_factories import NOW, small_union
 

@@ -16,7 +16,6 @@ from decimal import Decimal
 import pytest
 
 from bot.i18n import translator
-from bot.services.html_split import plain_text, telegram_length
 from bot.services.summaries.summary import (
     ActionChange,
     ActionSnapshot,
@@ -27,6 +26,7 @@ from bot.services.summaries.summary import (
     VoteView,
     render_summary,
 )
+from bot.views.html_split import plain_text, telegram_length
 from tests.summaries_factories import NOW, small_union
 
 IT = translator("it")

@@ -17,7 +17,6 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from bot.i18n import translator
-from bot.services.html_split import telegram_length
 from bot.services.summaries import export as export_service
 from bot.services.summaries.build import notes_by_comune
 from bot.services.summaries.summary import (
@@ -32,6 +31,7 @@ from bot.services.summaries.summary import (
     render_summary,
     round_note_rows,
 )
+from bot.views.html_split import telegram_length
 from storage.repositories.summaries import NoteFact
 from tests.summaries_factories import NOW
 
@@ -199,12 +199,12 @@ def test_the_spreadsheet_has_every_note_whole() -> None:
     )
     book = load_workbook(io.BytesIO(export_service.export_xlsx(tables, IT)))
     rows = list(book["Note dal gruppo tecnico"].iter_rows(values_only=True))
-    assert rows[0] == ("Data", "Comune", "Giro di aggiornamenti", "Autore", "Origine", "Nota")
+    assert rows[0] == ("Data", "Comune", "Aggiornamento mensile", "Autore", "Origine", "Nota")
     assert rows[1][1:] == (
         "Canossa",
         "2026-12",
         "Tina",
-        "Risposta all'avviso del giro",
+        "Risposta all'avviso dell'aggiornamento mensile",
         long,
     )
     assert rows[1][0] == datetime(2026, 12, 2, 10, 30)  # Rome time, no zone
@@ -241,13 +241,13 @@ def test_the_notes_csv_is_the_spreadsheet_sheet_and_the_actions_csv_is_unchanged
     assert content.startswith(b"\xef\xbb\xbf")  # Excel reads it as UTF-8
     rows = list(csv.reader(io.StringIO(content[3:].decode("utf-8"), newline=""), delimiter=";"))
     assert rows == [
-        ["Data", "Comune", "Giro di aggiornamenti", "Autore", "Origine", "Nota"],
+        ["Data", "Comune", "Aggiornamento mensile", "Autore", "Origine", "Nota"],
         [
             "02/12/2026 10:30",
             "Canossa",
             "2026-12",
             "Tina",
-            "Risposta all'avviso del giro",
+            "Risposta all'avviso dell'aggiornamento mensile",
             note,
         ],
         [
@@ -264,7 +264,7 @@ def test_the_notes_csv_is_the_spreadsheet_sheet_and_the_actions_csv_is_unchanged
     assert actions[0] == ";".join(export_service.ACTION_HEADERS)
     assert actions[1:] == ["CA-1;Palestra;;Canossa;;;;In corso;30;;;;", ""]
     english = export_service.export_notes_csv(tables, EN).decode("utf-8-sig")
-    assert english.startswith("Date;Municipality;Update round;Author;Source;Note\r\n")
+    assert english.startswith("Date;Municipality;Monthly update;Author;Source;Note\r\n")
 
 
 # --- whatever the technicians write -------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Rendering helpers of the updates feature: long messages split cleanly (bot.services.html_split,
+"""Rendering helpers of the updates feature: long messages split cleanly (bot.views.html_split,
 the bot's one splitter), numbers read well."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import re
 from decimal import Decimal
 
 from bot.services.action_import import format_decimal_display, format_decimal_it
-from bot.services.html_split import TELEGRAM_LIMIT, plain_text, split_text, telegram_length
+from bot.views.html_split import TELEGRAM_LIMIT, plain_text, split_text, telegram_length
 
 
 def _balanced(fragment: str) -> bool:

@@ -45,9 +45,12 @@ async def announce(update: Update, context: BotContext, union_id: int | None) ->
             text = await recall_text(session, update, now=now, flow=PICK_FLOW)
     if update.effective_user is None or chat is None:
         return
+    if not private:
+        await _go_private(update, context, tr)
+        return
     problem = announcements.text_problem(text)
-    if not private or problem is not None:
-        await reply(update, _not_drafted(tr, private, problem))
+    if problem is not None:
+        await reply(update, _not_drafted(tr, problem))
         return
     async with update_transaction(context, update) as session:
         scope = await resolve_union(
@@ -66,9 +69,13 @@ async def announce(update: Update, context: BotContext, union_id: int | None) ->
     await reply(update, answer, markup(keyboard), parse_mode=ParseMode.HTML)
 
 
-def _not_drafted(tr: Translator, private: bool, problem: str | None) -> str:
-    if not private:
-        return views.announcements_in_private(tr)
+async def _go_private(update: Update, context: BotContext, tr: Translator) -> None:
+    """/annuncio (or /annuncio stato) in a group: a button to the private chat."""
+    text, keyboard = views.go_private(tr, context.bot.username)
+    await reply(update, text, markup(keyboard))
+
+
+def _not_drafted(tr: Translator, problem: str) -> str:
     if problem == "too_long":
         return views.announcement_too_long(tr, announcements.MAX_ANNOUNCEMENT)
     return views.announcement_howto(tr)
@@ -106,7 +113,7 @@ async def status(update: Update, context: BotContext, union_id: int | None) -> N
     if update.effective_user is None or chat is None:
         return
     if chat.type != Chat.PRIVATE:  # as /annuncio: in private only, whoever asks
-        await reply(update, views.announcements_in_private(tr))
+        await _go_private(update, context, tr)
     elif isinstance(scope, Refusal):
         await scope.send(update)
     elif not isinstance(shown, announcements.Deliveries):

@@ -22,7 +22,6 @@ def register(application: Application[Any, Any, Any, Any, Any, Any], services: S
     application.add_handlers(
         [
             CommandHandler("aggiornamento", commands.aggiornamento),
-            CallbackQueryHandler(commands.on_start, pattern=pattern("upd", "start")),
             CallbackQueryHandler(dialogue.on_no_news, pattern=pattern("upd", "no_news")),
             CallbackQueryHandler(dialogue.on_rest, pattern=pattern("upd", "rest")),
             CallbackQueryHandler(dialogue.on_step, pattern=STEPS),

@@ -1,11 +1,10 @@
-"""/aggiornamento (the technician's update dialogue, in private; also «Aggiorna le azioni» under
-an invitation) and /aggiornamento stato (the round's state, for the coordinator)."""
+"""/aggiornamento (the technician's update dialogue, in private; the round's invitation is its
+list already) and /aggiornamento stato (the round's state, for the coordinator)."""
 
 from __future__ import annotations
 
 from telegram import Chat, Update
 
-from bot import callback_data as cb
 from bot.context import BotContext
 from bot.handlers.updates.dialogue import answer_tr
 from bot.markup import markup
@@ -19,9 +18,9 @@ from bot.scope import (
     update_transaction,
 )
 from bot.services import progress
-from bot.services.html_split import split_text
+from bot.views.html_split import split_text
 from bot.views.rounds import status_refusal
-from bot.views.updates import private_only, render_screen, step_refusal
+from bot.views.updates import go_private, render_screen, step_refusal
 
 
 async def _start(update: Update, context: BotContext, union_id: int | None) -> None:
@@ -33,7 +32,8 @@ async def _start(update: Update, context: BotContext, union_id: int | None) -> N
         async with services.db.transaction() as session:
             speaker = await caller(session, services, update)
         if speaker is not None:
-            await reply(update, private_only(speaker.tr))
+            text, keyboard = go_private(speaker.tr, context.bot.username)
+            await reply(update, text, markup(keyboard))
         return
     async with update_transaction(context, update) as session:
         scope = await resolve_union(
@@ -94,16 +94,3 @@ async def aggiornamento(update: Update, context: BotContext) -> None:
         await status(update, context)
     else:
         await start(update, context)
-
-
-async def on_start(update: Update, context: BotContext) -> None:
-    """`upd:start:<union>`, «Aggiorna le azioni» under an invitation: /aggiornamento for that
-    Union (re-checked like the picker's choice)."""
-    query = update.callback_query
-    if query is None:
-        return
-    data = cb.decode(query.data)
-    await query.answer()
-    union_id = data.int_arg(0) if data else None
-    if union_id is not None:
-        await _start(update, context, union_id)

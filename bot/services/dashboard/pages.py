@@ -17,9 +17,9 @@ from bot.services.dashboard.rules import (
     co2_series,
     figures,
     figures_by_comune,
-    may_read_history,
     page_count,
 )
+from bot.services.progress.rules import may_read_history
 from bot.views.dashboard.model import (
     ActionDetail,
     ActionItem,
@@ -216,7 +216,7 @@ async def action_detail(
         return NotAllowed("not_found", v.language)
     names = await comune_names(session, union_id)
     allowed = may_read_history(
-        is_coordinator=v.is_coordinator,
+        coordinator=v.is_coordinator,
         role=v.role,
         municipality_ids=v.municipality_ids,
         action_comune=row.municipality_id,
@@ -347,7 +347,7 @@ async def attachment_file(
     if row is None or row.union_id != union_id:
         return NotAllowed("not_found", v.language)
     if not may_read_history(
-        is_coordinator=v.is_coordinator,
+        coordinator=v.is_coordinator,
         role=v.role,
         municipality_ids=v.municipality_ids,
         action_comune=row.action_municipality_id,

@@ -1,5 +1,6 @@
-"""Pure rules of the dashboard: who reads an action's history, the figures by Comune, the CO₂
-avoided month by month. Plain data in and out: tested without a database."""
+"""Pure rules of the dashboard: the figures by Comune, the CO₂ avoided month by month. Plain data
+in and out: tested without a database. Who reads an action's history is /azioni's rule
+(bot.services.progress.rules.may_read_history)."""
 
 from __future__ import annotations
 
@@ -10,23 +11,11 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from bot.views.dashboard.model import STATUS_ORDER, Co2Point, Figures
-from storage.models import ActionStatus, Role
+from storage.models import ActionStatus
 
 # How far back the CO₂ curve goes, at most (months), and how short it may be.
 SERIES_MONTHS_MAX = 36
 SERIES_MONTHS_MIN = 6
-
-
-def may_read_history(
-    *, is_coordinator: bool, role: Role, municipality_ids: Iterable[int], action_comune: int | None
-) -> bool:
-    """docs/AUTHORIZATION.md: an action's history (updates, notes, photos) is for the members of
-    its Comune and the coordinator; an intercommunal action's, for everyone; Union staff with no
-    Comune read every history. The same rule as /azioni's «Storico» button
-    (bot/services/progress/rules.py:may_read_history)."""
-    if is_coordinator or action_comune is None or role == Role.STAFF:
-        return True
-    return action_comune in set(municipality_ids)
 
 
 @dataclass(frozen=True)

@@ -110,6 +110,23 @@ async def coordinator(
     return who
 
 
+async def on_action(
+    session: AsyncSession,
+    *,
+    action_id: int | None,
+    telegram_user_id: int,
+    coordinator_only: bool = False,
+) -> tuple[Action, Reader] | NotAllowed:
+    """The action a button names and the presser as a member (or, `coordinator_only`, the
+    coordinator) of its Union, re-read; no such action reads as not_for_you."""
+    action = await session.get(Action, action_id) if action_id is not None else None
+    if action is None:
+        return NotAllowed("not_for_you")
+    check = coordinator if coordinator_only else member_of_union
+    who = await check(session, union_id=action.union_id, telegram_user_id=telegram_user_id)
+    return who if isinstance(who, NotAllowed) else (action, who)
+
+
 async def action_union_id(session: AsyncSession, action_id: int | None) -> int | None:
     """The Union an action belongs to (None: no such action), for the chat check of its buttons."""
     action = await session.get(Action, action_id) if action_id is not None else None
@@ -205,14 +222,10 @@ async def show_action(
     language: str,
 ) -> CardShown | NotAllowed:
     """An action's card, as it stands, with the technical group's latest notes on its Comune."""
-    action = await session.get(Action, action_id) if action_id is not None else None
-    who = (
-        await reader(session, union_id=action.union_id, telegram_user_id=telegram_user_id)
-        if action is not None
-        else None
-    )
-    if action is None or who is None:
-        return NotAllowed("not_for_you")
+    found = await on_action(session, action_id=action_id, telegram_user_id=telegram_user_id)
+    if isinstance(found, NotAllowed):
+        return found
+    action, who = found
     text, keyboard = await card(
         session, action, translator(language), coordinator=who.coordinator, now=now
     )
@@ -230,19 +243,15 @@ async def action_history(
 ) -> History | NotAllowed:
     """An action's updates, newest first: for the coordinator and its Comune's people (every
     member for an intercommunal one)."""
-    action = await session.get(Action, action_id) if action_id is not None else None
-    who = (
-        await reader(session, union_id=action.union_id, telegram_user_id=telegram_user_id)
-        if action is not None
-        else None
-    )
-    if action is None or who is None:
-        return NotAllowed("not_for_you")
+    found = await on_action(session, action_id=action_id, telegram_user_id=telegram_user_id)
+    if isinstance(found, NotAllowed):
+        return found
+    action, who = found
     if not rules.may_read_history(
         coordinator=who.coordinator,
         role=who.member.role,
         municipality_ids=who.municipality_ids,
-        action=action,
+        action_comune=action.municipality_id,
     ):
         return NotAllowed("history")
     tr = translator(language)
@@ -272,13 +281,12 @@ class ArchiveAsked:
 async def ask_to_archive(
     session: AsyncSession, *, action_id: int | None, telegram_user_id: int
 ) -> ArchiveAsked | NotAllowed:
-    action = await session.get(Action, action_id) if action_id is not None else None
-    who = await coordinator(
-        session, union_id=action.union_id if action else None, telegram_user_id=telegram_user_id
+    found = await on_action(
+        session, action_id=action_id, telegram_user_id=telegram_user_id, coordinator_only=True
     )
-    if isinstance(who, NotAllowed):
-        return who
-    assert action is not None
+    if isinstance(found, NotAllowed):
+        return found
+    action, _ = found
     return ArchiveAsked(action)
 
 
@@ -291,13 +299,12 @@ async def archive_action(
     language: str,
 ) -> CardShown | NotAllowed:
     """Archive an action (once: a second press changes nothing); its history stays."""
-    action = await session.get(Action, action_id) if action_id is not None else None
-    who = await coordinator(
-        session, union_id=action.union_id if action else None, telegram_user_id=telegram_user_id
+    found = await on_action(
+        session, action_id=action_id, telegram_user_id=telegram_user_id, coordinator_only=True
     )
-    if isinstance(who, NotAllowed):
-        return who
-    assert action is not None
+    if isinstance(found, NotAllowed):
+        return found
+    action, _ = found
     if action.archived_at is None:
         action.archived_at = now
     text, keyboard = await card(session, action, translator(language), coordinator=True, now=now)

@@ -17,10 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import Translator
 from bot.services import action_import as importer
-from bot.services.html_split import TELEGRAM_LIMIT, telegram_length
 from bot.services.summaries.build import note_view
 from bot.services.summaries.summary import CARD_NOTES_READ, NoteView, card_note_rows
 from bot.views.actions import STATUS_ICONS, card_keyboard, status_label, where
+from bot.views.html_split import TELEGRAM_LIMIT, telegram_length
 from bot.views.keyboard import Keyboard
 from storage.models import Action, Union
 from storage.repositories import core as core_repo

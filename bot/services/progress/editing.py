@@ -9,11 +9,18 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import translator
-from bot.services.html_split import telegram_length
 from bot.services.progress import rules
-from bot.services.progress.actions import Actor, NotAllowed, active_comuni, coordinator, reader
+from bot.services.progress.actions import (
+    Actor,
+    NotAllowed,
+    active_comuni,
+    coordinator,
+    on_action,
+    reader,
+)
 from bot.services.progress.cards import card
 from bot.views.actions import UNION_WIDE, saved_prefix
+from bot.views.html_split import telegram_length
 from bot.views.keyboard import Keyboard
 from storage.models import Action
 from storage.repositories import actions as repo
@@ -86,18 +93,17 @@ async def start_new_action(
 async def _editable(
     session: AsyncSession, *, action_id: int | None, actor: Actor
 ) -> Action | NotAllowed:
-    action = await session.get(Action, action_id) if action_id is not None else None
-    who = await coordinator(
+    found = await on_action(
         session,
-        union_id=action.union_id if action else None,
+        action_id=action_id,
         telegram_user_id=actor.telegram_user_id,
+        coordinator_only=True,
     )
-    if isinstance(who, NotAllowed):
-        return who
+    if isinstance(found, NotAllowed):
+        return found
     if not actor.private:
         return NotAllowed("in_private")
-    assert action is not None
-    return action
+    return found[0]
 
 
 async def edit_menu(

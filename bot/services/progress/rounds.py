@@ -252,15 +252,6 @@ async def _enqueue_round_messages(
         )
 
 
-async def has_actions(session: AsyncSession, union_id: int, t: repo.Technician) -> bool:
-    """Whether the technician has anything to report on: their Comuni's or intercommunal actions."""
-    return bool(
-        await repo.actions_for_municipalities(
-            session, union_id=union_id, municipality_ids=t.municipality_ids
-        )
-    )
-
-
 async def _invitation(
     session: AsyncSession,
     union: Union,

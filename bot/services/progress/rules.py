@@ -202,13 +202,14 @@ def next_pending(
 
 
 def may_read_history(
-    *, coordinator: bool, role: Role, municipality_ids: Iterable[int], action: Action
+    *, coordinator: bool, role: Role, municipality_ids: Iterable[int], action_comune: int | None
 ) -> bool:
-    """An action's history is for the coordinator, for its Comune's people and the Union's staff;
-    an intercommunal action's for every member."""
-    if coordinator or action.municipality_id is None:
+    """docs/AUTHORIZATION.md: an action's history (updates, notes, photos) is for the coordinator,
+    for its Comune's people and the Union's staff; an intercommunal action's for every member.
+    /azioni's «Storico» button and the dashboard's action page both ask this."""
+    if coordinator or action_comune is None or role == Role.STAFF:
         return True
-    return action.municipality_id in set(municipality_ids) or role == Role.STAFF
+    return action_comune in set(municipality_ids)
 
 
 def may_report(*, role: Role, coordinator: bool) -> bool:

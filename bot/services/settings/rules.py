@@ -40,7 +40,6 @@ FIELD_CODES = {
     "fl": "fallback_deadline_days",
     "db": "deadline_days_before_meeting",
 }
-CODE_OF = {name: code for code, name in FIELD_CODES.items()}
 EARLIEST_PAES = date(1990, 1, 1)
 
 

@@ -48,13 +48,13 @@ HISTORY_HEADERS = (
 NOTE_HEADERS = (
     N_("Data"),
     N_("Comune"),
-    N_("Giro di aggiornamenti"),
+    N_("Aggiornamento mensile"),
     N_("Autore"),
     N_("Origine"),
     N_("Nota"),
 )
 NOTE_SOURCES = {
-    "group_reply": N_("Risposta all'avviso del giro"),
+    "group_reply": N_("Risposta all'avviso dell'aggiornamento mensile"),
     "hashtag": N_("Messaggio con #aggiornamento"),
 }
 MEETING_HEADERS = (

@@ -52,7 +52,6 @@ STATUS_PLURALS = {
 STATUS_ICONS = {COMPLETED: "✅", ONGOING: "🔄", POSTPONED: "⏸", NOT_STARTED: "⚪"}
 STUCK_ROUNDS = 2
 QUESTIONS_LISTED = 10  # open questions named in the text (each has its vote message anyway)
-NOTE_MAX = 280
 GROUP_NOTE_MAX = 200  # a group note in the summary: about three lines on a phone
 HASHTAG = "#aggiornamento"
 
