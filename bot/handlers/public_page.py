@@ -20,6 +20,7 @@ from bot.i18n import Translator
 from bot.markup import markup
 from bot.scope import button_refusal, caller_tr, update_transaction
 from bot.services import dashboard as uc
+from bot.views.common import stale_button
 from bot.views.dashboard import public as public_views
 from bot.views.dashboard.links import public_addresses
 from bot.views.dashboard.telegram import (
@@ -65,7 +66,7 @@ async def on_public_button(update: Update, context: BotContext) -> None:
     if refusal is not None:
         await query.answer(refusal)
     elif verb is None or union_id is None:
-        await query.answer(tr.gettext("Questo pulsante non è più valido."))
+        await query.answer(stale_button(tr))
     elif outcome is None:
         await query.answer(not_configured_toast(tr))
     elif isinstance(outcome, uc.NotAllowed):

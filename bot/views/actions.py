@@ -36,6 +36,7 @@ from zoneinfo import ZoneInfo
 
 from bot.callback_data import encode
 from bot.i18n import N_, Translator, format_datetime
+from bot.views.common import STALE_BUTTON
 from bot.views.keyboard import Button, Keyboard
 from storage.models import Action, ActionStatus
 
@@ -569,7 +570,7 @@ NOT_ALLOWED = {
     "not_for_you": N_("Questo pulsante non è per te."),
     "coordinator_only": N_("Solo il coordinatore può farlo."),
     "history": N_("Lo storico di questa azione lo vedono i membri del suo Comune."),
-    "no_longer_valid": N_("Questo pulsante non è più valido."),
+    "no_longer_valid": STALE_BUTTON,
     "in_private": N_("Le azioni si modificano in privato: apri la chat con me e scrivi /azioni."),
     "not_coordinator": N_("Solo il coordinatore può caricare le azioni da un file."),
     "expired": N_("Questa anteprima è scaduta: rimandami il file."),

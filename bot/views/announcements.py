@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 from bot import callback_data as cb
 from bot.i18n import N_, Translator, format_datetime
 from bot.views.answer import Answer
+from bot.views.common import STALE_BUTTON
 from bot.views.keyboard import Button, Keyboard
 from bot.views.meetings import open_chat_button
 
@@ -194,7 +195,7 @@ def cancelled(tr: Translator) -> Answer:
 _REFUSALS = {
     "not_coordinator": N_("Solo il coordinatore manda avvisi a tutto il team."),
     "already_sent": N_("Questo avviso è già stato inviato."),
-    "invalid": N_("Questo pulsante non è più valido."),
+    "invalid": STALE_BUTTON,
 }
 
 

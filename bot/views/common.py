@@ -263,8 +263,12 @@ def unknown_command(tr: Translator) -> str:
     return tr.gettext("Comando sconosciuto. Scrivi /aiuto per l'elenco dei comandi.")
 
 
+# A press on a button whose object is gone or whose data is not understood: what to do instead.
+STALE_BUTTON = N_("Questo pulsante non è più valido: usa i pulsanti del messaggio più recente.")
+
+
 def stale_button(tr: Translator) -> str:
-    return tr.gettext("Questo pulsante non è più valido.")
+    return tr.gettext(STALE_BUTTON)
 
 
 class Saved(enum.Enum):

@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from bot import callback_data as cb
 from bot.i18n import N_, Translator
 from bot.views.answer import Answer
+from bot.views.common import STALE_BUTTON
 from bot.views.dashboard.telegram import settings_menu_button
 from bot.views.keyboard import Button, Keyboard
 from storage.models import LinkedChat, MeetingSettings, TableKind, Union, UpdateSettings
@@ -224,7 +225,7 @@ def hashtag(tr: Translator, union: Union, links: Sequence[LinkedChat]) -> Keyboa
 _TOASTS = {
     "saved": N_("Salvato."),
     "cleared": N_("Data tolta."),
-    "invalid": N_("Questo pulsante non è più valido."),
+    "invalid": STALE_BUTTON,
 }
 
 

@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 from bot import callback_data as cb
 from bot.i18n import N_, Translator, format_datetime
 from bot.views.answer import Answer
+from bot.views.common import STALE_BUTTON
 from bot.views.dashboard.links import mini_app_url
 from bot.views.dashboard.telegram import dashboard_button
 from bot.views.keyboard import Button, Keyboard
@@ -220,7 +221,7 @@ _REFUSALS = {
         True,
     ),
     "vote_closed": (N_("La votazione è chiusa."), False),
-    "invalid": (N_("Questo pulsante non è più valido."), False),
+    "invalid": (STALE_BUTTON, False),
     "not_a_voter": (N_("Votano il Sindaco di ogni Comune o, al suo posto, l'Assessore."), True),
     "sindaco_voted": (N_("Il Sindaco ha già votato per il tuo Comune."), True),
     "not_coordinator": (N_("Solo il coordinatore può chiudere una questione."), True),

@@ -178,7 +178,10 @@ async def test_garbage_callback_data_is_answered_and_changes_nothing(
     )
     await bot.settle()
     answer = await press.answered()
-    assert answer.text == "Questo pulsante non è più valido." or answer.text is None
+    assert (
+        answer.text == "Questo pulsante non è più valido: usa i pulsanti del messaggio più recente."
+        or answer.text is None
+    )
     answers = [
         c
         for c in fake.calls_of("answerCallbackQuery")

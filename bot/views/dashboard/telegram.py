@@ -7,6 +7,7 @@ import html
 
 from bot import callback_data as cb
 from bot.i18n import Translator
+from bot.views.common import stale_button
 from bot.views.dashboard.model import NotAllowed, PublicPageState
 from bot.views.keyboard import Button, Keyboard
 
@@ -111,7 +112,7 @@ def refusal_toast(refusal: NotAllowed, tr: Translator) -> str:
     _ = tr.gettext
     if refusal.reason == "coordinator_only":
         return _("Solo il coordinatore cambia le impostazioni dell'Unione.")
-    return _("Questo pulsante non è più valido.")
+    return stale_button(tr)
 
 
 def not_configured_toast(tr: Translator) -> str:

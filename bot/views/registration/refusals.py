@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from bot.i18n import N_, Translator
 from bot.views.answer import Answer
+from bot.views.common import stale_button
 
 # The coordinator's buttons show people's details, post invite links or start a private
 # dialogue: they work only in private, where they are offered (bot.scope.button_refusal with
@@ -75,7 +76,7 @@ _ALERTS = frozenset(Refused) - {Refused.STALE, Refused.NOTHING_TO_ERASE}
 def refusal_text(reason: Refused, tr: Translator) -> str:
     _ = tr.gettext
     texts = {
-        Refused.STALE: _("Questo pulsante non è più valido."),
+        Refused.STALE: stale_button(tr),
         Refused.NOT_YOURS: _("Questo pulsante non è per te: non ho cambiato nulla."),
         Refused.NOT_DECIDER: _(
             "Solo il coordinatore di questa Unione può decidere sulle richieste."
