@@ -3,7 +3,7 @@
 A button (`button`): decode the callback data (never trusted), refuse the press in a group when
 the button belongs to a private dialogue (bot.scope.button_refusal), run one use case in one
 transaction, render its outcome with a view once the transaction is closed, answer. The use case
-re-checks who presses and on what; data that names nothing (`ButtonPress.id` of a missing or
+re-checks who presses and on what; data that names nothing (`RegistrationPress.id` of a missing or
 non-numeric argument) is answered as a stale button. A message of a dialogue (`dialogue`): the
 same, for the text typed. A command reads its caller first (`reader`, `private_reader`).
 """
@@ -62,7 +62,7 @@ class Garbage(Exception):
 
 
 @dataclass(frozen=True)
-class ButtonPress:
+class RegistrationPress:
     """A button press, decoded: who pressed (re-checked by the use case), in which chat, when,
     the callback data, and what the use case may need of the running bot."""
 
@@ -112,7 +112,7 @@ class ButtonPress:
         return profile_of(self.user, self.tr)
 
 
-UseCase = Callable[[AsyncSession, ButtonPress], Awaitable[R]]
+UseCase = Callable[[AsyncSession, RegistrationPress], Awaitable[R]]
 
 
 async def answer_press(
@@ -165,7 +165,9 @@ async def _run(
     if shut is not None or data is None:
         return tr, shut, None
     now, language = services.clock.now(), services.settings.default_language
-    press = ButtonPress(query.from_user, chat.id, data, now, tr, language, context.bot.username)
+    press = RegistrationPress(
+        query.from_user, chat.id, data, now, tr, language, context.bot.username
+    )
     try:
         return tr, None, await use(session, press)
     except Garbage:

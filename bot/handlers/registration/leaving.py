@@ -13,7 +13,7 @@ from bot.telegram_edit import deliver
 from bot.views.registration import leaving as views
 from bot.views.registration.refusals import Refused
 
-from .answering import ButtonPress, answer_press, private_reader
+from .answering import RegistrationPress, answer_press, private_reader
 from .scheduled import wipe_copies_of_erased
 
 
@@ -28,7 +28,9 @@ async def cancellami(update: Update, context: BotContext) -> None:
     await deliver(update, views.question_answer(outcome, who.tr))
 
 
-async def _erase(s: AsyncSession, p: ButtonPress) -> views.Leaving | views.MustHandOver | Refused:
+async def _erase(
+    s: AsyncSession, p: RegistrationPress
+) -> views.Leaving | views.MustHandOver | Refused:
     """The confirmation counts only in the presser's own chat."""
     if not p.in_own_chat:
         return Refused.STALE

@@ -11,7 +11,7 @@ from bot.telegram_edit import deliver
 from bot.views.registration import profile as views
 from bot.views.roles import FORM_FROM_SHORT
 
-from .answering import ButtonPress, Garbage, Said, button, dialogue, private_reader
+from .answering import Garbage, RegistrationPress, Said, button, dialogue, private_reader
 
 
 async def profilo(update: Update, context: BotContext) -> None:
@@ -26,7 +26,7 @@ async def profilo(update: Update, context: BotContext) -> None:
 
 
 @button(views.profile_answer)
-async def on_profile(s: AsyncSession, p: ButtonPress) -> views.ProfileOutcome:
+async def on_profile(s: AsyncSession, p: RegistrationPress) -> views.ProfileOutcome:
     """`me:form:<f|m>` (the form one is named in), `me:name` (the next text is the new name),
     `me:cancel` (no new name) — each about the presser only, in their private chat."""
     me = {"telegram_user_id": p.user_id}
