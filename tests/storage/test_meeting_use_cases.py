@@ -168,7 +168,7 @@ async def test_the_management_row_is_the_coordinators(db: Database, clock: FakeC
         cancelled = await meetings.cancel_poll(
             session, poll_id=poll_id, telegram_user_id=coordinator, now=now
         )
-        again = await meetings.ask_to_close(session, poll_id=poll_id, telegram_user_id=coordinator)
+        again = await meetings.open_panel(session, poll_id=poll_id, telegram_user_id=coordinator)
     assert cancelled == meetings.Cancelled(poll_id) and again == meetings.NotAllowed("closed")
 
 

@@ -149,7 +149,7 @@ async def on_close(update: Update, context: BotContext) -> None:
     """«Chiudi ora»: the question, with the date closing now would choose."""
     render = views.render_close_question
     await _ask(
-        update, context, _on_poll(meetings.ask_to_close), lambda o, tr: render(o.view, o.best, tr)
+        update, context, _on_poll(meetings.open_panel), lambda o, tr: render(o.view, o.best, tr)
     )
 
 

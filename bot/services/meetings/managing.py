@@ -102,26 +102,12 @@ async def open_panel(
     session: AsyncSession, *, poll_id: int, telegram_user_id: int
 ) -> Panel | NotAllowed:
     """«⚙️ Gestisci» (in a group, or a link to the bot): the panel, for who may manage the
-    poll; it is sent in private, so where it was pressed does not matter."""
+    poll; it is sent in private, so where it was pressed does not matter. «Chiudi ora» asks
+    with the same: the open poll and the date closing now would choose."""
     managed = await managed_poll(session, poll_id=poll_id, telegram_user_id=telegram_user_id)
     if isinstance(managed, NotAllowed):
         return managed
     return Panel(view=managed.view, best=best_of(managed.view))
-
-
-@dataclass(frozen=True)
-class CloseAsked:
-    view: PollView
-    best: SlotView | None  # the date closing now would choose
-
-
-async def ask_to_close(
-    session: AsyncSession, *, poll_id: int, telegram_user_id: int
-) -> CloseAsked | NotAllowed:
-    managed = await managed_poll(session, poll_id=poll_id, telegram_user_id=telegram_user_id)
-    if isinstance(managed, NotAllowed):
-        return managed
-    return CloseAsked(view=managed.view, best=best_of(managed.view))
 
 
 @dataclass(frozen=True)
