@@ -808,10 +808,6 @@ def render_date_added(
 # --- answers in private ---------------------------------------------------------------------
 
 
-def told_in_private(tr: Translator) -> str:
-    return tr.gettext("Ti ho scritto in privato.")
-
-
 def panel_sent(tr: Translator) -> str:
     return tr.gettext("Ti ho scritto in privato: lì trovi i comandi del sondaggio.")
 
