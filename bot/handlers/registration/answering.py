@@ -3,10 +3,10 @@
 A button (`button`): decode the callback data (never trusted), refuse the press in a group when
 the button belongs to a private dialogue (bot.scope.button_refusal), run one use case in one
 transaction, render its outcome with a view once the transaction is closed, answer. The use case
-re-checks who presses and on what; data that names nothing (`RegistrationPress.id` of a missing or
-non-numeric argument) is answered as a stale button. A message of a dialogue (`dialogue`): the
-same, for the text typed. A command reads its caller first (`reader`, `private_reader`; `private_read` for a private
-command about the caller only).
+re-checks who presses and on what; data that names nothing (`RegistrationPress.id` of a
+missing or non-numeric argument) is answered as a stale button. A message of a dialogue
+(`dialogue`): the same, for the text typed. A command reads its caller first (`reader`,
+`private_reader`; `private_read` for a private command about the caller only).
 """
 
 from __future__ import annotations
