@@ -38,13 +38,14 @@ async def on_object(
     *,
     writes: bool = False,
     private_only: Callable[[Translator], str] | None = None,
-) -> tuple[ButtonPress, Translator, Outcome | str] | None:
+) -> tuple[ButtonPress, Translator, Outcome] | None:
     """The prelude of a button on a poll, a date or a meeting (`area:verb:<id>[:arg]`): the
     press decoded by the kit (`bot.scope.button_press`: data naming nothing is answered, and
     this returns None), then in one transaction (a write one when the use case `writes`) the
     presser's translator, the kit's chat check with the Union of the object the data names
     (`button_refusal`; `private_only` gives its refusal for a button of a private dialogue),
-    and the use case (given the press and the presser's translator). The chat check's refusal, a text, stands in for the outcome."""
+    and the use case (given the press and the presser's translator). A press the chat check
+    refuses is answered here (a popup that stays) and returns None too."""
     pressed = await button_press(update)
     if pressed is None:
         return None
@@ -59,7 +60,11 @@ async def on_object(
         refusal = await button_refusal(
             session, update, tr, union_id=union_id, private_only=only_here
         )
-        outcome = refusal if refusal is not None else await use(session, pressed, tr)
+        if refusal is None:
+            outcome = await use(session, pressed, tr)
+    if refusal is not None:
+        await pressed.query.answer(refusal, show_alert=True)
+        return None
     return pressed, tr, outcome
 
 

@@ -35,7 +35,6 @@ Outcome = TypeVar("Outcome")
 UseCase = Callable[
     [AsyncSession, ButtonPress, Translator], Awaitable[Outcome | meetings.NotAllowed]
 ]
-Refused = meetings.NotAllowed | str  # the use case's refusal, or the chat check's
 
 
 def _on_poll(use_case: Callable[..., Awaitable[Outcome]], **extra: object) -> UseCase[Outcome]:
@@ -50,7 +49,7 @@ async def _guarded(
     *,
     writes: bool = False,
     private_only: bool = True,
-) -> tuple[CallbackQuery, Translator, Outcome | Refused] | None:
+) -> tuple[CallbackQuery, Translator, Outcome | meetings.NotAllowed] | None:
     """A press on `mtg:<verb>:<poll>`: the kit's chat check (the panel's buttons work in
     private only), then the use case (in a write transaction when it `writes`)."""
     only_here = views.confirmations_in_private_only if private_only else None
@@ -63,17 +62,15 @@ async def _guarded(
     return pressed.query, tr, outcome
 
 
-def refusal_text(refused: Refused, tr: Translator) -> str:
+def refusal_text(refused: meetings.NotAllowed, tr: Translator) -> str:
     """What a refused control says (a popup that stays): who may manage the poll, by name,
     to a member who may not."""
-    if isinstance(refused, str):
-        return refused
     if refused.reason == "not_a_manager" and refused.coordinators:
         return views.render_managers(refused.coordinators, refused.proposer, tr)
     return views.render_manage_refusal(refused.reason, tr)
 
 
-async def _refuse(query: CallbackQuery, tr: Translator, refused: Refused) -> None:
+async def _refuse(query: CallbackQuery, tr: Translator, refused: meetings.NotAllowed) -> None:
     await query.answer(refusal_text(refused, tr), show_alert=True)
 
 
@@ -85,7 +82,7 @@ async def on_manage(update: Update, context: BotContext) -> None:
     if guarded is None:
         return
     query, tr, outcome = guarded
-    if isinstance(outcome, (str, meetings.NotAllowed)):
+    if isinstance(outcome, meetings.NotAllowed):
         await _refuse(query, tr, outcome)
         return
     text, keyboard = views.render_panel(outcome.view, outcome.best, tr)
@@ -108,7 +105,7 @@ async def _ask(
     if (guarded := await _guarded(update, context, use_case, writes=writes)) is None:
         return
     query, tr, outcome = guarded
-    if isinstance(outcome, (str, meetings.NotAllowed)):
+    if isinstance(outcome, meetings.NotAllowed):
         await _refuse(query, tr, outcome)
         return
     text, keyboard = render(outcome, tr)
@@ -130,7 +127,7 @@ async def _confirm(
     if guarded is None:
         return None
     query, tr, outcome = guarded
-    if isinstance(outcome, (str, meetings.NotAllowed)):
+    if isinstance(outcome, meetings.NotAllowed):
         await _refuse(query, tr, outcome)
         return None
     text = message(outcome, tr)
@@ -241,9 +238,8 @@ async def on_invite(update: Update, context: BotContext) -> None:
         return
     pressed, tr, invite = guarded
     query, user_id = pressed.query, pressed.user_id
-    if isinstance(invite, (str, meetings.NoInvite)):
-        text = invite if isinstance(invite, str) else views.only_members_get_invites(tr)
-        await query.answer(text, show_alert=True)
+    if isinstance(invite, meetings.NoInvite):
+        await query.answer(views.only_members_get_invites(tr), show_alert=True)
         return
     try:
         document = InputFile(invite.data, filename=invite.file_name)

@@ -114,9 +114,7 @@ async def on_mine(update: Update, context: BotContext) -> None:
         return
     pressed, tr, outcome = guarded
     query = pressed.query
-    if isinstance(outcome, str):
-        await query.answer(outcome, show_alert=True)
-    elif isinstance(outcome, meetings.VoteRefused):
+    if isinstance(outcome, meetings.VoteRefused):
         await query.answer(render_vote_refused(refusal_of(outcome), tr), show_alert=True)
     elif await send_copy(context, pressed.user_id, outcome):
         await query.answer(None if in_private(update) else copy_sent(tr))
@@ -154,9 +152,7 @@ async def on_answers(update: Update, context: BotContext) -> None:
         return
     pressed, tr, outcome = guarded
     query = pressed.query
-    if isinstance(outcome, str):
-        await query.answer(outcome, show_alert=True)
-    elif isinstance(outcome, meetings.NotAMember):
+    if isinstance(outcome, meetings.NotAMember):
         await query.answer(only_members_see_answers(tr), show_alert=True)
     elif (
         text := render_slot_details(outcome.view, pressed.object_id, outcome.member_id, tr)
