@@ -2,7 +2,7 @@
 
 In a linked group the Union is the group's. In private a person with one Union gets it; with
 several, `resolve_union` shows a picker and the chosen button re-runs the command (features
-register their command with `register_union_command`).
+make their command with `union_command`).
 """
 
 from __future__ import annotations
@@ -39,10 +39,10 @@ logger = logging.getLogger(__name__)
 ANONYMOUS_ADMIN_ID = 1087968824
 UNION_PICK_AREA = "pick"
 
-UnionCommand = Callable[[Update, BotContext, int], Awaitable[None]]
-_union_commands: dict[str, UnionCommand] = {}
-# The commands made with `union_command`: their body also runs without a chosen Union.
-_typed_commands: dict[str, UnionBody] = {}
+UnionBody = Callable[[Update, BotContext, int | None], Awaitable[None]]
+# The commands made with `union_command`, by name: the picker re-enters them with the chosen
+# Union, a button starts them as if typed (without one).
+_union_commands: dict[str, UnionBody] = {}
 
 
 class DuplicateUpdate(Exception):
@@ -165,14 +165,6 @@ async def update_transaction(context: BotContext, update: Update) -> AsyncIterat
     services.note_committed(update.update_id)
 
 
-def register_union_command(name: str, handler: UnionCommand) -> None:
-    """Let the Union picker re-run `handler(update, context, union_id)` after a choice."""
-    _union_commands[name] = handler
-
-
-UnionBody = Callable[[Update, BotContext, int | None], Awaitable[None]]
-
-
 def union_command(
     name: str, body: UnionBody
 ) -> Callable[[Update, BotContext], Coroutine[Any, Any, None]]:
@@ -182,8 +174,7 @@ def union_command(
     `resolve_union`, which answers with a picker for a member of several Unions) and with the
     chosen Union when the picker's button is pressed: one function, registered once.
     """
-    register_union_command(name, body)
-    _typed_commands[name] = body
+    _union_commands[name] = body
 
     async def command(update: Update, context: BotContext) -> None:
         await body(update, context, None)
@@ -342,14 +333,14 @@ def pressed_where(query: CallbackQuery, chat_id: int, shown: Iterable[tuple[int,
 
 def startable(name: str) -> bool:
     """Whether a button can start private command `name` as if typed (`start_command`)."""
-    return name in _typed_commands
+    return name in _union_commands
 
 
 async def start_command(update: Update, context: BotContext, name: str) -> bool:
     """Run private command `name` (one made with `union_command`) for whoever pressed a button,
     as if they had typed it: the command checks who may use it, and asks for the Union when
     they are in several. False when no such command exists."""
-    body = _typed_commands.get(name)
+    body = _union_commands.get(name)
     if body is None:
         return False
     await body(update, context, None)

@@ -57,14 +57,14 @@ def welcome_text(welcome: Welcome, tr: Translator) -> str:
         ).format(name=name, unions=", ".join(html.escape(u) for u in welcome.unions))
     if welcome.may_create_unions:
         return _(
-            "Ciao {name}! Sono il bot del <b>Team energia di Unione</b>: aiuto sindaci, "
+            "Ciao {name}! Sono il bot del <b>Team energia dell'Unione</b>: aiuto sindaci, "
             "assessori e tecnici dei Comuni a portare avanti insieme il PAES.\n\n"
             "Per entrare nel team della tua Unione apri il link d'invito che ti ha mandato il "
             "coordinatore.\n"
             "Se sei tu a coordinare una nuova Unione, scrivi /crea_unione seguito dal nome."
         ).format(name=name)
     return _(
-        "Ciao {name}! Sono il bot del <b>Team energia di Unione</b>: aiuto sindaci, "
+        "Ciao {name}! Sono il bot del <b>Team energia dell'Unione</b>: aiuto sindaci, "
         "assessori e tecnici dei Comuni a portare avanti insieme il PAES.\n\n"
         "Per entrare nel team della tua Unione apri il link d'invito che ti ha mandato il "
         "coordinatore."
@@ -260,7 +260,7 @@ def not_understood(tr: Translator) -> str:
 
 
 def unknown_command(tr: Translator) -> str:
-    return tr.gettext("Comando sconosciuto. Scrivi /aiuto per l'elenco dei comandi.")
+    return tr.gettext("Comando sconosciuto. Scrivi /aiuto per vedere che cosa puoi fare.")
 
 
 # A press on a button whose object is gone or whose data is not understood: what to do instead.

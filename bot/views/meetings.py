@@ -690,7 +690,6 @@ def render_manage_refusal(reason: str, tr: Translator) -> str:
     """bot.services.meetings.NotAllowed's reasons for the poll's controls (a popup)."""
     _ = tr.gettext
     texts = {
-        "not_on_the_poll": _("Qui questo pulsante non funziona: usa quelli sotto il sondaggio."),
         "not_a_member": _(
             "Solo chi coordina l'Unione o chi ha proposto il sondaggio può gestirlo."
         ),
@@ -807,10 +806,6 @@ def render_date_added(
 
 
 # --- answers in private ---------------------------------------------------------------------
-
-
-def told_in_private(tr: Translator) -> str:
-    return tr.gettext("Ti ho scritto in privato.")
 
 
 def panel_sent(tr: Translator) -> str:

@@ -64,7 +64,7 @@ async def test_union_staff_choose_their_form_in_the_second_question(bot: BotUnde
     await _open(bot, paola, bot.token)  # type: ignore[attr-defined]
     await press(bot, paola, fake.last_sent(paola), "Nessun Comune (personale dell'Unione)")
     asked = fake.last_sent(paola)
-    assert (asked.raw_text or "").startswith("<b>2/2</b> Come preferisci che ti nomini")
+    assert (asked.raw_text or "").startswith("<b>2/2</b> Per il tuo ruolo preferisci il femminile")
     await press(bot, paola, asked, "Al femminile")
     assert "Richiesta inviata" in fake.last_sent(paola).text
     assert LINK_AND_START + len(fake.presses_by(paola)) == 4
@@ -253,11 +253,11 @@ async def test_profilo_changes_the_name_and_the_form_later(bot: BotUnderTest) ->
     shown = await say(bot, giulia, "/profilo")
     assert "Nel team ti vedono come <b>Giulia Neri</b>" in (shown.raw_text or "")
     assert "Unione Reno Galliera: Personale dell'Unione, coordinatore" in shown.text
-    assert "Come preferisci che ti nomini: al femminile o al maschile?" in shown.text
+    assert "Per il tuo ruolo preferisci il femminile o il maschile?" in shown.text
     await press(bot, giulia, shown, "Al femminile")
     shown = fake.last_sent(giulia)
     assert "Personale dell'Unione, coordinatrice" in shown.text
-    assert "Ti nomino al femminile (per esempio «Coordinatrice»)." in shown.text
+    assert "Il tuo ruolo è scritto al femminile (per esempio «Coordinatrice»)." in shown.text
     assert "✅ Al femminile" in shown.button_texts
     page = await say(bot, giulia, "/aiuto")
     assert page.text.startswith("Sei coordinatrice:")

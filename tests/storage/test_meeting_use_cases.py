@@ -144,10 +144,10 @@ async def test_the_management_row_is_the_coordinators(db: Database, clock: FakeC
     coordinator = _user(world, "Carla Coordinatrice")
     async with db.transaction() as session:
         refused = await meetings.extend_choices(
-            session, poll_id=poll_id, telegram_user_id=_user(world, "sindaco:0"), press=None
+            session, poll_id=poll_id, telegram_user_id=_user(world, "sindaco:0")
         )
         choices = await meetings.extend_choices(
-            session, poll_id=poll_id, telegram_user_id=coordinator, press=None
+            session, poll_id=poll_id, telegram_user_id=coordinator
         )
         forged = await meetings.extend_deadline(
             session, poll_id=poll_id, telegram_user_id=coordinator, days=5, now=now
@@ -168,9 +168,7 @@ async def test_the_management_row_is_the_coordinators(db: Database, clock: FakeC
         cancelled = await meetings.cancel_poll(
             session, poll_id=poll_id, telegram_user_id=coordinator, now=now
         )
-        again = await meetings.ask_to_close(
-            session, poll_id=poll_id, telegram_user_id=coordinator, press=None
-        )
+        again = await meetings.open_panel(session, poll_id=poll_id, telegram_user_id=coordinator)
     assert cancelled == meetings.Cancelled(poll_id) and again == meetings.NotAllowed("closed")
 
 
@@ -201,7 +199,7 @@ async def test_a_written_date_is_added_to_the_poll(db: Database, clock: FakeCloc
     now = clock.now()  # Tuesday 1 December 2026, 09:00 in Rome; the deadline is the 6th
     async with db.transaction() as session:
         started = await meetings.start_adding_date(
-            session, poll_id=poll_id, telegram_user_id=coordinator, press=None, now=now
+            session, poll_id=poll_id, telegram_user_id=coordinator, now=now
         )
         problem = await meetings.add_date(
             session, poll_id=poll_id, telegram_user_id=coordinator, text="boh", now=now

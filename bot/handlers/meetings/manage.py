@@ -23,25 +23,23 @@ from telegram.error import Forbidden
 
 from bot import message_refresh, telegram_edit
 from bot.context import BotContext
-from bot.handlers.meetings.buttons import in_private, pressed, tell_privately
+from bot.handlers.meetings.buttons import in_private, on_object, tell_privately
 from bot.handlers.meetings.scheduled import after_closing
 from bot.i18n import Translator
-from bot.scope import button_refusal, caller_tr, update_transaction
+from bot.scope import ButtonPress
 from bot.services import meetings
-from bot.services.presses import Press
 from bot.views import meetings as views
 
 Outcome = TypeVar("Outcome")
-# (session, poll id, presser's Telegram id, where in a group) → the use case's outcome
-UseCase = Callable[[AsyncSession, int, int, Press | None], Awaitable[Outcome | meetings.NotAllowed]]
-Refused = meetings.NotAllowed | str  # the use case's refusal, or the chat check's
+# (session, the press on `mtg:<verb>:<poll>[:arg]`, the presser's translator) → the outcome
+UseCase = Callable[
+    [AsyncSession, ButtonPress, Translator], Awaitable[Outcome | meetings.NotAllowed]
+]
 
 
 def _on_poll(use_case: Callable[..., Awaitable[Outcome]], **extra: object) -> UseCase[Outcome]:
-    """A use case of the panel (`poll_id`, `telegram_user_id`, `press` and `extra` keywords)."""
-    return lambda s, poll, user, press: use_case(
-        s, poll_id=poll, telegram_user_id=user, press=press, **extra
-    )
+    """A use case of the panel (`poll_id`, `telegram_user_id` and `extra` keywords)."""
+    return lambda s, p, _tr: use_case(s, poll_id=p.object_id, telegram_user_id=p.user_id, **extra)
 
 
 async def _guarded(
@@ -51,52 +49,40 @@ async def _guarded(
     *,
     writes: bool = False,
     private_only: bool = True,
-) -> tuple[CallbackQuery, Translator, Outcome | Refused] | None:
-    """Decode `mtg:<verb>:<poll>`, ask the kit's chat check (the panel's buttons work in
+) -> tuple[CallbackQuery, Translator, Outcome | meetings.NotAllowed] | None:
+    """A press on `mtg:<verb>:<poll>`: the kit's chat check (the panel's buttons work in
     private only), then the use case (in a write transaction when it `writes`)."""
-    if (press := pressed(update)) is None:
+    only_here = views.confirmations_in_private_only if private_only else None
+    guarded = await on_object(
+        update, context, meetings.poll_union_id, use_case, writes=writes, private_only=only_here
+    )
+    if guarded is None:
         return None
-    query, user, data = press
-    services, poll_id = context.services, data.int_arg(0) if data else None
-    opened = update_transaction(context, update) if writes else services.db.transaction()
-    async with opened as session:
-        tr = await caller_tr(session, services, update)
-        union_id = await meetings.poll_union_id(session, poll_id)
-        if poll_id is None or union_id is None:
-            return query, tr, meetings.NotAllowed("gone")
-        only_here = views.confirmations_in_private_only(tr) if private_only else None
-        refusal = await button_refusal(
-            session, update, tr, union_id=union_id, private_only=only_here
-        )
-        outcome = refusal or await use_case(session, poll_id, user.id, None)
-    return query, tr, outcome
+    pressed, tr, outcome = guarded
+    return pressed.query, tr, outcome
 
 
-def refusal_text(refused: Refused, tr: Translator) -> str:
+def refusal_text(refused: meetings.NotAllowed, tr: Translator) -> str:
     """What a refused control says (a popup that stays): who may manage the poll, by name,
     to a member who may not."""
-    if isinstance(refused, str):
-        return refused
     if refused.reason == "not_a_manager" and refused.coordinators:
         return views.render_managers(refused.coordinators, refused.proposer, tr)
     return views.render_manage_refusal(refused.reason, tr)
 
 
-async def _refuse(query: CallbackQuery, tr: Translator, refused: Refused) -> None:
+async def _refuse(query: CallbackQuery, tr: Translator, refused: meetings.NotAllowed) -> None:
     await query.answer(refusal_text(refused, tr), show_alert=True)
 
 
 async def on_manage(update: Update, context: BotContext) -> None:
     """«⚙️ Gestisci» (`mtg:manage:<poll>`), under the poll in a group or in private: the panel
     in private for who may manage the poll; a popup saying who may, for anyone else."""
-    use_case: UseCase[meetings.Panel] = lambda s, poll, user, _press: meetings.open_panel(  # noqa: E731
-        s, poll_id=poll, telegram_user_id=user
-    )
+    use_case = _on_poll(meetings.open_panel)
     guarded = await _guarded(update, context, use_case, private_only=False)
     if guarded is None:
         return
     query, tr, outcome = guarded
-    if isinstance(outcome, (str, meetings.NotAllowed)):
+    if isinstance(outcome, meetings.NotAllowed):
         await _refuse(query, tr, outcome)
         return
     text, keyboard = views.render_panel(outcome.view, outcome.best, tr)
@@ -119,7 +105,7 @@ async def _ask(
     if (guarded := await _guarded(update, context, use_case, writes=writes)) is None:
         return
     query, tr, outcome = guarded
-    if isinstance(outcome, (str, meetings.NotAllowed)):
+    if isinstance(outcome, meetings.NotAllowed):
         await _refuse(query, tr, outcome)
         return
     text, keyboard = render(outcome, tr)
@@ -141,7 +127,7 @@ async def _confirm(
     if guarded is None:
         return None
     query, tr, outcome = guarded
-    if isinstance(outcome, (str, meetings.NotAllowed)):
+    if isinstance(outcome, meetings.NotAllowed):
         await _refuse(query, tr, outcome)
         return None
     text = message(outcome, tr)
@@ -160,7 +146,7 @@ async def on_close(update: Update, context: BotContext) -> None:
     """«Chiudi ora»: the question, with the date closing now would choose."""
     render = views.render_close_question
     await _ask(
-        update, context, _on_poll(meetings.ask_to_close), lambda o, tr: render(o.view, o.best, tr)
+        update, context, _on_poll(meetings.open_panel), lambda o, tr: render(o.view, o.best, tr)
     )
 
 
@@ -194,10 +180,8 @@ async def on_confirm_close(update: Update, context: BotContext) -> None:
     closed = await _confirm(
         update,
         context,
-        lambda s, poll, user, _press: meetings.close_now(
-            s,
-            poll_id=poll,
-            telegram_user_id=user,
+        _on_poll(
+            meetings.close_now,
             now=services.clock.now(),
             language=services.settings.default_language,
         ),
@@ -213,9 +197,7 @@ async def on_confirm_cancel(update: Update, context: BotContext) -> None:
     cancelled = await _confirm(
         update,
         context,
-        lambda s, poll, user, _press: meetings.cancel_poll(
-            s, poll_id=poll, telegram_user_id=user, now=now
-        ),
+        _on_poll(meetings.cancel_poll, now=now),
         lambda _done, tr: views.render_cancelled(tr),
     )
     if cancelled is not None:
@@ -224,14 +206,12 @@ async def on_confirm_cancel(update: Update, context: BotContext) -> None:
 
 async def on_extend_by(update: Update, context: BotContext) -> None:
     """`mtg:extend_by:<poll>:<days>`: the new deadline."""
-    press = pressed(update)
-    days = press[2].int_arg(1) if press is not None and press[2] is not None else None
     now = context.services.clock.now()
     extended = await _confirm(
         update,
         context,
-        lambda s, poll, user, _press: meetings.extend_deadline(
-            s, poll_id=poll, telegram_user_id=user, days=days, now=now
+        lambda s, p, _tr: meetings.extend_deadline(
+            s, poll_id=p.object_id, telegram_user_id=p.user_id, days=p.data.int_arg(1), now=now
         ),
         lambda done, tr: views.render_extended(done.deadline, done.view.tz, tr),
     )
@@ -241,28 +221,29 @@ async def on_extend_by(update: Update, context: BotContext) -> None:
 
 async def on_invite(update: Update, context: BotContext) -> None:
     """`mtg:invite:<meeting>` (/calendario): the meeting's .ics, in private, for its members."""
-    if (press := pressed(update)) is None:
-        return
-    query, user, data = press
-    services, meeting_id = context.services, data.int_arg(0) if data else None
-    async with services.db.transaction() as session:
-        tr = await caller_tr(session, services, update)
-        union_id = await meetings.meeting_union_id(session, meeting_id)
-        refusal = await button_refusal(session, update, tr, union_id=union_id)
-        invite = refusal or await meetings.meeting_invite(
-            session,
-            meeting_id=meeting_id or 0,
-            telegram_user_id=user.id,
+    services = context.services
+    guarded = await on_object(
+        update,
+        context,
+        meetings.meeting_union_id,
+        lambda s, p, tr: meetings.meeting_invite(
+            s,
+            meeting_id=p.object_id,
+            telegram_user_id=p.user_id,
             now=services.clock.now(),
             language=tr.language,
-        )
-    if isinstance(invite, (str, meetings.NoInvite)):
-        text = invite if isinstance(invite, str) else views.only_members_get_invites(tr)
-        await query.answer(text, show_alert=True)
+        ),
+    )
+    if guarded is None:
+        return
+    pressed, tr, invite = guarded
+    query, user_id = pressed.query, pressed.user_id
+    if isinstance(invite, meetings.NoInvite):
+        await query.answer(views.only_members_get_invites(tr), show_alert=True)
         return
     try:
         document = InputFile(invite.data, filename=invite.file_name)
-        await context.bot.send_document(chat_id=user.id, document=document, caption=invite.caption)
+        await context.bot.send_document(chat_id=user_id, document=document, caption=invite.caption)
     except Forbidden:
         await query.answer(views.cannot_write_privately(tr), show_alert=True)
         return

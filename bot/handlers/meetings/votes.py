@@ -22,13 +22,13 @@ from bot.context import BotContext, Services
 from bot.handlers.meetings.buttons import (
     group_press,
     in_private,
-    pressed,
+    on_object,
     private_press,
     tell_privately,
 )
 from bot.i18n import translator
 from bot.markup import markup
-from bot.scope import button_refusal, caller_tr, tr_for, update_transaction
+from bot.scope import button_press, tr_for, update_transaction
 from bot.services import meetings
 from bot.services.edit_pacing import is_group
 from bot.services.presses import Press
@@ -56,19 +56,17 @@ def refusal_of(refused: meetings.VoteRefused) -> VoteRefusal:
 
 async def on_vote(update: Update, context: BotContext) -> None:
     """`vote:y|m|n:<slot>`: one answer for one date."""
-    if (press := pressed(update)) is None:
+    if (pressed := await button_press(update)) is None:
         return
-    query, user, data = press
-    slot_id = data.int_arg(0) if data else None
-    answer = ANSWER_CODES.get(data.action) if data else None
-    if slot_id is None or answer is None:
+    query, user = pressed.query, pressed.query.from_user
+    if (answer := ANSWER_CODES.get(pressed.data.action)) is None:
         await query.answer()
         return
     services, mine = context.services, private_press(update, query)
     async with update_transaction(context, update) as session:
         outcome = await meetings.cast_vote(
             session,
-            slot_id=slot_id,
+            slot_id=pressed.object_id,
             telegram_user_id=user.id,
             answer=answer,
             now=services.clock.now(),
@@ -103,25 +101,22 @@ async def _follow(context: BotContext, dirty: tuple[int, ...], private: Press | 
 
 async def on_mine(update: Update, context: BotContext) -> None:
     """`mtg:mine:<poll>` («👤 Le mie risposte»): one's private copy of the poll."""
-    if (press := pressed(update)) is None:
+    language = context.services.settings.default_language
+    guarded = await on_object(
+        update,
+        context,
+        meetings.poll_union_id,
+        lambda s, p, _tr: meetings.my_copy(
+            s, poll_id=p.object_id, telegram_user_id=p.user_id, default_language=language
+        ),
+    )
+    if guarded is None:
         return
-    query, user, data = press
-    services, poll_id = context.services, data.int_arg(0) if data else None
-    async with services.db.transaction() as session:
-        tr = await caller_tr(session, services, update)
-        union_id = await meetings.poll_union_id(session, poll_id)
-        refusal = await button_refusal(session, update, tr, union_id=union_id)
-        outcome = refusal or await meetings.my_copy(
-            session,
-            poll_id=poll_id or 0,
-            telegram_user_id=user.id,
-            default_language=services.settings.default_language,
-        )
-    if isinstance(outcome, str):
-        await query.answer(outcome, show_alert=True)
-    elif isinstance(outcome, meetings.VoteRefused):
+    pressed, tr, outcome = guarded
+    query = pressed.query
+    if isinstance(outcome, meetings.VoteRefused):
         await query.answer(render_vote_refused(refusal_of(outcome), tr), show_alert=True)
-    elif await send_copy(context, user.id, outcome):
+    elif await send_copy(context, pressed.user_id, outcome):
         await query.answer(None if in_private(update) else copy_sent(tr))
     else:  # never started the bot, or blocked it: the link opens the chat and brings the copy
         link = meetings.start_link(meetings.LINK_MY_ANSWERS, outcome.copy.poll_id)
@@ -147,24 +142,21 @@ async def send_copy(context: BotContext, user_id: int, shown: meetings.CopyShown
 
 async def on_answers(update: Update, context: BotContext) -> None:
     """`mtg:answers:<slot>`, the date's label: who answered what, for members of that Union."""
-    if (press := pressed(update)) is None:
+    guarded = await on_object(
+        update,
+        context,
+        meetings.slot_union_id,
+        lambda s, p, _tr: meetings.slot_answers(s, slot_id=p.object_id, telegram_user_id=p.user_id),
+    )
+    if guarded is None:
         return
-    query, user, data = press
-    if (slot_id := data.int_arg(0) if data else None) is None:
-        await query.answer()
-        return
-    async with context.services.db.transaction() as session:
-        tr = await caller_tr(session, context.services, update)
-        union_id = await meetings.slot_union_id(session, slot_id)
-        refusal = await button_refusal(session, update, tr, union_id=union_id)
-        outcome = refusal or await meetings.slot_answers(
-            session, slot_id=slot_id, telegram_user_id=user.id
-        )
-    if isinstance(outcome, str):
-        await query.answer(outcome, show_alert=True)
-    elif isinstance(outcome, meetings.NotAMember):
+    pressed, tr, outcome = guarded
+    query = pressed.query
+    if isinstance(outcome, meetings.NotAMember):
         await query.answer(only_members_see_answers(tr), show_alert=True)
-    elif (text := render_slot_details(outcome.view, slot_id, outcome.member_id, tr)) is None:
+    elif (
+        text := render_slot_details(outcome.view, pressed.object_id, outcome.member_id, tr)
+    ) is None:
         await query.answer()
     else:
         await query.answer(text, show_alert=True)

@@ -3,9 +3,10 @@
 A button (`button`): decode the callback data (never trusted), refuse the press in a group when
 the button belongs to a private dialogue (bot.scope.button_refusal), run one use case in one
 transaction, render its outcome with a view once the transaction is closed, answer. The use case
-re-checks who presses and on what; data that names nothing (`ButtonPress.id` of a missing or
-non-numeric argument) is answered as a stale button. A message of a dialogue (`dialogue`): the
-same, for the text typed. A command reads its caller first (`reader`, `private_reader`).
+re-checks who presses and on what; data that names nothing (`RegistrationPress.id` of a
+missing or non-numeric argument) is answered as a stale button. A message of a dialogue
+(`dialogue`): the same, for the text typed. A command reads its caller first (`reader`,
+`private_reader`; `private_read` for a private command about the caller only).
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ class Garbage(Exception):
 
 
 @dataclass(frozen=True)
-class ButtonPress:
+class RegistrationPress:
     """A button press, decoded: who pressed (re-checked by the use case), in which chat, when,
     the callback data, and what the use case may need of the running bot."""
 
@@ -112,7 +113,7 @@ class ButtonPress:
         return profile_of(self.user, self.tr)
 
 
-UseCase = Callable[[AsyncSession, ButtonPress], Awaitable[R]]
+UseCase = Callable[[AsyncSession, RegistrationPress], Awaitable[R]]
 
 
 async def answer_press(
@@ -165,7 +166,9 @@ async def _run(
     if shut is not None or data is None:
         return tr, shut, None
     now, language = services.clock.now(), services.settings.default_language
-    press = ButtonPress(query.from_user, chat.id, data, now, tr, language, context.bot.username)
+    press = RegistrationPress(
+        query.from_user, chat.id, data, now, tr, language, context.bot.username
+    )
     try:
         return tr, None, await use(session, press)
     except Garbage:
@@ -266,6 +269,29 @@ async def private_reader(update: Update, context: BotContext) -> Caller | None:
         await reply(update, who.tr.gettext(PRIVATE_COMMAND))
         return None
     return who
+
+
+def private_read(
+    render: Callable[[R, Translator], Answer],
+) -> Callable[[Callable[[AsyncSession, int], Awaitable[R]]], Callback]:
+    """The CommandHandler callback of a private command about the caller only (/profilo,
+    /cancellami): `use(session, telegram_user_id)` in one read transaction, its outcome
+    answered with `render`; in a group, only where the command works is said."""
+
+    def handler_of(use: Callable[[AsyncSession, int], Awaitable[R]]) -> Callback:
+        @wraps(use)
+        async def handler(update: Update, context: BotContext) -> None:
+            user = update.effective_user
+            who = await private_reader(update, context)
+            if who is None or user is None:
+                return
+            async with context.services.db.transaction() as session:
+                outcome = await use(session, user.id)
+            await deliver(update, render(outcome, who.tr))
+
+        return handler
+
+    return handler_of
 
 
 def command_answer(outcome: R, render: Callable[[R, Translator], Answer], tr: Translator) -> Answer:

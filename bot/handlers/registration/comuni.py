@@ -10,7 +10,7 @@ from bot.services import registration
 from bot.views.registration import comuni as views
 from bot.views.registration.refusals import COMUNI_PRIVATE, Refused
 
-from .answering import Asked, ButtonPress, Said, button, dialogue, in_union
+from .answering import Asked, RegistrationPress, Said, button, dialogue, in_union
 
 
 @in_union("comuni", views.comuni_answer, private=True, write=True)
@@ -28,7 +28,7 @@ async def comuni(
 
 
 @button(views.comuni_answer, private_only=COMUNI_PRIVATE)
-async def on_button(s: AsyncSession, p: ButtonPress) -> views.ComuniOutcome:
+async def on_button(s: AsyncSession, p: RegistrationPress) -> views.ComuniOutcome:
     """`com:add:<union>` (the dialogue that takes a list of names), `com:list:<union>` (the list
     again), `com:cancel:<union>` (Cancel in a dialogue: the list, «Va bene»),
     `com:rename:<comune>` (the dialogue that takes the new name), `com:remove:<comune>`

@@ -20,7 +20,7 @@ from bot.views.registration import groups as views
 from bot.views.registration.refusals import Refused, refusal, refusal_text
 from bot.views.registration.shared import TABLE_FROM_SHORT
 
-from .answering import ButtonPress, answer_press, button, reader
+from .answering import RegistrationPress, answer_press, button, reader
 
 logger = logging.getLogger(__name__)
 
@@ -94,7 +94,7 @@ async def on_link(update: Update, context: BotContext) -> None:
 
 
 @button(views.cancelled_answer, private_only=None, write=False)
-async def on_link_cancel(s: AsyncSession, p: ButtonPress) -> views.GroupText | Refused:
+async def on_link_cancel(s: AsyncSession, p: RegistrationPress) -> views.GroupText | Refused:
     """`link:cancel` — nothing linked (for coordinators: the question was theirs)."""
     return await registration.cancel_linking(s, telegram_user_id=p.user_id)
 

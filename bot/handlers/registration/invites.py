@@ -10,7 +10,7 @@ from bot.views.registration import invites as views
 from bot.views.registration.refusals import INVITES_PRIVATE, AssignmentRefused, Refused
 from bot.views.registration.shared import ANY_ROLE, ROLE_FROM_SHORT
 
-from .answering import Asked, ButtonPress, Garbage, button, in_union
+from .answering import Asked, Garbage, RegistrationPress, button, in_union
 
 
 @in_union("invito", views.invites_answer, private=True)
@@ -22,7 +22,7 @@ async def invito(s: AsyncSession, scope: UnionScope, asked: Asked) -> views.Invi
 
 
 @button(views.invites_answer, private_only=INVITES_PRIVATE)
-async def on_button(s: AsyncSession, p: ButtonPress) -> views.InvitesOutcome:
+async def on_button(s: AsyncSession, p: RegistrationPress) -> views.InvitesOutcome:
     """`inv:list:<union>` (back to the open invites), `inv:comuni:<union>` (which Comune the new
     link is for), `inv:roles:<union>:<comune>` (which role; Comune 0: any),
     `inv:make:<union>:<comune>:<role>` (a new link, sent as a message of its own to forward;
@@ -40,7 +40,9 @@ async def on_button(s: AsyncSession, p: ButtonPress) -> views.InvitesOutcome:
     return await _make(s, p)
 
 
-async def _make(s: AsyncSession, p: ButtonPress) -> views.InviteMade | AssignmentRefused | Refused:
+async def _make(
+    s: AsyncSession, p: RegistrationPress
+) -> views.InviteMade | AssignmentRefused | Refused:
     code = p.data.str_arg(2)
     role = ROLE_FROM_SHORT.get(code or "")
     if role is None and code != ANY_ROLE:

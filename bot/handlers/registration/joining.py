@@ -12,7 +12,7 @@ from bot.services import registration
 from bot.telegram_edit import deliver
 from bot.views.registration import joining as views
 
-from .answering import ButtonPress, Said, button, dialogue, profile_of, reader
+from .answering import RegistrationPress, Said, button, dialogue, profile_of, reader
 
 
 async def on_start_payload(update: Update, context: BotContext, payload: str) -> None:
@@ -37,7 +37,7 @@ async def on_start_payload(update: Update, context: BotContext, payload: str) ->
 
 
 @button(views.join_answer, private_only=None, flush=True)
-async def on_answer(s: AsyncSession, p: ButtonPress) -> views.JoinOutcome:
+async def on_answer(s: AsyncSession, p: RegistrationPress) -> views.JoinOutcome:
     """`reg:comune:<invite>:<comune>` (0: none, Union staff), `reg:role:<invite>:<role><form>`
     (the last answer: the request goes to the coordinators), `reg:cancel:<invite>` — an
     answer of the joining dialogue, the one stored for the presser

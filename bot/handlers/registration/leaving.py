@@ -9,26 +9,24 @@ from bot import delivery
 from bot.context import BotContext
 from bot.handlers.common import menus_soon
 from bot.services import registration
-from bot.telegram_edit import deliver
 from bot.views.registration import leaving as views
 from bot.views.registration.refusals import Refused
 
-from .answering import ButtonPress, answer_press, private_reader
+from .answering import RegistrationPress, answer_press, private_read
 from .scheduled import wipe_copies_of_erased
 
 
-async def cancellami(update: Update, context: BotContext) -> None:
+@private_read(views.question_answer)
+async def cancellami(
+    s: AsyncSession, telegram_user_id: int
+) -> views.Leaving | views.MustHandOver | Refused:
     """/cancellami (private): the question, or what to do first (hand over the coordination)."""
-    user = update.effective_user
-    who = await private_reader(update, context)
-    if who is None or user is None:
-        return
-    async with context.services.db.transaction() as session:
-        outcome = await registration.may_leave(session, telegram_user_id=user.id)
-    await deliver(update, views.question_answer(outcome, who.tr))
+    return await registration.may_leave(s, telegram_user_id=telegram_user_id)
 
 
-async def _erase(s: AsyncSession, p: ButtonPress) -> views.Leaving | views.MustHandOver | Refused:
+async def _erase(
+    s: AsyncSession, p: RegistrationPress
+) -> views.Leaving | views.MustHandOver | Refused:
     """The confirmation counts only in the presser's own chat."""
     if not p.in_own_chat:
         return Refused.STALE

@@ -3,30 +3,22 @@
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from telegram import Update
 
-from bot.context import BotContext
 from bot.services import registration
-from bot.telegram_edit import deliver
 from bot.views.registration import profile as views
 from bot.views.roles import FORM_FROM_SHORT
 
-from .answering import ButtonPress, Garbage, Said, button, dialogue, private_reader
+from .answering import Garbage, RegistrationPress, Said, button, dialogue, private_read
 
 
-async def profilo(update: Update, context: BotContext) -> None:
+@private_read(views.profile_answer)
+async def profilo(s: AsyncSession, telegram_user_id: int) -> views.ProfileOutcome:
     """/profilo (private): how the team sees me, with the buttons that change it."""
-    user = update.effective_user
-    who = await private_reader(update, context)
-    if who is None or user is None:
-        return
-    async with context.services.db.transaction() as session:
-        outcome = await registration.show_profile(session, telegram_user_id=user.id)
-    await deliver(update, views.profile_answer(outcome, who.tr))
+    return await registration.show_profile(s, telegram_user_id=telegram_user_id)
 
 
 @button(views.profile_answer)
-async def on_profile(s: AsyncSession, p: ButtonPress) -> views.ProfileOutcome:
+async def on_profile(s: AsyncSession, p: RegistrationPress) -> views.ProfileOutcome:
     """`me:form:<f|m>` (the form one is named in), `me:name` (the next text is the new name),
     `me:cancel` (no new name) — each about the presser only, in their private chat."""
     me = {"telegram_user_id": p.user_id}

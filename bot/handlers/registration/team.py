@@ -12,7 +12,7 @@ from bot.views.registration import joining as joining_views
 from bot.views.registration import team as views
 from bot.views.registration.refusals import AssignmentRefused, Refused
 
-from .answering import Asked, ButtonPress, button, in_union
+from .answering import Asked, RegistrationPress, button, in_union
 
 
 @in_union("team", views.roster_answer)
@@ -24,14 +24,14 @@ async def team(s: AsyncSession, scope: UnionScope, asked: Asked) -> views.Roster
 
 
 @button(views.roster_answer, write=False)
-async def on_list(s: AsyncSession, p: ButtonPress) -> views.Roster | Refused:
+async def on_list(s: AsyncSession, p: RegistrationPress) -> views.Roster | Refused:
     """`team:list:<union>` — back to the roster from a member card."""
     return await registration.list_team(s, union_id=p.id(0), telegram_user_id=p.user_id)
 
 
 @button(joining_views.decision_answer, flush=True)
 async def on_decision(
-    s: AsyncSession, p: ButtonPress
+    s: AsyncSession, p: RegistrationPress
 ) -> joining_views.RequestDecided | joining_views.AlreadyDecided | AssignmentRefused | Refused:
     """`appr:approve:<member>`, `appr:reject:<member>` — a request decided (the person is told)."""
     return await registration.decide_request(
@@ -54,14 +54,14 @@ _SHOWN: dict[str, Callable[..., Awaitable[views.MemberOutcome]]] = {
 
 
 @button(views.member_answer, flush=True)
-async def on_card(s: AsyncSession, p: ButtonPress) -> views.MemberOutcome:
+async def on_card(s: AsyncSession, p: RegistrationPress) -> views.MemberOutcome:
     """`mbr:show|roles|comuni|remove:<member>` — the member's card, the roles or the Comuni to
     choose from, «Tolgo …?»"""
     return await _SHOWN[p.verb](s, member_id=p.id(0), telegram_user_id=p.user_id)
 
 
 @button(views.member_answer, flush=True)
-async def on_change(s: AsyncSession, p: ButtonPress) -> views.MemberOutcome:
+async def on_change(s: AsyncSession, p: RegistrationPress) -> views.MemberOutcome:
     """`mbr:set_role:<member>:<role>` (asks for the Comune when the role needs one),
     `mbr:set_role_in:<member>:<role>:<comune>`, `mbr:set_comune:<member>:<comune>` (ticked,
     unticked or chosen), `mbr:coordinator:<member>:<1|0>` (made coordinator, told; or no longer),

@@ -11,7 +11,6 @@ only.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
@@ -21,21 +20,18 @@ from bot.services.italian_dates import ParseProblem, parse_when
 from bot.services.meetings import rules
 from bot.services.meetings.closing import PollClosed, close_poll
 from bot.services.meetings.polls import best_of, load_poll_view
-from bot.services.presses import Press, Pressed
 from bot.views.meetings import EXTEND_DAYS, PollView, SlotView
 from storage.models import MeetingPoll, Member, MemberStatus, Person, PollStatus
 from storage.repositories import core as core_repo
 from storage.repositories import meetings as repo
 from storage.repositories.people import present_name
 
-logger = logging.getLogger(__name__)
-
 ADD_DATE_FLOW = "meeting_add_slot"  # the dialogue of «Aggiungi data» (one written date)
 
 
 @dataclass(frozen=True)
 class NotAllowed:
-    """`reason`: gone, not_on_the_poll, not_a_member, not_a_manager, closed, too_many_dates,
+    """`reason`: gone, not_a_member, not_a_manager, closed, too_many_dates,
     cannot_extend, deadline_too_late, stale_button (bot.views.meetings.render_manage_refusal).
     For not_a_manager (a member of the Union): who may manage it, by name."""
 
@@ -55,22 +51,13 @@ async def managed_poll(
     *,
     poll_id: int,
     telegram_user_id: int,
-    press: Press | None,
     open_only: bool = True,
 ) -> Managed | NotAllowed:
-    """The poll, if the presser may manage it (`press` None: pressed in private)."""
+    """The poll, if the presser may manage it (its controls work in private only: the
+    handler's chat check refuses them in a group before this runs)."""
     poll = await session.get(MeetingPoll, poll_id)
     if poll is None:
         return NotAllowed("gone")
-    if press is not None:
-        shown = [(m.chat_id, m.message_id) for m in await repo.poll_messages(session, poll_id)]
-        if press.where(shown) is Pressed.ELSEWHERE:
-            logger.info(
-                "Poll %s: a management button refused in group %s: not on a message of the poll",
-                poll_id,
-                press.chat_id,
-            )
-            return NotAllowed("not_on_the_poll")
     member = await core_repo.member_of(
         session, union_id=poll.union_id, telegram_user_id=telegram_user_id
     )
@@ -115,30 +102,12 @@ async def open_panel(
     session: AsyncSession, *, poll_id: int, telegram_user_id: int
 ) -> Panel | NotAllowed:
     """«⚙️ Gestisci» (in a group, or a link to the bot): the panel, for who may manage the
-    poll; it is sent in private, so where it was pressed does not matter."""
-    managed = await managed_poll(
-        session, poll_id=poll_id, telegram_user_id=telegram_user_id, press=None
-    )
+    poll; it is sent in private, so where it was pressed does not matter. «Chiudi ora» asks
+    with the same: the open poll and the date closing now would choose."""
+    managed = await managed_poll(session, poll_id=poll_id, telegram_user_id=telegram_user_id)
     if isinstance(managed, NotAllowed):
         return managed
     return Panel(view=managed.view, best=best_of(managed.view))
-
-
-@dataclass(frozen=True)
-class CloseAsked:
-    view: PollView
-    best: SlotView | None  # the date closing now would choose
-
-
-async def ask_to_close(
-    session: AsyncSession, *, poll_id: int, telegram_user_id: int, press: Press | None
-) -> CloseAsked | NotAllowed:
-    managed = await managed_poll(
-        session, poll_id=poll_id, telegram_user_id=telegram_user_id, press=press
-    )
-    if isinstance(managed, NotAllowed):
-        return managed
-    return CloseAsked(view=managed.view, best=best_of(managed.view))
 
 
 @dataclass(frozen=True)
@@ -148,12 +117,10 @@ class ExtendChoices:
 
 
 async def extend_choices(
-    session: AsyncSession, *, poll_id: int, telegram_user_id: int, press: Press | None
+    session: AsyncSession, *, poll_id: int, telegram_user_id: int
 ) -> ExtendChoices | NotAllowed:
     """The extensions offered: those that keep the deadline 24 hours before the first date."""
-    managed = await managed_poll(
-        session, poll_id=poll_id, telegram_user_id=telegram_user_id, press=press
-    )
+    managed = await managed_poll(session, poll_id=poll_id, telegram_user_id=telegram_user_id)
     if isinstance(managed, NotAllowed):
         return managed
     view = managed.view
@@ -174,13 +141,10 @@ async def start_adding_date(
     *,
     poll_id: int,
     telegram_user_id: int,
-    press: Press | None,
     now: datetime,
 ) -> Managed | NotAllowed:
     """«Aggiungi data»: the presser's next private message is the new date (a day to write it)."""
-    managed = await managed_poll(
-        session, poll_id=poll_id, telegram_user_id=telegram_user_id, press=press
-    )
+    managed = await managed_poll(session, poll_id=poll_id, telegram_user_id=telegram_user_id)
     if isinstance(managed, NotAllowed):
         return managed
     if len(managed.view.slots) >= rules.MAX_SLOTS:
@@ -211,9 +175,7 @@ async def close_now(
     session: AsyncSession, *, poll_id: int, telegram_user_id: int, now: datetime, language: str
 ) -> Closed | NotAllowed:
     """«Sì, chiudi»: `close_poll`, by the one who pressed (they read the outcome there)."""
-    managed = await managed_poll(
-        session, poll_id=poll_id, telegram_user_id=telegram_user_id, press=None
-    )
+    managed = await managed_poll(session, poll_id=poll_id, telegram_user_id=telegram_user_id)
     if isinstance(managed, NotAllowed):
         return managed
     outcome = await close_poll(
@@ -233,9 +195,7 @@ async def cancel_poll(
     session: AsyncSession, *, poll_id: int, telegram_user_id: int, now: datetime
 ) -> Cancelled | NotAllowed:
     """«Sì, annulla il sondaggio»: the answers no longer count; the messages show it."""
-    managed = await managed_poll(
-        session, poll_id=poll_id, telegram_user_id=telegram_user_id, press=None
-    )
+    managed = await managed_poll(session, poll_id=poll_id, telegram_user_id=telegram_user_id)
     if isinstance(managed, NotAllowed):
         return managed
     if not await repo.transition(session, poll_id=poll_id, to=PollStatus.CANCELLED, now=now):
@@ -255,9 +215,7 @@ async def extend_deadline(
 ) -> Extended | NotAllowed:
     """One of the «Proroga» choices: the same wall time `days` later, if still 24 h before
     the first date (a day count not offered is a forged button)."""
-    managed = await managed_poll(
-        session, poll_id=poll_id, telegram_user_id=telegram_user_id, press=None
-    )
+    managed = await managed_poll(session, poll_id=poll_id, telegram_user_id=telegram_user_id)
     if isinstance(managed, NotAllowed):
         return managed
     if days not in EXTEND_DAYS:
@@ -291,9 +249,7 @@ async def add_date(
     session: AsyncSession, *, poll_id: int, telegram_user_id: int, text: str, now: datetime
 ) -> DateAnswer:
     """Add a written date to an open poll; the dialogue ends unless the date can be fixed."""
-    managed = await managed_poll(
-        session, poll_id=poll_id, telegram_user_id=telegram_user_id, press=None
-    )
+    managed = await managed_poll(session, poll_id=poll_id, telegram_user_id=telegram_user_id)
     if isinstance(managed, NotAllowed):
         await _end(session, telegram_user_id)
         return DateAnswer("closed" if managed.reason == "closed" else "gone")

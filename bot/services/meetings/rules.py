@@ -6,7 +6,6 @@ plain data back, so every rule is tested on its own (tests/unit/test_meeting_rul
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -14,6 +13,7 @@ from functools import cache
 from zoneinfo import ZoneInfo
 
 from bot.localtime import exists, local_to_utc
+from bot.services.start_links import make_link, parse_link
 from storage.models.core import Role, TableKind
 from storage.models.meetings import Answer, MeetingPoll, PollTable
 
@@ -98,23 +98,17 @@ def may_pin(*, status: str, can_pin_messages: bool | None) -> bool:
 # What a link from a poll opens: its management (⚙️ Gestisci) or one's own answers (👤).
 LINK_MANAGE = "mg"
 LINK_MY_ANSWERS = "pv"
-# Telegram allows 1-64 characters of A-Za-z0-9_- after ?start=, and anyone can type anything
-# after /start: only this shape is looked up (an invite token is 32 characters, never this).
-_START_LINK = re.compile(rf"({LINK_MANAGE}|{LINK_MY_ANSWERS})-([1-9][0-9]{{0,11}})")
+POLL_LINKS = (LINK_MANAGE, LINK_MY_ANSWERS)
 
 
 def start_link(kind: str, poll_id: int) -> str:
-    """The payload of a link to a poll (`mg-123`): at most 15 characters of the allowed set."""
-    payload = f"{kind}-{poll_id}"
-    if _START_LINK.fullmatch(payload) is None:
-        raise ValueError(f"not a poll link: {payload!r}")
-    return payload
+    """The payload of a link to a poll (`mg-123`, bot.services.start_links)."""
+    return make_link(kind, poll_id, POLL_LINKS)
 
 
 def parse_start_link(payload: str | None) -> tuple[str, int] | None:
     """(kind, poll id) of a link to a poll; None for anything else (checked before any lookup)."""
-    found = _START_LINK.fullmatch(payload or "")
-    return (found.group(1), int(found.group(2))) if found else None
+    return parse_link(payload, POLL_LINKS)
 
 
 def deadline_passed(poll: MeetingPoll, now: datetime) -> bool:

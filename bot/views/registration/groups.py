@@ -156,11 +156,11 @@ def greeting(tr: Translator, *, coordinator_name: str | None) -> str:
     _ = tr.gettext
     if coordinator_name is not None:
         return _(
-            "Ciao! Sono il bot del Team energia di Unione. {name}, per collegare questo gruppo "
+            "Ciao! Sono il bot del Team energia dell'Unione. {name}, per collegare questo gruppo "
             "scrivi /collega qui e scegli se è il tavolo politico o il tavolo tecnico."
         ).format(name=esc(coordinator_name))
     return _(
-        "Ciao! Sono il bot del Team energia di Unione. Questo gruppo non è collegato a "
+        "Ciao! Sono il bot del Team energia dell'Unione. Questo gruppo non è collegato a "
         "nessuna Unione: può collegarlo solo il coordinatore di un'Unione, scrivendo "
         "/collega qui. Finché non è collegato non mostro nessun dato."
     )

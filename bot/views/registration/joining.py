@@ -185,7 +185,7 @@ def render_step(step: JoinStep, tr: Translator) -> tuple[str, Keyboard | None]:
         return text, Keyboard.of(*rows)
     if step.roles == (Role.STAFF,):
         question = _(
-            "Come preferisci che ti nomini: al femminile o al maschile? "
+            "Per il tuo ruolo preferisci il femminile o il maschile? "
             "(Per esempio «coordinatrice» o «coordinatore».)"
         )
     else:

@@ -58,13 +58,13 @@ def render_profile(profile: MyProfile, tr: Translator) -> tuple[str, Keyboard | 
             what += ", " + coordinator_word(tr, profile.form)
         lines.append(f"• {esc(union)}: {esc(what)}")
     if profile.form is None:
-        lines.append(_("Come preferisci che ti nomini: al femminile o al maschile?"))
+        lines.append(_("Per il tuo ruolo preferisci il femminile o il maschile?"))
     else:
         example = capitalised(coordinator_word(tr, profile.form))
         lines.append(
-            _("Ti nomino al femminile (per esempio «{example}»).")
+            _("Il tuo ruolo è scritto al femminile (per esempio «{example}»).")
             if profile.form == Form.FEMININE
-            else _("Ti nomino al maschile (per esempio «{example}»).")
+            else _("Il tuo ruolo è scritto al maschile (per esempio «{example}»).")
         )
         lines[-1] = lines[-1].format(example=esc(example))
     return "\n".join(lines), _keyboard(profile, tr)

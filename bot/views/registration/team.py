@@ -403,5 +403,5 @@ def now_coordinator_message(union_name: str, form: Form | None, tr: Translator) 
 
 def removed_message(union_name: str, tr: Translator) -> str:
     return tr.gettext(
-        "Il coordinatore ti ha tolto dal Team energia di <b>{union}</b>. Se pensi che sia un errore, parlane con il coordinatore."
+        "Il coordinatore ti ha tolto dal Team energia di <b>{union}</b>. Se pensi che sia un errore, parlagliene."
     ).format(union=esc(union_name))
