@@ -2,7 +2,8 @@
 
 Telegram sends `/start <payload>` once the person presses «Avvia». It allows 1-64 characters of
 A-Za-z0-9_- after ?start=, and anyone can type anything after /start: only `<kind>-<id>`, with
-one of the caller's kinds and a positive id of at most 12 digits, is ever looked up (an invite
+one of the caller's kinds and a positive id of at most 9 digits (every id fits PostgreSQL's
+INTEGER; a longer number would make the lookup fail, not find nothing), is ever looked up (an invite
 token is 32 characters, never this). Meetings (bot.services.meetings.rules) and summaries
 (bot.services.summaries.links) each have their own kinds.
 """
@@ -12,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 
-_SHAPE = re.compile(r"([a-z]+)-([1-9][0-9]{0,11})")
+_SHAPE = re.compile(r"([a-z]+)-([1-9][0-9]{0,8})")
 
 
 def parse_link(payload: str | None, kinds: Collection[str]) -> tuple[str, int] | None:

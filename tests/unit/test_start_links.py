@@ -18,3 +18,10 @@ def test_a_link_is_looked_up_only_in_its_own_kinds() -> None:
         make_link("exp", 7, kinds)
     with pytest.raises(ValueError):
         make_link("mg", 0, kinds)
+
+
+def test_an_id_beyond_any_stored_id_is_not_a_link() -> None:
+    """Ids fit PostgreSQL's INTEGER: `exp-99999999999` is not looked up (it would fail there)."""
+    assert parse_link("exp-999999999", ("exp",)) == ("exp", 999_999_999)
+    assert parse_link("exp-9999999999", ("exp",)) is None
+    assert parse_link("exp-99999999999", ("exp",)) is None

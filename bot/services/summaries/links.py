@@ -15,23 +15,19 @@ the command (membership, the coordinator or a Sindaco for the export).
 
 from __future__ import annotations
 
-import re
+from bot.services.start_links import make_link, parse_link
 
 LINK_EXPORT = "exp"
 LINK_SHEET = "sheet"
 LINK_DECISION = "dec"
-_START_LINK = re.compile(rf"({LINK_EXPORT}|{LINK_SHEET}|{LINK_DECISION})-([1-9][0-9]{{0,11}})")
+_KINDS = (LINK_EXPORT, LINK_SHEET, LINK_DECISION)
 
 
 def start_link(kind: str, union_id: int) -> str:
     """The payload of a link to one of the Union's private dialogues (`exp-12`)."""
-    payload = f"{kind}-{union_id}"
-    if _START_LINK.fullmatch(payload) is None:
-        raise ValueError(f"not a summaries link: {payload!r}")
-    return payload
+    return make_link(kind, union_id, _KINDS)
 
 
 def parse_start_link(payload: str | None) -> tuple[str, int] | None:
     """(kind, Union id) of a summaries link; None for anything else (before any lookup)."""
-    found = _START_LINK.fullmatch(payload or "")
-    return (found.group(1), int(found.group(2))) if found else None
+    return parse_link(payload, _KINDS)
