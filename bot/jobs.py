@@ -29,7 +29,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from telegram import Bot
-from telegram.ext import Application, ContextTypes
+from telegram.ext import Application
 
 from bot import delivery, health, message_refresh
 from bot.context import BotContext, PartlyDone, Services, services_of
@@ -275,7 +275,6 @@ def schedule_tick(application: Application[Any, Any, Any, Any, Any, Any], second
 
 
 __all__ = [
-    "ContextTypes",
     "release_scheduler",
     "run_tick",
     "schedule_tick",

@@ -125,11 +125,11 @@ def linked_answer(outcome: ReplaceAsked | GroupLinked | Refused, tr: Translator)
         )
     what = (
         _(
-            "Qui arriveranno i sondaggi per le riunioni, i riepiloghi mensili e le questioni da decidere. Scrivete /aiuto per i comandi."
+            "Qui arriveranno i sondaggi per le riunioni, i riepiloghi mensili e le questioni da decidere. Scrivete /aiuto per vedere che cosa potete fare."
         )
         if outcome.table == TableKind.POLITICAL
         else _(
-            "Qui arriveranno i sondaggi per le riunioni, il giro di aggiornamenti e le decisioni del tavolo politico. Scrivete /aiuto per i comandi."
+            "Qui arriveranno i sondaggi per le riunioni, l'aggiornamento mensile delle azioni e le decisioni del tavolo politico. Scrivete /aiuto per vedere che cosa potete fare."
         )
     )
     return Answer(
