@@ -341,12 +341,13 @@ def test_the_monthly_poll_is_for_the_tables_still_without_a_meeting() -> None:
 def test_poll_links_are_short_and_strict() -> None:
     assert start_link("mg", 123) == "mg-123"
     assert parse_start_link("mg-123") == ("mg", 123)
-    assert parse_start_link("pv-999999999999") == ("pv", 999999999999)
+    assert parse_start_link("pv-999999999") == ("pv", 999999999)
     for payload in (
         None,
         "",
         "mg-0",
         "mg-01",
+        "mg-1234567890",  # 10 digits: past PostgreSQL's INTEGER, never looked up
         "mg-1234567890123",
         "mg-12\n",
         "mg-12 ",
@@ -361,7 +362,7 @@ def test_poll_links_are_short_and_strict() -> None:
         assert parse_start_link(payload) is None, payload
 
 
-@given(st.integers(min_value=1, max_value=10**12 - 1), st.sampled_from(["mg", "pv"]))
+@given(st.integers(min_value=1, max_value=10**9 - 1), st.sampled_from(["mg", "pv"]))
 def test_every_poll_link_fits_telegram(poll_id: int, kind: str) -> None:
     payload = start_link(kind, poll_id)
     assert len(payload) <= 64 and payload.isascii()
