@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import html
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot import callback_data as cb
@@ -95,29 +96,51 @@ class Task:
     icon: str
     question: str  # N_: translated at use
     button: str | None = None  # N_: a button starts it (a command made with scope.union_command)
+    doing: str | None = None  # N_: in the welcome's list «Ecco che cosa farai qui» (with a button)
 
 
-# /aiuto by task, in the order of bot.commands.COMMANDS (the role's first). A command without a
+# /aiuto by task: the lines in the order of bot.commands.COMMANDS (the role's first); the buttons
+# (and the welcome's tasks) in this catalogue's order, the role's first. A command without a
 # task here is listed at the end («Anche: /lingua · /privacy …»).
 TASKS = {
     "riunione": Task(
-        "📅", N_("Vuoi proporre le date della prossima riunione?"), N_("📅 Proponi le date")
+        "📅",
+        N_("Vuoi proporre le date della prossima riunione?"),
+        N_("📅 Proponi le date"),
+        N_("📅 proporre le date delle riunioni del tavolo politico"),
     ),
     "aggiornamento": Task(
-        "✏️", N_("Vuoi aggiornare lo stato delle azioni del tuo Comune?"), N_("✏️ Aggiorna le azioni")
+        "✏️",
+        N_("Vuoi aggiornare lo stato delle azioni del tuo Comune?"),
+        N_("✏️ Aggiorna le azioni"),
+        N_("✏️ aggiornare ogni mese lo stato delle azioni del tuo Comune"),
     ),
-    "invito": Task("🔗", N_("Vuoi invitare qualcuno nel team?"), N_("🔗 Invita")),
+    "invito": Task(
+        "🔗",
+        N_("Vuoi invitare qualcuno nel team?"),
+        N_("🔗 Invita"),
+        N_("🔗 invitare nel team chi ancora manca"),
+    ),
     "calendario": Task(
         "🗓",
         N_("Vuoi sapere quando sono le prossime riunioni, con l'invito per il calendario?"),
         N_("🗓 Calendario"),
+        N_("🗓 sapere quando sono le riunioni, con l'invito per il calendario"),
     ),
     "azioni": Task(
-        "📋", N_("Vuoi vedere le azioni del PAES e a che punto sono?"), N_("📋 Le azioni")
+        "📋",
+        N_("Vuoi vedere le azioni del PAES e a che punto sono?"),
+        N_("📋 Le azioni"),
+        N_("📋 seguire le azioni del PAES e a che punto sono"),
     ),
     "riepilogo": Task("📊", N_("Vuoi il punto della situazione per il tavolo politico?")),
     "esporta": Task("📥", N_("Vuoi azioni e aggiornamenti in un foglio di calcolo?")),
-    "team": Task("👥", N_("Vuoi sapere chi è chi, Comune per Comune?"), N_("👥 Il team")),
+    "team": Task(
+        "👥",
+        N_("Vuoi sapere chi è chi, Comune per Comune?"),
+        N_("👥 Il team"),
+        N_("👥 vedere chi è chi, Comune per Comune"),
+    ),
     "decisione": Task("⚖️", N_("Vuoi registrare una decisione del tavolo politico?")),
     "annuncio": Task("📣", N_("Vuoi mandare un avviso a tutto il team?")),
     "comuni": Task("🏠", N_("Vuoi aggiungere o rinominare i Comuni dell'Unione?")),
@@ -191,16 +214,29 @@ def _help_by_task(page: HelpPage, tr: Translator) -> str:
     return intro + "\n\n" + "\n".join(lines)
 
 
+def first_tasks(for_role: Sequence[Command], for_all: Sequence[Command]) -> tuple[str, ...]:
+    """The reader's first tasks that a button starts: the role's first, each part in TASKS'
+    order. /aiuto's buttons and the welcome after approval are both these: one list."""
+    names: list[str] = []
+    for commands in (for_role, for_all):
+        mine = {c.name for c in commands}
+        names += [n for n, task in TASKS.items() if n in mine and task.button and n not in names]
+    return tuple(names[:MAX_HELP_BUTTONS])
+
+
+def task_keyboard(tasks: Sequence[str], tr: Translator) -> Keyboard | None:
+    """Tasks (of `first_tasks`) as buttons that start them (`help:go:<command>`)."""
+    return Keyboard.column(
+        Button(tr.gettext(TASKS[name].button or ""), data=cb.encode(HELP_AREA, "go", name))
+        for name in tasks
+    )
+
+
 def help_keyboard(page: HelpPage, tr: Translator) -> Keyboard | None:
-    """The reader's first tasks as buttons (`help:go:<command>`), in private."""
+    """The reader's first tasks as buttons, in private."""
     if not page.private:
         return None
-    buttons = [
-        Button(tr.gettext(task.button), data=cb.encode(HELP_AREA, "go", c.name))
-        for c in (*page.for_role, *page.for_all)
-        if (task := TASKS.get(c.name)) is not None and task.button is not None
-    ]
-    return Keyboard.column(buttons[:MAX_HELP_BUTTONS])
+    return task_keyboard(first_tasks(page.for_role, page.for_all), tr)
 
 
 def help_text(page: HelpPage, tr: Translator) -> str:

@@ -4,12 +4,12 @@ coordinators, approval and the welcome that follows it."""
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot import callback_data as cb
-from bot.i18n import N_, Translator
+from bot.i18n import Translator
 from bot.views.answer import Answer
-from bot.views.common import HELP_AREA, TASKS, privacy_notice
+from bot.views.common import TASKS, privacy_notice
 from bot.views.keyboard import Button, Keyboard
 from bot.views.registration.refusals import (
     DISPLAY_NAME_MAX,
@@ -320,13 +320,6 @@ def _ended(ended: JoinEnded, tr: Translator) -> Answer:
 # --- the request and its approval ------------------------------------------------------------
 
 
-def welcome_keyboard(role: Role, tr: Translator) -> Keyboard | None:
-    return Keyboard.column(
-        Button(tr.gettext(TASKS[c].button or ""), data=cb.encode(HELP_AREA, "go", c))
-        for c in WELCOME_TASKS[role]
-    )
-
-
 def render_request(request: Request, tr: Translator) -> str:
     _ = tr.gettext
     who = name_of(request.name, tr)
@@ -382,31 +375,21 @@ def decision_answer(
     )
 
 
-# The welcome after approval: the things this person will do here, each a button that starts
-# it (`help:go:<command>`, bot.handlers.common.commands.on_task).
-WELCOME_TASKS = {
-    Role.SINDACO: ("riunione", "calendario", "azioni"),
-    Role.ASSESSORE: ("calendario", "azioni", "team"),
-    Role.TECNICO: ("aggiornamento", "calendario", "azioni"),
-    Role.STAFF: ("calendario", "azioni", "team"),
-}
-WELCOME_LINES = {
-    "riunione": N_("📅 proporre le date delle riunioni del tavolo politico"),
-    "aggiornamento": N_("✏️ aggiornare ogni mese lo stato delle azioni del tuo Comune"),
-    "calendario": N_("🗓 sapere quando sono le riunioni, con l'invito per il calendario"),
-    "azioni": N_("📋 seguire le azioni del PAES e a che punto sono"),
-    "team": N_("👥 vedere chi è chi, Comune per Comune"),
-}
-
-
 def decision_message(
-    union_name: str, approved: bool, tr: Translator, *, role: Role, form: Form | None = None
+    union_name: str,
+    approved: bool,
+    tr: Translator,
+    *,
+    role: Role,
+    form: Form | None = None,
+    tasks: Sequence[str] = (),
 ) -> str:
     """What the person who asked reads once the coordinator decided; approved, the 2–3
-    things they will do here (the buttons of `welcome_keyboard`)."""
+    things they will do here (`tasks`: bot.views.common.first_tasks, their buttons
+    bot.views.common.task_keyboard)."""
     if approved:
         _ = tr.gettext
-        things = "\n".join(_(WELCOME_LINES[c]) for c in WELCOME_TASKS[role])
+        things = "\n".join(_(TASKS[c].doing or "") for c in tasks)
         return _(
             "🎉 Ti diamo il benvenuto nel Team energia di <b>{union}</b>: la tua iscrizione è stata approvata.\n\n"
             "Ecco che cosa farai qui, come {role}:\n{things}\n\n"
