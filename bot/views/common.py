@@ -23,18 +23,10 @@ def privacy_notice(tr: Translator) -> str:
     _ = tr.gettext
     return _(
         "<b>Privacy</b>\n"
-        "Per far funzionare il Team energia conservo solo: il tuo id Telegram, il nome che "
-        "scegli di mostrare, il tuo ruolo e il tuo Comune, i voti sulle date delle riunioni "
-        "e gli aggiornamenti che invii sulle azioni del PAES.\n"
-        "Servono a organizzare le riunioni e a informare il tavolo politico; li vedono solo i "
-        "membri della tua Unione.\n"
-        "Restano finché fai parte del team. Con /cancellami cancelli i tuoi dati personali in "
-        "qualsiasi momento: il tuo nome, il tuo id Telegram e le tue preferenze spariscono; voti, "
-        "aggiornamenti, note e domande al tavolo politico restano nella storia del team come "
-        "«ex membro». Il testo delle note e degli aggiornamenti resta come l'hai scritto: se "
-        "dentro c'è il tuo nome, resta anche quello.\n"
-        "I registri tecnici del bot (log) non contengono i tuoi messaggi né il tuo nome, solo "
-        "numeri identificativi, e sono cancellati dopo 30 giorni."
+        "Per far funzionare il Team energia conservo solo: il tuo id Telegram, il nome che scegli di mostrare, il tuo ruolo e il tuo Comune, le tue risposte sulle date delle riunioni e gli aggiornamenti che invii sulle azioni del PAES.\n"
+        "Servono a organizzare le riunioni e a informare il tavolo politico; li vedono solo i membri della tua Unione.\n"
+        "Restano finché fai parte del team. Con /cancellami cancelli i tuoi dati personali in qualsiasi momento: il tuo nome, il tuo id Telegram e le tue preferenze spariscono; voti, aggiornamenti, note e questioni per il tavolo politico restano nella storia del team come «ex membro». Il testo delle note e degli aggiornamenti resta come l'hai scritto: se dentro c'è il tuo nome, resta anche quello.\n"
+        "I registri tecnici del bot (log) non contengono i tuoi messaggi né il tuo nome, solo numeri identificativi, e sono cancellati dopo 30 giorni."
     )
 
 
@@ -53,22 +45,20 @@ def welcome_text(welcome: Welcome, tr: Translator) -> str:
     name = html.escape(welcome.name)
     if welcome.unions:
         return _(
-            "Ciao {name}! Fai parte del Team energia di: {unions}.\n"
+            "Ciao {name}! Sei nel Team energia ({unions}).\n"
             "Scrivi /aiuto per vedere che cosa puoi fare."
         ).format(name=name, unions=", ".join(html.escape(u) for u in welcome.unions))
     if welcome.may_create_unions:
         return _(
-            "Ciao {name}! Sono il bot del <b>Team energia dell'Unione</b>: aiuto sindaci, "
-            "assessori e tecnici dei Comuni a portare avanti insieme il PAES.\n\n"
-            "Per entrare nel team della tua Unione apri il link d'invito che ti ha mandato il "
-            "coordinatore.\n"
+            "Ciao {name}! Sono il bot del <b>Team energia dell'Unione</b>: aiuto sindaci, assessori e tecnici dei Comuni a portare avanti insieme il PAES.\n"
+            "\n"
+            "Per entrare nel team della tua Unione apri il link d'invito che ti ha mandato chi la coordina.\n"
             "Se sei tu a coordinare una nuova Unione, scrivi /crea_unione seguito dal nome."
         ).format(name=name)
     return _(
-        "Ciao {name}! Sono il bot del <b>Team energia dell'Unione</b>: aiuto sindaci, "
-        "assessori e tecnici dei Comuni a portare avanti insieme il PAES.\n\n"
-        "Per entrare nel team della tua Unione apri il link d'invito che ti ha mandato il "
-        "coordinatore."
+        "Ciao {name}! Sono il bot del <b>Team energia dell'Unione</b>: aiuto sindaci, assessori e tecnici dei Comuni a portare avanti insieme il PAES.\n"
+        "\n"
+        "Per entrare nel team della tua Unione apri il link d'invito che ti ha mandato chi la coordina."
     ).format(name=name)
 
 
@@ -111,9 +101,9 @@ TASKS = {
     ),
     "aggiornamento": Task(
         "✏️",
-        N_("Vuoi aggiornare lo stato delle azioni del tuo Comune?"),
+        N_("Vuoi aggiornare lo stato delle tue azioni del PAES?"),
         N_("✏️ Aggiorna le azioni"),
-        N_("✏️ aggiornare ogni mese lo stato delle azioni del tuo Comune"),
+        N_("✏️ aggiornare ogni mese lo stato delle tue azioni del PAES"),
     ),
     "invito": Task(
         "🔗",
@@ -123,9 +113,9 @@ TASKS = {
     ),
     "calendario": Task(
         "🗓",
-        N_("Vuoi sapere quando sono le prossime riunioni, con l'invito per il calendario?"),
+        N_("Vuoi sapere quando sono le prossime riunioni e salvarle nella tua agenda?"),
         N_("🗓 Calendario"),
-        N_("🗓 sapere quando sono le riunioni, con l'invito per il calendario"),
+        N_("🗓 sapere quando sono le riunioni e salvarle nella tua agenda"),
     ),
     "azioni": Task(
         "📋",
@@ -144,7 +134,9 @@ TASKS = {
     "decisione": Task("⚖️", N_("Vuoi registrare una decisione del tavolo politico?")),
     "annuncio": Task("📣", N_("Vuoi mandare un avviso a tutto il team?")),
     "comuni": Task("🏠", N_("Vuoi aggiungere o rinominare i Comuni dell'Unione?")),
-    "impostazioni": Task("⚙️", N_("Vuoi cambiare calendario, promemoria e altre impostazioni?")),
+    "impostazioni": Task(
+        "⚙️", N_("Vuoi cambiare i giorni dei sondaggi, i promemoria e le altre impostazioni?")
+    ),
     "documenti": Task("📁", N_("Vuoi aprire le cartelle condivise dell'Unione?")),
 }
 # Buttons under /aiuto: the first few of the reader's tasks that have one.
@@ -173,7 +165,7 @@ def _intro(page: HelpPage, tr: Translator) -> tuple[str, str]:
         ).format(role=role), ""
     if page.role == Role.TECNICO:
         return _(
-            "Sei {role}, al tavolo tecnico: voti le date delle riunioni e aggiorni le azioni del tuo Comune."
+            "Sei {role}, al tavolo tecnico: voti le date delle riunioni e ogni mese aggiorni lo stato delle tue azioni."
         ).format(role=role), heading
     return _("Ecco che cosa puoi fare:"), ""
 

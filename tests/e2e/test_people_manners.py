@@ -219,7 +219,7 @@ async def test_the_welcome_and_aiuto_offer_tasks_that_start_with_a_tap(bot: BotU
     await say(bot, luca, "/aiuto")
     page = fake.last_sent(luca)
     assert page.text.startswith("Sei Funzionario tecnico, al tavolo tecnico:")
-    assert "✏️ Vuoi aggiornare lo stato delle azioni del tuo Comune? /aggiornamento" in page.text
+    assert "✏️ Vuoi aggiornare lo stato delle tue azioni del PAES? /aggiornamento" in page.text
     assert "Vuoi proporre le date" not in page.text
     assert page.button_texts[0] == "✏️ Aggiorna le azioni"
     # Someone in no team is told how to join.

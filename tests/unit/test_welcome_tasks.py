@@ -44,7 +44,9 @@ def test_every_welcome_task_is_an_aiuto_task_of_the_role(role: Role) -> None:
     keyboard = help_keyboard(page, tr)
     assert keyboard is not None
     assert [b.data for row in keyboard.rows for b in row] == [f"help:go:{t}" for t in tasks]
-    text = decision_message("Unione Reno Galliera", True, tr, role=role, tasks=tasks)
+    text = decision_message(
+        "Unione Reno Galliera", True, tr, role=role, by="Giulia Neri", tasks=tasks
+    )
     for task in tasks:
         assert tr.gettext(TASKS[task].doing or "") in text
 

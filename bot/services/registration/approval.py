@@ -69,17 +69,17 @@ async def decide_request(
     if approve:
         await owe_menu(session, telegram_user_id=person.telegram_user_id, now=now)
     tasks = welcome_tasks(member) if approve else ()
+    by = shown_name(await session.get(Person, coordinator.person_id))
     await tell(
         session,
         person,
         key=f"reg:out:{member.id}:{int(member.requested_at.timestamp())}",
         text=lambda tr: decision_message(
-            union.name, approve, tr, role=member.role, form=person.form, tasks=tasks
+            union.name, approve, tr, role=member.role, by=by, form=person.form, tasks=tasks
         ),
         keyboard=(lambda tr: task_keyboard(tasks, tr)) if approve else None,
         union_id=union.id,
         now=now,
         default_language=default_language,
     )
-    by = await session.get(Person, coordinator.person_id)
-    return RequestDecided(request, approve, shown_name(by))
+    return RequestDecided(request, approve, by)

@@ -168,7 +168,7 @@ def render_roster(roster: Roster, tr: Translator) -> list[str]:
     if any(not e.reachable for e in entries):
         legend.append(_("⚠️ non raggiungibile: non ha avviato il bot o l'ha bloccato"))
     lines = [
-        _("<b>Team energia di {union}</b>").format(union=esc(roster.union_name)),
+        _("<b>Team energia · {union}</b>").format(union=esc(roster.union_name)),
         " · ".join(legend),
     ]
     archived = " " + _("(non più nell'Unione)")
@@ -272,7 +272,7 @@ def _card_actions(card: MemberCard, tr: Translator) -> list[list[Button]]:
     member_id = card.member_id
     rows = [[button(_("Cambia ruolo"), MBR, "roles", member_id)]]
     if card.role != Role.STAFF:
-        label = _("Comuni serviti") if card.role == Role.TECNICO else _("Cambia Comune")
+        label = _("Cambia i Comuni") if card.role == Role.TECNICO else _("Cambia Comune")
         rows.append([button(label, MBR, "comuni", member_id)])
     if card.is_coordinator:
         rows.append([button(_("Togli il ruolo di coordinatore"), MBR, "coordinator", member_id, 0)])
@@ -378,7 +378,7 @@ def _removal_question(asked: MemberRemovalAsked, tr: Translator) -> Answer:
     _ = tr.gettext
     return Answer(
         text=_(
-            "Tolgo <b>{name}</b> dal Team energia di {union}? Quello che ha fatto resta nella storia del team."
+            "Tolgo <b>{name}</b> dal Team energia ({union})? Quello che ha fatto resta nella storia del team."
         ).format(name=name_of(asked.name, tr), union=esc(asked.union_name)),
         keyboard=Keyboard.of(
             [
@@ -392,16 +392,17 @@ def _removal_question(asked: MemberRemovalAsked, tr: Translator) -> Answer:
 def now_coordinator_message(union_name: str, form: Form | None, tr: Translator) -> str:
     if form == Form.FEMININE:
         text = tr.gettext(
-            "⭐ Ora sei coordinatrice del Team energia di <b>{union}</b>. Scrivi /aiuto per vedere che cosa puoi fare."
+            "⭐ Ora sei coordinatrice del Team energia (<b>{union}</b>). Scrivi /aiuto per vedere che cosa puoi fare."
         )
     else:
         text = tr.gettext(
-            "⭐ Ora sei coordinatore del Team energia di <b>{union}</b>. Scrivi /aiuto per vedere che cosa puoi fare."
+            "⭐ Ora sei coordinatore del Team energia (<b>{union}</b>). Scrivi /aiuto per vedere che cosa puoi fare."
         )
     return text.format(union=esc(union_name))
 
 
-def removed_message(union_name: str, tr: Translator) -> str:
+def removed_message(union_name: str, by: ShownName, tr: Translator) -> str:
+    """To whom a coordinator removed, naming the coordinator: the one to talk to."""
     return tr.gettext(
-        "Il coordinatore ti ha tolto dal Team energia di <b>{union}</b>. Se pensi che sia un errore, parlagliene."
-    ).format(union=esc(union_name))
+        "Non fai più parte del Team energia (<b>{union}</b>): ti ha tolto {by}. Se pensi che sia un errore, parlane con {by}."
+    ).format(union=esc(union_name), by=name_of(by, tr))
