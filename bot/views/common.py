@@ -284,7 +284,7 @@ def language_set(tr: Translator) -> tuple[str, str]:
 
 
 def not_understood(tr: Translator) -> str:
-    return tr.gettext("Non ho capito. Scrivi /aiuto per vedere che cosa posso fare.")
+    return tr.gettext("Non ho capito. Scrivi /aiuto per vedere che cosa puoi fare.")
 
 
 def unknown_command(tr: Translator) -> str:

@@ -532,11 +532,11 @@ def render_announcement(view: PollView, meeting: Meeting, tr: Translator) -> str
 
 
 def render_ics_caption(tr: Translator) -> str:
-    return tr.gettext("Invito per la tua agenda")
+    return tr.gettext("Invito per l'agenda")
 
 
 def render_invite_caption(meeting: Meeting, tz: ZoneInfo, tr: Translator) -> str:
-    return tr.gettext("Invito per la tua agenda: {title}, {date}").format(
+    return tr.gettext("Invito per l'agenda: {title}, {date}").format(
         title=html.escape(meeting.title), date=when(meeting.starts_at, tz, tr, year=True)
     )
 

@@ -73,8 +73,10 @@ async def test_union_staff_choose_their_form_in_the_second_question(bot: BotUnde
     roster = await say(bot, giulia, "/team")
     await press(bot, giulia, roster, "✏️ Paola Piani")
     card = fake.last_sent(giulia)
-    coordinator_button = next(t for t in card.button_texts if "oordin" in t)
-    await press(bot, giulia, card, coordinator_button)
+    # Her card's button and its toast name her in her form.
+    assert "⭐ Rendi coordinatrice" in card.button_texts
+    assert await press(bot, giulia, card, "⭐ Rendi coordinatrice") == "Ora è coordinatrice."
+    assert "Togli il ruolo di coordinatrice" in fake.last_sent(giulia).button_texts
     assert "⭐ Ora sei coordinatrice del Team energia" in fake.last_sent(paola).text
     assert "⭐ Coordinatrice" in fake.last_sent(giulia).text
 

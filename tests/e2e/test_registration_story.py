@@ -553,7 +553,9 @@ async def test_coordinator_manages_members_and_hands_over_before_leaving(bot: Bo
     toast = await press(bot, giulia, fake.last_sent(giulia), "Togli il ruolo di coordinatore")
     assert toast and "almeno un coordinatore" in toast
     answer = await say(bot, giulia, "/cancellami")
-    assert "Nessun altro coordina l'Unione (" in answer.text and "Rendi coordinatore" in answer.text
+    assert (
+        "Nessun altro coordina l'Unione (" in answer.text and "premi il pulsante ⭐" in answer.text
+    )
 
     # She hands over to Mario, who is told; then she leaves.
     roster = await say(bot, giulia, "/team")
