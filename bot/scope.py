@@ -225,15 +225,13 @@ async def resolve_union(
         if not links:
             return Refusal(
                 _(
-                    "Questo gruppo non è collegato a nessuna Unione. Il coordinatore può collegarlo con /collega."
+                    "Questo gruppo non è collegato a nessuna Unione. Chi coordina l'Unione può collegarlo con /collega."
                 )
             )
         union_id = links[0].union_id
         member = await core_repo.member_of(session, union_id=union_id, telegram_user_id=user.id)
         if member is None:
-            return Refusal(
-                _("Questo comando è riservato ai membri del Team energia di questa Unione.")
-            )
+            return Refusal(_("Questo comando è riservato ai membri del Team energia dell'Unione."))
         return await _scope(session, union_id, member, links[0])
 
     memberships = await core_repo.memberships_of(session, telegram_user_id=user.id)
@@ -242,7 +240,7 @@ async def resolve_union(
     if not memberships:
         return Refusal(
             _(
-                "Non fai ancora parte di nessun Team energia. Per entrare serve il link d'invito del coordinatore della tua Unione."
+                "Non fai ancora parte di nessun Team energia. Per entrare serve il link d'invito di chi coordina la tua Unione."
             )
         )
     if len(memberships) == 1:
@@ -305,7 +303,7 @@ async def button_refusal(
     )
     if not linked:
         return _(
-            "Questo gruppo non è collegato a nessuna Unione. Il coordinatore può collegarlo con /collega."
+            "Questo gruppo non è collegato a nessuna Unione. Chi coordina l'Unione può collegarlo con /collega."
         )
     return _("Questo pulsante riguarda un'altra Unione: in questo gruppo non funziona.")
 
