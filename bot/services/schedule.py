@@ -35,10 +35,12 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from bot.localtime import local_to_utc
 from bot.services.meetings import rules as meeting_rules
+from bot.services.meetings.agenda import convocation_bounds
 from bot.services.meetings.pins import PIN_DONE, PIN_LOOKBACK, PIN_OWED
 from bot.services.progress import rules as round_rules
 from bot.services.progress.rounds import UNREACHABLE_CLAIM, settings_of_row
 from bot.services.progress.status import INVITE_PREFIX
+from storage.repositories import agenda as agenda_repo
 from storage.repositories import meetings as meetings_repo
 from storage.repositories import schedule as repo
 from storage.repositories.schedule import Hint, Snapshot
@@ -242,6 +244,9 @@ SCHEDULE: dict[str, WhenDue] = {
         after_sends=True,  # the report on who could not be reached waits for the reminders
     ),
     "meetings.close_due": WhenDue(probe=repo.polls_past_deadline),
+    "meetings.convocations": WhenDue(
+        probe=lambda now: agenda_repo.convocations_owed(now, **convocation_bounds(now))
+    ),
     "meetings.meeting_reminders": WhenDue(
         next_due=_meeting_reminders,
         wakes=(Wake("meeting", ("starts_at",)), Wake("meeting_settings")),  # reminders on/off

@@ -13,8 +13,10 @@ from bot import message_refresh
 from bot.callback_data import pattern
 from bot.context import Services
 from bot.conversations import register_flow
-from bot.handlers.meetings import commands, dialogue, links, manage, scheduled, votes
+from bot.handlers.meetings import agenda, commands, dialogue, links, manage, scheduled, votes
 from bot.services import meetings
+from bot.services.meetings.agenda import PROPOSAL_FLOW as AGENDA_FLOW
+from bot.views.agenda import AGENDA_AREA
 from bot.views.meetings import MTG_AREA, VOTE_AREA, WIZ_AREA
 
 POLL_MESSAGES = message_refresh.MessageKind(
@@ -45,10 +47,17 @@ def register(application: Application[Any, Any, Any, Any, Any, Any], services: S
             ),
             CallbackQueryHandler(manage.on_invite, pattern=pattern(MTG_AREA, "invite")),
             CallbackQueryHandler(dialogue.on_wizard_button, pattern=pattern(WIZ_AREA)),
+            CallbackQueryHandler(agenda.on_add, pattern=pattern(AGENDA_AREA, "add")),
+            CallbackQueryHandler(
+                agenda.on_move, pattern=pattern(AGENDA_AREA, "up", "down", "drop")
+            ),
+            CallbackQueryHandler(agenda.on_confirm, pattern=pattern(AGENDA_AREA, "ok")),
+            CallbackQueryHandler(agenda.on_answer, pattern=pattern(AGENDA_AREA, "yes", "no")),
         ]
     )
     register_flow(meetings.WIZARD_FLOW, dialogue.on_wizard_text)
     register_flow(meetings.ADD_DATE_FLOW, dialogue.on_add_date_text)
+    register_flow(AGENDA_FLOW, agenda.on_item_text)
     links.install(services)  # /start mg-<poll>, pv-<poll>: before registration's invites
     services.add_sent_listener("poll:", meetings.on_poll_message_sent)
     services.add_sent_listener("pollrem:", meetings.on_reminder_sent)
@@ -58,6 +67,8 @@ def register(application: Application[Any, Any, Any, Any, Any, Any], services: S
     # report_unreachable tells the coordinator who refused; uncertain ones get the generic report.
     services.report_elsewhere("pollrem:", ("failed",))
     services.add_due_work("meetings.close_due", scheduled.close_due_polls)
+    # Before the reminders: a convocation due at the same tick goes first.
+    services.add_due_work("meetings.convocations", scheduled.convoke_meetings)
     services.add_due_work("meetings.meeting_reminders", scheduled.remind_meetings)
     services.add_due_work("meetings.pins", scheduled.pin_announcements)
     message_refresh.install(application, services, POLL_MESSAGES)

@@ -17,7 +17,16 @@ from storage.repositories import core as core_repo
 ICS_DOMAIN = "team-energia.bot"
 
 
-def meeting_ics(meeting: Meeting, union: Union, tr: Translator, now: datetime) -> bytes:
+def meeting_ics(
+    meeting: Meeting,
+    union: Union,
+    tr: Translator,
+    now: datetime,
+    *,
+    agenda: str | None = None,
+    sequence: int = 0,
+) -> bytes:
+    """`agenda`: the agenda's items as text, once drafted (else the agenda typed in the poll)."""
     url = meeting.place if meeting.place and looks_like_url(meeting.place) else None
     event = CalendarEvent(
         uid=meeting.ics_uid,
@@ -25,10 +34,11 @@ def meeting_ics(meeting: Meeting, union: Union, tr: Translator, now: datetime) -
         starts_at=meeting.starts_at,
         ends_at=meeting.ends_at,
         timezone=union.timezone,
-        description=ics_description(union.name, meeting.agenda, tr),
+        description=ics_description(union.name, agenda or meeting.agenda, tr),
         location=meeting.place,
         url=url,
         cancelled=meeting.cancelled_at is not None,
+        sequence=sequence,
     )
     return build_ics(event, stamp=now)
 
