@@ -261,7 +261,7 @@ _REFUSALS = {
         "punto con «📝 Proponi un punto»."
     ),
     "decided": N_("Questa proposta ha già avuto risposta: guarda l'ordine del giorno."),
-    "item_gone": N_("Questo punto non è più nell'ordine del giorno: apri di nuovo il pannello."),
+    "item_gone": N_("Questo punto non è più nell'ordine del giorno: usa il messaggio più recente."),
     "full": N_(
         "L'ordine del giorno ha già {n} punti: chiedi a chi coordina di toglierne uno prima di "
         "aggiungerne altri."

@@ -344,6 +344,17 @@ EXPORT = union_button(
 MEETING_PANEL = union_button(only(["coord"], COORD_OR_PROPOSER))
 MEETING_COORD = private_button(only(["coord"], COORD_OR_PROPOSER), PRIVATE_BUTTON)
 MEETING_CONFIRM = private_button(only(["coord"], COORD_OR_PROPOSER), PRIVATE_BUTTON)
+AGENDA_MEMBERS = "Questo pulsante è per i membri del Team energia di questa Unione"
+AGENDA_COORD = private_button(
+    only(
+        ["coord"],
+        "Solo chi coordina l'Unione mette in ordine e conferma l'ordine del giorno",
+        outsider=AGENDA_MEMBERS,
+        pending=AGENDA_MEMBERS,
+        other_coord=AGENDA_MEMBERS,
+    ),
+    PRIVATE_BUTTON,
+)
 COORD_ONLY_ACTIONS = "Solo il coordinatore può farlo"
 ACTION_EDIT = union_button(
     {
@@ -501,6 +512,16 @@ BUTTONS: dict[str, Row] = {
     "set:paes_date:{A}": SETTINGS,
     "set:paes_clear:{A}": SETTINGS,
     "set:hashtag:{A}": SETTINGS,
+    # The agenda: «📝 Proponi un punto» for the members at the meeting's table (here both), from
+    # the group or in private; the panel and the answers to proposals for the coordinator, in
+    # private only.
+    "agd:add:{meeting}": union_button(only(MEMBERS, AGENDA_MEMBERS)),
+    "agd:up:{item}": AGENDA_COORD,
+    "agd:down:{item}": AGENDA_COORD,
+    "agd:drop:{item}": AGENDA_COORD,
+    "agd:ok:{meeting}": AGENDA_COORD,
+    "agd:yes:{proposal}": AGENDA_COORD,
+    "agd:no:{proposal}": AGENDA_COORD,
 }
 
 CALLER_TITLES = {

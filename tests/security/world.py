@@ -19,6 +19,9 @@ from bot.services.action_import import fold_name
 from storage.models import (
     Action,
     ActionStatus,
+    AgendaItem,
+    AgendaSource,
+    AgendaStatus,
     Announcement,
     Base,
     Decision,
@@ -28,6 +31,7 @@ from storage.models import (
     LinkedChat,
     Meeting,
     MeetingPoll,
+    MeetingRecord,
     Member,
     MemberMunicipality,
     MemberStatus,
@@ -108,6 +112,8 @@ class UnionObjects:
     poll_id: int = 0
     slot_ids: list[int] = field(default_factory=list)
     meeting_id: int = 0
+    agenda_item_id: int = 0  # on the meeting's agenda
+    proposal_id: int = 0  # proposed, waiting for the coordinator
     round_id: int = 0
     action_ids: list[int] = field(default_factory=list)
     update_id: int = 0
@@ -212,6 +218,21 @@ async def _union(
         [s.id for s in slots],
         meeting.id,
     )
+    session.add(MeetingRecord(meeting_id=meeting.id))
+    items = [
+        AgendaItem(
+            meeting_id=meeting.id,
+            position=n,
+            source=AgendaSource.PROPOSAL,
+            text=f"Punto {n} {secret}",
+            status=status,
+            created_at=now,
+        )
+        for n, status in ((1, AgendaStatus.ACCEPTED), (2, AgendaStatus.PROPOSED))
+    ]
+    session.add_all(items)
+    await session.flush()
+    objects.agenda_item_id, objects.proposal_id = items[0].id, items[1].id
     titles = ("Fotovoltaico sulla scuola", "Relamping del municipio", "Cappotto della palestra")
     actions = [
         Action(
