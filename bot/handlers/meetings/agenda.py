@@ -29,8 +29,24 @@ _MOVES = {"up": -1, "down": 1, "drop": 0}
 Use = Callable[[AsyncSession, ButtonPress, Translator], Awaitable[object]]
 
 
-def _refused(outcome: agenda.AgendaRefused, tr: Translator) -> Answer:
-    return Answer(toast=views.render_refusal(outcome.reason, tr, outcome.n), alert=True)
+async def _pressed(
+    update: Update, context: BotContext, union_of: UnionOf, use: Use, *, private: bool
+) -> tuple[ButtonPress, Translator, object] | None:
+    """The kit's prelude (`buttons.on_object`, a write) and the use case; a refusal is answered
+    here, in a popup that stays (None then). `private`: the button works in private only."""
+    done = await on_object(
+        update,
+        context,
+        union_of,
+        use,
+        writes=True,
+        private_only=views.private_only if private else None,
+    )
+    if done is not None and isinstance(refused := done[2], agenda.AgendaRefused):
+        toast = views.render_refusal(refused.reason, done[1], refused.n)
+        await deliver(update, Answer(toast=toast, alert=True))
+        return None
+    return done
 
 
 async def on_add(update: Update, context: BotContext) -> None:
@@ -42,13 +58,10 @@ async def on_add(update: Update, context: BotContext) -> None:
             session, meeting_id=press.object_id, telegram_user_id=press.user_id, now=now
         )
 
-    done = await on_object(update, context, agenda.union_of_meeting, use, writes=True)
+    done = await _pressed(update, context, agenda.union_of_meeting, use, private=False)
     if done is None:
         return
     press, tr, outcome = done
-    if isinstance(outcome, agenda.AgendaRefused):
-        await deliver(update, _refused(outcome, tr))
-        return
     assert isinstance(outcome, agenda.Asked)
     text = views.render_ask_item(outcome.view, outcome.coordinator, tr)
     if in_private(update):
@@ -115,15 +128,10 @@ async def on_confirm(update: Update, context: BotContext) -> None:
 
 
 async def _panel_press(update: Update, context: BotContext, union_of: UnionOf, use: Use) -> None:
-    done = await on_object(
-        update, context, union_of, use, writes=True, private_only=views.private_only
-    )
+    done = await _pressed(update, context, union_of, use, private=True)
     if done is None:
         return
     _press, tr, outcome = done
-    if isinstance(outcome, agenda.AgendaRefused):
-        await deliver(update, _refused(outcome, tr))
-        return
     assert isinstance(outcome, agenda.Panel)
     await deliver(update, views.panel_answer(outcome.view, tr))
 
@@ -143,15 +151,10 @@ async def on_answer(update: Update, context: BotContext) -> None:
             language=services.settings.default_language,
         )
 
-    done = await on_object(
-        update, context, agenda.union_of_item, use, writes=True, private_only=views.private_only
-    )
+    done = await _pressed(update, context, agenda.union_of_item, use, private=True)
     if done is None:
         return
     _press, tr, outcome = done
-    if isinstance(outcome, agenda.AgendaRefused):
-        await deliver(update, _refused(outcome, tr))
-        return
     assert isinstance(outcome, agenda.ProposalAnswered)
     said = views.render_proposal_answered(outcome.accepted, outcome.text, tr)
     panel = views.panel_answer(outcome.view, tr, toast=said)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -27,7 +27,7 @@ from bot.services.meetings.rules import sits_at
 from bot.services.repeats import normalise
 from bot.services.summaries.summary import MONITORING, Milestone, next_milestones
 from bot.views import agenda as views
-from bot.views.keyboard import to_dict
+from bot.views.keyboard import Keyboard, to_dict
 from bot.views.meetings import ics_name, render_ics_caption
 from bot.views.names import person_name
 from storage.models import (
@@ -279,21 +279,14 @@ async def draft_agenda(
     await session.flush()
     view = await agenda_view(session, meeting)
     assert view is not None
-    for _member, person in await core_repo.coordinators(session, meeting.union_id):
-        if person.telegram_user_id is None:
-            continue
-        tr = person_translator(person.language, person.telegram_language, language)
-        text, keyboard = views.render_drafted(view, tr)
-        await outbox_repo.enqueue(
-            session,
-            dedup_key=f"agddraft:{meeting.id}:{person.id}",
-            chat_id=person.telegram_user_id,
-            method="sendMessage",
-            payload={"text": text, "parse_mode": "HTML", "reply_markup": to_dict(keyboard)},
-            union_id=meeting.union_id,
-            person_id=person.id,
-            now=now,
-        )
+    await _to_coordinators(
+        session,
+        meeting,
+        key=f"agddraft:{meeting.id}",
+        render=lambda tr, _person: views.render_drafted(view, tr),
+        now=now,
+        language=language,
+    )
     logger.info("Meeting %s: agenda drafted with %d items", meeting.id, len(drafted))
     return record
 
@@ -315,9 +308,16 @@ async def _open_meeting(session: AsyncSession, meeting_id: int, now: datetime) -
     return meeting
 
 
-async def _coordinated(
-    session: AsyncSession, meeting_id: int, telegram_user_id: int, now: datetime
+async def _member_for(
+    session: AsyncSession,
+    meeting_id: int,
+    telegram_user_id: int,
+    now: datetime,
+    *,
+    coordinator: bool,
 ) -> tuple[Meeting, Member] | AgendaRefused:
+    """The open meeting and the presser's membership: a coordinator of its Union when
+    `coordinator`, else a member who sits at its table."""
     meeting = await _open_meeting(session, meeting_id, now)
     if meeting is None:
         return AgendaRefused("gone")
@@ -326,9 +326,28 @@ async def _coordinated(
     )
     if member is None:
         return AgendaRefused("not_member")
-    if not member.is_coordinator:
+    if coordinator and not member.is_coordinator:
         return AgendaRefused("not_coordinator")
+    if not sits_at(meeting.table, role=member.role, is_coordinator=member.is_coordinator):
+        return AgendaRefused("not_at_table")
     return meeting, member
+
+
+async def _coordinated(
+    session: AsyncSession, meeting_id: int, telegram_user_id: int, now: datetime
+) -> tuple[Meeting, Member] | AgendaRefused:
+    return await _member_for(session, meeting_id, telegram_user_id, now, coordinator=True)
+
+
+async def _item_coordinated(
+    session: AsyncSession, item_id: int, telegram_user_id: int, now: datetime
+) -> tuple[AgendaItem, Meeting] | AgendaRefused:
+    """An item and its open meeting, for a coordinator of its Union."""
+    item = await session.get(AgendaItem, item_id)
+    if item is None:
+        return AgendaRefused("item_gone")
+    found = await _coordinated(session, item.meeting_id, telegram_user_id, now)
+    return found if isinstance(found, AgendaRefused) else (item, found[0])
 
 
 async def _panel(session: AsyncSession, meeting: Meeting) -> Panel:
@@ -362,13 +381,10 @@ async def move_item(
     session: AsyncSession, *, item_id: int, delta: int, telegram_user_id: int, now: datetime
 ) -> Panel | AgendaRefused:
     """↑ (-1), ↓ (+1) or ✖ (0: off the agenda) on one accepted item."""
-    item = await session.get(AgendaItem, item_id)
-    if item is None:
-        return AgendaRefused("item_gone")
-    found = await _coordinated(session, item.meeting_id, telegram_user_id, now)
+    found = await _item_coordinated(session, item_id, telegram_user_id, now)
     if isinstance(found, AgendaRefused):
         return found
-    meeting = found[0]
+    item, meeting = found
     items = await repo.items_of(session, meeting.id, statuses=_SHOWN)
     if item not in items:
         return AgendaRefused("item_gone")
@@ -407,27 +423,11 @@ class Asked:
     coordinator: bool
 
 
-async def _at_table(
-    session: AsyncSession, meeting_id: int, telegram_user_id: int, now: datetime
-) -> tuple[Meeting, Member] | AgendaRefused:
-    meeting = await _open_meeting(session, meeting_id, now)
-    if meeting is None:
-        return AgendaRefused("gone")
-    member = await core_repo.member_of(
-        session, union_id=meeting.union_id, telegram_user_id=telegram_user_id
-    )
-    if member is None:
-        return AgendaRefused("not_member")
-    if not sits_at(meeting.table, role=member.role, is_coordinator=member.is_coordinator):
-        return AgendaRefused("not_at_table")
-    return meeting, member
-
-
 async def ask_item(
     session: AsyncSession, *, meeting_id: int, telegram_user_id: int, now: datetime
 ) -> Asked | AgendaRefused:
     """«📝 Proponi un punto»: open the private dialogue (restart-safe: the database holds it)."""
-    found = await _at_table(session, meeting_id, telegram_user_id, now)
+    found = await _member_for(session, meeting_id, telegram_user_id, now, coordinator=False)
     if isinstance(found, AgendaRefused):
         return found
     meeting, member = found
@@ -466,7 +466,7 @@ async def write_item(
     checked = check_item_text(text)
     if isinstance(checked, tuple):
         return AgendaRefused(*checked)
-    found = await _at_table(session, meeting_id, telegram_user_id, now)
+    found = await _member_for(session, meeting_id, telegram_user_id, now, coordinator=False)
     if isinstance(found, AgendaRefused):
         await core_repo.clear_conversation(
             session, telegram_user_id=telegram_user_id, chat_id=chat_id
@@ -510,23 +510,48 @@ async def _offer_to_coordinators(
 ) -> None:
     view = await agenda_view(session, meeting)
     assert view is not None
-    proposer = await session.get(Person, member.person_id)
+    name = shown_name(await session.get(Person, member.person_id))
+    await _to_coordinators(
+        session,
+        meeting,
+        key=f"agdprop:{item.id}",
+        render=lambda tr, _person: views.render_proposal(
+            view, item.id, person_name(name, tr), item.text, tr
+        ),
+        now=now,
+        language=language,
+        names=(member.person_id,),
+    )
+
+
+async def _to_coordinators(
+    session: AsyncSession,
+    meeting: Meeting,
+    *,
+    key: str,
+    render: Callable[[Translator, Person], tuple[str, Keyboard | None]],
+    now: datetime,
+    language: str,
+    names: tuple[int, ...] = (),
+) -> None:
+    """Queue a message with its buttons to each coordinator of the meeting's Union, in private,
+    in their language (`names`: the people other than them whom the text names)."""
     for _coordinator, person in await core_repo.coordinators(session, meeting.union_id):
         if person.telegram_user_id is None:
             continue
-        tr = person_translator(person.language, person.telegram_language, language)
-        name = person_name(shown_name(proposer), tr)
-        text, keyboard = views.render_proposal(view, item.id, name, item.text, tr)
+        text, keyboard = render(
+            person_translator(person.language, person.telegram_language, language), person
+        )
         await outbox_repo.enqueue(
             session,
-            dedup_key=f"agdprop:{item.id}:{person.id}",
+            dedup_key=f"{key}:{person.id}",
             chat_id=person.telegram_user_id,
             method="sendMessage",
             payload={"text": text, "parse_mode": "HTML", "reply_markup": to_dict(keyboard)},
             union_id=meeting.union_id,
             person_id=person.id,
             now=now,
-            names=[member.person_id],
+            names=names,
         )
 
 
@@ -547,13 +572,10 @@ async def answer_proposal(
     language: str,
 ) -> ProposalAnswered | AgendaRefused:
     """One tap: the proposal goes on the agenda (last) or not, once; the proposer is told."""
-    item = await session.get(AgendaItem, item_id)
-    if item is None:
-        return AgendaRefused("item_gone")
-    found = await _coordinated(session, item.meeting_id, telegram_user_id, now)
+    found = await _item_coordinated(session, item_id, telegram_user_id, now)
     if isinstance(found, AgendaRefused):
         return found
-    meeting = found[0]
+    item, meeting = found
     if accept and len(await repo.items_of(session, meeting.id, statuses=_SHOWN)) >= MAX_ITEMS:
         return AgendaRefused("full", MAX_ITEMS)
     position = await repo.next_position(session, meeting.id) if accept else None
