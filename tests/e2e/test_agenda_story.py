@@ -210,6 +210,15 @@ async def test_agenda_story(any_bot: BotUnderTest) -> None:
     await bot.restart()
     await bot.tick()
     assert len(_with(fake.sent_to(team.group), "📣 Convocazione")) == 1
+    # A member's own invitation (/calendario) carries the agenda too.
+    await sara.send("/calendario")
+    await bot.settle()
+    listing = fake.last_sent(sara)
+    await (await sara.press(listing, listing.buttons[0][0][1] or "")).answered()
+    await bot.settle()
+    mine = fake.last_sent(sara).document
+    assert mine is not None
+    assert "3. Comunità energetica" in mine.content.decode().replace("\r\n ", "")
 
     # An item added by the coordinator after the convocation: straight on the agenda.
     await (await carla.press(draft, "➕ Aggiungi un punto")).answered()

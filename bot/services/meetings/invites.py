@@ -10,8 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import Translator, translator
 from bot.services.ics import CalendarEvent, build_ics, looks_like_url
+from bot.views.agenda import ItemView, agenda_plain
 from bot.views.meetings import ics_description, ics_name, render_invite_caption
-from storage.models import Meeting, Union
+from storage.models import AgendaStatus, Meeting, Union
+from storage.repositories import agenda as agenda_repo
 from storage.repositories import core as core_repo
 
 ICS_DOMAIN = "team-energia.bot"
@@ -78,6 +80,12 @@ async def meeting_invite(
     tz = ZoneInfo(union.timezone)
     return Invite(
         file_name=ics_name(meeting, tz),
-        data=meeting_ics(meeting, union, tr, now),
+        data=meeting_ics(meeting, union, tr, now, agenda=await _agenda_text(session, meeting)),
         caption=render_invite_caption(meeting, tz, tr),
     )
+
+
+async def _agenda_text(session: AsyncSession, meeting: Meeting) -> str | None:
+    """The agenda's items as the .ics description carries them (None before it is drafted)."""
+    items = await agenda_repo.items_of(session, meeting.id, statuses=(AgendaStatus.ACCEPTED,))
+    return agenda_plain([ItemView(i.id, i.source, i.text) for i in items]) or None
