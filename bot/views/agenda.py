@@ -26,6 +26,7 @@ from bot import callback_data as cb
 from bot.i18n import N_, Translator, format_datetime
 from bot.views.answer import Answer
 from bot.views.keyboard import Button, Keyboard
+from bot.views.tasks import new_task_button
 from storage.models import AgendaSource
 
 AGENDA_AREA = "agd"
@@ -124,7 +125,12 @@ def render_panel(view: AgendaView, tr: Translator) -> tuple[str, Keyboard | None
             row.append(Button(f"{n} ↓", cb.encode(AGENDA_AREA, "down", item.item_id)))
         row.append(Button(f"{n} ✖", cb.encode(AGENDA_AREA, "drop", item.item_id)))
         rows.append(row)
-    rows.append([Button(_("➕ Aggiungi un punto"), cb.encode(AGENDA_AREA, "add", view.meeting_id))])
+    rows.append(
+        [
+            Button(_("➕ Aggiungi un punto"), cb.encode(AGENDA_AREA, "add", view.meeting_id)),
+            new_task_button(view.meeting_id, tr),
+        ]
+    )
     if not view.confirmed:
         rows.append(
             [

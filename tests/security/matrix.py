@@ -355,6 +355,16 @@ AGENDA_COORD = private_button(
     ),
     PRIVATE_BUTTON,
 )
+TASK_COORD = private_button(
+    only(
+        ["coord"],
+        "Solo chi coordina l'Unione assegna i compiti",
+        outsider=AGENDA_MEMBERS,
+        pending=AGENDA_MEMBERS,
+        other_coord=AGENDA_MEMBERS,
+    ),
+    PRIVATE_BUTTON,
+)
 COORD_ONLY_ACTIONS = "Solo il coordinatore può farlo"
 ACTION_EDIT = union_button(
     {
@@ -522,6 +532,21 @@ BUTTONS: dict[str, Row] = {
     "agd:ok:{meeting}": AGENDA_COORD,
     "agd:yes:{proposal}": AGENDA_COORD,
     "agd:no:{proposal}": AGENDA_COORD,
+    # Tasks: the coordinator's dialogue, in private; «✔️ Fatto» for the assignee (the Sindaco).
+    "tsk:new:{meeting}": TASK_COORD,
+    "tsk:who:{meeting}:{sindaco}": TASK_COORD,
+    "tsk:due:{meeting}:7": TASK_COORD,
+    "tsk:stop:{meeting}": private_button(everyone(OK), PRIVATE_BUTTON),  # ends one's own only
+    "tsk:done:{task}": private_button(
+        only(
+            ["sindaco"],
+            "Questo compito è di un'altra persona",
+            outsider=AGENDA_MEMBERS,
+            pending=AGENDA_MEMBERS,
+            other_coord=AGENDA_MEMBERS,
+        ),
+        PRIVATE_BUTTON,
+    ),
 }
 
 CALLER_TITLES = {

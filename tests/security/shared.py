@@ -45,6 +45,7 @@ def fill(template: str, world: World) -> str:
         meeting=a.meeting_id,
         item=a.agenda_item_id,
         proposal=a.proposal_id,
+        task=a.task_id,
         act=a.action_ids[0],
         round=a.round_id,
         dec=a.decision_id,

@@ -32,6 +32,7 @@ from storage.models import (
     Meeting,
     MeetingPoll,
     MeetingRecord,
+    MeetingTask,
     Member,
     MemberMunicipality,
     MemberStatus,
@@ -44,6 +45,7 @@ from storage.models import (
     RoundStatus,
     Slot,
     TableKind,
+    TaskStatus,
     Union,
     UpdateRound,
     UpdateSource,
@@ -114,6 +116,7 @@ class UnionObjects:
     meeting_id: int = 0
     agenda_item_id: int = 0  # on the meeting's agenda
     proposal_id: int = 0  # proposed, waiting for the coordinator
+    task_id: int = 0  # the Sindaco's, open
     round_id: int = 0
     action_ids: list[int] = field(default_factory=list)
     update_id: int = 0
@@ -456,6 +459,17 @@ async def build_world(bot: BotUnderTest) -> World:
         assert coord_a is not None
         await _contents(s, a, secret="Val", tecnico=tecnico, coord=coord_a, now=now)
         await _contents(s, b, secret="Pianura-segreta", tecnico=coord_b, coord=coord_b, now=now)
+        task = MeetingTask(
+            union_id=a.union_id,
+            meeting_id=a.meeting_id,
+            assignee_member_id=m["sindaco"],
+            text="Compito riservato Val",
+            status=TaskStatus.OPEN,
+            created_at=now,
+        )
+        s.add(task)
+        await s.flush()
+        a.task_id = task.id
     world = World(bot=bot, users=users, chats=chats, a=a, b=b, b_group=b_group)
     # Every caller has started the bot; anchors for forged presses in every chat.
     for user in users.values():

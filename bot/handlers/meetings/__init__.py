@@ -13,11 +13,22 @@ from bot import message_refresh
 from bot.callback_data import pattern
 from bot.context import Services
 from bot.conversations import register_flow
-from bot.handlers.meetings import agenda, commands, dialogue, links, manage, scheduled, votes
+from bot.handlers.meetings import (
+    agenda,
+    commands,
+    dialogue,
+    links,
+    manage,
+    scheduled,
+    tasks,
+    votes,
+)
 from bot.services import meetings
 from bot.services.meetings.agenda import PROPOSAL_FLOW as AGENDA_FLOW
+from bot.services.meetings.tasks import TASK_FLOW
 from bot.views.agenda import AGENDA_AREA
 from bot.views.meetings import MTG_AREA, VOTE_AREA, WIZ_AREA
+from bot.views.tasks import TASK_AREA
 
 POLL_MESSAGES = message_refresh.MessageKind(
     name="poll", model=meetings.PollMessage, render=votes.render_poll_message
@@ -53,11 +64,17 @@ def register(application: Application[Any, Any, Any, Any, Any, Any], services: S
             ),
             CallbackQueryHandler(agenda.on_confirm, pattern=pattern(AGENDA_AREA, "ok")),
             CallbackQueryHandler(agenda.on_answer, pattern=pattern(AGENDA_AREA, "yes", "no")),
+            CallbackQueryHandler(tasks.on_new, pattern=pattern(TASK_AREA, "new")),
+            CallbackQueryHandler(tasks.on_who, pattern=pattern(TASK_AREA, "who")),
+            CallbackQueryHandler(tasks.on_due, pattern=pattern(TASK_AREA, "due")),
+            CallbackQueryHandler(tasks.on_stop, pattern=pattern(TASK_AREA, "stop")),
+            CallbackQueryHandler(tasks.on_done, pattern=pattern(TASK_AREA, "done")),
         ]
     )
     register_flow(meetings.WIZARD_FLOW, dialogue.on_wizard_text)
     register_flow(meetings.ADD_DATE_FLOW, dialogue.on_add_date_text)
     register_flow(AGENDA_FLOW, agenda.on_item_text)
+    register_flow(TASK_FLOW, tasks.on_task_text)
     links.install(services)  # /start mg-<poll>, pv-<poll>: before registration's invites
     services.add_sent_listener("poll:", meetings.on_poll_message_sent)
     services.add_sent_listener("pollrem:", meetings.on_reminder_sent)

@@ -29,11 +29,18 @@ _MOVES = {"up": -1, "down": 1, "drop": 0}
 Use = Callable[[AsyncSession, ButtonPress, Translator], Awaitable[object]]
 
 
-async def _pressed(
-    update: Update, context: BotContext, union_of: UnionOf, use: Use, *, private: bool
+async def pressed_refusing(
+    update: Update,
+    context: BotContext,
+    union_of: UnionOf,
+    use: Use,
+    *,
+    private: bool,
+    refusal: Callable[[object, Translator], str | None],
 ) -> tuple[ButtonPress, Translator, object] | None:
-    """The kit's prelude (`buttons.on_object`, a write) and the use case; a refusal is answered
-    here, in a popup that stays (None then). `private`: the button works in private only."""
+    """The kit's prelude (`buttons.on_object`, a write) and the use case; an outcome that
+    `refusal` words is answered here, in a popup that stays (None then). `private`: the button
+    works in private only."""
     done = await on_object(
         update,
         context,
@@ -42,11 +49,22 @@ async def _pressed(
         writes=True,
         private_only=views.private_only if private else None,
     )
-    if done is not None and isinstance(refused := done[2], agenda.AgendaRefused):
-        toast = views.render_refusal(refused.reason, done[1], refused.n)
+    if done is not None and (toast := refusal(done[2], done[1])) is not None:
         await deliver(update, Answer(toast=toast, alert=True))
         return None
     return done
+
+
+def _refusal(outcome: object, tr: Translator) -> str | None:
+    if isinstance(outcome, agenda.AgendaRefused):
+        return views.render_refusal(outcome.reason, tr, outcome.n)
+    return None
+
+
+async def _pressed(
+    update: Update, context: BotContext, union_of: UnionOf, use: Use, *, private: bool
+) -> tuple[ButtonPress, Translator, object] | None:
+    return await pressed_refusing(update, context, union_of, use, private=private, refusal=_refusal)
 
 
 async def on_add(update: Update, context: BotContext) -> None:
