@@ -19,7 +19,7 @@ from bot.handlers.meetings.buttons import UnionOf, in_private, on_object, tell_p
 from bot.i18n import Translator
 from bot.markup import markup
 from bot.scope import ButtonPress, reply
-from bot.services.meetings import agenda
+from bot.services.meetings import agenda, meeting_union_id
 from bot.telegram_edit import deliver
 from bot.views import agenda as views
 from bot.views.answer import Answer
@@ -76,7 +76,7 @@ async def on_add(update: Update, context: BotContext) -> None:
             session, meeting_id=press.object_id, telegram_user_id=press.user_id, now=now
         )
 
-    done = await _pressed(update, context, agenda.union_of_meeting, use, private=False)
+    done = await _pressed(update, context, meeting_union_id, use, private=False)
     if done is None:
         return
     press, tr, outcome = done
@@ -142,7 +142,7 @@ async def on_confirm(update: Update, context: BotContext) -> None:
             session, meeting_id=press.object_id, telegram_user_id=press.user_id, now=now
         )
 
-    await _panel_press(update, context, agenda.union_of_meeting, use)
+    await _panel_press(update, context, meeting_union_id, use)
 
 
 async def _panel_press(update: Update, context: BotContext, union_of: UnionOf, use: Use) -> None:

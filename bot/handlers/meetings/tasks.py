@@ -18,7 +18,7 @@ from bot.handlers.meetings.agenda import pressed_refusing
 from bot.i18n import Translator
 from bot.markup import markup
 from bot.scope import ButtonPress, reply
-from bot.services.meetings import tasks
+from bot.services.meetings import meeting_union_id, tasks
 from bot.telegram_edit import deliver
 from bot.views import tasks as views
 from bot.views.answer import Answer
@@ -35,7 +35,7 @@ def _refusal(outcome: object, tr: Translator) -> str | None:
 async def _step(update: Update, context: BotContext, use: TaskUse) -> None:
     """A step of the coordinator's dialogue: its screen replaces the pressed message."""
     done = await pressed_refusing(
-        update, context, tasks.union_of_meeting, use, private=True, refusal=_refusal
+        update, context, meeting_union_id, use, private=True, refusal=_refusal
     )
     if done is None:
         return

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import Translator, format_datetime, translator
 from bot.services.display_text import clean_display_text
-from bot.services.meetings.invites import meeting_ics
+from bot.services.meetings.invites import meeting_ics, meeting_union_id
 from bot.services.meetings.polls import person_translator, table_chats
 from bot.services.meetings.rules import sits_at
 from bot.services.repeats import normalise
@@ -361,13 +361,8 @@ async def meeting_of_item(session: AsyncSession, item_id: int | None) -> int | N
     return item.meeting_id if item is not None else None
 
 
-async def union_of_meeting(session: AsyncSession, meeting_id: int | None) -> int | None:
-    meeting = await session.get(Meeting, meeting_id) if meeting_id is not None else None
-    return meeting.union_id if meeting is not None else None
-
-
 async def union_of_item(session: AsyncSession, item_id: int | None) -> int | None:
-    return await union_of_meeting(session, await meeting_of_item(session, item_id))
+    return await meeting_union_id(session, await meeting_of_item(session, item_id))
 
 
 async def open_panel(

@@ -74,11 +74,6 @@ class _Context:
     today: date
 
 
-async def union_of_meeting(session: AsyncSession, meeting_id: int | None) -> int | None:
-    meeting = await session.get(Meeting, meeting_id) if meeting_id is not None else None
-    return meeting.union_id if meeting is not None else None
-
-
 async def union_of_task(session: AsyncSession, task_id: int | None) -> int | None:
     task = await session.get(MeetingTask, task_id) if task_id is not None else None
     return task.union_id if task is not None else None
