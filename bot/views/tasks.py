@@ -133,12 +133,59 @@ def render_told(
     return "\n".join(lines), Keyboard.of([done_button(task_id, tr)])
 
 
-def done_button(task_id: int, tr: Translator) -> Button:
-    return Button(tr.gettext("✔️ Fatto"), cb.encode(TASK_AREA, "done", task_id))
+def done_button(task_id: int, tr: Translator, n: int | None = None) -> Button:
+    label = tr.gettext("✔️ Fatto") + (f" ({n})" if n is not None else "")
+    return Button(label, cb.encode(TASK_AREA, "done", task_id))
 
 
-def render_done(task: str, tr: Translator) -> str:
-    return tr.gettext("✔️ Fatto: «{task}». Grazie!").format(task=html.escape(task))
+@dataclass(frozen=True)
+class TaskLine:
+    task_id: int
+    text: str
+    due_on: date | None
+
+
+def _open_tasks(
+    tasks: Sequence[TaskLine], today: date, tr: Translator
+) -> tuple[list[str], Keyboard | None]:
+    """Numbered open tasks, the overdue ones said so, with one «✔️ Fatto» each."""
+    _ = tr.gettext
+    lines = []
+    for n, task in enumerate(tasks, 1):
+        line = f"{n}. «{html.escape(task.text)}»"
+        if task.due_on is not None:
+            line += " — " + _("entro {date}").format(date=day_label(task.due_on, tr))
+            if task.due_on < today:
+                line += " " + _("(scaduto)")
+        lines.append(line)
+    numbered = len(tasks) > 1
+    buttons = [done_button(t.task_id, tr, n if numbered else None) for n, t in enumerate(tasks, 1)]
+    return lines, Keyboard.of(*([b] for b in buttons))
+
+
+def render_round_tasks(
+    period: str, tasks: Sequence[TaskLine], today: date, tr: Translator
+) -> tuple[str, Keyboard | None]:
+    """With the monthly update round, to each assignee: their open tasks."""
+    lines, keyboard = _open_tasks(tasks, today, tr)
+    head = tr.ngettext(
+        "📌 Aggiornamento di {period}: hai un compito aperto dalle riunioni.",
+        "📌 Aggiornamento di {period}: hai {n} compiti aperti dalle riunioni.",
+        len(tasks),
+    ).format(period=html.escape(period), n=len(tasks))
+    tail = tr.gettext("Se l'hai già fatto, tocca «✔️ Fatto».")
+    return "\n".join([head, *lines, "", tail]), keyboard
+
+
+def render_done(
+    task: str, remaining: Sequence[TaskLine], today: date, tr: Translator
+) -> tuple[str, Keyboard | None]:
+    """After «✔️ Fatto»: thanks, and the assignee's tasks still open, if any."""
+    text = tr.gettext("✔️ Fatto: «{task}». Grazie!").format(task=html.escape(task))
+    if not remaining:
+        return text, None
+    lines, keyboard = _open_tasks(remaining, today, tr)
+    return "\n".join([text, "", tr.gettext("Ancora aperti:"), *lines]), keyboard
 
 
 def render_stopped(tr: Translator) -> str:

@@ -5,7 +5,7 @@ refusals record nothing. Open tasks on the next agenda: tests/e2e/test_agenda_st
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 from sqlalchemy import select
 
@@ -28,6 +28,17 @@ async def test_tasks_story(any_bot: BotUnderTest) -> None:
     carla, sara, bruno = team.carla, team.users["sa"], team.users["sb"]
     await _fix_meeting(bot, team)  # one task of an earlier meeting is open already
     draft = _with(fake.sent_to(carla), "Ho preparato la bozza")[-1]
+    # The update round opened with the meeting: at the next tick Sara is asked about her open
+    # task, once.
+    await bot.tick()
+    asked = _with(fake.sent_to(sara), "📌 Aggiornamento di dicembre 2026")
+    assert [m.text for m in asked] == [
+        "📌 Aggiornamento di dicembre 2026: hai un compito aperto dalle riunioni.\n"
+        "1. «Raccogliere le bollette 2025 della scuola» — entro mar 1 dic 2026 (scaduto)\n\n"
+        "Se l'hai già fatto, tocca «✔️ Fatto»."
+    ]
+    await bot.tick()
+    assert len(_with(fake.sent_to(sara), "📌 Aggiornamento")) == 1
 
     # A mayor cannot assign tasks (a forged press), and nothing is recorded.
     meeting_id = int((draft.buttons[-2][1][1] or "").rsplit(":", 1)[1])
@@ -92,8 +103,11 @@ async def test_tasks_story(any_bot: BotUnderTest) -> None:
     await (await sara.press(told, "✔️ Fatto")).answered()
     await bot.settle()
     assert told.text == (
-        "✔️ Fatto: «Chiedere il preventivo per il fotovoltaico della scuola». Grazie!"
+        "✔️ Fatto: «Chiedere il preventivo per il fotovoltaico della scuola». Grazie!\n\n"
+        "Ancora aperti:\n"
+        "1. «Raccogliere le bollette 2025 della scuola» — entro mar 1 dic 2026 (scaduto)"
     )
+    assert told.button_texts == ["✔️ Fatto"]
     task = (await _tasks(bot))[-1]
     assert task.status == TaskStatus.DONE and task.closed_at is not None
     again = await (await sara.press_forged(told, f"tsk:done:{task.id}")).answered()
@@ -106,4 +120,16 @@ async def test_tasks_story(any_bot: BotUnderTest) -> None:
     await bot.settle()
     assert when.text == "Va bene, nessun compito registrato."
     assert len(await _tasks(bot)) == 2
+
+    # After the round's deadline, the summary in the political group lists the overdue task.
+    bot.clock.set(datetime(2026, 12, 14, 17, 0, tzinfo=UTC))
+    await bot.tick()
+    await bot.tick()
+    summary = "\n".join(m.text or "" for m in fake.sent_to(team.group))
+    assert (
+        "⏰ Compiti scaduti\nSara Argelato: «Raccogliere le bollette 2025 della scuola», "
+        in summary
+    )
+    assert "entro mar 1 dic 2026" in summary
+    assert "preventivo" not in summary.split("Compiti scaduti")[1]  # done, not listed
     fake.write_transcript(".transcripts/test_tasks_story.txt")

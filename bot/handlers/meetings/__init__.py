@@ -87,5 +87,6 @@ def register(application: Application[Any, Any, Any, Any, Any, Any], services: S
     # Before the reminders: a convocation due at the same tick goes first.
     services.add_due_work("meetings.convocations", scheduled.convoke_meetings)
     services.add_due_work("meetings.meeting_reminders", scheduled.remind_meetings)
+    services.add_due_work("meetings.task_round", scheduled.ask_about_tasks)
     services.add_due_work("meetings.pins", scheduled.pin_announcements)
     message_refresh.install(application, services, POLL_MESSAGES)

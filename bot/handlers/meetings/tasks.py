@@ -139,5 +139,6 @@ async def on_done(update: Update, context: BotContext) -> None:
         return
     _press, tr, outcome = done
     assert isinstance(outcome, tasks.TaskDone)
-    text = views.render_done(outcome.text, tr)
-    await deliver(update, Answer(toast=text, text=text))
+    text, keyboard = views.render_done(outcome.text, outcome.remaining, outcome.today, tr)
+    toast = views.render_done(outcome.text, (), outcome.today, tr)[0]
+    await deliver(update, Answer(toast=toast, text=text, keyboard=keyboard))

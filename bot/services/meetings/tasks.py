@@ -15,19 +15,32 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.i18n import Translator
+from bot.i18n import Translator, format_month
 from bot.services.meetings.agenda import check_item_text
 from bot.services.meetings.polls import person_translator, table_members
 from bot.views import tasks as views
 from bot.views.keyboard import Keyboard, to_dict
-from storage.models import Meeting, MeetingTask, Member, Person, TaskStatus, Union
+from storage.models import (
+    Meeting,
+    MeetingTask,
+    Member,
+    MemberStatus,
+    Person,
+    RoundStatus,
+    TaskStatus,
+    Union,
+    UpdateRound,
+)
+from storage.repositories import agenda as agenda_repo
 from storage.repositories import core as core_repo
 from storage.repositories import meetings as meetings_repo
 from storage.repositories import outbox as outbox_repo
+from storage.repositories import tasks as repo
 
 logger = logging.getLogger(__name__)
 
 TASK_FLOW = "meeting_task"
+ROUND_CLAIM = "task_round"  # per update round: its assignees were asked about their tasks
 # Tasks are assigned from the day the meeting is fixed until this long after its start.
 ASSIGN_AFTER = timedelta(days=14)
 
@@ -282,6 +295,7 @@ async def _enqueue(
     keyboard: Keyboard | None,
     *,
     now: datetime,
+    expires_at: datetime | None = None,
 ) -> bool:
     assert person.telegram_user_id is not None
     return await outbox_repo.enqueue(
@@ -292,6 +306,7 @@ async def _enqueue(
         payload={"text": text, "parse_mode": "HTML", "reply_markup": to_dict(keyboard)},
         person_id=person.id,
         now=now,
+        expires_at=expires_at,
     )
 
 
@@ -304,6 +319,18 @@ async def stop(session: AsyncSession, *, telegram_user_id: int) -> None:
 @dataclass(frozen=True)
 class TaskDone:
     text: str
+    remaining: tuple[views.TaskLine, ...]  # the assignee's tasks still open
+    today: date
+
+
+def _lines(tasks: list[MeetingTask]) -> tuple[views.TaskLine, ...]:
+    return tuple(views.TaskLine(t.id, t.text, t.due_on) for t in tasks)
+
+
+async def _today(session: AsyncSession, union_id: int, now: datetime) -> date:
+    union = await session.get(Union, union_id)
+    assert union is not None
+    return now.astimezone(ZoneInfo(union.timezone)).date()
 
 
 async def mark_done(
@@ -325,4 +352,56 @@ async def mark_done(
     task.status, task.closed_at = TaskStatus.DONE, now
     await session.flush()
     logger.info("Task %s done", task.id)
-    return TaskDone(task.text)
+    remaining = _lines(await repo.open_tasks_of(session, member.id))
+    return TaskDone(task.text, remaining, await _today(session, task.union_id, now))
+
+
+# --- with the monthly update round (the tick) ---------------------------------------------
+
+
+async def rounds_to_ask(session: AsyncSession) -> list[int]:
+    return await repo.rounds_to_ask(session, ROUND_CLAIM)
+
+
+async def ask_in_round(
+    session: AsyncSession, *, round_id: int, now: datetime, language: str
+) -> bool:
+    """Once per round (a claim): each assignee of the Union's open tasks is asked about them in
+    private, one «✔️ Fatto» per task, until the round's deadline. True when queued."""
+    round_ = await session.get(UpdateRound, round_id)
+    if round_ is None or round_.status != RoundStatus.OPEN:
+        return False
+    if not await core_repo.claim(
+        session, kind=ROUND_CLAIM, union_id=round_.union_id, period=str(round_.id), now=now
+    ):
+        return False
+    by_member: dict[int, list[MeetingTask]] = {}
+    for task in await agenda_repo.open_tasks(session, union_id=round_.union_id):
+        by_member.setdefault(task.assignee_member_id, []).append(task)
+    today = await _today(session, round_.union_id, now)
+    queued = False
+    for member_id, open_tasks in by_member.items():
+        member = await session.get(Member, member_id)
+        person = await session.get(Person, member.person_id) if member is not None else None
+        if member is None or member.status != MemberStatus.ACTIVE or person is None:
+            continue
+        if person.telegram_user_id is None:
+            continue
+        tr = person_translator(person.language, person.telegram_language, language)
+        year, month = (int(x) for x in round_.period.split("-")[:2])
+        period = format_month(year, month, tr.language)
+        text, keyboard = views.render_round_tasks(period, _lines(open_tasks), today, tr)
+        queued = (
+            await _enqueue(
+                session,
+                person,
+                f"taskround:{round_.id}:{member.id}",
+                text,
+                keyboard,
+                now=now,
+                expires_at=round_.deadline_at,
+            )
+            or queued
+        )
+    logger.info("Round %s: open tasks asked of %d people", round_.id, len(by_member))
+    return queued
