@@ -175,6 +175,14 @@ async def test_agenda_story(any_bot: BotUnderTest) -> None:
     )
     again = await (await carla.press_forged(proposal, f"agd:no:{item_id}")).answered()
     assert again.show_alert and (again.text or "").startswith("Questa proposta ha già")
+    # The same item again is refused, and the dialogue ends.
+    await (await sara.press(announcement, "📝 Proponi un punto")).answered()
+    await sara.send("comunità  energetica: A CHE PUNTO SIAMO")
+    await bot.settle()
+    assert fake.last_sent(sara).text == (
+        "Questo punto è già nell'ordine del giorno (o in attesa di risposta)."
+    )
+    assert len(await _items(bot)) == len(before)
 
     await (await carla.press(proposal, "5 ↑")).answered()
     await bot.settle()

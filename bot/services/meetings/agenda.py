@@ -461,22 +461,17 @@ async def write_item(
     checked = check_item_text(text)
     if isinstance(checked, tuple):
         return AgendaRefused(*checked)
+    # A text was written: whatever follows, the dialogue ends here.
+    await core_repo.clear_conversation(session, telegram_user_id=telegram_user_id, chat_id=chat_id)
     found = await _member_for(session, meeting_id, telegram_user_id, now, coordinator=False)
     if isinstance(found, AgendaRefused):
-        await core_repo.clear_conversation(
-            session, telegram_user_id=telegram_user_id, chat_id=chat_id
-        )
         return found
     meeting, member = found
     live = await repo.items_of(session, meeting.id, statuses=_LIVE)
     if any(normalise(i.text) == normalise(checked) for i in live):
-        await core_repo.clear_conversation(
-            session, telegram_user_id=telegram_user_id, chat_id=chat_id
-        )
         return AgendaRefused("repeat")
     if len(live) >= MAX_ITEMS:
         return AgendaRefused("full", MAX_ITEMS)
-    await core_repo.clear_conversation(session, telegram_user_id=telegram_user_id, chat_id=chat_id)
     item = AgendaItem(
         meeting_id=meeting.id,
         position=await repo.next_position(session, meeting.id),
