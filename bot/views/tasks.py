@@ -5,6 +5,8 @@ Buttons (callback data `tsk:verb:id[:arg]`, ids only; the handlers re-check ever
 
     tsk:new:<meeting>          «📌 Assegna un compito» (the agenda's panel): who?
     tsk:who:<meeting>:<member> the member chosen; the text is then written
+    tsk:act:<meeting>:<action> the PAES action it is about (0: none), when the member's Comuni
+                               have actions
     tsk:due:<meeting>:<days>   by when: one of `DUE_DAYS` from today, 0 for no date
     tsk:stop:<meeting>         ends the dialogue, nothing recorded
     tsk:done:<task>            «✔️ Fatto», for the assignee
@@ -80,6 +82,30 @@ def render_ask_text(meeting: TaskMeeting, name: str, tr: Translator) -> tuple[st
     return text, Keyboard.of([_stop(meeting.meeting_id, tr)])
 
 
+def render_pick_action(
+    meeting: TaskMeeting,
+    name: str,
+    task: str,
+    actions: Sequence[tuple[int, str, str]],
+    tr: Translator,
+) -> tuple[str, Keyboard | None]:
+    """Is the task about one of the PAES actions of the member's Comuni?"""
+    _ = tr.gettext
+    text = "\n".join(
+        [
+            _("📌 {name}: «{task}»").format(name=html.escape(name), task=html.escape(task)),
+            "",
+            _("Riguarda un'azione del PAES?"),
+        ]
+    )
+    rows = [
+        [Button(f"{code} · {title}"[:60], cb.encode(TASK_AREA, "act", meeting.meeting_id, i))]
+        for i, code, title in actions
+    ]
+    rows.append([Button(_("Nessuna azione"), cb.encode(TASK_AREA, "act", meeting.meeting_id, 0))])
+    return text, Keyboard.of(*rows, [_stop(meeting.meeting_id, tr)])
+
+
 def render_pick_due(
     meeting: TaskMeeting, name: str, task: str, today: date, tr: Translator
 ) -> tuple[str, Keyboard | None]:
@@ -119,14 +145,21 @@ def render_assigned(
 
 
 def render_told(
-    meeting: TaskMeeting, task_id: int, task: str, due_on: date | None, tr: Translator
+    meeting: TaskMeeting,
+    task_id: int,
+    task: str,
+    due_on: date | None,
+    tr: Translator,
+    action: str | None = None,
 ) -> tuple[str, Keyboard | None]:
-    """To the assignee, in private."""
+    """To the assignee, in private (`action`: «code · title» of the PAES action it is about)."""
     _ = tr.gettext
     lines = [
         _("📌 Hai un compito dalla riunione «{title}»:").format(title=html.escape(meeting.title)),
         f"«{html.escape(task)}»",
     ]
+    if action is not None:
+        lines.append(_("Azione del PAES: {action}.").format(action=html.escape(action)))
     if due_on is not None:
         lines.append(_("Entro {date}.").format(date=day_label(due_on, tr)))
     lines.append(_("Quando l'hai fatto, tocca «✔️ Fatto»."))

@@ -11,9 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from storage.models import (
+    Action,
     JobClaim,
     MeetingTask,
     Member,
+    MemberMunicipality,
     Person,
     RoundStatus,
     TaskStatus,
@@ -84,3 +86,24 @@ async def overdue(session: AsyncSession, *, union_id: int, today: date) -> list[
         for text, due_on, person in rows.all()
         if due_on is not None  # (the WHERE says so; the type does not)
     ]
+
+
+async def actions_of_member(
+    session: AsyncSession, *, union_id: int, member_id: int, limit: int
+) -> list[tuple[int, str, str]]:
+    """(id, code, title) of the open actions of the member's Comuni, by code: what a task of
+    theirs may be about."""
+    comuni = select(MemberMunicipality.municipality_id).where(
+        MemberMunicipality.member_id == member_id
+    )
+    rows = await session.execute(
+        select(Action.id, Action.code, Action.title)
+        .where(
+            Action.union_id == union_id,
+            Action.archived_at.is_(None),
+            Action.municipality_id.in_(comuni),
+        )
+        .order_by(Action.code, Action.id)
+        .limit(limit)
+    )
+    return [(i, code, title) for i, code, title in rows.all()]

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import select
 
-from storage.models import MeetingTask, TaskStatus
+from storage.models import Action, ActionStatus, MeetingTask, Municipality, TaskStatus
 from tests.e2e.harness import BotUnderTest
 from tests.e2e.test_agenda_story import _fix_meeting, _with
 from tests.e2e.test_meetings_story import _team
@@ -49,6 +49,25 @@ async def test_tasks_story(any_bot: BotUnderTest) -> None:
     ).answered()
     assert refused.show_alert and refused.text == "Solo chi coordina l'Unione assegna i compiti."
 
+    # An action of Sara's Comune: a task of hers may be about it.
+    async with bot.db.transaction() as session:
+        argelato = (
+            await session.execute(select(Municipality).where(Municipality.name == "Argelato"))
+        ).scalar_one()
+        action = Action(
+            union_id=team.union_id,
+            code="AR-1",
+            title="Fotovoltaico sulla scuola",
+            municipality_id=argelato.id,
+            status=ActionStatus.ONGOING,
+            progress=10,
+            created_at=bot.clock.now(),
+            updated_at=bot.clock.now(),
+        )
+        session.add(action)
+        await session.flush()
+        action_id = action.id
+
     # Whom: the members at the meeting's table (not the technician).
     await (await carla.press(draft, "📌 Assegna un compito")).answered()
     await bot.settle()
@@ -62,6 +81,14 @@ async def test_tasks_story(any_bot: BotUnderTest) -> None:
     await carla.send("Chiedere il preventivo per il fotovoltaico della scuola")
     await bot.settle()
     when = fake.last_sent(carla)
+    assert "Riguarda un'azione del PAES?" in (when.text or "")
+    assert when.button_texts == ["AR-1 · Fotovoltaico sulla scuola", "Nessuna azione", "Annulla"]
+    stale = await (
+        await carla.press_forged(when, f"tsk:act:{meeting_id}:{action_id + 99}")
+    ).answered()
+    assert stale.show_alert  # an action that was not offered
+    await (await carla.press(when, "AR-1 · Fotovoltaico sulla scuola")).answered()
+    await bot.settle()
     assert when.button_texts == [
         "Entro una settimana (ven 11 dic 2026)",
         "Entro due settimane (ven 18 dic 2026)",
@@ -82,10 +109,11 @@ async def test_tasks_story(any_bot: BotUnderTest) -> None:
         "della scuola» entro ven 18 dic 2026.\nGliel'ho scritto in privato."
     )
     task = (await _tasks(bot))[-1]
-    assert (task.status, task.due_on, task.meeting_id) == (
+    assert (task.status, task.due_on, task.meeting_id, task.action_id) == (
         TaskStatus.OPEN,
         date(2026, 12, 18),
         meeting_id,
+        action_id,
     )
     assert task.told_at is not None
 
@@ -94,6 +122,7 @@ async def test_tasks_story(any_bot: BotUnderTest) -> None:
     assert told.text == (
         "📌 Hai un compito dalla riunione «Riunione di dicembre»:\n"
         "«Chiedere il preventivo per il fotovoltaico della scuola»\n"
+        "Azione del PAES: AR-1 · Fotovoltaico sulla scuola.\n"
         "Entro ven 18 dic 2026.\nQuando l'hai fatto, tocca «✔️ Fatto»."
     )
     not_hers = await (await bruno.press_forged(told, f"tsk:done:{task.id}")).answered()

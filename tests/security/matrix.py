@@ -535,6 +535,7 @@ BUTTONS: dict[str, Row] = {
     # Tasks: the coordinator's dialogue, in private; «✔️ Fatto» for the assignee (the Sindaco).
     "tsk:new:{meeting}": TASK_COORD,
     "tsk:who:{meeting}:{sindaco}": TASK_COORD,
+    "tsk:act:{meeting}:{act}": TASK_COORD,
     "tsk:due:{meeting}:7": TASK_COORD,
     "tsk:stop:{meeting}": private_button(everyone(OK), PRIVATE_BUTTON),  # ends one's own only
     "tsk:done:{task}": private_button(

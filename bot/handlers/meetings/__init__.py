@@ -66,6 +66,7 @@ def register(application: Application[Any, Any, Any, Any, Any, Any], services: S
             CallbackQueryHandler(agenda.on_answer, pattern=pattern(AGENDA_AREA, "yes", "no")),
             CallbackQueryHandler(tasks.on_new, pattern=pattern(TASK_AREA, "new")),
             CallbackQueryHandler(tasks.on_who, pattern=pattern(TASK_AREA, "who")),
+            CallbackQueryHandler(tasks.on_action, pattern=pattern(TASK_AREA, "act")),
             CallbackQueryHandler(tasks.on_due, pattern=pattern(TASK_AREA, "due")),
             CallbackQueryHandler(tasks.on_stop, pattern=pattern(TASK_AREA, "stop")),
             CallbackQueryHandler(tasks.on_done, pattern=pattern(TASK_AREA, "done")),

@@ -58,40 +58,39 @@ async def on_new(update: Update, context: BotContext) -> None:
     )
 
 
-async def on_who(update: Update, context: BotContext) -> None:
-    """The member chosen: the text is written next."""
+async def _choice(
+    update: Update, context: BotContext, pick: Callable[..., Awaitable[object]]
+) -> None:
+    """A step that takes the button's choice (`tsk:verb:<meeting>:<choice>`)."""
     now = context.services.clock.now()
     await _step(
         update,
         context,
-        lambda s, press, tr: tasks.pick_member(
+        lambda s, press, tr: pick(
             s,
             meeting_id=press.object_id,
-            member_id=press.data.int_arg(1),
+            choice=press.data.int_arg(1),
             telegram_user_id=press.user_id,
             now=now,
             tr=tr,
         ),
     )
+
+
+async def on_who(update: Update, context: BotContext) -> None:
+    """The member chosen: the text is written next."""
+    await _choice(update, context, tasks.pick_member)
+
+
+async def on_action(update: Update, context: BotContext) -> None:
+    """The PAES action the task is about, or none: then by when."""
+    await _choice(update, context, tasks.pick_action)
 
 
 async def on_due(update: Update, context: BotContext) -> None:
     """By when: the task is recorded and the assignee told."""
-    services = context.services
-    now = services.clock.now()
-    await _step(
-        update,
-        context,
-        lambda s, press, tr: tasks.pick_due(
-            s,
-            meeting_id=press.object_id,
-            days=press.data.int_arg(1),
-            telegram_user_id=press.user_id,
-            now=now,
-            language=services.settings.default_language,
-            tr=tr,
-        ),
-    )
+    language = context.services.settings.default_language
+    await _choice(update, context, partial(tasks.pick_due, language=language))
 
 
 async def on_stop(update: Update, context: BotContext) -> None:
@@ -117,9 +116,14 @@ async def on_task_text(update: Update, context: BotContext, conv: Conversation) 
     if isinstance(outcome, tasks.TaskRefused):
         await reply(update, views.render_refusal(outcome.reason, tr, outcome.n))
         return
-    text, keyboard = views.render_pick_due(
-        outcome.meeting, outcome.name, outcome.text, outcome.today, tr
-    )
+    if isinstance(outcome, tasks.ActionAsked):
+        text, keyboard = views.render_pick_action(
+            outcome.meeting, outcome.name, outcome.text, outcome.actions, tr
+        )
+    else:
+        text, keyboard = views.render_pick_due(
+            outcome.meeting, outcome.name, outcome.text, outcome.today, tr
+        )
     await reply(update, text, markup(keyboard), parse_mode=ParseMode.HTML)
 
 

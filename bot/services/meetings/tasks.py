@@ -21,6 +21,7 @@ from bot.services.meetings.polls import person_translator, table_members
 from bot.views import tasks as views
 from bot.views.keyboard import Keyboard, to_dict
 from storage.models import (
+    Action,
     Meeting,
     MeetingTask,
     Member,
@@ -43,6 +44,8 @@ TASK_FLOW = "meeting_task"
 ROUND_CLAIM = "task_round"  # per update round: its assignees were asked about their tasks
 # Tasks are assigned from the day the meeting is fixed until this long after its start.
 ASSIGN_AFTER = timedelta(days=14)
+# At most this many PAES actions (of the assignee's Comuni, by code) are offered as buttons.
+ACTIONS_OFFERED = 8
 
 
 # --- pure rules ---------------------------------------------------------------------------
@@ -154,7 +157,7 @@ async def pick_member(
     session: AsyncSession,
     *,
     meeting_id: int,
-    member_id: int | None,
+    choice: int | None,
     telegram_user_id: int,
     now: datetime,
     tr: Translator,
@@ -162,10 +165,10 @@ async def pick_member(
     ctx = await _coordinating(session, meeting_id, telegram_user_id, now)
     if isinstance(ctx, TaskRefused):
         return ctx
-    name = (await _assignees(session, ctx.meeting)).get(member_id or 0)
+    name = (await _assignees(session, ctx.meeting)).get(choice or 0)
     if name is None:
         return TaskRefused("not_at_table")
-    await _save(session, telegram_user_id, ctx.meeting, "text", now, member_id=member_id)
+    await _save(session, telegram_user_id, ctx.meeting, "text", now, member_id=choice)
     text, keyboard = views.render_ask_text(ctx.view, name, tr)
     return Step(text, keyboard)
 
@@ -179,6 +182,16 @@ async def _state(
     if conv is None or conv.flow != TASK_FLOW or conv.step != step:
         return None
     return conv.data if conv.data.get("meeting_id") == meeting_id else None
+
+
+@dataclass(frozen=True)
+class ActionAsked:
+    """The text is kept: is it about one of these actions? (`views.render_pick_action`)"""
+
+    meeting: views.TaskMeeting
+    name: str
+    text: str
+    actions: tuple[tuple[int, str, str], ...]
 
 
 @dataclass(frozen=True)
@@ -199,7 +212,7 @@ async def write_text(
     chat_id: int,
     text: str,
     now: datetime,
-) -> DueAsked | TaskRefused:
+) -> ActionAsked | DueAsked | TaskRefused:
     """The task's text (the same limits as an agenda item); then: by when?"""
     del chat_id  # the dialogue is private: its chat is the person's
     checked = check_item_text(text)
@@ -212,23 +225,59 @@ async def write_text(
     name = (await _assignees(session, ctx.meeting)).get(int((state or {}).get("member_id", 0)))
     if state is None or name is None:
         return TaskRefused("stale")
+    member_id = int(state["member_id"])
+    actions = await repo.actions_of_member(
+        session, union_id=ctx.meeting.union_id, member_id=member_id, limit=ACTIONS_OFFERED
+    )
+    step = "action" if actions else "due"
+    await _save(
+        session, telegram_user_id, ctx.meeting, step, now, member_id=member_id, text=checked
+    )
+    if actions:
+        return ActionAsked(ctx.view, name, checked, tuple(actions))
+    return DueAsked(ctx.view, name, checked, ctx.today)
+
+
+async def pick_action(
+    session: AsyncSession,
+    *,
+    meeting_id: int,
+    choice: int | None,
+    telegram_user_id: int,
+    now: datetime,
+    tr: Translator,
+) -> Step | TaskRefused:
+    """The PAES action the task is about (0: none), among those offered; then: by when?"""
+    ctx = await _coordinating(session, meeting_id, telegram_user_id, now)
+    if isinstance(ctx, TaskRefused):
+        return ctx
+    state = await _state(session, telegram_user_id, meeting_id, "action", now)
+    member_id = int((state or {}).get("member_id", 0))
+    name = (await _assignees(session, ctx.meeting)).get(member_id)
+    offered = await repo.actions_of_member(
+        session, union_id=ctx.meeting.union_id, member_id=member_id, limit=ACTIONS_OFFERED
+    )
+    if state is None or name is None or (choice and choice not in {a[0] for a in offered}):
+        return TaskRefused("stale")
     await _save(
         session,
         telegram_user_id,
         ctx.meeting,
         "due",
         now,
-        member_id=state["member_id"],
-        text=checked,
+        member_id=member_id,
+        text=state["text"],
+        action_id=choice or None,
     )
-    return DueAsked(ctx.view, name, checked, ctx.today)
+    text, keyboard = views.render_pick_due(ctx.view, name, str(state["text"]), ctx.today, tr)
+    return Step(text, keyboard)
 
 
 async def pick_due(
     session: AsyncSession,
     *,
     meeting_id: int,
-    days: int | None,
+    choice: int | None,
     telegram_user_id: int,
     now: datetime,
     language: str,
@@ -240,7 +289,7 @@ async def pick_due(
     if isinstance(ctx, TaskRefused):
         return ctx
     state = await _state(session, telegram_user_id, meeting_id, "due", now)
-    due_on = due_date(ctx.today, days)
+    due_on = due_date(ctx.today, choice)
     assignee = await session.get(Member, int((state or {}).get("member_id", 0)))
     person = await session.get(Person, assignee.person_id) if assignee is not None else None
     if state is None or due_on is False or assignee is None or person is None:
@@ -255,6 +304,7 @@ async def pick_due(
         assignee_member_id=assignee.id,
         text=str(state["text"]),
         due_on=due_on,
+        action_id=state.get("action_id"),
         status=TaskStatus.OPEN,
         created_by_member_id=ctx.member.id,
         created_at=now,
@@ -282,7 +332,9 @@ async def _tell_assignee(
     if person.telegram_user_id is None:
         return
     tr = person_translator(person.language, person.telegram_language, language)
-    text, keyboard = views.render_told(ctx.view, task.id, task.text, task.due_on, tr)
+    action = await session.get(Action, task.action_id) if task.action_id else None
+    label = f"{action.code} · {action.title}" if action is not None else None
+    text, keyboard = views.render_told(ctx.view, task.id, task.text, task.due_on, tr, label)
     if await _enqueue(session, person, f"task:{task.id}", text, keyboard, now=now):
         task.told_at = now
 
