@@ -15,10 +15,10 @@ from telegram.constants import ParseMode
 from bot import delivery
 from bot.context import BotContext
 from bot.conversations import Conversation, write_typed
-from bot.handlers.meetings.buttons import UnionOf, in_private, on_object, tell_privately
+from bot.handlers.meetings.buttons import tell_privately
 from bot.i18n import Translator
 from bot.markup import markup
-from bot.scope import ButtonPress, reply
+from bot.scope import ButtonPress, UnionOf, in_private, on_object, reply
 from bot.services.meetings import agenda, meeting_union_id
 from bot.telegram_edit import deliver
 from bot.views import agenda as views
