@@ -34,12 +34,16 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from bot.localtime import local_to_utc
 from bot.services.meetings import rules as meeting_rules
+from bot.services.meetings.agenda import convocation_bounds
 from bot.services.meetings.pins import PIN_DONE, PIN_LOOKBACK, PIN_OWED
+from bot.services.meetings.tasks import ROUND_CLAIM as TASK_ROUND_CLAIM
 from bot.services.progress import rules as round_rules
 from bot.services.progress.rounds import UNREACHABLE_CLAIM, settings_of_row
 from bot.services.progress.status import INVITE_PREFIX
+from storage.repositories import agenda as agenda_repo
 from storage.repositories import meetings as meetings_repo
 from storage.repositories import schedule as repo
+from storage.repositories import tasks as tasks_repo
 from storage.repositories.schedule import Hint, Snapshot
 
 NextDue = Callable[[AsyncSession, datetime], Awaitable[datetime | None]]
@@ -254,6 +258,12 @@ SCHEDULE: dict[str, WhenDue] = {
         after_sends=True,  # the report on who could not be reached waits for the reminders
     ),
     "meetings.close_due": WhenDue(probe=repo.polls_past_deadline),
+    "meetings.convocations": WhenDue(
+        probe=lambda now: agenda_repo.convocations_owed(now, **convocation_bounds(now))
+    ),
+    "meetings.task_round": WhenDue(
+        probe=lambda _now: tasks_repo.rounds_owing_task_question(TASK_ROUND_CLAIM)
+    ),
     "meetings.meeting_reminders": WhenDue(
         next_due=_meeting_reminders,
         wakes=(Wake("meeting", ("starts_at",)), Wake("meeting_settings")),  # reminders on/off

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, and_, delete, exists, func, or_, select
 from sqlalchemy import update as sql_update
@@ -47,9 +48,11 @@ from storage.models import (
     UpdateSettings,
 )
 from storage.repositories import outbox as outbox_repo
+from storage.repositories import tasks as tasks_repo
 from storage.repositories.common import insert_ignore
 from storage.repositories.core import municipality_names
 from storage.repositories.people import FORMER_MEMBER, ShownName, present_name, shown_name
+from storage.repositories.tasks import OverdueTask
 
 EX_MEMBER = FORMER_MEMBER  # the name of anyone who left: readers show «ex membro»
 UNION_NOTES: Literal["union"] = "union"  # group_notes(comune=…): notes of members with no Comune
@@ -264,12 +267,15 @@ class SummaryFacts:
     next_meeting: Meeting | None
     decisions: list[DecisionFact]
     notes: list[NoteFact] = field(default_factory=list)  # group notes since the baseline
+    overdue_tasks: list[OverdueTask] = field(default_factory=list)  # tasks past their date
 
     @property
     def named_people(self) -> set[int]:
         """Person ids of everyone a summary made of these facts may name (note authors,
-        technicians, who asked and who voted): its outbox rows record them."""
+        technicians, who asked and who voted, whose tasks are overdue): its outbox rows record
+        them."""
         ids = {n.author_id for n in self.notes} | {t.person_id for t in self.technicians}
+        ids |= {t.person_id for t in self.overdue_tasks}
         for decision in self.decisions:
             ids |= decision.named_people
         return {i for i in ids if i is not None}
@@ -528,6 +534,9 @@ async def summary_facts(
         next_meeting=await next_meeting(session, union_id=union_id, now=now),
         decisions=await open_decisions(session, union_id=union_id),
         notes=await group_notes(session, union_id=union_id, since=baseline, until=now),
+        overdue_tasks=await tasks_repo.overdue(
+            session, union_id=union_id, today=now.astimezone(ZoneInfo(union.timezone)).date()
+        ),
     )
 
 

@@ -175,7 +175,8 @@ async def test_a_poll_closing_claims_each_step_once(
         assert await tick(datetime(2026, 12, 2, 10, minutes, tzinfo=UTC)) == []
     announcement = next(m for m in bot.fake.sent_to(group) if (m.text or "").startswith("📣"))
     assert announcement.pinned
-    reminders = [
-        m for m in bot.fake.sent_to(coordinator) if "Riunione di dicembre" in (m.text or "")
-    ]
+    to_carla = [m.text or "" for m in bot.fake.sent_to(coordinator)]
+    reminders = [t for t in to_carla if "Riunione di dicembre" in t and "bozza" not in t]
     assert len(reminders) == 1
+    # and the agenda's draft, once (bot.services.meetings.agenda)
+    assert len([t for t in to_carla if t.startswith("Ho preparato la bozza")]) == 1

@@ -348,6 +348,27 @@ EXPORT = union_button(
 MEETING_PANEL = union_button(only(["coord"], COORD_OR_PROPOSER))
 MEETING_COORD = private_button(only(["coord"], COORD_OR_PROPOSER), PRIVATE_BUTTON)
 MEETING_CONFIRM = private_button(only(["coord"], COORD_OR_PROPOSER), PRIVATE_BUTTON)
+AGENDA_MEMBERS = "Questo pulsante è per i membri del Team energia dell'Unione"
+AGENDA_COORD = private_button(
+    only(
+        ["coord"],
+        "Solo chi coordina l'Unione mette in ordine e conferma l'ordine del giorno",
+        outsider=AGENDA_MEMBERS,
+        pending=AGENDA_MEMBERS,
+        other_coord=AGENDA_MEMBERS,
+    ),
+    PRIVATE_BUTTON,
+)
+TASK_COORD = private_button(
+    only(
+        ["coord"],
+        "Solo chi coordina l'Unione assegna i compiti",
+        outsider=AGENDA_MEMBERS,
+        pending=AGENDA_MEMBERS,
+        other_coord=AGENDA_MEMBERS,
+    ),
+    PRIVATE_BUTTON,
+)
 COORD_ONLY_ACTIONS = "Solo chi coordina l'Unione può farlo"
 ACTION_EDIT = union_button(
     {
@@ -505,6 +526,32 @@ BUTTONS: dict[str, Row] = {
     "set:paes_date:{A}": SETTINGS,
     "set:paes_clear:{A}": SETTINGS,
     "set:hashtag:{A}": SETTINGS,
+    # The agenda: «📝 Proponi un punto» for the members at the meeting's table (here both), from
+    # the group or in private; the panel and the answers to proposals for the coordinator, in
+    # private only.
+    "agd:add:{meeting}": union_button(only(MEMBERS, AGENDA_MEMBERS)),
+    "agd:up:{item}": AGENDA_COORD,
+    "agd:down:{item}": AGENDA_COORD,
+    "agd:drop:{item}": AGENDA_COORD,
+    "agd:ok:{meeting}": AGENDA_COORD,
+    "agd:yes:{proposal}": AGENDA_COORD,
+    "agd:no:{proposal}": AGENDA_COORD,
+    # Tasks: the coordinator's dialogue, in private; «✔️ Fatto» for the assignee (the Sindaco).
+    "tsk:new:{meeting}": TASK_COORD,
+    "tsk:who:{meeting}:{sindaco}": TASK_COORD,
+    "tsk:act:{meeting}:{act}": TASK_COORD,
+    "tsk:due:{meeting}:7": TASK_COORD,
+    "tsk:stop:{meeting}": private_button(everyone(OK), PRIVATE_BUTTON),  # ends one's own only
+    "tsk:done:{task}": private_button(
+        only(
+            ["sindaco"],
+            "Questo compito è di un'altra persona",
+            outsider=AGENDA_MEMBERS,
+            pending=AGENDA_MEMBERS,
+            other_coord=AGENDA_MEMBERS,
+        ),
+        PRIVATE_BUTTON,
+    ),
 }
 
 CALLER_TITLES = {

@@ -19,6 +19,9 @@ from bot.services.action_import import fold_name
 from storage.models import (
     Action,
     ActionStatus,
+    AgendaItem,
+    AgendaSource,
+    AgendaStatus,
     Announcement,
     Base,
     Decision,
@@ -28,6 +31,8 @@ from storage.models import (
     LinkedChat,
     Meeting,
     MeetingPoll,
+    MeetingRecord,
+    MeetingTask,
     Member,
     MemberMunicipality,
     MemberStatus,
@@ -40,6 +45,7 @@ from storage.models import (
     RoundStatus,
     Slot,
     TableKind,
+    TaskStatus,
     Union,
     UpdateRound,
     UpdateSource,
@@ -108,6 +114,9 @@ class UnionObjects:
     poll_id: int = 0
     slot_ids: list[int] = field(default_factory=list)
     meeting_id: int = 0
+    agenda_item_id: int = 0  # on the meeting's agenda
+    proposal_id: int = 0  # proposed, waiting for the coordinator
+    task_id: int = 0  # the Sindaco's, open
     round_id: int = 0
     action_ids: list[int] = field(default_factory=list)
     update_id: int = 0
@@ -212,6 +221,21 @@ async def _union(
         [s.id for s in slots],
         meeting.id,
     )
+    session.add(MeetingRecord(meeting_id=meeting.id))
+    items = [
+        AgendaItem(
+            meeting_id=meeting.id,
+            position=n,
+            source=AgendaSource.PROPOSAL,
+            text=f"Punto {n} {secret}",
+            status=status,
+            created_at=now,
+        )
+        for n, status in ((1, AgendaStatus.ACCEPTED), (2, AgendaStatus.PROPOSED))
+    ]
+    session.add_all(items)
+    await session.flush()
+    objects.agenda_item_id, objects.proposal_id = items[0].id, items[1].id
     titles = ("Fotovoltaico sulla scuola", "Relamping del municipio", "Cappotto della palestra")
     actions = [
         Action(
@@ -435,6 +459,17 @@ async def build_world(bot: BotUnderTest) -> World:
         assert coord_a is not None
         await _contents(s, a, secret="Val", tecnico=tecnico, coord=coord_a, now=now)
         await _contents(s, b, secret="Pianura-segreta", tecnico=coord_b, coord=coord_b, now=now)
+        task = MeetingTask(
+            union_id=a.union_id,
+            meeting_id=a.meeting_id,
+            assignee_member_id=m["sindaco"],
+            text="Compito riservato Val",
+            status=TaskStatus.OPEN,
+            created_at=now,
+        )
+        s.add(task)
+        await s.flush()
+        a.task_id = task.id
     world = World(bot=bot, users=users, chats=chats, a=a, b=b, b_group=b_group)
     # Every caller has started the bot; anchors for forged presses in every chat.
     for user in users.values():

@@ -13,9 +13,22 @@ from bot import message_refresh
 from bot.callback_data import pattern
 from bot.context import Services
 from bot.conversations import register_flow
-from bot.handlers.meetings import commands, dialogue, links, manage, scheduled, votes
+from bot.handlers.meetings import (
+    agenda,
+    commands,
+    dialogue,
+    links,
+    manage,
+    scheduled,
+    tasks,
+    votes,
+)
 from bot.services import meetings
+from bot.services.meetings.agenda import PROPOSAL_FLOW as AGENDA_FLOW
+from bot.services.meetings.tasks import TASK_FLOW
+from bot.views.agenda import AGENDA_AREA
 from bot.views.meetings import MTG_AREA, VOTE_AREA, WIZ_AREA
+from bot.views.tasks import TASK_AREA
 
 POLL_MESSAGES = message_refresh.MessageKind(
     name="poll", model=meetings.PollMessage, render=votes.render_poll_message
@@ -45,10 +58,24 @@ def register(application: Application[Any, Any, Any, Any, Any, Any], services: S
             ),
             CallbackQueryHandler(manage.on_invite, pattern=pattern(MTG_AREA, "invite")),
             CallbackQueryHandler(dialogue.on_wizard_button, pattern=pattern(WIZ_AREA)),
+            CallbackQueryHandler(agenda.on_add, pattern=pattern(AGENDA_AREA, "add")),
+            CallbackQueryHandler(
+                agenda.on_move, pattern=pattern(AGENDA_AREA, "up", "down", "drop")
+            ),
+            CallbackQueryHandler(agenda.on_confirm, pattern=pattern(AGENDA_AREA, "ok")),
+            CallbackQueryHandler(agenda.on_answer, pattern=pattern(AGENDA_AREA, "yes", "no")),
+            CallbackQueryHandler(tasks.on_new, pattern=pattern(TASK_AREA, "new")),
+            CallbackQueryHandler(tasks.on_who, pattern=pattern(TASK_AREA, "who")),
+            CallbackQueryHandler(tasks.on_action, pattern=pattern(TASK_AREA, "act")),
+            CallbackQueryHandler(tasks.on_due, pattern=pattern(TASK_AREA, "due")),
+            CallbackQueryHandler(tasks.on_stop, pattern=pattern(TASK_AREA, "stop")),
+            CallbackQueryHandler(tasks.on_done, pattern=pattern(TASK_AREA, "done")),
         ]
     )
     register_flow(meetings.WIZARD_FLOW, dialogue.on_wizard_text)
     register_flow(meetings.ADD_DATE_FLOW, dialogue.on_add_date_text)
+    register_flow(AGENDA_FLOW, agenda.on_item_text)
+    register_flow(TASK_FLOW, tasks.on_task_text)
     links.install(services)  # /start mg-<poll>, pv-<poll>: before registration's invites
     services.add_sent_listener("poll:", meetings.on_poll_message_sent)
     services.add_sent_listener("pollrem:", meetings.on_reminder_sent)
@@ -58,6 +85,9 @@ def register(application: Application[Any, Any, Any, Any, Any, Any], services: S
     # report_unreachable tells the coordinator who refused; uncertain ones get the generic report.
     services.report_elsewhere("pollrem:", ("failed",))
     services.add_due_work("meetings.close_due", scheduled.close_due_polls)
+    # Before the reminders: a convocation due at the same tick goes first.
+    services.add_due_work("meetings.convocations", scheduled.convoke_meetings)
     services.add_due_work("meetings.meeting_reminders", scheduled.remind_meetings)
+    services.add_due_work("meetings.task_round", scheduled.ask_about_tasks)
     services.add_due_work("meetings.pins", scheduled.pin_announcements)
     message_refresh.install(application, services, POLL_MESSAGES)

@@ -19,6 +19,7 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 from bot import delivery, message_refresh
 from bot.context import Services
 from bot.services import meetings
+from bot.services.meetings import agenda, tasks
 
 logger = logging.getLogger(__name__)
 
@@ -113,6 +114,28 @@ async def after_closing(services: Services, bot: Bot) -> None:
     await delivery.flush(services, bot)
     await pin_announcements(services, bot, services.clock.now())
     await message_refresh.refresh_now(services, bot)
+
+
+async def convoke_meetings(services: Services, bot: Bot, now: datetime) -> None:
+    """The convocation with the agenda, a set number of days before each meeting."""
+    language = services.settings.default_language
+    await _each_due(
+        services,
+        bot,
+        lambda s: agenda.meetings_to_convoke(s, now=now),
+        lambda s, meeting_id: agenda.convoke(s, meeting_id=meeting_id, now=now, language=language),
+    )
+
+
+async def ask_about_tasks(services: Services, bot: Bot, now: datetime) -> None:
+    """With each monthly update round, once: the assignees are asked about their open tasks."""
+    language = services.settings.default_language
+    await _each_due(
+        services,
+        bot,
+        tasks.rounds_to_ask,
+        lambda s, round_id: tasks.ask_in_round(s, round_id=round_id, now=now, language=language),
+    )
 
 
 async def remind_meetings(services: Services, bot: Bot, now: datetime) -> None:

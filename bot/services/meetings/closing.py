@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import translator
+from bot.services.meetings.agenda import draft_agenda
 from bot.services.meetings.invites import ICS_DOMAIN, meeting_ics
 from bot.services.meetings.polls import (
     best_of,
@@ -21,6 +22,8 @@ from bot.services.meetings.polls import (
     table_chats,
 )
 from bot.services.meetings.rules import deadline_passed
+from bot.views.agenda import propose_keyboard
+from bot.views.keyboard import to_dict
 from bot.views.meetings import ics_name, render_announcement, render_ics_caption, render_no_date
 from storage.models import MeetingPoll, PollStatus
 from storage.repositories import core as core_repo
@@ -88,10 +91,12 @@ async def close_poll(
         session, poll=poll, slot=best.slot, uid_domain=ICS_DOMAIN, now=now
     )
     await repo.mark_dirty(session, poll_id=poll.id, now=now)
+    await draft_agenda(session, meeting=meeting, now=now, language=language)
     view = await load_poll_view(session, poll.id)  # with the chosen slot
     assert view is not None
     tr = translator(language)
     text = render_announcement(view, meeting, tr)
+    propose = to_dict(propose_keyboard(meeting.id, tr))  # the agenda's «📝 Proponi un punto»
     data = meeting_ics(meeting, view.union, tr, now)
     for link in chats:
         await outbox_repo.enqueue(
@@ -99,7 +104,7 @@ async def close_poll(
             dedup_key=f"mtgann:{meeting.id}:{link.chat_id}",
             chat_id=link.chat_id,
             method="sendMessage",
-            payload={"text": text, "parse_mode": "HTML"},
+            payload={"text": text, "parse_mode": "HTML", "reply_markup": propose},
             union_id=poll.union_id,
             now=now,
         )

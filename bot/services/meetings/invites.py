@@ -10,14 +10,25 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import Translator, translator
 from bot.services.ics import CalendarEvent, build_ics, looks_like_url
+from bot.views.agenda import ItemView, agenda_plain
 from bot.views.meetings import ics_description, ics_name, render_invite_caption
-from storage.models import Meeting, Union
+from storage.models import AgendaStatus, Meeting, Union
+from storage.repositories import agenda as agenda_repo
 from storage.repositories import core as core_repo
 
 ICS_DOMAIN = "team-energia.bot"
 
 
-def meeting_ics(meeting: Meeting, union: Union, tr: Translator, now: datetime) -> bytes:
+def meeting_ics(
+    meeting: Meeting,
+    union: Union,
+    tr: Translator,
+    now: datetime,
+    *,
+    agenda: str | None = None,
+    sequence: int = 0,
+) -> bytes:
+    """`agenda`: the agenda's items as text, once drafted (else the agenda typed in the poll)."""
     url = meeting.place if meeting.place and looks_like_url(meeting.place) else None
     event = CalendarEvent(
         uid=meeting.ics_uid,
@@ -25,10 +36,11 @@ def meeting_ics(meeting: Meeting, union: Union, tr: Translator, now: datetime) -
         starts_at=meeting.starts_at,
         ends_at=meeting.ends_at,
         timezone=union.timezone,
-        description=ics_description(union.name, meeting.agenda, tr),
+        description=ics_description(union.name, agenda or meeting.agenda, tr),
         location=meeting.place,
         url=url,
         cancelled=meeting.cancelled_at is not None,
+        sequence=sequence,
     )
     return build_ics(event, stamp=now)
 
@@ -68,6 +80,12 @@ async def meeting_invite(
     tz = ZoneInfo(union.timezone)
     return Invite(
         file_name=ics_name(meeting, tz),
-        data=meeting_ics(meeting, union, tr, now),
+        data=meeting_ics(meeting, union, tr, now, agenda=await _agenda_text(session, meeting)),
         caption=render_invite_caption(meeting, tz, tr),
     )
+
+
+async def _agenda_text(session: AsyncSession, meeting: Meeting) -> str | None:
+    """The agenda's items as the .ics description carries them (None before it is drafted)."""
+    items = await agenda_repo.items_of(session, meeting.id, statuses=(AgendaStatus.ACCEPTED,))
+    return agenda_plain([ItemView(i.id, i.source, i.text) for i in items]) or None

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.i18n import translator
 from bot.services.display_text import person_name
 from bot.services.meetings import rules
+from bot.services.meetings.agenda import changed_since_convocation
 from bot.services.meetings.closing import deadline_key
 from bot.services.meetings.polls import load_poll_view, person_translator, table_chats
 from bot.views.keyboard import to_dict
@@ -271,6 +272,8 @@ async def _remind(
     queued = False
     for kind in kinds:
         text = render_meeting_reminder(kind, meeting, tz, now, tr)
+        if kind == "day":  # the agenda again, if it changed since the convocation
+            text += await changed_since_convocation(session, meeting=meeting, tr=tr)
         for link in await table_chats(session, union_id=union.id, table=meeting.table):
             await outbox_repo.enqueue(
                 session,

@@ -191,6 +191,7 @@ def build_summary_input(
         on_demand=on_demand,
         round_deadline=round_deadline,
         union_notes=notes.get(None, ()),
+        overdue_tasks=facts.overdue_tasks,
     )
 
 

@@ -33,7 +33,9 @@ from bot.views.summaries import (
     REJECT,
     clip,
 )
+from bot.views.tasks import day_label
 from storage.repositories.people import ShownName
+from storage.repositories.tasks import OverdueTask
 
 COMPLETED, ONGOING, POSTPONED, NOT_STARTED = "completed", "ongoing", "postponed", "not_started"
 STATUSES = (COMPLETED, ONGOING, POSTPONED, NOT_STARTED)
@@ -143,6 +145,7 @@ class SummaryInput:
     on_demand: bool = False
     round_deadline: datetime | None = None
     union_notes: Sequence[NoteView] = ()  # group notes of members with no Comune
+    overdue_tasks: Sequence[OverdueTask] = ()  # tasks of the meetings past their date
 
 
 @dataclass(frozen=True)
@@ -586,6 +589,8 @@ def _to_do(data: SummaryInput, tr: Translator, *, private: bool) -> list[list[st
         sections.append(["📌 " + _("<b>Decisioni da attuare</b>"), *rows])
     if not open_q and not decided:
         sections.append(["🗳 " + _("Nessuna questione aperta per il tavolo politico.")])
+    if data.overdue_tasks:
+        sections.append(_overdue_rows(data.overdue_tasks, tr))
     if data.next_meeting is not None:
         m = data.next_meeting
         when = format_datetime(m.starts_at, ZoneInfo(data.timezone), tr.language)
@@ -594,6 +599,28 @@ def _to_do(data: SummaryInput, tr: Translator, *, private: bool) -> list[list[st
     else:
         sections.append(["📅 " + _("Prossima riunione non ancora fissata.")])
     return sections
+
+
+TASKS_LISTED = 5
+
+
+def _overdue_rows(tasks: Sequence[OverdueTask], tr: Translator) -> list[str]:
+    """«Compiti scaduti»: who, what, since when (the first few, then how many more)."""
+    e = html.escape
+    rows = ["⏰ " + tr.gettext("<b>Compiti scaduti</b>")]
+    for task in tasks[:TASKS_LISTED]:
+        rows.append(
+            tr.gettext("{name}: «{task}», entro {date}").format(
+                name=e(person_name(task.assignee, tr)),
+                task=e(clip_words(task.text, 80)),
+                date=day_label(task.due_on, tr),
+            )
+        )
+    if (more := len(tasks) - TASKS_LISTED) > 0:
+        rows.append(
+            tr.ngettext("… e un altro compito", "… e altri {n} compiti", more).format(n=more)
+        )
+    return rows
 
 
 def _comune_lines(data: SummaryInput, tr: Translator, own: frozenset[int]) -> list[str]:

@@ -1,0 +1,180 @@
+"""The agenda's buttons (`agd:…`, listed in bot.views.agenda) and the item written in private.
+Each decodes the press, checks the chat against the meeting's Union, calls one use case of
+bot.services.meetings.agenda, answers, and flushes what it queued after the COMMIT."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from functools import partial
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import Update
+from telegram.constants import ParseMode
+
+from bot import delivery
+from bot.context import BotContext
+from bot.conversations import Conversation, write_typed
+from bot.handlers.meetings.buttons import tell_privately
+from bot.i18n import Translator
+from bot.markup import markup
+from bot.scope import ButtonPress, UnionOf, in_private, on_object, reply
+from bot.services.meetings import agenda, meeting_union_id
+from bot.telegram_edit import deliver
+from bot.views import agenda as views
+from bot.views.answer import Answer
+from bot.views.meetings import cannot_write_privately
+
+_MOVES = {"up": -1, "down": 1, "drop": 0}
+Use = Callable[[AsyncSession, ButtonPress, Translator], Awaitable[object]]
+
+
+async def pressed_refusing(
+    update: Update,
+    context: BotContext,
+    union_of: UnionOf,
+    use: Use,
+    *,
+    private: bool,
+    refusal: Callable[[object, Translator], str | None],
+) -> tuple[ButtonPress, Translator, object] | None:
+    """The kit's prelude (`buttons.on_object`, a write) and the use case; an outcome that
+    `refusal` words is answered here, in a popup that stays (None then). `private`: the button
+    works in private only."""
+    done = await on_object(
+        update,
+        context,
+        union_of,
+        use,
+        writes=True,
+        private_only=views.private_only if private else None,
+    )
+    if done is not None and (toast := refusal(done[2], done[1])) is not None:
+        await deliver(update, Answer(toast=toast, alert=True))
+        return None
+    return done
+
+
+def _refusal(outcome: object, tr: Translator) -> str | None:
+    if isinstance(outcome, agenda.AgendaRefused):
+        return views.render_refusal(outcome.reason, tr, outcome.n)
+    return None
+
+
+async def _pressed(
+    update: Update, context: BotContext, union_of: UnionOf, use: Use, *, private: bool
+) -> tuple[ButtonPress, Translator, object] | None:
+    return await pressed_refusing(update, context, union_of, use, private=private, refusal=_refusal)
+
+
+async def on_add(update: Update, context: BotContext) -> None:
+    """«📝 Proponi un punto» / «➕ Aggiungi un punto»: the dialogue opens in private."""
+    now = context.services.clock.now()
+
+    async def use(session: AsyncSession, press: ButtonPress, _tr: Translator) -> object:
+        return await agenda.ask_item(
+            session, meeting_id=press.object_id, telegram_user_id=press.user_id, now=now
+        )
+
+    done = await _pressed(update, context, meeting_union_id, use, private=False)
+    if done is None:
+        return
+    press, tr, outcome = done
+    assert isinstance(outcome, agenda.Asked)
+    text = views.render_ask_item(outcome.view, outcome.coordinator, tr)
+    if in_private(update):
+        await deliver(update, Answer(text=text, new_message=True))
+    elif await tell_privately(context.bot, press.user_id, text) is None:
+        await press.query.answer(cannot_write_privately(tr), show_alert=True)
+    else:
+        await press.query.answer(views.asked_in_private(tr))
+
+
+async def on_item_text(update: Update, context: BotContext, conv: Conversation) -> None:
+    """The item written after «📝 Proponi un punto»."""
+    services = context.services
+    written = await write_typed(
+        update,
+        context,
+        partial(
+            agenda.write_item,
+            meeting_id=int(conv.data.get("meeting_id", 0)),
+            language=services.settings.default_language,
+        ),
+    )
+    if written is None:
+        return
+    tr, outcome = written
+    if isinstance(outcome, agenda.AgendaRefused):
+        text = views.render_refusal(outcome.reason, tr, outcome.n)
+        await reply(update, text, parse_mode=ParseMode.HTML)
+        return
+    if isinstance(outcome, agenda.Panel):
+        text, keyboard = views.render_panel(outcome.view, tr)
+        await reply(update, text, markup(keyboard), parse_mode=ParseMode.HTML)
+        return
+    await reply(update, views.render_proposed(tr), parse_mode=ParseMode.HTML)
+    await delivery.flush(services, context.bot)
+
+
+async def on_move(update: Update, context: BotContext) -> None:
+    """↑ ↓ ✖ on the coordinator's panel."""
+    now = context.services.clock.now()
+
+    async def use(session: AsyncSession, press: ButtonPress, _tr: Translator) -> object:
+        return await agenda.move_item(
+            session,
+            item_id=press.object_id,
+            delta=_MOVES.get(press.data.action, 0),
+            telegram_user_id=press.user_id,
+            now=now,
+        )
+
+    await _panel_press(update, context, agenda.union_of_item, use)
+
+
+async def on_confirm(update: Update, context: BotContext) -> None:
+    """«✅ Conferma l'ordine del giorno»."""
+    now = context.services.clock.now()
+
+    async def use(session: AsyncSession, press: ButtonPress, _tr: Translator) -> object:
+        return await agenda.confirm_agenda(
+            session, meeting_id=press.object_id, telegram_user_id=press.user_id, now=now
+        )
+
+    await _panel_press(update, context, meeting_union_id, use)
+
+
+async def _panel_press(update: Update, context: BotContext, union_of: UnionOf, use: Use) -> None:
+    done = await _pressed(update, context, union_of, use, private=True)
+    if done is None:
+        return
+    _press, tr, outcome = done
+    assert isinstance(outcome, agenda.Panel)
+    await deliver(update, views.panel_answer(outcome.view, tr))
+
+
+async def on_answer(update: Update, context: BotContext) -> None:
+    """«✅ Accetta» / «❌ Rifiuta» under a member's proposal: once; the proposer is told."""
+    services = context.services
+    now = services.clock.now()
+
+    async def use(session: AsyncSession, press: ButtonPress, _tr: Translator) -> object:
+        return await agenda.answer_proposal(
+            session,
+            item_id=press.object_id,
+            accept=press.data.action == "yes",
+            telegram_user_id=press.user_id,
+            now=now,
+            language=services.settings.default_language,
+        )
+
+    done = await _pressed(update, context, agenda.union_of_item, use, private=True)
+    if done is None:
+        return
+    _press, tr, outcome = done
+    assert isinstance(outcome, agenda.ProposalAnswered)
+    said = views.render_proposal_answered(outcome.accepted, outcome.text, tr)
+    panel = views.panel_answer(outcome.view, tr, toast=said)
+    await deliver(update, replace(panel, text=f"{said}\n\n{panel.text}"))
+    await delivery.flush(services, context.bot)
