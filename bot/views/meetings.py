@@ -40,6 +40,7 @@ from zoneinfo import ZoneInfo
 
 from bot import callback_data as cb
 from bot.i18n import N_, Translator, format_datetime, format_month
+from bot.views.common import start_link_url
 from bot.views.keyboard import Button, Keyboard
 from storage.models import Answer, Meeting, MeetingPoll, PollStatus, PollTable, Slot, Union
 from storage.repositories.meetings import TableMember
@@ -840,13 +841,8 @@ def open_chat_button(
     bot_username: str, tr: Translator, payload: str | None = None
 ) -> Keyboard | None:
     """A button that opens the private chat with the bot (with `?start=<payload>`)."""
-    url = f"https://t.me/{bot_username}" + (f"?start={payload}" if payload else "")
+    url = start_link_url(bot_username, payload) if payload else f"https://t.me/{bot_username}"
     return Keyboard.of([Button(tr.gettext("💬 Apri la chat con me"), url=url)])
-
-
-def start_link_url(bot_username: str, payload: str) -> str:
-    """t.me/<bot>?start=<payload>: opens the private chat, whose «Avvia» sends /start <payload>."""
-    return f"https://t.me/{bot_username}?start={payload}"
 
 
 # --- /calendario ----------------------------------------------------------------------------
