@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.i18n import format_month, translator
 from bot.services.summaries.build import build_summary_input, chart_bars, co2_of, month_of
 from bot.services.summaries.chart import Co2Figures, ComuneBar, Picture, render_pictures
-from bot.services.summaries.decisions import DecisionShown, decision_message, sync_decisions
+from bot.services.summaries.decisions import DecisionShown, decision_messages, sync_decisions
 from bot.services.summaries.summary import SummaryInput, render_summary
 from bot.services.summaries.targets import key_suffix, table_targets
 from bot.views.keyboard import to_dict
@@ -337,11 +337,13 @@ async def _open_questions(
     session: AsyncSession, union_id: int, language: str
 ) -> list[tuple[int, DecisionShown]]:
     """The vote message of each question still open, under the summary."""
-    return [
-        (decision.id, await decision_message(session, decision, language=language))
+    open_ = [
+        decision
         for decision in await repo.decisions_not_done(session, union_id=union_id)
         if decision.status == DecisionStatus.OPEN
     ]
+    shown = await decision_messages(session, open_, language=language)
+    return [(decision.id, message) for decision, message in zip(open_, shown, strict=True)]
 
 
 @dataclass(frozen=True)
