@@ -279,24 +279,23 @@ def figures(
 
 
 def png(fig: Figure) -> bytes:
-    """The picture drawn once by Agg, encoded as an 8-bit RGB PNG: rows unfiltered, zlib at a
-    fast level (flat colours and white compress well without PNG's per-row filters, which
+    """The picture drawn once by Agg, its RGBA pixels written as a PNG: rows unfiltered, zlib at
+    a fast level (flat colours and white compress well without PNG's per-row filters, which
     Pillow tries five of on every row)."""
-    import numpy as np
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     canvas = FigureCanvasAgg(fig)
     canvas.draw()
-    rgba = np.asarray(canvas.buffer_rgba())
-    height, width, _channels = rgba.shape
-    rows = np.zeros((height, 1 + 3 * width), dtype=np.uint8)  # each row: filter 0, then RGB
-    rows[:, 1:] = rgba[:, :, :3].reshape(height, 3 * width)
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8 bits, RGB, no interlace
+    width, height = canvas.get_width_height()
+    pixels = memoryview(canvas.buffer_rgba()).cast("B")
+    stride = 4 * width
+    rows = b"".join(b"\0" + pixels[y * stride : (y + 1) * stride] for y in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)  # 8 bits, RGBA, no interlace
     return b"".join(
         (
             PNG_SIGNATURE,
             _chunk(b"IHDR", header),
-            _chunk(b"IDAT", zlib.compress(rows.tobytes(), PNG_LEVEL)),
+            _chunk(b"IDAT", zlib.compress(rows, PNG_LEVEL)),
             _chunk(b"IEND", b""),
         )
     )
