@@ -36,7 +36,7 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command(
         "calendario",
-        N_("Il calendario delle riunioni, con gli inviti"),
+        N_("Il calendario delle riunioni, da salvare in agenda"),
         Audience.MEMBER,
         group=True,
     ),
@@ -70,7 +70,9 @@ COMMANDS: tuple[Command, ...] = (
         group=True,
     ),
     Command(
-        "impostazioni", N_("Calendario, promemoria e altre impostazioni"), Audience.COORDINATOR
+        "impostazioni",
+        N_("Giorni dei sondaggi, promemoria e altre impostazioni"),
+        Audience.COORDINATOR,
     ),
     Command("profilo", N_("Il tuo nome nel team e come ti nomino"), Audience.MEMBER),
     Command("lingua", N_("Cambia lingua"), Audience.EVERYONE),
@@ -80,7 +82,7 @@ COMMANDS: tuple[Command, ...] = (
     # The calendar's old name, kept working (a message or a habit may still say it).
     Command(
         "riunioni",
-        N_("Il calendario delle riunioni, con gli inviti"),
+        N_("Il calendario delle riunioni, da salvare in agenda"),
         Audience.MEMBER,
         group=True,
         in_menu=False,

@@ -341,7 +341,7 @@ _REASONS = (
         N_("non ha ancora avviato il bot (deve aprirlo e premere Avvia)"),
     ),
     ("blocked by the user", N_("ha bloccato il bot")),
-    ("user is deactivated", N_("account Telegram disattivato")),
+    ("user is deactivated", N_("profilo Telegram disattivato")),
     ("bot was kicked", N_("il bot è stato tolto dal gruppo")),
     ("bot is not a member", N_("il bot non è nel gruppo")),
     ("server error:", N_("Telegram ha dato errore più volte")),

@@ -159,7 +159,7 @@ def render_list(view: ActionList, tr: Translator) -> tuple[str, Keyboard | None]
                 )
             )
         else:
-            lines.append(_("Il coordinatore non ha ancora caricato le azioni del PAES."))
+            lines.append(_("Le azioni del PAES non sono ancora state caricate."))
     else:
         lines.append(
             tr.ngettext(
@@ -413,7 +413,7 @@ def field_problem(problem: str, text: str, tr: Translator) -> str:
 
 
 EDIT_REFUSALS = {
-    "not_coordinator": N_("Solo il coordinatore può modificare le azioni."),
+    "not_coordinator": N_("Solo chi coordina l'Unione può modificare le azioni."),
     "empty": N_("Scrivilo come testo, per favore."),
     "code_too_long": N_("Il codice è troppo lungo (massimo 32 caratteri)."),
     "title_too_long": N_("Il titolo è troppo lungo (massimo 300 caratteri)."),
@@ -568,11 +568,11 @@ def render_errors(errors: Sequence[FileError], tr: Translator, file_name: str | 
 # What a refused press is told (the use cases' `NotAllowed.reason`).
 NOT_ALLOWED = {
     "not_for_you": N_("Questo pulsante non è per te."),
-    "coordinator_only": N_("Solo il coordinatore può farlo."),
+    "coordinator_only": N_("Solo chi coordina l'Unione può farlo."),
     "history": N_("Lo storico di questa azione lo vedono i membri del suo Comune."),
     "no_longer_valid": STALE_BUTTON,
     "in_private": N_("Le azioni si modificano in privato: apri la chat con me e scrivi /azioni."),
-    "not_coordinator": N_("Solo il coordinatore può caricare le azioni da un file."),
+    "not_coordinator": N_("Solo chi coordina l'Unione può caricare le azioni da un file."),
     "expired": N_("Questa anteprima è scaduta: rimandami il file."),
     "comuni_changed": N_("Nel frattempo i Comuni sono cambiati: rimandami il file."),
 }

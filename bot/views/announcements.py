@@ -27,8 +27,7 @@ from bot import callback_data as cb
 from bot.i18n import N_, Translator, format_datetime
 from bot.views.answer import Answer
 from bot.views.common import STALE_BUTTON
-from bot.views.keyboard import Button, Keyboard
-from bot.views.meetings import open_chat_button
+from bot.views.keyboard import Button, Keyboard, open_chat_button
 
 ANN_AREA, DOC_AREA = "ann", "doc"
 SEND, COMUNI, BACK, CANCEL = "send", "comuni", "back", "cancel"
@@ -80,7 +79,7 @@ def go_private(tr: Translator, bot_username: str | None) -> tuple[str, Keyboard 
 
 
 def coordinator_only(tr: Translator) -> str:
-    return tr.gettext("Solo il coordinatore manda avvisi a tutto il team.")
+    return tr.gettext("Solo chi coordina l'Unione manda avvisi a tutto il team.")
 
 
 def already_sent(
@@ -97,7 +96,7 @@ def already_sent(
 
 
 def choice_text(tr: Translator, union_name: str, text: str) -> str:
-    return tr.gettext("<b>Avviso per {union}</b>\n\n{text}\n\nA chi lo mando?").format(
+    return tr.gettext("<b>Avviso · {union}</b>\n\n{text}\n\nA chi lo mando?").format(
         union=html.escape(union_name), text=html.escape(text)
     )
 
@@ -193,7 +192,7 @@ def cancelled(tr: Translator) -> Answer:
 
 
 _REFUSALS = {
-    "not_coordinator": N_("Solo il coordinatore manda avvisi a tutto il team."),
+    "not_coordinator": N_("Solo chi coordina l'Unione manda avvisi a tutto il team."),
     "already_sent": N_("Questo avviso è già stato inviato."),
     "invalid": STALE_BUTTON,
 }
@@ -223,9 +222,9 @@ def delivery_report(
             "Chi non ha mai avviato la chat con me (o mi ha bloccato) deve aprirla e premere Avvia."
         )
     if uncertain:
-        text += "\n" + _("Consegna incerta (non lo rimando per non duplicarlo): {names}.").format(
-            names=_names(tr, uncertain)
-        )
+        text += "\n" + _(
+            "Non so se è arrivato a: {names}. Non lo rimando, per non mandarlo due volte: controlla con loro."
+        ).format(names=_names(tr, uncertain))
     return text
 
 
@@ -279,7 +278,7 @@ def _status_block(tr: Translator, item: DeliveryStatus, tz: ZoneInfo) -> list[st
     if item.uncertain:
         lines.append(
             "  ❔ "
-            + _("consegna incerta (non lo rimando per non duplicarlo): {names}").format(
+            + _("non so se è arrivato a: {names} (controlla con loro prima di rimandarlo)").format(
                 names=_names(tr, item.uncertain)
             )
         )
@@ -323,7 +322,7 @@ def folders(tr: Translator, shown: Folders) -> Keyboarded:
     if not shown.links:
         lines.append(_("Nessun link ancora."))
         if not shown.manage:
-            lines.append(_("Il coordinatore li aggiunge con /documenti in chat privata."))
+            lines.append(_("Chi coordina l'Unione li aggiunge con /documenti in chat privata."))
     if not shown.manage:
         return "\n".join(lines), None
     add = Button("➕ " + _("Aggiungi un link"), cb.encode(DOC_AREA, ADD, shown.union_id))
@@ -342,7 +341,7 @@ def folders_in_private(tr: Translator) -> str:
 
 
 def folders_coordinator_only(tr: Translator) -> str:
-    return tr.gettext("Solo il coordinatore gestisce i link.")
+    return tr.gettext("Solo chi coordina l'Unione gestisce i link.")
 
 
 def link_asked(tr: Translator) -> Answer:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import html
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot import callback_data as cb
@@ -28,18 +29,10 @@ def privacy_notice(tr: Translator) -> str:
     _ = tr.gettext
     return _(
         "<b>Privacy</b>\n"
-        "Per far funzionare il Team energia conservo solo: il tuo id Telegram, il nome che "
-        "scegli di mostrare, il tuo ruolo e il tuo Comune, i voti sulle date delle riunioni "
-        "e gli aggiornamenti che invii sulle azioni del PAES.\n"
-        "Servono a organizzare le riunioni e a informare il tavolo politico; li vedono solo i "
-        "membri della tua Unione.\n"
-        "Restano finché fai parte del team. Con /cancellami cancelli i tuoi dati personali in "
-        "qualsiasi momento: il tuo nome, il tuo id Telegram e le tue preferenze spariscono; voti, "
-        "aggiornamenti, note e domande al tavolo politico restano nella storia del team come "
-        "«ex membro». Il testo delle note e degli aggiornamenti resta come l'hai scritto: se "
-        "dentro c'è il tuo nome, resta anche quello.\n"
-        "I registri tecnici del bot (log) non contengono i tuoi messaggi né il tuo nome, solo "
-        "numeri identificativi, e sono cancellati dopo 30 giorni."
+        "Per far funzionare il Team energia conservo solo: il tuo id Telegram, il nome che scegli di mostrare, il tuo ruolo e il tuo Comune, le tue risposte sulle date delle riunioni e gli aggiornamenti che invii sulle azioni del PAES.\n"
+        "Servono a organizzare le riunioni e a informare il tavolo politico; li vedono solo i membri della tua Unione.\n"
+        "Restano finché fai parte del team. Con /cancellami cancelli i tuoi dati personali in qualsiasi momento: il tuo nome, il tuo id Telegram e le tue preferenze spariscono; voti, aggiornamenti, note e questioni per il tavolo politico restano nella storia del team come «ex membro». Il testo delle note e degli aggiornamenti resta come l'hai scritto: se dentro c'è il tuo nome, resta anche quello.\n"
+        "I registri tecnici del bot (log) non contengono i tuoi messaggi né il tuo nome, solo numeri identificativi, e sono cancellati dopo 30 giorni."
     )
 
 
@@ -58,22 +51,20 @@ def welcome_text(welcome: Welcome, tr: Translator) -> str:
     name = html.escape(welcome.name)
     if welcome.unions:
         return _(
-            "Ciao {name}! Fai parte del Team energia di: {unions}.\n"
+            "Ciao {name}! Sei nel Team energia ({unions}).\n"
             "Scrivi /aiuto per vedere che cosa puoi fare."
         ).format(name=name, unions=", ".join(html.escape(u) for u in welcome.unions))
     if welcome.may_create_unions:
         return _(
-            "Ciao {name}! Sono il bot del <b>Team energia dell'Unione</b>: aiuto sindaci, "
-            "assessori e tecnici dei Comuni a portare avanti insieme il PAES.\n\n"
-            "Per entrare nel team della tua Unione apri il link d'invito che ti ha mandato il "
-            "coordinatore.\n"
+            "Ciao {name}! Sono il bot del <b>Team energia dell'Unione</b>: aiuto sindaci, assessori e tecnici dei Comuni a portare avanti insieme il PAES.\n"
+            "\n"
+            "Per entrare nel team della tua Unione apri il link d'invito che ti ha mandato chi la coordina.\n"
             "Se sei tu a coordinare una nuova Unione, scrivi /crea_unione seguito dal nome."
         ).format(name=name)
     return _(
-        "Ciao {name}! Sono il bot del <b>Team energia dell'Unione</b>: aiuto sindaci, "
-        "assessori e tecnici dei Comuni a portare avanti insieme il PAES.\n\n"
-        "Per entrare nel team della tua Unione apri il link d'invito che ti ha mandato il "
-        "coordinatore."
+        "Ciao {name}! Sono il bot del <b>Team energia dell'Unione</b>: aiuto sindaci, assessori e tecnici dei Comuni a portare avanti insieme il PAES.\n"
+        "\n"
+        "Per entrare nel team della tua Unione apri il link d'invito che ti ha mandato chi la coordina."
     ).format(name=name)
 
 
@@ -101,33 +92,57 @@ class Task:
     icon: str
     question: str  # N_: translated at use
     button: str | None = None  # N_: a button starts it (a command made with scope.union_command)
+    doing: str | None = None  # N_: in the welcome's list «Ecco che cosa farai qui» (with a button)
 
 
-# /aiuto by task, in the order of bot.commands.COMMANDS (the role's first). A command without a
+# /aiuto by task: the lines in the order of bot.commands.COMMANDS (the role's first); the buttons
+# (and the welcome's tasks) in this catalogue's order, the role's first. A command without a
 # task here is listed at the end («Anche: /lingua · /privacy …»).
 TASKS = {
     "riunione": Task(
-        "📅", N_("Vuoi proporre le date della prossima riunione?"), N_("📅 Proponi le date")
+        "📅",
+        N_("Vuoi proporre le date della prossima riunione?"),
+        N_("📅 Proponi le date"),
+        N_("📅 proporre le date delle riunioni del tavolo politico"),
     ),
     "aggiornamento": Task(
-        "✏️", N_("Vuoi aggiornare lo stato delle azioni del tuo Comune?"), N_("✏️ Aggiorna le azioni")
+        "✏️",
+        N_("Vuoi aggiornare lo stato delle tue azioni del PAES?"),
+        N_("✏️ Aggiorna le azioni"),
+        N_("✏️ aggiornare ogni mese lo stato delle tue azioni del PAES"),
     ),
-    "invito": Task("🔗", N_("Vuoi invitare qualcuno nel team?"), N_("🔗 Invita")),
+    "invito": Task(
+        "🔗",
+        N_("Vuoi invitare qualcuno nel team?"),
+        N_("🔗 Invita"),
+        N_("🔗 invitare nel team chi ancora manca"),
+    ),
     "calendario": Task(
         "🗓",
-        N_("Vuoi sapere quando sono le prossime riunioni, con l'invito per il calendario?"),
+        N_("Vuoi sapere quando sono le prossime riunioni e salvarle nella tua agenda?"),
         N_("🗓 Calendario"),
+        N_("🗓 sapere quando sono le riunioni e salvarle nella tua agenda"),
     ),
     "azioni": Task(
-        "📋", N_("Vuoi vedere le azioni del PAES e a che punto sono?"), N_("📋 Le azioni")
+        "📋",
+        N_("Vuoi vedere le azioni del PAES e a che punto sono?"),
+        N_("📋 Le azioni"),
+        N_("📋 seguire le azioni del PAES e a che punto sono"),
     ),
     "riepilogo": Task("📊", N_("Vuoi il punto della situazione per il tavolo politico?")),
     "esporta": Task("📥", N_("Vuoi azioni e aggiornamenti in un foglio di calcolo?")),
-    "team": Task("👥", N_("Vuoi sapere chi è chi, Comune per Comune?"), N_("👥 Il team")),
+    "team": Task(
+        "👥",
+        N_("Vuoi sapere chi è chi, Comune per Comune?"),
+        N_("👥 Il team"),
+        N_("👥 vedere chi è chi, Comune per Comune"),
+    ),
     "decisione": Task("⚖️", N_("Vuoi registrare una decisione del tavolo politico?")),
     "annuncio": Task("📣", N_("Vuoi mandare un avviso a tutto il team?")),
     "comuni": Task("🏠", N_("Vuoi aggiungere o rinominare i Comuni dell'Unione?")),
-    "impostazioni": Task("⚙️", N_("Vuoi cambiare calendario, promemoria e altre impostazioni?")),
+    "impostazioni": Task(
+        "⚙️", N_("Vuoi cambiare i giorni dei sondaggi, i promemoria e le altre impostazioni?")
+    ),
     "documenti": Task("📁", N_("Vuoi aprire le cartelle condivise dell'Unione?")),
 }
 # Buttons under /aiuto: the first few of the reader's tasks that have one.
@@ -156,7 +171,7 @@ def _intro(page: HelpPage, tr: Translator) -> tuple[str, str]:
         ).format(role=role), ""
     if page.role == Role.TECNICO:
         return _(
-            "Sei {role}, al tavolo tecnico: voti le date delle riunioni e aggiorni le azioni del tuo Comune."
+            "Sei {role}, al tavolo tecnico: voti le date delle riunioni e ogni mese aggiorni lo stato delle tue azioni."
         ).format(role=role), heading
     return _("Ecco che cosa puoi fare:"), ""
 
@@ -197,16 +212,29 @@ def _help_by_task(page: HelpPage, tr: Translator) -> str:
     return intro + "\n\n" + "\n".join(lines)
 
 
+def first_tasks(for_role: Sequence[Command], for_all: Sequence[Command]) -> tuple[str, ...]:
+    """The reader's first tasks that a button starts: the role's first, each part in TASKS'
+    order. /aiuto's buttons and the welcome after approval are both these: one list."""
+    names: list[str] = []
+    for commands in (for_role, for_all):
+        mine = {c.name for c in commands}
+        names += [n for n, task in TASKS.items() if n in mine and task.button and n not in names]
+    return tuple(names[:MAX_HELP_BUTTONS])
+
+
+def task_keyboard(tasks: Sequence[str], tr: Translator) -> Keyboard | None:
+    """Tasks (of `first_tasks`) as buttons that start them (`help:go:<command>`)."""
+    return Keyboard.column(
+        Button(tr.gettext(TASKS[name].button or ""), data=cb.encode(HELP_AREA, "go", name))
+        for name in tasks
+    )
+
+
 def help_keyboard(page: HelpPage, tr: Translator) -> Keyboard | None:
-    """The reader's first tasks as buttons (`help:go:<command>`), in private."""
+    """The reader's first tasks as buttons, in private."""
     if not page.private:
         return None
-    buttons = [
-        Button(tr.gettext(task.button), data=cb.encode(HELP_AREA, "go", c.name))
-        for c in (*page.for_role, *page.for_all)
-        if (task := TASKS.get(c.name)) is not None and task.button is not None
-    ]
-    return Keyboard.column(buttons[:MAX_HELP_BUTTONS])
+    return task_keyboard(first_tasks(page.for_role, page.for_all), tr)
 
 
 def help_text(page: HelpPage, tr: Translator) -> str:
@@ -262,7 +290,7 @@ def language_set(tr: Translator) -> tuple[str, str]:
 
 
 def not_understood(tr: Translator) -> str:
-    return tr.gettext("Non ho capito. Scrivi /aiuto per vedere che cosa posso fare.")
+    return tr.gettext("Non ho capito. Scrivi /aiuto per vedere che cosa puoi fare.")
 
 
 def unknown_command(tr: Translator) -> str:
@@ -297,3 +325,18 @@ def error_text(saved: Saved, tr: Translator) -> str:
             "Controlla prima di riprovare."
         )
     return _("Qualcosa non ha funzionato e non ho registrato nulla: riprova tra qualche minuto.")
+
+
+UNION_PICK_AREA = "pick"  # `pick:<command>:<union>`: bot.scope.on_union_picked
+
+
+def union_picker(
+    tr: Translator, command: str, unions: Sequence[tuple[int, str]]
+) -> tuple[str, Keyboard | None]:
+    """A command typed by a member of several Unions: which one? (a button each, by name; the
+    chosen button re-runs the command for it)."""
+    buttons = [
+        Button(name, data=cb.encode(UNION_PICK_AREA, command, union_id))
+        for union_id, name in unions
+    ]
+    return tr.gettext("Fai parte di più Unioni: per quale?"), Keyboard.column(buttons)

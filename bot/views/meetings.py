@@ -40,7 +40,6 @@ from zoneinfo import ZoneInfo
 
 from bot import callback_data as cb
 from bot.i18n import N_, Translator, format_datetime, format_month
-from bot.views.common import start_link_url
 from bot.views.keyboard import Button, Keyboard
 from storage.models import Answer, Meeting, MeetingPoll, PollStatus, PollTable, Slot, Union
 from storage.repositories.meetings import TableMember
@@ -480,8 +479,7 @@ def render_vote_refused(refusal: VoteRefusal, tr: Translator) -> str:
         ).format(deadline=when(at, refusal.tz, tr) if at else "")
     elif reason == "not_a_member":
         text = _(
-            "Questo sondaggio è per i membri del Team energia di questa Unione: la tua risposta non è "
-            "stata registrata. Per entrare serve il link d'invito di chi coordina l'Unione."
+            "Questo sondaggio è per i membri del Team energia dell'Unione: la tua risposta non è stata registrata. Per entrare serve il link d'invito di chi coordina l'Unione."
         )
     elif reason == "not_at_table" and refusal.table is not None:
         text = _(
@@ -529,16 +527,16 @@ def render_announcement(view: PollView, meeting: Meeting, tr: Translator) -> str
         lines.append(
             _("Ordine del giorno: {agenda}").format(agenda=html.escape(meeting.agenda[:1500]))
         )
-    lines.append(_("Qui sotto trovate l'invito da aggiungere al vostro calendario."))
+    lines.append(_("Qui sotto trovate l'invito da salvare nella vostra agenda."))
     return "\n".join(lines)
 
 
 def render_ics_caption(tr: Translator) -> str:
-    return tr.gettext("Invito da aggiungere al calendario")
+    return tr.gettext("Invito per l'agenda")
 
 
 def render_invite_caption(meeting: Meeting, tz: ZoneInfo, tr: Translator) -> str:
-    return tr.gettext("Invito da aggiungere al calendario: {title}, {date}").format(
+    return tr.gettext("Invito per l'agenda: {title}, {date}").format(
         title=html.escape(meeting.title), date=when(meeting.starts_at, tz, tr, year=True)
     )
 
@@ -810,7 +808,7 @@ def render_date_added(
 
 
 def panel_sent(tr: Translator) -> str:
-    return tr.gettext("Ti ho scritto in privato: lì trovi i comandi del sondaggio.")
+    return tr.gettext("Ti ho scritto in privato: lì trovi i pulsanti per gestire il sondaggio.")
 
 
 def copy_sent(tr: Translator) -> str:
@@ -825,24 +823,16 @@ def cannot_write_privately(tr: Translator) -> str:
 
 
 def only_members_see_answers(tr: Translator) -> str:
-    return tr.gettext("Le risposte le vedono solo i membri del Team energia di questa Unione.")
+    return tr.gettext("Le risposte le vedono solo i membri del Team energia dell'Unione.")
 
 
 def only_members_get_invites(tr: Translator) -> str:
-    return tr.gettext("L'invito lo scaricano solo i membri del Team energia di questa Unione.")
+    return tr.gettext("L'invito lo scaricano solo i membri del Team energia dell'Unione.")
 
 
 def invite_sent(in_private: bool, tr: Translator) -> str:
     _ = tr.gettext
     return _("Ecco l'invito.") if in_private else _("Ti ho mandato l'invito in privato.")
-
-
-def open_chat_button(
-    bot_username: str, tr: Translator, payload: str | None = None
-) -> Keyboard | None:
-    """A button that opens the private chat with the bot (with `?start=<payload>`)."""
-    url = start_link_url(bot_username, payload) if payload else f"https://t.me/{bot_username}"
-    return Keyboard.of([Button(tr.gettext("💬 Apri la chat con me"), url=url)])
 
 
 # --- /calendario ----------------------------------------------------------------------------
@@ -868,9 +858,7 @@ def render_meetings(
         lines.append(line)
         buttons.append(
             Button(
-                _("📅 Invito per il calendario — {date}").format(
-                    date=when(meeting.starts_at, tz, tr)
-                ),
+                _("📅 Invito per l'agenda — {date}").format(date=when(meeting.starts_at, tz, tr)),
                 cb.encode(MTG_AREA, "invite", meeting.id),
             )
         )

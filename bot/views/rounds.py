@@ -154,8 +154,8 @@ def unreachable_report(period: str, techs: Sequence[Technician], tr: Translator)
     """To the coordinators, once the invitations were tried: who Telegram refused."""
     lines = [
         tr.ngettext(
-            "🚫 Non sono riuscito a scrivere a questo funzionario tecnico per l'aggiornamento di {month}: non ha mai avviato il bot o l'ha bloccato. Chiedigli di aprire la chat con me e premere Avvia, poi di scrivere /aggiornamento.",
-            "🚫 Non sono riuscito a scrivere a questi funzionari tecnici per l'aggiornamento di {month}: non hanno mai avviato il bot o l'hanno bloccato. Chiedi loro di aprire la chat con me e premere Avvia, poi di scrivere /aggiornamento.",
+            "🚫 Per l'aggiornamento di {month} non riesco a scrivere a questa persona del tavolo tecnico: non ha mai avviato il bot o l'ha bloccato. Chiedi di aprire la chat con me, premere Avvia e poi scrivere /aggiornamento.",
+            "🚫 Per l'aggiornamento di {month} non riesco a scrivere a queste persone del tavolo tecnico: non hanno mai avviato il bot o l'hanno bloccato. Chiedi loro di aprire la chat con me, premere Avvia e poi scrivere /aggiornamento.",
             len(techs),
         ).format(month=month_label(period, tr))
     ]

@@ -146,7 +146,7 @@ def rounds(tr: Translator, union: Union, s: UpdateSettings) -> Keyboarded:
     text = "\n".join(
         [
             "📝 " + _("<b>Aggiornamenti dei tecnici</b>"),
-            _("Giro mensile di aggiornamenti: {v}").format(v=_onoff(tr, s.enabled)),
+            _("Aggiornamento mensile: {v}").format(v=_onoff(tr, s.enabled)),
             tr.ngettext(
                 "Si apre appena è fissata la riunione del mese, con scadenza {n} giorno prima.",
                 "Si apre appena è fissata la riunione del mese, con scadenza {n} giorni prima.",
@@ -160,11 +160,11 @@ def rounds(tr: Translator, union: Union, s: UpdateSettings) -> Keyboarded:
         ]
     )
     rows = (
-        (_btn(_check(s.enabled) + _("Giro mensile"), ROUND, u, "ue", TOGGLE),),
+        (_btn(_check(s.enabled) + _("Aggiornamento mensile"), ROUND, u, "ue", TOGGLE),),
         _stepper(
             _("Giorni prima della riunione"), str(s.deadline_days_before_meeting), ROUND, u, "db"
         ),
-        _stepper(_("Giorno senza riunione"), str(s.fallback_day), ROUND, u, "fd"),
+        _stepper(_("Senza riunione, giorno"), str(s.fallback_day), ROUND, u, "fd"),
         _stepper(_("Ora"), f"{s.fallback_hour}:00", ROUND, u, "fh"),
         _stepper(_("Giorni per rispondere"), str(s.fallback_deadline_days), ROUND, u, "fl"),
         _back(tr, u),
@@ -241,7 +241,7 @@ def settings_in_private(tr: Translator) -> str:
 
 
 def coordinator_only(tr: Translator) -> str:
-    return tr.gettext("Solo il coordinatore cambia le impostazioni dell'Unione.")
+    return tr.gettext("Solo chi coordina l'Unione ne cambia le impostazioni.")
 
 
 def ask_paes_date(tr: Translator) -> Answer:

@@ -32,8 +32,7 @@ from bot.views.answer import Answer
 from bot.views.common import STALE_BUTTON
 from bot.views.dashboard.links import mini_app_url
 from bot.views.dashboard.telegram import dashboard_button
-from bot.views.keyboard import Button, Keyboard
-from bot.views.meetings import open_chat_button
+from bot.views.keyboard import Button, Keyboard, open_chat_button
 from storage.models import DecisionStatus, DecisionVoteChoice
 
 SUM_AREA, DEC_AREA, EXP_AREA = "sum", "dec", "exp"
@@ -215,7 +214,7 @@ def asker_notice(
 
 _REFUSALS = {
     # reason: (text, shown as an alert)
-    "not_member": (N_("Riservato ai membri del Team energia di questa Unione."), True),
+    "not_member": (N_("Riservato ai membri del Team energia dell'Unione."), True),
     "not_its_message": (
         N_("Qui questo pulsante non funziona: usa quelli sotto il messaggio della questione."),
         True,
@@ -224,9 +223,9 @@ _REFUSALS = {
     "invalid": (STALE_BUTTON, False),
     "not_a_voter": (N_("Votano il Sindaco di ogni Comune o, al suo posto, l'Assessore."), True),
     "sindaco_voted": (N_("Il Sindaco ha già votato per il tuo Comune."), True),
-    "not_coordinator": (N_("Solo il coordinatore può chiudere una questione."), True),
+    "not_coordinator": (N_("Solo chi coordina l'Unione può chiudere una questione."), True),
     "not_coordinator_done": (
-        N_("Solo il coordinatore può segnare una decisione come attuata."),
+        N_("Solo chi coordina l'Unione può segnare una decisione come attuata."),
         True,
     ),
     "already_closed": (N_("La questione è già chiusa."), False),
@@ -238,11 +237,6 @@ _REFUSALS = {
 def decision_refused(tr: Translator, reason: str) -> Answer:
     text, alert = _REFUSALS[reason]
     return Answer(toast=tr.gettext(text), alert=alert)
-
-
-def refused_here(text: str) -> Answer:
-    """A press refused for where it was made (bot.scope.button_refusal's text)."""
-    return Answer(toast=text, alert=True)
 
 
 def vote_recorded(tr: Translator, choice: DecisionVoteChoice) -> Answer:
@@ -310,7 +304,7 @@ def decision_desk(
 
 
 _DESK_REFUSALS = {
-    "not_coordinator": N_("Solo il coordinatore registra le decisioni del tavolo politico."),
+    "not_coordinator": N_("Solo chi coordina l'Unione registra le decisioni del tavolo politico."),
     "technical_group": N_(
         "Le decisioni si registrano nel gruppo del tavolo politico o in privato: per scriverla "
         "in privato, apri la chat con me con il pulsante qui sotto."
@@ -344,7 +338,7 @@ def decision_recorded(tr: Translator, *, technical_group: bool) -> str:
 
 def export_question(tr: Translator, union_name: str, union_id: int) -> Keyboarded:
     text = tr.gettext(
-        "Esporto i dati di <b>{union}</b>. In che formato?\n"
+        "Esporto i dati dell'Unione (<b>{union}</b>). In che formato?\n"
         "📤 Excel: azioni, storico degli aggiornamenti, note dal gruppo tecnico e riunioni.\n"
         "📤 CSV: le azioni, e in un secondo file le note dal gruppo tecnico (se ce ne sono)."
     ).format(union=html.escape(union_name))
@@ -371,8 +365,8 @@ def export_refused(tr: Translator, reason: str) -> str:
     """`not_member` (of the Union the button names) or `not_allowed` (neither the coordinator
     nor a Sindaco)."""
     if reason == "not_member":
-        return tr.gettext("Riservato ai membri del Team energia di questa Unione.")
-    return tr.gettext("L'esportazione è riservata al coordinatore e ai Sindaci.")
+        return tr.gettext("Riservato ai membri del Team energia dell'Unione.")
+    return tr.gettext("L'esportazione è riservata a chi coordina l'Unione e ai Sindaci.")
 
 
 def export_preparing(tr: Translator) -> str:

@@ -34,8 +34,7 @@ from zoneinfo import ZoneInfo
 from bot.callback_data import encode
 from bot.i18n import Translator, format_datetime, format_month
 from bot.views.actions import STATUS_ICONS, status_label
-from bot.views.keyboard import Button, Keyboard
-from bot.views.meetings import open_chat_button
+from bot.views.keyboard import Button, Keyboard, open_chat_button
 from storage.models import ActionStatus
 from storage.repositories.actions import ListedAction
 
@@ -267,7 +266,7 @@ def _notice(notice: Notice, tr: Translator) -> str:
         case Notice.QUESTION_TOO_LONG:
             return _("Troppo lunga: al massimo {n} caratteri, in una riga.").format(n=MAX_QUESTION)
         case Notice.NOT_A_MEMBER:
-            return _("Non risulti più tra i membri attivi dell'Unione.")
+            return _("Non fai più parte del Team energia dell'Unione.")
 
 
 def _header(header: Header, tr: Translator) -> str:
@@ -409,9 +408,7 @@ def menu_view(m: Menu, tr: Translator) -> Shown:
         lines.append("")
     if not actions:
         lines.append(
-            _(
-                "Non ci sono azioni da aggiornare per il tuo Comune. Il coordinatore le carica con /azioni."
-            )
+            _("Non hai ancora azioni da aggiornare: chi coordina l'Unione le carica con /azioni.")
         )
     else:
         home = home_of(actions)

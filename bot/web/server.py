@@ -187,7 +187,7 @@ async def sign_in(request: web.Request) -> web.Response:
     if isinstance(outcome, NotAllowed):
         tr = translator(outcome.language)
         text = tr.gettext(
-            "Non fai ancora parte di nessun Team energia. Per entrare serve il link d'invito del coordinatore della tua Unione."
+            "Non fai ancora parte di nessun Team energia. Per entrare serve il link d'invito di chi coordina la tua Unione."
         )
         return web.json_response({"error": text}, status=403)
     next_field = form.get("next")

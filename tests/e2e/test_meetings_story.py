@@ -269,7 +269,7 @@ async def test_meeting_poll_story(any_bot: BotUnderTest) -> None:
     press = await team.carla.press(poll_msg, "⚙️ Gestisci")
     assert (
         await press.answered()
-    ).text == "Ti ho scritto in privato: lì trovi i comandi del sondaggio."
+    ).text == "Ti ho scritto in privato: lì trovi i pulsanti per gestire il sondaggio."
     await bot.settle()
     panel = fake.last_sent(team.carla)
     assert "Se lo chiudi ora: mer 16 dic, 17:30 (3 Comuni su 3)." in (panel.text or "")
@@ -497,7 +497,7 @@ async def _panel(bot: BotUnderTest, user: FakeUser, poll_msg: FakeMessage) -> Fa
     press = await user.press(poll_msg, "⚙️ Gestisci")
     assert (
         await press.answered()
-    ).text == "Ti ho scritto in privato: lì trovi i comandi del sondaggio."
+    ).text == "Ti ho scritto in privato: lì trovi i pulsanti per gestire il sondaggio."
     await bot.settle()
     panel = bot.fake.last_sent(user)
     assert (panel.text or "").startswith("⚙️ ")

@@ -73,8 +73,10 @@ async def test_union_staff_choose_their_form_in_the_second_question(bot: BotUnde
     roster = await say(bot, giulia, "/team")
     await press(bot, giulia, roster, "✏️ Paola Piani")
     card = fake.last_sent(giulia)
-    coordinator_button = next(t for t in card.button_texts if "oordin" in t)
-    await press(bot, giulia, card, coordinator_button)
+    # Her card's button and its toast name her in her form.
+    assert "⭐ Rendi coordinatrice" in card.button_texts
+    assert await press(bot, giulia, card, "⭐ Rendi coordinatrice") == "Ora è coordinatrice."
+    assert "Togli il ruolo di coordinatrice" in fake.last_sent(giulia).button_texts
     assert "⭐ Ora sei coordinatrice del Team energia" in fake.last_sent(paola).text
     assert "⭐ Coordinatrice" in fake.last_sent(giulia).text
 
@@ -219,7 +221,7 @@ async def test_the_welcome_and_aiuto_offer_tasks_that_start_with_a_tap(bot: BotU
     await say(bot, luca, "/aiuto")
     page = fake.last_sent(luca)
     assert page.text.startswith("Sei Funzionario tecnico, al tavolo tecnico:")
-    assert "✏️ Vuoi aggiornare lo stato delle azioni del tuo Comune? /aggiornamento" in page.text
+    assert "✏️ Vuoi aggiornare lo stato delle tue azioni del PAES? /aggiornamento" in page.text
     assert "Vuoi proporre le date" not in page.text
     assert page.button_texts[0] == "✏️ Aggiorna le azioni"
     # Someone in no team is told how to join.

@@ -171,9 +171,9 @@ async def test_registration_story(bot: BotUnderTest) -> None:
     eve_chat_message = await say(bot, eve, "/start")
     for data in (f"appr:approve:{paolo_member}", f"appr:reject:{paolo_member}"):
         forged = await eve.press_forged(eve_chat_message, data)
-        assert "Solo il coordinatore" in ((await forged.answered()).text or "")
+        assert "Solo chi coordina l'Unione" in ((await forged.answered()).text or "")
     stolen = await eve.press(paolo_request, "✅ Approva")  # even on the coordinator's own message
-    assert "Solo il coordinatore" in ((await stolen.answered()).text or "")
+    assert "Solo chi coordina l'Unione" in ((await stolen.answered()).text or "")
     await bot.settle()
     assert await status_of(bot, "Paolo Gialli") == MemberStatus.PENDING
 
@@ -183,8 +183,14 @@ async def test_registration_story(bot: BotUnderTest) -> None:
         assert toast == "Approvata."
     toast = await press(bot, giulia, request_for(fake, giulia, "Paolo Gialli"), "❌ Rifiuta")
     assert toast == "Rifiutata."
-    assert "Ti diamo il benvenuto nel Team energia" in fake.last_sent(mario).text
-    assert "non è stata accolta" in fake.last_sent(paolo).text
+    assert (
+        "Ti diamo il benvenuto nel Team energia (Unione Reno Galliera): "
+        "Giulia Neri ha approvato la tua richiesta." in fake.last_sent(mario).text
+    )
+    # Told whom to talk to, by name (no «il coordinatore» to a coordinatrice).
+    assert "non è stata accolta. Se pensi che sia un errore, parlane con Giulia Neri." in (
+        fake.last_sent(paolo).text
+    )
 
     roster = await say(bot, giulia, "/team")
     text = roster.text
@@ -220,7 +226,7 @@ async def test_registration_story(bot: BotUnderTest) -> None:
     nothing = await say(bot, eve, "/team", chat=political)
     assert "riservato ai membri" in nothing.text
     refused = await say(bot, eve, "/collega", chat=political)
-    assert "Solo il coordinatore" in refused.text
+    assert "Solo chi coordina un'Unione" in refused.text
 
     # ... nor with any forged button, in private or in the group.
     before = await snapshot(bot)
@@ -313,14 +319,14 @@ async def test_bad_inputs_get_a_clear_answer_and_change_nothing(bot: BotUnderTes
     await fake.add_bot_to_group(group, stranger)  # added by someone who coordinates nothing
     await bot.settle()
     greeting = fake.last_sent(group)
-    assert "può collegarlo solo il coordinatore" in greeting.text and "Reno" not in greeting.text
+    assert "può collegarlo solo chi coordina" in greeting.text and "Reno" not in greeting.text
     for command in ("/crea_unione Altra", "/comuni", "/invito", "/cancellami"):
         answer = await say(bot, giulia, command, chat=group)
         assert "chat privata" in answer.text, command
     answer = await say(bot, giulia, "/collega")
     assert "dentro il gruppo" in answer.text
     answer = await say(bot, mario, "/collega", chat=group)
-    assert "Solo il coordinatore" in answer.text
+    assert "Solo chi coordina un'Unione" in answer.text
     answer = await say(bot, giulia, "/team", chat=group)
     assert "non è collegato" in answer.text
 
@@ -339,9 +345,9 @@ async def test_bad_inputs_get_a_clear_answer_and_change_nothing(bot: BotUnderTes
 
     # A member who is not coordinator.
     answer = await say(bot, mario, "/comuni")
-    assert "riservato al coordinatore" in answer.text
+    assert "riservato a chi coordina l'Unione" in answer.text
     answer = await say(bot, mario, "/invito")
-    assert "riservato al coordinatore" in answer.text
+    assert "riservato a chi coordina l'Unione" in answer.text
 
     # A rename to a name that exists, then nothing.
     listing = await say(bot, giulia, "/comuni")
@@ -466,9 +472,9 @@ async def test_one_sindaco_per_comune_at_request_and_at_approval(bot: BotUnderTe
 
     # Already a member, or already waiting: told so, not registered twice.
     answer = await say(bot, mario, f"/start {token}")
-    assert "Fai già parte del Team energia di" in answer.text
+    assert "Fai già parte del Team energia (" in answer.text
     answer = await say(bot, carla, f"/start {token}")
-    assert "è già arrivata al coordinatore" in answer.text
+    assert "è già arrivata a chi coordina l'Unione" in answer.text
 
 
 async def test_join_survives_a_restart_and_members_of_two_unions_pick(bot: BotUnderTest) -> None:
@@ -524,7 +530,7 @@ async def test_coordinator_manages_members_and_hands_over_before_leaving(bot: Bo
     await press(bot, giulia, roster, "✏️ Luca Verdi")
     card = fake.last_sent(giulia)
     assert "Ruolo: Funzionario tecnico" in card.text and "Comune: Bentivoglio" in card.text
-    await press(bot, giulia, card, "Comuni serviti")
+    await press(bot, giulia, card, "Cambia i Comuni")
     assert await press(bot, giulia, fake.last_sent(giulia), "▫️ Argelato") == "Fatto."
     ticks = fake.last_sent(giulia)
     assert "✅ Argelato" in ticks.button_texts and "✅ Bentivoglio" in ticks.button_texts
@@ -547,7 +553,9 @@ async def test_coordinator_manages_members_and_hands_over_before_leaving(bot: Bo
     toast = await press(bot, giulia, fake.last_sent(giulia), "Togli il ruolo di coordinatore")
     assert toast and "almeno un coordinatore" in toast
     answer = await say(bot, giulia, "/cancellami")
-    assert "Sei l'unico coordinatore di" in answer.text and "Rendi coordinatore" in answer.text
+    assert (
+        "Nessun altro coordina l'Unione (" in answer.text and "premi il pulsante ⭐" in answer.text
+    )
 
     # She hands over to Mario, who is told; then she leaves.
     roster = await say(bot, giulia, "/team")
@@ -573,7 +581,10 @@ async def test_coordinator_manages_members_and_hands_over_before_leaving(bot: Bo
     await press(bot, mario, roster, "✏️ Luca Verdi")
     await press(bot, mario, fake.last_sent(mario), "🚫 Togli dal team")
     assert await press(bot, mario, fake.last_sent(mario), "Sì, toglilo") == "Tolto dal team."
-    assert "ti ha tolto dal Team energia" in fake.last_sent(luca).text
+    assert (
+        "Non fai più parte del Team energia (Unione Reno Galliera): ti ha tolto Mario Rossi."
+        in fake.last_sent(luca).text
+    )
     answer = await say(bot, luca, "/team")
     assert "Non fai ancora parte" in answer.text
 
@@ -620,7 +631,7 @@ async def test_groups_follow_migration_and_removal(bot: BotUnderTest) -> None:
     assert links == {TableKind.TECHNICAL: new_id}
     # Now the replacement goes through without a question.
     await press(bot, giulia, await say(bot, giulia, "/collega", chat=other), "Tavolo politico")
-    assert "è ora il Tavolo politico" in fake.last_sent(other).text
+    assert "è ora il tavolo politico (Unione Reno Galliera)" in fake.last_sent(other).text
     # A confirmed replacement moves the link.
     third = fake.create_group("Sindaci 2027", giulia, members=[mario], admins=[giulia])
     await fake.add_bot_to_group(third, giulia)
@@ -663,7 +674,7 @@ async def test_only_admins_listed_in_bot_admin_ids_create_unions(
         listing = await say(bot, boss, "Brescello, Gualtieri & <Boretto>")
         assert "Aggiunti: Brescello, Gualtieri & <Boretto>" in listing.text
         roster = await say(bot, boss, "/team")
-        assert "Team energia di Unione Bassa <Reggiana> & Co" in roster.text
+        assert "Team energia · Unione Bassa <Reggiana> & Co" in roster.text
     finally:
         await bot.stop()
 
@@ -719,7 +730,7 @@ async def test_english_newcomer_joins_in_english(bot: BotUnderTest) -> None:
     john = fake.add_user("John", "Smith", language_code="en-GB")
     await say(bot, john, f"/start {bot.token}")  # type: ignore[attr-defined]
     welcome, prompt = fake.sent_to(john)[-2:]
-    assert "You are invited to the Energy Team of Unione Reno Galliera" in welcome.text
+    assert "You are invited to the Energy Team (Unione Reno Galliera)" in welcome.text
     assert "Privacy" in welcome.text and "/cancellami" in welcome.text
     assert "Which municipality are you from?" in prompt.text
     assert "No municipality (Union staff)" in prompt.button_texts
@@ -730,12 +741,15 @@ async def test_english_newcomer_joins_in_english(bot: BotUnderTest) -> None:
     form_prompt = fake.last_sent(john)
     assert "2/2" in form_prompt.text and "feminine or masculine" in form_prompt.text
     await press(bot, john, form_prompt, "Masculine")
-    assert "Request sent to the coordinator" in fake.last_sent(john).text
+    assert "Request sent to the Union's coordinator" in fake.last_sent(john).text
     # The coordinator reads the request in her own language.
     request = request_for(fake, giulia, "John Smith")
     assert "Comune: nessuno (personale dell'Unione)\nRuolo: Personale dell'Unione" in request.text
     await press(bot, giulia, request, "✅ Approva")
-    assert "Welcome to the Energy Team of Unione Reno Galliera" in fake.last_sent(john).text
+    assert (
+        "Welcome to the Energy Team (Unione Reno Galliera): Giulia Neri approved"
+        in fake.last_sent(john).text
+    )
     roster = await say(bot, john, "/team")
     assert "Union staff" in roster.text and "John Smith" in roster.text
 
@@ -762,7 +776,7 @@ async def test_anonymous_group_admin_is_never_trusted(bot: BotUnderTest) -> None
     anonymous["entities"] = [{"type": "bot_command", "offset": 0, "length": 8}]
     await fake.inject_update({"message": anonymous})
     await bot.settle()
-    assert "non come amministratore anonimo" in fake.last_sent(group).text
+    assert "Stai scrivendo come amministratore anonimo" in fake.last_sent(group).text
     async with bot.db.transaction() as session:
         assert (
             await session.execute(select(func.count()).select_from(LinkedChat))

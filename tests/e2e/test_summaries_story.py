@@ -294,7 +294,7 @@ async def test_summary_once_decision_loop_and_on_demand(any_bot: BotUnderTest) -
     press = await team.users["assessore:1"].press(vote_msg, "⏸ Rinvia")
     assert (await press.answered()).text == "Voto registrato: Rinvia."
     press = await sindaco0.press(vote_msg, "🔒 Chiudi (coordinatore)")
-    assert "Solo il coordinatore" in ((await press.answered()).text or "")
+    assert "Solo chi coordina l'Unione" in ((await press.answered()).text or "")
     await bot.settle()
     await bot.run_jobs()  # the coalesced edit, due in two seconds
     edited = fake.sent_to(team.political)[1]
@@ -354,7 +354,7 @@ async def test_summary_once_decision_loop_and_on_demand(any_bot: BotUnderTest) -
     # Carried out: the coordinator marks it done and it leaves the summaries.
     done_on = next(m for m in fake.sent_to(team.technical) if "cappotto" in (m.text or ""))
     press = await team.users["tecnico:1"].press(done_on, "✔️ Segna come attuata")
-    assert "Solo il coordinatore" in ((await press.answered()).text or "")
+    assert "Solo chi coordina l'Unione" in ((await press.answered()).text or "")
     press = await team.coordinator.press(done_on, "✔️ Segna come attuata")
     assert (await press.answered()).text == (
         "Segnata come attuata: non comparirà più nei riepiloghi."
@@ -508,7 +508,7 @@ async def test_export_opens_and_agrees_with_the_database(bot: BotUnderTest) -> N
     sindaco = team.users["sindaco:0"]
     await team.users["tecnico:0"].send("/esporta")
     await bot.settle()
-    assert "riservata al coordinatore e ai Sindaci" in (
+    assert "riservata a chi coordina l'Unione e ai Sindaci" in (
         fake.last_sent(team.users["tecnico:0"]).text or ""
     )
     await sindaco.send("/esporta")
@@ -574,7 +574,7 @@ async def test_documents_and_settings(bot: BotUnderTest) -> None:
 
     await team.users["sindaco:0"].send("/impostazioni")
     await bot.settle()
-    assert "Solo il coordinatore" in (fake.last_sent(team.users["sindaco:0"]).text or "")
+    assert "Solo chi coordina l'Unione" in (fake.last_sent(team.users["sindaco:0"]).text or "")
     await carla.send("/impostazioni")
     await bot.settle()
     menu = fake.last_sent(carla)
@@ -695,7 +695,7 @@ async def test_coordinator_of_two_unions_keeps_the_text_through_the_picker(
     await press.answered()
     await bot.settle()
     menu = fake.last_sent(carla).text or ""
-    assert "Avviso per Unione Bassa Reggiana" in menu
+    assert "Avviso · Unione Bassa Reggiana" in menu
     assert "Riunione spostata a venerdì" in menu
 
 
@@ -724,7 +724,7 @@ async def test_settings_hashtag_capture_and_update_rhythm(bot: BotUnderTest) -> 
     await press.answered()
     await bot.settle()
     view = fake.last_sent(carla)
-    press = await carla.press(view, "✅ Giro mensile")
+    press = await carla.press(view, "✅ Aggiornamento mensile")
     assert (await press.answered()).text == "Salvato."
     await bot.settle()
     async with bot.db.transaction() as session:
@@ -737,4 +737,4 @@ async def test_settings_hashtag_capture_and_update_rhythm(bot: BotUnderTest) -> 
         assert (await repo.update_settings(session, team.union_id)).enabled is False
     # Someone else's forged press changes nothing.
     press = await team.users["sindaco:0"].press_forged(view, f"set:round:{team.union_id}:ue:toggle")
-    assert "Solo il coordinatore" in ((await press.answered()).text or "")
+    assert "Solo chi coordina l'Unione" in ((await press.answered()).text or "")

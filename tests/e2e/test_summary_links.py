@@ -40,7 +40,9 @@ async def test_esporta_in_a_group_opens_the_formats_in_private(any_bot: BotUnder
     await sindaco.send(f"/start {payload}")
     await bot.settle()
     offer = fake.last_sent(sindaco)
-    assert (offer.text or "").startswith("Esporto i dati di Unione Reno Galliera. In che formato?")
+    assert (offer.text or "").startswith(
+        "Esporto i dati dell'Unione (Unione Reno Galliera). In che formato?"
+    )
     assert offer.button_texts == ["📤 Excel", "📤 CSV"]
     await (await sindaco.press(offer, "📤 Excel")).answered()
     await bot.settle()
@@ -50,14 +52,14 @@ async def test_esporta_in_a_group_opens_the_formats_in_private(any_bot: BotUnder
     await tecnico.send(f"/start {payload}")
     await bot.settle()
     assert fake.last_sent(tecnico).text == (
-        "L'esportazione è riservata al coordinatore e ai Sindaci."
+        "L'esportazione è riservata a chi coordina l'Unione e ai Sindaci."
     )
     stranger = fake.add_user("Estraneo", "Qualunque")
     await stranger.send(f"/start {payload}")
     await stranger.send(f"/start exp-{team.union_id + 1000}")
     await bot.settle()
     answers = [m.text for m in fake.sent_to(stranger)]
-    assert answers == ["Riservato ai membri del Team energia di questa Unione."] * 2
+    assert answers == ["Riservato ai membri del Team energia dell'Unione."] * 2
     fake.write_transcript(".transcripts/test_summary_links_export.txt")
 
 
@@ -113,7 +115,7 @@ async def test_decisione_in_the_technical_group_opens_the_desk_in_private(
     await tecnico.send(f"/start {payload}")
     await bot.settle()
     assert fake.last_sent(tecnico).text == (
-        "Solo il coordinatore registra le decisioni del tavolo politico."
+        "Solo chi coordina l'Unione registra le decisioni del tavolo politico."
     )
 
 

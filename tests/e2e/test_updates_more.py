@@ -161,7 +161,7 @@ async def test_coordinator_adds_edits_and_archives_an_action(bot: BotUnderTest) 
         action = (await s.execute(select(Action))).scalar_one()
         action_id = action.id
     assert await forge(bot, sara, fake.last_sent(sara), f"act:confirm_archive:{action_id}") == (
-        "Solo il coordinatore può farlo."
+        "Solo chi coordina l'Unione può farlo."
     )
     assert await forge(bot, sara, fake.last_sent(sara), f"upd:status:{action_id}:completed") == (
         "Questo pulsante non è per te."
@@ -341,7 +341,7 @@ async def test_list_pages_filters_template_and_csv_export(bot: BotUnderTest) -> 
 
         union_id = (await s.execute(select(UnionModel))).scalar_one().id
     assert await forge(bot, tina, fake.last_sent(tina), f"act:export:{union_id}:csv") == (
-        "Solo il coordinatore può farlo."
+        "Solo chi coordina l'Unione può farlo."
     )
 
 

@@ -209,7 +209,11 @@ async def test_actions_and_monthly_round(any_bot: BotUnderTest) -> None:
     assert "SI-1" in (tina_invite.text or "") and "UN-2" in (tina_invite.text or "")
     assert "ME-1" not in (tina_invite.text or "")
     await bot.tick()
-    told = [t for t in texts(bot, carla) if "Non sono riuscito a scrivere" in t]
+    told = [
+        t
+        for t in texts(bot, carla)
+        if "non riesco a scrivere a questa persona del tavolo tecnico" in t
+    ]
     assert len(told) == 1 and "Nino" in told[0] and "Montecchio Emilia" in told[0]
 
     # --- Tina: the first action with a photo and a question for the political table ---

@@ -102,7 +102,7 @@ async def test_nasty_private_texts_get_a_clear_answer(bot: BotUnderTest, text: s
     await anna.send(text)
     await bot.settle()
     assert (
-        fake.last_sent(anna).text == "Non ho capito. Scrivi /aiuto per vedere che cosa posso fare."
+        fake.last_sent(anna).text == "Non ho capito. Scrivi /aiuto per vedere che cosa puoi fare."
     )
     assert await _count(bot, Person) == 0
 

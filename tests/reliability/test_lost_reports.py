@@ -77,8 +77,10 @@ async def test_an_uncertain_report_is_offered_again_until_it_arrives(
     assert _reports(bot.fake, world) == []
     await bot.advance(delivery.REPORT_RETRY_MIN)
     (text,) = _reports(bot.fake, world)
-    assert "Consegna incerta (non lo rimando per non duplicarlo)" in text
-    assert "Tecnico0 Comunale, Tecnico1 Comunale, Tecnico2 Comunale" in text
+    assert (
+        "Non so se è arrivato a: Tecnico0 Comunale, Tecnico1 Comunale, Tecnico2 Comunale. "
+        "Non lo rimando, per non mandarlo due volte: controlla con loro."
+    ) in text
     await bot.tick()
     assert _health(tmp_path)["reports_owed"] == 0
     # Sent: never again, and the announcement itself was never resent.
@@ -113,8 +115,9 @@ async def test_the_coordinator_who_writes_gets_the_report_and_annuncio_stato(
     assert f"per tutto il team: «{TEXT}»" in status
     assert "✅ consegnato a 0 di 3" in status
     assert (
-        "❔ consegna incerta (non lo rimando per non duplicarlo): "
+        "❔ non so se è arrivato a: "
         "Tecnico0 Comunale, Tecnico1 Comunale, Tecnico2 Comunale"
+        " (controlla con loro prima di rimandarlo)"
     ) in status
     # She wrote to the bot: the report owed to her went at once, not in 5 minutes.
     assert len(_reports(fake, world)) == 1
@@ -150,7 +153,7 @@ async def test_annuncio_stato_is_for_the_coordinator_and_lists_the_last_ones(
     member = world.members[0]
     await member.send("/annuncio stato")
     await bot.settle()
-    assert fake.last_sent(member).text == "Solo il coordinatore manda avvisi a tutto il team."
+    assert fake.last_sent(member).text == "Solo chi coordina l'Unione manda avvisi a tutto il team."
 
 
 async def test_annuncio_stato_with_many_unreachable_people_fits_telegram(

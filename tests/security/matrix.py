@@ -17,10 +17,10 @@ OK = "ok"
 
 # What refused callers are told (the start of the message or toast).
 NOT_MEMBER = "Non fai ancora parte di nessun Team energia"
-MEMBERS_ONLY = "Questo comando è riservato ai membri del Team energia di questa Unione"
+MEMBERS_ONLY = "Questo comando è riservato ai membri del Team energia dell'Unione"
 UNLINKED = "Questo gruppo non è collegato a nessuna Unione"
 PRIVATE_ONLY = "Questo comando funziona in chat privata con me"
-COORD_ONLY = "Questo comando è riservato al coordinatore dell'Unione"
+COORD_ONLY = "Questo comando è riservato a chi coordina l'Unione"
 
 Row = dict[str, dict[str, str]]  # chat → caller → cell
 # Where buttons are forged: the caller's private chat, Union A's political group, a group
@@ -103,12 +103,12 @@ COMMANDS: dict[str, Row] = {
         private=everyone("Scrivi /collega dentro il gruppo Telegram"),
         group=only(
             ["coord"],
-            "Solo il coordinatore di un'Unione può collegare questo gruppo",
+            "Solo chi coordina un'Unione può collegare questo gruppo",
             other_coord="Per collegare il gruppo devi esserne amministratore",
         ),
         other=only(
             ["other_coord"],
-            "Solo il coordinatore di un'Unione può collegare questo gruppo",
+            "Solo chi coordina un'Unione può collegare questo gruppo",
             coord="Per collegare il gruppo devi esserne amministratore",
         ),
     ),
@@ -146,21 +146,21 @@ COMMANDS: dict[str, Row] = {
     "/decisione": row(
         private={
             **NON_MEMBERS_PRIVATE,
-            "assessore": "Solo il coordinatore registra le decisioni del tavolo politico",
-            "sindaco": "Solo il coordinatore registra le decisioni del tavolo politico",
-            "tecnico": "Solo il coordinatore registra le decisioni del tavolo politico",
+            "assessore": "Solo chi coordina l'Unione registra le decisioni del tavolo politico",
+            "sindaco": "Solo chi coordina l'Unione registra le decisioni del tavolo politico",
+            "tecnico": "Solo chi coordina l'Unione registra le decisioni del tavolo politico",
         },
         political={
             **LINKED_MEMBERS,
-            "assessore": "Solo il coordinatore registra le decisioni del tavolo politico",
-            "sindaco": "Solo il coordinatore registra le decisioni del tavolo politico",
-            "tecnico": "Solo il coordinatore registra le decisioni del tavolo politico",
+            "assessore": "Solo chi coordina l'Unione registra le decisioni del tavolo politico",
+            "sindaco": "Solo chi coordina l'Unione registra le decisioni del tavolo politico",
+            "tecnico": "Solo chi coordina l'Unione registra le decisioni del tavolo politico",
         },
         technical={
             **LINKED_MEMBERS,
-            "assessore": "Solo il coordinatore registra le decisioni del tavolo politico",
-            "sindaco": "Solo il coordinatore registra le decisioni del tavolo politico",
-            "tecnico": "Solo il coordinatore registra le decisioni del tavolo politico",
+            "assessore": "Solo chi coordina l'Unione registra le decisioni del tavolo politico",
+            "sindaco": "Solo chi coordina l'Unione registra le decisioni del tavolo politico",
+            "tecnico": "Solo chi coordina l'Unione registra le decisioni del tavolo politico",
             "coord": "Le decisioni si registrano nel gruppo del tavolo politico o in privato",
         },
         unlinked=everyone(UNLINKED),
@@ -170,18 +170,18 @@ COMMANDS: dict[str, Row] = {
     "/annuncio Avviso di prova": row(
         private={
             **NON_MEMBERS_PRIVATE,
-            "assessore": "Solo il coordinatore manda avvisi a tutto il team",
-            "sindaco": "Solo il coordinatore manda avvisi a tutto il team",
-            "tecnico": "Solo il coordinatore manda avvisi a tutto il team",
+            "assessore": "Solo chi coordina l'Unione manda avvisi a tutto il team",
+            "sindaco": "Solo chi coordina l'Unione manda avvisi a tutto il team",
+            "tecnico": "Solo chi coordina l'Unione manda avvisi a tutto il team",
         },
         group=everyone("Gli avvisi si preparano in chat privata con me"),
     ),
     "/annuncio stato": row(
         private={
             **NON_MEMBERS_PRIVATE,
-            "assessore": "Solo il coordinatore manda avvisi a tutto il team",
-            "sindaco": "Solo il coordinatore manda avvisi a tutto il team",
-            "tecnico": "Solo il coordinatore manda avvisi a tutto il team",
+            "assessore": "Solo chi coordina l'Unione manda avvisi a tutto il team",
+            "sindaco": "Solo chi coordina l'Unione manda avvisi a tutto il team",
+            "tecnico": "Solo chi coordina l'Unione manda avvisi a tutto il team",
         },
         group=everyone("Gli avvisi si preparano in chat privata con me"),
     ),
@@ -189,17 +189,17 @@ COMMANDS: dict[str, Row] = {
     "/esporta": row(
         private={
             **NON_MEMBERS_PRIVATE,
-            "assessore": "L'esportazione è riservata al coordinatore e ai Sindaci",
-            "tecnico": "L'esportazione è riservata al coordinatore e ai Sindaci",
+            "assessore": "L'esportazione è riservata a chi coordina l'Unione e ai Sindaci",
+            "tecnico": "L'esportazione è riservata a chi coordina l'Unione e ai Sindaci",
         },
         group=everyone("L'esportazione si chiede in privato: apri la chat con me"),
     ),
     "/impostazioni": row(
         private={
             **NON_MEMBERS_PRIVATE,
-            "assessore": "Solo il coordinatore cambia le impostazioni dell'Unione",
-            "sindaco": "Solo il coordinatore cambia le impostazioni dell'Unione",
-            "tecnico": "Solo il coordinatore cambia le impostazioni dell'Unione",
+            "assessore": "Solo chi coordina l'Unione ne cambia le impostazioni",
+            "sindaco": "Solo chi coordina l'Unione ne cambia le impostazioni",
+            "tecnico": "Solo chi coordina l'Unione ne cambia le impostazioni",
         },
         group=everyone("Le impostazioni si cambiano in chat privata con me"),
     ),
@@ -208,7 +208,7 @@ COMMANDS: dict[str, Row] = {
     "/cancellami": row(
         private={
             "outsider": "Non ho nessun tuo dato personale da cancellare",
-            "coord": "Sei l'unico coordinatore di",
+            "coord": "Nessun altro coordina l'Unione (",
         },
         group=everyone(PRIVATE_ONLY),
     ),
@@ -223,8 +223,8 @@ COMMANDS: dict[str, Row] = {
 # political group. Cells: OK or the start of the toast (or message) the refused caller gets.
 NOT_FOR_YOU = "Questo pulsante non è per te"
 NO_LONGER_VALID = "Questo pulsante non è più valido"
-UNION_MEMBERS = "Riservato ai membri del Team energia di questa Unione"
-POLL_MEMBERS = "Questo sondaggio è per i membri del Team energia di questa Unione"
+UNION_MEMBERS = "Riservato ai membri del Team energia dell'Unione"
+POLL_MEMBERS = "Questo sondaggio è per i membri del Team energia dell'Unione"
 POLL_GONE = "Questo pulsante non è più valido: usa i pulsanti del sondaggio più recente"
 COORD_OR_PROPOSER = "Solo chi coordina l'Unione o chi ha proposto il sondaggio può gestirlo"
 
@@ -268,7 +268,7 @@ PRIVATE_BUTTON = "Questo pulsante funziona solo in chat privata con me"
 # Buttons that show people's details (member cards, requests, the roster).
 COORD_BUTTON = private_button(only(["coord"], NOT_FOR_YOU), PRIVATE_BUTTON)
 APPROVAL = private_button(
-    only(["coord"], "Solo il coordinatore di questa Unione può decidere sulle richieste"),
+    only(["coord"], "Solo chi coordina l'Unione può decidere sulle richieste"),
     PRIVATE_BUTTON,
 )
 COMUNI_BUTTON = private_button(
@@ -286,11 +286,11 @@ MEMBER_BUTTON_GROUP = {
 }
 # (The Union picker re-runs the command for the group's own Union: in Union B's group, B's.)
 SETTINGS = private_button(
-    only(["coord"], "Solo il coordinatore cambia le impostazioni dell'Unione"),
+    only(["coord"], "Solo chi coordina l'Unione ne cambia le impostazioni"),
     "Le impostazioni si cambiano in chat privata con me",
 )
 DOCUMENTS = private_button(
-    only(["coord"], "Solo il coordinatore gestisce i link"),
+    only(["coord"], "Solo chi coordina l'Unione gestisce i link"),
     "I link si gestiscono in chat privata con me",
 )
 # A decision's buttons count in a group only on a message the decision was posted as (or a
@@ -305,7 +305,7 @@ def decision_button(private: dict[str, str]) -> Row:
 
 DECISION_CLOSE = decision_button(
     {
-        **only(["coord"], "Solo il coordinatore può chiudere una questione"),
+        **only(["coord"], "Solo chi coordina l'Unione può chiudere una questione"),
         "outsider": UNION_MEMBERS,
         "pending": UNION_MEMBERS,
         "other_coord": UNION_MEMBERS,
@@ -313,7 +313,7 @@ DECISION_CLOSE = decision_button(
 )
 DECISION_DONE = decision_button(
     {
-        **only(["coord"], "Solo il coordinatore può segnare una decisione come attuata"),
+        **only(["coord"], "Solo chi coordina l'Unione può segnare una decisione come attuata"),
         "outsider": UNION_MEMBERS,
         "pending": UNION_MEMBERS,
         "other_coord": UNION_MEMBERS,
@@ -321,17 +321,21 @@ DECISION_DONE = decision_button(
 )
 # Announcements are prepared in private, like /annuncio.
 ANNOUNCEMENT = private_button(
-    only(["coord"], "Solo il coordinatore manda avvisi a tutto il team"),
+    only(["coord"], "Solo chi coordina l'Unione manda avvisi a tutto il team"),
     "Gli avvisi si preparano in chat privata con me",
 )
-IMPORT = union_button(only(["coord"], "Solo il coordinatore può caricare le azioni da un file"))
+IMPORT = union_button(
+    only(["coord"], "Solo chi coordina l'Unione può caricare le azioni da un file")
+)
 UPDATE_FLOW_PRIVATE = only(["tecnico", "coord"], "Questo pulsante non è per te")
 # The progress update is a private dialogue, like /aggiornamento.
 UPDATES_PRIVATE = "Gli aggiornamenti si danno in privato"
 UPDATE_FLOW = private_button(UPDATE_FLOW_PRIVATE, UPDATES_PRIVATE)
 EXPORT = union_button(
     {
-        **only(["sindaco", "coord"], "L'esportazione è riservata al coordinatore e ai Sindaci"),
+        **only(
+            ["sindaco", "coord"], "L'esportazione è riservata a chi coordina l'Unione e ai Sindaci"
+        ),
         "outsider": UNION_MEMBERS,
         "pending": UNION_MEMBERS,
         "other_coord": UNION_MEMBERS,
@@ -344,7 +348,7 @@ EXPORT = union_button(
 MEETING_PANEL = union_button(only(["coord"], COORD_OR_PROPOSER))
 MEETING_COORD = private_button(only(["coord"], COORD_OR_PROPOSER), PRIVATE_BUTTON)
 MEETING_CONFIRM = private_button(only(["coord"], COORD_OR_PROPOSER), PRIVATE_BUTTON)
-COORD_ONLY_ACTIONS = "Solo il coordinatore può farlo"
+COORD_ONLY_ACTIONS = "Solo chi coordina l'Unione può farlo"
 ACTION_EDIT = union_button(
     {
         **only(["coord"], COORD_ONLY_ACTIONS),
@@ -398,7 +402,7 @@ BUTTONS: dict[str, Row] = {
     "team:list:{A}": COORD_BUTTON,
     "link:set:{A}:p": buttons(
         everyone(NO_LONGER_VALID),
-        only(["coord"], "Solo il coordinatore dell'Unione può collegare il gruppo"),
+        only(["coord"], "Solo chi coordina l'Unione può collegare il gruppo"),
     ),
     "link:cancel": buttons(only(["coord", "other_coord"], NOT_FOR_YOU)),
     "mbr:show:{sindaco}": COORD_BUTTON,
@@ -417,7 +421,7 @@ BUTTONS: dict[str, Row] = {
     "vote:m:{slot}": buttons(only(MEMBERS, POLL_MEMBERS), everyone(POLL_GONE)),
     "vote:n:{slot}": buttons(only(MEMBERS, POLL_MEMBERS), everyone(POLL_GONE)),
     "mtg:answers:{slot}": union_button(
-        only(MEMBERS, "Le risposte le vedono solo i membri del Team energia di questa Unione")
+        only(MEMBERS, "Le risposte le vedono solo i membri del Team energia dell'Unione")
     ),
     # «👤 Le mie risposte»: one's own private copy, for the members at the poll's table (here
     # both tables), from any message of a group linked to the Union.
@@ -431,7 +435,7 @@ BUTTONS: dict[str, Row] = {
     "mtg:extend:{poll}": MEETING_COORD,
     "mtg:extend_by:{poll}:3": MEETING_CONFIRM,
     "mtg:invite:{meeting}": union_button(
-        only(MEMBERS, "L'invito lo scaricano solo i membri del Team energia di questa Unione")
+        only(MEMBERS, "L'invito lo scaricano solo i membri del Team energia dell'Unione")
     ),
     "mtg:add_date:{poll}": MEETING_COORD,
     "wiz:stop": buttons(everyone("Questa preparazione è scaduta")),

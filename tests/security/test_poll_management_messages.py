@@ -102,7 +102,7 @@ async def test_the_controls_work_only_in_private(bot: BotUnderTest) -> None:
     press = await coord.press(posted["technical"], f"mtg:manage:{poll}")
     assert (
         await press.answered()
-    ).text == "Ti ho scritto in privato: lì trovi i comandi del sondaggio."
+    ).text == "Ti ho scritto in privato: lì trovi i pulsanti per gestire il sondaggio."
     await bot.settle()
     panel = bot.fake.last_sent(coord.private_chat)
     await (await coord.press(panel, f"mtg:close:{poll}")).answered()

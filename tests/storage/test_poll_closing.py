@@ -124,7 +124,7 @@ async def test_the_date_most_comuni_can_attend_is_announced_once_per_group(
     assert "<b>Riunione &lt;di&gt; dicembre</b>" in text and "Ci saranno 2 Comuni su 3" in text
     assert all(r.method == "sendDocument" and r.file_name for r in invitations)
     assert invitations[0].file_data is not None and b"BEGIN:VEVENT" in invitations[0].file_data
-    assert invitations[0].payload["caption"] == "Invito da aggiungere al calendario"
+    assert invitations[0].payload["caption"] == "Invito per l'agenda"
     assert await _rows(db, f"pollnodate:{poll_id}:") == []  # a date: no word to coordinators
 
     # Closed once: the tick and a coordinator's «Sì, chiudi» meeting here change nothing more.

@@ -110,7 +110,7 @@ async def test_the_coordinator_switches_the_public_page_and_gets_the_press_note(
     for data in (f"pub:off:{w.a}", f"pub:press:{w.a}", f"pub:show:{w.a}"):
         forged = await marco.press_forged(menu, data)
         await dash.bot.settle()
-        assert (await forged.answered()).text.startswith("Solo il coordinatore"), data
+        assert (await forged.answered()).text.startswith("Solo chi coordina l'Unione"), data
     async with dash.bot.db.transaction() as s:
         page = await dashboard_repo.public_page(s, union_id=w.a)
     assert page is not None and page.enabled

@@ -162,7 +162,7 @@ async def test_forged_expired_and_other_union_init_data_are_refused(
     response = await page.goto(f"{dash.base}/app/u/{w.b}")
     assert response is not None and response.status == 403
     text = await page.inner_text("body")
-    assert "riservata ai membri attivi" in text
+    assert "riservata ai membri del Team energia" in text
     assert "Terre di Pianura" not in text and "Argelato" not in text
     await screenshot(page, "09-refused-other-union")
     response = await page.goto(f"{dash.base}/app/u/{w.b}/actions/{w.actions['B1.1']}")
@@ -196,7 +196,7 @@ async def test_a_member_of_two_unions_sees_only_what_each_allows(
     assert response is not None and response.status == 403
     await page.goto(f"{dash.base}/app/u/{w.a}/actions/{w.actions['A1.1']}")
     main = await page.inner_text("main")
-    assert "members of its municipality and the coordinator" in main
+    assert "members of its municipality and the Union's coordinator" in main
     assert await page.locator("img.photo").count() == 0
     await screenshot(page, "11-history-of-another-comune-refused")
     await page.goto(f"{dash.base}/app/u/{w.a}/actions/{w.actions['A2.2']}")

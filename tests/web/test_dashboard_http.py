@@ -161,7 +161,7 @@ async def test_another_unions_pages_and_objects_are_refused(dash: Dash) -> None:
             status, page, _ = await client.get(f"/app/u/{w.b}{path}")
             assert status == 403, path
             assert "Biciclette" not in page and "Terre di Pianura" not in page
-            assert "riservata ai membri attivi" in page
+            assert "riservata ai membri del Team energia" in page
         # B's action through A's address: not A's, so not found.
         status, page, _ = await client.get(f"/app/u/{w.a}/actions/{w.actions['B1.1']}")
         assert status == 404 and "Biciclette" not in page
@@ -194,7 +194,7 @@ async def test_a_member_of_two_unions_sees_what_each_membership_allows(dash: Das
         # …not that of another Comune's, and no press note: he is not A's coordinator.
         status, page, _ = await client.get(f"/app/u/{w.a}/actions/{w.actions['A1.1']}")
         assert status == 200
-        assert "members of its municipality and the coordinator" in page
+        assert "members of its municipality and the Union&#x27;s coordinator" in page
         assert "Fotovoltaico" in page  # the card itself is for every member
         status, page, _ = await client.get(f"/app/u/{w.a}/press")
         assert status == 403

@@ -11,12 +11,16 @@ checked again, as /aggiornamento or the «Storico» button would check them.
 
 from __future__ import annotations
 
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 
 from bot.context import BotContext, Services
 from bot.handlers.common.hooks import put_link_in_front
 from bot.handlers.updates.dialogue import reply_started
-from bot.scope import caller_tr, reply, update_transaction
+from bot.i18n import Translator
+from bot.scope import reply
 from bot.services import progress
 from bot.views.actions import not_allowed
 from bot.views.updates import link_refusal
@@ -24,31 +28,37 @@ from bot.views.updates import link_refusal
 
 def install(services: Services) -> None:
     """Answer the progress links in /start; pass any other payload to the hook before."""
-    put_link_in_front(services, progress.parse_start_link, on_link)
 
-
-async def on_link(update: Update, context: BotContext, kind: str, object_id: int) -> None:
-    """The update dialogue of the Union, or the action's history, if the caller may have it."""
-    services, user, chat = context.services, update.effective_user, update.effective_chat
-    if user is None or chat is None:
-        return
-    if kind == progress.LINK_HISTORY:
-        async with services.db.transaction() as session:
-            tr = await caller_tr(session, services, update)
-            history = await progress.action_history(
-                session, action_id=object_id, telegram_user_id=user.id, language=tr.language
-            )
-        if isinstance(history, progress.NotAllowed):  # a stranger, another Comune, no action
-            await reply(update, not_allowed("history", tr))
-        else:
-            await reply(update, history.text)
-        return
-    async with update_transaction(context, update) as session:
-        shown = await progress.start_dialogue(
+    async def read(session: AsyncSession, kind: str, object_id: int, user_id: int) -> Any:
+        """The update dialogue opened for the caller (its state saved in this transaction),
+        or why not; an action's history is read by `on_link`, in the caller's language."""
+        if kind != progress.LINK_UPDATE:
+            return None
+        return await progress.start_dialogue(
             session,
             union_id=object_id,
-            telegram_user_id=user.id,
-            chat_id=chat.id,
+            telegram_user_id=user_id,
+            chat_id=user_id,  # the private chat, where a link is answered
             now=services.clock.now(),
         )
-    await reply_started(update, context, shown, link_refusal)
+
+    put_link_in_front(services, progress.parse_start_link, read, on_link)
+
+
+async def on_link(
+    update: Update, context: BotContext, tr: Translator, object_id: int, found: Any
+) -> None:
+    """The update dialogue's first screen, or the action's history, if the caller may have it."""
+    if found is not None:
+        await reply_started(update, context, found, link_refusal)
+        return
+    user = update.effective_user
+    assert user is not None
+    async with context.services.db.transaction() as session:
+        history = await progress.action_history(
+            session, action_id=object_id, telegram_user_id=user.id, language=tr.language
+        )
+    if isinstance(history, progress.NotAllowed):  # a stranger, another Comune, no action
+        await reply(update, not_allowed("history", tr))
+    else:
+        await reply(update, history.text)

@@ -10,7 +10,8 @@ from bot.services.common.people import (
     set_language,
     set_reachable,
 )
-from bot.services.common.welcome import Reader, commands_for, help_page, may_start, welcome
+from bot.services.common.tasks import commands_for
+from bot.services.common.welcome import Reader, help_page, may_start, welcome
 
 __all__ = [
     "PersonalMenu",

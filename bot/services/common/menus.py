@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.commands import Command
 from bot.services.common.owing import owe_menu
-from bot.services.common.welcome import commands_for
+from bot.services.common.tasks import commands_for
 from bot.services.registration.rules import may_create_unions
 from storage.models import Member
 from storage.repositories import core as core_repo

@@ -7,15 +7,16 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.common.owing import owe_menu
+from bot.services.common.tasks import welcome_tasks
 from bot.services.registration import rules
 from bot.services.registration.access import coordinated_member
 from bot.services.registration.telling import tell
+from bot.views.common import task_keyboard
 from bot.views.registration.joining import (
     AlreadyDecided,
     Request,
     RequestDecided,
     decision_message,
-    welcome_keyboard,
 )
 from bot.views.registration.refusals import AssignmentRefused, Refused
 from storage.models import MemberStatus, Person
@@ -67,17 +68,18 @@ async def decide_request(
     member.decided_at, member.decided_by_member_id = now, coordinator.id
     if approve:
         await owe_menu(session, telegram_user_id=person.telegram_user_id, now=now)
+    tasks = welcome_tasks(member) if approve else ()
+    by = shown_name(await session.get(Person, coordinator.person_id))
     await tell(
         session,
         person,
         key=f"reg:out:{member.id}:{int(member.requested_at.timestamp())}",
         text=lambda tr: decision_message(
-            union.name, approve, tr, role=member.role, form=person.form
+            union.name, approve, tr, role=member.role, by=by, form=person.form, tasks=tasks
         ),
-        keyboard=(lambda tr: welcome_keyboard(member.role, tr)) if approve else None,
+        keyboard=(lambda tr: task_keyboard(tasks, tr)) if approve else None,
         union_id=union.id,
         now=now,
         default_language=default_language,
     )
-    by = await session.get(Person, coordinator.person_id)
-    return RequestDecided(request, approve, shown_name(by))
+    return RequestDecided(request, approve, by)

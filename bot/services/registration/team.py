@@ -26,7 +26,7 @@ from bot.views.registration.team import (
     now_coordinator_message,
     removed_message,
 )
-from storage.models import Member, MemberStatus, Municipality, Role, TableKind, Union
+from storage.models import Member, MemberStatus, Municipality, Person, Role, TableKind, Union
 from storage.repositories import core as core_repo
 from storage.repositories import registration as reg_repo
 from storage.repositories.people import present_name, shown_name
@@ -347,11 +347,12 @@ async def remove_member(
     await owe_menu(session, telegram_user_id=person.telegram_user_id, now=now)
     member.decided_at, member.decided_by_member_id = now, managed.coordinator.id
     if member.id != managed.coordinator.id:  # who removes themselves needs no word of it
+        by = shown_name(await session.get(Person, managed.coordinator.person_id))
         await tell(
             session,
             person,
             key=f"reg:rm:{member.id}:{int(now.timestamp())}",
-            text=lambda tr: removed_message(managed.union.name, tr),
+            text=lambda tr: removed_message(managed.union.name, by, tr),
             union_id=managed.union.id,
             now=now,
             default_language=default_language,

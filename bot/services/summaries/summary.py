@@ -787,6 +787,6 @@ def render_covenant_warning(
         days,
     ).format(n=days, what=what, due=e(due))
     text += "\n" + _(
-        "Con /esporta il coordinatore scarica azioni e aggiornamenti nel formato del monitoraggio."
+        "Con /esporta chi coordina scarica azioni e aggiornamenti nel formato del monitoraggio."
     )
     return text

@@ -51,14 +51,12 @@ STATUS_KEYS = {
 # Where an intercommunal action belongs: the bot's own words for it (bot/views/actions.py).
 UNION_WIDE_LABEL = N_("Unione (intercomunale)")
 REFUSALS = {
-    "not_member": N_(
-        "Questa pagina è riservata ai membri attivi del Team energia di questa Unione."
-    ),
+    "not_member": N_("Questa pagina è riservata ai membri del Team energia dell'Unione."),
     "not_found": N_("Qui non c'è niente: forse è stato archiviato o tolto."),
     "history": N_(
-        "Lo storico di questa azione lo vedono i membri del suo Comune e il coordinatore."
+        "Lo storico di questa azione lo vedono i membri del suo Comune e chi coordina l'Unione."
     ),
-    "coordinator_only": N_("Questa pagina è riservata al coordinatore dell'Unione."),
+    "coordinator_only": N_("Questa pagina è riservata a chi coordina l'Unione."),
 }
 
 
@@ -285,7 +283,7 @@ def overview_page(o: Overview, tr: Translator, links: AppLinks) -> str:
     if o.comuni:
         parts.append(comuni_table(o.comuni, tr, link=links, union_id=u))
     else:
-        parts.append(f"<p>{e(_('Il coordinatore non ha ancora caricato le azioni del PAES.'))}</p>")
+        parts.append(f"<p>{e(_('Le azioni del PAES non sono ancora state caricate.'))}</p>")
     parts.append(f"<h2>{e(_('Prossima riunione'))}</h2>")
     if o.next_meeting is not None:
         m = o.next_meeting

@@ -111,7 +111,7 @@ def press_note_message(text: str, tr: Translator) -> str:
 def refusal_toast(refusal: NotAllowed, tr: Translator) -> str:
     _ = tr.gettext
     if refusal.reason == "coordinator_only":
-        return _("Solo il coordinatore cambia le impostazioni dell'Unione.")
+        return _("Solo chi coordina l'Unione ne cambia le impostazioni.")
     return stale_button(tr)
 
 

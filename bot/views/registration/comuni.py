@@ -90,7 +90,7 @@ class ComuneRenamed:
 
 def render_comuni(listing: ComuniList, tr: Translator) -> tuple[str, Keyboard | None]:
     _ = tr.gettext
-    lines = [_("<b>Comuni di {union}</b>").format(union=esc(listing.union_name))]
+    lines = [_("<b>Comuni · {union}</b>").format(union=esc(listing.union_name))]
     if listing.comuni:
         lines += [f"• {esc(name)}" for _id, name in listing.comuni]
         lines.append("")
@@ -112,7 +112,7 @@ def cancel_keyboard(union_id: int, tr: Translator) -> Keyboard | None:
 def add_prompt(union_id: int, union_name: str, tr: Translator) -> tuple[str, Keyboard | None]:
     _ = tr.gettext
     text = _(
-        "Mandami in un solo messaggio i nomi dei Comuni di <b>{union}</b>, separati da virgola.\n"
+        "Mandami in un solo messaggio i nomi dei Comuni dell'Unione (<b>{union}</b>), separati da virgola.\n"
         "Per esempio: <i>Argelato, Bentivoglio, Castel d'Argile</i>"
     ).format(union=esc(union_name))
     return text, cancel_keyboard(union_id, tr)
@@ -158,9 +158,9 @@ def renaming_answer(renaming: RenamingComune, tr: Translator) -> Answer:
 def removal_question(asked: RemovalAsked, tr: Translator) -> Answer:
     _ = tr.gettext
     return Answer(
-        text=_("Tolgo <b>{name}</b> dai Comuni di {union}? Chi ne fa parte resta nel team.").format(
-            name=esc(asked.name), union=esc(asked.union_name)
-        ),
+        text=_(
+            "Tolgo <b>{name}</b> dai Comuni dell'Unione? Chi ne fa parte resta nel team."
+        ).format(name=esc(asked.name), union=esc(asked.union_name)),
         keyboard=Keyboard.of(
             [
                 button(_("Sì, toglilo"), COM, "remove_yes", asked.municipality_id),

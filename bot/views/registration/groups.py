@@ -9,7 +9,15 @@ from bot.i18n import Translator
 from bot.views.answer import Answer
 from bot.views.keyboard import Button, Keyboard
 from bot.views.registration.refusals import Refused, refusal
-from bot.views.registration.shared import LINK, TABLE_SHORT, button, esc, short, table_label
+from bot.views.registration.shared import (
+    LINK,
+    TABLE_SHORT,
+    button,
+    esc,
+    short,
+    table_label,
+    table_word,
+)
 from storage.models import TableKind
 
 
@@ -52,11 +60,9 @@ def group_text(reason: GroupText, tr: Translator) -> str:
             "Scrivi /collega dentro il gruppo Telegram da collegare (aggiungimi prima al gruppo)."
         ),
         GroupText.ANONYMOUS: _(
-            "Scrivi come te stesso, non come amministratore anonimo del gruppo: così so chi sei."
+            "Stai scrivendo come amministratore anonimo: per questo comando scrivi con il tuo profilo."
         ),
-        GroupText.NOT_COORDINATOR: _(
-            "Solo il coordinatore di un'Unione può collegare questo gruppo."
-        ),
+        GroupText.NOT_COORDINATOR: _("Solo chi coordina un'Unione può collegare questo gruppo."),
         GroupText.CANCELLED: _("Va bene, non ho collegato nulla."),
     }[reason]
 
@@ -80,7 +86,9 @@ def link_question(choice: LinkChoice, tr: Translator) -> Answer:
         )
     rows.append([button(_("Annulla"), LINK, "cancel")])
     question = (
-        _("Come collego questo gruppo a <b>{union}</b>?").format(union=esc(choice.unions[0][1]))
+        _("Questo gruppo è il tavolo politico o il tavolo tecnico (<b>{union}</b>)?").format(
+            union=esc(choice.unions[0][1])
+        )
         if len(choice.unions) == 1
         else _("A quale Unione collego questo gruppo, e come?")
     )
@@ -104,9 +112,9 @@ def linked_answer(outcome: ReplaceAsked | GroupLinked | Refused, tr: Translator)
     if isinstance(outcome, ReplaceAsked):
         return Answer(
             text=_(
-                "Il {table} di {union} è già il gruppo «{title}». Vuoi che sia questo gruppo al suo posto?"
+                "Il {table} (<b>{union}</b>) è già il gruppo «{title}». Vuoi che sia questo gruppo al suo posto?"
             ).format(
-                table=table_label(outcome.table, tr),
+                table=table_word(outcome.table, tr),
                 union=esc(outcome.union_name),
                 title=esc(outcome.title),
             ),
@@ -134,8 +142,8 @@ def linked_answer(outcome: ReplaceAsked | GroupLinked | Refused, tr: Translator)
     )
     return Answer(
         toast=_("Collegato."),
-        text=_("✅ Questo gruppo è ora il {table} di <b>{union}</b>.").format(
-            table=table_label(outcome.table, tr), union=esc(outcome.union_name)
+        text=_("✅ Questo gruppo è ora il {table} (<b>{union}</b>).").format(
+            table=table_word(outcome.table, tr), union=esc(outcome.union_name)
         )
         + "\n"
         + what,
@@ -145,9 +153,8 @@ def linked_answer(outcome: ReplaceAsked | GroupLinked | Refused, tr: Translator)
 def unlinked_message(title: str, table: TableKind, union_name: str, tr: Translator) -> str:
     """To the coordinators, when the bot was removed from one of their Union's groups."""
     return tr.gettext(
-        "⚠️ Mi hanno tolto dal gruppo «{title}», che era il {table} di <b>{union}</b>: "
-        "l'ho scollegato. Per ricollegarlo aggiungimi di nuovo al gruppo e scrivi /collega."
-    ).format(title=esc(title), table=table_label(table, tr), union=esc(union_name))
+        "⚠️ Mi hanno tolto dal gruppo «{title}», che era il {table} (<b>{union}</b>): l'ho scollegato. Per ricollegarlo aggiungimi di nuovo al gruppo e scrivi /collega."
+    ).format(title=esc(title), table=table_word(table, tr), union=esc(union_name))
 
 
 def greeting(tr: Translator, *, coordinator_name: str | None) -> str:
@@ -160,7 +167,5 @@ def greeting(tr: Translator, *, coordinator_name: str | None) -> str:
             "scrivi /collega qui e scegli se è il tavolo politico o il tavolo tecnico."
         ).format(name=esc(coordinator_name))
     return _(
-        "Ciao! Sono il bot del Team energia dell'Unione. Questo gruppo non è collegato a "
-        "nessuna Unione: può collegarlo solo il coordinatore di un'Unione, scrivendo "
-        "/collega qui. Finché non è collegato non mostro nessun dato."
+        "Ciao! Sono il bot del Team energia dell'Unione. Questo gruppo non è collegato a nessuna Unione: può collegarlo solo chi coordina un'Unione, scrivendo /collega qui. Finché non è collegato non mostro nessun dato."
     )

@@ -93,7 +93,7 @@ def render_invites(listing: InviteList, tr: Translator) -> tuple[str, Keyboard |
     _ = tr.gettext
     tz = ZoneInfo(listing.timezone)
     lines = [
-        _("<b>Inviti per {union}</b>").format(union=esc(listing.union_name)),
+        _("<b>Inviti · {union}</b>").format(union=esc(listing.union_name)),
         _(
             "Un link vale 14 giorni. Chi lo apre sceglie Comune e ruolo (se non li fissi tu) "
             "e aspetta la tua approvazione."
@@ -194,17 +194,19 @@ def made_answer(made: InviteMade, tr: Translator) -> Answer:
         "; ".join(binding) if binding else _("Chi lo apre sceglie il suo Comune e il suo ruolo.")
     )
     text = _(
-        "🔗 Link d'invito per <b>{union}</b>\n{scope}\n"
-        "Scade {date}. Vale per più persone; ogni richiesta la approvi tu.\n\n"
-        "Inoltra il messaggio qui sotto a chi deve entrare. Per sicurezza non conservo il link: "
-        "se lo perdi, creane uno nuovo."
+        "🔗 Link d'invito · <b>{union}</b>\n"
+        "{scope}\n"
+        "Scade {date}. Vale per più persone; ogni richiesta la approvi tu.\n"
+        "\n"
+        "Inoltra il messaggio qui sotto a chi deve entrare. Per sicurezza non conservo il link: se lo perdi, creane uno nuovo."
     ).format(
         union=esc(made.union_name),
         scope=scope_line,
         date=format_date(made.expires_at, ZoneInfo(made.timezone), tr.language, year=True),
     )
     invitation = _(
-        "Ti invito nel Team energia di {union}. Apri il link e segui le istruzioni:\n{link}"
+        "Ti invito nel Team energia della nostra Unione ({union}). Apri il link e rispondi con pochi tocchi:\n"
+        "{link}"
     ).format(union=esc(made.union_name), link=esc(made.link))
     return Answer(toast=_("Link creato."), text=text, new_message=True, then=((invitation, None),))
 

@@ -4,12 +4,12 @@ coordinators, approval and the welcome that follows it."""
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot import callback_data as cb
-from bot.i18n import N_, Translator
+from bot.i18n import Translator
 from bot.views.answer import Answer
-from bot.views.common import HELP_AREA, TASKS, privacy_notice
+from bot.views.common import TASKS, privacy_notice
 from bot.views.keyboard import Button, Keyboard
 from bot.views.registration.refusals import (
     DISPLAY_NAME_MAX,
@@ -180,7 +180,7 @@ def render_step(step: JoinStep, tr: Translator) -> tuple[str, Keyboard | None]:
         text = _counted(step, _("Di quale Comune fai parte?"))
         if not step.comuni:
             text += "\n" + _(
-                "(L'Unione non ha ancora inserito i suoi Comuni: se ne fai parte, chiedi al coordinatore di aggiungerli e riapri il link.)"
+                "(L'Unione non ha ancora inserito i suoi Comuni: se ne fai parte, chiedi a chi coordina l'Unione di aggiungerli e riapri il link.)"
             )
         return text, Keyboard.of(*rows)
     if step.roles == (Role.STAFF,):
@@ -197,13 +197,14 @@ def invite_problem_text(state: InviteState | None, tr: Translator) -> str:
     _ = tr.gettext
     if state == InviteState.EXPIRED:
         return _(
-            "Questo link d'invito è scaduto. Chiedi al coordinatore della tua Unione un link nuovo."
+            "Questo link d'invito è scaduto. Chiedi un link nuovo a chi coordina la tua Unione."
         )
     if state == InviteState.REVOKED:
-        return _("Questo link d'invito è stato revocato dal coordinatore. Chiedigliene uno nuovo.")
+        return _(
+            "Questo link d'invito è stato revocato. Chiedi un link nuovo a chi coordina la tua Unione."
+        )
     return _(
-        "Questo link d'invito non è valido. Controlla di averlo aperto per intero, "
-        "o chiedi al coordinatore della tua Unione un link nuovo."
+        "Questo link d'invito non è valido. Controlla di averlo aperto per intero, o chiedi un link nuovo a chi coordina la tua Unione."
     )
 
 
@@ -211,11 +212,10 @@ def already_text(already: AlreadyIn, tr: Translator) -> str:
     _ = tr.gettext
     if already.active:
         return _(
-            "Fai già parte del Team energia di <b>{union}</b>. Scrivi /team per vedere chi c'è."
+            "Fai già parte del Team energia (<b>{union}</b>). Scrivi /team per vedere chi c'è."
         ).format(union=esc(already.union_name))
     return _(
-        "La tua richiesta per <b>{union}</b> è già arrivata al coordinatore: "
-        "ti scrivo appena risponde."
+        "La tua richiesta di entrare nel Team energia (<b>{union}</b>) è già arrivata a chi coordina l'Unione: ti scrivo appena risponde."
     ).format(union=esc(already.union_name))
 
 
@@ -264,10 +264,9 @@ def join_answer(outcome: JoinOutcome, tr: Translator) -> Answer:
         return _again(outcome, tr)
     if isinstance(outcome, JoinStarted):
         welcome = _(
-            "Ciao! Ti hanno invitato nel <b>Team energia di {union}</b>.\n"
-            "Rispondi con un tocco, poi il coordinatore conferma la tua iscrizione.\n"
-            "Nel team ti vedranno come <b>{name}</b>: se preferisci un altro nome (per esempio "
-            "nome e cognome), scrivimelo prima di rispondere."
+            "Ciao! Ti hanno invitato nel <b>Team energia</b> (<b>{union}</b>).\n"
+            "Rispondi qui sotto con pochi tocchi, poi chi coordina l'Unione approva la tua richiesta.\n"
+            "Nel team ti vedranno come <b>{name}</b>: se preferisci un altro nome (per esempio nome e cognome), scrivimelo prima di rispondere."
         ).format(union=esc(outcome.union_name), name=esc(outcome.step.name))
         return Answer(
             text=welcome + "\n\n" + privacy_notice(tr), then=(render_step(outcome.step, tr),)
@@ -276,7 +275,7 @@ def join_answer(outcome: JoinOutcome, tr: Translator) -> Answer:
         return Answer(
             toast=_("Richiesta inviata."),
             text=_(
-                "✅ Richiesta inviata al coordinatore di <b>{union}</b>. Ti scrivo appena risponde."
+                "✅ Richiesta inviata a chi coordina l'Unione (<b>{union}</b>). Ti scrivo appena risponde."
             ).format(union=esc(outcome.union_name)),
         )
     if isinstance(outcome, AlreadyIn):
@@ -307,24 +306,17 @@ def _ended(ended: JoinEnded, tr: Translator) -> Answer:
     if ended == JoinEnded.INVITE_CLOSED:
         return Answer(
             text=_(
-                "Nel frattempo il link d'invito è scaduto o è stato revocato. Chiedi al coordinatore un link nuovo."
+                "Nel frattempo il link d'invito è scaduto o è stato revocato. Chiedi un link nuovo a chi coordina l'Unione."
             )
         )
     return Answer(
         text=_(
-            "Il Comune di questo invito non fa più parte dell'Unione. Chiedi al coordinatore un link nuovo."
+            "Il Comune di questo invito non fa più parte dell'Unione. Chiedi un link nuovo a chi coordina l'Unione."
         )
     )
 
 
 # --- the request and its approval ------------------------------------------------------------
-
-
-def welcome_keyboard(role: Role, tr: Translator) -> Keyboard | None:
-    return Keyboard.column(
-        Button(tr.gettext(TASKS[c].button or ""), data=cb.encode(HELP_AREA, "go", c))
-        for c in WELCOME_TASKS[role]
-    )
 
 
 def render_request(request: Request, tr: Translator) -> str:
@@ -338,8 +330,10 @@ def render_request(request: Request, tr: Translator) -> str:
         else _("nessuno (personale dell'Unione)")
     )
     return _(
-        "🙋 <b>Nuova richiesta</b> per il Team energia di <b>{union}</b>\n"
-        "Chi: {who}\nComune: {comune}\nRuolo: {role}"
+        "🙋 <b>Nuova richiesta</b> per entrare nel Team energia (<b>{union}</b>)\n"
+        "Chi: {who}\n"
+        "Comune: {comune}\n"
+        "Ruolo: {role}"
     ).format(
         union=esc(request.union_name),
         who=who,
@@ -382,37 +376,36 @@ def decision_answer(
     )
 
 
-# The welcome after approval: the things this person will do here, each a button that starts
-# it (`help:go:<command>`, bot.handlers.common.commands.on_task).
-WELCOME_TASKS = {
-    Role.SINDACO: ("riunione", "calendario", "azioni"),
-    Role.ASSESSORE: ("calendario", "azioni", "team"),
-    Role.TECNICO: ("aggiornamento", "calendario", "azioni"),
-    Role.STAFF: ("calendario", "azioni", "team"),
-}
-WELCOME_LINES = {
-    "riunione": N_("📅 proporre le date delle riunioni del tavolo politico"),
-    "aggiornamento": N_("✏️ aggiornare ogni mese lo stato delle azioni del tuo Comune"),
-    "calendario": N_("🗓 sapere quando sono le riunioni, con l'invito per il calendario"),
-    "azioni": N_("📋 seguire le azioni del PAES e a che punto sono"),
-    "team": N_("👥 vedere chi è chi, Comune per Comune"),
-}
-
-
 def decision_message(
-    union_name: str, approved: bool, tr: Translator, *, role: Role, form: Form | None = None
+    union_name: str,
+    approved: bool,
+    tr: Translator,
+    *,
+    role: Role,
+    by: ShownName,
+    form: Form | None = None,
+    tasks: Sequence[str] = (),
 ) -> str:
-    """What the person who asked reads once the coordinator decided; approved, the 2–3
-    things they will do here (the buttons of `welcome_keyboard`)."""
+    """What the person who asked reads once the coordinator decided (`by`: named, so the
+    reader knows whom to ask, in nobody's assumed form); approved, the 2–3
+    things they will do here (`tasks`: bot.views.common.first_tasks, their buttons
+    bot.views.common.task_keyboard)."""
     if approved:
         _ = tr.gettext
-        things = "\n".join(_(WELCOME_LINES[c]) for c in WELCOME_TASKS[role])
+        things = "\n".join(_(TASKS[c].doing or "") for c in tasks)
         return _(
-            "🎉 Ti diamo il benvenuto nel Team energia di <b>{union}</b>: la tua iscrizione è stata approvata.\n\n"
-            "Ecco che cosa farai qui, come {role}:\n{things}\n\n"
+            "🎉 Ti diamo il benvenuto nel Team energia (<b>{union}</b>): {by} ha approvato la tua richiesta.\n"
+            "\n"
+            "Ecco che cosa farai qui, come {role}:\n"
+            "{things}\n"
+            "\n"
             "Premi un pulsante per cominciare; con /aiuto trovi tutto il resto."
-        ).format(union=esc(union_name), role=role_label(role, tr, form), things=things)
+        ).format(
+            union=esc(union_name),
+            by=name_of(by, tr),
+            role=role_label(role, tr, form),
+            things=things,
+        )
     return tr.gettext(
-        "La tua richiesta per il Team energia di <b>{union}</b> non è stata accolta. "
-        "Se pensi che sia un errore, parlane con il coordinatore dell'Unione."
-    ).format(union=esc(union_name))
+        "La tua richiesta di entrare nel Team energia (<b>{union}</b>) non è stata accolta. Se pensi che sia un errore, parlane con {by}."
+    ).format(union=esc(union_name), by=name_of(by, tr))

@@ -27,9 +27,7 @@ class Leaving(enum.Enum):
 
 def handover_text(blocked: MustHandOver, tr: Translator) -> str:
     return tr.gettext(
-        "Sei l'unico coordinatore di <b>{unions}</b>: prima di andartene passa il testimone. "
-        "Apri /team, tocca il nome di chi ti sostituisce e premi «⭐ Rendi coordinatore»; "
-        "poi scrivi di nuovo /cancellami."
+        "Nessun altro coordina l'Unione (<b>{unions}</b>): prima di andartene passa il testimone. Apri /team, tocca il nome di chi ti sostituisce e premi il pulsante ⭐; poi scrivi di nuovo /cancellami."
     ).format(unions=", ".join(esc(u) for u in blocked.unions))
 
 

@@ -78,15 +78,13 @@ def refusal_text(reason: Refused, tr: Translator) -> str:
     texts = {
         Refused.STALE: stale_button(tr),
         Refused.NOT_YOURS: _("Questo pulsante non è per te: non ho cambiato nulla."),
-        Refused.NOT_DECIDER: _(
-            "Solo il coordinatore di questa Unione può decidere sulle richieste."
-        ),
-        Refused.NOT_COORDINATOR: _("Questo comando è riservato al coordinatore dell'Unione."),
+        Refused.NOT_DECIDER: _("Solo chi coordina l'Unione può decidere sulle richieste."),
+        Refused.NOT_COORDINATOR: _("Questo comando è riservato a chi coordina l'Unione."),
         Refused.NOT_BOT_ADMIN: _(
             "Su questo bot le nuove Unioni le crea solo chi lo gestisce. "
             "Se coordini un'Unione, chiedi a loro di crearla e di invitarti."
         ),
-        Refused.NOT_LINKER: _("Solo il coordinatore dell'Unione può collegare il gruppo."),
+        Refused.NOT_LINKER: _("Solo chi coordina l'Unione può collegare il gruppo."),
         Refused.NOT_GROUP_ADMIN: _("Per collegare il gruppo devi esserne amministratore."),
         Refused.LINKED_ELSEWHERE: _("Questo gruppo è già collegato a un'altra Unione."),
         Refused.NEEDS_COMUNI: _("Aggiungi prima i Comuni con /comuni."),
@@ -144,8 +142,7 @@ def assignment_problem_text(
         ).format(comune=comune or "")
     if problem == AssignmentProblem.SINDACO_TAKEN:
         return _(
-            "{comune} ha già un Sindaco nel team: un Comune ne ha uno solo. "
-            "Se il Sindaco è cambiato, il coordinatore deve prima togliere il precedente da /team."
+            "{comune} ha già un Sindaco nel team: un Comune ne ha uno solo. Se il Sindaco è cambiato, chi coordina l'Unione deve prima togliere il precedente da /team."
         ).format(comune=comune or "")
     if problem == AssignmentProblem.NEEDS_ONE_COMUNE:
         return _("Sindaco e Assessore rappresentano un solo Comune: scegline uno.")

@@ -47,8 +47,19 @@ TABLE_FROM_SHORT = {v: k for k, v in TABLE_SHORT.items()}
 MAX_LISTED_BUTTONS = 90
 
 
+# Inside a sentence: «il {table}» (the glossary's lower case).
+TABLE_WORDS = {
+    TableKind.POLITICAL: N_("tavolo politico"),
+    TableKind.TECHNICAL: N_("tavolo tecnico"),
+}
+
+
 def table_label(table: TableKind, tr: Translator) -> str:
     return tr.gettext(TABLE_LABELS[table])
+
+
+def table_word(table: TableKind, tr: Translator) -> str:
+    return tr.gettext(TABLE_WORDS[table])
 
 
 def esc(value: str | None) -> str:

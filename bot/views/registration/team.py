@@ -164,11 +164,11 @@ def render_roster(roster: Roster, tr: Translator) -> list[str]:
     entries = roster.entries
     legend = [tr.ngettext("{n} membro", "{n} membri", len(entries)).format(n=len(entries))]
     if any(e.is_coordinator for e in entries):
-        legend.append(_("⭐ coordinatore"))
+        legend.append(_("⭐ chi coordina"))
     if any(not e.reachable for e in entries):
         legend.append(_("⚠️ non raggiungibile: non ha avviato il bot o l'ha bloccato"))
     lines = [
-        _("<b>Team energia di {union}</b>").format(union=esc(roster.union_name)),
+        _("<b>Team energia · {union}</b>").format(union=esc(roster.union_name)),
         " · ".join(legend),
     ]
     archived = " " + _("(non più nell'Unione)")
@@ -272,25 +272,30 @@ def _card_actions(card: MemberCard, tr: Translator) -> list[list[Button]]:
     member_id = card.member_id
     rows = [[button(_("Cambia ruolo"), MBR, "roles", member_id)]]
     if card.role != Role.STAFF:
-        label = _("Comuni serviti") if card.role == Role.TECNICO else _("Cambia Comune")
+        label = _("Cambia i Comuni") if card.role == Role.TECNICO else _("Cambia Comune")
         rows.append([button(label, MBR, "comuni", member_id)])
+    word = coordinator_word(tr, card.form)  # the person's own form, as on the card
     if card.is_coordinator:
-        rows.append([button(_("Togli il ruolo di coordinatore"), MBR, "coordinator", member_id, 0)])
+        take = _("Togli il ruolo di {coordinator}").format(coordinator=word)
+        rows.append([button(take, MBR, "coordinator", member_id, 0)])
     else:
-        rows.append([button(_("⭐ Rendi coordinatore"), MBR, "coordinator", member_id, 1)])
+        give = _("⭐ Rendi {coordinator}").format(coordinator=word)
+        rows.append([button(give, MBR, "coordinator", member_id, 1)])
     rows.append([button(_("🚫 Togli dal team"), MBR, "remove", member_id)])
     return rows
 
 
-def note_text(note: CardNote | None, tr: Translator) -> str | None:
+def note_text(note: CardNote | None, tr: Translator, form: Form | None = None) -> str | None:
+    """The toast after a change on a card; `form`: the person's, who is named."""
     _ = tr.gettext
     if note is None:
         return None
+    word = coordinator_word(tr, form)
     return {
         CardNote.DONE: _("Fatto."),
-        CardNote.NOT_ACTIVE: _("Non è più un membro attivo."),
-        CardNote.NOW_COORDINATOR: _("Ora è coordinatore."),
-        CardNote.NO_LONGER_COORDINATOR: _("Non è più coordinatore."),
+        CardNote.NOT_ACTIVE: _("Non fa più parte del team."),
+        CardNote.NOW_COORDINATOR: _("Ora è {coordinator}.").format(coordinator=word),
+        CardNote.NO_LONGER_COORDINATOR: _("Non è più {coordinator}.").format(coordinator=word),
     }[note]
 
 
@@ -319,7 +324,9 @@ def member_answer(outcome: MemberOutcome, tr: Translator) -> Answer:
     _ = tr.gettext
     if isinstance(outcome, MemberShown):
         text, keyboard = render_card(outcome.card, tr)
-        return Answer(toast=note_text(outcome.note, tr), text=text, keyboard=keyboard)
+        return Answer(
+            toast=note_text(outcome.note, tr, outcome.card.form), text=text, keyboard=keyboard
+        )
     if isinstance(outcome, RoleMenu):
         choices = [
             button(role_label(r, tr), MBR, "set_role", outcome.member_id, ROLE_SHORT[r])
@@ -378,7 +385,7 @@ def _removal_question(asked: MemberRemovalAsked, tr: Translator) -> Answer:
     _ = tr.gettext
     return Answer(
         text=_(
-            "Tolgo <b>{name}</b> dal Team energia di {union}? Quello che ha fatto resta nella storia del team."
+            "Tolgo <b>{name}</b> dal Team energia ({union})? Quello che ha fatto resta nella storia del team."
         ).format(name=name_of(asked.name, tr), union=esc(asked.union_name)),
         keyboard=Keyboard.of(
             [
@@ -392,16 +399,17 @@ def _removal_question(asked: MemberRemovalAsked, tr: Translator) -> Answer:
 def now_coordinator_message(union_name: str, form: Form | None, tr: Translator) -> str:
     if form == Form.FEMININE:
         text = tr.gettext(
-            "⭐ Ora sei coordinatrice del Team energia di <b>{union}</b>. Scrivi /aiuto per vedere che cosa puoi fare."
+            "⭐ Ora sei coordinatrice del Team energia (<b>{union}</b>). Scrivi /aiuto per vedere che cosa puoi fare."
         )
     else:
         text = tr.gettext(
-            "⭐ Ora sei coordinatore del Team energia di <b>{union}</b>. Scrivi /aiuto per vedere che cosa puoi fare."
+            "⭐ Ora sei coordinatore del Team energia (<b>{union}</b>). Scrivi /aiuto per vedere che cosa puoi fare."
         )
     return text.format(union=esc(union_name))
 
 
-def removed_message(union_name: str, tr: Translator) -> str:
+def removed_message(union_name: str, by: ShownName, tr: Translator) -> str:
+    """To whom a coordinator removed, naming the coordinator: the one to talk to."""
     return tr.gettext(
-        "Il coordinatore ti ha tolto dal Team energia di <b>{union}</b>. Se pensi che sia un errore, parlagliene."
-    ).format(union=esc(union_name))
+        "Non fai più parte del Team energia (<b>{union}</b>): ti ha tolto {by}. Se pensi che sia un errore, parlane con {by}."
+    ).format(union=esc(union_name), by=name_of(by, tr))
