@@ -9,7 +9,7 @@ and one technician, 24 monthly rounds with one progress update per action per ro
 14,400 updates) and two notes per Comune a month in the technical group, the previous month's
 scheduled summary (the baseline), and one open political decision per Comune with a vote from
 every Comune. Then the summary of the latest round is built
-the way the tick builds it (`bot/handlers/summaries/scheduled.py:_post_summary`), in three
+the way the tick builds it (`bot/handlers/summaries/scheduled.py:_post_summary`), in four
 timed stages:
 
 - *query*: `bot.services.summaries.read_scheduled_summary` in one transaction
@@ -17,6 +17,9 @@ timed stages:
   on the rows read), every statement counted by a `before_cursor_execute` listener on the
   engine (BEGIN included);
 - *text*: `summary_texts` (`render_summary`, Italian);
+- *queue*: `queue_summary` in its own transaction, as the tick queues the text before drawing
+  (the parts to the political table, the open questions' vote messages); removed afterwards,
+  untimed. *text queued* = query + text + queue: when the text can go out;
 - *chart*: the pictures (`chart.render_pictures` since issue 16: per Comune bars in pictures of at
   most 12 Comuni, and the CO₂; before it `render_chart`, one picture: the bench draws what the
   checkout it runs from has; matplotlib, PNG, in a thread in the bot). The bot imports matplotlib only
@@ -25,8 +28,13 @@ timed stages:
 
 The query count must not grow with the number of Comuni: the table prints it side by side, with
 the text's length (messages, and characters as Telegram counts them) and the number of pictures.
-To compare with another checkout in one run, run this file from there:
-`cd ../main && PYTHONPATH=$PWD ../wt-x/.venv/bin/python ../wt-x/bench/summary.py` (bench/README.md).
+The pictures are drawn in a thread, as in the bot, while a probe task asks for the event loop
+every millisecond: the table prints the longest it waited, with the build's CPU time (all
+threads: on a shared machine a wall-clock time also counts the moments the process was not run).
+
+`--compare DIR` measures another checkout (a worktree of main, say) in the same run: for each
+size this file runs once on each checkout's code, in its own process with that checkout's
+`.venv`, the order alternating (bench/README.md).
 """
 
 from __future__ import annotations
@@ -34,11 +42,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import inspect
+import json
+import os
 import shutil
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -65,6 +78,11 @@ class SummaryResult:
     chart_bytes: int
     chars: int = 0  # the text messages' length, as Telegram counts it
     pictures: int = 0
+    cpu_s: list[float] = field(default_factory=list)  # the whole build's CPU (all threads)
+    chart_cpu_s: list[float] = field(default_factory=list)
+    loop_wait_s: list[float] = field(default_factory=list)  # the loop's longest wait, drawing
+    queue_s: list[float] = field(default_factory=list)  # the text queued (before the pictures)
+    checkout: str = ""
 
 
 def _month_start(year: int, month: int) -> datetime:
@@ -309,6 +327,10 @@ async def measure(database_url: str, backend: str, comuni: int, runs: int) -> Su
     query_s: list[float] = []
     text_s: list[float] = []
     chart_s: list[float] = []
+    queue_s: list[float] = []
+    cpu_s: list[float] = []
+    chart_cpu_s: list[float] = []
+    loop_wait_s: list[float] = []
     queries = parts_n = chart_bytes = chars = pictures_n = 0
     try:
         async with db.transaction() as session:
@@ -320,31 +342,60 @@ async def measure(database_url: str, backend: str, comuni: int, runs: int) -> Su
             # Each build starts from a collected heap: otherwise a full collection (tens of
             # thousands of ORM objects alive) lands in a random build and doubles its time.
             gc.collect()
-            t0 = time.perf_counter()
+            c0, t0 = time.process_time(), time.perf_counter()
             async with db.transaction() as session:
                 draft = await summaries.read_scheduled_summary(
                     session, due=summaries.DueSummary(round_), now=now, language="it"
                 )
             t1 = time.perf_counter()
+            read_statements = len(statements)
             assert draft is not None
             parts = summaries.summary_texts(draft, language="it")
             t2 = time.perf_counter()
-            # In a thread in the bot. Main (before issue 16) drew one chart, this branch draws
-            # the pictures that have something to show: whichever this checkout has.
+            # The text queued as the tick queues it, before the pictures: the parts to the
+            # political table (the seed links no group: the coordinator's private copy) and
+            # the open questions' vote messages, committed; then removed, untimed, so that the
+            # next build queues it again.
+            async with db.transaction() as session:
+                await summaries.queue_summary(
+                    session,
+                    due=summaries.DueSummary(round_),
+                    draft=draft,
+                    now=now,
+                    language="it",
+                    **_pictures_apart(summaries.queue_summary),
+                )
+            cq, tq = time.process_time(), time.perf_counter()
+            await _unqueue(db, round_.period)
+            c2, t2b = time.process_time(), time.perf_counter()
+            # In a thread, as the bot draws them (`summary_pictures`), while a probe asks for
+            # the event loop every millisecond: its longest wait is what drawing costs the
+            # loop. Main (before issue 16) drew one chart, later checkouts the pictures that
+            # have something to show: whichever this checkout has.
+            probe = _LoopProbe()
+            probing = asyncio.create_task(probe.run())
             if hasattr(chart, "render_pictures"):
-                pictures = chart.render_pictures(draft.bars, draft.co2, tr, title=draft.title)
+                pictures = await asyncio.to_thread(
+                    chart.render_pictures, draft.bars, draft.co2, tr, title=draft.title
+                )
                 pngs = [p.png for p in pictures]
             else:
-                pngs = [chart.render_chart(draft.bars, tr, title=draft.title)]
-            t3 = time.perf_counter()
+                render_chart = getattr(chart, "render_chart")  # noqa: B009 (before issue 16)
+                pngs = [await asyncio.to_thread(render_chart, draft.bars, tr, title=draft.title)]
+            c3, t3 = time.process_time(), time.perf_counter()
+            probing.cancel()
             if run == 0:
-                queries = len(statements)
+                queries = read_statements
                 continue
-            if len(statements) != queries:
+            if read_statements != queries:
                 raise RuntimeError(f"query count changed between runs: {queries} → {statements}")
             query_s.append(t1 - t0)
             text_s.append(t2 - t1)
-            chart_s.append(t3 - t2)
+            queue_s.append(tq - t2)
+            chart_s.append(t3 - t2b)
+            cpu_s.append(cq - c0 + c3 - c2)
+            chart_cpu_s.append(c3 - c2)
+            loop_wait_s.append(probe.longest)
             parts_n, chart_bytes = len(parts), sum(len(p) for p in pngs)
             chars, pictures_n = sum(telegram_length(p) for p in parts), len(pngs)
             # Sanity: the summary really is about this Union.
@@ -371,61 +422,124 @@ async def measure(database_url: str, backend: str, comuni: int, runs: int) -> Su
         chart_bytes,
         chars,
         pictures_n,
+        cpu_s,
+        chart_cpu_s,
+        loop_wait_s,
+        queue_s=queue_s,
     )
+
+
+def _pictures_apart(queue_summary: Any) -> dict[str, Any]:
+    """Before the text went out first (main before issue 16's last part) `queue_summary` took
+    the pictures too: none, so that both checkouts queue the same."""
+    return {"pictures": []} if "pictures" in inspect.signature(queue_summary).parameters else {}
+
+
+async def _unqueue(db: Any, period: str) -> None:
+    """Forget the queued summary (its rows, its outbox), so that the next build queues it."""
+    from sqlalchemy import delete
+
+    from storage.models import OutboxMention, OutboxMessage, Summary
+
+    async with db.transaction() as session:
+        await session.execute(delete(OutboxMention))
+        await session.execute(delete(OutboxMessage))
+        await session.execute(delete(Summary).where(Summary.period == period))
+
+
+class _LoopProbe:
+    """Asks for the event loop every millisecond; `longest`: the longest it waited past that."""
+
+    def __init__(self) -> None:
+        self.longest = 0.0
+
+    async def run(self) -> None:
+        while True:
+            asked = time.perf_counter()
+            await asyncio.sleep(0.001)
+            self.longest = max(self.longest, time.perf_counter() - asked - 0.001)
 
 
 def _ms(values: list[float]) -> float:
     return statistics.median(values) * 1000
 
 
-async def main_async(args: argparse.Namespace) -> None:
-    sizes = [int(n) for n in args.comuni.split(",")]
-    backends = ["sqlite", "postgres"] if args.postgres else ["sqlite"]
+async def measure_sizes(backends: list[str], sizes: list[int], runs: int) -> list[SummaryResult]:
+    """Each size on each database, in this process (after matplotlib's import, timed apart)."""
+    t0 = time.perf_counter()
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure  # noqa: F401
+
+    print(f"  matplotlib import: {(time.perf_counter() - t0) * 1000:.0f} ms (once per process)")
     workroot = Path(tempfile.mkdtemp(prefix="bench-summary-"))
     dbs = Databases()
     results: list[SummaryResult] = []
     try:
-        print(
-            f"# {machine()}; {ACTIONS_PER_COMUNE} actions per Comune, {MONTHS} "
-            f"monthly rounds, medians of {args.runs} builds after a warm-up"
-        )
-        t0 = time.perf_counter()
-        import matplotlib
-
-        matplotlib.use("Agg")
-        from matplotlib import pyplot  # noqa: F401
-
-        print(f"  matplotlib import: {(time.perf_counter() - t0) * 1000:.0f} ms (once per process)")
         for backend in backends:
             for comuni in sizes:
                 url = await dbs.url(backend, workroot)
-                result = await measure(url, backend, comuni, args.runs)
-                results.append(result)
+                results.append(await measure(url, backend, comuni, runs))
                 print(f"  {backend} {comuni} Comuni done", flush=True)
     finally:
         dbs.close()
         shutil.rmtree(workroot, ignore_errors=True)
+    return results
+
+
+def in_checkout(checkout: Path, backend: str, comuni: int, runs: int) -> SummaryResult:
+    """This file's measure run on another checkout's code, with its own environment."""
+    python = checkout / ".venv" / "bin" / "python"
+    out = subprocess.run(
+        [
+            str(python if python.exists() else sys.executable),
+            str(Path(__file__).resolve()),
+            "--inner",
+            "--backends",
+            backend,
+            "--comuni",
+            str(comuni),
+            "--runs",
+            str(runs),
+        ],
+        cwd=checkout,
+        env={**os.environ, "PYTHONPATH": str(checkout)},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    (result,) = json.loads(out.splitlines()[-1])
+    return SummaryResult(**result)
+
+
+def print_table(results: list[SummaryResult]) -> None:
     print()
     print(
-        "| database   | Comuni | updates | SQL queries | query ms | text ms | chart ms "
-        "| total ms | messages | characters | pictures |"
+        "| checkout | database | Comuni | updates | SQL queries | query ms | text ms | queue ms "
+        "| **text queued ms** | chart ms | total ms | CPU ms (chart) "
+        "| loop's longest wait, drawing | messages | characters | pictures |"
     )
-    print(
-        "|------------|--------|---------|-------------|----------|---------|----------|"
-        "----------|----------|------------|----------|"
-    )
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
+        first = _ms(r.query_s) + _ms(r.text_s) + _ms(r.queue_s)
         print(
-            f"| {r.backend:<10} | {r.comuni:>6} | {r.updates:>7} | {r.queries:>11} "
-            f"| {_ms(r.query_s):>8.0f} | {_ms(r.text_s):>7.0f} | {_ms(r.chart_s):>8.0f} "
-            f"| {_ms(r.query_s) + _ms(r.text_s) + _ms(r.chart_s):>8.0f} | {r.parts:>8} "
-            f"| {r.chars:>10} | {r.pictures:>8} |"
+            f"| {r.checkout or 'this'} | {r.backend} | {r.comuni} | {r.updates} | {r.queries} "
+            f"| {_ms(r.query_s):.0f} | {_ms(r.text_s):.0f} | {_ms(r.queue_s):.0f} "
+            f"| **{first:.0f}** | {_ms(r.chart_s):.0f} | {first + _ms(r.chart_s):.0f} "
+            f"| {_ms(r.cpu_s):.0f} ({_ms(r.chart_cpu_s):.0f}) | {_ms(r.loop_wait_s):.1f} ms "
+            f"| {r.parts} | {r.chars} | {r.pictures} |"
         )
-    for backend in backends:
-        counts = {r.comuni: r.queries for r in results if r.backend == backend}
-        verdict = "constant" if len(set(counts.values())) == 1 else "GROWS with the Comuni"
-        side = ", ".join(f"{c} Comuni: {q}" for c, q in counts.items())
-        print(f"SQL queries ({backend}): {side} — {verdict}")
+    for checkout in dict.fromkeys(r.checkout for r in results):
+        for backend in dict.fromkeys(r.backend for r in results):
+            counts = {
+                r.comuni: r.queries
+                for r in results
+                if r.backend == backend and r.checkout == checkout
+            }
+            verdict = "constant" if len(set(counts.values())) == 1 else "GROWS with the Comuni"
+            side = ", ".join(f"{c} Comuni: {q}" for c, q in counts.items())
+            print(f"SQL queries ({checkout or 'this'}, {backend}): {side} — {verdict}")
 
 
 def main() -> None:
@@ -433,7 +547,41 @@ def main() -> None:
     parser.add_argument("--comuni", default="5,10,20", help="Union sizes, comma-separated")
     parser.add_argument("--runs", type=int, default=5, help="builds per size (median reported)")
     parser.add_argument("--postgres", action="store_true", help="also on PostgreSQL")
-    asyncio.run(main_async(parser.parse_args()))
+    parser.add_argument(
+        "--compare", default="", help="another checkout: each size measured on both, alternately"
+    )
+    parser.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--backends", default="", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    sizes = [int(n) for n in args.comuni.split(",")]
+    backends = ["sqlite", "postgres"] if args.postgres else ["sqlite"]
+    if args.inner:
+        results = asyncio.run(measure_sizes(args.backends.split(","), sizes, args.runs))
+        print(json.dumps([asdict(r) for r in results]))
+        return
+    print(
+        f"# {machine()}; {ACTIONS_PER_COMUNE} actions per Comune, {MONTHS} "
+        f"monthly rounds, medians of {args.runs} builds after a warm-up; CPU: all threads"
+    )
+    if not args.compare:
+        print_table(asyncio.run(measure_sizes(backends, sizes, args.runs)))
+        return
+    # Each checkout in its own process (its own matplotlib, its own caches), the order of the
+    # two alternating from one measure to the next.
+    here = Path(__file__).resolve().parents[1]
+    sides = [("this", here), (Path(args.compare).name, Path(args.compare).resolve())]
+    results = []
+    n = 0
+    for backend in backends:
+        for comuni in sizes:
+            for label, checkout in sides if n % 2 == 0 else sides[::-1]:
+                result = in_checkout(checkout, backend, comuni, args.runs)
+                result.checkout = label
+                results.append(result)
+                print(f"  {label} {backend} {comuni} Comuni done", flush=True)
+            n += 1
+    results.sort(key=lambda r: (r.backend, r.comuni, r.checkout != "this"))
+    print_table(results)
 
 
 if __name__ == "__main__":

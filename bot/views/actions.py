@@ -335,12 +335,12 @@ def archived(tr: Translator) -> str:
 
 
 def history_in_private(sent: bool, tr: Translator) -> str:
-    """The toast of «Storico» pressed in a group: the history goes to the presser alone."""
+    """The toast of «Storico» pressed in a group: the history goes to the presser alone. Not
+    `sent` (the bot may not write first): the answer opens the private chat, whose «Avvia»
+    brings it (t.me/<bot>?start=hist-<action>)."""
     if sent:
         return tr.gettext("Ti ho mandato lo storico in privato.")
-    return tr.gettext(
-        "Non riesco a scriverti in privato: apri la chat con me e premi Avvia, poi riprova."
-    )
+    return tr.gettext("Lo storico te lo mando in privato: ti apro la chat con me, premi Avvia.")
 
 
 # --- the coordinator's edits ----------------------------------------------------------------

@@ -19,6 +19,12 @@ LANG_AREA = "lang"
 LANGUAGE_NAMES = {"it": "🇮🇹 Italiano", "en": "🇬🇧 English"}
 
 
+def start_link_url(bot_username: str, payload: str) -> str:
+    """t.me/<bot>?start=<payload>: opens the private chat, whose «Avvia» sends /start <payload>
+    (a button's url, or answerCallbackQuery's: outside games the only url it takes)."""
+    return f"https://t.me/{bot_username}?start={payload}"
+
+
 def privacy_notice(tr: Translator) -> str:
     _ = tr.gettext
     return _(

@@ -835,11 +835,6 @@ def invite_sent(in_private: bool, tr: Translator) -> str:
     return _("Ecco l'invito.") if in_private else _("Ti ho mandato l'invito in privato.")
 
 
-def start_link_url(bot_username: str, payload: str) -> str:
-    """t.me/<bot>?start=<payload>: opens the private chat, whose «Avvia» sends /start <payload>."""
-    return f"https://t.me/{bot_username}?start={payload}"
-
-
 # --- /calendario ----------------------------------------------------------------------------
 
 

@@ -174,6 +174,7 @@ class RoundState:
     technician: Technician
     required: int  # actions to report on (their Comuni's and the intercommunal ones)
     updated: int  # of those, updated in the round
+    changed: int  # of the updated, those whose state moved (the others were confirmed unchanged)
     answered: bool  # all updated, or «nothing new»
     no_news: bool  # answered with «nothing new» (not by updating everything)
     noted: bool  # wrote a note in the technical group during the round
@@ -216,7 +217,7 @@ def render_status(
         elif s.no_news:
             detail = _("nessuna novità")
         else:
-            detail = done(s)
+            detail = answered_counts(s.changed, s.updated - s.changed, tr)
         lines.append(f"• {who(s)} — {detail}")
     lines.append(_("⏳ Non ancora ({n}):").format(n=len(missing)))
     for s in missing:
@@ -238,6 +239,17 @@ def render_status(
     if not states:
         lines.append(_("Nessun funzionario tecnico attivo nell'Unione."))
     return "\n".join(lines)
+
+
+def answered_counts(changed: int, unchanged: int, tr: Translator) -> str:
+    """«3 aggiornate, 27 invariate»: what moved apart from what was confirmed as it was; a
+    count that is zero is not said."""
+    parts = []
+    if changed or not unchanged:
+        parts.append(tr.ngettext("{n} aggiornata", "{n} aggiornate", changed).format(n=changed))
+    if unchanged:
+        parts.append(tr.ngettext("{n} invariata", "{n} invariate", unchanged).format(n=unchanged))
+    return ", ".join(parts)
 
 
 def status_refusal(reason: str, tr: Translator) -> str:

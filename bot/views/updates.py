@@ -116,8 +116,14 @@ def fit_lines(lines: Sequence[str], budget: int, tr: Translator) -> str:
     return "\n".join(out)
 
 
-def private_only(tr: Translator) -> str:
-    """What a button of the update dialogue answers in a group (a toast: no room for a button)."""
+def private_only(tr: Translator, *, opened: bool) -> str:
+    """What a button of the update dialogue answers in a group. `opened`: the answer also
+    opens the private chat on the dialogue (t.me/<bot>?start=upd-<union>); otherwise (a button
+    that names nothing) the toast says where to go."""
+    if opened:
+        return tr.gettext(
+            "Gli aggiornamenti si danno in privato: ti apro la chat con me, premi Avvia."
+        )
     return tr.gettext(
         "Gli aggiornamenti si danno in privato: scrivimi /aggiornamento in chat con me."
     )
@@ -541,6 +547,16 @@ def step_refusal(reason: str, tr: Translator) -> str:
             return _("Gli aggiornamenti sulle azioni li danno i funzionari tecnici dei Comuni.")
         case _other:
             return _("Questo pulsante non è per te.")
+
+
+def link_refusal(reason: str, tr: Translator) -> str:
+    """/start upd-<union> (bot.services.progress.links) refused: someone who is not in that
+    Union's team is told so, not «this button»; anything else as the dialogue's buttons."""
+    if reason == "not_for_you":
+        return tr.gettext(
+            "Gli aggiornamenti di questa Unione li danno i funzionari tecnici del suo Team energia."
+        )
+    return step_refusal(reason, tr)
 
 
 def step_toast(toast: ActionStatus | int | str | None, tr: Translator) -> str | None:

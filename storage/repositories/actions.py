@@ -698,6 +698,26 @@ async def updated_in_round(session: AsyncSession, round_id: int) -> set[int]:
     return set(rows.scalars())
 
 
+async def changed_in_round(session: AsyncSession, round_id: int) -> set[int]:
+    """Action ids whose state moved in this round: an update with a status or a percentage
+    other than the one before it (a first update ever counts). A confirmation («Invariata»,
+    «Il resto è invariato») carries both over and is not a change."""
+    u = ProgressUpdate
+    rows = await session.execute(
+        select(u.action_id)
+        .where(
+            u.round_id == round_id,
+            or_(
+                u.previous_status.is_(None),
+                u.status != u.previous_status,
+                u.progress.is_distinct_from(u.previous_progress),
+            ),
+        )
+        .distinct()
+    )
+    return set(rows.scalars())
+
+
 async def no_news_members(session: AsyncSession, round_id: int) -> set[int]:
     rows = await session.execute(
         select(RoundResponse.member_id).where(

@@ -318,11 +318,12 @@ def rounds_owing_report(invite_prefix: str, claim_kind: str) -> ColumnElement[bo
 
 
 def summaries_owed(now: datetime) -> ColumnElement[bool]:
-    """A round past its deadline without its scheduled summary (nor skipped), or an update that
-    asks for a decision not made a Decision yet: storage.repositories.summaries' two reads,
-    with their own conditions."""
+    """A round past its deadline without its scheduled summary (nor skipped), a recent summary
+    whose pictures are not queued yet, or an update that asks for a decision not made a
+    Decision yet: storage.repositories.summaries' three reads, with their own conditions."""
     return or_(
         exists().where(*summaries_repo.round_owes_summary(now)),
+        exists().where(*summaries_repo.summary_owes_pictures(now)),
         exists().where(*summaries_repo.update_owes_decision()),
     )
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -57,6 +57,10 @@ from storage.repositories.tasks import OverdueTask
 EX_MEMBER = FORMER_MEMBER  # the name of anyone who left: readers show «ex membro»
 UNION_NOTES: Literal["union"] = "union"  # group_notes(comune=…): notes of members with no Comune
 SKIPPED_CLAIM = "summary_skipped"
+# A scheduled summary's text is queued first, its pictures once drawn, with this claim: a summary
+# of the last PICTURES_OWED_FOR without it owes its pictures (the process stopped in between).
+PICTURES_CLAIM = "summary_pictures"
+PICTURES_OWED_FOR = timedelta(days=2)
 
 # --- rounds and summaries -----------------------------------------------------------------
 
@@ -77,6 +81,36 @@ def round_owes_summary(now: datetime) -> list[ColumnElement[bool]]:
         JobClaim.period == UpdateRound.period,
     )
     return [UpdateRound.deadline_at <= now, ~has_summary, ~skipped]
+
+
+def summary_owes_pictures(now: datetime) -> list[ColumnElement[bool]]:
+    """A recent scheduled Summary whose pictures are not queued yet: the conditions of
+    `summaries_owing_pictures` and of the tick's probe (storage.repositories.schedule)."""
+    queued = exists().where(
+        JobClaim.kind == PICTURES_CLAIM,
+        JobClaim.union_id == Summary.union_id,
+        JobClaim.period == Summary.period,
+    )
+    return [
+        Summary.kind == SummaryKind.SCHEDULED,
+        Summary.round_id.is_not(None),
+        Summary.created_at > now - PICTURES_OWED_FOR,
+        ~queued,
+    ]
+
+
+async def summaries_owing_pictures(
+    session: AsyncSession, *, now: datetime, limit: int = 200
+) -> list[tuple[int, UpdateRound]]:
+    """(summary id, its round) of the scheduled summaries whose pictures are owed."""
+    rows = await session.execute(
+        select(Summary.id, UpdateRound)
+        .join(UpdateRound, UpdateRound.id == Summary.round_id)
+        .where(*summary_owes_pictures(now))
+        .order_by(Summary.id)
+        .limit(limit)
+    )
+    return [(summary_id, round_) for summary_id, round_ in rows]
 
 
 async def rounds_due_without_summary(

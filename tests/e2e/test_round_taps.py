@@ -191,6 +191,10 @@ async def test_thirty_actions_three_changed_in_at_most_ten_taps(any_bot: BotUnde
     await bot.settle()
     status = fake.last_sent(carla).text or ""
     assert "Tina" in status.split("⏳")[0] and "Marco" in status.split("⏳")[1]
+    # What moved apart from what was confirmed as it was, not «30 di 30».
+    assert "• Tina (Bibbiano) — 3 aggiornate, 27 invariate" in status
+    assert "30 di 30" not in status
+    assert "• Marco (Montecchio Emilia) — 0 di 5 azioni" in status
 
     # Three days later the first reminder goes to Marco only: Tina's reminders have stopped.
     await bot.advance(timedelta(days=3, minutes=1))

@@ -12,11 +12,13 @@ from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
 from bot.clock import FakeClock
 from bot.config import normalize_database_url
+from bot.services import summaries
 from storage.models import (
     Action,
     ActionStatus,
@@ -54,6 +56,12 @@ class Team:
     member_ids: dict[str, int] = field(default_factory=dict)
     comune_ids: list[int] = field(default_factory=list)
     action_ids: list[int] = field(default_factory=list)
+
+
+PICTURE_CAPTIONS = [
+    "Azioni per stato, Comune per Comune",
+    "CO₂ evitata rispetto all'obiettivo del PAES",
+]
 
 
 async def seed(bot: BotUnderTest, *, comuni: int, actions_per_comune: int = 2) -> Team:
@@ -262,10 +270,7 @@ async def test_summary_once_decision_loop_and_on_demand(any_bot: BotUnderTest) -
     vote_data = vote_msg.buttons[0][0][1]
     assert vote_data is not None and vote_data.startswith("dec:vote:")
     assert "Questione per il tavolo politico" in (vote_msg.text or "")
-    assert [m.caption for m in posted[2:]] == [
-        "Azioni per stato, Comune per Comune",
-        "CO₂ evitata rispetto all'obiettivo del PAES",
-    ]
+    assert [m.caption for m in posted[2:]] == PICTURE_CAPTIONS
     assert all(m.photo is not None and m.photo[:4] == b"\x89PNG" for m in posted[2:])
     assert len(posted) == 4
 
@@ -367,6 +372,47 @@ async def test_summary_once_decision_loop_and_on_demand(any_bot: BotUnderTest) -
     await bot.settle()
     assert "Si parte con il bando per le scuole" in (fake.last_sent(team.technical).text or "")
     assert "inviata al gruppo del tavolo tecnico" in (fake.last_sent(team.political).text or "")
+
+
+async def test_the_text_goes_out_first_and_the_pictures_survive_a_stop(
+    any_bot: BotUnderTest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The summary's text is queued and sent before its pictures are drawn; if the process
+    stops while drawing (here: drawing fails), the text is out, and the next tick, after a
+    restart, draws and sends the pictures, once."""
+    bot = any_bot
+    fake = bot.fake
+    team = await seed(bot, comuni=3)
+    round_id = await open_round(bot, team, period="2026-12", hours=1)
+    await report_update(
+        bot,
+        team,
+        comune=0,
+        action=0,
+        status=ActionStatus.COMPLETED,
+        progress=100,
+        round_id=round_id,
+    )
+
+    async def stopped(*_args: object, **_kwargs: object) -> list[object]:
+        raise RuntimeError("the process stopped while drawing")
+
+    monkeypatch.setattr(summaries, "summary_pictures", stopped)
+    bot.clock.advance(hours=2)
+    await bot.tick()
+    await bot.settle()
+    posted = fake.sent_to(team.political)
+    assert [m.photo is None for m in posted] == [True]  # the text alone
+    assert (posted[0].text or "").startswith("📊 Team energia · Unione Reno Galliera")
+
+    monkeypatch.undo()
+    await bot.restart()
+    await bot.advance(minutes=5)
+    posted = fake.sent_to(team.political)
+    assert [m.caption for m in posted[1:]] == PICTURE_CAPTIONS
+    assert all(m.photo is not None and m.photo[:4] == b"\x89PNG" for m in posted[1:])
+    await bot.advance(minutes=5)
+    assert len(fake.sent_to(team.political)) == 3  # the text once, the pictures once
 
 
 async def test_twenty_comuni_summary_splits_cleanly(bot: BotUnderTest) -> None:

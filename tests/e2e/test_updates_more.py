@@ -13,6 +13,7 @@ from sqlalchemy import select
 from storage.models import (
     Action,
     ActionStatus,
+    Conversation,
     ProgressUpdate,
     Role,
     TableKind,
@@ -459,3 +460,102 @@ async def test_technician_without_actions_is_not_asked_until_actions_are_loaded(
     invites = [m for m in fake.sent_to(tina) if "Aggiornamento di dicembre 2026" in (m.text or "")]
     assert len(invites) == 1 and "CA-1 Caldaia: ⚪ Non avviata" in (invites[0].text or "")
     assert not any("Aggiornamento di dicembre" in (m.text or "") for m in fake.sent_to(lea))
+
+
+# --- buttons of private dialogues pressed in a group: the answer opens the private chat ------
+
+
+async def group_anchor(bot: BotUnderTest) -> tuple[dict[str, FakeUser], Action, FakeMessage]:
+    """The Union with one action in Canossa (Tina's), and a bot message in the technical group
+    to press forged buttons on."""
+    people = await setup(bot, actions=("Canossa",))
+    async with bot.db.transaction() as s:
+        action = (await s.execute(select(Action))).scalar_one()
+    await people["tina"].send("/aggiornamento", chat=people["group"])  # type: ignore[arg-type]
+    await bot.settle()
+    return people, action, bot.fake.last_sent(people["group"])  # type: ignore[arg-type]
+
+
+async def test_an_update_button_in_a_group_opens_the_dialogue_in_private(
+    any_bot: BotUnderTest,
+) -> None:
+    """answerCallbackQuery's url (t.me/<bot>?start=upd-<union>): the client opens the private
+    chat, whose «Avvia» sends /start upd-<union>, which opens the update dialogue for whoever
+    may give updates, and refuses anyone else."""
+    bot = any_bot
+    fake = bot.fake
+    people, action, anchor = await group_anchor(bot)
+    tina, sara, ugo = people["tina"], people["sara"], people["ugo"]
+    union_id = action.union_id
+    link = f"https://t.me/{fake.bot.username}?start=upd-{union_id}"
+    for data in (f"upd:pick:{action.id}", f"upd:list:{union_id}"):
+        answer = await (await tina.press_forged(anchor, data)).answered()
+        assert (answer.text, answer.url) == (
+            "Gli aggiornamenti si danno in privato: ti apro la chat con me, premi Avvia.",
+            link,
+        )
+    # A button that names nothing opens nothing: the toast says where to go.
+    answer = await (await tina.press_forged(anchor, "upd:pick:999999")).answered()
+    assert answer.url is None
+    assert answer.text == (
+        "Gli aggiornamenti si danno in privato: scrivimi /aggiornamento in chat con me."
+    )
+    await bot.settle()
+
+    # «Avvia» in the chat the link opened: the technician's list, as /aggiornamento shows it.
+    await tina.send(f"/start upd-{union_id}")
+    await bot.settle()
+    shown = fake.last_sent(tina)
+    assert "A-1" in shown.button_texts
+    await press(bot, tina, shown, "A-1")
+    assert "✔️ Invariata" in fake.last_sent(tina).button_texts  # the dialogue goes on
+
+    # Not for everyone who has the link: a Sindaco gives no updates, a stranger is not in the
+    # team; neither gets a dialogue.
+    await sara.send(f"/start upd-{union_id}")
+    await ugo.send(f"/start upd-{union_id}")
+    await bot.settle()
+    assert fake.last_sent(sara).text == (
+        "Gli aggiornamenti sulle azioni li danno i funzionari tecnici dei Comuni."
+    )
+    assert fake.last_sent(ugo).text == (
+        "Gli aggiornamenti di questa Unione li danno i funzionari tecnici del suo Team energia."
+    )
+    async with bot.db.transaction() as s:
+        open_dialogues = (await s.execute(select(Conversation.telegram_user_id))).scalars()
+        assert set(open_dialogues) == {tina.id}
+
+
+async def test_history_in_a_group_opens_the_private_chat_when_the_bot_cannot_write(
+    any_bot: BotUnderTest,
+) -> None:
+    """«Storico» pressed in a group by someone who blocked the bot: the answer opens the
+    private chat (t.me/<bot>?start=hist-<action>), whose «Avvia» brings the history; the
+    link shows it to no one the button would not show it to."""
+    bot = any_bot
+    fake = bot.fake
+    people, action, anchor = await group_anchor(bot)
+    tina, sara, ugo = people["tina"], people["sara"], people["ugo"]
+    answer = await (await tina.press_forged(anchor, f"act:history:{action.id}")).answered()
+    assert (answer.text, answer.url) == ("Ti ho mandato lo storico in privato.", None)
+    assert "Storico di A-1" in (fake.last_sent(tina).text or "")
+
+    await tina.block_bot()
+    await bot.settle()
+    answer = await (await tina.press_forged(anchor, f"act:history:{action.id}")).answered()
+    assert answer.text == (
+        "Lo storico te lo mando in privato: ti apro la chat con me, premi Avvia."
+    )
+    assert answer.url == f"https://t.me/{fake.bot.username}?start=hist-{action.id}"
+    await bot.settle()
+    await tina.send(f"/start hist-{action.id}")  # writing again unblocks the bot
+    await bot.settle()
+    assert "Storico di A-1" in (fake.last_sent(tina).text or "")
+
+    # The Sindaco of another Comune and a stranger are refused, as the button refuses them.
+    for someone in (sara, ugo):
+        await someone.send(f"/start hist-{action.id}")
+        await bot.settle()
+        assert fake.last_sent(someone).text == (
+            "Lo storico di questa azione lo vedono i membri del suo Comune."
+        )

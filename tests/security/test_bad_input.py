@@ -167,6 +167,12 @@ PAYLOADS = [
     "pv-",
     "MG-12",
     "mg-12-13",
+    # Nor of a progress link (upd-<union>, hist-<action>).
+    "upd-0",
+    "hist-01",
+    "upd-1234567890",
+    "UPD-1",
+    "hist-",
 ]
 
 
@@ -187,6 +193,24 @@ async def test_start_payloads(
     assert world.a.union_id  # the world was there to be found, and was not
 
 
+async def _strangers_learn_nothing(
+    bot: BotUnderTest, world: World, payloads: tuple[str, ...]
+) -> None:
+    """An outsider and the other Union's coordinator typing `/start <payload>` (links to Union
+    A's things): one answer each, nothing of A in it, no button, nothing changed."""
+    fake = bot.fake
+    for caller in ("outsider", "other_coord"):
+        user = world.users[caller]
+        for payload in payloads:
+            before, seen = await snapshot(bot), len(fake.sent_to(user))
+            await user.send(f"/start {payload}")
+            await bot.settle()
+            answers = fake.sent_to(user)[seen:]
+            assert len(answers) == 1, (caller, payload)
+            assert "Val d" not in (answers[0].text or "") and not answers[0].buttons
+            assert diff(before, await snapshot(bot)) == "", (caller, payload)
+
+
 async def test_poll_links_are_checked_like_the_buttons(
     bot: BotUnderTest, errors: list[logging.LogRecord]
 ) -> None:
@@ -196,16 +220,7 @@ async def test_poll_links_are_checked_like_the_buttons(
     not exist is said so."""
     world = await build_world(bot)
     fake, poll = bot.fake, world.a.poll_id
-    for caller in ("outsider", "other_coord"):
-        user = world.users[caller]
-        for payload in (f"mg-{poll}", f"pv-{poll}"):
-            before, seen = await snapshot(bot), len(fake.sent_to(user))
-            await user.send(f"/start {payload}")
-            await bot.settle()
-            answers = fake.sent_to(user)[seen:]
-            assert len(answers) == 1, (caller, payload)
-            assert "Val d" not in (answers[0].text or "") and not answers[0].buttons
-            assert diff(before, await snapshot(bot)) == "", (caller, payload)
+    await _strangers_learn_nothing(bot, world, (f"mg-{poll}", f"pv-{poll}"))
     sindaco = world.users["sindaco"]
     await sindaco.send(f"/start mg-{poll}")
     await bot.settle()
@@ -220,6 +235,26 @@ async def test_poll_links_are_checked_like_the_buttons(
     await sindaco.send("/start mg-999999999")
     await bot.settle()
     assert fake.last_sent(sindaco).text == "Questo sondaggio non esiste più."
+
+
+async def test_progress_links_are_checked_like_the_buttons(
+    bot: BotUnderTest, errors: list[logging.LogRecord]
+) -> None:
+    """`/start upd-<union>` (the update dialogue) and `/start hist-<action>` (an action's
+    history) of Union A, typed by anyone: an outsider and the other Union's coordinator learn
+    nothing of A and change nothing (no dialogue opened); A's technician gets the dialogue."""
+    world = await build_world(bot)
+    fake = bot.fake
+    links = (f"upd-{world.a.union_id}", f"hist-{world.a.action_ids[0]}")
+    await _strangers_learn_nothing(bot, world, links)
+    tecnico = world.users["tecnico"]
+    await tecnico.send(f"/start upd-{world.a.union_id}")
+    await bot.settle()
+    assert any(
+        (data or "").startswith("upd:")
+        for row in fake.last_sent(tecnico).buttons
+        for _t, data in row
+    )
 
 
 # --- hostile text through every text input --------------------------------------------------

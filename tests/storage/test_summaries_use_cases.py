@@ -298,7 +298,7 @@ async def test_the_scheduled_summary_is_read_then_queued_once(db: Database) -> N
     for _attempt in range(2):
         async with db.transaction() as session:
             queued = await summaries.queue_summary(
-                session, due=due, draft=draft, pictures=pictures, now=NOW, language="it"
+                session, due=due, draft=draft, now=NOW, language="it"
             )
         if _attempt:
             assert queued is None  # another tick got there first
@@ -307,6 +307,17 @@ async def test_the_scheduled_summary_is_read_then_queued_once(db: Database) -> N
     async with db.transaction() as session:
         (summary,) = (await session.execute(select(Summary))).scalars()
         assert await summaries.summaries_due(session, now=NOW) == []
+        # The text is queued, the pictures are owed until they are drawn and queued.
+        (owed,) = await summaries.pictures_owed(session, now=NOW)
+        assert (owed.summary_id, owed.due.round.id) == (summary.id, due.round.id)
+    assert await _keys(db, "sum:") == [f"sum:{summary.id}:{i}" for i in range(len(parts))]
+    for attempt in range(2):
+        async with db.transaction() as session:
+            assert await summaries.queue_pictures(
+                session, summary_id=summary.id, due=due, pictures=pictures, now=NOW
+            ) == (attempt == 0)  # once
+    async with db.transaction() as session:
+        assert await summaries.pictures_owed(session, now=NOW) == []
     assert await _keys(db, "sum:") == sorted(
         [f"sum:{summary.id}:{i}" for i in range(len(parts))] + [f"sum:{summary.id}:picture0"]
     )

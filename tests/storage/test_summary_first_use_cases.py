@@ -48,9 +48,12 @@ async def test_a_coordinators_private_copy_puts_their_comune_first(db: Database)
     assert [p.name for p in pictures] == ["riepilogo-1.png", "riepilogo-co2.png"]
     async with db.transaction() as session:
         queued = await summaries.queue_summary(
-            session, due=due, draft=draft, pictures=pictures, now=NOW, language="it"
+            session, due=due, draft=draft, now=NOW, language="it"
         )
         assert queued is not None and queued.parts == 1
+        assert await summaries.queue_pictures(
+            session, summary_id=queued.summary_id, due=due, pictures=pictures, now=NOW
+        )
         rows = list(
             (await session.execute(select(OutboxMessage).order_by(OutboxMessage.id))).scalars()
         )

@@ -36,6 +36,7 @@ from bot.views.actions import (
     status_filter,
     template_caption,
 )
+from bot.views.common import start_link_url
 
 
 async def _azioni(update: Update, context: BotContext, union_id: int | None) -> None:
@@ -122,8 +123,11 @@ async def on_history(update: Update, context: BotContext) -> None:
     try:
         await context.bot.send_message(chat_id=got.press.user_id, text=history.text)
         await query.answer(history_in_private(True, got.tr))
-    except Forbidden:
-        await query.answer(history_in_private(False, got.tr))
+    except Forbidden:  # may not write first: the link opens the chat, whose «Avvia» brings it
+        link = progress.start_link(progress.LINK_HISTORY, history.action_id)
+        await query.answer(
+            history_in_private(False, got.tr), url=start_link_url(context.bot.username, link)
+        )
 
 
 def _history(s: AsyncSession, p: Press, tr: Translator) -> Awaitable[History | NotAllowed]:

@@ -29,6 +29,7 @@ from bot.i18n import Translator
 from bot.scope import ButtonPress, in_private, on_object
 from bot.services import meetings
 from bot.views import meetings as views
+from bot.views.common import start_link_url
 
 Outcome = TypeVar("Outcome")
 # (session, the press on `mtg:<verb>:<poll>[:arg]`, the presser's translator) → the outcome
@@ -83,7 +84,7 @@ async def on_manage(update: Update, context: BotContext) -> None:
         await query.answer(None if in_private(update) else views.panel_sent(tr))
     else:  # the bot may not write first: the link opens the chat, whose «Avvia» brings the panel
         link = meetings.start_link(meetings.LINK_MANAGE, outcome.view.poll.id)
-        await query.answer(url=views.start_link_url(context.bot.username, link))
+        await query.answer(url=start_link_url(context.bot.username, link))
 
 
 async def _ask(

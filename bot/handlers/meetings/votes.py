@@ -34,6 +34,7 @@ from bot.scope import (
 from bot.services import meetings
 from bot.services.edit_pacing import is_group
 from bot.services.presses import Press
+from bot.views.common import start_link_url
 from bot.views.meetings import (
     ANSWER_CODES,
     CopyView,
@@ -46,7 +47,6 @@ from bot.views.meetings import (
     render_slot_details,
     render_vote_recorded,
     render_vote_refused,
-    start_link_url,
 )
 
 

@@ -12,7 +12,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Mess
 from bot.callback_data import pattern
 from bot.context import Services
 from bot.conversations import register_flow
-from bot.handlers.updates import commands, dialogue, groups, scheduled
+from bot.handlers.updates import commands, dialogue, groups, links, scheduled
 from bot.services import progress
 
 STEPS = pattern("upd", *dialogue.STEP_VERBS)
@@ -35,6 +35,7 @@ def register(application: Application[Any, Any, Any, Any, Any, Any], services: S
         group=7,  # its own group: other features' group handlers still see the message
     )
     register_flow(progress.FLOW, dialogue.on_written)
+    links.install(services)  # /start upd-<union>, hist-<action>: before registration's invites
     services.add_due_work("update_rounds_open", scheduled.open_due_rounds)
     services.add_due_work("update_rounds_duties", scheduled.round_housekeeping)
     # The round's own report tells the coordinators who could not be reached.

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Chat, Update
 
 from bot.context import BotContext
-from bot.handlers.updates.dialogue import answer_tr
+from bot.handlers.updates.dialogue import reply_started
 from bot.i18n import Translator
 from bot.markup import markup
 from bot.scope import (
@@ -25,7 +25,7 @@ from bot.scope import (
 from bot.services import progress
 from bot.views.html_split import split_text
 from bot.views.rounds import status_refusal
-from bot.views.updates import go_private, render_screen, step_refusal
+from bot.views.updates import go_private
 
 
 async def _start(update: Update, context: BotContext, union_id: int | None) -> None:
@@ -58,12 +58,7 @@ async def _start(update: Update, context: BotContext, union_id: int | None) -> N
     if isinstance(shown, Refusal):
         await shown.send(update)
         return
-    tr = answer_tr(update, context, shown.language)
-    if isinstance(shown, progress.StepRefused):
-        await reply(update, step_refusal(shown.reason, tr))
-    elif shown.edit is not None:
-        text, keyboard = render_screen(shown.edit, tr)
-        await reply(update, text, markup(keyboard))
+    await reply_started(update, context, shown)
 
 
 async def _status(update: Update, context: BotContext, union_id: int | None) -> None:

@@ -19,6 +19,7 @@ from bot.i18n import Translator
 from bot.markup import markup
 from bot.scope import caller_tr, reply, tr_for, update_transaction
 from bot.services import progress
+from bot.views.common import start_link_url
 from bot.views.updates import (
     no_news_recorded,
     private_only,
@@ -41,15 +42,41 @@ def answer_tr(update: Update, context: BotContext, language: progress.Language) 
 
 
 async def refuse_in_group(update: Update, context: BotContext) -> bool:
-    """The dialogue is private: a press in a group is answered where it works. True if so."""
+    """The dialogue is private: a press in a group opens it there (answerCallbackQuery's url,
+    `t.me/<bot>?start=upd-<union>`, bot.handlers.updates.links); a button that names nothing
+    is told where to go. True if the press was in a group."""
     chat, query = update.effective_chat, update.callback_query
     if chat is None or chat.type == Chat.PRIVATE or query is None:
         return False
-    services = context.services
+    services, data = context.services, cb.decode(query.data)
+    target = data.int_arg(0) if data else None
     async with services.db.transaction() as session:
         tr = await caller_tr(session, services, update)
-    await query.answer(private_only(tr))
+        link = None
+        if data is not None and target is not None:
+            link = await progress.update_link_of_button(session, data.action, target)
+    if link is not None:
+        url = start_link_url(context.bot.username, link)
+        await query.answer(private_only(tr, opened=True), url=url)
+    else:
+        await query.answer(private_only(tr, opened=False))
     return True
+
+
+async def reply_started(
+    update: Update,
+    context: BotContext,
+    shown: progress.StepShown | progress.StepRefused,
+    refusal: Callable[[str, Translator], str] = step_refusal,
+) -> None:
+    """The dialogue's first screen as a new message (/aggiornamento, its /start link), or why
+    not (`refusal`)."""
+    tr = answer_tr(update, context, shown.language)
+    if isinstance(shown, progress.StepRefused):
+        await reply(update, refusal(shown.reason, tr))
+    elif shown.edit is not None:
+        text, keyboard = render_screen(shown.edit, tr)
+        await reply(update, text, markup(keyboard))
 
 
 async def _in_dialogue(

@@ -91,6 +91,13 @@ from bot.services.progress.importing import (
     take_held_upload,
     upload_target,
 )
+from bot.services.progress.links import (
+    LINK_HISTORY,
+    LINK_UPDATE,
+    parse_start_link,
+    start_link,
+    update_link_of_button,
+)
 from bot.services.progress.notes import (
     HASHTAG,
     NotePlace,
@@ -126,6 +133,8 @@ __all__ = [
     "HASHTAG",
     "IMPORT_FLOW",
     "INVITE_PREFIX",
+    "LINK_HISTORY",
+    "LINK_UPDATE",
     "NEW",
     "Actor",
     "ArchiveAsked",
@@ -186,6 +195,7 @@ __all__ = [
     "on_announcement_sent",
     "open_round_ids",
     "open_rounds",
+    "parse_start_link",
     "prepare_import",
     "press_step",
     "reader",
@@ -199,11 +209,13 @@ __all__ = [
     "show_action",
     "start_dialogue",
     "start_field_edit",
+    "start_link",
     "start_new_action",
     "take_held_upload",
     "technician_states",
     "template_file",
     "type_edit",
     "type_in_dialogue",
+    "update_link_of_button",
     "upload_target",
 ]

@@ -236,6 +236,7 @@ async def show_action(
 class History:
     text: str
     union_id: int
+    action_id: int
 
 
 async def action_history(
@@ -270,7 +271,7 @@ async def action_history(
         for e in await repo.history(session, action_id=action.id, limit=30)
     ]
     text = render_history(action, lines, ZoneInfo(who.union.timezone), tr)
-    return History(text=text, union_id=action.union_id)
+    return History(text=text, union_id=action.union_id, action_id=action.id)
 
 
 @dataclass(frozen=True)

@@ -149,8 +149,8 @@ async def press_step(
         session,
         telegram_user_id=telegram_user_id,
         chat_id=chat_id,
-        action_id=target if verb in _ON_ACTIONS else None,
-        union_id=None if verb in _ON_ACTIONS else target,
+        action_id=target if verb in ACTION_VERBS else None,
+        union_id=None if verb in ACTION_VERBS else target,
         now=now,
     )
     if isinstance(p, str):
@@ -299,7 +299,7 @@ _STEPS: dict[str, _Step] = {
     "list": _list,
     "finish": _finish,
 }
-_ON_ACTIONS = frozenset({"pick", "same", "status", "progress", "question", "skip"})
+ACTION_VERBS = frozenset({"pick", "same", "status", "progress", "question", "skip"})
 
 
 # --- «nothing new this month», «the rest is unchanged» ----------------------------------------

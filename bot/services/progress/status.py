@@ -36,6 +36,7 @@ class TechnicianState:
     technician: repo.Technician
     required: frozenset[int]  # their Comuni's actions and the intercommunal ones
     updated: frozenset[int]  # of those, updated in this round (by anyone: the latest stands)
+    changed: frozenset[int]  # of the updated, those whose state moved (not a confirmation)
     no_news: bool
     unreachable: bool
 
@@ -59,6 +60,7 @@ async def invitation_failures(session: AsyncSession, round_id: int) -> set[int]:
 async def technician_states(session: AsyncSession, round_: UpdateRound) -> list[TechnicianState]:
     techs = await repo.technicians(session, round_.union_id)
     updated = await repo.updated_in_round(session, round_.id)
+    changed = await repo.changed_in_round(session, round_.id)
     no_news = await repo.no_news_members(session, round_.id)
     failed = await invitation_failures(session, round_.id)
     actions = await repo.list_actions(session, union_id=round_.union_id)
@@ -73,6 +75,7 @@ async def technician_states(session: AsyncSession, round_: UpdateRound) -> list[
                 technician=t,
                 required=required,
                 updated=frozenset(required & updated),
+                changed=frozenset(required & changed),
                 no_news=t.member.id in no_news,
                 unreachable=(not t.person.reachable) or t.member.id in failed,
             )
@@ -116,6 +119,7 @@ async def round_status(
             ),
             required=len(s.required),
             updated=len(s.updated),
+            changed=len(s.changed),
             answered=s.answered,
             no_news=s.no_news and not s.required <= s.updated,
             noted=s.technician.member.id in noted,

@@ -6,7 +6,8 @@ Use cases (async, a session and plain values in, a frozen dataclass out; they qu
 messages in the outbox and never send):
 
 - `posting`    the scheduled summary (`summaries_due`, `read_scheduled_summary`,
-               `queue_summary`) and /riepilogo's (`read_summary_now`)
+               `queue_summary`, then `queue_pictures`; `pictures_owed`) and /riepilogo's
+               (`read_summary_now`)
 - `decisions`  decisions from the technicians' updates, the outcome, /decisione
 - `voting`     the votes under a decision, the coordinator's closing, «attuata»
 - `exporting`  who may have the files, the data, the files
@@ -60,8 +61,11 @@ from bot.services.summaries.links import (
 )
 from bot.services.summaries.posting import (
     DueSummary,
+    PicturesOwed,
     SummaryDraft,
     SummaryQueued,
+    pictures_owed,
+    queue_pictures,
     queue_summary,
     read_scheduled_summary,
     read_summary_now,
@@ -106,6 +110,7 @@ __all__ = [
     "ExportRead",
     "ExportRefused",
     "OutcomeAsked",
+    "PicturesOwed",
     "SummaryDraft",
     "SummaryQueued",
     "TableKind",
@@ -127,6 +132,8 @@ __all__ = [
     "export_tables",
     "mark_done",
     "parse_start_link",
+    "pictures_owed",
+    "queue_pictures",
     "queue_summary",
     "read_export",
     "read_scheduled_summary",

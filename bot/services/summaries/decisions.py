@@ -11,6 +11,7 @@ lists the decisions not yet carried out (`decision_desk`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -87,12 +88,30 @@ async def decision_message(
     session: AsyncSession, decision: Decision, *, language: str
 ) -> DecisionShown:
     """The message the political table votes on, as it stands now."""
+    return (await decision_messages(session, [decision], language=language))[0]
+
+
+async def decision_messages(
+    session: AsyncSession, decisions: Sequence[Decision], *, language: str
+) -> list[DecisionShown]:
+    """The messages of several decisions of one Union (the questions under a summary), in the
+    same few queries however many they are: one round of reads per decision made a 20-Comuni
+    summary's queueing as long as its reading (bench/README.md)."""
+    if not decisions:
+        return []
     tr = translator(language)
-    fact = await repo.decision_fact(session, decision)
-    comuni = [m.name for m in await repo.political_comuni(session, decision.union_id)]
-    text = render_decision(tr, question=question_view(fact), comuni=comuni, asked_by=fact.asked_by)
-    keyboard = decision_keyboard(tr, decision.id, decision.status)
-    return DecisionShown(text, keyboard, frozenset(fact.named_people))
+    facts = await repo.decision_facts(session, decisions)
+    comuni = [m.name for m in await repo.political_comuni(session, decisions[0].union_id)]
+    return [
+        DecisionShown(
+            render_decision(
+                tr, question=question_view(fact), comuni=comuni, asked_by=fact.asked_by
+            ),
+            decision_keyboard(tr, decision.id, decision.status),
+            frozenset(fact.named_people),
+        )
+        for decision, fact in zip(decisions, facts, strict=True)
+    ]
 
 
 async def decision_message_now(

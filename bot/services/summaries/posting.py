@@ -8,9 +8,13 @@ private. `/riepilogo` shows the same summary
 at once (`read_summary_now`); it never moves the "since the last summary" baseline, which is the
 last *scheduled* summary.
 
-Reading, rendering and queueing are three steps with no transaction open while rendering: a
-Union's pictures are drawn in a thread (`summary_pictures`), with no reason to hold SQLite's
-write lock meanwhile.
+Reading, rendering and queueing are steps with no transaction open while rendering: a Union's
+pictures are drawn in a thread (`summary_pictures`), with no reason to hold SQLite's write lock
+meanwhile. The text goes out first: `queue_summary` records the summary and queues its text and
+vote messages as soon as they are read and written (tens of milliseconds), and `queue_pictures`
+follows once the pictures are drawn (a 20-Comuni Union: three pictures, about as long again
+as the rest; bench/README.md). A process stopped in between leaves the summary without its
+pictures claim: the next tick finds it (`pictures_owed`) and draws them then.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.i18n import format_month, translator
 from bot.services.summaries.build import build_summary_input, chart_bars, co2_of, month_of
 from bot.services.summaries.chart import Co2Figures, ComuneBar, Picture, render_pictures
-from bot.services.summaries.decisions import DecisionShown, decision_message, sync_decisions
+from bot.services.summaries.decisions import DecisionShown, decision_messages, sync_decisions
 from bot.services.summaries.summary import SummaryInput, render_summary
 from bot.services.summaries.targets import key_suffix, table_targets
 from bot.views.keyboard import to_dict
@@ -64,6 +68,14 @@ class SummaryDraft:
     named: frozenset[int]
     co2: Co2Figures
     own: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True)
+class PicturesOwed:
+    """A scheduled summary whose text is queued and whose pictures are not (yet)."""
+
+    summary_id: int
+    due: DueSummary
 
 
 @dataclass(frozen=True)
@@ -220,7 +232,6 @@ async def queue_summary(
     *,
     due: DueSummary,
     draft: SummaryDraft,
-    pictures: Sequence[Picture],
     now: datetime,
     language: str,
     webapp_url: str | None = None,
@@ -230,8 +241,8 @@ async def queue_summary(
     another instance, got there first) and queue it to the political table: the text parts
     (the spreadsheet's button under the last, and the dashboard's when `webapp_url` is
     configured: a Mini App in private, a t.me link to it through `bot_username` in a group),
-    each open question's vote message, then the pictures. A coordinator's private copy is
-    rendered for them: their own Comuni first."""
+    then each open question's vote message; the pictures follow (`queue_pictures`). A
+    coordinator's private copy is rendered for them: their own Comuni first."""
     round_ = due.round
     tr = translator(language)
     summary = await repo.create_summary(
@@ -274,14 +285,6 @@ async def queue_summary(
             await to.enqueue(
                 session, f"decmsg:{decision_id}:{summary.id}", payload, names=shown.named
             )
-        for n, picture in enumerate(pictures):
-            await to.enqueue(
-                session,
-                f"sum:{summary.id}:picture{n}",
-                {"caption": picture.caption},
-                method="sendPhoto",
-                file=(picture.name, picture.png),
-            )
     logger.info(
         "Union %s: summary %s queued (%d parts, %d questions%s)",
         round_.union_id,
@@ -293,15 +296,54 @@ async def queue_summary(
     return SummaryQueued(summary.id, parts, len(questions))
 
 
+async def queue_pictures(
+    session: AsyncSession,
+    *,
+    summary_id: int,
+    due: DueSummary,
+    pictures: Sequence[Picture],
+    now: datetime,
+) -> bool:
+    """Queue a scheduled summary's pictures to every copy of its text, once (a claim, also
+    when there is nothing to draw): False when they were queued already."""
+    union_id, period = due.round.union_id, due.round.period
+    if not await core_repo.claim(
+        session, kind=repo.PICTURES_CLAIM, union_id=union_id, period=period, now=now
+    ):
+        return False
+    for chat_id, person_id in await table_targets(session, union_id, TableKind.POLITICAL):
+        to = _Copy(chat_id, person_id, union_id, summary_id, now)
+        for n, picture in enumerate(pictures):
+            await to.enqueue(
+                session,
+                f"sum:{summary_id}:picture{n}",
+                {"caption": picture.caption},
+                method="sendPhoto",
+                file=(picture.name, picture.png),
+            )
+    return True
+
+
+async def pictures_owed(session: AsyncSession, *, now: datetime) -> list[PicturesOwed]:
+    """The recent scheduled summaries whose text went out and whose pictures were never
+    queued (the process stopped while drawing them)."""
+    return [
+        PicturesOwed(summary_id, DueSummary(round_))
+        for summary_id, round_ in await repo.summaries_owing_pictures(session, now=now)
+    ]
+
+
 async def _open_questions(
     session: AsyncSession, union_id: int, language: str
 ) -> list[tuple[int, DecisionShown]]:
     """The vote message of each question still open, under the summary."""
-    return [
-        (decision.id, await decision_message(session, decision, language=language))
+    open_ = [
+        decision
         for decision in await repo.decisions_not_done(session, union_id=union_id)
         if decision.status == DecisionStatus.OPEN
     ]
+    shown = await decision_messages(session, open_, language=language)
+    return [(decision.id, message) for decision, message in zip(open_, shown, strict=True)]
 
 
 @dataclass(frozen=True)
