@@ -40,6 +40,7 @@ from bot.services.progress import rules as round_rules
 from bot.services.progress.rounds import UNREACHABLE_CLAIM, settings_of_row
 from bot.services.progress.status import INVITE_PREFIX
 from storage.repositories import meetings as meetings_repo
+from storage.repositories import minutes as minutes_repo
 from storage.repositories import schedule as repo
 from storage.repositories.schedule import Hint, Snapshot
 
@@ -231,6 +232,9 @@ PROBLEMS = "outbox.report_problems"
 PURGE = "housekeeping.purge"
 KIT_KINDS = (REOFFER, FLUSH, PROBLEMS, PURGE)
 
+# bot.services.meetings.minutes.DRAFT_LOOKBACK (not imported: it imports the views' documents)
+MINUTES_DRAFT_LOOKBACK = timedelta(days=7)
+
 SCHEDULE: dict[str, WhenDue] = {
     "meetings.monthly_poll": WhenDue(
         next_due=_monthly_poll,
@@ -250,6 +254,12 @@ SCHEDULE: dict[str, WhenDue] = {
         probe=lambda now: repo.pins_owed(PIN_OWED, PIN_DONE, since=now - PIN_LOOKBACK),
         after_sends=True,  # an announcement sent is a pin owed
     ),
+    # The minutes (issue 19): a meeting ended without them; approved ones whose files a crash
+    # kept from the group.
+    "meetings.minutes_drafts": WhenDue(
+        probe=lambda now: minutes_repo.drafts_owed(now, now - MINUTES_DRAFT_LOOKBACK)
+    ),
+    "meetings.minutes_posts": WhenDue(probe=lambda _now: minutes_repo.posts_owed()),
     "update_rounds_open": WhenDue(
         next_due=_rounds_open,
         wakes=(

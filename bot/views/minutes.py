@@ -131,6 +131,13 @@ class MinutesContent:
     def counted_comuni(self) -> int:
         return sum(1 for c in self.comuni if c.comune is not None)
 
+    def member_ids(self) -> frozenset[int]:
+        """The members the minutes name: present, absent, given a task, approving."""
+        people = [p for c in self.comuni for p in (*c.present, *c.absent)]
+        people += [t.assignee for t in self.tasks]
+        people += [self.approved_by] if self.approved_by else []
+        return frozenset(p.member_id for p in people)
+
     def without(self, member_id: int) -> MinutesContent:
         """The same minutes with that member's name gone («ex membro»): what an erasure leaves."""
         return _map_people(self, lambda p: p if p.member_id != member_id else _nameless(p))
@@ -424,7 +431,7 @@ def _closing(content: MinutesContent, tr: Translator) -> list[Block]:
         by = person_label(content.approved_by, tr) if content.approved_by else "—"
         blocks.append(Paragraph(_("{day}, da {by}").format(day=day, by=by), _("Approvato il")))
     else:
-        blocks.append(Paragraph(_("Bozza, non ancora approvata dal coordinatore.")))
+        blocks.append(Paragraph(_("Bozza, non ancora approvata.")))
     return blocks
 
 

@@ -198,7 +198,7 @@ def test_a_draft_says_so_and_a_workshop_names_its_theme_and_link() -> None:
     assert "Tema: Comunità energetiche" in body
     assert "Collegamento: https://meet.example.org/abc" in body
     assert "Nessun punto all'ordine del giorno." in body
-    assert "Bozza, non ancora approvata dal coordinatore." in body
+    assert "Bozza, non ancora approvata." in body
     tables = _odt_tables(mv.write_odt(draft, IT))
     assert mv.GUESTS_TABLE not in tables and mv.TASKS_TABLE not in tables
     assert mv.file_stem(draft) == "bozza-verbale-2026-12-10"

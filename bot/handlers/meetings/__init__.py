@@ -13,9 +13,12 @@ from bot import message_refresh
 from bot.callback_data import pattern
 from bot.context import Services
 from bot.conversations import register_flow
-from bot.handlers.meetings import commands, dialogue, links, manage, scheduled, votes
+from bot.handlers.meetings import commands, dialogue, links, manage, minutes, scheduled, votes
+from bot.scope import union_command
 from bot.services import meetings
+from bot.services.meetings.minutes import NOTES_FLOW
 from bot.views.meetings import MTG_AREA, VOTE_AREA, WIZ_AREA
+from bot.views.minutes_panel import MIN_AREA
 
 POLL_MESSAGES = message_refresh.MessageKind(
     name="poll", model=meetings.PollMessage, render=votes.render_poll_message
@@ -45,6 +48,14 @@ def register(application: Application[Any, Any, Any, Any, Any, Any], services: S
             ),
             CallbackQueryHandler(manage.on_invite, pattern=pattern(MTG_AREA, "invite")),
             CallbackQueryHandler(dialogue.on_wizard_button, pattern=pattern(WIZ_AREA)),
+            # The minutes (issue 19): the draft's panel, /verbali and its files.
+            CommandHandler("verbali", union_command("verbali", minutes.verbali)),
+            CallbackQueryHandler(minutes.on_screen, pattern=pattern(MIN_AREA, "v")),
+            CallbackQueryHandler(minutes.on_outcome, pattern=pattern(MIN_AREA, "o")),
+            CallbackQueryHandler(minutes.on_present, pattern=pattern(MIN_AREA, "a")),
+            CallbackQueryHandler(minutes.on_notes, pattern=pattern(MIN_AREA, "n")),
+            CallbackQueryHandler(minutes.on_approve, pattern=pattern(MIN_AREA, "ok")),
+            CallbackQueryHandler(minutes.on_files, pattern=pattern(MIN_AREA, "f")),
         ]
     )
     register_flow(meetings.WIZARD_FLOW, dialogue.on_wizard_text)
@@ -60,4 +71,7 @@ def register(application: Application[Any, Any, Any, Any, Any, Any], services: S
     services.add_due_work("meetings.close_due", scheduled.close_due_polls)
     services.add_due_work("meetings.meeting_reminders", scheduled.remind_meetings)
     services.add_due_work("meetings.pins", scheduled.pin_announcements)
+    register_flow(NOTES_FLOW, minutes.on_notes_text)
+    services.add_due_work("meetings.minutes_drafts", minutes.draft_due_minutes)
+    services.add_due_work("meetings.minutes_posts", minutes.post_due_minutes)
     message_refresh.install(application, services, POLL_MESSAGES)
