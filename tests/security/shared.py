@@ -43,6 +43,8 @@ def fill(template: str, world: World) -> str:
         slot=a.slot_ids[0],
         poll=a.poll_id,
         meeting=a.meeting_id,
+        draft=a.draft_meeting_id,
+        filed=a.filed_meeting_id,
         act=a.action_ids[0],
         round=a.round_id,
         dec=a.decision_id,

@@ -114,24 +114,34 @@ async def on_present(update: Update, context: BotContext) -> None:
     await _show(update, await _panel_press(update, context, use), views.PEOPLE)
 
 
+async def _acted(
+    update: Update, context: BotContext, use: UseCase
+) -> tuple[Translator, Any] | None:
+    """A press on the panel that acts: the use case's refusal shown (a popup that stays) and
+    None, else the presser's translator and the outcome."""
+    guarded = await _panel_press(update, context, use)
+    if guarded is None:
+        return None
+    _pressed, tr, outcome = guarded
+    if isinstance(outcome, minutes.Refused):
+        await _show(update, guarded, views.MAIN)
+        return None
+    return tr, outcome
+
+
 async def on_notes(update: Update, context: BotContext) -> None:
     """`min:n:<meeting>`: the next private message is the notes."""
     now = context.services.clock.now()
-    guarded = await _panel_press(
+    acted = await _acted(
         update,
         context,
         lambda s, p, _tr: minutes.start_notes(
             s, meeting_id=p.object_id, telegram_user_id=p.user_id, now=now
         ),
     )
-    if guarded is None:
-        return
-    _pressed, tr, outcome = guarded
-    if isinstance(outcome, minutes.Refused):
-        await _show(update, guarded, views.MAIN)
-        return
-    prompt = views.notes_prompt(tr, minutes.NOTES_LIMIT)
-    await telegram_edit.deliver(update, Answer(text=prompt, new_message=True))
+    if acted is not None:
+        prompt = views.notes_prompt(acted[0], minutes.NOTES_LIMIT)
+        await telegram_edit.deliver(update, Answer(text=prompt, new_message=True))
 
 
 async def on_notes_text(update: Update, context: BotContext, conv: Conversation) -> None:
@@ -160,19 +170,16 @@ async def on_approve(update: Update, context: BotContext) -> None:
     """`min:ok:<meeting>`: approved, numbered, frozen; then the files to the table's group."""
     services = context.services
     now = services.clock.now()
-    guarded = await _panel_press(
+    acted = await _acted(
         update,
         context,
         lambda s, p, _tr: minutes.approve(
             s, meeting_id=p.object_id, telegram_user_id=p.user_id, now=now
         ),
     )
-    if guarded is None:
+    if acted is None:
         return
-    _pressed, tr, outcome = guarded
-    if isinstance(outcome, minutes.Refused):
-        await _show(update, guarded, views.MAIN)
-        return
+    tr, outcome = acted
     text = views.approved_text(outcome.content, tr)
     await telegram_edit.deliver(update, Answer(toast=text[:200], text=text))
     await post_approved(services, context.bot, outcome.meeting_id)
