@@ -271,25 +271,39 @@ class FiledEntry:
 
 
 def render_filed(
-    union_name: str, tz: ZoneInfo, lines: tuple[FiledEntry, ...], tr: Translator
+    union_name: str,
+    tz: ZoneInfo,
+    lines: tuple[FiledEntry, ...],
+    tr: Translator,
+    drafts: tuple[FiledEntry, ...] = (),
 ) -> tuple[str, Keyboard | None]:
-    """/verbali: the Union's approved minutes, newest first, a button each."""
+    """/verbali: the Union's approved minutes, newest first, a button each; `drafts` (the
+    coordinator's, in private) first, each opening its correction screens."""
     _ = tr.gettext
     union = html.escape(union_name)
-    if not lines:
-        return (
-            _(
-                "Non ci sono ancora verbali approvati per {union}. Dopo ogni riunione chi "
-                "coordina riceve la bozza da correggere e approvare."
-            ).format(union=union),
-            None,
+    if lines:
+        text = "\n".join(
+            (
+                _("<b>Verbali approvati — {union}</b>").format(union=union),
+                _("Tocca un verbale per riceverlo in privato (.odt e .pdf)."),
+            )
         )
-    text = "\n".join(
-        (
-            _("<b>Verbali approvati — {union}</b>").format(union=union),
-            _("Tocca un verbale per riceverlo in privato (.odt e .pdf)."),
+    else:
+        text = _(
+            "Non ci sono ancora verbali approvati per {union}. Dopo ogni riunione chi "
+            "coordina riceve la bozza da correggere e approvare."
+        ).format(union=union)
+    if drafts:
+        text += "\n" + _("✏️ Le bozze aspettano le tue correzioni: toccane una per aprirla.")
+    opened = [
+        _button(
+            _short(_("✏️ Bozza · {day} · {title}").format(day=_day(d, tz, tr), title=d.title)),
+            SCREEN,
+            d.meeting_id,
+            MAIN,
         )
-    )
+        for d in drafts[:10]
+    ]
     buttons = [
         _button(
             _short(f"n. {line.number}/{line.year} · {_day(line, tz, tr)} · {line.title}"),
@@ -298,7 +312,7 @@ def render_filed(
         )
         for line in lines[:50]
     ]
-    return text, Keyboard.column(buttons)
+    return text, Keyboard.column([*opened, *buttons])
 
 
 def _day(entry: FiledEntry, tz: ZoneInfo, tr: Translator) -> str:

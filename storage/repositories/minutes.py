@@ -226,6 +226,17 @@ async def approved_of(session: AsyncSession, union_id: int) -> list[tuple[Minute
     return [(m, mt) for m, mt in rows.all()]
 
 
+async def drafts_of(session: AsyncSession, union_id: int) -> list[tuple[Minutes, Meeting]]:
+    """The Union's minutes still drafts, the latest meeting first."""
+    rows = await session.execute(
+        select(Minutes, Meeting)
+        .join(Meeting, Meeting.id == Minutes.meeting_id)
+        .where(Minutes.union_id == union_id, Minutes.status == MinutesStatus.DRAFT)
+        .order_by(Meeting.starts_at.desc())
+    )
+    return [(m, mt) for m, mt in rows.all()]
+
+
 async def frozen_of_unions(session: AsyncSession, union_ids: Sequence[int]) -> list[Minutes]:
     """The approved minutes of these Unions (an erasure looks for the person's name in them)."""
     rows = await session.execute(

@@ -220,6 +220,15 @@ async def test_minutes_drafted_corrected_approved_posted_and_filed(any_bot: BotU
     await bot.tick()  # the next tick drafts nothing more
     assert len([m for m in bot.fake.sent_to(carla) if "Bozza di verbale" in (m.text or "")]) == 1
 
+    # The coordinator opens the draft again from /verbali (its message may be long gone).
+    await carla.send("/verbali")
+    await bot.settle()
+    listing = bot.fake.last_sent(carla)
+    assert "Non ci sono ancora verbali approvati per Unione Reno Galliera" in (listing.text or "")
+    await _press(bot, carla, listing, _button(listing, "✏️ Bozza · mar 1 dic 2026"))
+    draft = bot.fake.last_sent(carla)  # the list, now the draft: corrected from here on
+    assert "Bozza di verbale" in (draft.text or "")
+
     # Presence: Bruno came but did not check in.
     await _press(bot, carla, draft, "👥 Presenze")
     screen = bot.fake.last_sent(carla)
@@ -336,6 +345,7 @@ async def test_minutes_drafted_corrected_approved_posted_and_filed(any_bot: BotU
     await bot.settle()
     listing = bot.fake.last_sent(story.aldo)
     assert "Verbali approvati — Unione Reno Galliera" in (listing.text or "")
+    assert not [t for t in listing.button_texts if t.startswith("✏️")]  # drafts: coordinators
     await _press(bot, story.aldo, listing, listing.button_texts[0])
     got = [m for m in bot.fake.sent_to(story.aldo) if m.document is not None]
     assert sorted(m.document.file_name or "" for m in got if m.document) == [

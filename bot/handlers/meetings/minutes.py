@@ -221,7 +221,9 @@ async def verbali(update: Update, context: BotContext, union_id: int | None) -> 
     if found is None:
         await reply(update, views.refusal_text("not_member", tr))
         return
-    text, keyboard = views.render_filed(found.union_name, found.tz, found.entries, tr)
+    chat = update.effective_chat
+    drafts = found.drafts if chat is not None and chat.type == Chat.PRIVATE else ()
+    text, keyboard = views.render_filed(found.union_name, found.tz, found.entries, tr, drafts)
     await reply(update, text, markup(keyboard), parse_mode=ParseMode.HTML)
 
 

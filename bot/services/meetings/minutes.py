@@ -524,6 +524,7 @@ class Filed:
     union_name: str
     timezone: str
     entries: tuple[views.FiledEntry, ...]  # newest first
+    drafts: tuple[views.FiledEntry, ...] = ()  # for a coordinator: the drafts to correct
 
     @property
     def tz(self) -> ZoneInfo:
@@ -531,7 +532,8 @@ class Filed:
 
 
 async def filed(session: AsyncSession, *, member_id: int) -> Filed | None:
-    """The approved minutes of the member's Union (any active member reads them)."""
+    """The approved minutes of the member's Union (any active member reads them); for a
+    coordinator also the drafts, to open again (the draft's own message may be long gone)."""
     member = await session.get(Member, member_id)
     union = await session.get(Union, member.union_id) if member is not None else None
     if member is None or union is None or member.status != MemberStatus.ACTIVE:
@@ -540,7 +542,13 @@ async def filed(session: AsyncSession, *, member_id: int) -> Filed | None:
         views.FiledEntry(m.meeting_id, m.number or 0, m.year or 0, meeting.starts_at, meeting.title)
         for m, meeting in await repo.approved_of(session, union.id)
     )
-    return Filed(union.id, union.name, union.timezone, entries)
+    drafts: tuple[views.FiledEntry, ...] = ()
+    if member.is_coordinator:
+        drafts = tuple(
+            views.FiledEntry(m.meeting_id, 0, 0, meeting.starts_at, meeting.title)
+            for m, meeting in await repo.drafts_of(session, union.id)
+        )
+    return Filed(union.id, union.name, union.timezone, entries, drafts)
 
 
 async def filed_content(
