@@ -257,6 +257,7 @@ async def test_minutes_drafted_corrected_approved_posted_and_filed(any_bot: BotU
     await _press(bot, carla, items, "⬅️ Indietro")
     await _press(bot, carla, bot.fake.last_sent(carla), "📝 Note")
     assert "Scrivimi ora le note del verbale" in (bot.fake.last_sent(carla).text or "")
+    await bot.restart()  # the dialogue is stored: what she types next is still the notes
     await carla.send("La prossima riunione sarà a Bentivoglio — sala «Verdi».")
     await bot.settle()
     main = bot.fake.last_sent(carla)

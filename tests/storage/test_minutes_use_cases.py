@@ -13,8 +13,12 @@ from bot.services.meetings import minutes
 from bot.views.minutes import MinutesContent, from_json
 from storage.db import Database
 from storage.models import (
+    AgendaItem,
+    AgendaSource,
+    AgendaStatus,
     Attendance,
     AttendanceMode,
+    ItemOutcome,
     Minutes,
     OutboxMessage,
     PollTable,
@@ -196,3 +200,44 @@ async def test_verbali_reach_and_the_erasure(db: Database, clock: FakeClock) -> 
     content = from_json(frozen)
     present = [p for c in content.comuni for p in c.present]
     assert [(p.member_id, p.name) for p in present] == [(world.members["sindaco:0"].id, None)]
+
+
+async def test_notes_and_outcomes_refuse_what_does_not_fit(db: Database, clock: FakeClock) -> None:
+    now = clock.now()
+    async with db.transaction() as session:
+        world = await make_world(session, actions_per_comune=0, now=now)
+    meeting_id = await _held(db, world, now - timedelta(hours=3))
+    other_meeting = await _held(db, world, now - timedelta(days=2))
+    coordinator = _user(world, "Carla Coordinatrice")
+    async with db.transaction() as session:
+        item = AgendaItem(
+            meeting_id=other_meeting,
+            position=1,
+            source=AgendaSource.COORDINATOR,
+            text="Un punto di un'altra riunione",
+            status=AgendaStatus.ACCEPTED,
+            created_at=now,
+        )
+        session.add(item)
+        await session.flush()
+        # An item of another meeting, through this meeting's button: stale, nothing changed.
+        assert await minutes.set_outcome(
+            session,
+            meeting_id=meeting_id,
+            item_id=item.id,
+            outcome=ItemOutcome.DECIDED,
+            telegram_user_id=coordinator,
+        ) == minutes.Refused("stale")
+        assert item.outcome is None
+        too_long = await minutes.save_notes(
+            session, meeting_id=meeting_id, telegram_user_id=coordinator, text="x" * 3001
+        )
+        assert too_long == minutes.NotesTooLong(minutes.NOTES_LIMIT)
+        saved = await minutes.save_notes(
+            session, meeting_id=meeting_id, telegram_user_id=coordinator, text="  Bene così.  "
+        )
+        assert isinstance(saved, minutes.views.Panel) and saved.content.notes == "Bene così."
+        cleared = await minutes.save_notes(
+            session, meeting_id=meeting_id, telegram_user_id=coordinator, text="-"
+        )
+        assert isinstance(cleared, minutes.views.Panel) and cleared.content.notes is None
