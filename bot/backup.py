@@ -143,13 +143,14 @@ def backup_postgresql(url: URL, target: Path) -> None:
             check=False,
         )
         if result.returncode != 0:
-            raise BackupError(f"pg_dump non riuscito: {_last_line(result.stderr)}")
+            raise BackupError(f"pg_dump non riuscito: {last_line(result.stderr)}")
         os.replace(temp, target)
     finally:
         temp.unlink(missing_ok=True)
 
 
-def _last_line(text: str) -> str:
+def last_line(text: str) -> str:
+    """A tool's last word on stderr (pg_dump's, pg_restore's): what went wrong, for the error."""
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     return lines[-1] if lines else "nessun messaggio"
 

@@ -13,6 +13,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.services import schedule
 from storage.db import Database
 
 if TYPE_CHECKING:
@@ -99,7 +100,10 @@ class Services:
             logger.error("Background work failed; the tick retries what it owes", exc_info=error)
 
     def add_due_work(self, name: str, work: DueWork) -> None:
-        """Register work for the scheduler tick; order of registration is order of execution."""
+        """Register work for the scheduler tick, which runs it in its place in
+        `bot.services.schedule.SCHEDULE` (the tick's order, with when each kind is due)."""
+        if name not in schedule.SCHEDULE or name in schedule.KIT_KINDS:
+            raise ValueError(f"due work {name!r} has no place in bot.services.schedule.SCHEDULE")
         if any(n == name for n, _ in self.due_work):
             raise ValueError(f"due work {name!r} registered twice")
         self.due_work.append((name, work))

@@ -1,8 +1,9 @@
 """The rhythm: one periodic tick asks the database what is due by the clock, and does it.
 
 Features register their due work with `Services.add_due_work(name, fn)`; the tick runs them in
-registration order, each isolated (one failing does not stop the others), then flushes the
-outbox and reports delivery problems. It first asks the database one question — which kinds are
+the order of `bot.services.schedule.SCHEDULE` (one list: the tick's order, whatever the order of
+registration), each isolated (one failing does not stop the others), then flushes the outbox
+and reports delivery problems. It first asks the database one question — which kinds are
 due now (`bot.services.schedule`: probes, and each kind's stored next moment, woken by the writes
 that bring it forward) — and runs only those: a quiet tick is that one statement and the health
 file, whatever the number of Unions. The first tick after a start runs everything. Tests call `run_tick(application)` after moving the
@@ -32,7 +33,7 @@ from telegram import Bot
 from telegram.ext import Application
 
 from bot import delivery, health, message_refresh
-from bot.context import BotContext, PartlyDone, Services, services_of
+from bot.context import BotContext, DueWork, PartlyDone, Services, services_of
 from bot.services import schedule
 from bot.telegram_link import link_of
 from storage.db import SCHEDULER_LOCK_KEY, AdvisoryLock
@@ -58,7 +59,7 @@ async def tick(services: Services, bot: Bot) -> None:
             logger.exception("Scheduler: what is due could not be read; the next tick asks again")
             return
         ran, sent = False, 0
-        for name, work in services.due_work:
+        for name, work in _in_order(services):
             due |= schedule_repo.take_woken()  # woken by the work before: due in this tick
             if name not in due:
                 continue
@@ -96,9 +97,15 @@ async def tick(services: Services, bot: Bot) -> None:
             await _purge(services, now, found)
 
 
+def _in_order(services: Services) -> list[tuple[str, DueWork]]:
+    """The registered work in the tick's order: `schedule.SCHEDULE`'s."""
+    registered = dict(services.due_work)
+    return [(kind, registered[kind]) for kind in schedule.SCHEDULE if kind in registered]
+
+
 async def _due(services: Services, now: datetime) -> tuple[set[str], schedule.Snapshot]:
     """The tick's one query, and what it makes due (bot.services.schedule)."""
-    when = _schedule_of(services)
+    when = schedule.SCHEDULE
     async with services.db.transaction() as session:
         found = await schedule.look(
             session,
@@ -109,6 +116,7 @@ async def _due(services: Services, now: datetime) -> tuple[set[str], schedule.Sn
                 ),
                 schedule.FLUSH: schedule_repo.outbox_due(now),
                 schedule.PROBLEMS: schedule_repo.problems_unreported(services.reported_elsewhere),
+                schedule.OWED_EDITS: schedule_repo.rows_marked(message_refresh.tracked_models()),
             },
             now=now,
             report_prefixes=delivery.REPORT_PREFIXES,
@@ -141,22 +149,8 @@ _LAST_TICK = "bot.jobs.last_tick"
 _OWED_SEEN = "bot.jobs.reports_owed"
 
 
-def _schedule_of(services: Services) -> dict[str, schedule.WhenDue]:
-    cached: dict[str, schedule.WhenDue] | None = services.extras.get(_WHEN)
-    if cached is None:
-        cached = dict(schedule.SCHEDULE)
-        cached[message_refresh.DUE_WORK_NAME] = schedule.owed_edits(
-            message_refresh.tracked_models()
-        )
-        services.extras[_WHEN] = cached
-    return cached
-
-
-_WHEN = "bot.jobs.schedule"
-
-
 async def _settle(services: Services, name: str, found: schedule.Snapshot, now: datetime) -> None:
-    rule = _schedule_of(services).get(name)
+    rule = schedule.SCHEDULE.get(name)
     if rule is None or not rule.hinted:
         return
     try:

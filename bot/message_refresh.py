@@ -33,6 +33,7 @@ from telegram import Bot, InlineKeyboardMarkup
 from telegram.ext import Application, JobQueue
 
 from bot.context import BotContext, Services
+from bot.services import schedule
 from bot.services.edit_pacing import EditPacer
 from bot.telegram_edit import EditStatus, edit_message
 from storage.repositories import dirty_messages as repo
@@ -41,7 +42,7 @@ from storage.repositories.dirty_messages import TrackedModel
 logger = logging.getLogger(__name__)
 
 JOB_PREFIX = "message-edit:"
-DUE_WORK_NAME = "messages.owed_edits"
+DUE_WORK_NAME = schedule.OWED_EDITS
 # A job scheduled longer ago than this and not run is taken as lost: the tick takes over.
 LOST_JOB_SECONDS = 120.0
 

@@ -30,6 +30,7 @@ from bot.backup import (
     PG_DUMP_MAGIC,
     SQLITE_MAGIC,
     BackupError,
+    last_line,
     libpq_target,
     pg_tool,
     sqlite_path,
@@ -125,7 +126,7 @@ def restore_postgresql(backup: Path, url: URL, *, force: bool) -> None:
         [pg_restore, "--list", str(backup)], env=env, capture_output=True, text=True, check=False
     )
     if listed.returncode != 0:
-        raise BackupError(f"{backup} non è leggibile da pg_restore: {_last(listed.stderr)}")
+        raise BackupError(f"{backup} non è leggibile da pg_restore: {last_line(listed.stderr)}")
     try:
         tables = asyncio.run(_pg_tables(url, drop=False))
         if tables and not force:
@@ -155,12 +156,7 @@ def restore_postgresql(backup: Path, url: URL, *, force: bool) -> None:
         check=False,
     )
     if result.returncode != 0:
-        raise BackupError(f"pg_restore non riuscito: {_last(result.stderr)}")
-
-
-def _last(text_: str) -> str:
-    lines = [line.strip() for line in text_.splitlines() if line.strip()]
-    return lines[-1] if lines else "nessun messaggio"
+        raise BackupError(f"pg_restore non riuscito: {last_line(result.stderr)}")
 
 
 def restore(backup: Path, database_url: str, *, force: bool = False) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
@@ -18,7 +18,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import (
     CallbackQuery,
     Chat,
-    InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
     Update,
@@ -29,7 +28,9 @@ from bot import callback_data as cb
 from bot.callback_data import CallbackData
 from bot.context import BotContext, Services
 from bot.i18n import Translator, pick_language, translator
+from bot.markup import markup
 from bot.services.presses import Press, Pressed
+from bot.views.common import union_picker
 from storage.models import LinkedChat, Member, Person, Role, Union
 from storage.repositories import core as core_repo
 
@@ -37,7 +38,6 @@ logger = logging.getLogger(__name__)
 
 # Anonymous group admins post as this user: never trust it for anything.
 ANONYMOUS_ADMIN_ID = 1087968824
-UNION_PICK_AREA = "pick"
 
 UnionBody = Callable[[Update, BotContext, int | None], Awaitable[None]]
 # The commands made with `union_command`, by name: the picker re-enters them with the chosen
@@ -165,6 +165,13 @@ async def update_transaction(context: BotContext, update: Update) -> AsyncIterat
     services.note_committed(update.update_id)
 
 
+def transaction_for(
+    context: BotContext, update: Update, *, writes: bool
+) -> AbstractAsyncContextManager[AsyncSession]:
+    """The update's transaction (`update_transaction`) when the handler writes, else a read one."""
+    return update_transaction(context, update) if writes else context.services.db.transaction()
+
+
 def union_command(
     name: str, body: UnionBody
 ) -> Callable[[Update, BotContext], Coroutine[Any, Any, None]]:
@@ -190,19 +197,20 @@ async def resolve_union(
     *,
     command: str,
     chosen_union_id: int | None = None,
+    who: Caller | None = None,
 ) -> UnionScope | Refusal:
     """The Union this update is about, with the caller's active membership.
 
     Otherwise a Refusal to send once the transaction is closed: a Union picker (private chat,
     several Unions) or the reason the caller may not go on. `chosen_union_id` comes from the
     picker button and is re-checked against the caller's memberships like any client data.
+    `who`: the caller, when the handler has read them already in this transaction.
     """
     chat, user = update.effective_chat, update.effective_user
     if chat is None or user is None:
         return Refusal("")
-    services = context.services
-    person = await core_repo.person_by_telegram_id(session, user.id)
-    tr = tr_for(services, person=person, user=user)
+    who = who or await caller(session, context.services, update)
+    tr = who.tr if who is not None else tr_for(context.services, user=user)
     _ = tr.gettext
     if user.id == ANONYMOUS_ADMIN_ID:
         return Refusal(
@@ -241,11 +249,8 @@ async def resolve_union(
         member, union = memberships[0]
         return await _scope(session, union.id, member, None)
 
-    buttons = [
-        [InlineKeyboardButton(u.name, callback_data=cb.encode(UNION_PICK_AREA, command, u.id))]
-        for _m, u in memberships
-    ]
-    return Refusal(_("Fai parte di più Unioni: per quale?"), InlineKeyboardMarkup(buttons))
+    text, keyboard = union_picker(tr, command, [(u.id, u.name) for _m, u in memberships])
+    return Refusal(text, markup(keyboard))
 
 
 async def _scope(
@@ -372,6 +377,93 @@ async def button_press(update: Update) -> ButtonPress | None:
     return ButtonPress(query, query.from_user.id, data, object_id)
 
 
+Outcome = TypeVar("Outcome")
+P = TypeVar("P")
+# (session, the object's id) → the Union of the poll, action, decision… it names (None: gone)
+UnionOf = Callable[[AsyncSession, int], Awaitable[int | None]]
+
+
+async def the_union(session: AsyncSession, union_id: int) -> int:
+    """The `UnionOf` of a button whose data names the Union itself (`set:menu:<union>`)."""
+    return union_id
+
+
+async def on_object(
+    update: Update,
+    context: BotContext,
+    union_of: UnionOf | None,
+    use: Callable[[AsyncSession, ButtonPress, Translator], Awaitable[Outcome]],
+    *,
+    writes: bool = False,
+    private_only: Callable[[Translator], str] | None = None,
+) -> tuple[ButtonPress, Translator, Outcome] | None:
+    """The prelude of every button on an object (`area:verb:<id>[:arg…]`): the press decoded
+    (`button_press`: data naming nothing is answered, and this returns None), then
+    `checked_press` with the Union of the object the data names (`union_of`; None for a button
+    of a private dialogue, which `private_only` refuses in any group)."""
+    pressed = await button_press(update)
+    if pressed is None:
+        return None
+    union = None if union_of is None else _of_object(union_of)
+    checked = await checked_press(
+        update, context, pressed, union, use, writes=writes, private_only=private_only
+    )
+    return None if checked is None else (pressed, *checked)
+
+
+def _of_object(union_of: UnionOf) -> Callable[[AsyncSession, ButtonPress], Awaitable[int | None]]:
+    return lambda session, pressed: union_of(session, pressed.object_id)
+
+
+async def checked_press(
+    update: Update,
+    context: BotContext,
+    press: P,
+    union_of: Callable[[AsyncSession, P], Awaitable[int | None]] | None,
+    use: Callable[[AsyncSession, P, Translator], Awaitable[Outcome]],
+    *,
+    writes: bool = False,
+    private_only: Callable[[Translator], str] | None = None,
+) -> tuple[Translator, Outcome] | None:
+    """A decoded press, in one transaction (an update's when the use case `writes`): the
+    presser's translator, the chat check (`button_refusal`) with the Union `union_of` finds for
+    the press, then the use case. A press the chat check refuses is answered here, with a popup
+    that stays, and gives None; else (the presser's translator, the use case's outcome)."""
+    services = context.services
+    opened = transaction_for(context, update, writes=writes)
+    async with opened as session:
+        tr = await caller_tr(session, services, update)
+        union_id = None if union_of is None else await union_of(session, press)
+        only_here = None if private_only is None else private_only(tr)
+        refusal = await button_refusal(
+            session, update, tr, union_id=union_id, private_only=only_here
+        )
+        if refusal is None:
+            outcome = await use(session, press, tr)
+    if refusal is not None:
+        if update.callback_query is not None:
+            await update.callback_query.answer(refusal, show_alert=True)
+        return None
+    return tr, outcome
+
+
+def in_private(update: Update) -> bool:
+    chat = update.effective_chat
+    return chat is not None and chat.type == Chat.PRIVATE
+
+
+def group_press(update: Update, query: CallbackQuery) -> Press | None:
+    """Where in a group the button was pressed (None in a private chat)."""
+    chat = update.effective_chat
+    return press_of(query, chat.id) if chat is not None and not in_private(update) else None
+
+
+def private_press(update: Update, query: CallbackQuery) -> Press | None:
+    """Where in the presser's private chat the button was pressed (None in a group)."""
+    chat = update.effective_chat
+    return press_of(query, chat.id) if chat is not None and in_private(update) else None
+
+
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
 
@@ -405,14 +497,19 @@ async def read_in_scope(
     command: str,
     chosen_union_id: int | None,
     read: Callable[[AsyncSession, UnionScope, Translator], Awaitable[T]],
+    *,
+    writes: bool = False,
 ) -> tuple[Translator, UnionScope | Refusal, T | None]:
     """`read_in_union` for a read that needs the whole scope (the Union, whether the caller
-    coordinates it) or the caller's language."""
+    coordinates it) or the caller's language; with `writes`, for a command that changes data
+    (in the update's transaction: bot.scope.update_transaction)."""
     services = context.services
-    async with services.db.transaction() as session:
-        tr = await caller_tr(session, services, update)
+    opened = transaction_for(context, update, writes=writes)
+    async with opened as session:
+        who = await caller(session, services, update)
+        tr = who.tr if who is not None else tr_for(services)
         scope = await resolve_union(
-            session, update, context, command=command, chosen_union_id=chosen_union_id
+            session, update, context, command=command, chosen_union_id=chosen_union_id, who=who
         )
         found = None
         if not isinstance(scope, Refusal):

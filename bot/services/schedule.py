@@ -27,7 +27,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -231,11 +230,24 @@ FLUSH = "outbox.flush"
 PROBLEMS = "outbox.report_problems"
 PURGE = "housekeeping.purge"
 KIT_KINDS = (REOFFER, FLUSH, PROBLEMS, PURGE)
+# bot.message_refresh's kind: due while a live message is owed an edit; its probe names the
+# tables of the live messages the features registered, so bot.jobs builds it (`rows_marked`)
+OWED_EDITS = "messages.owed_edits"
 
 # bot.services.meetings.minutes.DRAFT_LOOKBACK (not imported: it imports the views' documents)
 MINUTES_DRAFT_LOOKBACK = timedelta(days=7)
 
+# Every kind of the tick's work, IN THE TICK'S ORDER: bot.jobs runs the due ones in the order of
+# this dict, whatever the order the areas register them in (`Services.add_due_work` refuses a
+# kind that is not here; tests/e2e/test_tick_order.py checks both). The features' work first:
+# the private menus and the erasure first; the meetings' own steps in their order (the monthly
+# poll before its reminders; a poll closed before the meeting reminders and the pins that
+# follow it); the live messages' edits once the meetings changed them; the rounds (opened
+# before their duties), the summaries and the announcements' reports. Then the tick's own
+# steps: re-offered reports, the outbox flushed, its problems reported, the daily purge.
 SCHEDULE: dict[str, WhenDue] = {
+    "common.private_menus": WhenDue(probe=lambda _now: repo.menus_owed()),
+    "erasure_copies": WhenDue(probe=lambda _now: repo.copies_to_wipe()),
     "meetings.monthly_poll": WhenDue(
         next_due=_monthly_poll,
         wakes=(Wake("meeting_settings"), Wake(UNION, ("timezone",))),
@@ -260,6 +272,7 @@ SCHEDULE: dict[str, WhenDue] = {
         probe=lambda now: minutes_repo.drafts_owed(now, now - MINUTES_DRAFT_LOOKBACK)
     ),
     "meetings.minutes_posts": WhenDue(probe=lambda _now: minutes_repo.posts_owed()),
+    OWED_EDITS: WhenDue(),  # its probe: bot.jobs
     "update_rounds_open": WhenDue(
         next_due=_rounds_open,
         wakes=(
@@ -285,19 +298,12 @@ SCHEDULE: dict[str, WhenDue] = {
         next_due=_covenant, wakes=(Wake(UNION, ("paes_approved_on", "timezone")),)
     ),
     "summaries.announcement_reports": WhenDue(probe=lambda _now: repo.announcements_to_report()),
-    "erasure_copies": WhenDue(probe=lambda _now: repo.copies_to_wipe()),
-    "common.private_menus": WhenDue(probe=lambda _now: repo.menus_owed()),
     # The tick's own steps (bot.jobs): the outbox's probes are built there.
     REOFFER: WhenDue(),
     FLUSH: WhenDue(),
     PROBLEMS: WhenDue(),
     PURGE: WhenDue(next_due=_daily),
 }
-
-
-def owed_edits(models: Sequence[Any]) -> WhenDue:
-    """bot.message_refresh's kind: due while a tracked message is owed an edit."""
-    return WhenDue(probe=lambda _now: repo.rows_marked(models))
 
 
 def install_wakes(schedule: Mapping[str, WhenDue]) -> None:
@@ -345,6 +351,7 @@ async def add_missing(session: AsyncSession, kinds: Iterable[str]) -> None:
 
 __all__ = [
     "KIT_KINDS",
+    "OWED_EDITS",
     "SCHEDULE",
     "Hint",
     "Snapshot",
@@ -354,6 +361,5 @@ __all__ = [
     "earliest",
     "install_wakes",
     "look",
-    "owed_edits",
     "settle",
 ]

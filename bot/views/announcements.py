@@ -27,8 +27,7 @@ from bot import callback_data as cb
 from bot.i18n import N_, Translator, format_datetime
 from bot.views.answer import Answer
 from bot.views.common import STALE_BUTTON
-from bot.views.keyboard import Button, Keyboard
-from bot.views.meetings import open_chat_button
+from bot.views.keyboard import Button, Keyboard, open_chat_button
 
 ANN_AREA, DOC_AREA = "ann", "doc"
 SEND, COMUNI, BACK, CANCEL = "send", "comuni", "back", "cancel"

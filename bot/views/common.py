@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import html
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot import callback_data as cb
@@ -291,3 +292,18 @@ def error_text(saved: Saved, tr: Translator) -> str:
             "Controlla prima di riprovare."
         )
     return _("Qualcosa non ha funzionato e non ho registrato nulla: riprova tra qualche minuto.")
+
+
+UNION_PICK_AREA = "pick"  # `pick:<command>:<union>`: bot.scope.on_union_picked
+
+
+def union_picker(
+    tr: Translator, command: str, unions: Sequence[tuple[int, str]]
+) -> tuple[str, Keyboard | None]:
+    """A command typed by a member of several Unions: which one? (a button each, by name; the
+    chosen button re-runs the command for it)."""
+    buttons = [
+        Button(name, data=cb.encode(UNION_PICK_AREA, command, union_id))
+        for union_id, name in unions
+    ]
+    return tr.gettext("Fai parte di più Unioni: per quale?"), Keyboard.column(buttons)

@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from bot.i18n import Translator
+
 # Telegram: at most 8 buttons a row and 100 in all (docs/DESIGN.md, "Telegram's limits").
 MAX_PER_ROW = 8
 MAX_BUTTONS = 100
@@ -71,3 +73,12 @@ class Keyboard:
 def to_dict(keyboard: Keyboard | None) -> dict[str, Any] | None:
     """For an outbox payload's `reply_markup`."""
     return keyboard.to_dict() if keyboard is not None else None
+
+
+def open_chat_button(
+    bot_username: str, tr: Translator, payload: str | None = None
+) -> Keyboard | None:
+    """A button that opens the private chat with the bot (with `?start=<payload>`): what every
+    area shows where the bot may not write to someone first."""
+    url = f"https://t.me/{bot_username}" + (f"?start={payload}" if payload else "")
+    return Keyboard.of([Button(tr.gettext("💬 Apri la chat con me"), url=url)])

@@ -836,14 +836,6 @@ def invite_sent(in_private: bool, tr: Translator) -> str:
     return _("Ecco l'invito.") if in_private else _("Ti ho mandato l'invito in privato.")
 
 
-def open_chat_button(
-    bot_username: str, tr: Translator, payload: str | None = None
-) -> Keyboard | None:
-    """A button that opens the private chat with the bot (with `?start=<payload>`)."""
-    url = f"https://t.me/{bot_username}" + (f"?start={payload}" if payload else "")
-    return Keyboard.of([Button(tr.gettext("💬 Apri la chat con me"), url=url)])
-
-
 def start_link_url(bot_username: str, payload: str) -> str:
     """t.me/<bot>?start=<payload>: opens the private chat, whose «Avvia» sends /start <payload>."""
     return f"https://t.me/{bot_username}?start={payload}"

@@ -32,8 +32,7 @@ from bot.views.answer import Answer
 from bot.views.common import STALE_BUTTON
 from bot.views.dashboard.links import mini_app_url
 from bot.views.dashboard.telegram import dashboard_button
-from bot.views.keyboard import Button, Keyboard
-from bot.views.meetings import open_chat_button
+from bot.views.keyboard import Button, Keyboard, open_chat_button
 from storage.models import DecisionStatus, DecisionVoteChoice
 
 SUM_AREA, DEC_AREA, EXP_AREA = "sum", "dec", "exp"
@@ -238,11 +237,6 @@ _REFUSALS = {
 def decision_refused(tr: Translator, reason: str) -> Answer:
     text, alert = _REFUSALS[reason]
     return Answer(toast=tr.gettext(text), alert=alert)
-
-
-def refused_here(text: str) -> Answer:
-    """A press refused for where it was made (bot.scope.button_refusal's text)."""
-    return Answer(toast=text, alert=True)
 
 
 def vote_recorded(tr: Translator, choice: DecisionVoteChoice) -> Answer:

@@ -34,8 +34,7 @@ from zoneinfo import ZoneInfo
 from bot.callback_data import encode
 from bot.i18n import Translator, format_datetime, format_month
 from bot.views.actions import STATUS_ICONS, status_label
-from bot.views.keyboard import Button, Keyboard
-from bot.views.meetings import open_chat_button
+from bot.views.keyboard import Button, Keyboard, open_chat_button
 from storage.models import ActionStatus
 from storage.repositories.actions import ListedAction
 

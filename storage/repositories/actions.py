@@ -102,22 +102,6 @@ async def actions_by_code(session: AsyncSession, union_id: int) -> dict[str, Act
     return {a.code.casefold(): a for a in rows.scalars()}
 
 
-async def actions_for_municipalities(
-    session: AsyncSession, *, union_id: int, municipality_ids: Iterable[int]
-) -> list[Action]:
-    """Open actions of these Comuni plus the intercommunal ones: what a technician reports on."""
-    ids = list(municipality_ids)
-    stmt = select(Action).where(Action.union_id == union_id, Action.archived_at.is_(None))
-    if ids:
-        stmt = stmt.where(or_(Action.municipality_id.in_(ids), Action.municipality_id.is_(None)))
-    else:
-        stmt = stmt.where(Action.municipality_id.is_(None))
-    rows = await session.execute(
-        stmt.order_by(Action.municipality_id.is_(None), Action.code, Action.id)
-    )
-    return list(rows.scalars())
-
-
 _STEP_CONTEXT = (
     select(Person, Action, Member, Union, Conversation, MemberMunicipality.municipality_id)
     .select_from(Person)
@@ -246,7 +230,7 @@ class ListedAction:
 
 
 def _mine(union_id: int, municipality_ids: Sequence[int]) -> list[object]:
-    """Open actions of these Comuni plus the intercommunal ones (actions_for_municipalities)."""
+    """Open actions of these Comuni plus the intercommunal ones: what a technician reports on."""
     ids = list(municipality_ids)
     where: list[object] = [Action.union_id == union_id, Action.archived_at.is_(None)]
     if ids:

@@ -74,8 +74,6 @@ async def test_import_creates_updates_and_never_deletes(db: Database) -> None:
         assert len(history) == 1 and history[0].update.progress == 30
         listed = await repo.list_actions(s, union_id=union_id, municipality_id=repo.UNION_WIDE)
         assert [x.code for x in listed] == ["U1"]
-        mine = await repo.actions_for_municipalities(s, union_id=union_id, municipality_ids=[b])
-        assert [x.code for x in mine] == ["B1", "U1"]
 
 
 async def test_one_round_per_period_and_answers(db: Database) -> None:

@@ -85,28 +85,6 @@ def test_a_kind_without_rules_runs_at_every_tick() -> None:
     assert _due(kinds=("hinted", "new.kind")) == {"new.kind"}
 
 
-def test_every_kind_the_bot_registers_has_its_rule() -> None:
-    """A kind added without a rule would run at every tick: the quiet tick's single query
-    (tests/e2e/test_tick_queries.py) would fail first, this says which."""
-    from tests.e2e.harness import BotUnderTest  # noqa: F401 - the bot's registrations
-
-    names = {
-        "meetings.monthly_poll",
-        "meetings.poll_reminders",
-        "meetings.close_due",
-        "meetings.meeting_reminders",
-        "meetings.pins",
-        "update_rounds_open",
-        "update_rounds_duties",
-        "summaries.scheduled",
-        "summaries.covenant_clock",
-        "summaries.announcement_reports",
-        "erasure_copies",
-    }
-    assert names <= set(schedule.SCHEDULE)
-    assert set(schedule.KIT_KINDS) <= set(schedule.SCHEDULE)
-
-
 def test_earliest_is_strictly_after_now() -> None:
     later = NOW + timedelta(hours=3)
     assert schedule.earliest([NOW - timedelta(days=1), NOW, later, None], after=NOW) == later

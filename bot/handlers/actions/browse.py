@@ -14,7 +14,7 @@ from bot.context import BotContext
 from bot.handlers.actions.presses import Press, action_arg, outcome_of, pressed, show
 from bot.i18n import Translator
 from bot.markup import markup
-from bot.scope import Refusal, caller_tr, reply, resolve_union, union_command
+from bot.scope import Refusal, UnionScope, read_in_scope, reply, union_command
 from bot.services import progress
 from bot.services.progress import (
     CardShown,
@@ -40,24 +40,18 @@ from bot.views.actions import (
 
 async def _azioni(update: Update, context: BotContext, union_id: int | None) -> None:
     """/azioni: the list, unfiltered (the picker first, for a member of several Unions)."""
-    services = context.services
-    listed: ActionList | None = None
-    async with services.db.transaction() as session:
-        tr = await caller_tr(session, services, update)
-        scope = await resolve_union(
-            session, update, context, command="azioni", chosen_union_id=union_id
-        )
-        if not isinstance(scope, Refusal):
-            coordinator = scope.is_coordinator
-            listed = await progress.action_list(
-                session, union=scope.union, coordinator=coordinator, filter=ListFilter()
-            )
-    if isinstance(scope, Refusal) or listed is None:
-        if isinstance(scope, Refusal):
-            await scope.send(update)
-        return
-    text, keyboard = render_list(listed, tr)
-    await reply(update, text, markup(keyboard))
+    tr, scope, listed = await read_in_scope(update, context, "azioni", union_id, _unfiltered)
+    if isinstance(scope, Refusal):
+        await scope.send(update)
+    elif listed is not None:
+        text, keyboard = render_list(listed, tr)
+        await reply(update, text, markup(keyboard))
+
+
+def _unfiltered(s: AsyncSession, scope: UnionScope, _tr: Translator) -> Awaitable[ActionList]:
+    return progress.action_list(
+        s, union=scope.union, coordinator=scope.is_coordinator, filter=ListFilter()
+    )
 
 
 azioni = union_command("azioni", _azioni)

@@ -1,7 +1,7 @@
 """What every /azioni button handler does around its use case: decode the press, open the
 transaction, check the chat against the Union the pressed object belongs to
-(`bot.scope.button_refusal`), run the use case, then answer — the refusal as a toast, or the
-outcome shown in place of the pressed message."""
+(the kit's `bot.scope.checked_press`), run the use case, then answer — the use case's refusal
+as a toast, or the outcome shown in place of the pressed message."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from bot.callback_data import CallbackData
 from bot.context import BotContext
 from bot.i18n import Translator
 from bot.markup import markup
-from bot.scope import button_refusal, caller_tr, update_transaction
+from bot.scope import checked_press
 from bot.services import progress
 from bot.views.actions import not_allowed
 from bot.views.keyboard import Keyboard
@@ -68,7 +68,7 @@ async def action_arg(session: AsyncSession, press: Press) -> int | None:
 @dataclass(frozen=True)
 class Outcome(Generic[T]):
     press: Press
-    result: T | str  # a str: the chat check's refusal
+    result: T
     tr: Translator
 
 
@@ -80,42 +80,37 @@ async def pressed(
     union: UnionOf = union_arg,
     write: bool = False,
 ) -> Outcome[T] | None:
-    """Decode the press and run `use_case` in one transaction (an update's, when it `write`s),
-    after the chat check for `union`'s Union. None: garbage, answered already."""
+    """Decode the press, then the kit's `checked_press` (the chat check for `union`'s Union,
+    `use_case`, in an update's transaction when it `write`s). None: garbage, or refused for
+    the chat, answered already."""
     query, chat = update.callback_query, update.effective_chat
     if query is None or query.from_user is None or chat is None:
         return None
-    data = cb.decode(query.data)
-    if data is None:
+    if (data := cb.decode(query.data)) is None:
         await query.answer()
         return None
     press = Press(query, data, query.from_user.id, chat.id, chat.type == Chat.PRIVATE, context)
-    services = context.services
-    opened = update_transaction(context, update) if write else services.db.transaction()
-    async with opened as session:
-        tr = await caller_tr(session, services, update)
-        refusal = await button_refusal(session, update, tr, union_id=await union(session, press))
-        result = refusal or await use_case(session, press, tr)
+    checked = await checked_press(update, context, press, union, use_case, writes=write)
+    if checked is None:  # refused for the chat: answered
+        return None
+    tr, result = checked
     return Outcome(press, result, tr)
 
 
 async def outcome_of(outcome: Outcome[Any] | None, kind: type[T]) -> T | None:
-    """The use case's outcome when it is `kind`; anything else (a refusal) is answered as a
-    toast, and gives None."""
+    """The use case's outcome when it is `kind`; a refusal is answered as a toast, and gives
+    None."""
     if outcome is None:
         return None
     if isinstance(outcome.result, kind):
         return outcome.result
-    await outcome.press.query.answer(refused(outcome.result, outcome.tr))
-    return None
-
-
-def refused(result: object, tr: Translator) -> str | None:
-    """The toast of a refusal: the chat check's text, or the use case's reason."""
-    if isinstance(result, str):
-        return result
-    if isinstance(result, progress.NotAllowed):
-        return not_allowed(result.reason, tr)
+    refused = outcome.result
+    reason = (
+        not_allowed(refused.reason, outcome.tr)
+        if isinstance(refused, progress.NotAllowed)
+        else None
+    )
+    await outcome.press.query.answer(reason)
     return None
 
 

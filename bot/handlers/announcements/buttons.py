@@ -12,7 +12,7 @@ from telegram import Update
 from bot.context import BotContext
 from bot.handlers.announcements.scheduled import deliver_and_report
 from bot.i18n import Translator
-from bot.scope import ButtonPress, button_press, button_refusal, caller_tr, update_transaction
+from bot.scope import ButtonPress, on_object
 from bot.services import announcements as ann
 from bot.telegram_edit import deliver
 from bot.views import announcements as views
@@ -34,18 +34,17 @@ Case = Callable[[AsyncSession, ButtonPress, str], Awaitable[Outcome]]
 async def _on_press(
     update: Update, context: BotContext, case: Case, in_private: Callable[[Translator], str]
 ) -> Outcome | None:
-    """Refuse a group press (a private dialogue: the chat alone refuses it, whatever it names),
-    else run the case in one transaction; answer. Returns the outcome (None when refused)."""
-    pressed = await button_press(update)
-    if pressed is None:
+    """The kit's prelude (a private dialogue: the chat alone refuses a group press, whatever
+    it names), the case, the answer. Returns the outcome (None when refused)."""
+
+    def use(session: AsyncSession, p: ButtonPress, tr: Translator) -> Awaitable[Outcome]:
+        return case(session, p, tr.language)
+
+    guarded = await on_object(update, context, None, use, writes=True, private_only=in_private)
+    if guarded is None:
         return None
-    async with update_transaction(context, update) as session:
-        tr = await caller_tr(session, context.services, update)
-        refusal = await button_refusal(
-            session, update, tr, union_id=None, private_only=in_private(tr)
-        )
-        outcome = None if refusal is not None else await case(session, pressed, tr.language)
-    await deliver(update, Answer(toast=refusal) if outcome is None else _answer(tr, outcome))
+    _pressed, tr, outcome = guarded
+    await deliver(update, _answer(tr, outcome))
     return outcome
 
 

@@ -14,10 +14,13 @@ from bot.i18n import Translator
 from bot.markup import markup
 from bot.scope import (
     Refusal,
+    UnionScope,
+    caller,
     caller_tr,
     read_in_union,
     reply,
     resolve_union,
+    tr_for,
     union_command,
     update_transaction,
 )
@@ -26,6 +29,7 @@ from bot.views import announcements as views
 from bot.views.html_split import split_sections
 from bot.views.keyboard import Keyboard
 
+DraftOutcome = announcements.Drafted | announcements.AlreadySent | announcements.AnnouncementRefused
 PICK_FLOW = "announcement_union"  # /annuncio's text, kept while the picker asks
 
 
@@ -34,43 +38,48 @@ async def announce(update: Update, context: BotContext, union_id: int | None) ->
     if union_id is None and [a.lower() for a in context.args or []] in (["stato"], ["status"]):
         await status_command(update, context)
         return
-    services = context.services
-    now = services.clock.now()
     chat = update.effective_chat
-    private = chat is not None and chat.type == Chat.PRIVATE
-    text = command_text(update) if union_id is None else ""
-    async with services.db.transaction() as session:
-        tr = await caller_tr(session, services, update)
-        if private and union_id is not None:  # back from the picker: the text was kept
-            text = await recall_text(session, update, now=now, flow=PICK_FLOW)
     if update.effective_user is None or chat is None:
         return
-    if not private:
-        await _go_private(update, context, tr)
+    if chat.type != Chat.PRIVATE:
+        await _go_private(update, context)
         return
-    problem = announcements.text_problem(text)
+    services = context.services
+    now = services.clock.now()
+    text = command_text(update) if union_id is None else ""
+    scope: UnionScope | Refusal | None = None
+    drafted: DraftOutcome | None = None
+    async with update_transaction(context, update) as session:  # one, whatever the answer
+        who = await caller(session, services, update)
+        tr = who.tr if who is not None else tr_for(services)
+        if union_id is not None:  # back from the picker: the text was kept
+            text = await recall_text(session, update, now=now, flow=PICK_FLOW)
+        problem = announcements.text_problem(text)
+        if problem is None:
+            scope = await resolve_union(
+                session, update, context, command="annuncio", chosen_union_id=union_id, who=who
+            )
+            if isinstance(scope, Refusal) and scope.markup is not None:
+                await remember_text(session, update, now=now, flow=PICK_FLOW, text=text)
+            if not isinstance(scope, Refusal):
+                drafted = await announcements.draft_announcement(
+                    session, member_id=scope.member.id, text=text, now=now
+                )
     if problem is not None:
         await reply(update, _not_drafted(tr, problem))
-        return
-    async with update_transaction(context, update) as session:
-        scope = await resolve_union(
-            session, update, context, command="annuncio", chosen_union_id=union_id
-        )
-        if isinstance(scope, Refusal) and scope.markup is not None:
-            await remember_text(session, update, now=now, flow=PICK_FLOW, text=text)
-        if not isinstance(scope, Refusal):
-            drafted = await announcements.draft_announcement(
-                session, member_id=scope.member.id, text=text, now=now
-            )
-    if isinstance(scope, Refusal):
+    elif isinstance(scope, Refusal):
         await scope.send(update)
-        return
-    answer, keyboard = _drafted(tr, drafted)
-    await reply(update, answer, markup(keyboard), parse_mode=ParseMode.HTML)
+    elif drafted is not None:
+        answer, keyboard = _drafted(tr, drafted)
+        await reply(update, answer, markup(keyboard), parse_mode=ParseMode.HTML)
 
 
-async def _go_private(update: Update, context: BotContext, tr: Translator) -> None:
-    """/annuncio (or /annuncio stato) in a group: a button to the private chat."""
+async def _go_private(update: Update, context: BotContext) -> None:
+    """/annuncio (or /annuncio stato) in a group, whoever asks: a button to the private chat,
+    in the caller's language (nothing else is read)."""
+    services = context.services
+    async with services.db.transaction() as session:
+        tr = await caller_tr(session, services, update)
     text, keyboard = views.go_private(tr, context.bot.username)
     await reply(update, text, markup(keyboard))
 
@@ -81,10 +90,7 @@ def _not_drafted(tr: Translator, problem: str) -> str:
     return views.announcement_howto(tr)
 
 
-def _drafted(
-    tr: Translator,
-    outcome: announcements.Drafted | announcements.AlreadySent | announcements.AnnouncementRefused,
-) -> tuple[str, Keyboard | None]:
+def _drafted(tr: Translator, outcome: DraftOutcome) -> tuple[str, Keyboard | None]:
     if isinstance(outcome, announcements.AlreadySent):
         text = views.already_sent(
             tr,
@@ -107,14 +113,15 @@ async def status(update: Update, context: BotContext, union_id: int | None) -> N
     the same facts as the delivery report, whenever asked (also when that report did not
     arrive)."""
     chat = update.effective_chat
-    tr, scope, shown = await read_in_union(
-        update, context, "annuncio_stato", union_id, announcements.delivery_status
-    )
     if update.effective_user is None or chat is None:
         return
     if chat.type != Chat.PRIVATE:  # as /annuncio: in private only, whoever asks
-        await _go_private(update, context, tr)
-    elif isinstance(scope, Refusal):
+        await _go_private(update, context)
+        return
+    tr, scope, shown = await read_in_union(
+        update, context, "annuncio_stato", union_id, announcements.delivery_status
+    )
+    if isinstance(scope, Refusal):
         await scope.send(update)
     elif not isinstance(shown, announcements.Deliveries):
         await reply(update, views.coordinator_only(tr))

@@ -18,8 +18,8 @@ from telegram.ext import (
 
 from bot import callback_data as cb
 from bot.context import Services
-from bot.scope import UNION_PICK_AREA, on_union_picked
-from bot.views.common import HELP_AREA, LANG_AREA
+from bot.scope import on_union_picked
+from bot.views.common import HELP_AREA, LANG_AREA, UNION_PICK_AREA
 
 from . import chats, commands, errors, fallbacks
 from .hooks import GROUP_MEMBERSHIP_HOOK, START_PAYLOAD_HOOK

@@ -3,57 +3,51 @@ the open polls; `/riunioni`, its old name, still works but is in no menu)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Chat, Update
 from telegram.constants import ParseMode
 
 from bot.context import BotContext
 from bot.handlers.meetings.buttons import tell_privately
+from bot.i18n import Translator
 from bot.markup import markup
-from bot.scope import (
-    Refusal,
-    caller_tr,
-    read_in_scope,
-    reply,
-    resolve_union,
-    union_command,
-    update_transaction,
-)
+from bot.scope import Refusal, UnionScope, read_in_scope, reply, union_command
 from bot.services import meetings
-from bot.views.meetings import (
-    open_chat_button,
-    render_meetings,
-    render_wizard_started_in_group,
-)
+from bot.views.keyboard import open_chat_button
+from bot.views.meetings import render_meetings, render_wizard_started_in_group
 
 
 async def _riunione(update: Update, context: BotContext, union_id: int | None) -> None:
-    services = context.services
+    now = context.services.clock.now()
     user, chat = update.effective_user, update.effective_chat
     if user is None or chat is None:
         return
     in_group = chat.type != Chat.PRIVATE
-    async with update_transaction(context, update) as session:
-        scope = await resolve_union(
-            session, update, context, command="riunione", chosen_union_id=union_id
+
+    def start(
+        s: AsyncSession, scope: UnionScope, tr: Translator
+    ) -> Awaitable[meetings.WizardShown | meetings.WizardRefused]:
+        return meetings.start_wizard(
+            s,
+            union_id=scope.union.id,
+            telegram_user_id=user.id,
+            group_table=scope.link.table_kind.value if in_group and scope.link else None,
+            now=now,
+            language=tr.language,
         )
-        tr = await caller_tr(session, services, update)
-        outcome = (
-            scope
-            if isinstance(scope, Refusal)
-            else await meetings.start_wizard(
-                session,
-                union_id=scope.union.id,
-                telegram_user_id=user.id,
-                group_table=scope.link.table_kind.value if in_group and scope.link else None,
-                now=services.clock.now(),
-                language=tr.language,
-            )
-        )
-    if isinstance(outcome, Refusal):
-        await outcome.send(update)
-    elif isinstance(outcome, meetings.WizardRefused):
+
+    tr, scope, started = await read_in_scope(
+        update, context, "riunione", union_id, start, writes=True
+    )
+    if isinstance(scope, Refusal):
+        await scope.send(update)
+        return
+    if (outcome := started) is None:
+        return
+    if isinstance(outcome, meetings.WizardRefused):
         await reply(update, outcome.text)
     elif in_group:
         sent = await tell_privately(context.bot, user.id, outcome.text or "", outcome.keyboard)
@@ -65,15 +59,13 @@ async def _riunione(update: Update, context: BotContext, union_id: int | None) -
 
 async def _calendario(update: Update, context: BotContext, union_id: int | None) -> None:
     now = context.services.clock.now()
-    tr, scope, ahead = await read_in_scope(
-        update,
-        context,
-        "calendario",
-        union_id,
-        lambda session, scope, _tr: meetings.meetings_ahead(
-            session, union_id=scope.union.id, now=now
-        ),
-    )
+
+    def ahead_of(
+        s: AsyncSession, scope: UnionScope, _tr: Translator
+    ) -> Awaitable[meetings.MeetingsAhead]:
+        return meetings.meetings_ahead(s, union_id=scope.union.id, now=now)
+
+    tr, scope, ahead = await read_in_scope(update, context, "calendario", union_id, ahead_of)
     if isinstance(scope, Refusal):
         await scope.send(update)
         return

@@ -11,8 +11,10 @@ is answered here, everything else goes on to the hook it found.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 
 from bot.context import BotContext, Services
@@ -20,34 +22,32 @@ from bot.handlers.common.hooks import put_link_in_front
 from bot.handlers.meetings.buttons import tell_privately
 from bot.handlers.meetings.manage import refusal_text
 from bot.handlers.meetings.votes import refusal_of, send_copy
-from bot.scope import caller_tr, reply
+from bot.i18n import Translator
+from bot.scope import reply
 from bot.services import meetings
 from bot.views import meetings as views
 
 
 def install(services: Services) -> None:
     """Answer poll links in /start; pass any other payload to the hook registered before."""
-    put_link_in_front(services, meetings.parse_start_link, on_poll_link)
+    language = services.settings.default_language
 
-
-async def on_poll_link(update: Update, context: BotContext, kind: str, poll_id: int) -> None:
-    """The panel, or one's own answers, in private: checked as the buttons are."""
-    services, user = context.services, update.effective_user
-    if user is None:
-        return
-    async with services.db.transaction() as session:
-        tr = await caller_tr(session, services, update)
+    def read(session: AsyncSession, kind: str, poll_id: int, user_id: int) -> Awaitable[Any]:
         if kind == meetings.LINK_MANAGE:
-            outcome: Any = await meetings.open_panel(
-                session, poll_id=poll_id, telegram_user_id=user.id
-            )
-        else:
-            outcome = await meetings.my_copy(
-                session,
-                poll_id=poll_id,
-                telegram_user_id=user.id,
-                default_language=services.settings.default_language,
-            )
+            return meetings.open_panel(session, poll_id=poll_id, telegram_user_id=user_id)
+        return meetings.my_copy(
+            session, poll_id=poll_id, telegram_user_id=user_id, default_language=language
+        )
+
+    put_link_in_front(services, meetings.parse_start_link, read, on_poll_link)
+
+
+async def on_poll_link(
+    update: Update, context: BotContext, tr: Translator, _poll_id: int, outcome: Any
+) -> None:
+    """The panel, or one's own answers, in private: checked as the buttons are."""
+    user = update.effective_user
+    assert user is not None  # the hook reads a link for a user only
     if isinstance(outcome, meetings.Panel):
         text, keyboard = views.render_panel(outcome.view, outcome.best, tr)
         await tell_privately(context.bot, user.id, text, keyboard)

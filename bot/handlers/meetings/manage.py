@@ -23,10 +23,10 @@ from telegram.error import Forbidden
 
 from bot import message_refresh, telegram_edit
 from bot.context import BotContext
-from bot.handlers.meetings.buttons import in_private, on_object, tell_privately
+from bot.handlers.meetings.buttons import tell_privately
 from bot.handlers.meetings.scheduled import after_closing
 from bot.i18n import Translator
-from bot.scope import ButtonPress
+from bot.scope import ButtonPress, in_private, on_object
 from bot.services import meetings
 from bot.views import meetings as views
 
@@ -43,23 +43,15 @@ def _on_poll(use_case: Callable[..., Awaitable[Outcome]], **extra: object) -> Us
 
 
 async def _guarded(
-    update: Update,
-    context: BotContext,
-    use_case: UseCase[Outcome],
-    *,
-    writes: bool = False,
-    private_only: bool = True,
+    update: Update, context: BotContext, use_case: UseCase[Outcome], *, writes: bool = False
 ) -> tuple[CallbackQuery, Translator, Outcome | meetings.NotAllowed] | None:
-    """A press on `mtg:<verb>:<poll>`: the kit's chat check (the panel's buttons work in
-    private only), then the use case (in a write transaction when it `writes`)."""
-    only_here = views.confirmations_in_private_only if private_only else None
+    """A press on the panel's `mtg:<verb>:<poll>`: the kit's prelude with the poll's Union
+    (the panel works in private only), the use case in a write transaction when it `writes`."""
+    only_here = views.confirmations_in_private_only
     guarded = await on_object(
         update, context, meetings.poll_union_id, use_case, writes=writes, private_only=only_here
     )
-    if guarded is None:
-        return None
-    pressed, tr, outcome = guarded
-    return pressed.query, tr, outcome
+    return None if guarded is None else (guarded[0].query, guarded[1], guarded[2])
 
 
 def refusal_text(refused: meetings.NotAllowed, tr: Translator) -> str:
@@ -77,11 +69,12 @@ async def _refuse(query: CallbackQuery, tr: Translator, refused: meetings.NotAll
 async def on_manage(update: Update, context: BotContext) -> None:
     """«⚙️ Gestisci» (`mtg:manage:<poll>`), under the poll in a group or in private: the panel
     in private for who may manage the poll; a popup saying who may, for anyone else."""
-    use_case = _on_poll(meetings.open_panel)
-    guarded = await _guarded(update, context, use_case, private_only=False)
+    on_poll = meetings.poll_union_id  # under the poll in a group too
+    guarded = await on_object(update, context, on_poll, _on_poll(meetings.open_panel))
     if guarded is None:
         return
-    query, tr, outcome = guarded
+    pressed, tr, outcome = guarded
+    query = pressed.query
     if isinstance(outcome, meetings.NotAllowed):
         await _refuse(query, tr, outcome)
         return

@@ -18,10 +18,9 @@ from telegram.error import Forbidden
 from bot import delivery, telegram_edit
 from bot.context import BotContext, Services
 from bot.conversations import Conversation, write_typed
-from bot.handlers.meetings.buttons import on_object
 from bot.i18n import Translator
 from bot.markup import markup
-from bot.scope import ButtonPress, Refusal, read_in_scope, reply
+from bot.scope import ButtonPress, Refusal, on_object, read_in_scope, reply
 from bot.services.meetings import minutes
 from bot.views import minutes_panel as views
 from bot.views.answer import Answer
@@ -36,11 +35,12 @@ UseCase = Callable[[AsyncSession, ButtonPress, Translator], Awaitable[Any]]
 async def _panel_press(
     update: Update, context: BotContext, use: UseCase, *, writes: bool = True
 ) -> tuple[ButtonPress, Translator, Any] | None:
-    """A press on the draft's panel: private only, then the use case."""
+    """A press on the draft's panel (a private dialogue: refused in any group), then the use
+    case, which checks the presser coordinates the meeting's Union."""
     return await on_object(
         update,
         context,
-        minutes.union_of_meeting,
+        None,
         use,
         writes=writes,
         private_only=confirmations_in_private_only,

@@ -19,16 +19,18 @@ from telegram import InlineKeyboardMarkup, Update
 
 from bot import message_refresh
 from bot.context import BotContext, Services
-from bot.handlers.meetings.buttons import (
+from bot.handlers.meetings.buttons import tell_privately
+from bot.i18n import translator
+from bot.markup import markup
+from bot.scope import (
+    button_press,
     group_press,
     in_private,
     on_object,
     private_press,
-    tell_privately,
+    tr_for,
+    update_transaction,
 )
-from bot.i18n import translator
-from bot.markup import markup
-from bot.scope import button_press, tr_for, update_transaction
 from bot.services import meetings
 from bot.services.edit_pacing import is_group
 from bot.services.presses import Press

@@ -12,7 +12,6 @@ missing or non-numeric argument) is answered as a stale button. A message of a d
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Coroutine
-from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from functools import wraps
@@ -36,6 +35,7 @@ from bot.scope import (
     reply,
     resolve_union,
     tr_for,
+    transaction_for,
     update_transaction,
 )
 from bot.services.common import Profile
@@ -133,9 +133,7 @@ async def answer_press(
     query = update.callback_query
     if query is None or query.from_user is None or update.effective_chat is None:
         return None
-    transaction: AbstractAsyncContextManager[AsyncSession] = (
-        update_transaction(context, update) if write else context.services.db.transaction()
-    )
+    transaction = transaction_for(context, update, writes=write)
     async with transaction as session:
         tr, shut, outcome = await _run(session, update, context, use, private_only)
     if shut is not None:
@@ -329,21 +327,27 @@ def in_union(
     def body_of(use: Callable[[AsyncSession, UnionScope, Asked], Awaitable[R]]) -> UnionCommandBody:
         @wraps(use)
         async def body(update: Update, context: BotContext, union_id: int | None) -> None:
-            who = await (private_reader if private else reader)(update, context)
             user, chat = update.effective_user, update.effective_chat
-            if who is None or user is None or chat is None:
+            if user is None or chat is None:
                 return
-            services = context.services
-            transaction: AbstractAsyncContextManager[AsyncSession] = (
-                update_transaction(context, update) if write else services.db.transaction()
-            )
-            asked = Asked(user.id, chat.id, chat.type == Chat.PRIVATE, services.clock.now())
+            services, in_group = context.services, chat.type != Chat.PRIVATE
+            transaction = transaction_for(context, update, writes=write)
+            asked = Asked(user.id, chat.id, not in_group, services.clock.now())
+            scope: UnionScope | Refusal | None = None
+            outcome = None
             async with transaction as session:
-                scope = await resolve_union(
-                    session, update, context, command=command, chosen_union_id=union_id
-                )
-                outcome = None if isinstance(scope, Refusal) else await use(session, scope, asked)
-            if isinstance(scope, Refusal):
+                who = await caller(session, services, update)  # read once, for both
+                if who is not None and not (private and in_group):
+                    scope = await resolve_union(
+                        session, update, context, command=command, chosen_union_id=union_id, who=who
+                    )
+                    if not isinstance(scope, Refusal):
+                        outcome = await use(session, scope, asked)
+            if who is None:
+                return
+            if scope is None:  # a private command typed in a group
+                await reply(update, who.tr.gettext(PRIVATE_COMMAND))
+            elif isinstance(scope, Refusal):
                 await scope.send(update)
             elif outcome is not None:  # typed, or re-entered from the picker: a new message
                 await send_answer(update, command_answer(outcome, render, who.tr))

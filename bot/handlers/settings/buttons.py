@@ -12,41 +12,36 @@ from telegram import Update
 from bot.callback_data import CallbackData
 from bot.context import BotContext
 from bot.i18n import Translator
-from bot.scope import button_press, button_refusal, caller_tr, update_transaction
+from bot.scope import ButtonPress, on_object, the_union
 from bot.services import settings
 from bot.telegram_edit import deliver
 from bot.views import settings as views
 from bot.views.answer import Answer
 
 # (session, the presser's Telegram id, the decoded data, the Union's id) → outcome
-Case = Callable[
-    [AsyncSession, int, CallbackData, int],
-    Awaitable[settings.SettingsPage | settings.DateAsked | settings.SettingsRefused],
-]
+Outcome = settings.SettingsPage | settings.DateAsked | settings.SettingsRefused
+Case = Callable[[AsyncSession, int, CallbackData, int], Awaitable[Outcome]]
 
 
 async def _on_press(update: Update, context: BotContext, case: Case) -> None:
-    pressed = await button_press(update)
-    if pressed is None:
+    """The kit's prelude (a private dialogue: refused in any group), the case, the answer."""
+
+    def use(session: AsyncSession, p: ButtonPress, _tr: Translator) -> Awaitable[Outcome]:
+        return case(session, p.user_id, p.data, p.object_id)
+
+    guarded = await on_object(
+        update, context, the_union, use, writes=True, private_only=views.settings_in_private
+    )
+    if guarded is None:
         return
-    async with update_transaction(context, update) as session:
-        tr = await caller_tr(session, context.services, update)
-        in_private = views.settings_in_private(tr)
-        refusal = await button_refusal(
-            session, update, tr, union_id=pressed.object_id, private_only=in_private
-        )
-        if refusal is None:
-            outcome = await case(session, pressed.user_id, pressed.data, pressed.object_id)
-    if refusal is not None:
-        await deliver(update, Answer(toast=refusal))
-        return
+    _pressed, tr, outcome = guarded
     dashboard = bool(context.services.settings.webapp_url)  # the menu's public page (issue 20)
     await deliver(update, _answer(tr, outcome, dashboard=dashboard))
 
 
 def _answer(
     tr: Translator,
-    outcome: settings.SettingsPage | settings.DateAsked | settings.SettingsRefused,
+    outcome: Outcome,
     *,
     dashboard: bool,
 ) -> Answer:

@@ -12,21 +12,14 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from telegram import Chat, Update
+from telegram import Update
 
 from bot import delivery, message_refresh, telegram_edit
 from bot.callback_data import CallbackData
 from bot.context import BotContext, Services
 from bot.i18n import Translator
 from bot.markup import markup
-from bot.scope import (
-    button_press,
-    button_refusal,
-    caller_tr,
-    press_of,
-    tr_for,
-    update_transaction,
-)
+from bot.scope import ButtonPress, group_press, on_object, tr_for
 from bot.services import summaries
 from bot.services.presses import Press
 from bot.views import summaries as views
@@ -43,23 +36,18 @@ Case = Callable[[AsyncSession, int, int, Press | None, CallbackData], Awaitable[
 
 
 async def _on_press(update: Update, context: BotContext, case: Case) -> None:
-    """What every decision button does around its use case."""
-    pressed = await button_press(update)
-    if pressed is None:
-        return
+    """What every decision button does around its use case: the kit's prelude (the chat
+    check against the decision's Union), the use case, the answer, the after-effects."""
     services = context.services
-    chat = update.effective_chat
-    private = chat is None or chat.type == Chat.PRIVATE
-    press = None if private or chat is None else press_of(pressed.query, chat.id)
-    async with update_transaction(context, update) as session:
-        tr = await caller_tr(session, services, update)
-        union_id = await summaries.decision_union_id(session, pressed.object_id)
-        refusal = await button_refusal(session, update, tr, union_id=union_id)
-        if refusal is None:
-            outcome = await case(session, pressed.user_id, pressed.object_id, press, pressed.data)
-    if refusal is not None:
-        await telegram_edit.deliver(update, views.refused_here(refusal))
+
+    def use(session: AsyncSession, p: ButtonPress, _tr: Translator) -> Awaitable[Outcome]:
+        press = group_press(update, p.query)
+        return case(session, p.user_id, p.object_id, press, p.data)
+
+    guarded = await on_object(update, context, summaries.decision_union_id, use, writes=True)
+    if guarded is None:
         return
+    _pressed, tr, outcome = guarded
     await telegram_edit.deliver(update, _answer(outcome, tr, tr_for(services)))
     await _after(services, context, outcome)
 

@@ -4,13 +4,16 @@ sent in private, whoever pressed where."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InputFile, Update
 from telegram.error import Forbidden
 
 from bot.context import BotContext
 from bot.i18n import Translator
 from bot.markup import markup
-from bot.scope import button_press, button_refusal, caller_tr
+from bot.scope import ButtonPress, on_object, the_union
 from bot.services import summaries
 from bot.views import summaries as views
 
@@ -26,29 +29,29 @@ async def on_export_file(update: Update, context: BotContext) -> None:
 
 
 async def _send_files(update: Update, context: BotContext, *, restricted: bool) -> None:
-    pressed = await button_press(update)
-    if pressed is None:
-        return
     services = context.services
-    union_id = pressed.object_id
-    async with services.db.transaction() as session:
-        tr = await caller_tr(session, services, update)
-        refusal = await button_refusal(session, update, tr, union_id=union_id)
-        access = refusal or await summaries.export_access(
-            session, union_id=union_id, telegram_user_id=pressed.user_id, restricted=restricted
+
+    def access(
+        session: AsyncSession, p: ButtonPress, _tr: Translator
+    ) -> Awaitable[summaries.ExportAllowed | summaries.ExportRefused]:
+        return summaries.export_access(
+            session, union_id=p.object_id, telegram_user_id=p.user_id, restricted=restricted
         )
-    if isinstance(access, summaries.ExportAllowed):
-        await pressed.query.answer(views.export_preparing(tr))
-        async with services.db.transaction() as session:
-            read = await summaries.read_export(session, union_id=union_id, now=services.clock.now())
-        if read is not None:
-            kind = pressed.data.action
-            files = await summaries.export_files(read, kind=kind, language=tr.language)
-            if not await send_files(context, pressed.user_id, files):
-                await _cannot_reach(update, context, tr, union_id, restricted=restricted)
+
+    if (guarded := await on_object(update, context, the_union, access)) is None:
         return
-    refused = access if isinstance(access, str) else views.export_refused(tr, access.reason)
-    await pressed.query.answer(refused, show_alert=True)
+    pressed, tr, allowed = guarded
+    union_id = pressed.object_id
+    if not isinstance(allowed, summaries.ExportAllowed):
+        await pressed.query.answer(views.export_refused(tr, allowed.reason), show_alert=True)
+        return
+    await pressed.query.answer(views.export_preparing(tr))
+    async with services.db.transaction() as session:
+        read = await summaries.read_export(session, union_id=union_id, now=services.clock.now())
+    if read is not None:
+        files = await summaries.export_files(read, kind=pressed.data.action, language=tr.language)
+        if not await send_files(context, pressed.user_id, files):
+            await _cannot_reach(update, context, tr, union_id, restricted=restricted)
 
 
 async def send_files(context: BotContext, user_id: int, files: list[summaries.ExportFile]) -> bool:

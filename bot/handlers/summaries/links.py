@@ -11,16 +11,19 @@ button would check them.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.constants import ParseMode
 
 from bot.context import BotContext, Services
 from bot.handlers.common.hooks import put_link_in_front
 from bot.handlers.summaries.files import send_files
+from bot.i18n import Translator
 from bot.markup import markup
-from bot.scope import caller_tr, reply
+from bot.scope import reply
 from bot.services import summaries
 from bot.views import summaries as views
 from bot.views.html_split import split_sections
@@ -28,28 +31,24 @@ from bot.views.html_split import split_sections
 
 def install(services: Services) -> None:
     """Answer the summaries' links in /start; pass any other payload to the hook before."""
-    put_link_in_front(services, summaries.parse_start_link, on_link)
+    put_link_in_front(services, summaries.parse_start_link, _read, on_link)
 
 
-async def on_link(update: Update, context: BotContext, kind: str, union_id: int) -> None:
-    """The dialogue the link names, for the Union it names, if the caller may have it."""
-    services, user = context.services, update.effective_user
-    if user is None:
-        return
-    async with services.db.transaction() as session:
-        tr = await caller_tr(session, services, update)
-        if kind == summaries.LINK_EXPORT:
-            outcome: Any = await summaries.export_link(
-                session, union_id=union_id, telegram_user_id=user.id
-            )
-        elif kind == summaries.LINK_SHEET:
-            outcome = await summaries.export_access(
-                session, union_id=union_id, telegram_user_id=user.id, restricted=False
-            )
-        else:
-            outcome = await summaries.decision_link(
-                session, union_id=union_id, telegram_user_id=user.id
-            )
+def _read(session: AsyncSession, kind: str, union_id: int, user_id: int) -> Awaitable[Any]:
+    """What the link names, for the Union it names, if the caller may have it."""
+    if kind == summaries.LINK_EXPORT:
+        return summaries.export_link(session, union_id=union_id, telegram_user_id=user_id)
+    if kind == summaries.LINK_SHEET:
+        return summaries.export_access(
+            session, union_id=union_id, telegram_user_id=user_id, restricted=False
+        )
+    return summaries.decision_link(session, union_id=union_id, telegram_user_id=user_id)
+
+
+async def on_link(
+    update: Update, context: BotContext, tr: Translator, union_id: int, outcome: Any
+) -> None:
+    """The dialogue the link opens, or why not."""
     if isinstance(outcome, summaries.ExportRefused):
         await reply(update, views.export_refused(tr, outcome.reason))
     elif isinstance(outcome, summaries.ExportOffer):

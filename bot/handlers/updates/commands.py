@@ -3,13 +3,18 @@ list already) and /aggiornamento stato (the round's state, for the coordinator).
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Chat, Update
 
 from bot.context import BotContext
 from bot.handlers.updates.dialogue import answer_tr
+from bot.i18n import Translator
 from bot.markup import markup
 from bot.scope import (
     Refusal,
+    UnionScope,
     caller,
     read_in_scope,
     reply,
@@ -63,13 +68,7 @@ async def _start(update: Update, context: BotContext, union_id: int | None) -> N
 
 async def _status(update: Update, context: BotContext, union_id: int | None) -> None:
     tr, scope, shown = await read_in_scope(
-        update,
-        context,
-        "aggiornamento_stato",
-        union_id,
-        lambda session, scope, tr: progress.round_status(
-            session, union=scope.union, coordinator=scope.is_coordinator, language=tr.language
-        ),
+        update, context, "aggiornamento_stato", union_id, _status_of
     )
     if isinstance(scope, Refusal):
         await scope.send(update)
@@ -81,6 +80,14 @@ async def _status(update: Update, context: BotContext, union_id: int | None) -> 
     )
     for chunk in split_text(text):
         await reply(update, chunk)
+
+
+def _status_of(
+    s: AsyncSession, scope: UnionScope, tr: Translator
+) -> Awaitable[progress.StatusShown | progress.StatusRefused]:
+    return progress.round_status(
+        s, union=scope.union, coordinator=scope.is_coordinator, language=tr.language
+    )
 
 
 start = union_command("aggiornamento", _start)
