@@ -27,7 +27,6 @@ from storage.models import (
     MeetingRecord,
     MeetingTask,
     Member,
-    MemberMunicipality,
     MemberStatus,
     Minutes,
     MinutesStatus,
@@ -37,6 +36,7 @@ from storage.models import (
     Union,
 )
 from storage.repositories.common import insert_ignore
+from storage.repositories.core import comuni_by_member
 
 # The outbox keys of the approved minutes' files: `minutes:<meeting>:<table>:<odt|pdf>[:p<person>]`.
 POSTED_PREFIX = "minutes:"
@@ -114,15 +114,8 @@ async def members_by_id(session: AsyncSession, member_ids: Sequence[int]) -> lis
 async def _with_comuni(
     session: AsyncSession, pairs: list[tuple[Member, Person | None]]
 ) -> list[Someone]:
-    links = await session.execute(
-        select(MemberMunicipality.member_id, MemberMunicipality.municipality_id).where(
-            MemberMunicipality.member_id.in_([m.id for m, _p in pairs] or [-1])
-        )
-    )
-    by_member: dict[int, list[int]] = {}
-    for member_id, municipality_id in links.all():
-        by_member.setdefault(member_id, []).append(municipality_id)
-    return [Someone(m, p, tuple(sorted(by_member.get(m.id, [])))) for m, p in pairs]
+    by_member = await comuni_by_member(session, [m.id for m, _p in pairs])
+    return [Someone(m, p, by_member.get(m.id, ())) for m, p in pairs]
 
 
 async def members_of_person(session: AsyncSession, person_id: int) -> list[Member]:
