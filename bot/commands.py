@@ -40,6 +40,7 @@ COMMANDS: tuple[Command, ...] = (
         Audience.MEMBER,
         group=True,
     ),
+    Command("verbali", N_("I verbali approvati delle riunioni"), Audience.MEMBER, group=True),
     Command("aggiornamento", N_("Aggiorna lo stato delle azioni del PAES"), Audience.TECHNICAL),
     Command("azioni", N_("Le azioni del PAES e il loro stato"), Audience.MEMBER, group=True),
     Command(

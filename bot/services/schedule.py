@@ -42,6 +42,7 @@ from bot.services.progress.rounds import UNREACHABLE_CLAIM, settings_of_row
 from bot.services.progress.status import INVITE_PREFIX
 from storage.repositories import agenda as agenda_repo
 from storage.repositories import meetings as meetings_repo
+from storage.repositories import minutes as minutes_repo
 from storage.repositories import schedule as repo
 from storage.repositories import tasks as tasks_repo
 from storage.repositories.schedule import Hint, Snapshot
@@ -237,6 +238,9 @@ KIT_KINDS = (REOFFER, FLUSH, PROBLEMS, PURGE)
 # tables of the live messages the features registered, so bot.jobs builds it (`rows_marked`)
 OWED_EDITS = "messages.owed_edits"
 
+# bot.services.meetings.minutes.DRAFT_LOOKBACK (not imported: it imports the views' documents)
+MINUTES_DRAFT_LOOKBACK = timedelta(days=7)
+
 # Every kind of the tick's work, IN THE TICK'S ORDER: bot.jobs runs the due ones in the order of
 # this dict, whatever the order the areas register them in (`Services.add_due_work` refuses a
 # kind that is not here; tests/e2e/test_tick_order.py checks both). The features' work first:
@@ -272,6 +276,12 @@ SCHEDULE: dict[str, WhenDue] = {
         probe=lambda now: repo.pins_owed(PIN_OWED, PIN_DONE, since=now - PIN_LOOKBACK),
         after_sends=True,  # an announcement sent is a pin owed
     ),
+    # The minutes (issue 19): a meeting ended without them; approved ones whose files a crash
+    # kept from the group.
+    "meetings.minutes_drafts": WhenDue(
+        probe=lambda now: minutes_repo.drafts_owed(now, now - MINUTES_DRAFT_LOOKBACK)
+    ),
+    "meetings.minutes_posts": WhenDue(probe=lambda _now: minutes_repo.posts_owed()),
     OWED_EDITS: WhenDue(),  # its probe: bot.jobs
     "update_rounds_open": WhenDue(
         next_due=_rounds_open,

@@ -29,9 +29,9 @@ def privacy_notice(tr: Translator) -> str:
     _ = tr.gettext
     return _(
         "<b>Privacy</b>\n"
-        "Per far funzionare il Team energia conservo solo: il tuo id Telegram, il nome che scegli di mostrare, il tuo ruolo e il tuo Comune, le tue risposte sulle date delle riunioni e gli aggiornamenti che invii sulle azioni del PAES.\n"
+        "Per far funzionare il Team energia conservo solo: il tuo id Telegram, il nome che scegli di mostrare, il tuo ruolo e il tuo Comune, le tue risposte sulle date delle riunioni, le tue presenze alle riunioni e gli aggiornamenti che invii sulle azioni del PAES.\n"
         "Servono a organizzare le riunioni e a informare il tavolo politico; li vedono solo i membri della tua Unione.\n"
-        "Restano finché fai parte del team. Con /cancellami cancelli i tuoi dati personali in qualsiasi momento: il tuo nome, il tuo id Telegram e le tue preferenze spariscono; voti, aggiornamenti, note e questioni per il tavolo politico restano nella storia del team come «ex membro». Il testo delle note e degli aggiornamenti resta come l'hai scritto: se dentro c'è il tuo nome, resta anche quello.\n"
+        "Restano finché fai parte del team. Con /cancellami cancelli i tuoi dati personali in qualsiasi momento: il tuo nome, il tuo id Telegram e le tue preferenze spariscono; voti, presenze, aggiornamenti, note e questioni per il tavolo politico restano nella storia del team come «ex membro», anche nei verbali approvati. Il testo delle note e degli aggiornamenti resta come l'hai scritto: se dentro c'è il tuo nome, resta anche quello.\n"
         "I registri tecnici del bot (log) non contengono i tuoi messaggi né il tuo nome, solo numeri identificativi, e sono cancellati dopo 30 giorni."
     )
 

@@ -210,6 +210,21 @@ async def municipality_ids_of(session: AsyncSession, member_id: int) -> list[int
     return list(rows.scalars())
 
 
+async def comuni_by_member(
+    session: AsyncSession, member_ids: Sequence[int]
+) -> dict[int, tuple[int, ...]]:
+    """member id → the ids of its Comuni (sorted), in one query; members with none are absent."""
+    links = await session.execute(
+        select(MemberMunicipality.member_id, MemberMunicipality.municipality_id).where(
+            MemberMunicipality.member_id.in_(list(member_ids) or [-1])
+        )
+    )
+    by_member: dict[int, list[int]] = {}
+    for member_id, municipality_id in links.all():
+        by_member.setdefault(member_id, []).append(municipality_id)
+    return {m: tuple(sorted(ids)) for m, ids in by_member.items()}
+
+
 async def municipalities(
     session: AsyncSession, union_id: int, *, include_archived: bool = False
 ) -> list[Municipality]:

@@ -31,7 +31,6 @@ from storage.models import (
     MeetingPoll,
     MeetingSettings,
     Member,
-    MemberMunicipality,
     MemberStatus,
     Person,
     PollMessage,
@@ -43,6 +42,7 @@ from storage.models import (
     Vote,
 )
 from storage.repositories.common import dialect_insert, insert_ignore
+from storage.repositories.core import comuni_by_member
 from storage.repositories.people import present_name
 
 
@@ -103,14 +103,7 @@ async def active_members(session: AsyncSession, union_id: int) -> list[TableMemb
         .order_by(Member.id)
     )
     pairs = list(rows.all())
-    links = await session.execute(
-        select(MemberMunicipality.member_id, MemberMunicipality.municipality_id).where(
-            MemberMunicipality.member_id.in_([m.id for m, _p in pairs] or [-1])
-        )
-    )
-    by_member: dict[int, list[int]] = {}
-    for member_id, municipality_id in links.all():
-        by_member.setdefault(member_id, []).append(municipality_id)
+    by_member = await comuni_by_member(session, [m.id for m, _p in pairs])
     return [
         TableMember(
             member_id=m.id,
@@ -122,7 +115,7 @@ async def active_members(session: AsyncSession, union_id: int) -> list[TableMemb
             reachable=p.reachable,
             role=m.role.value,
             is_coordinator=m.is_coordinator,
-            municipality_ids=tuple(sorted(by_member.get(m.id, []))),
+            municipality_ids=by_member.get(m.id, ()),
         )
         for m, p in pairs
     ]

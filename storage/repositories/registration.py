@@ -483,8 +483,11 @@ async def wipe_settled_copies(session: AsyncSession) -> int:
     ids = sorted(set(rows))
     if not ids:
         return 0
+    # A document's bytes too (the minutes' .odt and .pdf name those present).
     await session.execute(
-        update(OutboxMessage).where(OutboxMessage.id.in_(ids)).values(payload=ERASED_PAYLOAD)
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(ids))
+        .values(payload=ERASED_PAYLOAD, file_data=None)
     )
     await session.execute(delete(OutboxMention).where(OutboxMention.outbox_id.in_(ids)))
     return len(ids)

@@ -186,6 +186,7 @@ COMMANDS: dict[str, Row] = {
         group=everyone("Gli avvisi si preparano in chat privata con me"),
     ),
     "/documenti": MEMBER_READ,
+    "/verbali": MEMBER_READ,
     "/esporta": row(
         private={
             **NON_MEMBERS_PRIVATE,
@@ -381,6 +382,18 @@ ACTION_EDIT = union_button(
 
 # /aiuto's and the welcome's task buttons start a private command for whoever /aiuto offers it
 # to; anyone else, and anyone in a group, is told so (bot.handlers.common.commands.on_task).
+# The minutes (issue 19): the draft's panel is the coordinator's, in private; a member of
+# another Union, or of none, learns nothing of them (not even that they exist).
+MINUTES_GONE = "Questo verbale non c'è più"
+MINUTES_PANEL = private_button(
+    {
+        **only(["coord"], "Solo chi coordina l'Unione corregge e approva il verbale"),
+        "outsider": MINUTES_GONE,
+        "pending": MINUTES_GONE,
+        "other_coord": MINUTES_GONE,
+    },
+    PRIVATE_BUTTON,
+)
 TASK_REFUSED = "Questo non è tra le cose che puoi fare qui"
 
 
@@ -459,6 +472,11 @@ BUTTONS: dict[str, Row] = {
         only(MEMBERS, "L'invito lo scaricano solo i membri del Team energia dell'Unione")
     ),
     "mtg:add_date:{poll}": MEETING_COORD,
+    "min:v:{draft}:p": MINUTES_PANEL,
+    "min:a:{draft}:{sindaco}:1": MINUTES_PANEL,
+    "min:n:{draft}": MINUTES_PANEL,
+    "min:ok:{draft}": MINUTES_PANEL,
+    "min:f:{filed}": union_button(only(MEMBERS, MINUTES_GONE)),
     "wiz:stop": buttons(everyone("Questa preparazione è scaduta")),
     "act:show:{act}": union_button(only(MEMBERS, NOT_FOR_YOU)),
     "act:list:{A}:all:all:0": union_button(only(MEMBERS, NOT_FOR_YOU)),

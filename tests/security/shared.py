@@ -46,6 +46,8 @@ def fill(template: str, world: World) -> str:
         item=a.agenda_item_id,
         proposal=a.proposal_id,
         task=a.task_id,
+        draft=a.draft_meeting_id,
+        filed=a.filed_meeting_id,
         act=a.action_ids[0],
         round=a.round_id,
         dec=a.decision_id,

@@ -4,16 +4,23 @@ the outbox — while what they contributed stays, under "ex membro"."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select, update
 
+from bot.views.minutes import from_json
 from storage.models import (
+    Attendance,
+    AttendanceMode,
     Base,
     DecisionVote,
     LinkedChat,
+    Meeting,
     Member,
     MemberStatus,
+    Minutes,
+    PollTable,
     ProgressUpdate,
     UpdateNote,
     Vote,
@@ -71,6 +78,41 @@ async def _contribute(world: World) -> None:
     await bot.tick()  # the outbox sends the announcement to every member
     await coord.send("/riepilogo", chat=world.chats["political"])
     await bot.settle()
+    await _approved_minutes(world)
+
+
+async def _approved_minutes(world: World) -> int:
+    """A meeting the technician attended, its minutes drafted by the tick, approved by the
+    coordinator and posted to the groups as .odt and .pdf: they name the technician."""
+    bot, now = world.bot, world.bot.clock.now()
+    async with bot.db.transaction() as session:
+        meeting = Meeting(
+            union_id=world.a.union_id,
+            table=PollTable.BOTH,
+            title="Riunione di novembre",
+            starts_at=now - timedelta(hours=3),
+            ends_at=now - timedelta(hours=1),
+            ics_uid="meeting-erasure-minutes@security.test",
+            created_at=now,
+        )
+        session.add(meeting)
+        await session.flush()
+        session.add(
+            Attendance(
+                meeting_id=meeting.id,
+                member_id=world.a.member_ids["tecnico"],
+                mode=AttendanceMode.IN_PERSON,
+                recorded_at=now,
+            )
+        )
+        meeting_id = meeting.id
+    await bot.tick()  # the draft, to the coordinator
+    assert "Bozza di verbale" in (bot.fake.last_sent(world.users["coord"]).text or "")
+    assert (await _press(world, "coord", f"min:ok:{meeting_id}") or "").startswith("✅ Verbale")
+    async with bot.db.transaction() as session:
+        minutes = await session.get(Minutes, meeting_id)
+        assert minutes is not None and "Tiziano Guidettini" in (minutes.frozen or "")
+    return meeting_id
 
 
 async def _scan(bot: BotUnderTest, needles: list[str], user_id: int) -> list[str]:
@@ -139,6 +181,14 @@ async def test_cancellami_leaves_no_trace(bot: BotUnderTest) -> None:
         if t.startswith(("announcement", "outbox_message"))
     ), traces
     assert _job_traces(bot, needles, tecnico.id) == []
+    # Approved minutes keep the record: the technician's attendance, as «ex membro».
+    async with bot.db.transaction() as session:
+        frozen = [m.frozen for m in (await session.execute(select(Minutes))).scalars()]
+    (content,) = [
+        c for c in map(from_json, filter(None, frozen)) if c.title == "Riunione di novembre"
+    ]
+    named = {p.member_id: p.name for c in content.comuni for p in c.present}
+    assert named == {world.a.member_ids["tecnico"]: None}
 
     # The contributions remain, under an anonymous member.
     async with bot.db.transaction() as session:

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.services.action_import import fold_name
+from bot.views.minutes import MinutesContent, to_json
 from storage.models import (
     Action,
     ActionStatus,
@@ -28,14 +29,18 @@ from storage.models import (
     DecisionStatus,
     DocumentLink,
     Invite,
+    JobClaim,
     LinkedChat,
     Meeting,
+    MeetingKind,
     MeetingPoll,
     MeetingRecord,
     MeetingTask,
     Member,
     MemberMunicipality,
     MemberStatus,
+    Minutes,
+    MinutesStatus,
     Municipality,
     Person,
     PollStatus,
@@ -50,6 +55,7 @@ from storage.models import (
     UpdateRound,
     UpdateSource,
 )
+from storage.repositories.minutes import POSTED_CLAIM, posted_period
 from tests.e2e.harness import BotUnderTest
 from tests.fakes.fake_world import FakeChat, FakeMessage, FakeUser
 from tests.fakes.telegram_server import FakeTelegram
@@ -124,6 +130,8 @@ class UnionObjects:
     document_id: int = 0
     announcement_id: int = 0
     invite_id: int = 0
+    draft_meeting_id: int = 0  # a meeting held, its minutes a draft
+    filed_meeting_id: int = 0  # a meeting held, its minutes approved and posted
 
 
 @dataclass
@@ -367,6 +375,7 @@ async def _contents(
     objects.decision_id = decision.id
     objects.document_id = document.id
     objects.announcement_id = announcement.id
+    await _minutes(session, objects, secret=secret, now=now)
     objects.invite_id = invite.id
 
 
@@ -520,3 +529,62 @@ def diff(before: dict[str, list[tuple[Any, ...]]], after: dict[str, list[tuple[A
 
 def leaks(text: str, secrets: tuple[str, ...]) -> list[str]:
     return [s for s in secrets if s.lower() in text.lower()]
+
+
+async def _minutes(session: Any, objects: UnionObjects, *, secret: str, now: datetime) -> None:
+    """Two meetings held: one with its minutes still a draft, one with them approved (frozen,
+    and posted: its claim is there, so no tick posts them during a test)."""
+    ids = []
+    for days, status in ((3, MinutesStatus.DRAFT), (30, MinutesStatus.APPROVED)):
+        meeting = Meeting(
+            union_id=objects.union_id,
+            table=PollTable.POLITICAL,
+            title=f"Riunione tenuta {secret}",
+            starts_at=now - timedelta(days=days),
+            ends_at=now - timedelta(days=days) + timedelta(hours=2),
+            ics_uid=f"meeting-held-{days}-{objects.union_id}@security.test",
+            created_at=now,
+        )
+        session.add(meeting)
+        await session.flush()
+        minutes = Minutes(
+            meeting_id=meeting.id,
+            union_id=objects.union_id,
+            status=status,
+            notes=f"Note del verbale {secret}",
+            created_at=now,
+        )
+        if status == MinutesStatus.APPROVED:
+            content = MinutesContent(
+                union=secret,
+                table=PollTable.POLITICAL,
+                kind=MeetingKind.MEETING,
+                theme=None,
+                title=meeting.title,
+                starts_at=meeting.starts_at,
+                ends_at=meeting.ends_at,
+                timezone="Europe/Rome",
+                place=None,
+                comuni=(),
+                guests=(),
+                items=(),
+                tasks=(),
+                notes=minutes.notes,
+                number=1,
+                year=meeting.starts_at.year,
+                approved_at=now,
+            )
+            minutes.year, minutes.number = content.year, content.number
+            minutes.frozen, minutes.approved_at = to_json(content), now
+            session.add(
+                JobClaim(
+                    kind=POSTED_CLAIM,
+                    union_id=objects.union_id,
+                    period=posted_period(meeting.id),
+                    claimed_at=now,
+                )
+            )
+        session.add(minutes)
+        ids.append(meeting.id)
+    await session.flush()
+    objects.draft_meeting_id, objects.filed_meeting_id = ids

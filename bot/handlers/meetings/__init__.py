@@ -19,15 +19,19 @@ from bot.handlers.meetings import (
     dialogue,
     links,
     manage,
+    minutes,
     scheduled,
     tasks,
     votes,
 )
+from bot.scope import union_command
 from bot.services import meetings
 from bot.services.meetings.agenda import PROPOSAL_FLOW as AGENDA_FLOW
+from bot.services.meetings.minutes import NOTES_FLOW
 from bot.services.meetings.tasks import TASK_FLOW
 from bot.views.agenda import AGENDA_AREA
 from bot.views.meetings import MTG_AREA, VOTE_AREA, WIZ_AREA
+from bot.views.minutes_panel import MIN_AREA
 from bot.views.tasks import TASK_AREA
 
 POLL_MESSAGES = message_refresh.MessageKind(
@@ -70,6 +74,14 @@ def register(application: Application[Any, Any, Any, Any, Any, Any], services: S
             CallbackQueryHandler(tasks.on_due, pattern=pattern(TASK_AREA, "due")),
             CallbackQueryHandler(tasks.on_stop, pattern=pattern(TASK_AREA, "stop")),
             CallbackQueryHandler(tasks.on_done, pattern=pattern(TASK_AREA, "done")),
+            # The minutes (issue 19): the draft's panel, /verbali and its files.
+            CommandHandler("verbali", union_command("verbali", minutes.verbali)),
+            CallbackQueryHandler(minutes.on_screen, pattern=pattern(MIN_AREA, "v")),
+            CallbackQueryHandler(minutes.on_outcome, pattern=pattern(MIN_AREA, "o")),
+            CallbackQueryHandler(minutes.on_present, pattern=pattern(MIN_AREA, "a")),
+            CallbackQueryHandler(minutes.on_notes, pattern=pattern(MIN_AREA, "n")),
+            CallbackQueryHandler(minutes.on_approve, pattern=pattern(MIN_AREA, "ok")),
+            CallbackQueryHandler(minutes.on_files, pattern=pattern(MIN_AREA, "f")),
         ]
     )
     register_flow(meetings.WIZARD_FLOW, dialogue.on_wizard_text)
@@ -90,4 +102,7 @@ def register(application: Application[Any, Any, Any, Any, Any, Any], services: S
     services.add_due_work("meetings.meeting_reminders", scheduled.remind_meetings)
     services.add_due_work("meetings.task_round", scheduled.ask_about_tasks)
     services.add_due_work("meetings.pins", scheduled.pin_announcements)
+    register_flow(NOTES_FLOW, minutes.on_notes_text)
+    services.add_due_work("meetings.minutes_drafts", minutes.draft_due_minutes)
+    services.add_due_work("meetings.minutes_posts", minutes.post_due_minutes)
     message_refresh.install(application, services, POLL_MESSAGES)

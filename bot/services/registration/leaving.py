@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.common.owing import owe_menu
+from bot.services.meetings.minutes import forget_member
 from bot.services.registration import rules
 from bot.views.registration.leaving import Leaving, MustHandOver
 from bot.views.registration.refusals import Refused
@@ -54,6 +55,7 @@ async def erase_me(
         return blocked
     # Owed before the identity goes: the chat's menu goes back to a newcomer's.
     await owe_menu(session, telegram_user_id=person.telegram_user_id, now=now)
+    await forget_member(session, person_id=person.id)  # their name in approved minutes
     await reg_repo.erase_person(session, person=person, now=now)
     return Leaving.ERASED
 

@@ -1,0 +1,330 @@
+"""The coordinator's draft of the minutes in private, its correction screens, the approval, and
+/verbali's list: texts and buttons (bot.services.meetings.minutes decides; bot.views.minutes
+writes the documents).
+
+Callback data (area `min`, every id re-checked by the use case):
+`min:v:<meeting>:<screen>` a screen (m main, i items' outcomes, p presence, c confirm approval),
+`min:o:<meeting>:<item>:<d|r|i>` an item's outcome, `min:a:<meeting>:<member>:<1|0>` present or
+absent, `min:n:<meeting>` the notes (typed next), `min:ok:<meeting>` approve,
+`min:f:<meeting>` /verbali: the files of approved minutes.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot import callback_data as cb
+from bot.i18n import N_, Translator, format_date
+from bot.views.keyboard import Button, Keyboard
+from bot.views.minutes import (
+    OUTCOME_NAMES,
+    TABLE_TITLES,
+    MinutesContent,
+    MinutesPerson,
+    minutes_text,
+    person_label,
+    title,
+)
+from storage.models import ItemOutcome, MeetingKind
+
+MIN_AREA = "min"
+SCREEN, OUTCOME, PRESENT, NOTES, APPROVE, FILES = "v", "o", "a", "n", "ok", "f"
+MAIN, ITEMS, PEOPLE, CONFIRM = "m", "i", "p", "c"
+SCREENS = (MAIN, ITEMS, PEOPLE, CONFIRM)
+OUTCOME_CODES = {"d": ItemOutcome.DECIDED, "r": ItemOutcome.POSTPONED, "i": ItemOutcome.INFORMATION}
+_CODE_OF = {v: k for k, v in OUTCOME_CODES.items()}
+# A tap moves an item to the next outcome (none yet → Decisa).
+_NEXT = {
+    None: ItemOutcome.DECIDED,
+    ItemOutcome.DECIDED: ItemOutcome.POSTPONED,
+    ItemOutcome.POSTPONED: ItemOutcome.INFORMATION,
+    ItemOutcome.INFORMATION: ItemOutcome.DECIDED,
+}
+_ICONS = {
+    None: "▫️",
+    ItemOutcome.DECIDED: "✅",
+    ItemOutcome.POSTPONED: "⏭",
+    ItemOutcome.INFORMATION: "ℹ️",
+}
+MESSAGE_LIMIT = 4096
+_BUTTON_TEXT = 40  # an item's text on its button, cut
+
+REFUSALS = {
+    "gone": N_("Questo verbale non c'è più, o non riguarda la tua Unione."),
+    "not_coordinator": N_(
+        "Solo chi coordina l'Unione corregge e approva il verbale: chiedi al coordinatore."
+    ),
+    "approved": N_("Questo verbale è già stato approvato: lo trovi con /verbali."),
+    "stale": N_("Usa i pulsanti del messaggio più recente del verbale."),
+    "not_member": N_("I verbali sono riservati ai membri del Team energia di questa Unione."),
+}
+
+
+@dataclass(frozen=True)
+class PanelItem:
+    item_id: int
+    position: int
+    text: str
+    outcome: ItemOutcome | None
+
+
+@dataclass(frozen=True)
+class PanelPerson:
+    person: MinutesPerson
+    present: bool
+    comuni: str  # their Comuni, for telling two people of the same name apart
+
+
+@dataclass(frozen=True)
+class Panel:
+    meeting_id: int
+    content: MinutesContent
+    items: tuple[PanelItem, ...]
+    people: tuple[PanelPerson, ...]
+
+
+def refusal_text(reason: str, tr: Translator) -> str:
+    return tr.gettext(REFUSALS.get(reason, REFUSALS["gone"]))
+
+
+def _button(text: str, *args: object) -> Button:
+    return Button(text, cb.encode(MIN_AREA, *(str(a) for a in args)))
+
+
+def _back(panel: Panel, tr: Translator) -> Button:
+    return _button(tr.gettext("⬅️ Indietro"), SCREEN, panel.meeting_id, MAIN)
+
+
+def _fit(text: str, limit: int = MESSAGE_LIMIT) -> str:
+    """Cut at a line (each line's tags are closed on it) with «…» when over Telegram's limit."""
+    if len(text) <= limit:
+        return text
+    lines, size = [], 0
+    for line in text.split("\n"):
+        if size + len(line) + 1 > limit - 2:
+            break
+        lines.append(line)
+        size += len(line) + 1
+    return "\n".join(lines) + "\n…"
+
+
+def _main(panel: Panel, tr: Translator) -> tuple[str, Keyboard | None]:
+    _ = tr.gettext
+    hint = _(
+        "Correggi la bozza con i pulsanti, poi approvala: il verbale riceve il numero e va "
+        "nel gruppo del tavolo come documento (.odt e .pdf)."
+    )
+    body = minutes_text(panel.content, tr)
+    text = _fit(body, MESSAGE_LIMIT - len(hint) - 2) + "\n\n" + html.escape(hint)
+    m = panel.meeting_id
+    keyboard = Keyboard.of(
+        [
+            *([_button(_("📋 Esiti dei punti"), SCREEN, m, ITEMS)] if panel.items else []),
+            _button(_("👥 Presenze"), SCREEN, m, PEOPLE),
+        ],
+        [_button(_("📝 Note"), NOTES, m), _button(_("✅ Approva"), SCREEN, m, CONFIRM)],
+    )
+    return text, keyboard
+
+
+def _short(text: str) -> str:
+    one_line = " ".join(text.split())
+    return one_line if len(one_line) <= _BUTTON_TEXT else one_line[: _BUTTON_TEXT - 1] + "…"
+
+
+def _outcome(outcome: ItemOutcome | None, tr: Translator) -> str:
+    return tr.gettext(OUTCOME_NAMES[outcome]) if outcome else tr.gettext("da indicare")
+
+
+def _items(panel: Panel, tr: Translator) -> tuple[str, Keyboard | None]:
+    _ = tr.gettext
+    lines = [
+        f"<b>{html.escape(_('Esiti dei punti'))}</b>",
+        html.escape(
+            _("Tocca un punto per cambiarne l'esito: Decisa → Rinviata → Per informazione.")
+        ),
+        html.escape(_("Una decisione va nel registro delle decisioni quando approvi il verbale.")),
+        "",
+    ]
+    lines += [
+        f"{i.position}. {html.escape(i.text)} — <i>{html.escape(_outcome(i.outcome, tr))}</i>"
+        for i in panel.items
+    ]
+    buttons = [
+        _button(
+            f"{_ICONS[i.outcome]} {i.position}. {_short(i.text)}",
+            OUTCOME,
+            panel.meeting_id,
+            i.item_id,
+            _CODE_OF[_NEXT[i.outcome]],
+        )
+        for i in panel.items
+    ]
+    return _fit("\n".join(lines)), Keyboard.of(*([b] for b in buttons), [_back(panel, tr)])
+
+
+def _people(panel: Panel, tr: Translator) -> tuple[str, Keyboard | None]:
+    _ = tr.gettext
+    present = sum(1 for p in panel.people if p.present)
+    text = "\n".join(
+        (
+            f"<b>{html.escape(_('Presenze'))}</b>",
+            html.escape(_("Tocca una persona per segnarla presente ✅ o assente ▫️.")),
+            html.escape(_("Presenti: {n} su {total}.").format(n=present, total=len(panel.people))),
+        )
+    )
+    buttons = []
+    for p in panel.people[:90]:  # Telegram: 100 buttons a message
+        label = person_label(p.person, tr)
+        if p.comuni:
+            label += f" · {p.comuni}"
+        icon = "✅" if p.present else "▫️"
+        flag = 0 if p.present else 1
+        buttons.append(
+            _button(f"{icon} {label}", PRESENT, panel.meeting_id, p.person.member_id, flag)
+        )
+    return text, Keyboard.of(*([b] for b in buttons), [_back(panel, tr)])
+
+
+def _confirm(panel: Panel, tr: Translator) -> tuple[str, Keyboard | None]:
+    _ = tr.gettext
+    undecided = sum(1 for i in panel.items if i.outcome is None)
+    lines = [
+        html.escape(
+            _(
+                "Approvi il verbale? Riceve il numero dell'anno, va nel gruppo del tavolo e "
+                "non si può più correggere."
+            )
+        )
+    ]
+    if undecided:
+        lines.append(
+            html.escape(
+                tr.ngettext(
+                    "Un punto non ha ancora un esito: nel verbale resta «da indicare».",
+                    "{n} punti non hanno ancora un esito: nel verbale restano «da indicare».",
+                    undecided,
+                ).format(n=undecided)
+            )
+        )
+    keyboard = Keyboard.of(
+        [_button(_("✅ Sì, approva e pubblica"), APPROVE, panel.meeting_id)], [_back(panel, tr)]
+    )
+    return "\n".join(lines), keyboard
+
+
+def render_panel(panel: Panel, screen: str, tr: Translator) -> tuple[str, Keyboard | None]:
+    """One screen of the draft's panel (HTML)."""
+    if screen == ITEMS and panel.items:
+        return _items(panel, tr)
+    if screen == PEOPLE:
+        return _people(panel, tr)
+    if screen == CONFIRM:
+        return _confirm(panel, tr)
+    return _main(panel, tr)
+
+
+def notes_prompt(tr: Translator, limit: int) -> str:
+    return tr.gettext(
+        "Scrivimi ora le note del verbale in un messaggio (al massimo {limit} caratteri). "
+        "Scrivi «-» per toglierle."
+    ).format(limit=limit)
+
+
+def notes_too_long(tr: Translator, limit: int) -> str:
+    return tr.gettext(
+        "Le note sono troppo lunghe: al massimo {limit} caratteri. Accorciale e mandamele di nuovo."
+    ).format(limit=limit)
+
+
+def approved_text(content: MinutesContent, tr: Translator) -> str:
+    return tr.gettext(
+        "✅ {title} approvato. Lo pubblico nel gruppo del tavolo (.odt e .pdf); lo ritrovi con "
+        "/verbali."
+    ).format(title=html.escape(title(content, tr)))
+
+
+def file_caption(content: MinutesContent, tr: Translator) -> str:
+    """«Verbale n. 3/2026 — Tavolo politico, gio 10 dic 2026 (Unione Val d'Enza)»."""
+    what = (
+        tr.gettext("Workshop tematico del tavolo tecnico")
+        if content.kind == MeetingKind.WORKSHOP
+        else tr.gettext(TABLE_TITLES[content.table])
+    )
+    day = format_date(content.starts_at, content.tz, tr.language, year=True)
+    return f"{title(content, tr)} — {what}, {day} ({content.union})"
+
+
+# --- /verbali -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FiledEntry:
+    meeting_id: int
+    number: int
+    year: int
+    starts_at: datetime
+    title: str
+
+
+def render_filed(
+    union_name: str,
+    tz: ZoneInfo,
+    lines: tuple[FiledEntry, ...],
+    tr: Translator,
+    drafts: tuple[FiledEntry, ...] = (),
+) -> tuple[str, Keyboard | None]:
+    """/verbali: the Union's approved minutes, newest first, a button each; `drafts` (the
+    coordinator's, in private) first, each opening its correction screens."""
+    _ = tr.gettext
+    union = html.escape(union_name)
+    if lines:
+        text = "\n".join(
+            (
+                _("<b>Verbali approvati — {union}</b>").format(union=union),
+                _("Tocca un verbale per riceverlo in privato (.odt e .pdf)."),
+            )
+        )
+    else:
+        text = _(
+            "Non ci sono ancora verbali approvati per {union}. Dopo ogni riunione chi "
+            "coordina riceve la bozza da correggere e approvare."
+        ).format(union=union)
+    if drafts:
+        text += "\n" + _("✏️ Le bozze aspettano le tue correzioni: toccane una per aprirla.")
+    opened = [
+        _button(
+            _short(_("✏️ Bozza · {day} · {title}").format(day=_day(d, tz, tr), title=d.title)),
+            SCREEN,
+            d.meeting_id,
+            MAIN,
+        )
+        for d in drafts[:10]
+    ]
+    buttons = [
+        _button(
+            _short(f"n. {line.number}/{line.year} · {_day(line, tz, tr)} · {line.title}"),
+            FILES,
+            line.meeting_id,
+        )
+        for line in lines[:50]
+    ]
+    return text, Keyboard.column([*opened, *buttons])
+
+
+def _day(entry: FiledEntry, tz: ZoneInfo, tr: Translator) -> str:
+    return format_date(entry.starts_at, tz, tr.language, year=True)
+
+
+def files_sent(tr: Translator) -> str:
+    return tr.gettext("Ti mando il verbale in privato.")
+
+
+def files_cannot_reach(tr: Translator) -> str:
+    return tr.gettext(
+        "Non riesco a scriverti in privato: apri la chat con me, premi «Avvia» e poi tocca di "
+        "nuovo il verbale."
+    )

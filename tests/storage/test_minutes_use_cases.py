@@ -1,0 +1,243 @@
+"""The minutes' use cases without Telegram, on both databases (bot.services.meetings.minutes):
+the draft once per meeting, who may correct and approve, the number per Union and year, the
+posting queued once (and again by the tick after a crash), /verbali's reach, the erasure."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select
+
+from bot.clock import FakeClock
+from bot.services.meetings import minutes
+from bot.views.minutes import MinutesContent, from_json
+from storage.db import Database
+from storage.models import (
+    AgendaItem,
+    AgendaSource,
+    AgendaStatus,
+    Attendance,
+    AttendanceMode,
+    ItemOutcome,
+    Minutes,
+    OutboxMessage,
+    PollTable,
+    Role,
+    TableKind,
+)
+from storage.repositories import registration as registration_repo
+from tests.factories import World, add_member, make_meeting, make_world
+
+
+def _user(world: World, key: str) -> int:
+    user = world.people[key].telegram_user_id
+    assert user is not None
+    return user
+
+
+async def _held(db: Database, world: World, starts_at: datetime) -> int:
+    """A political meeting held at `starts_at`, Sindaco 0 present, its draft made."""
+    async with db.transaction() as session:
+        meeting = await make_meeting(
+            session, world, starts_at=starts_at, table=PollTable.POLITICAL, now=starts_at
+        )
+        session.add(
+            Attendance(
+                meeting_id=meeting.id,
+                member_id=world.members["sindaco:0"].id,
+                mode=AttendanceMode.IN_PERSON,
+                recorded_at=starts_at,
+            )
+        )
+        await session.flush()
+        assert await minutes.draft_minutes(
+            session, meeting_id=meeting.id, now=meeting.ends_at, language="it"
+        )
+        assert not await minutes.draft_minutes(
+            session, meeting_id=meeting.id, now=meeting.ends_at, language="it"
+        )
+        return meeting.id
+
+
+async def _approve(db: Database, world: World, meeting_id: int, now: datetime) -> object:
+    async with db.transaction() as session:
+        return await minutes.approve(
+            session,
+            meeting_id=meeting_id,
+            telegram_user_id=_user(world, "Carla Coordinatrice"),
+            now=now,
+        )
+
+
+async def test_drafts_are_owed_once_the_meeting_ended(db: Database, clock: FakeClock) -> None:
+    now = clock.now()
+    async with db.transaction() as session:
+        world = await make_world(session, actions_per_comune=0, now=now)
+        ended = await make_meeting(session, world, starts_at=now - timedelta(hours=3))
+        await make_meeting(session, world, starts_at=now + timedelta(hours=1))  # not yet
+        await make_meeting(session, world, starts_at=now - timedelta(days=9))  # too long ago
+        assert await minutes.meetings_owing_draft(session, now=now) == [ended.id]
+        assert await minutes.draft_minutes(session, meeting_id=ended.id, now=now, language="it")
+        assert await minutes.meetings_owing_draft(session, now=now) == []
+        keys = (await session.execute(select(OutboxMessage.dedup_key))).scalars().all()
+    coordinator = world.people["Carla Coordinatrice"].id
+    assert keys == [f"minutes-draft:{ended.id}:p{coordinator}"]
+
+
+async def test_only_a_coordinator_of_the_union_corrects_and_approves(
+    db: Database, clock: FakeClock
+) -> None:
+    now = clock.now()
+    async with db.transaction() as session:
+        world = await make_world(session, actions_per_comune=0, now=now)
+        other = await make_world(session, name="Unione Bassa", actions_per_comune=0, now=now)
+    meeting_id = await _held(db, world, now - timedelta(hours=3))
+    async with db.transaction() as session:
+        sindaco = await minutes.approve(
+            session, meeting_id=meeting_id, telegram_user_id=_user(world, "sindaco:0"), now=now
+        )
+        stranger = await minutes.approve(
+            session,
+            meeting_id=meeting_id,
+            telegram_user_id=_user(other, "Carla Coordinatrice"),
+            now=now,
+        )
+        # A member not at the political table (a technician) cannot be toggled: stale.
+        stale = await minutes.set_present(
+            session,
+            meeting_id=meeting_id,
+            member_id=world.members["tecnico:0"].id,
+            present=True,
+            telegram_user_id=_user(world, "Carla Coordinatrice"),
+            now=now,
+        )
+    assert sindaco == minutes.Refused("not_coordinator")
+    assert stranger == minutes.Refused("gone")
+    assert stale == minutes.Refused("stale")
+    approved = await _approve(db, world, meeting_id, now)
+    assert isinstance(approved, minutes.Approved)
+    assert await _approve(db, world, meeting_id, now) == minutes.Refused("approved")
+
+
+async def test_numbers_run_per_union_and_year(db: Database, clock: FakeClock) -> None:
+    now = clock.now()  # 1 December 2026
+    async with db.transaction() as session:
+        world = await make_world(session, actions_per_comune=0, now=now)
+        other = await make_world(session, name="Unione Bassa", actions_per_comune=0, now=now)
+    numbers = []
+    for target, starts_at in (
+        (world, now - timedelta(days=2)),
+        (world, now - timedelta(hours=3)),
+        (other, now - timedelta(hours=3)),
+        (world, datetime(2027, 1, 12, 16, tzinfo=UTC)),
+    ):
+        meeting_id = await _held(db, target, starts_at)
+        approved = await _approve(db, target, meeting_id, starts_at + timedelta(days=1))
+        assert isinstance(approved, minutes.Approved)
+        numbers.append((approved.number, approved.year))
+    assert numbers == [(1, 2026), (2, 2026), (1, 2026), (1, 2027)]
+
+
+async def test_posting_is_queued_once_and_the_tick_finds_what_a_crash_left(
+    db: Database, clock: FakeClock
+) -> None:
+    now = clock.now()
+    async with db.transaction() as session:
+        world = await make_world(session, actions_per_comune=0, now=now)
+    meeting_id = await _held(db, world, now - timedelta(hours=3))
+    await _approve(db, world, meeting_id, now)
+    # The approval committed; the files were never queued (the crash).
+    async with db.transaction() as session:
+        assert await minutes.minutes_to_post(session) == [meeting_id]
+        content = await minutes.frozen_content(session, meeting_id)
+    assert content is not None and content.number == 1
+    files = await minutes.minutes_files(content, language="it")
+    assert [f.name for f in files] == ["verbale-2026-1.odt", "verbale-2026-1.pdf"]
+    async with db.transaction() as session:
+        assert await minutes.queue_posting(session, meeting_id=meeting_id, files=files, now=now)
+        assert not await minutes.queue_posting(session, meeting_id=meeting_id, files=files, now=now)
+        assert await minutes.minutes_to_post(session) == []
+        rows = (
+            await session.execute(
+                select(OutboxMessage.chat_id, OutboxMessage.file_name).where(
+                    OutboxMessage.method == "sendDocument"
+                )
+            )
+        ).all()
+    political = world.links[TableKind.POLITICAL].chat_id
+    assert sorted(rows) == [
+        (political, "verbale-2026-1.odt"),
+        (political, "verbale-2026-1.pdf"),
+    ]
+
+
+async def test_verbali_reach_and_the_erasure(db: Database, clock: FakeClock) -> None:
+    now = clock.now()
+    async with db.transaction() as session:
+        world = await make_world(session, actions_per_comune=0, now=now)
+        other = await make_world(session, name="Unione Bassa", actions_per_comune=0, now=now)
+        late = await add_member(session, world, role=Role.ASSESSORE, name="Ada Assessora")
+    meeting_id = await _held(db, world, now - timedelta(hours=3))
+    await _approve(db, world, meeting_id, now)
+    async with db.transaction() as session:
+        filed = await minutes.filed(session, member_id=late.id)
+        assert filed is not None and [e.meeting_id for e in filed.entries] == [meeting_id]
+        shown = await minutes.filed_content(
+            session, meeting_id=meeting_id, telegram_user_id=_user(world, "Ada Assessora")
+        )
+        assert isinstance(shown, MinutesContent) and shown.number == 1
+        refused = await minutes.filed_content(
+            session, meeting_id=meeting_id, telegram_user_id=_user(other, "sindaco:0")
+        )
+        assert refused == minutes.Refused("gone")
+        sindaco = world.people["sindaco:0"]
+        await minutes.forget_member(session, person_id=sindaco.id)
+        await registration_repo.erase_person(session, person=sindaco, now=now)
+    async with db.transaction() as session:
+        frozen = (await session.execute(select(Minutes.frozen))).scalar_one()
+        count = (await session.execute(select(func.count()).select_from(Minutes))).scalar_one()
+    assert count == 1 and frozen is not None and "Sindaco 0" not in frozen
+    content = from_json(frozen)
+    present = [p for c in content.comuni for p in c.present]
+    assert [(p.member_id, p.name) for p in present] == [(world.members["sindaco:0"].id, None)]
+
+
+async def test_notes_and_outcomes_refuse_what_does_not_fit(db: Database, clock: FakeClock) -> None:
+    now = clock.now()
+    async with db.transaction() as session:
+        world = await make_world(session, actions_per_comune=0, now=now)
+    meeting_id = await _held(db, world, now - timedelta(hours=3))
+    other_meeting = await _held(db, world, now - timedelta(days=2))
+    coordinator = _user(world, "Carla Coordinatrice")
+    async with db.transaction() as session:
+        item = AgendaItem(
+            meeting_id=other_meeting,
+            position=1,
+            source=AgendaSource.COORDINATOR,
+            text="Un punto di un'altra riunione",
+            status=AgendaStatus.ACCEPTED,
+            created_at=now,
+        )
+        session.add(item)
+        await session.flush()
+        # An item of another meeting, through this meeting's button: stale, nothing changed.
+        assert await minutes.set_outcome(
+            session,
+            meeting_id=meeting_id,
+            item_id=item.id,
+            outcome=ItemOutcome.DECIDED,
+            telegram_user_id=coordinator,
+        ) == minutes.Refused("stale")
+        assert item.outcome is None
+        too_long = await minutes.save_notes(
+            session, meeting_id=meeting_id, telegram_user_id=coordinator, text="x" * 3001
+        )
+        assert too_long == minutes.NotesTooLong(minutes.NOTES_LIMIT)
+        saved = await minutes.save_notes(
+            session, meeting_id=meeting_id, telegram_user_id=coordinator, text="  Bene così.  "
+        )
+        assert isinstance(saved, minutes.views.Panel) and saved.content.notes == "Bene così."
+        cleared = await minutes.save_notes(
+            session, meeting_id=meeting_id, telegram_user_id=coordinator, text="-"
+        )
+        assert isinstance(cleared, minutes.views.Panel) and cleared.content.notes is None
