@@ -35,6 +35,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from bot.localtime import local_to_utc
 from bot.services.meetings import rules as meeting_rules
+from bot.services.meetings.attendance import CHECK_IN_OPENS_BEFORE
 from bot.services.meetings.pins import PIN_DONE, PIN_LOOKBACK, PIN_OWED
 from bot.services.progress import rules as round_rules
 from bot.services.progress.rounds import UNREACHABLE_CLAIM, settings_of_row
@@ -199,6 +200,13 @@ async def _meeting_reminders(session: AsyncSession, now: datetime) -> datetime |
     return earliest((m for s in starts for m in meeting_moments(s)), after=now)
 
 
+async def _attendance_lists(session: AsyncSession, now: datetime) -> datetime | None:
+    """A meeting's attendance list goes out when its check-ins open (bot.services.meetings
+    .attendance): 30 minutes before its start."""
+    starts = await repo.meeting_starts_after(session, after=now)
+    return earliest((s - CHECK_IN_OPENS_BEFORE for s in starts), after=now)
+
+
 async def _rounds_open(session: AsyncSession, now: datetime) -> datetime | None:
     moments: list[datetime] = []
     for tz, row in await repo.round_settings(session):
@@ -245,6 +253,9 @@ SCHEDULE: dict[str, WhenDue] = {
     "meetings.meeting_reminders": WhenDue(
         next_due=_meeting_reminders,
         wakes=(Wake("meeting", ("starts_at",)), Wake("meeting_settings")),  # reminders on/off
+    ),
+    "meetings.attendance_lists": WhenDue(
+        next_due=_attendance_lists, wakes=(Wake("meeting", ("starts_at",)),)
     ),
     "meetings.pins": WhenDue(
         probe=lambda now: repo.pins_owed(PIN_OWED, PIN_DONE, since=now - PIN_LOOKBACK),

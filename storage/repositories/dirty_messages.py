@@ -16,10 +16,10 @@ from typing import cast
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import DecisionMessage, PollMessage
+from storage.models import AttendanceMessage, DecisionMessage, PollMessage
 
-TrackedMessage = PollMessage | DecisionMessage
-TrackedModel = type[PollMessage] | type[DecisionMessage]
+TrackedMessage = PollMessage | DecisionMessage | AttendanceMessage
+TrackedModel = type[PollMessage] | type[DecisionMessage] | type[AttendanceMessage]
 
 
 @dataclass(frozen=True)

@@ -96,6 +96,7 @@ def test_every_kind_the_bot_registers_has_its_rule() -> None:
         "meetings.close_due",
         "meetings.meeting_reminders",
         "meetings.pins",
+        "meetings.attendance_lists",
         "update_rounds_open",
         "update_rounds_duties",
         "summaries.scheduled",

@@ -13,7 +13,7 @@ from bot import message_refresh
 from bot.callback_data import pattern
 from bot.context import Services
 from bot.conversations import register_flow
-from bot.handlers.meetings import commands, dialogue, links, manage, scheduled, votes
+from bot.handlers.meetings import attendance, commands, dialogue, links, manage, scheduled, votes
 from bot.services import meetings
 from bot.views.meetings import MTG_AREA, VOTE_AREA, WIZ_AREA
 
@@ -61,3 +61,4 @@ def register(application: Application[Any, Any, Any, Any, Any, Any], services: S
     services.add_due_work("meetings.meeting_reminders", scheduled.remind_meetings)
     services.add_due_work("meetings.pins", scheduled.pin_announcements)
     message_refresh.install(application, services, POLL_MESSAGES)
+    attendance.register(application, services)  # issue 19: check-ins, roster, guests

@@ -1,0 +1,297 @@
+"""A meeting's attendance (presenze) as people read it: the list in the table's group with its
+check-in buttons, the coordinator's roster in private (one tap per person), the guest dialogue,
+and what a refused press is told.
+
+Buttons (callback data `att:verb:id[:arg]`, ids only; the handlers re-check everything):
+
+    att:in:<meeting>:p|o        «✅ Sono presente» (in presenza) / «💻 Sono online», in the group
+    att:manage:<meeting>        «⚙️ Gestisci presenze»: the roster, in private (coordinator)
+    att:tap:<meeting>:<member>  one tap on a person of the roster: assente → in presenza →
+                                online → assente (private)
+    att:guest:<meeting>         «➕ Aggiungi un ospite»: the guest dialogue (private)
+    att:nonorg:<meeting>        «Nessuna organizzazione», the dialogue's second step (private)
+    att:gmode:<guest>           a guest's line: in presenza ↔ online (private)
+    att:gdel:<guest>            «🗑» beside a guest: removed (private)
+
+Link that opens the roster in private (when the bot cannot write first):
+`t.me/<bot>?start=pr-<meeting>` (bot.services.meetings.attendance.roster_link).
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot import callback_data as cb
+from bot.i18n import N_, Translator, format_datetime
+from bot.views.keyboard import Button, Keyboard
+from bot.views.meetings import TABLE_NAMES
+from bot.views.registration.refusals import NameProblem, name_problem_text
+from storage.models import AttendanceMode, Meeting
+
+ATT_AREA = "att"
+CHECK_IN = "in"
+MANAGE = "manage"
+TAP = "tap"
+GUEST = "guest"
+NO_ORGANISATION = "nonorg"
+GUEST_MODE = "gmode"
+GUEST_REMOVE = "gdel"
+MODE_CODES = {"p": AttendanceMode.IN_PERSON, "o": AttendanceMode.ONLINE}
+_CODE_OF = {mode: code for code, mode in MODE_CODES.items()}
+MODE_ICONS = {AttendanceMode.IN_PERSON: "✅", AttendanceMode.ONLINE: "💻"}
+ABSENT_ICON = "▫️"
+MODE_NAMES = {AttendanceMode.IN_PERSON: N_("in presenza"), AttendanceMode.ONLINE: N_("online")}
+GUEST_NAME_MAX = 120
+GUEST_ORGANISATION_MAX = 200
+
+
+@dataclass(frozen=True)
+class Person:
+    """Someone at the meeting's table: their name, Comuni and how they attend (None: absent)."""
+
+    member_id: int
+    name: str
+    comuni: tuple[str, ...]
+    mode: AttendanceMode | None
+
+
+@dataclass(frozen=True)
+class Guest:
+    guest_id: int
+    name: str
+    organisation: str | None
+    mode: AttendanceMode
+
+
+@dataclass(frozen=True)
+class AttendanceView:
+    """A meeting's attendance as it stands: the table's people, the guests, and the Comuni
+    represented as the coverage rule counts them (bot.services.meetings.rules)."""
+
+    meeting: Meeting
+    tz: ZoneInfo
+    people: tuple[Person, ...]
+    guests: tuple[Guest, ...]
+    represented: tuple[str, ...]  # names of the Comuni represented
+    missing: tuple[str, ...]  # names of the Comuni not (yet) represented
+    closes_at: datetime
+
+
+def _when(view: AttendanceView, tr: Translator) -> str:
+    return format_datetime(view.meeting.starts_at, view.tz, tr.language)
+
+
+def _guest_line(guest: Guest) -> str:
+    name = html.escape(guest.name)
+    return f"{name} ({html.escape(guest.organisation)})" if guest.organisation else name
+
+
+def _summary(view: AttendanceView, tr: Translator) -> list[str]:
+    """Comuni represented, then who is present by mode, then the guests."""
+    _ = tr.gettext
+    total = len(view.represented) + len(view.missing)
+    lines = [
+        tr.ngettext(
+            "Comuni rappresentati: {n} su {total}", "Comuni rappresentati: {n} su {total}", total
+        ).format(n=len(view.represented), total=total)
+        + (f" — {html.escape(', '.join(view.represented))}" if view.represented else "")
+    ]
+    if view.missing:
+        lines.append(
+            _("Non ancora rappresentati: {comuni}").format(
+                comuni=html.escape(", ".join(view.missing))
+            )
+        )
+    for mode in (AttendanceMode.IN_PERSON, AttendanceMode.ONLINE):
+        names = [html.escape(p.name) for p in view.people if p.mode == mode]
+        if names:
+            label = _("In presenza") if mode == AttendanceMode.IN_PERSON else _("Online")
+            lines.append(f"{MODE_ICONS[mode]} {label} ({len(names)}): {', '.join(names)}")
+    if view.guests:
+        lines.append(
+            _("👥 Ospiti ({n}): {names}").format(
+                n=len(view.guests), names=", ".join(_guest_line(g) for g in view.guests)
+            )
+        )
+    return lines
+
+
+def render_list(view: AttendanceView, tr: Translator) -> tuple[str, Keyboard | None]:
+    """The list in the table's group, with the check-in buttons and «⚙️ Gestisci presenze»."""
+    _ = tr.gettext
+    meeting = view.meeting
+    lines = [
+        _("📋 <b>Presenze</b> — {title}").format(title=html.escape(meeting.title)),
+        _("{when}, {table}").format(when=_when(view, tr), table=_(TABLE_NAMES[meeting.table])),
+        _(
+            "Chi partecipa prema «✅ Sono presente» (in presenza) o «💻 Sono online»: "
+            "si può fino alla fine della giornata."
+        ),
+        "",
+        *_summary(view, tr),
+    ]
+    keyboard = Keyboard.of(
+        [
+            Button(
+                _("✅ Sono presente"),
+                cb.encode(ATT_AREA, CHECK_IN, meeting.id, _CODE_OF[AttendanceMode.IN_PERSON]),
+            ),
+            Button(
+                _("💻 Sono online"),
+                cb.encode(ATT_AREA, CHECK_IN, meeting.id, _CODE_OF[AttendanceMode.ONLINE]),
+            ),
+        ],
+        [Button(_("⚙️ Gestisci presenze"), cb.encode(ATT_AREA, MANAGE, meeting.id))],
+    )
+    return "\n".join(lines), keyboard
+
+
+def render_roster(view: AttendanceView, tr: Translator) -> tuple[str, Keyboard | None]:
+    """The coordinator's roster in private: one button per person, one tap changes them."""
+    _ = tr.gettext
+    meeting = view.meeting
+    lines = [
+        _("📋 <b>Presenze</b> — {title}, {when}").format(
+            title=html.escape(meeting.title), when=_when(view, tr)
+        ),
+        _(
+            "Tocca una persona per cambiarla: assente ▫️ → in presenza ✅ → online 💻 → assente. "
+            "Ogni tocco si salva subito."
+        ),
+        "",
+        *_summary(view, tr),
+    ]
+    rows: list[list[Button]] = []
+    for person in view.people:
+        icon = MODE_ICONS[person.mode] if person.mode else ABSENT_ICON
+        comuni = f" ({', '.join(person.comuni)})" if person.comuni else ""
+        rows.append(
+            [
+                Button(
+                    f"{icon} {person.name}{comuni}",
+                    cb.encode(ATT_AREA, TAP, meeting.id, person.member_id),
+                )
+            ]
+        )
+    for guest in view.guests:
+        label = f"{guest.name} ({guest.organisation})" if guest.organisation else guest.name
+        rows.append(
+            [
+                Button(
+                    f"{MODE_ICONS[guest.mode]} {label}",
+                    cb.encode(ATT_AREA, GUEST_MODE, guest.guest_id),
+                ),
+                Button("🗑", cb.encode(ATT_AREA, GUEST_REMOVE, guest.guest_id)),
+            ]
+        )
+    rows.append([Button(_("➕ Aggiungi un ospite"), cb.encode(ATT_AREA, GUEST, meeting.id))])
+    return "\n".join(lines), Keyboard.of(*rows)
+
+
+def checked_in(mode: AttendanceMode, changed: bool, tr: Translator) -> str:
+    """The toast of a check-in."""
+    _ = tr.gettext
+    if not changed:
+        return _("Risultavi già presente {mode}.").format(mode=_(MODE_NAMES[mode]))
+    return _("Registrato: presente {mode}. Grazie!").format(mode=_(MODE_NAMES[mode]))
+
+
+def roster_sent(tr: Translator) -> str:
+    return tr.gettext("Ti ho scritto in privato: lì correggi le presenze.")
+
+
+def tapped(name: str, mode: AttendanceMode | None, tr: Translator) -> str:
+    """The toast of a tap on the roster."""
+    _ = tr.gettext
+    if mode is None:
+        return _("{name}: assente.").format(name=name)
+    return _("{name}: {mode}.").format(name=name, mode=_(MODE_NAMES[mode]))
+
+
+def guest_mode_toast(mode: AttendanceMode, tr: Translator) -> str:
+    return tr.gettext("Ospite: {mode}.").format(mode=tr.gettext(MODE_NAMES[mode]))
+
+
+def guest_removed(tr: Translator) -> str:
+    return tr.gettext("Ospite tolto dall'elenco.")
+
+
+def ask_guest_name(title: str, tr: Translator) -> str:
+    return tr.gettext(
+        "➕ Ospite della riunione «{title}».\nScrivimi il suo nome e cognome (è una persona "
+        "che non fa parte del Team energia)."
+    ).format(title=html.escape(title))
+
+
+def ask_guest_organisation(name: str, meeting_id: int, tr: Translator) -> tuple[str, Keyboard]:
+    _ = tr.gettext
+    text = _(
+        "Di quale ente o organizzazione fa parte {name}? Scrivimelo, oppure premi il pulsante."
+    ).format(name=html.escape(name))
+    keyboard = Keyboard.of(
+        [Button(_("Nessuna organizzazione"), cb.encode(ATT_AREA, NO_ORGANISATION, meeting_id))]
+    )
+    assert keyboard is not None
+    return text, keyboard
+
+
+def guest_added(name: str, tr: Translator) -> str:
+    return tr.gettext("Fatto: {name} è tra gli ospiti, in presenza.").format(name=html.escape(name))
+
+
+def guest_text_problem(problem: NameProblem, *, maximum: int, tr: Translator) -> str:
+    return name_problem_text(problem, tr, maximum=maximum) + " " + tr.gettext("Riscrivilo.")
+
+
+# Why a press is refused (bot.services.meetings.attendance.AttendanceRefused.reason).
+REFUSALS = {
+    "gone": N_("Questa riunione non c'è più (forse è stata annullata)."),
+    "not_a_member": N_(
+        "Le presenze di questa riunione le segnano i membri del Team energia della sua Unione: "
+        "tu non ne fai parte."
+    ),
+    "not_at_table": N_(
+        "Questa riunione è del {table}: le presenze le segna chi siede a quel tavolo. "
+        "Se c'eri, chiedi al coordinatore di aggiungerti."
+    ),
+    "not_open": N_(
+        "Le presenze si aprono mezz'ora prima dell'inizio: premi di nuovo dalle {time}."
+    ),
+    "closed": N_(
+        "Le presenze si sono chiuse a fine giornata: se c'eri, chiedi al coordinatore di "
+        "aggiungerti."
+    ),
+    "not_coordinator": N_(
+        "Le presenze le corregge il coordinatore dell'Unione: per te basta «✅ Sono presente»."
+    ),
+    "elsewhere": N_("Qui questo pulsante non funziona: usa quello del messaggio delle presenze."),
+    "private_only": N_("Le presenze si correggono in chat privata con me."),
+    "too_many_guests": N_("Ci sono già {n} ospiti: non se ne possono aggiungere altri."),
+}
+
+
+def refusal_text(
+    reason: str,
+    tr: Translator,
+    *,
+    table: str | None = None,
+    opens_at: datetime | None = None,
+    tz: ZoneInfo | None = None,
+    limit: int = 0,
+) -> str:
+    _ = tr.gettext
+    text = _(REFUSALS.get(reason, REFUSALS["gone"]))
+    if reason == "not_at_table" and table is not None:
+        return text.format(table=_(table))
+    if reason == "not_open" and opens_at is not None and tz is not None:
+        return text.format(time=format_datetime(opens_at, tz, tr.language))
+    if reason == "too_many_guests":
+        return text.format(n=limit)
+    return text
+
+
+def private_only(tr: Translator) -> str:
+    return refusal_text("private_only", tr)

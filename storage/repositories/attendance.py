@@ -1,0 +1,128 @@
+"""A meeting's attendance: who is present (a row = present), its guests, and the group messages
+that show the list (bot.services.meetings.attendance)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, func, select
+from sqlalchemy import update as sql_update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Attendance, AttendanceMessage, AttendanceMode, MeetingGuest
+from storage.repositories.common import insert_ignore
+
+
+async def present_of(session: AsyncSession, meeting_id: int) -> dict[int, AttendanceMode]:
+    """Member id → how they attend, for every member present."""
+    rows = await session.execute(
+        select(Attendance.member_id, Attendance.mode).where(Attendance.meeting_id == meeting_id)
+    )
+    return {member_id: AttendanceMode(mode) for member_id, mode in rows.all()}
+
+
+async def set_attendance(
+    session: AsyncSession,
+    *,
+    meeting_id: int,
+    member_id: int,
+    mode: AttendanceMode | None,
+    recorded_by: int,
+    now: datetime,
+) -> bool:
+    """Present in `mode`, or absent (None). True when something changed. An INSERT that does
+    nothing on conflict, then an UPDATE: a check-in and the coordinator's tap at once never
+    fail on the unique key."""
+    if mode is None:
+        result = await session.execute(
+            delete(Attendance).where(
+                Attendance.meeting_id == meeting_id, Attendance.member_id == member_id
+            )
+        )
+        return bool(getattr(result, "rowcount", 0))
+    values = {"mode": mode, "recorded_by_member_id": recorded_by, "recorded_at": now}
+    if await insert_ignore(
+        session,
+        Attendance,
+        {"meeting_id": meeting_id, "member_id": member_id, **values},
+        ["meeting_id", "member_id"],
+    ):
+        return True
+    result = await session.execute(
+        sql_update(Attendance)
+        .where(
+            Attendance.meeting_id == meeting_id,
+            Attendance.member_id == member_id,
+            Attendance.mode != mode,
+        )
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def guests_of(session: AsyncSession, meeting_id: int) -> list[MeetingGuest]:
+    rows = await session.execute(
+        select(MeetingGuest).where(MeetingGuest.meeting_id == meeting_id).order_by(MeetingGuest.id)
+    )
+    return list(rows.scalars())
+
+
+async def add_guest(
+    session: AsyncSession,
+    *,
+    meeting_id: int,
+    name: str,
+    organisation: str | None,
+    added_by: int,
+    now: datetime,
+) -> MeetingGuest:
+    guest = MeetingGuest(
+        meeting_id=meeting_id,
+        name=name,
+        organisation=organisation,
+        mode=AttendanceMode.IN_PERSON,
+        added_by_member_id=added_by,
+        created_at=now,
+    )
+    session.add(guest)
+    await session.flush()
+    return guest
+
+
+async def remove_guest(session: AsyncSession, guest: MeetingGuest) -> None:
+    await session.delete(guest)
+    await session.flush()
+
+
+async def add_message(
+    session: AsyncSession, *, meeting_id: int, chat_id: int, message_id: int
+) -> None:
+    await insert_ignore(
+        session,
+        AttendanceMessage,
+        {"meeting_id": meeting_id, "chat_id": chat_id, "message_id": message_id},
+        ["chat_id", "message_id"],
+    )
+
+
+async def shown_at(session: AsyncSession, meeting_id: int) -> list[tuple[int, int]]:
+    """(chat id, message id) of every message showing the meeting's attendance."""
+    rows = await session.execute(
+        select(AttendanceMessage.chat_id, AttendanceMessage.message_id).where(
+            AttendanceMessage.meeting_id == meeting_id
+        )
+    )
+    return [(chat_id, message_id) for chat_id, message_id in rows.all()]
+
+
+async def mark_dirty(session: AsyncSession, *, meeting_id: int, now: datetime) -> list[int]:
+    """Owe an edit on every message showing the attendance (the oldest owed change kept);
+    returns their chat ids. One UPDATE: it conflicts with an edit being cleared (FOR UPDATE)."""
+    await session.execute(
+        sql_update(AttendanceMessage)
+        .where(AttendanceMessage.meeting_id == meeting_id)
+        .values(dirty_since=func.coalesce(AttendanceMessage.dirty_since, now))
+        .execution_options(synchronize_session="fetch")
+    )
+    return sorted({chat_id for chat_id, _message in await shown_at(session, meeting_id)})
