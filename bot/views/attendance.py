@@ -94,9 +94,7 @@ def _summary(view: AttendanceView, tr: Translator) -> list[str]:
     _ = tr.gettext
     total = len(view.represented) + len(view.missing)
     lines = [
-        tr.ngettext(
-            "Comuni rappresentati: {n} su {total}", "Comuni rappresentati: {n} su {total}", total
-        ).format(n=len(view.represented), total=total)
+        _("Comuni rappresentati: {n} su {total}").format(n=len(view.represented), total=total)
         + (f" — {html.escape(', '.join(view.represented))}" if view.represented else "")
     ]
     if view.missing:
