@@ -48,6 +48,7 @@ def fill(template: str, world: World) -> str:
         dec=a.decision_id,
         ann=a.announcement_id,
         doc=a.document_id,
+        guest=a.guest_id,
     )
 
 

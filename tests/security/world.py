@@ -27,6 +27,7 @@ from storage.models import (
     Invite,
     LinkedChat,
     Meeting,
+    MeetingGuest,
     MeetingPoll,
     Member,
     MemberMunicipality,
@@ -115,6 +116,7 @@ class UnionObjects:
     document_id: int = 0
     announcement_id: int = 0
     invite_id: int = 0
+    guest_id: int = 0  # a guest of the meeting (issue 19, attendance)
 
 
 @dataclass
@@ -238,6 +240,12 @@ async def _union(
     await session.flush()
     objects.action_ids = [a.id for a in actions]
     objects.round_id = round_.id
+    guest = MeetingGuest(
+        meeting_id=meeting.id, name="Ospite", organisation=None, mode="in_person", created_at=now
+    )
+    session.add(guest)
+    await session.flush()
+    objects.guest_id = guest.id
     return objects
 
 

@@ -339,7 +339,7 @@ class _Coordinating:
 async def _coordinating(
     session: AsyncSession, *, meeting_id: int, telegram_user_id: int, now: datetime
 ) -> _Coordinating | AttendanceRefused:
-    """The presser coordinates the meeting's Union, and the window has opened."""
+    """The presser coordinates the meeting's Union (at any time: guests may be known ahead)."""
     loaded = await _load(session, meeting_id)
     if loaded is None:
         return AttendanceRefused("gone")
@@ -350,8 +350,6 @@ async def _coordinating(
         return AttendanceRefused("not_a_member")
     if not member.is_coordinator:
         return AttendanceRefused("not_coordinator")
-    if now < loaded.opens_at:
-        return AttendanceRefused("not_open", opens_at=loaded.opens_at, tz=loaded.tz)
     return _Coordinating(loaded, member.id)
 
 
@@ -434,16 +432,7 @@ async def start_guest(
         return who
     if len(await repo.guests_of(session, meeting_id)) >= MAX_GUESTS:
         return AttendanceRefused("too_many_guests")
-    await core_repo.set_conversation(
-        session,
-        telegram_user_id=telegram_user_id,
-        chat_id=telegram_user_id,
-        flow=GUEST_FLOW,
-        step="name",
-        data={"meeting": meeting_id},
-        now=now,
-        ttl=timedelta(days=1),
-    )
+    await _step(session, telegram_user_id, "name", {"meeting": meeting_id}, now)
     return Asked(views.ask_guest_name(who.loaded.meeting.title, translator(language)))
 
 
@@ -477,16 +466,8 @@ async def guest_text(
         name, problem = _checked(text, views.GUEST_NAME_MAX)
         if problem is not None:
             return Asked(views.guest_text_problem(problem, maximum=views.GUEST_NAME_MAX, tr=tr))
-        await core_repo.set_conversation(
-            session,
-            telegram_user_id=telegram_user_id,
-            chat_id=telegram_user_id,
-            flow=GUEST_FLOW,
-            step="organisation",
-            data={"meeting": meeting_id, "name": name},
-            now=now,
-            ttl=timedelta(days=1),
-        )
+        data = {"meeting": meeting_id, "name": name}
+        await _step(session, telegram_user_id, "organisation", data, now)
         question, keyboard = views.ask_guest_organisation(name, meeting_id, tr)
         return Asked(question, keyboard)
     organisation = None
@@ -542,6 +523,22 @@ async def skip_organisation(
         telegram_user_id=telegram_user_id,
         now=now,
         language=language,
+    )
+
+
+async def _step(
+    session: AsyncSession, telegram_user_id: int, step: str, data: dict[str, Any], now: datetime
+) -> None:
+    """The guest dialogue waits for `step` (a day at most): kept in `conversation`."""
+    await core_repo.set_conversation(
+        session,
+        telegram_user_id=telegram_user_id,
+        chat_id=telegram_user_id,
+        flow=GUEST_FLOW,
+        step=step,
+        data=data,
+        now=now,
+        ttl=timedelta(days=1),
     )
 
 
