@@ -201,3 +201,45 @@ async def test_attendance_story(any_bot: BotUnderTest) -> None:
     }
     assert len([m for m in fake.sent_to(group) if (m.text or "").startswith("📋")]) == 1
     fake.write_transcript(".transcripts/test_attendance_story.txt")
+
+
+async def test_roster_link_guest_without_organisation(bot: BotUnderTest) -> None:
+    """`/start pr-<meeting>` (the link «⚙️ Gestisci presenze» answers with when the bot may not
+    write first) opens the roster for the coordinator only; a guest may have no organisation,
+    and «🗑» takes them off."""
+    fake = bot.fake
+    team = await _team(bot, cass_started=True)
+    carla, sara = team.carla, team.users["sa"]
+    now = bot.clock.now()
+    async with bot.db.transaction() as session:
+        union = await session.get(Union, team.union_id)
+        assert union is not None
+        meeting = await make_meeting(
+            session, union, starts_at=now + timedelta(days=3), now=now, title="Workshop"
+        )
+        meeting_id = meeting.id
+
+    await sara.send(f"/start pr-{meeting_id}")
+    await bot.settle()
+    assert (fake.last_sent(sara).text or "").startswith("Le presenze le corregge il coordinatore")
+
+    await carla.send(f"/start pr-{meeting_id}")
+    await bot.settle()
+    roster = fake.last_sent(carla)
+    assert (roster.text or "").startswith("📋 Presenze — Workshop")
+    await (await carla.press(roster, "➕ Aggiungi un ospite")).answered()
+    await bot.settle()
+    await carla.send("Giulia Verdi")
+    await bot.settle()
+    question = fake.last_sent(carla)
+    await (await carla.press(question, "Nessuna organizzazione")).answered()
+    await bot.settle()
+    assert "👥 Ospiti (1): Giulia Verdi" in (question.text or "")
+    assert ["✅ Giulia Verdi", "🗑"] in [[t for t, _d in row] for row in question.buttons]
+    # «🗑» beside the guest: off the list.
+    await (await carla.press(question, "🗑")).answered()
+    await bot.settle()
+    assert "Ospiti" not in (question.text or "")
+    async with bot.db.transaction() as session:
+        assert list((await session.execute(select(MeetingGuest))).scalars()) == []
+    fake.write_transcript(".transcripts/test_attendance_roster_link.txt")
