@@ -9,7 +9,14 @@ from sqlalchemy import delete, func, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Attendance, AttendanceMessage, AttendanceMode, MeetingGuest
+from storage.models import (
+    Attendance,
+    AttendanceMessage,
+    AttendanceMode,
+    Meeting,
+    MeetingGuest,
+    MemberMunicipality,
+)
 from storage.repositories.common import insert_ignore
 
 
@@ -126,3 +133,26 @@ async def mark_dirty(session: AsyncSession, *, meeting_id: int, now: datetime) -
         .execution_options(synchronize_session="fetch")
     )
     return sorted({chat_id for chat_id, _message in await shown_at(session, meeting_id)})
+
+
+async def attendance_history(
+    session: AsyncSession, *, union_id: int, since: datetime | None, until: datetime
+) -> list[tuple[Meeting, int, int | None]]:
+    """(meeting, member present, one of their Comuni or None) for every meeting of the Union,
+    not cancelled, starting in [since, until), where someone was present: one statement, the
+    meetings oldest first (bot.services.meetings.continuity)."""
+    stmt = (
+        select(Meeting, Attendance.member_id, MemberMunicipality.municipality_id)
+        .join(Attendance, Attendance.meeting_id == Meeting.id)
+        .outerjoin(MemberMunicipality, MemberMunicipality.member_id == Attendance.member_id)
+        .where(
+            Meeting.union_id == union_id,
+            Meeting.cancelled_at.is_(None),
+            Meeting.starts_at < until,
+        )
+        .order_by(Meeting.starts_at, Meeting.id)
+    )
+    if since is not None:
+        stmt = stmt.where(Meeting.starts_at >= since)
+    rows = await session.execute(stmt)
+    return [(meeting, member_id, comune) for meeting, member_id, comune in rows.all()]
