@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,6 +17,7 @@ from storage.models import (
     MeetingGuest,
     MemberMunicipality,
 )
+from storage.repositories import dirty_messages
 from storage.repositories.common import insert_ignore
 
 
@@ -105,34 +106,19 @@ async def remove_guest(session: AsyncSession, guest: MeetingGuest) -> None:
 async def add_message(
     session: AsyncSession, *, meeting_id: int, chat_id: int, message_id: int
 ) -> None:
-    await insert_ignore(
-        session,
-        AttendanceMessage,
-        {"meeting_id": meeting_id, "chat_id": chat_id, "message_id": message_id},
-        ["chat_id", "message_id"],
+    await dirty_messages.remember(
+        session, AttendanceMessage, owner_id=meeting_id, chat_id=chat_id, message_id=message_id
     )
 
 
 async def shown_at(session: AsyncSession, meeting_id: int) -> list[tuple[int, int]]:
     """(chat id, message id) of every message showing the meeting's attendance."""
-    rows = await session.execute(
-        select(AttendanceMessage.chat_id, AttendanceMessage.message_id).where(
-            AttendanceMessage.meeting_id == meeting_id
-        )
-    )
-    return [(chat_id, message_id) for chat_id, message_id in rows.all()]
+    return await dirty_messages.shown_at(session, AttendanceMessage, meeting_id)
 
 
 async def mark_dirty(session: AsyncSession, *, meeting_id: int, now: datetime) -> list[int]:
-    """Owe an edit on every message showing the attendance (the oldest owed change kept);
-    returns their chat ids. One UPDATE: it conflicts with an edit being cleared (FOR UPDATE)."""
-    await session.execute(
-        sql_update(AttendanceMessage)
-        .where(AttendanceMessage.meeting_id == meeting_id)
-        .values(dirty_since=func.coalesce(AttendanceMessage.dirty_since, now))
-        .execution_options(synchronize_session="fetch")
-    )
-    return sorted({chat_id for chat_id, _message in await shown_at(session, meeting_id)})
+    """Owe an edit on every message showing the attendance; returns their chat ids."""
+    return await dirty_messages.mark_dirty(session, AttendanceMessage, owner_id=meeting_id, now=now)
 
 
 async def attendance_history(
