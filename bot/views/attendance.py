@@ -12,6 +12,9 @@ Buttons (callback data `att:verb:id[:arg]`, ids only; the handlers re-check ever
     att:nonorg:<meeting>        «Nessuna organizzazione», the dialogue's second step (private)
     att:gmode:<guest>           a guest's line: in presenza ↔ online (private)
     att:gdel:<guest>            «🗑» beside a guest: removed (private)
+    att:ws:<meeting>            «🎓 Rendi workshop tematico» / «🎓 Cambia il tema»: the theme
+                                dialogue (private; a meeting of the technical table)
+    att:nows:<meeting>          «↩️ Non è un workshop»: an ordinary meeting again (private)
 
 Link that opens the roster in private (when the bot cannot write first):
 `t.me/<bot>?start=pr-<meeting>` (bot.services.meetings.attendance.roster_link).
@@ -39,6 +42,8 @@ GUEST = "guest"
 NO_ORGANISATION = "nonorg"
 GUEST_MODE = "gmode"
 GUEST_REMOVE = "gdel"
+WORKSHOP = "ws"
+NOT_WORKSHOP = "nows"
 MODE_CODES = {"p": AttendanceMode.IN_PERSON, "o": AttendanceMode.ONLINE}
 _CODE_OF = {mode: code for code, mode in MODE_CODES.items()}
 MODE_ICONS = {AttendanceMode.IN_PERSON: "✅", AttendanceMode.ONLINE: "💻"}
@@ -46,6 +51,7 @@ ABSENT_ICON = "▫️"
 MODE_NAMES = {AttendanceMode.IN_PERSON: N_("in presenza"), AttendanceMode.ONLINE: N_("online")}
 GUEST_NAME_MAX = 120
 GUEST_ORGANISATION_MAX = 200
+THEME_MAX = 200  # meeting_record.theme
 
 
 @dataclass(frozen=True)
@@ -78,6 +84,8 @@ class AttendanceView:
     represented: tuple[str, ...]  # names of the Comuni represented
     missing: tuple[str, ...]  # names of the Comuni not (yet) represented
     closes_at: datetime
+    theme: str | None = None  # a thematic workshop's theme
+    workshop_allowed: bool = False  # a meeting of the technical table may be one
 
 
 def _when(view: AttendanceView, tr: Translator) -> str:
@@ -87,6 +95,12 @@ def _when(view: AttendanceView, tr: Translator) -> str:
 def _guest_line(guest: Guest) -> str:
     name = html.escape(guest.name)
     return f"{name} ({html.escape(guest.organisation)})" if guest.organisation else name
+
+
+def _theme(view: AttendanceView, tr: Translator) -> list[str]:
+    if view.theme is None:
+        return []
+    return ["🎓 " + tr.gettext("Workshop tematico: {theme}").format(theme=html.escape(view.theme))]
 
 
 def _summary(view: AttendanceView, tr: Translator) -> list[str]:
@@ -124,6 +138,7 @@ def render_list(view: AttendanceView, tr: Translator) -> tuple[str, Keyboard | N
     lines = [
         _("📋 <b>Presenze</b> — {title}").format(title=html.escape(meeting.title)),
         _("{when}, {table}").format(when=_when(view, tr), table=_(TABLE_NAMES[meeting.table])),
+        *_theme(view, tr),
         _(
             "Chi partecipa prema «✅ Sono presente» (in presenza) o «💻 Sono online»: "
             "si può fino alla fine della giornata."
@@ -155,6 +170,7 @@ def render_roster(view: AttendanceView, tr: Translator) -> tuple[str, Keyboard |
         _("📋 <b>Presenze</b> — {title}, {when}").format(
             title=html.escape(meeting.title), when=_when(view, tr)
         ),
+        *_theme(view, tr),
         _(
             "Tocca una persona per cambiarla: assente ▫️ → in presenza ✅ → online 💻 → assente. "
             "Ogni tocco si salva subito."
@@ -186,6 +202,16 @@ def render_roster(view: AttendanceView, tr: Translator) -> tuple[str, Keyboard |
             ]
         )
     rows.append([Button(_("➕ Aggiungi un ospite"), cb.encode(ATT_AREA, GUEST, meeting.id))])
+    if view.theme is not None:
+        rows.append(
+            [
+                Button(_("🎓 Cambia il tema"), cb.encode(ATT_AREA, WORKSHOP, meeting.id)),
+                Button(_("↩️ Non è un workshop"), cb.encode(ATT_AREA, NOT_WORKSHOP, meeting.id)),
+            ]
+        )
+    elif view.workshop_allowed:
+        label = _("🎓 Rendi workshop tematico")
+        rows.append([Button(label, cb.encode(ATT_AREA, WORKSHOP, meeting.id))])
     return "\n".join(lines), Keyboard.of(*rows)
 
 
@@ -244,6 +270,26 @@ def guest_text_problem(problem: NameProblem, *, maximum: int, tr: Translator) ->
     return name_problem_text(problem, tr, maximum=maximum) + " " + tr.gettext("Riscrivilo.")
 
 
+def ask_theme(title: str, theme: str | None, tr: Translator) -> str:
+    _ = tr.gettext
+    text = _("🎓 «{title}» come workshop tematico del tavolo tecnico.").format(
+        title=html.escape(title)
+    )
+    if theme is not None:
+        text += "\n" + _("Il tema ora è: {theme}").format(theme=html.escape(theme))
+    return text + "\n" + _("Scrivimi il tema del workshop, in una riga.")
+
+
+def theme_set(theme: str, tr: Translator) -> str:
+    return tr.gettext("Fatto: è un workshop tematico su «{theme}».").format(
+        theme=html.escape(theme)
+    )
+
+
+def theme_cleared(tr: Translator) -> str:
+    return tr.gettext("Fatto: è di nuovo una riunione ordinaria.")
+
+
 # Why a press is refused (bot.services.meetings.attendance.AttendanceRefused.reason).
 REFUSALS = {
     "gone": N_("Questa riunione non c'è più (forse è stata annullata)."),
@@ -268,6 +314,9 @@ REFUSALS = {
     "elsewhere": N_("Qui questo pulsante non funziona: usa quello del messaggio delle presenze."),
     "private_only": N_("Le presenze si correggono in chat privata con me."),
     "too_many_guests": N_("Ci sono già {n} ospiti: non se ne possono aggiungere altri."),
+    "not_technical": N_(
+        "I workshop tematici sono del tavolo tecnico: questa riunione è del tavolo politico."
+    ),
 }
 
 

@@ -15,6 +15,8 @@ from storage.models import (
     AttendanceMode,
     Meeting,
     MeetingGuest,
+    MeetingKind,
+    MeetingRecord,
     MemberMunicipality,
 )
 from storage.repositories import dirty_messages
@@ -142,3 +144,31 @@ async def attendance_history(
         stmt = stmt.where(Meeting.starts_at >= since)
     rows = await session.execute(stmt)
     return [(meeting, member_id, comune) for meeting, member_id, comune in rows.all()]
+
+
+async def workshop_theme(session: AsyncSession, meeting_id: int) -> str | None:
+    """The theme of a meeting that is a thematic workshop; None for an ordinary meeting."""
+    row = await session.execute(
+        select(MeetingRecord.theme).where(
+            MeetingRecord.meeting_id == meeting_id, MeetingRecord.kind == MeetingKind.WORKSHOP
+        )
+    )
+    return row.scalar_one_or_none()
+
+
+async def set_workshop(session: AsyncSession, *, meeting_id: int, theme: str | None) -> None:
+    """A thematic workshop on `theme`, or (None) an ordinary meeting again. The meeting's
+    record row is shared with the agenda: created if missing, then only these two columns."""
+    await insert_ignore(
+        session,
+        MeetingRecord,
+        {"meeting_id": meeting_id, "kind": MeetingKind.MEETING},
+        ["meeting_id"],
+    )
+    kind = MeetingKind.MEETING if theme is None else MeetingKind.WORKSHOP
+    await session.execute(
+        sql_update(MeetingRecord)
+        .where(MeetingRecord.meeting_id == meeting_id)
+        .values(kind=kind, theme=theme)
+        .execution_options(synchronize_session=False)
+    )

@@ -459,6 +459,8 @@ BUTTONS: dict[str, Row] = {
     "att:nonorg:{meeting}": ATT_ROSTER,
     "att:gmode:{guest}": ATT_ROSTER,
     "att:gdel:{guest}": ATT_ROSTER,
+    "att:ws:{meeting}": ATT_ROSTER,
+    "att:nows:{meeting}": ATT_ROSTER,
     "wiz:stop": buttons(everyone("Questa preparazione è scaduta")),
     "act:show:{act}": union_button(only(MEMBERS, NOT_FOR_YOU)),
     "act:list:{A}:all:all:0": union_button(only(MEMBERS, NOT_FOR_YOU)),

@@ -9,13 +9,14 @@ from zoneinfo import ZoneInfo
 from bot.services.meetings.attendance import (
     CHECK_IN_OPENS_BEFORE,
     check_in_window,
+    may_be_workshop,
     next_mode,
     parse_roster_link,
     represented,
     roster_link,
 )
 from bot.services.meetings.rules import Voter
-from storage.models import AttendanceMode
+from storage.models import AttendanceMode, PollTable
 
 ROME = ZoneInfo("Europe/Rome")
 
@@ -66,3 +67,8 @@ def test_the_roster_link_is_strict() -> None:
     assert parse_roster_link("pr-42") == ("pr", 42)
     for payload in ("pr-0", "pr-1234567890", "mg-42", "pr-42x", None, ""):
         assert parse_roster_link(payload) is None
+
+
+def test_a_workshop_is_the_technical_tables() -> None:
+    assert may_be_workshop(PollTable.TECHNICAL) and may_be_workshop(PollTable.BOTH)
+    assert not may_be_workshop(PollTable.POLITICAL)

@@ -164,15 +164,23 @@ async def on_tap(update: Update, context: BotContext) -> None:
     await _roster_press(update, context, attendance.meeting_union_id, use)
 
 
-async def on_guest(update: Update, context: BotContext) -> None:
-    """`att:guest:<meeting>` starts the guest dialogue; `att:nonorg:<meeting>` ends it without
-    an organisation."""
+# The roster's presses on a meeting that start or end a dialogue, or change the meeting.
+_ON_MEETING = {
+    views.GUEST: attendance.start_guest,
+    views.NO_ORGANISATION: attendance.skip_organisation,
+    views.WORKSHOP: attendance.start_theme,
+    views.NOT_WORKSHOP: attendance.clear_workshop,
+}
+
+
+async def on_meeting_press(update: Update, context: BotContext) -> None:
+    """`att:guest:<meeting>` starts the guest dialogue, `att:nonorg:<meeting>` ends it without
+    an organisation; `att:ws:<meeting>` asks a workshop's theme, `att:nows:<meeting>` makes it
+    an ordinary meeting again."""
     now = context.services.clock.now()
 
     async def use(s: AsyncSession, p: ButtonPress, tr: Translator) -> Outcome:
-        case = (
-            attendance.start_guest if p.data.action == views.GUEST else attendance.skip_organisation
-        )
+        case = _ON_MEETING[p.data.action]
         return await case(
             s, meeting_id=p.object_id, telegram_user_id=p.user_id, now=now, language=tr.language
         )
@@ -198,14 +206,16 @@ async def on_guest_line(update: Update, context: BotContext) -> None:
 
 
 async def on_guest_text(update: Update, context: BotContext, conv: Conversation) -> None:
-    """A written step of the guest dialogue: the name, then the organisation."""
+    """A written step of the guest dialogue (the name, then the organisation) or of the
+    theme's (the theme)."""
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
         return
     now = context.services.clock.now()
+    written = attendance.theme_text if conv.flow == attendance.THEME_FLOW else attendance.guest_text
     async with update_transaction(context, update) as session:
         tr = await caller_tr(session, context.services, update)
-        outcome = await attendance.guest_text(
+        outcome = await written(
             session,
             conversation=conv,
             text=message.text or "",
@@ -249,15 +259,14 @@ def register(application: Application[Any, Any, Any, Any, Any, Any], services: S
             CallbackQueryHandler(on_check_in, pattern=pattern(area, views.CHECK_IN)),
             CallbackQueryHandler(on_manage, pattern=pattern(area, views.MANAGE)),
             CallbackQueryHandler(on_tap, pattern=pattern(area, views.TAP)),
-            CallbackQueryHandler(
-                on_guest, pattern=pattern(area, views.GUEST, views.NO_ORGANISATION)
-            ),
+            CallbackQueryHandler(on_meeting_press, pattern=pattern(area, *_ON_MEETING)),
             CallbackQueryHandler(
                 on_guest_line, pattern=pattern(area, views.GUEST_MODE, views.GUEST_REMOVE)
             ),
         ]
     )
     register_flow(attendance.GUEST_FLOW, on_guest_text)
+    register_flow(attendance.THEME_FLOW, on_guest_text)
     put_link_in_front(services, attendance.parse_roster_link, on_roster_link)
     services.add_sent_listener(attendance.MESSAGE_PREFIX, attendance.list_sent)
     services.add_due_work("meetings.attendance_lists", post_lists)

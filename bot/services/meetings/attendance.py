@@ -41,6 +41,7 @@ from storage.models import (
     Meeting,
     MeetingGuest,
     OutboxMessage,
+    PollTable,
     Union,
 )
 from storage.repositories import attendance as repo
@@ -57,6 +58,7 @@ OPEN_LOOKBACK = timedelta(days=62)
 OPEN_CLAIM = "meeting_attendance"  # claimed once per meeting when its list is posted (or skipped)
 MESSAGE_PREFIX = "att:"  # the outbox's dedup key of the list: att:<meeting>:<chat>
 GUEST_FLOW = "meeting_guest"  # the coordinator's dialogue that adds a guest
+THEME_FLOW = "meeting_theme"  # the coordinator's dialogue that makes a meeting a workshop
 MAX_GUESTS = 30  # the roster's keyboard: two buttons a guest, Telegram's 100 in all
 LINK_ROSTER = "pr"  # t.me/<bot>?start=pr-<meeting>: the roster in private
 ROSTER_LINKS = (LINK_ROSTER,)
@@ -88,6 +90,11 @@ def next_mode(mode: AttendanceMode | None) -> AttendanceMode | None:
     if mode is None:
         return AttendanceMode.IN_PERSON
     return AttendanceMode.ONLINE if mode == AttendanceMode.IN_PERSON else None
+
+
+def may_be_workshop(table: PollTable) -> bool:
+    """A thematic workshop is the technical table's (alone or with the political one)."""
+    return table in (PollTable.TECHNICAL, PollTable.BOTH)
 
 
 def roster_link(meeting_id: int) -> str:
@@ -177,6 +184,8 @@ async def _view(session: AsyncSession, loaded: _Loaded) -> views.AttendanceView:
         represented=tuple(sorted(comuni[c] for c in covered)),
         missing=tuple(sorted(name for c, name in comuni.items() if c not in covered)),
         closes_at=loaded.closes_at,
+        theme=await repo.workshop_theme(session, loaded.meeting.id),
+        workshop_allowed=may_be_workshop(loaded.meeting.table),
     )
 
 
@@ -527,14 +536,19 @@ async def skip_organisation(
 
 
 async def _step(
-    session: AsyncSession, telegram_user_id: int, step: str, data: dict[str, Any], now: datetime
+    session: AsyncSession,
+    telegram_user_id: int,
+    step: str,
+    data: dict[str, Any],
+    now: datetime,
+    flow: str = GUEST_FLOW,
 ) -> None:
-    """The guest dialogue waits for `step` (a day at most): kept in `conversation`."""
+    """The guest (or theme) dialogue waits for `step` (a day at most): kept in `conversation`."""
     await core_repo.set_conversation(
         session,
         telegram_user_id=telegram_user_id,
         chat_id=telegram_user_id,
-        flow=GUEST_FLOW,
+        flow=flow,
         step=step,
         data=data,
         now=now,
@@ -579,10 +593,76 @@ async def change_guest(
     return await _roster(session, who.loaded, language, note=note, dirty=dirty)
 
 
+# --- thematic workshops ------------------------------------------------------------------------
+
+
+async def start_theme(
+    session: AsyncSession, *, meeting_id: int, telegram_user_id: int, now: datetime, language: str
+) -> Asked | AttendanceRefused:
+    """«🎓 Rendi workshop tematico» / «🎓 Cambia il tema»: the dialogue asks the theme."""
+    who = await _coordinating(
+        session, meeting_id=meeting_id, telegram_user_id=telegram_user_id, now=now
+    )
+    if isinstance(who, AttendanceRefused):
+        return who
+    if not may_be_workshop(who.loaded.meeting.table):
+        return AttendanceRefused("not_technical")
+    await _step(session, telegram_user_id, "theme", {"meeting": meeting_id}, now, THEME_FLOW)
+    theme = await repo.workshop_theme(session, meeting_id)
+    return Asked(views.ask_theme(who.loaded.meeting.title, theme, translator(language)))
+
+
+async def theme_text(
+    session: AsyncSession,
+    *,
+    conversation: Conversation,
+    text: str,
+    telegram_user_id: int,
+    now: datetime,
+    language: str,
+) -> Asked | Roster | AttendanceRefused:
+    """The theme written: the meeting is a thematic workshop on it (the lists follow)."""
+    meeting_id = int((conversation.data or {}).get("meeting", 0))
+    tr = translator(language)
+    who = await _coordinating(
+        session, meeting_id=meeting_id, telegram_user_id=telegram_user_id, now=now
+    )
+    if isinstance(who, AttendanceRefused) or not may_be_workshop(who.loaded.meeting.table):
+        await _end(session, telegram_user_id)
+        return who if isinstance(who, AttendanceRefused) else AttendanceRefused("not_technical")
+    theme, problem = check_name(text, minimum=3, maximum=views.THEME_MAX)
+    if problem is not None:
+        return Asked(views.guest_text_problem(problem, maximum=views.THEME_MAX, tr=tr))
+    await repo.set_workshop(session, meeting_id=meeting_id, theme=theme)
+    await _end(session, telegram_user_id)
+    dirty = await repo.mark_dirty(session, meeting_id=meeting_id, now=now)
+    return await _roster(
+        session, who.loaded, language, note=views.theme_set(theme, tr), dirty=dirty
+    )
+
+
+async def clear_workshop(
+    session: AsyncSession, *, meeting_id: int, telegram_user_id: int, now: datetime, language: str
+) -> Roster | AttendanceRefused:
+    """«↩️ Non è un workshop»: an ordinary meeting again (its guests stay)."""
+    who = await _coordinating(
+        session, meeting_id=meeting_id, telegram_user_id=telegram_user_id, now=now
+    )
+    if isinstance(who, AttendanceRefused):
+        return who
+    if await repo.workshop_theme(session, meeting_id) is None:  # a stale button
+        return await _roster(session, who.loaded, language)
+    await repo.set_workshop(session, meeting_id=meeting_id, theme=None)
+    dirty = await repo.mark_dirty(session, meeting_id=meeting_id, now=now)
+    note = views.theme_cleared(translator(language))
+    return await _roster(session, who.loaded, language, note=note, dirty=dirty)
+
+
 __all__ = [
     "CHECK_IN_OPENS_BEFORE",
     "GUEST_FLOW",
     "MESSAGE_PREFIX",
+    "THEME_FLOW",
     "Asked",
     "AttendanceMessage",
     "AttendanceRefused",
@@ -592,10 +672,12 @@ __all__ = [
     "change_guest",
     "check_in",
     "check_in_window",
+    "clear_workshop",
     "guest_text",
     "guest_union_id",
     "list_now",
     "list_sent",
+    "may_be_workshop",
     "meeting_union_id",
     "next_mode",
     "open_check_ins",
@@ -605,5 +687,7 @@ __all__ = [
     "roster_link",
     "skip_organisation",
     "start_guest",
+    "start_theme",
     "tap",
+    "theme_text",
 ]

@@ -19,8 +19,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services.meetings import rules
-from bot.services.meetings.attendance import check_in_window, represented
+from bot.services.meetings import attendance, rules
 from bot.views.continuity import Absent, SheetRow, TableRecord
 from storage.models import Municipality, PollTable, Union
 from storage.repositories import attendance as repo
@@ -63,12 +62,12 @@ def held_meetings(
             comuni.add(comune)
     held = []
     for meeting_id, (title, table, starts_at, ends_at) in meetings.items():
-        _opens, closes = check_in_window(starts_at=starts_at, ends_at=ends_at, tz=tz)
+        _opens, closes = attendance.check_in_window(starts_at=starts_at, ends_at=ends_at, tz=tz)
         if closes > now:
             continue
         present = comuni_of[meeting_id]
         voters = {m: rules.Voter(m, tuple(sorted(c))) for m, c in present.items()}
-        covered = represented(starts_at=starts_at, present=present, voters=voters)
+        covered = attendance.represented(starts_at=starts_at, present=present, voters=voters)
         held.append(Held(meeting_id, title, table, starts_at, covered))
     return sorted(held, key=lambda h: (h.starts_at, h.meeting_id))
 

@@ -1,0 +1,113 @@
+"""A thematic workshop of the technical table, end to end through the real bot (issue 19): the
+coordinator makes a meeting a workshop from its roster in private, writes the theme in a
+dialogue that survives a restart, the roster and the group's attendance list show it, and it
+can be an ordinary meeting again; a meeting of the political table cannot be one.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.views.attendance import ATT_AREA, WORKSHOP
+from storage.models import MeetingKind, MeetingRecord, PollTable, TableKind, Union
+from tests.e2e.harness import BotUnderTest
+from tests.e2e.test_meetings_story import _team
+from tests.factories import link_group, make_meeting
+
+
+async def _record(bot: BotUnderTest, meeting_id: int) -> tuple[MeetingKind, str | None] | None:
+    async with bot.db.transaction() as session:
+        row = await session.get(MeetingRecord, meeting_id)
+        return None if row is None else (MeetingKind(row.kind), row.theme)
+
+
+async def test_workshop_story(any_bot: BotUnderTest) -> None:
+    bot, fake = any_bot, any_bot.fake
+    team = await _team(bot, cass_started=True)
+    carla, tino = team.carla, team.users["tec"]
+    technical = fake.create_group("Tavolo tecnico Reno", carla, members=[tino])
+    fake.set_bot_admin(technical)
+    now = bot.clock.now()
+    starts = now + timedelta(days=3)
+    async with bot.db.transaction() as session:
+        union = await session.get(Union, team.union_id)
+        assert union is not None
+        await link_group(
+            session,
+            union,
+            table=TableKind.TECHNICAL,
+            chat_id=technical.id,
+            now=now,
+            title=technical.title,
+        )
+        meeting = await make_meeting(
+            session, union, starts_at=starts, now=now, table=PollTable.TECHNICAL, title="Workshop"
+        )
+        political = await make_meeting(
+            session,
+            union,
+            starts_at=starts + timedelta(days=1),
+            now=now,
+            table=PollTable.POLITICAL,
+            title="Riunione politica",
+        )
+        meeting_id, political_id = meeting.id, political.id
+
+    # A meeting of the political table: no workshop button, and a forged press is refused.
+    await carla.send(f"/start pr-{political_id}")
+    await bot.settle()
+    roster = fake.last_sent(carla)
+    assert not [t for t in roster.button_texts if t.startswith("🎓")]
+    alert = await (
+        await carla.press_forged(roster, f"{ATT_AREA}:{WORKSHOP}:{political_id}")
+    ).answered()
+    assert alert.show_alert and (alert.text or "").startswith(
+        "I workshop tematici sono del tavolo tecnico"
+    )
+
+    # The technical table's meeting becomes a workshop: the theme, a restart in between.
+    await carla.send(f"/start pr-{meeting_id}")
+    await bot.settle()
+    roster = fake.last_sent(carla)
+    await (await carla.press(roster, "🎓 Rendi workshop tematico")).answered()
+    await bot.settle()
+    assert (fake.last_sent(carla).text or "").startswith(
+        "🎓 «Workshop» come workshop tematico del tavolo tecnico."
+    )
+    await carla.send("  ")
+    await bot.settle()
+    assert "Riscrivilo" in (fake.last_sent(carla).text or "")
+    await bot.restart()
+    await carla.send("Comunità energetiche rinnovabili")
+    await bot.settle()
+    shown = fake.last_sent(carla)
+    text = shown.text or ""
+    assert text.startswith("Fatto: è un workshop tematico su «Comunità energetiche rinnovabili».")
+    assert "🎓 Workshop tematico: Comunità energetiche rinnovabili" in text
+    assert ["🎓 Cambia il tema", "↩️ Non è un workshop"] in [
+        [t for t, _d in row] for row in shown.buttons
+    ]
+    assert await _record(bot, meeting_id) == (
+        MeetingKind.WORKSHOP,
+        "Comunità energetiche rinnovabili",
+    )
+
+    # Half an hour before, the technical group's list names the theme.
+    await bot.tick()
+    bot.clock.set(starts - timedelta(minutes=30))
+    await bot.tick()
+    await bot.tick()
+    await bot.settle()
+    (roll,) = [m for m in fake.sent_to(technical) if (m.text or "").startswith("📋 Presenze")]
+    assert "🎓 Workshop tematico: Comunità energetiche rinnovabili" in (roll.text or "")
+
+    # An ordinary meeting again: the roster and the group's list follow.
+    toast = await (await carla.press(shown, "↩️ Non è un workshop")).answered()
+    assert toast.text == "Fatto: è di nuovo una riunione ordinaria."
+    await bot.settle()
+    await bot.run_jobs()
+    await bot.settle()
+    assert "🎓" not in (roll.text or "")
+    assert "🎓 Rendi workshop tematico" in shown.button_texts
+    assert await _record(bot, meeting_id) == (MeetingKind.MEETING, None)
+    fake.write_transcript(".transcripts/test_workshop_story.txt")
