@@ -5,7 +5,8 @@ and what a refused press is told.
 Buttons (callback data `att:verb:id[:arg]`, ids only; the handlers re-check everything):
 
     att:in:<meeting>:p|o        «✅ Sono presente» (in presenza) / «💻 Sono online», in the group
-    att:manage:<meeting>        «⚙️ Gestisci presenze»: the roster, in private (coordinator)
+    att:manage:<meeting>        «⚙️ Gestisci presenze»: the roster, in private (coordinator);
+                                also «⚙️ Presenze e workshop — <date>» under /calendario
     att:tap:<meeting>:<member>  one tap on a person of the roster: assente → in presenza →
                                 online → assente (private)
     att:guest:<meeting>         «➕ Aggiungi un ospite»: the guest dialogue (private)
@@ -23,6 +24,7 @@ Link that opens the roster in private (when the bot cannot write first):
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -213,6 +215,22 @@ def render_roster(view: AttendanceView, tr: Translator) -> tuple[str, Keyboard |
         label = _("🎓 Rendi workshop tematico")
         rows.append([Button(label, cb.encode(ATT_AREA, WORKSHOP, meeting.id))])
     return "\n".join(lines), Keyboard.of(*rows)
+
+
+MANAGED_AHEAD = 10  # /calendario's roster buttons: the next meetings only
+
+
+def manage_buttons(meetings: Sequence[Meeting], tz: ZoneInfo, tr: Translator) -> Keyboard | None:
+    """/calendario, for the coordinator in private: a meeting's roster (presenze, ospiti,
+    workshop) before its list is posted, one button per meeting ahead."""
+    label = tr.gettext("⚙️ Presenze e workshop — {date}")
+    return Keyboard.column(
+        Button(
+            label.format(date=format_datetime(m.starts_at, tz, tr.language)),
+            cb.encode(ATT_AREA, MANAGE, m.id),
+        )
+        for m in meetings[:MANAGED_AHEAD]
+    )
 
 
 def checked_in(mode: AttendanceMode, changed: bool, tr: Translator) -> str:

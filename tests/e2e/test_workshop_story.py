@@ -1,6 +1,6 @@
 """A thematic workshop of the technical table, end to end through the real bot (issue 19): the
 coordinator makes a meeting a workshop from its roster in private, writes the theme in a
-dialogue that survives a restart, the roster and the group's attendance list show it, and it
+dialogue that survives a restart (the roster reached days ahead from /calendario), the roster and the group's attendance list show it, and it
 can be an ordinary meeting again; a meeting of the political table cannot be one.
 """
 
@@ -65,10 +65,21 @@ async def test_workshop_story(any_bot: BotUnderTest) -> None:
         "I workshop tematici sono del tavolo tecnico"
     )
 
-    # The technical table's meeting becomes a workshop: the theme, a restart in between.
-    await carla.send(f"/start pr-{meeting_id}")
+    # Days ahead, /calendario in private gives the coordinator (only) each meeting's roster.
+    await team.users["sa"].send("/calendario")
+    await bot.settle()
+    assert not [t for t in fake.last_sent(team.users["sa"]).button_texts if t.startswith("⚙️")]
+    await carla.send("/calendario")
+    await bot.settle()
+    calendar = fake.last_sent(carla)
+    manage = [t for t in calendar.button_texts if t.startswith("⚙️ Presenze e workshop — ")]
+    assert len(manage) == 2
+    await (await carla.press(calendar, manage[0])).answered()
     await bot.settle()
     roster = fake.last_sent(carla)
+    assert (roster.text or "").startswith("📋 Presenze — Workshop")
+
+    # The technical table's meeting becomes a workshop: the theme, a restart in between.
     await (await carla.press(roster, "🎓 Rendi workshop tematico")).answered()
     await bot.settle()
     assert (fake.last_sent(carla).text or "").startswith(

@@ -21,6 +21,7 @@ from bot.scope import (
     update_transaction,
 )
 from bot.services import meetings
+from bot.views import attendance as attendance_views
 from bot.views.meetings import (
     open_chat_button,
     render_meetings,
@@ -81,6 +82,10 @@ async def _calendario(update: Update, context: BotContext, union_id: int | None)
         return
     tz = ZoneInfo(scope.union.timezone)
     text, keyboard = render_meetings(ahead.meetings, ahead.polls, tz, tr)
+    chat = update.effective_chat
+    if scope.is_coordinator and chat is not None and chat.type == Chat.PRIVATE:
+        manage = attendance_views.manage_buttons(ahead.meetings, tz, tr)
+        keyboard = manage if keyboard is None else keyboard + manage
     await reply(update, text, markup(keyboard), parse_mode=ParseMode.HTML)
 
 
