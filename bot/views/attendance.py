@@ -16,9 +16,15 @@ Buttons (callback data `att:verb:id[:arg]`, ids only; the handlers re-check ever
     att:ws:<meeting>            «🎓 Rendi workshop tematico» / «🎓 Cambia il tema»: the theme
                                 dialogue (private; a meeting of the technical table)
     att:nows:<meeting>          «↩️ Non è un workshop»: an ordinary meeting again (private)
+    att:mat:<meeting>           «📎 Aggiungi materiali»: the documents' dialogue (private)
+    att:matend:<meeting>        «✅ Fine»: the documents' dialogue ends (private)
+    att:matdel:<material>       «🗑 <file>»: a document off the materials (private)
+    att:get:<meeting>           «📎 Ricevi i materiali» under the group's list: the documents
+                                in private (the table's members and the coordinator)
 
 Link that opens the roster in private (when the bot cannot write first):
-`t.me/<bot>?start=pr-<meeting>` (bot.services.meetings.attendance.roster_link).
+`t.me/<bot>?start=pr-<meeting>` (bot.services.meetings.attendance.roster_link); the materials:
+`t.me/<bot>?start=pm-<meeting>` (materials_link).
 """
 
 from __future__ import annotations
@@ -46,6 +52,10 @@ GUEST_MODE = "gmode"
 GUEST_REMOVE = "gdel"
 WORKSHOP = "ws"
 NOT_WORKSHOP = "nows"
+MATERIALS = "mat"
+MATERIALS_DONE = "matend"
+MATERIAL_REMOVE = "matdel"
+GET_MATERIALS = "get"
 MODE_CODES = {"p": AttendanceMode.IN_PERSON, "o": AttendanceMode.ONLINE}
 _CODE_OF = {mode: code for code, mode in MODE_CODES.items()}
 MODE_ICONS = {AttendanceMode.IN_PERSON: "✅", AttendanceMode.ONLINE: "💻"}
@@ -54,6 +64,7 @@ MODE_NAMES = {AttendanceMode.IN_PERSON: N_("in presenza"), AttendanceMode.ONLINE
 GUEST_NAME_MAX = 120
 GUEST_ORGANISATION_MAX = 200
 THEME_MAX = 200  # meeting_record.theme
+MATERIAL_NAME_MAX = 200  # meeting_material.file_name
 
 
 @dataclass(frozen=True)
@@ -75,6 +86,12 @@ class Guest:
 
 
 @dataclass(frozen=True)
+class Material:
+    material_id: int
+    name: str
+
+
+@dataclass(frozen=True)
 class AttendanceView:
     """A meeting's attendance as it stands: the table's people, the guests, and the Comuni
     represented as the coverage rule counts them (bot.services.meetings.rules)."""
@@ -88,6 +105,7 @@ class AttendanceView:
     closes_at: datetime
     theme: str | None = None  # a thematic workshop's theme
     workshop_allowed: bool = False  # a meeting of the technical table may be one
+    materials: tuple[Material, ...] = ()  # a workshop's documents
 
 
 def _when(view: AttendanceView, tr: Translator) -> str:
@@ -102,7 +120,13 @@ def _guest_line(guest: Guest) -> str:
 def _theme(view: AttendanceView, tr: Translator) -> list[str]:
     if view.theme is None:
         return []
-    return ["🎓 " + tr.gettext("Workshop tematico: {theme}").format(theme=html.escape(view.theme))]
+    lines = ["🎓 " + tr.gettext("Workshop tematico: {theme}").format(theme=html.escape(view.theme))]
+    if view.materials:
+        names = ", ".join(html.escape(m.name) for m in view.materials)
+        lines.append(
+            tr.gettext("📎 Materiali ({n}): {names}").format(n=len(view.materials), names=names)
+        )
+    return lines
 
 
 def _summary(view: AttendanceView, tr: Translator) -> list[str]:
@@ -160,6 +184,9 @@ def render_list(view: AttendanceView, tr: Translator) -> tuple[str, Keyboard | N
             ),
         ],
         [Button(_("⚙️ Gestisci presenze"), cb.encode(ATT_AREA, MANAGE, meeting.id))],
+        [Button(_("📎 Ricevi i materiali"), cb.encode(ATT_AREA, GET_MATERIALS, meeting.id))]
+        if view.theme is not None and view.materials
+        else [],
     )
     return "\n".join(lines), keyboard
 
@@ -205,6 +232,13 @@ def render_roster(view: AttendanceView, tr: Translator) -> tuple[str, Keyboard |
         )
     rows.append([Button(_("➕ Aggiungi un ospite"), cb.encode(ATT_AREA, GUEST, meeting.id))])
     if view.theme is not None:
+        rows += [
+            [Button("🗑 " + m.name[:40], cb.encode(ATT_AREA, MATERIAL_REMOVE, m.material_id))]
+            for m in view.materials
+        ]
+        rows.append(
+            [Button(_("📎 Aggiungi materiali"), cb.encode(ATT_AREA, MATERIALS, meeting.id))]
+        )
         rows.append(
             [
                 Button(_("🎓 Cambia il tema"), cb.encode(ATT_AREA, WORKSHOP, meeting.id)),
@@ -308,6 +342,52 @@ def theme_cleared(tr: Translator) -> str:
     return tr.gettext("Fatto: è di nuovo una riunione ordinaria.")
 
 
+def material_name(raw: str | None, tr: Translator) -> str:
+    """A document's name as kept: one line, at most MATERIAL_NAME_MAX characters."""
+    return " ".join((raw or "").split())[:MATERIAL_NAME_MAX] or tr.gettext("documento")
+
+
+def _done(meeting_id: int, tr: Translator) -> Keyboard:
+    keyboard = Keyboard.of(
+        [Button(tr.gettext("✅ Fine"), cb.encode(ATT_AREA, MATERIALS_DONE, meeting_id))]
+    )
+    assert keyboard is not None
+    return keyboard
+
+
+def ask_materials(title: str, meeting_id: int, tr: Translator) -> tuple[str, Keyboard]:
+    text = tr.gettext(
+        "📎 Materiali del workshop «{title}».\nMandami i documenti (presentazioni, PDF…) come "
+        "file, uno o più: li conservo e li mando a chi del tavolo li chiede. Quando hai "
+        "finito premi «✅ Fine»."
+    ).format(title=html.escape(title))
+    return text, _done(meeting_id, tr)
+
+
+def material_saved(name: str, count: int, meeting_id: int, tr: Translator) -> tuple[str, Keyboard]:
+    text = tr.ngettext(
+        "📎 Conservato: {name} ({n} documento in tutto). Mandane altri o premi «✅ Fine».",
+        "📎 Conservato: {name} ({n} documenti in tutto). Mandane altri o premi «✅ Fine».",
+        count,
+    ).format(name=html.escape(name), n=count)
+    return text, _done(meeting_id, tr)
+
+
+def material_expected(meeting_id: int, tr: Translator) -> tuple[str, Keyboard]:
+    text = tr.gettext(
+        "Qui aspetto i documenti del workshop: mandali come file (📎), oppure premi «✅ Fine»."
+    )
+    return text, _done(meeting_id, tr)
+
+
+def material_removed(tr: Translator) -> str:
+    return tr.gettext("Documento tolto dai materiali.")
+
+
+def materials_sent(tr: Translator) -> str:
+    return tr.gettext("Ti ho mandato i materiali in privato.")
+
+
 # Why a press is refused (bot.services.meetings.attendance.AttendanceRefused.reason).
 REFUSALS = {
     "gone": N_("Questa riunione non c'è più (forse è stata annullata)."),
@@ -332,6 +412,14 @@ REFUSALS = {
     "elsewhere": N_("Qui questo pulsante non funziona: usa quello del messaggio delle presenze."),
     "private_only": N_("Le presenze si correggono in chat privata con me."),
     "too_many_guests": N_("Ci sono già {n} ospiti: non se ne possono aggiungere altri."),
+    "not_workshop": N_(
+        "I materiali sono dei workshop tematici: prima rendi la riunione un workshop con "
+        "«🎓 Rendi workshop tematico»."
+    ),
+    "too_many_materials": N_(
+        "Ci sono già {n} documenti: togline uno con «🗑» prima di aggiungerne altri."
+    ),
+    "no_materials": N_("Per questo workshop non ci sono ancora materiali."),
     "not_technical": N_(
         "I workshop tematici sono del tavolo tecnico: questa riunione è del tavolo politico."
     ),
@@ -353,7 +441,7 @@ def refusal_text(
         return text.format(table=_(table))
     if reason == "not_open" and opens_at is not None and tz is not None:
         return text.format(time=format_datetime(opens_at, tz, tr.language))
-    if reason == "too_many_guests":
+    if reason in ("too_many_guests", "too_many_materials"):
         return text.format(n=limit)
     return text
 

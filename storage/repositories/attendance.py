@@ -16,6 +16,7 @@ from storage.models import (
     Meeting,
     MeetingGuest,
     MeetingKind,
+    MeetingMaterial,
     MeetingRecord,
     MemberMunicipality,
 )
@@ -172,3 +173,38 @@ async def set_workshop(session: AsyncSession, *, meeting_id: int, theme: str | N
         .values(kind=kind, theme=theme)
         .execution_options(synchronize_session=False)
     )
+
+
+async def materials_of(session: AsyncSession, meeting_id: int) -> list[MeetingMaterial]:
+    rows = await session.execute(
+        select(MeetingMaterial)
+        .where(MeetingMaterial.meeting_id == meeting_id)
+        .order_by(MeetingMaterial.id)
+    )
+    return list(rows.scalars())
+
+
+async def add_material(
+    session: AsyncSession,
+    *,
+    meeting_id: int,
+    file_id: str,
+    file_name: str,
+    added_by: int,
+    now: datetime,
+) -> MeetingMaterial:
+    material = MeetingMaterial(
+        meeting_id=meeting_id,
+        file_id=file_id,
+        file_name=file_name,
+        added_by_member_id=added_by,
+        created_at=now,
+    )
+    session.add(material)
+    await session.flush()
+    return material
+
+
+async def remove_material(session: AsyncSession, material: MeetingMaterial) -> None:
+    await session.delete(material)
+    await session.flush()

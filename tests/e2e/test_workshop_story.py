@@ -1,7 +1,9 @@
 """A thematic workshop of the technical table, end to end through the real bot (issue 19): the
-coordinator makes a meeting a workshop from its roster in private, writes the theme in a
-dialogue that survives a restart (the roster reached days ahead from /calendario), the roster and the group's attendance list show it, and it
-can be an ordinary meeting again; a meeting of the political table cannot be one.
+coordinator makes a meeting a workshop from its roster in private (reached days ahead from
+/calendario), writes the theme in a dialogue that survives a restart, sends its materials
+(documents kept by file id, across a restart); the roster and the group's attendance list show
+them, a member of the technical table gets them in private with one button, «🗑» takes one off,
+and it can be an ordinary meeting again; a meeting of the political table cannot be one.
 """
 
 from __future__ import annotations
@@ -103,7 +105,37 @@ async def test_workshop_story(any_bot: BotUnderTest) -> None:
         "Comunità energetiche rinnovabili",
     )
 
-    # Half an hour before, the technical group's list names the theme.
+    # The materials: documents sent in the dialogue (a restart in between), then «✅ Fine».
+    await (await carla.press(shown, "📎 Aggiungi materiali")).answered()
+    await bot.settle()
+    assert (fake.last_sent(carla).text or "").startswith("📎 Materiali del workshop «Workshop».")
+    await carla.send("ecco le slide")
+    await bot.settle()
+    assert (fake.last_sent(carla).text or "").startswith("Qui aspetto i documenti del workshop")
+    await carla.send_document("cer.pdf", b"%PDF-1.4 cer", "application/pdf")
+    await bot.settle()
+    assert (fake.last_sent(carla).text or "").startswith(
+        "📎 Conservato: cer.pdf (1 documento in tutto)."
+    )
+    await bot.restart()
+    await carla.send_document("slide.pptx", b"PK slide")
+    await bot.settle()
+    saved = fake.last_sent(carla)
+    assert (saved.text or "").startswith("📎 Conservato: slide.pptx (2 documenti in tutto).")
+    await (await carla.press(saved, "✅ Fine")).answered()
+    await bot.settle()
+    shown = fake.last_sent(carla)
+    assert "📎 Materiali (2): cer.pdf, slide.pptx" in (shown.text or "")
+    assert "🗑 cer.pdf" in shown.button_texts
+
+    # Someone not at the technical table gets nothing.
+    await team.users["sa"].send(f"/start pm-{meeting_id}")
+    await bot.settle()
+    assert (fake.last_sent(team.users["sa"]).text or "").startswith(
+        "Questa riunione è del tavolo tecnico"
+    )
+
+    # Half an hour before, the technical group's list names the theme and offers the materials.
     await bot.tick()
     bot.clock.set(starts - timedelta(minutes=30))
     await bot.tick()
@@ -111,6 +143,25 @@ async def test_workshop_story(any_bot: BotUnderTest) -> None:
     await bot.settle()
     (roll,) = [m for m in fake.sent_to(technical) if (m.text or "").startswith("📋 Presenze")]
     assert "🎓 Workshop tematico: Comunità energetiche rinnovabili" in (roll.text or "")
+    assert "📎 Materiali (2): cer.pdf, slide.pptx" in (roll.text or "")
+    tino.has_started = True
+    toast = await (await tino.press(roll, "📎 Ricevi i materiali")).answered()
+    assert toast.text == "Ti ho mandato i materiali in privato."
+    await bot.settle()
+    received = [m for m in fake.sent_to(tino) if m.document is not None]
+    assert [(m.document.file_name, m.caption) for m in received if m.document] == [
+        ("cer.pdf", "cer.pdf"),
+        ("slide.pptx", "slide.pptx"),
+    ]
+    assert received[0].document and received[0].document.content == b"%PDF-1.4 cer"
+
+    # «🗑» takes a document off; the list follows.
+    toast = await (await carla.press(shown, "🗑 cer.pdf")).answered()
+    assert toast.text == "Documento tolto dai materiali."
+    await bot.settle()
+    await bot.run_jobs()
+    await bot.settle()
+    assert "📎 Materiali (1): slide.pptx" in (roll.text or "")
 
     # An ordinary meeting again: the roster and the group's list follow.
     toast = await (await carla.press(shown, "↩️ Non è un workshop")).answered()

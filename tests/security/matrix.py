@@ -375,6 +375,11 @@ ATT_ROSTER = private_button(
     {**only(["coord"], ATT_NOT_COORD), **ATT_OUTSIDERS},
     "Le presenze si correggono in chat privata con me",
 )
+# The world's meeting is no workshop: its coordinator is told how to make it one first.
+ATT_MATERIALS = private_button(
+    {**only([], ATT_NOT_COORD, coord="I materiali sono dei workshop tematici"), **ATT_OUTSIDERS},
+    "Le presenze si correggono in chat privata con me",
+)
 
 
 def task_button(allowed: Iterable[str]) -> Row:
@@ -461,6 +466,10 @@ BUTTONS: dict[str, Row] = {
     "att:gdel:{guest}": ATT_ROSTER,
     "att:ws:{meeting}": ATT_ROSTER,
     "att:nows:{meeting}": ATT_ROSTER,
+    "att:mat:{meeting}": ATT_MATERIALS,
+    "att:matend:{meeting}": ATT_ROSTER,
+    "att:matdel:{material}": ATT_ROSTER,
+    "att:get:{meeting}": ATT_CHECK_IN,
     "wiz:stop": buttons(everyone("Questa preparazione è scaduta")),
     "act:show:{act}": union_button(only(MEMBERS, NOT_FOR_YOU)),
     "act:list:{A}:all:all:0": union_button(only(MEMBERS, NOT_FOR_YOU)),

@@ -49,6 +49,7 @@ def fill(template: str, world: World) -> str:
         ann=a.announcement_id,
         doc=a.document_id,
         guest=a.guest_id,
+        material=a.material_id,
     )
 
 

@@ -28,6 +28,7 @@ from storage.models import (
     LinkedChat,
     Meeting,
     MeetingGuest,
+    MeetingMaterial,
     MeetingPoll,
     Member,
     MemberMunicipality,
@@ -117,6 +118,7 @@ class UnionObjects:
     announcement_id: int = 0
     invite_id: int = 0
     guest_id: int = 0  # a guest of the meeting (issue 19, attendance)
+    material_id: int = 0  # a document of the meeting (issue 19, a workshop's materials)
 
 
 @dataclass
@@ -443,6 +445,17 @@ async def build_world(bot: BotUnderTest) -> World:
         assert coord_a is not None
         await _contents(s, a, secret="Val", tecnico=tecnico, coord=coord_a, now=now)
         await _contents(s, b, secret="Pianura-segreta", tecnico=coord_b, coord=coord_b, now=now)
+        for objects in (a, b):  # a document the fake server knows, as if sent in the dialogue
+            stored = fake._store_file("document", b"%PDF-1.4", "tema.pdf", "application/pdf")
+            material = MeetingMaterial(
+                meeting_id=objects.meeting_id,
+                file_id=stored.file_id,
+                file_name="tema.pdf",
+                created_at=now,
+            )
+            s.add(material)
+            await s.flush()
+            objects.material_id = material.id
     world = World(bot=bot, users=users, chats=chats, a=a, b=b, b_group=b_group)
     # Every caller has started the bot; anchors for forged presses in every chat.
     for user in users.values():

@@ -6,12 +6,14 @@ every button's callback data)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Bot, Update
+from telegram.error import BadRequest, Forbidden
 from telegram.ext import Application, CallbackQueryHandler
 
 from bot import delivery, message_refresh
@@ -29,6 +31,7 @@ from bot.views import attendance as views
 from bot.views import meetings as meeting_views
 from bot.views.answer import Answer
 
+logger = logging.getLogger(__name__)
 Outcome = attendance.Roster | attendance.Asked | attendance.AttendanceRefused
 UnionOf = Callable[[AsyncSession, int | None], Awaitable[int | None]]
 
@@ -137,6 +140,7 @@ async def _show(
     if isinstance(outcome, attendance.Asked):
         answer = Answer(text=outcome.text, keyboard=outcome.keyboard, new_message=True)
         await deliver(update, answer)
+        message_refresh.request(context.services, outcome.dirty_chat_ids)
         return
     if edit:  # a press: the note is its toast, the roster replaces the pressed message
         answer = Answer(toast=outcome.note, text=outcome.text, keyboard=outcome.keyboard)
@@ -170,13 +174,16 @@ _ON_MEETING = {
     views.NO_ORGANISATION: attendance.skip_organisation,
     views.WORKSHOP: attendance.start_theme,
     views.NOT_WORKSHOP: attendance.clear_workshop,
+    views.MATERIALS: attendance.start_materials,
+    views.MATERIALS_DONE: attendance.end_materials,
 }
 
 
 async def on_meeting_press(update: Update, context: BotContext) -> None:
     """`att:guest:<meeting>` starts the guest dialogue, `att:nonorg:<meeting>` ends it without
     an organisation; `att:ws:<meeting>` asks a workshop's theme, `att:nows:<meeting>` makes it
-    an ordinary meeting again."""
+    an ordinary meeting again; `att:mat:<meeting>` waits for its documents until
+    `att:matend:<meeting>`."""
     now = context.services.clock.now()
 
     async def use(s: AsyncSession, p: ButtonPress, tr: Translator) -> Outcome:
@@ -203,6 +210,90 @@ async def on_guest_line(update: Update, context: BotContext) -> None:
         )
 
     await _roster_press(update, context, attendance.guest_union_id, use)
+
+
+async def on_material_line(update: Update, context: BotContext) -> None:
+    """`att:matdel:<material>`: a document off the workshop's materials."""
+    now = context.services.clock.now()
+
+    async def use(s: AsyncSession, p: ButtonPress, tr: Translator) -> Outcome:
+        return await attendance.remove_material(
+            s, material_id=p.object_id, telegram_user_id=p.user_id, now=now, language=tr.language
+        )
+
+    await _roster_press(update, context, attendance.material_union_id, use)
+
+
+async def on_material_message(update: Update, context: BotContext, conv: Conversation) -> None:
+    """A message during the materials' dialogue: a document is kept, anything else asked again."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    document = message.document
+    async with update_transaction(context, update) as session:
+        tr = await caller_tr(session, context.services, update)
+        outcome = await attendance.material_sent(
+            session,
+            conversation=conv,
+            file_id=document.file_id if document else None,
+            file_name=document.file_name if document else None,
+            telegram_user_id=user.id,
+            now=context.services.clock.now(),
+            language=tr.language,
+        )
+    await _show(update, context, outcome, tr, edit=False)
+
+
+async def _send_materials(bot: Bot, user_id: int, materials: attendance.Materials) -> bool:
+    """The documents, in private, by their file ids; False when the bot may not write first."""
+    for file_id, name in materials.files:
+        try:
+            await bot.send_document(chat_id=user_id, document=file_id, caption=name)
+        except Forbidden:
+            return False
+        except BadRequest:  # a file Telegram no longer knows: the others still go
+            logger.warning("A workshop's document could not be sent: %s", name)
+    return True
+
+
+async def on_get_materials(update: Update, context: BotContext) -> None:
+    """`att:get:<meeting>`: «📎 Ricevi i materiali» under the list; the documents in private
+    (or, when the bot may not write first, the link that opens the chat and sends them)."""
+
+    async def use(
+        s: AsyncSession, p: ButtonPress, _tr: Translator
+    ) -> attendance.Materials | attendance.AttendanceRefused:
+        return await attendance.materials_for(s, meeting_id=p.object_id, telegram_user_id=p.user_id)
+
+    guarded = await on_object(update, context, attendance.meeting_union_id, use)
+    if guarded is None:
+        return
+    pressed, tr, outcome = guarded
+    if isinstance(outcome, attendance.AttendanceRefused):
+        await deliver(update, _refused(outcome, tr))
+    elif await _send_materials(context.bot, pressed.user_id, outcome):
+        await pressed.query.answer(None if in_private(update) else views.materials_sent(tr))
+    else:
+        link = attendance.materials_link(pressed.object_id)
+        await pressed.query.answer(url=meeting_views.start_link_url(context.bot.username, link))
+
+
+async def on_materials_link(
+    update: Update, context: BotContext, _kind: str, meeting_id: int
+) -> None:
+    """`/start pm-<meeting>`: the workshop's materials in private, checked as the button is."""
+    services, user = context.services, update.effective_user
+    if user is None:
+        return
+    async with services.db.transaction() as session:
+        tr = await caller_tr(session, services, update)
+        outcome = await attendance.materials_for(
+            session, meeting_id=meeting_id, telegram_user_id=user.id
+        )
+    if isinstance(outcome, attendance.AttendanceRefused):
+        await reply(update, outcome.text(tr.language))
+    else:
+        await _send_materials(context.bot, user.id, outcome)
 
 
 async def on_guest_text(update: Update, context: BotContext, conv: Conversation) -> None:
@@ -260,6 +351,8 @@ def register(application: Application[Any, Any, Any, Any, Any, Any], services: S
             CallbackQueryHandler(on_manage, pattern=pattern(area, views.MANAGE)),
             CallbackQueryHandler(on_tap, pattern=pattern(area, views.TAP)),
             CallbackQueryHandler(on_meeting_press, pattern=pattern(area, *_ON_MEETING)),
+            CallbackQueryHandler(on_material_line, pattern=pattern(area, views.MATERIAL_REMOVE)),
+            CallbackQueryHandler(on_get_materials, pattern=pattern(area, views.GET_MATERIALS)),
             CallbackQueryHandler(
                 on_guest_line, pattern=pattern(area, views.GUEST_MODE, views.GUEST_REMOVE)
             ),
@@ -267,7 +360,9 @@ def register(application: Application[Any, Any, Any, Any, Any, Any], services: S
     )
     register_flow(attendance.GUEST_FLOW, on_guest_text)
     register_flow(attendance.THEME_FLOW, on_guest_text)
+    register_flow(attendance.MATERIAL_FLOW, on_material_message)
     put_link_in_front(services, attendance.parse_roster_link, on_roster_link)
+    put_link_in_front(services, attendance.parse_materials_link, on_materials_link)
     services.add_sent_listener(attendance.MESSAGE_PREFIX, attendance.list_sent)
     services.add_due_work("meetings.attendance_lists", post_lists)
     message_refresh.install(application, services, MESSAGES)

@@ -40,6 +40,7 @@ from storage.models import (
     Conversation,
     Meeting,
     MeetingGuest,
+    MeetingMaterial,
     OutboxMessage,
     PollTable,
     Union,
@@ -59,6 +60,10 @@ OPEN_CLAIM = "meeting_attendance"  # claimed once per meeting when its list is p
 MESSAGE_PREFIX = "att:"  # the outbox's dedup key of the list: att:<meeting>:<chat>
 GUEST_FLOW = "meeting_guest"  # the coordinator's dialogue that adds a guest
 THEME_FLOW = "meeting_theme"  # the coordinator's dialogue that makes a meeting a workshop
+MATERIAL_FLOW = "meeting_material"  # the coordinator sends a workshop's documents
+MAX_MATERIALS = 10  # a workshop's documents (the roster's keyboard: one button each)
+LINK_MATERIALS = "pm"  # t.me/<bot>?start=pm-<meeting>: a workshop's materials in private
+MATERIAL_LINKS = (LINK_MATERIALS,)
 MAX_GUESTS = 30  # the roster's keyboard: two buttons a guest, Telegram's 100 in all
 LINK_ROSTER = "pr"  # t.me/<bot>?start=pr-<meeting>: the roster in private
 ROSTER_LINKS = (LINK_ROSTER,)
@@ -111,7 +116,8 @@ def parse_roster_link(payload: str | None) -> tuple[str, int] | None:
 @dataclass(frozen=True)
 class AttendanceRefused:
     """`reason`: gone, not_a_member, not_at_table, not_open, closed, not_coordinator,
-    elsewhere, too_many_guests (bot.views.attendance.refusal_text)."""
+    elsewhere, too_many_guests, not_technical, not_workshop, too_many_materials, no_materials
+    (bot.views.attendance.refusal_text)."""
 
     reason: str
     table: str | None = None
@@ -125,7 +131,7 @@ class AttendanceRefused:
             table=self.table,
             opens_at=self.opens_at,
             tz=self.tz,
-            limit=MAX_GUESTS,
+            limit=MAX_MATERIALS if self.reason == "too_many_materials" else MAX_GUESTS,
         )
 
 
@@ -186,6 +192,10 @@ async def _view(session: AsyncSession, loaded: _Loaded) -> views.AttendanceView:
         closes_at=loaded.closes_at,
         theme=await repo.workshop_theme(session, loaded.meeting.id),
         workshop_allowed=may_be_workshop(loaded.meeting.table),
+        materials=tuple(
+            views.Material(m.id, m.file_name)
+            for m in await repo.materials_of(session, loaded.meeting.id)
+        ),
     )
 
 
@@ -428,6 +438,7 @@ class Asked:
 
     text: str
     keyboard: Keyboard | None = None
+    dirty_chat_ids: tuple[int, ...] = ()
 
 
 async def start_guest(
@@ -658,35 +669,179 @@ async def clear_workshop(
     return await _roster(session, who.loaded, language, note=note, dirty=dirty)
 
 
+# --- a workshop's materials -------------------------------------------------------------------
+
+
+def materials_link(meeting_id: int) -> str:
+    return make_link(LINK_MATERIALS, meeting_id, MATERIAL_LINKS)
+
+
+def parse_materials_link(payload: str | None) -> tuple[str, int] | None:
+    return parse_link(payload, MATERIAL_LINKS)
+
+
+async def start_materials(
+    session: AsyncSession, *, meeting_id: int, telegram_user_id: int, now: datetime, language: str
+) -> Asked | AttendanceRefused:
+    """«📎 Aggiungi materiali» (a workshop): the dialogue waits for documents until «✅ Fine»."""
+    who = await _coordinating(
+        session, meeting_id=meeting_id, telegram_user_id=telegram_user_id, now=now
+    )
+    if isinstance(who, AttendanceRefused):
+        return who
+    if await repo.workshop_theme(session, meeting_id) is None:
+        return AttendanceRefused("not_workshop")
+    await _step(session, telegram_user_id, "files", {"meeting": meeting_id}, now, MATERIAL_FLOW)
+    text, keyboard = views.ask_materials(who.loaded.meeting.title, meeting_id, translator(language))
+    return Asked(text, keyboard)
+
+
+async def material_sent(
+    session: AsyncSession,
+    *,
+    conversation: Conversation,
+    file_id: str | None,
+    file_name: str | None,
+    telegram_user_id: int,
+    now: datetime,
+    language: str,
+) -> Asked | AttendanceRefused:
+    """A message during the materials' dialogue: a document is kept (by its Telegram file id);
+    anything else is asked again."""
+    meeting_id = int((conversation.data or {}).get("meeting", 0))
+    tr = translator(language)
+    who = await _coordinating(
+        session, meeting_id=meeting_id, telegram_user_id=telegram_user_id, now=now
+    )
+    if isinstance(who, AttendanceRefused):
+        await _end(session, telegram_user_id)
+        return who
+    if file_id is None:
+        return Asked(*views.material_expected(meeting_id, tr))
+    if len(await repo.materials_of(session, meeting_id)) >= MAX_MATERIALS:
+        await _end(session, telegram_user_id)
+        return AttendanceRefused("too_many_materials")
+    name = views.material_name(file_name, tr)
+    await repo.add_material(
+        session,
+        meeting_id=meeting_id,
+        file_id=file_id,
+        file_name=name,
+        added_by=who.member_id,
+        now=now,
+    )
+    await _step(session, telegram_user_id, "files", {"meeting": meeting_id}, now, MATERIAL_FLOW)
+    count = len(await repo.materials_of(session, meeting_id))
+    dirty = await repo.mark_dirty(session, meeting_id=meeting_id, now=now)
+    return Asked(*views.material_saved(name, count, meeting_id, tr), dirty_chat_ids=tuple(dirty))
+
+
+async def end_materials(
+    session: AsyncSession, *, meeting_id: int, telegram_user_id: int, now: datetime, language: str
+) -> Roster | AttendanceRefused:
+    """«✅ Fine»: the materials' dialogue ends; the roster."""
+    who = await _coordinating(
+        session, meeting_id=meeting_id, telegram_user_id=telegram_user_id, now=now
+    )
+    if isinstance(who, AttendanceRefused):
+        return who
+    conversation = await core_repo.get_conversation(
+        session, telegram_user_id=telegram_user_id, chat_id=telegram_user_id, now=now
+    )
+    if conversation is not None and conversation.flow == MATERIAL_FLOW:
+        await _end(session, telegram_user_id)
+    return await _roster(session, who.loaded, language)
+
+
+async def material_union_id(session: AsyncSession, material_id: int | None) -> int | None:
+    material = await session.get(MeetingMaterial, material_id) if material_id else None
+    return await meeting_union_id(session, material.meeting_id) if material else None
+
+
+async def remove_material(
+    session: AsyncSession, *, material_id: int, telegram_user_id: int, now: datetime, language: str
+) -> Roster | AttendanceRefused:
+    """«🗑 <file>» on the roster: the document is no longer among the materials."""
+    material = await session.get(MeetingMaterial, material_id)
+    if material is None:
+        return AttendanceRefused("gone")
+    meeting_id = material.meeting_id
+    who = await _coordinating(
+        session, meeting_id=meeting_id, telegram_user_id=telegram_user_id, now=now
+    )
+    if isinstance(who, AttendanceRefused):
+        return who
+    await repo.remove_material(session, material)
+    dirty = await repo.mark_dirty(session, meeting_id=meeting_id, now=now)
+    note = views.material_removed(translator(language))
+    return await _roster(session, who.loaded, language, note=note, dirty=dirty)
+
+
+@dataclass(frozen=True)
+class Materials:
+    """The documents to send (file id, name), in the order they were added."""
+
+    files: tuple[tuple[str, str], ...]
+
+
+async def materials_for(
+    session: AsyncSession, *, meeting_id: int, telegram_user_id: int
+) -> Materials | AttendanceRefused:
+    """«📎 Ricevi i materiali» (or its link): a member at the meeting's table, or the
+    coordinator, receives the workshop's documents in private."""
+    loaded = await _load(session, meeting_id)
+    if loaded is None:
+        return AttendanceRefused("gone")
+    member = await core_repo.member_of(
+        session, union_id=loaded.union.id, telegram_user_id=telegram_user_id
+    )
+    if member is None:
+        return AttendanceRefused("not_a_member")
+    if member.id not in loaded.members and not member.is_coordinator:
+        return _not_at_table(loaded)
+    files = tuple((m.file_id, m.file_name) for m in await repo.materials_of(session, meeting_id))
+    return Materials(files) if files else AttendanceRefused("no_materials")
+
+
 __all__ = [
     "CHECK_IN_OPENS_BEFORE",
     "GUEST_FLOW",
+    "MATERIAL_FLOW",
     "MESSAGE_PREFIX",
     "THEME_FLOW",
     "Asked",
     "AttendanceMessage",
     "AttendanceRefused",
     "CheckedIn",
+    "Materials",
     "Roster",
     "Shown",
     "change_guest",
     "check_in",
     "check_in_window",
     "clear_workshop",
+    "end_materials",
     "guest_text",
     "guest_union_id",
     "list_now",
     "list_sent",
+    "material_sent",
+    "material_union_id",
+    "materials_for",
+    "materials_link",
     "may_be_workshop",
     "meeting_union_id",
     "next_mode",
     "open_check_ins",
     "open_roster",
+    "parse_materials_link",
     "parse_roster_link",
+    "remove_material",
     "represented",
     "roster_link",
     "skip_organisation",
     "start_guest",
+    "start_materials",
     "start_theme",
     "tap",
     "theme_text",
