@@ -35,6 +35,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from bot.localtime import local_to_utc
 from bot.services.meetings import rules as meeting_rules
 from bot.services.meetings.agenda import convocation_bounds
+from bot.services.meetings.attendance import CHECK_IN_OPENS_BEFORE
 from bot.services.meetings.pins import PIN_DONE, PIN_LOOKBACK, PIN_OWED
 from bot.services.meetings.tasks import ROUND_CLAIM as TASK_ROUND_CLAIM
 from bot.services.progress import rules as round_rules
@@ -203,6 +204,13 @@ async def _meeting_reminders(session: AsyncSession, now: datetime) -> datetime |
     return earliest((m for s in starts for m in meeting_moments(s)), after=now)
 
 
+async def _attendance_lists(session: AsyncSession, now: datetime) -> datetime | None:
+    """A meeting's attendance list goes out when its check-ins open (bot.services.meetings
+    .attendance): 30 minutes before its start."""
+    starts = await repo.meeting_starts_after(session, after=now)
+    return earliest((s - CHECK_IN_OPENS_BEFORE for s in starts), after=now)
+
+
 async def _rounds_open(session: AsyncSession, now: datetime) -> datetime | None:
     moments: list[datetime] = []
     for tz, row in await repo.round_settings(session):
@@ -238,8 +246,9 @@ KIT_KINDS = (REOFFER, FLUSH, PROBLEMS, PURGE)
 # tables of the live messages the features registered, so bot.jobs builds it (`rows_marked`)
 OWED_EDITS = "messages.owed_edits"
 
-# bot.services.meetings.minutes.DRAFT_LOOKBACK (not imported: it imports the views' documents)
-MINUTES_DRAFT_LOOKBACK = timedelta(days=7)
+# The minutes' draft lookback lives with the meetings' rules: bot.services.meetings.minutes
+# imports the documents' writers, which the tick does not need.
+MINUTES_DRAFT_LOOKBACK = meeting_rules.MINUTES_DRAFT_LOOKBACK
 
 # Every kind of the tick's work, IN THE TICK'S ORDER: bot.jobs runs the due ones in the order of
 # this dict, whatever the order the areas register them in (`Services.add_due_work` refuses a
@@ -271,6 +280,9 @@ SCHEDULE: dict[str, WhenDue] = {
     "meetings.meeting_reminders": WhenDue(
         next_due=_meeting_reminders,
         wakes=(Wake("meeting", ("starts_at",)), Wake("meeting_settings")),  # reminders on/off
+    ),
+    "meetings.attendance_lists": WhenDue(
+        next_due=_attendance_lists, wakes=(Wake("meeting", ("starts_at",)),)
     ),
     "meetings.pins": WhenDue(
         probe=lambda now: repo.pins_owed(PIN_OWED, PIN_DONE, since=now - PIN_LOOKBACK),

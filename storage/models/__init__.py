@@ -12,6 +12,7 @@ from storage.models.actions import (
     UpdateSettings,
     UpdateSource,
 )
+from storage.models.attendance import AttendanceMessage
 from storage.models.base import Base
 from storage.models.core import (
     Conversation,
@@ -84,6 +85,7 @@ __all__ = [
     "Announcement",
     "Answer",
     "Attendance",
+    "AttendanceMessage",
     "AttendanceMode",
     "Base",
     "Conversation",

@@ -13,6 +13,7 @@ from sqlalchemy.orm.attributes import flag_modified
 
 from storage.db import connection_of
 from storage.models import (
+    AttendanceMessage,
     Conversation,
     DecisionMessage,
     JobClaim,
@@ -287,6 +288,7 @@ async def migrate_chat(session: AsyncSession, *, old_chat_id: int, new_chat_id: 
         (LinkedChat, LinkedChat.chat_id),
         (PollMessage, PollMessage.chat_id),
         (DecisionMessage, DecisionMessage.chat_id),
+        (AttendanceMessage, AttendanceMessage.chat_id),
         (PostedMessage, PostedMessage.chat_id),
         (UpdateRound, UpdateRound.announcement_chat_id),
     ):

@@ -1,4 +1,5 @@
-"""Messages that owe an edit: a poll's tally, a decision's votes (bot.message_refresh).
+"""Messages that owe an edit: a poll's tally, a decision's votes, a meeting's attendance
+(bot.message_refresh).
 
 Each kind lives in its area's table (`poll_message`, `decision_message`) with the same four
 columns: `chat_id`, `message_id`, `dirty_since` (an edit is owed since then; the oldest owed
@@ -13,13 +14,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy import update as sql_update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
-from storage.models import DecisionMessage, PollMessage
+from storage.models import AttendanceMessage, DecisionMessage, PollMessage
+from storage.repositories.common import insert_ignore
 
-TrackedMessage = PollMessage | DecisionMessage
-TrackedModel = type[PollMessage] | type[DecisionMessage]
+TrackedMessage = PollMessage | DecisionMessage | AttendanceMessage
+TrackedModel = type[PollMessage] | type[DecisionMessage] | type[AttendanceMessage]
 
 
 @dataclass(frozen=True)
@@ -69,4 +73,63 @@ def drop(message: TrackedMessage) -> None:
     message.dirty_since = None
 
 
-__all__ = ["OwedEdit", "TrackedMessage", "TrackedModel", "drop", "lock", "owed", "settle"]
+# --- the messages of one thing (a decision, a meeting's attendance) ---------------------------
+
+OwnedModel = type[DecisionMessage] | type[AttendanceMessage]
+
+
+def _owner(model: OwnedModel) -> InstrumentedAttribute[int]:
+    """The column naming what the message shows."""
+    return DecisionMessage.decision_id if model is DecisionMessage else AttendanceMessage.meeting_id
+
+
+async def remember(
+    session: AsyncSession, model: OwnedModel, *, owner_id: int, chat_id: int, message_id: int
+) -> None:
+    """The message (chat, id) shows `owner_id`: kept once."""
+    await insert_ignore(
+        session,
+        model,
+        {_owner(model).key: owner_id, "chat_id": chat_id, "message_id": message_id},
+        ["chat_id", "message_id"],
+    )
+
+
+async def shown_at(
+    session: AsyncSession, model: OwnedModel, owner_id: int
+) -> list[tuple[int, int]]:
+    """(chat id, message id) of every message showing `owner_id`."""
+    rows = await session.execute(
+        select(model.chat_id, model.message_id).where(_owner(model) == owner_id)
+    )
+    return [(chat_id, message_id) for chat_id, message_id in rows.all()]
+
+
+async def mark_dirty(
+    session: AsyncSession, model: OwnedModel, *, owner_id: int, now: datetime
+) -> list[int]:
+    """Owe an edit on every message showing `owner_id` (the oldest owed change kept); returns
+    their chat ids. One UPDATE of every row: it locks them like any update, so on PostgreSQL it
+    waits for an edit being cleared (`lock`, FOR UPDATE) and sets the flag again after it."""
+    await session.execute(
+        sql_update(model)
+        .where(_owner(model) == owner_id)
+        .values(dirty_since=func.coalesce(model.dirty_since, now))
+        .execution_options(synchronize_session="fetch")
+    )
+    return sorted({chat_id for chat_id, _message in await shown_at(session, model, owner_id)})
+
+
+__all__ = [
+    "OwedEdit",
+    "OwnedModel",
+    "TrackedMessage",
+    "TrackedModel",
+    "drop",
+    "lock",
+    "mark_dirty",
+    "owed",
+    "remember",
+    "settle",
+    "shown_at",
+]

@@ -12,7 +12,6 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, and_, delete, exists, func, or_, select
-from sqlalchemy import update as sql_update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -47,6 +46,7 @@ from storage.models import (
     UpdateRound,
     UpdateSettings,
 )
+from storage.repositories import dirty_messages
 from storage.repositories import outbox as outbox_repo
 from storage.repositories import tasks as tasks_repo
 from storage.repositories.common import insert_ignore
@@ -799,42 +799,21 @@ async def vote_of_comune(
 async def add_decision_message(
     session: AsyncSession, *, decision_id: int, chat_id: int, message_id: int
 ) -> None:
-    await insert_ignore(
-        session,
-        DecisionMessage,
-        {"decision_id": decision_id, "chat_id": chat_id, "message_id": message_id},
-        ["chat_id", "message_id"],
+    await dirty_messages.remember(
+        session, DecisionMessage, owner_id=decision_id, chat_id=chat_id, message_id=message_id
     )
 
 
 async def decision_shown_at(session: AsyncSession, decision_id: int) -> list[tuple[int, int]]:
     """(chat id, message id) of every message the decision was posted as."""
-    rows = await session.execute(
-        select(DecisionMessage.chat_id, DecisionMessage.message_id).where(
-            DecisionMessage.decision_id == decision_id
-        )
-    )
-    return [(chat_id, message_id) for chat_id, message_id in rows]
+    return await dirty_messages.shown_at(session, DecisionMessage, decision_id)
 
 
 async def mark_decision_dirty(
     session: AsyncSession, *, decision_id: int, now: datetime
 ) -> list[int]:
-    """Owe an edit on every message showing the decision; returns their chat ids.
-
-    One UPDATE of every row (the oldest owed change kept): it locks them like any update, so
-    on PostgreSQL it waits for an edit being cleared and sets the flag again after it.
-    """
-    await session.execute(
-        sql_update(DecisionMessage)
-        .where(DecisionMessage.decision_id == decision_id)
-        .values(dirty_since=func.coalesce(DecisionMessage.dirty_since, now))
-        .execution_options(synchronize_session="fetch")
-    )
-    rows = await session.execute(
-        select(DecisionMessage.chat_id).where(DecisionMessage.decision_id == decision_id)
-    )
-    return list(rows.scalars())
+    """Owe an edit on every message showing the decision; returns their chat ids."""
+    return await dirty_messages.mark_dirty(session, DecisionMessage, owner_id=decision_id, now=now)
 
 
 async def political_comuni(session: AsyncSession, union_id: int) -> list[Municipality]:

@@ -69,8 +69,10 @@ async def test_quiet_ticks_claim_nothing(
     # One hour before (a new day: its outbox purge too): the hour reminder, once.
     assert await tick(starts - timedelta(minutes=59)) == ["meeting_remind_hour", "outbox_purge"]
     assert await tick(starts - timedelta(minutes=58)) == []
-    # Once it has started, both reminders are known to be claimed: nothing to write.
-    assert await tick(starts + timedelta(minutes=5)) == []
+    # Once it has started, both reminders are known to be claimed; the attendance list, due
+    # since half an hour before the start, is claimed once (issue 19), then nothing to write.
+    assert await tick(starts + timedelta(minutes=5)) == ["meeting_attendance"]
+    assert await tick(starts + timedelta(minutes=6)) == []
     assert await tick(starts + timedelta(hours=3)) == []
 
     async with bot.db.transaction() as session:

@@ -525,6 +525,7 @@ async def test_export_opens_and_agrees_with_the_database(bot: BotUnderTest) -> N
         "Storico aggiornamenti",
         "Note dal gruppo tecnico",
         "Riunioni",
+        "Presenze per Comune",
     ]
     rows = list(book["Azioni"].iter_rows(values_only=True))
     async with bot.db.transaction() as session:

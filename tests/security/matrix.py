@@ -397,6 +397,29 @@ MINUTES_PANEL = private_button(
 TASK_REFUSED = "Questo non è tra le cose che puoi fare qui"
 
 
+# A meeting's attendance (issue 19): the table's members check in on the list in its group
+# (here the meeting is 20 days ahead: a member is told when check-ins open, and the e2e story
+# tests/e2e/test_attendance_story.py checks in); the coordinator corrects it in private.
+ATT_NOT_MEMBER = "Le presenze di questa riunione le segnano i membri del Team energia"
+ATT_NOT_COORD = "Le presenze le corregge il coordinatore dell'Unione"
+ATT_OUTSIDERS = {
+    "outsider": ATT_NOT_MEMBER,
+    "pending": ATT_NOT_MEMBER,
+    "other_coord": ATT_NOT_MEMBER,
+}
+ATT_CHECK_IN = union_button(ATT_OUTSIDERS)
+ATT_MANAGE = union_button({**only(["coord"], ATT_NOT_COORD), **ATT_OUTSIDERS})
+ATT_ROSTER = private_button(
+    {**only(["coord"], ATT_NOT_COORD), **ATT_OUTSIDERS},
+    "Le presenze si correggono in chat privata con me",
+)
+# The world's meeting is no workshop: its coordinator is told how to make it one first.
+ATT_MATERIALS = private_button(
+    {**only([], ATT_NOT_COORD, coord="I materiali sono dei workshop tematici"), **ATT_OUTSIDERS},
+    "Le presenze si correggono in chat privata con me",
+)
+
+
 def task_button(allowed: Iterable[str]) -> Row:
     return buttons(only(allowed, TASK_REFUSED), everyone(TASK_REFUSED))
 
@@ -477,6 +500,19 @@ BUTTONS: dict[str, Row] = {
     "min:n:{draft}": MINUTES_PANEL,
     "min:ok:{draft}": MINUTES_PANEL,
     "min:f:{filed}": union_button(only(MEMBERS, MINUTES_GONE)),
+    "att:in:{meeting}:p": ATT_CHECK_IN,
+    "att:manage:{meeting}": ATT_MANAGE,
+    "att:tap:{meeting}:{sindaco}": ATT_ROSTER,
+    "att:guest:{meeting}": ATT_ROSTER,
+    "att:nonorg:{meeting}": ATT_ROSTER,
+    "att:gmode:{guest}": ATT_ROSTER,
+    "att:gdel:{guest}": ATT_ROSTER,
+    "att:ws:{meeting}": ATT_ROSTER,
+    "att:nows:{meeting}": ATT_ROSTER,
+    "att:mat:{meeting}": ATT_MATERIALS,
+    "att:matend:{meeting}": ATT_ROSTER,
+    "att:matdel:{material}": ATT_ROSTER,
+    "att:get:{meeting}": ATT_CHECK_IN,
     "wiz:stop": buttons(everyone("Questa preparazione è scaduta")),
     "act:show:{act}": union_button(only(MEMBERS, NOT_FOR_YOU)),
     "act:list:{A}:all:all:0": union_button(only(MEMBERS, NOT_FOR_YOU)),

@@ -53,6 +53,8 @@ def fill(template: str, world: World) -> str:
         dec=a.decision_id,
         ann=a.announcement_id,
         doc=a.document_id,
+        guest=a.guest_id,
+        material=a.material_id,
     )
 
 

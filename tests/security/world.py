@@ -32,7 +32,9 @@ from storage.models import (
     JobClaim,
     LinkedChat,
     Meeting,
+    MeetingGuest,
     MeetingKind,
+    MeetingMaterial,
     MeetingPoll,
     MeetingRecord,
     MeetingTask,
@@ -132,6 +134,8 @@ class UnionObjects:
     invite_id: int = 0
     draft_meeting_id: int = 0  # a meeting held, its minutes a draft
     filed_meeting_id: int = 0  # a meeting held, its minutes approved and posted
+    guest_id: int = 0  # a guest of the meeting (issue 19, attendance)
+    material_id: int = 0  # a document of the meeting (issue 19, a workshop's materials)
 
 
 @dataclass
@@ -270,6 +274,12 @@ async def _union(
     await session.flush()
     objects.action_ids = [a.id for a in actions]
     objects.round_id = round_.id
+    guest = MeetingGuest(
+        meeting_id=meeting.id, name="Ospite", organisation=None, mode="in_person", created_at=now
+    )
+    session.add(guest)
+    await session.flush()
+    objects.guest_id = guest.id
     return objects
 
 
@@ -479,6 +489,17 @@ async def build_world(bot: BotUnderTest) -> World:
         s.add(task)
         await s.flush()
         a.task_id = task.id
+        for objects in (a, b):  # a document the fake server knows, as if sent in the dialogue
+            stored = fake._store_file("document", b"%PDF-1.4", "tema.pdf", "application/pdf")
+            material = MeetingMaterial(
+                meeting_id=objects.meeting_id,
+                file_id=stored.file_id,
+                file_name="tema.pdf",
+                created_at=now,
+            )
+            s.add(material)
+            await s.flush()
+            objects.material_id = material.id
     world = World(bot=bot, users=users, chats=chats, a=a, b=b, b_group=b_group)
     # Every caller has started the bot; anchors for forged presses in every chat.
     for user in users.values():

@@ -449,6 +449,7 @@ async def test_documents_export_and_settings_defaults(db: Database) -> None:
         "Storico aggiornamenti",
         "Note dal gruppo tecnico",
         "Riunioni",
+        "Presenze per Comune",
     ]
     rows = list(book["Azioni"].iter_rows(values_only=True))
     assert rows[0][:4] == ("ID azione", "Titolo", "Settore", "Comune")

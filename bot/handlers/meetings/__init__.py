@@ -15,6 +15,7 @@ from bot.context import Services
 from bot.conversations import register_flow
 from bot.handlers.meetings import (
     agenda,
+    attendance,
     commands,
     dialogue,
     links,
@@ -106,3 +107,4 @@ def register(application: Application[Any, Any, Any, Any, Any, Any], services: S
     services.add_due_work("meetings.minutes_drafts", minutes.draft_due_minutes)
     services.add_due_work("meetings.minutes_posts", minutes.post_due_minutes)
     message_refresh.install(application, services, POLL_MESSAGES)
+    attendance.register(application, services)  # issue 19: check-ins, roster, guests

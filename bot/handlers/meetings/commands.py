@@ -16,6 +16,7 @@ from bot.i18n import Translator
 from bot.markup import markup
 from bot.scope import Refusal, UnionScope, read_in_scope, reply, union_command
 from bot.services import meetings
+from bot.views import attendance as attendance_views
 from bot.views.keyboard import open_chat_button
 from bot.views.meetings import render_meetings, render_wizard_started_in_group
 
@@ -73,6 +74,10 @@ async def _calendario(update: Update, context: BotContext, union_id: int | None)
         return
     tz = ZoneInfo(scope.union.timezone)
     text, keyboard = render_meetings(ahead.meetings, ahead.polls, tz, tr)
+    chat = update.effective_chat
+    if scope.is_coordinator and chat is not None and chat.type == Chat.PRIVATE:
+        manage = attendance_views.manage_buttons(ahead.meetings, tz, tr)
+        keyboard = manage if keyboard is None else keyboard + manage
     await reply(update, text, markup(keyboard), parse_mode=ParseMode.HTML)
 
 

@@ -19,14 +19,18 @@ from .answering import Asked, RegistrationPress, button, in_union
 async def team(s: AsyncSession, scope: UnionScope, asked: Asked) -> views.Roster | Refused:
     """/team: the roster; the coordinator, in private, gets a button per person."""
     return await registration.show_team(
-        s, union_id=scope.union.id, member_id=scope.member.id, private=asked.private
+        s,
+        union_id=scope.union.id,
+        member_id=scope.member.id,
+        private=asked.private,
+        now=asked.now,
     )
 
 
 @button(views.roster_answer, write=False)
 async def on_list(s: AsyncSession, p: RegistrationPress) -> views.Roster | Refused:
     """`team:list:<union>` — back to the roster from a member card."""
-    return await registration.list_team(s, union_id=p.id(0), telegram_user_id=p.user_id)
+    return await registration.list_team(s, union_id=p.id(0), telegram_user_id=p.user_id, now=p.now)
 
 
 @button(joining_views.decision_answer, flush=True)

@@ -30,7 +30,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import translator
 from bot.services.meetings import rules
-from bot.services.schedule import MINUTES_DRAFT_LOOKBACK
 from bot.services.summaries.targets import key_suffix, table_targets
 from bot.views import minutes as document
 from bot.views import minutes_panel as views
@@ -64,9 +63,7 @@ from storage.repositories.people import FORMER_MEMBER, shown_name
 
 logger = logging.getLogger(__name__)
 
-# A meeting that ended longer ago gets no draft (the bot was down for a week, or the meeting is
-# older than the minutes): nobody would remember it well enough to correct.
-DRAFT_LOOKBACK = MINUTES_DRAFT_LOOKBACK
+DRAFT_LOOKBACK = rules.MINUTES_DRAFT_LOOKBACK
 NOTES_FLOW = "minutes_notes"  # the dialogue of «📝 Note»: the next private message
 NOTES_LIMIT = 3000  # the notes' characters: the draft stays one message
 DRAFT_KEY = "minutes-draft:"  # minutes-draft:<meeting>:p<person>

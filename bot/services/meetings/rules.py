@@ -17,6 +17,10 @@ from bot.services.start_links import make_link, parse_link
 from storage.models.core import Role, TableKind
 from storage.models.meetings import Answer, MeetingPoll, PollTable
 
+# A meeting that ended longer ago gets no minutes' draft (the bot was down for a week, or the
+# meeting is older than the minutes): nobody would remember it well enough to correct it.
+MINUTES_DRAFT_LOOKBACK = timedelta(days=7)
+
 MIN_SLOTS = 2
 MAX_SLOTS = 8
 DEADLINE_MARGIN = timedelta(hours=24)  # the deadline is at least this long before the first slot

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.common.owing import owe_menu
+from bot.services.meetings import continuity
 from bot.services.registration import rules
 from bot.services.registration.access import Managed, coordinated_member, coordinated_union
 from bot.services.registration.telling import tell
@@ -34,7 +35,7 @@ from storage.repositories.people import present_name, shown_name
 # --- the roster -------------------------------------------------------------------------------
 
 
-async def roster(session: AsyncSession, union: Union, *, manage: bool) -> Roster:
+async def roster(session: AsyncSession, union: Union, *, manage: bool, now: datetime) -> Roster:
     """Who is in the team, Comune by Comune; `manage`: with the requests waiting, for the
     coordinator's buttons. An archived Comune still shows while someone stands for it."""
     statuses = (MemberStatus.ACTIVE, MemberStatus.PENDING) if manage else (MemberStatus.ACTIVE,)
@@ -82,11 +83,12 @@ async def roster(session: AsyncSession, union: Union, *, manage: bool) -> Roster
             if r.member.status == MemberStatus.PENDING
         ),
         people=tuple(people),
+        attendance=await continuity.recent_records(session, union_id=union.id, now=now),
     )
 
 
 async def show_team(
-    session: AsyncSession, *, union_id: int, member_id: int, private: bool
+    session: AsyncSession, *, union_id: int, member_id: int, private: bool, now: datetime
 ) -> Roster | Refused:
     """/team for a member of the Union (bot.scope.resolve_union found them): its coordinator,
     in private, gets the buttons that manage it."""
@@ -94,17 +96,17 @@ async def show_team(
     member = await session.get(Member, member_id)
     if union is None or member is None:
         return Refused.STALE
-    return await roster(session, union, manage=private and member.is_coordinator)
+    return await roster(session, union, manage=private and member.is_coordinator, now=now)
 
 
 async def list_team(
-    session: AsyncSession, *, union_id: int, telegram_user_id: int
+    session: AsyncSession, *, union_id: int, telegram_user_id: int, now: datetime
 ) -> Roster | Refused:
     """Back to the roster from a member card: the coordinator's, with its buttons."""
     found = await coordinated_union(session, union_id=union_id, telegram_user_id=telegram_user_id)
     if isinstance(found, Refused):
         return found
-    return await roster(session, found.union, manage=True)
+    return await roster(session, found.union, manage=True, now=now)
 
 
 # --- member cards -----------------------------------------------------------------------------
@@ -357,4 +359,4 @@ async def remove_member(
             now=now,
             default_language=default_language,
         )
-    return MemberRemoved(await roster(session, managed.union, manage=True))
+    return MemberRemoved(await roster(session, managed.union, manage=True, now=now))

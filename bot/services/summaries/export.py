@@ -1,5 +1,5 @@
 """Exports for the Covenant of Mayors monitoring: XLSX (Azioni, Storico aggiornamenti, Note dal
-gruppo tecnico, Riunioni) and CSV (the actions; the technical group's notes in a second file).
+gruppo tecnico, Riunioni, Presenze per Comune) and CSV (the actions; the technical group's notes in a second file).
 Plain rows in, bytes out, written by `bot.services.spreadsheet` (the one writer of every file
 the bot sends, which also keeps formula-like text from running); callers run these in a thread.
 """
@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from bot.i18n import N_, Translator
 from bot.services import spreadsheet
 from bot.services.summaries.summary import STATUS_LABELS
+from bot.views.continuity import ATTENDANCE_HEADERS, ATTENDANCE_SHEET, SheetRow, sheet_cells
 
 # Columns follow the Covenant of Mayors action reporting (MyCovenant "Actions" template).
 ACTION_HEADERS = (
@@ -130,6 +131,7 @@ class ExportTables:
     history: Sequence[HistoryRow]
     meetings: Sequence[MeetingRow]
     notes: Sequence[NoteRow] = ()
+    attendance: Sequence[SheetRow] = ()  # bot.views.continuity: a Comune at a meeting
 
 
 def _status(tr: Translator, status: str | None) -> str:
@@ -222,6 +224,12 @@ def export_xlsx(tables: ExportTables, tr: Translator) -> bytes:
             MEETING_HEADERS,
             [meeting_cells(r, tr, tz) for r in tables.meetings],
             {1: MINUTE, 2: MINUTE},
+        ),
+        (
+            _(ATTENDANCE_SHEET),
+            ATTENDANCE_HEADERS,
+            [sheet_cells(r, tr) for r in tables.attendance],
+            {1: MINUTE},
         ),
     ]
     return spreadsheet.xlsx_bytes(

@@ -16,7 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import Translator, translator
 from bot.services.display_text import person_name
+from bot.services.meetings import continuity
 from bot.services.summaries import export as files
+from bot.views.continuity import SheetRow
 from bot.views.summaries import CSV, NOTES_FILE_PART, export_captions
 from storage.models import Member, Role, Union
 from storage.repositories import core as core_repo
@@ -93,6 +95,7 @@ async def export_link(
 class ExportRead:
     data: ExportData
     today: date  # in the Union's zone: the files' names carry it
+    attendance: tuple[SheetRow, ...] = ()  # Comuni represented at each meeting (continuity)
 
 
 @dataclass(frozen=True)
@@ -106,10 +109,14 @@ async def read_export(session: AsyncSession, *, union_id: int, now: datetime) ->
     data = await repo.export_data(session, union_id)
     if data is None:
         return None
-    return ExportRead(data, now.astimezone(ZoneInfo(data.union.timezone)).date())
+    attendance = await continuity.sheet_rows(session, union_id=union_id, now=now)
+    today = now.astimezone(ZoneInfo(data.union.timezone)).date()
+    return ExportRead(data, today, tuple(attendance))
 
 
-def export_tables(data: ExportData, tr: Translator) -> files.ExportTables:
+def export_tables(
+    data: ExportData, tr: Translator, attendance: tuple[SheetRow, ...] = ()
+) -> files.ExportTables:
     """The export's rows as plain data, the authors' names in the reader's language."""
     return files.ExportTables(
         union_name=data.union.name,
@@ -168,6 +175,7 @@ def export_tables(data: ExportData, tr: Translator) -> files.ExportTables:
             )
             for n, comune, period in data.notes
         ],
+        attendance=attendance,
     )
 
 
@@ -175,7 +183,7 @@ async def export_files(read: ExportRead, *, kind: str, language: str) -> list[Ex
     """The export's files: one XLSX; or (`kind` csv) the actions' CSV, followed by the
     technical group's notes in a CSV of their own when there are any. Written in a thread."""
     tr = translator(language)
-    tables = export_tables(read.data, tr)
+    tables = export_tables(read.data, tr, read.attendance)
     name = read.data.union.name
     captions = export_captions(tr)
     if kind != CSV:

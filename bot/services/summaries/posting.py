@@ -22,13 +22,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import format_month, translator
+from bot.services.meetings import continuity
 from bot.services.summaries.build import build_summary_input, chart_bars, co2_of, month_of
 from bot.services.summaries.chart import Co2Figures, ComuneBar, Picture, render_pictures
 from bot.services.summaries.decisions import DecisionShown, decision_messages, sync_decisions
@@ -147,6 +148,8 @@ async def _draft(
         on_demand=on_demand,
         round_deadline=round_.deadline_at if round_ else None,
     )
+    absent = await continuity.recent_absences(session, union_id=union_id, now=now)
+    data = replace(data, absences=tuple(absent))
     year, month = month_of(period, now, facts.union.timezone)
     title = f"{facts.union.name} · {format_month(year, month, language)}"
     union_label = translator(language).gettext("Unione")

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 from bot.i18n import N_, Translator, format_date, format_datetime, format_month
 from bot.services.display_text import person_name
+from bot.views.continuity import Absent, absences_lines
 from bot.views.html_split import TELEGRAM_LIMIT, split_sections, telegram_length
 from bot.views.summaries import (
     APPROVE,
@@ -146,6 +147,7 @@ class SummaryInput:
     round_deadline: datetime | None = None
     union_notes: Sequence[NoteView] = ()  # group notes of members with no Comune
     overdue_tasks: Sequence[OverdueTask] = ()  # tasks of the meetings past their date
+    absences: Sequence[Absent] = ()  # Comuni missing from a table's last meetings (continuity)
 
 
 @dataclass(frozen=True)
@@ -668,7 +670,11 @@ def summary_sections(
     it: what they must do (the questions to vote, the decisions to carry out, the next
     meeting), three lines of totals, then one line per Comune — the reader's own Comuni
     (`own`, in a private copy) first and marked 📍."""
-    sections = [_header(data, tr), *_to_do(data, tr, private=private), _totals(tr, data)]
+    sections = [_header(data, tr), *_to_do(data, tr, private=private)]
+    absent = absences_lines(data.absences, tr)
+    if absent:  # after the next meeting: who has been missing from the last ones
+        sections.append(absent)
+    sections.append(_totals(tr, data))
     lines = _comune_lines(data, tr, own)
     if lines:  # one section: the splitter cuts between two Comuni when it must
         sections.append(lines)

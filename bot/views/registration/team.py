@@ -4,11 +4,12 @@ coordinator, removal)."""
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 from bot.i18n import Translator
 from bot.views.answer import Answer
+from bot.views.continuity import TableRecord, team_line
 from bot.views.html_split import TELEGRAM_LIMIT, split_text
 from bot.views.keyboard import Button, Keyboard
 from bot.views.registration.refusals import (
@@ -33,7 +34,7 @@ from bot.views.registration.shared import (
     table_label,
 )
 from bot.views.roles import capitalised, coordinator_word
-from storage.models import Form, MemberStatus, Role, TableKind
+from storage.models import Form, MemberStatus, PollTable, Role, TableKind
 from storage.repositories.people import ShownName
 
 
@@ -67,6 +68,8 @@ class Roster:
     manage: bool = False  # the coordinator, in private: buttons to manage the team
     pending: tuple[tuple[int, str], ...] = ()  # (member id, name) of requests waiting
     people: tuple[tuple[int, str], ...] = ()  # (member id, name) of the active, by name
+    # Comune id → its record at each table's meetings, last 12 months (bot.views.continuity)
+    attendance: Mapping[int, Mapping[PollTable, TableRecord]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -179,6 +182,9 @@ def render_roster(roster: Roster, tr: Translator) -> list[str]:
         else:
             title = esc(group.name + (archived if group.archived else ""))
         lines.append(f"<b>{title}</b>")
+        record = roster.attendance.get(group.municipality_id or 0)
+        if record:
+            lines.append(team_line(record, tr))
         if not group.entries:
             lines.append("<i>" + _("nessuno per ora") + "</i>")
         lines += [_entry_line(e, tr) for e in group.entries]

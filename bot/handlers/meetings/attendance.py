@@ -1,0 +1,381 @@
+"""A meeting's attendance on Telegram: the check-in buttons under the list in the table's group,
+«⚙️ Gestisci presenze» (the coordinator's roster, in private, or the link that opens it), the
+roster's taps, the guest dialogue, and the tick's posting of the list. The use cases are
+bot.services.meetings.attendance's; the texts and keyboards bot.views.attendance's (which lists
+every button's callback data)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import Bot, Update
+from telegram.error import BadRequest, Forbidden
+from telegram.ext import Application, CallbackQueryHandler
+
+from bot import delivery, message_refresh
+from bot.callback_data import pattern
+from bot.context import BotContext, Services
+from bot.conversations import Conversation, register_flow
+from bot.handlers.common.hooks import put_link_in_front
+from bot.handlers.meetings.buttons import tell_privately
+from bot.i18n import Translator
+from bot.markup import markup
+from bot.scope import (
+    ButtonPress,
+    caller_tr,
+    group_press,
+    in_private,
+    on_object,
+    reply,
+    tr_for,
+    update_transaction,
+)
+from bot.services.meetings import attendance
+from bot.telegram_edit import deliver
+from bot.views import attendance as views
+from bot.views.answer import Answer
+from bot.views.common import start_link_url
+
+logger = logging.getLogger(__name__)
+Outcome = attendance.Roster | attendance.Asked | attendance.AttendanceRefused
+UnionOf = Callable[[AsyncSession, int | None], Awaitable[int | None]]
+
+
+async def _render_list(
+    session: AsyncSession, services: Services, row: Any
+) -> message_refresh.Rendered | None:
+    """The group's list as it stands now (in the instance's language), for its owed edit."""
+    shown = await attendance.list_now(
+        session, meeting_id=row.meeting_id, language=tr_for(services).language
+    )
+    return None if shown is None else (shown.text, markup(shown.keyboard))
+
+
+MESSAGES = message_refresh.MessageKind(
+    name="attendance", model=attendance.AttendanceMessage, render=_render_list
+)
+
+
+def _refused(outcome: attendance.AttendanceRefused, tr: Translator) -> Answer:
+    """A refusal records nothing: a popup that stays, naming the next step."""
+    return Answer(toast=outcome.text(tr.language), alert=True)
+
+
+async def on_check_in(update: Update, context: BotContext) -> None:
+    """`att:in:<meeting>:p|o`: «✅ Sono presente» / «💻 Sono online» under the list."""
+    services = context.services
+    now = services.clock.now()
+
+    async def use(
+        s: AsyncSession, p: ButtonPress, _tr: Translator
+    ) -> attendance.CheckedIn | attendance.AttendanceRefused:
+        return await attendance.check_in(
+            s,
+            meeting_id=p.object_id,
+            telegram_user_id=p.user_id,
+            mode=views.MODE_CODES.get(p.data.str_arg(1) or ""),
+            press=group_press(update, p.query),
+            now=now,
+        )
+
+    guarded = await on_object(update, context, attendance.meeting_union_id, use, writes=True)
+    if guarded is None:
+        return
+    _pressed, tr, outcome = guarded
+    if isinstance(outcome, attendance.AttendanceRefused):
+        await deliver(update, _refused(outcome, tr))
+        return
+    await deliver(update, Answer(toast=views.checked_in(outcome.mode, outcome.changed, tr)))
+    message_refresh.request(services, outcome.dirty_chat_ids)
+
+
+async def on_manage(update: Update, context: BotContext) -> None:
+    """`att:manage:<meeting>`: the roster in private for the coordinator (or, when the bot may
+    not write first, the link that opens it); anyone else is told who corrects the list."""
+    services = context.services
+    now = services.clock.now()
+
+    async def use(s: AsyncSession, p: ButtonPress, tr: Translator) -> Outcome:
+        return await attendance.open_roster(
+            s, meeting_id=p.object_id, telegram_user_id=p.user_id, now=now, language=tr.language
+        )
+
+    guarded = await on_object(update, context, attendance.meeting_union_id, use)
+    if guarded is None:
+        return
+    pressed, tr, outcome = guarded
+    if not isinstance(outcome, attendance.Roster):
+        assert isinstance(outcome, attendance.AttendanceRefused)
+        await deliver(update, _refused(outcome, tr))
+        return
+    query = pressed.query
+    if await tell_privately(context.bot, pressed.user_id, outcome.text, outcome.keyboard):
+        await query.answer(None if in_private(update) else views.roster_sent(tr))
+    else:  # the bot may not write first: the link opens the chat, whose «Avvia» brings it
+        link = attendance.roster_link(pressed.object_id)
+        await query.answer(url=start_link_url(context.bot.username, link))
+
+
+async def _roster_press(
+    update: Update,
+    context: BotContext,
+    union_of: UnionOf,
+    use: Callable[[AsyncSession, ButtonPress, Translator], Awaitable[Outcome]],
+) -> None:
+    """A press of the roster or of the guest dialogue (private only): the use case, then the
+    pressed message becomes what it answers; the group's lists follow."""
+    guarded = await on_object(
+        update, context, union_of, use, writes=True, private_only=views.private_only
+    )
+    if guarded is None:
+        return
+    _pressed, tr, outcome = guarded
+    await _show(update, context, outcome, tr, edit=True)
+
+
+async def _show(
+    update: Update, context: BotContext, outcome: Outcome, tr: Translator, *, edit: bool
+) -> None:
+    if isinstance(outcome, attendance.AttendanceRefused):
+        if update.callback_query is not None:
+            await deliver(update, _refused(outcome, tr))
+        else:
+            await reply(update, outcome.text(tr.language))
+        return
+    if isinstance(outcome, attendance.Asked):
+        answer = Answer(text=outcome.text, keyboard=outcome.keyboard, new_message=True)
+        await deliver(update, answer)
+        message_refresh.request(context.services, outcome.dirty_chat_ids)
+        return
+    if edit:  # a press: the note is its toast, the roster replaces the pressed message
+        answer = Answer(toast=outcome.note, text=outcome.text, keyboard=outcome.keyboard)
+    else:  # written: the note heads the roster, sent anew below the answer
+        text = f"{outcome.note}\n\n{outcome.text}" if outcome.note else outcome.text
+        answer = Answer(text=text, keyboard=outcome.keyboard, new_message=True)
+    await deliver(update, answer)
+    message_refresh.request(context.services, outcome.dirty_chat_ids)
+
+
+async def on_tap(update: Update, context: BotContext) -> None:
+    """`att:tap:<meeting>:<member>`: one tap on a person of the roster."""
+    now = context.services.clock.now()
+
+    async def use(s: AsyncSession, p: ButtonPress, tr: Translator) -> Outcome:
+        return await attendance.tap(
+            s,
+            meeting_id=p.object_id,
+            member_id=p.data.int_arg(1),
+            telegram_user_id=p.user_id,
+            now=now,
+            language=tr.language,
+        )
+
+    await _roster_press(update, context, attendance.meeting_union_id, use)
+
+
+# The roster's presses on a meeting that start or end a dialogue, or change the meeting.
+_ON_MEETING = {
+    views.GUEST: attendance.start_guest,
+    views.NO_ORGANISATION: attendance.skip_organisation,
+    views.WORKSHOP: attendance.start_theme,
+    views.NOT_WORKSHOP: attendance.clear_workshop,
+    views.MATERIALS: attendance.start_materials,
+    views.MATERIALS_DONE: attendance.end_materials,
+}
+
+
+async def on_meeting_press(update: Update, context: BotContext) -> None:
+    """`att:guest:<meeting>` starts the guest dialogue, `att:nonorg:<meeting>` ends it without
+    an organisation; `att:ws:<meeting>` asks a workshop's theme, `att:nows:<meeting>` makes it
+    an ordinary meeting again; `att:mat:<meeting>` waits for its documents until
+    `att:matend:<meeting>`."""
+    now = context.services.clock.now()
+
+    async def use(s: AsyncSession, p: ButtonPress, tr: Translator) -> Outcome:
+        case = _ON_MEETING[p.data.action]
+        return await case(
+            s, meeting_id=p.object_id, telegram_user_id=p.user_id, now=now, language=tr.language
+        )
+
+    await _roster_press(update, context, attendance.meeting_union_id, use)
+
+
+async def on_guest_line(update: Update, context: BotContext) -> None:
+    """`att:gmode:<guest>` (in presenza ↔ online) and `att:gdel:<guest>` (removed)."""
+    now = context.services.clock.now()
+
+    async def use(s: AsyncSession, p: ButtonPress, tr: Translator) -> Outcome:
+        return await attendance.change_guest(
+            s,
+            guest_id=p.object_id,
+            remove=p.data.action == views.GUEST_REMOVE,
+            telegram_user_id=p.user_id,
+            now=now,
+            language=tr.language,
+        )
+
+    await _roster_press(update, context, attendance.guest_union_id, use)
+
+
+async def on_material_line(update: Update, context: BotContext) -> None:
+    """`att:matdel:<material>`: a document off the workshop's materials."""
+    now = context.services.clock.now()
+
+    async def use(s: AsyncSession, p: ButtonPress, tr: Translator) -> Outcome:
+        return await attendance.remove_material(
+            s, material_id=p.object_id, telegram_user_id=p.user_id, now=now, language=tr.language
+        )
+
+    await _roster_press(update, context, attendance.material_union_id, use)
+
+
+async def on_material_message(update: Update, context: BotContext, conv: Conversation) -> None:
+    """A message during the materials' dialogue: a document is kept, anything else asked again."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    document = message.document
+    async with update_transaction(context, update) as session:
+        tr = await caller_tr(session, context.services, update)
+        outcome = await attendance.material_sent(
+            session,
+            conversation=conv,
+            file_id=document.file_id if document else None,
+            file_name=document.file_name if document else None,
+            telegram_user_id=user.id,
+            now=context.services.clock.now(),
+            language=tr.language,
+        )
+    await _show(update, context, outcome, tr, edit=False)
+
+
+async def _send_materials(bot: Bot, user_id: int, materials: attendance.Materials) -> bool:
+    """The documents, in private, by their file ids; False when the bot may not write first."""
+    for file_id, name in materials.files:
+        try:
+            await bot.send_document(chat_id=user_id, document=file_id, caption=name)
+        except Forbidden:
+            return False
+        except BadRequest:  # a file Telegram no longer knows: the others still go
+            logger.warning("A workshop's document could not be sent: %s", name)
+    return True
+
+
+async def on_get_materials(update: Update, context: BotContext) -> None:
+    """`att:get:<meeting>`: «📎 Ricevi i materiali» under the list; the documents in private
+    (or, when the bot may not write first, the link that opens the chat and sends them)."""
+
+    async def use(
+        s: AsyncSession, p: ButtonPress, _tr: Translator
+    ) -> attendance.Materials | attendance.AttendanceRefused:
+        return await attendance.materials_for(s, meeting_id=p.object_id, telegram_user_id=p.user_id)
+
+    guarded = await on_object(update, context, attendance.meeting_union_id, use)
+    if guarded is None:
+        return
+    pressed, tr, outcome = guarded
+    if isinstance(outcome, attendance.AttendanceRefused):
+        await deliver(update, _refused(outcome, tr))
+    elif await _send_materials(context.bot, pressed.user_id, outcome):
+        await pressed.query.answer(None if in_private(update) else views.materials_sent(tr))
+    else:
+        link = attendance.materials_link(pressed.object_id)
+        await pressed.query.answer(url=start_link_url(context.bot.username, link))
+
+
+async def on_materials_link(
+    update: Update, context: BotContext, tr: Translator, meeting_id: int, _found: None
+) -> None:
+    """`/start pm-<meeting>`: the workshop's materials in private, checked as the button is."""
+    services, user = context.services, update.effective_user
+    assert user is not None  # the hook reads a link for a user only
+    async with services.db.transaction() as session:
+        outcome = await attendance.materials_for(
+            session, meeting_id=meeting_id, telegram_user_id=user.id
+        )
+    if isinstance(outcome, attendance.AttendanceRefused):
+        await reply(update, outcome.text(tr.language))
+    else:
+        await _send_materials(context.bot, user.id, outcome)
+
+
+async def on_guest_text(update: Update, context: BotContext, conv: Conversation) -> None:
+    """A written step of the guest dialogue (the name, then the organisation) or of the
+    theme's (the theme)."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    now = context.services.clock.now()
+    written = attendance.theme_text if conv.flow == attendance.THEME_FLOW else attendance.guest_text
+    async with update_transaction(context, update) as session:
+        tr = await caller_tr(session, context.services, update)
+        outcome = await written(
+            session,
+            conversation=conv,
+            text=message.text or "",
+            telegram_user_id=user.id,
+            now=now,
+            language=tr.language,
+        )
+    await _show(update, context, outcome, tr, edit=False)
+
+
+async def _read_nothing(session: AsyncSession, kind: str, meeting_id: int, user_id: int) -> None:
+    """The /start hook's read: the roster and the materials are read by their answer, in the
+    caller's language."""
+    return None
+
+
+async def on_roster_link(
+    update: Update, context: BotContext, tr: Translator, meeting_id: int, _found: None
+) -> None:
+    """`/start pr-<meeting>`: the roster in private, checked as the button is."""
+    services, user = context.services, update.effective_user
+    assert user is not None  # the hook reads a link for a user only
+    async with services.db.transaction() as session:
+        outcome = await attendance.open_roster(
+            session,
+            meeting_id=meeting_id,
+            telegram_user_id=user.id,
+            now=services.clock.now(),
+            language=tr.language,
+        )
+    await _show(update, context, outcome, tr, edit=False)
+
+
+async def post_lists(services: Services, bot: Bot, now: datetime) -> None:
+    """The tick: the list goes to the table's group(s) when a meeting's check-ins open."""
+    language = services.settings.default_language
+    async with services.db.transaction() as session:
+        queued = await attendance.open_check_ins(session, now=now, language=language)
+    if queued:
+        await delivery.flush(services, bot)
+
+
+def register(application: Application[Any, Any, Any, Any, Any, Any], services: Services) -> None:
+    area = views.ATT_AREA
+    application.add_handlers(
+        [
+            CallbackQueryHandler(on_check_in, pattern=pattern(area, views.CHECK_IN)),
+            CallbackQueryHandler(on_manage, pattern=pattern(area, views.MANAGE)),
+            CallbackQueryHandler(on_tap, pattern=pattern(area, views.TAP)),
+            CallbackQueryHandler(on_meeting_press, pattern=pattern(area, *_ON_MEETING)),
+            CallbackQueryHandler(on_material_line, pattern=pattern(area, views.MATERIAL_REMOVE)),
+            CallbackQueryHandler(on_get_materials, pattern=pattern(area, views.GET_MATERIALS)),
+            CallbackQueryHandler(
+                on_guest_line, pattern=pattern(area, views.GUEST_MODE, views.GUEST_REMOVE)
+            ),
+        ]
+    )
+    register_flow(attendance.GUEST_FLOW, on_guest_text)
+    register_flow(attendance.THEME_FLOW, on_guest_text)
+    register_flow(attendance.MATERIAL_FLOW, on_material_message)
+    put_link_in_front(services, attendance.parse_roster_link, _read_nothing, on_roster_link)
+    put_link_in_front(services, attendance.parse_materials_link, _read_nothing, on_materials_link)
+    services.add_sent_listener(attendance.MESSAGE_PREFIX, attendance.list_sent)
+    services.add_due_work("meetings.attendance_lists", post_lists)
+    message_refresh.install(application, services, MESSAGES)
