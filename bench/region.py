@@ -429,6 +429,50 @@ class HoldSampler:
         return [(key, count * self.every) for key, count in ranked]
 
 
+class GcWatch:
+    """The cyclic garbage collector's pauses (they run on whichever thread allocates: mostly the
+    loop's): the longest of each generation and their number."""
+
+    def __init__(self) -> None:
+        self.longest: dict[int, float] = {}
+        self.count: dict[int, int] = {}
+        self._started = 0.0
+
+    def _callback(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+            return
+        generation = info["generation"]
+        took = time.perf_counter() - self._started
+        self.longest[generation] = max(self.longest.get(generation, 0.0), took)
+        self.count[generation] = self.count.get(generation, 0) + 1
+
+    def start(self) -> None:
+        import gc
+
+        gc.callbacks.append(self._callback)
+
+    def stop(self) -> None:
+        import gc
+
+        gc.callbacks.remove(self._callback)
+
+    def line(self) -> str:
+        return ", ".join(
+            f"gen {g}: {self.count[g]} × ≤ {self.longest[g] * 1000:.0f} ms"
+            for g in sorted(self.count)
+        )
+
+
+def freeze_heap() -> None:
+    """As `python -m bot` does once started (bot.app.freeze_heap_after_start): the start-up's
+    objects out of the collector's sight. The harness does not (tests build many bots)."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
+
+
 class Statements:
     def __init__(self, engine: Any) -> None:
         from sqlalchemy import event
@@ -553,6 +597,7 @@ async def live(database_url: str, backend: str, args: argparse.Namespace) -> Res
         members = await seed(database_url, fake, args.unions)
         bot = BotUnderTest(fake, clock, database_url, rate_limiter=paced)
         await bot.start()
+        freeze_heap()
         statements = Statements(bot.db.engine)
         watch = LoopWatch()
         result = Result(backend, args.unions, members, Ticks())
@@ -714,8 +759,10 @@ async def holds_only(database_url: str, backend: str, args: argparse.Namespace) 
         await seed(database_url, fake, args.unions)
         bot = BotUnderTest(fake, clock, database_url)
         await bot.start()
+        freeze_heap()
         statements = Statements(bot.db.engine)
         watch = LoopWatch()
+        collector = GcWatch()
         sampler = HoldSampler() if args.stacks else None
         if sampler is not None:
             sampler.start()
@@ -726,7 +773,13 @@ async def holds_only(database_url: str, backend: str, args: argparse.Namespace) 
             async def phase(label: str) -> None:
                 kinds.clear()
                 ticks = Ticks()
-                await timed_tick(bot, statements, ticks, watch)
+                collector.longest.clear()
+                collector.count.clear()
+                collector.start()
+                try:
+                    await timed_tick(bot, statements, ticks, watch)
+                finally:
+                    collector.stop()
                 await send_all(bot, Result("", 0, 0, Ticks()))
                 await people_act(bot.db, clock.now())
                 print(
@@ -738,7 +791,8 @@ async def holds_only(database_url: str, backend: str, args: argparse.Namespace) 
                         f"{k.longest_cpu_hold * 1000:.0f} ms; ran {k.longest:.1f} s)"
                         for name, k in sorted(kinds.items(), key=lambda kv: -kv[1].longest_hold)
                         if k.longest_hold >= 0.02
-                    ),
+                    )
+                    + f"; garbage collections: {collector.line()}",
                     flush=True,
                 )
 
