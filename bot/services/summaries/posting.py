@@ -9,13 +9,12 @@ at once (`read_summary_now`); it never moves the "since the last summary" baseli
 last *scheduled* summary.
 
 Reading, rendering and queueing are three steps with no transaction open while rendering: a
-Union's pictures are drawn in a thread (`summary_pictures`), with no reason to hold SQLite's
-write lock meanwhile.
+Union's pictures are drawn in a worker process (`summary_pictures`, bot.services.worker), with
+no reason to hold SQLite's write lock meanwhile, nor the event loop.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import format_month, translator
+from bot.services import worker
 from bot.services.summaries.build import build_summary_input, chart_bars, co2_of, month_of
 from bot.services.summaries.chart import Co2Figures, ComuneBar, Picture, render_pictures
 from bot.services.summaries.decisions import DecisionShown, decision_message, sync_decisions
@@ -209,10 +209,14 @@ def summary_texts(
 
 
 async def summary_pictures(draft: SummaryDraft, *, language: str) -> list[Picture]:
-    """The summary's pictures (PNG), drawn in a thread: never on the event loop."""
-    return await asyncio.to_thread(
-        render_pictures, draft.bars, draft.co2, translator(language), title=draft.title
-    )
+    """The summary's pictures (PNG), drawn in the worker process (bot.services.worker): in a
+    thread, matplotlib and Pillow held the GIL, and so the event loop, for tenths of a second."""
+    return await worker.run(_draw, draft.bars, draft.co2, language, draft.title)
+
+
+def _draw(bars: Sequence[ComuneBar], co2: Co2Figures, language: str, title: str) -> list[Picture]:
+    """In the worker process: the translator is made there (plain data crosses)."""
+    return render_pictures(bars, co2, translator(language), title=title)
 
 
 async def queue_summary(
