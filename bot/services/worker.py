@@ -4,8 +4,9 @@ A thread is not enough for work that stays in C code holding the GIL: matplotlib
 of text and Pillow's PNG encoding kept the loop waiting for 0.2–0.7 s per summary while they ran
 in `asyncio.to_thread` (bench/README.md, "The loop's holds"), though the loop itself had nothing
 to do. One worker process, started on first use from a fresh interpreter (`forkserver`: never a
-fork of this threaded process) at a lower priority, draws there; the event loop only waits for
-the answer. (The uploaded spreadsheets have a worker of their own, bot.services.import_worker:
+fork of this threaded process), draws there; the event loop only waits for the answer. At the
+bot's own priority, as the thread was: at nice 10 on a loaded machine the 300 summaries of a
+region took five minutes instead of one, the tick waiting for them. (The uploaded spreadsheets have a worker of their own, bot.services.import_worker:
 a process per file with memory and CPU ceilings, for input nobody vetted.)
 
 The worker ends after `IDLE_SECONDS` without work (a summary a month per Union, /riepilogo on
@@ -21,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
-import os
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -36,7 +36,6 @@ R = TypeVar("R")
 PRELOAD = ["bot.services.summaries.chart"]
 
 IDLE_SECONDS = 300.0
-NICE = 10  # a lower priority: on a busy core the bot's event loop goes first
 
 _pool: ProcessPoolExecutor | None = None
 _idle: asyncio.TimerHandle | None = None
@@ -47,9 +46,7 @@ def _executor() -> ProcessPoolExecutor:
     if _pool is None:
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(PRELOAD)
-        _pool = ProcessPoolExecutor(
-            max_workers=1, mp_context=context, initializer=os.nice, initargs=(NICE,)
-        )
+        _pool = ProcessPoolExecutor(max_workers=1, mp_context=context)
     return _pool
 
 
