@@ -60,7 +60,10 @@ async def run(fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
         for attempt in (1, 2):
             pool = _executor()
             try:
-                return await loop.run_in_executor(pool, _call, fn, args, kwargs)
+                # Submitted from a thread: a submit may start the worker, and the first start
+                # waits for the fork server to import PRELOAD (≈ 2 s of the loop, measured).
+                future = await asyncio.to_thread(pool.submit, _call, fn, args, kwargs)
+                return await asyncio.wrap_future(future)
             except BrokenProcessPool:
                 _discard(pool)
                 if attempt == 2:
