@@ -42,6 +42,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -593,12 +594,17 @@ def _load() -> str:
 # --- the run ------------------------------------------------------------------------------------
 
 
-async def live(database_url: str, backend: str, args: argparse.Namespace) -> Result:
+@contextlib.asynccontextmanager
+async def region_bot(
+    database_url: str, args: argparse.Namespace, *, paced: bool = False
+) -> AsyncIterator[tuple[Any, int]]:
+    """The fake Telegram (enforcing Telegram's limits when `paced`), the region seeded, the real
+    bot started on it (AIORateLimiter when `paced`) with its heap frozen as `python -m bot` does;
+    (the bot, its number of members). Stopped after."""
     from bench.run import TimedFake
     from bot.clock import FakeClock
     from tests.e2e.harness import BotUnderTest
 
-    paced = not args.year_only  # --year-only: every month marked sent, no limiter, no pace
     fake = TimedFake()
     fake.enforce_rate_limits = paced
     clock = FakeClock(START)
@@ -609,6 +615,18 @@ async def live(database_url: str, backend: str, args: argparse.Namespace) -> Res
         bot = BotUnderTest(fake, clock, database_url, rate_limiter=paced)
         await bot.start()
         freeze_heap()
+        try:
+            yield bot, members
+        finally:
+            await bot.stop()
+    finally:
+        await fake.stop()
+
+
+async def live(database_url: str, backend: str, args: argparse.Namespace) -> Result:
+    paced = not args.year_only  # --year-only: every month marked sent, no limiter, no pace
+    async with region_bot(database_url, args, paced=paced) as (bot, members):
+        fake, clock = bot.fake, bot.clock
         statements = Statements(bot.db.engine)
         watch = LoopWatch()
         result = Result(backend, args.unions, members, Ticks())
@@ -665,10 +683,7 @@ async def live(database_url: str, backend: str, args: argparse.Namespace) -> Res
             result.db_bytes = result.sizes[-1]
         finally:
             statements.close()
-            await bot.stop()
         return result
-    finally:
-        await fake.stop()
 
 
 def _month_start(year: int, month: int) -> datetime:
@@ -701,18 +716,8 @@ def _by_method(fake: Any) -> dict[str, int]:
 async def quiet_only(database_url: str, args: argparse.Namespace) -> Ticks:
     """The region in mid-January (polls open, rounds open, meetings ahead) and then quiet
     ticks: their time and statements. Runs against whatever `bot` this process imports."""
-    from bench.run import TimedFake
-    from bot.clock import FakeClock
-    from tests.e2e.harness import BotUnderTest
-
-    fake = TimedFake()
-    clock = FakeClock(START)
-    fake.clock = clock
-    await fake.start()
-    try:
-        await seed(database_url, fake, args.unions)
-        bot = BotUnderTest(fake, clock, database_url)
-        await bot.start()
+    async with region_bot(database_url, args) as (bot, _members):
+        clock = bot.clock
         statements = Statements(bot.db.engine)
         watch = LoopWatch()
         warm, ticks = Ticks(), Ticks()
@@ -744,10 +749,7 @@ async def quiet_only(database_url: str, args: argparse.Namespace) -> Ticks:
             _opening_line("ROUNDS", args, closing, kinds, "update_rounds_open")
         finally:
             statements.close()
-            await bot.stop()
         return ticks
-    finally:
-        await fake.stop()
 
 
 async def holds_only(database_url: str, backend: str, args: argparse.Namespace) -> None:
@@ -757,20 +759,10 @@ async def holds_only(database_url: str, backend: str, args: argparse.Namespace) 
     answers at once): the holds are the bot's own. `--stacks`: where the holds over 50 ms went."""
     from sqlalchemy import func, select
 
-    from bench.run import TimedFake
-    from bot.clock import FakeClock
     from storage.models import UpdateRound
-    from tests.e2e.harness import BotUnderTest
 
-    fake = TimedFake()
-    clock = FakeClock(START)
-    fake.clock = clock
-    await fake.start()
-    try:
-        await seed(database_url, fake, args.unions)
-        bot = BotUnderTest(fake, clock, database_url)
-        await bot.start()
-        freeze_heap()
+    async with region_bot(database_url, args) as (bot, _members):
+        clock = bot.clock
         statements = Statements(bot.db.engine)
         watch = LoopWatch()
         collector = GcWatch()
@@ -828,9 +820,6 @@ async def holds_only(database_url: str, backend: str, args: argparse.Namespace) 
                 await sampler.stop()
                 for key, seconds in sampler.top():
                     print(f"STACK {backend} {seconds * 1000:>6.0f} ms  {key}", flush=True)
-            await bot.stop()
-    finally:
-        await fake.stop()
 
 
 def text_min_deadline() -> Any:
