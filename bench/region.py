@@ -923,7 +923,7 @@ async def main_async(args: argparse.Namespace) -> None:
             f"month: {', '.join(f'{b / 1e6:.1f}' for b in r.sizes)} MB (the seed first)"
         )
         growth = _monthly_growth(r.sizes)
-        if growth is not None:
+        if growth is not None and r.months < 12:  # a year simulated needs no extrapolation
             print(
                 f"  {r.backend}: a year at the last month's growth: "
                 f"{(r.sizes[0] + 12 * growth) / 1e6:.1f} MB"
