@@ -42,6 +42,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -60,6 +61,7 @@ class Ticks:
     quiet_statements: list[int] = field(default_factory=list)
     busy_statements: list[int] = field(default_factory=list)
     longest_hold: float = 0.0  # the longest the tick kept the event loop busy
+    longest_cpu_hold: float = 0.0  # the loop thread's CPU in that time (LoopWatch)
 
     def add(self, seconds: float, statements: int) -> None:
         if statements <= 1:
@@ -75,6 +77,9 @@ class KindStats:
     runs: int = 0
     longest: float = 0.0
     longest_hold: float = 0.0
+    longest_cpu_hold: float = 0.0
+    over: float = 0.0  # time in holds over 50 ms, all runs
+    holds_over: int = 0
 
 
 def time_kinds(services: Any, stats: dict[str, KindStats]) -> None:
@@ -92,6 +97,9 @@ def time_kinds(services: Any, stats: dict[str, KindStats]) -> None:
                 one.runs += 1
                 one.longest = max(one.longest, time.perf_counter() - started)
                 one.longest_hold = max(one.longest_hold, await watch.stop())
+                one.longest_cpu_hold = max(one.longest_cpu_hold, watch.longest_cpu)
+                one.over += watch.over
+                one.holds_over += watch.holds_over
 
         return run
 
@@ -336,20 +344,32 @@ def func_min(column: Any) -> Any:
 
 
 class LoopWatch:
-    """The longest time the event loop did not come back to a 2 ms sleeper."""
+    """The longest time the event loop did not come back to a 2 ms sleeper (`longest`, wall
+    time), and the most CPU the loop's thread spent in that time (`longest_cpu`). On a shared
+    machine a wall hold also counts time the process was not scheduled or the loop waited for
+    the GIL held by another thread; the CPU hold is the loop's own work between two turns."""
 
     def __init__(self) -> None:
         self.longest = 0.0
+        self.longest_cpu = 0.0
+        self.over = 0.0  # the time spent in holds over 50 ms (less noisy than the longest)
+        self.holds_over = 0
         self._task: asyncio.Task[None] | None = None
 
     async def _run(self) -> None:
         while True:
-            before = time.perf_counter()
+            before, cpu = time.perf_counter(), time.thread_time()
             await asyncio.sleep(0.002)
-            self.longest = max(self.longest, time.perf_counter() - before - 0.002)
+            late = time.perf_counter() - before - 0.002
+            self.longest = max(self.longest, late)
+            self.longest_cpu = max(self.longest_cpu, time.thread_time() - cpu)
+            if late > 0.05:
+                self.over += late
+                self.holds_over += 1
 
     def start(self) -> None:
-        self.longest = 0.0
+        self.longest = self.longest_cpu = self.over = 0.0
+        self.holds_over = 0
         self._task = asyncio.get_running_loop().create_task(self._run())
 
     async def stop(self) -> float:
@@ -358,6 +378,111 @@ class LoopWatch:
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
         return self.longest
+
+
+class HoldSampler:
+    """Where the loop's own work holds it: a thread watches a heartbeat the loop beats every
+    2 ms; while it is older than `threshold` and the loop's thread spent at least half of that
+    on the CPU since (its own work, not the OS nor another thread's GIL), the loop thread's
+    stack is sampled every `every` seconds, counted by its innermost frames in our code
+    (bot/, storage/) and the innermost two. `top()` lists them by samples (≈ time held)."""
+
+    def __init__(self, threshold: float = 0.05, every: float = 0.005) -> None:
+        import threading
+
+        self.threshold, self.every = threshold, every
+        self.beat, self.beat_cpu = time.perf_counter(), time.thread_time()
+        self.samples: dict[str, int] = {}
+        self._stop = threading.Event()
+        self._loop_thread = threading.get_ident()
+        self._loop_cpu = time.pthread_getcpuclockid(self._loop_thread)
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._task: asyncio.Task[None] | None = None
+
+    async def _heart(self) -> None:
+        while True:
+            self.beat, self.beat_cpu = time.perf_counter(), time.thread_time()
+            await asyncio.sleep(0.002)
+
+    def _watch(self) -> None:
+        import traceback
+
+        while not self._stop.wait(self.every):
+            if time.perf_counter() - self.beat < self.threshold:
+                continue
+            if time.clock_gettime(self._loop_cpu) - self.beat_cpu < self.threshold / 2:
+                continue
+            frame = sys._current_frames().get(self._loop_thread)
+            if frame is None:
+                continue
+            stack = traceback.extract_stack(frame)
+            ours = [
+                f"{Path(f.filename).name}:{f.lineno} {f.name}"
+                for f in stack
+                if "/bot/" in f.filename or "/storage/" in f.filename
+            ]
+            inner = [f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in stack[-2:]]
+            key = " > ".join(ours[-3:]) + " >> " + " > ".join(inner)
+            self.samples[key] = self.samples.get(key, 0) + 1
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._heart())
+        self._thread.start()
+
+    async def stop(self) -> None:
+        self._stop.set()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    def top(self, n: int = 15) -> list[tuple[str, float]]:
+        ranked = sorted(self.samples.items(), key=lambda kv: -kv[1])[:n]
+        return [(key, count * self.every) for key, count in ranked]
+
+
+class GcWatch:
+    """The cyclic garbage collector's pauses (they run on whichever thread allocates: mostly the
+    loop's): the longest of each generation and their number."""
+
+    def __init__(self) -> None:
+        self.longest: dict[int, float] = {}
+        self.count: dict[int, int] = {}
+        self._started = 0.0
+
+    def _callback(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+            return
+        generation = info["generation"]
+        took = time.perf_counter() - self._started
+        self.longest[generation] = max(self.longest.get(generation, 0.0), took)
+        self.count[generation] = self.count.get(generation, 0) + 1
+
+    def start(self) -> None:
+        import gc
+
+        gc.callbacks.append(self._callback)
+
+    def stop(self) -> None:
+        import gc
+
+        gc.callbacks.remove(self._callback)
+
+    def line(self) -> str:
+        return ", ".join(
+            f"gen {g}: {self.count[g]} × ≤ {self.longest[g] * 1000:.0f} ms"
+            for g in sorted(self.count)
+        )
+
+
+def freeze_heap() -> None:
+    """As `python -m bot` does once started (bot.app.freeze_heap_after_start): the start-up's
+    objects out of the collector's sight. The harness does not (tests build many bots)."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
 
 
 class Statements:
@@ -393,6 +518,7 @@ async def timed_tick(bot: Any, statements: Statements, ticks: Ticks, watch: Loop
     finally:
         elapsed = time.perf_counter() - started
         ticks.longest_hold = max(ticks.longest_hold, await watch.stop())
+        ticks.longest_cpu_hold = max(ticks.longest_cpu_hold, watch.longest_cpu)
         delivery.allow_sending(services, True)
     ticks.add(elapsed, statements.count - before)
     return statements.count - before > 1
@@ -425,7 +551,10 @@ async def mark_sent(db: Any, now: datetime) -> None:
                 OutboxMessage.status == OutboxStatus.PENDING,
                 or_(OutboxMessage.not_before.is_(None), OutboxMessage.not_before <= now),
             )
-            .values(status=OutboxStatus.SENT, message_id=OutboxMessage.id, sent_at=now)
+            # as bot.delivery's finish does: a sent row keeps no file (the pictures, the .ics)
+            .values(
+                status=OutboxStatus.SENT, message_id=OutboxMessage.id, sent_at=now, file_data=None
+            )
         )
 
 
@@ -446,23 +575,58 @@ async def db_bytes(bot: Any, database_url: str) -> int:
         )
 
 
+async def outbox_rows(bot: Any) -> int:
+    """The outbox's rows (the daily purge deletes the settled ones past 60 days)."""
+    from sqlalchemy import func, select
+
+    from storage.models import OutboxMessage
+
+    async with bot.db.transaction() as session:
+        return int((await session.execute(select(func.count(OutboxMessage.id)))).scalar_one())
+
+
+def _load() -> str:
+    """The machine's load average (shared: long runs are slower when it is high)."""
+    one, five, fifteen = (f"{x:.1f}" for x in __import__("os").getloadavg())
+    return f"load {one} {five} {fifteen}"
+
+
 # --- the run ------------------------------------------------------------------------------------
 
 
-async def live(database_url: str, backend: str, args: argparse.Namespace) -> Result:
+@contextlib.asynccontextmanager
+async def region_bot(
+    database_url: str, args: argparse.Namespace, *, paced: bool = False
+) -> AsyncIterator[tuple[Any, int]]:
+    """The fake Telegram (enforcing Telegram's limits when `paced`), the region seeded, the real
+    bot started on it (AIORateLimiter when `paced`) with its heap frozen as `python -m bot` does;
+    (the bot, its number of members). Stopped after."""
     from bench.run import TimedFake
     from bot.clock import FakeClock
     from tests.e2e.harness import BotUnderTest
 
     fake = TimedFake()
-    fake.enforce_rate_limits = True
+    fake.enforce_rate_limits = paced
     clock = FakeClock(START)
     fake.clock = clock
     await fake.start()
     try:
         members = await seed(database_url, fake, args.unions)
-        bot = BotUnderTest(fake, clock, database_url, rate_limiter=True)
+        bot = BotUnderTest(fake, clock, database_url, rate_limiter=paced)
         await bot.start()
+        freeze_heap()
+        try:
+            yield bot, members
+        finally:
+            await bot.stop()
+    finally:
+        await fake.stop()
+
+
+async def live(database_url: str, backend: str, args: argparse.Namespace) -> Result:
+    paced = not args.year_only  # --year-only: every month marked sent, no limiter, no pace
+    async with region_bot(database_url, args, paced=paced) as (bot, members):
+        fake, clock = bot.fake, bot.clock
         statements = Statements(bot.db.engine)
         watch = LoopWatch()
         result = Result(backend, args.unions, members, Ticks())
@@ -473,11 +637,13 @@ async def live(database_url: str, backend: str, args: argparse.Namespace) -> Res
         if args.days:  # a shorter run: the month's first days (polls, closing, the rounds)
             month_end = _month_start(2027, 1) + timedelta(days=args.days)
         try:
-            print(
-                f"  {backend}: the month (January 2027), a tick every {args.step} min", flush=True
-            )
+            if paced:
+                print(
+                    f"  {backend}: the month (January 2027), a tick every {args.step} min",
+                    flush=True,
+                )
             steps = 0
-            while clock.now() < month_end:
+            while paced and clock.now() < month_end:
                 clock.advance(step)
                 steps += 1
                 if await timed_tick(bot, statements, result.ticks, watch):
@@ -485,15 +651,16 @@ async def live(database_url: str, backend: str, args: argparse.Namespace) -> Res
                     await people_act(bot.db, clock.now())
                 elif steps % 6 == 0:
                     await people_act(bot.db, clock.now())
-            result.count_429 = fake.count_429
-            result.busiest_second = _busiest_second(fake.sent_at)
-            result.by_method = _by_method(fake)
-            result.sizes.append(await db_bytes(bot, database_url))
-            report([result])
+            if paced:
+                result.count_429 = fake.count_429
+                result.busiest_second = _busiest_second(fake.sent_at)
+                result.by_method = _by_method(fake)
+                result.sizes.append(await db_bytes(bot, database_url))
+                report([result])
             started = time.perf_counter()
             print(f"  {backend}: the months after, the outbox marked sent", flush=True)
             year_step = timedelta(minutes=args.year_step)
-            for month in range(2, args.months + 1):
+            for month in range(2 if paced else 1, args.months + 1):
                 end = _month_start(2027, month + 1)
                 while clock.now() < end:
                     clock.advance(year_step)
@@ -501,9 +668,14 @@ async def live(database_url: str, backend: str, args: argparse.Namespace) -> Res
                         await mark_sent(bot.db, clock.now())
                         await people_act(bot.db, clock.now())
                 result.sizes.append(await db_bytes(bot, database_url))
+                y = result.year_ticks
                 print(
                     f"  {backend}: month {month} done ({time.perf_counter() - started:.0f} s), "
-                    f"database {result.sizes[-1] / 1e6:.1f} MB",
+                    f"database {result.sizes[-1] / 1e6:.1f} MB; so far {len(y.busy)} busy ticks "
+                    f"(p50 {_p50(y.busy)} ms, p99 {_ms(y.busy, 0.99)} ms, max {_ms(y.busy, 1)} "
+                    f"ms), quiet p50 {_p50(y.quiet)} ms, longest loop hold "
+                    f"{y.longest_hold * 1000:.0f} ms (CPU {y.longest_cpu_hold * 1000:.0f} ms); "
+                    f"outbox rows {await outbox_rows(bot)}; {_load()}",
                     flush=True,
                 )
             result.year_seconds = time.perf_counter() - started
@@ -511,10 +683,7 @@ async def live(database_url: str, backend: str, args: argparse.Namespace) -> Res
             result.db_bytes = result.sizes[-1]
         finally:
             statements.close()
-            await bot.stop()
         return result
-    finally:
-        await fake.stop()
 
 
 def _month_start(year: int, month: int) -> datetime:
@@ -547,18 +716,8 @@ def _by_method(fake: Any) -> dict[str, int]:
 async def quiet_only(database_url: str, args: argparse.Namespace) -> Ticks:
     """The region in mid-January (polls open, rounds open, meetings ahead) and then quiet
     ticks: their time and statements. Runs against whatever `bot` this process imports."""
-    from bench.run import TimedFake
-    from bot.clock import FakeClock
-    from tests.e2e.harness import BotUnderTest
-
-    fake = TimedFake()
-    clock = FakeClock(START)
-    fake.clock = clock
-    await fake.start()
-    try:
-        await seed(database_url, fake, args.unions)
-        bot = BotUnderTest(fake, clock, database_url)
-        await bot.start()
+    async with region_bot(database_url, args) as (bot, _members):
+        clock = bot.clock
         statements = Statements(bot.db.engine)
         watch = LoopWatch()
         warm, ticks = Ticks(), Ticks()
@@ -590,10 +749,77 @@ async def quiet_only(database_url: str, args: argparse.Namespace) -> Ticks:
             _opening_line("ROUNDS", args, closing, kinds, "update_rounds_open")
         finally:
             statements.close()
-            await bot.stop()
         return ticks
-    finally:
-        await fake.stop()
+
+
+async def holds_only(database_url: str, backend: str, args: argparse.Namespace) -> None:
+    """The month's busy ticks, one each, and how long each kind of work held the event loop:
+    the polls' opening (1st, 09:05), their close on a date with the rounds' opening, the
+    rounds' deadline with the scheduled summaries. Sent without Telegram's limits (the fake
+    answers at once): the holds are the bot's own. `--stacks`: where the holds over 50 ms went."""
+    from sqlalchemy import func, select
+
+    from storage.models import UpdateRound
+
+    async with region_bot(database_url, args) as (bot, _members):
+        clock = bot.clock
+        statements = Statements(bot.db.engine)
+        watch = LoopWatch()
+        collector = GcWatch()
+        sampler = HoldSampler() if args.stacks else None
+        if sampler is not None:
+            sampler.start()
+        kinds: dict[str, KindStats] = {}
+        time_kinds(bot.services, kinds)
+        try:
+
+            async def phase(label: str) -> None:
+                kinds.clear()
+                ticks = Ticks()
+                collector.longest.clear()
+                collector.count.clear()
+                collector.start()
+                try:
+                    await timed_tick(bot, statements, ticks, watch)
+                finally:
+                    collector.stop()
+                await send_all(bot, Result("", 0, 0, Ticks()))
+                await people_act(bot.db, clock.now())
+                print(
+                    f"HOLDS {backend} {args.unions} {label}: tick {(ticks.busy or ticks.quiet)[-1]:.2f} s, "
+                    f"longest loop hold {ticks.longest_hold * 1000:.0f} ms "
+                    f"(CPU {ticks.longest_cpu_hold * 1000:.0f} ms); "
+                    + ", ".join(
+                        f"{name} {k.longest_hold * 1000:.0f} ms (CPU "
+                        f"{k.longest_cpu_hold * 1000:.0f} ms; {k.holds_over} holds > 50 ms, "
+                        f"{k.over * 1000:.0f} ms in all; ran {k.longest:.1f} s)"
+                        for name, k in sorted(kinds.items(), key=lambda kv: -kv[1].longest_hold)
+                        if k.longest_hold >= 0.02
+                    )
+                    + f"; garbage collections: {collector.line()}",
+                    flush=True,
+                )
+
+            clock.advance(hours=9, minutes=5)
+            await phase("polls open")
+            async with bot.db.transaction() as session:
+                deadline = (await session.execute(text_min_deadline())).scalar_one()
+            clock.set(deadline + timedelta(minutes=1))
+            await phase("polls close, rounds open")
+            clock.advance(hours=13)
+            await people_act(bot.db, clock.now())
+            async with bot.db.transaction() as session:
+                deadline = (
+                    await session.execute(select(func.max(UpdateRound.deadline_at)))
+                ).scalar_one()
+            clock.set(deadline + timedelta(minutes=1))
+            await phase("rounds close, summaries")
+        finally:
+            statements.close()
+            if sampler is not None:
+                await sampler.stop()
+                for key, seconds in sampler.top():
+                    print(f"STACK {backend} {seconds * 1000:>6.0f} ms  {key}", flush=True)
 
 
 def text_min_deadline() -> Any:
@@ -627,7 +853,10 @@ def _ms(values: list[float], q: float) -> str:
         return "—"
     if q >= 1:
         return f"{max(values) * 1000:.1f}"
-    return f"{statistics.quantiles(values, n=100)[int(q * 100) - 1] * 1000 if len(values) > 2 else statistics.median(values) * 1000:.1f}"
+    if len(values) < 3:
+        return f"{statistics.median(values) * 1000:.1f}"
+    cut = statistics.quantiles(values, n=100, method="inclusive")[int(q * 100) - 1]
+    return f"{cut * 1000:.1f}"
 
 
 def _p50(values: list[float]) -> str:
@@ -649,6 +878,12 @@ async def main_async(args: argparse.Namespace) -> None:
     workroot = Path(tempfile.mkdtemp(prefix="bench-region-"))
     dbs = Databases()
     try:
+        if args.holds:
+            for backend in backends:
+                workdir = workroot / backend
+                workdir.mkdir()
+                await holds_only(await dbs.url(backend, workdir), backend, args)
+            return
         if args.quiet_only:
             for backend in backends:
                 workdir = workroot / backend
@@ -662,8 +897,12 @@ async def main_async(args: argparse.Namespace) -> None:
             return
         print(
             f"# {machine()}; {args.unions} Unions × 20 "
-            f"members; the real bot in-process with AIORateLimiter, the fake enforcing Telegram's "
-            f"limits",
+            f"members; the real bot in-process "
+            + (
+                "without a rate limiter, every month's outbox marked sent (--year-only)"
+                if args.year_only
+                else "with AIORateLimiter, the fake enforcing Telegram's limits"
+            ),
             flush=True,
         )
         results = []
@@ -676,6 +915,7 @@ async def main_async(args: argparse.Namespace) -> None:
         shutil.rmtree(workroot, ignore_errors=True)
     for r in results:
         y = r.year_ticks
+        kinds_table(r)
         print(
             f"  {r.backend}: the months after the first: {len(y.quiet)} quiet ticks (p50 "
             f"{_p50(y.quiet)} ms), {len(y.busy)} busy (p50 {_p50(y.busy)} ms, max "
@@ -683,7 +923,7 @@ async def main_async(args: argparse.Namespace) -> None:
             f"month: {', '.join(f'{b / 1e6:.1f}' for b in r.sizes)} MB (the seed first)"
         )
         growth = _monthly_growth(r.sizes)
-        if growth is not None:
+        if growth is not None and r.months < 12:  # a year simulated needs no extrapolation
             print(
                 f"  {r.backend}: a year at the last month's growth: "
                 f"{(r.sizes[0] + 12 * growth) / 1e6:.1f} MB"
@@ -702,7 +942,7 @@ def report(results: list[Result]) -> None:
     print()
     print(
         "| database | Unions | members | messages | msg/s while sending (limit 30) | busiest second "
-        "| 429 | quiet tick p50 / max (statements) | busy tick p50 / max (statements) "
+        "| 429 | quiet tick p50 / p99 / max (statements) | busy tick p50 / p99 / max (statements) "
         "| longest loop hold | database |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|---|")
@@ -712,23 +952,34 @@ def report(results: list[Result]) -> None:
         print(
             f"| {r.backend} | {r.unions} | {r.members} | {r.messages} | {rate:.1f} "
             f"| {r.busiest_second} | {r.count_429} "
-            f"| {_p50(t.quiet)} / {_ms(t.quiet, 1)} ms ({_stmts(t.quiet_statements)}) "
-            f"| {_p50(t.busy)} / {_ms(t.busy, 1)} ms ({_stmts(t.busy_statements)}) "
-            f"| {t.longest_hold * 1000:.0f} ms "
+            f"| {_p50(t.quiet)} / {_ms(t.quiet, 0.99)} / {_ms(t.quiet, 1)} ms "
+            f"({_stmts(t.quiet_statements)}) "
+            f"| {_p50(t.busy)} / {_ms(t.busy, 0.99)} / {_ms(t.busy, 1)} ms "
+            f"({_stmts(t.busy_statements)}) "
+            f"| {t.longest_hold * 1000:.0f} ms (CPU {t.longest_cpu_hold * 1000:.0f} ms) "
             f"| {r.sizes[-1] / 1e6:.1f} MB after the month |"
         )
     for r in results:
-        print(f"  {r.backend}: the tick's work, all months (runs, longest, longest loop hold):")
-        for name, k in sorted(r.kinds.items(), key=lambda kv: -kv[1].longest_hold):
-            print(
-                f"    {name:<32} {k.runs:>5} runs, {k.longest * 1000:>7.0f} ms, "
-                f"{k.longest_hold * 1000:>5.0f} ms"
-            )
+        kinds_table(r)
         print(f"  {r.backend}: calls to Telegram in the month: {r.by_method}", flush=True)
 
 
+def kinds_table(r: Result) -> None:
+    print(
+        f"  {r.backend}: the tick's work so far (runs, longest, longest loop hold, "
+        "the loop thread's CPU in it):"
+    )
+    for name, k in sorted(r.kinds.items(), key=lambda kv: -kv[1].longest_hold):
+        print(
+            f"    {name:<32} {k.runs:>5} runs, {k.longest * 1000:>7.0f} ms, "
+            f"{k.longest_hold * 1000:>5.0f} ms, {k.longest_cpu_hold * 1000:>5.0f} ms CPU",
+            flush=True,
+        )
+
+
 def compare_quiet(args: argparse.Namespace) -> None:
-    """The quiet tick of this checkout and of `--compare`, each in a process of its own."""
+    """The quiet tick (or with --holds the busy ticks' loop holds) of this checkout and of
+    `--compare`, each in a process of its own."""
     here = Path(__file__).resolve().parents[1]
     for label, code in (("this checkout", here), ("compare", Path(args.compare).resolve())):
         cmd = [
@@ -741,12 +992,15 @@ def compare_quiet(args: argparse.Namespace) -> None:
             str(args.unions),
             "--quiet-ticks",
             str(args.quiet_ticks),
-        ] + (["--postgres"] if args.postgres else [])
+        ]
+        cmd += ["--postgres"] if args.postgres else []
+        cmd += ["--holds"] if args.holds else []
+        cmd += ["--stacks"] if args.stacks else []
         out = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=here)
         lines = [
             line
             for line in out.stdout.splitlines()
-            if line.startswith(("QUIET", "POLLS", "ROUNDS"))
+            if line.startswith(("QUIET", "POLLS", "ROUNDS", "HOLDS", "STACK"))
         ]
         if out.returncode or not lines:
             print(out.stdout[-2000:], out.stderr[-4000:])
@@ -764,8 +1018,17 @@ def main() -> None:
     parser.add_argument("--months", type=int, default=12, help="months simulated in all")
     parser.add_argument("--only", choices=["sqlite", "postgres"], help="one database only")
     parser.add_argument("--days", type=int, help="only the month's first days")
+    parser.add_argument(
+        "--year-only",
+        action="store_true",
+        help="the year's data only: every month with the outbox marked sent, no rate limiter",
+    )
     parser.add_argument("--quiet-only", action="store_true", help="only the quiet tick")
     parser.add_argument("--quiet-ticks", type=int, default=20)
+    parser.add_argument(
+        "--holds", action="store_true", help="only the month's busy ticks: the loop's holds"
+    )
+    parser.add_argument("--stacks", action="store_true", help="where holds over 50 ms went")
     parser.add_argument("--compare", help="another checkout: its quiet tick side by side")
     parser.add_argument("--code", help=argparse.SUPPRESS)  # the checkout whose bot is imported
     args = parser.parse_args()

@@ -184,10 +184,13 @@ async def _send_one(services: Services, bot: Bot, row_id: int) -> Outcome:
         if telegram_refused(exc):
             if row.attempts >= MAX_SERVER_ERRORS:
                 logger.warning("Outbox %s: Telegram keeps failing (%s)", row.dedup_key, exc)
-                await _finish(services, row, OutboxStatus.FAILED, error=f"server error: {exc}")
+                await _finish(
+                    services, row, OutboxStatus.FAILED, error=f"{outbox_repo.SERVER_ERROR} {exc}"
+                )
                 return Outcome.DONE
             logger.warning("Outbox %s: Telegram error (%s); will retry", row.dedup_key, exc)
-            await _retry_later(services, row, f"server error: {exc}", wait=backoff(row.attempts))
+            error = f"{outbox_repo.SERVER_ERROR} {exc}"
+            await _retry_later(services, row, error, wait=backoff(row.attempts))
             return Outcome.UNREACHABLE
         logger.warning("Outbox %s: delivery uncertain (%s)", row.dedup_key, exc)
         await _finish(services, row, OutboxStatus.UNCERTAIN, error=f"uncertain: {exc}")
@@ -344,7 +347,7 @@ _REASONS = (
     ("user is deactivated", N_("profilo Telegram disattivato")),
     ("bot was kicked", N_("il bot è stato tolto dal gruppo")),
     ("bot is not a member", N_("il bot non è nel gruppo")),
-    ("server error:", N_("Telegram ha dato errore più volte")),
+    (outbox_repo.SERVER_ERROR, N_("Telegram ha dato errore più volte")),
 )
 
 
@@ -485,14 +488,6 @@ def report_retry_wait(age: timedelta) -> timedelta:
     return max(REPORT_RETRY_MIN, min(REPORT_RETRY_MAX, age / 2))
 
 
-def _offered_again(row: OutboxMessage) -> bool:
-    """Worth another try by the tick: its fate is unknown, or Telegram kept answering 5xx. A
-    refusal (blocked, never started, a bad request) would only be refused again."""
-    if row.status == OutboxStatus.UNCERTAIN:
-        return True
-    return row.status == OutboxStatus.FAILED and (row.error or "").startswith("server error")
-
-
 async def reoffer_reports(services: Services, now: datetime) -> int:
     """Due work of the tick: reports owed to coordinators go back to pending, due after a wait;
     remembers which chats are owed one (for `offer_reports_on_contact`). Returns how many rows
@@ -502,8 +497,8 @@ async def reoffer_reports(services: Services, now: datetime) -> int:
             session, prefixes=REPORT_PREFIXES, since=now - REPORT_OWED_FOR
         )
         offered = 0
-        for row in rows:
-            if row.status == OutboxStatus.PENDING or not _offered_again(row):
+        for row, again in rows:  # worth another try: outbox_repo.offerable_where
+            if not again:
                 continue
             await outbox_repo.back_to_pending(
                 session,
@@ -512,12 +507,12 @@ async def reoffer_reports(services: Services, now: datetime) -> int:
                 not_before=now + report_retry_wait(now - row.created_at),
             )
             offered += 1
-    services.extras[_OWED_CHATS] = frozenset(row.chat_id for row in rows)
+    services.extras[_OWED_CHATS] = frozenset(row.chat_id for row, _again in rows)
     if offered:
         logger.warning(
             "Outbox: %d report(s) to coordinators did not arrive; offered again: %s",
             offered,
-            ", ".join(r.dedup_key for r in rows if r.status != OutboxStatus.PENDING),
+            ", ".join(r.dedup_key for r, again in rows if again),
         )
     return offered
 

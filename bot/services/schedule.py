@@ -309,9 +309,11 @@ SCHEDULE: dict[str, WhenDue] = {
         probe=lambda _now: repo.rounds_owing_report(INVITE_PREFIX, UNREACHABLE_CLAIM),
         wakes=(
             Wake("update_round", ("status", "deadline_at")),
-            # late joiners: a technician approved, given a Comune, or actions loaded
+            # late joiners: a technician approved, given a Comune, given a Telegram id (the
+            # invitation goes to it), or actions loaded
             Wake("member", ("status", "role")),
             Wake("member_municipality"),
+            Wake("person", ("telegram_user_id",)),
             Wake("paes_action", ("municipality_id", "archived_at", "union_id")),
         ),
     ),

@@ -8,9 +8,12 @@ from datetime import datetime
 
 from sqlalchemy import (
     BigInteger,
+    ColumnElement,
     Integer,
+    String,
     and_,
     bindparam,
+    cast,
     exists,
     func,
     insert,
@@ -31,6 +34,8 @@ from storage.models import (
     MemberMunicipality,
     MemberStatus,
     Municipality,
+    OutboxMessage,
+    OutboxStatus,
     Person,
     ProgressUpdate,
     Role,
@@ -688,6 +693,45 @@ async def technicians(session: AsyncSession, union_id: int) -> list[Technician]:
         Technician(member=m, person=p, municipality_ids=tuple(sorted(links.get(m.id, []))))
         for m, p in pairs
     ]
+
+
+def round_owes_unreachable_report(invite_prefix: str, claim_kind: str) -> list[ColumnElement[bool]]:
+    """Conditions on `UpdateRound`: an open round whose invitations (outbox keys
+    `<invite_prefix><round id>:…`) were all tried — there is one, and none is pending or being
+    sent — and whose report on who could not be reached is not claimed yet (`claim_kind`, by
+    Union and period). The one rule for the round's duties
+    (bot.services.progress.rounds: `_report_unreachable`, through `owes_unreachable_report`)
+    and the tick's probe (storage.repositories.schedule.rounds_owing_report). The invitations'
+    keys as an index range per round, as outbox.key_starts_with builds it."""
+    key = literal(invite_prefix, String()) + cast(UpdateRound.id, String())
+    invitations = and_(
+        OutboxMessage.dedup_key >= key + literal(":", String()),
+        OutboxMessage.dedup_key < key + literal(";", String()),
+    )
+    return [
+        UpdateRound.status == RoundStatus.OPEN,
+        ~exists().where(
+            JobClaim.kind == claim_kind,
+            JobClaim.union_id == UpdateRound.union_id,
+            JobClaim.period == UpdateRound.period,
+        ),
+        exists().where(invitations),
+        ~exists().where(
+            invitations,
+            OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING]),
+        ),
+    ]
+
+
+async def owes_unreachable_report(
+    session: AsyncSession, *, round_id: int, invite_prefix: str, claim_kind: str
+) -> bool:
+    """Whether this round's report on who could not be reached is due now
+    (`round_owes_unreachable_report`)."""
+    conditions = round_owes_unreachable_report(invite_prefix, claim_kind)
+    return bool(
+        await session.scalar(select(exists().where(UpdateRound.id == round_id, *conditions)))
+    )
 
 
 async def updated_in_round(session: AsyncSession, round_id: int) -> set[int]:

@@ -6,7 +6,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, func, not_, or_, select, true, update
+from sqlalchemy import ColumnElement, and_, case, delete, func, not_, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -339,17 +339,38 @@ def owed_where(prefixes: Sequence[str], since: datetime) -> list[ColumnElement[b
     ]
 
 
+# How bot.delivery starts the error of a row Telegram kept failing with 5xx answers.
+SERVER_ERROR = "server error:"
+
+
+def offerable_where() -> ColumnElement[bool]:
+    """An owed row worth another try by the tick: its fate is unknown, or Telegram kept
+    answering 5xx. A refusal (blocked, never started, a bad request) would only be refused
+    again. The one rule for `bot.delivery.reoffer_reports` (through `owed`) and the tick's probe
+    (storage.repositories.schedule.reports_to_offer); the error's start compared exactly, as a
+    case-sensitive prefix on both databases (SQLite's LIKE is not)."""
+    return or_(
+        OutboxMessage.status == OutboxStatus.UNCERTAIN,
+        and_(
+            OutboxMessage.status == OutboxStatus.FAILED,
+            func.substr(OutboxMessage.error, 1, len(SERVER_ERROR)) == SERVER_ERROR,
+        ),
+    )
+
+
 async def owed(
     session: AsyncSession, *, prefixes: Sequence[str], since: datetime, limit: int = 500
-) -> list[OutboxMessage]:
-    """The rows of these prefixes still owed to their chat (see `owed_where`), oldest first."""
+) -> list[tuple[OutboxMessage, bool]]:
+    """The rows of these prefixes still owed to their chat (see `owed_where`), oldest first,
+    each with whether it is worth another try (`offerable_where`)."""
+    offerable = case((offerable_where(), True), else_=False)
     rows = await session.execute(
-        select(OutboxMessage)
+        select(OutboxMessage, offerable)
         .where(*owed_where(prefixes, since))
         .order_by(OutboxMessage.id)
         .limit(limit)
     )
-    return list(rows.scalars())
+    return [(row, bool(again)) for row, again in rows.all()]
 
 
 async def count_owed(session: AsyncSession, *, prefixes: Sequence[str], since: datetime) -> int:

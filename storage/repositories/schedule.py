@@ -29,7 +29,6 @@ from typing import Any
 from sqlalchemy import (
     Integer,
     String,
-    and_,
     case,
     cast,
     event,
@@ -64,10 +63,17 @@ from storage.models import (
     UpdateSettings,
 )
 from storage.models.base import UTCDateTime
+from storage.repositories import actions as actions_repo
 from storage.repositories import registration as registration_repo
 from storage.repositories import summaries as summaries_repo
 from storage.repositories.common import insert_ignore
-from storage.repositories.outbox import due_where, expired_where, owed_where, unreported_where
+from storage.repositories.outbox import (
+    due_where,
+    expired_where,
+    offerable_where,
+    owed_where,
+    unreported_where,
+)
 
 # --- waking ---------------------------------------------------------------------------------
 
@@ -294,27 +300,9 @@ def pins_owed(owed_kind: str, done_kind: str, *, since: datetime) -> ColumnEleme
 
 
 def rounds_owing_report(invite_prefix: str, claim_kind: str) -> ColumnElement[bool]:
-    """An open round whose invitations were all tried and whose report on who could not be
-    reached is not claimed yet (bot.services.progress.rounds: `_report_unreachable`). The
-    invitations' keys as an index range, as `key_starts_with` builds it, per round."""
-    key = literal(invite_prefix, String()) + cast(UpdateRound.id, String())
-    invitations = and_(
-        OutboxMessage.dedup_key >= key + literal(":", String()),
-        OutboxMessage.dedup_key < key + literal(";", String()),
-    )
-    return exists().where(
-        UpdateRound.status == RoundStatus.OPEN,
-        ~exists().where(
-            JobClaim.kind == claim_kind,
-            JobClaim.union_id == UpdateRound.union_id,
-            JobClaim.period == UpdateRound.period,
-        ),
-        exists().where(invitations),
-        ~exists().where(
-            invitations,
-            OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING]),
-        ),
-    )
+    """An open round owing its report on who could not be reached (the rule:
+    storage.repositories.actions.round_owes_unreachable_report)."""
+    return exists().where(*actions_repo.round_owes_unreachable_report(invite_prefix, claim_kind))
 
 
 def summaries_owed(now: datetime) -> ColumnElement[bool]:
@@ -358,16 +346,7 @@ def problems_unreported(exclude: Sequence[tuple[str, Sequence[str]]]) -> ColumnE
 
 def reports_to_offer(prefixes: Sequence[str], since: datetime) -> ColumnElement[bool]:
     """An owed report the tick would offer again (bot.delivery.reoffer_reports)."""
-    return exists().where(
-        *owed_where(prefixes, since),
-        or_(
-            OutboxMessage.status == OutboxStatus.UNCERTAIN,
-            and_(
-                OutboxMessage.status == OutboxStatus.FAILED,
-                OutboxMessage.error.like("server error%"),
-            ),
-        ),
-    )
+    return exists().where(*owed_where(prefixes, since), offerable_where())
 
 
 # --- what the hints are computed from (read only after a kind ran) ----------------------------

@@ -16,16 +16,21 @@ from typing import Any
 import pytest
 from sqlalchemy import event, select
 
+from bot.services.progress.status import invite_key
 from storage.models import (
     JobClaim,
     MeetingSettings,
+    Municipality,
     OutboxMessage,
+    Person,
     PollTable,
+    Role,
+    Union,
     UpdateRound,
 )
 from storage.repositories import meetings as meetings_repo
 from tests.e2e.harness import BotUnderTest
-from tests.factories import add_round, make_meeting, make_world
+from tests.factories import add_member, add_round, make_meeting, make_world
 
 
 async def _region(bot: BotUnderTest, unions: int) -> None:
@@ -116,6 +121,45 @@ async def test_a_write_brings_work_forward(any_bot: BotUnderTest) -> None:
     async with bot.db.transaction() as session:
         closed = await session.get(UpdateRound, round_id)
         assert closed is not None and closed.status.value == "closed"
+
+
+async def test_a_technician_given_a_telegram_id_is_invited_at_the_next_tick(
+    any_bot: BotUnderTest,
+) -> None:
+    """A technician without a Telegram id gets no invitation when the round opens; once the id
+    is set, the next tick invites them (the round's duties are woken, not left for their next
+    stored moment, days away)."""
+    bot = any_bot
+    await _region(bot, 1)
+    async with bot.db.transaction() as session:
+        world_round = (await session.execute(select(UpdateRound).limit(1))).scalar_one()
+        union = await session.get(Union, world_round.union_id)
+        assert union is not None
+        comune = (
+            (await session.execute(select(Municipality).where(Municipality.union_id == union.id)))
+            .scalars()
+            .first()
+        )
+        late = await add_member(session, union, role=Role.TECNICO, name="Tina", comuni=[comune])
+        person = await session.get(Person, late.person_id)
+        assert person is not None
+        person.telegram_user_id = None
+        late_id, person_id, round_id = late.id, person.id, world_round.id
+    await _settle_ticks(bot)
+    assert len(await _quiet_tick_statements(bot)) == 1
+    key = invite_key(round_id, late_id)
+    async with bot.db.transaction() as session:
+        assert (
+            await session.scalar(select(OutboxMessage).where(OutboxMessage.dedup_key == key))
+            is None
+        )
+        person = await session.get(Person, person_id)
+        assert person is not None
+        person.telegram_user_id = 5550001
+    await bot.advance(minutes=1)
+    async with bot.db.transaction() as session:
+        invited = await session.scalar(select(OutboxMessage).where(OutboxMessage.dedup_key == key))
+    assert invited is not None and invited.chat_id == 5550001
 
 
 async def test_a_moment_missed_while_down_is_caught_up(any_bot: BotUnderTest) -> None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import case, update
+from sqlalchemy import case, select, update
 
 import bot.services.schedule  # noqa: F401  (installs the bot's wakes)
 from storage.db import Database
-from storage.models import Member, MemberStatus, Role
+from storage.models import Member, MemberStatus, Person, Role
 from storage.repositories import schedule as repo
 from tests.factories import NOW, add_member, make_union
 
@@ -57,4 +57,29 @@ async def test_a_where_on_a_watched_column_does_not_wake(db: Database) -> None:
             .where(Member.id == member_id, Member.status == MemberStatus.ACTIVE)
             .values(decided_at=NOW + timedelta(days=1))
         )
+    assert DUTIES not in repo.take_woken()
+
+
+async def test_a_person_given_a_telegram_id_wakes_the_rounds_late_joiners(db: Database) -> None:
+    """A technician with no Telegram id is left out of the round's invitations
+    (bot.services.progress.rounds: _invite_late_joiners); the id being set must bring the
+    round's duties forward, not wait for their next stored moment (days away)."""
+    member_id = await _member(db)
+    async with db.transaction() as s:
+        person = (
+            await s.execute(select(Person).join(Member).where(Member.id == member_id))
+        ).scalar_one()
+        person.telegram_user_id = None
+    repo.take_woken()
+    async with db.transaction() as s:  # an ORM change of the id
+        person = (
+            await s.execute(select(Person).join(Member).where(Member.id == member_id))
+        ).scalar_one()
+        person.telegram_user_id = 424242
+    assert DUTIES in repo.take_woken()
+    async with db.transaction() as s:  # and a statement setting it
+        await s.execute(update(Person).where(Person.id == person.id).values(telegram_user_id=None))
+    assert DUTIES in repo.take_woken()
+    async with db.transaction() as s:  # what Telegram says of the name alone does not
+        await s.execute(update(Person).where(Person.id == person.id).values(username="anna"))
     assert DUTIES not in repo.take_woken()

@@ -36,7 +36,6 @@ from bot.views.rounds import render_invitation as render
 from bot.views.updates import union_tz
 from storage.models import (
     OutboxMessage,
-    OutboxStatus,
     Person,
     RoundStatus,
     TableKind,
@@ -426,18 +425,14 @@ async def _report_unreachable(
     session: AsyncSession, union: Union, round_: UpdateRound, now: datetime, language: str
 ) -> None:
     """Once the invitations were all tried, list the technicians Telegram refused to the coordinators."""
-    rows: list[OutboxMessage] = await outbox_repo.status_by_key_prefix(
-        session, f"{INVITE_PREFIX}{round_.id}:"
-    )
-    if not rows or any(r.status in (OutboxStatus.PENDING, OutboxStatus.SENDING) for r in rows):
-        return
-    if await core_repo.is_claimed(
-        session, kind=UNREACHABLE_CLAIM, union_id=union.id, period=round_.period
+    if not await repo.owes_unreachable_report(
+        session, round_id=round_.id, invite_prefix=INVITE_PREFIX, claim_kind=UNREACHABLE_CLAIM
     ):
         return
-    await core_repo.claim(
+    if not await core_repo.claim(
         session, kind=UNREACHABLE_CLAIM, union_id=union.id, period=round_.period, now=now
-    )
+    ):
+        return
     failed = await invitation_failures(session, round_.id)
     if not failed:
         return

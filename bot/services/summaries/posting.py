@@ -9,8 +9,9 @@ at once (`read_summary_now`); it never moves the "since the last summary" baseli
 last *scheduled* summary.
 
 Reading, rendering and queueing are steps with no transaction open while rendering: a Union's
-pictures are drawn in a thread (`summary_pictures`), with no reason to hold SQLite's write lock
-meanwhile. The text goes out first: `queue_summary` records the summary and queues its text and
+pictures are drawn in a worker process (`summary_pictures`, bot.services.worker), with no reason
+to hold SQLite's write lock meanwhile, nor the event loop (matplotlib keeps the GIL while it
+draws text). The text goes out first: `queue_summary` records the summary and queues its text and
 vote messages as soon as they are read and written (tens of milliseconds), and `queue_pictures`
 follows once the pictures are drawn (a 20-Comuni Union: three pictures, about as long again
 as the rest; bench/README.md). A process stopped in between leaves the summary without its
@@ -19,7 +20,6 @@ pictures claim: the next tick finds it (`pictures_owed`) and draws them then.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import format_month, translator
+from bot.services import worker
 from bot.services.meetings import continuity
 from bot.services.summaries.build import build_summary_input, chart_bars, co2_of, month_of
 from bot.services.summaries.chart import Co2Figures, ComuneBar, Picture, render_pictures
@@ -224,10 +225,14 @@ def summary_texts(
 
 
 async def summary_pictures(draft: SummaryDraft, *, language: str) -> list[Picture]:
-    """The summary's pictures (PNG), drawn in a thread: never on the event loop."""
-    return await asyncio.to_thread(
-        render_pictures, draft.bars, draft.co2, translator(language), title=draft.title
-    )
+    """The summary's pictures (PNG), drawn in the worker process (bot.services.worker): in a
+    thread, matplotlib and Pillow held the GIL, and so the event loop, for tenths of a second."""
+    return await worker.run(_draw, draft.bars, draft.co2, language, draft.title)
+
+
+def _draw(bars: Sequence[ComuneBar], co2: Co2Figures, language: str, title: str) -> list[Picture]:
+    """In the worker process: the translator is made there (plain data crosses)."""
+    return render_pictures(bars, co2, translator(language), title=title)
 
 
 async def queue_summary(
