@@ -409,6 +409,10 @@ REFUSALS = {
     "not_coordinator": N_(
         "Le presenze le corregge il coordinatore dell'Unione: per te basta «✅ Sono presente»."
     ),
+    "minutes_approved": N_(
+        "Il verbale di questa riunione è già approvato: le presenze e gli ospiti non si "
+        "correggono più. Lo ritrovi con /verbali."
+    ),
     "elsewhere": N_("Qui questo pulsante non funziona: usa quello del messaggio delle presenze."),
     "private_only": N_("Le presenze si correggono in chat privata con me."),
     "too_many_guests": N_("Ci sono già {n} ospiti: non se ne possono aggiungere altri."),

@@ -657,6 +657,10 @@ class FakeTelegram:
         """The buttons this user pressed, in order: the taps a story counts."""
         return [p for p in self._presses.values() if p.user.id == user.id]
 
+    def note(self, text: str) -> None:
+        """A line of the story's own in the transcript (e.g. the chapter a reader is at)."""
+        self._transcript.append(text)
+
     def transcript(self) -> str:
         return "\n".join(self._transcript) + ("\n" if self._transcript else "")
 

@@ -41,6 +41,7 @@ from storage.models import (
     Meeting,
     MeetingGuest,
     MeetingMaterial,
+    MinutesStatus,
     OutboxMessage,
     PollTable,
     Union,
@@ -48,6 +49,7 @@ from storage.models import (
 from storage.repositories import attendance as repo
 from storage.repositories import core as core_repo
 from storage.repositories import meetings as meetings_repo
+from storage.repositories import minutes as minutes_repo
 from storage.repositories import outbox as outbox_repo
 from storage.repositories.meetings import TableMember
 
@@ -116,7 +118,8 @@ def parse_roster_link(payload: str | None) -> tuple[str, int] | None:
 @dataclass(frozen=True)
 class AttendanceRefused:
     """`reason`: gone, not_a_member, not_at_table, not_open, closed, not_coordinator,
-    elsewhere, too_many_guests, not_technical, not_workshop, too_many_materials, no_materials
+    minutes_approved, elsewhere, too_many_guests, not_technical, not_workshop,
+    too_many_materials, no_materials
     (bot.views.attendance.refusal_text)."""
 
     reason: str
@@ -356,9 +359,17 @@ class _Coordinating:
 
 
 async def _coordinating(
-    session: AsyncSession, *, meeting_id: int, telegram_user_id: int, now: datetime
+    session: AsyncSession,
+    *,
+    meeting_id: int,
+    telegram_user_id: int,
+    now: datetime,
+    in_minutes: bool = True,
 ) -> _Coordinating | AttendanceRefused:
-    """The presser coordinates the meeting's Union (at any time: guests may be known ahead)."""
+    """The presser coordinates the meeting's Union (at any time: guests may be known ahead).
+    What the minutes record (who was present, the guests, the theme) is frozen once they are
+    approved: `in_minutes` refuses then, so the filed minutes and the attendance (/team, the
+    summary's Comuni missing) never disagree; the workshop's materials are not in them."""
     loaded = await _load(session, meeting_id)
     if loaded is None:
         return AttendanceRefused("gone")
@@ -369,6 +380,10 @@ async def _coordinating(
         return AttendanceRefused("not_a_member")
     if not member.is_coordinator:
         return AttendanceRefused("not_coordinator")
+    if in_minutes:
+        filed = await minutes_repo.minutes_of(session, meeting_id)
+        if filed is not None and filed.status == MinutesStatus.APPROVED:
+            return AttendanceRefused("minutes_approved")
     return _Coordinating(loaded, member.id)
 
 
@@ -685,7 +700,7 @@ async def start_materials(
 ) -> Asked | AttendanceRefused:
     """«📎 Aggiungi materiali» (a workshop): the dialogue waits for documents until «✅ Fine»."""
     who = await _coordinating(
-        session, meeting_id=meeting_id, telegram_user_id=telegram_user_id, now=now
+        session, meeting_id=meeting_id, telegram_user_id=telegram_user_id, now=now, in_minutes=False
     )
     if isinstance(who, AttendanceRefused):
         return who
@@ -711,7 +726,7 @@ async def material_sent(
     meeting_id = int((conversation.data or {}).get("meeting", 0))
     tr = translator(language)
     who = await _coordinating(
-        session, meeting_id=meeting_id, telegram_user_id=telegram_user_id, now=now
+        session, meeting_id=meeting_id, telegram_user_id=telegram_user_id, now=now, in_minutes=False
     )
     if isinstance(who, AttendanceRefused):
         await _end(session, telegram_user_id)
@@ -741,7 +756,7 @@ async def end_materials(
 ) -> Roster | AttendanceRefused:
     """«✅ Fine»: the materials' dialogue ends; the roster."""
     who = await _coordinating(
-        session, meeting_id=meeting_id, telegram_user_id=telegram_user_id, now=now
+        session, meeting_id=meeting_id, telegram_user_id=telegram_user_id, now=now, in_minutes=False
     )
     if isinstance(who, AttendanceRefused):
         return who
@@ -767,7 +782,7 @@ async def remove_material(
         return AttendanceRefused("gone")
     meeting_id = material.meeting_id
     who = await _coordinating(
-        session, meeting_id=meeting_id, telegram_user_id=telegram_user_id, now=now
+        session, meeting_id=meeting_id, telegram_user_id=telegram_user_id, now=now, in_minutes=False
     )
     if isinstance(who, AttendanceRefused):
         return who

@@ -54,6 +54,7 @@ from storage.models import (
     Role,
     Union,
 )
+from storage.repositories import attendance as attendance_repo
 from storage.repositories import core as core_repo
 from storage.repositories import minutes as repo
 from storage.repositories import outbox as outbox_repo
@@ -304,6 +305,14 @@ async def set_outcome(
     return await panel(session, meeting_id=meeting_id, telegram_user_id=telegram_user_id)
 
 
+@dataclass(frozen=True)
+class PresenceSet:
+    """The panel after a presence tap, and the chats whose attendance list owes an edit."""
+
+    panel: views.Panel
+    dirty_chat_ids: tuple[int, ...]
+
+
 async def set_present(
     session: AsyncSession,
     *,
@@ -312,9 +321,10 @@ async def set_present(
     present: bool,
     telegram_user_id: int,
     now: datetime,
-) -> views.Panel | Refused:
+) -> PresenceSet | Refused:
     """Present or absent, as the button says (a second press of the same button changes
-    nothing): the same Attendance rows the check-ins write."""
+    nothing): the same Attendance rows the check-ins write, so the group's attendance list
+    follows (as after a tap on the roster)."""
     checked = await _coordinating(session, meeting_id, telegram_user_id)
     if isinstance(checked, Refused):
         return checked
@@ -322,6 +332,7 @@ async def set_present(
     shown = {p.member_id: is_present for p, is_present, _c in read.people}
     if member_id not in shown:
         return Refused("stale")
+    dirty: list[int] = []
     if shown[member_id] != present:
         await repo.toggle_attendance(
             session,
@@ -330,7 +341,11 @@ async def set_present(
             by_member_id=coordinator.id,
             now=now,
         )
-    return await panel(session, meeting_id=meeting_id, telegram_user_id=telegram_user_id)
+        dirty = await attendance_repo.mark_dirty(session, meeting_id=meeting_id, now=now)
+    shown_panel = await panel(session, meeting_id=meeting_id, telegram_user_id=telegram_user_id)
+    if isinstance(shown_panel, Refused):
+        return shown_panel
+    return PresenceSet(shown_panel, tuple(dirty))
 
 
 async def start_notes(
