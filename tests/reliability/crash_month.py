@@ -105,6 +105,9 @@ SCHEDULED = (
     "mtgremday:",
     "mtgremhour:",
     "pollnodate:",
+    "agdconv:",  # the convocation and its .ics (the same caption as the poll's .ics)
+    "agdics:",
+    "att:",  # the attendance list
     "upd:ann:",
     "upd:inv:",
     "upd:rem:",
