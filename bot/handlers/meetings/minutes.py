@@ -15,7 +15,7 @@ from telegram import Bot, Chat, InputFile, Update
 from telegram.constants import ParseMode
 from telegram.error import Forbidden
 
-from bot import delivery, telegram_edit
+from bot import delivery, message_refresh, telegram_edit
 from bot.context import BotContext, Services
 from bot.conversations import Conversation, write_typed
 from bot.i18n import Translator
@@ -98,7 +98,9 @@ async def on_present(update: Update, context: BotContext) -> None:
     """`min:a:<meeting>:<member>:<1|0>`: present (1) or absent (0)."""
     now = context.services.clock.now()
 
-    async def use(session: AsyncSession, p: ButtonPress, _tr: Translator) -> Outcome:
+    async def use(
+        session: AsyncSession, p: ButtonPress, _tr: Translator
+    ) -> minutes.PresenceSet | minutes.Refused:
         member_id, flag = p.data.int_arg(1), p.data.str_arg(2)
         if member_id is None or flag not in ("0", "1"):
             return minutes.Refused("stale")
@@ -111,7 +113,11 @@ async def on_present(update: Update, context: BotContext) -> None:
             now=now,
         )
 
-    await _show(update, await _panel_press(update, context, use), views.PEOPLE)
+    guarded = await _panel_press(update, context, use)
+    if guarded is not None and isinstance(set_ := guarded[2], minutes.PresenceSet):
+        guarded = (guarded[0], guarded[1], set_.panel)
+        message_refresh.request(context.services, set_.dirty_chat_ids)
+    await _show(update, guarded, views.PEOPLE)
 
 
 async def _acted(

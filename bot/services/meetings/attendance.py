@@ -323,16 +323,31 @@ async def check_in(
             await repo.add_message(
                 session, meeting_id=meeting_id, chat_id=press.chat_id, message_id=press.message_id
             )
-    changed = await repo.set_attendance(
-        session,
-        meeting_id=meeting_id,
-        member_id=member.id,
-        mode=mode,
-        recorded_by=member.id,
-        now=now,
+    dirty = await record_presence(
+        session, meeting_id=meeting_id, member_id=member.id, mode=mode, by=member.id, now=now
     )
-    dirty = await repo.mark_dirty(session, meeting_id=meeting_id, now=now) if changed else []
-    return CheckedIn(mode, changed, tuple(dirty))
+    return CheckedIn(mode, dirty is not None, dirty or ())
+
+
+async def record_presence(
+    session: AsyncSession,
+    *,
+    meeting_id: int,
+    member_id: int,
+    mode: AttendanceMode | None,
+    by: int,
+    now: datetime,
+) -> tuple[int, ...] | None:
+    """The one write of a member's presence (`mode`, or absent: None), recorded by member `by`:
+    a check-in, the roster's tap, the minutes' «👥 Presenze». The group lists showing the
+    meeting then owe an edit: their chat ids, for `message_refresh.request`; None when nothing
+    changed (no edit owed)."""
+    changed = await repo.set_attendance(
+        session, meeting_id=meeting_id, member_id=member_id, mode=mode, recorded_by=by, now=now
+    )
+    if not changed:
+        return None
+    return tuple(await repo.mark_dirty(session, meeting_id=meeting_id, now=now))
 
 
 # --- the coordinator's roster -----------------------------------------------------------------
@@ -416,17 +431,16 @@ async def tap(
         return await _roster(session, who.loaded, language)
     present = await repo.present_of(session, meeting_id)
     mode = next_mode(present.get(person.member_id))
-    await repo.set_attendance(
+    dirty = await record_presence(
         session,
         meeting_id=meeting_id,
         member_id=person.member_id,
         mode=mode,
-        recorded_by=who.member_id,
+        by=who.member_id,
         now=now,
     )
-    dirty = await repo.mark_dirty(session, meeting_id=meeting_id, now=now)
     note = views.tapped(person.name, mode, translator(language))
-    return await _roster(session, who.loaded, language, note=note, dirty=dirty)
+    return await _roster(session, who.loaded, language, note=note, dirty=dirty or ())
 
 
 # --- guests -----------------------------------------------------------------------------------
@@ -836,6 +850,7 @@ __all__ = [
     "open_roster",
     "parse_materials_link",
     "parse_roster_link",
+    "record_presence",
     "remove_material",
     "represented",
     "roster_link",

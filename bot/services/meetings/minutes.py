@@ -3,8 +3,8 @@ frozen, posted to the table's group and filed; `/verbali` lists them (issue 19).
 
 - `draft_due_minutes` (the tick, once the meeting ended): the minutes' draft row, and the draft to
   each coordinator in private through the outbox, with the buttons to correct it;
-- `panel` and the corrections: each agenda item's outcome, who was present (a tap toggles the
-  same Attendance rows the check-ins write), the notes (typed);
+- `panel` and the corrections: each agenda item's outcome, who was present (attendance's own
+  write, `attendance.record_presence`: the group's list follows), the notes (typed);
 - `approve`: the number in the Union's year, the decisions recorded in the register, the content
   frozen as JSON (Minutes.frozen);
 - `post_approved` (right after the approval, and by the tick after a crash): the .odt and the .pdf
@@ -29,7 +29,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import translator
-from bot.services.meetings import rules
+
+# A module import: registration (its package) → leaving → minutes → attendance → registration.rules.
+from bot.services.meetings import attendance, rules
 from bot.services.summaries.targets import key_suffix, table_targets
 from bot.views import minutes as document
 from bot.views import minutes_panel as views
@@ -54,6 +56,7 @@ from storage.models import (
     Role,
     Union,
 )
+from storage.repositories import attendance as attendance_repo
 from storage.repositories import core as core_repo
 from storage.repositories import minutes as repo
 from storage.repositories import outbox as outbox_repo
@@ -117,7 +120,7 @@ async def _read(session: AsyncSession, meeting_id: int) -> _Read | None:
     meeting, union = found
     record = await repo.record_of(session, meeting_id)
     minutes = await repo.minutes_of(session, meeting_id)
-    present = await repo.attendance_of(session, meeting_id)
+    present = await attendance_repo.present_of(session, meeting_id)
     expected = [s for s in await repo.members_of(session, union.id) if sits(s, meeting)]
     known = {s.member.id for s in expected}
     others = await repo.members_by_id(session, [m for m in present if m not in known])
@@ -169,7 +172,7 @@ async def _read(session: AsyncSession, meeting_id: int) -> _Read | None:
         comuni=tuple(lines),
         guests=tuple(
             MinutesGuest(g.name, g.organisation, g.mode == AttendanceMode.ONLINE)
-            for g in await repo.guests_of(session, meeting_id)
+            for g in await attendance_repo.guests_of(session, meeting_id)
         ),
         items=items,
         tasks=tuple(
@@ -304,6 +307,15 @@ async def set_outcome(
     return await panel(session, meeting_id=meeting_id, telegram_user_id=telegram_user_id)
 
 
+@dataclass(frozen=True)
+class PresenceSet:
+    """The draft after a presence was corrected, and the chats whose attendance list now owes
+    an edit (`message_refresh.request`)."""
+
+    panel: views.Panel
+    dirty_chat_ids: tuple[int, ...]
+
+
 async def set_present(
     session: AsyncSession,
     *,
@@ -312,9 +324,10 @@ async def set_present(
     present: bool,
     telegram_user_id: int,
     now: datetime,
-) -> views.Panel | Refused:
-    """Present or absent, as the button says (a second press of the same button changes
-    nothing): the same Attendance rows the check-ins write."""
+) -> PresenceSet | Refused:
+    """Present (in person) or absent, as the button says (a second press of the same button
+    changes nothing): attendance's own write (`attendance.record_presence`), so the group's
+    list follows."""
     checked = await _coordinating(session, meeting_id, telegram_user_id)
     if isinstance(checked, Refused):
         return checked
@@ -322,15 +335,18 @@ async def set_present(
     shown = {p.member_id: is_present for p, is_present, _c in read.people}
     if member_id not in shown:
         return Refused("stale")
+    dirty = None
     if shown[member_id] != present:
-        await repo.toggle_attendance(
+        dirty = await attendance.record_presence(
             session,
             meeting_id=meeting_id,
             member_id=member_id,
-            by_member_id=coordinator.id,
+            mode=AttendanceMode.IN_PERSON if present else None,
+            by=coordinator.id,
             now=now,
         )
-    return await panel(session, meeting_id=meeting_id, telegram_user_id=telegram_user_id)
+    after = await panel(session, meeting_id=meeting_id, telegram_user_id=telegram_user_id)
+    return after if isinstance(after, Refused) else PresenceSet(after, dirty or ())
 
 
 async def start_notes(
