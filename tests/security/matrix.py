@@ -496,6 +496,7 @@ BUTTONS: dict[str, Row] = {
     ),
     "mtg:add_date:{poll}": MEETING_COORD,
     "min:v:{draft}:p": MINUTES_PANEL,
+    "min:o:{draft}:{draft_item}:d": MINUTES_PANEL,
     "min:a:{draft}:{sindaco}:1": MINUTES_PANEL,
     "min:n:{draft}": MINUTES_PANEL,
     "min:ok:{draft}": MINUTES_PANEL,
