@@ -250,7 +250,11 @@ async def open_check_ins(session: AsyncSession, *, now: datetime, language: str)
         if now >= loaded.closes_at:
             logger.info("Meeting %s: attendance list skipped (its day is over)", meeting.id)
             continue
-        text, keyboard = views.render_list(await _view(session, loaded), tr)
+        view = await _view(session, loaded)
+        text, keyboard = views.render_list(view, tr)
+        # Whom the list names (those already present: the roster may be corrected ahead), so
+        # an erasure wipes the bot's copy of it (docs/DESIGN.md, «Privacy and erasure»).
+        named = [loaded.members[p.member_id].person_id for p in view.people if p.mode]
         for link in await table_chats(session, union_id=meeting.union_id, table=meeting.table):
             await outbox_repo.enqueue(
                 session,
@@ -261,6 +265,7 @@ async def open_check_ins(session: AsyncSession, *, now: datetime, language: str)
                 union_id=meeting.union_id,
                 now=now,
                 expires_at=loaded.closes_at,
+                names=named,
             )
             queued = True
     return queued
