@@ -26,6 +26,7 @@ from bot import callback_data as cb
 from bot.i18n import N_, Translator, format_datetime
 from bot.views.answer import Answer
 from bot.views.keyboard import Button, Keyboard
+from bot.views.meetings import NOT_A_MEMBER
 from bot.views.tasks import new_task_button
 from storage.models import AgendaSource
 
@@ -254,10 +255,7 @@ def render_agenda_changed(items: Sequence[ItemView], tr: Translator) -> str:
 
 _REFUSALS = {
     "gone": N_("Questa riunione non c'è più o è già cominciata: l'ordine del giorno è chiuso."),
-    "not_member": N_(
-        "Questo pulsante è per i membri del Team energia dell'Unione. Se ne fai parte, "
-        "chiedi un link d'invito a chi coordina."
-    ),
+    "not_member": NOT_A_MEMBER,
     "not_at_table": N_(
         "Questa riunione è di un tavolo di cui non fai parte: i punti li propone chi ne fa "
         "parte. Se è un errore, chiedi a chi coordina di correggere il tuo ruolo."
