@@ -23,8 +23,8 @@ Buttons (callback data `att:verb:id[:arg]`, ids only; the handlers re-check ever
                                 in private (the table's members and the coordinator)
 
 Link that opens the roster in private (when the bot cannot write first):
-`t.me/<bot>?start=pr-<meeting>` (bot.services.meetings.attendance.roster_link); the materials:
-`t.me/<bot>?start=pm-<meeting>` (materials_link).
+`t.me/<bot>?start=pr-<meeting>` (bot.services.meetings.attendance.start_link); the materials:
+`t.me/<bot>?start=pm-<meeting>` (the same).
 """
 
 from __future__ import annotations

@@ -116,7 +116,7 @@ async def on_manage(update: Update, context: BotContext) -> None:
     if await tell_privately(context.bot, pressed.user_id, outcome.text, outcome.keyboard):
         await query.answer(None if in_private(update) else views.roster_sent(tr))
     else:  # the bot may not write first: the link opens the chat, whose «Avvia» brings it
-        link = attendance.roster_link(pressed.object_id)
+        link = attendance.start_link(attendance.LINK_ROSTER, pressed.object_id)
         await query.answer(url=start_link_url(context.bot.username, link))
 
 
@@ -283,24 +283,8 @@ async def on_get_materials(update: Update, context: BotContext) -> None:
     elif await _send_materials(context.bot, pressed.user_id, outcome):
         await pressed.query.answer(None if in_private(update) else views.materials_sent(tr))
     else:
-        link = attendance.materials_link(pressed.object_id)
+        link = attendance.start_link(attendance.LINK_MATERIALS, pressed.object_id)
         await pressed.query.answer(url=start_link_url(context.bot.username, link))
-
-
-async def on_materials_link(
-    update: Update, context: BotContext, tr: Translator, meeting_id: int, _found: None
-) -> None:
-    """`/start pm-<meeting>`: the workshop's materials in private, checked as the button is."""
-    services, user = context.services, update.effective_user
-    assert user is not None  # the hook reads a link for a user only
-    async with services.db.transaction() as session:
-        outcome = await attendance.materials_for(
-            session, meeting_id=meeting_id, telegram_user_id=user.id
-        )
-    if isinstance(outcome, attendance.AttendanceRefused):
-        await reply(update, outcome.text(tr.language))
-    else:
-        await _send_materials(context.bot, user.id, outcome)
 
 
 async def on_guest_text(update: Update, context: BotContext, conv: Conversation) -> None:
@@ -324,27 +308,37 @@ async def on_guest_text(update: Update, context: BotContext, conv: Conversation)
     await _show(update, context, outcome, tr, edit=False)
 
 
-async def _read_nothing(session: AsyncSession, kind: str, meeting_id: int, user_id: int) -> None:
+async def _link_kind(session: AsyncSession, kind: str, meeting_id: int, user_id: int) -> str:
     """The /start hook's read: the roster and the materials are read by their answer, in the
-    caller's language."""
-    return None
+    caller's language; it needs the link's kind."""
+    return kind
 
 
-async def on_roster_link(
-    update: Update, context: BotContext, tr: Translator, meeting_id: int, _found: None
+async def on_link(
+    update: Update, context: BotContext, tr: Translator, meeting_id: int, kind: str
 ) -> None:
-    """`/start pr-<meeting>`: the roster in private, checked as the button is."""
+    """`/start pr-<meeting>` (the roster) or `pm-<meeting>` (a workshop's materials), in
+    private: checked as the buttons are (`att:manage`, `att:get`)."""
     services, user = context.services, update.effective_user
     assert user is not None  # the hook reads a link for a user only
+    outcome: Outcome | attendance.Materials
     async with services.db.transaction() as session:
-        outcome = await attendance.open_roster(
-            session,
-            meeting_id=meeting_id,
-            telegram_user_id=user.id,
-            now=services.clock.now(),
-            language=tr.language,
-        )
-    await _show(update, context, outcome, tr, edit=False)
+        if kind == attendance.LINK_MATERIALS:
+            outcome = await attendance.materials_for(
+                session, meeting_id=meeting_id, telegram_user_id=user.id
+            )
+        else:
+            outcome = await attendance.open_roster(
+                session,
+                meeting_id=meeting_id,
+                telegram_user_id=user.id,
+                now=services.clock.now(),
+                language=tr.language,
+            )
+    if isinstance(outcome, attendance.Materials):
+        await _send_materials(context.bot, user.id, outcome)
+    else:
+        await _show(update, context, outcome, tr, edit=False)
 
 
 async def post_lists(services: Services, bot: Bot, now: datetime) -> None:
@@ -374,8 +368,7 @@ def register(application: Application[Any, Any, Any, Any, Any, Any], services: S
     register_flow(attendance.GUEST_FLOW, on_guest_text)
     register_flow(attendance.THEME_FLOW, on_guest_text)
     register_flow(attendance.MATERIAL_FLOW, on_material_message)
-    put_link_in_front(services, attendance.parse_roster_link, _read_nothing, on_roster_link)
-    put_link_in_front(services, attendance.parse_materials_link, _read_nothing, on_materials_link)
+    put_link_in_front(services, attendance.parse_start_link, _link_kind, on_link)
     services.add_sent_listener(attendance.MESSAGE_PREFIX, attendance.list_sent)
     services.add_due_work("meetings.attendance_lists", post_lists)
     message_refresh.install(application, services, MESSAGES)

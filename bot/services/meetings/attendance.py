@@ -62,11 +62,10 @@ GUEST_FLOW = "meeting_guest"  # the coordinator's dialogue that adds a guest
 THEME_FLOW = "meeting_theme"  # the coordinator's dialogue that makes a meeting a workshop
 MATERIAL_FLOW = "meeting_material"  # the coordinator sends a workshop's documents
 MAX_MATERIALS = 10  # a workshop's documents (the roster's keyboard: one button each)
-LINK_MATERIALS = "pm"  # t.me/<bot>?start=pm-<meeting>: a workshop's materials in private
-MATERIAL_LINKS = (LINK_MATERIALS,)
 MAX_GUESTS = 30  # the roster's keyboard: two buttons a guest, Telegram's 100 in all
 LINK_ROSTER = "pr"  # t.me/<bot>?start=pr-<meeting>: the roster in private
-ROSTER_LINKS = (LINK_ROSTER,)
+LINK_MATERIALS = "pm"  # t.me/<bot>?start=pm-<meeting>: a workshop's materials in private
+START_LINKS = (LINK_ROSTER, LINK_MATERIALS)  # attendance's /start links: one hook reads them
 
 
 # --- the rules (pure) -------------------------------------------------------------------------
@@ -102,12 +101,13 @@ def may_be_workshop(table: PollTable) -> bool:
     return table in (PollTable.TECHNICAL, PollTable.BOTH)
 
 
-def roster_link(meeting_id: int) -> str:
-    return make_link(LINK_ROSTER, meeting_id, ROSTER_LINKS)
+def start_link(kind: str, meeting_id: int) -> str:
+    """`LINK_ROSTER` or `LINK_MATERIALS` of a meeting, for t.me/<bot>?start=…"""
+    return make_link(kind, meeting_id, START_LINKS)
 
 
-def parse_roster_link(payload: str | None) -> tuple[str, int] | None:
-    return parse_link(payload, ROSTER_LINKS)
+def parse_start_link(payload: str | None) -> tuple[str, int] | None:
+    return parse_link(payload, START_LINKS)
 
 
 # --- reading ----------------------------------------------------------------------------------
@@ -691,14 +691,6 @@ async def clear_workshop(
 # --- a workshop's materials -------------------------------------------------------------------
 
 
-def materials_link(meeting_id: int) -> str:
-    return make_link(LINK_MATERIALS, meeting_id, MATERIAL_LINKS)
-
-
-def parse_materials_link(payload: str | None) -> tuple[str, int] | None:
-    return parse_link(payload, MATERIAL_LINKS)
-
-
 async def start_materials(
     session: AsyncSession, *, meeting_id: int, telegram_user_id: int, now: datetime, language: str
 ) -> Asked | AttendanceRefused:
@@ -847,20 +839,18 @@ __all__ = [
     "material_sent",
     "material_union_id",
     "materials_for",
-    "materials_link",
     "may_be_workshop",
     "meeting_union_id",
     "next_mode",
     "open_check_ins",
     "open_roster",
-    "parse_materials_link",
-    "parse_roster_link",
+    "parse_start_link",
     "record_presence",
     "remove_material",
     "represented",
-    "roster_link",
     "skip_organisation",
     "start_guest",
+    "start_link",
     "start_materials",
     "start_theme",
     "tap",
