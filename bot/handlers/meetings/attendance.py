@@ -34,7 +34,7 @@ from bot.scope import (
     tr_for,
     update_transaction,
 )
-from bot.services.meetings import attendance
+from bot.services.meetings import attendance, meeting_union_id
 from bot.telegram_edit import deliver
 from bot.views import attendance as views
 from bot.views.answer import Answer
@@ -82,7 +82,7 @@ async def on_check_in(update: Update, context: BotContext) -> None:
             now=now,
         )
 
-    guarded = await on_object(update, context, attendance.meeting_union_id, use, writes=True)
+    guarded = await on_object(update, context, meeting_union_id, use, writes=True)
     if guarded is None:
         return
     _pressed, tr, outcome = guarded
@@ -104,7 +104,7 @@ async def on_manage(update: Update, context: BotContext) -> None:
             s, meeting_id=p.object_id, telegram_user_id=p.user_id, now=now, language=tr.language
         )
 
-    guarded = await on_object(update, context, attendance.meeting_union_id, use)
+    guarded = await on_object(update, context, meeting_union_id, use)
     if guarded is None:
         return
     pressed, tr, outcome = guarded
@@ -174,7 +174,7 @@ async def on_tap(update: Update, context: BotContext) -> None:
             language=tr.language,
         )
 
-    await _roster_press(update, context, attendance.meeting_union_id, use)
+    await _roster_press(update, context, meeting_union_id, use)
 
 
 # The roster's presses on a meeting that start or end a dialogue, or change the meeting.
@@ -201,7 +201,7 @@ async def on_meeting_press(update: Update, context: BotContext) -> None:
             s, meeting_id=p.object_id, telegram_user_id=p.user_id, now=now, language=tr.language
         )
 
-    await _roster_press(update, context, attendance.meeting_union_id, use)
+    await _roster_press(update, context, meeting_union_id, use)
 
 
 async def on_guest_line(update: Update, context: BotContext) -> None:
@@ -274,7 +274,7 @@ async def on_get_materials(update: Update, context: BotContext) -> None:
     ) -> attendance.Materials | attendance.AttendanceRefused:
         return await attendance.materials_for(s, meeting_id=p.object_id, telegram_user_id=p.user_id)
 
-    guarded = await on_object(update, context, attendance.meeting_union_id, use)
+    guarded = await on_object(update, context, meeting_union_id, use)
     if guarded is None:
         return
     pressed, tr, outcome = guarded

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.i18n import translator
 from bot.localtime import local_to_utc
 from bot.services.meetings import rules
+from bot.services.meetings.invites import meeting_union_id
 from bot.services.meetings.polls import table_chats, table_members
 from bot.services.presses import Press, Pressed
 from bot.services.registration.rules import check_name
@@ -197,11 +198,6 @@ async def _view(session: AsyncSession, loaded: _Loaded) -> views.AttendanceView:
             for m in await repo.materials_of(session, loaded.meeting.id)
         ),
     )
-
-
-async def meeting_union_id(session: AsyncSession, meeting_id: int | None) -> int | None:
-    meeting = await session.get(Meeting, meeting_id) if meeting_id else None
-    return meeting.union_id if meeting is not None else None
 
 
 async def guest_union_id(session: AsyncSession, guest_id: int | None) -> int | None:
@@ -840,7 +836,6 @@ __all__ = [
     "material_union_id",
     "materials_for",
     "may_be_workshop",
-    "meeting_union_id",
     "next_mode",
     "open_check_ins",
     "open_roster",

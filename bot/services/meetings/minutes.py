@@ -200,12 +200,6 @@ def _sort_name(someone: Someone) -> str:
     return "~" if name is FORMER_MEMBER else str(name).casefold()
 
 
-async def union_of_meeting(session: AsyncSession, meeting_id: int) -> int | None:
-    """The Union of the meeting a button names (None: gone): the kit's chat check."""
-    found = await repo.meeting_and_union(session, meeting_id)
-    return found[1].id if found is not None else None
-
-
 # --- the draft, after the meeting (the tick) --------------------------------------------------
 
 
