@@ -19,7 +19,7 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 from bot import callback_data as cb
@@ -74,6 +74,27 @@ def agenda_lines(items: Sequence[ItemView], tr: Translator) -> list[str]:
         f"{n}. {SOURCE_ICONS[item.source]} {html.escape(item.text)}"
         for n, item in enumerate(items, 1)
     ]
+
+
+def deadline_item(monitoring_only: bool, due: date, tr: Translator) -> str:
+    """A Covenant report due soon, as a drafted item (`monitoring_only`: no emissions
+    inventory with it)."""
+    _ = tr.gettext
+    what = (
+        _("relazione di monitoraggio del PAES")
+        if monitoring_only
+        else _("relazione di monitoraggio e inventario delle emissioni")
+    )
+    noon = datetime.combine(due, time(12), UTC)
+    day = format_datetime(noon, ZoneInfo("UTC"), tr.language, year=True).split(",")[0]
+    return _("Patto dei Sindaci: {what} entro {date}").format(what=what, date=day)
+
+
+def decision_item(approved: bool, question: str, tr: Translator) -> str:
+    """A decision taken since the last meeting, to pass on, as a drafted item."""
+    _ = tr.gettext
+    said = _("approvata") if approved else _("non approvata")
+    return _("Decisione {said}: {question}").format(said=said, question=question)
 
 
 def agenda_plain(items: Sequence[ItemView]) -> str:

@@ -14,12 +14,12 @@ import logging
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.i18n import Translator, format_datetime, translator
+from bot.i18n import Translator, translator
 from bot.services.display_text import clean_display_text
 from bot.services.meetings.invites import meeting_ics, meeting_union_id
 from bot.services.meetings.polls import person_translator, table_chats
@@ -100,36 +100,25 @@ def draft(pending: Pending, table: PollTable, tr: Translator) -> list[Drafted]:
     Covenant deadlines, questions for the political table
     (political or joint meetings), decisions to pass on (technical or joint meetings), open
     tasks (the overdue ones first, as `pending.tasks` is sorted by date). At most MAX_ITEMS."""
-    _ = tr.gettext
     items = [Drafted(AgendaSource.COORDINATOR, line) for line in typed_lines(pending.typed)]
-    for milestone in pending.milestones:
-        what = (
-            _("relazione di monitoraggio del PAES")
-            if milestone.kinds == (MONITORING,)
-            else _("relazione di monitoraggio e inventario delle emissioni")
-        )
-        day = format_datetime(
-            datetime.combine(milestone.due, datetime.min.time(), UTC).replace(hour=12),
-            ZoneInfo("UTC"),
-            tr.language,
-            year=True,
-        ).split(",")[0]
-        items.append(
-            Drafted(
-                AgendaSource.DEADLINE,
-                _("Patto dei Sindaci: {what} entro {date}").format(what=what, date=day),
-            )
-        )
+    items += [
+        Drafted(AgendaSource.DEADLINE, views.deadline_item(m.kinds == (MONITORING,), m.due, tr))
+        for m in pending.milestones
+    ]
     if table in (PollTable.POLITICAL, PollTable.BOTH):
         items += [
             Drafted(AgendaSource.QUESTION, shorten(d.question), decision_id=d.id)
             for d in pending.questions
         ]
     if table in (PollTable.TECHNICAL, PollTable.BOTH):
-        for d in pending.decided:
-            said = _("approvata") if d.status == DecisionStatus.APPROVED else _("non approvata")
-            text = _("Decisione {said}: {question}").format(said=said, question=d.question)
-            items.append(Drafted(AgendaSource.DECISION, shorten(text), decision_id=d.id))
+        items += [
+            Drafted(
+                AgendaSource.DECISION,
+                shorten(views.decision_item(d.status == DecisionStatus.APPROVED, d.question, tr)),
+                decision_id=d.id,
+            )
+            for d in pending.decided
+        ]
     items += [Drafted(AgendaSource.TASK, shorten(t.text), task_id=t.id) for t in pending.tasks]
     return items[:MAX_ITEMS]
 
