@@ -86,6 +86,21 @@ async def test_drafts_are_owed_once_the_meeting_ended(db: Database, clock: FakeC
     assert keys == [f"minutes-draft:{ended.id}:p{coordinator}"]
 
 
+async def test_the_draft_speaks_the_coordinators_telegram_language(
+    db: Database, clock: FakeClock
+) -> None:
+    """A coordinator who never chose a language gets the draft in their Telegram one, as every
+    other private message (bot.services.meetings.polls.person_translator)."""
+    now = clock.now()
+    async with db.transaction() as session:
+        world = await make_world(session, actions_per_comune=0, now=now)
+        world.people["Carla Coordinatrice"].telegram_language = "en"
+        ended = await make_meeting(session, world, starts_at=now - timedelta(hours=3))
+        assert await minutes.draft_minutes(session, meeting_id=ended.id, now=now, language="it")
+        payload = (await session.execute(select(OutboxMessage.payload))).scalar_one()
+    assert "Draft minutes" in payload["text"], payload["text"]
+
+
 async def test_only_a_coordinator_of_the_union_corrects_and_approves(
     db: Database, clock: FakeClock
 ) -> None:

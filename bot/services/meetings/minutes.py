@@ -32,6 +32,7 @@ from bot.i18n import translator
 
 # A module import: registration (its package) → leaving → minutes → attendance → registration.rules.
 from bot.services.meetings import attendance, rules
+from bot.services.meetings.polls import person_translator
 from bot.services.summaries.targets import key_suffix, table_targets
 from bot.views import minutes as document
 from bot.views import minutes_panel as views
@@ -220,7 +221,7 @@ async def draft_minutes(
     for _member, person in await core_repo.coordinators(session, read.union.id):
         if person.telegram_user_id is None or person.erased_at is not None:
             continue
-        tr = translator(person.language or language)
+        tr = person_translator(person.language, person.telegram_language, language)
         text, keyboard = views.render_panel(_panel(read), views.MAIN, tr)
         queued |= await outbox_repo.enqueue(
             session,
