@@ -22,7 +22,6 @@ from storage.models import (
     Decision,
     JobClaim,
     Meeting,
-    MeetingRecord,
     MeetingTask,
     Member,
     MemberStatus,
@@ -58,10 +57,6 @@ async def meeting_and_union(session: AsyncSession, meeting_id: int) -> tuple[Mee
         )
     ).first()
     return (row[0], row[1]) if row else None
-
-
-async def record_of(session: AsyncSession, meeting_id: int) -> MeetingRecord | None:
-    return await session.get(MeetingRecord, meeting_id)
 
 
 async def minutes_of(session: AsyncSession, meeting_id: int) -> Minutes | None:

@@ -57,6 +57,7 @@ from storage.models import (
     Role,
     Union,
 )
+from storage.repositories import agenda as agenda_repo
 from storage.repositories import attendance as attendance_repo
 from storage.repositories import core as core_repo
 from storage.repositories import minutes as repo
@@ -119,7 +120,7 @@ async def _read(session: AsyncSession, meeting_id: int) -> _Read | None:
     if found is None:
         return None
     meeting, union = found
-    record = await repo.record_of(session, meeting_id)
+    record = await agenda_repo.record_of(session, meeting_id)
     minutes = await repo.minutes_of(session, meeting_id)
     present = await attendance_repo.present_of(session, meeting_id)
     expected = [s for s in await repo.members_of(session, union.id) if sits(s, meeting)]
