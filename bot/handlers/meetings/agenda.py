@@ -13,9 +13,10 @@ from telegram import Update
 from telegram.constants import ParseMode
 
 from bot import delivery
-from bot.context import BotContext
+from bot.context import BotContext, Services
 from bot.conversations import Conversation, write_typed
-from bot.handlers.meetings.buttons import tell_privately
+from bot.handlers.common.hooks import put_link_in_front
+from bot.handlers.meetings.buttons import in_private_or_link
 from bot.i18n import Translator
 from bot.markup import markup
 from bot.scope import ButtonPress, UnionOf, in_private, on_object, reply
@@ -23,7 +24,6 @@ from bot.services.meetings import agenda, meeting_union_id
 from bot.telegram_edit import deliver
 from bot.views import agenda as views
 from bot.views.answer import Answer
-from bot.views.meetings import cannot_write_privately
 
 _MOVES = {"up": -1, "down": 1, "drop": 0}
 Use = Callable[[AsyncSession, ButtonPress, Translator], Awaitable[object]]
@@ -84,10 +84,38 @@ async def on_add(update: Update, context: BotContext) -> None:
     text = views.render_ask_item(outcome.view, outcome.coordinator, tr)
     if in_private(update):
         await deliver(update, Answer(text=text, new_message=True))
-    elif await tell_privately(context.bot, press.user_id, text) is None:
-        await press.query.answer(cannot_write_privately(tr), show_alert=True)
-    else:
-        await press.query.answer(views.asked_in_private(tr))
+        return
+    await in_private_or_link(
+        update,
+        context.bot,
+        press.query,
+        (text, None),
+        sent=views.asked_in_private(tr),
+        link=agenda.start_link(press.object_id),
+    )
+
+
+async def on_link(
+    update: Update, context: BotContext, tr: Translator, meeting_id: int, outcome: object
+) -> None:
+    """`/start ap-<meeting>` after «Avvia»: the proposal's dialogue opens (checked as the
+    button is, by `agenda.ask_item` in the hook's read)."""
+    if isinstance(outcome, agenda.AgendaRefused):
+        await reply(update, views.render_refusal(outcome.reason, tr, outcome.n))
+    elif isinstance(outcome, agenda.Asked):
+        text = views.render_ask_item(outcome.view, outcome.coordinator, tr)
+        await reply(update, text, parse_mode=ParseMode.HTML)
+
+
+def install(services: Services) -> None:
+    """`/start ap-<meeting>`, in front of registration's invites."""
+
+    async def ask(session: AsyncSession, _kind: str, meeting_id: int, user_id: int) -> object:
+        return await agenda.ask_item(
+            session, meeting_id=meeting_id, telegram_user_id=user_id, now=services.clock.now()
+        )
+
+    put_link_in_front(services, agenda.parse_start_link, ask, on_link)
 
 
 async def on_item_text(update: Update, context: BotContext, conv: Conversation) -> None:

@@ -21,7 +21,7 @@ from bot.callback_data import pattern
 from bot.context import BotContext, Services
 from bot.conversations import Conversation, register_flow
 from bot.handlers.common.hooks import put_link_in_front
-from bot.handlers.meetings.buttons import tell_privately
+from bot.handlers.meetings.buttons import in_private_or_link
 from bot.i18n import Translator
 from bot.markup import markup
 from bot.scope import (
@@ -112,12 +112,14 @@ async def on_manage(update: Update, context: BotContext) -> None:
         assert isinstance(outcome, attendance.AttendanceRefused)
         await deliver(update, _refused(outcome, tr))
         return
-    query = pressed.query
-    if await tell_privately(context.bot, pressed.user_id, outcome.text, outcome.keyboard):
-        await query.answer(None if in_private(update) else views.roster_sent(tr))
-    else:  # the bot may not write first: the link opens the chat, whose «Avvia» brings it
-        link = attendance.start_link(attendance.LINK_ROSTER, pressed.object_id)
-        await query.answer(url=start_link_url(context.bot.username, link))
+    await in_private_or_link(
+        update,
+        context.bot,
+        pressed.query,
+        (outcome.text, outcome.keyboard),
+        sent=views.roster_sent(tr),
+        link=attendance.start_link(attendance.LINK_ROSTER, pressed.object_id),
+    )
 
 
 async def _roster_press(

@@ -1,13 +1,15 @@
 """The private word a meetings button may send (the buttons' prelude is the kit's:
-`bot.scope.on_object`)."""
+`bot.scope.on_object`), and the link that opens the chat when the bot may not write first."""
 
 from __future__ import annotations
 
-from telegram import Bot, Message
+from telegram import Bot, CallbackQuery, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import Forbidden
 
 from bot.markup import markup
+from bot.scope import in_private
+from bot.views.common import start_link_url
 from bot.views.keyboard import Keyboard
 
 
@@ -21,3 +23,22 @@ async def tell_privately(
         )
     except Forbidden:
         return None
+
+
+async def in_private_or_link(
+    update: Update,
+    bot: Bot,
+    query: CallbackQuery,
+    answer: tuple[str, Keyboard | None],
+    *,
+    sent: str,
+    link: str,
+) -> None:
+    """A press whose answer is a private message: written to the presser (in a group the
+    toast `sent` says where), or, when the bot may not write first, the toast opens
+    t.me/<bot>?start=<link>, whose «Avvia» brings the same answer (the feature's /start hook)."""
+    text, keyboard = answer
+    if await tell_privately(bot, query.from_user.id, text, keyboard) is not None:
+        await query.answer(None if in_private(update) else sent)
+    else:
+        await query.answer(url=start_link_url(bot.username, link))

@@ -25,6 +25,7 @@ from bot.services.meetings.invites import meeting_ics, meeting_union_id
 from bot.services.meetings.polls import person_translator, table_chats
 from bot.services.meetings.rules import sits_at
 from bot.services.repeats import normalise
+from bot.services.start_links import make_link, parse_link
 from bot.services.summaries.summary import MONITORING, Milestone, next_milestones
 from bot.views import agenda as views
 from bot.views.keyboard import Keyboard, to_dict
@@ -64,6 +65,9 @@ DEADLINE_HORIZON_DAYS = 61
 MAX_ITEMS = 15
 ITEM_MAX_CHARS = 200
 PROPOSAL_FLOW = "agenda_item"
+# t.me/<bot>?start=ap-<meeting>: «📝 Proponi un punto» for someone the bot may not write to yet.
+LINK_PROPOSE = "ap"
+START_LINKS = (LINK_PROPOSE,)
 _SHOWN = (AgendaStatus.ACCEPTED,)
 _LIVE = (AgendaStatus.ACCEPTED, AgendaStatus.PROPOSED)
 
@@ -130,6 +134,14 @@ def typed_lines(typed: str | None) -> list[str]:
     """The agenda typed in /riunione, one item a line, without the typed numbering."""
     lines = (_NUMBERING.sub("", line, count=1) for line in (typed or "").splitlines())
     return [shorten(line) for line in lines if line.strip()]
+
+
+def start_link(meeting_id: int) -> str:
+    return make_link(LINK_PROPOSE, meeting_id, START_LINKS)
+
+
+def parse_start_link(payload: str | None) -> tuple[str, int] | None:
+    return parse_link(payload, START_LINKS)
 
 
 def agenda_hash(texts: Sequence[str]) -> str:
