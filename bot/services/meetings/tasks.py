@@ -362,10 +362,16 @@ async def _enqueue(
     )
 
 
-async def stop(session: AsyncSession, *, telegram_user_id: int) -> None:
-    await core_repo.clear_conversation(
-        session, telegram_user_id=telegram_user_id, chat_id=telegram_user_id
+async def stop(session: AsyncSession, *, telegram_user_id: int, now: datetime) -> None:
+    """«Annulla»: the task's dialogue ends, nothing recorded. A dialogue opened since (a guest,
+    the minutes' notes, an agenda item) is another's: an old «Annulla» leaves it open."""
+    conv = await core_repo.get_conversation(
+        session, telegram_user_id=telegram_user_id, chat_id=telegram_user_id, now=now
     )
+    if conv is not None and conv.flow == TASK_FLOW:
+        await core_repo.clear_conversation(
+            session, telegram_user_id=telegram_user_id, chat_id=telegram_user_id
+        )
 
 
 @dataclass(frozen=True)
