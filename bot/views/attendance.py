@@ -391,7 +391,7 @@ def materials_sent(tr: Translator) -> str:
 # Why a press is refused (bot.services.meetings.attendance.AttendanceRefused.reason).
 REFUSALS = {
     "gone": N_("Questa riunione non c'è più (forse è stata annullata)."),
-    "not_a_member": NOT_A_MEMBER,
+    "not_member": NOT_A_MEMBER,
     "not_at_table": N_(
         "Questa riunione è del {table}: le presenze le segna chi siede a quel tavolo. "
         "Se c'eri, chiedi a chi coordina l'Unione di aggiungerti."

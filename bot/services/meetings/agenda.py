@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import Translator, translator
 from bot.services.display_text import clean_display_text
+from bot.services.meetings.access import member_for
 from bot.services.meetings.invites import meeting_ics, meeting_union_id
 from bot.services.meetings.polls import person_translator, table_chats
 from bot.services.meetings.rules import sits_at
@@ -322,13 +323,14 @@ async def _member_for(
     meeting = await _open_meeting(session, meeting_id, now)
     if meeting is None:
         return AgendaRefused("gone")
-    member = await core_repo.member_of(
-        session, union_id=meeting.union_id, telegram_user_id=telegram_user_id
+    member = await member_for(
+        session,
+        union_id=meeting.union_id,
+        telegram_user_id=telegram_user_id,
+        coordinator=coordinator,
     )
-    if member is None:
-        return AgendaRefused("not_member")
-    if coordinator and not member.is_coordinator:
-        return AgendaRefused("not_coordinator")
+    if isinstance(member, str):
+        return AgendaRefused(member)
     if not sits_at(meeting.table, role=member.role, is_coordinator=member.is_coordinator):
         return AgendaRefused("not_at_table")
     return meeting, member

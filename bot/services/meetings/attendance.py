@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.i18n import translator
 from bot.localtime import local_to_utc
 from bot.services.meetings import rules
+from bot.services.meetings.access import member_for
 from bot.services.meetings.invites import meeting_union_id
 from bot.services.meetings.polls import table_chats, table_members
 from bot.services.presses import Press, Pressed
@@ -116,7 +117,7 @@ def parse_start_link(payload: str | None) -> tuple[str, int] | None:
 
 @dataclass(frozen=True)
 class AttendanceRefused:
-    """`reason`: gone, not_a_member, not_at_table, not_open, closed, not_coordinator,
+    """`reason`: gone, not_member, not_at_table, not_open, closed, not_coordinator,
     elsewhere, too_many_guests, not_technical, not_workshop, too_many_materials, no_materials
     (bot.views.attendance.refusal_text)."""
 
@@ -305,11 +306,9 @@ async def check_in(
     loaded = await _load(session, meeting_id)
     if loaded is None or mode is None:
         return AttendanceRefused("gone")
-    member = await core_repo.member_of(
-        session, union_id=loaded.union.id, telegram_user_id=telegram_user_id
-    )
-    if member is None:
-        return AttendanceRefused("not_a_member")
+    member = await member_for(session, union_id=loaded.union.id, telegram_user_id=telegram_user_id)
+    if isinstance(member, str):
+        return AttendanceRefused(member)
     if member.id not in loaded.members:
         return _not_at_table(loaded)
     if now < loaded.opens_at:
@@ -378,13 +377,11 @@ async def _coordinating(
     loaded = await _load(session, meeting_id)
     if loaded is None:
         return AttendanceRefused("gone")
-    member = await core_repo.member_of(
-        session, union_id=loaded.union.id, telegram_user_id=telegram_user_id
+    member = await member_for(
+        session, union_id=loaded.union.id, telegram_user_id=telegram_user_id, coordinator=True
     )
-    if member is None:
-        return AttendanceRefused("not_a_member")
-    if not member.is_coordinator:
-        return AttendanceRefused("not_coordinator")
+    if isinstance(member, str):
+        return AttendanceRefused(member)
     return _Coordinating(loaded, member.id)
 
 
@@ -799,11 +796,9 @@ async def materials_for(
     loaded = await _load(session, meeting_id)
     if loaded is None:
         return AttendanceRefused("gone")
-    member = await core_repo.member_of(
-        session, union_id=loaded.union.id, telegram_user_id=telegram_user_id
-    )
-    if member is None:
-        return AttendanceRefused("not_a_member")
+    member = await member_for(session, union_id=loaded.union.id, telegram_user_id=telegram_user_id)
+    if isinstance(member, str):
+        return AttendanceRefused(member)
     if member.id not in loaded.members and not member.is_coordinator:
         return _not_at_table(loaded)
     files = tuple((m.file_id, m.file_name) for m in await repo.materials_of(session, meeting_id))

@@ -32,6 +32,7 @@ from bot.i18n import translator
 
 # A module import: registration (its package) → leaving → minutes → attendance → registration.rules.
 from bot.services.meetings import attendance, rules
+from bot.services.meetings.access import member_for
 from bot.services.meetings.polls import person_translator
 from bot.services.summaries.targets import key_suffix, table_targets
 from bot.views import minutes as document
@@ -261,13 +262,13 @@ async def _coordinating(
     found = await repo.meeting_and_union(session, meeting_id)
     if found is None:
         return Refused("gone")
-    member = await core_repo.member_of(
-        session, union_id=found[1].id, telegram_user_id=telegram_user_id
+    member = await member_for(
+        session, union_id=found[1].id, telegram_user_id=telegram_user_id, coordinator=True
     )
-    if member is None:
+    if member == "not_member":
         return Refused("gone")  # another Union's minutes: nothing to see
-    if not member.is_coordinator:
-        return Refused("not_coordinator")
+    if isinstance(member, str):
+        return Refused(member)
     read = await _read(session, meeting_id)
     if read is None or read.minutes is None:
         return Refused("gone")
@@ -568,12 +569,8 @@ async def filed_content(
     minutes = await repo.minutes_of(session, meeting_id)
     if minutes is None or minutes.frozen is None:
         return Refused("gone")
-    member = await core_repo.member_of(
-        session, union_id=minutes.union_id, telegram_user_id=telegram_user_id
-    )
-    if member is None:
-        return Refused("gone")
-    return document.from_json(minutes.frozen)
+    member = await member_for(session, union_id=minutes.union_id, telegram_user_id=telegram_user_id)
+    return Refused("gone") if isinstance(member, str) else document.from_json(minutes.frozen)
 
 
 # --- /cancellami -------------------------------------------------------------------------------
