@@ -299,7 +299,3 @@ _REFUSALS = {
 
 def render_refusal(reason: str, tr: Translator, n: int = 0) -> str:
     return tr.gettext(_REFUSALS[reason]).format(n=n)
-
-
-def private_only(tr: Translator) -> str:
-    return tr.gettext("Questo pulsante funziona solo in chat privata con me.")

@@ -4,7 +4,6 @@ bot.services.meetings.agenda, answers, and flushes what it queued after the COMM
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from functools import partial
 
@@ -16,43 +15,16 @@ from bot import delivery
 from bot.context import BotContext, Services
 from bot.conversations import Conversation, write_typed
 from bot.handlers.common.hooks import put_link_in_front
-from bot.handlers.meetings.buttons import in_private_or_link
+from bot.handlers.meetings.buttons import Use, in_private_or_link, pressed_refusing
 from bot.i18n import Translator
 from bot.markup import markup
-from bot.scope import ButtonPress, UnionOf, in_private, on_object, reply
+from bot.scope import ButtonPress, UnionOf, in_private, reply
 from bot.services.meetings import agenda, meeting_union_id
 from bot.telegram_edit import deliver
 from bot.views import agenda as views
 from bot.views.answer import Answer
 
 _MOVES = {"up": -1, "down": 1, "drop": 0}
-Use = Callable[[AsyncSession, ButtonPress, Translator], Awaitable[object]]
-
-
-async def pressed_refusing(
-    update: Update,
-    context: BotContext,
-    union_of: UnionOf,
-    use: Use,
-    *,
-    private: bool,
-    refusal: Callable[[object, Translator], str | None],
-) -> tuple[ButtonPress, Translator, object] | None:
-    """The kit's prelude (`buttons.on_object`, a write) and the use case; an outcome that
-    `refusal` words is answered here, in a popup that stays (None then). `private`: the button
-    works in private only."""
-    done = await on_object(
-        update,
-        context,
-        union_of,
-        use,
-        writes=True,
-        private_only=views.private_only if private else None,
-    )
-    if done is not None and (toast := refusal(done[2], done[1])) is not None:
-        await deliver(update, Answer(toast=toast, alert=True))
-        return None
-    return done
 
 
 def _refusal(outcome: object, tr: Translator) -> str | None:

@@ -14,7 +14,7 @@ from telegram.constants import ParseMode
 from bot import delivery
 from bot.context import BotContext
 from bot.conversations import Conversation, write_typed
-from bot.handlers.meetings.agenda import pressed_refusing
+from bot.handlers.meetings.buttons import pressed_refusing
 from bot.i18n import Translator
 from bot.markup import markup
 from bot.scope import ButtonPress, reply
