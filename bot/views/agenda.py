@@ -19,13 +19,14 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 from bot import callback_data as cb
 from bot.i18n import N_, Translator, format_datetime
 from bot.views.answer import Answer
 from bot.views.keyboard import Button, Keyboard
+from bot.views.meetings import NOT_A_MEMBER
 from bot.views.tasks import new_task_button
 from storage.models import AgendaSource
 
@@ -73,6 +74,27 @@ def agenda_lines(items: Sequence[ItemView], tr: Translator) -> list[str]:
         f"{n}. {SOURCE_ICONS[item.source]} {html.escape(item.text)}"
         for n, item in enumerate(items, 1)
     ]
+
+
+def deadline_item(monitoring_only: bool, due: date, tr: Translator) -> str:
+    """A Covenant report due soon, as a drafted item (`monitoring_only`: no emissions
+    inventory with it)."""
+    _ = tr.gettext
+    what = (
+        _("relazione di monitoraggio del PAES")
+        if monitoring_only
+        else _("relazione di monitoraggio e inventario delle emissioni")
+    )
+    noon = datetime.combine(due, time(12), UTC)
+    day = format_datetime(noon, ZoneInfo("UTC"), tr.language, year=True).split(",")[0]
+    return _("Patto dei Sindaci: {what} entro {date}").format(what=what, date=day)
+
+
+def decision_item(approved: bool, question: str, tr: Translator) -> str:
+    """A decision taken since the last meeting, to pass on, as a drafted item."""
+    _ = tr.gettext
+    said = _("approvata") if approved else _("non approvata")
+    return _("Decisione {said}: {question}").format(said=said, question=question)
 
 
 def agenda_plain(items: Sequence[ItemView]) -> str:
@@ -254,10 +276,7 @@ def render_agenda_changed(items: Sequence[ItemView], tr: Translator) -> str:
 
 _REFUSALS = {
     "gone": N_("Questa riunione non c'è più o è già cominciata: l'ordine del giorno è chiuso."),
-    "not_member": N_(
-        "Questo pulsante è per i membri del Team energia dell'Unione. Se ne fai parte, "
-        "chiedi un link d'invito a chi coordina."
-    ),
+    "not_member": NOT_A_MEMBER,
     "not_at_table": N_(
         "Questa riunione è di un tavolo di cui non fai parte: i punti li propone chi ne fa "
         "parte. Se è un errore, chiedi a chi coordina di correggere il tuo ruolo."
@@ -280,7 +299,3 @@ _REFUSALS = {
 
 def render_refusal(reason: str, tr: Translator, n: int = 0) -> str:
     return tr.gettext(_REFUSALS[reason]).format(n=n)
-
-
-def private_only(tr: Translator) -> str:
-    return tr.gettext("Questo pulsante funziona solo in chat privata con me.")

@@ -23,8 +23,8 @@ Buttons (callback data `att:verb:id[:arg]`, ids only; the handlers re-check ever
                                 in private (the table's members and the coordinator)
 
 Link that opens the roster in private (when the bot cannot write first):
-`t.me/<bot>?start=pr-<meeting>` (bot.services.meetings.attendance.roster_link); the materials:
-`t.me/<bot>?start=pm-<meeting>` (materials_link).
+`t.me/<bot>?start=pr-<meeting>` (bot.services.meetings.attendance.start_link); the materials:
+`t.me/<bot>?start=pm-<meeting>` (the same).
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from zoneinfo import ZoneInfo
 from bot import callback_data as cb
 from bot.i18n import N_, Translator, format_datetime
 from bot.views.keyboard import Button, Keyboard
-from bot.views.meetings import TABLE_NAMES
+from bot.views.meetings import NOT_A_MEMBER, TABLE_NAMES
 from bot.views.registration.refusals import NameProblem, name_problem_text
 from storage.models import AttendanceMode, Meeting
 
@@ -391,23 +391,20 @@ def materials_sent(tr: Translator) -> str:
 # Why a press is refused (bot.services.meetings.attendance.AttendanceRefused.reason).
 REFUSALS = {
     "gone": N_("Questa riunione non c'è più (forse è stata annullata)."),
-    "not_a_member": N_(
-        "Le presenze di questa riunione le segnano i membri del Team energia della sua Unione: "
-        "tu non ne fai parte."
-    ),
+    "not_member": NOT_A_MEMBER,
     "not_at_table": N_(
         "Questa riunione è del {table}: le presenze le segna chi siede a quel tavolo. "
-        "Se c'eri, chiedi al coordinatore di aggiungerti."
+        "Se c'eri, chiedi a chi coordina l'Unione di aggiungerti."
     ),
     "not_open": N_(
         "Le presenze si aprono mezz'ora prima dell'inizio: premi di nuovo dalle {time}."
     ),
     "closed": N_(
-        "Le presenze si sono chiuse a fine giornata: se c'eri, chiedi al coordinatore di "
-        "aggiungerti."
+        "Le presenze si sono chiuse a fine giornata: se c'eri, chiedi a chi coordina l'Unione "
+        "di aggiungerti."
     ),
     "not_coordinator": N_(
-        "Le presenze le corregge il coordinatore dell'Unione: per te basta «✅ Sono presente»."
+        "Le presenze le corregge chi coordina l'Unione: per te basta «✅ Sono presente»."
     ),
     "minutes_approved": N_(
         "Il verbale di questa riunione è già approvato: le presenze e gli ospiti non si "

@@ -55,11 +55,12 @@ _BUTTON_TEXT = 40  # an item's text on its button, cut
 REFUSALS = {
     "gone": N_("Questo verbale non c'è più, o non riguarda la tua Unione."),
     "not_coordinator": N_(
-        "Solo chi coordina l'Unione corregge e approva il verbale: chiedi al coordinatore."
+        "Solo chi coordina l'Unione corregge e approva il verbale: se c'è da correggere "
+        "qualcosa, scrivilo a chi coordina."
     ),
     "approved": N_("Questo verbale è già stato approvato: lo trovi con /verbali."),
     "stale": N_("Usa i pulsanti del messaggio più recente del verbale."),
-    "not_member": N_("I verbali sono riservati ai membri del Team energia di questa Unione."),
+    "not_member": N_("I verbali sono riservati ai membri del Team energia dell'Unione."),
 }
 
 

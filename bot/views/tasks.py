@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 from bot import callback_data as cb
 from bot.i18n import N_, Translator, format_datetime
 from bot.views.keyboard import Button, Keyboard
+from bot.views.meetings import NOT_A_MEMBER
 
 TASK_AREA = "tsk"
 # The dates offered for a task, in days from today; 0: no date. Anything else is forged.
@@ -231,10 +232,7 @@ _REFUSALS = {
         "a due settimane dopo."
     ),
     "not_coordinator": N_("Solo chi coordina l'Unione assegna i compiti."),
-    "not_member": N_(
-        "Questo pulsante è per i membri del Team energia dell'Unione. Se ne fai parte, "
-        "chiedi un link d'invito a chi coordina."
-    ),
+    "not_member": NOT_A_MEMBER,
     "stale": N_("Questa preparazione è scaduta: ricomincia con «📌 Assegna un compito»."),
     "not_at_table": N_("Questa persona non è più tra i membri del tavolo: scegline un'altra."),
     "not_yours": N_("Questo compito è di un'altra persona: lo segna fatto solo chi l'ha ricevuto."),

@@ -1,9 +1,10 @@
 """The minutes' queries (issue 19): what a meeting left behind, read for its minutes; the
 minutes' row, its number in the Union's year, the approved ones of a Union; the tick's probes.
 
-Attendance, agenda items, guests and tasks are written by the attendance and agenda parts; the
-minutes read them here with their own queries, and toggle attendance rows for the coordinator's
-corrections. Never commits: the caller's transaction does."""
+Attendance, agenda items, guests and tasks are written by the attendance, agenda and tasks
+parts; the minutes read the agenda and the tasks here, and attendance and guests with
+storage.repositories.attendance (whose use case also writes the coordinator's corrections).
+Never commits: the caller's transaction does."""
 
 from __future__ import annotations
 
@@ -11,20 +12,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import String, cast, delete, exists, func, literal, select
+from sqlalchemy import String, cast, exists, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from storage.models import (
     AgendaItem,
     AgendaStatus,
-    Attendance,
-    AttendanceMode,
     Decision,
     JobClaim,
     Meeting,
-    MeetingGuest,
-    MeetingRecord,
     MeetingTask,
     Member,
     MemberStatus,
@@ -60,10 +57,6 @@ async def meeting_and_union(session: AsyncSession, meeting_id: int) -> tuple[Mee
         )
     ).first()
     return (row[0], row[1]) if row else None
-
-
-async def record_of(session: AsyncSession, meeting_id: int) -> MeetingRecord | None:
-    return await session.get(MeetingRecord, meeting_id)
 
 
 async def minutes_of(session: AsyncSession, meeting_id: int) -> Minutes | None:
@@ -129,47 +122,6 @@ async def comuni_of(session: AsyncSession, union_id: int) -> list[Municipality]:
         select(Municipality)
         .where(Municipality.union_id == union_id, Municipality.archived_at.is_(None))
         .order_by(Municipality.name_key)
-    )
-    return list(rows.scalars())
-
-
-async def attendance_of(session: AsyncSession, meeting_id: int) -> dict[int, AttendanceMode]:
-    """member id → how they attended: a row is a member present."""
-    rows = await session.execute(
-        select(Attendance.member_id, Attendance.mode).where(Attendance.meeting_id == meeting_id)
-    )
-    return {member_id: mode for member_id, mode in rows.all()}
-
-
-async def toggle_attendance(
-    session: AsyncSession, *, meeting_id: int, member_id: int, by_member_id: int, now: datetime
-) -> bool:
-    """Present becomes absent and absent present (in person). True: now present."""
-    gone = await session.execute(
-        delete(Attendance).where(
-            Attendance.meeting_id == meeting_id, Attendance.member_id == member_id
-        )
-    )
-    if getattr(gone, "rowcount", 0):
-        return False
-    await insert_ignore(
-        session,
-        Attendance,
-        {
-            "meeting_id": meeting_id,
-            "member_id": member_id,
-            "mode": AttendanceMode.IN_PERSON,
-            "recorded_by_member_id": by_member_id,
-            "recorded_at": now,
-        },
-        ["meeting_id", "member_id"],
-    )
-    return True
-
-
-async def guests_of(session: AsyncSession, meeting_id: int) -> list[MeetingGuest]:
-    rows = await session.execute(
-        select(MeetingGuest).where(MeetingGuest.meeting_id == meeting_id).order_by(MeetingGuest.id)
     )
     return list(rows.scalars())
 

@@ -123,7 +123,7 @@ async def test_attendance_story(any_bot: BotUnderTest) -> None:
     alert = await (await olga.press(roll, "✅ Sono presente")).answered()
     assert alert.show_alert
     assert (alert.text or "").startswith(
-        "Le presenze di questa riunione le segnano i membri del Team energia della sua Unione"
+        "Questo pulsante è per i membri del Team energia dell'Unione"
     )
     # «⚙️ Gestisci presenze» is the coordinator's.
     alert = await (await sara.press(roll, "⚙️ Gestisci presenze")).answered()
@@ -221,7 +221,9 @@ async def test_roster_link_guest_without_organisation(bot: BotUnderTest) -> None
 
     await sara.send(f"/start pr-{meeting_id}")
     await bot.settle()
-    assert (fake.last_sent(sara).text or "").startswith("Le presenze le corregge il coordinatore")
+    assert (fake.last_sent(sara).text or "").startswith(
+        "Le presenze le corregge chi coordina l'Unione"
+    )
 
     await carla.send(f"/start pr-{meeting_id}")
     await bot.settle()

@@ -400,8 +400,8 @@ TASK_REFUSED = "Questo non è tra le cose che puoi fare qui"
 # A meeting's attendance (issue 19): the table's members check in on the list in its group
 # (here the meeting is 20 days ahead: a member is told when check-ins open, and the e2e story
 # tests/e2e/test_attendance_story.py checks in); the coordinator corrects it in private.
-ATT_NOT_MEMBER = "Le presenze di questa riunione le segnano i membri del Team energia"
-ATT_NOT_COORD = "Le presenze le corregge il coordinatore dell'Unione"
+ATT_NOT_MEMBER = "Questo pulsante è per i membri del Team energia dell'Unione"
+ATT_NOT_COORD = "Le presenze le corregge chi coordina l'Unione"
 ATT_OUTSIDERS = {
     "outsider": ATT_NOT_MEMBER,
     "pending": ATT_NOT_MEMBER,
@@ -496,6 +496,7 @@ BUTTONS: dict[str, Row] = {
     ),
     "mtg:add_date:{poll}": MEETING_COORD,
     "min:v:{draft}:p": MINUTES_PANEL,
+    "min:o:{draft}:{draft_item}:d": MINUTES_PANEL,
     "min:a:{draft}:{sindaco}:1": MINUTES_PANEL,
     "min:n:{draft}": MINUTES_PANEL,
     "min:ok:{draft}": MINUTES_PANEL,

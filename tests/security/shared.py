@@ -47,6 +47,7 @@ def fill(template: str, world: World) -> str:
         proposal=a.proposal_id,
         task=a.task_id,
         draft=a.draft_meeting_id,
+        draft_item=a.draft_item_id,
         filed=a.filed_meeting_id,
         act=a.action_ids[0],
         round=a.round_id,

@@ -116,6 +116,35 @@ async def test_ids_of_another_union(world: World, template: str, owner: str) -> 
         assert not outcome.leaked, outcome.leaked
 
 
+@pytest.mark.parametrize(
+    "template",
+    [
+        "min:o:{draft}:{item_b}:d",
+        "min:a:{draft}:{member_b}:1",
+        "att:tap:{meeting}:{member_b}",
+        "tsk:who:{meeting}:{member_b}",
+        "tsk:act:{meeting}:{action_b}",
+    ],
+)
+async def test_ids_of_another_union_inside_ones_own(world: World, template: str) -> None:
+    """Union A's coordinator forges a button of A's own meeting that names an object of Union
+    B's (an agenda item, a member, an action) as its second id: the use case checks that the
+    object belongs to the meeting, so nothing of either Union changes and nothing of B shows."""
+    a, b = world.a, world.b
+    forged = template.format(
+        draft=a.draft_meeting_id,
+        meeting=a.meeting_id,
+        item_b=b.draft_item_id,
+        member_b=b.member_ids["other_coord"],
+        action_b=b.action_ids[0],
+    )
+    await clear_dialogues(world)
+    outcome = await run_cell(world, "coord", "private", data=forged)
+    assert outcome.answered, forged
+    assert outcome.changed == "", f"{forged} changed: {outcome.changed}"
+    assert not outcome.leaked, outcome.leaked
+
+
 async def test_no_message_ever_leaked(world: World) -> None:
     """After every cell: the whole history of the unlinked group and of the outsiders'
     private chats holds nothing of either Union, each Union's groups nothing of the other."""

@@ -11,17 +11,21 @@ from sqlalchemy import select, update
 
 from bot.views.minutes import from_json
 from storage.models import (
+    AgendaItem,
     Attendance,
     AttendanceMode,
     Base,
     DecisionVote,
     LinkedChat,
     Meeting,
+    MeetingGuest,
+    MeetingTask,
     Member,
     MemberStatus,
     Minutes,
     PollTable,
     ProgressUpdate,
+    TaskStatus,
     UpdateNote,
     Vote,
 )
@@ -79,6 +83,44 @@ async def _contribute(world: World) -> None:
     await coord.send("/riepilogo", chat=world.chats["political"])
     await bot.settle()
     await _approved_minutes(world)
+    await _at_the_next_meeting(world)
+
+
+PROPOSED = "Sopralluogo alla palestra"
+TASK = "Verificare il contatore della scuola"
+GUEST = "Marta Esperta"
+
+
+async def _at_the_next_meeting(world: World) -> None:
+    """Issue 19's tables: the technician proposes an item for the next meeting's agenda (the
+    coordinator is told who proposed it), is assigned a task (and told), and — given the
+    coordinator's permission — adds a guest to the meeting's attendance."""
+    bot, a = world.bot, world.a
+    tecnico, coord = world.users["tecnico"], world.users["coord"]
+    assert (await _press(world, "tecnico", f"agd:add:{a.meeting_id}") or "") == ""
+    await tecnico.send(PROPOSED)
+    await bot.settle()
+    assert "Tiziano Guidettini" in (bot.fake.last_sent(coord).text or "")  # the proposal
+    await _press(world, "coord", f"tsk:new:{a.meeting_id}")
+    await _press(world, "coord", f"tsk:who:{a.meeting_id}:{a.member_ids['tecnico']}")
+    await coord.send(TASK)
+    await bot.settle()
+    await _press(world, "coord", f"tsk:act:{a.meeting_id}:0")
+    await _press(world, "coord", f"tsk:due:{a.meeting_id}:7")
+    assert TASK in (bot.fake.last_sent(tecnico).text or "")  # told, with «✔️ Fatto»
+    async with bot.db.transaction() as session:
+        await session.execute(
+            update(Member).where(Member.id == a.member_ids["tecnico"]).values(is_coordinator=True)
+        )
+    await _press(world, "tecnico", f"att:guest:{a.meeting_id}")
+    await tecnico.send(GUEST)
+    await bot.settle()
+    await _press(world, "tecnico", f"att:nonorg:{a.meeting_id}")
+    async with bot.db.transaction() as session:
+        guest = (
+            await session.execute(select(MeetingGuest).where(MeetingGuest.name == GUEST))
+        ).scalar_one()
+        assert guest.added_by_member_id == a.member_ids["tecnico"]
 
 
 async def _approved_minutes(world: World) -> int:
@@ -221,3 +263,25 @@ async def test_cancellami_leaves_no_trace(bot: BotUnderTest) -> None:
     summary = "\n".join(seen[1:])
     assert "💬 1 nota" in summary, summary
     assert last not in summary and "tiziano_guidettini" not in summary, summary
+
+    # Issue 19: the proposal, the task and the guest stay, by reference to the member; the
+    # task, once overdue, is «ex membro»'s in the summary.
+    async with bot.db.transaction() as session:
+        proposal = (
+            await session.execute(select(AgendaItem).where(AgendaItem.text == PROPOSED))
+        ).scalar_one()
+        task = (
+            await session.execute(select(MeetingTask).where(MeetingTask.text == TASK))
+        ).scalar_one()
+        guest = (
+            await session.execute(select(MeetingGuest).where(MeetingGuest.name == GUEST))
+        ).scalar_one()
+    assert proposal.proposed_by_member_id == member.id
+    assert task.assignee_member_id == member.id and task.status == TaskStatus.OPEN
+    assert guest.added_by_member_id == member.id
+    bot.clock.advance(timedelta(days=8))
+    await coord.send("/riepilogo")
+    await bot.settle()
+    summary = "\n".join(m.text or m.caption or "" for m in bot.fake.sent_to(coord)[-3:])
+    assert f"ex membro: «{TASK}»" in summary, summary
+    assert last not in summary, summary

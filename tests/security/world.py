@@ -133,6 +133,7 @@ class UnionObjects:
     announcement_id: int = 0
     invite_id: int = 0
     draft_meeting_id: int = 0  # a meeting held, its minutes a draft
+    draft_item_id: int = 0  # an item of that meeting's agenda (its outcome is set in the draft)
     filed_meeting_id: int = 0  # a meeting held, its minutes approved and posted
     guest_id: int = 0  # a guest of the meeting (issue 19, attendance)
     material_id: int = 0  # a document of the meeting (issue 19, a workshop's materials)
@@ -607,5 +608,15 @@ async def _minutes(session: Any, objects: UnionObjects, *, secret: str, now: dat
             )
         session.add(minutes)
         ids.append(meeting.id)
+    item = AgendaItem(
+        meeting_id=ids[0],
+        position=1,
+        source=AgendaSource.COORDINATOR,
+        text=f"Punto discusso {secret}",
+        status=AgendaStatus.ACCEPTED,
+        created_at=now,
+    )
+    session.add(item)
     await session.flush()
     objects.draft_meeting_id, objects.filed_meeting_id = ids
+    objects.draft_item_id = item.id

@@ -17,6 +17,7 @@ from storage.models import (
     AgendaSource,
     AgendaStatus,
     Attendance,
+    AttendanceMessage,
     AttendanceMode,
     ItemOutcome,
     Minutes,
@@ -25,6 +26,7 @@ from storage.models import (
     Role,
     TableKind,
 )
+from storage.repositories import attendance as attendance_repo
 from storage.repositories import registration as registration_repo
 from tests.factories import World, add_member, make_meeting, make_world
 
@@ -84,6 +86,21 @@ async def test_drafts_are_owed_once_the_meeting_ended(db: Database, clock: FakeC
     assert keys == [f"minutes-draft:{ended.id}:p{coordinator}"]
 
 
+async def test_the_draft_speaks_the_coordinators_telegram_language(
+    db: Database, clock: FakeClock
+) -> None:
+    """A coordinator who never chose a language gets the draft in their Telegram one, as every
+    other private message (bot.services.meetings.polls.person_translator)."""
+    now = clock.now()
+    async with db.transaction() as session:
+        world = await make_world(session, actions_per_comune=0, now=now)
+        world.people["Carla Coordinatrice"].telegram_language = "en"
+        ended = await make_meeting(session, world, starts_at=now - timedelta(hours=3))
+        assert await minutes.draft_minutes(session, meeting_id=ended.id, now=now, language="it")
+        payload = (await session.execute(select(OutboxMessage.payload))).scalar_one()
+    assert "Draft minutes" in payload["text"], payload["text"]
+
+
 async def test_only_a_coordinator_of_the_union_corrects_and_approves(
     db: Database, clock: FakeClock
 ) -> None:
@@ -117,6 +134,52 @@ async def test_only_a_coordinator_of_the_union_corrects_and_approves(
     approved = await _approve(db, world, meeting_id, now)
     assert isinstance(approved, minutes.Approved)
     assert await _approve(db, world, meeting_id, now) == minutes.Refused("approved")
+
+
+async def test_a_presence_corrected_in_the_minutes_is_attendances_own_write(
+    db: Database, clock: FakeClock
+) -> None:
+    """«👥 Presenze» writes through attendance's use case: the same row a check-in makes, who
+    recorded it, and the group's attendance list owes an edit (it no longer goes stale)."""
+    now = clock.now()
+    async with db.transaction() as session:
+        world = await make_world(session, actions_per_comune=0, now=now)
+    meeting_id = await _held(db, world, now - timedelta(hours=3))
+    chat_id = world.union.id * -1000  # any group chat: the list was posted there
+    async with db.transaction() as session:
+        await attendance_repo.add_message(
+            session, meeting_id=meeting_id, chat_id=chat_id, message_id=7
+        )
+    carla, bruno = _user(world, "Carla Coordinatrice"), world.members["sindaco:1"].id
+    async with db.transaction() as session:
+        # The same button twice: the second press changes nothing.
+        marked, again = [
+            await minutes.set_present(
+                session,
+                meeting_id=meeting_id,
+                member_id=bruno,
+                present=True,
+                telegram_user_id=carla,
+                now=now,
+            )
+            for _press in range(2)
+        ]
+        row = (
+            await session.execute(
+                select(Attendance).where(
+                    Attendance.meeting_id == meeting_id, Attendance.member_id == bruno
+                )
+            )
+        ).scalar_one()
+        dirty = (await session.execute(select(AttendanceMessage.dirty_since))).scalars().all()
+    assert isinstance(marked, minutes.PresenceSet) and marked.dirty_chat_ids == (chat_id,)
+    assert isinstance(again, minutes.PresenceSet) and again.dirty_chat_ids == ()  # no change
+    assert (row.mode, row.recorded_by_member_id) == (
+        AttendanceMode.IN_PERSON,
+        world.members["Carla Coordinatrice"].id,
+    )
+    assert dirty == [now]
+    assert [p.present for p in marked.panel.people if p.person.member_id == bruno] == [True]
 
 
 async def test_numbers_run_per_union_and_year(db: Database, clock: FakeClock) -> None:

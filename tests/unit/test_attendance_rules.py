@@ -8,12 +8,14 @@ from zoneinfo import ZoneInfo
 
 from bot.services.meetings.attendance import (
     CHECK_IN_OPENS_BEFORE,
+    LINK_MATERIALS,
+    LINK_ROSTER,
     check_in_window,
     may_be_workshop,
     next_mode,
-    parse_roster_link,
+    parse_start_link,
     represented,
-    roster_link,
+    start_link,
 )
 from bot.services.meetings.rules import Voter
 from storage.models import AttendanceMode, PollTable
@@ -62,11 +64,13 @@ def test_one_tap_cycles_absent_in_person_online() -> None:
     assert next_mode(AttendanceMode.ONLINE) is None
 
 
-def test_the_roster_link_is_strict() -> None:
-    assert roster_link(42) == "pr-42"
-    assert parse_roster_link("pr-42") == ("pr", 42)
+def test_the_start_links_are_strict() -> None:
+    assert start_link(LINK_ROSTER, 42) == "pr-42"
+    assert start_link(LINK_MATERIALS, 42) == "pm-42"
+    assert parse_start_link("pr-42") == ("pr", 42)
+    assert parse_start_link("pm-42") == ("pm", 42)
     for payload in ("pr-0", "pr-1234567890", "mg-42", "pr-42x", None, ""):
-        assert parse_roster_link(payload) is None
+        assert parse_start_link(payload) is None
 
 
 def test_a_workshop_is_the_technical_tables() -> None:

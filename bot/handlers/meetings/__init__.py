@@ -90,6 +90,7 @@ def register(application: Application[Any, Any, Any, Any, Any, Any], services: S
     register_flow(AGENDA_FLOW, agenda.on_item_text)
     register_flow(TASK_FLOW, tasks.on_task_text)
     links.install(services)  # /start mg-<poll>, pv-<poll>: before registration's invites
+    agenda.install(services)  # /start ap-<meeting>: «📝 Proponi un punto» after «Avvia»
     services.add_sent_listener("poll:", meetings.on_poll_message_sent)
     services.add_sent_listener("pollrem:", meetings.on_reminder_sent)
     # First of this feature's work: nothing of it flushes the outbox before the withdrawal.

@@ -4,7 +4,6 @@ bot.services.meetings.agenda, answers, and flushes what it queued after the COMM
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from functools import partial
 
@@ -13,46 +12,19 @@ from telegram import Update
 from telegram.constants import ParseMode
 
 from bot import delivery
-from bot.context import BotContext
+from bot.context import BotContext, Services
 from bot.conversations import Conversation, write_typed
-from bot.handlers.meetings.buttons import tell_privately
+from bot.handlers.common.hooks import put_link_in_front
+from bot.handlers.meetings.buttons import Use, in_private_or_link, pressed_refusing
 from bot.i18n import Translator
 from bot.markup import markup
-from bot.scope import ButtonPress, UnionOf, in_private, on_object, reply
+from bot.scope import ButtonPress, UnionOf, in_private, reply
 from bot.services.meetings import agenda, meeting_union_id
 from bot.telegram_edit import deliver
 from bot.views import agenda as views
 from bot.views.answer import Answer
-from bot.views.meetings import cannot_write_privately
 
 _MOVES = {"up": -1, "down": 1, "drop": 0}
-Use = Callable[[AsyncSession, ButtonPress, Translator], Awaitable[object]]
-
-
-async def pressed_refusing(
-    update: Update,
-    context: BotContext,
-    union_of: UnionOf,
-    use: Use,
-    *,
-    private: bool,
-    refusal: Callable[[object, Translator], str | None],
-) -> tuple[ButtonPress, Translator, object] | None:
-    """The kit's prelude (`buttons.on_object`, a write) and the use case; an outcome that
-    `refusal` words is answered here, in a popup that stays (None then). `private`: the button
-    works in private only."""
-    done = await on_object(
-        update,
-        context,
-        union_of,
-        use,
-        writes=True,
-        private_only=views.private_only if private else None,
-    )
-    if done is not None and (toast := refusal(done[2], done[1])) is not None:
-        await deliver(update, Answer(toast=toast, alert=True))
-        return None
-    return done
 
 
 def _refusal(outcome: object, tr: Translator) -> str | None:
@@ -84,10 +56,38 @@ async def on_add(update: Update, context: BotContext) -> None:
     text = views.render_ask_item(outcome.view, outcome.coordinator, tr)
     if in_private(update):
         await deliver(update, Answer(text=text, new_message=True))
-    elif await tell_privately(context.bot, press.user_id, text) is None:
-        await press.query.answer(cannot_write_privately(tr), show_alert=True)
-    else:
-        await press.query.answer(views.asked_in_private(tr))
+        return
+    await in_private_or_link(
+        update,
+        context.bot,
+        press.query,
+        (text, None),
+        sent=views.asked_in_private(tr),
+        link=agenda.start_link(press.object_id),
+    )
+
+
+async def on_link(
+    update: Update, context: BotContext, tr: Translator, meeting_id: int, outcome: object
+) -> None:
+    """`/start ap-<meeting>` after «Avvia»: the proposal's dialogue opens (checked as the
+    button is, by `agenda.ask_item` in the hook's read)."""
+    if isinstance(outcome, agenda.AgendaRefused):
+        await reply(update, views.render_refusal(outcome.reason, tr, outcome.n))
+    elif isinstance(outcome, agenda.Asked):
+        text = views.render_ask_item(outcome.view, outcome.coordinator, tr)
+        await reply(update, text, parse_mode=ParseMode.HTML)
+
+
+def install(services: Services) -> None:
+    """`/start ap-<meeting>`, in front of registration's invites."""
+
+    async def ask(session: AsyncSession, _kind: str, meeting_id: int, user_id: int) -> object:
+        return await agenda.ask_item(
+            session, meeting_id=meeting_id, telegram_user_id=user_id, now=services.clock.now()
+        )
+
+    put_link_in_front(services, agenda.parse_start_link, ask, on_link)
 
 
 async def on_item_text(update: Update, context: BotContext, conv: Conversation) -> None:

@@ -21,7 +21,7 @@ from bot.callback_data import pattern
 from bot.context import BotContext, Services
 from bot.conversations import Conversation, register_flow
 from bot.handlers.common.hooks import put_link_in_front
-from bot.handlers.meetings.buttons import tell_privately
+from bot.handlers.meetings.buttons import in_private_or_link
 from bot.i18n import Translator
 from bot.markup import markup
 from bot.scope import (
@@ -34,7 +34,7 @@ from bot.scope import (
     tr_for,
     update_transaction,
 )
-from bot.services.meetings import attendance
+from bot.services.meetings import attendance, meeting_union_id
 from bot.telegram_edit import deliver
 from bot.views import attendance as views
 from bot.views.answer import Answer
@@ -82,7 +82,7 @@ async def on_check_in(update: Update, context: BotContext) -> None:
             now=now,
         )
 
-    guarded = await on_object(update, context, attendance.meeting_union_id, use, writes=True)
+    guarded = await on_object(update, context, meeting_union_id, use, writes=True)
     if guarded is None:
         return
     _pressed, tr, outcome = guarded
@@ -104,7 +104,7 @@ async def on_manage(update: Update, context: BotContext) -> None:
             s, meeting_id=p.object_id, telegram_user_id=p.user_id, now=now, language=tr.language
         )
 
-    guarded = await on_object(update, context, attendance.meeting_union_id, use)
+    guarded = await on_object(update, context, meeting_union_id, use)
     if guarded is None:
         return
     pressed, tr, outcome = guarded
@@ -112,12 +112,14 @@ async def on_manage(update: Update, context: BotContext) -> None:
         assert isinstance(outcome, attendance.AttendanceRefused)
         await deliver(update, _refused(outcome, tr))
         return
-    query = pressed.query
-    if await tell_privately(context.bot, pressed.user_id, outcome.text, outcome.keyboard):
-        await query.answer(None if in_private(update) else views.roster_sent(tr))
-    else:  # the bot may not write first: the link opens the chat, whose «Avvia» brings it
-        link = attendance.roster_link(pressed.object_id)
-        await query.answer(url=start_link_url(context.bot.username, link))
+    await in_private_or_link(
+        update,
+        context.bot,
+        pressed.query,
+        (outcome.text, outcome.keyboard),
+        sent=views.roster_sent(tr),
+        link=attendance.start_link(attendance.LINK_ROSTER, pressed.object_id),
+    )
 
 
 async def _roster_press(
@@ -174,7 +176,7 @@ async def on_tap(update: Update, context: BotContext) -> None:
             language=tr.language,
         )
 
-    await _roster_press(update, context, attendance.meeting_union_id, use)
+    await _roster_press(update, context, meeting_union_id, use)
 
 
 # The roster's presses on a meeting that start or end a dialogue, or change the meeting.
@@ -201,7 +203,7 @@ async def on_meeting_press(update: Update, context: BotContext) -> None:
             s, meeting_id=p.object_id, telegram_user_id=p.user_id, now=now, language=tr.language
         )
 
-    await _roster_press(update, context, attendance.meeting_union_id, use)
+    await _roster_press(update, context, meeting_union_id, use)
 
 
 async def on_guest_line(update: Update, context: BotContext) -> None:
@@ -274,7 +276,7 @@ async def on_get_materials(update: Update, context: BotContext) -> None:
     ) -> attendance.Materials | attendance.AttendanceRefused:
         return await attendance.materials_for(s, meeting_id=p.object_id, telegram_user_id=p.user_id)
 
-    guarded = await on_object(update, context, attendance.meeting_union_id, use)
+    guarded = await on_object(update, context, meeting_union_id, use)
     if guarded is None:
         return
     pressed, tr, outcome = guarded
@@ -283,24 +285,8 @@ async def on_get_materials(update: Update, context: BotContext) -> None:
     elif await _send_materials(context.bot, pressed.user_id, outcome):
         await pressed.query.answer(None if in_private(update) else views.materials_sent(tr))
     else:
-        link = attendance.materials_link(pressed.object_id)
+        link = attendance.start_link(attendance.LINK_MATERIALS, pressed.object_id)
         await pressed.query.answer(url=start_link_url(context.bot.username, link))
-
-
-async def on_materials_link(
-    update: Update, context: BotContext, tr: Translator, meeting_id: int, _found: None
-) -> None:
-    """`/start pm-<meeting>`: the workshop's materials in private, checked as the button is."""
-    services, user = context.services, update.effective_user
-    assert user is not None  # the hook reads a link for a user only
-    async with services.db.transaction() as session:
-        outcome = await attendance.materials_for(
-            session, meeting_id=meeting_id, telegram_user_id=user.id
-        )
-    if isinstance(outcome, attendance.AttendanceRefused):
-        await reply(update, outcome.text(tr.language))
-    else:
-        await _send_materials(context.bot, user.id, outcome)
 
 
 async def on_guest_text(update: Update, context: BotContext, conv: Conversation) -> None:
@@ -324,27 +310,37 @@ async def on_guest_text(update: Update, context: BotContext, conv: Conversation)
     await _show(update, context, outcome, tr, edit=False)
 
 
-async def _read_nothing(session: AsyncSession, kind: str, meeting_id: int, user_id: int) -> None:
+async def _link_kind(session: AsyncSession, kind: str, meeting_id: int, user_id: int) -> str:
     """The /start hook's read: the roster and the materials are read by their answer, in the
-    caller's language."""
-    return None
+    caller's language; it needs the link's kind."""
+    return kind
 
 
-async def on_roster_link(
-    update: Update, context: BotContext, tr: Translator, meeting_id: int, _found: None
+async def on_link(
+    update: Update, context: BotContext, tr: Translator, meeting_id: int, kind: str
 ) -> None:
-    """`/start pr-<meeting>`: the roster in private, checked as the button is."""
+    """`/start pr-<meeting>` (the roster) or `pm-<meeting>` (a workshop's materials), in
+    private: checked as the buttons are (`att:manage`, `att:get`)."""
     services, user = context.services, update.effective_user
     assert user is not None  # the hook reads a link for a user only
+    outcome: Outcome | attendance.Materials
     async with services.db.transaction() as session:
-        outcome = await attendance.open_roster(
-            session,
-            meeting_id=meeting_id,
-            telegram_user_id=user.id,
-            now=services.clock.now(),
-            language=tr.language,
-        )
-    await _show(update, context, outcome, tr, edit=False)
+        if kind == attendance.LINK_MATERIALS:
+            outcome = await attendance.materials_for(
+                session, meeting_id=meeting_id, telegram_user_id=user.id
+            )
+        else:
+            outcome = await attendance.open_roster(
+                session,
+                meeting_id=meeting_id,
+                telegram_user_id=user.id,
+                now=services.clock.now(),
+                language=tr.language,
+            )
+    if isinstance(outcome, attendance.Materials):
+        await _send_materials(context.bot, user.id, outcome)
+    else:
+        await _show(update, context, outcome, tr, edit=False)
 
 
 async def post_lists(services: Services, bot: Bot, now: datetime) -> None:
@@ -374,8 +370,7 @@ def register(application: Application[Any, Any, Any, Any, Any, Any], services: S
     register_flow(attendance.GUEST_FLOW, on_guest_text)
     register_flow(attendance.THEME_FLOW, on_guest_text)
     register_flow(attendance.MATERIAL_FLOW, on_material_message)
-    put_link_in_front(services, attendance.parse_roster_link, _read_nothing, on_roster_link)
-    put_link_in_front(services, attendance.parse_materials_link, _read_nothing, on_materials_link)
+    put_link_in_front(services, attendance.parse_start_link, _link_kind, on_link)
     services.add_sent_listener(attendance.MESSAGE_PREFIX, attendance.list_sent)
     services.add_due_work("meetings.attendance_lists", post_lists)
     message_refresh.install(application, services, MESSAGES)

@@ -23,13 +23,12 @@ from telegram.error import Forbidden
 
 from bot import message_refresh, telegram_edit
 from bot.context import BotContext
-from bot.handlers.meetings.buttons import tell_privately
+from bot.handlers.meetings.buttons import in_private_or_link, tell_privately
 from bot.handlers.meetings.scheduled import after_closing
 from bot.i18n import Translator
 from bot.scope import ButtonPress, in_private, on_object
 from bot.services import meetings
 from bot.views import meetings as views
-from bot.views.common import start_link_url
 
 Outcome = TypeVar("Outcome")
 # (session, the press on `mtg:<verb>:<poll>[:arg]`, the presser's translator) → the outcome
@@ -79,12 +78,14 @@ async def on_manage(update: Update, context: BotContext) -> None:
     if isinstance(outcome, meetings.NotAllowed):
         await _refuse(query, tr, outcome)
         return
-    text, keyboard = views.render_panel(outcome.view, outcome.best, tr)
-    if await tell_privately(context.bot, query.from_user.id, text, keyboard) is not None:
-        await query.answer(None if in_private(update) else views.panel_sent(tr))
-    else:  # the bot may not write first: the link opens the chat, whose «Avvia» brings the panel
-        link = meetings.start_link(meetings.LINK_MANAGE, outcome.view.poll.id)
-        await query.answer(url=start_link_url(context.bot.username, link))
+    await in_private_or_link(
+        update,
+        context.bot,
+        query,
+        views.render_panel(outcome.view, outcome.best, tr),
+        sent=views.panel_sent(tr),
+        link=meetings.start_link(meetings.LINK_MANAGE, outcome.view.poll.id),
+    )
 
 
 async def _ask(

@@ -21,7 +21,7 @@ from bot.conversations import Conversation, write_typed
 from bot.i18n import Translator
 from bot.markup import markup
 from bot.scope import ButtonPress, Refusal, on_object, read_in_scope, reply
-from bot.services.meetings import minutes
+from bot.services.meetings import meeting_union_id, minutes
 from bot.views import minutes_panel as views
 from bot.views.answer import Answer
 from bot.views.meetings import confirmations_in_private_only
@@ -114,10 +114,9 @@ async def on_present(update: Update, context: BotContext) -> None:
         )
 
     guarded = await _panel_press(update, context, use)
-    if guarded is not None and isinstance(guarded[2], minutes.PresenceSet):
-        pressed, tr, done = guarded
-        message_refresh.request(context.services, done.dirty_chat_ids)
-        guarded = (pressed, tr, done.panel)
+    if guarded is not None and isinstance(set_ := guarded[2], minutes.PresenceSet):
+        guarded = (guarded[0], guarded[1], set_.panel)
+        message_refresh.request(context.services, set_.dirty_chat_ids)
     await _show(update, guarded, views.PEOPLE)
 
 
@@ -239,7 +238,7 @@ async def on_files(update: Update, context: BotContext) -> None:
     guarded = await on_object(
         update,
         context,
-        minutes.union_of_meeting,
+        meeting_union_id,
         lambda s, p, _tr: minutes.filed_content(
             s, meeting_id=p.object_id, telegram_user_id=p.user_id
         ),

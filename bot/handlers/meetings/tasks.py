@@ -14,7 +14,7 @@ from telegram.constants import ParseMode
 from bot import delivery
 from bot.context import BotContext
 from bot.conversations import Conversation, write_typed
-from bot.handlers.meetings.agenda import pressed_refusing
+from bot.handlers.meetings.buttons import pressed_refusing
 from bot.i18n import Translator
 from bot.markup import markup
 from bot.scope import ButtonPress, reply
@@ -95,9 +95,10 @@ async def on_due(update: Update, context: BotContext) -> None:
 
 async def on_stop(update: Update, context: BotContext) -> None:
     """«Annulla»: the dialogue ends, nothing recorded."""
+    now = context.services.clock.now()
 
     async def use(session: AsyncSession, press: ButtonPress, tr: Translator) -> object:
-        await tasks.stop(session, telegram_user_id=press.user_id)
+        await tasks.stop(session, telegram_user_id=press.user_id, now=now)
         return tasks.Step(views.render_stopped(tr), None)
 
     await _step(update, context, use)

@@ -14,17 +14,19 @@ import logging
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.i18n import Translator, format_datetime, translator
+from bot.i18n import Translator, translator
 from bot.services.display_text import clean_display_text
+from bot.services.meetings.access import member_for
 from bot.services.meetings.invites import meeting_ics, meeting_union_id
 from bot.services.meetings.polls import person_translator, table_chats
 from bot.services.meetings.rules import sits_at
 from bot.services.repeats import normalise
+from bot.services.start_links import make_link, parse_link
 from bot.services.summaries.summary import MONITORING, Milestone, next_milestones
 from bot.views import agenda as views
 from bot.views.keyboard import Keyboard, to_dict
@@ -64,6 +66,9 @@ DEADLINE_HORIZON_DAYS = 61
 MAX_ITEMS = 15
 ITEM_MAX_CHARS = 200
 PROPOSAL_FLOW = "agenda_item"
+# t.me/<bot>?start=ap-<meeting>: «📝 Proponi un punto» for someone the bot may not write to yet.
+LINK_PROPOSE = "ap"
+START_LINKS = (LINK_PROPOSE,)
 _SHOWN = (AgendaStatus.ACCEPTED,)
 _LIVE = (AgendaStatus.ACCEPTED, AgendaStatus.PROPOSED)
 
@@ -100,36 +105,25 @@ def draft(pending: Pending, table: PollTable, tr: Translator) -> list[Drafted]:
     Covenant deadlines, questions for the political table
     (political or joint meetings), decisions to pass on (technical or joint meetings), open
     tasks (the overdue ones first, as `pending.tasks` is sorted by date). At most MAX_ITEMS."""
-    _ = tr.gettext
     items = [Drafted(AgendaSource.COORDINATOR, line) for line in typed_lines(pending.typed)]
-    for milestone in pending.milestones:
-        what = (
-            _("relazione di monitoraggio del PAES")
-            if milestone.kinds == (MONITORING,)
-            else _("relazione di monitoraggio e inventario delle emissioni")
-        )
-        day = format_datetime(
-            datetime.combine(milestone.due, datetime.min.time(), UTC).replace(hour=12),
-            ZoneInfo("UTC"),
-            tr.language,
-            year=True,
-        ).split(",")[0]
-        items.append(
-            Drafted(
-                AgendaSource.DEADLINE,
-                _("Patto dei Sindaci: {what} entro {date}").format(what=what, date=day),
-            )
-        )
+    items += [
+        Drafted(AgendaSource.DEADLINE, views.deadline_item(m.kinds == (MONITORING,), m.due, tr))
+        for m in pending.milestones
+    ]
     if table in (PollTable.POLITICAL, PollTable.BOTH):
         items += [
             Drafted(AgendaSource.QUESTION, shorten(d.question), decision_id=d.id)
             for d in pending.questions
         ]
     if table in (PollTable.TECHNICAL, PollTable.BOTH):
-        for d in pending.decided:
-            said = _("approvata") if d.status == DecisionStatus.APPROVED else _("non approvata")
-            text = _("Decisione {said}: {question}").format(said=said, question=d.question)
-            items.append(Drafted(AgendaSource.DECISION, shorten(text), decision_id=d.id))
+        items += [
+            Drafted(
+                AgendaSource.DECISION,
+                shorten(views.decision_item(d.status == DecisionStatus.APPROVED, d.question, tr)),
+                decision_id=d.id,
+            )
+            for d in pending.decided
+        ]
     items += [Drafted(AgendaSource.TASK, shorten(t.text), task_id=t.id) for t in pending.tasks]
     return items[:MAX_ITEMS]
 
@@ -141,6 +135,14 @@ def typed_lines(typed: str | None) -> list[str]:
     """The agenda typed in /riunione, one item a line, without the typed numbering."""
     lines = (_NUMBERING.sub("", line, count=1) for line in (typed or "").splitlines())
     return [shorten(line) for line in lines if line.strip()]
+
+
+def start_link(meeting_id: int) -> str:
+    return make_link(LINK_PROPOSE, meeting_id, START_LINKS)
+
+
+def parse_start_link(payload: str | None) -> tuple[str, int] | None:
+    return parse_link(payload, START_LINKS)
 
 
 def agenda_hash(texts: Sequence[str]) -> str:
@@ -321,13 +323,14 @@ async def _member_for(
     meeting = await _open_meeting(session, meeting_id, now)
     if meeting is None:
         return AgendaRefused("gone")
-    member = await core_repo.member_of(
-        session, union_id=meeting.union_id, telegram_user_id=telegram_user_id
+    member = await member_for(
+        session,
+        union_id=meeting.union_id,
+        telegram_user_id=telegram_user_id,
+        coordinator=coordinator,
     )
-    if member is None:
-        return AgendaRefused("not_member")
-    if coordinator and not member.is_coordinator:
-        return AgendaRefused("not_coordinator")
+    if isinstance(member, str):
+        return AgendaRefused(member)
     if not sits_at(meeting.table, role=member.role, is_coordinator=member.is_coordinator):
         return AgendaRefused("not_at_table")
     return meeting, member

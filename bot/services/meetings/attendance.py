@@ -25,6 +25,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.i18n import translator
 from bot.localtime import local_to_utc
 from bot.services.meetings import rules
+from bot.services.meetings.access import member_for
+from bot.services.meetings.invites import meeting_union_id
 from bot.services.meetings.polls import table_chats, table_members
 from bot.services.presses import Press, Pressed
 from bot.services.registration.rules import check_name
@@ -64,11 +66,10 @@ GUEST_FLOW = "meeting_guest"  # the coordinator's dialogue that adds a guest
 THEME_FLOW = "meeting_theme"  # the coordinator's dialogue that makes a meeting a workshop
 MATERIAL_FLOW = "meeting_material"  # the coordinator sends a workshop's documents
 MAX_MATERIALS = 10  # a workshop's documents (the roster's keyboard: one button each)
-LINK_MATERIALS = "pm"  # t.me/<bot>?start=pm-<meeting>: a workshop's materials in private
-MATERIAL_LINKS = (LINK_MATERIALS,)
 MAX_GUESTS = 30  # the roster's keyboard: two buttons a guest, Telegram's 100 in all
 LINK_ROSTER = "pr"  # t.me/<bot>?start=pr-<meeting>: the roster in private
-ROSTER_LINKS = (LINK_ROSTER,)
+LINK_MATERIALS = "pm"  # t.me/<bot>?start=pm-<meeting>: a workshop's materials in private
+START_LINKS = (LINK_ROSTER, LINK_MATERIALS)  # attendance's /start links: one hook reads them
 
 
 # --- the rules (pure) -------------------------------------------------------------------------
@@ -104,12 +105,13 @@ def may_be_workshop(table: PollTable) -> bool:
     return table in (PollTable.TECHNICAL, PollTable.BOTH)
 
 
-def roster_link(meeting_id: int) -> str:
-    return make_link(LINK_ROSTER, meeting_id, ROSTER_LINKS)
+def start_link(kind: str, meeting_id: int) -> str:
+    """`LINK_ROSTER` or `LINK_MATERIALS` of a meeting, for t.me/<bot>?start=…"""
+    return make_link(kind, meeting_id, START_LINKS)
 
 
-def parse_roster_link(payload: str | None) -> tuple[str, int] | None:
-    return parse_link(payload, ROSTER_LINKS)
+def parse_start_link(payload: str | None) -> tuple[str, int] | None:
+    return parse_link(payload, START_LINKS)
 
 
 # --- reading ----------------------------------------------------------------------------------
@@ -117,7 +119,7 @@ def parse_roster_link(payload: str | None) -> tuple[str, int] | None:
 
 @dataclass(frozen=True)
 class AttendanceRefused:
-    """`reason`: gone, not_a_member, not_at_table, not_open, closed, not_coordinator,
+    """`reason`: gone, not_member, not_at_table, not_open, closed, not_coordinator,
     minutes_approved, elsewhere, too_many_guests, not_technical, not_workshop,
     too_many_materials, no_materials
     (bot.views.attendance.refusal_text)."""
@@ -202,11 +204,6 @@ async def _view(session: AsyncSession, loaded: _Loaded) -> views.AttendanceView:
     )
 
 
-async def meeting_union_id(session: AsyncSession, meeting_id: int | None) -> int | None:
-    meeting = await session.get(Meeting, meeting_id) if meeting_id else None
-    return meeting.union_id if meeting is not None else None
-
-
 async def guest_union_id(session: AsyncSession, guest_id: int | None) -> int | None:
     guest = await session.get(MeetingGuest, guest_id) if guest_id else None
     return await meeting_union_id(session, guest.meeting_id) if guest is not None else None
@@ -253,7 +250,11 @@ async def open_check_ins(session: AsyncSession, *, now: datetime, language: str)
         if now >= loaded.closes_at:
             logger.info("Meeting %s: attendance list skipped (its day is over)", meeting.id)
             continue
-        text, keyboard = views.render_list(await _view(session, loaded), tr)
+        view = await _view(session, loaded)
+        text, keyboard = views.render_list(view, tr)
+        # Whom the list names (those already present: the roster may be corrected ahead), so
+        # an erasure wipes the bot's copy of it (docs/DESIGN.md, «Privacy and erasure»).
+        named = [loaded.members[p.member_id].person_id for p in view.people if p.mode]
         for link in await table_chats(session, union_id=meeting.union_id, table=meeting.table):
             await outbox_repo.enqueue(
                 session,
@@ -264,6 +265,7 @@ async def open_check_ins(session: AsyncSession, *, now: datetime, language: str)
                 union_id=meeting.union_id,
                 now=now,
                 expires_at=loaded.closes_at,
+                names=named,
             )
             queued = True
     return queued
@@ -307,11 +309,9 @@ async def check_in(
     loaded = await _load(session, meeting_id)
     if loaded is None or mode is None:
         return AttendanceRefused("gone")
-    member = await core_repo.member_of(
-        session, union_id=loaded.union.id, telegram_user_id=telegram_user_id
-    )
-    if member is None:
-        return AttendanceRefused("not_a_member")
+    member = await member_for(session, union_id=loaded.union.id, telegram_user_id=telegram_user_id)
+    if isinstance(member, str):
+        return AttendanceRefused(member)
     if member.id not in loaded.members:
         return _not_at_table(loaded)
     if now < loaded.opens_at:
@@ -326,16 +326,31 @@ async def check_in(
             await repo.add_message(
                 session, meeting_id=meeting_id, chat_id=press.chat_id, message_id=press.message_id
             )
-    changed = await repo.set_attendance(
-        session,
-        meeting_id=meeting_id,
-        member_id=member.id,
-        mode=mode,
-        recorded_by=member.id,
-        now=now,
+    dirty = await record_presence(
+        session, meeting_id=meeting_id, member_id=member.id, mode=mode, by=member.id, now=now
     )
-    dirty = await repo.mark_dirty(session, meeting_id=meeting_id, now=now) if changed else []
-    return CheckedIn(mode, changed, tuple(dirty))
+    return CheckedIn(mode, dirty is not None, dirty or ())
+
+
+async def record_presence(
+    session: AsyncSession,
+    *,
+    meeting_id: int,
+    member_id: int,
+    mode: AttendanceMode | None,
+    by: int,
+    now: datetime,
+) -> tuple[int, ...] | None:
+    """The one write of a member's presence (`mode`, or absent: None), recorded by member `by`:
+    a check-in, the roster's tap, the minutes' «👥 Presenze». The group lists showing the
+    meeting then owe an edit: their chat ids, for `message_refresh.request`; None when nothing
+    changed (no edit owed)."""
+    changed = await repo.set_attendance(
+        session, meeting_id=meeting_id, member_id=member_id, mode=mode, recorded_by=by, now=now
+    )
+    if not changed:
+        return None
+    return tuple(await repo.mark_dirty(session, meeting_id=meeting_id, now=now))
 
 
 # --- the coordinator's roster -----------------------------------------------------------------
@@ -373,13 +388,11 @@ async def _coordinating(
     loaded = await _load(session, meeting_id)
     if loaded is None:
         return AttendanceRefused("gone")
-    member = await core_repo.member_of(
-        session, union_id=loaded.union.id, telegram_user_id=telegram_user_id
+    member = await member_for(
+        session, union_id=loaded.union.id, telegram_user_id=telegram_user_id, coordinator=True
     )
-    if member is None:
-        return AttendanceRefused("not_a_member")
-    if not member.is_coordinator:
-        return AttendanceRefused("not_coordinator")
+    if isinstance(member, str):
+        return AttendanceRefused(member)
     if in_minutes:
         filed = await minutes_repo.minutes_of(session, meeting_id)
         if filed is not None and filed.status == MinutesStatus.APPROVED:
@@ -431,17 +444,16 @@ async def tap(
         return await _roster(session, who.loaded, language)
     present = await repo.present_of(session, meeting_id)
     mode = next_mode(present.get(person.member_id))
-    await repo.set_attendance(
+    dirty = await record_presence(
         session,
         meeting_id=meeting_id,
         member_id=person.member_id,
         mode=mode,
-        recorded_by=who.member_id,
+        by=who.member_id,
         now=now,
     )
-    dirty = await repo.mark_dirty(session, meeting_id=meeting_id, now=now)
     note = views.tapped(person.name, mode, translator(language))
-    return await _roster(session, who.loaded, language, note=note, dirty=dirty)
+    return await _roster(session, who.loaded, language, note=note, dirty=dirty or ())
 
 
 # --- guests -----------------------------------------------------------------------------------
@@ -687,14 +699,6 @@ async def clear_workshop(
 # --- a workshop's materials -------------------------------------------------------------------
 
 
-def materials_link(meeting_id: int) -> str:
-    return make_link(LINK_MATERIALS, meeting_id, MATERIAL_LINKS)
-
-
-def parse_materials_link(payload: str | None) -> tuple[str, int] | None:
-    return parse_link(payload, MATERIAL_LINKS)
-
-
 async def start_materials(
     session: AsyncSession, *, meeting_id: int, telegram_user_id: int, now: datetime, language: str
 ) -> Asked | AttendanceRefused:
@@ -807,11 +811,9 @@ async def materials_for(
     loaded = await _load(session, meeting_id)
     if loaded is None:
         return AttendanceRefused("gone")
-    member = await core_repo.member_of(
-        session, union_id=loaded.union.id, telegram_user_id=telegram_user_id
-    )
-    if member is None:
-        return AttendanceRefused("not_a_member")
+    member = await member_for(session, union_id=loaded.union.id, telegram_user_id=telegram_user_id)
+    if isinstance(member, str):
+        return AttendanceRefused(member)
     if member.id not in loaded.members and not member.is_coordinator:
         return _not_at_table(loaded)
     files = tuple((m.file_id, m.file_name) for m in await repo.materials_of(session, meeting_id))
@@ -843,19 +845,17 @@ __all__ = [
     "material_sent",
     "material_union_id",
     "materials_for",
-    "materials_link",
     "may_be_workshop",
-    "meeting_union_id",
     "next_mode",
     "open_check_ins",
     "open_roster",
-    "parse_materials_link",
-    "parse_roster_link",
+    "parse_start_link",
+    "record_presence",
     "remove_material",
     "represented",
-    "roster_link",
     "skip_organisation",
     "start_guest",
+    "start_link",
     "start_materials",
     "start_theme",
     "tap",

@@ -3,8 +3,8 @@ frozen, posted to the table's group and filed; `/verbali` lists them (issue 19).
 
 - `draft_due_minutes` (the tick, once the meeting ended): the minutes' draft row, and the draft to
   each coordinator in private through the outbox, with the buttons to correct it;
-- `panel` and the corrections: each agenda item's outcome, who was present (a tap toggles the
-  same Attendance rows the check-ins write), the notes (typed);
+- `panel` and the corrections: each agenda item's outcome, who was present (attendance's own
+  write, `attendance.record_presence`: the group's list follows), the notes (typed);
 - `approve`: the number in the Union's year, the decisions recorded in the register, the content
   frozen as JSON (Minutes.frozen);
 - `post_approved` (right after the approval, and by the tick after a crash): the .odt and the .pdf
@@ -29,7 +29,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import translator
-from bot.services.meetings import rules
+
+# A module import: registration (its package) → leaving → minutes → attendance → registration.rules.
+from bot.services.meetings import attendance, rules
+from bot.services.meetings.access import member_for
+from bot.services.meetings.polls import person_translator
 from bot.services.summaries.targets import key_suffix, table_targets
 from bot.views import minutes as document
 from bot.views import minutes_panel as views
@@ -54,6 +58,7 @@ from storage.models import (
     Role,
     Union,
 )
+from storage.repositories import agenda as agenda_repo
 from storage.repositories import attendance as attendance_repo
 from storage.repositories import core as core_repo
 from storage.repositories import minutes as repo
@@ -116,9 +121,9 @@ async def _read(session: AsyncSession, meeting_id: int) -> _Read | None:
     if found is None:
         return None
     meeting, union = found
-    record = await repo.record_of(session, meeting_id)
+    record = await agenda_repo.record_of(session, meeting_id)
     minutes = await repo.minutes_of(session, meeting_id)
-    present = await repo.attendance_of(session, meeting_id)
+    present = await attendance_repo.present_of(session, meeting_id)
     expected = [s for s in await repo.members_of(session, union.id) if sits(s, meeting)]
     known = {s.member.id for s in expected}
     others = await repo.members_by_id(session, [m for m in present if m not in known])
@@ -170,7 +175,7 @@ async def _read(session: AsyncSession, meeting_id: int) -> _Read | None:
         comuni=tuple(lines),
         guests=tuple(
             MinutesGuest(g.name, g.organisation, g.mode == AttendanceMode.ONLINE)
-            for g in await repo.guests_of(session, meeting_id)
+            for g in await attendance_repo.guests_of(session, meeting_id)
         ),
         items=items,
         tasks=tuple(
@@ -198,12 +203,6 @@ def _sort_name(someone: Someone) -> str:
     return "~" if name is FORMER_MEMBER else str(name).casefold()
 
 
-async def union_of_meeting(session: AsyncSession, meeting_id: int) -> int | None:
-    """The Union of the meeting a button names (None: gone): the kit's chat check."""
-    found = await repo.meeting_and_union(session, meeting_id)
-    return found[1].id if found is not None else None
-
-
 # --- the draft, after the meeting (the tick) --------------------------------------------------
 
 
@@ -224,7 +223,7 @@ async def draft_minutes(
     for _member, person in await core_repo.coordinators(session, read.union.id):
         if person.telegram_user_id is None or person.erased_at is not None:
             continue
-        tr = translator(person.language or language)
+        tr = person_translator(person.language, person.telegram_language, language)
         text, keyboard = views.render_panel(_panel(read), views.MAIN, tr)
         queued |= await outbox_repo.enqueue(
             session,
@@ -263,13 +262,13 @@ async def _coordinating(
     found = await repo.meeting_and_union(session, meeting_id)
     if found is None:
         return Refused("gone")
-    member = await core_repo.member_of(
-        session, union_id=found[1].id, telegram_user_id=telegram_user_id
+    member = await member_for(
+        session, union_id=found[1].id, telegram_user_id=telegram_user_id, coordinator=True
     )
-    if member is None:
+    if member == "not_member":
         return Refused("gone")  # another Union's minutes: nothing to see
-    if not member.is_coordinator:
-        return Refused("not_coordinator")
+    if isinstance(member, str):
+        return Refused(member)
     read = await _read(session, meeting_id)
     if read is None or read.minutes is None:
         return Refused("gone")
@@ -307,7 +306,8 @@ async def set_outcome(
 
 @dataclass(frozen=True)
 class PresenceSet:
-    """The panel after a presence tap, and the chats whose attendance list owes an edit."""
+    """The draft after a presence was corrected, and the chats whose attendance list now owes
+    an edit (`message_refresh.request`)."""
 
     panel: views.Panel
     dirty_chat_ids: tuple[int, ...]
@@ -322,9 +322,9 @@ async def set_present(
     telegram_user_id: int,
     now: datetime,
 ) -> PresenceSet | Refused:
-    """Present or absent, as the button says (a second press of the same button changes
-    nothing): the same Attendance rows the check-ins write, so the group's attendance list
-    follows (as after a tap on the roster)."""
+    """Present (in person) or absent, as the button says (a second press of the same button
+    changes nothing): attendance's own write (`attendance.record_presence`), so the group's
+    list follows."""
     checked = await _coordinating(session, meeting_id, telegram_user_id)
     if isinstance(checked, Refused):
         return checked
@@ -332,20 +332,18 @@ async def set_present(
     shown = {p.member_id: is_present for p, is_present, _c in read.people}
     if member_id not in shown:
         return Refused("stale")
-    dirty: list[int] = []
+    dirty = None
     if shown[member_id] != present:
-        await repo.toggle_attendance(
+        dirty = await attendance.record_presence(
             session,
             meeting_id=meeting_id,
             member_id=member_id,
-            by_member_id=coordinator.id,
+            mode=AttendanceMode.IN_PERSON if present else None,
+            by=coordinator.id,
             now=now,
         )
-        dirty = await attendance_repo.mark_dirty(session, meeting_id=meeting_id, now=now)
-    shown_panel = await panel(session, meeting_id=meeting_id, telegram_user_id=telegram_user_id)
-    if isinstance(shown_panel, Refused):
-        return shown_panel
-    return PresenceSet(shown_panel, tuple(dirty))
+    after = await panel(session, meeting_id=meeting_id, telegram_user_id=telegram_user_id)
+    return after if isinstance(after, Refused) else PresenceSet(after, dirty or ())
 
 
 async def start_notes(
@@ -571,12 +569,8 @@ async def filed_content(
     minutes = await repo.minutes_of(session, meeting_id)
     if minutes is None or minutes.frozen is None:
         return Refused("gone")
-    member = await core_repo.member_of(
-        session, union_id=minutes.union_id, telegram_user_id=telegram_user_id
-    )
-    if member is None:
-        return Refused("gone")
-    return document.from_json(minutes.frozen)
+    member = await member_for(session, union_id=minutes.union_id, telegram_user_id=telegram_user_id)
+    return Refused("gone") if isinstance(member, str) else document.from_json(minutes.frozen)
 
 
 # --- /cancellami -------------------------------------------------------------------------------

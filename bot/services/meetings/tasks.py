@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import Translator, format_month
+from bot.services.meetings.access import member_for
 from bot.services.meetings.agenda import check_item_text
 from bot.services.meetings.polls import person_translator, table_members
 from bot.views import tasks as views
@@ -102,13 +103,11 @@ async def _coordinating(
     union = await session.get(Union, meeting.union_id) if meeting is not None else None
     if meeting is None or union is None:
         return TaskRefused("gone")
-    member = await core_repo.member_of(
-        session, union_id=meeting.union_id, telegram_user_id=telegram_user_id
+    member = await member_for(
+        session, union_id=meeting.union_id, telegram_user_id=telegram_user_id, coordinator=True
     )
-    if member is None:
-        return TaskRefused("not_member")
-    if not member.is_coordinator:
-        return TaskRefused("not_coordinator")
+    if isinstance(member, str):
+        return TaskRefused(member)
     if not may_assign(meeting.starts_at, meeting.cancelled_at is not None, now):
         return TaskRefused("gone")
     tz = ZoneInfo(union.timezone)
@@ -362,10 +361,16 @@ async def _enqueue(
     )
 
 
-async def stop(session: AsyncSession, *, telegram_user_id: int) -> None:
-    await core_repo.clear_conversation(
-        session, telegram_user_id=telegram_user_id, chat_id=telegram_user_id
+async def stop(session: AsyncSession, *, telegram_user_id: int, now: datetime) -> None:
+    """«Annulla»: the task's dialogue ends, nothing recorded. A dialogue opened since (a guest,
+    the minutes' notes, an agenda item) is another's: an old «Annulla» leaves it open."""
+    conv = await core_repo.get_conversation(
+        session, telegram_user_id=telegram_user_id, chat_id=telegram_user_id, now=now
     )
+    if conv is not None and conv.flow == TASK_FLOW:
+        await core_repo.clear_conversation(
+            session, telegram_user_id=telegram_user_id, chat_id=telegram_user_id
+        )
 
 
 @dataclass(frozen=True)
@@ -392,11 +397,9 @@ async def mark_done(
     task = await session.get(MeetingTask, task_id)
     if task is None:
         return TaskRefused("task_gone")
-    member = await core_repo.member_of(
-        session, union_id=task.union_id, telegram_user_id=telegram_user_id
-    )
-    if member is None:
-        return TaskRefused("not_member")
+    member = await member_for(session, union_id=task.union_id, telegram_user_id=telegram_user_id)
+    if isinstance(member, str):
+        return TaskRefused(member)
     if member.id != task.assignee_member_id:
         return TaskRefused("not_yours")
     if task.status != TaskStatus.OPEN:

@@ -1,0 +1,31 @@
+"""The tasks' dialogue without Telegram, on both databases (bot.services.meetings.tasks)."""
+
+from __future__ import annotations
+
+from bot.clock import FakeClock
+from bot.services.meetings import tasks
+from bot.services.meetings.attendance import GUEST_FLOW
+from storage.db import Database
+from storage.repositories import core as core_repo
+
+
+async def test_an_old_annulla_ends_only_the_tasks_dialogue(db: Database, clock: FakeClock) -> None:
+    """«Annulla» under a task's question ends that dialogue; pressed later, on an old message,
+    it leaves alone the dialogue the coordinator opened since (here: adding a guest)."""
+    now, user = clock.now(), 4242
+    for flow, survives in ((tasks.TASK_FLOW, False), (GUEST_FLOW, True)):
+        async with db.transaction() as session:
+            await core_repo.set_conversation(
+                session,
+                telegram_user_id=user,
+                chat_id=user,
+                flow=flow,
+                step="name",
+                data={"meeting": 1},
+                now=now,
+            )
+            await tasks.stop(session, telegram_user_id=user, now=now)
+            left = await core_repo.get_conversation(
+                session, telegram_user_id=user, chat_id=user, now=now
+            )
+        assert (left is not None) == survives, flow
