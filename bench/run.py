@@ -530,6 +530,26 @@ def _env(fake: FakeTelegram, database_url: str, workdir: Path, **extra: str) -> 
     }
 
 
+async def _stamp_as(database_url: str, repo: Path) -> None:
+    """--compare with a checkout from before some of our migrations: the burst's data was seeded
+    with this checkout's schema, a superset of the older one's (later migrations add tables and
+    nullable columns), so the older bot is told the database is at its own head instead of failing
+    on a revision it does not know."""
+    from alembic.script import ScriptDirectory
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    head = ScriptDirectory(str(repo / "storage" / "migrations")).get_current_head()
+    engine = create_async_engine(database_url)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(
+                text("UPDATE alembic_version SET version_num = :v"), {"v": head}
+            )
+    finally:
+        await engine.dispose()
+
+
 def _open_log(path: Path) -> Any:
     return path.open("ab")
 
@@ -642,6 +662,8 @@ async def run_side(
             if burst == "votes"
             else BURSTS[burst](fake, presses, users, database_url, steps)
         )
+        if database_url is not None and repo != REPO:
+            await _stamp_as(database_url, repo)
         env = _env(
             fake,
             database_url or "sqlite:///unused.db",
