@@ -23,7 +23,6 @@ from bot.conversations import Conversation, register_flow
 from bot.handlers.common.hooks import put_link_in_front
 from bot.handlers.meetings.buttons import in_private_or_link
 from bot.i18n import Translator
-from bot.markup import markup
 from bot.scope import (
     ButtonPress,
     caller_tr,
@@ -31,7 +30,6 @@ from bot.scope import (
     in_private,
     on_object,
     reply,
-    tr_for,
     update_transaction,
 )
 from bot.services.meetings import attendance, meeting_union_id
@@ -45,18 +43,14 @@ Outcome = attendance.Roster | attendance.Asked | attendance.AttendanceRefused
 UnionOf = Callable[[AsyncSession, int | None], Awaitable[int | None]]
 
 
-async def _render_list(
-    session: AsyncSession, services: Services, row: Any
-) -> message_refresh.Rendered | None:
-    """The group's list as it stands now (in the instance's language), for its owed edit."""
-    shown = await attendance.list_now(
-        session, meeting_id=row.meeting_id, language=tr_for(services).language
-    )
-    return None if shown is None else (shown.text, markup(shown.keyboard))
-
-
 MESSAGES = message_refresh.MessageKind(
-    name="attendance", model=attendance.AttendanceMessage, render=_render_list
+    name="attendance",
+    model=attendance.AttendanceMessage,
+    render=message_refresh.render_now(
+        lambda s, row, language: attendance.list_now(
+            s, meeting_id=row.meeting_id, language=language
+        )
+    ),
 )
 
 
