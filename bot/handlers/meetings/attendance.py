@@ -14,15 +14,15 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Bot, Message, Update, User
 from telegram.error import BadRequest, Forbidden
-from telegram.ext import Application, CallbackQueryHandler
+from telegram.ext import Application
 
 from bot import delivery, message_refresh
-from bot.callback_data import pattern
 from bot.context import BotContext, Services
 from bot.conversations import Conversation, register_flow, write_message
 from bot.handlers.common.hooks import put_link_in_front
 from bot.handlers.meetings.buttons import in_private_or_link
 from bot.i18n import Translator
+from bot.markup import buttons
 from bot.scope import (
     ButtonPress,
     group_press,
@@ -354,19 +354,19 @@ async def post_lists(services: Services, bot: Bot, now: datetime) -> None:
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any], services: Services) -> None:
-    area = views.ATT_AREA
     application.add_handlers(
-        [
-            CallbackQueryHandler(on_check_in, pattern=pattern(area, views.CHECK_IN)),
-            CallbackQueryHandler(on_manage, pattern=pattern(area, views.MANAGE)),
-            CallbackQueryHandler(on_tap, pattern=pattern(area, views.TAP)),
-            CallbackQueryHandler(on_meeting_press, pattern=pattern(area, *_ON_MEETING)),
-            CallbackQueryHandler(on_material_line, pattern=pattern(area, views.MATERIAL_REMOVE)),
-            CallbackQueryHandler(on_get_materials, pattern=pattern(area, views.GET_MATERIALS)),
-            CallbackQueryHandler(
-                on_guest_line, pattern=pattern(area, views.GUEST_MODE, views.GUEST_REMOVE)
-            ),
-        ]
+        buttons(
+            views.ATT_AREA,
+            {
+                views.CHECK_IN: on_check_in,
+                views.MANAGE: on_manage,
+                views.TAP: on_tap,
+                tuple(_ON_MEETING): on_meeting_press,
+                views.MATERIAL_REMOVE: on_material_line,
+                views.GET_MATERIALS: on_get_materials,
+                (views.GUEST_MODE, views.GUEST_REMOVE): on_guest_line,
+            },
+        )
     )
     register_flow(attendance.GUEST_FLOW, on_guest_text)
     register_flow(attendance.THEME_FLOW, on_guest_text)
