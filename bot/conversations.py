@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from telegram import Update
+from telegram import Message, Update, User
 
 from bot.context import BotContext
 from bot.i18n import Translator
@@ -121,26 +121,41 @@ class TypedWrite(Protocol[T_co]):
     ) -> Awaitable[T_co]: ...
 
 
+async def write_message(
+    update: Update,
+    context: BotContext,
+    write: Callable[[AsyncSession, Message, User, Translator], Awaitable[T]],
+) -> tuple[Translator, T] | None:
+    """Hand a person's message in a dialogue to `write(session, message, user, their
+    translator)`, in one write transaction of the update (its id recorded:
+    bot.scope.update_transaction); their translator comes back for the answer. None when the
+    update carries no message of a person."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None or update.effective_chat is None:
+        return None
+    async with update_transaction(context, update) as session:
+        tr = await caller_tr(session, context.services, update)
+        outcome = await write(session, message, user, tr)
+    return tr, outcome
+
+
 async def write_typed(
     update: Update, context: BotContext, write: TypedWrite[T]
 ) -> tuple[Translator, T] | None:
-    """Hand what the person typed to `write`, in one write transaction of the update (its id
-    recorded: bot.scope.update_transaction), with their translator for the answer. None when
-    the update carries no message of a person."""
-    message, user, chat = update.effective_message, update.effective_user, update.effective_chat
-    if message is None or user is None or chat is None:
-        return None
-    services = context.services
-    async with update_transaction(context, update) as session:
-        tr = await caller_tr(session, services, update)
-        outcome = await write(
-            session,
+    """Hand what the person typed to `write` (see `write_message`), with their translator
+    for the answer."""
+    clock = context.services.clock
+    return await write_message(
+        update,
+        context,
+        lambda s, message, user, _tr: write(
+            s,
             telegram_user_id=user.id,
-            chat_id=chat.id,
+            chat_id=message.chat.id,
             text=message.text or "",
-            now=services.clock.now(),
-        )
-    return tr, outcome
+            now=clock.now(),
+        ),
+    )
 
 
 def union_of(conversation: Conversation) -> int:

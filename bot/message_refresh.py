@@ -26,16 +26,19 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Bot, InlineKeyboardMarkup
 from telegram.ext import Application, JobQueue
 
 from bot.context import BotContext, Services
+from bot.markup import markup
+from bot.scope import tr_for
 from bot.services import schedule
 from bot.services.edit_pacing import EditPacer
 from bot.telegram_edit import EditStatus, edit_message
+from bot.views.keyboard import Keyboard
 from storage.repositories import dirty_messages as repo
 from storage.repositories.dirty_messages import TrackedModel
 
@@ -50,6 +53,27 @@ Rendered = tuple[str, InlineKeyboardMarkup | None]
 # (session, services, message row) → what the message should show now, None if its subject is gone.
 Render = Callable[[AsyncSession, Services, Any], Awaitable[Rendered | None]]
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
+
+
+class Shown(Protocol):
+    """What a use case says a live message shows now: its text and its buttons."""
+
+    @property
+    def text(self) -> str: ...
+
+    @property
+    def keyboard(self) -> Keyboard | None: ...
+
+
+def render_now(now: Callable[[AsyncSession, Any, str], Awaitable[Shown | None]]) -> Render:
+    """The Render of a kind whose use case says what a row's message shows now, given the
+    session, the row and the language (the instance's: a live message is shown to many)."""
+
+    async def render(session: AsyncSession, services: Services, row: Any) -> Rendered | None:
+        shown = await now(session, row, tr_for(services).language)
+        return None if shown is None else (shown.text, markup(shown.keyboard))
+
+    return render
 
 
 @dataclass(frozen=True)

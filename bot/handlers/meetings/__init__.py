@@ -7,10 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import Application, CommandHandler
 
 from bot import message_refresh
-from bot.callback_data import pattern
 from bot.context import Services
 from bot.conversations import register_flow
 from bot.handlers.meetings import (
@@ -25,6 +24,7 @@ from bot.handlers.meetings import (
     tasks,
     votes,
 )
+from bot.markup import buttons
 from bot.scope import union_command
 from bot.services import meetings
 from bot.services.meetings.agenda import PROPOSAL_FLOW as AGENDA_FLOW
@@ -45,44 +45,58 @@ def register(application: Application[Any, Any, Any, Any, Any, Any], services: S
         [
             CommandHandler("riunione", commands.riunione),
             CommandHandler(["calendario", "riunioni"], commands.calendario),
-            CallbackQueryHandler(votes.on_vote, pattern=pattern(VOTE_AREA, "y", "m", "n")),
-            CallbackQueryHandler(votes.on_answers, pattern=pattern(MTG_AREA, "answers")),
-            CallbackQueryHandler(votes.on_mine, pattern=pattern(MTG_AREA, "mine")),
-            CallbackQueryHandler(manage.on_manage, pattern=pattern(MTG_AREA, "manage")),
-            CallbackQueryHandler(manage.on_missing, pattern=pattern(MTG_AREA, "missing")),
-            CallbackQueryHandler(manage.on_add_date, pattern=pattern(MTG_AREA, "add_date")),
-            CallbackQueryHandler(manage.on_extend, pattern=pattern(MTG_AREA, "extend")),
-            CallbackQueryHandler(manage.on_extend_by, pattern=pattern(MTG_AREA, "extend_by")),
-            CallbackQueryHandler(manage.on_close, pattern=pattern(MTG_AREA, "close")),
-            CallbackQueryHandler(
-                manage.on_confirm_close, pattern=pattern(MTG_AREA, "confirm_close")
+            *buttons(VOTE_AREA, {("y", "m", "n"): votes.on_vote}),
+            *buttons(
+                MTG_AREA,
+                {
+                    "answers": votes.on_answers,
+                    "mine": votes.on_mine,
+                    "manage": manage.on_manage,
+                    "missing": manage.on_missing,
+                    "add_date": manage.on_add_date,
+                    "extend": manage.on_extend,
+                    "extend_by": manage.on_extend_by,
+                    "close": manage.on_close,
+                    "confirm_close": manage.on_confirm_close,
+                    "cancel": manage.on_cancel,
+                    "confirm_cancel": manage.on_confirm_cancel,
+                    "invite": manage.on_invite,
+                },
             ),
-            CallbackQueryHandler(manage.on_cancel, pattern=pattern(MTG_AREA, "cancel")),
-            CallbackQueryHandler(
-                manage.on_confirm_cancel, pattern=pattern(MTG_AREA, "confirm_cancel")
+            *buttons(WIZ_AREA, {"": dialogue.on_wizard_button}),
+            *buttons(
+                AGENDA_AREA,
+                {
+                    "add": agenda.on_add,
+                    ("up", "down", "drop"): agenda.on_move,
+                    "ok": agenda.on_confirm,
+                    ("yes", "no"): agenda.on_answer,
+                },
             ),
-            CallbackQueryHandler(manage.on_invite, pattern=pattern(MTG_AREA, "invite")),
-            CallbackQueryHandler(dialogue.on_wizard_button, pattern=pattern(WIZ_AREA)),
-            CallbackQueryHandler(agenda.on_add, pattern=pattern(AGENDA_AREA, "add")),
-            CallbackQueryHandler(
-                agenda.on_move, pattern=pattern(AGENDA_AREA, "up", "down", "drop")
+            *buttons(
+                TASK_AREA,
+                {
+                    "new": tasks.on_new,
+                    "who": tasks.on_who,
+                    "act": tasks.on_action,
+                    "due": tasks.on_due,
+                    "stop": tasks.on_stop,
+                    "done": tasks.on_done,
+                },
             ),
-            CallbackQueryHandler(agenda.on_confirm, pattern=pattern(AGENDA_AREA, "ok")),
-            CallbackQueryHandler(agenda.on_answer, pattern=pattern(AGENDA_AREA, "yes", "no")),
-            CallbackQueryHandler(tasks.on_new, pattern=pattern(TASK_AREA, "new")),
-            CallbackQueryHandler(tasks.on_who, pattern=pattern(TASK_AREA, "who")),
-            CallbackQueryHandler(tasks.on_action, pattern=pattern(TASK_AREA, "act")),
-            CallbackQueryHandler(tasks.on_due, pattern=pattern(TASK_AREA, "due")),
-            CallbackQueryHandler(tasks.on_stop, pattern=pattern(TASK_AREA, "stop")),
-            CallbackQueryHandler(tasks.on_done, pattern=pattern(TASK_AREA, "done")),
             # The minutes (issue 19): the draft's panel, /verbali and its files.
             CommandHandler("verbali", union_command("verbali", minutes.verbali)),
-            CallbackQueryHandler(minutes.on_screen, pattern=pattern(MIN_AREA, "v")),
-            CallbackQueryHandler(minutes.on_outcome, pattern=pattern(MIN_AREA, "o")),
-            CallbackQueryHandler(minutes.on_present, pattern=pattern(MIN_AREA, "a")),
-            CallbackQueryHandler(minutes.on_notes, pattern=pattern(MIN_AREA, "n")),
-            CallbackQueryHandler(minutes.on_approve, pattern=pattern(MIN_AREA, "ok")),
-            CallbackQueryHandler(minutes.on_files, pattern=pattern(MIN_AREA, "f")),
+            *buttons(
+                MIN_AREA,
+                {
+                    "v": minutes.on_screen,
+                    "o": minutes.on_outcome,
+                    "a": minutes.on_present,
+                    "n": minutes.on_notes,
+                    "ok": minutes.on_approve,
+                    "f": minutes.on_files,
+                },
+            ),
         ]
     )
     register_flow(meetings.WIZARD_FLOW, dialogue.on_wizard_text)

@@ -12,27 +12,23 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from telegram import Bot, Update
+from telegram import Bot, Message, Update, User
 from telegram.error import BadRequest, Forbidden
-from telegram.ext import Application, CallbackQueryHandler
+from telegram.ext import Application
 
 from bot import delivery, message_refresh
-from bot.callback_data import pattern
 from bot.context import BotContext, Services
-from bot.conversations import Conversation, register_flow
+from bot.conversations import Conversation, register_flow, write_message
 from bot.handlers.common.hooks import put_link_in_front
 from bot.handlers.meetings.buttons import in_private_or_link
 from bot.i18n import Translator
-from bot.markup import markup
+from bot.markup import buttons
 from bot.scope import (
     ButtonPress,
-    caller_tr,
     group_press,
     in_private,
     on_object,
     reply,
-    tr_for,
-    update_transaction,
 )
 from bot.services.meetings import attendance, meeting_union_id
 from bot.telegram_edit import deliver
@@ -45,18 +41,14 @@ Outcome = attendance.Roster | attendance.Asked | attendance.AttendanceRefused
 UnionOf = Callable[[AsyncSession, int | None], Awaitable[int | None]]
 
 
-async def _render_list(
-    session: AsyncSession, services: Services, row: Any
-) -> message_refresh.Rendered | None:
-    """The group's list as it stands now (in the instance's language), for its owed edit."""
-    shown = await attendance.list_now(
-        session, meeting_id=row.meeting_id, language=tr_for(services).language
-    )
-    return None if shown is None else (shown.text, markup(shown.keyboard))
-
-
 MESSAGES = message_refresh.MessageKind(
-    name="attendance", model=attendance.AttendanceMessage, render=_render_list
+    name="attendance",
+    model=attendance.AttendanceMessage,
+    render=message_refresh.render_now(
+        lambda s, row, language: attendance.list_now(
+            s, meeting_id=row.meeting_id, language=language
+        )
+    ),
 )
 
 
@@ -237,22 +229,33 @@ async def on_material_line(update: Update, context: BotContext) -> None:
 
 async def on_material_message(update: Update, context: BotContext, conv: Conversation) -> None:
     """A message during the materials' dialogue: a document is kept, anything else asked again."""
-    message, user = update.effective_message, update.effective_user
-    if message is None or user is None:
-        return
-    document = message.document
-    async with update_transaction(context, update) as session:
-        tr = await caller_tr(session, context.services, update)
-        outcome = await attendance.material_sent(
-            session,
+    now = context.services.clock.now()
+
+    async def use(s: AsyncSession, message: Message, user: User, tr: Translator) -> Outcome:
+        document = message.document
+        return await attendance.material_sent(
+            s,
             conversation=conv,
             file_id=document.file_id if document else None,
             file_name=document.file_name if document else None,
             telegram_user_id=user.id,
-            now=context.services.clock.now(),
+            now=now,
             language=tr.language,
         )
-    await _show(update, context, outcome, tr, edit=False)
+
+    await _written(update, context, use)
+
+
+async def _written(
+    update: Update,
+    context: BotContext,
+    use: Callable[[AsyncSession, Message, User, Translator], Awaitable[Outcome]],
+) -> None:
+    """A message of one of the list's dialogues, answered with the roster (or the question
+    asked again) sent anew."""
+    if (written := await write_message(update, context, use)) is not None:
+        tr, outcome = written
+        await _show(update, context, outcome, tr, edit=False)
 
 
 async def _send_materials(bot: Bot, user_id: int, materials: attendance.Materials) -> bool:
@@ -292,22 +295,20 @@ async def on_get_materials(update: Update, context: BotContext) -> None:
 async def on_guest_text(update: Update, context: BotContext, conv: Conversation) -> None:
     """A written step of the guest dialogue (the name, then the organisation) or of the
     theme's (the theme)."""
-    message, user = update.effective_message, update.effective_user
-    if message is None or user is None:
-        return
     now = context.services.clock.now()
-    written = attendance.theme_text if conv.flow == attendance.THEME_FLOW else attendance.guest_text
-    async with update_transaction(context, update) as session:
-        tr = await caller_tr(session, context.services, update)
-        outcome = await written(
-            session,
+    step = attendance.theme_text if conv.flow == attendance.THEME_FLOW else attendance.guest_text
+    await _written(
+        update,
+        context,
+        lambda s, message, user, tr: step(
+            s,
             conversation=conv,
             text=message.text or "",
             telegram_user_id=user.id,
             now=now,
             language=tr.language,
-        )
-    await _show(update, context, outcome, tr, edit=False)
+        ),
+    )
 
 
 async def _link_kind(session: AsyncSession, kind: str, meeting_id: int, user_id: int) -> str:
@@ -353,19 +354,19 @@ async def post_lists(services: Services, bot: Bot, now: datetime) -> None:
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any], services: Services) -> None:
-    area = views.ATT_AREA
     application.add_handlers(
-        [
-            CallbackQueryHandler(on_check_in, pattern=pattern(area, views.CHECK_IN)),
-            CallbackQueryHandler(on_manage, pattern=pattern(area, views.MANAGE)),
-            CallbackQueryHandler(on_tap, pattern=pattern(area, views.TAP)),
-            CallbackQueryHandler(on_meeting_press, pattern=pattern(area, *_ON_MEETING)),
-            CallbackQueryHandler(on_material_line, pattern=pattern(area, views.MATERIAL_REMOVE)),
-            CallbackQueryHandler(on_get_materials, pattern=pattern(area, views.GET_MATERIALS)),
-            CallbackQueryHandler(
-                on_guest_line, pattern=pattern(area, views.GUEST_MODE, views.GUEST_REMOVE)
-            ),
-        ]
+        buttons(
+            views.ATT_AREA,
+            {
+                views.CHECK_IN: on_check_in,
+                views.MANAGE: on_manage,
+                views.TAP: on_tap,
+                tuple(_ON_MEETING): on_meeting_press,
+                views.MATERIAL_REMOVE: on_material_line,
+                views.GET_MATERIALS: on_get_materials,
+                (views.GUEST_MODE, views.GUEST_REMOVE): on_guest_line,
+            },
+        )
     )
     register_flow(attendance.GUEST_FLOW, on_guest_text)
     register_flow(attendance.THEME_FLOW, on_guest_text)

@@ -32,6 +32,14 @@ Outcome = views.Panel | minutes.Refused
 UseCase = Callable[[AsyncSession, ButtonPress, Translator], Awaitable[Any]]
 
 
+def _on_meeting(use_case: Callable[..., Awaitable[Any]], **extra: object) -> UseCase:
+    """A use case of a meeting's minutes (`meeting_id`, `telegram_user_id` and `extra`
+    keywords), for the press on `min:<verb>:<meeting>`."""
+    return lambda s, p, _tr: use_case(
+        s, meeting_id=p.object_id, telegram_user_id=p.user_id, **extra
+    )
+
+
 async def _panel_press(
     update: Update, context: BotContext, use: UseCase, *, writes: bool = True
 ) -> tuple[ButtonPress, Translator, Any] | None:
@@ -68,7 +76,7 @@ async def on_screen(update: Update, context: BotContext) -> None:
     guarded = await _panel_press(
         update,
         context,
-        lambda s, p, _tr: minutes.panel(s, meeting_id=p.object_id, telegram_user_id=p.user_id),
+        _on_meeting(minutes.panel),
         writes=False,
     )
     screen = guarded[0].data.str_arg(1) if guarded else None
@@ -138,13 +146,7 @@ async def _acted(
 async def on_notes(update: Update, context: BotContext) -> None:
     """`min:n:<meeting>`: the next private message is the notes."""
     now = context.services.clock.now()
-    acted = await _acted(
-        update,
-        context,
-        lambda s, p, _tr: minutes.start_notes(
-            s, meeting_id=p.object_id, telegram_user_id=p.user_id, now=now
-        ),
-    )
+    acted = await _acted(update, context, _on_meeting(minutes.start_notes, now=now))
     if acted is not None:
         prompt = views.notes_prompt(acted[0], minutes.NOTES_LIMIT)
         await telegram_edit.deliver(update, Answer(text=prompt, new_message=True))
@@ -176,13 +178,7 @@ async def on_approve(update: Update, context: BotContext) -> None:
     """`min:ok:<meeting>`: approved, numbered, frozen; then the files to the table's group."""
     services = context.services
     now = services.clock.now()
-    acted = await _acted(
-        update,
-        context,
-        lambda s, p, _tr: minutes.approve(
-            s, meeting_id=p.object_id, telegram_user_id=p.user_id, now=now
-        ),
-    )
+    acted = await _acted(update, context, _on_meeting(minutes.approve, now=now))
     if acted is None:
         return
     tr, outcome = acted
@@ -239,9 +235,7 @@ async def on_files(update: Update, context: BotContext) -> None:
         update,
         context,
         meeting_union_id,
-        lambda s, p, _tr: minutes.filed_content(
-            s, meeting_id=p.object_id, telegram_user_id=p.user_id
-        ),
+        _on_meeting(minutes.filed_content),
     )
     if guarded is None:
         return

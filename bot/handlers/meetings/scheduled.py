@@ -17,7 +17,7 @@ from telegram import Bot
 from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot import delivery, message_refresh
-from bot.context import Services
+from bot.context import DueWork, Services
 from bot.services import meetings
 from bot.services.meetings import agenda, tasks
 
@@ -47,28 +47,62 @@ async def _each_due(
     return results
 
 
-async def open_monthly_polls(services: Services, bot: Bot, now: datetime) -> None:
-    """On the set day and hour, this month's poll for every Union (caught up within the month)."""
-    language = services.settings.default_language
-    await _each_due(
-        services,
-        bot,
-        lambda s: meetings.monthly_polls_due(s, now=now),
-        lambda s, due: meetings.open_monthly_poll(s, due=due, now=now, language=language),
-    )
+def _each_due_work(
+    read_due: Callable[[AsyncSession, datetime], Awaitable[Sequence[Item]]],
+    work: Callable[[AsyncSession, Item, datetime, str], Awaitable[object]],
+) -> DueWork:
+    """Due work as data: what is due at `now` and the work on each piece (given the session,
+    the piece, `now` and the instance's default language), run by `_each_due`."""
+
+    async def run(services: Services, bot: Bot, now: datetime) -> None:
+        language = services.settings.default_language
+        await _each_due(
+            services,
+            bot,
+            lambda s: read_due(s, now),
+            lambda s, item: work(s, item, now, language),
+        )
+
+    return run
+
+
+# On the set day and hour, this month's poll for every Union (caught up within the month).
+open_monthly_polls = _each_due_work(
+    lambda s, now: meetings.monthly_polls_due(s, now=now),
+    lambda s, due, now, language: meetings.open_monthly_poll(
+        s, due=due, now=now, language=language
+    ),
+)
+
+# 24 h before a poll's deadline, a private reminder to whoever has not answered.
+_remind_poll_voters = _each_due_work(
+    lambda s, now: meetings.polls_to_remind(s, now=now),
+    lambda s, poll, now, language: meetings.remind_poll_voters(
+        s, poll_id=poll, now=now, language=language
+    ),
+)
+
+# The convocation with the agenda, a set number of days before each meeting.
+convoke_meetings = _each_due_work(
+    lambda s, now: agenda.meetings_to_convoke(s, now=now),
+    lambda s, meeting_id, now, language: agenda.convoke(
+        s, meeting_id=meeting_id, now=now, language=language
+    ),
+)
+
+# With each monthly update round, once: the assignees are asked about their open tasks.
+ask_about_tasks = _each_due_work(
+    lambda s, _now: tasks.rounds_to_ask(s),
+    lambda s, round_id, now, language: tasks.ask_in_round(
+        s, round_id=round_id, now=now, language=language
+    ),
+)
 
 
 async def remind_poll_voters(services: Services, bot: Bot, now: datetime) -> None:
-    """24 h before a poll's deadline, a private reminder to whoever has not answered; then
-    the report on who could not be reached."""
-    remind = meetings.remind_poll_voters
-    language = services.settings.default_language
-    await _each_due(
-        services,
-        bot,
-        lambda s: meetings.polls_to_remind(s, now=now),
-        lambda s, poll: remind(s, poll_id=poll, now=now, language=language),
-    )
+    """The poll reminders (`_remind_poll_voters`); then the report on who could not be
+    reached."""
+    await _remind_poll_voters(services, bot, now)
     await report_unreachable(services, bot, now)
 
 
@@ -114,28 +148,6 @@ async def after_closing(services: Services, bot: Bot) -> None:
     await delivery.flush(services, bot)
     await pin_announcements(services, bot, services.clock.now())
     await message_refresh.refresh_now(services, bot)
-
-
-async def convoke_meetings(services: Services, bot: Bot, now: datetime) -> None:
-    """The convocation with the agenda, a set number of days before each meeting."""
-    language = services.settings.default_language
-    await _each_due(
-        services,
-        bot,
-        lambda s: agenda.meetings_to_convoke(s, now=now),
-        lambda s, meeting_id: agenda.convoke(s, meeting_id=meeting_id, now=now, language=language),
-    )
-
-
-async def ask_about_tasks(services: Services, bot: Bot, now: datetime) -> None:
-    """With each monthly update round, once: the assignees are asked about their open tasks."""
-    language = services.settings.default_language
-    await _each_due(
-        services,
-        bot,
-        tasks.rounds_to_ask,
-        lambda s, round_id: tasks.ask_in_round(s, round_id=round_id, now=now, language=language),
-    )
 
 
 async def remind_meetings(services: Services, bot: Bot, now: datetime) -> None:

@@ -23,7 +23,7 @@ from telegram import Chat, Update, User
 from bot import callback_data as cb
 from bot import delivery
 from bot.context import BotContext
-from bot.conversations import Conversation
+from bot.conversations import Conversation, write_message
 from bot.handlers.common import menus_soon
 from bot.i18n import Translator
 from bot.scope import (
@@ -36,7 +36,6 @@ from bot.scope import (
     resolve_union,
     tr_for,
     transaction_for,
-    update_transaction,
 )
 from bot.services.common import Profile
 from bot.services.display_text import NAMELESS
@@ -223,24 +222,27 @@ def dialogue(
     def handler_of(use: Callable[[AsyncSession, Said], Awaitable[R]]) -> FlowCallback:
         @wraps(use)
         async def handler(update: Update, context: BotContext, conv: Conversation) -> None:
-            user, chat = update.effective_user, update.effective_chat
-            if user is None or chat is None:
-                return
             services = context.services
-            async with update_transaction(context, update) as session:
-                who = await caller(session, services, update)
-                tr = who.tr if who else tr_for(services, user=user)
-                said = Said(
-                    user,
-                    chat.id,
-                    message_text(update),
-                    services.clock.now(),
-                    tr,
-                    services.settings.default_language,
-                    conv.step,
-                    dict(conv.data),
-                )
-                outcome = await use(session, said)
+            written = await write_message(
+                update,
+                context,
+                lambda s, message, user, tr: use(
+                    s,
+                    Said(
+                        user,
+                        message.chat.id,
+                        message.text or "",
+                        services.clock.now(),
+                        tr,
+                        services.settings.default_language,
+                        conv.step,
+                        dict(conv.data),
+                    ),
+                ),
+            )
+            if written is None:
+                return
+            tr, outcome = written
             await deliver(update, render(outcome, tr))
             if flush:
                 delivery.flush_soon(services, context.bot)

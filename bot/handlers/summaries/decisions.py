@@ -9,7 +9,6 @@ on the decision's own message) and changes it; the answer is rendered by bot.vie
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
@@ -18,7 +17,6 @@ from bot import delivery, message_refresh, telegram_edit
 from bot.callback_data import CallbackData
 from bot.context import BotContext, Services
 from bot.i18n import Translator
-from bot.markup import markup
 from bot.scope import ButtonPress, group_press, on_object, tr_for
 from bot.services import summaries
 from bot.services.presses import Press
@@ -143,11 +141,9 @@ async def on_done(update: Update, context: BotContext) -> None:
     await _on_press(update, context, done)
 
 
-async def render_decision_message(
-    session: AsyncSession, services: Services, message: Any
-) -> message_refresh.Rendered | None:
-    """A decision's message as it stands now (in the instance's language), for its owed edit."""
-    shown = await summaries.decision_message_now(
-        session, decision_id=message.decision_id, language=tr_for(services).language
+# A decision's message as it stands now (in the instance's language), for its owed edit.
+render_decision_message = message_refresh.render_now(
+    lambda s, message, language: summaries.decision_message_now(
+        s, decision_id=message.decision_id, language=language
     )
-    return None if shown is None else (shown.text, markup(shown.keyboard))
+)
