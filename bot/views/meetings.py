@@ -541,6 +541,13 @@ def render_ics_caption(tr: Translator) -> str:
     return tr.gettext("Invito per l'agenda")
 
 
+def render_updated_ics_caption(tr: Translator) -> str:
+    """The convocation's .ics: the same event as the first invite, now with the agenda."""
+    return tr.gettext(
+        "Invito aggiornato con l'ordine del giorno: apritelo per aggiornare la riunione nella vostra agenda"
+    )
+
+
 def render_invite_caption(meeting: Meeting, tz: ZoneInfo, tr: Translator) -> str:
     return tr.gettext("Invito per l'agenda: {title}, {date}").format(
         title=html.escape(meeting.title), date=when(meeting.starts_at, tz, tr, year=True)

@@ -105,7 +105,7 @@ SCHEDULED = (
     "mtgremday:",
     "mtgremhour:",
     "pollnodate:",
-    "agdconv:",  # the convocation and its .ics (the same caption as the poll's .ics)
+    "agdconv:",  # the convocation and its updated .ics
     "agdics:",
     "att:",  # the attendance list
     "upd:ann:",

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.i18n import Translator, translator
 from bot.services.display_text import clean_display_text
 from bot.services.meetings.access import member_for
-from bot.services.meetings.invites import meeting_ics, meeting_union_id
+from bot.services.meetings.invites import meeting_ics, meeting_union_id, queue_with_invite
 from bot.services.meetings.polls import person_translator, table_chats
 from bot.services.meetings.rules import sits_at
 from bot.services.repeats import normalise
@@ -30,7 +30,7 @@ from bot.services.start_links import make_link, parse_link
 from bot.services.summaries.summary import MONITORING, Milestone, next_milestones
 from bot.views import agenda as views
 from bot.views.keyboard import Keyboard, to_dict
-from bot.views.meetings import ics_name, render_ics_caption
+from bot.views.meetings import render_updated_ics_caption
 from bot.views.names import person_name
 from storage.models import (
     AgendaItem,
@@ -639,33 +639,23 @@ async def convoke(session: AsyncSession, *, meeting_id: int, now: datetime, lang
     ):
         return False
     tr = translator(language)
-    text = views.render_convocation(view, tr)
-    keyboard = views.propose_keyboard(meeting.id, tr)
     # The same event again (its UID), newer (SEQUENCE): calendars update it with the agenda.
-    data = meeting_ics(meeting, union, tr, now, agenda=views.agenda_plain(view.items), sequence=1)
-    for link in await table_chats(session, union_id=meeting.union_id, table=meeting.table):
-        await outbox_repo.enqueue(
-            session,
-            dedup_key=f"agdconv:{meeting.id}:{link.chat_id}",
-            chat_id=link.chat_id,
-            method="sendMessage",
-            payload={"text": text, "parse_mode": "HTML", "reply_markup": to_dict(keyboard)},
-            union_id=meeting.union_id,
-            now=now,
-            expires_at=meeting.starts_at,
-        )
-        await outbox_repo.enqueue(
-            session,
-            dedup_key=f"agdics:{meeting.id}:{link.chat_id}",
-            chat_id=link.chat_id,
-            method="sendDocument",
-            payload={"caption": render_ics_caption(tr)},
-            union_id=meeting.union_id,
-            file_name=ics_name(meeting, view.tz),
-            file_data=data,
-            now=now,
-            expires_at=meeting.starts_at,
-        )
+    chats = await table_chats(session, union_id=meeting.union_id, table=meeting.table)
+    await queue_with_invite(
+        session,
+        meeting=meeting,
+        chat_ids=[link.chat_id for link in chats],
+        keys=("agdconv", "agdics"),
+        text=views.render_convocation(view, tr),
+        keyboard=views.propose_keyboard(meeting.id, tr),
+        invite=meeting_ics(
+            meeting, union, tr, now, agenda=views.agenda_plain(view.items), sequence=1
+        ),
+        caption=render_updated_ics_caption(tr),
+        tz=view.tz,
+        now=now,
+        expires_at=meeting.starts_at,
+    )
     logger.info("Meeting %s: convocation queued with %d items", meeting.id, len(texts))
     return True
 

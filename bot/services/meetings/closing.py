@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import translator
 from bot.services.meetings.agenda import draft_agenda
-from bot.services.meetings.invites import ICS_DOMAIN, meeting_ics
+from bot.services.meetings.invites import ICS_DOMAIN, meeting_ics, queue_with_invite
 from bot.services.meetings.polls import (
     best_of,
     load_poll_view,
@@ -23,8 +23,7 @@ from bot.services.meetings.polls import (
 )
 from bot.services.meetings.rules import deadline_passed
 from bot.views.agenda import propose_keyboard
-from bot.views.keyboard import to_dict
-from bot.views.meetings import ics_name, render_announcement, render_ics_caption, render_no_date
+from bot.views.meetings import render_announcement, render_ics_caption, render_no_date
 from storage.models import MeetingPoll, PollStatus
 from storage.repositories import core as core_repo
 from storage.repositories import meetings as repo
@@ -95,30 +94,18 @@ async def close_poll(
     view = await load_poll_view(session, poll.id)  # with the chosen slot
     assert view is not None
     tr = translator(language)
-    text = render_announcement(view, meeting, tr)
-    propose = to_dict(propose_keyboard(meeting.id, tr))  # the agenda's «📝 Proponi un punto»
-    data = meeting_ics(meeting, view.union, tr, now)
-    for link in chats:
-        await outbox_repo.enqueue(
-            session,
-            dedup_key=f"mtgann:{meeting.id}:{link.chat_id}",
-            chat_id=link.chat_id,
-            method="sendMessage",
-            payload={"text": text, "parse_mode": "HTML", "reply_markup": propose},
-            union_id=poll.union_id,
-            now=now,
-        )
-        await outbox_repo.enqueue(
-            session,
-            dedup_key=f"mtgics:{meeting.id}:{link.chat_id}",
-            chat_id=link.chat_id,
-            method="sendDocument",
-            payload={"caption": render_ics_caption(tr)},
-            union_id=poll.union_id,
-            file_name=ics_name(meeting, view.tz),
-            file_data=data,
-            now=now,
-        )
+    await queue_with_invite(
+        session,
+        meeting=meeting,
+        chat_ids=[link.chat_id for link in chats],
+        keys=("mtgann", "mtgics"),
+        text=render_announcement(view, meeting, tr),
+        keyboard=propose_keyboard(meeting.id, tr),  # the agenda's «📝 Proponi un punto»
+        invite=meeting_ics(meeting, view.union, tr, now),
+        caption=render_ics_caption(tr),
+        tz=view.tz,
+        now=now,
+    )
     logger.info("Poll %s closed: meeting %s at %s", poll.id, meeting.id, meeting.starts_at)
     return PollClosed(poll_id=poll.id, meeting_id=meeting.id, starts_at=meeting.starts_at)
 

@@ -11,10 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.i18n import Translator, translator
 from bot.services.ics import CalendarEvent, build_ics, looks_like_url
 from bot.views.agenda import ItemView, agenda_plain
+from bot.views.keyboard import Keyboard, to_dict
 from bot.views.meetings import ics_description, ics_name, render_invite_caption
 from storage.models import AgendaStatus, Meeting, Union
 from storage.repositories import agenda as agenda_repo
 from storage.repositories import core as core_repo
+from storage.repositories import outbox as outbox_repo
 
 ICS_DOMAIN = "team-energia.bot"
 
@@ -89,3 +91,46 @@ async def _agenda_text(session: AsyncSession, meeting: Meeting) -> str | None:
     """The agenda's items as the .ics description carries them (None before it is drafted)."""
     items = await agenda_repo.items_of(session, meeting.id, statuses=(AgendaStatus.ACCEPTED,))
     return agenda_plain([ItemView(i.id, i.source, i.text) for i in items]) or None
+
+
+async def queue_with_invite(
+    session: AsyncSession,
+    *,
+    meeting: Meeting,
+    chat_ids: list[int],
+    keys: tuple[str, str],
+    text: str,
+    keyboard: Keyboard | None,
+    invite: bytes,
+    caption: str,
+    tz: ZoneInfo,
+    now: datetime,
+    expires_at: datetime | None = None,
+) -> None:
+    """A meeting's message to each of `chat_ids` with its .ics right under it (the announcement
+    when the date is fixed, the convocation): outbox keys `<keys[0]>:<meeting>:<chat>` for the
+    message and `<keys[1]>:<meeting>:<chat>` for the invite."""
+    message_key, invite_key = keys
+    for chat_id in chat_ids:
+        await outbox_repo.enqueue(
+            session,
+            dedup_key=f"{message_key}:{meeting.id}:{chat_id}",
+            chat_id=chat_id,
+            method="sendMessage",
+            payload={"text": text, "parse_mode": "HTML", "reply_markup": to_dict(keyboard)},
+            union_id=meeting.union_id,
+            now=now,
+            expires_at=expires_at,
+        )
+        await outbox_repo.enqueue(
+            session,
+            dedup_key=f"{invite_key}:{meeting.id}:{chat_id}",
+            chat_id=chat_id,
+            method="sendDocument",
+            payload={"caption": caption},
+            union_id=meeting.union_id,
+            file_name=ics_name(meeting, tz),
+            file_data=invite,
+            now=now,
+            expires_at=expires_at,
+        )
