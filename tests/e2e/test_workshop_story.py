@@ -172,4 +172,10 @@ async def test_workshop_story(any_bot: BotUnderTest) -> None:
     assert "🎓" not in (roll.text or "")
     assert "🎓 Rendi workshop tematico" in shown.button_texts
     assert await _record(bot, meeting_id) == (MeetingKind.MEETING, None)
+    # Its materials are no longer given out, even from an older button.
+    before = len([m for m in fake.sent_to(tino) if m.document is not None])
+    refused = await (await tino.press_forged(roll, f"att:get:{meeting_id}")).answered()
+    assert refused.text == "Per questo workshop non ci sono ancora materiali."
+    await bot.settle()
+    assert len([m for m in fake.sent_to(tino) if m.document is not None]) == before
     fake.write_transcript(".transcripts/test_workshop_story.txt")

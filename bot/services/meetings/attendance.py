@@ -816,6 +816,8 @@ async def materials_for(
         return AttendanceRefused(member)
     if member.id not in loaded.members and not member.is_coordinator:
         return _not_at_table(loaded)
+    if await repo.workshop_theme(session, meeting_id) is None:  # «↩️ Non è un workshop»
+        return AttendanceRefused("no_materials")
     files = tuple((m.file_id, m.file_name) for m in await repo.materials_of(session, meeting_id))
     return Materials(files) if files else AttendanceRefused("no_materials")
 
