@@ -59,11 +59,12 @@ TABLE_NAMES = {
     PollTable.TECHNICAL: N_("tavolo tecnico"),
     PollTable.BOTH: N_("tavolo politico e tecnico insieme"),
 }
-# A press on a meeting's button (its agenda, tasks, attendance) by someone who is no active
-# member of the meeting's Union: one refusal, naming nothing of the meeting, and the next step.
+# A press on a meeting's button (its agenda, tasks, attendance), or a /start link to one, by
+# someone who is no active member of the meeting's Union: one refusal, naming nothing of the
+# meeting, true of a button and of a link, and the next step.
 NOT_A_MEMBER = N_(
-    "Questo pulsante è per i membri del Team energia dell'Unione. Se ne fai parte, "
-    "chiedi un link d'invito a chi coordina."
+    "Qui entrano solo i membri del Team energia dell'Unione. Per farne parte, chiedi un link "
+    "d'invito a chi coordina l'Unione."
 )
 TABLE_CODES = {"p": PollTable.POLITICAL, "t": PollTable.TECHNICAL, "b": PollTable.BOTH}
 Keyboarded = tuple[str, Keyboard | None]  # a text and its buttons

@@ -123,7 +123,7 @@ async def test_attendance_story(any_bot: BotUnderTest) -> None:
     alert = await (await olga.press(roll, "✅ Sono presente")).answered()
     assert alert.show_alert
     assert (alert.text or "").startswith(
-        "Questo pulsante è per i membri del Team energia dell'Unione"
+        "Qui entrano solo i membri del Team energia dell'Unione"
     )
     # «⚙️ Gestisci presenze» is the coordinator's.
     alert = await (await sara.press(roll, "⚙️ Gestisci presenze")).answered()

@@ -349,7 +349,7 @@ EXPORT = union_button(
 MEETING_PANEL = union_button(only(["coord"], COORD_OR_PROPOSER))
 MEETING_COORD = private_button(only(["coord"], COORD_OR_PROPOSER), PRIVATE_BUTTON)
 MEETING_CONFIRM = private_button(only(["coord"], COORD_OR_PROPOSER), PRIVATE_BUTTON)
-AGENDA_MEMBERS = "Questo pulsante è per i membri del Team energia dell'Unione"
+AGENDA_MEMBERS = "Qui entrano solo i membri del Team energia dell'Unione"
 AGENDA_COORD = private_button(
     only(
         ["coord"],
@@ -400,7 +400,7 @@ TASK_REFUSED = "Questo non è tra le cose che puoi fare qui"
 # A meeting's attendance (issue 19): the table's members check in on the list in its group
 # (here the meeting is 20 days ahead: a member is told when check-ins open, and the e2e story
 # tests/e2e/test_attendance_story.py checks in); the coordinator corrects it in private.
-ATT_NOT_MEMBER = "Questo pulsante è per i membri del Team energia dell'Unione"
+ATT_NOT_MEMBER = "Qui entrano solo i membri del Team energia dell'Unione"
 ATT_NOT_COORD = "Le presenze le corregge chi coordina l'Unione"
 ATT_OUTSIDERS = {
     "outsider": ATT_NOT_MEMBER,
