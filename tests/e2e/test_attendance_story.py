@@ -122,9 +122,7 @@ async def test_attendance_story(any_bot: BotUnderTest) -> None:
     assert (alert.text or "").startswith("Questa riunione è del tavolo politico")
     alert = await (await olga.press(roll, "✅ Sono presente")).answered()
     assert alert.show_alert
-    assert (alert.text or "").startswith(
-        "Qui entrano solo i membri del Team energia dell'Unione"
-    )
+    assert (alert.text or "").startswith("Qui entrano solo i membri del Team energia dell'Unione")
     # «⚙️ Gestisci presenze» is the coordinator's.
     alert = await (await sara.press(roll, "⚙️ Gestisci presenze")).answered()
     assert alert.show_alert and (alert.text or "").startswith("Le presenze le corregge")
