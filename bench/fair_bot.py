@@ -221,7 +221,9 @@ class BatchedBot(ExtBot[Any]):
         )
 
 
-def main() -> None:
+def build_application() -> Any:
+    """The application with the real bot's connection settings, update queue and people at
+    once, no handler yet (bench/floor_bot.py adds its own)."""
     bot = BatchedBot(
         token=os.environ["TELEGRAM_BOT_TOKEN"],
         base_url=os.environ["TELEGRAM_BASE_URL"],
@@ -242,6 +244,11 @@ def main() -> None:
         builder = builder.concurrent_updates(PerPersonProcessor(concurrent))
     app = builder.build()
     app.bot_data["tallies"] = Tallies(app)
+    return app
+
+
+def main() -> None:
+    app = build_application()
     app.add_handler(CallbackQueryHandler(on_press))
     app.run_polling(allowed_updates=[Update.CALLBACK_QUERY], drop_pending_updates=False)
 

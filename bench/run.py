@@ -7,6 +7,7 @@ its update queue and people at once (the fair one, since session 7).
     python -m bench.run                 # medians of 5 runs, SQLite
     python -m bench.run --quick         # 1 run, smaller bulk send
     python -m bench.run --postgres      # the real bot on a throwaway PostgreSQL too
+    python -m bench.run --floor --steps 0   # + the stack's floor (bench/floor_bot.py)
 
 See bench/README.md for what is measured, how, and the numbers.
 """
@@ -876,7 +877,7 @@ def _report(
     burst: str, results: dict[str, list[SideResult]], baselines: dict[str, str], labels: list[str]
 ) -> None:
     rows = [_row(BASELINE_TITLES[b], results[b]) for b in baselines]
-    rows += [_row(f"real bot, /{burst} ({label})", results[label]) for label in labels]
+    rows += [_row(_title(burst, label), results[label]) for label in labels]
     print()
     _print_table(rows)
     print()
@@ -932,6 +933,15 @@ def _calls_compared(real: dict[str, float], fair: dict[str, float]) -> str:
     return f"calls: the same as the fair baseline's ({paced})"
 
 
+FLOOR = "stack floor"
+
+
+def _title(burst: str, label: str) -> str:
+    if label.startswith(FLOOR):
+        return f"{label}: fair + the vote's transaction"
+    return f"real bot, /{burst} ({label})"
+
+
 def _side_label(backend: str, concurrency: int) -> str:
     """The real bot's side: named by its database alone when it runs as `python -m bot` does."""
     if concurrency == Settings.concurrent_updates:
@@ -959,6 +969,8 @@ async def main_async(args: argparse.Namespace) -> None:
         compare_name = compare.name
         if args.compare:
             labels = [x for label in labels for x in (label, f"{label}, {compare_name}")]
+        if args.floor:
+            labels = [f"{FLOOR}, {backend}" for backend in backends] + labels
         # The two baselines: PTB's bare ceiling (answer + edit every press), and a bare bot that
         # makes the real bot's calls with its update queue and people at once (bench/fair_bot.py).
         fair_level = (
@@ -971,6 +983,11 @@ async def main_async(args: argparse.Namespace) -> None:
                 (MINIMAL, baselines[MINIMAL], None, 1, REPO),
                 (FAIR, baselines[FAIR], None, fair_level, REPO),
             ]
+            if args.floor:  # the fair bot plus the real vote's transaction (bench/floor_bot.py)
+                for backend in backends:
+                    floor_url = await dbs.url(backend, workroot)
+                    side = (f"{FLOOR}, {backend}", "bench.floor_bot", floor_url, fair_level, REPO)
+                    sides.append(side)
             for backend in backends:
                 for level in levels:
                     label = _side_label(backend, level)
@@ -1086,7 +1103,15 @@ def main() -> None:
         help="CONCURRENT_UPDATES of the real bot, comma-separated for several sides (e.g. 1,4);"
         f" default: the bot's own ({Settings.concurrent_updates})",
     )
+    parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="also run the stack's floor: the fair bot plus the real vote's transaction "
+        "(bench/floor_bot.py), on each database; votes only (--steps 0)",
+    )
     args = parser.parse_args()
+    if args.floor and (args.burst != "votes" or args.steps):
+        parser.error("--floor measures votes only: --burst votes --steps 0")
     if args.compare:
         args.compare = str(Path(args.compare).resolve())
     asyncio.run(main_async(args))
