@@ -10,6 +10,12 @@ waited for the loop. Printed: the transactions' own durations (wall) and the pro
 PostgreSQL: CPU per transaction of this process (the bot's side) and of PostgreSQL's
 processes, for transactions of 1, 2 and 3 statements (the update id, then small SELECTs).
 
+`--layers`: the same three-statement transaction (the update id, two small SELECTs) through
+each layer of the stack, on both databases: an ORM AsyncSession (`Database.transaction`, as
+every handler), a Core AsyncConnection (`engine.begin()`), and the driver itself (the pooled
+connection's `driver_connection`: aiosqlite or asyncpg, the SQL compiled once by SQLAlchemy) —
+what each layer adds to a transaction's CPU.
+
 `--compare DIR`: the same measure run also on another checkout's `storage` (e.g. a worktree
 of main), in a process of its own, the two alternating over `--runs`.
 
@@ -17,6 +23,7 @@ of main), in a process of its own, the two alternating over `--runs`.
     python -m bench.commits --transactions 50000
     python -m bench.commits --runs 3 --compare ../base-main
     python -m bench.commits --statements     # the cost of a statement, SQLite and PostgreSQL
+    python -m bench.commits --layers         # session, connection, driver: both databases
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 
@@ -123,6 +131,94 @@ async def statement_costs(transactions: int) -> None:
         databases.close()
 
 
+_SELECT = select(Person.id).where(Person.telegram_user_id == 1)
+
+
+async def _through_session(db: Database, update_ids: range, now: datetime) -> None:
+    for update_id in update_ids:
+        async with db.transaction() as session:
+            await core_repo.mark_update_processed(session, update_id=update_id, now=now)
+            await session.execute(_SELECT)
+            await session.execute(_SELECT)
+
+
+async def _through_connection(db: Database, update_ids: range, now: datetime) -> None:
+    mark = core_repo._mark_update(db.engine.dialect.name)
+    for update_id in update_ids:
+        async with db.engine.begin() as conn:
+            await conn.execute(mark, {"update_id": update_id, "handled_at": now})
+            await conn.execute(_SELECT)
+            await conn.execute(_SELECT)
+
+
+async def _through_driver(db: Database, update_ids: range, now: datetime) -> None:
+    dialect = db.engine.dialect
+    mark = str(core_repo._mark_update(dialect.name).compile(dialect=dialect))
+    query = str(_SELECT.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+    async with db.engine.connect() as conn:
+        driver: Any = (await conn.get_raw_connection()).driver_connection
+        if db.is_sqlite:  # aiosqlite; sqlite3's own transaction handling is off (storage/db.py)
+            stamp = now.isoformat(" ")
+            for update_id in update_ids:
+                await driver.execute("BEGIN IMMEDIATE")
+                await (await driver.execute(mark, (update_id, stamp))).close()
+                for _ in range(2):
+                    cursor = await driver.execute(query)
+                    await cursor.fetchall()
+                    await cursor.close()
+                await driver.execute("COMMIT")
+        else:  # asyncpg
+            for update_id in update_ids:
+                async with driver.transaction():
+                    await driver.execute(mark, update_id, now)
+                    await driver.fetch(query)
+                    await driver.fetch(query)
+
+
+LAYERS = {
+    "ORM AsyncSession": _through_session,
+    "Core AsyncConnection": _through_connection,
+    "driver": _through_driver,
+}
+
+
+async def layer_costs(transactions: int) -> None:
+    from bench.run import Databases, postgres_cpu_seconds
+
+    databases = Databases()
+    now = datetime.now(UTC)
+    try:
+        with tempfile.TemporaryDirectory() as workdir:
+            for backend in ("sqlite", "postgres"):
+                db = Database(await databases.url(backend, Path(workdir)))
+                try:
+                    await migrate.upgrade(db)
+                    first = 0
+                    # Twice each, alternating; the first round warms up and is not printed.
+                    for round_ in range(3):
+                        for label, through in LAYERS.items():
+                            update_ids = range(first, first + transactions)
+                            first += transactions
+                            started, server = time.process_time(), postgres_cpu_seconds()
+                            await through(db, update_ids, now)
+                            bot = (time.process_time() - started) / transactions * 1000
+                            server = (postgres_cpu_seconds() - server) / transactions * 1000
+                            if round_:
+                                print(
+                                    f"{backend:<10} {label:<22} this process {bot:.3f} ms CPU "
+                                    "per 3-statement transaction"
+                                    + (
+                                        f", PostgreSQL {server:.3f} ms"
+                                        if backend == "postgres"
+                                        else ""
+                                    )
+                                )
+                finally:
+                    await db.dispose()
+    finally:
+        databases.close()
+
+
 def _quantiles(values: list[float]) -> dict[str, float]:
     def at(q: float) -> float:
         return values[min(len(values) - 1, int(q * len(values)))] * 1000
@@ -184,9 +280,15 @@ def main() -> None:
     parser.add_argument(
         "--statements", action="store_true", help="the cost of one more statement, both databases"
     )
+    parser.add_argument(
+        "--layers", action="store_true", help="session, connection, driver: both databases"
+    )
     args = parser.parse_args()
     if args.inner:
         print(json.dumps(_inner(args.transactions)))
+        return
+    if args.layers:
+        asyncio.run(layer_costs(min(args.transactions, 2_000)))
         return
     if args.statements:
         asyncio.run(statement_costs(min(args.transactions, 2_000)))
