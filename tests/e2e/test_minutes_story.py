@@ -237,6 +237,12 @@ async def test_minutes_drafted_corrected_approved_posted_and_filed(any_bot: BotU
     screen = bot.fake.last_sent(carla)
     assert "Presenti: 2 su 4." in (screen.text or "")
     assert any(t.startswith("✅ Bruno Sindaco") for t in screen.button_texts)
+    # The roster's own cycle, so the two screens agree: in presenza → online → assente → …
+    for tapped, now, present in (("✅", "💻", 2), ("💻", "▫️", 1), ("▫️", "✅", 2)):
+        await _press(bot, carla, screen, _button(screen, f"{tapped} Bruno Sindaco"))
+        screen = bot.fake.last_sent(carla)
+        assert f"Presenti: {present} su 4." in (screen.text or "")
+        assert any(t.startswith(f"{now} Bruno Sindaco") for t in screen.button_texts)
 
     await bot.restart()  # a restart in the middle of the corrections
 

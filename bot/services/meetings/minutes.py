@@ -318,27 +318,41 @@ async def set_present(
     *,
     meeting_id: int,
     member_id: int,
-    present: bool,
+    present: bool | None,
     telegram_user_id: int,
     now: datetime,
 ) -> PresenceSet | Refused:
-    """Present (in person) or absent, as the button says (a second press of the same button
-    changes nothing): attendance's own write (`attendance.record_presence`), so the group's
+    """One tap (`present` None): the next of assente → in presenza → online, the roster's own
+    cycle (`attendance.next_mode`), so the two screens never disagree on how someone attended.
+    True / False: in presenza / assente, as a button of an older draft says (a second press of
+    it changes nothing). Attendance's own write (`attendance.record_presence`), so the group's
     list follows."""
     checked = await _coordinating(session, meeting_id, telegram_user_id)
     if isinstance(checked, Refused):
         return checked
     read, coordinator = checked
-    shown = {p.member_id: is_present for p, is_present, _c in read.people}
+    shown = {
+        p.member_id: (AttendanceMode.ONLINE if p.online else AttendanceMode.IN_PERSON)
+        if is_present
+        else None
+        for p, is_present, _c in read.people
+    }
     if member_id not in shown:
         return Refused("stale")
+    current = shown[member_id]
+    if present is None:
+        mode = attendance.next_mode(current)
+    elif present == (current is not None):  # an older button: already as it says (online too)
+        mode = current
+    else:
+        mode = AttendanceMode.IN_PERSON if present else None
     dirty = None
-    if shown[member_id] != present:
+    if mode != current:
         dirty = await attendance.record_presence(
             session,
             meeting_id=meeting_id,
             member_id=member_id,
-            mode=AttendanceMode.IN_PERSON if present else None,
+            mode=mode,
             by=coordinator.id,
             now=now,
         )
