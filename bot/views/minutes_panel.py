@@ -95,6 +95,7 @@ class Panel:
     content: MinutesContent
     items: tuple[PanelItem, ...]
     people: tuple[PanelPerson, ...]
+    reader_absent: bool = False  # the coordinator reading it is listed among the absent
 
 
 def refusal_text(reason: str, tr: Translator) -> str:
@@ -128,6 +129,10 @@ def _main(panel: Panel, tr: Translator) -> tuple[str, Keyboard | None]:
         "Correggi la bozza con i pulsanti, poi approvala: il verbale riceve il numero e va "
         "nel gruppo del tavolo come documento (.odt e .pdf)."
     )
+    if panel.reader_absent:
+        hint = (
+            _("Tu risulti assente: se c'eri, segnati presente in «👥 Presenze».") + "\n" + hint
+        )
     body = minutes_text(panel.content, tr)
     text = _fit(body, MESSAGE_LIMIT - len(hint) - 2) + "\n\n" + html.escape(hint)
     m = panel.meeting_id

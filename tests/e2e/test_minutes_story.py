@@ -217,6 +217,8 @@ async def test_minutes_drafted_corrected_approved_posted_and_filed(any_bot: BotU
     assert "Bozza di verbale" in (draft.text or "")
     assert "Sara Sindaca (Sindaco, online)" in (draft.text or "")
     assert "Una proposta non accolta" not in (draft.text or "")
+    # She ran the meeting without checking in: the draft tells her before she approves it.
+    assert "Tu risulti assente: se c'eri, segnati presente in «👥 Presenze»." in (draft.text or "")
     await bot.tick()  # the next tick drafts nothing more
     assert len([m for m in bot.fake.sent_to(carla) if "Bozza di verbale" in (m.text or "")]) == 1
 

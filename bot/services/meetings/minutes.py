@@ -220,11 +220,11 @@ async def draft_minutes(
     if read is None or not await repo.start_draft(session, meeting=read.meeting, now=now):
         return False
     queued = False
-    for _member, person in await core_repo.coordinators(session, read.union.id):
+    for member, person in await core_repo.coordinators(session, read.union.id):
         if person.telegram_user_id is None or person.erased_at is not None:
             continue
         tr = person_translator(person.language, person.telegram_language, language)
-        text, keyboard = views.render_panel(_panel(read), views.MAIN, tr)
+        text, keyboard = views.render_panel(_panel(read, member), views.MAIN, tr)
         queued |= await outbox_repo.enqueue(
             session,
             dedup_key=f"{DRAFT_KEY}{meeting_id}{key_suffix(person.id)}",
@@ -243,7 +243,9 @@ async def draft_minutes(
 # --- the coordinator's panel -----------------------------------------------------------------
 
 
-def _panel(read: _Read) -> views.Panel:
+def _panel(read: _Read, reader: Member) -> views.Panel:
+    """The draft as the coordinator `reader` corrects it: told when the draft lists them absent
+    (the usual case of the one who ran the meeting and did not check in)."""
     return views.Panel(
         meeting_id=read.meeting.id,
         content=read.content,
@@ -252,6 +254,9 @@ def _panel(read: _Read) -> views.Panel:
             for item_id, item in zip(read.item_ids, read.content.items, strict=True)
         ),
         people=tuple(views.PanelPerson(p, present, comuni) for p, present, comuni in read.people),
+        reader_absent=any(
+            p.member_id == reader.id and not present for p, present, _c in read.people
+        ),
     )
 
 
@@ -281,7 +286,7 @@ async def panel(
     session: AsyncSession, *, meeting_id: int, telegram_user_id: int
 ) -> views.Panel | Refused:
     checked = await _coordinating(session, meeting_id, telegram_user_id)
-    return checked if isinstance(checked, Refused) else _panel(checked[0])
+    return checked if isinstance(checked, Refused) else _panel(*checked)
 
 
 async def set_outcome(
@@ -377,7 +382,7 @@ async def start_notes(
         now=now,
         ttl=timedelta(days=1),
     )
-    return _panel(checked[0])
+    return _panel(*checked)
 
 
 @dataclass(frozen=True)
