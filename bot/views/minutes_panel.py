@@ -130,9 +130,7 @@ def _main(panel: Panel, tr: Translator) -> tuple[str, Keyboard | None]:
         "nel gruppo del tavolo come documento (.odt e .pdf)."
     )
     if panel.reader_absent:
-        hint = (
-            _("Tu risulti assente: se c'eri, segnati presente in «👥 Presenze».") + "\n" + hint
-        )
+        hint = _("Tu risulti assente: se c'eri, segnati presente in «👥 Presenze».") + "\n" + hint
     body = minutes_text(panel.content, tr)
     text = _fit(body, MESSAGE_LIMIT - len(hint) - 2) + "\n\n" + html.escape(hint)
     m = panel.meeting_id
