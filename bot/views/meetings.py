@@ -592,10 +592,20 @@ def render_pin_right(group: str, tr: Translator) -> str:
     ).format(group=html.escape(group))
 
 
+# The hour's reminder says «Tra un'ora» from this many minutes left (a tick's delay apart).
+HOUR_REMINDER_MINUTES = 55
+
+
+def minutes_until(starts_at: datetime, now: datetime) -> int:
+    """Whole minutes left before `starts_at`, rounded up (0 once it has started)."""
+    return max(0, -(-int((starts_at - now).total_seconds()) // 60))
+
+
 def render_meeting_reminder(
     kind: str, meeting: Meeting, tz: ZoneInfo, now: datetime, tr: Translator
 ) -> str:
-    """`day` (the day before; «Oggi» when caught up on the day itself) or `hour`."""
+    """`day` (the day before; «Oggi» when caught up on the day itself) or `hour` («Tra
+    un'ora»; the minutes left when it is caught up later, after the bot was stopped)."""
     _ = tr.gettext
     at = f"{meeting.starts_at.astimezone(tz):%H:%M}"
     title = html.escape(meeting.title)
@@ -605,8 +615,14 @@ def render_meeting_reminder(
         text = _("⏰ Domani, {date}: {title}.").format(
             date=when(meeting.starts_at, tz, tr), title=title
         )
-    else:
+    elif (minutes := minutes_until(meeting.starts_at, now)) >= HOUR_REMINDER_MINUTES:
         text = _("⏰ Tra un'ora, alle {time}: {title}.").format(time=at, title=title)
+    elif minutes > 1:
+        text = _("⏰ Tra {minutes} minuti, alle {time}: {title}.").format(
+            minutes=minutes, time=at, title=title
+        )
+    else:
+        text = _("⏰ Sta per iniziare, alle {time}: {title}.").format(time=at, title=title)
     if meeting.place:
         text += "\n" + _("📍 {place}").format(place=html.escape(meeting.place))
     return text

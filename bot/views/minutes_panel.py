@@ -4,8 +4,9 @@ writes the documents).
 
 Callback data (area `min`, every id re-checked by the use case):
 `min:v:<meeting>:<screen>` a screen (m main, i items' outcomes, p presence, c confirm approval),
-`min:o:<meeting>:<item>:<d|r|i>` an item's outcome, `min:a:<meeting>:<member>:<1|0>` present or
-absent, `min:n:<meeting>` the notes (typed next), `min:ok:<meeting>` approve,
+`min:o:<meeting>:<item>:<d|r|i>` an item's outcome, `min:a:<meeting>:<member>:next` one tap on a
+person: assente → in presenza → online (`:1` / `:0`, in presenza / assente, from older drafts),
+`min:n:<meeting>` the notes (typed next), `min:ok:<meeting>` approve,
 `min:f:<meeting>` /verbali: the files of approved minutes.
 """
 
@@ -18,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from bot import callback_data as cb
 from bot.i18n import N_, Translator, format_date
+from bot.views.attendance import ABSENT_ICON, MODE_ICONS
 from bot.views.keyboard import Button, Keyboard
 from bot.views.minutes import (
     OUTCOME_NAMES,
@@ -28,10 +30,13 @@ from bot.views.minutes import (
     person_label,
     title,
 )
-from storage.models import ItemOutcome, MeetingKind
+from storage.models import AttendanceMode, ItemOutcome, MeetingKind
 
 MIN_AREA = "min"
 SCREEN, OUTCOME, PRESENT, NOTES, APPROVE, FILES = "v", "o", "a", "n", "ok", "f"
+# A presence button's last part: the next of assente → in presenza → online (the roster's cycle);
+# "1" / "0" (in presenza / assente) are the buttons of drafts sent before it.
+NEXT = "next"
 MAIN, ITEMS, PEOPLE, CONFIRM = "m", "i", "p", "c"
 SCREENS = (MAIN, ITEMS, PEOPLE, CONFIRM)
 OUTCOME_CODES = {"d": ItemOutcome.DECIDED, "r": ItemOutcome.POSTPONED, "i": ItemOutcome.INFORMATION}
@@ -78,6 +83,11 @@ class PanelPerson:
     present: bool
     comuni: str  # their Comuni, for telling two people of the same name apart
 
+    @property
+    def mode(self) -> AttendanceMode:
+        """How they were present (meaningful when `present`)."""
+        return AttendanceMode.ONLINE if self.person.online else AttendanceMode.IN_PERSON
+
 
 @dataclass(frozen=True)
 class Panel:
@@ -85,6 +95,7 @@ class Panel:
     content: MinutesContent
     items: tuple[PanelItem, ...]
     people: tuple[PanelPerson, ...]
+    reader_absent: bool = False  # the coordinator reading it is listed among the absent
 
 
 def refusal_text(reason: str, tr: Translator) -> str:
@@ -118,6 +129,8 @@ def _main(panel: Panel, tr: Translator) -> tuple[str, Keyboard | None]:
         "Correggi la bozza con i pulsanti, poi approvala: il verbale riceve il numero e va "
         "nel gruppo del tavolo come documento (.odt e .pdf)."
     )
+    if panel.reader_absent:
+        hint = _("Tu risulti assente: se c'eri, segnati presente in «👥 Presenze».") + "\n" + hint
     body = minutes_text(panel.content, tr)
     text = _fit(body, MESSAGE_LIMIT - len(hint) - 2) + "\n\n" + html.escape(hint)
     m = panel.meeting_id
@@ -173,7 +186,12 @@ def _people(panel: Panel, tr: Translator) -> tuple[str, Keyboard | None]:
     text = "\n".join(
         (
             f"<b>{html.escape(_('Presenze'))}</b>",
-            html.escape(_("Tocca una persona per segnarla presente ✅ o assente ▫️.")),
+            html.escape(
+                _(
+                    "Tocca una persona per cambiarla: assente ▫️ → in presenza ✅ → online 💻 → "
+                    "assente. Ogni tocco si salva subito."
+                )
+            ),
             html.escape(_("Presenti: {n} su {total}.").format(n=present, total=len(panel.people))),
         )
     )
@@ -182,10 +200,9 @@ def _people(panel: Panel, tr: Translator) -> tuple[str, Keyboard | None]:
         label = person_label(p.person, tr)
         if p.comuni:
             label += f" · {p.comuni}"
-        icon = "✅" if p.present else "▫️"
-        flag = 0 if p.present else 1
+        icon = ABSENT_ICON if not p.present else MODE_ICONS[p.mode]
         buttons.append(
-            _button(f"{icon} {label}", PRESENT, panel.meeting_id, p.person.member_id, flag)
+            _button(f"{icon} {label}", PRESENT, panel.meeting_id, p.person.member_id, NEXT)
         )
     return text, Keyboard.of(*([b] for b in buttons), [_back(panel, tr)])
 

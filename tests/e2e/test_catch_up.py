@@ -264,7 +264,7 @@ async def test_day_before_reminder_skipped_in_the_last_hour_the_hour_one_goes(
         await down_until(bot, rome(15, 16, 30))
     for chat in (team.political, team.technical):
         assert texts_to(bot, chat, "⏰") == [
-            "⏰ Tra un'ora, alle 17:00: Riunione del Team energia — dicembre 2026."
+            "⏰ Tra 30 minuti, alle 17:00: Riunione del Team energia — dicembre 2026."
         ]
     assert len(lines(caplog, f"Meeting {meeting.id}: day-before reminder skipped")) == 1
 

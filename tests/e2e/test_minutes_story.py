@@ -217,6 +217,8 @@ async def test_minutes_drafted_corrected_approved_posted_and_filed(any_bot: BotU
     assert "Bozza di verbale" in (draft.text or "")
     assert "Sara Sindaca (Sindaco, online)" in (draft.text or "")
     assert "Una proposta non accolta" not in (draft.text or "")
+    # She ran the meeting without checking in: the draft tells her before she approves it.
+    assert "Tu risulti assente: se c'eri, segnati presente in «👥 Presenze»." in (draft.text or "")
     await bot.tick()  # the next tick drafts nothing more
     assert len([m for m in bot.fake.sent_to(carla) if "Bozza di verbale" in (m.text or "")]) == 1
 
@@ -237,6 +239,12 @@ async def test_minutes_drafted_corrected_approved_posted_and_filed(any_bot: BotU
     screen = bot.fake.last_sent(carla)
     assert "Presenti: 2 su 4." in (screen.text or "")
     assert any(t.startswith("✅ Bruno Sindaco") for t in screen.button_texts)
+    # The roster's own cycle, so the two screens agree: in presenza → online → assente → …
+    for tapped, now, present in (("✅", "💻", 2), ("💻", "▫️", 1), ("▫️", "✅", 2)):
+        await _press(bot, carla, screen, _button(screen, f"{tapped} Bruno Sindaco"))
+        screen = bot.fake.last_sent(carla)
+        assert f"Presenti: {present} su 4." in (screen.text or "")
+        assert any(t.startswith(f"{now} Bruno Sindaco") for t in screen.button_texts)
 
     await bot.restart()  # a restart in the middle of the corrections
 

@@ -21,12 +21,13 @@ from bot.views.meetings import (
     message_length,
     render_copy,
     render_managers,
+    render_meeting_reminder,
     render_missing,
     render_poll,
     render_vote_recorded,
     render_vote_refused,
 )
-from storage.models import Answer, MeetingPoll, PollStatus, PollTable, Slot, Union
+from storage.models import Answer, Meeting, MeetingPoll, PollStatus, PollTable, Slot, Union
 
 ROME = ZoneInfo("Europe/Rome")
 NOW = datetime(2026, 12, 1, 8, tzinfo=UTC)
@@ -259,3 +260,21 @@ def test_every_refusal_fits_a_popup_and_names_a_next_step(language: str) -> None
 def test_missing_list_is_escaped() -> None:
     text = render_missing(_view(), translator("it"))
     assert "Castel &lt;Maggiore&gt;: Anna &amp; Bruno" in text
+
+
+@pytest.mark.parametrize(
+    ("before", "expected"),
+    [
+        (timedelta(hours=1), "⏰ Tra un'ora, alle 17:00: Riunione."),
+        (timedelta(minutes=56), "⏰ Tra un'ora, alle 17:00: Riunione."),  # a tick late
+        (timedelta(minutes=30), "⏰ Tra 30 minuti, alle 17:00: Riunione."),  # caught up
+        (timedelta(minutes=4, seconds=10), "⏰ Tra 5 minuti, alle 17:00: Riunione."),
+        (timedelta(seconds=50), "⏰ Sta per iniziare, alle 17:00: Riunione."),
+    ],
+)
+def test_the_hour_reminder_says_the_time_really_left(before: timedelta, expected: str) -> None:
+    """A reminder caught up after the bot was stopped does not say «Tra un'ora» at 16:30."""
+    starts = datetime(2026, 12, 16, 16, tzinfo=UTC)  # 17:00 in Rome
+    meeting = Meeting(title="Riunione", starts_at=starts, place=None)
+    text = render_meeting_reminder("hour", meeting, ROME, starts - before, translator("it"))
+    assert text == expected

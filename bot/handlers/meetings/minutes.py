@@ -103,20 +103,21 @@ async def on_outcome(update: Update, context: BotContext) -> None:
 
 
 async def on_present(update: Update, context: BotContext) -> None:
-    """`min:a:<meeting>:<member>:<1|0>`: present (1) or absent (0)."""
+    """`min:a:<meeting>:<member>:next`: the next of assente → in presenza → online; `1` / `0`
+    (in presenza / assente) from a draft sent before."""
     now = context.services.clock.now()
 
     async def use(
         session: AsyncSession, p: ButtonPress, _tr: Translator
     ) -> minutes.PresenceSet | minutes.Refused:
         member_id, flag = p.data.int_arg(1), p.data.str_arg(2)
-        if member_id is None or flag not in ("0", "1"):
+        if member_id is None or flag not in ("0", "1", views.NEXT):
             return minutes.Refused("stale")
         return await minutes.set_present(
             session,
             meeting_id=p.object_id,
             member_id=member_id,
-            present=flag == "1",
+            present=None if flag == views.NEXT else flag == "1",
             telegram_user_id=p.user_id,
             now=now,
         )

@@ -220,11 +220,11 @@ async def draft_minutes(
     if read is None or not await repo.start_draft(session, meeting=read.meeting, now=now):
         return False
     queued = False
-    for _member, person in await core_repo.coordinators(session, read.union.id):
+    for member, person in await core_repo.coordinators(session, read.union.id):
         if person.telegram_user_id is None or person.erased_at is not None:
             continue
         tr = person_translator(person.language, person.telegram_language, language)
-        text, keyboard = views.render_panel(_panel(read), views.MAIN, tr)
+        text, keyboard = views.render_panel(_panel(read, member), views.MAIN, tr)
         queued |= await outbox_repo.enqueue(
             session,
             dedup_key=f"{DRAFT_KEY}{meeting_id}{key_suffix(person.id)}",
@@ -243,7 +243,9 @@ async def draft_minutes(
 # --- the coordinator's panel -----------------------------------------------------------------
 
 
-def _panel(read: _Read) -> views.Panel:
+def _panel(read: _Read, reader: Member) -> views.Panel:
+    """The draft as the coordinator `reader` corrects it: told when the draft lists them absent
+    (the usual case of the one who ran the meeting and did not check in)."""
     return views.Panel(
         meeting_id=read.meeting.id,
         content=read.content,
@@ -252,6 +254,9 @@ def _panel(read: _Read) -> views.Panel:
             for item_id, item in zip(read.item_ids, read.content.items, strict=True)
         ),
         people=tuple(views.PanelPerson(p, present, comuni) for p, present, comuni in read.people),
+        reader_absent=any(
+            p.member_id == reader.id and not present for p, present, _c in read.people
+        ),
     )
 
 
@@ -281,7 +286,7 @@ async def panel(
     session: AsyncSession, *, meeting_id: int, telegram_user_id: int
 ) -> views.Panel | Refused:
     checked = await _coordinating(session, meeting_id, telegram_user_id)
-    return checked if isinstance(checked, Refused) else _panel(checked[0])
+    return checked if isinstance(checked, Refused) else _panel(*checked)
 
 
 async def set_outcome(
@@ -318,27 +323,41 @@ async def set_present(
     *,
     meeting_id: int,
     member_id: int,
-    present: bool,
+    present: bool | None,
     telegram_user_id: int,
     now: datetime,
 ) -> PresenceSet | Refused:
-    """Present (in person) or absent, as the button says (a second press of the same button
-    changes nothing): attendance's own write (`attendance.record_presence`), so the group's
+    """One tap (`present` None): the next of assente → in presenza → online, the roster's own
+    cycle (`attendance.next_mode`), so the two screens never disagree on how someone attended.
+    True / False: in presenza / assente, as a button of an older draft says (a second press of
+    it changes nothing). Attendance's own write (`attendance.record_presence`), so the group's
     list follows."""
     checked = await _coordinating(session, meeting_id, telegram_user_id)
     if isinstance(checked, Refused):
         return checked
     read, coordinator = checked
-    shown = {p.member_id: is_present for p, is_present, _c in read.people}
+    shown = {
+        p.member_id: (AttendanceMode.ONLINE if p.online else AttendanceMode.IN_PERSON)
+        if is_present
+        else None
+        for p, is_present, _c in read.people
+    }
     if member_id not in shown:
         return Refused("stale")
+    current = shown[member_id]
+    if present is None:
+        mode = attendance.next_mode(current)
+    elif present == (current is not None):  # an older button: already as it says (online too)
+        mode = current
+    else:
+        mode = AttendanceMode.IN_PERSON if present else None
     dirty = None
-    if shown[member_id] != present:
+    if mode != current:
         dirty = await attendance.record_presence(
             session,
             meeting_id=meeting_id,
             member_id=member_id,
-            mode=AttendanceMode.IN_PERSON if present else None,
+            mode=mode,
             by=coordinator.id,
             now=now,
         )
@@ -363,7 +382,7 @@ async def start_notes(
         now=now,
         ttl=timedelta(days=1),
     )
-    return _panel(checked[0])
+    return _panel(*checked)
 
 
 @dataclass(frozen=True)
