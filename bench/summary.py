@@ -8,9 +8,9 @@ The world is written straight through the models (bulk inserts, no bot): per Com
 and one technician, 24 monthly rounds with one progress update per action per round (20 Comuni:
 14,400 updates) and two notes per Comune a month in the technical group, the previous month's
 scheduled summary (the baseline), and one open political decision per Comune with a vote from
-every Comune. Then the summary of the latest round is built
-the way the tick builds it (`bot/handlers/summaries/scheduled.py:_post_summary`), in four
-timed stages:
+every Comune; on PostgreSQL the tables are then analysed, as autovacuum has them in use. Then
+the summary of the latest round is built the way the tick builds it
+(`bot/handlers/summaries/scheduled.py:_post_summary`), in four timed stages:
 
 - *query*: `bot.services.summaries.read_scheduled_summary` in one transaction
   (`last_scheduled_summary` + `summary_facts`, then `build_summary_input` and the chart's bars
@@ -56,7 +56,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, insert
+from sqlalchemy import event, insert, text
 
 from bench.run import Databases, machine
 
@@ -300,6 +300,13 @@ async def seed(database_url: str, comuni: int) -> tuple[int, int]:
                     for c in range(comuni)
                 ],
             )
+        if db.engine.dialect.name == "postgresql":
+            # A Union's tables in use have statistics (autovacuum analyses a table after a tenth
+            # of its rows changed); straight after a bulk load they have none, and the planner
+            # then reads the updates through a nested loop, 5× slower (bench/README.md,
+            # "Session 10 — the summary's build").
+            async with db.transaction() as session:
+                await session.execute(text("ANALYZE"))
         return 1, len(updates)
     finally:
         await db.dispose()
