@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Literal, NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, and_, delete, exists, func, or_, select
@@ -230,8 +230,11 @@ async def record_posted(
 # --- the facts a summary is made of -------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class UpdateFact:
+class UpdateFact(NamedTuple):
+    """One progress update as a summary reads it. A named tuple, not a frozen dataclass: a
+    20-Comuni summary reads 3,600 of them, and a frozen dataclass's `__init__` (an
+    `object.__setattr__` per field) cost 3–4 of the 28 ms of CPU `updates_since` took."""
+
     update_id: int
     action_id: int
     member_id: int | None
