@@ -8,9 +8,9 @@ The world is written straight through the models (bulk inserts, no bot): per Com
 and one technician, 24 monthly rounds with one progress update per action per round (20 Comuni:
 14,400 updates) and two notes per Comune a month in the technical group, the previous month's
 scheduled summary (the baseline), and one open political decision per Comune with a vote from
-every Comune. Then the summary of the latest round is built
-the way the tick builds it (`bot/handlers/summaries/scheduled.py:_post_summary`), in four
-timed stages:
+every Comune; on PostgreSQL the tables are then analysed, as autovacuum has them in use. Then
+the summary of the latest round is built the way the tick builds it
+(`bot/handlers/summaries/scheduled.py:_post_summary`), in four timed stages:
 
 - *query*: `bot.services.summaries.read_scheduled_summary` in one transaction
   (`last_scheduled_summary` + `summary_facts`, then `build_summary_input` and the chart's bars
@@ -18,8 +18,9 @@ timed stages:
   engine (BEGIN included);
 - *text*: `summary_texts` (`render_summary`, Italian);
 - *queue*: `queue_summary` in its own transaction, as the tick queues the text before drawing
-  (the parts to the political table, the open questions' vote messages); removed afterwards,
-  untimed. *text queued* = query + text + queue: when the text can go out;
+  (the parts to the political table, the open questions' vote messages), its statements
+  counted as the read's (in brackets in the table); removed afterwards, untimed. *text queued* =
+  query + text + queue: when the text can go out;
 - *chart*: the pictures (`chart.render_pictures` since issue 16: per Comune bars in pictures of at
   most 12 Comuni, and the CO₂; before it `render_chart`, one picture: the bench draws what the
   checkout it runs from has; matplotlib, PNG, in a thread in the bot). The bot imports matplotlib only
@@ -56,7 +57,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, insert
+from sqlalchemy import event, insert, text
 
 from bench.run import Databases, machine
 
@@ -82,6 +83,7 @@ class SummaryResult:
     chart_cpu_s: list[float] = field(default_factory=list)
     loop_wait_s: list[float] = field(default_factory=list)  # the loop's longest wait, drawing
     queue_s: list[float] = field(default_factory=list)  # the text queued (before the pictures)
+    queue_queries: int = 0  # the queueing transaction's statements
     checkout: str = ""
 
 
@@ -300,6 +302,13 @@ async def seed(database_url: str, comuni: int) -> tuple[int, int]:
                     for c in range(comuni)
                 ],
             )
+        if db.engine.dialect.name == "postgresql":
+            # A Union's tables in use have statistics (autovacuum analyses a table after a tenth
+            # of its rows changed); straight after a bulk load they have none, and the planner
+            # then reads the updates through a nested loop, 5× slower (bench/README.md,
+            # "Session 10 — the summary's build").
+            async with db.transaction() as session:
+                await session.execute(text("ANALYZE"))
         return 1, len(updates)
     finally:
         await db.dispose()
@@ -331,7 +340,7 @@ async def measure(database_url: str, backend: str, comuni: int, runs: int) -> Su
     cpu_s: list[float] = []
     chart_cpu_s: list[float] = []
     loop_wait_s: list[float] = []
-    queries = parts_n = chart_bytes = chars = pictures_n = 0
+    queries = queue_queries = parts_n = chart_bytes = chars = pictures_n = 0
     try:
         async with db.transaction() as session:
             round_ = await session.get(UpdateRound, MONTHS)
@@ -366,6 +375,7 @@ async def measure(database_url: str, backend: str, comuni: int, runs: int) -> Su
                     **_pictures_apart(summaries.queue_summary),
                 )
             cq, tq = time.process_time(), time.perf_counter()
+            queue_statements = len(statements) - read_statements
             await _unqueue(db, round_.period)
             c2, t2b = time.process_time(), time.perf_counter()
             # In a thread, as the bot draws them (`summary_pictures`), while a probe asks for
@@ -385,7 +395,7 @@ async def measure(database_url: str, backend: str, comuni: int, runs: int) -> Su
             c3, t3 = time.process_time(), time.perf_counter()
             probing.cancel()
             if run == 0:
-                queries = read_statements
+                queries, queue_queries = read_statements, queue_statements
                 continue
             if read_statements != queries:
                 raise RuntimeError(f"query count changed between runs: {queries} → {statements}")
@@ -426,6 +436,7 @@ async def measure(database_url: str, backend: str, comuni: int, runs: int) -> Su
         chart_cpu_s,
         loop_wait_s,
         queue_s=queue_s,
+        queue_queries=queue_queries,
     )
 
 
@@ -516,7 +527,7 @@ def in_checkout(checkout: Path, backend: str, comuni: int, runs: int) -> Summary
 def print_table(results: list[SummaryResult]) -> None:
     print()
     print(
-        "| checkout | database | Comuni | updates | SQL queries | query ms | text ms | queue ms "
+        "| checkout | database | Comuni | updates | SQL queries (queue) | query ms | text ms | queue ms "
         "| **text queued ms** | chart ms | total ms | CPU ms (chart) "
         "| loop's longest wait, drawing | messages | characters | pictures |"
     )
@@ -524,7 +535,8 @@ def print_table(results: list[SummaryResult]) -> None:
     for r in results:
         first = _ms(r.query_s) + _ms(r.text_s) + _ms(r.queue_s)
         print(
-            f"| {r.checkout or 'this'} | {r.backend} | {r.comuni} | {r.updates} | {r.queries} "
+            f"| {r.checkout or 'this'} | {r.backend} | {r.comuni} | {r.updates} "
+            f"| {r.queries} ({r.queue_queries}) "
             f"| {_ms(r.query_s):.0f} | {_ms(r.text_s):.0f} | {_ms(r.queue_s):.0f} "
             f"| **{first:.0f}** | {_ms(r.chart_s):.0f} | {first + _ms(r.chart_s):.0f} "
             f"| {_ms(r.cpu_s):.0f} ({_ms(r.chart_cpu_s):.0f}) | {_ms(r.loop_wait_s):.1f} ms "

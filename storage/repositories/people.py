@@ -9,6 +9,7 @@ FORMER_MEMBER (bot.services.summaries.summary.person_name).
 from __future__ import annotations
 
 import enum
+from datetime import datetime
 from typing import Final, TypeAlias
 
 from storage.models import Person
@@ -25,9 +26,17 @@ ShownName: TypeAlias = str | Former
 
 def shown_name(person: Person | None) -> ShownName:
     """The person's name; FORMER_MEMBER once erased (or when the row is gone)."""
-    if person is None or person.erased_at is not None or person.display_name is None:
+    if person is None:
         return FORMER_MEMBER
-    return person.display_name
+    return name_of(person.display_name, person.erased_at)
+
+
+def name_of(display_name: str | None, erased_at: datetime | None) -> ShownName:
+    """`shown_name` from the person row's two columns (a read of columns, not of the row); both
+    None: no person row."""
+    if erased_at is not None or display_name is None:
+        return FORMER_MEMBER
+    return display_name
 
 
 class ErasedPersonError(LookupError):

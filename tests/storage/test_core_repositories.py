@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import event, select
 
 from storage.db import Database
-from storage.models import OutboxStatus
+from storage.models import OutboxMention, OutboxMessage, OutboxStatus, Person
 from storage.repositories import core as core_repo
 from storage.repositories import outbox as outbox_repo
 
@@ -63,6 +66,56 @@ async def test_outbox_dedup_and_lifecycle(db: Database) -> None:
     async with db.transaction() as s:
         rows = await outbox_repo.status_by_key_prefix(s, "k")
         assert rows[0].status == OutboxStatus.UNCERTAIN
+
+
+async def test_outbox_enqueue_many_in_order_once_in_two_statements(db: Database) -> None:
+    """A batch is queued in the order given (the outbox sends by id), skips a key ever queued,
+    records each new row's mentions, and takes two statements however many rows."""
+    async with db.transaction() as s:
+        people = [
+            Person(telegram_user_id=100 + n, display_name=f"P{n}", created_at=NOW) for n in (1, 2)
+        ]
+        s.add_all(people)
+        await s.flush()
+        named_ids = {p.id for p in people}
+        await outbox_repo.enqueue(
+            s, dedup_key="k07", chat_id=5, method="sendMessage", payload={"text": "x"}, now=NOW
+        )
+    # Keys not in id order, so that the check below is about the order given.
+    keys = [f"k{(n * 7) % 30:02d}" for n in range(30)]
+    batch = [
+        outbox_repo.Queued(
+            dedup_key=key + ("\x00" if n == 3 else ""),
+            chat_id=5,
+            method="sendMessage",
+            payload={"text": key},
+            union_id=None,
+            names=named_ids if n % 2 else (),
+        )
+        for n, key in enumerate(keys)
+    ]
+    statements: list[str] = []
+
+    def count(*args: Any) -> None:
+        statements.append(args[2])
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", count)
+    try:
+        async with db.transaction() as s:
+            queued = await outbox_repo.enqueue_many(s, batch, now=NOW)
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", count)
+    assert queued == set(keys) - {"k07"}
+    assert len([st for st in statements if st.lstrip().upper().startswith("INSERT")]) == 2
+    async with db.transaction() as s:
+        due = [row_id for row_id, _chat in await outbox_repo.due(s, now=NOW)]
+        by_id = dict((await s.execute(select(OutboxMessage.id, OutboxMessage.dedup_key))).all())
+        mentions = (await s.execute(select(OutboxMention.outbox_id))).scalars().all()
+        again = await outbox_repo.enqueue_many(s, batch[:2], now=NOW)
+    assert [by_id[i] for i in due] == ["k07", *(k for k in keys if k != "k07")]
+    named = [k for n, k in enumerate(keys) if n % 2 and k != "k07"]
+    assert sorted(by_id[i] for i in mentions) == sorted(named * 2)
+    assert again == set()
 
 
 async def test_conversation_expires(db: Database) -> None:

@@ -266,8 +266,9 @@ async def queue_summary(
         return None
     questions = await _open_questions(session, round_.union_id, language)
     parts = 0
+    messages: list[outbox_repo.Queued] = []
     for chat_id, person_id in await table_targets(session, round_.union_id, TableKind.POLITICAL):
-        to = _Copy(chat_id, person_id, round_.union_id, summary.id, now)
+        to = _Copy(chat_id, person_id, round_.union_id)
         private = person_id is not None
         own: frozenset[int] = frozenset()
         if person_id is not None:
@@ -281,18 +282,22 @@ async def queue_summary(
             webapp_url=webapp_url,
             bot_username=bot_username,
         )
-        messages = summary_messages(tr, texts, round_.union_id, dashboard)
-        for index, (text, keyboard) in enumerate(messages):
+        for index, (text, keyboard) in enumerate(
+            summary_messages(tr, texts, round_.union_id, dashboard)
+        ):
             payload: dict[str, object] = {"text": text, "parse_mode": "HTML"}
             if keyboard is not None:
                 payload["reply_markup"] = keyboard.to_dict()
-            await to.enqueue(session, f"sum:{summary.id}:{index}", payload, names=draft.named)
+            messages.append(to.message(f"sum:{summary.id}:{index}", payload, names=draft.named))
         for decision_id, shown in questions:
             payload = {"text": shown.text, "parse_mode": "HTML"}
             payload["reply_markup"] = to_dict(shown.keyboard)
-            await to.enqueue(
-                session, f"decmsg:{decision_id}:{summary.id}", payload, names=shown.named
+            messages.append(
+                to.message(f"decmsg:{decision_id}:{summary.id}", payload, names=shown.named)
             )
+    # One INSERT for every copy's parts and vote messages, in this order (the outbox sends by
+    # id), and one for their mentions: one each per message was most of the queueing's time.
+    await outbox_repo.enqueue_many(session, messages, now=now)
     logger.info(
         "Union %s: summary %s queued (%d parts, %d questions%s)",
         round_.union_id,
@@ -319,16 +324,17 @@ async def queue_pictures(
         session, kind=repo.PICTURES_CLAIM, union_id=union_id, period=period, now=now
     ):
         return False
-    for chat_id, person_id in await table_targets(session, union_id, TableKind.POLITICAL):
-        to = _Copy(chat_id, person_id, union_id, summary_id, now)
-        for n, picture in enumerate(pictures):
-            await to.enqueue(
-                session,
-                f"sum:{summary_id}:picture{n}",
-                {"caption": picture.caption},
-                method="sendPhoto",
-                file=(picture.name, picture.png),
-            )
+    messages = [
+        _Copy(chat_id, person_id, union_id).message(
+            f"sum:{summary_id}:picture{n}",
+            {"caption": picture.caption},
+            method="sendPhoto",
+            file=(picture.name, picture.png),
+        )
+        for chat_id, person_id in await table_targets(session, union_id, TableKind.POLITICAL)
+        for n, picture in enumerate(pictures)
+    ]
+    await outbox_repo.enqueue_many(session, messages, now=now)
     return True
 
 
@@ -362,28 +368,23 @@ class _Copy:
     chat_id: int
     person_id: int | None
     union_id: int
-    summary_id: int
-    now: datetime
 
-    async def enqueue(
+    def message(
         self,
-        session: AsyncSession,
         key: str,
         payload: dict[str, object],
         *,
         method: str = "sendMessage",
         file: tuple[str, bytes] | None = None,
         names: frozenset[int] = frozenset(),
-    ) -> None:
-        await outbox_repo.enqueue(
-            session,
+    ) -> outbox_repo.Queued:
+        return outbox_repo.Queued(
             dedup_key=key + key_suffix(self.person_id),
             chat_id=self.chat_id,
             method=method,
             payload=payload,
             union_id=self.union_id,
             person_id=self.person_id,
-            now=self.now,
             file_name=file[0] if file else None,
             file_data=file[1] if file else None,
             names=names,
