@@ -33,7 +33,6 @@ from tests.reliability.crash_month import (
     MonthClock,
     MonthReport,
     _check,
-    _nothing,
     seed_team,
 )
 
@@ -162,7 +161,7 @@ async def run_two_instances(
             if not killer.cancelled() and killer.exception() is not None:
                 report.problems.append(f"killer: {killer.exception()!r}")
         with contextlib.suppress(TimeoutError):
-            await month.until("drained", _nothing, timeout=60)
+            await month.drain()
         await fake.settle(timeout=30)
         for bot in bots:
             await bot.stop()

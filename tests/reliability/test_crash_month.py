@@ -21,6 +21,9 @@ async def test_sigkill_through_a_month_keeps_every_promise(
 ) -> None:
     report = await run_month_scenario(tmp_path, seed=seed, kills=6, database_url=database_url)
     print(report.line())
+    if report.problems:  # what the bot said, for the reader of a failed run (not HTTP lines)
+        lines = (tmp_path / "bot.log").read_text(encoding="utf-8", errors="replace").splitlines()
+        print("\n".join(line for line in lines if "HTTP Request" not in line)[-12_000:])
     assert report.problems == []
     assert report.kills == 6
     assert report.votes_confirmed > 0
