@@ -15,9 +15,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-import icalendar
+if TYPE_CHECKING:
+    import icalendar
 
 PRODID = "-//Team Energia di Unione//Bot riunioni//IT"
 
@@ -43,6 +45,8 @@ class CalendarEvent:
 def _vtimezone(tz_name: str, start: datetime, end: datetime) -> icalendar.Timezone:
     """The zone's rules from the start of the meeting's year to two years after its end: enough
     for any calendar to place it, without 70 years of transitions in every invitation."""
+    import icalendar  # on first use: see build_ics
+
     return icalendar.Timezone.from_tzid(
         tz_name,
         first_date=date(start.year, 1, 1),
@@ -51,7 +55,12 @@ def _vtimezone(tz_name: str, start: datetime, end: datetime) -> icalendar.Timezo
 
 
 def build_ics(event: CalendarEvent, *, stamp: datetime) -> bytes:
-    """The whole `.ics` file, UTF-8 with CRLF line endings."""
+    """The whole `.ics` file, UTF-8 with CRLF line endings.
+
+    `icalendar` (with `dateutil` and `ctypes`, ≈ 3 MB) is imported here, when the first
+    invitation is written, not at the bot's start (bench/README.md, «Session 10 — memory»)."""
+    import icalendar
+
     tz = ZoneInfo(event.timezone)
     start = event.starts_at.astimezone(tz)
     end = event.ends_at.astimezone(tz)

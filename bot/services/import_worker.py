@@ -24,7 +24,6 @@ so the uploader's update slot is free and other people's updates keep flowing me
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import enum
@@ -309,6 +308,8 @@ def work(raw: bytes) -> dict[str, Any]:
 
 
 def main() -> None:
+    import argparse  # the worker process's only: the bot that imports this module never parses
+
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--memory", type=int, default=MEMORY_BYTES)
     parser.add_argument("--cpu", type=int, default=CPU_SECONDS)
