@@ -15,13 +15,14 @@ import contextlib
 import logging
 import os
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, exc, inspect, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -245,6 +246,108 @@ async def connection_of(session: AsyncSession) -> AsyncConnection:
     conn = await session.connection()
     session.info[_CONNECTION] = (session.sync_session.get_transaction(), conn)
     return conn
+
+
+# --- a hot path's statements on SQLite: one hand-off each ----------------------------------
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A Core statement compiled once for SQLite, with SQLAlchemy's own type processing of its
+    parameters and columns (TypeEngine.bind_processor / result_processor, public API)."""
+
+    statement: Any  # kept alive: the cache is keyed by its id
+    sql: str
+    names: tuple[str, ...]  # the bound parameters, in positional order
+    constants: dict[str, Any]  # values bound in the statement itself (e.g. an enum literal)
+    binds: tuple[Callable[[Any], Any] | None, ...]
+    columns: tuple[tuple[int, Callable[[Any], Any]], ...]  # (index, processor) where one is needed
+
+
+_PREPARED: dict[int, Prepared] = {}
+_DRIVER = "storage.db.driver"  # AsyncConnection.info key: the driver connection
+
+
+def prepare(statement: Any, dialect: Dialect, *, column_keys: Sequence[str] = ()) -> Prepared:
+    """`statement` compiled for SQLite, once: pass only statements built once (at import, or
+    by a cached builder). `column_keys`: an INSERT's columns when it is built without values."""
+    found = _PREPARED.get(id(statement))
+    if found is not None:
+        return found
+    compiled = statement.compile(dialect=dialect, column_keys=list(column_keys) or None)
+    names = tuple(compiled.positiontup or ())
+    binds = {name: compiled.binds[name] for name in names}
+    if any(bind.expanding for bind in binds.values()):
+        raise ValueError("an expanding IN parameter is rendered per call: not preparable")
+    columns = statement.selected_columns if hasattr(statement, "selected_columns") else ()
+    if not columns:
+        columns = getattr(statement, "_returning", ()) or ()
+    result_processors = [
+        column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns
+    ]
+    prepared = Prepared(
+        statement=statement,
+        sql=compiled.string,
+        names=names,
+        constants={name: bind.effective_value for name, bind in binds.items() if not bind.required},
+        binds=tuple(
+            bind.type.dialect_impl(dialect).bind_processor(dialect) for bind in binds.values()
+        ),
+        columns=tuple((i, p) for i, p in enumerate(result_processors) if p is not None),
+    )
+    _PREPARED[id(statement)] = prepared
+    return prepared
+
+
+async def run_hot(
+    conn: AsyncConnection,
+    statement: Any,
+    params: dict[str, Any],
+    *,
+    column_keys: Sequence[str] = (),
+) -> Sequence[Sequence[Any]]:
+    """A hot path's statement in the transaction of `conn`: its rows, type-processed as
+    SQLAlchemy does (`[]` for a statement without rows).
+
+    SQLite: straight on the transaction's own aiosqlite connection, `execute_fetchall`, **one
+    hand-off** to aiosqlite's thread where SQLAlchemy's cursor takes three or four (cursor,
+    execute, fetchall, close; bench/README.md, "Session 10 — a vote's CPU"); compiled once
+    (`prepare`); a driver error raised as SQLAlchemy raises it (`sqlalchemy.exc.DBAPIError`
+    and its subclasses, IntegrityError, OperationalError). The transaction stays SQLAlchemy's
+    (BEGIN IMMEDIATE from the "begin" event, COMMIT or ROLLBACK by the session). Statement
+    events (`before_cursor_execute`) do not see these statements: count them with sqlite3's
+    trace callback (tests/e2e/test_vote_statements.py). PostgreSQL: through SQLAlchemy, where
+    the driver's own path saved nothing measurable.
+    """
+    dialect = conn.dialect
+    if dialect.name != "sqlite":
+        result = await conn.execute(statement, params)
+        return result.all() if result.returns_rows else []
+    prepared = prepare(statement, dialect, column_keys=column_keys)
+    values = params | prepared.constants if prepared.constants else params
+    args = tuple(
+        values[name] if process is None else process(values[name])
+        for name, process in zip(prepared.names, prepared.binds, strict=True)
+    )
+    # Connection.info lives as long as the DBAPI connection (cleared when it is invalidated).
+    driver: Any = conn.info.get(_DRIVER)
+    if driver is None:
+        driver = conn.info[_DRIVER] = (await conn.get_raw_connection()).driver_connection
+    try:
+        rows: Any = await driver.execute_fetchall(prepared.sql, args)
+    except Exception as error:
+        raise exc.DBAPIError.instance(
+            prepared.sql, args, error, dialect.loaded_dbapi.Error
+        ) from error
+    if not prepared.columns:
+        return list(rows)
+    processed = []
+    for row in rows:
+        values_out = list(row)
+        for index, process in prepared.columns:
+            values_out[index] = process(values_out[index])
+        processed.append(values_out)
+    return processed
 
 
 class Database:

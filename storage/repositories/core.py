@@ -11,7 +11,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import flag_modified
 
-from storage.db import connection_of
+from storage.db import connection_of, run_hot
 from storage.models import (
     AttendanceMessage,
     Conversation,
@@ -36,11 +36,16 @@ from storage.repositories.common import dialect_insert, insert_ignore
 # --- updates and claims -------------------------------------------------------------------
 
 
+_UPDATE_COLUMNS = ("update_id", "handled_at")
+
+
 @cache
 def _mark_update(dialect: str) -> Any:
     """Built once per dialect: this runs in every writing update's transaction."""
-    return dialect_insert(dialect)(ProcessedUpdate).on_conflict_do_nothing(
-        index_elements=["update_id"]
+    return (
+        dialect_insert(dialect)(ProcessedUpdate)
+        .on_conflict_do_nothing(index_elements=["update_id"])
+        .returning(ProcessedUpdate.update_id)
     )
 
 
@@ -51,11 +56,13 @@ async def mark_update_processed(session: AsyncSession, *, update_id: int, now: d
     "Redelivery and update ids").
     """
     conn = await connection_of(session)
-    result = await conn.execute(
+    inserted = await run_hot(
+        conn,
         _mark_update(conn.dialect.name),
         {"update_id": update_id, "handled_at": now},
+        column_keys=_UPDATE_COLUMNS,
     )
-    return result.rowcount == 1
+    return bool(inserted)
 
 
 async def purge_processed_updates(session: AsyncSession, *, before: datetime) -> None:

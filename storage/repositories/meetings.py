@@ -23,7 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from storage.db import connection_of
+from storage.db import connection_of, run_hot
 from storage.models import (
     Answer,
     JobClaim,
@@ -526,10 +526,10 @@ async def vote_context(
     date), two when the slot does not exist."""
     conn = await connection_of(session)
     params = {"slot_id": slot_id, "telegram_user_id": telegram_user_id}
-    rows = (await conn.execute(_VOTE_CONTEXT, params)).all()
+    rows = await run_hot(conn, _VOTE_CONTEXT, params)
     if not rows:
-        language = (await conn.execute(_PERSON_LANGUAGE, params)).scalar_one_or_none()
-        return None, language
+        found = await run_hot(conn, _PERSON_LANGUAGE, params)
+        return None, found[0][0] if found else None
     first = rows[0]
     shown = {
         r[12]: ShownAt(
@@ -556,6 +556,9 @@ async def vote_context(
         answers=tuple(sorted(dates.values(), key=lambda d: (d[1], d[0]))),
     )
     return context, first[8]
+
+
+_VOTE_COLUMNS = ("slot_id", "member_id", "answer", "updated_at")
 
 
 @cache
@@ -652,9 +655,9 @@ async def record_vote(
         del vote["member_id"]  # it is `b_member` there
         await conn.execute(_upsert_vote_marking_dirty(), vote | mark)  # one round trip
     else:
-        await conn.execute(_upsert_vote(dialect), vote)
+        await run_hot(conn, _upsert_vote(dialect), vote, column_keys=_VOTE_COLUMNS)
         if any(not m.dirty for m in context.messages):
-            await conn.execute(_MARK_VOTE_DIRTY, mark)
+            await run_hot(conn, _MARK_VOTE_DIRTY, mark)
     return [m.id for m in context.messages]
 
 
