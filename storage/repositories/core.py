@@ -342,6 +342,45 @@ async def set_conversation(
     return conv
 
 
+@cache
+def _put_conversation(dialect: str) -> Any:
+    """put_conversation's upsert, built once per dialect."""
+    stmt = dialect_insert(dialect)(Conversation)
+    return stmt.on_conflict_do_update(
+        index_elements=["telegram_user_id", "chat_id"],
+        set_={c: stmt.excluded[c] for c in ("flow", "step", "data", "updated_at", "expires_at")},
+    )
+
+
+async def put_conversation(
+    session: AsyncSession,
+    *,
+    telegram_user_id: int,
+    chat_id: int,
+    flow: str,
+    step: str,
+    data: dict[str, Any],
+    now: datetime,
+    ttl: timedelta = timedelta(days=7),
+) -> None:
+    """`set_conversation` as one statement (INSERT … ON CONFLICT DO UPDATE) on the transaction's
+    connection, for a dialogue's hot path that holds no ORM object of the row: a `Conversation`
+    loaded in this session is not refreshed, and one changed there would be flushed over it."""
+    conn = await connection_of(session)
+    await conn.execute(
+        _put_conversation(conn.dialect.name),
+        {
+            "telegram_user_id": telegram_user_id,
+            "chat_id": chat_id,
+            "flow": flow,
+            "step": step,
+            "data": data,
+            "updated_at": now,
+            "expires_at": now + ttl,
+        },
+    )
+
+
 async def clear_conversation(session: AsyncSession, *, telegram_user_id: int, chat_id: int) -> None:
     await session.execute(
         delete(Conversation).where(

@@ -68,13 +68,9 @@ async def type_in_dialogue(
         action_id=state.action_id,
         union_id=state.union_id,
     )
-    language = Language(ctx.person.language, ctx.person.telegram_language) if ctx else Language()
-    who = (
-        Who(member=ctx.member, union=ctx.union, municipality_ids=ctx.municipality_ids)
-        if ctx is not None and ctx.member is not None and ctx.union is not None
-        else None
-    )
-    if who is None or not who.may_report or who.union.id != state.union_id:
+    language = Language(ctx.language, ctx.telegram_language) if ctx else Language()
+    who = Who.of(ctx.member, ctx.municipality_ids) if ctx and ctx.member else None
+    if who is None or not who.may_report or who.union_id != state.union_id:
         await core_repo.clear_conversation(
             session, telegram_user_id=telegram_user_id, chat_id=chat_id
         )
