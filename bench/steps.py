@@ -25,10 +25,7 @@ import argparse
 import asyncio
 import gc
 import json
-import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from collections import Counter
@@ -136,26 +133,10 @@ async def measure(backend: str, steps: int, warm_up: int, profile: str) -> dict[
 
 def _in_checkout(checkout: Path, backend: str, steps: int, warm_up: int) -> dict[str, Any]:
     """This measure on another checkout's code, in a process of its own."""
-    env = {**os.environ, "PYTHONPATH": str(checkout)}
-    out = subprocess.run(
-        [
-            sys.executable,
-            str(Path(__file__).resolve()),
-            "--inner",
-            backend,
-            "--steps",
-            str(steps),
-            "--warm-up",
-            str(warm_up),
-        ],
-        env=env,
-        cwd=checkout,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    result: dict[str, Any] = json.loads(out.splitlines()[-1])
-    return result
+    from bench.commits import json_in_checkout  # this checkout's: the other may not have it
+
+    args = ("--inner", backend, "--steps", str(steps), "--warm-up", str(warm_up))
+    return json_in_checkout(__file__, checkout, *args)
 
 
 def _line(run: int, label: str, backend: str, r: dict[str, Any]) -> str:
@@ -181,11 +162,9 @@ def main() -> None:
         result = asyncio.run(measure("sqlite", args.steps, args.warm_up, args.profile))
         print(_line(1, "this checkout", "sqlite", result))
         return
-    here = Path(__file__).resolve().parents[1]
-    sides = [("this checkout", here)]
-    if args.compare:
-        other = Path(args.compare).resolve()
-        sides.append((other.name, other))
+    from bench.commits import checkouts
+
+    sides = checkouts(args.compare)
     backends = ("sqlite", "postgres") if args.postgres else ("sqlite",)
     print(f"{args.steps} update steps after {args.warm_up} of warm-up, {args.runs} run(s)")
     results: dict[tuple[str, str], list[float]] = {}

@@ -151,9 +151,9 @@ def test_snapshot_is_plain_data() -> None:
 
 def test_no_kind_watches_what_a_round_answer_writes() -> None:
     """A round answer writes on the transaction's connection, around the Session
-    (storage.repositories.actions.record_update, amend_update; core.put_conversation), so the
-    wake listener never sees those writes: a kind that must be woken by them would wait for its
-    next stored moment. Such a kind needs those writes moved back to the Session first."""
+    (storage.repositories.actions: record_update, amend_update; core: set_conversation at once),
+    so the wake listener never sees those writes: a kind woken by them would wait for its next
+    stored moment. Such a kind needs those writes moved back to the Session first."""
     written = {
         "progress_update": None,  # every column: the answer's row, inserted or completed
         "conversation": None,

@@ -33,6 +33,7 @@ from bot.services.progress.flow import (
     menu_screen,
     missing_codes,
     next_pending,
+    read_presser,
     round_header,
     save_answer,
     save_state,
@@ -57,17 +58,16 @@ async def start_dialogue(
 ) -> StepShown | StepRefused:
     """/aggiornamento (or the Union's picker): the list of the technician's actions, the
     round's month and deadline on top."""
-    ctx = await repo.step_context(
+    presser = await read_presser(
         session,
         telegram_user_id=telegram_user_id,
         chat_id=chat_id,
         action_id=None,
         union_id=union_id,
     )
-    language = Language(ctx.language, ctx.telegram_language) if ctx else Language()
-    if ctx is None or ctx.member is None or ctx.timezone is None:
+    language, who, ctx = presser.language, presser.who, presser.ctx
+    if who is None or ctx is None or ctx.timezone is None:
         return StepRefused(language, "not_for_you")
-    who = Who.of(ctx.member, ctx.municipality_ids)
     if not who.may_report:
         return StepRefused(language, "reporters_only")
     state = await start_state(
@@ -101,26 +101,21 @@ async def _press(
 ) -> tuple[Language, Press | str]:
     """Re-check a press: an active member who may report, the action theirs; the state loaded
     or made. The reason of a refusal otherwise."""
-    # One query for the presser, the action, the membership, the Union, the Comuni and the
-    # dialogue: a step is pressed every few seconds by every technician in a round.
-    ctx = await repo.step_context(
+    presser = await read_presser(
         session,
         telegram_user_id=telegram_user_id,
         chat_id=chat_id,
         action_id=action_id,
         union_id=union_id,
     )
-    language = Language(ctx.language, ctx.telegram_language) if ctx else Language()
+    language, who, ctx = presser.language, presser.who, presser.ctx
     action = ctx.action if ctx else None
     if action_id is not None:
         if action is None and (ctx is not None or await session.get(Action, action_id) is None):
             return language, "gone"
     elif union_id is None:
         return language, "no_longer_valid"
-    if ctx is None or ctx.member is None:
-        return language, "not_for_you"
-    who = Who.of(ctx.member, ctx.municipality_ids)
-    if not who.may_report:
+    if ctx is None or who is None or not who.may_report:
         return language, "not_for_you"
     if action is not None and not who.may_update(action):
         return language, "cannot_update"
@@ -323,15 +318,14 @@ async def _round_reporter(
     """The round, open, and the presser one who reports in its Union; else a refusal's reason.
     The presser's dialogue, if any, is closed: the round is answered."""
     round_ = await session.get(UpdateRound, round_id) if round_id is not None else None
-    ctx = await repo.step_context(
+    presser = await read_presser(
         session,
         telegram_user_id=telegram_user_id,
         chat_id=telegram_user_id,
         action_id=None,
         union_id=round_.union_id if round_ is not None else None,
     )
-    language = Language(ctx.language, ctx.telegram_language) if ctx else Language()
-    who = Who.of(ctx.member, ctx.municipality_ids) if ctx and ctx.member else None
+    language, who, ctx = presser.language, presser.who, presser.ctx
     if round_ is None or who is None or not who.may_report:
         return language, "not_for_you"
     if round_.deadline_at <= now:

@@ -128,6 +128,41 @@ class Language:
 
 
 @dataclass(frozen=True)
+class Presser:
+    """Who presses (or writes), as one query reads them (`repo.step_context`): the languages to
+    answer in, their membership as a `Who` (None: no active membership there), the context
+    itself (None: not a known person)."""
+
+    language: Language
+    who: Who | None
+    ctx: repo.StepContext | None
+
+
+async def read_presser(
+    session: AsyncSession,
+    *,
+    telegram_user_id: int,
+    chat_id: int,
+    action_id: int | None,
+    union_id: int | None,
+) -> Presser:
+    """The presser, the action named, their membership of its Union (or of `union_id`), their
+    Comuni and their dialogue in this chat: one query, pressed every few seconds by every
+    technician in a round."""
+    ctx = await repo.step_context(
+        session,
+        telegram_user_id=telegram_user_id,
+        chat_id=chat_id,
+        action_id=action_id,
+        union_id=union_id,
+    )
+    if ctx is None:
+        return Presser(Language(), None, None)
+    who = Who.of(ctx.member, ctx.municipality_ids) if ctx.member is not None else None
+    return Presser(Language(ctx.language, ctx.telegram_language), who, ctx)
+
+
+@dataclass(frozen=True)
 class StepShown:
     """What a step answers: a toast (a status, a percentage, «saved»), the pressed message
     replaced by `edit`, then `then` sent after it."""
@@ -173,7 +208,7 @@ async def start_state(
 
 
 # A step that changes nothing leaves the dialogue's row as it is, unless its last write is older
-# than this: the row expires a week after it was last written (core_repo.put_conversation's
+# than this: the row expires a week after it was last written (core_repo.set_conversation's
 # ttl), at most this much earlier than after the last step.
 KEEP_UNWRITTEN = timedelta(hours=1)
 
@@ -200,7 +235,7 @@ async def save_state(
         and kept.expires_at > now
     ):
         return
-    await core_repo.put_conversation(
+    await core_repo.set_conversation(
         session,
         telegram_user_id=telegram_user_id,
         chat_id=chat_id,
@@ -208,6 +243,7 @@ async def save_state(
         step=step,
         data=data,
         now=now,
+        at_once=True,
     )
 
 
