@@ -251,24 +251,34 @@ def _line(label: str, result: dict[str, object]) -> str:
     )
 
 
-def _in_checkout(checkout: Path, transactions: int) -> dict[str, object]:
-    """This measure, run on another checkout's storage in a process of its own."""
+def json_in_checkout(script: str, checkout: Path, *args: str) -> dict[str, Any]:
+    """Run `script` (a file of this checkout) on another checkout's code, in a process of its
+    own (cwd and PYTHONPATH that checkout); its output's last line, as JSON."""
     env = {**os.environ, "PYTHONPATH": str(checkout)}
     out = subprocess.run(
-        [
-            sys.executable,
-            str(Path(__file__).resolve()),
-            "--inner",
-            "--transactions",
-            str(transactions),
-        ],
+        [sys.executable, str(Path(script).resolve()), *args],
         env=env,
+        cwd=checkout,
         capture_output=True,
         text=True,
         check=True,
     ).stdout
-    result: dict[str, object] = json.loads(out.splitlines()[-1])
+    result: dict[str, Any] = json.loads(out.splitlines()[-1])
     return result
+
+
+def checkouts(compare: str) -> list[tuple[str, Path]]:
+    """The sides of a `--compare`: this checkout, then the other one (if any), by name."""
+    sides = [("this checkout", Path(__file__).resolve().parents[1])]
+    if compare:
+        other = Path(compare).resolve()
+        sides.append((other.name, other))
+    return sides
+
+
+def _in_checkout(checkout: Path, transactions: int) -> dict[str, object]:
+    """This measure, run on another checkout's storage in a process of its own."""
+    return json_in_checkout(__file__, checkout, "--inner", "--transactions", str(transactions))
 
 
 def main() -> None:
@@ -293,11 +303,7 @@ def main() -> None:
     if args.statements:
         asyncio.run(statement_costs(min(args.transactions, 2_000)))
         return
-    here = Path(__file__).resolve().parents[1]
-    sides = [("this checkout", here)]
-    if args.compare:
-        other = Path(args.compare).resolve()
-        sides.append((other.name, other))
+    sides = checkouts(args.compare)
     print(f"{args.transactions} small write transactions on SQLite, {args.runs} run(s)")
     for run in range(args.runs):
         for label, checkout in sides if run % 2 == 0 else sides[::-1]:

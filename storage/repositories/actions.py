@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
+from typing import Any, Protocol
 
 from sqlalchemy import (
     BigInteger,
+    BindParameter,
     ColumnElement,
     Integer,
     String,
@@ -24,6 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.db import connection_of
 from storage.models import (
     Action,
     ActionStatus,
@@ -107,8 +111,34 @@ async def actions_by_code(session: AsyncSession, union_id: int) -> dict[str, Act
     return {a.code.casefold(): a for a in rows.scalars()}
 
 
+# A press's context as plain columns, on the transaction's connection: a step is pressed every
+# few seconds by every technician in a round, and ORM objects (their loading, the session's
+# identity map, its autoflush) cost more CPU than the statement itself (bench/README.md,
+# "Session 10").
 _STEP_CONTEXT = (
-    select(Person, Action, Member, Union, Conversation, MemberMunicipality.municipality_id)
+    select(
+        Person.language,
+        Person.telegram_language,
+        Action.id,
+        Action.union_id,
+        Action.municipality_id,
+        Action.code,
+        Action.title,
+        Action.status,
+        Action.progress,
+        Action.archived_at,
+        Member.id,
+        Member.union_id,
+        Member.role,
+        Member.is_coordinator,
+        MemberMunicipality.municipality_id,
+        Conversation.flow,
+        Conversation.step,
+        Conversation.data,
+        Conversation.updated_at,
+        Conversation.expires_at,
+        Union.timezone,
+    )
     .select_from(Person)
     .outerjoin(Action, Action.id == bindparam("action_id", type_=Integer))
     .outerjoin(
@@ -133,15 +163,51 @@ _STEP_CONTEXT = (
 
 
 @dataclass(frozen=True)
+class PressedAction:
+    """The action a press names, as the dialogue uses it (no ORM object)."""
+
+    id: int
+    union_id: int
+    municipality_id: int | None
+    code: str
+    title: str
+    status: ActionStatus
+    progress: int
+    archived_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Membership:
+    """An active membership, as a press re-reads it."""
+
+    member_id: int
+    union_id: int
+    role: Role
+    coordinator: bool
+
+
+@dataclass(frozen=True)
+class Dialogue:
+    """A conversation row as read (`conversation`), expired or not."""
+
+    flow: str
+    step: str
+    data: dict[str, Any]
+    updated_at: datetime
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
 class StepContext:
     """What a press in the update flow needs, read in one round trip (bench/README.md)."""
 
-    person: Person
-    action: Action | None  # None when the press names no action, or one that no longer exists
-    member: Member | None  # the presser's active membership in the action's (or named) Union
-    union: Union | None
+    language: str | None  # the presser's, chosen with /lingua
+    telegram_language: str | None
+    action: PressedAction | None  # None when the press names no action, or one that is gone
+    member: Membership | None  # the presser's active membership in the action's (or named) Union
     municipality_ids: tuple[int, ...]  # the member's Comuni
-    conversation: Conversation | None  # the presser's dialogue in this chat, expired or not
+    conversation: Dialogue | None  # the presser's dialogue in this chat, expired or not
+    timezone: str | None  # the membership's Union's
 
 
 async def step_context(
@@ -152,26 +218,29 @@ async def step_context(
     action_id: int | None,
     union_id: int | None,
 ) -> StepContext | None:
-    """The presser, the pressed action, their membership in its Union (or in `union_id` when no
-    action is named), that Union, their Comuni and their dialogue in this chat: one query, one
-    row per Comune. None when the presser is not a known person."""
+    """The presser's languages, the pressed action, their membership in its Union (or in
+    `union_id` when no action is named) and its time zone, their Comuni and their dialogue in
+    this chat: one query, one row per Comune, on the transaction's connection (ORM changes not flushed yet are
+    not seen). None when the presser is not a known person."""
     params = {
         "action_id": action_id,
         "union_id": union_id,
         "telegram_user_id": telegram_user_id,
         "chat_id": chat_id,
     }
-    rows = (await session.execute(_STEP_CONTEXT, params)).all()
+    conn = await connection_of(session)
+    rows = (await conn.execute(_STEP_CONTEXT, params)).all()
     if not rows:
         return None
-    person, action, member, union, conversation, _ = rows[0]
+    r = rows[0]
     return StepContext(
-        person=person,
-        action=action,
-        member=member,
-        union=union,
-        municipality_ids=tuple(r[5] for r in rows if r[5] is not None),
-        conversation=conversation,
+        language=r[0],
+        telegram_language=r[1],
+        action=PressedAction(*r[2:10]) if r[2] is not None else None,
+        member=Membership(r[10], r[11], r[12], r[13]) if r[10] is not None else None,
+        municipality_ids=tuple(row[14] for row in rows if row[14] is not None),
+        conversation=Dialogue(r[15], r[16], r[17], r[18], r[19]) if r[15] is not None else None,
+        timezone=r[20],
     )
 
 
@@ -234,34 +303,37 @@ class ListedAction:
     done: bool  # updated (or confirmed) in the round, by anyone
 
 
-def _mine(union_id: int, municipality_ids: Sequence[int]) -> list[object]:
-    """Open actions of these Comuni plus the intercommunal ones: what a technician reports on."""
-    ids = list(municipality_ids)
+def _mine(union_id: Any, municipality_ids: Sequence[int] | BindParameter[Any]) -> list[object]:
+    """Open actions of these Comuni plus the intercommunal ones: what a technician reports on
+    (the Comuni's ids, or an expanding bind parameter for them; none: intercommunal only)."""
     where: list[object] = [Action.union_id == union_id, Action.archived_at.is_(None)]
-    if ids:
-        where.append(or_(Action.municipality_id.in_(ids), Action.municipality_id.is_(None)))
+    if isinstance(municipality_ids, BindParameter) or municipality_ids:
+        where.append(
+            or_(Action.municipality_id.in_(municipality_ids), Action.municipality_id.is_(None))
+        )
     else:
         where.append(Action.municipality_id.is_(None))
     return where
 
 
-async def round_list(
-    session: AsyncSession,
-    *,
-    union_id: int,
-    municipality_ids: Sequence[int] | None,
-    round_id: int | None,
-) -> list[ListedAction]:
-    """The technician's actions in list order, each with its Comune's name and whether it was
-    answered in the round: one statement, plain rows (a step of the round shows this list).
-    `municipality_ids` None: every open action of the Union, in the same order (read once for
-    all of a round's technicians)."""
+@cache
+def _round_list(in_round: bool, comuni: bool | None) -> Any:
+    """round_list's statement, built once per shape (a step of the round shows the list):
+    `in_round` whether it tells the actions answered in a round (`round_id`); `comuni` True for
+    a technician's with Comuni (`ids`), False for one with none (intercommunal actions only),
+    None for every open action of the Union."""
     done = (
-        exists().where(ProgressUpdate.round_id == round_id, ProgressUpdate.action_id == Action.id)
-        if round_id is not None
+        exists().where(
+            ProgressUpdate.round_id == bindparam("round_id", type_=Integer),
+            ProgressUpdate.action_id == Action.id,
+        )
+        if in_round
         else literal(False)
     )
-    stmt = (
+    where: list[object] = [Action.union_id == bindparam("union_id"), Action.archived_at.is_(None)]
+    if comuni is not None:
+        where = _mine(bindparam("union_id"), bindparam("ids", expanding=True) if comuni else ())
+    return (
         select(
             Action.id,
             Action.code,
@@ -273,29 +345,38 @@ async def round_list(
             done,
         )
         .outerjoin(Municipality, Municipality.id == Action.municipality_id)
-        .where(
-            *(
-                _mine(union_id, municipality_ids)
-                if municipality_ids is not None
-                else [Action.union_id == union_id, Action.archived_at.is_(None)]
-            )
-        )
+        .where(*where)  # type: ignore[arg-type]
         .order_by(Action.municipality_id.is_(None), Action.code, Action.id)
     )
+
+
+async def round_list(
+    session: AsyncSession,
+    *,
+    union_id: int,
+    municipality_ids: Sequence[int] | None,
+    round_id: int | None,
+) -> list[ListedAction]:
+    """The technician's actions in list order, each with its Comune's name and whether it was
+    answered in the round: one statement, plain rows, on the transaction's connection (a step
+    of the round shows this list). `municipality_ids` None: every open action of the Union, in
+    the same order (read once for all of a round's technicians)."""
+    ids = list(municipality_ids) if municipality_ids is not None else None
+    stmt = _round_list(round_id is not None, bool(ids) if ids is not None else None)
+    conn = await connection_of(session)
+    rows = await conn.execute(stmt, {"union_id": union_id, "round_id": round_id, "ids": ids})
     return [
         ListedAction(
             id=i,
             code=code,
             title=title,
             municipality_id=mun,
-            status=ActionStatus(status),
+            status=status,
             progress=progress,
             comune=name,
             done=bool(is_done),
         )
-        for i, code, title, mun, status, progress, name, is_done in (
-            await session.execute(stmt)
-        ).all()
+        for i, code, title, mun, status, progress, name, is_done in rows.all()
     ]
 
 
@@ -346,6 +427,27 @@ async def confirm_unchanged(
     return int(getattr(result, "rowcount", 0) or 0)
 
 
+@cache
+def _amend(columns: tuple[str, ...]) -> Any:
+    """amend_update's statement for these columns, built once per set of them."""
+    return (
+        update(ProgressUpdate)
+        .where(
+            ProgressUpdate.id == bindparam("b_id"),
+            ProgressUpdate.action_id == bindparam("b_action_id"),
+            ProgressUpdate.member_id == bindparam("b_member_id"),
+        )
+        .values({c: bindparam(f"b_{c}") for c in columns})
+    )
+
+
+_ACTION_PROGRESS = (
+    update(Action)
+    .where(Action.id == bindparam("b_action_id"))
+    .values(progress=bindparam("b_progress"), updated_at=bindparam("b_now"))
+)
+
+
 async def amend_update(
     session: AsyncSession,
     *,
@@ -359,31 +461,25 @@ async def amend_update(
 ) -> bool:
     """Complete an answer just saved (its percentage, its note, the question for the political
     table): the same history row, and the action's percentage with it. False when the row is
-    not this member's answer on this action."""
+    not this member's answer on this action. Core statements on the transaction's connection:
+    ORM objects of that row or action loaded in this session are not refreshed."""
     values: dict[str, object] = {}
     if progress is not None:
-        values["progress"] = progress
+        values["b_progress"] = progress
     if note is not None:
-        values["note"] = note
+        values["b_note"] = note
     if question is not None:
-        values["needs_decision"], values["decision_question"] = True, question
+        values["b_needs_decision"], values["b_decision_question"] = True, question
     if not values:
         return False
-    result = await session.execute(
-        update(ProgressUpdate)
-        .where(
-            ProgressUpdate.id == update_id,
-            ProgressUpdate.action_id == action_id,
-            ProgressUpdate.member_id == member_id,
-        )
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
-    if not getattr(result, "rowcount", 0):
+    conn = await connection_of(session)
+    keys = {"b_id": update_id, "b_action_id": action_id, "b_member_id": member_id}
+    result = await conn.execute(_amend(tuple(k[2:] for k in values)), {**keys, **values})
+    if not result.rowcount:
         return False
     if progress is not None:
-        await session.execute(
-            update(Action).where(Action.id == action_id).values(progress=progress, updated_at=now)
+        await conn.execute(
+            _ACTION_PROGRESS, {"b_action_id": action_id, "b_progress": progress, "b_now": now}
         )
     return True
 
@@ -415,10 +511,33 @@ class AttachmentIn:
     mime_type: str | None = None
 
 
+class CurrentState(Protocol):
+    """What recording an update reads of its action: an `Action` or the dialogue's copy."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def status(self) -> ActionStatus: ...
+    @property
+    def progress(self) -> int: ...
+
+
+_ADD_UPDATE = insert(ProgressUpdate)
+_ACTION_STATE = (
+    update(Action)
+    .where(Action.id == bindparam("b_action_id"))
+    .values(
+        status=bindparam("b_status"),
+        progress=bindparam("b_progress"),
+        updated_at=bindparam("b_now"),
+    )
+)
+
+
 async def record_update(
     session: AsyncSession,
     *,
-    action: Action,
+    action: CurrentState,
     member_id: int | None,
     round_id: int | None,
     source: UpdateSource,
@@ -429,39 +548,38 @@ async def record_update(
     needs_decision: bool = False,
     decision_question: str | None = None,
     attachments: Sequence[AttachmentIn] = (),
-) -> ProgressUpdate:
-    """Append one update to the history and move the action's current state (latest stands)."""
-    update = ProgressUpdate(
-        action_id=action.id,
-        member_id=member_id,
-        round_id=round_id,
-        source=source,
-        previous_status=action.status,
-        status=status,
-        previous_progress=action.progress,
-        progress=progress,
-        note=note,
-        needs_decision=needs_decision,
-        decision_question=decision_question,
-        created_at=now,
+) -> int:
+    """Append one update to the history and move the action's current state (latest stands);
+    returns the update's id. Core statements on the transaction's connection (an answer is the
+    round's hot path): an `Action` loaded in this session keeps the state it was read with."""
+    conn = await connection_of(session)
+    added = await conn.execute(
+        _ADD_UPDATE,
+        {
+            "action_id": action.id,
+            "member_id": member_id,
+            "round_id": round_id,
+            "source": source,
+            "previous_status": action.status,
+            "status": status,
+            "previous_progress": action.progress,
+            "progress": progress,
+            "note": note,
+            "needs_decision": needs_decision,
+            "decision_question": decision_question,
+            "created_at": now,
+        },
     )
-    session.add(update)
-    action.status, action.progress, action.updated_at = status, progress, now
-    await session.flush()  # one flush: the update (its id, for the attachments) and the action
+    key = added.inserted_primary_key
+    assert key is not None  # a single-row INSERT
+    update_id = int(key[0])
+    await conn.execute(
+        _ACTION_STATE,
+        {"b_action_id": action.id, "b_status": status, "b_progress": progress, "b_now": now},
+    )
     for a in attachments:
-        session.add(
-            UpdateAttachment(
-                update_id=update.id,
-                kind=a.kind,
-                file_id=a.file_id,
-                file_unique_id=a.file_unique_id,
-                file_name=a.file_name,
-                mime_type=a.mime_type,
-            )
-        )
-    if attachments:
-        await session.flush()
-    return update
+        await add_attachment(session, update_id=update_id, attachment=a)
+    return update_id
 
 
 @dataclass(frozen=True)

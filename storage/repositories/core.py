@@ -325,6 +325,16 @@ async def get_conversation(
     return conv
 
 
+@cache
+def _upsert_conversation(dialect: str) -> Any:
+    """set_conversation's statement `at_once`, built once per dialect."""
+    stmt = dialect_insert(dialect)(Conversation)
+    return stmt.on_conflict_do_update(
+        index_elements=["telegram_user_id", "chat_id"],
+        set_={c: stmt.excluded[c] for c in ("flow", "step", "data", "updated_at", "expires_at")},
+    )
+
+
 async def set_conversation(
     session: AsyncSession,
     *,
@@ -335,7 +345,21 @@ async def set_conversation(
     data: dict[str, Any],
     now: datetime,
     ttl: timedelta = timedelta(days=7),
-) -> Conversation:
+    at_once: bool = False,
+) -> None:
+    """The dialogue's row, written by the commit's flush (or the autoflush of the next query):
+    a flush of its own was one more greenlet trip on every step of every dialogue.
+
+    `at_once`: one statement now (INSERT … ON CONFLICT DO UPDATE) on the transaction's
+    connection, for a hot path that holds no ORM object of the row (the round's steps): a
+    `Conversation` loaded in this session is not refreshed, and one changed or deleted there
+    would be flushed over it."""
+    if at_once:
+        conn = await connection_of(session)
+        row = {"telegram_user_id": telegram_user_id, "chat_id": chat_id, "flow": flow}
+        row |= {"step": step, "data": data, "updated_at": now, "expires_at": now + ttl}
+        await conn.execute(_upsert_conversation(conn.dialect.name), row)
+        return
     conv = await session.get(Conversation, (telegram_user_id, chat_id))
     if conv is None:
         conv = Conversation(telegram_user_id=telegram_user_id, chat_id=chat_id)
@@ -344,9 +368,6 @@ async def set_conversation(
     # A JSON value changed in place compares equal to itself: say it changed.
     flag_modified(conv, "data")
     conv.updated_at, conv.expires_at = now, now + ttl
-    # Written by the commit's flush (or the autoflush of the next query): a flush of its own
-    # was one more greenlet trip on every step of every dialogue.
-    return conv
 
 
 async def clear_conversation(session: AsyncSession, *, telegram_user_id: int, chat_id: int) -> None:

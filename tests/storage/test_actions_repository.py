@@ -241,26 +241,27 @@ async def test_step_context_reads_a_press_in_one_query(db: Database) -> None:
             event.remove(sync_engine, "before_cursor_execute", count)
         assert len(statements) == 1
         assert ctx is not None
-        assert ctx.person.id == person.id
-        assert ctx.action is not None and ctx.action.id == mine
-        assert ctx.member is not None and ctx.member.id == tech.id
-        assert ctx.union is not None and ctx.union.id == world.union.id
+        assert (ctx.language, ctx.telegram_language) == (person.language, person.telegram_language)
+        assert ctx.action is not None and (ctx.action.id, ctx.action.code) == (mine, "A1")
+        assert ctx.member is not None and ctx.member.member_id == tech.id
+        assert (ctx.member.union_id, ctx.member.role) == (world.union.id, Role.TECNICO)
         assert sorted(ctx.municipality_ids) == sorted(c.id for c in world.comuni[:2])
         assert ctx.conversation is not None and ctx.conversation.step == "status"
+        assert ctx.conversation.data == {"union_id": world.union.id}
 
         # No action named: the membership in the Union the button names; another chat: no dialogue.
         ctx = await repo.step_context(
             s, telegram_user_id=tg, chat_id=-100, action_id=None, union_id=world.union.id
         )
         assert ctx is not None and ctx.action is None and ctx.conversation is None
-        assert ctx.member is not None and ctx.member.id == tech.id
+        assert ctx.member is not None and ctx.member.member_id == tech.id
 
         # Another Union's action: found, but no membership there.
         ctx = await repo.step_context(
             s, telegram_user_id=tg, chat_id=tg, action_id=foreign, union_id=None
         )
         assert ctx is not None and ctx.action is not None and ctx.action.id == foreign
-        assert ctx.member is None and ctx.union is None and ctx.municipality_ids == ()
+        assert ctx.member is None and ctx.municipality_ids == ()
 
         # An action that no longer exists; a stranger.
         ctx = await repo.step_context(

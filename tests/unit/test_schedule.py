@@ -147,3 +147,24 @@ def test_midnights() -> None:
 def test_snapshot_is_plain_data() -> None:
     snap = Snapshot(hints={}, probed=frozenset(), outbox={"pending": 2}, reports_owed=0)
     assert snap.outbox["pending"] == 2
+
+
+def test_no_kind_watches_what_a_round_answer_writes() -> None:
+    """A round answer writes on the transaction's connection, around the Session
+    (storage.repositories.actions: record_update, amend_update; core: set_conversation at once),
+    so the wake listener never sees those writes: a kind woken by them would wait for its next
+    stored moment. Such a kind needs those writes moved back to the Session first."""
+    written = {
+        "progress_update": None,  # every column: the answer's row, inserted or completed
+        "conversation": None,
+        "paes_action": {"status", "progress", "updated_at"},
+    }
+    for kind, due in schedule.SCHEDULE.items():
+        for wake in due.wakes:
+            if wake.table not in written:
+                continue
+            columns = written[wake.table]
+            watched = set(wake.columns) if wake.columns is not None else None
+            assert columns is not None and watched is not None and not columns & watched, (
+                f"{kind} watches {wake}, which a round answer writes unseen"
+            )

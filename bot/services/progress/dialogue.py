@@ -33,12 +33,12 @@ from bot.services.progress.flow import (
     menu_screen,
     missing_codes,
     next_pending,
+    read_presser,
     round_header,
     save_answer,
     save_state,
     start_state,
     status_screen,
-    who_in_union,
 )
 from bot.views.updates import Finished, Notice, RestConfirmed, Screen
 from storage.models import Action, ActionStatus, UpdateRound
@@ -58,10 +58,15 @@ async def start_dialogue(
 ) -> StepShown | StepRefused:
     """/aggiornamento (or the Union's picker): the list of the technician's actions, the
     round's month and deadline on top."""
-    person = await core_repo.person_by_telegram_id(session, telegram_user_id)
-    language = Language(person.language, person.telegram_language) if person else Language()
-    who = await who_in_union(session, union_id=union_id, telegram_user_id=telegram_user_id)
-    if who is None:
+    presser = await read_presser(
+        session,
+        telegram_user_id=telegram_user_id,
+        chat_id=chat_id,
+        action_id=None,
+        union_id=union_id,
+    )
+    language, who, ctx = presser.language, presser.who, presser.ctx
+    if who is None or ctx is None or ctx.timezone is None:
         return StepRefused(language, "not_for_you")
     if not who.may_report:
         return StepRefused(language, "reporters_only")
@@ -69,9 +74,15 @@ async def start_dialogue(
         session, who=who, now=now, telegram_user_id=telegram_user_id, chat_id=chat_id
     )
     actions = await listed(session, state, who)
-    header = await round_header(session, state, who.union)
+    header = await round_header(session, state, ctx.timezone)
     await save_state(
-        session, state, now=now, telegram_user_id=telegram_user_id, chat_id=chat_id, step="menu"
+        session,
+        state,
+        now=now,
+        telegram_user_id=telegram_user_id,
+        chat_id=chat_id,
+        step="menu",
+        kept=ctx.conversation,
     )
     return StepShown(language, edit=menu_screen(state, actions, now=now, header=header))
 
@@ -90,26 +101,21 @@ async def _press(
 ) -> tuple[Language, Press | str]:
     """Re-check a press: an active member who may report, the action theirs; the state loaded
     or made. The reason of a refusal otherwise."""
-    # One query for the presser, the action, the membership, the Union, the Comuni and the
-    # dialogue: a step is pressed every few seconds by every technician in a round.
-    ctx = await repo.step_context(
+    presser = await read_presser(
         session,
         telegram_user_id=telegram_user_id,
         chat_id=chat_id,
         action_id=action_id,
         union_id=union_id,
     )
-    language = Language(ctx.person.language, ctx.person.telegram_language) if ctx else Language()
+    language, who, ctx = presser.language, presser.who, presser.ctx
     action = ctx.action if ctx else None
     if action_id is not None:
         if action is None and (ctx is not None or await session.get(Action, action_id) is None):
             return language, "gone"
     elif union_id is None:
         return language, "no_longer_valid"
-    if ctx is None or ctx.member is None or ctx.union is None:
-        return language, "not_for_you"
-    who = Who(member=ctx.member, union=ctx.union, municipality_ids=ctx.municipality_ids)
-    if not who.may_report:
+    if ctx is None or who is None or not who.may_report:
         return language, "not_for_you"
     if action is not None and not who.may_update(action):
         return language, "cannot_update"
@@ -118,8 +124,8 @@ async def _press(
         conv is None
         or conv.flow != FLOW
         or conv.expires_at <= now
-        or conv.data.get("union_id") != who.union.id
-        or conv.data.get("member_id") != who.member.id
+        or conv.data.get("union_id") != who.union_id
+        or conv.data.get("member_id") != who.member_id
     ):
         state = await start_state(
             session, who=who, now=now, telegram_user_id=telegram_user_id, chat_id=chat_id
@@ -171,6 +177,7 @@ async def press_step(
             telegram_user_id=telegram_user_id,
             chat_id=chat_id,
             step=next_step,
+            kept=p.conversation,
         )
     return StepShown(language, toast=toast, edit=edit, then=then)
 
@@ -311,25 +318,22 @@ async def _round_reporter(
     """The round, open, and the presser one who reports in its Union; else a refusal's reason.
     The presser's dialogue, if any, is closed: the round is answered."""
     round_ = await session.get(UpdateRound, round_id) if round_id is not None else None
-    ctx = await repo.step_context(
+    presser = await read_presser(
         session,
         telegram_user_id=telegram_user_id,
         chat_id=telegram_user_id,
         action_id=None,
         union_id=round_.union_id if round_ is not None else None,
     )
-    language = Language(ctx.person.language, ctx.person.telegram_language) if ctx else Language()
-    who = (
-        Who(member=ctx.member, union=ctx.union, municipality_ids=ctx.municipality_ids)
-        if ctx is not None and ctx.member is not None and ctx.union is not None
-        else None
-    )
+    language, who, ctx = presser.language, presser.who, presser.ctx
     if round_ is None or who is None or not who.may_report:
         return language, "not_for_you"
     if round_.deadline_at <= now:
         return language, "round_closed"
     if ctx is not None and ctx.conversation is not None:
-        await session.delete(ctx.conversation)
+        await core_repo.clear_conversation(
+            session, telegram_user_id=telegram_user_id, chat_id=telegram_user_id
+        )
     return language, (round_, who)
 
 
@@ -343,7 +347,7 @@ async def no_news(
     if isinstance(got, str):
         return StepRefused(language, got)
     round_, who = got
-    await repo.set_no_news(session, round_id=round_.id, member_id=who.member.id, now=now)
+    await repo.set_no_news(session, round_id=round_.id, member_id=who.member_id, now=now)
     return StepShown(language, toast="no_news")
 
 
@@ -364,7 +368,7 @@ async def rest_unchanged(
         union_id=round_.union_id,
         municipality_ids=who.municipality_ids,
         round_id=round_.id,
-        member_id=who.member.id,
+        member_id=who.member_id,
         now=now,
     )
     return StepShown(language, toast="rest", edit=RestConfirmed(confirmed, round_.period))

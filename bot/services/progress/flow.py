@@ -14,13 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.progress import rules
-from bot.services.progress.actions import Reader, reader
 from bot.views.updates import (
     Header,
     Menu,
@@ -28,17 +27,10 @@ from bot.views.updates import (
     SavedAnswer,
     StatusQuestion,
 )
-from storage.models import (
-    Action,
-    ActionStatus,
-    Conversation,
-    Union,
-    UpdateRound,
-    UpdateSource,
-)
+from storage.models import ActionStatus, Role, UpdateRound, UpdateSource
 from storage.repositories import actions as repo
 from storage.repositories import core as core_repo
-from storage.repositories.actions import ListedAction
+from storage.repositories.actions import Dialogue, ListedAction, Membership, PressedAction
 
 FLOW = "upd"
 
@@ -96,7 +88,35 @@ class FlowState:
         )
 
 
-Who = Reader  # the technician (or coordinator) giving progress
+@dataclass(frozen=True)
+class Who:
+    """The technician (or coordinator) giving progress: their active membership of the Union,
+    re-read at every step, as plain values (`repo.step_context` reads no ORM object)."""
+
+    union_id: int
+    member_id: int
+    role: Role
+    coordinator: bool
+    municipality_ids: tuple[int, ...]
+
+    @classmethod
+    def of(cls, member: Membership, municipality_ids: tuple[int, ...]) -> Who:
+        return cls(
+            member.union_id, member.member_id, member.role, member.coordinator, municipality_ids
+        )
+
+    @property
+    def may_report(self) -> bool:
+        return rules.may_report(role=self.role, coordinator=self.coordinator)
+
+    def may_update(self, action: PressedAction) -> bool:
+        return rules.may_update(
+            role=self.role,
+            coordinator=self.coordinator,
+            union_id=self.union_id,
+            municipality_ids=self.municipality_ids,
+            action=action,
+        )
 
 
 @dataclass(frozen=True)
@@ -105,6 +125,41 @@ class Language:
 
     chosen: str | None = None
     telegram: str | None = None
+
+
+@dataclass(frozen=True)
+class Presser:
+    """Who presses (or writes), as one query reads them (`repo.step_context`): the languages to
+    answer in, their membership as a `Who` (None: no active membership there), the context
+    itself (None: not a known person)."""
+
+    language: Language
+    who: Who | None
+    ctx: repo.StepContext | None
+
+
+async def read_presser(
+    session: AsyncSession,
+    *,
+    telegram_user_id: int,
+    chat_id: int,
+    action_id: int | None,
+    union_id: int | None,
+) -> Presser:
+    """The presser, the action named, their membership of its Union (or of `union_id`), their
+    Comuni and their dialogue in this chat: one query, pressed every few seconds by every
+    technician in a round."""
+    ctx = await repo.step_context(
+        session,
+        telegram_user_id=telegram_user_id,
+        chat_id=chat_id,
+        action_id=action_id,
+        union_id=union_id,
+    )
+    if ctx is None:
+        return Presser(Language(), None, None)
+    who = Who.of(ctx.member, ctx.municipality_ids) if ctx.member is not None else None
+    return Presser(Language(ctx.language, ctx.telegram_language), who, ctx)
 
 
 @dataclass(frozen=True)
@@ -131,10 +186,9 @@ class Press:
     who: Who
     state: FlowState
     step: str
-    action: Action | None
-    # Held while the press is handled: the session's identity map keeps only what is referenced,
-    # and saving the state then updates this row without reading it again.
-    conversation: Conversation | None = None
+    action: PressedAction | None
+    # The dialogue's row as the press read it: saving the state writes it only if it changed.
+    conversation: Dialogue | None = None
 
 
 # --- the state ------------------------------------------------------------------------------
@@ -144,13 +198,19 @@ async def start_state(
     session: AsyncSession, *, who: Who, now: datetime, telegram_user_id: int, chat_id: int
 ) -> FlowState:
     """A fresh flow for this member, in the Union's round open now (if any)."""
-    round_ = await repo.current_round(session, union_id=who.union.id, now=now)
+    round_ = await repo.current_round(session, union_id=who.union_id, now=now)
     return FlowState(
-        union_id=who.union.id,
-        member_id=who.member.id,
+        union_id=who.union_id,
+        member_id=who.member_id,
         round_id=round_.id if round_ else None,
         deadline=round_.deadline_at.isoformat() if round_ else None,
     )
+
+
+# A step that changes nothing leaves the dialogue's row as it is, unless its last write is older
+# than this: the row expires a week after it was last written (core_repo.set_conversation's
+# ttl), at most this much earlier than after the last step.
+KEEP_UNWRITTEN = timedelta(hours=1)
 
 
 async def save_state(
@@ -161,15 +221,29 @@ async def save_state(
     telegram_user_id: int,
     chat_id: int,
     step: str,
+    kept: Dialogue | None = None,
 ) -> None:
+    """Write the dialogue's state and step (one statement), unless `kept` — the row as this
+    step read it — already says the same and was written less than KEEP_UNWRITTEN ago."""
+    data = state.to_json()
+    if (
+        kept is not None
+        and kept.flow == FLOW
+        and kept.step == step
+        and kept.data == data
+        and now - kept.updated_at < KEEP_UNWRITTEN
+        and kept.expires_at > now
+    ):
+        return
     await core_repo.set_conversation(
         session,
         telegram_user_id=telegram_user_id,
         chat_id=chat_id,
         flow=FLOW,
         step=step,
-        data=state.to_json(),
+        data=data,
         now=now,
+        at_once=True,
     )
 
 
@@ -221,7 +295,7 @@ def missing_codes(actions: Sequence[ListedAction]) -> tuple[str, ...]:
     return tuple(a.code for a in actions if not a.done)
 
 
-def as_listed(action: Action, comune: str | None, *, done: bool = False) -> ListedAction:
+def as_listed(action: PressedAction, comune: str | None, *, done: bool = False) -> ListedAction:
     return ListedAction(
         id=action.id,
         code=action.code,
@@ -234,19 +308,13 @@ def as_listed(action: Action, comune: str | None, *, done: bool = False) -> List
     )
 
 
-async def who_in_union(
-    session: AsyncSession, *, union_id: int, telegram_user_id: int
-) -> Who | None:
-    return await reader(session, union_id=union_id, telegram_user_id=telegram_user_id)
-
-
-async def round_header(session: AsyncSession, state: FlowState, union: Union) -> Header:
+async def round_header(session: AsyncSession, state: FlowState, timezone: str) -> Header:
     if state.round_id is None:
         return RoundHeader(None)
     round_ = await session.get(UpdateRound, state.round_id)
     if round_ is None:
         return None
-    return RoundHeader(round_.period, round_.deadline_at, union.timezone)
+    return RoundHeader(round_.period, round_.deadline_at, timezone)
 
 
 def next_pending(actions: Sequence[ListedAction], *, after: int | None) -> ListedAction | None:
@@ -259,7 +327,7 @@ def next_pending(actions: Sequence[ListedAction], *, after: int | None) -> Liste
 async def save_answer(
     session: AsyncSession,
     state: FlowState,
-    action: Action,
+    action: PressedAction,
     *,
     status: ActionStatus,
     progress: int,
@@ -273,7 +341,7 @@ async def save_answer(
     round_id = state.round_id
     if round_id is not None and not state.round_open(now):
         round_id = None  # too late for that round: kept as an update outside it
-    update = await repo.record_update(
+    update_id = await repo.record_update(
         session,
         action=action,
         member_id=state.member_id,
@@ -285,5 +353,5 @@ async def save_answer(
         now=now,
     )
     state.forget_answer()
-    state.action_id, state.update_id, state.code = action.id, update.id, action.code
+    state.action_id, state.update_id, state.code = action.id, update_id, action.code
     state.status, state.progress, state.unchanged = status.value, progress, confirmed

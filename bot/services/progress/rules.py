@@ -18,12 +18,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from bot.i18n import N_
 from bot.services import action_import as importer
-from storage.models import Action, Role
+from storage.models import Role
 
 FIRST_REMINDER_AFTER = timedelta(days=3)
 LAST_REMINDER_BEFORE = timedelta(days=1)
@@ -218,13 +218,24 @@ def may_report(*, role: Role, coordinator: bool) -> bool:
     return role == Role.TECNICO or coordinator
 
 
+class ActionPlace(Protocol):
+    """What `may_update` reads of an action: an `Action`, or the dialogue's plain copy of one."""
+
+    @property
+    def union_id(self) -> int: ...
+    @property
+    def municipality_id(self) -> int | None: ...
+    @property
+    def archived_at(self) -> datetime | None: ...
+
+
 def may_update(
     *,
     role: Role,
     coordinator: bool,
     union_id: int,
     municipality_ids: Iterable[int],
-    action: Action,
+    action: ActionPlace,
 ) -> bool:
     """Whether this member may give this action's progress: an open action of their Union, of
     one of their Comuni (a technician) or intercommunal."""

@@ -14,11 +14,10 @@ from bot.services.progress import rules
 from bot.services.progress.flow import (
     FLOW,
     FlowState,
-    Language,
     StepShown,
-    Who,
     listed,
     menu_screen,
+    read_presser,
     save_state,
 )
 from bot.views.updates import (
@@ -61,20 +60,15 @@ async def type_in_dialogue(
     state, step = FlowState.from_json(conv.data), conv.step
     # The writer, their membership, Comuni and the action of the answer just saved: one query
     # (as a press reads it), the dialogue's row already at hand.
-    ctx = await repo.step_context(
+    presser = await read_presser(
         session,
         telegram_user_id=telegram_user_id,
         chat_id=chat_id,
         action_id=state.action_id,
         union_id=state.union_id,
     )
-    language = Language(ctx.person.language, ctx.person.telegram_language) if ctx else Language()
-    who = (
-        Who(member=ctx.member, union=ctx.union, municipality_ids=ctx.municipality_ids)
-        if ctx is not None and ctx.member is not None and ctx.union is not None
-        else None
-    )
-    if who is None or not who.may_report or who.union.id != state.union_id:
+    language, who, ctx = presser.language, presser.who, presser.ctx
+    if who is None or not who.may_report or who.union_id != state.union_id:
         await core_repo.clear_conversation(
             session, telegram_user_id=telegram_user_id, chat_id=chat_id
         )
