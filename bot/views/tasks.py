@@ -133,8 +133,16 @@ def render_pick_due(
 
 
 def render_assigned(
-    meeting: TaskMeeting, name: str, task: str, due_on: date | None, tr: Translator
+    meeting: TaskMeeting,
+    name: str,
+    task: str,
+    due_on: date | None,
+    tr: Translator,
+    *,
+    back: Button | None = None,
 ) -> tuple[str, Keyboard | None]:
+    """The task recorded; «📌 Assegna un compito» for the next one and `back`, the way back to
+    the agenda's panel this dialogue replaced (while the agenda is open)."""
     _ = tr.gettext
     text = _("✅ Compito assegnato a {name}: «{task}»").format(
         name=html.escape(name), task=html.escape(task)
@@ -142,7 +150,7 @@ def render_assigned(
     if due_on is not None:
         text += " " + _("entro {date}").format(date=day_label(due_on, tr))
     text += ".\n" + _("Gliel'ho scritto in privato.")
-    return text, Keyboard.of([new_task_button(meeting.meeting_id, tr)])
+    return text, Keyboard.of([new_task_button(meeting.meeting_id, tr)], [back] if back else [])
 
 
 def render_told(
@@ -222,8 +230,9 @@ def render_done(
     return "\n".join([text, "", tr.gettext("Ancora aperti:"), *lines]), keyboard
 
 
-def render_stopped(tr: Translator) -> str:
-    return tr.gettext("Va bene, nessun compito registrato.")
+def render_stopped(tr: Translator, *, back: Button | None = None) -> tuple[str, Keyboard | None]:
+    """«Annulla»: nothing recorded; `back` as in `render_assigned`."""
+    return tr.gettext("Va bene, nessun compito registrato."), Keyboard.of([back] if back else [])
 
 
 _REFUSALS = {

@@ -108,6 +108,8 @@ async def test_tasks_story(any_bot: BotUnderTest) -> None:
         "✅ Compito assegnato a Sara Argelato: «Chiedere il preventivo per il fotovoltaico "
         "della scuola» entro ven 18 dic 2026.\nGliel'ho scritto in privato."
     )
+    # The agenda's panel this dialogue replaced is one tap away.
+    assert when.button_texts == ["📌 Assegna un compito", "↩️ Torna all'ordine del giorno"]
     task = (await _tasks(bot))[-1]
     assert (task.status, task.due_on, task.meeting_id, task.action_id) == (
         TaskStatus.OPEN,
@@ -149,6 +151,14 @@ async def test_tasks_story(any_bot: BotUnderTest) -> None:
     await bot.settle()
     assert when.text == "Va bene, nessun compito registrato."
     assert len(await _tasks(bot)) == 2
+    # …and leads back to the agenda's panel, for its coordinator only.
+    assert when.button_texts == ["↩️ Torna all'ordine del giorno"]
+    not_hers = await (await sara.press_forged(when, f"agd:show:{meeting_id}")).answered()
+    assert not_hers.show_alert
+    await (await carla.press(when, "↩️ Torna all'ordine del giorno")).answered()
+    await bot.settle()
+    assert (when.text or "").startswith("📋 Ordine del giorno · Riunione di dicembre")
+    assert {"➕ Aggiungi un punto", "📌 Assegna un compito"} <= set(when.button_texts)
 
     # After the round's deadline, the summary in the political group lists the overdue task.
     bot.clock.set(datetime(2026, 12, 14, 17, 0, tzinfo=UTC))

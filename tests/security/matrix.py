@@ -589,6 +589,7 @@ BUTTONS: dict[str, Row] = {
     "agd:down:{item}": AGENDA_COORD,
     "agd:drop:{item}": AGENDA_COORD,
     "agd:ok:{meeting}": AGENDA_COORD,
+    "agd:show:{meeting}": AGENDA_COORD,
     "agd:yes:{proposal}": AGENDA_COORD,
     "agd:no:{proposal}": AGENDA_COORD,
     # Tasks: the coordinator's dialogue, in private; «✔️ Fatto» for the assignee (the Sindaco).

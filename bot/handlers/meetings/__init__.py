@@ -70,6 +70,7 @@ def register(application: Application[Any, Any, Any, Any, Any, Any], services: S
                     "add": agenda.on_add,
                     ("up", "down", "drop"): agenda.on_move,
                     "ok": agenda.on_confirm,
+                    "show": agenda.on_show,
                     ("yes", "no"): agenda.on_answer,
                 },
             ),

@@ -98,8 +98,9 @@ async def on_stop(update: Update, context: BotContext) -> None:
     now = context.services.clock.now()
 
     async def use(session: AsyncSession, press: ButtonPress, tr: Translator) -> object:
-        await tasks.stop(session, telegram_user_id=press.user_id, now=now)
-        return tasks.Step(views.render_stopped(tr), None)
+        return await tasks.stop(
+            session, meeting_id=press.object_id, telegram_user_id=press.user_id, now=now, tr=tr
+        )
 
     await _step(update, context, use)
 

@@ -20,7 +20,8 @@ from bot.services.meetings.access import member_for
 from bot.services.meetings.agenda import check_item_text
 from bot.services.meetings.polls import person_translator, table_members
 from bot.views import tasks as views
-from bot.views.keyboard import Keyboard, to_dict
+from bot.views.agenda import panel_button
+from bot.views.keyboard import Button, Keyboard, to_dict
 from storage.models import (
     Action,
     Meeting,
@@ -315,8 +316,17 @@ async def pick_due(
     )
     await _tell_assignee(session, ctx, task, person, now=now, language=language)
     logger.info("Meeting %s: task %s assigned", ctx.meeting.id, task.id)
-    text, keyboard = views.render_assigned(ctx.view, name, task.text, due_on, tr)
+    back = _back_to_agenda(ctx.meeting, now, tr)
+    text, keyboard = views.render_assigned(ctx.view, name, task.text, due_on, tr, back=back)
     return Step(text, keyboard, done=True)
+
+
+def _back_to_agenda(meeting: Meeting | None, now: datetime, tr: Translator) -> Button | None:
+    """«↩️ Torna all'ordine del giorno» while the agenda's panel can still be opened (the
+    meeting neither cancelled nor begun: bot.services.meetings.agenda.open_panel)."""
+    if meeting is None or meeting.cancelled_at is not None or meeting.starts_at <= now:
+        return None
+    return panel_button(meeting.id, tr)
 
 
 async def _tell_assignee(
@@ -361,9 +371,12 @@ async def _enqueue(
     )
 
 
-async def stop(session: AsyncSession, *, telegram_user_id: int, now: datetime) -> None:
+async def stop(
+    session: AsyncSession, *, meeting_id: int, telegram_user_id: int, now: datetime, tr: Translator
+) -> Step:
     """«Annulla»: the task's dialogue ends, nothing recorded. A dialogue opened since (a guest,
-    the minutes' notes, an agenda item) is another's: an old «Annulla» leaves it open."""
+    the minutes' notes, an agenda item) is another's: an old «Annulla» leaves it open. The way
+    back to the agenda's panel is offered (its own press re-checks the presser)."""
     conv = await core_repo.get_conversation(
         session, telegram_user_id=telegram_user_id, chat_id=telegram_user_id, now=now
     )
@@ -371,6 +384,9 @@ async def stop(session: AsyncSession, *, telegram_user_id: int, now: datetime) -
         await core_repo.clear_conversation(
             session, telegram_user_id=telegram_user_id, chat_id=telegram_user_id
         )
+    back = _back_to_agenda(await session.get(Meeting, meeting_id), now, tr)
+    text, keyboard = views.render_stopped(tr, back=back)
+    return Step(text, keyboard)
 
 
 @dataclass(frozen=True)
