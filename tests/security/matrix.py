@@ -598,6 +598,7 @@ BUTTONS: dict[str, Row] = {
     "tsk:act:{meeting}:{act}": TASK_COORD,
     "tsk:due:{meeting}:7": TASK_COORD,
     "tsk:stop:{meeting}": private_button(everyone(OK), PRIVATE_BUTTON),  # ends one's own only
+    "tsk:drop:{task}": TASK_COORD,
     "tsk:done:{task}": private_button(
         only(
             ["sindaco"],

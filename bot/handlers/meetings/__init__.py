@@ -82,6 +82,7 @@ def register(application: Application[Any, Any, Any, Any, Any, Any], services: S
                     "act": tasks.on_action,
                     "due": tasks.on_due,
                     "stop": tasks.on_stop,
+                    "drop": tasks.on_drop,
                     "done": tasks.on_done,
                 },
             ),
