@@ -279,6 +279,10 @@ def prepare(statement: Any, dialect: Dialect, *, column_keys: Sequence[str] = ()
     binds = {name: compiled.binds[name] for name in names}
     if any(bind.expanding for bind in binds.values()):
         raise ValueError("an expanding IN parameter is rendered per call: not preparable")
+    if compiled.insert_prefetch or compiled.update_prefetch:
+        # A column's Python-side default (or onupdate) is computed by SQLAlchemy per call:
+        # run here, it would be bound as NULL.
+        raise ValueError("a column's Python-side default is computed per call: not preparable")
     columns = statement.selected_columns if hasattr(statement, "selected_columns") else ()
     if not columns:
         columns = getattr(statement, "_returning", ()) or ()

@@ -128,6 +128,7 @@ class ParseProblem:
     kind: str
     day: date | None = None
     weekday: int | None = None  # the weekday the person wrote
+    at: datetime | None = None  # weekday_mismatch: the date as written, at its time (local)
     words: tuple[str, ...] = field(default_factory=tuple)
 
 
@@ -319,7 +320,7 @@ def parse_when(
     local = chosen.astimezone(tz)
     explicit = day_num is not None or relative is not None
     if weekday is not None and explicit and local.weekday() != weekday:
-        return ParseProblem("weekday_mismatch", day=local.date(), weekday=weekday)
+        return ParseProblem("weekday_mismatch", day=local.date(), weekday=weekday, at=local)
     if chosen - now > timedelta(days=horizon_days):
         return ParseProblem("too_far", day=local.date())
     return ParsedWhen(local=local, utc=chosen.astimezone(UTC), used_default_time=used_default)

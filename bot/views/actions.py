@@ -77,6 +77,16 @@ def status_label(status: ActionStatus, tr: Translator) -> str:
     return tr.gettext(STATUS_LABELS[status])
 
 
+def progress_after_status(status: ActionStatus, progress: int) -> str:
+    """The percentage shown after a status («50%»), or "" where it goes without saying:
+    «Non avviata 0%», «Completata 100%» and «Rinviata 0%» say the same thing twice."""
+    if status in (ActionStatus.NOT_STARTED, ActionStatus.COMPLETED):
+        return ""
+    if status == ActionStatus.POSTPONED and progress == 0:
+        return ""
+    return f"{progress}%"
+
+
 def where(action: Action, names: Mapping[int, str], tr: Translator) -> str:
     if action.municipality_id is None:
         return tr.gettext("Unione (intercomunale)")
@@ -292,7 +302,9 @@ def render_history(
     if not lines_in:
         lines.append(_("Nessun aggiornamento finora."))
     for e in lines_in:
-        now = f"{STATUS_ICONS[e.status]} {html.escape(status_label(e.status, tr))} {e.progress}%"
+        pct = progress_after_status(e.status, e.progress)
+        now = f"{STATUS_ICONS[e.status]} {html.escape(status_label(e.status, tr))}"
+        now += f" {pct}" if pct else ""
         if e.previous_status == e.status and e.previous_progress == e.progress:
             # A confirmation («Invariata», «Il resto è invariato»): checked, nothing moved.
             said = _("✔️ invariata ({state})").format(state=now)

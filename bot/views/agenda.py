@@ -10,6 +10,8 @@ Buttons (callback data `agd:verb:id`, ids only; the handlers re-check everything
     agd:down:<item>        move an item down (panel)
     agd:drop:<item>        take an item off the agenda (panel)
     agd:ok:<meeting>       «✅ Conferma l'ordine del giorno» (panel)
+    agd:show:<meeting>     «↩️ Torna all'ordine del giorno»: the panel again, in place of the
+                           pressed message (the end of a task's dialogue opened from the panel)
     agd:yes:<item>         accept a member's proposal (to each coordinator, in private)
     agd:no:<item>          decline it
 """
@@ -172,6 +174,12 @@ def render_drafted(view: AgendaView, tr: Translator) -> tuple[str, Keyboard | No
         "Ho preparato la bozza dell'ordine del giorno con quello che è in sospeso per il tavolo."
     )
     return intro + "\n\n" + text, keyboard
+
+
+def panel_button(meeting_id: int, tr: Translator) -> Button:
+    return Button(
+        tr.gettext("↩️ Torna all'ordine del giorno"), cb.encode(AGENDA_AREA, "show", meeting_id)
+    )
 
 
 def panel_answer(view: AgendaView, tr: Translator, toast: str | None = None) -> Answer:

@@ -1155,8 +1155,13 @@ def problem_text(
             tr.language,
             year=True,
         ).split(",")[0]
-    if kind == "weekday_mismatch" and day is not None and weekday is not None:
-        return _("Il {date} è {actual}, non {written}: quale intendi?").format(
+    if kind in ("weekday_mismatch", "weekday_pick") and day is not None and weekday is not None:
+        said = (
+            _("Il {date} è {actual}, non {written}: tocca qui sotto la data giusta.")
+            if kind == "weekday_pick"  # both dates offered among the buttons
+            else _("Il {date} è {actual}, non {written}: quale intendi?")
+        )
+        return said.format(
             date=day_text.split(" ", 1)[-1],
             actual=_(_WEEKDAYS[day.weekday()]),
             written=_(_WEEKDAYS[weekday]),

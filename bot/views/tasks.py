@@ -9,6 +9,8 @@ Buttons (callback data `tsk:verb:id[:arg]`, ids only; the handlers re-check ever
                                have actions
     tsk:due:<meeting>:<days>   by when: one of `DUE_DAYS` from today, 0 for no date
     tsk:stop:<meeting>         ends the dialogue, nothing recorded
+    tsk:drop:<task>            «🗑 Annulla questo compito» (a coordinator, while it is open):
+                               cancelled, the assignee told
     tsk:done:<task>            «✔️ Fatto», for the assignee
 """
 
@@ -24,6 +26,8 @@ from bot import callback_data as cb
 from bot.i18n import N_, Translator, format_datetime
 from bot.views.keyboard import Button, Keyboard
 from bot.views.meetings import NOT_A_MEMBER
+from bot.views.names import person_name
+from storage.repositories.people import ShownName
 
 TASK_AREA = "tsk"
 # The dates offered for a task, in days from today; 0: no date. Anything else is forged.
@@ -133,8 +137,18 @@ def render_pick_due(
 
 
 def render_assigned(
-    meeting: TaskMeeting, name: str, task: str, due_on: date | None, tr: Translator
+    meeting: TaskMeeting,
+    task_id: int,
+    name: str,
+    task: str,
+    due_on: date | None,
+    tr: Translator,
+    *,
+    back: Button | None = None,
 ) -> tuple[str, Keyboard | None]:
+    """The task recorded; «📌 Assegna un compito» for the next one, «🗑 Annulla questo compito»
+    for a mistake, and `back`, the way back to the agenda's panel this dialogue replaced (while
+    the agenda is open)."""
     _ = tr.gettext
     text = _("✅ Compito assegnato a {name}: «{task}»").format(
         name=html.escape(name), task=html.escape(task)
@@ -142,7 +156,30 @@ def render_assigned(
     if due_on is not None:
         text += " " + _("entro {date}").format(date=day_label(due_on, tr))
     text += ".\n" + _("Gliel'ho scritto in privato.")
-    return text, Keyboard.of([new_task_button(meeting.meeting_id, tr)])
+    drop = Button(_("🗑 Annulla questo compito"), cb.encode(TASK_AREA, "drop", task_id))
+    return text, Keyboard.of(
+        [new_task_button(meeting.meeting_id, tr)], [drop], [back] if back else []
+    )
+
+
+def render_cancelled(
+    meeting_id: int | None, name: ShownName, task: str, told: bool, tr: Translator
+) -> tuple[str, Keyboard | None]:
+    """To the coordinator who cancelled it (`told`: the assignee is being told)."""
+    _ = tr.gettext
+    text = _("🗑 Compito annullato: «{task}», per {name}.").format(
+        task=html.escape(task), name=html.escape(person_name(name, tr))
+    )
+    if told:
+        text += "\n" + _("Gliel'ho scritto in privato.")
+    return text, Keyboard.of([new_task_button(meeting_id, tr)] if meeting_id else [])
+
+
+def render_cancelled_told(meeting: str, task: str, tr: Translator) -> str:
+    """To the assignee of a task cancelled after they were told of it."""
+    return tr.gettext(
+        "🗑 Il compito «{task}» della riunione «{meeting}» è stato annullato: non serve più farlo."
+    ).format(task=html.escape(task), meeting=html.escape(meeting))
 
 
 def render_told(
@@ -222,8 +259,9 @@ def render_done(
     return "\n".join([text, "", tr.gettext("Ancora aperti:"), *lines]), keyboard
 
 
-def render_stopped(tr: Translator) -> str:
-    return tr.gettext("Va bene, nessun compito registrato.")
+def render_stopped(tr: Translator, *, back: Button | None = None) -> tuple[str, Keyboard | None]:
+    """«Annulla»: nothing recorded; `back` as in `render_assigned`."""
+    return tr.gettext("Va bene, nessun compito registrato."), Keyboard.of([back] if back else [])
 
 
 _REFUSALS = {
@@ -238,6 +276,7 @@ _REFUSALS = {
     "not_yours": N_("Questo compito è di un'altra persona: lo segna fatto solo chi l'ha ricevuto."),
     "task_gone": N_("Questo compito non c'è più."),
     "closed": N_("Questo compito è già chiuso."),
+    "cancelled": N_("Questo compito è stato annullato da chi coordina: non serve più farlo."),
     "empty": N_("Il messaggio è vuoto: scrivimi il compito in parole."),
     "too_long": N_("È troppo lungo: scrivilo in al massimo {n} caratteri."),
 }

@@ -33,7 +33,7 @@ from zoneinfo import ZoneInfo
 
 from bot.callback_data import encode
 from bot.i18n import Translator, format_datetime, format_month
-from bot.views.actions import STATUS_ICONS, status_label
+from bot.views.actions import STATUS_ICONS, progress_after_status, status_label
 from bot.views.keyboard import Button, Keyboard, open_chat_button
 from storage.models import ActionStatus
 from storage.repositories.actions import ListedAction
@@ -65,12 +65,8 @@ def action_line(action: ListedAction, tr: Translator, *, home: int | None = None
         "" if home is not None and action.municipality_id == home else f" — {html.escape(where)}"
     )
     mark = "✔️ " if action.done else ""
-    # "Non avviata 0%" and "Completata 100%" say the same thing twice.
-    pct = (
-        ""
-        if action.status in (ActionStatus.NOT_STARTED, ActionStatus.COMPLETED)
-        else f" {action.progress}%"
-    )
+    pct = progress_after_status(action.status, action.progress)
+    pct = f" {pct}" if pct else ""
     return f"{mark}<b>{html.escape(action.code)}</b> {html.escape(action.title[:80])}{place}: {STATUS_ICONS[action.status]} {html.escape(status_label(action.status, tr))}{pct}"
 
 
@@ -304,9 +300,8 @@ def render_screen(screen: Screen, tr: Translator) -> Shown:
 def _now_line(status: ActionStatus, progress: int, tr: Translator) -> str:
     """«🔄 In corso, 50%» («✅ Completata», «⚪ Non avviata»: their percentage goes without saying)."""
     label = f"{STATUS_ICONS[status]} {html.escape(status_label(status, tr))}"
-    if status in (ActionStatus.COMPLETED, ActionStatus.NOT_STARTED):
-        return label
-    return f"{label}, {progress}%"
+    pct = progress_after_status(status, progress)
+    return f"{label}, {pct}" if pct else label
 
 
 def status_question(q: StatusQuestion, tr: Translator) -> Shown:

@@ -41,6 +41,7 @@ from storage.models import (
     Union,
     Vote,
 )
+from storage.models.base import UTCDateTime
 from storage.repositories.common import dialect_insert, insert_ignore
 from storage.repositories.core import comuni_by_member
 from storage.repositories.people import present_name
@@ -578,7 +579,9 @@ def _upsert_vote(dialect: str) -> Any:
 _MARK_DIRTY = (
     update(PollMessage)
     .where(PollMessage.poll_id == bindparam("b_poll_id"))
-    .values(dirty_since=func.coalesce(PollMessage.dirty_since, bindparam("b_now")))
+    .values(
+        dirty_since=func.coalesce(PollMessage.dirty_since, bindparam("b_now", type_=UTCDateTime()))
+    )
 )
 # What a vote changes: the poll's group messages and the voter's own private copies.
 _SHOWS_VOTE = or_(PollMessage.member_id.is_(None), PollMessage.member_id == bindparam("b_member"))
@@ -624,7 +627,11 @@ def _upsert_vote_marking_dirty() -> Any:
     return (
         update(PollMessage)
         .where(PollMessage.id.in_(not_owing))
-        .values(dirty_since=func.coalesce(PollMessage.dirty_since, bindparam("b_now")))
+        .values(
+            dirty_since=func.coalesce(
+                PollMessage.dirty_since, bindparam("b_now", type_=UTCDateTime())
+            )
+        )
         .add_cte(upsert.returning(Vote.id).cte("vote_upsert"))
     )
 

@@ -59,6 +59,20 @@ async def meeting_and_union(session: AsyncSession, meeting_id: int) -> tuple[Mee
     return (row[0], row[1]) if row else None
 
 
+async def lock_minutes(session: AsyncSession, meeting_id: int) -> Minutes | None:
+    """The meeting's minutes, their row locked until the transaction ends and their values
+    read again (PostgreSQL: FOR UPDATE; SQLite's write transactions run one at a time anyway):
+    of two approvals at once, the second waits for the first and then finds them approved."""
+    return (
+        await session.execute(
+            select(Minutes)
+            .where(Minutes.meeting_id == meeting_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    ).scalar_one_or_none()
+
+
 async def minutes_of(session: AsyncSession, meeting_id: int) -> Minutes | None:
     return (
         await session.execute(select(Minutes).where(Minutes.meeting_id == meeting_id))

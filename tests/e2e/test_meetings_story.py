@@ -150,14 +150,19 @@ async def _create_poll_with_wizard(bot: BotUnderTest, team: Team) -> FakeMessage
     await (await carla.press(dates, "gio 10 dic, 17:00")).answered()
     await (await carla.press(dates, "gio 17 dic, 17:00")).answered()
     await bot.settle()
-    # A typed date whose weekday is wrong is explained, not guessed.
+    # A typed date whose weekday is wrong is explained, not guessed: both dates join the
+    # buttons, and a tap picks the one meant.
     await carla.send("martedì 16 dicembre ore 17:30")
     await bot.settle()
-    assert "Il 16 dic 2026 è mercoledì, non martedì" in (fake.last_sent(carla).text or "")
-    await carla.send("mercoledì 16 dicembre ore 17:30")
+    mismatch = fake.last_sent(carla)
+    assert (mismatch.text or "").startswith(
+        "Il 16 dic 2026 è mercoledì, non martedì: tocca qui sotto la data giusta."
+    )
+    assert {"mar 15 dic, 17:30", "mer 16 dic, 17:30"} <= set(mismatch.button_texts)
+    assert "Avanti (2 date scelte)" in mismatch.button_texts  # neither chosen by itself
+    await (await carla.press(mismatch, "mer 16 dic, 17:30")).answered()
     await bot.settle()
-    reply = fake.last_sent(carla)
-    assert "Aggiunta: mer 16 dic 2026, 17:30." in (reply.text or "")
+    assert "✔️ mer 16 dic, 17:30" in fake.last_sent(carla).button_texts
     await carla.send("banana")
     await bot.settle()
     assert "Non ho capito «banana»" in (fake.last_sent(carla).text or "")

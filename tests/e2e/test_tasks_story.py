@@ -108,6 +108,12 @@ async def test_tasks_story(any_bot: BotUnderTest) -> None:
         "✅ Compito assegnato a Sara Argelato: «Chiedere il preventivo per il fotovoltaico "
         "della scuola» entro ven 18 dic 2026.\nGliel'ho scritto in privato."
     )
+    # The agenda's panel this dialogue replaced is one tap away.
+    assert when.button_texts == [
+        "📌 Assegna un compito",
+        "🗑 Annulla questo compito",
+        "↩️ Torna all'ordine del giorno",
+    ]
     task = (await _tasks(bot))[-1]
     assert (task.status, task.due_on, task.meeting_id, task.action_id) == (
         TaskStatus.OPEN,
@@ -142,6 +148,9 @@ async def test_tasks_story(any_bot: BotUnderTest) -> None:
     again = await (await sara.press_forged(told, f"tsk:done:{task.id}")).answered()
     assert again.show_alert and again.text == "Questo compito è già chiuso."
 
+    # A task done is not cancelled afterwards.
+    late = await (await carla.press(when, "🗑 Annulla questo compito")).answered()
+    assert late.show_alert and late.text == "Questo compito è già chiuso."
     # «Annulla» ends a dialogue and records nothing.
     await (await carla.press(when, "📌 Assegna un compito")).answered()
     await bot.settle()
@@ -149,6 +158,47 @@ async def test_tasks_story(any_bot: BotUnderTest) -> None:
     await bot.settle()
     assert when.text == "Va bene, nessun compito registrato."
     assert len(await _tasks(bot)) == 2
+    # …and leads back to the agenda's panel, for its coordinator only.
+    assert when.button_texts == ["↩️ Torna all'ordine del giorno"]
+    not_hers = await (await sara.press_forged(when, f"agd:show:{meeting_id}")).answered()
+    assert not_hers.show_alert
+    await (await carla.press(when, "↩️ Torna all'ordine del giorno")).answered()
+    await bot.settle()
+    assert (when.text or "").startswith("📋 Ordine del giorno · Riunione di dicembre")
+    assert {"➕ Aggiungi un punto", "📌 Assegna un compito"} <= set(when.button_texts)
+
+    # A task assigned by mistake is cancelled with one tap; its assignee is told, and her
+    # «✔️ Fatto» on it says so.
+    await (await carla.press(when, "📌 Assegna un compito")).answered()
+    await bot.settle()
+    await (await carla.press(when, "Sara Argelato")).answered()
+    await bot.settle()
+    await carla.send("Preparare la delibera sbagliata")
+    await bot.settle()
+    wrong = fake.last_sent(carla)
+    await (await carla.press(wrong, "Nessuna azione")).answered()
+    await bot.settle()
+    await (await carla.press(wrong, "Senza scadenza")).answered()
+    await bot.settle()
+    mistaken = (await _tasks(bot))[-1]
+    told_wrong = fake.last_sent(sara)
+    assert "Preparare la delibera sbagliata" in (told_wrong.text or "")
+    not_coord = await (await sara.press_forged(wrong, f"tsk:drop:{mistaken.id}")).answered()
+    assert not_coord.show_alert and (not_coord.text or "").startswith("Solo chi coordina")
+    await (await carla.press(wrong, "🗑 Annulla questo compito")).answered()
+    await bot.settle()
+    assert wrong.text == (
+        "🗑 Compito annullato: «Preparare la delibera sbagliata», per Sara Argelato.\n"
+        "Gliel'ho scritto in privato."
+    )
+    assert wrong.button_texts == ["📌 Assegna un compito"]
+    assert fake.last_sent(sara).text == (
+        "🗑 Il compito «Preparare la delibera sbagliata» della riunione «Riunione di dicembre» "
+        "è stato annullato: non serve più farlo."
+    )
+    gone = await (await sara.press(told_wrong, "✔️ Fatto")).answered()
+    assert gone.show_alert and (gone.text or "").startswith("Questo compito è stato annullato")
+    assert (await _tasks(bot))[-1].status == TaskStatus.CANCELLED
 
     # After the round's deadline, the summary in the political group lists the overdue task.
     bot.clock.set(datetime(2026, 12, 14, 17, 0, tzinfo=UTC))

@@ -589,6 +589,7 @@ BUTTONS: dict[str, Row] = {
     "agd:down:{item}": AGENDA_COORD,
     "agd:drop:{item}": AGENDA_COORD,
     "agd:ok:{meeting}": AGENDA_COORD,
+    "agd:show:{meeting}": AGENDA_COORD,
     "agd:yes:{proposal}": AGENDA_COORD,
     "agd:no:{proposal}": AGENDA_COORD,
     # Tasks: the coordinator's dialogue, in private; «✔️ Fatto» for the assignee (the Sindaco).
@@ -597,6 +598,7 @@ BUTTONS: dict[str, Row] = {
     "tsk:act:{meeting}:{act}": TASK_COORD,
     "tsk:due:{meeting}:7": TASK_COORD,
     "tsk:stop:{meeting}": private_button(everyone(OK), PRIVATE_BUTTON),  # ends one's own only
+    "tsk:drop:{task}": TASK_COORD,
     "tsk:done:{task}": private_button(
         only(
             ["sindaco"],

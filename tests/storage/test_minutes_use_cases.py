@@ -4,6 +4,7 @@ posting queued once (and again by the tick after a crash), /verbali's reach, the
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
@@ -199,6 +200,44 @@ async def test_numbers_run_per_union_and_year(db: Database, clock: FakeClock) ->
         assert isinstance(approved, minutes.Approved)
         numbers.append((approved.number, approved.year))
     assert numbers == [(1, 2026), (2, 2026), (1, 2026), (1, 2027)]
+
+
+async def test_two_approvals_at_once_approve_once(db: Database, clock: FakeClock) -> None:
+    """Two coordinators press «Approva» together: the second transaction runs while the first
+    is still open, and is told the minutes are approved once the first commits."""
+    now = clock.now()
+    async with db.transaction() as session:
+        world = await make_world(session, actions_per_comune=0, now=now)
+        await add_member(
+            session, world, role=Role.STAFF, name="Dario Vicecoordinatore", coordinator=True
+        )
+    meeting_id = await _held(db, world, now - timedelta(hours=3))
+    later = now + timedelta(hours=1)
+    async with db.transaction() as first:
+        approved = await minutes.approve(
+            first,
+            meeting_id=meeting_id,
+            telegram_user_id=_user(world, "Carla Coordinatrice"),
+            now=later,
+        )
+        assert isinstance(approved, minutes.Approved)
+
+        async def second() -> object:
+            async with db.transaction() as session:
+                return await minutes.approve(
+                    session,
+                    meeting_id=meeting_id,
+                    telegram_user_id=_user(world, "Dario Vicecoordinatore"),
+                    now=later,
+                )
+
+        pressed = asyncio.create_task(second())
+        await asyncio.sleep(0.3)  # the second is waiting for the first's COMMIT
+        assert not pressed.done()
+    assert await pressed == minutes.Refused("approved")
+    async with db.transaction() as session:
+        rows = (await session.execute(select(Minutes.status, Minutes.number))).all()
+    assert [(str(status), number) for status, number in rows] == [("approved", 1)]
 
 
 async def test_posting_is_queued_once_and_the_tick_finds_what_a_crash_left(

@@ -8,12 +8,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.exc import IntegrityError
 
 from bot.clock import FakeClock
 from storage.db import Database, connection_of, prepare, run_hot
-from storage.models import Answer, Member, Person, ProcessedUpdate, Vote
+from storage.models import Answer, Member, Person, ProcessedUpdate, UpdateSettings, Vote
 from storage.repositories import core as core_repo
 from storage.repositories import meetings as repo
 from tests.storage.test_meetings_storage import _poll
@@ -112,3 +112,10 @@ def test_a_statement_rendered_per_call_is_not_prepared(sqlite_db: Database) -> N
     statement = select(Vote.id).where(Vote.slot_id.in_([1, 2]))
     with pytest.raises(ValueError, match="expanding"):
         prepare(statement, sqlite_db.engine.dialect)
+
+
+def test_an_insert_that_needs_a_python_default_is_not_prepared(sqlite_db: Database) -> None:
+    """Run by hand, a column's Python-side default would be bound as NULL: refused."""
+    statement = insert(UpdateSettings)
+    with pytest.raises(ValueError, match="default"):
+        prepare(statement, sqlite_db.engine.dialect, column_keys=("union_id",))

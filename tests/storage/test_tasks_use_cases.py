@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.clock import FakeClock
+from bot.i18n import translator
 from bot.services.meetings import tasks
 from bot.services.meetings.attendance import GUEST_FLOW
 from storage.db import Database
@@ -24,7 +25,11 @@ async def test_an_old_annulla_ends_only_the_tasks_dialogue(db: Database, clock: 
                 data={"meeting": 1},
                 now=now,
             )
-            await tasks.stop(session, telegram_user_id=user, now=now)
+            stopped = await tasks.stop(
+                session, meeting_id=1, telegram_user_id=user, now=now, tr=translator("it")
+            )
+            assert stopped.text == "Va bene, nessun compito registrato."
+            assert stopped.keyboard is None  # no such meeting: no way back to its agenda
             left = await core_repo.get_conversation(
                 session, telegram_user_id=user, chat_id=user, now=now
             )

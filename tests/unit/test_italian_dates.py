@@ -73,6 +73,8 @@ def test_weekday_and_date_must_agree() -> None:
     problem = _problem("martedì 9 dicembre ore 17")  # 9 Dec 2026 is a Wednesday
     assert problem.kind == "weekday_mismatch"
     assert problem.day == date(2026, 12, 9) and problem.weekday == 1
+    assert problem.at is not None  # the date as written, at its time: the wizard offers it
+    assert problem.at.replace(tzinfo=None) == datetime(2026, 12, 9, 17)
 
 
 @pytest.mark.parametrize(

@@ -99,3 +99,31 @@ def test_the_rounds_list_with_a_long_answer_on_top_fits_one_message() -> None:
     assert len(text) <= 4096 and "…e altre" in text
     assert keyboard is not None
     assert sum(len(row) for row in keyboard.rows) <= 100  # Telegram's buttons a message
+
+
+def test_a_status_says_its_percentage_only_where_it_adds_something() -> None:
+    """«Rinviata 0%», «Non avviata 0%», «Completata 100%» repeat the status; «Rinviata, 30%» does
+    not: an action postponed half-way keeps what was done."""
+    from bot.i18n import translator
+    from bot.views.updates import action_line
+    from storage.models import ActionStatus
+    from storage.repositories.actions import ListedAction
+
+    def line(status: ActionStatus, progress: int) -> str:
+        listed = ListedAction(
+            id=1,
+            code="A1",
+            title="Fotovoltaico sul municipio",
+            municipality_id=7,
+            status=status,
+            progress=progress,
+            comune="Anzola",
+            done=False,
+        )
+        return plain_text(action_line(listed, translator("it"), home=7))
+
+    assert line(ActionStatus.POSTPONED, 0) == "A1 Fotovoltaico sul municipio: ⏸ Rinviata"
+    assert line(ActionStatus.POSTPONED, 30) == "A1 Fotovoltaico sul municipio: ⏸ Rinviata 30%"
+    assert line(ActionStatus.ONGOING, 0).endswith("In corso 0%")
+    assert line(ActionStatus.NOT_STARTED, 0).endswith("Non avviata")
+    assert line(ActionStatus.COMPLETED, 100).endswith("Completata")

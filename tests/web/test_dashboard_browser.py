@@ -10,6 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from playwright.async_api import expect
 
 from tests.web.browser import (
     DARK_THEME,
@@ -40,10 +41,10 @@ async def _open(context: Any, dash: Dash, init_data: str, **kwargs: Any) -> Any:
 
 
 async def _boot_says(page: Any, words: str) -> None:
-    """Wait until the sign-in page tells the visitor something with these words."""
-    await page.wait_for_function(
-        f"document.getElementById('boot-status').textContent.includes({words!r})"
-    )
+    """Wait until the sign-in page tells the visitor something with these words. (A locator's
+    wait, not `wait_for_function`: that one polls its string with `eval` inside the page once
+    a first check fails, which the dashboard's CSP, rightly, refuses: a slow machine failed.)"""
+    await page.locator("#boot-status", has_text=words).wait_for()
 
 
 async def _events(page: Any) -> list[list[Any]]:
@@ -88,10 +89,9 @@ async def test_a_member_opens_the_mini_app_and_finds_their_way(
     await page.wait_for_url(re.compile(rf"/actions/{w.actions['A2.2']}$"))
     photo = page.locator("img.photo")
     await photo.wait_for()
-    await page.wait_for_function(
-        "document.querySelector('img.photo').complete && "
-        "document.querySelector('img.photo').naturalWidth > 0"
-    )
+    # Loaded and decoded (read through Playwright's own script, which the page's CSP allows).
+    await expect(photo).to_have_js_property("complete", True)
+    await expect(photo).not_to_have_js_property("naturalWidth", 0)
     assert "La ditta ha montato" in await page.inner_text("main")
     assert "Sopralluogo fatto in via Roma" in await page.inner_text("main")
     assert await fits_the_phone(page)

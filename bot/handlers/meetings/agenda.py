@@ -145,6 +145,18 @@ async def on_confirm(update: Update, context: BotContext) -> None:
     await _panel_press(update, context, meeting_union_id, use)
 
 
+async def on_show(update: Update, context: BotContext) -> None:
+    """«↩️ Torna all'ordine del giorno»: the panel again, in place of the pressed message."""
+    now = context.services.clock.now()
+
+    async def use(session: AsyncSession, press: ButtonPress, _tr: Translator) -> object:
+        return await agenda.open_panel(
+            session, meeting_id=press.object_id, telegram_user_id=press.user_id, now=now
+        )
+
+    await _panel_press(update, context, meeting_union_id, use)
+
+
 async def _panel_press(update: Update, context: BotContext, union_of: UnionOf, use: Use) -> None:
     done = await _pressed(update, context, union_of, use, private=True)
     if done is None:

@@ -98,10 +98,41 @@ async def on_stop(update: Update, context: BotContext) -> None:
     now = context.services.clock.now()
 
     async def use(session: AsyncSession, press: ButtonPress, tr: Translator) -> object:
-        await tasks.stop(session, telegram_user_id=press.user_id, now=now)
-        return tasks.Step(views.render_stopped(tr), None)
+        return await tasks.stop(
+            session, meeting_id=press.object_id, telegram_user_id=press.user_id, now=now, tr=tr
+        )
 
     await _step(update, context, use)
+
+
+async def on_drop(update: Update, context: BotContext) -> None:
+    """«🗑 Annulla questo compito», under the coordinator's «✅ Compito assegnato»."""
+    services = context.services
+    now = services.clock.now()
+    language = services.settings.default_language
+
+    async def use(session: AsyncSession, press: ButtonPress, _tr: Translator) -> object:
+        return await tasks.cancel_task(
+            session,
+            task_id=press.object_id,
+            telegram_user_id=press.user_id,
+            now=now,
+            language=language,
+        )
+
+    done = await pressed_refusing(
+        update, context, tasks.union_of_task, use, private=True, refusal=_refusal
+    )
+    if done is None:
+        return
+    _press, tr, outcome = done
+    assert isinstance(outcome, tasks.TaskCancelled)
+    text, keyboard = views.render_cancelled(
+        outcome.meeting_id, outcome.name, outcome.text, outcome.told, tr
+    )
+    await deliver(update, Answer(text=text, keyboard=keyboard))
+    if outcome.told:
+        await delivery.flush(services, context.bot)
 
 
 async def on_task_text(update: Update, context: BotContext, conv: Conversation) -> None:

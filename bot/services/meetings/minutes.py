@@ -429,7 +429,10 @@ async def approve(
 ) -> Approved | Refused:
     """The number in the Union's year (of the meeting's date), the decisions recorded in the
     register (an item «Decisa» without one gets one, its text the item's), the content frozen.
-    Posting follows (`post_approved`), from the frozen content."""
+    Posting follows (`post_approved`), from the frozen content. Two coordinators approving at
+    once: the second waits for the first (the row's lock) and is told they are approved; without
+    the lock both read a draft and the decisions went twice into the register."""
+    await repo.lock_minutes(session, meeting_id)
     checked = await _coordinating(session, meeting_id, telegram_user_id)
     if isinstance(checked, Refused):
         return checked

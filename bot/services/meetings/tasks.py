@@ -20,7 +20,8 @@ from bot.services.meetings.access import member_for
 from bot.services.meetings.agenda import check_item_text
 from bot.services.meetings.polls import person_translator, table_members
 from bot.views import tasks as views
-from bot.views.keyboard import Keyboard, to_dict
+from bot.views.agenda import panel_button
+from bot.views.keyboard import Button, Keyboard, to_dict
 from storage.models import (
     Action,
     Meeting,
@@ -38,6 +39,7 @@ from storage.repositories import core as core_repo
 from storage.repositories import meetings as meetings_repo
 from storage.repositories import outbox as outbox_repo
 from storage.repositories import tasks as repo
+from storage.repositories.people import ShownName, shown_name
 
 logger = logging.getLogger(__name__)
 
@@ -315,8 +317,19 @@ async def pick_due(
     )
     await _tell_assignee(session, ctx, task, person, now=now, language=language)
     logger.info("Meeting %s: task %s assigned", ctx.meeting.id, task.id)
-    text, keyboard = views.render_assigned(ctx.view, name, task.text, due_on, tr)
+    back = _back_to_agenda(ctx.meeting, now, tr)
+    text, keyboard = views.render_assigned(
+        ctx.view, task.id, name, task.text, due_on, tr, back=back
+    )
     return Step(text, keyboard, done=True)
+
+
+def _back_to_agenda(meeting: Meeting | None, now: datetime, tr: Translator) -> Button | None:
+    """«↩️ Torna all'ordine del giorno» while the agenda's panel can still be opened (the
+    meeting neither cancelled nor begun: bot.services.meetings.agenda.open_panel)."""
+    if meeting is None or meeting.cancelled_at is not None or meeting.starts_at <= now:
+        return None
+    return panel_button(meeting.id, tr)
 
 
 async def _tell_assignee(
@@ -361,9 +374,12 @@ async def _enqueue(
     )
 
 
-async def stop(session: AsyncSession, *, telegram_user_id: int, now: datetime) -> None:
+async def stop(
+    session: AsyncSession, *, meeting_id: int, telegram_user_id: int, now: datetime, tr: Translator
+) -> Step:
     """«Annulla»: the task's dialogue ends, nothing recorded. A dialogue opened since (a guest,
-    the minutes' notes, an agenda item) is another's: an old «Annulla» leaves it open."""
+    the minutes' notes, an agenda item) is another's: an old «Annulla» leaves it open. The way
+    back to the agenda's panel is offered (its own press re-checks the presser)."""
     conv = await core_repo.get_conversation(
         session, telegram_user_id=telegram_user_id, chat_id=telegram_user_id, now=now
     )
@@ -371,6 +387,9 @@ async def stop(session: AsyncSession, *, telegram_user_id: int, now: datetime) -
         await core_repo.clear_conversation(
             session, telegram_user_id=telegram_user_id, chat_id=telegram_user_id
         )
+    back = _back_to_agenda(await session.get(Meeting, meeting_id), now, tr)
+    text, keyboard = views.render_stopped(tr, back=back)
+    return Step(text, keyboard)
 
 
 @dataclass(frozen=True)
@@ -402,6 +421,8 @@ async def mark_done(
         return TaskRefused(member)
     if member.id != task.assignee_member_id:
         return TaskRefused("not_yours")
+    if task.status == TaskStatus.CANCELLED:
+        return TaskRefused("cancelled")
     if task.status != TaskStatus.OPEN:
         return TaskRefused("closed")
     task.status, task.closed_at = TaskStatus.DONE, now
@@ -409,6 +430,44 @@ async def mark_done(
     logger.info("Task %s done", task.id)
     remaining = _lines(await repo.open_tasks_of(session, member.id))
     return TaskDone(task.text, remaining, await _today(session, task.union_id, now))
+
+
+@dataclass(frozen=True)
+class TaskCancelled:
+    meeting_id: int | None
+    text: str
+    name: ShownName  # the assignee's
+    told: bool  # the assignee's notice is queued
+
+
+async def cancel_task(
+    session: AsyncSession, *, task_id: int, telegram_user_id: int, now: datetime, language: str
+) -> TaskCancelled | TaskRefused:
+    """«🗑 Annulla questo compito»: a coordinator of the task's Union, an open task (one done
+    stays done). The assignee, if they were told of it, is told it is cancelled (once)."""
+    task = await session.get(MeetingTask, task_id)
+    if task is None:
+        return TaskRefused("task_gone")
+    member = await member_for(
+        session, union_id=task.union_id, telegram_user_id=telegram_user_id, coordinator=True
+    )
+    if isinstance(member, str):
+        return TaskRefused(member)
+    if task.status != TaskStatus.OPEN:
+        return TaskRefused("closed")
+    task.status, task.closed_at = TaskStatus.CANCELLED, now
+    meeting = await session.get(Meeting, task.meeting_id)
+    assignee = await session.get(Member, task.assignee_member_id)
+    person = await session.get(Person, assignee.person_id) if assignee is not None else None
+    told = False
+    reachable = person is not None and person.telegram_user_id is not None
+    if meeting is not None and person is not None and reachable and task.told_at is not None:
+        tr = person_translator(person.language, person.telegram_language, language)
+        text = views.render_cancelled_told(meeting.title, task.text, tr)
+        told = await _enqueue(session, person, f"taskdrop:{task.id}", text, None, now=now)
+    await session.flush()
+    logger.info("Task %s cancelled", task.id)
+    return TaskCancelled(task.meeting_id, task.text, shown_name(person), told)
 
 
 # --- with the monthly update round (the tick) ---------------------------------------------

@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 import logging
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -361,7 +361,7 @@ def _written(state: dict[str, Any], step: str, raw: str, now: datetime) -> tuple
         hh, mm = (int(x) for x in state["slot_time"].split(":"))
         parsed = parse_when(raw, now=now, tz=tz, default_time=time(hh, mm))
         if isinstance(parsed, ParseProblem):
-            return step, _problem(parsed)
+            return step, _both_dates(state, parsed, now) or _problem(parsed)
         return step, _add_typed_date(state, parsed, now)
     if step == STEP_DEADLINE:
         return _written_deadline(state, step, raw, now, tz)
@@ -386,6 +386,37 @@ def _problem(problem: ParseProblem) -> Note:
     return Note("problem", problem=(problem.kind, problem.day, problem.weekday, problem.words))
 
 
+def _both_dates(state: dict[str, Any], problem: ParseProblem, now: datetime) -> Note | None:
+    """«martedì 9 dicembre» when the 9th is a Wednesday: the 9th and the nearest Tuesday (same
+    time) join the date buttons, not chosen, for a tap on the right one — instead of asking to
+    type it again. None when the problem is another, or neither date can be offered."""
+    if problem.kind != "weekday_mismatch" or problem.at is None or problem.weekday is None:
+        return None
+    written = problem.at
+    shift = (problem.weekday - written.weekday()) % 7
+    meant = datetime.combine(
+        written.date() + timedelta(days=shift if shift <= 3 else shift - 7), written.timetz()
+    )
+    offered = [
+        start
+        for start in sorted(at.astimezone(UTC) for at in (written, meant))
+        if start >= now + rules.DEADLINE_MARGIN + timedelta(hours=1)
+    ]
+    for start in offered:
+        _offer(state, start.isoformat())
+    if not offered:
+        return None
+    return Note("problem", problem=("weekday_pick", problem.day, problem.weekday, ()))
+
+
+def _offer(state: dict[str, Any], raw: str) -> None:
+    """`raw` among the date buttons (the oldest unchosen ones make room)."""
+    if raw not in state["options"]:
+        if len(state["options"]) >= MAX_OPTIONS:
+            state["options"] = [o for o in state["options"] if o in state["chosen"]]
+        state["options"].append(raw)
+
+
 def _add_typed_date(state: dict[str, Any], parsed: ParsedWhen, now: datetime) -> Note:
     start = parsed.utc
     if start < now + rules.DEADLINE_MARGIN + timedelta(hours=1):
@@ -395,10 +426,7 @@ def _add_typed_date(state: dict[str, Any], parsed: ParsedWhen, now: datetime) ->
         return Note("already_chosen", at=start)
     if len(state["chosen"]) >= rules.MAX_SLOTS:
         return Note("full")
-    if raw not in state["options"]:
-        if len(state["options"]) >= MAX_OPTIONS:
-            state["options"] = [o for o in state["options"] if o in state["chosen"]]
-        state["options"].append(raw)
+    _offer(state, raw)
     state["chosen"].append(raw)
     return Note(
         "added",
