@@ -175,6 +175,12 @@ def render_cancelled(
     return text, Keyboard.of([new_task_button(meeting_id, tr)] if meeting_id else [])
 
 
+def render_struck(told: str, tr: Translator) -> str:
+    """The assignee's message about a task since cancelled (`told`: its HTML as sent), struck
+    through, its «✔️ Fatto» gone."""
+    return f"<s>{told}</s>\n\n" + tr.gettext("🗑 Annullato: non serve più farlo.")
+
+
 def render_cancelled_told(meeting: str, task: str, tr: Translator) -> str:
     """To the assignee of a task cancelled after they were told of it."""
     return tr.gettext(

@@ -354,6 +354,33 @@ async def sent_with_prefix(
     return [(key, chat, message) for key, chat, message in rows.all() if message is not None]
 
 
+async def sent_message(session: AsyncSession, dedup_key: str) -> tuple[int, int, str] | None:
+    """(chat id, message id, text) of the message sent under `dedup_key`; None if it was not
+    (yet) sent, or its fate is unknown."""
+    row = (
+        await session.execute(
+            select(OutboxMessage.chat_id, OutboxMessage.message_id, OutboxMessage.payload).where(
+                OutboxMessage.dedup_key == dedup_key,
+                OutboxMessage.status == OutboxStatus.SENT,
+                OutboxMessage.message_id.is_not(None),
+            )
+        )
+    ).first()
+    if row is None or row[1] is None:
+        return None
+    return int(row[0]), int(row[1]), str((row[2] or {}).get("text") or "")
+
+
+async def withdraw(session: AsyncSession, dedup_key: str) -> bool:
+    """Delete the row under `dedup_key` if it is still pending (never sent); True if it was."""
+    result = await session.execute(
+        delete(OutboxMessage).where(
+            OutboxMessage.dedup_key == dedup_key, OutboxMessage.status == OutboxStatus.PENDING
+        )
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
 async def drop_pending(session: AsyncSession, prefix: str) -> int:
     """Withdraw the rows with this key prefix not sent yet (their moment is over); returns
     how many. Rows being sent, sent or uncertain stay as they are."""

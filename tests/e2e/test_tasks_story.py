@@ -196,7 +196,12 @@ async def test_tasks_story(any_bot: BotUnderTest) -> None:
         "🗑 Il compito «Preparare la delibera sbagliata» della riunione «Riunione di dicembre» "
         "è stato annullato: non serve più farlo."
     )
-    gone = await (await sara.press(told_wrong, "✔️ Fatto")).answered()
+    # Her message about it is struck through, its «✔️ Fatto» gone; a press on a copy of it
+    # from before the edit says it is cancelled.
+    assert (told_wrong.text or "").startswith("📌 Hai un compito dalla riunione")
+    assert (told_wrong.text or "").endswith("🗑 Annullato: non serve più farlo.")
+    assert told_wrong.button_texts == []
+    gone = await (await sara.press_forged(told_wrong, f"tsk:done:{mistaken.id}")).answered()
     assert gone.show_alert and (gone.text or "").startswith("Questo compito è stato annullato")
     assert (await _tasks(bot))[-1].status == TaskStatus.CANCELLED
 

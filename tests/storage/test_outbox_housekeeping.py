@@ -219,3 +219,25 @@ async def test_purge_runs_once_a_day_in_batches(
             await s.execute(select(JobClaim.period).where(JobClaim.kind == "outbox_purge"))
         ).scalars()
         assert sorted(claims) == ["2026-12-01", "2026-12-02"]
+
+
+async def test_one_message_withdrawn_before_it_is_sent_or_found_once_sent(db: Database) -> None:
+    """A cancelled task's message (bot.services.meetings.tasks.cancel_task): withdrawn while it
+    waits, by its exact key only; once sent, found with its chat, Telegram's id and its text."""
+    await _enqueue(db, ["t:1", "t:10"])
+    async with db.transaction() as s:
+        assert await outbox_repo.withdraw(s, "t:1")
+        assert not await outbox_repo.withdraw(s, "t:1")  # gone already
+        assert await outbox_repo.sent_message(s, "t:10") is None  # pending: not sent
+        row = (
+            await s.execute(select(OutboxMessage).where(OutboxMessage.dedup_key == "t:10"))
+        ).scalar_one()
+        row.payload = {"text": "Hai un compito"}
+        await outbox_repo.finish(
+            s, message_id=row.id, status=OutboxStatus.SENT, now=NOW, telegram_message_id=77
+        )
+    async with db.transaction() as s:
+        assert not await outbox_repo.withdraw(s, "t:10")  # sent: stays
+        assert await outbox_repo.sent_message(s, "t:10") == (2, 77, "Hai un compito")
+        keys = (await s.execute(select(OutboxMessage.dedup_key))).scalars().all()
+    assert keys == ["t:10"]

@@ -19,7 +19,7 @@ from bot.i18n import Translator
 from bot.markup import markup
 from bot.scope import ButtonPress, reply
 from bot.services.meetings import meeting_union_id, tasks
-from bot.telegram_edit import deliver
+from bot.telegram_edit import deliver, edit_message
 from bot.views import tasks as views
 from bot.views.answer import Answer
 
@@ -131,6 +131,9 @@ async def on_drop(update: Update, context: BotContext) -> None:
         outcome.meeting_id, outcome.name, outcome.text, outcome.told, tr
     )
     await deliver(update, Answer(text=text, keyboard=keyboard))
+    if outcome.struck is not None:  # best effort: a «✔️ Fatto» pressed there says it anyway
+        chat_id, message_id, struck = outcome.struck
+        await edit_message(context.bot, chat_id=chat_id, message_id=message_id, text=struck)
     if outcome.told:
         await delivery.flush(services, context.bot)
 

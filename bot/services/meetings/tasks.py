@@ -438,13 +438,17 @@ class TaskCancelled:
     text: str
     name: ShownName  # the assignee's
     told: bool  # the assignee's notice is queued
+    # The message that told the assignee, to be struck through: (chat id, message id, new text).
+    struck: tuple[int, int, str] | None = None
 
 
 async def cancel_task(
     session: AsyncSession, *, task_id: int, telegram_user_id: int, now: datetime, language: str
 ) -> TaskCancelled | TaskRefused:
     """«🗑 Annulla questo compito»: a coordinator of the task's Union, an open task (one done
-    stays done). The assignee, if they were told of it, is told it is cancelled (once)."""
+    stays done). A message to the assignee not sent yet is withdrawn; one sent is struck
+    through without its «✔️ Fatto» (by the caller, after the COMMIT) and the assignee told it is
+    cancelled (once)."""
     task = await session.get(MeetingTask, task_id)
     if task is None:
         return TaskRefused("task_gone")
@@ -459,15 +463,20 @@ async def cancel_task(
     meeting = await session.get(Meeting, task.meeting_id)
     assignee = await session.get(Member, task.assignee_member_id)
     person = await session.get(Person, assignee.person_id) if assignee is not None else None
-    told = False
+    told, struck = False, None
     reachable = person is not None and person.telegram_user_id is not None
-    if meeting is not None and person is not None and reachable and task.told_at is not None:
+    never_sent = await outbox_repo.withdraw(session, f"task:{task.id}")
+    if meeting is not None and person is not None and reachable and not never_sent:
         tr = person_translator(person.language, person.telegram_language, language)
-        text = views.render_cancelled_told(meeting.title, task.text, tr)
-        told = await _enqueue(session, person, f"taskdrop:{task.id}", text, None, now=now)
+        sent = await outbox_repo.sent_message(session, f"task:{task.id}")
+        if sent is not None:
+            struck = (sent[0], sent[1], views.render_struck(sent[2], tr))
+        if task.told_at is not None:
+            text = views.render_cancelled_told(meeting.title, task.text, tr)
+            told = await _enqueue(session, person, f"taskdrop:{task.id}", text, None, now=now)
     await session.flush()
     logger.info("Task %s cancelled", task.id)
-    return TaskCancelled(task.meeting_id, task.text, shown_name(person), told)
+    return TaskCancelled(task.meeting_id, task.text, shown_name(person), told, struck)
 
 
 # --- with the monthly update round (the tick) ---------------------------------------------
