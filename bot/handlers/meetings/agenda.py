@@ -4,6 +4,7 @@ bot.services.meetings.agenda, answers, and flushes what it queued after the COMM
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from functools import partial
 
@@ -135,22 +136,23 @@ async def on_move(update: Update, context: BotContext) -> None:
 
 async def on_confirm(update: Update, context: BotContext) -> None:
     """«✅ Conferma l'ordine del giorno»."""
-    now = context.services.clock.now()
-
-    async def use(session: AsyncSession, press: ButtonPress, _tr: Translator) -> object:
-        return await agenda.confirm_agenda(
-            session, meeting_id=press.object_id, telegram_user_id=press.user_id, now=now
-        )
-
-    await _panel_press(update, context, meeting_union_id, use)
+    await _meeting_panel_press(update, context, agenda.confirm_agenda)
 
 
 async def on_show(update: Update, context: BotContext) -> None:
     """«↩️ Torna all'ordine del giorno»: the panel again, in place of the pressed message."""
+    await _meeting_panel_press(update, context, agenda.open_panel)
+
+
+async def _meeting_panel_press(
+    update: Update, context: BotContext, use_case: Callable[..., Awaitable[object]]
+) -> None:
+    """A panel button naming the meeting (`agd:<verb>:<meeting>`): `use_case(session,
+    meeting_id=, telegram_user_id=, now=)` answers with the panel."""
     now = context.services.clock.now()
 
     async def use(session: AsyncSession, press: ButtonPress, _tr: Translator) -> object:
-        return await agenda.open_panel(
+        return await use_case(
             session, meeting_id=press.object_id, telegram_user_id=press.user_id, now=now
         )
 

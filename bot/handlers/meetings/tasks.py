@@ -108,24 +108,11 @@ async def on_stop(update: Update, context: BotContext) -> None:
 async def on_drop(update: Update, context: BotContext) -> None:
     """«🗑 Annulla questo compito», under the coordinator's «✅ Compito assegnato»."""
     services = context.services
-    now = services.clock.now()
     language = services.settings.default_language
-
-    async def use(session: AsyncSession, press: ButtonPress, _tr: Translator) -> object:
-        return await tasks.cancel_task(
-            session,
-            task_id=press.object_id,
-            telegram_user_id=press.user_id,
-            now=now,
-            language=language,
-        )
-
-    done = await pressed_refusing(
-        update, context, tasks.union_of_task, use, private=True, refusal=_refusal
-    )
+    done = await _task_press(update, context, partial(tasks.cancel_task, language=language))
     if done is None:
         return
-    _press, tr, outcome = done
+    tr, outcome = done
     assert isinstance(outcome, tasks.TaskCancelled)
     text, keyboard = views.render_cancelled(
         outcome.meeting_id, outcome.name, outcome.text, outcome.told, tr
@@ -136,6 +123,24 @@ async def on_drop(update: Update, context: BotContext) -> None:
         await edit_message(context.bot, chat_id=chat_id, message_id=message_id, text=struck)
     if outcome.told:
         await delivery.flush(services, context.bot)
+
+
+async def _task_press(
+    update: Update, context: BotContext, use_case: Callable[..., Awaitable[object]]
+) -> tuple[Translator, object] | None:
+    """A button naming a task (`tsk:<verb>:<task>`), checked against the task's Union:
+    `use_case(session, task_id=, telegram_user_id=, now=)`'s outcome, None once refused."""
+    now = context.services.clock.now()
+
+    async def use(session: AsyncSession, press: ButtonPress, _tr: Translator) -> object:
+        return await use_case(
+            session, task_id=press.object_id, telegram_user_id=press.user_id, now=now
+        )
+
+    done = await pressed_refusing(
+        update, context, tasks.union_of_task, use, private=True, refusal=_refusal
+    )
+    return None if done is None else (done[1], done[2])
 
 
 async def on_task_text(update: Update, context: BotContext, conv: Conversation) -> None:
@@ -164,19 +169,10 @@ async def on_task_text(update: Update, context: BotContext, conv: Conversation) 
 
 async def on_done(update: Update, context: BotContext) -> None:
     """«✔️ Fatto», pressed by the assignee."""
-    now = context.services.clock.now()
-
-    async def use(session: AsyncSession, press: ButtonPress, _tr: Translator) -> object:
-        return await tasks.mark_done(
-            session, task_id=press.object_id, telegram_user_id=press.user_id, now=now
-        )
-
-    done = await pressed_refusing(
-        update, context, tasks.union_of_task, use, private=True, refusal=_refusal
-    )
+    done = await _task_press(update, context, tasks.mark_done)
     if done is None:
         return
-    _press, tr, outcome = done
+    tr, outcome = done
     assert isinstance(outcome, tasks.TaskDone)
     text, keyboard = views.render_done(outcome.text, outcome.remaining, outcome.today, tr)
     toast = views.render_done(outcome.text, (), outcome.today, tr)[0]

@@ -301,9 +301,14 @@ class Panel:
     view: views.AgendaView
 
 
+def agenda_open(meeting: Meeting, now: datetime) -> bool:
+    """The meeting's agenda can still change: the meeting neither cancelled nor begun."""
+    return meeting.cancelled_at is None and meeting.starts_at > now
+
+
 async def _open_meeting(session: AsyncSession, meeting_id: int, now: datetime) -> Meeting | None:
     meeting = await session.get(Meeting, meeting_id)
-    if meeting is None or meeting.cancelled_at is not None or meeting.starts_at <= now:
+    if meeting is None or not agenda_open(meeting, now):
         return None
     if await repo.record_of(session, meeting.id) is None:
         return None

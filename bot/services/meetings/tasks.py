@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import Translator, format_month
 from bot.services.meetings.access import member_for
-from bot.services.meetings.agenda import check_item_text
+from bot.services.meetings.agenda import agenda_open, check_item_text
 from bot.services.meetings.polls import person_translator, table_members
 from bot.views import tasks as views
 from bot.views.agenda import panel_button
@@ -325,9 +325,8 @@ async def pick_due(
 
 
 def _back_to_agenda(meeting: Meeting | None, now: datetime, tr: Translator) -> Button | None:
-    """«↩️ Torna all'ordine del giorno» while the agenda's panel can still be opened (the
-    meeting neither cancelled nor begun: bot.services.meetings.agenda.open_panel)."""
-    if meeting is None or meeting.cancelled_at is not None or meeting.starts_at <= now:
+    """«↩️ Torna all'ordine del giorno» while the agenda's panel can still be opened."""
+    if meeting is None or not agenda_open(meeting, now):
         return None
     return panel_button(meeting.id, tr)
 
