@@ -167,7 +167,7 @@ def render_cancelled(
 ) -> tuple[str, Keyboard | None]:
     """To the coordinator who cancelled it (`told`: the assignee is being told)."""
     _ = tr.gettext
-    text = _("🗑 Compito annullato: «{task}», per {name}.").format(
+    text = _("🗑 Annullato il compito di {name}: «{task}».").format(
         task=html.escape(task), name=html.escape(person_name(name, tr))
     )
     if told:

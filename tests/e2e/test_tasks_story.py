@@ -188,7 +188,7 @@ async def test_tasks_story(any_bot: BotUnderTest) -> None:
     await (await carla.press(wrong, "🗑 Annulla questo compito")).answered()
     await bot.settle()
     assert wrong.text == (
-        "🗑 Compito annullato: «Preparare la delibera sbagliata», per Sara Argelato.\n"
+        "🗑 Annullato il compito di Sara Argelato: «Preparare la delibera sbagliata».\n"
         "Gliel'ho scritto in privato."
     )
     assert wrong.button_texts == ["📌 Assegna un compito"]
