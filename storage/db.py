@@ -91,6 +91,12 @@ def _prepare_sqlite(engine: AsyncEngine) -> None:
         # next writer may begin. Also for a connection invalidated meanwhile (None here).
         writer.release(record.record_info)
 
+    @event.listens_for(engine.sync_engine, "detach")
+    def _on_detach(_dbapi_connection: Any, record: Any) -> None:
+        # A connection dropped without returning (garbage-collected by SQLAlchemy, which
+        # detaches it instead of checking it in, or detached on purpose): its turn ends too.
+        writer.release(record.record_info)
+
     @event.listens_for(engine.sync_engine, "reset")
     def _on_reset(dbapi_connection: Any, record: Any, reset_state: Any) -> None:
         # SQLAlchemy's own reset-on-return is off (pool_reset_on_return=None, create_engine):
@@ -120,7 +126,8 @@ class _Writer:
     """
 
     def __init__(self) -> None:
-        self._lock = asyncio.Lock()
+        self._lock: asyncio.Lock | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None  # the loop `_lock` belongs to
         # The `record_info` of the pool entry whose transaction holds the lock (SQLAlchemy keeps
         # one per entry, across reconnects: what began is found again at checkin).
         self._holder: object | None = None
@@ -129,23 +136,57 @@ class _Writer:
         # Not queued again for a second transaction on a connection not yet returned (it holds
         # the lock), nor for a connection outside the pool (never returned: sqlite3 waits).
         if entry is not None and self._holder is not entry:
+            lock = self._lock_of(asyncio.get_running_loop())
             try:
                 async with asyncio.timeout(SQLITE_BUSY_TIMEOUT_S):
-                    await self._lock.acquire()
+                    await lock.acquire()
             except TimeoutError:
                 import sqlite3
 
                 raise sqlite3.OperationalError("database is locked") from None
             self._holder = entry
+        # Shielded: a cancelled task does not stop the BEGIN on aiosqlite's thread, and its
+        # connection would go back to the pool inside a transaction nobody sees ("reset" reads
+        # sqlite3's flag before the BEGIN has run). It is waited for and rolled back.
+        begun = asyncio.ensure_future(driver_connection.execute("BEGIN IMMEDIATE"))
         try:
-            await driver_connection.execute("BEGIN IMMEDIATE")
+            await asyncio.shield(begun)
+        except asyncio.CancelledError:
+            try:
+                await begun
+                await driver_connection.rollback()
+            except BaseException:  # cancelled again: the first cancellation is raised below
+                pass
+            finally:
+                self.release(entry)
+            raise
         except BaseException:
             self.release(entry)
             raise
 
+    def _lock_of(self, loop: asyncio.AbstractEventLoop) -> asyncio.Lock:
+        """The lock of the running loop: an engine used from another loop later (a script's
+        second `asyncio.run`) gets a new one; a hold of the former loop is forgotten with it."""
+        if self._lock is None or self._loop is not loop:
+            self._lock, self._loop, self._holder = asyncio.Lock(), loop, None
+        return self._lock
+
     def release(self, entry: object | None) -> None:
-        if entry is not None and self._holder is entry:
-            self._holder = None
+        """Give the turn back (the entry's connection returned to the pool, or was dropped
+        from it). From another thread — the garbage collector detaching a connection never
+        returned can run on aiosqlite's — on the lock's own loop."""
+        if entry is None or self._holder is not entry:
+            return
+        loop = self._loop
+        try:
+            on_loop = asyncio.get_running_loop() is loop
+        except RuntimeError:
+            on_loop = False
+        if not on_loop and loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self.release, entry)
+            return
+        self._holder = None
+        if self._lock is not None and self._lock.locked():
             self._lock.release()
 
 
@@ -261,9 +302,13 @@ def create_engine(
             connect_args={"isolation_level": None, "timeout": SQLITE_BUSY_TIMEOUT_S},
             pool_reset_on_return=None,  # _prepare_sqlite's "reset" event does it
             # As on PostgreSQL (below): a connection beyond the pool's size was opened (a thread,
-            # the pragmas) for one transaction and closed on its return.
-            pool_size=concurrent_updates + POOL_SPARE,
-            max_overflow=0,
+            # the pragmas) for one transaction and closed on its return. (In memory: one shared
+            # connection, SQLAlchemy's StaticPool.)
+            **(
+                {"pool_size": concurrent_updates + POOL_SPARE, "max_overflow": 0}
+                if url.database and url.database != ":memory:"
+                else {}
+            ),
         )
         _prepare_sqlite(engine)
         return engine

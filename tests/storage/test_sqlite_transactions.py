@@ -10,6 +10,7 @@ import asyncio
 import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import aiosqlite
 import pytest
@@ -367,3 +368,57 @@ async def test_a_cancelled_writer_leaves_the_queue_free(sqlite_db: Database) -> 
         await s.execute(insert(ProcessedUpdate).values(update_id=3, handled_at=NOW))
     async with sqlite_db.transaction() as s:
         assert (await s.execute(select(ProcessedUpdate.update_id))).scalars().all() == [3]
+
+
+async def test_a_connection_dropped_inside_a_transaction_frees_the_turn(
+    sqlite_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A connection never returned to the pool (garbage-collected inside its transaction:
+    SQLAlchemy detaches it instead of checking it in) gives the turn back all the same."""
+    monkeypatch.setattr(db_module, "SQLITE_BUSY_TIMEOUT_S", 1.0)
+    async with sqlite_db.transaction():
+        pass
+    conn = await sqlite_db.engine.connect()
+    await conn.begin()
+    await conn.execute(insert(ProcessedUpdate).values(update_id=1, handled_at=NOW))
+    raw = await conn.get_raw_connection()
+    driver = raw.driver_connection
+    assert driver is not None
+    raw.detach()  # as the garbage collector's clean-up does
+    await driver.rollback()  # the write lock of SQLite itself: freed by closing, in real life
+    await driver.close()
+    async with asyncio.timeout(5), sqlite_db.transaction() as s:
+        await s.execute(insert(ProcessedUpdate).values(update_id=2, handled_at=NOW))
+    async with sqlite_db.transaction() as s:
+        assert (await s.execute(select(ProcessedUpdate.update_id))).scalars().all() == [2]
+
+
+def test_an_engine_used_from_a_second_event_loop_queues_its_writers_there(tmp_path: Path) -> None:
+    """A script may run one database in two `asyncio.run`s, one after the other: the queue
+    belongs to the loop that runs."""
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'two-loops.sqlite3'}")
+
+    async def writers(first: int) -> None:
+        async def one(n: int) -> None:
+            async with db.transaction() as s:
+                await s.execute(text("CREATE TABLE IF NOT EXISTS t (n INTEGER)"))
+                await s.execute(text("INSERT INTO t VALUES (:n)"), {"n": n})
+                await asyncio.sleep(0.01)
+
+        await asyncio.gather(*(one(first + n) for n in range(3)))
+        await db.engine.dispose()
+
+    asyncio.run(writers(0))
+    asyncio.run(writers(3))
+
+
+def test_an_in_memory_database_still_opens() -> None:
+    async def use() -> None:
+        db = Database("sqlite+aiosqlite:///:memory:")
+        try:
+            async with db.transaction() as s:
+                assert (await s.execute(text("SELECT 1"))).scalar_one() == 1
+        finally:
+            await db.dispose()
+
+    asyncio.run(use())
