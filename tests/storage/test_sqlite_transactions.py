@@ -10,6 +10,7 @@ import asyncio
 import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import aiosqlite
 import pytest
@@ -291,3 +292,133 @@ async def test_back_to_back_transactions_let_the_loop_run_in_between(sqlite_db: 
             await s.execute(insert(ProcessedUpdate).values(update_id=update_id, handled_at=NOW))
         order.append(f"transaction {update_id}")
     assert order[0] == "a press meanwhile"
+
+
+# --- the bot's own writers queue on the event loop (storage.db._Writer) ---------------------
+
+
+async def test_our_writers_begin_in_the_order_they_asked(sqlite_db: Database) -> None:
+    """Concurrent transactions of the bot take the write lock one after the other, in the order
+    they asked for it: they queue on the event loop. Waiting in sqlite3's busy handler instead,
+    each retried at its own growing interval and the first to retry after a COMMIT won."""
+    began: list[int] = []
+
+    async def writer(n: int) -> None:
+        async with sqlite_db.transaction() as s:
+            await s.execute(insert(ProcessedUpdate).values(update_id=n, handled_at=NOW))
+            began.append(n)
+            await asyncio.sleep(0.01)  # the write lock held: the next ones wait
+
+    async with asyncio.timeout(10):
+        # The pool's connections opened first: each writer then reaches the lock at once.
+        writers = sqlite_db.engine.pool.size()  # type: ignore[attr-defined]
+        await asyncio.gather(*(writer(n) for n in range(100, 100 + writers)))
+        began.clear()
+        tasks = []
+        for n in range(writers):  # each asks after the previous one, while the first holds the lock
+            tasks.append(asyncio.create_task(writer(n)))
+            await asyncio.sleep(0.001)
+        await asyncio.gather(*tasks)
+    assert began == list(range(writers))
+
+
+async def test_a_transaction_opened_inside_another_fails_instead_of_waiting_forever(
+    sqlite_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The inner transaction could never begin (the outer one holds the lock): it fails as a
+    locked database does, after SQLITE_BUSY_TIMEOUT_S, and the outer one's rollback frees the
+    lock for the next transaction."""
+    monkeypatch.setattr(db_module, "SQLITE_BUSY_TIMEOUT_S", 0.2)
+    with pytest.raises(OperationalError, match="locked"):
+        async with asyncio.timeout(5), sqlite_db.transaction() as outer:
+            await outer.execute(insert(ProcessedUpdate).values(update_id=1, handled_at=NOW))
+            async with sqlite_db.transaction() as inner:
+                await inner.execute(select(ProcessedUpdate.update_id))
+    async with asyncio.timeout(5), sqlite_db.transaction() as s:
+        assert (await s.execute(select(ProcessedUpdate.update_id))).scalars().all() == []
+
+
+async def test_a_cancelled_writer_leaves_the_queue_free(sqlite_db: Database) -> None:
+    """A task cancelled while it holds the lock (its connection is rolled back and returned)
+    or while it waits for it: the next transaction begins at once."""
+    async with sqlite_db.transaction():
+        pass
+    holding = asyncio.Event()
+
+    async def holder() -> None:
+        async with sqlite_db.transaction() as s:
+            await s.execute(insert(ProcessedUpdate).values(update_id=1, handled_at=NOW))
+            holding.set()
+            await asyncio.sleep(60)
+
+    async def waiter() -> None:
+        async with sqlite_db.transaction() as s:
+            await s.execute(insert(ProcessedUpdate).values(update_id=2, handled_at=NOW))
+
+    holding_task = asyncio.create_task(holder())
+    await holding.wait()
+    waiting_task = asyncio.create_task(waiter())
+    await asyncio.sleep(0.05)  # queued behind the holder
+    waiting_task.cancel()
+    holding_task.cancel()
+    for task in (waiting_task, holding_task):
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    async with asyncio.timeout(2), sqlite_db.transaction() as s:
+        await s.execute(insert(ProcessedUpdate).values(update_id=3, handled_at=NOW))
+    async with sqlite_db.transaction() as s:
+        assert (await s.execute(select(ProcessedUpdate.update_id))).scalars().all() == [3]
+
+
+async def test_a_connection_dropped_inside_a_transaction_frees_the_turn(
+    sqlite_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A connection never returned to the pool (garbage-collected inside its transaction:
+    SQLAlchemy detaches it instead of checking it in) gives the turn back all the same."""
+    monkeypatch.setattr(db_module, "SQLITE_BUSY_TIMEOUT_S", 1.0)
+    async with sqlite_db.transaction():
+        pass
+    conn = await sqlite_db.engine.connect()
+    await conn.begin()
+    await conn.execute(insert(ProcessedUpdate).values(update_id=1, handled_at=NOW))
+    raw = await conn.get_raw_connection()
+    driver = raw.driver_connection
+    assert driver is not None
+    raw.detach()  # as the garbage collector's clean-up does
+    await driver.rollback()  # the write lock of SQLite itself: freed by closing, in real life
+    await driver.close()
+    async with asyncio.timeout(5), sqlite_db.transaction() as s:
+        await s.execute(insert(ProcessedUpdate).values(update_id=2, handled_at=NOW))
+    async with sqlite_db.transaction() as s:
+        assert (await s.execute(select(ProcessedUpdate.update_id))).scalars().all() == [2]
+
+
+def test_an_engine_used_from_a_second_event_loop_queues_its_writers_there(tmp_path: Path) -> None:
+    """A script may run one database in two `asyncio.run`s, one after the other: the queue
+    belongs to the loop that runs."""
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'two-loops.sqlite3'}")
+
+    async def writers(first: int) -> None:
+        async def one(n: int) -> None:
+            async with db.transaction() as s:
+                await s.execute(text("CREATE TABLE IF NOT EXISTS t (n INTEGER)"))
+                await s.execute(text("INSERT INTO t VALUES (:n)"), {"n": n})
+                await asyncio.sleep(0.01)
+
+        await asyncio.gather(*(one(first + n) for n in range(3)))
+        await db.engine.dispose()
+
+    asyncio.run(writers(0))
+    asyncio.run(writers(3))
+
+
+def test_an_in_memory_database_still_opens() -> None:
+    async def use() -> None:
+        db = Database("sqlite+aiosqlite:///:memory:")
+        try:
+            async with db.transaction() as s:
+                assert (await s.execute(text("SELECT 1"))).scalar_one() == 1
+        finally:
+            await db.dispose()
+
+    asyncio.run(use())
