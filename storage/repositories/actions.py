@@ -27,7 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.db import connection_of
+from storage.db import connection_of, run_hot
 from storage.models import (
     Action,
     ActionStatus,
@@ -228,8 +228,7 @@ async def step_context(
         "telegram_user_id": telegram_user_id,
         "chat_id": chat_id,
     }
-    conn = await connection_of(session)
-    rows = (await conn.execute(_STEP_CONTEXT, params)).all()
+    rows = await run_hot(await connection_of(session), _STEP_CONTEXT, params)
     if not rows:
         return None
     r = rows[0]
@@ -303,11 +302,13 @@ class ListedAction:
     done: bool  # updated (or confirmed) in the round, by anyone
 
 
-def _mine(union_id: Any, municipality_ids: Sequence[int] | BindParameter[Any]) -> list[object]:
+def _mine(
+    union_id: Any, municipality_ids: Sequence[int] | Sequence[BindParameter[Any]]
+) -> list[object]:
     """Open actions of these Comuni plus the intercommunal ones: what a technician reports on
-    (the Comuni's ids, or an expanding bind parameter for them; none: intercommunal only)."""
+    (the Comuni's ids, or a bind parameter for each; none: intercommunal only)."""
     where: list[object] = [Action.union_id == union_id, Action.archived_at.is_(None)]
-    if isinstance(municipality_ids, BindParameter) or municipality_ids:
+    if municipality_ids:
         where.append(
             or_(Action.municipality_id.in_(municipality_ids), Action.municipality_id.is_(None))
         )
@@ -317,11 +318,12 @@ def _mine(union_id: Any, municipality_ids: Sequence[int] | BindParameter[Any]) -
 
 
 @cache
-def _round_list(in_round: bool, comuni: bool | None) -> Any:
+def _round_list(in_round: bool, comuni: int | None) -> Any:
     """round_list's statement, built once per shape (a step of the round shows the list):
-    `in_round` whether it tells the actions answered in a round (`round_id`); `comuni` True for
-    a technician's with Comuni (`ids`), False for one with none (intercommunal actions only),
-    None for every open action of the Union."""
+    `in_round` whether it tells the actions answered in a round (`round_id`); `comuni` the
+    number of a technician's Comuni (`id_0`, `id_1` …: one bound parameter each, so the
+    statement is compiled once, where an expanding IN is rendered per call; 0: intercommunal
+    actions only), None for every open action of the Union."""
     done = (
         exists().where(
             ProgressUpdate.round_id == bindparam("round_id", type_=Integer),
@@ -332,7 +334,8 @@ def _round_list(in_round: bool, comuni: bool | None) -> Any:
     )
     where: list[object] = [Action.union_id == bindparam("union_id"), Action.archived_at.is_(None)]
     if comuni is not None:
-        where = _mine(bindparam("union_id"), bindparam("ids", expanding=True) if comuni else ())
+        ids = [bindparam(f"id_{n}", type_=Integer) for n in range(comuni)]
+        where = _mine(bindparam("union_id"), ids)
     return (
         select(
             Action.id,
@@ -361,10 +364,11 @@ async def round_list(
     answered in the round: one statement, plain rows, on the transaction's connection (a step
     of the round shows this list). `municipality_ids` None: every open action of the Union, in
     the same order (read once for all of a round's technicians)."""
-    ids = list(municipality_ids) if municipality_ids is not None else None
-    stmt = _round_list(round_id is not None, bool(ids) if ids is not None else None)
-    conn = await connection_of(session)
-    rows = await conn.execute(stmt, {"union_id": union_id, "round_id": round_id, "ids": ids})
+    ids = sorted(set(municipality_ids)) if municipality_ids is not None else None
+    stmt = _round_list(round_id is not None, len(ids) if ids is not None else None)
+    params: dict[str, Any] = {"union_id": union_id, "round_id": round_id}
+    params |= {f"id_{n}": i for n, i in enumerate(ids or ())}
+    rows = await run_hot(await connection_of(session), stmt, params)
     return [
         ListedAction(
             id=i,
@@ -376,7 +380,7 @@ async def round_list(
             comune=name,
             done=bool(is_done),
         )
-        for i, code, title, mun, status, progress, name, is_done in rows.all()
+        for i, code, title, mun, status, progress, name, is_done in rows
     ]
 
 
@@ -438,6 +442,7 @@ def _amend(columns: tuple[str, ...]) -> Any:
             ProgressUpdate.member_id == bindparam("b_member_id"),
         )
         .values({c: bindparam(f"b_{c}") for c in columns})
+        .returning(ProgressUpdate.id)  # whether it matched (run_hot gives rows, not a count)
     )
 
 
@@ -474,12 +479,11 @@ async def amend_update(
         return False
     conn = await connection_of(session)
     keys = {"b_id": update_id, "b_action_id": action_id, "b_member_id": member_id}
-    result = await conn.execute(_amend(tuple(k[2:] for k in values)), {**keys, **values})
-    if not result.rowcount:
+    if not await run_hot(conn, _amend(tuple(k[2:] for k in values)), {**keys, **values}):
         return False
     if progress is not None:
-        await conn.execute(
-            _ACTION_PROGRESS, {"b_action_id": action_id, "b_progress": progress, "b_now": now}
+        await run_hot(
+            conn, _ACTION_PROGRESS, {"b_action_id": action_id, "b_progress": progress, "b_now": now}
         )
     return True
 
@@ -522,7 +526,21 @@ class CurrentState(Protocol):
     def progress(self) -> int: ...
 
 
-_ADD_UPDATE = insert(ProgressUpdate)
+_ADD_UPDATE = insert(ProgressUpdate).returning(ProgressUpdate.id)
+_ADD_UPDATE_COLUMNS = (
+    "action_id",
+    "member_id",
+    "round_id",
+    "source",
+    "previous_status",
+    "status",
+    "previous_progress",
+    "progress",
+    "note",
+    "needs_decision",
+    "decision_question",
+    "created_at",
+)
 _ACTION_STATE = (
     update(Action)
     .where(Action.id == bindparam("b_action_id"))
@@ -553,7 +571,8 @@ async def record_update(
     returns the update's id. Core statements on the transaction's connection (an answer is the
     round's hot path): an `Action` loaded in this session keeps the state it was read with."""
     conn = await connection_of(session)
-    added = await conn.execute(
+    added = await run_hot(
+        conn,
         _ADD_UPDATE,
         {
             "action_id": action.id,
@@ -569,11 +588,11 @@ async def record_update(
             "decision_question": decision_question,
             "created_at": now,
         },
+        column_keys=_ADD_UPDATE_COLUMNS,
     )
-    key = added.inserted_primary_key
-    assert key is not None  # a single-row INSERT
-    update_id = int(key[0])
-    await conn.execute(
+    update_id = int(added[0][0])
+    await run_hot(
+        conn,
         _ACTION_STATE,
         {"b_action_id": action.id, "b_status": status, "b_progress": progress, "b_now": now},
     )

@@ -325,6 +325,17 @@ async def get_conversation(
     return conv
 
 
+_CONVERSATION_COLUMNS = (
+    "telegram_user_id",
+    "chat_id",
+    "flow",
+    "step",
+    "data",
+    "updated_at",
+    "expires_at",
+)
+
+
 @cache
 def _upsert_conversation(dialect: str) -> Any:
     """set_conversation's statement `at_once`, built once per dialect."""
@@ -358,7 +369,9 @@ async def set_conversation(
         conn = await connection_of(session)
         row = {"telegram_user_id": telegram_user_id, "chat_id": chat_id, "flow": flow}
         row |= {"step": step, "data": data, "updated_at": now, "expires_at": now + ttl}
-        await conn.execute(_upsert_conversation(conn.dialect.name), row)
+        await run_hot(
+            conn, _upsert_conversation(conn.dialect.name), row, column_keys=_CONVERSATION_COLUMNS
+        )
         return
     conv = await session.get(Conversation, (telegram_user_id, chat_id))
     if conv is None:

@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from storage.db import Database
 from storage.models import ActionStatus, ProgressUpdate, Role, UpdateSource
 from storage.repositories import actions as repo
 from storage.repositories import core as core_repo
 from tests import factories
+from tests.sql_trace import statements_of
 from tests.updates_factories import make_meeting, make_member, make_union
 
 NOW = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
@@ -226,19 +227,10 @@ async def test_step_context_reads_a_press_in_one_query(db: Database) -> None:
         )
         await s.flush()  # the dialogue is written before we count the press's statements
         tg = person.telegram_user_id
-        statements: list[str] = []
-
-        def count(*args: object) -> None:
-            statements.append(str(args[2]))
-
-        sync_engine = db.engine.sync_engine
-        event.listen(sync_engine, "before_cursor_execute", count)
-        try:
+        async with statements_of(s) as statements:
             ctx = await repo.step_context(
                 s, telegram_user_id=tg, chat_id=tg, action_id=mine, union_id=None
             )
-        finally:
-            event.remove(sync_engine, "before_cursor_execute", count)
         assert len(statements) == 1
         assert ctx is not None
         assert (ctx.language, ctx.telegram_language) == (person.language, person.telegram_language)
