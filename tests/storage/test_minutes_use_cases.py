@@ -21,6 +21,7 @@ from storage.models import (
     AttendanceMessage,
     AttendanceMode,
     Decision,
+    DecisionStatus,
     ItemOutcome,
     Minutes,
     OutboxMessage,
@@ -389,6 +390,28 @@ async def test_an_items_outcome_in_words_and_the_decision_the_register_records(
                 session, meeting_id=meeting_id, item_id=item_id, telegram_user_id=user, text=text
             )
 
+    async with db.transaction() as session:  # a third item, drafted from an open question
+        question = Decision(
+            union_id=world.union.id,
+            question="Serve un bando per le palestre?",
+            status=DecisionStatus.OPEN,
+            created_at=now,
+        )
+        session.add(question)
+        await session.flush()
+        asked_item = AgendaItem(
+            meeting_id=meeting_id,
+            position=2,
+            source=AgendaSource.COORDINATOR,
+            text="Serve un bando per le palestre?",
+            status=AgendaStatus.ACCEPTED,
+            outcome=ItemOutcome.DECIDED,
+            decision_id=question.id,
+            created_at=now,
+        )
+        session.add(asked_item)
+        await session.flush()
+        linked = asked_item.id
     assert await ask(mine) == minutes.Refused("stale")  # no outcome yet: nothing to put in words
     async with db.transaction() as session:
         await minutes.set_outcome(
@@ -414,12 +437,19 @@ async def test_an_items_outcome_in_words_and_the_decision_the_register_records(
     saved = await write("  Approvato: 120.000 € per tre scuole.  ")
     assert isinstance(saved, minutes.views.Panel)
     assert saved.items[0].note == "Approvato: 120.000 € per tre scuole."
-    assert isinstance(await _approve(db, world, meeting_id, now), minutes.Approved)
+    # The open question has no outcome yet: the minutes say the coordinator's words for it.
+    await write("Sì, a marzo.", item_id=linked)
+    approved = await _approve(db, world, meeting_id, now)
+    assert isinstance(approved, minutes.Approved)
+    assert [(i.decision, i.note) for i in approved.content.items] == [
+        ("Approvato: 120.000 € per tre scuole.", "Approvato: 120.000 € per tre scuole."),
+        (None, "Sì, a marzo."),
+    ]
     async with db.transaction() as session:
         recorded = (
             await session.execute(
                 select(Decision.question, Decision.outcome_text).where(
-                    Decision.union_id == world.union.id
+                    Decision.union_id == world.union.id, Decision.id != question.id
                 )
             )
         ).all()

@@ -156,7 +156,10 @@ async def _read(session: AsyncSession, meeting_id: int) -> _Read | None:
             position=n,
             text=item.text,
             outcome=item.outcome,
-            decision=(decision.outcome_text or decision.question) if decision else None,
+            # A linked decision still open has no outcome yet: the coordinator's words say it.
+            decision=(decision.outcome_text or (None if item.outcome_note else decision.question))
+            if decision
+            else None,
             note=item.outcome_note,
         )
         for n, (item, decision) in enumerate(agenda, start=1)
