@@ -375,7 +375,7 @@ def _agenda(content: MinutesContent, tr: Translator) -> list[Block]:
         (
             str(i.position),
             i.text,
-            outcome_label(i, tr) + (f"\n{i.note}" if i.note else ""),
+            outcome_label(i, tr) + (f"\n{i.note}" if i.note and not _in_decisions(i) else ""),
         )
         for i in content.items
     )
@@ -384,7 +384,7 @@ def _agenda(content: MinutesContent, tr: Translator) -> list[Block]:
         Table(AGENDA_TABLE, (_("N."), _("Punto"), _("Esito")), rows, (1, 6, 3)),
     ]
     decided = tuple(
-        (str(i.position), i.decision or i.text)
+        (str(i.position), i.decision or i.note or i.text)
         for i in content.items
         if i.outcome == ItemOutcome.DECIDED
     )
@@ -394,6 +394,12 @@ def _agenda(content: MinutesContent, tr: Translator) -> list[Block]:
     else:
         blocks.append(Paragraph(_("Nessuna decisione in questa riunione.")))
     return blocks
+
+
+def _in_decisions(item: MinutesItem) -> bool:
+    """An item's words on its outcome are the decision the «Decisioni» table shows: not
+    repeated beside its outcome."""
+    return item.outcome == ItemOutcome.DECIDED and (item.decision or item.note) == item.note
 
 
 def _tasks(content: MinutesContent, tr: Translator) -> list[Block]:

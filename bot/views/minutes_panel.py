@@ -6,7 +6,8 @@ Callback data (area `min`, every id re-checked by the use case):
 `min:v:<meeting>:<screen>` a screen (m main, i items' outcomes, p presence, c confirm approval),
 `min:o:<meeting>:<item>:<d|r|i>` an item's outcome, `min:a:<meeting>:<member>:next` one tap on a
 person: assente → in presenza → online (`:1` / `:0`, in presenza / assente, from older drafts),
-`min:n:<meeting>` the notes (typed next), `min:ok:<meeting>` approve,
+`min:n:<meeting>` the notes (typed next), `min:w:<meeting>:<item>` an item's outcome in the
+coordinator's words (typed next), `min:ok:<meeting>` approve,
 `min:f:<meeting>` /verbali: the files of approved minutes.
 """
 
@@ -34,6 +35,7 @@ from storage.models import AttendanceMode, ItemOutcome, MeetingKind
 
 MIN_AREA = "min"
 SCREEN, OUTCOME, PRESENT, NOTES, APPROVE, FILES = "v", "o", "a", "n", "ok", "f"
+WORDS = "w"  # an item's outcome in the coordinator's words
 # A presence button's last part: the next of assente → in presenza → online (the roster's cycle);
 # "1" / "0" (in presenza / assente) are the buttons of drafts sent before it.
 NEXT = "next"
@@ -56,6 +58,7 @@ _ICONS = {
 }
 MESSAGE_LIMIT = 4096
 _BUTTON_TEXT = 40  # an item's text on its button, cut
+_NOTE_SHOWN = 200  # an item's outcome in words, on the items' screen (the whole in the draft)
 
 REFUSALS = {
     "gone": N_("Questo verbale non c'è più, o non riguarda la tua Unione."),
@@ -75,6 +78,7 @@ class PanelItem:
     position: int
     text: str
     outcome: ItemOutcome | None
+    note: str | None = None  # the outcome in the coordinator's words
 
 
 @dataclass(frozen=True)
@@ -144,9 +148,9 @@ def _main(panel: Panel, tr: Translator) -> tuple[str, Keyboard | None]:
     return text, keyboard
 
 
-def _short(text: str) -> str:
+def _short(text: str, limit: int = _BUTTON_TEXT) -> str:
     one_line = " ".join(text.split())
-    return one_line if len(one_line) <= _BUTTON_TEXT else one_line[: _BUTTON_TEXT - 1] + "…"
+    return one_line if len(one_line) <= limit else one_line[: limit - 1] + "…"
 
 
 def _outcome(outcome: ItemOutcome | None, tr: Translator) -> str:
@@ -160,24 +164,40 @@ def _items(panel: Panel, tr: Translator) -> tuple[str, Keyboard | None]:
         html.escape(
             _("Tocca un punto per cambiarne l'esito: Decisa → Rinviata → Per informazione.")
         ),
-        html.escape(_("Una decisione va nel registro delle decisioni quando approvi il verbale.")),
+        html.escape(
+            _(
+                "Con ✏️ scrivi con parole tue che cosa si è deciso (o perché è rinviato): va nel "
+                "verbale e, per le decisioni, nel registro delle decisioni quando approvi."
+            )
+        ),
         "",
     ]
-    lines += [
-        f"{i.position}. {html.escape(i.text)} — <i>{html.escape(_outcome(i.outcome, tr))}</i>"
-        for i in panel.items
-    ]
-    buttons = [
-        _button(
-            f"{_ICONS[i.outcome]} {i.position}. {_short(i.text)}",
-            OUTCOME,
-            panel.meeting_id,
-            i.item_id,
-            _CODE_OF[_NEXT[i.outcome]],
+    for i in panel.items:
+        lines.append(
+            f"{i.position}. {html.escape(i.text)} — <i>{html.escape(_outcome(i.outcome, tr))}</i>"
         )
+        if i.note:
+            lines.append(f"    ✏️ {html.escape(_short(i.note, _NOTE_SHOWN))}")
+    rows = [
+        [
+            _button(
+                f"{_ICONS[i.outcome]} {i.position}. {_short(i.text)}",
+                OUTCOME,
+                panel.meeting_id,
+                i.item_id,
+                _CODE_OF[_NEXT[i.outcome]],
+            )
+        ]
         for i in panel.items
     ]
-    return _fit("\n".join(lines)), Keyboard.of(*([b] for b in buttons), [_back(panel, tr)])
+    # One ✏️ per item with an outcome, side by side under the items (a row holds 8 buttons).
+    words = [
+        _button(f"✏️ {i.position}", WORDS, panel.meeting_id, i.item_id)
+        for i in panel.items
+        if i.outcome is not None
+    ]
+    rows += [words[n : n + 8] for n in range(0, len(words), 8)]
+    return _fit("\n".join(lines)), Keyboard.of(*rows, [_back(panel, tr)])
 
 
 def _people(panel: Panel, tr: Translator) -> tuple[str, Keyboard | None]:
@@ -249,6 +269,26 @@ def notes_prompt(tr: Translator, limit: int) -> str:
     return tr.gettext(
         "Scrivimi ora le note del verbale in un messaggio (al massimo {limit} caratteri). "
         "Scrivi «-» per toglierle."
+    ).format(limit=limit)
+
+
+def outcome_note_prompt(item: PanelItem, tr: Translator, limit: int) -> str:
+    """After «✏️ N»: what to write, for the item named (HTML)."""
+    _ = tr.gettext
+    if item.outcome == ItemOutcome.DECIDED:
+        ask = _("Scrivimi ora che cosa si è deciso sul punto {n}, «{text}».")
+    else:
+        ask = _("Scrivimi ora con parole tue l'esito del punto {n}, «{text}».")
+    lines = [ask.format(n=item.position, text=_short(item.text, 120))]
+    lines.append(_("Al massimo {limit} caratteri.").format(limit=limit))
+    if item.note:
+        lines.append(_("Ora c'è scritto: «{note}». Per toglierlo scrivi -.").format(note=item.note))
+    return html.escape(" ".join(lines))
+
+
+def words_too_long(tr: Translator, limit: int) -> str:
+    return tr.gettext(
+        "Il testo è troppo lungo: al massimo {limit} caratteri. Accorcialo e mandamelo di nuovo."
     ).format(limit=limit)
 
 

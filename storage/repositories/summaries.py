@@ -656,13 +656,20 @@ async def add_requested_decision(
 
 
 async def add_decision(
-    session: AsyncSession, *, union_id: int, text: str, member_id: int, now: datetime
+    session: AsyncSession,
+    *,
+    union_id: int,
+    text: str,
+    member_id: int,
+    now: datetime,
+    outcome_text: str | None = None,
 ) -> Decision:
-    """A decision the table took, recorded as approved by the member who writes it down."""
+    """A decision the table took, recorded as approved by the member who writes it down:
+    `text` what was asked, `outcome_text` what was decided (the same when not given)."""
     decision = Decision(
         union_id=union_id,
         question=text,
-        outcome_text=text,
+        outcome_text=outcome_text or text,
         status=DecisionStatus.APPROVED,
         asked_by_member_id=None,
         closed_by_member_id=member_id,

@@ -261,6 +261,29 @@ async def test_minutes_drafted_corrected_approved_posted_and_filed(any_bot: BotU
     assert "Bando per il fotovoltaico sulle scuole — <i>Decisa</i>" in (items.raw_text or "")
     assert "Illuminazione pubblica a LED — <i>Rinviata</i>" in (items.raw_text or "")
 
+    # What was decided, in her words: the register records them, not the item's title.
+    assert [t for t in items.button_texts if t.startswith("✏️")] == ["✏️ 1", "✏️ 2"]
+    await _press(bot, carla, items, "✏️ 1")
+    assert (bot.fake.last_sent(carla).text or "").startswith(
+        "Scrivimi ora che cosa si è deciso sul punto 1, «Bando per il fotovoltaico sulle scuole»."
+    )
+    await bot.restart()  # the dialogue is stored
+    await carla.send("x" * 1001)
+    await bot.settle()
+    assert (bot.fake.last_sent(carla).text or "").startswith("Il testo è troppo lungo")
+    await carla.send("Approvato il bando: 120.000 € per tre scuole, uscita a febbraio.")
+    await bot.settle()
+    items = bot.fake.last_sent(carla)
+    assert "✏️ Approvato il bando: 120.000 € per tre scuole" in (items.text or "")
+    await _press(bot, carla, items, "✏️ 2")
+    assert "l'esito del punto 2, «Illuminazione pubblica a LED»" in (
+        bot.fake.last_sent(carla).text or ""
+    )
+    await carla.send("Rinviata a gennaio: manca il preventivo.")
+    await bot.settle()
+    items = bot.fake.last_sent(carla)
+    assert "✏️ Rinviata a gennaio: manca il preventivo." in (items.text or "")
+
     # The notes, typed.
     await _press(bot, carla, items, "⬅️ Indietro")
     await _press(bot, carla, bot.fake.last_sent(carla), "📝 Note")
@@ -316,7 +339,12 @@ async def test_minutes_drafted_corrected_approved_posted_and_filed(any_bot: BotU
     ]
     assert tables["Decisioni"] == [
         ["Punto", "Decisione"],
-        ["1", "Bando per il fotovoltaico sulle scuole"],
+        ["1", "Approvato il bando: 120.000 € per tre scuole, uscita a febbraio."],
+    ]
+    # Beside an outcome its words, unless the «Decisioni» table says them already.
+    assert [row[2] for row in tables["OrdineDelGiorno"][1:]] == [
+        "Decisa",
+        "Rinviata\nRinviata a gennaio: manca il preventivo.",
     ]
     assert tables["Ospiti"][1] == ["Elena Galli", "Agenzia per l’energia", "in presenza"]
     assert tables["Compiti"][1][:2] == [
@@ -337,7 +365,11 @@ async def test_minutes_drafted_corrected_approved_posted_and_filed(any_bot: BotU
     # The decision is in the register; the declined proposal is not in the minutes.
     assert (
         await _count(
-            bot, Decision, Decision.outcome_text == "Bando per il fotovoltaico sulle scuole"
+            bot,
+            Decision,
+            Decision.question == "Bando per il fotovoltaico sulle scuole",
+            Decision.outcome_text
+            == "Approvato il bando: 120.000 € per tre scuole, uscita a febbraio.",
         )
         == 1
     )

@@ -499,6 +499,7 @@ BUTTONS: dict[str, Row] = {
     "min:o:{draft}:{draft_item}:d": MINUTES_PANEL,
     "min:a:{draft}:{sindaco}:1": MINUTES_PANEL,
     "min:n:{draft}": MINUTES_PANEL,
+    "min:w:{draft}:{draft_item}": MINUTES_PANEL,
     "min:ok:{draft}": MINUTES_PANEL,
     "min:f:{filed}": union_button(only(MEMBERS, MINUTES_GONE)),
     "att:in:{meeting}:p": ATT_CHECK_IN,

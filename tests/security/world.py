@@ -29,6 +29,7 @@ from storage.models import (
     DecisionStatus,
     DocumentLink,
     Invite,
+    ItemOutcome,
     JobClaim,
     LinkedChat,
     Meeting,
@@ -614,6 +615,7 @@ async def _minutes(session: Any, objects: UnionObjects, *, secret: str, now: dat
         source=AgendaSource.COORDINATOR,
         text=f"Punto discusso {secret}",
         status=AgendaStatus.ACCEPTED,
+        outcome=ItemOutcome.DECIDED,  # «✏️» asks for the words of an item with an outcome
         created_at=now,
     )
     session.add(item)

@@ -20,6 +20,8 @@ from storage.models import (
     Attendance,
     AttendanceMessage,
     AttendanceMode,
+    Decision,
+    DecisionStatus,
     ItemOutcome,
     Minutes,
     OutboxMessage,
@@ -343,3 +345,114 @@ async def test_notes_and_outcomes_refuse_what_does_not_fit(db: Database, clock: 
             session, meeting_id=meeting_id, telegram_user_id=coordinator, text="-"
         )
         assert isinstance(cleared, minutes.views.Panel) and cleared.content.notes is None
+
+
+async def test_an_items_outcome_in_words_and_the_decision_the_register_records(
+    db: Database, clock: FakeClock
+) -> None:
+    """«✏️ N»: only an item of this meeting with an outcome, by a coordinator; «-» clears;
+    at approval an item «Decisa» enters the register with its text as the question and the
+    words as what was decided."""
+    now = clock.now()
+    async with db.transaction() as session:
+        world = await make_world(session, actions_per_comune=0, now=now)
+    meeting_id = await _held(db, world, now - timedelta(hours=3))
+    other_meeting = await _held(db, world, now - timedelta(days=2))
+    coordinator = _user(world, "Carla Coordinatrice")
+    async with db.transaction() as session:
+        items = [
+            AgendaItem(
+                meeting_id=meeting,
+                position=1,
+                source=AgendaSource.COORDINATOR,
+                text=words,
+                status=AgendaStatus.ACCEPTED,
+                created_at=now,
+            )
+            for meeting, words in (
+                (meeting_id, "Il bando per le scuole"),
+                (other_meeting, "Un punto di un'altra riunione"),
+            )
+        ]
+        session.add_all(items)
+        await session.flush()
+        mine, elsewhere = (i.id for i in items)
+
+    async def ask(item_id: int, user: int = coordinator) -> object:
+        async with db.transaction() as session:
+            return await minutes.start_outcome_note(
+                session, meeting_id=meeting_id, item_id=item_id, telegram_user_id=user, now=now
+            )
+
+    async def write(text: str, item_id: int = mine, user: int = coordinator) -> object:
+        async with db.transaction() as session:
+            return await minutes.save_outcome_note(
+                session, meeting_id=meeting_id, item_id=item_id, telegram_user_id=user, text=text
+            )
+
+    async with db.transaction() as session:  # a third item, drafted from an open question
+        question = Decision(
+            union_id=world.union.id,
+            question="Serve un bando per le palestre?",
+            status=DecisionStatus.OPEN,
+            created_at=now,
+        )
+        session.add(question)
+        await session.flush()
+        asked_item = AgendaItem(
+            meeting_id=meeting_id,
+            position=2,
+            source=AgendaSource.COORDINATOR,
+            text="Serve un bando per le palestre?",
+            status=AgendaStatus.ACCEPTED,
+            outcome=ItemOutcome.DECIDED,
+            decision_id=question.id,
+            created_at=now,
+        )
+        session.add(asked_item)
+        await session.flush()
+        linked = asked_item.id
+    assert await ask(mine) == minutes.Refused("stale")  # no outcome yet: nothing to put in words
+    async with db.transaction() as session:
+        await minutes.set_outcome(
+            session,
+            meeting_id=meeting_id,
+            item_id=mine,
+            outcome=ItemOutcome.DECIDED,
+            telegram_user_id=coordinator,
+        )
+    asked = await ask(mine)
+    assert (
+        isinstance(asked, minutes.OutcomeNoteAsked) and asked.item.text == "Il bando per le scuole"
+    )
+    assert await ask(elsewhere) == minutes.Refused("stale")
+    assert await ask(mine, _user(world, "sindaco:0")) == minutes.Refused("not_coordinator")
+    assert await write("x" * 1001) == minutes.NotesTooLong(minutes.OUTCOME_NOTE_LIMIT)
+    assert await write("Approvato.", item_id=elsewhere) == minutes.Refused("stale")
+    assert await write("Approvato.", user=_user(world, "sindaco:0")) == minutes.Refused(
+        "not_coordinator"
+    )
+    cleared = await write("-")
+    assert isinstance(cleared, minutes.views.Panel) and cleared.items[0].note is None
+    saved = await write("  Approvato: 120.000 € per tre scuole.  ")
+    assert isinstance(saved, minutes.views.Panel)
+    assert saved.items[0].note == "Approvato: 120.000 € per tre scuole."
+    # The open question has no outcome yet: the minutes say the coordinator's words for it.
+    await write("Sì, a marzo.", item_id=linked)
+    approved = await _approve(db, world, meeting_id, now)
+    assert isinstance(approved, minutes.Approved)
+    assert [(i.decision, i.note) for i in approved.content.items] == [
+        ("Approvato: 120.000 € per tre scuole.", "Approvato: 120.000 € per tre scuole."),
+        (None, "Sì, a marzo."),
+    ]
+    async with db.transaction() as session:
+        recorded = (
+            await session.execute(
+                select(Decision.question, Decision.outcome_text).where(
+                    Decision.union_id == world.union.id, Decision.id != question.id
+                )
+            )
+        ).all()
+    assert [tuple(r) for r in recorded] == [
+        ("Il bando per le scuole", "Approvato: 120.000 € per tre scuole.")
+    ]

@@ -28,7 +28,7 @@ from bot.markup import buttons
 from bot.scope import union_command
 from bot.services import meetings
 from bot.services.meetings.agenda import PROPOSAL_FLOW as AGENDA_FLOW
-from bot.services.meetings.minutes import NOTES_FLOW
+from bot.services.meetings.minutes import NOTES_FLOW, OUTCOME_NOTE_FLOW
 from bot.services.meetings.tasks import TASK_FLOW
 from bot.views.agenda import AGENDA_AREA
 from bot.views.meetings import MTG_AREA, VOTE_AREA, WIZ_AREA
@@ -95,6 +95,7 @@ def register(application: Application[Any, Any, Any, Any, Any, Any], services: S
                     "o": minutes.on_outcome,
                     "a": minutes.on_present,
                     "n": minutes.on_notes,
+                    "w": minutes.on_words,
                     "ok": minutes.on_approve,
                     "f": minutes.on_files,
                 },
@@ -121,6 +122,7 @@ def register(application: Application[Any, Any, Any, Any, Any, Any], services: S
     services.add_due_work("meetings.task_round", scheduled.ask_about_tasks)
     services.add_due_work("meetings.pins", scheduled.pin_announcements)
     register_flow(NOTES_FLOW, minutes.on_notes_text)
+    register_flow(OUTCOME_NOTE_FLOW, minutes.on_outcome_note_text)
     services.add_due_work("meetings.minutes_drafts", minutes.draft_due_minutes)
     services.add_due_work("meetings.minutes_posts", minutes.post_due_minutes)
     message_refresh.install(application, services, POLL_MESSAGES)

@@ -175,6 +175,51 @@ async def on_notes_text(update: Update, context: BotContext, conv: Conversation)
         await reply(update, text, markup(keyboard), parse_mode=ParseMode.HTML)
 
 
+async def on_words(update: Update, context: BotContext) -> None:
+    """`min:w:<meeting>:<item>` («✏️ N»): the next private message is the item's outcome in the
+    coordinator's words."""
+    now = context.services.clock.now()
+
+    async def use(
+        session: AsyncSession, p: ButtonPress, _tr: Translator
+    ) -> minutes.OutcomeNoteAsked | minutes.Refused:
+        item_id = p.data.int_arg(1)
+        if item_id is None:
+            return minutes.Refused("stale")
+        return await minutes.start_outcome_note(
+            session, meeting_id=p.object_id, item_id=item_id, telegram_user_id=p.user_id, now=now
+        )
+
+    acted = await _acted(update, context, use)
+    if acted is not None:
+        tr, asked = acted
+        prompt = views.outcome_note_prompt(asked.item, tr, minutes.OUTCOME_NOTE_LIMIT)
+        await telegram_edit.deliver(update, Answer(text=prompt, new_message=True))
+
+
+async def on_outcome_note_text(update: Update, context: BotContext, conv: Conversation) -> None:
+    """An item's outcome in words, typed after «✏️ N»: saved, then the items' screen again."""
+    meeting_id = int(conv.data.get("meeting_id", 0))
+    item_id = int(conv.data.get("item_id", 0))
+    written = await write_typed(
+        update,
+        context,
+        lambda s, *, telegram_user_id, chat_id, text, now: minutes.save_outcome_note(
+            s, meeting_id=meeting_id, item_id=item_id, telegram_user_id=telegram_user_id, text=text
+        ),
+    )
+    if written is None:
+        return
+    tr, outcome = written
+    if isinstance(outcome, minutes.NotesTooLong):
+        await reply(update, views.words_too_long(tr, outcome.limit))
+    elif isinstance(outcome, minutes.Refused):
+        await reply(update, views.refusal_text(outcome.reason, tr))
+    else:
+        text, keyboard = views.render_panel(outcome, views.ITEMS, tr)
+        await reply(update, text, markup(keyboard), parse_mode=ParseMode.HTML)
+
+
 async def on_approve(update: Update, context: BotContext) -> None:
     """`min:ok:<meeting>`: approved, numbered, frozen; then the files to the table's group."""
     services = context.services

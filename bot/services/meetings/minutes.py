@@ -72,6 +72,10 @@ logger = logging.getLogger(__name__)
 DRAFT_LOOKBACK = rules.MINUTES_DRAFT_LOOKBACK
 NOTES_FLOW = "minutes_notes"  # the dialogue of «📝 Note»: the next private message
 NOTES_LIMIT = 3000  # the notes' characters: the draft stays one message
+# The dialogue of an item's «✏️»: the next private message is its outcome in the coordinator's
+# words (for an item «Decisa», the decision the register records).
+OUTCOME_NOTE_FLOW = "minutes_outcome_note"
+OUTCOME_NOTE_LIMIT = 1000
 DRAFT_KEY = "minutes-draft:"  # minutes-draft:<meeting>:p<person>
 
 
@@ -152,7 +156,10 @@ async def _read(session: AsyncSession, meeting_id: int) -> _Read | None:
             position=n,
             text=item.text,
             outcome=item.outcome,
-            decision=(decision.outcome_text or decision.question) if decision else None,
+            # A linked decision still open has no outcome yet: the coordinator's words say it.
+            decision=(decision.outcome_text or (None if item.outcome_note else decision.question))
+            if decision
+            else None,
             note=item.outcome_note,
         )
         for n, (item, decision) in enumerate(agenda, start=1)
@@ -250,7 +257,7 @@ def _panel(read: _Read, reader: Member) -> views.Panel:
         meeting_id=read.meeting.id,
         content=read.content,
         items=tuple(
-            views.PanelItem(item_id, item.position, item.text, item.outcome)
+            views.PanelItem(item_id, item.position, item.text, item.outcome, item.note)
             for item_id, item in zip(read.item_ids, read.content.items, strict=True)
         ),
         people=tuple(views.PanelPerson(p, present, comuni) for p, present, comuni in read.people),
@@ -390,6 +397,61 @@ class NotesTooLong:
     limit: int
 
 
+@dataclass(frozen=True)
+class OutcomeNoteAsked:
+    """«✏️ N»: the item whose outcome the coordinator writes next."""
+
+    item: views.PanelItem
+
+
+async def start_outcome_note(
+    session: AsyncSession, *, meeting_id: int, item_id: int, telegram_user_id: int, now: datetime
+) -> OutcomeNoteAsked | Refused:
+    """An item's «✏️»: the coordinator's next private message is its outcome in their words
+    (a day to write it). Only an item with an outcome: the words say what became of it."""
+    checked = await _coordinating(session, meeting_id, telegram_user_id)
+    if isinstance(checked, Refused):
+        return checked
+    item = next((i for i in _panel(*checked).items if i.item_id == item_id), None)
+    if item is None or item.outcome is None:
+        return Refused("stale")
+    await core_repo.set_conversation(
+        session,
+        telegram_user_id=telegram_user_id,
+        chat_id=telegram_user_id,
+        flow=OUTCOME_NOTE_FLOW,
+        step="note",
+        data={"meeting_id": meeting_id, "item_id": item_id},
+        now=now,
+        ttl=timedelta(days=1),
+    )
+    return OutcomeNoteAsked(item)
+
+
+async def save_outcome_note(
+    session: AsyncSession, *, meeting_id: int, item_id: int, telegram_user_id: int, text: str
+) -> views.Panel | Refused | NotesTooLong:
+    """The item's outcome in the coordinator's words («-» clears them); the dialogue ends (a
+    text too long keeps it open). An item «Decisa» goes into the register with these words at
+    approval, its own text as the question."""
+    checked = await _coordinating(session, meeting_id, telegram_user_id)
+    item = await repo.agenda_item(session, item_id)
+    if isinstance(checked, Refused) or item is None or item_id not in checked[0].item_ids:
+        await core_repo.clear_conversation(
+            session, telegram_user_id=telegram_user_id, chat_id=telegram_user_id
+        )
+        return checked if isinstance(checked, Refused) else Refused("stale")
+    words = text.strip()
+    if len(words) > OUTCOME_NOTE_LIMIT:
+        return NotesTooLong(OUTCOME_NOTE_LIMIT)
+    item.outcome_note = None if words in ("", "-") else words
+    await core_repo.clear_conversation(
+        session, telegram_user_id=telegram_user_id, chat_id=telegram_user_id
+    )
+    await session.flush()
+    return await panel(session, meeting_id=meeting_id, telegram_user_id=telegram_user_id)
+
+
 async def save_notes(
     session: AsyncSession, *, meeting_id: int, telegram_user_id: int, text: str
 ) -> views.Panel | Refused | NotesTooLong:
@@ -428,7 +490,9 @@ async def approve(
     session: AsyncSession, *, meeting_id: int, telegram_user_id: int, now: datetime
 ) -> Approved | Refused:
     """The number in the Union's year (of the meeting's date), the decisions recorded in the
-    register (an item «Decisa» without one gets one, its text the item's), the content frozen.
+    register (an item «Decisa» without one gets one: the item's text its question, the
+    coordinator's words on the outcome what was decided, else the item's text), the content
+    frozen.
     Posting follows (`post_approved`), from the frozen content. Two coordinators approving at
     once: the second waits for the first (the row's lock) and is told they are approved; without
     the lock both read a draft and the decisions went twice into the register."""
@@ -441,7 +505,12 @@ async def approve(
         row = await repo.agenda_item(session, item_id)
         if row is not None and item.outcome == ItemOutcome.DECIDED and row.decision_id is None:
             decision = await summaries_repo.add_decision(
-                session, union_id=read.union.id, text=row.text, member_id=coordinator.id, now=now
+                session,
+                union_id=read.union.id,
+                text=row.text,
+                outcome_text=row.outcome_note,
+                member_id=coordinator.id,
+                now=now,
             )
             row.decision_id = decision.id
     read = await _read(session, meeting_id) or read  # with the decisions just recorded
