@@ -11,6 +11,7 @@ a cProfile of the votes (main thread) sorted by cumulative time.
     python -m bench.vote_cpu --postgres            # … and on a throwaway PostgreSQL
     python -m bench.vote_cpu --profile out.prof    # cProfile of the SQLite votes
     python -m bench.vote_cpu --compare /work/main  # the same in another checkout, alternately
+    python -m bench.vote_cpu --at-once 4           # four votes at a time, as CONCURRENT_UPDATES
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from typing import Any, ClassVar
 from telegram import Update
 from telegram.request import BaseRequest, RequestData
 
+AT_ONCE = "BENCH_VOTES_AT_ONCE"  # --at-once, to the measuring child
 BOT_USER = {"id": 123456, "is_bot": True, "first_name": "Team Energia", "username": "bench_bot"}
 
 
@@ -126,8 +128,16 @@ async def measure(database_url: str, votes: int, profile: str | None) -> dict[st
             profiler = cProfile.Profile(time.thread_time)  # this thread's CPU, no waits
             profiler.enable()
         cpu, main, wall = time.process_time(), time.thread_time(), time.perf_counter()
-        for data in updates[warm:]:
-            await app.process_update(Update.de_json(data, app.bot))
+        # One at a time, or `--at-once` N together (as CONCURRENT_UPDATES lets the bot do):
+        # concurrent transactions meet on SQLite's write lock.
+        at_once, counted_updates = int(os.environ.get(AT_ONCE, "1")), updates[warm:]
+        for start in range(0, len(counted_updates), at_once):
+            await asyncio.gather(
+                *(
+                    app.process_update(Update.de_json(data, app.bot))
+                    for data in counted_updates[start : start + at_once]
+                )
+            )
         cpu, main = time.process_time() - cpu, time.thread_time() - main
         wall = time.perf_counter() - wall
         if profiler is not None:
@@ -226,7 +236,11 @@ def main() -> None:
     parser.add_argument("--postgres", action="store_true")
     parser.add_argument("--profile", help="cProfile output of the SQLite votes (this checkout)")
     parser.add_argument("--compare", type=Path, help="another checkout, measured alternately")
+    parser.add_argument(
+        "--at-once", type=int, default=1, help="votes handled together (default one at a time)"
+    )
     args = parser.parse_args()
+    os.environ[AT_ONCE] = str(max(1, args.at_once))
     postgres = None
     backends = ["sqlite"]
     if args.postgres:
@@ -260,7 +274,10 @@ def main() -> None:
     finally:
         if postgres is not None:
             postgres.stop()
-    print(f"\nmedians over {args.runs} run(s), {args.votes} votes each (50 of them warm-up):")
+    print(
+        f"\nmedians over {args.runs} run(s), {args.votes} votes each (50 of them warm-up), "
+        f"{args.at_once} at a time:"
+    )
     checkouts = dict(sides)
     for (label, backend), rows in results.items():
         cpu = sorted(r["cpu_ms"] for r in rows)[len(rows) // 2]

@@ -145,15 +145,15 @@ class _Writer:
 
                 raise sqlite3.OperationalError("database is locked") from None
             self._holder = entry
-        # Shielded: a cancelled task does not stop the BEGIN on aiosqlite's thread, and its
-        # connection would go back to the pool inside a transaction nobody sees ("reset" reads
-        # sqlite3's flag before the BEGIN has run). It is waited for and rolled back.
-        begun = asyncio.ensure_future(driver_connection.execute("BEGIN IMMEDIATE"))
         try:
-            await asyncio.shield(begun)
+            await driver_connection.execute("BEGIN IMMEDIATE")
         except asyncio.CancelledError:
+            # Cancelling the task does not stop the BEGIN, already queued to aiosqlite's thread:
+            # the connection would go back to the pool inside a transaction nobody sees ("reset"
+            # reads sqlite3's flag, maybe before the BEGIN has run). The thread runs its queue in
+            # order, so a rollback queued now undoes it, whenever it runs (and does nothing if the
+            # BEGIN failed).
             try:
-                await begun
                 await driver_connection.rollback()
             except BaseException:  # cancelled again: the first cancellation is raised below
                 pass

@@ -11,6 +11,7 @@ import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from random import Random
 
 import aiosqlite
 import pytest
@@ -422,3 +423,28 @@ def test_an_in_memory_database_still_opens() -> None:
             await db.dispose()
 
     asyncio.run(use())
+
+
+async def test_writers_cancelled_at_any_moment_leave_no_transaction_behind(
+    sqlite_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Tasks cancelled while they begin, write or commit (a person's update dropped, the bot
+    stopping): every connection goes back to the pool outside a transaction, and the next
+    writer begins at once. A cancelled BEGIN IMMEDIATE still runs on aiosqlite's thread; it is
+    rolled back behind it."""
+    monkeypatch.setattr(db_module, "SQLITE_BUSY_TIMEOUT_S", 2.0)
+    random = Random(7)
+
+    async def writer(n: int) -> None:
+        async with sqlite_db.transaction() as s:
+            await s.execute(insert(ProcessedUpdate).values(update_id=n, handled_at=NOW))
+
+    for round_ in range(60):
+        tasks = [asyncio.create_task(writer(round_ * 10 + n)) for n in range(3)]
+        await asyncio.sleep(random.choice((0, 0, 0.0001, 0.0005, 0.001)))
+        tasks[random.randrange(3)].cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    async with asyncio.timeout(5):
+        await asyncio.gather(*(writer(10_000 + n) for n in range(3)))
+    async with sqlite_db.transaction() as s:
+        assert len((await s.execute(select(ProcessedUpdate.update_id))).all()) >= 123
