@@ -614,12 +614,13 @@ def calls_by_kind(calls: list[Any]) -> dict[str, int]:
 
 
 async def _start_py_spy(pid: int, module: str, workdir: Path) -> asyncio.subprocess.Process | None:
-    """BENCH_PY_SPY=DIR: sample the real bot during the burst with py-spy (installed apart, a
-    measuring tool, not a dependency), collapsed stacks of all threads in DIR."""
+    """BENCH_PY_SPY=DIR: sample the real bot and the fair baseline during the burst with py-spy
+    (installed apart, a measuring tool, not a dependency), collapsed stacks of all threads in
+    DIR, a file per run and side (`<run>-<side>-<module>.txt`)."""
     target = os.environ.get("BENCH_PY_SPY")
-    if not target or module != "bench.real_bot":
+    if not target or module not in ("bench.real_bot", "bench.fair_bot"):
         return None
-    out = Path(target) / f"{workdir.name}.txt"
+    out = Path(target) / f"{workdir.name}-{module}.txt"
     out.parent.mkdir(parents=True, exist_ok=True)
     spy = await asyncio.create_subprocess_exec(
         str(Path(sys.executable).parent / "py-spy"),
