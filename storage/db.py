@@ -398,8 +398,9 @@ def prepare(statement: Any, dialect: Dialect, *, column_keys: Sequence[str] = ()
         sql=compiled.string,
         names=names,
         constants={name: bind.effective_value for name, bind in binds.items() if not bind.required},
+        # One per position: a name bound twice in the statement is twice in `names`.
         binds=tuple(
-            bind.type.dialect_impl(dialect).bind_processor(dialect) for bind in binds.values()
+            binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
         ),
         columns=tuple((i, p) for i, p in enumerate(result_processors) if p is not None),
     )

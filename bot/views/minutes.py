@@ -572,6 +572,14 @@ def write_pdf(content: MinutesContent, tr: Translator) -> bytes:
 # --- the draft in the chat -------------------------------------------------------------------
 
 
+_CELL_SHOWN = 300  # a table's cell in the chat's copy: the files keep it whole
+
+
+def _cell(value: str) -> str:
+    one_line = value.replace("\n", ", ")
+    return one_line if len(one_line) <= _CELL_SHOWN else one_line[: _CELL_SHOWN - 1] + "…"
+
+
 def minutes_text(content: MinutesContent, tr: Translator) -> str:
     """The minutes as a chat message (HTML): the same blocks, a table's rows as a list."""
     lines: list[str] = []
@@ -584,7 +592,7 @@ def minutes_text(content: MinutesContent, tr: Translator) -> str:
         else:
             labels = [html.escape(h) for h in block.header[1:]]
             for row in block.rows:
-                first, *rest = (html.escape(v.replace("\n", ", ")) for v in row)
+                first, *rest = (html.escape(_cell(v)) for v in row)
                 pairs = " · ".join(f"{h}: {v}" for h, v in zip(labels, rest, strict=True))
                 lines.append(f"• <b>{first}</b> — {pairs}")
     return "\n".join(lines).strip()

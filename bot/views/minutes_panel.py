@@ -166,8 +166,10 @@ def _items(panel: Panel, tr: Translator) -> tuple[str, Keyboard | None]:
         ),
         html.escape(
             _(
-                "Con ✏️ scrivi con parole tue che cosa si è deciso (o perché è rinviato): va nel "
-                "verbale e, per le decisioni, nel registro delle decisioni quando approvi."
+                "Con ✏️ puoi scrivere con parole tue l'esito di un punto (che cosa si è deciso, o "
+                "perché è stato rinviato): compare nel verbale e, per un punto «Decisa» che non "
+                "viene da una domanda già nel registro, entra nel registro delle decisioni quando "
+                "approvi il verbale."
             )
         ),
         "",
@@ -248,10 +250,17 @@ def _confirm(panel: Panel, tr: Translator) -> tuple[str, Keyboard | None]:
                 ).format(n=undecided)
             )
         )
+    decided = [i for i in panel.items if i.outcome == ItemOutcome.DECIDED]
+    if decided:
+        lines.append("")
+        lines.append(html.escape(_("Le decisioni, come le riporta il verbale:")))
+        lines += [
+            f"• {i.position}. {html.escape(_short(i.note or i.text, _NOTE_SHOWN))}" for i in decided
+        ]
     keyboard = Keyboard.of(
         [_button(_("✅ Sì, approva e pubblica"), APPROVE, panel.meeting_id)], [_back(panel, tr)]
     )
-    return "\n".join(lines), keyboard
+    return _fit("\n".join(lines)), keyboard
 
 
 def render_panel(panel: Panel, screen: str, tr: Translator) -> tuple[str, Keyboard | None]:
@@ -282,8 +291,14 @@ def outcome_note_prompt(item: PanelItem, tr: Translator, limit: int) -> str:
     lines = [ask.format(n=item.position, text=_short(item.text, 120))]
     lines.append(_("Al massimo {limit} caratteri.").format(limit=limit))
     if item.note:
-        lines.append(_("Ora c'è scritto: «{note}». Per toglierlo scrivi -.").format(note=item.note))
+        lines.append(
+            _("Testo attuale: «{note}». Per cancellarlo, scrivi «-».").format(note=item.note)
+        )
     return html.escape(" ".join(lines))
+
+
+def write_text_please(tr: Translator) -> str:
+    return tr.gettext("Scrivimi il testo in un messaggio (per cancellare quello che c'è, «-»).")
 
 
 def words_too_long(tr: Translator, limit: int) -> str:

@@ -271,6 +271,9 @@ async def test_minutes_drafted_corrected_approved_posted_and_filed(any_bot: BotU
     await carla.send("x" * 1001)
     await bot.settle()
     assert (bot.fake.last_sent(carla).text or "").startswith("Il testo è troppo lungo")
+    await carla.send_photo(b"\xff\xd8 foto")  # a photo is not the words: asked again, nothing cleared
+    await bot.settle()
+    assert (bot.fake.last_sent(carla).text or "").startswith("Scrivimi il testo in un messaggio")
     await carla.send("Approvato il bando: 120.000 € per tre scuole, uscita a febbraio.")
     await bot.settle()
     items = bot.fake.last_sent(carla)
@@ -309,6 +312,11 @@ async def test_minutes_drafted_corrected_approved_posted_and_filed(any_bot: BotU
     await _press(bot, carla, main, "✅ Approva")
     question = bot.fake.last_sent(carla)
     assert "non si può più correggere" in (question.text or "")
+    # What the register will say, before it is said.
+    assert (
+        "Le decisioni, come le riporta il verbale:\n"
+        "• 1. Approvato il bando: 120.000 € per tre scuole, uscita a febbraio."
+    ) in (question.text or "")
     await _press(bot, carla, question, "✅ Sì, approva e pubblica")
     assert "Verbale n. 1/2026 approvato" in (bot.fake.last_sent(carla).text or "")
     documents = [m for m in bot.fake.sent_to(story.group) if m.document is not None]

@@ -437,6 +437,18 @@ async def test_an_items_outcome_in_words_and_the_decision_the_register_records(
     saved = await write("  Approvato: 120.000 € per tre scuole.  ")
     assert isinstance(saved, minutes.views.Panel)
     assert saved.items[0].note == "Approvato: 120.000 € per tre scuole."
+    # A photo (no text): still asked, nothing cleared; the same for the notes.
+    assert await write("") == minutes.NothingWritten()
+    async with db.transaction() as session:
+        assert (
+            await minutes.save_notes(
+                session, meeting_id=meeting_id, telegram_user_id=coordinator, text=" "
+            )
+            == minutes.NothingWritten()
+        )
+        still = await minutes.panel(session, meeting_id=meeting_id, telegram_user_id=coordinator)
+    assert isinstance(still, minutes.views.Panel)
+    assert still.items[0].note == "Approvato: 120.000 € per tre scuole."
     # The open question has no outcome yet: the minutes say the coordinator's words for it.
     await write("Sì, a marzo.", item_id=linked)
     approved = await _approve(db, world, meeting_id, now)

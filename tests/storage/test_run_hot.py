@@ -8,12 +8,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import insert, select, text
+from sqlalchemy import bindparam, insert, select, text
 from sqlalchemy.exc import IntegrityError
 
 from bot.clock import FakeClock
 from storage.db import Database, connection_of, prepare, run_hot
 from storage.models import Answer, Member, Person, ProcessedUpdate, UpdateSettings, Vote
+from storage.models.base import UTCDateTime
 from storage.repositories import core as core_repo
 from storage.repositories import meetings as repo
 from tests.storage.test_meetings_storage import _poll
@@ -119,3 +120,19 @@ def test_an_insert_that_needs_a_python_default_is_not_prepared(sqlite_db: Databa
     statement = insert(UpdateSettings)
     with pytest.raises(ValueError, match="default"):
         prepare(statement, sqlite_db.engine.dialect, column_keys=("union_id",))
+
+
+_TWICE = select(ProcessedUpdate.update_id).where(
+    ProcessedUpdate.handled_at >= bindparam("at", type_=UTCDateTime()),
+    ProcessedUpdate.handled_at <= bindparam("at", type_=UTCDateTime()),
+)
+
+
+async def test_a_parameter_bound_twice_is_processed_at_each_place(
+    db: Database, clock: FakeClock
+) -> None:
+    """A name used twice in a statement is two positions on SQLite, each type-processed."""
+    async with db.transaction() as session:
+        assert await core_repo.mark_update_processed(session, update_id=9, now=clock.now())
+        rows = await run_hot(await connection_of(session), _TWICE, {"at": clock.now()})
+    assert [tuple(r) for r in rows] == [(9,)]

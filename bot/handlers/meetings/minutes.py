@@ -166,7 +166,9 @@ async def on_notes_text(update: Update, context: BotContext, conv: Conversation)
     if written is None:
         return
     tr, outcome = written
-    if isinstance(outcome, minutes.NotesTooLong):
+    if isinstance(outcome, minutes.NothingWritten):
+        await reply(update, views.write_text_please(tr))
+    elif isinstance(outcome, minutes.NotesTooLong):
         await reply(update, views.notes_too_long(tr, outcome.limit))
     elif isinstance(outcome, minutes.Refused):
         await reply(update, views.refusal_text(outcome.reason, tr))
@@ -211,7 +213,9 @@ async def on_outcome_note_text(update: Update, context: BotContext, conv: Conver
     if written is None:
         return
     tr, outcome = written
-    if isinstance(outcome, minutes.NotesTooLong):
+    if isinstance(outcome, minutes.NothingWritten):
+        await reply(update, views.write_text_please(tr))
+    elif isinstance(outcome, minutes.NotesTooLong):
         await reply(update, views.words_too_long(tr, outcome.limit))
     elif isinstance(outcome, minutes.Refused):
         await reply(update, views.refusal_text(outcome.reason, tr))

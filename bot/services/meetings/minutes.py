@@ -76,6 +76,7 @@ NOTES_LIMIT = 3000  # the notes' characters: the draft stays one message
 # words (for an item «Decisa», the decision the register records).
 OUTCOME_NOTE_FLOW = "minutes_outcome_note"
 OUTCOME_NOTE_LIMIT = 1000
+OUTCOME_NOTE_TTL = timedelta(hours=1)
 DRAFT_KEY = "minutes-draft:"  # minutes-draft:<meeting>:p<person>
 
 
@@ -398,6 +399,12 @@ class NotesTooLong:
 
 
 @dataclass(frozen=True)
+class NothingWritten:
+    """A message without text (a photo, a sticker) where words were asked: still asked. Only
+    «-» clears what was written."""
+
+
+@dataclass(frozen=True)
 class OutcomeNoteAsked:
     """«✏️ N»: the item whose outcome the coordinator writes next."""
 
@@ -408,7 +415,8 @@ async def start_outcome_note(
     session: AsyncSession, *, meeting_id: int, item_id: int, telegram_user_id: int, now: datetime
 ) -> OutcomeNoteAsked | Refused:
     """An item's «✏️»: the coordinator's next private message is its outcome in their words
-    (a day to write it). Only an item with an outcome: the words say what became of it."""
+    (within OUTCOME_NOTE_TTL: a text typed much later is meant for something else). Only an
+    item with an outcome: the words say what became of it."""
     checked = await _coordinating(session, meeting_id, telegram_user_id)
     if isinstance(checked, Refused):
         return checked
@@ -423,14 +431,14 @@ async def start_outcome_note(
         step="note",
         data={"meeting_id": meeting_id, "item_id": item_id},
         now=now,
-        ttl=timedelta(days=1),
+        ttl=OUTCOME_NOTE_TTL,
     )
     return OutcomeNoteAsked(item)
 
 
 async def save_outcome_note(
     session: AsyncSession, *, meeting_id: int, item_id: int, telegram_user_id: int, text: str
-) -> views.Panel | Refused | NotesTooLong:
+) -> views.Panel | Refused | NotesTooLong | NothingWritten:
     """The item's outcome in the coordinator's words («-» clears them); the dialogue ends (a
     text too long keeps it open). An item «Decisa» goes into the register with these words at
     approval, its own text as the question."""
@@ -442,9 +450,11 @@ async def save_outcome_note(
         )
         return checked if isinstance(checked, Refused) else Refused("stale")
     words = text.strip()
+    if not words:
+        return NothingWritten()
     if len(words) > OUTCOME_NOTE_LIMIT:
         return NotesTooLong(OUTCOME_NOTE_LIMIT)
-    item.outcome_note = None if words in ("", "-") else words
+    item.outcome_note = None if words == "-" else words
     await core_repo.clear_conversation(
         session, telegram_user_id=telegram_user_id, chat_id=telegram_user_id
     )
@@ -454,7 +464,7 @@ async def save_outcome_note(
 
 async def save_notes(
     session: AsyncSession, *, meeting_id: int, telegram_user_id: int, text: str
-) -> views.Panel | Refused | NotesTooLong:
+) -> views.Panel | Refused | NotesTooLong | NothingWritten:
     """The typed notes («-» clears them); the dialogue ends (a text too long keeps it open)."""
     checked = await _coordinating(session, meeting_id, telegram_user_id)
     if isinstance(checked, Refused):
@@ -463,11 +473,13 @@ async def save_notes(
         )
         return checked
     notes = text.strip()
+    if not notes:
+        return NothingWritten()
     if len(notes) > NOTES_LIMIT:
         return NotesTooLong(NOTES_LIMIT)
     minutes = checked[0].minutes
     assert minutes is not None
-    minutes.notes = None if notes in ("", "-") else notes
+    minutes.notes = None if notes == "-" else notes
     await core_repo.clear_conversation(
         session, telegram_user_id=telegram_user_id, chat_id=telegram_user_id
     )
