@@ -271,7 +271,8 @@ async def test_minutes_drafted_corrected_approved_posted_and_filed(any_bot: BotU
     await carla.send("x" * 1001)
     await bot.settle()
     assert (bot.fake.last_sent(carla).text or "").startswith("Il testo è troppo lungo")
-    await carla.send_photo(b"\xff\xd8 foto")  # a photo is not the words: asked again, nothing cleared
+    # A photo is not the words: asked again, nothing cleared.
+    await carla.send_photo(b"\xff\xd8 foto")
     await bot.settle()
     assert (bot.fake.last_sent(carla).text or "").startswith("Scrivimi il testo in un messaggio")
     await carla.send("Approvato il bando: 120.000 € per tre scuole, uscita a febbraio.")
