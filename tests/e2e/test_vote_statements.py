@@ -32,6 +32,7 @@ from sqlalchemy import event
 from tests.e2e.harness import BotUnderTest
 from tests.fakes.fake_world import FakeMessage, FakeUser
 from tests.reliability.crash_month import seed_team
+from tests.sql_trace import traced
 
 ROME = ZoneInfo("Europe/Rome")
 
@@ -59,7 +60,7 @@ _HAND_OFFS = {
 
 @dataclass
 class Counts:
-    statements: list[str] = field(default_factory=list)
+    statements: list[str]  # tests/sql_trace.traced's: every statement since it was cleared
     begun: list[object] = field(default_factory=list)
     hand_offs: int = 0
     recording: bool = False
@@ -100,39 +101,13 @@ async def _counted(
 
 
 def _listen(bot: BotUnderTest, counts: Counts) -> None:
-    engine = bot.db.engine.sync_engine
+    """The transactions begun while a press is counted (its statements: tests/sql_trace.py)."""
 
     def begin(connection: object) -> None:
         if counts.recording:
             counts.begun.append(connection)
 
-    event.listen(engine, "begin", begin)
-    if not bot.db.is_sqlite:
-
-        def count(*args: Any) -> None:
-            if counts.recording:
-                counts.statements.append(str(args[2]))
-
-        event.listen(engine, "before_cursor_execute", count)
-        return
-
-    def trace(sql: str) -> None:  # on aiosqlite's thread
-        if counts.recording:
-            counts.statements.append(sql)
-
-    async def traced(driver_connection: aiosqlite.Connection) -> None:
-        await driver_connection.set_trace_callback(trace)
-
-    def checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
-        # Every connection the pool hands out, before it is used: set_trace_callback is itself
-        # a hand-off, made before the press is counted.
-        was, counts.recording = counts.recording, False
-        try:
-            dbapi_connection.run_async(traced)
-        finally:
-            counts.recording = was
-
-    event.listen(engine, "checkout", checkout)
+    event.listen(bot.db.engine.sync_engine, "begin", begin)
 
 
 async def test_a_votes_statements(any_bot: BotUnderTest, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -148,10 +123,9 @@ async def test_a_votes_statements(any_bot: BotUnderTest, monkeypatch: pytest.Mon
     ]
     sindaci = [team.users[f"sindaco:{i}"] for i in range(3)]
     votes = [(sindaci[0], "y", 0), (sindaci[1], "m", 1), (sindaci[0], "n", 2), (sindaci[2], "y", 3)]
-    counts = Counts()
-    _listen(bot, counts)
     costs = []
-    with hand_offs_counted(monkeypatch, counts):
+    with traced(bot.db) as statements, hand_offs_counted(monkeypatch, counts := Counts(statements)):
+        _listen(bot, counts)
         for user, answer, slot in votes:
             cost, toast = await _counted(bot, counts, user, poll, f"vote:{answer}:{slots[slot]}")
             assert toast.startswith("Registrato"), toast
