@@ -163,18 +163,7 @@ async def on_notes_text(update: Update, context: BotContext, conv: Conversation)
             s, meeting_id=meeting_id, telegram_user_id=telegram_user_id, text=text
         ),
     )
-    if written is None:
-        return
-    tr, outcome = written
-    if isinstance(outcome, minutes.NothingWritten):
-        await reply(update, views.write_text_please(tr))
-    elif isinstance(outcome, minutes.NotesTooLong):
-        await reply(update, views.notes_too_long(tr, outcome.limit))
-    elif isinstance(outcome, minutes.Refused):
-        await reply(update, views.refusal_text(outcome.reason, tr))
-    else:
-        text, keyboard = views.render_panel(outcome, views.MAIN, tr)
-        await reply(update, text, markup(keyboard), parse_mode=ParseMode.HTML)
+    await _after_typed(update, written, views.MAIN, views.notes_too_long)
 
 
 async def on_words(update: Update, context: BotContext) -> None:
@@ -210,17 +199,28 @@ async def on_outcome_note_text(update: Update, context: BotContext, conv: Conver
             s, meeting_id=meeting_id, item_id=item_id, telegram_user_id=telegram_user_id, text=text
         ),
     )
+    await _after_typed(update, written, views.ITEMS, views.words_too_long)
+
+
+async def _after_typed(
+    update: Update,
+    written: tuple[Translator, Any] | None,
+    screen: str,
+    too_long: Callable[[Translator, int], str],
+) -> None:
+    """The answer to what a coordinator typed into the draft (the notes, an item's words):
+    the draft's `screen` again, or why it was not taken."""
     if written is None:
         return
     tr, outcome = written
     if isinstance(outcome, minutes.NothingWritten):
         await reply(update, views.write_text_please(tr))
     elif isinstance(outcome, minutes.NotesTooLong):
-        await reply(update, views.words_too_long(tr, outcome.limit))
+        await reply(update, too_long(tr, outcome.limit))
     elif isinstance(outcome, minutes.Refused):
         await reply(update, views.refusal_text(outcome.reason, tr))
     else:
-        text, keyboard = views.render_panel(outcome, views.ITEMS, tr)
+        text, keyboard = views.render_panel(outcome, screen, tr)
         await reply(update, text, markup(keyboard), parse_mode=ParseMode.HTML)
 
 

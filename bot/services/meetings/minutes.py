@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -439,52 +439,66 @@ async def start_outcome_note(
 async def save_outcome_note(
     session: AsyncSession, *, meeting_id: int, item_id: int, telegram_user_id: int, text: str
 ) -> views.Panel | Refused | NotesTooLong | NothingWritten:
-    """The item's outcome in the coordinator's words («-» clears them); the dialogue ends (a
-    text too long keeps it open). An item «Decisa» goes into the register with these words at
-    approval, its own text as the question."""
-    checked = await _coordinating(session, meeting_id, telegram_user_id)
-    item = await repo.agenda_item(session, item_id)
-    if isinstance(checked, Refused) or item is None or item_id not in checked[0].item_ids:
-        await core_repo.clear_conversation(
-            session, telegram_user_id=telegram_user_id, chat_id=telegram_user_id
-        )
-        return checked if isinstance(checked, Refused) else Refused("stale")
-    words = text.strip()
-    if not words:
-        return NothingWritten()
-    if len(words) > OUTCOME_NOTE_LIMIT:
-        return NotesTooLong(OUTCOME_NOTE_LIMIT)
-    item.outcome_note = None if words == "-" else words
-    await core_repo.clear_conversation(
-        session, telegram_user_id=telegram_user_id, chat_id=telegram_user_id
+    """The item's outcome in the coordinator's words (see `_save_typed`). An item «Decisa» goes
+    into the register with these words at approval, its own text as the question."""
+
+    async def store(read: _Read, words: str | None) -> bool:
+        item = await repo.agenda_item(session, item_id) if item_id in read.item_ids else None
+        if item is not None:
+            item.outcome_note = words
+        return item is not None
+
+    return await _save_typed(
+        session, meeting_id, telegram_user_id, text, limit=OUTCOME_NOTE_LIMIT, store=store
     )
-    await session.flush()
-    return await panel(session, meeting_id=meeting_id, telegram_user_id=telegram_user_id)
 
 
 async def save_notes(
     session: AsyncSession, *, meeting_id: int, telegram_user_id: int, text: str
 ) -> views.Panel | Refused | NotesTooLong | NothingWritten:
-    """The typed notes («-» clears them); the dialogue ends (a text too long keeps it open)."""
+    """The typed notes of the minutes (see `_save_typed`)."""
+
+    async def store(read: _Read, words: str | None) -> bool:
+        assert read.minutes is not None  # a draft: _coordinating
+        read.minutes.notes = words
+        return True
+
+    return await _save_typed(
+        session, meeting_id, telegram_user_id, text, limit=NOTES_LIMIT, store=store
+    )
+
+
+async def _save_typed(
+    session: AsyncSession,
+    meeting_id: int,
+    telegram_user_id: int,
+    text: str,
+    *,
+    limit: int,
+    store: Callable[[_Read, str | None], Awaitable[bool]],
+) -> views.Panel | Refused | NotesTooLong | NothingWritten:
+    """A text typed into the draft, given to `store` (None for «-», which clears it; False
+    back: what it was for is gone). The dialogue ends, unless the text is too long or missing
+    (a photo): then it is asked again. The draft as it now reads comes back."""
     checked = await _coordinating(session, meeting_id, telegram_user_id)
-    if isinstance(checked, Refused):
-        await core_repo.clear_conversation(
-            session, telegram_user_id=telegram_user_id, chat_id=telegram_user_id
-        )
-        return checked
-    notes = text.strip()
-    if not notes:
-        return NothingWritten()
-    if len(notes) > NOTES_LIMIT:
-        return NotesTooLong(NOTES_LIMIT)
-    minutes = checked[0].minutes
-    assert minutes is not None
-    minutes.notes = None if notes == "-" else notes
+    if not isinstance(checked, Refused):
+        read, coordinator = checked
+        words = text.strip()
+        if not words:
+            return NothingWritten()
+        if len(words) > limit:
+            return NotesTooLong(limit)
+        if not await store(read, None if words == "-" else words):
+            checked = Refused("stale")
     await core_repo.clear_conversation(
         session, telegram_user_id=telegram_user_id, chat_id=telegram_user_id
     )
+    if isinstance(checked, Refused):
+        return checked
     await session.flush()
-    return await panel(session, meeting_id=meeting_id, telegram_user_id=telegram_user_id)
+    after = await _read(session, meeting_id)
+    assert after is not None  # read in this transaction a moment ago
+    return _panel(after, coordinator)
 
 
 # --- approval -------------------------------------------------------------------------------
