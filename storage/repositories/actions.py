@@ -384,6 +384,24 @@ async def round_list(
     ]
 
 
+# An answer in the history: its INSERT and the columns it gives (confirm_unchanged's too).
+_ADD_UPDATE = insert(ProgressUpdate).returning(ProgressUpdate.id)
+_ADD_UPDATE_COLUMNS = (
+    "action_id",
+    "member_id",
+    "round_id",
+    "source",
+    "previous_status",
+    "status",
+    "previous_progress",
+    "progress",
+    "note",
+    "needs_decision",
+    "decision_question",
+    "created_at",
+)
+
+
 async def confirm_unchanged(
     session: AsyncSession,
     *,
@@ -411,23 +429,9 @@ async def confirm_unchanged(
         literal(False, column.needs_decision.type),
         literal(now, column.created_at.type),
     ).where(*_mine(union_id, municipality_ids), ~answered)  # type: ignore[arg-type]
-    result = await session.execute(
-        insert(ProgressUpdate).from_select(
-            [
-                "action_id",
-                "member_id",
-                "round_id",
-                "source",
-                "previous_status",
-                "status",
-                "previous_progress",
-                "progress",
-                "needs_decision",
-                "created_at",
-            ],
-            rows,
-        )
-    )
+    # A confirmation has no note and no question: the answer's columns without those two.
+    confirmed = [c for c in _ADD_UPDATE_COLUMNS if c not in ("note", "decision_question")]
+    result = await session.execute(insert(ProgressUpdate).from_select(confirmed, rows))
     return int(getattr(result, "rowcount", 0) or 0)
 
 
@@ -526,21 +530,6 @@ class CurrentState(Protocol):
     def progress(self) -> int: ...
 
 
-_ADD_UPDATE = insert(ProgressUpdate).returning(ProgressUpdate.id)
-_ADD_UPDATE_COLUMNS = (
-    "action_id",
-    "member_id",
-    "round_id",
-    "source",
-    "previous_status",
-    "status",
-    "previous_progress",
-    "progress",
-    "note",
-    "needs_decision",
-    "decision_question",
-    "created_at",
-)
 _ACTION_STATE = (
     update(Action)
     .where(Action.id == bindparam("b_action_id"))
