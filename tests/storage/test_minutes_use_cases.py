@@ -64,6 +64,16 @@ async def _held(db: Database, world: World, starts_at: datetime) -> int:
         return meeting.id
 
 
+def _item(meeting_id: int, text: str, now: datetime, **more: object) -> AgendaItem:
+    """An accepted agenda item of the coordinator, first on the agenda unless said."""
+    fields: dict[str, object] = {
+        "position": 1,
+        "source": AgendaSource.COORDINATOR,
+        "status": AgendaStatus.ACCEPTED,
+    }
+    return AgendaItem(meeting_id=meeting_id, text=text, created_at=now, **(fields | more))
+
+
 async def _approve(db: Database, world: World, meeting_id: int, now: datetime) -> object:
     async with db.transaction() as session:
         return await minutes.approve(
@@ -314,14 +324,7 @@ async def test_notes_and_outcomes_refuse_what_does_not_fit(db: Database, clock: 
     other_meeting = await _held(db, world, now - timedelta(days=2))
     coordinator = _user(world, "Carla Coordinatrice")
     async with db.transaction() as session:
-        item = AgendaItem(
-            meeting_id=other_meeting,
-            position=1,
-            source=AgendaSource.COORDINATOR,
-            text="Un punto di un'altra riunione",
-            status=AgendaStatus.ACCEPTED,
-            created_at=now,
-        )
+        item = _item(other_meeting, "Un punto di un'altra riunione", now)
         session.add(item)
         await session.flush()
         # An item of another meeting, through this meeting's button: stale, nothing changed.
@@ -361,14 +364,7 @@ async def test_an_items_outcome_in_words_and_the_decision_the_register_records(
     coordinator = _user(world, "Carla Coordinatrice")
     async with db.transaction() as session:
         items = [
-            AgendaItem(
-                meeting_id=meeting,
-                position=1,
-                source=AgendaSource.COORDINATOR,
-                text=words,
-                status=AgendaStatus.ACCEPTED,
-                created_at=now,
-            )
+            _item(meeting, words, now)
             for meeting, words in (
                 (meeting_id, "Il bando per le scuole"),
                 (other_meeting, "Un punto di un'altra riunione"),
@@ -399,15 +395,13 @@ async def test_an_items_outcome_in_words_and_the_decision_the_register_records(
         )
         session.add(question)
         await session.flush()
-        asked_item = AgendaItem(
-            meeting_id=meeting_id,
+        asked_item = _item(
+            meeting_id,
+            "Serve un bando per le palestre?",
+            now,
             position=2,
-            source=AgendaSource.COORDINATOR,
-            text="Serve un bando per le palestre?",
-            status=AgendaStatus.ACCEPTED,
             outcome=ItemOutcome.DECIDED,
             decision_id=question.id,
-            created_at=now,
         )
         session.add(asked_item)
         await session.flush()
