@@ -298,7 +298,9 @@ def outcome_note_prompt(item: PanelItem, tr: Translator, limit: int) -> str:
 
 
 def write_text_please(tr: Translator) -> str:
-    return tr.gettext("Scrivimi il testo in un messaggio (per cancellare quello che c'è, «-»).")
+    return tr.gettext(
+        "Scrivimi il testo in un messaggio. Per cancellare quello che c'è, scrivi «-»."
+    )
 
 
 def words_too_long(tr: Translator, limit: int) -> str:
