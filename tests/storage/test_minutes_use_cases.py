@@ -21,6 +21,7 @@ from storage.models import (
     AttendanceMessage,
     AttendanceMode,
     Decision,
+    DecisionMessage,
     DecisionStatus,
     ItemOutcome,
     Minutes,
@@ -81,6 +82,7 @@ async def _approve(db: Database, world: World, meeting_id: int, now: datetime) -
             meeting_id=meeting_id,
             telegram_user_id=_user(world, "Carla Coordinatrice"),
             now=now,
+            language="it",
         )
 
 
@@ -124,13 +126,18 @@ async def test_only_a_coordinator_of_the_union_corrects_and_approves(
     meeting_id = await _held(db, world, now - timedelta(hours=3))
     async with db.transaction() as session:
         sindaco = await minutes.approve(
-            session, meeting_id=meeting_id, telegram_user_id=_user(world, "sindaco:0"), now=now
+            session,
+            meeting_id=meeting_id,
+            telegram_user_id=_user(world, "sindaco:0"),
+            now=now,
+            language="it",
         )
         stranger = await minutes.approve(
             session,
             meeting_id=meeting_id,
             telegram_user_id=_user(other, "Carla Coordinatrice"),
             now=now,
+            language="it",
         )
         # A member not at the political table (a technician) cannot be toggled: stale.
         stale = await minutes.set_present(
@@ -231,6 +238,7 @@ async def test_two_approvals_at_once_approve_once(db: Database, clock: FakeClock
             meeting_id=meeting_id,
             telegram_user_id=_user(world, "Carla Coordinatrice"),
             now=later,
+            language="it",
         )
         assert isinstance(approved, minutes.Approved)
 
@@ -241,6 +249,7 @@ async def test_two_approvals_at_once_approve_once(db: Database, clock: FakeClock
                     meeting_id=meeting_id,
                     telegram_user_id=_user(world, "Dario Vicecoordinatore"),
                     now=later,
+                    language="it",
                 )
 
         pressed = asyncio.create_task(second())
@@ -400,7 +409,8 @@ async def test_an_items_outcome_in_words_and_the_decision_the_register_records(
             "Serve un bando per le palestre?",
             now,
             position=2,
-            outcome=ItemOutcome.DECIDED,
+            outcome=ItemOutcome.APPROVED,
+            source=AgendaSource.QUESTION,
             decision_id=question.id,
         )
         session.add(asked_item)
@@ -443,22 +453,150 @@ async def test_an_items_outcome_in_words_and_the_decision_the_register_records(
         still = await minutes.panel(session, meeting_id=meeting_id, telegram_user_id=coordinator)
     assert isinstance(still, minutes.views.Panel)
     assert still.items[0].note == "Approvato: 120.000 € per tre scuole."
-    # The open question has no outcome yet: the minutes say the coordinator's words for it.
+    # The open question, approved at the meeting: the coordinator's words close it.
     await write("Sì, a marzo.", item_id=linked)
     approved = await _approve(db, world, meeting_id, now)
     assert isinstance(approved, minutes.Approved)
     assert [(i.decision, i.note) for i in approved.content.items] == [
         ("Approvato: 120.000 € per tre scuole.", "Approvato: 120.000 € per tre scuole."),
-        (None, "Sì, a marzo."),
+        ("Sì, a marzo.", "Sì, a marzo."),
     ]
     async with db.transaction() as session:
         recorded = (
             await session.execute(
-                select(Decision.question, Decision.outcome_text).where(
-                    Decision.union_id == world.union.id, Decision.id != question.id
-                )
+                select(Decision.question, Decision.outcome_text, Decision.status)
+                .where(Decision.union_id == world.union.id)
+                .order_by(Decision.id)
             )
         ).all()
     assert [tuple(r) for r in recorded] == [
-        ("Il bando per le scuole", "Approvato: 120.000 € per tre scuole.")
+        ("Serve un bando per le palestre?", "Sì, a marzo.", DecisionStatus.APPROVED),
+        (
+            "Il bando per le scuole",
+            "Approvato: 120.000 € per tre scuole.",
+            DecisionStatus.APPROVED,
+        ),
+    ]
+
+
+async def test_a_question_of_the_register_is_closed_by_the_minutes_that_decide_it(
+    db: Database, clock: FakeClock
+) -> None:
+    """An item standing for a question still waiting in the register cycles through Approvata →
+    Respinta → Rinviata → Per informazione (no «Decisa»: the register needs to know which); at
+    approval the question is closed with the meeting's outcome and the coordinator's words, its
+    political group message owes an edit (its vote buttons go) and the technical table and the
+    technician who asked are told. An item «Per informazione» leaves it waiting; a question
+    already postponed and postponed again is left as it was."""
+    now = clock.now()
+    async with db.transaction() as session:
+        world = await make_world(session, actions_per_comune=0, now=now)
+    meeting_id = await _held(db, world, now - timedelta(hours=3))
+    coordinator = _user(world, "Carla Coordinatrice")
+    asker = world.members["tecnico:0"]
+    earlier = now - timedelta(days=40)
+    questions = {
+        "gyms": ("Serve un bando per le palestre?", DecisionStatus.OPEN),
+        "lights": ("LED in tutte le scuole?", DecisionStatus.OPEN),
+        "bikes": ("Piste ciclabili tra i Comuni?", DecisionStatus.POSTPONED),
+        "solar": ("Fotovoltaico sui municipi?", DecisionStatus.OPEN),
+        "info": ("Aderire al bando regionale?", DecisionStatus.OPEN),
+    }
+    async with db.transaction() as session:
+        decisions = {
+            key: Decision(
+                union_id=world.union.id,
+                question=text,
+                status=status,
+                asked_by_member_id=asker.id,
+                created_at=earlier,
+            )
+            for key, (text, status) in questions.items()
+        }
+        session.add_all(decisions.values())
+        await session.flush()
+        items = {
+            key: _item(
+                meeting_id,
+                d.question,
+                now,
+                position=n,
+                source=AgendaSource.QUESTION,
+                decision_id=d.id,
+            )
+            for n, (key, d) in enumerate(decisions.items(), start=1)
+        }
+        plain = _item(meeting_id, "Il calendario dei tavoli", now, position=9)
+        session.add_all([*items.values(), plain])
+        await session.flush()
+        message = DecisionMessage(decision_id=decisions["gyms"].id, chat_id=-100111, message_id=77)
+        session.add(message)
+
+    async def tap(item: AgendaItem, outcome: ItemOutcome) -> object:
+        async with db.transaction() as session:
+            return await minutes.set_outcome(
+                session,
+                meeting_id=meeting_id,
+                item_id=item.id,
+                outcome=outcome,
+                telegram_user_id=coordinator,
+            )
+
+    shown = await tap(items["gyms"], ItemOutcome.APPROVED)
+    assert isinstance(shown, minutes.views.Panel)
+    assert [(i.question, i.next_outcome) for i in shown.items] == [
+        (True, ItemOutcome.REJECTED),  # approved: the next tap rejects it
+        (True, ItemOutcome.APPROVED),
+        (True, ItemOutcome.APPROVED),
+        (True, ItemOutcome.APPROVED),
+        (True, ItemOutcome.APPROVED),
+        (False, ItemOutcome.DECIDED),
+    ]
+    # «Decisa» is not a question's outcome, nor «Approvata» a plain item's: an older or forged
+    # button, refused and nothing changed.
+    assert await tap(items["lights"], ItemOutcome.DECIDED) == minutes.Refused("stale")
+    assert await tap(plain, ItemOutcome.APPROVED) == minutes.Refused("stale")
+    for key, outcome in (
+        ("lights", ItemOutcome.REJECTED),
+        ("bikes", ItemOutcome.POSTPONED),
+        ("solar", ItemOutcome.POSTPONED),
+        ("info", ItemOutcome.INFORMATION),
+    ):
+        assert isinstance(await tap(items[key], outcome), minutes.views.Panel)
+    async with db.transaction() as session:
+        await minutes.save_outcome_note(
+            session,
+            meeting_id=meeting_id,
+            item_id=items["gyms"].id,
+            telegram_user_id=coordinator,
+            text="Sì: 80.000 € dal bilancio 2027.",
+        )
+    approved = await _approve(db, world, meeting_id, now)
+    assert isinstance(approved, minutes.Approved)
+    assert approved.dirty_chat_ids == (-100111,)
+    async with db.transaction() as session:
+        closed = {
+            d.id: (d.status, d.outcome_text, d.closed_at is not None)
+            for d in (await session.execute(select(Decision))).scalars()
+        }
+        told = sorted((await session.execute(select(OutboxMessage.dedup_key))).scalars())
+        owed = await session.get(DecisionMessage, message.id)
+        assert owed is not None and owed.dirty_since is not None
+    assert [closed[decisions[k].id] for k in questions] == [
+        (DecisionStatus.APPROVED, "Sì: 80.000 € dal bilancio 2027.", True),
+        (DecisionStatus.REJECTED, None, True),  # decided sitting: no votes to report
+        (DecisionStatus.POSTPONED, None, False),  # postponed again: as it was
+        (DecisionStatus.POSTPONED, None, True),
+        (DecisionStatus.OPEN, None, False),  # for information: still waiting
+    ]
+    for key in ("gyms", "lights", "solar"):
+        d = decisions[key].id
+        assert f"decask:{d}" in told  # the technician who asked
+        assert any(k.startswith(f"decout:{d}") for k in told)  # the technical table
+    assert not any(k.startswith(f"decask:{decisions['bikes'].id}") for k in told)
+    assert not any(k.startswith(f"decout:{decisions['info'].id}") for k in told)
+    # The minutes: the outcome, and the words or the question in the «Decisioni» table.
+    assert [(i.outcome, i.decision) for i in approved.content.items[:2]] == [
+        (ItemOutcome.APPROVED, "Sì: 80.000 € dal bilancio 2027."),
+        (ItemOutcome.REJECTED, "LED in tutte le scuole?"),
     ]
