@@ -125,7 +125,7 @@ async def decision_message_now(
 
 
 async def decision_message_sent(session: AsyncSession, row: OutboxMessage) -> None:
-    """A decision's message (`decmsg:<id>:…`, `decout:<id>…`) was sent: remember where, so its
+    """A decision's message (`decmsg:<id>:…`, `decout:<id>:<status>…`) was sent: remember where, so its
     edits and its buttons' checks know the message."""
     decision_id = int(row.dedup_key.split(":")[1])
     if row.message_id is not None:
@@ -192,7 +192,8 @@ async def _announce_outcome(
     for chat_id, person_id in await table_targets(session, decision.union_id, TableKind.TECHNICAL):
         await outbox_repo.enqueue(
             session,
-            dedup_key=f"decout:{decision.id}{key_suffix(person_id)}",
+            # The outcome in the key: a question postponed, then decided, is told twice.
+            dedup_key=f"decout:{decision.id}:{decision.status}{key_suffix(person_id)}",
             chat_id=chat_id,
             method="sendMessage",
             payload={"text": text, "parse_mode": "HTML", "reply_markup": to_dict(keyboard)},
@@ -220,7 +221,7 @@ async def _tell_asker(
     )
     await outbox_repo.enqueue(
         session,
-        dedup_key=f"decask:{decision.id}",
+        dedup_key=f"decask:{decision.id}:{decision.status}",
         chat_id=person.telegram_user_id,
         method="sendMessage",
         payload={"text": text, "parse_mode": "HTML"},
