@@ -400,10 +400,10 @@ def _agenda(content: MinutesContent, tr: Translator) -> list[Block]:
 
 def _decision_cell(item: MinutesItem, tr: Translator) -> str:
     """What was decided: the register's words, else the item's; a question of the register
-    approved or rejected says which first («Approvata. …»)."""
+    approved or rejected says which first («Approvata: …», as the draft's confirmation does)."""
     said = item.decision or item.note or item.text
     if item.outcome in (ItemOutcome.APPROVED, ItemOutcome.REJECTED):
-        return f"{outcome_label(item, tr)}. {said}"
+        return f"{outcome_label(item, tr)}: {said}"
     return said
 
 

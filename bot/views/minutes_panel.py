@@ -93,6 +93,7 @@ class PanelItem:
     note: str | None = None  # the outcome in the coordinator's words
     # A question waiting in the register: approved or rejected here, it is closed at approval.
     question: bool = False
+    postponed_before: bool = False  # the question was postponed at an earlier meeting
 
     @property
     def cycle(self) -> tuple[ItemOutcome, ...]:
@@ -102,6 +103,8 @@ class PanelItem:
     @property
     def closes_question(self) -> bool:
         """Approving the minutes records this outcome in the register (`minutes.approve`)."""
+        if self.outcome == ItemOutcome.POSTPONED and self.postponed_before:
+            return False  # postponed again: the register already says so
         return self.question and self.outcome in QUESTION_OUTCOMES
 
     @property
@@ -194,16 +197,18 @@ def _items(panel: Panel, tr: Translator) -> tuple[str, Keyboard | None]:
         f"<b>{html.escape(_('Esiti dei punti'))}</b>",
         html.escape(
             _("Tocca un punto per cambiarne l'esito: Decisa → Rinviata → Per informazione.")
+            if not all(i.question for i in panel.items)
+            else _("Tocca un punto per cambiarne l'esito.")
         ),
     ]
     if any(i.question for i in panel.items):
         lines.append(
             html.escape(
                 _(
-                    "I punti 🗳 sono questioni che aspettano il tavolo politico: Approvata → "
-                    "Respinta → Rinviata → Per informazione. Quando approvi il verbale le chiudo "
-                    "nel registro con quell'esito e lo comunico al tavolo tecnico e a chi le ha "
-                    "poste."
+                    "I punti 🗳 sono questioni aperte del tavolo politico: Approvata → Respinta → "
+                    "Rinviata → Per informazione. Quando approvi il verbale registro l'esito e lo "
+                    "comunico al tavolo tecnico e a chi ha posto la questione; «Per informazione» "
+                    "la lascia aperta."
                 )
             )
         )

@@ -311,7 +311,7 @@ async def test_minutes_drafted_corrected_approved_posted_and_filed(any_bot: BotU
 
     # The question waiting for the political table: approved or rejected, not «Decisa».
     assert "3. 🗳 Aderire al Patto dei Sindaci 2030? — <i>da indicare</i>" in (items.raw_text or "")
-    assert "Quando approvi il verbale le chiudo nel registro" in (items.text or "")
+    assert "Quando approvi il verbale registro l'esito" in (items.text or "")
     await _press(bot, carla, items, _button(items, "▫️ 3."))  # → Approvata
     items = bot.fake.last_sent(carla)
     assert "Patto dei Sindaci 2030? — <i>Approvata</i>" in (items.raw_text or "")
@@ -385,7 +385,7 @@ async def test_minutes_drafted_corrected_approved_posted_and_filed(any_bot: BotU
     assert tables["Decisioni"] == [
         ["Punto", "Decisione"],
         ["1", "Approvato il bando: 120.000 € per tre scuole, uscita a febbraio."],
-        ["3", "Respinta. Aderire al Patto dei Sindaci 2030?"],
+        ["3", "Respinta: Aderire al Patto dei Sindaci 2030?"],
     ]
     # Beside an outcome its words, unless the «Decisioni» table says them already.
     assert [row[2] for row in tables["OrdineDelGiorno"][1:]] == [

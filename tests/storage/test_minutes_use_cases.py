@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 
 from bot.clock import FakeClock
+from bot.services import summaries
 from bot.services.meetings import minutes
 from bot.views.minutes import MinutesContent, from_json
 from storage.db import Database
@@ -23,6 +24,7 @@ from storage.models import (
     Decision,
     DecisionMessage,
     DecisionStatus,
+    DecisionVoteChoice,
     ItemOutcome,
     Minutes,
     OutboxMessage,
@@ -486,8 +488,10 @@ async def test_a_question_of_the_register_is_closed_by_the_minutes_that_decide_i
     Respinta → Rinviata → Per informazione (no «Decisa»: the register needs to know which); at
     approval the question is closed with the meeting's outcome and the coordinator's words, its
     political group message owes an edit (its vote buttons go) and the technical table and the
-    technician who asked are told. An item «Per informazione» leaves it waiting; a question
-    already postponed and postponed again is left as it was."""
+    technician who asked are told (again for a question postponed before: the outcome is in the
+    outbox's key). An item «Per informazione» leaves it waiting; a question already postponed and
+    postponed again is left as it was; one closed meanwhile by the group's button is said as the
+    register says it; «Decisa», set on a question before it had its own cycle, is no outcome."""
     now = clock.now()
     async with db.transaction() as session:
         world = await make_world(session, actions_per_comune=0, now=now)
@@ -501,6 +505,9 @@ async def test_a_question_of_the_register_is_closed_by_the_minutes_that_decide_i
         "bikes": ("Piste ciclabili tra i Comuni?", DecisionStatus.POSTPONED),
         "solar": ("Fotovoltaico sui municipi?", DecisionStatus.OPEN),
         "info": ("Aderire al bando regionale?", DecisionStatus.OPEN),
+        "again": ("Comunità energetica dell'Unione?", DecisionStatus.OPEN),
+        "meanwhile": ("Un energy manager condiviso?", DecisionStatus.OPEN),
+        "legacy": ("Audit energetici nelle scuole?", DecisionStatus.OPEN),
     }
     async with db.transaction() as session:
         decisions = {
@@ -531,6 +538,36 @@ async def test_a_question_of_the_register_is_closed_by_the_minutes_that_decide_i
         await session.flush()
         message = DecisionMessage(decision_id=decisions["gyms"].id, chat_id=-100111, message_id=77)
         session.add(message)
+        # Set by an older draft: «Decisa» on a question.
+        items["legacy"].outcome = ItemOutcome.DECIDED
+
+    async def close_in_group(key: str, outcome: DecisionStatus) -> None:
+        async with db.transaction() as session:
+            closed = await summaries.close_with_outcome(
+                session,
+                decision_id=decisions[key].id,
+                telegram_user_id=coordinator,
+                outcome=outcome,
+                press=None,
+                now=now,
+                language="it",
+            )
+            assert isinstance(closed, summaries.DecisionChanged)
+
+    # «LED» has a vote: rejected without words, the register keeps the votes.
+    async with db.transaction() as session:
+        assert isinstance(
+            await summaries.vote_on_decision(
+                session,
+                decision_id=decisions["lights"].id,
+                telegram_user_id=_user(world, "sindaco:0"),
+                choice=DecisionVoteChoice.REJECT,
+                press=None,
+                now=now,
+            ),
+            summaries.VoteCast,
+        )
+    await close_in_group("again", DecisionStatus.POSTPONED)  # before the meeting
 
     async def tap(item: AgendaItem, outcome: ItemOutcome) -> object:
         async with db.transaction() as session:
@@ -544,13 +581,10 @@ async def test_a_question_of_the_register_is_closed_by_the_minutes_that_decide_i
 
     shown = await tap(items["gyms"], ItemOutcome.APPROVED)
     assert isinstance(shown, minutes.views.Panel)
-    assert [(i.question, i.next_outcome) for i in shown.items] == [
-        (True, ItemOutcome.REJECTED),  # approved: the next tap rejects it
-        (True, ItemOutcome.APPROVED),
-        (True, ItemOutcome.APPROVED),
-        (True, ItemOutcome.APPROVED),
-        (True, ItemOutcome.APPROVED),
-        (False, ItemOutcome.DECIDED),
+    assert [(i.question, i.outcome, i.next_outcome) for i in shown.items] == [
+        (True, ItemOutcome.APPROVED, ItemOutcome.REJECTED),  # the next tap rejects it
+        *[(True, None, ItemOutcome.APPROVED)] * 7,  # «Decisa» on a question: no outcome yet
+        (False, None, ItemOutcome.DECIDED),
     ]
     # «Decisa» is not a question's outcome, nor «Approvata» a plain item's: an older or forged
     # button, refused and nothing changed.
@@ -561,6 +595,7 @@ async def test_a_question_of_the_register_is_closed_by_the_minutes_that_decide_i
         ("bikes", ItemOutcome.POSTPONED),
         ("solar", ItemOutcome.POSTPONED),
         ("info", ItemOutcome.INFORMATION),
+        ("again", ItemOutcome.APPROVED),
     ):
         assert isinstance(await tap(items[key], outcome), minutes.views.Panel)
     async with db.transaction() as session:
@@ -571,6 +606,12 @@ async def test_a_question_of_the_register_is_closed_by_the_minutes_that_decide_i
             telegram_user_id=coordinator,
             text="Sì: 80.000 € dal bilancio 2027.",
         )
+    confirm = await tap(items["meanwhile"], ItemOutcome.APPROVED)
+    assert isinstance(confirm, minutes.views.Panel)
+    # «Piste ciclabili», postponed before and again: nothing to record.
+    assert [i.position for i in confirm.items if i.closes_question] == [1, 2, 4, 6, 7]
+    # Closed in the group between the draft and the approval: the register's outcome wins.
+    await close_in_group("meanwhile", DecisionStatus.REJECTED)
     approved = await _approve(db, world, meeting_id, now)
     assert isinstance(approved, minutes.Approved)
     assert approved.dirty_chat_ids == (-100111,)
@@ -582,21 +623,39 @@ async def test_a_question_of_the_register_is_closed_by_the_minutes_that_decide_i
         told = sorted((await session.execute(select(OutboxMessage.dedup_key))).scalars())
         owed = await session.get(DecisionMessage, message.id)
         assert owed is not None and owed.dirty_since is not None
+    voted = "Voti: Comune 00: Respingi"
     assert [closed[decisions[k].id] for k in questions] == [
         (DecisionStatus.APPROVED, "Sì: 80.000 € dal bilancio 2027.", True),
-        (DecisionStatus.REJECTED, None, True),  # decided sitting: no votes to report
+        (DecisionStatus.REJECTED, voted, True),  # no words: the votes cast
         (DecisionStatus.POSTPONED, None, False),  # postponed again: as it was
-        (DecisionStatus.POSTPONED, None, True),
+        (DecisionStatus.POSTPONED, None, True),  # decided sitting: no votes, no text
         (DecisionStatus.OPEN, None, False),  # for information: still waiting
+        (DecisionStatus.APPROVED, None, True),  # postponed in the group, approved here
+        (DecisionStatus.REJECTED, "Nessun Comune ha votato.", True),  # as the group closed it
+        (DecisionStatus.OPEN, None, False),  # «Decisa» from an older draft: still waiting
     ]
-    for key in ("gyms", "lights", "solar"):
+    for key, outcomes in (
+        ("gyms", ["approved"]),
+        ("lights", ["rejected"]),
+        ("solar", ["postponed"]),
+        ("again", ["approved", "postponed"]),  # told again: the outcome is in the key
+        ("meanwhile", ["rejected"]),  # told once, by the group's button
+    ):
         d = decisions[key].id
-        assert f"decask:{d}" in told  # the technician who asked
-        assert any(k.startswith(f"decout:{d}") for k in told)  # the technical table
-    assert not any(k.startswith(f"decask:{decisions['bikes'].id}") for k in told)
-    assert not any(k.startswith(f"decout:{decisions['info'].id}") for k in told)
+        assert sorted(k.split(":")[2] for k in told if k.startswith(f"decask:{d}:")) == outcomes
+        # … and the technical table
+        assert sorted(k.split(":")[2] for k in told if k.startswith(f"decout:{d}:")) == outcomes
+    for key in ("bikes", "info", "legacy"):
+        assert not any(k.startswith(f"decout:{decisions[key].id}:") for k in told)
     # The minutes: the outcome, and the words or the question in the «Decisioni» table.
-    assert [(i.outcome, i.decision) for i in approved.content.items[:2]] == [
+    assert [(i.outcome, i.decision) for i in approved.content.items] == [
         (ItemOutcome.APPROVED, "Sì: 80.000 € dal bilancio 2027."),
-        (ItemOutcome.REJECTED, "LED in tutte le scuole?"),
+        (ItemOutcome.REJECTED, voted),
+        (ItemOutcome.POSTPONED, "Piste ciclabili tra i Comuni?"),
+        (ItemOutcome.POSTPONED, "Fotovoltaico sui municipi?"),
+        (ItemOutcome.INFORMATION, "Aderire al bando regionale?"),
+        (ItemOutcome.APPROVED, "Comunità energetica dell'Unione?"),
+        (ItemOutcome.REJECTED, "Nessun Comune ha votato."),
+        (None, "Audit energetici nelle scuole?"),
+        (None, None),
     ]

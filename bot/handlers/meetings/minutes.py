@@ -84,7 +84,7 @@ async def on_screen(update: Update, context: BotContext) -> None:
 
 
 async def on_outcome(update: Update, context: BotContext) -> None:
-    """`min:o:<meeting>:<item>:<d|r|i>`: the item's outcome as the button says."""
+    """`min:o:<meeting>:<item>:<d|a|x|r|i>`: the item's outcome as the button says."""
 
     async def use(session: AsyncSession, p: ButtonPress, _tr: Translator) -> Outcome:
         outcome = views.OUTCOME_CODES.get(p.data.str_arg(2) or "")

@@ -48,6 +48,8 @@ from bot.views.minutes import (
     MinutesTask,
 )
 from storage.models import (
+    AgendaItem,
+    AgendaSource,
     AttendanceMode,
     Decision,
     DecisionStatus,
@@ -116,8 +118,9 @@ class _Read:
     item_ids: tuple[int, ...]  # the content's items' ids, in the same order
     named: tuple[int, ...]  # the person ids of the members it names (the outbox's mentions)
     # item id → the question of the register it stands for, still waiting for the political
-    # table (open, or postponed at an earlier meeting): approval records its outcome.
-    questions: dict[int, int]
+    # table (open, or postponed at an earlier meeting), and its status: approval records the
+    # item's outcome there.
+    questions: dict[int, tuple[int, DecisionStatus]]
 
 
 def sits(someone: Someone, meeting: Meeting) -> bool:
@@ -162,7 +165,7 @@ async def _read(session: AsyncSession, meeting_id: int) -> _Read | None:
         MinutesItem(
             position=n,
             text=item.text,
-            outcome=item.outcome,
+            outcome=_shown_outcome(item, decision),
             # A linked decision still open has no outcome yet: the coordinator's words say it.
             decision=(decision.outcome_text or (None if item.outcome_note else decision.question))
             if decision
@@ -209,13 +212,41 @@ async def _read(session: AsyncSession, meeting_id: int) -> _Read | None:
     )
     named = {s.person.id for s in (*everyone, *assignees.values()) if s.person is not None}
     item_ids = tuple(i.id for i, _d in agenda)
-    questions = {i.id: d.id for i, d in agenda if d is not None and d.status in _WAITING}
+    questions = {i.id: (d.id, d.status) for i, d in agenda if d is not None and _waiting(i, d)}
     return _Read(
         meeting, union, minutes, content, people, item_ids, tuple(sorted(named)), questions
     )
 
 
 _WAITING = (DecisionStatus.OPEN, DecisionStatus.POSTPONED)
+# A question closed elsewhere (the group's outcome button) before the minutes were approved:
+# the register's outcome is the one the minutes say.
+_FROM_REGISTER = {
+    DecisionStatus.APPROVED: ItemOutcome.APPROVED,
+    DecisionStatus.DONE: ItemOutcome.APPROVED,
+    DecisionStatus.REJECTED: ItemOutcome.REJECTED,
+}
+
+
+def _waiting(item: AgendaItem, decision: Decision) -> bool:
+    """The item stands for a question of the register still waiting for the political table."""
+    return item.source == AgendaSource.QUESTION and decision.status in _WAITING
+
+
+def _shown_outcome(item: AgendaItem, decision: Decision | None) -> ItemOutcome | None:
+    """The item's outcome as the minutes say it. For a question of the register: «Decisa», set
+    before questions had their own cycle, is no outcome yet (the register must know which); once
+    the register closed it elsewhere, its outcome there wins over the one set in the draft, so
+    the minutes and the register never disagree."""
+    if decision is None or item.source != AgendaSource.QUESTION or item.outcome is None:
+        return item.outcome
+    if _waiting(item, decision):
+        return None if item.outcome == ItemOutcome.DECIDED else item.outcome
+    if item.outcome in (ItemOutcome.APPROVED, ItemOutcome.REJECTED, ItemOutcome.POSTPONED):
+        return _FROM_REGISTER.get(decision.status, item.outcome)
+    return item.outcome
+
+
 # What approval records in the register for a question the meeting decided, or postponed.
 _REGISTER_OUTCOME = {
     ItemOutcome.APPROVED: DecisionStatus.APPROVED,
@@ -276,20 +307,26 @@ def _panel(read: _Read, reader: Member) -> views.Panel:
         meeting_id=read.meeting.id,
         content=read.content,
         items=tuple(
-            views.PanelItem(
-                item_id,
-                item.position,
-                item.text,
-                item.outcome,
-                item.note,
-                question=item_id in read.questions,
-            )
+            _panel_item(read, item_id, item)
             for item_id, item in zip(read.item_ids, read.content.items, strict=True)
         ),
         people=tuple(views.PanelPerson(p, present, comuni) for p, present, comuni in read.people),
         reader_absent=any(
             p.member_id == reader.id and not present for p, present, _c in read.people
         ),
+    )
+
+
+def _panel_item(read: _Read, item_id: int, item: MinutesItem) -> views.PanelItem:
+    question = read.questions.get(item_id)
+    return views.PanelItem(
+        item_id,
+        item.position,
+        item.text,
+        item.outcome,
+        item.note,
+        question=question is not None,
+        postponed_before=question is not None and question[1] == DecisionStatus.POSTPONED,
     )
 
 
@@ -571,7 +608,7 @@ async def approve(
         if row is not None and item.outcome in _REGISTER_OUTCOME and item_id in read.questions:
             dirty += await _close_question(
                 session,
-                read.questions[item_id],
+                read.questions[item_id][0],
                 _REGISTER_OUTCOME[item.outcome],
                 words=row.outcome_note,
                 member_id=coordinator.id,
@@ -622,10 +659,11 @@ async def _close_question(
     language: str,
 ) -> list[int]:
     """The meeting's outcome of a question of the register; the chats whose message of it owes
-    an edit. A question postponed before and postponed again is left as it is: nothing new to
-    tell."""
-    decision = await session.get(Decision, decision_id)
-    if decision is None or decision.status == outcome:
+    an edit. Its row locked first: a question closed meanwhile (the group's outcome button) is
+    left as the register says it, and so is one postponed before and postponed again (nothing
+    new to tell)."""
+    decision = await summaries_repo.lock_decision(session, decision_id)
+    if decision is None or decision.status not in _WAITING or decision.status == outcome:
         return []
     return await close_decision(
         session,
