@@ -41,6 +41,8 @@ TABLE_TITLES = {
 }
 OUTCOME_NAMES = {
     ItemOutcome.DECIDED: N_("Decisa"),
+    ItemOutcome.APPROVED: N_("Approvata"),
+    ItemOutcome.REJECTED: N_("Respinta"),
     ItemOutcome.POSTPONED: N_("Rinviata"),
     ItemOutcome.INFORMATION: N_("Per informazione"),
 }
@@ -384,9 +386,9 @@ def _agenda(content: MinutesContent, tr: Translator) -> list[Block]:
         Table(AGENDA_TABLE, (_("N."), _("Punto"), _("Esito")), rows, (1, 6, 3)),
     ]
     decided = tuple(
-        (str(i.position), i.decision or i.note or i.text)
+        (str(i.position), _decision_cell(i, tr))
         for i in content.items
-        if i.outcome == ItemOutcome.DECIDED
+        if i.outcome is not None and i.outcome.decides
     )
     blocks.append(Heading(_("Decisioni")))
     if decided:
@@ -396,10 +398,20 @@ def _agenda(content: MinutesContent, tr: Translator) -> list[Block]:
     return blocks
 
 
+def _decision_cell(item: MinutesItem, tr: Translator) -> str:
+    """What was decided: the register's words, else the item's; a question of the register
+    approved or rejected says which first («Approvata: …», as the draft's confirmation does)."""
+    said = item.decision or item.note or item.text
+    if item.outcome in (ItemOutcome.APPROVED, ItemOutcome.REJECTED):
+        return f"{outcome_label(item, tr)}: {said}"
+    return said
+
+
 def _in_decisions(item: MinutesItem) -> bool:
     """An item's words on its outcome are the decision the «Decisioni» table shows: not
     repeated beside its outcome."""
-    return item.outcome == ItemOutcome.DECIDED and (item.decision or item.note) == item.note
+    decides = item.outcome is not None and item.outcome.decides
+    return decides and (item.decision or item.note) == item.note
 
 
 def _tasks(content: MinutesContent, tr: Translator) -> list[Block]:

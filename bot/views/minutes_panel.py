@@ -41,18 +41,30 @@ WORDS = "w"  # an item's outcome in the coordinator's words
 NEXT = "next"
 MAIN, ITEMS, PEOPLE, CONFIRM = "m", "i", "p", "c"
 SCREENS = (MAIN, ITEMS, PEOPLE, CONFIRM)
-OUTCOME_CODES = {"d": ItemOutcome.DECIDED, "r": ItemOutcome.POSTPONED, "i": ItemOutcome.INFORMATION}
-_CODE_OF = {v: k for k, v in OUTCOME_CODES.items()}
-# A tap moves an item to the next outcome (none yet → Decisa).
-_NEXT = {
-    None: ItemOutcome.DECIDED,
-    ItemOutcome.DECIDED: ItemOutcome.POSTPONED,
-    ItemOutcome.POSTPONED: ItemOutcome.INFORMATION,
-    ItemOutcome.INFORMATION: ItemOutcome.DECIDED,
+OUTCOME_CODES = {
+    "d": ItemOutcome.DECIDED,
+    "a": ItemOutcome.APPROVED,
+    "x": ItemOutcome.REJECTED,
+    "r": ItemOutcome.POSTPONED,
+    "i": ItemOutcome.INFORMATION,
 }
+_CODE_OF = {v: k for k, v in OUTCOME_CODES.items()}
+# A tap moves an item to the next outcome of its cycle: Decisa → Rinviata → Per informazione;
+# a question waiting in the register: Approvata → Respinta → Rinviata → Per informazione.
+ITEM_CYCLE = (ItemOutcome.DECIDED, ItemOutcome.POSTPONED, ItemOutcome.INFORMATION)
+QUESTION_CYCLE = (
+    ItemOutcome.APPROVED,
+    ItemOutcome.REJECTED,
+    ItemOutcome.POSTPONED,
+    ItemOutcome.INFORMATION,
+)
+# The outcomes of a question that approval records in the register.
+QUESTION_OUTCOMES = (ItemOutcome.APPROVED, ItemOutcome.REJECTED, ItemOutcome.POSTPONED)
 _ICONS = {
     None: "▫️",
     ItemOutcome.DECIDED: "✅",
+    ItemOutcome.APPROVED: "✅",
+    ItemOutcome.REJECTED: "❌",
     ItemOutcome.POSTPONED: "⏭",
     ItemOutcome.INFORMATION: "ℹ️",
 }
@@ -79,6 +91,28 @@ class PanelItem:
     text: str
     outcome: ItemOutcome | None
     note: str | None = None  # the outcome in the coordinator's words
+    # A question waiting in the register: approved or rejected here, it is closed at approval.
+    question: bool = False
+    postponed_before: bool = False  # the question was postponed at an earlier meeting
+
+    @property
+    def cycle(self) -> tuple[ItemOutcome, ...]:
+        """The outcomes a tap goes through."""
+        return QUESTION_CYCLE if self.question else ITEM_CYCLE
+
+    @property
+    def closes_question(self) -> bool:
+        """Approving the minutes records this outcome in the register (`minutes.approve`)."""
+        if self.outcome == ItemOutcome.POSTPONED and self.postponed_before:
+            return False  # postponed again: the register already says so
+        return self.question and self.outcome in QUESTION_OUTCOMES
+
+    @property
+    def next_outcome(self) -> ItemOutcome:
+        cycle = self.cycle
+        if self.outcome not in cycle:
+            return cycle[0]
+        return cycle[(cycle.index(self.outcome) + 1) % len(cycle)]
 
 
 @dataclass(frozen=True)
@@ -163,20 +197,36 @@ def _items(panel: Panel, tr: Translator) -> tuple[str, Keyboard | None]:
         f"<b>{html.escape(_('Esiti dei punti'))}</b>",
         html.escape(
             _("Tocca un punto per cambiarne l'esito: Decisa → Rinviata → Per informazione.")
+            if not all(i.question for i in panel.items)
+            else _("Tocca un punto per cambiarne l'esito.")
         ),
+    ]
+    if any(i.question for i in panel.items):
+        lines.append(
+            html.escape(
+                _(
+                    "I punti 🗳 sono questioni aperte del tavolo politico: Approvata → Respinta → "
+                    "Rinviata → Per informazione. Quando approvi il verbale registro l'esito e lo "
+                    "comunico al tavolo tecnico e a chi ha posto la questione; «Per informazione» "
+                    "la lascia aperta."
+                )
+            )
+        )
+    lines += [
         html.escape(
             _(
                 "Con ✏️ puoi scrivere con parole tue l'esito di un punto (che cosa si è deciso, o "
-                "perché è stato rinviato): compare nel verbale e, per un punto «Decisa» che non "
-                "viene da una domanda già nel registro, entra nel registro delle decisioni quando "
-                "approvi il verbale."
+                "perché è stato rinviato): compare nel verbale e, per un punto deciso, nel "
+                "registro delle decisioni quando approvi il verbale."
             )
         ),
         "",
     ]
     for i in panel.items:
+        mark = "🗳 " if i.question else ""
         lines.append(
-            f"{i.position}. {html.escape(i.text)} — <i>{html.escape(_outcome(i.outcome, tr))}</i>"
+            f"{i.position}. {mark}{html.escape(i.text)} — "
+            f"<i>{html.escape(_outcome(i.outcome, tr))}</i>"
         )
         if i.note:
             lines.append(f"    ✏️ {html.escape(_short(i.note, _NOTE_SHOWN))}")
@@ -187,7 +237,7 @@ def _items(panel: Panel, tr: Translator) -> tuple[str, Keyboard | None]:
                 OUTCOME,
                 panel.meeting_id,
                 i.item_id,
-                _CODE_OF[_NEXT[i.outcome]],
+                _CODE_OF[i.next_outcome],
             )
         ]
         for i in panel.items
@@ -250,17 +300,37 @@ def _confirm(panel: Panel, tr: Translator) -> tuple[str, Keyboard | None]:
                 ).format(n=undecided)
             )
         )
-    decided = [i for i in panel.items if i.outcome == ItemOutcome.DECIDED]
+    decided = [i for i in panel.items if i.outcome is not None and i.outcome.decides]
     if decided:
         lines.append("")
         lines.append(html.escape(_("Le decisioni, come le riporta il verbale:")))
-        lines += [
-            f"• {i.position}. {html.escape(_short(i.note or i.text, _NOTE_SHOWN))}" for i in decided
-        ]
+        lines += [f"• {i.position}. {html.escape(_decided(i, tr))}" for i in decided]
+    closing = [str(i.position) for i in panel.items if i.closes_question]
+    if closing:
+        lines.append("")
+        lines.append(
+            html.escape(
+                tr.ngettext(
+                    "🗳 Segno nel registro l'esito della questione del punto {points} e lo "
+                    "comunico al tavolo tecnico e a chi l'ha posta.",
+                    "🗳 Segno nel registro l'esito delle questioni dei punti {points} e lo "
+                    "comunico al tavolo tecnico e a chi le ha poste.",
+                    len(closing),
+                ).format(points=", ".join(closing))
+            )
+        )
     keyboard = Keyboard.of(
         [_button(_("✅ Sì, approva e pubblica"), APPROVE, panel.meeting_id)], [_back(panel, tr)]
     )
     return _fit("\n".join(lines)), keyboard
+
+
+def _decided(item: PanelItem, tr: Translator) -> str:
+    """«Approvata: …» for a question of the register, else what the item says was decided."""
+    said = _short(item.note or item.text, _NOTE_SHOWN)
+    if item.question:
+        return f"{_outcome(item.outcome, tr)}: {said}"
+    return said
 
 
 def render_panel(panel: Panel, screen: str, tr: Translator) -> tuple[str, Keyboard | None]:
@@ -284,7 +354,7 @@ def notes_prompt(tr: Translator, limit: int) -> str:
 def outcome_note_prompt(item: PanelItem, tr: Translator, limit: int) -> str:
     """After «✏️ N»: what to write, for the item named (HTML)."""
     _ = tr.gettext
-    if item.outcome == ItemOutcome.DECIDED:
+    if item.outcome is not None and item.outcome.decides:
         ask = _("Scrivimi ora che cosa si è deciso sul punto {n}, «{text}».")
     else:
         ask = _("Scrivimi ora con parole tue l'esito del punto {n}, «{text}».")

@@ -41,8 +41,16 @@ class AgendaStatus(enum.StrEnum):
 
 class ItemOutcome(enum.StrEnum):
     DECIDED = "decided"  # a decision recorded (decision_id)
+    # A question of the register decided at the meeting: it is closed so at approval.
+    APPROVED = "approved"
+    REJECTED = "rejected"
     POSTPONED = "postponed"
     INFORMATION = "information"  # for information only
+
+    @property
+    def decides(self) -> bool:
+        """The meeting decided the item: the minutes' «Decisioni» table lists it."""
+        return self in (ItemOutcome.DECIDED, ItemOutcome.APPROVED, ItemOutcome.REJECTED)
 
 
 class AttendanceMode(enum.StrEnum):

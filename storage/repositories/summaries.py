@@ -681,6 +681,21 @@ async def add_decision(
     return decision
 
 
+async def lock_decision(session: AsyncSession, decision_id: int) -> Decision | None:
+    """The decision, its row locked until the transaction ends and its values read again
+    (PostgreSQL: FOR UPDATE; SQLite's write transactions run one at a time anyway): of two
+    closings at once — the group's outcome button, a meeting's minutes approved — the second
+    waits for the first and finds the question closed."""
+    return (
+        await session.execute(
+            select(Decision)
+            .where(Decision.id == decision_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    ).scalar_one_or_none()
+
+
 async def decision_fact(session: AsyncSession, decision: Decision) -> DecisionFact:
     return (await decision_facts(session, [decision]))[0]
 

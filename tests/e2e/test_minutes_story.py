@@ -26,6 +26,7 @@ from storage.models import (
     Attendance,
     AttendanceMode,
     Decision,
+    DecisionStatus,
     MeetingGuest,
     MeetingTask,
     Minutes,
@@ -133,6 +134,26 @@ async def _story(bot: BotUnderTest) -> Story:
             )
             session.add(item)
             items.append(item)
+        # A question waiting in the register since a technician's update: on the agenda.
+        question = Decision(
+            union_id=team.union.id,
+            question="Aderire al Patto dei Sindaci 2030?",
+            status=DecisionStatus.OPEN,
+            created_at=now - timedelta(days=20),
+        )
+        session.add(question)
+        await session.flush()
+        asked = AgendaItem(
+            meeting_id=meeting.id,
+            position=4,
+            source=AgendaSource.QUESTION,
+            text=question.question,
+            status=AgendaStatus.ACCEPTED,
+            decision_id=question.id,
+            created_at=now,
+        )
+        session.add(asked)
+        items.append(asked)
         session.add(
             Attendance(
                 meeting_id=meeting.id,
@@ -288,6 +309,17 @@ async def test_minutes_drafted_corrected_approved_posted_and_filed(any_bot: BotU
     items = bot.fake.last_sent(carla)
     assert "✏️ Rinviata a gennaio: manca il preventivo." in (items.text or "")
 
+    # The question waiting for the political table: approved or rejected, not «Decisa».
+    assert "3. 🗳 Aderire al Patto dei Sindaci 2030? — <i>da indicare</i>" in (items.raw_text or "")
+    assert "Quando approvi il verbale registro l'esito" in (items.text or "")
+    await _press(bot, carla, items, _button(items, "▫️ 3."))  # → Approvata
+    items = bot.fake.last_sent(carla)
+    assert "Patto dei Sindaci 2030? — <i>Approvata</i>" in (items.raw_text or "")
+    await _press(bot, carla, items, _button(items, "✅ 3."))  # → Respinta
+    items = bot.fake.last_sent(carla)
+    assert "Patto dei Sindaci 2030? — <i>Respinta</i>" in (items.raw_text or "")
+    assert _button(items, "❌ 3.")
+
     # The notes, typed.
     await _press(bot, carla, items, "⬅️ Indietro")
     await _press(bot, carla, bot.fake.last_sent(carla), "📝 Note")
@@ -316,10 +348,14 @@ async def test_minutes_drafted_corrected_approved_posted_and_filed(any_bot: BotU
     # What the register will say, before it is said.
     assert (
         "Le decisioni, come le riporta il verbale:\n"
-        "• 1. Approvato il bando: 120.000 € per tre scuole, uscita a febbraio."
+        "• 1. Approvato il bando: 120.000 € per tre scuole, uscita a febbraio.\n"
+        "• 3. Respinta: Aderire al Patto dei Sindaci 2030?\n\n"
+        "🗳 Segno nel registro l'esito della questione del punto 3 e lo comunico al tavolo "
+        "tecnico e a chi l'ha posta."
     ) in (question.text or "")
     await _press(bot, carla, question, "✅ Sì, approva e pubblica")
-    assert "Verbale n. 1/2026 approvato" in (bot.fake.last_sent(carla).text or "")
+    # The approval's answer, then the closed question's announcement (below).
+    assert any("Verbale n. 1/2026 approvato" in (m.text or "") for m in bot.fake.sent_to(carla))
     documents = [m for m in bot.fake.sent_to(story.group) if m.document is not None]
     assert sorted(m.document.file_name or "" for m in documents if m.document) == [
         "verbale-2026-1.odt",
@@ -349,11 +385,13 @@ async def test_minutes_drafted_corrected_approved_posted_and_filed(any_bot: BotU
     assert tables["Decisioni"] == [
         ["Punto", "Decisione"],
         ["1", "Approvato il bando: 120.000 € per tre scuole, uscita a febbraio."],
+        ["3", "Respinta: Aderire al Patto dei Sindaci 2030?"],
     ]
     # Beside an outcome its words, unless the «Decisioni» table says them already.
     assert [row[2] for row in tables["OrdineDelGiorno"][1:]] == [
         "Decisa",
         "Rinviata\nRinviata a gennaio: manca il preventivo.",
+        "Respinta",
     ]
     assert tables["Ospiti"][1] == ["Elena Galli", "Agenzia per l’energia", "in presenza"]
     assert tables["Compiti"][1][:2] == [
@@ -382,6 +420,11 @@ async def test_minutes_drafted_corrected_approved_posted_and_filed(any_bot: BotU
         )
         == 1
     )
+    # The question is closed as the meeting decided: no longer waiting for the mayors, and
+    # the technical table (no group linked: the coordinator) is told.
+    assert await _count(bot, Decision, Decision.status == DecisionStatus.REJECTED) == 1
+    told = [m.text or "" for m in bot.fake.sent_to(carla)]
+    assert any("Aderire al Patto dei Sindaci 2030?" in t and "Esito: Respinta" in t for t in told)
     await bot.restart()
     await bot.tick()
     assert len([m for m in bot.fake.sent_to(story.group) if m.document is not None]) == 2

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 
 from bot.clock import FakeClock
+from bot.services import summaries
 from bot.services.meetings import minutes
 from bot.views.minutes import MinutesContent, from_json
 from storage.db import Database
@@ -21,7 +22,9 @@ from storage.models import (
     AttendanceMessage,
     AttendanceMode,
     Decision,
+    DecisionMessage,
     DecisionStatus,
+    DecisionVoteChoice,
     ItemOutcome,
     Minutes,
     OutboxMessage,
@@ -81,6 +84,7 @@ async def _approve(db: Database, world: World, meeting_id: int, now: datetime) -
             meeting_id=meeting_id,
             telegram_user_id=_user(world, "Carla Coordinatrice"),
             now=now,
+            language="it",
         )
 
 
@@ -124,13 +128,18 @@ async def test_only_a_coordinator_of_the_union_corrects_and_approves(
     meeting_id = await _held(db, world, now - timedelta(hours=3))
     async with db.transaction() as session:
         sindaco = await minutes.approve(
-            session, meeting_id=meeting_id, telegram_user_id=_user(world, "sindaco:0"), now=now
+            session,
+            meeting_id=meeting_id,
+            telegram_user_id=_user(world, "sindaco:0"),
+            now=now,
+            language="it",
         )
         stranger = await minutes.approve(
             session,
             meeting_id=meeting_id,
             telegram_user_id=_user(other, "Carla Coordinatrice"),
             now=now,
+            language="it",
         )
         # A member not at the political table (a technician) cannot be toggled: stale.
         stale = await minutes.set_present(
@@ -231,6 +240,7 @@ async def test_two_approvals_at_once_approve_once(db: Database, clock: FakeClock
             meeting_id=meeting_id,
             telegram_user_id=_user(world, "Carla Coordinatrice"),
             now=later,
+            language="it",
         )
         assert isinstance(approved, minutes.Approved)
 
@@ -241,6 +251,7 @@ async def test_two_approvals_at_once_approve_once(db: Database, clock: FakeClock
                     meeting_id=meeting_id,
                     telegram_user_id=_user(world, "Dario Vicecoordinatore"),
                     now=later,
+                    language="it",
                 )
 
         pressed = asyncio.create_task(second())
@@ -400,7 +411,8 @@ async def test_an_items_outcome_in_words_and_the_decision_the_register_records(
             "Serve un bando per le palestre?",
             now,
             position=2,
-            outcome=ItemOutcome.DECIDED,
+            outcome=ItemOutcome.APPROVED,
+            source=AgendaSource.QUESTION,
             decision_id=question.id,
         )
         session.add(asked_item)
@@ -443,22 +455,207 @@ async def test_an_items_outcome_in_words_and_the_decision_the_register_records(
         still = await minutes.panel(session, meeting_id=meeting_id, telegram_user_id=coordinator)
     assert isinstance(still, minutes.views.Panel)
     assert still.items[0].note == "Approvato: 120.000 € per tre scuole."
-    # The open question has no outcome yet: the minutes say the coordinator's words for it.
+    # The open question, approved at the meeting: the coordinator's words close it.
     await write("Sì, a marzo.", item_id=linked)
     approved = await _approve(db, world, meeting_id, now)
     assert isinstance(approved, minutes.Approved)
     assert [(i.decision, i.note) for i in approved.content.items] == [
         ("Approvato: 120.000 € per tre scuole.", "Approvato: 120.000 € per tre scuole."),
-        (None, "Sì, a marzo."),
+        ("Sì, a marzo.", "Sì, a marzo."),
     ]
     async with db.transaction() as session:
         recorded = (
             await session.execute(
-                select(Decision.question, Decision.outcome_text).where(
-                    Decision.union_id == world.union.id, Decision.id != question.id
-                )
+                select(Decision.question, Decision.outcome_text, Decision.status)
+                .where(Decision.union_id == world.union.id)
+                .order_by(Decision.id)
             )
         ).all()
     assert [tuple(r) for r in recorded] == [
-        ("Il bando per le scuole", "Approvato: 120.000 € per tre scuole.")
+        ("Serve un bando per le palestre?", "Sì, a marzo.", DecisionStatus.APPROVED),
+        (
+            "Il bando per le scuole",
+            "Approvato: 120.000 € per tre scuole.",
+            DecisionStatus.APPROVED,
+        ),
+    ]
+
+
+async def test_a_question_of_the_register_is_closed_by_the_minutes_that_decide_it(
+    db: Database, clock: FakeClock
+) -> None:
+    """An item standing for a question still waiting in the register cycles through Approvata →
+    Respinta → Rinviata → Per informazione (no «Decisa»: the register needs to know which); at
+    approval the question is closed with the meeting's outcome and the coordinator's words, its
+    political group message owes an edit (its vote buttons go) and the technical table and the
+    technician who asked are told (again for a question postponed before: the outcome is in the
+    outbox's key). An item «Per informazione» leaves it waiting; a question already postponed and
+    postponed again is left as it was; one closed meanwhile by the group's button is said as the
+    register says it; «Decisa», set on a question before it had its own cycle, is no outcome."""
+    now = clock.now()
+    async with db.transaction() as session:
+        world = await make_world(session, actions_per_comune=0, now=now)
+    meeting_id = await _held(db, world, now - timedelta(hours=3))
+    coordinator = _user(world, "Carla Coordinatrice")
+    asker = world.members["tecnico:0"]
+    earlier = now - timedelta(days=40)
+    questions = {
+        "gyms": ("Serve un bando per le palestre?", DecisionStatus.OPEN),
+        "lights": ("LED in tutte le scuole?", DecisionStatus.OPEN),
+        "bikes": ("Piste ciclabili tra i Comuni?", DecisionStatus.POSTPONED),
+        "solar": ("Fotovoltaico sui municipi?", DecisionStatus.OPEN),
+        "info": ("Aderire al bando regionale?", DecisionStatus.OPEN),
+        "again": ("Comunità energetica dell'Unione?", DecisionStatus.OPEN),
+        "meanwhile": ("Un energy manager condiviso?", DecisionStatus.OPEN),
+        "legacy": ("Audit energetici nelle scuole?", DecisionStatus.OPEN),
+    }
+    async with db.transaction() as session:
+        decisions = {
+            key: Decision(
+                union_id=world.union.id,
+                question=text,
+                status=status,
+                asked_by_member_id=asker.id,
+                created_at=earlier,
+            )
+            for key, (text, status) in questions.items()
+        }
+        session.add_all(decisions.values())
+        await session.flush()
+        items = {
+            key: _item(
+                meeting_id,
+                d.question,
+                now,
+                position=n,
+                source=AgendaSource.QUESTION,
+                decision_id=d.id,
+            )
+            for n, (key, d) in enumerate(decisions.items(), start=1)
+        }
+        plain = _item(meeting_id, "Il calendario dei tavoli", now, position=9)
+        session.add_all([*items.values(), plain])
+        await session.flush()
+        message = DecisionMessage(decision_id=decisions["gyms"].id, chat_id=-100111, message_id=77)
+        session.add(message)
+        # Set by an older draft: «Decisa» on a question.
+        items["legacy"].outcome = ItemOutcome.DECIDED
+
+    async def close_in_group(key: str, outcome: DecisionStatus) -> None:
+        async with db.transaction() as session:
+            closed = await summaries.close_with_outcome(
+                session,
+                decision_id=decisions[key].id,
+                telegram_user_id=coordinator,
+                outcome=outcome,
+                press=None,
+                now=now,
+                language="it",
+            )
+            assert isinstance(closed, summaries.DecisionChanged)
+
+    # «LED» has a vote: rejected without words, the register keeps the votes.
+    async with db.transaction() as session:
+        assert isinstance(
+            await summaries.vote_on_decision(
+                session,
+                decision_id=decisions["lights"].id,
+                telegram_user_id=_user(world, "sindaco:0"),
+                choice=DecisionVoteChoice.REJECT,
+                press=None,
+                now=now,
+            ),
+            summaries.VoteCast,
+        )
+    await close_in_group("again", DecisionStatus.POSTPONED)  # before the meeting
+
+    async def tap(item: AgendaItem, outcome: ItemOutcome) -> object:
+        async with db.transaction() as session:
+            return await minutes.set_outcome(
+                session,
+                meeting_id=meeting_id,
+                item_id=item.id,
+                outcome=outcome,
+                telegram_user_id=coordinator,
+            )
+
+    shown = await tap(items["gyms"], ItemOutcome.APPROVED)
+    assert isinstance(shown, minutes.views.Panel)
+    assert [(i.question, i.outcome, i.next_outcome) for i in shown.items] == [
+        (True, ItemOutcome.APPROVED, ItemOutcome.REJECTED),  # the next tap rejects it
+        *[(True, None, ItemOutcome.APPROVED)] * 7,  # «Decisa» on a question: no outcome yet
+        (False, None, ItemOutcome.DECIDED),
+    ]
+    # «Decisa» is not a question's outcome, nor «Approvata» a plain item's: an older or forged
+    # button, refused and nothing changed.
+    assert await tap(items["lights"], ItemOutcome.DECIDED) == minutes.Refused("stale")
+    assert await tap(plain, ItemOutcome.APPROVED) == minutes.Refused("stale")
+    for key, outcome in (
+        ("lights", ItemOutcome.REJECTED),
+        ("bikes", ItemOutcome.POSTPONED),
+        ("solar", ItemOutcome.POSTPONED),
+        ("info", ItemOutcome.INFORMATION),
+        ("again", ItemOutcome.APPROVED),
+    ):
+        assert isinstance(await tap(items[key], outcome), minutes.views.Panel)
+    async with db.transaction() as session:
+        await minutes.save_outcome_note(
+            session,
+            meeting_id=meeting_id,
+            item_id=items["gyms"].id,
+            telegram_user_id=coordinator,
+            text="Sì: 80.000 € dal bilancio 2027.",
+        )
+    confirm = await tap(items["meanwhile"], ItemOutcome.APPROVED)
+    assert isinstance(confirm, minutes.views.Panel)
+    # «Piste ciclabili», postponed before and again: nothing to record.
+    assert [i.position for i in confirm.items if i.closes_question] == [1, 2, 4, 6, 7]
+    # Closed in the group between the draft and the approval: the register's outcome wins.
+    await close_in_group("meanwhile", DecisionStatus.REJECTED)
+    approved = await _approve(db, world, meeting_id, now)
+    assert isinstance(approved, minutes.Approved)
+    assert approved.dirty_chat_ids == (-100111,)
+    async with db.transaction() as session:
+        closed = {
+            d.id: (d.status, d.outcome_text, d.closed_at is not None)
+            for d in (await session.execute(select(Decision))).scalars()
+        }
+        told = sorted((await session.execute(select(OutboxMessage.dedup_key))).scalars())
+        owed = await session.get(DecisionMessage, message.id)
+        assert owed is not None and owed.dirty_since is not None
+    voted = "Voti: Comune 00: Respingi"
+    assert [closed[decisions[k].id] for k in questions] == [
+        (DecisionStatus.APPROVED, "Sì: 80.000 € dal bilancio 2027.", True),
+        (DecisionStatus.REJECTED, voted, True),  # no words: the votes cast
+        (DecisionStatus.POSTPONED, None, False),  # postponed again: as it was
+        (DecisionStatus.POSTPONED, None, True),  # decided sitting: no votes, no text
+        (DecisionStatus.OPEN, None, False),  # for information: still waiting
+        (DecisionStatus.APPROVED, None, True),  # postponed in the group, approved here
+        (DecisionStatus.REJECTED, "Nessun Comune ha votato.", True),  # as the group closed it
+        (DecisionStatus.OPEN, None, False),  # «Decisa» from an older draft: still waiting
+    ]
+    for key, outcomes in (
+        ("gyms", ["approved"]),
+        ("lights", ["rejected"]),
+        ("solar", ["postponed"]),
+        ("again", ["approved", "postponed"]),  # told again: the outcome is in the key
+        ("meanwhile", ["rejected"]),  # told once, by the group's button
+    ):
+        d = decisions[key].id
+        assert sorted(k.split(":")[2] for k in told if k.startswith(f"decask:{d}:")) == outcomes
+        # … and the technical table
+        assert sorted(k.split(":")[2] for k in told if k.startswith(f"decout:{d}:")) == outcomes
+    for key in ("bikes", "info", "legacy"):
+        assert not any(k.startswith(f"decout:{decisions[key].id}:") for k in told)
+    # The minutes: the outcome, and the words or the question in the «Decisioni» table.
+    assert [(i.outcome, i.decision) for i in approved.content.items] == [
+        (ItemOutcome.APPROVED, "Sì: 80.000 € dal bilancio 2027."),
+        (ItemOutcome.REJECTED, voted),
+        (ItemOutcome.POSTPONED, "Piste ciclabili tra i Comuni?"),
+        (ItemOutcome.POSTPONED, "Fotovoltaico sui municipi?"),
+        (ItemOutcome.INFORMATION, "Aderire al bando regionale?"),
+        (ItemOutcome.APPROVED, "Comunità energetica dell'Unione?"),
+        (ItemOutcome.REJECTED, "Nessun Comune ha votato."),
+        (None, "Audit energetici nelle scuole?"),
+        (None, None),
     ]

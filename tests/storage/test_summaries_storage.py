@@ -319,7 +319,7 @@ async def test_decision_votes_one_per_comune_and_close(db: Database) -> None:
     async with db.transaction() as session:
         rows = await repo.outbox_rows(session, "dec")
         keys = sorted(r.dedup_key for r, _n in rows)
-        assert keys == [f"decask:{did}", f"decout:{did}"]
+        assert keys == [f"decask:{did}:approved", f"decout:{did}:approved"]
         ask = next(r for r, _n in rows if r.dedup_key.startswith("decask"))
         assert ask.chat_id == w.persons[w.members["tecnico:0"].id].telegram_user_id
         assert "Approvata" in ask.payload["text"]

@@ -183,7 +183,7 @@ async def test_the_coordinator_closes_and_marks_done(db: Database) -> None:
         language="it",
     )
     assert closed == summaries.DecisionChanged("closed", ())
-    assert await _keys(db, "dec") == [f"decask:{did}", f"decout:{did}"]
+    assert await _keys(db, "dec") == [f"decask:{did}:rejected", f"decout:{did}:rejected"]
     assert await run(
         summaries.close_with_outcome,
         coordinator,
@@ -268,7 +268,7 @@ async def test_decisione_records_once_and_tells_the_technical_table(db: Database
     repeated = await record(coordinator, "  si PARTE con il bando ")
     assert repeated == summaries.DecisionRepeated(NOW, "Europe/Rome")
     assert await _keys(db, "decout:") == [
-        f"decout:{recorded.decision_id}:p{world.people['Carla Coordinatrice'].id}"
+        f"decout:{recorded.decision_id}:approved:p{world.people['Carla Coordinatrice'].id}"
     ]
     async with db.transaction() as session:
         desk = await summaries.decision_desk(

@@ -84,7 +84,7 @@ async def on_screen(update: Update, context: BotContext) -> None:
 
 
 async def on_outcome(update: Update, context: BotContext) -> None:
-    """`min:o:<meeting>:<item>:<d|r|i>`: the item's outcome as the button says."""
+    """`min:o:<meeting>:<item>:<d|a|x|r|i>`: the item's outcome as the button says."""
 
     async def use(session: AsyncSession, p: ButtonPress, _tr: Translator) -> Outcome:
         outcome = views.OUTCOME_CODES.get(p.data.str_arg(2) or "")
@@ -228,12 +228,15 @@ async def on_approve(update: Update, context: BotContext) -> None:
     """`min:ok:<meeting>`: approved, numbered, frozen; then the files to the table's group."""
     services = context.services
     now = services.clock.now()
-    acted = await _acted(update, context, _on_meeting(minutes.approve, now=now))
+    language = services.settings.default_language
+    acted = await _acted(update, context, _on_meeting(minutes.approve, now=now, language=language))
     if acted is None:
         return
     tr, outcome = acted
     text = views.approved_text(outcome.content, tr)
     await telegram_edit.deliver(update, Answer(toast=text[:200], text=text))
+    # A question closed by the minutes: its message in the political group loses its buttons.
+    message_refresh.request(services, outcome.dirty_chat_ids)
     await post_approved(services, context.bot, outcome.meeting_id)
 
 

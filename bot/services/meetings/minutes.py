@@ -34,6 +34,7 @@ from bot.i18n import translator
 from bot.services.meetings import attendance, rules
 from bot.services.meetings.access import member_for
 from bot.services.meetings.polls import person_translator
+from bot.services.summaries.decisions import close_decision
 from bot.services.summaries.targets import key_suffix, table_targets
 from bot.views import minutes as document
 from bot.views import minutes_panel as views
@@ -47,7 +48,11 @@ from bot.views.minutes import (
     MinutesTask,
 )
 from storage.models import (
+    AgendaItem,
+    AgendaSource,
     AttendanceMode,
+    Decision,
+    DecisionStatus,
     ItemOutcome,
     Meeting,
     MeetingKind,
@@ -112,6 +117,10 @@ class _Read:
     people: tuple[tuple[MinutesPerson, bool, str], ...]  # (person, present, their Comuni)
     item_ids: tuple[int, ...]  # the content's items' ids, in the same order
     named: tuple[int, ...]  # the person ids of the members it names (the outbox's mentions)
+    # item id → the question of the register it stands for, still waiting for the political
+    # table (open, or postponed at an earlier meeting), and its status: approval records the
+    # item's outcome there.
+    questions: dict[int, tuple[int, DecisionStatus]]
 
 
 def sits(someone: Someone, meeting: Meeting) -> bool:
@@ -156,7 +165,7 @@ async def _read(session: AsyncSession, meeting_id: int) -> _Read | None:
         MinutesItem(
             position=n,
             text=item.text,
-            outcome=item.outcome,
+            outcome=_shown_outcome(item, decision),
             # A linked decision still open has no outcome yet: the coordinator's words say it.
             decision=(decision.outcome_text or (None if item.outcome_note else decision.question))
             if decision
@@ -203,7 +212,47 @@ async def _read(session: AsyncSession, meeting_id: int) -> _Read | None:
     )
     named = {s.person.id for s in (*everyone, *assignees.values()) if s.person is not None}
     item_ids = tuple(i.id for i, _d in agenda)
-    return _Read(meeting, union, minutes, content, people, item_ids, tuple(sorted(named)))
+    questions = {i.id: (d.id, d.status) for i, d in agenda if d is not None and _waiting(i, d)}
+    return _Read(
+        meeting, union, minutes, content, people, item_ids, tuple(sorted(named)), questions
+    )
+
+
+_WAITING = (DecisionStatus.OPEN, DecisionStatus.POSTPONED)
+# A question closed elsewhere (the group's outcome button) before the minutes were approved:
+# the register's outcome is the one the minutes say.
+_FROM_REGISTER = {
+    DecisionStatus.APPROVED: ItemOutcome.APPROVED,
+    DecisionStatus.DONE: ItemOutcome.APPROVED,
+    DecisionStatus.REJECTED: ItemOutcome.REJECTED,
+}
+
+
+def _waiting(item: AgendaItem, decision: Decision) -> bool:
+    """The item stands for a question of the register still waiting for the political table."""
+    return item.source == AgendaSource.QUESTION and decision.status in _WAITING
+
+
+def _shown_outcome(item: AgendaItem, decision: Decision | None) -> ItemOutcome | None:
+    """The item's outcome as the minutes say it. For a question of the register: «Decisa», set
+    before questions had their own cycle, is no outcome yet (the register must know which); once
+    the register closed it elsewhere, its outcome there wins over the one set in the draft, so
+    the minutes and the register never disagree."""
+    if decision is None or item.source != AgendaSource.QUESTION or item.outcome is None:
+        return item.outcome
+    if _waiting(item, decision):
+        return None if item.outcome == ItemOutcome.DECIDED else item.outcome
+    if item.outcome in (ItemOutcome.APPROVED, ItemOutcome.REJECTED, ItemOutcome.POSTPONED):
+        return _FROM_REGISTER.get(decision.status, item.outcome)
+    return item.outcome
+
+
+# What approval records in the register for a question the meeting decided, or postponed.
+_REGISTER_OUTCOME = {
+    ItemOutcome.APPROVED: DecisionStatus.APPROVED,
+    ItemOutcome.REJECTED: DecisionStatus.REJECTED,
+    ItemOutcome.POSTPONED: DecisionStatus.POSTPONED,
+}
 
 
 def _sort_name(someone: Someone) -> str:
@@ -258,13 +307,26 @@ def _panel(read: _Read, reader: Member) -> views.Panel:
         meeting_id=read.meeting.id,
         content=read.content,
         items=tuple(
-            views.PanelItem(item_id, item.position, item.text, item.outcome, item.note)
+            _panel_item(read, item_id, item)
             for item_id, item in zip(read.item_ids, read.content.items, strict=True)
         ),
         people=tuple(views.PanelPerson(p, present, comuni) for p, present, comuni in read.people),
         reader_absent=any(
             p.member_id == reader.id and not present for p, present, _c in read.people
         ),
+    )
+
+
+def _panel_item(read: _Read, item_id: int, item: MinutesItem) -> views.PanelItem:
+    question = read.questions.get(item_id)
+    return views.PanelItem(
+        item_id,
+        item.position,
+        item.text,
+        item.outcome,
+        item.note,
+        question=question is not None,
+        postponed_before=question is not None and question[1] == DecisionStatus.POSTPONED,
     )
 
 
@@ -305,12 +367,16 @@ async def set_outcome(
     outcome: ItemOutcome,
     telegram_user_id: int,
 ) -> views.Panel | Refused:
-    """An agenda item's outcome. «Decisa» records the decision in the register at approval."""
+    """An agenda item's outcome. At approval «Decisa» records a decision in the register, and a
+    question waiting in the register (`_Read.questions`) is closed with its outcome; an outcome
+    outside the item's cycle (a button of an older draft, or forged) is refused."""
     checked = await _coordinating(session, meeting_id, telegram_user_id)
     if isinstance(checked, Refused):
         return checked
+    read = checked[0]
     item = await repo.agenda_item(session, item_id)
-    if item is None or item_id not in checked[0].item_ids:
+    cycle = views.QUESTION_CYCLE if item_id in read.questions else views.ITEM_CYCLE
+    if item is None or item_id not in read.item_ids or outcome not in cycle:
         return Refused("stale")
     item.outcome = outcome
     await session.flush()
@@ -510,15 +576,24 @@ class Approved:
     number: int
     year: int
     content: MinutesContent
+    # The chats whose message of a question closed here owes an edit (its vote buttons go).
+    dirty_chat_ids: tuple[int, ...] = ()
 
 
 async def approve(
-    session: AsyncSession, *, meeting_id: int, telegram_user_id: int, now: datetime
+    session: AsyncSession,
+    *,
+    meeting_id: int,
+    telegram_user_id: int,
+    now: datetime,
+    language: str,
 ) -> Approved | Refused:
     """The number in the Union's year (of the meeting's date), the decisions recorded in the
-    register (an item «Decisa» without one gets one: the item's text its question, the
-    coordinator's words on the outcome what was decided, else the item's text), the content
-    frozen.
+    register, the content frozen. An item «Decisa» gets a decision: the item's text its
+    question, the coordinator's words on the outcome what was decided. A question waiting in
+    the register that the meeting approved, rejected or postponed is closed so, with those words
+    (`summaries.close_decision`: the political group's message of the question loses its vote
+    buttons, the technical table and the technician who asked are told, in `language`).
     Posting follows (`post_approved`), from the frozen content. Two coordinators approving at
     once: the second waits for the first (the row's lock) and is told they are approved; without
     the lock both read a draft and the decisions went twice into the register."""
@@ -527,9 +602,20 @@ async def approve(
     if isinstance(checked, Refused):
         return checked
     read, coordinator = checked
+    dirty: list[int] = []
     for item_id, item in zip(read.item_ids, read.content.items, strict=True):
         row = await repo.agenda_item(session, item_id)
-        if row is not None and item.outcome == ItemOutcome.DECIDED and row.decision_id is None:
+        if row is not None and item.outcome in _REGISTER_OUTCOME and item_id in read.questions:
+            dirty += await _close_question(
+                session,
+                read.questions[item_id][0],
+                _REGISTER_OUTCOME[item.outcome],
+                words=row.outcome_note,
+                member_id=coordinator.id,
+                now=now,
+                language=language,
+            )
+        elif row is not None and item.outcome == ItemOutcome.DECIDED and row.decision_id is None:
             decision = await summaries_repo.add_decision(
                 session,
                 union_id=read.union.id,
@@ -559,7 +645,36 @@ async def approve(
     minutes.approved_at = now
     await session.flush()
     logger.info("Meeting %s: minutes approved as %s/%s", meeting_id, number, year)
-    return Approved(meeting_id, number, year, content)
+    return Approved(meeting_id, number, year, content, tuple(dict.fromkeys(dirty)))
+
+
+async def _close_question(
+    session: AsyncSession,
+    decision_id: int,
+    outcome: DecisionStatus,
+    *,
+    words: str | None,
+    member_id: int,
+    now: datetime,
+    language: str,
+) -> list[int]:
+    """The meeting's outcome of a question of the register; the chats whose message of it owes
+    an edit. Its row locked first: a question closed meanwhile (the group's outcome button) is
+    left as the register says it, and so is one postponed before and postponed again (nothing
+    new to tell)."""
+    decision = await summaries_repo.lock_decision(session, decision_id)
+    if decision is None or decision.status not in _WAITING or decision.status == outcome:
+        return []
+    return await close_decision(
+        session,
+        decision_id=decision_id,
+        member_id=member_id,
+        outcome=outcome,
+        now=now,
+        language=language,
+        at_meeting=True,
+        words=words,
+    )
 
 
 # --- posting and filing -----------------------------------------------------------------------

@@ -125,7 +125,7 @@ async def decision_message_now(
 
 
 async def decision_message_sent(session: AsyncSession, row: OutboxMessage) -> None:
-    """A decision's message (`decmsg:<id>:…`, `decout:<id>…`) was sent: remember where, so its
+    """A decision's message (`decmsg:<id>:…`, `decout:<id>:<status>…`) was sent: remember where, so its
     edits and its buttons' checks know the message."""
     decision_id = int(row.dedup_key.split(":")[1])
     if row.message_id is not None:
@@ -145,19 +145,28 @@ async def close_decision(
     outcome: DecisionStatus,
     now: datetime,
     language: str,
+    at_meeting: bool = False,
+    words: str | None = None,
 ) -> list[int]:
     """Record the outcome with its votes (in `language`, the instance's) and tell the technical
     table and the technician who asked. Returns the chats whose decision message now owes an
-    edit."""
+    edit. `at_meeting`: the outcome a meeting's minutes record (`meetings.minutes.approve`),
+    whose `words` on what was decided are the outcome's text instead of the votes; without
+    words and without votes it has no text (not «Nessun Comune ha votato»: the table decided
+    sitting)."""
     decision = await session.get(Decision, decision_id)
     assert decision is not None
     fact = await repo.decision_fact(session, decision)
     decision.status = outcome
     decision.closed_at = now
     decision.closed_by_member_id = member_id
-    decision.outcome_text = outcome_text(
-        translator(language), [CountedVote(v.comune, v.choice) for v in fact.votes]
-    )
+    votes = [CountedVote(v.comune, v.choice) for v in fact.votes]
+    if words:
+        decision.outcome_text = words
+    elif votes or not at_meeting:
+        decision.outcome_text = outcome_text(translator(language), votes)
+    else:
+        decision.outcome_text = None
     dirty_chats = await repo.mark_decision_dirty(session, decision_id=decision.id, now=now)
     await _announce_outcome(session, decision, now=now, language=language, asked=True)
     return dirty_chats
@@ -167,22 +176,24 @@ async def _announce_outcome(
     session: AsyncSession, decision: Decision, *, now: datetime, language: str, asked: bool
 ) -> None:
     """The decision to the technical table (its group, or else its coordinators in private)
-    and, when `asked`, a word to the technician who asked, in their language."""
+    and, when `asked` (a question closed, not a decision recorded with /decisione), its outcome
+    and a word to the technician who asked, in their language."""
     tr = translator(language)
     fact = await repo.decision_fact(session, decision)
     text = outcome_announcement(
         tr,
         question=decision.question,
         where=[x for x in (fact.comune, fact.action_code) if x],
-        # a question the table voted on says its outcome; one recorded with /decisione is one
-        outcome=decision.status if decision.source_update_id is not None else None,
+        # a question closed says its outcome; a decision recorded with /decisione is one
+        outcome=decision.status if asked else None,
         outcome_text=decision.outcome_text,
     )
     keyboard = decision_keyboard(tr, decision.id, decision.status)
     for chat_id, person_id in await table_targets(session, decision.union_id, TableKind.TECHNICAL):
         await outbox_repo.enqueue(
             session,
-            dedup_key=f"decout:{decision.id}{key_suffix(person_id)}",
+            # The outcome in the key: a question postponed, then decided, is told twice.
+            dedup_key=f"decout:{decision.id}:{decision.status}{key_suffix(person_id)}",
             chat_id=chat_id,
             method="sendMessage",
             payload={"text": text, "parse_mode": "HTML", "reply_markup": to_dict(keyboard)},
@@ -210,7 +221,7 @@ async def _tell_asker(
     )
     await outbox_repo.enqueue(
         session,
-        dedup_key=f"decask:{decision.id}",
+        dedup_key=f"decask:{decision.id}:{decision.status}",
         chat_id=person.telegram_user_id,
         method="sendMessage",
         payload={"text": text, "parse_mode": "HTML"},

@@ -247,10 +247,11 @@ async def close_with_outcome(
     )
     if isinstance(found, DecisionRefused):
         return found
-    if found.decision.status != DecisionStatus.OPEN:
-        return DecisionRefused("already_closed")
     if outcome is None:
         return DecisionRefused("invalid")
+    locked = await repo.lock_decision(session, found.decision.id)
+    if locked is None or locked.status != DecisionStatus.OPEN:
+        return DecisionRefused("already_closed")
     dirty = await close_decision(
         session,
         decision_id=found.decision.id,
