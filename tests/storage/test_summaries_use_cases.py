@@ -184,7 +184,7 @@ async def test_the_coordinator_closes_and_marks_done(db: Database) -> None:
         language="it",
     )
     assert closed == summaries.DecisionChanged("closed", ())
-    assert await _keys(db, "dec") == [f"decask:{did}:rejected", f"decout:{did}:rejected"]
+    assert await _keys(db, "dec") == [f"decask:{did}:approved", f"decout:{did}:approved"]
     assert await run(
         summaries.close_with_outcome,
         coordinator,
