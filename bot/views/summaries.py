@@ -123,7 +123,9 @@ def summary_messages(
 
 
 def decision_keyboard(tr: Translator, decision_id: int, status: DecisionStatus) -> Keyboard | None:
-    """Votes and «Chiudi» while open; «Segna come attuata» once decided; nothing once done."""
+    """Votes and «Chiudi» while open; «Segna come attuata» once approved; nothing once done,
+    rejected (nothing to carry out) or postponed (it returns to the next meeting's agenda, whose
+    minutes close it)."""
     _ = tr.gettext
     if status == DecisionStatus.OPEN:
         votes = [
@@ -135,7 +137,7 @@ def decision_keyboard(tr: Translator, decision_id: int, status: DecisionStatus) 
         ]
         close = Button("🔒 " + _("Chiudi (coordinatore)"), cb.encode(DEC_AREA, CLOSE, decision_id))
         return Keyboard.of(votes, [close])
-    if status != DecisionStatus.DONE:
+    if status == DecisionStatus.APPROVED:
         done = Button("✔️ " + _("Segna come attuata"), cb.encode(DEC_AREA, DONE, decision_id))
         return Keyboard.of([done])
     return None
@@ -231,6 +233,13 @@ _REFUSALS = {
     "already_closed": (N_("La questione è già chiusa."), False),
     "still_open": (N_("Prima va chiusa la votazione."), False),
     "already_done": (N_("Già segnata come attuata."), False),
+    "not_approved": (
+        N_(
+            "Solo una decisione approvata si segna come attuata: una questione respinta non ha "
+            "nulla da attuare, una rinviata torna alla prossima riunione."
+        ),
+        True,
+    ),
 }
 
 
@@ -272,7 +281,7 @@ def marked_done(tr: Translator) -> Answer:
 class PendingDecision:
     decision_id: int
     question: str
-    open: bool  # still being voted: it cannot be marked as carried out from the list
+    open: bool  # not approved (being voted, or postponed): not to be marked as carried out
 
 
 def decision_desk(

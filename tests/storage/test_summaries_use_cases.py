@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from bot.services import summaries
@@ -178,16 +179,16 @@ async def test_the_coordinator_closes_and_marks_done(db: Database) -> None:
     closed = await run(
         summaries.close_with_outcome,
         coordinator,
-        outcome=DecisionStatus.REJECTED,
+        outcome=DecisionStatus.APPROVED,
         now=NOW,
         language="it",
     )
     assert closed == summaries.DecisionChanged("closed", ())
-    assert await _keys(db, "dec") == [f"decask:{did}:rejected", f"decout:{did}:rejected"]
+    assert await _keys(db, "dec") == [f"decask:{did}:approved", f"decout:{did}:approved"]
     assert await run(
         summaries.close_with_outcome,
         coordinator,
-        outcome=DecisionStatus.APPROVED,
+        outcome=DecisionStatus.REJECTED,
         now=NOW,
         language="it",
     ) == summaries.DecisionRefused("already_closed")
@@ -204,6 +205,49 @@ async def test_the_coordinator_closes_and_marks_done(db: Database) -> None:
         decision = await _decision(session, did)
         assert decision.status == DecisionStatus.DONE
         assert decision.outcome_text == "Nessun Comune ha votato."
+
+
+@pytest.mark.parametrize("outcome", [DecisionStatus.REJECTED, DecisionStatus.POSTPONED])
+async def test_only_an_approved_decision_is_carried_out(
+    db: Database, outcome: DecisionStatus
+) -> None:
+    """A rejected question has nothing to carry out; a postponed one returns to the next
+    meeting (whose minutes close it): neither offers «Segna come attuata», an older message's
+    button is refused, and /decisione's list offers it for neither (a rejected one is not
+    listed at all)."""
+    world, did = await _asked(db)
+    coordinator = _tg(world, "Carla Coordinatrice")
+    async with db.transaction() as session:
+        await summaries.close_with_outcome(
+            session,
+            decision_id=did,
+            telegram_user_id=coordinator,
+            outcome=outcome,
+            press=None,
+            now=NOW,
+            language="it",
+        )
+        shown = await summaries.decision_message_now(session, decision_id=did, language="it")
+    assert shown is not None and shown.keyboard is None
+    for listed in (False, True):
+        async with db.transaction() as session:
+            refused = await summaries.mark_done(
+                session,
+                decision_id=did,
+                telegram_user_id=coordinator,
+                press=None,
+                listed=listed,
+                now=NOW,
+            )
+            assert refused == summaries.DecisionRefused("not_approved")
+            assert (await _decision(session, did)).status == outcome
+    async with db.transaction() as session:
+        desk = await summaries.decision_desk(
+            session, member_id=world.members["Carla Coordinatrice"].id, group_table=None
+        )
+    assert isinstance(desk, summaries.DecisionDesk)
+    expected = [] if outcome == DecisionStatus.REJECTED else [("Anticipiamo i fondi?", True)]
+    assert [(p.question, p.open) for p in desk.pending] == expected
 
 
 async def test_the_question_is_the_technicians_own_else_the_note_else_the_title(

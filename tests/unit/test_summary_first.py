@@ -195,3 +195,28 @@ def test_at_most_ten_questions_are_named_the_rest_counted() -> None:
     assert "11. Approvare" not in text
     assert "… e altre 4 questioni, nei messaggi qui sotto" in text
     assert "(Comune 01, C01.01) — ✅ 5 · ❌ 5 · ⏸ 4" in text
+
+
+def test_only_approved_decisions_are_to_carry_out_and_postponed_ones_return() -> None:
+    """«Decisioni da attuare» lists what was approved; a rejected question has nothing to carry
+    out (it was announced when closed); a postponed one goes back to the next meeting."""
+    data = replace(
+        small_union(),
+        questions=[
+            QuestionView(1, "Bando per le palestre?", "approved", "Argelato"),
+            QuestionView(2, "LED in tutte le scuole?", "rejected", "Bentivoglio"),
+            QuestionView(3, "Piste ciclabili tra i Comuni?", "postponed"),
+        ],
+    )
+    text = _plain(render_summary(data, IT))
+    assert "📌 Decisioni da attuare\n1. Bando per le palestre? (Argelato)\n" in text
+    assert (
+        "⏸ Rinviate: tornano alla prossima riunione del tavolo politico\n"
+        "1. Piste ciclabili tra i Comuni?\n"
+    ) in text
+    assert "LED in tutte le scuole" not in text
+    assert "Da decidere" not in text and "Nessuna questione aperta" not in text
+    only_rejected = replace(data, questions=data.questions[1:2])
+    assert "🗳 Nessuna questione aperta per il tavolo politico." in _plain(
+        render_summary(only_rejected, IT)
+    )

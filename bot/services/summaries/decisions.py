@@ -284,7 +284,9 @@ async def decision_desk(
     pending = await repo.decisions_not_done(session, union_id=member.union_id)
     return DecisionDesk(
         tuple(
-            PendingDecision(d.id, d.question, open=d.status == DecisionStatus.OPEN) for d in pending
+            PendingDecision(d.id, d.question, open=d.status != DecisionStatus.APPROVED)
+            for d in pending
+            if d.status != DecisionStatus.REJECTED  # nothing to carry out
         )
     )
 

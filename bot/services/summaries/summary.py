@@ -456,7 +456,8 @@ def comune_line(
 
 
 def _decision_row(tr: Translator, q: QuestionView, index: int) -> str:
-    """A question in one line: what, where, and the votes so far (or its outcome)."""
+    """A question in one line: what, where, and while open the votes so far (a closed one's
+    section says its outcome)."""
     _ = tr.gettext
     e = html.escape
     where = ", ".join(e(x) for x in (q.comune, q.action_code) if x)
@@ -473,8 +474,6 @@ def _decision_row(tr: Translator, q: QuestionView, index: int) -> str:
             row += " — " + tally
         else:
             row += " — " + _("nessun voto finora")
-    else:
-        row += " — " + e(tr.gettext(OUTCOME_LABELS.get(q.status, q.status)))
     return row
 
 
@@ -563,12 +562,15 @@ def _header(data: SummaryInput, tr: Translator) -> list[str]:
 
 def _to_do(data: SummaryInput, tr: Translator, *, private: bool) -> list[list[str]]:
     """What the mayors must do: the questions to vote (their vote messages follow the text),
-    the decisions to carry out, the next meeting."""
+    the decisions to carry out (approved ones: a rejected question has nothing to carry out,
+    and was announced when it was closed), the questions postponed to the next meeting, the
+    next meeting."""
     _ = tr.gettext
     e = html.escape
     sections: list[list[str]] = []
     open_q = [q for q in data.questions if q.status == "open"]
-    decided = [q for q in data.questions if q.status != "open"]
+    decided = [q for q in data.questions if q.status == "approved"]
+    postponed = [q for q in data.questions if q.status == "postponed"]
     if open_q:
         head = (
             _("<b>Da decidere</b>: vota con i pulsanti nei messaggi qui sotto")
@@ -589,7 +591,12 @@ def _to_do(data: SummaryInput, tr: Translator, *, private: bool) -> list[list[st
     if decided:
         rows = [_decision_row(tr, q, i) for i, q in enumerate(decided, 1)]
         sections.append(["📌 " + _("<b>Decisioni da attuare</b>"), *rows])
-    if not open_q and not decided:
+    if postponed:
+        rows = [_decision_row(tr, q, i) for i, q in enumerate(postponed, 1)]
+        sections.append(
+            ["⏸ " + _("<b>Rinviate</b>: tornano alla prossima riunione del tavolo politico"), *rows]
+        )
+    if not open_q and not decided and not postponed:
         sections.append(["🗳 " + _("Nessuna questione aperta per il tavolo politico.")])
     if data.overdue_tasks:
         sections.append(_overdue_rows(data.overdue_tasks, tr))

@@ -272,7 +272,7 @@ async def mark_done(
     listed: bool,
     now: datetime,
 ) -> DecisionChanged | DecisionRefused:
-    """«Segna come attuata»: a decided question leaves the summaries. `listed`: pressed on
+    """«Segna come attuata»: an approved decision leaves the summaries. `listed`: pressed on
     /decisione's list, a message of no one decision (checked, never adopted)."""
     button = "done_listed" if listed else "done"
     found = await _presser(
@@ -285,6 +285,8 @@ async def mark_done(
         return DecisionRefused("still_open")
     if decision.status == DecisionStatus.DONE:
         return DecisionRefused("already_done")
+    if decision.status != DecisionStatus.APPROVED:  # an older message's button
+        return DecisionRefused("not_approved")
     decision.status, decision.done_at = DecisionStatus.DONE, now
     dirty = await repo.mark_decision_dirty(session, decision_id=decision.id, now=now)
     return DecisionChanged("done", tuple(dirty))
