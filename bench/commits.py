@@ -37,6 +37,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -100,35 +102,61 @@ async def _transactions(db: Database, *, first_id: int, count: int, statements: 
                 await session.execute(select(Person.id).where(Person.telegram_user_id == 1))
 
 
-async def statement_costs(transactions: int) -> None:
-    from bench.run import Databases, postgres_cpu_seconds
+@asynccontextmanager
+async def each_database() -> AsyncIterator[AsyncIterator[tuple[str, Database]]]:
+    """The two databases in turn, each migrated and disposed of after its measures: SQLite in a
+    temporary folder, then a throwaway PostgreSQL (`bench.run.Databases`)."""
+    from bench.run import Databases
 
     databases = Databases()
-    try:
+
+    async def each() -> AsyncIterator[tuple[str, Database]]:
         with tempfile.TemporaryDirectory() as workdir:
             for backend in ("sqlite", "postgres"):
                 db = Database(await databases.url(backend, Path(workdir)))
                 try:
                     await migrate.upgrade(db)
-                    runs = [(warm_up, n) for warm_up in (True, False) for n in (1, 2, 3)]
-                    for i, (warm_up, statements) in enumerate(runs):
-                        started, server = time.process_time(), postgres_cpu_seconds()
-                        await _transactions(
-                            db, first_id=i * transactions, count=transactions, statements=statements
-                        )
-                        if warm_up:
-                            continue
-                        bot = (time.process_time() - started) / transactions * 1000
-                        server = (postgres_cpu_seconds() - server) / transactions * 1000
-                        print(
-                            f"{backend:<10} {statements} statement(s): this process "
-                            f"{bot:.3f} ms CPU per transaction"
-                            + (f", PostgreSQL {server:.3f} ms" if backend == "postgres" else "")
-                        )
+                    yield backend, db
                 finally:
                     await db.dispose()
+
+    try:
+        yield each()
     finally:
         databases.close()
+
+
+@asynccontextmanager
+async def cpu_per_transaction(transactions: int) -> AsyncIterator[list[float]]:
+    """CPU ms per transaction of this process and of PostgreSQL's processes, for the block."""
+    from bench.run import postgres_cpu_seconds
+
+    spent: list[float] = []
+    started, server = time.process_time(), postgres_cpu_seconds()
+    yield spent
+    spent += [
+        (time.process_time() - started) / transactions * 1000,
+        (postgres_cpu_seconds() - server) / transactions * 1000,
+    ]
+
+
+def _cost(backend: str, what: str, spent: list[float]) -> str:
+    bot, server = spent
+    line = f"{backend:<10} {what}: this process {bot:.3f} ms CPU per transaction"
+    return line + (f", PostgreSQL {server:.3f} ms" if backend == "postgres" else "")
+
+
+async def statement_costs(transactions: int) -> None:
+    async with each_database() as databases:
+        async for backend, db in databases:
+            runs = [(warm_up, n) for warm_up in (True, False) for n in (1, 2, 3)]
+            for i, (warm_up, statements) in enumerate(runs):
+                async with cpu_per_transaction(transactions) as spent:
+                    await _transactions(
+                        db, first_id=i * transactions, count=transactions, statements=statements
+                    )
+                if not warm_up:
+                    print(_cost(backend, f"{statements} statement(s)", spent))
 
 
 _SELECT = select(Person.id).where(Person.telegram_user_id == 1)
@@ -183,40 +211,19 @@ LAYERS = {
 
 
 async def layer_costs(transactions: int) -> None:
-    from bench.run import Databases, postgres_cpu_seconds
-
-    databases = Databases()
     now = datetime.now(UTC)
-    try:
-        with tempfile.TemporaryDirectory() as workdir:
-            for backend in ("sqlite", "postgres"):
-                db = Database(await databases.url(backend, Path(workdir)))
-                try:
-                    await migrate.upgrade(db)
-                    first = 0
-                    # Twice each, alternating; the first round warms up and is not printed.
-                    for round_ in range(3):
-                        for label, through in LAYERS.items():
-                            update_ids = range(first, first + transactions)
-                            first += transactions
-                            started, server = time.process_time(), postgres_cpu_seconds()
-                            await through(db, update_ids, now)
-                            bot = (time.process_time() - started) / transactions * 1000
-                            server = (postgres_cpu_seconds() - server) / transactions * 1000
-                            if round_:
-                                print(
-                                    f"{backend:<10} {label:<22} this process {bot:.3f} ms CPU "
-                                    "per 3-statement transaction"
-                                    + (
-                                        f", PostgreSQL {server:.3f} ms"
-                                        if backend == "postgres"
-                                        else ""
-                                    )
-                                )
-                finally:
-                    await db.dispose()
-    finally:
-        databases.close()
+    async with each_database() as databases:
+        async for backend, db in databases:
+            first = 0
+            # Twice each, alternating; the first round warms up and is not printed.
+            for round_ in range(3):
+                for label, through in LAYERS.items():
+                    update_ids = range(first, first + transactions)
+                    first += transactions
+                    async with cpu_per_transaction(transactions) as spent:
+                        await through(db, update_ids, now)
+                    if round_:
+                        print(_cost(backend, f"{label:<22} (3 statements)", spent))
 
 
 def _quantiles(values: list[float]) -> dict[str, float]:
