@@ -728,7 +728,7 @@ def render_decision(
     if where:
         rows.append(f"<i>{where}</i>")
     if asked_by:
-        rows.append(_("Chiesta da {name}").format(name=e(person_name(asked_by, tr))))
+        rows.append(_("Posta da {name}").format(name=e(person_name(asked_by, tr))))
     rows.append("")
     by_comune = {v.comune: v for v in question.votes}
     if question.status != "open" and not question.votes and asked_by is None:
