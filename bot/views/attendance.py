@@ -271,8 +271,8 @@ def checked_in(mode: AttendanceMode, changed: bool, tr: Translator) -> str:
     """The toast of a check-in."""
     _ = tr.gettext
     if not changed:
-        return _("Risultavi già presente {mode}.").format(mode=_(MODE_NAMES[mode]))
-    return _("Registrato: presente {mode}. Grazie!").format(mode=_(MODE_NAMES[mode]))
+        return _("Eri già tra i presenti ({mode}).").format(mode=_(MODE_NAMES[mode]))
+    return _("Registrato: partecipi {mode}. Grazie!").format(mode=_(MODE_NAMES[mode]))
 
 
 def roster_sent(tr: Translator) -> str:

@@ -154,7 +154,7 @@ def unreachable_report(period: str, techs: Sequence[Technician], tr: Translator)
     """To the coordinators, once the invitations were tried: who Telegram refused."""
     lines = [
         tr.ngettext(
-            "🚫 Per l'aggiornamento di {month} non riesco a scrivere a questa persona del tavolo tecnico: non ha mai avviato il bot o l'ha bloccato. Chiedi di aprire la chat con me, premere Avvia e poi scrivere /aggiornamento.",
+            "🚫 Per l'aggiornamento di {month} non riesco a scrivere a questa persona del tavolo tecnico: non ha mai avviato il bot o l'ha bloccato. Chiedi a questa persona di aprire la chat con me, premere Avvia e poi scrivere /aggiornamento.",
             "🚫 Per l'aggiornamento di {month} non riesco a scrivere a queste persone del tavolo tecnico: non hanno mai avviato il bot o l'hanno bloccato. Chiedi loro di aprire la chat con me, premere Avvia e poi scrivere /aggiornamento.",
             len(techs),
         ).format(month=month_label(period, tr))

@@ -11,7 +11,7 @@ Buttons (callback data `area:verb:id[:arg]`, ids only; the handlers re-check eve
     sum:xlsx:<union>                  under the summary: the spreadsheet (any member)
     exp:xlsx:<union>, exp:csv:<union> /esporta's formats (the coordinator, the Sindaci)
     dec:vote:<decision>:<choice>      approve | reject | postpone (one vote per Comune)
-    dec:close:<decision>              «Chiudi (coordinatore)»: the outcomes in place of the votes
+    dec:close:<decision>              «Chiudi la votazione»: the outcomes in place of the votes
     dec:outcome:<decision>:<outcome>  approved | rejected | postponed
     dec:back:<decision>               back from the outcomes to the votes
     dec:done:<decision>               «Segna come attuata», on the decision's own messages
@@ -135,7 +135,9 @@ def decision_keyboard(tr: Translator, decision_id: int, status: DecisionStatus) 
             )
             for c in (APPROVE, REJECT, POSTPONE)
         ]
-        close = Button("🔒 " + _("Chiudi (coordinatore)"), cb.encode(DEC_AREA, CLOSE, decision_id))
+        close = Button(
+            "🔒 " + _("Chiudi la votazione (chi coordina)"), cb.encode(DEC_AREA, CLOSE, decision_id)
+        )
         return Keyboard.of(votes, [close])
     if status == DecisionStatus.APPROVED:
         done = Button("✔️ " + _("Segna come attuata"), cb.encode(DEC_AREA, DONE, decision_id))
@@ -200,10 +202,29 @@ def outcome_announcement(
 def asker_notice(
     tr: Translator, *, question: str, outcome: DecisionStatus, outcome_text: str | None
 ) -> str:
-    """To the technician who asked: what the political table decided on their question."""
-    text = "🗳 " + tr.gettext(
-        "Il tavolo politico ha deciso sulla questione che hai posto, «{question}»: <b>{outcome}</b>."
-    ).format(
+    """To the technician who asked: what the political table decided on their question, said
+    with its verb («ha approvato la questione che hai posto»)."""
+    said = {
+        DecisionStatus.APPROVED: "✅ "
+        + tr.gettext(
+            "Il tavolo politico ha <b>approvato</b> la questione che hai posto: «{question}»."
+        ),
+        DecisionStatus.REJECTED: "❌ "
+        + tr.gettext(
+            "Il tavolo politico ha <b>respinto</b> la questione che hai posto: «{question}»."
+        ),
+        DecisionStatus.POSTPONED: "⏸ "
+        + tr.gettext(
+            "Il tavolo politico ha <b>rinviato</b> la questione che hai posto: «{question}». "
+            "Torna alla prossima riunione."
+        ),
+    }.get(outcome)
+    if said is None:
+        said = "🗳 " + tr.gettext(
+            "Il tavolo politico ha deciso sulla questione che hai posto, «{question}»: "
+            "<b>{outcome}</b>."
+        )
+    text = said.format(
         question=html.escape(question),
         outcome=html.escape(tr.gettext(OUTCOME_LABELS[outcome.value])),
     )

@@ -102,11 +102,11 @@ async def test_attendance_story(any_bot: BotUnderTest) -> None:
     # One tap each: Sara in the room, Cora online. The list follows (one coalesced edit).
     sara, cora, tino = users["sa"], users["ac"], users["tec"]
     toast = await (await sara.press(roll, "✅ Sono presente")).answered()
-    assert toast.text == "Registrato: presente in presenza. Grazie!"
+    assert toast.text == "Registrato: partecipi in presenza. Grazie!"
     toast = await (await sara.press(roll, "✅ Sono presente")).answered()
-    assert toast.text == "Risultavi già presente in presenza."
+    assert toast.text == "Eri già tra i presenti (in presenza)."
     toast = await (await cora.press(roll, "💻 Sono online")).answered()
-    assert toast.text == "Registrato: presente online. Grazie!"
+    assert toast.text == "Registrato: partecipi online. Grazie!"
     await bot.settle()
     await bot.run_jobs()
     await bot.settle()

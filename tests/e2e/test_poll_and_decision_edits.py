@@ -123,7 +123,9 @@ async def test_closing_a_decision_on_an_inaccessible_message(bot: BotUnderTest) 
     await bot.advance(days=3)  # the question waited: Telegram no longer shows it to the bot
     press = await team.users["sindaco:0"].press(vote_msg, "✅ Approva", inaccessible=True)
     assert (await press.answered()).text == "Voto registrato: Approva."
-    press = await team.coordinator.press(vote_msg, "🔒 Chiudi (coordinatore)", inaccessible=True)
+    press = await team.coordinator.press(
+        vote_msg, "🔒 Chiudi la votazione (chi coordina)", inaccessible=True
+    )
     assert (await press.answered()).text == "Scegli l'esito."
     await bot.settle()
     assert "✅ Approvata" in vote_msg.button_texts  # edited in place, by its ids
@@ -157,7 +159,7 @@ async def test_closing_a_decision_whose_message_is_gone_shows_the_choice_afresh(
     )  # under the summary's text, before its pictures
     before = len(fake.sent_to(team.political))
     fake.fail_next("editMessageText", 400, "Bad Request: message to edit not found")
-    press = await team.coordinator.press(vote_msg, "🔒 Chiudi (coordinatore)")
+    press = await team.coordinator.press(vote_msg, "🔒 Chiudi la votazione (chi coordina)")
     assert (await press.answered()).text == "Scegli l'esito."
     await bot.settle()
     fresh = fake.sent_to(team.political)

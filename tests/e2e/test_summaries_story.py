@@ -253,7 +253,7 @@ async def test_summary_once_decision_loop_and_on_demand(any_bot: BotUnderTest) -
         "",
         "In sintesi",
         "6 azioni: ✅ 1 completata · 🔄 5 in corso",
-        "Finora: 2 azioni aggiornate, 1 completata, 1 Comune non ha ancora aggiornato",
+        "Finora: 2 azioni aggiornate, 1 completata, 1 tecnico non ha ancora aggiornato",
         "🌱 CO₂ evitata: 10,0 t/anno su 60,0 t/anno previste dal PAES (17%); "
         "altre 50,0 t/anno con le azioni in corso",
         "",
@@ -293,7 +293,7 @@ async def test_summary_once_decision_loop_and_on_demand(any_bot: BotUnderTest) -
     assert "Votano il Sindaco" in ((await press.answered()).text or "")
     press = await team.users["assessore:1"].press(vote_msg, "⏸ Rinvia")
     assert (await press.answered()).text == "Voto registrato: Rinvia."
-    press = await sindaco0.press(vote_msg, "🔒 Chiudi (coordinatore)")
+    press = await sindaco0.press(vote_msg, "🔒 Chiudi la votazione (chi coordina)")
     assert "Solo chi coordina l'Unione" in ((await press.answered()).text or "")
     await bot.settle()
     await bot.run_jobs()  # the coalesced edit, due in two seconds
@@ -308,7 +308,7 @@ async def test_summary_once_decision_loop_and_on_demand(any_bot: BotUnderTest) -
     ]
     assert len(edits) == 1  # two votes, one edit
 
-    press = await team.coordinator.press(edited, "🔒 Chiudi (coordinatore)")
+    press = await team.coordinator.press(edited, "🔒 Chiudi la votazione (chi coordina)")
     assert (await press.answered()).text == "Scegli l'esito."
     await bot.settle()
     closing = fake.sent_to(team.political)[1]
@@ -320,9 +320,7 @@ async def test_summary_once_decision_loop_and_on_demand(any_bot: BotUnderTest) -
     assert "Esito: Approvata" in to_technical
     assert "Comune 00: Approva, Comune 01: Rinvia" in to_technical
     told = fake.last_sent(team.users["tecnico:1"]).text or ""
-    assert (
-        "Il tavolo politico ha deciso sulla questione che hai posto" in told and "Approvata" in told
-    )
+    assert "✅ Il tavolo politico ha approvato la questione che hai posto: «" in told
     assert "Esito: Approvata" in (fake.sent_to(team.political)[1].text or "")
     press = await team.users["sindaco:2"].press_forged(closing, vote_data)  # an old keyboard
     assert (await press.answered()).text == "La votazione è chiusa."

@@ -33,7 +33,7 @@ from storage.models import (
     SummaryKind,
 )
 from storage.repositories import summaries as repo
-from tests.summaries_factories import NOW, add_round, add_update, make_world
+from tests.factories import NOW, add_comune, add_member, add_round, add_update, make_world
 
 IT = translator("it")
 
@@ -61,6 +61,11 @@ async def test_facts_changes_stuck_and_silent(db: Database) -> None:
         w = await make_world(session, comuni=2, actions_per_comune=2)
         a0, a1, b0, _b1 = w.actions
         t0 = w.members["tecnico:0"]
+        # A Comune with no actions yet: its technician was asked nothing, so is not silent.
+        empty = await add_comune(session, w, "Comune senza azioni", now=NOW)
+        await add_member(
+            session, w, role=Role.TECNICO, name="Tecnico nuovo", comuni=[empty], now=NOW
+        )
         r1 = await add_round(
             session,
             w,
@@ -138,7 +143,7 @@ async def test_facts_changes_stuck_and_silent(db: Database) -> None:
     assert stuck[a1.code] == 2 and stuck[b0.code] == 2
     assert stuck[a0.code] == 0  # completed
     silent = {c.name: c.silent for c in data.comuni}
-    assert silent == {"Comune 00": (), "Comune 01": ("Tecnico 1",)}
+    assert silent == {"Comune 00": (), "Comune 01": ("Tecnico 1",), "Comune senza azioni": ()}
     (text,) = render_summary(data, IT)
     # One line per Comune (issue 16): the note itself is in the spreadsheet.
     comune0 = next(r for r in text.split("\n") if r.startswith("<b>Comune 00</b>"))
@@ -322,7 +327,7 @@ async def test_decision_votes_one_per_comune_and_close(db: Database) -> None:
         assert keys == [f"decask:{did}:approved", f"decout:{did}:approved"]
         ask = next(r for r, _n in rows if r.dedup_key.startswith("decask"))
         assert ask.chat_id == w.persons[w.members["tecnico:0"].id].telegram_user_id
-        assert "Approvata" in ask.payload["text"]
+        assert "ha <b>approvato</b> la questione che hai posto" in ask.payload["text"]
         out = next(r for r, _n in rows if r.dedup_key.startswith("decout"))
         assert out.chat_id == -100222 - w.union.id
         assert "Comune 00: Approva" in out.payload["text"]

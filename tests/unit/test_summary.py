@@ -44,7 +44,7 @@ Novità dal mer 4 nov, 17:00.
 
 <b>In sintesi</b>
 4 azioni: ✅ 1 completata · 🔄 2 in corso · ⚪ 1 non avviata
-Dall'ultimo riepilogo: 2 azioni aggiornate, 1 completata, 1 Comune non ha ancora aggiornato
+Dall'ultimo riepilogo: 2 azioni aggiornate, 1 completata, 1 tecnico non ha ancora aggiornato
 🌱 CO₂ evitata: 120,5 t/anno su 250,5 t/anno previste dal PAES (48%); altre 80,0 t/anno con le azioni in corso
 
 <b>Argelato</b> · 1/2 completate · 1 aggiornata · ✅ A1 completata · ⏳ 1 ferma

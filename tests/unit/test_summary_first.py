@@ -117,7 +117,7 @@ def test_what_the_mayors_must_do_comes_first() -> None:
     assert totals == [
         "4 azioni: ✅ 1 completata · 🔄 2 in corso · ⚪ 1 non avviata",
         "Dall'ultimo riepilogo: 2 azioni aggiornate, 1 completata, "
-        "1 Comune non ha ancora aggiornato",
+        "1 tecnico non ha ancora aggiornato",
         "🌱 CO₂ evitata: 120,5 t/anno su 250,5 t/anno previste dal PAES (48%); "
         "altre 80,0 t/anno con le azioni in corso",
     ]

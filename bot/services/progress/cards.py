@@ -102,7 +102,7 @@ def render_detail(
     for label, value, unit in (
         (_("Risparmio energetico"), action.energy_saved_mwh, "MWh/a"),
         (_("Produzione da rinnovabili"), action.renewable_mwh, "MWh/a"),
-        (_("Riduzione CO2"), action.co2_avoided_t, "t/a"),
+        (_("Riduzione CO₂"), action.co2_avoided_t, "t/a"),
         (_("Costo"), action.cost_eur, "€"),
     ):
         if value is not None:

@@ -153,12 +153,14 @@ def build_summary_input(
         for a in facts.actions
     ]
     notes = notes_by_comune(facts.notes, since)
+    with_actions = {a.municipality_id for a in facts.actions}
     comuni = []
     for m in facts.municipalities:
         techs = [t for t in facts.technicians if m.id in t.municipality_ids]
+        # A Comune with no actions asked nobody anything: nobody there is silent.
         silent = (
             tuple(t.name for t in techs if t.member_id not in facts.reported_member_ids)
-            if round_deadline is not None
+            if round_deadline is not None and m.id in with_actions
             else ()
         )
         comuni.append(

@@ -510,12 +510,15 @@ def _totals(tr: Translator, data: SummaryInput) -> list[str]:
     completed = sum(1 for c in moved if c.new_status == COMPLETED and c.old_status != COMPLETED)
     if completed:
         month.append(ngettext("{n} completata", "{n} completate", completed).format(n=completed))
-    silent = sum(1 for c in data.comuni if c.silent)
+    # People, not Comuni: a Comune whose actions moved may still have a technician silent
+    # (its line names them), and «1 Comune non ha ancora aggiornato» beside «3 aggiornate» read
+    # as a contradiction.
+    silent = len({name for c in data.comuni for name in c.silent})
     if silent:
         month.append(
             ngettext(
-                "{n} Comune non ha ancora aggiornato",
-                "{n} Comuni non hanno ancora aggiornato",
+                "{n} tecnico non ha ancora aggiornato",
+                "{n} tecnici non hanno ancora aggiornato",
                 silent,
             ).format(n=silent)
         )
@@ -725,7 +728,7 @@ def render_decision(
     if where:
         rows.append(f"<i>{where}</i>")
     if asked_by:
-        rows.append(_("Chiesta da {name}").format(name=e(person_name(asked_by, tr))))
+        rows.append(_("Posta da {name}").format(name=e(person_name(asked_by, tr))))
     rows.append("")
     by_comune = {v.comune: v for v in question.votes}
     if question.status != "open" and not question.votes and asked_by is None:

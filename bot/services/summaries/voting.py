@@ -203,7 +203,7 @@ async def ask_outcome(
     press: Press | None,
     language: str,
 ) -> OutcomeAsked | DecisionRefused:
-    """«Chiudi (coordinatore)»: the outcomes to choose from, on the decision's message."""
+    """«Chiudi la votazione (chi coordina)»: the outcomes to choose from, on the decision's message."""
     found = await _presser(session, decision_id, telegram_user_id, press, "close", coordinator=True)
     if isinstance(found, DecisionRefused):
         return found
