@@ -81,7 +81,14 @@ class DecisionVote(Base):
 
 
 class DecisionMessage(Base):
-    """Where a decision is shown; `dirty_since` marks an edit still owed (bot.message_refresh)."""
+    """Where a decision is shown; `dirty_since` marks an edit still owed (bot.message_refresh).
+    `kind`: the card the political table votes on (`CARD`), the outcome of a question announced
+    to the technical table (`OUTCOME`), or a decision recorded with /decisione announced there
+    (`RECORD`): each is edited as what it is."""
+
+    CARD = "card"
+    OUTCOME = "outcome"
+    RECORD = "record"
 
     __tablename__ = "decision_message"
     __table_args__ = (UniqueConstraint("chat_id", "message_id"),)
@@ -90,6 +97,7 @@ class DecisionMessage(Base):
     decision_id: Mapped[int] = mapped_column(ForeignKey("decision.id"), index=True)
     chat_id: Mapped[int] = mapped_column(BigInteger)
     message_id: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(16), default=CARD, server_default=CARD)
     dirty_since: Mapped[datetime | None]
     rendered_hash: Mapped[str | None] = mapped_column(String(64))
 

@@ -84,13 +84,19 @@ def _owner(model: OwnedModel) -> InstrumentedAttribute[int]:
 
 
 async def remember(
-    session: AsyncSession, model: OwnedModel, *, owner_id: int, chat_id: int, message_id: int
+    session: AsyncSession,
+    model: OwnedModel,
+    *,
+    owner_id: int,
+    chat_id: int,
+    message_id: int,
+    **more: object,
 ) -> None:
-    """The message (chat, id) shows `owner_id`: kept once."""
+    """The message (chat, id) shows `owner_id` (and `more` of the model's columns): kept once."""
     await insert_ignore(
         session,
         model,
-        {_owner(model).key: owner_id, "chat_id": chat_id, "message_id": message_id},
+        {_owner(model).key: owner_id, "chat_id": chat_id, "message_id": message_id, **more},
         ["chat_id", "message_id"],
     )
 

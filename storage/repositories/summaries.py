@@ -850,10 +850,20 @@ async def vote_of_comune(
 
 
 async def add_decision_message(
-    session: AsyncSession, *, decision_id: int, chat_id: int, message_id: int
+    session: AsyncSession,
+    *,
+    decision_id: int,
+    chat_id: int,
+    message_id: int,
+    kind: str = DecisionMessage.CARD,
 ) -> None:
     await dirty_messages.remember(
-        session, DecisionMessage, owner_id=decision_id, chat_id=chat_id, message_id=message_id
+        session,
+        DecisionMessage,
+        owner_id=decision_id,
+        chat_id=chat_id,
+        message_id=message_id,
+        kind=kind,
     )
 
 

@@ -359,6 +359,13 @@ async def test_summary_once_decision_loop_and_on_demand(any_bot: BotUnderTest) -
     )
     await bot.settle()
     assert "Esito: Attuata" in (fake.sent_to(team.political)[1].text or "")
+    # The technical group's announcement stays an announcement, now carried out: it is not
+    # redrawn as the political table's voting card.
+    announced = done_on  # edited in place
+    assert (announced.text or "").startswith("📣 Decisione del tavolo politico")
+    assert "Esito: Approvata" in (announced.text or "") and "✔️ Attuata" in (announced.text or "")
+    assert "Questione per il tavolo politico" not in (announced.text or "")
+    assert not announced.buttons
     await sindaco0.send("/riepilogo", chat=team.political)
     await bot.settle()
     assert "Nessuna questione aperta" in (fake.sent_to(team.political)[-3].text or "")

@@ -312,7 +312,7 @@ async def test_decisione_records_once_and_tells_the_technical_table(db: Database
     repeated = await record(coordinator, "  si PARTE con il bando ")
     assert repeated == summaries.DecisionRepeated(NOW, "Europe/Rome")
     assert await _keys(db, "decout:") == [
-        f"decout:{recorded.decision_id}:approved:p{world.people['Carla Coordinatrice'].id}"
+        f"decout:{recorded.decision_id}:recorded:p{world.people['Carla Coordinatrice'].id}"
     ]
     async with db.transaction() as session:
         desk = await summaries.decision_desk(

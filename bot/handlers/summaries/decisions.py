@@ -144,6 +144,6 @@ async def on_done(update: Update, context: BotContext) -> None:
 # A decision's message as it stands now (in the instance's language), for its owed edit.
 render_decision_message = message_refresh.render_now(
     lambda s, message, language: summaries.decision_message_now(
-        s, decision_id=message.decision_id, language=language
+        s, decision_id=message.decision_id, language=language, kind=message.kind
     )
 )

@@ -34,6 +34,7 @@ from bot.views.summaries import (
 )
 from storage.models import (
     Decision,
+    DecisionMessage,
     DecisionStatus,
     Member,
     OutboxMessage,
@@ -115,22 +116,35 @@ async def decision_messages(
 
 
 async def decision_message_now(
-    session: AsyncSession, *, decision_id: int, language: str
+    session: AsyncSession, *, decision_id: int, language: str, kind: str = DecisionMessage.CARD
 ) -> DecisionShown | None:
-    """For the owed edits of a decision's messages (bot.message_refresh); None once gone."""
+    """For the owed edits of a decision's messages (bot.message_refresh), each as what it is:
+    the political table's card, or the outcome announced to the technical table (`kind`);
+    None once gone."""
     decision = await session.get(Decision, decision_id)
     if decision is None:
         return None
+    if kind in (DecisionMessage.OUTCOME, DecisionMessage.RECORD):
+        asked = kind == DecisionMessage.OUTCOME
+        return await _outcome_shown(session, decision, language=language, asked=asked)
     return await decision_message(session, decision, language=language)
 
 
 async def decision_message_sent(session: AsyncSession, row: OutboxMessage) -> None:
     """A decision's message (`decmsg:<id>:…`, `decout:<id>:<status>…`) was sent: remember where, so its
     edits and its buttons' checks know the message."""
-    decision_id = int(row.dedup_key.split(":")[1])
+    parts = row.dedup_key.split(":")
+    decision_id = int(parts[1])
+    kind = DecisionMessage.CARD
+    if parts[0] == "decout":
+        kind = DecisionMessage.RECORD if parts[2:3] == [_RECORDED] else DecisionMessage.OUTCOME
     if row.message_id is not None:
         await repo.add_decision_message(
-            session, decision_id=decision_id, chat_id=row.chat_id, message_id=row.message_id
+            session,
+            decision_id=decision_id,
+            chat_id=row.chat_id,
+            message_id=row.message_id,
+            kind=kind,
         )
 
 
@@ -178,22 +192,15 @@ async def _announce_outcome(
     """The decision to the technical table (its group, or else its coordinators in private)
     and, when `asked` (a question closed, not a decision recorded with /decisione), its outcome
     and a word to the technician who asked, in their language."""
-    tr = translator(language)
-    fact = await repo.decision_fact(session, decision)
-    text = outcome_announcement(
-        tr,
-        question=decision.question,
-        where=[x for x in (fact.comune, fact.action_code) if x],
-        # a question closed says its outcome; a decision recorded with /decisione is one
-        outcome=decision.status if asked else None,
-        outcome_text=decision.outcome_text,
-    )
-    keyboard = decision_keyboard(tr, decision.id, decision.status)
+    shown = await _outcome_shown(session, decision, language=language, asked=asked)
+    text, keyboard = shown.text, shown.keyboard
+    said = decision.status if asked else _RECORDED
     for chat_id, person_id in await table_targets(session, decision.union_id, TableKind.TECHNICAL):
         await outbox_repo.enqueue(
             session,
-            # The outcome in the key: a question postponed, then decided, is told twice.
-            dedup_key=f"decout:{decision.id}:{decision.status}{key_suffix(person_id)}",
+            # The outcome in the key: a question postponed, then decided, is told twice (and the
+            # key says a decision recorded, whose message then says no outcome: `_outcome_shown`).
+            dedup_key=f"decout:{decision.id}:{said}{key_suffix(person_id)}",
             chat_id=chat_id,
             method="sendMessage",
             payload={"text": text, "parse_mode": "HTML", "reply_markup": to_dict(keyboard)},
@@ -203,6 +210,32 @@ async def _announce_outcome(
         )
     if asked and decision.asked_by_member_id is not None:
         await _tell_asker(session, decision, now=now, language=language)
+
+
+_RECORDED = "recorded"  # a decout key's outcome part for a decision recorded with /decisione
+
+
+async def _outcome_shown(
+    session: AsyncSession, decision: Decision, *, language: str, asked: bool
+) -> DecisionShown:
+    """The outcome as the technical table reads it, sent and later edited (marked «attuata»,
+    decided after a postponement): a question closed (`asked`) says its outcome; a decision
+    recorded with /decisione is one, and says nothing more."""
+    tr = translator(language)
+    fact = await repo.decision_fact(session, decision)
+    done = decision.status == DecisionStatus.DONE  # only an approved decision is carried out
+    text = outcome_announcement(
+        tr,
+        question=decision.question,
+        where=[x for x in (fact.comune, fact.action_code) if x],
+        outcome=(DecisionStatus.APPROVED if done else decision.status) if asked else None,
+        outcome_text=decision.outcome_text,
+    )
+    if done:
+        text += "\n✔️ " + tr.gettext("Attuata")
+    return DecisionShown(
+        text, decision_keyboard(tr, decision.id, decision.status), frozenset(fact.named_people)
+    )
 
 
 async def _tell_asker(
