@@ -38,7 +38,7 @@ import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import aclosing, asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -121,7 +121,9 @@ async def each_database() -> AsyncIterator[AsyncIterator[tuple[str, Database]]]:
                     await db.dispose()
 
     try:
-        yield each()
+        # Closed before the databases: an early stop still disposes of the engine first.
+        async with aclosing(each()) as databases_in_turn:
+            yield databases_in_turn
     finally:
         databases.close()
 

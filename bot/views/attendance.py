@@ -271,7 +271,7 @@ def checked_in(mode: AttendanceMode, changed: bool, tr: Translator) -> str:
     """The toast of a check-in."""
     _ = tr.gettext
     if not changed:
-        return _("Eri già tra i presenti ({mode}).").format(mode=_(MODE_NAMES[mode]))
+        return _("Avevi già confermato: partecipi {mode}.").format(mode=_(MODE_NAMES[mode]))
     return _("Registrato: partecipi {mode}. Grazie!").format(mode=_(MODE_NAMES[mode]))
 
 

@@ -123,9 +123,9 @@ def summary_messages(
 
 
 def decision_keyboard(tr: Translator, decision_id: int, status: DecisionStatus) -> Keyboard | None:
-    """Votes and «Chiudi» while open; «Segna come attuata» once approved; nothing once done,
-    rejected (nothing to carry out) or postponed (it returns to the next meeting's agenda, whose
-    minutes close it)."""
+    """Votes and «Chiudi» while open; only «Chiudi» once postponed (it also returns to the next
+    meeting's agenda, whose minutes close it); «Segna come attuata» once approved; nothing once
+    done or rejected (nothing to carry out)."""
     _ = tr.gettext
     if status == DecisionStatus.OPEN:
         votes = [
@@ -135,14 +135,20 @@ def decision_keyboard(tr: Translator, decision_id: int, status: DecisionStatus) 
             )
             for c in (APPROVE, REJECT, POSTPONE)
         ]
-        close = Button(
-            "🔒 " + _("Chiudi la votazione (chi coordina)"), cb.encode(DEC_AREA, CLOSE, decision_id)
-        )
-        return Keyboard.of(votes, [close])
+        return Keyboard.of(votes, [_close_button(tr, decision_id)])
+    if status == DecisionStatus.POSTPONED:  # back at the next meeting, or closed from here
+        return Keyboard.of([_close_button(tr, decision_id)])
     if status == DecisionStatus.APPROVED:
         done = Button("✔️ " + _("Segna come attuata"), cb.encode(DEC_AREA, DONE, decision_id))
         return Keyboard.of([done])
     return None
+
+
+def _close_button(tr: Translator, decision_id: int) -> Button:
+    return Button(
+        "🔒 " + tr.gettext("Chiudi la votazione (chi coordina)"),
+        cb.encode(DEC_AREA, CLOSE, decision_id),
+    )
 
 
 def closing_keyboard(tr: Translator, decision_id: int) -> Keyboard:
@@ -303,6 +309,7 @@ class PendingDecision:
     decision_id: int
     question: str
     open: bool  # not approved (being voted, or postponed): not to be marked as carried out
+    postponed: bool = False
 
 
 def decision_desk(
@@ -322,7 +329,12 @@ def decision_desk(
     if pending:
         intro.append(_("<b>Decisioni non ancora attuate</b> (premi per segnarle come attuate):"))
         for d in pending[:PENDING_LISTED]:
-            rows.append(f"• {html.escape(clip(d.question, QUESTION_MAX))}")
+            state = ""
+            if d.open:  # said, so the list's head («non ancora attuate») does not mislead
+                state = " " + (
+                    _("<i>(rinviata)</i>") if d.postponed else _("<i>(in votazione)</i>")
+                )
+            rows.append(f"• {html.escape(clip(d.question, QUESTION_MAX))}{state}")
             if not d.open:
                 short = d.question if len(d.question) <= 40 else d.question[:39] + "…"
                 buttons.append(

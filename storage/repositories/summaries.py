@@ -791,11 +791,15 @@ async def decision_facts(
     return facts
 
 
+PENDING_STATUSES = (DecisionStatus.OPEN, DecisionStatus.POSTPONED, DecisionStatus.APPROVED)
+
+
 async def open_decisions(session: AsyncSession, *, union_id: int) -> list[DecisionFact]:
-    """Decisions not yet marked done: being voted, or decided and waiting to be carried out."""
+    """Decisions still to act on: being voted, postponed, or approved and waiting to be carried
+    out (a rejected one has nothing left to do)."""
     rows = await session.execute(
         select(Decision)
-        .where(Decision.union_id == union_id, Decision.status != DecisionStatus.DONE)
+        .where(Decision.union_id == union_id, Decision.status.in_(PENDING_STATUSES))
         .order_by(Decision.created_at, Decision.id)
     )
     return await decision_facts(session, list(rows.scalars()))
@@ -889,9 +893,10 @@ async def political_comuni(session: AsyncSession, union_id: int) -> list[Municip
 
 
 async def decisions_not_done(session: AsyncSession, *, union_id: int) -> list[Decision]:
+    """As `open_decisions`, the rows themselves."""
     rows = await session.execute(
         select(Decision)
-        .where(Decision.union_id == union_id, Decision.status != DecisionStatus.DONE)
+        .where(Decision.union_id == union_id, Decision.status.in_(PENDING_STATUSES))
         .order_by(Decision.created_at, Decision.id)
     )
     return list(rows.scalars())

@@ -104,7 +104,7 @@ async def test_attendance_story(any_bot: BotUnderTest) -> None:
     toast = await (await sara.press(roll, "✅ Sono presente")).answered()
     assert toast.text == "Registrato: partecipi in presenza. Grazie!"
     toast = await (await sara.press(roll, "✅ Sono presente")).answered()
-    assert toast.text == "Eri già tra i presenti (in presenza)."
+    assert toast.text == "Avevi già confermato: partecipi in presenza."
     toast = await (await cora.press(roll, "💻 Sono online")).answered()
     assert toast.text == "Registrato: partecipi online. Grazie!"
     await bot.settle()

@@ -212,9 +212,9 @@ async def test_only_an_approved_decision_is_carried_out(
     db: Database, outcome: DecisionStatus
 ) -> None:
     """A rejected question has nothing to carry out; a postponed one returns to the next
-    meeting (whose minutes close it): neither offers «Segna come attuata», an older message's
-    button is refused, and /decisione's list offers it for neither (a rejected one is not
-    listed at all)."""
+    meeting (whose minutes close it) or is closed by the coordinator from its card: neither
+    offers «Segna come attuata», an older message's button is refused, and /decisione's list
+    offers it for neither (a rejected one is not listed at all)."""
     world, did = await _asked(db)
     coordinator = _tg(world, "Carla Coordinatrice")
     async with db.transaction() as session:
@@ -228,7 +228,14 @@ async def test_only_an_approved_decision_is_carried_out(
             language="it",
         )
         shown = await summaries.decision_message_now(session, decision_id=did, language="it")
-    assert shown is not None and shown.keyboard is None
+    assert shown is not None
+    if outcome == DecisionStatus.REJECTED:
+        assert shown.keyboard is None
+    else:
+        assert shown.keyboard is not None
+        assert [b.text for row in shown.keyboard.rows for b in row] == [
+            "🔒 Chiudi la votazione (chi coordina)"
+        ]
     for listed in (False, True):
         async with db.transaction() as session:
             refused = await summaries.mark_done(
@@ -248,6 +255,19 @@ async def test_only_an_approved_decision_is_carried_out(
     assert isinstance(desk, summaries.DecisionDesk)
     expected = [] if outcome == DecisionStatus.REJECTED else [("Anticipiamo i fondi?", True)]
     assert [(p.question, p.open) for p in desk.pending] == expected
+    if outcome == DecisionStatus.POSTPONED:  # closed later by the coordinator: no dead end
+        async with db.transaction() as session:
+            closed = await summaries.close_with_outcome(
+                session,
+                decision_id=did,
+                telegram_user_id=coordinator,
+                outcome=DecisionStatus.APPROVED,
+                press=None,
+                now=NOW,
+                language="it",
+            )
+            assert closed == summaries.DecisionChanged("closed", ())
+            assert (await _decision(session, did)).status == DecisionStatus.APPROVED
 
 
 async def test_the_question_is_the_technicians_own_else_the_note_else_the_title(

@@ -221,7 +221,7 @@ def test_pages_are_light_and_landmarked() -> None:
 
 def test_the_public_page_and_the_press_note_name_nobody() -> None:
     page = all_pages()["public"]
-    for field in ("Ufficio", "ex membro", "chiesta da"):
+    for field in ("Ufficio", "ex membro", "posta da"):
         assert field not in page
     progress = PublicProgress(
         "Unione Val d'Enza",

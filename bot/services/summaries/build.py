@@ -22,7 +22,13 @@ from bot.services.summaries.summary import (
     figures,
     stuck_rounds,
 )
-from storage.repositories.summaries import DecisionFact, NoteFact, SummaryFacts, UpdateFact
+from storage.repositories.summaries import (
+    DecisionFact,
+    NoteFact,
+    SummaryFacts,
+    TechnicianFact,
+    UpdateFact,
+)
 
 MAX_NOTES_PER_ACTION = 2
 
@@ -153,14 +159,21 @@ def build_summary_input(
         for a in facts.actions
     ]
     notes = notes_by_comune(facts.notes, since)
-    with_actions = {a.municipality_id for a in facts.actions}
+    with_actions = {a.municipality_id for a in facts.actions}  # None: the intercommunal ones
+
+    def asked(t: TechnicianFact) -> bool:
+        """The round asked them something: an action of one of their Comuni, or of the Union
+        (the round's own list: `progress.rounds`); one asked nothing is never silent."""
+        return None in with_actions or any(c in with_actions for c in t.municipality_ids)
+
     comuni = []
     for m in facts.municipalities:
         techs = [t for t in facts.technicians if m.id in t.municipality_ids]
-        # A Comune with no actions asked nobody anything: nobody there is silent.
         silent = (
-            tuple(t.name for t in techs if t.member_id not in facts.reported_member_ids)
-            if round_deadline is not None and m.id in with_actions
+            tuple(
+                t.name for t in techs if asked(t) and t.member_id not in facts.reported_member_ids
+            )
+            if round_deadline is not None
             else ()
         )
         comuni.append(

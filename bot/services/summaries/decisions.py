@@ -317,9 +317,13 @@ async def decision_desk(
     pending = await repo.decisions_not_done(session, union_id=member.union_id)
     return DecisionDesk(
         tuple(
-            PendingDecision(d.id, d.question, open=d.status != DecisionStatus.APPROVED)
-            for d in pending
-            if d.status != DecisionStatus.REJECTED  # nothing to carry out
+            PendingDecision(
+                d.id,
+                d.question,
+                open=d.status != DecisionStatus.APPROVED,
+                postponed=d.status == DecisionStatus.POSTPONED,
+            )
+            for d in pending  # a rejected one is not pending: nothing to carry out
         )
     )
 

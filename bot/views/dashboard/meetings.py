@@ -86,7 +86,7 @@ def _decision(d: DecisionItem, v: Viewer, tr: Translator, comuni_voting: int) ->
     if where:
         meta.append(e(where))
     if d.asked_by is not None:
-        meta.append(e(_("chiesta da {name}").format(name=shown(d.asked_by, tr))))
+        meta.append(e(_("posta da {name}").format(name=shown(d.asked_by, tr))))
     body = [head, f'<p class="muted">{" · ".join(meta)}</p>']
     if d.status == DecisionStatus.OPEN:
         body.append(
