@@ -131,7 +131,14 @@ def render_panel(view: AgendaView, tr: Translator) -> tuple[str, Keyboard | None
             ).format(date=when)
         )
     elif view.confirmed:
-        lines.append(_("✅ Confermato. Parte con la convocazione, il {date}.").format(date=when))
+        lines.append(_("✅ Confermato: lo invio con la convocazione, il {date}.").format(date=when))
+    elif not view.items:  # no ↑ ↓ ✖ to tell about
+        lines.append(
+            _(
+                "Aggiungi i punti con «➕ Aggiungi un punto», poi conferma. La convocazione parte "
+                "il {date}."
+            ).format(date=when)
+        )
     else:
         lines.append(
             _(

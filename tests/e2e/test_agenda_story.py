@@ -193,7 +193,7 @@ async def test_agenda_story(any_bot: BotUnderTest) -> None:
     await (await carla.press(draft, "✅ Conferma l'ordine del giorno")).answered()
     await bot.settle()
     assert "3. 💬 Comunità energetica: a che punto siamo" in (draft.text or "")
-    assert "✅ Confermato. Parte con la convocazione, il ven 11 dic 2026, 17:30." in (
+    assert "✅ Confermato: lo invio con la convocazione, il ven 11 dic 2026, 17:30." in (
         draft.text or ""
     )
 

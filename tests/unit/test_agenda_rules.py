@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from bot.i18n import translator
 from bot.services.meetings.agenda import (
@@ -18,6 +19,7 @@ from bot.services.meetings.agenda import (
     typed_lines,
 )
 from bot.services.summaries.summary import INVENTORY, MONITORING, Milestone
+from bot.views.agenda import AgendaView, render_panel
 from storage.models import AgendaSource, Decision, DecisionStatus, MeetingTask, PollTable
 
 NOW = datetime(2026, 12, 4, 8, tzinfo=UTC)
@@ -113,3 +115,24 @@ def test_an_item_text() -> None:
     assert check_item_text("  Varie \u200b ed   eventuali ") == "Varie ed eventuali"
     assert check_item_text(" \u200b ") == ("empty", 0)
     assert check_item_text("x" * (ITEM_MAX_CHARS + 1)) == ("too_long", ITEM_MAX_CHARS)
+
+
+def test_an_empty_agenda_tells_how_to_add_not_how_to_reorder() -> None:
+    """No item: no ↑ ↓ ✖ to explain, the way to add one instead."""
+    view = AgendaView(
+        meeting_id=1,
+        title="Riunione di dicembre",
+        starts_at=datetime(2026, 12, 16, 16, 30, tzinfo=UTC),
+        tz=ZoneInfo("Europe/Rome"),
+        place=None,
+        items=(),
+        confirmed=False,
+        convoked=False,
+        convocation_at=datetime(2026, 12, 11, 16, 30, tzinfo=UTC),
+    )
+    text, keyboard = render_panel(view, translator("it"))
+    assert "Nessun punto per ora." in text
+    assert "Aggiungi i punti con «➕ Aggiungi un punto», poi conferma." in text
+    assert "↑" not in text and "✖" not in text
+    assert keyboard is not None
+    assert "➕ Aggiungi un punto" in [b.text for row in keyboard.rows for b in row]

@@ -79,6 +79,11 @@ def test_each_comune_is_a_full_bar_with_its_completed_count_and_full_name(
     made = figures(bars, CO2, tr, title="Unione Val d'Enza · dicembre 2026")
     comuni_pictures = [f for name, _c, f in made if "co2" not in name]
     assert len(comuni_pictures) == -(-len(bars) // ROWS_PER_PICTURE)
+    # Two photos never share one caption: they would read as the same one sent twice.
+    captions = [c for name, c, _f in made if "co2" not in name]
+    assert len(set(captions)) == len(captions)
+    if len(captions) > 1:
+        assert captions[0] == f"Azioni per stato, Comune per Comune (1/{len(captions)})"
     texts = [t for fig in comuni_pictures for t in _texts(fig)]
     joined = " ".join(" ".join(text.split()) for text, _size in texts)
     for bar in bars:

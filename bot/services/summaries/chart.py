@@ -271,6 +271,8 @@ def figures(
     for n, chunk in enumerate(chunks, 1):
         heading = title if len(chunks) == 1 else f"{title} ({n}/{len(chunks)})"
         caption = _("Azioni per stato, Comune per Comune")
+        if len(chunks) > 1:  # two photos with one caption read as the same one sent twice
+            caption += f" ({n}/{len(chunks)})"
         result.append((f"riepilogo-{n}.png", caption, comuni_figure(chunk, tr, title=heading)))
     if co2.target > 0:
         caption = _("CO₂ evitata rispetto all'obiettivo del PAES")
