@@ -129,7 +129,7 @@ async def test_meeting_itself_story(any_bot: BotUnderTest) -> None:
     assert "3. 💬 Comunità energetica: a che punto siamo" in (proposal.text or "")
     assert (fake.last_sent(sara).text or "").startswith("✅ La tua proposta")
     await _tap(bot, carla, draft, "✅ Conferma l'ordine del giorno")
-    assert "✅ Confermato." in (draft.text or "")
+    assert "✅ Confermato: lo invio con la convocazione" in (draft.text or "")
 
     # ---- the convocation, 5 days before; the day-before reminder
     await _step(bot, "La convocazione")
