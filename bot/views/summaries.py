@@ -136,7 +136,7 @@ def decision_keyboard(tr: Translator, decision_id: int, status: DecisionStatus) 
             for c in (APPROVE, REJECT, POSTPONE)
         ]
         return Keyboard.of(votes, [_close_button(tr, decision_id)])
-    if status == DecisionStatus.POSTPONED:  # back at the next meeting, or closed from here
+    if status.waiting:  # postponed: back at the next meeting, or closed from here
         return Keyboard.of([_close_button(tr, decision_id)])
     if status == DecisionStatus.APPROVED:
         done = Button("✔️ " + _("Segna come attuata"), cb.encode(DEC_AREA, DONE, decision_id))
