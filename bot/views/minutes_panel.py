@@ -58,8 +58,6 @@ QUESTION_CYCLE = (
     ItemOutcome.POSTPONED,
     ItemOutcome.INFORMATION,
 )
-# The outcomes of a question that approval records in the register.
-QUESTION_OUTCOMES = (ItemOutcome.APPROVED, ItemOutcome.REJECTED, ItemOutcome.POSTPONED)
 _ICONS = {
     None: "▫️",
     ItemOutcome.DECIDED: "✅",
@@ -93,19 +91,12 @@ class PanelItem:
     note: str | None = None  # the outcome in the coordinator's words
     # A question waiting in the register: approved or rejected here, it is closed at approval.
     question: bool = False
-    postponed_before: bool = False  # the question was postponed at an earlier meeting
+    closes_question: bool = False  # approving the minutes records its outcome in the register
 
     @property
     def cycle(self) -> tuple[ItemOutcome, ...]:
         """The outcomes a tap goes through."""
         return QUESTION_CYCLE if self.question else ITEM_CYCLE
-
-    @property
-    def closes_question(self) -> bool:
-        """Approving the minutes records this outcome in the register (`minutes.approve`)."""
-        if self.outcome == ItemOutcome.POSTPONED and self.postponed_before:
-            return False  # postponed again: the register already says so
-        return self.question and self.outcome in QUESTION_OUTCOMES
 
     @property
     def next_outcome(self) -> ItemOutcome:

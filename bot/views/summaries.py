@@ -136,7 +136,7 @@ def decision_keyboard(tr: Translator, decision_id: int, status: DecisionStatus) 
             for c in (APPROVE, REJECT, POSTPONE)
         ]
         return Keyboard.of(votes, [_close_button(tr, decision_id)])
-    if status == DecisionStatus.POSTPONED:  # back at the next meeting, or closed from here
+    if status.waiting:  # postponed: back at the next meeting, or closed from here
         return Keyboard.of([_close_button(tr, decision_id)])
     if status == DecisionStatus.APPROVED:
         done = Button("✔️ " + _("Segna come attuata"), cb.encode(DEC_AREA, DONE, decision_id))
@@ -205,35 +205,32 @@ def outcome_announcement(
     return text
 
 
-def asker_notice(
-    tr: Translator, *, question: str, outcome: DecisionStatus, outcome_text: str | None
-) -> str:
-    """To the technician who asked: what the political table decided on their question, said
-    with its verb («ha approvato la questione che hai posto»)."""
-    said = {
-        DecisionStatus.APPROVED: "✅ "
-        + tr.gettext(
-            "Il tavolo politico ha <b>approvato</b> la questione che hai posto: «{question}»."
-        ),
-        DecisionStatus.REJECTED: "❌ "
-        + tr.gettext(
-            "Il tavolo politico ha <b>respinto</b> la questione che hai posto: «{question}»."
-        ),
-        DecisionStatus.POSTPONED: "⏸ "
-        + tr.gettext(
+_ASKER_NOTICES = {
+    DecisionStatus.APPROVED: (
+        "✅",
+        N_("Il tavolo politico ha <b>approvato</b> la questione che hai posto: «{question}»."),
+    ),
+    DecisionStatus.REJECTED: (
+        "❌",
+        N_("Il tavolo politico ha <b>respinto</b> la questione che hai posto: «{question}»."),
+    ),
+    DecisionStatus.POSTPONED: (
+        "⏸",
+        N_(
             "Il tavolo politico ha <b>rinviato</b> la questione che hai posto: «{question}». "
             "Torna alla prossima riunione."
         ),
-    }.get(outcome)
-    if said is None:
-        said = "🗳 " + tr.gettext(
-            "Il tavolo politico ha deciso sulla questione che hai posto, «{question}»: "
-            "<b>{outcome}</b>."
-        )
-    text = said.format(
-        question=html.escape(question),
-        outcome=html.escape(tr.gettext(OUTCOME_LABELS[outcome.value])),
-    )
+    ),
+}
+
+
+def asker_notice(
+    tr: Translator, *, question: str, outcome: DecisionStatus, outcome_text: str | None
+) -> str:
+    """To the technician who asked: what the political table decided on their question (a
+    closed question's outcome: approved, rejected or postponed), said with its verb."""
+    icon, said = _ASKER_NOTICES[outcome]
+    text = icon + " " + tr.gettext(said).format(question=html.escape(question))
     if outcome_text:
         text += "\n" + html.escape(outcome_text)
     return text

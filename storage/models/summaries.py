@@ -23,6 +23,12 @@ class DecisionStatus(enum.StrEnum):
     POSTPONED = "postponed"
     DONE = "done"  # carried out; no longer shown in summaries
 
+    @property
+    def waiting(self) -> bool:
+        """Still waiting for the political table: being voted, or postponed to a later meeting.
+        The coordinator can close it, and the minutes of the meeting that discusses it do."""
+        return self in (DecisionStatus.OPEN, DecisionStatus.POSTPONED)
+
 
 class DecisionVoteChoice(enum.StrEnum):
     APPROVE = "approve"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import CursorResult
+from sqlalchemy import CursorResult, Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Base
@@ -21,6 +21,17 @@ def dialect_insert(dialect: str) -> Callable[..., Any]:
     from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
     return sqlite_insert
+
+
+async def lock_one(session: AsyncSession, statement: Select[Any]) -> Any:
+    """The one row `statement` selects (or None), locked until the transaction ends and its
+    values read again over what the session holds (PostgreSQL: FOR UPDATE; SQLite's write
+    transactions run one at a time anyway): of two writers at once, the second waits for the
+    first's COMMIT and then reads what it left."""
+    found = await session.execute(
+        statement.with_for_update().execution_options(populate_existing=True)
+    )
+    return found.scalar_one_or_none()
 
 
 async def insert_ignore(

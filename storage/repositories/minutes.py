@@ -32,7 +32,7 @@ from storage.models import (
     TaskStatus,
     Union,
 )
-from storage.repositories.common import insert_ignore
+from storage.repositories.common import insert_ignore, lock_one
 from storage.repositories.core import comuni_by_member
 
 # The outbox keys of the approved minutes' files: `minutes:<meeting>:<table>:<odt|pdf>[:p<person>]`.
@@ -63,14 +63,10 @@ async def lock_minutes(session: AsyncSession, meeting_id: int) -> Minutes | None
     """The meeting's minutes, their row locked until the transaction ends and their values
     read again (PostgreSQL: FOR UPDATE; SQLite's write transactions run one at a time anyway):
     of two approvals at once, the second waits for the first and then finds them approved."""
-    return (
-        await session.execute(
-            select(Minutes)
-            .where(Minutes.meeting_id == meeting_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-    ).scalar_one_or_none()
+    minutes: Minutes | None = await lock_one(
+        session, select(Minutes).where(Minutes.meeting_id == meeting_id)
+    )
+    return minutes
 
 
 async def minutes_of(session: AsyncSession, meeting_id: int) -> Minutes | None:

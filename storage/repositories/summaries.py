@@ -49,7 +49,7 @@ from storage.models import (
 from storage.repositories import dirty_messages
 from storage.repositories import outbox as outbox_repo
 from storage.repositories import tasks as tasks_repo
-from storage.repositories.common import insert_ignore
+from storage.repositories.common import insert_ignore, lock_one
 from storage.repositories.core import municipality_names
 from storage.repositories.people import (
     FORMER_MEMBER,
@@ -682,18 +682,13 @@ async def add_decision(
 
 
 async def lock_decision(session: AsyncSession, decision_id: int) -> Decision | None:
-    """The decision, its row locked until the transaction ends and its values read again
-    (PostgreSQL: FOR UPDATE; SQLite's write transactions run one at a time anyway): of two
-    closings at once — the group's outcome button, a meeting's minutes approved — the second
-    waits for the first and finds the question closed."""
-    return (
-        await session.execute(
-            select(Decision)
-            .where(Decision.id == decision_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-    ).scalar_one_or_none()
+    """The decision, locked (`common.lock_one`): of two closings at once — the group's outcome
+    button, a meeting's minutes approved — the second waits for the first and finds the
+    question closed."""
+    decision: Decision | None = await lock_one(
+        session, select(Decision).where(Decision.id == decision_id)
+    )
+    return decision
 
 
 async def decision_fact(session: AsyncSession, decision: Decision) -> DecisionFact:
@@ -797,12 +792,7 @@ PENDING_STATUSES = (DecisionStatus.OPEN, DecisionStatus.POSTPONED, DecisionStatu
 async def open_decisions(session: AsyncSession, *, union_id: int) -> list[DecisionFact]:
     """Decisions still to act on: being voted, postponed, or approved and waiting to be carried
     out (a rejected one has nothing left to do)."""
-    rows = await session.execute(
-        select(Decision)
-        .where(Decision.union_id == union_id, Decision.status.in_(PENDING_STATUSES))
-        .order_by(Decision.created_at, Decision.id)
-    )
-    return await decision_facts(session, list(rows.scalars()))
+    return await decision_facts(session, await decisions_not_done(session, union_id=union_id))
 
 
 async def cast_vote(
@@ -893,7 +883,7 @@ async def political_comuni(session: AsyncSession, union_id: int) -> list[Municip
 
 
 async def decisions_not_done(session: AsyncSession, *, union_id: int) -> list[Decision]:
-    """As `open_decisions`, the rows themselves."""
+    """The decisions still to act on (`open_decisions`), oldest first: the rows themselves."""
     rows = await session.execute(
         select(Decision)
         .where(Decision.union_id == union_id, Decision.status.in_(PENDING_STATUSES))

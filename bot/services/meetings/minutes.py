@@ -218,7 +218,6 @@ async def _read(session: AsyncSession, meeting_id: int) -> _Read | None:
     )
 
 
-_WAITING = (DecisionStatus.OPEN, DecisionStatus.POSTPONED)
 # A question closed elsewhere (the group's outcome button) before the minutes were approved:
 # the register's outcome is the one the minutes say.
 _FROM_REGISTER = {
@@ -230,7 +229,7 @@ _FROM_REGISTER = {
 
 def _waiting(item: AgendaItem, decision: Decision) -> bool:
     """The item stands for a question of the register still waiting for the political table."""
-    return item.source == AgendaSource.QUESTION and decision.status in _WAITING
+    return item.source == AgendaSource.QUESTION and decision.status.waiting
 
 
 def _shown_outcome(item: AgendaItem, decision: Decision | None) -> ItemOutcome | None:
@@ -242,7 +241,7 @@ def _shown_outcome(item: AgendaItem, decision: Decision | None) -> ItemOutcome |
         return item.outcome
     if _waiting(item, decision):
         return None if item.outcome == ItemOutcome.DECIDED else item.outcome
-    if item.outcome in (ItemOutcome.APPROVED, ItemOutcome.REJECTED, ItemOutcome.POSTPONED):
+    if item.outcome in _REGISTER_OUTCOME:
         return _FROM_REGISTER.get(decision.status, item.outcome)
     return item.outcome
 
@@ -253,6 +252,15 @@ _REGISTER_OUTCOME = {
     ItemOutcome.REJECTED: DecisionStatus.REJECTED,
     ItemOutcome.POSTPONED: DecisionStatus.POSTPONED,
 }
+
+
+def _recorded(outcome: ItemOutcome | None, now: DecisionStatus) -> DecisionStatus | None:
+    """What approving the minutes records in the register for a question waiting there (`now`
+    its status) that the meeting gave `outcome`: None for «Per informazione», none yet, or a
+    question postponed before and postponed again (nothing new to tell). The draft's
+    confirmation says it (`PanelItem.closes_question`), the approval does it."""
+    recorded = _REGISTER_OUTCOME.get(outcome) if outcome is not None else None
+    return None if recorded is None or recorded == now or not now.waiting else recorded
 
 
 def _sort_name(someone: Someone) -> str:
@@ -326,7 +334,7 @@ def _panel_item(read: _Read, item_id: int, item: MinutesItem) -> views.PanelItem
         item.outcome,
         item.note,
         question=question is not None,
-        postponed_before=question is not None and question[1] == DecisionStatus.POSTPONED,
+        closes_question=question is not None and _recorded(item.outcome, question[1]) is not None,
     )
 
 
@@ -605,11 +613,11 @@ async def approve(
     dirty: list[int] = []
     for item_id, item in zip(read.item_ids, read.content.items, strict=True):
         row = await repo.agenda_item(session, item_id)
-        if row is not None and item.outcome in _REGISTER_OUTCOME and item_id in read.questions:
+        if row is not None and item_id in read.questions:
             dirty += await _close_question(
                 session,
                 read.questions[item_id][0],
-                _REGISTER_OUTCOME[item.outcome],
+                item.outcome,
                 words=row.outcome_note,
                 member_id=coordinator.id,
                 now=now,
@@ -651,25 +659,25 @@ async def approve(
 async def _close_question(
     session: AsyncSession,
     decision_id: int,
-    outcome: DecisionStatus,
+    outcome: ItemOutcome | None,
     *,
     words: str | None,
     member_id: int,
     now: datetime,
     language: str,
 ) -> list[int]:
-    """The meeting's outcome of a question of the register; the chats whose message of it owes
-    an edit. Its row locked first: a question closed meanwhile (the group's outcome button) is
-    left as the register says it, and so is one postponed before and postponed again (nothing
-    new to tell)."""
+    """The meeting's `outcome` of a question of the register, as `_recorded` says it, on its row
+    locked and read again (a question closed meanwhile by the group's outcome button is left as
+    the register says it); the chats whose message of it owes an edit."""
     decision = await summaries_repo.lock_decision(session, decision_id)
-    if decision is None or decision.status not in _WAITING or decision.status == outcome:
+    recorded = _recorded(outcome, decision.status) if decision is not None else None
+    if recorded is None:
         return []
     return await close_decision(
         session,
         decision_id=decision_id,
         member_id=member_id,
-        outcome=outcome,
+        outcome=recorded,
         now=now,
         language=language,
         at_meeting=True,

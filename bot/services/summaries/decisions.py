@@ -45,7 +45,7 @@ from storage.models import (
 from storage.repositories import core as core_repo
 from storage.repositories import outbox as outbox_repo
 from storage.repositories import summaries as repo
-from storage.repositories.summaries import DecisionRequest
+from storage.repositories.summaries import DecisionFact, DecisionRequest
 
 MAX_DECISION = 2000  # characters of a decision written with /decisione
 
@@ -182,17 +182,24 @@ async def close_decision(
     else:
         decision.outcome_text = None
     dirty_chats = await repo.mark_decision_dirty(session, decision_id=decision.id, now=now)
-    await _announce_outcome(session, decision, now=now, language=language, asked=True)
+    await _announce_outcome(session, decision, now=now, language=language, asked=True, fact=fact)
     return dirty_chats
 
 
 async def _announce_outcome(
-    session: AsyncSession, decision: Decision, *, now: datetime, language: str, asked: bool
+    session: AsyncSession,
+    decision: Decision,
+    *,
+    now: datetime,
+    language: str,
+    asked: bool,
+    fact: DecisionFact | None = None,
 ) -> None:
     """The decision to the technical table (its group, or else its coordinators in private)
     and, when `asked` (a question closed, not a decision recorded with /decisione), its outcome
-    and a word to the technician who asked, in their language."""
-    shown = await _outcome_shown(session, decision, language=language, asked=asked)
+    and a word to the technician who asked, in their language. `fact`: the decision's facts
+    when the caller read them already (its Comune, action and people do not change with it)."""
+    shown = await _outcome_shown(session, decision, language=language, asked=asked, fact=fact)
     text, keyboard = shown.text, shown.keyboard
     said = decision.status if asked else _RECORDED
     for chat_id, person_id in await table_targets(session, decision.union_id, TableKind.TECHNICAL):
@@ -216,13 +223,19 @@ _RECORDED = "recorded"  # a decout key's outcome part for a decision recorded wi
 
 
 async def _outcome_shown(
-    session: AsyncSession, decision: Decision, *, language: str, asked: bool
+    session: AsyncSession,
+    decision: Decision,
+    *,
+    language: str,
+    asked: bool,
+    fact: DecisionFact | None = None,
 ) -> DecisionShown:
     """The outcome as the technical table reads it, sent and later edited (marked «attuata»,
     decided after a postponement): a question closed (`asked`) says its outcome; a decision
     recorded with /decisione is one, and says nothing more."""
     tr = translator(language)
-    fact = await repo.decision_fact(session, decision)
+    if fact is None:
+        fact = await repo.decision_fact(session, decision)
     done = decision.status == DecisionStatus.DONE  # only an approved decision is carried out
     text = outcome_announcement(
         tr,

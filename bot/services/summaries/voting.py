@@ -208,15 +208,10 @@ async def ask_outcome(
     if isinstance(found, DecisionRefused):
         return found
     decision = found.decision
-    if decision.status not in _CLOSABLE:
+    if not decision.status.waiting:  # open, or postponed: the coordinator closes it
         return DecisionRefused("already_closed")
     shown = await decision_message(session, decision, language=language)
     return OutcomeAsked(decision.id, shown.text)
-
-
-# A postponed question is closed later by the coordinator (or by the minutes of the meeting it
-# returns to): without this it had no way out of the summaries.
-_CLOSABLE = (DecisionStatus.OPEN, DecisionStatus.POSTPONED)
 
 
 async def back_to_votes(
@@ -255,7 +250,7 @@ async def close_with_outcome(
     if outcome is None:
         return DecisionRefused("invalid")
     locked = await repo.lock_decision(session, found.decision.id)
-    if locked is None or locked.status not in _CLOSABLE:
+    if locked is None or not locked.status.waiting:
         return DecisionRefused("already_closed")
     dirty = await close_decision(
         session,
